@@ -1,0 +1,35 @@
+/**
+ * @airlock/bundle-format: the sealed bundle format v1 (docs/bundle-format.md).
+ * Pure: no file, network or clock access. Both apps depend on it; it depends on nothing of ours.
+ */
+export { BundleError, BUNDLE_ERROR_CODES, isBundleError, type BundleErrorCode } from "./errors.js";
+export { sealBundle, sealBundleStream, BundleSealer, sealedLength, slotCountFor, type SealOptions, type SealRandomness } from "./seal.js";
+export {
+  openBundle,
+  openBundleStream,
+  inspectBundle,
+  BundleOpener,
+  DEFAULT_MAX_LENGTH,
+  type OpenOptions,
+  type OpenedBundle,
+  type OpenedInfo,
+  type BundleReader,
+} from "./open.js";
+export { FORMAT_MAJOR, SUITE_X25519, MAILBOX_TAG_LENGTH, MAX_RECIPIENTS, HEADER_LENGTH, SLOT_LENGTH, type BundleHeader } from "./layout.js";
+export { CHUNK_SIZE } from "./chunks.js";
+export { MIN_BUCKET, MAX_BUCKET, padme, bucketFor, isBucket } from "./padding.js";
+export { ed25519KeyPair, x25519KeyPair, randomBytes, type KeyPair } from "./primitives.js";
+export {
+  encodePayload,
+  decodePayload,
+  PAYLOAD_KINDS,
+  type Payload,
+  type DecodedPayload,
+  type PayloadKind,
+  type SyncPayload,
+  type EnrollmentPayload,
+  type WelcomePayload,
+  type CourierEnrollmentPayload,
+} from "./payload.js";
+export { encodeCanonical, decodeCanonical, validateCanonical, type CborValue, type CborLimits } from "./cbor-strict.js";
+export { wipe, toHex, fromHex } from "./bytes.js";

@@ -1,0 +1,242 @@
+/**
+ * Payload schemas: the body of a bundle is one canonical CBOR map
+ *   { "kind": text, "v": uint (the kind's minor version), ...the kind's fields }.
+ *
+ * Forward-compatibility rule (docs/bundle-format.md, "Payload versions"):
+ * - a reader that knows minor M of a kind accepts a payload of minor v <= M only if every
+ *   field is one it knows (unknown fields are refused: nothing is silently dropped);
+ * - a payload of minor v > M was written by a newer release, which may only *add optional*
+ *   fields: the reader checks the fields it knows and ignores the rest;
+ * - removing or changing a field is a new major format version (and a new bundle version byte).
+ * Unknown kinds are refused with BUNDLE_KIND.
+ *
+ * The field sets of v1.0 are provisional until the vault issue defines sync and welcome in
+ * full; each change bumps the kind's minor version under the rule above.
+ */
+import { decodeCanonical, encodeCanonical, type CborLimits, type CborMap, type CborValue } from "./cbor-strict.js";
+import { BundleError } from "./errors.js";
+
+type FieldType =
+  | { readonly type: "bytes"; readonly min: number; readonly max: number }
+  | { readonly type: "text"; readonly max: number }
+  | { readonly type: "uint"; readonly max: number }
+  | { readonly type: "bool" }
+  | { readonly type: "array"; readonly of: FieldType; readonly max: number }
+  | { readonly type: "struct"; readonly fields: Readonly<Record<string, FieldType>> };
+
+interface KindSchema {
+  /** Newest minor version this release writes and fully understands. */
+  readonly minor: number;
+  readonly fields: Readonly<Record<string, FieldType>>;
+  /** Fields that may be absent. */
+  readonly optional?: readonly string[];
+}
+
+const bytes = (min: number, max = min): FieldType => ({ type: "bytes", min, max });
+const text = (max: number): FieldType => ({ type: "text", max });
+const uint = (max = Number.MAX_SAFE_INTEGER): FieldType => ({ type: "uint", max });
+const array = (of: FieldType, max: number): FieldType => ({ type: "array", of, max });
+
+const MiB = 1024 * 1024;
+
+export const PAYLOAD_SCHEMAS = {
+  /** Changesets a peer is missing, plus the sender's acks (version vector). */
+  sync: {
+    minor: 0,
+    fields: {
+      team: bytes(32),
+      changesets: array(bytes(1, 16 * MiB), 65536),
+      acks: array({ type: "struct", fields: { device: bytes(32), seq: uint() } }, 65536),
+    },
+  },
+  /** A new device's self-signed request to join: its public keys. */
+  enrollment: {
+    minor: 0,
+    fields: {
+      name: text(256),
+      user: bytes(32),
+      deviceSigning: bytes(32),
+      deviceEncryption: bytes(32),
+      created: uint(),
+    },
+  },
+  /** What lets a newly admitted vault bootstrap team state. */
+  welcome: {
+    minor: 0,
+    fields: {
+      team: bytes(32),
+      log: array(bytes(1, MiB), 65536),
+      keys: array(bytes(1, 4096), 65536),
+    },
+  },
+  /** What a courier needs: the transport key and mailbox settings, never content or signing keys. */
+  "courier-enrollment": {
+    minor: 0,
+    fields: {
+      team: bytes(32),
+      transportKey: bytes(32),
+      mailbox: text(2048),
+    },
+  },
+} as const satisfies Record<string, KindSchema>;
+
+export type PayloadKind = keyof typeof PAYLOAD_SCHEMAS;
+export const PAYLOAD_KINDS: readonly PayloadKind[] = Object.keys(PAYLOAD_SCHEMAS) as PayloadKind[];
+
+export interface SyncPayload {
+  readonly kind: "sync";
+  readonly team: Uint8Array;
+  readonly changesets: readonly Uint8Array[];
+  readonly acks: readonly { readonly device: Uint8Array; readonly seq: number }[];
+}
+export interface EnrollmentPayload {
+  readonly kind: "enrollment";
+  readonly name: string;
+  readonly user: Uint8Array;
+  readonly deviceSigning: Uint8Array;
+  readonly deviceEncryption: Uint8Array;
+  readonly created: number;
+}
+export interface WelcomePayload {
+  readonly kind: "welcome";
+  readonly team: Uint8Array;
+  readonly log: readonly Uint8Array[];
+  readonly keys: readonly Uint8Array[];
+}
+export interface CourierEnrollmentPayload {
+  readonly kind: "courier-enrollment";
+  readonly team: Uint8Array;
+  readonly transportKey: Uint8Array;
+  readonly mailbox: string;
+}
+export type Payload = SyncPayload | EnrollmentPayload | WelcomePayload | CourierEnrollmentPayload;
+
+/** A decoded payload and the minor version it was written with. */
+export type DecodedPayload = Payload & { readonly minor: number };
+
+const bad = (path: string, message: string): never => {
+  throw new BundleError("BUNDLE_MALFORMED", `payload field ${path}: ${message}`);
+};
+
+/** Encodes a payload canonically. Throws TypeError if it does not match its kind's schema. */
+export function encodePayload(payload: Payload): Uint8Array {
+  const schema = PAYLOAD_SCHEMAS[payload.kind] as KindSchema | undefined;
+  if (schema === undefined) throw new TypeError(`unknown payload kind ${JSON.stringify(payload.kind)}`);
+  const map: CborMap = new Map<string, CborValue>([
+    ["kind", payload.kind],
+    ["v", schema.minor],
+  ]);
+  const record = payload as unknown as Record<string, unknown>;
+  for (const name of Object.keys(record)) {
+    if (name !== "kind" && !(name in schema.fields)) throw new TypeError(`payload ${payload.kind} has no field "${name}"`);
+  }
+  for (const [name, type] of Object.entries(schema.fields)) {
+    const value = record[name];
+    if (value === undefined) {
+      if (schema.optional?.includes(name)) continue;
+      throw new TypeError(`payload ${payload.kind} is missing field "${name}"`);
+    }
+    map.set(name, toCbor(value, type, `${payload.kind}.${name}`));
+  }
+  const encoded = encodeCanonical(map);
+  decodePayload(encoded); // the writer obeys the same checks as every reader
+  return encoded;
+}
+
+function toCbor(value: unknown, type: FieldType, path: string): CborValue {
+  try {
+    return checkField(value instanceof Map ? value : structToMap(value, type), type, path, true);
+  } catch (e) {
+    if (e instanceof BundleError) throw new TypeError(e.message.replace("payload field", "cannot encode"));
+    throw e;
+  }
+}
+
+/** Plain objects (structs, arrays of structs) become Maps for the CBOR layer. */
+function structToMap(value: unknown, type: FieldType): unknown {
+  if (type.type === "struct" && value !== null && typeof value === "object" && !(value instanceof Uint8Array)) {
+    return new Map(Object.entries(value).map(([k, v]) => [k, structToMap(v, type.fields[k] ?? { type: "bool" })]));
+  }
+  if (type.type === "array" && Array.isArray(value)) return value.map((v) => structToMap(v, type.of));
+  return value;
+}
+
+/** Decodes and validates a payload body. */
+export function decodePayload(body: Uint8Array, limits?: Partial<CborLimits>): DecodedPayload {
+  const value = decodeCanonical(body, {
+    maxBytes: limits?.maxBytes ?? 256 * MiB,
+    maxDepth: limits?.maxDepth ?? 8,
+    maxItems: limits?.maxItems ?? 65536,
+  });
+  if (!(value instanceof Map)) return bad("(root)", "expected a map");
+  const kind = value.get("kind");
+  const minor = value.get("v");
+  if (typeof kind !== "string") return bad("kind", "missing or not text");
+  if (typeof minor !== "number" || minor < 0) return bad("v", "missing or not an unsigned integer");
+  const schema = (PAYLOAD_SCHEMAS as Record<string, KindSchema>)[kind];
+  if (schema === undefined || !Object.hasOwn(PAYLOAD_SCHEMAS, kind)) {
+    throw new BundleError("BUNDLE_KIND", `payload kind "${kind.slice(0, 64)}" is not known to this Airlock release`);
+  }
+  const out: Record<string, unknown> = { kind, minor };
+  for (const [name, field] of value) {
+    if (name === "kind" || name === "v") continue;
+    const type = schema.fields[name];
+    if (type === undefined) {
+      if (minor > schema.minor) continue; // a newer writer's optional field
+      return bad(`${kind}.${name}`, `unknown field in ${kind} version 1.${minor}`);
+    }
+    out[name] = fromCbor(checkField(field, type, `${kind}.${name}`, false), type);
+  }
+  for (const name of Object.keys(schema.fields)) {
+    if (!(name in out) && !schema.optional?.includes(name)) bad(`${kind}.${name}`, "missing");
+  }
+  return out as unknown as DecodedPayload;
+}
+
+function checkField(value: unknown, type: FieldType, path: string, encoding: boolean): CborValue {
+  switch (type.type) {
+    case "bytes":
+      if (!(value instanceof Uint8Array)) return bad(path, "expected bytes");
+      if (value.length < type.min || value.length > type.max) {
+        return bad(path, type.min === type.max ? `expected ${type.min} bytes, got ${value.length}` : `expected ${type.min}..${type.max} bytes, got ${value.length}`);
+      }
+      return value;
+    case "text":
+      if (typeof value !== "string") return bad(path, "expected text");
+      if (Buffer.byteLength(value) > type.max) return bad(path, `text longer than ${type.max} bytes`);
+      return value;
+    case "uint":
+      if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0 || value > type.max) {
+        return bad(path, `expected an unsigned integer up to ${type.max}`);
+      }
+      return value;
+    case "bool":
+      if (typeof value !== "boolean") return bad(path, "expected true or false");
+      return value;
+    case "array":
+      if (!Array.isArray(value)) return bad(path, "expected an array");
+      if (value.length > type.max) return bad(path, `more than ${type.max} entries`);
+      return value.map((v, i) => checkField(v, type.of, `${path}[${i}]`, encoding));
+    case "struct": {
+      if (!(value instanceof Map)) return bad(path, "expected a map");
+      for (const key of value.keys()) if (!(key in type.fields)) bad(`${path}.${key}`, "unknown field");
+      const out: CborMap = new Map();
+      for (const [name, sub] of Object.entries(type.fields)) {
+        if (!value.has(name)) bad(`${path}.${name}`, "missing");
+        out.set(name, checkField(value.get(name), sub, `${path}.${name}`, encoding));
+      }
+      return encoding ? out : value;
+    }
+  }
+}
+
+/** Maps become plain objects (only schema-known keys exist by now, so no prototype tricks). */
+function fromCbor(value: CborValue, type: FieldType): unknown {
+  if (type.type === "struct" && value instanceof Map) {
+    const out: Record<string, unknown> = {};
+    for (const [name, sub] of Object.entries(type.fields)) out[name] = fromCbor(value.get(name)!, sub);
+    return out;
+  }
+  if (type.type === "array" && Array.isArray(value)) return value.map((v) => fromCbor(v, type.of));
+  return value;
+}

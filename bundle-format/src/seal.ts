@@ -1,0 +1,267 @@
+/**
+ * Sealing: one sync state machine (BundleSealer) behind both the Uint8Array API and the
+ * streaming API, so the two can never disagree on a byte. Memory is one chunk, whatever the
+ * body size. Spec: docs/bundle-format.md.
+ */
+import { abytes, auint } from "./asserts.js";
+import { concatBytes, u64be, wipe } from "./bytes.js";
+import { CHUNK_SIZE, chunkNonce, planChunks, sealedLengthFor, type ChunkPlan } from "./chunks.js";
+import { payloadKey, signedMessage, slotKey, SLOT_NONCE } from "./keys.js";
+import {
+  encodeHeader,
+  INNER_OVERHEAD,
+  MAILBOX_TAG_LENGTH,
+  MAX_RECIPIENTS,
+  prefixLengthFor,
+  SLOT_LENGTH,
+  slotTierFor,
+} from "./layout.js";
+import { bucketFor, MAX_BUCKET, nextBucket } from "./padding.js";
+import {
+  aeadSeal,
+  ed25519Sign,
+  KEY_LENGTH,
+  randomBytes,
+  sha256,
+  sha256Hasher,
+  x25519,
+  x25519KeyPair,
+  type Hasher,
+  type KeyPair,
+} from "./primitives.js";
+
+export interface SealOptions {
+  /** X25519 public keys of every device that may open the bundle (1..1024; duplicates are merged). */
+  readonly recipients: readonly Uint8Array[];
+  /** The sending device's Ed25519 key pair; its public key is revealed to recipients only. */
+  readonly sender: KeyPair;
+  /** 16 opaque bytes shown in clear so couriers can route the bundle. */
+  readonly mailboxTag: Uint8Array;
+  /** Pad to at least this many bytes (rounded up to a bucket), e.g. to match a courier's fixed size. */
+  readonly minLength?: number;
+}
+
+/**
+ * Every random choice a seal makes. Only test-vector generators pass this; real callers let
+ * the sealer draw it from the OS CSPRNG.
+ */
+export interface SealRandomness {
+  readonly ephemeralSecret: Uint8Array;
+  readonly contentKey: Uint8Array;
+  /** One entry per slot: a recipient index, or 48 random bytes for a dummy slot. */
+  readonly slots: readonly (number | Uint8Array)[];
+}
+
+/** The slot count a seal for `recipients` distinct devices will use. */
+export const slotCountFor = (recipients: number): number => 2 ** slotTierFor(recipients);
+
+export function randomSealChoices(recipientCount: number): SealRandomness {
+  const slotCount = slotCountFor(recipientCount);
+  const slots: (number | Uint8Array)[] = [];
+  for (let i = 0; i < slotCount; i++) slots.push(i < recipientCount ? i : randomBytes(SLOT_LENGTH));
+  // Fisher-Yates with rejection sampling, so real slots sit at uniformly random positions.
+  for (let i = slotCount - 1; i > 0; i--) {
+    const j = uniform(i + 1);
+    [slots[i], slots[j]] = [slots[j]!, slots[i]!];
+  }
+  return { ephemeralSecret: randomBytes(KEY_LENGTH), contentKey: randomBytes(KEY_LENGTH), slots };
+}
+
+function uniform(bound: number): number {
+  const limit = 2 ** 32 - (2 ** 32 % bound);
+  for (;;) {
+    const r = new DataView(randomBytes(4).buffer).getUint32(0);
+    if (r < limit) return r % bound;
+  }
+}
+
+/** Total length of the bundle that seals `bodyLength` bytes for `recipientCount` devices. */
+export function sealedLength(bodyLength: number, recipientCount: number, minLength = 0): number {
+  const prefix = prefixLengthFor(slotTierFor(recipientCount));
+  let length = bucketFor(Math.max(prefix + sealedLengthFor(INNER_OVERHEAD + bodyLength), minLength));
+  // Rarely the bucket's chunk split leaves a few bytes too few; the next bucket always fits.
+  while (planChunks(length - prefix).plaintext < INNER_OVERHEAD + bodyLength) length = nextBucket(length);
+  return length;
+}
+
+function dedupe(keys: readonly Uint8Array[]): Uint8Array[] {
+  const seen = new Set<string>();
+  const out: Uint8Array[] = [];
+  keys.forEach((key, i) => {
+    abytes(key, `recipients[${i}]`, KEY_LENGTH);
+    const id = Buffer.from(key).toString("hex");
+    if (!seen.has(id)) {
+      seen.add(id);
+      out.push(key);
+    }
+  });
+  return out;
+}
+
+/**
+ * Seals a body of known length, fed in pieces of any size. Usage: read `prefix`, then
+ * `push()` body pieces and `finish()`, writing every returned piece in order.
+ *
+ * Invariants: `prefix` is emitted once, first; exactly `plan.count` chunks follow, the last one
+ * flagged; `plaintextOffset` counts inner plaintext bytes already chunked.
+ */
+export class BundleSealer {
+  /** Header and recipient slots: the first bytes of the bundle. */
+  readonly prefix: Uint8Array;
+  /** Total bundle length in bytes. */
+  readonly length: number;
+  readonly bodyLength: number;
+
+  readonly #sender: KeyPair;
+  readonly #plan: ChunkPlan;
+  readonly #prefixHash: Uint8Array;
+  readonly #hasher: Hasher = sha256Hasher();
+  #key: Uint8Array;
+  #buffer: Uint8Array;
+  #filled = 0;
+  #chunkIndex = 0;
+  #bodySeen = 0;
+  #finished = false;
+
+  constructor(bodyLength: number, options: SealOptions, randomness?: SealRandomness) {
+    this.bodyLength = auint(bodyLength, "bodyLength", 0, MAX_BUCKET);
+    abytes(options.mailboxTag, "mailboxTag", MAILBOX_TAG_LENGTH);
+    abytes(options.sender.secretKey, "sender.secretKey", KEY_LENGTH);
+    abytes(options.sender.publicKey, "sender.publicKey", KEY_LENGTH);
+    const recipients = dedupe(options.recipients);
+    auint(recipients.length, "recipients.length", 1, MAX_RECIPIENTS);
+    const minLength = auint(options.minLength ?? 0, "minLength", 0, MAX_BUCKET);
+    this.length = sealedLength(bodyLength, recipients.length, minLength);
+    if (this.length > MAX_BUCKET) throw new RangeError(`"bodyLength" ${bodyLength} does not fit the largest bundle`);
+
+    const choices = randomness ?? randomSealChoices(recipients.length);
+    const tier = slotTierFor(recipients.length);
+    checkChoices(choices, recipients.length, 2 ** tier);
+    const ephemeral = x25519KeyPair(choices.ephemeralSecret);
+    const header = encodeHeader({
+      mailboxTag: options.mailboxTag,
+      length: this.length,
+      slotTier: tier,
+      ephemeralPublicKey: ephemeral.publicKey,
+    });
+    const slots = choices.slots.map((entry) =>
+      typeof entry === "number" ? wrapFor(recipients[entry]!, ephemeral, choices.contentKey, header) : entry,
+    );
+    this.prefix = concatBytes(header, ...slots);
+    this.#prefixHash = sha256(this.prefix);
+    this.#key = payloadKey(choices.contentKey, this.#prefixHash);
+    if (randomness === undefined) wipe(choices.contentKey, choices.ephemeralSecret);
+
+    this.#sender = options.sender;
+    this.#plan = planChunks(this.length - this.prefix.length);
+    this.#buffer = new Uint8Array(this.#chunkSize());
+    this.#write(options.sender.publicKey);
+    this.#write(u64be(bodyLength));
+  }
+
+  /** Feeds body bytes; returns the sealed chunks completed by them (possibly none). */
+  push(piece: Uint8Array): Uint8Array[] {
+    abytes(piece, "piece");
+    if (this.#finished) throw new Error("BundleSealer: push() after finish()");
+    if (this.#bodySeen + piece.length > this.bodyLength) {
+      throw new RangeError(`body is longer than the declared bodyLength ${this.bodyLength}`);
+    }
+    this.#bodySeen += piece.length;
+    this.#hasher.update(piece);
+    return this.#write(piece);
+  }
+
+  /** Signs, pads and returns the remaining sealed chunks, ending with the flagged last one. */
+  finish(): Uint8Array[] {
+    if (this.#finished) throw new Error("BundleSealer: finish() called twice");
+    if (this.#bodySeen !== this.bodyLength) {
+      throw new RangeError(`body gave ${this.#bodySeen} bytes, but bodyLength was declared as ${this.bodyLength}`);
+    }
+    this.#finished = true;
+    const message = signedMessage(this.#prefixHash, u64be(this.bodyLength), this.#hasher.digest());
+    const out = this.#write(ed25519Sign(this.#sender.secretKey, message));
+    const padding = this.#plan.plaintext - (INNER_OVERHEAD + this.bodyLength);
+    for (let left = padding; left > 0; ) {
+      const n = Math.min(left, CHUNK_SIZE);
+      out.push(...this.#write(new Uint8Array(n)));
+      left -= n;
+    }
+    wipe(this.#key);
+    return out;
+  }
+
+  #chunkSize(): number {
+    return this.#chunkIndex === this.#plan.count - 1 ? this.#plan.lastPlaintext : CHUNK_SIZE;
+  }
+
+  /** Appends inner plaintext, sealing each chunk as soon as it is full. */
+  #write(data: Uint8Array): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    let offset = 0;
+    while (offset < data.length) {
+      const n = Math.min(data.length - offset, this.#buffer.length - this.#filled);
+      this.#buffer.set(data.subarray(offset, offset + n), this.#filled);
+      this.#filled += n;
+      offset += n;
+      if (this.#filled === this.#buffer.length) {
+        const last = this.#chunkIndex === this.#plan.count - 1;
+        out.push(aeadSeal(this.#key, chunkNonce(this.#chunkIndex, last), this.#buffer));
+        this.#chunkIndex++;
+        this.#filled = 0;
+        if (!last && this.#buffer.length !== this.#chunkSize()) this.#buffer = new Uint8Array(this.#chunkSize());
+      }
+    }
+    return out;
+  }
+}
+
+function wrapFor(recipient: Uint8Array, ephemeral: KeyPair, contentKey: Uint8Array, header: Uint8Array): Uint8Array {
+  const shared = x25519(ephemeral.secretKey, recipient);
+  if (shared === undefined) throw new TypeError("a recipient key is not a usable X25519 public key (low-order point)");
+  const key = slotKey(shared, ephemeral.publicKey, recipient);
+  try {
+    return aeadSeal(key, SLOT_NONCE, contentKey, header);
+  } finally {
+    wipe(shared, key);
+  }
+}
+
+function checkChoices(choices: SealRandomness, recipients: number, slotCount: number): void {
+  abytes(choices.ephemeralSecret, "ephemeralSecret", KEY_LENGTH);
+  abytes(choices.contentKey, "contentKey", KEY_LENGTH);
+  if (choices.slots.length !== slotCount) throw new RangeError(`"slots" expected ${slotCount} entries, got ${choices.slots.length}`);
+  const used = new Set<number>();
+  for (const entry of choices.slots) {
+    if (typeof entry === "number") used.add(auint(entry, "slot recipient index", 0, recipients - 1));
+    else abytes(entry, "dummy slot", SLOT_LENGTH);
+  }
+  if (used.size !== recipients) throw new RangeError(`"slots" must place each of the ${recipients} recipients exactly once`);
+}
+
+/** Seals `body` in one call. */
+export function sealBundle(body: Uint8Array, options: SealOptions, randomness?: SealRandomness): Uint8Array {
+  abytes(body, "body");
+  const sealer = new BundleSealer(body.length, options, randomness);
+  const out = new Uint8Array(sealer.length);
+  let offset = 0;
+  for (const piece of [sealer.prefix, ...sealer.push(body), ...sealer.finish()]) {
+    out.set(piece, offset);
+    offset += piece.length;
+  }
+  return out;
+}
+
+/**
+ * Seals a streamed body of known length in flat memory: yields the bundle in pieces
+ * (the prefix, then one sealed chunk at a time). Works with Node Readable streams too.
+ */
+export async function* sealBundleStream(
+  body: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+  bodyLength: number,
+  options: SealOptions,
+): AsyncGenerator<Uint8Array, void, undefined> {
+  const sealer = new BundleSealer(bodyLength, options);
+  yield sealer.prefix;
+  for await (const piece of body) yield* sealer.push(piece);
+  yield* sealer.finish();
+}

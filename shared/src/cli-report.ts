@@ -1,0 +1,36 @@
+/**
+ * How both CLIs report failure, in age's style: `PROGRAM: error: WHAT` then, where we know the
+ * likely fix, `PROGRAM: hint: WHAT TO DO`, and exit code 1. With --json the same facts go
+ * to stdout as one JSON object, so scripts never parse prose.
+ */
+import { BundleError } from "@airlock/bundle-format";
+
+export interface ErrorReport {
+  readonly code: string;
+  readonly message: string;
+  readonly hint?: string;
+}
+
+/** Turns anything thrown into a report a person can act on (never a stack trace). */
+export function describeError(e: unknown): ErrorReport {
+  if (e instanceof BundleError) return { code: e.code, message: e.message, hint: e.hint };
+  if (e instanceof Error) {
+    const code = (e as { code?: unknown }).code;
+    return { code: typeof code === "string" ? code : "INTERNAL", message: e.message };
+  }
+  return { code: "INTERNAL", message: String(e) };
+}
+
+export function formatErrorLines(program: string, report: ErrorReport): string[] {
+  const lines = [`${program}: error: ${report.message}`];
+  if (report.hint !== undefined) lines.push(`${program}: hint: ${report.hint}`);
+  return lines;
+}
+
+/** Prints the report (text on stderr, or JSON on stdout) and sets a failing exit code. */
+export function reportFailure(program: string, e: unknown, json: boolean): void {
+  const report = describeError(e);
+  if (json) process.stdout.write(`${JSON.stringify({ ok: false, error: report })}\n`);
+  else process.stderr.write(`${formatErrorLines(program, report).join("\n")}\n`);
+  process.exitCode = 1;
+}

@@ -1,0 +1,2 @@
+/** @airlock/shared: I/O both apps need. Depends only on @airlock/bundle-format. */
+export { describeError, formatErrorLines, reportFailure, type ErrorReport } from "./cli-report.js";
