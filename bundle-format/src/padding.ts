@@ -26,11 +26,6 @@ export function bucketFor(length: number): number {
   return padme(Math.max(length, MIN_BUCKET));
 }
 
-/** The next bucket strictly greater than `bucket`. */
-export function nextBucket(bucket: number): number {
-  return bucketFor(bucket + 1);
-}
-
 export function isBucket(length: number): boolean {
   return Number.isSafeInteger(length) && length >= MIN_BUCKET && length <= MAX_BUCKET && padme(length) === length;
 }

@@ -16,7 +16,7 @@ import {
   SLOT_LENGTH,
   slotTierFor,
 } from "./layout.js";
-import { bucketFor, MAX_BUCKET, nextBucket } from "./padding.js";
+import { bucketFor, MAX_BUCKET } from "./padding.js";
 import {
   aeadSeal,
   ed25519Sign,
@@ -78,9 +78,11 @@ function uniform(bound: number): number {
 /** Total length of the bundle that seals `bodyLength` bytes for `recipientCount` devices. */
 export function sealedLength(bodyLength: number, recipientCount: number, minLength = 0): number {
   const prefix = prefixLengthFor(slotTierFor(recipientCount));
-  let length = bucketFor(Math.max(prefix + sealedLengthFor(INNER_OVERHEAD + bodyLength), minLength));
-  // Rarely the bucket's chunk split leaves a few bytes too few; the next bucket always fits.
-  while (planChunks(length - prefix).plaintext < INNER_OVERHEAD + bodyLength) length = nextBucket(length);
+  const length = bucketFor(Math.max(prefix + sealedLengthFor(INNER_OVERHEAD + bodyLength), minLength));
+  // Growing the sealed length never shrinks the plaintext capacity below the minimum (the
+  // last chunk absorbs up to CHUNK + 16 bytes; docs/bundle-format.md, "Payload"), so the
+  // smallest fitting bucket always fits. Checked anyway: a violation is a bug, not bad input.
+  if (planChunks(length - prefix).plaintext < INNER_OVERHEAD + bodyLength) throw new Error("internal: bucket does not fit");
   return length;
 }
 
