@@ -125,7 +125,8 @@ export function decodeCanonical(bytes: Uint8Array, limits: CborLimits = DEFAULT_
   validateCanonical(bytes, limits);
   let raw: unknown;
   try {
-    raw = decoder.decode(bytes);
+    // A fresh view: cbor-x caches a DataView as a property on whatever buffer it decodes.
+    raw = decoder.decode(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length));
   } catch (e) {
     throw new BundleError("BUNDLE_MALFORMED", "payload CBOR could not be decoded", { cause: e });
   }

@@ -287,8 +287,8 @@ export class BundleOpener {
 export function openBundle(bundle: Uint8Array, options: OpenOptions): OpenedBundle {
   abytes(bundle, "bundle");
   const maxLength = options.maxLength ?? DEFAULT_MAX_LENGTH;
+  const opener = new BundleOpener({ ...options, maxLength }); // checks the caller's arguments first
   inspectBundle(bundle, maxLength);
-  const opener = new BundleOpener({ ...options, maxLength });
   const pieces = opener.push(bundle);
   const info = opener.finish();
   const body = pieces.length === 1 ? pieces[0]! : concatBytes(...pieces);

@@ -14,6 +14,7 @@
  * full; each change bumps the kind's minor version under the rule above.
  */
 import { decodeCanonical, encodeCanonical, type CborLimits, type CborMap, type CborValue } from "./cbor-strict.js";
+import { abytes } from "./asserts.js";
 import { BundleError } from "./errors.js";
 
 type FieldType =
@@ -114,13 +115,18 @@ export type Payload = SyncPayload | EnrollmentPayload | WelcomePayload | Courier
 /** A decoded payload and the minor version it was written with. */
 export type DecodedPayload = Payload & { readonly minor: number };
 
+/** Own properties only: a payload naming "__proto__" or "toString" must not find Object's. */
+function fieldOf(fields: Readonly<Record<string, FieldType>>, name: string): FieldType | undefined {
+  return Object.hasOwn(fields, name) ? fields[name] : undefined;
+}
+
 const bad = (path: string, message: string): never => {
   throw new BundleError("BUNDLE_MALFORMED", `payload field ${path}: ${message}`);
 };
 
 /** Encodes a payload canonically. Throws TypeError if it does not match its kind's schema. */
 export function encodePayload(payload: Payload): Uint8Array {
-  const schema = PAYLOAD_SCHEMAS[payload.kind] as KindSchema | undefined;
+  const schema = Object.hasOwn(PAYLOAD_SCHEMAS, payload.kind) ? (PAYLOAD_SCHEMAS[payload.kind] as KindSchema) : undefined;
   if (schema === undefined) throw new TypeError(`unknown payload kind ${JSON.stringify(payload.kind)}`);
   const map: CborMap = new Map<string, CborValue>([
     ["kind", payload.kind],
@@ -128,7 +134,7 @@ export function encodePayload(payload: Payload): Uint8Array {
   ]);
   const record = payload as unknown as Record<string, unknown>;
   for (const name of Object.keys(record)) {
-    if (name !== "kind" && !(name in schema.fields)) throw new TypeError(`payload ${payload.kind} has no field "${name}"`);
+    if (name !== "kind" && fieldOf(schema.fields, name) === undefined) throw new TypeError(`payload ${payload.kind} has no field "${name}"`);
   }
   for (const [name, type] of Object.entries(schema.fields)) {
     const value = record[name];
@@ -155,7 +161,7 @@ function toCbor(value: unknown, type: FieldType, path: string): CborValue {
 /** Plain objects (structs, arrays of structs) become Maps for the CBOR layer. */
 function structToMap(value: unknown, type: FieldType): unknown {
   if (type.type === "struct" && value !== null && typeof value === "object" && !(value instanceof Uint8Array)) {
-    return new Map(Object.entries(value).map(([k, v]) => [k, structToMap(v, type.fields[k] ?? { type: "bool" })]));
+    return new Map(Object.entries(value).map(([k, v]) => [k, structToMap(v, fieldOf(type.fields, k) ?? { type: "bool" })]));
   }
   if (type.type === "array" && Array.isArray(value)) return value.map((v) => structToMap(v, type.of));
   return value;
@@ -163,6 +169,7 @@ function structToMap(value: unknown, type: FieldType): unknown {
 
 /** Decodes and validates a payload body. */
 export function decodePayload(body: Uint8Array, limits?: Partial<CborLimits>): DecodedPayload {
+  abytes(body, "body");
   const value = decodeCanonical(body, {
     maxBytes: limits?.maxBytes ?? 256 * MiB,
     maxDepth: limits?.maxDepth ?? 8,
@@ -173,14 +180,14 @@ export function decodePayload(body: Uint8Array, limits?: Partial<CborLimits>): D
   const minor = value.get("v");
   if (typeof kind !== "string") return bad("kind", "missing or not text");
   if (typeof minor !== "number" || minor < 0) return bad("v", "missing or not an unsigned integer");
-  const schema = (PAYLOAD_SCHEMAS as Record<string, KindSchema>)[kind];
-  if (schema === undefined || !Object.hasOwn(PAYLOAD_SCHEMAS, kind)) {
+  const schema = Object.hasOwn(PAYLOAD_SCHEMAS, kind) ? (PAYLOAD_SCHEMAS as Record<string, KindSchema>)[kind] : undefined;
+  if (schema === undefined) {
     throw new BundleError("BUNDLE_KIND", `payload kind "${kind.slice(0, 64)}" is not known to this Airlock release`);
   }
   const out: Record<string, unknown> = { kind, minor };
   for (const [name, field] of value) {
     if (name === "kind" || name === "v") continue;
-    const type = schema.fields[name];
+    const type = fieldOf(schema.fields, name);
     if (type === undefined) {
       if (minor > schema.minor) continue; // a newer writer's optional field
       return bad(`${kind}.${name}`, `unknown field in ${kind} version 1.${minor}`);
@@ -219,7 +226,7 @@ function checkField(value: unknown, type: FieldType, path: string, encoding: boo
       return value.map((v, i) => checkField(v, type.of, `${path}[${i}]`, encoding));
     case "struct": {
       if (!(value instanceof Map)) return bad(path, "expected a map");
-      for (const key of value.keys()) if (!(key in type.fields)) bad(`${path}.${key}`, "unknown field");
+      for (const key of value.keys()) if (fieldOf(type.fields, key) === undefined) bad(`${path}.${key}`, "unknown field");
       const out: CborMap = new Map();
       for (const [name, sub] of Object.entries(type.fields)) {
         if (!value.has(name)) bad(`${path}.${name}`, "missing");
