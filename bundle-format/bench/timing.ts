@@ -1,7 +1,9 @@
 /**
  * Timing helpers: process.hrtime.bigint, medians, and an interleaved sampler that runs every
- * case of a comparison once per round (rotating the order), so clock-speed drift and GC debt
- * land on the subject and its baseline alike.
+ * case of a comparison once per round (rotating the order), so clock-speed drift lands on the
+ * subject and its baseline alike. The heap is collected before every sample (outside the
+ * timed region), so no case pays for garbage another case left behind; garbage a case makes
+ * and V8 collects during its own sample is part of its cost.
  */
 
 export interface Case {
@@ -44,7 +46,7 @@ export function summarize(samples: readonly number[]): Timing {
   return { median, spread: (quantile(sorted, 0.75) - quantile(sorted, 0.25)) / median, samples };
 }
 
-/** Full collection between sections (needs --expose-gc; a no-op without it). Never inside a sample. */
+/** Full collection (needs --expose-gc; a no-op without it). Never inside a timed region. */
 export function collectGarbage(): void {
   globalThis.gc?.();
 }
@@ -54,6 +56,7 @@ export function sampleInterleaved(cases: readonly Case[], plan: SamplePlan): Map
   const runRound = (round: number, record: boolean, into: Map<string, number[]>): void => {
     for (let k = 0; k < cases.length; k++) {
       const c = cases[(round + k) % cases.length]!;
+      collectGarbage();
       const start = process.hrtime.bigint();
       for (let i = 0; i < plan.reps; i++) c.run();
       const end = process.hrtime.bigint();
