@@ -1,8 +1,9 @@
 /**
  * Bucket sizes: every bundle's total length is a Padmé value (Nikitin et al., "Reducing
  * Metadata Leakage from Encrypted Files and Communication with PURBs", PETS 2019) of at
- * least MIN_BUCKET bytes. Padmé keeps the top ~log2(log2 L)+1 bits of the length, so a
- * length leaks O(log log L) bits and the overhead is at most 12% (under 6.3% above 64 KiB).
+ * least MIN_BUCKET bytes. Padmé keeps only the top floor(log2 E) + 1 bits of a length L
+ * (E = floor(log2 L)), so a length leaks O(log log L) bits. Above the 1 KiB minimum the
+ * padding costs at most 1/2^(floor(log2 E) + 1): 6.25% below 64 KiB, 3.1% below 4 GiB.
  * Spec: docs/bundle-format.md, "Sizes".
  */
 
