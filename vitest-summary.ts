@@ -1,0 +1,23 @@
+/**
+ * Prints the plain closing line "N passed, N failed[, N skipped]" after vitest's own summary,
+ * so CI and scripts can read the outcome without parsing vitest's styled output.
+ */
+import type { Reporter, TestModule } from "vitest/node";
+
+export default class SummaryLine implements Reporter {
+  onTestRunEnd(testModules: ReadonlyArray<TestModule>, unhandledErrors: ReadonlyArray<unknown>): void {
+    let passed = 0;
+    let failed = unhandledErrors.length;
+    let skipped = 0;
+    for (const module of testModules) {
+      if (module.state() === "failed" && [...module.children.allTests()].length === 0) failed++;
+      for (const test of module.children.allTests()) {
+        const state = test.result().state;
+        if (state === "passed") passed++;
+        else if (state === "failed") failed++;
+        else skipped++;
+      }
+    }
+    process.stdout.write(`\n${passed} passed, ${failed} failed${skipped > 0 ? `, ${skipped} skipped` : ""}\n`);
+  }
+}
