@@ -2,10 +2,19 @@
 
 export const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
 
+/**
+ * A Uint8Array with its own ArrayBuffer and unspecified contents, for outputs the caller
+ * overwrites completely (skips zero-filling megabytes; never a slice of Node's shared pool).
+ */
+export function uninitialized(length: number): Uint8Array {
+  const b = Buffer.allocUnsafeSlow(length);
+  return new Uint8Array(b.buffer, b.byteOffset, b.length);
+}
+
 export function concatBytes(...parts: Uint8Array[]): Uint8Array {
   let total = 0;
   for (const p of parts) total += p.length;
-  const out = new Uint8Array(total);
+  const out = uninitialized(total);
   let offset = 0;
   for (const p of parts) {
     out.set(p, offset);

@@ -9,7 +9,7 @@
  * A streaming consumer must not act on the data until iteration finished without error.
  */
 import { abytes, auint } from "./asserts.js";
-import { concatBytes, isAllZero, readU64be, u64be, wipe } from "./bytes.js";
+import { concatBytes, isAllZero, readU64be, u64be, uninitialized, wipe } from "./bytes.js";
 import { chunkNonce, planChunks, SEALED_CHUNK_SIZE, type ChunkPlan } from "./chunks.js";
 import { BundleError } from "./errors.js";
 import { payloadKey, signedMessage, slotKey, SLOT_NONCE } from "./keys.js";
@@ -289,10 +289,18 @@ export function openBundle(bundle: Uint8Array, options: OpenOptions): OpenedBund
   const maxLength = options.maxLength ?? DEFAULT_MAX_LENGTH;
   const opener = new BundleOpener({ ...options, maxLength }); // checks the caller's arguments first
   inspectBundle(bundle, maxLength);
-  const pieces = opener.push(bundle);
+  let body: Uint8Array | undefined;
+  let offset = 0;
+  // Chunk-sized steps, copying each authenticated piece into the body while it is in cache.
+  for (let at = 0; at < bundle.length; at += SEALED_CHUNK_SIZE) {
+    for (const piece of opener.push(bundle.subarray(at, at + SEALED_CHUNK_SIZE))) {
+      body ??= uninitialized(opener.bodyLength!); // bounded: the first chunk checked it against L
+      body.set(piece, offset);
+      offset += piece.length;
+    }
+  }
   const info = opener.finish();
-  const body = pieces.length === 1 ? pieces[0]! : concatBytes(...pieces);
-  return { ...info, body };
+  return { ...info, body: body ?? new Uint8Array(0) };
 }
 
 /**

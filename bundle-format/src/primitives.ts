@@ -109,20 +109,41 @@ export function ed25519Verify(publicKeyBytes: Uint8Array, message: Uint8Array, s
 
 // ---- ChaCha20-Poly1305 (RFC 8439) ---------------------------------------------------------
 
-/** Returns ciphertext || 16-byte tag. */
+/** Returns ciphertext || 16-byte tag. For small messages (slots); chunks use ChunkCipher. */
 export function aeadSeal(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad?: Uint8Array): Uint8Array {
-  const cipher = nodeCrypto.createCipheriv("chacha20-poly1305", view(key), view(nonce), { authTagLength: TAG_LENGTH });
-  if (aad !== undefined) cipher.setAAD(view(aad), { plaintextLength: plaintext.length });
-  const out = new Uint8Array(plaintext.length + TAG_LENGTH);
-  const body = cipher.update(view(plaintext));
-  out.set(body, 0);
-  const tail = cipher.final();
-  out.set(tail, body.length);
-  out.set(cipher.getAuthTag(), plaintext.length);
-  return out;
+  const cipher = new ChunkCipher(key, nonce, aad, plaintext.length);
+  return concatParts([cipher.update(plaintext), ...cipher.final()]);
 }
 
-/** Opens ciphertext || tag; returns undefined on authentication failure and releases no plaintext. */
+/**
+ * One ChaCha20-Poly1305 encryption fed in pieces, so a chunk is encrypted straight from the
+ * caller's buffers with no staging copy. Output pieces are node:crypto's own buffers.
+ */
+export class ChunkCipher {
+  readonly #cipher: nodeCrypto.CipherChaCha20Poly1305;
+
+  constructor(key: Uint8Array, nonce: Uint8Array, aad?: Uint8Array, plaintextLength?: number) {
+    this.#cipher = nodeCrypto.createCipheriv("chacha20-poly1305", view(key), view(nonce), { authTagLength: TAG_LENGTH });
+    if (aad !== undefined) this.#cipher.setAAD(view(aad), { plaintextLength: plaintextLength ?? 0 });
+  }
+
+  update(plaintext: Uint8Array): Uint8Array {
+    return own(this.#cipher.update(view(plaintext)));
+  }
+
+  /** Any remaining ciphertext (empty for this stream cipher) and the 16-byte tag. */
+  final(): Uint8Array[] {
+    const rest = this.#cipher.final();
+    const tag = own(this.#cipher.getAuthTag());
+    return rest.length > 0 ? [own(rest), tag] : [tag];
+  }
+}
+
+/**
+ * Opens ciphertext || tag; returns undefined on authentication failure. node:crypto only
+ * checks the tag in final(), so the plaintext update() produced is wiped and never returned
+ * unless the tag verified.
+ */
 export function aeadOpen(
   key: Uint8Array,
   nonce: Uint8Array,
@@ -136,17 +157,19 @@ export function aeadOpen(
   });
   decipher.setAuthTag(view(sealed.subarray(ctLength)));
   if (aad !== undefined) decipher.setAAD(view(aad), { plaintextLength: ctLength });
-  const out = new Uint8Array(ctLength);
+  const body = decipher.update(view(sealed.subarray(0, ctLength)));
   try {
-    const body = decipher.update(view(sealed.subarray(0, ctLength)));
-    out.set(body, 0);
-    out.set(decipher.final(), body.length);
-    return out;
+    const tail = decipher.final();
+    return tail.length === 0 ? own(body) : concatParts([own(body), own(tail)]);
   } catch {
-    // node:crypto checks the tag in final(); wipe what update() wrote before it did.
-    out.fill(0);
+    body.fill(0);
     return undefined;
   }
+}
+
+function concatParts(parts: Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0]!;
+  return own(Buffer.concat(parts));
 }
 
 // ---- Hashes and KDF -----------------------------------------------------------------------

@@ -4,7 +4,7 @@
  * body size. Spec: docs/bundle-format.md.
  */
 import { abytes, auint } from "./asserts.js";
-import { concatBytes, u64be, wipe } from "./bytes.js";
+import { concatBytes, u64be, uninitialized, wipe } from "./bytes.js";
 import { CHUNK_SIZE, chunkNonce, planChunks, sealedLengthFor, type ChunkPlan } from "./chunks.js";
 import { payloadKey, signedMessage, slotKey, SLOT_NONCE } from "./keys.js";
 import {
@@ -19,6 +19,7 @@ import {
 import { bucketFor, MAX_BUCKET } from "./padding.js";
 import {
   aeadSeal,
+  ChunkCipher,
   ed25519Sign,
   KEY_LENGTH,
   randomBytes,
@@ -118,8 +119,9 @@ export class BundleSealer {
   readonly #plan: ChunkPlan;
   readonly #prefixHash: Uint8Array;
   readonly #hasher: Hasher = sha256Hasher();
-  #key: Uint8Array;
-  #buffer: Uint8Array;
+  readonly #key: Uint8Array;
+  #cipher: ChunkCipher;
+  #early: Uint8Array[];
   #filled = 0;
   #chunkIndex = 0;
   #bodySeen = 0;
@@ -156,9 +158,9 @@ export class BundleSealer {
 
     this.#sender = options.sender;
     this.#plan = planChunks(this.length - this.prefix.length);
-    this.#buffer = new Uint8Array(this.#chunkSize());
-    this.#write(options.sender.publicKey);
-    this.#write(u64be(bodyLength));
+    this.#cipher = this.#newChunk();
+    // Ciphertext of the inner header; handed out with the first push() or finish().
+    this.#early = [...this.#write(options.sender.publicKey), ...this.#write(u64be(bodyLength))];
   }
 
   /** Feeds body bytes; returns the sealed chunks completed by them (possibly none). */
@@ -170,7 +172,7 @@ export class BundleSealer {
     }
     this.#bodySeen += piece.length;
     this.#hasher.update(piece);
-    return this.#write(piece);
+    return this.#withEarly(this.#write(piece));
   }
 
   /** Signs, pads and returns the remaining sealed chunks, ending with the flagged last one. */
@@ -181,7 +183,7 @@ export class BundleSealer {
     }
     this.#finished = true;
     const message = signedMessage(this.#prefixHash, u64be(this.bodyLength), this.#hasher.digest());
-    const out = this.#write(ed25519Sign(this.#sender.secretKey, message));
+    const out = this.#withEarly(this.#write(ed25519Sign(this.#sender.secretKey, message)));
     const padding = this.#plan.plaintext - (INNER_OVERHEAD + this.bodyLength);
     for (let left = padding; left > 0; ) {
       const n = Math.min(left, CHUNK_SIZE);
@@ -192,28 +194,39 @@ export class BundleSealer {
     return out;
   }
 
+  #withEarly(pieces: Uint8Array[]): Uint8Array[] {
+    if (this.#early.length === 0) return pieces;
+    const out = [...this.#early, ...pieces];
+    this.#early = [];
+    return out;
+  }
+
   #chunkSize(): number {
     return this.#chunkIndex === this.#plan.count - 1 ? this.#plan.lastPlaintext : CHUNK_SIZE;
   }
 
-  /** Appends inner plaintext, sealing each chunk as soon as it is full. */
+  /** Appends inner plaintext to the current chunk's cipher, closing each chunk when it is full. */
   #write(data: Uint8Array): Uint8Array[] {
     const out: Uint8Array[] = [];
     let offset = 0;
     while (offset < data.length) {
-      const n = Math.min(data.length - offset, this.#buffer.length - this.#filled);
-      this.#buffer.set(data.subarray(offset, offset + n), this.#filled);
+      const size = this.#chunkSize();
+      const n = Math.min(data.length - offset, size - this.#filled);
+      if (n > 0) out.push(this.#cipher.update(data.subarray(offset, offset + n)));
       this.#filled += n;
       offset += n;
-      if (this.#filled === this.#buffer.length) {
-        const last = this.#chunkIndex === this.#plan.count - 1;
-        out.push(aeadSeal(this.#key, chunkNonce(this.#chunkIndex, last), this.#buffer));
+      if (this.#filled === size) {
+        out.push(...this.#cipher.final());
         this.#chunkIndex++;
         this.#filled = 0;
-        if (!last && this.#buffer.length !== this.#chunkSize()) this.#buffer = new Uint8Array(this.#chunkSize());
+        if (this.#chunkIndex < this.#plan.count) this.#cipher = this.#newChunk();
       }
     }
     return out;
+  }
+
+  #newChunk(): ChunkCipher {
+    return new ChunkCipher(this.#key, chunkNonce(this.#chunkIndex, this.#chunkIndex === this.#plan.count - 1));
   }
 }
 
@@ -244,12 +257,20 @@ function checkChoices(choices: SealRandomness, recipients: number, slotCount: nu
 export function sealBundle(body: Uint8Array, options: SealOptions, randomness?: SealRandomness): Uint8Array {
   abytes(body, "body");
   const sealer = new BundleSealer(body.length, options, randomness);
-  const out = new Uint8Array(sealer.length);
+  // Every byte is overwritten below, so skip zero-filling the (possibly large) output.
+  const out = uninitialized(sealer.length);
   let offset = 0;
-  for (const piece of [sealer.prefix, ...sealer.push(body), ...sealer.finish()]) {
-    out.set(piece, offset);
-    offset += piece.length;
-  }
+  const emit = (pieces: Uint8Array[]): void => {
+    for (const piece of pieces) {
+      out.set(piece, offset);
+      offset += piece.length;
+    }
+  };
+  emit([sealer.prefix]);
+  // Chunk-sized steps: each chunk's ciphertext is copied out while still in cache, and the
+  // temporary buffers die young instead of holding a second copy of a large body.
+  for (let at = 0; at < body.length; at += CHUNK_SIZE) emit(sealer.push(body.subarray(at, at + CHUNK_SIZE)));
+  emit(sealer.finish());
   return out;
 }
 
