@@ -288,11 +288,13 @@ export function openBundle(bundle: Uint8Array, options: OpenOptions): OpenedBund
   abytes(bundle, "bundle");
   const maxLength = options.maxLength ?? DEFAULT_MAX_LENGTH;
   const opener = new BundleOpener({ ...options, maxLength }); // checks the caller's arguments first
-  inspectBundle(bundle, maxLength);
+  const { prefixLength } = inspectBundle(bundle, maxLength);
+  opener.push(bundle.subarray(0, prefixLength));
   let body: Uint8Array | undefined;
   let offset = 0;
-  // Chunk-sized steps, copying each authenticated piece into the body while it is in cache.
-  for (let at = 0; at < bundle.length; at += SEALED_CHUNK_SIZE) {
+  // Steps aligned to the chunks (no straddling copies), each authenticated piece copied into
+  // the body while it is still in cache.
+  for (let at = prefixLength; at < bundle.length; at += SEALED_CHUNK_SIZE) {
     for (const piece of opener.push(bundle.subarray(at, at + SEALED_CHUNK_SIZE))) {
       body ??= uninitialized(opener.bodyLength!); // bounded: the first chunk checked it against L
       body.set(piece, offset);

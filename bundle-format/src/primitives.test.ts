@@ -4,6 +4,7 @@
  */
 import { chacha20poly1305 } from "@noble/ciphers/chacha.js";
 import { ed25519, x25519 as nobleX25519 } from "@noble/curves/ed25519.js";
+import { hkdf } from "@noble/hashes/hkdf.js";
 import { sha256 as nobleSha256 } from "@noble/hashes/sha2.js";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
@@ -13,9 +14,11 @@ import {
   ed25519PublicKey,
   ed25519Sign,
   ed25519Verify,
+  hkdfSha256,
   sha256,
   sha256Hasher,
   x25519,
+  x25519Ephemeral,
   x25519PublicKey,
 } from "./primitives.js";
 
@@ -114,6 +117,60 @@ describe("node:crypto equals @noble", () => {
         h.update(msg.subarray(at));
         expect(h.digest()).toEqual(nobleSha256(msg));
       }),
+    );
+  });
+});
+
+describe("key handling", () => {
+  it("X25519 with non-canonical peer keys (high bit set) matches @noble", () => {
+    fc.assert(
+      fc.property(key32, key32, (a, peer) => {
+        const p = peer.slice();
+        p[31]! |= 0x80;
+        const ours = x25519(a, p);
+        let noble: Uint8Array | undefined;
+        try {
+          noble = nobleX25519.getSharedSecret(a, p);
+        } catch {
+          noble = undefined;
+        }
+        expect(ours).toEqual(noble);
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it("a cached secret key is re-imported when its array is rewritten or wiped", () => {
+    const secret = new Uint8Array(32).fill(3);
+    const peer = nobleX25519.getPublicKey(new Uint8Array(32).fill(5));
+    const first = x25519(secret, peer);
+    secret.fill(4);
+    expect(x25519(secret, peer)).toEqual(nobleX25519.getSharedSecret(new Uint8Array(32).fill(4), peer));
+    expect(x25519(secret, peer)).not.toEqual(first);
+    const seed = new Uint8Array(32).fill(6);
+    const sig1 = ed25519Sign(seed, new Uint8Array([1]));
+    seed.fill(0);
+    expect(ed25519Sign(seed, new Uint8Array([1]))).toEqual(ed25519.sign(new Uint8Array([1]), new Uint8Array(32)));
+    expect(ed25519Sign(seed, new Uint8Array([1]))).not.toEqual(sig1);
+  });
+
+  it("an ephemeral key made from given bytes equals the X25519 of those bytes", () => {
+    const secret = new Uint8Array(32).fill(9);
+    const peer = nobleX25519.getPublicKey(new Uint8Array(32).fill(2));
+    const eph = x25519Ephemeral(secret);
+    expect(eph.publicKey).toEqual(nobleX25519.getPublicKey(secret));
+    expect(eph.agree(peer)).toEqual(nobleX25519.getSharedSecret(secret, peer));
+    const fresh = x25519Ephemeral();
+    expect(fresh.publicKey).toHaveLength(32);
+    expect(fresh.agree(new Uint8Array(32))).toBeUndefined();
+  });
+
+  it("HKDF-SHA256 equals @noble's", () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 64 }), fc.uint8Array({ maxLength: 64 }), fc.uint8Array({ maxLength: 40 }), (ikm, salt, info) => {
+        expect(hkdfSha256(ikm, salt, info)).toEqual(hkdf(nobleSha256, ikm, salt, info, 32));
+      }),
+      { numRuns: 200 },
     );
   });
 });

@@ -25,8 +25,8 @@ import {
   randomBytes,
   sha256,
   sha256Hasher,
-  x25519,
-  x25519KeyPair,
+  x25519Ephemeral,
+  type EphemeralKey,
   type Hasher,
   type KeyPair,
 } from "./primitives.js";
@@ -47,7 +47,8 @@ export interface SealOptions {
  * the sealer draw it from the OS CSPRNG.
  */
 export interface SealRandomness {
-  readonly ephemeralSecret: Uint8Array;
+  /** Absent: a fresh key generated inside OpenSSL (the normal case). */
+  readonly ephemeralSecret?: Uint8Array;
   readonly contentKey: Uint8Array;
   /** One entry per slot: a recipient index, or 48 random bytes for a dummy slot. */
   readonly slots: readonly (number | Uint8Array)[];
@@ -65,7 +66,7 @@ export function randomSealChoices(recipientCount: number): SealRandomness {
     const j = uniform(i + 1);
     [slots[i], slots[j]] = [slots[j]!, slots[i]!];
   }
-  return { ephemeralSecret: randomBytes(KEY_LENGTH), contentKey: randomBytes(KEY_LENGTH), slots };
+  return { contentKey: randomBytes(KEY_LENGTH), slots };
 }
 
 function uniform(bound: number): number {
@@ -141,7 +142,7 @@ export class BundleSealer {
     const choices = randomness ?? randomSealChoices(recipients.length);
     const tier = slotTierFor(recipients.length);
     checkChoices(choices, recipients.length, 2 ** tier);
-    const ephemeral = x25519KeyPair(choices.ephemeralSecret);
+    const ephemeral = x25519Ephemeral(choices.ephemeralSecret);
     const header = encodeHeader({
       mailboxTag: options.mailboxTag,
       length: this.length,
@@ -154,7 +155,7 @@ export class BundleSealer {
     this.prefix = concatBytes(header, ...slots);
     this.#prefixHash = sha256(this.prefix);
     this.#key = payloadKey(choices.contentKey, this.#prefixHash);
-    if (randomness === undefined) wipe(choices.contentKey, choices.ephemeralSecret);
+    if (randomness === undefined) wipe(choices.contentKey);
 
     this.#sender = options.sender;
     this.#plan = planChunks(this.length - this.prefix.length);
@@ -230,8 +231,8 @@ export class BundleSealer {
   }
 }
 
-function wrapFor(recipient: Uint8Array, ephemeral: KeyPair, contentKey: Uint8Array, header: Uint8Array): Uint8Array {
-  const shared = x25519(ephemeral.secretKey, recipient);
+function wrapFor(recipient: Uint8Array, ephemeral: EphemeralKey, contentKey: Uint8Array, header: Uint8Array): Uint8Array {
+  const shared = ephemeral.agree(recipient);
   if (shared === undefined) throw new TypeError("a recipient key is not a usable X25519 public key (low-order point)");
   const key = slotKey(shared, ephemeral.publicKey, recipient);
   try {
@@ -242,7 +243,7 @@ function wrapFor(recipient: Uint8Array, ephemeral: KeyPair, contentKey: Uint8Arr
 }
 
 function checkChoices(choices: SealRandomness, recipients: number, slotCount: number): void {
-  abytes(choices.ephemeralSecret, "ephemeralSecret", KEY_LENGTH);
+  if (choices.ephemeralSecret !== undefined) abytes(choices.ephemeralSecret, "ephemeralSecret", KEY_LENGTH);
   abytes(choices.contentKey, "contentKey", KEY_LENGTH);
   if (choices.slots.length !== slotCount) throw new RangeError(`"slots" expected ${slotCount} entries, got ${choices.slots.length}`);
   const used = new Set<number>();

@@ -43,7 +43,7 @@ export function toFile(c: VectorCase): VectorFile {
       mailbox_tag: toHex(s.mailboxTag),
       body: toHex(s.body),
       ...(s.minLength === undefined ? {} : { min_length: s.minLength }),
-      ephemeral_secret: toHex(s.randomness.ephemeralSecret),
+      ephemeral_secret: toHex(s.randomness.ephemeralSecret!), // vectors always fix it
       content_key: toHex(s.randomness.contentKey),
       slots: s.randomness.slots.map((e) => (typeof e === "number" ? e : toHex(e))),
     };
