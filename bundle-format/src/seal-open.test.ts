@@ -1,4 +1,9 @@
 import { createHash } from "node:crypto";
+import { createReadStream, createWriteStream, mkdtempSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import { describe, expect, it } from "vitest";
 import { collect, deviceKey, fixture, outcome, outcomeAsync, pieces, sealFixed } from "../test-support/fixtures.js";
 import { CHUNK_SIZE } from "./chunks.js";
@@ -157,6 +162,23 @@ describe("streaming", () => {
     const opener = new BundleOpener({ recipient: fx.devices[0]! });
     opener.push(bundle);
     expect(outcome(() => opener.push(new Uint8Array(1)))).toBe("BUNDLE_MALFORMED");
+  });
+
+  it("works with Node streams and real files: seal to disk, open from a read stream", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "airlock-stream-"));
+    try {
+      const body = randomBytes(5 * CHUNK_SIZE + 999);
+      const file = join(dir, "x.bundle");
+      await pipeline(Readable.from(sealBundleStream(Readable.from([body.subarray(0, 1000), body.subarray(1000)]), body.length, fx.options)), createWriteStream(file));
+      expect(statSync(file).size).toBe(sealedLength(body.length, 2));
+      const reader = openBundleStream(createReadStream(file, { highWaterMark: 10_007 }), { recipient: fx.devices[1]! });
+      const out = join(dir, "x.body");
+      await pipeline(Readable.from(reader.body), createWriteStream(out));
+      expect((await reader.result).bodyLength).toBe(body.length);
+      expect(await collect(createReadStream(out))).toEqual(body);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("feeding one byte at a time gives the same body", () => {
