@@ -4,7 +4,7 @@
  * at the repository root. `--quick` runs smaller sizes and fewer samples as a smoke test.
  * What each figure means: docs/benchmarks.md.
  */
-import { cpus } from "node:os";
+import { cpus, loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
 import { Report } from "./report.js";
 import { benchRss } from "./rss.js";
@@ -23,32 +23,39 @@ interface Config {
 const FULL: Config = {
   throughput: {
     sizes: [64 * KiB, MiB, 64 * MiB],
-    bytesPerSample: 32 * MiB,
     warmupRounds: 2,
-    rounds: (size) => (size >= 64 * MiB ? 15 : 21),
+    rounds: (size) => (size >= 64 * MiB ? 15 : 41),
+    minSampleSeconds: 0.03,
+    settleSeconds: 0.01,
   },
-  slots: { warmupRounds: 2, rounds: 21, reps: 100 },
+  slots: { warmupRounds: 2, rounds: 41, minSampleSeconds: 0.03, settleSeconds: 0.01 },
   rssBody: GiB,
 };
 
 const QUICK: Config = {
-  throughput: { sizes: [64 * KiB, MiB, 8 * MiB], bytesPerSample: 4 * MiB, warmupRounds: 1, rounds: () => 5 },
-  slots: { warmupRounds: 1, rounds: 5, reps: 20 },
+  throughput: { sizes: [64 * KiB, MiB, 8 * MiB], warmupRounds: 1, rounds: () => 5, minSampleSeconds: 0.01, settleSeconds: 0.003 },
+  slots: { warmupRounds: 1, rounds: 5, minSampleSeconds: 0.01, settleSeconds: 0.003 },
   rssBody: 64 * MiB,
 };
+
+/** 1-minute load average: other work on this machine skews every figure, so the run shows it. */
+const load = (): string => loadavg()[0]!.toFixed(2);
 
 function header(quick: boolean): void {
   const cpu = cpus();
   console.log(`Airlock bundle-format benchmarks${quick ? " (--quick: smaller sizes, fewer samples; a smoke run, not figures to quote)" : ""}`);
   console.log(
-    `${new Date().toISOString()}  node ${process.version}  OpenSSL ${process.versions.openssl}  ${cpu[0]?.model ?? "unknown CPU"} x${cpu.length}`,
+    `${new Date().toISOString()}  node ${process.version}  OpenSSL ${process.versions.openssl}  ${cpu[0]?.model ?? "unknown CPU"} x${cpu.length}` +
+      `  load average ${load()}`,
   );
   console.log(`
 Each line: name, value, the baseline it is compared with (measured in this run), and
 ratio = value / baseline, with the direction that is good:
   seal/open (MB/s of body, 1 MB = 10^6 bytes): baseline = raw node:crypto ChaCha20-Poly1305 over the
     same bytes, one cipher per 64 KiB piece. Higher is better; 1.0 = as fast as bare AEAD. Target >= 0.8
-    from 1 MiB. floor-seal/floor-open = SHA-256 + raw AEAD, the best this design can do on one core.
+    from 1 MiB. seal/open = sealBundle/openBundle (in memory); seal-stream/open-stream = sealBundleStream/
+    openBundleStream fed 64 KiB pieces; floor-seal/floor-open = SHA-256 + raw AEAD, the best this design
+    can do on one core.
   open-last-of-64-slots (ms): baseline = the same open with our slot first. Lower is better; 1.0 = free.
   peak-rss (MiB): baseline = the child process's RSS at startup. Lower is better. Target: peak < 128 MiB.`);
   if (globalThis.gc === undefined) console.log("\n(note: run with --expose-gc so sections start from a collected heap)");
@@ -60,12 +67,12 @@ async function main(): Promise<void> {
   const start = process.hrtime.bigint();
   header(quick);
   const report = new Report();
-  benchThroughput(report, config.throughput);
-  benchSlots(report, config.slots);
+  await benchThroughput(report, config.throughput);
+  await benchSlots(report, config.slots);
   await benchRss(report, config.rssBody);
   report.write(RESULTS);
   const total = Number(process.hrtime.bigint() - start) / 1e9;
-  console.log(`\nWrote ${RESULTS} (${Object.keys(report.json()).length} figures) in ${total.toFixed(0)} s.`);
+  console.log(`\nWrote ${RESULTS} (${Object.keys(report.json()).length} figures) in ${total.toFixed(0)} s; load average now ${load()}.`);
 }
 
 main().catch((e: unknown) => {

@@ -9,18 +9,14 @@ import { openBundle, sealBundle, slotCountFor, type SealRandomness } from "../sr
 import { party } from "./fixtures.js";
 import type { Report } from "./report.js";
 import { KiB } from "./sizes.js";
-import { collectGarbage, sampleInterleaved, timingOf } from "./timing.js";
+import { collectGarbage, sampleInterleaved, timingOf, type SamplePlan } from "./timing.js";
 
 const RECIPIENTS = 64;
 const BODY = 1 * KiB;
 /** Index (in the recipient list) of the device that opens. */
 const ME = 0;
 
-export interface SlotsConfig {
-  readonly warmupRounds: number;
-  readonly rounds: number;
-  readonly reps: number;
-}
+export type SlotsConfig = SamplePlan;
 
 /** Slot order with device ME at `position` and the other recipients in order around it. */
 function slotsWithMeAt(position: "first" | "last"): number[] {
@@ -28,7 +24,7 @@ function slotsWithMeAt(position: "first" | "last"): number[] {
   return position === "first" ? [ME, ...others] : [...others, ME];
 }
 
-export function benchSlots(report: Report, config: SlotsConfig): void {
+export async function benchSlots(report: Report, config: SlotsConfig): Promise<void> {
   collectGarbage();
   const slotCount = slotCountFor(RECIPIENTS);
   if (slotCount !== RECIPIENTS) throw new Error(`expected ${RECIPIENTS} slots for ${RECIPIENTS} recipients, got ${slotCount}`);
@@ -49,7 +45,7 @@ export function benchSlots(report: Report, config: SlotsConfig): void {
     if (!body.equals(openBundle(bundle, me).body)) throw new Error("open(seal(body)) differs from body in the slot benchmark");
   }
 
-  const t = sampleInterleaved(
+  const t = await sampleInterleaved(
     [
       { name: "first", run: () => void openBundle(first, me) },
       { name: "last", run: () => void openBundle(last, me) },
@@ -60,7 +56,11 @@ export function benchSlots(report: Report, config: SlotsConfig): void {
   const perSlotUs = ((ms("last") - ms("first")) * 1e3) / (RECIPIENTS - 1);
 
   report.section(`Open with ${RECIPIENTS} recipient slots, 1 KiB body (bundle ${first.length} bytes)`);
-  report.info(`${config.rounds} interleaved samples of ${config.reps} opens each, medians; half-IQR: first ±${(timingOf(t, "first").spread * 50).toFixed(1)}%, last ±${(timingOf(t, "last").spread * 50).toFixed(1)}%`);
+  const spread = (name: string): string => `${name} ±${(timingOf(t, name).spread * 50).toFixed(1)}%`;
+  report.info(
+    `${config.rounds} interleaved samples per case (each >= ${config.minSampleSeconds * 1e3} ms), medians; ` +
+      `half-IQR: ${spread("first")}, ${spread("last")}`,
+  );
   report.add({
     name: `open-last-of-${RECIPIENTS}-slots`,
     value: ms("last"),
@@ -68,6 +68,6 @@ export function benchSlots(report: Report, config: SlotsConfig): void {
     baseline: ms("first"),
     baselineIs: "same open, our slot first",
     better: "lower",
-    note: `each slot tried before ours costs ~${perSlotUs.toFixed(1)} µs (one failed ChaCha20-Poly1305 open of 48 bytes)`,
+    note: `each slot tried before ours costs ~${perSlotUs.toFixed(1)} µs (a failed trial decryption of one 48-byte slot)`,
   });
 }
