@@ -4,6 +4,7 @@
  * to stdout as one JSON object, so scripts never parse prose.
  */
 import { BundleError } from "@airlock/bundle-format";
+import { AirlockError } from "./errors.js";
 
 export interface ErrorReport {
   readonly code: string;
@@ -14,6 +15,7 @@ export interface ErrorReport {
 /** Turns anything thrown into a report a person can act on (never a stack trace). */
 export function describeError(e: unknown): ErrorReport {
   if (e instanceof BundleError) return { code: e.code, message: e.message, hint: e.hint };
+  if (e instanceof AirlockError) return { code: e.code, message: e.message, ...(e.hint === undefined ? {} : { hint: e.hint }) };
   if (e instanceof Error) {
     const code = (e as { code?: unknown }).code;
     return { code: typeof code === "string" ? code : "INTERNAL", message: e.message };
