@@ -33,3 +33,30 @@ export {
 } from "./payload.js";
 export { encodeCanonical, decodeCanonical, validateCanonical, type CborValue, type CborLimits } from "./cbor-strict.js";
 export { wipe, toHex, fromHex } from "./bytes.js";
+export {
+  FountainEncoder,
+  FountainDecoder,
+  TransferCollector,
+  FrameError,
+  FRAME_ERROR_CODES,
+  FRAME_HEADER_LENGTH,
+  MAX_BLOCKS,
+  DEFAULT_MAX_MESSAGE,
+  PRESETS,
+  SUPPORTED_VERSIONS,
+  base45Encode,
+  base45Decode,
+  frameCapacity,
+  fragmentLengthFor,
+  loopLength,
+  parseFrameHeader,
+  type CollectedFrame,
+  type DecoderProgress,
+  type DensityPreset,
+  type FrameEncoding,
+  type FrameErrorCode,
+  type FrameHeader,
+  type FrameOutcome,
+  type QrLevel,
+  type QrSettings,
+} from "./frames/index.js";
