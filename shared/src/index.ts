@@ -1,3 +1,4 @@
 /** @airlock/shared: I/O both apps need. Depends only on @airlock/bundle-format. */
 export { describeError, formatErrorLines, reportFailure, type ErrorReport } from "./cli-report.js";
 export { AirlockError, isAirlockError } from "./errors.js";
+export * from "./usb/index.js";

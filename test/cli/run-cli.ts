@@ -6,8 +6,8 @@ import { fileURLToPath } from "node:url";
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
 export const BINS = {
-  airlock: join(root, "offline-signer", "dist", "bin", "airlock.js"),
-  "airlock-courier": join(root, "online-courier", "dist", "bin", "airlock-courier.js"),
+  airlock: join(root, "offline-signer", "bin", "airlock.js"),
+  "airlock-courier": join(root, "online-courier", "bin", "airlock-courier.js"),
 } as const;
 
 export interface CliResult {

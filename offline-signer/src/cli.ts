@@ -1,11 +1,10 @@
-#!/usr/bin/env node
 /**
  * `airlock`, the vault CLI. The vault commands (init, join, members, notes, export, import,
  * courier-enroll, status) and the TUI arrive with the vault issue; until then, running it
  * says so and runs the bundle-format self-check on this machine.
  */
 import { reportFailure } from "@airlock/shared";
-import { runSelfCheck } from "../src/self-check.js";
+import { runSelfCheck } from "./self-check.js";
 
 const HELP = `airlock - the Airlock vault (offline side)
 

@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 /**
  * `airlock-courier`, the courier CLI. Spool, transports and sync arrive with the courier
  * issue; today it can show what a courier sees of a bundle file, and nothing more.
@@ -6,7 +5,7 @@
 import { readFileSync, statSync } from "node:fs";
 import { DEFAULT_MAX_LENGTH } from "@airlock/bundle-format";
 import { reportFailure } from "@airlock/shared";
-import { describeBundle } from "../src/inspect.js";
+import { describeBundle } from "./inspect.js";
 
 const HELP = `airlock-courier - the Airlock courier (online side)
 
