@@ -3,7 +3,7 @@
  * with (measured in the same run), and ratio = value / baseline; `better` says which way a
  * ratio is good, since for throughput higher is better and for time or memory lower is.
  */
-import { writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 
 export interface Result {
   /** Key in bench-results.json, e.g. "seal.1MiB". */
@@ -74,7 +74,9 @@ export class Report {
     return out;
   }
 
+  /** Merges into `path`: `npm run bench` clears it, then each package's runner adds its figures. */
   write(path: string): void {
-    writeFileSync(path, `${JSON.stringify(this.json(), null, 2)}\n`);
+    const existing = existsSync(path) ? (JSON.parse(readFileSync(path, "utf8")) as Record<string, JsonEntry>) : {};
+    writeFileSync(path, `${JSON.stringify({ ...existing, ...this.json() }, null, 2)}\n`);
   }
 }

@@ -11,6 +11,7 @@ import { benchRss } from "./rss.js";
 import { GiB, KiB, MiB } from "./sizes.js";
 import { benchThroughput, type ThroughputConfig } from "./throughput.js";
 import { benchSlots, type SlotsConfig } from "./slots.js";
+import { benchFountain, type FountainConfig } from "./fountain.js";
 
 const RESULTS = fileURLToPath(new URL("../../../bench-results.json", import.meta.url));
 
@@ -18,6 +19,7 @@ interface Config {
   readonly throughput: ThroughputConfig;
   readonly slots: SlotsConfig;
   readonly rssBody: number;
+  readonly fountain: FountainConfig;
 }
 
 const FULL: Config = {
@@ -30,12 +32,14 @@ const FULL: Config = {
   },
   slots: { warmupRounds: 2, rounds: 41, minSampleSeconds: 0.03, settleSeconds: 0.01 },
   rssBody: GiB,
+  fountain: { sizes: [2000, 20_000, 200_000], trials: 200, losses: [0, 0.1, 0.3], presets: ["low", "normal", "high"], trialPreset: "normal", urRealChecks: 30 },
 };
 
 const QUICK: Config = {
   throughput: { sizes: [64 * KiB, MiB, 8 * MiB], warmupRounds: 1, rounds: () => 5, minSampleSeconds: 0.01, settleSeconds: 0.003 },
   slots: { warmupRounds: 1, rounds: 5, minSampleSeconds: 0.01, settleSeconds: 0.003 },
   rssBody: 64 * MiB,
+  fountain: { sizes: [2000, 20_000], trials: 20, losses: [0, 0.3], presets: ["low", "normal", "high"], trialPreset: "normal", urRealChecks: 5 },
 };
 
 /** 1-minute load average: other work on this machine skews every figure, so the run shows it. */
@@ -57,7 +61,10 @@ ratio = value / baseline, with the direction that is good:
     openBundleStream fed 64 KiB pieces; floor-seal/floor-open = SHA-256 + raw AEAD, the best this design
     can do on one core.
   open-last-of-64-slots (ms): baseline = the same open with our slot first. Lower is better; 1.0 = free.
-  peak-rss (MiB): baseline = the child process's RSS at startup. Lower is better. Target: peak < 128 MiB.`);
+  peak-rss (MiB): baseline = the child process's RSS at startup. Lower is better. Target: peak < 128 MiB.
+  qr.bytes-per-frame (B): baseline = UR (@ngraveio/bc-ur) in the same QR symbol. Higher is better. Target ratio >= 1.3.
+  qr.frames-p99/median (frames to decode from a random start with loss): baseline = UR moving the same payload in
+    the same symbol. Lower is better. Target: our p99 <= K + 2.`);
   if (globalThis.gc === undefined) console.log("\n(note: run with --expose-gc so sections start from a collected heap)");
 }
 
@@ -70,6 +77,7 @@ async function main(): Promise<void> {
   await benchThroughput(report, config.throughput);
   await benchSlots(report, config.slots);
   await benchRss(report, config.rssBody);
+  benchFountain(report, config.fountain);
   report.write(RESULTS);
   const total = Number(process.hrtime.bigint() - start) / 1e9;
   console.log(`\nWrote ${RESULTS} (${Object.keys(report.json()).length} figures) in ${total.toFixed(0)} s; load average now ${load()}.`);

@@ -31,6 +31,13 @@ const CAPACITY: Readonly<Record<number, Record<QrLevel, readonly [bytes: number,
 
 export const SUPPORTED_VERSIONS: readonly number[] = Object.keys(CAPACITY).map(Number);
 
+/** Characters one QR code of these settings holds in alphanumeric mode. */
+export function alphanumericCapacity(settings: QrSettings): number {
+  const row = CAPACITY[settings.version];
+  if (row === undefined) throw new RangeError(`QR version ${settings.version} is not one of ${SUPPORTED_VERSIONS.join(", ")}`);
+  return row[settings.level][1];
+}
+
 /** Frame bytes one QR code of these settings can carry in the given encoding. */
 export function frameCapacity(settings: QrSettings, encoding: FrameEncoding): number {
   const row = CAPACITY[settings.version];
