@@ -2,3 +2,16 @@
 export { describeError, formatErrorLines, reportFailure, type ErrorReport } from "./cli-report.js";
 export { AirlockError, isAirlockError } from "./errors.js";
 export * from "./usb/index.js";
+export * from "./qr/index.js";
+export * from "./transfer/index.js";
+export {
+  ProgressModel,
+  ProgressReporter,
+  formatBytes,
+  formatDuration,
+  formatProgressLine,
+  formatProgressJson,
+  type ProgressSnapshot,
+  type TransferDirection,
+  type Clock,
+} from "./progress.js";

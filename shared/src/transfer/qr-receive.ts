@@ -1,0 +1,73 @@
+/**
+ * Receiving bundles from QR payloads, whatever their source (image folder, video, camera):
+ * base45 text is decoded, frames are fed to one fountain decoder per transfer, and each
+ * completed message is yielded once. Every payload is untrusted: a bad one is counted and
+ * reported, never fatal. Progress (frames, unique frames, percent, rate, ETA) goes to an
+ * optional callback.
+ */
+import { base45Decode, FrameError, TransferCollector, type DecoderProgress } from "@airlock/bundle-format";
+import { ProgressModel, type Clock, type ProgressSnapshot } from "../progress.js";
+import type { QrPayload } from "../qr/types.js";
+
+export interface ReceivedBundle {
+  readonly bytes: Uint8Array;
+  readonly transferId: number;
+  /** Payloads consumed by its transfer, including duplicates and redundant frames. */
+  readonly frames: number;
+}
+
+export interface QrReceiveStats {
+  readonly payloads: number;
+  readonly rejected: number;
+  readonly lastError: FrameError | undefined;
+  readonly inProgress: readonly DecoderProgress[];
+}
+
+export interface QrReceiveOptions {
+  readonly maxMessageLength?: number;
+  /** Stop after this many bundles (e.g. 1 for "receive one transfer"). */
+  readonly limit?: number;
+  readonly onProgress?: (snapshot: ProgressSnapshot, stats: QrReceiveStats) => void;
+  readonly clock?: Clock;
+}
+
+export async function* receiveBundles(
+  payloads: AsyncIterable<QrPayload | undefined> | Iterable<QrPayload | undefined>,
+  options: QrReceiveOptions = {},
+): AsyncGenerator<ReceivedBundle, QrReceiveStats, undefined> {
+  const collector = new TransferCollector(options.maxMessageLength === undefined ? {} : { maxMessageLength: options.maxMessageLength });
+  const progress = new ProgressModel({ direction: "receive", clock: options.clock ?? (() => performance.now()) });
+  let count = 0;
+  let rejected = 0;
+  let lastError: FrameError | undefined;
+  let yielded = 0;
+  const stats = (): QrReceiveStats => ({ payloads: count, rejected, lastError, inProgress: collector.inProgress });
+  for await (const payload of payloads) {
+    if (payload === undefined) continue;
+    count++;
+    let frame: Uint8Array;
+    try {
+      frame = typeof payload === "string" ? base45Decode(payload) : payload;
+    } catch (e) {
+      if (!(e instanceof FrameError)) throw e;
+      rejected++;
+      lastError = e;
+      continue;
+    }
+    const result = collector.receive(frame);
+    if (result.outcome === "rejected") {
+      rejected++;
+      lastError = result.error;
+      continue;
+    }
+    progress.record({ unique: result.outcome === "new", bytes: result.outcome === "new" ? frame.length : 0 });
+    if (result.progress.blocks !== undefined) progress.setFramesNeeded(result.progress.blocks);
+    if (result.message !== undefined) progress.finish();
+    options.onProgress?.(progress.snapshot(), stats());
+    if (result.message !== undefined) {
+      yield { bytes: result.message, transferId: result.transferId, frames: result.progress.framesReceived };
+      if (options.limit !== undefined && ++yielded >= options.limit) return stats();
+    }
+  }
+  return stats();
+}
