@@ -8,7 +8,8 @@ import { execFileSync } from "node:child_process";
 import { readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ed25519KeyPair, openBundle, sealBundle, x25519KeyPair, type DensityPreset } from "@airlock/bundle-format";
+import { openBundle, type DensityPreset } from "@airlock/bundle-format";
+import { sealTestBundle, testRecipient } from "../../test-support/bundles.js";
 import { cameraLike, seededRandom } from "../../test-support/degrade.js";
 import { binaryPayload, tempFolder } from "../../test-support/qr-fixtures.js";
 import { readImageFile } from "../qr/image-read.js";
@@ -20,10 +21,8 @@ import { scanVideo } from "../qr/scan-video.js";
 import { receiveBundles } from "./qr-receive.js";
 import { qrTransfer, writeBundleQrFolder } from "./qr-send.js";
 
-const sender = ed25519KeyPair();
-const device = x25519KeyPair();
-const seal = (bodyLength: number, seed: number): Uint8Array =>
-  sealBundle(binaryPayload(bodyLength, seed), { recipients: [device.publicKey], sender, mailboxTag: new Uint8Array(16) });
+const device = testRecipient;
+const seal = (bodyLength: number, seed: number): Uint8Array => sealTestBundle(bodyLength, binaryPayload(bodyLength, seed));
 
 let root: { dir: string; cleanup: () => Promise<void> };
 beforeAll(async () => (root = await tempFolder("airlock-qr-transfer-")));

@@ -14,7 +14,8 @@ import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { ed25519KeyPair, randomBytes, sealBundle, x25519KeyPair } from "@airlock/bundle-format";
+import { randomBytes } from "@airlock/bundle-format";
+import { sealTestBundle } from "../../test-support/bundles.js";
 import { isAirlockError } from "../errors.js";
 import { USB_ENTRY_CODES } from "./errors.js";
 import { prepareDropFolder, type DropFolder } from "./layout.js";
@@ -23,10 +24,7 @@ import { newBundleName, newTempName } from "./names.js";
 import { readBundles, scanBundles, type AcceptedBundle, type ReadResult, type ScanProgress } from "./read.js";
 import { removeBundle } from "./remove.js";
 
-const sender = ed25519KeyPair();
-const recipient = x25519KeyPair();
-const seal = (bodyLength: number): Uint8Array =>
-  sealBundle(randomBytes(bodyLength), { recipients: [recipient.publicKey], sender, mailboxTag: randomBytes(16) });
+const seal = (bodyLength: number): Uint8Array => sealTestBundle(bodyLength);
 const sameBytes = (a: Uint8Array, b: Uint8Array): boolean => Buffer.compare(a, b) === 0;
 
 let root: string;

@@ -18,7 +18,8 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import fc from "fast-check";
 import ts from "typescript";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { ed25519KeyPair, openBundle, randomBytes, sealBundle, x25519KeyPair } from "@airlock/bundle-format";
+import { openBundle, randomBytes } from "@airlock/bundle-format";
+import { sealTestBundle, testRecipient, testSender } from "../../test-support/bundles.js";
 import { isAirlockError } from "../errors.js";
 import { cleanupTempFiles } from "./cleanup.js";
 import { prepareDropFolder, type DropFolder } from "./layout.js";
@@ -26,10 +27,9 @@ import { newTempName } from "./names.js";
 import { readBundles } from "./read.js";
 import { writeBundle, type WriteProgress } from "./write.js";
 
-const sender = ed25519KeyPair();
-const recipient = x25519KeyPair();
-const seal = (bodyLength: number): Uint8Array =>
-  sealBundle(randomBytes(bodyLength), { recipients: [recipient.publicKey], sender, mailboxTag: randomBytes(16) });
+const recipient = testRecipient;
+const sender = testSender;
+const seal = (bodyLength: number): Uint8Array => sealTestBundle(bodyLength);
 
 /** vitest's deep equality walks element by element: far too slow for megabytes. */
 const sameBytes = (a: Uint8Array | undefined, b: Uint8Array | undefined): boolean =>
