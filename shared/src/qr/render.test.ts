@@ -10,9 +10,9 @@ import { HTML_CSP, renderQrHtml } from "./render-html.js";
 import { renderQrPng, renderQrRgba } from "./render-png.js";
 import { renderQrSvg } from "./render-svg.js";
 import { qrTerminalColumns, renderQrTerminal } from "./render-terminal.js";
+import { terminalToImage } from "../../test-support/terminal.js";
 import { scanQrPixels } from "./scan-pixels.js";
 import { encodeQrMatrix } from "./symbol.js";
-import type { RgbaImage } from "./types.js";
 
 const V10M = { version: 10, level: "M" } as const;
 
@@ -70,29 +70,6 @@ describe("SVG", () => {
   });
 });
 
-/** Turns half-block text back into pixels (ink = light), scale px per module. */
-function terminalToImage(text: string, scale: number): RgbaImage {
-  const lines = text.replace(/\n$/, "").split("\n");
-  const width = Math.max(...lines.map((l) => [...l].length)) * scale;
-  const height = lines.length * 2 * scale;
-  const data = new Uint8ClampedArray(width * height * 4);
-  lines.forEach((line, row) => {
-    [...line].forEach((ch, col) => {
-      const upper = ch === "▀" || ch === "█";
-      const lower = ch === "▄" || ch === "█";
-      for (let half = 0; half < 2; half++) {
-        const v = (half === 0 ? upper : lower) ? 255 : 0;
-        for (let dy = 0; dy < scale; dy++) {
-          for (let dx = 0; dx < scale; dx++) {
-            const o = (((row * 2 + half) * scale + dy) * width + col * scale + dx) * 4;
-            data.set([v, v, v, 255], o);
-          }
-        }
-      }
-    });
-  });
-  return { width, height, data };
-}
 
 describe("terminal", () => {
   it("fits 80 columns at version 10 with a 2-module quiet zone, two module rows per line, and decodes", () => {
