@@ -1,0 +1,310 @@
+/**
+ * The vault's encrypted store: one SQLite database encrypted page by page with
+ * SQLite3MultipleCiphers' ChaCha20-Poly1305 cipher under a raw 32-byte key derived from the
+ * passphrase with Argon2id (params.ts). Layout of a vault folder:
+ *
+ *   vault.json     plaintext KDF parameters and salt (nothing secret)
+ *   vault.db       the encrypted database (+ vault.db-wal / vault.db-shm while open)
+ *
+ * Spec and crash reasoning: docs/vault-store.md.
+ */
+import { existsSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import Database from "better-sqlite3-multiple-ciphers";
+import { AirlockError } from "@airlock/shared";
+import { applyMigrations, MIGRATIONS, schemaVersion, type Migration } from "./migrations.js";
+import {
+  deriveKey,
+  isInsecure,
+  newSlot,
+  PAGE_CIPHER,
+  readParams,
+  writeParamsAtomic,
+  type KdfName,
+  type KdfSlot,
+  type VaultParams,
+} from "./params.js";
+
+export const DB_FILE = "vault.db";
+export const PARAMS_FILE = "vault.json";
+
+export interface VaultOptions {
+  /**
+   * KDF for a new passphrase (create, changePassphrase). On open, "test-insecure" is the
+   * explicit consent needed to open a vault whose file records the test-only KDF.
+   * Default "argon2id". Never pass "test-insecure" outside tests.
+   */
+  readonly kdf?: KdfName | undefined;
+  /** Schema migrations; tests only. Default: MIGRATIONS. */
+  readonly migrations?: readonly Migration[] | undefined;
+}
+
+const HEX = Buffer.from("0123456789abcdef", "latin1");
+
+/** "raw:<64 hex>" as bytes, never as a JS string (strings cannot be wiped). */
+function rawKeyBuffer(key: Uint8Array): Buffer {
+  const out = Buffer.alloc(4 + key.length * 2);
+  out.write("raw:", 0, "latin1");
+  for (let i = 0; i < key.length; i++) {
+    const b = key[i] as number;
+    out[4 + 2 * i] = HEX[b >> 4] as number;
+    out[5 + 2 * i] = HEX[b & 15] as number;
+  }
+  return out;
+}
+
+function applyKey(db: Database.Database, key: Uint8Array, rekey: boolean): void {
+  const buf = rawKeyBuffer(key);
+  try {
+    const rc = rekey ? db.rekey(buf) : db.key(buf);
+    if (rc !== 0) throw new AirlockError("VAULT_KEY_FAILED", `SQLite refused the key (rc ${rc})`, { hint: "report this as a bug" });
+  } finally {
+    buf.fill(0);
+  }
+}
+
+function wipe(...arrays: (Uint8Array | undefined)[]): void {
+  for (const a of arrays) a?.fill(0);
+}
+
+function isNotADb(e: unknown): boolean {
+  return e instanceof Database.SqliteError && e.code === "SQLITE_NOTADB";
+}
+
+/** Opens the file and sets the key; returns null if the key does not decrypt page 1. */
+function tryOpen(path: string, key: Uint8Array, create: boolean): Database.Database | null {
+  const db = new Database(path, { fileMustExist: !create });
+  try {
+    db.pragma(`cipher='${PAGE_CIPHER}'`);
+    applyKey(db, key, false);
+    // First read: with a wrong key this is where SQLite3MC reports SQLITE_NOTADB, before
+    // anything is written (journal mode and migrations come after).
+    db.prepare("SELECT count(*) FROM sqlite_schema").get();
+    return db;
+  } catch (e) {
+    db.close();
+    if (isNotADb(e)) return null;
+    throw e;
+  }
+}
+
+function configure(db: Database.Database): void {
+  db.pragma("journal_mode = WAL");
+  db.pragma("synchronous = FULL");
+  db.pragma("foreign_keys = ON");
+  // Plaintext must never reach disk unencrypted: temp tables/indices stay in memory, and freed
+  // pages are zeroed (they are encrypted anyway; this keeps deleted secrets out of the WAL too).
+  db.pragma("temp_store = MEMORY");
+  db.pragma("secure_delete = ON");
+}
+
+function wrongPassphrase(dir: string): AirlockError {
+  return new AirlockError("VAULT_WRONG_PASSPHRASE", `the passphrase does not open the vault at ${dir}`, {
+    hint: "check the passphrase (keyboard layout, caps lock); the vault was not changed",
+  });
+}
+
+export class VaultStore {
+  #db: Database.Database | undefined;
+  #params: VaultParams;
+  readonly dir: string;
+
+  private constructor(dir: string, db: Database.Database, params: VaultParams) {
+    this.dir = dir;
+    this.#db = db;
+    this.#params = params;
+  }
+
+  /** True when the vault's key comes from the test-only KDF setting. Shout about it. */
+  get insecureKdf(): boolean {
+    return isInsecure(this.#params);
+  }
+
+  get schemaVersion(): number {
+    return schemaVersion(this.#open());
+  }
+
+  /**
+   * Creates a new vault in `dir` (created if missing, must not already hold a vault).
+   * Wipes `passphrase`.
+   */
+  static async create(dir: string, passphrase: Uint8Array, options: VaultOptions = {}): Promise<VaultStore> {
+    let key: Uint8Array | undefined;
+    try {
+      if (passphrase.length === 0) {
+        throw new AirlockError("VAULT_PASSPHRASE_EMPTY", "the passphrase is empty", { hint: "choose a long passphrase" });
+      }
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      const dbPath = join(dir, DB_FILE);
+      const paramsPath = join(dir, PARAMS_FILE);
+      if (existsSync(dbPath) || existsSync(paramsPath)) {
+        throw new AirlockError("VAULT_EXISTS", `${dir} already holds a vault (or the remains of one)`, {
+          hint: "open it instead, or choose an empty folder; if a create was interrupted, delete vault.db and vault.json",
+        });
+      }
+      const params: VaultParams = { cipher: PAGE_CIPHER, current: newSlot(options.kdf ?? "argon2id") };
+      key = await deriveKey(passphrase, params.current);
+      const db = tryOpen(dbPath, key, true);
+      if (db === null) throw new AirlockError("VAULT_CORRUPT", `could not create ${dbPath}`, { hint: "report this as a bug" });
+      try {
+        configure(db);
+        applyMigrations(db, options.migrations ?? MIGRATIONS);
+        // The database is complete before the params file appears: a vault without
+        // vault.json is an interrupted create (VAULT_NOT_FOUND), never a half-made vault.
+        writeParamsAtomic(paramsPath, params);
+      } catch (e) {
+        db.close();
+        throw e;
+      }
+      return new VaultStore(dir, db, params);
+    } finally {
+      wipe(passphrase, key);
+    }
+  }
+
+  /** Opens an existing vault. Wipes `passphrase`. */
+  static async open(dir: string, passphrase: Uint8Array, options: VaultOptions = {}): Promise<VaultStore> {
+    const keys: Uint8Array[] = [];
+    try {
+      const paramsPath = join(dir, PARAMS_FILE);
+      const dbPath = join(dir, DB_FILE);
+      const params = readParams(paramsPath);
+      if (isInsecure(params) && options.kdf !== "test-insecure") {
+        throw new AirlockError("VAULT_INSECURE_KDF", `the vault at ${dir} uses the test-only, insecure KDF setting`, {
+          hint: "this is a test vault: never keep real data in it; tests must pass kdf: \"test-insecure\" to open it",
+        });
+      }
+      if (!existsSync(dbPath)) {
+        throw new AirlockError("VAULT_NOT_FOUND", `no database at ${dbPath}`, {
+          hint: "the vault folder is incomplete; restore it from a backup",
+        });
+      }
+      // Slot order: current first, then the pending slot of an interrupted passphrase change.
+      const slots: KdfSlot[] = params.pending === undefined ? [params.current] : [params.current, params.pending];
+      for (const slot of slots) {
+        const key = await deriveKey(passphrase, slot);
+        keys.push(key);
+        const db = tryOpen(dbPath, key, false);
+        if (db === null) continue;
+        try {
+          let settled = params;
+          if (params.pending !== undefined) {
+            // Finish (or forget) the interrupted change, now that we know which key is in force.
+            settled = { cipher: PAGE_CIPHER, current: slot };
+            writeParamsAtomic(paramsPath, settled);
+          }
+          configure(db);
+          applyMigrations(db, options.migrations ?? MIGRATIONS);
+          return new VaultStore(dir, db, settled);
+        } catch (e) {
+          db.close();
+          throw e;
+        }
+      }
+      throw wrongPassphrase(dir);
+    } finally {
+      wipe(passphrase, ...keys);
+    }
+  }
+
+  #open(): Database.Database {
+    if (this.#db === undefined) {
+      throw new AirlockError("VAULT_CLOSED", "the vault is closed", { hint: "open the vault again" });
+    }
+    return this.#db;
+  }
+
+  /**
+   * Runs `fn` in one IMMEDIATE transaction: all of its writes commit together or none do (an
+   * exception rolls back and is rethrown). `fn` must be synchronous.
+   */
+  transaction<T>(fn: (db: Database.Database) => T): T {
+    const db = this.#open();
+    return db
+      .transaction(() => {
+        const result = fn(db);
+        if (result instanceof Promise) {
+          // Swallow the orphaned promise's outcome; the transaction is rolled back below.
+          result.catch(() => undefined);
+          throw new AirlockError("VAULT_ASYNC_TRANSACTION", "a vault transaction function returned a promise", {
+            hint: "transaction functions must be synchronous; do async work before or after",
+          });
+        }
+        return result;
+      })
+      .immediate();
+  }
+
+  getMeta(key: string): string | undefined {
+    const row = this.#open().prepare("SELECT value FROM meta WHERE key = ?").get(key) as { value: string } | undefined;
+    return row?.value;
+  }
+
+  setMeta(key: string, value: string): void {
+    this.#open().prepare("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value").run(key, value);
+  }
+
+  /** A copy of the secret; the caller wipes it after use. */
+  getSecret(name: string): Uint8Array | undefined {
+    const row = this.#open().prepare("SELECT value FROM secrets WHERE name = ?").get(name) as { value: Buffer } | undefined;
+    return row === undefined ? undefined : new Uint8Array(row.value);
+  }
+
+  setSecret(name: string, value: Uint8Array): void {
+    this.#open()
+      .prepare("INSERT INTO secrets (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value")
+      .run(name, Buffer.from(value.buffer, value.byteOffset, value.byteLength));
+  }
+
+  deleteSecret(name: string): boolean {
+    return this.#open().prepare("DELETE FROM secrets WHERE name = ?").run(name).changes > 0;
+  }
+
+  /**
+   * Re-keys the store under a new passphrase (and a fresh salt and, with `kdf`, a new KDF
+   * setting). Wipes `newPassphrase`. Crash-safe order (docs/vault-store.md):
+   *   1. vault.json := { current: old, pending: new }    (atomic)
+   *   2. PRAGMA rekey                                     (one SQLite transaction)
+   *   3. vault.json := { current: new }                   (atomic)
+   * Open tries `current` then `pending`, so at every instant one of the two passphrases works.
+   */
+  async changePassphrase(newPassphrase: Uint8Array, options: Pick<VaultOptions, "kdf"> = {}): Promise<void> {
+    let key: Uint8Array | undefined;
+    try {
+      this.#open();
+      if (newPassphrase.length === 0) {
+        throw new AirlockError("VAULT_PASSPHRASE_EMPTY", "the new passphrase is empty", { hint: "choose a long passphrase" });
+      }
+      const paramsPath = join(this.dir, PARAMS_FILE);
+      const next = newSlot(options.kdf ?? "argon2id");
+      key = await deriveKey(newPassphrase, next);
+      const db = this.#open(); // again: it may have been closed while the KDF ran
+      const old = this.#params;
+      writeParamsAtomic(paramsPath, { cipher: PAGE_CIPHER, current: old.current, pending: next });
+      try {
+        // SQLite3MC cannot rekey in WAL mode; DELETE mode checkpoints the WAL first and the
+        // rekey then runs as one rollback-journal transaction.
+        db.pragma("journal_mode = DELETE");
+        applyKey(db, key, true);
+      } catch (e) {
+        // The rekey rolled back: the old key is still in force, drop the pending slot.
+        writeParamsAtomic(paramsPath, old);
+        db.pragma("journal_mode = WAL");
+        throw e;
+      }
+      const settled: VaultParams = { cipher: PAGE_CIPHER, current: next };
+      writeParamsAtomic(paramsPath, settled);
+      this.#params = settled;
+      db.pragma("journal_mode = WAL");
+    } finally {
+      wipe(newPassphrase, key);
+    }
+  }
+
+  /** Closes the database (checkpointing the WAL). Idempotent. */
+  close(): void {
+    const db = this.#db;
+    this.#db = undefined;
+    db?.close();
+  }
+}
