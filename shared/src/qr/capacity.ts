@@ -6,7 +6,8 @@
  */
 import QRCode from "qrcode";
 import { AirlockError } from "../errors.js";
-import { QR_LEVELS, type QrErrorCorrection, type QrMode } from "./types.js";
+import { assertSymbolOptions } from "./symbol-options.js";
+import type { QrErrorCorrection, QrMode } from "./types.js";
 
 const cache = new Map<string, number>();
 
@@ -14,16 +15,7 @@ const cache = new Map<string, number>();
 const SEARCH_LIMIT: Record<QrMode, number> = { byte: 2953, alphanumeric: 4296 };
 
 export function qrCapacity(version: number, level: QrErrorCorrection, mode: QrMode): number {
-  if (!Number.isInteger(version) || version < 1 || version > 40) {
-    throw new AirlockError("QR_BAD_VERSION", `QR version must be an integer from 1 to 40, got ${String(version)}`, {
-      hint: "Pick a version between 1 and 40.",
-    });
-  }
-  if (!QR_LEVELS.includes(level)) {
-    throw new AirlockError("QR_BAD_LEVEL", `QR error-correction level must be L, M, Q or H, got ${String(level)}`, {
-      hint: "Use one of L, M, Q, H.",
-    });
-  }
+  assertSymbolOptions({ version, level });
   if (mode !== "byte" && mode !== "alphanumeric") {
     throw new AirlockError("QR_BAD_MODE", `QR mode must be byte or alphanumeric, got ${String(mode)}`);
   }

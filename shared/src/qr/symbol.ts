@@ -6,7 +6,8 @@
 import QRCode from "qrcode";
 import { AirlockError } from "../errors.js";
 import { qrCapacity } from "./capacity.js";
-import { QR_ALPHANUMERIC_CHARSET, QR_LEVELS, qrModeOf, type QrPayload, type QrSymbolOptions } from "./types.js";
+import { assertSymbolOptions } from "./symbol-options.js";
+import { QR_ALPHANUMERIC_CHARSET, qrModeOf, type QrPayload, type QrSymbolOptions } from "./types.js";
 
 /** A QR symbol as modules: `size` × `size`, `dark[row * size + col]` is 1 for a dark module. */
 export interface QrMatrix {
@@ -17,19 +18,6 @@ export interface QrMatrix {
 
 const ALPHANUMERIC = new Set(QR_ALPHANUMERIC_CHARSET);
 
-export function assertSymbolOptions(options: QrSymbolOptions): void {
-  const { version, level } = options;
-  if (!Number.isInteger(version) || version < 1 || version > 40) {
-    throw new AirlockError("QR_BAD_VERSION", `QR version must be an integer from 1 to 40, got ${String(version)}`, {
-      hint: "Pick a preset (low = 10, normal = 15, high = 25) or a version between 1 and 40.",
-    });
-  }
-  if (!QR_LEVELS.includes(level)) {
-    throw new AirlockError("QR_BAD_LEVEL", `QR error-correction level must be L, M, Q or H, got ${String(level)}`, {
-      hint: "Use M unless the camera struggles; L packs more data, Q and H survive more damage.",
-    });
-  }
-}
 
 /** Throws QR_NOT_ALPHANUMERIC naming the first character outside the 45-character charset. */
 export function assertAlphanumeric(text: string): void {
