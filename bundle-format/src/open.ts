@@ -324,12 +324,18 @@ export function openBundleStream(
   const result = new Promise<OpenedInfo>((resolve, reject) => (settle = { resolve, reject }));
   result.catch(() => undefined); // the iterator rethrows; an unobserved result is not an unhandled rejection
   async function* body(): AsyncGenerator<Uint8Array, void, undefined> {
+    let settled = false;
     try {
       for await (const piece of source) yield* opener.push(piece);
       settle.resolve(opener.finish());
+      settled = true;
     } catch (e) {
       settle.reject(e);
+      settled = true;
       throw e;
+    } finally {
+      // The consumer stopped early (break/return): nothing was verified, so say so.
+      if (!settled) settle.reject(new Error("openBundleStream: the body was not read to the end, so the bundle was not verified"));
     }
   }
   return { body: body(), result };

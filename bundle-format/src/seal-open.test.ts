@@ -157,6 +157,15 @@ describe("streaming", () => {
     expect(await outcomeAsync(() => reader.result)).toBe("BUNDLE_TRUNCATED");
   });
 
+  it("a consumer that stops early gets a rejected result, never a verified one", async () => {
+    const reader = openBundleStream(pieces(sealBundle(randomBytes(3 * CHUNK_SIZE), fx.options), 4096), { recipient: fx.devices[0]! });
+    for await (const piece of reader.body) {
+      expect(piece.length).toBeGreaterThan(0);
+      break;
+    }
+    await expect(reader.result).rejects.toThrow(/not read to the end/);
+  });
+
   it("extra bytes after the declared end are refused as soon as they arrive", () => {
     const bundle = sealBundle(randomBytes(100), fx.options);
     const opener = new BundleOpener({ recipient: fx.devices[0]! });
