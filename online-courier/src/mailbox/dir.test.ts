@@ -1,0 +1,109 @@
+import { execFileSync } from "node:child_process";
+import { mkdir, mkdtemp, readdir, rm, symlink, utimes, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { isAirlockError } from "@airlock/shared";
+import { blob, runMailboxAcceptanceTests } from "./acceptance.js";
+import { DirMailbox, dirMailboxFromUrl, TEMP_PREFIX } from "./dir.js";
+
+const MAX = 64 * 1024;
+
+runMailboxAcceptanceTests("dir", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "airlock-dir-mailbox-"));
+  return { backend: new DirMailbox(dir, { maxBundleBytes: MAX }), teardown: () => rm(dir, { recursive: true, force: true }) };
+});
+
+async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
+  try {
+    await promise;
+    return undefined;
+  } catch (e) {
+    return isAirlockError(e) ? e.code : String(e);
+  }
+}
+
+describe("dir mailbox: a hostile, Syncthing-shared folder", () => {
+  let dir: string;
+  let mailbox: DirMailbox;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), "airlock-dir-mailbox-"));
+    mailbox = new DirMailbox(dir, { maxBundleBytes: MAX });
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("leaves only the final file behind after a put", async () => {
+    const b = blob();
+    await mailbox.put(b.name, b.bytes);
+    expect(await readdir(dir)).toEqual([b.name]);
+  });
+
+  it("ignores temp files, Syncthing files, folders, links and FIFOs", async () => {
+    const real = blob();
+    await mailbox.put(real.name, real.bytes);
+    const [linked, folder, fifo, temp] = [blob(), blob(), blob(), blob()];
+    await writeFile(join(dir, `${TEMP_PREFIX}abc.tmp`), temp.bytes);
+    await writeFile(join(dir, `.syncthing.${temp.name}.tmp`), temp.bytes);
+    await writeFile(join(dir, `${temp.name.replace(".airlock", "")}.sync-conflict-20260101-000000-ABCDEFG.airlock`), temp.bytes);
+    await writeFile(join(dir, "outside"), linked.bytes);
+    await symlink(join(dir, "outside"), join(dir, linked.name));
+    await mkdir(join(dir, folder.name));
+    execFileSync("mkfifo", [join(dir, fifo.name)]);
+    expect((await mailbox.list()).names).toEqual([real.name]);
+    expect(await codeOf(mailbox.get(linked.name))).toBe("MAILBOX_NOT_A_FILE");
+    expect(await codeOf(mailbox.get(folder.name))).toBe("MAILBOX_NOT_A_FILE");
+    expect(await codeOf(mailbox.get(fifo.name))).toBe("MAILBOX_NOT_A_FILE");
+    expect(await codeOf(mailbox.put(linked.name, linked.bytes))).toBe("MAILBOX_NOT_A_FILE");
+    expect(await codeOf(mailbox.delete(folder.name))).toBe("MAILBOX_NOT_A_FILE");
+  });
+
+  it("lists a file that arrives late with an old mtime (out-of-order delivery)", async () => {
+    const first = blob();
+    await mailbox.put(first.name, first.bytes);
+    const l1 = await mailbox.list();
+    // A peer's file, synced later but carrying the peer's older mtime and a name that sorts first.
+    let late = blob();
+    while (late.name > first.name) late = blob();
+    await writeFile(join(dir, late.name), late.bytes);
+    await utimes(join(dir, late.name), new Date(2001, 0, 1), new Date(2001, 0, 1));
+    expect((await mailbox.list(l1.cursor)).names).toEqual([late.name]);
+  });
+
+  it("refuses a file whose bytes do not match its name, or that is too large, before use", async () => {
+    const a = blob();
+    const b = blob();
+    await writeFile(join(dir, a.name), b.bytes);
+    expect(await codeOf(mailbox.get(a.name))).toBe("MAILBOX_DIGEST_MISMATCH");
+    const big = blob(MAX + 1);
+    await writeFile(join(dir, big.name), big.bytes);
+    expect(await codeOf(mailbox.get(big.name))).toBe("MAILBOX_TOO_LARGE");
+  });
+
+  it("replaces a torn copy (same name, wrong size) on put", async () => {
+    const a = blob();
+    await writeFile(join(dir, a.name), a.bytes.subarray(0, 10));
+    await mailbox.put(a.name, a.bytes);
+    expect(await mailbox.get(a.name)).toEqual(a.bytes);
+  });
+
+  it("a cursor from another instance (a restart) lists everything again", async () => {
+    const a = blob();
+    await mailbox.put(a.name, a.bytes);
+    const { cursor } = await mailbox.list();
+    const restarted = dirMailboxFromUrl(`dir:${dir}`, { maxBundleBytes: MAX });
+    expect((await restarted.list(cursor)).names).toEqual([a.name]);
+  });
+
+  it("bounds the number of entries it scans", async () => {
+    const small = new DirMailbox(dir, { maxEntries: 2 });
+    for (let i = 0; i < 3; i++) await writeFile(join(dir, `junk${i}`), "x");
+    expect(await codeOf(small.list())).toBe("MAILBOX_TOO_MANY");
+  });
+
+  it("reports a missing folder as MAILBOX_IO and a bad URL as MAILBOX_BAD_URL", async () => {
+    expect(await codeOf(new DirMailbox(join(dir, "nope")).list())).toBe("MAILBOX_IO");
+    expect(() => dirMailboxFromUrl("s3://x")).toThrow(/dir: mailbox URL/);
+  });
+});

@@ -1,0 +1,218 @@
+/**
+ * The `dir:` mailbox: a plain folder of `<sha256>.airlock` files, usable on a USB stick or in
+ * a folder Syncthing keeps in sync between peers (no server). The folder is shared with other
+ * writers and so is hostile input: only regular files whose names match the pattern are
+ * listed, nothing is followed through a symlink (lstat, O_NOFOLLOW), sizes are checked with
+ * fstat before reading, and every read is checked against its digest name.
+ *
+ * Writes are atomic: temp file (O_EXCL|O_NOFOLLOW) + fsync + rename + fsync of the folder, so
+ * a reader or a Syncthing peer sees either no file or the whole bundle. Temp names never match
+ * the bundle pattern, so they (and Syncthing's own `.syncthing.*.tmp` and `*.sync-conflict-*`
+ * files) are ignored by list().
+ *
+ * Cursors: see SequenceIndex in backend.ts (names numbered in the order this instance first
+ * sees them; no trust in mtimes or arrival order). Invariant: scans run one at a time, so a
+ * slow scan never overwrites the view of a newer one.
+ */
+import { constants, type Dirent } from "node:fs";
+import { lstat, open, opendir, rename, unlink, type FileHandle } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
+import { join } from "node:path";
+import { AirlockError } from "@airlock/shared";
+import {
+  checkMaxBytes,
+  checkName,
+  checkPut,
+  checkSize,
+  digestHex,
+  isMailboxName,
+  mailboxError,
+  MAILBOX_SUFFIX,
+  SequenceIndex,
+  type MailboxBackend,
+  type MailboxListing,
+  type MailboxName,
+} from "./backend.js";
+
+export interface DirMailboxOptions {
+  readonly maxBundleBytes?: number;
+  /** Refuse (MAILBOX_TOO_MANY) to scan a folder with more entries than this (default 100 000). */
+  readonly maxEntries?: number;
+}
+
+const NOFOLLOW = constants.O_NOFOLLOW ?? 0;
+const CREATE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | NOFOLLOW;
+// O_NONBLOCK: opening a FIFO planted under a bundle's name must not hang the courier.
+const READ_FLAGS = constants.O_RDONLY | NOFOLLOW | (constants.O_NONBLOCK ?? 0);
+const DIRECTORY_FLAGS = constants.O_RDONLY | (constants.O_DIRECTORY ?? 0);
+export const TEMP_PREFIX = ".airlock-tmp-";
+
+/** `dir:PATH` → a DirMailbox on PATH. */
+export function dirMailboxFromUrl(url: string, options?: DirMailboxOptions): DirMailbox {
+  if (!url.startsWith("dir:") || url.length === 4) {
+    throw new AirlockError("MAILBOX_BAD_URL", `${JSON.stringify(url)} is not a dir: mailbox URL`, { hint: "write it as dir:/path/to/folder" });
+  }
+  return new DirMailbox(url.slice(4), options);
+}
+
+export class DirMailbox implements MailboxBackend {
+  readonly maxBundleBytes: number;
+  readonly #dir: string;
+  readonly #maxEntries: number;
+  readonly #index = new SequenceIndex();
+  #scan: Promise<unknown> = Promise.resolve();
+
+  constructor(dir: string, options: DirMailboxOptions = {}) {
+    this.#dir = dir;
+    this.maxBundleBytes = checkMaxBytes(options.maxBundleBytes);
+    this.#maxEntries = options.maxEntries ?? 100_000;
+  }
+
+  async put(name: string, bundle: Uint8Array): Promise<void> {
+    const checked = checkPut(name, bundle, this.maxBundleBytes);
+    const path = join(this.#dir, checked);
+    const existing = await this.#lstat(path);
+    if (existing !== undefined) {
+      if (!existing.isFile()) throw mailboxError("MAILBOX_NOT_A_FILE", `${checked} in ${this.#dir} is not a plain file`);
+      // Same name, same size: the same bytes (content address). Not rewriting it spares
+      // Syncthing a pointless change. A different size is a torn copy: replace it.
+      if (existing.size === bundle.length) return;
+    }
+    const temp = join(this.#dir, `${TEMP_PREFIX}${randomBytes(12).toString("hex")}.tmp`);
+    let handle: FileHandle | undefined;
+    let created = false;
+    try {
+      handle = await open(temp, CREATE_FLAGS, 0o600);
+      created = true;
+      let written = 0;
+      while (written < bundle.length) {
+        const { bytesWritten } = await handle.write(bundle, written, bundle.length - written, written);
+        written += bytesWritten;
+      }
+      await handle.sync();
+      await handle.close();
+      handle = undefined;
+      await rename(temp, path);
+      created = false;
+      await syncDirectory(this.#dir);
+    } catch (e) {
+      await handle?.close().catch(() => undefined);
+      if (created) await unlink(temp).catch(() => undefined);
+      throw ioError(e, `cannot write ${checked} into ${this.#dir}`);
+    }
+  }
+
+  list(since?: string): Promise<MailboxListing> {
+    const run = this.#scan.then(async () => {
+      this.#index.reconcile(await this.#scanNames());
+      return this.#index.list(since);
+    });
+    this.#scan = run.catch(() => undefined);
+    return run;
+  }
+
+  async get(name: string): Promise<Uint8Array | undefined> {
+    const checked = checkName(name);
+    let handle: FileHandle;
+    try {
+      handle = await open(join(this.#dir, checked), READ_FLAGS);
+    } catch (e) {
+      if (errno(e) === "ENOENT") return undefined;
+      if (errno(e) === "ELOOP") throw mailboxError("MAILBOX_NOT_A_FILE", `${checked} in ${this.#dir} is a symbolic link`);
+      throw ioError(e, `cannot read ${checked} in ${this.#dir}`);
+    }
+    try {
+      const stats = await handle.stat();
+      if (!stats.isFile()) throw mailboxError("MAILBOX_NOT_A_FILE", `${checked} in ${this.#dir} is not a plain file`);
+      checkSize(stats.size, this.maxBundleBytes); // before allocating anything
+      const bytes = new Uint8Array(stats.size);
+      let read = 0;
+      while (read < bytes.length) {
+        const { bytesRead } = await handle.read(bytes, read, bytes.length - read, read);
+        if (bytesRead === 0) break;
+        read += bytesRead;
+      }
+      if (read !== bytes.length || `${digestHex(bytes)}${MAILBOX_SUFFIX}` !== checked) {
+        throw mailboxError("MAILBOX_DIGEST_MISMATCH", `${checked} in ${this.#dir} does not hold the bytes its name promises`);
+      }
+      return bytes;
+    } catch (e) {
+      throw ioError(e, `cannot read ${checked} in ${this.#dir}`);
+    } finally {
+      await handle.close();
+    }
+  }
+
+  async delete(name: string): Promise<void> {
+    const checked = checkName(name);
+    const path = join(this.#dir, checked);
+    const stats = await this.#lstat(path);
+    if (stats !== undefined) {
+      if (!stats.isFile()) throw mailboxError("MAILBOX_NOT_A_FILE", `${checked} in ${this.#dir} is not a plain file; not removing it`);
+      try {
+        await unlink(path);
+        await syncDirectory(this.#dir);
+      } catch (e) {
+        if (errno(e) !== "ENOENT") throw ioError(e, `cannot remove ${checked} from ${this.#dir}`);
+      }
+    }
+    this.#index.remove(checked);
+  }
+
+  async #scanNames(): Promise<Set<MailboxName>> {
+    const present = new Set<MailboxName>();
+    let entries = 0;
+    try {
+      for await (const entry of await opendir(this.#dir)) {
+        if (++entries > this.#maxEntries) {
+          throw mailboxError("MAILBOX_TOO_MANY", `${this.#dir} holds more than ${this.#maxEntries} entries`);
+        }
+        if (isMailboxName(entry.name) && (await this.#isRegularFile(entry))) present.add(entry.name);
+      }
+    } catch (e) {
+      throw ioError(e, `cannot list ${this.#dir}`);
+    }
+    return present;
+  }
+
+  async #isRegularFile(entry: Dirent): Promise<boolean> {
+    if (entry.isFile()) return true;
+    if (entry.isSymbolicLink() || entry.isDirectory() || entry.isFIFO() || entry.isSocket()) return false;
+    if (entry.isBlockDevice() || entry.isCharacterDevice()) return false;
+    // Some file systems report no type in readdir (DT_UNKNOWN): ask lstat, which never follows.
+    return (await this.#lstat(join(this.#dir, entry.name)))?.isFile() ?? false;
+  }
+
+  async #lstat(path: string): Promise<import("node:fs").Stats | undefined> {
+    try {
+      return await lstat(path);
+    } catch (e) {
+      if (errno(e) === "ENOENT") return undefined;
+      throw ioError(e, `cannot examine ${path}`);
+    }
+  }
+}
+
+/** Makes a rename or unlink durable; file systems that cannot fsync a folder say EINVAL/ENOTSUP. */
+async function syncDirectory(dir: string): Promise<void> {
+  if (process.platform === "win32") return;
+  const handle = await open(dir, DIRECTORY_FLAGS);
+  try {
+    await handle.sync();
+  } catch (e) {
+    const code = errno(e);
+    if (code !== "EINVAL" && code !== "ENOTSUP" && code !== "EOPNOTSUPP") throw e;
+  } finally {
+    await handle.close();
+  }
+}
+
+function errno(e: unknown): string | undefined {
+  const code = (e as { code?: unknown } | null)?.code;
+  return typeof code === "string" && code.startsWith("E") ? code : undefined;
+}
+
+function ioError(e: unknown, what: string): Error {
+  if (e instanceof AirlockError || errno(e) === undefined) return e as Error;
+  return mailboxError("MAILBOX_IO", `${what}: ${(e as Error).message}`, e);
+}

@@ -1,0 +1,239 @@
+/**
+ * The courier's spool: a SQLite file of opaque bundles, keyed by their SHA-256 (hex), waiting
+ * to go out to the network ('outbound') or in to the vault ('inbound'). The courier holds no
+ * content keys; a row records only what the cleartext header shows anyone (mailbox tag,
+ * length) plus delivery bookkeeping.
+ *
+ * Invariants: every stored bundle passed inspectBundle and is at most maxBundleBytes; a digest
+ * is stored once (the first direction wins); a row is inserted whole in one statement inside
+ * one transaction (WAL, synchronous=FULL), so it is never half-stored; attempts only grow.
+ */
+import { createHash } from "node:crypto";
+import { inspectBundle, toHex } from "@airlock/bundle-format";
+import { AirlockError } from "@airlock/shared";
+import { applyMigrations } from "./schema.js";
+import { openSqlite, type SqliteDatabase } from "./sqlite.js";
+
+export type BundleDigest = string & { readonly __brand: "BundleDigest" };
+export type SpoolDirection = "outbound" | "inbound";
+export type SpoolState = "pending" | "delivered" | "failed";
+export const DIRECTIONS: readonly SpoolDirection[] = ["outbound", "inbound"];
+export const STATES: readonly SpoolState[] = ["pending", "delivered", "failed"];
+export const DEFAULT_MAX_BUNDLE_BYTES = 64 * 1024 * 1024;
+const MAX_ERROR_CHARS = 1000;
+
+export interface SpoolOptions {
+  /** Refuse (SPOOL_TOO_LARGE) bundles above this many bytes (default 64 MiB). */
+  readonly maxBundleBytes?: number;
+  /** Milliseconds since the epoch; injected for tests. */
+  readonly now?: () => number;
+}
+
+export interface SpoolEntry {
+  readonly digest: BundleDigest;
+  readonly direction: SpoolDirection;
+  readonly mailboxTag: string;
+  readonly length: number;
+  readonly firstSeen: number;
+  readonly state: SpoolState;
+  readonly attempts: number;
+  readonly lastError: string | undefined;
+}
+
+export interface PutResult {
+  readonly digest: BundleDigest;
+  /** False when this digest was already spooled (in either direction); nothing was changed. */
+  readonly isNew: boolean;
+  readonly entry: SpoolEntry;
+}
+
+export type SpoolCounts = Record<SpoolDirection, Record<SpoolState, number>>;
+
+const SPOOL_HINTS = {
+  SPOOL_TOO_LARGE: "the bundle is larger than the spool allows; raise the limit only if you trust where it came from",
+  SPOOL_NOT_FOUND: "no bundle with that digest is spooled; it may have expired (see `airlock-courier status`)",
+  SPOOL_BAD_DIGEST: "a bundle digest is 64 lowercase hex digits",
+  SPOOL_OPEN: "the spool file cannot be opened as a spool; check the path and permissions, or move the file aside",
+} as const;
+
+function spoolError(code: keyof typeof SPOOL_HINTS, message: string, cause?: unknown): AirlockError {
+  return new AirlockError(code, message, { hint: SPOOL_HINTS[code], cause });
+}
+
+export function isBundleDigest(value: unknown): value is BundleDigest {
+  return typeof value === "string" && /^[0-9a-f]{64}$/.test(value);
+}
+
+function checkDigest(value: unknown): BundleDigest {
+  if (!isBundleDigest(value)) throw spoolError("SPOOL_BAD_DIGEST", `${JSON.stringify(String(value).slice(0, 80))} is not a bundle digest`);
+  return value;
+}
+
+interface Row {
+  digest: string;
+  direction: SpoolDirection;
+  mailbox_tag: string;
+  length: number;
+  first_seen: number;
+  state: SpoolState;
+  attempts: number;
+  last_error: string | null;
+}
+
+const COLUMNS = "digest, direction, mailbox_tag, length, first_seen, state, attempts, last_error";
+
+const toEntry = (r: Row): SpoolEntry => ({
+  digest: r.digest as BundleDigest,
+  direction: r.direction,
+  mailboxTag: r.mailbox_tag,
+  length: r.length,
+  firstSeen: r.first_seen,
+  state: r.state,
+  attempts: r.attempts,
+  lastError: r.last_error ?? undefined,
+});
+
+export class Spool {
+  readonly maxBundleBytes: number;
+  readonly #db: SqliteDatabase;
+  readonly #now: () => number;
+
+  private constructor(db: SqliteDatabase, options: SpoolOptions) {
+    this.#db = db;
+    this.#now = options.now ?? Date.now;
+    this.maxBundleBytes = options.maxBundleBytes ?? DEFAULT_MAX_BUNDLE_BYTES;
+  }
+
+  /** Opens (creating if needed) the spool at `path` and brings its schema up to date. */
+  static open(path: string, options: SpoolOptions = {}): Spool {
+    const max = options.maxBundleBytes ?? DEFAULT_MAX_BUNDLE_BYTES;
+    if (!Number.isSafeInteger(max) || max < 1) throw new RangeError(`maxBundleBytes must be a positive integer, got ${max}`);
+    let db: SqliteDatabase | undefined;
+    try {
+      db = openSqlite(path);
+      db.pragma("journal_mode = WAL");
+      db.pragma("synchronous = FULL"); // a bundle acknowledged as spooled survives power loss
+      applyMigrations(db);
+      return new Spool(db, options);
+    } catch (e) {
+      db?.close();
+      if (e instanceof AirlockError) throw e;
+      throw spoolError("SPOOL_OPEN", `cannot open the spool ${path}: ${(e as Error).message}`, e);
+    }
+  }
+
+  close(): void {
+    if (this.#db.open) this.#db.close();
+  }
+
+  /**
+   * Spools `bundle` for `direction`. Refuses oversize input (SPOOL_TOO_LARGE) before hashing or
+   * parsing it, and non-bundles with the BundleError from inspectBundle (its code, message and
+   * hint unchanged). Dedupes by digest: a known digest returns isNew false and changes nothing.
+   */
+  put(bundle: Uint8Array, direction: SpoolDirection): PutResult {
+    if (!(bundle instanceof Uint8Array)) throw new TypeError('"bundle" must be a Uint8Array');
+    if (!DIRECTIONS.includes(direction)) throw new TypeError(`direction must be "outbound" or "inbound", got ${String(direction)}`);
+    if (bundle.length > this.maxBundleBytes) {
+      throw spoolError("SPOOL_TOO_LARGE", `the bundle is ${bundle.length} bytes; the spool takes at most ${this.maxBundleBytes}`);
+    }
+    const header = inspectBundle(bundle, this.maxBundleBytes);
+    const digest = createHash("sha256").update(bundle).digest("hex") as BundleDigest;
+    const insert = this.#db.transaction((): boolean => {
+      const { changes } = this.#db
+        .prepare(
+          `INSERT INTO bundles (digest, direction, mailbox_tag, length, first_seen, bundle)
+           VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (digest) DO NOTHING`,
+        )
+        .run(digest, direction, toHex(header.mailboxTag), bundle.length, this.#now(), bundle);
+      return changes === 1;
+    });
+    const isNew = insert.immediate();
+    return { digest, isNew, entry: this.entry(digest)! };
+  }
+
+  /** Metadata of one bundle, without its bytes. */
+  entry(digest: string): SpoolEntry | undefined {
+    const row = this.#db.prepare(`SELECT ${COLUMNS} FROM bundles WHERE digest = ?`).get(checkDigest(digest)) as Row | undefined;
+    return row === undefined ? undefined : toEntry(row);
+  }
+
+  has(digest: string): boolean {
+    return this.#db.prepare("SELECT 1 FROM bundles WHERE digest = ?").get(checkDigest(digest)) !== undefined;
+  }
+
+  /** The bundle's bytes, or undefined. The stored length is checked before the blob is read. */
+  get(digest: string): Uint8Array | undefined {
+    const checked = checkDigest(digest);
+    const meta = this.#db.prepare("SELECT length FROM bundles WHERE digest = ?").get(checked) as { length: number } | undefined;
+    if (meta === undefined) return undefined;
+    if (meta.length > this.maxBundleBytes) {
+      throw spoolError("SPOOL_TOO_LARGE", `bundle ${checked} is ${meta.length} bytes; this spool now reads at most ${this.maxBundleBytes}`);
+    }
+    const row = this.#db.prepare("SELECT bundle FROM bundles WHERE digest = ?").get(checked) as { bundle: Buffer } | undefined;
+    return row === undefined ? undefined : new Uint8Array(row.bundle.buffer, row.bundle.byteOffset, row.bundle.byteLength);
+  }
+
+  /** Oldest first. */
+  list(filter: { direction?: SpoolDirection; state?: SpoolState; limit?: number } = {}): SpoolEntry[] {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (filter.direction !== undefined) {
+      if (!DIRECTIONS.includes(filter.direction)) throw new TypeError(`unknown direction ${String(filter.direction)}`);
+      where.push("direction = ?");
+      params.push(filter.direction);
+    }
+    if (filter.state !== undefined) {
+      if (!STATES.includes(filter.state)) throw new TypeError(`unknown state ${String(filter.state)}`);
+      where.push("state = ?");
+      params.push(filter.state);
+    }
+    const limit = filter.limit ?? -1; // SQLite: a negative LIMIT means none
+    if (!Number.isSafeInteger(limit) || (limit < 0 && filter.limit !== undefined)) throw new RangeError(`limit must be a non-negative integer`);
+    const sql = `SELECT ${COLUMNS} FROM bundles ${where.length > 0 ? `WHERE ${where.join(" AND ")}` : ""}
+                 ORDER BY first_seen, digest LIMIT ?`;
+    return (this.#db.prepare(sql).all(...params, limit) as Row[]).map(toEntry);
+  }
+
+  markDelivered(digest: string): void {
+    this.#update(digest, "UPDATE bundles SET state = 'delivered', last_error = NULL WHERE digest = ?");
+  }
+
+  /** Records a failed attempt; the bundle stays spooled for a retry (list({state: 'failed'})). */
+  markFailed(digest: string, error: string): void {
+    this.#update(digest, "UPDATE bundles SET state = 'failed', attempts = attempts + 1, last_error = ? WHERE digest = ?", String(error).slice(0, MAX_ERROR_CHARS));
+  }
+
+  /**
+   * Retention: removes bundles first seen more than `olderThanMs` ago (in any state unless
+   * `states` narrows it). Returns how many were removed.
+   */
+  expire(options: { olderThanMs: number; states?: readonly SpoolState[] }): number {
+    if (!Number.isSafeInteger(options.olderThanMs) || options.olderThanMs < 0) throw new RangeError("olderThanMs must be a non-negative integer");
+    const states = options.states ?? STATES;
+    if (states.length === 0) return 0;
+    for (const s of states) if (!STATES.includes(s)) throw new TypeError(`unknown state ${String(s)}`);
+    const cutoff = this.#now() - options.olderThanMs;
+    const sql = `DELETE FROM bundles WHERE first_seen < ? AND state IN (${states.map(() => "?").join(", ")})`;
+    return this.#db.prepare(sql).run(cutoff, ...states).changes;
+  }
+
+  /** Bundles per direction and state, zeros included: what `status` shows. */
+  counts(): SpoolCounts {
+    const out = Object.fromEntries(DIRECTIONS.map((d) => [d, Object.fromEntries(STATES.map((s) => [s, 0]))])) as SpoolCounts;
+    const rows = this.#db.prepare("SELECT direction, state, count(*) AS n FROM bundles GROUP BY direction, state").all() as {
+      direction: SpoolDirection;
+      state: SpoolState;
+      n: number;
+    }[];
+    for (const r of rows) out[r.direction][r.state] = r.n;
+    return out;
+  }
+
+  #update(digest: string, sql: string, ...before: unknown[]): void {
+    const checked = checkDigest(digest);
+    if (this.#db.prepare(sql).run(...before, checked).changes === 0) {
+      throw spoolError("SPOOL_NOT_FOUND", `no bundle ${checked} in the spool`);
+    }
+  }
+}
