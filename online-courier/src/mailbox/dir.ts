@@ -18,7 +18,7 @@ import { constants, type Dirent } from "node:fs";
 import { lstat, open, opendir, rename, unlink, type FileHandle } from "node:fs/promises";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
-import { AirlockError } from "@airlock/shared";
+import { AirlockError, syncDirectory } from "@airlock/shared";
 import {
   checkMaxBytes,
   checkName,
@@ -44,7 +44,6 @@ const NOFOLLOW = constants.O_NOFOLLOW ?? 0;
 const CREATE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | NOFOLLOW;
 // O_NONBLOCK: opening a FIFO planted under a bundle's name must not hang the courier.
 const READ_FLAGS = constants.O_RDONLY | NOFOLLOW | (constants.O_NONBLOCK ?? 0);
-const DIRECTORY_FLAGS = constants.O_RDONLY | (constants.O_DIRECTORY ?? 0);
 export const TEMP_PREFIX = ".airlock-tmp-";
 
 /** `dir:PATH` → a DirMailbox on PATH. */
@@ -193,19 +192,6 @@ export class DirMailbox implements MailboxBackend {
   }
 }
 
-/** Makes a rename or unlink durable; file systems that cannot fsync a folder say EINVAL/ENOTSUP. */
-async function syncDirectory(dir: string): Promise<void> {
-  if (process.platform === "win32") return;
-  const handle = await open(dir, DIRECTORY_FLAGS);
-  try {
-    await handle.sync();
-  } catch (e) {
-    const code = errno(e);
-    if (code !== "EINVAL" && code !== "ENOTSUP" && code !== "EOPNOTSUPP") throw e;
-  } finally {
-    await handle.close();
-  }
-}
 
 function errno(e: unknown): string | undefined {
   const code = (e as { code?: unknown } | null)?.code;

@@ -11,7 +11,7 @@ export {
   type DropFolder,
   type PrepareOptions,
 } from "./layout.js";
-export { writeBundle, type WriteOptions, type WriteProgress, type WrittenBundle } from "./write.js";
+export { syncDirectory, writeBundle, type WriteOptions, type WriteProgress, type WrittenBundle } from "./write.js";
 export {
   readBundles,
   scanBundles,
