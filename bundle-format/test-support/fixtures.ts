@@ -38,13 +38,21 @@ export function sealFixed(body: Uint8Array, fx: Fixture, order?: number[], label
   return sealBundle(body, fx.options, fixedRandomness(fx.devices.length, order, label));
 }
 
-/** Runs `action` and returns the BundleError code it threw, or "ok"; anything else fails the test. */
-export function outcome(action: () => unknown): BundleErrorCode | "ok" {
+type CodedError<C extends string> = abstract new (...args: never[]) => Error & { readonly code: C };
+
+/**
+ * Runs `action` and returns the code of the typed error it threw (BundleError unless another
+ * class is named), or "ok"; anything else fails the test.
+ */
+export function outcome<C extends string = BundleErrorCode>(
+  action: () => unknown,
+  errorClass: CodedError<C> = BundleError as unknown as CodedError<C>,
+): C | "ok" {
   try {
     action();
     return "ok";
   } catch (e) {
-    if (e instanceof BundleError) return e.code;
+    if (e instanceof errorClass) return e.code;
     throw e;
   }
 }

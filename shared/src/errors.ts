@@ -19,3 +19,12 @@ export class AirlockError extends Error {
 export function isAirlockError(e: unknown, code?: string): e is AirlockError {
   return e instanceof AirlockError && (code === undefined || e.code === code);
 }
+
+/**
+ * The errno code of a Node system error ("ENOENT", "ELOOP", ...), or undefined for anything
+ * else, including our own typed errors, whose codes never start with "E".
+ */
+export function errnoCode(e: unknown): string | undefined {
+  const code = (e as { code?: unknown } | null)?.code;
+  return typeof code === "string" && code.startsWith("E") ? code : undefined;
+}

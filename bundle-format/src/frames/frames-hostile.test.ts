@@ -1,5 +1,6 @@
 /** Frame headers, base45 and the multi-transfer collector against hostile and damaged input. */
 import fc from "fast-check";
+import { outcome } from "../../test-support/fixtures.js";
 import { describe, expect, it } from "vitest";
 import { base45Decode, base45Encode } from "./base45.js";
 import { TransferCollector } from "./collector.js";
@@ -9,15 +10,7 @@ import { FrameError, type FrameErrorCode } from "./errors.js";
 import { encodeFrame, FRAME_HEADER_LENGTH, MAX_BLOCKS, parseFrameHeader } from "./header.js";
 import { fragmentLengthFor, frameCapacity, PRESETS } from "./presets.js";
 
-function code(action: () => unknown): FrameErrorCode | "ok" {
-  try {
-    action();
-    return "ok";
-  } catch (e) {
-    if (e instanceof FrameError) return e.code;
-    throw e;
-  }
-}
+const code = (action: () => unknown): FrameErrorCode | "ok" => outcome(action, FrameError);
 
 const fragment = new Uint8Array(100);
 const frameWith = (h: { blocks: number; messageLength: number; index?: number }): Uint8Array =>

@@ -18,7 +18,7 @@ import { constants, type Dirent } from "node:fs";
 import { lstat, open, opendir, rename, unlink, type FileHandle } from "node:fs/promises";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
-import { AirlockError, syncDirectory } from "@airlock/shared";
+import { AirlockError, errnoCode, syncDirectory } from "@airlock/shared";
 import {
   checkMaxBytes,
   checkName,
@@ -116,8 +116,8 @@ export class DirMailbox implements MailboxBackend {
     try {
       handle = await open(join(this.#dir, checked), READ_FLAGS);
     } catch (e) {
-      if (errno(e) === "ENOENT") return undefined;
-      if (errno(e) === "ELOOP") throw mailboxError("MAILBOX_NOT_A_FILE", `${checked} in ${this.#dir} is a symbolic link`);
+      if (errnoCode(e) === "ENOENT") return undefined;
+      if (errnoCode(e) === "ELOOP") throw mailboxError("MAILBOX_NOT_A_FILE", `${checked} in ${this.#dir} is a symbolic link`);
       throw ioError(e, `cannot read ${checked} in ${this.#dir}`);
     }
     try {
@@ -152,7 +152,7 @@ export class DirMailbox implements MailboxBackend {
         await unlink(path);
         await syncDirectory(this.#dir);
       } catch (e) {
-        if (errno(e) !== "ENOENT") throw ioError(e, `cannot remove ${checked} from ${this.#dir}`);
+        if (errnoCode(e) !== "ENOENT") throw ioError(e, `cannot remove ${checked} from ${this.#dir}`);
       }
     }
     this.#index.remove(checked);
@@ -186,19 +186,15 @@ export class DirMailbox implements MailboxBackend {
     try {
       return await lstat(path);
     } catch (e) {
-      if (errno(e) === "ENOENT") return undefined;
+      if (errnoCode(e) === "ENOENT") return undefined;
       throw ioError(e, `cannot examine ${path}`);
     }
   }
 }
 
 
-function errno(e: unknown): string | undefined {
-  const code = (e as { code?: unknown } | null)?.code;
-  return typeof code === "string" && code.startsWith("E") ? code : undefined;
-}
 
 function ioError(e: unknown, what: string): Error {
-  if (e instanceof AirlockError || errno(e) === undefined) return e as Error;
+  if (e instanceof AirlockError || errnoCode(e) === undefined) return e as Error;
   return mailboxError("MAILBOX_IO", `${what}: ${(e as Error).message}`, e);
 }

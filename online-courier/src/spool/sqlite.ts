@@ -1,30 +1,7 @@
-/**
- * The slice of better-sqlite3 the spool uses, typed here because the package ships no types
- * and none are installed (adding @types/better-sqlite3 would make the expect-error below fail,
- * which is the signal to switch to them).
- */
-// @ts-expect-error -- better-sqlite3 12 has no bundled .d.ts; SqliteOpen below types what we use.
-import BetterSqlite3 from "better-sqlite3";
+/** Opening the spool's SQLite file (better-sqlite3, typed by @types/better-sqlite3). */
+import Database from "better-sqlite3";
 
-export interface RunResult {
-  readonly changes: number;
-}
+export type SqliteDatabase = Database.Database;
 
-export interface Statement {
-  run(...params: unknown[]): RunResult;
-  get(...params: unknown[]): unknown;
-  all(...params: unknown[]): unknown[];
-}
-
-export interface SqliteDatabase {
-  prepare(sql: string): Statement;
-  exec(sql: string): void;
-  pragma(source: string, options?: { simple?: boolean }): unknown;
-  transaction<A extends unknown[], R>(fn: (...args: A) => R): ((...args: A) => R) & { immediate: (...args: A) => R };
-  close(): void;
-  readonly open: boolean;
-}
-
-type SqliteOpen = new (filename: string, options?: { readonly?: boolean; fileMustExist?: boolean; timeout?: number }) => SqliteDatabase;
-
-export const openSqlite = (filename: string): SqliteDatabase => new (BetterSqlite3 as SqliteOpen)(filename, { timeout: 5000 });
+/** A busy file waits up to 5 s for another process's lock rather than failing at once. */
+export const openSqlite = (filename: string): SqliteDatabase => new Database(filename, { timeout: 5000 });

@@ -6,7 +6,7 @@
  * - the others are thrown as AirlockError when the folder itself cannot be used.
  * Scripts match on these codes, so never rename one.
  */
-import { AirlockError } from "../errors.js";
+import { AirlockError, errnoCode } from "../errors.js";
 
 export const USB_ENTRY_CODES = [
   "USB_TEMP_FILE",
@@ -75,11 +75,7 @@ export function usbError(code: UsbCode, message: string, cause?: unknown): Airlo
   return new AirlockError(code, message, { hint: HINTS[code], cause });
 }
 
-/** The errno code of a Node system error, if any. */
-export function errnoCode(e: unknown): string | undefined {
-  const code = (e as { code?: unknown } | null)?.code;
-  return typeof code === "string" ? code : undefined;
-}
+export { errnoCode };
 
 /** Maps a failed write to the code that tells the user what to do. */
 export function writeError(e: unknown, what: string): Error {
