@@ -15,8 +15,9 @@ export {
   type OpenedInfo,
   type BundleReader,
 } from "./open.js";
-export { FORMAT_MAJOR, SUITE_X25519, MAILBOX_TAG_LENGTH, MAX_RECIPIENTS, HEADER_LENGTH, SLOT_LENGTH, type BundleHeader } from "./layout.js";
+export { FORMAT_MAJOR, SUITE_X25519, MAILBOX_TAG_LENGTH, MAX_RECIPIENTS, HEADER_LENGTH, SLOT_LENGTH, slotTierFor, type BundleHeader } from "./layout.js";
 export { CHUNK_SIZE } from "./chunks.js";
+export { fillerBundle } from "./filler.js";
 export { MIN_BUCKET, MAX_BUCKET, padme, bucketFor, isBucket } from "./padding.js";
 export { ed25519KeyPair, x25519KeyPair, randomBytes, type KeyPair } from "./primitives.js";
 export {

@@ -9,7 +9,7 @@ const SAMPLES: Payload[] = [
   { kind: "sync", team: b32(1), changesets: [new Uint8Array([1, 2, 3])], acks: [{ device: b32(2), seq: 2 ** 40 }] },
   { kind: "enrollment", name: "Ada Lovelace", user: b32(3), deviceSigning: b32(4), deviceEncryption: b32(5), created: 1_764_000_000_000 },
   { kind: "welcome", team: b32(6), log: [new Uint8Array([9])], keys: [new Uint8Array(80)] },
-  { kind: "courier-enrollment", team: b32(7), transportKey: b32(8), mailbox: "dir:/media/usb/airlock" },
+  { kind: "courier-enrollment", team: b32(7), teamName: "Field office", transportKey: b32(8), epochSeconds: 86_400, mailbox: "dir:/media/usb/airlock" },
 ];
 
 /** Builds a raw payload map, bypassing encodePayload's checks, to play a hostile or newer writer. */
@@ -39,7 +39,9 @@ describe("payloads", () => {
     ["kind", "courier-enrollment"],
     ["mailbox", "dir:/x"],
     ["team", b32(1)],
+    ["teamName", "T"],
     ["transportKey", b32(2)],
+    ["epochSeconds", 3600],
   ];
 
   it("refuses unknown fields at a minor version it knows", () => {
@@ -49,7 +51,7 @@ describe("payloads", () => {
 
   it("ignores unknown fields from a newer minor version, still checking the known ones", () => {
     const newer = decodePayload(raw([...courier, ["v", 3], ["relays", ["a", "b"]]]));
-    expect(newer).toEqual({ kind: "courier-enrollment", minor: 3, mailbox: "dir:/x", team: b32(1), transportKey: b32(2) });
+    expect(newer).toEqual({ kind: "courier-enrollment", minor: 3, mailbox: "dir:/x", team: b32(1), teamName: "T", transportKey: b32(2), epochSeconds: 3600 });
     expect("relays" in newer).toBe(false);
     const broken = courier.map(([k, v]): [string, CborValue] => [k, k === "team" ? b32(1).subarray(1) : v]);
     expect(outcome(() => decodePayload(raw([...broken, ["v", 3]])))).toBe("BUNDLE_MALFORMED");

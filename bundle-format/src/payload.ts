@@ -75,7 +75,9 @@ export const PAYLOAD_SCHEMAS = {
     minor: 0,
     fields: {
       team: bytes(32),
+      teamName: text(256),
       transportKey: bytes(32),
+      epochSeconds: uint(366 * 86_400),
       mailbox: text(2048),
     },
   },
@@ -107,7 +109,12 @@ export interface WelcomePayload {
 export interface CourierEnrollmentPayload {
   readonly kind: "courier-enrollment";
   readonly team: Uint8Array;
+  /** For people reading `airlock-courier status`; the courier never sees anything else of the team. */
+  readonly teamName: string;
   readonly transportKey: Uint8Array;
+  /** Length of a transport epoch (mailbox id and tag rotation), docs/transport-key.md. */
+  readonly epochSeconds: number;
+  /** The mailbox URL the vault suggests (dir:PATH, http://HOST:PORT, onion:ADDR, s3://...); may be empty. */
   readonly mailbox: string;
 }
 export type Payload = SyncPayload | EnrollmentPayload | WelcomePayload | CourierEnrollmentPayload;

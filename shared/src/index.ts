@@ -15,3 +15,12 @@ export {
   type TransferDirection,
   type Clock,
 } from "./progress.js";
+export {
+  TransportKey,
+  epochAt,
+  TRANSPORT_KEY_LENGTH,
+  DEFAULT_EPOCH_SECONDS,
+  DEFAULT_TAG_WINDOW,
+  type TagKind,
+  type TagMatch,
+} from "./transport-key/transport-key.js";
