@@ -18,6 +18,6 @@ describe("filler bundles", () => {
     const tag = new Uint8Array(16);
     expect(() => fillerBundle({ mailboxTag: tag, length: 1025 })).toThrow(RangeError);
     expect(() => fillerBundle({ mailboxTag: tag, length: 1024, slotTier: 10 })).toThrow(RangeError);
-    expect(() => fillerBundle({ mailboxTag: new Uint8Array(15), length: 1024 })).toThrow(TypeError);
+    expect(() => fillerBundle({ mailboxTag: new Uint8Array(15), length: 1024 })).toThrow(RangeError);
   });
 });
