@@ -19,7 +19,20 @@ export { FORMAT_MAJOR, SUITE_X25519, MAILBOX_TAG_LENGTH, MAX_RECIPIENTS, HEADER_
 export { CHUNK_SIZE } from "./chunks.js";
 export { fillerBundle } from "./filler.js";
 export { MIN_BUCKET, MAX_BUCKET, padme, bucketFor, isBucket } from "./padding.js";
-export { ed25519KeyPair, x25519KeyPair, randomBytes, type KeyPair } from "./primitives.js";
+export {
+  ed25519KeyPair,
+  x25519KeyPair,
+  randomBytes,
+  ed25519Sign,
+  ed25519Verify,
+  ed25519PublicKey,
+  x25519PublicKey,
+  aeadSeal,
+  aeadOpen,
+  sha256,
+  hkdfSha256,
+  type KeyPair,
+} from "./primitives.js";
 export {
   encodePayload,
   decodePayload,
@@ -33,7 +46,7 @@ export {
   type CourierEnrollmentPayload,
 } from "./payload.js";
 export { encodeCanonical, decodeCanonical, validateCanonical, type CborValue, type CborLimits } from "./cbor-strict.js";
-export { wipe, toHex, fromHex } from "./bytes.js";
+export { wipe, toHex, fromHex, equalBytes, concatBytes, utf8 } from "./bytes.js";
 export {
   FountainEncoder,
   FountainDecoder,

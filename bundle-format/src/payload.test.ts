@@ -6,9 +6,9 @@ import { decodePayload, encodePayload, PAYLOAD_KINDS, type Payload } from "./pay
 const b32 = (fill: number): Uint8Array => new Uint8Array(32).fill(fill);
 
 const SAMPLES: Payload[] = [
-  { kind: "sync", team: b32(1), changesets: [new Uint8Array([1, 2, 3])], acks: [{ device: b32(2), seq: 2 ** 40 }] },
+  { kind: "sync", team: b32(1), entries: [new Uint8Array([7])], changesets: [new Uint8Array([1, 2, 3])], acks: [{ device: b32(2), seq: 2 ** 40 }] },
   { kind: "enrollment", name: "Ada Lovelace", user: b32(3), deviceSigning: b32(4), deviceEncryption: b32(5), created: 1_764_000_000_000 },
-  { kind: "welcome", team: b32(6), log: [new Uint8Array([9])], keys: [new Uint8Array(80)] },
+  { kind: "welcome", team: b32(6), log: [new Uint8Array([9])], transportKey: b32(9) },
   { kind: "courier-enrollment", team: b32(7), teamName: "Field office", transportKey: b32(8), epochSeconds: 86_400, mailbox: "dir:/media/usb/airlock" },
 ];
 
@@ -69,7 +69,7 @@ describe("payloads", () => {
     expect(outcome(() => decodePayload(raw(courier)))).toBe("BUNDLE_MALFORMED"); // no "v"
     expect(outcome(() => decodePayload(raw([...courier, ["v", -1]])))).toBe("BUNDLE_MALFORMED");
     expect(outcome(() => decodePayload(encodeCanonical([1, 2])))).toBe("BUNDLE_MALFORMED");
-    const sync: [string, CborValue][] = [["kind", "sync"], ["v", 0], ["team", b32(1)], ["changesets", []]];
+    const sync: [string, CborValue][] = [["kind", "sync"], ["v", 0], ["team", b32(1)], ["entries", []], ["changesets", []]];
     const badAck = new Map<string, CborValue>([["device", b32(1)], ["seq", -4]]);
     expect(() => decodePayload(raw([...sync, ["acks", [badAck]]]))).toThrow("sync.acks[0].seq");
     const extraAck = new Map<string, CborValue>([["device", b32(1)], ["seq", 4], ["x", 1]]);

@@ -46,6 +46,7 @@ export const PAYLOAD_SCHEMAS = {
     minor: 0,
     fields: {
       team: bytes(32),
+      entries: array(bytes(1, MiB + 128), 65536),
       changesets: array(bytes(1, 16 * MiB), 65536),
       acks: array({ type: "struct", fields: { device: bytes(32), seq: uint() } }, 65536),
     },
@@ -66,8 +67,8 @@ export const PAYLOAD_SCHEMAS = {
     minor: 0,
     fields: {
       team: bytes(32),
-      log: array(bytes(1, MiB), 65536),
-      keys: array(bytes(1, 4096), 65536),
+      log: array(bytes(1, MiB + 128), 65536),
+      transportKey: bytes(32),
     },
   },
   /** What a courier needs: the transport key and mailbox settings, never content or signing keys. */
@@ -89,6 +90,9 @@ export const PAYLOAD_KINDS: readonly PayloadKind[] = Object.keys(PAYLOAD_SCHEMAS
 export interface SyncPayload {
   readonly kind: "sync";
   readonly team: Uint8Array;
+  /** Signed team log entries (docs/team-model.md). */
+  readonly entries: readonly Uint8Array[];
+  /** Signed changesets (docs/sync.md). */
   readonly changesets: readonly Uint8Array[];
   readonly acks: readonly { readonly device: Uint8Array; readonly seq: number }[];
 }
@@ -103,8 +107,9 @@ export interface EnrollmentPayload {
 export interface WelcomePayload {
   readonly kind: "welcome";
   readonly team: Uint8Array;
+  /** The whole team log, so the new vault can check its way up from genesis. */
   readonly log: readonly Uint8Array[];
-  readonly keys: readonly Uint8Array[];
+  readonly transportKey: Uint8Array;
 }
 export interface CourierEnrollmentPayload {
   readonly kind: "courier-enrollment";

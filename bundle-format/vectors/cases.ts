@@ -109,7 +109,7 @@ export function buildCases(): VectorCase[] {
 
   const emptyIn = inputs("empty", new Uint8Array(0), [devices[0]!], [3]);
   const empty = ok("empty-body", "empty body, one recipient in the last of 4 slots: the smallest bundle", emptyIn, devices[0]!);
-  const syncBody = encodePayload({ kind: "sync", team: seeded("team"), changesets: [pattern(200)], acks: [{ device: seeded("dev"), seq: 7 }] });
+  const syncBody = encodePayload({ kind: "sync", team: seeded("team"), entries: [pattern(60)], changesets: [pattern(200)], acks: [{ device: seeded("dev"), seq: 7 }] });
   const syncIn = inputs("sync", syncBody, devices.slice(0, 3), [1, 3, 0]);
   const sync = ok("sync-payload-three-recipients", "a canonical CBOR sync payload for 3 devices, opened by the third", syncIn, devices[2]!);
   const multiIn = inputs("multi", pattern(70_000), devices.slice(0, 2), [2, 0]);

@@ -27,7 +27,7 @@ export function runSelfCheck(): SelfCheckStep[] {
   const devices = [x25519KeyPair(), x25519KeyPair(), x25519KeyPair()];
   const stranger = x25519KeyPair();
   const team = randomBytes(32);
-  const body = encodePayload({ kind: "sync", team, changesets: [randomBytes(300)], acks: [] });
+  const body = encodePayload({ kind: "sync", team, entries: [], changesets: [randomBytes(300)], acks: [] });
   const bundle = sealBundle(body, {
     recipients: devices.map((d) => d.publicKey),
     sender,

@@ -29,6 +29,72 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    name: "team log, changesets, ops, keys, acks, quarantine",
+    up: (db) => {
+      db.exec(`
+        CREATE TABLE team_entries (
+          hash     BLOB PRIMARY KEY NOT NULL,
+          bytes    BLOB NOT NULL,
+          received INTEGER NOT NULL
+        ) STRICT, WITHOUT ROWID;
+        -- One row per verified changeset. status: waiting (gap or unknown team heads),
+        -- applied (ops materialized), locked (valid, no key for a batch yet), rejected (reason).
+        CREATE TABLE changesets (
+          id       INTEGER PRIMARY KEY,
+          hash     BLOB NOT NULL UNIQUE,
+          device   BLOB NOT NULL,
+          seq      INTEGER NOT NULL,
+          bytes    BLOB NOT NULL,
+          status   TEXT NOT NULL,
+          reason   TEXT,
+          received INTEGER NOT NULL,
+          UNIQUE (device, seq)
+        ) STRICT;
+        CREATE INDEX changesets_by_status ON changesets (status);
+        -- Every accepted op; a field's value is read as the op with the largest HLC.
+        CREATE TABLE ops (
+          cs         INTEGER NOT NULL,
+          collection TEXT NOT NULL,
+          record     TEXT NOT NULL,
+          field      TEXT NOT NULL,
+          kind       INTEGER NOT NULL,
+          hlc        BLOB NOT NULL,
+          value      BLOB NOT NULL
+        ) STRICT;
+        CREATE INDEX ops_by_field ON ops (collection, record, field, hlc);
+        CREATE INDEX ops_by_cs ON ops (cs);
+        -- Highest seq per device up to which every changeset has been processed.
+        CREATE TABLE device_heads (
+          device BLOB PRIMARY KEY NOT NULL,
+          seq    INTEGER NOT NULL,
+          hash   BLOB NOT NULL
+        ) STRICT, WITHOUT ROWID;
+        CREATE TABLE peer_acks (
+          peer   BLOB NOT NULL,
+          device BLOB NOT NULL,
+          seq    INTEGER NOT NULL,
+          heard  INTEGER NOT NULL,
+          PRIMARY KEY (peer, device)
+        ) STRICT, WITHOUT ROWID;
+        CREATE TABLE collection_keys (
+          key_id     BLOB PRIMARY KEY NOT NULL,
+          collection TEXT NOT NULL,
+          key        BLOB NOT NULL,
+          entry      TEXT NOT NULL
+        ) STRICT, WITHOUT ROWID;
+        -- What could not even be attributed: unparsable, badly signed, equivocating, other team.
+        CREATE TABLE quarantine (
+          hash     BLOB PRIMARY KEY NOT NULL,
+          kind     TEXT NOT NULL,
+          author   BLOB,
+          reason   TEXT NOT NULL,
+          received INTEGER NOT NULL,
+          bytes    BLOB NOT NULL
+        ) STRICT, WITHOUT ROWID;
+      `);
+    },
+  },
 ];
 
 export function schemaVersion(db: Database.Database): number {

@@ -1,0 +1,255 @@
+/**
+ * Team log entries: signed, hash-linked membership and policy changes. Spec: docs/team-model.md.
+ *
+ *   signed entry = canonical CBOR { body: bytes, sig: bytes(64) }
+ *   body         = canonical CBOR { type, author, parents, time, team?, ...type fields }
+ *   hash         = SHA-256("airlock/v1/team-entry" || body)
+ *   sig          = Ed25519(author device key, "airlock/v1/team-entry-sig" || body)
+ * The team id is the hash of the genesis entry (the only entry without `team` and `parents`).
+ */
+import { concatBytes, ed25519Sign, ed25519Verify, sha256, utf8, type KeyPair } from "@airlock/bundle-format";
+import { decodeObject, encodeObject, type Plain } from "./cbor-object.js";
+import { Reader, type Obj } from "./read.js";
+
+export const ROLES = ["viewer", "editor", "admin", "owner"] as const;
+export type Role = (typeof ROLES)[number];
+export const roleRank = (r: Role): number => ROLES.indexOf(r);
+export const atLeast = (r: Role, min: Role): boolean => roleRank(r) >= roleRank(min);
+
+export const MAX_ENTRY_BYTES = 1024 * 1024;
+const LABEL_HASH = utf8("airlock/v1/team-entry");
+const LABEL_SIG = utf8("airlock/v1/team-entry-sig");
+const LABEL_CERT = utf8("airlock/v1/device-cert");
+
+/** A device as the team log knows it: signing key (its id), encryption key, identity certificate. */
+export interface DeviceKeys {
+  readonly sign: Uint8Array;
+  readonly enc: Uint8Array;
+  /** Ed25519 signature by the user's identity key over label || sign || enc. */
+  readonly cert: Uint8Array;
+}
+
+/** Collection keys sealed (as a bundle) to the named devices' encryption keys. */
+export interface KeyGrant {
+  readonly collection: string;
+  readonly to: readonly Uint8Array[];
+  readonly sealed: Uint8Array;
+}
+
+export interface Cutoff {
+  readonly device: Uint8Array;
+  readonly seq: number;
+}
+
+export type EntryBody =
+  | { type: "genesis"; name: string; user: Uint8Array; userName: string; device: DeviceKeys }
+  | { type: "add-member"; user: Uint8Array; userName: string; role: Role; device: DeviceKeys; grants: readonly KeyGrant[] }
+  | { type: "add-device"; user: Uint8Array; device: DeviceKeys; grants: readonly KeyGrant[] }
+  | { type: "revoke-device"; device: Uint8Array; cutoff: number; rekeys: readonly KeyGrant[] }
+  | { type: "remove-member"; user: Uint8Array; cutoffs: readonly Cutoff[]; rekeys: readonly KeyGrant[] }
+  | { type: "set-role"; user: Uint8Array; role: Role; cutoffs: readonly Cutoff[]; rekeys: readonly KeyGrant[] }
+  | { type: "collection"; id: string; name: string; read: Role; write: Role; grants: readonly KeyGrant[] }
+  | { type: "set-policy"; collection: string; read: Role; write: Role; rekeys: readonly KeyGrant[] }
+  | { type: "set-approvals"; k: number }
+  | { type: "approve"; proposal: Uint8Array }
+  | { type: "grant"; grants: readonly KeyGrant[] };
+
+export type EntryType = EntryBody["type"];
+
+export interface TeamEntry {
+  readonly hash: Uint8Array;
+  readonly hashHex: string;
+  readonly team: Uint8Array | undefined;
+  readonly parents: readonly Uint8Array[];
+  readonly author: Uint8Array;
+  readonly time: number;
+  readonly body: EntryBody;
+  /** The signed encoding, forwarded verbatim. */
+  readonly bytes: Uint8Array;
+}
+
+const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.length).toString("hex");
+
+export function deviceCertMessage(sign: Uint8Array, enc: Uint8Array): Uint8Array {
+  return concatBytes(LABEL_CERT, sign, enc);
+}
+
+export function certifyDevice(identity: KeyPair, sign: Uint8Array, enc: Uint8Array): DeviceKeys {
+  return { sign, enc, cert: ed25519Sign(identity.secretKey, deviceCertMessage(sign, enc)) };
+}
+
+export function verifyDeviceCert(user: Uint8Array, d: DeviceKeys): boolean {
+  return ed25519Verify(user, deviceCertMessage(d.sign, d.enc), d.cert);
+}
+
+const plainDevice = (d: DeviceKeys): Plain => ({ sign: d.sign, enc: d.enc, cert: d.cert });
+const plainGrants = (g: readonly KeyGrant[]): Plain => g.map((x) => ({ collection: x.collection, to: [...x.to], sealed: x.sealed }));
+const plainCutoffs = (c: readonly Cutoff[]): Plain => c.map((x) => ({ device: x.device, seq: x.seq }));
+
+function plainBody(b: EntryBody): Record<string, Plain> {
+  switch (b.type) {
+    case "genesis":
+      return { name: b.name, user: b.user, userName: b.userName, device: plainDevice(b.device) };
+    case "add-member":
+      return { user: b.user, userName: b.userName, role: b.role, device: plainDevice(b.device), grants: plainGrants(b.grants) };
+    case "add-device":
+      return { user: b.user, device: plainDevice(b.device), grants: plainGrants(b.grants) };
+    case "revoke-device":
+      return { device: b.device, cutoff: b.cutoff, rekeys: plainGrants(b.rekeys) };
+    case "remove-member":
+      return { user: b.user, cutoffs: plainCutoffs(b.cutoffs), rekeys: plainGrants(b.rekeys) };
+    case "set-role":
+      return { user: b.user, role: b.role, cutoffs: plainCutoffs(b.cutoffs), rekeys: plainGrants(b.rekeys) };
+    case "collection":
+      return { id: b.id, name: b.name, read: b.read, write: b.write, grants: plainGrants(b.grants) };
+    case "set-policy":
+      return { collection: b.collection, read: b.read, write: b.write, rekeys: plainGrants(b.rekeys) };
+    case "set-approvals":
+      return { k: b.k };
+    case "approve":
+      return { proposal: b.proposal };
+    case "grant":
+      return { grants: plainGrants(b.grants) };
+  }
+}
+
+export function entryHash(body: Uint8Array): Uint8Array {
+  return sha256(LABEL_HASH, body);
+}
+
+export interface NewEntry {
+  readonly team: Uint8Array | undefined;
+  readonly parents: readonly Uint8Array[];
+  readonly time: number;
+  readonly body: EntryBody;
+}
+
+/** Encodes and signs an entry with the author device's key. */
+export function signEntry(device: KeyPair, e: NewEntry): TeamEntry {
+  const parents = [...e.parents].sort((a, b) => Buffer.compare(a, b));
+  const body = encodeObject({
+    type: e.body.type,
+    author: device.publicKey,
+    time: e.time,
+    ...(e.team === undefined ? {} : { team: e.team, parents }),
+    ...plainBody(e.body),
+  });
+  const sig = ed25519Sign(device.secretKey, concatBytes(LABEL_SIG, body));
+  const bytes = encodeObject({ body, sig });
+  return decodeEntry(bytes);
+}
+
+const R = new Reader("TEAM_ENTRY_MALFORMED", "team log entry", "the entry is damaged or forged; it was not applied");
+const SIG = new Reader("TEAM_ENTRY_SIGNATURE", "team log entry", "the entry was altered or forged; it was not applied");
+const ROLE_LIST: readonly Role[] = ROLES;
+const KEY = 32;
+const MAX_LIST = 4096;
+
+function readDevice(v: Plain | undefined, path: string): DeviceKeys {
+  const o = R.obj(v, path, ["sign", "enc", "cert"]);
+  return { sign: R.bytes(o["sign"], `${path}.sign`, KEY), enc: R.bytes(o["enc"], `${path}.enc`, KEY), cert: R.bytes(o["cert"], `${path}.cert`, 64) };
+}
+
+function readGrants(v: Plain | undefined, path: string): KeyGrant[] {
+  return R.array(v, path, 256).map((g, i) => {
+    const o = R.obj(g, `${path}[${i}]`, ["collection", "to", "sealed"]);
+    return {
+      collection: R.text(o["collection"], `${path}[${i}].collection`, 64, 1),
+      to: R.array(o["to"], `${path}[${i}].to`, 1024).map((t, j) => R.bytes(t, `${path}[${i}].to[${j}]`, KEY)),
+      sealed: R.bytes(o["sealed"], `${path}[${i}].sealed`, 1, 512 * 1024),
+    };
+  });
+}
+
+function readCutoffs(v: Plain | undefined, path: string): Cutoff[] {
+  return R.array(v, path, MAX_LIST).map((c, i) => {
+    const o = R.obj(c, `${path}[${i}]`, ["device", "seq"]);
+    return { device: R.bytes(o["device"], `${path}[${i}].device`, KEY), seq: R.uint(o["seq"], `${path}[${i}].seq`) };
+  });
+}
+
+const COMMON = ["type", "author", "time", "team", "parents"];
+const FIELDS: Record<EntryType, readonly string[]> = {
+  genesis: ["name", "user", "userName", "device"],
+  "add-member": ["user", "userName", "role", "device", "grants"],
+  "add-device": ["user", "device", "grants"],
+  "revoke-device": ["device", "cutoff", "rekeys"],
+  "remove-member": ["user", "cutoffs", "rekeys"],
+  "set-role": ["user", "role", "cutoffs", "rekeys"],
+  collection: ["id", "name", "read", "write", "grants"],
+  "set-policy": ["collection", "read", "write", "rekeys"],
+  "set-approvals": ["k"],
+  approve: ["proposal"],
+  grant: ["grants"],
+};
+const TYPES = Object.keys(FIELDS) as EntryType[];
+
+function readBody(o: Obj, type: EntryType): EntryBody {
+  const t = (k: string, max: number, min = 1): string => R.text(o[k], k, max, min);
+  const b = (k: string): Uint8Array => R.bytes(o[k], k, KEY);
+  const role = (k: string): Role => R.oneOf(o[k], k, ROLE_LIST);
+  switch (type) {
+    case "genesis":
+      return { type, name: t("name", 256), user: b("user"), userName: t("userName", 256), device: readDevice(o["device"], "device") };
+    case "add-member":
+      return { type, user: b("user"), userName: t("userName", 256), role: role("role"), device: readDevice(o["device"], "device"), grants: readGrants(o["grants"], "grants") };
+    case "add-device":
+      return { type, user: b("user"), device: readDevice(o["device"], "device"), grants: readGrants(o["grants"], "grants") };
+    case "revoke-device":
+      return { type, device: b("device"), cutoff: R.uint(o["cutoff"], "cutoff"), rekeys: readGrants(o["rekeys"], "rekeys") };
+    case "remove-member":
+      return { type, user: b("user"), cutoffs: readCutoffs(o["cutoffs"], "cutoffs"), rekeys: readGrants(o["rekeys"], "rekeys") };
+    case "set-role":
+      return { type, user: b("user"), role: role("role"), cutoffs: readCutoffs(o["cutoffs"], "cutoffs"), rekeys: readGrants(o["rekeys"], "rekeys") };
+    case "collection":
+      return { type, id: t("id", 64), name: t("name", 256), read: role("read"), write: role("write"), grants: readGrants(o["grants"], "grants") };
+    case "set-policy":
+      return { type, collection: t("collection", 64), read: role("read"), write: role("write"), rekeys: readGrants(o["rekeys"], "rekeys") };
+    case "set-approvals":
+      return { type, k: R.uint(o["k"], "k", 64) };
+    case "approve":
+      return { type, proposal: b("proposal") };
+    case "grant":
+      return { type, grants: readGrants(o["grants"], "grants") };
+  }
+}
+
+/** Parses and verifies the signature of one signed entry. Throws TEAM_ENTRY_MALFORMED / TEAM_ENTRY_SIGNATURE. */
+export function decodeEntry(bytes: Uint8Array): TeamEntry {
+  if (!(bytes instanceof Uint8Array)) throw new TypeError("entry bytes must be a Uint8Array");
+  if (bytes.length > MAX_ENTRY_BYTES + 128) R.fail(`${bytes.length} bytes is over the ${MAX_ENTRY_BYTES}-byte limit`);
+  const outer = R.obj(decodeObjectSafe(bytes), "entry", ["body", "sig"]);
+  const body = R.bytes(outer["body"], "body", 1, MAX_ENTRY_BYTES);
+  const sig = R.bytes(outer["sig"], "sig", 64);
+  const o = R.obj(decodeObjectSafe(body), "body");
+  const type = R.oneOf(o["type"], "type", TYPES);
+  for (const k of Object.keys(o)) if (!COMMON.includes(k) && !FIELDS[type].includes(k)) R.fail(`unknown field "${k}" in a ${type} entry`);
+  const author = R.bytes(o["author"], "author", KEY);
+  const time = R.uint(o["time"], "time");
+  let team: Uint8Array | undefined;
+  let parents: Uint8Array[] = [];
+  if (type === "genesis") {
+    if (o["team"] !== undefined || o["parents"] !== undefined) R.fail("a genesis entry has no team and no parents");
+  } else {
+    team = R.bytes(o["team"], "team", KEY);
+    parents = R.array(o["parents"], "parents", 64).map((p, i) => R.bytes(p, `parents[${i}]`, KEY));
+    if (parents.length === 0) R.fail("an entry after genesis names at least one parent");
+    for (let i = 1; i < parents.length; i++) {
+      if (Buffer.compare(parents[i - 1]!, parents[i]!) >= 0) R.fail("parents must be sorted and distinct");
+    }
+  }
+  const parsed = readBody(o, type);
+  if (!ed25519Verify(author, concatBytes(LABEL_SIG, body), sig)) {
+    SIG.fail("the signature does not verify");
+  }
+  const hash = entryHash(body);
+  return { hash, hashHex: hex(hash), team, parents, author, time, body: parsed, bytes };
+}
+
+function decodeObjectSafe(bytes: Uint8Array): Plain {
+  try {
+    return decodeObject(bytes, { maxBytes: MAX_ENTRY_BYTES + 128, maxDepth: 8, maxItems: 8192 });
+  } catch (e) {
+    return R.fail(`not canonical CBOR (${(e as Error).message})`);
+  }
+}
