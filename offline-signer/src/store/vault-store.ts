@@ -235,6 +235,11 @@ export class VaultStore {
       .immediate();
   }
 
+  /** The open connection, for the vault's own queries; writes still belong in transaction(). */
+  connection(): Database.Database {
+    return this.#open();
+  }
+
   getMeta(key: string): string | undefined {
     const row = this.#open().prepare("SELECT value FROM meta WHERE key = ?").get(key) as { value: string } | undefined;
     return row?.value;

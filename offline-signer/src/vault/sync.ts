@@ -1,0 +1,413 @@
+/**
+ * The sync engine: turning received bundles into accepted team entries and changesets, and
+ * writing the bundles peers are missing. Spec: docs/sync.md.
+ *
+ * Import is idempotent and order-free: a changeset is stored as `waiting` until its device's
+ * previous changeset and the team entries it names are known, then authorized against the team
+ * state at its causal position, then applied (ops stored) or locked (no key yet) or rejected.
+ * When the team log changes, cutoffs (revoked devices, removed members) are re-applied and
+ * locked changesets retried, so every vault ends with the same accepted set.
+ */
+import {
+  decodePayload,
+  encodePayload,
+  isBundleError,
+  openBundle,
+  sealBundle,
+  wipe,
+  type DecodedPayload,
+  type SyncPayload,
+  type WelcomePayload,
+} from "@airlock/bundle-format";
+import { createHash } from "node:crypto";
+import type Database from "better-sqlite3-multiple-ciphers";
+import { decodeChangeset, openBatch, type Changeset } from "../sync/changeset.js";
+import { decodeEntry, type TeamEntry } from "../team/entry.js";
+import { mayWrite, type TeamState } from "../team/state.js";
+import { vaultError } from "./errors.js";
+import { insertOps } from "./ops-store.js";
+import { hex } from "./hex.js";
+import type { Vault } from "./vault.js";
+
+export const CUTOFF_REASON = "made after its device was revoked or its member removed";
+const MAX_BUNDLE_BYTES = 256 * 1024 * 1024;
+/** Changesets per sync bundle body, so a QR transfer of an incremental export stays short. */
+export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
+
+export interface ImportIssue {
+  readonly source: string;
+  readonly code: string;
+  readonly reason: string;
+}
+
+export interface ImportReport {
+  bundles: number;
+  notForMe: number;
+  welcomed: string | undefined;
+  entriesAdded: number;
+  entriesRejected: number;
+  changesetsNew: number;
+  duplicates: number;
+  quarantined: number;
+  applied: number;
+  locked: number;
+  rejected: number;
+  waiting: number;
+  readonly issues: ImportIssue[];
+}
+
+export function emptyReport(): ImportReport {
+  return {
+    bundles: 0,
+    notForMe: 0,
+    welcomed: undefined,
+    entriesAdded: 0,
+    entriesRejected: 0,
+    changesetsNew: 0,
+    duplicates: 0,
+    quarantined: 0,
+    applied: 0,
+    locked: 0,
+    rejected: 0,
+    waiting: 0,
+    issues: [],
+  };
+}
+
+export interface OpenedPayload {
+  readonly source: string;
+  readonly sender: Uint8Array;
+  readonly payload: DecodedPayload;
+}
+
+/** Opens one bundle for this vault; undefined (and counted) when it is not addressed to us or is bad. */
+export function openForVault(vault: Vault, bytes: Uint8Array, source: string, report: ImportReport): OpenedPayload | undefined {
+  try {
+    const opened = openBundle(bytes, { recipient: vault.encryptionKey, maxLength: MAX_BUNDLE_BYTES });
+    try {
+      return { source, sender: opened.sender, payload: decodePayload(opened.body) };
+    } finally {
+      wipe(opened.body);
+    }
+  } catch (e) {
+    if (isBundleError(e) && e.code === "BUNDLE_NOT_FOR_ME") {
+      report.notForMe++;
+      return undefined;
+    }
+    const code = (e as { code?: string }).code ?? "IMPORT_FAILED";
+    report.issues.push({ source, code, reason: (e as Error).message });
+    return undefined;
+  }
+}
+
+/** Applies opened payloads: welcomes first (they bootstrap the team), then syncs. Each in one transaction. */
+export function applyPayloads(vault: Vault, opened: readonly OpenedPayload[], report: ImportReport): void {
+  const order = [...opened].sort((a, b) => Number(b.payload.kind === "welcome") - Number(a.payload.kind === "welcome"));
+  for (const o of order) {
+    report.bundles++;
+    try {
+      if (o.payload.kind === "welcome") vault.tx(() => importWelcome(vault, o.payload as WelcomePayload, o.source, report));
+      else if (o.payload.kind === "sync") vault.tx(() => importSync(vault, o.payload as SyncPayload, o.sender, o.source, report));
+      else report.issues.push({ source: o.source, code: "IMPORT_WRONG_KIND", reason: `a ${o.payload.kind} bundle is not for a vault` });
+    } catch (e) {
+      report.issues.push({ source: o.source, code: (e as { code?: string }).code ?? "IMPORT_FAILED", reason: (e as Error).message });
+    }
+  }
+}
+
+function importWelcome(vault: Vault, p: WelcomePayload, source: string, report: ImportReport): void {
+  const team = hex(p.team);
+  if (vault.teamId !== undefined) {
+    if (vault.teamId !== team) report.issues.push({ source, code: "IMPORT_OTHER_TEAM", reason: "a welcome to another team" });
+    else importEntries(vault, p.log, report); // a repeated welcome still carries the log
+    return;
+  }
+  const log: TeamEntry[] = [];
+  for (const bytes of p.log) log.push(decodeEntry(bytes));
+  const state = vault.adoptTeam(team, log, p.transportKey);
+  report.welcomed = state.name;
+  report.entriesAdded += log.length;
+}
+
+function importEntries(vault: Vault, list: readonly Uint8Array[], report: ImportReport): void {
+  const good: TeamEntry[] = [];
+  const db = vault.store.connection();
+  for (const bytes of list) {
+    try {
+      const e = decodeEntry(bytes);
+      if (e.team !== undefined && hex(e.team) !== vault.teamId) throw Object.assign(new Error("entry of another team"), { code: "TEAM_ENTRY_OTHER_TEAM" });
+      good.push(e);
+    } catch (err) {
+      report.entriesRejected++;
+      quarantine(db, vault, "entry", undefined, bytes, (err as Error).message);
+    }
+  }
+  const before = new Set(vault.state().rejected.keys());
+  const added = vault.storeEntries(good);
+  report.entriesAdded += added;
+  if (added > 0) {
+    vault.afterTeamChange();
+    for (const h of vault.state().rejected.keys()) if (!before.has(h)) report.entriesRejected++;
+  }
+}
+
+function quarantine(db: Database.Database, vault: Vault, kind: string, author: Uint8Array | undefined, bytes: Uint8Array, reason: string): void {
+  const hash = new Uint8Array(require256(bytes));
+  db.prepare("INSERT INTO quarantine (hash, kind, author, reason, received, bytes) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING").run(
+    hash,
+    kind,
+    author ?? null,
+    reason.slice(0, 500),
+    vault.now(),
+    bytes,
+  );
+}
+
+function require256(bytes: Uint8Array): Buffer {
+  return createHash("sha256").update(bytes).digest();
+}
+
+function importSync(vault: Vault, p: SyncPayload, sender: Uint8Array, source: string, report: ImportReport): void {
+  if (vault.teamId === undefined) {
+    report.issues.push({ source, code: "VAULT_NO_TEAM", reason: "a sync bundle arrived before this vault's welcome; import the welcome, then this again" });
+    return;
+  }
+  if (hex(p.team) !== vault.teamId) {
+    report.issues.push({ source, code: "IMPORT_OTHER_TEAM", reason: "a sync bundle of another team" });
+    return;
+  }
+  importEntries(vault, p.entries, report);
+  const db = vault.store.connection();
+  const byHash = db.prepare("SELECT 1 FROM changesets WHERE hash = ?");
+  const bySeq = db.prepare("SELECT hash FROM changesets WHERE device = ? AND seq = ?");
+  const insert = db.prepare("INSERT INTO changesets (hash, device, seq, bytes, status, reason, received) VALUES (?, ?, ?, ?, 'waiting', NULL, ?)");
+  for (const bytes of p.changesets) {
+    let cs: Changeset;
+    try {
+      cs = decodeChangeset(bytes);
+    } catch (e) {
+      report.quarantined++;
+      quarantine(db, vault, "changeset", undefined, bytes, (e as Error).message);
+      continue;
+    }
+    if (byHash.get(cs.id) !== undefined) {
+      report.duplicates++;
+      continue;
+    }
+    if (hex(cs.team) !== vault.teamId) {
+      report.quarantined++;
+      quarantine(db, vault, "changeset", cs.device, bytes, "belongs to another team");
+      continue;
+    }
+    if (bySeq.get(cs.device, cs.seq) !== undefined) {
+      report.quarantined++;
+      quarantine(db, vault, "changeset", cs.device, bytes, `a second, different changeset ${cs.seq} from the same device (equivocation)`);
+      continue;
+    }
+    insert.run(cs.id, cs.device, cs.seq, cs.bytes, vault.now());
+    report.changesetsNew++;
+  }
+  drain(vault, report);
+  const state = vault.state();
+  if (state.devices.has(hex(sender))) {
+    const upsert = db.prepare(
+      "INSERT INTO peer_acks (peer, device, seq, heard) VALUES (?, ?, ?, ?) ON CONFLICT (peer, device) DO UPDATE SET seq = max(seq, excluded.seq), heard = excluded.heard",
+    );
+    for (const a of p.acks) upsert.run(sender, a.device, a.seq, vault.now());
+    // A peer always has its own changesets: an empty ack list still says "I exist".
+    upsert.run(sender, sender, 0, vault.now());
+  }
+}
+
+/** Processes every waiting changeset whose predecessors and team heads are known. */
+export function drain(vault: Vault, report: ImportReport): void {
+  const db = vault.store.connection();
+  const devices = db.prepare("SELECT DISTINCT device FROM changesets WHERE status = 'waiting'").all() as { device: Buffer }[];
+  const head = db.prepare("SELECT seq, hash FROM device_heads WHERE device = ?");
+  const next = db.prepare("SELECT id, bytes FROM changesets WHERE device = ? AND seq = ? AND status = 'waiting'");
+  const setHead = db.prepare("INSERT INTO device_heads (device, seq, hash) VALUES (?, ?, ?) ON CONFLICT (device) DO UPDATE SET seq = excluded.seq, hash = excluded.hash");
+  for (const { device } of devices) {
+    const h = head.get(device) as { seq: number; hash: Buffer } | undefined;
+    let seq = h?.seq ?? 0;
+    let prev: Uint8Array = h === undefined ? new Uint8Array(32) : new Uint8Array(h.hash);
+    for (;;) {
+      const row = next.get(device, seq + 1) as { id: number; bytes: Buffer } | undefined;
+      if (row === undefined) break;
+      const cs = decodeChangeset(new Uint8Array(row.bytes), { verify: false });
+      if (vault.stateAt(cs.heads) === undefined) break; // the team entries it names have not arrived
+      if (Buffer.compare(cs.prev, prev) !== 0) setStatus(db, row.id, "rejected", "does not follow its device's previous changeset (broken hash chain)", report);
+      else decide(vault, row.id, cs, report);
+      seq = cs.seq;
+      prev = cs.id;
+      setHead.run(device, seq, cs.id);
+    }
+  }
+  report.waiting = (db.prepare("SELECT count(*) AS n FROM changesets WHERE status = 'waiting'").get() as { n: number }).n;
+}
+
+function setStatus(db: Database.Database, id: number, status: string, reason: string | null, report: ImportReport): void {
+  db.prepare("UPDATE changesets SET status = ?, reason = ? WHERE id = ?").run(status, reason, id);
+  if (status === "applied") report.applied++;
+  else if (status === "locked") report.locked++;
+  else if (status === "rejected") report.rejected++;
+}
+
+/** Authorizes one changeset and applies, locks or rejects it. */
+export function decide(vault: Vault, id: number, cs: Changeset, report: ImportReport): void {
+  const db = vault.store.connection();
+  const why = authorize(vault, cs);
+  if (why !== undefined) {
+    setStatus(db, id, "rejected", why, report);
+    return;
+  }
+  materialize(vault, id, cs, report);
+}
+
+function authorize(vault: Vault, cs: Changeset): string | undefined {
+  const position = vault.stateAt(cs.heads);
+  if (position === undefined) return "names team entries this vault does not have";
+  const deviceHex = hex(cs.device);
+  if (!position.devices.has(deviceHex)) return "signed by a key that is not a device of this team";
+  for (const b of cs.batches) {
+    const denied = mayWrite(position, deviceHex, b.collection);
+    if (denied !== undefined) return denied;
+  }
+  const now = vault.state().devices.get(deviceHex);
+  if (now?.cutoff !== undefined && cs.seq > now.cutoff) return CUTOFF_REASON;
+  return undefined;
+}
+
+function materialize(vault: Vault, id: number, cs: Changeset, report: ImportReport): void {
+  const db = vault.store.connection();
+  const keys: Uint8Array[] = [];
+  try {
+    for (const b of cs.batches) {
+      const key = vault.keyById(b.key);
+      if (key === undefined) {
+        setStatus(db, id, "locked", "no key for a collection it writes (yet)", report);
+        return;
+      }
+      keys.push(key);
+    }
+    const opened = cs.batches.map((b, i) => openBatch(cs, b, keys[i]!));
+    const bad = opened.findIndex((o) => o === undefined);
+    if (bad >= 0) {
+      setStatus(db, id, "rejected", `its ${cs.batches[bad]!.collection} ops do not decrypt (tampered, or a wrong key)`, report);
+      return;
+    }
+    db.prepare("DELETE FROM ops WHERE cs = ?").run(id);
+    opened.forEach((ops, i) => insertOps(db, id, cs.batches[i]!.collection, hex(cs.device), ops!));
+    setStatus(db, id, "applied", null, report);
+  } catch (e) {
+    setStatus(db, id, "rejected", (e as Error).message, report);
+  } finally {
+    wipe(...keys);
+  }
+}
+
+/** Re-applies cutoffs and retries locked changesets after the team log changed. */
+export function revalidate(vault: Vault, state: TeamState, newKeys: boolean): void {
+  const db = vault.store.connection();
+  const report = emptyReport();
+  const load = (r: { id: number; bytes: Buffer }): Changeset => decodeChangeset(new Uint8Array(r.bytes), { verify: false });
+  const cut = db.prepare("SELECT id, bytes, status FROM changesets WHERE device = ? AND seq > ? AND status IN ('applied', 'locked')");
+  for (const d of state.devices.values()) {
+    if (d.cutoff === undefined) continue;
+    for (const r of cut.all(d.keys.sign, d.cutoff) as { id: number; bytes: Buffer; status: string }[]) {
+      db.prepare("DELETE FROM ops WHERE cs = ?").run(r.id);
+      setStatus(db, r.id, "rejected", CUTOFF_REASON, report);
+    }
+  }
+  // A removal can itself be overruled (e.g. its author lost admin rights first in the log order).
+  for (const r of db.prepare("SELECT id, bytes FROM changesets WHERE status = 'rejected' AND reason = ?").all(CUTOFF_REASON) as { id: number; bytes: Buffer }[]) {
+    const cs = load(r);
+    const device = state.devices.get(hex(cs.device));
+    if (device?.cutoff === undefined || cs.seq <= device.cutoff) decide(vault, r.id, cs, report);
+  }
+  if (newKeys) {
+    for (const r of db.prepare("SELECT id, bytes FROM changesets WHERE status = 'locked'").all() as { id: number; bytes: Buffer }[]) {
+      materialize(vault, r.id, load(r), report);
+    }
+  }
+  drain(vault, report);
+}
+
+// ---- export --------------------------------------------------------------------------------
+
+export interface ExportedBundle {
+  readonly kind: "sync" | "welcome";
+  readonly bytes: Uint8Array;
+  readonly changesets: number;
+  readonly entries: number;
+  /** Devices it is sealed to. */
+  readonly recipients: number;
+}
+
+export interface ExportOptions {
+  readonly maxBodyBytes?: number;
+}
+
+/**
+ * The bundles every other active device needs: sync bundles sealed to all of them holding the
+ * team log and each changeset some recipient has not acknowledged, and a welcome for each
+ * device that has never been heard from. Nothing is marked as sent: acks decide what is next.
+ */
+export function exportBundles(vault: Vault, options: ExportOptions = {}): ExportedBundle[] {
+  const state = vault.requireTeam();
+  const recipients = [...state.devices.values()].filter((d) => d.active && d.id !== vault.deviceId);
+  if (recipients.length === 0) throw vaultError("VAULT_NOTHING_TO_EXPORT", "there is no other device in the team to send to");
+  const tk = vault.transportKey();
+  if (tk === undefined) throw vaultError("VAULT_NO_TEAM", "this vault has no transport key");
+  const db = vault.store.connection();
+  const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  try {
+    const acks = new Map<string, Map<string, number>>();
+    for (const r of db.prepare("SELECT peer, device, seq FROM peer_acks").all() as { peer: Buffer; device: Buffer; seq: number }[]) {
+      const m = acks.get(r.peer.toString("hex")) ?? new Map<string, number>();
+      m.set(r.device.toString("hex"), r.seq);
+      acks.set(r.peer.toString("hex"), m);
+    }
+    const heads = db.prepare("SELECT device, seq FROM device_heads ORDER BY device").all() as { device: Buffer; seq: number }[];
+    const select = db.prepare("SELECT bytes FROM changesets WHERE device = ? AND seq > ? AND status != 'waiting' ORDER BY seq");
+    const changesets: Uint8Array[] = [];
+    for (const h of heads) {
+      const from = Math.min(...recipients.map((p) => acks.get(p.id)?.get(h.device.toString("hex")) ?? 0));
+      if (from >= h.seq) continue;
+      for (const r of select.iterate(h.device, from) as Iterable<{ bytes: Buffer }>) changesets.push(new Uint8Array(r.bytes));
+    }
+    const entries = state.order.map((h) => vault.entries().get(h)!.bytes);
+    const myAcks = heads.map((h) => ({ device: new Uint8Array(h.device), seq: h.seq }));
+    const seal = (body: Uint8Array, to: readonly Uint8Array[]): Uint8Array =>
+      sealBundle(body, { recipients: to, sender: vault.deviceKey, mailboxTag: tk.tag("real", tk.epochAt(vault.now())) });
+    const out: ExportedBundle[] = [];
+    const recipientKeys = recipients.map((d) => d.keys.enc);
+    let batch: Uint8Array[] = [];
+    let size = entries.reduce((n, e) => n + e.length, 0);
+    let first = true;
+    const flush = (): void => {
+      const body = encodePayload({ kind: "sync", team: state.team, entries: first ? entries : [], changesets: batch, acks: myAcks });
+      out.push({ kind: "sync", bytes: seal(body, recipientKeys), changesets: batch.length, entries: first ? entries.length : 0, recipients: recipientKeys.length });
+      first = false;
+      batch = [];
+      size = 0;
+    };
+    for (const c of changesets) {
+      if (batch.length > 0 && (size + c.length > maxBody || batch.length >= 65536)) flush();
+      batch.push(c);
+      size += c.length;
+    }
+    if (batch.length > 0 || first) flush();
+    const heard = new Set(acks.keys());
+    for (const d of recipients) {
+      if (heard.has(d.id)) continue;
+      const transportKey = tk.exportKey();
+      const body = encodePayload({ kind: "welcome", team: state.team, log: entries, transportKey });
+      wipe(transportKey);
+      out.push({ kind: "welcome", bytes: seal(body, [d.keys.enc]), changesets: 0, entries: entries.length, recipients: 1 });
+      wipe(body);
+    }
+    return out;
+  } finally {
+    tk.wipe();
+  }
+}

@@ -1,0 +1,58 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { importInto, newVault, sync, team, tempRoot, TestClock } from "../../test-support/vaults.js";
+import { exportBundles } from "./sync.js";
+
+let cleanup: (() => void) | undefined;
+afterEach(() => cleanup?.());
+function root(): string {
+  const t = tempRoot();
+  cleanup = t.cleanup;
+  return t.root;
+}
+
+describe("vault: team and notes", () => {
+  it("init, join by request, welcome, and notes flowing both ways", async () => {
+    const { a, b } = await team(root());
+    expect(b.teamId).toBe(a.teamId);
+    expect(b.state().name).toBe("Field office");
+    expect(b.me().user.role).toBe("editor");
+    a.write("notes", [
+      { kind: "set", record: "n1", field: "title", value: "Safe houses" },
+      { kind: "set", record: "n1", field: "body", value: "canary-123" },
+    ]);
+    const [r] = sync(a, b);
+    expect(r!.applied).toBe(1);
+    expect(b.record("notes", "n1")?.fields).toEqual({ title: "Safe houses", body: "canary-123" });
+    b.write("notes", [{ kind: "set", record: "n1", field: "title", value: "Safe houses (2)" }]);
+    sync(b, a);
+    expect(a.record("notes", "n1")?.fields["title"]).toBe("Safe houses (2)");
+    a.close();
+    b.close();
+  });
+
+  it("re-importing the same bundles changes nothing", async () => {
+    const { a, b } = await team(root());
+    a.write("notes", [{ kind: "set", record: "n1", field: "title", value: "x" }]);
+    const bundles = exportBundles(a);
+    const first = importInto(b, bundles);
+    const again = importInto(b, bundles);
+    expect(first.applied).toBe(1);
+    expect(again.applied).toBe(0);
+    expect(again.duplicates).toBe(1);
+    a.close();
+    b.close();
+  });
+
+  it("a viewer's edit is refused locally and quarantined when forged", async () => {
+    const r = root();
+    const clock = new TestClock();
+    const { a, b } = await team(r, clock);
+    const v = await newVault(r, "v", clock);
+    a.addMember(v.joinRequest("vera").bytes, "viewer");
+    sync(a, b, v);
+    expect(() => v.write("notes", [{ kind: "set", record: "n9", field: "title", value: "forged" }])).toThrow(/viewer may not write/);
+    a.close();
+    b.close();
+    v.close();
+  });
+});

@@ -1,0 +1,61 @@
+/** Vaults for tests: real encrypted SQLite files in a temp folder, with the test-only KDF. */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { passphraseBytes } from "../src/store/index.js";
+import { applyPayloads, emptyReport, exportBundles, openForVault, type ExportedBundle, type ImportReport, type OpenedPayload } from "../src/vault/sync.js";
+import { Vault } from "../src/vault/vault.js";
+
+export const TEST_PASSPHRASE = "correct horse battery staple";
+
+export class TestClock {
+  constructor(public ms = Date.UTC(2026, 10, 28, 9)) {}
+  readonly now = (): number => this.ms;
+  tick(ms = 1000): void {
+    this.ms += ms;
+  }
+}
+
+export function tempRoot(prefix = "airlock-vaults-"): { root: string; cleanup(): void } {
+  const root = mkdtempSync(join(tmpdir(), prefix));
+  return { root, cleanup: () => rmSync(root, { recursive: true, force: true }) };
+}
+
+export async function newVault(root: string, name: string, clock?: TestClock): Promise<Vault> {
+  return Vault.create(join(root, name), passphraseBytes(TEST_PASSPHRASE), { kdf: "test-insecure", ...(clock === undefined ? {} : { now: clock.now }) });
+}
+
+export async function reopen(vault: Vault, clock?: TestClock): Promise<Vault> {
+  const dir = vault.store.dir;
+  vault.close();
+  return Vault.open(dir, passphraseBytes(TEST_PASSPHRASE), { kdf: "test-insecure", ...(clock === undefined ? {} : { now: clock.now }) });
+}
+
+export function importInto(vault: Vault, bundles: readonly (ExportedBundle | Uint8Array)[]): ImportReport {
+  const report = emptyReport();
+  const opened: OpenedPayload[] = [];
+  bundles.forEach((b, i) => {
+    const bytes = b instanceof Uint8Array ? b : b.bytes;
+    const o = openForVault(vault, bytes, `bundle ${i}`, report);
+    if (o !== undefined) opened.push(o);
+  });
+  applyPayloads(vault, opened, report);
+  return report;
+}
+
+/** Exports from `from` and imports into each of `to`. */
+export function sync(from: Vault, ...to: Vault[]): ImportReport[] {
+  const bundles = exportBundles(from);
+  return to.map((v) => importInto(v, bundles));
+}
+
+/** Alice (owner) on vault A; Bob (editor) on B; each admitted by request + welcome. */
+export async function team(root: string, clock = new TestClock()): Promise<{ a: Vault; b: Vault; clock: TestClock }> {
+  const a = await newVault(root, "a", clock);
+  a.init("Field office", "alice");
+  const b = await newVault(root, "b", clock);
+  const req = b.joinRequest("bob");
+  a.addMember(req.bytes, "editor");
+  sync(a, b);
+  return { a, b, clock };
+}
