@@ -296,7 +296,13 @@ function materialize(vault: Vault, id: number, cs: Changeset, report: ImportRepo
       return;
     }
     db.prepare("DELETE FROM ops WHERE cs = ?").run(id);
-    opened.forEach((ops, i) => insertOps(db, id, cs.batches[i]!.collection, hex(cs.device), ops!));
+    const deviceHex = hex(cs.device);
+    let last: { wall: number; counter: number } | undefined;
+    opened.forEach((ops, i) => {
+      insertOps(db, id, cs.batches[i]!.collection, deviceHex, ops!);
+      for (const o of ops!) if (last === undefined || o.wall > last.wall || (o.wall === last.wall && o.counter > last.counter)) last = o;
+    });
+    if (last !== undefined) vault.observe(last.wall, last.counter, deviceHex);
     setStatus(db, id, "applied", null, report);
   } catch (e) {
     setStatus(db, id, "rejected", (e as Error).message, report);

@@ -500,6 +500,15 @@ export class Vault {
     return current;
   }
 
+  /** The id (hex) of the key new writes use, without handing out the key. */
+  currentKeyId(collection: string): string | undefined {
+    const key = this.currentKey(collection);
+    if (key === undefined) return undefined;
+    const id = hex(keyIdOf(key));
+    wipe(key);
+    return id;
+  }
+
   /** Key by id, for decrypting a batch. */
   keyById(keyId: Uint8Array): Uint8Array | undefined {
     const row = this.#db().prepare("SELECT key FROM collection_keys WHERE key_id = ?").get(keyId) as { key: Buffer } | undefined;
@@ -542,10 +551,11 @@ export class Vault {
   // ---- records -----------------------------------------------------------------------------
 
   /** Writes ops as one new changeset of this device. */
-  write(collection: string, ops: readonly LocalOp[]): { changeset: string; seq: number } {
+  write(collection: string, ops: readonly LocalOp[], options: { skipRoleCheck?: boolean } = {}): { changeset: string; seq: number } {
     const state = this.requireTeam();
     const denied = mayWrite(state, this.deviceId, collection);
-    if (denied !== undefined) throw vaultError("VAULT_NOT_ALLOWED", denied);
+    // skipRoleCheck exists so tests can play a hostile member whose edits every other vault must refuse.
+    if (denied !== undefined && options.skipRoleCheck !== true) throw vaultError("VAULT_NOT_ALLOWED", denied);
     const key = this.currentKey(collection);
     if (key === undefined) throw vaultError("VAULT_NO_KEY", `no key for collection "${collection}" on this device`);
     try {
@@ -576,6 +586,21 @@ export class Vault {
     } finally {
       wipe(key);
     }
+  }
+
+  /**
+   * Merges a remote timestamp into this device's clock, so the next local edit is ordered after
+   * everything seen. Timestamps beyond the skew bound are not adopted (docs/records-merge.md).
+   */
+  observe(wall: number, counter: number, device: string): void {
+    const clock = this.#clock();
+    try {
+      clock.receive({ wall, counter, device });
+    } catch (e) {
+      if (e instanceof RangeError) return;
+      throw e;
+    }
+    this.store.setMeta(META_HLC, JSON.stringify(clock.last));
   }
 
   #clock(): HlcClock {

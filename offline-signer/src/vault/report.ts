@@ -1,0 +1,194 @@
+/**
+ * What `airlock status`, `airlock log` and the convergence tests read: a summary of the team
+ * and sync state, the audit trail from the verified log, and a digest of the visible state.
+ */
+import { createHash } from "node:crypto";
+import { encodeValue, type Value } from "../records/values.js";
+import { decodeChangeset } from "../sync/changeset.js";
+import type { EntryBody, Role } from "../team/entry.js";
+import { readerDevices, type TeamState } from "../team/state.js";
+import { hex } from "./hex.js";
+import type { Vault } from "./vault.js";
+
+export interface VaultStatus {
+  readonly team: { readonly id: string; readonly name: string } | undefined;
+  readonly me: { readonly name: string | undefined; readonly device: string; readonly role: Role | undefined; readonly active: boolean };
+  readonly members: readonly { id: string; name: string; role: Role; active: boolean; devices: number }[];
+  readonly collections: readonly { id: string; name: string; read: Role; write: Role; canRead: boolean; records: number }[];
+  readonly changesets: Record<"applied" | "locked" | "rejected" | "waiting", number>;
+  readonly quarantine: readonly { kind: string; author: string | undefined; reason: string; received: number }[];
+  readonly rejectedEntries: readonly { entry: string; reason: string }[];
+  readonly pendingApprovals: readonly { id: string; type: string; approvals: number; required: number }[];
+  readonly peers: readonly { device: string; name: string | undefined; lastHeard: number }[];
+  readonly insecureKdf: boolean;
+}
+
+export function vaultStatus(vault: Vault): VaultStatus {
+  const db = vault.store.connection();
+  const counts = { applied: 0, locked: 0, rejected: 0, waiting: 0 };
+  for (const r of db.prepare("SELECT status, count(*) AS n FROM changesets GROUP BY status").all() as { status: keyof typeof counts; n: number }[]) counts[r.status] = r.n;
+  const quarantine = (db.prepare("SELECT kind, author, reason, received FROM quarantine ORDER BY received DESC LIMIT 100").all() as { kind: string; author: Buffer | null; reason: string; received: number }[]).map(
+    (q) => ({ kind: q.kind, author: q.author?.toString("hex"), reason: q.reason, received: q.received }),
+  );
+  const rejectedChangesets = (db.prepare("SELECT device, seq, reason, received FROM changesets WHERE status = 'rejected' ORDER BY received DESC LIMIT 100").all() as {
+    device: Buffer;
+    seq: number;
+    reason: string;
+    received: number;
+  }[]).map((r) => ({ kind: `changeset ${r.seq}`, author: r.device.toString("hex"), reason: r.reason, received: r.received }));
+  if (vault.teamId === undefined) {
+    return {
+      team: undefined,
+      me: { name: vault.myName, device: vault.deviceId, role: undefined, active: false },
+      members: [],
+      collections: [],
+      changesets: counts,
+      quarantine,
+      rejectedEntries: [],
+      pendingApprovals: [],
+      peers: [],
+      insecureKdf: vault.store.insecureKdf,
+    };
+  }
+  const state = vault.state();
+  const meDevice = state.devices.get(vault.deviceId);
+  const meUser = meDevice === undefined ? undefined : state.users.get(meDevice.user);
+  const recordCount = db.prepare("SELECT count(DISTINCT record) AS n FROM ops WHERE collection = ?");
+  const peers = (db.prepare("SELECT peer, max(heard) AS heard FROM peer_acks GROUP BY peer").all() as { peer: Buffer; heard: number }[]).map((p) => {
+    const d = state.devices.get(p.peer.toString("hex"));
+    return { device: p.peer.toString("hex"), name: d === undefined ? undefined : state.users.get(d.user)?.name, lastHeard: p.heard };
+  });
+  return {
+    team: { id: state.teamHex, name: state.name },
+    me: { name: meUser?.name ?? vault.myName, device: vault.deviceId, role: meUser?.role, active: meDevice?.active === true && meUser?.active === true },
+    members: [...state.users.values()].map((u) => ({
+      id: u.id,
+      name: u.name,
+      role: u.role,
+      active: u.active,
+      devices: [...state.devices.values()].filter((d) => d.user === u.id && d.active).length,
+    })),
+    collections: [...state.collections.values()].map((c) => ({
+      id: c.id,
+      name: c.name,
+      read: c.read,
+      write: c.write,
+      canRead: vault.currentKeyId(c.id) !== undefined && readerDevices(state, c.id).some((d) => d.id === vault.deviceId),
+      records: (recordCount.get(c.id) as { n: number }).n,
+    })),
+    changesets: counts,
+    quarantine: [...quarantine, ...rejectedChangesets].sort((x, y) => y.received - x.received),
+    rejectedEntries: [...state.rejected].map(([entry, reason]) => ({ entry, reason })),
+    pendingApprovals: [...state.proposals].map(([id, p]) => ({ id, type: p.entry.body.type, approvals: p.approvers.size, required: state.approvalsRequired })),
+    peers,
+    insecureKdf: vault.store.insecureKdf,
+  };
+}
+
+export interface LogEvent {
+  readonly time: number;
+  readonly kind: "team" | "changeset";
+  readonly id: string;
+  readonly author: string;
+  readonly device: string;
+  readonly what: string;
+  readonly status: "accepted" | "pending" | "rejected" | "locked" | "waiting";
+  readonly reason: string | undefined;
+}
+
+function describeBody(state: TeamState, b: EntryBody): string {
+  const who = (id: Uint8Array): string => state.users.get(hex(id))?.name ?? hex(id).slice(0, 8);
+  switch (b.type) {
+    case "genesis":
+      return `created team "${b.name}" with owner ${b.userName}`;
+    case "add-member":
+      return `added ${b.userName} as ${b.role}`;
+    case "add-device":
+      return `added a device (${hex(b.device.sign).slice(0, 8)}) for ${who(b.user)}`;
+    case "revoke-device":
+      return `revoked device ${hex(b.device).slice(0, 8)}${b.rekeys.length > 0 ? ` and rotated ${b.rekeys.length} collection key(s)` : ""}`;
+    case "remove-member":
+      return `removed ${who(b.user)}${b.rekeys.length > 0 ? ` and rotated ${b.rekeys.length} collection key(s)` : ""}`;
+    case "set-role":
+      return `made ${who(b.user)} ${b.role}`;
+    case "collection":
+      return `created collection ${b.id} (read: ${b.read}+, write: ${b.write}+)`;
+    case "set-policy":
+      return `set collection ${b.collection} to read: ${b.read}+, write: ${b.write}+ (new key)`;
+    case "set-approvals":
+      return `now requires ${b.k} admin approval(s) for critical changes`;
+    case "approve":
+      return `approved change ${hex(b.proposal).slice(0, 12)}`;
+    case "grant":
+      return `granted keys for ${b.grants.map((g) => g.collection).join(", ")}`;
+  }
+}
+
+/** The audit trail: every team entry and changeset, oldest first, with who, what and the verdict. */
+export function auditLog(vault: Vault, limit = 1000): LogEvent[] {
+  const state = vault.requireTeam();
+  const nameOf = (device: string): string => {
+    const d = state.devices.get(device);
+    return (d === undefined ? undefined : state.users.get(d.user)?.name) ?? `unknown ${device.slice(0, 8)}`;
+  };
+  const events: LogEvent[] = [];
+  for (const h of state.order) {
+    const e = vault.entries().get(h)!;
+    const rejected = state.rejected.get(h);
+    const status = rejected !== undefined ? "rejected" : state.proposals.has(h) ? "pending" : "accepted";
+    const device = hex(e.author);
+    events.push({ time: e.time, kind: "team", id: h, author: nameOf(device), device, what: describeBody(state, e.body), status, reason: rejected });
+  }
+  const db = vault.store.connection();
+  const rows = db.prepare("SELECT id, bytes, status, reason FROM changesets ORDER BY id DESC LIMIT ?").all(limit) as { id: number; bytes: Buffer; status: string; reason: string | null }[];
+  const opsCount = db.prepare("SELECT collection, count(*) AS n, count(DISTINCT record) AS r FROM ops WHERE cs = ? GROUP BY collection");
+  for (const r of rows) {
+    const cs = decodeChangeset(new Uint8Array(r.bytes), { verify: false });
+    const device = hex(cs.device);
+    const counts = opsCount.all(r.id) as { collection: string; n: number; r: number }[];
+    const what =
+      counts.length > 0
+        ? counts.map((c) => `${c.n} change(s) to ${c.r} record(s) in ${c.collection}`).join("; ")
+        : `changes to ${cs.batches.map((b) => b.collection).join(", ") || "nothing"}`;
+    events.push({
+      time: cs.time,
+      kind: "changeset",
+      id: hex(cs.id),
+      author: nameOf(device),
+      device,
+      what: `#${cs.seq}: ${what}`,
+      status: r.status === "applied" ? "accepted" : (r.status as LogEvent["status"]),
+      reason: r.reason ?? undefined,
+    });
+  }
+  return events.sort((x, y) => x.time - y.time || (x.id < y.id ? -1 : 1)).slice(-limit);
+}
+
+/**
+ * SHA-256 over the team state (members, roles, devices, collections and policies) and every
+ * visible record of every collection this vault can read. Two vaults with the same accepted
+ * entries and changesets, and the same read rights, have the same digest.
+ */
+export function stateDigest(vault: Vault): string {
+  const state = vault.requireTeam();
+  const h = createHash("sha256");
+  const line = (...parts: (string | number | boolean)[]): void => {
+    h.update(JSON.stringify(parts));
+    h.update("\n");
+  };
+  line("team", state.teamHex, state.name, state.approvalsRequired);
+  for (const u of [...state.users.values()].sort((a, b) => (a.id < b.id ? -1 : 1))) line("user", u.id, u.name, u.role, u.active);
+  for (const d of [...state.devices.values()].sort((a, b) => (a.id < b.id ? -1 : 1))) line("device", d.id, d.user, d.active, d.cutoff ?? -1);
+  for (const c of [...state.collections.values()].sort((a, b) => (a.id < b.id ? -1 : 1))) {
+    line("collection", c.id, c.name, c.read, c.write);
+    if (vault.currentKeyId(c.id) === undefined) continue;
+    for (const r of vault.records(c.id)) {
+      line("record", r.id);
+      for (const f of Object.keys(r.fields).sort()) line("field", f, valueHex(r.fields[f]!));
+      for (const l of Object.keys(r.lists).sort()) line("list", l, ...r.lists[l]!.map(valueHex));
+    }
+  }
+  return h.digest("hex");
+}
+
+const valueHex = (v: Value): string => Buffer.from(encodeValue(v)).toString("hex");
