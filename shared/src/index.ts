@@ -24,3 +24,12 @@ export {
   type TagKind,
   type TagMatch,
 } from "./transport-key/transport-key.js";
+export {
+  readSources,
+  readCamera,
+  sourceKind,
+  type SourceEvent,
+  type SourceOptions,
+  type SourceKind,
+  type CameraOptions,
+} from "./sources/read-sources.js";

@@ -1,0 +1,187 @@
+/**
+ * Where bundles come from, for either app: a USB drop folder (the box the reading side reads:
+ * the courier reads airlock/outbox, the vault airlock/inbox), a folder of QR photos or
+ * screenshots, single QR images, a video of the animation, a camera, or plain bundle files.
+ * Everything read here is hostile input: bounded before allocation, and a bad entry is an
+ * issue to report, never a crash.
+ */
+import { lstatSync, openSync, closeSync, fstatSync, readSync, constants } from "node:fs";
+import { extname, join } from "node:path";
+import { describeError } from "../cli-report.js";
+import { AirlockError } from "../errors.js";
+import { formatProgressLine, type ProgressSnapshot } from "../progress.js";
+import { readImageFile } from "../qr/image-read.js";
+import { scanImageFolder } from "../qr/scan-folder.js";
+import { scanQrPixels } from "../qr/scan-pixels.js";
+import { scanCamera, scanVideo } from "../qr/scan-video.js";
+import type { QrPayload } from "../qr/types.js";
+import { receiveBundles } from "../transfer/qr-receive.js";
+import { AIRLOCK_FOLDER, type DropBox } from "../usb/layout.js";
+import { scanBundles, type AcceptedBundle } from "../usb/read.js";
+
+export type SourceEvent =
+  | { readonly type: "bundle"; readonly bytes: Uint8Array; readonly from: string; readonly usb?: AcceptedBundle }
+  | { readonly type: "issue"; readonly from: string; readonly code: string; readonly reason: string };
+
+export interface SourceOptions {
+  readonly maxBundleBytes: number;
+  /**
+   * Which boxes of a USB drop folder to read: ["outbox"] on the courier; the vault reads
+   * ["inbox", "outbox"], so two vaults can also swap one stick directly, with no courier.
+   */
+  readonly boxes: readonly DropBox[];
+  /** Program name for lines about skipped images on stderr. */
+  readonly program?: string;
+  /** A progress line for people (stderr). */
+  readonly progress?: (line: string) => void;
+  readonly signal?: AbortSignal;
+}
+
+export interface CameraOptions extends SourceOptions {
+  readonly device?: string;
+  /** Stop after this many bundles (default: until interrupted). */
+  readonly count?: number;
+}
+
+const IMAGE = /^\.(png|jpe?g)$/i;
+const VIDEO = /^\.(mp4|mkv|webm|mov|avi|m4v)$/i;
+
+export type SourceKind = "usb" | "qr-folder" | "qr-image" | "video" | "file";
+
+export function sourceKind(path: string): SourceKind {
+  let stats;
+  try {
+    stats = lstatSync(path);
+  } catch (e) {
+    throw new AirlockError("SOURCE_NOT_FOUND", `${path} does not exist`, { hint: "check the path", cause: e });
+  }
+  if (stats.isDirectory()) {
+    try {
+      if (lstatSync(join(path, AIRLOCK_FOLDER)).isDirectory()) return "usb";
+    } catch {
+      // no airlock/ folder: a folder of QR images
+    }
+    return "qr-folder";
+  }
+  if (IMAGE.test(extname(path))) return "qr-image";
+  if (VIDEO.test(extname(path))) return "video";
+  return "file";
+}
+
+/** Every bundle from `paths`, in order; consecutive single QR images form one stream of frames. */
+export async function* readSources(paths: readonly string[], options: SourceOptions): AsyncGenerator<SourceEvent> {
+  const images: string[] = [];
+  const flushImages = async function* (): AsyncGenerator<SourceEvent> {
+    if (images.length === 0) return;
+    const files = images.splice(0);
+    yield* fromPayloads(files.join(", "), imagePayloads(files, options.program ?? "airlock"), options);
+  };
+  for (const path of paths) {
+    const kind = sourceKind(path);
+    if (kind === "qr-image") {
+      images.push(path);
+      continue;
+    }
+    yield* flushImages();
+    if (kind === "usb") yield* fromUsb(path, options);
+    else if (kind === "qr-folder") yield* fromPayloads(path, folderPayloads(path), options);
+    else if (kind === "video") yield* fromPayloads(path, videoPayloads(path, options.signal), options);
+    else yield fromFile(path, options.maxBundleBytes);
+  }
+  yield* flushImages();
+}
+
+export async function* readCamera(options: CameraOptions): AsyncGenerator<SourceEvent> {
+  const device = options.device ?? "/dev/video0";
+  async function* payloads(): AsyncGenerator<QrPayload | undefined> {
+    for await (const r of scanCamera({ device })) {
+      if (options.signal?.aborted === true) return;
+      yield r.payload;
+    }
+  }
+  yield* fromPayloads(device, payloads(), options, options.count);
+}
+
+async function* fromUsb(root: string, options: SourceOptions): AsyncGenerator<SourceEvent> {
+  for (const box of options.boxes) {
+    const dir = join(root, AIRLOCK_FOLDER, box);
+    for await (const event of scanBundles(dir, { maxFileBytes: options.maxBundleBytes })) {
+      const p = event.progress;
+      options.progress?.(`usb ${root} (${box}): ${p.scanned} entries, ${p.accepted} bundles, ${p.rejected} refused`);
+      if (event.type === "accepted") yield { type: "bundle", bytes: event.bundle.bytes, from: event.bundle.path, usb: event.bundle };
+      else if (event.type === "rejected") yield { type: "issue", from: join(dir, event.issue.displayName), code: event.issue.code, reason: event.issue.reason };
+      else if (event.type === "incomplete") yield { type: "issue", from: dir, code: event.stop.code, reason: event.stop.reason };
+    }
+  }
+}
+
+async function* fromPayloads(
+  from: string,
+  payloads: AsyncIterable<QrPayload | undefined>,
+  options: SourceOptions,
+  limit?: number,
+): AsyncGenerator<SourceEvent> {
+  const onProgress = (s: ProgressSnapshot): void => options.progress?.(`qr ${from}: ${formatProgressLine(s)}`);
+  const received = receiveBundles(payloads, { maxMessageLength: options.maxBundleBytes, onProgress, ...(limit === undefined ? {} : { limit }) });
+  for (;;) {
+    const next = await received.next();
+    if (next.done === true) {
+      const stats = next.value;
+      for (const partial of stats.inProgress) {
+        yield { type: "issue", from, code: "QR_INCOMPLETE", reason: `a transfer stopped at ${partial.framesReceived} frames, short of a whole bundle; scan more frames` };
+      }
+      if (stats.rejected > 0 && stats.lastError !== undefined) {
+        yield { type: "issue", from, code: stats.lastError.code, reason: `${stats.rejected} frames refused; last: ${stats.lastError.message}` };
+      }
+      return;
+    }
+    yield { type: "bundle", bytes: next.value.bytes, from };
+  }
+}
+
+async function* folderPayloads(dir: string): AsyncGenerator<QrPayload | undefined> {
+  for await (const r of scanImageFolder(dir)) yield r.payload;
+}
+
+async function* imagePayloads(files: readonly string[], program: string): AsyncGenerator<QrPayload | undefined> {
+  for (const file of files) {
+    try {
+      yield scanQrPixels(await readImageFile(file));
+    } catch (e) {
+      process.stderr.write(`${program}: skipped ${file}: ${describeError(e).message}\n`);
+      yield undefined;
+    }
+  }
+}
+
+async function* videoPayloads(file: string, signal: AbortSignal | undefined): AsyncGenerator<QrPayload | undefined> {
+  for await (const r of scanVideo(file)) {
+    if (signal?.aborted === true) return;
+    yield r.payload;
+  }
+}
+
+/** A plain bundle file, read with O_NOFOLLOW and checked for size on the open file before reading. */
+function fromFile(path: string, maxBytes: number): SourceEvent {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0));
+  } catch (e) {
+    return { type: "issue", from: path, code: "SOURCE_UNREADABLE", reason: describeError(e).message };
+  }
+  try {
+    const stats = fstatSync(fd);
+    if (!stats.isFile()) return { type: "issue", from: path, code: "SOURCE_NOT_A_FILE", reason: "not a regular file" };
+    if (stats.size > maxBytes) return { type: "issue", from: path, code: "SOURCE_TOO_LARGE", reason: `${stats.size} bytes, more than the ${maxBytes} accepted` };
+    const bytes = new Uint8Array(stats.size);
+    let at = 0;
+    while (at < bytes.length) {
+      const n = readSync(fd, bytes, at, bytes.length - at, at);
+      if (n === 0) break;
+      at += n;
+    }
+    return at === bytes.length ? { type: "bundle", bytes, from: path } : { type: "issue", from: path, code: "SOURCE_UNREADABLE", reason: "the file shrank while it was read" };
+  } finally {
+    closeSync(fd);
+  }
+}
