@@ -4,7 +4,7 @@
  * after a full exchange every active vault has the same state digest.
  */
 import fc from "fast-check";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { importInto, newVault, sync, tempRoot, TestClock } from "../../test-support/vaults.js";
 import { stateDigest } from "./report.js";
 import { exportBundles, type ExportedBundle } from "./sync.js";

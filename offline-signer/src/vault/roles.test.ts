@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { importInto, newVault, sync, team, tempRoot, TestClock } from "../../test-support/vaults.js";
+import { importInto, newVault, sync, team, tempRoot } from "../../test-support/vaults.js";
 import { auditLog, stateDigest, vaultStatus } from "./report.js";
 import { exportBundles } from "./sync.js";
 import type { Vault } from "./vault.js";

@@ -1,0 +1,111 @@
+/**
+ * Where the vault passphrase comes from, in order: --passphrase-file FILE, the environment
+ * variable AIRLOCK_PASSPHRASE (for scripts; less safe: other processes of the same user may
+ * read a process's environment, and shells keep history), or an interactive prompt with no
+ * echo. The passphrase is kept in a Uint8Array the store wipes after deriving its key.
+ */
+import { closeSync, fstatSync, openSync, readSync, constants } from "node:fs";
+import { AirlockError } from "@airlock/shared";
+
+export const PASSPHRASE_ENV = "AIRLOCK_PASSPHRASE";
+const MAX_PASSPHRASE_BYTES = 4096;
+
+function fail(message: string, hint: string): never {
+  throw new AirlockError("VAULT_NO_PASSPHRASE", message, { hint });
+}
+
+/** Reads a passphrase file: at most 4 KiB, one trailing newline removed. */
+export function readPassphraseFile(path: string): Uint8Array {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));
+  } catch (e) {
+    return fail(`cannot read the passphrase file ${path} (${(e as { code?: string }).code ?? "error"})`, "check the path and its permissions");
+  }
+  try {
+    const size = fstatSync(fd).size;
+    if (size > MAX_PASSPHRASE_BYTES) fail(`the passphrase file ${path} is larger than ${MAX_PASSPHRASE_BYTES} bytes`, "the file must hold only the passphrase");
+    const buf = new Uint8Array(size);
+    let at = 0;
+    while (at < size) {
+      const n = readSync(fd, buf, at, size - at, at);
+      if (n === 0) break;
+      at += n;
+    }
+    let end = at;
+    if (end > 0 && buf[end - 1] === 0x0a) end--;
+    if (end > 0 && buf[end - 1] === 0x0d) end--;
+    const out = buf.slice(0, end);
+    buf.fill(0);
+    return out;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Prompts on the terminal without echo. Backspace edits; Ctrl-C aborts. */
+export async function promptPassphrase(prompt: string): Promise<Uint8Array> {
+  const stdin = process.stdin;
+  if (stdin.isTTY !== true) {
+    return fail("no passphrase given and no terminal to ask on", `use --passphrase-file FILE, or set ${PASSPHRASE_ENV} (less safe)`);
+  }
+  process.stderr.write(prompt);
+  const buf = new Uint8Array(MAX_PASSPHRASE_BYTES);
+  let len = 0;
+  stdin.setRawMode(true);
+  stdin.resume();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const onData = (chunk: Buffer): void => {
+        for (const byte of chunk) {
+          if (byte === 0x0d || byte === 0x0a) {
+            stdin.off("data", onData);
+            resolve();
+            return;
+          }
+          if (byte === 0x03) {
+            stdin.off("data", onData);
+            reject(new AirlockError("VAULT_NO_PASSPHRASE", "cancelled", { hint: "nothing was changed" }));
+            return;
+          }
+          if (byte === 0x7f || byte === 0x08) len = Math.max(0, len - 1);
+          else if (len < buf.length) buf[len++] = byte;
+        }
+        chunk.fill(0);
+      };
+      stdin.on("data", onData);
+    });
+  } finally {
+    stdin.setRawMode(false);
+    stdin.pause();
+    process.stderr.write("\n");
+  }
+  const out = buf.slice(0, len);
+  buf.fill(0);
+  return out;
+}
+
+export interface PassphraseSource {
+  readonly file?: string | undefined;
+  /** Ask twice and compare (creating a vault or changing the passphrase). */
+  readonly confirm?: boolean;
+  readonly prompt?: string;
+}
+
+export async function getPassphrase(source: PassphraseSource): Promise<Uint8Array> {
+  if (source.file !== undefined) return readPassphraseFile(source.file);
+  const env = process.env[PASSPHRASE_ENV];
+  if (env !== undefined && env.length > 0) return new Uint8Array(Buffer.from(env, "utf8"));
+  const first = await promptPassphrase(source.prompt ?? "Vault passphrase: ");
+  if (source.confirm === true) {
+    const again = await promptPassphrase("Again, to confirm: ");
+    const same = first.length === again.length && first.every((b, i) => b === again[i]);
+    again.fill(0);
+    if (!same) {
+      first.fill(0);
+      fail("the two passphrases differ", "run the command again and type the same passphrase twice");
+    }
+  }
+  return first;
+}
+

@@ -1,0 +1,82 @@
+/**
+ * What every `airlock` command shares: --home (else AIRLOCK_HOME, else ~/.airlock), --json,
+ * --passphrase-file, opening the vault, and failure reporting in the CLI contract's form: one
+ * `airlock: error: …` line plus a `hint:` line, or {"ok":false,"error":{…}} with --json; exit 1.
+ *
+ * Test-only: AIRLOCK_INSECURE_TEST_KDF=1 makes new vaults use (and lets existing ones open with)
+ * a trivially cheap Argon2id setting, and says so on stderr every time. Never use it for real data.
+ */
+import { existsSync } from "node:fs";
+import { homedir } from "node:os";
+import { join, resolve } from "node:path";
+import { Command, Flags } from "@oclif/core";
+import { AirlockError, reportFailure } from "@airlock/shared";
+import { PARAMS_FILE } from "../store/index.js";
+import { Vault } from "../vault/vault.js";
+import { getPassphrase } from "../cli/passphrase.js";
+
+export const PROGRAM = "airlock";
+export const INSECURE_KDF_ENV = "AIRLOCK_INSECURE_TEST_KDF";
+
+export function resolveHome(flag: string | undefined): string {
+  return resolve(flag ?? process.env["AIRLOCK_HOME"] ?? join(homedir(), ".airlock"));
+}
+
+export abstract class VaultCommand extends Command {
+  static override baseFlags = {
+    home: Flags.string({ description: "vault folder (default: $AIRLOCK_HOME or ~/.airlock)", helpGroup: "GLOBAL" }),
+    json: Flags.boolean({ description: "print one JSON object on stdout", default: false, helpGroup: "GLOBAL" }),
+    "passphrase-file": Flags.string({ description: "read the passphrase from this file (else $AIRLOCK_PASSPHRASE, else a prompt)", helpGroup: "GLOBAL" }),
+  };
+
+  protected kdf(): "test-insecure" | undefined {
+    if (process.env[INSECURE_KDF_ENV] !== "1") return undefined;
+    process.stderr.write(`${PROGRAM}: warning: ${INSECURE_KDF_ENV}=1: test-only key derivation, never use this vault for real data\n`);
+    return "test-insecure";
+  }
+
+  /** Opens the vault at --home, asking for the passphrase. */
+  protected async openVault(flags: { home?: string | undefined; "passphrase-file"?: string | undefined }): Promise<Vault> {
+    const home = resolveHome(flags.home);
+    if (!existsSync(join(home, PARAMS_FILE))) {
+      throw new AirlockError("VAULT_NOT_FOUND", `no vault at ${home}`, {
+        hint: "create one with `airlock init` or `airlock join`, or point --home / AIRLOCK_HOME at it",
+      });
+    }
+    const passphrase = await getPassphrase({ file: flags["passphrase-file"] });
+    const kdf = this.kdf();
+    return Vault.open(home, passphrase, kdf === undefined ? {} : { kdf });
+  }
+
+  /** Opens the vault at --home, or creates it (asking for a new passphrase twice) if there is none. */
+  protected async openOrCreate(flags: { home?: string | undefined; "passphrase-file"?: string | undefined }): Promise<{ vault: Vault; created: boolean }> {
+    const home = resolveHome(flags.home);
+    if (existsSync(join(home, PARAMS_FILE))) return { vault: await this.openVault(flags), created: false };
+    const passphrase = await getPassphrase({ file: flags["passphrase-file"], confirm: true, prompt: "New vault passphrase: " });
+    const kdf = this.kdf();
+    return { vault: await Vault.create(home, passphrase, kdf === undefined ? {} : { kdf }), created: true };
+  }
+
+  protected emit(json: boolean, data: Record<string, unknown>, text: string): void {
+    process.stdout.write(json ? `${JSON.stringify({ ok: true, ...data })}\n` : text);
+  }
+
+  /** A progress line on stderr: redrawn in place on a terminal, one line each otherwise. */
+  protected progress(): (line: string) => void {
+    const tty = process.stderr.isTTY === true;
+    let last = 0;
+    return (line) => {
+      const now = Date.now();
+      if (tty) {
+        if (now - last < 100) return;
+        last = now;
+        process.stderr.write(`\r\x1b[K${line}`);
+      } else process.stderr.write(`${line}\n`);
+    };
+  }
+
+  protected override async catch(error: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<void> {
+    if (error.oclif?.exit === 0) return;
+    reportFailure(PROGRAM, error, this.argv.includes("--json"));
+  }
+}

@@ -1,0 +1,114 @@
+import { Args, Flags } from "@oclif/core";
+import { VaultCommand } from "./base.js";
+import { asRole, ROLE_OPTIONS, table } from "./format.js";
+
+export class CollectionsAdd extends VaultCommand {
+  static override summary = "Create a collection with a policy: the lowest role that may read, and that may write.";
+  static override examples = ['<%= config.bin %> collections add sources --name "Sources" --read editor --write editor'];
+  static override args = { id: Args.string({ description: "short id: lowercase letters, digits, dashes", required: true }) };
+  static override flags = {
+    name: Flags.string({ description: "display name (default: the id)" }),
+    read: Flags.string({ description: "lowest role that may read", options: ROLE_OPTIONS, default: "viewer" }),
+    write: Flags.string({ description: "lowest role that may write", options: ROLE_OPTIONS, default: "editor" }),
+  };
+
+  async run(): Promise<void> {
+    const { args, flags } = await this.parse(CollectionsAdd);
+    const vault = await this.openVault(flags);
+    try {
+      const entry = vault.createCollection(args.id, flags.name ?? args.id, asRole(flags.read), asRole(flags.write));
+      this.emit(flags.json, { entry: entry.hashHex, id: args.id }, `Created collection ${args.id} (read: ${flags.read}+, write: ${flags.write}+).\n`);
+    } finally {
+      vault.close();
+    }
+  }
+}
+
+export class CollectionsList extends VaultCommand {
+  static override summary = "List collections and their policies.";
+  static override examples = ["<%= config.bin %> collections list"];
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(CollectionsList);
+    const vault = await this.openVault(flags);
+    try {
+      const collections = [...vault.requireTeam().collections.values()].map((c) => ({ id: c.id, name: c.name, read: c.read, write: c.write, canRead: vault.currentKeyId(c.id) !== undefined }));
+      this.emit(flags.json, { collections }, table(collections.map((c) => [c.id, c.name, `read ${c.read}+`, `write ${c.write}+`, c.canRead ? "" : "(no key here)"])));
+    } finally {
+      vault.close();
+    }
+  }
+}
+
+export class CollectionsPolicy extends VaultCommand {
+  static override summary = "Change who may read and write a collection (always rotates its key).";
+  static override examples = ["<%= config.bin %> collections policy notes --read editor --write admin"];
+  static override args = { id: Args.string({ description: "collection id", required: true }) };
+  static override flags = {
+    read: Flags.string({ description: "lowest role that may read", options: ROLE_OPTIONS, required: true }),
+    write: Flags.string({ description: "lowest role that may write", options: ROLE_OPTIONS, required: true }),
+  };
+
+  async run(): Promise<void> {
+    const { args, flags } = await this.parse(CollectionsPolicy);
+    const vault = await this.openVault(flags);
+    try {
+      const entry = vault.setPolicy(args.id, asRole(flags.read), asRole(flags.write));
+      const waiting = vault.state().proposals.has(entry.hashHex);
+      this.emit(flags.json, { entry: entry.hashHex, pending: waiting }, `${waiting ? "Proposed" : "Set"} ${args.id}: read ${flags.read}+, write ${flags.write}+.\n`);
+    } finally {
+      vault.close();
+    }
+  }
+}
+
+export class ApprovalsList extends VaultCommand {
+  static override summary = "List critical changes waiting for admin approvals.";
+  static override examples = ["<%= config.bin %> approvals list"];
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(ApprovalsList);
+    const vault = await this.openVault(flags);
+    try {
+      const state = vault.requireTeam();
+      const pending = [...state.proposals].map(([id, p]) => ({ id, type: p.entry.body.type, approvals: p.approvers.size, required: state.approvalsRequired }));
+      this.emit(flags.json, { pending, required: state.approvalsRequired }, pending.length === 0 ? `Nothing waiting (critical changes need ${state.approvalsRequired} approval(s)).\n` : table(pending.map((p) => [p.id.slice(0, 12), p.type, `${p.approvals}/${p.required}`])));
+    } finally {
+      vault.close();
+    }
+  }
+}
+
+export class ApprovalsApprove extends VaultCommand {
+  static override summary = "Approve a pending critical change (as an admin).";
+  static override examples = ["<%= config.bin %> approvals approve 5d1c0e9a"];
+  static override args = { id: Args.string({ description: "id prefix from airlock approvals list", required: true }) };
+
+  async run(): Promise<void> {
+    const { args, flags } = await this.parse(ApprovalsApprove);
+    const vault = await this.openVault(flags);
+    try {
+      const entry = vault.approve(args.id);
+      this.emit(flags.json, { entry: entry.hashHex }, "Approved. Export so the other vaults count it.\n");
+    } finally {
+      vault.close();
+    }
+  }
+}
+
+export class ApprovalsRequire extends VaultCommand {
+  static override summary = "Set how many admin approvals critical changes need (admin changes, removals, policy changes).";
+  static override examples = ["<%= config.bin %> approvals require 2"];
+  static override args = { k: Args.integer({ description: "approvals needed, 1..64", required: true }) };
+
+  async run(): Promise<void> {
+    const { args, flags } = await this.parse(ApprovalsRequire);
+    const vault = await this.openVault(flags);
+    try {
+      const entry = vault.setApprovals(args.k);
+      this.emit(flags.json, { entry: entry.hashHex }, `Critical changes will need ${args.k} approval(s).\n`);
+    } finally {
+      vault.close();
+    }
+  }
+}

@@ -1,0 +1,58 @@
+import { Args } from "@oclif/core";
+import { fingerprint } from "../vault/request.js";
+import { VaultCommand } from "./base.js";
+import { short, table } from "./format.js";
+import { readRequest } from "./inputs.js";
+
+export class DevicesAdd extends VaultCommand {
+  static override summary = "Add another laptop of yours, certified by your identity key (run on your first device).";
+  static override description = "On the new laptop run `airlock join --name YOU --out FILE`; carry FILE here. The new device gets your role and the keys you hold.";
+  static override examples = ["<%= config.bin %> devices add /media/usb/laptop2.airlock-join"];
+  static override args = { request: Args.string({ description: "join request: file, QR image folder or video", required: true }) };
+
+  async run(): Promise<void> {
+    const { args, flags } = await this.parse(DevicesAdd);
+    const bytes = await readRequest(args.request, this.progress());
+    const vault = await this.openVault(flags);
+    try {
+      const { request, entry } = vault.addDevice(bytes);
+      this.emit(flags.json, { entry: entry.hashHex, device: Buffer.from(request.device.sign).toString("hex"), fingerprint: fingerprint(request.device) }, `Added the device (fingerprint ${fingerprint(request.device)}). Next: airlock export.\n`);
+    } finally {
+      vault.close();
+    }
+  }
+}
+
+export class DevicesList extends VaultCommand {
+  static override summary = "List devices with their owners and state.";
+  static override examples = ["<%= config.bin %> devices list"];
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(DevicesList);
+    const vault = await this.openVault(flags);
+    try {
+      const state = vault.requireTeam();
+      const devices = [...state.devices.values()].map((d) => ({ id: d.id, user: state.users.get(d.user)?.name ?? "?", active: d.active, thisDevice: d.id === vault.deviceId }));
+      this.emit(flags.json, { devices }, table(devices.map((d) => [short(d.id), d.user, d.active ? "active" : "revoked", d.thisDevice ? "(this device)" : ""])));
+    } finally {
+      vault.close();
+    }
+  }
+}
+
+export class DevicesRevoke extends VaultCommand {
+  static override summary = "Revoke a lost or retired device: its later changesets are refused and keys it could read are rotated.";
+  static override examples = ["<%= config.bin %> devices revoke 3f2a9c0d"];
+  static override args = { device: Args.string({ description: "device id prefix (airlock devices list)", required: true }) };
+
+  async run(): Promise<void> {
+    const { args, flags } = await this.parse(DevicesRevoke);
+    const vault = await this.openVault(flags);
+    try {
+      const entry = vault.revokeDevice(args.device);
+      this.emit(flags.json, { entry: entry.hashHex }, "Revoked. Export to tell the team.\n");
+    } finally {
+      vault.close();
+    }
+  }
+}

@@ -1,0 +1,38 @@
+/** The command table oclif loads (package.json: oclif.commands, explicit strategy; topics use spaces). */
+import { ApprovalsApprove, ApprovalsList, ApprovalsRequire, CollectionsAdd, CollectionsList, CollectionsPolicy } from "./collections.js";
+import { DevicesAdd, DevicesList, DevicesRevoke } from "./devices.js";
+import { MembersAdd, MembersList, MembersRemove, MembersRole } from "./members.js";
+import { NotesAdd, NotesComment, NotesEdit, NotesList, NotesRm, NotesShow } from "./notes.js";
+import { PassphraseChange } from "./passphrase.js";
+import { CourierEnroll, Export, Import } from "./sync.js";
+import { Init, Join, Log, Status } from "./team.js";
+
+export const COMMANDS = {
+  init: Init,
+  join: Join,
+  status: Status,
+  log: Log,
+  "members:add": MembersAdd,
+  "members:list": MembersList,
+  "members:remove": MembersRemove,
+  "members:role": MembersRole,
+  "devices:add": DevicesAdd,
+  "devices:list": DevicesList,
+  "devices:revoke": DevicesRevoke,
+  "collections:add": CollectionsAdd,
+  "collections:list": CollectionsList,
+  "collections:policy": CollectionsPolicy,
+  "approvals:list": ApprovalsList,
+  "approvals:approve": ApprovalsApprove,
+  "approvals:require": ApprovalsRequire,
+  "notes:add": NotesAdd,
+  "notes:edit": NotesEdit,
+  "notes:comment": NotesComment,
+  "notes:list": NotesList,
+  "notes:show": NotesShow,
+  "notes:rm": NotesRm,
+  export: Export,
+  import: Import,
+  "courier-enroll": CourierEnroll,
+  "passphrase:change": PassphraseChange,
+};

@@ -1,0 +1,105 @@
+import { Args, Flags } from "@oclif/core";
+import { fingerprint } from "../vault/request.js";
+import { VaultCommand } from "./base.js";
+import { asRole, ROLE_OPTIONS, short, table } from "./format.js";
+import { readRequest } from "./inputs.js";
+
+const pending = (critical: boolean, k: number): string =>
+  critical && k > 1 ? `\nThis change needs ${k} admin approvals: other admins run \`airlock approvals approve ID\` after importing it.\n` : "";
+
+export class MembersAdd extends VaultCommand {
+  static override summary = "Admit a person from their join request, with a role (owner|admin|editor|viewer).";
+  static override description =
+    "REQUEST is the file `airlock join` wrote, or a folder of its QR images, or a video of them. Check the fingerprint with the person. The next `airlock export` carries a welcome that lets their vault bootstrap the team, and keys for every collection their role may read.";
+  static override examples = ["<%= config.bin %> members add /media/usb/bob.airlock-join --role editor", "<%= config.bin %> members add ./bob-request-qr --role viewer"];
+  static override args = { request: Args.string({ description: "join request: file, QR image folder or video", required: true }) };
+  static override flags = { role: Flags.string({ description: "their role", options: ROLE_OPTIONS, required: true }) };
+
+  async run(): Promise<void> {
+    const { args, flags } = await this.parse(MembersAdd);
+    const bytes = await readRequest(args.request, this.progress());
+    const vault = await this.openVault(flags);
+    try {
+      const { request, entry } = vault.addMember(bytes, asRole(flags.role));
+      const state = vault.state();
+      const waiting = state.proposals.has(entry.hashHex);
+      this.emit(
+        flags.json,
+        { entry: entry.hashHex, name: request.name, role: flags.role, fingerprint: fingerprint(request.device), pending: waiting },
+        `Added ${request.name} as ${flags.role}${waiting ? " (pending approval)" : ""}. Fingerprint: ${fingerprint(request.device)}\nNext: airlock export --usb DIR (carries their welcome).${pending(waiting, state.approvalsRequired)}\n`,
+      );
+    } finally {
+      vault.close();
+    }
+  }
+}
+
+export class MembersList extends VaultCommand {
+  static override summary = "List members, roles and devices.";
+  static override examples = ["<%= config.bin %> members list --json"];
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(MembersList);
+    const vault = await this.openVault(flags);
+    try {
+      const state = vault.requireTeam();
+      const members = [...state.users.values()].map((u) => ({
+        id: u.id,
+        name: u.name,
+        role: u.role,
+        active: u.active,
+        devices: [...state.devices.values()].filter((d) => d.user === u.id).map((d) => ({ id: d.id, active: d.active })),
+      }));
+      this.emit(flags.json, { members }, table(members.map((m) => [m.name, m.role, m.active ? "active" : "removed", `${m.devices.filter((d) => d.active).length} device(s)`, short(m.id)])));
+    } finally {
+      vault.close();
+    }
+  }
+}
+
+export class MembersRemove extends VaultCommand {
+  static override summary = "Remove a member: their devices stop being accepted and every collection they could read gets a new key.";
+  static override examples = ["<%= config.bin %> members remove bob"];
+  static override args = { member: Args.string({ description: "name or id prefix", required: true }) };
+
+  async run(): Promise<void> {
+    const { args, flags } = await this.parse(MembersRemove);
+    const vault = await this.openVault(flags);
+    try {
+      const user = vault.findUser(args.member);
+      const entry = vault.removeMember(args.member);
+      const state = vault.state();
+      const waiting = state.proposals.has(entry.hashHex);
+      this.emit(
+        flags.json,
+        { entry: entry.hashHex, removed: user.name, pending: waiting },
+        `${waiting ? "Proposed removing" : "Removed"} ${user.name}; collection keys they could read were rotated.${pending(waiting, state.approvalsRequired)}\n`,
+      );
+    } finally {
+      vault.close();
+    }
+  }
+}
+
+export class MembersRole extends VaultCommand {
+  static override summary = "Change a member's role (keys rotate where they lose read access).";
+  static override examples = ["<%= config.bin %> members role carol viewer"];
+  static override args = {
+    member: Args.string({ description: "name or id prefix", required: true }),
+    role: Args.string({ description: "owner|admin|editor|viewer", required: true, options: ROLE_OPTIONS }),
+  };
+
+  async run(): Promise<void> {
+    const { args, flags } = await this.parse(MembersRole);
+    const vault = await this.openVault(flags);
+    try {
+      const user = vault.findUser(args.member);
+      const entry = vault.setRole(args.member, asRole(args.role));
+      const state = vault.state();
+      const waiting = state.proposals.has(entry.hashHex);
+      this.emit(flags.json, { entry: entry.hashHex, member: user.name, role: args.role, pending: waiting }, `${user.name} is ${waiting ? "proposed as" : "now"} ${args.role}.${pending(waiting, state.approvalsRequired)}\n`);
+    } finally {
+      vault.close();
+    }
+  }
+}

@@ -1,0 +1,114 @@
+import { writeFileSync } from "node:fs";
+import { Flags } from "@oclif/core";
+import { writeBundleQrFolder } from "@airlock/shared";
+import { fingerprint } from "../vault/request.js";
+import { auditLog, vaultStatus } from "../vault/report.js";
+import { VaultCommand } from "./base.js";
+import { short, table, when } from "./format.js";
+
+export class Init extends VaultCommand {
+  static override summary = "Create a team, with you as its owner and this laptop as its first device.";
+  static override description =
+    "Creates the vault folder if needed (asking for a new passphrase twice), your identity key, this device's keys, the team's genesis entry and the default collection `notes` (readable by everyone, writable by editors and up).";
+  static override examples = ['<%= config.bin %> init --team "Field office" --name alice', "AIRLOCK_HOME=/media/vault <%= config.bin %> init --team Newsroom --name sam"];
+  static override flags = {
+    team: Flags.string({ description: "the team's name", required: true }),
+    name: Flags.string({ description: "your name as the team will see it", required: true }),
+  };
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(Init);
+    const { vault } = await this.openOrCreate(flags);
+    try {
+      const state = vault.init(flags.team, flags.name);
+      this.emit(
+        flags.json,
+        { team: { id: state.teamHex, name: state.name }, device: vault.deviceId, home: vault.store.dir },
+        `Created team "${state.name}" (id ${short(state.teamHex)}) with ${flags.name} as owner.\nVault: ${vault.store.dir}\nNext: on a new member's laptop run \`airlock join --name NAME --out request.airlock-join\`, then here \`airlock members add request.airlock-join --role editor\`.\n`,
+      );
+    } finally {
+      vault.close();
+    }
+  }
+}
+
+export class Join extends VaultCommand {
+  static override summary = "On a new laptop: write a join request to carry to an admin.";
+  static override description =
+    "Creates the vault folder if needed, your identity and device keys, and writes a self-signed request holding only public keys and your name. Carry it to an admin (file on a USB stick, or --qr for QR images); they run `airlock members add` (or you run `airlock devices add` on your first device, for a second device of yours). Compare the fingerprint on both screens. Then import what the admin exports.";
+  static override examples = ["<%= config.bin %> join --name bob --out /media/usb/bob.airlock-join", "<%= config.bin %> join --name bob --out bob.airlock-join --qr ./bob-request-qr"];
+  static override flags = {
+    name: Flags.string({ description: "your name as the team will see it", required: true }),
+    out: Flags.string({ description: "file to write the request to", required: true }),
+    qr: Flags.string({ description: "also write the request as QR frame images into this folder" }),
+  };
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(Join);
+    const { vault } = await this.openOrCreate(flags);
+    try {
+      const request = vault.joinRequest(flags.name);
+      writeFileSync(flags.out, request.bytes, { mode: 0o644 });
+      let frames = 0;
+      if (flags.qr !== undefined) frames = (await writeBundleQrFolder(flags.qr, request.bytes)).files.length;
+      const fp = fingerprint(request.device);
+      this.emit(
+        flags.json,
+        { request: flags.out, bytes: request.bytes.length, fingerprint: fp, device: vault.deviceId, ...(flags.qr === undefined ? {} : { qr: flags.qr, frames }) },
+        `Wrote join request for ${flags.name} to ${flags.out} (${request.bytes.length} bytes)${flags.qr === undefined ? "" : ` and ${frames} QR frames to ${flags.qr}`}.\nFingerprint: ${fp}  (the admin sees the same code when adding you)\n`,
+      );
+    } finally {
+      vault.close();
+    }
+  }
+}
+
+export class Status extends VaultCommand {
+  static override summary = "Show the team, your role, members, collections, sync counts and what was quarantined.";
+  static override examples = ["<%= config.bin %> status", "<%= config.bin %> status --json"];
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(Status);
+    const vault = await this.openVault(flags);
+    try {
+      const s = vaultStatus(vault);
+      let text = "";
+      if (s.insecureKdf) text += "WARNING: this vault uses the test-only key derivation; never keep real data in it.\n";
+      if (s.team === undefined) {
+        text += `Not in a team yet. Device ${short(s.me.device)}${s.me.name === undefined ? "" : ` (${s.me.name})`}.\nImport the welcome an admin exported for you: airlock import PATH\n`;
+      } else {
+        text += `Team "${s.team.name}" (${short(s.team.id)})\nYou: ${s.me.name ?? "?"}, ${s.me.role ?? "?"}${s.me.active ? "" : " (REMOVED)"}, device ${short(s.me.device)}\n\nMembers\n`;
+        text += table(s.members.map((m) => [m.name, m.role, m.active ? `${m.devices} device(s)` : "removed", short(m.id)]));
+        text += "\nCollections\n" + table(s.collections.map((c) => [c.id, `read ${c.read}+`, `write ${c.write}+`, c.canRead ? `${c.records} record(s)` : "no key on this device"]));
+        text += `\nChangesets: ${s.changesets.applied} applied, ${s.changesets.locked} locked (no key), ${s.changesets.waiting} waiting, ${s.changesets.rejected} rejected\n`;
+        if (s.pendingApprovals.length > 0) text += "\nWaiting for approval\n" + table(s.pendingApprovals.map((p) => [short(p.id), p.type, `${p.approvals}/${p.required}`]));
+        if (s.peers.length > 0) text += "\nLast heard from\n" + table(s.peers.map((p) => [p.name ?? "?", short(p.device), when(p.lastHeard)]));
+      }
+      if (s.quarantine.length > 0 || s.rejectedEntries.length > 0) {
+        text += `\nQuarantined (${s.quarantine.length + s.rejectedEntries.length})\n`;
+        text += table([...s.rejectedEntries.map((r) => ["team entry", short(r.entry), r.reason]), ...s.quarantine.slice(0, 20).map((q) => [q.kind, q.author === undefined ? "?" : short(q.author), q.reason])]);
+      }
+      this.emit(flags.json, { status: s }, text);
+    } finally {
+      vault.close();
+    }
+  }
+}
+
+export class Log extends VaultCommand {
+  static override summary = "The audit trail: who changed what and when, from the verified team log and changesets.";
+  static override examples = ["<%= config.bin %> log", "<%= config.bin %> log --limit 20 --json"];
+  static override flags = { limit: Flags.integer({ description: "show at most this many events (newest)", default: 200 }) };
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(Log);
+    const vault = await this.openVault(flags);
+    try {
+      const events = auditLog(vault, flags.limit);
+      const text = table(events.map((e) => [when(e.time), e.author, e.what, e.status === "accepted" ? "" : `${e.status.toUpperCase()}${e.reason === undefined ? "" : `: ${e.reason}`}`]));
+      this.emit(flags.json, { events }, text === "" ? "nothing yet\n" : text);
+    } finally {
+      vault.close();
+    }
+  }
+}
