@@ -5,6 +5,7 @@ export {
   DEFAULT_MAX_BUNDLE_BYTES,
   isBundleDigest,
   type BundleDigest,
+  type PutOptions,
   type PutResult,
   type SpoolCounts,
   type SpoolDirection,
@@ -13,3 +14,4 @@ export {
   type SpoolState,
 } from "./spool.js";
 export { MIGRATIONS, schemaVersion } from "./schema.js";
+export { Ledger, type SyncRecord, type CounterRow } from "./ledger.js";

@@ -30,6 +30,55 @@ export const MIGRATIONS: readonly Migration[] = [
         CREATE INDEX bundles_age ON bundles (first_seen);
       `),
   },
+  {
+    // The courier learns which served team a bundle belongs to by its tag (the transport key);
+    // the vault never tells it. Plus the courier's own bookkeeping, in the same file so a
+    // bundle and the state that refers to it commit together.
+    name: "teams-and-ledger",
+    up: (db) =>
+      db.exec(`
+        ALTER TABLE bundles ADD COLUMN team TEXT CHECK (team IS NULL OR (length(team) = 64 AND team NOT GLOB '*[^0-9a-f]*'));
+        CREATE INDEX bundles_team_queue ON bundles (team, direction, state, first_seen);
+        -- Digests seen and not spooled (cover, strangers' bundles, malformed bytes that match
+        -- their name), so a backend's full listing does not make us download them again.
+        CREATE TABLE seen (
+          digest  TEXT PRIMARY KEY NOT NULL CHECK (length(digest) = 64),
+          outcome TEXT NOT NULL,
+          at      INTEGER NOT NULL
+        ) STRICT;
+        CREATE INDEX seen_age ON seen (at);
+        CREATE TABLE cursors (
+          backend   TEXT NOT NULL,
+          namespace TEXT NOT NULL,
+          cursor    TEXT,
+          pulls     INTEGER NOT NULL DEFAULT 0,
+          PRIMARY KEY (backend, namespace)
+        ) STRICT;
+        -- One row per (team, backend): when it last synced, and its last error.
+        CREATE TABLE syncs (
+          team       TEXT NOT NULL,
+          backend    TEXT NOT NULL,
+          last_ok    INTEGER,
+          last_try   INTEGER,
+          last_error TEXT,
+          failures   INTEGER NOT NULL DEFAULT 0,
+          PRIMARY KEY (team, backend)
+        ) STRICT;
+        -- Counters of what was dropped or refused, by outcome and reason code.
+        CREATE TABLE counters (
+          team    TEXT NOT NULL,
+          outcome TEXT NOT NULL,
+          reason  TEXT NOT NULL,
+          n       INTEGER NOT NULL DEFAULT 0,
+          last_at INTEGER NOT NULL,
+          PRIMARY KEY (team, outcome, reason)
+        ) STRICT;
+        CREATE TABLE team_tiers (
+          team      TEXT PRIMARY KEY NOT NULL,
+          slot_tier INTEGER NOT NULL
+        ) STRICT;
+      `),
+  },
 ];
 
 export function schemaVersion(db: SqliteDatabase): number {

@@ -6,6 +6,7 @@ import fc from "fast-check";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ed25519KeyPair, isBundleError, sealBundle, toHex, x25519KeyPair } from "@airlock/bundle-format";
 import { isAirlockError } from "@airlock/shared";
+import { MIGRATIONS } from "./schema.js";
 import { openSqlite } from "./sqlite.js";
 import { Spool, type SpoolDirection, type SpoolState } from "./spool.js";
 
@@ -145,7 +146,7 @@ describe("spool", () => {
     spool.close();
     const raw = openSqlite(path);
     expect(raw.pragma("journal_mode", { simple: true })).toBe("wal");
-    expect(raw.pragma("user_version", { simple: true })).toBe(1);
+    expect(raw.pragma("user_version", { simple: true })).toBe(MIGRATIONS.length);
     raw.pragma("user_version = 99");
     raw.close();
     const error = codeOf(() => Spool.open(path));

@@ -11,6 +11,7 @@
 import { createHash } from "node:crypto";
 import { inspectBundle, toHex } from "@airlock/bundle-format";
 import { AirlockError } from "@airlock/shared";
+import { Ledger } from "./ledger.js";
 import { applyMigrations } from "./schema.js";
 import { openSqlite, type SqliteDatabase } from "./sqlite.js";
 
@@ -38,6 +39,13 @@ export interface SpoolEntry {
   readonly state: SpoolState;
   readonly attempts: number;
   readonly lastError: string | undefined;
+  /** The served team the courier matched the bundle's tag to (64 hex digits), if any. */
+  readonly team: string | undefined;
+}
+
+export interface PutOptions {
+  /** The served team whose transport key matched the tag (64 lowercase hex digits). */
+  readonly team?: string;
 }
 
 export interface PutResult {
@@ -78,9 +86,12 @@ interface Row {
   state: SpoolState;
   attempts: number;
   last_error: string | null;
+  team: string | null;
 }
 
-const COLUMNS = "digest, direction, mailbox_tag, length, first_seen, state, attempts, last_error";
+const COLUMNS = "digest, direction, mailbox_tag, length, first_seen, state, attempts, last_error, team";
+const INSERT = `INSERT INTO bundles (digest, direction, mailbox_tag, length, first_seen, bundle, team)
+                VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (digest) DO NOTHING`;
 
 const toEntry = (r: Row): SpoolEntry => ({
   digest: r.digest as BundleDigest,
@@ -91,17 +102,27 @@ const toEntry = (r: Row): SpoolEntry => ({
   state: r.state,
   attempts: r.attempts,
   lastError: r.last_error ?? undefined,
+  team: r.team ?? undefined,
 });
+
+function checkTeam(team: unknown): string | null {
+  if (team === undefined) return null;
+  if (typeof team !== "string" || !/^[0-9a-f]{64}$/.test(team)) throw new TypeError("team must be 64 lowercase hex digits");
+  return team;
+}
 
 export class Spool {
   readonly maxBundleBytes: number;
   readonly #db: SqliteDatabase;
   readonly #now: () => number;
+  /** The courier's bookkeeping (cursors, sync results, counters) in the same file. */
+  readonly ledger: Ledger;
 
   private constructor(db: SqliteDatabase, options: SpoolOptions) {
     this.#db = db;
     this.#now = options.now ?? Date.now;
     this.maxBundleBytes = options.maxBundleBytes ?? DEFAULT_MAX_BUNDLE_BYTES;
+    this.ledger = new Ledger(db, this.#now);
   }
 
   /** Opens (creating if needed) the spool at `path` and brings its schema up to date. */
@@ -131,25 +152,32 @@ export class Spool {
    * parsing it, and non-bundles with the BundleError from inspectBundle (its code, message and
    * hint unchanged). Dedupes by digest: a known digest returns isNew false and changes nothing.
    */
-  put(bundle: Uint8Array, direction: SpoolDirection): PutResult {
-    if (!(bundle instanceof Uint8Array)) throw new TypeError('"bundle" must be a Uint8Array');
-    if (!DIRECTIONS.includes(direction)) throw new TypeError(`direction must be "outbound" or "inbound", got ${String(direction)}`);
-    if (bundle.length > this.maxBundleBytes) {
-      throw spoolError("SPOOL_TOO_LARGE", `the bundle is ${bundle.length} bytes; the spool takes at most ${this.maxBundleBytes}`);
-    }
-    const header = inspectBundle(bundle, this.maxBundleBytes);
-    const digest = createHash("sha256").update(bundle).digest("hex") as BundleDigest;
-    const insert = this.#db.transaction((): boolean => {
-      const { changes } = this.#db
-        .prepare(
-          `INSERT INTO bundles (digest, direction, mailbox_tag, length, first_seen, bundle)
-           VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (digest) DO NOTHING`,
-        )
-        .run(digest, direction, toHex(header.mailboxTag), bundle.length, this.#now(), bundle);
-      return changes === 1;
+  put(bundle: Uint8Array, direction: SpoolDirection, options: PutOptions = {}): PutResult {
+    return this.putMany([{ bundle, direction, ...options }])[0]!;
+  }
+
+  /**
+   * put() for many bundles in one transaction (one fsync), for a USB stick's worth at once.
+   * Every bundle is checked before anything is written: one bad bundle stores none.
+   */
+  putMany(items: readonly ({ bundle: Uint8Array; direction: SpoolDirection } & PutOptions)[]): PutResult[] {
+    const rows = items.map(({ bundle, direction, team }) => {
+      if (!(bundle instanceof Uint8Array)) throw new TypeError('"bundle" must be a Uint8Array');
+      if (!DIRECTIONS.includes(direction)) throw new TypeError(`direction must be "outbound" or "inbound", got ${String(direction)}`);
+      if (bundle.length > this.maxBundleBytes) {
+        throw spoolError("SPOOL_TOO_LARGE", `the bundle is ${bundle.length} bytes; the spool takes at most ${this.maxBundleBytes}`);
+      }
+      const header = inspectBundle(bundle, this.maxBundleBytes);
+      const digest = createHash("sha256").update(bundle).digest("hex") as BundleDigest;
+      return { digest, direction, tag: toHex(header.mailboxTag), bundle, team: checkTeam(team) };
     });
-    const isNew = insert.immediate();
-    return { digest, isNew, entry: this.entry(digest)! };
+    const statement = this.#db.prepare(INSERT);
+    const insert = this.#db.transaction((): boolean[] =>
+      rows.map((r) => statement.run(r.digest, r.direction, r.tag, r.bundle.length, this.#now(), r.bundle, r.team).changes === 1),
+    );
+    const fresh = insert.immediate();
+    const select = this.#db.prepare(`SELECT ${COLUMNS} FROM bundles WHERE digest = ?`);
+    return rows.map((r, i) => ({ digest: r.digest, isNew: fresh[i]!, entry: toEntry(select.get(r.digest) as Row) }));
   }
 
   /** Metadata of one bundle, without its bytes. */
@@ -175,9 +203,18 @@ export class Spool {
   }
 
   /** Oldest first. */
-  list(filter: { direction?: SpoolDirection; state?: SpoolState; limit?: number } = {}): SpoolEntry[] {
+  list(filter: { direction?: SpoolDirection; state?: SpoolState; states?: readonly SpoolState[]; team?: string; limit?: number } = {}): SpoolEntry[] {
     const where: string[] = [];
     const params: unknown[] = [];
+    if (filter.team !== undefined) {
+      where.push("team = ?");
+      params.push(checkTeam(filter.team));
+    }
+    if (filter.states !== undefined) {
+      for (const s of filter.states) if (!STATES.includes(s)) throw new TypeError(`unknown state ${String(s)}`);
+      where.push(filter.states.length === 0 ? "0" : `state IN (${filter.states.map(() => "?").join(", ")})`);
+      params.push(...filter.states);
+    }
     if (filter.direction !== undefined) {
       if (!DIRECTIONS.includes(filter.direction)) throw new TypeError(`unknown direction ${String(filter.direction)}`);
       where.push("direction = ?");
@@ -227,6 +264,19 @@ export class Spool {
       n: number;
     }[];
     for (const r of rows) out[r.direction][r.state] = r.n;
+    return out;
+  }
+
+  /** counts() per served team (bundles spooled before teams were recorded are left out). */
+  countsByTeam(): Record<string, SpoolCounts> {
+    const out: Record<string, SpoolCounts> = {};
+    const rows = this.#db
+      .prepare("SELECT team, direction, state, count(*) AS n FROM bundles WHERE team IS NOT NULL GROUP BY team, direction, state")
+      .all() as { team: string; direction: SpoolDirection; state: SpoolState; n: number }[];
+    for (const r of rows) {
+      out[r.team] ??= Object.fromEntries(DIRECTIONS.map((d) => [d, Object.fromEntries(STATES.map((s) => [s, 0]))])) as SpoolCounts;
+      out[r.team]![r.direction][r.state] = r.n;
+    }
     return out;
   }
 

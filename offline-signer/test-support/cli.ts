@@ -1,0 +1,41 @@
+/** The vault CLI as a child process: the real bin, a throwaway passphrase, the test-only KDF. */
+import { spawn, spawnSync } from "node:child_process";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const AIRLOCK_BIN = join(dirname(fileURLToPath(import.meta.url)), "..", "bin", "airlock.js");
+export const CLI_PASSPHRASE = "test passphrase for the cli";
+
+export interface CliResult {
+  readonly status: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export function cliEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  return { ...process.env, AIRLOCK_PASSPHRASE: CLI_PASSPHRASE, AIRLOCK_INSECURE_TEST_KDF: "1", ...extra };
+}
+
+export function airlock(args: readonly string[], env: NodeJS.ProcessEnv = {}): CliResult {
+  const r = spawnSync(process.execPath, [AIRLOCK_BIN, ...args], { encoding: "utf8", env: cliEnv(env), timeout: 120_000, stdio: ["ignore", "pipe", "pipe"] });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Runs a command and parses its --json output, failing loudly with its stderr if it failed. */
+export function airlockJson(args: readonly string[], env: NodeJS.ProcessEnv = {}): Record<string, unknown> {
+  const r = airlock([...args, "--json"], env);
+  if (r.status !== 0) throw new Error(`airlock ${args.join(" ")} failed (${r.status}): ${r.stdout}${r.stderr}`);
+  return JSON.parse(r.stdout) as Record<string, unknown>;
+}
+
+/** Starts a command and SIGKILLs it after `afterMs`; resolves with how it ended. */
+export function airlockKilled(args: readonly string[], afterMs: number): Promise<{ killed: boolean; status: number | null }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [AIRLOCK_BIN, ...args], { env: cliEnv(), stdio: ["ignore", "ignore", "ignore"] });
+    const timer = setTimeout(() => child.kill("SIGKILL"), afterMs);
+    child.on("exit", (code, signal) => {
+      clearTimeout(timer);
+      resolve({ killed: signal === "SIGKILL", status: code });
+    });
+  });
+}

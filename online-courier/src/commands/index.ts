@@ -1,0 +1,11 @@
+/** The command table oclif loads (package.json: oclif.commands, explicit strategy). */
+import Deliver from "./deliver.js";
+import Ingest from "./ingest.js";
+import Init from "./init.js";
+import Inspect from "./inspect.js";
+import Keygen from "./keygen.js";
+import Serve from "./serve.js";
+import Status from "./status.js";
+import Sync from "./sync.js";
+
+export const COMMANDS = { keygen: Keygen, init: Init, ingest: Ingest, sync: Sync, deliver: Deliver, serve: Serve, status: Status, inspect: Inspect };

@@ -1,0 +1,69 @@
+import { Args, Flags } from "@oclif/core";
+import { removeBundle } from "@airlock/shared";
+import { courierError } from "../errors.js";
+import { Courier, type IngestOutcome } from "../courier/courier.js";
+import { readCamera, readSources, type SourceEvent } from "@airlock/shared";
+import { CourierCommand } from "./base.js";
+
+export default class Ingest extends CourierCommand {
+  static override summary = "Take bundles from the offline side: USB drop folders, QR images, videos or a camera.";
+  static override description =
+    "Each PATH is a USB drop folder (its airlock/outbox is read and emptied), a folder of QR photos or screenshots, QR image files, a video of the QR animation, or a bundle file. Bundles whose tag is a served team's are spooled for the next sync; cover is dropped; anything else is refused with a reason. Progress goes to stderr.";
+  static override examples = [
+    "<%= config.bin %> ingest /media/usb",
+    "<%= config.bin %> ingest ~/Pictures/qr-frames/",
+    "<%= config.bin %> ingest transfer.mp4 --json",
+    "<%= config.bin %> ingest --camera --device /dev/video0 --count 1",
+  ];
+  static override strict = false;
+  static override args = { path: Args.string({ description: "drop folder, image folder, image, video or bundle file (repeatable)" }) };
+  static override flags = {
+    camera: Flags.boolean({ description: "scan QR frames from a camera (ffmpeg, V4L2) until --count bundles or Ctrl-C", default: false }),
+    device: Flags.string({ description: "camera device", default: "/dev/video0" }),
+    count: Flags.integer({ description: "with --camera: stop after this many bundles" }),
+    keep: Flags.boolean({ description: "leave ingested bundles in the USB outbox", default: false }),
+  };
+
+  async run(): Promise<void> {
+    const { argv, flags } = await this.parse(Ingest);
+    const paths = argv as string[];
+    if (paths.length === 0 && !flags.camera) throw courierError("COURIER_BAD_ARGUMENT", "name at least one PATH, or --camera");
+    const courier = Courier.open(this.homeFrom(flags.home));
+    const abort = new AbortController();
+    const stop = (): void => abort.abort();
+    process.once("SIGINT", stop).once("SIGTERM", stop);
+    try {
+      courier.requireTeams();
+      const progress = this.progress(flags.json);
+      const options = { maxBundleBytes: courier.spool.maxBundleBytes, boxes: ["outbox"] as const, program: "airlock-courier", progress, signal: abort.signal };
+      const events: AsyncIterable<SourceEvent> = flags.camera
+        ? readCamera({ ...options, device: flags.device, ...(flags.count === undefined ? {} : { count: flags.count }) })
+        : readSources(paths, options);
+      const results: (IngestOutcome & { from: string })[] = [];
+      const issues: { from: string; code: string; reason: string }[] = [];
+      for await (const event of events) {
+        if (event.type === "issue") {
+          issues.push({ from: event.from, code: event.code, reason: event.reason });
+          continue;
+        }
+        const outcome = courier.ingest(event.bytes);
+        results.push({ ...outcome, from: event.from });
+        // Only what is now safely spooled (or was already) leaves the stick.
+        if (event.usb !== undefined && !flags.keep && (outcome.outcome === "spooled" || outcome.outcome === "duplicate")) await removeBundle(event.usb);
+        if (abort.signal.aborted) break;
+      }
+      if (process.stderr.isTTY === true) process.stderr.write("\n");
+      const n = (o: string): number => results.filter((r) => r.outcome === o).length;
+      const refused = [...issues, ...results.flatMap((r) => (r.outcome === "refused" ? [{ from: r.from, code: r.code, reason: r.reason }] : []))];
+      const summary = { spooled: n("spooled"), duplicates: n("duplicate"), cover: n("cover"), refused };
+      const text = [
+        `ingested ${summary.spooled} new bundles (${summary.duplicates} already spooled, ${summary.cover} cover dropped, ${refused.length} refused)`,
+        ...refused.map((r) => `  refused ${r.from}: ${r.code}: ${r.reason}`),
+      ];
+      this.emit(flags.json, summary, `${text.join("\n")}\n`);
+    } finally {
+      process.off("SIGINT", stop).off("SIGTERM", stop);
+      courier.close();
+    }
+  }
+}

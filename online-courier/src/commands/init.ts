@@ -1,0 +1,54 @@
+import { Args, Flags } from "@oclif/core";
+import { courierError } from "../errors.js";
+import { loadCourierKey } from "../home/courier-key.js";
+import { openEnrollment, readEnrollmentFile } from "../home/enrollment.js";
+import { requireHome } from "../home/paths.js";
+import { checkBucketSizes, loadTeams, saveTeams, upsertTeam } from "../home/teams.js";
+import { mailboxKind, redactUrl } from "../mailbox/open.js";
+import { Spool } from "../spool/spool.js";
+import { CourierCommand } from "./base.js";
+
+export default class Init extends CourierCommand {
+  static override summary = "Serve a team: open its courier enrollment and record its mailbox.";
+  static override description =
+    "ENROLLMENT is the file the vault made with `airlock courier-enroll` for this courier's public key. Running init again for the same team updates it (a new mailbox URL is added beside the others); one courier can serve several teams.\n\nMailbox URLs: dir:PATH (a folder, USB or Syncthing), http://HOST:PORT (airlock-courier serve), onion:ADDR.onion (the same over Tor), s3://BUCKET?endpoint=https://... (credentials from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY).";
+  static override examples = [
+    "<%= config.bin %> init enrollment.airlock --mailbox dir:/srv/syncthing/airlock",
+    "<%= config.bin %> init enrollment.airlock --mailbox http://10.0.0.5:8800 --send-per-round 8 --bucket-size 65536 --bucket-size 262144",
+  ];
+  static override args = { enrollment: Args.string({ description: "the enrollment file from the vault", required: true }) };
+  static override flags = {
+    mailbox: Flags.string({ description: "mailbox URL (overrides the one the vault suggested)" }),
+    "send-per-round": Flags.integer({ description: "bundles pushed per sync round per mailbox, real first, topped up with cover (default 4)" }),
+    "bucket-size": Flags.integer({ description: "a cover bundle size in bytes (a Padmé bucket; repeatable; default 65536)", multiple: true }),
+  };
+
+  async run(): Promise<void> {
+    const { args, flags } = await this.parse(Init);
+    const home = this.homeFrom(flags.home);
+    requireHome(home);
+    const key = loadCourierKey(home);
+    let enrollment;
+    try {
+      enrollment = openEnrollment(readEnrollmentFile(args.enrollment), key);
+    } finally {
+      key.secretKey.fill(0);
+    }
+    const mailbox = flags.mailbox ?? enrollment.mailbox;
+    if (mailbox === "") throw courierError("COURIER_NO_MAILBOX", "the enrollment suggests no mailbox and --mailbox was not given");
+    mailboxKind(mailbox);
+    const { teams, team, added } = upsertTeam(loadTeams(home), enrollment, mailbox, {
+      ...(flags["send-per-round"] === undefined ? {} : { sendPerRound: flags["send-per-round"] }),
+      ...(flags["bucket-size"] === undefined ? {} : { bucketSizes: checkBucketSizes(flags["bucket-size"]) }),
+    });
+    enrollment.transportKey.fill(0);
+    saveTeams(home, teams);
+    Spool.open(home.spoolFile).close(); // create and migrate the spool now, not in the middle of a sync
+    const shown = { id: team.id, name: team.name, mailboxes: team.mailboxes.map(redactUrl), sendPerRound: team.sendPerRound, bucketSizes: team.bucketSizes, epochSeconds: team.epochSeconds };
+    this.emit(
+      flags.json,
+      { home: home.root, added, team: shown },
+      `${added ? "now serving" : "updated"} team ${team.name} (${team.id.slice(0, 12)}…) via ${shown.mailboxes.join(", ")}\n`,
+    );
+  }
+}

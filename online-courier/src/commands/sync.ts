@@ -1,0 +1,70 @@
+import { Flags } from "@oclif/core";
+import { courierError } from "../errors.js";
+import { Courier, type BackendRoundReport } from "../courier/courier.js";
+import { abortableSleep, backoffRetry, parseDuration, runSchedule } from "../courier/scheduler.js";
+import { CourierCommand } from "./base.js";
+
+export default class Sync extends CourierCommand {
+  static override summary = "Push pending outbound bundles and pull new inbound ones, for every team and mailbox.";
+  static override description =
+    "One round pushes exactly --send-per-round bundles per team and mailbox (real ones first, topped up with cover nobody without the transport key can tell apart), then pulls what is new, keeping the served teams' real bundles and dropping cover. With --every it runs rounds until SIGINT/SIGTERM, which finish the current step and exit 0. A mailbox that is down is retried with exponential backoff; its bundles stay spooled.";
+  static override examples = ["<%= config.bin %> sync", "<%= config.bin %> sync --every 15m --jitter 5m", "<%= config.bin %> sync --json"];
+  static override flags = {
+    every: Flags.string({ description: "run a round every DURATION (30s, 15m, 1h) until stopped" }),
+    jitter: Flags.string({ description: "add a random 0..DURATION to each wait (with --every)", default: "0s" }),
+    retries: Flags.integer({ description: "retries per mailbox and round, with exponential backoff", default: 2 }),
+    backoff: Flags.string({ description: "first retry delay; doubles each retry", default: "5s" }),
+  };
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(Sync);
+    const jitterMs = parseDuration(flags.jitter);
+    const backoff = { attempts: Math.max(1, flags.retries + 1), baseMs: parseDuration(flags.backoff) };
+    const courier = Courier.open(this.homeFrom(flags.home));
+    const abort = new AbortController();
+    const stop = (): void => abort.abort();
+    process.once("SIGINT", stop).once("SIGTERM", stop);
+    const log = (line: string): void => {
+      process.stderr.write(`${new Date().toISOString()} ${line}\n`);
+    };
+    try {
+      courier.requireTeams();
+      if (flags.every !== undefined) {
+        const everyMs = parseDuration(flags.every);
+        if (everyMs < 1000) throw courierError("COURIER_BAD_DURATION", "--every must be at least 1s");
+        log(`syncing every ${flags.every}${jitterMs > 0 ? ` + up to ${flags.jitter}` : ""}; stop with Ctrl-C or SIGTERM`);
+        const rounds = await runSchedule(courier, {
+          everyMs,
+          jitterMs,
+          signal: abort.signal,
+          backoff,
+          log,
+          onRound: (reports) => {
+            if (flags.json) process.stdout.write(`${JSON.stringify({ ok: true, round: reports })}\n`);
+          },
+        });
+        log(`stopped after ${rounds} rounds`);
+        return;
+      }
+      const reports = await courier.round({ retry: backoffRetry(abort.signal, backoff, abortableSleep, log) });
+      const failed = reports.filter((r) => r.error !== undefined);
+      if (failed.length > 0) {
+        const first = failed[0]!;
+        if (flags.json) {
+          process.stdout.write(`${JSON.stringify({ ok: false, error: { code: "COURIER_SYNC_FAILED", message: `${failed.length} of ${reports.length} mailboxes failed` }, reports })}\n`);
+          process.exitCode = 1;
+          return;
+        }
+        throw courierError("COURIER_SYNC_FAILED", `${failed.length} of ${reports.length} mailboxes failed; ${first.backend}: ${first.error!.message}`);
+      }
+      this.emit(flags.json, { reports }, reports.map(describe).join(""));
+    } finally {
+      process.off("SIGINT", stop).off("SIGTERM", stop);
+      courier.close();
+    }
+  }
+}
+
+function describe(r: BackendRoundReport): string {
+  return `${r.teamName} ${r.backend}: pushed ${r.push?.real ?? 0} real + ${r.push?.cover ?? 0} cover; pulled ${r.pull?.spooled ?? 0} new, dropped ${r.pull?.cover ?? 0} cover, refused ${r.pull?.refused ?? 0}\n`;
+}

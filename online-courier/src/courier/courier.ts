@@ -1,0 +1,313 @@
+/**
+ * The courier: one home's spool, served teams and mailbox backends, wired together here.
+ * Ingest takes bundles from the offline side; a sync round, for every team and each of its
+ * mailboxes, pushes exactly `sendPerRound` bundles (real ones first, topped up with cover)
+ * into the current epoch's namespace, then pulls what is new from the current and the
+ * previous epoch's namespaces.
+ *
+ * Invariants: a real outbound bundle stays pending (or failed) until every mailbox of its team
+ * accepted it; nothing pulled is stored unless it hashes to its name, parses, and carries a
+ * served team's real tag; a list cursor advances only after every name it covers was handled,
+ * so a failed or misbehaving store costs a re-listing, never a bundle.
+ */
+import { createHash, randomInt } from "node:crypto";
+import { fillerBundle, MIN_BUCKET } from "@airlock/bundle-format";
+import { describeError, isAirlockError, type TransportKey } from "@airlock/shared";
+import { courierError } from "../errors.js";
+import type { CourierHome } from "../home/paths.js";
+import { requireHome } from "../home/paths.js";
+import { loadTeams, transportKeyOf, type TeamConfig, type TeamId } from "../home/teams.js";
+import { mailboxNameFor, type MailboxBackend } from "../mailbox/backend.js";
+import { openMailbox, redactUrl, type OpenMailboxOptions } from "../mailbox/open.js";
+import { Spool } from "../spool/spool.js";
+import { classifyBundle, slotTierOf, type KeyedTeam, type Verdict } from "./classify.js";
+
+export interface ServedTeam extends KeyedTeam {
+  readonly config: TeamConfig;
+  readonly tk: TransportKey;
+}
+
+export interface CourierOptions {
+  /** Milliseconds since the Unix epoch; injected by tests to cross epoch boundaries. */
+  readonly now?: () => number;
+  readonly mailbox?: OpenMailboxOptions;
+  /** Overrides how URLs become backends (tests wrap backends in misbehaving ones). */
+  readonly openBackend?: (url: string, ns: { namespace: string; token: string }) => MailboxBackend;
+  readonly maxBundleBytes?: number;
+  /** Pulls between full listings that ignore the saved cursor (recovers names a store omitted). */
+  readonly fullListEvery?: number;
+}
+
+export type IngestOutcome =
+  | { readonly outcome: "spooled" | "duplicate"; readonly digest: string; readonly team: TeamId }
+  | { readonly outcome: "cover"; readonly team: TeamId }
+  | { readonly outcome: "refused"; readonly code: string; readonly reason: string };
+
+export interface PushReport {
+  readonly real: number;
+  readonly cover: number;
+  readonly failed: number;
+}
+
+export interface PullReport {
+  listed: number;
+  spooled: number;
+  cover: number;
+  refused: number;
+  known: number;
+  missing: number;
+}
+
+export interface BackendRoundReport {
+  readonly team: TeamId;
+  readonly teamName: string;
+  readonly backend: string;
+  readonly push?: PushReport;
+  readonly pull?: PullReport;
+  readonly error?: { code: string; message: string };
+}
+
+const NO_TEAM = "-";
+const DEFAULT_SLOT_TIER = 2;
+/** bundle-format's largest slot tier (1024 recipients). */
+const MAX_SLOT_TIER = 10;
+/** How long digests judged as cover or refused are remembered (the mailbox keeps bundles about as long). */
+export const SEEN_RETENTION_MS = 30 * 86_400_000;
+
+export class Courier {
+  readonly home: CourierHome;
+  readonly spool: Spool;
+  readonly teams: readonly ServedTeam[];
+  readonly #now: () => number;
+  readonly #options: CourierOptions;
+  readonly #backends = new Map<string, MailboxBackend>();
+
+  private constructor(home: CourierHome, spool: Spool, teams: ServedTeam[], options: CourierOptions) {
+    this.home = home;
+    this.spool = spool;
+    this.teams = teams;
+    this.#now = options.now ?? Date.now;
+    this.#options = options;
+  }
+
+  static open(home: CourierHome, options: CourierOptions = {}): Courier {
+    requireHome(home);
+    const teams = loadTeams(home).map((config) => ({ id: config.id, config, tk: transportKeyOf(config) }));
+    const spool = Spool.open(home.spoolFile, { ...(options.now === undefined ? {} : { now: options.now }), ...(options.maxBundleBytes === undefined ? {} : { maxBundleBytes: options.maxBundleBytes }) });
+    return new Courier(home, spool, teams, options);
+  }
+
+  close(): void {
+    for (const t of this.teams) t.tk.wipe();
+    this.spool.close();
+  }
+
+  requireTeams(): void {
+    if (this.teams.length === 0) throw courierError("COURIER_NO_TEAMS", `the courier in ${this.home.root} serves no team yet`);
+  }
+
+  /** One bundle from the offline side. Never throws for bad bytes: they are refused with a reason. */
+  ingest(bytes: Uint8Array): IngestOutcome {
+    return this.ingestMany([bytes])[0]!;
+  }
+
+  /** Many bundles, spooled in one transaction (one fsync). */
+  ingestMany(items: readonly Uint8Array[]): IngestOutcome[] {
+    const verdicts = items.map((bytes) => this.#classify(bytes));
+    const real = verdicts.flatMap((v, i) => (v.kind === "real" ? [{ bundle: items[i]!, direction: "outbound" as const, team: v.team, i }] : []));
+    const results = this.spool.putMany(real);
+    const byIndex = new Map(real.map((r, k) => [r.i, results[k]!]));
+    // One write per team and batch, not per bundle: the latest real bundle's tier is what cover copies.
+    const tiers = new Map<TeamId, number>();
+    for (const v of verdicts) if (v.kind === "real") tiers.set(v.team, slotTierOf(v.header));
+    for (const [team, tier] of tiers) this.spool.ledger.setSlotTier(team, tier);
+    return verdicts.map((v, i): IngestOutcome => {
+      if (v.kind === "real") {
+        const put = byIndex.get(i)!;
+        return { outcome: put.isNew ? "spooled" : "duplicate", digest: put.digest, team: v.team };
+      }
+      if (v.kind === "cover") {
+        this.spool.ledger.count(v.team, "cover-dropped", "from-vault");
+        return { outcome: "cover", team: v.team };
+      }
+      this.spool.ledger.count(v.team ?? NO_TEAM, "refused", v.code);
+      return { outcome: "refused", code: v.code, reason: v.reason };
+    });
+  }
+
+  /** Push then pull, for every team and each of its mailboxes. A failing mailbox is reported, not thrown. */
+  async round(options: { retry?: (attempt: number, error: unknown) => Promise<boolean> } = {}): Promise<BackendRoundReport[]> {
+    this.requireTeams();
+    const reports: BackendRoundReport[] = [];
+    for (const team of this.teams) {
+      const selected = this.spool.list({ direction: "outbound", team: team.id, states: ["pending", "failed"], limit: team.config.sendPerRound });
+      const failures = new Map<string, string>();
+      for (const url of team.config.mailboxes) {
+        const backend = redactUrl(url);
+        let push: PushReport | undefined;
+        let pull: PullReport | undefined;
+        for (let attempt = 1; ; attempt++) {
+          try {
+            push ??= await this.push(team, url, selected.map((e) => e.digest));
+            pull = await this.pull(team, url);
+            this.spool.ledger.syncSucceeded(team.id, backend);
+            reports.push({ team: team.id, teamName: team.config.name, backend, push, pull });
+            break;
+          } catch (e) {
+            const report = describeError(e);
+            if (options.retry !== undefined && (await options.retry(attempt, e))) continue;
+            this.spool.ledger.syncFailed(team.id, backend, `${report.code}: ${report.message}`);
+            for (const entry of selected) failures.set(entry.digest, `${backend}: ${report.message}`);
+            reports.push({ team: team.id, teamName: team.config.name, backend, ...(push === undefined ? {} : { push }), error: { code: report.code, message: report.message } });
+            break;
+          }
+        }
+      }
+      for (const entry of selected) {
+        const failure = failures.get(entry.digest);
+        if (failure === undefined) this.spool.markDelivered(entry.digest);
+        else this.spool.markFailed(entry.digest, failure);
+      }
+    }
+    this.spool.ledger.expireSeen(SEEN_RETENTION_MS);
+    return reports;
+  }
+
+  /**
+   * Puts the selected real bundles and enough cover to make exactly sendPerRound, in random
+   * order, into the current epoch's namespace. Throws on the first failed put (the caller
+   * keeps the real ones pending; a put is idempotent, so a retry repeats none).
+   */
+  async push(team: ServedTeam, url: string, digests: readonly string[]): Promise<PushReport> {
+    const epoch = team.tk.epochAt(this.#now());
+    const backend = this.#backend(team, url, epoch);
+    const real = digests.slice(0, team.config.sendPerRound);
+    const coverCount = team.config.sendPerRound - real.length;
+    const jobs: (() => Promise<void>)[] = real.map((digest) => async () => {
+      const bytes = this.spool.get(digest);
+      if (bytes === undefined) return; // expired meanwhile: nothing to send
+      await backend.put(mailboxNameFor(bytes), bytes);
+    });
+    for (let i = 0; i < coverCount; i++) {
+      jobs.push(async () => {
+        const cover = this.#cover(team, epoch);
+        const name = mailboxNameFor(cover);
+        // Remembered first, so our own cover listed back is never downloaded.
+        this.spool.ledger.markSeen(name.slice(0, 64), "own-cover");
+        await backend.put(name, cover);
+      });
+    }
+    for (let i = jobs.length - 1; i > 0; i--) {
+      const j = randomInt(i + 1);
+      [jobs[i], jobs[j]] = [jobs[j]!, jobs[i]!];
+    }
+    for (const job of jobs) await job();
+    if (coverCount > 0) this.spool.ledger.count(team.id, "cover-sent", "round", coverCount);
+    return { real: real.length, cover: coverCount, failed: 0 };
+  }
+
+  /** Lists the current and previous epoch's namespaces and spools the team's new real bundles. */
+  async pull(team: ServedTeam, url: string): Promise<PullReport> {
+    const epoch = team.tk.epochAt(this.#now());
+    const epochs = epoch > 0 ? [epoch, epoch - 1] : [epoch];
+    const report: PullReport = { listed: 0, spooled: 0, cover: 0, refused: 0, known: 0, missing: 0 };
+    const key = redactUrl(url);
+    const namespaces = epochs.map((e) => team.tk.mailboxId(e));
+    for (const [i, e] of epochs.entries()) {
+      const namespace = namespaces[i]!;
+      const backend = this.#backend(team, url, e);
+      const saved = this.spool.ledger.cursor(key, namespace);
+      const full = saved.pulls % (this.#options.fullListEvery ?? 8) === 0;
+      let listing;
+      try {
+        listing = await backend.list(full ? undefined : saved.cursor);
+      } catch (err) {
+        if (!isAirlockError(err, "MAILBOX_BAD_CURSOR")) throw err;
+        listing = await backend.list();
+      }
+      let clean = true;
+      for (const name of listing.names) {
+        report.listed++;
+        const digest = name.slice(0, 64);
+        if (this.spool.has(digest) || this.spool.ledger.isSeen(digest)) {
+          report.known++;
+          continue;
+        }
+        const outcome = await this.#fetch(team, backend, name, digest);
+        if (outcome === "missing" || outcome === "damaged") clean = false;
+        report[outcome === "damaged" ? "refused" : outcome]++;
+      }
+      this.spool.ledger.setCursor(key, namespace, clean ? listing.cursor : saved.cursor);
+    }
+    this.spool.ledger.forgetCursors(key, namespaces);
+    return report;
+  }
+
+  async #fetch(team: ServedTeam, backend: MailboxBackend, name: string, digest: string): Promise<"spooled" | "cover" | "refused" | "damaged" | "missing" | "known"> {
+    let bytes: Uint8Array | undefined;
+    try {
+      bytes = await backend.get(name);
+    } catch (e) {
+      // The store refused this one entry (bad bytes, too big, not a file): count it, retry later.
+      if (isAirlockError(e) && /^MAILBOX_(DIGEST_MISMATCH|TOO_LARGE|NOT_A_FILE)$/.test(e.code)) {
+        this.spool.ledger.count(team.id, "refused", e.code);
+        return "damaged";
+      }
+      throw e;
+    }
+    if (bytes === undefined) return "missing";
+    if (createHash("sha256").update(bytes).digest("hex") !== digest) {
+      // Truncated or altered in the store or on the way: not remembered, so a good copy later is taken.
+      this.spool.ledger.count(team.id, "refused", "MAILBOX_DIGEST_MISMATCH");
+      return "damaged";
+    }
+    const verdict = this.#classify(bytes);
+    if (verdict.kind === "real") {
+      const put = this.spool.put(bytes, "inbound", { team: verdict.team });
+      this.spool.ledger.setSlotTier(verdict.team, slotTierOf(verdict.header));
+      return put.isNew ? "spooled" : "known";
+    }
+    // These bytes are exactly what their name says: judging them again would give the same answer.
+    this.spool.ledger.markSeen(digest, verdict.kind === "cover" ? "cover" : "refused");
+    if (verdict.kind === "cover") {
+      this.spool.ledger.count(verdict.team, "cover-dropped", "from-mailbox");
+      return "cover";
+    }
+    this.spool.ledger.count(team.id, "refused", verdict.code);
+    return "refused";
+  }
+
+  #classify(bytes: Uint8Array): Verdict {
+    return classifyBundle(bytes, this.teams, this.#now(), this.spool.maxBundleBytes);
+  }
+
+  #backend(team: ServedTeam, url: string, epoch: number): MailboxBackend {
+    const namespace = team.tk.mailboxId(epoch);
+    const cacheKey = `${url}\n${namespace}`;
+    let backend = this.#backends.get(cacheKey);
+    if (backend === undefined) {
+      const ns = { namespace, token: team.tk.token(`http:${namespace}`, epoch) };
+      backend = this.#options.openBackend?.(url, ns) ?? openMailbox(url, ns, { ...this.#options.mailbox, maxBundleBytes: this.spool.maxBundleBytes });
+      this.#backends.set(cacheKey, backend);
+    }
+    return backend;
+  }
+
+  #cover(team: ServedTeam, epoch: number): Uint8Array {
+    const sizes = team.config.bucketSizes;
+    const length = sizes[randomInt(sizes.length)] ?? MIN_BUCKET;
+    const tag = team.tk.tag("cover", epoch);
+    // Copy the tier of the team's latest real bundle so cover looks like its traffic; fall
+    // back to fewer slots when that many do not fit the bucket.
+    for (let tier = Math.min(this.spool.ledger.slotTier(team.id) ?? DEFAULT_SLOT_TIER, MAX_SLOT_TIER); tier >= DEFAULT_SLOT_TIER; tier--) {
+      try {
+        return fillerBundle({ mailboxTag: tag, length, slotTier: tier });
+      } catch (e) {
+        if (!(e instanceof RangeError) || tier === DEFAULT_SLOT_TIER) throw e;
+      }
+    }
+    return fillerBundle({ mailboxTag: tag, length, slotTier: DEFAULT_SLOT_TIER });
+  }
+}
+
+export type { Verdict };

@@ -1,0 +1,60 @@
+/** What `airlock-courier status` shows: per team and direction counts, last sync per mailbox, drops and refusals. */
+import type { SpoolCounts } from "../spool/index.js";
+import type { Courier } from "./courier.js";
+
+export interface CourierStatus {
+  readonly home: string;
+  readonly teams: {
+    readonly id: string;
+    readonly name: string;
+    readonly epochSeconds: number;
+    readonly currentEpoch: number;
+    readonly mailboxes: readonly string[];
+    readonly sendPerRound: number;
+    readonly bucketSizes: readonly number[];
+    readonly counts: SpoolCounts;
+  }[];
+  readonly counts: SpoolCounts;
+  readonly syncs: { team: string; backend: string; lastOk: string | undefined; lastTry: string | undefined; lastError: string | undefined; failures: number }[];
+  readonly dropped: { team: string; outcome: string; reason: string; n: number }[];
+}
+
+const iso = (ms: number | undefined): string | undefined => (ms === undefined ? undefined : new Date(ms).toISOString());
+
+export function courierStatus(courier: Courier, nowMs: number): CourierStatus {
+  const byTeam = courier.spool.countsByTeam();
+  const zero = (): SpoolCounts => ({ outbound: { pending: 0, delivered: 0, failed: 0 }, inbound: { pending: 0, delivered: 0, failed: 0 } });
+  return {
+    home: courier.home.root,
+    teams: courier.teams.map((t) => ({
+      id: t.id,
+      name: t.config.name,
+      epochSeconds: t.config.epochSeconds,
+      currentEpoch: t.tk.epochAt(nowMs),
+      mailboxes: t.config.mailboxes,
+      sendPerRound: t.config.sendPerRound,
+      bucketSizes: t.config.bucketSizes,
+      counts: byTeam[t.id] ?? zero(),
+    })),
+    counts: courier.spool.counts(),
+    syncs: courier.spool.ledger.syncs().map((s) => ({ ...s, lastOk: iso(s.lastOk), lastTry: iso(s.lastTry) })),
+    dropped: courier.spool.ledger.counters().map(({ team, outcome, reason, n }) => ({ team, outcome, reason, n })),
+  };
+}
+
+export function formatStatus(s: CourierStatus): string {
+  const lines = [`courier home ${s.home}`];
+  const c = (x: SpoolCounts): string =>
+    `outbound ${x.outbound.pending} pending / ${x.outbound.delivered} sent / ${x.outbound.failed} failed; inbound ${x.inbound.pending} to deliver / ${x.inbound.delivered} delivered`;
+  if (s.teams.length === 0) lines.push("no teams yet: airlock-courier init ENROLLMENT --mailbox URL");
+  for (const t of s.teams) {
+    lines.push(`team ${t.name} (${t.id.slice(0, 12)}…): ${c(t.counts)}`);
+    lines.push(`  mailboxes ${t.mailboxes.join(", ")}; ${t.sendPerRound} bundles per round of ${t.bucketSizes.join("/")} bytes; epoch ${t.currentEpoch} (${t.epochSeconds}s)`);
+    for (const y of s.syncs.filter((y) => y.team === t.id)) {
+      lines.push(`  ${y.backend}: last sync ${y.lastOk ?? "never"}${y.lastError === undefined ? "" : `; last error (${y.failures}×): ${y.lastError}`}`);
+    }
+  }
+  lines.push(`all: ${c(s.counts)}`);
+  for (const d of s.dropped) lines.push(`${d.outcome} ${d.reason}: ${d.n}${d.team === "-" ? "" : ` (team ${d.team.slice(0, 12)}…)`}`);
+  return `${lines.join("\n")}\n`;
+}

@@ -1,0 +1,32 @@
+/**
+ * The courier's own error codes (COURIER_*), each with the hint a person needs to fix it.
+ * Errors from the spool (SPOOL_*), mailboxes (MAILBOX_*), USB (USB_*), QR (QR_*, IMAGE_*,
+ * VIDEO_*, CAMERA_*) and the bundle codec (BUNDLE_*) pass through unchanged.
+ */
+import { AirlockError } from "@airlock/shared";
+
+export const COURIER_HINTS = {
+  COURIER_NO_HOME: "run `airlock-courier keygen --out courier.pub` first (or pass the right --home / AIRLOCK_COURIER_HOME)",
+  COURIER_NO_KEY: "run `airlock-courier keygen --out FILE` to make this courier's key, then have the vault enroll it",
+  COURIER_KEY_EXISTS: "this home already has a courier key; use another --home to make a second courier",
+  COURIER_BAD_KEY: "the courier key file is damaged; restore it from a backup, or make a new courier (keygen in a new home) and enroll it again",
+  COURIER_BAD_PUBLIC_KEY: "a courier public key file is one line: airlock-courier-key:v1:<64 hex digits>",
+  COURIER_BAD_ENROLLMENT: "the file is not a courier enrollment; make one on the vault with `airlock courier-enroll --courier-key FILE --out FILE`",
+  COURIER_NOT_FOR_ME: "this enrollment was made for another courier key; enroll this courier's public key (the file written by keygen)",
+  COURIER_NO_TEAMS: "enroll this courier first: `airlock-courier init ENROLLMENT --mailbox URL`",
+  COURIER_NO_MAILBOX: "pass --mailbox URL (dir:PATH, http://HOST:PORT, onion:ADDR or s3://BUCKET?endpoint=...)",
+  COURIER_BAD_CONFIG: "the courier's teams.json is damaged; restore it from a backup or init the teams again",
+  COURIER_BAD_URL: "mailbox URLs are dir:PATH, http://HOST:PORT, onion:ADDR or s3://BUCKET?endpoint=...",
+  COURIER_BACKEND_MISSING: "this build of airlock-courier lacks that mailbox backend; update it, or use a dir: mailbox",
+  COURIER_BAD_DURATION: "write durations like 30s, 15m, 1h or 1d",
+  COURIER_BAD_ARGUMENT: "see airlock-courier COMMAND --help",
+  COURIER_TOO_LARGE: "the file is larger than any bundle this courier accepts",
+  COURIER_SYNC_FAILED: "a mailbox could not be reached; its bundles stay spooled and the next sync retries (see `airlock-courier status`)",
+  COURIER_NOTHING_TO_DELIVER: "there are no inbound bundles waiting; run `airlock-courier sync` first",
+} as const;
+
+export type CourierErrorCode = keyof typeof COURIER_HINTS;
+
+export function courierError(code: CourierErrorCode, message: string, cause?: unknown): AirlockError {
+  return new AirlockError(code, message, { hint: COURIER_HINTS[code], cause });
+}

@@ -1,0 +1,55 @@
+/**
+ * The courier's X25519 key pair. The vault seals each courier enrollment to its public key,
+ * so only this courier learns the team's transport key. The secret stays in the home
+ * (courier.key, 0600); `keygen --out` writes only the public line the vault reads:
+ *
+ *   airlock-courier-key:v1:<64 lowercase hex digits>\n
+ */
+import { readFileSync, statSync, writeFileSync } from "node:fs";
+import { fromHex, toHex, x25519KeyPair, type KeyPair } from "@airlock/bundle-format";
+import { courierError } from "../errors.js";
+import { writeFileAtomic } from "./atomic-write.js";
+import type { CourierHome } from "./paths.js";
+
+export const PUBLIC_KEY_PREFIX = "airlock-courier-key:v1:";
+const SECRET_PREFIX = "airlock-courier-secret:v1:";
+const MAX_KEY_FILE = 4096;
+
+export function formatPublicKey(publicKey: Uint8Array): string {
+  return `${PUBLIC_KEY_PREFIX}${toHex(publicKey)}\n`;
+}
+
+export function parsePublicKey(text: string): Uint8Array {
+  const m = /^airlock-courier-key:v1:([0-9a-f]{64})\r?\n?$/.exec(text);
+  if (m === null) throw courierError("COURIER_BAD_PUBLIC_KEY", "not a courier public key file");
+  return fromHex(m[1]!);
+}
+
+/** Makes the key pair and stores it in the home; refuses to replace an existing one. */
+export function generateCourierKey(home: CourierHome): KeyPair {
+  const pair = x25519KeyPair();
+  try {
+    writeFileSync(home.keyFile, `${SECRET_PREFIX}${toHex(pair.secretKey)}\n`, { mode: 0o600, flag: "wx" });
+  } catch (e) {
+    if ((e as { code?: unknown }).code === "EEXIST") throw courierError("COURIER_KEY_EXISTS", `${home.keyFile} already exists`, e);
+    throw e;
+  }
+  return pair;
+}
+
+export function loadCourierKey(home: CourierHome): KeyPair {
+  let size: number;
+  try {
+    size = statSync(home.keyFile).size;
+  } catch (e) {
+    throw courierError("COURIER_NO_KEY", `no courier key in ${home.root}`, e);
+  }
+  if (size > MAX_KEY_FILE) throw courierError("COURIER_BAD_KEY", `${home.keyFile} is ${size} bytes; a key file is one short line`);
+  const m = /^airlock-courier-secret:v1:([0-9a-f]{64})\n?$/.exec(readFileSync(home.keyFile, "utf8"));
+  if (m === null) throw courierError("COURIER_BAD_KEY", `${home.keyFile} is not a courier key file`);
+  return x25519KeyPair(fromHex(m[1]!));
+}
+
+export function writePublicKeyFile(path: string, publicKey: Uint8Array): void {
+  writeFileAtomic(path, formatPublicKey(publicKey), 0o644);
+}

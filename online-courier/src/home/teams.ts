@@ -1,0 +1,135 @@
+/**
+ * teams.json: the teams this courier serves, one entry per enrollment, with each team's
+ * transport key (which only routes and tells cover from real bundles; it opens nothing),
+ * mailbox URLs and cover-traffic settings. Written whole, 0600.
+ */
+import { readFileSync, statSync } from "node:fs";
+import { bucketFor, fromHex, isBucket, toHex, type CourierEnrollmentPayload } from "@airlock/bundle-format";
+import { TransportKey } from "@airlock/shared";
+import { courierError } from "../errors.js";
+import { writeFileAtomic } from "./atomic-write.js";
+import type { CourierHome } from "./paths.js";
+
+export type TeamId = string & { readonly __brand: "TeamId" };
+
+export interface TeamConfig {
+  /** The team's genesis hash, 64 lowercase hex digits. */
+  readonly id: TeamId;
+  readonly name: string;
+  /** 64 lowercase hex digits. */
+  readonly transportKey: string;
+  readonly epochSeconds: number;
+  readonly mailboxes: readonly string[];
+  /** Bundles pushed per round per mailbox, real ones first, topped up with cover. */
+  readonly sendPerRound: number;
+  /** Bucket sizes cover bundles are drawn from (each a Padmé bucket). */
+  readonly bucketSizes: readonly number[];
+}
+
+export const DEFAULT_SEND_PER_ROUND = 4;
+/** The Padmé bucket nearest 64 KiB (64 KiB itself): room for a typical sync bundle. */
+export const DEFAULT_BUCKET_SIZES: readonly number[] = [bucketFor(64 * 1024)];
+export const MAX_SEND_PER_ROUND = 1000;
+const MAX_TEAMS_FILE = 1024 * 1024;
+const MAX_COVER_BUCKET = 64 * 1024 * 1024;
+
+export function checkSendPerRound(n: number): number {
+  if (!Number.isSafeInteger(n) || n < 0 || n > MAX_SEND_PER_ROUND) {
+    throw courierError("COURIER_BAD_ARGUMENT", `send-per-round must be an integer in 0..${MAX_SEND_PER_ROUND}, got ${n}`);
+  }
+  return n;
+}
+
+export function checkBucketSizes(sizes: readonly number[]): number[] {
+  if (sizes.length === 0 || sizes.length > 16) throw courierError("COURIER_BAD_ARGUMENT", "give 1 to 16 bucket sizes");
+  for (const s of sizes) {
+    if (!isBucket(s) || s > MAX_COVER_BUCKET) {
+      throw courierError("COURIER_BAD_ARGUMENT", `${s} is not a bucket size of at most 64 MiB (nearest: ${bucketFor(Math.min(Math.max(s, 1), MAX_COVER_BUCKET))})`);
+    }
+  }
+  return [...new Set(sizes)].sort((a, b) => a - b);
+}
+
+export function loadTeams(home: CourierHome): TeamConfig[] {
+  let size: number;
+  try {
+    size = statSync(home.teamsFile).size;
+  } catch {
+    return [];
+  }
+  if (size > MAX_TEAMS_FILE) throw courierError("COURIER_BAD_CONFIG", `${home.teamsFile} is ${size} bytes, more than a teams file can be`);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(home.teamsFile, "utf8"));
+  } catch (e) {
+    throw courierError("COURIER_BAD_CONFIG", `${home.teamsFile} is not valid JSON`, e);
+  }
+  const teams = (parsed as { teams?: unknown }).teams;
+  if (!Array.isArray(teams)) throw courierError("COURIER_BAD_CONFIG", `${home.teamsFile} has no teams list`);
+  return teams.map((t, i) => checkTeam(t, `${home.teamsFile} team ${i}`));
+}
+
+function checkTeam(t: unknown, where: string): TeamConfig {
+  const o = t as Record<string, unknown>;
+  const hex64 = (v: unknown): boolean => typeof v === "string" && /^[0-9a-f]{64}$/.test(v);
+  if (typeof o !== "object" || o === null || !hex64(o["id"]) || !hex64(o["transportKey"]) || typeof o["name"] !== "string") {
+    throw courierError("COURIER_BAD_CONFIG", `${where} is damaged`);
+  }
+  const mailboxes = o["mailboxes"];
+  if (!Array.isArray(mailboxes) || !mailboxes.every((m) => typeof m === "string")) throw courierError("COURIER_BAD_CONFIG", `${where} has bad mailboxes`);
+  const epochSeconds = o["epochSeconds"];
+  if (typeof epochSeconds !== "number" || !Number.isSafeInteger(epochSeconds) || epochSeconds < 60) {
+    throw courierError("COURIER_BAD_CONFIG", `${where} has a bad epochSeconds`);
+  }
+  return {
+    id: o["id"] as TeamId,
+    name: o["name"],
+    transportKey: o["transportKey"] as string,
+    epochSeconds,
+    mailboxes: mailboxes as string[],
+    sendPerRound: checkSendPerRound(typeof o["sendPerRound"] === "number" ? o["sendPerRound"] : DEFAULT_SEND_PER_ROUND),
+    bucketSizes: checkBucketSizes(Array.isArray(o["bucketSizes"]) ? (o["bucketSizes"] as number[]) : DEFAULT_BUCKET_SIZES),
+  };
+}
+
+export function saveTeams(home: CourierHome, teams: readonly TeamConfig[]): void {
+  writeFileAtomic(home.teamsFile, `${JSON.stringify({ version: 1, teams }, null, 2)}\n`, 0o600);
+}
+
+export interface TeamSettings {
+  readonly sendPerRound?: number;
+  readonly bucketSizes?: readonly number[];
+}
+
+/**
+ * Adds the enrolled team (or updates it: a new transport key from a re-enrollment replaces
+ * the old, a new mailbox URL is added beside the others). Idempotent.
+ */
+export function upsertTeam(
+  teams: readonly TeamConfig[],
+  enrollment: CourierEnrollmentPayload,
+  mailbox: string,
+  settings: TeamSettings = {},
+): { teams: TeamConfig[]; team: TeamConfig; added: boolean } {
+  const id = toHex(enrollment.team) as TeamId;
+  const old = teams.find((t) => t.id === id);
+  const team: TeamConfig = {
+    id,
+    name: enrollment.teamName,
+    transportKey: toHex(enrollment.transportKey),
+    epochSeconds: enrollment.epochSeconds,
+    mailboxes: old === undefined ? [mailbox] : old.mailboxes.includes(mailbox) ? old.mailboxes : [...old.mailboxes, mailbox],
+    sendPerRound: checkSendPerRound(settings.sendPerRound ?? old?.sendPerRound ?? DEFAULT_SEND_PER_ROUND),
+    bucketSizes: checkBucketSizes(settings.bucketSizes ?? old?.bucketSizes ?? DEFAULT_BUCKET_SIZES),
+  };
+  return { teams: old === undefined ? [...teams, team] : teams.map((t) => (t.id === id ? team : t)), team, added: old === undefined };
+}
+
+export function transportKeyOf(team: TeamConfig): TransportKey {
+  const raw = fromHex(team.transportKey);
+  try {
+    return new TransportKey(raw, team.epochSeconds);
+  } finally {
+    raw.fill(0);
+  }
+}

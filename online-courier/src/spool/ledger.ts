@@ -1,0 +1,146 @@
+/**
+ * The courier's bookkeeping, kept in the spool's SQLite file (migration 2) so that a bundle
+ * and the state that refers to it commit to the same durable file: list cursors per backend
+ * namespace, digests already judged (cover, strangers, malformed), per-backend sync results
+ * for `status`, and counters of what was dropped or refused. None of it is secret: it is
+ * what a store operator could learn anyway, minus the bytes.
+ */
+import type { SqliteDatabase } from "./sqlite.js";
+
+export type SeenOutcome = "cover" | "refused" | "own-cover";
+
+export interface SyncRecord {
+  readonly team: string;
+  readonly backend: string;
+  readonly lastOk: number | undefined;
+  readonly lastTry: number | undefined;
+  readonly lastError: string | undefined;
+  readonly failures: number;
+}
+
+export interface CounterRow {
+  readonly team: string;
+  readonly outcome: string;
+  readonly reason: string;
+  readonly n: number;
+  readonly lastAt: number;
+}
+
+const MAX_TEXT = 1000;
+
+export class Ledger {
+  readonly #db: SqliteDatabase;
+  readonly #now: () => number;
+
+  constructor(db: SqliteDatabase, now: () => number) {
+    this.#db = db;
+    this.#now = now;
+  }
+
+  /** The saved list cursor and how many pulls used this namespace so far. */
+  cursor(backend: string, namespace: string): { cursor: string | undefined; pulls: number } {
+    const row = this.#db.prepare("SELECT cursor, pulls FROM cursors WHERE backend = ? AND namespace = ?").get(backend, namespace) as
+      | { cursor: string | null; pulls: number }
+      | undefined;
+    return { cursor: row?.cursor ?? undefined, pulls: row?.pulls ?? 0 };
+  }
+
+  setCursor(backend: string, namespace: string, cursor: string | undefined): void {
+    this.#db
+      .prepare(
+        `INSERT INTO cursors (backend, namespace, cursor, pulls) VALUES (?, ?, ?, 1)
+         ON CONFLICT (backend, namespace) DO UPDATE SET cursor = excluded.cursor, pulls = pulls + 1`,
+      )
+      .run(backend, namespace, cursor ?? null);
+  }
+
+  /** Forgets cursors of namespaces no longer pulled (older epochs). */
+  forgetCursors(backend: string, keep: readonly string[]): void {
+    const rows = this.#db.prepare("SELECT namespace FROM cursors WHERE backend = ?").all(backend) as { namespace: string }[];
+    const drop = this.#db.prepare("DELETE FROM cursors WHERE backend = ? AND namespace = ?");
+    for (const r of rows) if (!keep.includes(r.namespace)) drop.run(backend, r.namespace);
+  }
+
+  isSeen(digest: string): boolean {
+    return this.#db.prepare("SELECT 1 FROM seen WHERE digest = ?").get(digest) !== undefined;
+  }
+
+  markSeen(digest: string, outcome: SeenOutcome): void {
+    this.#db.prepare("INSERT INTO seen (digest, outcome, at) VALUES (?, ?, ?) ON CONFLICT (digest) DO NOTHING").run(digest, outcome, this.#now());
+  }
+
+  /** Retention for the seen set, like Spool.expire for bundles. */
+  expireSeen(olderThanMs: number): number {
+    return this.#db.prepare("DELETE FROM seen WHERE at < ?").run(this.#now() - olderThanMs).changes;
+  }
+
+  count(team: string, outcome: "cover-dropped" | "refused" | "cover-sent", reason: string, by = 1): void {
+    this.#db
+      .prepare(
+        `INSERT INTO counters (team, outcome, reason, n, last_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (team, outcome, reason) DO UPDATE SET n = n + excluded.n, last_at = excluded.last_at`,
+      )
+      .run(team, outcome, reason.slice(0, 100), by, this.#now());
+  }
+
+  counters(): CounterRow[] {
+    const rows = this.#db.prepare("SELECT team, outcome, reason, n, last_at FROM counters ORDER BY team, outcome, reason").all() as {
+      team: string;
+      outcome: string;
+      reason: string;
+      n: number;
+      last_at: number;
+    }[];
+    return rows.map((r) => ({ team: r.team, outcome: r.outcome, reason: r.reason, n: r.n, lastAt: r.last_at }));
+  }
+
+  syncSucceeded(team: string, backend: string): void {
+    const now = this.#now();
+    this.#db
+      .prepare(
+        `INSERT INTO syncs (team, backend, last_ok, last_try, last_error, failures) VALUES (?, ?, ?, ?, NULL, 0)
+         ON CONFLICT (team, backend) DO UPDATE SET last_ok = excluded.last_ok, last_try = excluded.last_try, last_error = NULL, failures = 0`,
+      )
+      .run(team, backend, now, now);
+  }
+
+  syncFailed(team: string, backend: string, error: string): void {
+    this.#db
+      .prepare(
+        `INSERT INTO syncs (team, backend, last_ok, last_try, last_error, failures) VALUES (?, ?, NULL, ?, ?, 1)
+         ON CONFLICT (team, backend) DO UPDATE SET last_try = excluded.last_try, last_error = excluded.last_error, failures = failures + 1`,
+      )
+      .run(team, backend, this.#now(), error.slice(0, MAX_TEXT));
+  }
+
+  syncs(): SyncRecord[] {
+    const rows = this.#db.prepare("SELECT team, backend, last_ok, last_try, last_error, failures FROM syncs ORDER BY team, backend").all() as {
+      team: string;
+      backend: string;
+      last_ok: number | null;
+      last_try: number | null;
+      last_error: string | null;
+      failures: number;
+    }[];
+    return rows.map((r) => ({
+      team: r.team,
+      backend: r.backend,
+      lastOk: r.last_ok ?? undefined,
+      lastTry: r.last_try ?? undefined,
+      lastError: r.last_error ?? undefined,
+      failures: r.failures,
+    }));
+  }
+
+  /** The recipient slot tier of the team's most recently seen real bundle (cover copies it). */
+  slotTier(team: string): number | undefined {
+    const row = this.#db.prepare("SELECT slot_tier FROM team_tiers WHERE team = ?").get(team) as { slot_tier: number } | undefined;
+    return row?.slot_tier;
+  }
+
+  setSlotTier(team: string, tier: number): void {
+    this.#db
+      .prepare("INSERT INTO team_tiers (team, slot_tier) VALUES (?, ?) ON CONFLICT (team) DO UPDATE SET slot_tier = excluded.slot_tier")
+      .run(team, tier);
+  }
+}
