@@ -6,7 +6,7 @@ import { Decoder } from "cbor-x";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { outcome } from "../test-support/fixtures.js";
-import { decodeCanonical, encodeCanonical, validateCanonical, type CborValue } from "./cbor-strict.js";
+import { decodeCanonical, decodeValidated, encodeCanonical, validateCanonical, type CborValue } from "./cbor-strict.js";
 import { BundleError } from "./errors.js";
 
 const hex = (s: string): Uint8Array => new Uint8Array(Buffer.from(s.replace(/\s/g, ""), "hex"));
@@ -114,20 +114,26 @@ describe("strict canonical CBOR", () => {
     fc.assert(
       fc.property(value, (v) => {
         const bytes = encodeCanonical(v);
-        expect(encodeCanonical(decodeCanonical(bytes, { maxBytes: 1 << 20, maxDepth: 64, maxItems: 1000 }))).toEqual(bytes);
+        const limits = { maxBytes: 1 << 20, maxDepth: 64, maxItems: 1000 };
+        expect(encodeCanonical(decodeCanonical(bytes, limits))).toEqual(bytes);
+        expect(decodeValidated(bytes, limits)).toEqual(decodeCanonical(bytes, limits));
       }),
       { numRuns: 500 },
     );
   });
 
-  it("random bytes only ever raise BundleError (property)", () => {
+  it("random bytes only ever raise BundleError, and the fast decoder accepts exactly what the checked one does (property)", () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 200 }), (bytes) => {
+        let checked: unknown;
         try {
-          decodeCanonical(bytes);
+          checked = decodeCanonical(bytes);
         } catch (e) {
           expect(e).toBeInstanceOf(BundleError);
+          expect(() => decodeValidated(bytes)).toThrow(BundleError);
+          return;
         }
+        expect(decodeValidated(bytes)).toEqual(checked);
       }),
       { numRuns: 3000 },
     );

@@ -45,7 +45,7 @@ export {
   type WelcomePayload,
   type CourierEnrollmentPayload,
 } from "./payload.js";
-export { encodeCanonical, decodeCanonical, validateCanonical, type CborValue, type CborLimits } from "./cbor-strict.js";
+export { encodeCanonical, decodeCanonical, decodeValidated, validateCanonical, type CborValue, type CborLimits } from "./cbor-strict.js";
 export { wipe, toHex, fromHex, equalBytes, concatBytes, utf8 } from "./bytes.js";
 export {
   FountainEncoder,

@@ -51,8 +51,24 @@ function privateKey(prefix: Buffer, secret: Uint8Array): nodeCrypto.KeyObject {
   return key;
 }
 
+/**
+ * Imported public keys, by curve and value. A vault verifies thousands of changesets from a
+ * handful of devices: importing the same key each time cost as much as the verification itself.
+ * Public keys are not secret; the cache is bounded (oldest entry evicted first).
+ */
+const publicKeys = new Map<string, nodeCrypto.KeyObject>();
+const MAX_CACHED_PUBLIC_KEYS = 1024;
+
 function publicKey(crv: "X25519" | "Ed25519", pub: Uint8Array): nodeCrypto.KeyObject {
-  return nodeCrypto.createPublicKey({ key: { kty: "OKP", crv, x: view(pub).toString("base64url") }, format: "jwk" });
+  const x = view(pub).toString("base64url");
+  const id = `${crv}:${x}`;
+  let key = publicKeys.get(id);
+  if (key === undefined) {
+    key = nodeCrypto.createPublicKey({ key: { kty: "OKP", crv, x }, format: "jwk" });
+    if (publicKeys.size >= MAX_CACHED_PUBLIC_KEYS) publicKeys.delete(publicKeys.keys().next().value!);
+    publicKeys.set(id, key);
+  }
+  return key;
 }
 
 function rawPublic(key: nodeCrypto.KeyObject): Uint8Array {

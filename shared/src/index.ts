@@ -33,3 +33,4 @@ export {
   type SourceKind,
   type CameraOptions,
 } from "./sources/read-sources.js";
+export { printFigure, mergeBenchResults, type BenchFigure } from "./bench-figures.js";

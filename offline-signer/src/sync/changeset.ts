@@ -15,7 +15,7 @@ import {
   aeadOpen,
   aeadSeal,
   concatBytes,
-  decodeCanonical,
+  decodeValidated,
   ed25519Sign,
   ed25519Verify,
   encodeCanonical,
@@ -27,7 +27,7 @@ import {
   type KeyPair,
 } from "@airlock/bundle-format";
 import { validateId, validateValue, type Value } from "../records/values.js";
-import { decodeObject, encodeObject, type Plain } from "../team/cbor-object.js";
+import { decodeObjectFast, encodeObject, type Plain } from "../team/cbor-object.js";
 import { Reader } from "../team/read.js";
 
 export const MAX_CHANGESET_BYTES = 8 * 1024 * 1024;
@@ -71,6 +71,8 @@ export interface Changeset {
   readonly time: number;
   readonly batches: readonly Batch[];
   readonly bytes: Uint8Array;
+  /** The signed body and its signature, kept so a caller can verify separately (and time it). */
+  readonly signed: { readonly body: Uint8Array; readonly sig: Uint8Array };
 }
 
 export function keyIdOf(key: Uint8Array): Uint8Array {
@@ -135,7 +137,7 @@ export function decodeChangeset(bytes: Uint8Array, options: { verify?: boolean }
   let outerPlain: Plain;
   let bodyPlain: Plain;
   try {
-    outerPlain = decodeObject(bytes, { maxBytes: MAX_CHANGESET_BYTES, maxDepth: 4, maxItems: 8 });
+    outerPlain = decodeObjectFast(bytes, { maxBytes: MAX_CHANGESET_BYTES, maxDepth: 4, maxItems: 8 });
   } catch (e) {
     return R.fail(`not canonical CBOR (${(e as Error).message})`);
   }
@@ -143,7 +145,7 @@ export function decodeChangeset(bytes: Uint8Array, options: { verify?: boolean }
   const body = R.bytes(outer["body"], "body", 1, MAX_CHANGESET_BYTES);
   const sig = R.bytes(outer["sig"], "sig", 64);
   try {
-    bodyPlain = decodeObject(body, { maxBytes: MAX_CHANGESET_BYTES, maxDepth: 6, maxItems: 4096 });
+    bodyPlain = decodeObjectFast(body, { maxBytes: MAX_CHANGESET_BYTES, maxDepth: 6, maxItems: 4096 });
   } catch (e) {
     return R.fail(`body is not canonical CBOR (${(e as Error).message})`);
   }
@@ -169,20 +171,16 @@ export function decodeChangeset(bytes: Uint8Array, options: { verify?: boolean }
       };
     }),
     bytes,
+    signed: { body, sig },
   };
   if (c.heads.length === 0) R.fail("heads must name at least the team's genesis");
-  if (options.verify !== false && !verifyChangeset(c, body, sig)) SIG.fail("the signature does not verify");
+  if (options.verify !== false) verifyChangeset(c);
   return c;
 }
 
-/** The signed message of a decoded changeset, for batch verification by the importer. */
-export function signedParts(c: Changeset): { message: Uint8Array; sig: Uint8Array } {
-  const outer = decodeObject(c.bytes) as { body: Uint8Array; sig: Uint8Array };
-  return { message: concatBytes(LABEL_SIG, outer.body), sig: outer.sig };
-}
-
-function verifyChangeset(c: Changeset, body: Uint8Array, sig: Uint8Array): boolean {
-  return ed25519Verify(c.device, concatBytes(LABEL_SIG, body), sig);
+/** Checks a decoded changeset's signature; throws CHANGESET_SIGNATURE. */
+export function verifyChangeset(c: Changeset): void {
+  if (!ed25519Verify(c.device, concatBytes(LABEL_SIG, c.signed.body), c.signed.sig)) SIG.fail("the signature does not verify");
 }
 
 const OPS = new Reader("CHANGESET_OPS", "changeset ops", "the ops inside the changeset are malformed; it was quarantined");
@@ -195,7 +193,7 @@ export function openBatch(c: Changeset, b: Batch, key: Uint8Array): PlainOp[] | 
   if (plain === undefined) return undefined;
   let raw: CborValue;
   try {
-    raw = decodeCanonical(plain, { maxBytes: MAX_CHANGESET_BYTES, maxDepth: 3, maxItems: MAX_OPS_PER_CHANGESET });
+    raw = decodeValidated(plain, { maxBytes: MAX_CHANGESET_BYTES, maxDepth: 3, maxItems: MAX_OPS_PER_CHANGESET });
   } catch (e) {
     return OPS.fail(`not canonical CBOR (${(e as Error).message})`);
   } finally {

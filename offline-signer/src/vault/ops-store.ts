@@ -27,10 +27,18 @@ export interface OpRow {
 
 const KIND_CODE: Record<OpKind, number> = { set: 0, delete: 1, append: 2 };
 
-export function insertOps(db: Database.Database, cs: number, collection: string, deviceHex: string, ops: readonly PlainOp[]): void {
-  const insert = db.prepare("INSERT INTO ops (cs, collection, record, field, kind, hlc, value) VALUES (?, ?, ?, ?, ?, ?, ?)");
+export const INSERT_OP = "INSERT INTO ops (cs, collection, record, field, kind, hlc, value) VALUES (?, ?, ?, ?, ?, ?, ?)";
+
+export function insertOps(db: Database.Database, cs: number, collection: string, deviceHex: string, ops: readonly PlainOp[], insert: Database.Statement = db.prepare(INSERT_OP)): void {
+  // Every op of a changeset has the same device: lay it out once, then set wall and counter.
+  const template = hlcBytes({ wall: 0, counter: 0, device: deviceHex });
   for (const o of ops) {
-    insert.run(cs, collection, o.record, o.field, KIND_CODE[o.kind], hlcBytes({ wall: o.wall, counter: o.counter, device: deviceHex }), encodeValue(o.value));
+    const hlc = template.slice();
+    const view = new DataView(hlc.buffer);
+    view.setUint32(0, Math.floor(o.wall / 2 ** 32));
+    view.setUint32(4, o.wall % 2 ** 32);
+    view.setUint32(8, o.counter);
+    insert.run(cs, collection, o.record, o.field, KIND_CODE[o.kind], hlc, encodeValue(o.value));
   }
 }
 

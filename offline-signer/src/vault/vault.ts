@@ -202,6 +202,18 @@ export class Vault {
     return this.store.connection();
   }
 
+  readonly #statements = new Map<string, Database.Statement>();
+
+  /** A prepared statement, compiled once per open vault: imports run the same few thousands of times. */
+  stmt(sql: string): Database.Statement {
+    let s = this.#statements.get(sql);
+    if (s === undefined) {
+      s = this.#db().prepare(sql);
+      this.#statements.set(sql, s);
+    }
+    return s;
+  }
+
   /** Signs and stores a new entry on top of the current heads. Call inside a transaction. */
   appendEntry(body: EntryBody): TeamEntry {
     const state = this.state();
@@ -511,7 +523,7 @@ export class Vault {
 
   /** Key by id, for decrypting a batch. */
   keyById(keyId: Uint8Array): Uint8Array | undefined {
-    const row = this.#db().prepare("SELECT key FROM collection_keys WHERE key_id = ?").get(keyId) as { key: Buffer } | undefined;
+    const row = this.stmt("SELECT key FROM collection_keys WHERE key_id = ?").get(keyId) as { key: Buffer } | undefined;
     return row === undefined ? undefined : new Uint8Array(row.key);
   }
 

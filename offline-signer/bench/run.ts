@@ -1,0 +1,28 @@
+/**
+ * `npm run bench`, vault part: import throughput against the unavoidable work, incremental
+ * export against vault size, and unlock time. Prints each figure and merges it into
+ * bench-results.json. `--quick` runs a tenth of the sizes (figures named *.quick).
+ */
+import { fileURLToPath } from "node:url";
+import { mergeBenchResults, printFigure, type BenchFigure } from "@airlock/shared";
+import { benchImport, benchIncrementalExport, benchUnlock } from "./import.js";
+
+const RESULTS = fileURLToPath(new URL("../../../bench-results.json", import.meta.url));
+
+async function main(): Promise<void> {
+  const quick = process.argv.includes("--quick");
+  console.log(`\nAirlock vault benchmarks${quick ? " (--quick)" : ""}`);
+  const figures: BenchFigure[] = [];
+  console.log("\n== import: ops/s vs bare node:crypto Ed25519 verify + raw encrypted-SQLite inserts of the same rows (higher is better)");
+  for (const f of await benchImport({ quick })) (figures.push(f), printFigure(f));
+  console.log("\n== incremental export after 10 edits: large vault vs small vault (ratio ~1 is the target)");
+  for (const f of await benchIncrementalExport({ quick })) (figures.push(f), printFigure(f));
+  console.log("\n== unlock (Argon2id) vs the bare KDF");
+  for (const f of await benchUnlock()) (figures.push(f), printFigure(f));
+  mergeBenchResults(RESULTS, figures);
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exitCode = 1;
+});
