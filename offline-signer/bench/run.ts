@@ -13,12 +13,16 @@ async function main(): Promise<void> {
   const quick = process.argv.includes("--quick");
   console.log(`\nAirlock vault benchmarks${quick ? " (--quick)" : ""}`);
   const figures: BenchFigure[] = [];
+  const show = (got: BenchFigure[]): void => {
+    got.forEach(printFigure);
+    figures.push(...got);
+  };
   console.log("\n== import: ops/s vs bare node:crypto Ed25519 verify + raw encrypted-SQLite inserts of the same rows (higher is better)");
-  for (const f of await benchImport({ quick })) (figures.push(f), printFigure(f));
+  show(await benchImport({ quick }));
   console.log("\n== incremental export after 10 edits: large vault vs small vault (ratio ~1 is the target)");
-  for (const f of await benchIncrementalExport({ quick })) (figures.push(f), printFigure(f));
+  show(await benchIncrementalExport({ quick }));
   console.log("\n== unlock (Argon2id) vs the bare KDF");
-  for (const f of await benchUnlock()) (figures.push(f), printFigure(f));
+  show(await benchUnlock());
   mergeBenchResults(RESULTS, figures);
 }
 
