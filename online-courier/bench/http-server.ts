@@ -1,0 +1,222 @@
+/**
+ * Benchmark: the blind HTTP mailbox server under 50 concurrent clients on loopback.
+ *
+ * Each server runs in its own child process (this file with `--child=…`), so its peak RSS is
+ * its own (Linux VmHWM) and it gets a core of its own; the load comes from this process
+ * through the real client backend (HttpMailbox, one keep-alive connection per client).
+ * Baseline, measured in the same run with the same clients: a bare node:http server answering
+ * the same URLs from memory (GET: the same 4 KiB bytes; PUT: body read and dropped), with no
+ * authentication, rate limiting, storage or fsync. The load loops use bare node:http requests
+ * (one keep-alive agent per client, no digest checks) so the client process is not what
+ * limits the rate; the bundles are stored beforehand through HttpMailbox.
+ * Figures (ratio = value / baseline):
+ * - `http-server.get-rate`: bundle fetches/s (4 KiB). Costs: auth (HMAC), per-address rate
+ *   table, open+fstat+read, digest check.
+ * - `http-server.put-rate`: bundle stores/s (fresh 4 KiB bundles). Dominated by the durable
+ *   write: temp file, fsync, rename, fsync of the folder.
+ * - `http-server.peak-rss`: peak resident memory of the server process over both phases.
+ */
+import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { Agent, createServer, request } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { TransportKey } from "@airlock/shared";
+import { mailboxNameFor } from "../src/mailbox/backend.js";
+import { HttpMailbox, httpMailboxCredentials } from "../src/mailbox/http.js";
+import { API_PREFIX } from "../src/mailbox/http-protocol.js";
+import { startMailboxServer } from "../src/mailbox/http-server.js";
+
+export interface Figure {
+  readonly name: string;
+  readonly value: number;
+  readonly unit: string;
+  readonly baseline: number;
+  readonly ratio: number;
+  readonly note: string;
+}
+
+const CLIENTS = 50;
+const BUNDLE_BYTES = 4096;
+const STORED = 64;
+const BENCH_NOW = Date.UTC(2026, 0, 1);
+
+interface ChildServer {
+  readonly url: string;
+  peakRssBytes(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+async function startChild(kind: "mailbox" | "bare", keyHex: string): Promise<ChildServer> {
+  const child = spawn(process.execPath, [fileURLToPath(import.meta.url), `--child=${kind}`], {
+    stdio: ["ignore", "pipe", "inherit"],
+    env: { ...process.env, AIRLOCK_BENCH_KEY: keyHex },
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = "";
+    child.stdout.on("data", (d: Buffer) => {
+      out += d.toString("utf8");
+      const m = /^LISTENING (\S+)$/m.exec(out);
+      if (m !== null) resolve(m[1]!);
+    });
+    child.once("exit", (code) => reject(new Error(`the ${kind} bench server exited (${code}) before listening`)));
+  });
+  return {
+    url,
+    peakRssBytes: async () => {
+      const status = await readFile(`/proc/${child.pid}/status`, "utf8").catch(() => "");
+      const kb = /^VmHWM:\s+(\d+) kB$/m.exec(status)?.[1];
+      return kb === undefined ? NaN : Number(kb) * 1024;
+    },
+    stop: async () => {
+      const exited = new Promise((resolve) => child.once("exit", resolve));
+      child.kill("SIGTERM");
+      await exited;
+    },
+  };
+}
+
+/** One request on a keep-alive agent; the body is read and dropped. Fails on any status but `ok`. */
+function send(agent: Agent, url: string, method: string, authorization: string, ok: number, body?: Uint8Array): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const headers: Record<string, string> = { Authorization: authorization };
+    if (body !== undefined) headers["Content-Length"] = String(body.length);
+    const req = request(url, { method, agent, headers }, (res) => {
+      res.resume();
+      res.on("end", () => (res.statusCode === ok ? resolve() : reject(new Error(`${method} answered ${res.statusCode}`))));
+      res.on("error", reject);
+    });
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
+/** Runs `op` in CLIENTS concurrent loops for `ms` (after a short warm-up); returns ops/s. */
+async function load(clients: Agent[], ms: number, op: (c: Agent, i: number) => Promise<void>): Promise<number> {
+  const warm = Date.now() + Math.min(300, ms / 4);
+  await Promise.all(clients.map(async (c, i) => {
+    while (Date.now() < warm) await op(c, i);
+  }));
+  let done = 0;
+  const start = process.hrtime.bigint();
+  const until = Date.now() + ms;
+  await Promise.all(
+    clients.map(async (c, i) => {
+      while (Date.now() < until) {
+        await op(c, i);
+        done++;
+      }
+    }),
+  );
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  return done / seconds;
+}
+
+async function measure(kind: "mailbox" | "bare", ms: number): Promise<{ get: number; put: number; rss: number }> {
+  const key = new Uint8Array(randomBytes(32));
+  const team = new TransportKey(key);
+  const server = await startChild(kind, Buffer.from(key).toString("hex"));
+  const creds = httpMailboxCredentials(team, team.epochAt(BENCH_NOW));
+  const setup = new HttpMailbox({ baseUrl: server.url, ...creds, timeoutMs: 30_000 });
+  const clients = Array.from({ length: CLIENTS }, () => new Agent({ keepAlive: true, maxSockets: 1 }));
+  const auth = `Bearer ${creds.token}`;
+  const base = `${server.url}${API_PREFIX}${creds.namespace}/`;
+  try {
+    const stored = Array.from({ length: STORED }, () => new Uint8Array(randomBytes(BUNDLE_BYTES)));
+    const names = stored.map(mailboxNameFor);
+    for (let i = 0; i < STORED; i++) await setup.put(names[i]!, stored[i]!);
+    if (!(await setup.get(names[0]!))?.length) throw new Error("the bench server does not hold what was stored");
+    let n = 0;
+    const get = await load(clients, ms, (c) => send(c, `${base}${names[n++ % STORED]!}`, "GET", auth, 200));
+    // Fresh bytes per put: a put of a stored name is a no-op and would measure nothing.
+    const fresh = Array.from({ length: CLIENTS }, () => new Uint8Array(randomBytes(BUNDLE_BYTES)));
+    const put = await load(clients, ms, async (c, i) => {
+      const bytes = fresh[i]!;
+      bytes[0] = (bytes[0]! + 1) & 255;
+      bytes[1] = bytes[0] === 0 ? (bytes[1]! + 1) & 255 : bytes[1]!;
+      crypto.getRandomValues(bytes.subarray(2, 10));
+      await send(c, `${base}${mailboxNameFor(bytes)}`, "PUT", auth, 204, bytes);
+    });
+    return { get, put, rss: await server.peakRssBytes() };
+  } finally {
+    setup.close();
+    for (const c of clients) c.destroy();
+    await server.stop();
+    team.wipe();
+  }
+}
+
+export async function benchHttpServer(opts: { quick: boolean }): Promise<Figure[]> {
+  const ms = opts.quick ? 1_000 : 4_000;
+  const bare = await measure("bare", ms);
+  const mailbox = await measure("mailbox", ms);
+  const conditions = `${CLIENTS} keep-alive clients on loopback, ${BUNDLE_BYTES} B bundles, ${ms} ms per phase`;
+  const figure = (name: string, value: number, unit: string, baseline: number, note: string): Figure => ({ name, value, unit, baseline, ratio: value / baseline, note });
+  return [
+    figure("http-server.get-rate", mailbox.get, "req/s", bare.get, `${conditions}; baseline: bare node:http serving the bytes from memory`),
+    figure("http-server.put-rate", mailbox.put, "req/s", bare.put, `${conditions}; durable writes (fsync ×2) vs a bare server dropping the body`),
+    figure("http-server.peak-rss", mailbox.rss / 2 ** 20, "MiB", bare.rss / 2 ** 20, "peak RSS (VmHWM) of the server process over both phases; baseline: the bare server's"),
+  ];
+}
+
+async function serveChild(kind: string): Promise<void> {
+  const keyHex = process.env.AIRLOCK_BENCH_KEY ?? "";
+  if (kind === "mailbox") {
+    const team = new TransportKey(new Uint8Array(Buffer.from(keyHex, "hex")));
+    const storageDir = await mkdtemp(join(tmpdir(), "airlock-bench-mailbox-"));
+    const server = await startMailboxServer({
+      listen: { host: "127.0.0.1", port: 0 },
+      storageDir,
+      teams: () => [team],
+      now: () => BENCH_NOW,
+      limits: { maxRequestsPerMinute: 100_000_000, maxConnections: 4 * CLIENTS },
+    });
+    process.once("SIGTERM", () => {
+      void server.close().then(() => rm(storageDir, { recursive: true, force: true })).then(() => process.exit(0));
+    });
+    console.log(`LISTENING ${server.url}`);
+    return;
+  }
+  const bundles = new Map<string, Buffer>();
+  const server = createServer((req, res) => {
+    const name = (req.url ?? "").split("/")[3];
+    if (req.method === "PUT") {
+      const chunks: Buffer[] = [];
+      req.on("data", (c: Buffer) => chunks.push(c));
+      req.on("end", () => {
+        if (name !== undefined && bundles.size < STORED) bundles.set(name, Buffer.concat(chunks));
+        res.writeHead(204).end();
+      });
+      return;
+    }
+    const bytes = name === undefined ? undefined : bundles.get(name);
+    if (bytes === undefined) res.writeHead(404, { "Content-Type": "application/json" }).end('{"error":"MAILBOX_NOT_FOUND"}');
+    else res.writeHead(200, { "Content-Type": "application/octet-stream", "Content-Length": String(bytes.length) }).end(bytes);
+  });
+  server.maxConnections = 4 * CLIENTS;
+  server.listen(0, "127.0.0.1", () => console.log(`LISTENING http://127.0.0.1:${(server.address() as AddressInfo).port}`));
+  process.once("SIGTERM", () => {
+    server.close(() => process.exit(0));
+    server.closeAllConnections();
+  });
+}
+
+const fmt = (x: number): string => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const child = process.argv.find((a) => a.startsWith("--child="))?.slice("--child=".length);
+  const main = child !== undefined ? serveChild(child) : benchHttpServer({ quick: process.argv.includes("--quick") }).then((figures) => {
+    console.log("\n== blind HTTP mailbox server, 50 concurrent clients on loopback (baseline: bare node:http; higher rate is better, lower RSS is better)");
+    for (const f of figures) {
+      console.log(`   ${f.name.padEnd(24)} ${`${fmt(f.value)} ${f.unit}`.padStart(14)}   vs ${`${fmt(f.baseline)} ${f.unit}`.padStart(14)}   ratio ${f.ratio.toFixed(3)}`);
+      console.log(`   ${"".padEnd(24)} ${f.note}`);
+    }
+  });
+  main.catch((e: unknown) => {
+    console.error(e);
+    process.exitCode = 1;
+  });
+}

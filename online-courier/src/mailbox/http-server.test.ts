@@ -1,0 +1,243 @@
+import { readdir, readFile } from "node:fs/promises";
+import { request } from "node:http";
+import { connect } from "node:net";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { isAirlockError, TransportKey } from "@airlock/shared";
+import { startHttpMailboxFixture, TEST_NOW, type HttpMailboxFixture } from "../../test-support/http-mailbox.js";
+import { blob } from "./acceptance.js";
+import { httpMailboxCredentials } from "./http.js";
+
+async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
+  try {
+    await promise;
+    return undefined;
+  } catch (e) {
+    return isAirlockError(e) ? e.code : String(e);
+  }
+}
+
+interface RawResponse {
+  status: number;
+  body: string;
+  headers: import("node:http").IncomingHttpHeaders;
+}
+
+/** One request with full control over headers and body (what a hostile client would send). */
+function raw(url: string, method: string, path: string, headers: Record<string, string>, body?: Buffer | (() => AsyncIterable<Buffer>)): Promise<RawResponse> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${url}${path}`, { method, headers, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8"), headers: res.headers }));
+      res.on("error", reject);
+    });
+    req.on("error", reject);
+    if (typeof body === "function") {
+      void (async () => {
+        try {
+          for await (const chunk of body()) if (!req.write(chunk)) await new Promise((r) => req.once("drain", r));
+          req.end();
+        } catch {
+          /* the server cut us off: the response tells the story */
+        }
+      })();
+    } else {
+      req.end(body);
+    }
+  });
+}
+
+/** Resolves when the server closes a raw TCP connection that sent `prefix` and then nothing. */
+function closedAfterStalling(port: number, prefix: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, "127.0.0.1", () => socket.write(prefix));
+    let got = "";
+    socket.on("data", (d: Buffer) => (got += d.toString("latin1")));
+    socket.on("close", () => resolve(got));
+    // A reset is the server closing on us too.
+    socket.on("error", (e: NodeJS.ErrnoException) => (e.code === "ECONNRESET" || e.code === "EPIPE" ? resolve(got) : reject(e)));
+  });
+}
+
+describe("http mailbox server", () => {
+  let fixture: HttpMailboxFixture | undefined;
+  afterEach(async () => {
+    await fixture?.close();
+    fixture = undefined;
+  });
+
+  it("answers an unknown namespace, a wrong token and no token alike", async () => {
+    fixture = await startHttpMailboxFixture();
+    const { namespace, token } = httpMailboxCredentials(fixture.team, fixture.epoch);
+    const stranger = TransportKey.generate();
+    const foreign = httpMailboxCredentials(stranger, fixture.epoch);
+    const wrongToken = `${token.slice(0, 63)}${token[63] === "0" ? "1" : "0"}`;
+    const cases = [
+      { path: `/v1/${foreign.namespace}`, auth: `Bearer ${foreign.token}` }, // a namespace this server does not serve
+      { path: `/v1/${namespace}`, auth: `Bearer ${wrongToken}` },
+      { path: `/v1/${namespace}`, auth: `Bearer ${httpMailboxCredentials(fixture.team, fixture.epoch + 1).token}` }, // another epoch's token
+      { path: `/v1/${namespace}`, auth: "" },
+      { path: `/v1/${namespace}`, auth: `Basic ${token}` },
+      { path: "/v1/not-a-namespace", auth: `Bearer ${token}` },
+    ];
+    const answers = await Promise.all(cases.map((c) => raw(fixture!.server.url, "GET", c.path, c.auth === "" ? {} : { Authorization: c.auth })));
+    for (const a of answers) {
+      expect(a.status).toBe(401);
+      expect(a.body).toBe(answers[0]!.body);
+    }
+    expect(await codeOf(fixture.client({ token: wrongToken }).list())).toBe("MAILBOX_AUTH");
+    expect(await codeOf(fixture.client({ namespace: foreign.namespace, token: foreign.token }).list())).toBe("MAILBOX_AUTH");
+    expect((await raw(fixture.server.url, "GET", `/v1/${namespace}`, { Authorization: `Bearer ${token}` })).status).toBe(200);
+    stranger.wipe();
+  });
+
+  it("serves every epoch in the window, and no epoch outside it", async () => {
+    fixture = await startHttpMailboxFixture();
+    const b = blob();
+    await fixture.client({ epoch: fixture.epoch - 14 }).put(b.name, b.bytes);
+    await fixture.client({ epoch: fixture.epoch + 1 }).put(b.name, b.bytes);
+    expect(await codeOf(fixture.client({ epoch: fixture.epoch - 15 }).list())).toBe("MAILBOX_AUTH");
+    expect(await codeOf(fixture.client({ epoch: fixture.epoch + 2 }).list())).toBe("MAILBOX_AUTH");
+    // Namespaces are separate mailboxes.
+    expect((await fixture.backend.list()).names).toEqual([]);
+    expect((await fixture.client({ epoch: fixture.epoch - 14 }).list()).names).toEqual([b.name]);
+  });
+
+  it("rotates with the injected clock", async () => {
+    let now = TEST_NOW;
+    fixture = await startHttpMailboxFixture({ now: () => now });
+    const today = fixture.client();
+    const b = blob();
+    await today.put(b.name, b.bytes);
+    now += 15 * 86_400_000; // today's namespace falls out of the 14-epoch window
+    expect(await codeOf(today.list())).toBe("MAILBOX_AUTH");
+    now -= 86_400_000;
+    expect((await today.list()).names).toEqual([b.name]);
+  });
+
+  it("stores only the opaque bytes, under the namespace, named by digest", async () => {
+    fixture = await startHttpMailboxFixture();
+    const b = blob(777);
+    await fixture.backend.put(b.name, b.bytes);
+    const { namespace } = httpMailboxCredentials(fixture.team, fixture.epoch);
+    expect(await readdir(fixture.storageDir)).toEqual([namespace]);
+    expect(await readdir(join(fixture.storageDir, namespace))).toEqual([b.name]);
+    expect(new Uint8Array(await readFile(join(fixture.storageDir, namespace, b.name)))).toEqual(b.bytes);
+  });
+
+  it("refuses a body over the limit before reading it, and cuts a chunked one", async () => {
+    const limit = 4096;
+    fixture = await startHttpMailboxFixture({ maxBundleBytes: limit, clientMaxBundleBytes: 1 << 20 });
+    const big = blob(limit + 1);
+    // The client allows more than the server: the server's refusal comes back typed.
+    expect(await codeOf(fixture.backend.put(big.name, big.bytes))).toBe("MAILBOX_TOO_LARGE");
+    const { namespace, token } = httpMailboxCredentials(fixture.team, fixture.epoch);
+    const auth = { Authorization: `Bearer ${token}` };
+    // Declares 1 GiB and sends nothing: refused on the header alone.
+    const declared = await new Promise<string>((resolve, reject) => {
+      const socket = connect(fixture!.server.port, "127.0.0.1", () =>
+        socket.write(`PUT /v1/${namespace}/${big.name} HTTP/1.1\r\nHost: x\r\nAuthorization: ${auth.Authorization}\r\nContent-Length: ${2 ** 30}\r\n\r\n`),
+      );
+      let got = "";
+      socket.on("data", (d: Buffer) => (got += d.toString("latin1")));
+      socket.on("close", () => resolve(got));
+      socket.on("error", reject);
+    });
+    expect(declared).toMatch(/^HTTP\/1\.1 413 /);
+    expect(declared).toMatch(/MAILBOX_TOO_LARGE/);
+    // Chunked, no length: the server stops reading once the limit is passed (16 MiB offered).
+    const chunked = await raw(fixture.server.url, "PUT", `/v1/${namespace}/${big.name}`, { ...auth, "Transfer-Encoding": "chunked" }, async function* () {
+      for (let i = 0; i < 256; i++) yield Buffer.alloc(64 * 1024, i);
+    });
+    expect(chunked.status).toBe(413);
+    expect(fixture.server.stats().bytesIn).toBeLessThan(1 << 20);
+    expect((await fixture.backend.list()).names).toEqual([]);
+  });
+
+  it("refuses bytes that do not match their name, and bad names, on the server too", async () => {
+    fixture = await startHttpMailboxFixture();
+    const { namespace, token } = httpMailboxCredentials(fixture.team, fixture.epoch);
+    const auth = { Authorization: `Bearer ${token}` };
+    const a = blob();
+    const b = blob();
+    const mismatch = await raw(fixture.server.url, "PUT", `/v1/${namespace}/${a.name}`, auth, Buffer.from(b.bytes));
+    expect(mismatch.status).toBe(400);
+    expect(JSON.parse(mismatch.body)).toMatchObject({ error: "MAILBOX_DIGEST_MISMATCH" });
+    for (const bad of [`${a.name.toUpperCase()}`, `..%2F${a.name}`, "x"]) {
+      const r = await raw(fixture.server.url, "GET", `/v1/${namespace}/${bad}`, auth);
+      expect(r.status).toBe(400);
+      expect(JSON.parse(r.body)).toMatchObject({ error: "MAILBOX_BAD_NAME" });
+    }
+    expect((await raw(fixture.server.url, "GET", `/v1/${namespace}/a/b`, auth)).status).toBe(404);
+    expect((await raw(fixture.server.url, "POST", `/v1/${namespace}`, auth)).status).toBe(405);
+    expect(await readdir(join(fixture.storageDir, namespace))).toEqual([]);
+  });
+
+  it("limits requests per client address per minute of the injected clock", async () => {
+    let now = TEST_NOW;
+    fixture = await startHttpMailboxFixture({ now: () => now, limits: { maxRequestsPerMinute: 5 } });
+    for (let i = 0; i < 5; i++) await fixture.backend.list();
+    const error = await fixture.backend.list().catch((e: unknown) => e);
+    expect(isAirlockError(error, "MAILBOX_RATE_LIMITED")).toBe(true);
+    expect(String((error as Error).message)).toMatch(/retry after 60 s/);
+    // Unauthenticated floods count too (they cost the server an HMAC each).
+    expect((await raw(fixture.server.url, "GET", "/v1/x", {})).status).toBe(429);
+    now += 60_000;
+    expect((await fixture.backend.list()).names).toEqual([]);
+    expect(fixture.server.stats().rejected).toBe(2);
+  });
+
+  it("drops a client that sends its headers too slowly (slowloris)", async () => {
+    fixture = await startHttpMailboxFixture({ timeouts: { headersMs: 300, requestMs: 600, idleMs: 5_000 } });
+    const { namespace } = httpMailboxCredentials(fixture.team, fixture.epoch);
+    const got = await closedAfterStalling(fixture.server.port, `GET /v1/${namespace} HTTP/1.1\r\nHost: x\r\nX-Slow: `);
+    expect(got === "" || got.startsWith("HTTP/1.1 408")).toBe(true);
+    // The server still serves others afterwards.
+    expect((await fixture.backend.list()).names).toEqual([]);
+  });
+
+  it("drops a client that stalls in the middle of a body", async () => {
+    fixture = await startHttpMailboxFixture({ timeouts: { headersMs: 300, requestMs: 600, idleMs: 5_000 } });
+    const { namespace, token } = httpMailboxCredentials(fixture.team, fixture.epoch);
+    const b = blob(1000);
+    await closedAfterStalling(
+      fixture.server.port,
+      `PUT /v1/${namespace}/${b.name} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nContent-Length: 1000\r\n\r\n${"x".repeat(10)}`,
+    );
+    expect((await fixture.backend.list()).names).toEqual([]);
+  });
+
+  it("bounds concurrent connections", async () => {
+    fixture = await startHttpMailboxFixture({ limits: { maxConnections: 2 }, timeouts: { headersMs: 5_000, requestMs: 10_000, idleMs: 10_000 } });
+    const holders = await Promise.all(
+      [0, 1].map(
+        () =>
+          new Promise<import("node:net").Socket>((resolve) => {
+            const s = connect(fixture!.server.port, "127.0.0.1", () => resolve(s));
+            s.on("error", () => undefined);
+          }),
+      ),
+    );
+    try {
+      // The third connection is accepted by the kernel and closed by the server at once.
+      const third = await closedAfterStalling(fixture.server.port, "GET / HTTP/1.1\r\n");
+      expect(third).toBe("");
+    } finally {
+      for (const h of holders) h.destroy();
+    }
+    expect(fixture.server.stats().rejected).toBeGreaterThanOrEqual(1);
+  });
+
+  it("counts requests and bytes", async () => {
+    fixture = await startHttpMailboxFixture();
+    const b = blob(5000);
+    await fixture.backend.put(b.name, b.bytes);
+    await fixture.backend.get(b.name);
+    const s = fixture.server.stats();
+    expect(s.requests).toBe(2);
+    expect(s.bytesIn).toBe(5000);
+    expect(s.bytesOut).toBeGreaterThanOrEqual(5000);
+    expect(s.rejected).toBe(0);
+  });
+});

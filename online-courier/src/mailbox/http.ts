@@ -1,0 +1,312 @@
+/**
+ * The HTTP mailbox client backend (`http://HOST:PORT` and, through tor's SOCKS port,
+ * `onion:ADDR`). The server is untrusted like every mailbox: each response is bounded before it
+ * is buffered (Content-Length first, then the stream is cut), every listed name is checked
+ * against the name pattern, and every fetched bundle against its digest name. Server refusals
+ * become typed errors (MAILBOX_AUTH, MAILBOX_RATE_LIMITED, ...; see http-protocol.ts).
+ *
+ * Connections are kept alive and pooled; over SOCKS the pool keeps tor streams open too, which
+ * spares a rendezvous per request. The bearer token is sent only in the Authorization header
+ * and never appears in an error message.
+ */
+import { Agent as HttpAgent, request as httpRequest, type AgentOptions, type ClientRequestArgs, type IncomingMessage } from "node:http";
+import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
+import type { Duplex } from "node:stream";
+import { SocksClient } from "socks";
+import { isAirlockError, type TransportKey } from "@airlock/shared";
+import { checkMaxBytes, checkName, checkPut, isMailboxName, mailboxNameFor, type MailboxBackend, type MailboxListing, type MailboxName } from "./backend.js";
+import {
+  API_PREFIX,
+  MAX_CURSOR_LENGTH,
+  MAX_LISTING_BYTES,
+  NAMESPACE_PATTERN,
+  PASSED_THROUGH_CODES,
+  TOKEN_PATTERN,
+  TOKEN_PURPOSE_PREFIX,
+  httpMailboxError,
+  type HttpMailboxErrorCode,
+} from "./http-protocol.js";
+
+export interface HttpMailboxOptions {
+  baseUrl: string;
+  namespace: string;
+  token: string;
+  socksProxy?: { host: string; port: number };
+  maxBundleBytes?: number;
+  timeoutMs?: number;
+}
+
+const DEFAULT_TIMEOUT_MS = 60_000;
+/** Over tor a first request builds a rendezvous circuit: allow for it. */
+const DEFAULT_SOCKS_TIMEOUT_MS = 120_000;
+const MAX_ERROR_BODY = 4096;
+
+/** The namespace and token a team's courier uses on an HTTP mailbox for one epoch. */
+export function httpMailboxCredentials(tk: TransportKey, epoch: number): { namespace: string; token: string } {
+  const namespace = tk.mailboxId(epoch);
+  return { namespace, token: tk.token(`${TOKEN_PURPOSE_PREFIX}${namespace}`, epoch) };
+}
+
+/** http://HOST:PORT (or onion:ADDR, given a SOCKS proxy) + a team's epoch → an HttpMailbox. */
+export function httpMailboxFromUrl(
+  url: string,
+  tk: TransportKey,
+  epoch: number,
+  options: Omit<HttpMailboxOptions, "baseUrl" | "namespace" | "token"> = {},
+): HttpMailbox {
+  let baseUrl = url;
+  if (url.startsWith("onion:")) {
+    const host = url.slice("onion:".length).replace(/\/+$/, "");
+    if (!/^[a-z2-7]{56}\.onion(:[0-9]{1,5})?$/.test(host)) {
+      throw httpMailboxError("MAILBOX_BAD_URL", `${JSON.stringify(url.slice(0, 100))} is not an onion: mailbox URL`);
+    }
+    if (options.socksProxy === undefined) throw httpMailboxError("MAILBOX_BAD_URL", "an onion: mailbox needs tor's SOCKS port (socksProxy)");
+    baseUrl = `http://${host}`;
+  }
+  return new HttpMailbox({ ...options, baseUrl, ...httpMailboxCredentials(tk, epoch) });
+}
+
+class SocksHttpAgent extends HttpAgent {
+  readonly #proxy: { host: string; port: number };
+  readonly #timeoutMs: number;
+
+  constructor(proxy: { host: string; port: number }, timeoutMs: number, options: AgentOptions) {
+    super(options);
+    this.#proxy = proxy;
+    this.#timeoutMs = timeoutMs;
+  }
+
+  // The callback form of Agent#createConnection: node waits for the SOCKS handshake to finish.
+  override createConnection(options: ClientRequestArgs, callback: (err: Error | null, socket?: Duplex) => void): undefined {
+    SocksClient.createConnection({
+      proxy: { host: this.#proxy.host, port: this.#proxy.port, type: 5 },
+      command: "connect",
+      // The hostname goes to tor unresolved: a .onion cannot be resolved here, and a local DNS lookup would leak.
+      destination: { host: String(options.hostname ?? options.host ?? ""), port: Number(options.port ?? 80) },
+      timeout: this.#timeoutMs,
+    }).then(
+      ({ socket }) => callback(null, socket),
+      // Tor answers an onion it cannot reach (no descriptor, no client authorization) with a
+      // SOCKS refusal; say so, since the socks library's text names no reason for tor's codes.
+      (e: unknown) => callback(new Error(`the SOCKS proxy ${this.#proxy.host}:${this.#proxy.port} (tor) could not connect: ${e instanceof Error ? e.message : String(e)}`)),
+    );
+    return undefined;
+  }
+}
+
+export class HttpMailbox implements MailboxBackend {
+  readonly maxBundleBytes: number;
+  readonly #base: URL;
+  readonly #namespace: string;
+  readonly #authorization: string;
+  readonly #timeoutMs: number;
+  readonly #agent: HttpAgent;
+  readonly #request: typeof httpRequest;
+
+  constructor(o: { baseUrl: string; namespace: string; token: string; socksProxy?: { host: string; port: number }; maxBundleBytes?: number; timeoutMs?: number }) {
+    this.maxBundleBytes = checkMaxBytes(o.maxBundleBytes);
+    let base: URL;
+    try {
+      base = new URL(o.baseUrl);
+    } catch {
+      throw httpMailboxError("MAILBOX_BAD_URL", `${JSON.stringify(String(o.baseUrl).slice(0, 100))} is not a URL`);
+    }
+    if ((base.protocol !== "http:" && base.protocol !== "https:") || base.username !== "" || base.password !== "" || base.search !== "" || base.hash !== "") {
+      throw httpMailboxError("MAILBOX_BAD_URL", `${JSON.stringify(o.baseUrl.slice(0, 100))} is not an http(s)://HOST:PORT mailbox URL`);
+    }
+    if (!base.pathname.endsWith("/")) base.pathname += "/";
+    if (typeof o.namespace !== "string" || !NAMESPACE_PATTERN.test(o.namespace)) throw new TypeError('"namespace" must be a mailbox id (32 lowercase hex digits)');
+    if (typeof o.token !== "string" || !TOKEN_PATTERN.test(o.token)) throw new TypeError('"token" must be 64 lowercase hex digits');
+    const timeoutMs = o.timeoutMs ?? (o.socksProxy === undefined ? DEFAULT_TIMEOUT_MS : DEFAULT_SOCKS_TIMEOUT_MS);
+    if (!Number.isSafeInteger(timeoutMs) || timeoutMs < 1) throw new RangeError(`timeoutMs must be a positive integer, got ${timeoutMs}`);
+    this.#base = base;
+    this.#namespace = o.namespace;
+    this.#authorization = `Bearer ${o.token}`;
+    this.#timeoutMs = timeoutMs;
+    const agentOptions: AgentOptions = { keepAlive: true, maxSockets: 8, maxFreeSockets: 4 };
+    if (o.socksProxy !== undefined) {
+      if (base.protocol !== "http:") throw httpMailboxError("MAILBOX_BAD_URL", "over SOCKS (tor) use http://: the onion service already encrypts end to end");
+      this.#agent = new SocksHttpAgent(o.socksProxy, timeoutMs, agentOptions);
+      this.#request = httpRequest;
+    } else if (base.protocol === "https:") {
+      this.#agent = new HttpsAgent(agentOptions);
+      this.#request = httpsRequest as unknown as typeof httpRequest;
+    } else {
+      this.#agent = new HttpAgent(agentOptions);
+      this.#request = httpRequest;
+    }
+  }
+
+  async put(name: string, bundle: Uint8Array): Promise<void> {
+    const checked = checkPut(name, bundle, this.maxBundleBytes);
+    const res = await this.#send("PUT", this.#bundleUrl(checked), bundle);
+    await this.#expect(res, [200, 201, 204], `store ${checked}`);
+    res.resume();
+  }
+
+  async list(since?: string): Promise<MailboxListing> {
+    const url = this.#mailboxUrl();
+    if (since !== undefined) {
+      if (typeof since !== "string" || since.length > MAX_CURSOR_LENGTH) throw httpMailboxError("MAILBOX_BAD_CURSOR", "the list cursor is not one this mailbox issued");
+      url.searchParams.set("since", since);
+    }
+    const res = await this.#send("GET", url);
+    await this.#expect(res, [200], "list the mailbox");
+    const text = Buffer.from(await readBounded(res, MAX_LISTING_BYTES, "listing")).toString("utf8");
+    return parseListing(text);
+  }
+
+  async get(name: string): Promise<Uint8Array | undefined> {
+    const checked = checkName(name);
+    const res = await this.#send("GET", this.#bundleUrl(checked));
+    if (res.statusCode === 404) {
+      const code = await errorCode(res);
+      if (code === "MAILBOX_NOT_FOUND") return undefined;
+      await this.#expect(res, [200], `fetch ${checked}`, { code });
+    }
+    await this.#expect(res, [200], `fetch ${checked}`);
+    const bytes = await readBounded(res, this.maxBundleBytes, "bundle");
+    if (mailboxNameFor(bytes) !== checked) {
+      throw httpMailboxError("MAILBOX_DIGEST_MISMATCH", `the mailbox server returned bytes for ${checked} that hash to something else`);
+    }
+    return bytes;
+  }
+
+  async delete(name: string): Promise<void> {
+    const checked = checkName(name);
+    const res = await this.#send("DELETE", this.#bundleUrl(checked));
+    await this.#expect(res, [200, 204], `delete ${checked}`);
+    res.resume();
+  }
+
+  /** Closes pooled connections (and their tor streams). The backend stays usable. */
+  close(): void {
+    this.#agent.destroy();
+  }
+
+  #mailboxUrl(): URL {
+    return new URL(`${API_PREFIX.slice(1)}${this.#namespace}`, this.#base);
+  }
+
+  #bundleUrl(name: MailboxName): URL {
+    return new URL(`${API_PREFIX.slice(1)}${this.#namespace}/${name}`, this.#base);
+  }
+
+  #send(method: string, url: URL, body?: Uint8Array): Promise<IncomingMessage> {
+    return new Promise((resolve, reject) => {
+      const headers: Record<string, string> = { Authorization: this.#authorization, Accept: "application/json, application/octet-stream" };
+      if (body !== undefined) {
+        headers["Content-Type"] = "application/octet-stream";
+        headers["Content-Length"] = String(body.length);
+      }
+      const req = this.#request(url, { method, headers, agent: this.#agent, timeout: this.#timeoutMs });
+      req.on("timeout", () => req.destroy(httpMailboxError("MAILBOX_TIMEOUT", `no answer from ${this.#where()} within ${this.#timeoutMs} ms`)));
+      req.on("error", (e) => {
+        if (isAirlockError(e)) reject(e);
+        else reject(httpMailboxError("MAILBOX_UNREACHABLE", `cannot reach ${this.#where()}: ${e.message}`, e));
+      });
+      req.on("response", (res) => {
+        // The socket's idle timeout keeps applying while the body streams; the size bound caps a trickle.
+        res.on("error", () => undefined);
+        resolve(res);
+      });
+      req.end(body);
+    });
+  }
+
+  /** Throws the typed error for a status outside `ok`; `known` is the error code if the body was already read. */
+  async #expect(res: IncomingMessage, ok: readonly number[], what: string, known?: { code: string | undefined }): Promise<void> {
+    const status = res.statusCode ?? 0;
+    if (ok.includes(status)) return;
+    const code = known !== undefined ? known.code : await errorCode(res);
+    const message = `cannot ${what} on ${this.#where()}: HTTP ${status}`;
+    if (status === 401 || status === 403) throw httpMailboxError("MAILBOX_AUTH", message);
+    if (status === 429) throw httpMailboxError("MAILBOX_RATE_LIMITED", `${message}${retryAfter(res)}`);
+    if (status === 413) throw httpMailboxError("MAILBOX_TOO_LARGE", message);
+    if (code !== undefined && PASSED_THROUGH_CODES.has(code)) throw httpMailboxError(code as HttpMailboxErrorCode, message);
+    if (status >= 500) throw httpMailboxError("MAILBOX_SERVER", message);
+    throw httpMailboxError("MAILBOX_PROTOCOL", `${message}${code === undefined ? "" : ` (${code})`}`);
+  }
+
+  #where(): string {
+    return this.#base.host;
+  }
+}
+
+/** The `error` code of a JSON error body (bounded read), or undefined. Consumes the body. */
+async function errorCode(res: IncomingMessage): Promise<string | undefined> {
+  if (!String(res.headers["content-type"] ?? "").startsWith("application/json")) {
+    res.resume();
+    return undefined;
+  }
+  try {
+    const parsed = JSON.parse(Buffer.from(await readBounded(res, MAX_ERROR_BODY, "error")).toString("utf8")) as unknown;
+    const code = (parsed as { error?: unknown } | null)?.error;
+    return typeof code === "string" && /^[A-Z_]{1,40}$/.test(code) ? code : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function retryAfter(res: IncomingMessage): string {
+  const value = res.headers["retry-after"];
+  return typeof value === "string" && /^[0-9]{1,6}$/.test(value) ? ` (retry after ${value} s)` : "";
+}
+
+/** Reads a response body of at most `max` bytes, refusing early on a larger Content-Length. */
+async function readBounded(res: IncomingMessage, max: number, what: string): Promise<Uint8Array> {
+  const declared = res.headers["content-length"];
+  const length = declared === undefined ? undefined : Number(declared);
+  if (length !== undefined && (!Number.isSafeInteger(length) || length < 0)) {
+    res.destroy();
+    throw httpMailboxError("MAILBOX_PROTOCOL", `the mailbox server sent a bad Content-Length for a ${what}`);
+  }
+  if (length !== undefined && length > max) {
+    res.destroy();
+    throw httpMailboxError("MAILBOX_TOO_LARGE", `the mailbox server offers a ${what} of ${length} bytes; at most ${max} are accepted`);
+  }
+  const out = new Uint8Array(length ?? Math.min(max, 64 * 1024));
+  let buffer = out;
+  let total = 0;
+  try {
+    for await (const chunk of res as AsyncIterable<Buffer>) {
+      if (total + chunk.length > max) {
+        res.destroy();
+        throw httpMailboxError("MAILBOX_TOO_LARGE", `the mailbox server sent more than ${max} bytes for a ${what}`);
+      }
+      if (total + chunk.length > buffer.length) {
+        const grown = new Uint8Array(Math.min(max, Math.max(buffer.length * 2, total + chunk.length)));
+        grown.set(buffer.subarray(0, total));
+        buffer = grown;
+      }
+      buffer.set(chunk, total);
+      total += chunk.length;
+    }
+  } catch (e) {
+    if (isAirlockError(e)) throw e;
+    throw httpMailboxError("MAILBOX_UNREACHABLE", `the connection broke while reading a ${what}: ${(e as Error).message}`, e);
+  }
+  if (length !== undefined && total !== length) throw httpMailboxError("MAILBOX_UNREACHABLE", `the ${what} was cut short (${total} of ${length} bytes)`);
+  return total === buffer.length ? buffer : buffer.slice(0, total);
+}
+
+function parseListing(text: string): MailboxListing {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw httpMailboxError("MAILBOX_PROTOCOL", "the mailbox listing is not JSON");
+  }
+  const { names, cursor } = (parsed ?? {}) as { names?: unknown; cursor?: unknown };
+  if (!Array.isArray(names) || typeof cursor !== "string" || cursor.length > MAX_CURSOR_LENGTH) {
+    throw httpMailboxError("MAILBOX_PROTOCOL", "the mailbox listing does not have the expected shape");
+  }
+  const seen = new Set<string>();
+  for (const n of names) {
+    // A hostile server could list paths or duplicates: the listing is checked like a folder would be.
+    if (!isMailboxName(n)) throw httpMailboxError("MAILBOX_BAD_NAME", "the mailbox listing holds something that is not a bundle name");
+    if (seen.has(n)) throw httpMailboxError("MAILBOX_PROTOCOL", "the mailbox listing names a bundle twice");
+    seen.add(n);
+  }
+  return { names: names as MailboxName[], cursor };
+}
