@@ -8,13 +8,13 @@
  * To benchmark a new backend, add one entry to BACKENDS: a label and a factory returning a
  * fresh, empty backend and how to dispose of it (e.g. a bucket prefix, a server on 127.0.0.1).
  */
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { DirMailbox } from "../src/mailbox/dir.js";
 import { MemoryMailbox } from "../src/mailbox/memory.js";
+import { mergeBenchResults, printFigure } from "@airlock/shared";
 import { benchBackend, type BackendUnderTest, type Figure } from "./backends.js";
 
 export interface BackendEntry {
@@ -36,12 +36,6 @@ export const BACKENDS: BackendEntry[] = [
 
 const RESULTS = fileURLToPath(new URL("../../../bench-results.json", import.meta.url));
 
-const fmt = (x: number): string => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
-
-function print(f: Figure): void {
-  console.log(`   ${f.name.padEnd(30)} ${`${fmt(f.value)} ${f.unit}`.padStart(18)}   vs ${`${fmt(f.baseline)} ${f.unit}`.padStart(18)}   ratio ${f.ratio.toFixed(3)}`);
-  console.log(`   ${"".padEnd(30)} ${f.note}`);
-}
 
 function selected(argv: readonly string[]): BackendEntry[] {
   const wanted = argv.flatMap((arg, i) => (arg === "--backend" ? [argv[i + 1] ?? ""] : arg.startsWith("--backend=") ? [arg.slice(10)] : []));
@@ -61,14 +55,10 @@ async function main(): Promise<void> {
   const figures: Figure[] = [];
   for (const entry of backends) {
     const got = await benchBackend(entry.label, entry.make, { quick });
-    got.forEach(print);
+    got.forEach(printFigure);
     figures.push(...got);
   }
-  const existing = existsSync(RESULTS) ? (JSON.parse(readFileSync(RESULTS, "utf8")) as Record<string, unknown>) : {};
-  const round = (x: number): number => Number(x.toFixed(4));
-  for (const f of figures) existing[f.name] = { value: round(f.value), unit: f.unit, baseline: round(f.baseline), ratio: round(f.ratio) };
-  writeFileSync(RESULTS, `${JSON.stringify(existing, null, 2)}\n`);
-  console.log(`\nMerged ${figures.length} figures into ${RESULTS}.`);
+  mergeBenchResults(RESULTS, figures);
 }
 
 // Importing this module for BACKENDS must not start a benchmark.
