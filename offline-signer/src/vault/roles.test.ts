@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { importInto, newVault, sync, team, tempRoot } from "../../test-support/vaults.js";
 import { auditLog, stateDigest, vaultStatus } from "./report.js";
+import { encodePayload, sealBundle } from "@airlock/bundle-format";
+import { sealChangeset } from "../sync/changeset.js";
 import { exportBundles } from "./sync.js";
 import type { Vault } from "./vault.js";
 
@@ -80,6 +82,16 @@ describe("roles are enforced by signatures and keys", () => {
     expect(a.record("notes", "n1")?.fields["title"]).toBe("from b2 #1");
     expect(importInto(b, bundlesBeforeRevoke).applied).toBe(0);
     expect(stateDigest(a)).toBe(stateDigest(b));
+    // The revoked laptop cannot open what is written after: it is no longer a recipient, and
+    // even a bundle that reached it holds ops under a key it was never given.
+    clock.tick();
+    a.write("notes", [{ kind: "set", record: "n3", field: "title", value: "after-revocation" }]);
+    const after = exportBundles(a);
+    const seen = importInto(b2, after);
+    expect(seen.bundles).toBe(0);
+    expect(seen.notForMe).toBe(after.length);
+    expect(b2.record("notes", "n3")).toBeUndefined();
+    expect(a.currentKeyId("notes")).not.toBe(b2.currentKeyId("notes"));
   });
 
   it("critical changes wait for k admin approvals, then apply everywhere", async () => {
@@ -103,13 +115,27 @@ describe("roles are enforced by signatures and keys", () => {
     void c;
   });
 
-  it("changesets signed by an unknown key and tampered ones are quarantined", async () => {
+  it("changesets signed by an unknown key and tampered ones are refused", async () => {
     const r = root();
     const { a, b, clock } = await team(r);
     const stranger = await newVault(r, "s", clock);
     keep(a, b, stranger);
-    stranger.init("Other team", "mallory");
-    stranger.write("notes", [{ kind: "set", record: "x", field: "title", value: "spam" }]);
+    // Mallory knows the team id and b's public key (say, from a seized stick) and forges a
+    // changeset claiming the team's heads, signed by her own key, sealed to b.
+    const forged = sealChangeset(stranger.deviceKey, {
+      team: a.state().team,
+      seq: 1,
+      prev: new Uint8Array(32),
+      heads: a.state().heads.map((h) => new Uint8Array(Buffer.from(h, "hex"))),
+      time: clock.now(),
+      groups: [{ collection: "notes", key: new Uint8Array(32).fill(7), ops: [{ kind: "set", record: "x", field: "title", value: "spam", wall: clock.now(), counter: 0 }] }],
+    });
+    const body = encodePayload({ kind: "sync", team: a.state().team, entries: [], changesets: [forged.bytes], acks: [] });
+    const bundle = sealBundle(body, { recipients: [b.encryptionKey.publicKey], sender: stranger.deviceKey, mailboxTag: new Uint8Array(16) });
+    const rf = importInto(b, [bundle]);
+    expect(rf.rejected).toBe(1);
+    expect(b.record("notes", "x")).toBeUndefined();
+    expect(vaultStatus(b).quarantine.some((q) => /not a device of this team/.test(q.reason))).toBe(true);
     a.write("notes", [{ kind: "set", record: "n1", field: "title", value: "ok" }]);
     const good = exportBundles(a);
     const rep = importInto(b, good);

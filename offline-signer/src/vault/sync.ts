@@ -460,6 +460,8 @@ export function exportBundles(vault: Vault, options: ExportOptions = {}): Export
     const select = db.prepare("SELECT bytes FROM changesets WHERE device = ? AND seq > ? AND status != 'waiting' ORDER BY seq");
     const changesets: Uint8Array[] = [];
     for (const h of heads) {
+      // Chains of keys that were never a device of the team are junk (or an attack): not forwarded.
+      if (!state.devices.has(h.device.toString("hex"))) continue;
       const from = Math.min(...recipients.map((p) => acks.get(p.id)?.get(h.device.toString("hex")) ?? 0));
       if (from >= h.seq) continue;
       for (const r of select.iterate(h.device, from) as Iterable<{ bytes: Buffer }>) changesets.push(new Uint8Array(r.bytes));
