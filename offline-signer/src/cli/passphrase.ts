@@ -92,10 +92,17 @@ export interface PassphraseSource {
   readonly prompt?: string;
 }
 
-export async function getPassphrase(source: PassphraseSource): Promise<Uint8Array> {
-  if (source.file !== undefined) return readPassphraseFile(source.file);
+/** The passphrase given without asking (--passphrase-file, else AIRLOCK_PASSPHRASE), if any. */
+export function givenPassphrase(file: string | undefined): Uint8Array | undefined {
+  if (file !== undefined) return readPassphraseFile(file);
   const env = process.env[PASSPHRASE_ENV];
   if (env !== undefined && env.length > 0) return new Uint8Array(Buffer.from(env, "utf8"));
+  return undefined;
+}
+
+export async function getPassphrase(source: PassphraseSource): Promise<Uint8Array> {
+  const given = givenPassphrase(source.file);
+  if (given !== undefined) return given;
   const first = await promptPassphrase(source.prompt ?? "Vault passphrase: ");
   if (source.confirm === true) {
     const again = await promptPassphrase("Again, to confirm: ");

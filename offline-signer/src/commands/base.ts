@@ -6,21 +6,14 @@
  * Test-only: AIRLOCK_INSECURE_TEST_KDF=1 makes new vaults use (and lets existing ones open with)
  * a trivially cheap Argon2id setting, and says so on stderr every time. Never use it for real data.
  */
-import { existsSync } from "node:fs";
-import { homedir } from "node:os";
-import { join, resolve } from "node:path";
 import { Command, Flags } from "@oclif/core";
-import { AirlockError, reportFailure } from "@airlock/shared";
-import { PARAMS_FILE } from "../store/index.js";
+import { reportFailure } from "@airlock/shared";
 import { Vault } from "../vault/vault.js";
 import { getPassphrase } from "../cli/passphrase.js";
+import { INSECURE_KDF_ENV, noVaultError, requestedKdf, resolveHome, vaultExists } from "../cli/home.js";
 
+export { INSECURE_KDF_ENV, resolveHome } from "../cli/home.js";
 export const PROGRAM = "airlock";
-export const INSECURE_KDF_ENV = "AIRLOCK_INSECURE_TEST_KDF";
-
-export function resolveHome(flag: string | undefined): string {
-  return resolve(flag ?? process.env["AIRLOCK_HOME"] ?? join(homedir(), ".airlock"));
-}
 
 export abstract class VaultCommand extends Command {
   static override baseFlags = {
@@ -30,7 +23,7 @@ export abstract class VaultCommand extends Command {
   };
 
   protected kdf(): "test-insecure" | undefined {
-    if (process.env[INSECURE_KDF_ENV] !== "1") return undefined;
+    if (requestedKdf() === undefined) return undefined;
     process.stderr.write(`${PROGRAM}: warning: ${INSECURE_KDF_ENV}=1: test-only key derivation, never use this vault for real data\n`);
     return "test-insecure";
   }
@@ -38,11 +31,7 @@ export abstract class VaultCommand extends Command {
   /** Opens the vault at --home, asking for the passphrase. */
   protected async openVault(flags: { home?: string | undefined; "passphrase-file"?: string | undefined }): Promise<Vault> {
     const home = resolveHome(flags.home);
-    if (!existsSync(join(home, PARAMS_FILE))) {
-      throw new AirlockError("VAULT_NOT_FOUND", `no vault at ${home}`, {
-        hint: "create one with `airlock init` or `airlock join`, or point --home / AIRLOCK_HOME at it",
-      });
-    }
+    if (!vaultExists(home)) throw noVaultError(home);
     const passphrase = await getPassphrase({ file: flags["passphrase-file"] });
     const kdf = this.kdf();
     return Vault.open(home, passphrase, kdf === undefined ? {} : { kdf });
@@ -51,7 +40,7 @@ export abstract class VaultCommand extends Command {
   /** Opens the vault at --home, or creates it (asking for a new passphrase twice) if there is none. */
   protected async openOrCreate(flags: { home?: string | undefined; "passphrase-file"?: string | undefined }): Promise<{ vault: Vault; created: boolean }> {
     const home = resolveHome(flags.home);
-    if (existsSync(join(home, PARAMS_FILE))) return { vault: await this.openVault(flags), created: false };
+    if (vaultExists(home)) return { vault: await this.openVault(flags), created: false };
     const passphrase = await getPassphrase({ file: flags["passphrase-file"], confirm: true, prompt: "New vault passphrase: " });
     const kdf = this.kdf();
     return { vault: await Vault.create(home, passphrase, kdf === undefined ? {} : { kdf }), created: true };

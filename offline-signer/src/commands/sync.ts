@@ -1,13 +1,9 @@
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { readFileSync, writeFileSync } from "node:fs";
 import { Args, Flags } from "@oclif/core";
-import { formatBytes, prepareDropFolder, readSources, writeBundle, writeBundleQrFolder } from "@airlock/shared";
 import { courierEnrollment, parseCourierKey } from "../vault/courier-enroll.js";
-import { applyPayloads, emptyReport, exportBundles, openForVault, type OpenedPayload } from "../vault/sync.js";
+import { exportLines, exportTo, importFrom, importLines, type QrPreset } from "../vault/transfer.js";
 import { vaultError } from "../vault/errors.js";
 import { VaultCommand } from "./base.js";
-
-const MAX_BUNDLE_BYTES = 256 * 1024 * 1024;
 
 export class Export extends VaultCommand {
   static override summary = "Write outgoing sync bundles: as files on a USB stick (--usb) or as QR frame images (--qr).";
@@ -25,26 +21,9 @@ export class Export extends VaultCommand {
     if (flags.usb === undefined && flags.qr === undefined) throw vaultError("VAULT_BAD_ARGUMENT", "say where to export: --usb DIR or --qr DIR");
     const vault = await this.openVault(flags);
     try {
-      const bundles = exportBundles(vault);
-      const progress = this.progress();
-      const written: { kind: string; bytes: number; changesets: number; entries: number; path: string; frames?: number }[] = [];
-      if (flags.usb !== undefined) {
-        const drop = await prepareDropFolder(flags.usb);
-        for (const [i, b] of bundles.entries()) {
-          const w = await writeBundle(drop.outbox, b.bytes, { onProgress: (p) => progress(`bundle ${i + 1}/${bundles.length}: ${formatBytes(p.written)} of ${formatBytes(p.total)}`) });
-          written.push({ kind: b.kind, bytes: b.bytes.length, changesets: b.changesets, entries: b.entries, path: w.path });
-        }
-      } else {
-        for (const [i, b] of bundles.entries()) {
-          const dir = join(flags.qr!, `${String(i + 1).padStart(2, "0")}-${b.kind}`);
-          mkdirSync(dir, { recursive: true });
-          progress(`bundle ${i + 1}/${bundles.length}: rendering QR frames for ${formatBytes(b.bytes.length)}`);
-          const { files } = await writeBundleQrFolder(dir, b.bytes, { preset: flags.preset as "low" | "normal" | "high" });
-          written.push({ kind: b.kind, bytes: b.bytes.length, changesets: b.changesets, entries: b.entries, path: dir, frames: files.length });
-        }
-      }
-      const lines = written.map((w) => `  ${w.kind.padEnd(7)} ${formatBytes(w.bytes).padStart(9)}  ${w.changesets} changeset(s), ${w.entries} team entries${w.frames === undefined ? "" : `, ${w.frames} frames`}  → ${w.path}\n`);
-      this.emit(flags.json, { bundles: written }, `Exported ${written.length} bundle(s):\n${lines.join("")}`);
+      const target = flags.usb !== undefined ? { usb: flags.usb } : { qr: flags.qr!, preset: flags.preset as QrPreset };
+      const written = await exportTo(vault, target, this.progress());
+      this.emit(flags.json, { bundles: written }, `Exported ${written.length} bundle(s):\n${exportLines(written).map((l) => `  ${l}\n`).join("")}`);
     } finally {
       vault.close();
     }
@@ -64,25 +43,8 @@ export class Import extends VaultCommand {
     const paths = argv as string[];
     const vault = await this.openVault(flags);
     try {
-      const report = emptyReport();
-      const opened: OpenedPayload[] = [];
-      let read = 0;
-      const progress = this.progress();
-      for await (const event of readSources(paths, { boxes: ["inbox", "outbox"], maxBundleBytes: MAX_BUNDLE_BYTES, progress, program: "airlock" })) {
-        if (event.type === "issue") {
-          report.issues.push({ source: event.from, code: event.code, reason: event.reason });
-          continue;
-        }
-        read++;
-        const o = openForVault(vault, event.bytes, event.from, report);
-        if (o !== undefined) opened.push(o);
-      }
-      applyPayloads(vault, opened, report);
-      let text = `Read ${read} bundle(s): ${report.bundles} for this device, ${report.notForMe} for others.\n`;
-      if (report.welcomed !== undefined) text += `Welcome to team "${report.welcomed}".\n`;
-      text += `Team entries: ${report.entriesAdded} new${report.entriesRejected > 0 ? `, ${report.entriesRejected} rejected` : ""}. Changesets: ${report.changesetsNew} new, ${report.applied} applied, ${report.locked} locked, ${report.rejected} rejected, ${report.duplicates} already had${report.waiting > 0 ? `, ${report.waiting} waiting for earlier ones` : ""}.\n`;
-      if (report.quarantined > 0) text += `${report.quarantined} quarantined (see airlock status).\n`;
-      for (const i of report.issues) text += `  ! ${i.source}: ${i.reason} (${i.code})\n`;
+      const { read, report } = await importFrom(vault, paths, this.progress());
+      const text = importLines(read, report).map((l) => `${l}\n`).join("");
       this.emit(flags.json, { read, report }, text);
     } finally {
       vault.close();

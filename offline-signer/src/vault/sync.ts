@@ -123,6 +123,11 @@ export function openForVault(vault: Vault, bytes: Uint8Array, source: string, re
 export function applyPayloads(vault: Vault, opened: readonly OpenedPayload[], report: ImportReport): void {
   const order = [...opened].sort((a, b) => Number(b.payload.kind === "welcome") - Number(a.payload.kind === "welcome"));
   const t0 = performance.now();
+  vault.withKeyCache(() => applyInOrder(vault, order, report));
+  report.timings.apply += performance.now() - t0;
+}
+
+function applyInOrder(vault: Vault, order: readonly OpenedPayload[], report: ImportReport): void {
   for (const o of order) {
     report.bundles++;
     try {
@@ -133,7 +138,6 @@ export function applyPayloads(vault: Vault, opened: readonly OpenedPayload[], re
       report.issues.push({ source: o.source, code: (e as { code?: string }).code ?? "IMPORT_FAILED", reason: (e as Error).message });
     }
   }
-  report.timings.apply += performance.now() - t0;
 }
 
 function importWelcome(vault: Vault, p: WelcomePayload, source: string, report: ImportReport): void {

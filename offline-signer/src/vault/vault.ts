@@ -189,6 +189,9 @@ export class Vault {
       this.#entries = undefined;
       this.#state = undefined;
       this.#positions.clear();
+      // A key read inside the rolled-back transaction may not exist any more.
+      for (const k of this.#keyCache?.values() ?? []) wipe(k);
+      this.#keyCache?.clear();
       throw e;
     }
   }
@@ -523,8 +526,32 @@ export class Vault {
 
   /** Key by id, for decrypting a batch. */
   keyById(keyId: Uint8Array): Uint8Array | undefined {
+    const id = hex(keyId);
+    const cached = this.#keyCache?.get(id);
+    if (cached !== undefined) return cached.slice();
     const row = this.stmt("SELECT key FROM collection_keys WHERE key_id = ?").get(keyId) as { key: Buffer } | undefined;
-    return row === undefined ? undefined : new Uint8Array(row.key);
+    if (row === undefined) return undefined;
+    const key = new Uint8Array(row.key);
+    row.key.fill(0);
+    this.#keyCache?.set(id, key.slice());
+    return key;
+  }
+
+  #keyCache: Map<string, Uint8Array> | undefined;
+
+  /**
+   * Runs `fn` with collection keys cached in memory (an import decrypts thousands of batches
+   * under a handful of keys); the cached copies are wiped when it returns.
+   */
+  withKeyCache<T>(fn: () => T): T {
+    if (this.#keyCache !== undefined) return fn();
+    this.#keyCache = new Map();
+    try {
+      return fn();
+    } finally {
+      for (const k of this.#keyCache.values()) wipe(k);
+      this.#keyCache = undefined;
+    }
   }
 
   #grantsForNewDevice(role: Role, device: DeviceState): KeyGrant[] {

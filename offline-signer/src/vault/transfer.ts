@@ -1,0 +1,82 @@
+/**
+ * Export and import as files: the sync engine (sync.ts) joined to USB drop folders, QR frame
+ * folders and whatever `readSources` reads. Shared by `airlock export|import` and the TUI, which
+ * differ only in how they show progress and the result.
+ */
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { formatBytes, prepareDropFolder, readSources, writeBundle, writeBundleQrFolder } from "@airlock/shared";
+import { applyPayloads, emptyReport, exportBundles, openForVault, type ImportReport, type OpenedPayload } from "./sync.js";
+import type { Vault } from "./vault.js";
+
+const MAX_BUNDLE_BYTES = 256 * 1024 * 1024;
+
+export type QrPreset = "low" | "normal" | "high";
+export type ExportTarget = { readonly usb: string } | { readonly qr: string; readonly preset?: QrPreset };
+
+export interface WrittenBundle {
+  readonly kind: string;
+  readonly bytes: number;
+  readonly changesets: number;
+  readonly entries: number;
+  /** The bundle file (USB) or its folder of frames (QR). */
+  readonly path: string;
+  readonly frames?: number;
+}
+
+/** Seals what the other devices are missing and writes it to a USB drop folder or as QR frame folders. */
+export async function exportTo(vault: Vault, target: ExportTarget, progress: (line: string) => void = () => {}): Promise<WrittenBundle[]> {
+  const bundles = exportBundles(vault);
+  const written: WrittenBundle[] = [];
+  if ("usb" in target) {
+    const drop = await prepareDropFolder(target.usb);
+    for (const [i, b] of bundles.entries()) {
+      const w = await writeBundle(drop.outbox, b.bytes, { onProgress: (p) => progress(`bundle ${i + 1}/${bundles.length}: ${formatBytes(p.written)} of ${formatBytes(p.total)}`) });
+      written.push({ kind: b.kind, bytes: b.bytes.length, changesets: b.changesets, entries: b.entries, path: w.path });
+    }
+  } else {
+    for (const [i, b] of bundles.entries()) {
+      const dir = join(target.qr, `${String(i + 1).padStart(2, "0")}-${b.kind}`);
+      mkdirSync(dir, { recursive: true });
+      progress(`bundle ${i + 1}/${bundles.length}: rendering QR frames for ${formatBytes(b.bytes.length)}`);
+      const { files } = await writeBundleQrFolder(dir, b.bytes, { preset: target.preset ?? "normal" });
+      written.push({ kind: b.kind, bytes: b.bytes.length, changesets: b.changesets, entries: b.entries, path: dir, frames: files.length });
+    }
+  }
+  return written;
+}
+
+export function exportLines(written: readonly WrittenBundle[]): string[] {
+  return written.map(
+    (w) => `${w.kind.padEnd(7)} ${formatBytes(w.bytes).padStart(9)}  ${w.changesets} changeset(s), ${w.entries} team entries${w.frames === undefined ? "" : `, ${w.frames} frames`}  → ${w.path}`,
+  );
+}
+
+/** Reads bundles from files, drop folders, QR images or videos and applies them; damaged input becomes report issues. */
+export async function importFrom(vault: Vault, paths: readonly string[], progress?: (line: string) => void): Promise<{ read: number; report: ImportReport }> {
+  const report = emptyReport();
+  const opened: OpenedPayload[] = [];
+  let read = 0;
+  for await (const event of readSources(paths, { boxes: ["inbox", "outbox"], maxBundleBytes: MAX_BUNDLE_BYTES, program: "airlock", ...(progress === undefined ? {} : { progress }) })) {
+    if (event.type === "issue") {
+      report.issues.push({ source: event.from, code: event.code, reason: event.reason });
+      continue;
+    }
+    read++;
+    const o = openForVault(vault, event.bytes, event.from, report);
+    if (o !== undefined) opened.push(o);
+  }
+  applyPayloads(vault, opened, report);
+  return { read, report };
+}
+
+export function importLines(read: number, report: ImportReport): string[] {
+  const lines = [`Read ${read} bundle(s): ${report.bundles} for this device, ${report.notForMe} for others.`];
+  if (report.welcomed !== undefined) lines.push(`Welcome to team "${report.welcomed}".`);
+  lines.push(
+    `Team entries: ${report.entriesAdded} new${report.entriesRejected > 0 ? `, ${report.entriesRejected} rejected` : ""}. Changesets: ${report.changesetsNew} new, ${report.applied} applied, ${report.locked} locked, ${report.rejected} rejected, ${report.duplicates} already had${report.waiting > 0 ? `, ${report.waiting} waiting for earlier ones` : ""}.`,
+  );
+  if (report.quarantined > 0) lines.push(`${report.quarantined} quarantined (see airlock status).`);
+  for (const i of report.issues) lines.push(`  ! ${i.source}: ${i.reason} (${i.code})`);
+  return lines;
+}
