@@ -2,7 +2,7 @@ import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
-    include: ["*/src/**/*.test.ts", "test/**/*.test.ts"],
+    include: ["*/src/**/*.test.ts", "*/src/**/*.test.tsx", "test/**/*.test.ts"],
     exclude: ["**/node_modules/**", "**/dist/**"],
     // The big streaming round trips are CPU-bound; two cores share them.
     testTimeout: 120_000,

@@ -1,6 +1,7 @@
 /**
  * `airlock`, the vault CLI (oclif, explicit command table in commands/index.ts). With no
- * command it runs the bundle-format self-check (the ink TUI will take that place).
+ * command on a terminal it opens the ink TUI; with no command and no terminal (pipes, CI,
+ * `npm start`) or with --json it runs the bundle-format self-check, so scripts keep a stable answer.
  */
 import { Errors, flush, run, settings } from "@oclif/core";
 import { reportFailure } from "@airlock/shared";
@@ -21,9 +22,37 @@ function selfCheck(json: boolean): void {
   if (!ok) process.exitCode = 1;
 }
 
+/** The flags plain `airlock` takes (--home, --passphrase-file, --json), or undefined if argv names a command. */
+function noCommand(argv: readonly string[]): { home?: string; passphraseFile?: string; json: boolean } | undefined {
+  const out: { home?: string; passphraseFile?: string; json: boolean } = { json: false };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === "--json") {
+      out.json = true;
+      continue;
+    }
+    const m = /^--(home|passphrase-file)(?:=(.*))?$/.exec(arg);
+    if (m === null) return undefined;
+    const value = m[2] ?? argv[++i];
+    if (value === undefined) return undefined;
+    if (m[1] === "home") out.home = value;
+    else out.passphraseFile = value;
+  }
+  return out;
+}
+
 const argv = process.argv.slice(2);
-if (argv.every((a) => a === "--json")) selfCheck(argv.includes("--json"));
-else {
+const plain = noCommand(argv);
+if (plain !== undefined && (plain.json || process.stdin.isTTY !== true || process.stdout.isTTY !== true)) selfCheck(plain.json);
+else if (plain !== undefined) {
+  try {
+    // Loaded only here, so the scriptable commands never pay for React and ink.
+    const { runTui } = await import("./tui/run.js");
+    await runTui(plain);
+  } catch (e) {
+    reportFailure("airlock", e, false);
+  }
+} else {
   try {
     await run(argv, import.meta.url);
     await flush();

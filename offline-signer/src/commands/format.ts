@@ -2,21 +2,11 @@
 import { ROLES, type Role } from "../team/entry.js";
 import { vaultError } from "../vault/errors.js";
 
+export { short, table, when } from "../cli/format.js";
+
 export const ROLE_OPTIONS = [...ROLES] as string[];
 
 export function asRole(value: string): Role {
   if (!(ROLES as readonly string[]).includes(value)) throw vaultError("VAULT_BAD_ARGUMENT", `"${value}" is not a role (owner, admin, editor, viewer)`);
   return value as Role;
-}
-
-export const short = (id: string): string => id.slice(0, 12);
-
-export function when(ms: number): string {
-  return new Date(ms).toISOString().replace("T", " ").replace(/\.\d+Z$/, " UTC");
-}
-
-export function table(rows: readonly (readonly string[])[]): string {
-  if (rows.length === 0) return "";
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
-  return rows.map((r) => `  ${r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join("  ")}`.trimEnd()).join("\n") + "\n";
 }

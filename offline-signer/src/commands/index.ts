@@ -6,6 +6,7 @@ import { NotesAdd, NotesComment, NotesEdit, NotesList, NotesRm, NotesShow } from
 import { PassphraseChange } from "./passphrase.js";
 import { CourierEnroll, Export, Import } from "./sync.js";
 import { Init, Join, Log, Status } from "./team.js";
+import { Tui } from "../tui/command.js";
 
 export const COMMANDS = {
   init: Init,
@@ -35,4 +36,5 @@ export const COMMANDS = {
   import: Import,
   "courier-enroll": CourierEnroll,
   "passphrase:change": PassphraseChange,
+  tui: Tui,
 };

@@ -1,0 +1,13 @@
+/** Small text helpers for people reading ids, times and columns: shared by the commands and the TUI. */
+
+export const short = (id: string): string => id.slice(0, 12);
+
+export function when(ms: number): string {
+  return new Date(ms).toISOString().replace("T", " ").replace(/\.\d+Z$/, " UTC");
+}
+
+export function table(rows: readonly (readonly string[])[]): string {
+  if (rows.length === 0) return "";
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
+  return rows.map((r) => `  ${r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join("  ")}`.trimEnd()).join("\n") + "\n";
+}

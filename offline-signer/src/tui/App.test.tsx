@@ -1,0 +1,275 @@
+/**
+ * The TUI against real vaults (encrypted SQLite in temp folders, test-only KDF): keys go in
+ * through stdin, assertions read the rendered frame and the vault itself.
+ */
+import { existsSync, mkdirSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { cleanup as unmountAll, render } from "ink-testing-library";
+import { afterEach, describe, expect, it } from "vitest";
+import { newVault, sync, team, tempRoot, TEST_PASSPHRASE } from "../../test-support/vaults.js";
+import { passphraseBytes } from "../store/index.js";
+import { listNotes } from "../vault/notes.js";
+import { importFrom } from "../vault/transfer.js";
+import type { Vault } from "../vault/vault.js";
+import { App } from "./App.js";
+
+let cleanupRoot: (() => void) | undefined;
+const open: Vault[] = [];
+afterEach(() => {
+  unmountAll();
+  for (const v of open.splice(0)) v.close();
+  cleanupRoot?.();
+  cleanupRoot = undefined;
+});
+function root(): string {
+  const t = tempRoot("airlock-tui-");
+  cleanupRoot = t.cleanup;
+  return t.root;
+}
+const keep = (...v: Vault[]): void => void open.push(...v);
+
+type Ui = ReturnType<typeof render>;
+
+/**
+ * Polls the frame until `want` is in it. The bound only turns a hang into a readable failure
+ * (with the last frame); nothing asserts on how long anything took.
+ */
+async function until(ui: Ui, want: string | RegExp): Promise<string> {
+  for (let i = 0; i < 3000; i++) {
+    const frame = ui.lastFrame() ?? "";
+    if (typeof want === "string" ? frame.includes(want) : want.test(frame)) {
+      // One more turn so the effects that subscribe the new screen's key handler have run.
+      await new Promise((r) => setTimeout(r, 5));
+      return frame;
+    }
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`never saw ${String(want)} on screen; last frame:\n${ui.lastFrame() ?? ""}`);
+}
+
+/** Types `keys` and waits for `want`. */
+async function press(ui: Ui, keys: string, want: string | RegExp): Promise<string> {
+  ui.stdin.write(keys);
+  return until(ui, want);
+}
+
+const TAB = "\t";
+const ENTER = "\r";
+
+function ui(vault: Vault): Ui {
+  return render(<App home={vault.store.dir} vault={vault} />);
+}
+
+describe("the vault TUI", () => {
+  it("shows the team header, the test-KDF warning and the notes written through the Vault API", async () => {
+    const { a, b } = await team(root());
+    keep(a, b);
+    a.write("notes", [
+      { kind: "set", record: "n1", field: "title", value: "Safe houses" },
+      { kind: "set", record: "n1", field: "body", value: "the blue door on Rua Augusta" },
+      { kind: "set", record: "n1", field: "tags", value: "logistics,urgent" },
+    ]);
+    a.write("notes", [{ kind: "append", record: "n1", field: "comments", value: "checked on site" }]);
+    const screen = ui(a);
+    const frame = await until(screen, "Safe houses");
+    expect(frame).toContain('team "Field office"');
+    expect(frame).toContain("alice");
+    expect(frame).toContain("owner");
+    expect(frame).toContain("TEST-ONLY KEY DERIVATION");
+    expect(frame).toContain("the blue door on Rua Augusta");
+    expect(frame).toContain("tags: logistics, urgent");
+    expect(frame).toContain("- checked on site");
+    expect(frame).toMatch(/updated .* by alice/);
+  });
+
+  it("asks for the passphrase masked, unlocks the vault at --home, and never shows what was typed", async () => {
+    const r = root();
+    const v = await newVault(r, "solo");
+    v.init("Newsroom", "sam");
+    const home = v.store.dir;
+    v.close();
+    const screen = render(<App home={home} kdf="test-insecure" />);
+    await until(screen, "Vault passphrase:");
+    await press(screen, "wrong", "*****");
+    await press(screen, ENTER, /error: .*passphrase/i);
+    await press(screen, TEST_PASSPHRASE, "*".repeat(TEST_PASSPHRASE.length));
+    const frame = await press(screen, ENTER, 'team "Newsroom"');
+    expect(frame).toContain("sam");
+    expect(screen.frames.join("\n")).not.toContain(TEST_PASSPHRASE);
+    expect(screen.frames.join("\n")).not.toContain("wrong");
+  });
+
+  it("uses a given passphrase (file or environment) without asking", async () => {
+    const r = root();
+    const v = await newVault(r, "solo");
+    v.init("Newsroom", "sam");
+    const home = v.store.dir;
+    v.close();
+    const given = passphraseBytes(TEST_PASSPHRASE);
+    const screen = render(<App home={home} kdf="test-insecure" passphrase={given} />);
+    await until(screen, 'team "Newsroom"');
+    expect(given.every((b) => b === 0)).toBe(true);
+  });
+
+  it("says how to start when there is no vault at --home", async () => {
+    const r = root();
+    const frame = await until(render(<App home={join(r, "nothing-here")} />), "No vault at");
+    expect(frame).toContain("airlock init");
+    expect(frame).toContain("airlock join");
+  });
+
+  it("says how to join when the vault has no team yet", async () => {
+    const r = root();
+    const v = await newVault(r, "fresh");
+    keep(v);
+    v.joinRequest("dana");
+    const frame = await until(ui(v), "not in a team yet");
+    expect(frame).toContain("airlock join");
+    expect(frame).toContain("i import");
+  });
+
+  it("adds a note through the form as a real changeset, then edits, comments on and deletes it", async () => {
+    const { a, b } = await team(root());
+    keep(a, b);
+    const screen = ui(a);
+    await until(screen, "no notes yet");
+    await press(screen, "a", "New note in notes");
+    await press(screen, "Meeting point", "Meeting point");
+    await press(screen, TAB, /› Body/);
+    await press(screen, "north gate, 9:00", "north gate, 9:00");
+    await press(screen, TAB, /› Tags/);
+    await press(screen, "ops, travel", "ops, travel");
+    await press(screen, ENTER, "Added “Meeting point” to notes.");
+    const [note] = listNotes(a, "notes");
+    expect(note).toMatchObject({ title: "Meeting point", body: "north gate, 9:00", tags: ["ops", "travel"], authors: [a.deviceId] });
+    const changesets = a.store.connection().prepare("SELECT count(*) AS n FROM changesets WHERE status = 'applied'").get() as { n: number };
+    expect(changesets.n).toBe(1);
+
+    await press(screen, "e", "Edit “Meeting point”");
+    for (const left of ["Meeting poin", "Meeting poi", "Meeting po", "Meeting p"]) await press(screen, "\x7f", new RegExp(`› Title\\s*: ${left} `));
+    await press(screen, "lace", "Meeting place");
+    await press(screen, ENTER, /› Body/);
+    await press(screen, ENTER, /› Tags/);
+    await press(screen, ENTER, "Updated title.");
+    expect(listNotes(a, "notes")[0]).toMatchObject({ title: "Meeting place", body: "north gate, 9:00" });
+
+    await press(screen, "c", "Comment on");
+    await press(screen, "gate is locked after 10", "gate is locked after 10");
+    await press(screen, ENTER, "Commented on");
+    expect(listNotes(a, "notes")[0]!.comments).toEqual(["gate is locked after 10"]);
+    expect(screen.lastFrame()).toContain("- gate is locked after 10");
+
+    await press(screen, "d", "Delete “Meeting place”?");
+    await press(screen, "y", "Deleted “Meeting place”.");
+    expect(listNotes(a, "notes")).toEqual([]);
+  });
+
+  it("shows a viewer the refusal when adding, and writes nothing", async () => {
+    const r = root();
+    const { a, b, clock } = await team(r);
+    const v = await newVault(r, "v", clock);
+    keep(a, b, v);
+    a.addMember(v.joinRequest("vera").bytes, "viewer");
+    sync(a, v);
+    const screen = ui(v);
+    await until(screen, "viewer");
+    const frame = await press(screen, "a", "error:");
+    expect(frame).toContain('a viewer may not write "notes" (needs editor)');
+    expect(frame).toContain("hint: ask an admin");
+    expect(frame).not.toContain("New note in");
+    expect(v.records("notes")).toEqual([]);
+  });
+
+  it("shows a viewer's forged edit as quarantined in the status screen", async () => {
+    const r = root();
+    const { a, b, clock } = await team(r);
+    const v = await newVault(r, "v", clock);
+    keep(a, b, v);
+    a.addMember(v.joinRequest("vera").bytes, "viewer");
+    sync(a, v);
+    v.write("notes", [{ kind: "set", record: "n1", field: "title", value: "forged by a viewer" }], { skipRoleCheck: true });
+    const [report] = sync(v, a);
+    expect(report!.rejected).toBe(1);
+    const screen = ui(a);
+    await until(screen, "Notes (0)");
+    const frame = await press(screen, "s", "Quarantined (");
+    expect(frame).toMatch(/Quarantined \([1-9]\d*\)/);
+    expect(frame).toContain("viewer may not write");
+    expect(frame).toContain("vera");
+    expect(frame).toMatch(/Members \(3\)/);
+    expect(frame).toContain("Pending approvals (0)");
+    expect(frame).not.toContain("forged by a viewer");
+    await press(screen, "\x1b", "Notes (0)");
+  });
+
+  it("exports to a USB folder through the UI, and the other vault imports it through the UI", async () => {
+    const r = root();
+    const { a, b } = await team(r);
+    keep(a, b);
+    a.write("notes", [{ kind: "set", record: "n1", field: "title", value: "Carried by hand" }]);
+    const stick = join(r, "stick");
+    mkdirSync(stick);
+    const screen = ui(a);
+    await until(screen, "Carried by hand");
+    await press(screen, "x", "Export outgoing sync bundles");
+    await press(screen, "u", "USB folder");
+    await press(screen, stick, stick);
+    const frame = await press(screen, ENTER, /Exported \d+ bundle\(s\)/);
+    expect(frame).toMatch(/sync\s+\d+(\.\d+)? ?[KMG]?i?B/);
+    expect(frame).toContain("changeset(s)");
+    expect(readdirSync(join(stick, "airlock", "outbox")).length).toBeGreaterThan(0);
+    await press(screen, " ", "Carried by hand");
+
+    const other = ui(b);
+    await until(other, "Notes (0)");
+    await press(other, "i", "Import bundles");
+    await press(other, stick, stick);
+    const result = await press(other, ENTER, "Imported from");
+    expect(result).toContain("Quarantined: 0 · rejected: 0");
+    expect(result).toMatch(/Changesets: 1 new, 1 applied/);
+    await press(other, " ", "Carried by hand");
+    expect(b.records("notes").map((n) => n.fields["title"])).toEqual(["Carried by hand"]);
+  });
+
+  it("exports QR frames through the UI that another vault imports", async () => {
+    const r = root();
+    const { a, b } = await team(r);
+    keep(a, b);
+    a.write("notes", [{ kind: "set", record: "n1", field: "title", value: "Over the air gap" }]);
+    const qr = join(r, "qr");
+    const screen = ui(a);
+    await until(screen, "Over the air gap");
+    await press(screen, "x", "Export outgoing sync bundles");
+    await press(screen, "q", "QR folder");
+    await press(screen, qr, qr);
+    const frame = await press(screen, ENTER, /Exported \d+ bundle\(s\), \d+ QR frames/);
+    expect(frame).toMatch(/\d+ frames/);
+    expect(existsSync(qr)).toBe(true);
+    const { report } = await importFrom(b, readdirSync(qr).map((d) => join(qr, d)));
+    expect(report.applied).toBe(1);
+    expect(b.records("notes").map((n) => n.fields["title"])).toEqual(["Over the air gap"]);
+  });
+
+  it("shows an unreadable import path as a one-line error, not a crash", async () => {
+    const { a, b } = await team(root());
+    keep(a, b);
+    const screen = ui(a);
+    await until(screen, "Notes (0)");
+    await press(screen, "i", "Import bundles");
+    await press(screen, "/nonexistent/stick", "/nonexistent/stick");
+    const frame = await press(screen, ENTER, /error:|unreadable: [1-9]/);
+    expect(frame).not.toMatch(/\n\s+at /);
+  });
+
+  it("shows the audit log", async () => {
+    const { a, b } = await team(root());
+    keep(a, b);
+    a.write("notes", [{ kind: "set", record: "n1", field: "title", value: "x" }]);
+    const screen = ui(a);
+    await until(screen, "Notes (1)");
+    const frame = await press(screen, "l", "Audit log");
+    expect(frame).toContain('created team "Field office" with owner alice');
+    expect(frame).toContain("added bob as editor");
+    expect(frame).toMatch(/#1: 1 change\(s\) to 1 record\(s\) in notes/);
+  });
+});

@@ -1,0 +1,98 @@
+/**
+ * The vault's terminal UI: finds the vault at --home, unlocks it (a passphrase given by file or
+ * environment, else a masked prompt), then hands it to Main. Nothing here reaches the network.
+ */
+import { Box, Text, useApp, useInput } from "ink";
+import { useEffect, useRef, useState, type ReactElement } from "react";
+import { noVaultError, vaultExists } from "../cli/home.js";
+import { Vault } from "../vault/vault.js";
+import { MessageLine } from "./components/MessageLine.js";
+import { PassphrasePrompt } from "./components/PassphrasePrompt.js";
+import { Working } from "./components/Working.js";
+import { errorMessage, type Message } from "./messages.js";
+import { Main } from "./Main.js";
+import { NoVault } from "./screens/Setup.js";
+
+export interface AppProps {
+  /** The vault folder (already resolved from --home / AIRLOCK_HOME). */
+  readonly home: string;
+  /** "test-insecure" only where AIRLOCK_INSECURE_TEST_KDF=1 or in tests. */
+  readonly kdf?: "test-insecure" | undefined;
+  /** From --passphrase-file or AIRLOCK_PASSPHRASE; the App wipes it once used. */
+  readonly passphrase?: Uint8Array | undefined;
+  /** An already open vault (tests): used as is and left open. */
+  readonly vault?: Vault | undefined;
+  readonly now?: (() => number) | undefined;
+}
+
+type Phase =
+  | { readonly kind: "no-vault" }
+  | { readonly kind: "locked"; readonly error?: Message | undefined }
+  | { readonly kind: "unlocking" }
+  | { readonly kind: "open"; readonly vault: Vault };
+
+function initialPhase(props: AppProps): Phase {
+  if (props.vault !== undefined) return { kind: "open", vault: props.vault };
+  if (!vaultExists(props.home)) return { kind: "no-vault" };
+  return props.passphrase === undefined ? { kind: "locked" } : { kind: "unlocking" };
+}
+
+export function App(props: AppProps): ReactElement {
+  const { home, kdf, now } = props;
+  const { exit } = useApp();
+  const [phase, setPhase] = useState<Phase>(() => initialPhase(props));
+  const mounted = useRef(true);
+
+  const unlock = (passphrase: Uint8Array): void => {
+    setPhase({ kind: "unlocking" });
+    Vault.open(home, passphrase, { ...(kdf === undefined ? {} : { kdf }), ...(now === undefined ? {} : { now }) })
+      .then((vault) => {
+        // Quit while Argon2id was still running: nobody will ever close this vault otherwise.
+        if (!mounted.current) return vault.close();
+        setPhase({ kind: "open", vault });
+      })
+      .catch((e: unknown) => {
+        if (mounted.current) setPhase({ kind: "locked", error: vaultExists(home) ? errorMessage(e) : errorMessage(noVaultError(home)) });
+      })
+      .finally(() => passphrase.fill(0));
+  };
+
+  useEffect(() => {
+    mounted.current = true;
+    const given = props.passphrase;
+    if (given !== undefined && phase.kind === "unlocking") unlock(given.slice());
+    given?.fill(0);
+    return () => {
+      mounted.current = false;
+    };
+    // Runs once: the given passphrase is used (and wiped) on the first render only.
+  }, []);
+
+  // A vault this App opened is closed with it; one handed in belongs to the caller.
+  const opened = phase.kind === "open" && phase.vault !== props.vault ? phase.vault : undefined;
+  useEffect(() => (opened === undefined ? undefined : () => opened.close()), [opened]);
+
+  useInput((input, key) => {
+    if (phase.kind === "no-vault" && (input === "q" || key.escape)) exit();
+  }, { isActive: phase.kind === "no-vault" });
+
+  switch (phase.kind) {
+    case "no-vault":
+      return <NoVault home={home} />;
+    case "unlocking":
+      return <Working label={`Unlocking the vault at ${home}`} />;
+    case "locked":
+      return (
+        <Box flexDirection="column">
+          <Text>
+            <Text bold color="cyan">Airlock</Text> vault at {home}
+          </Text>
+          {kdf === "test-insecure" ? <Text color="red" bold>!! AIRLOCK_INSECURE_TEST_KDF=1: test-only key derivation, never use this for real data !!</Text> : null}
+          <PassphrasePrompt prompt="Vault passphrase: " onSubmit={unlock} onCancel={exit} />
+          <MessageLine message={phase.error} />
+        </Box>
+      );
+    case "open":
+      return <Main vault={phase.vault} onQuit={exit} />;
+  }
+}

@@ -1,0 +1,364 @@
+/**
+ * The TUI over an open vault: the notes screen and every action on it. All vault work goes
+ * through the same functions the commands use (vault/notes.ts, vault/transfer.ts, vault/report.ts);
+ * this file only decides what is on screen and which key does what.
+ */
+import { homedir } from "node:os";
+import { resolve } from "node:path";
+import { AirlockError } from "@airlock/shared";
+import { Box, Text, useInput, useStdout, type Key } from "ink";
+import { useMemo, useState, type ReactElement } from "react";
+import { VAULT_HINTS } from "../vault/errors.js";
+import { addNote, authorNames, commentNote, deleteNote, editNote, listNotes, writeRefusal, type NoteView } from "../vault/notes.js";
+import { auditLog, vaultStatus, type VaultStatus } from "../vault/report.js";
+import { exportLines, exportTo, importFrom, importLines } from "../vault/transfer.js";
+import { DEFAULT_COLLECTION, type Vault } from "../vault/vault.js";
+import { Form } from "./components/Form.js";
+import { MessageLine } from "./components/MessageLine.js";
+import { Working } from "./components/Working.js";
+import { errorMessage, info, type Message } from "./messages.js";
+import { ConfirmDelete } from "./screens/ConfirmDelete.js";
+import { ExportChoice } from "./screens/ExportChoice.js";
+import { Header } from "./screens/Header.js";
+import { bottomOf, LogView } from "./screens/LogView.js";
+import { NotesView, type CollectionTab } from "./screens/NotesView.js";
+import { ResultView } from "./screens/ResultView.js";
+import { NoTeam } from "./screens/Setup.js";
+import { StatusView } from "./screens/StatusView.js";
+
+type Mode =
+  | { readonly kind: "browse" }
+  | { readonly kind: "add" }
+  | { readonly kind: "edit"; readonly note: NoteView }
+  | { readonly kind: "comment"; readonly note: NoteView }
+  | { readonly kind: "delete"; readonly note: NoteView }
+  | { readonly kind: "export-choice" }
+  | { readonly kind: "export-path"; readonly target: "usb" | "qr" }
+  | { readonly kind: "import-path" }
+  | { readonly kind: "working"; readonly label: string }
+  | { readonly kind: "result"; readonly title: string; readonly lines: readonly string[]; readonly warn?: string | undefined }
+  | { readonly kind: "status" }
+  | { readonly kind: "log"; readonly offset: number };
+
+const BROWSE: Mode = { kind: "browse" };
+const KEYS = "a add · e edit · c comment · d delete · x export · i import · s status · l log · q quit";
+
+interface Snapshot {
+  readonly status: VaultStatus | undefined;
+  readonly collections: readonly CollectionTab[];
+  readonly collection: string | undefined;
+  readonly notes: readonly NoteView[];
+  readonly error: Message | undefined;
+}
+
+/** Everything the notes screen shows, read once per change rather than once per key. */
+function snapshot(vault: Vault, wanted: string): Snapshot {
+  try {
+    const status = vaultStatus(vault);
+    if (status.team === undefined) return { status, collections: [], collection: undefined, notes: [], error: undefined };
+    const collections = status.collections.filter((c) => c.canRead).map((c) => ({ id: c.id, name: c.name }));
+    const collection = (collections.find((c) => c.id === wanted) ?? collections[0])?.id;
+    return { status, collections, collection, notes: collection === undefined ? [] : listNotes(vault, collection), error: undefined };
+  } catch (e) {
+    return { status: undefined, collections: [], collection: undefined, notes: [], error: errorMessage(e) };
+  }
+}
+
+function expandPath(path: string): string {
+  const p = path.trim();
+  return resolve(p === "~" ? homedir() : p.startsWith("~/") ? `${homedir()}${p.slice(1)}` : p);
+}
+
+export interface MainProps {
+  readonly vault: Vault;
+  readonly onQuit: () => void;
+}
+
+export function Main({ vault, onQuit }: MainProps): ReactElement {
+  const [mode, setMode] = useState<Mode>(BROWSE);
+  // Bumped after every write or import: the vault is the state, this only says "read it again".
+  const [version, setVersion] = useState(0);
+  const [wanted, setWanted] = useState(DEFAULT_COLLECTION);
+  const [selectedId, setSelectedId] = useState<string | undefined>(undefined);
+  const [message, setMessage] = useState<Message | undefined>(undefined);
+  const [progress, setProgress] = useState<string | undefined>(undefined);
+  const { stdout } = useStdout();
+  const height = stdout.rows ?? 24;
+  const listRows = Math.max(3, height - 12);
+
+  // `version` is in the deps on purpose: it is the only signal that the vault changed.
+  const view = useMemo(() => snapshot(vault, wanted), [vault, wanted, version]);
+  const inTeam = view.status?.team !== undefined;
+  const index = Math.max(0, view.notes.findIndex((n) => n.id === selectedId));
+  const note = view.notes[index];
+  const authors = useMemo(() => (note === undefined ? [] : authorNames(vault, note)), [vault, note]);
+
+  const refresh = (): void => setVersion((v) => v + 1);
+  const finish = (next: Message): void => {
+    setMessage(next);
+    refresh();
+    setMode(BROWSE);
+  };
+  const attempt = (fn: () => string): void => {
+    try {
+      finish(info(fn()));
+    } catch (e) {
+      finish(errorMessage(e));
+    }
+  };
+
+  /** Refuses up front, with the write's own reason, instead of after a whole note was typed. */
+  const mayWriteHere = (): boolean => {
+    const refusal = view.collection === undefined ? "no collection to write to" : writeRefusal(vault, view.collection);
+    if (refusal === undefined) return true;
+    setMessage({ kind: "error", text: refusal, hint: VAULT_HINTS.VAULT_NOT_ALLOWED });
+    return false;
+  };
+
+  const work = (label: string, job: (progress: (line: string) => void) => Promise<Mode>): void => {
+    setMode({ kind: "working", label });
+    setProgress(undefined);
+    setMessage(undefined);
+    void (async () => {
+      // Export seals synchronously: give the terminal a moment to draw the working indicator first.
+      await new Promise((r) => setTimeout(r, 40));
+      try {
+        const next = await job((line) => setProgress(line));
+        refresh();
+        setMode(next);
+      } catch (e) {
+        finish(errorMessage(e));
+      }
+    })();
+  };
+
+  const startExport = (target: "usb" | "qr", folder: string): void => {
+    const dir = expandPath(folder);
+    work(`Exporting to ${dir}`, async (progress) => {
+      const written = await exportTo(vault, target === "usb" ? { usb: dir } : { qr: dir }, progress);
+      const frames = written.reduce((n, w) => n + (w.frames ?? 0), 0);
+      return {
+        kind: "result",
+        title: `Exported ${written.length} bundle(s)${target === "qr" ? `, ${frames} QR frames` : ""} to ${dir}`,
+        lines: [...exportLines(written), "Carry them to the other devices (or a courier) and import them there."],
+      };
+    });
+  };
+
+  const startImport = (path: string): void => {
+    const source = expandPath(path);
+    work(`Importing ${source}`, async (progress) => {
+      const { read, report } = await importFrom(vault, [source], progress);
+      const rejected = report.rejected + report.entriesRejected;
+      return {
+        kind: "result",
+        title: `Imported from ${source}`,
+        lines: [...importLines(read, report), `Quarantined: ${report.quarantined} · rejected: ${rejected} · unreadable: ${report.issues.length}`],
+        warn: report.quarantined + rejected > 0 ? "Some of what arrived was refused: press s for the reasons." : undefined,
+      };
+    });
+  };
+
+  const browse = (input: string, key: Key): void => {
+    const move = (by: number): void => {
+      const next = view.notes[Math.min(view.notes.length - 1, Math.max(0, index + by))];
+      if (next !== undefined) setSelectedId(next.id);
+    };
+    const switchCollection = (by: number): void => {
+      const at = view.collections.findIndex((c) => c.id === view.collection);
+      const next = view.collections[(at + by + view.collections.length) % view.collections.length];
+      if (next !== undefined) {
+        setWanted(next.id);
+        setSelectedId(undefined);
+      }
+    };
+    if (input === "q") return onQuit();
+    if (input === "i") return setMode({ kind: "import-path" });
+    if (input === "s") return setMode({ kind: "status" });
+    if (!inTeam) return;
+    if (key.upArrow || input === "k") return move(-1);
+    if (key.downArrow || input === "j") return move(1);
+    if (key.tab || key.rightArrow || key.leftArrow) return switchCollection(key.leftArrow || key.shift ? -1 : 1);
+    if (input === "l") {
+      try {
+        return setMode({ kind: "log", offset: bottomOf(auditLog(vault).length, listRows) });
+      } catch (e) {
+        return setMessage(errorMessage(e));
+      }
+    }
+    if (input === "x") return setMode({ kind: "export-choice" });
+    if (input === "a") {
+      if (mayWriteHere()) setMode({ kind: "add" });
+      return;
+    }
+    if (input === "e" || input === "c" || input === "d") {
+      if (note === undefined) return setMessage({ kind: "error", text: "no note selected", hint: "press a to add one" });
+      if (!mayWriteHere()) return;
+      setMode(input === "e" ? { kind: "edit", note } : input === "c" ? { kind: "comment", note } : { kind: "delete", note });
+    }
+  };
+
+  const formsAndWork = mode.kind === "add" || mode.kind === "edit" || mode.kind === "comment" || mode.kind === "export-path" || mode.kind === "import-path" || mode.kind === "working";
+  useInput(
+    (input, key) => {
+      switch (mode.kind) {
+        case "browse":
+          return browse(input, key);
+        case "delete":
+          if (input === "y") {
+            const { note: n } = mode;
+            return attempt(() => {
+              deleteNote(vault, view.collection!, n.id);
+              return `Deleted “${n.title}”.`;
+            });
+          }
+          return finish(info("Nothing deleted."));
+        case "export-choice":
+          if (input === "u" || input === "q") return setMode({ kind: "export-path", target: input === "u" ? "usb" : "qr" });
+          if (key.escape) return setMode(BROWSE);
+          return;
+        case "result":
+          return setMode(BROWSE);
+        case "status":
+          if (key.escape || input === "s" || input === "q") setMode(BROWSE);
+          return;
+        case "log": {
+          const total = auditLog(vault).length;
+          if (key.escape || input === "l" || input === "q") return setMode(BROWSE);
+          if (key.upArrow || input === "k") return setMode({ kind: "log", offset: Math.max(0, mode.offset - 1) });
+          if (key.downArrow || input === "j") return setMode({ kind: "log", offset: Math.min(bottomOf(total, listRows), mode.offset + 1) });
+          return;
+        }
+        default:
+          return;
+      }
+    },
+    { isActive: !formsAndWork },
+  );
+
+  const cancel = (): void => setMode(BROWSE);
+  let body: ReactElement;
+  switch (mode.kind) {
+    case "add":
+      body = (
+        <Form
+          title={`New note in ${view.collection ?? "?"}`}
+          fields={[
+            { name: "title", label: "Title" },
+            { name: "body", label: "Body" },
+            { name: "tags", label: "Tags (comma-separated)" },
+          ]}
+          onCancel={cancel}
+          onSubmit={(v) =>
+            attempt(() => {
+              if (v["title"]!.trim() === "") throw new AirlockError("VAULT_BAD_ARGUMENT", "a note needs a title", { hint: "type one in the first field" });
+              const { id } = addNote(vault, view.collection!, { title: v["title"]!, body: v["body"], tags: v["tags"] === "" ? undefined : v["tags"] });
+              setSelectedId(id);
+              return `Added “${v["title"]}” to ${view.collection}.`;
+            })
+          }
+        />
+      );
+      break;
+    case "edit": {
+      const n = mode.note;
+      const before = { title: n.title, body: n.body, tags: n.tags.join(",") };
+      body = (
+        <Form
+          title={`Edit “${n.title}”`}
+          fields={[
+            { name: "title", label: "Title", initial: before.title },
+            { name: "body", label: "Body", initial: before.body },
+            { name: "tags", label: "Tags (comma-separated)", initial: before.tags },
+          ]}
+          onCancel={cancel}
+          onSubmit={(v) =>
+            attempt(() => {
+              // Only the fields changed here are written, so others' edits to the rest still win.
+              const changed = Object.fromEntries((["title", "body", "tags"] as const).filter((f) => v[f] !== before[f]).map((f) => [f, v[f]]));
+              if (Object.keys(changed).length === 0) return "Nothing changed.";
+              return `Updated ${editNote(vault, view.collection!, n.id, changed).join(", ")}.`;
+            })
+          }
+        />
+      );
+      break;
+    }
+    case "comment": {
+      const n = mode.note;
+      body = (
+        <Form
+          title={`Comment on “${n.title}”`}
+          fields={[{ name: "text", label: "Comment" }]}
+          onCancel={cancel}
+          onSubmit={(v) =>
+            attempt(() => {
+              if (v["text"]!.trim() === "") return "No comment added.";
+              commentNote(vault, view.collection!, n.id, v["text"]!);
+              return `Commented on “${n.title}”.`;
+            })
+          }
+        />
+      );
+      break;
+    }
+    case "delete":
+      body = <ConfirmDelete title={mode.note.title} />;
+      break;
+    case "export-choice":
+      body = <ExportChoice />;
+      break;
+    case "export-path": {
+      const target = mode.target;
+      body = (
+        <Form
+          title={target === "usb" ? "Export to a USB stick or folder" : "Export as QR frame images"}
+          fields={[{ name: "folder", label: target === "usb" ? "USB folder" : "QR folder" }]}
+          note="enter exports · esc cancels"
+          onCancel={cancel}
+          onSubmit={(v) => (v["folder"]!.trim() === "" ? cancel() : startExport(target, v["folder"]!))}
+        />
+      );
+      break;
+    }
+    case "import-path":
+      body = (
+        <Form
+          title="Import bundles"
+          fields={[{ name: "path", label: "Path (bundle, USB folder, QR images or video)" }]}
+          note="enter imports · esc cancels"
+          onCancel={cancel}
+          onSubmit={(v) => (v["path"]!.trim() === "" ? cancel() : startImport(v["path"]!))}
+        />
+      );
+      break;
+    case "working":
+      body = <Working label={mode.label} progress={progress} />;
+      break;
+    case "result":
+      body = <ResultView title={mode.title} lines={mode.lines} warn={mode.warn} />;
+      break;
+    case "status":
+      body = view.status === undefined ? <Text> </Text> : <StatusView status={view.status} />;
+      break;
+    case "log":
+      body = <LogView events={auditLog(vault)} offset={mode.offset} rows={listRows} />;
+      break;
+    case "browse":
+      body = inTeam ? (
+        <NotesView collections={view.collections} collection={view.collection} notes={view.notes} selected={index} authors={authors} rows={listRows} />
+      ) : (
+        <NoTeam name={view.status?.me.name} />
+      );
+      break;
+  }
+
+  return (
+    <Box flexDirection="column">
+      {view.status === undefined ? null : <Header status={view.status} />}
+      {body}
+      <MessageLine message={message ?? view.error} />
+      {mode.kind === "browse" && inTeam ? <Text dimColor>{KEYS}</Text> : null}
+    </Box>
+  );
+}

@@ -1,0 +1,18 @@
+import { Box, Text } from "ink";
+import type { ReactElement } from "react";
+
+/** What an export or import did, shown until a key is pressed. */
+export function ResultView({ title, lines, warn }: { readonly title: string; readonly lines: readonly string[]; readonly warn?: string | undefined }): ReactElement {
+  return (
+    <Box flexDirection="column" borderStyle="round" paddingX={1}>
+      <Text bold>{title}</Text>
+      {lines.map((l, i) => (
+        <Text key={i} wrap="truncate-middle">
+          {l}
+        </Text>
+      ))}
+      {warn === undefined ? null : <Text color="red">{warn}</Text>}
+      <Text dimColor>press any key</Text>
+    </Box>
+  );
+}
