@@ -216,7 +216,6 @@ function importSync(vault: Vault, p: SyncPayload, sender: Uint8Array, source: st
     }
     return h;
   };
-  let waiting = 0;
   for (const bytes of p.changesets) {
     let cs: Changeset;
     const t0 = performance.now();
@@ -260,13 +259,13 @@ function importSync(vault: Vault, p: SyncPayload, sender: Uint8Array, source: st
       const t2 = performance.now();
       vault.stmt("INSERT INTO changesets (hash, device, seq, bytes, status, reason, received) VALUES (?, ?, ?, ?, 'waiting', NULL, ?)").run(cs.id, cs.device, cs.seq, cs.bytes, vault.now());
       report.timings.write += performance.now() - t2;
-      waiting++;
     }
   }
   const setHead = vault.stmt("INSERT INTO device_heads (device, seq, hash) VALUES (?, ?, ?) ON CONFLICT (device) DO UPDATE SET seq = excluded.seq, hash = excluded.hash");
   for (const [device, h] of heads) if (h.dirty) setHead.run(Buffer.from(device, "hex"), h.seq, h.hash);
-  if (waiting > 0) drain(vault, report);
-  else report.waiting = (vault.stmt("SELECT count(*) AS n FROM changesets WHERE status = 'waiting'").get() as { n: number }).n;
+  // Always: changesets left waiting by an earlier bundle may follow the ones this bundle just
+  // applied (bundles arrive in any order; a USB folder is read in random-name order).
+  drain(vault, report);
   observeNewest(vault, report);
   const state = vault.state();
   if (state.devices.has(hex(sender))) {
