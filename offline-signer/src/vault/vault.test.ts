@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { importInto, newVault, sync, team, tempRoot, TestClock } from "../../test-support/vaults.js";
+import { stateDigest } from "./report.js";
 import { exportBundles } from "./sync.js";
 
 let cleanup: (() => void) | undefined;
@@ -39,6 +40,19 @@ describe("vault: team and notes", () => {
     expect(first.applied).toBe(1);
     expect(again.applied).toBe(0);
     expect(again.duplicates).toBe(1);
+    a.close();
+    b.close();
+  });
+
+  it("bundles imported one by one in reverse order still apply every changeset", async () => {
+    const { a, b } = await team(root());
+    for (let i = 0; i < 60; i++) a.write("notes", [{ kind: "set", record: `n${i}`, field: "body", value: "x".repeat(400) }]);
+    const bundles = exportBundles(a, { maxBodyBytes: 8 * 1024 }).filter((x) => x.kind === "sync");
+    expect(bundles.length).toBeGreaterThan(3);
+    let applied = 0;
+    for (const bundle of [...bundles].reverse()) applied += importInto(b, [bundle]).applied;
+    expect(applied).toBe(60);
+    expect(stateDigest(b)).toBe(stateDigest(a));
     a.close();
     b.close();
   });

@@ -1,5 +1,5 @@
 /** The courier CLI as users and scripts meet it: the real bin as a child process, real files. */
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -7,8 +7,10 @@ import { afterAll, describe, expect, it } from "vitest";
 import { randomBytes } from "@airlock/bundle-format";
 import { prepareDropFolder, writeBundle, writeBundleQrFolder } from "@airlock/shared";
 import { makeEnrollment, makeTeam, teamBundle } from "../../test-support/enrollment.js";
-import { tempDir } from "../../test-support/courier-home.js";
+import { setupCourierHome, tempDir } from "../../test-support/courier-home.js";
 import { parsePublicKey } from "../home/courier-key.js";
+import { onionClientAuthKeys } from "../tor/client-auth.js";
+import { findTor, launchTor } from "../tor/launch.js";
 
 const BIN = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "bin", "airlock-courier.js");
 const dir = tempDir("courier-cli");
@@ -102,5 +104,146 @@ describe("airlock-courier, end to end", () => {
     const help = cli(["ingest", "--help"]);
     expect(help.status).toBe(0);
     expect(help.stdout).toContain("EXAMPLES");
+  });
+});
+
+/** `serve` as a child process: resolves with its first stdout line (the bound URL or JSON). */
+async function startServe(args: string[]): Promise<{ child: ChildProcess; first: string; stdout: () => string; stderr: () => string; exit: Promise<number | null> }> {
+  const child = spawn(process.execPath, [BIN, "serve", ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  let err = "";
+  child.stderr!.on("data", (d: Buffer) => (err += d.toString("utf8")));
+  const exit = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  const first = await new Promise<string>((resolve, reject) => {
+    child.stdout!.on("data", (d: Buffer) => {
+      out += d.toString("utf8");
+      const nl = out.indexOf("\n");
+      if (nl >= 0) resolve(out.slice(0, nl));
+    });
+    void exit.then((code) => reject(new Error(`serve exited (${code}) before printing its URL: ${err}`)));
+  });
+  return { child, first, stdout: () => out, stderr: () => err, exit };
+}
+
+describe("airlock-courier serve", () => {
+  const team = makeTeam("Field office");
+  const stranger = makeTeam("Someone else");
+  // Homes are set up in-process (keygen + init through the same modules, test-support/courier-home.ts):
+  // the child processes under test are serve and sync, and each CLI start costs a second here.
+  const enroll = (home: string, t: typeof team, mailbox: string): void => void setupCourierHome(home, [t], mailbox);
+
+  it("serves the mailbox to two couriers of its team over http://, refuses other teams, and stops on SIGTERM with exit 0", async () => {
+    const root = join(dir, "serve");
+    mkdirSync(join(root, "own-store"), { recursive: true });
+    // The serving home is a courier of the team too (its own mailbox here is a folder it does not use).
+    const server = join(root, "server");
+    enroll(server, team, `dir:${join(root, "own-store")}`);
+    const serve = await startServe(["--home", server, "--listen", "127.0.0.1:0", "--json"]);
+    try {
+      const { ok, url } = JSON.parse(serve.first) as { ok: boolean; url: string };
+      expect(ok).toBe(true);
+      expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      expect(url).not.toBe("http://127.0.0.1:0");
+      const [a, b, c] = ["a", "b", "c"].map((n) => join(root, n)) as [string, string, string];
+      enroll(a, team, url);
+      enroll(b, team, url);
+      enroll(c, stranger, url);
+
+      const bundle = teamBundle(team, team.tk.epochAt(Date.now()), randomBytes(2000));
+      const file = join(root, "from-vault.airlock");
+      writeFileSync(file, bundle);
+      expect(json(cli(["ingest", file, "--home", a, "--json"]))).toMatchObject({ ok: true, spooled: 1 });
+      for (const home of [a, b]) {
+        const sync = cli(["sync", "--home", home, "--json", "--retries", "0"]);
+        expect(sync.status, sync.stdout + sync.stderr).toBe(0);
+      }
+      const inbox = join(root, "stick-b");
+      mkdirSync(inbox);
+      expect(json(cli(["deliver", "--usb", inbox, "--home", b, "--json"]))).toMatchObject({ ok: true });
+      const delivered = readdirSync(join(inbox, "airlock", "inbox")).map((n) => readFileSync(join(inbox, "airlock", "inbox", n)));
+      expect(delivered).toEqual([Buffer.from(bundle)]);
+      // Stored in the serving home, per namespace: a's 4 puts (1 real + 3 cover) and b's 4 cover.
+      // (Pulls list the previous epoch's namespace too, which leaves an empty folder for it.)
+      const epoch = team.tk.epochAt(Date.now());
+      const namespaces = readdirSync(join(server, "mailbox-store")).sort();
+      expect([team.tk.mailboxId(epoch), team.tk.mailboxId(epoch - 1)]).toEqual(expect.arrayContaining(namespaces));
+      expect(readdirSync(join(server, "mailbox-store", team.tk.mailboxId(epoch))).filter((n) => n.endsWith(".airlock"))).toHaveLength(8);
+
+      // The server knows only its home's teams: another team's courier is refused, nothing stored.
+      const refused = cli(["sync", "--home", c, "--json", "--retries", "0"]);
+      expect(refused.status).toBe(1);
+      const report = json(refused) as { ok: boolean; error: { code: string }; reports: { error?: { code: string } }[] };
+      expect(report).toMatchObject({ ok: false, error: { code: "COURIER_SYNC_FAILED" } });
+      expect(report.reports.map((r) => r.error?.code)).toEqual(["MAILBOX_AUTH"]);
+      expect(readdirSync(join(server, "mailbox-store")).sort()).toEqual(namespaces);
+    } finally {
+      serve.child.kill("SIGTERM");
+    }
+    expect(await serve.exit).toBe(0);
+    expect(serve.stdout().trim().split("\n")).toHaveLength(1);
+    expect(serve.stderr()).toContain("stopping");
+    expect(serve.stderr()).not.toMatch(/error/i);
+  });
+
+  it("init with an onion: mailbox writes the team's tor client authorization into the home", () => {
+    const root = join(dir, "onion-init");
+    mkdirSync(root);
+    const home = join(root, "courier");
+    const k = cli(["keygen", "--home", home, "--out", join(root, "c.pub")]);
+    expect(k.status, k.stderr).toBe(0);
+    writeFileSync(join(root, "c.enrollment"), makeEnrollment(team, parsePublicKey(readFileSync(join(root, "c.pub"), "utf8")), "dir:/nowhere"));
+    const address = "b".repeat(56);
+    const init = cli(["init", join(root, "c.enrollment"), "--mailbox", `onion:${address}.onion`, "--home", home, "--json"]);
+    expect(init.status, init.stderr).toBe(0);
+    const file = join(home, "onion-auth", `${address}.auth_private`);
+    expect(json(init)).toMatchObject({ ok: true, onionAuth: file });
+    expect(readFileSync(file, "utf8")).toBe(`${address}:descriptor:x25519:${onionClientAuthKeys(team.tk).privateKeyBase32}\n`);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(statSync(join(home, "onion-auth")).mode & 0o777).toBe(0o700);
+  });
+
+  it.skipIf(findTor() === undefined)("serve --onion publishes through tor's control port, keeps its address across restarts, and exits 0 on SIGTERM", async () => {
+    const root = join(dir, "serve-onion");
+    mkdirSync(join(root, "store"), { recursive: true });
+    const server = join(root, "server");
+    enroll(server, team, `dir:${join(root, "store")}`);
+    // An offline tor (DisableNetwork): ADD_ONION works, nothing is published or contacted.
+    const tor = await launchTor({ dataDir: join(root, "tor"), torrc: ["DisableNetwork 1", "SocksPort 0"] });
+    try {
+      const control = "host" in tor.control ? `${tor.control.host}:${tor.control.port}` : "";
+      const args = ["--home", server, "--listen", "127.0.0.1:0", "--onion", "--tor-control", control, "--tor-cookie", tor.cookieFile, "--json"];
+      const addresses: string[] = [];
+      for (let run = 0; run < 2; run++) {
+        const serve = await startServe(args);
+        serve.child.kill("SIGTERM");
+        expect(await serve.exit, serve.stderr()).toBe(0);
+        const { onion } = JSON.parse(serve.first) as { onion: string };
+        expect(onion).toMatch(/^onion:[a-z2-7]{56}\.onion$/);
+        addresses.push(onion);
+      }
+      expect(addresses[1]).toBe(addresses[0]);
+      expect(statSync(join(server, "onion-service.key")).mode & 0o777).toBe(0o600);
+    } finally {
+      await tor.stop();
+    }
+  });
+
+  it("prints just the URL without --json, and refuses a home that serves no team", async () => {
+    const root = join(dir, "serve-text");
+    mkdirSync(join(root, "store"), { recursive: true });
+    const server = join(root, "server");
+    enroll(server, team, `dir:${join(root, "store")}`);
+    const serve = await startServe(["--home", server, "--listen", "127.0.0.1:0"]);
+    serve.child.kill("SIGTERM");
+    expect(await serve.exit).toBe(0);
+    expect(serve.first).toMatch(/^http:\/\/127\.0\.0\.1:[1-9]\d*$/);
+
+    const empty = join(root, "empty");
+    setupCourierHome(empty, [], `dir:${join(root, "store")}`);
+    const none = cli(["serve", "--home", empty, "--listen", "127.0.0.1:0", "--json"]);
+    expect(none.status).toBe(1);
+    expect(json(none)).toMatchObject({ ok: false, error: { code: "COURIER_NO_TEAMS" } });
+    const bad = cli(["serve", "--home", server, "--listen", "nowhere", "--json"]);
+    expect(json(bad)).toMatchObject({ ok: false, error: { code: "COURIER_BAD_ARGUMENT" } });
   });
 });

@@ -1,12 +1,18 @@
+import { join } from "node:path";
 import { Args, Flags } from "@oclif/core";
 import { courierError } from "../errors.js";
 import { loadCourierKey } from "../home/courier-key.js";
 import { openEnrollment, readEnrollmentFile } from "../home/enrollment.js";
 import { requireHome } from "../home/paths.js";
-import { checkBucketSizes, loadTeams, saveTeams, upsertTeam } from "../home/teams.js";
+import { checkBucketSizes, loadTeams, saveTeams, transportKeyOf, upsertTeam } from "../home/teams.js";
 import { mailboxKind, redactUrl } from "../mailbox/open.js";
+import { parseS3Url } from "../mailbox/s3.js";
 import { Spool } from "../spool/spool.js";
+import { onionClientAuthKeys, writeClientAuthFile } from "../tor/client-auth.js";
 import { CourierCommand } from "./base.js";
+
+/** In the home: one `<address>.auth_private` per onion: mailbox, for tor's ClientOnionAuthDir. */
+export const ONION_AUTH_DIR = "onion-auth";
 
 export default class Init extends CourierCommand {
   static override summary = "Serve a team: open its courier enrollment and record its mailbox.";
@@ -36,7 +42,8 @@ export default class Init extends CourierCommand {
     }
     const mailbox = flags.mailbox ?? enrollment.mailbox;
     if (mailbox === "") throw courierError("COURIER_NO_MAILBOX", "the enrollment suggests no mailbox and --mailbox was not given");
-    mailboxKind(mailbox);
+    // s3: URLs carry an endpoint and region worth checking now, not at the first sync.
+    if (mailboxKind(mailbox) === "s3") parseS3Url(mailbox);
     const { teams, team, added } = upsertTeam(loadTeams(home), enrollment, mailbox, {
       ...(flags["send-per-round"] === undefined ? {} : { sendPerRound: flags["send-per-round"] }),
       ...(flags["bucket-size"] === undefined ? {} : { bucketSizes: checkBucketSizes(flags["bucket-size"]) }),
@@ -44,11 +51,25 @@ export default class Init extends CourierCommand {
     enrollment.transportKey.fill(0);
     saveTeams(home, teams);
     Spool.open(home.spoolFile).close(); // create and migrate the spool now, not in the middle of a sync
+    // An onion: mailbox admits only torrs holding the team's client authorization key; it is
+    // derived from the transport key, so the courier writes it for its own tor (docs/operations.md).
+    let onionAuth: string | undefined;
+    if (mailboxKind(mailbox) === "onion") {
+      const tk = transportKeyOf(team);
+      try {
+        const address = mailbox.slice("onion:".length).replace(/:\d+$/, "");
+        onionAuth = await writeClientAuthFile(join(home.root, ONION_AUTH_DIR), address, onionClientAuthKeys(tk).privateKeyBase32);
+      } finally {
+        tk.wipe();
+      }
+    }
     const shown = { id: team.id, name: team.name, mailboxes: team.mailboxes.map(redactUrl), sendPerRound: team.sendPerRound, bucketSizes: team.bucketSizes, epochSeconds: team.epochSeconds };
     this.emit(
       flags.json,
-      { home: home.root, added, team: shown },
-      `${added ? "now serving" : "updated"} team ${team.name} (${team.id.slice(0, 12)}…) via ${shown.mailboxes.join(", ")}\n`,
+      { home: home.root, added, team: shown, ...(onionAuth === undefined ? {} : { onionAuth }) },
+      `${added ? "now serving" : "updated"} team ${team.name} (${team.id.slice(0, 12)}…) via ${shown.mailboxes.join(", ")}\n${
+        onionAuth === undefined ? "" : `tor client authorization written to ${onionAuth}: set ClientOnionAuthDir ${join(home.root, ONION_AUTH_DIR)} in your tor's torrc and reload tor\n`
+      }`,
     );
   }
 }

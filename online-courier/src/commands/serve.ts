@@ -1,41 +1,34 @@
+/**
+ * `airlock-courier serve`: the blind HTTP mailbox (src/mailbox/http-server.ts) for the teams of
+ * this home, optionally published as a Tor onion service with the teams' client authorization.
+ *
+ * stdout carries only data, so scripts can start it with `--listen 127.0.0.1:0` and read the
+ * bound address: the URL on the first line (then `onion:ADDR` with --onion), or with --json one
+ * object {ok, url, onion?}. Operator messages and the server's log go to stderr. SIGINT/SIGTERM
+ * close the listener and its connections, remove the onion service, and exit 0.
+ */
+import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { mkdirSync } from "node:fs";
 import { Flags } from "@oclif/core";
-import type { TransportKey } from "@airlock/shared";
 import { courierError } from "../errors.js";
 import { Courier } from "../courier/courier.js";
+import { writeFileAtomic } from "../home/atomic-write.js";
+import { startMailboxServer, type MailboxServer } from "../mailbox/http-server.js";
+import { parseHostPort } from "../mailbox/open.js";
+import { onionClientAuthKeys } from "../tor/client-auth.js";
+import { publishOnion, type PublishedOnion } from "../tor/onion.js";
 import { CourierCommand } from "./base.js";
 
-interface ServerModule {
-  startMailboxServer(o: {
-    listen: { host: string; port: number };
-    storageDir: string;
-    teams: () => readonly TransportKey[];
-    log?: (line: string) => void;
-  }): Promise<{ url: string; port: number; close(): Promise<void> }>;
-}
-interface TorModule {
-  publishOnion(o: { control: { host: string; port: number }; cookieFile?: string; targetPort: number; clientAuthPublicKeys: readonly string[] }): Promise<{ address: string }>;
-}
-interface ClientAuthModule {
-  onionClientAuthKeys(tk: TransportKey): { publicKeyBase32: string };
-}
-
-async function load<T>(specifier: string): Promise<T> {
-  try {
-    return (await import(specifier)) as T;
-  } catch (e) {
-    throw courierError("COURIER_BACKEND_MISSING", `${specifier} cannot be loaded: ${(e as Error).message}`, e);
-  }
-}
+/** The onion service's key (secret, 0600): reused on the next start so the address the team uses stays valid. */
+export const ONION_KEY_FILE = "onion-service.key";
 
 export default class Serve extends CourierCommand {
   static override summary = "Run the blind HTTP mailbox for the teams this courier serves (optionally as a Tor onion service).";
   static override description =
-    "Stores opaque bundles under each team's rotating namespace in the courier home (mailbox-store/), accepting only requests that carry the namespace's token (derived from the transport key). Runs until SIGINT/SIGTERM. Other couriers use it as --mailbox http://HOST:PORT (or onion:ADDR).";
+    "Stores opaque bundles under each team's rotating namespace in the courier home (mailbox-store/), accepting only requests that carry the namespace's token (derived from the transport key) of a team this home serves. Prints the bound URL on stdout (--json: {url}); --listen 127.0.0.1:0 picks a free port. Runs until SIGINT/SIGTERM, then exits 0. Other couriers use it as --mailbox http://HOST:PORT (or onion:ADDR).";
   static override examples = ["<%= config.bin %> serve --listen 127.0.0.1:8800", "<%= config.bin %> serve --listen 127.0.0.1:8800 --onion --tor-control 127.0.0.1:9051"];
   static override flags = {
-    listen: Flags.string({ description: "HOST:PORT to listen on", default: "127.0.0.1:8800" }),
+    listen: Flags.string({ description: "HOST:PORT to listen on (port 0: any free port)", default: "127.0.0.1:8800" }),
     onion: Flags.boolean({ description: "also publish it as a Tor onion service (needs a running tor with a control port)", default: false }),
     "tor-control": Flags.string({ description: "tor control port HOST:PORT", default: "127.0.0.1:9051" }),
     "tor-cookie": Flags.string({ description: "tor control auth cookie file" }),
@@ -43,41 +36,65 @@ export default class Serve extends CourierCommand {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Serve);
-    const listen = hostPort(flags.listen, "--listen");
+    const listen = hostPort(flags.listen, "--listen", true);
+    const control = flags.onion ? hostPort(flags["tor-control"], "--tor-control", false) : undefined;
+    // Listening before the handlers exist would let an early SIGTERM kill us mid-start with
+    // node's default action (exit 143) instead of closing cleanly.
+    let stopRequested!: () => void;
+    const stopped = new Promise<void>((resolve) => (stopRequested = resolve));
+    process.once("SIGINT", stopRequested).once("SIGTERM", stopRequested);
     const courier = Courier.open(this.homeFrom(flags.home));
+    let server: MailboxServer | undefined;
+    let onion: PublishedOnion | undefined;
     try {
       courier.requireTeams();
       const storageDir = join(courier.home.root, "mailbox-store");
       mkdirSync(storageDir, { recursive: true, mode: 0o700 });
-      const { startMailboxServer } = await load<ServerModule>("../mailbox/http-server.js");
       const log = (line: string): void => void process.stderr.write(`${new Date().toISOString()} ${line}\n`);
-      const server = await startMailboxServer({ listen, storageDir, teams: () => courier.teams.map((t) => t.tk), log });
-      let onion: string | undefined;
-      if (flags.onion) {
-        const { publishOnion } = await load<TorModule>("../tor/onion.js");
-        const { onionClientAuthKeys } = await load<ClientAuthModule>("../tor/client-auth.js");
-        const published = await publishOnion({
-          control: hostPort(flags["tor-control"], "--tor-control"),
+      // Only this home's teams: a namespace or token of any other team gets the same 401 as a stranger's.
+      const teams = courier.teams.map((t) => t.tk);
+      server = await startMailboxServer({ listen, storageDir, teams: () => teams, log });
+      if (control !== undefined) {
+        const keyFile = join(courier.home.root, ONION_KEY_FILE);
+        const privateKey = readOnionKey(keyFile);
+        onion = await publishOnion({
+          control,
           ...(flags["tor-cookie"] === undefined ? {} : { cookieFile: flags["tor-cookie"] }),
           targetPort: server.port,
           clientAuthPublicKeys: courier.teams.map((t) => onionClientAuthKeys(t.tk).publicKeyBase32),
+          ...(privateKey === undefined ? {} : { privateKey }),
         });
-        onion = `onion:${published.address}`;
+        if (onion.privateKey !== undefined) writeFileAtomic(keyFile, `${onion.privateKey}\n`);
       }
-      this.emit(flags.json, { url: server.url, ...(onion === undefined ? {} : { onion }) }, `mailbox listening on ${server.url}${onion === undefined ? "" : ` and ${onion}`}; stop with Ctrl-C\n`);
-      await new Promise<void>((resolve) => {
-        process.once("SIGINT", resolve).once("SIGTERM", resolve);
-      });
-      await server.close();
+      const onionUrl = onion === undefined ? undefined : `onion:${onion.address}`;
+      this.emit(flags.json, { url: server.url, ...(onionUrl === undefined ? {} : { onion: onionUrl }) }, `${server.url}\n${onionUrl === undefined ? "" : `${onionUrl}\n`}`);
+      log(`airlock mailbox: serving ${teams.length} team(s) on ${server.url}${onionUrl === undefined ? "" : ` and ${onionUrl}`}; stop with Ctrl-C or SIGTERM`);
+      await stopped;
+      log("airlock mailbox: stopping");
     } finally {
+      process.off("SIGINT", stopRequested).off("SIGTERM", stopRequested);
+      // The onion goes first: clients then get a SOCKS refusal, not a dead port behind a live address.
+      await onion?.remove().catch(() => undefined);
+      await server?.close();
       courier.close();
     }
   }
 }
 
-function hostPort(text: string, flag: string): { host: string; port: number } {
-  const m = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(text);
-  const port = m === null ? NaN : Number(m[2]);
-  if (m === null || port < 1 || port > 65_535) throw courierError("COURIER_BAD_ARGUMENT", `${flag} wants HOST:PORT, got ${JSON.stringify(text.slice(0, 80))}`);
-  return { host: m[1]!.replace(/^\[|\]$/g, ""), port };
+function readOnionKey(path: string): string | undefined {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8").trim();
+  } catch (e) {
+    if ((e as { code?: unknown }).code === "ENOENT") return undefined;
+    throw courierError("COURIER_BAD_CONFIG", `cannot read the onion service key ${path}: ${(e as Error).message}`, e);
+  }
+  if (!/^ED25519-V3:[A-Za-z0-9+/]{86}==$/.test(text)) throw courierError("COURIER_BAD_CONFIG", `${path} is not an onion service key (ED25519-V3:…); remove it to get a new address`);
+  return text;
+}
+
+function hostPort(text: string, flag: string, anyPort: boolean): { host: string; port: number } {
+  const parsed = parseHostPort(text);
+  if (parsed === undefined || (parsed.port === 0 && !anyPort)) throw courierError("COURIER_BAD_ARGUMENT", `${flag} wants HOST:PORT, got ${JSON.stringify(text.slice(0, 80))}`);
+  return parsed;
 }

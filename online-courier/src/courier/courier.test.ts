@@ -3,38 +3,84 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { randomBytes, toHex } from "@airlock/bundle-format";
 import { makeTeam, teamBundle, type TestTeam } from "../../test-support/enrollment.js";
+import { startCaptureProxy } from "../../test-support/capture-proxy.js";
+import { cephUnavailableReason, startCeph } from "../../test-support/ceph.js";
+import { createBucket } from "../../test-support/s3-mailbox.js";
 import { setupCourierHome, tempDir } from "../../test-support/courier-home.js";
 import { misbehaving, seeded } from "../../test-support/misbehaving-mailbox.js";
 import { mailboxNameFor } from "../mailbox/backend.js";
-import { openMailbox, resetMemoryMailboxes } from "../mailbox/open.js";
+import { httpMailboxCredentials } from "../mailbox/http.js";
+import { startMailboxServer } from "../mailbox/http-server.js";
+import { openMailbox, resetMemoryMailboxes, type OpenMailboxOptions } from "../mailbox/open.js";
 import { Courier, type CourierOptions } from "./courier.js";
 
 const EPOCH = 86_400;
 const BUCKET = 4096;
 const SETTINGS = { sendPerRound: 4, bucketSizes: [BUCKET] };
 
-/** A backend under test: a mailbox URL fresh for one test. Adding http/s3 is one more line here. */
+/**
+ * A backend under test: a mailbox URL fresh for one test, serving `teams` on the couriers'
+ * clock (a server's epochs must agree with the couriers'), and how to dispose of it. Adding a
+ * backend is one more entry here.
+ */
 interface BackendFactory {
   readonly name: string;
-  readonly url: (dir: string) => string;
+  readonly start: (dir: string, teams: readonly TestTeam[], clock: { now: number }) => Promise<StartedBackend>;
 }
+interface StartedBackend {
+  readonly url: string;
+  /** What the couriers need besides the URL (e.g. S3 credentials). */
+  readonly options?: OpenMailboxOptions;
+  close(): Promise<void>;
+}
+
+const cephMissing = cephUnavailableReason();
+if (cephMissing !== undefined) console.warn(`three couriers over s3: SKIPPED: ${cephMissing}`);
 const BACKENDS: readonly BackendFactory[] = [
-  { name: "memory", url: () => `memory:t${toHex(randomBytes(6))}` },
+  { name: "memory", start: async () => ({ url: `memory:t${toHex(randomBytes(6))}`, close: async () => undefined }) },
   {
     name: "dir",
-    url: (dir) => {
+    start: async (dir) => {
       mkdirSync(join(dir, "store"));
-      return `dir:${join(dir, "store")}`;
+      return { url: `dir:${join(dir, "store")}`, close: async () => undefined };
     },
   },
+  {
+    name: "http",
+    start: async (dir, teams, clock) => {
+      const server = await startMailboxServer({ listen: { host: "127.0.0.1", port: 0 }, storageDir: join(dir, "server"), teams: () => teams.map((t) => t.tk), now: () => clock.now });
+      return { url: server.url, close: () => server.close() };
+    },
+  },
+  ...(cephMissing !== undefined
+    ? []
+    : [
+        {
+          name: "s3",
+          start: async (): Promise<StartedBackend> => {
+            const cluster = await startCeph();
+            try {
+              await createBucket(cluster, "airlock-couriers");
+            } catch (e) {
+              await cluster.stop();
+              throw e;
+            }
+            const url = `s3://airlock-couriers?endpoint=${encodeURIComponent(cluster.endpoint)}&region=${cluster.region}`;
+            return { url, options: { s3Credentials: cluster.credentials }, close: () => cluster.stop() };
+          },
+        },
+      ]),
 ];
 
 let dirs: string[] = [];
 let open: Courier[] = [];
-afterEach(() => {
+let servers: { close(): Promise<void> }[] = [];
+afterEach(async () => {
   for (const c of open) c.close();
+  for (const s of servers) await s.close();
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
   open = [];
+  servers = [];
   dirs = [];
   resetMemoryMailboxes();
 });
@@ -54,12 +100,15 @@ describe.each(BACKENDS)("three couriers, two teams: $name", (backend) => {
   it("delivers every real bundle exactly once to each other courier of its team, and never cover", async () => {
     const dir = tempDir("couriers");
     dirs.push(dir);
-    const url = backend.url(dir);
     const clock = { now: 20_000 * EPOCH * 1000 + 3_600_000 };
     const [t1, t2] = [makeTeam("one"), makeTeam("two")];
-    const c1 = courier(join(dir, "c1"), [t1], url, clock);
-    const c2 = courier(join(dir, "c2"), [t1, t2], url, clock);
-    const c3 = courier(join(dir, "c3"), [t2], url, clock);
+    const store = await backend.start(dir, [t1, t2], clock);
+    servers.push(store);
+    const url = store.url;
+    const options: CourierOptions = store.options === undefined ? {} : { mailbox: store.options };
+    const c1 = courier(join(dir, "c1"), [t1], url, clock, options);
+    const c2 = courier(join(dir, "c2"), [t1, t2], url, clock, options);
+    const c3 = courier(join(dir, "c3"), [t2], url, clock, options);
     const epoch = t1.tk.epochAt(clock.now);
     const sent = {
       c1: [teamBundle(t1, epoch, body("c1-a")), teamBundle(t1, epoch, body("c1-b"))],
@@ -89,10 +138,12 @@ describe.each(BACKENDS)("three couriers, two teams: $name", (backend) => {
       for (const e of c.spool.list({ direction: "inbound" })) expect([...t1Real, ...t2Real]).toContain(e.digest);
     }
     // Constant rate: each courier put exactly 4 bundles per team per round (5 real ones from c3 took two rounds).
-    const t1Store = openMailbox(url, { namespace: t1.tk.mailboxId(epoch), token: "" });
-    const t2Store = openMailbox(url, { namespace: t2.tk.mailboxId(epoch), token: "" });
+    const t1Store = openMailbox(url, httpMailboxCredentials(t1.tk, epoch), store.options);
+    const t2Store = openMailbox(url, httpMailboxCredentials(t2.tk, epoch), store.options);
     expect((await t1Store.list()).names).toHaveLength(2 * 3 * 4);
     expect((await t2Store.list()).names).toHaveLength(2 * 3 * 4);
+    t1Store.close?.();
+    t2Store.close?.();
     // Cover was recognised and dropped, and counted.
     const dropped = c2.spool.ledger.counters().filter((r) => r.outcome === "cover-dropped");
     expect(dropped.reduce((n, r) => n + r.n, 0)).toBeGreaterThan(0);
@@ -169,6 +220,25 @@ describe("a misbehaving mailbox", () => {
   });
 });
 
+/** The secrets a courier must never hold or send, as raw bytes, hex and base64. */
+function needlesOf(team: TestTeam, canary: Uint8Array): Buffer[] {
+  const secrets = [canary, team.device.signing.secretKey, team.device.encryption.secretKey];
+  return secrets.flatMap((s) => [Buffer.from(s), Buffer.from(toHex(s)), Buffer.from(Buffer.from(s).toString("base64"))]);
+}
+
+/** Checks every file under `root` against the needles; returns how many files were read. */
+function expectNoSecretFiles(root: string, needles: readonly Buffer[]): number {
+  let files = 0;
+  const walk = (path: string): void => {
+    if (statSync(path).isDirectory()) return readdirSync(path).forEach((n) => walk(join(path, n)));
+    files++;
+    const content = readFileSync(path);
+    for (const needle of needles) expect(content.includes(needle), `${path} holds a secret`).toBe(false);
+  };
+  walk(root);
+  return files;
+}
+
 describe("split custody", () => {
   it("no courier file, spool or mailbox store holds a canary plaintext or a vault private key", async () => {
     const dir = tempDir("custody");
@@ -188,16 +258,50 @@ describe("split custody", () => {
     a.close();
     b.close();
     open = [];
-    const secrets = [canary, team.device.signing.secretKey, team.device.encryption.secretKey];
-    const needles = secrets.flatMap((s) => [Buffer.from(s), Buffer.from(toHex(s)), Buffer.from(Buffer.from(s).toString("base64"))]);
-    let files = 0;
-    const walk = (path: string): void => {
-      if (statSync(path).isDirectory()) return readdirSync(path).forEach((n) => walk(join(path, n)));
-      files++;
-      const content = readFileSync(path);
-      for (const needle of needles) expect(content.includes(needle), `${path} holds a secret`).toBe(false);
-    };
-    walk(dir);
-    expect(files).toBeGreaterThan(10);
+    expect(expectNoSecretFiles(dir, needlesOf(team, canary))).toBeGreaterThan(10);
+  });
+
+  it("over HTTP, the bytes the mailbox server received on the wire and stored hold no canary plaintext or vault private key", async () => {
+    const dir = tempDir("custody-http");
+    dirs.push(dir);
+    const team = makeTeam("custody-http");
+    const clock = { now: 20_300 * EPOCH * 1000 };
+    const logged: string[] = [];
+    const server = await startMailboxServer({
+      listen: { host: "127.0.0.1", port: 0 },
+      storageDir: join(dir, "server"),
+      teams: () => [team.tk],
+      now: () => clock.now,
+      log: (line) => logged.push(line),
+    });
+    servers.push(server);
+    // The couriers talk to the server only through the relay, so the capture is every byte it got.
+    const wire = await startCaptureProxy({ host: "127.0.0.1", port: server.port });
+    servers.push(wire);
+    const a = courier(join(dir, "a"), [team], wire.url, clock);
+    const b = courier(join(dir, "b"), [team], wire.url, clock);
+    const canary = new TextEncoder().encode(`CANARY-${toHex(randomBytes(16))}-PLAINTEXT`);
+    const epoch = team.tk.epochAt(clock.now);
+    const real = [teamBundle(team, epoch, canary), teamBundle(team, epoch, canary, 70_000)];
+    a.ingestMany(real);
+    await a.round();
+    await b.round();
+    expect(inbound(b)).toHaveLength(2);
+    a.close();
+    b.close();
+    open = [];
+
+    const needles = needlesOf(team, canary);
+    const received = wire.received();
+    const sent = wire.sent();
+    // The capture is real: it holds the sealed bundles as they crossed the wire.
+    for (const bundle of real) expect(received.includes(Buffer.from(bundle))).toBe(true);
+    for (const needle of needles) {
+      expect(received.includes(needle), "the server received a secret").toBe(false);
+      expect(sent.includes(needle), "the server sent a secret").toBe(false);
+    }
+    expect(expectNoSecretFiles(join(dir, "server"), needles)).toBe(2 * 4);
+    expect(expectNoSecretFiles(dir, needles)).toBeGreaterThan(10);
+    for (const line of logged) for (const needle of needles) expect(line.includes(needle.toString("latin1"))).toBe(false);
   });
 });

@@ -18,6 +18,7 @@ import type { CourierHome } from "../home/paths.js";
 import { requireHome } from "../home/paths.js";
 import { loadTeams, transportKeyOf, type TeamConfig, type TeamId } from "../home/teams.js";
 import { mailboxNameFor, type MailboxBackend } from "../mailbox/backend.js";
+import { httpMailboxCredentials } from "../mailbox/http.js";
 import { openMailbox, redactUrl, type OpenMailboxOptions } from "../mailbox/open.js";
 import { Spool } from "../spool/spool.js";
 import { classifyBundle, slotTierOf, type KeyedTeam, type Verdict } from "./classify.js";
@@ -98,6 +99,9 @@ export class Courier {
   }
 
   close(): void {
+    // Network backends pool keep-alive connections (tor streams over onion:); let them go now.
+    for (const backend of this.#backends.values()) backend.close?.();
+    this.#backends.clear();
     for (const t of this.teams) t.tk.wipe();
     this.spool.close();
   }
@@ -286,8 +290,8 @@ export class Courier {
     const cacheKey = `${url}\n${namespace}`;
     let backend = this.#backends.get(cacheKey);
     if (backend === undefined) {
-      const ns = { namespace, token: team.tk.token(`http:${namespace}`, epoch) };
-      backend = this.#options.openBackend?.(url, ns) ?? openMailbox(url, ns, { ...this.#options.mailbox, maxBundleBytes: this.spool.maxBundleBytes });
+      const ns = httpMailboxCredentials(team.tk, epoch);
+      backend = this.#options.openBackend?.(url, ns) ?? openMailbox(url, ns, { home: this.home.root, ...this.#options.mailbox, maxBundleBytes: this.spool.maxBundleBytes });
       this.#backends.set(cacheKey, backend);
     }
     return backend;

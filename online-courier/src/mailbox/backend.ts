@@ -36,6 +36,11 @@ export interface MailboxBackend {
   get(name: string): Promise<Uint8Array | undefined>;
   /** Removes the bundle; removing a missing name is not an error. */
   delete(name: string): Promise<void>;
+  /**
+   * Releases pooled resources (HTTP keep-alive sockets and their tor streams). Optional: local
+   * backends hold nothing between calls. The courier calls it when it closes.
+   */
+  close?(): void;
 }
 
 export const MAILBOX_SUFFIX = ".airlock";

@@ -5,33 +5,74 @@
  *
  *   dir:PATH              a folder (USB, Syncthing); the namespace is a subfolder of PATH
  *   memory:NAME           in-process, for tests: every opener of the same NAME shares it
- *   http://HOST:PORT      the blind HTTP mailbox (airlock-courier serve)
- *   onion:ADDR            the same, as a Tor onion service, through a SOCKS proxy
+ *   http://HOST:PORT      the blind HTTP mailbox (airlock-courier serve); bearer token per namespace
+ *   onion:ADDR.onion      the same, as a Tor onion service, through tor's SOCKS port
+ *                         (AIRLOCK_TOR_SOCKS, default 127.0.0.1:9050; see docs/operations.md)
  *   s3://BUCKET?endpoint= an S3-compatible object store
  *
- * The HTTP and S3 clients are loaded on first use (dynamic import): a courier that only uses
- * folders never loads the AWS SDK, and this module does not depend on their code at build time.
+ * An s3: backend reads its credentials (AWS_* or `<home>/s3-credentials.json`, see s3-url.ts) on
+ * first use: the lookup is asynchronous, and a courier that is only listing its status must not
+ * fail on a missing credentials file.
  */
 import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { courierError } from "../errors.js";
-import type { MailboxBackend, MailboxListing } from "./backend.js";
+import { DEFAULT_MAX_BUNDLE_BYTES, type MailboxBackend, type MailboxListing } from "./backend.js";
 import { DirMailbox } from "./dir.js";
+import { resolveHome } from "../home/paths.js";
+import { HttpMailbox } from "./http.js";
 import { MemoryMailbox } from "./memory.js";
+import { loadS3Credentials, parseS3Url, S3Mailbox, type S3Credentials } from "./s3.js";
 
 export interface MailboxNamespace {
   /** TransportKey.mailboxId(epoch): 32 lowercase hex digits. */
   readonly namespace: string;
-  /** TransportKey.token("http:" + namespace, epoch): the bearer token for network stores. */
+  /** httpMailboxCredentials(tk, epoch).token: the bearer token for network stores. */
   readonly token: string;
+}
+
+export interface SocksProxy {
+  readonly host: string;
+  readonly port: number;
 }
 
 export interface OpenMailboxOptions {
   readonly maxBundleBytes?: number;
-  /** SOCKS proxy for onion: URLs (default Tor's 127.0.0.1:9050). */
-  readonly socksProxy?: { host: string; port: number };
-  /** For s3:// URLs (default: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY from the environment). */
-  readonly s3Credentials?: { accessKeyId: string; secretAccessKey: string };
+  /** tor's SOCKS port for onion: URLs (default: torSocksProxy(), i.e. AIRLOCK_TOR_SOCKS or 127.0.0.1:9050). */
+  readonly socksProxy?: SocksProxy;
+  /** Per-request timeout of http:/onion: mailboxes (default: HttpMailbox's, 60 s, 120 s over tor). */
+  readonly timeoutMs?: number;
+  /** For s3:// URLs (default: loadS3Credentials: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, else `<home>/s3-credentials.json`). */
+  readonly s3Credentials?: S3Credentials;
+  /** The courier home's folder, where s3-credentials.json is looked up (default: resolveHome()). */
+  readonly home?: string;
+}
+
+/** Tor's default SocksPort (Debian's system tor and the torrc in docs/http-mailbox.md). */
+export const DEFAULT_TOR_SOCKS: SocksProxy = { host: "127.0.0.1", port: 9050 };
+export const TOR_SOCKS_ENV = "AIRLOCK_TOR_SOCKS";
+
+/**
+ * Where the courier's tor listens for SOCKS: `AIRLOCK_TOR_SOCKS=HOST:PORT`, else 127.0.0.1:9050.
+ * One setting per process, not per mailbox URL: every onion: mailbox goes through the same tor,
+ * and the URL stays what the team shares (an address), not a detail of one machine's set-up.
+ */
+export function torSocksProxy(env: NodeJS.ProcessEnv = process.env): SocksProxy {
+  const raw = env[TOR_SOCKS_ENV];
+  if (raw === undefined || raw === "") return DEFAULT_TOR_SOCKS;
+  const parsed = parseHostPort(raw);
+  if (parsed === undefined || parsed.port === 0) {
+    throw courierError("COURIER_BAD_TOR_SOCKS", `${TOR_SOCKS_ENV} wants HOST:PORT (tor's SocksPort), got ${JSON.stringify(raw.slice(0, 80))}`);
+  }
+  return parsed;
+}
+
+/** HOST:PORT or [IPv6]:PORT with a port 0..65535, else undefined. */
+export function parseHostPort(text: string): SocksProxy | undefined {
+  const m = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(text);
+  const port = m === null ? NaN : Number(m[2]);
+  if (m === null || port > 65_535) return undefined;
+  return { host: m[1]!.replace(/^\[|\]$/g, ""), port };
 }
 
 const memoryStores = new Map<string, MemoryMailbox>();
@@ -47,6 +88,7 @@ export function openMailbox(url: string, ns: MailboxNamespace, opts: OpenMailbox
   if (!NAMESPACE.test(ns.namespace)) throw new TypeError("a mailbox namespace is 32 lowercase hex digits");
   const kind = mailboxKind(url);
   const maxBundleBytes = opts.maxBundleBytes;
+  const limit = maxBundleBytes === undefined ? {} : { maxBundleBytes };
   switch (kind) {
     case "dir": {
       const dir = join(resolve(url.slice(4)), ns.namespace);
@@ -57,38 +99,37 @@ export function openMailbox(url: string, ns: MailboxNamespace, opts: OpenMailbox
       } catch (e) {
         if ((e as { code?: unknown }).code !== "EEXIST") throw courierError("COURIER_BAD_URL", `cannot use the mailbox folder ${url.slice(4)}: ${(e as Error).message}`, e);
       }
-      return new DirMailbox(dir, maxBundleBytes === undefined ? {} : { maxBundleBytes });
+      return new DirMailbox(dir, limit);
     }
     case "memory": {
       const key = `${url}\n${ns.namespace}`;
       let store = memoryStores.get(key);
       if (store === undefined) {
-        store = new MemoryMailbox(maxBundleBytes === undefined ? {} : { maxBundleBytes });
+        store = new MemoryMailbox(limit);
         memoryStores.set(key, store);
       }
       return store;
     }
     case "http":
+      return new HttpMailbox({ baseUrl: url, namespace: ns.namespace, token: ns.token, ...limit, ...timeout(opts) });
     case "onion": {
-      const baseUrl = kind === "http" ? url : `http://${url.slice("onion:".length)}`;
-      const socksProxy = kind === "onion" ? (opts.socksProxy ?? { host: "127.0.0.1", port: 9050 }) : undefined;
-      const options = { baseUrl, namespace: ns.namespace, token: ns.token, ...(socksProxy === undefined ? {} : { socksProxy }), ...(maxBundleBytes === undefined ? {} : { maxBundleBytes }) };
-      return lazyBackend(maxBundleBytes, async () => {
-        const mod = (await importBackend("./http.js")) as { HttpMailbox: new (o: typeof options) => MailboxBackend };
-        return new mod.HttpMailbox(options);
-      });
+      // The hostname is handed to tor unresolved (HttpMailbox's SOCKS agent); the onion service
+      // itself encrypts end to end, so plain http:// inside it is what tor expects.
+      const socksProxy = opts.socksProxy ?? torSocksProxy();
+      return new HttpMailbox({ baseUrl: `http://${url.slice("onion:".length)}`, namespace: ns.namespace, token: ns.token, socksProxy, ...limit, ...timeout(opts) });
     }
     case "s3": {
-      const credentials = opts.s3Credentials ?? s3CredentialsFromEnv();
-      return lazyBackend(maxBundleBytes, async () => {
-        const mod = (await importBackend("./s3.js")) as {
-          S3Mailbox: new (o: Record<string, unknown>) => MailboxBackend;
-          parseS3Url: (u: string) => Record<string, unknown>;
-        };
-        return new mod.S3Mailbox({ ...mod.parseS3Url(url), credentials, namespace: ns.namespace, ...(maxBundleBytes === undefined ? {} : { maxBundleBytes }) });
-      });
+      const location = parseS3Url(url); // a malformed URL fails now, not on first use
+      const make = (credentials: S3Credentials): S3Mailbox => new S3Mailbox({ ...location, credentials, namespace: ns.namespace, ...limit });
+      if (opts.s3Credentials !== undefined) return make(opts.s3Credentials);
+      const home = opts.home ?? resolveHome().root;
+      return deferredBackend(maxBundleBytes, async () => make(await loadS3Credentials({ home })));
     }
   }
+}
+
+function timeout(opts: OpenMailboxOptions): { timeoutMs?: number } {
+  return opts.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs };
 }
 
 export type MailboxKind = "dir" | "memory" | "http" | "onion" | "s3";
@@ -110,22 +151,8 @@ export function redactUrl(url: string): string {
   return url.replace(/^(\w+:\/\/)[^@/]*@/, "$1***@");
 }
 
-function s3CredentialsFromEnv(): { accessKeyId: string; secretAccessKey: string } | undefined {
-  const accessKeyId = process.env["AWS_ACCESS_KEY_ID"];
-  const secretAccessKey = process.env["AWS_SECRET_ACCESS_KEY"];
-  return accessKeyId !== undefined && secretAccessKey !== undefined ? { accessKeyId, secretAccessKey } : undefined;
-}
-
-async function importBackend(specifier: string): Promise<unknown> {
-  try {
-    return await import(specifier);
-  } catch (e) {
-    throw courierError("COURIER_BACKEND_MISSING", `the mailbox backend ${specifier} cannot be loaded: ${(e as Error).message}`, e);
-  }
-}
-
-/** A backend whose implementation is constructed on first use. */
-function lazyBackend(maxBundleBytes: number | undefined, make: () => Promise<MailboxBackend>): MailboxBackend {
+/** A backend constructed on first use (after an asynchronous step such as reading credentials); a failed construction is retried next time. */
+function deferredBackend(maxBundleBytes: number | undefined, make: () => Promise<MailboxBackend>): MailboxBackend {
   let backend: Promise<MailboxBackend> | undefined;
   const get = (): Promise<MailboxBackend> => {
     backend ??= make();
@@ -133,10 +160,13 @@ function lazyBackend(maxBundleBytes: number | undefined, make: () => Promise<Mai
     return backend;
   };
   return {
-    maxBundleBytes: maxBundleBytes ?? 64 * 1024 * 1024,
+    maxBundleBytes: maxBundleBytes ?? DEFAULT_MAX_BUNDLE_BYTES,
     put: async (name: string, bundle: Uint8Array): Promise<void> => (await get()).put(name, bundle),
     list: async (since?: string): Promise<MailboxListing> => (await get()).list(since),
     get: async (name: string): Promise<Uint8Array | undefined> => (await get()).get(name),
     delete: async (name: string): Promise<void> => (await get()).delete(name),
+    close: (): void => {
+      void backend?.then((b) => b.close?.(), () => undefined);
+    },
   };
 }
