@@ -491,9 +491,16 @@ export function exportBundles(vault: Vault, options: ExportOptions = {}): Export
       size += c.length;
     }
     if (batch.length > 0 || first) flush();
+    // Welcomes come from the vault that admitted the device, until that device is heard from:
+    // every other vault sending one too would triple a new member's first transfers.
     const heard = new Set(acks.keys());
+    const admittedHere = new Set<string>();
+    for (const h of state.order) {
+      const e = vault.entries().get(h)!;
+      if ((e.body.type === "add-member" || e.body.type === "add-device") && hex(e.author) === vault.deviceId) admittedHere.add(hex(e.body.device.sign));
+    }
     for (const d of recipients) {
-      if (heard.has(d.id)) continue;
+      if (heard.has(d.id) || !admittedHere.has(d.id)) continue;
       const transportKey = tk.exportKey();
       const body = encodePayload({ kind: "welcome", team: state.team, log: entries, transportKey });
       wipe(transportKey);

@@ -40,7 +40,7 @@ export async function exportTo(vault: Vault, target: ExportTarget, progress: (li
       mkdirSync(dir, { recursive: true });
       progress(`bundle ${i + 1}/${bundles.length}: rendering QR frames for ${formatBytes(b.bytes.length)}`);
       const { files } = await writeBundleQrFolder(dir, b.bytes, { preset: target.preset ?? "normal" });
-      written.push({ kind: b.kind, bytes: b.bytes.length, changesets: b.changesets, entries: b.entries, path: dir, frames: files.length });
+      written.push({ kind: b.kind, bytes: b.bytes.length, changesets: b.changesets, entries: b.entries, path: dir, frames: files.filter((f) => f.endsWith(".png")).length });
     }
   }
   return written;

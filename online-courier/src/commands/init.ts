@@ -6,7 +6,7 @@ import { openEnrollment, readEnrollmentFile } from "../home/enrollment.js";
 import { requireHome } from "../home/paths.js";
 import { checkBucketSizes, loadTeams, saveTeams, transportKeyOf, upsertTeam } from "../home/teams.js";
 import { mailboxKind, redactUrl } from "../mailbox/open.js";
-import { parseS3Url } from "../mailbox/s3.js";
+import { parseS3Url } from "../mailbox/s3-url.js";
 import { Spool } from "../spool/spool.js";
 import { onionClientAuthKeys, writeClientAuthFile } from "../tor/client-auth.js";
 import { CourierCommand } from "./base.js";

@@ -22,7 +22,8 @@ import { DirMailbox } from "./dir.js";
 import { resolveHome } from "../home/paths.js";
 import { HttpMailbox } from "./http.js";
 import { MemoryMailbox } from "./memory.js";
-import { loadS3Credentials, parseS3Url, S3Mailbox, type S3Credentials } from "./s3.js";
+// The AWS SDK takes about half a second to load: only a courier that uses an s3: mailbox pays it.
+import { loadS3Credentials, parseS3Url, type S3Credentials } from "./s3-url.js";
 
 export interface MailboxNamespace {
   /** TransportKey.mailboxId(epoch): 32 lowercase hex digits. */
@@ -120,10 +121,13 @@ export function openMailbox(url: string, ns: MailboxNamespace, opts: OpenMailbox
     }
     case "s3": {
       const location = parseS3Url(url); // a malformed URL fails now, not on first use
-      const make = (credentials: S3Credentials): S3Mailbox => new S3Mailbox({ ...location, credentials, namespace: ns.namespace, ...limit });
-      if (opts.s3Credentials !== undefined) return make(opts.s3Credentials);
+      const make = async (credentials: S3Credentials): Promise<MailboxBackend> => {
+        const { S3Mailbox } = await import("./s3.js");
+        return new S3Mailbox({ ...location, credentials, namespace: ns.namespace, ...limit });
+      };
+      const given = opts.s3Credentials;
       const home = opts.home ?? resolveHome().root;
-      return deferredBackend(maxBundleBytes, async () => make(await loadS3Credentials({ home })));
+      return deferredBackend(maxBundleBytes, async () => make(given ?? (await loadS3Credentials({ home }))));
     }
   }
 }

@@ -6,12 +6,13 @@
  * issue to report, never a crash.
  */
 import { lstatSync, openSync, closeSync, fstatSync, readSync, constants } from "node:fs";
+import { readdir } from "node:fs/promises";
 import { extname, join } from "node:path";
 import { describeError } from "../cli-report.js";
 import { AirlockError } from "../errors.js";
 import { formatProgressLine, type ProgressSnapshot } from "../progress.js";
 import { readImageFile } from "../qr/image-read.js";
-import { scanImageFolder } from "../qr/scan-folder.js";
+import { listImageFiles, scanImageFolder } from "../qr/scan-folder.js";
 import { scanQrPixels } from "../qr/scan-pixels.js";
 import { scanCamera, scanVideo } from "../qr/scan-video.js";
 import type { QrPayload } from "../qr/types.js";
@@ -84,7 +85,11 @@ export async function* readSources(paths: readonly string[], options: SourceOpti
     }
     yield* flushImages();
     if (kind === "usb") yield* fromUsb(path, options);
-    else if (kind === "qr-folder") yield* fromPayloads(path, folderPayloads(path), options);
+    else if (kind === "qr-folder") {
+      const folders = await qrFolders(path);
+      if (folders.length === 0) yield { type: "issue", from: path, code: "SOURCE_EMPTY", reason: "no QR images (PNG, JPEG) here or in its subfolders, and no airlock/ drop folder" };
+      for (const folder of folders) yield* fromPayloads(folder, folderPayloads(folder), options);
+    }
     else if (kind === "video") yield* fromPayloads(path, videoPayloads(path, options.signal), options);
     else yield fromFile(path, options.maxBundleBytes);
   }
@@ -137,6 +142,21 @@ async function* fromPayloads(
     }
     yield { type: "bundle", bytes: next.value.bytes, from };
   }
+}
+
+/**
+ * The folders of QR images under `dir`: `dir` itself when it holds images, else its direct
+ * subfolders that do (an `airlock export --qr` folder holds one subfolder per bundle). Links are
+ * not followed.
+ */
+async function qrFolders(dir: string): Promise<string[]> {
+  if ((await listImageFiles(dir)).length > 0) return [dir];
+  const out: string[] = [];
+  for (const entry of (await readdir(dir, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name).sort()) {
+    const sub = join(dir, entry);
+    if ((await listImageFiles(sub)).length > 0) out.push(sub);
+  }
+  return out;
 }
 
 async function* folderPayloads(dir: string): AsyncGenerator<QrPayload | undefined> {
