@@ -236,6 +236,7 @@ await new Promise((resolve) => (server.exitCode !== null ? resolve() : server.on
 
 console.log(`\n[${secs()} s] Done. The folders stay in ${root}. To poke at them (same test-only settings):
   export AIRLOCK_PASSPHRASE='${PASSPHRASE}' AIRLOCK_INSECURE_TEST_KDF=1
+  node ${relative(process.cwd(), AIRLOCK) || AIRLOCK} --home ${home.a}      # alice's vault in the terminal UI (q quits)
   node ${relative(process.cwd(), AIRLOCK) || AIRLOCK} status --home ${home.a}
   node ${relative(process.cwd(), AIRLOCK)} notes list --collection sources --home ${home.a2}
   node ${relative(process.cwd(), AIRLOCK)} notes list --collection sources --home ${home.v}     # vera: empty
