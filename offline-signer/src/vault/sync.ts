@@ -25,6 +25,7 @@ import { performance } from "node:perf_hooks";
 import { decodeChangeset, openBatch, verifyChangeset, type Changeset, type PlainOp } from "../sync/changeset.js";
 import { decodeEntry, type TeamEntry } from "../team/entry.js";
 import { mayWrite, type TeamState } from "../team/state.js";
+import { verifyOnWorker, verifyRest } from "./signature-pool.js";
 import { vaultError } from "./errors.js";
 import { INSERT_OP, insertOps } from "./ops-store.js";
 import { hex } from "./hex.js";
@@ -123,16 +124,84 @@ export function openForVault(vault: Vault, bytes: Uint8Array, source: string, re
 export function applyPayloads(vault: Vault, opened: readonly OpenedPayload[], report: ImportReport): void {
   const order = [...opened].sort((a, b) => Number(b.payload.kind === "welcome") - Number(a.payload.kind === "welcome"));
   const t0 = performance.now();
-  vault.withKeyCache(() => applyInOrder(vault, order, report));
+  vault.withKeyCache(() => applyInOrder(vault, order, report, undefined));
   report.timings.apply += performance.now() - t0;
 }
 
-function applyInOrder(vault: Vault, order: readonly OpenedPayload[], report: ImportReport): void {
+/**
+ * The same, using both cores: before each bundle's transaction, its changesets are decoded and
+ * their signatures verified on a worker thread while this thread decrypts their batches. The
+ * transaction then authorizes and writes exactly as applyPayloads does; a changeset whose
+ * signature failed, or whose key arrives inside the same bundle, takes the inline path there.
+ */
+export async function applyPayloadsParallel(vault: Vault, opened: readonly OpenedPayload[], report: ImportReport): Promise<void> {
+  const order = [...opened].sort((a, b) => Number(b.payload.kind === "welcome") - Number(a.payload.kind === "welcome"));
+  for (const o of order) {
+    const prepared = o.payload.kind === "sync" && vault.teamId !== undefined ? await prepare(vault, o.payload as SyncPayload, report) : undefined;
+    const t0 = performance.now();
+    vault.withKeyCache(() => applyInOrder(vault, [o], report, prepared));
+    report.timings.apply += performance.now() - t0;
+  }
+}
+
+/** What the prepare phase learned about one changeset (keyed by its bytes' array). */
+interface Prepared {
+  readonly cs: Changeset;
+  readonly verified: boolean;
+  /** Decrypted batches, when every key was already known. */
+  readonly batches: readonly (readonly PlainOp[])[] | undefined;
+}
+
+async function prepare(vault: Vault, p: SyncPayload, report: ImportReport): Promise<Map<Uint8Array, Prepared>> {
+  const decoded: { bytes: Uint8Array; cs: Changeset }[] = [];
+  const t0 = performance.now();
+  for (const bytes of p.changesets) {
+    try {
+      decoded.push({ bytes, cs: decodeChangeset(bytes, { verify: false }) });
+    } catch {
+      // left to the transaction, which quarantines it with the reason
+    }
+  }
+  report.timings.decode += performance.now() - t0;
+  const split = verifyOnWorker(decoded.map((d) => d.cs));
+  const t1 = performance.now();
+  const batches = vault.withKeyCache(() =>
+    decoded.map(({ cs }) => {
+      const keys: Uint8Array[] = [];
+      try {
+        for (const b of cs.batches) {
+          const key = vault.keyById(b.key);
+          if (key === undefined) return undefined;
+          keys.push(key);
+        }
+        const out: (readonly PlainOp[])[] = [];
+        for (const [i, b] of cs.batches.entries()) {
+          const ops = openBatch(cs, b, keys[i]!);
+          if (ops === undefined) return undefined;
+          out.push(ops);
+        }
+        return out;
+      } catch {
+        return undefined; // malformed ops: the transaction's inline path records the reason
+      } finally {
+        wipe(...keys);
+      }
+    }),
+  );
+  report.timings.decrypt += performance.now() - t1;
+  const t2 = performance.now();
+  const rest = verifyRest(decoded.map((d) => d.cs), split);
+  const verified = [...(await split.worker), ...rest];
+  report.timings.verify += performance.now() - t2;
+  return new Map(decoded.map((d, i) => [d.bytes, { cs: d.cs, verified: verified[i] === true, batches: batches[i] }]));
+}
+
+function applyInOrder(vault: Vault, order: readonly OpenedPayload[], report: ImportReport, prepared: Map<Uint8Array, Prepared> | undefined): void {
   for (const o of order) {
     report.bundles++;
     try {
       if (o.payload.kind === "welcome") vault.tx(() => importWelcome(vault, o.payload as WelcomePayload, o.source, report));
-      else if (o.payload.kind === "sync") vault.tx(() => importSync(vault, o.payload as SyncPayload, o.sender, o.source, report));
+      else if (o.payload.kind === "sync") vault.tx(() => importSync(vault, o.payload as SyncPayload, o.sender, o.source, report, prepared));
       else report.issues.push({ source: o.source, code: "IMPORT_WRONG_KIND", reason: `a ${o.payload.kind} bundle is not for a vault` });
     } catch (e) {
       report.issues.push({ source: o.source, code: (e as { code?: string }).code ?? "IMPORT_FAILED", reason: (e as Error).message });
@@ -192,7 +261,7 @@ function require256(bytes: Uint8Array): Buffer {
   return createHash("sha256").update(bytes).digest();
 }
 
-function importSync(vault: Vault, p: SyncPayload, sender: Uint8Array, source: string, report: ImportReport): void {
+function importSync(vault: Vault, p: SyncPayload, sender: Uint8Array, source: string, report: ImportReport, prepared?: Map<Uint8Array, Prepared>): void {
   if (vault.teamId === undefined) {
     report.issues.push({ source, code: "VAULT_NO_TEAM", reason: "a sync bundle arrived before this vault's welcome; import the welcome, then this again" });
     return;
@@ -218,13 +287,17 @@ function importSync(vault: Vault, p: SyncPayload, sender: Uint8Array, source: st
   };
   for (const bytes of p.changesets) {
     let cs: Changeset;
+    const ready = prepared?.get(bytes);
     const t0 = performance.now();
     try {
-      cs = decodeChangeset(bytes, { verify: false });
-      report.timings.decode += performance.now() - t0;
-      const t1 = performance.now();
-      verifyChangeset(cs);
-      report.timings.verify += performance.now() - t1;
+      if (ready?.verified === true) cs = ready.cs;
+      else {
+        cs = decodeChangeset(bytes, { verify: false });
+        report.timings.decode += performance.now() - t0;
+        const t1 = performance.now();
+        verifyChangeset(cs);
+        report.timings.verify += performance.now() - t1;
+      }
     } catch (e) {
       report.quarantined++;
       quarantine(db, vault, "changeset", undefined, bytes, (e as Error).message);
@@ -250,7 +323,7 @@ function importSync(vault: Vault, p: SyncPayload, sender: Uint8Array, source: st
     // The common case, a device's changesets in order with known team heads: decide right away,
     // one INSERT with the final status. Anything else waits for drain().
     if (cs.seq === head.seq + 1 && vault.stateAt(cs.heads) !== undefined) {
-      const verdict = Buffer.compare(cs.prev, head.hash) === 0 ? evaluate(vault, cs, report) : BROKEN_CHAIN;
+      const verdict = Buffer.compare(cs.prev, head.hash) === 0 ? evaluate(vault, cs, report, ready?.verified === true ? ready.batches : undefined) : BROKEN_CHAIN;
       record(vault, undefined, cs, verdict, report);
       head.seq = cs.seq;
       head.hash = cs.id;
@@ -309,12 +382,13 @@ type Verdict =
 
 const BROKEN_CHAIN: Verdict = { status: "rejected", reason: "does not follow its device's previous changeset (broken hash chain)" };
 
-/** Authorizes one changeset and, if allowed, decrypts its ops. Writes nothing. */
-function evaluate(vault: Vault, cs: Changeset, report: ImportReport): Verdict {
+/** Authorizes one changeset and, if allowed, decrypts its ops (unless `opened` has them). Writes nothing. */
+function evaluate(vault: Vault, cs: Changeset, report: ImportReport, opened?: readonly (readonly PlainOp[])[]): Verdict {
   const t0 = performance.now();
   const why = authorize(vault, cs);
   report.timings.authorize += performance.now() - t0;
   if (why !== undefined) return { status: "rejected", reason: why };
+  if (opened !== undefined) return { status: "applied", batches: cs.batches.map((b, i) => ({ collection: b.collection, ops: opened[i]! })) };
   const keys: Uint8Array[] = [];
   try {
     for (const b of cs.batches) {

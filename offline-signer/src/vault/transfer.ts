@@ -6,7 +6,7 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { formatBytes, prepareDropFolder, readSources, writeBundle, writeBundleQrFolder } from "@airlock/shared";
-import { applyPayloads, emptyReport, exportBundles, openForVault, type ImportReport, type OpenedPayload } from "./sync.js";
+import { applyPayloadsParallel, emptyReport, exportBundles, openForVault, type ImportReport, type OpenedPayload } from "./sync.js";
 import type { Vault } from "./vault.js";
 
 const MAX_BUNDLE_BYTES = 256 * 1024 * 1024;
@@ -66,7 +66,7 @@ export async function importFrom(vault: Vault, paths: readonly string[], progres
     const o = openForVault(vault, event.bytes, event.from, report);
     if (o !== undefined) opened.push(o);
   }
-  applyPayloads(vault, opened, report);
+  await applyPayloadsParallel(vault, opened, report);
   return { read, report };
 }
 

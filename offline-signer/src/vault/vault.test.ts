@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { importInto, newVault, sync, team, tempRoot, TestClock } from "../../test-support/vaults.js";
 import { stateDigest } from "./report.js";
-import { exportBundles } from "./sync.js";
+import type { SyncPayload } from "@airlock/bundle-format";
+import { applyPayloadsParallel, emptyReport, exportBundles, openForVault } from "./sync.js";
 
 let cleanup: (() => void) | undefined;
 afterEach(() => cleanup?.());
@@ -53,6 +54,24 @@ describe("vault: team and notes", () => {
     for (const bundle of [...bundles].reverse()) applied += importInto(b, [bundle]).applied;
     expect(applied).toBe(60);
     expect(stateDigest(b)).toBe(stateDigest(a));
+    a.close();
+    b.close();
+  });
+
+  it("the two-core import applies the same changesets and quarantines a forged signature", async () => {
+    const { a, b } = await team(root());
+    for (let i = 0; i < 80; i++) a.write("notes", [{ kind: "set", record: `n${i}`, field: "title", value: `t${i}` }]);
+    const [sync] = exportBundles(a).filter((x) => x.kind === "sync");
+    const report = emptyReport();
+    const opened = openForVault(b, sync!.bytes, "test", report)!;
+    const payload = opened.payload as SyncPayload;
+    // Flip a bit of the last changeset's signature (the last bytes of its encoding).
+    const forged = payload.changesets.map((c, i) => (i === payload.changesets.length - 1 ? Uint8Array.from(c, (x, j) => (j === c.length - 1 ? x ^ 1 : x)) : c));
+    await applyPayloadsParallel(b, [{ ...opened, payload: { ...payload, changesets: forged } }], report);
+    expect(report.applied).toBe(79);
+    expect(report.quarantined).toBe(1);
+    expect(b.record("notes", "n78")?.fields["title"]).toBe("t78");
+    expect(b.record("notes", "n79")).toBeUndefined();
     a.close();
     b.close();
   });

@@ -101,8 +101,12 @@ export class Vault {
   get encryptionKey(): KeyPair {
     return this.#enc;
   }
+  /** Cached: the importer asks once per changeset. Reset with the other caches on rollback. */
+  #teamId: string | undefined;
+
   get teamId(): string | undefined {
-    return this.store.getMeta(META_TEAM);
+    this.#teamId ??= this.store.getMeta(META_TEAM);
+    return this.#teamId;
   }
   get myName(): string | undefined {
     return this.store.getMeta(META_NAME);
@@ -188,6 +192,7 @@ export class Vault {
     } catch (e) {
       this.#entries = undefined;
       this.#state = undefined;
+      this.#teamId = undefined;
       this.#positions.clear();
       // A key read inside the rolled-back transaction may not exist any more.
       for (const k of this.#keyCache?.values() ?? []) wipe(k);
@@ -273,6 +278,7 @@ export class Vault {
       this.store.setSecret(SECRET_TRANSPORT, transport);
       this.store.setMeta(META_NAME, userName);
       this.store.setMeta(META_TEAM, genesis.hashHex);
+      this.#teamId = genesis.hashHex;
       this.storeEntries([genesis]);
       this.#createCollection(DEFAULT_COLLECTION, "Notes", "viewer", "editor");
     });
@@ -305,6 +311,7 @@ export class Vault {
     const me = state.devices.get(this.deviceId);
     if (me === undefined || !me.active) throw vaultError("VAULT_NOT_ALLOWED", "the welcome's team log does not admit this device");
     this.store.setMeta(META_TEAM, teamHex);
+    this.#teamId = teamHex;
     this.store.setSecret(SECRET_TRANSPORT, transportKey);
     const user = state.users.get(me.user);
     if (user !== undefined) this.store.setMeta(META_NAME, user.name);
