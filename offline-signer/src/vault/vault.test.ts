@@ -64,7 +64,7 @@ describe("vault: team and notes", () => {
     const [sync] = exportBundles(a).filter((x) => x.kind === "sync");
     const report = emptyReport();
     const opened = openForVault(b, sync!.bytes, "test", report)!;
-    const payload = opened.payload as SyncPayload;
+    const payload = opened.payload as SyncPayload & { readonly minor: number };
     // Flip a bit of the last changeset's signature (the last bytes of its encoding).
     const forged = payload.changesets.map((c, i) => (i === payload.changesets.length - 1 ? Uint8Array.from(c, (x, j) => (j === c.length - 1 ? x ^ 1 : x)) : c));
     await applyPayloadsParallel(b, [{ ...opened, payload: { ...payload, changesets: forged } }], report);
