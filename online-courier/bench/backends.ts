@@ -20,17 +20,10 @@ import { mkdtemp, open, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { mailboxNameFor, type MailboxBackend, type MailboxName } from "../src/mailbox/backend.js";
+import type { BenchFigure as Figure } from "@airlock/shared";
+/** A figure as every bench runner prints and stores it (shared/src/bench-figures.ts). */
+export type { Figure };
 
-export interface Figure {
-  /** Key in bench-results.json, e.g. "mailbox.dir.64KiB". */
-  readonly name: string;
-  readonly value: number;
-  readonly unit: string;
-  readonly baseline: number;
-  /** value / baseline; higher is better for every figure here. */
-  readonly ratio: number;
-  readonly note: string;
-}
 
 export interface BackendUnderTest {
   readonly backend: MailboxBackend;

@@ -29,15 +29,10 @@ import { mailboxNameFor } from "../src/mailbox/backend.js";
 import { HttpMailbox, httpMailboxCredentials } from "../src/mailbox/http.js";
 import { API_PREFIX } from "../src/mailbox/http-protocol.js";
 import { startMailboxServer } from "../src/mailbox/http-server.js";
+import type { BenchFigure as Figure } from "@airlock/shared";
+/** A figure as every bench runner prints and stores it (shared/src/bench-figures.ts). */
+export type { Figure };
 
-export interface Figure {
-  readonly name: string;
-  readonly value: number;
-  readonly unit: string;
-  readonly baseline: number;
-  readonly ratio: number;
-  readonly note: string;
-}
 
 const CLIENTS = 50;
 const BUNDLE_BYTES = 4096;

@@ -22,15 +22,10 @@ import { createHome, resolveHome } from "../src/home/paths.js";
 import { saveTeams, type TeamId } from "../src/home/teams.js";
 import { Spool } from "../src/spool/spool.js";
 import { openSqlite } from "../src/spool/sqlite.js";
+import type { BenchFigure as Figure } from "@airlock/shared";
+/** A figure as every bench runner prints and stores it (shared/src/bench-figures.ts). */
+export type { Figure };
 
-export interface Figure {
-  readonly name: string;
-  readonly value: number;
-  readonly unit: string;
-  readonly baseline: number;
-  readonly ratio: number;
-  readonly note: string;
-}
 
 const BATCH = 500;
 

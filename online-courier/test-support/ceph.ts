@@ -131,7 +131,7 @@ export async function startCeph(options: { timeoutMs?: number } = {}): Promise<C
     // overlaps the OSD boot with radosgw's start instead of polling `ceph osd stat` first.
     const endpoint = `http://127.0.0.1:${rgwPort}`;
     daemons.push(
-      spawnDaemon("radosgw", "ceph-client.rgw.log", tool("radosgw"), ["-c", conf, "--id", "rgw", "-f", "--rgw-frontends", `beast endpoint=127.0.0.1:${rgwPort}`], dir),
+      spawnDaemon("radosgw", "ceph-client.rgw.log", tool("radosgw"), ["-c", conf, "--id", "rgw", "-f", "--rgw-frontends", `beast endpoint=127.0.0.1:${rgwPort} tcp_nodelay=1`], dir),
     );
     await poll("radosgw to answer HTTP", deadline, daemons, async () => {
       const res = await fetch(`${endpoint}/`, { signal: AbortSignal.timeout(5_000) });

@@ -22,15 +22,9 @@ import { renderQrPng } from "../src/qr/render-png.js";
 import { scanQrPixels, type QrScanOptions } from "../src/qr/scan-pixels.js";
 import type { QrErrorCorrection, RgbaImage } from "../src/qr/types.js";
 import { cameraFrame720p, seededRandom } from "../test-support/degrade.js";
+import type { BenchFigure } from "../src/bench-figures.js";
+export type { BenchFigure };
 
-export interface BenchFigure {
-  readonly name: string;
-  readonly value: number;
-  readonly unit: string;
-  readonly baseline: number;
-  readonly ratio: number;
-  readonly note: string;
-}
 
 interface Preset {
   readonly name: string;

@@ -36,3 +36,20 @@ export function reportFailure(program: string, e: unknown, json: boolean): void 
   else process.stderr.write(`${formatErrorLines(program, report).join("\n")}\n`);
   process.exitCode = 1;
 }
+
+/**
+ * A progress line for people on stderr (stdout stays for data, even with --json): redrawn in
+ * place at most ten times a second on a terminal, one line per update otherwise (logs, tests).
+ */
+export function stderrProgress(): (line: string) => void {
+  const tty = process.stderr.isTTY === true;
+  let last = 0;
+  return (line) => {
+    if (tty) {
+      const now = Date.now();
+      if (now - last < 100) return;
+      last = now;
+      process.stderr.write(`\r\x1b[K${line}`);
+    } else process.stderr.write(`${line}\n`);
+  };
+}

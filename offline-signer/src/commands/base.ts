@@ -7,7 +7,7 @@
  * a trivially cheap Argon2id setting, and says so on stderr every time. Never use it for real data.
  */
 import { Command, Flags } from "@oclif/core";
-import { reportFailure } from "@airlock/shared";
+import { reportFailure, stderrProgress } from "@airlock/shared";
 import { Vault } from "../vault/vault.js";
 import { getPassphrase } from "../cli/passphrase.js";
 import { INSECURE_KDF_ENV, noVaultError, requestedKdf, resolveHome, vaultExists } from "../cli/home.js";
@@ -50,18 +50,9 @@ export abstract class VaultCommand extends Command {
     process.stdout.write(json ? `${JSON.stringify({ ok: true, ...data })}\n` : text);
   }
 
-  /** A progress line on stderr: redrawn in place on a terminal, one line each otherwise. */
+  /** A progress line on stderr (shared/src/cli-report.ts). */
   protected progress(): (line: string) => void {
-    const tty = process.stderr.isTTY === true;
-    let last = 0;
-    return (line) => {
-      const now = Date.now();
-      if (tty) {
-        if (now - last < 100) return;
-        last = now;
-        process.stderr.write(`\r\x1b[K${line}`);
-      } else process.stderr.write(`${line}\n`);
-    };
+    return stderrProgress();
   }
 
   protected override async catch(error: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<void> {

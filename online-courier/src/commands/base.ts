@@ -5,7 +5,7 @@
  * {"ok":false,"error":{code,message,hint}} on stdout with --json; exit status 1.
  */
 import { Command, Flags } from "@oclif/core";
-import { reportFailure } from "@airlock/shared";
+import { reportFailure, stderrProgress } from "@airlock/shared";
 import { resolveHome, type CourierHome } from "../home/paths.js";
 
 export const PROGRAM = "airlock-courier";
@@ -24,18 +24,9 @@ export abstract class CourierCommand extends Command {
     process.stdout.write(json ? `${JSON.stringify({ ok: true, ...data })}\n` : text);
   }
 
-  /** A progress line on stderr (stdout stays for data): redrawn in place on a terminal, one line each otherwise. */
+  /** A progress line on stderr (shared/src/cli-report.ts); stdout stays for data. */
   protected progress(_json: boolean): (line: string) => void {
-    const tty = process.stderr.isTTY === true;
-    let last = 0;
-    return (line) => {
-      const now = Date.now();
-      if (tty) {
-        if (now - last < 100) return;
-        last = now;
-        process.stderr.write(`\r\x1b[K${line}`);
-      } else process.stderr.write(`${line}\n`);
-    };
+    return stderrProgress();
   }
 
   protected override async catch(error: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<void> {
