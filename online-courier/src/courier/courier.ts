@@ -37,7 +37,15 @@ export interface CourierOptions {
   readonly maxBundleBytes?: number;
   /** Pulls between full listings that ignore the saved cursor (recovers names a store omitted). */
   readonly fullListEvery?: number;
+  /**
+   * How long a *delivered* bundle stays in the spool (default 30 days). Pending and failed ones
+   * never expire: a bundle is never lost. 30 days is twice the tag window (14 epochs back), so a
+   * bundle expired here is refused by its tag if a mailbox still offers it (docs/operations.md).
+   */
+  readonly retentionMs?: number;
 }
+
+export const DEFAULT_RETENTION_MS = 30 * 86_400_000;
 
 export type IngestOutcome =
   | { readonly outcome: "spooled" | "duplicate"; readonly digest: string; readonly team: TeamId }
@@ -174,6 +182,7 @@ export class Courier {
       }
     }
     this.spool.ledger.expireSeen(SEEN_RETENTION_MS);
+    this.spool.expire({ olderThanMs: this.#options.retentionMs ?? DEFAULT_RETENTION_MS, states: ["delivered"] });
     return reports;
   }
 
