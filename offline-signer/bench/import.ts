@@ -18,7 +18,7 @@ import { hlcBytes } from "../src/records/hlc.js";
 import { encodeValue } from "../src/records/values.js";
 import { passphraseBytes, VaultStore } from "../src/store/index.js";
 import { decodeChangeset, openBatch } from "../src/sync/changeset.js";
-import { applyPayloads, applyPayloadsParallel, emptyReport, exportBundles, openForVault, type ExportedBundle, type ImportReport, type OpenedPayload } from "../src/vault/sync.js";
+import { emptyReport, exportBundles, importBundles, importBundlesParallel, openForVault, type ExportedBundle } from "../src/vault/sync.js";
 import { Vault } from "../src/vault/vault.js";
 import { hex } from "../src/vault/hex.js";
 
@@ -30,28 +30,7 @@ interface Sizes {
   readonly changesets: number;
 }
 
-function openAll(vault: Vault, bundles: readonly ExportedBundle[], report: ImportReport): OpenedPayload[] {
-  const opened: OpenedPayload[] = [];
-  for (const b of bundles) {
-    const o = openForVault(vault, b.bytes, "bench", report);
-    if (o !== undefined) opened.push(o);
-  }
-  return opened;
-}
-
-/** One core: what the in-process API does (and what tests use). */
-function importBundles(vault: Vault, bundles: readonly ExportedBundle[]): ImportReport {
-  const report = emptyReport();
-  applyPayloads(vault, openAll(vault, bundles, report), report);
-  return report;
-}
-
-/** Both cores: what `airlock import` and the TUI do (signatures checked on a worker thread). */
-async function importBundlesParallel(vault: Vault, bundles: readonly ExportedBundle[]): Promise<ImportReport> {
-  const report = emptyReport();
-  await applyPayloadsParallel(vault, openAll(vault, bundles, report), report);
-  return report;
-}
+const asBytes = (bundles: readonly ExportedBundle[]): { bytes: Uint8Array; source: string }[] => bundles.map((b) => ({ bytes: b.bytes, source: "bench" }));
 
 /** Writes `records` records, 100 per changeset, on `from` (prefill), or `n` changesets of 10 ops. */
 function writeRecords(from: Vault, first: number, records: number, perChangeset: number): void {
@@ -69,9 +48,9 @@ async function setup(root: string, sizes: Sizes, clock: { ms: number }): Promise
   a.init("Bench team", "alice");
   a.addMember(b.joinRequest("bob").bytes, "editor");
   writeRecords(a, 0, sizes.prefillRecords, 100);
-  importBundles(b, exportBundles(a, { maxBodyBytes: 64 * 1024 * 1024 }));
+  importBundles(b, asBytes(exportBundles(a, { maxBodyBytes: 64 * 1024 * 1024 })));
   // b acknowledges everything, so a's next export is incremental.
-  importBundles(a, exportBundles(b));
+  importBundles(a, asBytes(exportBundles(b)));
   return { a, b };
 }
 
@@ -154,13 +133,13 @@ export async function benchImport(opts: { quick: boolean }): Promise<BenchFigure
     cpSync(join(root, "b"), join(root, "b-copy"), { recursive: true });
     const single = await Vault.open(join(root, "b-copy"), passphraseBytes(PASS), { kdf: "test-insecure", now: () => clock.ms++ });
     const s0 = performance.now();
-    const singleReport = importBundles(single, sync);
+    const singleReport = importBundles(single, asBytes(sync));
     const singleMs = performance.now() - s0;
     single.close();
     if (singleReport.applied !== sizes.changesets) throw new Error(`one-core import applied ${singleReport.applied}`);
     const b2 = await Vault.open(join(root, "b"), passphraseBytes(PASS), { kdf: "test-insecure", now: () => clock.ms++ });
     const t0 = performance.now();
-    const report = await importBundlesParallel(b2, sync);
+    const report = await importBundlesParallel(b2, asBytes(sync));
     const importMs = performance.now() - t0;
     if (report.applied !== sizes.changesets) throw new Error(`applied ${report.applied} of ${sizes.changesets}: ${JSON.stringify(report.issues)}`);
     const ops = sizes.changesets * OPS_PER_CHANGESET;

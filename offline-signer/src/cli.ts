@@ -3,8 +3,8 @@
  * command on a terminal it opens the ink TUI; with no command and no terminal (pipes, CI,
  * `npm start`) or with --json it runs the bundle-format self-check, so scripts keep a stable answer.
  */
-import { Errors, flush, run, settings } from "@oclif/core";
-import { reportFailure } from "@airlock/shared";
+import { flush, run, settings } from "@oclif/core";
+import { reportCliError, reportFailure } from "@airlock/shared";
 import { runSelfCheck } from "./self-check.js";
 
 // The compiled commands are the program: never let oclif swap in TypeScript sources.
@@ -57,11 +57,6 @@ else if (plain !== undefined) {
     await run(argv, import.meta.url);
     await flush();
   } catch (e) {
-    const exit = (e as { oclif?: { exit?: number } }).oclif?.exit;
-    if (e instanceof Errors.ExitError && exit === 0) process.exitCode = 0;
-    else {
-      const message = e instanceof Error ? e.message.replace(/\n[\s\S]*$/, "") : String(e);
-      reportFailure("airlock", Object.assign(new Error(message), { code: (e as { code?: unknown }).code ?? "USAGE" }), argv.includes("--json"));
-    }
+    reportCliError("airlock", e, argv.includes("--json"));
   }
 }

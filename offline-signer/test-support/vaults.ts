@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { passphraseBytes } from "../src/store/index.js";
-import { applyPayloads, emptyReport, exportBundles, openForVault, type ExportedBundle, type ImportReport, type OpenedPayload } from "../src/vault/sync.js";
+import { exportBundles, importBundles, type ExportedBundle, type ImportReport } from "../src/vault/sync.js";
 import { Vault } from "../src/vault/vault.js";
 
 export const TEST_PASSPHRASE = "correct horse battery staple";
@@ -32,15 +32,7 @@ export async function reopen(vault: Vault, clock?: TestClock): Promise<Vault> {
 }
 
 export function importInto(vault: Vault, bundles: readonly (ExportedBundle | Uint8Array)[]): ImportReport {
-  const report = emptyReport();
-  const opened: OpenedPayload[] = [];
-  bundles.forEach((b, i) => {
-    const bytes = b instanceof Uint8Array ? b : b.bytes;
-    const o = openForVault(vault, bytes, `bundle ${i}`, report);
-    if (o !== undefined) opened.push(o);
-  });
-  applyPayloads(vault, opened, report);
-  return report;
+  return importBundles(vault, bundles.map((b, i) => ({ bytes: b instanceof Uint8Array ? b : b.bytes, source: `bundle ${i}` })));
 }
 
 /** Exports from `from` and imports into each of `to`. */

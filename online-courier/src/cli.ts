@@ -3,8 +3,8 @@
  * Failures are reported by the commands themselves (commands/base.ts); what oclif throws
  * before a command runs (unknown command) is reported here in the same form.
  */
-import { Errors, flush, run, settings } from "@oclif/core";
-import { reportFailure } from "@airlock/shared";
+import { flush, run, settings } from "@oclif/core";
+import { reportCliError } from "@airlock/shared";
 
 // The compiled commands are the program: never let oclif swap in TypeScript sources
 // (it would under NODE_ENV=test or development).
@@ -15,10 +15,5 @@ try {
   await run(argv, import.meta.url);
   await flush();
 } catch (e) {
-  const exit = (e as { oclif?: { exit?: number } }).oclif?.exit;
-  if (e instanceof Errors.ExitError && exit === 0) process.exitCode = 0;
-  else {
-    const message = e instanceof Error ? e.message.replace(/\n[\s\S]*$/, "") : String(e);
-    reportFailure("airlock-courier", Object.assign(new Error(message), { code: (e as { code?: unknown }).code ?? "USAGE" }), argv.includes("--json"));
-  }
+  reportCliError("airlock-courier", e, argv.includes("--json"));
 }

@@ -53,3 +53,17 @@ export function stderrProgress(): (line: string) => void {
     } else process.stderr.write(`${line}\n`);
   };
 }
+
+/**
+ * What both oclif CLIs do with an error thrown before or around a command (an unknown command,
+ * a bad flag): oclif's own clean exits (`--help`, `--version`) stay exit 0; anything else is
+ * reported in the CLI contract's form, code USAGE unless it carries one, first line only.
+ */
+export function reportCliError(program: string, e: unknown, json: boolean): void {
+  if ((e as { oclif?: { exit?: number } } | null)?.oclif?.exit === 0) {
+    process.exitCode = 0;
+    return;
+  }
+  const message = e instanceof Error ? e.message.replace(/\n[\s\S]*$/, "") : String(e);
+  reportFailure(program, Object.assign(new Error(message), { code: (e as { code?: unknown } | null)?.code ?? "USAGE" }), json);
+}

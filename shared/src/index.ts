@@ -1,5 +1,5 @@
 /** @airlock/shared: I/O both apps need. Depends only on @airlock/bundle-format. */
-export { describeError, formatErrorLines, reportFailure, stderrProgress, type ErrorReport } from "./cli-report.js";
+export { describeError, formatErrorLines, reportCliError, reportFailure, stderrProgress, type ErrorReport } from "./cli-report.js";
 export { AirlockError, errnoCode, isAirlockError } from "./errors.js";
 export * from "./usb/index.js";
 export * from "./qr/index.js";

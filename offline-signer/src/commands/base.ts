@@ -37,6 +37,16 @@ export abstract class VaultCommand extends Command {
     return Vault.open(home, passphrase, kdf === undefined ? {} : { kdf });
   }
 
+  /** Opens the vault at --home, runs `fn` on it, and closes it whatever happens. */
+  protected async withVault<T>(flags: { home?: string | undefined; "passphrase-file"?: string | undefined }, fn: (vault: Vault) => T | Promise<T>): Promise<T> {
+    const vault = await this.openVault(flags);
+    try {
+      return await fn(vault);
+    } finally {
+      vault.close();
+    }
+  }
+
   /** Opens the vault at --home, or creates it (asking for a new passphrase twice) if there is none. */
   protected async openOrCreate(flags: { home?: string | undefined; "passphrase-file"?: string | undefined }): Promise<{ vault: Vault; created: boolean }> {
     const home = resolveHome(flags.home);

@@ -14,13 +14,10 @@ export class CollectionsAdd extends VaultCommand {
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(CollectionsAdd);
-    const vault = await this.openVault(flags);
-    try {
+    await this.withVault(flags, async (vault) => {
       const entry = vault.createCollection(args.id, flags.name ?? args.id, asRole(flags.read), asRole(flags.write));
       this.emit(flags.json, { entry: entry.hashHex, id: args.id }, `Created collection ${args.id} (read: ${flags.read}+, write: ${flags.write}+).\n`);
-    } finally {
-      vault.close();
-    }
+    });
   }
 }
 
@@ -30,13 +27,10 @@ export class CollectionsList extends VaultCommand {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(CollectionsList);
-    const vault = await this.openVault(flags);
-    try {
+    await this.withVault(flags, async (vault) => {
       const collections = [...vault.requireTeam().collections.values()].map((c) => ({ id: c.id, name: c.name, read: c.read, write: c.write, canRead: vault.currentKeyId(c.id) !== undefined }));
       this.emit(flags.json, { collections }, table(collections.map((c) => [c.id, c.name, `read ${c.read}+`, `write ${c.write}+`, c.canRead ? "" : "(no key here)"])));
-    } finally {
-      vault.close();
-    }
+    });
   }
 }
 
@@ -51,14 +45,11 @@ export class CollectionsPolicy extends VaultCommand {
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(CollectionsPolicy);
-    const vault = await this.openVault(flags);
-    try {
+    await this.withVault(flags, async (vault) => {
       const entry = vault.setPolicy(args.id, asRole(flags.read), asRole(flags.write));
       const waiting = vault.state().proposals.has(entry.hashHex);
       this.emit(flags.json, { entry: entry.hashHex, pending: waiting }, `${waiting ? "Proposed" : "Set"} ${args.id}: read ${flags.read}+, write ${flags.write}+.\n`);
-    } finally {
-      vault.close();
-    }
+    });
   }
 }
 
@@ -68,14 +59,11 @@ export class ApprovalsList extends VaultCommand {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(ApprovalsList);
-    const vault = await this.openVault(flags);
-    try {
+    await this.withVault(flags, async (vault) => {
       const state = vault.requireTeam();
       const pending = [...state.proposals].map(([id, p]) => ({ id, type: p.entry.body.type, approvals: p.approvers.size, required: state.approvalsRequired }));
       this.emit(flags.json, { pending, required: state.approvalsRequired }, pending.length === 0 ? `Nothing waiting (critical changes need ${state.approvalsRequired} approval(s)).\n` : table(pending.map((p) => [p.id.slice(0, 12), p.type, `${p.approvals}/${p.required}`])));
-    } finally {
-      vault.close();
-    }
+    });
   }
 }
 
@@ -86,13 +74,10 @@ export class ApprovalsApprove extends VaultCommand {
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(ApprovalsApprove);
-    const vault = await this.openVault(flags);
-    try {
+    await this.withVault(flags, async (vault) => {
       const entry = vault.approve(args.id);
       this.emit(flags.json, { entry: entry.hashHex }, "Approved. Export so the other vaults count it.\n");
-    } finally {
-      vault.close();
-    }
+    });
   }
 }
 
@@ -103,12 +88,9 @@ export class ApprovalsRequire extends VaultCommand {
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(ApprovalsRequire);
-    const vault = await this.openVault(flags);
-    try {
+    await this.withVault(flags, async (vault) => {
       const entry = vault.setApprovals(args.k);
       this.emit(flags.json, { entry: entry.hashHex }, `Critical changes will need ${args.k} approval(s).\n`);
-    } finally {
-      vault.close();
-    }
+    });
   }
 }

@@ -13,13 +13,10 @@ export class DevicesAdd extends VaultCommand {
   async run(): Promise<void> {
     const { args, flags } = await this.parse(DevicesAdd);
     const bytes = await readRequest(args.request, this.progress());
-    const vault = await this.openVault(flags);
-    try {
+    await this.withVault(flags, async (vault) => {
       const { request, entry } = vault.addDevice(bytes);
       this.emit(flags.json, { entry: entry.hashHex, device: Buffer.from(request.device.sign).toString("hex"), fingerprint: fingerprint(request.device) }, `Added the device (fingerprint ${fingerprint(request.device)}). Next: airlock export.\n`);
-    } finally {
-      vault.close();
-    }
+    });
   }
 }
 
@@ -29,14 +26,11 @@ export class DevicesList extends VaultCommand {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(DevicesList);
-    const vault = await this.openVault(flags);
-    try {
+    await this.withVault(flags, async (vault) => {
       const state = vault.requireTeam();
       const devices = [...state.devices.values()].map((d) => ({ id: d.id, user: state.users.get(d.user)?.name ?? "?", active: d.active, thisDevice: d.id === vault.deviceId }));
       this.emit(flags.json, { devices }, table(devices.map((d) => [short(d.id), d.user, d.active ? "active" : "revoked", d.thisDevice ? "(this device)" : ""])));
-    } finally {
-      vault.close();
-    }
+    });
   }
 }
 
@@ -47,12 +41,9 @@ export class DevicesRevoke extends VaultCommand {
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(DevicesRevoke);
-    const vault = await this.openVault(flags);
-    try {
+    await this.withVault(flags, async (vault) => {
       const entry = vault.revokeDevice(args.device);
       this.emit(flags.json, { entry: entry.hashHex }, "Revoked. Export to tell the team.\n");
-    } finally {
-      vault.close();
-    }
+    });
   }
 }

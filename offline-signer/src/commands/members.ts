@@ -18,8 +18,7 @@ export class MembersAdd extends VaultCommand {
   async run(): Promise<void> {
     const { args, flags } = await this.parse(MembersAdd);
     const bytes = await readRequest(args.request, this.progress());
-    const vault = await this.openVault(flags);
-    try {
+    await this.withVault(flags, async (vault) => {
       const { request, entry } = vault.addMember(bytes, asRole(flags.role));
       const state = vault.state();
       const waiting = state.proposals.has(entry.hashHex);
@@ -28,9 +27,7 @@ export class MembersAdd extends VaultCommand {
         { entry: entry.hashHex, name: request.name, role: flags.role, fingerprint: fingerprint(request.device), pending: waiting },
         `Added ${request.name} as ${flags.role}${waiting ? " (pending approval)" : ""}. Fingerprint: ${fingerprint(request.device)}\nNext: airlock export --usb DIR (carries their welcome).${pending(waiting, state.approvalsRequired)}\n`,
       );
-    } finally {
-      vault.close();
-    }
+    });
   }
 }
 
@@ -40,8 +37,7 @@ export class MembersList extends VaultCommand {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(MembersList);
-    const vault = await this.openVault(flags);
-    try {
+    await this.withVault(flags, async (vault) => {
       const state = vault.requireTeam();
       const members = [...state.users.values()].map((u) => ({
         id: u.id,
@@ -51,9 +47,7 @@ export class MembersList extends VaultCommand {
         devices: [...state.devices.values()].filter((d) => d.user === u.id).map((d) => ({ id: d.id, active: d.active })),
       }));
       this.emit(flags.json, { members }, table(members.map((m) => [m.name, m.role, m.active ? "active" : "removed", `${m.devices.filter((d) => d.active).length} device(s)`, short(m.id)])));
-    } finally {
-      vault.close();
-    }
+    });
   }
 }
 
@@ -64,8 +58,7 @@ export class MembersRemove extends VaultCommand {
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(MembersRemove);
-    const vault = await this.openVault(flags);
-    try {
+    await this.withVault(flags, async (vault) => {
       const user = vault.findUser(args.member);
       const entry = vault.removeMember(args.member);
       const state = vault.state();
@@ -75,9 +68,7 @@ export class MembersRemove extends VaultCommand {
         { entry: entry.hashHex, removed: user.name, pending: waiting },
         `${waiting ? "Proposed removing" : "Removed"} ${user.name}; collection keys they could read were rotated.${pending(waiting, state.approvalsRequired)}\n`,
       );
-    } finally {
-      vault.close();
-    }
+    });
   }
 }
 
@@ -91,15 +82,12 @@ export class MembersRole extends VaultCommand {
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(MembersRole);
-    const vault = await this.openVault(flags);
-    try {
+    await this.withVault(flags, async (vault) => {
       const user = vault.findUser(args.member);
       const entry = vault.setRole(args.member, asRole(args.role));
       const state = vault.state();
       const waiting = state.proposals.has(entry.hashHex);
       this.emit(flags.json, { entry: entry.hashHex, member: user.name, role: args.role, pending: waiting }, `${user.name} is ${waiting ? "proposed as" : "now"} ${args.role}.${pending(waiting, state.approvalsRequired)}\n`);
-    } finally {
-      vault.close();
-    }
+    });
   }
 }

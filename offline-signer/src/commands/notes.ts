@@ -22,13 +22,10 @@ export class NotesAdd extends VaultCommand {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(NotesAdd);
-    const vault = await this.openVault(flags);
-    try {
+    await this.withVault(flags, async (vault) => {
       const { id, changeset } = addNote(vault, flags.collection, { title: flags.title, body: flags.body, tags: flags.tags }, { skipRoleCheck: flags.forge });
       this.emit(flags.json, { id, collection: flags.collection, changeset }, `Added note ${id} to ${flags.collection}.\n`);
-    } finally {
-      vault.close();
-    }
+    });
   }
 }
 
@@ -46,14 +43,11 @@ export class NotesEdit extends VaultCommand {
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(NotesEdit);
-    const vault = await this.openVault(flags);
-    try {
+    await this.withVault(flags, async (vault) => {
       const note = findNote(vault, flags.collection, args.id);
       const changed = editNote(vault, flags.collection, note.id, { title: flags.title, body: flags.body, tags: flags.tags }, { skipRoleCheck: flags.forge });
       this.emit(flags.json, { id: note.id, changed }, `Updated ${changed.join(", ")} of ${note.id}.\n`);
-    } finally {
-      vault.close();
-    }
+    });
   }
 }
 
@@ -65,14 +59,11 @@ export class NotesComment extends VaultCommand {
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(NotesComment);
-    const vault = await this.openVault(flags);
-    try {
+    await this.withVault(flags, async (vault) => {
       const note = findNote(vault, flags.collection, args.id);
       commentNote(vault, flags.collection, note.id, args.text);
       this.emit(flags.json, { id: note.id }, `Commented on ${note.id}.\n`);
-    } finally {
-      vault.close();
-    }
+    });
   }
 }
 
@@ -83,14 +74,11 @@ export class NotesList extends VaultCommand {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(NotesList);
-    const vault = await this.openVault(flags);
-    try {
+    await this.withVault(flags, async (vault) => {
       vault.requireTeam();
       const notes = listNotes(vault, flags.collection);
       this.emit(flags.json, { collection: flags.collection, notes }, notes.length === 0 ? "no notes\n" : table(notes.map((n) => [n.id, when(n.updated), n.title, n.tags.join(",")])));
-    } finally {
-      vault.close();
-    }
+    });
   }
 }
 
@@ -102,8 +90,7 @@ export class NotesShow extends VaultCommand {
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(NotesShow);
-    const vault = await this.openVault(flags);
-    try {
+    await this.withVault(flags, async (vault) => {
       const note = noteOf(findNote(vault, flags.collection, args.id));
       const names = authorNames(vault, note);
       let text = `${note.title}\n${"=".repeat(Math.min(60, Math.max(3, note.title.length)))}\n${note.body}\n\n`;
@@ -111,9 +98,7 @@ export class NotesShow extends VaultCommand {
       text += `updated ${when(note.updated)} by ${names.join(", ")}\n`;
       for (const c of note.comments) text += `  - ${c}\n`;
       this.emit(flags.json, { note: { ...note, authorNames: names } }, text);
-    } finally {
-      vault.close();
-    }
+    });
   }
 }
 
@@ -125,13 +110,10 @@ export class NotesRm extends VaultCommand {
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(NotesRm);
-    const vault = await this.openVault(flags);
-    try {
+    await this.withVault(flags, async (vault) => {
       const note = findNote(vault, flags.collection, args.id);
       deleteNote(vault, flags.collection, note.id);
       this.emit(flags.json, { id: note.id }, `Deleted ${note.id}.\n`);
-    } finally {
-      vault.close();
-    }
+    });
   }
 }

@@ -19,14 +19,11 @@ export class Export extends VaultCommand {
   async run(): Promise<void> {
     const { flags } = await this.parse(Export);
     if (flags.usb === undefined && flags.qr === undefined) throw vaultError("VAULT_BAD_ARGUMENT", "say where to export: --usb DIR or --qr DIR");
-    const vault = await this.openVault(flags);
-    try {
+    await this.withVault(flags, async (vault) => {
       const target = flags.usb !== undefined ? { usb: flags.usb } : { qr: flags.qr!, preset: flags.preset as QrPreset };
       const written = await exportTo(vault, target, this.progress());
       this.emit(flags.json, { bundles: written }, `Exported ${written.length} bundle(s):\n${exportLines(written).map((l) => `  ${l}\n`).join("")}`);
-    } finally {
-      vault.close();
-    }
+    });
   }
 }
 
@@ -41,14 +38,11 @@ export class Import extends VaultCommand {
   async run(): Promise<void> {
     const { argv, flags } = await this.parse(Import);
     const paths = argv as string[];
-    const vault = await this.openVault(flags);
-    try {
+    await this.withVault(flags, async (vault) => {
       const { read, report } = await importFrom(vault, paths, this.progress());
       const text = importLines(read, report).map((l) => `${l}\n`).join("");
       this.emit(flags.json, { read, report }, text);
-    } finally {
-      vault.close();
-    }
+    });
   }
 }
 
@@ -71,13 +65,10 @@ export class CourierEnroll extends VaultCommand {
       throw vaultError("VAULT_BAD_COURIER_KEY", `cannot read ${flags["courier-key"]}`, e);
     }
     const pub = parseCourierKey(text.slice(0, 200));
-    const vault = await this.openVault(flags);
-    try {
+    await this.withVault(flags, async (vault) => {
       const bytes = courierEnrollment(vault, pub, flags.mailbox);
       writeFileSync(flags.out, bytes);
       this.emit(flags.json, { out: flags.out, bytes: bytes.length }, `Wrote the courier enrollment to ${flags.out} (${bytes.length} bytes). It opens only with that courier's key.\n`);
-    } finally {
-      vault.close();
-    }
+    });
   }
 }

@@ -69,8 +69,7 @@ export class Status extends VaultCommand {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Status);
-    const vault = await this.openVault(flags);
-    try {
+    await this.withVault(flags, async (vault) => {
       const s = vaultStatus(vault);
       let text = "";
       if (s.insecureKdf) text += "WARNING: this vault uses the test-only key derivation; never keep real data in it.\n";
@@ -89,9 +88,7 @@ export class Status extends VaultCommand {
         text += table([...s.rejectedEntries.map((r) => ["team entry", short(r.entry), r.reason]), ...s.quarantine.slice(0, 20).map((q) => [q.kind, q.author === undefined ? "?" : short(q.author), q.reason])]);
       }
       this.emit(flags.json, { status: s }, text);
-    } finally {
-      vault.close();
-    }
+    });
   }
 }
 
@@ -102,13 +99,10 @@ export class Log extends VaultCommand {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Log);
-    const vault = await this.openVault(flags);
-    try {
+    await this.withVault(flags, async (vault) => {
       const events = auditLog(vault, flags.limit);
       const text = table(events.map((e) => [when(e.time), e.author, e.what, e.status === "accepted" ? "" : `${e.status.toUpperCase()}${e.reason === undefined ? "" : `: ${e.reason}`}`]));
       this.emit(flags.json, { events }, text === "" ? "nothing yet\n" : text);
-    } finally {
-      vault.close();
-    }
+    });
   }
 }

@@ -14,12 +14,12 @@ import {
   isBundleError,
   openBundle,
   sealBundle,
+  sha256,
   wipe,
   type DecodedPayload,
   type SyncPayload,
   type WelcomePayload,
 } from "@airlock/bundle-format";
-import { createHash } from "node:crypto";
 import type Database from "better-sqlite3-multiple-ciphers";
 import { performance } from "node:perf_hooks";
 import { decodeChangeset, openBatch, verifyChangeset, type Changeset, type PlainOp } from "../sync/changeset.js";
@@ -118,6 +118,35 @@ export function openForVault(vault: Vault, bytes: Uint8Array, source: string, re
     report.issues.push({ source, code, reason: (e as Error).message });
     return undefined;
   }
+}
+
+export interface BundleBytes {
+  readonly bytes: Uint8Array;
+  /** Where it came from, for issues in the report. */
+  readonly source: string;
+}
+
+function openAll(vault: Vault, bundles: readonly BundleBytes[], report: ImportReport): OpenedPayload[] {
+  const opened: OpenedPayload[] = [];
+  for (const b of bundles) {
+    const o = openForVault(vault, b.bytes, b.source, report);
+    if (o !== undefined) opened.push(o);
+  }
+  return opened;
+}
+
+/** Opens and applies bundles already in memory, on this thread (the in-process API, tests). */
+export function importBundles(vault: Vault, bundles: readonly BundleBytes[]): ImportReport {
+  const report = emptyReport();
+  applyPayloads(vault, openAll(vault, bundles, report), report);
+  return report;
+}
+
+/** The same on both cores, as `airlock import` does it (see applyPayloadsParallel). */
+export async function importBundlesParallel(vault: Vault, bundles: readonly BundleBytes[]): Promise<ImportReport> {
+  const report = emptyReport();
+  await applyPayloadsParallel(vault, openAll(vault, bundles, report), report);
+  return report;
 }
 
 /** Applies opened payloads: welcomes first (they bootstrap the team), then syncs. Each in one transaction. */
@@ -246,7 +275,7 @@ function importEntries(vault: Vault, list: readonly Uint8Array[], report: Import
 }
 
 function quarantine(db: Database.Database, vault: Vault, kind: string, author: Uint8Array | undefined, bytes: Uint8Array, reason: string): void {
-  const hash = new Uint8Array(require256(bytes));
+  const hash = sha256(bytes);
   db.prepare("INSERT INTO quarantine (hash, kind, author, reason, received, bytes) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING").run(
     hash,
     kind,
@@ -257,9 +286,6 @@ function quarantine(db: Database.Database, vault: Vault, kind: string, author: U
   );
 }
 
-function require256(bytes: Uint8Array): Buffer {
-  return createHash("sha256").update(bytes).digest();
-}
 
 function importSync(vault: Vault, p: SyncPayload, sender: Uint8Array, source: string, report: ImportReport, prepared?: Map<Uint8Array, Prepared>): void {
   if (vault.teamId === undefined) {
