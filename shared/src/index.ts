@@ -21,6 +21,8 @@ export {
   TRANSPORT_KEY_LENGTH,
   DEFAULT_EPOCH_SECONDS,
   DEFAULT_TAG_WINDOW,
+  MAILBOX_PRUNE_AGE,
+  MAILBOX_PULL_BACK,
   type TagKind,
   type TagMatch,
 } from "./transport-key/transport-key.js";

@@ -1,6 +1,6 @@
 import { Flags } from "@oclif/core";
 import { courierError } from "../errors.js";
-import { Courier, type BackendRoundReport } from "../courier/courier.js";
+import { Courier, type BackendRoundReport, type PruneReport } from "../courier/courier.js";
 import { abortableSleep, backoffRetry, parseDuration, runSchedule } from "../courier/scheduler.js";
 import { CourierCommand } from "./base.js";
 
@@ -66,5 +66,12 @@ export default class Sync extends CourierCommand {
 }
 
 function describe(r: BackendRoundReport): string {
-  return `${r.teamName} ${r.backend}: pushed ${r.push?.real ?? 0} real + ${r.push?.cover ?? 0} cover; pulled ${r.pull?.spooled ?? 0} new, dropped ${r.pull?.cover ?? 0} cover, refused ${r.pull?.refused ?? 0}\n`;
+  const line = `${r.teamName} ${r.backend}: pushed ${r.push?.real ?? 0} real + ${r.push?.cover ?? 0} cover; pulled ${r.pull?.spooled ?? 0} new, dropped ${r.pull?.cover ?? 0} cover, refused ${r.pull?.refused ?? 0}`;
+  return `${line}${describePrune(r.prune)}\n`;
+}
+
+function describePrune(p: PruneReport | undefined): string {
+  if (p === undefined || (p.removed === 0 && p.error === undefined)) return "";
+  const removed = `; removed ${p.removed} expired bundle${p.removed === 1 ? "" : "s"} from the mailbox`;
+  return p.error === undefined ? removed : `${removed} (pruning stopped: ${p.error.code}: ${p.error.message})`;
 }

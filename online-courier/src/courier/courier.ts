@@ -2,8 +2,9 @@
  * The courier: one home's spool, served teams and mailbox backends, wired together here.
  * Ingest takes bundles from the offline side; a sync round, for every team and each of its
  * mailboxes, pushes exactly `sendPerRound` bundles (real ones first, topped up with cover)
- * into the current epoch's namespace, then pulls what is new from the current and the
- * previous epoch's namespaces.
+ * into the current epoch's namespace, then pulls what is new from the namespaces of the epochs
+ * since its last good sync (at least the current and the previous one), then empties the
+ * namespaces that no courier lists any more (docs/transport-key.md, "Where a bundle goes").
  *
  * Invariants: a real outbound bundle stays pending (or failed) until every mailbox of its team
  * accepted it; nothing pulled is stored unless it hashes to its name, parses, and carries a
@@ -12,7 +13,7 @@
  */
 import { createHash, randomInt } from "node:crypto";
 import { fillerBundle, MIN_BUCKET } from "@airlock/bundle-format";
-import { describeError, isAirlockError, type TransportKey } from "@airlock/shared";
+import { describeError, isAirlockError, MAILBOX_PRUNE_AGE, MAILBOX_PULL_BACK, type TransportKey } from "@airlock/shared";
 import { courierError } from "../errors.js";
 import type { CourierHome } from "../home/paths.js";
 import { requireHome } from "../home/paths.js";
@@ -67,12 +68,21 @@ export interface PullReport {
   missing: number;
 }
 
+export interface PruneReport {
+  /** Namespaces past MAILBOX_PRUNE_AGE emptied this round. */
+  namespaces: number;
+  /** Bundles deleted from them. */
+  removed: number;
+  error?: { code: string; message: string };
+}
+
 export interface BackendRoundReport {
   readonly team: TeamId;
   readonly teamName: string;
   readonly backend: string;
   readonly push?: PushReport;
   readonly pull?: PullReport;
+  readonly prune?: PruneReport;
   readonly error?: { code: string; message: string };
 }
 
@@ -80,6 +90,8 @@ const NO_TEAM = "-";
 const DEFAULT_SLOT_TIER = 2;
 /** bundle-format's largest slot tier (1024 recipients). */
 const MAX_SLOT_TIER = 10;
+/** At most this many namespaces are pruned per team and mailbox in one round (a courier back after a long absence). */
+const PRUNE_SPAN = 7;
 /** How long digests judged as cover or refused are remembered (the mailbox keeps bundles about as long). */
 export const SEEN_RETENTION_MS = 30 * 86_400_000;
 
@@ -147,29 +159,42 @@ export class Courier {
     });
   }
 
-  /** Push then pull, for every team and each of its mailboxes. A failing mailbox is reported, not thrown. */
+  /**
+   * Push, pull, then prune namespaces no courier lists any more, for every team and each of its
+   * mailboxes. A failing mailbox is reported, not thrown; a failed prune is reported and retried
+   * by whichever courier of the team syncs next.
+   */
   async round(options: { retry?: (attempt: number, error: unknown) => Promise<boolean> } = {}): Promise<BackendRoundReport[]> {
     this.requireTeams();
     const reports: BackendRoundReport[] = [];
+    // Per mailbox URL, the namespaces some served team still lists: their cursors and backends stay.
+    const live = new Map<string, Set<string>>();
     for (const team of this.teams) {
       const selected = this.spool.list({ direction: "outbound", team: team.id, states: ["pending", "failed"], limit: team.config.sendPerRound });
       const failures = new Map<string, string>();
       for (const url of team.config.mailboxes) {
         const backend = redactUrl(url);
+        const lastOk = this.spool.ledger.lastOk(team.id, backend);
+        const epochs = this.#pullEpochs(team, lastOk);
+        const keep = live.get(url) ?? new Set<string>();
+        for (const e of epochs) keep.add(team.tk.mailboxId(e));
+        live.set(url, keep);
         let push: PushReport | undefined;
         let pull: PullReport | undefined;
         for (let attempt = 1; ; attempt++) {
           try {
             push ??= await this.push(team, url, selected.map((e) => e.digest));
-            pull = await this.pull(team, url);
+            pull = await this.pull(team, url, epochs);
             this.spool.ledger.syncSucceeded(team.id, backend);
-            reports.push({ team: team.id, teamName: team.config.name, backend, push, pull });
+            const prune = await this.prune(team, url, lastOk);
+            reports.push({ team: team.id, teamName: team.config.name, backend, push, pull, ...(prune === undefined ? {} : { prune }) });
             break;
           } catch (e) {
             const report = describeError(e);
             if (options.retry !== undefined && (await options.retry(attempt, e))) continue;
             this.spool.ledger.syncFailed(team.id, backend, `${report.code}: ${report.message}`);
-            for (const entry of selected) failures.set(entry.digest, `${backend}: ${report.message}`);
+            // Bundles this mailbox already accepted are delivered there, whatever failed after.
+            if (push === undefined) for (const entry of selected) failures.set(entry.digest, `${backend}: ${report.message}`);
             reports.push({ team: team.id, teamName: team.config.name, backend, ...(push === undefined ? {} : { push }), error: { code: report.code, message: report.message } });
             break;
           }
@@ -181,9 +206,73 @@ export class Courier {
         else this.spool.markFailed(entry.digest, failure);
       }
     }
+    for (const [url, namespaces] of live) this.#forgetOthers(url, namespaces);
     this.spool.ledger.expireSeen(SEEN_RETENTION_MS);
     this.spool.expire({ olderThanMs: this.#options.retentionMs ?? DEFAULT_RETENTION_MS, states: ["delivered"] });
     return reports;
+  }
+
+  /**
+   * The epochs whose namespaces a pull lists, newest first: back to the one before the last
+   * good sync (a bundle put just before a boundary, or while this courier was off), never
+   * further than MAILBOX_PULL_BACK, and the whole window for a courier that never synced.
+   */
+  #pullEpochs(team: ServedTeam, lastOk: number | undefined): number[] {
+    const now = team.tk.epochAt(this.#now());
+    const floor = now - MAILBOX_PULL_BACK;
+    const oldest = Math.max(0, lastOk === undefined ? floor : Math.max(floor, Math.min(team.tk.epochAt(lastOk), now) - 1));
+    const epochs: number[] = [];
+    for (let e = now; e >= oldest; e--) epochs.push(e);
+    return epochs;
+  }
+
+  /**
+   * Deletes the bundles of namespaces that crossed MAILBOX_PRUNE_AGE since the last good sync
+   * (at most PRUNE_SPAN of them; the whole span for a courier that never synced). Nothing is
+   * done twice in one epoch: after the first round of an epoch, lastOk is in it. Stores that
+   * prune themselves (the HTTP mailbox) are left alone.
+   */
+  async prune(team: ServedTeam, url: string, lastOk: number | undefined): Promise<PruneReport | undefined> {
+    const now = team.tk.epochAt(this.#now());
+    const newest = now - MAILBOX_PRUNE_AGE;
+    const since = lastOk === undefined ? -Infinity : team.tk.epochAt(lastOk) - MAILBOX_PRUNE_AGE + 1;
+    const oldest = Math.max(0, newest - PRUNE_SPAN + 1, since);
+    if (newest < oldest) return undefined;
+    const report: PruneReport = { namespaces: 0, removed: 0 };
+    try {
+      for (let e = newest; e >= oldest; e--) {
+        const backend = this.#backend(team, url, e);
+        if (backend.prunedByStore === true) return undefined;
+        const { names } = await backend.list();
+        for (const name of names) {
+          await backend.delete(name);
+          report.removed++;
+        }
+        await backend.removeIfEmpty?.();
+        report.namespaces++;
+      }
+    } catch (e) {
+      const { code, message } = describeError(e);
+      report.error = { code, message };
+    } finally {
+      for (let e = newest; e >= oldest; e--) this.#dropBackend(url, team.tk.mailboxId(e));
+    }
+    return report;
+  }
+
+  /** Forgets list cursors and closes cached backends of namespaces no served team lists any more. */
+  #forgetOthers(url: string, live: ReadonlySet<string>): void {
+    this.spool.ledger.forgetCursors(redactUrl(url), [...live]);
+    for (const key of [...this.#backends.keys()]) {
+      const [keyUrl, namespace] = key.split("\n") as [string, string];
+      if (keyUrl === url && !live.has(namespace)) this.#dropBackend(url, namespace);
+    }
+  }
+
+  #dropBackend(url: string, namespace: string): void {
+    const key = `${url}\n${namespace}`;
+    this.#backends.get(key)?.close?.();
+    this.#backends.delete(key);
   }
 
   /**
@@ -219,10 +308,8 @@ export class Courier {
     return { real: real.length, cover: coverCount, failed: 0 };
   }
 
-  /** Lists the current and previous epoch's namespaces and spools the team's new real bundles. */
-  async pull(team: ServedTeam, url: string): Promise<PullReport> {
-    const epoch = team.tk.epochAt(this.#now());
-    const epochs = epoch > 0 ? [epoch, epoch - 1] : [epoch];
+  /** Lists the namespaces of `epochs` (default: this one and the one before) and spools the team's new real bundles. */
+  async pull(team: ServedTeam, url: string, epochs: readonly number[] = this.#pullEpochs(team, this.#now())): Promise<PullReport> {
     const report: PullReport = { listed: 0, spooled: 0, cover: 0, refused: 0, known: 0, missing: 0 };
     const key = redactUrl(url);
     const namespaces = epochs.map((e) => team.tk.mailboxId(e));
@@ -252,7 +339,6 @@ export class Courier {
       }
       this.spool.ledger.setCursor(key, namespace, clean ? listing.cursor : saved.cursor);
     }
-    this.spool.ledger.forgetCursors(key, namespaces);
     return report;
   }
 

@@ -41,6 +41,13 @@ export interface MailboxBackend {
    * backends hold nothing between calls. The courier calls it when it closes.
    */
   close?(): void;
+  /**
+   * True when the store deletes namespaces past MAILBOX_PRUNE_AGE itself (the HTTP mailbox
+   * server, which also refuses tokens that old), so couriers do not prune it.
+   */
+  readonly prunedByStore?: boolean;
+  /** After a prune emptied this namespace, removes its container (a dir: subfolder) if nothing is left in it. */
+  removeIfEmpty?(): Promise<void>;
 }
 
 export const MAILBOX_SUFFIX = ".airlock";

@@ -1,10 +1,13 @@
 import { execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readdir, rm, symlink, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { isAirlockError } from "@airlock/shared";
 import { blob, runMailboxAcceptanceTests } from "./acceptance.js";
+import { mailboxNameFor } from "./backend.js";
 import { DirMailbox, dirMailboxFromUrl, TEMP_PREFIX } from "./dir.js";
 
 const MAX = 64 * 1024;
@@ -102,8 +105,21 @@ describe("dir mailbox: a hostile, Syncthing-shared folder", () => {
     expect(await codeOf(small.list())).toBe("MAILBOX_TOO_MANY");
   });
 
-  it("reports a missing folder as MAILBOX_IO and a bad URL as MAILBOX_BAD_URL", async () => {
-    expect(await codeOf(new DirMailbox(join(dir, "nope")).list())).toBe("MAILBOX_IO");
+  it("lists a folder not created yet as empty and creates it on the first put; a missing parent is MAILBOX_IO; a bad URL MAILBOX_BAD_URL", async () => {
+    const fresh = new DirMailbox(join(dir, "later"));
+    expect((await fresh.list()).names).toEqual([]);
+    expect(existsSync(join(dir, "later"))).toBe(false);
+    const bytes = randomBytes(100);
+    await fresh.put(mailboxNameFor(bytes), bytes);
+    expect((await fresh.list()).names).toEqual([mailboxNameFor(bytes)]);
+    await fresh.delete(mailboxNameFor(bytes));
+    await fresh.removeIfEmpty();
+    expect(existsSync(join(dir, "later"))).toBe(false);
+    await fresh.removeIfEmpty(); // already gone: fine
+    const orphan = new DirMailbox(join(dir, "no-parent", "ns"));
+    expect(await codeOf(orphan.list())).toBe("MAILBOX_IO");
+    expect(await codeOf(orphan.put(mailboxNameFor(bytes), bytes))).toBe("MAILBOX_IO");
+    expect(existsSync(join(dir, "no-parent"))).toBe(false);
     expect(() => dirMailboxFromUrl("s3://x")).toThrow(/dir: mailbox URL/);
   });
 });

@@ -10,14 +10,17 @@
  * the bundle pattern, so they (and Syncthing's own `.syncthing.*.tmp` and `*.sync-conflict-*`
  * files) are ignored by list().
  *
+ * The folder itself is created by the first put (its parent must exist): a namespace nobody has
+ * written to yet lists as empty, so pulling or pruning an old epoch leaves no empty folder behind.
+ *
  * Cursors: see SequenceIndex in backend.ts (names numbered in the order this instance first
  * sees them; no trust in mtimes or arrival order). Invariant: scans run one at a time, so a
  * slow scan never overwrites the view of a newer one.
  */
 import { constants, type Dirent } from "node:fs";
-import { lstat, open, opendir, rename, unlink, type FileHandle } from "node:fs/promises";
+import { lstat, mkdir, open, opendir, rename, rmdir, unlink, type FileHandle } from "node:fs/promises";
 import { randomBytes } from "node:crypto";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { AirlockError, errnoCode, syncDirectory } from "@airlock/shared";
 import {
   checkMaxBytes,
@@ -81,7 +84,7 @@ export class DirMailbox implements MailboxBackend {
     let handle: FileHandle | undefined;
     let created = false;
     try {
-      handle = await open(temp, CREATE_FLAGS, 0o600);
+      handle = await this.#createTemp(temp);
       created = true;
       let written = 0;
       while (written < bundle.length) {
@@ -158,11 +161,43 @@ export class DirMailbox implements MailboxBackend {
     this.#index.remove(checked);
   }
 
+  /** Opens a new temp file, creating the mailbox folder first if this is its first bundle. */
+  async #createTemp(temp: string): Promise<FileHandle> {
+    try {
+      return await open(temp, CREATE_FLAGS, 0o600);
+    } catch (e) {
+      if (errnoCode(e) !== "ENOENT") throw e;
+    }
+    try {
+      await mkdir(this.#dir, { mode: 0o700 }); // not recursive: a missing parent (stick not mounted) fails
+    } catch (e) {
+      if (errnoCode(e) !== "EEXIST") throw e;
+    }
+    return open(temp, CREATE_FLAGS, 0o600);
+  }
+
+  async removeIfEmpty(): Promise<void> {
+    try {
+      await rmdir(this.#dir);
+    } catch (e) {
+      // Not empty (a peer's bundle or temp file arrived meanwhile) or already gone: leave it.
+      if (!["ENOTEMPTY", "EEXIST", "ENOENT"].includes(errnoCode(e) ?? "")) throw ioError(e, `cannot remove the emptied folder ${this.#dir}`);
+    }
+  }
+
   async #scanNames(): Promise<Set<MailboxName>> {
     const present = new Set<MailboxName>();
     let entries = 0;
+    let folder;
     try {
-      for await (const entry of await opendir(this.#dir)) {
+      folder = await opendir(this.#dir);
+    } catch (e) {
+      // Not created yet (nobody wrote here) is empty; a missing parent is a real failure.
+      if (errnoCode(e) === "ENOENT" && (await this.#lstat(dirname(this.#dir)))?.isDirectory() === true) return present;
+      throw ioError(e, `cannot list ${this.#dir}`);
+    }
+    try {
+      for await (const entry of folder) {
         if (++entries > this.#maxEntries) {
           throw mailboxError("MAILBOX_TOO_MANY", `${this.#dir} holds more than ${this.#maxEntries} entries`);
         }

@@ -12,15 +12,16 @@
  * bearer token in constant time; an unknown namespace and a wrong token get the same 401 after
  * the same work, so a prober cannot tell which mailboxes exist.
  *
- * Invariants: a namespace's DirMailbox is created once and kept (its cursors live in memory);
+ * Invariants: a namespace's DirMailbox is created once and kept (its cursors live in memory)
+ * until the namespace expires and prune() removes it;
  * every stored bundle passed checkPut; no error message sent to a client contains a path.
  */
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
-import { mkdir } from "node:fs/promises";
+import { mkdir, readdir, rm } from "node:fs/promises";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import { DEFAULT_TAG_WINDOW, isAirlockError, type TransportKey } from "@airlock/shared";
+import { DEFAULT_TAG_WINDOW, errnoCode, isAirlockError, MAILBOX_PRUNE_AGE, type TransportKey } from "@airlock/shared";
 import { checkMaxBytes, isMailboxName, mailboxError, type MailboxName } from "./backend.js";
 import { DirMailbox } from "./dir.js";
 import { API_PREFIX, MAX_CURSOR_LENGTH, NAMESPACE_PATTERN, TOKEN_PATTERN, TOKEN_PURPOSE_PREFIX } from "./http-protocol.js";
@@ -37,6 +38,8 @@ export interface MailboxServerOptions {
   window?: { past: number; future: number };
   /** Operational log lines (never bundle bytes, tokens or paths of bundles). */
   log?: (line: string) => void;
+  /** How often expired namespaces are removed (ms, default one hour; also once at start). */
+  pruneEveryMs?: number;
 }
 
 export interface MailboxServer {
@@ -44,11 +47,20 @@ export interface MailboxServer {
   readonly port: number;
   close(): Promise<void>;
   stats(): { requests: number; rejected: number; bytesIn: number; bytesOut: number };
+  /**
+   * Removes the folders of namespaces MAILBOX_PRUNE_AGE or more epochs old (up to a year back)
+   * of the served teams; returns how many. No courier lists them any more and their tokens are
+   * refused. Runs on a timer; exposed for tests and operators.
+   */
+  prune(): Promise<number>;
 }
 
 export const DEFAULT_SERVER_LIMITS = { maxRequestsPerMinute: 600, maxConnections: 64 } as const;
 const DEFAULT_TIMEOUTS = { headersMs: 10_000, requestMs: 300_000, idleMs: 60_000 } as const;
 const RATE_WINDOW_MS = 60_000;
+const PRUNE_EVERY_MS = 3_600_000;
+/** How many epochs before the prune age a sweep still looks for (a server that was down for months). */
+const PRUNE_LOOKBACK = 366;
 /** Past this many tracked addresses, entries of older windows are swept (bounds memory under a flood of sources). */
 const RATE_TABLE_SWEEP = 10_000;
 
@@ -131,13 +143,39 @@ export async function startMailboxServer(o: MailboxServerOptions): Promise<Mailb
   function mailboxFor(namespace: string): Promise<DirMailbox> {
     let box = namespaces.get(namespace);
     if (box === undefined) {
-      const dir = join(o.storageDir, namespace);
-      box = mkdir(dir, { recursive: true, mode: 0o700 }).then(() => new DirMailbox(dir, { maxBundleBytes }));
+      // The namespace's folder appears with its first bundle (DirMailbox), so listing the
+      // namespaces of a courier's whole pull window leaves no empty folders behind.
+      box = mkdir(o.storageDir, { recursive: true, mode: 0o700 }).then(() => new DirMailbox(join(o.storageDir, namespace), { maxBundleBytes }));
       // A failed mkdir must not be cached: the next request retries it.
       box.catch(() => namespaces.delete(namespace));
       namespaces.set(namespace, box);
     }
     return box;
+  }
+
+  async function prune(): Promise<number> {
+    const t = now();
+    const expired = new Set<string>();
+    for (const team of o.teams()) {
+      const newest = team.epochAt(t) - MAILBOX_PRUNE_AGE;
+      for (let e = Math.max(0, newest - PRUNE_LOOKBACK); e <= newest; e++) expired.add(team.mailboxId(e));
+    }
+    let entries: string[];
+    try {
+      entries = await readdir(o.storageDir);
+    } catch (e) {
+      if (errnoCode(e) === "ENOENT") return 0;
+      throw e;
+    }
+    let removed = 0;
+    for (const name of entries) {
+      if (!expired.has(name)) continue;
+      namespaces.delete(name);
+      await rm(join(o.storageDir, name), { recursive: true, force: true });
+      removed++;
+    }
+    if (removed > 0) log(`airlock mailbox: removed ${removed} expired mailbox folder${removed === 1 ? "" : "s"}`);
+    return removed;
   }
 
   async function readBody(req: IncomingMessage): Promise<Uint8Array> {
@@ -277,14 +315,22 @@ export async function startMailboxServer(o: MailboxServerOptions): Promise<Mailb
     });
   });
   const port = (server.address() as AddressInfo).port;
+  const sweep = (): void => {
+    prune().catch((e: unknown) => log(`airlock mailbox: pruning expired folders failed: ${describe(e)}`));
+  };
+  sweep();
+  const pruneTimer = setInterval(sweep, positive(o.pruneEveryMs ?? PRUNE_EVERY_MS, "pruneEveryMs"));
+  pruneTimer.unref();
   const host = o.listen.host.includes(":") ? `[${o.listen.host}]` : o.listen.host;
 
   return {
     url: `http://${host}:${port}`,
     port,
     stats: () => ({ ...counters }),
+    prune,
     close: () =>
       new Promise<void>((resolveClose) => {
+        clearInterval(pruneTimer);
         server.close(() => resolveClose());
         server.closeAllConnections();
       }),

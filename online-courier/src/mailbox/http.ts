@@ -96,6 +96,8 @@ class SocksHttpAgent extends HttpAgent {
 
 export class HttpMailbox implements MailboxBackend {
   readonly maxBundleBytes: number;
+  /** The server empties namespaces past MAILBOX_PRUNE_AGE itself (and would refuse our token for them). */
+  readonly prunedByStore = true;
   readonly #base: URL;
   readonly #namespace: string;
   readonly #authorization: string;

@@ -14,7 +14,7 @@
  * first use: the lookup is asynchronous, and a courier that is only listing its status must not
  * fail on a missing credentials file.
  */
-import { mkdirSync } from "node:fs";
+import { statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { courierError } from "../errors.js";
 import { DEFAULT_MAX_BUNDLE_BYTES, type MailboxBackend, type MailboxListing } from "./backend.js";
@@ -92,14 +92,17 @@ export function openMailbox(url: string, ns: MailboxNamespace, opts: OpenMailbox
   const limit = maxBundleBytes === undefined ? {} : { maxBundleBytes };
   switch (kind) {
     case "dir": {
-      const dir = join(resolve(url.slice(4)), ns.namespace);
-      // The namespace folder is ours to create; PATH itself must exist (a stick not mounted
-      // must fail, not silently fill the mount point).
+      const root = resolve(url.slice(4));
+      // PATH itself must exist (a stick not mounted must fail, not silently fill the mount
+      // point); the namespace subfolder is created by the first bundle put into it.
+      let isFolder = false;
       try {
-        mkdirSync(dir, { mode: 0o700 });
+        isFolder = statSync(root).isDirectory();
       } catch (e) {
-        if ((e as { code?: unknown }).code !== "EEXIST") throw courierError("COURIER_BAD_URL", `cannot use the mailbox folder ${url.slice(4)}: ${(e as Error).message}`, e);
+        throw courierError("COURIER_BAD_URL", `cannot use the mailbox folder ${url.slice(4)}: ${(e as Error).message}`, e);
       }
+      if (!isFolder) throw courierError("COURIER_BAD_URL", `the mailbox path ${url.slice(4)} is not a folder`);
+      const dir = join(root, ns.namespace);
       return new DirMailbox(dir, limit);
     }
     case "memory": {

@@ -113,6 +113,12 @@ export class Ledger {
       .run(team, backend, this.#now(), error.slice(0, MAX_TEXT));
   }
 
+  /** When this team last synced with this backend without error (ms), if ever. */
+  lastOk(team: string, backend: string): number | undefined {
+    const row = this.#db.prepare("SELECT last_ok FROM syncs WHERE team = ? AND backend = ?").get(team, backend) as { last_ok: number | null } | undefined;
+    return row?.last_ok ?? undefined;
+  }
+
   syncs(): SyncRecord[] {
     const rows = this.#db.prepare("SELECT team, backend, last_ok, last_try, last_error, failures FROM syncs ORDER BY team, backend").all() as {
       team: string;

@@ -22,6 +22,17 @@ export const DEFAULT_EPOCH_SECONDS = 86_400;
  * laptop's clock may be off, and a bundle may sit on a USB stick for days.
  */
 export const DEFAULT_TAG_WINDOW = { past: 14, future: 1 } as const;
+/**
+ * How far back a courier lists namespaces: to the epoch of its last good sync (so a courier
+ * that was off for a weekend still finds what was put meanwhile), at most the tag window, past
+ * which every tag would be refused anyway. A courier that never synced lists the whole window.
+ */
+export const MAILBOX_PULL_BACK = DEFAULT_TAG_WINDOW.past;
+/**
+ * A namespace this many epochs old is listed by no courier any more (pull window + 3 epochs of
+ * clock difference between couriers), so its bundles may be deleted from the store.
+ */
+export const MAILBOX_PRUNE_AGE = MAILBOX_PULL_BACK + 3;
 
 export type TagKind = "real" | "cover";
 const KIND_BYTE: Record<TagKind, number> = { real: 1, cover: 2 };
