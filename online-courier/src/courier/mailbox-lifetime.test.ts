@@ -90,6 +90,29 @@ describe("a courier that was off for days", () => {
   });
 });
 
+describe("list cursors", () => {
+  it("two teams on one mailbox URL keep each other's cursors, and a namespace no longer listed loses its own", async () => {
+    const dir = workDir("cursors");
+    const url = `memory:shared${toHex(randomBytes(4))}`;
+    const [t1, t2] = [makeTeam("One"), makeTeam("Two")];
+    const clock = { now: 20_000 * DAY + 3_600_000 };
+    const c = Courier.open(setupCourierHome(join(dir, "c"), [t1, t2], url, SETTINGS), { now: () => clock.now });
+    cleanup.push(() => c.close());
+    await c.round();
+    await c.round();
+    const e = t1.tk.epochAt(clock.now);
+    for (const t of [t1, t2]) expect(c.spool.ledger.cursor(url, t.tk.mailboxId(e)).cursor).toBeDefined();
+    clock.now += 2 * DAY;
+    await c.round();
+    for (const t of [t1, t2]) {
+      expect(c.spool.ledger.cursor(url, t.tk.mailboxId(e + 2)).cursor).toBeDefined();
+      expect(c.spool.ledger.cursor(url, t.tk.mailboxId(e - 5)).cursor).toBeUndefined();
+    }
+    await c.round(); // e is now two epochs back and listed by neither team
+    for (const t of [t1, t2]) expect(c.spool.ledger.cursor(url, t.tk.mailboxId(e)).cursor).toBeUndefined();
+  });
+});
+
 describe("pruning expired namespaces", () => {
   it("dir: a sync round empties and removes namespaces MAILBOX_PRUNE_AGE epochs old, keeps younger ones, once per epoch", async () => {
     const dir = workDir("prune-dir");
