@@ -37,6 +37,7 @@ export {
   encodePayload,
   decodePayload,
   PAYLOAD_KINDS,
+  MAX_LOG_HEADS,
   type Payload,
   type DecodedPayload,
   type PayloadKind,

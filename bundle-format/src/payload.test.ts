@@ -1,12 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { outcome } from "../test-support/fixtures.js";
 import { encodeCanonical, type CborMap, type CborValue } from "./cbor-strict.js";
-import { decodePayload, encodePayload, PAYLOAD_KINDS, type Payload } from "./payload.js";
+import { decodePayload, encodePayload, MAX_LOG_HEADS, PAYLOAD_KINDS, PAYLOAD_SCHEMAS, type Payload, type SyncPayload } from "./payload.js";
 
 const b32 = (fill: number): Uint8Array => new Uint8Array(32).fill(fill);
 
 const SAMPLES: Payload[] = [
-  { kind: "sync", team: b32(1), entries: [new Uint8Array([7])], changesets: [new Uint8Array([1, 2, 3])], acks: [{ device: b32(2), seq: 2 ** 40 }] },
+  { kind: "sync", team: b32(1), entries: [new Uint8Array([7])], changesets: [new Uint8Array([1, 2, 3])], acks: [{ device: b32(2), seq: 2 ** 40 }], logHeads: [b32(10), b32(11)] },
   { kind: "enrollment", name: "Ada Lovelace", user: b32(3), deviceSigning: b32(4), deviceEncryption: b32(5), created: 1_764_000_000_000 },
   { kind: "welcome", team: b32(6), log: [new Uint8Array([9])], transportKey: b32(9) },
   { kind: "courier-enrollment", team: b32(7), teamName: "Field office", transportKey: b32(8), epochSeconds: 86_400, mailbox: "dir:/media/usb/airlock" },
@@ -25,8 +25,16 @@ describe("payloads", () => {
   it.each(SAMPLES)("$kind round-trips canonically", (sample) => {
     const bytes = encodePayload(sample);
     const decoded = decodePayload(bytes);
-    expect(decoded).toEqual({ ...sample, minor: 0 });
+    expect(decoded).toEqual({ ...sample, minor: PAYLOAD_SCHEMAS[sample.kind].minor });
     expect(encodePayload(sample)).toEqual(bytes);
+  });
+
+  it("sync: logHeads is optional (1.0 writers had none) and bounded", () => {
+    const { logHeads: _omitted, ...old } = SAMPLES[0] as SyncPayload;
+    expect(decodePayload(encodePayload(old))).not.toHaveProperty("logHeads");
+    const many = { ...old, logHeads: Array.from({ length: MAX_LOG_HEADS + 1 }, () => b32(1)) };
+    expect(() => encodePayload(many)).toThrow(/logHeads/);
+    expect(() => encodePayload({ ...old, logHeads: [new Uint8Array(31)] })).toThrow(/logHeads\[0\]/);
   });
 
   it("refuses an unknown kind with BUNDLE_KIND", () => {

@@ -39,17 +39,24 @@ const uint = (max = Number.MAX_SAFE_INTEGER): FieldType => ({ type: "uint", max 
 const array = (of: FieldType, max: number): FieldType => ({ type: "array", of, max });
 
 const MiB = 1024 * 1024;
+/** A team log has few concurrent heads; a sender claiming more is refused (and its ack ignored). */
+export const MAX_LOG_HEADS = 1024;
 
 export const PAYLOAD_SCHEMAS = {
-  /** Changesets a peer is missing, plus the sender's acks (version vector). */
+  /**
+   * Team entries and changesets the recipients are missing, plus the sender's acks: its
+   * version vector (`acks`) and, since 1.1, the heads of the team log it holds (`logHeads`).
+   */
   sync: {
-    minor: 0,
+    minor: 1,
     fields: {
       team: bytes(32),
       entries: array(bytes(1, MiB + 128), 65536),
       changesets: array(bytes(1, 16 * MiB), 65536),
       acks: array({ type: "struct", fields: { device: bytes(32), seq: uint() } }, 65536),
+      logHeads: array(bytes(32), MAX_LOG_HEADS),
     },
+    optional: ["logHeads"],
   },
   /** A new device's self-signed request to join: its public keys. */
   enrollment: {
@@ -95,6 +102,11 @@ export interface SyncPayload {
   /** Signed changesets (docs/sync.md). */
   readonly changesets: readonly Uint8Array[];
   readonly acks: readonly { readonly device: Uint8Array; readonly seq: number }[];
+  /**
+   * Hashes of the heads of the team log the sender holds with their whole ancestry (1.1):
+   * recipients stop re-sending those entries to it. Absent from 1.0 writers: send them all.
+   */
+  readonly logHeads?: readonly Uint8Array[];
 }
 export interface EnrollmentPayload {
   readonly kind: "enrollment";

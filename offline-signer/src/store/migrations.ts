@@ -95,6 +95,20 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    name: "team log heads each peer holds",
+    up: (db) => {
+      // Sync 1.1 `logHeads`: what a peer said it holds of the team log, so exports send it
+      // only what it lacks. Kept reduced to the newest heads (docs/sync.md).
+      db.exec(`
+        CREATE TABLE peer_log_heads (
+          peer BLOB NOT NULL,
+          head BLOB NOT NULL,
+          PRIMARY KEY (peer, head)
+        ) STRICT, WITHOUT ROWID;
+      `);
+    },
+  },
 ];
 
 export function schemaVersion(db: Database.Database): number {

@@ -29,6 +29,7 @@ import { verifyOnWorker, verifyRest } from "./signature-pool.js";
 import { vaultError } from "./errors.js";
 import { INSERT_OP, insertOps } from "./ops-store.js";
 import { hex } from "./hex.js";
+import { entriesToSend, ownLogHeads, recordLogHeads } from "./log-acks.js";
 import type { Vault } from "./vault.js";
 
 export const CUTOFF_REASON = "made after its device was revoked or its member removed";
@@ -374,6 +375,7 @@ function importSync(vault: Vault, p: SyncPayload, sender: Uint8Array, source: st
     for (const a of p.acks) upsert.run(sender, a.device, a.seq, vault.now());
     // A peer always has its own changesets: an empty ack list still says "I exist".
     upsert.run(sender, sender, 0, vault.now());
+    if (p.logHeads !== undefined) recordLogHeads(vault, sender, p.logHeads);
   }
 }
 
@@ -541,7 +543,7 @@ export interface ExportOptions {
 
 /**
  * The bundles every other active device needs: sync bundles sealed to all of them holding the
- * team log and each changeset some recipient has not acknowledged, and a welcome for each
+ * team entries and the changesets some recipient has not acknowledged, and a welcome for each
  * device that has never been heard from. Nothing is marked as sent: acks decide what is next.
  */
 export function exportBundles(vault: Vault, options: ExportOptions = {}): ExportedBundle[] {
@@ -569,8 +571,10 @@ export function exportBundles(vault: Vault, options: ExportOptions = {}): Export
       if (from >= h.seq) continue;
       for (const r of select.iterate(h.device, from) as Iterable<{ bytes: Buffer }>) changesets.push(new Uint8Array(r.bytes));
     }
-    const entries = state.order.map((h) => vault.entries().get(h)!.bytes);
+    // Only the team entries some recipient lacks; a welcome below still carries the whole log.
+    const entries = entriesToSend(vault, state, recipients.map((d) => d.id)).map((h) => vault.entries().get(h)!.bytes);
     const myAcks = heads.map((h) => ({ device: new Uint8Array(h.device), seq: h.seq }));
+    const logHeads = ownLogHeads(state);
     const seal = (body: Uint8Array, to: readonly Uint8Array[]): Uint8Array =>
       sealBundle(body, { recipients: to, sender: vault.deviceKey, mailboxTag: tk.tag("real", tk.epochAt(vault.now())) });
     const out: ExportedBundle[] = [];
@@ -579,7 +583,7 @@ export function exportBundles(vault: Vault, options: ExportOptions = {}): Export
     let size = entries.reduce((n, e) => n + e.length, 0);
     let first = true;
     const flush = (): void => {
-      const body = encodePayload({ kind: "sync", team: state.team, entries: first ? entries : [], changesets: batch, acks: myAcks });
+      const body = encodePayload({ kind: "sync", team: state.team, entries: first ? entries : [], changesets: batch, acks: myAcks, logHeads });
       out.push({ kind: "sync", bytes: seal(body, recipientKeys), changesets: batch.length, entries: first ? entries.length : 0, recipients: recipientKeys.length });
       first = false;
       batch = [];
@@ -599,12 +603,13 @@ export function exportBundles(vault: Vault, options: ExportOptions = {}): Export
       const e = vault.entries().get(h)!;
       if ((e.body.type === "add-member" || e.body.type === "add-device") && hex(e.author) === vault.deviceId) admittedHere.add(hex(e.body.device.sign));
     }
+    const wholeLog = state.order.map((h) => vault.entries().get(h)!.bytes);
     for (const d of recipients) {
       if (heard.has(d.id) || !admittedHere.has(d.id)) continue;
       const transportKey = tk.exportKey();
-      const body = encodePayload({ kind: "welcome", team: state.team, log: entries, transportKey });
+      const body = encodePayload({ kind: "welcome", team: state.team, log: wholeLog, transportKey });
       wipe(transportKey);
-      out.push({ kind: "welcome", bytes: seal(body, [d.keys.enc]), changesets: 0, entries: entries.length, recipients: 1 });
+      out.push({ kind: "welcome", bytes: seal(body, [d.keys.enc]), changesets: 0, entries: wholeLog.length, recipients: 1 });
       wipe(body);
     }
     return out;
