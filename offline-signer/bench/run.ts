@@ -1,11 +1,12 @@
 /**
  * `npm run bench`, vault part: import throughput against the unavoidable work, incremental
- * export against vault size, and unlock time. Prints each figure and merges it into
+ * export against vault size, one edit's bundle size against the whole-log export, and unlock time. Prints each figure and merges it into
  * bench-results.json. `--quick` runs a tenth of the sizes (figures named *.quick).
  */
 import { fileURLToPath } from "node:url";
 import { mergeBenchResults, printFigure, type BenchFigure } from "@airlock/shared";
 import { benchImport, benchIncrementalExport, benchUnlock } from "./import.js";
+import { benchTeamLogBytes } from "./team-log.js";
 
 const RESULTS = fileURLToPath(new URL("../../../bench-results.json", import.meta.url));
 
@@ -21,6 +22,8 @@ async function main(): Promise<void> {
   show(await benchImport({ quick }));
   console.log("\n== incremental export after 10 edits: large vault vs small vault (ratio ~1 is the target)");
   show(await benchIncrementalExport({ quick }));
+  console.log("\n== one edit on the wire: team entries only as needed (sync 1.1) vs the whole team log (lower is better)");
+  show(await benchTeamLogBytes());
   console.log("\n== unlock (Argon2id) vs the bare KDF");
   show(await benchUnlock());
   mergeBenchResults(RESULTS, figures);

@@ -16,6 +16,7 @@ import { decodeEntry, signEntry, certifyDevice, atLeast, type EntryBody, type Ro
 import { ancestors, foldTeam, mayWrite, readerDevices, type DeviceState, type TeamState, type UserState } from "../team/state.js";
 import { GENESIS_PREV, keyIdOf, sealChangeset, type PlainOp, type OpKind } from "../sync/changeset.js";
 import { openGrant, sealGrant } from "./grants.js";
+import { introducedKey, readersMissingKey } from "./heal-grants.js";
 import { makeJoinRequest, parseJoinRequest, type JoinRequest } from "./request.js";
 import { vaultError } from "./errors.js";
 
@@ -255,6 +256,42 @@ export class Vault {
       }
     }
     revalidate(this, state, newKeys);
+    if (!this.#healing) {
+      this.#healing = true;
+      try {
+        this.#healGrants();
+      } finally {
+        this.#healing = false;
+      }
+    }
+  }
+
+  #healing = false;
+
+  /**
+   * An admin vault seals its current key of each collection to the readers that lack it after
+   * concurrent membership changes (heal-grants.ts), in one `grant` entry. Inside the caller's
+   * transaction; the entry it appends re-enters afterTeamChange, which does not heal again.
+   */
+  #healGrants(): void {
+    const state = this.state();
+    const me = state.devices.get(this.deviceId);
+    const user = me === undefined ? undefined : state.users.get(me.user);
+    if (me === undefined || user === undefined || !me.active || !user.active || !atLeast(user.role, "admin")) return;
+    const entries = this.entries();
+    const grants: KeyGrant[] = [];
+    for (const c of state.collections.values()) {
+      const current = this.#currentKeyRow(c.id);
+      if (current === undefined) continue;
+      try {
+        if (!introducedKey(entries, current.entry, user.id)) continue;
+        const missing = readersMissingKey(state, entries, c.id, current.entry);
+        if (missing.length > 0) grants.push(sealGrant(this.#device, c.id, [current.key], missing));
+      } finally {
+        wipe(current.key);
+      }
+    }
+    if (grants.length > 0) this.appendEntry({ type: "grant", grants });
   }
 
   // ---- creating and joining ------------------------------------------------------------------
@@ -497,19 +534,33 @@ export class Vault {
 
   /** Every key this vault holds for `collection`, oldest grant first. The caller wipes them. */
   #keysOf(collection: string): Uint8Array[] {
+    return this.#keyRows(collection).map((r) => r.key);
+  }
+
+  /** The key new writes use and the entry whose grant gave it to this vault. The caller wipes the key. */
+  #currentKeyRow(collection: string): { key: Uint8Array; entry: string } | undefined {
+    const rows = this.#keyRows(collection);
+    const last = rows.pop();
+    wipe(...rows.map((r) => r.key));
+    return last;
+  }
+
+  /** This vault's keys of `collection` with the entry that brought each, in log order (a key once). */
+  #keyRows(collection: string): { key: Uint8Array; entry: string }[] {
     const state = this.state();
     const c = state.collections.get(collection);
     if (c === undefined) return [];
     const rows = this.#db().prepare("SELECT key, entry FROM collection_keys WHERE collection = ?").all(collection) as { key: Buffer; entry: string }[];
     const order = new Map(state.order.map((h, i) => [h, i]));
-    rows.sort((a, b) => (order.get(a.entry.slice(0, 64)) ?? 0) - (order.get(b.entry.slice(0, 64)) ?? 0) || (a.entry < b.entry ? -1 : 1));
+    rows.sort((a, b) => (order.get(a.entry.slice(0, 64)) ?? 0) - (order.get(b.entry.slice(0, 64)) ?? 0) || (a.entry < b.entry ? -1 : a.entry > b.entry ? 1 : 0));
     const seen = new Set<string>();
-    const out: Uint8Array[] = [];
+    const out: { key: Uint8Array; entry: string }[] = [];
     for (const r of rows) {
       const id = hex(keyIdOf(new Uint8Array(r.key)));
       if (seen.has(id)) continue;
       seen.add(id);
-      out.push(new Uint8Array(r.key));
+      out.push({ key: new Uint8Array(r.key), entry: r.entry.slice(0, 64) });
+      r.key.fill(0);
     }
     return out;
   }
