@@ -1,4 +1,6 @@
 /** Small text helpers for people reading ids, times and columns: shared by the commands and the TUI. */
+import { ROLES, type Role } from "../team/entry.js";
+import { vaultError } from "../vault/errors.js";
 
 export const short = (id: string): string => id.slice(0, 12);
 
@@ -10,4 +12,11 @@ export function table(rows: readonly (readonly string[])[]): string {
   if (rows.length === 0) return "";
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
   return rows.map((r) => `  ${r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join("  ")}`.trimEnd()).join("\n") + "\n";
+}
+
+/** A role typed by a person (any case, spaces around it), or VAULT_BAD_ARGUMENT naming the four. */
+export function asRole(value: string): Role {
+  const role = value.trim().toLowerCase();
+  if (!(ROLES as readonly string[]).includes(role)) throw vaultError("VAULT_BAD_ARGUMENT", `"${value.slice(0, 40)}" is not a role (owner, admin, editor, viewer)`);
+  return role as Role;
 }

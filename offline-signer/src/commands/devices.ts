@@ -2,7 +2,7 @@ import { Args } from "@oclif/core";
 import { fingerprint } from "../vault/request.js";
 import { VaultCommand } from "./base.js";
 import { short, table } from "./format.js";
-import { readRequest } from "./inputs.js";
+import { readRequest } from "../vault/transfer.js";
 
 export class DevicesAdd extends VaultCommand {
   static override summary = "Add another laptop of yours, certified by your identity key (run on your first device).";

@@ -2,7 +2,7 @@ import { Args, Flags } from "@oclif/core";
 import { fingerprint } from "../vault/request.js";
 import { VaultCommand } from "./base.js";
 import { asRole, ROLE_OPTIONS, short, table } from "./format.js";
-import { readRequest } from "./inputs.js";
+import { readRequest } from "../vault/transfer.js";
 
 const pending = (critical: boolean, k: number): string =>
   critical && k > 1 ? `\nThis change needs ${k} admin approvals: other admins run \`airlock approvals approve ID\` after importing it.\n` : "";

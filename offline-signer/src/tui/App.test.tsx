@@ -2,13 +2,14 @@
  * The TUI against real vaults (encrypted SQLite in temp folders, test-only KDF): keys go in
  * through stdin, assertions read the rendered frame and the vault itself.
  */
-import { existsSync, mkdirSync, readdirSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { cleanup as unmountAll, render } from "ink-testing-library";
 import { afterEach, describe, expect, it } from "vitest";
 import { newVault, sync, team, tempRoot, TEST_PASSPHRASE } from "../../test-support/vaults.js";
 import { passphraseBytes } from "../store/index.js";
 import { listNotes } from "../vault/notes.js";
+import { fingerprint } from "../vault/request.js";
 import { importFrom } from "../vault/transfer.js";
 import type { Vault } from "../vault/vault.js";
 import { App } from "./App.js";
@@ -271,5 +272,84 @@ describe("the vault TUI", () => {
     expect(frame).toContain('created team "Field office" with owner alice');
     expect(frame).toContain("added bob as editor");
     expect(frame).toMatch(/#1: 1 change\(s\) to 1 record\(s\) in notes/);
+  });
+});
+
+describe("the team screen", () => {
+  it("admits a person from their join request file after showing its fingerprint, and the welcome lets them in", async () => {
+    const r = root();
+    const { a, b } = await team(r);
+    const c = await newVault(r, "c");
+    keep(a, b, c);
+    const request = c.joinRequest("carol");
+    const file = join(r, "carol.airlock-join");
+    writeFileSync(file, request.bytes);
+    const screen = ui(a);
+    await until(screen, "Notes (0)");
+    let frame = await press(screen, "t", "Team (2 members)");
+    expect(frame).toMatch(/alice\s+owner\s+1 device\(s\)\s+\(you\)/);
+    expect(frame).toContain(fingerprint(b.state().devices.get(b.deviceId)!.keys));
+    await press(screen, "a", "Admit a person from their join request");
+    await press(screen, file, file);
+    await press(screen, ENTER, /› Role/);
+    frame = await press(screen, ENTER, "Admit carol as editor?");
+    expect(frame).toContain(fingerprint(request.device));
+    frame = await press(screen, "y", "Added carol as editor");
+    expect(frame).toContain("Team (3 members)");
+    expect(a.findUser("carol").role).toBe("editor");
+    sync(a, c);
+    expect(c.teamId).toBe(a.teamId);
+  });
+
+  it("cancels an admission on any key but y, and refuses a file that is not a join request", async () => {
+    const r = root();
+    const { a, b } = await team(r);
+    keep(a, b);
+    const file = join(r, "junk");
+    writeFileSync(file, "not a request");
+    const screen = ui(a);
+    await until(screen, "Notes (0)");
+    await press(screen, "t", "Team (2 members)");
+    await press(screen, "a", "Admit a person");
+    await press(screen, file, file);
+    await press(screen, ENTER, /› Role/);
+    const frame = await press(screen, ENTER, /error: join request: this file is not a join request/);
+    expect(frame).toContain("Team (2 members)");
+    expect(a.state().users.size).toBe(2);
+  });
+
+  it("changes a role, revokes a device and removes a member, each after a question", async () => {
+    const r = root();
+    const { a, b } = await team(r);
+    keep(a, b);
+    const screen = ui(a);
+    await until(screen, "Notes (0)");
+    await press(screen, "t", "Team (2 members)");
+    // Rows: alice, alice's laptop, bob, bob's laptop.
+    await press(screen, "j", /› +laptop/);
+    await press(screen, "j", /› bob/);
+    await press(screen, "r", "New role for bob (now editor)");
+    for (const left of ["edito", "edit", "edi", "ed", "e", ""]) await press(screen, "\x7f", new RegExp(`› Role[^:]*: ${left}\\s`));
+    await press(screen, "viewer", /: viewer/);
+    let frame = await press(screen, ENTER, "bob is now viewer");
+    expect(a.findUser("bob").role).toBe("viewer");
+    await press(screen, "j", /› +laptop/);
+    await press(screen, "v", "Revoke bob's device");
+    frame = await press(screen, "n", "No device was revoked.");
+    await press(screen, "v", "Revoke bob's device");
+    frame = await press(screen, "y", /Revoked bob's device/);
+    expect(a.state().devices.get(b.deviceId)!.active).toBe(false);
+    await press(screen, "k", /› bob/);
+    await press(screen, "d", "Remove bob from the team?");
+    frame = await press(screen, "y", "Removed bob");
+    expect(frame).toContain("Team (1 members)");
+    expect([...a.state().users.values()].find((u) => u.name === "bob")?.active).toBe(false);
+    // Alice cannot remove herself: the vault's refusal is shown, nothing changes.
+    await press(screen, "k", /› +laptop/);
+    await press(screen, "k", /› alice/);
+    await press(screen, "d", "Remove alice from the team?");
+    frame = await press(screen, "y", /error: you cannot remove yourself/);
+    expect(a.findUser("alice").active).toBe(true);
+    await press(screen, "\x1b", "Notes (0)");
   });
 });

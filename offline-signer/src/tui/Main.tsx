@@ -25,6 +25,7 @@ import { NotesView, type CollectionTab } from "./screens/NotesView.js";
 import { ResultView } from "./screens/ResultView.js";
 import { NoTeam } from "./screens/Setup.js";
 import { StatusView } from "./screens/StatusView.js";
+import { TeamScreen } from "./screens/TeamScreen.js";
 
 type Mode =
   | { readonly kind: "browse" }
@@ -38,10 +39,11 @@ type Mode =
   | { readonly kind: "working"; readonly label: string }
   | { readonly kind: "result"; readonly title: string; readonly lines: readonly string[]; readonly warn?: string | undefined }
   | { readonly kind: "status" }
+  | { readonly kind: "team" }
   | { readonly kind: "log"; readonly offset: number };
 
 const BROWSE: Mode = { kind: "browse" };
-const KEYS = "a add · e edit · c comment · d delete · x export · i import · s status · l log · q quit";
+const KEYS = "a add · e edit · c comment · d delete · x export · i import · t team · s status · l log · q quit";
 
 interface Snapshot {
   readonly status: VaultStatus | undefined;
@@ -187,6 +189,7 @@ export function Main({ vault, onQuit }: MainProps): ReactElement {
       }
     }
     if (input === "x") return setMode({ kind: "export-choice" });
+    if (input === "t") return setMode({ kind: "team" });
     if (input === "a") {
       if (mayWriteHere()) setMode({ kind: "add" });
       return;
@@ -198,7 +201,9 @@ export function Main({ vault, onQuit }: MainProps): ReactElement {
     }
   };
 
-  const formsAndWork = mode.kind === "add" || mode.kind === "edit" || mode.kind === "comment" || mode.kind === "export-path" || mode.kind === "import-path" || mode.kind === "working";
+  // Forms, work in progress and the team screen read their own keys.
+  const formsAndWork =
+    mode.kind === "add" || mode.kind === "edit" || mode.kind === "comment" || mode.kind === "export-path" || mode.kind === "import-path" || mode.kind === "working" || mode.kind === "team";
   useInput(
     (input, key) => {
       switch (mode.kind) {
@@ -343,6 +348,22 @@ export function Main({ vault, onQuit }: MainProps): ReactElement {
       break;
     case "log":
       body = <LogView events={auditLog(vault)} offset={mode.offset} rows={listRows} />;
+      break;
+    case "team":
+      body = (
+        <TeamScreen
+          vault={vault}
+          rows={listRows}
+          onMessage={(m) => {
+            setMessage(m);
+            refresh();
+          }}
+          onBack={() => {
+            setMessage(undefined);
+            setMode(BROWSE);
+          }}
+        />
+      );
       break;
     case "browse":
       body = inTeam ? (

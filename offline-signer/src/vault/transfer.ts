@@ -6,6 +6,8 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { formatBytes, prepareDropFolder, readSources, writeBundle, writeBundleQrFolder } from "@airlock/shared";
+import { vaultError } from "./errors.js";
+import { MAX_REQUEST_BYTES } from "./request.js";
 import { applyPayloadsParallel, emptyReport, exportBundles, openForVault, type ImportReport, type OpenedPayload } from "./sync.js";
 import type { Vault } from "./vault.js";
 
@@ -79,4 +81,14 @@ export function importLines(read: number, report: ImportReport): string[] {
   if (report.quarantined > 0) lines.push(`${report.quarantined} quarantined (see airlock status).`);
   for (const i of report.issues) lines.push(`  ! ${i.source}: ${i.reason} (${i.code})`);
   return lines;
+}
+
+/** A join request people carried in: its file, or the same as QR images or a video of them. */
+export async function readRequest(path: string, progress?: (line: string) => void): Promise<Uint8Array> {
+  const issues: string[] = [];
+  for await (const event of readSources([path], { maxBundleBytes: MAX_REQUEST_BYTES, boxes: [], program: "airlock", ...(progress === undefined ? {} : { progress }) })) {
+    if (event.type === "bundle") return event.bytes;
+    issues.push(`${event.code}: ${event.reason}`);
+  }
+  throw vaultError("VAULT_BAD_ARGUMENT", `no join request could be read from ${path}${issues.length > 0 ? ` (${issues.join("; ")})` : ""}`);
 }
