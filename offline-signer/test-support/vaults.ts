@@ -2,6 +2,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { afterEach } from "vitest";
 import { passphraseBytes } from "../src/store/index.js";
 import { exportBundles, importBundles, type ExportedBundle, type ImportReport } from "../src/vault/sync.js";
 import { Vault } from "../src/vault/vault.js";
@@ -14,6 +15,22 @@ export class TestClock {
   tick(ms = 1000): void {
     this.ms += ms;
   }
+}
+
+/**
+ * For a test file: returns `root()`, a fresh temp folder per call, every one removed after the
+ * test that made it (registers an afterEach).
+ */
+export function tempRoots(prefix?: string): () => string {
+  const made: (() => void)[] = [];
+  afterEach(() => {
+    for (const cleanup of made.splice(0)) cleanup();
+  });
+  return () => {
+    const t = tempRoot(prefix);
+    made.push(t.cleanup);
+    return t.root;
+  };
 }
 
 export function tempRoot(prefix = "airlock-vaults-"): { root: string; cleanup(): void } {

@@ -1,33 +1,33 @@
-import { afterEach, describe, expect, it } from "vitest";
-import { newVault, sync, team, tempRoot, TestClock } from "../../test-support/vaults.js";
+import { describe, expect, it } from "vitest";
+import { newVault, sync, team, tempRoots, TestClock } from "../../test-support/vaults.js";
 import { stateDigest } from "./report.js";
 import type { Vault } from "./vault.js";
 
-let cleanup: (() => void) | undefined;
-afterEach(() => cleanup?.());
-function root(): string {
-  const t = tempRoot();
-  cleanup = t.cleanup;
-  return t.root;
-}
+const root = tempRoots();
 
 /** Every vault exports to every other, `rounds` times. */
 function exchange(vaults: Vault[], rounds = 3): void {
   for (let r = 0; r < rounds; r++) for (const from of vaults) sync(from, ...vaults.filter((v) => v !== from));
 }
 
+/** Alice (owner) and Bob (admin), Carol (editor), a Sources collection for editors; all in sync. */
+async function twoAdminsAndCarol(): Promise<{ r: string; clock: TestClock; a: Vault; b: Vault; c: Vault }> {
+  const r = root();
+  const clock = new TestClock();
+  const { a, b } = await team(r, clock);
+  const c = await newVault(r, "c", clock);
+  a.setRole("bob", "admin");
+  a.createCollection("sources", "Sources", "editor", "editor");
+  a.addMember(c.joinRequest("carol").bytes, "editor");
+  exchange([a, b, c], 2);
+  return { r, clock, a, b, c };
+}
+
 const grantEntries = (v: Vault): number => v.state().order.filter((h) => v.entries().get(h)!.body.type === "grant").length;
 
 describe("healing key grants after concurrent membership changes", () => {
   it("a reader added while another admin rotated the key gets the fresh key, and reads what is written after", async () => {
-    const r = root();
-    const clock = new TestClock();
-    const { a, b } = await team(r, clock);
-    const c = await newVault(r, "c", clock);
-    a.setRole("bob", "admin");
-    a.createCollection("sources", "Sources", "editor", "editor");
-    a.addMember(c.joinRequest("carol").bytes, "editor");
-    exchange([a, b, c], 2);
+    const { r, clock, a, b, c } = await twoAdminsAndCarol();
     const m = await newVault(r, "m", clock);
     const request = m.joinRequest("mona").bytes;
 
@@ -56,14 +56,7 @@ describe("healing key grants after concurrent membership changes", () => {
   });
 
   it("nothing to heal in ordinary, sequential changes: no grant entries appear", async () => {
-    const r = root();
-    const clock = new TestClock();
-    const { a, b } = await team(r, clock);
-    const c = await newVault(r, "c", clock);
-    a.setRole("bob", "admin");
-    a.createCollection("sources", "Sources", "editor", "editor");
-    a.addMember(c.joinRequest("carol").bytes, "editor");
-    exchange([a, b, c], 2);
+    const { a, b, c } = await twoAdminsAndCarol();
     b.removeMember("carol");
     exchange([a, b], 2);
     a.setPolicy("sources", "admin", "admin");

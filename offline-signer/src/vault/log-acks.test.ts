@@ -1,17 +1,11 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { decodePayload, encodePayload, type SyncPayload } from "@airlock/bundle-format";
-import { importInto, newVault, sync, team, tempRoot, TestClock } from "../../test-support/vaults.js";
+import { importInto, newVault, sync, team, tempRoots, TestClock } from "../../test-support/vaults.js";
 import { stateDigest } from "./report.js";
 import { emptyReport, exportBundles, openForVault } from "./sync.js";
 import type { Vault } from "./vault.js";
 
-let cleanup: (() => void) | undefined;
-afterEach(() => cleanup?.());
-function root(): string {
-  const t = tempRoot();
-  cleanup = t.cleanup;
-  return t.root;
-}
+const root = tempRoots();
 
 /** The team entries inside `from`'s sync bundle, as `to` opens it. */
 function entriesSent(from: Vault, to: Vault): number {

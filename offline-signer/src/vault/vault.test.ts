@@ -1,16 +1,10 @@
-import { afterEach, describe, expect, it } from "vitest";
-import { importInto, newVault, sync, team, tempRoot, TestClock } from "../../test-support/vaults.js";
+import { describe, expect, it } from "vitest";
+import { importInto, newVault, sync, team, tempRoots, TestClock } from "../../test-support/vaults.js";
 import { stateDigest } from "./report.js";
 import type { SyncPayload } from "@airlock/bundle-format";
 import { applyPayloadsParallel, emptyReport, exportBundles, openForVault } from "./sync.js";
 
-let cleanup: (() => void) | undefined;
-afterEach(() => cleanup?.());
-function root(): string {
-  const t = tempRoot();
-  cleanup = t.cleanup;
-  return t.root;
-}
+const root = tempRoots();
 
 describe("vault: team and notes", () => {
   it("init, join by request, welcome, and notes flowing both ways", async () => {
