@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { Args, Flags } from "@oclif/core";
 import { courierEnrollment, parseCourierKey } from "../vault/courier-enroll.js";
-import { exportLines, exportTo, importFrom, importLines, type QrPreset } from "../vault/transfer.js";
+import { exportLines, exportTo, importFrom, importLines, welcomeTargets, type QrPreset } from "../vault/transfer.js";
 import { vaultError } from "../vault/errors.js";
 import { VaultCommand } from "./base.js";
 
@@ -9,11 +9,19 @@ export class Export extends VaultCommand {
   static override summary = "Write outgoing sync bundles: as files on a USB stick (--usb) or as QR frame images (--qr).";
   static override description =
     "Each bundle is sealed to every other active device of the team and holds what they have not acknowledged yet, plus a welcome for each newly added device. Exporting again is harmless: receivers ignore what they already have.";
-  static override examples = ["<%= config.bin %> export --usb /media/usb", "<%= config.bin %> export --qr ./to-courier --preset high"];
+  static override examples = [
+    "<%= config.bin %> export --usb /media/usb",
+    "<%= config.bin %> export --qr ./to-courier --preset high",
+    "<%= config.bin %> export --usb /media/usb --welcome bob",
+  ];
   static override flags = {
     usb: Flags.string({ description: "USB stick or folder: bundles go to DIR/airlock/outbox", exclusive: ["qr"] }),
     qr: Flags.string({ description: "folder for QR frame PNGs and an index.html animation, one subfolder per bundle", exclusive: ["usb"] }),
     preset: Flags.string({ description: "QR density", options: ["low", "normal", "high"], default: "normal" }),
+    welcome: Flags.string({
+      description: "also write a welcome for this member (name or id prefix) or device (id prefix), e.g. when the laptop that admitted them was lost; repeatable",
+      multiple: true,
+    }),
   };
 
   async run(): Promise<void> {
@@ -21,7 +29,8 @@ export class Export extends VaultCommand {
     if (flags.usb === undefined && flags.qr === undefined) throw vaultError("VAULT_BAD_ARGUMENT", "say where to export: --usb DIR or --qr DIR");
     await this.withVault(flags, async (vault) => {
       const target = flags.usb !== undefined ? { usb: flags.usb } : { qr: flags.qr!, preset: flags.preset as QrPreset };
-      const written = await exportTo(vault, target, this.progress());
+      const welcome = welcomeTargets(vault, flags.welcome ?? []);
+      const written = await exportTo(vault, target, this.progress(), { welcome });
       this.emit(flags.json, { bundles: written }, `Exported ${written.length} bundle(s):\n${exportLines(written).map((l) => `  ${l}\n`).join("")}`);
     });
   }

@@ -539,6 +539,11 @@ export interface ExportedBundle {
 
 export interface ExportOptions {
   readonly maxBodyBytes?: number;
+  /**
+   * Device ids (hex) to send a welcome to even if another vault admitted them or they were heard
+   * from: for when the admitting laptop was lost before its welcome arrived (`export --welcome`).
+   */
+  readonly welcome?: readonly string[];
 }
 
 /**
@@ -596,7 +601,8 @@ export function exportBundles(vault: Vault, options: ExportOptions = {}): Export
     }
     if (batch.length > 0 || first) flush();
     // Welcomes come from the vault that admitted the device, until that device is heard from:
-    // every other vault sending one too would triple a new member's first transfers.
+    // every other vault sending one too would triple a new member's first transfers. A person
+    // can ask for one anyway (the admitting laptop was lost): `forced`.
     const heard = new Set(acks.keys());
     const admittedHere = new Set<string>();
     for (const h of state.order) {
@@ -604,8 +610,9 @@ export function exportBundles(vault: Vault, options: ExportOptions = {}): Export
       if ((e.body.type === "add-member" || e.body.type === "add-device") && hex(e.author) === vault.deviceId) admittedHere.add(hex(e.body.device.sign));
     }
     const wholeLog = state.order.map((h) => vault.entries().get(h)!.bytes);
+    const forced = new Set(options.welcome ?? []);
     for (const d of recipients) {
-      if (heard.has(d.id) || !admittedHere.has(d.id)) continue;
+      if ((heard.has(d.id) || !admittedHere.has(d.id)) && !forced.has(d.id)) continue;
       const transportKey = tk.exportKey();
       const body = encodePayload({ kind: "welcome", team: state.team, log: wholeLog, transportKey });
       wipe(transportKey);

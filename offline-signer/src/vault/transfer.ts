@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { formatBytes, prepareDropFolder, readSources, writeBundle, writeBundleQrFolder } from "@airlock/shared";
 import { vaultError } from "./errors.js";
 import { MAX_REQUEST_BYTES } from "./request.js";
-import { applyPayloadsParallel, emptyReport, exportBundles, openForVault, type ImportReport, type OpenedPayload } from "./sync.js";
+import { applyPayloadsParallel, emptyReport, exportBundles, openForVault, type ExportOptions, type ImportReport, type OpenedPayload } from "./sync.js";
 import type { Vault } from "./vault.js";
 
 const MAX_BUNDLE_BYTES = 256 * 1024 * 1024;
@@ -27,8 +27,8 @@ export interface WrittenBundle {
 }
 
 /** Seals what the other devices are missing and writes it to a USB drop folder or as QR frame folders. */
-export async function exportTo(vault: Vault, target: ExportTarget, progress: (line: string) => void = () => {}): Promise<WrittenBundle[]> {
-  const bundles = exportBundles(vault);
+export async function exportTo(vault: Vault, target: ExportTarget, progress: (line: string) => void = () => {}, options: ExportOptions = {}): Promise<WrittenBundle[]> {
+  const bundles = exportBundles(vault, options);
   const written: WrittenBundle[] = [];
   if ("usb" in target) {
     const drop = await prepareDropFolder(target.usb);
@@ -91,4 +91,28 @@ export async function readRequest(path: string, progress?: (line: string) => voi
     issues.push(`${event.code}: ${event.reason}`);
   }
   throw vaultError("VAULT_BAD_ARGUMENT", `no join request could be read from ${path}${issues.length > 0 ? ` (${issues.join("; ")})` : ""}`);
+}
+
+/**
+ * The device ids a person means by `refs` for `export --welcome`: each is a member (name or id
+ * prefix: all their active devices) or a device id prefix.
+ */
+export function welcomeTargets(vault: Vault, refs: readonly string[]): string[] {
+  const state = vault.requireTeam();
+  const ids = new Set<string>();
+  for (const ref of refs) {
+    let devices;
+    try {
+      const user = vault.findUser(ref);
+      devices = [...state.devices.values()].filter((d) => d.user === user.id && d.active);
+    } catch {
+      devices = [vault.findDevice(ref)];
+    }
+    for (const d of devices) {
+      if (d.id === vault.deviceId) throw vaultError("VAULT_BAD_ARGUMENT", "this laptop does not need a welcome from itself");
+      if (!d.active) throw vaultError("VAULT_BAD_ARGUMENT", `device ${d.id.slice(0, 12)} was revoked; it gets no welcome`);
+      ids.add(d.id);
+    }
+  }
+  return [...ids];
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { importInto, newVault, sync, team, tempRoots, TestClock } from "../../test-support/vaults.js";
 import { stateDigest } from "./report.js";
+import { welcomeTargets } from "./transfer.js";
 import type { SyncPayload } from "@airlock/bundle-format";
 import { applyPayloadsParallel, emptyReport, exportBundles, openForVault } from "./sync.js";
 
@@ -81,5 +82,27 @@ describe("vault: team and notes", () => {
     a.close();
     b.close();
     v.close();
+  });
+
+  it("a welcome can come from another vault when asked (the admitting laptop was lost)", async () => {
+    const r = root();
+    const clock = new TestClock();
+    const { a, b } = await team(r, clock);
+    sync(b, a); // a has heard from b: no welcome for b any more
+    const d = await newVault(r, "d", clock);
+    a.addMember(d.joinRequest("dana").bytes, "editor");
+    const fromA = exportBundles(a);
+    expect(fromA.filter((x) => x.kind === "welcome")).toHaveLength(1);
+    importInto(b, fromA.filter((x) => x.kind === "sync")); // b learns of dana; a's laptop is then lost
+    expect(exportBundles(b).filter((x) => x.kind === "welcome")).toHaveLength(0);
+    const asked = exportBundles(b, { welcome: welcomeTargets(b, ["dana"]) });
+    expect(asked.filter((x) => x.kind === "welcome")).toHaveLength(1);
+    importInto(d, asked);
+    expect(d.teamId).toBe(a.teamId);
+    expect(() => welcomeTargets(b, ["bob"])).toThrow(/does not need a welcome from itself/);
+    expect(() => welcomeTargets(b, ["nobody"])).toThrow(/no device/);
+    a.close();
+    b.close();
+    d.close();
   });
 });
