@@ -4,9 +4,10 @@
  * what matters is what the encoder we ship accepts. Results are cached; the test compares them
  * with the ISO/IEC 18004 table 7.
  */
-import QRCode from "qrcode";
+import type QRCode from "qrcode";
 import { AirlockError } from "../errors.js";
 import { assertSymbolOptions } from "./symbol-options.js";
+import { qrcodeLib } from "./libs.js";
 import type { QrErrorCorrection, QrMode } from "./types.js";
 
 const cache = new Map<string, number>();
@@ -40,7 +41,7 @@ function fits(version: number, level: QrErrorCorrection, mode: QrMode, length: n
   try {
     // A fixed mask skips qrcode's evaluation of all 8 masks: capacity does not depend on it,
     // and this makes the search about 8 times faster.
-    QRCode.create([segment], { version, errorCorrectionLevel: level, maskPattern: 0 });
+    qrcodeLib().create([segment], { version, errorCorrectionLevel: level, maskPattern: 0 });
     return true;
   } catch {
     return false;

@@ -5,10 +5,9 @@
  */
 import { constants } from "node:fs";
 import { open } from "node:fs/promises";
-import jpeg from "jpeg-js";
-import { PNG } from "pngjs";
 import { AirlockError } from "../errors.js";
 import { readImageHeader } from "./image-header.js";
+import { jpegLib, pngLib } from "./libs.js";
 import type { RgbaImage } from "./types.js";
 
 export interface ImageLimits {
@@ -67,7 +66,7 @@ export function decodeImage(bytes: Uint8Array, name: string, limits: ImageLimits
     }
     let png;
     try {
-      png = PNG.sync.read(buffer);
+      png = pngLib().PNG.sync.read(buffer);
     } catch (e) {
       throw corruptError(name, e);
     }
@@ -75,7 +74,7 @@ export function decodeImage(bytes: Uint8Array, name: string, limits: ImageLimits
   }
   let decoded;
   try {
-    decoded = jpeg.decode(buffer, {
+    decoded = jpegLib().decode(buffer, {
       useTArray: true,
       formatAsRGBA: true,
       // jpeg-js's own limits, a second fence behind the header check.

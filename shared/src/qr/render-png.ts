@@ -1,5 +1,6 @@
 /** Renders one payload as a PNG (8-bit grayscale, integer module size, standard quiet zone). */
-import { PNG } from "pngjs";
+import type { PNG } from "pngjs";
+import { pngLib } from "./libs.js";
 import { grayToRgba, rasterizeQr, type QrRasterOptions } from "./raster.js";
 import { encodeQrMatrix } from "./symbol.js";
 import type { QrPayload, QrSymbolOptions, RgbaImage } from "./types.js";
@@ -9,7 +10,7 @@ export interface QrImageOptions extends QrSymbolOptions, QrRasterOptions {}
 export function renderQrPng(payload: QrPayload, options: QrImageOptions): Uint8Array {
   const raster = rasterizeQr(encodeQrMatrix(payload, options), options);
   // Gray in, gray out: pngjs takes its fast path and the file is a quarter of an RGBA one.
-  const png = PNG.sync.write(
+  const png = pngLib().PNG.sync.write(
     { width: raster.width, height: raster.height, data: Buffer.from(raster.gray.buffer, raster.gray.byteOffset, raster.gray.length) } as PNG,
     { colorType: 0, inputColorType: 0, inputHasAlpha: false },
   );

@@ -10,9 +10,9 @@
  * jsqr's own binarizer turns sensor noise into speckle, fails and takes 1-2 s per 720p frame.
  * Inverted ("dark mode") codes are found because jsqr is asked to try both polarities.
  */
-import jsQRModule from "jsqr";
 import { AirlockError } from "../errors.js";
 import { binarizeForScan } from "./binarize.js";
+import { jsQrLib, type JsQr } from "./libs.js";
 import { boxDownscale, downscaleFactor, upscale2x } from "./resample.js";
 import type { QrPayload, RgbaImage } from "./types.js";
 
@@ -37,25 +37,6 @@ export interface QrScanOptions {
 
 export const DEFAULT_SCAN_MAX_SIDE = 1280;
 
-interface JsQrChunk {
-  readonly type: string;
-}
-interface JsQrResult {
-  readonly binaryData: number[];
-  readonly data: string;
-  readonly chunks: readonly JsQrChunk[];
-}
-type JsQr = (
-  data: Uint8ClampedArray,
-  width: number,
-  height: number,
-  options?: { inversionAttempts?: "dontInvert" | "onlyInvert" | "attemptBoth" | "invertFirst" },
-) => JsQrResult | null;
-
-// jsqr is a CommonJS bundle whose typings declare an ES default export; depending on the
-// interop path Node hands us either the function or an object holding it.
-const jsQR: JsQr = (typeof jsQRModule === "function" ? jsQRModule : (jsQRModule as { default: JsQr }).default) as JsQr;
-
 /**
  * Decodes the QR code in `image`: bytes for a byte-mode code, the text for an alphanumeric (or
  * numeric) code, undefined when no code is found or it fails its error correction.
@@ -67,6 +48,7 @@ export function scanQrPixels(image: RgbaImage, options: QrScanOptions = {}): QrP
   }
   const maxSide = options.maxSide ?? DEFAULT_SCAN_MAX_SIDE;
   const inversionAttempts = options.inverted === false ? "dontInvert" : "attemptBoth";
+  const jsQR = jsQrLib();
   const attempt = (img: RgbaImage): QrPayload | undefined => {
     const bw = binarizeForScan(img);
     const found = jsQR(bw.data, bw.width, bw.height, { inversionAttempts });
@@ -90,7 +72,7 @@ export function scanQrPixels(image: RgbaImage, options: QrScanOptions = {}): QrP
   return undefined;
 }
 
-function payloadOf(code: JsQrResult): QrPayload {
+function payloadOf(code: NonNullable<ReturnType<JsQr>>): QrPayload {
   // Text only when every segment is alphanumeric or numeric (what our compatibility mode sends);
   // anything with a byte segment is binary, returned exactly as the bytes in the symbol.
   const textual = code.chunks.length > 0 && code.chunks.every((c) => c.type === "alphanumeric" || c.type === "numeric");

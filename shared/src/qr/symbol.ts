@@ -3,10 +3,11 @@
  * matrix, so they all show the very same symbol, and the checks on version, level, charset and
  * capacity live in one place.
  */
-import QRCode from "qrcode";
+import type QRCode from "qrcode";
 import { AirlockError } from "../errors.js";
 import { qrCapacity } from "./capacity.js";
 import { assertSymbolOptions } from "./symbol-options.js";
+import { qrcodeLib } from "./libs.js";
 import { QR_ALPHANUMERIC_CHARSET, qrModeOf, type QrPayload, type QrSymbolOptions } from "./types.js";
 
 /** A QR symbol as modules: `size` × `size`, `dark[row * size + col]` is 1 for a dark module. */
@@ -48,7 +49,7 @@ export function encodeQrMatrix(payload: QrPayload, options: QrSymbolOptions): Qr
       { hint: "Use smaller frames, a higher QR version or a lower error-correction level (H → Q → M → L)." },
     );
   }
-  const code = QRCode.create([segmentOf(payload)], {
+  const code = qrcodeLib().create([segmentOf(payload)], {
     version: options.version,
     errorCorrectionLevel: options.level,
   });
