@@ -1,6 +1,7 @@
 /** Small text helpers for people reading ids, times and columns: shared by the commands and the TUI. */
 import { ROLES, type Role } from "../team/entry.js";
 import { vaultError } from "../vault/errors.js";
+import type { PeerSync } from "../vault/report.js";
 
 export const short = (id: string): string => id.slice(0, 12);
 
@@ -19,4 +20,11 @@ export function asRole(value: string): Role {
   const role = value.trim().toLowerCase();
   if (!(ROLES as readonly string[]).includes(role)) throw vaultError("VAULT_BAD_ARGUMENT", `"${value.slice(0, 40)}" is not a role (owner, admin, editor, viewer)`);
   return role as Role;
+}
+
+/** "up to date", or what an export would still carry to that device, and when it was last heard from. */
+export function peerLine(p: PeerSync): string {
+  const { changesets, entries } = p.unacknowledged;
+  const state = changesets === 0 && entries === 0 ? "up to date" : `not yet acknowledged: ${changesets} change(s), ${entries} team entr${entries === 1 ? "y" : "ies"}`;
+  return `${state}; ${p.lastHeard === undefined ? "never heard from" : `last heard ${when(p.lastHeard)}`}`;
 }

@@ -4,7 +4,7 @@ import { writeBundleQrFolder } from "@airlock/shared";
 import { fingerprint } from "../vault/request.js";
 import { auditLog, vaultStatus } from "../vault/report.js";
 import { VaultCommand } from "./base.js";
-import { short, table, when } from "./format.js";
+import { peerLine, short, table, when } from "./format.js";
 
 export class Init extends VaultCommand {
   static override summary = "Create a team, with you as its owner and this laptop as its first device.";
@@ -81,7 +81,7 @@ export class Status extends VaultCommand {
         text += "\nCollections\n" + table(s.collections.map((c) => [c.id, `read ${c.read}+`, `write ${c.write}+`, c.canRead ? `${c.records} record(s)` : "no key on this device"]));
         text += `\nChangesets: ${s.changesets.applied} applied, ${s.changesets.locked} locked (no key), ${s.changesets.waiting} waiting, ${s.changesets.rejected} rejected\n`;
         if (s.pendingApprovals.length > 0) text += "\nWaiting for approval\n" + table(s.pendingApprovals.map((p) => [short(p.id), p.type, `${p.approvals}/${p.required}`]));
-        if (s.peers.length > 0) text += "\nLast heard from\n" + table(s.peers.map((p) => [p.name ?? "?", short(p.device), when(p.lastHeard)]));
+        if (s.peers.length > 0) text += "\nOther devices\n" + table(s.peers.map((p) => [p.name ?? "?", short(p.device), peerLine(p)]));
       }
       if (s.quarantine.length > 0 || s.rejectedEntries.length > 0) {
         text += `\nQuarantined (${s.quarantine.length + s.rejectedEntries.length})\n`;
@@ -106,3 +106,4 @@ export class Log extends VaultCommand {
     });
   }
 }
+

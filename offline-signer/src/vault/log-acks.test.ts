@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { decodePayload, encodePayload, type SyncPayload } from "@airlock/bundle-format";
 import { importInto, newVault, sync, team, tempRoots, TestClock } from "../../test-support/vaults.js";
-import { stateDigest } from "./report.js";
+import { stateDigest, vaultStatus, type PeerSync } from "./report.js";
 import { emptyReport, exportBundles, openForVault } from "./sync.js";
 import type { Vault } from "./vault.js";
 
@@ -102,5 +102,30 @@ describe("team log in sync bundles (sync 1.1 logHeads)", () => {
     expect((opened.payload as SyncPayload).logHeads).toHaveLength(b.state().heads.length);
     a.close();
     b.close();
+  });
+
+  it("status tells, per other device, what it has not acknowledged yet", async () => {
+    const r = root();
+    const clock = new TestClock();
+    const { a, b } = await team(r, clock);
+    a.write("notes", [{ kind: "set", record: "n1", field: "title", value: "one" }]);
+    a.write("notes", [{ kind: "set", record: "n2", field: "title", value: "two" }]);
+    const peerB = (): PeerSync => vaultStatus(a).peers.find((p) => p.device === b.deviceId)!;
+    expect(peerB()).toMatchObject({ name: "bob", lastHeard: undefined, unacknowledged: { changesets: 2, entries: a.state().order.length } });
+    sync(a, b);
+    sync(b, a);
+    expect(peerB().unacknowledged).toEqual({ changesets: 0, entries: 0 });
+    expect(peerB().lastHeard).toBeDefined();
+    b.write("notes", [{ kind: "set", record: "n3", field: "title", value: "from bob" }]);
+    sync(b, a);
+    expect(peerB().unacknowledged).toEqual({ changesets: 0, entries: 0 }); // its own change
+    const c = await newVault(r, "c", clock);
+    a.addMember(c.joinRequest("carol").bytes, "editor");
+    expect(peerB().unacknowledged).toEqual({ changesets: 0, entries: 1 });
+    const peerC = vaultStatus(a).peers.find((p) => p.name === "carol")!;
+    expect(peerC).toMatchObject({ lastHeard: undefined, unacknowledged: { changesets: 3 } });
+    a.close();
+    b.close();
+    c.close();
   });
 });

@@ -8,7 +8,15 @@ import { decodeChangeset } from "../sync/changeset.js";
 import type { EntryBody, Role } from "../team/entry.js";
 import { readerDevices, type TeamState } from "../team/state.js";
 import { hex } from "./hex.js";
+import { entriesToSend } from "./log-acks.js";
 import type { Vault } from "./vault.js";
+
+export interface PeerSync {
+  readonly device: string;
+  readonly name: string | undefined;
+  readonly lastHeard: number | undefined;
+  readonly unacknowledged: { readonly changesets: number; readonly entries: number };
+}
 
 export interface VaultStatus {
   readonly team: { readonly id: string; readonly name: string } | undefined;
@@ -19,7 +27,11 @@ export interface VaultStatus {
   readonly quarantine: readonly { kind: string; author: string | undefined; reason: string; received: number }[];
   readonly rejectedEntries: readonly { entry: string; reason: string }[];
   readonly pendingApprovals: readonly { id: string; type: string; approvals: number; required: number }[];
-  readonly peers: readonly { device: string; name: string | undefined; lastHeard: number }[];
+  /**
+   * Every other active device: when this vault last imported a bundle from it, and what it has
+   * not acknowledged yet (changesets this vault holds, team entries): zero and zero means up to date.
+   */
+  readonly peers: readonly PeerSync[];
   readonly insecureKdf: boolean;
 }
 
@@ -54,10 +66,7 @@ export function vaultStatus(vault: Vault): VaultStatus {
   const meDevice = state.devices.get(vault.deviceId);
   const meUser = meDevice === undefined ? undefined : state.users.get(meDevice.user);
   const recordCount = db.prepare("SELECT count(DISTINCT record) AS n FROM ops WHERE collection = ?");
-  const peers = (db.prepare("SELECT peer, max(heard) AS heard FROM peer_acks GROUP BY peer").all() as { peer: Buffer; heard: number }[]).map((p) => {
-    const d = state.devices.get(p.peer.toString("hex"));
-    return { device: p.peer.toString("hex"), name: d === undefined ? undefined : state.users.get(d.user)?.name, lastHeard: p.heard };
-  });
+  const peers = peerSync(vault, state);
   return {
     team: { id: state.teamHex, name: state.name },
     me: { name: meUser?.name ?? vault.myName, device: vault.deviceId, role: meUser?.role, active: meDevice?.active === true && meUser?.active === true },
@@ -83,6 +92,27 @@ export function vaultStatus(vault: Vault): VaultStatus {
     peers,
     insecureKdf: vault.store.insecureKdf,
   };
+}
+
+/** What each other active device has acknowledged of what this vault holds (see PeerSync). */
+function peerSync(vault: Vault, state: TeamState): PeerSync[] {
+  const db = vault.store.connection();
+  const heard = new Map((db.prepare("SELECT peer, max(heard) AS heard FROM peer_acks GROUP BY peer").all() as { peer: Buffer; heard: number }[]).map((r) => [r.peer.toString("hex"), r.heard]));
+  const heads = (db.prepare("SELECT device, seq FROM device_heads").all() as { device: Buffer; seq: number }[]).map((h) => ({ device: h.device.toString("hex"), seq: h.seq }));
+  const ackOf = db.prepare("SELECT seq FROM peer_acks WHERE peer = ? AND device = ?");
+  return [...state.devices.values()]
+    .filter((d) => d.active && d.id !== vault.deviceId)
+    .map((d) => {
+      let changesets = 0;
+      for (const h of heads) {
+        // Its own chain it has by definition; chains of keys that were never team devices are not forwarded.
+        if (h.device === d.id || !state.devices.has(h.device)) continue;
+        const ack = (ackOf.get(Buffer.from(d.id, "hex"), Buffer.from(h.device, "hex")) as { seq: number } | undefined)?.seq ?? 0;
+        changesets += Math.max(0, h.seq - ack);
+      }
+      const entries = entriesToSend(vault, state, [d.id]).length;
+      return { device: d.id, name: state.users.get(d.user)?.name, lastHeard: heard.get(d.id), unacknowledged: { changesets, entries } };
+    });
 }
 
 export interface LogEvent {

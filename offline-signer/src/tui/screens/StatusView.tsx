@@ -1,7 +1,7 @@
 /** `airlock status` as a screen: members, collections, sync counts, quarantine, pending approvals. */
 import { Box, Text } from "ink";
 import type { ReactElement } from "react";
-import { short, when } from "../../cli/format.js";
+import { peerLine, short } from "../../cli/format.js";
 import type { VaultStatus } from "../../vault/report.js";
 
 export function StatusView({ status: s }: { readonly status: VaultStatus }): ReactElement {
@@ -48,11 +48,11 @@ export function StatusView({ status: s }: { readonly status: VaultStatus }): Rea
           {short(p.id)} {p.type} {p.approvals}/{p.required}
         </Text>
       ))}
-      {s.peers.length > 0 ? <Text bold>Last heard from</Text> : null}
+      {s.peers.length > 0 ? <Text bold>Other devices</Text> : null}
       {s.peers.map((p) => (
-        <Text key={p.device}>
+        <Text key={p.device} wrap="truncate-end">
           {"  "}
-          {(p.name ?? "?").padEnd(16)} {short(p.device)} {when(p.lastHeard)}
+          {(p.name ?? "?").padEnd(16)} {short(p.device)} {peerLine(p)}
         </Text>
       ))}
       <Text dimColor>esc or s: back</Text>
