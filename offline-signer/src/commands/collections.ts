@@ -1,4 +1,5 @@
 import { Args, Flags } from "@oclif/core";
+import { pendingApprovals } from "../vault/report.js";
 import { VaultCommand } from "./base.js";
 import { asRole, ROLE_OPTIONS, table } from "./format.js";
 
@@ -61,8 +62,9 @@ export class ApprovalsList extends VaultCommand {
     const { flags } = await this.parse(ApprovalsList);
     await this.withVault(flags, async (vault) => {
       const state = vault.requireTeam();
-      const pending = [...state.proposals].map(([id, p]) => ({ id, type: p.entry.body.type, approvals: p.approvers.size, required: state.approvalsRequired }));
-      this.emit(flags.json, { pending, required: state.approvalsRequired }, pending.length === 0 ? `Nothing waiting (critical changes need ${state.approvalsRequired} approval(s)).\n` : table(pending.map((p) => [p.id.slice(0, 12), p.type, `${p.approvals}/${p.required}`])));
+      const pending = pendingApprovals(state, vault.me().user.id);
+      const rows = pending.map((p) => [p.id.slice(0, 12), `${p.what} (proposed by ${p.proposer})`, `${p.approvals}/${p.required}${p.approvedByMe ? ", you approved" : ""}`]);
+      this.emit(flags.json, { pending, required: state.approvalsRequired }, pending.length === 0 ? `Nothing waiting (critical changes need ${state.approvalsRequired} approval(s)).\n` : table(rows));
     });
   }
 }

@@ -80,7 +80,7 @@ export class Status extends VaultCommand {
         text += table(s.members.map((m) => [m.name, m.role, m.active ? `${m.devices} device(s)` : "removed", short(m.id)]));
         text += "\nCollections\n" + table(s.collections.map((c) => [c.id, `read ${c.read}+`, `write ${c.write}+`, c.canRead ? `${c.records} record(s)` : "no key on this device"]));
         text += `\nChangesets: ${s.changesets.applied} applied, ${s.changesets.locked} locked (no key), ${s.changesets.waiting} waiting, ${s.changesets.rejected} rejected\n`;
-        if (s.pendingApprovals.length > 0) text += "\nWaiting for approval\n" + table(s.pendingApprovals.map((p) => [short(p.id), p.type, `${p.approvals}/${p.required}`]));
+        if (s.pendingApprovals.length > 0) text += "\nWaiting for approval\n" + table(s.pendingApprovals.map((p) => [short(p.id), `${p.what} (by ${p.proposer})`, `${p.approvals}/${p.required}`]));
         if (s.peers.length > 0) text += "\nOther devices\n" + table(s.peers.map((p) => [p.name ?? "?", short(p.device), peerLine(p)]));
       }
       if (s.quarantine.length > 0 || s.rejectedEntries.length > 0) {

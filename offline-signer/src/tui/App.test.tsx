@@ -353,3 +353,61 @@ describe("the team screen", () => {
     await press(screen, "\x1b", "Notes (0)");
   });
 });
+
+describe("the collections and approvals screen", () => {
+  const erase = async (screen: Ui, label: string, value: string): Promise<void> => {
+    for (let n = value.length - 1; n >= 0; n--) await press(screen, "\x7f", new RegExp(`› ${label}[^:]*: ${value.slice(0, n)}\\s`));
+  };
+
+  it("creates a collection and changes who may read it", async () => {
+    const { a, b } = await team(root());
+    keep(a, b);
+    const screen = ui(a);
+    await until(screen, "Notes (0)");
+    let frame = await press(screen, "p", "Collections (1)");
+    expect(frame).toMatch(/notes\s+read viewer\+\s+write editor\+/);
+    await press(screen, "a", "New collection");
+    await press(screen, "legal", /› Id[^:]*: legal/);
+    await press(screen, ENTER, /› Name/);
+    await press(screen, "Legal files", "Legal files");
+    await press(screen, ENTER, /› Who reads/);
+    await press(screen, ENTER, /› Who writes/);
+    frame = await press(screen, ENTER, "Created legal.");
+    expect(frame).toContain("Collections (2)");
+    expect(a.state().collections.get("legal")).toMatchObject({ read: "editor", write: "editor" });
+    await press(screen, "j", /› legal/);
+    await press(screen, "e", "Who may read and write legal");
+    await erase(screen, "Who reads", "editor");
+    await press(screen, "admin", /: admin/);
+    await press(screen, ENTER, /› Who writes/);
+    frame = await press(screen, ENTER, "legal: read admin+, write editor+, new key.");
+    expect(a.state().collections.get("legal")).toMatchObject({ read: "admin", write: "editor" });
+    a.write("legal", [{ kind: "set", record: "l1", field: "title", value: "after the new key" }]);
+    sync(a, b);
+    expect(b.record("legal", "l1")).toBeUndefined(); // bob, an editor, has no key for what follows
+    expect(b.currentKeyId("legal")).not.toBe(a.currentKeyId("legal"));
+  });
+
+  it("shows a change another admin proposed, in words, and approves it after a question", async () => {
+    const { a, b } = await team(root());
+    keep(a, b);
+    a.setRole("bob", "admin");
+    a.setApprovals(2);
+    sync(a, b);
+    b.setPolicy("notes", "editor", "editor"); // critical: waits for a second admin
+    sync(b, a);
+    expect(a.state().collections.get("notes")!.read).toBe("viewer");
+    const screen = ui(a);
+    await until(screen, "Notes (0)");
+    let frame = await press(screen, "p", "Waiting for approval (1)");
+    expect(frame).toMatch(/set collection notes to read: editor\+, write: editor\+ .*\(by bob\) 1\/2/);
+    await press(screen, "j", /› [0-9a-f]{12} set collection notes/);
+    frame = await press(screen, "y", "Approve this change?");
+    frame = await press(screen, "n", "Not approved.");
+    expect(a.state().collections.get("notes")!.read).toBe("viewer");
+    await press(screen, "y", "Approve this change?");
+    frame = await press(screen, "y", "Approved: set collection notes");
+    expect(frame).toContain("Waiting for approval (0)");
+    expect(a.state().collections.get("notes")!.read).toBe("editor");
+  });
+});

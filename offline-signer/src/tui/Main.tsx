@@ -26,6 +26,7 @@ import { ResultView } from "./screens/ResultView.js";
 import { NoTeam } from "./screens/Setup.js";
 import { StatusView } from "./screens/StatusView.js";
 import { TeamScreen } from "./screens/TeamScreen.js";
+import { AccessScreen } from "./screens/AccessScreen.js";
 
 type Mode =
   | { readonly kind: "browse" }
@@ -40,10 +41,11 @@ type Mode =
   | { readonly kind: "result"; readonly title: string; readonly lines: readonly string[]; readonly warn?: string | undefined }
   | { readonly kind: "status" }
   | { readonly kind: "team" }
+  | { readonly kind: "access" }
   | { readonly kind: "log"; readonly offset: number };
 
 const BROWSE: Mode = { kind: "browse" };
-const KEYS = "a add · e edit · c comment · d delete · x export · i import · t team · s status · l log · q quit";
+const KEYS = "a add · e edit · c comment · d delete · x export · i import · t team · p collections & approvals · s status · l log · q quit";
 
 interface Snapshot {
   readonly status: VaultStatus | undefined;
@@ -190,6 +192,7 @@ export function Main({ vault, onQuit }: MainProps): ReactElement {
     }
     if (input === "x") return setMode({ kind: "export-choice" });
     if (input === "t") return setMode({ kind: "team" });
+    if (input === "p") return setMode({ kind: "access" });
     if (input === "a") {
       if (mayWriteHere()) setMode({ kind: "add" });
       return;
@@ -203,7 +206,7 @@ export function Main({ vault, onQuit }: MainProps): ReactElement {
 
   // Forms, work in progress and the team screen read their own keys.
   const formsAndWork =
-    mode.kind === "add" || mode.kind === "edit" || mode.kind === "comment" || mode.kind === "export-path" || mode.kind === "import-path" || mode.kind === "working" || mode.kind === "team";
+    mode.kind === "add" || mode.kind === "edit" || mode.kind === "comment" || mode.kind === "export-path" || mode.kind === "import-path" || mode.kind === "working" || mode.kind === "team" || mode.kind === "access";
   useInput(
     (input, key) => {
       switch (mode.kind) {
@@ -242,6 +245,15 @@ export function Main({ vault, onQuit }: MainProps): ReactElement {
   );
 
   const cancel = (): void => setMode(BROWSE);
+  // The team and access screens report each change here and come back with esc.
+  const screenMessage = (m: Message): void => {
+    setMessage(m);
+    refresh();
+  };
+  const backToNotes = (): void => {
+    setMessage(undefined);
+    setMode(BROWSE);
+  };
   let body: ReactElement;
   switch (mode.kind) {
     case "add":
@@ -349,19 +361,22 @@ export function Main({ vault, onQuit }: MainProps): ReactElement {
     case "log":
       body = <LogView events={auditLog(vault)} offset={mode.offset} rows={listRows} />;
       break;
+    case "access":
+      body = (
+        <AccessScreen
+          vault={vault}
+          onMessage={screenMessage}
+          onBack={backToNotes}
+        />
+      );
+      break;
     case "team":
       body = (
         <TeamScreen
           vault={vault}
           rows={listRows}
-          onMessage={(m) => {
-            setMessage(m);
-            refresh();
-          }}
-          onBack={() => {
-            setMessage(undefined);
-            setMode(BROWSE);
-          }}
+          onMessage={screenMessage}
+          onBack={backToNotes}
         />
       );
       break;

@@ -11,6 +11,18 @@ import { hex } from "./hex.js";
 import { entriesToSend } from "./log-acks.js";
 import type { Vault } from "./vault.js";
 
+export interface PendingApproval {
+  readonly id: string;
+  readonly type: string;
+  /** In words, as the audit log says it: "removed bob and rotated 2 collection key(s)". */
+  readonly what: string;
+  readonly proposer: string;
+  readonly approvals: number;
+  readonly required: number;
+  /** Whether this vault's user already approved (or proposed) it. */
+  readonly approvedByMe: boolean;
+}
+
 export interface PeerSync {
   readonly device: string;
   readonly name: string | undefined;
@@ -26,7 +38,8 @@ export interface VaultStatus {
   readonly changesets: Record<"applied" | "locked" | "rejected" | "waiting", number>;
   readonly quarantine: readonly { kind: string; author: string | undefined; reason: string; received: number }[];
   readonly rejectedEntries: readonly { entry: string; reason: string }[];
-  readonly pendingApprovals: readonly { id: string; type: string; approvals: number; required: number }[];
+  /** Critical changes waiting for admin approvals, with what they do and who proposed them. */
+  readonly pendingApprovals: readonly PendingApproval[];
   /**
    * Every other active device: when this vault last imported a bundle from it, and what it has
    * not acknowledged yet (changesets this vault holds, team entries): zero and zero means up to date.
@@ -88,10 +101,25 @@ export function vaultStatus(vault: Vault): VaultStatus {
     changesets: counts,
     quarantine: [...quarantine, ...rejectedChangesets].sort((x, y) => y.received - x.received),
     rejectedEntries: [...state.rejected].map(([entry, reason]) => ({ entry, reason })),
-    pendingApprovals: [...state.proposals].map(([id, p]) => ({ id, type: p.entry.body.type, approvals: p.approvers.size, required: state.approvalsRequired })),
+    pendingApprovals: pendingApprovals(state, meUser?.id),
     peers,
     insecureKdf: vault.store.insecureKdf,
   };
+}
+
+export function pendingApprovals(state: TeamState, me: string | undefined): PendingApproval[] {
+  return [...state.proposals].map(([id, p]) => {
+    const author = state.devices.get(hex(p.entry.author));
+    return {
+      id,
+      type: p.entry.body.type,
+      what: describeBody(state, p.entry.body),
+      proposer: (author === undefined ? undefined : state.users.get(author.user)?.name) ?? hex(p.entry.author).slice(0, 8),
+      approvals: p.approvers.size,
+      required: state.approvalsRequired,
+      approvedByMe: me !== undefined && p.approvers.has(me),
+    };
+  });
 }
 
 /** What each other active device has acknowledged of what this vault holds (see PeerSync). */

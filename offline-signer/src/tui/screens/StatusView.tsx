@@ -45,7 +45,7 @@ export function StatusView({ status: s }: { readonly status: VaultStatus }): Rea
       {s.pendingApprovals.map((p) => (
         <Text key={p.id}>
           {"  "}
-          {short(p.id)} {p.type} {p.approvals}/{p.required}
+          {short(p.id)} {p.what} (by {p.proposer}) {p.approvals}/{p.required}
         </Text>
       ))}
       {s.peers.length > 0 ? <Text bold>Other devices</Text> : null}
