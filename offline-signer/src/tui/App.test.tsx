@@ -339,6 +339,10 @@ describe("the team screen", () => {
     await press(screen, "v", "Revoke bob's device");
     frame = await press(screen, "y", /Revoked bob's device/);
     expect(a.state().devices.get(b.deviceId)!.active).toBe(false);
+    const entries = a.state().order.length;
+    await press(screen, "v", "Revoke bob's device");
+    frame = await press(screen, "y", /error: device [0-9a-f]{12} is already revoked/);
+    expect(a.state().order.length).toBe(entries); // nothing appended
     await press(screen, "k", /› bob/);
     await press(screen, "d", "Remove bob from the team?");
     frame = await press(screen, "y", "Removed bob");
@@ -394,7 +398,8 @@ describe("the collections and approvals screen", () => {
     a.setRole("bob", "admin");
     a.setApprovals(2);
     sync(a, b);
-    b.setPolicy("notes", "editor", "editor"); // critical: waits for a second admin
+    const proposal = b.setPolicy("notes", "editor", "editor"); // critical: waits for a second admin
+    expect(() => b.approve(proposal.hashHex)).toThrow(/already approved this change \(or proposed it\)/);
     sync(b, a);
     expect(a.state().collections.get("notes")!.read).toBe("viewer");
     const screen = ui(a);

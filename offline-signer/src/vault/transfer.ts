@@ -5,7 +5,7 @@
  */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { formatBytes, prepareDropFolder, readSources, writeBundle, writeBundleQrFolder } from "@airlock/shared";
+import { formatBytes, isAirlockError, prepareDropFolder, readSources, writeBundle, writeBundleQrFolder } from "@airlock/shared";
 import { vaultError } from "./errors.js";
 import { MAX_REQUEST_BYTES } from "./request.js";
 import { applyPayloadsParallel, emptyReport, exportBundles, openForVault, type ExportOptions, type ImportReport, type OpenedPayload } from "./sync.js";
@@ -104,8 +104,11 @@ export function welcomeTargets(vault: Vault, refs: readonly string[]): string[] 
     let devices;
     try {
       const user = vault.findUser(ref);
-      devices = [...state.devices.values()].filter((d) => d.user === user.id && d.active);
-    } catch {
+      // A member's name means their other laptops (my own name: my second laptop).
+      devices = [...state.devices.values()].filter((d) => d.user === user.id && d.active && d.id !== vault.deviceId);
+      if (devices.length === 0) throw vaultError("VAULT_BAD_ARGUMENT", `${user.name} has no other active laptop to welcome`);
+    } catch (e) {
+      if (isAirlockError(e, "VAULT_BAD_ARGUMENT")) throw e;
       devices = [vault.findDevice(ref)];
     }
     for (const d of devices) {

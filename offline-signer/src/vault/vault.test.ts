@@ -99,10 +99,35 @@ describe("vault: team and notes", () => {
     expect(asked.filter((x) => x.kind === "welcome")).toHaveLength(1);
     importInto(d, asked);
     expect(d.teamId).toBe(a.teamId);
-    expect(() => welcomeTargets(b, ["bob"])).toThrow(/does not need a welcome from itself/);
+    expect(() => welcomeTargets(b, ["bob"])).toThrow(/bob has no other active laptop/);
+    expect(() => welcomeTargets(b, [b.deviceId.slice(0, 12)])).toThrow(/does not need a welcome from itself/);
     expect(() => welcomeTargets(b, ["nobody"])).toThrow(/no device/);
+    // My own name means my other laptops.
+    const a2 = await newVault(r, "a2", clock);
+    a.addDevice(a2.joinRequest("alice").bytes);
+    expect(welcomeTargets(a, ["alice"])).toEqual([a2.deviceId]);
+    a2.close();
     a.close();
     b.close();
     d.close();
+  });
+
+  it("widening a policy gives the new readers the old keys and the fresh one: they read what is written after", async () => {
+    const { a, b } = await team(root());
+    a.createCollection("legal", "Legal", "admin", "admin");
+    a.write("legal", [{ kind: "set", record: "l1", field: "title", value: "before" }]);
+    sync(a, b);
+    expect(b.record("legal", "l1")).toBeUndefined();
+    a.setPolicy("legal", "editor", "editor");
+    a.write("legal", [{ kind: "set", record: "l2", field: "title", value: "after" }]);
+    sync(a, b);
+    expect(b.record("legal", "l1")?.fields["title"]).toBe("before");
+    expect(b.record("legal", "l2")?.fields["title"]).toBe("after");
+    expect(b.currentKeyId("legal")).toBe(a.currentKeyId("legal"));
+    b.write("legal", [{ kind: "set", record: "l3", field: "title", value: "bob writes with the fresh key" }]);
+    sync(b, a);
+    expect(a.record("legal", "l3")?.fields["title"]).toBe("bob writes with the fresh key");
+    a.close();
+    b.close();
   });
 });

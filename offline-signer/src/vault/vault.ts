@@ -239,20 +239,27 @@ export class Vault {
   afterTeamChange(): void {
     const state = this.state();
     const db = this.#db();
-    const haveEntry = db.prepare("SELECT 1 FROM collection_keys WHERE entry LIKE ? LIMIT 1");
+    // A grant is opened once: its tag is recorded even when every key in it was already held.
+    const opened = db.prepare("SELECT 1 FROM opened_grants WHERE tag = ?");
+    const markOpened = db.prepare("INSERT INTO opened_grants (tag) VALUES (?) ON CONFLICT DO NOTHING");
     const insertKey = db.prepare("INSERT INTO collection_keys (key_id, collection, key, entry) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING");
     let newKeys = false;
     for (const c of state.collections.values()) {
+      // One entry may hold several grants for a collection (a policy change: the old keys to new
+      // readers, then the fresh key to all): each is opened on its own, tagged with its index.
+      const seen = new Map<string, number>();
       for (const g of c.grants) {
+        const index = seen.get(g.entry) ?? 0;
+        seen.set(g.entry, index + 1);
         if (!g.grant.to.some((d) => equalBytes(d, this.#device.publicKey))) continue;
-        const tag = `${g.entry}/${c.id}/`;
-        if (haveEntry.get(`${tag}%`) !== undefined) continue;
+        const tag = `${g.entry}/${c.id}/${String(index).padStart(2, "0")}/`;
+        if (opened.get(tag) !== undefined) continue;
         const keys = openGrant(g.grant, this.#enc);
         keys.forEach((k, i) => {
-          insertKey.run(k.keyId, k.collection, k.key, `${tag}${String(i).padStart(4, "0")}`);
+          if (insertKey.run(k.keyId, k.collection, k.key, `${tag}${String(i).padStart(4, "0")}`).changes > 0) newKeys = true;
           wipe(k.key);
         });
-        if (keys.length > 0) newKeys = true;
+        markOpened.run(tag);
       }
     }
     revalidate(this, state, newKeys);
@@ -397,6 +404,11 @@ export class Vault {
     const state = this.requireTeam();
     const device = this.findDevice(ref);
     if (device.id === this.deviceId) throw vaultError("VAULT_BAD_ARGUMENT", "a device cannot revoke itself; revoke it from another device");
+    if (!device.active) throw vaultError("VAULT_BAD_ARGUMENT", `device ${device.id.slice(0, 12)} is already revoked`);
+    // The fold would reject anyone else's revocation; refusing here keeps a useless entry out of the log.
+    const me = this.#me(state);
+    if (device.user !== me.user.id) this.#requireRole("admin", "revoke someone else's device");
+    else this.#requireRole("viewer", "revoke a device");
     return this.tx(() => {
       const rekeys = this.#rekeys(state, (d) => d.id !== device.id);
       return this.appendEntry({ type: "revoke-device", device: device.keys.sign, cutoff: this.#ackedSeq(device.id), rekeys });
@@ -487,6 +499,9 @@ export class Vault {
     const matches = [...state.proposals.keys()].filter((h) => h.startsWith(ref.toLowerCase()));
     if (matches.length === 0) throw vaultError("VAULT_NOT_FOUND", `no pending change ${ref}`);
     if (matches.length > 1) throw vaultError("VAULT_AMBIGUOUS", `${ref} matches ${matches.length} pending changes`);
+    if (state.proposals.get(matches[0]!)!.approvers.has(this.#me(state).user.id)) {
+      throw vaultError("VAULT_BAD_ARGUMENT", "you already approved this change (or proposed it); it needs another admin");
+    }
     return this.tx(() => this.appendEntry({ type: "approve", proposal: unhex(matches[0]!) }));
   }
 
