@@ -73,7 +73,7 @@ export function passphraseBytes(passphrase: string): Uint8Array {
 
 function invalid(path: string, what: string): AirlockError {
   return new AirlockError("VAULT_PARAMS_INVALID", `vault parameter file ${path} is invalid: ${what}`, {
-    hint: "the file next to vault.db was damaged or replaced; restore it from a backup of the vault folder",
+    hint: "the file next to vault.db was damaged or replaced; restore it from a backup of the vault folder (an older backup misses what peers already count as delivered: docs/sync.md)",
   });
 }
 

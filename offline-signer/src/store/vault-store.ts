@@ -176,7 +176,7 @@ export class VaultStore {
       }
       if (!existsSync(dbPath)) {
         throw new AirlockError("VAULT_NOT_FOUND", `no database at ${dbPath}`, {
-          hint: "the vault folder is incomplete; restore it from a backup",
+          hint: "the vault folder is incomplete; restore it from a backup (an older backup misses what peers already count as delivered: docs/sync.md)",
         });
       }
       // Slot order: current first, then the pending slot of an interrupted passphrase change.

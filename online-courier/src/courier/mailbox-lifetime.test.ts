@@ -7,14 +7,14 @@ import { existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { randomBytes, toHex } from "@airlock/bundle-format";
-import { MAILBOX_PRUNE_AGE, MAILBOX_PULL_BACK } from "@airlock/shared";
+import { AirlockError, MAILBOX_PRUNE_AGE, MAILBOX_PULL_BACK } from "@airlock/shared";
 import { makeTeam, teamBundle, type TestTeam } from "../../test-support/enrollment.js";
 import { setupCourierHome, tempDir } from "../../test-support/courier-home.js";
 import { mailboxNameFor } from "../mailbox/backend.js";
 import { httpMailboxCredentials } from "../mailbox/http.js";
 import { startMailboxServer } from "../mailbox/http-server.js";
 import { openMailbox, resetMemoryMailboxes } from "../mailbox/open.js";
-import { Courier } from "./courier.js";
+import { Courier, PRUNE_LOOKBACK, type CourierOptions } from "./courier.js";
 
 const DAY = 86_400_000;
 const SETTINGS = { sendPerRound: 2, bucketSizes: [4096] };
@@ -32,8 +32,9 @@ function workDir(label: string): string {
   return dir;
 }
 
-function courier(root: string, team: TestTeam, url: string, clock: { now: number }): Courier {
-  const c = Courier.open(setupCourierHome(root, [team], url, SETTINGS), { now: () => clock.now });
+/** A courier on the injected clock; pruning starts at the newest expired namespace unless `options` says otherwise. */
+function courier(root: string, team: TestTeam, url: string, clock: { now: number }, options: CourierOptions = {}): Courier {
+  const c = Courier.open(setupCourierHome(root, [team], url, SETTINGS), { now: () => clock.now, pruneLookback: 0, ...options });
   cleanup.push(() => c.close());
   return c;
 }
@@ -90,6 +91,25 @@ describe("a courier that was off for days", () => {
   });
 });
 
+describe("a server whose token window is a little shorter than the pull window", () => {
+  it("refuses the oldest namespaces of a catch-up; the round goes on with the rest", async () => {
+    const dir = workDir("edge");
+    const team = makeTeam("Edge");
+    const clock = { now: 20_000 * DAY + 3_600_000 };
+    // As a server whose clock runs two epochs ahead of the courier's sees it.
+    const server = await startMailboxServer({ listen: { host: "127.0.0.1", port: 0 }, storageDir: join(dir, "server"), teams: () => [team.tk], now: () => clock.now, window: { past: MAILBOX_PULL_BACK - 2, future: 1 } });
+    cleanup.push(() => server.close());
+    const a = courier(join(dir, "a"), team, server.url, clock);
+    const b = courier(join(dir, "b"), team, server.url, clock);
+    const bundle = teamBundle(team, team.tk.epochAt(clock.now), body("today"));
+    a.ingest(bundle);
+    expect((await a.round())[0]?.error).toBeUndefined();
+    const [report] = await b.round(); // a newcomer lists the whole pull window
+    expect(report?.error).toBeUndefined();
+    expect(inbound(b)).toEqual([sha(bundle)]);
+  });
+});
+
 describe("list cursors", () => {
   it("two teams on one mailbox URL keep each other's cursors, and a namespace no longer listed loses its own", async () => {
     const dir = workDir("cursors");
@@ -132,10 +152,12 @@ describe("pruning expired namespaces", () => {
     expect(readdirSync(folder(first))).toHaveLength(SETTINGS.sendPerRound);
     expect(readdirSync(folder(first + 1))).toHaveLength(SETTINGS.sendPerRound);
 
-    // One epoch short of the prune age: both namespaces stay.
-    clock.now = (first + MAILBOX_PRUNE_AGE - 1) * DAY + 3_600_000;
-    const [young] = await a.round();
-    expect(young?.prune?.removed ?? 0).toBe(0);
+    // A courier syncing daily: up to one epoch short of the prune age, both namespaces stay.
+    while (team.tk.epochAt(clock.now) < first + MAILBOX_PRUNE_AGE - 1) {
+      clock.now += DAY;
+      const [r] = await a.round();
+      expect(r?.prune?.removed ?? 0).toBe(0);
+    }
     expect(existsSync(folder(first))).toBe(true);
 
     clock.now += DAY; // the first namespace is now MAILBOX_PRUNE_AGE epochs old
@@ -166,10 +188,51 @@ describe("pruning expired namespaces", () => {
     // Only namespaces someone wrote to exist: pulling the empty ones created nothing.
     expect(readdirSync(store).sort()).toEqual([0, 1, 2].map((d) => team.tk.mailboxId(first + d)).sort());
     clock.now = (first + 2 + MAILBOX_PRUNE_AGE) * DAY + 3_600_000;
-    const [report] = await a.round();
-    // Its last good sync was in epoch first + 2: the 7 namespaces up to first + 2 go in this round.
-    expect(report?.prune).toMatchObject({ namespaces: 7, removed: 3 * SETTINGS.sendPerRound });
+    // 17 namespaces expired while it was away (first - 14 .. first + 2): three rounds of at most 7.
+    const reports = [];
+    for (let i = 0; i < 3; i++) reports.push((await a.round())[0]?.prune);
+    expect(reports.map((r) => r?.namespaces)).toEqual([7, 7, 3]);
+    expect(reports.map((r) => r?.removed)).toEqual([0, 0, 3 * SETTINGS.sendPerRound]);
     for (let d = 0; d < 3; d++) expect(existsSync(join(store, team.tk.mailboxId(first + d)))).toBe(false);
+    expect((await a.round())[0]?.prune).toBeUndefined(); // caught up
+  });
+
+  it("a prune that fails is retried next round, and a mailbox filled before pruning existed is emptied too", async () => {
+    const dir = workDir("prune-retry");
+    const store = join(dir, "store");
+    mkdirSync(store);
+    const url = `dir:${store}`;
+    const team = makeTeam("Retry");
+    const clock = { now: 20_000 * DAY + 3_600_000 };
+    const now = team.tk.epochAt(clock.now);
+    // Left by couriers that never pruned: a bundle 40 epochs old.
+    const old = teamBundle(team, now - 40, body("old"));
+    await openMailbox(url, { namespace: team.tk.mailboxId(now - 40), token: "" }).put(mailboxNameFor(old), old);
+    let failDeletes = 1;
+    const flaky: CourierOptions = {
+      pruneLookback: PRUNE_LOOKBACK,
+      openBackend: (u, ns) => {
+        const inner = openMailbox(u, ns);
+        return {
+          maxBundleBytes: inner.maxBundleBytes,
+          put: (n, b) => inner.put(n, b),
+          list: (since) => inner.list(since),
+          get: (n) => inner.get(n),
+          delete: async (n) => {
+            if (failDeletes-- > 0) throw new AirlockError("MAILBOX_IO", "simulated: permission denied");
+            await inner.delete(n);
+          },
+          removeIfEmpty: () => inner.removeIfEmpty?.() ?? Promise.resolve(),
+        };
+      },
+    };
+    const a = courier(join(dir, "a"), team, url, clock, flaky);
+    const reports = [];
+    for (let i = 0; i < 12 && existsSync(join(store, team.tk.mailboxId(now - 40))); i++) reports.push((await a.round())[0]?.prune);
+    expect(existsSync(join(store, team.tk.mailboxId(now - 40)))).toBe(false);
+    const failed = reports.find((r) => r?.error !== undefined);
+    expect(failed?.error).toMatchObject({ code: "MAILBOX_IO" });
+    expect(reports.at(-1)).toMatchObject({ removed: 1 });
   });
 
   it("the HTTP mailbox server removes expired namespace folders itself; couriers leave it alone", async () => {

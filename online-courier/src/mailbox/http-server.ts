@@ -160,6 +160,8 @@ export async function startMailboxServer(o: MailboxServerOptions): Promise<Mailb
       const newest = team.epochAt(t) - MAILBOX_PRUNE_AGE;
       for (let e = Math.max(0, newest - PRUNE_LOOKBACK); e <= newest; e++) expired.add(team.mailboxId(e));
     }
+    // Namespaces only listed, never written, have a cached mailbox but no folder: drop them too.
+    for (const id of expired) namespaces.delete(id);
     let entries: string[];
     try {
       entries = await readdir(o.storageDir);
@@ -170,7 +172,6 @@ export async function startMailboxServer(o: MailboxServerOptions): Promise<Mailb
     let removed = 0;
     for (const name of entries) {
       if (!expired.has(name)) continue;
-      namespaces.delete(name);
       await rm(join(o.storageDir, name), { recursive: true, force: true });
       removed++;
     }

@@ -113,6 +113,18 @@ export class Ledger {
       .run(team, backend, this.#now(), error.slice(0, MAX_TEXT));
   }
 
+  /** The newest epoch whose namespace this courier emptied on this team's mailbox, if any. */
+  prunedThrough(team: string, backend: string): number | undefined {
+    const row = this.#db.prepare("SELECT through FROM prunes WHERE team = ? AND backend = ?").get(team, backend) as { through: number } | undefined;
+    return row?.through;
+  }
+
+  setPrunedThrough(team: string, backend: string, epoch: number): void {
+    this.#db
+      .prepare("INSERT INTO prunes (team, backend, through) VALUES (?, ?, ?) ON CONFLICT (team, backend) DO UPDATE SET through = max(through, excluded.through)")
+      .run(team, backend, epoch);
+  }
+
   /** When this team last synced with this backend without error (ms), if ever. */
   lastOk(team: string, backend: string): number | undefined {
     const row = this.#db.prepare("SELECT last_ok FROM syncs WHERE team = ? AND backend = ?").get(team, backend) as { last_ok: number | null } | undefined;

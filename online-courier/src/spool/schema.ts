@@ -79,6 +79,20 @@ export const MIGRATIONS: readonly Migration[] = [
         ) STRICT;
       `),
   },
+  {
+    // Per team and mailbox, the newest epoch whose namespace this courier has emptied: pruning
+    // resumes there, so a failed or capped round is caught up later (docs/transport-key.md).
+    name: "prune-marks",
+    up: (db) =>
+      db.exec(`
+        CREATE TABLE prunes (
+          team    TEXT NOT NULL,
+          backend TEXT NOT NULL,
+          through INTEGER NOT NULL,
+          PRIMARY KEY (team, backend)
+        ) STRICT;
+      `),
+  },
 ];
 
 export function schemaVersion(db: SqliteDatabase): number {
