@@ -96,18 +96,25 @@ export const MIGRATIONS: readonly Migration[] = [
     },
   },
   {
-    name: "team log heads each peer holds; key grants opened",
+    name: "team log heads each peer holds",
     up: (db) => {
       // Sync 1.1 `logHeads`: what a peer said it holds of the team log, so exports send it
       // only what it lacks. Kept reduced to the newest heads (docs/sync.md).
-      // opened_grants: each key grant addressed to this device ("entry/collection/index/"), once
-      // opened, so a grant of keys already held is not opened again after every change.
       db.exec(`
         CREATE TABLE peer_log_heads (
           peer BLOB NOT NULL,
           head BLOB NOT NULL,
           PRIMARY KEY (peer, head)
         ) STRICT, WITHOUT ROWID;
+      `);
+    },
+  },
+  {
+    name: "key grants opened",
+    up: (db) => {
+      // Each key grant addressed to this device ("entry/collection/grant index/"), once opened,
+      // so a grant of keys already held is not opened again after every change.
+      db.exec(`
         CREATE TABLE opened_grants (
           tag TEXT PRIMARY KEY NOT NULL
         ) STRICT, WITHOUT ROWID;

@@ -3,6 +3,7 @@ import { importInto, newVault, sync, team, tempRoots, TestClock } from "../../te
 import { stateDigest } from "./report.js";
 import { welcomeTargets } from "./transfer.js";
 import type { SyncPayload } from "@airlock/bundle-format";
+import { keyPlace } from "./vault.js";
 import { applyPayloadsParallel, emptyReport, exportBundles, openForVault } from "./sync.js";
 
 const root = tempRoots();
@@ -127,6 +128,41 @@ describe("vault: team and notes", () => {
     b.write("legal", [{ kind: "set", record: "l3", field: "title", value: "bob writes with the fresh key" }]);
     sync(b, a);
     expect(a.record("legal", "l3")?.fields["title"]).toBe("bob writes with the fresh key");
+    a.close();
+    b.close();
+  });
+
+  it("orders held keys by entry, then grant, then key index, numerically, old and new tags alike", () => {
+    const E = "e".repeat(64);
+    const F = "f".repeat(64);
+    const order = new Map([
+      [E, 5],
+      [F, 9],
+    ]);
+    const tags = [`${F}/c/00/0000`, `${E}/c/01/0000`, `${E}/c/0100`, `${E}/c/0099`, `${E}/c/00/0101`, `${E}/c/02/0000`];
+    const sorted = [...tags].sort((a, b) => {
+      const [x, y] = [keyPlace(a, order), keyPlace(b, order)];
+      return x[0] - y[0] || x[1] - y[1] || x[2] - y[2];
+    });
+    // Pre-index rows (first grant opened) come first, then grants 0, 1, 2 of the same entry; the later entry last.
+    expect(sorted).toEqual([`${E}/c/0099`, `${E}/c/0100`, `${E}/c/00/0101`, `${E}/c/01/0000`, `${E}/c/02/0000`, `${F}/c/00/0000`]);
+  });
+
+  it("a proposer may approve again once the threshold was lowered to what the change already has", async () => {
+    const { a, b } = await team(root());
+    a.setRole("bob", "admin");
+    a.setApprovals(2);
+    sync(a, b);
+    const policy = a.setPolicy("notes", "editor", "editor");
+    expect(() => a.approve(policy.hashHex)).toThrow(/already approved/);
+    const lower = a.setApprovals(1);
+    sync(a, b);
+    b.approve(lower.hashHex); // two approvals: the threshold is 1 from now on
+    sync(b, a);
+    expect(a.state().approvalsRequired).toBe(1);
+    expect(a.state().proposals.has(policy.hashHex)).toBe(true);
+    a.approve(policy.hashHex);
+    expect(a.state().collections.get("notes")!.read).toBe("editor");
     a.close();
     b.close();
   });

@@ -499,7 +499,9 @@ export class Vault {
     const matches = [...state.proposals.keys()].filter((h) => h.startsWith(ref.toLowerCase()));
     if (matches.length === 0) throw vaultError("VAULT_NOT_FOUND", `no pending change ${ref}`);
     if (matches.length > 1) throw vaultError("VAULT_AMBIGUOUS", `${ref} matches ${matches.length} pending changes`);
-    if (state.proposals.get(matches[0]!)!.approvers.has(this.#me(state).user.id)) {
+    const proposal = state.proposals.get(matches[0]!)!;
+    // Approving again is useful only once the threshold was lowered to what it already has.
+    if (proposal.approvers.has(this.#me(state).user.id) && proposal.approvers.size < state.approvalsRequired) {
       throw vaultError("VAULT_BAD_ARGUMENT", "you already approved this change (or proposed it); it needs another admin");
     }
     return this.tx(() => this.appendEntry({ type: "approve", proposal: unhex(matches[0]!) }));
@@ -567,7 +569,11 @@ export class Vault {
     if (c === undefined) return [];
     const rows = this.#db().prepare("SELECT key, entry FROM collection_keys WHERE collection = ?").all(collection) as { key: Buffer; entry: string }[];
     const order = new Map(state.order.map((h, i) => [h, i]));
-    rows.sort((a, b) => (order.get(a.entry.slice(0, 64)) ?? 0) - (order.get(b.entry.slice(0, 64)) ?? 0) || (a.entry < b.entry ? -1 : a.entry > b.entry ? 1 : 0));
+    const place = (tag: string): [number, number, number] => keyPlace(tag, order);
+    rows.sort((a, b) => {
+      const [x, y] = [place(a.entry), place(b.entry)];
+      return x[0] - y[0] || x[1] - y[1] || x[2] - y[2] || (a.entry < b.entry ? -1 : a.entry > b.entry ? 1 : 0);
+    });
     const seen = new Set<string>();
     const out: { key: Uint8Array; entry: string }[] = [];
     for (const r of rows) {
@@ -749,4 +755,17 @@ function checkName(name: string, what: string): void {
   if (typeof name !== "string" || name.trim().length === 0 || name.length > 256) {
     throw vaultError("VAULT_BAD_ARGUMENT", `the ${what} must be 1..256 characters`);
   }
+}
+
+/**
+ * Where a held key came from, for ordering: the log position of the grant's entry, the grant's
+ * index in it, the key's index in the grant. Tags are "entry/collection/grant/key"; rows written
+ * before grants were indexed are "entry/collection/key" and came from the entry's first grant
+ * addressed to this device, so they sort before any indexed grant of the same entry.
+ */
+export function keyPlace(tag: string, order: ReadonlyMap<string, number>): [number, number, number] {
+  const parts = tag.split("/");
+  const position = order.get(parts[0] ?? "") ?? 0;
+  if (parts.length >= 4) return [position, Number(parts[parts.length - 2]), Number(parts[parts.length - 1])];
+  return [position, -1, Number(parts[parts.length - 1])];
 }

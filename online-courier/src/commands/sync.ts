@@ -71,7 +71,9 @@ function describe(r: BackendRoundReport): string {
 }
 
 function describePrune(p: PruneReport | undefined): string {
-  if (p === undefined || (p.removed === 0 && p.error === undefined)) return "";
-  const removed = `; removed ${p.removed} expired bundle${p.removed === 1 ? "" : "s"} from the mailbox`;
-  return p.error === undefined ? removed : `${removed} (pruning stopped: ${p.error.code}: ${p.error.message})`;
+  if (p === undefined || (p.removed === 0 && p.error === undefined && p.skipped === undefined)) return "";
+  let text = `; removed ${p.removed} expired bundle${p.removed === 1 ? "" : "s"} from the mailbox`;
+  for (const s of p.skipped ?? []) text += ` (left in place: ${s.code}: ${s.message})`;
+  if (p.error !== undefined) text += ` (pruning stopped, retried next round: ${p.error.code}: ${p.error.message})`;
+  return text;
 }

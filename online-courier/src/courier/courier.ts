@@ -20,7 +20,7 @@ import { requireHome } from "../home/paths.js";
 import { loadTeams, transportKeyOf, type TeamConfig, type TeamId } from "../home/teams.js";
 import { mailboxNameFor, type MailboxBackend } from "../mailbox/backend.js";
 import { httpMailboxCredentials } from "../mailbox/http.js";
-import { openMailbox, redactUrl, type OpenMailboxOptions } from "../mailbox/open.js";
+import { mailboxKind, openMailbox, redactUrl, type OpenMailboxOptions } from "../mailbox/open.js";
 import { Spool } from "../spool/spool.js";
 import { classifyBundle, slotTierOf, type KeyedTeam, type Verdict } from "./classify.js";
 
@@ -75,6 +75,9 @@ export interface PruneReport {
   namespaces: number;
   /** Bundles deleted from them. */
   removed: number;
+  /** What could not be deleted and is left for good (a folder too big to list, a non-file under a bundle's name). */
+  skipped?: { code: string; message: string }[];
+  /** Why pruning stopped this round; the next round resumes there. */
   error?: { code: string; message: string };
 }
 
@@ -254,10 +257,25 @@ export class Courier {
           this.spool.ledger.setPrunedThrough(team.id, key, newest);
           return undefined;
         }
-        const { names } = await backend.list();
+        let names: readonly string[] = [];
+        try {
+          names = (await backend.list()).names;
+        } catch (err) {
+          // A namespace no retry can list (too many entries): reported, then passed over.
+          if (!isAirlockError(err, "MAILBOX_TOO_MANY")) throw err;
+          const { code, message } = describeError(err);
+          report.skipped = [...(report.skipped ?? []), { code, message }];
+        }
         for (const name of names) {
-          await backend.delete(name);
-          report.removed++;
+          try {
+            await backend.delete(name);
+            report.removed++;
+          } catch (err) {
+            // Something other than a bundle under a bundle's name: left for a person to look at.
+            if (!isAirlockError(err, "MAILBOX_NOT_A_FILE")) throw err;
+            const { code, message } = describeError(err);
+            report.skipped = [...(report.skipped ?? []), { code, message }];
+          }
         }
         await backend.removeIfEmpty?.();
         report.namespaces++;
@@ -334,9 +352,9 @@ export class Courier {
       try {
         listing = await backend.list(full ? undefined : saved.cursor);
       } catch (err) {
-        // The oldest namespaces of a catch-up sit at the edge of a server's token window: with
-        // its clock a little ahead, it refuses them. What it still holds there is old; go on.
-        if (isAirlockError(err, "MAILBOX_AUTH") && e < epochs[0]! - 1) continue;
+        // The oldest namespaces of a catch-up sit at the edge of an HTTP mailbox's token window:
+        // with its clock a little ahead, the server refuses them. Only there is a refusal skipped.
+        if (isAirlockError(err, "MAILBOX_AUTH") && atTokenWindowEdge(url, e, epochs[0]!)) continue;
         if (!isAirlockError(err, "MAILBOX_BAD_CURSOR")) throw err;
         listing = await backend.list();
       }
@@ -422,6 +440,12 @@ export class Courier {
     }
     return fillerBundle({ mailboxTag: tag, length, slotTier: DEFAULT_SLOT_TIER });
   }
+}
+
+/** An epoch within two of the oldest a courier lists, on a mailbox whose server checks tokens per epoch. */
+function atTokenWindowEdge(url: string, epoch: number, now: number): boolean {
+  const kind = mailboxKind(url);
+  return (kind === "http" || kind === "onion") && epoch <= now - MAILBOX_PULL_BACK + 2;
 }
 
 export type { Verdict };

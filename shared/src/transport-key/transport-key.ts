@@ -29,10 +29,10 @@ export const DEFAULT_TAG_WINDOW = { past: 14, future: 1 } as const;
  */
 export const MAILBOX_PULL_BACK = DEFAULT_TAG_WINDOW.past;
 /**
- * A namespace this many epochs old is listed by no courier any more (pull window + 3 epochs of
- * clock difference between couriers), so its bundles may be deleted from the store.
+ * A namespace this many epochs old is listed by no courier any more, even one whose clock is 3
+ * epochs behind (it lists back to its own now − MAILBOX_PULL_BACK), so its bundles may be deleted.
  */
-export const MAILBOX_PRUNE_AGE = MAILBOX_PULL_BACK + 3;
+export const MAILBOX_PRUNE_AGE = MAILBOX_PULL_BACK + 1 + 3;
 
 export type TagKind = "real" | "cover";
 const KIND_BYTE: Record<TagKind, number> = { real: 1, cover: 2 };
