@@ -16,7 +16,7 @@ import { DEFAULT_COLLECTION, type Vault } from "../vault/vault.js";
 import { Form } from "./components/Form.js";
 import { MessageLine } from "./components/MessageLine.js";
 import { Working } from "./components/Working.js";
-import { errorMessage, info, type Message } from "./messages.js";
+import { errorMessage, info, outcomeOf, type Message } from "./messages.js";
 import { ConfirmDelete } from "./screens/ConfirmDelete.js";
 import { ExportChoice } from "./screens/ExportChoice.js";
 import { Header } from "./screens/Header.js";
@@ -103,13 +103,7 @@ export function Main({ vault, onQuit }: MainProps): ReactElement {
     refresh();
     setMode(BROWSE);
   };
-  const attempt = (fn: () => string): void => {
-    try {
-      finish(info(fn()));
-    } catch (e) {
-      finish(errorMessage(e));
-    }
-  };
+  const attempt = (fn: () => string): void => finish(outcomeOf(fn));
 
   /** Refuses up front, with the write's own reason, instead of after a whole note was typed. */
   const mayWriteHere = (): boolean => {

@@ -11,7 +11,7 @@ import { asRole, short } from "../../cli/format.js";
 import { vaultStatus, type PendingApproval, type VaultStatus } from "../../vault/report.js";
 import type { Vault } from "../../vault/vault.js";
 import { Form } from "../components/Form.js";
-import { errorMessage, info, type Message } from "../messages.js";
+import { outcomeOf, pendingNote, type Message } from "../messages.js";
 
 type Collection = VaultStatus["collections"][number];
 type Row = { readonly kind: "collection"; readonly c: Collection } | { readonly kind: "approval"; readonly p: PendingApproval };
@@ -42,19 +42,9 @@ export function AccessScreen({ vault, onMessage, onBack }: AccessScreenProps): R
   const row = rows[at];
 
   const attempt = (fn: () => string): void => {
-    let message: Message;
-    try {
-      message = info(fn());
-    } catch (e) {
-      message = errorMessage(e);
-    }
-    onMessage(message);
+    onMessage(outcomeOf(fn));
     setVersion((v) => v + 1);
     setMode(LIST);
-  };
-  const pendingNote = (entry: string): string => {
-    const state = vault.state();
-    return state.proposals.has(entry) ? ` It waits for ${state.approvalsRequired} admin approvals.` : "";
   };
 
   useInput(
@@ -100,7 +90,7 @@ export function AccessScreen({ vault, onMessage, onBack }: AccessScreenProps): R
             attempt(() => {
               const id = v["id"]!.trim();
               const entry = vault.createCollection(id, v["name"]!.trim() === "" ? id : v["name"]!.trim(), asRole(v["read"]!), asRole(v["write"]!));
-              return `Created ${id}.${pendingNote(entry.hashHex)}`;
+              return `Created ${id}.${pendingNote(vault, entry.hashHex)}`;
             })
           }
         />
@@ -118,7 +108,7 @@ export function AccessScreen({ vault, onMessage, onBack }: AccessScreenProps): R
           onSubmit={(v) =>
             attempt(() => {
               const entry = vault.setPolicy(c.id, asRole(v["read"]!), asRole(v["write"]!));
-              return `${c.id}: read ${v["read"]!.trim()}+, write ${v["write"]!.trim()}+, new key.${pendingNote(entry.hashHex)}`;
+              return `${c.id}: read ${v["read"]!.trim()}+, write ${v["write"]!.trim()}+, new key.${pendingNote(vault, entry.hashHex)}`;
             })
           }
         />

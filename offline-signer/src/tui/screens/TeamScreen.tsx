@@ -16,7 +16,7 @@ import { readRequest } from "../../vault/transfer.js";
 import type { Vault } from "../../vault/vault.js";
 import { Form } from "../components/Form.js";
 import { Working } from "../components/Working.js";
-import { errorMessage, info, type Message } from "../messages.js";
+import { errorMessage, info, outcomeOf, pendingNote, type Message } from "../messages.js";
 
 type Member = Extract<TeamRow, { kind: "member" }>;
 type Device = Extract<TeamRow, { kind: "device" }>;
@@ -56,17 +56,7 @@ export function TeamScreen({ vault, rows, onMessage, onBack }: TeamScreenProps):
     setVersion((v) => v + 1);
     setMode(LIST);
   };
-  const attempt = (fn: () => string): void => {
-    try {
-      done(info(fn()));
-    } catch (e) {
-      done(errorMessage(e));
-    }
-  };
-  const approvalNote = (entry: string): string => {
-    const state = vault.state();
-    return state.proposals.has(entry) ? ` It takes effect after ${state.approvalsRequired} admin approvals (airlock approvals approve).` : "";
-  };
+  const attempt = (fn: () => string): void => done(outcomeOf(fn));
 
   const readFrom = (path: string, role: Role | undefined): void => {
     setMode({ kind: "reading", path });
@@ -110,7 +100,7 @@ export function TeamScreen({ vault, rows, onMessage, onBack }: TeamScreenProps):
               return `Certified ${name}'s new laptop. Export next: it carries the welcome.`;
             }
             const { entry } = vault.addMember(bytes, role);
-            return `Added ${name} as ${role}. Export next: it carries their welcome.${approvalNote(entry.hashHex)}`;
+            return `Added ${name} as ${role}. Export next: it carries their welcome.${pendingNote(vault, entry.hashHex)}`;
           });
         }
         case "confirm-remove": {
@@ -118,7 +108,7 @@ export function TeamScreen({ vault, rows, onMessage, onBack }: TeamScreenProps):
           const { member } = mode;
           return attempt(() => {
             const entry = vault.removeMember(member.userId);
-            return `Removed ${member.name}; the keys of what they could read were rotated.${approvalNote(entry.hashHex)}`;
+            return `Removed ${member.name}; the keys of what they could read were rotated.${pendingNote(vault, entry.hashHex)}`;
           });
         }
         case "confirm-revoke": {
@@ -185,7 +175,7 @@ export function TeamScreen({ vault, rows, onMessage, onBack }: TeamScreenProps):
               const role = asRole(v["role"]!);
               if (role === member.role) return `${member.name} stays ${role}.`;
               const entry = vault.setRole(member.userId, role);
-              return `${member.name} is now ${role}.${approvalNote(entry.hashHex)}`;
+              return `${member.name} is now ${role}.${pendingNote(vault, entry.hashHex)}`;
             });
           }}
         />
