@@ -31,6 +31,14 @@ const keep = (...v: Vault[]): void => void open.push(...v);
 
 type Ui = ReturnType<typeof render>;
 
+/** Alice (owner) and Bob (editor) in one team, in a fresh temp folder `r`, closed after the test. */
+async function aliceAndBob(): Promise<{ r: string; a: Vault; b: Vault }> {
+  const r = root();
+  const { a, b } = await team(r);
+  keep(a, b);
+  return { r, a, b };
+}
+
 /**
  * Polls the frame until `want` is in it. The bound only turns a hang into a readable failure
  * (with the last frame); nothing asserts on how long anything took.
@@ -63,8 +71,7 @@ function ui(vault: Vault): Ui {
 
 describe("the vault TUI", () => {
   it("shows the team header, the test-KDF warning and the notes written through the Vault API", async () => {
-    const { a, b } = await team(root());
-    keep(a, b);
+    const { a } = await aliceAndBob();
     a.write("notes", [
       { kind: "set", record: "n1", field: "title", value: "Safe houses" },
       { kind: "set", record: "n1", field: "body", value: "the blue door on Rua Augusta" },
@@ -130,8 +137,7 @@ describe("the vault TUI", () => {
   });
 
   it("adds a note through the form as a real changeset, then edits, comments on and deletes it", async () => {
-    const { a, b } = await team(root());
-    keep(a, b);
+    const { a } = await aliceAndBob();
     const screen = ui(a);
     await until(screen, "no notes yet");
     await press(screen, "a", "New note in notes");
@@ -204,9 +210,7 @@ describe("the vault TUI", () => {
   });
 
   it("exports to a USB folder through the UI, and the other vault imports it through the UI", async () => {
-    const r = root();
-    const { a, b } = await team(r);
-    keep(a, b);
+    const { r, a, b } = await aliceAndBob();
     a.write("notes", [{ kind: "set", record: "n1", field: "title", value: "Carried by hand" }]);
     const stick = join(r, "stick");
     mkdirSync(stick);
@@ -233,9 +237,7 @@ describe("the vault TUI", () => {
   });
 
   it("exports QR frames through the UI that another vault imports", async () => {
-    const r = root();
-    const { a, b } = await team(r);
-    keep(a, b);
+    const { r, a, b } = await aliceAndBob();
     a.write("notes", [{ kind: "set", record: "n1", field: "title", value: "Over the air gap" }]);
     const qr = join(r, "qr");
     const screen = ui(a);
@@ -252,8 +254,7 @@ describe("the vault TUI", () => {
   });
 
   it("shows an unreadable import path as a one-line error, not a crash", async () => {
-    const { a, b } = await team(root());
-    keep(a, b);
+    const { a } = await aliceAndBob();
     const screen = ui(a);
     await until(screen, "Notes (0)");
     await press(screen, "i", "Import bundles");
@@ -263,8 +264,7 @@ describe("the vault TUI", () => {
   });
 
   it("shows the audit log", async () => {
-    const { a, b } = await team(root());
-    keep(a, b);
+    const { a } = await aliceAndBob();
     a.write("notes", [{ kind: "set", record: "n1", field: "title", value: "x" }]);
     const screen = ui(a);
     await until(screen, "Notes (1)");
@@ -302,9 +302,7 @@ describe("the team screen", () => {
   });
 
   it("cancels an admission on any key but y, and refuses a file that is not a join request", async () => {
-    const r = root();
-    const { a, b } = await team(r);
-    keep(a, b);
+    const { r, a } = await aliceAndBob();
     const file = join(r, "junk");
     writeFileSync(file, "not a request");
     const screen = ui(a);
@@ -319,9 +317,7 @@ describe("the team screen", () => {
   });
 
   it("changes a role, revokes a device and removes a member, each after a question", async () => {
-    const r = root();
-    const { a, b } = await team(r);
-    keep(a, b);
+    const { a, b } = await aliceAndBob();
     const screen = ui(a);
     await until(screen, "Notes (0)");
     await press(screen, "t", "Team (2 members)");
@@ -364,8 +360,7 @@ describe("the collections and approvals screen", () => {
   };
 
   it("creates a collection and changes who may read it", async () => {
-    const { a, b } = await team(root());
-    keep(a, b);
+    const { a, b } = await aliceAndBob();
     const screen = ui(a);
     await until(screen, "Notes (0)");
     let frame = await press(screen, "p", "Collections (1)");
@@ -393,8 +388,7 @@ describe("the collections and approvals screen", () => {
   });
 
   it("shows a change another admin proposed, in words, and approves it after a question", async () => {
-    const { a, b } = await team(root());
-    keep(a, b);
+    const { a, b } = await aliceAndBob();
     a.setRole("bob", "admin");
     a.setApprovals(2);
     sync(a, b);

@@ -45,6 +45,8 @@ type Mode =
   | { readonly kind: "log"; readonly offset: number };
 
 const BROWSE: Mode = { kind: "browse" };
+/** Forms, work in progress and the team and access screens read their own keys. */
+const OWN_KEYS: ReadonlySet<Mode["kind"]> = new Set(["add", "edit", "comment", "export-path", "import-path", "working", "team", "access"]);
 const KEYS = "a add · e edit · c comment · d delete · x export · i import · t team · p collections & approvals · s status · l log · q quit";
 
 interface Snapshot {
@@ -198,9 +200,7 @@ export function Main({ vault, onQuit }: MainProps): ReactElement {
     }
   };
 
-  // Forms, work in progress and the team screen read their own keys.
-  const formsAndWork =
-    mode.kind === "add" || mode.kind === "edit" || mode.kind === "comment" || mode.kind === "export-path" || mode.kind === "import-path" || mode.kind === "working" || mode.kind === "team" || mode.kind === "access";
+  const formsAndWork = OWN_KEYS.has(mode.kind);
   useInput(
     (input, key) => {
       switch (mode.kind) {

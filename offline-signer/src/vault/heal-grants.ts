@@ -9,7 +9,7 @@
  * already holds a key ignores it. Rules: docs/team-model.md, "Healing grants".
  */
 import type { TeamEntry } from "../team/entry.js";
-import { ancestors, readerDevices, type DeviceState, type TeamState } from "../team/state.js";
+import { readerDevices, type DeviceState, type TeamState } from "../team/state.js";
 import { hex } from "./hex.js";
 
 /** Entry types that seal fresh keys (a rotation or a new collection), as opposed to passing on existing ones. */
@@ -36,14 +36,23 @@ export function readersMissingKey(state: TeamState, entries: ReadonlyMap<string,
   if (c === undefined) return [];
   const start = c.grants.findIndex((g) => g.entry === keyEntry);
   if (start < 0) return [];
+  const after = descendants(state.order, entries, keyEntry);
   const covered = new Set<string>();
   for (const g of c.grants) if (g.entry === keyEntry) for (const d of g.grant.to) covered.add(hex(d));
   for (const g of c.grants.slice(start)) {
-    if (g.entry === keyEntry) continue;
     const e = entries.get(g.entry);
-    if (e === undefined || !covered.has(hex(e.author))) continue;
-    if (ancestors(entries, [g.entry])?.has(keyEntry) !== true) continue;
+    if (e === undefined || !after.has(g.entry) || !covered.has(hex(e.author))) continue;
     for (const d of g.grant.to) covered.add(hex(d));
   }
   return readerDevices(state, collection).filter((d) => !covered.has(d.id));
+}
+
+/** The entries that descend from `root` (made with it in their history), in one pass over the fold order. */
+function descendants(order: readonly string[], entries: ReadonlyMap<string, TeamEntry>, root: string): Set<string> {
+  const out = new Set<string>();
+  for (const h of order) {
+    const parents = entries.get(h)?.parents.map(hex) ?? [];
+    if (parents.some((p) => p === root || out.has(p))) out.add(h);
+  }
+  return out;
 }

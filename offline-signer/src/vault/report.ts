@@ -9,6 +9,7 @@ import type { EntryBody, Role } from "../team/entry.js";
 import { readerDevices, type TeamState } from "../team/state.js";
 import { hex } from "./hex.js";
 import { entriesToSend } from "./log-acks.js";
+import { peerAcks } from "./sync.js";
 import type { Vault } from "./vault.js";
 
 export interface PendingApproval {
@@ -127,7 +128,7 @@ function peerSync(vault: Vault, state: TeamState): PeerSync[] {
   const db = vault.store.connection();
   const heard = new Map((db.prepare("SELECT peer, max(heard) AS heard FROM peer_acks GROUP BY peer").all() as { peer: Buffer; heard: number }[]).map((r) => [r.peer.toString("hex"), r.heard]));
   const heads = (db.prepare("SELECT device, seq FROM device_heads").all() as { device: Buffer; seq: number }[]).map((h) => ({ device: h.device.toString("hex"), seq: h.seq }));
-  const ackOf = db.prepare("SELECT seq FROM peer_acks WHERE peer = ? AND device = ?");
+  const acks = peerAcks(vault);
   return [...state.devices.values()]
     .filter((d) => d.active && d.id !== vault.deviceId)
     .map((d) => {
@@ -135,7 +136,7 @@ function peerSync(vault: Vault, state: TeamState): PeerSync[] {
       for (const h of heads) {
         // Its own chain it has by definition; chains of keys that were never team devices are not forwarded.
         if (h.device === d.id || !state.devices.has(h.device)) continue;
-        const ack = (ackOf.get(Buffer.from(d.id, "hex"), Buffer.from(h.device, "hex")) as { seq: number } | undefined)?.seq ?? 0;
+        const ack = acks.get(d.id)?.get(h.device) ?? 0;
         changesets += Math.max(0, h.seq - ack);
       }
       const entries = entriesToSend(vault, state, [d.id]).length;

@@ -546,6 +546,17 @@ export interface ExportOptions {
   readonly welcome?: readonly string[];
 }
 
+/** What each peer (device id, hex) acknowledged: per device chain (hex), the highest seq. */
+export function peerAcks(vault: Vault): Map<string, Map<string, number>> {
+  const acks = new Map<string, Map<string, number>>();
+  for (const r of vault.store.connection().prepare("SELECT peer, device, seq FROM peer_acks").all() as { peer: Buffer; device: Buffer; seq: number }[]) {
+    const m = acks.get(r.peer.toString("hex")) ?? new Map<string, number>();
+    m.set(r.device.toString("hex"), r.seq);
+    acks.set(r.peer.toString("hex"), m);
+  }
+  return acks;
+}
+
 /**
  * The bundles every other active device needs: sync bundles sealed to all of them holding the
  * team entries and the changesets some recipient has not acknowledged, and a welcome for each
@@ -560,12 +571,7 @@ export function exportBundles(vault: Vault, options: ExportOptions = {}): Export
   const db = vault.store.connection();
   const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   try {
-    const acks = new Map<string, Map<string, number>>();
-    for (const r of db.prepare("SELECT peer, device, seq FROM peer_acks").all() as { peer: Buffer; device: Buffer; seq: number }[]) {
-      const m = acks.get(r.peer.toString("hex")) ?? new Map<string, number>();
-      m.set(r.device.toString("hex"), r.seq);
-      acks.set(r.peer.toString("hex"), m);
-    }
+    const acks = peerAcks(vault);
     const heads = db.prepare("SELECT device, seq FROM device_heads ORDER BY device").all() as { device: Buffer; seq: number }[];
     const select = db.prepare("SELECT bytes FROM changesets WHERE device = ? AND seq > ? AND status != 'waiting' ORDER BY seq");
     const changesets: Uint8Array[] = [];
@@ -609,11 +615,12 @@ export function exportBundles(vault: Vault, options: ExportOptions = {}): Export
       const e = vault.entries().get(h)!;
       if ((e.body.type === "add-member" || e.body.type === "add-device") && hex(e.author) === vault.deviceId) admittedHere.add(hex(e.body.device.sign));
     }
-    const wholeLog = state.order.map((h) => vault.entries().get(h)!.bytes);
+    let wholeLog: Uint8Array[] | undefined;
     const forced = new Set(options.welcome ?? []);
     for (const d of recipients) {
       if ((heard.has(d.id) || !admittedHere.has(d.id)) && !forced.has(d.id)) continue;
       const transportKey = tk.exportKey();
+      wholeLog ??= state.order.map((h) => vault.entries().get(h)!.bytes);
       const body = encodePayload({ kind: "welcome", team: state.team, log: wholeLog, transportKey });
       wipe(transportKey);
       out.push({ kind: "welcome", bytes: seal(body, [d.keys.enc]), changesets: 0, entries: wholeLog.length, recipients: 1 });

@@ -562,36 +562,24 @@ export class Vault {
     return last;
   }
 
-  /** This vault's keys of `collection` with the entry that brought each, in log order (a key once). */
+  /** This vault's keys of `collection` with the entry that brought each, in log order (key_id is the table's key: each once). */
   #keyRows(collection: string): { key: Uint8Array; entry: string }[] {
     const state = this.state();
-    const c = state.collections.get(collection);
-    if (c === undefined) return [];
+    if (!state.collections.has(collection)) return [];
     const rows = this.#db().prepare("SELECT key, entry FROM collection_keys WHERE collection = ?").all(collection) as { key: Buffer; entry: string }[];
     const order = new Map(state.order.map((h, i) => [h, i]));
-    const place = (tag: string): [number, number, number] => keyPlace(tag, order);
-    rows.sort((a, b) => {
-      const [x, y] = [place(a.entry), place(b.entry)];
-      return x[0] - y[0] || x[1] - y[1] || x[2] - y[2] || (a.entry < b.entry ? -1 : a.entry > b.entry ? 1 : 0);
-    });
-    const seen = new Set<string>();
-    const out: { key: Uint8Array; entry: string }[] = [];
-    for (const r of rows) {
-      const id = hex(keyIdOf(new Uint8Array(r.key)));
-      if (seen.has(id)) continue;
-      seen.add(id);
-      out.push({ key: new Uint8Array(r.key), entry: r.entry.slice(0, 64) });
+    const placed = rows.map((r) => ({ r, at: keyPlace(r.entry, order) }));
+    placed.sort(({ r: a, at: x }, { r: b, at: y }) => x[0] - y[0] || x[1] - y[1] || x[2] - y[2] || (a.entry < b.entry ? -1 : a.entry > b.entry ? 1 : 0));
+    return placed.map(({ r }) => {
+      const out = { key: new Uint8Array(r.key), entry: r.entry.slice(0, 64) };
       r.key.fill(0);
-    }
-    return out;
+      return out;
+    });
   }
 
   /** The key new writes to `collection` use: the newest key of the newest grant this vault opened. */
   currentKey(collection: string): Uint8Array | undefined {
-    const keys = this.#keysOf(collection);
-    const current = keys.pop();
-    wipe(...keys);
-    return current;
+    return this.#currentKeyRow(collection)?.key;
   }
 
   /** The id (hex) of the key new writes use, without handing out the key. */

@@ -338,8 +338,8 @@ export class Courier {
     return { real: real.length, cover: coverCount, failed: 0 };
   }
 
-  /** Lists the namespaces of `epochs` (default: this one and the one before) and spools the team's new real bundles. */
-  async pull(team: ServedTeam, url: string, epochs: readonly number[] = this.#pullEpochs(team, this.#now())): Promise<PullReport> {
+  /** Lists the namespaces of `epochs` (newest first, from #pullEpochs) and spools the team's new real bundles. */
+  async pull(team: ServedTeam, url: string, epochs: readonly number[]): Promise<PullReport> {
     const report: PullReport = { listed: 0, spooled: 0, cover: 0, refused: 0, known: 0, missing: 0 };
     const key = redactUrl(url);
     const namespaces = epochs.map((e) => team.tk.mailboxId(e));
