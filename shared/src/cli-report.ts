@@ -1,10 +1,12 @@
 /**
  * How both CLIs report failure, in age's style: `PROGRAM: error: WHAT` then, where we know the
  * likely fix, `PROGRAM: hint: WHAT TO DO`, and exit code 1. With --json the same facts go
- * to stdout as one JSON object, so scripts never parse prose.
+ * to stdout as one JSON object, so scripts never parse prose. Messages often quote what a file or
+ * a member supplied, so every line is escaped (text/escape.ts) on its way to the terminal.
  */
 import { BundleError } from "@airlock/bundle-format";
 import { AirlockError } from "./errors.js";
+import { escapeLine, safeJson } from "./text/escape.js";
 
 export interface ErrorReport {
   readonly code: string;
@@ -24,15 +26,15 @@ export function describeError(e: unknown): ErrorReport {
 }
 
 export function formatErrorLines(program: string, report: ErrorReport): string[] {
-  const lines = [`${program}: error: ${report.message}`];
-  if (report.hint !== undefined) lines.push(`${program}: hint: ${report.hint}`);
+  const lines = [`${program}: error: ${escapeLine(report.message)}`];
+  if (report.hint !== undefined) lines.push(`${program}: hint: ${escapeLine(report.hint)}`);
   return lines;
 }
 
 /** Prints the report (text on stderr, or JSON on stdout) and sets a failing exit code. */
 export function reportFailure(program: string, e: unknown, json: boolean): void {
   const report = describeError(e);
-  if (json) process.stdout.write(`${JSON.stringify({ ok: false, error: report })}\n`);
+  if (json) process.stdout.write(`${safeJson({ ok: false, error: report })}\n`);
   else process.stderr.write(`${formatErrorLines(program, report).join("\n")}\n`);
   process.exitCode = 1;
 }
@@ -49,8 +51,8 @@ export function stderrProgress(): (line: string) => void {
       const now = Date.now();
       if (now - last < 100) return;
       last = now;
-      process.stderr.write(`\r\x1b[K${line}`);
-    } else process.stderr.write(`${line}\n`);
+      process.stderr.write(`\r\x1b[K${escapeLine(line)}`);
+    } else process.stderr.write(`${escapeLine(line)}\n`);
   };
 }
 

@@ -10,6 +10,7 @@ import { readdir } from "node:fs/promises";
 import { extname, join } from "node:path";
 import { describeError } from "../cli-report.js";
 import { AirlockError } from "../errors.js";
+import { safe } from "../text/escape.js";
 import { formatProgressLine, type ProgressSnapshot } from "../progress.js";
 import { readImageFile } from "../qr/image-read.js";
 import { listImageFiles, scanImageFolder } from "../qr/scan-folder.js";
@@ -168,7 +169,7 @@ async function* imagePayloads(files: readonly string[], program: string): AsyncG
     try {
       yield scanQrPixels(await readImageFile(file));
     } catch (e) {
-      process.stderr.write(`${program}: skipped ${file}: ${describeError(e).message}\n`);
+      process.stderr.write(safe`${program}: skipped ${file}: ${describeError(e).message}` + "\n");
       yield undefined;
     }
   }
