@@ -27,6 +27,7 @@ export {
   type TagKind,
   type TagMatch,
 } from "./transport-key/transport-key.js";
+export { MailboxServerKey, MAILBOX_SERVER_KEY_LENGTH, TOKEN_LENGTH } from "./transport-key/mailbox-server-key.js";
 export {
   readSources,
   readCamera,

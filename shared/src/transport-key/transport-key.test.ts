@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { fillerBundle, inspectBundle, bucketFor } from "@airlock/bundle-format";
 import { TransportKey, epochAt, DEFAULT_EPOCH_SECONDS } from "./transport-key.js";
+import { MailboxServerKey } from "./mailbox-server-key.js";
 
 const key = (fill: number): Uint8Array => new Uint8Array(32).fill(fill);
 const DAY_MS = DEFAULT_EPOCH_SECONDS * 1000;
@@ -96,5 +97,66 @@ describe("transport key", () => {
     expect(header.length).toBe(bundle.length);
     expect(header.slotCount).toBe(8);
     expect(tk.classify(header.mailboxTag, 50)).toEqual({ kind: "cover", epoch: 50 });
+  });
+});
+
+describe("mailbox server key", () => {
+  const window = { past: 14, future: 1 };
+
+  it("is k_auth of the spec: tokens it makes are the transport key's, byte for byte", () => {
+    const raw = key(11);
+    const tk = new TransportKey(raw, 3600);
+    const server = tk.mailboxServerKey();
+    const expected = Buffer.from(hkdfSync("sha256", raw, Buffer.alloc(0), Buffer.from("airlock/v1/transport/auth-key"), 32));
+    expect(Buffer.from(server.exportKey())).toEqual(expected);
+    expect(server.epochSeconds).toBe(3600);
+    expect(server.token("http:abc", 77)).toBe(tk.token("http:abc", 77));
+  });
+
+  it("verifies a token and tells its epoch, within the window only, for its purpose only", () => {
+    const tk = new TransportKey(key(12));
+    const server = tk.mailboxServerKey();
+    const now = 20_000;
+    const token = (p: string, e: number): Uint8Array => Buffer.from(tk.token(p, e), "hex");
+    expect(server.verifyToken("http:ns", token("http:ns", now), now, window)).toBe(now);
+    expect(server.verifyToken("http:ns", token("http:ns", now - 14), now, window)).toBe(now - 14);
+    expect(server.verifyToken("http:ns", token("http:ns", now + 1), now, window)).toBe(now + 1);
+    expect(server.verifyToken("http:ns", token("http:ns", now - 15), now, window)).toBeUndefined();
+    expect(server.verifyToken("http:ns", token("http:ns", now + 2), now, window)).toBeUndefined();
+    expect(server.verifyToken("http:other", token("http:ns", now), now, window)).toBeUndefined();
+    expect(server.verifyToken("http:ns", new Uint8Array(32), now, window)).toBeUndefined();
+    expect(server.verifyToken("http:ns", new Uint8Array(31), now, window)).toBeUndefined();
+    expect(new TransportKey(key(13)).mailboxServerKey().verifyToken("http:ns", token("http:ns", now), now, window)).toBeUndefined();
+  });
+
+  it("holds nothing that classifies a tag or names a mailbox (tried as the transport key and as the tag key)", () => {
+    const tk = new TransportKey(key(14));
+    const held = tk.mailboxServerKey().exportKey();
+    const epoch = 500;
+    const tags = [tk.tag("real", epoch), tk.tag("cover", epoch)];
+    // As a transport key: neither tag classifies, no mailbox id matches.
+    const asTransport = new TransportKey(held);
+    for (const tag of tags) expect(asTransport.classify(tag, epoch)).toBeUndefined();
+    expect(asTransport.mailboxId(epoch)).not.toBe(tk.mailboxId(epoch));
+    // As the tag key itself, and as the input of the tag-key derivation.
+    const e8 = Buffer.alloc(8);
+    e8.writeBigUInt64BE(BigInt(epoch));
+    const derived = Buffer.from(hkdfSync("sha256", held, Buffer.alloc(0), Buffer.from("airlock/v1/transport/tag-key"), 32));
+    for (const candidate of [held, derived]) {
+      for (const tag of tags) {
+        for (const kind of [1, 2]) {
+          const mac = createHmac("sha256", candidate).update("airlock/v1/transport/tag").update(Buffer.from([kind])).update(e8).update(tag.subarray(0, 8)).digest().subarray(0, 8);
+          expect(Buffer.from(tag.subarray(8)).equals(mac)).toBe(false);
+        }
+      }
+    }
+  });
+
+  it("refuses a key of the wrong length and a bad epoch length, and wipe() clears it", () => {
+    expect(() => new MailboxServerKey(new Uint8Array(31), 86_400)).toThrow(TypeError);
+    expect(() => new MailboxServerKey(new Uint8Array(32), 10)).toThrow(RangeError);
+    const server = new MailboxServerKey(key(15), 86_400);
+    server.wipe();
+    expect(server.exportKey()).toEqual(new Uint8Array(32));
   });
 });

@@ -8,11 +8,14 @@
  *   mailbox id(e) = HKDF(k, salt "", info "airlock/v1/transport/mailbox" || u64be(e))[0..16]
  *   tag(kind, e)  = r || HMAC(k_tag, "airlock/v1/transport/tag" || kind || u64be(e) || r)[0..8]
  *                   with r 8 fresh random bytes, kind 0x01 real / 0x02 cover
- *   token(p, e)   = HMAC(k_auth, "airlock/v1/transport/token" || u64be(e) || utf8(p))
+ *   token(p, e)   = HMAC(k_server, "airlock/v1/transport/token" || u64be(e) || utf8(p))
  * A tag carries no team or epoch in clear: two bundles' tags are unlinkable without the key.
+ * k_server alone is what a mailbox server holds (MailboxServerKey): tokens, never tags.
  */
-import { createHmac, hkdfSync, timingSafeEqual, randomBytes as nodeRandomBytes } from "node:crypto";
+import { createHmac, timingSafeEqual, randomBytes as nodeRandomBytes } from "node:crypto";
 import { MAILBOX_TAG_LENGTH, wipe } from "@airlock/bundle-format";
+import { concat, epochAt as deriveEpochAt, hkdf, u64be, utf8 } from "./derive.js";
+import { MailboxServerKey } from "./mailbox-server-key.js";
 
 export const TRANSPORT_KEY_LENGTH = 32;
 /** Default epoch: one UTC day. Mailbox ids and tag validity rotate at each boundary. */
@@ -38,41 +41,14 @@ export type TagKind = "real" | "cover";
 const KIND_BYTE: Record<TagKind, number> = { real: 1, cover: 2 };
 const RANDOM_PART = 8;
 
-const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
 const LABEL_MAILBOX = "airlock/v1/transport/mailbox";
 const LABEL_TAG_KEY = "airlock/v1/transport/tag-key";
-const LABEL_AUTH_KEY = "airlock/v1/transport/auth-key";
+const LABEL_SERVER_KEY = "airlock/v1/transport/auth-key";
 const LABEL_TAG = utf8("airlock/v1/transport/tag");
-const LABEL_TOKEN = utf8("airlock/v1/transport/token");
-
-function u64be(n: number): Uint8Array {
-  if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`epoch must be a non-negative safe integer, got ${n}`);
-  const out = new Uint8Array(8);
-  const view = new DataView(out.buffer);
-  view.setUint32(0, Math.floor(n / 2 ** 32));
-  view.setUint32(4, n >>> 0);
-  return out;
-}
-
-function hkdf(key: Uint8Array, info: Uint8Array | string, length: number): Uint8Array {
-  return new Uint8Array(hkdfSync("sha256", key, new Uint8Array(0), typeof info === "string" ? utf8(info) : info, length));
-}
-
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
 
 /** The epoch number of a moment: whole epochs since the Unix epoch. */
 export function epochAt(nowMs: number, epochSeconds: number = DEFAULT_EPOCH_SECONDS): number {
-  if (!Number.isSafeInteger(epochSeconds) || epochSeconds < 60) throw new RangeError(`epochSeconds must be an integer >= 60, got ${epochSeconds}`);
-  if (!Number.isFinite(nowMs) || nowMs < 0) throw new RangeError(`the clock reads ${nowMs}`);
-  return Math.floor(nowMs / 1000 / epochSeconds);
+  return deriveEpochAt(nowMs, epochSeconds);
 }
 
 export interface TagMatch {
@@ -87,7 +63,7 @@ export interface TagMatch {
 export class TransportKey {
   readonly #key: Uint8Array;
   readonly #tagKey: Uint8Array;
-  readonly #authKey: Uint8Array;
+  readonly #server: MailboxServerKey;
   readonly epochSeconds: number;
 
   constructor(key: Uint8Array, epochSeconds: number = DEFAULT_EPOCH_SECONDS) {
@@ -98,7 +74,9 @@ export class TransportKey {
     this.epochSeconds = epochSeconds;
     this.#key = key.slice();
     this.#tagKey = hkdf(this.#key, LABEL_TAG_KEY, 32);
-    this.#authKey = hkdf(this.#key, LABEL_AUTH_KEY, 32);
+    const serverKey = hkdf(this.#key, LABEL_SERVER_KEY, 32);
+    this.#server = new MailboxServerKey(serverKey, epochSeconds);
+    wipe(serverKey);
   }
 
   static generate(epochSeconds?: number): TransportKey {
@@ -153,15 +131,27 @@ export class TransportKey {
 
   /** A bearer token for `purpose` (e.g. "http:" + mailbox id) in `epoch`: 64 hex digits. */
   token(purpose: string, epoch: number): string {
-    const mac = createHmac("sha256", this.#authKey).update(LABEL_TOKEN).update(u64be(epoch)).update(utf8(purpose)).digest();
-    return mac.toString("hex");
+    return this.#server.token(purpose, epoch);
+  }
+
+  /**
+   * The key a network mailbox server is given instead of this one: it checks tokens and can
+   * do nothing else (docs/transport-key.md, "Key hierarchy"). A fresh copy; the caller wipes it.
+   */
+  mailboxServerKey(): MailboxServerKey {
+    const raw = this.#server.exportKey();
+    try {
+      return new MailboxServerKey(raw, this.epochSeconds);
+    } finally {
+      wipe(raw);
+    }
   }
 
   /** Wipes every copy this object holds. It must not be used afterwards. */
   wipe(): void {
     wipe(this.#key);
     wipe(this.#tagKey);
-    wipe(this.#authKey);
+    this.#server.wipe();
   }
 
   #tagMac(kind: TagKind, epoch: number, r: Uint8Array): Uint8Array {
