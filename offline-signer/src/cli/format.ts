@@ -1,4 +1,5 @@
 /** Small text helpers for people reading ids, times and columns: shared by the commands and the TUI. */
+import { escapeLine } from "@airlock/shared";
 import { ROLES, type Role } from "../team/entry.js";
 import { vaultError } from "../vault/errors.js";
 import type { PeerSync } from "../vault/report.js";
@@ -9,8 +10,10 @@ export function when(ms: number): string {
   return new Date(ms).toISOString().replace("T", " ").replace(/\.\d+Z$/, " UTC");
 }
 
-export function table(rows: readonly (readonly string[])[]): string {
-  if (rows.length === 0) return "";
+/** Aligned columns. Cells are names, titles and reasons others wrote: each is escaped to one line first, so it can neither break the layout nor reach the terminal raw. */
+export function table(cells: readonly (readonly string[])[]): string {
+  if (cells.length === 0) return "";
+  const rows = cells.map((r) => r.map(escapeLine));
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
   return rows.map((r) => `  ${r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join("  ")}`.trimEnd()).join("\n") + "\n";
 }

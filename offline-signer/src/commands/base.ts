@@ -7,7 +7,7 @@
  * a trivially cheap Argon2id setting, and says so on stderr every time. Never use it for real data.
  */
 import { Command, Flags } from "@oclif/core";
-import { reportFailure, stderrProgress } from "@airlock/shared";
+import { escapeBlock, reportFailure, safeJson, stderrProgress } from "@airlock/shared";
 import { Vault } from "../vault/vault.js";
 import { getPassphrase } from "../cli/passphrase.js";
 import { INSECURE_KDF_ENV, noVaultError, requestedKdf, resolveHome, vaultExists } from "../cli/home.js";
@@ -56,8 +56,14 @@ export abstract class VaultCommand extends Command {
     return { vault: await Vault.create(home, passphrase, kdf === undefined ? {} : { kdf }), created: true };
   }
 
+  /**
+   * The one way a command prints its result. Names, titles and reasons inside `text` are escaped
+   * where they are interpolated (`safe`, `table`, `quoted`: one line each); this last escape
+   * keeps the newlines and tabs of our own layout and makes sure nothing else that acts on a
+   * terminal gets out (docs/threat-model.md, "Terminal output"). JSON: `safeJson`.
+   */
   protected emit(json: boolean, data: Record<string, unknown>, text: string): void {
-    process.stdout.write(json ? `${JSON.stringify({ ok: true, ...data })}\n` : text);
+    process.stdout.write(json ? `${safeJson({ ok: true, ...data })}\n` : escapeBlock(text));
   }
 
   /** A progress line on stderr (shared/src/cli-report.ts). */

@@ -1,4 +1,6 @@
 import { Args, Flags } from "@oclif/core";
+import { safe } from "@airlock/shared";
+import { checkName } from "../vault/names.js";
 import { pendingApprovals } from "../vault/report.js";
 import { VaultCommand } from "./base.js";
 import { asRole, ROLE_OPTIONS, table } from "./format.js";
@@ -16,8 +18,8 @@ export class CollectionsAdd extends VaultCommand {
   async run(): Promise<void> {
     const { args, flags } = await this.parse(CollectionsAdd);
     await this.withVault(flags, async (vault) => {
-      const entry = vault.createCollection(args.id, flags.name ?? args.id, asRole(flags.read), asRole(flags.write));
-      this.emit(flags.json, { entry: entry.hashHex, id: args.id }, `Created collection ${args.id} (read: ${flags.read}+, write: ${flags.write}+).\n`);
+      const entry = vault.createCollection(args.id, checkName(flags.name ?? args.id, "collection name"), asRole(flags.read), asRole(flags.write));
+      this.emit(flags.json, { entry: entry.hashHex, id: args.id }, safe`Created collection ${args.id} (read: ${flags.read}+, write: ${flags.write}+).` + "\n");
     });
   }
 }
@@ -49,7 +51,7 @@ export class CollectionsPolicy extends VaultCommand {
     await this.withVault(flags, async (vault) => {
       const entry = vault.setPolicy(args.id, asRole(flags.read), asRole(flags.write));
       const waiting = vault.state().proposals.has(entry.hashHex);
-      this.emit(flags.json, { entry: entry.hashHex, pending: waiting }, `${waiting ? "Proposed" : "Set"} ${args.id}: read ${flags.read}+, write ${flags.write}+.\n`);
+      this.emit(flags.json, { entry: entry.hashHex, pending: waiting }, safe`${waiting ? "Proposed" : "Set"} ${args.id}: read ${flags.read}+, write ${flags.write}+.` + "\n");
     });
   }
 }

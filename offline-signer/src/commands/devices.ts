@@ -1,7 +1,8 @@
 import { Args } from "@oclif/core";
+import { quoted } from "@airlock/shared";
 import { fingerprint } from "../vault/request.js";
 import { VaultCommand } from "./base.js";
-import { short, table } from "./format.js";
+import { admitted, short, table } from "./format.js";
 import { readRequest } from "../vault/transfer.js";
 
 export class DevicesAdd extends VaultCommand {
@@ -15,7 +16,8 @@ export class DevicesAdd extends VaultCommand {
     const bytes = await readRequest(args.request, this.progress());
     await this.withVault(flags, async (vault) => {
       const { request, entry } = vault.addDevice(bytes);
-      this.emit(flags.json, { entry: entry.hashHex, device: Buffer.from(request.device.sign).toString("hex"), fingerprint: fingerprint(request.device) }, `Added the device (fingerprint ${fingerprint(request.device)}). Next: airlock export.\n`);
+      const fp = fingerprint(request.device);
+      this.emit(flags.json, { entry: entry.hashHex, device: Buffer.from(request.device.sign).toString("hex"), fingerprint: fp }, admitted(`Added a device of yours, requested as ${quoted(request.name)}.`, fp, "Next: airlock export."));
     });
   }
 }

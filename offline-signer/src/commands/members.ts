@@ -1,7 +1,8 @@
 import { Args, Flags } from "@oclif/core";
+import { quoted, safe } from "@airlock/shared";
 import { fingerprint } from "../vault/request.js";
 import { VaultCommand } from "./base.js";
-import { asRole, ROLE_OPTIONS, short, table } from "./format.js";
+import { admitted, asRole, ROLE_OPTIONS, short, table } from "./format.js";
 import { readRequest } from "../vault/transfer.js";
 
 const pending = (critical: boolean, k: number): string =>
@@ -22,10 +23,11 @@ export class MembersAdd extends VaultCommand {
       const { request, entry } = vault.addMember(bytes, asRole(flags.role));
       const state = vault.state();
       const waiting = state.proposals.has(entry.hashHex);
+      const fp = fingerprint(request.device);
       this.emit(
         flags.json,
-        { entry: entry.hashHex, name: request.name, role: flags.role, fingerprint: fingerprint(request.device), pending: waiting },
-        `Added ${request.name} as ${flags.role}${waiting ? " (pending approval)" : ""}. Fingerprint: ${fingerprint(request.device)}\nNext: airlock export --usb DIR (carries their welcome).${pending(waiting, state.approvalsRequired)}\n`,
+        { entry: entry.hashHex, name: request.name, role: flags.role, fingerprint: fp, pending: waiting },
+        admitted(`Added ${quoted(request.name)} as ${flags.role}${waiting ? " (pending approval)" : ""}.`, fp, "Next: airlock export --usb DIR (carries their welcome)." + pending(waiting, state.approvalsRequired)),
       );
     });
   }
@@ -66,7 +68,7 @@ export class MembersRemove extends VaultCommand {
       this.emit(
         flags.json,
         { entry: entry.hashHex, removed: user.name, pending: waiting },
-        `${waiting ? "Proposed removing" : "Removed"} ${user.name}; collection keys they could read were rotated.${pending(waiting, state.approvalsRequired)}\n`,
+        safe`${waiting ? "Proposed removing" : "Removed"} ${user.name}; collection keys they could read were rotated.` + `${pending(waiting, state.approvalsRequired)}\n`,
       );
     });
   }
@@ -87,7 +89,7 @@ export class MembersRole extends VaultCommand {
       const entry = vault.setRole(args.member, asRole(args.role));
       const state = vault.state();
       const waiting = state.proposals.has(entry.hashHex);
-      this.emit(flags.json, { entry: entry.hashHex, member: user.name, role: args.role, pending: waiting }, `${user.name} is ${waiting ? "proposed as" : "now"} ${args.role}.${pending(waiting, state.approvalsRequired)}\n`);
+      this.emit(flags.json, { entry: entry.hashHex, member: user.name, role: args.role, pending: waiting }, safe`${user.name} is ${waiting ? "proposed as" : "now"} ${args.role}.` + `${pending(waiting, state.approvalsRequired)}\n`);
     });
   }
 }

@@ -1,4 +1,5 @@
 import { Args, Flags } from "@oclif/core";
+import { escapeBlock, escapeLine, safe } from "@airlock/shared";
 import { DEFAULT_COLLECTION } from "../vault/vault.js";
 import { addNote, authorNames, commentNote, deleteNote, editNote, findNote, listNotes, noteOf } from "../vault/notes.js";
 import { VaultCommand } from "./base.js";
@@ -24,7 +25,7 @@ export class NotesAdd extends VaultCommand {
     const { flags } = await this.parse(NotesAdd);
     await this.withVault(flags, async (vault) => {
       const { id, changeset } = addNote(vault, flags.collection, { title: flags.title, body: flags.body, tags: flags.tags }, { skipRoleCheck: flags.forge });
-      this.emit(flags.json, { id, collection: flags.collection, changeset }, `Added note ${id} to ${flags.collection}.\n`);
+      this.emit(flags.json, { id, collection: flags.collection, changeset }, safe`Added note ${id} to ${flags.collection}.` + "\n");
     });
   }
 }
@@ -46,7 +47,7 @@ export class NotesEdit extends VaultCommand {
     await this.withVault(flags, async (vault) => {
       const note = findNote(vault, flags.collection, args.id);
       const changed = editNote(vault, flags.collection, note.id, { title: flags.title, body: flags.body, tags: flags.tags }, { skipRoleCheck: flags.forge });
-      this.emit(flags.json, { id: note.id, changed }, `Updated ${changed.join(", ")} of ${note.id}.\n`);
+      this.emit(flags.json, { id: note.id, changed }, safe`Updated ${changed.join(", ")} of ${note.id}.` + "\n");
     });
   }
 }
@@ -62,7 +63,7 @@ export class NotesComment extends VaultCommand {
     await this.withVault(flags, async (vault) => {
       const note = findNote(vault, flags.collection, args.id);
       commentNote(vault, flags.collection, note.id, args.text);
-      this.emit(flags.json, { id: note.id }, `Commented on ${note.id}.\n`);
+      this.emit(flags.json, { id: note.id }, safe`Commented on ${note.id}.` + "\n");
     });
   }
 }
@@ -93,10 +94,12 @@ export class NotesShow extends VaultCommand {
     await this.withVault(flags, async (vault) => {
       const note = noteOf(findNote(vault, flags.collection, args.id));
       const names = authorNames(vault, note);
-      let text = `${note.title}\n${"=".repeat(Math.min(60, Math.max(3, note.title.length)))}\n${note.body}\n\n`;
-      if (note.tags.length > 0) text += `tags: ${note.tags.join(", ")}\n`;
-      text += `updated ${when(note.updated)} by ${names.join(", ")}\n`;
-      for (const c of note.comments) text += `  - ${c}\n`;
+      // The body is shown as a block (its newlines kept); everything else is one line each.
+      const title = escapeLine(note.title);
+      let text = `${title}\n${"=".repeat(Math.min(60, Math.max(3, title.length)))}\n${escapeBlock(note.body)}\n\n`;
+      if (note.tags.length > 0) text += safe`tags: ${note.tags.join(", ")}` + "\n";
+      text += safe`updated ${when(note.updated)} by ${names.join(", ")}` + "\n";
+      for (const c of note.comments) text += safe`  - ${c}` + "\n";
       this.emit(flags.json, { note: { ...note, authorNames: names } }, text);
     });
   }
@@ -113,7 +116,7 @@ export class NotesRm extends VaultCommand {
     await this.withVault(flags, async (vault) => {
       const note = findNote(vault, flags.collection, args.id);
       deleteNote(vault, flags.collection, note.id);
-      this.emit(flags.json, { id: note.id }, `Deleted ${note.id}.\n`);
+      this.emit(flags.json, { id: note.id }, safe`Deleted ${note.id}.` + "\n");
     });
   }
 }

@@ -1,5 +1,6 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { Args, Flags } from "@oclif/core";
+import { escapeLine, safe } from "@airlock/shared";
 import { courierEnrollment, parseCourierKey } from "../vault/courier-enroll.js";
 import { exportLines, exportTo, importFrom, importLines, welcomeTargets, type QrPreset } from "../vault/transfer.js";
 import { vaultError } from "../vault/errors.js";
@@ -31,7 +32,7 @@ export class Export extends VaultCommand {
       const target = flags.usb !== undefined ? { usb: flags.usb } : { qr: flags.qr!, preset: flags.preset as QrPreset };
       const welcome = welcomeTargets(vault, flags.welcome ?? []);
       const written = await exportTo(vault, target, this.progress(), { welcome });
-      this.emit(flags.json, { bundles: written }, `Exported ${written.length} bundle(s):\n${exportLines(written).map((l) => `  ${l}\n`).join("")}`);
+      this.emit(flags.json, { bundles: written }, `Exported ${written.length} bundle(s):\n${exportLines(written).map((l) => `  ${escapeLine(l)}\n`).join("")}`);
     });
   }
 }
@@ -49,7 +50,8 @@ export class Import extends VaultCommand {
     const paths = argv as string[];
     await this.withVault(flags, async (vault) => {
       const { read, report } = await importFrom(vault, paths, this.progress());
-      const text = importLines(read, report).map((l) => `${l}\n`).join("");
+      // Lines name files from the stick and reasons quoting what arrived: one escaped line each.
+      const text = importLines(read, report).map((l) => `${escapeLine(l)}\n`).join("");
       this.emit(flags.json, { read, report }, text);
     });
   }
@@ -77,7 +79,7 @@ export class CourierEnroll extends VaultCommand {
     await this.withVault(flags, async (vault) => {
       const bytes = courierEnrollment(vault, pub, flags.mailbox);
       writeFileSync(flags.out, bytes);
-      this.emit(flags.json, { out: flags.out, bytes: bytes.length }, `Wrote the courier enrollment to ${flags.out} (${bytes.length} bytes). It opens only with that courier's key.\n`);
+      this.emit(flags.json, { out: flags.out, bytes: bytes.length }, safe`Wrote the courier enrollment to ${flags.out} (${bytes.length} bytes). It opens only with that courier's key.` + "\n");
     });
   }
 }

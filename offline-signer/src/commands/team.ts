@@ -1,6 +1,7 @@
 import { writeFileSync } from "node:fs";
 import { Flags } from "@oclif/core";
-import { writeBundleQrFolder } from "@airlock/shared";
+import { quoted, safe, writeBundleQrFolder } from "@airlock/shared";
+import { checkName } from "../vault/names.js";
 import { fingerprint } from "../vault/request.js";
 import { auditLog, vaultStatus } from "../vault/report.js";
 import { VaultCommand } from "./base.js";
@@ -18,13 +19,15 @@ export class Init extends VaultCommand {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Init);
+    checkName(flags.team, "team name (--team)");
+    checkName(flags.name, "name (--name)");
     const { vault } = await this.openOrCreate(flags);
     try {
       const state = vault.init(flags.team, flags.name);
       this.emit(
         flags.json,
         { team: { id: state.teamHex, name: state.name }, device: vault.deviceId, home: vault.store.dir },
-        `Created team "${state.name}" (id ${short(state.teamHex)}) with ${flags.name} as owner.\nVault: ${vault.store.dir}\nNext: on a new member's laptop run \`airlock join --name NAME --out request.airlock-join\`, then here \`airlock members add request.airlock-join --role editor\`.\n`,
+        safe`Created team ${quoted(state.name)} (id ${short(state.teamHex)}) with ${quoted(flags.name)} as owner.` + safe`\nVault: ${vault.store.dir}` + `\nNext: on a new member's laptop run \`airlock join --name NAME --out request.airlock-join\`, then here \`airlock members add request.airlock-join --role editor\`.\n`,
       );
     } finally {
       vault.close();
@@ -45,6 +48,7 @@ export class Join extends VaultCommand {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Join);
+    checkName(flags.name, "name (--name)");
     const { vault } = await this.openOrCreate(flags);
     try {
       const request = vault.joinRequest(flags.name);
@@ -55,7 +59,9 @@ export class Join extends VaultCommand {
       this.emit(
         flags.json,
         { request: flags.out, bytes: request.bytes.length, fingerprint: fp, device: vault.deviceId, ...(flags.qr === undefined ? {} : { qr: flags.qr, frames }) },
-        `Wrote join request for ${flags.name} to ${flags.out} (${request.bytes.length} bytes)${flags.qr === undefined ? "" : ` and ${frames} QR frames to ${flags.qr}`}.\nFingerprint: ${fp}  (the admin sees the same code when adding you)\n`,
+        safe`Wrote join request for ${quoted(flags.name)} to ${flags.out} (${request.bytes.length} bytes)` +
+          (flags.qr === undefined ? "" : safe` and ${frames} QR frames to ${flags.qr}`) +
+          `.\nFingerprint: ${fp}  (the admin sees the same code when adding you)\n`,
       );
     } finally {
       vault.close();
@@ -74,9 +80,10 @@ export class Status extends VaultCommand {
       let text = "";
       if (s.insecureKdf) text += "WARNING: this vault uses the test-only key derivation; never keep real data in it.\n";
       if (s.team === undefined) {
-        text += `Not in a team yet. Device ${short(s.me.device)}${s.me.name === undefined ? "" : ` (${s.me.name})`}.\nImport the welcome an admin exported for you: airlock import PATH\n`;
+        text += safe`Not in a team yet. Device ${short(s.me.device)}${s.me.name === undefined ? "" : ` (${s.me.name})`}.` + "\nImport the welcome an admin exported for you: airlock import PATH\n";
       } else {
-        text += `Team "${s.team.name}" (${short(s.team.id)})\nYou: ${s.me.name ?? "?"}, ${s.me.role ?? "?"}${s.me.active ? "" : " (REMOVED)"}, device ${short(s.me.device)}\n\nMembers\n`;
+        text += safe`Team ${quoted(s.team.name)} (${short(s.team.id)})` + "\n";
+        text += safe`You: ${s.me.name ?? "?"}, ${s.me.role ?? "?"}${s.me.active ? "" : " (REMOVED)"}, device ${short(s.me.device)}` + "\n\nMembers\n";
         text += table(s.members.map((m) => [m.name, m.role, m.active ? `${m.devices} device(s)` : "removed", short(m.id)]));
         text += "\nCollections\n" + table(s.collections.map((c) => [c.id, `read ${c.read}+`, `write ${c.write}+`, c.canRead ? `${c.records} record(s)` : "no key on this device"]));
         text += `\nChangesets: ${s.changesets.applied} applied, ${s.changesets.locked} locked (no key), ${s.changesets.waiting} waiting, ${s.changesets.rejected} rejected\n`;

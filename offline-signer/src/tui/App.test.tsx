@@ -292,7 +292,7 @@ describe("the team screen", () => {
     await press(screen, "a", "Admit a person from their join request");
     await press(screen, file, file);
     await press(screen, ENTER, /› Role/);
-    frame = await press(screen, ENTER, "Admit carol as editor?");
+    frame = await press(screen, ENTER, 'Admit "carol" as editor?');
     expect(frame).toContain(fingerprint(request.device));
     frame = await press(screen, "y", "Added carol as editor");
     expect(frame).toContain("Team (3 members)");
@@ -408,5 +408,29 @@ describe("the collections and approvals screen", () => {
     frame = await press(screen, "y", "Approved: set collection notes");
     expect(frame).toContain("Waiting for approval (0)");
     expect(a.state().collections.get("notes")!.read).toBe("editor");
+  });
+});
+
+describe("terminal output hygiene", () => {
+  /** What must never reach the terminal raw: ESC, BEL, BS, CR, the C1 controls, bidi controls, line separators. */
+  const RAW = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b\u200e\u200f\u2028-\u202e\u2066-\u2069\ufeff]/;
+
+  it("shows a hostile note title, body and comment escaped, never as terminal controls", async () => {
+    const { a } = await aliceAndBob();
+    a.write("notes", [
+      { kind: "set", record: "n1", field: "title", value: "Plan\x1b[2J\x1b[Hpwned" },
+      { kind: "set", record: "n1", field: "body", value: "line one\nclip\x1b]52;c;cm0gLXJm\x07 bell\u009b2J\rover" },
+    ]);
+    a.write("notes", [{ kind: "append", record: "n1", field: "comments", value: "invoice\u202egpj.exe\nfake line" }]);
+    const screen = ui(a);
+    const frame = await until(screen, "Plan\\x1b[2J\\x1b[Hpwned");
+    expect(frame).toContain("line one");
+    expect(frame).toContain("clip\\x1b]52;c;cm0gLXJm\\x07 bell\\x9b2J\\rover");
+    expect(frame).toContain("- invoice\\u202egpj.exe\\nfake line");
+    for (const f of screen.frames) expect(f).not.toMatch(RAW);
+    // The form shows what is being edited escaped too.
+    const edit = await press(screen, "e", "Edit “Plan\\x1b[2J");
+    expect(edit).toMatch(/› Title\s*: Plan\\x1b\[2J\\x1b\[Hpwned/);
+    for (const f of screen.frames) expect(f).not.toMatch(RAW);
   });
 });

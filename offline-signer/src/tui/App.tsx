@@ -2,7 +2,8 @@
  * The vault's terminal UI: finds the vault at --home, unlocks it (a passphrase given by file or
  * environment, else a masked prompt), then hands it to Main. Nothing here reaches the network.
  */
-import { Box, Text, useApp, useInput } from "ink";
+import { Box, useApp, useInput } from "ink";
+import { Text } from "./components/Text.js";
 import { useEffect, useRef, useState, type ReactElement } from "react";
 import { noVaultError, vaultExists } from "../cli/home.js";
 import { Vault } from "../vault/vault.js";

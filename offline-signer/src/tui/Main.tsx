@@ -6,7 +6,8 @@
 import { homedir } from "node:os";
 import { resolve } from "node:path";
 import { AirlockError } from "@airlock/shared";
-import { Box, Text, useInput, useStdout, type Key } from "ink";
+import { Box, useInput, useStdout, type Key } from "ink";
+import { Text } from "./components/Text.js";
 import { useMemo, useState, type ReactElement } from "react";
 import { VAULT_HINTS } from "../vault/errors.js";
 import { addNote, authorNames, commentNote, deleteNote, editNote, listNotes, writeRefusal, type NoteView } from "../vault/notes.js";

@@ -7,8 +7,11 @@
  *   cert    = Ed25519(user identity, "airlock/v1/device-cert" || deviceSigning || deviceEncryption)
  *   sig     = Ed25519(device, "airlock/v1/join-request" || payload)
  * The fingerprint (first 10 bytes of SHA-256 over both keys, base32 in groups of four) is
- * shown on both screens so people can compare them before admitting.
+ * shown on both screens so people can compare them before admitting. The name is refused if it
+ * holds a control, direction-override or invisible character (vault/names.ts): it is shown to
+ * the admin beside the fingerprint, and must not be able to disguise or hide it.
  */
+import { firstUnsafe, quoted } from "@airlock/shared";
 import { concatBytes, decodePayload, ed25519Sign, ed25519Verify, encodePayload, sha256, utf8, type EnrollmentPayload, type KeyPair } from "@airlock/bundle-format";
 import { decodeObject, encodeObject } from "../team/cbor-object.js";
 import { certifyDevice, verifyDeviceCert, type DeviceKeys } from "../team/entry.js";
@@ -58,6 +61,8 @@ export function parseJoinRequest(bytes: Uint8Array): JoinRequest {
   const device: DeviceKeys = { sign: p.deviceSigning, enc: p.deviceEncryption, cert: R.bytes(o["cert"], "cert", 64) };
   if (!verifyDeviceCert(p.user, device)) R.fail("the identity certificate does not verify");
   if (!ed25519Verify(p.deviceSigning, concatBytes(LABEL, payloadBytes), R.bytes(o["sig"], "sig", 64))) R.fail("the device signature does not verify");
+  const bad = firstUnsafe(p.name);
+  if (bad !== undefined) R.fail(`the name ${quoted(p.name.slice(0, 80))} holds ${bad}, a control or invisible character names may not hold`);
   return { name: p.name, user: p.user, device, created: p.created, bytes };
 }
 

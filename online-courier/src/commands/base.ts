@@ -5,7 +5,7 @@
  * {"ok":false,"error":{code,message,hint}} on stdout with --json; exit status 1.
  */
 import { Command, Flags } from "@oclif/core";
-import { reportFailure, stderrProgress } from "@airlock/shared";
+import { escapeBlock, escapeLine, reportFailure, safeJson, stderrProgress } from "@airlock/shared";
 import { resolveHome, type CourierHome } from "../home/paths.js";
 
 export const PROGRAM = "airlock-courier";
@@ -20,8 +20,19 @@ export abstract class CourierCommand extends Command {
     return resolveHome(flag);
   }
 
+  /**
+   * The one way a command prints its result. Team names, file names and remote mailboxes' error
+   * messages inside `text` are escaped where they are interpolated (`safe`: one line each); this
+   * last escape keeps the newlines of our own layout and lets nothing else that acts on a
+   * terminal out (docs/threat-model.md, "Terminal output"). JSON: `safeJson`.
+   */
   protected emit(json: boolean, data: Record<string, unknown>, text: string): void {
-    process.stdout.write(json ? `${JSON.stringify({ ok: true, ...data })}\n` : text);
+    process.stdout.write(json ? `${safeJson({ ok: true, ...data })}\n` : escapeBlock(text));
+  }
+
+  /** A timestamped operator line on stderr (sync --every, serve), escaped to one line. */
+  protected operatorLog(line: string): void {
+    process.stderr.write(`${new Date().toISOString()} ${escapeLine(line)}\n`);
   }
 
   /** A progress line on stderr (shared/src/cli-report.ts); stdout stays for data. */

@@ -1,4 +1,5 @@
 import { Flags } from "@oclif/core";
+import { safe } from "@airlock/shared";
 import { courierError } from "../errors.js";
 import { Courier } from "../courier/courier.js";
 import { deliverHtml, deliverQrFolder, deliverShow, deliverUsb, type Delivered } from "../courier/deliver.js";
@@ -38,8 +39,8 @@ export default class Deliver extends CourierCommand {
       else if (flags.html !== undefined) delivered = deliverHtml(courier.spool, flags.html, options);
       else delivered = await deliverShow(courier.spool, process.stdout, { ...options, loops: flags.loops, fps: flags.fps });
       if (process.stderr.isTTY === true) process.stderr.write("\n");
-      const text = delivered.length === 0 ? "nothing to deliver\n" : `delivered ${delivered.length} bundles\n${delivered.map((d) => `  ${d.digest.slice(0, 16)}… → ${d.to}\n`).join("")}`;
-      this.emit(flags.json, { delivered }, text);
+      const lines = delivered.length === 0 ? ["nothing to deliver"] : [`delivered ${delivered.length} bundles`, ...delivered.map((d) => safe`  ${d.digest.slice(0, 16)}… → ${d.to}`)];
+      this.emit(flags.json, { delivered }, `${lines.join("\n")}\n`);
     } finally {
       process.off("SIGINT", stop).off("SIGTERM", stop);
       courier.close();

@@ -1,5 +1,5 @@
 import { Args, Flags } from "@oclif/core";
-import { removeBundle } from "@airlock/shared";
+import { removeBundle, safe } from "@airlock/shared";
 import { courierError } from "../errors.js";
 import { Courier, type IngestOutcome } from "../courier/courier.js";
 import { readCamera, readSources, type SourceEvent } from "@airlock/shared";
@@ -58,7 +58,7 @@ export default class Ingest extends CourierCommand {
       const summary = { spooled: n("spooled"), duplicates: n("duplicate"), cover: n("cover"), refused };
       const text = [
         `ingested ${summary.spooled} new bundles (${summary.duplicates} already spooled, ${summary.cover} cover dropped, ${refused.length} refused)`,
-        ...refused.map((r) => `  refused ${r.from}: ${r.code}: ${r.reason}`),
+        ...refused.map((r) => safe`  refused ${r.from}: ${r.code}: ${r.reason}`),
       ];
       this.emit(flags.json, summary, `${text.join("\n")}\n`);
     } finally {

@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import { Args, Flags } from "@oclif/core";
+import { safe } from "@airlock/shared";
 import { courierError } from "../errors.js";
 import { loadCourierKey } from "../home/courier-key.js";
 import { openEnrollment, readEnrollmentFile } from "../home/enrollment.js";
@@ -67,9 +68,12 @@ export default class Init extends CourierCommand {
     this.emit(
       flags.json,
       { home: home.root, added, team: shown, ...(onionAuth === undefined ? {} : { onionAuth }) },
-      `${added ? "now serving" : "updated"} team ${team.name} (${team.id.slice(0, 12)}…) via ${shown.mailboxes.join(", ")}\n${
-        onionAuth === undefined ? "" : `tor client authorization written to ${onionAuth}: set ClientOnionAuthDir ${join(home.root, ONION_AUTH_DIR)} in your tor's torrc and reload tor\n`
-      }`,
+      [
+        safe`${added ? "now serving" : "updated"} team ${team.name} (${team.id.slice(0, 12)}…) via ${shown.mailboxes.join(", ")}`,
+        ...(onionAuth === undefined ? [] : [safe`tor client authorization written to ${onionAuth}: set ClientOnionAuthDir ${join(home.root, ONION_AUTH_DIR)} in your tor's torrc and reload tor`]),
+      ]
+        .map((l) => `${l}\n`)
+        .join(""),
     );
   }
 }

@@ -1,5 +1,6 @@
 import { readFileSync, statSync } from "node:fs";
 import { Args } from "@oclif/core";
+import { safe } from "@airlock/shared";
 import { DEFAULT_MAX_LENGTH } from "@airlock/bundle-format";
 import { courierError } from "../errors.js";
 import { describeBundle } from "../inspect.js";
@@ -24,7 +25,7 @@ export default class Inspect extends CourierCommand {
     this.emit(
       flags.json,
       { bundles: results },
-      results.map((r) => `${r.file}: Airlock bundle format ${r.formatVersion} (suite ${r.suite}), ${r.length} bytes, ${r.slots} recipient slots, mailbox tag ${r.mailboxTag}\n`).join(""),
+      results.map((r) => safe`${r.file}: Airlock bundle format ${r.formatVersion} (suite ${r.suite}), ${r.length} bytes, ${r.slots} recipient slots, mailbox tag ${r.mailboxTag}` + "\n").join(""),
     );
   }
 }

@@ -1,4 +1,5 @@
 import { Flags } from "@oclif/core";
+import { safe } from "@airlock/shared";
 import { generateCourierKey, writePublicKeyFile, formatPublicKey } from "../home/courier-key.js";
 import { createHome } from "../home/paths.js";
 import { CourierCommand } from "./base.js";
@@ -20,6 +21,11 @@ export default class Keygen extends CourierCommand {
     pair.secretKey.fill(0);
     writePublicKeyFile(flags.out, pair.publicKey);
     const line = formatPublicKey(pair.publicKey).trim();
-    this.emit(flags.json, { home: home.root, publicKeyFile: flags.out, publicKey: line }, `courier key made in ${home.root}\npublic key written to ${flags.out}: ${line}\nnext: have the vault run \`airlock courier-enroll --courier-key ${flags.out} --out enrollment.airlock\`\n`);
+    const text = [
+      safe`courier key made in ${home.root}`,
+      safe`public key written to ${flags.out}: ${line}`,
+      safe`next: have the vault run \`airlock courier-enroll --courier-key ${flags.out} --out enrollment.airlock\``,
+    ];
+    this.emit(flags.json, { home: home.root, publicKeyFile: flags.out, publicKey: line }, `${text.join("\n")}\n`);
   }
 }

@@ -1,6 +1,8 @@
 /**
  * `airlock-courier serve`: the blind HTTP mailbox (src/mailbox/http-server.ts) for the teams of
  * this home, optionally published as a Tor onion service with the teams' client authorization.
+ * It reads only the home's mailbox-server.json (`serve-init`): mailbox server keys, never a
+ * transport key, so neither this process nor its home can tell real bundles from cover.
  *
  * stdout carries only data, so scripts can start it with `--listen 127.0.0.1:0` and read the
  * bound address: the URL on the first line (then `onion:ADDR` with --onion), or with --json one
@@ -11,11 +13,11 @@ import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Flags } from "@oclif/core";
 import { courierError } from "../errors.js";
-import { Courier } from "../courier/courier.js";
 import { writeFileAtomic } from "../home/atomic-write.js";
-import { startMailboxServer, type MailboxServer } from "../mailbox/http-server.js";
+import { loadServedMailboxes, serverKeysOf } from "../home/mailbox-server.js";
+import { requireHome } from "../home/paths.js";
+import { DEFAULT_SERVER_LIMITS, startMailboxServer, type MailboxServer } from "../mailbox/http-server.js";
 import { parseHostPort } from "../mailbox/open.js";
-import { onionClientAuthKeys } from "../tor/client-auth.js";
 import { publishOnion, type PublishedOnion } from "../tor/onion.js";
 import { CourierCommand } from "./base.js";
 
@@ -25,13 +27,15 @@ export const ONION_KEY_FILE = "onion-service.key";
 export default class Serve extends CourierCommand {
   static override summary = "Run the blind HTTP mailbox for the teams this courier serves (optionally as a Tor onion service).";
   static override description =
-    "Stores opaque bundles under each team's rotating namespace in the courier home (mailbox-store/), accepting only requests that carry the namespace's token (derived from the transport key) of a team this home serves. Prints the bound URL on stdout (--json: {url}); --listen 127.0.0.1:0 picks a free port. Runs until SIGINT/SIGTERM, then exits 0. Other couriers use it as --mailbox http://HOST:PORT (or onion:ADDR).";
+    "Stores opaque bundles under each team's rotating namespace in the home (mailbox-store/), accepting only requests that carry the namespace's token of a team this home serves. The home holds mailbox server keys only (set up with `airlock-courier serve-init KEYFILE`, the file made by `airlock-courier mailbox-key` on a courier of the team); it never holds a transport key. Each namespace holds at most --quota-bytes bytes and --quota-bundles bundles (MAILBOX_QUOTA beyond). Prints the bound URL on stdout (--json: {url}); --listen 127.0.0.1:0 picks a free port. Runs until SIGINT/SIGTERM, then exits 0. Other couriers use it as --mailbox http://HOST:PORT (or onion:ADDR).";
   static override examples = ["<%= config.bin %> serve --listen 127.0.0.1:8800", "<%= config.bin %> serve --listen 127.0.0.1:8800 --onion --tor-control 127.0.0.1:9051"];
   static override flags = {
     listen: Flags.string({ description: "HOST:PORT to listen on (port 0: any free port)", default: "127.0.0.1:8800" }),
     onion: Flags.boolean({ description: "also publish it as a Tor onion service (needs a running tor with a control port)", default: false }),
     "tor-control": Flags.string({ description: "tor control port HOST:PORT", default: "127.0.0.1:9051" }),
     "tor-cookie": Flags.string({ description: "tor control auth cookie file" }),
+    "quota-bytes": Flags.integer({ description: `bytes one namespace (a team's mailbox of one epoch) may hold (default ${DEFAULT_SERVER_LIMITS.maxNamespaceBytes})`, min: 1 }),
+    "quota-bundles": Flags.integer({ description: `bundles one namespace may hold (default ${DEFAULT_SERVER_LIMITS.maxNamespaceBundles})`, min: 1 }),
   };
 
   async run(): Promise<void> {
@@ -43,25 +47,31 @@ export default class Serve extends CourierCommand {
     let stopRequested!: () => void;
     const stopped = new Promise<void>((resolve) => (stopRequested = resolve));
     process.once("SIGINT", stopRequested).once("SIGTERM", stopRequested);
-    const courier = Courier.open(this.homeFrom(flags.home));
+    const home = this.homeFrom(flags.home);
+    requireHome(home);
+    const served = loadServedMailboxes(home);
+    if (served.length === 0) throw courierError("COURIER_NO_SERVER_KEYS", `the mailbox server in ${home.root} serves no team yet`);
+    const teams = serverKeysOf(served);
     let server: MailboxServer | undefined;
     let onion: PublishedOnion | undefined;
     try {
-      courier.requireTeams();
-      const storageDir = join(courier.home.root, "mailbox-store");
+      const storageDir = join(home.root, "mailbox-store");
       mkdirSync(storageDir, { recursive: true, mode: 0o700 });
-      const log = (line: string): void => void process.stderr.write(`${new Date().toISOString()} ${line}\n`);
+      const log = (line: string): void => this.operatorLog(line);
       // Only this home's teams: a namespace or token of any other team gets the same 401 as a stranger's.
-      const teams = courier.teams.map((t) => t.tk);
-      server = await startMailboxServer({ listen, storageDir, teams: () => teams, log });
+      const limits = {
+        ...(flags["quota-bytes"] === undefined ? {} : { maxNamespaceBytes: flags["quota-bytes"] }),
+        ...(flags["quota-bundles"] === undefined ? {} : { maxNamespaceBundles: flags["quota-bundles"] }),
+      };
+      server = await startMailboxServer({ listen, storageDir, teams: () => teams, log, limits });
       if (control !== undefined) {
-        const keyFile = join(courier.home.root, ONION_KEY_FILE);
+        const keyFile = join(home.root, ONION_KEY_FILE);
         const privateKey = readOnionKey(keyFile);
         onion = await publishOnion({
           control,
           ...(flags["tor-cookie"] === undefined ? {} : { cookieFile: flags["tor-cookie"] }),
           targetPort: server.port,
-          clientAuthPublicKeys: courier.teams.map((t) => onionClientAuthKeys(t.tk).publicKeyBase32),
+          clientAuthPublicKeys: served.map((t) => t.onionClientAuth),
           ...(privateKey === undefined ? {} : { privateKey }),
         });
         if (onion.privateKey !== undefined) writeFileAtomic(keyFile, `${onion.privateKey}\n`);
@@ -76,7 +86,7 @@ export default class Serve extends CourierCommand {
       // The onion goes first: clients then get a SOCKS refusal, not a dead port behind a live address.
       await onion?.remove().catch(() => undefined);
       await server?.close();
-      courier.close();
+      for (const key of teams) key.wipe();
     }
   }
 }

@@ -1,4 +1,5 @@
 import { Flags } from "@oclif/core";
+import { safe, safeJson } from "@airlock/shared";
 import { courierError } from "../errors.js";
 import { Courier, type BackendRoundReport, type PruneReport } from "../courier/courier.js";
 import { abortableSleep, backoffRetry, parseDuration, runSchedule } from "../courier/scheduler.js";
@@ -24,9 +25,7 @@ export default class Sync extends CourierCommand {
     const abort = new AbortController();
     const stop = (): void => abort.abort();
     process.once("SIGINT", stop).once("SIGTERM", stop);
-    const log = (line: string): void => {
-      process.stderr.write(`${new Date().toISOString()} ${line}\n`);
-    };
+    const log = (line: string): void => this.operatorLog(line);
     try {
       courier.requireTeams();
       if (flags.every !== undefined) {
@@ -40,7 +39,7 @@ export default class Sync extends CourierCommand {
           backoff,
           log,
           onRound: (reports) => {
-            if (flags.json) process.stdout.write(`${JSON.stringify({ ok: true, round: reports })}\n`);
+            if (flags.json) process.stdout.write(`${safeJson({ ok: true, round: reports })}\n`);
           },
         });
         log(`stopped after ${rounds} rounds`);
@@ -51,7 +50,7 @@ export default class Sync extends CourierCommand {
       if (failed.length > 0) {
         const first = failed[0]!;
         if (flags.json) {
-          process.stdout.write(`${JSON.stringify({ ok: false, error: { code: "COURIER_SYNC_FAILED", message: `${failed.length} of ${reports.length} mailboxes failed` }, reports })}\n`);
+          process.stdout.write(`${safeJson({ ok: false, error: { code: "COURIER_SYNC_FAILED", message: `${failed.length} of ${reports.length} mailboxes failed` }, reports })}\n`);
           process.exitCode = 1;
           return;
         }
@@ -66,14 +65,14 @@ export default class Sync extends CourierCommand {
 }
 
 function describe(r: BackendRoundReport): string {
-  const line = `${r.teamName} ${r.backend}: pushed ${r.push?.real ?? 0} real + ${r.push?.cover ?? 0} cover; pulled ${r.pull?.spooled ?? 0} new, dropped ${r.pull?.cover ?? 0} cover, refused ${r.pull?.refused ?? 0}`;
+  const line = safe`${r.teamName} ${r.backend}: pushed ${r.push?.real ?? 0} real + ${r.push?.cover ?? 0} cover; pulled ${r.pull?.spooled ?? 0} new, dropped ${r.pull?.cover ?? 0} cover, refused ${r.pull?.refused ?? 0}`;
   return `${line}${describePrune(r.prune)}\n`;
 }
 
 function describePrune(p: PruneReport | undefined): string {
   if (p === undefined || (p.removed === 0 && p.error === undefined && p.skipped === undefined)) return "";
   let text = `; removed ${p.removed} expired bundle${p.removed === 1 ? "" : "s"} from the mailbox`;
-  for (const s of p.skipped ?? []) text += ` (left in place: ${s.code}: ${s.message})`;
-  if (p.error !== undefined) text += ` (pruning stopped, retried next round: ${p.error.code}: ${p.error.message})`;
+  for (const s of p.skipped ?? []) text += safe` (left in place: ${s.code}: ${s.message})`;
+  if (p.error !== undefined) text += safe` (pruning stopped, retried next round: ${p.error.code}: ${p.error.message})`;
   return text;
 }

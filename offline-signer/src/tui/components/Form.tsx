@@ -5,7 +5,8 @@
  * The values live in a ref, not only in state: keys can arrive faster than React re-renders, and
  * each must edit what the previous one left, never a stale copy.
  */
-import { Box, Text, useInput } from "ink";
+import { Box, useInput } from "ink";
+import { Text } from "./Text.js";
 import { useReducer, useRef, type ReactElement } from "react";
 import { edit, segments } from "../editing.js";
 

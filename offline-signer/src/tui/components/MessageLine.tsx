@@ -1,4 +1,4 @@
-import { Text } from "ink";
+import { Text } from "./Text.js";
 import type { ReactElement } from "react";
 import type { Message } from "../messages.js";
 

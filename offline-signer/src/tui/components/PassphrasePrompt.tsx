@@ -2,7 +2,8 @@
  * Masked passphrase entry. The typed bytes go straight into a Uint8Array that is wiped when the
  * passphrase is handed over or the prompt goes away; no string of the whole passphrase is kept.
  */
-import { Box, Text, useInput, type Key } from "ink";
+import { Box, useInput, type Key } from "ink";
+import { Text } from "./Text.js";
 import { useEffect, useReducer, useRef, type ReactElement } from "react";
 import { erasures, printable, segments } from "../editing.js";
 

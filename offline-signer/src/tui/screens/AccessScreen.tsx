@@ -5,9 +5,11 @@
  * readers the policy names (a policy change always rotates the key), through the same Vault
  * methods as the commands; their refusals show on the message line.
  */
-import { Box, Text, useInput } from "ink";
+import { Box, useInput } from "ink";
+import { Text } from "../components/Text.js";
 import { useMemo, useState, type ReactElement } from "react";
 import { asRole, short } from "../../cli/format.js";
+import { checkName } from "../../vault/names.js";
 import { vaultStatus, type PendingApproval, type VaultStatus } from "../../vault/report.js";
 import type { Vault } from "../../vault/vault.js";
 import { Form } from "../components/Form.js";
@@ -89,7 +91,7 @@ export function AccessScreen({ vault, onMessage, onBack }: AccessScreenProps): R
           onSubmit={(v) =>
             attempt(() => {
               const id = v["id"]!.trim();
-              const entry = vault.createCollection(id, v["name"]!.trim() === "" ? id : v["name"]!.trim(), asRole(v["read"]!), asRole(v["write"]!));
+              const entry = vault.createCollection(id, checkName(v["name"]!.trim() === "" ? id : v["name"]!.trim(), "collection name"), asRole(v["read"]!), asRole(v["write"]!));
               return `Created ${id}.${pendingNote(vault, entry.hashHex)}`;
             })
           }

@@ -1,4 +1,5 @@
-import { Box, Text } from "ink";
+import { Box } from "ink";
+import { Text } from "../components/Text.js";
 import type { ReactElement } from "react";
 
 /** Deleting asks first: a tombstone travels to every device with the next export. */

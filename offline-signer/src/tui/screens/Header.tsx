@@ -1,4 +1,5 @@
-import { Box, Text } from "ink";
+import { Box } from "ink";
+import { Text } from "../components/Text.js";
 import type { ReactElement } from "react";
 import { short } from "../../cli/format.js";
 import type { VaultStatus } from "../../vault/report.js";

@@ -1,5 +1,6 @@
 /** The audit trail (`airlock log`), newest at the bottom, scrolled with ↑/↓. */
-import { Box, Text } from "ink";
+import { Box } from "ink";
+import { Text } from "../components/Text.js";
 import type { ReactElement } from "react";
 import { when } from "../../cli/format.js";
 import type { LogEvent } from "../../vault/report.js";

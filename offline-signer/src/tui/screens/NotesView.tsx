@@ -1,5 +1,6 @@
 /** The main screen's body: the collection switcher, the notes list and the selected note. */
-import { Box, Text } from "ink";
+import { Box } from "ink";
+import { Text } from "../components/Text.js";
 import type { ReactElement } from "react";
 import { when } from "../../cli/format.js";
 import type { NoteView } from "../../vault/notes.js";
@@ -65,7 +66,7 @@ function NoteDetail({ note, authors }: { readonly note: NoteView; readonly autho
       <Text bold>{note.title === "" ? "(untitled)" : note.title}</Text>
       <Text dimColor>id {note.id}</Text>
       <Text> </Text>
-      <Text>{note.body === "" ? <Text dimColor>(no body)</Text> : note.body}</Text>
+      <Text block>{note.body === "" ? <Text dimColor>(no body)</Text> : note.body}</Text>
       <Text> </Text>
       {note.tags.length > 0 ? <Text>tags: {note.tags.join(", ")}</Text> : null}
       <Text dimColor>

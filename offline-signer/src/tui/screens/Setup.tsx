@@ -1,5 +1,6 @@
 /** What to do when there is nothing to show yet: no vault at --home, or a vault with no team. */
-import { Box, Text } from "ink";
+import { Box } from "ink";
+import { Text } from "../components/Text.js";
 import type { ReactElement } from "react";
 
 export function NoVault({ home }: { readonly home: string }): ReactElement {

@@ -1,5 +1,6 @@
 /** `airlock status` as a screen: members, collections, sync counts, quarantine, pending approvals. */
-import { Box, Text } from "ink";
+import { Box } from "ink";
+import { Text } from "../components/Text.js";
 import type { ReactElement } from "react";
 import { peerLine, short } from "../../cli/format.js";
 import type { VaultStatus } from "../../vault/report.js";

@@ -6,8 +6,10 @@
  * a device. Every action goes through the same Vault methods as the commands, so the refusals
  * (not an admin, last owner, approvals) are theirs, shown on the message line.
  */
-import { Box, Text, useInput } from "ink";
+import { Box, useInput } from "ink";
+import { Text } from "../components/Text.js";
 import { useMemo, useState, type ReactElement } from "react";
+import { quoted } from "@airlock/shared";
 import { asRole } from "../../cli/format.js";
 import type { Role } from "../../team/entry.js";
 import { fingerprint, parseJoinRequest } from "../../vault/request.js";
@@ -155,7 +157,7 @@ export function TeamScreen({ vault, rows, onMessage, onBack }: TeamScreenProps):
     case "confirm-add":
       return (
         <Box flexDirection="column" borderStyle="round" paddingX={1}>
-          <Text bold>{mode.role === undefined ? `Certify a new laptop for ${mode.name}?` : `Admit ${mode.name} as ${mode.role}?`}</Text>
+          <Text bold>{mode.role === undefined ? `Certify a new laptop for ${quoted(mode.name)}?` : `Admit ${quoted(mode.name)} as ${mode.role}?`}</Text>
           <Text>
             Fingerprint: <Text bold color="cyan">{mode.fingerprint}</Text>
           </Text>

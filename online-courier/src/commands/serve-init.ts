@@ -1,0 +1,27 @@
+/**
+ * `airlock-courier serve-init KEYFILE`: makes (or extends) a mailbox server's home from a key
+ * file written by `mailbox-key` on a courier of the team. The home then holds mailbox server
+ * keys only (mailbox-server.json, 0600), which is all `serve` reads.
+ */
+import { Args } from "@oclif/core";
+import { safe } from "@airlock/shared";
+import { readMailboxKeyFile, saveServedMailboxes } from "../home/mailbox-server.js";
+import { createHome } from "../home/paths.js";
+import { CourierCommand } from "./base.js";
+
+export default class ServeInit extends CourierCommand {
+  static override summary = "Set up a mailbox server's home from a key file made by `airlock-courier mailbox-key`.";
+  static override description =
+    "Adds the teams of KEYFILE to the mailbox server in this home (importing the same file twice changes nothing). The home holds only mailbox server keys: they check couriers' tokens and cannot tell a team's real bundles from its cover. Then run `airlock-courier serve`.";
+  static override examples = ["<%= config.bin %> serve-init mailbox-server.key --home /srv/airlock-mailbox"];
+  static override args = { keyfile: Args.string({ description: "the file from `airlock-courier mailbox-key`", required: true }) };
+
+  async run(): Promise<void> {
+    const { args, flags } = await this.parse(ServeInit);
+    const home = this.homeFrom(flags.home);
+    const entries = readMailboxKeyFile(args.keyfile);
+    createHome(home);
+    const { served, added } = saveServedMailboxes(home, entries);
+    this.emit(flags.json, { home: home.root, added, teams: served.length }, `${safe`the mailbox server in ${home.root} now serves ${served.length} team(s) (${added} new)`}\n`);
+  }
+}
