@@ -45,10 +45,11 @@ function pngClaiming(width: number, height: number, interlace = 0): Buffer {
     chunk("IEND", new Uint8Array(0)),
   ]);
 }
-/** SOI, an APP0 segment, then a baseline SOF0 claiming width × height. */
+/** SOI, an APP0 segment, a baseline SOF0 claiming width × height, one scan of one byte, EOI. */
 function jpegClaiming(width: number, height: number): Buffer {
   const sof = Buffer.from([0xff, 0xc0, 0, 11, 8, height >> 8, height & 0xff, width >> 8, width & 0xff, 1, 1, 0x11, 0]);
-  return Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 4, 0, 0]), sof, Buffer.from([0xff, 0xd9])]);
+  const sos = Buffer.from([0xff, 0xda, 0, 8, 1, 1, 0, 0, 0x3f, 0, 0x00]);
+  return Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 4, 0, 0]), sof, sos, Buffer.from([0xff, 0xd9])]);
 }
 
 describe("image size limits, checked from the header before any decoding", () => {

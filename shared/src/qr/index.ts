@@ -1,6 +1,6 @@
 /** The QR image layer: render payloads to PNG/SVG/terminal/HTML, scan them back from pixels, files, video and cameras. */
 export { qrCapacity } from "./capacity.js";
-export { decodeImage, readImageFile, DEFAULT_MAX_IMAGE_FILE_BYTES, DEFAULT_MAX_IMAGE_PIXELS, type ImageLimits } from "./image-read.js";
+export { decodeImage, readImageFile, DEFAULT_MAX_DECODE_BYTES, DEFAULT_MAX_IMAGE_FILE_BYTES, DEFAULT_MAX_IMAGE_PIXELS, type ImageLimits } from "./image-read.js";
 export { readImageHeader, sniffImageFormat, type ImageFormat, type ImageHeader } from "./image-header.js";
 export { resolveFfmpegPath, type FfmpegOptions } from "./ffmpeg.js";
 export { frameFileName, writeQrPngSequence, MAX_SEQUENCE_FRAMES, type QrPngSequenceOptions } from "./png-sequence.js";
