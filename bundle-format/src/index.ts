@@ -75,3 +75,4 @@ export {
   type QrLevel,
   type QrSettings,
 } from "./frames/index.js";
+export { isValidEd25519PublicKey, isValidX25519PublicKey } from "./public-keys.js";

@@ -45,18 +45,21 @@ export const MAX_LOG_HEADS = 1024;
 export const PAYLOAD_SCHEMAS = {
   /**
    * Team entries and changesets the recipients are missing, plus the sender's acks: its
-   * version vector (`acks`) and, since 1.1, the heads of the team log it holds (`logHeads`).
+   * version vector (`acks`), since 1.1 the heads of the team log it holds (`logHeads`), and
+   * since 1.2 the id of the changeset each ack ends at (`ackIds`), so two vaults holding
+   * different changesets under one seq (equivocation) notice and exchange them.
    */
   sync: {
-    minor: 1,
+    minor: 2,
     fields: {
       team: bytes(32),
       entries: array(bytes(1, MiB + 128), 65536),
       changesets: array(bytes(1, 16 * MiB), 65536),
       acks: array({ type: "struct", fields: { device: bytes(32), seq: uint() } }, 65536),
       logHeads: array(bytes(32), MAX_LOG_HEADS),
+      ackIds: array(bytes(32), 65536),
     },
-    optional: ["logHeads"],
+    optional: ["logHeads", "ackIds"],
   },
   /** A new device's self-signed request to join: its public keys. */
   enrollment: {
@@ -107,6 +110,11 @@ export interface SyncPayload {
    * recipients stop re-sending those entries to it. Absent from 1.0 writers: send them all.
    */
   readonly logHeads?: readonly Uint8Array[];
+  /**
+   * The id of the changeset each of `acks` ends at, in the same order (1.2); absent from older
+   * writers. A reader ignores the list if its length differs from `acks`.
+   */
+  readonly ackIds?: readonly Uint8Array[];
 }
 export interface EnrollmentPayload {
   readonly kind: "enrollment";

@@ -62,7 +62,7 @@ function baseline(root: string, bundles: readonly ExportedBundle[], b: Vault, pr
   // Decrypt outside the timing: the baseline gets its rows for free.
   const opened = openForVault(b, bundles[0]!.bytes, "baseline", emptyReport())!;
   const changesets = (opened.payload as { changesets: readonly Uint8Array[] }).changesets.map((c) => decodeChangeset(c, { verify: false }));
-  const key = b.keyById(changesets[0]!.batches[0]!.key)!;
+  const key = b.keyById(changesets[0]!.batches[0]!.key, changesets[0]!.batches[0]!.collection)!;
   const rows = changesets.flatMap((cs, i) =>
     openBatch(cs, cs.batches[0]!, key)!.map((o) => ({ cs: i, record: o.record, field: o.field, hlc: hlcBytes({ wall: o.wall, counter: o.counter, device: hex(cs.device) }), value: encodeValue(o.value) })),
   );

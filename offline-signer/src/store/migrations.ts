@@ -121,6 +121,22 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    name: "equivocation proofs and acknowledged changeset ids",
+    up: (db) => {
+      // forks: a device that signed two different changesets under one seq (docs/team-model.md,
+      // I6). `other` is the version not kept in changesets; both are forwarded as the proof.
+      // peer_acks.hash: the id of the changeset a peer's ack ends at (sync 1.2 ackIds).
+      db.exec(`
+        CREATE TABLE forks (
+          device BLOB PRIMARY KEY NOT NULL,
+          seq    INTEGER NOT NULL,
+          other  BLOB NOT NULL
+        ) STRICT, WITHOUT ROWID;
+        ALTER TABLE peer_acks ADD COLUMN hash BLOB;
+      `);
+    },
+  },
 ];
 
 export function schemaVersion(db: Database.Database): number {

@@ -7,7 +7,7 @@
  *   sig          = Ed25519(author device key, "airlock/v1/team-entry-sig" || body)
  * The team id is the hash of the genesis entry (the only entry without `team` and `parents`).
  */
-import { concatBytes, ed25519Sign, ed25519Verify, sha256, utf8, type KeyPair } from "@airlock/bundle-format";
+import { concatBytes, ed25519Sign, ed25519Verify, isValidEd25519PublicKey, isValidX25519PublicKey, sha256, utf8, type KeyPair } from "@airlock/bundle-format";
 import { decodeObject, encodeObject, type Plain } from "./cbor-object.js";
 import { Reader, type Obj } from "./read.js";
 
@@ -29,10 +29,16 @@ export interface DeviceKeys {
   readonly cert: Uint8Array;
 }
 
-/** Collection keys sealed (as a bundle) to the named devices' encryption keys. */
+/**
+ * Collection keys sealed (as a bundle) to the named devices' encryption keys. `keys` names, in
+ * clear, the ids of the keys sealed inside (in order), so the fold can judge every grant — who
+ * may hand out which key, and which entry introduced it — without opening it; a recipient checks
+ * that what it opens matches.
+ */
 export interface KeyGrant {
   readonly collection: string;
   readonly to: readonly Uint8Array[];
+  readonly keys: readonly Uint8Array[];
   readonly sealed: Uint8Array;
 }
 
@@ -49,7 +55,7 @@ export type EntryBody =
   | { type: "remove-member"; user: Uint8Array; cutoffs: readonly Cutoff[]; rekeys: readonly KeyGrant[] }
   | { type: "set-role"; user: Uint8Array; role: Role; cutoffs: readonly Cutoff[]; rekeys: readonly KeyGrant[] }
   | { type: "collection"; id: string; name: string; read: Role; write: Role; grants: readonly KeyGrant[] }
-  | { type: "set-policy"; collection: string; read: Role; write: Role; rekeys: readonly KeyGrant[] }
+  | { type: "set-policy"; collection: string; read: Role; write: Role; cutoffs: readonly Cutoff[]; rekeys: readonly KeyGrant[] }
   | { type: "set-approvals"; k: number }
   | { type: "approve"; proposal: Uint8Array }
   | { type: "grant"; grants: readonly KeyGrant[] };
@@ -83,7 +89,7 @@ export function verifyDeviceCert(user: Uint8Array, d: DeviceKeys): boolean {
 }
 
 const plainDevice = (d: DeviceKeys): Plain => ({ sign: d.sign, enc: d.enc, cert: d.cert });
-const plainGrants = (g: readonly KeyGrant[]): Plain => g.map((x) => ({ collection: x.collection, to: [...x.to], sealed: x.sealed }));
+const plainGrants = (g: readonly KeyGrant[]): Plain => g.map((x) => ({ collection: x.collection, to: [...x.to], keys: [...x.keys], sealed: x.sealed }));
 const plainCutoffs = (c: readonly Cutoff[]): Plain => c.map((x) => ({ device: x.device, seq: x.seq }));
 
 function plainBody(b: EntryBody): Record<string, Plain> {
@@ -103,7 +109,7 @@ function plainBody(b: EntryBody): Record<string, Plain> {
     case "collection":
       return { id: b.id, name: b.name, read: b.read, write: b.write, grants: plainGrants(b.grants) };
     case "set-policy":
-      return { collection: b.collection, read: b.read, write: b.write, rekeys: plainGrants(b.rekeys) };
+      return { collection: b.collection, read: b.read, write: b.write, cutoffs: plainCutoffs(b.cutoffs), rekeys: plainGrants(b.rekeys) };
     case "set-approvals":
       return { k: b.k };
     case "approve":
@@ -143,30 +149,67 @@ const R = new Reader("TEAM_ENTRY_MALFORMED", "team log entry", "the entry is dam
 const SIG = new Reader("TEAM_ENTRY_SIGNATURE", "team log entry", "the entry was altered or forged; it was not applied");
 const ROLE_LIST: readonly Role[] = ROLES;
 const KEY = 32;
+const KEY_ID = 16;
 const MAX_LIST = 4096;
+
+/** An identity key: a canonical prime-order Ed25519 point (small-order keys admit universal signatures). */
+function readIdentity(v: Plain | undefined, path: string): Uint8Array {
+  const key = R.bytes(v, path, KEY);
+  if (!isValidEd25519PublicKey(key)) R.fail(`${path} is not a valid Ed25519 public key (small-order or non-canonical)`);
+  return key;
+}
 
 function readDevice(v: Plain | undefined, path: string): DeviceKeys {
   const o = R.obj(v, path, ["sign", "enc", "cert"]);
-  return { sign: R.bytes(o["sign"], `${path}.sign`, KEY), enc: R.bytes(o["enc"], `${path}.enc`, KEY), cert: R.bytes(o["cert"], `${path}.cert`, 64) };
+  const sign = readIdentity(o["sign"], `${path}.sign`);
+  const enc = R.bytes(o["enc"], `${path}.enc`, KEY);
+  if (!isValidX25519PublicKey(enc)) R.fail(`${path}.enc is a low-order X25519 key (anything sealed to it would be readable by all)`);
+  return { sign, enc, cert: R.bytes(o["cert"], `${path}.cert`, 64) };
+}
+
+/** Sorted, distinct 32-byte ids: one encoding per set, so a list cannot smuggle a device twice. */
+function readIdSet(v: Plain | undefined, path: string, max: number, length: number): Uint8Array[] {
+  const out = R.array(v, path, max).map((t, j) => R.bytes(t, `${path}[${j}]`, length));
+  for (let j = 1; j < out.length; j++) if (Buffer.compare(out[j - 1]!, out[j]!) >= 0) R.fail(`${path} must be sorted and distinct`);
+  return out;
 }
 
 function readGrants(v: Plain | undefined, path: string): KeyGrant[] {
   return R.array(v, path, 256).map((g, i) => {
-    const o = R.obj(g, `${path}[${i}]`, ["collection", "to", "sealed"]);
-    return {
-      collection: R.text(o["collection"], `${path}[${i}].collection`, 64, 1),
-      to: R.array(o["to"], `${path}[${i}].to`, 1024).map((t, j) => R.bytes(t, `${path}[${i}].to[${j}]`, KEY)),
-      sealed: R.bytes(o["sealed"], `${path}[${i}].sealed`, 1, 512 * 1024),
-    };
+    const o = R.obj(g, `${path}[${i}]`, ["collection", "to", "keys", "sealed"]);
+    const to = readIdSet(o["to"], `${path}[${i}].to`, 1024, KEY);
+    if (to.length === 0) R.fail(`${path}[${i}].to names no device`);
+    const keys = R.array(o["keys"], `${path}[${i}].keys`, 4096).map((k, j) => R.bytes(k, `${path}[${i}].keys[${j}]`, KEY_ID));
+    if (keys.length === 0) R.fail(`${path}[${i}].keys names no key`);
+    if (new Set(keys.map(hex)).size !== keys.length) R.fail(`${path}[${i}].keys names a key twice`);
+    return { collection: R.text(o["collection"], `${path}[${i}].collection`, 64, 1), to, keys, sealed: R.bytes(o["sealed"], `${path}[${i}].sealed`, 1, 512 * 1024) };
   });
 }
 
 function readCutoffs(v: Plain | undefined, path: string): Cutoff[] {
-  return R.array(v, path, MAX_LIST).map((c, i) => {
+  const out = R.array(v, path, MAX_LIST).map((c, i) => {
     const o = R.obj(c, `${path}[${i}]`, ["device", "seq"]);
     return { device: R.bytes(o["device"], `${path}[${i}].device`, KEY), seq: R.uint(o["seq"], `${path}[${i}].seq`) };
   });
+  if (new Set(out.map((c) => hex(c.device))).size !== out.length) R.fail(`${path} names a device twice`);
+  return out;
 }
+
+/**
+ * Names and titles are shown to people: control characters could rewrite the terminal (hide a
+ * fingerprint, clear the screen) and bidi overrides could reorder what is read. Refused here, at
+ * the one place every member-authored name enters the vault.
+ */
+function readName(v: Plain | undefined, path: string, max: number, min: number): string {
+  const s = R.text(v, path, max, min);
+  if (UNSAFE_TEXT.test(s)) R.fail(`${path} contains control or invisible formatting characters`);
+  if (s.trim().length === 0) R.fail(`${path} is blank`);
+  return s;
+}
+
+// C0/C1 controls, DEL, bidi embeddings/overrides/isolates, zero-width and line/paragraph separators, BOM, lone surrogates.
+// eslint-disable-next-line no-control-regex
+const UNSAFE_TEXT = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 const COMMON = ["type", "author", "time", "team", "parents"];
 const FIELDS: Record<EntryType, readonly string[]> = {
@@ -177,7 +220,7 @@ const FIELDS: Record<EntryType, readonly string[]> = {
   "remove-member": ["user", "cutoffs", "rekeys"],
   "set-role": ["user", "role", "cutoffs", "rekeys"],
   collection: ["id", "name", "read", "write", "grants"],
-  "set-policy": ["collection", "read", "write", "rekeys"],
+  "set-policy": ["collection", "read", "write", "cutoffs", "rekeys"],
   "set-approvals": ["k"],
   approve: ["proposal"],
   grant: ["grants"],
@@ -185,16 +228,16 @@ const FIELDS: Record<EntryType, readonly string[]> = {
 const TYPES = Object.keys(FIELDS) as EntryType[];
 
 function readBody(o: Obj, type: EntryType): EntryBody {
-  const t = (k: string, max: number, min = 1): string => R.text(o[k], k, max, min);
+  const t = (k: string, max: number, min = 1): string => readName(o[k], k, max, min);
   const b = (k: string): Uint8Array => R.bytes(o[k], k, KEY);
   const role = (k: string): Role => R.oneOf(o[k], k, ROLE_LIST);
   switch (type) {
     case "genesis":
-      return { type, name: t("name", 256), user: b("user"), userName: t("userName", 256), device: readDevice(o["device"], "device") };
+      return { type, name: t("name", 256), user: readIdentity(o["user"], "user"), userName: t("userName", 256), device: readDevice(o["device"], "device") };
     case "add-member":
-      return { type, user: b("user"), userName: t("userName", 256), role: role("role"), device: readDevice(o["device"], "device"), grants: readGrants(o["grants"], "grants") };
+      return { type, user: readIdentity(o["user"], "user"), userName: t("userName", 256), role: role("role"), device: readDevice(o["device"], "device"), grants: readGrants(o["grants"], "grants") };
     case "add-device":
-      return { type, user: b("user"), device: readDevice(o["device"], "device"), grants: readGrants(o["grants"], "grants") };
+      return { type, user: readIdentity(o["user"], "user"), device: readDevice(o["device"], "device"), grants: readGrants(o["grants"], "grants") };
     case "revoke-device":
       return { type, device: b("device"), cutoff: R.uint(o["cutoff"], "cutoff"), rekeys: readGrants(o["rekeys"], "rekeys") };
     case "remove-member":
@@ -204,7 +247,7 @@ function readBody(o: Obj, type: EntryType): EntryBody {
     case "collection":
       return { type, id: t("id", 64), name: t("name", 256), read: role("read"), write: role("write"), grants: readGrants(o["grants"], "grants") };
     case "set-policy":
-      return { type, collection: t("collection", 64), read: role("read"), write: role("write"), rekeys: readGrants(o["rekeys"], "rekeys") };
+      return { type, collection: t("collection", 64), read: role("read"), write: role("write"), cutoffs: readCutoffs(o["cutoffs"], "cutoffs"), rekeys: readGrants(o["rekeys"], "rekeys") };
     case "set-approvals":
       return { type, k: R.uint(o["k"], "k", 64) };
     case "approve":

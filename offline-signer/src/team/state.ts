@@ -1,14 +1,20 @@
 /**
  * The team state: a deterministic fold of the team log. Every vault holding the same entries
- * computes the same state, whatever order they arrived in. Rules: docs/team-model.md.
+ * computes the same state, whatever order they arrived in. Rules and invariants:
+ * docs/team-model.md.
  *
  * Order: entries are applied in a topological order of the parent links (Kahn's algorithm);
  * among entries whose parents are all applied, removals and demotions go first, then the
  * smallest hash. Each entry is checked against the state produced by the entries before it;
  * an entry that fails is recorded as rejected (with its reason) and changes nothing.
+ *
+ * Every member-authored field is judged against its author's rights at that point: an entry's
+ * key grants are accepted one by one (a bad grant is dropped alone, the entry still applies),
+ * only entries that may rotate keys introduce new ones, and the collection's keys and who holds
+ * each are part of the state — so the key writers use is chosen here, not by what a vault opened.
  */
 import { equalBytes } from "@airlock/bundle-format";
-import { atLeast, verifyDeviceCert, type DeviceKeys, type EntryBody, type KeyGrant, type Role, type TeamEntry } from "./entry.js";
+import { atLeast, roleRank, verifyDeviceCert, type Cutoff, type DeviceKeys, type EntryBody, type KeyGrant, type Role, type TeamEntry } from "./entry.js";
 
 const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.length).toString("hex");
 
@@ -26,11 +32,31 @@ export interface DeviceState {
   active: boolean;
   /** Highest changeset seq of this device still accepted, once it was revoked or its user removed. */
   cutoff: number | undefined;
+  /**
+   * Every accepted entry that took rights from this device (revocation, removal, demotion, a
+   * raised write level) with the highest seq of it the author had seen. A changeset numbered
+   * above a loss's seq is judged as if its author had seen that entry (docs/team-model.md, I4).
+   */
+  readonly losses: Loss[];
+}
+
+export interface Loss {
+  readonly entry: string;
+  readonly seq: number;
 }
 
 export interface GrantRecord {
   readonly entry: string;
+  /** Position among the entry's grants for this collection (an entry may hold several). */
+  readonly index: number;
   readonly grant: KeyGrant;
+}
+
+export interface KeyIntro {
+  /** Key id (hex), as named in clear by the grant that introduced it. */
+  readonly id: string;
+  /** The entry that introduced it. */
+  readonly entry: string;
 }
 
 export interface CollectionState {
@@ -38,8 +64,18 @@ export interface CollectionState {
   readonly name: string;
   read: Role;
   write: Role;
-  /** Every key grant for this collection, in log order; the last one names the current key. */
+  /** The accepted key grants for this collection, in log order. */
   readonly grants: GrantRecord[];
+  /** Keys introduced for this collection, in log order: the last is the key writers should use. */
+  readonly keys: KeyIntro[];
+  /** Devices (hex) each key (id hex) was sealed to by an accepted grant. */
+  readonly holders: Map<string, Set<string>>;
+}
+
+export interface InvalidGrant {
+  readonly entry: string;
+  readonly collection: string;
+  readonly reason: string;
 }
 
 export interface Proposal {
@@ -54,11 +90,16 @@ export interface TeamState {
   readonly users: Map<string, UserState>;
   readonly devices: Map<string, DeviceState>;
   readonly collections: Map<string, CollectionState>;
+  /** The threshold set with set-approvals. */
+  approvalsSet: number;
+  /** The threshold in force: the one set, but never more than there are active admins. */
   approvalsRequired: number;
   readonly proposals: Map<string, Proposal>;
   /** Hashes in application order (accepted and rejected). */
   readonly order: string[];
   readonly rejected: Map<string, string>;
+  /** Grants of applied entries that were dropped, with why (the entry itself still applied). */
+  readonly invalidGrants: InvalidGrant[];
   /** Entries not applied because a parent is missing. */
   readonly waiting: string[];
   /** Applied entries no other applied entry names as parent. */
@@ -67,8 +108,12 @@ export interface TeamState {
   readonly effective: Map<string, string>;
 }
 
-/** Entries that take effect only with `approvalsRequired` admin approvals. */
-export function isCritical(state: TeamState, b: EntryBody): boolean {
+/**
+ * Entries that take effect only with `approvalsRequired` admin approvals: everything that makes
+ * or unmakes an admin, takes rights from another member (and so carries a cutoff that decides
+ * which of their edits stand), or changes policy or the threshold itself.
+ */
+export function isCritical(state: TeamState, b: EntryBody, author: UserState): boolean {
   switch (b.type) {
     case "add-member":
       return atLeast(b.role, "admin");
@@ -76,13 +121,29 @@ export function isCritical(state: TeamState, b: EntryBody): boolean {
     case "set-policy":
     case "set-approvals":
       return true;
+    case "revoke-device": {
+      const d = state.devices.get(hex(b.device));
+      return d !== undefined && d.user !== author.id;
+    }
     case "set-role": {
       const target = state.users.get(hex(b.user));
-      return atLeast(b.role, "admin") || (target !== undefined && atLeast(target.role, "admin"));
+      if (target === undefined) return atLeast(b.role, "admin");
+      return atLeast(b.role, "admin") || atLeast(target.role, "admin") || roleRank(b.role) < roleRank(target.role);
     }
     default:
       return false;
   }
+}
+
+/** Active users whose role is admin or owner. */
+export function activeAdmins(state: TeamState): number {
+  let n = 0;
+  for (const u of state.users.values()) if (u.active && atLeast(u.role, "admin")) n++;
+  return n;
+}
+
+function required(state: TeamState): number {
+  return Math.max(1, Math.min(state.approvalsSet, activeAdmins(state)));
 }
 
 const FIRST = new Set(["revoke-device", "remove-member", "set-role"]);
@@ -101,10 +162,12 @@ export function foldTeam(teamHex: string, entries: ReadonlyMap<string, TeamEntry
     users: new Map(),
     devices: new Map(),
     collections: new Map(),
+    approvalsSet: 1,
     approvalsRequired: 1,
     proposals: new Map(),
     order: [],
     rejected: new Map(),
+    invalidGrants: [],
     waiting: [],
     heads: [],
     effective: new Map(),
@@ -115,7 +178,7 @@ export function foldTeam(teamHex: string, entries: ReadonlyMap<string, TeamEntry
   }
   const owner = hex(g.user);
   state.users.set(owner, { id: owner, name: g.userName, role: "owner", active: true });
-  state.devices.set(hex(g.device.sign), { id: hex(g.device.sign), keys: g.device, user: owner, active: true, cutoff: undefined });
+  state.devices.set(hex(g.device.sign), newDevice(g.device, owner));
   state.order.push(teamHex);
 
   const member = (h: string): boolean => (within === undefined || within.has(h)) && entries.has(h);
@@ -164,7 +227,12 @@ export function foldTeam(teamHex: string, entries: ReadonlyMap<string, TeamEntry
   for (const h of state.order) for (const p of entries.get(h)?.parents ?? []) hasChild.add(hex(p));
   for (const h of state.order) if (!hasChild.has(h)) state.heads.push(h);
   state.heads.sort();
+  state.approvalsRequired = required(state);
   return state;
+}
+
+function newDevice(keys: DeviceKeys, user: string): DeviceState {
+  return { id: hex(keys.sign), keys, user, active: true, cutoff: undefined, losses: [] };
 }
 
 function actorOf(state: TeamState, e: TeamEntry): { user: UserState; device: DeviceState } | string {
@@ -187,11 +255,11 @@ function applyEntry(state: TeamState, e: TeamEntry): string | undefined {
     const p = state.proposals.get(hex(b.proposal));
     if (p === undefined) return "approves a change that is not pending";
     p.approvers.add(actor.user.id);
-    if (p.approvers.size >= state.approvalsRequired) {
+    if (p.approvers.size >= required(state)) {
       state.proposals.delete(hex(b.proposal));
       const proposer = actorOf(state, p.entry);
       if (typeof proposer === "string") return `the approved change can no longer apply: its author was ${proposer.replace("signed by ", "")}`;
-      const why = permitted(state, p.entry.body, proposer.user) ?? effect(state, p.entry);
+      const why = permitted(state, p.entry.body, proposer.user) ?? applyEffect(state, p.entry, proposer.user);
       if (why !== undefined) {
         state.rejected.set(p.entry.hashHex, why);
         return undefined;
@@ -202,13 +270,102 @@ function applyEntry(state: TeamState, e: TeamEntry): string | undefined {
   }
   const denied = permitted(state, b, actor.user);
   if (denied !== undefined) return denied;
-  if (isCritical(state, b) && state.approvalsRequired > 1) {
+  if (isCritical(state, b, actor.user) && required(state) > 1) {
     state.proposals.set(e.hashHex, { entry: e, approvers: new Set([actor.user.id]) });
     return undefined;
   }
-  const why = effect(state, e);
+  const why = applyEffect(state, e, actor.user);
   if (why === undefined) state.effective.set(e.hashHex, e.hashHex);
   return why;
+}
+
+/** The entry's effect, then its grants, each judged on its own against the author's rights. */
+function applyEffect(state: TeamState, e: TeamEntry, author: UserState): string | undefined {
+  const readable = new Set<string>();
+  for (const c of state.collections.values()) if (atLeast(author.role, c.read)) readable.add(c.id);
+  const why = effect(state, e);
+  if (why !== undefined) return why;
+  judgeGrants(state, e, readable, author);
+  return undefined;
+}
+
+/** Entry types whose grants may introduce new keys: creating a collection, and every change that rotates. */
+const INTRODUCES = new Set(["collection", "revoke-device", "remove-member", "set-role", "set-policy", "grant"]);
+
+function grantsOf(b: EntryBody): readonly KeyGrant[] {
+  switch (b.type) {
+    case "add-member":
+    case "add-device":
+    case "collection":
+    case "grant":
+      return b.grants;
+    case "revoke-device":
+    case "remove-member":
+    case "set-role":
+    case "set-policy":
+      return b.rekeys;
+    default:
+      return [];
+  }
+}
+
+/** Whether `deviceHex` is an active device of an active user who may read `c`. */
+export function isReader(state: TeamState, c: CollectionState, deviceHex: string): boolean {
+  const d = state.devices.get(deviceHex);
+  const u = d === undefined ? undefined : state.users.get(d.user);
+  return d !== undefined && u !== undefined && d.active && u.active && atLeast(u.role, c.read);
+}
+
+/**
+ * Accepts or drops each grant of an applied entry (docs/team-model.md, I1-I2): its author must
+ * have been able to read the collection before the entry (a creator must be able to read what
+ * it creates), every recipient must be a reader after it, and a key id not introduced before
+ * may only appear in an entry that may rotate keys. Dropped grants are recorded with a reason.
+ */
+function judgeGrants(state: TeamState, e: TeamEntry, readableBefore: ReadonlySet<string>, author: UserState): void {
+  const b = e.body;
+  const perCollection = new Map<string, number>();
+  for (const g of grantsOf(b)) {
+    const index = perCollection.get(g.collection) ?? 0;
+    perCollection.set(g.collection, index + 1);
+    const why = grantProblem(state, e, g, readableBefore, author);
+    if (why !== undefined) {
+      state.invalidGrants.push({ entry: e.hashHex, collection: g.collection, reason: why });
+      continue;
+    }
+    const c = state.collections.get(g.collection)!;
+    c.grants.push({ entry: e.hashHex, index, grant: g });
+    for (const k of g.keys) {
+      const id = hex(k);
+      let holders = c.holders.get(id);
+      if (holders === undefined) {
+        c.keys.push({ id, entry: e.hashHex });
+        holders = new Set();
+        c.holders.set(id, holders);
+      }
+      for (const d of g.to) holders.add(hex(d));
+    }
+  }
+}
+
+function grantProblem(state: TeamState, e: TeamEntry, g: KeyGrant, readableBefore: ReadonlySet<string>, author: UserState): string | undefined {
+  const b = e.body;
+  const c = state.collections.get(g.collection);
+  if (c === undefined) return `grants keys of unknown collection "${g.collection}"`;
+  if (b.type === "collection") {
+    if (g.collection !== b.id) return "a new collection's entry grants keys of another collection";
+    if (!atLeast(author.role, c.read)) return `its author (a ${author.role}) could not read the collection it created`;
+  } else if (!readableBefore.has(c.id)) {
+    return `its author (a ${author.role}) may not read "${c.id}", so it may not hand out its keys`;
+  }
+  for (const d of g.to) if (!isReader(state, c, hex(d))) return `seals keys of "${c.id}" to a device that may not read it`;
+  for (const k of g.keys) {
+    const id = hex(k);
+    if (c.holders.has(id)) continue;
+    for (const other of state.collections.values()) if (other !== c && other.holders.has(id)) return `passes on a key of another collection as "${c.id}"'s`;
+    if (!INTRODUCES.has(b.type)) return `passes on a key of "${c.id}" that no entry introduced (a ${b.type} may only pass on existing keys)`;
+  }
+  return undefined;
 }
 
 /** Whether `actor` may make this change at all (before approvals). */
@@ -221,7 +378,10 @@ function permitted(state: TeamState, b: EntryBody, actor: UserState): string | u
     }
     case "revoke-device": {
       const d = state.devices.get(hex(b.device));
-      if (d !== undefined && d.user !== actor.id && !admin) return "only the device's user or an admin revokes a device";
+      if (d !== undefined && d.user !== actor.id) {
+        if (!admin) return "only the device's user or an admin revokes a device";
+        if (state.users.get(d.user)?.role === "owner" && actor.role !== "owner") return "only an owner revokes an owner's device";
+      }
       return undefined;
     }
     case "add-member":
@@ -244,18 +404,19 @@ function permitted(state: TeamState, b: EntryBody, actor: UserState): string | u
   }
 }
 
-function addGrants(state: TeamState, entry: string, grants: readonly KeyGrant[]): string | undefined {
-  for (const g of grants) {
-    const c = state.collections.get(g.collection);
-    if (c === undefined) return `grants keys for unknown collection "${g.collection}"`;
-    c.grants.push({ entry, grant: g });
-  }
-  return undefined;
-}
-
-function cut(device: DeviceState, seq: number): void {
+function cut(device: DeviceState, seq: number, entry: string): void {
   device.active = false;
   device.cutoff = device.cutoff === undefined ? seq : Math.min(device.cutoff, seq);
+  device.losses.push({ entry, seq });
+}
+
+/** Records that `users` lost rights at `entry`: each of their devices gets a loss at the cutoff the author named (0 if none). */
+function lose(state: TeamState, users: ReadonlySet<string>, cutoffs: readonly Cutoff[], entry: string): void {
+  for (const d of state.devices.values()) {
+    if (!users.has(d.user)) continue;
+    const c = cutoffs.find((x) => hex(x.device) === d.id);
+    d.losses.push({ entry, seq: c?.seq ?? 0 });
+  }
 }
 
 function activeOwners(state: TeamState): number {
@@ -272,70 +433,67 @@ function effect(state: TeamState, e: TeamEntry): string | undefined {
       if (existing?.active === true) return "that person is already a member";
       if (state.devices.has(hex(b.device.sign))) return "that device is already known";
       if (!verifyDeviceCert(b.user, b.device)) return "the device certificate does not verify";
-      for (const g of b.grants) if (!state.collections.has(g.collection)) return `grants keys for unknown collection "${g.collection}"`;
       state.users.set(id, { id, name: b.userName, role: b.role, active: true });
-      state.devices.set(hex(b.device.sign), { id: hex(b.device.sign), keys: b.device, user: id, active: true, cutoff: undefined });
-      return addGrants(state, e.hashHex, b.grants);
+      state.devices.set(hex(b.device.sign), newDevice(b.device, id));
+      return undefined;
     }
     case "add-device": {
       const user = state.users.get(hex(b.user));
       if (user === undefined || !user.active) return "adds a device to someone who is not a member";
       if (state.devices.has(hex(b.device.sign))) return "that device is already known";
       if (!verifyDeviceCert(b.user, b.device)) return "the device certificate does not verify";
-      for (const g of b.grants) if (!state.collections.has(g.collection)) return `grants keys for unknown collection "${g.collection}"`;
-      state.devices.set(hex(b.device.sign), { id: hex(b.device.sign), keys: b.device, user: user.id, active: true, cutoff: undefined });
-      return addGrants(state, e.hashHex, b.grants);
+      state.devices.set(hex(b.device.sign), newDevice(b.device, user.id));
+      return undefined;
     }
     case "revoke-device": {
       const d = state.devices.get(hex(b.device));
       if (d === undefined || !d.active) return "revokes a device that is not active";
-      for (const g of b.rekeys) if (!state.collections.has(g.collection)) return `grants keys for unknown collection "${g.collection}"`;
-      cut(d, b.cutoff);
-      return addGrants(state, e.hashHex, b.rekeys);
+      cut(d, b.cutoff, e.hashHex);
+      return undefined;
     }
     case "remove-member": {
       const u = state.users.get(hex(b.user));
       if (u === undefined || !u.active) return "removes someone who is not a member";
       if (u.role === "owner" && activeOwners(state) === 1) return "would remove the last owner";
-      for (const g of b.rekeys) if (!state.collections.has(g.collection)) return `grants keys for unknown collection "${g.collection}"`;
       u.active = false;
       for (const d of state.devices.values()) {
         if (d.user !== u.id) continue;
         const c = b.cutoffs.find((x) => hex(x.device) === d.id);
-        cut(d, c?.seq ?? 0);
+        cut(d, c?.seq ?? 0, e.hashHex);
       }
-      return addGrants(state, e.hashHex, b.rekeys);
+      return undefined;
     }
     case "set-role": {
       const u = state.users.get(hex(b.user));
       if (u === undefined || !u.active) return "changes the role of someone who is not a member";
       if (u.role === "owner" && b.role !== "owner" && activeOwners(state) === 1) return "would demote the last owner";
-      for (const g of b.rekeys) if (!state.collections.has(g.collection)) return `grants keys for unknown collection "${g.collection}"`;
+      const demoted = roleRank(b.role) < roleRank(u.role);
       u.role = b.role;
-      return addGrants(state, e.hashHex, b.rekeys);
+      if (demoted) lose(state, new Set([u.id]), b.cutoffs, e.hashHex);
+      return undefined;
     }
     case "collection": {
       if (state.collections.has(b.id)) return `collection "${b.id}" already exists`;
-      state.collections.set(b.id, { id: b.id, name: b.name, read: b.read, write: b.write, grants: [] });
-      const why = addGrants(state, e.hashHex, b.grants);
-      if (why !== undefined) state.collections.delete(b.id);
-      return why;
+      state.collections.set(b.id, { id: b.id, name: b.name, read: b.read, write: b.write, grants: [], keys: [], holders: new Map() });
+      return undefined;
     }
     case "set-policy": {
       const c = state.collections.get(b.collection);
       if (c === undefined) return `no collection "${b.collection}"`;
-      for (const g of b.rekeys) if (g.collection !== b.collection && !state.collections.has(g.collection)) return "grants keys for an unknown collection";
+      // Members who could write and no longer can lose that right at this entry (their cutoffs).
+      const losing = new Set([...state.users.values()].filter((u) => u.active && atLeast(u.role, c.write) && !atLeast(u.role, b.write)).map((u) => u.id));
       c.read = b.read;
       c.write = b.write;
-      return addGrants(state, e.hashHex, b.rekeys);
+      if (losing.size > 0) lose(state, losing, b.cutoffs, e.hashHex);
+      return undefined;
     }
     case "set-approvals":
       if (b.k < 1) return "at least one approval is always required";
-      state.approvalsRequired = b.k;
+      if (b.k > activeAdmins(state)) return `asks for ${b.k} approvals but the team has ${activeAdmins(state)} active admins`;
+      state.approvalsSet = b.k;
       return undefined;
     case "grant":
-      for (const g of b.grants) if (!state.collections.has(g.collection)) return `grants keys for unknown collection "${g.collection}"`;
-      return addGrants(state, e.hashHex, b.grants);
+      return undefined;
     case "genesis":
     case "approve":
       return "not an effect";
@@ -346,10 +504,7 @@ function effect(state: TeamState, e: TeamEntry): string | undefined {
 export function readerDevices(state: TeamState, collection: string): DeviceState[] {
   const c = state.collections.get(collection);
   if (c === undefined) return [];
-  return [...state.devices.values()].filter((d) => {
-    const u = state.users.get(d.user);
-    return d.active && u !== undefined && u.active && atLeast(u.role, c.read);
-  });
+  return [...state.devices.values()].filter((d) => isReader(state, c, d.id));
 }
 
 /** Whether `device` may write `collection` in `state` (active, and its user's role allows it). */

@@ -18,11 +18,15 @@ export interface CollectionKey {
 
 const NO_TAG = new Uint8Array(16);
 
+/** Seals `keys` (oldest first) to `to`; the grant names the key ids in clear for the fold (docs/team-model.md). */
 export function sealGrant(sender: KeyPair, collection: string, keys: readonly Uint8Array[], to: readonly DeviceState[]): KeyGrant {
-  const body = encodeObject({ keys: keys.map((key) => ({ collection, id: keyIdOf(key), key })) });
+  if (keys.length === 0 || to.length === 0) throw new RangeError("a grant seals at least one key to at least one device");
+  const ids = keys.map(keyIdOf);
+  const body = encodeObject({ keys: keys.map((key, i) => ({ collection, id: ids[i]!, key })) });
   const sealed = sealBundle(body, { recipients: to.map((d) => d.keys.enc), sender, mailboxTag: NO_TAG });
   body.fill(0);
-  return { collection, to: to.map((d) => d.keys.sign), sealed };
+  const devices = to.map((d) => d.keys.sign).sort((a, b) => Buffer.compare(a, b));
+  return { collection, to: devices, keys: ids, sealed };
 }
 
 const R = new Reader("KEY_GRANT_INVALID", "key grant", "the grant is damaged; ask an admin to grant the keys again (airlock collections grant)");
@@ -38,15 +42,21 @@ export function openGrant(grant: KeyGrant, me: KeyPair): CollectionKey[] {
   }
   try {
     const o = R.obj(decodeObject(body, { maxBytes: 512 * 1024, maxDepth: 4, maxItems: 4096 }), "grant", ["keys"]);
-    return R.array(o["keys"], "keys", 4096).map((k, i) => {
+    const keys = R.array(o["keys"], "keys", 4096).map((k, i) => {
       const x = R.obj(k, `keys[${i}]`, ["collection", "id", "key"]);
       const key = R.bytes(x["key"], `keys[${i}].key`, 32);
       const keyId = R.bytes(x["id"], `keys[${i}].id`, 16);
       if (Buffer.compare(keyIdOf(key), keyId) !== 0) R.fail(`keys[${i}] does not match its id`);
       const collection = R.text(x["collection"], `keys[${i}].collection`, 64, 1);
       if (collection !== grant.collection) R.fail(`keys[${i}] is for another collection`);
+      if (i >= grant.keys.length || Buffer.compare(grant.keys[i]!, keyId) !== 0) R.fail(`keys[${i}] is not the key the grant names in clear`);
       return { collection, keyId, key };
     });
+    if (keys.length !== grant.keys.length) {
+      for (const k of keys) k.key.fill(0);
+      R.fail(`holds ${keys.length} keys but names ${grant.keys.length} in clear`);
+    }
+    return keys;
   } finally {
     body.fill(0);
   }

@@ -24,7 +24,9 @@ import type Database from "better-sqlite3-multiple-ciphers";
 import { performance } from "node:perf_hooks";
 import { decodeChangeset, openBatch, verifyChangeset, type Changeset, type PlainOp } from "../sync/changeset.js";
 import { decodeEntry, type TeamEntry } from "../team/entry.js";
-import { mayWrite, type TeamState } from "../team/state.js";
+import { atLeast } from "../team/entry.js";
+import { foldTeam, mayWrite, type TeamState } from "../team/state.js";
+import { DEFAULT_MAX_SKEW_MS } from "../records/hlc.js";
 import { verifyOnWorker, verifyRest } from "./signature-pool.js";
 import { vaultError } from "./errors.js";
 import { INSERT_OP, insertOps } from "./ops-store.js";
@@ -32,7 +34,13 @@ import { hex } from "./hex.js";
 import { entriesToSend, ownLogHeads, recordLogHeads } from "./log-acks.js";
 import type { Vault } from "./vault.js";
 
-export const CUTOFF_REASON = "made after its device was revoked or its member removed";
+/** Prefix of every rejection by a rights-loss cutoff; a later change to the log may lift it. */
+export const CUTOFF_REASON = "made after its author lost this right";
+export const EQUIVOCATION_REASON = "its device signed two different changesets under one number (equivocation); everything it wrote from there on is refused";
+export const FUTURE_REASON = "dated more than 24 h ahead of this vault's clock; it applies when the clock gets there";
+/** Per device, what may wait for a missing predecessor: beyond, changesets are dropped (and sent again later). */
+export const MAX_WAITING_PER_DEVICE = 4096;
+export const MAX_WAITING_BYTES_PER_DEVICE = 64 * 1024 * 1024;
 const MAX_BUNDLE_BYTES = 256 * 1024 * 1024;
 /** Changesets per sync bundle body, so a QR transfer of an incremental export stays short. */
 export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
@@ -200,7 +208,7 @@ async function prepare(vault: Vault, p: SyncPayload, report: ImportReport): Prom
       const keys: Uint8Array[] = [];
       try {
         for (const b of cs.batches) {
-          const key = vault.keyById(b.key);
+          const key = vault.keyById(b.key, b.collection);
           if (key === undefined) return undefined;
           keys.push(key);
         }
@@ -226,29 +234,70 @@ async function prepare(vault: Vault, p: SyncPayload, report: ImportReport): Prom
   return new Map(decoded.map((d, i) => [d.bytes, { cs: d.cs, verified: verified[i] === true, batches: batches[i] }]));
 }
 
+const COUNTERS = ["notForMe", "entriesAdded", "entriesRejected", "changesetsNew", "duplicates", "quarantined", "applied", "locked", "rejected", "waiting"] as const;
+
 function applyInOrder(vault: Vault, order: readonly OpenedPayload[], report: ImportReport, prepared: Map<Uint8Array, Prepared> | undefined): void {
   for (const o of order) {
     report.bundles++;
+    // Counts made inside a transaction that rolls back are undone with it: the report says what is stored.
+    const before = COUNTERS.map((k) => report[k]);
+    const welcomed = report.welcomed;
     try {
-      if (o.payload.kind === "welcome") vault.tx(() => importWelcome(vault, o.payload as WelcomePayload, o.source, report));
+      if (o.payload.kind === "welcome") vault.tx(() => importWelcome(vault, o.payload as WelcomePayload, o.sender, o.source, report));
       else if (o.payload.kind === "sync") vault.tx(() => importSync(vault, o.payload as SyncPayload, o.sender, o.source, report, prepared));
       else report.issues.push({ source: o.source, code: "IMPORT_WRONG_KIND", reason: `a ${o.payload.kind} bundle is not for a vault` });
     } catch (e) {
+      COUNTERS.forEach((k, i) => (report[k] = before[i]!));
+      report.welcomed = welcomed;
       report.issues.push({ source: o.source, code: (e as { code?: string }).code ?? "IMPORT_FAILED", reason: (e as Error).message });
     }
   }
 }
 
-function importWelcome(vault: Vault, p: WelcomePayload, source: string, report: ImportReport): void {
+/**
+ * How much a welcome from `sender` may be trusted to carry the team's transport key: 2 from the
+ * device that admitted this one, 1 from an active admin's device (`export --welcome` when the
+ * admitting laptop was lost), 0 from anyone else — any member could otherwise cut a newcomer off
+ * with a transport key of its own (docs/team-model.md, I7).
+ */
+function welcomeRank(state: TeamState, entries: ReadonlyMap<string, TeamEntry>, me: string, sender: string): number {
+  for (const h of state.order) {
+    const e = entries.get(h);
+    if (e === undefined || state.rejected.has(h) || (e.body.type !== "add-member" && e.body.type !== "add-device")) continue;
+    if (hex(e.body.device.sign) === me && hex(e.author) === sender) return 2;
+  }
+  const d = state.devices.get(sender);
+  const u = d === undefined ? undefined : state.users.get(d.user);
+  return d !== undefined && u !== undefined && d.active && u.active && atLeast(u.role, "admin") ? 1 : 0;
+}
+
+function importWelcome(vault: Vault, p: WelcomePayload, sender: Uint8Array, source: string, report: ImportReport): void {
   const team = hex(p.team);
-  if (vault.teamId !== undefined) {
-    if (vault.teamId !== team) report.issues.push({ source, code: "IMPORT_OTHER_TEAM", reason: "a welcome to another team" });
-    else importEntries(vault, p.log, report); // a repeated welcome still carries the log
+  if (vault.teamId !== undefined && vault.teamId !== team) {
+    report.issues.push({ source, code: "IMPORT_OTHER_TEAM", reason: "a welcome to another team" });
     return;
   }
   const log: TeamEntry[] = [];
-  for (const bytes of p.log) log.push(decodeEntry(bytes));
-  const state = vault.adoptTeam(team, log, p.transportKey);
+  for (const bytes of p.log) {
+    try {
+      log.push(decodeEntry(bytes));
+    } catch {
+      // judged below by the fold (or, once adopted, quarantined by importEntries)
+    }
+  }
+  const map = new Map(log.map((e) => [e.hashHex, e]));
+  if (!map.has(team)) throw vaultError("VAULT_BAD_WELCOME", "the welcome's team log has no genesis for its team");
+  const rank = welcomeRank(foldTeam(team, map), map, vault.deviceId, hex(sender));
+  if (rank === 0) {
+    report.issues.push({ source, code: "IMPORT_BAD_WELCOME", reason: "a welcome from a device that neither admitted this one nor belongs to an admin: ignored" });
+    return;
+  }
+  if (vault.teamId !== undefined) {
+    importEntries(vault, p.log, report); // a repeated welcome still carries the log
+    vault.betterWelcome(rank, p.transportKey);
+    return;
+  }
+  const state = vault.adoptTeam(team, log, p.transportKey, rank);
   report.welcomed = state.name;
   report.entriesAdded += log.length;
 }
@@ -341,24 +390,34 @@ function importSync(vault: Vault, p: SyncPayload, sender: Uint8Array, source: st
       continue;
     }
     if (stored !== undefined) {
+      // Both versions are signed by the device: a proof every vault can check. Recorded, forwarded
+      // with every export, and the device's chain is refused from that seq on, everywhere.
       report.quarantined++;
       quarantine(db, vault, "changeset", cs.device, bytes, `a second, different changeset ${cs.seq} from the same device (equivocation)`);
+      if (vault.state().devices.has(hex(cs.device))) recordFork(vault, cs, report, source);
       continue;
     }
     report.changesetsNew++;
     const head = headOf(cs.device);
     // The common case, a device's changesets in order with known team heads: decide right away,
     // one INSERT with the final status. Anything else waits for drain().
-    if (cs.seq === head.seq + 1 && vault.stateAt(cs.heads) !== undefined) {
-      const verdict = Buffer.compare(cs.prev, head.hash) === 0 ? evaluate(vault, cs, report, ready?.verified === true ? ready.batches : undefined) : BROKEN_CHAIN;
+    const verdict = cs.seq === head.seq + 1 && vault.stateAt(cs.heads) !== undefined
+      ? Buffer.compare(cs.prev, head.hash) === 0 ? evaluate(vault, cs, report, ready?.verified === true ? ready.batches : undefined) : BROKEN_CHAIN
+      : undefined;
+    if (verdict !== undefined && verdict.status !== "waiting") {
       record(vault, undefined, cs, verdict, report);
       head.seq = cs.seq;
       head.hash = cs.id;
       head.dirty = true;
-    } else {
+    } else if (waitingRoom(vault, cs)) {
       const t2 = performance.now();
-      vault.stmt("INSERT INTO changesets (hash, device, seq, bytes, status, reason, received) VALUES (?, ?, ?, ?, 'waiting', NULL, ?)").run(cs.id, cs.device, cs.seq, cs.bytes, vault.now());
+      vault.stmt("INSERT INTO changesets (hash, device, seq, bytes, status, reason, received) VALUES (?, ?, ?, ?, 'waiting', ?, ?)").run(cs.id, cs.device, cs.seq, cs.bytes, verdict?.reason ?? null, vault.now());
       report.timings.write += performance.now() - t2;
+    } else {
+      report.changesetsNew--;
+      if (!report.issues.some((i) => i.source === source && i.code === "IMPORT_WAITING_FULL")) {
+        report.issues.push({ source, code: "IMPORT_WAITING_FULL", reason: `device ${hex(cs.device).slice(0, 12)} has too many changesets waiting for earlier ones; the rest were not kept (they are sent again)` });
+      }
     }
   }
   const setHead = vault.stmt("INSERT INTO device_heads (device, seq, hash) VALUES (?, ?, ?) ON CONFLICT (device) DO UPDATE SET seq = excluded.seq, hash = excluded.hash");
@@ -370,11 +429,13 @@ function importSync(vault: Vault, p: SyncPayload, sender: Uint8Array, source: st
   const state = vault.state();
   if (state.devices.has(hex(sender))) {
     const upsert = vault.stmt(
-      "INSERT INTO peer_acks (peer, device, seq, heard) VALUES (?, ?, ?, ?) ON CONFLICT (peer, device) DO UPDATE SET seq = max(seq, excluded.seq), heard = excluded.heard",
+      "INSERT INTO peer_acks (peer, device, seq, heard, hash) VALUES (?, ?, ?, ?, ?) ON CONFLICT (peer, device) DO UPDATE SET " +
+        "hash = CASE WHEN excluded.seq > seq THEN excluded.hash WHEN excluded.seq = seq THEN coalesce(excluded.hash, hash) ELSE hash END, seq = max(seq, excluded.seq), heard = excluded.heard",
     );
-    for (const a of p.acks) upsert.run(sender, a.device, a.seq, vault.now());
+    const ids = p.ackIds !== undefined && p.ackIds.length === p.acks.length ? p.ackIds : undefined;
+    p.acks.forEach((a, i) => upsert.run(sender, a.device, a.seq, vault.now(), ids?.[i] ?? null));
     // A peer always has its own changesets: an empty ack list still says "I exist".
-    upsert.run(sender, sender, 0, vault.now());
+    upsert.run(sender, sender, 0, vault.now(), null);
     if (p.logHeads !== undefined) recordLogHeads(vault, sender, p.logHeads);
   }
 }
@@ -385,6 +446,7 @@ export function drain(vault: Vault, report: ImportReport): void {
   const head = vault.stmt("SELECT seq, hash FROM device_heads WHERE device = ?");
   const next = vault.stmt("SELECT id, bytes FROM changesets WHERE device = ? AND seq = ? AND status = 'waiting'");
   const setHead = vault.stmt("INSERT INTO device_heads (device, seq, hash) VALUES (?, ?, ?) ON CONFLICT (device) DO UPDATE SET seq = excluded.seq, hash = excluded.hash");
+  const setReason = vault.stmt("UPDATE changesets SET reason = ? WHERE id = ?");
   for (const { device } of devices) {
     const h = head.get(device) as { seq: number; hash: Buffer } | undefined;
     let seq = h?.seq ?? 0;
@@ -394,7 +456,12 @@ export function drain(vault: Vault, report: ImportReport): void {
       if (row === undefined) break;
       const cs = decodeChangeset(new Uint8Array(row.bytes), { verify: false });
       if (vault.stateAt(cs.heads) === undefined) break; // the team entries it names have not arrived
-      record(vault, row.id, cs, Buffer.compare(cs.prev, prev) === 0 ? evaluate(vault, cs, report) : BROKEN_CHAIN, report);
+      const verdict = Buffer.compare(cs.prev, prev) === 0 ? evaluate(vault, cs, report) : BROKEN_CHAIN;
+      if (verdict.status === "waiting") {
+        setReason.run(verdict.reason, row.id);
+        break; // dated ahead of our clock: it and what follows it wait
+      }
+      record(vault, row.id, cs, verdict, report);
       seq = cs.seq;
       prev = cs.id;
       setHead.run(device, seq, cs.id);
@@ -406,7 +473,21 @@ export function drain(vault: Vault, report: ImportReport): void {
 
 type Verdict =
   | { readonly status: "applied"; readonly batches: readonly { collection: string; ops: readonly PlainOp[] }[] }
-  | { readonly status: "locked" | "rejected"; readonly reason: string };
+  | { readonly status: "locked" | "rejected" | "waiting"; readonly reason: string };
+
+/**
+ * Clocks are bounded (docs/team-model.md, I5): an op may be stamped at most 24 h after the
+ * changeset that carries it says it was made (deterministic: rejected everywhere), and nothing
+ * stamped more than 24 h ahead of this vault's clock applies yet (it waits, so every vault
+ * applies it once its clock gets there and they converge).
+ */
+function clockProblem(vault: Vault, cs: Changeset, batches: readonly { ops: readonly PlainOp[] }[]): Verdict | undefined {
+  let newest = 0;
+  for (const b of batches) for (const o of b.ops) newest = Math.max(newest, o.wall);
+  if (newest > cs.time + DEFAULT_MAX_SKEW_MS) return { status: "rejected", reason: "an op is stamped more than 24 h after its changeset was made" };
+  if (newest > vault.now() + DEFAULT_MAX_SKEW_MS || cs.time > vault.now() + DEFAULT_MAX_SKEW_MS) return { status: "waiting", reason: FUTURE_REASON };
+  return undefined;
+}
 
 const BROKEN_CHAIN: Verdict = { status: "rejected", reason: "does not follow its device's previous changeset (broken hash chain)" };
 
@@ -416,11 +497,14 @@ function evaluate(vault: Vault, cs: Changeset, report: ImportReport, opened?: re
   const why = authorize(vault, cs);
   report.timings.authorize += performance.now() - t0;
   if (why !== undefined) return { status: "rejected", reason: why };
-  if (opened !== undefined) return { status: "applied", batches: cs.batches.map((b, i) => ({ collection: b.collection, ops: opened[i]! })) };
+  if (opened !== undefined) {
+    const batches = cs.batches.map((b, i) => ({ collection: b.collection, ops: opened[i]! }));
+    return clockProblem(vault, cs, batches) ?? { status: "applied", batches };
+  }
   const keys: Uint8Array[] = [];
   try {
     for (const b of cs.batches) {
-      const key = vault.keyById(b.key);
+      const key = vault.keyById(b.key, b.collection);
       if (key === undefined) return { status: "locked", reason: "no key for a collection it writes (yet)" };
       keys.push(key);
     }
@@ -432,7 +516,7 @@ function evaluate(vault: Vault, cs: Changeset, report: ImportReport, opened?: re
         if (ops === undefined) return { status: "rejected", reason: `its ${b.collection} ops do not decrypt (tampered, or a wrong key)` };
         batches.push({ collection: b.collection, ops });
       }
-      return { status: "applied", batches };
+      return clockProblem(vault, cs, batches) ?? { status: "applied", batches };
     } catch (e) {
       return { status: "rejected", reason: (e as Error).message };
     } finally {
@@ -483,46 +567,118 @@ function observeNewest(vault: Vault, report: ImportReport): void {
 
 /** Authorizes one changeset and applies, locks or rejects a stored row. */
 export function decide(vault: Vault, id: number, cs: Changeset, report: ImportReport): void {
-  record(vault, id, cs, evaluate(vault, cs, report), report);
+  const verdict = evaluate(vault, cs, report);
+  if (verdict.status === "waiting") {
+    // Only a row already past its device's head gets here (unlocked or re-judged): it waits alone.
+    vault.stmt("UPDATE changesets SET status = 'waiting', reason = ? WHERE id = ?").run(verdict.reason, id);
+    vault.stmt("DELETE FROM ops WHERE cs = ?").run(id);
+    return;
+  }
+  record(vault, id, cs, verdict, report);
 }
 
-function authorize(vault: Vault, cs: Changeset): string | undefined {
-  const position = vault.stateAt(cs.heads);
-  if (position === undefined) return "names team entries this vault does not have";
+/**
+ * Whether a changeset may count (docs/team-model.md, I3-I4, I6): its device has not equivocated
+ * at or before it; its heads are known and never go back along its own chain; and its author may
+ * write every collection it touches at its causal position — joined with every entry that took
+ * rights from this device at a cutoff below its seq, so naming old heads cannot dodge a demotion,
+ * a raised policy, a revocation or a removal.
+ */
+export function authorize(vault: Vault, cs: Changeset): string | undefined {
   const deviceHex = hex(cs.device);
+  const fork = vault.forkSeq(deviceHex);
+  if (fork !== undefined && cs.seq >= fork) return EQUIVOCATION_REASON;
+  const heads = cs.heads.map(hex);
+  const seen = vault.ancestorsOf(heads);
+  if (seen === undefined) return "names team entries this vault does not have";
+  const backwards = headsGoBack(vault, cs, heads, seen);
+  if (backwards !== undefined) return backwards;
+  const unseen: string[] = [];
+  for (const loss of vault.state().devices.get(deviceHex)?.losses ?? []) if (cs.seq > loss.seq && !seen.has(loss.entry)) unseen.push(loss.entry);
+  const position = vault.stateAtHex(unseen.length === 0 ? heads : [...heads, ...unseen]);
+  if (position === undefined) return "names team entries this vault does not have";
   if (!position.devices.has(deviceHex)) return "signed by a key that is not a device of this team";
   for (const b of cs.batches) {
     const denied = mayWrite(position, deviceHex, b.collection);
-    if (denied !== undefined) return denied;
+    if (denied !== undefined) return unseen.length > 0 || position.devices.get(deviceHex)?.active === false ? `${CUTOFF_REASON}: ${denied}` : denied;
   }
-  const now = vault.state().devices.get(deviceHex);
-  if (now?.cutoff !== undefined && cs.seq > now.cutoff) return CUTOFF_REASON;
   return undefined;
 }
 
-/** Re-applies cutoffs and retries locked changesets after the team log changed. */
+/** The heads a device's previous changeset named, cached per device for the import's in-order run. */
+const previousHeads = new WeakMap<Vault, Map<string, { seq: number; heads: readonly string[] }>>();
+
+function headsGoBack(vault: Vault, cs: Changeset, heads: readonly string[], seen: ReadonlySet<string>): string | undefined {
+  if (cs.seq <= 1) return undefined;
+  const deviceHex = hex(cs.device);
+  let cache = previousHeads.get(vault);
+  if (cache === undefined) previousHeads.set(vault, (cache = new Map()));
+  let prev = cache.get(deviceHex);
+  if (prev?.seq !== cs.seq - 1) {
+    const row = vault.stmt("SELECT bytes FROM changesets WHERE device = ? AND seq = ?").get(cs.device, cs.seq - 1) as { bytes: Buffer } | undefined;
+    prev = row === undefined ? undefined : { seq: cs.seq - 1, heads: decodeChangeset(new Uint8Array(row.bytes), { verify: false }).heads.map(hex) };
+  }
+  cache.set(deviceHex, { seq: cs.seq, heads });
+  if (prev === undefined) return undefined;
+  for (const h of prev.heads) if (!seen.has(h)) return "names an older team state than its device's previous changeset (its heads went backwards)";
+  return undefined;
+}
+
+/** Records that `cs`'s device equivocated at `cs.seq` (the lowest seq wins) and refuses its chain from there. */
+function recordFork(vault: Vault, cs: Changeset, report: ImportReport, source: string): void {
+  const deviceHex = hex(cs.device);
+  const known = vault.forkSeq(deviceHex);
+  if (known !== undefined && known <= cs.seq) return;
+  vault.stmt("INSERT INTO forks (device, seq, other) VALUES (?, ?, ?) ON CONFLICT (device) DO UPDATE SET seq = excluded.seq, other = excluded.other").run(cs.device, cs.seq, cs.bytes);
+  vault.forgetForks();
+  report.issues.push({ source, code: "IMPORT_EQUIVOCATION", reason: `device ${deviceHex.slice(0, 12)} signed two different changesets ${cs.seq}: its changes from there on are refused on every vault; revoke it` });
+  const rows = vault.stmt("SELECT id, bytes FROM changesets WHERE device = ? AND seq >= ? AND status IN ('applied', 'locked', 'waiting')").all(cs.device, cs.seq) as { id: number; bytes: Buffer }[];
+  for (const r of rows) record(vault, r.id, decodeChangeset(new Uint8Array(r.bytes), { verify: false }), { status: "rejected", reason: EQUIVOCATION_REASON }, report);
+  const head = vault.stmt("SELECT seq FROM device_heads WHERE device = ?").get(cs.device) as { seq: number } | undefined;
+  if (head === undefined || head.seq < cs.seq - 1) return;
+  // Everything of it from the fork on now counts as processed (refused), so the chain does not wait on it.
+  const last = vault.stmt("SELECT seq, hash FROM changesets WHERE device = ? ORDER BY seq DESC LIMIT 1").get(cs.device) as { seq: number; hash: Buffer };
+  vault.stmt("UPDATE device_heads SET seq = ?, hash = ? WHERE device = ?").run(last.seq, last.hash, cs.device);
+}
+
+/** Whether this device may park one more changeset waiting for its predecessors (bounded per device). */
+function waitingRoom(vault: Vault, cs: Changeset): boolean {
+  const row = vault.stmt("SELECT count(*) AS n, coalesce(sum(length(bytes)), 0) AS size FROM changesets WHERE device = ? AND status = 'waiting'").get(cs.device) as { n: number; size: number };
+  return row.n < MAX_WAITING_PER_DEVICE && row.size + cs.bytes.length <= MAX_WAITING_BYTES_PER_DEVICE;
+}
+
+/**
+ * After the team log changed: re-judges what a change of rights may turn (changesets of devices
+ * that lost a right, and those refused by a cutoff that may since have been overruled), retries
+ * locked changesets when keys arrived, and drains what waited.
+ */
 export function revalidate(vault: Vault, state: TeamState, newKeys: boolean): void {
   const db = vault.store.connection();
   const report = emptyReport();
   const load = (r: { id: number; bytes: Buffer }): Changeset => decodeChangeset(new Uint8Array(r.bytes), { verify: false });
-  const cut = db.prepare("SELECT id, bytes, status FROM changesets WHERE device = ? AND seq > ? AND status IN ('applied', 'locked')");
+  const counted = db.prepare("SELECT id, bytes, status FROM changesets WHERE device = ? AND seq > ? AND status IN ('applied', 'locked')");
   for (const d of state.devices.values()) {
-    if (d.cutoff === undefined) continue;
-    for (const r of cut.all(d.keys.sign, d.cutoff) as { id: number; bytes: Buffer; status: string }[]) {
-      record(vault, r.id, load(r), { status: "rejected", reason: CUTOFF_REASON }, report);
+    if (d.losses.length === 0) continue;
+    const from = Math.min(...d.losses.map((l) => l.seq));
+    for (const r of counted.all(d.keys.sign, from) as { id: number; bytes: Buffer; status: string }[]) {
+      const cs = load(r);
+      const why = authorize(vault, cs);
+      if (why !== undefined) record(vault, r.id, cs, { status: "rejected", reason: why }, report);
     }
   }
-  // A removal can itself be overruled (e.g. its author lost admin rights first in the log order).
-  for (const r of db.prepare("SELECT id, bytes FROM changesets WHERE status = 'rejected' AND reason = ?").all(CUTOFF_REASON) as { id: number; bytes: Buffer }[]) {
+  // A loss can itself be overruled (e.g. its author lost admin rights first in the log order).
+  for (const r of db.prepare("SELECT id, bytes FROM changesets WHERE status = 'rejected' AND substr(reason, 1, ?) = ?").all(CUTOFF_REASON.length, CUTOFF_REASON) as { id: number; bytes: Buffer }[]) {
     const cs = load(r);
-    const device = state.devices.get(hex(cs.device));
-    if (device?.cutoff === undefined || cs.seq <= device.cutoff) decide(vault, r.id, cs, report);
+    if (authorize(vault, cs) === undefined) decide(vault, r.id, cs, report);
   }
   if (newKeys) {
     for (const r of db.prepare("SELECT id, bytes FROM changesets WHERE status = 'locked'").all() as { id: number; bytes: Buffer }[]) {
       decide(vault, r.id, load(r), report);
     }
   }
+  // Rows that waited alone for the clock (unlocked after their device's head moved on).
+  const ahead = db.prepare("SELECT c.id, c.bytes FROM changesets c JOIN device_heads h ON h.device = c.device WHERE c.status = 'waiting' AND c.reason = ? AND c.seq <= h.seq").all(FUTURE_REASON) as { id: number; bytes: Buffer }[];
+  for (const r of ahead) decide(vault, r.id, load(r), report);
   drain(vault, report);
 }
 
@@ -557,6 +713,17 @@ export function peerAcks(vault: Vault): Map<string, Map<string, number>> {
   return acks;
 }
 
+/** The changeset id each peer's ack ends at, where it said (sync 1.2). */
+function peerAckIds(vault: Vault): Map<string, Map<string, Buffer>> {
+  const ids = new Map<string, Map<string, Buffer>>();
+  for (const r of vault.store.connection().prepare("SELECT peer, device, hash FROM peer_acks WHERE hash IS NOT NULL").all() as { peer: Buffer; device: Buffer; hash: Buffer }[]) {
+    const m = ids.get(r.peer.toString("hex")) ?? new Map<string, Buffer>();
+    m.set(r.device.toString("hex"), r.hash);
+    ids.set(r.peer.toString("hex"), m);
+  }
+  return ids;
+}
+
 /**
  * The bundles every other active device needs: sync bundles sealed to all of them holding the
  * team entries and the changesets some recipient has not acknowledged, and a welcome for each
@@ -572,19 +739,35 @@ export function exportBundles(vault: Vault, options: ExportOptions = {}): Export
   const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   try {
     const acks = peerAcks(vault);
-    const heads = db.prepare("SELECT device, seq FROM device_heads ORDER BY device").all() as { device: Buffer; seq: number }[];
+    const ackIds = peerAckIds(vault);
+    const heads = db.prepare("SELECT device, seq, hash FROM device_heads ORDER BY device").all() as { device: Buffer; seq: number; hash: Buffer }[];
     const select = db.prepare("SELECT bytes FROM changesets WHERE device = ? AND seq > ? AND status != 'waiting' ORDER BY seq");
+    const idAt = db.prepare("SELECT hash FROM changesets WHERE device = ? AND seq = ?");
     const changesets: Uint8Array[] = [];
     for (const h of heads) {
+      const device = h.device.toString("hex");
       // Chains of keys that were never a device of the team are junk (or an attack): not forwarded.
-      if (!state.devices.has(h.device.toString("hex"))) continue;
-      const from = Math.min(...recipients.map((p) => acks.get(p.id)?.get(h.device.toString("hex")) ?? 0));
+      if (!state.devices.has(device)) continue;
+      const from = Math.min(
+        ...recipients.map((p) => {
+          const seq = acks.get(p.id)?.get(device) ?? 0;
+          // A peer that acknowledged a different changeset under that seq holds the other side of
+          // an equivocation: it gets ours from there, and both then hold the proof.
+          const theirs = ackIds.get(p.id)?.get(device);
+          if (theirs === undefined || seq === 0 || seq > h.seq) return seq;
+          const ours = idAt.get(h.device, seq) as { hash: Buffer } | undefined;
+          return ours !== undefined && Buffer.compare(ours.hash, theirs) !== 0 ? seq - 1 : seq;
+        }),
+      );
       if (from >= h.seq) continue;
       for (const r of select.iterate(h.device, from) as Iterable<{ bytes: Buffer }>) changesets.push(new Uint8Array(r.bytes));
     }
+    // Equivocation proofs travel with every export until the device is gone: they are few and small.
+    for (const r of db.prepare("SELECT other FROM forks").all() as { other: Buffer }[]) changesets.push(new Uint8Array(r.other));
     // Only the team entries some recipient lacks; a welcome below still carries the whole log.
     const entries = entriesToSend(vault, state, recipients.map((d) => d.id)).map((h) => vault.entries().get(h)!.bytes);
     const myAcks = heads.map((h) => ({ device: new Uint8Array(h.device), seq: h.seq }));
+    const myAckIds = heads.map((h) => new Uint8Array(h.hash));
     const logHeads = ownLogHeads(state);
     const seal = (body: Uint8Array, to: readonly Uint8Array[]): Uint8Array =>
       sealBundle(body, { recipients: to, sender: vault.deviceKey, mailboxTag: tk.tag("real", tk.epochAt(vault.now())) });
@@ -594,7 +777,7 @@ export function exportBundles(vault: Vault, options: ExportOptions = {}): Export
     let size = entries.reduce((n, e) => n + e.length, 0);
     let first = true;
     const flush = (): void => {
-      const body = encodePayload({ kind: "sync", team: state.team, entries: first ? entries : [], changesets: batch, acks: myAcks, logHeads });
+      const body = encodePayload({ kind: "sync", team: state.team, entries: first ? entries : [], changesets: batch, acks: myAcks, logHeads, ackIds: myAckIds });
       out.push({ kind: "sync", bytes: seal(body, recipientKeys), changesets: batch.length, entries: first ? entries.length : 0, recipients: recipientKeys.length });
       first = false;
       batch = [];

@@ -3,7 +3,6 @@ import { importInto, newVault, sync, team, tempRoots, TestClock } from "../../te
 import { stateDigest } from "./report.js";
 import { welcomeTargets } from "./transfer.js";
 import type { SyncPayload } from "@airlock/bundle-format";
-import { keyPlace } from "./vault.js";
 import { applyPayloadsParallel, emptyReport, exportBundles, openForVault } from "./sync.js";
 
 const root = tempRoots();
@@ -85,10 +84,12 @@ describe("vault: team and notes", () => {
     v.close();
   });
 
-  it("a welcome can come from another vault when asked (the admitting laptop was lost)", async () => {
+  it("a welcome can come from another admin's vault when asked (the admitting laptop was lost)", async () => {
     const r = root();
     const clock = new TestClock();
     const { a, b } = await team(r, clock);
+    a.setRole("bob", "admin"); // only the admitting device or an admin may welcome (team-model I7)
+    sync(a, b);
     sync(b, a); // a has heard from b: no welcome for b any more
     const d = await newVault(r, "d", clock);
     a.addMember(d.joinRequest("dana").bytes, "editor");
@@ -130,22 +131,6 @@ describe("vault: team and notes", () => {
     expect(a.record("legal", "l3")?.fields["title"]).toBe("bob writes with the fresh key");
     a.close();
     b.close();
-  });
-
-  it("orders held keys by entry, then grant, then key index, numerically, old and new tags alike", () => {
-    const E = "e".repeat(64);
-    const F = "f".repeat(64);
-    const order = new Map([
-      [E, 5],
-      [F, 9],
-    ]);
-    const tags = [`${F}/c/00/0000`, `${E}/c/01/0000`, `${E}/c/0100`, `${E}/c/0099`, `${E}/c/00/0101`, `${E}/c/02/0000`];
-    const sorted = [...tags].sort((a, b) => {
-      const [x, y] = [keyPlace(a, order), keyPlace(b, order)];
-      return x[0] - y[0] || x[1] - y[1] || x[2] - y[2];
-    });
-    // Pre-index rows (first grant opened) come first, then grants 0, 1, 2 of the same entry; the later entry last.
-    expect(sorted).toEqual([`${E}/c/0099`, `${E}/c/0100`, `${E}/c/00/0101`, `${E}/c/01/0000`, `${E}/c/02/0000`, `${F}/c/00/0000`]);
   });
 
   it("a proposer may approve again once the threshold was lowered to what the change already has", async () => {

@@ -13,10 +13,10 @@ import { validateId, validateValue, type Value } from "../records/values.js";
 import { foldRecord, insertOps, type OpRow, type RecordView } from "./ops-store.js";
 export type { RecordView } from "./ops-store.js";
 import { decodeEntry, signEntry, certifyDevice, atLeast, type EntryBody, type Role, type TeamEntry, type KeyGrant, type Cutoff } from "../team/entry.js";
-import { ancestors, foldTeam, mayWrite, readerDevices, type DeviceState, type TeamState, type UserState } from "../team/state.js";
+import { ancestors, foldTeam, isReader, mayWrite, readerDevices, type DeviceState, type TeamState, type UserState } from "../team/state.js";
 import { GENESIS_PREV, keyIdOf, sealChangeset, type PlainOp, type OpKind } from "../sync/changeset.js";
 import { openGrant, sealGrant } from "./grants.js";
-import { introducedKey, readersMissingKey } from "./heal-grants.js";
+import { keyRepairs } from "./heal-grants.js";
 import { makeJoinRequest, parseJoinRequest, type JoinRequest } from "./request.js";
 import { vaultError } from "./errors.js";
 
@@ -31,6 +31,8 @@ const SECRET_TRANSPORT = "team.transport";
 const META_TEAM = "team";
 const META_NAME = "name";
 const META_HLC = "hlc";
+/** How trusted the welcome our transport key came from is (2: the admitting device, 1: an admin's). */
+const META_WELCOME_RANK = "welcome.rank";
 
 export interface VaultOpenOptions extends VaultOptions {
   /** Injected clock (ms); default Date.now. */
@@ -158,14 +160,30 @@ export class Vault {
 
   /** The team state at a causal position (the fold of the heads' ancestors); undefined if a head is unknown. */
   stateAt(heads: readonly Uint8Array[]): TeamState | undefined {
-    const key = heads.map(hex).sort().join(",");
+    return this.stateAtHex(heads.map(hex));
+  }
+
+  stateAtHex(heads: readonly string[]): TeamState | undefined {
+    const key = [...new Set(heads)].sort().join(",");
     const cached = this.#positions.get(key);
     if (cached !== undefined) return cached;
-    const within = ancestors(this.entries(), heads.map(hex));
+    const within = this.ancestorsOf(heads);
     if (within === undefined) return undefined;
     const s = foldTeam(this.teamId!, this.entries(), within);
     this.#positions.set(key, s);
     return s;
+  }
+
+  readonly #ancestors = new Map<string, Set<string>>();
+
+  /** The entries (hex) a changeset naming `heads` had seen; undefined if one is unknown here. Cached. */
+  ancestorsOf(heads: readonly string[]): ReadonlySet<string> | undefined {
+    const key = [...new Set(heads)].sort().join(",");
+    const cached = this.#ancestors.get(key);
+    if (cached !== undefined) return cached;
+    const within = ancestors(this.entries(), heads);
+    if (within !== undefined) this.#ancestors.set(key, within);
+    return within;
   }
 
   /** Stores entries (already decoded and verified); returns how many were new. Call inside a transaction. */
@@ -195,6 +213,8 @@ export class Vault {
       this.#state = undefined;
       this.#teamId = undefined;
       this.#positions.clear();
+      this.#ancestors.clear();
+      this.#forks = undefined;
       // A key read inside the rolled-back transaction may not exist any more.
       for (const k of this.#keyCache?.values() ?? []) wipe(k);
       this.#keyCache?.clear();
@@ -223,11 +243,20 @@ export class Vault {
     return s;
   }
 
-  /** Signs and stores a new entry on top of the current heads. Call inside a transaction. */
+  /**
+   * Signs and stores a new entry on top of the current heads. Call inside a transaction: if the
+   * fold refuses the entry or any of its grants, this throws and the caller's transaction rolls
+   * back, so the log never holds an entry of ours that every vault would reject.
+   */
   appendEntry(body: EntryBody): TeamEntry {
     const state = this.state();
     const entry = signEntry(this.#device, { team: state.team, parents: state.heads.map(unhex), time: this.now(), body });
     this.storeEntries([entry]);
+    const after = this.state();
+    const rejected = after.rejected.get(entry.hashHex);
+    if (rejected !== undefined) throw vaultError("VAULT_NOT_ALLOWED", `the team log refuses this change: ${rejected}`);
+    const dropped = after.invalidGrants.find((g) => g.entry === entry.hashHex);
+    if (dropped !== undefined) throw vaultError("VAULT_NOT_ALLOWED", `the team log refuses this change's keys for "${dropped.collection}": ${dropped.reason}`);
     this.afterTeamChange();
     return entry;
   }
@@ -245,60 +274,88 @@ export class Vault {
     const insertKey = db.prepare("INSERT INTO collection_keys (key_id, collection, key, entry) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING");
     let newKeys = false;
     for (const c of state.collections.values()) {
-      // One entry may hold several grants for a collection (a policy change: the old keys to new
-      // readers, then the fresh key to all): each is opened on its own, tagged with its index.
-      const seen = new Map<string, number>();
+      // Only grants the fold accepted are opened: their author could hand out these keys and
+      // every key they name was introduced by an entry allowed to (docs/team-model.md, I1).
+      // One entry may hold several grants for a collection, each opened on its own by index.
       for (const g of c.grants) {
-        const index = seen.get(g.entry) ?? 0;
-        seen.set(g.entry, index + 1);
         if (!g.grant.to.some((d) => equalBytes(d, this.#device.publicKey))) continue;
-        const tag = `${g.entry}/${c.id}/${String(index).padStart(2, "0")}/`;
+        const tag = `${g.entry}/${c.id}/${String(g.index).padStart(2, "0")}/`;
         if (opened.get(tag) !== undefined) continue;
-        const keys = openGrant(g.grant, this.#enc);
+        markOpened.run(tag);
+        let keys;
+        try {
+          keys = openGrant(g.grant, this.#enc);
+        } catch (e) {
+          // A grant that names us but does not open is its author's fault alone: recorded, and
+          // everything else goes on (a throw here would roll back every import after it).
+          this.#quarantineGrant(g.entry, c.id, g.grant.sealed, (e as Error).message);
+          continue;
+        }
+        if (keys.length === 0) this.#quarantineGrant(g.entry, c.id, g.grant.sealed, "names this device but holds no key sealed to it");
         keys.forEach((k, i) => {
           if (insertKey.run(k.keyId, k.collection, k.key, `${tag}${String(i).padStart(4, "0")}`).changes > 0) newKeys = true;
           wipe(k.key);
         });
-        markOpened.run(tag);
       }
     }
     revalidate(this, state, newKeys);
     if (!this.#healing) {
       this.#healing = true;
       try {
-        this.#healGrants();
+        this.#repairKeys();
       } finally {
         this.#healing = false;
       }
     }
   }
 
+  #quarantineGrant(entry: string, collection: string, sealed: Uint8Array, reason: string): void {
+    const author = this.entries().get(entry)?.author ?? null;
+    this.#db()
+      .prepare("INSERT INTO quarantine (hash, kind, author, reason, received, bytes) VALUES (?, 'grant', ?, ?, ?, ?) ON CONFLICT DO NOTHING")
+      .run(unhex(entry), author, `a key grant for "${collection}" in entry ${entry.slice(0, 12)} did not open: ${reason}`.slice(0, 500), this.now(), sealed);
+  }
+
   #healing = false;
 
   /**
-   * An admin vault seals its current key of each collection to the readers that lack it after
-   * concurrent membership changes (heal-grants.ts), in one `grant` entry. Inside the caller's
-   * transaction; the entry it appends re-enters afterTeamChange, which does not heal again.
+   * An admin vault that reads a collection repairs its keys after concurrent membership changes
+   * (heal-grants.ts): a fresh key for all readers when a device that may no longer read holds
+   * the key it writes with, else that key for the readers that lack it — all in one `grant`
+   * entry. Inside the caller's transaction; the entry it appends re-enters afterTeamChange,
+   * which does not repair again. A repair the fold would refuse is skipped, never thrown: it
+   * must not stop an import.
    */
-  #healGrants(): void {
+  #repairKeys(): void {
     const state = this.state();
     const me = state.devices.get(this.deviceId);
     const user = me === undefined ? undefined : state.users.get(me.user);
     if (me === undefined || user === undefined || !me.active || !user.active || !atLeast(user.role, "admin")) return;
-    const entries = this.entries();
     const grants: KeyGrant[] = [];
     for (const c of state.collections.values()) {
+      if (!isReader(state, c, this.deviceId)) continue;
       const current = this.#currentKeyRow(c.id);
-      if (current === undefined) continue;
+      const repair = keyRepairs(state, c.id, current === undefined ? undefined : hex(keyIdOf(current.key)));
       try {
-        if (!introducedKey(entries, current.entry, user.id)) continue;
-        const missing = readersMissingKey(state, entries, c.id, current.entry);
-        if (missing.length > 0) grants.push(sealGrant(this.#device, c.id, [current.key], missing));
+        if (repair.kind === "rotate") {
+          const fresh = randomBytes(32);
+          grants.push(sealGrant(this.#device, c.id, [fresh], repair.to));
+          wipe(fresh);
+        } else if (repair.kind === "share" && current !== undefined) {
+          grants.push(sealGrant(this.#device, c.id, [current.key], repair.to));
+        }
       } finally {
-        wipe(current.key);
+        if (current !== undefined) wipe(current.key);
       }
     }
-    if (grants.length > 0) this.appendEntry({ type: "grant", grants });
+    if (grants.length === 0) return;
+    try {
+      this.#db().transaction(() => this.appendEntry({ type: "grant", grants }))(); // a savepoint inside the caller's transaction
+    } catch (e) {
+      if ((e as { code?: string }).code !== "VAULT_NOT_ALLOWED") throw e;
+      this.#entries = undefined;
+      this.#invalidate();
+    }
   }
 
   // ---- creating and joining ------------------------------------------------------------------
@@ -349,7 +406,7 @@ export class Vault {
   }
 
   /** Adopts a team from a welcome: checks that the log admits this device. Call inside a transaction. */
-  adoptTeam(teamHex: string, log: readonly TeamEntry[], transportKey: Uint8Array): TeamState {
+  adoptTeam(teamHex: string, log: readonly TeamEntry[], transportKey: Uint8Array, rank = 2): TeamState {
     const map = new Map(log.map((e) => [e.hashHex, e]));
     const state = foldTeam(teamHex, map);
     const me = state.devices.get(this.deviceId);
@@ -357,6 +414,7 @@ export class Vault {
     this.store.setMeta(META_TEAM, teamHex);
     this.#teamId = teamHex;
     this.store.setSecret(SECRET_TRANSPORT, transportKey);
+    this.store.setMeta(META_WELCOME_RANK, String(rank));
     const user = state.users.get(me.user);
     if (user !== undefined) this.store.setMeta(META_NAME, user.name);
     this.#entries = undefined;
@@ -364,6 +422,32 @@ export class Vault {
     this.#invalidate();
     this.afterTeamChange();
     return this.state();
+  }
+
+  /**
+   * A later welcome from a more trusted sender (the admitting device, after an admin's) replaces
+   * the transport key; one from an equal or lesser sender changes nothing. Inside a transaction.
+   */
+  betterWelcome(rank: number, transportKey: Uint8Array): void {
+    const current = Number(this.store.getMeta(META_WELCOME_RANK) ?? "2");
+    if (rank <= current) return;
+    this.store.setSecret(SECRET_TRANSPORT, transportKey);
+    this.store.setMeta(META_WELCOME_RANK, String(rank));
+  }
+
+  #forks: Map<string, number> | undefined;
+
+  /** The lowest seq at which `deviceHex` signed two different changesets, if it did (docs/team-model.md, I6). */
+  forkSeq(deviceHex: string): number | undefined {
+    if (this.#forks === undefined) {
+      const rows = this.#db().prepare("SELECT device, seq FROM forks").all() as { device: Buffer; seq: number }[];
+      this.#forks = new Map(rows.map((r) => [r.device.toString("hex"), r.seq]));
+    }
+    return this.#forks.get(deviceHex);
+  }
+
+  forgetForks(): void {
+    this.#forks = undefined;
   }
 
   // ---- membership ----------------------------------------------------------------------------
@@ -375,7 +459,7 @@ export class Vault {
     this.#requireRole("admin", "add members");
     if (state.devices.has(hex(request.device.sign))) throw vaultError("VAULT_BAD_ARGUMENT", "that device is already in the team");
     const entry = this.tx(() => {
-      const grants = this.#grantsForNewDevice(role, { id: hex(request.device.sign), keys: request.device, user: hex(request.user), active: true, cutoff: undefined });
+      const grants = this.#grantsForNewDevice(role, { id: hex(request.device.sign), keys: request.device, user: hex(request.user), active: true, cutoff: undefined, losses: [] });
       return this.appendEntry({ type: "add-member", user: request.user, userName: request.name, role, device: request.device, grants });
     });
     return { request, entry };
@@ -394,7 +478,7 @@ export class Vault {
     const device = certifyDevice(identity, request.device.sign, request.device.enc);
     wipe(identity.secretKey);
     const entry = this.tx(() => {
-      const grants = this.#grantsForNewDevice(me.user.role, { id: hex(device.sign), keys: device, user: me.user.id, active: true, cutoff: undefined });
+      const grants = this.#grantsForNewDevice(me.user.role, { id: hex(device.sign), keys: device, user: me.user.id, active: true, cutoff: undefined, losses: [] });
       return this.appendEntry({ type: "add-device", user: unhex(me.user.id), device, grants });
     });
     return { request, entry };
@@ -433,20 +517,32 @@ export class Vault {
     this.#requireRole("admin", "change roles");
     return this.tx(() => {
       const rekeys: KeyGrant[] = [];
+      const userDevices = [...state.devices.values()].filter((d) => d.user === user.id && d.active);
       for (const c of state.collections.values()) {
         const couldRead = atLeast(user.role, c.read);
         const canRead = atLeast(role, c.read);
-        const userDevices = [...state.devices.values()].filter((d) => d.user === user.id && d.active);
         if (couldRead && !canRead) rekeys.push(...this.#rekeys(state, (d) => d.user !== user.id, [c.id]));
-        else if (!couldRead && canRead && userDevices.length > 0) rekeys.push(sealGrant(this.#device, c.id, this.#keysOf(c.id), userDevices));
+        else if (!couldRead && canRead && userDevices.length > 0) {
+          const keys = this.#keysOf(c.id);
+          if (keys.length > 0) rekeys.push(sealGrant(this.#device, c.id, keys, userDevices));
+          wipe(...keys);
+        }
       }
-      return this.appendEntry({ type: "set-role", user: unhex(user.id), role, cutoffs: [], rekeys });
+      // A demotion cuts off, per device, at what this vault has seen of it (docs/team-model.md, I4).
+      const cutoffs: Cutoff[] = atLeast(role, user.role) ? [] : this.#cutoffsOf(state, new Set([user.id]));
+      return this.appendEntry({ type: "set-role", user: unhex(user.id), role, cutoffs, rekeys });
     });
   }
 
+  /** For each device of `users`, the highest seq of it this vault has processed. */
+  #cutoffsOf(state: TeamState, users: ReadonlySet<string>): Cutoff[] {
+    return [...state.devices.values()].filter((d) => users.has(d.user)).map((d) => ({ device: d.keys.sign, seq: this.#ackedSeq(d.id) }));
+  }
+
   createCollection(id: string, name: string, read: Role, write: Role): TeamEntry {
-    this.requireTeam();
+    const state = this.requireTeam();
     this.#requireRole("admin", "create collections");
+    if (!atLeast(this.#me(state).user.role, read)) throw vaultError("VAULT_NOT_ALLOWED", `you could not read a collection readable by ${read} and up; ask an owner to create it`);
     validateId(id, "collection id");
     if (!/^[a-z0-9][a-z0-9-]{0,63}$/.test(id)) throw vaultError("VAULT_BAD_ARGUMENT", `collection id "${id}" must be lowercase letters, digits and dashes`);
     if (this.state().collections.has(id)) throw vaultError("VAULT_BAD_ARGUMENT", `collection "${id}" already exists`);
@@ -478,11 +574,14 @@ export class Vault {
       const before = new Set(readerDevices(state, id).map((d) => d.id));
       const added = readersAfter.filter((d) => !before.has(d.id));
       const rekeys: KeyGrant[] = [];
-      if (added.length > 0) rekeys.push(sealGrant(this.#device, id, this.#keysOf(id), added));
+      const old = this.#keysOf(id);
+      if (added.length > 0 && old.length > 0) rekeys.push(sealGrant(this.#device, id, old, added));
+      wipe(...old);
       const fresh = randomBytes(32);
-      rekeys.push(sealGrant(this.#device, id, [fresh], readersAfter));
+      if (readersAfter.length > 0) rekeys.push(sealGrant(this.#device, id, [fresh], readersAfter));
       wipe(fresh);
-      return this.appendEntry({ type: "set-policy", collection: id, read, write, rekeys });
+      const losing = new Set([...state.users.values()].filter((u) => u.active && atLeast(u.role, c.write) && !atLeast(u.role, write)).map((u) => u.id));
+      return this.appendEntry({ type: "set-policy", collection: id, read, write, cutoffs: this.#cutoffsOf(state, losing), rekeys });
     });
   }
 
@@ -562,19 +661,24 @@ export class Vault {
     return last;
   }
 
-  /** This vault's keys of `collection` with the entry that brought each, in log order (key_id is the table's key: each once). */
+  /**
+   * This vault's keys of `collection` in the order the fold introduced them (docs/team-model.md,
+   * I2): which grant happened to bring a key does not matter, and a key the fold does not list
+   * for this collection (from a grant it dropped) is never used.
+   */
   #keyRows(collection: string): { key: Uint8Array; entry: string }[] {
-    const state = this.state();
-    if (!state.collections.has(collection)) return [];
-    const rows = this.#db().prepare("SELECT key, entry FROM collection_keys WHERE collection = ?").all(collection) as { key: Buffer; entry: string }[];
-    const order = new Map(state.order.map((h, i) => [h, i]));
-    const placed = rows.map((r) => ({ r, at: keyPlace(r.entry, order) }));
-    placed.sort(({ r: a, at: x }, { r: b, at: y }) => x[0] - y[0] || x[1] - y[1] || x[2] - y[2] || (a.entry < b.entry ? -1 : a.entry > b.entry ? 1 : 0));
-    return placed.map(({ r }) => {
-      const out = { key: new Uint8Array(r.key), entry: r.entry.slice(0, 64) };
+    const c = this.state().collections.get(collection);
+    if (c === undefined) return [];
+    const place = new Map(c.keys.map((k, i) => [k.id, i]));
+    const rows = this.#db().prepare("SELECT key_id, key, entry FROM collection_keys WHERE collection = ?").all(collection) as { key_id: Buffer; key: Buffer; entry: string }[];
+    const placed: { at: number; key: Uint8Array; entry: string }[] = [];
+    for (const r of rows) {
+      const at = place.get(r.key_id.toString("hex"));
+      if (at !== undefined) placed.push({ at, key: new Uint8Array(r.key), entry: c.keys[at]!.entry });
       r.key.fill(0);
-      return out;
-    });
+    }
+    placed.sort((x, y) => x.at - y.at);
+    return placed.map(({ key, entry }) => ({ key, entry }));
   }
 
   /** The key new writes to `collection` use: the newest key of the newest grant this vault opened. */
@@ -591,12 +695,13 @@ export class Vault {
     return id;
   }
 
-  /** Key by id, for decrypting a batch. */
-  keyById(keyId: Uint8Array): Uint8Array | undefined {
+  /** Key by id, for decrypting a batch of `collection`: only a key the fold lists for that collection. */
+  keyById(keyId: Uint8Array, collection: string): Uint8Array | undefined {
     const id = hex(keyId);
+    if (this.state().collections.get(collection)?.holders.has(id) !== true) return undefined;
     const cached = this.#keyCache?.get(id);
     if (cached !== undefined) return cached.slice();
-    const row = this.stmt("SELECT key FROM collection_keys WHERE key_id = ?").get(keyId) as { key: Buffer } | undefined;
+    const row = this.stmt("SELECT key FROM collection_keys WHERE key_id = ? AND collection = ?").get(keyId, collection) as { key: Buffer } | undefined;
     if (row === undefined) return undefined;
     const key = new Uint8Array(row.key);
     row.key.fill(0);
@@ -623,8 +728,9 @@ export class Vault {
 
   #grantsForNewDevice(role: Role, device: DeviceState): KeyGrant[] {
     const grants: KeyGrant[] = [];
-    for (const c of this.state().collections.values()) {
-      if (!atLeast(role, c.read)) continue;
+    const state = this.state();
+    for (const c of state.collections.values()) {
+      if (!atLeast(role, c.read) || !isReader(state, c, this.deviceId)) continue;
       const keys = this.#keysOf(c.id);
       if (keys.length === 0) continue;
       grants.push(sealGrant(this.#device, c.id, keys, [device]));
@@ -743,17 +849,4 @@ function checkName(name: string, what: string): void {
   if (typeof name !== "string" || name.trim().length === 0 || name.length > 256) {
     throw vaultError("VAULT_BAD_ARGUMENT", `the ${what} must be 1..256 characters`);
   }
-}
-
-/**
- * Where a held key came from, for ordering: the log position of the grant's entry, the grant's
- * index in it, the key's index in the grant. Tags are "entry/collection/grant/key"; rows written
- * before grants were indexed are "entry/collection/key" and came from the entry's first grant
- * addressed to this device, so they sort before any indexed grant of the same entry.
- */
-export function keyPlace(tag: string, order: ReadonlyMap<string, number>): [number, number, number] {
-  const parts = tag.split("/");
-  const position = order.get(parts[0] ?? "") ?? 0;
-  if (parts.length >= 4) return [position, Number(parts[parts.length - 2]), Number(parts[parts.length - 1])];
-  return [position, -1, Number(parts[parts.length - 1])];
 }
