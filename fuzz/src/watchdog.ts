@@ -1,0 +1,36 @@
+/**
+ * Runs in a worker thread beside a fuzzing child process. The child copies each input into
+ * shared memory and bumps a counter before calling the parser; if the counter stops moving
+ * for `hangMs` (a parser stuck in a loop blocks the child's own thread), this thread saves
+ * the stuck input, writes a note for the runner, and kills the process: the runner reports
+ * the hang with its reproducer.
+ */
+import { createHash } from "node:crypto";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { workerData } from "node:worker_threads";
+import { HEADER_BYTES, type WatchdogData } from "./watchdog-protocol.js";
+
+
+const data = workerData as WatchdogData;
+const words = new Int32Array(data.shared, 0, 2);
+let last = Atomics.load(words, 0);
+let since = Date.now();
+
+setInterval(() => {
+  const now = Atomics.load(words, 0);
+  if (now !== last) {
+    last = now;
+    since = Date.now();
+    return;
+  }
+  if (now === 0 || Date.now() - since < data.hangMs) return;
+  const length = Atomics.load(words, 1);
+  const input = new Uint8Array(data.shared, HEADER_BYTES, length).slice();
+  const hash = createHash("sha256").update(input).digest("hex").slice(0, 16);
+  mkdirSync(data.findingsDir, { recursive: true });
+  const file = join(data.findingsDir, `${data.target}-${hash}.bin`);
+  writeFileSync(file, input);
+  writeFileSync(data.notePath, JSON.stringify({ file, hex: Buffer.from(input).toString("hex"), seconds: (Date.now() - since) / 1000 }));
+  process.kill(process.pid, "SIGKILL");
+}, 500);
