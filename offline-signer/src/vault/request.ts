@@ -12,7 +12,19 @@
  * the admin beside the fingerprint, and must not be able to disguise or hide it.
  */
 import { firstUnsafe, quoted } from "@airlock/shared";
-import { concatBytes, decodePayload, ed25519Sign, ed25519Verify, encodePayload, sha256, utf8, type EnrollmentPayload, type KeyPair } from "@airlock/bundle-format";
+import {
+  concatBytes,
+  decodePayload,
+  ed25519Sign,
+  ed25519Verify,
+  encodePayload,
+  isValidEd25519PublicKey,
+  isValidX25519PublicKey,
+  sha256,
+  utf8,
+  type EnrollmentPayload,
+  type KeyPair,
+} from "@airlock/bundle-format";
 import { decodeObject, encodeObject } from "../team/cbor-object.js";
 import { certifyDevice, verifyDeviceCert, type DeviceKeys } from "../team/entry.js";
 import { Reader } from "../team/read.js";
@@ -58,6 +70,11 @@ export function parseJoinRequest(bytes: Uint8Array): JoinRequest {
   } catch (e) {
     return R.fail(`payload: ${(e as Error).message}`);
   }
+  // Checked before anything is signed over them: a small-order key admits universal signatures,
+  // a low-order encryption key makes everything sealed to it readable (docs/team-model.md, I9).
+  if (!isValidEd25519PublicKey(p.user)) R.fail("its identity key is not a valid Ed25519 public key");
+  if (!isValidEd25519PublicKey(p.deviceSigning)) R.fail("its device signing key is not a valid Ed25519 public key");
+  if (!isValidX25519PublicKey(p.deviceEncryption)) R.fail("its device encryption key is a low-order X25519 key");
   const device: DeviceKeys = { sign: p.deviceSigning, enc: p.deviceEncryption, cert: R.bytes(o["cert"], "cert", 64) };
   if (!verifyDeviceCert(p.user, device)) R.fail("the identity certificate does not verify");
   if (!ed25519Verify(p.deviceSigning, concatBytes(LABEL, payloadBytes), R.bytes(o["sig"], "sig", 64))) R.fail("the device signature does not verify");
