@@ -161,11 +161,12 @@ async function serveChild(kind: string): Promise<void> {
   const keyHex = process.env.AIRLOCK_BENCH_KEY ?? "";
   if (kind === "mailbox") {
     const team = new TransportKey(new Uint8Array(Buffer.from(keyHex, "hex")));
+    const serverKey = team.mailboxServerKey();
     const storageDir = await mkdtemp(join(tmpdir(), "airlock-bench-mailbox-"));
     const server = await startMailboxServer({
       listen: { host: "127.0.0.1", port: 0 },
       storageDir,
-      teams: () => [team],
+      teams: () => [serverKey],
       now: () => BENCH_NOW,
       limits: { maxRequestsPerMinute: 100_000_000, maxConnections: 4 * CLIENTS },
     });

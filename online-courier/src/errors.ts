@@ -14,6 +14,9 @@ export const COURIER_HINTS = {
   COURIER_BAD_ENROLLMENT: "the file is not a courier enrollment; make one on the vault with `airlock courier-enroll --courier-key FILE --out FILE`",
   COURIER_NOT_FOR_ME: "this enrollment was made for another courier key; enroll this courier's public key (the file written by keygen)",
   COURIER_NO_TEAMS: "enroll this courier first: `airlock-courier init ENROLLMENT --mailbox URL`",
+  COURIER_NO_SERVER_KEYS:
+    "a mailbox server holds mailbox server keys, never transport keys: on a courier of the team run `airlock-courier mailbox-key --out FILE`, carry FILE to the server, and there run `airlock-courier serve-init FILE`",
+  COURIER_BAD_SERVER_KEY: "the file is not a mailbox server key file; make one with `airlock-courier mailbox-key --out FILE` on a courier of the team",
   COURIER_NO_MAILBOX: "pass --mailbox URL (dir:PATH, http://HOST:PORT, onion:ADDR or s3://BUCKET?endpoint=...)",
   COURIER_BAD_CONFIG: "the courier's teams.json is damaged; restore it from a backup or init the teams again",
   COURIER_BAD_URL: "mailbox URLs are dir:PATH, http://HOST:PORT, onion:ADDR or s3://BUCKET?endpoint=...",

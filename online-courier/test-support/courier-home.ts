@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { generateCourierKey } from "../src/home/courier-key.js";
 import { openEnrollment } from "../src/home/enrollment.js";
 import { createHome, resolveHome, type CourierHome } from "../src/home/paths.js";
+import { saveServedMailboxes, servedMailboxOf } from "../src/home/mailbox-server.js";
 import { loadTeams, saveTeams, upsertTeam, type TeamSettings } from "../src/home/teams.js";
 import { makeEnrollment, type TestTeam } from "./enrollment.js";
 
@@ -23,5 +24,14 @@ export function setupCourierHome(root: string, teams: readonly TestTeam[], mailb
   }
   saveTeams(home, configs);
   key.secretKey.fill(0);
+  return home;
+}
+
+/** A mailbox server's home the way `mailbox-key` (on a courier) + `serve-init` set it up: server keys only. */
+export function setupServerHome(root: string, teams: readonly TestTeam[]): CourierHome {
+  const courier = setupCourierHome(`${root}.courier`, teams, "dir:/unused");
+  const home = resolveHome(root);
+  createHome(home);
+  saveServedMailboxes(home, loadTeams(courier).map(servedMailboxOf));
   return home;
 }

@@ -30,11 +30,13 @@ export async function startHttpMailboxFixture(
 ): Promise<HttpMailboxFixture> {
   const storageDir = await mkdtemp(join(tmpdir(), "airlock-http-mailbox-"));
   const team = TransportKey.generate();
+  // The server gets what `airlock-courier serve` gets: the mailbox server key, never the transport key.
+  const serverKey = team.mailboxServerKey();
   const now = options.now ?? (() => TEST_NOW);
   const server = await startMailboxServer({
     listen: { host: "127.0.0.1", port: 0 },
     storageDir,
-    teams: () => [team],
+    teams: () => [serverKey],
     now,
     limits: { maxBundleBytes: options.maxBundleBytes, ...options.limits },
     timeouts: options.timeouts,
@@ -65,6 +67,7 @@ export async function startHttpMailboxFixture(
       for (const c of clients) c.close();
       await server.close();
       team.wipe();
+      serverKey.wipe();
       await rm(storageDir, { recursive: true, force: true });
     },
   };

@@ -1,13 +1,14 @@
 /** The courier CLI as users and scripts meet it: the real bin as a child process, real files. */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { createHmac, hkdfSync } from "node:crypto";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
-import { randomBytes } from "@airlock/bundle-format";
-import { prepareDropFolder, writeBundle, writeBundleQrFolder } from "@airlock/shared";
+import { inspectBundle, randomBytes } from "@airlock/bundle-format";
+import { prepareDropFolder, TransportKey, writeBundle, writeBundleQrFolder } from "@airlock/shared";
 import { makeEnrollment, makeTeam, teamBundle } from "../../test-support/enrollment.js";
-import { setupCourierHome, tempDir } from "../../test-support/courier-home.js";
+import { setupCourierHome, setupServerHome, tempDir } from "../../test-support/courier-home.js";
 import { parsePublicKey } from "../home/courier-key.js";
 import { onionClientAuthKeys } from "../tor/client-auth.js";
 import { findTor, launchTor } from "../tor/launch.js";
@@ -107,6 +108,70 @@ describe("airlock-courier, end to end", () => {
   });
 });
 
+/**
+ * Every value in a home (outside its bundle store) that could be a 32-byte key: 64-digit hex
+ * strings, 52-character base32 strings, and every 32-byte window of every file's raw bytes.
+ */
+function keyCandidates(home: string): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  const walk = (d: string): void => {
+    for (const entry of readdirSync(d, { withFileTypes: true })) {
+      const path = join(d, entry.name);
+      if (entry.isDirectory()) {
+        if (entry.name !== "mailbox-store") walk(path);
+        continue;
+      }
+      const bytes = readFileSync(path);
+      const text = bytes.toString("latin1");
+      for (const m of text.match(/[0-9a-fA-F]{64}/g) ?? []) out.push(new Uint8Array(Buffer.from(m, "hex")));
+      for (const m of text.match(/[A-Z2-7]{52}/g) ?? []) out.push(base32Decode(m));
+      for (let i = 0; i + 32 <= bytes.length; i++) out.push(new Uint8Array(bytes.subarray(i, i + 32)));
+    }
+  };
+  walk(home);
+  return out;
+}
+
+function base32Decode(text: string): Uint8Array {
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  let bits = 0;
+  let value = 0;
+  const out: number[] = [];
+  for (const ch of text) {
+    value = (value << 5) | alphabet.indexOf(ch);
+    bits += 5;
+    if (bits >= 8) {
+      out.push((value >>> (bits - 8)) & 255);
+      bits -= 8;
+    }
+  }
+  return new Uint8Array(out.slice(0, 32));
+}
+
+/** Whether `candidate`, as a transport key or as a tag key, recognises any of `tags` as real or cover. */
+function classifiesAny(candidate: Uint8Array, tags: readonly Uint8Array[], epoch: number): boolean {
+  const asTransport = new TransportKey(candidate);
+  const tagKey = Buffer.from(hkdfSync("sha256", candidate, Buffer.alloc(0), Buffer.from("airlock/v1/transport/tag-key"), 32));
+  try {
+    return tags.some((tag) => {
+      if (asTransport.classify(tag, epoch) !== undefined) return true;
+      return [candidate, tagKey].some((k) =>
+        [1, 2].some((kind) => {
+          for (let e = epoch - 1; e <= epoch + 1; e++) {
+            const e8 = Buffer.alloc(8);
+            e8.writeBigUInt64BE(BigInt(e));
+            const mac = createHmac("sha256", k).update("airlock/v1/transport/tag").update(Buffer.from([kind])).update(e8).update(tag.subarray(0, 8)).digest();
+            if (mac.subarray(0, 8).equals(tag.subarray(8))) return true;
+          }
+          return false;
+        }),
+      );
+    });
+  } finally {
+    asTransport.wipe();
+  }
+}
+
 /** `serve` as a child process: resolves with its first stdout line (the bound URL or JSON). */
 async function startServe(args: string[]): Promise<{ child: ChildProcess; first: string; stdout: () => string; stderr: () => string; exit: Promise<number | null> }> {
   const child = spawn(process.execPath, [BIN, "serve", ...args], { stdio: ["ignore", "pipe", "pipe"] });
@@ -135,9 +200,17 @@ describe("airlock-courier serve", () => {
   it("serves the mailbox to two couriers of its team over http://, refuses other teams, and stops on SIGTERM with exit 0", async () => {
     const root = join(dir, "serve");
     mkdirSync(join(root, "own-store"), { recursive: true });
-    // The serving home is a courier of the team too (its own mailbox here is a folder it does not use).
+    // A courier of the team writes the mailbox server key file; the server's home is made from it alone.
+    const keys = join(root, "keys-courier");
+    enroll(keys, team, `dir:${join(root, "own-store")}`);
+    const keyFile = join(root, "mailbox-server.key");
+    const exported = cli(["mailbox-key", "--home", keys, "--out", keyFile, "--json"]);
+    expect(exported.status, exported.stderr).toBe(0);
+    expect(statSync(keyFile).mode & 0o777).toBe(0o600);
     const server = join(root, "server");
-    enroll(server, team, `dir:${join(root, "own-store")}`);
+    const imported = cli(["serve-init", keyFile, "--home", server, "--json"]);
+    expect(json(imported)).toMatchObject({ ok: true, added: 1, teams: 1 });
+    expect(json(cli(["serve-init", keyFile, "--home", server, "--json"]))).toMatchObject({ ok: true, added: 0, teams: 1 });
     const serve = await startServe(["--home", server, "--listen", "127.0.0.1:0", "--json"]);
     try {
       const { ok, url } = JSON.parse(serve.first) as { ok: boolean; url: string };
@@ -163,11 +236,23 @@ describe("airlock-courier serve", () => {
       const delivered = readdirSync(join(inbox, "airlock", "inbox")).map((n) => readFileSync(join(inbox, "airlock", "inbox", n)));
       expect(delivered).toEqual([Buffer.from(bundle)]);
       // Stored in the serving home, per namespace: a's 4 puts (1 real + 3 cover) and b's 4 cover.
-      // (Pulls list the previous epoch's namespace too, which leaves an empty folder for it.)
       const epoch = team.tk.epochAt(Date.now());
       const namespaces = readdirSync(join(server, "mailbox-store")).sort();
       expect([team.tk.mailboxId(epoch), team.tk.mailboxId(epoch - 1)]).toEqual(expect.arrayContaining(namespaces));
-      expect(readdirSync(join(server, "mailbox-store", team.tk.mailboxId(epoch))).filter((n) => n.endsWith(".airlock"))).toHaveLength(8);
+      const stored = readdirSync(join(server, "mailbox-store", team.tk.mailboxId(epoch)))
+        .filter((n) => n.endsWith(".airlock"))
+        .map((n) => new Uint8Array(readFileSync(join(server, "mailbox-store", team.tk.mailboxId(epoch), n))));
+      expect(stored).toHaveLength(8);
+
+      // What the server holds cannot tell real from cover: the team's key sorts the 8 bundles into
+      // 1 real and 7 cover; every key-sized value in the server's home, tried as a transport key and
+      // as a tag key, classifies none of them.
+      const tags = stored.map((bytes) => inspectBundle(bytes).mailboxTag);
+      expect(tags.map((t) => team.tk.classify(t, epoch)?.kind).sort()).toEqual(["cover", "cover", "cover", "cover", "cover", "cover", "cover", "real"]);
+      const candidates = keyCandidates(server);
+      expect(candidates.length).toBeGreaterThan(0);
+      for (const candidate of candidates) expect(classifiesAny(candidate, tags, epoch)).toBe(false);
+      expect(existsSync(join(server, "teams.json"))).toBe(false);
 
       // The server knows only its home's teams: another team's courier is refused, nothing stored.
       const refused = cli(["sync", "--home", c, "--json", "--retries", "0"]);
@@ -206,7 +291,7 @@ describe("airlock-courier serve", () => {
     const root = join(dir, "serve-onion");
     mkdirSync(join(root, "store"), { recursive: true });
     const server = join(root, "server");
-    enroll(server, team, `dir:${join(root, "store")}`);
+    setupServerHome(server, [team]);
     // An offline tor (DisableNetwork): ADD_ONION works, nothing is published or contacted.
     const tor = await launchTor({ dataDir: join(root, "tor"), torrc: ["DisableNetwork 1", "SocksPort 0"] });
     try {
@@ -232,7 +317,7 @@ describe("airlock-courier serve", () => {
     const root = join(dir, "serve-text");
     mkdirSync(join(root, "store"), { recursive: true });
     const server = join(root, "server");
-    enroll(server, team, `dir:${join(root, "store")}`);
+    setupServerHome(server, [team]);
     const serve = await startServe(["--home", server, "--listen", "127.0.0.1:0"]);
     serve.child.kill("SIGTERM");
     expect(await serve.exit).toBe(0);
@@ -242,7 +327,14 @@ describe("airlock-courier serve", () => {
     setupCourierHome(empty, [], `dir:${join(root, "store")}`);
     const none = cli(["serve", "--home", empty, "--listen", "127.0.0.1:0", "--json"]);
     expect(none.status).toBe(1);
-    expect(json(none)).toMatchObject({ ok: false, error: { code: "COURIER_NO_TEAMS" } });
+    expect(json(none)).toMatchObject({ ok: false, error: { code: "COURIER_NO_SERVER_KEYS" } });
+    // A courier's home holds transport keys: serve does not read them.
+    const courierHome = join(root, "courier");
+    enroll(courierHome, team, `dir:${join(root, "store")}`);
+    expect(json(cli(["serve", "--home", courierHome, "--listen", "127.0.0.1:0", "--json"]))).toMatchObject({ ok: false, error: { code: "COURIER_NO_SERVER_KEYS" } });
+    const damaged = join(root, "damaged.key");
+    writeFileSync(damaged, JSON.stringify({ kind: "airlock-mailbox-server-key", version: 1, teams: [{ serverKey: "00" }] }));
+    expect(json(cli(["serve-init", damaged, "--home", join(root, "other"), "--json"]))).toMatchObject({ ok: false, error: { code: "COURIER_BAD_SERVER_KEY" } });
     const bad = cli(["serve", "--home", server, "--listen", "nowhere", "--json"]);
     expect(json(bad)).toMatchObject({ ok: false, error: { code: "COURIER_BAD_ARGUMENT" } });
   });

@@ -25,10 +25,10 @@ import { CourierCommand } from "./base.js";
 export const ONION_KEY_FILE = "onion-service.key";
 
 export default class Serve extends CourierCommand {
-  static override summary = "Run the blind HTTP mailbox for the teams this courier serves (optionally as a Tor onion service).";
+  static override summary = "Run the blind HTTP mailbox for the teams whose mailbox server keys this home holds (optionally as a Tor onion service).";
   static override description =
     "Stores opaque bundles under each team's rotating namespace in the home (mailbox-store/), accepting only requests that carry the namespace's token of a team this home serves. The home holds mailbox server keys only (set up with `airlock-courier serve-init KEYFILE`, the file made by `airlock-courier mailbox-key` on a courier of the team); it never holds a transport key. Each namespace holds at most --quota-bytes bytes and --quota-bundles bundles (MAILBOX_QUOTA beyond). Prints the bound URL on stdout (--json: {url}); --listen 127.0.0.1:0 picks a free port. Runs until SIGINT/SIGTERM, then exits 0. Other couriers use it as --mailbox http://HOST:PORT (or onion:ADDR).";
-  static override examples = ["<%= config.bin %> serve --listen 127.0.0.1:8800", "<%= config.bin %> serve --listen 127.0.0.1:8800 --onion --tor-control 127.0.0.1:9051"];
+  static override examples = ["<%= config.bin %> serve-init mailbox-server.key && <%= config.bin %> serve --listen 127.0.0.1:8800", "<%= config.bin %> serve --listen 127.0.0.1:8800 --onion --tor-control 127.0.0.1:9051"];
   static override flags = {
     listen: Flags.string({ description: "HOST:PORT to listen on (port 0: any free port)", default: "127.0.0.1:8800" }),
     onion: Flags.boolean({ description: "also publish it as a Tor onion service (needs a running tor with a control port)", default: false }),
@@ -42,15 +42,15 @@ export default class Serve extends CourierCommand {
     const { flags } = await this.parse(Serve);
     const listen = hostPort(flags.listen, "--listen", true);
     const control = flags.onion ? hostPort(flags["tor-control"], "--tor-control", false) : undefined;
+    const home = this.homeFrom(flags.home);
+    requireHome(home);
+    const served = loadServedMailboxes(home);
+    if (served.length === 0) throw courierError("COURIER_NO_SERVER_KEYS", `the mailbox server in ${home.root} serves no team yet`);
     // Listening before the handlers exist would let an early SIGTERM kill us mid-start with
     // node's default action (exit 143) instead of closing cleanly.
     let stopRequested!: () => void;
     const stopped = new Promise<void>((resolve) => (stopRequested = resolve));
     process.once("SIGINT", stopRequested).once("SIGTERM", stopRequested);
-    const home = this.homeFrom(flags.home);
-    requireHome(home);
-    const served = loadServedMailboxes(home);
-    if (served.length === 0) throw courierError("COURIER_NO_SERVER_KEYS", `the mailbox server in ${home.root} serves no team yet`);
     const teams = serverKeysOf(served);
     let server: MailboxServer | undefined;
     let onion: PublishedOnion | undefined;

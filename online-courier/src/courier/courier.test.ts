@@ -48,7 +48,7 @@ const BACKENDS: readonly BackendFactory[] = [
   {
     name: "http",
     start: async (dir, teams, clock) => {
-      const server = await startMailboxServer({ listen: { host: "127.0.0.1", port: 0 }, storageDir: join(dir, "server"), teams: () => teams.map((t) => t.tk), now: () => clock.now });
+      const server = await startMailboxServer({ listen: { host: "127.0.0.1", port: 0 }, storageDir: join(dir, "server"), teams: () => teams.map((t) => t.tk.mailboxServerKey()), now: () => clock.now });
       return { url: server.url, close: () => server.close() };
     },
   },
@@ -271,7 +271,7 @@ describe("split custody", () => {
     const server = await startMailboxServer({
       listen: { host: "127.0.0.1", port: 0 },
       storageDir: join(dir, "server"),
-      teams: () => [team.tk],
+      teams: () => [team.tk.mailboxServerKey()],
       now: () => clock.now,
       log: (line) => logged.push(line),
     });

@@ -3,7 +3,7 @@
  * on: the URL layout, the error codes carried in error bodies, and default limits.
  * Spec: docs/http-mailbox.md.
  *
- *   PUT    /v1/<namespace>/<name>          body = the bundle           → 201 / 200
+ *   PUT    /v1/<namespace>/<name>          body = the bundle           → 204 / 507 MAILBOX_QUOTA
  *   GET    /v1/<namespace>/<name>                                      → 200 bytes / 404
  *   DELETE /v1/<namespace>/<name>                                      → 204
  *   GET    /v1/<namespace>[?since=<cursor>]                            → 200 {"names":[…],"cursor":"…"}
@@ -32,6 +32,8 @@ export const HTTP_MAILBOX_HINTS = {
   MAILBOX_PROTOCOL: "the mailbox server's answer was malformed; it may not be an Airlock mailbox, or something between you rewrote it",
   MAILBOX_BAD_URL: "write the mailbox as http://HOST:PORT, or onion:ADDRESS.onion with tor running",
   MAILBOX_TIMEOUT: "the mailbox server took too long; over tor this can happen while circuits are built, so try again",
+  MAILBOX_QUOTA:
+    "this epoch's mailbox on the server is full (its byte or bundle quota); the bundles stay pending and go out in the next epoch's mailbox, or ask the server's operator to raise --quota-bytes / --quota-bundles",
 } as const;
 export type HttpMailboxErrorCode = keyof typeof HTTP_MAILBOX_HINTS;
 
@@ -49,6 +51,7 @@ export const PASSED_THROUGH_CODES: ReadonlySet<string> = new Set<MailboxErrorCod
   "MAILBOX_TOO_MANY",
   "MAILBOX_AUTH",
   "MAILBOX_RATE_LIMITED",
+  "MAILBOX_QUOTA",
 ]);
 
 export interface ErrorBody {

@@ -1,13 +1,14 @@
-import { readdir, readFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, utimes, writeFile } from "node:fs/promises";
 import { request } from "node:http";
 import { connect } from "node:net";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { isAirlockError, TransportKey } from "@airlock/shared";
+import { isAirlockError, MAILBOX_PRUNE_AGE, TransportKey } from "@airlock/shared";
 import { startHttpMailboxFixture, TEST_NOW, type HttpMailboxFixture } from "../../test-support/http-mailbox.js";
+import { EPOCH_FILE, startMailboxServer } from "./http-server.js";
 import { blob } from "./acceptance.js";
-import { httpMailboxCredentials } from "./http.js";
+import { HttpMailbox, httpMailboxCredentials } from "./http.js";
 
 async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
   try {
@@ -123,7 +124,9 @@ describe("http mailbox server", () => {
     await fixture.backend.put(b.name, b.bytes);
     const { namespace } = httpMailboxCredentials(fixture.team, fixture.epoch);
     expect(await readdir(fixture.storageDir)).toEqual([namespace]);
-    expect(await readdir(join(fixture.storageDir, namespace))).toEqual([b.name]);
+    expect((await readdir(join(fixture.storageDir, namespace))).sort()).toEqual([EPOCH_FILE, b.name].sort());
+    // The epoch its token was for, so the server can age the folder without computing mailbox ids.
+    expect(JSON.parse(await readFile(join(fixture.storageDir, namespace, EPOCH_FILE), "utf8"))).toEqual({ epoch: fixture.epoch, epochSeconds: 86_400 });
     expect(new Uint8Array(await readFile(join(fixture.storageDir, namespace, b.name)))).toEqual(b.bytes);
   });
 
@@ -240,5 +243,77 @@ describe("http mailbox server", () => {
     expect(s.bytesIn).toBe(5000);
     expect(s.bytesOut).toBeGreaterThanOrEqual(5000);
     expect(s.rejected).toBe(0);
+  });
+
+  it("holds each namespace to its byte and bundle quotas with a typed 507, counts what it finds after a restart, and frees on delete", async () => {
+    fixture = await startHttpMailboxFixture({ limits: { maxNamespaceBytes: 10_000, maxNamespaceBundles: 3 } });
+    const { namespace, token } = httpMailboxCredentials(fixture.team, fixture.epoch);
+    const [a, b, c, d] = [4000, 4000, 1000, 1000].map((n) => blob(n)) as [ReturnType<typeof blob>, ReturnType<typeof blob>, ReturnType<typeof blob>, ReturnType<typeof blob>];
+    await fixture.backend.put(a.name, a.bytes);
+    await fixture.backend.put(b.name, b.bytes);
+    // 8000 + 4000 > 10 000: refused, typed, and nothing stored.
+    const big = blob(4000);
+    expect(await codeOf(fixture.backend.put(big.name, big.bytes))).toBe("MAILBOX_QUOTA");
+    const raw507 = await raw(fixture.server.url, "PUT", `/v1/${namespace}/${big.name}`, { Authorization: `Bearer ${token}` }, Buffer.from(big.bytes));
+    expect(raw507.status).toBe(507);
+    expect(JSON.parse(raw507.body)).toMatchObject({ error: "MAILBOX_QUOTA" });
+    // Refused on the declared length alone: the server answers before any of the body arrives.
+    const declared = await closedAfterStalling(
+      fixture.server.port,
+      `PUT /v1/${namespace}/${big.name} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nContent-Length: 5000\r\n\r\n`,
+    );
+    expect(declared).toMatch(/^HTTP\/1\.1 507 [\s\S]*MAILBOX_QUOTA/);
+    // A bundle already stored is no new charge: putting it again still succeeds.
+    await fixture.backend.put(a.name, a.bytes);
+    await fixture.backend.put(c.name, c.bytes);
+    // Three bundles is the count limit, whatever their size.
+    expect(await codeOf(fixture.backend.put(d.name, d.bytes))).toBe("MAILBOX_QUOTA");
+    expect((await fixture.backend.list()).names.sort()).toEqual([a.name, b.name, c.name].sort());
+    // Another namespace has its own quota.
+    await fixture.client({ epoch: fixture.epoch - 1 }).put(d.name, d.bytes);
+
+    // A restarted server over the same folder counts what is there.
+    const key = fixture.team.mailboxServerKey();
+    const again = await startMailboxServer({
+      listen: { host: "127.0.0.1", port: 0 },
+      storageDir: fixture.storageDir,
+      teams: () => [key],
+      now: () => TEST_NOW,
+      limits: { maxNamespaceBytes: 10_000, maxNamespaceBundles: 3 },
+    });
+    try {
+      const client = new HttpMailbox({ baseUrl: again.url, namespace, token, timeoutMs: 20_000 });
+      expect(await codeOf(client.put(d.name, d.bytes))).toBe("MAILBOX_QUOTA");
+      await client.delete(c.name);
+      await client.put(d.name, d.bytes);
+      expect(await codeOf(client.put(big.name, big.bytes))).toBe("MAILBOX_QUOTA");
+      client.close();
+    } finally {
+      await again.close();
+      key.wipe();
+    }
+  });
+
+  it("prunes a namespace by the epoch its token was for, and an unmarked old folder by its age", async () => {
+    let now = TEST_NOW;
+    fixture = await startHttpMailboxFixture({ now: () => now });
+    const b = blob();
+    await fixture.backend.put(b.name, b.bytes);
+    const { namespace } = httpMailboxCredentials(fixture.team, fixture.epoch);
+    // A folder an older server left without an epoch file: only its age tells.
+    const legacy = join(fixture.storageDir, "ab".repeat(16));
+    await mkdir(legacy);
+    await writeFile(join(legacy, b.name), b.bytes);
+    const legacyTime = new Date(TEST_NOW - 86_400_000);
+    await utimes(legacy, legacyTime, legacyTime);
+    now = TEST_NOW + (MAILBOX_PRUNE_AGE - 1) * 86_400_000;
+    expect(await fixture.server.prune()).toBe(0);
+    now = TEST_NOW + MAILBOX_PRUNE_AGE * 86_400_000;
+    expect(await fixture.server.prune()).toBe(1);
+    expect(existsSync(join(fixture.storageDir, namespace))).toBe(false);
+    expect(existsSync(legacy)).toBe(true); // its last change may have come a window later
+    now = TEST_NOW + (MAILBOX_PRUNE_AGE + 2) * 86_400_000;
+    expect(await fixture.server.prune()).toBe(1);
+    expect(await readdir(fixture.storageDir)).toEqual([]);
   });
 });

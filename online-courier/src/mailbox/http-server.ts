@@ -1,37 +1,54 @@
 /**
  * The blind HTTP mailbox server (`airlock-courier serve`): stores opaque sealed bundles for the
- * teams whose transport keys it holds, in one `dir:` folder per namespace (mailbox id). It
+ * teams whose mailbox server keys it holds, in one `dir:` folder per namespace (mailbox id). It
  * never parses a bundle, never logs one, and learns only what every courier learns: "a bundle
- * of size S for mailbox M at time T". Spec: docs/http-mailbox.md.
+ * of size S for mailbox M at time T". It holds no transport key: a MailboxServerKey checks
+ * tokens and cannot tell a team's real bundles from its cover (docs/transport-key.md, "Key
+ * hierarchy"). Spec: docs/http-mailbox.md.
  *
  * Every request is bounded before it costs anything: per-address request rate (fixed window
  * on the injected clock), concurrent connections (server.maxConnections), header and request
- * timeouts against slow clients, and body size (Content-Length checked before reading; a
- * chunked body is cut as soon as it passes the limit). Authentication resolves the path's
- * namespace among the served teams' mailbox ids in the tag window around now and compares the
- * bearer token in constant time; an unknown namespace and a wrong token get the same 401 after
- * the same work, so a prober cannot tell which mailboxes exist.
+ * timeouts against slow clients, body size (Content-Length checked before reading; a chunked
+ * body is cut as soon as it passes the limit), and per-namespace quotas of bytes and bundles
+ * (MAILBOX_QUOTA, checked against the declared length before the body is read).
+ * Authentication checks the bearer token against every served team's tokens for the path's
+ * namespace over the token window around now, always all of them, so an unknown namespace and
+ * a wrong token get the same 401 after the same work and a prober cannot tell which mailboxes
+ * exist. The epoch whose token matched is the namespace's epoch: it is written into the
+ * namespace's folder with its first bundle (EPOCH_FILE), which is how prune() knows its age
+ * without being able to compute mailbox ids.
  *
  * Invariants: a namespace's DirMailbox is created once and kept (its cursors live in memory)
- * until the namespace expires and prune() removes it;
- * every stored bundle passed checkPut; no error message sent to a client contains a path.
+ * until the namespace expires and prune() removes it; a namespace's usage, once loaded, counts
+ * exactly the bundles stored through this server plus those found at load; every stored bundle
+ * passed checkPut; no error message sent to a client contains a path.
  */
-import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
-import { mkdir, readdir, rm } from "node:fs/promises";
+import { constants } from "node:fs";
+import { lstat, mkdir, open, readdir, rename, rm, writeFile } from "node:fs/promises";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import { DEFAULT_TAG_WINDOW, errnoCode, isAirlockError, MAILBOX_PRUNE_AGE, type TransportKey } from "@airlock/shared";
+import { randomBytes } from "node:crypto";
+import { DEFAULT_TAG_WINDOW, epochAt, errnoCode, isAirlockError, MAILBOX_PRUNE_AGE, TOKEN_LENGTH, type MailboxServerKey } from "@airlock/shared";
 import { checkMaxBytes, isMailboxName, mailboxError, type MailboxName } from "./backend.js";
-import { DirMailbox } from "./dir.js";
-import { API_PREFIX, MAX_CURSOR_LENGTH, NAMESPACE_PATTERN, TOKEN_PATTERN, TOKEN_PURPOSE_PREFIX } from "./http-protocol.js";
+import { DirMailbox, TEMP_PREFIX } from "./dir.js";
+import { API_PREFIX, httpMailboxError, MAX_CURSOR_LENGTH, NAMESPACE_PATTERN, TOKEN_PATTERN, TOKEN_PURPOSE_PREFIX } from "./http-protocol.js";
 
 export interface MailboxServerOptions {
   listen: { host: string; port: number };
   storageDir: string;
-  teams: () => readonly TransportKey[];
+  /** The mailbox server keys of the served teams (never their transport keys). */
+  teams: () => readonly MailboxServerKey[];
   now?: () => number;
-  limits?: { maxBundleBytes?: number; maxRequestsPerMinute?: number; maxConnections?: number };
+  limits?: {
+    maxBundleBytes?: number;
+    maxRequestsPerMinute?: number;
+    maxConnections?: number;
+    /** Bytes of bundles one namespace may hold (MAILBOX_QUOTA beyond; default 1 GiB). */
+    maxNamespaceBytes?: number;
+    /** Bundles one namespace may hold (MAILBOX_QUOTA beyond; default 20 000). */
+    maxNamespaceBundles?: number;
+  };
   /** Slow-client bounds (ms). Defaults: headers 10 s, whole request 300 s (64 MiB over tor), idle socket 60 s. */
   timeouts?: { headersMs?: number; requestMs?: number; idleMs?: number };
   /** Epochs accepted around now (default DEFAULT_TAG_WINDOW: an offline courier may lag days). */
@@ -48,25 +65,45 @@ export interface MailboxServer {
   close(): Promise<void>;
   stats(): { requests: number; rejected: number; bytesIn: number; bytesOut: number };
   /**
-   * Removes the folders of namespaces MAILBOX_PRUNE_AGE or more epochs old (up to a year back)
-   * of the served teams; returns how many. No courier lists them any more and their tokens are
-   * refused. Runs on a timer; exposed for tests and operators.
+   * Removes the folders of namespaces MAILBOX_PRUNE_AGE or more epochs old; returns how many. No
+   * courier lists them any more and their tokens are refused. A folder's epoch is the one in its
+   * EPOCH_FILE; a folder without one (written by an older server) counts as expired once it has
+   * not changed for MAILBOX_PRUNE_AGE + window.future + 1 epochs of the longest epoch served.
+   * Runs on a timer; exposed for tests and operators.
    */
   prune(): Promise<number>;
 }
 
-export const DEFAULT_SERVER_LIMITS = { maxRequestsPerMinute: 600, maxConnections: 64 } as const;
+export const DEFAULT_SERVER_LIMITS = { maxRequestsPerMinute: 600, maxConnections: 64, maxNamespaceBytes: 1024 * 1024 * 1024, maxNamespaceBundles: 20_000 } as const;
+/** In a namespace's folder: {"epoch":E,"epochSeconds":S}, the epoch its first bundle's token was for. */
+export const EPOCH_FILE = ".airlock-epoch";
+const MAX_EPOCH_FILE = 256;
+/** Tokens remembered after they opened a namespace (a team's couriers use a handful a day). */
+const VERIFIED_CACHE = 4096;
 const DEFAULT_TIMEOUTS = { headersMs: 10_000, requestMs: 300_000, idleMs: 60_000 } as const;
 const RATE_WINDOW_MS = 60_000;
 const PRUNE_EVERY_MS = 3_600_000;
-/** How many epochs before the prune age a sweep still looks for (a server that was down for months). */
-const PRUNE_LOOKBACK = 366;
 /** Past this many tracked addresses, entries of older windows are swept (bounds memory under a flood of sources). */
 const RATE_TABLE_SWEEP = 10_000;
 
 interface Resolved {
-  readonly team: TransportKey;
+  readonly team: MailboxServerKey;
   readonly epoch: number;
+}
+
+/** A namespace this server has opened: its folder, the epoch its token was for, and its usage. */
+interface Namespace {
+  readonly box: DirMailbox;
+  readonly dir: string;
+  readonly epoch: number;
+  readonly epochSeconds: number;
+  marked: boolean;
+  usage?: Promise<Usage>;
+}
+
+interface Usage {
+  readonly sizes: Map<string, number>;
+  bytes: number;
 }
 
 class HttpFailure {
@@ -91,39 +128,41 @@ export async function startMailboxServer(o: MailboxServerOptions): Promise<Mailb
   const window = o.window ?? DEFAULT_TAG_WINDOW;
   const log = o.log ?? (() => undefined);
 
+  const maxNamespaceBytes = positive(o.limits?.maxNamespaceBytes ?? DEFAULT_SERVER_LIMITS.maxNamespaceBytes, "maxNamespaceBytes");
+  const maxNamespaceBundles = positive(o.limits?.maxNamespaceBundles ?? DEFAULT_SERVER_LIMITS.maxNamespaceBundles, "maxNamespaceBundles");
+
   const counters = { requests: 0, rejected: 0, bytesIn: 0, bytesOut: 0 };
-  const namespaces = new Map<string, Promise<DirMailbox>>();
+  const namespaces = new Map<string, Promise<Namespace>>();
   const rates = new Map<string, { window: number; count: number }>();
-  const idCache = new WeakMap<TransportKey, { epoch: number; ids: Map<string, number> }>();
-  // Stands in for a team's token when the namespace is unknown, so both refusals cost one HMAC.
-  const decoyKey = randomBytes(32);
+  const verified = new Map<string, Resolved>();
 
-  function resolve(namespace: string): Resolved | undefined {
-    const t = now();
-    for (const team of o.teams()) {
-      const current = team.epochAt(t);
-      let cached = idCache.get(team);
-      if (cached === undefined || cached.epoch !== current) {
-        const ids = new Map<string, number>();
-        for (let e = Math.max(0, current - window.past); e <= current + window.future; e++) ids.set(team.mailboxId(e), e);
-        cached = { epoch: current, ids };
-        idCache.set(team, cached);
-      }
-      const epoch = cached.ids.get(namespace);
-      if (epoch !== undefined) return { team, epoch };
-    }
-    return undefined;
-  }
-
-  function authenticate(namespace: string, header: string | undefined): void {
+  /**
+   * Which served team and epoch `token` opens `namespace` for. Every team's every epoch in the
+   * window is tried, whatever the input, so the refusal costs what an acceptance costs.
+   */
+  function authenticate(namespace: string, header: string | undefined): Resolved {
     const presented = /^Bearer ([0-9a-f]{64})$/.exec(header ?? "")?.[1];
-    const match = NAMESPACE_PATTERN.test(namespace) ? resolve(namespace) : undefined;
+    // Only a token that opened this namespace before is found here: a prober never has one,
+    // so every refusal still does the whole work below.
+    const cacheKey = presented === undefined ? undefined : `${namespace}/${presented}`;
+    const cached = cacheKey === undefined ? undefined : verified.get(cacheKey);
+    if (cached !== undefined) {
+      const current = cached.team.epochAt(now());
+      if (cached.epoch >= current - window.past && cached.epoch <= current + window.future && o.teams().includes(cached.team)) return cached;
+      verified.delete(cacheKey!);
+    }
+    const given = presented !== undefined && TOKEN_PATTERN.test(presented) ? new Uint8Array(Buffer.from(presented, "hex")) : new Uint8Array(TOKEN_LENGTH + 1);
     const purpose = `${TOKEN_PURPOSE_PREFIX}${namespace}`;
-    const expected =
-      match === undefined ? createHmac("sha256", decoyKey).update(purpose).digest() : Buffer.from(match.team.token(purpose, match.epoch), "hex");
-    const given = presented !== undefined && TOKEN_PATTERN.test(presented) ? Buffer.from(presented, "hex") : Buffer.alloc(32);
-    const equal = timingSafeEqual(expected, given);
-    if (!equal || match === undefined || presented === undefined) throw UNAUTHORIZED;
+    const t = now();
+    let match: Resolved | undefined;
+    for (const team of o.teams()) {
+      const epoch = team.verifyToken(purpose, given, team.epochAt(t), window);
+      if (epoch !== undefined && match === undefined) match = { team, epoch };
+    }
+    if (match === undefined || !NAMESPACE_PATTERN.test(namespace)) throw UNAUTHORIZED;
+    if (verified.size >= VERIFIED_CACHE) verified.clear();
+    verified.set(cacheKey!, match);
+    return match;
   }
 
   function checkRate(address: string): void {
@@ -140,28 +179,79 @@ export async function startMailboxServer(o: MailboxServerOptions): Promise<Mailb
     }
   }
 
-  function mailboxFor(namespace: string): Promise<DirMailbox> {
-    let box = namespaces.get(namespace);
-    if (box === undefined) {
+  function namespaceFor(namespace: string, resolved: Resolved): Promise<Namespace> {
+    let entry = namespaces.get(namespace);
+    if (entry === undefined) {
       // The namespace's folder appears with its first bundle (DirMailbox), so listing the
       // namespaces of a courier's whole pull window leaves no empty folders behind.
-      box = mkdir(o.storageDir, { recursive: true, mode: 0o700 }).then(() => new DirMailbox(join(o.storageDir, namespace), { maxBundleBytes }));
+      const dir = join(o.storageDir, namespace);
+      entry = mkdir(o.storageDir, { recursive: true, mode: 0o700 }).then(() => ({
+        box: new DirMailbox(dir, { maxBundleBytes, maxEntries: maxNamespaceBundles + 1000 }),
+        dir,
+        epoch: resolved.epoch,
+        epochSeconds: resolved.team.epochSeconds,
+        marked: false,
+      }));
       // A failed mkdir must not be cached: the next request retries it.
-      box.catch(() => namespaces.delete(namespace));
-      namespaces.set(namespace, box);
+      entry.catch(() => namespaces.delete(namespace));
+      namespaces.set(namespace, entry);
     }
-    return box;
+    return entry;
+  }
+
+  /** The namespace's stored bundles and their sizes, read from its folder once, then kept up to date. */
+  function usageOf(ns: Namespace): Promise<Usage> {
+    ns.usage ??= (async () => {
+      const sizes = new Map<string, number>();
+      let bytes = 0;
+      let names: string[] = [];
+      try {
+        names = await readdir(ns.dir);
+      } catch (e) {
+        if (errnoCode(e) !== "ENOENT") throw e;
+      }
+      for (const name of names) {
+        if (!isMailboxName(name)) continue;
+        const stats = await lstat(join(ns.dir, name)).catch(() => undefined);
+        if (stats?.isFile() !== true) continue;
+        sizes.set(name, stats.size);
+        bytes += stats.size;
+      }
+      return { sizes, bytes };
+    })();
+    ns.usage.catch(() => (ns.usage = undefined));
+    return ns.usage;
+  }
+
+  /** Throws MAILBOX_QUOTA if storing `length` bytes under `name` would take the namespace past a quota. */
+  function checkQuota(usage: Usage, name: string, length: number): void {
+    const old = usage.sizes.get(name);
+    const bundles = usage.sizes.size + (old === undefined ? 1 : 0);
+    const bytes = usage.bytes - (old ?? 0) + length;
+    if (bundles > maxNamespaceBundles) {
+      throw httpMailboxError("MAILBOX_QUOTA", `this mailbox namespace already holds ${usage.sizes.size} bundles, its limit`);
+    }
+    if (bytes > maxNamespaceBytes) {
+      throw httpMailboxError("MAILBOX_QUOTA", `this bundle of ${length} bytes would take the namespace past its ${maxNamespaceBytes}-byte limit (${usage.bytes} bytes stored)`);
+    }
+  }
+
+  /** Writes EPOCH_FILE into the namespace's folder once it holds a bundle. */
+  async function markEpoch(ns: Namespace): Promise<void> {
+    if (ns.marked) return;
+    if ((await readEpochFile(ns.dir)) === undefined) {
+      const temp = join(ns.dir, `${TEMP_PREFIX}${randomBytes(12).toString("hex")}.tmp`);
+      await writeFile(temp, JSON.stringify({ epoch: ns.epoch, epochSeconds: ns.epochSeconds }), { mode: 0o600, flag: "wx" });
+      await rename(temp, join(ns.dir, EPOCH_FILE));
+    }
+    ns.marked = true;
   }
 
   async function prune(): Promise<number> {
     const t = now();
-    const expired = new Set<string>();
-    for (const team of o.teams()) {
-      const newest = team.epochAt(t) - MAILBOX_PRUNE_AGE;
-      for (let e = Math.max(0, newest - PRUNE_LOOKBACK); e <= newest; e++) expired.add(team.mailboxId(e));
-    }
-    // Namespaces only listed, never written, have a cached mailbox but no folder: drop them too.
-    for (const id of expired) namespaces.delete(id);
+    const teams = o.teams();
+    const longest = Math.max(...teams.map((k) => k.epochSeconds));
+    const expired = (epoch: number, epochSeconds: number): boolean => epoch <= epochAt(t, epochSeconds) - MAILBOX_PRUNE_AGE;
     let entries: string[];
     try {
       entries = await readdir(o.storageDir);
@@ -169,10 +259,25 @@ export async function startMailboxServer(o: MailboxServerOptions): Promise<Mailb
       if (errnoCode(e) === "ENOENT") return 0;
       throw e;
     }
+    // Namespaces only listed, never written, have a cached mailbox but no folder: drop them too.
+    for (const [id, entry] of namespaces) {
+      const ns = await entry.catch(() => undefined);
+      if (ns !== undefined && expired(ns.epoch, ns.epochSeconds)) namespaces.delete(id);
+    }
     let removed = 0;
     for (const name of entries) {
-      if (!expired.has(name)) continue;
-      await rm(join(o.storageDir, name), { recursive: true, force: true });
+      if (!NAMESPACE_PATTERN.test(name)) continue;
+      const dir = join(o.storageDir, name);
+      const stats = await lstat(dir).catch(() => undefined);
+      if (stats?.isDirectory() !== true) continue;
+      const marked = await readEpochFile(dir);
+      const old =
+        marked !== undefined
+          ? expired(marked.epoch, marked.epochSeconds)
+          : teams.length > 0 && epochAt(stats.mtimeMs, longest) + window.future + 1 <= epochAt(t, longest) - MAILBOX_PRUNE_AGE;
+      if (!old) continue;
+      namespaces.delete(name);
+      await rm(dir, { recursive: true, force: true });
       removed++;
     }
     if (removed > 0) log(`airlock mailbox: removed ${removed} expired mailbox folder${removed === 1 ? "" : "s"}`);
@@ -218,8 +323,8 @@ export async function startMailboxServer(o: MailboxServerOptions): Promise<Mailb
     const parts = url.pathname.slice(API_PREFIX.length).split("/");
     if (parts.length > 2) throw new HttpFailure(404, "MAILBOX_PROTOCOL", "no such endpoint");
     const [namespace = "", rawName] = parts;
-    authenticate(namespace, req.headers.authorization);
-    const box = await mailboxFor(namespace);
+    const ns = await namespaceFor(namespace, authenticate(namespace, req.headers.authorization));
+    const box = ns.box;
 
     if (rawName === undefined) {
       if (req.method !== "GET") throw new HttpFailure(405, "MAILBOX_PROTOCOL", "a mailbox is listed with GET", { Allow: "GET" });
@@ -236,8 +341,29 @@ export async function startMailboxServer(o: MailboxServerOptions): Promise<Mailb
     const name = decodeName(rawName);
     switch (req.method) {
       case "PUT": {
+        const usage = await usageOf(ns);
+        const declared = Number(req.headers["content-length"]);
+        // Refused on the declared length, before a byte of the body is read.
+        if (Number.isSafeInteger(declared)) checkQuota(usage, name, declared);
         const body = await readBody(req);
-        await box.put(name, body);
+        checkQuota(usage, name, body.length);
+        // Counted before the write, so concurrent puts cannot overshoot together; undone if it fails.
+        const before = usage.sizes.get(name);
+        usage.sizes.set(name, body.length);
+        usage.bytes += body.length - (before ?? 0);
+        try {
+          await box.put(name, body);
+        } catch (e) {
+          if (usage.sizes.get(name) === body.length) {
+            if (before === undefined) usage.sizes.delete(name);
+            else usage.sizes.set(name, before);
+            usage.bytes -= body.length - (before ?? 0);
+          }
+          throw e;
+        }
+        // After the bundle, so a refused put leaves no folder; a crash in between leaves a folder
+        // that prune() ages by its mtime instead.
+        await markEpoch(ns);
         res.writeHead(204, { "Cache-Control": "no-store" }).end();
         return;
       }
@@ -249,10 +375,17 @@ export async function startMailboxServer(o: MailboxServerOptions): Promise<Mailb
         res.end(bytes);
         return;
       }
-      case "DELETE":
+      case "DELETE": {
         await box.delete(name);
+        const usage = ns.usage === undefined ? undefined : await ns.usage;
+        const size = usage?.sizes.get(name);
+        if (usage !== undefined && size !== undefined) {
+          usage.sizes.delete(name);
+          usage.bytes -= size;
+        }
         res.writeHead(204, { "Cache-Control": "no-store" }).end();
         return;
+      }
       default:
         throw new HttpFailure(405, "MAILBOX_PROTOCOL", "use PUT, GET or DELETE on a bundle", { Allow: "PUT, GET, DELETE" });
     }
@@ -356,10 +489,38 @@ function toFailure(e: unknown): HttpFailure {
         return new HttpFailure(413, e.code, e.message);
       case "MAILBOX_TOO_MANY":
         return new HttpFailure(507, e.code, "the mailbox holds too many bundles");
+      case "MAILBOX_QUOTA":
+        return new HttpFailure(507, e.code, e.message);
     }
   }
   // Storage errors carry server paths: the client gets a code, the operator's log the detail.
   return new HttpFailure(500, "MAILBOX_SERVER", "the mailbox server failed");
+}
+
+/** A namespace folder's EPOCH_FILE, or undefined if it is missing or not one of ours. */
+async function readEpochFile(dir: string): Promise<{ epoch: number; epochSeconds: number } | undefined> {
+  let text: string;
+  try {
+    const handle = await open(join(dir, EPOCH_FILE), constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0));
+    try {
+      const buffer = Buffer.alloc(MAX_EPOCH_FILE + 1);
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+      if (bytesRead > MAX_EPOCH_FILE) return undefined;
+      text = buffer.subarray(0, bytesRead).toString("utf8");
+    } finally {
+      await handle.close();
+    }
+  } catch {
+    return undefined;
+  }
+  try {
+    const { epoch, epochSeconds } = JSON.parse(text) as { epoch?: unknown; epochSeconds?: unknown };
+    if (typeof epoch !== "number" || !Number.isSafeInteger(epoch) || epoch < 0) return undefined;
+    if (typeof epochSeconds !== "number" || !Number.isSafeInteger(epochSeconds) || epochSeconds < 60) return undefined;
+    return { epoch, epochSeconds };
+  } catch {
+    return undefined;
+  }
 }
 
 function describe(e: unknown): string {

@@ -28,7 +28,7 @@ afterEach(async () => {
 
 async function mailboxServer(team: TransportKey): Promise<MailboxServer> {
   const storageDir = await mkdtemp(join(tmpdir(), "airlock-open-"));
-  const server = await startMailboxServer({ listen: { host: "127.0.0.1", port: 0 }, storageDir, teams: () => [team], now: () => TEST_NOW });
+  const server = await startMailboxServer({ listen: { host: "127.0.0.1", port: 0 }, storageDir, teams: () => [team.mailboxServerKey()], now: () => TEST_NOW });
   cleanup.push(async () => {
     await server.close();
     await rm(storageDir, { recursive: true, force: true });

@@ -63,7 +63,7 @@ suite("onion mailbox through a private Tor network", () => {
 
   beforeAll(async () => {
     storageDir = await mkdtemp(join(tmpdir(), "airlock-onion-mailbox-"));
-    server = await startMailboxServer({ listen: { host: "127.0.0.1", port: 0 }, storageDir, teams: () => [team], now: () => TEST_NOW });
+    server = await startMailboxServer({ listen: { host: "127.0.0.1", port: 0 }, storageDir, teams: () => [team.mailboxServerKey()], now: () => TEST_NOW });
     try {
       await bringUp();
     } catch (e) {

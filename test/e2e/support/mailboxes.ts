@@ -3,8 +3,9 @@
  * each courier's mailbox URL, "wait until what courier N pushed can be pulled by the other",
  * the folders where the mailbox keeps bundles (to search for plaintext), and stop().
  *
- * - `http`: the blind HTTP mailbox, `airlock-courier serve` on 127.0.0.1, run by a third courier
- *   home (c0) that serves the team; both couriers use http://127.0.0.1:PORT.
+ * - `http`: the blind HTTP mailbox, `airlock-courier serve` on 127.0.0.1, in a server home that
+ *   holds only the mailbox server key, exported by a third courier (c0) of the team with
+ *   `mailbox-key` and imported with `serve-init`; both couriers use http://127.0.0.1:PORT.
  * - `syncthing`: a `dir:` mailbox per courier, two real Syncthing peers on 127.0.0.1 keeping the
  *   two folders in sync (online-courier/test-support/syncthing.ts). After a push the pushing
  *   peer is rescanned and we wait until the other peer holds every bundle file, complete.
@@ -45,12 +46,15 @@ export async function startMailboxes(kind: BackendKind, root: string, vaultHome:
     airlock(vaultHome, ["courier-enroll", "--courier-key", join(root, "courier-0.pub"), "--out", join(root, "courier-0.enrollment")]);
     const port = await freePort();
     courier(home, ["init", join(root, "courier-0.enrollment"), "--mailbox", `http://127.0.0.1:${port}`]);
-    const server = await startMailboxServer(home, port);
+    courier(home, ["mailbox-key", "--out", join(root, "mailbox-server.key")]);
+    const serverHome = join(root, "mailbox-server");
+    courier(serverHome, ["serve-init", join(root, "mailbox-server.key")]);
+    const server = await startMailboxServer(serverHome, port);
     return {
       kind,
       url: () => server.url,
       carried: async () => {}, // one server: a finished PUT is visible to every GET
-      stores: [join(home, "mailbox-store")],
+      stores: [join(serverHome, "mailbox-store")],
       stop: () => server.stop(),
     };
   }

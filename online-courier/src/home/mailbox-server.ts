@@ -1,0 +1,124 @@
+/**
+ * What a mailbox server (`airlock-courier serve`) keeps: per served team, the mailbox server
+ * key (docs/transport-key.md, "Key hierarchy"), the epoch length, and the public half of the
+ * team's onion client authorization. Never a transport key: a server home cannot tell a team's
+ * real bundles from its cover, whoever reads it.
+ *
+ * The same shape travels from a courier to the server's operator as a key file
+ * (`airlock-courier mailbox-key --out F` on a courier of the team, `airlock-courier serve-init F`
+ * on the server), and is kept in the server's home as mailbox-server.json (0600).
+ */
+import { readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { fromHex, toHex } from "@airlock/bundle-format";
+import { MailboxServerKey } from "@airlock/shared";
+import { courierError } from "../errors.js";
+import { onionClientAuthKeys } from "../tor/client-auth.js";
+import { writeFileAtomic } from "./atomic-write.js";
+import type { CourierHome } from "./paths.js";
+import type { TeamConfig } from "./teams.js";
+import { transportKeyOf } from "./teams.js";
+
+export const MAILBOX_SERVER_FILE = "mailbox-server.json";
+export const MAILBOX_KEY_KIND = "airlock-mailbox-server-key";
+const MAX_FILE = 1024 * 1024;
+const MAX_TEAMS = 1000;
+
+export interface ServedMailbox {
+  /** 64 lowercase hex digits: the mailbox server key. */
+  readonly serverKey: string;
+  readonly epochSeconds: number;
+  /** The team's onion client authorization public key (52 base32 characters), for `serve --onion`. */
+  readonly onionClientAuth: string;
+}
+
+/** What a courier hands a mailbox server for one of its teams: derived, never the transport key itself. */
+export function servedMailboxOf(team: TeamConfig): ServedMailbox {
+  const tk = transportKeyOf(team);
+  const server = tk.mailboxServerKey();
+  const raw = server.exportKey();
+  try {
+    return { serverKey: toHex(raw), epochSeconds: team.epochSeconds, onionClientAuth: onionClientAuthKeys(tk).publicKeyBase32 };
+  } finally {
+    raw.fill(0);
+    server.wipe();
+    tk.wipe();
+  }
+}
+
+export function mailboxKeyFileText(entries: readonly ServedMailbox[]): string {
+  return `${JSON.stringify({ kind: MAILBOX_KEY_KIND, version: 1, teams: entries }, null, 2)}\n`;
+}
+
+/** Parses a mailbox key file (or mailbox-server.json): bounded, every field checked. */
+export function parseMailboxKeyFile(text: string, where: string): ServedMailbox[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (e) {
+    throw courierError("COURIER_BAD_SERVER_KEY", `${where} is not valid JSON`, e);
+  }
+  const o = parsed as { kind?: unknown; version?: unknown; teams?: unknown };
+  if (typeof o !== "object" || o === null || o.kind !== MAILBOX_KEY_KIND || o.version !== 1 || !Array.isArray(o.teams) || o.teams.length > MAX_TEAMS) {
+    throw courierError("COURIER_BAD_SERVER_KEY", `${where} is not a mailbox server key file (version 1)`);
+  }
+  return o.teams.map((t: unknown, i) => {
+    const e = t as Record<string, unknown>;
+    const ok =
+      typeof e === "object" &&
+      e !== null &&
+      typeof e["serverKey"] === "string" &&
+      /^[0-9a-f]{64}$/.test(e["serverKey"]) &&
+      typeof e["epochSeconds"] === "number" &&
+      Number.isSafeInteger(e["epochSeconds"]) &&
+      e["epochSeconds"] >= 60 &&
+      typeof e["onionClientAuth"] === "string" &&
+      /^[A-Z2-7]{52}$/.test(e["onionClientAuth"]);
+    if (!ok) throw courierError("COURIER_BAD_SERVER_KEY", `${where}: team ${i} is damaged`);
+    return { serverKey: e["serverKey"] as string, epochSeconds: e["epochSeconds"] as number, onionClientAuth: e["onionClientAuth"] as string };
+  });
+}
+
+export function readMailboxKeyFile(path: string): ServedMailbox[] {
+  let size: number;
+  try {
+    size = statSync(path).size;
+  } catch (e) {
+    throw courierError("COURIER_BAD_SERVER_KEY", `cannot read ${path}`, e);
+  }
+  if (size > MAX_FILE) throw courierError("COURIER_BAD_SERVER_KEY", `${path} is ${size} bytes, more than a mailbox server key file can be`);
+  return parseMailboxKeyFile(readFileSync(path, "utf8"), path);
+}
+
+/** The served mailboxes of a server home; empty if it has none yet. */
+export function loadServedMailboxes(home: CourierHome): ServedMailbox[] {
+  const path = join(home.root, MAILBOX_SERVER_FILE);
+  try {
+    statSync(path);
+  } catch {
+    return [];
+  }
+  return readMailboxKeyFile(path);
+}
+
+/** Adds entries (a key already served is replaced, so importing twice changes nothing). */
+export function saveServedMailboxes(home: CourierHome, added: readonly ServedMailbox[]): { served: ServedMailbox[]; added: number } {
+  const old = loadServedMailboxes(home);
+  const keys = new Set(added.map((e) => e.serverKey));
+  const served = [...old.filter((e) => !keys.has(e.serverKey)), ...added];
+  if (served.length > MAX_TEAMS) throw courierError("COURIER_BAD_SERVER_KEY", `a mailbox server serves at most ${MAX_TEAMS} teams`);
+  writeFileAtomic(join(home.root, MAILBOX_SERVER_FILE), mailboxKeyFileText(served), 0o600);
+  return { served, added: served.length - old.length };
+}
+
+/** The keys `serve` hands the HTTP server. The caller wipes them when it stops. */
+export function serverKeysOf(served: readonly ServedMailbox[]): MailboxServerKey[] {
+  return served.map((e) => {
+    const raw = fromHex(e.serverKey);
+    try {
+      return new MailboxServerKey(raw, e.epochSeconds);
+    } finally {
+      raw.fill(0);
+    }
+  });
+}
