@@ -339,3 +339,25 @@ describe("airlock-courier serve", () => {
     expect(json(bad)).toMatchObject({ ok: false, error: { code: "COURIER_BAD_ARGUMENT" } });
   });
 });
+
+describe("airlock-courier output hygiene", () => {
+  /** Anything a terminal acts on, newlines aside (what the escaper must never let through). */
+  const RAW = /(?![\n\u200c\u200d])[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}]/u;
+
+  it("reports a refused file whose name would clear the screen with the name escaped, as text and as JSON", () => {
+    const root = join(dir, "hygiene");
+    mkdirSync(root);
+    const home = join(root, "courier");
+    setupCourierHome(home, [makeTeam("Newsroom")], `dir:${join(root, "store")}`);
+    const file = join(root, "evil\x1b[2J\u202e.airlock");
+    writeFileSync(file, randomBytes(4096));
+    const text = cli(["ingest", file, "--home", home]);
+    expect(text.status, text.stderr).toBe(0);
+    expect(text.stdout).toContain("refused");
+    expect(text.stdout).toContain("evil\\x1b[2J\\u202e.airlock");
+    expect(text.stdout + text.stderr).not.toMatch(RAW);
+    const asJson = cli(["ingest", file, "--home", home, "--json"]);
+    expect(asJson.stdout).not.toMatch(RAW);
+    expect((json(asJson)["refused"] as { from: string }[])[0]!.from).toBe(file);
+  });
+});
