@@ -90,6 +90,7 @@ export class Status extends VaultCommand {
         if (s.pendingApprovals.length > 0) text += "\nWaiting for approval\n" + table(s.pendingApprovals.map((p) => [short(p.id), `${p.what} (by ${p.proposer})`, `${p.approvals}/${p.required}`]));
         if (s.peers.length > 0) text += "\nOther devices\n" + table(s.peers.map((p) => [p.name ?? "?", short(p.device), peerLine(p)]));
       }
+      if (s.alerts.length > 0) text += `\nAlerts (${s.alerts.length})\n` + s.alerts.map((x) => safe`  ! ${x}` + "\n").join("");
       if (s.quarantine.length > 0 || s.rejectedEntries.length > 0) {
         text += `\nQuarantined (${s.quarantine.length + s.rejectedEntries.length})\n`;
         text += table([...s.rejectedEntries.map((r) => ["team entry", short(r.entry), r.reason]), ...s.quarantine.slice(0, 20).map((q) => [q.kind, q.author === undefined ? "?" : short(q.author), q.reason])]);

@@ -44,6 +44,7 @@ describe("a hostile member cannot break the trust structure (docs/team-model.md,
     expect(a.state().devices.has(Buffer.from(second.keys.sign).toString("hex"))).toBe(true);
     expect(a.state().invalidGrants.some((g) => g.entry === entry.hashHex && /may not read "secret"/.test(g.reason))).toBe(true);
     expect(a.currentKeyId("secret")).toBe(realKey);
+    expect(vaultStatus(a).alerts.some((x) => x.startsWith("vera's device") && /keys of "secret"/.test(x))).toBe(true);
     clock.tick();
     a.write("secret", [{ kind: "set", record: "s1", field: "title", value: "launch codes" }]);
     const cs = exportBundles(a);
@@ -212,6 +213,7 @@ describe("a hostile member cannot break the trust structure (docs/team-model.md,
     const r = importInto(a, [evil.bundle({ changesets: [future] })]);
     expect(r.applied).toBe(0);
     expect(r.waiting).toBe(1);
+    expect(vaultStatus(a).alerts.some((x) => /dated more than 24 h ahead/.test(x))).toBe(true);
     expect(note(a, "notes", "n1")).toBe("owner's");
     clock.tick();
     a.write("notes", [{ kind: "set", record: "n1", field: "title", value: "owner edits again" }]);
@@ -252,6 +254,7 @@ describe("a hostile member cannot break the trust structure (docs/team-model.md,
     expect(note(c, "notes", "e")).toBe("shared");
     expect(stateDigest(a)).toBe(stateDigest(c));
     expect(a.forkSeq(b.deviceId)).toBe(2);
+    expect(vaultStatus(c).alerts.some((x) => x.startsWith("bob's device") && /equivocation/.test(x))).toBe(true);
     expect(c.forkSeq(b.deviceId)).toBe(2);
     [a, b, c].forEach((x) => x.close());
   });

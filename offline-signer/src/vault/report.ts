@@ -3,19 +3,20 @@
  * and sync state, the audit trail from the verified log, and a digest of the visible state.
  */
 import { createHash } from "node:crypto";
+import { quoted } from "@airlock/shared";
 import { encodeValue, type Value } from "../records/values.js";
 import { decodeChangeset } from "../sync/changeset.js";
 import type { EntryBody, Role } from "../team/entry.js";
 import { readerDevices, type TeamState } from "../team/state.js";
 import { hex } from "./hex.js";
 import { entriesToSend } from "./log-acks.js";
-import { peerAcks } from "./sync.js";
+import { FUTURE_REASON, peerAcks } from "./sync.js";
 import type { Vault } from "./vault.js";
 
 export interface PendingApproval {
   readonly id: string;
   readonly type: string;
-  /** In words, as the audit log says it: "removed bob and rotated 2 collection key(s)". */
+  /** In words, as the audit log says it: `removed "bob" and rotated 2 collection key(s)`. */
   readonly what: string;
   readonly proposer: string;
   readonly approvals: number;
@@ -46,6 +47,11 @@ export interface VaultStatus {
    * not acknowledged yet (changesets this vault holds, team entries): zero and zero means up to date.
    */
   readonly peers: readonly PeerSync[];
+  /**
+   * What needs a person (docs/team-model.md, Invariants): devices caught equivocating, key grants
+   * the team log dropped, changesets waiting because they are dated ahead of this vault's clock.
+   */
+  readonly alerts: readonly string[];
   readonly insecureKdf: boolean;
 }
 
@@ -73,6 +79,7 @@ export function vaultStatus(vault: Vault): VaultStatus {
       rejectedEntries: [],
       pendingApprovals: [],
       peers: [],
+      alerts: [],
       insecureKdf: vault.store.insecureKdf,
     };
   }
@@ -104,8 +111,29 @@ export function vaultStatus(vault: Vault): VaultStatus {
     rejectedEntries: [...state.rejected].map(([entry, reason]) => ({ entry, reason })),
     pendingApprovals: pendingApprovals(state, meUser?.id),
     peers,
+    alerts: alerts(vault, state),
     insecureKdf: vault.store.insecureKdf,
   };
+}
+
+function alerts(vault: Vault, state: TeamState): string[] {
+  const db = vault.store.connection();
+  const who = (device: string): string => {
+    const d = state.devices.get(device);
+    const name = d === undefined ? undefined : state.users.get(d.user)?.name;
+    return `${name ?? "an unknown member"}'s device ${device.slice(0, 12)}`;
+  };
+  const out: string[] = [];
+  for (const f of db.prepare("SELECT device, seq FROM forks ORDER BY seq").all() as { device: Buffer; seq: number }[]) {
+    out.push(`${who(f.device.toString("hex"))} signed two different changesets ${f.seq} (equivocation): its changes from there on are refused on every vault; revoke it`);
+  }
+  for (const g of state.invalidGrants.slice(-20)) {
+    const author = vault.entries().get(g.entry)?.author;
+    out.push(`${author === undefined ? "an entry" : who(hex(author))} tried to hand out keys of "${g.collection}" (dropped: ${g.reason})`);
+  }
+  const ahead = db.prepare("SELECT device, count(*) AS n FROM changesets WHERE status = 'waiting' AND reason = ? GROUP BY device").all(FUTURE_REASON) as { device: Buffer; n: number }[];
+  for (const r of ahead) out.push(`${r.n} changeset(s) from ${who(r.device.toString("hex"))} are dated more than 24 h ahead of this vault's clock: they wait until it gets there (check both clocks)`);
+  return out;
 }
 
 export function pendingApprovals(state: TeamState, me: string | undefined): PendingApproval[] {
@@ -155,13 +183,20 @@ export interface LogEvent {
   readonly reason: string | undefined;
 }
 
+/**
+ * An entry in words. Names are quoted (and escaped): this is what an admin reads before approving
+ * a critical change, and a name like `bob as viewer` must not be able to reword the sentence.
+ */
 function describeBody(state: TeamState, b: EntryBody): string {
-  const who = (id: Uint8Array): string => state.users.get(hex(id))?.name ?? hex(id).slice(0, 8);
+  const who = (id: Uint8Array): string => {
+    const name = state.users.get(hex(id))?.name;
+    return name === undefined ? hex(id).slice(0, 8) : quoted(name);
+  };
   switch (b.type) {
     case "genesis":
-      return `created team "${b.name}" with owner ${b.userName}`;
+      return `created team ${quoted(b.name)} with owner ${quoted(b.userName)}`;
     case "add-member":
-      return `added ${b.userName} as ${b.role}`;
+      return `added ${quoted(b.userName)} as ${b.role}`;
     case "add-device":
       return `added a device (${hex(b.device.sign).slice(0, 8)}) for ${who(b.user)}`;
     case "revoke-device":

@@ -27,6 +27,17 @@ export function StatusView({ status: s }: { readonly status: VaultStatus }): Rea
       <Text>
         <Text bold>Changesets</Text>: {s.changesets.applied} applied, {s.changesets.locked} locked (no key), {s.changesets.waiting} waiting, {s.changesets.rejected} rejected
       </Text>
+      {s.alerts.length > 0 ? (
+        <Text bold color="red">
+          Alerts ({s.alerts.length})
+        </Text>
+      ) : null}
+      {s.alerts.map((x, i) => (
+        <Text key={`alert-${i}`} wrap="truncate-end" color="red">
+          {"  ! "}
+          {x}
+        </Text>
+      ))}
       <Text bold color={quarantined > 0 ? "red" : undefined}>
         Quarantined ({quarantined})
       </Text>
