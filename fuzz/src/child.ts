@@ -15,6 +15,7 @@ export interface ChildRequest {
   readonly findingsDir: string;
   readonly notePath: string;
   readonly hangMs: number;
+  readonly maxSeconds: number | undefined;
 }
 
 export type ChildMessage =
@@ -46,6 +47,7 @@ async function main(): Promise<void> {
   const run = new FuzzRun(target, instance, {
     runs: request.runs,
     seed: request.seed,
+    maxSeconds: request.maxSeconds,
     beforeInput: (input) => {
       bytes.set(input);
       Atomics.store(words, 1, input.length);

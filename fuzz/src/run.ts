@@ -1,6 +1,7 @@
 /**
  * `npm run fuzz`: every target (or `--target NAME`, repeatable) for `--runs N` inputs (default
- * 1,000,000), each in its own child process (`--jobs N` at once, default 1). Prints a table
+ * 1,000,000), each in its own child process (`--jobs N` at once, default 1; `--max-seconds S`
+ * stops a target early, and the table shows how many inputs it ran). Prints a table
  * (inputs, inputs/s, findings, slowest input, peak RSS), writes fuzz-results.json at the
  * repository root, saves each finding's input as fuzz/findings/<target>-<hash>.bin with a .txt
  * beside it (signature, stack, hex), and exits 1 if anything was found. What a finding is:
@@ -26,6 +27,7 @@ interface Options {
   readonly seed: number;
   readonly jobs: number;
   readonly hangMs: number;
+  readonly maxSeconds: number | undefined;
 }
 
 function parseArgs(argv: readonly string[]): Options {
@@ -34,6 +36,7 @@ function parseArgs(argv: readonly string[]): Options {
   let seed = 1;
   let jobs = 1;
   let hangMs = 10_000;
+  let maxSeconds: number | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const value = (): string => {
@@ -51,18 +54,19 @@ function parseArgs(argv: readonly string[]): Options {
     else if (arg === "--seed") seed = int(0);
     else if (arg === "--jobs") jobs = int(1);
     else if (arg === "--hang-ms") hangMs = int(1000);
+    else if (arg === "--max-seconds") maxSeconds = int(1);
     else if (arg === "--list") {
       for (const t of TARGETS) console.log(`${t.name.padEnd(16)} ${t.entry}`);
       process.exit(0);
     } else usage(`unknown argument ${arg}`);
   }
   for (const t of targets) if (!TARGETS.some((x) => x.name === t)) usage(`no target "${t}"`);
-  return { targets: targets.length > 0 ? targets : TARGETS.map((t) => t.name), runs, seed, jobs, hangMs };
+  return { targets: targets.length > 0 ? targets : TARGETS.map((t) => t.name), runs, seed, jobs, hangMs, maxSeconds };
 }
 
 function usage(problem: string): never {
   console.error(`airlock fuzz: error: ${problem}`);
-  console.error("usage: npm run fuzz -- [--target NAME]... [--runs N] [--seed N] [--jobs N] [--hang-ms MS] [--list]");
+  console.error("usage: npm run fuzz -- [--target NAME]... [--runs N] [--seed N] [--jobs N] [--max-seconds S] [--hang-ms MS] [--list]");
   process.exit(2);
 }
 
@@ -75,7 +79,7 @@ interface Result {
 function runChild(name: string, options: Options): Promise<Result> {
   const notePath = join(tmpdir(), `airlock-fuzz-${process.pid}-${name}.json`);
   rmSync(notePath, { force: true });
-  const request: ChildRequest = { target: name, runs: options.runs, seed: options.seed, findingsDir: FINDINGS_DIR, notePath, hangMs: options.hangMs };
+  const request: ChildRequest = { target: name, runs: options.runs, seed: options.seed, findingsDir: FINDINGS_DIR, notePath, hangMs: options.hangMs, maxSeconds: options.maxSeconds };
   return new Promise((resolve) => {
     // A bounded heap: a parser that allocates without bound dies here instead of taking the machine.
     const child = fork(CHILD, [JSON.stringify(request)], { execArgv: ["--max-old-space-size=1024"], stdio: ["ignore", "inherit", "inherit", "ipc"] });

@@ -1,7 +1,7 @@
 /**
  * Runs in a worker thread beside a fuzzing child process. The child copies each input into
  * shared memory and bumps a counter before calling the parser; if the counter stops moving
- * for `hangMs` (a parser stuck in a loop blocks the child's own thread), this thread saves
+ * while the process burns `hangMs` of CPU (a parser stuck in a loop), this thread saves
  * the stuck input, writes a note for the runner, and kills the process: the runner reports
  * the hang with its reproducer.
  */
@@ -16,15 +16,20 @@ const data = workerData as WatchdogData;
 const words = new Int32Array(data.shared, 0, 2);
 let last = Atomics.load(words, 0);
 let since = Date.now();
+let cpuSince = process.cpuUsage();
 
+// CPU time, not wall time: a parser stuck in a loop burns CPU, a process starved by a busy
+// machine does not, and must not be reported as a hang.
 setInterval(() => {
   const now = Atomics.load(words, 0);
   if (now !== last) {
     last = now;
     since = Date.now();
+    cpuSince = process.cpuUsage();
     return;
   }
-  if (now === 0 || Date.now() - since < data.hangMs) return;
+  const cpu = process.cpuUsage(cpuSince);
+  if (now === 0 || (cpu.user + cpu.system) / 1000 < data.hangMs) return;
   const length = Atomics.load(words, 1);
   const input = new Uint8Array(data.shared, HEADER_BYTES, length).slice();
   const hash = createHash("sha256").update(input).digest("hex").slice(0, 16);

@@ -2,7 +2,7 @@
 import { base45Decode, base45Encode, FRAME_ERROR_CODES, FountainDecoder, FountainEncoder, FrameError, parseFrameHeader, TransferCollector } from "@airlock/bundle-format";
 import { seedBytes } from "../fixtures.js";
 import { concat } from "../mutate.js";
-import { FuzzInvariantError } from "../outcome.js";
+import { FuzzInvariantError, template } from "../outcome.js";
 import type { Target } from "../target.js";
 
 const MAX_MESSAGE = 64 * 1024;
@@ -30,12 +30,13 @@ function frameSeeds(): Uint8Array[] {
   const a = new FountainEncoder(big, { fragmentLength: 100, transferId: 7 });
   const b = new FountainEncoder(message, { fragmentLength: 8, transferId: 9 });
   const one = new FountainEncoder(message, { fragmentLength: 64, transferId: 11 });
+  // FountainEncoder.frames(count, start).
   return [
-    packFrames(a.frames(0, a.blocks)), // systematic only
-    packFrames([...a.frames(3, a.blocks), ...a.frames(a.blocks, 6)]), // three lost, replaced by coded frames
-    packFrames([...b.frames(0, 2), ...a.frames(0, 2), ...b.frames(2, b.blocks + 2)]), // two transfers interleaved
+    packFrames(a.frames(a.blocks)), // systematic only
+    packFrames([...a.frames(a.blocks - 3, 3), ...a.frames(6, a.blocks)]), // three lost, replaced by coded frames
+    packFrames([...b.frames(2), ...a.frames(2), ...b.frames(b.blocks, 2)]), // two transfers interleaved
     packFrames([one.frame(0), one.frame(0), one.frame(1)]), // complete, then a duplicate
-    packFrames(b.frames(b.blocks, b.blocks + 2)), // coded only
+    packFrames(b.frames(2, b.blocks)), // coded only
   ];
 }
 
@@ -52,10 +53,11 @@ export const qrFrames: Target = {
         const collector = new TransferCollector({ maxTransfers: 4, maxMessageLength: MAX_MESSAGE });
         const decoder = new FountainDecoder({ maxMessageLength: MAX_MESSAGE });
         let completed = 0;
-        let rejected = 0;
+        // Which checks refused frames: the feedback that grows the corpus (see engine.ts).
+        const refusals = new Set<string>();
         for (const frame of unpackFrames(input)) {
           const collected = collector.receive(frame);
-          if (collected.outcome === "rejected") rejected++;
+          if (collected.outcome === "rejected") refusals.add(`${collected.error.code}:${template(collected.error.message).slice(0, 40)}`);
           else if (collected.message !== undefined) {
             completed++;
             const header = parseFrameHeader(frame, MAX_MESSAGE);
@@ -65,11 +67,12 @@ export const qrFrames: Target = {
             decoder.receive(frame);
           } catch (e) {
             if (!(e instanceof FrameError)) throw e;
+            refusals.add(`decoder ${e.code}`);
           }
         }
         const message = decoder.message;
         if (message !== undefined && message.length !== decoder.progress.messageLength) throw new FuzzInvariantError("decoded message length differs from the header");
-        return `completed=${Math.min(completed, 2)} rejected=${rejected > 0} decoded=${message !== undefined}`;
+        return `completed=${Math.min(completed, 2)} decoded=${message !== undefined} ${[...refusals].sort().join("|")}`;
       },
     };
   },
@@ -84,7 +87,7 @@ export const qrBase45: Target = {
   cbor: false,
   async create() {
     const enc = new TextEncoder();
-    const frames = new FountainEncoder(seedBytes("qr/b45", 32), { fragmentLength: 16, transferId: 5 }).frames(0, 4);
+    const frames = new FountainEncoder(seedBytes("qr/b45", 32), { fragmentLength: 16, transferId: 5 }).frames(4);
     return {
       seeds: frames.map((f) => enc.encode(base45Encode(f))),
       run(input) {
