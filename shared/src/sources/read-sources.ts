@@ -5,12 +5,11 @@
  * Everything read here is hostile input: bounded before allocation, and a bad entry is an
  * issue to report, never a crash.
  */
-import { lstatSync, openSync, closeSync, fstatSync, readSync, constants } from "node:fs";
+import { lstatSync } from "node:fs";
 import { readdir } from "node:fs/promises";
 import { extname, join } from "node:path";
 import { describeError } from "../cli-report.js";
 import { AirlockError } from "../errors.js";
-import { safe } from "../text/escape.js";
 import { formatProgressLine, type ProgressSnapshot } from "../progress.js";
 import { readImageFile } from "../qr/image-read.js";
 import { listImageFiles, scanImageFolder } from "../qr/scan-folder.js";
@@ -19,6 +18,7 @@ import { scanCamera, scanVideo } from "../qr/scan-video.js";
 import type { QrPayload } from "../qr/types.js";
 import { receiveBundles } from "../transfer/qr-receive.js";
 import { AIRLOCK_FOLDER, type DropBox } from "../usb/layout.js";
+import { isRefusal, openRegularFile, readExactly } from "../usb/open-file.js";
 import { scanBundles, type AcceptedBundle } from "../usb/read.js";
 
 export type SourceEvent =
@@ -32,7 +32,10 @@ export interface SourceOptions {
    * ["inbox", "outbox"], so two vaults can also swap one stick directly, with no courier.
    */
   readonly boxes: readonly DropBox[];
-  /** Program name for lines about skipped images on stderr. */
+  /**
+   * @deprecated Unused: an image that cannot be read is now an `issue` event, not a line on
+   * stderr. Kept so existing callers compile.
+   */
   readonly program?: string;
   /** A progress line for people (stderr). */
   readonly progress?: (line: string) => void;
@@ -65,6 +68,9 @@ export function sourceKind(path: string): SourceKind {
     }
     return "qr-folder";
   }
+  // Links, pipes, sockets and devices go to fromFile, which refuses them without blocking and
+  // says what they are; by their names they would reach the image reader or ffmpeg.
+  if (!stats.isFile()) return "file";
   if (IMAGE.test(extname(path))) return "qr-image";
   if (VIDEO.test(extname(path))) return "video";
   return "file";
@@ -76,7 +82,9 @@ export async function* readSources(paths: readonly string[], options: SourceOpti
   const flushImages = async function* (): AsyncGenerator<SourceEvent> {
     if (images.length === 0) return;
     const files = images.splice(0);
-    yield* fromPayloads(files.join(", "), imagePayloads(files, options.program ?? "airlock"), options);
+    const unreadable: SourceEvent[] = [];
+    yield* fromPayloads(files.join(", "), imagePayloads(files, unreadable), options);
+    yield* unreadable;
   };
   for (const path of paths) {
     const kind = sourceKind(path);
@@ -89,10 +97,14 @@ export async function* readSources(paths: readonly string[], options: SourceOpti
     else if (kind === "qr-folder") {
       const folders = await qrFolders(path);
       if (folders.length === 0) yield { type: "issue", from: path, code: "SOURCE_EMPTY", reason: "no QR images (PNG, JPEG) here or in its subfolders, and no airlock/ drop folder" };
-      for (const folder of folders) yield* fromPayloads(folder, folderPayloads(folder), options);
+      for (const folder of folders) {
+        const unreadable: SourceEvent[] = [];
+        yield* fromPayloads(folder, folderPayloads(folder, unreadable), options);
+        yield* unreadable;
+      }
     }
     else if (kind === "video") yield* fromPayloads(path, videoPayloads(path, options.signal), options);
-    else yield fromFile(path, options.maxBundleBytes);
+    else yield await fromFile(path, options.maxBundleBytes);
   }
   yield* flushImages();
 }
@@ -160,16 +172,21 @@ async function qrFolders(dir: string): Promise<string[]> {
   return out;
 }
 
-async function* folderPayloads(dir: string): AsyncGenerator<QrPayload | undefined> {
-  for await (const r of scanImageFolder(dir)) yield r.payload;
+/** An image that cannot be read costs its frame, and is reported through `unreadable`. */
+async function* folderPayloads(dir: string, unreadable: SourceEvent[]): AsyncGenerator<QrPayload | undefined> {
+  for await (const r of scanImageFolder(dir)) {
+    if (r.error !== undefined) unreadable.push({ type: "issue", from: r.path, code: r.error.code, reason: r.error.message });
+    yield r.payload;
+  }
 }
 
-async function* imagePayloads(files: readonly string[], program: string): AsyncGenerator<QrPayload | undefined> {
+async function* imagePayloads(files: readonly string[], unreadable: SourceEvent[]): AsyncGenerator<QrPayload | undefined> {
   for (const file of files) {
     try {
       yield scanQrPixels(await readImageFile(file));
     } catch (e) {
-      process.stderr.write(safe`${program}: skipped ${file}: ${describeError(e).message}` + "\n");
+      const { code, message } = describeError(e);
+      unreadable.push({ type: "issue", from: file, code, reason: message });
       yield undefined;
     }
   }
@@ -182,27 +199,24 @@ async function* videoPayloads(file: string, signal: AbortSignal | undefined): As
   }
 }
 
-/** A plain bundle file, read with O_NOFOLLOW and checked for size on the open file before reading. */
-function fromFile(path: string, maxBytes: number): SourceEvent {
-  let fd: number;
-  try {
-    fd = openSync(path, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0));
-  } catch (e) {
-    return { type: "issue", from: path, code: "SOURCE_UNREADABLE", reason: describeError(e).message };
+/**
+ * A plain bundle file, opened as the USB reader opens one (usb/open-file.ts): no link is
+ * followed, a pipe cannot block the open, only a regular file is read, its size checked on the
+ * descriptor before a byte is allocated.
+ */
+async function fromFile(path: string, maxBytes: number): Promise<SourceEvent> {
+  const issue = (code: string, reason: string): SourceEvent => ({ type: "issue", from: path, code, reason });
+  const opened = await openRegularFile(path);
+  if (isRefusal(opened)) {
+    if (opened.code === "USB_VANISHED") return issue("SOURCE_NOT_FOUND", "disappeared before it could be opened");
+    const notAFile = opened.code === "USB_SYMLINK" || opened.code === "USB_NOT_A_FILE" || opened.code === "USB_SPECIAL_FILE";
+    return issue(notAFile ? "SOURCE_NOT_A_FILE" : "SOURCE_UNREADABLE", opened.reason);
   }
   try {
-    const stats = fstatSync(fd);
-    if (!stats.isFile()) return { type: "issue", from: path, code: "SOURCE_NOT_A_FILE", reason: "not a regular file" };
-    if (stats.size > maxBytes) return { type: "issue", from: path, code: "SOURCE_TOO_LARGE", reason: `${stats.size} bytes, more than the ${maxBytes} accepted` };
-    const bytes = new Uint8Array(stats.size);
-    let at = 0;
-    while (at < bytes.length) {
-      const n = readSync(fd, bytes, at, bytes.length - at, at);
-      if (n === 0) break;
-      at += n;
-    }
-    return at === bytes.length ? { type: "bundle", bytes, from: path } : { type: "issue", from: path, code: "SOURCE_UNREADABLE", reason: "the file shrank while it was read" };
+    if (opened.size > maxBytes) return issue("SOURCE_TOO_LARGE", `${opened.size} bytes, more than the ${maxBytes} accepted`);
+    const bytes = await readExactly(opened.handle, opened.size);
+    return isRefusal(bytes) ? issue("SOURCE_UNREADABLE", bytes.reason) : { type: "bundle", bytes, from: path };
   } finally {
-    closeSync(fd);
+    await opened.handle.close();
   }
 }
