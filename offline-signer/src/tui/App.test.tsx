@@ -269,8 +269,8 @@ describe("the vault TUI", () => {
     const screen = ui(a);
     await until(screen, "Notes (1)");
     const frame = await press(screen, "l", "Audit log");
-    expect(frame).toContain('created team "Field office" with owner alice');
-    expect(frame).toContain("added bob as editor");
+    expect(frame).toContain('created team "Field office" with owner "alice"');
+    expect(frame).toContain('added "bob" as editor');
     expect(frame).toMatch(/#1: 1 change\(s\) to 1 record\(s\) in notes/);
   });
 });
