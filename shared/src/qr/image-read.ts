@@ -27,7 +27,7 @@ export interface ImageLimits {
 
 export const DEFAULT_MAX_IMAGE_FILE_BYTES = 64 * 1024 * 1024;
 export const DEFAULT_MAX_IMAGE_PIXELS = 40_000_000;
-/** A 24-megapixel 4:2:0 phone photo is estimated at about 600 MiB through jpeg-js. */
+/** A 24-megapixel 4:2:0 phone photo is estimated at about 570 MiB through jpeg-js. */
 export const DEFAULT_MAX_DECODE_BYTES = 768 * 1024 * 1024;
 
 const MIB = 1024 * 1024;
