@@ -26,6 +26,8 @@ export interface AfterKill extends Findings {
 export interface AfterRerun extends Findings {
   /** Digest of the state reached; every run from the prepared state must reach the same one. */
   readonly state: string;
+  /** Other ways the run ended somewhere an uninterrupted run does not. */
+  readonly diverged?: readonly string[];
 }
 
 export interface Scenario {
@@ -40,6 +42,8 @@ export interface Scenario {
   afterKill(): Promise<AfterKill>;
   /** After a run that exited 0 (a rerun after a kill, or an uninterrupted run). */
   afterRun(run: Finished): Promise<AfterRerun>;
+  /** Figures of the scenario's own, for soak-results.json. */
+  figures?(): Record<string, number>;
 }
 
 export function findings(): Findings {

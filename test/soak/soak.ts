@@ -7,6 +7,7 @@
  * ran (a kill after it exited does not count), or `3 × kills` were drawn.
  */
 import { cpSync, mkdirSync, writeFileSync } from "node:fs";
+import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { seededRandom } from "../../shared/test-support/degrade.js";
@@ -55,8 +56,13 @@ export interface CommandResult {
   readonly losses: number;
   readonly convergenceFailures: number;
   readonly runtimeMs: number;
+  /** Where the runtime went: restoring folders, killed runs, checks after kills, reruns, checks after reruns. */
+  readonly phasesMs: Readonly<Record<Phase, number>>;
+  readonly figures?: Readonly<Record<string, number>>;
   readonly failures: readonly Failure[];
 }
+
+type Phase = "restore" | "killed" | "checkKill" | "rerun" | "checkRerun";
 
 export interface SoakResult {
   readonly seed: number;
@@ -64,6 +70,8 @@ export interface SoakResult {
   readonly fixture: FixtureOptions & { readonly prepareMs: number; readonly importBundles: readonly number[]; readonly outbound: number; readonly inbound: number };
   readonly commands: readonly CommandResult[];
   readonly totalMs: number;
+  /** The machine, and how busy it was (1-minute load average) when the soak started and ended. */
+  readonly machine: { readonly cpus: number; readonly node: string; readonly loadStart: number; readonly loadEnd: number };
   readonly ok: boolean;
 }
 
@@ -105,6 +113,7 @@ async function soakOne(scenario: Scenario, options: SoakOptions, root: string, l
     for (const what of after.losses) fail({ attempt: -1 - i, killAtMs: run.ms, landed: "reference", kind: "loss", what });
     reference ??= after.state;
     if (after.state !== reference) fail({ attempt: -1 - i, killAtMs: run.ms, landed: "reference", kind: "convergence", what: "two uninterrupted runs reached different states" });
+    for (const what of after.diverged ?? []) fail({ attempt: -1 - i, killAtMs: run.ms, landed: "reference", kind: "convergence", what });
   }
   const span = median(times);
   log(`${scenario.label}: uninterrupted ${times.map((t) => Math.round(t)).join(", ")} ms; killing at uniform moments in [0, ${Math.round(span)}) ms`);
@@ -114,11 +123,21 @@ async function soakOne(scenario: Scenario, options: SoakOptions, root: string, l
   let midRun = 0;
   let partial = 0;
   const counts = { integrity: 0, loss: 0, convergence: 0 };
+  const phasesMs: Record<Phase, number> = { restore: 0, killed: 0, checkKill: 0, rerun: 0, checkRerun: 0 };
+  let mark = performance.now();
+  const lap = (phase: Phase): void => {
+    const now = performance.now();
+    phasesMs[phase] += now - mark;
+    mark = now;
+  };
   while (midRun < options.kills && attempts < options.kills * 3) {
     const attempt = ++attempts;
     const at = random() * span;
+    mark = performance.now();
     scenario.reset();
+    lap("restore");
     const killed = await runChild(scenario.command, at);
+    lap("killed");
     const landed = killed.signal === "SIGKILL" ? "mid-run" : "after exit";
     const fails = new Set<keyof typeof counts>();
     const report = (kind: keyof typeof counts, what: string): void => {
@@ -128,10 +147,12 @@ async function soakOne(scenario: Scenario, options: SoakOptions, root: string, l
     if (landed === "mid-run") midRun++;
     else if (killed.status !== 0) report("convergence", `exited ${killed.status} before the kill: ${(killed.stdout + killed.stderr).slice(0, 500)}`);
     const afterKill = await scenario.afterKill();
+    lap("checkKill");
     if (landed === "mid-run" && afterKill.partial) partial++;
     for (const what of afterKill.integrity) report("integrity", `after the kill: ${what}`);
     for (const what of afterKill.losses) report("loss", `after the kill: ${what}`);
     const rerun = await runChild(scenario.command);
+    lap("rerun");
     if (rerun.status !== 0) {
       report("convergence", `the rerun failed (exit ${rerun.status ?? rerun.signal}): ${(rerun.stdout + rerun.stderr).trim().slice(0, 500)}`);
     } else {
@@ -139,7 +160,9 @@ async function soakOne(scenario: Scenario, options: SoakOptions, root: string, l
       for (const what of after.integrity) report("integrity", `after the rerun: ${what}`);
       for (const what of after.losses) report("loss", `after the rerun: ${what}`);
       if (after.state !== reference) report("convergence", "the rerun reached a state no uninterrupted run reaches");
+      for (const what of after.diverged ?? []) report("convergence", what);
     }
+    lap("checkRerun");
     for (const kind of fails) counts[kind]++;
     if (attempt % 25 === 0 || midRun === options.kills) {
       log(`  ${scenario.label}: ${attempt} kills, ${midRun} mid-run (${partial} partial), last: ${Math.round(at)} ms ${landed}, ${afterKill.progress}`);
@@ -157,6 +180,8 @@ async function soakOne(scenario: Scenario, options: SoakOptions, root: string, l
     losses: counts.loss,
     convergenceFailures: counts.convergence,
     runtimeMs: Math.round(performance.now() - started),
+    ...(scenario.figures === undefined ? {} : { figures: scenario.figures() }),
+    phasesMs: Object.fromEntries(Object.entries(phasesMs).map(([k, v]) => [k, Math.round(v)])) as Record<Phase, number>,
     failures,
   };
 }
@@ -164,6 +189,7 @@ async function soakOne(scenario: Scenario, options: SoakOptions, root: string, l
 export async function runSoak(root: string, options: SoakOptions): Promise<SoakResult> {
   const log = options.log ?? ((): void => {});
   const started = performance.now();
+  const loadStart = loadavg()[0]!;
   mkdirSync(root, { recursive: true });
   log(`crash soak: seed ${options.seed}, ${options.kills} mid-run kills per command (${options.commands.join(", ")}), folders in ${root}`);
   const fx = await prepareFixtures(root, options.fixture);
@@ -180,10 +206,12 @@ export async function runSoak(root: string, options: SoakOptions): Promise<SoakR
     fixture: { ...options.fixture, prepareMs: Math.round(fx.prepareMs), importBundles: fx.importBundles, outbound: fx.outbound, inbound: fx.inbound },
     commands,
     totalMs: Math.round(performance.now() - started),
+    machine: { cpus: cpus().length, node: process.version, loadStart: Number(loadStart.toFixed(2)), loadEnd: Number(loadavg()[0]!.toFixed(2)) },
     ok,
   };
   log("");
   for (const line of summaryTable(result)) log(line);
+  for (const c of commands) log(`${c.command}: time in ${Object.entries(c.phasesMs).map(([k, v]) => `${k} ${(v / 1000).toFixed(1)} s`).join(", ")}`);
   if (options.resultsFile !== undefined) {
     writeFileSync(options.resultsFile, `${JSON.stringify(result, null, 2)}\n`);
     log(`wrote ${options.resultsFile}`);
@@ -210,6 +238,6 @@ export function summaryTable(r: SoakResult): string[] {
   return [
     line(head),
     ...rows.map(line),
-    `seed ${r.seed}; total ${(r.totalMs / 1000).toFixed(1)} s (fixtures ${(r.fixture.prepareMs / 1000).toFixed(1)} s); ${r.ok ? "no failures" : "FAILURES"}`,
+    `seed ${r.seed}; total ${(r.totalMs / 1000).toFixed(1)} s (fixtures ${(r.fixture.prepareMs / 1000).toFixed(1)} s) on ${r.machine.cpus} cores, load ${r.machine.loadStart} -> ${r.machine.loadEnd}; ${r.ok ? "no failures" : "FAILURES"}`,
   ];
 }
