@@ -1,18 +1,27 @@
 /**
  * The courier: one home's spool, served teams and mailbox backends, wired together here.
  * Ingest takes bundles from the offline side; a sync round, for every team and each of its
- * mailboxes, pushes exactly `sendPerRound` bundles (real ones first, topped up with cover)
- * into the current epoch's namespace, then pulls what is new from the namespaces of the epochs
- * since its last good sync (at least the current and the previous one), then empties the
- * namespaces that no courier lists any more (docs/transport-key.md, "Where a bundle goes").
+ * mailboxes, pulls what is new from the namespaces of the epochs since its last good sync (at
+ * least the current and the previous one), then pushes the round's batch into the current
+ * epoch's namespace, then empties the namespaces that no courier lists any more
+ * (docs/transport-key.md, "Where a bundle goes").
+ *
+ * A round's batch is exactly `sendPerRound` bundles: the team's pending real ones first, topped
+ * up with cover whose shape (length, slot tier) is drawn from the shapes of the team's recent
+ * real bundles, in random order, made whole before the first put and put as the same bytes into
+ * every mailbox of the team (and again on a retry). So no mailbox, nor several comparing notes,
+ * can separate real from cover by size, slot count, order, timing of the puts or presence in
+ * one mailbox and not another (docs/transport-key.md, "Cover").
  *
  * Invariants: a real outbound bundle stays pending (or failed) until every mailbox of its team
- * accepted it; nothing pulled is stored unless it hashes to its name, parses, and carries a
+ * accepted it; every bundle a round puts for a team is in the one batch all its mailboxes get;
+ * a cover bundle's shape is one a real bundle of the team had (or, before the courier saw any,
+ * one of the team's configured bucket sizes); nothing pulled is stored unless it hashes to its name, parses, and carries a
  * served team's real tag; a list cursor advances only after every name it covers was handled,
  * so a failed or misbehaving store costs a re-listing, never a bundle.
  */
 import { createHash, randomInt } from "node:crypto";
-import { fillerBundle, MIN_BUCKET } from "@airlock/bundle-format";
+import { fillerBundle, MIN_BUCKET, type BundleHeader } from "@airlock/bundle-format";
 import { describeError, isAirlockError, MAILBOX_PRUNE_AGE, MAILBOX_PULL_BACK, type TransportKey } from "@airlock/shared";
 import { courierError } from "../errors.js";
 import type { CourierHome } from "../home/paths.js";
@@ -21,6 +30,7 @@ import { loadTeams, transportKeyOf, type TeamConfig, type TeamId } from "../home
 import { mailboxNameFor, type MailboxBackend } from "../mailbox/backend.js";
 import { httpMailboxCredentials } from "../mailbox/http.js";
 import { mailboxKind, openMailbox, redactUrl, type OpenMailboxOptions } from "../mailbox/open.js";
+import type { TrafficShape } from "../spool/ledger.js";
 import { Spool } from "../spool/spool.js";
 import { classifyBundle, slotTierOf, type KeyedTeam, type Verdict } from "./classify.js";
 
@@ -93,8 +103,6 @@ export interface BackendRoundReport {
 
 const NO_TEAM = "-";
 const DEFAULT_SLOT_TIER = 2;
-/** bundle-format's largest slot tier (1024 recipients). */
-const MAX_SLOT_TIER = 10;
 /** At most this many namespaces are pruned per team and mailbox in one round (a courier back after a long absence). */
 const PRUNE_SPAN = 7;
 /** How far before the newest expired namespace a courier that never pruned starts (about two months at one day per epoch). */
@@ -148,10 +156,12 @@ export class Courier {
     const real = verdicts.flatMap((v, i) => (v.kind === "real" ? [{ bundle: items[i]!, direction: "outbound" as const, team: v.team, i }] : []));
     const results = this.spool.putMany(real);
     const byIndex = new Map(real.map((r, k) => [r.i, results[k]!]));
-    // One write per team and batch, not per bundle: the latest real bundle's tier is what cover copies.
-    const tiers = new Map<TeamId, number>();
-    for (const v of verdicts) if (v.kind === "real") tiers.set(v.team, slotTierOf(v.header));
-    for (const [team, tier] of tiers) this.spool.ledger.setSlotTier(team, tier);
+    // Recorded at ingest, not at push: cover copies a shape from the moment the courier holds
+    // such a bundle, so with a backlog the first bundle of a new size need not be the real one.
+    for (const [k, r] of real.entries()) {
+      const v = verdicts[r.i]!;
+      if (results[k]!.isNew && v.kind === "real") this.spool.ledger.recordShape(v.team, shapeOf(v.header));
+    }
     return verdicts.map((v, i): IngestOutcome => {
       if (v.kind === "real") {
         const put = byIndex.get(i)!;
@@ -179,6 +189,9 @@ export class Courier {
     for (const team of this.teams) {
       const selected = this.spool.list({ direction: "outbound", team: team.id, states: ["pending", "failed"], limit: team.config.sendPerRound });
       const failures = new Map<string, string>();
+      // Made once, after the first pull taught a new courier the team's shapes, and then the
+      // same bytes for every mailbox and every retry.
+      let batch: Batch | undefined;
       for (const url of team.config.mailboxes) {
         const backend = redactUrl(url);
         const lastOk = this.spool.ledger.lastOk(team.id, backend);
@@ -190,8 +203,9 @@ export class Courier {
         let pull: PullReport | undefined;
         for (let attempt = 1; ; attempt++) {
           try {
-            push ??= await this.push(team, url, selected.map((e) => e.digest));
-            pull = await this.pull(team, url, epochs);
+            pull ??= await this.pull(team, url, epochs);
+            batch ??= this.batch(team, selected.map((e) => e.digest));
+            push ??= await this.push(team, url, batch);
             this.spool.ledger.syncSucceeded(team.id, backend);
             const prune = await this.prune(team, url);
             reports.push({ team: team.id, teamName: team.config.name, backend, push, pull, ...(prune === undefined ? {} : { prune }) });
@@ -306,36 +320,41 @@ export class Courier {
   }
 
   /**
-   * Puts the selected real bundles and enough cover to make exactly sendPerRound, in random
-   * order, into the current epoch's namespace. Throws on the first failed put (the caller
-   * keeps the real ones pending; a put is idempotent, so a retry repeats none).
+   * A round's batch for `team`: the bytes of the selected real bundles (at most sendPerRound)
+   * and enough cover to make exactly sendPerRound, every bundle made before any is put, in
+   * random order. Cover names are remembered as our own, so they are never downloaded back.
    */
-  async push(team: ServedTeam, url: string, digests: readonly string[]): Promise<PushReport> {
+  batch(team: ServedTeam, digests: readonly string[]): Batch {
     const epoch = team.tk.epochAt(this.#now());
-    const backend = this.#backend(team, url, epoch);
-    const real = digests.slice(0, team.config.sendPerRound);
-    const coverCount = team.config.sendPerRound - real.length;
-    const jobs: (() => Promise<void>)[] = real.map((digest) => async () => {
+    const real: Uint8Array[] = [];
+    for (const digest of digests.slice(0, team.config.sendPerRound)) {
       const bytes = this.spool.get(digest);
-      if (bytes === undefined) return; // expired meanwhile: nothing to send
-      await backend.put(mailboxNameFor(bytes), bytes);
-    });
-    for (let i = 0; i < coverCount; i++) {
-      jobs.push(async () => {
-        const cover = this.#cover(team, epoch);
-        const name = mailboxNameFor(cover);
-        // Remembered first, so our own cover listed back is never downloaded.
-        this.spool.ledger.markSeen(name.slice(0, 64), "own-cover");
-        await backend.put(name, cover);
-      });
+      if (bytes !== undefined) real.push(bytes); // expired meanwhile: nothing to send
     }
-    for (let i = jobs.length - 1; i > 0; i--) {
+    const shapes = this.spool.ledger.shapes(team.id);
+    const bundles = [...real];
+    for (let i = real.length; i < team.config.sendPerRound; i++) {
+      const cover = this.#cover(team, epoch, shapes);
+      this.spool.ledger.markSeen(mailboxNameFor(cover).slice(0, 64), "own-cover");
+      bundles.push(cover);
+    }
+    for (let i = bundles.length - 1; i > 0; i--) {
       const j = randomInt(i + 1);
-      [jobs[i], jobs[j]] = [jobs[j]!, jobs[i]!];
+      [bundles[i], bundles[j]] = [bundles[j]!, bundles[i]!];
     }
-    for (const job of jobs) await job();
-    if (coverCount > 0) this.spool.ledger.count(team.id, "cover-sent", "round", coverCount);
-    return { real: real.length, cover: coverCount, failed: 0 };
+    return { epoch, bundles, real: real.length, cover: bundles.length - real.length };
+  }
+
+  /**
+   * Puts a round's batch into the namespace of its epoch. Throws on the first failed put (the
+   * caller keeps the real ones pending; a put is idempotent, so a retry of the same batch
+   * repeats none).
+   */
+  async push(team: ServedTeam, url: string, batch: Batch): Promise<PushReport> {
+    const backend = this.#backend(team, url, batch.epoch);
+    for (const bytes of batch.bundles) await backend.put(mailboxNameFor(bytes), bytes);
+    if (batch.cover > 0) this.spool.ledger.count(team.id, "cover-sent", "round", batch.cover);
+    return { real: batch.real, cover: batch.cover, failed: 0 };
   }
 
   /** Lists the namespaces of `epochs` (newest first, from #pullEpochs) and spools the team's new real bundles. */
@@ -396,7 +415,7 @@ export class Courier {
     const verdict = this.#classify(bytes);
     if (verdict.kind === "real") {
       const put = this.spool.put(bytes, "inbound", { team: verdict.team });
-      this.spool.ledger.setSlotTier(verdict.team, slotTierOf(verdict.header));
+      if (put.isNew) this.spool.ledger.recordShape(verdict.team, shapeOf(verdict.header));
       return put.isNew ? "spooled" : "known";
     }
     // These bytes are exactly what their name says: judging them again would give the same answer.
@@ -425,22 +444,36 @@ export class Courier {
     return backend;
   }
 
-  #cover(team: ServedTeam, epoch: number): Uint8Array {
+  /**
+   * One cover bundle in the shape of a real bundle of the team drawn at random from its recent
+   * ones (so cover sizes follow the real size distribution, repeats weighing more); before the
+   * courier saw any real bundle of the team, a configured bucket size with DEFAULT_SLOT_TIER.
+   */
+  #cover(team: ServedTeam, epoch: number, shapes: readonly TrafficShape[]): Uint8Array {
     const sizes = team.config.bucketSizes;
-    const length = sizes[randomInt(sizes.length)] ?? MIN_BUCKET;
+    const shape = shapes.length > 0 ? shapes[randomInt(shapes.length)]! : { length: sizes[randomInt(sizes.length)] ?? MIN_BUCKET, slotTier: DEFAULT_SLOT_TIER };
     const tag = team.tk.tag("cover", epoch);
-    // Copy the tier of the team's latest real bundle so cover looks like its traffic; fall
-    // back to fewer slots when that many do not fit the bucket.
-    for (let tier = Math.min(this.spool.ledger.slotTier(team.id) ?? DEFAULT_SLOT_TIER, MAX_SLOT_TIER); tier >= DEFAULT_SLOT_TIER; tier--) {
+    // A recorded shape came from a real bundle, so it fits; fewer slots only for a configured size too small for them.
+    for (let tier = shape.slotTier; tier > DEFAULT_SLOT_TIER; tier--) {
       try {
-        return fillerBundle({ mailboxTag: tag, length, slotTier: tier });
+        return fillerBundle({ mailboxTag: tag, length: shape.length, slotTier: tier });
       } catch (e) {
-        if (!(e instanceof RangeError) || tier === DEFAULT_SLOT_TIER) throw e;
+        if (!(e instanceof RangeError)) throw e;
       }
     }
-    return fillerBundle({ mailboxTag: tag, length, slotTier: DEFAULT_SLOT_TIER });
+    return fillerBundle({ mailboxTag: tag, length: shape.length, slotTier: DEFAULT_SLOT_TIER });
   }
 }
+
+/** A round's bundles for one team, identical for each of its mailboxes. */
+export interface Batch {
+  readonly epoch: number;
+  readonly bundles: readonly Uint8Array[];
+  readonly real: number;
+  readonly cover: number;
+}
+
+const shapeOf = (header: BundleHeader): TrafficShape => ({ length: header.length, slotTier: slotTierOf(header) });
 
 /** An epoch within two of the oldest a courier lists, on a mailbox whose server checks tokens per epoch. */
 function atTokenWindowEdge(url: string, epoch: number, now: number): boolean {

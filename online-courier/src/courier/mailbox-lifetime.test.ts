@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { randomBytes, toHex } from "@airlock/bundle-format";
-import { AirlockError, MAILBOX_PRUNE_AGE, MAILBOX_PULL_BACK } from "@airlock/shared";
+import { AirlockError, MAILBOX_PRUNE_AGE, MAILBOX_PULL_BACK, type MailboxServerKey, type TransportKey } from "@airlock/shared";
 import { makeTeam, teamBundle, type TestTeam } from "../../test-support/enrollment.js";
 import { setupCourierHome, tempDir } from "../../test-support/courier-home.js";
 import { mailboxNameFor } from "../mailbox/backend.js";
@@ -97,7 +97,7 @@ describe("a server whose token window is a little shorter than the pull window",
     const team = makeTeam("Edge");
     const clock = { now: 20_000 * DAY + 3_600_000 };
     // As a server whose clock runs two epochs ahead of the courier's sees it.
-    const server = await startMailboxServer({ listen: { host: "127.0.0.1", port: 0 }, storageDir: join(dir, "server"), teams: () => [team.tk.mailboxServerKey()], now: () => clock.now, window: { past: MAILBOX_PULL_BACK - 2, future: 1 } });
+    const server = await startMailboxServer({ listen: { host: "127.0.0.1", port: 0 }, storageDir: join(dir, "server"), teams: () => serverKeys(team), now: () => clock.now, window: { past: MAILBOX_PULL_BACK - 2, future: 1 } });
     cleanup.push(() => server.close());
     const a = courier(join(dir, "a"), team, server.url, clock);
     const b = courier(join(dir, "b"), team, server.url, clock);
@@ -242,7 +242,7 @@ describe("pruning expired namespaces", () => {
     const clock = { now: 20_000 * DAY + 3_600_000 };
     const storageDir = join(dir, "server");
     const logs: string[] = [];
-    const server = await startMailboxServer({ listen: { host: "127.0.0.1", port: 0 }, storageDir, teams: () => [team.tk.mailboxServerKey()], now: () => clock.now, log: (l) => logs.push(l) });
+    const server = await startMailboxServer({ listen: { host: "127.0.0.1", port: 0 }, storageDir, teams: () => serverKeys(team), now: () => clock.now, log: (l) => logs.push(l) });
     cleanup.push(() => server.close());
     const a = courier(join(dir, "a"), team, server.url, clock);
     const first = team.tk.epochAt(clock.now);
@@ -267,3 +267,11 @@ describe("pruning expired namespaces", () => {
     await expect(stale.list()).rejects.toMatchObject({ code: "MAILBOX_AUTH" });
   });
 });
+
+const keysOf = new WeakMap<object, MailboxServerKey[]>();
+/** The team's mailbox server key, made once per team (the server compares key objects it caches). */
+function serverKeys(team: { tk: TransportKey }): MailboxServerKey[] {
+  let keys = keysOf.get(team);
+  if (keys === undefined) keysOf.set(team, (keys = [team.tk.mailboxServerKey()]));
+  return keys;
+}

@@ -9,6 +9,15 @@ import type { SqliteDatabase } from "./sqlite.js";
 
 export type SeenOutcome = "cover" | "refused" | "own-cover";
 
+/** What a mailbox sees of a bundle besides its random-looking bytes: its length and recipient slot count. */
+export interface TrafficShape {
+  readonly length: number;
+  readonly slotTier: number;
+}
+
+/** How many recent real shapes per team cover draws from. */
+export const SHAPES_KEPT = 64;
+
 export interface SyncRecord {
   readonly team: string;
   readonly backend: string;
@@ -150,15 +159,20 @@ export class Ledger {
     }));
   }
 
-  /** The recipient slot tier of the team's most recently seen real bundle (cover copies it). */
-  slotTier(team: string): number | undefined {
-    const row = this.#db.prepare("SELECT slot_tier FROM team_tiers WHERE team = ?").get(team) as { slot_tier: number } | undefined;
-    return row?.slot_tier;
+  /** Remembers the shape of a real bundle of `team`; only the newest SHAPES_KEPT per team are kept. */
+  recordShape(team: string, shape: TrafficShape): void {
+    this.#db.prepare("INSERT INTO traffic_shapes (team, length, slot_tier) VALUES (?, ?, ?)").run(team, shape.length, shape.slotTier);
+    this.#db
+      .prepare("DELETE FROM traffic_shapes WHERE team = ? AND id NOT IN (SELECT id FROM traffic_shapes WHERE team = ? ORDER BY id DESC LIMIT ?)")
+      .run(team, team, SHAPES_KEPT);
   }
 
-  setSlotTier(team: string, tier: number): void {
-    this.#db
-      .prepare("INSERT INTO team_tiers (team, slot_tier) VALUES (?, ?) ON CONFLICT (team) DO UPDATE SET slot_tier = excluded.slot_tier")
-      .run(team, tier);
+  /** The shapes of the team's last real bundles (at most SHAPES_KEPT, oldest first; repeats kept, so they weigh). */
+  shapes(team: string): TrafficShape[] {
+    const rows = this.#db.prepare("SELECT length, slot_tier FROM traffic_shapes WHERE team = ? ORDER BY id DESC LIMIT ?").all(team, SHAPES_KEPT) as {
+      length: number;
+      slot_tier: number;
+    }[];
+    return rows.reverse().map((r) => ({ length: r.length, slotTier: r.slot_tier }));
   }
 }

@@ -93,6 +93,29 @@ export const MIGRATIONS: readonly Migration[] = [
         ) STRICT;
       `),
   },
+  {
+    // Per team, the shapes (length, slot tier) of the last real bundles it saw, in either
+    // direction: cover draws its shape from them, so a mailbox sees one size distribution
+    // (docs/transport-key.md, "Cover"). Seeded from the real bundles already spooled, with the
+    // tier the old single-tier table remembered; that table goes.
+    name: "traffic-shapes",
+    up: (db) =>
+      db.exec(`
+        CREATE TABLE traffic_shapes (
+          id        INTEGER PRIMARY KEY,
+          team      TEXT NOT NULL,
+          length    INTEGER NOT NULL CHECK (length > 0),
+          slot_tier INTEGER NOT NULL CHECK (slot_tier BETWEEN 2 AND 10)
+        ) STRICT;
+        CREATE INDEX traffic_shapes_team ON traffic_shapes (team, id);
+        INSERT INTO traffic_shapes (team, length, slot_tier)
+          SELECT b.team, b.length, coalesce(t.slot_tier, 2)
+          FROM bundles b LEFT JOIN team_tiers t ON t.team = b.team
+          WHERE b.team IS NOT NULL
+          ORDER BY b.first_seen, b.rowid;
+        DROP TABLE team_tiers;
+      `),
+  },
 ];
 
 export function schemaVersion(db: SqliteDatabase): number {
