@@ -27,7 +27,7 @@ export default class Init extends CourierCommand {
   static override flags = {
     mailbox: Flags.string({ description: "mailbox URL (overrides the one the vault suggested)" }),
     "send-per-round": Flags.integer({ description: "bundles pushed per sync round per mailbox, real first, topped up with cover (default 4)" }),
-    "bucket-size": Flags.integer({ description: "a cover bundle size in bytes (a Padmé bucket; repeatable; default 65536)", multiple: true }),
+    "bucket-size": Flags.integer({ description: "a cover bundle size in bytes (a Padmé bucket; repeatable; default 65536), used only until this courier has seen the team's real bundles, whose sizes and slot counts cover then copies", multiple: true }),
   };
 
   async run(): Promise<void> {

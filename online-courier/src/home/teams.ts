@@ -22,7 +22,10 @@ export interface TeamConfig {
   readonly mailboxes: readonly string[];
   /** Bundles pushed per round per mailbox, real ones first, topped up with cover. */
   readonly sendPerRound: number;
-  /** Bucket sizes cover bundles are drawn from (each a Padmé bucket). */
+  /**
+   * Bucket sizes (each a Padmé bucket) cover bundles take until the courier has seen a real bundle
+   * of the team; from then on cover copies the shapes of the team's recent real bundles.
+   */
   readonly bucketSizes: readonly number[];
 }
 
