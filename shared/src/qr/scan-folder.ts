@@ -1,8 +1,9 @@
 /**
  * Scans a folder of camera photos or screenshots, in name order, one result per image file.
- * Only regular files directly in the folder are read: subfolders are skipped and symlinks are
- * neither listed nor followed (readdir's file types come from lstat, and each file is opened
- * with O_NOFOLLOW), so a folder cannot make us read outside itself.
+ * Only regular files directly in the folder are read: subfolders, pipes and devices are skipped
+ * and symlinks are neither listed nor followed (readdir's file types come from lstat), and an
+ * entry swapped after listing is refused by the open itself (O_NOFOLLOW | O_NONBLOCK, then
+ * fstat: image-read.ts), so a folder can neither make us read outside itself nor block us.
  */
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
