@@ -16,7 +16,7 @@ import {
   type KeyPair,
 } from "@airlock/bundle-format";
 import { GENESIS_PREV, keyIdOf, sealChangeset, type PlainOp } from "../src/sync/changeset.js";
-import { certifyDevice, signEntry, type DeviceKeys, type EntryBody, type KeyGrant, type TeamEntry } from "../src/team/entry.js";
+import { certifyDevice, encodeSignedEntry, signEntry, type DeviceKeys, type EntryBody, type KeyGrant, type TeamEntry } from "../src/team/entry.js";
 import type { DeviceState } from "../src/team/state.js";
 import { sealGrant } from "../src/vault/grants.js";
 import { unhex } from "../src/vault/hex.js";
@@ -70,6 +70,12 @@ export class HostileMember {
     return signEntry(this.device, { team: state.team, parents: options.parents ?? state.heads.map(unhex), time: options.time ?? this.vault.now(), body });
   }
 
+  /** The signed bytes of any entry, even one no honest encoder would produce (bad names, bad keys). */
+  entryBytes(body: EntryBody, options: { parents?: readonly Uint8Array[]; time?: number } = {}): Uint8Array {
+    const state = this.vault.state();
+    return encodeSignedEntry(this.device, { team: state.team, parents: options.parents ?? state.heads.map(unhex), time: options.time ?? this.vault.now(), body });
+  }
+
   /**
    * A key grant: `keys` sealed to `to`, naming `claim` in clear (default: the real ids), or with
    * `sealed` replaced by arbitrary bytes.
@@ -110,10 +116,10 @@ export class HostileMember {
   }
 
   /** A real sync bundle from this member to `to` (default: every other active device). */
-  bundle(content: { entries?: readonly TeamEntry[]; changesets?: readonly Uint8Array[] }, to?: readonly DeviceState[]): Uint8Array {
+  bundle(content: { entries?: readonly (TeamEntry | Uint8Array)[]; changesets?: readonly Uint8Array[] }, to?: readonly DeviceState[]): Uint8Array {
     const state = this.vault.state();
     const recipients = to ?? [...state.devices.values()].filter((d) => d.active && d.id !== this.vault.deviceId);
-    const body = encodePayload({ kind: "sync", team: state.team, entries: (content.entries ?? []).map((e) => e.bytes), changesets: content.changesets ?? [], acks: [] });
+    const body = encodePayload({ kind: "sync", team: state.team, entries: (content.entries ?? []).map((e) => (e instanceof Uint8Array ? e : e.bytes)), changesets: content.changesets ?? [], acks: [] });
     return sealBundle(body, { recipients: recipients.map((d) => d.keys.enc), sender: this.device, mailboxTag: new Uint8Array(16) });
   }
 

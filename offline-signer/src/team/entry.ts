@@ -8,6 +8,7 @@
  * The team id is the hash of the genesis entry (the only entry without `team` and `parents`).
  */
 import { concatBytes, ed25519Sign, ed25519Verify, isValidEd25519PublicKey, isValidX25519PublicKey, sha256, utf8, type KeyPair } from "@airlock/bundle-format";
+import { firstUnsafe } from "@airlock/shared";
 import { decodeObject, encodeObject, type Plain } from "./cbor-object.js";
 import { Reader, type Obj } from "./read.js";
 
@@ -130,8 +131,8 @@ export interface NewEntry {
   readonly body: EntryBody;
 }
 
-/** Encodes and signs an entry with the author device's key. */
-export function signEntry(device: KeyPair, e: NewEntry): TeamEntry {
+/** Encodes and signs an entry with the author device's key, without checking it (decodeEntry does). */
+export function encodeSignedEntry(device: KeyPair, e: NewEntry): Uint8Array {
   const parents = [...e.parents].sort((a, b) => Buffer.compare(a, b));
   const body = encodeObject({
     type: e.body.type,
@@ -141,8 +142,12 @@ export function signEntry(device: KeyPair, e: NewEntry): TeamEntry {
     ...plainBody(e.body),
   });
   const sig = ed25519Sign(device.secretKey, concatBytes(LABEL_SIG, body));
-  const bytes = encodeObject({ body, sig });
-  return decodeEntry(bytes);
+  return encodeObject({ body, sig });
+}
+
+/** Encodes and signs an entry with the author device's key; throws if the result would be refused. */
+export function signEntry(device: KeyPair, e: NewEntry): TeamEntry {
+  return decodeEntry(encodeSignedEntry(device, e));
 }
 
 const R = new Reader("TEAM_ENTRY_MALFORMED", "team log entry", "the entry is damaged or forged; it was not applied");
@@ -202,14 +207,11 @@ function readCutoffs(v: Plain | undefined, path: string): Cutoff[] {
  */
 function readName(v: Plain | undefined, path: string, max: number, min: number): string {
   const s = R.text(v, path, max, min);
-  if (UNSAFE_TEXT.test(s)) R.fail(`${path} contains control or invisible formatting characters`);
+  const bad = firstUnsafe(s);
+  if (bad !== undefined) R.fail(`${path} holds ${bad}, a control or invisible character names may not hold`);
   if (s.trim().length === 0) R.fail(`${path} is blank`);
   return s;
 }
-
-// C0/C1 controls, DEL, bidi embeddings/overrides/isolates, zero-width and line/paragraph separators, BOM, lone surrogates.
-// eslint-disable-next-line no-control-regex
-const UNSAFE_TEXT = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 const COMMON = ["type", "author", "time", "team", "parents"];
 const FIELDS: Record<EntryType, readonly string[]> = {

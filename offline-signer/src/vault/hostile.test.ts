@@ -122,7 +122,9 @@ describe("a hostile member cannot break the trust structure (docs/team-model.md,
     expect(() => evil.entry({ type: "add-member", user: joe.publicKey, userName: "joe", role: "editor", device: keys, grants: [] })).toThrow(/low-order X25519/);
     // The same, signed by hand so no encoder check is in the way: every receiver refuses the bytes.
     const smallOrderSign = fromHex("0100000000000000000000000000000000000000000000000000000000000000");
-    expect(() => decodeEntry(evil.entry({ type: "add-member", user: joe.publicKey, userName: "joe", role: "editor", device: certifyDevice(joe, smallOrderSign, x25519KeyPair().publicKey), grants: [] }).bytes)).toThrow(/Ed25519/);
+    const smallOrder = evil.entryBytes({ type: "add-member", user: joe.publicKey, userName: "joe", role: "editor", device: certifyDevice(joe, smallOrderSign, x25519KeyPair().publicKey), grants: [] });
+    expect(() => decodeEntry(smallOrder)).toThrow(/Ed25519/);
+    expect(importInto(a, [evil.bundle({ entries: [smallOrder] })]).entriesRejected).toBe(1);
     // A join request carrying such a key is refused when read (making one reads it back too).
     expect(() => makeJoinRequest("joe", joe, dev, lowOrderEnc, 0)).toThrow(/low-order X25519/);
     expect(exportBundles(a).length).toBeGreaterThan(0);
@@ -278,6 +280,26 @@ describe("a hostile member cannot break the trust structure (docs/team-model.md,
     expect(Buffer.from(d.transportKey()!.exportKey()).toString("hex")).toBe(Buffer.from(a.transportKey()!.exportKey()).toString("hex"));
     [a, b, d].forEach((x) => x.close());
     void clock;
+  });
+
+  it("#11: a name with terminal escapes or bidi overrides in a team entry is refused by every receiver", async () => {
+    const { a, b, v, close } = await withViewer();
+    a.setRole("bob", "admin");
+    sync(a, b);
+    const evil = new HostileMember(b);
+    const joiner = await newVault(root(), "j");
+    const req = parseJoinRequest(joiner.joinRequest("joe").bytes);
+    for (const name of ["joe\u001b[8m", "joe\u202eeman", "joe\u0000", "\u200b"]) {
+      const e = evil.entryBytes({ type: "add-member", user: req.user, userName: name, role: "editor", device: req.device, grants: [] });
+      expect(() => decodeEntry(e)).toThrow(/userName/);
+      const before = a.entries().size;
+      const r = importInto(a, [evil.bundle({ entries: [e] })]);
+      expect(r.entriesRejected).toBe(1);
+      expect(a.entries().size).toBe(before);
+    }
+    joiner.close();
+    void v;
+    close();
   });
 
   it("#12: a change the fold would refuse is never appended (an admin removing the owner fails, the log is unchanged)", async () => {

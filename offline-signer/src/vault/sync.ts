@@ -584,14 +584,15 @@ export function decide(vault: Vault, id: number, cs: Changeset, report: ImportRe
  * rights from this device at a cutoff below its seq, so naming old heads cannot dodge a demotion,
  * a raised policy, a revocation or a removal.
  */
-export function authorize(vault: Vault, cs: Changeset): string | undefined {
+export function authorize(vault: Vault, cs: Changeset, options: { chain?: boolean } = {}): string | undefined {
   const deviceHex = hex(cs.device);
   const fork = vault.forkSeq(deviceHex);
   if (fork !== undefined && cs.seq >= fork) return EQUIVOCATION_REASON;
   const heads = cs.heads.map(hex);
   const seen = vault.ancestorsOf(heads);
   if (seen === undefined) return "names team entries this vault does not have";
-  const backwards = headsGoBack(vault, cs, heads, seen);
+  // The chain rule is fixed once a changeset was first judged; re-judging after a log change skips it.
+  const backwards = options.chain === false ? undefined : headsGoBack(vault, cs, heads, seen);
   if (backwards !== undefined) return backwards;
   const unseen: string[] = [];
   for (const loss of vault.state().devices.get(deviceHex)?.losses ?? []) if (cs.seq > loss.seq && !seen.has(loss.entry)) unseen.push(loss.entry);
@@ -605,8 +606,8 @@ export function authorize(vault: Vault, cs: Changeset): string | undefined {
   return undefined;
 }
 
-/** The heads a device's previous changeset named, cached per device for the import's in-order run. */
-const previousHeads = new WeakMap<Vault, Map<string, { seq: number; heads: readonly string[] }>>();
+/** The heads a device's previous changeset named, cached per device for the import's in-order run (keyed by its id). */
+const previousHeads = new WeakMap<Vault, Map<string, { id: string; heads: readonly string[] }>>();
 
 function headsGoBack(vault: Vault, cs: Changeset, heads: readonly string[], seen: ReadonlySet<string>): string | undefined {
   if (cs.seq <= 1) return undefined;
@@ -614,11 +615,11 @@ function headsGoBack(vault: Vault, cs: Changeset, heads: readonly string[], seen
   let cache = previousHeads.get(vault);
   if (cache === undefined) previousHeads.set(vault, (cache = new Map()));
   let prev = cache.get(deviceHex);
-  if (prev?.seq !== cs.seq - 1) {
-    const row = vault.stmt("SELECT bytes FROM changesets WHERE device = ? AND seq = ?").get(cs.device, cs.seq - 1) as { bytes: Buffer } | undefined;
-    prev = row === undefined ? undefined : { seq: cs.seq - 1, heads: decodeChangeset(new Uint8Array(row.bytes), { verify: false }).heads.map(hex) };
+  if (prev?.id !== hex(cs.prev)) {
+    const row = vault.stmt("SELECT bytes FROM changesets WHERE hash = ?").get(cs.prev) as { bytes: Buffer } | undefined;
+    prev = row === undefined ? undefined : { id: hex(cs.prev), heads: decodeChangeset(new Uint8Array(row.bytes), { verify: false }).heads.map(hex) };
   }
-  cache.set(deviceHex, { seq: cs.seq, heads });
+  cache.set(deviceHex, { id: hex(cs.id), heads });
   if (prev === undefined) return undefined;
   for (const h of prev.heads) if (!seen.has(h)) return "names an older team state than its device's previous changeset (its heads went backwards)";
   return undefined;
@@ -662,14 +663,14 @@ export function revalidate(vault: Vault, state: TeamState, newKeys: boolean): vo
     const from = Math.min(...d.losses.map((l) => l.seq));
     for (const r of counted.all(d.keys.sign, from) as { id: number; bytes: Buffer; status: string }[]) {
       const cs = load(r);
-      const why = authorize(vault, cs);
+      const why = authorize(vault, cs, { chain: false });
       if (why !== undefined) record(vault, r.id, cs, { status: "rejected", reason: why }, report);
     }
   }
   // A loss can itself be overruled (e.g. its author lost admin rights first in the log order).
   for (const r of db.prepare("SELECT id, bytes FROM changesets WHERE status = 'rejected' AND substr(reason, 1, ?) = ?").all(CUTOFF_REASON.length, CUTOFF_REASON) as { id: number; bytes: Buffer }[]) {
     const cs = load(r);
-    if (authorize(vault, cs) === undefined) decide(vault, r.id, cs, report);
+    if (authorize(vault, cs, { chain: false }) === undefined) decide(vault, r.id, cs, report);
   }
   if (newKeys) {
     for (const r of db.prepare("SELECT id, bytes FROM changesets WHERE status = 'locked'").all() as { id: number; bytes: Buffer }[]) {

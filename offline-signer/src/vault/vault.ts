@@ -19,6 +19,7 @@ import { openGrant, sealGrant } from "./grants.js";
 import { keyRepairs } from "./heal-grants.js";
 import { makeJoinRequest, parseJoinRequest, type JoinRequest } from "./request.js";
 import { vaultError } from "./errors.js";
+import { checkName } from "./names.js";
 
 import { hex, unhex } from "./hex.js";
 import { revalidate } from "./sync.js";
@@ -544,6 +545,7 @@ export class Vault {
     this.#requireRole("admin", "create collections");
     if (!atLeast(this.#me(state).user.role, read)) throw vaultError("VAULT_NOT_ALLOWED", `you could not read a collection readable by ${read} and up; ask an owner to create it`);
     validateId(id, "collection id");
+    checkName(name, "collection name");
     if (!/^[a-z0-9][a-z0-9-]{0,63}$/.test(id)) throw vaultError("VAULT_BAD_ARGUMENT", `collection id "${id}" must be lowercase letters, digits and dashes`);
     if (this.state().collections.has(id)) throw vaultError("VAULT_BAD_ARGUMENT", `collection "${id}" already exists`);
     return this.tx(() => this.#createCollection(id, name, read, write));
@@ -842,11 +844,5 @@ export class Vault {
       }
     }
     return out;
-  }
-}
-
-function checkName(name: string, what: string): void {
-  if (typeof name !== "string" || name.trim().length === 0 || name.length > 256) {
-    throw vaultError("VAULT_BAD_ARGUMENT", `the ${what} must be 1..256 characters`);
   }
 }
