@@ -6,7 +6,8 @@ import fc from "fast-check";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ed25519KeyPair, isBundleError, sealBundle, toHex, x25519KeyPair } from "@airlock/bundle-format";
 import { isAirlockError } from "@airlock/shared";
-import { MIGRATIONS } from "./schema.js";
+import { SHAPES_KEPT } from "./ledger.js";
+import { applyMigrations, MIGRATIONS } from "./schema.js";
 import { openSqlite } from "./sqlite.js";
 import { Spool, type SpoolDirection, type SpoolState } from "./spool.js";
 
@@ -205,5 +206,43 @@ describe("spool", () => {
       }),
       { numRuns: 60 },
     );
+  });
+});
+
+describe("spool v4: traffic shapes", () => {
+  let dir: string;
+  afterEach(async () => rm(dir, { recursive: true, force: true }));
+
+  it("a v3 spool is migrated with the shapes of its real bundles (tier from team_tiers), and only the newest SHAPES_KEPT are kept", async () => {
+    dir = await mkdtemp(join(tmpdir(), "airlock-spool-v4-"));
+    const path = join(dir, "spool.sqlite");
+    const team = "ab".repeat(32);
+    const db = openSqlite(path);
+    applyMigrations(db, MIGRATIONS.slice(0, 3));
+    const real = bundle("a team's bundle", 9000);
+    db.prepare("INSERT INTO bundles (digest, direction, mailbox_tag, length, first_seen, bundle, team) VALUES (?, 'inbound', ?, ?, 1, ?, ?)").run(
+      sha(real),
+      toHex(TAG),
+      real.length,
+      real,
+      team,
+    );
+    db.prepare("INSERT INTO team_tiers (team, slot_tier) VALUES (?, 5)").run(team);
+    db.close();
+
+    const spool = Spool.open(path);
+    try {
+      expect(spool.ledger.shapes(team)).toEqual([{ length: real.length, slotTier: 5 }]);
+      for (let i = 0; i < SHAPES_KEPT + 10; i++) spool.ledger.recordShape(team, { length: 1024 * (i + 1), slotTier: 2 });
+      const shapes = spool.ledger.shapes(team);
+      expect(shapes).toHaveLength(SHAPES_KEPT);
+      expect(shapes.at(-1)).toEqual({ length: 1024 * (SHAPES_KEPT + 10), slotTier: 2 });
+      expect(spool.ledger.shapes("cd".repeat(32))).toEqual([]);
+    } finally {
+      spool.close();
+    }
+    const raw = openSqlite(path);
+    expect(raw.prepare("SELECT name FROM sqlite_master WHERE name = 'team_tiers'").get()).toBeUndefined();
+    raw.close();
   });
 });
