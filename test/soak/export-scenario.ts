@@ -71,6 +71,7 @@ export function exportScenario(fx: Fixtures): Scenario {
         ...out,
         progress: `${whole}${expected === undefined ? "" : `/${expected}`} bundles, ${sticks.temps} temp`,
         partial: sticks.temps > 0 || (whole > 0 && whole !== expected),
+        stage: sticks.temps > 0 ? "writing a bundle (temp file)" : whole === 0 ? "nothing on the stick yet" : "bundles written, not exited",
       };
     },
     async afterRun(run: Finished): Promise<AfterRerun> {

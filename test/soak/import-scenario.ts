@@ -62,7 +62,7 @@ export function importScenario(fx: Fixtures): Scenario {
       const out = findings();
       const added = vaultChecks(base!, now, wholeBundles, out);
       atKill = now;
-      return { ...out, progress: `${added}/${total} changesets`, partial: added > 0 && added < total };
+      return { ...out, progress: `${added}/${total} changesets`, partial: added > 0 && added < total, stage: `${added} of ${total} changesets applied` };
     },
     async afterRun(run: Finished): Promise<AfterRerun> {
       const now = await vaultFacts(home);

@@ -21,6 +21,8 @@ export interface AfterKill extends Findings {
   readonly progress: string;
   /** The kill left work behind that was begun and not finished. */
   readonly partial: boolean;
+  /** Where in the command's work the kill landed, coarsely (counted per stage in the results). */
+  readonly stage: string;
 }
 
 export interface AfterRerun extends Findings {

@@ -52,6 +52,8 @@ export interface CommandResult {
   readonly afterExit: number;
   /** Mid-run kills that left work begun and unfinished (a partial import, a temp file, ...). */
   readonly partial: number;
+  /** Mid-run kills by where they landed in the command's work (the scenario's stages). */
+  readonly stages: Readonly<Record<string, number>>;
   readonly integrityFailures: number;
   readonly losses: number;
   readonly convergenceFailures: number;
@@ -122,6 +124,7 @@ async function soakOne(scenario: Scenario, options: SoakOptions, root: string, l
   let attempts = 0;
   let midRun = 0;
   let partial = 0;
+  const stages: Record<string, number> = {};
   const counts = { integrity: 0, loss: 0, convergence: 0 };
   const phasesMs: Record<Phase, number> = { restore: 0, killed: 0, checkKill: 0, rerun: 0, checkRerun: 0 };
   let mark = performance.now();
@@ -148,7 +151,10 @@ async function soakOne(scenario: Scenario, options: SoakOptions, root: string, l
     else if (killed.status !== 0) report("convergence", `exited ${killed.status} before the kill: ${(killed.stdout + killed.stderr).slice(0, 500)}`);
     const afterKill = await scenario.afterKill();
     lap("checkKill");
-    if (landed === "mid-run" && afterKill.partial) partial++;
+    if (landed === "mid-run") {
+      if (afterKill.partial) partial++;
+      stages[afterKill.stage] = (stages[afterKill.stage] ?? 0) + 1;
+    }
     for (const what of afterKill.integrity) report("integrity", `after the kill: ${what}`);
     for (const what of afterKill.losses) report("loss", `after the kill: ${what}`);
     const rerun = await runChild(scenario.command);
@@ -176,6 +182,7 @@ async function soakOne(scenario: Scenario, options: SoakOptions, root: string, l
     midRun,
     afterExit: attempts - midRun,
     partial,
+    stages,
     integrityFailures: counts.integrity,
     losses: counts.loss,
     convergenceFailures: counts.convergence,
@@ -211,6 +218,7 @@ export async function runSoak(root: string, options: SoakOptions): Promise<SoakR
   };
   log("");
   for (const line of summaryTable(result)) log(line);
+  for (const c of commands) log(`${c.command}: mid-run kills landed ${Object.entries(c.stages).map(([k, v]) => `${v}× ${k}`).join(", ")}`);
   for (const c of commands) log(`${c.command}: time in ${Object.entries(c.phasesMs).map(([k, v]) => `${k} ${(v / 1000).toFixed(1)} s`).join(", ")}`);
   if (options.resultsFile !== undefined) {
     writeFileSync(options.resultsFile, `${JSON.stringify(result, null, 2)}\n`);

@@ -72,6 +72,18 @@ export function syncScenario(fx: Fixtures): Scenario {
         ...out,
         progress: `${pushed}/${fx.outbound} pushed, ${delivered} marked delivered, ${pulled}/${fx.inbound} pulled, ${mail.temps} temp`,
         partial: !done && (pushed > 0 || pulled > 0 || mail.temps > 0 || mail.complete.size > baseFiles.size),
+        // A round pushes, then pulls, then marks what it pushed delivered (courier.ts round()).
+        stage: done
+          ? "round written, not exited"
+          : delivered > 0
+            ? "marking delivered"
+            : pulled === fx.inbound
+              ? "pulled, delivery not yet recorded"
+              : pulled > 0
+                ? "pulling"
+                : pushed > 0 || mail.temps > 0 || mail.complete.size > baseFiles.size
+                  ? "pushing"
+                  : "nothing moved yet",
       };
     },
     async afterRun(run: Finished): Promise<AfterRerun> {
