@@ -345,8 +345,11 @@ function hostileAction(world: World, a: Action): void {
     }
     case "h-old-heads": {
       // I4 #3: a changeset naming a team state from before its author lost a right.
+      // Only heads its own vault knows: otherwise its own copy would wait for them and hold the
+      // device's next seq, and its next honest write would collide with it.
       const id = COLLECTIONS[a.coll]!;
-      const cs = evil.changeset({ collection: id, ops: [{ record: "r1", value: "old heads" }], heads: old(a.old), key: keyFor(x, id) });
+      const known = world.history.filter((h) => x.stateAt(h) !== undefined);
+      const cs = evil.changeset({ collection: id, ops: [{ record: "r1", value: "old heads" }], heads: known[a.old % known.length]!, key: keyFor(x, id) });
       selfImport(evil, cs);
       send(world, evil, { changesets: [cs] }, a.direct);
       return;
