@@ -21,6 +21,16 @@ export function airlock(args: readonly string[], env: NodeJS.ProcessEnv = {}): C
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
+/** The hostile member's program (forge-note.ts, compiled): a forged note edit as a real bundle in `usb`'s drop folder. */
+export const FORGE_NOTE_BIN = join(dirname(fileURLToPath(import.meta.url)), "..", "dist", "test-support", "forge-note.js");
+
+export function forgeNote(home: string, usb: string, title: string, options: { record?: string; collection?: string; env?: NodeJS.ProcessEnv } = {}): { bundle: string; record: string } {
+  const args = ["--home", home, "--usb", usb, "--title", title, ...(options.record === undefined ? [] : ["--record", options.record]), ...(options.collection === undefined ? [] : ["--collection", options.collection])];
+  const r = spawnSync(process.execPath, [FORGE_NOTE_BIN, ...args], { encoding: "utf8", env: cliEnv(options.env), timeout: 120_000, stdio: ["ignore", "pipe", "pipe"] });
+  if (r.status !== 0) throw new Error(`forge-note failed (${r.status}): ${r.stderr}`);
+  return JSON.parse(r.stdout) as { bundle: string; record: string };
+}
+
 /** Runs a command and parses its --json output, failing loudly with its stderr if it failed. */
 export function airlockJson(args: readonly string[], env: NodeJS.ProcessEnv = {}): Record<string, unknown> {
   const r = airlock([...args, "--json"], env);

@@ -115,12 +115,12 @@ export class HostileMember {
     return cs.bytes;
   }
 
-  /** A real sync bundle from this member to `to` (default: every other active device). */
-  bundle(content: { entries?: readonly (TeamEntry | Uint8Array)[]; changesets?: readonly Uint8Array[] }, to?: readonly DeviceState[]): Uint8Array {
+  /** A real sync bundle from this member to `to` (default: every other active device); a courier needs a real `mailboxTag`. */
+  bundle(content: { entries?: readonly (TeamEntry | Uint8Array)[]; changesets?: readonly Uint8Array[] }, to?: readonly DeviceState[], mailboxTag: Uint8Array = new Uint8Array(16)): Uint8Array {
     const state = this.vault.state();
     const recipients = to ?? [...state.devices.values()].filter((d) => d.active && d.id !== this.vault.deviceId);
     const body = encodePayload({ kind: "sync", team: state.team, entries: (content.entries ?? []).map((e) => (e instanceof Uint8Array ? e : e.bytes)), changesets: content.changesets ?? [], acks: [] });
-    return sealBundle(body, { recipients: recipients.map((d) => d.keys.enc), sender: this.device, mailboxTag: new Uint8Array(16) });
+    return sealBundle(body, { recipients: recipients.map((d) => d.keys.enc), sender: this.device, mailboxTag });
   }
 
   /** A welcome to `to` carrying this member's copy of the log and a transport key of its choice. */

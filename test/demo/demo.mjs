@@ -15,6 +15,7 @@ import { fileURLToPath } from "node:url";
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const AIRLOCK = join(repo, "offline-signer", "bin", "airlock.js");
+const FORGE_NOTE = join(repo, "offline-signer", "dist", "test-support", "forge-note.js");
 const COURIER = join(repo, "online-courier", "bin", "airlock-courier.js");
 const PASSPHRASE = "demo passphrase";
 const started = Date.now();
@@ -187,9 +188,10 @@ say("Same note everywhere: bob's title and alice's body, merged field by field."
 step("Vera (viewer) tries to write.");
 const refused = run(AIRLOCK, ["notes", "add", "--title", "vera was here", "--home", home.v], vaultEnv);
 say(`Her own vault refuses: ${refused.stderr.split("\n").find((l) => l.startsWith("airlock: error"))}`);
-vault("v", "notes", "add", "--title", "forged by vera", "--forge");
+// Her modified client (offline-signer/test-support/forge-note.ts) signs the edit with her own key anyway.
 const stickV = mkdir("usb-stick-from-V");
-vault("v", "export", "--usb", stickV);
+const forged = run(FORGE_NOTE, ["--home", home.v, "--usb", stickV, "--title", "forged by vera"], vaultEnv);
+if (forged.status !== 0) throw new Error(`forge-note failed: ${forged.stderr}`);
 courier(c[2], "ingest", stickV);
 courier(c[2], "sync");
 courier(c[1], "sync");
@@ -197,7 +199,7 @@ const stickForged = mkdir("usb-stick-forged");
 courier(c[1], "deliver", "--usb", stickForged);
 const q = vault("a", "import", stickForged).report;
 const qReason = vault("a", "status").status.quarantine.at(-1)?.reason ?? "?";
-say(`With a test-only --forge flag her vault skips its own check and exports the edit anyway.`);
+say(`A modified client (a test program that signs with her own key) exports the edit anyway.`);
 say(`A received it through both couriers and quarantined ${q.quarantined + q.rejected} change(s): "${qReason}".`);
 
 step("Alice removes bob: every collection he could read gets a new key.");

@@ -18,7 +18,8 @@ import { mkdtempSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureSyncthing } from "../../online-courier/test-support/syncthing.js";
 import { captureQrExport } from "./support/camera.js";
-import { airlock, airlockRaw, courier, type Json } from "./support/cli.js";
+import { airlock, airlockRaw, courier, PASSPHRASE, type Json } from "./support/cli.js";
+import { forgeNote } from "../../offline-signer/test-support/cli.js";
 import { startMailboxes, type BackendKind, type Mailboxes } from "./support/mailboxes.js";
 import { buildTeam, CANARY, copyTeam, digest, filesContaining, notes, status, type Team } from "./support/team.js";
 
@@ -177,9 +178,9 @@ describe.each([
     const refused = airlockRaw(team.home("v"), ["notes", "edit", team.openNote, "--title", "vera was here"]);
     expect(refused.status).toBe(1);
     expect(refused.stderr).toMatch(/airlock: error: a viewer may not write "notes"/);
-    airlock(team.home("v"), ["notes", "edit", team.openNote, "--title", "forged by vera", "--forge"]);
+    // Her modified client signs the edit anyway and exports it (offline-signer/test-support/forge-note.ts).
     const stick = folder("usb-from-v");
-    airlock(team.home("v"), ["export", "--usb", stick]);
+    forgeNote(team.home("v"), stick, "forged by vera", { record: team.openNote, env: { AIRLOCK_PASSPHRASE: PASSPHRASE } });
     expect(courier(couriers[2], ["ingest", stick])).toMatchObject({ spooled: 1, refused: [] });
     expect(await relay(2)).toBe(1);
     const out = folder("usb-forged-to-all");

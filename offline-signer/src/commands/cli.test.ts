@@ -2,7 +2,7 @@
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { airlock, airlockJson, CLI_PASSPHRASE } from "../../test-support/cli.js";
+import { airlock, airlockJson, CLI_PASSPHRASE, forgeNote } from "../../test-support/cli.js";
 import { tempRoot } from "../../test-support/vaults.js";
 import { passphraseBytes } from "../store/index.js";
 import { Vault } from "../vault/vault.js";
@@ -84,10 +84,10 @@ describe("airlock CLI", () => {
     expect(refused.status).toBe(1);
     expect(refused.stderr).toMatch(/^airlock: error: a viewer may not write "notes"/m);
     expect(refused.stderr).toMatch(/^airlock: hint: /m);
-    airlockJson(["notes", "add", "--title", "forged", "--forge", "--home", home("v")]);
+    // Her modified client signs the edit anyway (test-support/forge-note.ts) and exports it.
     const out = join(root, "stick-v2");
     mkdirSync(out);
-    airlockJson(["export", "--usb", out, "--home", home("v")]);
+    forgeNote(home("v"), out, "forged");
     expect(airlockJson(["import", out, "--home", home("a")])).toMatchObject({ report: { rejected: 1 } });
     const status = airlockJson(["status", "--home", home("a")])["status"] as { quarantine: { reason: string }[] };
     expect(status.quarantine.some((q) => /viewer may not write/.test(q.reason))).toBe(true);

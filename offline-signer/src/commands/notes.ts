@@ -8,7 +8,6 @@ import { table, when } from "./format.js";
 const collectionFlag = Flags.string({ description: "collection (default: notes)", default: DEFAULT_COLLECTION });
 // Hidden on purpose: it lets tests (and the demo) play a member who ignores their role, so
 // every other vault can be seen refusing the edit. The local check is a courtesy, not the defence.
-const forgeFlag = Flags.boolean({ hidden: true, default: false, description: "skip the local role check (tests only)" });
 
 export class NotesAdd extends VaultCommand {
   static override summary = "Add a note (title, body, tags).";
@@ -18,13 +17,12 @@ export class NotesAdd extends VaultCommand {
     body: Flags.string({ description: "body text", default: "" }),
     tags: Flags.string({ description: "comma-separated tags" }),
     collection: collectionFlag,
-    forge: forgeFlag,
   };
 
   async run(): Promise<void> {
     const { flags } = await this.parse(NotesAdd);
     await this.withVault(flags, async (vault) => {
-      const { id, changeset } = addNote(vault, flags.collection, { title: flags.title, body: flags.body, tags: flags.tags }, { skipRoleCheck: flags.forge });
+      const { id, changeset } = addNote(vault, flags.collection, { title: flags.title, body: flags.body, tags: flags.tags });
       this.emit(flags.json, { id, collection: flags.collection, changeset }, safe`Added note ${id} to ${flags.collection}.` + "\n");
     });
   }
@@ -39,14 +37,13 @@ export class NotesEdit extends VaultCommand {
     body: Flags.string({ description: "new body" }),
     tags: Flags.string({ description: "new comma-separated tags" }),
     collection: collectionFlag,
-    forge: forgeFlag,
   };
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(NotesEdit);
     await this.withVault(flags, async (vault) => {
       const note = findNote(vault, flags.collection, args.id);
-      const changed = editNote(vault, flags.collection, note.id, { title: flags.title, body: flags.body, tags: flags.tags }, { skipRoleCheck: flags.forge });
+      const changed = editNote(vault, flags.collection, note.id, { title: flags.title, body: flags.body, tags: flags.tags });
       this.emit(flags.json, { id: note.id, changed }, safe`Updated ${changed.join(", ")} of ${note.id}.` + "\n");
     });
   }

@@ -73,7 +73,7 @@ describe("a hostile member cannot break the trust structure (docs/team-model.md,
   });
 
   it("I1: an add-member grant may only pass on keys some rotation introduced, and only to the new device", async () => {
-    const { a, b, v, close } = await withViewer();
+    const { a, b, close } = await withViewer();
     a.setRole("bob", "admin");
     sync(a, b);
     const evil = new HostileMember(b); // an admin, but add-member grants cannot introduce keys

@@ -24,11 +24,6 @@ export interface NoteFields {
   readonly tags?: string | undefined;
 }
 
-/** For tests and the demo only: play a member who ignores their role (every other vault refuses the edit). */
-export interface WriteOptions {
-  readonly skipRoleCheck?: boolean;
-}
-
 export function noteOf(r: RecordView): NoteView {
   const text = (v: unknown): string => (typeof v === "string" ? v : "");
   return {
@@ -71,23 +66,23 @@ export function writeRefusal(vault: Vault, collection: string): string | undefin
   return mayWrite(vault.requireTeam(), vault.deviceId, collection);
 }
 
-export function addNote(vault: Vault, collection: string, fields: NoteFields & { readonly title: string }, options: WriteOptions = {}): { id: string; changeset: string } {
+export function addNote(vault: Vault, collection: string, fields: NoteFields & { readonly title: string }): { id: string; changeset: string } {
   const id = randomBytes(8).toString("hex");
   const ops: LocalOp[] = [
     { kind: "set", record: id, field: "title", value: fields.title },
     { kind: "set", record: id, field: "body", value: fields.body ?? "" },
   ];
   if (fields.tags !== undefined) ops.push({ kind: "set", record: id, field: "tags", value: fields.tags });
-  const written = vault.write(collection, ops, options);
+  const written = vault.write(collection, ops);
   return { id, changeset: written.changeset };
 }
 
 /** Sets the fields given; the others stay as they are and keep merging with others' edits. */
-export function editNote(vault: Vault, collection: string, id: string, fields: NoteFields, options: WriteOptions = {}): string[] {
+export function editNote(vault: Vault, collection: string, id: string, fields: NoteFields): string[] {
   const ops: LocalOp[] = [];
   for (const f of ["title", "body", "tags"] as const) if (fields[f] !== undefined) ops.push({ kind: "set", record: id, field: f, value: fields[f] });
   if (ops.length === 0) throw vaultError("VAULT_BAD_ARGUMENT", "nothing to change: give --title, --body or --tags");
-  vault.write(collection, ops, options);
+  vault.write(collection, ops);
   return ops.map((o) => o.field!);
 }
 

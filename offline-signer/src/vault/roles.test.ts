@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
+import { HostileMember } from "../../test-support/hostile.js";
 import { importInto, newVault, sync, team, tempRoot } from "../../test-support/vaults.js";
 import { auditLog, stateDigest, vaultStatus } from "./report.js";
 import { encodePayload, sealBundle } from "@airlock/bundle-format";
@@ -27,8 +28,9 @@ describe("roles are enforced by signatures and keys", () => {
     keep(a, b, v);
     a.addMember(v.joinRequest("vera").bytes, "viewer");
     sync(a, b, v);
-    v.write("notes", [{ kind: "set", record: "n1", field: "title", value: "forged by a viewer" }], { skipRoleCheck: true });
-    const [ra, rb] = sync(v, a, b);
+    const evil = new HostileMember(v);
+    const forged = evil.bundle({ changesets: [evil.changeset({ collection: "notes", ops: [{ record: "n1", value: "forged by a viewer" }] })] });
+    const [ra, rb] = [importInto(a, [forged]), importInto(b, [forged])];
     expect(ra!.rejected).toBe(1);
     expect(rb!.rejected).toBe(1);
     expect(a.record("notes", "n1")).toBeUndefined();

@@ -765,11 +765,10 @@ export class Vault {
   // ---- records -----------------------------------------------------------------------------
 
   /** Writes ops as one new changeset of this device. */
-  write(collection: string, ops: readonly LocalOp[], options: { skipRoleCheck?: boolean } = {}): { changeset: string; seq: number } {
+  write(collection: string, ops: readonly LocalOp[]): { changeset: string; seq: number } {
     const state = this.requireTeam();
     const denied = mayWrite(state, this.deviceId, collection);
-    // skipRoleCheck exists so tests can play a hostile member whose edits every other vault must refuse.
-    if (denied !== undefined && options.skipRoleCheck !== true) throw vaultError("VAULT_NOT_ALLOWED", denied);
+    if (denied !== undefined) throw vaultError("VAULT_NOT_ALLOWED", denied);
     const key = this.currentKey(collection);
     if (key === undefined) throw vaultError("VAULT_NO_KEY", `no key for collection "${collection}" on this device`);
     try {
