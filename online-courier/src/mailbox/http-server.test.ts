@@ -3,7 +3,7 @@ import { request } from "node:http";
 import { connect } from "node:net";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { isAirlockError, MAILBOX_PRUNE_AGE, TransportKey } from "@airlock/shared";
 import { startHttpMailboxFixture, TEST_NOW, type HttpMailboxFixture } from "../../test-support/http-mailbox.js";
 import { EPOCH_FILE, startMailboxServer } from "./http-server.js";
@@ -210,6 +210,31 @@ describe("http mailbox server", () => {
       `PUT /v1/${namespace}/${b.name} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nContent-Length: 1000\r\n\r\n${"x".repeat(10)}`,
     );
     expect((await fixture.backend.list()).names).toEqual([]);
+  });
+
+  // Found by fuzzing (npm run fuzz, http-mailbox): the "aborted" error was logged as a server failure.
+  it("counts a client that hangs up mid-body as a bad request, not as a server failure", async () => {
+    fixture = await startHttpMailboxFixture();
+    const lines: string[] = [];
+    const key = fixture.team.mailboxServerKey();
+    const server = await startMailboxServer({ listen: { host: "127.0.0.1", port: 0 }, storageDir: fixture.storageDir, teams: () => [key], now: () => TEST_NOW, log: (l) => lines.push(l) });
+    try {
+      const { namespace, token } = httpMailboxCredentials(fixture.team, fixture.epoch);
+      const b = blob(1000);
+      await new Promise<void>((resolve) => {
+        const socket = connect(server.port, "127.0.0.1", () =>
+          socket.end(`PUT /v1/${namespace}/${b.name} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nContent-Length: 1000\r\n\r\n${"x".repeat(10)}`),
+        );
+        socket.resume(); // read (and drop) the answer, or "close" never comes
+        socket.on("close", () => resolve());
+        socket.on("error", () => undefined);
+      });
+      // The parser's refusal and the handler's each count once; a 500 would count neither and log.
+      await vi.waitFor(() => expect(server.stats().rejected).toBe(2));
+      expect(lines).toEqual([]);
+    } finally {
+      await server.close();
+    }
   });
 
   it("bounds concurrent connections", async () => {

@@ -295,12 +295,18 @@ export async function startMailboxServer(o: MailboxServerOptions): Promise<Mailb
     }
     const chunks: Buffer[] = [];
     let total = 0;
-    for await (const chunk of req as AsyncIterable<Buffer>) {
-      total += chunk.length;
-      counters.bytesIn += chunk.length;
-      // Chunked bodies have no declared length: cut the stream as soon as it passes the limit.
-      if (total > maxBundleBytes) throw tooLarge(total);
-      chunks.push(chunk);
+    try {
+      for await (const chunk of req as AsyncIterable<Buffer>) {
+        total += chunk.length;
+        counters.bytesIn += chunk.length;
+        // Chunked bodies have no declared length: cut the stream as soon as it passes the limit.
+        if (total > maxBundleBytes) throw tooLarge(total);
+        chunks.push(chunk);
+      }
+    } catch (e) {
+      // A client that hangs up mid-body ("aborted") is a bad request, not a server failure to log.
+      if (!(e instanceof HttpFailure) && !req.complete) throw new HttpFailure(400, "MAILBOX_PROTOCOL", "the request ended before its body did");
+      throw e;
     }
     const body = new Uint8Array(total);
     let at = 0;
