@@ -304,8 +304,11 @@ export async function startMailboxServer(o: MailboxServerOptions): Promise<Mailb
         chunks.push(chunk);
       }
     } catch (e) {
-      // A client that hangs up mid-body ("aborted") is a bad request, not a server failure to log.
-      if (!(e instanceof HttpFailure) && !req.complete) throw new HttpFailure(400, "MAILBOX_PROTOCOL", "the request ended before its body did");
+      // A client that hangs up mid-body ("aborted", ECONNRESET; a cut chunked body can already
+      // count as complete) is a bad request, not a server failure to log.
+      if (!(e instanceof HttpFailure) && (!req.complete || errnoCode(e) === "ECONNRESET")) {
+        throw new HttpFailure(400, "MAILBOX_PROTOCOL", "the request ended before its body did");
+      }
       throw e;
     }
     const body = new Uint8Array(total);
