@@ -15,7 +15,7 @@ import { exportScenario } from "./export-scenario.js";
 import { prepareFixtures, type FixtureOptions, type Fixtures } from "./fixtures.js";
 import { importScenario } from "./import-scenario.js";
 import { runChild } from "./kill.js";
-import type { Scenario, ScenarioName } from "./scenario.js";
+import { findings, type AfterKill, type AfterRerun, type Scenario, type ScenarioName } from "./scenario.js";
 import { syncScenario } from "./sync-scenario.js";
 
 export interface SoakOptions {
@@ -78,6 +78,8 @@ export interface SoakResult {
 }
 
 const SCENARIO_OF: Record<ScenarioName, (fx: Fixtures) => Scenario> = { import: importScenario, export: exportScenario, sync: syncScenario };
+
+const describe = (e: unknown): string => (e instanceof Error ? `${(e as { code?: string }).code ?? e.name}: ${e.message}` : String(e)).slice(0, 500);
 
 const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
@@ -149,7 +151,8 @@ async function soakOne(scenario: Scenario, options: SoakOptions, root: string, l
     };
     if (landed === "mid-run") midRun++;
     else if (killed.status !== 0) report("convergence", `exited ${killed.status} before the kill: ${(killed.stdout + killed.stderr).slice(0, 500)}`);
-    const afterKill = await scenario.afterKill();
+    // A store that no longer opens throws from the checks: that is a finding, not the end of the soak.
+    const afterKill = await scenario.afterKill().catch((e: unknown): AfterKill => ({ ...findings(), integrity: [`cannot be read: ${describe(e)}`], progress: "unreadable", partial: true, stage: "unreadable" }));
     lap("checkKill");
     if (landed === "mid-run") {
       if (afterKill.partial) partial++;
@@ -162,7 +165,7 @@ async function soakOne(scenario: Scenario, options: SoakOptions, root: string, l
     if (rerun.status !== 0) {
       report("convergence", `the rerun failed (exit ${rerun.status ?? rerun.signal}): ${(rerun.stdout + rerun.stderr).trim().slice(0, 500)}`);
     } else {
-      const after = await scenario.afterRun(rerun);
+      const after = await scenario.afterRun(rerun).catch((e: unknown): AfterRerun => ({ ...findings(), integrity: [`cannot be read: ${describe(e)}`], state: "unreadable" }));
       for (const what of after.integrity) report("integrity", `after the rerun: ${what}`);
       for (const what of after.losses) report("loss", `after the rerun: ${what}`);
       if (after.state !== reference) report("convergence", "the rerun reached a state no uninterrupted run reaches");
