@@ -94,6 +94,22 @@ describe("strict canonical CBOR", () => {
     expect(() => encodeCanonical(Number.NaN)).toThrow(TypeError);
   });
 
+  // Found by fuzzing (npm run fuzz, cbor-strict): -2^32 was written with an 8-byte head, so the
+  // decoder refused the canonical 3affffffff and a changeset holding that value would be refused.
+  it("writes the shortest head at every 32-bit boundary, negative ones included", () => {
+    const cases: [number, string][] = [
+      [2 ** 32 - 1, "1affffffff"],
+      [2 ** 32, "1b0000000100000000"],
+      [-(2 ** 32) + 1, "3afffffffe"],
+      [-(2 ** 32), "3affffffff"],
+      [-(2 ** 32) - 1, "3b0000000100000000"],
+    ];
+    for (const [value, hex] of cases) {
+      expect(Buffer.from(encodeCanonical(value)).toString("hex")).toBe(hex);
+      expect(decodeCanonical(Buffer.from(hex, "hex"))).toBe(value);
+    }
+  });
+
   it("refuses input above the size limit before parsing", () => {
     expect(outcome(() => validateCanonical(new Uint8Array(101), { maxBytes: 100, maxDepth: 4, maxItems: 10 }))).toBe("BUNDLE_TOO_LARGE");
   });

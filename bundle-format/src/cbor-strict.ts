@@ -177,7 +177,9 @@ function prepare(value: CborValue, depth: number): unknown {
   if (depth > 64) throw new RangeError("CBOR value nested too deeply");
   if (typeof value === "number") {
     if (!Number.isSafeInteger(value)) throw new TypeError(`CBOR numbers must be safe integers, got ${value}`);
-    return Math.abs(value) >= 2 ** 32 ? BigInt(value) : value;
+    // Past 32 bits cbor-x writes numbers as floats, so those go as bigints (8-byte heads). A
+    // negative n's argument is -1 - n: -2^32 still fits 4 bytes and must stay a number.
+    return value >= 2 ** 32 || value < -(2 ** 32) ? BigInt(value) : value;
   }
   if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.length);
   if (Array.isArray(value)) return value.map((v) => prepare(v, depth + 1));
