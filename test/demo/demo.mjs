@@ -114,7 +114,11 @@ for (const [n, who] of [[0, "a"], [1, "a"], [2, "b"]]) {
   vault(who, "courier-enroll", "--courier-key", at(`courier-${n}.pub`), "--out", at(`courier-${n}.enrollment`));
 }
 courier(c[0], "init", at("courier-0.enrollment"), "--mailbox", `http://127.0.0.1:${port}`);
-const server = spawn(process.execPath, [COURIER, "serve", "--home", c[0], "--listen", `127.0.0.1:${port}`], { stdio: ["ignore", "pipe", "pipe"] });
+// The mailbox server gets only the mailbox server key (token checks), never the transport key.
+courier(c[0], "mailbox-key", "--out", at("mailbox-server.key"));
+const serverHome = at("mailbox-server");
+courier(serverHome, "serve-init", at("mailbox-server.key"));
+const server = spawn(process.execPath, [COURIER, "serve", "--home", serverHome, "--listen", `127.0.0.1:${port}`], { stdio: ["ignore", "pipe", "pipe"] });
 await new Promise((resolve, reject) => {
   let out = "";
   const seen = (d) => {
@@ -128,7 +132,7 @@ await new Promise((resolve, reject) => {
 server.removeAllListeners("exit");
 const mailbox = `http://127.0.0.1:${port}`;
 for (const n of [1, 2]) courier(c[n], "init", at(`courier-${n}.enrollment`), "--mailbox", mailbox, "--send-per-round", "3");
-say(`Mailbox at ${mailbox} (airlock-courier serve). Courier 1 was enrolled by A, courier 2 by B.`);
+say(`Mailbox at ${mailbox} (airlock-courier serve, holding only a mailbox server key: it checks tokens, it cannot tell real bundles from cover). Courier 1 was enrolled by A, courier 2 by B.`);
 say("An enrollment holds the team's transport key (routing, cover traffic, mailbox tokens) and no content key.");
 
 step("Offline, bob and alice edit different fields of the same note.");
@@ -216,7 +220,7 @@ step("What did the couriers and the mailbox see?");
 const needles = [CANARY, "Safe house", "Team meeting"].map((s) => Buffer.from(s));
 let scanned = 0;
 const leaks = [];
-for (const dir of [c[0], c[1], c[2]]) {
+for (const dir of [c[0], c[1], c[2], serverHome]) {
   for (const e of readdirSync(dir, { recursive: true, withFileTypes: true })) {
     if (!e.isFile()) continue;
     const path = join(e.parentPath, e.name);
@@ -225,8 +229,8 @@ for (const dir of [c[0], c[1], c[2]]) {
     for (const n of needles) if (bytes.includes(n)) leaks.push(`${path}: ${n}`);
   }
 }
-const stored = readdirSync(join(c[0], "mailbox-store"), { recursive: true }).filter((n) => String(n).endsWith(".airlock"));
-const storedBytes = stored.reduce((s, n) => s + statSync(join(c[0], "mailbox-store", String(n))).size, 0);
+const stored = readdirSync(join(serverHome, "mailbox-store"), { recursive: true }).filter((n) => String(n).endsWith(".airlock"));
+const storedBytes = stored.reduce((s, n) => s + statSync(join(serverHome, "mailbox-store", String(n))).size, 0);
 say(`The mailbox stores ${stored.length} bundles (${kib(storedBytes)}), real and cover alike, named by hash.`);
 say(leaks.length === 0 ? `No note text in any of the ${scanned} files of the courier and mailbox homes.` : `LEAK: ${leaks.join("; ")}`);
 const inspect = run(COURIER, ["inspect", join(stickA, "airlock", "inbox", files(join(stickA, "airlock", "inbox"))[0])], process.env);
