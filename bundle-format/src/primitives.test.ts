@@ -165,6 +165,17 @@ describe("key handling", () => {
     expect(fresh.agree(new Uint8Array(32))).toBeUndefined();
   });
 
+  // A fresh key's public half is read from its SPKI DER (a JWK export of a generated key can
+  // deadlock Node 20 under GC; found by fuzzing): both sides must still agree on the secret.
+  it("a fresh ephemeral key's public key is the one its agreement uses", () => {
+    const peerSecret = new Uint8Array(32).fill(4);
+    const peer = nobleX25519.getPublicKey(peerSecret);
+    for (let i = 0; i < 8; i++) {
+      const fresh = x25519Ephemeral();
+      expect(fresh.agree(peer)).toEqual(nobleX25519.getSharedSecret(peerSecret, fresh.publicKey));
+    }
+  });
+
   it("HKDF-SHA256 equals @noble's", () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 64 }), fc.uint8Array({ maxLength: 64 }), fc.uint8Array({ maxLength: 40 }), (ikm, salt, info) => {

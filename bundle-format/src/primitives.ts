@@ -115,12 +115,23 @@ export interface EphemeralKey {
   agree(peerPublicKey: Uint8Array): Uint8Array | undefined;
 }
 
+const X25519_SPKI = Buffer.from("302a300506032b656e032100", "hex");
+
 /** A fresh ephemeral key, or (test vectors only) one made from given secret bytes. */
 export function x25519Ephemeral(secretKey?: Uint8Array): EphemeralKey {
-  const key =
-    secretKey === undefined
-      ? nodeCrypto.generateKeyPairSync("x25519").privateKey
-      : importPrivateKey(X25519_PKCS8, abytes(secretKey, "ephemeralSecret", KEY_LENGTH));
+  if (secretKey === undefined) {
+    // Never a JWK export of a generated key: on Node 20 a GC inside that export can finalize the
+    // key generation job, whose destructor waits for the lock the export holds, and the process
+    // hangs for good (found by fuzzing: one seal in some tens of thousands). The SPKI DER
+    // export does not hang; its last 32 bytes are the raw key.
+    const pair = nodeCrypto.generateKeyPairSync("x25519");
+    const spki = pair.publicKey.export({ format: "der", type: "spki" });
+    if (spki.length !== X25519_SPKI.length + KEY_LENGTH || !spki.subarray(0, X25519_SPKI.length).equals(X25519_SPKI)) {
+      throw new Error("internal: node:crypto exported an unexpected X25519 public key");
+    }
+    return { publicKey: own(Buffer.from(spki.subarray(X25519_SPKI.length))), agree: (peer) => agree(pair.privateKey, peer) };
+  }
+  const key = importPrivateKey(X25519_PKCS8, abytes(secretKey, "ephemeralSecret", KEY_LENGTH));
   return { publicKey: rawPublic(key), agree: (peer) => agree(key, peer) };
 }
 
