@@ -99,8 +99,8 @@ function runChild(name: string, options: Options): Promise<Result> {
       if (done !== undefined) return resolve({ report: done });
       let died = `child exited with ${signal ?? `code ${code}`}`;
       if (existsSync(notePath)) {
-        const note = JSON.parse(readFileSync(notePath, "utf8")) as { file: string; hex: string; seconds: number };
-        died = `hang: one input ran over ${note.seconds.toFixed(0)} s; saved as ${note.file}`;
+        const note = JSON.parse(readFileSync(notePath, "utf8")) as { file: string; hex: string; seconds: number; kind: string };
+        died = `${note.kind}: one input ran over ${note.seconds.toFixed(0)} s${note.kind === "stuck" ? " without using CPU (a deadlock?)" : ""}; saved as ${note.file}`;
         rmSync(notePath, { force: true });
       }
       resolve({ report: last, died });

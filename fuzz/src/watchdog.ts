@@ -1,7 +1,8 @@
 /**
  * Runs in a worker thread beside a fuzzing child process. The child copies each input into
  * shared memory and bumps a counter before calling the parser; if the counter stops moving
- * while the process burns `hangMs` of CPU (a parser stuck in a loop), this thread saves
+ * while the process burns `hangMs` of CPU (a parser stuck in a loop), or for 12 x `hangMs` of
+ * wall time whatever the CPU (blocked for good, as a native deadlock is), this thread saves
  * the stuck input, writes a note for the runner, and kills the process: the runner reports
  * the hang with its reproducer.
  */
@@ -14,6 +15,7 @@ import { HEADER_BYTES, type WatchdogData } from "./watchdog-protocol.js";
 
 const data = workerData as WatchdogData;
 const words = new Int32Array(data.shared, 0, 2);
+const STALL_FACTOR = 12;
 let last = Atomics.load(words, 0);
 let since = Date.now();
 let cpuSince = process.cpuUsage();
@@ -29,13 +31,16 @@ setInterval(() => {
     return;
   }
   const cpu = process.cpuUsage(cpuSince);
-  if (now === 0 || (cpu.user + cpu.system) / 1000 < data.hangMs) return;
+  const spinning = (cpu.user + cpu.system) / 1000 >= data.hangMs;
+  // Blocked without burning CPU (a deadlock in native code) for far longer than any starvation.
+  const stuck = Date.now() - since >= STALL_FACTOR * data.hangMs;
+  if (now === 0 || !(spinning || stuck)) return;
   const length = Atomics.load(words, 1);
   const input = new Uint8Array(data.shared, HEADER_BYTES, length).slice();
   const hash = createHash("sha256").update(input).digest("hex").slice(0, 16);
   mkdirSync(data.findingsDir, { recursive: true });
   const file = join(data.findingsDir, `${data.target}-${hash}.bin`);
   writeFileSync(file, input);
-  writeFileSync(data.notePath, JSON.stringify({ file, hex: Buffer.from(input).toString("hex"), seconds: (Date.now() - since) / 1000 }));
+  writeFileSync(data.notePath, JSON.stringify({ file, hex: Buffer.from(input).toString("hex"), seconds: (Date.now() - since) / 1000, kind: spinning ? "hang" : "stuck" }));
   process.kill(process.pid, "SIGKILL");
 }, 500);
