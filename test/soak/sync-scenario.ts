@@ -1,6 +1,6 @@
 /**
- * `airlock-courier sync` against a `dir:` mailbox: one round pushes every real bundle the courier
- * holds (plus cover) and pulls the real bundles another courier left there. After a kill: the
+ * `airlock-courier sync` against a `dir:` mailbox: one round pulls the real bundles another
+ * courier left there and pushes every real bundle the courier holds (plus cover). After a kill: the
  * spool passes integrity_check and the courier opens it; no row of it is gone and no state went
  * back; a bundle the spool calls delivered is in the mailbox; every file under a bundle name in
  * the mailbox hashes to its name. After the rerun: the same, every row of the kill is still
@@ -68,22 +68,25 @@ export function syncScenario(fx: Fixtures): Scenario {
       const pulled = count(spool, "inbound");
       const pushed = [...spool.rows.values()].filter((r) => r.direction === "outbound" && mail.namespacesOf.has(r.digest)).length;
       const done = delivered === fx.outbound && pulled === fx.inbound;
+      const pushedAny = pushed > 0 || mail.temps > 0 || mail.complete.size > baseFiles.size;
       return {
         ...out,
         progress: `${pushed}/${fx.outbound} pushed, ${delivered} marked delivered, ${pulled}/${fx.inbound} pulled, ${mail.temps} temp`,
-        partial: !done && (pushed > 0 || pulled > 0 || mail.temps > 0 || mail.complete.size > baseFiles.size),
-        // A round pushes, then pulls, then marks what it pushed delivered (courier.ts round()).
+        partial: !done && (pushedAny || pulled > 0),
+        // Named by what moved, not by the order a round takes (it pulls, then pushes, then marks).
         stage: done
           ? "round written, not exited"
           : delivered > 0
             ? "marking delivered"
-            : pulled === fx.inbound
-              ? "pulled, delivery not yet recorded"
-              : pulled > 0
-                ? "pulling"
-                : pushed > 0 || mail.temps > 0 || mail.complete.size > baseFiles.size
-                  ? "pushing"
-                  : "nothing moved yet",
+            : pushed === fx.outbound && pulled === fx.inbound
+              ? "all moved, deliveries not yet recorded"
+              : pushedAny && pulled > 0
+                ? `pulled ${pulled === fx.inbound ? "all" : "some"}, pushing`
+                : pushedAny
+                  ? "pushing, nothing pulled"
+                  : pulled > 0
+                    ? "pulling, nothing pushed"
+                    : "nothing moved yet",
       };
     },
     async afterRun(run: Finished): Promise<AfterRerun> {
