@@ -203,12 +203,22 @@ export class Courier {
         let pull: PullReport | undefined;
         for (let attempt = 1; ; attempt++) {
           try {
-            pull ??= await this.pull(team, url, epochs);
+            // Pulled first so a new courier learns the team's shapes before its first cover; a
+            // failed pull does not hold back the push (it is retried, then reported).
+            let pullError: unknown;
+            if (pull === undefined) {
+              try {
+                pull = await this.pull(team, url, epochs);
+              } catch (e) {
+                pullError = e;
+              }
+            }
             batch ??= this.batch(team, selected.map((e) => e.digest));
             push ??= await this.push(team, url, batch);
+            if (pullError !== undefined) throw pullError;
             this.spool.ledger.syncSucceeded(team.id, backend);
             const prune = await this.prune(team, url);
-            reports.push({ team: team.id, teamName: team.config.name, backend, push, pull, ...(prune === undefined ? {} : { prune }) });
+            reports.push({ team: team.id, teamName: team.config.name, backend, push, pull: pull!, ...(prune === undefined ? {} : { prune }) });
             break;
           } catch (e) {
             const report = describeError(e);
