@@ -99,6 +99,21 @@ describe("dir mailbox: a hostile, Syncthing-shared folder", () => {
     expect((await restarted.list(cursor)).names).toEqual([a.name]);
   });
 
+  it("an emptied namespace goes even when a killed writer left a temp file; a fresh temp file (a writer at work) keeps it", async () => {
+    const ns = new DirMailbox(join(dir, "expired"));
+    const b = blob();
+    await ns.put(b.name, b.bytes);
+    const leftover = join(dir, "expired", `${TEMP_PREFIX}${"ab".repeat(8)}.tmp`);
+    await writeFile(leftover, b.bytes.subarray(0, 50));
+    await ns.delete(b.name);
+    await ns.removeIfEmpty();
+    expect(existsSync(leftover)).toBe(true); // written just now: maybe a writer mid-rename
+    const old = new Date(Date.now() - 2 * 3_600_000);
+    await utimes(leftover, old, old);
+    await ns.removeIfEmpty();
+    expect(existsSync(join(dir, "expired"))).toBe(false);
+  });
+
   it("bounds the number of entries it scans", async () => {
     const small = new DirMailbox(dir, { maxEntries: 2 });
     for (let i = 0; i < 3; i++) await writeFile(join(dir, `junk${i}`), "x");

@@ -48,6 +48,8 @@ const CREATE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL |
 // O_NONBLOCK: opening a FIFO planted under a bundle's name must not hang the courier.
 const READ_FLAGS = constants.O_RDONLY | NOFOLLOW | (constants.O_NONBLOCK ?? 0);
 export const TEMP_PREFIX = ".airlock-tmp-";
+/** Entries looked at when clearing a pruned namespace of a killed writer's temp files. */
+const MAX_STALE_SCAN = 100_000;
 
 /** `dir:PATH` → a DirMailbox on PATH. */
 export function dirMailboxFromUrl(url: string, options?: DirMailboxOptions): DirMailbox {
@@ -177,11 +179,35 @@ export class DirMailbox implements MailboxBackend {
   }
 
   async removeIfEmpty(): Promise<void> {
+    await this.#removeStaleTemps();
     try {
       await rmdir(this.#dir);
     } catch (e) {
       // Not empty (a peer's bundle or temp file arrived meanwhile) or already gone: leave it.
       if (!["ENOTEMPTY", "EEXIST", "ENOENT"].includes(errnoCode(e) ?? "")) throw ioError(e, `cannot remove the emptied folder ${this.#dir}`);
+    }
+  }
+
+  /**
+   * A courier killed between writing a temp file and renaming it leaves the temp file behind; in
+   * an expired namespace nobody writes any more, so one older than an hour is such a leftover and
+   * would otherwise keep the folder (and ciphertext) for ever. Bounded like the name scan.
+   */
+  async #removeStaleTemps(): Promise<void> {
+    let folder;
+    try {
+      folder = await opendir(this.#dir);
+    } catch {
+      return;
+    }
+    const cutoff = Date.now() - 3_600_000;
+    let seen = 0;
+    for await (const entry of folder) {
+      if (++seen > MAX_STALE_SCAN) break;
+      if (!entry.isFile() || !entry.name.startsWith(TEMP_PREFIX)) continue;
+      const path = join(this.#dir, entry.name);
+      const info = await this.#lstat(path);
+      if (info?.isFile() === true && info.mtimeMs < cutoff) await unlink(path).catch(() => undefined);
     }
   }
 
