@@ -643,11 +643,10 @@ describe("hostile convergence (docs/team-model.md, Invariants)", () => {
    * acknowledged at or above the head (the ackIds comparison only runs for seq <= head), so her
    * version is never sent, and the proof she forwards is the version bob and carol already hold.
    * They apply it and show no alert; alice refuses it: different digests after any number of
-   * exchanges (I6). The same happens when both versions reach alice before changeset 1. A fix:
-   * send the stored row at the fork's seq with `forks.other` (both halves of the proof), and/or
-   * advance the head over rows already decided. Flip to `it` once fixed.
+   * exchanges (I6). The same happens when both versions reach alice before changeset 1. Fixed:
+   * exports send both halves of every proof (the stored row at the fork's seq and `forks.other`).
    */
-  it.fails("I6 regression: an equivocation detected while the device's head lags behind the fork reaches every vault", async () => {
+  it("I6 regression: an equivocation detected while the device's head lags behind the fork reaches every vault", async () => {
     const { root, cleanup } = tempRoot("airlock-hostile-prop-");
     const vaults: Vault[] = [];
     try {

@@ -764,7 +764,14 @@ export function exportBundles(vault: Vault, options: ExportOptions = {}): Export
       for (const r of select.iterate(h.device, from) as Iterable<{ bytes: Buffer }>) changesets.push(new Uint8Array(r.bytes));
     }
     // Equivocation proofs travel with every export until the device is gone: they are few and small.
-    for (const r of db.prepare("SELECT other FROM forks").all() as { other: Buffer }[]) changesets.push(new Uint8Array(r.other));
+    // Both halves of each proof: the version kept in changesets may sit above a head that lags
+    // (its predecessors never arrived), where the chain export above would not reach it.
+    const kept = db.prepare("SELECT bytes FROM changesets WHERE device = ? AND seq = ?");
+    for (const r of db.prepare("SELECT device, seq, other FROM forks").all() as { device: Buffer; seq: number; other: Buffer }[]) {
+      changesets.push(new Uint8Array(r.other));
+      const mine = kept.get(r.device, r.seq) as { bytes: Buffer } | undefined;
+      if (mine !== undefined) changesets.push(new Uint8Array(mine.bytes));
+    }
     // Only the team entries some recipient lacks; a welcome below still carries the whole log.
     const entries = entriesToSend(vault, state, recipients.map((d) => d.id)).map((h) => vault.entries().get(h)!.bytes);
     const myAcks = heads.map((h) => ({ device: new Uint8Array(h.device), seq: h.seq }));
