@@ -131,6 +131,11 @@ describe("a hostile member cannot break the trust structure (docs/team-model.md,
     close();
   });
 
+  it("a join request whose version is a map is a typed refusal, not a TypeError (found by fuzzing)", () => {
+    const bytes = fromHex("a26176a0646b696e64746169726c6f636b2d6a6f696e2d72657175657374");
+    expect(() => parseJoinRequest(bytes)).toThrow(expect.objectContaining({ code: "JOIN_REQUEST_INVALID" }));
+  });
+
   it("I4 #3: a demoted editor's later writes naming pre-demotion heads are refused; its earlier ones stand; heads never go backwards", async () => {
     const { a, b, v, clock, close } = await withViewer();
     b.write("notes", [{ kind: "set", record: "n1", field: "title", value: "before demotion" }]);

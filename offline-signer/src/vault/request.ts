@@ -60,7 +60,8 @@ export function parseJoinRequest(bytes: Uint8Array): JoinRequest {
     return R.fail("this file is not a join request");
   }
   if (o["kind"] !== KIND) R.fail("this file is not a join request");
-  if (o["v"] !== 1) R.fail(`request version ${String(o["v"])} is not supported`);
+  // A decoded value may be a map without a prototype: describe it, never String() it.
+  if (o["v"] !== 1) R.fail(`request version ${typeof o["v"] === "number" ? o["v"] : `of type ${o["v"] === null ? "null" : typeof o["v"]}`} is not supported`);
   const payloadBytes = R.bytes(o["payload"], "payload", 1, 2048);
   let p: EnrollmentPayload;
   try {
