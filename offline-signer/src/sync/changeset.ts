@@ -29,6 +29,7 @@ import {
 import { validateId, validateValue, type Value } from "../records/values.js";
 import { decodeObjectFast, encodeObject, type Plain } from "../team/cbor-object.js";
 import { Reader } from "../team/read.js";
+import { MAX_HEADS } from "../team/entry.js";
 
 export const MAX_CHANGESET_BYTES = 8 * 1024 * 1024;
 export const MAX_OPS_PER_CHANGESET = 65536;
@@ -159,7 +160,7 @@ export function decodeChangeset(bytes: Uint8Array, options: { verify?: boolean }
     device,
     seq,
     prev: R.bytes(o["prev"], "prev", 32),
-    heads: R.array(o["heads"], "heads", 64).map((h, i) => R.bytes(h, `heads[${i}]`, 32)),
+    heads: R.array(o["heads"], "heads", MAX_HEADS).map((h, i) => R.bytes(h, `heads[${i}]`, 32)),
     time: R.uint(o["time"], "time"),
     batches: R.array(o["batches"], "batches", 256).map((b, i) => {
       const x = R.obj(b, `batches[${i}]`, ["collection", "key", "salt", "ct"]);

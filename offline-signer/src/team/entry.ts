@@ -18,6 +18,11 @@ export const roleRank = (r: Role): number => ROLES.indexOf(r);
 export const atLeast = (r: Role, min: Role): boolean => roleRank(r) >= roleRank(min);
 
 export const MAX_ENTRY_BYTES = 1024 * 1024;
+/**
+ * Parents an entry (and heads a changeset) may name. Wide enough that a member making many
+ * concurrent entries cannot stop others from naming the heads they hold (docs/team-model.md, I8).
+ */
+export const MAX_HEADS = 1024;
 const LABEL_HASH = utf8("airlock/v1/team-entry");
 const LABEL_SIG = utf8("airlock/v1/team-entry-sig");
 const LABEL_CERT = utf8("airlock/v1/device-cert");
@@ -277,7 +282,7 @@ export function decodeEntry(bytes: Uint8Array): TeamEntry {
     if (o["team"] !== undefined || o["parents"] !== undefined) R.fail("a genesis entry has no team and no parents");
   } else {
     team = R.bytes(o["team"], "team", KEY);
-    parents = R.array(o["parents"], "parents", 64).map((p, i) => R.bytes(p, `parents[${i}]`, KEY));
+    parents = R.array(o["parents"], "parents", MAX_HEADS).map((p, i) => R.bytes(p, `parents[${i}]`, KEY));
     if (parents.length === 0) R.fail("an entry after genesis names at least one parent");
     for (let i = 1; i < parents.length; i++) {
       if (Buffer.compare(parents[i - 1]!, parents[i]!) >= 0) R.fail("parents must be sorted and distinct");

@@ -153,6 +153,56 @@ const FIRST = new Set(["revoke-device", "remove-member", "set-role"]);
  * those entries count: the state at a causal position is the fold of that position's ancestors.
  */
 export function foldTeam(teamHex: string, entries: ReadonlyMap<string, TeamEntry>, within?: ReadonlySet<string>): TeamState {
+  // An entry is applied where the order puts it, but its author may have lost the right to make
+  // it in a concurrent entry that the order happens to put later (an entry can name old parents
+  // on purpose). So the fold runs again with every entry that did not descend from such a loss
+  // refused, until nothing changes (docs/team-model.md, I3/I4): at most once per entry, usually once.
+  const refused = new Map<string, string>();
+  for (;;) {
+    const state = foldOnce(teamHex, entries, within, refused);
+    const found = concurrentWithLosses(state, entries);
+    if (found.size === 0) return state;
+    for (const [h, why] of found) refused.set(h, why);
+  }
+}
+
+/**
+ * Applied entries made without knowledge of an accepted entry that took their author's right to
+ * make them: a revocation of the author's device or removal of its user (anything), a demotion
+ * (what the author's role now forbids), or a threshold above 1 (critical changes that took effect
+ * alone). "Without knowledge" = the entry is not an ancestor of the loss; an entry that descends
+ * from the loss was already judged after it.
+ */
+function concurrentWithLosses(state: TeamState, entries: ReadonlyMap<string, TeamEntry>): Map<string, string> {
+  const out = new Map<string, string>();
+  const past = new Map<string, Set<string>>();
+  const pastOf = (h: string): Set<string> => {
+    let set = past.get(h);
+    if (set === undefined) past.set(h, (set = ancestors(entries, [h]) ?? new Set()));
+    return set;
+  };
+  const thresholds = [...state.effective.entries()].filter(([h]) => entries.get(h)?.body.type === "set-approvals" && (entries.get(h)!.body as { k: number }).k > 1).map(([, at]) => at);
+  for (const h of state.order) {
+    if (state.rejected.has(h)) continue;
+    const e = entries.get(h)!;
+    if (e.body.type === "genesis") continue;
+    const device = state.devices.get(hex(e.author));
+    const user = device === undefined ? undefined : state.users.get(device.user);
+    if (device === undefined || user === undefined) continue;
+    for (const loss of device.losses) {
+      if (loss.entry === h || pastOf(loss.entry).has(h)) continue;
+      if (!device.active || !user.active) out.set(h, "made without knowing its author's device was revoked or its member removed (a concurrent entry)");
+      else if (permitted(state, e.body, user) !== undefined) out.set(h, `made without knowing its author was demoted: ${permitted(state, e.body, user)}`);
+      if (out.has(h)) break;
+    }
+    if (out.has(h) || state.effective.get(h) !== h || thresholds.length === 0 || !isCritical(state, e.body, user)) continue;
+    // A critical change that took effect alone while a concurrent entry required approvals.
+    if (thresholds.some((t) => t !== h && !pastOf(t).has(h) && !pastOf(h).has(t))) out.set(h, "a critical change made alone, concurrent with a threshold that requires approvals; propose it again");
+  }
+  return out;
+}
+
+function foldOnce(teamHex: string, entries: ReadonlyMap<string, TeamEntry>, within: ReadonlySet<string> | undefined, refused: ReadonlyMap<string, string>): TeamState {
   const genesis = entries.get(teamHex);
   if (genesis === undefined || genesis.body.type !== "genesis") throw new RangeError("the team's genesis entry is missing");
   const state: TeamState = {
@@ -216,7 +266,7 @@ export function foldTeam(teamHex: string, entries: ReadonlyMap<string, TeamEntry
     ready.sort((a, b) => (rank(a) < rank(b) ? 1 : -1)); // smallest last, popped first
     const h = ready.pop()!;
     const e = entries.get(h)!;
-    const reason = applyEntry(state, e);
+    const reason = refused.get(h) ?? applyEntry(state, e);
     if (reason !== undefined) state.rejected.set(h, reason);
     state.order.push(h);
     release(h);

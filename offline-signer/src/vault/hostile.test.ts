@@ -5,11 +5,11 @@
  * written down in docs/team-model.md ("Invariants"), which names these tests.
  */
 import { describe, expect, it } from "vitest";
-import { ed25519KeyPair, fromHex, randomBytes, x25519KeyPair } from "@airlock/bundle-format";
+import { ed25519KeyPair, encodePayload, fromHex, randomBytes, sealBundle, x25519KeyPair } from "@airlock/bundle-format";
 import { HostileMember } from "../../test-support/hostile.js";
 import { importInto, newVault, sync, team, tempRoots, TestClock } from "../../test-support/vaults.js";
 import { decodeChangeset, keyIdOf } from "../sync/changeset.js";
-import { certifyDevice, decodeEntry } from "../team/entry.js";
+import { certifyDevice, decodeEntry, type EntryBody, type TeamEntry } from "../team/entry.js";
 import { exportBundles } from "./sync.js";
 import { stateDigest, vaultStatus } from "./report.js";
 import { makeJoinRequest, parseJoinRequest } from "./request.js";
@@ -307,6 +307,94 @@ describe("a hostile member cannot break the trust structure (docs/team-model.md,
     close();
   });
 
+  it("I3/I4 (review F1): a removed admin's entry naming old parents, ground to sort first, is refused: no sock-puppet, no key", async () => {
+    const r = root();
+    const { a, b, clock } = await team(r);
+    const c = await newVault(r, "c", clock);
+    const addCarol = a.addMember(c.joinRequest("carol").bytes, "admin").entry;
+    sync(a, b, c);
+    a.createCollection("x", "X", "viewer", "editor");
+    sync(a, b, c);
+    const evil = new HostileMember(c);
+    clock.tick();
+    a.removeMember("carol");
+    sync(a, b);
+    const keyAfterRemoval = a.currentKeyId("notes");
+    const s = await newVault(r, "s", clock);
+    const req = parseJoinRequest(s.joinRequest("sam").bytes);
+    const e = backdated(evil, { type: "add-member", user: req.user, userName: "sam", role: "editor", device: req.device, grants: [] }, addCarol, clock.ms);
+    importInto(a, [evil.bundle({ entries: [e] })]);
+    expect(a.state().rejected.get(e.hashHex)).toMatch(/without knowing its author's device was revoked or its member removed/);
+    expect(a.state().users.get(Buffer.from(req.user).toString("hex"))?.active).not.toBe(true);
+    expect(a.currentKeyId("notes")).toBe(keyAfterRemoval);
+    expect(a.state().collections.get("notes")!.holders.get(keyAfterRemoval!)!.has(s.deviceId)).toBe(false);
+    [a, b, c, s].forEach((v) => v.close());
+  });
+
+  it("I3 (review F1b): with k = 2, a critical change made alone and ordered before the threshold is refused", async () => {
+    const r = root();
+    const { a, b, clock } = await team(r);
+    const d = await newVault(r, "d", clock);
+    a.addMember(d.joinRequest("dora").bytes, "admin");
+    sync(a, b, d);
+    const c = await newVault(r, "c", clock);
+    const addCarol = a.addMember(c.joinRequest("carol").bytes, "admin").entry;
+    sync(a, b, c, d);
+    clock.tick();
+    d.write("notes", [{ kind: "set", record: "d1", field: "title", value: "dora's acknowledged note" }]);
+    sync(d, a, b, c);
+    a.setApprovals(2);
+    sync(a, b, c, d);
+    const evil = new HostileMember(c);
+    const doraUser = Buffer.from(a.state().devices.get(d.deviceId)!.user, "hex");
+    const e = backdated(evil, { type: "remove-member", user: doraUser, cutoffs: [], rekeys: [] }, addCarol, clock.ms);
+    importInto(a, [evil.bundle({ entries: [e] })]);
+    expect(a.state().rejected.get(e.hashHex)).toMatch(/concurrent with a threshold/);
+    expect(a.state().users.get(doraUser.toString("hex"))?.active).toBe(true);
+    expect(note(a, "notes", "d1")).toBe("dora's acknowledged note");
+    [a, b, c, d].forEach((x) => x.close());
+  });
+
+  it("I8 (review F2): a viewer's 65 concurrent entries stop nobody: editors still write, admins still import and repair", async () => {
+    const { a, b, v, clock, close } = await withViewer();
+    const evil = new HostileMember(v);
+    const parents = v.state().heads.map(fromHex);
+    const many = Array.from({ length: 65 }, () => evil.entry({ type: "add-device", user: fromHex(v.me().user.id), device: evil.newDevice().keys, grants: [] }, { parents }));
+    const rb = importInto(b, [evil.bundle({ entries: many })]);
+    expect(rb.issues).toEqual([]);
+    expect(b.state().heads.length).toBe(65);
+    clock.tick();
+    b.write("notes", [{ kind: "set", record: "w", field: "title", value: "still writing" }]);
+    const ra = importInto(a, exportBundles(b));
+    expect(ra.issues).toEqual([]);
+    expect(note(a, "notes", "w")).toBe("still writing");
+    expect(a.state().heads.length).toBe(1); // alice's repair grant names (and merges) them all
+    close();
+  });
+
+  it("I7 (review F3): a removed admin's welcome whose log names itself the admitter loses to the real admitter's", async () => {
+    const r = root();
+    const { a, b, clock } = await team(r);
+    const c = await newVault(r, "c", clock);
+    a.addMember(c.joinRequest("carol").bytes, "admin");
+    sync(a, b, c);
+    const evil = new HostileMember(c);
+    clock.tick();
+    a.removeMember("carol");
+    const d = await newVault(r, "d", clock);
+    const reqBytes = d.joinRequest("dana").bytes;
+    a.addMember(reqBytes, "editor");
+    const req = parseJoinRequest(reqBytes);
+    const forged = evil.entry({ type: "add-member", user: req.user, userName: "dana", role: "editor", device: req.device, grants: [] });
+    const log = [...c.state().order.map((h) => c.entries().get(h)!.bytes), forged.bytes];
+    const body = encodePayload({ kind: "welcome", team: c.state().team, log, transportKey: randomBytes(32) });
+    importInto(d, [sealBundle(body, { recipients: [req.device.enc], sender: evil.device, mailboxTag: new Uint8Array(16) })]);
+    expect(vaultStatus(d).alerts).toEqual([]); // what d knows so far says carol admitted it
+    importInto(d, exportBundles(a));
+    expect(Buffer.from(d.transportKey()!.exportKey()).toString("hex")).toBe(Buffer.from(a.transportKey()!.exportKey()).toString("hex"));
+    [a, b, c, d].forEach((x) => x.close());
+  });
+
   it("#12: a change the fold would refuse is never appended (an admin removing the owner fails, the log is unchanged)", async () => {
     const r = root();
     const { a, b, clock } = await team(r);
@@ -320,3 +408,11 @@ describe("a hostile member cannot break the trust structure (docs/team-model.md,
     [a, b, c].forEach((x) => x.close());
   });
 });
+
+/** Grinds an entry's time until its hash starts with 00, so the fold's tie-break puts it first (about 256 signatures). */
+function backdated(evil: HostileMember, body: EntryBody, parent: TeamEntry, t0: number): TeamEntry {
+  for (let t = 0; ; t++) {
+    const e = evil.entry(body, { parents: [parent.hash], time: t0 - t });
+    if (e.hashHex.startsWith("00")) return e;
+  }
+}

@@ -10,7 +10,7 @@ import type { EntryBody, Role } from "../team/entry.js";
 import { readerDevices, type TeamState } from "../team/state.js";
 import { hex } from "./hex.js";
 import { entriesToSend } from "./log-acks.js";
-import { FUTURE_REASON, peerAcks } from "./sync.js";
+import { FUTURE_REASON, peerAcks, welcomeRank } from "./sync.js";
 import type { Vault } from "./vault.js";
 
 export interface PendingApproval {
@@ -130,6 +130,10 @@ function alerts(vault: Vault, state: TeamState): string[] {
   for (const g of state.invalidGrants.slice(-20)) {
     const author = vault.entries().get(g.entry)?.author;
     out.push(`${author === undefined ? "an entry" : who(hex(author))} tried to hand out keys of "${g.collection}" (dropped: ${g.reason})`);
+  }
+  const sender = vault.welcomeSender();
+  if (sender !== undefined && welcomeRank(state, vault.entries(), vault.deviceId, sender) === 0) {
+    out.push(`this vault's transport key came from ${who(sender)}, which neither admitted it nor is an active admin any more: ask an admin for a welcome (airlock export --welcome NAME)`);
   }
   const ahead = db.prepare("SELECT device, count(*) AS n FROM changesets WHERE status = 'waiting' AND reason = ? GROUP BY device").all(FUTURE_REASON) as { device: Buffer; n: number }[];
   for (const r of ahead) out.push(`${r.n} changeset(s) from ${who(r.device.toString("hex"))} are dated more than 24 h ahead of this vault's clock: they wait until it gets there (check both clocks)`);

@@ -260,7 +260,7 @@ function applyInOrder(vault: Vault, order: readonly OpenedPayload[], report: Imp
  * admitting laptop was lost), 0 from anyone else — any member could otherwise cut a newcomer off
  * with a transport key of its own (docs/team-model.md, I7).
  */
-function welcomeRank(state: TeamState, entries: ReadonlyMap<string, TeamEntry>, me: string, sender: string): number {
+export function welcomeRank(state: TeamState, entries: ReadonlyMap<string, TeamEntry>, me: string, sender: string): number {
   for (const h of state.order) {
     const e = entries.get(h);
     if (e === undefined || state.rejected.has(h) || (e.body.type !== "add-member" && e.body.type !== "add-device")) continue;
@@ -294,10 +294,12 @@ function importWelcome(vault: Vault, p: WelcomePayload, sender: Uint8Array, sour
   }
   if (vault.teamId !== undefined) {
     importEntries(vault, p.log, report); // a repeated welcome still carries the log
-    vault.betterWelcome(rank, p.transportKey);
+    // Judged on this vault's own fold, which may know more than either welcome's log.
+    const rankOf = (device: string): number => welcomeRank(vault.state(), vault.entries(), vault.deviceId, device);
+    vault.betterWelcome(rankOf(hex(sender)), p.transportKey, hex(sender), rankOf);
     return;
   }
-  const state = vault.adoptTeam(team, log, p.transportKey, rank);
+  const state = vault.adoptTeam(team, log, p.transportKey, rank, hex(sender));
   report.welcomed = state.name;
   report.entriesAdded += log.length;
 }

@@ -12,7 +12,7 @@ import { HlcClock, type Hlc } from "../records/hlc.js";
 import { validateId, validateValue, type Value } from "../records/values.js";
 import { foldRecord, insertOps, type OpRow, type RecordView } from "./ops-store.js";
 export type { RecordView } from "./ops-store.js";
-import { decodeEntry, signEntry, certifyDevice, atLeast, type EntryBody, type Role, type TeamEntry, type KeyGrant, type Cutoff } from "../team/entry.js";
+import { MAX_HEADS, decodeEntry, signEntry, certifyDevice, atLeast, type EntryBody, type Role, type TeamEntry, type KeyGrant, type Cutoff } from "../team/entry.js";
 import { ancestors, foldTeam, isReader, mayWrite, readerDevices, type DeviceState, type TeamState, type UserState } from "../team/state.js";
 import { GENESIS_PREV, keyIdOf, sealChangeset, type PlainOp, type OpKind } from "../sync/changeset.js";
 import { openGrant, sealGrant } from "./grants.js";
@@ -32,8 +32,12 @@ const SECRET_TRANSPORT = "team.transport";
 const META_TEAM = "team";
 const META_NAME = "name";
 const META_HLC = "hlc";
+/** Causal positions kept folded in memory; an import names few, a hostile member could name many. */
+const MAX_CACHED_POSITIONS = 256;
 /** How trusted the welcome our transport key came from is (2: the admitting device, 1: an admin's). */
 const META_WELCOME_RANK = "welcome.rank";
+/** The device whose welcome gave this vault its transport key (hex), so it can be judged again as the log grows. */
+const META_WELCOME_SENDER = "welcome.sender";
 
 export interface VaultOpenOptions extends VaultOptions {
   /** Injected clock (ms); default Date.now. */
@@ -171,6 +175,8 @@ export class Vault {
     const within = this.ancestorsOf(heads);
     if (within === undefined) return undefined;
     const s = foldTeam(this.teamId!, this.entries(), within);
+    // Bounded: a member can name any subset of real heads' ancestors, a new key each time.
+    if (this.#positions.size >= MAX_CACHED_POSITIONS) this.#positions.clear();
     this.#positions.set(key, s);
     return s;
   }
@@ -183,6 +189,7 @@ export class Vault {
     const cached = this.#ancestors.get(key);
     if (cached !== undefined) return cached;
     const within = ancestors(this.entries(), heads);
+    if (this.#ancestors.size >= MAX_CACHED_POSITIONS) this.#ancestors.clear();
     if (within !== undefined) this.#ancestors.set(key, within);
     return within;
   }
@@ -251,7 +258,7 @@ export class Vault {
    */
   appendEntry(body: EntryBody): TeamEntry {
     const state = this.state();
-    const entry = signEntry(this.#device, { team: state.team, parents: state.heads.map(unhex), time: this.now(), body });
+    const entry = signEntry(this.#device, { team: state.team, parents: namedHeads(state), time: this.now(), body });
     this.storeEntries([entry]);
     const after = this.state();
     const rejected = after.rejected.get(entry.hashHex);
@@ -304,6 +311,12 @@ export class Vault {
       this.#healing = true;
       try {
         this.#repairKeys();
+      } catch {
+        // A repair is this vault's own follow-up, never a reason to refuse what it imports (a
+        // log a member made too wide to name, too many readers for one grant): it is retried
+        // after the next change. Nothing of it was written (its entry is a savepoint).
+        this.#entries = undefined;
+        this.#invalidate();
       } finally {
         this.#healing = false;
       }
@@ -350,13 +363,7 @@ export class Vault {
       }
     }
     if (grants.length === 0) return;
-    try {
-      this.#db().transaction(() => this.appendEntry({ type: "grant", grants }))(); // a savepoint inside the caller's transaction
-    } catch (e) {
-      if ((e as { code?: string }).code !== "VAULT_NOT_ALLOWED") throw e;
-      this.#entries = undefined;
-      this.#invalidate();
-    }
+    this.#db().transaction(() => this.appendEntry({ type: "grant", grants }))(); // a savepoint inside the caller's transaction
   }
 
   // ---- creating and joining ------------------------------------------------------------------
@@ -407,7 +414,7 @@ export class Vault {
   }
 
   /** Adopts a team from a welcome: checks that the log admits this device. Call inside a transaction. */
-  adoptTeam(teamHex: string, log: readonly TeamEntry[], transportKey: Uint8Array, rank = 2): TeamState {
+  adoptTeam(teamHex: string, log: readonly TeamEntry[], transportKey: Uint8Array, rank = 2, sender?: string): TeamState {
     const map = new Map(log.map((e) => [e.hashHex, e]));
     const state = foldTeam(teamHex, map);
     const me = state.devices.get(this.deviceId);
@@ -416,6 +423,7 @@ export class Vault {
     this.#teamId = teamHex;
     this.store.setSecret(SECRET_TRANSPORT, transportKey);
     this.store.setMeta(META_WELCOME_RANK, String(rank));
+    if (sender !== undefined) this.store.setMeta(META_WELCOME_SENDER, sender);
     const user = state.users.get(me.user);
     if (user !== undefined) this.store.setMeta(META_NAME, user.name);
     this.#entries = undefined;
@@ -429,11 +437,20 @@ export class Vault {
    * A later welcome from a more trusted sender (the admitting device, after an admin's) replaces
    * the transport key; one from an equal or lesser sender changes nothing. Inside a transaction.
    */
-  betterWelcome(rank: number, transportKey: Uint8Array): void {
-    const current = Number(this.store.getMeta(META_WELCOME_RANK) ?? "2");
+  betterWelcome(rank: number, transportKey: Uint8Array, sender: string, rankOf: (device: string) => number): void {
+    // The sender we adopted from is judged again on what we know now: the log its welcome carried
+    // may have left out that it was removed, or named it as our admitter falsely.
+    const adoptedFrom = this.store.getMeta(META_WELCOME_SENDER);
+    const current = adoptedFrom === undefined ? Number(this.store.getMeta(META_WELCOME_RANK) ?? "2") : rankOf(adoptedFrom);
     if (rank <= current) return;
     this.store.setSecret(SECRET_TRANSPORT, transportKey);
     this.store.setMeta(META_WELCOME_RANK, String(rank));
+    this.store.setMeta(META_WELCOME_SENDER, sender);
+  }
+
+  /** The device our transport key came from, if a welcome gave it (undefined: we created the team). */
+  welcomeSender(): string | undefined {
+    return this.store.getMeta(META_WELCOME_SENDER);
   }
 
   #forks: Map<string, number> | undefined;
@@ -785,7 +802,7 @@ export class Vault {
           team: state.team,
           seq: (head?.seq ?? 0) + 1,
           prev: head === undefined ? GENESIS_PREV : new Uint8Array(head.hash),
-          heads: state.heads.map(unhex),
+          heads: namedHeads(state),
           time: this.now(),
           groups: [{ collection, key, ops: plain }],
         });
@@ -844,4 +861,13 @@ export class Vault {
     }
     return out;
   }
+}
+
+/**
+ * The team heads a new entry or changeset names: all of them up to the codec's limit. Past it (a
+ * member made that many concurrent entries), the first MAX_HEADS in order; an entry naming them
+ * merges them, so the next one names the rest.
+ */
+function namedHeads(state: TeamState): Uint8Array[] {
+  return state.heads.slice(0, MAX_HEADS).map(unhex);
 }
