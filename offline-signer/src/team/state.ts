@@ -229,6 +229,7 @@ function foldOnce(teamHex: string, entries: ReadonlyMap<string, TeamEntry>, with
   const owner = hex(g.user);
   state.users.set(owner, { id: owner, name: g.userName, role: "owner", active: true });
   state.devices.set(hex(g.device.sign), newDevice(g.device, owner));
+  logOf.set(state, entries);
   state.order.push(teamHex);
 
   const member = (h: string): boolean => (within === undefined || within.has(h)) && entries.has(h);
@@ -398,6 +399,19 @@ function judgeGrants(state: TeamState, e: TeamEntry, readableBefore: ReadonlySet
   }
 }
 
+/** The log each fold runs over, for judging a grant at its author's own position (rare: only when a recipient is not a reader). */
+const logOf = new WeakMap<TeamState, ReadonlyMap<string, TeamEntry>>();
+
+function readerAtAuthorsPosition(state: TeamState, e: TeamEntry, collection: string, device: string): boolean {
+  const entries = logOf.get(state);
+  if (entries === undefined) return false;
+  const within = ancestors(entries, e.parents.map(hex));
+  if (within === undefined) return false;
+  const position = foldTeam(state.teamHex, entries, within);
+  const c = position.collections.get(collection);
+  return c !== undefined && isReader(position, c, device);
+}
+
 function grantProblem(state: TeamState, e: TeamEntry, g: KeyGrant, readableBefore: ReadonlySet<string>, author: UserState): string | undefined {
   const b = e.body;
   const c = state.collections.get(g.collection);
@@ -408,7 +422,14 @@ function grantProblem(state: TeamState, e: TeamEntry, g: KeyGrant, readableBefor
   } else if (!readableBefore.has(c.id)) {
     return `its author (a ${author.role}) may not read "${c.id}", so it may not hand out its keys`;
   }
-  for (const d of g.to) if (!isReader(state, c, hex(d))) return `seals keys of "${c.id}" to a device that may not read it`;
+  for (const d of g.to) {
+    if (isReader(state, c, hex(d))) continue;
+    // A recipient that could read where the author stood lost it in a concurrent entry ordered
+    // first: an honest race, not a leak the author chose. The grant stands (so writes under it
+    // stay readable everywhere) and the key repair rotates the key away from that device.
+    if (readerAtAuthorsPosition(state, e, c.id, hex(d))) continue;
+    return `seals keys of "${c.id}" to a device that may not read it`;
+  }
   for (const k of g.keys) {
     const id = hex(k);
     if (c.holders.has(id)) continue;
