@@ -458,10 +458,22 @@ function settle(world: World): void {
   throw new Error(`no quiescence after ${MAX_ROUNDS} rounds of full exchange`);
 }
 
+/**
+ * The team state the active vaults should all fold: the fold of every entry they hold between
+ * them. Entries only a cut-off vault holds do not count: one waiting there for parents it never
+ * got (a forged entry sent to it alone) is never forwarded, and nothing active depends on it.
+ * Active is judged by that fold itself, so this iterates to a fixed point.
+ */
 function reference(world: World): TeamState {
-  const all = new Map<string, TeamEntry>();
-  for (const x of world.vaults) if (x.teamId !== undefined) for (const [h, e] of x.entries()) all.set(h, e);
-  return foldTeam(world.vaults[0]!.teamId!, all);
+  let holders = world.vaults.filter((x) => x.teamId !== undefined);
+  for (let round = 0; ; round++) {
+    const all = new Map<string, TeamEntry>();
+    for (const x of holders) for (const [h, e] of x.entries()) all.set(h, e);
+    const ref = foldTeam(world.vaults[0]!.teamId!, all);
+    const active = activeVaults(world, ref).filter((x) => x.teamId !== undefined);
+    if (active.map((x) => x.deviceId).join() === holders.map((x) => x.deviceId).join() || round === 4) return ref;
+    holders = active;
+  }
 }
 
 function activeVaults(world: World, ref: TeamState): Vault[] {
@@ -504,7 +516,14 @@ function divergence(world: World, ref: TeamState): string[] {
   const want = teamView(ref);
   for (const x of active) {
     if (x.teamId === undefined) problems.push(`${x.deviceId.slice(0, 8)} never joined`);
-    else if (teamView(x.state()) !== want) problems.push(`${x.deviceId.slice(0, 8)} folds a different team state`);
+    else if (teamView(x.state()) !== want) {
+      problems.push(`${x.deviceId.slice(0, 8)} folds a different team state`);
+      if (DEBUG) {
+        const missing = ref.order.filter((h) => !x.entries().has(h));
+        const holders = (h: string): string => world.vaults.flatMap((v, i) => (v.teamId !== undefined && v.entries().has(h) ? [i] : [])).join(",");
+        console.log(`vault ${world.vaults.indexOf(x)} lacks ${missing.map((h) => `${h.slice(0, 6)} (${world.vaults.find((v) => v.teamId !== undefined && v.entries().has(h))?.entries().get(h)?.body.type}, held by ${holders(h)})`).join("; ")}`);
+      }
+    }
   }
   if (problems.length > 0) return problems;
   for (const c of ref.collections.values()) {
@@ -723,7 +742,7 @@ describe("hostile convergence (docs/team-model.md, Invariants)", () => {
    * does not drop the grant (team/state.ts readerAtAuthorsPosition); the repair rotates the key
    * away from it.
    */
-  it("regression: a rotation racing a demotion of one of its recipients leaves its author's writes readable only to itself", async () => {
+  it("regression: a rotation racing a demotion of one of its recipients keeps its author's writes readable to every reader", async () => {
     const { root, cleanup } = tempRoot("airlock-hostile-prop-");
     const vaults: Vault[] = [];
     try {
