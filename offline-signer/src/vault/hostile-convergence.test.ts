@@ -776,6 +776,51 @@ describe("hostile convergence (docs/team-model.md, Invariants)", () => {
     }
   });
 
+  /**
+   * Found by the property (seed 7003, path 140; its two forged changesets used the vault's own
+   * current key, and an honest write does the same). All honest: dave, an admin, removes bob,
+   * which rotates notes to a fresh key K, and writes a note with K; meanwhile alice demotes dave
+   * to editor. Every fold refuses dave's removal (made without knowing the concurrent loss of his
+   * admin right), so K is never introduced: other vaults lock dave's note for good ("no key ...
+   * (yet)"), while dave's vault applied it when he wrote it and nothing re-judges an applied
+   * changeset whose batch key the fold stopped listing (revalidate re-judges losses, cutoff
+   * refusals and locked rows only). Readers disagree forever, with no alert. A fix: after the log
+   * changes, re-judge applied changesets whose keys the fold no longer lists for their
+   * collection (they become locked like everywhere else; the note is lost either way, as K was
+   * only ever sealed in a refused entry).
+   */
+  it.fails("regression: a write under a key whose rotating entry the fold later refuses is withdrawn on its author's vault too", async () => {
+    const { root, cleanup } = tempRoot("airlock-hostile-prop-");
+    const vaults: Vault[] = [];
+    try {
+      const clock = new TestClock();
+      const a = await newVault(root, "a", clock);
+      const d = await newVault(root, "d", clock);
+      const b = await newVault(root, "b", clock);
+      vaults.push(a, d, b);
+      a.init("Team", "alice");
+      a.addMember(d.joinRequest("dave").bytes, "admin");
+      a.addMember(b.joinRequest("bob").bytes, "editor");
+      sync(a, d, b);
+      d.removeMember("bob");
+      a.setRole("dave", "editor");
+      clock.tick();
+      d.write("notes", [{ kind: "set", record: "n1", field: "title", value: "under the removal's key" }]);
+      for (let round = 0; round < 3; round++) {
+        for (const from of vaults) {
+          const bundles = attempt(() => exportBundles(from)) ?? [];
+          for (const to of vaults) if (to !== from) importInto(to, bundles.map((x) => x.bytes));
+        }
+      }
+      expect(teamView(a.state())).toBe(teamView(d.state()));
+      expect(a.state().users.get(b.me().user.id)?.active).toBe(true);
+      expect(recordsView(a, "notes")).toBe(recordsView(d, "notes"));
+    } finally {
+      for (const x of vaults) x.close();
+      cleanup();
+    }
+  });
+
   it.skipIf(CASE !== undefined)(
     `honest and hostile members of every role, lossy delivery: active vaults agree and every invariant holds (seed ${SEED})`,
     async () => {
