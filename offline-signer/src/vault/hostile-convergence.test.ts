@@ -787,9 +787,9 @@ describe("hostile convergence (docs/team-model.md, Invariants)", () => {
    * refusals and locked rows only). Readers disagree forever, with no alert. A fix: after the log
    * changes, re-judge applied changesets whose keys the fold no longer lists for their
    * collection (they become locked like everywhere else; the note is lost either way, as K was
-   * only ever sealed in a refused entry).
+   * only ever sealed in a refused entry). Fixed that way in vault/sync.ts revalidate.
    */
-  it.fails("regression: a write under a key whose rotating entry the fold later refuses is withdrawn on its author's vault too", async () => {
+  it("regression: a write under a key whose rotating entry the fold later refuses is withdrawn on its author's vault too", async () => {
     const { root, cleanup } = tempRoot("airlock-hostile-prop-");
     const vaults: Vault[] = [];
     try {

@@ -679,6 +679,18 @@ export function revalidate(vault: Vault, state: TeamState, newKeys: boolean): vo
       decide(vault, r.id, load(r), report);
     }
   }
+  // A key this vault holds that the fold no longer lists (its introducing entry was refused
+  // after all): whatever was applied under it is locked, as on every vault that never held it.
+  const listed = new Set<string>();
+  for (const c of state.collections.values()) for (const k of c.holders.keys()) listed.add(`${c.id}/${k}`);
+  const held = db.prepare("SELECT key_id, collection FROM collection_keys").all() as { key_id: Buffer; collection: string }[];
+  const stale = new Set(held.map((r) => `${r.collection}/${r.key_id.toString("hex")}`).filter((k) => !listed.has(k)));
+  if (stale.size > 0) {
+    for (const r of db.prepare("SELECT id, bytes FROM changesets WHERE status = 'applied'").all() as { id: number; bytes: Buffer }[]) {
+      const cs = load(r);
+      if (cs.batches.some((b) => stale.has(`${b.collection}/${hex(b.key)}`))) record(vault, r.id, cs, { status: "locked", reason: "no key for a collection it writes (yet)" }, report);
+    }
+  }
   // Rows that waited alone for the clock (unlocked after their device's head moved on).
   const ahead = db.prepare("SELECT c.id, c.bytes FROM changesets c JOIN device_heads h ON h.device = c.device WHERE c.status = 'waiting' AND c.reason = ? AND c.seq <= h.seq").all(FUTURE_REASON) as { id: number; bytes: Buffer }[];
   for (const r of ahead) decide(vault, r.id, load(r), report);
