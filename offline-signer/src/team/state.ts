@@ -192,7 +192,10 @@ function concurrentWithLosses(state: TeamState, entries: ReadonlyMap<string, Tea
     for (const loss of device.losses) {
       if (loss.entry === h || pastOf(loss.entry).has(h)) continue;
       if (!device.active || !user.active) out.set(h, "made without knowing its author's device was revoked or its member removed (a concurrent entry)");
-      else if (permitted(state, e.body, user) !== undefined) out.set(h, `made without knowing its author was demoted: ${permitted(state, e.body, user)}`);
+      else {
+        const denied = permitted(state, e.body, user);
+        if (denied !== undefined) out.set(h, `made without knowing its author was demoted: ${denied}`);
+      }
       if (out.has(h)) break;
     }
     if (out.has(h) || state.effective.get(h) !== h || thresholds.length === 0 || !isCritical(state, e.body, user)) continue;

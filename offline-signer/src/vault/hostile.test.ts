@@ -169,14 +169,13 @@ describe("a hostile member cannot break the trust structure (docs/team-model.md,
   });
 
   it("I4: raising a collection's write level cuts off writers who name older heads", async () => {
-    const { a, b, v, clock, close } = await withViewer();
+    const { a, b, clock, close } = await withViewer();
     const oldHeads = b.state().heads.map(fromHex);
     a.setPolicy("notes", "viewer", "admin");
     clock.tick();
     const late = new HostileMember(b).changeset({ collection: "notes", ops: [{ record: "p", value: "sneaky" }], heads: oldHeads });
     expect(importInto(a, [new HostileMember(b).bundle({ changesets: [late] })]).rejected).toBe(1);
     expect(note(a, "notes", "p")).toBeUndefined();
-    void v;
     close();
   });
 
@@ -284,11 +283,10 @@ describe("a hostile member cannot break the trust structure (docs/team-model.md,
     expect(d.teamId).toBe(a.teamId);
     expect(Buffer.from(d.transportKey()!.exportKey()).toString("hex")).toBe(Buffer.from(a.transportKey()!.exportKey()).toString("hex"));
     [a, b, d].forEach((x) => x.close());
-    void clock;
   });
 
   it("#11: a name with terminal escapes or bidi overrides in a team entry is refused by every receiver", async () => {
-    const { a, b, v, close } = await withViewer();
+    const { a, b, close } = await withViewer();
     a.setRole("bob", "admin");
     sync(a, b);
     const evil = new HostileMember(b);
@@ -303,7 +301,6 @@ describe("a hostile member cannot break the trust structure (docs/team-model.md,
       expect(a.entries().size).toBe(before);
     }
     joiner.close();
-    void v;
     close();
   });
 

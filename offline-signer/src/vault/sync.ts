@@ -719,24 +719,18 @@ export interface ExportOptions {
 
 /** What each peer (device id, hex) acknowledged: per device chain (hex), the highest seq. */
 export function peerAcks(vault: Vault): Map<string, Map<string, number>> {
-  const acks = new Map<string, Map<string, number>>();
-  for (const r of vault.store.connection().prepare("SELECT peer, device, seq FROM peer_acks").all() as { peer: Buffer; device: Buffer; seq: number }[]) {
-    const m = acks.get(r.peer.toString("hex")) ?? new Map<string, number>();
-    m.set(r.device.toString("hex"), r.seq);
+  return new Map([...peerAckRows(vault)].map(([peer, m]) => [peer, new Map([...m].map(([device, a]) => [device, a.seq]))]));
+}
+
+/** Per peer and device chain (hex): the highest seq acknowledged and, since sync 1.2, the id of the changeset it ends at. */
+function peerAckRows(vault: Vault): Map<string, Map<string, { seq: number; hash: Buffer | null }>> {
+  const acks = new Map<string, Map<string, { seq: number; hash: Buffer | null }>>();
+  for (const r of vault.store.connection().prepare("SELECT peer, device, seq, hash FROM peer_acks").all() as { peer: Buffer; device: Buffer; seq: number; hash: Buffer | null }[]) {
+    const m = acks.get(r.peer.toString("hex")) ?? new Map<string, { seq: number; hash: Buffer | null }>();
+    m.set(r.device.toString("hex"), { seq: r.seq, hash: r.hash });
     acks.set(r.peer.toString("hex"), m);
   }
   return acks;
-}
-
-/** The changeset id each peer's ack ends at, where it said (sync 1.2). */
-function peerAckIds(vault: Vault): Map<string, Map<string, Buffer>> {
-  const ids = new Map<string, Map<string, Buffer>>();
-  for (const r of vault.store.connection().prepare("SELECT peer, device, hash FROM peer_acks WHERE hash IS NOT NULL").all() as { peer: Buffer; device: Buffer; hash: Buffer }[]) {
-    const m = ids.get(r.peer.toString("hex")) ?? new Map<string, Buffer>();
-    m.set(r.device.toString("hex"), r.hash);
-    ids.set(r.peer.toString("hex"), m);
-  }
-  return ids;
 }
 
 /**
@@ -753,8 +747,7 @@ export function exportBundles(vault: Vault, options: ExportOptions = {}): Export
   const db = vault.store.connection();
   const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   try {
-    const acks = peerAcks(vault);
-    const ackIds = peerAckIds(vault);
+    const acks = peerAckRows(vault);
     const heads = db.prepare("SELECT device, seq, hash FROM device_heads ORDER BY device").all() as { device: Buffer; seq: number; hash: Buffer }[];
     const select = db.prepare("SELECT bytes FROM changesets WHERE device = ? AND seq > ? AND status != 'waiting' ORDER BY seq");
     const idAt = db.prepare("SELECT hash FROM changesets WHERE device = ? AND seq = ?");
@@ -765,10 +758,11 @@ export function exportBundles(vault: Vault, options: ExportOptions = {}): Export
       if (!state.devices.has(device)) continue;
       const from = Math.min(
         ...recipients.map((p) => {
-          const seq = acks.get(p.id)?.get(device) ?? 0;
+          const ack = acks.get(p.id)?.get(device);
+          const seq = ack?.seq ?? 0;
           // A peer that acknowledged a different changeset under that seq holds the other side of
           // an equivocation: it gets ours from there, and both then hold the proof.
-          const theirs = ackIds.get(p.id)?.get(device);
+          const theirs = ack?.hash ?? undefined;
           if (theirs === undefined || seq === 0 || seq > h.seq) return seq;
           const ours = idAt.get(h.device, seq) as { hash: Buffer } | undefined;
           return ours !== undefined && Buffer.compare(ours.hash, theirs) !== 0 ? seq - 1 : seq;
