@@ -64,7 +64,7 @@ function baseline(root: string, bundles: readonly ExportedBundle[], b: Vault, pr
   const changesets = (opened.payload as { changesets: readonly Uint8Array[] }).changesets.map((c) => decodeChangeset(c, { verify: false }));
   const key = b.keyById(changesets[0]!.batches[0]!.key, changesets[0]!.batches[0]!.collection)!;
   const rows = changesets.flatMap((cs, i) =>
-    openBatch(cs, cs.batches[0]!, key)!.map((o) => ({ cs: i, record: o.record, field: o.field, hlc: hlcBytes({ wall: o.wall, counter: o.counter, device: hex(cs.device) }), value: encodeValue(o.value) })),
+    openBatch(cs, cs.batches[0]!, key)!.ops.map((o) => ({ cs: i, record: o.record, field: o.field, hlc: hlcBytes({ wall: o.wall, counter: o.counter, device: hex(cs.device) }), value: encodeValue(o.value) })),
   );
   const pub = createPublicKey({ key: { kty: "OKP", crv: "Ed25519", x: Buffer.from(changesets[0]!.device).toString("base64url") }, format: "jwk" });
   const label = utf8("airlock/v1/changeset-sig");

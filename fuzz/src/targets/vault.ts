@@ -85,7 +85,7 @@ export const changesetOps: Target = {
         const ct = aeadSeal(k, NONCE, input, aad);
         const ops = openBatch(template, { ...batch, ct }, collectionKey);
         if (ops === undefined) throw new FuzzInvariantError("a batch sealed with the right key did not open");
-        return `ops=${Math.min(ops.length, 3)}`;
+        return `ops=${Math.min(ops.ops.length, 3)} v=${Math.min(ops.version, 3)}${ops.newer === undefined ? "" : " newer"}`;
       },
     };
   },

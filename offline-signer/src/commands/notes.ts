@@ -1,7 +1,7 @@
 import { Args, Flags } from "@oclif/core";
 import { escapeBlock, escapeLine, safe } from "@airlock/shared";
 import { DEFAULT_COLLECTION } from "../vault/vault.js";
-import { addNote, authorNames, commentNote, deleteNote, editNote, findNote, listNotes, noteOf } from "../vault/notes.js";
+import { addNote, authorNames, commentNote, deleteNote, editNote, findNote, listNotes, noteOf } from "../apps/notes/index.js";
 import { VaultCommand } from "./base.js";
 import { table, when } from "./format.js";
 

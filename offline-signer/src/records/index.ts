@@ -1,4 +1,3 @@
 // The records merge core: hybrid logical clocks, record ops and their deterministic fold.
 export * from "./hlc.js";
 export * from "./values.js";
-export * from "./merge.js";

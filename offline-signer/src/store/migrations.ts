@@ -137,6 +137,29 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    name: "materialized records and the search index",
+    up: (db) => {
+      // records: each visible record folded from its ops (apps/fold.ts), so listing a collection
+      // never re-reads its history. search: FTS5 over what each app says is searchable (never a
+      // secret field), rowid = records.id; contentless, the text is kept only in records.view.
+      // Both are filled by the vault on its next open (meta records.rebuild): folding needs the
+      // collections' apps, which only the team log knows.
+      db.exec(`
+        CREATE TABLE records (
+          id         INTEGER PRIMARY KEY,
+          collection TEXT NOT NULL,
+          record     TEXT NOT NULL,
+          updated    INTEGER NOT NULL,
+          view       TEXT NOT NULL,
+          UNIQUE (collection, record)
+        ) STRICT;
+        CREATE INDEX records_by_updated ON records (collection, updated);
+        CREATE VIRTUAL TABLE search USING fts5(title, body, content = '', contentless_delete = 1, tokenize = 'unicode61 remove_diacritics 2');
+        INSERT INTO meta (key, value) VALUES ('records.rebuild', '1') ON CONFLICT (key) DO UPDATE SET value = excluded.value;
+      `);
+    },
+  },
 ];
 
 export function schemaVersion(db: Database.Database): number {

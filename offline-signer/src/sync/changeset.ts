@@ -6,8 +6,12 @@
  *   id      = SHA-256("airlock/v1/changeset" || body)
  *   sig     = Ed25519(device, "airlock/v1/changeset-sig" || body)
  *   batch   = ChaCha20-Poly1305(HKDF(collection key, salt, "airlock/v1/ops"), nonce 0,
- *             CBOR [[kind, record, field, value, wall, counter], ...],
- *             aad = team || device || u64(seq) || collection)
+ *             ops, aad = team || device || u64(seq) || collection)
+ *   ops     = CBOR [[kind, record, field, value, wall, counter], ...]       (schema version 1)
+ *           | CBOR { "v": version >= 2, "ops": [[...], ...] }              (later versions)
+ * `version` is the version of the collection's app schema the author wrote with; a reader that
+ * knows an older one, or meets an op kind it does not know, keeps the changeset waiting
+ * (docs/apps.md, "Versions") instead of rejecting what a newer release wrote.
  * `prev` is the id of the device's previous changeset (32 zero bytes for seq 1); `heads` are the
  * team log heads the author had applied: the causal position its authority is checked at.
  */
@@ -30,6 +34,7 @@ import { validateId, validateValue, type Value } from "../records/values.js";
 import { decodeObjectFast, encodeObject, type Plain } from "../team/cbor-object.js";
 import { Reader } from "../team/read.js";
 import { MAX_HEADS } from "../team/entry.js";
+import { OP_CODE, OP_KINDS, type OpKind } from "../apps/fold.js";
 
 export const MAX_CHANGESET_BYTES = 8 * 1024 * 1024;
 export const MAX_OPS_PER_CHANGESET = 65536;
@@ -40,9 +45,13 @@ const LABEL_KEY_ID = utf8("airlock/v1/collection-key-id");
 const NONCE = new Uint8Array(12);
 export const GENESIS_PREV = new Uint8Array(32);
 
-export type OpKind = "set" | "delete" | "append";
-const KIND_CODE: Record<OpKind, number> = { set: 0, delete: 1, append: 2 };
-const CODE_KIND: readonly OpKind[] = ["set", "delete", "append"];
+export type { OpKind } from "../apps/fold.js";
+const KIND_CODE = OP_CODE;
+const CODE_KIND = OP_KINDS;
+/** Op kind codes below this are reserved for later releases: unknown ones wait, they are not malformed. */
+const MAX_KIND_CODE = 63;
+/** Schema versions a batch may name. */
+const MAX_SCHEMA_VERSION = 0xffff;
 
 /** One op as the author wrote it; the HLC device is always the changeset's device. */
 export interface PlainOp {
@@ -96,19 +105,29 @@ export interface NewChangeset {
   readonly prev: Uint8Array;
   readonly heads: readonly Uint8Array[];
   readonly time: number;
-  /** Ops per collection with that collection's current key. */
-  readonly groups: readonly { collection: string; key: Uint8Array; ops: readonly PlainOp[] }[];
+  /** Ops per collection with that collection's current key and the app schema version they follow (default 1). */
+  readonly groups: readonly { collection: string; key: Uint8Array; ops: readonly PlainOp[]; version?: number }[];
 }
 
-export function encodeOps(ops: readonly PlainOp[]): Uint8Array {
-  return encodeCanonical(ops.map((o) => [KIND_CODE[o.kind], o.record, o.field, o.value as CborValue, o.wall, o.counter]));
+export function encodeOps(ops: readonly PlainOp[], version = 1): Uint8Array {
+  const list = ops.map((o) => [KIND_CODE[o.kind], o.record, o.field, o.value as CborValue, o.wall, o.counter]);
+  return encodeCanonical(version === 1 ? list : new Map<string, CborValue>([["ops", list], ["v", version]]));
+}
+
+/** What one batch holds once opened. */
+export interface BatchContent {
+  /** The app schema version its ops follow. */
+  readonly version: number;
+  readonly ops: PlainOp[];
+  /** Set when it holds an op kind this release does not know: the changeset waits, nothing is applied. */
+  readonly newer?: string;
 }
 
 export function sealChangeset(device: KeyPair, c: NewChangeset): Changeset {
   const batches = c.groups.map((g) => {
     const salt = randomBytes(16);
     const k = hkdfSha256(g.key, salt, LABEL_OPS);
-    const ct = aeadSeal(k, NONCE, encodeOps(g.ops), batchAad(c.team, device.publicKey, c.seq, g.collection));
+    const ct = aeadSeal(k, NONCE, encodeOps(g.ops, g.version), batchAad(c.team, device.publicKey, c.seq, g.collection));
     k.fill(0);
     return { collection: g.collection, key: keyIdOf(g.key), salt, ct };
   });
@@ -187,24 +206,38 @@ export function verifyChangeset(c: Changeset): void {
 const OPS = new Reader("CHANGESET_OPS", "changeset ops", "the ops inside the changeset are malformed; it was quarantined");
 
 /** Decrypts one batch; undefined when the key does not open it (wrong key or tampered). */
-export function openBatch(c: Changeset, b: Batch, key: Uint8Array): PlainOp[] | undefined {
+export function openBatch(c: Changeset, b: Batch, key: Uint8Array): BatchContent | undefined {
   const k = hkdfSha256(key, b.salt, LABEL_OPS);
   const plain = aeadOpen(k, NONCE, b.ct, batchAad(c.team, c.device, c.seq, b.collection));
   k.fill(0);
   if (plain === undefined) return undefined;
   let raw: CborValue;
   try {
-    raw = decodeValidated(plain, { maxBytes: MAX_CHANGESET_BYTES, maxDepth: 3, maxItems: MAX_OPS_PER_CHANGESET });
+    raw = decodeValidated(plain, { maxBytes: MAX_CHANGESET_BYTES, maxDepth: 4, maxItems: MAX_OPS_PER_CHANGESET });
   } catch (e) {
     return OPS.fail(`not canonical CBOR (${(e as Error).message})`);
   } finally {
     plain.fill(0);
   }
-  if (!Array.isArray(raw)) return OPS.fail("not a list");
-  return raw.map((item, i) => {
+  let version = 1;
+  if (!Array.isArray(raw)) {
+    if (!(raw instanceof Map) || raw.size !== 2 || !raw.has("v") || !raw.has("ops")) return OPS.fail("not a list of ops nor a versioned batch {v, ops}");
+    const o = raw;
+    version = OPS.uint(o.get("v") as Plain, "batch version", MAX_SCHEMA_VERSION);
+    // Version 1 has one encoding, the bare list: a second would give one content two ids.
+    if (version < 2) return OPS.fail("a versioned batch names version 2 or later");
+    raw = o.get("ops") as CborValue;
+    if (!Array.isArray(raw)) return OPS.fail("ops is not a list");
+  }
+  let newer: string | undefined;
+  const ops = raw.map((item, i) => {
     if (!Array.isArray(item) || item.length !== 6) return OPS.fail(`op ${i} is not a 6-item list`);
     const [kind, record, field, value, wall, counter] = item as [CborValue, CborValue, CborValue, CborValue, CborValue, CborValue];
-    if (typeof kind !== "number" || CODE_KIND[kind] === undefined) return OPS.fail(`op ${i} has an unknown kind`);
+    if (typeof kind !== "number" || !Number.isSafeInteger(kind) || kind < 0 || kind > MAX_KIND_CODE) return OPS.fail(`op ${i} has an invalid kind`);
+    if (CODE_KIND[kind] === undefined) {
+      newer ??= `op kind ${kind}`;
+      return undefined;
+    }
     try {
       const op: PlainOp = {
         kind: CODE_KIND[kind],
@@ -220,4 +253,6 @@ export function openBatch(c: Changeset, b: Batch, key: Uint8Array): PlainOp[] | 
       throw e;
     }
   });
+  if (newer !== undefined) return { version, ops: [], newer };
+  return { version, ops: ops as PlainOp[] };
 }

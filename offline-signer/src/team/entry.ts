@@ -19,6 +19,18 @@ export const atLeast = (r: Role, min: Role): boolean => roleRank(r) >= roleRank(
 
 export const MAX_ENTRY_BYTES = 1024 * 1024;
 /**
+ * The minor version of the entry format this release writes and reads (docs/team-model.md,
+ * "Versions"). As for bundle payloads: an entry with `v` above it comes from a newer release,
+ * which may only add optional fields, and its unknown fields are ignored; at or below it an
+ * unknown field is malformed. An unknown `type` is always refused (a new kind of entry is a
+ * major change: its effect on rights could not be judged).
+ */
+export const ENTRY_MINOR_VERSION = 1;
+/** The app of a collection created without one (every collection before typed collections). */
+export const DEFAULT_APP = "notes";
+/** An app name: what the registry is keyed by (offline-signer/src/apps/registry.ts). */
+export const APP_NAME = /^[a-z][a-z0-9-]{0,31}$/;
+/**
  * Parents an entry (and heads a changeset) may name. Wide enough that a member making many
  * concurrent entries cannot stop others from naming the heads they hold (docs/team-model.md, I8).
  */
@@ -60,7 +72,7 @@ export type EntryBody =
   | { type: "revoke-device"; device: Uint8Array; cutoff: number; rekeys: readonly KeyGrant[] }
   | { type: "remove-member"; user: Uint8Array; cutoffs: readonly Cutoff[]; rekeys: readonly KeyGrant[] }
   | { type: "set-role"; user: Uint8Array; role: Role; cutoffs: readonly Cutoff[]; rekeys: readonly KeyGrant[] }
-  | { type: "collection"; id: string; name: string; read: Role; write: Role; grants: readonly KeyGrant[] }
+  | { type: "collection"; id: string; name: string; read: Role; write: Role; grants: readonly KeyGrant[]; app?: string | undefined }
   | { type: "set-policy"; collection: string; read: Role; write: Role; cutoffs: readonly Cutoff[]; rekeys: readonly KeyGrant[] }
   | { type: "set-approvals"; k: number }
   | { type: "approve"; proposal: Uint8Array }
@@ -113,7 +125,8 @@ function plainBody(b: EntryBody): Record<string, Plain> {
     case "set-role":
       return { user: b.user, role: b.role, cutoffs: plainCutoffs(b.cutoffs), rekeys: plainGrants(b.rekeys) };
     case "collection":
-      return { id: b.id, name: b.name, read: b.read, write: b.write, grants: plainGrants(b.grants) };
+      // `app` is omitted for notes so entries written before collections had types stay byte-identical.
+      return { id: b.id, name: b.name, read: b.read, write: b.write, grants: plainGrants(b.grants), ...(b.app === undefined || b.app === DEFAULT_APP ? {} : { app: b.app }) };
     case "set-policy":
       return { collection: b.collection, read: b.read, write: b.write, cutoffs: plainCutoffs(b.cutoffs), rekeys: plainGrants(b.rekeys) };
     case "set-approvals":
@@ -144,6 +157,7 @@ export function encodeSignedEntry(device: KeyPair, e: NewEntry): Uint8Array {
     author: device.publicKey,
     time: e.time,
     ...(e.team === undefined ? {} : { team: e.team, parents }),
+    ...(e.body.type === "collection" && e.body.app !== undefined && e.body.app !== DEFAULT_APP ? { v: ENTRY_MINOR_VERSION } : {}),
     ...plainBody(e.body),
   });
   const sig = ed25519Sign(device.secretKey, concatBytes(LABEL_SIG, body));
@@ -218,7 +232,7 @@ function readName(v: Plain | undefined, path: string, max: number, min: number):
   return s;
 }
 
-const COMMON = ["type", "author", "time", "team", "parents"];
+const COMMON = ["type", "author", "time", "team", "parents", "v"];
 const FIELDS: Record<EntryType, readonly string[]> = {
   genesis: ["name", "user", "userName", "device"],
   "add-member": ["user", "userName", "role", "device", "grants"],
@@ -226,7 +240,7 @@ const FIELDS: Record<EntryType, readonly string[]> = {
   "revoke-device": ["device", "cutoff", "rekeys"],
   "remove-member": ["user", "cutoffs", "rekeys"],
   "set-role": ["user", "role", "cutoffs", "rekeys"],
-  collection: ["id", "name", "read", "write", "grants"],
+  collection: ["id", "name", "read", "write", "grants", "app"],
   "set-policy": ["collection", "read", "write", "cutoffs", "rekeys"],
   "set-approvals": ["k"],
   approve: ["proposal"],
@@ -251,8 +265,11 @@ function readBody(o: Obj, type: EntryType): EntryBody {
       return { type, user: b("user"), cutoffs: readCutoffs(o["cutoffs"], "cutoffs"), rekeys: readGrants(o["rekeys"], "rekeys") };
     case "set-role":
       return { type, user: b("user"), role: role("role"), cutoffs: readCutoffs(o["cutoffs"], "cutoffs"), rekeys: readGrants(o["rekeys"], "rekeys") };
-    case "collection":
-      return { type, id: t("id", 64), name: t("name", 256), read: role("read"), write: role("write"), grants: readGrants(o["grants"], "grants") };
+    case "collection": {
+      const app = o["app"] === undefined ? DEFAULT_APP : R.text(o["app"], "app", 32, 1);
+      if (!APP_NAME.test(app)) R.fail(`app "${app}" is not an app name (lowercase letters, digits, dashes)`);
+      return { type, id: t("id", 64), name: t("name", 256), read: role("read"), write: role("write"), grants: readGrants(o["grants"], "grants"), app };
+    }
     case "set-policy":
       return { type, collection: t("collection", 64), read: role("read"), write: role("write"), cutoffs: readCutoffs(o["cutoffs"], "cutoffs"), rekeys: readGrants(o["rekeys"], "rekeys") };
     case "set-approvals":
@@ -273,7 +290,9 @@ export function decodeEntry(bytes: Uint8Array): TeamEntry {
   const sig = R.bytes(outer["sig"], "sig", 64);
   const o = R.obj(decodeObjectSafe(body), "body");
   const type = R.oneOf(o["type"], "type", TYPES);
-  for (const k of Object.keys(o)) if (!COMMON.includes(k) && !FIELDS[type].includes(k)) R.fail(`unknown field "${k}" in a ${type} entry`);
+  const v = o["v"] === undefined ? 0 : R.uint(o["v"], "v", 0xffff);
+  // Unknown fields from a newer minor version are ignored, never guessed at (bundle payload rule).
+  if (v <= ENTRY_MINOR_VERSION) for (const k of Object.keys(o)) if (!COMMON.includes(k) && !FIELDS[type].includes(k)) R.fail(`unknown field "${k}" in a ${type} entry`);
   const author = R.bytes(o["author"], "author", KEY);
   const time = R.uint(o["time"], "time");
   let team: Uint8Array | undefined;

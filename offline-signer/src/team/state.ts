@@ -14,7 +14,7 @@
  * each are part of the state — so the key writers use is chosen here, not by what a vault opened.
  */
 import { equalBytes } from "@airlock/bundle-format";
-import { atLeast, roleRank, verifyDeviceCert, type Cutoff, type DeviceKeys, type EntryBody, type KeyGrant, type Role, type TeamEntry } from "./entry.js";
+import { DEFAULT_APP, atLeast, roleRank, verifyDeviceCert, type Cutoff, type DeviceKeys, type EntryBody, type KeyGrant, type Role, type TeamEntry } from "./entry.js";
 
 const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.length).toString("hex");
 
@@ -62,6 +62,8 @@ export interface KeyIntro {
 export interface CollectionState {
   readonly id: string;
   readonly name: string;
+  /** The app its records belong to (apps/registry.ts); fixed at creation. */
+  readonly app: string;
   read: Role;
   write: Role;
   /** The accepted key grants for this collection, in log order. */
@@ -548,7 +550,7 @@ function effect(state: TeamState, e: TeamEntry): string | undefined {
     }
     case "collection": {
       if (state.collections.has(b.id)) return `collection "${b.id}" already exists`;
-      state.collections.set(b.id, { id: b.id, name: b.name, read: b.read, write: b.write, grants: [], keys: [], holders: new Map() });
+      state.collections.set(b.id, { id: b.id, name: b.name, app: b.app ?? DEFAULT_APP, read: b.read, write: b.write, grants: [], keys: [], holders: new Map() });
       return undefined;
     }
     case "set-policy": {

@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { HostileMember } from "../../test-support/hostile.js";
 import { importInto, newVault, sync, team, tempRoot, TEST_PASSPHRASE } from "../../test-support/vaults.js";
 import { passphraseBytes } from "../store/index.js";
-import { listNotes } from "../vault/notes.js";
+import { listNotes } from "../apps/notes/index.js";
 import { fingerprint } from "../vault/request.js";
 import { importFrom } from "../vault/transfer.js";
 import type { Vault } from "../vault/vault.js";

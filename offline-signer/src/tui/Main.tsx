@@ -10,7 +10,7 @@ import { Box, useInput, useStdout, type Key } from "ink";
 import { Text } from "./components/Text.js";
 import { useMemo, useState, type ReactElement } from "react";
 import { VAULT_HINTS } from "../vault/errors.js";
-import { addNote, authorNames, commentNote, deleteNote, editNote, listNotes, writeRefusal, type NoteView } from "../vault/notes.js";
+import { addNote, authorNames, commentNote, deleteNote, editNote, listNotes, writeRefusal, type NoteView } from "../apps/notes/index.js";
 import { auditLog, vaultStatus, type VaultStatus } from "../vault/report.js";
 import { exportLines, exportTo, importFrom, importLines } from "../vault/transfer.js";
 import { DEFAULT_COLLECTION, type Vault } from "../vault/vault.js";

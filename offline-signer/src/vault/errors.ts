@@ -13,6 +13,7 @@ export const VAULT_HINTS = {
   VAULT_BAD_COURIER_KEY: "use the file written by `airlock-courier keygen --out FILE` on the courier",
   VAULT_BAD_ARGUMENT: "see --help for the accepted values",
   VAULT_BAD_WELCOME: "ask the admin who admitted this device to export its welcome again (airlock export --welcome NAME)",
+  VAULT_NEWER_APP: "upgrade Airlock on this laptop (docs/operations.md); what others write there waits here until then, nothing is lost",
   VAULT_UNSAFE_NAME: "write the name without control, direction-override or invisible characters (docs/threat-model.md, terminal output)",
 } as const;
 export type VaultErrorCode = keyof typeof VAULT_HINTS;

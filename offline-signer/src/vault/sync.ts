@@ -22,14 +22,16 @@ import {
 } from "@airlock/bundle-format";
 import type Database from "better-sqlite3-multiple-ciphers";
 import { performance } from "node:perf_hooks";
-import { decodeChangeset, openBatch, verifyChangeset, type Changeset, type PlainOp } from "../sync/changeset.js";
+import { decodeChangeset, openBatch, verifyChangeset, type BatchContent, type Changeset, type PlainOp } from "../sync/changeset.js";
+import { appNamed } from "../apps/registry.js";
+import { schemaProblem } from "../apps/validate.js";
+import type { Intent } from "../apps/app.js";
 import { decodeEntry, type TeamEntry } from "../team/entry.js";
 import { atLeast } from "../team/entry.js";
 import { foldTeam, mayWrite, type TeamState } from "../team/state.js";
 import { DEFAULT_MAX_SKEW_MS } from "../records/hlc.js";
 import { verifyOnWorker, verifyRest } from "./signature-pool.js";
 import { vaultError } from "./errors.js";
-import { INSERT_OP, insertOps } from "./ops-store.js";
 import { hex } from "./hex.js";
 import { entriesToSend, ownLogHeads, recordLogHeads } from "./log-acks.js";
 import type { Vault } from "./vault.js";
@@ -37,6 +39,8 @@ import type { Vault } from "./vault.js";
 /** Prefix of every rejection by a rights-loss cutoff; a later change to the log may lift it. */
 export const CUTOFF_REASON = "made after its author lost this right";
 export const EQUIVOCATION_REASON = "its device signed two different changesets under one number (equivocation); everything it wrote from there on is refused";
+/** Why a changeset a newer release wrote is kept locked here (and looked at again after an upgrade). */
+export const NEWER_REASON = "needs a newer release of Airlock";
 export const FUTURE_REASON = "dated more than 24 h ahead of this vault's clock; it applies when the clock gets there";
 /** Per device, what may wait for a missing predecessor: beyond, changesets are dropped (and sent again later). */
 export const MAX_WAITING_PER_DEVICE = 4096;
@@ -187,7 +191,7 @@ interface Prepared {
   readonly cs: Changeset;
   readonly verified: boolean;
   /** Decrypted batches, when every key was already known. */
-  readonly batches: readonly (readonly PlainOp[])[] | undefined;
+  readonly batches: readonly BatchContent[] | undefined;
 }
 
 async function prepare(vault: Vault, p: SyncPayload, report: ImportReport): Promise<Map<Uint8Array, Prepared>> {
@@ -212,11 +216,11 @@ async function prepare(vault: Vault, p: SyncPayload, report: ImportReport): Prom
           if (key === undefined) return undefined;
           keys.push(key);
         }
-        const out: (readonly PlainOp[])[] = [];
+        const out: BatchContent[] = [];
         for (const [i, b] of cs.batches.entries()) {
-          const ops = openBatch(cs, b, keys[i]!);
-          if (ops === undefined) return undefined;
-          out.push(ops);
+          const content = openBatch(cs, b, keys[i]!);
+          if (content === undefined) return undefined;
+          out.push(content);
         }
         return out;
       } catch {
@@ -493,16 +497,48 @@ function clockProblem(vault: Vault, cs: Changeset, batches: readonly { ops: read
 
 const BROKEN_CHAIN: Verdict = { status: "rejected", reason: "does not follow its device's previous changeset (broken hash chain)" };
 
+/**
+ * Whether this release can read what the batches hold, and whether it keeps to its app's schema
+ * (docs/apps.md). What a newer release wrote (an app or schema version or op kind unknown here)
+ * is locked, not rejected: it is kept and forwarded, and applies after an upgrade. What breaks
+ * the schema of the version it names is rejected, on every vault alike.
+ */
+function appProblem(vault: Vault, cs: Changeset, batches: readonly { collection: string; content: BatchContent }[]): Verdict | undefined {
+  for (const { collection, content } of batches) {
+    if (content.newer !== undefined) return { status: "locked", reason: `${NEWER_REASON} (it holds ${content.newer})` };
+    const type = vault.state().collections.get(collection)?.app;
+    const app = type === undefined ? undefined : appNamed(type);
+    if (app === undefined) return { status: "locked", reason: `${NEWER_REASON} (collection type "${type ?? "?"}")` };
+    if (content.version > app.schema.version) return { status: "locked", reason: `${NEWER_REASON} (${app.schema.app} schema version ${content.version})` };
+    const why = schemaProblem(app, content.version, content.ops);
+    if (why !== undefined) return { status: "rejected", reason: `${collection}: ${why}` };
+    if (app.check !== undefined) {
+      const state = vault.stateAt(cs.heads);
+      const refused = state === undefined ? "names team entries this vault does not have" : app.check(content.ops.map(intentOf), { state, author: hex(cs.device) });
+      if (refused !== undefined) return { status: "rejected", reason: `${collection}: ${refused}` };
+    }
+  }
+  return undefined;
+}
+
+function intentOf(o: PlainOp): Intent {
+  return o.kind === "delete" ? { kind: "delete", record: o.record } : { kind: o.kind, record: o.record, field: o.field, value: o.value };
+}
+
+/** Judges opened batches: app and schema first, then the clock. */
+function judgeOpened(vault: Vault, cs: Changeset, opened: readonly BatchContent[]): Verdict {
+  const contents = cs.batches.map((b, i) => ({ collection: b.collection, content: opened[i]! }));
+  const batches = contents.map((c) => ({ collection: c.collection, ops: c.content.ops }));
+  return appProblem(vault, cs, contents) ?? clockProblem(vault, cs, batches) ?? { status: "applied", batches };
+}
+
 /** Authorizes one changeset and, if allowed, decrypts its ops (unless `opened` has them). Writes nothing. */
-function evaluate(vault: Vault, cs: Changeset, report: ImportReport, opened?: readonly (readonly PlainOp[])[]): Verdict {
+function evaluate(vault: Vault, cs: Changeset, report: ImportReport, opened?: readonly BatchContent[]): Verdict {
   const t0 = performance.now();
   const why = authorize(vault, cs);
   report.timings.authorize += performance.now() - t0;
   if (why !== undefined) return { status: "rejected", reason: why };
-  if (opened !== undefined) {
-    const batches = cs.batches.map((b, i) => ({ collection: b.collection, ops: opened[i]! }));
-    return clockProblem(vault, cs, batches) ?? { status: "applied", batches };
-  }
+  if (opened !== undefined) return judgeOpened(vault, cs, opened);
   const keys: Uint8Array[] = [];
   try {
     for (const b of cs.batches) {
@@ -512,13 +548,13 @@ function evaluate(vault: Vault, cs: Changeset, report: ImportReport, opened?: re
     }
     const t1 = performance.now();
     try {
-      const batches: { collection: string; ops: readonly PlainOp[] }[] = [];
+      const contents: BatchContent[] = [];
       for (const [i, b] of cs.batches.entries()) {
-        const ops = openBatch(cs, b, keys[i]!);
-        if (ops === undefined) return { status: "rejected", reason: `its ${b.collection} ops do not decrypt (tampered, or a wrong key)` };
-        batches.push({ collection: b.collection, ops });
+        const content = openBatch(cs, b, keys[i]!);
+        if (content === undefined) return { status: "rejected", reason: `its ${b.collection} ops do not decrypt (tampered, or a wrong key)` };
+        contents.push(content);
       }
-      return clockProblem(vault, cs, batches) ?? { status: "applied", batches };
+      return judgeOpened(vault, cs, contents);
     } catch (e) {
       return { status: "rejected", reason: (e as Error).message };
     } finally {
@@ -542,13 +578,12 @@ function record(vault: Vault, id: number | undefined, cs: Changeset, verdict: Ve
   } else {
     rowId = id;
     vault.stmt("UPDATE changesets SET status = ?, reason = ? WHERE id = ?").run(verdict.status, reason, id);
-    vault.stmt("DELETE FROM ops WHERE cs = ?").run(id);
+    vault.recordStore.deleteOps(id);
   }
   if (verdict.status === "applied") {
     const deviceHex = hex(cs.device);
-    const insert = vault.stmt(INSERT_OP);
     for (const b of verdict.batches) {
-      insertOps(vault.store.connection(), rowId, b.collection, deviceHex, b.ops, insert);
+      vault.recordStore.insertOps(rowId, b.collection, deviceHex, b.ops);
       for (const o of b.ops) {
         const n = report.newest;
         if (n === undefined || o.wall > n.wall || (o.wall === n.wall && o.counter > n.counter)) report.newest = { wall: o.wall, counter: o.counter, device: deviceHex };
@@ -573,7 +608,7 @@ export function decide(vault: Vault, id: number, cs: Changeset, report: ImportRe
   if (verdict.status === "waiting") {
     // Only a row already past its device's head gets here (unlocked or re-judged): it waits alone.
     vault.stmt("UPDATE changesets SET status = 'waiting', reason = ? WHERE id = ?").run(verdict.reason, id);
-    vault.stmt("DELETE FROM ops WHERE cs = ?").run(id);
+    vault.recordStore.deleteOps(id);
     return;
   }
   record(vault, id, cs, verdict, report);
@@ -695,6 +730,15 @@ export function revalidate(vault: Vault, state: TeamState, newKeys: boolean): vo
   const ahead = db.prepare("SELECT c.id, c.bytes FROM changesets c JOIN device_heads h ON h.device = c.device WHERE c.status = 'waiting' AND c.reason = ? AND c.seq <= h.seq").all(FUTURE_REASON) as { id: number; bytes: Buffer }[];
   for (const r of ahead) decide(vault, r.id, load(r), report);
   drain(vault, report);
+}
+
+/** After an upgrade: decides again every changeset that was locked for needing a newer release. */
+export function retryNewer(vault: Vault): void {
+  const report = emptyReport();
+  const rows = vault.stmt("SELECT id, bytes FROM changesets WHERE status = 'locked' AND substr(reason, 1, ?) = ?").all(NEWER_REASON.length, NEWER_REASON) as { id: number; bytes: Buffer }[];
+  vault.withKeyCache(() => {
+    for (const r of rows) decide(vault, r.id, decodeChangeset(new Uint8Array(r.bytes), { verify: false }), report);
+  });
 }
 
 // ---- export --------------------------------------------------------------------------------

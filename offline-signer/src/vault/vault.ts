@@ -9,12 +9,15 @@ import { TransportKey } from "@airlock/shared";
 import type Database from "better-sqlite3-multiple-ciphers";
 import { VaultStore, type VaultOptions } from "../store/index.js";
 import { HlcClock, type Hlc } from "../records/hlc.js";
-import { validateId, validateValue, type Value } from "../records/values.js";
-import { foldRecord, insertOps, type OpRow, type RecordView } from "./ops-store.js";
-export type { RecordView } from "./ops-store.js";
-import { MAX_HEADS, decodeEntry, signEntry, certifyDevice, atLeast, type EntryBody, type Role, type TeamEntry, type KeyGrant, type Cutoff } from "../team/entry.js";
+import { validateId, validateValue } from "../records/values.js";
+import { RecordStore, type FieldVersion, type SearchHit } from "./record-store.js";
+import type { AppModule, Intent, RecordView } from "../apps/app.js";
+import { appNamed, appsFingerprint } from "../apps/registry.js";
+import { intentProblem } from "../apps/validate.js";
+export type { RecordView } from "../apps/app.js";
+import { DEFAULT_APP, MAX_HEADS, decodeEntry, signEntry, certifyDevice, atLeast, type EntryBody, type Role, type TeamEntry, type KeyGrant, type Cutoff } from "../team/entry.js";
 import { ancestors, foldTeam, isReader, mayWrite, readerDevices, type DeviceState, type TeamState, type UserState } from "../team/state.js";
-import { GENESIS_PREV, keyIdOf, sealChangeset, type PlainOp, type OpKind } from "../sync/changeset.js";
+import { GENESIS_PREV, keyIdOf, sealChangeset, type PlainOp } from "../sync/changeset.js";
 import { openGrant, sealGrant } from "./grants.js";
 import { keyRepairs } from "./heal-grants.js";
 import { makeJoinRequest, parseJoinRequest, type JoinRequest } from "./request.js";
@@ -22,7 +25,7 @@ import { vaultError } from "./errors.js";
 import { checkName } from "./names.js";
 
 import { hex, unhex } from "./hex.js";
-import { revalidate } from "./sync.js";
+import { revalidate, retryNewer } from "./sync.js";
 
 export const DEFAULT_COLLECTION = "notes";
 const SECRET_SIGN = "device.sign";
@@ -44,12 +47,10 @@ export interface VaultOpenOptions extends VaultOptions {
   readonly now?: () => number;
 }
 
-export interface LocalOp {
-  readonly kind: OpKind;
-  readonly record: string;
-  readonly field?: string;
-  readonly value?: Value;
-}
+/** What the app registry looked like when records were last folded (meta key). */
+const META_APPS = "apps.known";
+/** Set by the migration that added materialized records: fold them all on the next open. */
+const META_REBUILD = "records.rebuild";
 
 export class Vault {
   readonly store: VaultStore;
@@ -59,10 +60,14 @@ export class Vault {
   #entries: Map<string, TeamEntry> | undefined;
   #state: TeamState | undefined;
   readonly #positions = new Map<string, TeamState>();
+  /** Ops, folded records and the search index (vault/record-store.ts). */
+  readonly recordStore: RecordStore;
+  #txDepth = 0;
 
   private constructor(store: VaultStore, now: () => number) {
     this.store = store;
     this.now = now;
+    this.recordStore = new RecordStore(store.connection());
     const sign = store.getSecret(SECRET_SIGN);
     const enc = store.getSecret(SECRET_ENC);
     if (sign === undefined || enc === undefined) throw vaultError("VAULT_NO_TEAM", `the vault at ${store.dir} has no device keys`);
@@ -85,12 +90,39 @@ export class Vault {
 
   static async open(dir: string, passphrase: Uint8Array, options: VaultOpenOptions = {}): Promise<Vault> {
     const store = await VaultStore.open(dir, passphrase, options);
+    let vault: Vault | undefined;
     try {
-      return new Vault(store, options.now ?? Date.now);
+      vault = new Vault(store, options.now ?? Date.now);
+      vault.#catchUp();
+      return vault;
     } catch (e) {
-      store.close();
+      if (vault !== undefined) vault.close();
+      else store.close();
       throw e;
     }
+  }
+
+  /**
+   * After a migration or an upgrade: folds records again if the store asks for it, and looks
+   * again at changesets that waited for a newer release when this one knows more apps.
+   */
+  #catchUp(): void {
+    const known = appsFingerprint();
+    const rebuild = this.store.getMeta(META_REBUILD) !== undefined;
+    if (!rebuild && this.store.getMeta(META_APPS) === known) return;
+    this.tx(() => {
+      if (rebuild) this.recordStore.rebuild((c) => this.appOf(c));
+      if (this.teamId !== undefined) retryNewer(this);
+      this.store.setMeta(META_APPS, known);
+      this.store.connection().prepare("DELETE FROM meta WHERE key = ?").run(META_REBUILD);
+    });
+  }
+
+  /** The app of a collection, if this release knows it (undefined also for an unknown collection). */
+  appOf(collection: string): AppModule | undefined {
+    if (this.teamId === undefined) return undefined;
+    const c = this.state().collections.get(collection);
+    return c === undefined ? undefined : appNamed(c.app);
   }
 
   close(): void {
@@ -215,8 +247,19 @@ export class Vault {
    */
   tx<T>(fn: (db: Database.Database) => T): T {
     try {
-      return this.store.transaction(fn);
+      return this.store.transaction((db) => {
+        this.#txDepth++;
+        try {
+          const result = fn(db);
+          // Records touched anywhere in the transaction are folded once, before it commits.
+          if (this.#txDepth === 1) this.recordStore.flush((c) => this.appOf(c));
+          return result;
+        } finally {
+          this.#txDepth--;
+        }
+      });
     } catch (e) {
+      this.recordStore.discard();
       this.#entries = undefined;
       this.#state = undefined;
       this.#teamId = undefined;
@@ -557,18 +600,19 @@ export class Vault {
     return [...state.devices.values()].filter((d) => users.has(d.user)).map((d) => ({ device: d.keys.sign, seq: this.#ackedSeq(d.id) }));
   }
 
-  createCollection(id: string, name: string, read: Role, write: Role): TeamEntry {
+  createCollection(id: string, name: string, read: Role, write: Role, app = DEFAULT_APP): TeamEntry {
     const state = this.requireTeam();
+    if (appNamed(app) === undefined) throw vaultError("VAULT_BAD_ARGUMENT", `unknown collection type "${app}"`);
     this.#requireRole("admin", "create collections");
     if (!atLeast(this.#me(state).user.role, read)) throw vaultError("VAULT_NOT_ALLOWED", `you could not read a collection readable by ${read} and up; ask an owner to create it`);
     validateId(id, "collection id");
     checkName(name, "collection name");
     if (!/^[a-z0-9][a-z0-9-]{0,63}$/.test(id)) throw vaultError("VAULT_BAD_ARGUMENT", `collection id "${id}" must be lowercase letters, digits and dashes`);
     if (this.state().collections.has(id)) throw vaultError("VAULT_BAD_ARGUMENT", `collection "${id}" already exists`);
-    return this.tx(() => this.#createCollection(id, name, read, write));
+    return this.tx(() => this.#createCollection(id, name, read, write, app));
   }
 
-  #createCollection(id: string, name: string, read: Role, write: Role): TeamEntry {
+  #createCollection(id: string, name: string, read: Role, write: Role, app = DEFAULT_APP): TeamEntry {
     const state = this.state();
     const key = randomBytes(32);
     const readers = [...state.devices.values()].filter((d) => {
@@ -577,7 +621,7 @@ export class Vault {
     });
     const grants = [sealGrant(this.#device, id, [key], readers)];
     wipe(key);
-    return this.appendEntry({ type: "collection", id, name, read, write, grants });
+    return this.appendEntry({ type: "collection", id, name, read, write, grants, ...(app === DEFAULT_APP ? {} : { app }) });
   }
 
   setPolicy(id: string, read: Role, write: Role): TeamEntry {
@@ -781,21 +825,36 @@ export class Vault {
 
   // ---- records -----------------------------------------------------------------------------
 
-  /** Writes ops as one new changeset of this device. */
-  write(collection: string, ops: readonly LocalOp[]): { changeset: string; seq: number } {
+  /**
+   * Writes what an app asked for as one new changeset of this device, after the same schema
+   * check every other vault will run on it. A removal from a set becomes a removal of the
+   * additions of that value this vault has seen.
+   */
+  write(collection: string, intents: readonly Intent[]): { changeset: string; seq: number } {
     const state = this.requireTeam();
     const denied = mayWrite(state, this.deviceId, collection);
     if (denied !== undefined) throw vaultError("VAULT_NOT_ALLOWED", denied);
+    const app = this.appOf(collection);
+    if (app === undefined) throw vaultError("VAULT_NEWER_APP", `collection "${collection}" is of type "${state.collections.get(collection)?.app ?? "?"}", which this release of Airlock does not know`);
+    const why = intentProblem(app, intents) ?? app.check?.(intents, { state, author: this.deviceId });
+    if (why !== undefined) throw vaultError("VAULT_BAD_ARGUMENT", `${app.noun}: ${why}`);
     const key = this.currentKey(collection);
     if (key === undefined) throw vaultError("VAULT_NO_KEY", `no key for collection "${collection}" on this device`);
     try {
       return this.tx((db) => {
         const clock = this.#clock();
-        const plain: PlainOp[] = ops.map((o) => {
+        const plain: PlainOp[] = [];
+        for (const o of intents) {
+          const record = validateId(o.record, "record");
+          let value = o.kind === "delete" ? null : validateValue(o.value);
+          if (o.kind === "remove") {
+            value = this.recordStore.observedTags(collection, record, o.field, value);
+            if (value.length === 0) continue; // nothing of it here to remove
+          }
           const h = clock.now();
-          const value = o.kind === "delete" ? null : validateValue(o.value ?? null);
-          return { kind: o.kind, record: validateId(o.record, "record"), field: o.kind === "delete" ? "" : validateId(o.field, "field"), value, wall: h.wall, counter: h.counter };
-        });
+          plain.push({ kind: o.kind, record, field: o.kind === "delete" ? "" : validateId(o.field, "field"), value, wall: h.wall, counter: h.counter });
+        }
+        if (plain.length === 0) throw vaultError("VAULT_BAD_ARGUMENT", "nothing to change");
         this.store.setMeta(META_HLC, JSON.stringify(clock.last));
         const head = db.prepare("SELECT seq, hash FROM device_heads WHERE device = ?").get(this.#device.publicKey) as { seq: number; hash: Buffer } | undefined;
         const cs = sealChangeset(this.#device, {
@@ -804,12 +863,12 @@ export class Vault {
           prev: head === undefined ? GENESIS_PREV : new Uint8Array(head.hash),
           heads: namedHeads(state),
           time: this.now(),
-          groups: [{ collection, key, ops: plain }],
+          groups: [{ collection, key, ops: plain, version: app.schema.version }],
         });
         const id = db
           .prepare("INSERT INTO changesets (hash, device, seq, bytes, status, reason, received) VALUES (?, ?, ?, ?, 'applied', NULL, ?)")
           .run(cs.id, cs.device, cs.seq, cs.bytes, this.now()).lastInsertRowid as number;
-        insertOps(db, id, collection, this.deviceId, plain);
+        this.recordStore.insertOps(id, collection, this.deviceId, plain);
         db.prepare("INSERT INTO device_heads (device, seq, hash) VALUES (?, ?, ?) ON CONFLICT (device) DO UPDATE SET seq = excluded.seq, hash = excluded.hash").run(cs.device, cs.seq, cs.id);
         return { changeset: hex(cs.id), seq: cs.seq };
       });
@@ -840,26 +899,43 @@ export class Vault {
   }
 
   record(collection: string, id: string): RecordView | undefined {
-    const rows = this.#db()
-      .prepare("SELECT field, kind, hlc, value FROM ops WHERE collection = ? AND record = ? ORDER BY hlc, value")
-      .all(collection, id) as OpRow[];
-    return foldRecord(collection, id, rows);
+    return this.recordStore.record(collection, id);
   }
 
+  /** Every visible record of a collection, newest first. */
   records(collection: string): RecordView[] {
-    const rows = this.#db()
-      .prepare("SELECT record, field, kind, hlc, value FROM ops WHERE collection = ? ORDER BY record, hlc, value")
-      .all(collection) as (OpRow & { record: string })[];
-    const out: RecordView[] = [];
-    let start = 0;
-    for (let i = 1; i <= rows.length; i++) {
-      if (i === rows.length || rows[i]!.record !== rows[start]!.record) {
-        const view = foldRecord(collection, rows[start]!.record, rows.slice(start, i));
-        if (view !== undefined) out.push(view);
-        start = i;
-      }
-    }
-    return out;
+    return this.recordStore.records(collection);
+  }
+
+  /** A record by its id or a unique id prefix; typed errors name the app's noun. */
+  findRecord(collection: string, ref: string): RecordView {
+    const noun = this.appOf(collection)?.noun ?? "record";
+    if (this.teamId !== undefined && !this.state().collections.has(collection)) throw vaultError("VAULT_NOT_FOUND", `no collection "${collection}"`);
+    const exact = this.recordStore.record(collection, ref);
+    if (exact !== undefined) return exact;
+    const ids = ref.length === 0 ? [] : this.recordStore.idsStartingWith(collection, ref, 2);
+    if (ids.length === 1) return this.recordStore.record(collection, ids[0]!)!;
+    if (ids.length > 1) throw vaultError("VAULT_AMBIGUOUS", `"${ref}" matches several ${noun}s in ${collection}`);
+    throw vaultError("VAULT_NOT_FOUND", `no ${noun} "${ref}" in ${collection}`);
+  }
+
+  /** Every value a field held, oldest first: what earlier passwords were, and who set them. */
+  fieldHistory(collection: string, id: string, field: string): FieldVersion[] {
+    return this.recordStore.fieldHistory(collection, id, field);
+  }
+
+  /** Collections this device may read now, optionally only those of one app. */
+  readableCollections(app?: string): string[] {
+    const state = this.requireTeam();
+    return [...state.collections.values()]
+      .filter((c) => (app === undefined || c.app === app) && isReader(state, c, this.deviceId) && this.currentKeyId(c.id) !== undefined)
+      .map((c) => c.id)
+      .sort();
+  }
+
+  /** Full-text search over every record this device may read now, across apps. */
+  search(query: string, options: { limit?: number; app?: string } = {}): SearchHit[] {
+    return this.recordStore.search(query, this.readableCollections(options.app), options.limit ?? 50);
   }
 }
 

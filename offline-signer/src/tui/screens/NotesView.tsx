@@ -3,7 +3,7 @@ import { Box } from "ink";
 import { Text } from "../components/Text.js";
 import type { ReactElement } from "react";
 import { when } from "../../cli/format.js";
-import type { NoteView } from "../../vault/notes.js";
+import type { NoteView } from "../../apps/notes/index.js";
 
 export interface CollectionTab {
   readonly id: string;

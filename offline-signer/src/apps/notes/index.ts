@@ -1,11 +1,23 @@
 /**
- * Notes, the first record type: what a note is made of and the changesets that add, edit,
- * comment on and delete one. Shared by `airlock notes …` and the TUI so both write the same ops.
+ * Notes, the first app: what a note is made of and the changesets that add, edit, comment on
+ * and delete one. Shared by `airlock notes …` and the TUI so both write the same ops.
  */
-import { randomBytes } from "node:crypto";
-import { mayWrite } from "../team/state.js";
-import { vaultError } from "./errors.js";
-import type { LocalOp, RecordView, Vault } from "./vault.js";
+import { mayWrite } from "../../team/state.js";
+import { vaultError } from "../../vault/errors.js";
+import type { Vault } from "../../vault/vault.js";
+import type { AppModule, Intent, RecordView } from "../app.js";
+import { newRecordId } from "../ids.js";
+import { NOTES_SCHEMA } from "./schema.js";
+
+const text = (v: unknown): string => (typeof v === "string" ? v : "");
+
+export const notesApp: AppModule = {
+  schema: NOTES_SCHEMA,
+  label: "Notes",
+  noun: "note",
+  searchText: (r) => ({ title: text(r.fields["title"]), body: [text(r.fields["body"]), text(r.fields["tags"]), ...(r.lists["comments"] ?? []).map(text)].join("\n") }),
+  summary: (r) => text(r.fields["title"]),
+};
 
 export interface NoteView {
   readonly id: string;
@@ -25,7 +37,6 @@ export interface NoteFields {
 }
 
 export function noteOf(r: RecordView): NoteView {
-  const text = (v: unknown): string => (typeof v === "string" ? v : "");
   return {
     id: r.id,
     title: text(r.fields["title"]),
@@ -33,7 +44,7 @@ export function noteOf(r: RecordView): NoteView {
     tags: text(r.fields["tags"]).split(",").map((t) => t.trim()).filter((t) => t.length > 0),
     comments: (r.lists["comments"] ?? []).map(text),
     updated: r.updated,
-    authors: r.authors,
+    authors: [...r.authors],
   };
 }
 
@@ -44,12 +55,7 @@ export function listNotes(vault: Vault, collection: string): NoteView[] {
 
 /** A note by its id or a unique id prefix. */
 export function findNote(vault: Vault, collection: string, ref: string): RecordView {
-  const exact = vault.record(collection, ref);
-  if (exact !== undefined) return exact;
-  const matches = vault.records(collection).filter((r) => r.id.startsWith(ref));
-  if (matches.length === 1) return matches[0]!;
-  if (matches.length > 1) throw vaultError("VAULT_AMBIGUOUS", `"${ref}" matches ${matches.length} notes`);
-  throw vaultError("VAULT_NOT_FOUND", `no note "${ref}" in ${collection}`);
+  return vault.findRecord(collection, ref);
 }
 
 /** The names of a note's authors, as the team log knows them. */
@@ -67,8 +73,8 @@ export function writeRefusal(vault: Vault, collection: string): string | undefin
 }
 
 export function addNote(vault: Vault, collection: string, fields: NoteFields & { readonly title: string }): { id: string; changeset: string } {
-  const id = randomBytes(8).toString("hex");
-  const ops: LocalOp[] = [
+  const id = newRecordId();
+  const ops: Intent[] = [
     { kind: "set", record: id, field: "title", value: fields.title },
     { kind: "set", record: id, field: "body", value: fields.body ?? "" },
   ];
@@ -79,11 +85,14 @@ export function addNote(vault: Vault, collection: string, fields: NoteFields & {
 
 /** Sets the fields given; the others stay as they are and keep merging with others' edits. */
 export function editNote(vault: Vault, collection: string, id: string, fields: NoteFields): string[] {
-  const ops: LocalOp[] = [];
-  for (const f of ["title", "body", "tags"] as const) if (fields[f] !== undefined) ops.push({ kind: "set", record: id, field: f, value: fields[f] });
+  const ops: Intent[] = [];
+  for (const f of ["title", "body", "tags"] as const) {
+    const value = fields[f];
+    if (value !== undefined) ops.push({ kind: "set", record: id, field: f, value });
+  }
   if (ops.length === 0) throw vaultError("VAULT_BAD_ARGUMENT", "nothing to change: give --title, --body or --tags");
   vault.write(collection, ops);
-  return ops.map((o) => o.field!);
+  return ops.map((o) => (o.kind === "set" ? o.field : ""));
 }
 
 export function commentNote(vault: Vault, collection: string, id: string, text: string): void {

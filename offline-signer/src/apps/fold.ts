@@ -1,0 +1,101 @@
+/**
+ * The one record fold (docs/records-merge.md), used by the store that materializes records and
+ * by the convergence tests: a record's ops, as stored rows, in, its visible content out. The
+ * result depends only on the set of rows, never on their order.
+ *
+ * - delete: a tombstone; hides every op of the record with an HLC at or before it.
+ * - set: the field's value is the set op with the largest (HLC, value bytes).
+ * - append: list items ordered by (HLC, value bytes); identical items at one HLC count once.
+ * - add / remove: an add-wins set. Each add is tagged with its HLC; a remove names the tags of
+ *   the adds its author had seen, so a concurrent add of the same value survives it.
+ */
+import { HLC_BYTES } from "../records/hlc.js";
+import { type Value } from "../records/values.js";
+import type { RecordView } from "./app.js";
+
+export const OP_CODE = { set: 0, delete: 1, append: 2, add: 3, remove: 4 } as const;
+export type OpKind = keyof typeof OP_CODE;
+export const OP_KINDS: readonly OpKind[] = ["set", "delete", "append", "add", "remove"];
+
+/** One stored op: value is `encodeValue` bytes; hlc is `hlcBytes` (wall, counter, device). */
+export interface OpRow {
+  readonly field: string;
+  readonly kind: number;
+  readonly hlc: Uint8Array;
+  readonly value: Uint8Array;
+}
+
+/** Reads back a value stored with encodeValue. */
+export function decodeStoredValue(b: Uint8Array): Value {
+  switch (b[0]) {
+    case 0:
+      return null;
+    case 1:
+      return false;
+    case 2:
+      return true;
+    case 3:
+      return Number(new DataView(b.buffer, b.byteOffset, b.length).getBigInt64(1));
+    case 4:
+      return new TextDecoder().decode(b.subarray(5));
+    default:
+      return new Uint8Array(b.subarray(5));
+  }
+}
+
+/** The tags a remove op names: whole HLCs, concatenated. */
+export function splitTags(bytes: Uint8Array): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (let i = 0; i + HLC_BYTES <= bytes.length; i += HLC_BYTES) out.push(bytes.subarray(i, i + HLC_BYTES));
+  return out;
+}
+
+const hexOf = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.length).toString("hex");
+const compare = (a: Uint8Array, b: Uint8Array): number => Buffer.compare(a, b);
+
+/** Orders rows as the fold reads them: by HLC, then value bytes. */
+export function compareRows(a: OpRow, b: OpRow): number {
+  return compare(a.hlc, b.hlc) || compare(a.value, b.value) || a.kind - b.kind || (a.field < b.field ? -1 : a.field > b.field ? 1 : 0);
+}
+
+/** The visible record, or undefined if nothing of it survives (never written, or deleted). */
+export function foldRecord(collection: string, id: string, input: readonly OpRow[]): RecordView | undefined {
+  const rows = [...input].sort(compareRows);
+  let deleted: Uint8Array | undefined;
+  const removed = new Set<string>();
+  for (const r of rows) {
+    if (r.kind === OP_CODE.delete && (deleted === undefined || compare(r.hlc, deleted) > 0)) deleted = r.hlc;
+    // A remove's value is a byte string of tags (encodeValue: tag 5, u32 length, bytes).
+    if (r.kind === OP_CODE.remove) for (const t of splitTags(r.value.subarray(5))) removed.add(`${r.field}\u0000${hexOf(t)}`);
+  }
+  const fields: Record<string, Value> = Object.create(null) as Record<string, Value>;
+  const lists: Record<string, Value[]> = Object.create(null) as Record<string, Value[]>;
+  const setItems = new Map<string, Map<string, Uint8Array>>();
+  const seen = new Set<string>();
+  let newest: Uint8Array | undefined;
+  const authors = new Set<string>();
+  for (const r of rows) {
+    if (r.kind === OP_CODE.delete || r.kind === OP_CODE.remove) continue;
+    if (deleted !== undefined && compare(r.hlc, deleted) <= 0) continue;
+    if (r.kind === OP_CODE.add && removed.has(`${r.field}\u0000${hexOf(r.hlc)}`)) continue;
+    if (r.kind === OP_CODE.append || r.kind === OP_CODE.add) {
+      const key = `${r.kind}\u0000${r.field}\u0000${hexOf(r.hlc)}\u0000${hexOf(r.value)}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+    }
+    if (r.kind > OP_CODE.remove) continue; // never stored: unknown kinds keep their changeset waiting
+    newest = r.hlc;
+    authors.add(hexOf(r.hlc.subarray(12)));
+    if (r.kind === OP_CODE.set) fields[r.field] = decodeStoredValue(r.value);
+    else if (r.kind === OP_CODE.append) (lists[r.field] ??= []).push(decodeStoredValue(r.value));
+    else {
+      let items = setItems.get(r.field);
+      if (items === undefined) setItems.set(r.field, (items = new Map()));
+      items.set(hexOf(r.value), r.value);
+    }
+  }
+  if (newest === undefined) return undefined;
+  const sets: Record<string, Value[]> = Object.create(null) as Record<string, Value[]>;
+  for (const [field, items] of setItems) sets[field] = [...items.values()].sort(compare).map(decodeStoredValue);
+  return { collection, id, fields, lists, sets, updated: Number(Buffer.from(newest).readBigUInt64BE(0)) , authors: [...authors].sort() };
+}

@@ -1,0 +1,76 @@
+/**
+ * The schema check every vault runs on a batch the same way (so all reject the same batches):
+ * each op's field exists in the version the batch names, its kind fits the field's merge rule,
+ * and its value the field's kind and limits. Pure: no clock, no store.
+ */
+import { HLC_BYTES } from "../records/hlc.js";
+import type { Value } from "../records/values.js";
+import type { AppModule, FieldSpec, Intent, ValueKind } from "./app.js";
+import type { OpKind } from "./fold.js";
+
+/** An op as the check sees it: an intent, or a remove whose value is the tags it names. */
+export interface CheckedOp {
+  readonly kind: OpKind;
+  readonly record: string;
+  readonly field: string;
+  readonly value: Value;
+}
+
+const MERGE_OF: Record<Exclude<OpKind, "delete">, FieldSpec["merge"]> = { set: "lww", append: "list", add: "set", remove: "set" };
+
+function kindProblem(kind: ValueKind, v: Value, max: number): string | undefined {
+  switch (kind) {
+    case "text":
+    case "longtext":
+      if (typeof v !== "string") return "must be text";
+      if (v.length > max) return `is longer than ${max} characters`;
+      if (kind === "text" && /[\r\n]/.test(v)) return "must be one line";
+      return undefined;
+    case "int":
+      return typeof v === "number" ? undefined : "must be a whole number";
+    case "bool":
+      return typeof v === "boolean" ? undefined : "must be true or false";
+    case "bytes":
+      if (!(v instanceof Uint8Array)) return "must be bytes";
+      return v.length > max ? `is longer than ${max} bytes` : undefined;
+  }
+}
+
+/** Why a batch of `version` may not be applied, or undefined. Call only with version <= schema.version. */
+export function schemaProblem(app: AppModule, version: number, ops: readonly CheckedOp[]): string | undefined {
+  const fields = app.schema.versions[version];
+  if (fields === undefined) return `names ${app.schema.app} schema version ${version}, which never existed`;
+  const byName = new Map(fields.map((f) => [f.name, f]));
+  const added = new Map<string, number>();
+  for (const [i, op] of ops.entries()) {
+    if (op.kind === "delete") {
+      if (op.value !== null) return `op ${i}: a delete carries no value`;
+      continue;
+    }
+    const spec = byName.get(op.field);
+    if (spec === undefined) return `op ${i}: ${app.schema.app} has no field "${op.field}"`;
+    if (MERGE_OF[op.kind] !== spec.merge) return `op ${i}: "${op.field}" is ${spec.merge === "lww" ? "a single value" : spec.merge === "set" ? "a set" : "a list"}, not written with ${op.kind}`;
+    if (op.kind === "remove") {
+      if (!(op.value instanceof Uint8Array) || op.value.length === 0 || op.value.length % HLC_BYTES !== 0) return `op ${i}: a remove names whole tags`;
+      continue;
+    }
+    if (op.kind === "set" && op.value === null) continue; // clears the field
+    const why = kindProblem(spec.kind, op.value, spec.maxLength);
+    if (why !== undefined) return `op ${i}: "${op.field}" ${why}`;
+    if (op.kind !== "set" && spec.maxItems !== undefined) {
+      const key = `${op.record}\u0000${op.field}`;
+      const n = (added.get(key) ?? 0) + 1;
+      if (n > spec.maxItems) return `op ${i}: adds more than ${spec.maxItems} items to "${op.field}" at once`;
+      added.set(key, n);
+    }
+  }
+  return undefined;
+}
+
+/** The same check on what this device is about to write, before any tag is looked up. */
+export function intentProblem(app: AppModule, intents: readonly Intent[]): string | undefined {
+  const ops: CheckedOp[] = intents.map((i) =>
+    i.kind === "delete" ? { kind: "delete", record: i.record, field: "", value: null } : i.kind === "remove" ? { ...i, value: new Uint8Array(HLC_BYTES) } : i,
+  );
+  return schemaProblem(app, app.schema.version, ops);
+}

@@ -1,0 +1,195 @@
+/**
+ * The records side of the store: the ops every accepted changeset carried, the records folded
+ * from them (materialized, so a list never re-reads history), and the search index over what
+ * they say. All SQL about records lives here; the vault and the importer call it.
+ *
+ * Ops are written and withdrawn by changeset; each write marks the records it touched, and
+ * `flush` re-folds exactly those at the end of the transaction, so an import of thousands of
+ * changesets folds each touched record once and a crash leaves ops, records and index agreeing.
+ */
+import type Database from "better-sqlite3-multiple-ciphers";
+import { hlcBytes, HLC_BYTES } from "../records/hlc.js";
+import { encodeValue, type Value } from "../records/values.js";
+import type { PlainOp } from "../sync/changeset.js";
+import type { AppModule, RecordView } from "../apps/app.js";
+import { OP_CODE, decodeStoredValue, foldRecord, type OpRow } from "../apps/fold.js";
+
+const INSERT_OP = "INSERT INTO ops (cs, collection, record, field, kind, hlc, value) VALUES (?, ?, ?, ?, ?, ?, ?)";
+
+export interface SearchHit {
+  readonly collection: string;
+  readonly id: string;
+  readonly view: RecordView;
+}
+
+export interface FieldVersion {
+  readonly value: Value;
+  /** HLC wall time (ms) of the write. */
+  readonly wall: number;
+  /** Device id (hex) that wrote it. */
+  readonly device: string;
+}
+
+/** Views as stored: JSON, with byte strings as {"$b": base64}. */
+function encodeView(v: RecordView): string {
+  return JSON.stringify({ f: v.fields, l: v.lists, s: v.sets, a: v.authors }, (_k, x: unknown) => (x instanceof Uint8Array ? { $b: Buffer.from(x).toString("base64") } : x));
+}
+
+function decodeView(collection: string, id: string, updated: number, json: string): RecordView {
+  const o = JSON.parse(json, (_k, x: unknown) => (x !== null && typeof x === "object" && typeof (x as { $b?: unknown }).$b === "string" ? new Uint8Array(Buffer.from((x as { $b: string }).$b, "base64")) : x)) as {
+    f: Record<string, Value>;
+    l: Record<string, Value[]>;
+    s: Record<string, Value[]>;
+    a: string[];
+  };
+  return { collection, id, fields: o.f, lists: o.l, sets: o.s, updated, authors: o.a };
+}
+
+/**
+ * A user's search words as an FTS5 query that cannot be a syntax error: each word a quoted
+ * prefix term, all of them required. Quotes inside a word are doubled, as FTS5 escapes them.
+ */
+export function ftsQuery(query: string): string | undefined {
+  const words = query.normalize("NFKC").split(/[\s\p{P}\p{S}]+/u).filter((w) => w.length > 0).slice(0, 32);
+  if (words.length === 0) return undefined;
+  return words.map((w) => `"${w.replace(/"/g, '""')}"*`).join(" ");
+}
+
+export class RecordStore {
+  readonly #db: Database.Database;
+  readonly #dirty = new Map<string, Set<string>>();
+  readonly #statements = new Map<string, Database.Statement>();
+
+  constructor(db: Database.Database) {
+    this.#db = db;
+  }
+
+  #stmt(sql: string): Database.Statement {
+    let s = this.#statements.get(sql);
+    if (s === undefined) this.#statements.set(sql, (s = this.#db.prepare(sql)));
+    return s;
+  }
+
+  #touch(collection: string, record: string): void {
+    let set = this.#dirty.get(collection);
+    if (set === undefined) this.#dirty.set(collection, (set = new Set()));
+    set.add(record);
+  }
+
+  /** Stores the ops of one changeset (row id `cs`) for one collection; every op's HLC device is the changeset's. */
+  insertOps(cs: number, collection: string, deviceHex: string, ops: readonly PlainOp[]): void {
+    const insert = this.#stmt(INSERT_OP);
+    const template = hlcBytes({ wall: 0, counter: 0, device: deviceHex });
+    for (const o of ops) {
+      const hlc = template.slice();
+      const view = new DataView(hlc.buffer);
+      view.setUint32(0, Math.floor(o.wall / 2 ** 32));
+      view.setUint32(4, o.wall % 2 ** 32);
+      view.setUint32(8, o.counter);
+      insert.run(cs, collection, o.record, o.field, OP_CODE[o.kind], hlc, encodeValue(o.value));
+      this.#touch(collection, o.record);
+    }
+  }
+
+  /** Withdraws what a changeset wrote (it was locked or rejected after all). */
+  deleteOps(cs: number): void {
+    for (const r of this.#stmt("SELECT DISTINCT collection, record FROM ops WHERE cs = ?").all(cs) as { collection: string; record: string }[]) this.#touch(r.collection, r.record);
+    this.#stmt("DELETE FROM ops WHERE cs = ?").run(cs);
+  }
+
+  /** Forgets pending work (the transaction that made it rolled back). */
+  discard(): void {
+    this.#dirty.clear();
+  }
+
+  /** Re-folds every record touched since the last flush, and its search text. Call inside the transaction. */
+  flush(appOf: (collection: string) => AppModule | undefined): void {
+    if (this.#dirty.size === 0) return;
+    const rowsOf = this.#stmt("SELECT field, kind, hlc, value FROM ops WHERE collection = ? AND record = ?");
+    const existing = this.#stmt("SELECT id FROM records WHERE collection = ? AND record = ?");
+    const upsert = this.#stmt("INSERT INTO records (collection, record, updated, view) VALUES (?, ?, ?, ?) ON CONFLICT (collection, record) DO UPDATE SET updated = excluded.updated, view = excluded.view RETURNING id");
+    const remove = this.#stmt("DELETE FROM records WHERE id = ?");
+    const unindex = this.#stmt("DELETE FROM search WHERE rowid = ?");
+    const index = this.#stmt("INSERT INTO search (rowid, title, body) VALUES (?, ?, ?)");
+    for (const [collection, records] of this.#dirty) {
+      const app = appOf(collection);
+      for (const record of records) {
+        const view = foldRecord(collection, record, rowsOf.all(collection, record) as OpRow[]);
+        const old = existing.get(collection, record) as { id: number } | undefined;
+        if (old !== undefined) unindex.run(old.id);
+        if (view === undefined) {
+          if (old !== undefined) remove.run(old.id);
+          continue;
+        }
+        const { id } = upsert.get(collection, record, view.updated, encodeView(view)) as { id: number };
+        if (app !== undefined) {
+          const t = app.searchText(view);
+          index.run(id, t.title, t.body);
+        }
+      }
+    }
+    this.#dirty.clear();
+  }
+
+  /** Rebuilds every record and the whole index from the ops (after a migration, or to repair). */
+  rebuild(appOf: (collection: string) => AppModule | undefined): void {
+    this.#db.exec("DELETE FROM records; DELETE FROM search;");
+    for (const r of this.#db.prepare("SELECT DISTINCT collection, record FROM ops").all() as { collection: string; record: string }[]) this.#touch(r.collection, r.record);
+    this.flush(appOf);
+  }
+
+  record(collection: string, id: string): RecordView | undefined {
+    const row = this.#stmt("SELECT updated, view FROM records WHERE collection = ? AND record = ?").get(collection, id) as { updated: number; view: string } | undefined;
+    return row === undefined ? undefined : decodeView(collection, id, row.updated, row.view);
+  }
+
+  /** Every visible record of a collection, newest first. */
+  records(collection: string): RecordView[] {
+    const rows = this.#stmt("SELECT record, updated, view FROM records WHERE collection = ? ORDER BY updated DESC, record").all(collection) as { record: string; updated: number; view: string }[];
+    return rows.map((r) => decodeView(collection, r.record, r.updated, r.view));
+  }
+
+  /** Record ids of a collection that start with `prefix` (at most `limit`). */
+  idsStartingWith(collection: string, prefix: string, limit: number): string[] {
+    const rows = this.#stmt("SELECT record FROM records WHERE collection = ? AND record >= ? AND record < ? ORDER BY record LIMIT ?").all(collection, prefix, `${prefix}\uffff`, limit) as { record: string }[];
+    return rows.map((r) => r.record).filter((r) => r.startsWith(prefix));
+  }
+
+  count(collection: string): number {
+    return (this.#stmt("SELECT count(*) AS n FROM records WHERE collection = ?").get(collection) as { n: number }).n;
+  }
+
+  /**
+   * Records of the given collections matching every word of `query` (as prefixes), best first.
+   * Only `collections` are searched: the caller passes those its user may read now.
+   */
+  search(query: string, collections: readonly string[], limit: number): SearchHit[] {
+    const match = ftsQuery(query);
+    if (match === undefined || collections.length === 0) return [];
+    const allowed = JSON.stringify(collections);
+    const rows = this.#stmt(
+      "SELECT r.collection, r.record, r.updated, r.view FROM search s JOIN records r ON r.id = s.rowid " +
+        "WHERE search MATCH ? AND r.collection IN (SELECT value FROM json_each(?)) ORDER BY bm25(search, 4.0, 1.0), r.updated DESC LIMIT ?",
+    ).all(match, allowed, limit) as { collection: string; record: string; updated: number; view: string }[];
+    return rows.map((r) => ({ collection: r.collection, id: r.record, view: decodeView(r.collection, r.record, r.updated, r.view) }));
+  }
+
+  /** Every value a field was ever set to in applied changesets, oldest first (history of a password). */
+  fieldHistory(collection: string, record: string, field: string): FieldVersion[] {
+    const rows = this.#stmt("SELECT hlc, value FROM ops WHERE collection = ? AND record = ? AND field = ? AND kind = ? ORDER BY hlc, value").all(collection, record, field, OP_CODE.set) as { hlc: Buffer; value: Buffer }[];
+    return rows.map((r) => ({ value: decodeStoredValue(r.value), wall: Number(r.hlc.readBigUInt64BE(0)), device: r.hlc.subarray(12).toString("hex") }));
+  }
+
+  /**
+   * The tags (HLCs) of the additions of `value` to a set that this vault has seen and no removal
+   * took away yet: what a removal of `value` names, so additions it never saw survive it.
+   */
+  observedTags(collection: string, record: string, field: string, value: Value): Uint8Array {
+    const rows = this.#stmt("SELECT kind, hlc, value FROM ops WHERE collection = ? AND record = ? AND field = ? AND kind IN (?, ?)").all(collection, record, field, OP_CODE.add, OP_CODE.remove) as { kind: number; hlc: Buffer; value: Buffer }[];
+    const want = Buffer.from(encodeValue(value));
+    const removed = new Set<string>();
+    for (const r of rows) if (r.kind === OP_CODE.remove) for (let i = 5; i + HLC_BYTES <= r.value.length; i += HLC_BYTES) removed.add(r.value.subarray(i, i + HLC_BYTES).toString("hex"));
+    const tags = rows.filter((r) => r.kind === OP_CODE.add && r.value.equals(want) && !removed.has(r.hlc.toString("hex"))).map((r) => r.hlc);
+    return Buffer.concat(tags);
+  }
+}
