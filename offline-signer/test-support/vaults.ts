@@ -6,6 +6,7 @@ import { afterEach } from "vitest";
 import { passphraseBytes } from "../src/store/index.js";
 import { exportBundles, importBundles, type ExportedBundle, type ImportReport } from "../src/vault/sync.js";
 import { Vault } from "../src/vault/vault.js";
+import type { AppModule } from "../src/apps/app.js";
 
 export const TEST_PASSPHRASE = "correct horse battery staple";
 
@@ -42,10 +43,11 @@ export async function newVault(root: string, name: string, clock?: TestClock): P
   return Vault.create(join(root, name), passphraseBytes(TEST_PASSPHRASE), { kdf: "test-insecure", ...(clock === undefined ? {} : { now: clock.now }) });
 }
 
-export async function reopen(vault: Vault, clock?: TestClock): Promise<Vault> {
+/** Closes and opens a vault again; `apps` stands for another release (fewer or newer apps). */
+export async function reopen(vault: Vault, clock?: TestClock, apps?: readonly AppModule[]): Promise<Vault> {
   const dir = vault.store.dir;
   vault.close();
-  return Vault.open(dir, passphraseBytes(TEST_PASSPHRASE), { kdf: "test-insecure", ...(clock === undefined ? {} : { now: clock.now }) });
+  return Vault.open(dir, passphraseBytes(TEST_PASSPHRASE), { kdf: "test-insecure", ...(clock === undefined ? {} : { now: clock.now }), ...(apps === undefined ? {} : { apps }) });
 }
 
 export function importInto(vault: Vault, bundles: readonly (ExportedBundle | Uint8Array)[]): ImportReport {

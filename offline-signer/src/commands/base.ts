@@ -7,7 +7,7 @@
  * a trivially cheap Argon2id setting, and says so on stderr every time. Never use it for real data.
  */
 import { Command, Flags } from "@oclif/core";
-import { escapeBlock, reportFailure, safeJson, stderrProgress } from "@airlock/shared";
+import { AirlockError, escapeBlock, reportFailure, safeJson, stderrProgress } from "@airlock/shared";
 import { Vault } from "../vault/vault.js";
 import { getPassphrase } from "../cli/passphrase.js";
 import { INSECURE_KDF_ENV, noVaultError, requestedKdf, resolveHome, vaultExists } from "../cli/home.js";
@@ -64,6 +64,11 @@ export abstract class VaultCommand extends Command {
    */
   protected emit(json: boolean, data: Record<string, unknown>, text: string): void {
     process.stdout.write(json ? `${safeJson({ ok: true, ...data })}\n` : escapeBlock(text));
+  }
+
+  /** Refuses a command line that cannot be right, before the vault is opened. */
+  protected usage(message: string): never {
+    throw new AirlockError("USAGE", message, { hint: `see ${PROGRAM} ${this.id?.replace(/:/g, " ") ?? ""} --help` });
   }
 
   /** A progress line on stderr (shared/src/cli-report.ts). */

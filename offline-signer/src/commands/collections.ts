@@ -3,23 +3,29 @@ import { safe } from "@airlock/shared";
 import { checkName } from "../vault/names.js";
 import { pendingApprovals } from "../vault/report.js";
 import { VaultCommand } from "./base.js";
+import { APPS } from "../apps/registry.js";
 import { asRole, ROLE_OPTIONS, table } from "./format.js";
 
 export class CollectionsAdd extends VaultCommand {
-  static override summary = "Create a collection with a policy: the lowest role that may read, and that may write.";
-  static override examples = ['<%= config.bin %> collections add sources --name "Sources" --read editor --write editor'];
+  static override summary = "Create a collection of one type (notes, secrets, contacts) with a policy: the lowest role that may read, and that may write.";
+  static override examples = [
+    '<%= config.bin %> collections add sources --name "Sources" --read editor --write editor',
+    '<%= config.bin %> collections add passwords --type secrets --read editor --write editor',
+    "<%= config.bin %> collections add contacts --type contacts",
+  ];
   static override args = { id: Args.string({ description: "short id: lowercase letters, digits, dashes", required: true }) };
   static override flags = {
     name: Flags.string({ description: "display name (default: the id)" }),
     read: Flags.string({ description: "lowest role that may read", options: ROLE_OPTIONS, default: "viewer" }),
     write: Flags.string({ description: "lowest role that may write", options: ROLE_OPTIONS, default: "editor" }),
+    type: Flags.string({ description: "what it holds (fixed once created)", options: APPS.map((a) => a.schema.app), default: "notes" }),
   };
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(CollectionsAdd);
     await this.withVault(flags, async (vault) => {
-      const entry = vault.createCollection(args.id, checkName(flags.name ?? args.id, "collection name"), asRole(flags.read), asRole(flags.write));
-      this.emit(flags.json, { entry: entry.hashHex, id: args.id }, safe`Created collection ${args.id} (read: ${flags.read}+, write: ${flags.write}+).` + "\n");
+      const entry = vault.createCollection(args.id, checkName(flags.name ?? args.id, "collection name"), asRole(flags.read), asRole(flags.write), flags.type);
+      this.emit(flags.json, { entry: entry.hashHex, id: args.id, type: flags.type }, safe`Created ${flags.type} collection ${args.id} (read: ${flags.read}+, write: ${flags.write}+).` + "\n");
     });
   }
 }
@@ -31,8 +37,18 @@ export class CollectionsList extends VaultCommand {
   async run(): Promise<void> {
     const { flags } = await this.parse(CollectionsList);
     await this.withVault(flags, async (vault) => {
-      const collections = [...vault.requireTeam().collections.values()].map((c) => ({ id: c.id, name: c.name, read: c.read, write: c.write, canRead: vault.currentKeyId(c.id) !== undefined }));
-      this.emit(flags.json, { collections }, table(collections.map((c) => [c.id, c.name, `read ${c.read}+`, `write ${c.write}+`, c.canRead ? "" : "(no key here)"])));
+      const collections = [...vault.requireTeam().collections.values()].map((c) => ({
+        id: c.id,
+        name: c.name,
+        type: c.app,
+        known: vault.appOf(c.id) !== undefined,
+        read: c.read,
+        write: c.write,
+        canRead: vault.currentKeyId(c.id) !== undefined,
+        records: vault.recordStore.count(c.id),
+      }));
+      const note = (c: (typeof collections)[number]): string => (!c.known ? "(needs a newer Airlock)" : c.canRead ? `${c.records} record${c.records === 1 ? "" : "s"}` : "(no key here)");
+      this.emit(flags.json, { collections }, table(collections.map((c) => [c.id, c.type, c.name, `read ${c.read}+`, `write ${c.write}+`, note(c)])));
     });
   }
 }

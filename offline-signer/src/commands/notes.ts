@@ -3,6 +3,7 @@ import { escapeBlock, escapeLine, safe } from "@airlock/shared";
 import { DEFAULT_COLLECTION } from "../vault/vault.js";
 import { addNote, authorNames, commentNote, deleteNote, editNote, findNote, listNotes, noteOf } from "../apps/notes/index.js";
 import { VaultCommand } from "./base.js";
+import { editText, readBody } from "../cli/text-input.js";
 import { table, when } from "./format.js";
 
 const collectionFlag = Flags.string({ description: "collection (default: notes)", default: DEFAULT_COLLECTION });
@@ -11,39 +12,59 @@ const collectionFlag = Flags.string({ description: "collection (default: notes)"
 
 export class NotesAdd extends VaultCommand {
   static override summary = "Add a note (title, body, tags).";
-  static override examples = ['<%= config.bin %> notes add --title "Safe houses" --body "..." --tags logistics,urgent'];
+  static override examples = [
+    '<%= config.bin %> notes add --title "Safe houses" --body-file safe-houses.md --tags logistics,urgent',
+    'pbpaste | <%= config.bin %> notes add --title "Meeting" --body -',
+    '<%= config.bin %> notes add --title "Plan" --edit',
+  ];
   static override flags = {
-    title: Flags.string({ description: "title", required: true }),
-    body: Flags.string({ description: "body text", default: "" }),
+    title: Flags.string({ description: "title (one line)", required: true }),
+    body: Flags.string({ description: 'body text; "-" reads it from standard input (keeps text out of the shell history)' }),
+    "body-file": Flags.string({ description: "read the body from this UTF-8 file (up to 1 MiB)" }),
+    edit: Flags.boolean({ description: "write the body in $EDITOR (a private temporary file, wiped afterwards)", default: false }),
     tags: Flags.string({ description: "comma-separated tags" }),
     collection: collectionFlag,
   };
 
   async run(): Promise<void> {
     const { flags } = await this.parse(NotesAdd);
+    if (flags.title.trim() === "") this.usage("--title is blank; give the note a title");
+    let body = await readBody({ body: flags.body, bodyFile: flags["body-file"], stdin: process.stdin });
+    if (body === undefined && flags.edit) body = (await editText("")) ?? "";
     await this.withVault(flags, async (vault) => {
-      const { id, changeset } = addNote(vault, flags.collection, { title: flags.title, body: flags.body, tags: flags.tags });
+      const { id, changeset } = addNote(vault, flags.collection, { title: flags.title, body: body ?? "", tags: flags.tags });
       this.emit(flags.json, { id, collection: flags.collection, changeset }, safe`Added note ${id} to ${flags.collection}.` + "\n");
     });
   }
 }
 
 export class NotesEdit extends VaultCommand {
-  static override summary = "Change fields of a note; fields you do not name stay as they are (and merge with others' edits).";
-  static override examples = ['<%= config.bin %> notes edit 3f2a --body "new text"'];
+  static override summary = "Change fields of a note; fields you do not name stay as they are (and merge with others' edits). With no field given, opens the body in $EDITOR.";
+  static override examples = ['<%= config.bin %> notes edit 3f2a', '<%= config.bin %> notes edit 3f2a --body-file notes.md', '<%= config.bin %> notes edit 3f2a --title "New title"'];
   static override args = { id: Args.string({ description: "note id (or a unique prefix)", required: true }) };
   static override flags = {
     title: Flags.string({ description: "new title" }),
-    body: Flags.string({ description: "new body" }),
+    body: Flags.string({ description: 'new body; "-" reads it from standard input' }),
+    "body-file": Flags.string({ description: "read the new body from this UTF-8 file" }),
     tags: Flags.string({ description: "new comma-separated tags" }),
     collection: collectionFlag,
   };
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(NotesEdit);
+    if (flags.title !== undefined && flags.title.trim() === "") this.usage("--title is blank; give the note a title");
+    let body = await readBody({ body: flags.body, bodyFile: flags["body-file"], stdin: process.stdin });
     await this.withVault(flags, async (vault) => {
       const note = findNote(vault, flags.collection, args.id);
-      const changed = editNote(vault, flags.collection, note.id, { title: flags.title, body: flags.body, tags: flags.tags });
+      if (body === undefined && flags.title === undefined && flags.tags === undefined) {
+        // Nothing named: edit the body where multi-line text is comfortable, the editor.
+        body = await editText(noteOf(note).body);
+        if (body === undefined) {
+          this.emit(flags.json, { id: note.id, changed: [] }, safe`Nothing changed in ${note.id}.` + "\n");
+          return;
+        }
+      }
+      const changed = editNote(vault, flags.collection, note.id, { title: flags.title, body, tags: flags.tags });
       this.emit(flags.json, { id: note.id, changed }, safe`Updated ${changed.join(", ")} of ${note.id}.` + "\n");
     });
   }

@@ -507,7 +507,7 @@ function appProblem(vault: Vault, cs: Changeset, batches: readonly { collection:
   for (const { collection, content } of batches) {
     if (content.newer !== undefined) return { status: "locked", reason: `${NEWER_REASON} (it holds ${content.newer})` };
     const type = vault.state().collections.get(collection)?.app;
-    const app = type === undefined ? undefined : appNamed(type);
+    const app = type === undefined ? undefined : appNamed(type, vault.apps);
     if (app === undefined) return { status: "locked", reason: `${NEWER_REASON} (collection type "${type ?? "?"}")` };
     if (content.version > app.schema.version) return { status: "locked", reason: `${NEWER_REASON} (${app.schema.app} schema version ${content.version})` };
     const why = schemaProblem(app, content.version, content.ops);

@@ -12,7 +12,7 @@ import { HlcClock, type Hlc } from "../records/hlc.js";
 import { validateId, validateValue } from "../records/values.js";
 import { RecordStore, type FieldVersion, type SearchHit } from "./record-store.js";
 import type { AppModule, Intent, RecordView } from "../apps/app.js";
-import { appNamed, appsFingerprint } from "../apps/registry.js";
+import { APPS, appNamed, appsFingerprint } from "../apps/registry.js";
 import { intentProblem } from "../apps/validate.js";
 export type { RecordView } from "../apps/app.js";
 import { DEFAULT_APP, MAX_HEADS, decodeEntry, signEntry, certifyDevice, atLeast, type EntryBody, type Role, type TeamEntry, type KeyGrant, type Cutoff } from "../team/entry.js";
@@ -45,6 +45,12 @@ const META_WELCOME_SENDER = "welcome.sender";
 export interface VaultOpenOptions extends VaultOptions {
   /** Injected clock (ms); default Date.now. */
   readonly now?: () => number;
+  /**
+   * The apps this vault knows; default: every app of this release (apps/registry.ts). Fewer
+   * stand for an older release: what they do not know stays locked until a vault that knows
+   * it opens the store (how the upgrade path is tested).
+   */
+  readonly apps?: readonly AppModule[];
 }
 
 /** What the app registry looked like when records were last folded (meta key). */
@@ -64,9 +70,12 @@ export class Vault {
   readonly recordStore: RecordStore;
   #txDepth = 0;
 
-  private constructor(store: VaultStore, now: () => number) {
+  readonly apps: readonly AppModule[];
+
+  private constructor(store: VaultStore, now: () => number, apps: readonly AppModule[] = APPS) {
     this.store = store;
     this.now = now;
+    this.apps = apps;
     this.recordStore = new RecordStore(store.connection());
     const sign = store.getSecret(SECRET_SIGN);
     const enc = store.getSecret(SECRET_ENC);
@@ -85,14 +94,14 @@ export class Vault {
       store.setSecret(SECRET_ENC, enc);
     });
     wipe(sign, enc);
-    return new Vault(store, options.now ?? Date.now);
+    return new Vault(store, options.now ?? Date.now, options.apps);
   }
 
   static async open(dir: string, passphrase: Uint8Array, options: VaultOpenOptions = {}): Promise<Vault> {
     const store = await VaultStore.open(dir, passphrase, options);
     let vault: Vault | undefined;
     try {
-      vault = new Vault(store, options.now ?? Date.now);
+      vault = new Vault(store, options.now ?? Date.now, options.apps);
       vault.#catchUp();
       return vault;
     } catch (e) {
@@ -107,7 +116,7 @@ export class Vault {
    * again at changesets that waited for a newer release when this one knows more apps.
    */
   #catchUp(): void {
-    const known = appsFingerprint();
+    const known = appsFingerprint(this.apps);
     const rebuild = this.store.getMeta(META_REBUILD) !== undefined;
     if (!rebuild && this.store.getMeta(META_APPS) === known) return;
     this.tx(() => {
@@ -122,7 +131,7 @@ export class Vault {
   appOf(collection: string): AppModule | undefined {
     if (this.teamId === undefined) return undefined;
     const c = this.state().collections.get(collection);
-    return c === undefined ? undefined : appNamed(c.app);
+    return c === undefined ? undefined : appNamed(c.app, this.apps);
   }
 
   close(): void {
@@ -602,7 +611,7 @@ export class Vault {
 
   createCollection(id: string, name: string, read: Role, write: Role, app = DEFAULT_APP): TeamEntry {
     const state = this.requireTeam();
-    if (appNamed(app) === undefined) throw vaultError("VAULT_BAD_ARGUMENT", `unknown collection type "${app}"`);
+    if (appNamed(app, this.apps) === undefined) throw vaultError("VAULT_BAD_ARGUMENT", `unknown collection type "${app}"`);
     this.#requireRole("admin", "create collections");
     if (!atLeast(this.#me(state).user.role, read)) throw vaultError("VAULT_NOT_ALLOWED", `you could not read a collection readable by ${read} and up; ask an owner to create it`);
     validateId(id, "collection id");

@@ -1,0 +1,186 @@
+/**
+ * The record layer end to end on real vaults: typed collections, add-wins sets merged through
+ * real bundles, the schema enforced on import, search limited to what a member may read, and
+ * forward compatibility (what a newer release wrote waits, then applies after an upgrade).
+ */
+import { describe, expect, it } from "vitest";
+import { exportBundles } from "../vault/sync.js";
+import { NEWER_REASON } from "../vault/sync.js";
+import { stateDigest } from "../vault/report.js";
+import { importInto, reopen, sync, team, tempRoots } from "../../test-support/vaults.js";
+import { HostileMember } from "../../test-support/hostile.js";
+import type { AppModule } from "./app.js";
+import { APPS } from "./registry.js";
+import { notesApp } from "./notes/index.js";
+import { contactIntents, contactOf } from "./contacts/record.js";
+import { itemIntents, itemOf } from "./secrets/record.js";
+
+const root = tempRoots("airlock-apps-");
+
+const contact = { name: "Amal Haddad", organisations: ["Radio Free"], phones: [{ label: "cell", value: "+961 3 123 456" }], emails: [], messengers: [], addresses: [] };
+
+describe("typed collections", () => {
+  it("carry their type in the team log, and a write is checked against that type's schema", async () => {
+    const { a, b } = await team(root());
+    a.createCollection("people", "People", "viewer", "editor", "contacts");
+    a.createCollection("passwords", "Passwords", "editor", "editor", "secrets");
+    sync(a, b);
+    expect(b.state().collections.get("people")?.app).toBe("contacts");
+    expect(b.state().collections.get("notes")?.app).toBe("notes");
+    expect(() => a.write("people", [{ kind: "set", record: "r1", field: "password", value: "x" }])).toThrow(/contacts has no field "password"/);
+    expect(() => a.write("people", [{ kind: "set", record: "r1", field: "phones", value: "x" }])).toThrow(/a set, not written with set/);
+    expect(() => a.write("notes", [{ kind: "set", record: "r1", field: "title", value: "two\nlines" }])).toThrow(/must be one line/);
+    expect(() => a.createCollection("x", "X", "viewer", "editor", "spreadsheets")).toThrow(/unknown collection type/);
+    a.close();
+    b.close();
+  });
+});
+
+describe("add-wins sets through real bundles", () => {
+  it("two laptops adding different phone numbers to one contact offline both keep theirs", async () => {
+    const { a, b } = await team(root());
+    a.createCollection("people", "People", "viewer", "editor", "contacts");
+    a.write("people", contactIntents("c1", contact));
+    sync(a, b);
+    const have = (v: typeof a): ReturnType<typeof contactOf> => contactOf(v.record("people", "c1")!);
+    a.write("people", contactIntents("c1", { ...contact, phones: [...contact.phones, { label: "work", value: "+961 1 111 111" }] }, a.record("people", "c1")));
+    b.write("people", contactIntents("c1", { ...contact, phones: [...contact.phones, { label: "home", value: "+961 1 222 222" }] }, b.record("people", "c1")));
+    sync(a, b);
+    sync(b, a);
+    expect(have(a).phones.map((p) => p.label).sort()).toEqual(["cell", "home", "work"]);
+    expect(have(b)).toEqual(have(a));
+    expect(stateDigest(b)).toBe(stateDigest(a));
+    a.close();
+    b.close();
+  });
+
+  it("a removal takes away only what its author had seen: a concurrent re-add of the same value survives", async () => {
+    const { a, b } = await team(root());
+    a.createCollection("people", "People", "viewer", "editor", "contacts");
+    a.write("people", contactIntents("c1", contact));
+    sync(a, b);
+    // A removes the cell number; B, not knowing, adds the very same number again (fresh tag).
+    a.write("people", [{ kind: "remove", record: "c1", field: "phones", value: "cell\u001f+961 3 123 456" }]);
+    b.write("people", [{ kind: "add", record: "c1", field: "phones", value: "cell\u001f+961 3 123 456" }]);
+    sync(a, b);
+    sync(b, a);
+    expect(contactOf(a.record("people", "c1")!).phones).toEqual([{ label: "cell", value: "+961 3 123 456" }]);
+    expect(stateDigest(a)).toBe(stateDigest(b));
+    // Removed once more by someone who has seen both additions: gone everywhere.
+    a.write("people", [{ kind: "remove", record: "c1", field: "phones", value: "cell\u001f+961 3 123 456" }]);
+    sync(a, b);
+    expect(contactOf(b.record("people", "c1")!).phones).toEqual([]);
+    a.close();
+    b.close();
+  });
+});
+
+describe("the schema on import", () => {
+  it("rejects, on every vault, a member's batch that breaks its collection's schema, and applies the member's other changesets", async () => {
+    const { a, b } = await team(root());
+    a.createCollection("passwords", "Passwords", "editor", "editor", "secrets");
+    sync(a, b);
+    sync(b, a); // A learns B's heads
+    const mallory = new HostileMember(b);
+    const bad = mallory.changeset({ collection: "passwords", ops: [{ kind: "set", record: "r1", field: "colour", value: "red" }] });
+    const good = mallory.changeset({ collection: "passwords", ops: [{ kind: "set", record: "r2", field: "title", value: "Mail" }] });
+    const report = importInto(a, [mallory.bundle({ changesets: [bad, good] })]);
+    expect(report.rejected).toBe(1);
+    expect(report.applied).toBe(1);
+    expect(a.record("passwords", "r1")).toBeUndefined();
+    expect(a.record("passwords", "r2")?.fields["title"]).toBe("Mail");
+    a.close();
+    b.close();
+  });
+});
+
+describe("search", () => {
+  it("finds records across apps by word prefix, never a password, never a collection this member cannot read", async () => {
+    const { a, b } = await team(root());
+    a.createCollection("passwords", "Passwords", "admin", "admin", "secrets");
+    a.createCollection("people", "People", "viewer", "editor", "contacts");
+    a.write("passwords", itemIntents("s1", { title: "Bank of Beirut", username: "alice", password: "hunter2-zebra", urls: ["https://bank.example"], tags: [], fields: [] }));
+    a.write("people", contactIntents("c1", contact));
+    a.write("notes", [
+      { kind: "set", record: "n1", field: "title", value: "Beirut safe house" },
+      { kind: "set", record: "n1", field: "body", value: "Ask Amal about the keys" },
+    ]);
+    sync(a, b);
+    expect(a.search("beirut").map((h) => h.id).sort()).toEqual(["n1", "s1"]);
+    expect(a.search("amal").map((h) => h.id).sort()).toEqual(["c1", "n1"]);
+    expect(a.search("BEIR hous").map((h) => h.id)).toEqual(["n1"]);
+    expect(a.search("zebra")).toEqual([]);
+    expect(a.search('"unbalanced ( AND OR')).toEqual([]);
+    // Bob is an editor: the admin-only passwords collection is not his to search.
+    expect(b.search("beirut").map((h) => h.id)).toEqual(["n1"]);
+    a.write("notes", [{ kind: "delete", record: "n1" }]);
+    expect(a.search("beirut").map((h) => h.id)).toEqual(["s1"]);
+    a.close();
+    b.close();
+  });
+
+  it("drops what a withdrawn changeset wrote, and a full rebuild gives the same records and index", async () => {
+    const { a, b } = await team(root());
+    b.write("notes", [{ kind: "set", record: "n9", field: "title", value: "Withdrawn later" }]);
+    b.write("notes", [{ kind: "set", record: "n8", field: "title", value: "Stays" }]);
+    sync(b, a);
+    expect(a.search("withdrawn").map((h) => h.id)).toEqual(["n9"]);
+    const row = a.store.connection().prepare("SELECT c.id FROM changesets c WHERE c.device = ? AND c.seq = 1").get(b.deviceKey.publicKey) as { id: number };
+    // What the importer does when a changeset is re-judged as rejected or locked.
+    a.tx(() => a.recordStore.deleteOps(row.id));
+    expect(a.search("withdrawn")).toEqual([]);
+    expect(a.record("notes", "n9")).toBeUndefined();
+    const before = JSON.stringify([a.records("notes"), a.search("stays")]);
+    a.tx(() => a.recordStore.rebuild((c) => a.appOf(c)));
+    expect(JSON.stringify([a.records("notes"), a.search("stays")])).toBe(before);
+    a.close();
+    b.close();
+  });
+});
+
+/** Notes as a later release might define them: schema version 2 adds a "pinned" flag. */
+const notesV2: AppModule = {
+  ...notesApp,
+  schema: { ...notesApp.schema, version: 2, versions: { ...notesApp.schema.versions, 2: [...notesApp.schema.versions[1]!, { name: "pinned", kind: "bool", merge: "lww", maxLength: 1 }] } },
+};
+const newer = APPS.map((x) => (x.schema.app === "notes" ? notesV2 : x));
+const older = APPS.filter((x) => x.schema.app === "notes");
+
+describe("versions", () => {
+  it("a vault without an app keeps that app's changesets locked, applies the rest, forwards them, and converges after its upgrade", async () => {
+    const { a, b: b0 } = await team(root());
+    const b = await reopen(b0, undefined, older); // Bob still runs a release that knows only notes
+    a.createCollection("passwords", "Passwords", "editor", "editor", "secrets");
+    a.write("passwords", itemIntents("s1", { title: "Mail", username: "alice", password: "pw", urls: [], tags: [], fields: [] }));
+    a.write("notes", [{ kind: "set", record: "n1", field: "title", value: "Readable everywhere" }]);
+    const report = importInto(b, exportBundles(a));
+    expect(report.locked).toBe(1);
+    expect(report.applied).toBe(1);
+    expect(b.record("notes", "n1")?.fields["title"]).toBe("Readable everywhere");
+    const locked = b.store.connection().prepare("SELECT reason FROM changesets WHERE status = 'locked'").all() as { reason: string }[];
+    expect(locked[0]!.reason.startsWith(NEWER_REASON)).toBe(true);
+    expect(() => b.write("passwords", [{ kind: "set", record: "x", field: "title", value: "t" }])).toThrow(/does not know/);
+    const upgraded = await reopen(b);
+    expect(itemOf(upgraded.record("passwords", "s1")!).password).toBe("pw");
+    expect(stateDigest(upgraded)).toBe(stateDigest(a));
+    a.close();
+    upgraded.close();
+  });
+
+  it("a batch of a newer schema version waits on an older release and applies once it knows that version", async () => {
+    const { a: a0, b } = await team(root());
+    const a = await reopen(a0, undefined, newer); // Alice upgraded first
+    a.write("notes", [
+      { kind: "set", record: "n1", field: "title", value: "Pinned note" },
+      { kind: "set", record: "n1", field: "pinned", value: true },
+    ]);
+    const report = importInto(b, exportBundles(a));
+    expect(report.locked).toBe(1);
+    expect(b.record("notes", "n1")).toBeUndefined();
+    const upgraded = await reopen(b, undefined, newer);
+    expect(upgraded.record("notes", "n1")?.fields["pinned"]).toBe(true);
+    expect(stateDigest(upgraded)).toBe(stateDigest(a));
+    a.close();
+    upgraded.close();
+  });
+});

@@ -1,0 +1,25 @@
+/** Which collection an app command works on when the user does not say. */
+import { vaultError } from "../vault/errors.js";
+import type { Vault } from "../vault/vault.js";
+import type { AppModule } from "./app.js";
+
+/**
+ * `--collection` if given (it must be of this app), else the only collection of this app the
+ * device reads. Errors say what exists, so the next command can be typed right away.
+ */
+export function chooseCollection(vault: Vault, app: AppModule, flag: string | undefined): string {
+  const state = vault.requireTeam();
+  const name = app.schema.app;
+  if (flag !== undefined) {
+    const c = state.collections.get(flag);
+    if (c === undefined) throw vaultError("VAULT_NOT_FOUND", `no collection "${flag}"`);
+    if (c.app !== name) throw vaultError("VAULT_BAD_ARGUMENT", `collection "${flag}" holds ${c.app}, not ${name}`);
+    return flag;
+  }
+  const mine = vault.readableCollections(name);
+  if (mine.length === 1) return mine[0]!;
+  if (mine.length === 0) {
+    throw vaultError("VAULT_NOT_FOUND", `no ${name} collection this device reads; an admin creates one with: airlock collections add ${name === "secrets" ? "passwords" : name} --type ${name}`);
+  }
+  throw vaultError("VAULT_AMBIGUOUS", `several ${name} collections: ${mine.join(", ")}; name one with --collection`);
+}

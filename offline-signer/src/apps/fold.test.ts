@@ -1,0 +1,65 @@
+/** The one record fold: order-independent, tombstones, add-wins sets, equal-HLC items (docs/records-merge.md). */
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { hlcBytes } from "../records/hlc.js";
+import { encodeValue, type Value } from "../records/values.js";
+import { OP_CODE, foldRecord, type OpRow } from "./fold.js";
+
+const DEV = ["aa", "bb", "cc"].map((c) => c.repeat(32));
+const hlc = (wall: number, counter: number, device: number): Uint8Array => hlcBytes({ wall, counter, device: DEV[device]! });
+const row = (kind: number, field: string, h: Uint8Array, value: Value): OpRow => ({ kind, field, hlc: h, value: encodeValue(value) });
+
+const rowArb = fc
+  .record({
+    kind: fc.constantFrom(OP_CODE.set, OP_CODE.delete, OP_CODE.append, OP_CODE.add, OP_CODE.remove),
+    field: fc.constantFrom("title", "tags", "phones"),
+    wall: fc.integer({ min: 1, max: 6 }),
+    counter: fc.integer({ min: 0, max: 2 }),
+    device: fc.integer({ min: 0, max: 2 }),
+    value: fc.constantFrom<Value>("x", "y", "z", 1, true, null),
+    removes: fc.array(fc.record({ wall: fc.integer({ min: 1, max: 6 }), counter: fc.integer({ min: 0, max: 2 }), device: fc.integer({ min: 0, max: 2 }) }), { maxLength: 3 }),
+  })
+  .map((r) => {
+    const h = hlc(r.wall, r.counter, r.device);
+    if (r.kind === OP_CODE.remove) return row(r.kind, r.field, h, Buffer.concat(r.removes.map((t) => hlc(t.wall, t.counter, t.device))));
+    if (r.kind === OP_CODE.delete) return row(r.kind, "", h, null);
+    return row(r.kind, r.field, h, r.value);
+  });
+
+describe("foldRecord", () => {
+  it("gives the same record for any order and any duplication of the same rows", () => {
+    fc.assert(
+      fc.property(fc.array(rowArb, { maxLength: 30 }), fc.integer(), (rows, seed) => {
+        const shuffled = [...rows, ...rows.slice(0, seed % 5 < 0 ? 0 : seed % 5)].sort(() => 0).reverse();
+        const rng = fc.sample(fc.shuffledSubarray(shuffled, { minLength: shuffled.length }), { seed, numRuns: 1 })[0]!;
+        expect(JSON.stringify(foldRecord("c", "r", rng))).toBe(JSON.stringify(foldRecord("c", "r", rows)));
+      }),
+      { seed: 20261206, numRuns: 300 },
+    );
+  });
+
+  it("hides everything at or before the newest delete, keeps later writes", () => {
+    const v = foldRecord("c", "r", [row(OP_CODE.set, "title", hlc(1, 0, 0), "old"), row(OP_CODE.delete, "", hlc(2, 0, 1), null), row(OP_CODE.append, "comments", hlc(3, 0, 2), "after")]);
+    expect(v?.fields).toEqual({});
+    expect(v?.lists).toEqual({ comments: ["after"] });
+    expect(foldRecord("c", "r", [row(OP_CODE.set, "title", hlc(1, 0, 0), "old"), row(OP_CODE.delete, "", hlc(1, 0, 0), null)])).toBeUndefined();
+  });
+
+  it("a removal names tags: an addition it did not name survives, even of the same value", () => {
+    const t1 = hlc(1, 0, 0);
+    const rows = [row(OP_CODE.add, "phones", t1, "a"), row(OP_CODE.add, "phones", hlc(2, 0, 1), "a"), row(OP_CODE.add, "phones", hlc(2, 0, 2), "b"), row(OP_CODE.remove, "phones", hlc(3, 0, 0), t1)];
+    expect(foldRecord("c", "r", rows)?.sets).toEqual({ phones: ["a", "b"] });
+    expect(foldRecord("c", "r", [...rows, row(OP_CODE.remove, "phones", hlc(4, 0, 0), Buffer.concat([hlc(2, 0, 1), hlc(2, 0, 2)]))])).toBeUndefined();
+  });
+
+  it("keeps both of two different list items at one HLC (an equivocating device), in value order", () => {
+    const h = hlc(5, 0, 1);
+    const v = foldRecord("c", "r", [row(OP_CODE.append, "comments", h, "zz"), row(OP_CODE.append, "comments", h, "aa"), row(OP_CODE.append, "comments", h, "aa")]);
+    expect(v?.lists).toEqual({ comments: ["aa", "zz"] });
+  });
+
+  it("an equal-HLC tie on a field goes to the larger value bytes", () => {
+    const h = hlc(5, 0, 1);
+    expect(foldRecord("c", "r", [row(OP_CODE.set, "title", h, "b"), row(OP_CODE.set, "title", h, "a")])?.fields).toEqual({ title: "b" });
+  });
+});
