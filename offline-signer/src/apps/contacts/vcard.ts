@@ -418,7 +418,9 @@ function cardLines(c: Contact, version: "4.0" | "3.0"): string[] {
       lines.push(`${prop}${tokens.length === 0 ? "" : `;TYPE=${tokens.join(",")}`}:${value}`);
     } else {
       item += 1;
-      lines.push(`item${item}.${prop}:${value}`, `item${item}.X-ABLabel:${escapeText(l.label)}`);
+      // A label that looks like Apple's own wrapper is wrapped once more, so reading unwraps only ours.
+      const label = /^_\$!<.*>!\$_$/.test(l.label) ? `_$!<${l.label}>!$_` : l.label;
+      lines.push(`item${item}.${prop}:${value}`, `item${item}.X-ABLabel:${escapeText(label)}`);
     }
   };
   for (const p of c.phones) labeled("TEL", p, escapeText(p.value));
