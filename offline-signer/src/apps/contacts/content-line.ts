@@ -184,7 +184,7 @@ export function parseContentLine(text: string, version: VcardVersion, at: { card
     name = token();
   }
   if (name === "" || (text[i] !== ";" && text[i] !== ":")) {
-    throw importMalformed(at, i >= text.length ? "line has no ':' between name and value" : "invalid property name");
+    throw importMalformed(at, text.includes(":") ? "invalid property name" : "line has no ':' between name and value");
   }
   const where = { ...at, property: name.toUpperCase() };
   const params = new Map<string, string[]>();

@@ -289,7 +289,10 @@ function buildContact(card: RawCard, version: VcardVersion, props: readonly Prop
       case "VERSION":
         break;
       case "FN":
-        if (name === undefined || name === "") name = textValue(p, version, card.number);
+        if (name === undefined || name === "") {
+          name = textValue(p, version, card.number);
+          if (name !== "") checked(p, fieldProblem(name, CONTACT_LIMITS.nameBytes));
+        }
         break;
       case "N": {
         if (nameParts.length > 0 || given !== undefined || family !== undefined) break;
@@ -297,6 +300,7 @@ function buildContact(card: RawCard, version: VcardVersion, props: readonly Prop
         const [fam = [], giv = [], add = [], pre = [], suf = []] = structured(p, version, card.number, true);
         family = fam.length > 0 ? fam.join(" ") : undefined;
         given = giv.length > 0 ? giv.join(" ") : undefined;
+        for (const part of [family, given]) if (part !== undefined) checked(p, fieldProblem(part, CONTACT_LIMITS.nameBytes));
         nameParts = [...pre, ...giv, ...add, ...fam, ...suf];
         break;
       }
@@ -318,7 +322,10 @@ function buildContact(card: RawCard, version: VcardVersion, props: readonly Prop
         break;
       case "NOTE": {
         const note = textValue(p, version, card.number);
-        if (note !== "") notes.push(note);
+        if (note !== "") {
+          notes.push(note);
+          checked(p, fieldProblem(notes.join("\n"), CONTACT_LIMITS.notesBytes));
+        }
         break;
       }
       case "UID": {
