@@ -8,7 +8,6 @@
 import { spawnSync } from "node:child_process";
 import { isUtf8 } from "node:buffer";
 import {
-  accessSync,
   chmodSync,
   closeSync,
   constants,
@@ -20,12 +19,12 @@ import {
   readdirSync,
   readSync,
   rmSync,
-  statSync,
   writeSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
-import { delimiter, join } from "node:path";
+import { join } from "node:path";
 import { AirlockError, errnoCode } from "@airlock/shared";
+import { findOnPath } from "./which.js";
 
 /** The largest text body a command accepts, in bytes of UTF-8. */
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -378,20 +377,6 @@ export function splitShellWords(command: string): string[] {
   }
   if (inWord) words.push(word);
   return words;
-}
-
-function findOnPath(name: string, env: NodeJS.ProcessEnv): string | undefined {
-  for (const dir of (env["PATH"] ?? "").split(delimiter)) {
-    if (dir === "") continue;
-    const candidate = join(dir, name);
-    try {
-      accessSync(candidate, constants.X_OK);
-      if (statSync(candidate).isFile()) return candidate;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
 }
 
 /**
