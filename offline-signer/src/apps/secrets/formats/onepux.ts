@@ -30,8 +30,8 @@ const FILE = "the 1PUX file";
 const DATA = "export.data";
 const PIECE = 16 * 1024;
 
-/** The inflated bytes of `export.data`, bounded; anything odd about the zip is refused. */
-export function readExportData(zip: Uint8Array): Uint8Array {
+/** The inflated bytes of `export.data`, at most `limit`; anything odd about the zip is refused. */
+export function readExportData(zip: Uint8Array, limit: number = IMPORT_LIMITS.onepuxDataBytes): Uint8Array {
   let problem: string | undefined;
   let entries = 0;
   let found = false;
@@ -47,8 +47,8 @@ export function readExportData(zip: Uint8Array): Uint8Array {
       return;
     }
     found = true;
-    if (file.originalSize !== undefined && file.originalSize > IMPORT_LIMITS.onepuxDataBytes) {
-      problem ??= `declares a ${DATA} of ${file.originalSize} bytes; at most ${IMPORT_LIMITS.onepuxDataBytes} are read`;
+    if (file.originalSize !== undefined && file.originalSize > limit) {
+      problem ??= `declares a ${DATA} of ${file.originalSize} bytes; at most ${limit} are read`;
       return;
     }
     file.ondata = (err, chunk, final) => {
@@ -57,8 +57,8 @@ export function readExportData(zip: Uint8Array): Uint8Array {
         return;
       }
       total += chunk.length;
-      if (total > IMPORT_LIMITS.onepuxDataBytes) {
-        problem ??= `inflates ${DATA} past ${IMPORT_LIMITS.onepuxDataBytes} bytes`;
+      if (total > limit) {
+        problem ??= `inflates ${DATA} past ${limit} bytes`;
         file.terminate();
         return;
       }
