@@ -7,7 +7,7 @@
  */
 import { spawn, spawnSync } from "node:child_process";
 import { createHash, randomUUID } from "node:crypto";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -275,6 +275,84 @@ describe.skipIf(missingX.length > 0)("X11 clipboard on a real X server (Xvfb)", 
     const onPty = await runChild(["script", "-q", "-e", "-c"], copier("pw", `{ clearAfterMs: 10, env: ${JSON.stringify(broken)} }`));
     expect(onPty.output).toContain("[method=osc52]");
     expect(onPty.output).toContain("[outcome=cleared]");
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Wayland
+
+const SWAY = findOnPath("sway", process.env);
+const SETPRIV = findOnPath("setpriv", process.env);
+const WL_COPY = findOnPath("wl-copy", process.env);
+const WL_PASTE = findOnPath("wl-paste", process.env);
+const missingWayland = [SWAY === undefined ? "sway" : "", WL_COPY === undefined || WL_PASTE === undefined ? "wl-clipboard" : ""].filter((p) => p !== "");
+if (missingWayland.length > 0) console.warn(`clipboard.test: Wayland clipboard tests skipped; install the Debian packages: ${missingWayland.join(" ")}`);
+
+/**
+ * A real Wayland compositor with no screen and no input (sway on wlroots' headless backend),
+ * ready when the `exec` in its config runs. sway refuses to run as root, so as root it runs as nobody.
+ */
+async function startSway(): Promise<{ env: NodeJS.ProcessEnv; stop: () => Promise<void> }> {
+  const runtime = mkdtempSync(join(tmpdir(), "airlock-wayland-"));
+  const asRoot = process.getuid?.() === 0;
+  if (asRoot) chownSync(runtime, 65534, 65534);
+  const config = join(runtime, "config");
+  writeFileSync(config, 'exec echo "ready $WAYLAND_DISPLAY"\n', { mode: 0o644 });
+  const argv = asRoot ? [SETPRIV!, "--reuid=65534", "--regid=65534", "--clear-groups", SWAY!, "-c", config] : [SWAY!, "-c", config];
+  const child = spawn(argv[0]!, argv.slice(1), {
+    stdio: ["ignore", "pipe", "ignore"],
+    env: { PATH: bareEnv.PATH, HOME: runtime, XDG_RUNTIME_DIR: runtime, WLR_BACKENDS: "headless", WLR_LIBINPUT_NO_DEVICES: "1", WLR_RENDERER: "pixman" },
+  });
+  const exited = new Promise<void>((resolve) => child.on("exit", () => resolve()));
+  const display = await new Promise<string>((resolve, reject) => {
+    let got = "";
+    child.stdout.on("data", (d: Buffer) => {
+      got += d.toString();
+      const m = /ready (\S+)\n/.exec(got);
+      if (m !== null) resolve(m[1]!);
+    });
+    void exited.then(() => reject(new Error("sway exited before it was ready")));
+  });
+  return {
+    env: { PATH: bareEnv.PATH, WAYLAND_DISPLAY: display, XDG_RUNTIME_DIR: runtime },
+    stop: async () => {
+      child.kill("SIGTERM");
+      await exited;
+      rmSync(runtime, { recursive: true, force: true });
+    },
+  };
+}
+
+describe.skipIf(missingWayland.length > 0 || (process.getuid?.() === 0 && SETPRIV === undefined))("Wayland clipboard on a real compositor (headless sway)", () => {
+  let wl: { env: NodeJS.ProcessEnv; stop: () => Promise<void> };
+  let clip: Clipboard;
+  beforeAll(async () => {
+    wl = await startSway();
+    clip = (await import(DIST)) as Clipboard;
+  });
+  afterAll(async () => {
+    await wl?.stop();
+  });
+
+  const wlPaste = (): string | undefined => {
+    const r = spawnSync(WL_PASTE!, ["--no-newline"], { env: wl.env, encoding: "utf8", timeout: 10_000 });
+    return r.status === 0 ? r.stdout : undefined;
+  };
+
+  it("copies with wl-copy, and clears what it copied", async () => {
+    const secret = `wäyland ${randomUUID()}`;
+    const r = await clip.copySecret(secret, { clearAfterMs: 1500, env: { ...wl.env, DISPLAY: ":999" } });
+    expect(r.method).toBe("wl-copy");
+    expect(wlPaste()).toBe(secret);
+    expect(await r.cleared).toBe("cleared");
+    expect(wlPaste()).toBeUndefined(); // "No selection"
+  });
+
+  it("leaves the clipboard alone when the user copied something else meanwhile", async () => {
+    const r = await clip.copySecret("old secret", { clearAfterMs: 2000, env: wl.env });
+    expect(spawnSync(WL_COPY!, [], { input: "the user's own text", env: wl.env, stdio: ["pipe", "ignore", "inherit"], timeout: 10_000 }).status).toBe(0);
+    expect(await r.cleared).toBe("changed");
+    expect(wlPaste()).toBe("the user's own text");
   });
 });
 
