@@ -7,6 +7,7 @@ import { fileURLToPath } from "node:url";
 import { mergeBenchResults, printFigure, type BenchFigure } from "@airlock/shared";
 import { benchImport, benchIncrementalExport, benchUnlock } from "./import.js";
 import { benchTeamLogBytes } from "./team-log.js";
+import { benchListing, benchSearch } from "./apps.js";
 
 const RESULTS = fileURLToPath(new URL("../../../bench-results.json", import.meta.url));
 
@@ -24,6 +25,10 @@ async function main(): Promise<void> {
   show(await benchIncrementalExport({ quick }));
   console.log("\n== one edit on the wire: team entries only as needed (sync 1.1) vs the whole team log (lower is better)");
   show(await benchTeamLogBytes());
+  console.log("\n== search over records across apps vs a plain FTS5 query on the same index (ratio >= 0.5 is the target)");
+  show(await benchSearch({ quick }));
+  console.log("\n== listing a collection: long history vs none (ratio ~1 is the target)");
+  show(await benchListing({ quick }));
   console.log("\n== unlock (Argon2id) vs the bare KDF");
   show(await benchUnlock());
   mergeBenchResults(RESULTS, figures);

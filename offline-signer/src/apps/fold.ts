@@ -25,6 +25,8 @@ export interface OpRow {
   readonly value: Uint8Array;
 }
 
+const UTF8 = new TextDecoder();
+
 /** Reads back a value stored with encodeValue. */
 export function decodeStoredValue(b: Uint8Array): Value {
   switch (b[0]) {
@@ -37,7 +39,7 @@ export function decodeStoredValue(b: Uint8Array): Value {
     case 3:
       return Number(new DataView(b.buffer, b.byteOffset, b.length).getBigInt64(1));
     case 4:
-      return new TextDecoder().decode(b.subarray(5));
+      return UTF8.decode(b.subarray(5));
     default:
       return new Uint8Array(b.subarray(5));
   }
@@ -60,7 +62,9 @@ export function compareRows(a: OpRow, b: OpRow): number {
 
 /** The visible record, or undefined if nothing of it survives (never written, or deleted). */
 export function foldRecord(collection: string, id: string, input: readonly OpRow[]): RecordView | undefined {
-  const rows = [...input].sort(compareRows);
+  let sorted = true;
+  for (let i = 1; i < input.length && sorted; i++) sorted = compareRows(input[i - 1]!, input[i]!) <= 0;
+  const rows = sorted ? input : [...input].sort(compareRows);
   let deleted: Uint8Array | undefined;
   const removed = new Set<string>();
   for (const r of rows) {
@@ -74,6 +78,7 @@ export function foldRecord(collection: string, id: string, input: readonly OpRow
   const seen = new Set<string>();
   let newest: Uint8Array | undefined;
   const authors = new Set<string>();
+  let lastAuthor: Uint8Array | undefined;
   for (const r of rows) {
     if (r.kind === OP_CODE.delete || r.kind === OP_CODE.remove) continue;
     if (deleted !== undefined && compare(r.hlc, deleted) <= 0) continue;
@@ -85,7 +90,12 @@ export function foldRecord(collection: string, id: string, input: readonly OpRow
     }
     if (r.kind > OP_CODE.remove) continue; // never stored: unknown kinds keep their changeset waiting
     newest = r.hlc;
-    authors.add(hexOf(r.hlc.subarray(12)));
+    // Most records are written by one or two devices: skip the hex work for a repeat.
+    const author = r.hlc.subarray(12);
+    if (lastAuthor === undefined || compare(author, lastAuthor) !== 0) {
+      authors.add(hexOf(author));
+      lastAuthor = author;
+    }
     if (r.kind === OP_CODE.set) fields[r.field] = decodeStoredValue(r.value);
     else if (r.kind === OP_CODE.append) (lists[r.field] ??= []).push(decodeStoredValue(r.value));
     else {

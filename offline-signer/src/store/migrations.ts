@@ -156,6 +156,8 @@ export const MIGRATIONS: readonly Migration[] = [
         ) STRICT;
         CREATE INDEX records_by_updated ON records (collection, updated);
         CREATE VIRTUAL TABLE search USING fts5(title, body, content = '', contentless_delete = 1, tokenize = 'unicode61 remove_diacritics 2');
+        -- Titles weigh four times the rest in ranking.
+        INSERT INTO search (search, rank) VALUES ('rank', 'bm25(4.0, 1.0)');
         INSERT INTO meta (key, value) VALUES ('records.rebuild', '1') ON CONFLICT (key) DO UPDATE SET value = excluded.value;
       `);
     },

@@ -14,6 +14,8 @@ import type { PlainOp } from "../sync/changeset.js";
 import type { AppModule, RecordView } from "../apps/app.js";
 import { OP_CODE, decodeStoredValue, foldRecord, type OpRow } from "../apps/fold.js";
 
+/** Records folded per ops query in `flush`. */
+const FLUSH_BATCH = 256;
 const INSERT_OP = "INSERT INTO ops (cs, collection, record, field, kind, hlc, value) VALUES (?, ?, ?, ?, ?, ?, ?)";
 
 export interface SearchHit {
@@ -36,13 +38,18 @@ function encodeView(v: RecordView): string {
 }
 
 function decodeView(collection: string, id: string, updated: number, json: string): RecordView {
-  const o = JSON.parse(json, (_k, x: unknown) => (x !== null && typeof x === "object" && typeof (x as { $b?: unknown }).$b === "string" ? new Uint8Array(Buffer.from((x as { $b: string }).$b, "base64")) : x)) as {
+  // A reviver costs a call per value: only views that hold bytes need one.
+  const o = JSON.parse(json, json.includes('"$b"') ? bytesReviver : undefined) as {
     f: Record<string, Value>;
     l: Record<string, Value[]>;
     s: Record<string, Value[]>;
     a: string[];
   };
   return { collection, id, fields: o.f, lists: o.l, sets: o.s, updated, authors: o.a };
+}
+
+function bytesReviver(_k: string, x: unknown): unknown {
+  return x !== null && typeof x === "object" && typeof (x as { $b?: unknown }).$b === "string" ? new Uint8Array(Buffer.from((x as { $b: string }).$b, "base64")) : x;
 }
 
 /**
@@ -105,26 +112,45 @@ export class RecordStore {
   /** Re-folds every record touched since the last flush, and its search text. Call inside the transaction. */
   flush(appOf: (collection: string) => AppModule | undefined): void {
     if (this.#dirty.size === 0) return;
-    const rowsOf = this.#stmt("SELECT field, kind, hlc, value FROM ops WHERE collection = ? AND record = ?");
+    // Ops of many records in one statement: per-statement overhead dominates per-record reads.
+    const rowsOf = this.#stmt(
+      "SELECT record, field, kind, hlc, value FROM ops WHERE collection = ? AND record IN (SELECT value FROM json_each(?)) ORDER BY record, hlc, value",
+    );
     const existing = this.#stmt("SELECT id FROM records WHERE collection = ? AND record = ?");
-    const upsert = this.#stmt("INSERT INTO records (collection, record, updated, view) VALUES (?, ?, ?, ?) ON CONFLICT (collection, record) DO UPDATE SET updated = excluded.updated, view = excluded.view RETURNING id");
+    const insert = this.#stmt("INSERT INTO records (collection, record, updated, view) VALUES (?, ?, ?, ?)");
+    const update = this.#stmt("UPDATE records SET updated = ?, view = ? WHERE id = ?");
     const remove = this.#stmt("DELETE FROM records WHERE id = ?");
     const unindex = this.#stmt("DELETE FROM search WHERE rowid = ?");
     const index = this.#stmt("INSERT INTO search (rowid, title, body) VALUES (?, ?, ?)");
     for (const [collection, records] of this.#dirty) {
       const app = appOf(collection);
-      for (const record of records) {
-        const view = foldRecord(collection, record, rowsOf.all(collection, record) as OpRow[]);
-        const old = existing.get(collection, record) as { id: number } | undefined;
-        if (old !== undefined) unindex.run(old.id);
-        if (view === undefined) {
-          if (old !== undefined) remove.run(old.id);
-          continue;
+      const ids = [...records];
+      for (let at = 0; at < ids.length; at += FLUSH_BATCH) {
+        const batch = ids.slice(at, at + FLUSH_BATCH);
+        const byRecord = new Map<string, OpRow[]>();
+        for (const r of rowsOf.all(collection, JSON.stringify(batch)) as (OpRow & { record: string })[]) {
+          let list = byRecord.get(r.record);
+          if (list === undefined) byRecord.set(r.record, (list = []));
+          list.push(r);
         }
-        const { id } = upsert.get(collection, record, view.updated, encodeView(view)) as { id: number };
-        if (app !== undefined) {
-          const t = app.searchText(view);
-          index.run(id, t.title, t.body);
+        for (const record of batch) {
+          const view = foldRecord(collection, record, byRecord.get(record) ?? []);
+          const old = existing.get(collection, record) as { id: number } | undefined;
+          if (old !== undefined) unindex.run(old.id);
+          if (view === undefined) {
+            if (old !== undefined) remove.run(old.id);
+            continue;
+          }
+          let id: number;
+          if (old === undefined) id = Number(insert.run(collection, record, view.updated, encodeView(view)).lastInsertRowid);
+          else {
+            id = old.id;
+            update.run(view.updated, encodeView(view), id);
+          }
+          if (app !== undefined) {
+            const t = app.searchText(view);
+            index.run(id, t.title, t.body);
+          }
         }
       }
     }
@@ -163,14 +189,20 @@ export class RecordStore {
    * Records of the given collections matching every word of `query` (as prefixes), best first.
    * Only `collections` are searched: the caller passes those its user may read now.
    */
-  search(query: string, collections: readonly string[], limit: number): SearchHit[] {
+  search(query: string, collections: readonly string[], limit: number, options: { everything?: boolean } = {}): SearchHit[] {
     const match = ftsQuery(query);
     if (match === undefined || collections.length === 0) return [];
-    const allowed = JSON.stringify(collections);
-    const rows = this.#stmt(
-      "SELECT r.collection, r.record, r.updated, r.view FROM search s JOIN records r ON r.id = s.rowid " +
-        "WHERE search MATCH ? AND r.collection IN (SELECT value FROM json_each(?)) ORDER BY bm25(search, 4.0, 1.0), r.updated DESC LIMIT ?",
-    ).all(match, allowed, limit) as { collection: string; record: string; updated: number; view: string }[];
+    // Reading every collection (owners, most admins): rank in the index alone, join only the winners.
+    const rows = (
+      options.everything === true
+        ? this.#stmt(
+            "SELECT r.collection, r.record, r.updated, r.view FROM (SELECT rowid, rank FROM search WHERE search MATCH ? ORDER BY rank LIMIT ?) s JOIN records r ON r.id = s.rowid ORDER BY s.rank, r.updated DESC",
+          ).all(match, limit)
+        : this.#stmt(
+            "SELECT r.collection, r.record, r.updated, r.view FROM search s JOIN records r ON r.id = s.rowid " +
+              "WHERE search MATCH ? AND r.collection IN (SELECT value FROM json_each(?)) ORDER BY s.rank, r.updated DESC LIMIT ?",
+          ).all(match, JSON.stringify(collections), limit)
+    ) as { collection: string; record: string; updated: number; view: string }[];
     return rows.map((r) => ({ collection: r.collection, id: r.record, view: decodeView(r.collection, r.record, r.updated, r.view) }));
   }
 

@@ -944,7 +944,9 @@ export class Vault {
 
   /** Full-text search over every record this device may read now, across apps. */
   search(query: string, options: { limit?: number; app?: string } = {}): SearchHit[] {
-    return this.recordStore.search(query, this.readableCollections(options.app), options.limit ?? 50);
+    const readable = this.readableCollections(options.app);
+    const everything = options.app === undefined && readable.length === this.requireTeam().collections.size;
+    return this.recordStore.search(query, readable, options.limit ?? 50, { everything });
   }
 }
 
