@@ -23,6 +23,7 @@ export interface AppProps {
   readonly passphrase?: Uint8Array | undefined;
   /** An already open vault (tests): used as is and left open. */
   readonly vault?: Vault | undefined;
+  /** The clock of a vault the App opens, and of the TOTP codes on screen (tests pass a fixed one). */
   readonly now?: (() => number) | undefined;
 }
 
@@ -94,6 +95,6 @@ export function App(props: AppProps): ReactElement {
         </Box>
       );
     case "open":
-      return <Main vault={phase.vault} onQuit={exit} />;
+      return <Main vault={phase.vault} onQuit={exit} now={now} />;
   }
 }

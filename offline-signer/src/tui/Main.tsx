@@ -1,7 +1,8 @@
 /**
- * The TUI over an open vault: the notes screen and every action on it. All vault work goes
- * through the same functions the commands use (vault/notes.ts, vault/transfer.ts, vault/report.ts);
- * this file only decides what is on screen and which key does what.
+ * The TUI over an open vault: one tab per readable collection, each shown by its app's screen
+ * (notes here, secrets and contacts in their own files), and every action shared by all of them.
+ * All vault work goes through the same functions the commands use (apps/*, vault/transfer.ts,
+ * vault/report.ts); this file only decides what is on screen and which key does what.
  */
 import { homedir } from "node:os";
 import { resolve } from "node:path";
@@ -11,6 +12,7 @@ import { Text } from "./components/Text.js";
 import { useMemo, useState, type ReactElement } from "react";
 import { VAULT_HINTS } from "../vault/errors.js";
 import { addNote, authorNames, commentNote, deleteNote, editNote, listNotes, writeRefusal, type NoteView } from "../apps/notes/index.js";
+import type { RecordView } from "../apps/app.js";
 import { auditLog, vaultStatus, type VaultStatus } from "../vault/report.js";
 import { exportLines, exportTo, importFrom, importLines } from "../vault/transfer.js";
 import { DEFAULT_COLLECTION, type Vault } from "../vault/vault.js";
@@ -22,7 +24,13 @@ import { ConfirmDelete } from "./screens/ConfirmDelete.js";
 import { ExportChoice } from "./screens/ExportChoice.js";
 import { Header } from "./screens/Header.js";
 import { bottomOf, LogView } from "./screens/LogView.js";
-import { NotesView, type CollectionTab } from "./screens/NotesView.js";
+import { NotesView } from "./screens/NotesView.js";
+import { CollectionTabs, type CollectionTab } from "./components/CollectionTabs.js";
+import { GLOBAL_KEYS } from "./keys.js";
+import { ContactsView } from "./screens/ContactsView.js";
+import type { AppScreenProps } from "./screens/RecordScreen.js";
+import { SearchView } from "./screens/SearchView.js";
+import { SecretsView } from "./screens/SecretsView.js";
 import { ResultView } from "./screens/ResultView.js";
 import { NoTeam } from "./screens/Setup.js";
 import { StatusView } from "./screens/StatusView.js";
@@ -43,31 +51,47 @@ type Mode =
   | { readonly kind: "status" }
   | { readonly kind: "team" }
   | { readonly kind: "access" }
+  | { readonly kind: "search" }
   | { readonly kind: "log"; readonly offset: number };
 
 const BROWSE: Mode = { kind: "browse" };
 /** Forms, work in progress and the team and access screens read their own keys. */
-const OWN_KEYS: ReadonlySet<Mode["kind"]> = new Set(["add", "edit", "comment", "export-path", "import-path", "working", "team", "access"]);
-const KEYS = "a add · e edit · c comment · d delete · x export · i import · t team · p collections & approvals · s status · l log · q quit";
+const OWN_KEYS: ReadonlySet<Mode["kind"]> = new Set(["add", "edit", "comment", "export-path", "import-path", "working", "team", "access", "search"]);
+const KEYS = `a add · e edit · c comment · d delete · ${GLOBAL_KEYS}`;
+/** The apps with a screen of their own, which reads its keys while it lists (screens/RecordScreen.tsx). */
+const APP_SCREENS: Readonly<Record<string, true>> = { secrets: true, contacts: true };
 
 interface Snapshot {
   readonly status: VaultStatus | undefined;
   readonly collections: readonly CollectionTab[];
-  readonly collection: string | undefined;
+  readonly collection: CollectionTab | undefined;
+  /** Filled for a notes collection. */
   readonly notes: readonly NoteView[];
+  /** Filled for a collection of another app this release knows. */
+  readonly records: readonly RecordView[];
   readonly error: Message | undefined;
 }
 
-/** Everything the notes screen shows, read once per change rather than once per key. */
+const NOTHING = { collections: [], collection: undefined, notes: [], records: [] };
+
+/** Everything the collection screens show, read once per change rather than once per key. */
 function snapshot(vault: Vault, wanted: string): Snapshot {
   try {
     const status = vaultStatus(vault);
-    if (status.team === undefined) return { status, collections: [], collection: undefined, notes: [], error: undefined };
-    const collections = status.collections.filter((c) => c.canRead).map((c) => ({ id: c.id, name: c.name }));
-    const collection = (collections.find((c) => c.id === wanted) ?? collections[0])?.id;
-    return { status, collections, collection, notes: collection === undefined ? [] : listNotes(vault, collection), error: undefined };
+    if (status.team === undefined) return { status, ...NOTHING, error: undefined };
+    const state = vault.requireTeam();
+    const collections = status.collections
+      .filter((c) => c.canRead)
+      .map((c) => {
+        const app = state.collections.get(c.id)?.app ?? "notes";
+        return { id: c.id, name: c.name, app, label: vault.appOf(c.id)?.label ?? app };
+      });
+    const collection = collections.find((c) => c.id === wanted) ?? collections[0];
+    const notes = collection?.app === "notes" ? listNotes(vault, collection.id) : [];
+    const records = collection !== undefined && APP_SCREENS[collection.app] === true ? vault.records(collection.id) : [];
+    return { status, collections, collection, notes, records, error: undefined };
   } catch (e) {
-    return { status: undefined, collections: [], collection: undefined, notes: [], error: errorMessage(e) };
+    return { status: undefined, ...NOTHING, error: errorMessage(e) };
   }
 }
 
@@ -79,9 +103,11 @@ function expandPath(path: string): string {
 export interface MainProps {
   readonly vault: Vault;
   readonly onQuit: () => void;
+  /** The clock TOTP codes are computed from (tests pass a fixed one); Date.now otherwise. */
+  readonly now?: (() => number) | undefined;
 }
 
-export function Main({ vault, onQuit }: MainProps): ReactElement {
+export function Main({ vault, onQuit, now }: MainProps): ReactElement {
   const [mode, setMode] = useState<Mode>(BROWSE);
   // Bumped after every write or import: the vault is the state, this only says "read it again".
   const [version, setVersion] = useState(0);
@@ -96,6 +122,10 @@ export function Main({ vault, onQuit }: MainProps): ReactElement {
   // `version` is in the deps on purpose: it is the only signal that the vault changed.
   const view = useMemo(() => snapshot(vault, wanted), [vault, wanted, version]);
   const inTeam = view.status?.team !== undefined;
+  const collectionId = view.collection?.id;
+  const isNotes = view.collection?.app === "notes";
+  // While it lists, an app screen reads the keys and hands Main the ones it has no use for.
+  const appScreen = mode.kind === "browse" && view.collection !== undefined && APP_SCREENS[view.collection.app] === true;
   const index = Math.max(0, view.notes.findIndex((n) => n.id === selectedId));
   const note = view.notes[index];
   const authors = useMemo(() => (note === undefined ? [] : authorNames(vault, note)), [vault, note]);
@@ -110,7 +140,7 @@ export function Main({ vault, onQuit }: MainProps): ReactElement {
 
   /** Refuses up front, with the write's own reason, instead of after a whole note was typed. */
   const mayWriteHere = (): boolean => {
-    const refusal = view.collection === undefined ? "no collection to write to" : writeRefusal(vault, view.collection);
+    const refusal = collectionId === undefined ? "no collection to write to" : writeRefusal(vault, collectionId);
     if (refusal === undefined) return true;
     setMessage({ kind: "error", text: refusal, hint: VAULT_HINTS.VAULT_NOT_ALLOWED });
     return false;
@@ -166,7 +196,7 @@ export function Main({ vault, onQuit }: MainProps): ReactElement {
       if (next !== undefined) setSelectedId(next.id);
     };
     const switchCollection = (by: number): void => {
-      const at = view.collections.findIndex((c) => c.id === view.collection);
+      const at = view.collections.findIndex((c) => c.id === collectionId);
       const next = view.collections[(at + by + view.collections.length) % view.collections.length];
       if (next !== undefined) {
         setWanted(next.id);
@@ -177,8 +207,8 @@ export function Main({ vault, onQuit }: MainProps): ReactElement {
     if (input === "i") return setMode({ kind: "import-path" });
     if (input === "s") return setMode({ kind: "status" });
     if (!inTeam) return;
-    if (key.upArrow || input === "k") return move(-1);
-    if (key.downArrow || input === "j") return move(1);
+    if (isNotes && (key.upArrow || input === "k")) return move(-1);
+    if (isNotes && (key.downArrow || input === "j")) return move(1);
     if (key.tab || key.rightArrow || key.leftArrow) return switchCollection(key.leftArrow || key.shift ? -1 : 1);
     if (input === "l") {
       try {
@@ -190,6 +220,9 @@ export function Main({ vault, onQuit }: MainProps): ReactElement {
     if (input === "x") return setMode({ kind: "export-choice" });
     if (input === "t") return setMode({ kind: "team" });
     if (input === "p") return setMode({ kind: "access" });
+    if (input === "/") return setMode({ kind: "search" });
+    // The rest acts on notes; another app's screen has its own (and a type this release does not know has none).
+    if (!isNotes) return;
     if (input === "a") {
       if (mayWriteHere()) setMode({ kind: "add" });
       return;
@@ -211,7 +244,7 @@ export function Main({ vault, onQuit }: MainProps): ReactElement {
           if (input === "y") {
             const { note: n } = mode;
             return attempt(() => {
-              deleteNote(vault, view.collection!, n.id);
+              deleteNote(vault, collectionId!, n.id);
               return `Deleted “${n.title}”.`;
             });
           }
@@ -236,7 +269,7 @@ export function Main({ vault, onQuit }: MainProps): ReactElement {
           return;
       }
     },
-    { isActive: !formsAndWork },
+    { isActive: !formsAndWork && !appScreen },
   );
 
   const cancel = (): void => setMode(BROWSE);
@@ -249,12 +282,29 @@ export function Main({ vault, onQuit }: MainProps): ReactElement {
     setMessage(undefined);
     setMode(BROWSE);
   };
+  const collectionScreen = (c: CollectionTab): ReactElement => {
+    if (c.app === "notes") return <NotesView notes={view.notes} selected={index} authors={authors} rows={listRows} />;
+    const props: AppScreenProps = {
+      vault,
+      collection: c.id,
+      records: view.records,
+      selectedId,
+      onSelect: setSelectedId,
+      onMessage: screenMessage,
+      onKey: browse,
+      rows: listRows,
+    };
+    // Keyed by collection: another collection of the same app starts afresh (masked, listing).
+    if (c.app === "secrets") return <SecretsView key={c.id} {...props} now={now} />;
+    if (c.app === "contacts") return <ContactsView key={c.id} {...props} />;
+    return <Text color="yellow">{`${c.id} holds "${c.app}" records, which this release of Airlock does not know: they are kept, and shown after an upgrade.`}</Text>;
+  };
   let body: ReactElement;
   switch (mode.kind) {
     case "add":
       body = (
         <Form
-          title={`New note in ${view.collection ?? "?"}`}
+          title={`New note in ${collectionId ?? "?"}`}
           fields={[
             { name: "title", label: "Title" },
             { name: "body", label: "Body" },
@@ -264,9 +314,9 @@ export function Main({ vault, onQuit }: MainProps): ReactElement {
           onSubmit={(v) =>
             attempt(() => {
               if (v["title"]!.trim() === "") throw new AirlockError("VAULT_BAD_ARGUMENT", "a note needs a title", { hint: "type one in the first field" });
-              const { id } = addNote(vault, view.collection!, { title: v["title"]!, body: v["body"], tags: v["tags"] === "" ? undefined : v["tags"] });
+              const { id } = addNote(vault, collectionId!, { title: v["title"]!, body: v["body"], tags: v["tags"] === "" ? undefined : v["tags"] });
               setSelectedId(id);
-              return `Added “${v["title"]}” to ${view.collection}.`;
+              return `Added “${v["title"]}” to ${collectionId}.`;
             })
           }
         />
@@ -289,7 +339,7 @@ export function Main({ vault, onQuit }: MainProps): ReactElement {
               // Only the fields changed here are written, so others' edits to the rest still win.
               const changed = Object.fromEntries((["title", "body", "tags"] as const).filter((f) => v[f] !== before[f]).map((f) => [f, v[f]]));
               if (Object.keys(changed).length === 0) return "Nothing changed.";
-              return `Updated ${editNote(vault, view.collection!, n.id, changed).join(", ")}.`;
+              return `Updated ${editNote(vault, collectionId!, n.id, changed).join(", ")}.`;
             })
           }
         />
@@ -306,7 +356,7 @@ export function Main({ vault, onQuit }: MainProps): ReactElement {
           onSubmit={(v) =>
             attempt(() => {
               if (v["text"]!.trim() === "") return "No comment added.";
-              commentNote(vault, view.collection!, n.id, v["text"]!);
+              commentNote(vault, collectionId!, n.id, v["text"]!);
               return `Commented on “${n.title}”.`;
             })
           }
@@ -375,11 +425,30 @@ export function Main({ vault, onQuit }: MainProps): ReactElement {
         />
       );
       break;
+    case "search":
+      body = (
+        <SearchView
+          vault={vault}
+          rows={listRows}
+          onBack={backToNotes}
+          onOpen={(collection, id) => {
+            setWanted(collection);
+            setSelectedId(id);
+            setMode(BROWSE);
+          }}
+        />
+      );
+      break;
     case "browse":
-      body = inTeam ? (
-        <NotesView collections={view.collections} collection={view.collection} notes={view.notes} selected={index} authors={authors} rows={listRows} />
-      ) : (
+      body = !inTeam ? (
         <NoTeam name={view.status?.me.name} />
+      ) : view.collection === undefined ? (
+        <Text color="yellow">No collection you can read on this device yet: import the latest bundles from an admin (press i).</Text>
+      ) : (
+        <Box flexDirection="column">
+          <CollectionTabs collections={view.collections} collection={view.collection.id} />
+          {collectionScreen(view.collection)}
+        </Box>
       );
       break;
   }
@@ -389,7 +458,7 @@ export function Main({ vault, onQuit }: MainProps): ReactElement {
       {view.status === undefined ? null : <Header status={view.status} />}
       {body}
       <MessageLine message={message ?? view.error} />
-      {mode.kind === "browse" && inTeam ? <Text dimColor>{KEYS}</Text> : null}
+      {mode.kind === "browse" && inTeam && !appScreen ? <Text dimColor>{KEYS}</Text> : null}
     </Box>
   );
 }

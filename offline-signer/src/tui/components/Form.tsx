@@ -14,6 +14,8 @@ export interface FieldSpec {
   readonly name: string;
   readonly label: string;
   readonly initial?: string;
+  /** Shown as one dot per character: a password must not reach the screen while it is typed. */
+  readonly secret?: boolean;
 }
 
 export interface FormProps {
@@ -61,7 +63,7 @@ export function Form({ title, fields, onSubmit, onCancel, note }: FormProps): Re
       {fields.map((f, i) => (
         <Text key={f.name} wrap="truncate-start">
           {i === s.focus ? <Text color="cyan">› </Text> : "  "}
-          {f.label.padEnd(width)}: {s.values[i]}
+          {f.label.padEnd(width)}: {f.secret === true ? "•".repeat(Array.from(s.values[i]!).length) : s.values[i]}
           {i === s.focus ? <Text inverse> </Text> : null}
         </Text>
       ))}

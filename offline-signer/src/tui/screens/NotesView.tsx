@@ -1,18 +1,11 @@
-/** The main screen's body: the collection switcher, the notes list and the selected note. */
+/** A notes collection: the notes list and the selected note (Main draws the collection tabs above). */
 import { Box } from "ink";
 import { Text } from "../components/Text.js";
 import type { ReactElement } from "react";
 import { when } from "../../cli/format.js";
 import type { NoteView } from "../../apps/notes/index.js";
 
-export interface CollectionTab {
-  readonly id: string;
-  readonly name: string;
-}
-
 export interface NotesViewProps {
-  readonly collections: readonly CollectionTab[];
-  readonly collection: string | undefined;
   readonly notes: readonly NoteView[];
   readonly selected: number;
   readonly authors: readonly string[];
@@ -20,25 +13,13 @@ export interface NotesViewProps {
   readonly rows: number;
 }
 
-export function NotesView({ collections, collection, notes, selected, authors, rows }: NotesViewProps): ReactElement {
-  if (collection === undefined) {
-    return <Text color="yellow">No collection you can read on this device yet: import the latest bundles from an admin (press i).</Text>;
-  }
+export function NotesView({ notes, selected, authors, rows }: NotesViewProps): ReactElement {
   // Keep the selection in view without scrolling on every move.
   const first = Math.max(0, Math.min(selected - rows + 1, notes.length - rows));
   const shown = notes.slice(first, first + rows);
   const note = notes[selected];
   return (
     <Box flexDirection="column">
-      <Text wrap="truncate-end">
-        {"Collections: "}
-        {collections.map((c) => (
-          <Text key={c.id} {...(c.id === collection ? { inverse: true, bold: true } : { dimColor: true })}>
-            {` ${c.id} `}
-          </Text>
-        ))}
-        <Text dimColor>{collections.length > 1 ? "  (tab / ← → switch)" : ""}</Text>
-      </Text>
       <Box>
         <Box flexDirection="column" borderStyle="single" width={34} paddingX={1}>
           <Text bold>
