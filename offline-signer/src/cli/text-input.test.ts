@@ -277,8 +277,11 @@ const root = join(here, "..", "..", "..");
 const DIST = join(root, "offline-signer", "dist", "src", "cli", "text-input.js");
 
 beforeAll(() => {
-  const source = join(here, "text-input.ts");
-  if (!existsSync(DIST) || statSync(DIST).mtimeMs < statSync(source).mtimeMs) {
+  const stale = ["text-input.ts", "which.ts"].some((f) => {
+    const out = join(root, "offline-signer", "dist", "src", "cli", f.replace(/\.ts$/, ".js"));
+    return !existsSync(out) || statSync(out).mtimeMs < statSync(join(here, f)).mtimeMs;
+  });
+  if (stale) {
     spawnSync(process.execPath, [join(root, "node_modules", "typescript", "bin", "tsc"), "-b", join(root, "offline-signer")], { stdio: "inherit" });
   }
 });
