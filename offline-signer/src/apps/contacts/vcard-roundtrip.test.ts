@@ -109,7 +109,8 @@ describe("vCard round trip", () => {
       notes: "ü".repeat(50),
     };
     const text = new TextDecoder().decode(serializeVcards([contact], "4.0"));
-    expect(text).toContain("FN:Okafor\\, Ngozi\\; Dr.\\\\PhD\\nLagos\r\n");
+    expect(text).toContain("FN:Okafor\\, Ngozi; Dr.\\\\PhD\\nLagos\r\n");
+    expect(new TextDecoder().decode(serializeVcards([contact], "3.0"))).toContain("FN:Okafor\\, Ngozi\\; Dr.\\\\PhD\\nLagos\r\n");
     expect(text).toContain("TEL;TYPE=cell:+234 803 555 0142\r\n");
     expect(text).toContain("item1.EMAIL:desk@example.org\r\nitem1.X-ABLabel:signal desk\r\n");
     expect(text).toContain("IMPP;X-SERVICE-TYPE=signal:x-apple:%2B234%20803%20555%200142\r\n");

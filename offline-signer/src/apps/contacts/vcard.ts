@@ -411,12 +411,13 @@ export function serializeVcards(contacts: readonly Contact[], version: "4.0" | "
 }
 
 function cardLines(c: Contact, version: "4.0" | "3.0"): string[] {
-  const lines = ["BEGIN:VCARD", `VERSION:${version}`, `FN:${escapeText(c.name)}`];
+  const v3 = version === "3.0";
+  const lines = ["BEGIN:VCARD", `VERSION:${version}`, `FN:${escapeText(c.name, v3)}`];
   // RFC 2426 §3.1.2 makes N required in 3.0; 4.0 leaves it optional.
   if (version === "3.0" || c.given !== undefined || c.family !== undefined) {
-    lines.push(`N:${escapeText(c.family ?? "")};${escapeText(c.given ?? "")};;;`);
+    lines.push(`N:${escapeText(c.family ?? "", true)};${escapeText(c.given ?? "", true)};;;`);
   }
-  for (const org of c.organisations) lines.push(`ORG:${escapeText(org)}`);
+  for (const org of c.organisations) lines.push(`ORG:${escapeText(org, true)}`);
   let item = 0;
   const labeled = (prop: "TEL" | "EMAIL" | "ADR", l: Labeled, value: string): void => {
     const tokens = l.label === "" ? [] : l.label.split(" ");
@@ -427,16 +428,16 @@ function cardLines(c: Contact, version: "4.0" | "3.0"): string[] {
       item += 1;
       // A label that looks like Apple's own wrapper is wrapped once more, so reading unwraps only ours.
       const label = /^_\$!<.*>!\$_$/.test(l.label) ? `_$!<${l.label}>!$_` : l.label;
-      lines.push(`item${item}.${prop}:${value}`, `item${item}.X-ABLabel:${escapeText(label)}`);
+      lines.push(`item${item}.${prop}:${value}`, `item${item}.X-ABLabel:${escapeText(label, v3)}`);
     }
   };
-  for (const p of c.phones) labeled("TEL", p, escapeText(p.value));
-  for (const e of c.emails) labeled("EMAIL", e, escapeText(e.value));
+  for (const p of c.phones) labeled("TEL", p, escapeText(p.value, v3));
+  for (const e of c.emails) labeled("EMAIL", e, escapeText(e.value, v3));
   for (const m of c.messengers) lines.push(imppLine(m));
   // The whole line goes in the street component: splitting it again would be a guess.
-  for (const a of c.addresses) labeled("ADR", a, `;;${escapeText(a.value)};;;;`);
-  if (c.notes !== undefined) lines.push(`NOTE:${escapeText(c.notes)}`);
-  if (c.uid !== undefined) lines.push(`UID:${escapeText(c.uid)}`);
+  for (const a of c.addresses) labeled("ADR", a, `;;${escapeText(a.value, true)};;;;`);
+  if (c.notes !== undefined) lines.push(`NOTE:${escapeText(c.notes, v3)}`);
+  if (c.uid !== undefined) lines.push(`UID:${escapeText(c.uid, v3)}`);
   if (c.sensitivity !== undefined) lines.push(`X-AIRLOCK-SENSITIVITY:${c.sensitivity}`);
   lines.push("END:VCARD");
   return lines;
@@ -455,9 +456,13 @@ function imppLine(m: Labeled): string {
   return `IMPP${service}:${plainUri ? m.value : `x-apple:${encodeURIComponent(m.value)}`}`;
 }
 
-/** RFC 6350 §3.4: backslash, comma, semicolon and newline are escaped in text values. */
-function escapeText(s: string): string {
-  return s.replace(/[\\,;\n]/g, (c) => (c === "\n" ? "\\n" : `\\${c}`));
+/**
+ * Backslash, comma and newline are escaped in all text (RFC 6350 §3.4, RFC 2426 §4); the semicolon
+ * in 3.0 always, in 4.0 only inside compound values (N, ADR, ORG), since 4.0 forbids other escapes
+ * and readers such as ical.js (Thunderbird) would show the backslash.
+ */
+function escapeText(s: string, semicolon: boolean): string {
+  return s.replace(semicolon ? /[\\,;\n]/g : /[\\,\n]/g, (c) => (c === "\n" ? "\\n" : `\\${c}`));
 }
 
 /** RFC 6868 caret escapes, and quotes when the value holds a separator. */
