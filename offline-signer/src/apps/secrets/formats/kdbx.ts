@@ -19,13 +19,13 @@
  * the gzip payload whole, after the password is verified; a bomb can only come from someone who
  * also gives the password, and the file itself is bounded to 64 MiB.
  */
+import { quoted } from "@airlock/shared";
 import { argon2dAsync, argon2idAsync } from "@noble/hashes/argon2.js";
 import * as kdbxweb from "kdbxweb";
 import { secretsError } from "../errors.js";
 import type { SecretField, SecretItem } from "../item.js";
 import { totpFromParts } from "../totp.js";
 import { checkCount, finishItem, malformed, totpOf } from "./common.js";
-import { quoted } from "@airlock/shared";
 
 const FILE = "the KeePass database";
 
