@@ -7,6 +7,8 @@ import { PassphraseChange } from "./passphrase.js";
 import { CourierEnroll, Export, Import } from "./sync.js";
 import { Init, Join, Log, Status } from "./team.js";
 import { Tui } from "../tui/command.js";
+import { Search } from "./search.js";
+import { APP_COMMANDS } from "../apps/commands.js";
 
 export const COMMANDS = {
   init: Init,
@@ -32,6 +34,8 @@ export const COMMANDS = {
   "notes:list": NotesList,
   "notes:show": NotesShow,
   "notes:rm": NotesRm,
+  ...APP_COMMANDS,
+  search: Search,
   export: Export,
   import: Import,
   "courier-enroll": CourierEnroll,

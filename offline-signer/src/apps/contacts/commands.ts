@@ -1,0 +1,296 @@
+/** `airlock contacts …`: the team's address book on the command line. */
+import { randomUUID } from "node:crypto";
+import { readFileSync, writeFileSync } from "node:fs";
+import { Args, Flags } from "@oclif/core";
+import { AirlockError, safe } from "@airlock/shared";
+import { VaultCommand } from "../../commands/base.js";
+import { table, when } from "../../commands/format.js";
+import { readBody } from "../../cli/text-input.js";
+import { chooseCollection } from "../collection-choice.js";
+import { newRecordId } from "../ids.js";
+import type { Vault } from "../../vault/vault.js";
+import type { RecordView } from "../app.js";
+import { contactsApp } from "./index.js";
+import { LABELED_FIELDS, SENSITIVITIES, checkContact, normalizeLabel, type Contact, type Labeled, type LabeledField, type Sensitivity } from "./contact.js";
+import { contactIntents, contactOf } from "./record.js";
+/** ical.js loads only for import and export. */
+const vcard = (): Promise<typeof import("./vcard.js")> => import("./vcard.js");
+
+const MAX_VCF_BYTES = 16 * 1024 * 1024;
+const IMPORT_CHUNK = 400;
+const collection = Flags.string({ description: "contacts collection (default: the only one you read)" });
+
+/** `work=+44 20 7946 0000` or just the value: a label is lowercase letters, digits, dashes before "=". */
+function labeledArg(raw: string): Labeled {
+  const m = /^([a-z][a-z0-9-]{0,31})=(.+)$/s.exec(raw);
+  return m === null ? { label: "", value: raw } : { label: normalizeLabel(m[1]!), value: m[2]! };
+}
+
+const FLAG_OF: Record<LabeledField, string> = { phones: "phone", emails: "email", messengers: "messenger", addresses: "address" };
+
+const valueFlags = {
+  given: Flags.string({ description: "given name" }),
+  family: Flags.string({ description: "family name" }),
+  org: Flags.string({ description: "organisation (repeat for several)", multiple: true }),
+  phone: Flags.string({ description: "phone, optionally labelled: cell=+44 7700 900000 (repeat)", multiple: true }),
+  email: Flags.string({ description: "email, optionally labelled: work=a@example.org (repeat)", multiple: true }),
+  messenger: Flags.string({ description: "messenger handle: signal=+44 7700 900000, matrix=@a:example.org (repeat)", multiple: true }),
+  address: Flags.string({ description: "postal address on one line, optionally labelled: home=1 Main St, Town (repeat)", multiple: true }),
+  notes: Flags.string({ description: 'notes; "-" reads them from standard input' }),
+  "notes-file": Flags.string({ description: "read the notes from this UTF-8 file" }),
+  sensitivity: Flags.string({ description: "how carefully to handle it", options: [...SENSITIVITIES] }),
+};
+
+function find(vault: Vault, flag: string | undefined, ref: string): { collection: string; record: RecordView } {
+  const c = chooseCollection(vault, contactsApp, flag);
+  return { collection: c, record: vault.findRecord(c, ref) };
+}
+
+function describe(c: Contact): string {
+  let text = safe`${c.name}` + (c.sensitivity !== undefined && c.sensitivity !== "normal" ? `  [${c.sensitivity}]` : "") + "\n";
+  const line = (label: string, v: string): void => {
+    text += safe`  ${label}: ${v}` + "\n";
+  };
+  if (c.given !== undefined || c.family !== undefined) line("name parts", [c.given ?? "", c.family ?? ""].join(" / "));
+  for (const o of c.organisations) line("organisation", o);
+  for (const f of LABELED_FIELDS) for (const v of c[f]) line(v.label === "" ? FLAG_OF[f] : `${FLAG_OF[f]} (${v.label})`, v.value);
+  if (c.notes !== undefined) text += "  notes:\n" + c.notes.split("\n").map((l) => safe`    ${l}`).join("\n") + "\n";
+  return text;
+}
+
+export class ContactsAdd extends VaultCommand {
+  static override summary = "Add a contact: name, organisations, phones, emails, messengers, addresses, notes.";
+  static override examples = ['<%= config.bin %> contacts add --name "Amal Haddad" --org "Radio Free" --phone cell=+961 3 123 456 --messenger signal=+961 3 123 456 --sensitivity sensitive'];
+  static override flags = { name: Flags.string({ description: "full name, as shown", required: true }), ...valueFlags, collection };
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(ContactsAdd);
+    if (flags.name.trim() === "") this.usage("--name is blank");
+    const notes = await readBody({ body: flags.notes, bodyFile: flags["notes-file"], stdin: process.stdin });
+    const contact = checkContact(
+      {
+        name: flags.name,
+        ...(flags.given === undefined ? {} : { given: flags.given }),
+        ...(flags.family === undefined ? {} : { family: flags.family }),
+        organisations: flags.org ?? [],
+        phones: (flags.phone ?? []).map(labeledArg),
+        emails: (flags.email ?? []).map(labeledArg),
+        messengers: (flags.messenger ?? []).map(labeledArg),
+        addresses: (flags.address ?? []).map(labeledArg),
+        ...(notes === undefined ? {} : { notes }),
+        ...(flags.sensitivity === undefined ? {} : { sensitivity: flags.sensitivity as Sensitivity }),
+        // A UID makes an exported card and its later re-import the same contact, not a copy.
+        uid: `urn:uuid:${randomUUID()}`,
+      },
+      "the new contact",
+    );
+    await this.withVault(flags, async (vault) => {
+      const c = chooseCollection(vault, contactsApp, flags.collection);
+      const id = newRecordId();
+      const { changeset } = vault.write(c, contactIntents(id, contact));
+      this.emit(flags.json, { id, collection: c, changeset }, safe`Added ${contact.name} (${id}) to ${c}.` + "\n");
+    });
+  }
+}
+
+export class ContactsList extends VaultCommand {
+  static override summary = "List contacts.";
+  static override examples = ["<%= config.bin %> contacts list", "<%= config.bin %> contacts list --json"];
+  static override flags = { collection };
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(ContactsList);
+    await this.withVault(flags, async (vault) => {
+      const c = chooseCollection(vault, contactsApp, flags.collection);
+      const contacts = vault
+        .records(c)
+        .map((r) => ({ id: r.id, ...contactOf(r), updated: r.updated }))
+        .sort((a, b) => a.name.localeCompare(b.name));
+      const text = contacts.length === 0 ? safe`no contacts in ${c}` + "\n" : table(contacts.map((x) => [x.id, x.name, x.organisations[0] ?? "", x.phones[0]?.value ?? "", x.emails[0]?.value ?? "", x.sensitivity ?? ""]));
+      this.emit(flags.json, { collection: c, contacts }, text);
+    });
+  }
+}
+
+export class ContactsShow extends VaultCommand {
+  static override summary = "Show one contact.";
+  static override examples = ["<%= config.bin %> contacts show 3f2a"];
+  static override args = { id: Args.string({ description: "id (or a unique prefix)", required: true }) };
+  static override flags = { collection };
+
+  async run(): Promise<void> {
+    const { args, flags } = await this.parse(ContactsShow);
+    await this.withVault(flags, async (vault) => {
+      const { record } = find(vault, flags.collection, args.id);
+      const contact = contactOf(record);
+      this.emit(flags.json, { contact: { id: record.id, ...contact, updated: record.updated } }, describe(contact) + `  updated ${when(record.updated)}\n`);
+    });
+  }
+}
+
+export class ContactsEdit extends VaultCommand {
+  static override summary = "Change a contact; values you do not name stay (and merge with what others add).";
+  static override examples = ["<%= config.bin %> contacts edit 3f2a --add-phone work=+44 20 7946 0000", "<%= config.bin %> contacts edit 3f2a --remove-email old@example.org --sensitivity secret"];
+  static override args = { id: Args.string({ description: "id (or a unique prefix)", required: true }) };
+  static override flags = {
+    name: Flags.string({ description: "new full name" }),
+    given: Flags.string({ description: "new given name" }),
+    family: Flags.string({ description: "new family name" }),
+    "add-org": Flags.string({ description: "add an organisation", multiple: true }),
+    "remove-org": Flags.string({ description: "remove an organisation", multiple: true }),
+    "add-phone": Flags.string({ description: "add a phone (label=value)", multiple: true }),
+    "remove-phone": Flags.string({ description: "remove a phone (its value)", multiple: true }),
+    "add-email": Flags.string({ description: "add an email", multiple: true }),
+    "remove-email": Flags.string({ description: "remove an email", multiple: true }),
+    "add-messenger": Flags.string({ description: "add a messenger handle", multiple: true }),
+    "remove-messenger": Flags.string({ description: "remove a messenger handle", multiple: true }),
+    "add-address": Flags.string({ description: "add an address", multiple: true }),
+    "remove-address": Flags.string({ description: "remove an address", multiple: true }),
+    notes: Flags.string({ description: 'new notes; "-" reads them from standard input' }),
+    "notes-file": Flags.string({ description: "read the new notes from this UTF-8 file" }),
+    sensitivity: Flags.string({ description: "how carefully to handle it", options: [...SENSITIVITIES] }),
+    collection,
+  };
+
+  async run(): Promise<void> {
+    const { args, flags } = await this.parse(ContactsEdit);
+    if (flags.name !== undefined && flags.name.trim() === "") this.usage("--name is blank");
+    const notes = await readBody({ body: flags.notes, bodyFile: flags["notes-file"], stdin: process.stdin });
+    await this.withVault(flags, async (vault) => {
+      const { collection: c, record } = find(vault, flags.collection, args.id);
+      const old = contactOf(record);
+      const f = flags as unknown as Record<string, string[] | undefined>;
+      const edit = (field: LabeledField): Labeled[] => {
+        const removed = new Set(f[`remove-${FLAG_OF[field]}`] ?? []);
+        const kept = old[field].filter((v) => !removed.has(v.value));
+        return [...kept, ...(f[`add-${FLAG_OF[field]}`] ?? []).map(labeledArg)];
+      };
+      const removedOrgs = new Set(flags["remove-org"] ?? []);
+      const next = checkContact(
+        {
+          name: flags.name ?? old.name,
+          ...((flags.given ?? old.given) === undefined ? {} : { given: flags.given ?? old.given! }),
+          ...((flags.family ?? old.family) === undefined ? {} : { family: flags.family ?? old.family! }),
+          organisations: [...new Set([...old.organisations.filter((o) => !removedOrgs.has(o)), ...(flags["add-org"] ?? [])])],
+          phones: edit("phones"),
+          emails: edit("emails"),
+          messengers: edit("messengers"),
+          addresses: edit("addresses"),
+          ...((notes ?? old.notes) === undefined ? {} : { notes: notes ?? old.notes! }),
+          ...((flags.sensitivity ?? old.sensitivity) === undefined ? {} : { sensitivity: (flags.sensitivity ?? old.sensitivity) as Sensitivity }),
+          ...(old.uid === undefined ? {} : { uid: old.uid }),
+        },
+        `contact ${record.id}`,
+      );
+      const intents = contactIntents(record.id, next, record);
+      if (intents.length === 0) {
+        this.emit(flags.json, { id: record.id, changed: [] }, safe`Nothing changed in ${record.id}.` + "\n");
+        return;
+      }
+      vault.write(c, intents);
+      const changed = [...new Set(intents.map((i) => (i.kind === "delete" ? "" : i.field)))];
+      this.emit(flags.json, { id: record.id, changed }, safe`Updated ${changed.join(", ")} of ${record.id}.` + "\n");
+    });
+  }
+}
+
+export class ContactsRm extends VaultCommand {
+  static override summary = "Delete a contact.";
+  static override examples = ["<%= config.bin %> contacts rm 3f2a"];
+  static override args = { id: Args.string({ description: "id (or a unique prefix)", required: true }) };
+  static override flags = { collection };
+
+  async run(): Promise<void> {
+    const { args, flags } = await this.parse(ContactsRm);
+    await this.withVault(flags, async (vault) => {
+      const { collection: c, record } = find(vault, flags.collection, args.id);
+      vault.write(c, [{ kind: "delete", record: record.id }]);
+      this.emit(flags.json, { id: record.id }, safe`Deleted ${record.id}.` + "\n");
+    });
+  }
+}
+
+export class ContactsImport extends VaultCommand {
+  static override summary = "Import a vCard file (3.0 or 4.0, as phones and address books export it): all of it or nothing.";
+  static override examples = ["<%= config.bin %> contacts import contacts.vcf"];
+  static override args = { file: Args.string({ description: "the .vcf file", required: true }) };
+  static override flags = { collection };
+
+  async run(): Promise<void> {
+    const { args, flags } = await this.parse(ContactsImport);
+    const contacts = (await vcard()).parseVcards(readVcf(args.file));
+    await this.withVault(flags, async (vault) => {
+      const c = chooseCollection(vault, contactsApp, flags.collection);
+      // A card already imported (same UID) updates that contact instead of adding a second one.
+      const byUid = new Map<string, RecordView>();
+      for (const r of vault.records(c)) {
+        const uid = contactOf(r).uid;
+        if (uid !== undefined) byUid.set(uid, r);
+      }
+      let added = 0;
+      let updated = 0;
+      const intents = contacts.map((contact) => {
+        const have = contact.uid === undefined ? undefined : byUid.get(contact.uid);
+        if (have === undefined) added++;
+        else updated++;
+        return contactIntents(have?.id ?? newRecordId(), contact, have);
+      });
+      vault.tx(() => {
+        for (let i = 0; i < intents.length; i += IMPORT_CHUNK) {
+          const chunk = intents.slice(i, i + IMPORT_CHUNK).flat();
+          if (chunk.length > 0) vault.write(c, chunk);
+        }
+      });
+      this.emit(flags.json, { collection: c, added, updated }, safe`Imported ${String(contacts.length)} contact${contacts.length === 1 ? "" : "s"} into ${c} (${String(added)} new, ${String(updated)} updated).` + "\n");
+    });
+  }
+}
+
+export class ContactsExport extends VaultCommand {
+  static override summary = "Write contacts to a vCard file (4.0, or 3.0 for older phones). The file is not encrypted.";
+  static override examples = ["<%= config.bin %> contacts export team.vcf", "<%= config.bin %> contacts export team.vcf --vcard-version 3.0"];
+  static override args = { file: Args.string({ description: "where to write (must not exist)", required: true }) };
+  static override flags = {
+    "vcard-version": Flags.string({ description: "vCard version", options: ["4.0", "3.0"], default: "4.0" }),
+    "include-secret": Flags.boolean({ description: "also export contacts marked secret (left out by default)", default: false }),
+    collection,
+  };
+
+  async run(): Promise<void> {
+    const { args, flags } = await this.parse(ContactsExport);
+    await this.withVault(flags, async (vault) => {
+      const c = chooseCollection(vault, contactsApp, flags.collection);
+      const all = vault.records(c).map(contactOf);
+      const contacts = flags["include-secret"] ? all : all.filter((x) => x.sensitivity !== "secret");
+      const bytes = (await vcard()).serializeVcards(contacts, flags["vcard-version"] as "4.0" | "3.0");
+      try {
+        writeFileSync(args.file, bytes, { mode: 0o600, flag: "wx" });
+      } catch (e) {
+        throw new AirlockError("EXPORT_FILE", `cannot write ${args.file} (${(e as { code?: string }).code ?? "error"})`, { hint: "name a new file in a folder you can write; an existing file is never overwritten" });
+      }
+      const left = all.length - contacts.length;
+      this.emit(flags.json, { file: args.file, exported: contacts.length, leftOut: left }, safe`Wrote ${String(contacts.length)} contacts to ${args.file}` + (left > 0 ? ` (${left} marked secret left out; --include-secret adds them)` : "") + ". The file is not encrypted.\n");
+    });
+  }
+}
+
+function readVcf(path: string): Uint8Array {
+  let b: Buffer;
+  try {
+    b = readFileSync(path);
+  } catch (e) {
+    throw new AirlockError("IMPORT_FILE", `cannot read ${path} (${(e as { code?: string }).code ?? "error"})`, { hint: "check the path" });
+  }
+  if (b.length > MAX_VCF_BYTES) throw new AirlockError("CONTACTS_IMPORT_MALFORMED", `${path} is larger than ${MAX_VCF_BYTES} bytes`, { hint: "split the file, or check it is a vCard file" });
+  return new Uint8Array(b.buffer, b.byteOffset, b.length);
+}
+
+export const CONTACTS_COMMANDS = {
+  "contacts:add": ContactsAdd,
+  "contacts:list": ContactsList,
+  "contacts:show": ContactsShow,
+  "contacts:edit": ContactsEdit,
+  "contacts:rm": ContactsRm,
+  "contacts:import": ContactsImport,
+  "contacts:export": ContactsExport,
+};
