@@ -145,6 +145,8 @@ function headIsQuotedPrintable(first: string): boolean {
 }
 
 export interface ContentLine {
+  /** Physical line where it starts, for error messages. */
+  readonly line: number;
   /** Lowercase, as Apple's "item1" of item1.TEL. */
   readonly group: string | undefined;
   /** Uppercase. */
@@ -186,7 +188,7 @@ export function parseContentLine(text: string, version: VcardVersion, at: { card
   if (name === "" || (text[i] !== ";" && text[i] !== ":")) {
     throw importMalformed(at, text.includes(":") ? "invalid property name" : "line has no ':' between name and value");
   }
-  const where = { ...at, property: name.toUpperCase() };
+  const where = { card: at.card, line: at.line, property: name.toUpperCase() };
   const params = new Map<string, string[]>();
   const add = (key: string, value: string): void => {
     const list = params.get(key);
@@ -228,7 +230,7 @@ export function parseContentLine(text: string, version: VcardVersion, at: { card
     }
   }
   if (text[i] !== ":") throw importMalformed(where, "line has no ':' before the value");
-  return { group, name: name.toUpperCase(), params, value: text.slice(i + 1) };
+  return { line: at.line, group, name: name.toUpperCase(), params, value: text.slice(i + 1) };
 }
 
 /** RFC 6868: ^^ is ^, ^' is ", ^n is a newline; any other ^ stands for itself. */

@@ -13,6 +13,7 @@ import {
   fieldProblem,
   labeledValueProblem,
   normalizeLabel,
+  utf8Length,
   SENSITIVITIES,
   type Contact,
   type Labeled,
@@ -113,9 +114,7 @@ function firstBadUtf8Line(bytes: Uint8Array): number {
   return line;
 }
 
-interface Prop extends ContentLine {
-  readonly line: number;
-}
+type Prop = ContentLine;
 
 function mapCard(card: RawCard): Contact {
   const version = cardVersion(card);
@@ -125,13 +124,12 @@ function mapCard(card: RawCard): Contact {
     const peeked = peekName(l.first);
     if (peeked !== undefined && !MAPPED.has(peeked)) continue;
     const text = unfold(l, version);
-    const at: ImportPlace = { card: card.number, line: l.line, ...(peeked === undefined ? {} : { property: peeked }) };
+    const at: ImportPlace = peeked === undefined ? { card: card.number, line: l.line } : { card: card.number, line: l.line, property: peeked };
     if (peeked !== undefined && text.length > MAX_MAPPED_LINE) {
       throw importMalformed(at, `line is longer than ${MAX_MAPPED_LINE} characters`);
     }
-    const parsed = parseContentLine(text, version, at);
-    if (!MAPPED.has(parsed.name)) continue;
-    const prop = { ...parsed, line: l.line };
+    const prop = parseContentLine(text, version, at);
+    if (!MAPPED.has(prop.name)) continue;
     if (prop.name === "X-ABLABEL") {
       if (prop.group !== undefined) abLabels.set(prop.group, appleLabel(textValue(prop, version, card.number)));
     } else props.push(prop);
@@ -476,17 +474,21 @@ function paramValue(v: string): string {
  * UTF-8 sequence (we fold between code points). The space counts toward the next line's 75.
  */
 function fold(line: string): string {
-  const encoder = new TextEncoder();
-  let out = "";
+  if (line.length <= 75 && utf8Length(line) <= 75) return `${line}\r\n`;
+  const parts: string[] = [];
+  let start = 0;
   let width = 0;
-  for (const ch of line) {
-    const n = ch.length === 1 && ch.charCodeAt(0) < 0x80 ? 1 : encoder.encode(ch).length;
-    if (width + n > 75) {
-      out += "\r\n ";
+  for (let i = 0; i < line.length; ) {
+    const cp = line.codePointAt(i) as number;
+    const octets = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+    if (width + octets > 75) {
+      parts.push(line.slice(start, i));
+      start = i;
       width = 1;
     }
-    out += ch;
-    width += n;
+    width += octets;
+    i += cp > 0xffff ? 2 : 1;
   }
-  return `${out}\r\n`;
+  parts.push(line.slice(start));
+  return `${parts.join("\r\n ")}\r\n`;
 }
