@@ -58,7 +58,7 @@ export function SecretsView(props: SecretsViewProps): ReactElement {
           { name: "username", label: "Username", initial: before.username },
           { name: "password", label: "Password", initial: before.password, secret: true },
           { name: "url", label: "URL", initial: before.url },
-          { name: "totp", label: "TOTP (otpauth URI or base32 secret)", initial: before.totp, secret: true },
+          { name: "totp", label: "TOTP secret", initial: before.totp, secret: true },
         ]}
         onCancel={cancel}
         onSubmit={(v) =>
