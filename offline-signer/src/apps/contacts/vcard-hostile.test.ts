@@ -40,7 +40,7 @@ describe("hostile vCard input", () => {
     rejects("BEGIN:VCARD\r\n".repeat(50), "CONTACTS_IMPORT_MALFORMED", /^vCard card 1, line 2: BEGIN inside a card/);
   });
 
-  it("20,001 cards are refused; 20,000 are not the limit's problem", () => {
+  it("20,001 cards are refused before any is read", () => {
     rejects(card("FN:x").repeat(20_001), "CONTACTS_IMPORT_TOO_LARGE", /20001 cards, more than 20000/);
   });
 
@@ -117,19 +117,19 @@ describe("hostile vCard input", () => {
     rejects(text, "CONTACTS_IMPORT_MALFORMED", /card 1, line 5: BEGIN inside a card/);
   });
 
-  it("5,000 cards in one file all arrive, in order", () => {
-    const text = Array.from({ length: 5000 }, (_, i) =>
+  it("2,000 cards in one file all arrive, in order", () => {
+    const text = Array.from({ length: 2000 }, (_, i) =>
       card(`FN:Person ${i}`, `N:Family${i};Given${i};;;`, `TEL;TYPE=cell:+1 555 ${i}`, `EMAIL;TYPE=work:p${i}@example.org`, "ORG:Example\\, Inc."),
     ).join("");
     const contacts = parseVcards(utf8(text));
-    expect(contacts).toHaveLength(5000);
-    expect(contacts[4999]).toStrictEqual({
-      name: "Person 4999",
-      given: "Given4999",
-      family: "Family4999",
+    expect(contacts).toHaveLength(2000);
+    expect(contacts[1999]).toStrictEqual({
+      name: "Person 1999",
+      given: "Given1999",
+      family: "Family1999",
       organisations: ["Example, Inc."],
-      phones: [{ label: "cell", value: "+1 555 4999" }],
-      emails: [{ label: "work", value: "p4999@example.org" }],
+      phones: [{ label: "cell", value: "+1 555 1999" }],
+      emails: [{ label: "work", value: "p1999@example.org" }],
       messengers: [],
       addresses: [],
     });
@@ -155,7 +155,7 @@ describe("hostile vCard input", () => {
           if (!isAirlockError(err)) throw err;
         }
       }),
-      { numRuns: 300 },
+      { numRuns: Number(process.env.AIRLOCK_PROPERTY_RUNS ?? 150) },
     );
   });
 });
