@@ -13,7 +13,9 @@ import type { SecretItem } from "../apps/secrets/item.js";
 import { itemIntents, itemOf } from "../apps/secrets/record.js";
 import { parseTotp, totpCode } from "../apps/secrets/totp.js";
 import type { Vault } from "../vault/vault.js";
+import { APPS } from "../apps/registry.js";
 import { App } from "./App.js";
+import { SCREENS } from "./appScreens.js";
 
 let cleanupRoot: (() => void) | undefined;
 const open: Vault[] = [];
@@ -82,6 +84,12 @@ function addContact(vault: Vault, collection: string, c: Partial<Contact> & { na
 }
 
 const framesSoFar = (screen: Ui): string => screen.frames.join("\n");
+
+describe("the TUI's navigation", () => {
+  it("has a screen for every app in the registry", () => {
+    expect(APPS.map((a) => a.schema.app).filter((name) => SCREENS[name] === undefined)).toEqual([]);
+  });
+});
 
 describe("the secrets screen", () => {
   it("lists logins without passwords, masks the detail until r, re-masks on a move, and shows the TOTP code for the clock", async () => {

@@ -1,17 +1,15 @@
 /**
  * The TUI over an open vault: one tab per readable collection, each shown by its app's screen
- * (notes here, secrets and contacts in their own files), and every action shared by all of them.
+ * (screens/NotesView, SecretsView, ContactsView), and every action they share: switching
+ * collections, search, export and import, team, access, status and the log.
  * All vault work goes through the same functions the commands use (apps/*, vault/transfer.ts,
  * vault/report.ts); this file only decides what is on screen and which key does what.
  */
 import { homedir } from "node:os";
 import { resolve } from "node:path";
-import { AirlockError } from "@airlock/shared";
 import { Box, useInput, useStdout, type Key } from "ink";
 import { Text } from "./components/Text.js";
 import { useMemo, useState, type ReactElement } from "react";
-import { VAULT_HINTS } from "../vault/errors.js";
-import { addNote, authorNames, commentNote, deleteNote, editNote, listNotes, writeRefusal, type NoteView } from "../apps/notes/index.js";
 import type { RecordView } from "../apps/app.js";
 import { auditLog, vaultStatus, type VaultStatus } from "../vault/report.js";
 import { exportLines, exportTo, importFrom, importLines } from "../vault/transfer.js";
@@ -19,18 +17,14 @@ import { DEFAULT_COLLECTION, type Vault } from "../vault/vault.js";
 import { Form } from "./components/Form.js";
 import { MessageLine } from "./components/MessageLine.js";
 import { Working } from "./components/Working.js";
-import { errorMessage, info, outcomeOf, type Message } from "./messages.js";
-import { ConfirmDelete } from "./screens/ConfirmDelete.js";
+import { errorMessage, type Message } from "./messages.js";
 import { ExportChoice } from "./screens/ExportChoice.js";
 import { Header } from "./screens/Header.js";
 import { bottomOf, LogView } from "./screens/LogView.js";
-import { NotesView } from "./screens/NotesView.js";
+import { SCREENS } from "./appScreens.js";
 import { CollectionTabs, type CollectionTab } from "./components/CollectionTabs.js";
 import { GLOBAL_KEYS } from "./keys.js";
-import { ContactsView } from "./screens/ContactsView.js";
-import type { AppScreenProps } from "./screens/RecordScreen.js";
 import { SearchView } from "./screens/SearchView.js";
-import { SecretsView } from "./screens/SecretsView.js";
 import { ResultView } from "./screens/ResultView.js";
 import { NoTeam } from "./screens/Setup.js";
 import { StatusView } from "./screens/StatusView.js";
@@ -39,10 +33,6 @@ import { AccessScreen } from "./screens/AccessScreen.js";
 
 type Mode =
   | { readonly kind: "browse" }
-  | { readonly kind: "add" }
-  | { readonly kind: "edit"; readonly note: NoteView }
-  | { readonly kind: "comment"; readonly note: NoteView }
-  | { readonly kind: "delete"; readonly note: NoteView }
   | { readonly kind: "export-choice" }
   | { readonly kind: "export-path"; readonly target: "usb" | "qr" }
   | { readonly kind: "import-path" }
@@ -55,24 +45,19 @@ type Mode =
   | { readonly kind: "log"; readonly offset: number };
 
 const BROWSE: Mode = { kind: "browse" };
-/** Forms, work in progress and the team and access screens read their own keys. */
-const OWN_KEYS: ReadonlySet<Mode["kind"]> = new Set(["add", "edit", "comment", "export-path", "import-path", "working", "team", "access", "search"]);
-const KEYS = `a add · e edit · c comment · d delete · ${GLOBAL_KEYS}`;
-/** The apps with a screen of their own, which reads its keys while it lists (screens/RecordScreen.tsx). */
-const APP_SCREENS: Readonly<Record<string, true>> = { secrets: true, contacts: true };
+/** Forms, work in progress and the team, access and search screens read their own keys. */
+const OWN_KEYS: ReadonlySet<Mode["kind"]> = new Set(["export-path", "import-path", "working", "team", "access", "search"]);
 
 interface Snapshot {
   readonly status: VaultStatus | undefined;
   readonly collections: readonly CollectionTab[];
   readonly collection: CollectionTab | undefined;
-  /** Filled for a notes collection. */
-  readonly notes: readonly NoteView[];
-  /** Filled for a collection of another app this release knows. */
+  /** The shown collection's records, when this release has a screen for its app. */
   readonly records: readonly RecordView[];
   readonly error: Message | undefined;
 }
 
-const NOTHING = { collections: [], collection: undefined, notes: [], records: [] };
+const NOTHING = { collections: [], collection: undefined, records: [] };
 
 /** Everything the collection screens show, read once per change rather than once per key. */
 function snapshot(vault: Vault, wanted: string): Snapshot {
@@ -87,9 +72,8 @@ function snapshot(vault: Vault, wanted: string): Snapshot {
         return { id: c.id, name: c.name, app, label: vault.appOf(c.id)?.label ?? app };
       });
     const collection = collections.find((c) => c.id === wanted) ?? collections[0];
-    const notes = collection?.app === "notes" ? listNotes(vault, collection.id) : [];
-    const records = collection !== undefined && APP_SCREENS[collection.app] === true ? vault.records(collection.id) : [];
-    return { status, collections, collection, notes, records, error: undefined };
+    const records = collection !== undefined && SCREENS[collection.app] !== undefined ? vault.records(collection.id) : [];
+    return { status, collections, collection, records, error: undefined };
   } catch (e) {
     return { status: undefined, ...NOTHING, error: errorMessage(e) };
   }
@@ -122,13 +106,8 @@ export function Main({ vault, onQuit, now }: MainProps): ReactElement {
   // `version` is in the deps on purpose: it is the only signal that the vault changed.
   const view = useMemo(() => snapshot(vault, wanted), [vault, wanted, version]);
   const inTeam = view.status?.team !== undefined;
-  const collectionId = view.collection?.id;
-  const isNotes = view.collection?.app === "notes";
-  // While it lists, an app screen reads the keys and hands Main the ones it has no use for.
-  const appScreen = mode.kind === "browse" && view.collection !== undefined && APP_SCREENS[view.collection.app] === true;
-  const index = Math.max(0, view.notes.findIndex((n) => n.id === selectedId));
-  const note = view.notes[index];
-  const authors = useMemo(() => (note === undefined ? [] : authorNames(vault, note)), [vault, note]);
+  // While it lists, an app's screen reads the keys and hands Main the ones it has no use for.
+  const Screen = mode.kind === "browse" && view.collection !== undefined ? SCREENS[view.collection.app] : undefined;
 
   const refresh = (): void => setVersion((v) => v + 1);
   const finish = (next: Message): void => {
@@ -136,16 +115,6 @@ export function Main({ vault, onQuit, now }: MainProps): ReactElement {
     refresh();
     setMode(BROWSE);
   };
-  const attempt = (fn: () => string): void => finish(outcomeOf(fn));
-
-  /** Refuses up front, with the write's own reason, instead of after a whole note was typed. */
-  const mayWriteHere = (): boolean => {
-    const refusal = collectionId === undefined ? "no collection to write to" : writeRefusal(vault, collectionId);
-    if (refusal === undefined) return true;
-    setMessage({ kind: "error", text: refusal, hint: VAULT_HINTS.VAULT_NOT_ALLOWED });
-    return false;
-  };
-
   const work = (label: string, job: (progress: (line: string) => void) => Promise<Mode>): void => {
     setMode({ kind: "working", label });
     setProgress(undefined);
@@ -191,12 +160,8 @@ export function Main({ vault, onQuit, now }: MainProps): ReactElement {
   };
 
   const browse = (input: string, key: Key): void => {
-    const move = (by: number): void => {
-      const next = view.notes[Math.min(view.notes.length - 1, Math.max(0, index + by))];
-      if (next !== undefined) setSelectedId(next.id);
-    };
     const switchCollection = (by: number): void => {
-      const at = view.collections.findIndex((c) => c.id === collectionId);
+      const at = view.collections.findIndex((c) => c.id === view.collection?.id);
       const next = view.collections[(at + by + view.collections.length) % view.collections.length];
       if (next !== undefined) {
         setWanted(next.id);
@@ -207,8 +172,6 @@ export function Main({ vault, onQuit, now }: MainProps): ReactElement {
     if (input === "i") return setMode({ kind: "import-path" });
     if (input === "s") return setMode({ kind: "status" });
     if (!inTeam) return;
-    if (isNotes && (key.upArrow || input === "k")) return move(-1);
-    if (isNotes && (key.downArrow || input === "j")) return move(1);
     if (key.tab || key.rightArrow || key.leftArrow) return switchCollection(key.leftArrow || key.shift ? -1 : 1);
     if (input === "l") {
       try {
@@ -221,17 +184,6 @@ export function Main({ vault, onQuit, now }: MainProps): ReactElement {
     if (input === "t") return setMode({ kind: "team" });
     if (input === "p") return setMode({ kind: "access" });
     if (input === "/") return setMode({ kind: "search" });
-    // The rest acts on notes; another app's screen has its own (and a type this release does not know has none).
-    if (!isNotes) return;
-    if (input === "a") {
-      if (mayWriteHere()) setMode({ kind: "add" });
-      return;
-    }
-    if (input === "e" || input === "c" || input === "d") {
-      if (note === undefined) return setMessage({ kind: "error", text: "no note selected", hint: "press a to add one" });
-      if (!mayWriteHere()) return;
-      setMode(input === "e" ? { kind: "edit", note } : input === "c" ? { kind: "comment", note } : { kind: "delete", note });
-    }
   };
 
   const formsAndWork = OWN_KEYS.has(mode.kind);
@@ -240,15 +192,6 @@ export function Main({ vault, onQuit, now }: MainProps): ReactElement {
       switch (mode.kind) {
         case "browse":
           return browse(input, key);
-        case "delete":
-          if (input === "y") {
-            const { note: n } = mode;
-            return attempt(() => {
-              deleteNote(vault, collectionId!, n.id);
-              return `Deleted “${n.title}”.`;
-            });
-          }
-          return finish(info("Nothing deleted."));
         case "export-choice":
           if (input === "u" || input === "q") return setMode({ kind: "export-path", target: input === "u" ? "usb" : "qr" });
           if (key.escape) return setMode(BROWSE);
@@ -269,7 +212,7 @@ export function Main({ vault, onQuit, now }: MainProps): ReactElement {
           return;
       }
     },
-    { isActive: !formsAndWork && !appScreen },
+    { isActive: !formsAndWork && Screen === undefined },
   );
 
   const cancel = (): void => setMode(BROWSE);
@@ -282,91 +225,26 @@ export function Main({ vault, onQuit, now }: MainProps): ReactElement {
     setMessage(undefined);
     setMode(BROWSE);
   };
-  const collectionScreen = (c: CollectionTab): ReactElement => {
-    if (c.app === "notes") return <NotesView notes={view.notes} selected={index} authors={authors} rows={listRows} />;
-    const props: AppScreenProps = {
-      vault,
-      collection: c.id,
-      records: view.records,
-      selectedId,
-      onSelect: setSelectedId,
-      onMessage: screenMessage,
-      onKey: browse,
-      rows: listRows,
-    };
-    // Keyed by collection: another collection of the same app starts afresh (masked, listing).
-    if (c.app === "secrets") return <SecretsView key={c.id} {...props} now={now} />;
-    if (c.app === "contacts") return <ContactsView key={c.id} {...props} />;
-    return <Text color="yellow">{`${c.id} holds "${c.app}" records, which this release of Airlock does not know: they are kept, and shown after an upgrade.`}</Text>;
-  };
+  const collectionScreen = (c: CollectionTab): ReactElement =>
+    Screen === undefined ? (
+      <Text color="yellow">{`${c.id} holds "${c.app}" records, which this release of Airlock does not know: they are kept, and shown after an upgrade.`}</Text>
+    ) : (
+      // Keyed by collection: another collection of the same app starts afresh (masked, listing).
+      <Screen
+        key={c.id}
+        vault={vault}
+        collection={c.id}
+        records={view.records}
+        selectedId={selectedId}
+        onSelect={setSelectedId}
+        onMessage={screenMessage}
+        onKey={browse}
+        rows={listRows}
+        now={now}
+      />
+    );
   let body: ReactElement;
   switch (mode.kind) {
-    case "add":
-      body = (
-        <Form
-          title={`New note in ${collectionId ?? "?"}`}
-          fields={[
-            { name: "title", label: "Title" },
-            { name: "body", label: "Body" },
-            { name: "tags", label: "Tags (comma-separated)" },
-          ]}
-          onCancel={cancel}
-          onSubmit={(v) =>
-            attempt(() => {
-              if (v["title"]!.trim() === "") throw new AirlockError("VAULT_BAD_ARGUMENT", "a note needs a title", { hint: "type one in the first field" });
-              const { id } = addNote(vault, collectionId!, { title: v["title"]!, body: v["body"], tags: v["tags"] === "" ? undefined : v["tags"] });
-              setSelectedId(id);
-              return `Added “${v["title"]}” to ${collectionId}.`;
-            })
-          }
-        />
-      );
-      break;
-    case "edit": {
-      const n = mode.note;
-      const before = { title: n.title, body: n.body, tags: n.tags.join(",") };
-      body = (
-        <Form
-          title={`Edit “${n.title}”`}
-          fields={[
-            { name: "title", label: "Title", initial: before.title },
-            { name: "body", label: "Body", initial: before.body },
-            { name: "tags", label: "Tags (comma-separated)", initial: before.tags },
-          ]}
-          onCancel={cancel}
-          onSubmit={(v) =>
-            attempt(() => {
-              // Only the fields changed here are written, so others' edits to the rest still win.
-              const changed = Object.fromEntries((["title", "body", "tags"] as const).filter((f) => v[f] !== before[f]).map((f) => [f, v[f]]));
-              if (Object.keys(changed).length === 0) return "Nothing changed.";
-              return `Updated ${editNote(vault, collectionId!, n.id, changed).join(", ")}.`;
-            })
-          }
-        />
-      );
-      break;
-    }
-    case "comment": {
-      const n = mode.note;
-      body = (
-        <Form
-          title={`Comment on “${n.title}”`}
-          fields={[{ name: "text", label: "Comment" }]}
-          onCancel={cancel}
-          onSubmit={(v) =>
-            attempt(() => {
-              if (v["text"]!.trim() === "") return "No comment added.";
-              commentNote(vault, collectionId!, n.id, v["text"]!);
-              return `Commented on “${n.title}”.`;
-            })
-          }
-        />
-      );
-      break;
-    }
-    case "delete":
-      body = <ConfirmDelete title={mode.note.title} />;
-      break;
     case "export-choice":
       body = <ExportChoice />;
       break;
@@ -458,7 +336,7 @@ export function Main({ vault, onQuit, now }: MainProps): ReactElement {
       {view.status === undefined ? null : <Header status={view.status} />}
       {body}
       <MessageLine message={message ?? view.error} />
-      {mode.kind === "browse" && inTeam && !appScreen ? <Text dimColor>{KEYS}</Text> : null}
+      {mode.kind === "browse" && inTeam && Screen === undefined ? <Text dimColor>{GLOBAL_KEYS}</Text> : null}
     </Box>
   );
 }

@@ -70,6 +70,7 @@ export function ContactsView(props: AppScreenProps): ReactElement {
   return (
     <RecordScreen
       {...props}
+      noun="contact"
       heading="Contacts"
       empty="no contacts yet: press a to add one"
       listWidth={48}

@@ -1,62 +1,100 @@
-/** A notes collection: the notes list and the selected note (Main draws the collection tabs above). */
-import { Box } from "ink";
-import { Text } from "../components/Text.js";
-import type { ReactElement } from "react";
-import { when } from "../../cli/format.js";
-import type { NoteView } from "../../apps/notes/index.js";
+/**
+ * A notes collection: titles newest first, the selected note in full, and the forms that add,
+ * edit and comment. The writes are the ones `airlock notes …` makes (apps/notes/index.ts).
+ */
+import { AirlockError } from "@airlock/shared";
+import { useMemo, type ReactElement } from "react";
+import { addNote, authorNames, commentNote, editNote, listNotes } from "../../apps/notes/index.js";
+import { Form } from "../components/Form.js";
+import { NoteDetail } from "./NoteDetail.js";
+import { RecordScreen, type AppScreenProps, type Submit } from "./RecordScreen.js";
 
-export interface NotesViewProps {
-  readonly notes: readonly NoteView[];
-  readonly selected: number;
-  readonly authors: readonly string[];
-  /** How many list rows fit. */
-  readonly rows: number;
-}
+export function NotesView(props: AppScreenProps): ReactElement {
+  const { vault, collection, records, onSelect } = props;
+  // listNotes reads the vault again, but it is the one order notes are listed in (the CLI's too);
+  // `records` changing is the signal that there is something new to read.
+  const notes = useMemo(() => listNotes(vault, collection), [vault, collection, records]);
 
-export function NotesView({ notes, selected, authors, rows }: NotesViewProps): ReactElement {
-  // Keep the selection in view without scrolling on every move.
-  const first = Math.max(0, Math.min(selected - rows + 1, notes.length - rows));
-  const shown = notes.slice(first, first + rows);
-  const note = notes[selected];
+  const form = (editing: string | undefined, submit: Submit, cancel: () => void): ReactElement => {
+    const n = editing === undefined ? undefined : notes.find((x) => x.id === editing);
+    if (n === undefined) {
+      return (
+        <Form
+          title={`New note in ${collection}`}
+          fields={[
+            { name: "title", label: "Title" },
+            { name: "body", label: "Body" },
+            { name: "tags", label: "Tags (comma-separated)" },
+          ]}
+          onCancel={cancel}
+          onSubmit={(v) =>
+            submit(() => {
+              if (v["title"]!.trim() === "") throw new AirlockError("VAULT_BAD_ARGUMENT", "a note needs a title", { hint: "type one in the first field" });
+              const { id } = addNote(vault, collection, { title: v["title"]!, body: v["body"], tags: v["tags"] === "" ? undefined : v["tags"] });
+              onSelect(id);
+              return `Added “${v["title"]}” to ${collection}.`;
+            })
+          }
+        />
+      );
+    }
+    const before = { title: n.title, body: n.body, tags: n.tags.join(",") };
+    return (
+      <Form
+        title={`Edit “${n.title}”`}
+        fields={[
+          { name: "title", label: "Title", initial: before.title },
+          { name: "body", label: "Body", initial: before.body },
+          { name: "tags", label: "Tags (comma-separated)", initial: before.tags },
+        ]}
+        onCancel={cancel}
+        onSubmit={(v) =>
+          submit(() => {
+            // Only the fields changed here are written, so others' edits to the rest still win.
+            const changed = Object.fromEntries((["title", "body", "tags"] as const).filter((f) => v[f] !== before[f]).map((f) => [f, v[f]]));
+            if (Object.keys(changed).length === 0) return "Nothing changed.";
+            return `Updated ${editNote(vault, collection, n.id, changed).join(", ")}.`;
+          })
+        }
+      />
+    );
+  };
+
   return (
-    <Box flexDirection="column">
-      <Box>
-        <Box flexDirection="column" borderStyle="single" width={34} paddingX={1}>
-          <Text bold>
-            Notes ({notes.length})
-          </Text>
-          {notes.length === 0 ? <Text dimColor>no notes yet: press a to add one</Text> : null}
-          {shown.map((n, i) => (
-            <Text key={n.id} wrap="truncate-end" {...(first + i === selected ? { inverse: true } : {})}>
-              {first + i === selected ? "› " : "  "}
-              {n.title === "" ? "(untitled)" : n.title}
-            </Text>
-          ))}
-        </Box>
-        <Box flexDirection="column" borderStyle="single" flexGrow={1} paddingX={1}>
-          {note === undefined ? <Text dimColor>nothing selected</Text> : <NoteDetail note={note} authors={authors} />}
-        </Box>
-      </Box>
-    </Box>
-  );
-}
-
-function NoteDetail({ note, authors }: { readonly note: NoteView; readonly authors: readonly string[] }): ReactElement {
-  return (
-    <Box flexDirection="column">
-      <Text bold>{note.title === "" ? "(untitled)" : note.title}</Text>
-      <Text dimColor>id {note.id}</Text>
-      <Text> </Text>
-      <Text block>{note.body === "" ? <Text dimColor>(no body)</Text> : note.body}</Text>
-      <Text> </Text>
-      {note.tags.length > 0 ? <Text>tags: {note.tags.join(", ")}</Text> : null}
-      <Text dimColor>
-        updated {when(note.updated)} by {authors.join(", ")}
-      </Text>
-      {note.comments.length > 0 ? <Text bold>Comments ({note.comments.length})</Text> : null}
-      {note.comments.map((c, i) => (
-        <Text key={i}>  - {c}</Text>
-      ))}
-    </Box>
+    <RecordScreen
+      {...props}
+      noun="note"
+      heading="Notes"
+      empty="no notes yet: press a to add one"
+      listWidth={34}
+      items={notes.map((n) => ({ id: n.id, title: n.title, details: [] }))}
+      help="a add · e edit · c comment · d delete"
+      onAppKey={(input, _key, id, { writeForm, refuse }) => {
+        if (input !== "c") return false;
+        const n = notes.find((x) => x.id === id);
+        if (n === undefined) refuse("no note selected");
+        else
+          writeForm((submit, cancel) => (
+            <Form
+              title={`Comment on “${n.title}”`}
+              fields={[{ name: "text", label: "Comment" }]}
+              onCancel={cancel}
+              onSubmit={(v) =>
+                submit(() => {
+                  if (v["text"]!.trim() === "") return "No comment added.";
+                  commentNote(vault, collection, n.id, v["text"]!);
+                  return `Commented on “${n.title}”.`;
+                })
+              }
+            />
+          ));
+        return true;
+      }}
+      detail={(id) => {
+        const note = notes.find((n) => n.id === id)!;
+        return <NoteDetail note={note} authors={authorNames(vault, note)} />;
+      }}
+      form={form}
+    />
   );
 }

@@ -1,5 +1,5 @@
 /**
- * What the typed-collection screens (secrets, contacts) share: a list with a detail pane, a form
+ * What every collection screen (notes, secrets, contacts) shares: a list with a detail pane, a form
  * to add or edit, delete after a question. Each app supplies its rows, detail and form; this
  * owns the keys while it lists and hands the ones it has no use for (switching collections,
  * export, search, quit) to Main, so exactly one key handler is active at a time.
@@ -34,22 +34,34 @@ export interface AppScreenProps {
 /** Runs a write from a form; returns the one-line outcome, throws the vault's typed error. */
 export type Submit = (action: () => string) => void;
 
+/** A form of the app's own (a comment on a note): drawn until it submits or cancels. */
+export type FormRender = (submit: Submit, cancel: () => void) => ReactElement;
+
 export interface RecordScreenProps extends AppScreenProps {
   readonly heading: string;
+  /** One record ("note", "login"), for "no note selected". */
+  readonly noun: string;
   readonly empty: string;
   /** In the order shown; `selectedId` picks one of them. */
   readonly items: readonly ListRow[];
   readonly detail: (id: string) => ReactElement;
   /** The add form (`editing` undefined) or the edit form of record `editing`. */
   readonly form: (editing: string | undefined, submit: Submit, cancel: () => void) => ReactElement;
-  /** This app's own list keys (r reveals); returns true when it used the key. */
-  readonly onAppKey?: (input: string, key: Key, selected: string | undefined) => boolean;
+  /** This app's own list keys (r reveals, c comments); returns true when it used the key. */
+  readonly onAppKey?: (input: string, key: Key, selected: string | undefined, open: AppKeyActions) => boolean;
   /** This app's own keys for the help line. */
   readonly help: string;
   readonly listWidth: number;
 }
 
-type Mode = { readonly kind: "list" } | { readonly kind: "form"; readonly editing?: string } | { readonly kind: "delete"; readonly id: string; readonly title: string };
+/** What an app key may do beyond its own state. */
+export interface AppKeyActions {
+  /** Opens a form that writes, after the same up-front write check as add and edit. */
+  readonly writeForm: (render: FormRender) => void;
+  readonly refuse: (text: string) => void;
+}
+
+type Mode = { readonly kind: "list" } | { readonly kind: "form"; readonly render: FormRender } | { readonly kind: "delete"; readonly id: string; readonly title: string };
 const LIST: Mode = { kind: "list" };
 
 export function RecordScreen(props: RecordScreenProps): ReactElement {
@@ -78,15 +90,17 @@ export function RecordScreen(props: RecordScreenProps): ReactElement {
     };
     if (key.upArrow || input === "k") return move(-1);
     if (key.downArrow || input === "j") return move(1);
-    if (props.onAppKey?.(input, key, selected?.id) === true) return;
-    if (input === "a") {
-      if (mayWrite()) setMode({ kind: "form" });
-      return;
-    }
+    const writeForm = (render: FormRender): void => {
+      if (mayWrite()) setMode({ kind: "form", render });
+    };
+    const refuse = (text: string): void => onMessage({ kind: "error", text, hint: "press a to add one" });
+    if (props.onAppKey?.(input, key, selected?.id, { writeForm, refuse }) === true) return;
+    if (input === "a") return writeForm((submit, cancel) => props.form(undefined, submit, cancel));
     if (input === "e" || input === "d") {
-      if (selected === undefined) return onMessage({ kind: "error", text: "nothing selected", hint: "press a to add one" });
-      if (!mayWrite()) return;
-      return setMode(input === "e" ? { kind: "form", editing: selected.id } : { kind: "delete", id: selected.id, title: selected.title });
+      if (selected === undefined) return refuse(`no ${props.noun} selected`);
+      if (input === "e") return writeForm((submit, cancel) => props.form(selected.id, submit, cancel));
+      if (mayWrite()) setMode({ kind: "delete", id: selected.id, title: selected.title });
+      return;
     }
     onKey(input, key);
   };
@@ -109,7 +123,7 @@ export function RecordScreen(props: RecordScreenProps): ReactElement {
     { isActive: mode.kind !== "form" },
   );
 
-  if (mode.kind === "form") return props.form(mode.editing, submit, cancel);
+  if (mode.kind === "form") return mode.render(submit, cancel);
   if (mode.kind === "delete") return <ConfirmDelete title={mode.title} />;
   return (
     <Box flexDirection="column">

@@ -97,6 +97,7 @@ export function SecretsView(props: SecretsViewProps): ReactElement {
   return (
     <RecordScreen
       {...props}
+      noun="login"
       heading="Logins"
       empty="no logins yet: press a to add one"
       listWidth={48}
