@@ -278,12 +278,13 @@ export function stateDigest(vault: Vault): string {
   for (const u of [...state.users.values()].sort((a, b) => (a.id < b.id ? -1 : 1))) line("user", u.id, u.name, u.role, u.active);
   for (const d of [...state.devices.values()].sort((a, b) => (a.id < b.id ? -1 : 1))) line("device", d.id, d.user, d.active, d.cutoff ?? -1);
   for (const c of [...state.collections.values()].sort((a, b) => (a.id < b.id ? -1 : 1))) {
-    line("collection", c.id, c.name, c.read, c.write);
+    line("collection", c.id, c.name, c.app, c.read, c.write);
     if (vault.currentKeyId(c.id) === undefined) continue;
     for (const r of vault.records(c.id)) {
       line("record", r.id);
       for (const f of Object.keys(r.fields).sort()) line("field", f, valueHex(r.fields[f]!));
       for (const l of Object.keys(r.lists).sort()) line("list", l, ...r.lists[l]!.map(valueHex));
+      for (const l of Object.keys(r.sets).sort()) line("set", l, ...r.sets[l]!.map(valueHex));
     }
   }
   return h.digest("hex");
