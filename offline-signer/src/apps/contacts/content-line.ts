@@ -57,7 +57,8 @@ export function readCards(text: string, onCard: (card: RawCard) => void): void {
     const l = current;
     current = undefined;
     if (l === undefined) return;
-    const head = l.rest.length === 0 ? l.first : unfold(l, "4.0");
+    // Only a BEGIN or END line needs unfolding to be recognised; a folded photo is not joined here.
+    const head = l.rest.length === 0 || !/^(BEGIN|END)/i.test(l.first) ? l.first : unfold(l, "4.0");
     if (card === undefined) {
       if (BEGIN.test(head)) {
         cards += 1;
@@ -125,12 +126,16 @@ function lastPart(l: LogicalLine): string {
  */
 export function unfold(l: LogicalLine, version: VcardVersion): string {
   if (l.rest.length === 0) return l.first;
-  let out = l.first;
+  // Pieces joined once: trimming the "=" off a growing string would copy it at every soft break.
+  const pieces = [l.first];
   l.rest.forEach((part, i) => {
-    if (l.soft[i] === true) out = out.slice(0, -1) + part;
-    else out += version === "2.1" ? part : part.slice(1);
+    if (l.soft[i] === true) {
+      const last = pieces.length - 1;
+      pieces[last] = (pieces[last] as string).slice(0, -1);
+      pieces.push(part);
+    } else pieces.push(version === "2.1" ? part : part.slice(1));
   });
-  return out;
+  return pieces.join("");
 }
 
 /** Only the first physical line is looked at: no writer we know folds inside the parameters of a QP line. */

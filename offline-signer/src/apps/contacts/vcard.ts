@@ -77,9 +77,12 @@ export function parseVcards(bytes: Uint8Array): Contact[] {
     throw contactsError("CONTACTS_IMPORT_TOO_LARGE", `vCard file is ${bytes.length} bytes, more than ${READ_LIMITS.fileBytes}`);
   }
   const text = decodeFile(bytes);
-  const begins = text.match(/^BEGIN:VCARD[ \t]*$/gim)?.length ?? 0;
-  if (begins > READ_LIMITS.cards) {
-    throw contactsError("CONTACTS_IMPORT_TOO_LARGE", `vCard file has ${begins} cards, more than ${READ_LIMITS.cards}`);
+  const begin = /^BEGIN:VCARD[ \t]*$/gim;
+  let begins = 0;
+  while (begin.exec(text) !== null) {
+    if (++begins > READ_LIMITS.cards) {
+      throw contactsError("CONTACTS_IMPORT_TOO_LARGE", `vCard file has more than ${READ_LIMITS.cards} cards`);
+    }
   }
   const contacts: Contact[] = [];
   readCards(text, (card) => contacts.push(mapCard(card)));
