@@ -3,7 +3,7 @@ import { AirlockError } from "@airlock/shared";
 import { VaultCommand } from "../commands/base.js";
 
 export class Tui extends VaultCommand {
-  static override summary = "Open the terminal UI: notes, export and import, status and the audit log.";
+  static override summary = "Open the terminal UI: notes, passwords and contacts, search, export and import, status and the audit log.";
   static override examples = ["<%= config.bin %> tui", "<%= config.bin %> tui --home /media/vault"];
 
   async run(): Promise<void> {
