@@ -265,6 +265,7 @@ function buildContact(card: RawCard, version: VcardVersion, props: readonly Prop
   let family: string | undefined;
   let nameParts: string[] = [];
   const notes: string[] = [];
+  let notesBytes = 0;
   let uid: string | undefined;
   let sensitivity: Sensitivity | undefined;
   const organisations: string[] = [];
@@ -325,7 +326,8 @@ function buildContact(card: RawCard, version: VcardVersion, props: readonly Prop
         const note = textValue(p, version, card.number);
         if (note !== "") {
           notes.push(note);
-          checked(p, fieldProblem(notes.join("\n"), CONTACT_LIMITS.notesBytes));
+          notesBytes += utf8Length(note) + (notes.length > 1 ? 1 : 0);
+          if (notesBytes > CONTACT_LIMITS.notesBytes) checked(p, `is ${notesBytes} bytes, more than ${CONTACT_LIMITS.notesBytes}`);
         }
         break;
       }
