@@ -1,0 +1,275 @@
+/**
+ * The apps (secrets, contacts, notes, search, typed collections) through the real `airlock` bin as
+ * child processes: one team of three vaults (alice admin, bob editor, vera viewer) plus a second
+ * team's vault (carol), real files and a USB folder between them. Every process start costs about
+ * a second on a busy machine, so the tests share one setup and each call checks several things.
+ */
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { AIRLOCK_BIN, airlock, airlockJson, cliEnv, type CliResult } from "../../test-support/cli.js";
+import { tempRoot } from "../../test-support/vaults.js";
+import { effLargeWordlist } from "./secrets/wordlist.js";
+import { totpCode } from "./secrets/totp.js";
+
+const { root, cleanup } = tempRoot("airlock-apps-cli-");
+afterAll(cleanup);
+const HOMES = { alice: join(root, "alice"), bob: join(root, "bob"), vera: join(root, "vera"), carol: join(root, "carol") };
+type Who = keyof typeof HOMES;
+const as = (who: Who): string[] => ["--home", HOMES[who]];
+
+const MASK = "••••••••";
+// Distinct words, so a leak shows up wherever it lands (stdout, search index).
+const PASSWORD = "quixotic-pelican-4471";
+const NEW_PASSWORD = "saffron-walrus-0932";
+const TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DP";
+const TOTP_URI = `otpauth://totp/Bank:alice?secret=${TOTP_SECRET}&issuer=Bank`;
+const ADMIN_ONLY_WORD = "zanzibar";
+const ORG = "Marigold Radio";
+
+/** The CLI with `input` on standard input (airlock() gives the child none). */
+function airlockIn(args: readonly string[], input: string | Uint8Array, env: NodeJS.ProcessEnv = {}): CliResult {
+  const r = spawnSync(process.execPath, [AIRLOCK_BIN, ...args], { input, encoding: "utf8", env: cliEnv(env), timeout: 120_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** A command that must fail: exit status 1 and the --json error object. */
+function failure(r: CliResult): { code: string; message: string; hint?: string } {
+  expect(r.status, r.stdout + r.stderr).toBe(1);
+  const out = JSON.parse(r.stdout) as { ok: boolean; error: { code: string; message: string; hint?: string } };
+  expect(out.ok).toBe(false);
+  return out.error;
+}
+
+function parsed(r: CliResult): Record<string, unknown> {
+  expect(r.status, r.stdout + r.stderr).toBe(0);
+  return JSON.parse(r.stdout) as Record<string, unknown>;
+}
+
+/** Whether `phrase` is exactly `n` wordlist words joined by "-" (some EFF words hold a dash themselves). */
+function isPassphraseOf(phrase: string, n: number): boolean {
+  const words = new Set(effLargeWordlist());
+  const parts = phrase.split("-");
+  // counts[i]: the word counts that can spell parts[0..i).
+  const counts: Set<number>[] = parts.map(() => new Set<number>());
+  counts.push(new Set<number>());
+  counts[0]!.add(0);
+  for (let i = 0; i < parts.length; i++) {
+    for (const k of counts[i]!) {
+      for (let j = i + 1; j <= Math.min(parts.length, i + 2); j++) if (words.has(parts.slice(i, j).join("-"))) counts[j]!.add(k + 1);
+    }
+  }
+  return counts[parts.length]!.has(n);
+}
+
+interface Phone {
+  label: string;
+  value: string;
+}
+const byValue = (phones: readonly Phone[]): Phone[] => [...phones].sort((a, b) => a.value.localeCompare(b.value));
+
+describe("apps through the airlock CLI", () => {
+  const stick = join(root, "stick");
+  let bankAdd: CliResult;
+  let bank: string;
+  let amal: string;
+
+  beforeAll(() => {
+    mkdirSync(stick);
+    airlockJson(["init", "--team", "Field office", "--name", "alice", ...as("alice")]);
+    airlockJson(["join", "--name", "bob", "--out", join(root, "bob.req"), ...as("bob")]);
+    airlockJson(["join", "--name", "vera", "--out", join(root, "vera.req"), ...as("vera")]);
+    airlockJson(["members", "add", join(root, "bob.req"), "--role", "editor", ...as("alice")]);
+    airlockJson(["members", "add", join(root, "vera.req"), "--role", "viewer", ...as("alice")]);
+    airlockJson(["collections", "add", "logins", "--type", "secrets", ...as("alice")]);
+    airlockJson(["collections", "add", "board", "--type", "secrets", "--read", "admin", "--write", "admin", ...as("alice")]);
+    airlockJson(["collections", "add", "people", "--type", "contacts", ...as("alice")]);
+    airlockJson(["secrets", "add", "--title", `Board safe ${ADMIN_ONLY_WORD}`, "--username", "treasurer", "--collection", "board", ...as("alice")]);
+    bankAdd = airlockIn(
+      ["secrets", "add", "--title", "Bank", "--username", "alice", "--password-stdin", "--url", "https://bank.example", "--totp", TOTP_URI, "--collection", "logins", ...as("alice")],
+      `${PASSWORD}\n`,
+    );
+    expect(bankAdd.status, bankAdd.stderr).toBe(0);
+    bank = /\(([0-9a-f]{16})\)/.exec(bankAdd.stdout)![1]!;
+    amal = airlockJson([
+      "contacts", "add", "--name", "Amal Haddad", "--org", ORG, "--phone", "cell=+961 3 123 456", "--phone", "work=+961 1 555 000", "--collection", "people", ...as("alice"),
+    ])["id"] as string;
+    airlockJson(["export", "--usb", stick, ...as("alice")]);
+    airlockJson(["import", stick, ...as("bob")]);
+    airlockJson(["import", stick, ...as("vera")]);
+    // A second team: nothing shared with the first but the files we carry over.
+    airlockJson(["init", "--team", "Partner desk", "--name", "carol", ...as("carol")]);
+    airlockJson(["collections", "add", "address-book", "--type", "contacts", ...as("carol")]);
+  }, 120_000);
+
+  it("secrets: stdin password never printed unless revealed; generate, edit, history, export, import (all or nothing), totp, rm", () => {
+    const logins = ["--collection", "logins", ...as("alice")];
+    expect(bankAdd.stdout).not.toContain(PASSWORD);
+    expect(bankAdd.stderr).not.toContain(PASSWORD);
+
+    const shown = airlock(["secrets", "show", bank, ...logins]);
+    expect(shown.status, shown.stderr).toBe(0);
+    expect(shown.stdout).toContain(`password: ${MASK}`);
+    expect(shown.stdout).toContain(`totp: ${MASK}`);
+    for (const s of [PASSWORD, TOTP_SECRET]) expect(shown.stdout).not.toContain(s);
+    const revealed = airlockJson(["secrets", "show", bank, "--reveal", ...logins])["secret"] as { password: string; totp: string; urls: string[] };
+    expect(revealed).toMatchObject({ password: PASSWORD, urls: ["https://bank.example"] });
+    expect(revealed.totp).toContain(`secret=${TOTP_SECRET}`);
+
+    const gen = airlockJson(["secrets", "add", "--title", "Generated", "--generate", "--words", "6", ...logins]);
+    expect(gen["generatedBits"]).toBe(Math.floor(6 * Math.log2(7776)));
+
+    const edited = parsed(airlockIn(["secrets", "edit", bank.slice(0, 6), "--password-stdin", "--json", ...logins], `${NEW_PASSWORD}\r\n`));
+    expect(edited).toMatchObject({ id: bank, changed: ["password"] });
+    const masked = airlock(["secrets", "history", bank, "--field", "password", "--json", ...logins]);
+    expect((parsed(masked)["history"] as { value: string }[]).map((h) => h.value)).toEqual([MASK, MASK]);
+    for (const s of [PASSWORD, NEW_PASSWORD]) expect(masked.stdout).not.toContain(s);
+    const history = airlockJson(["secrets", "history", bank, "--field", "password", "--reveal", ...logins])["history"] as { value: string; by: string }[];
+    expect(history.map((h) => h.value).sort()).toEqual([PASSWORD, NEW_PASSWORD].sort());
+    expect(history.every((h) => h.by === "alice")).toBe(true);
+
+    const file = join(root, "logins.json");
+    const refused = failure(airlock(["secrets", "export", file, "--format", "bitwarden-json", "--json", ...logins]));
+    expect(refused).toMatchObject({ code: "USAGE" });
+    expect(refused.message).toMatch(/--plaintext/);
+    expect(existsSync(file)).toBe(false);
+    const exported = airlock(["secrets", "export", file, "--format", "bitwarden-json", "--plaintext", "--json", ...logins]);
+    expect(parsed(exported)).toMatchObject({ exported: 2 });
+    expect(exported.stderr).toMatch(/PLAINTEXT/);
+    const doc = JSON.parse(readFileSync(file, "utf8")) as { items: { name: string; login: { password: string; totp: string | null } }[] };
+    const inFile = new Map(doc.items.map((i) => [i.name, i.login]));
+    expect(inFile.get("Bank")).toMatchObject({ password: NEW_PASSWORD, totp: revealed.totp });
+    expect(isPassphraseOf(inFile.get("Generated")!.password, 6)).toBe(true);
+
+    expect(airlockJson(["secrets", "rm", gen["id"] as string, ...logins])).toMatchObject({ id: gen["id"] });
+    const list = airlock(["secrets", "list", ...logins]);
+    expect(list.status, list.stderr).toBe(0);
+    expect(list.stdout).toMatch(/Bank\s+alice\s+https:\/\/bank\.example\s+totp/);
+    expect(list.stdout).not.toContain("Generated");
+    for (const s of [PASSWORD, NEW_PASSWORD, TOTP_SECRET, inFile.get("Generated")!.password]) expect(list.stdout).not.toContain(s);
+
+    // Into the admin-only collection. Broken files first: a truncated one, and one whose first item
+    // is fine but whose second is not. Nothing of either may land.
+    const board = ["--collection", "board", ...as("alice")];
+    const text = readFileSync(file, "utf8");
+    const truncated = join(root, "truncated.json");
+    writeFileSync(truncated, text.slice(0, Math.floor(text.length / 2)));
+    expect(failure(airlock(["secrets", "import", truncated, "--format", "bitwarden-json", "--json", ...board]))).toMatchObject({ code: "SECRETS_IMPORT_MALFORMED" });
+    const half = join(root, "half-good.json");
+    writeFileSync(half, JSON.stringify({ encrypted: false, items: [{ type: 1, name: "Partial entry", login: { username: "p", password: "p" } }, { type: 9, name: "Broken" }] }));
+    const bad = failure(airlock(["secrets", "import", half, "--format", "bitwarden-json", "--json", ...board]));
+    expect(bad).toMatchObject({ code: "SECRETS_IMPORT_MALFORMED" });
+    expect(bad.message).toMatch(/Broken/);
+    expect(airlockJson(["secrets", "import", file, "--format", "bitwarden-json", ...board])).toMatchObject({ imported: 2, skipped: 0, withTotp: 1 });
+    const inBoard = airlockJson(["secrets", "list", ...board])["secrets"] as { id: string; title: string; hasTotp: boolean }[];
+    expect(inBoard.map((s) => s.title).sort()).toEqual(["Bank", `Board safe ${ADMIN_ONLY_WORD}`, "Generated"]);
+
+    // The imported copy's codes are the original secret's: computed here before and after, so a
+    // 30 s step boundary between them cannot fail the test.
+    const copy = inBoard.find((s) => s.title === "Bank")!;
+    expect(copy.hasTotp).toBe(true);
+    const before = totpCode(revealed.totp, Date.now()).code;
+    const totp = airlockJson(["secrets", "totp", copy.id, ...board]);
+    const after = totpCode(revealed.totp, Date.now()).code;
+    expect(totp["code"]).toMatch(/^\d{6}$/);
+    expect([before, after]).toContain(totp["code"]);
+  });
+
+  it("contacts: labelled phones through vCard into another team; phones added on two laptops offline both survive, a removal too", () => {
+    const vcf = join(root, "people.vcf");
+    airlockJson(["contacts", "export", vcf, "--collection", "people", ...as("alice")]);
+    expect(readFileSync(vcf, "utf8")).toMatch(/^TEL;[^:\r\n]*cell[^:\r\n]*:.*123 456/im);
+    expect(airlockJson(["contacts", "import", vcf, ...as("carol")])).toMatchObject({ added: 1, updated: 0 });
+    const carols = airlockJson(["contacts", "list", ...as("carol")])["contacts"] as { name: string; organisations: string[]; phones: Phone[] }[];
+    expect(carols).toHaveLength(1);
+    expect(carols[0]).toMatchObject({ name: "Amal Haddad", organisations: [ORG] });
+    expect(byValue(carols[0]!.phones)).toEqual([
+      { label: "work", value: "+961 1 555 000" },
+      { label: "cell", value: "+961 3 123 456" },
+    ]);
+
+    // Offline, each on their own laptop: alice adds one number and drops the work one, bob adds another.
+    airlockJson(["contacts", "edit", amal, "--add-phone", "home=+961 1 222 333", "--remove-phone", "+961 1 555 000", ...as("alice")]);
+    airlockJson(["contacts", "edit", amal, "--add-phone", "cell=+961 70 444 555", ...as("bob")]);
+    const fromAlice = join(root, "stick-alice");
+    const fromBob = join(root, "stick-bob");
+    mkdirSync(fromAlice);
+    mkdirSync(fromBob);
+    airlockJson(["export", "--usb", fromAlice, ...as("alice")]);
+    airlockJson(["export", "--usb", fromBob, ...as("bob")]);
+    airlockJson(["import", fromBob, ...as("alice")]);
+    airlockJson(["import", fromAlice, ...as("bob")]);
+    const want = [
+      { label: "home", value: "+961 1 222 333" },
+      { label: "cell", value: "+961 3 123 456" },
+      { label: "cell", value: "+961 70 444 555" },
+    ];
+    for (const who of ["alice", "bob"] as const) {
+      const contact = airlockJson(["contacts", "show", amal, ...as(who)])["contact"] as { phones: Phone[] };
+      expect(byValue(contact.phones), who).toEqual(want);
+    }
+  });
+
+  it("roles: a viewer may not add or edit a secret; an editor neither sees nor finds an admin-only collection", () => {
+    const viewerAdd = failure(airlock(["secrets", "add", "--title", "nope", "--username", "v", "--collection", "logins", "--json", ...as("vera")]));
+    expect(viewerAdd.code).toBe("VAULT_NOT_ALLOWED");
+    const viewerEdit = failure(airlock(["secrets", "edit", bank, "--username", "mallory", "--collection", "logins", "--json", ...as("vera")]));
+    expect(viewerEdit.code).toBe("VAULT_NOT_ALLOWED");
+
+    const collections = airlockJson(["collections", "list", ...as("bob")])["collections"] as { id: string; type: string; canRead: boolean }[];
+    expect(collections.map(({ id, type, canRead }) => ({ id, type, canRead }))).toEqual(
+      expect.arrayContaining([
+        { id: "notes", type: "notes", canRead: true },
+        { id: "logins", type: "secrets", canRead: true },
+        { id: "board", type: "secrets", canRead: false },
+        { id: "people", type: "contacts", canRead: true },
+      ]),
+    );
+    expect(airlockJson(["search", ADMIN_ONLY_WORD, ...as("bob")])["results"]).toEqual([]);
+    const admin = airlockJson(["search", ADMIN_ONLY_WORD, ...as("alice")])["results"] as { collection: string; type: string }[];
+    expect(admin.map((r) => r.collection)).toEqual(["board"]);
+    expect(admin[0]!.type).toBe("secrets");
+  });
+
+  let note: string;
+
+  it("notes: --body - keeps a 3-line body exactly; --body-file refuses invalid UTF-8; notes edit opens $EDITOR", () => {
+    const body = "first line\n  second line, indented\nthird line\n";
+    note = parsed(airlockIn(["notes", "add", "--title", "Depot", "--body", "-", "--json", ...as("alice")], body))["id"] as string;
+
+    const latin1 = join(root, "latin1.txt");
+    writeFileSync(latin1, Buffer.from([0x63, 0x61, 0x66, 0xe9, 0x0a]));
+    const notText = failure(airlock(["notes", "add", "--title", "Latin-1", "--body-file", latin1, "--json", ...as("alice")]));
+    expect(notText.code).toBe("INPUT_NOT_TEXT");
+    expect(notText.message).toMatch(/byte offset 3/);
+
+    // The "editor" keeps a copy of what it was handed (the stored body), then writes the new one.
+    const seen = join(root, "editor-saw.txt");
+    const editor = `sh -c 'cp "$1" "$SEEN" && printf "new body\\nchecked at the marigold depot\\n" > "$1"' sh`;
+    const edited = parsed(airlock(["notes", "edit", note, "--json", ...as("alice")], { EDITOR: editor, VISUAL: "", SEEN: seen }));
+    expect(edited).toMatchObject({ id: note, changed: ["body"] });
+    expect(readFileSync(seen, "utf8")).toBe(body);
+    const shown = airlockJson(["notes", "show", note, ...as("alice")])["note"] as { body: string; title: string };
+    expect(shown).toMatchObject({ title: "Depot", body: "new body\nchecked at the marigold depot\n" });
+  });
+
+  it("search: a note by a word in its body, a contact by its organisation, never a password", () => {
+    const hits = airlockJson(["search", "marigold", ...as("alice")])["results"] as { type: string; id: string }[];
+    expect(hits.map(({ type, id }) => ({ type, id }))).toEqual(
+      expect.arrayContaining([
+        { type: "notes", id: note },
+        { type: "contacts", id: amal },
+      ]),
+    );
+    expect(hits).toHaveLength(2);
+    expect(airlockJson(["search", "walrus", ...as("alice")])["results"]).toEqual([]);
+  });
+
+  it("collections: an unknown type is refused with the valid ones listed", () => {
+    const r = airlock(["collections", "add", "x", "--type", "nope", ...as("alice")]);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/nope/);
+    expect(r.stderr).toMatch(/notes, secrets, contacts/);
+  });
+});
