@@ -4,10 +4,12 @@
  */
 import type { Command } from "@oclif/core";
 import { APPS } from "./registry.js";
+import { NOTES_COMMANDS } from "./notes/commands.js";
 import { SECRETS_COMMANDS } from "./secrets/commands.js";
 import { CONTACTS_COMMANDS } from "./contacts/commands.js";
 
 const BY_APP: Readonly<Record<string, Readonly<Record<string, Command.Class>>>> = {
+  notes: NOTES_COMMANDS,
   secrets: SECRETS_COMMANDS,
   contacts: CONTACTS_COMMANDS,
 };

@@ -2,7 +2,6 @@
 import { ApprovalsApprove, ApprovalsList, ApprovalsRequire, CollectionsAdd, CollectionsList, CollectionsPolicy } from "./collections.js";
 import { DevicesAdd, DevicesList, DevicesRevoke } from "./devices.js";
 import { MembersAdd, MembersList, MembersRemove, MembersRole } from "./members.js";
-import { NotesAdd, NotesComment, NotesEdit, NotesList, NotesRm, NotesShow } from "./notes.js";
 import { PassphraseChange } from "./passphrase.js";
 import { CourierEnroll, Export, Import } from "./sync.js";
 import { Init, Join, Log, Status } from "./team.js";
@@ -28,12 +27,6 @@ export const COMMANDS = {
   "approvals:list": ApprovalsList,
   "approvals:approve": ApprovalsApprove,
   "approvals:require": ApprovalsRequire,
-  "notes:add": NotesAdd,
-  "notes:edit": NotesEdit,
-  "notes:comment": NotesComment,
-  "notes:list": NotesList,
-  "notes:show": NotesShow,
-  "notes:rm": NotesRm,
   ...APP_COMMANDS,
   search: Search,
   export: Export,

@@ -592,7 +592,7 @@ export function mayWrite(state: TeamState, deviceHex: string, collection: string
   if (u === undefined || !u.active) return "the author was removed from the team";
   const c = state.collections.get(collection);
   if (c === undefined) return `no collection "${collection}"`;
-  if (!atLeast(u.role, c.write)) return `a ${u.role} may not write "${collection}" (needs ${c.write})`;
+  if (!atLeast(u.role, c.write)) return `${u.role === "viewer" ? "a" : "an"} ${u.role} may not write "${collection}" (needs ${c.write})`;
   return undefined;
 }
 

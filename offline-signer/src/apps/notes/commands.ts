@@ -1,14 +1,13 @@
+/** `airlock notes …`: notes on the command line. */
 import { Args, Flags } from "@oclif/core";
 import { escapeBlock, escapeLine, safe } from "@airlock/shared";
-import { DEFAULT_COLLECTION } from "../vault/vault.js";
-import { addNote, authorNames, commentNote, deleteNote, editNote, findNote, listNotes, noteOf } from "../apps/notes/index.js";
-import { VaultCommand } from "./base.js";
-import { editText, readBody } from "../cli/text-input.js";
-import { table, when } from "./format.js";
+import { DEFAULT_COLLECTION } from "../../vault/vault.js";
+import { VaultCommand } from "../../commands/base.js";
+import { table, when } from "../../commands/format.js";
+import { editText, readBody } from "../../cli/text-input.js";
+import { addNote, authorNames, commentNote, deleteNote, editNote, findNote, listNotes, noteOf } from "./index.js";
 
 const collectionFlag = Flags.string({ description: "collection (default: notes)", default: DEFAULT_COLLECTION });
-// Hidden on purpose: it lets tests (and the demo) play a member who ignores their role, so
-// every other vault can be seen refusing the edit. The local check is a courtesy, not the defence.
 
 export class NotesAdd extends VaultCommand {
   static override summary = "Add a note (title, body, tags).";
@@ -138,3 +137,12 @@ export class NotesRm extends VaultCommand {
     });
   }
 }
+
+export const NOTES_COMMANDS = {
+  "notes:add": NotesAdd,
+  "notes:edit": NotesEdit,
+  "notes:comment": NotesComment,
+  "notes:list": NotesList,
+  "notes:show": NotesShow,
+  "notes:rm": NotesRm,
+};
