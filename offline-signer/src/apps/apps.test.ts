@@ -184,3 +184,27 @@ describe("versions", () => {
     upgraded.close();
   });
 });
+
+describe("app boundaries", () => {
+  it("notes functions refuse a collection of another app (a login is not a note), and an unknown collection", async () => {
+    const { a, b } = await team(root());
+    const { addNote, deleteNote, findNote, listNotes } = await import("./notes/index.js");
+    a.createCollection("passwords", "Passwords", "editor", "editor", "secrets");
+    a.write("passwords", itemIntents("s1", { title: "Bank", username: "alice", password: "pw", urls: [], tags: [], fields: [] }));
+    expect(() => deleteNote(a, "passwords", "s1")).toThrow(/holds secrets, not notes/);
+    expect(() => findNote(a, "passwords", "s1")).toThrow(/holds secrets, not notes/);
+    expect(() => addNote(a, "passwords", { title: "x" })).toThrow(/holds secrets, not notes/);
+    expect(() => listNotes(a, "nope")).toThrow(/no collection "nope"/);
+    expect(itemOf(a.record("passwords", "s1")!).title).toBe("Bank");
+    a.close();
+    b.close();
+  });
+
+  it("search ignores a lone letter beside longer words (Bank's finds Bank)", async () => {
+    const { a, b } = await team(root());
+    a.write("notes", [{ kind: "set", record: "n1", field: "title", value: "Bank" }]);
+    expect(a.search("Bank's").map((h) => h.id)).toEqual(["n1"]);
+    a.close();
+    b.close();
+  });
+});

@@ -7,15 +7,18 @@ import type { AppModule } from "./app.js";
  * `--collection` if given (it must be of this app), else the only collection of this app the
  * device reads. Errors say what exists, so the next command can be typed right away.
  */
+/** Refuses a collection that does not exist or holds another app's records (a login is not a note). */
+export function requireAppCollection(vault: Vault, app: AppModule, id: string): string {
+  const c = vault.requireTeam().collections.get(id);
+  if (c === undefined) throw vaultError("VAULT_NOT_FOUND", `no collection "${id}"`);
+  if (c.app !== app.schema.app) throw vaultError("VAULT_BAD_ARGUMENT", `collection "${id}" holds ${c.app}, not ${app.schema.app}`);
+  return id;
+}
+
 export function chooseCollection(vault: Vault, app: AppModule, flag: string | undefined): string {
-  const state = vault.requireTeam();
+  vault.requireTeam();
   const name = app.schema.app;
-  if (flag !== undefined) {
-    const c = state.collections.get(flag);
-    if (c === undefined) throw vaultError("VAULT_NOT_FOUND", `no collection "${flag}"`);
-    if (c.app !== name) throw vaultError("VAULT_BAD_ARGUMENT", `collection "${flag}" holds ${c.app}, not ${name}`);
-    return flag;
-  }
+  if (flag !== undefined) return requireAppCollection(vault, app, flag);
   const mine = vault.readableCollections(name);
   if (mine.length === 1) return mine[0]!;
   if (mine.length === 0) {

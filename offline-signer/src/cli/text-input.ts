@@ -155,7 +155,8 @@ function tooLarge(what: string, limit: number, hint: string): AirlockError {
 }
 
 /** Reads at most `limit` bytes; one more byte available is an error, whatever fstat says (FIFOs, /proc). */
-function readFileBounded(path: string, limit: number): Uint8Array {
+/** A whole file, refused past `limit` bytes before more than limit + 1 bytes are allocated (no directories). */
+export function readFileBounded(path: string, limit: number, hint: string = BODY_HINT): Uint8Array {
   let fd: number;
   try {
     fd = openSync(path, constants.O_RDONLY);
@@ -171,7 +172,7 @@ function readFileBounded(path: string, limit: number): Uint8Array {
       if (n === 0) break;
       at += n;
     }
-    if (at > limit) throw tooLarge(path, limit, BODY_HINT);
+    if (at > limit) throw tooLarge(path, limit, hint);
     return buf.subarray(0, at);
   } finally {
     closeSync(fd);

@@ -1,11 +1,11 @@
 /** `airlock contacts …`: the team's address book on the command line. */
 import { randomUUID } from "node:crypto";
-import { readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { Args, Flags } from "@oclif/core";
 import { AirlockError, safe } from "@airlock/shared";
 import { VaultCommand } from "../../commands/base.js";
 import { table, when } from "../../commands/format.js";
-import { readBody } from "../../cli/text-input.js";
+import { readBody, readFileBounded } from "../../cli/text-input.js";
 import { chooseCollection } from "../collection-choice.js";
 import { newRecordId } from "../ids.js";
 import type { Vault } from "../../vault/vault.js";
@@ -275,14 +275,7 @@ export class ContactsExport extends VaultCommand {
 }
 
 function readVcf(path: string): Uint8Array {
-  let b: Buffer;
-  try {
-    b = readFileSync(path);
-  } catch (e) {
-    throw new AirlockError("IMPORT_FILE", `cannot read ${path} (${(e as { code?: string }).code ?? "error"})`, { hint: "check the path" });
-  }
-  if (b.length > MAX_VCF_BYTES) throw new AirlockError("CONTACTS_IMPORT_MALFORMED", `${path} is larger than ${MAX_VCF_BYTES} bytes`, { hint: "split the file, or check it is a vCard file" });
-  return new Uint8Array(b.buffer, b.byteOffset, b.length);
+  return readFileBounded(path, MAX_VCF_BYTES, "a vCard file is at most 16 MiB: split it, or check it is a vCard file");
 }
 
 export const CONTACTS_COMMANDS = {

@@ -7,6 +7,7 @@ import { vaultError } from "../../vault/errors.js";
 import type { Vault } from "../../vault/vault.js";
 import type { AppModule, Intent, RecordView } from "../app.js";
 import { newRecordId } from "../ids.js";
+import { requireAppCollection } from "../collection-choice.js";
 import { NOTES_SCHEMA } from "./schema.js";
 
 const text = (v: unknown): string => (typeof v === "string" ? v : "");
@@ -50,12 +51,13 @@ export function noteOf(r: RecordView): NoteView {
 
 /** Every visible note of a collection, newest first. */
 export function listNotes(vault: Vault, collection: string): NoteView[] {
+  requireAppCollection(vault, notesApp, collection);
   return vault.records(collection).map(noteOf).sort((a, b) => b.updated - a.updated || (a.id < b.id ? -1 : 1));
 }
 
 /** A note by its id or a unique id prefix. */
 export function findNote(vault: Vault, collection: string, ref: string): RecordView {
-  return vault.findRecord(collection, ref);
+  return vault.findRecord(requireAppCollection(vault, notesApp, collection), ref);
 }
 
 /** The names of a note's authors, as the team log knows them. */
@@ -73,6 +75,7 @@ export function writeRefusal(vault: Vault, collection: string): string | undefin
 }
 
 export function addNote(vault: Vault, collection: string, fields: NoteFields & { readonly title: string }): { id: string; changeset: string } {
+  requireAppCollection(vault, notesApp, collection);
   const id = newRecordId();
   const ops: Intent[] = [
     { kind: "set", record: id, field: "title", value: fields.title },
@@ -85,6 +88,7 @@ export function addNote(vault: Vault, collection: string, fields: NoteFields & {
 
 /** Sets the fields given; the others stay as they are and keep merging with others' edits. */
 export function editNote(vault: Vault, collection: string, id: string, fields: NoteFields): string[] {
+  requireAppCollection(vault, notesApp, collection);
   const ops: Intent[] = [];
   for (const f of ["title", "body", "tags"] as const) {
     const value = fields[f];
@@ -96,9 +100,11 @@ export function editNote(vault: Vault, collection: string, id: string, fields: N
 }
 
 export function commentNote(vault: Vault, collection: string, id: string, text: string): void {
+  requireAppCollection(vault, notesApp, collection);
   vault.write(collection, [{ kind: "append", record: id, field: "comments", value: text }]);
 }
 
 export function deleteNote(vault: Vault, collection: string, id: string): void {
+  requireAppCollection(vault, notesApp, collection);
   vault.write(collection, [{ kind: "delete", record: id }]);
 }

@@ -1,11 +1,11 @@
 /** `airlock secrets …`: the password vault on the command line. */
-import { readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { Args, Flags } from "@oclif/core";
 import { AirlockError, safe } from "@airlock/shared";
 import { wipe } from "@airlock/bundle-format";
 import { VaultCommand } from "../../commands/base.js";
 import { table, when } from "../../commands/format.js";
-import { readBody, readSecretLine } from "../../cli/text-input.js";
+import { readBody, readFileBounded, readSecretLine } from "../../cli/text-input.js";
 import { copySecret } from "../../cli/clipboard.js";
 import { chooseCollection } from "../collection-choice.js";
 import { newRecordId } from "../ids.js";
@@ -427,14 +427,7 @@ function sameKey(i: SecretItem): string {
 }
 
 function readBounded(path: string): Uint8Array {
-  try {
-    const b = readFileSync(path);
-    if (b.length > MAX_IMPORT_FILE) throw new AirlockError("SECRETS_IMPORT_MALFORMED", `${path} is larger than ${MAX_IMPORT_FILE} bytes`, { hint: "is this the right file?" });
-    return new Uint8Array(b.buffer, b.byteOffset, b.length);
-  } catch (e) {
-    if (e instanceof AirlockError) throw e;
-    throw new AirlockError("IMPORT_FILE", `cannot read ${path} (${(e as { code?: string }).code ?? "error"})`, { hint: "check the path" });
-  }
+  return readFileBounded(path, MAX_IMPORT_FILE, "an export file is at most 64 MiB; is this the right file?");
 }
 
 function readSecretFile(path: string): Uint8Array {
