@@ -74,10 +74,12 @@ export interface SearchText {
   readonly body: string;
 }
 
-/** Where a batch is being checked: the team as its author saw it, and who wrote it. */
+/** Where a batch is being checked: the team as its author saw it, who wrote it, and the schema version it names. */
 export interface CheckContext {
   readonly state: TeamState;
   readonly author: string;
+  /** Rules may only change with the version: every vault must judge one batch alike, forever. */
+  readonly version: number;
 }
 
 export interface AppModule {
@@ -92,7 +94,9 @@ export interface AppModule {
   summary(view: RecordView): string;
   /**
    * Checks beyond the schema that depend on the team at the batch's causal position (an
-   * assignee must be a member then); returns why the batch is refused, or undefined.
+   * assignee must be a member then); returns why the batch is refused, or undefined. Like the
+   * schema it is replicated logic: a function of the batch, the version and the team state only,
+   * with no locale, Unicode-table or clock dependence.
    */
   check?(intents: readonly Intent[], context: CheckContext): string | undefined;
 }

@@ -208,3 +208,65 @@ describe("app boundaries", () => {
     b.close();
   });
 });
+
+describe("what one vault writes, every vault accepts", () => {
+  it("refuses a change too large for one changeset instead of storing what others would reject", async () => {
+    const { a, b } = await team(root());
+    const many = Array.from({ length: 70_000 }, (_, i) => ({ kind: "set" as const, record: `r${i}`, field: "title", value: "x" }));
+    expect(() => a.write("notes", many)).toThrow(/do not fit in one changeset/);
+    expect(a.records("notes")).toEqual([]);
+    expect((a.store.connection().prepare("SELECT count(*) AS n FROM changesets").get() as { n: number }).n).toBe(0);
+    a.close();
+    b.close();
+  });
+
+  it("removing a value another member added thousands of times splits into removes every vault accepts", async () => {
+    const { a, b } = await team(root());
+    a.createCollection("people", "People", "viewer", "editor", "contacts");
+    sync(a, b);
+    // Bob adds one phone 4,160 times (65 batches of 64): more tags than one remove may name.
+    for (let i = 0; i < 65; i++) b.write("people", Array.from({ length: 64 }, () => ({ kind: "add" as const, record: "c1", field: "phones", value: "\u001f+1 555 0100" })));
+    b.write("people", [{ kind: "set", record: "c1", field: "name", value: "Flooded" }]);
+    sync(b, a);
+    a.write("people", [{ kind: "remove", record: "c1", field: "phones", value: "\u001f+1 555 0100" }]);
+    const report = sync(a, b)[0]!;
+    expect(report.rejected).toBe(0);
+    expect(contactOf(a.record("people", "c1")!).phones).toEqual([]);
+    expect(stateDigest(b)).toBe(stateDigest(a));
+    a.close();
+    b.close();
+  });
+
+  it("writes the oldest schema version the change keeps to, so vaults that have not upgraded read it", async () => {
+    const { a: a0, b, clock } = await team(root());
+    const a = await reopen(a0, clock, newer);
+    a.write("notes", [{ kind: "set", record: "n1", field: "title", value: "Only v1 fields" }]);
+    const report = importInto(b, exportBundles(a));
+    expect(report.applied).toBe(1);
+    expect(b.record("notes", "n1")?.fields["title"]).toBe("Only v1 fields");
+    a.close();
+    b.close();
+  });
+
+  it("on upgrade, withdraws what an earlier release applied that this release's schema refuses, as a fresh vault refuses it", async () => {
+    const { a, b: b0 } = await team(root());
+    sync(b0, a);
+    const forged = new HostileMember(a).changeset({ collection: "notes", ops: [{ kind: "set", record: "n1", field: "title", value: "two\nlines" }] });
+    const fresh = importInto(b0, [new HostileMember(a).bundle({ changesets: [forged] })]);
+    expect(fresh.rejected).toBe(1);
+    // Stand-in for a vault that applied it under a release without schemas: mark it applied, with its ops.
+    const db = b0.store.connection();
+    const row = db.prepare("SELECT id FROM changesets WHERE status = 'rejected'").get() as { id: number };
+    b0.tx(() => {
+      db.prepare("UPDATE changesets SET status = 'applied', reason = NULL WHERE id = ?").run(row.id);
+      b0.recordStore.insertOps(row.id, "notes", a.deviceId, [{ kind: "set", record: "n1", field: "title", value: "two\nlines", wall: a.now(), counter: 0 }]);
+      b0.store.setMeta("apps.known", "an earlier release");
+    });
+    expect(b0.record("notes", "n1")).toBeDefined();
+    const b = await reopen(b0);
+    expect(b.record("notes", "n1")).toBeUndefined();
+    expect((b.store.connection().prepare("SELECT status FROM changesets WHERE id = ?").get(row.id) as { status: string }).status).toBe("rejected");
+    a.close();
+    b.close();
+  });
+});

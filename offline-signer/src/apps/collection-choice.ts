@@ -12,6 +12,8 @@ export function requireAppCollection(vault: Vault, app: AppModule, id: string): 
   const c = vault.requireTeam().collections.get(id);
   if (c === undefined) throw vaultError("VAULT_NOT_FOUND", `no collection "${id}"`);
   if (c.app !== app.schema.app) throw vaultError("VAULT_BAD_ARGUMENT", `collection "${id}" holds ${c.app}, not ${app.schema.app}`);
+  // What a device may no longer read stays on its disk, but is not shown, as search does not show it.
+  if (!vault.readableCollections().includes(id)) throw vaultError("VAULT_NOT_ALLOWED", `this device may not read "${id}" (now)`);
   return id;
 }
 

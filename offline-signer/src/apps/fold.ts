@@ -66,11 +66,23 @@ export function foldRecord(collection: string, id: string, input: readonly OpRow
   for (let i = 1; i < input.length && sorted; i++) sorted = compareRows(input[i - 1]!, input[i]!) <= 0;
   const rows = sorted ? input : [...input].sort(compareRows);
   let deleted: Uint8Array | undefined;
-  const removed = new Set<string>();
+  // Removes are matched against the additions present, so memory follows the additions, not
+  // however many tags hostile removes name.
+  const additions = new Set<string>();
   for (const r of rows) {
     if (r.kind === OP_CODE.delete && (deleted === undefined || compare(r.hlc, deleted) > 0)) deleted = r.hlc;
-    // A remove's value is a byte string of tags (encodeValue: tag 5, u32 length, bytes).
-    if (r.kind === OP_CODE.remove) for (const t of splitTags(r.value.subarray(5))) removed.add(`${r.field}\u0000${hexOf(t)}`);
+    if (r.kind === OP_CODE.add) additions.add(`${r.field}\u0000${hexOf(r.hlc)}`);
+  }
+  const removed = new Set<string>();
+  if (additions.size > 0) {
+    for (const r of rows) {
+      if (r.kind !== OP_CODE.remove) continue;
+      // A remove's value is a byte string of tags (encodeValue: tag 5, u32 length, bytes).
+      for (const t of splitTags(r.value.subarray(5))) {
+        const key = `${r.field}\u0000${hexOf(t)}`;
+        if (additions.has(key)) removed.add(key);
+      }
+    }
   }
   const fields: Record<string, Value> = Object.create(null) as Record<string, Value>;
   const lists: Record<string, Value[]> = Object.create(null) as Record<string, Value[]>;

@@ -16,6 +16,9 @@ export interface CheckedOp {
   readonly value: Value;
 }
 
+/** Most additions one remove op may name (44 bytes each): bounds what a fold holds for one op. */
+export const MAX_REMOVE_TAGS = 4096;
+
 const MERGE_OF: Record<Exclude<OpKind, "delete">, FieldSpec["merge"]> = { set: "lww", append: "list", add: "set", remove: "set" };
 
 function kindProblem(kind: ValueKind, v: Value, max: number): string | undefined {
@@ -52,6 +55,7 @@ export function schemaProblem(app: AppModule, version: number, ops: readonly Che
     if (MERGE_OF[op.kind] !== spec.merge) return `op ${i}: "${op.field}" is ${spec.merge === "lww" ? "a single value" : spec.merge === "set" ? "a set" : "a list"}, not written with ${op.kind}`;
     if (op.kind === "remove") {
       if (!(op.value instanceof Uint8Array) || op.value.length === 0 || op.value.length % HLC_BYTES !== 0) return `op ${i}: a remove names whole tags`;
+      if (op.value.length > MAX_REMOVE_TAGS * HLC_BYTES) return `op ${i}: a remove names more than ${MAX_REMOVE_TAGS} additions`;
       continue;
     }
     if (op.kind === "set" && op.value === null) continue; // clears the field
@@ -73,4 +77,15 @@ export function intentProblem(app: AppModule, intents: readonly Intent[]): strin
     i.kind === "delete" ? { kind: "delete", record: i.record, field: "", value: null } : i.kind === "remove" ? { ...i, value: new Uint8Array(HLC_BYTES) } : i,
   );
   return schemaProblem(app, app.schema.version, ops);
+}
+
+/**
+ * The oldest schema version these ops keep to: what a writer names, so vaults that have not
+ * upgraded yet still read every change that uses only what they know.
+ */
+export function lowestVersion(app: AppModule, ops: readonly CheckedOp[], check: (version: number) => string | undefined): number {
+  for (let v = 1; v < app.schema.version; v++) {
+    if (app.schema.versions[v] !== undefined && schemaProblem(app, v, ops) === undefined && check(v) === undefined) return v;
+  }
+  return app.schema.version;
 }

@@ -57,7 +57,7 @@ function bytesReviver(_k: string, x: unknown): unknown {
  * prefix term, all of them required. Quotes inside a word are doubled, as FTS5 escapes them.
  */
 export function ftsQuery(query: string): string | undefined {
-  let words = query.normalize("NFKC").split(/[\s\p{P}\p{S}]+/u).filter((w) => w.length > 0).slice(0, 32);
+  let words = query.normalize("NFKC").replace(/\p{Cc}/gu, " ").split(/[\s\p{P}\p{S}]+/u).filter((w) => w.length > 0).slice(0, 32);
   // "Bank's" splits into "Bank" and "s": a lone letter beside longer words narrows to nothing useful.
   if (words.some((w) => w.length > 1)) words = words.filter((w) => w.length > 1);
   if (words.length === 0) return undefined;

@@ -514,7 +514,7 @@ function appProblem(vault: Vault, cs: Changeset, batches: readonly { collection:
     if (why !== undefined) return { status: "rejected", reason: `${collection}: ${why}` };
     if (app.check !== undefined) {
       const state = vault.stateAt(cs.heads);
-      const refused = state === undefined ? "names team entries this vault does not have" : app.check(content.ops.map(intentOf), { state, author: hex(cs.device) });
+      const refused = state === undefined ? "names team entries this vault does not have" : app.check(content.ops.map(intentOf), { state, author: hex(cs.device), version: content.version });
       if (refused !== undefined) return { status: "rejected", reason: `${collection}: ${refused}` };
     }
   }
@@ -730,6 +730,39 @@ export function revalidate(vault: Vault, state: TeamState, newKeys: boolean): vo
   const ahead = db.prepare("SELECT c.id, c.bytes FROM changesets c JOIN device_heads h ON h.device = c.device WHERE c.status = 'waiting' AND c.reason = ? AND c.seq <= h.seq").all(FUTURE_REASON) as { id: number; bytes: Buffer }[];
   for (const r of ahead) decide(vault, r.id, load(r), report);
   drain(vault, report);
+}
+
+/**
+ * After an upgrade (or the migration that introduced app schemas): applies the schema rules of
+ * this release to changesets an earlier release applied, so a vault that stored something before
+ * the rule existed ends where a vault that met it afterwards does — rejected alike.
+ */
+export function recheckApplied(vault: Vault): number {
+  const report = emptyReport();
+  let withdrawn = 0;
+  const rows = vault.stmt("SELECT id, bytes FROM changesets WHERE status = 'applied'").all() as { id: number; bytes: Buffer }[];
+  vault.withKeyCache(() => {
+    for (const r of rows) {
+      const cs = decodeChangeset(new Uint8Array(r.bytes), { verify: false });
+      const keys = cs.batches.map((b) => vault.keyById(b.key, b.collection));
+      try {
+        if (keys.some((k) => k === undefined)) continue;
+        const contents = cs.batches.map((b, i) => openBatch(cs, b, keys[i]!));
+        if (contents.some((c) => c === undefined)) continue;
+        const verdict = appProblem(vault, cs, cs.batches.map((b, i) => ({ collection: b.collection, content: contents[i]! })));
+        if (verdict?.status === "rejected") {
+          record(vault, r.id, cs, verdict, report);
+          withdrawn++;
+        }
+      } catch (e) {
+        record(vault, r.id, cs, { status: "rejected", reason: (e as Error).message }, report);
+        withdrawn++;
+      } finally {
+        for (const k of keys) if (k !== undefined) wipe(k);
+      }
+    }
+  });
+  return withdrawn;
 }
 
 /** After an upgrade: decides again every changeset that was locked for needing a newer release. */

@@ -5,19 +5,19 @@
  * Team model: docs/team-model.md; sync: docs/sync.md.
  */
 import { ed25519KeyPair, equalBytes, randomBytes, wipe, x25519KeyPair, type KeyPair } from "@airlock/bundle-format";
-import { TransportKey } from "@airlock/shared";
+import { TransportKey, isAirlockError } from "@airlock/shared";
 import type Database from "better-sqlite3-multiple-ciphers";
 import { VaultStore, type VaultOptions } from "../store/index.js";
-import { HlcClock, type Hlc } from "../records/hlc.js";
+import { HLC_BYTES, HlcClock, type Hlc } from "../records/hlc.js";
 import { validateId, validateValue } from "../records/values.js";
 import { RecordStore, type FieldVersion, type SearchHit } from "./record-store.js";
 import type { AppModule, Intent, RecordView } from "../apps/app.js";
 import { APPS, appNamed, appsFingerprint } from "../apps/registry.js";
-import { intentProblem } from "../apps/validate.js";
+import { MAX_REMOVE_TAGS, intentProblem, lowestVersion } from "../apps/validate.js";
 export type { RecordView } from "../apps/app.js";
 import { DEFAULT_APP, MAX_HEADS, decodeEntry, signEntry, certifyDevice, atLeast, type EntryBody, type Role, type TeamEntry, type KeyGrant, type Cutoff } from "../team/entry.js";
 import { ancestors, foldTeam, isReader, mayWrite, readerDevices, type DeviceState, type TeamState, type UserState } from "../team/state.js";
-import { GENESIS_PREV, keyIdOf, sealChangeset, type PlainOp } from "../sync/changeset.js";
+import { GENESIS_PREV, keyIdOf, openBatch, sealChangeset, type Changeset, type PlainOp } from "../sync/changeset.js";
 import { openGrant, sealGrant } from "./grants.js";
 import { keyRepairs } from "./heal-grants.js";
 import { makeJoinRequest, parseJoinRequest, type JoinRequest } from "./request.js";
@@ -25,7 +25,7 @@ import { vaultError } from "./errors.js";
 import { checkName } from "./names.js";
 
 import { hex, unhex } from "./hex.js";
-import { revalidate, retryNewer } from "./sync.js";
+import { recheckApplied, revalidate, retryNewer } from "./sync.js";
 
 export const DEFAULT_COLLECTION = "notes";
 const SECRET_SIGN = "device.sign";
@@ -120,8 +120,11 @@ export class Vault {
     const rebuild = this.store.getMeta(META_REBUILD) !== undefined;
     if (!rebuild && this.store.getMeta(META_APPS) === known) return;
     this.tx(() => {
+      if (this.teamId !== undefined) {
+        recheckApplied(this);
+        retryNewer(this);
+      }
       if (rebuild) this.recordStore.rebuild((c) => this.appOf(c));
-      if (this.teamId !== undefined) retryNewer(this);
       this.store.setMeta(META_APPS, known);
       this.store.connection().prepare("DELETE FROM meta WHERE key = ?").run(META_REBUILD);
     });
@@ -268,7 +271,8 @@ export class Vault {
         }
       });
     } catch (e) {
-      this.recordStore.discard();
+      // Only a failed outermost transaction undoes every write; a caught inner failure keeps the rest.
+      if (this.#txDepth === 0) this.recordStore.discard();
       this.#entries = undefined;
       this.#state = undefined;
       this.#teamId = undefined;
@@ -845,7 +849,8 @@ export class Vault {
     if (denied !== undefined) throw vaultError("VAULT_NOT_ALLOWED", denied);
     const app = this.appOf(collection);
     if (app === undefined) throw vaultError("VAULT_NEWER_APP", `collection "${collection}" is of type "${state.collections.get(collection)?.app ?? "?"}", which this release of Airlock does not know`);
-    const why = intentProblem(app, intents) ?? app.check?.(intents, { state, author: this.deviceId });
+    const check = (version: number): string | undefined => app.check?.(intents, { state, author: this.deviceId, version });
+    const why = intentProblem(app, intents) ?? check(app.schema.version);
     if (why !== undefined) throw vaultError("VAULT_BAD_ARGUMENT", `${app.noun}: ${why}`);
     const key = this.currentKey(collection);
     if (key === undefined) throw vaultError("VAULT_NO_KEY", `no key for collection "${collection}" on this device`);
@@ -855,25 +860,34 @@ export class Vault {
         const plain: PlainOp[] = [];
         for (const o of intents) {
           const record = validateId(o.record, "record");
-          let value = o.kind === "delete" ? null : validateValue(o.value);
+          const field = o.kind === "delete" ? "" : validateId(o.field, "field");
           if (o.kind === "remove") {
-            value = this.recordStore.observedTags(collection, record, o.field, value);
-            if (value.length === 0) continue; // nothing of it here to remove
+            // One remove op names at most MAX_REMOVE_TAGS additions; a value added more often takes several.
+            const tags = this.recordStore.observedTags(collection, record, field, validateValue(o.value));
+            for (let at = 0; at < tags.length; at += MAX_REMOVE_TAGS * HLC_BYTES) {
+              const h = clock.now();
+              plain.push({ kind: "remove", record, field, value: tags.slice(at, at + MAX_REMOVE_TAGS * HLC_BYTES), wall: h.wall, counter: h.counter });
+            }
+            continue;
           }
           const h = clock.now();
-          plain.push({ kind: o.kind, record, field: o.kind === "delete" ? "" : validateId(o.field, "field"), value, wall: h.wall, counter: h.counter });
+          plain.push({ kind: o.kind, record, field, value: o.kind === "delete" ? null : validateValue(o.value), wall: h.wall, counter: h.counter });
         }
         if (plain.length === 0) throw vaultError("VAULT_BAD_ARGUMENT", "nothing to change");
+        const version = lowestVersion(app, plain, check);
         this.store.setMeta(META_HLC, JSON.stringify(clock.last));
         const head = db.prepare("SELECT seq, hash FROM device_heads WHERE device = ?").get(this.#device.publicKey) as { seq: number; hash: Buffer } | undefined;
-        const cs = sealChangeset(this.#device, {
-          team: state.team,
-          seq: (head?.seq ?? 0) + 1,
-          prev: head === undefined ? GENESIS_PREV : new Uint8Array(head.hash),
-          heads: namedHeads(state),
-          time: this.now(),
-          groups: [{ collection, key, ops: plain, version: app.schema.version }],
-        });
+        const cs = this.#sealChecked(app.noun, plain.length, () =>
+          sealChangeset(this.#device, {
+            team: state.team,
+            seq: (head?.seq ?? 0) + 1,
+            prev: head === undefined ? GENESIS_PREV : new Uint8Array(head.hash),
+            heads: namedHeads(state),
+            time: this.now(),
+            groups: [{ collection, key, ops: plain, version }],
+          }),
+          key,
+        );
         const id = db
           .prepare("INSERT INTO changesets (hash, device, seq, bytes, status, reason, received) VALUES (?, ?, ?, ?, 'applied', NULL, ?)")
           .run(cs.id, cs.device, cs.seq, cs.bytes, this.now()).lastInsertRowid as number;
@@ -884,6 +898,25 @@ export class Vault {
     } finally {
       wipe(key);
     }
+  }
+
+  /**
+   * Seals a changeset and opens it again as every other vault will: a change this vault would
+   * store but others would refuse (too many ops, too many bytes) is refused here instead, so a
+   * vault never holds what only it accepts.
+   */
+  #sealChecked(noun: string, ops: number, seal: () => Changeset, key: Uint8Array): Changeset {
+    let cs: Changeset;
+    try {
+      cs = seal();
+      openBatch(cs, cs.batches[0]!, key);
+    } catch (e) {
+      if (isAirlockError(e) && e.code.startsWith("CHANGESET")) {
+        throw vaultError("VAULT_BAD_ARGUMENT", `${ops} ${noun} changes do not fit in one changeset (${e.message}); make them in smaller parts`);
+      }
+      throw e;
+    }
+    return cs;
   }
 
   /**

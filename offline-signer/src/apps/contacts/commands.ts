@@ -8,6 +8,7 @@ import { table, when } from "../../commands/format.js";
 import { readBody, readFileBounded } from "../../cli/text-input.js";
 import { chooseCollection } from "../collection-choice.js";
 import { newRecordId } from "../ids.js";
+import { writeItems } from "../write-chunks.js";
 import type { Vault } from "../../vault/vault.js";
 import type { RecordView } from "../app.js";
 import { contactsApp } from "./index.js";
@@ -17,7 +18,6 @@ import { contactIntents, contactOf } from "./record.js";
 const vcard = (): Promise<typeof import("./vcard.js")> => import("./vcard.js");
 
 const MAX_VCF_BYTES = 16 * 1024 * 1024;
-const IMPORT_CHUNK = 400;
 const collection = Flags.string({ description: "contacts collection (default: the only one you read)" });
 
 /** `work=+44 20 7946 0000` or just the value: a label is lowercase letters, digits, dashes before "=". */
@@ -235,12 +235,7 @@ export class ContactsImport extends VaultCommand {
         else updated++;
         return contactIntents(have?.id ?? newRecordId(), contact, have);
       });
-      vault.tx(() => {
-        for (let i = 0; i < intents.length; i += IMPORT_CHUNK) {
-          const chunk = intents.slice(i, i + IMPORT_CHUNK).flat();
-          if (chunk.length > 0) vault.write(c, chunk);
-        }
-      });
+      writeItems(vault, c, intents.filter((i) => i.length > 0));
       this.emit(flags.json, { collection: c, added, updated }, safe`Imported ${String(contacts.length)} contact${contacts.length === 1 ? "" : "s"} into ${c} (${String(added)} new, ${String(updated)} updated).` + "\n");
     });
   }
@@ -260,7 +255,17 @@ export class ContactsExport extends VaultCommand {
     const { args, flags } = await this.parse(ContactsExport);
     await this.withVault(flags, async (vault) => {
       const c = chooseCollection(vault, contactsApp, flags.collection);
-      const all = vault.records(c).map(contactOf);
+      // A record another member wrote past the contact limits is left out, not allowed to spoil the file.
+      const valid: Contact[] = [];
+      let broken = 0;
+      for (const r of vault.records(c)) {
+        try {
+          valid.push(checkContact(contactOf(r), `contact ${r.id}`));
+        } catch {
+          broken++;
+        }
+      }
+      const all = valid;
       const contacts = flags["include-secret"] ? all : all.filter((x) => x.sensitivity !== "secret");
       const bytes = (await vcard()).serializeVcards(contacts, flags["vcard-version"] as "4.0" | "3.0");
       try {
@@ -269,7 +274,8 @@ export class ContactsExport extends VaultCommand {
         throw new AirlockError("EXPORT_FILE", `cannot write ${args.file} (${(e as { code?: string }).code ?? "error"})`, { hint: "name a new file in a folder you can write; an existing file is never overwritten" });
       }
       const left = all.length - contacts.length;
-      this.emit(flags.json, { file: args.file, exported: contacts.length, leftOut: left }, safe`Wrote ${String(contacts.length)} contacts to ${args.file}` + (left > 0 ? ` (${left} marked secret left out; --include-secret adds them)` : "") + ". The file is not encrypted.\n");
+      if (broken > 0) process.stderr.write(`airlock: warning: ${broken} contact${broken === 1 ? "" : "s"} break the contact limits and were left out\n`);
+      this.emit(flags.json, { file: args.file, exported: contacts.length, leftOut: left, invalid: broken }, safe`Wrote ${String(contacts.length)} contacts to ${args.file}` + (left > 0 ? ` (${left} marked secret left out; --include-secret adds them)` : "") + ". The file is not encrypted.\n");
     });
   }
 }

@@ -1,5 +1,5 @@
 /** `airlock secrets …`: the password vault on the command line. */
-import { writeFileSync } from "node:fs";
+import { closeSync, fsyncSync, openSync, rmSync, writeSync } from "node:fs";
 import { Args, Flags } from "@oclif/core";
 import { AirlockError, safe } from "@airlock/shared";
 import { wipe } from "@airlock/bundle-format";
@@ -9,6 +9,7 @@ import { readBody, readFileBounded, readSecretLine } from "../../cli/text-input.
 import { copySecret } from "../../cli/clipboard.js";
 import { chooseCollection } from "../collection-choice.js";
 import { newRecordId } from "../ids.js";
+import { writeItems } from "../write-chunks.js";
 import type { Vault } from "../../vault/vault.js";
 import type { RecordView } from "../app.js";
 import { secretsApp } from "./index.js";
@@ -22,8 +23,6 @@ const formats = (): Promise<typeof import("./formats/index.js")> => import("./fo
 const MASK = "••••••••";
 const IMPORT_FORMATS = ["bitwarden-json", "bitwarden-csv", "keepassxc-csv", "kdbx", "1pux"] as const;
 const EXPORT_FORMATS = ["bitwarden-json", "keepassxc-csv"] as const;
-/** Items per changeset on import: keeps each well under the 8 MiB changeset limit. */
-const IMPORT_CHUNK = 400;
 const MAX_IMPORT_FILE = 64 * 1024 * 1024;
 
 const collection = Flags.string({ description: "secrets collection (default: the only one you read)" });
@@ -64,12 +63,25 @@ async function passwordFrom(flags: { "password-stdin": boolean; generate: boolea
 /** NAME=VALUE, as typed after --field. */
 function fieldArg(raw: string, hidden: boolean): SecretField {
   const at = raw.indexOf("=");
-  if (at <= 0) throw new AirlockError("USAGE", `--field wants NAME=VALUE, got "${raw.slice(0, 40)}"`, { hint: 'for example --field "PIN=1234" (or --hidden-field)' });
+  // The value is never echoed: it may be a secret.
+  if (at <= 0) throw new AirlockError("USAGE", "--field wants NAME=VALUE (no \"=\" after a name)", { hint: 'for example --field "PIN=1234" (or --hidden-field)' });
   return { name: raw.slice(0, at), value: raw.slice(at + 1), hidden };
 }
 
 function totpArg(raw: string | undefined, title: string): string | undefined {
   return raw === undefined ? undefined : parseTotp(raw, { label: title });
+}
+
+/** `--totp -`: the TOTP URI or secret from standard input, so it is never on a command line. */
+async function totpInput(raw: string | undefined, passwordFromStdin: boolean): Promise<string | undefined> {
+  if (raw !== "-") return raw;
+  if (passwordFromStdin) throw new AirlockError("USAGE", "standard input can hold the password or the TOTP, not both", { hint: "give the TOTP with --totp - and the password with --generate, or the other way round" });
+  const bytes = await readSecretLine(process.stdin);
+  try {
+    return Buffer.from(bytes).toString("utf8");
+  } finally {
+    wipe(bytes);
+  }
 }
 
 /** What `show`/`list` print of an item: secrets masked unless revealed. */
@@ -98,7 +110,7 @@ export class SecretsAdd extends VaultCommand {
   static override examples = [
     '<%= config.bin %> secrets add --title "Bank" --username alice --generate --url https://bank.example',
     'printf %s "$PW" | <%= config.bin %> secrets add --title "Mail" --username alice@example.org --password-stdin',
-    '<%= config.bin %> secrets add --title "GitHub" --generate --words 6 --totp "otpauth://totp/GitHub:alice?secret=JBSWY3DPEHPK3PXP"',
+    'pass show github-totp | <%= config.bin %> secrets add --title "GitHub" --generate --words 6 --totp -',
   ];
   static override flags = {
     title: Flags.string({ description: "title (one line)", required: true }),
@@ -107,7 +119,7 @@ export class SecretsAdd extends VaultCommand {
     generate: Flags.boolean({ description: "generate the password (see --length, --words)", default: false }),
     ...generateFlags,
     url: Flags.string({ description: "a URL (repeat for several)", multiple: true }),
-    totp: Flags.string({ description: "TOTP: an otpauth:// URI or the base32 secret the site shows" }),
+    totp: Flags.string({ description: 'TOTP: an otpauth:// URI or the base32 secret the site shows; "-" reads it from standard input' }),
     notes: Flags.string({ description: 'notes; "-" reads them from standard input' }),
     "notes-file": Flags.string({ description: "read the notes from this UTF-8 file" }),
     tag: Flags.string({ description: "a tag (repeat for several)", multiple: true }),
@@ -120,6 +132,7 @@ export class SecretsAdd extends VaultCommand {
     const { flags } = await this.parse(SecretsAdd);
     if (flags.title.trim() === "") this.usage("--title is blank; give the login a title");
     if (flags["password-stdin"] && flags.notes === "-") this.usage("standard input can hold the password or the notes, not both");
+    const totpRaw = await totpInput(flags.totp, flags["password-stdin"]);
     const { password, bits } = await passwordFrom(flags);
     const notes = await readBody({ body: flags.notes, bodyFile: flags["notes-file"], stdin: process.stdin });
     const item = checkItem(
@@ -128,7 +141,7 @@ export class SecretsAdd extends VaultCommand {
         ...(flags.username === undefined ? {} : { username: flags.username }),
         ...(password === undefined ? {} : { password }),
         ...(notes === undefined ? {} : { notes }),
-        ...(flags.totp === undefined ? {} : { totp: totpArg(flags.totp, flags.title)! }),
+        ...(totpRaw === undefined ? {} : { totp: totpArg(totpRaw, flags.title)! }),
         urls: flags.url ?? [],
         tags: flags.tag ?? [],
         fields: [...(flags.field ?? []).map((f) => fieldArg(f, false)), ...(flags["hidden-field"] ?? []).map((f) => fieldArg(f, true))],
@@ -203,7 +216,7 @@ export class SecretsEdit extends VaultCommand {
     "password-stdin": Flags.boolean({ description: "read the new password from standard input", default: false, exclusive: ["generate"] }),
     generate: Flags.boolean({ description: "generate a new password", default: false }),
     ...generateFlags,
-    totp: Flags.string({ description: 'new TOTP (otpauth:// URI or base32 secret); "" removes it' }),
+    totp: Flags.string({ description: 'new TOTP (otpauth:// URI or base32 secret; "-" reads it from standard input); "" removes it' }),
     notes: Flags.string({ description: 'new notes; "-" reads them from standard input' }),
     "notes-file": Flags.string({ description: "read the new notes from this UTF-8 file" }),
     "add-url": Flags.string({ description: "add a URL", multiple: true }),
@@ -219,6 +232,7 @@ export class SecretsEdit extends VaultCommand {
   async run(): Promise<void> {
     const { args, flags } = await this.parse(SecretsEdit);
     if (flags.title !== undefined && flags.title.trim() === "") this.usage("--title is blank");
+    const totpRaw = await totpInput(flags.totp, flags["password-stdin"]);
     const { password, bits } = await passwordFrom(flags);
     const notes = await readBody({ body: flags.notes, bodyFile: flags["notes-file"], stdin: process.stdin });
     await this.withVault(flags, async (vault) => {
@@ -228,7 +242,7 @@ export class SecretsEdit extends VaultCommand {
       const set = <T>(values: readonly T[], add: readonly T[] | undefined, remove: readonly T[] | undefined): T[] => [...new Set([...values, ...(add ?? [])])].filter((v) => !(remove ?? []).includes(v));
       const newFields = [...(flags.field ?? []).map((f) => fieldArg(f, false)), ...(flags["hidden-field"] ?? []).map((f) => fieldArg(f, true))];
       const dropped = new Set([...(flags["remove-field"] ?? []), ...newFields.map((f) => f.name)]);
-      const totp = flags.totp === undefined ? old.totp : flags.totp === "" ? undefined : totpArg(flags.totp, title);
+      const totp = totpRaw === undefined ? old.totp : totpRaw === "" ? undefined : totpArg(totpRaw, title);
       const next = checkItem(
         {
           title,
@@ -376,10 +390,8 @@ export class SecretsImport extends VaultCommand {
       const c = chooseCollection(vault, secretsApp, flags.collection);
       const have = new Set(vault.records(c).map((r) => sameKey(itemOf(r))));
       const fresh = items.filter((i) => !have.has(sameKey(i)));
-      // One transaction: a failure in any chunk leaves the vault as it was (nothing half-imported).
-      vault.tx(() => {
-        for (let i = 0; i < fresh.length; i += IMPORT_CHUNK) vault.write(c, fresh.slice(i, i + IMPORT_CHUNK).flatMap((item) => itemIntents(newRecordId(), item)));
-      });
+      // One transaction: a failure in any part leaves the vault as it was (nothing half-imported).
+      writeItems(vault, c, fresh.map((item) => itemIntents(newRecordId(), item)));
       const skipped = items.length - fresh.length;
       this.emit(
         flags.json,
@@ -409,7 +421,7 @@ export class SecretsExport extends VaultCommand {
       const items = vault.records(c).map(itemOf);
       const bytes = (await formats()).exportSecrets(items, flags.format as (typeof EXPORT_FORMATS)[number]);
       try {
-        writeFileSync(args.file, bytes, { mode: 0o600, flag: "wx" });
+        writeExclusive(args.file, bytes);
       } catch (e) {
         throw new AirlockError("EXPORT_FILE", `cannot write ${args.file} (${(e as { code?: string }).code ?? "error"})`, { hint: "name a new file in a folder you can write; an existing file is never overwritten" });
       } finally {
@@ -419,6 +431,20 @@ export class SecretsExport extends VaultCommand {
       this.emit(flags.json, { file: args.file, exported: items.length, format: flags.format }, safe`Wrote ${String(items.length)} logins to ${args.file}.` + "\n");
     });
   }
+}
+
+/** Creates `path` (never over an existing file), 0600; a write that fails half-way leaves no partial plaintext behind. */
+function writeExclusive(path: string, bytes: Uint8Array): void {
+  const fd = openSync(path, "wx", 0o600);
+  try {
+    writeSync(fd, bytes);
+    fsyncSync(fd);
+  } catch (e) {
+    closeSync(fd);
+    rmSync(path, { force: true });
+    throw e;
+  }
+  closeSync(fd);
 }
 
 /** Two items are "the same login" for re-import when these agree. */
