@@ -52,7 +52,7 @@ export function splitTags(bytes: Uint8Array): Uint8Array[] {
   return out;
 }
 
-const hexOf = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.length).toString("hex");
+const hexOf = (b: Uint8Array): string => (Buffer.isBuffer(b) ? b.toString("hex") : Buffer.from(b.buffer, b.byteOffset, b.length).toString("hex"));
 const compare = (a: Uint8Array, b: Uint8Array): number => Buffer.compare(a, b);
 
 /** Orders rows as the fold reads them: by HLC, then value bytes. */

@@ -34,7 +34,15 @@ export interface FieldVersion {
 
 /** Views as stored: JSON, with byte strings as {"$b": base64}. */
 function encodeView(v: RecordView): string {
-  return JSON.stringify({ f: v.fields, l: v.lists, s: v.sets, a: v.authors }, (_k, x: unknown) => (x instanceof Uint8Array ? { $b: Buffer.from(x).toString("base64") } : x));
+  const plain = { f: v.fields, l: v.lists, s: v.sets, a: v.authors };
+  // A replacer costs a call per value: only views that hold bytes need one.
+  return holdsBytes(v) ? JSON.stringify(plain, (_k, x: unknown) => (x instanceof Uint8Array ? { $b: Buffer.from(x).toString("base64") } : x)) : JSON.stringify(plain);
+}
+
+function holdsBytes(v: RecordView): boolean {
+  for (const x of Object.values(v.fields)) if (x instanceof Uint8Array) return true;
+  for (const group of [v.lists, v.sets]) for (const items of Object.values(group)) for (const x of items) if (x instanceof Uint8Array) return true;
+  return false;
 }
 
 function decodeView(collection: string, id: string, updated: number, json: string): RecordView {
@@ -116,7 +124,8 @@ export class RecordStore {
     if (this.#dirty.size === 0) return;
     // Ops of many records in one statement: per-statement overhead dominates per-record reads.
     const rowsOf = this.#stmt(
-      "SELECT record, field, kind, hlc, value FROM ops WHERE collection = ? AND record IN (SELECT value FROM json_each(?)) ORDER BY record, hlc, value",
+      // Unordered: the fold orders each record's rows itself, cheaper than SQLite's temp sort.
+      "SELECT record, field, kind, hlc, value FROM ops WHERE collection = ? AND record IN (SELECT value FROM json_each(?))",
     );
     const existing = this.#stmt("SELECT id FROM records WHERE collection = ? AND record = ?");
     const insert = this.#stmt("INSERT INTO records (collection, record, updated, view) VALUES (?, ?, ?, ?)");
