@@ -10,7 +10,8 @@ import type { EntryBody, Role } from "../team/entry.js";
 import { readerDevices, type TeamState } from "../team/state.js";
 import { hex } from "./hex.js";
 import { entriesToSend } from "./log-acks.js";
-import { FUTURE_REASON, peerAcks, welcomeRank } from "./sync.js";
+import { peerAcks, welcomeRank } from "./sync.js";
+import { FUTURE_REASON } from "./judge.js";
 import type { Vault } from "./vault.js";
 
 export interface PendingApproval {

@@ -25,7 +25,7 @@ import { vaultError } from "./errors.js";
 import { checkName } from "./names.js";
 
 import { hex, unhex } from "./hex.js";
-import { recheckApplied, revalidate, retryNewer } from "./sync.js";
+import { recheckApplied, revalidate, retryNewer } from "./judge.js";
 
 export const DEFAULT_COLLECTION = "notes";
 const SECRET_SIGN = "device.sign";

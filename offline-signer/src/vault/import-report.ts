@@ -1,0 +1,57 @@
+/** What an import did, counted as it goes: the CLI, the TUI and the tests read the same report. */
+
+export interface ImportIssue {
+  readonly source: string;
+  readonly code: string;
+  readonly reason: string;
+}
+
+export interface ImportReport {
+  bundles: number;
+  notForMe: number;
+  welcomed: string | undefined;
+  entriesAdded: number;
+  entriesRejected: number;
+  changesetsNew: number;
+  duplicates: number;
+  quarantined: number;
+  applied: number;
+  locked: number;
+  rejected: number;
+  waiting: number;
+  readonly issues: ImportIssue[];
+  /** Milliseconds spent per phase, for the import benchmark and `--json` readers. */
+  readonly timings: ImportTimings;
+  /** Newest op timestamp applied and not yet merged into the local clock. */
+  newest?: { wall: number; counter: number; device: string } | undefined;
+}
+
+export interface ImportTimings {
+  /** The whole of applying sync payloads, transactions and commits included. */
+  apply: number;
+  open: number;
+  decode: number;
+  verify: number;
+  authorize: number;
+  decrypt: number;
+  write: number;
+}
+
+export function emptyReport(): ImportReport {
+  return {
+    bundles: 0,
+    notForMe: 0,
+    welcomed: undefined,
+    entriesAdded: 0,
+    entriesRejected: 0,
+    changesetsNew: 0,
+    duplicates: 0,
+    quarantined: 0,
+    applied: 0,
+    locked: 0,
+    rejected: 0,
+    waiting: 0,
+    issues: [],
+    timings: { apply: 0, open: 0, decode: 0, verify: 0, authorize: 0, decrypt: 0, write: 0 },
+  };
+}

@@ -1,0 +1,330 @@
+/**
+ * Judging changesets (docs/sync.md, docs/team-model.md I3-I6, docs/apps.md): whether each may
+ * count at its causal position, what its batches hold, and the verdict written to the store —
+ * applied (ops stored), locked (no key yet, or written by a newer release), waiting or rejected.
+ * Also the re-judging a team log change, an upgrade or a late predecessor calls for, so every
+ * vault ends with the same accepted set. The importer (sync.ts) and the vault call these.
+ */
+import { wipe } from "@airlock/bundle-format";
+import { performance } from "node:perf_hooks";
+import { decodeChangeset, openBatch, type BatchContent, type Changeset, type PlainOp } from "../sync/changeset.js";
+import { appNamed } from "../apps/registry.js";
+import { schemaProblem } from "../apps/validate.js";
+import type { Intent } from "../apps/app.js";
+import { mayWrite, type TeamState } from "../team/state.js";
+import { DEFAULT_MAX_SKEW_MS } from "../records/hlc.js";
+import { hex } from "./hex.js";
+import { emptyReport, type ImportReport } from "./import-report.js";
+import type { Vault } from "./vault.js";
+
+/** Prefix of every rejection by a rights-loss cutoff; a later change to the log may lift it. */
+export const CUTOFF_REASON = "made after its author lost this right";
+export const EQUIVOCATION_REASON = "its device signed two different changesets under one number (equivocation); everything it wrote from there on is refused";
+/** Why a changeset a newer release wrote is kept locked here (and looked at again after an upgrade). */
+export const NEWER_REASON = "needs a newer release of Airlock";
+export const FUTURE_REASON = "dated more than 24 h ahead of this vault's clock; it applies when the clock gets there";
+
+/** Processes every waiting changeset whose predecessors and team heads are known. */
+export function drain(vault: Vault, report: ImportReport): void {
+  const devices = vault.stmt("SELECT DISTINCT device FROM changesets WHERE status = 'waiting'").all() as { device: Buffer }[];
+  const head = vault.stmt("SELECT seq, hash FROM device_heads WHERE device = ?");
+  const next = vault.stmt("SELECT id, bytes FROM changesets WHERE device = ? AND seq = ? AND status = 'waiting'");
+  const setHead = vault.stmt("INSERT INTO device_heads (device, seq, hash) VALUES (?, ?, ?) ON CONFLICT (device) DO UPDATE SET seq = excluded.seq, hash = excluded.hash");
+  const setReason = vault.stmt("UPDATE changesets SET reason = ? WHERE id = ?");
+  for (const { device } of devices) {
+    const h = head.get(device) as { seq: number; hash: Buffer } | undefined;
+    let seq = h?.seq ?? 0;
+    let prev: Uint8Array = h === undefined ? new Uint8Array(32) : new Uint8Array(h.hash);
+    for (;;) {
+      const row = next.get(device, seq + 1) as { id: number; bytes: Buffer } | undefined;
+      if (row === undefined) break;
+      const cs = decodeChangeset(new Uint8Array(row.bytes), { verify: false });
+      if (vault.stateAt(cs.heads) === undefined) break; // the team entries it names have not arrived
+      const verdict = Buffer.compare(cs.prev, prev) === 0 ? evaluate(vault, cs, report) : BROKEN_CHAIN;
+      if (verdict.status === "waiting") {
+        setReason.run(verdict.reason, row.id);
+        break; // dated ahead of our clock: it and what follows it wait
+      }
+      record(vault, row.id, cs, verdict, report);
+      seq = cs.seq;
+      prev = cs.id;
+      setHead.run(device, seq, cs.id);
+    }
+  }
+  observeNewest(vault, report);
+  report.waiting = (vault.stmt("SELECT count(*) AS n FROM changesets WHERE status = 'waiting'").get() as { n: number }).n;
+}
+
+export type Verdict =
+  | { readonly status: "applied"; readonly batches: readonly { collection: string; ops: readonly PlainOp[] }[] }
+  | { readonly status: "locked" | "rejected" | "waiting"; readonly reason: string };
+
+/**
+ * Clocks are bounded (docs/team-model.md, I5): an op may be stamped at most 24 h after the
+ * changeset that carries it says it was made (deterministic: rejected everywhere), and nothing
+ * stamped more than 24 h ahead of this vault's clock applies yet (it waits, so every vault
+ * applies it once its clock gets there and they converge).
+ */
+function clockProblem(vault: Vault, cs: Changeset, batches: readonly { ops: readonly PlainOp[] }[]): Verdict | undefined {
+  let newest = 0;
+  for (const b of batches) for (const o of b.ops) newest = Math.max(newest, o.wall);
+  if (newest > cs.time + DEFAULT_MAX_SKEW_MS) return { status: "rejected", reason: "an op is stamped more than 24 h after its changeset was made" };
+  if (newest > vault.now() + DEFAULT_MAX_SKEW_MS || cs.time > vault.now() + DEFAULT_MAX_SKEW_MS) return { status: "waiting", reason: FUTURE_REASON };
+  return undefined;
+}
+
+export const BROKEN_CHAIN: Verdict = { status: "rejected", reason: "does not follow its device's previous changeset (broken hash chain)" };
+
+/**
+ * Whether this release can read what the batches hold, and whether it keeps to its app's schema
+ * (docs/apps.md). What a newer release wrote (an app or schema version or op kind unknown here)
+ * is locked, not rejected: it is kept and forwarded, and applies after an upgrade. What breaks
+ * the schema of the version it names is rejected, on every vault alike.
+ */
+function appProblem(vault: Vault, cs: Changeset, batches: readonly { collection: string; content: BatchContent }[]): Verdict | undefined {
+  for (const { collection, content } of batches) {
+    if (content.newer !== undefined) return { status: "locked", reason: `${NEWER_REASON} (it holds ${content.newer})` };
+    const type = vault.state().collections.get(collection)?.app;
+    const app = type === undefined ? undefined : appNamed(type, vault.apps);
+    if (app === undefined) return { status: "locked", reason: `${NEWER_REASON} (collection type "${type ?? "?"}")` };
+    if (content.version > app.schema.version) return { status: "locked", reason: `${NEWER_REASON} (${app.schema.app} schema version ${content.version})` };
+    const why = schemaProblem(app, content.version, content.ops);
+    if (why !== undefined) return { status: "rejected", reason: `${collection}: ${why}` };
+    if (app.check !== undefined) {
+      const state = vault.stateAt(cs.heads);
+      const refused = state === undefined ? "names team entries this vault does not have" : app.check(content.ops.map(intentOf), { state, author: hex(cs.device), version: content.version });
+      if (refused !== undefined) return { status: "rejected", reason: `${collection}: ${refused}` };
+    }
+  }
+  return undefined;
+}
+
+function intentOf(o: PlainOp): Intent {
+  return o.kind === "delete" ? { kind: "delete", record: o.record } : { kind: o.kind, record: o.record, field: o.field, value: o.value };
+}
+
+/** Judges opened batches: app and schema first, then the clock. */
+function judgeOpened(vault: Vault, cs: Changeset, opened: readonly BatchContent[]): Verdict {
+  const contents = cs.batches.map((b, i) => ({ collection: b.collection, content: opened[i]! }));
+  const batches = contents.map((c) => ({ collection: c.collection, ops: c.content.ops }));
+  return appProblem(vault, cs, contents) ?? clockProblem(vault, cs, batches) ?? { status: "applied", batches };
+}
+
+/** Authorizes one changeset and, if allowed, decrypts its ops (unless `opened` has them). Writes nothing. */
+export function evaluate(vault: Vault, cs: Changeset, report: ImportReport, opened?: readonly BatchContent[]): Verdict {
+  const t0 = performance.now();
+  const why = authorize(vault, cs);
+  report.timings.authorize += performance.now() - t0;
+  if (why !== undefined) return { status: "rejected", reason: why };
+  if (opened !== undefined) return judgeOpened(vault, cs, opened);
+  const keys: Uint8Array[] = [];
+  try {
+    for (const b of cs.batches) {
+      const key = vault.keyById(b.key, b.collection);
+      if (key === undefined) return { status: "locked", reason: "no key for a collection it writes (yet)" };
+      keys.push(key);
+    }
+    const t1 = performance.now();
+    try {
+      const contents: BatchContent[] = [];
+      for (const [i, b] of cs.batches.entries()) {
+        const content = openBatch(cs, b, keys[i]!);
+        if (content === undefined) return { status: "rejected", reason: `its ${b.collection} ops do not decrypt (tampered, or a wrong key)` };
+        contents.push(content);
+      }
+      return judgeOpened(vault, cs, contents);
+    } catch (e) {
+      return { status: "rejected", reason: (e as Error).message };
+    } finally {
+      report.timings.decrypt += performance.now() - t1;
+    }
+  } finally {
+    wipe(...keys);
+  }
+}
+
+/** Writes a verdict: a new row (id undefined) or an update of a stored one, and the ops. */
+export function record(vault: Vault, id: number | undefined, cs: Changeset, verdict: Verdict, report: ImportReport): void {
+  const t0 = performance.now();
+  const reason = verdict.status === "applied" ? null : verdict.reason;
+  let rowId: number;
+  if (id === undefined) {
+    rowId = Number(
+      vault.stmt("INSERT INTO changesets (hash, device, seq, bytes, status, reason, received) VALUES (?, ?, ?, ?, ?, ?, ?)").run(cs.id, cs.device, cs.seq, cs.bytes, verdict.status, reason, vault.now())
+        .lastInsertRowid,
+    );
+  } else {
+    rowId = id;
+    vault.stmt("UPDATE changesets SET status = ?, reason = ? WHERE id = ?").run(verdict.status, reason, id);
+    vault.recordStore.deleteOps(id);
+  }
+  if (verdict.status === "applied") {
+    const deviceHex = hex(cs.device);
+    for (const b of verdict.batches) {
+      vault.recordStore.insertOps(rowId, b.collection, deviceHex, b.ops);
+      for (const o of b.ops) {
+        const n = report.newest;
+        if (n === undefined || o.wall > n.wall || (o.wall === n.wall && o.counter > n.counter)) report.newest = { wall: o.wall, counter: o.counter, device: deviceHex };
+      }
+    }
+    report.applied++;
+  } else if (verdict.status === "locked") report.locked++;
+  else report.rejected++;
+  report.timings.write += performance.now() - t0;
+}
+
+/** Merges the newest timestamp applied into this device's clock, once per batch. */
+export function observeNewest(vault: Vault, report: ImportReport): void {
+  if (report.newest === undefined) return;
+  vault.observe(report.newest.wall, report.newest.counter, report.newest.device);
+  report.newest = undefined;
+}
+
+/** Authorizes one changeset and applies, locks or rejects a stored row. */
+export function decide(vault: Vault, id: number, cs: Changeset, report: ImportReport): void {
+  const verdict = evaluate(vault, cs, report);
+  if (verdict.status === "waiting") {
+    // Only a row already past its device's head gets here (unlocked or re-judged): it waits alone.
+    vault.stmt("UPDATE changesets SET status = 'waiting', reason = ? WHERE id = ?").run(verdict.reason, id);
+    vault.recordStore.deleteOps(id);
+    return;
+  }
+  record(vault, id, cs, verdict, report);
+}
+
+/**
+ * Whether a changeset may count (docs/team-model.md, I3-I4, I6): its device has not equivocated
+ * at or before it; its heads are known and never go back along its own chain; and its author may
+ * write every collection it touches at its causal position — joined with every entry that took
+ * rights from this device at a cutoff below its seq, so naming old heads cannot dodge a demotion,
+ * a raised policy, a revocation or a removal.
+ */
+export function authorize(vault: Vault, cs: Changeset, options: { chain?: boolean } = {}): string | undefined {
+  const deviceHex = hex(cs.device);
+  const fork = vault.forkSeq(deviceHex);
+  if (fork !== undefined && cs.seq >= fork) return EQUIVOCATION_REASON;
+  const heads = cs.heads.map(hex);
+  const seen = vault.ancestorsOf(heads);
+  if (seen === undefined) return "names team entries this vault does not have";
+  // The chain rule is fixed once a changeset was first judged; re-judging after a log change skips it.
+  const backwards = options.chain === false ? undefined : headsGoBack(vault, cs, heads, seen);
+  if (backwards !== undefined) return backwards;
+  const unseen: string[] = [];
+  for (const loss of vault.state().devices.get(deviceHex)?.losses ?? []) if (cs.seq > loss.seq && !seen.has(loss.entry)) unseen.push(loss.entry);
+  const position = vault.stateAtHex(unseen.length === 0 ? heads : [...heads, ...unseen]);
+  if (position === undefined) return "names team entries this vault does not have";
+  if (!position.devices.has(deviceHex)) return "signed by a key that is not a device of this team";
+  for (const b of cs.batches) {
+    const denied = mayWrite(position, deviceHex, b.collection);
+    if (denied !== undefined) return unseen.length > 0 || position.devices.get(deviceHex)?.active === false ? `${CUTOFF_REASON}: ${denied}` : denied;
+  }
+  return undefined;
+}
+
+/** The heads a device's previous changeset named, cached per device for the import's in-order run (keyed by its id). */
+const previousHeads = new WeakMap<Vault, Map<string, { id: string; heads: readonly string[] }>>();
+
+function headsGoBack(vault: Vault, cs: Changeset, heads: readonly string[], seen: ReadonlySet<string>): string | undefined {
+  if (cs.seq <= 1) return undefined;
+  const deviceHex = hex(cs.device);
+  let cache = previousHeads.get(vault);
+  if (cache === undefined) previousHeads.set(vault, (cache = new Map()));
+  let prev = cache.get(deviceHex);
+  if (prev?.id !== hex(cs.prev)) {
+    const row = vault.stmt("SELECT bytes FROM changesets WHERE hash = ?").get(cs.prev) as { bytes: Buffer } | undefined;
+    prev = row === undefined ? undefined : { id: hex(cs.prev), heads: decodeChangeset(new Uint8Array(row.bytes), { verify: false }).heads.map(hex) };
+  }
+  cache.set(deviceHex, { id: hex(cs.id), heads });
+  if (prev === undefined) return undefined;
+  for (const h of prev.heads) if (!seen.has(h)) return "names an older team state than its device's previous changeset (its heads went backwards)";
+  return undefined;
+}
+
+/**
+ * After the team log changed: re-judges what a change of rights may turn (changesets of devices
+ * that lost a right, and those refused by a cutoff that may since have been overruled), retries
+ * locked changesets when keys arrived, and drains what waited.
+ */
+export function revalidate(vault: Vault, state: TeamState, newKeys: boolean): void {
+  const db = vault.store.connection();
+  const report = emptyReport();
+  const load = (r: { id: number; bytes: Buffer }): Changeset => decodeChangeset(new Uint8Array(r.bytes), { verify: false });
+  const counted = db.prepare("SELECT id, bytes, status FROM changesets WHERE device = ? AND seq > ? AND status IN ('applied', 'locked')");
+  for (const d of state.devices.values()) {
+    if (d.losses.length === 0) continue;
+    const from = Math.min(...d.losses.map((l) => l.seq));
+    for (const r of counted.all(d.keys.sign, from) as { id: number; bytes: Buffer; status: string }[]) {
+      const cs = load(r);
+      const why = authorize(vault, cs, { chain: false });
+      if (why !== undefined) record(vault, r.id, cs, { status: "rejected", reason: why }, report);
+    }
+  }
+  // A loss can itself be overruled (e.g. its author lost admin rights first in the log order).
+  for (const r of db.prepare("SELECT id, bytes FROM changesets WHERE status = 'rejected' AND substr(reason, 1, ?) = ?").all(CUTOFF_REASON.length, CUTOFF_REASON) as { id: number; bytes: Buffer }[]) {
+    const cs = load(r);
+    if (authorize(vault, cs, { chain: false }) === undefined) decide(vault, r.id, cs, report);
+  }
+  if (newKeys) {
+    for (const r of db.prepare("SELECT id, bytes FROM changesets WHERE status = 'locked'").all() as { id: number; bytes: Buffer }[]) {
+      decide(vault, r.id, load(r), report);
+    }
+  }
+  // A key this vault holds that the fold no longer lists (its introducing entry was refused
+  // after all): whatever was applied under it is locked, as on every vault that never held it.
+  const listed = new Set<string>();
+  for (const c of state.collections.values()) for (const k of c.holders.keys()) listed.add(`${c.id}/${k}`);
+  const held = db.prepare("SELECT key_id, collection FROM collection_keys").all() as { key_id: Buffer; collection: string }[];
+  const stale = new Set(held.map((r) => `${r.collection}/${r.key_id.toString("hex")}`).filter((k) => !listed.has(k)));
+  if (stale.size > 0) {
+    for (const r of db.prepare("SELECT id, bytes FROM changesets WHERE status = 'applied'").all() as { id: number; bytes: Buffer }[]) {
+      const cs = load(r);
+      if (cs.batches.some((b) => stale.has(`${b.collection}/${hex(b.key)}`))) record(vault, r.id, cs, { status: "locked", reason: "no key for a collection it writes (yet)" }, report);
+    }
+  }
+  // Rows that waited alone for the clock (unlocked after their device's head moved on).
+  const ahead = db.prepare("SELECT c.id, c.bytes FROM changesets c JOIN device_heads h ON h.device = c.device WHERE c.status = 'waiting' AND c.reason = ? AND c.seq <= h.seq").all(FUTURE_REASON) as { id: number; bytes: Buffer }[];
+  for (const r of ahead) decide(vault, r.id, load(r), report);
+  drain(vault, report);
+}
+
+/**
+ * After an upgrade (or the migration that introduced app schemas): applies the schema rules of
+ * this release to changesets an earlier release applied, so a vault that stored something before
+ * the rule existed ends where a vault that met it afterwards does — rejected alike.
+ */
+export function recheckApplied(vault: Vault): number {
+  const report = emptyReport();
+  let withdrawn = 0;
+  const rows = vault.stmt("SELECT id, bytes FROM changesets WHERE status = 'applied'").all() as { id: number; bytes: Buffer }[];
+  vault.withKeyCache(() => {
+    for (const r of rows) {
+      const cs = decodeChangeset(new Uint8Array(r.bytes), { verify: false });
+      const keys = cs.batches.map((b) => vault.keyById(b.key, b.collection));
+      try {
+        if (keys.some((k) => k === undefined)) continue;
+        const contents = cs.batches.map((b, i) => openBatch(cs, b, keys[i]!));
+        if (contents.some((c) => c === undefined)) continue;
+        const verdict = appProblem(vault, cs, cs.batches.map((b, i) => ({ collection: b.collection, content: contents[i]! })));
+        if (verdict?.status === "rejected") {
+          record(vault, r.id, cs, verdict, report);
+          withdrawn++;
+        }
+      } catch (e) {
+        record(vault, r.id, cs, { status: "rejected", reason: (e as Error).message }, report);
+        withdrawn++;
+      } finally {
+        for (const k of keys) if (k !== undefined) wipe(k);
+      }
+    }
+  });
+  return withdrawn;
+}
+
+/** After an upgrade: decides again every changeset that was locked for needing a newer release. */
+export function retryNewer(vault: Vault): void {
+  const report = emptyReport();
+  const rows = vault.stmt("SELECT id, bytes FROM changesets WHERE status = 'locked' AND substr(reason, 1, ?) = ?").all(NEWER_REASON.length, NEWER_REASON) as { id: number; bytes: Buffer }[];
+  vault.withKeyCache(() => {
+    for (const r of rows) decide(vault, r.id, decodeChangeset(new Uint8Array(r.bytes), { verify: false }), report);
+  });
+}
