@@ -33,6 +33,8 @@ export interface ForgedChangeset {
   readonly seq?: number;
   readonly prev?: Uint8Array;
   readonly time?: number;
+  /** Makes it a compaction snapshot naming this `compact` entry (its ops may carry `device`). */
+  readonly snapshot?: Uint8Array;
 }
 
 export class HostileMember {
@@ -98,6 +100,7 @@ export class HostileMember {
       value: o.value ?? `forged ${i}`,
       wall: o.wall ?? now,
       counter: o.counter ?? i,
+      ...(c.snapshot === undefined ? {} : { device: o.device ?? this.vault.deviceId }),
     }));
     const seq = c.seq ?? this.#seq + 1;
     const cs = sealChangeset(this.device, {
@@ -106,7 +109,7 @@ export class HostileMember {
       prev: c.prev ?? (seq === this.#seq + 1 ? this.#prev : randomBytes(32)),
       heads: c.heads ?? state.heads.map(unhex),
       time: now,
-      groups: [{ collection: c.collection, key, ops }],
+      groups: [{ collection: c.collection, key, ops, ...(c.snapshot === undefined ? {} : { snapshot: c.snapshot }) }],
     });
     if (c.seq === undefined) {
       this.#seq = seq;

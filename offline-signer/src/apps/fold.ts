@@ -61,16 +61,22 @@ export function compareRows(a: OpRow, b: OpRow): number {
 }
 
 /** The visible record, or undefined if nothing of it survives (never written, or deleted). */
-export function foldRecord(collection: string, id: string, input: readonly OpRow[]): RecordView | undefined {
+/**
+ * The rows that decide what a record shows: the newest delete (a tombstone keeps hiding what
+ * arrives later with an older HLC), each field's winning set, the surviving list items and set
+ * additions, in (HLC, value) order. Folding these alone, with any later ops, gives the same
+ * record as folding the whole history with them: what a compaction snapshot keeps (decisions #30).
+ */
+export function visibleRows(input: readonly OpRow[]): OpRow[] {
   let sorted = true;
   for (let i = 1; i < input.length && sorted; i++) sorted = compareRows(input[i - 1]!, input[i]!) <= 0;
   const rows = sorted ? input : [...input].sort(compareRows);
-  let deleted: Uint8Array | undefined;
+  let deleted: OpRow | undefined;
   // Removes are matched against the additions present, so memory follows the additions, not
   // however many tags hostile removes name.
   const additions = new Set<string>();
   for (const r of rows) {
-    if (r.kind === OP_CODE.delete && (deleted === undefined || compare(r.hlc, deleted) > 0)) deleted = r.hlc;
+    if (r.kind === OP_CODE.delete && (deleted === undefined || compare(r.hlc, deleted.hlc) > 0)) deleted = r;
     if (r.kind === OP_CODE.add) additions.add(`${r.field}\u0000${hexOf(r.hlc)}`);
   }
   const removed = new Set<string>();
@@ -84,25 +90,39 @@ export function foldRecord(collection: string, id: string, input: readonly OpRow
       }
     }
   }
+  const winners = new Map<string, OpRow>();
+  const items: OpRow[] = [];
+  const seen = new Set<string>();
+  for (const r of rows) {
+    if (r.kind === OP_CODE.delete || r.kind >= OP_CODE.remove) continue; // removes and kinds never stored
+    if (deleted !== undefined && compare(r.hlc, deleted.hlc) <= 0) continue;
+    if (r.kind === OP_CODE.set) {
+      winners.set(r.field, r); // rows ascend: the last is the largest (HLC, value)
+      continue;
+    }
+    if (r.kind === OP_CODE.add && removed.has(`${r.field}\u0000${hexOf(r.hlc)}`)) continue;
+    const key = `${r.kind}\u0000${r.field}\u0000${hexOf(r.hlc)}\u0000${hexOf(r.value)}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    items.push(r);
+  }
+  const out = [...winners.values(), ...items];
+  if (deleted !== undefined) out.push(deleted);
+  return out.sort(compareRows);
+}
+
+/** The visible record, or undefined if nothing of it survives (never written, or deleted). */
+export function foldRecord(collection: string, id: string, input: readonly OpRow[]): RecordView | undefined {
   const fields: Record<string, Value> = Object.create(null) as Record<string, Value>;
   const lists: Record<string, Value[]> = Object.create(null) as Record<string, Value[]>;
   const setItems = new Map<string, Map<string, Uint8Array>>();
-  const seen = new Set<string>();
   let newest: Uint8Array | undefined;
   const authors = new Set<string>();
   let lastAuthor: Uint8Array | undefined;
-  for (const r of rows) {
-    if (r.kind === OP_CODE.delete || r.kind === OP_CODE.remove) continue;
-    if (deleted !== undefined && compare(r.hlc, deleted) <= 0) continue;
-    if (r.kind === OP_CODE.add && removed.has(`${r.field}\u0000${hexOf(r.hlc)}`)) continue;
-    if (r.kind === OP_CODE.append || r.kind === OP_CODE.add) {
-      const key = `${r.kind}\u0000${r.field}\u0000${hexOf(r.hlc)}\u0000${hexOf(r.value)}`;
-      if (seen.has(key)) continue;
-      seen.add(key);
-    }
-    if (r.kind > OP_CODE.remove) continue; // never stored: unknown kinds keep their changeset waiting
+  for (const r of visibleRows(input)) {
+    if (r.kind === OP_CODE.delete) continue;
     newest = r.hlc;
-    // Most records are written by one or two devices: skip the hex work for a repeat.
+    // Authors of what is visible; most records are written by one or two devices: skip the hex work for a repeat.
     const author = r.hlc.subarray(12);
     if (lastAuthor === undefined || compare(author, lastAuthor) !== 0) {
       authors.add(hexOf(author));
@@ -118,6 +138,6 @@ export function foldRecord(collection: string, id: string, input: readonly OpRow
   }
   if (newest === undefined) return undefined;
   const sets: Record<string, Value[]> = Object.create(null) as Record<string, Value[]>;
-  for (const [field, items] of setItems) sets[field] = [...items.values()].sort(compare).map(decodeStoredValue);
-  return { collection, id, fields, lists, sets, updated: Number(Buffer.from(newest).readBigUInt64BE(0)) , authors: [...authors].sort() };
+  for (const [field, members] of setItems) sets[field] = [...members.values()].sort(compare).map(decodeStoredValue);
+  return { collection, id, fields, lists, sets, updated: Number(Buffer.from(newest.buffer, newest.byteOffset, 8).readBigUInt64BE(0)), authors: [...authors].sort() };
 }

@@ -53,6 +53,27 @@ export class CollectionsList extends VaultCommand {
   }
 }
 
+export class CollectionsCompact extends VaultCommand {
+  static override summary = "Compact a collection's history: members who join from now on receive only its current state, not deleted records or earlier values.";
+  static override description =
+    "Rotates the collection's key to its current readers and writes a snapshot of what is visible now. Existing members check the snapshot against their own history. " +
+    "It cannot make laptops that already hold the history forget it (docs/threat-model.md, History).";
+  static override examples = ["<%= config.bin %> collections compact passwords"];
+  static override args = { id: Args.string({ description: "the collection", required: true }) };
+
+  async run(): Promise<void> {
+    const { args, flags } = await this.parse(CollectionsCompact);
+    await this.withVault(flags, async (vault) => {
+      const r = vault.compact(args.id);
+      this.emit(
+        flags.json,
+        { entry: r.entry.hashHex, changeset: r.changeset, records: r.records, ops: r.ops, dropped: r.dropped },
+        safe`Compacted ${args.id}: ${String(r.records)} records restated in ${String(r.ops)} changes; ${String(r.dropped)} older or deleted values will not reach members who join from now on.` + "\nExport to the team so every laptop gets the new key and the snapshot.\n",
+      );
+    });
+  }
+}
+
 export class CollectionsPolicy extends VaultCommand {
   static override summary = "Change who may read and write a collection (always rotates its key).";
   static override examples = ["<%= config.bin %> collections policy notes --read editor --write admin"];

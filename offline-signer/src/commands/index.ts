@@ -1,5 +1,5 @@
 /** The command table oclif loads (package.json: oclif.commands, explicit strategy; topics use spaces). */
-import { ApprovalsApprove, ApprovalsList, ApprovalsRequire, CollectionsAdd, CollectionsList, CollectionsPolicy } from "./collections.js";
+import { ApprovalsApprove, ApprovalsList, ApprovalsRequire, CollectionsAdd, CollectionsCompact, CollectionsList, CollectionsPolicy } from "./collections.js";
 import { DevicesAdd, DevicesList, DevicesRevoke } from "./devices.js";
 import { MembersAdd, MembersList, MembersRemove, MembersRole } from "./members.js";
 import { PassphraseChange } from "./passphrase.js";
@@ -24,6 +24,7 @@ export const COMMANDS = {
   "collections:add": CollectionsAdd,
   "collections:list": CollectionsList,
   "collections:policy": CollectionsPolicy,
+  "collections:compact": CollectionsCompact,
   "approvals:list": ApprovalsList,
   "approvals:approve": ApprovalsApprove,
   "approvals:require": ApprovalsRequire,

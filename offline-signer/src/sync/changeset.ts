@@ -62,6 +62,11 @@ export interface PlainOp {
   readonly value: Value;
   readonly wall: number;
   readonly counter: number;
+  /**
+   * Only in a compaction snapshot: the device (hex) that wrote the op originally, whose HLC it
+   * keeps. Everywhere else the HLC's device is the changeset's.
+   */
+  readonly device?: string;
 }
 
 export interface Batch {
@@ -106,10 +111,18 @@ export interface NewChangeset {
   readonly heads: readonly Uint8Array[];
   readonly time: number;
   /** Ops per collection with that collection's current key and the app schema version they follow (default 1). */
-  readonly groups: readonly { collection: string; key: Uint8Array; ops: readonly PlainOp[]; version?: number }[];
+  readonly groups: readonly { collection: string; key: Uint8Array; ops: readonly PlainOp[]; version?: number; snapshot?: Uint8Array }[];
 }
 
-export function encodeOps(ops: readonly PlainOp[], version = 1): Uint8Array {
+/**
+ * A batch's plaintext. A compaction snapshot (`snapshot`: the `compact` entry's hash) carries
+ * 7-item ops ending with the original author's device (docs/decisions.md #30).
+ */
+export function encodeOps(ops: readonly PlainOp[], version = 1, snapshot?: Uint8Array): Uint8Array {
+  if (snapshot !== undefined) {
+    const list = ops.map((o) => [KIND_CODE[o.kind], o.record, o.field, o.value as CborValue, o.wall, o.counter, Buffer.from(o.device ?? "", "hex")]);
+    return encodeCanonical(new Map<string, CborValue>([["ops", list], ["snapshot", snapshot], ["v", version]]));
+  }
   const list = ops.map((o) => [KIND_CODE[o.kind], o.record, o.field, o.value as CborValue, o.wall, o.counter]);
   return encodeCanonical(version === 1 ? list : new Map<string, CborValue>([["ops", list], ["v", version]]));
 }
@@ -121,13 +134,15 @@ export interface BatchContent {
   readonly ops: PlainOp[];
   /** Set when it holds an op kind this release does not know: the changeset waits, nothing is applied. */
   readonly newer?: string;
+  /** A compaction snapshot: the hash of its `compact` entry (its ops carry their original devices). */
+  readonly snapshot?: Uint8Array;
 }
 
 export function sealChangeset(device: KeyPair, c: NewChangeset): Changeset {
   const batches = c.groups.map((g) => {
     const salt = randomBytes(16);
     const k = hkdfSha256(g.key, salt, LABEL_OPS);
-    const ct = aeadSeal(k, NONCE, encodeOps(g.ops, g.version), batchAad(c.team, device.publicKey, c.seq, g.collection));
+    const ct = aeadSeal(k, NONCE, encodeOps(g.ops, g.version, g.snapshot), batchAad(c.team, device.publicKey, c.seq, g.collection));
     k.fill(0);
     return { collection: g.collection, key: keyIdOf(g.key), salt, ct };
   });
@@ -220,19 +235,31 @@ export function openBatch(c: Changeset, b: Batch, key: Uint8Array): BatchContent
     plain.fill(0);
   }
   let version = 1;
+  let snapshot: Uint8Array | undefined;
   if (!Array.isArray(raw)) {
-    if (!(raw instanceof Map) || raw.size !== 2 || !raw.has("v") || !raw.has("ops")) return OPS.fail("not a list of ops nor a versioned batch {v, ops}");
     const o = raw;
-    version = OPS.uint(o.get("v") as Plain, "batch version", MAX_SCHEMA_VERSION);
-    // Version 1 has one encoding, the bare list: a second would give one content two ids.
-    if (version < 2) return OPS.fail("a versioned batch names version 2 or later");
-    raw = o.get("ops") as CborValue;
+    const shape = o instanceof Map && o.has("v") && o.has("ops") ? (o.size === 2 ? "versioned" : o.size === 3 && o.has("snapshot") ? "snapshot" : undefined) : undefined;
+    if (shape === undefined) return OPS.fail("not a list of ops, a versioned batch {v, ops} nor a snapshot {ops, snapshot, v}");
+    const m = o as Map<string, CborValue>;
+    version = OPS.uint(m.get("v") as Plain, "batch version", MAX_SCHEMA_VERSION);
+    if (shape === "snapshot") {
+      const h = m.get("snapshot");
+      if (!(h instanceof Uint8Array) || h.length !== 32) return OPS.fail("snapshot names its compact entry by a 32-byte hash");
+      snapshot = h;
+      if (version < 1) return OPS.fail("a snapshot names schema version 1 or later");
+    } else if (version < 2) {
+      // Version 1 has one encoding, the bare list: a second would give one content two ids.
+      return OPS.fail("a versioned batch names version 2 or later");
+    }
+    raw = m.get("ops") as CborValue;
     if (!Array.isArray(raw)) return OPS.fail("ops is not a list");
   }
+  const arity = snapshot === undefined ? 6 : 7;
   let newer: string | undefined;
   const ops = raw.map((item, i) => {
-    if (!Array.isArray(item) || item.length !== 6) return OPS.fail(`op ${i} is not a 6-item list`);
-    const [kind, record, field, value, wall, counter] = item as [CborValue, CborValue, CborValue, CborValue, CborValue, CborValue];
+    if (!Array.isArray(item) || item.length !== arity) return OPS.fail(`op ${i} is not a ${arity}-item list`);
+    const [kind, record, field, value, wall, counter, device] = item as [CborValue, CborValue, CborValue, CborValue, CborValue, CborValue, CborValue];
+    if (snapshot !== undefined && (!(device instanceof Uint8Array) || device.length !== 32)) return OPS.fail(`op ${i}: a snapshot op names its device by a 32-byte key`);
     if (typeof kind !== "number" || !Number.isSafeInteger(kind) || kind < 0 || kind > MAX_KIND_CODE) return OPS.fail(`op ${i} has an invalid kind`);
     if (CODE_KIND[kind] === undefined) {
       newer ??= `op kind ${kind}`;
@@ -246,6 +273,7 @@ export function openBatch(c: Changeset, b: Batch, key: Uint8Array): BatchContent
         value: validateValue(value),
         wall: OPS.uint(wall as Plain, `op ${i} wall`, 2 ** 48 - 1),
         counter: OPS.uint(counter as Plain, `op ${i} counter`, 0xffff_ffff),
+        ...(snapshot === undefined ? {} : { device: Buffer.from(device as Uint8Array).toString("hex") }),
       };
       return op;
     } catch (e) {
@@ -253,6 +281,6 @@ export function openBatch(c: Changeset, b: Batch, key: Uint8Array): BatchContent
       throw e;
     }
   });
-  if (newer !== undefined) return { version, ops: [], newer };
-  return { version, ops: ops as PlainOp[] };
+  if (newer !== undefined) return { version, ops: [], newer, ...(snapshot === undefined ? {} : { snapshot }) };
+  return { version, ops: ops as PlainOp[], ...(snapshot === undefined ? {} : { snapshot }) };
 }

@@ -65,6 +65,13 @@ export interface Cutoff {
   readonly seq: number;
 }
 
+/** Where a compaction's snapshot stands on one device's chain: its changesets up to `seq` (the one at `seq` is `id`). */
+export interface FrontierPoint {
+  readonly device: Uint8Array;
+  readonly seq: number;
+  readonly id: Uint8Array;
+}
+
 export type EntryBody =
   | { type: "genesis"; name: string; user: Uint8Array; userName: string; device: DeviceKeys }
   | { type: "add-member"; user: Uint8Array; userName: string; role: Role; device: DeviceKeys; grants: readonly KeyGrant[] }
@@ -74,6 +81,7 @@ export type EntryBody =
   | { type: "set-role"; user: Uint8Array; role: Role; cutoffs: readonly Cutoff[]; rekeys: readonly KeyGrant[] }
   | { type: "collection"; id: string; name: string; read: Role; write: Role; grants: readonly KeyGrant[]; app?: string | undefined }
   | { type: "set-policy"; collection: string; read: Role; write: Role; cutoffs: readonly Cutoff[]; rekeys: readonly KeyGrant[] }
+  | { type: "compact"; collection: string; frontier: readonly FrontierPoint[]; rekeys: readonly KeyGrant[] }
   | { type: "set-approvals"; k: number }
   | { type: "approve"; proposal: Uint8Array }
   | { type: "grant"; grants: readonly KeyGrant[] };
@@ -129,6 +137,8 @@ function plainBody(b: EntryBody): Record<string, Plain> {
       return { id: b.id, name: b.name, read: b.read, write: b.write, grants: plainGrants(b.grants), ...(b.app === undefined || b.app === DEFAULT_APP ? {} : { app: b.app }) };
     case "set-policy":
       return { collection: b.collection, read: b.read, write: b.write, cutoffs: plainCutoffs(b.cutoffs), rekeys: plainGrants(b.rekeys) };
+    case "compact":
+      return { collection: b.collection, frontier: b.frontier.map((f) => ({ device: f.device, seq: f.seq, id: f.id })), rekeys: plainGrants(b.rekeys) };
     case "set-approvals":
       return { k: b.k };
     case "approve":
@@ -210,6 +220,16 @@ function readGrants(v: Plain | undefined, path: string): KeyGrant[] {
   });
 }
 
+/** One point per device, sorted by device: one encoding per frontier. */
+function readFrontier(v: Plain | undefined, path: string): FrontierPoint[] {
+  const out = R.array(v, path, MAX_LIST).map((c, i) => {
+    const o = R.obj(c, `${path}[${i}]`, ["device", "seq", "id"]);
+    return { device: R.bytes(o["device"], `${path}[${i}].device`, KEY), seq: R.uint(o["seq"], `${path}[${i}].seq`), id: R.bytes(o["id"], `${path}[${i}].id`, KEY) };
+  });
+  for (let i = 1; i < out.length; i++) if (Buffer.compare(out[i - 1]!.device, out[i]!.device) >= 0) R.fail(`${path} must be sorted by device, each once`);
+  return out;
+}
+
 function readCutoffs(v: Plain | undefined, path: string): Cutoff[] {
   const out = R.array(v, path, MAX_LIST).map((c, i) => {
     const o = R.obj(c, `${path}[${i}]`, ["device", "seq"]);
@@ -242,6 +262,7 @@ const FIELDS: Record<EntryType, readonly string[]> = {
   "set-role": ["user", "role", "cutoffs", "rekeys"],
   collection: ["id", "name", "read", "write", "grants", "app"],
   "set-policy": ["collection", "read", "write", "cutoffs", "rekeys"],
+  compact: ["collection", "frontier", "rekeys"],
   "set-approvals": ["k"],
   approve: ["proposal"],
   grant: ["grants"],
@@ -272,6 +293,8 @@ function readBody(o: Obj, type: EntryType): EntryBody {
     }
     case "set-policy":
       return { type, collection: t("collection", 64), read: role("read"), write: role("write"), cutoffs: readCutoffs(o["cutoffs"], "cutoffs"), rekeys: readGrants(o["rekeys"], "rekeys") };
+    case "compact":
+      return { type, collection: t("collection", 64), frontier: readFrontier(o["frontier"], "frontier"), rekeys: readGrants(o["rekeys"], "rekeys") };
     case "set-approvals":
       return { type, k: R.uint(o["k"], "k", 64) };
     case "approve":

@@ -72,6 +72,18 @@ export interface CollectionState {
   readonly keys: KeyIntro[];
   /** Devices (hex) each key (id hex) was sealed to by an accepted grant. */
   readonly holders: Map<string, Set<string>>;
+  /** Compactions, in log order (docs/decisions.md #30): the latest decides what newcomers receive. */
+  readonly compactions: Compaction[];
+}
+
+export interface Compaction {
+  /** The `compact` entry (hex). */
+  readonly entry: string;
+  readonly author: string;
+  /** Per device (hex): the last changeset the snapshot covers. */
+  readonly frontier: ReadonlyMap<string, { readonly seq: number; readonly id: string }>;
+  /** The fresh key (id hex) the entry introduced, under which the snapshot is sealed; undefined if its grant was refused. */
+  key: string | undefined;
 }
 
 export interface InvalidGrant {
@@ -342,11 +354,17 @@ function applyEffect(state: TeamState, e: TeamEntry, author: UserState): string 
   const why = effect(state, e);
   if (why !== undefined) return why;
   judgeGrants(state, e, readable, author);
+  if (e.body.type === "compact") {
+    // The snapshot must be sealed under a key this very entry introduced; if its grant was refused, the compaction is inert.
+    const c = state.collections.get(e.body.collection)!;
+    const fresh = c.keys.filter((k) => k.entry === e.hashHex);
+    c.compactions[c.compactions.length - 1]!.key = fresh.length === 1 ? fresh[0]!.id : undefined;
+  }
   return undefined;
 }
 
 /** Entry types whose grants may introduce new keys: creating a collection, and every change that rotates. */
-const INTRODUCES = new Set(["collection", "revoke-device", "remove-member", "set-role", "set-policy", "grant"]);
+const INTRODUCES = new Set(["collection", "revoke-device", "remove-member", "set-role", "set-policy", "compact", "grant"]);
 
 function grantsOf(b: EntryBody): readonly KeyGrant[] {
   switch (b.type) {
@@ -359,6 +377,7 @@ function grantsOf(b: EntryBody): readonly KeyGrant[] {
     case "remove-member":
     case "set-role":
     case "set-policy":
+    case "compact":
       return b.rekeys;
     default:
       return [];
@@ -550,7 +569,7 @@ function effect(state: TeamState, e: TeamEntry): string | undefined {
     }
     case "collection": {
       if (state.collections.has(b.id)) return `collection "${b.id}" already exists`;
-      state.collections.set(b.id, { id: b.id, name: b.name, app: b.app ?? DEFAULT_APP, read: b.read, write: b.write, grants: [], keys: [], holders: new Map() });
+      state.collections.set(b.id, { id: b.id, name: b.name, app: b.app ?? DEFAULT_APP, read: b.read, write: b.write, grants: [], keys: [], holders: new Map(), compactions: [] });
       return undefined;
     }
     case "set-policy": {
@@ -561,6 +580,12 @@ function effect(state: TeamState, e: TeamEntry): string | undefined {
       c.read = b.read;
       c.write = b.write;
       if (losing.size > 0) lose(state, losing, b.cutoffs, e.hashHex);
+      return undefined;
+    }
+    case "compact": {
+      const c = state.collections.get(b.collection);
+      if (c === undefined) return `no collection "${b.collection}"`;
+      c.compactions.push({ entry: e.hashHex, author: hex(e.author), frontier: new Map(b.frontier.map((f) => [hex(f.device), { seq: f.seq, id: hex(f.id) }])), key: undefined });
       return undefined;
     }
     case "set-approvals":

@@ -12,7 +12,9 @@ import { appNamed } from "../apps/registry.js";
 import { schemaProblem } from "../apps/validate.js";
 import type { Intent } from "../apps/app.js";
 import { mayWrite, type TeamState } from "../team/state.js";
-import { DEFAULT_MAX_SKEW_MS } from "../records/hlc.js";
+import { DEFAULT_MAX_SKEW_MS, hlcBytes } from "../records/hlc.js";
+import { encodeValue } from "../records/values.js";
+import { OP_CODE } from "../apps/fold.js";
 import { hex } from "./hex.js";
 import { emptyReport, type ImportReport } from "./import-report.js";
 import type { Vault } from "./vault.js";
@@ -51,6 +53,10 @@ export function drain(vault: Vault, report: ImportReport): void {
       setHead.run(device, seq, cs.id);
     }
   }
+  // Snapshots waiting for the history they restate: checked again once more of it arrived.
+  for (const r of vault.stmt("SELECT id, bytes FROM changesets WHERE status = 'locked' AND reason = ?").all(SNAPSHOT_PENDING_REASON) as { id: number; bytes: Buffer }[]) {
+    decide(vault, r.id, decodeChangeset(new Uint8Array(r.bytes), { verify: false }), report);
+  }
   observeNewest(vault, report);
   report.waiting = (vault.stmt("SELECT count(*) AS n FROM changesets WHERE status = 'waiting'").get() as { n: number }).n;
 }
@@ -81,9 +87,13 @@ export const BROKEN_CHAIN: Verdict = { status: "rejected", reason: "does not fol
  * is locked, not rejected: it is kept and forwarded, and applies after an upgrade. What breaks
  * the schema of the version it names is rejected, on every vault alike.
  */
-function appProblem(vault: Vault, cs: Changeset, batches: readonly { collection: string; content: BatchContent }[]): Verdict | undefined {
-  for (const { collection, content } of batches) {
+function appProblem(vault: Vault, cs: Changeset, batches: readonly OpenedBatch[]): Verdict | undefined {
+  for (const { collection, key, content } of batches) {
     if (content.newer !== undefined) return { status: "locked", reason: `${NEWER_REASON} (it holds ${content.newer})` };
+    if (content.snapshot !== undefined) {
+      const refused = snapshotProblem(vault, cs, collection, key, content.snapshot, content.ops);
+      if (refused !== undefined) return refused;
+    }
     const type = vault.state().collections.get(collection)?.app;
     const app = type === undefined ? undefined : appNamed(type, vault.apps);
     if (app === undefined) return { status: "locked", reason: `${NEWER_REASON} (collection type "${type ?? "?"}")` };
@@ -103,11 +113,69 @@ function intentOf(o: PlainOp): Intent {
   return o.kind === "delete" ? { kind: "delete", record: o.record } : { kind: o.kind, record: o.record, field: o.field, value: o.value };
 }
 
-/** Judges opened batches: app and schema first, then the clock. */
-function judgeOpened(vault: Vault, cs: Changeset, opened: readonly BatchContent[]): Verdict {
-  const contents = cs.batches.map((b, i) => ({ collection: b.collection, content: opened[i]! }));
-  const batches = contents.map((c) => ({ collection: c.collection, ops: c.content.ops }));
-  return appProblem(vault, cs, contents) ?? clockProblem(vault, cs, batches) ?? { status: "applied", batches };
+/** One batch opened: where it belongs, the key id it was sealed under, what it holds. */
+interface OpenedBatch {
+  readonly collection: string;
+  readonly key: Uint8Array;
+  readonly content: BatchContent;
+}
+
+/** Judges opened batches: app and schema first, then the clock. Batches a snapshot covers are not among them. */
+function judgeOpened(vault: Vault, cs: Changeset, opened: readonly OpenedBatch[]): Verdict {
+  const batches = opened.map((c) => ({ collection: c.collection, ops: c.content.ops }));
+  return appProblem(vault, cs, opened) ?? clockProblem(vault, cs, batches) ?? { status: "applied", batches };
+}
+
+/** Why a snapshot that is waiting for this vault to hold the history it restates waits. */
+export const SNAPSHOT_PENDING_REASON = "a compaction snapshot, waiting for the changesets it restates so it can be checked";
+
+/**
+ * A compaction snapshot (docs/decisions.md #30) counts only as the one its `compact` entry asked
+ * for: by that entry's author, after it, under the key it introduced. A vault that held the
+ * collection's older keys — an existing reader — recomputes the snapshot from its own history up
+ * to the frontier and refuses one that differs (an admin restating history falsely). A member
+ * admitted after the compaction cannot check it and relies on the admin who signed it.
+ */
+function snapshotProblem(vault: Vault, cs: Changeset, collection: string, key: Uint8Array, snapshot: Uint8Array, ops: readonly PlainOp[]): Verdict | undefined {
+  const c = vault.state().collections.get(collection);
+  const k = c?.compactions.find((x) => x.entry === hex(snapshot));
+  if (c === undefined || k === undefined || k.key === undefined || k.author !== hex(cs.device) || k.key !== hex(key)) {
+    return { status: "rejected", reason: "a snapshot that no compaction of this collection by its author asked for" };
+  }
+  if (vault.ancestorsOf(cs.heads.map(hex))?.has(k.entry) !== true) return { status: "rejected", reason: "a snapshot made before the compaction it names" };
+  const at = c.keys.findIndex((x) => x.id === k.key);
+  if (!c.keys.slice(0, at).some((x) => holdsKey(vault, collection, x.id))) return undefined;
+  const head = vault.stmt("SELECT seq FROM device_heads WHERE device = ?");
+  for (const [device, f] of k.frontier) {
+    const h = head.get(Buffer.from(device, "hex")) as { seq: number } | undefined;
+    if ((h?.seq ?? 0) < f.seq) return { status: "locked", reason: SNAPSHOT_PENDING_REASON };
+  }
+  const expected = vault.recordStore.snapshotRows(collection, new Map([...k.frontier].map(([d, f]) => [d, f.seq])));
+  const keyOf = (record: string, field: string, kind: number, hlc: Uint8Array, value: Uint8Array): string => `${record}\u0000${field}\u0000${kind}\u0000${Buffer.from(hlc).toString("hex")}\u0000${Buffer.from(value).toString("hex")}`;
+  const want = new Set(expected.map((r) => keyOf(r.record, r.field, r.kind, r.hlc, r.value)));
+  const got = new Set(ops.map((o) => keyOf(o.record, o.field, OP_CODE[o.kind], hlcBytes({ wall: o.wall, counter: o.counter, device: o.device ?? hex(cs.device) }), encodeValue(o.value))));
+  if (got.size !== want.size || [...got].some((x) => !want.has(x))) {
+    return { status: "rejected", reason: "a compaction snapshot that does not match this vault's history up to its frontier (a forged or faulty compaction)" };
+  }
+  return undefined;
+}
+
+function holdsKey(vault: Vault, collection: string, id: string): boolean {
+  const key = vault.keyById(Buffer.from(id, "hex"), collection);
+  if (key === undefined) return false;
+  wipe(key);
+  return true;
+}
+
+/**
+ * A batch under a key this vault was never given, written before the frontier of a compaction
+ * whose key it holds: its content reached this vault as that snapshot (a member admitted after
+ * the compaction), so it is passed over instead of locking the changeset.
+ */
+function coveredBySnapshot(vault: Vault, cs: Changeset, collection: string): boolean {
+  const c = vault.state().collections.get(collection);
+  const device = hex(cs.device);
+  return c?.compactions.some((k) => k.key !== undefined && (k.frontier.get(device)?.seq ?? 0) >= cs.seq && holdsKey(vault, collection, k.key)) === true;
 }
 
 /** Authorizes one changeset and, if allowed, decrypts its ops (unless `opened` has them). Writes nothing. */
@@ -116,21 +184,23 @@ export function evaluate(vault: Vault, cs: Changeset, report: ImportReport, open
   const why = authorize(vault, cs);
   report.timings.authorize += performance.now() - t0;
   if (why !== undefined) return { status: "rejected", reason: why };
-  if (opened !== undefined) return judgeOpened(vault, cs, opened);
-  const keys: Uint8Array[] = [];
+  if (opened !== undefined) return judgeOpened(vault, cs, cs.batches.map((b, i) => ({ collection: b.collection, key: b.key, content: opened[i]! })));
+  const keys: (Uint8Array | undefined)[] = [];
   try {
     for (const b of cs.batches) {
       const key = vault.keyById(b.key, b.collection);
-      if (key === undefined) return { status: "locked", reason: "no key for a collection it writes (yet)" };
+      if (key === undefined && !coveredBySnapshot(vault, cs, b.collection)) return { status: "locked", reason: "no key for a collection it writes (yet)" };
       keys.push(key);
     }
     const t1 = performance.now();
     try {
-      const contents: BatchContent[] = [];
+      const contents: OpenedBatch[] = [];
       for (const [i, b] of cs.batches.entries()) {
-        const content = openBatch(cs, b, keys[i]!);
+        const key = keys[i];
+        if (key === undefined) continue; // covered by a compaction snapshot
+        const content = openBatch(cs, b, key);
         if (content === undefined) return { status: "rejected", reason: `its ${b.collection} ops do not decrypt (tampered, or a wrong key)` };
-        contents.push(content);
+        contents.push({ collection: b.collection, key: b.key, content });
       }
       return judgeOpened(vault, cs, contents);
     } catch (e) {
@@ -139,7 +209,7 @@ export function evaluate(vault: Vault, cs: Changeset, report: ImportReport, open
       report.timings.decrypt += performance.now() - t1;
     }
   } finally {
-    wipe(...keys);
+    for (const k of keys) if (k !== undefined) wipe(k);
   }
 }
 
@@ -304,7 +374,7 @@ export function recheckApplied(vault: Vault): number {
         if (keys.some((k) => k === undefined)) continue;
         const contents = cs.batches.map((b, i) => openBatch(cs, b, keys[i]!));
         if (contents.some((c) => c === undefined)) continue;
-        const verdict = appProblem(vault, cs, cs.batches.map((b, i) => ({ collection: b.collection, content: contents[i]! })));
+        const verdict = appProblem(vault, cs, cs.batches.map((b, i) => ({ collection: b.collection, key: b.key, content: contents[i]! })));
         if (verdict?.status === "rejected") {
           record(vault, r.id, cs, verdict, report);
           withdrawn++;

@@ -12,7 +12,7 @@ import { hlcBytes, HLC_BYTES } from "../records/hlc.js";
 import { encodeValue, type Value } from "../records/values.js";
 import type { PlainOp } from "../sync/changeset.js";
 import type { AppModule, RecordView } from "../apps/app.js";
-import { OP_CODE, decodeStoredValue, foldRecord, type OpRow } from "../apps/fold.js";
+import { OP_CODE, decodeStoredValue, foldRecord, visibleRows, type OpRow } from "../apps/fold.js";
 
 /** Records folded per ops query in `flush`. */
 const FLUSH_BATCH = 256;
@@ -98,7 +98,8 @@ export class RecordStore {
     const insert = this.#stmt(INSERT_OP);
     const template = hlcBytes({ wall: 0, counter: 0, device: deviceHex });
     for (const o of ops) {
-      const hlc = template.slice();
+      // A snapshot op keeps the HLC its original author gave it (apps/fold.ts visibleRows).
+      const hlc = o.device === undefined ? template.slice() : hlcBytes({ wall: 0, counter: 0, device: o.device });
       const view = new DataView(hlc.buffer);
       view.setUint32(0, Math.floor(o.wall / 2 ** 32));
       view.setUint32(4, o.wall % 2 ** 32);
@@ -192,6 +193,24 @@ export class RecordStore {
     return rows.map((r) => r.record).filter((r) => r.startsWith(prefix));
   }
 
+  /**
+   * What a compaction snapshot of `collection` holds at `frontier` (per device hex, the last seq
+   * covered): the visible rows of every record, from the ops of applied changesets within it.
+   */
+  snapshotRows(collection: string, frontier: ReadonlyMap<string, number>): (OpRow & { record: string })[] {
+    const rows = this.#stmt("SELECT o.record, o.field, o.kind, o.hlc, o.value, c.device, c.seq FROM ops o JOIN changesets c ON c.id = o.cs WHERE o.collection = ? AND c.status = 'applied' ORDER BY o.record").all(collection) as (OpRow & { record: string; device: Buffer; seq: number })[];
+    const out: (OpRow & { record: string })[] = [];
+    let start = 0;
+    const within = rows.filter((r) => r.seq <= (frontier.get(r.device.toString("hex")) ?? 0));
+    for (let i = 1; i <= within.length; i++) {
+      if (i < within.length && within[i]!.record === within[start]!.record) continue;
+      const record = within[start]!.record;
+      for (const v of visibleRows(within.slice(start, i))) out.push({ record, field: v.field, kind: v.kind, hlc: v.hlc, value: v.value });
+      start = i;
+    }
+    return out;
+  }
+
   count(collection: string): number {
     return (this.#stmt("SELECT count(*) AS n FROM records WHERE collection = ?").get(collection) as { n: number }).n;
   }
@@ -219,7 +238,8 @@ export class RecordStore {
 
   /** Every value a field was ever set to in applied changesets, oldest first (history of a password). */
   fieldHistory(collection: string, record: string, field: string): FieldVersion[] {
-    const rows = this.#stmt("SELECT hlc, value FROM ops WHERE collection = ? AND record = ? AND field = ? AND kind = ? ORDER BY hlc, value").all(collection, record, field, OP_CODE.set) as { hlc: Buffer; value: Buffer }[];
+    // DISTINCT: a compaction snapshot restates ops this vault already holds.
+    const rows = this.#stmt("SELECT DISTINCT hlc, value FROM ops WHERE collection = ? AND record = ? AND field = ? AND kind = ? ORDER BY hlc, value").all(collection, record, field, OP_CODE.set) as { hlc: Buffer; value: Buffer }[];
     return rows.map((r) => ({ value: decodeStoredValue(r.value), wall: Number(r.hlc.readBigUInt64BE(0)), device: r.hlc.subarray(12).toString("hex") }));
   }
 
@@ -232,7 +252,8 @@ export class RecordStore {
     const want = Buffer.from(encodeValue(value));
     const removed = new Set<string>();
     for (const r of rows) if (r.kind === OP_CODE.remove) for (let i = 5; i + HLC_BYTES <= r.value.length; i += HLC_BYTES) removed.add(r.value.subarray(i, i + HLC_BYTES).toString("hex"));
-    const tags = rows.filter((r) => r.kind === OP_CODE.add && r.value.equals(want) && !removed.has(r.hlc.toString("hex"))).map((r) => r.hlc);
-    return Buffer.concat(tags);
+    const tags = new Map<string, Buffer>();
+    for (const r of rows) if (r.kind === OP_CODE.add && r.value.equals(want) && !removed.has(r.hlc.toString("hex"))) tags.set(r.hlc.toString("hex"), r.hlc);
+    return Buffer.concat([...tags.values()]);
   }
 }

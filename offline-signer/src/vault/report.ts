@@ -214,6 +214,8 @@ function describeBody(state: TeamState, b: EntryBody): string {
       return `created collection ${b.id} (read: ${b.read}+, write: ${b.write}+)`;
     case "set-policy":
       return `set collection ${b.collection} to read: ${b.read}+, write: ${b.write}+ (new key)`;
+    case "compact":
+      return `compacted the history of ${b.collection} (new key; later members receive only its current state)`;
     case "set-approvals":
       return `now requires ${b.k} admin approval(s) for critical changes`;
     case "approve":

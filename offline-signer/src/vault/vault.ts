@@ -14,6 +14,7 @@ import { RecordStore, type FieldVersion, type SearchHit } from "./record-store.j
 import type { AppModule, Intent, RecordView } from "../apps/app.js";
 import { APPS, appNamed, appsFingerprint } from "../apps/registry.js";
 import { MAX_REMOVE_TAGS, intentProblem, lowestVersion } from "../apps/validate.js";
+import { OP_KINDS, decodeStoredValue } from "../apps/fold.js";
 export type { RecordView } from "../apps/app.js";
 import { DEFAULT_APP, MAX_HEADS, decodeEntry, signEntry, certifyDevice, atLeast, type EntryBody, type Role, type TeamEntry, type KeyGrant, type Cutoff } from "../team/entry.js";
 import { ancestors, foldTeam, isReader, mayWrite, readerDevices, type DeviceState, type TeamState, type UserState } from "../team/state.js";
@@ -597,7 +598,7 @@ export class Vault {
         const canRead = atLeast(role, c.read);
         if (couldRead && !canRead) rekeys.push(...this.#rekeys(state, (d) => d.user !== user.id, [c.id]));
         else if (!couldRead && canRead && userDevices.length > 0) {
-          const keys = this.#keysOf(c.id);
+          const keys = this.#keysForNewReaders(c.id);
           if (keys.length > 0) rekeys.push(sealGrant(this.#device, c.id, keys, userDevices));
           wipe(...keys);
         }
@@ -650,7 +651,7 @@ export class Vault {
       const before = new Set(readerDevices(state, id).map((d) => d.id));
       const added = readersAfter.filter((d) => !before.has(d.id));
       const rekeys: KeyGrant[] = [];
-      const old = this.#keysOf(id);
+      const old = this.#keysForNewReaders(id);
       if (added.length > 0 && old.length > 0) rekeys.push(sealGrant(this.#device, id, old, added));
       wipe(...old);
       const fresh = randomBytes(32);
@@ -658,6 +659,62 @@ export class Vault {
       wipe(fresh);
       const losing = new Set([...state.users.values()].filter((u) => u.active && atLeast(u.role, c.write) && !atLeast(u.role, write)).map((u) => u.id));
       return this.appendEntry({ type: "set-policy", collection: id, read, write, cutoffs: this.#cutoffsOf(state, losing), rekeys });
+    });
+  }
+
+  /**
+   * Compacts a collection's history (docs/decisions.md #30): a `compact` entry rotates its key to
+   * its current readers and names the frontier (every device's chain as far as this vault holds
+   * it); a snapshot changeset under the fresh key restates only what is visible there, with the
+   * original HLCs. Members admitted afterwards get the fresh key and the snapshot, never the
+   * older keys, so deleted records and superseded values before the frontier do not reach them.
+   */
+  compact(collection: string): { entry: TeamEntry; changeset: string; records: number; ops: number; dropped: number } {
+    const state = this.requireTeam();
+    this.#requireRole("admin", "compact a collection's history");
+    const c = state.collections.get(collection);
+    if (c === undefined) throw vaultError("VAULT_NOT_FOUND", `no collection "${collection}"`);
+    const app = this.appOf(collection);
+    if (app === undefined) throw vaultError("VAULT_NEWER_APP", `collection "${collection}" is of type "${c.app}", which this release of Airlock does not know`);
+    if (!isReader(state, c, this.deviceId) || this.currentKey(collection) === undefined) throw vaultError("VAULT_NOT_ALLOWED", `this device may not read "${collection}", so it cannot restate it`);
+    // A faithful snapshot needs every changeset held here judged: nothing waiting or locked.
+    const pending = (this.#db().prepare("SELECT count(*) AS n FROM changesets WHERE status IN ('waiting', 'locked')").get() as { n: number }).n;
+    if (pending > 0) throw vaultError("VAULT_BAD_ARGUMENT", `${pending} changeset${pending === 1 ? " is" : "s are"} waiting or locked on this vault; import what they wait for (or upgrade) first, so the snapshot misses nothing`);
+    const readers = readerDevices(state, collection);
+    return this.tx((db) => {
+      const heads = db.prepare("SELECT device, seq, hash FROM device_heads").all() as { device: Buffer; seq: number; hash: Buffer }[];
+      const frontier = heads.map((h) => ({ device: new Uint8Array(h.device), seq: h.seq, id: new Uint8Array(h.hash) })).sort((x, y) => Buffer.compare(x.device, y.device));
+      const fresh = randomBytes(32);
+      try {
+        const entry = this.appendEntry({ type: "compact", collection, frontier, rekeys: [sealGrant(this.#device, collection, [fresh], readers)] });
+        const rows = this.recordStore.snapshotRows(collection, new Map(frontier.map((f) => [hex(f.device), f.seq])));
+        const all = (db.prepare("SELECT count(*) AS n FROM ops WHERE collection = ?").get(collection) as { n: number }).n;
+        const ops: PlainOp[] = rows.map((r) => {
+          const hlc = Buffer.from(r.hlc.buffer, r.hlc.byteOffset, r.hlc.length);
+          return { kind: OP_KINDS[r.kind]!, record: r.record, field: r.field, value: decodeStoredValue(r.value), wall: Number(hlc.readBigUInt64BE(0)), counter: hlc.readUInt32BE(8), device: hlc.subarray(12).toString("hex") };
+        });
+        const after = this.state();
+        const head = db.prepare("SELECT seq, hash FROM device_heads WHERE device = ?").get(this.#device.publicKey) as { seq: number; hash: Buffer } | undefined;
+        const version = lowestVersion(app, ops, () => undefined);
+        const cs = this.#sealChecked(app.noun, ops.length, () =>
+          sealChangeset(this.#device, {
+            team: after.team,
+            seq: (head?.seq ?? 0) + 1,
+            prev: head === undefined ? GENESIS_PREV : new Uint8Array(head.hash),
+            heads: namedHeads(after),
+            time: this.now(),
+            groups: [{ collection, key: fresh, ops, version, snapshot: entry.hash }],
+          }),
+          fresh,
+        );
+        const id = db.prepare("INSERT INTO changesets (hash, device, seq, bytes, status, reason, received) VALUES (?, ?, ?, ?, 'applied', NULL, ?)").run(cs.id, cs.device, cs.seq, cs.bytes, this.now()).lastInsertRowid as number;
+        this.recordStore.insertOps(id, collection, this.deviceId, ops);
+        db.prepare("INSERT INTO device_heads (device, seq, hash) VALUES (?, ?, ?) ON CONFLICT (device) DO UPDATE SET seq = excluded.seq, hash = excluded.hash").run(cs.device, cs.seq, cs.id);
+        const records = new Set(rows.map((r) => r.record)).size;
+        return { entry, changeset: hex(cs.id), records, ops: ops.length, dropped: all - ops.length };
+      } finally {
+        wipe(fresh);
+      }
     });
   }
 
@@ -727,6 +784,25 @@ export class Vault {
   /** Every key this vault holds for `collection`, oldest grant first. The caller wipes them. */
   #keysOf(collection: string): Uint8Array[] {
     return this.#keyRows(collection).map((r) => r.key);
+  }
+
+  /**
+   * The keys a new reader of `collection` is given: every key, or, once its history was
+   * compacted, only the latest compaction's key and those after it — so what came before reaches
+   * them only as the snapshot (docs/decisions.md #30).
+   */
+  #keysForNewReaders(collection: string): Uint8Array[] {
+    const c = this.state().collections.get(collection);
+    const since = c === undefined ? undefined : [...c.compactions].reverse().find((k) => k.key !== undefined)?.key;
+    if (c === undefined || since === undefined) return this.#keysOf(collection);
+    const from = c.keys.findIndex((k) => k.id === since);
+    const allowed = new Set(c.keys.slice(from).map((k) => k.id));
+    const out: Uint8Array[] = [];
+    for (const k of this.#keysOf(collection)) {
+      if (allowed.has(hex(keyIdOf(k)))) out.push(k);
+      else wipe(k);
+    }
+    return out;
   }
 
   /** The key new writes use and the entry whose grant gave it to this vault. The caller wipes the key. */
@@ -807,7 +883,7 @@ export class Vault {
     const state = this.state();
     for (const c of state.collections.values()) {
       if (!atLeast(role, c.read) || !isReader(state, c, this.deviceId)) continue;
-      const keys = this.#keysOf(c.id);
+      const keys = this.#keysForNewReaders(c.id);
       if (keys.length === 0) continue;
       grants.push(sealGrant(this.#device, c.id, keys, [device]));
       wipe(...keys);
