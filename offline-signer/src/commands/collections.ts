@@ -68,7 +68,7 @@ export class CollectionsCompact extends VaultCommand {
       this.emit(
         flags.json,
         { entry: r.entry.hashHex, changeset: r.changeset, records: r.records, ops: r.ops, dropped: r.dropped },
-        safe`Compacted ${args.id}: ${String(r.records)} records restated in ${String(r.ops)} changes; ${String(r.dropped)} older or deleted values will not reach members who join from now on.` + "\nExport to the team so every laptop gets the new key and the snapshot.\n",
+        safe`Compacted ${args.id}: ${String(r.records)} record${r.records === 1 ? "" : "s"} restated in ${String(r.ops)} changes; ${String(r.dropped)} older or deleted values will not reach members who join from now on.` + "\nExport to the team so every laptop gets the new key and the snapshot.\n",
       );
     });
   }
