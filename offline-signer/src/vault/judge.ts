@@ -146,9 +146,16 @@ function snapshotProblem(vault: Vault, cs: Changeset, collection: string, key: U
   const at = c.keys.findIndex((x) => x.id === k.key);
   if (!c.keys.slice(0, at).some((x) => holdsKey(vault, collection, x.id))) return undefined;
   const head = vault.stmt("SELECT seq FROM device_heads WHERE device = ?");
+  const held = vault.stmt("SELECT hash FROM changesets WHERE device = ? AND seq = ?");
   for (const [device, f] of k.frontier) {
-    const h = head.get(Buffer.from(device, "hex")) as { seq: number } | undefined;
+    const id = Buffer.from(device, "hex");
+    const h = head.get(id) as { seq: number } | undefined;
     if ((h?.seq ?? 0) < f.seq) return { status: "locked", reason: SNAPSHOT_PENDING_REASON };
+    // The frontier must name the very changesets this vault holds: a made-up one means a false compaction.
+    const row = f.seq === 0 ? undefined : (held.get(id, f.seq) as { hash: Buffer } | undefined);
+    if (f.seq > 0 && (row === undefined || row.hash.toString("hex") !== f.id)) {
+      return { status: "rejected", reason: "a compaction whose frontier names changesets this vault holds differently (a forged or faulty compaction)" };
+    }
   }
   const expected = vault.recordStore.snapshotRows(collection, new Map([...k.frontier].map(([d, f]) => [d, f.seq])));
   const keyOf = (record: string, field: string, kind: number, hlc: Uint8Array, value: Uint8Array): string => `${record}\u0000${field}\u0000${kind}\u0000${Buffer.from(hlc).toString("hex")}\u0000${Buffer.from(value).toString("hex")}`;
@@ -172,10 +179,17 @@ function holdsKey(vault: Vault, collection: string, id: string): boolean {
  * whose key it holds: its content reached this vault as that snapshot (a member admitted after
  * the compaction), so it is passed over instead of locking the changeset.
  */
-function coveredBySnapshot(vault: Vault, cs: Changeset, collection: string): boolean {
+function coveredBySnapshot(vault: Vault, cs: Changeset, collection: string, key: Uint8Array): boolean {
   const c = vault.state().collections.get(collection);
+  if (c === undefined) return false;
   const device = hex(cs.device);
-  return c?.compactions.some((k) => k.key !== undefined && (k.frontier.get(device)?.seq ?? 0) >= cs.seq && holdsKey(vault, collection, k.key)) === true;
+  const keyId = hex(key);
+  return c.compactions.some((k) => {
+    if (k.key === undefined || (k.frontier.get(device)?.seq ?? 0) < cs.seq) return false;
+    // Only a key the log introduced before that compaction: anything else is locked, as everywhere.
+    const at = c.keys.findIndex((x) => x.id === k.key);
+    return c.keys.slice(0, at).some((x) => x.id === keyId) && holdsKey(vault, collection, k.key);
+  });
 }
 
 /** Authorizes one changeset and, if allowed, decrypts its ops (unless `opened` has them). Writes nothing. */
@@ -189,7 +203,7 @@ export function evaluate(vault: Vault, cs: Changeset, report: ImportReport, open
   try {
     for (const b of cs.batches) {
       const key = vault.keyById(b.key, b.collection);
-      if (key === undefined && !coveredBySnapshot(vault, cs, b.collection)) return { status: "locked", reason: "no key for a collection it writes (yet)" };
+      if (key === undefined && !coveredBySnapshot(vault, cs, b.collection, b.key)) return { status: "locked", reason: "no key for a collection it writes (yet)" };
       keys.push(key);
     }
     const t1 = performance.now();
