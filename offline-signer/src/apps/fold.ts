@@ -10,7 +10,7 @@
  *   the adds its author had seen, so a concurrent add of the same value survives it.
  */
 import { HLC_BYTES } from "../records/hlc.js";
-import { type Value } from "../records/values.js";
+import { encodeValue, type Value } from "../records/values.js";
 import type { RecordView } from "./app.js";
 
 export const OP_CODE = { set: 0, delete: 1, append: 2, add: 3, remove: 4 } as const;
@@ -64,7 +64,7 @@ export function compareRows(a: OpRow, b: OpRow): number {
 /**
  * The rows that decide what a record shows: the newest delete (a tombstone keeps hiding what
  * arrives later with an older HLC), each field's winning set, the surviving list items and set
- * additions, in (HLC, value) order. Folding these alone, with any later ops, gives the same
+ * additions, and the removes still waiting for additions they name, in (HLC, value) order. Folding these alone, with any later ops, gives the same
  * record as folding the whole history with them: what a compaction snapshot keeps (decisions #30).
  */
 export function visibleRows(input: readonly OpRow[]): OpRow[] {
@@ -80,15 +80,19 @@ export function visibleRows(input: readonly OpRow[]): OpRow[] {
     if (r.kind === OP_CODE.add) additions.add(`${r.field}\u0000${hexOf(r.hlc)}`);
   }
   const removed = new Set<string>();
-  if (additions.size > 0) {
-    for (const r of rows) {
-      if (r.kind !== OP_CODE.remove) continue;
-      // A remove's value is a byte string of tags (encodeValue: tag 5, u32 length, bytes).
-      for (const t of splitTags(r.value.subarray(5))) {
-        const key = `${r.field}\u0000${hexOf(t)}`;
-        if (additions.has(key)) removed.add(key);
-      }
+  // Removes naming additions not (yet) here: the addition may still arrive and must stay hidden
+  // then, so these are kept, trimmed to the tags still waiting for their addition.
+  const dangling: OpRow[] = [];
+  for (const r of rows) {
+    if (r.kind !== OP_CODE.remove) continue;
+    const waiting: Uint8Array[] = [];
+    // A remove's value is a byte string of tags (encodeValue: tag 5, u32 length, bytes).
+    for (const t of splitTags(r.value.subarray(5))) {
+      const key = `${r.field}\u0000${hexOf(t)}`;
+      if (additions.has(key)) removed.add(key);
+      else waiting.push(t);
     }
+    if (waiting.length > 0) dangling.push(waiting.length * HLC_BYTES === r.value.length - 5 ? r : { ...r, value: encodeValue(Buffer.concat(waiting)) });
   }
   const winners = new Map<string, OpRow>();
   const items: OpRow[] = [];
@@ -106,7 +110,7 @@ export function visibleRows(input: readonly OpRow[]): OpRow[] {
     seen.add(key);
     items.push(r);
   }
-  const out = [...winners.values(), ...items];
+  const out = [...winners.values(), ...items, ...dangling];
   if (deleted !== undefined) out.push(deleted);
   return out.sort(compareRows);
 }
@@ -120,7 +124,7 @@ export function foldRecord(collection: string, id: string, input: readonly OpRow
   const authors = new Set<string>();
   let lastAuthor: Uint8Array | undefined;
   for (const r of visibleRows(input)) {
-    if (r.kind === OP_CODE.delete) continue;
+    if (r.kind === OP_CODE.delete || r.kind === OP_CODE.remove) continue; // they hide; they show nothing
     newest = r.hlc;
     // Authors of what is visible; most records are written by one or two devices: skip the hex work for a repeat.
     const author = r.hlc.subarray(12);
