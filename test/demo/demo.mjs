@@ -245,7 +245,7 @@ console.log(`\n[${secs()} s] Done. The folders stay in ${root}. To poke at them 
   node ${relative(process.cwd(), AIRLOCK) || AIRLOCK} --home ${home.a}      # alice's vault in the terminal UI (q quits)
   node ${relative(process.cwd(), AIRLOCK) || AIRLOCK} status --home ${home.a}
   node ${relative(process.cwd(), AIRLOCK)} notes list --collection sources --home ${home.a2}
-  node ${relative(process.cwd(), AIRLOCK)} notes list --collection sources --home ${home.v}     # vera: empty
+  node ${relative(process.cwd(), AIRLOCK)} notes list --collection sources --home ${home.v}     # vera: refused, she may not read it
   node ${relative(process.cwd(), AIRLOCK)} log --home ${home.b}
   node ${relative(process.cwd(), COURIER)} status --home ${c[1]}
   node ${relative(process.cwd(), COURIER)} inspect ${join(stickA, "airlock", "inbox")}/*.airlock

@@ -170,7 +170,10 @@ describe.each([
     // The digest covers members, devices, collections and every readable record; the lists are what a person sees.
     expect(notes(team.home("b"), "sources")).toEqual(notes(team.home("a"), "sources"));
     expect(notes(team.home("v"), "notes")).toEqual(notes(team.home("a"), "notes"));
-    expect(notes(team.home("v"), "sources")).toEqual([]);
+    // A collection she may not read is refused by name, not shown as empty.
+    const hidden = airlockRaw(team.home("v"), ["notes", "list", "--collection", "sources", "--json"]);
+    expect(hidden.status).toBe(1);
+    expect(JSON.parse(hidden.stdout)).toMatchObject({ ok: false, error: { code: "VAULT_NOT_ALLOWED" } });
     expect(status(team.home("v")).collections.find((c) => c.id === "sources")).toMatchObject({ canRead: false });
   });
 

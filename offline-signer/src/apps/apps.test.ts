@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { exportBundles } from "../vault/sync.js";
 import { NEWER_REASON } from "../vault/sync.js";
-import { stateDigest } from "../vault/report.js";
+import { stateDigest, vaultStatus } from "../vault/report.js";
 import { importInto, reopen, sync, team, tempRoots } from "../../test-support/vaults.js";
 import { HostileMember } from "../../test-support/hostile.js";
 import type { AppModule } from "./app.js";
@@ -160,6 +160,7 @@ describe("versions", () => {
     const locked = b.store.connection().prepare("SELECT reason FROM changesets WHERE status = 'locked'").all() as { reason: string }[];
     expect(locked[0]!.reason.startsWith(NEWER_REASON)).toBe(true);
     expect(() => b.write("passwords", [{ kind: "set", record: "x", field: "title", value: "t" }])).toThrow(/does not know/);
+    expect(vaultStatus(b).alerts.some((x) => /written by a newer release/.test(x))).toBe(true);
     const upgraded = await reopen(b);
     expect(itemOf(upgraded.record("passwords", "s1")!).password).toBe("pw");
     expect(stateDigest(upgraded)).toBe(stateDigest(a));

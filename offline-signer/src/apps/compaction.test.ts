@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { randomBytes } from "node:crypto";
-import { stateDigest } from "../vault/report.js";
+import { stateDigest, vaultStatus } from "../vault/report.js";
 import { importInto, newVault, sync, team, tempRoots } from "../../test-support/vaults.js";
 import { HostileMember } from "../../test-support/hostile.js";
 import { sealGrant } from "../vault/grants.js";
@@ -85,7 +85,66 @@ describe("compaction", () => {
     const why = b.store.connection().prepare("SELECT reason FROM changesets WHERE status = 'rejected'").get() as { reason: string };
     expect(why.reason).toMatch(/does not match this vault's history/);
     expect(b.record("notes", "n1")?.fields["title"]).toBe("Bob wrote this");
+    expect(vaultStatus(b).alerts.some((x) => /compaction snapshot that does not match/.test(x))).toBe(true);
     a.close();
     b.close();
+  });
+
+  it("a long comment thread (more items than one ordinary batch may add) survives compaction for newcomers", async () => {
+    const { a, b, clock } = await team(root());
+    for (let part = 0; part < 2; part++) a.write("notes", Array.from({ length: 600 }, (_, i) => ({ kind: "append" as const, record: "n1", field: "comments", value: `comment ${part}.${i}` })));
+    sync(a, b);
+    a.compact("notes");
+    expect(sync(a, b)[0]!.rejected).toBe(0);
+    const c = await newVault(root(), "c", clock);
+    a.addMember(c.joinRequest("carol").bytes, "editor");
+    sync(a, c);
+    expect(c.record("notes", "n1")?.lists["comments"]?.length).toBe(1200);
+    expect(stateDigest(c)).toBe(stateDigest(a));
+    a.close();
+    b.close();
+    c.close();
+  });
+
+  it("a compaction whose frontier names history nobody holds applies nowhere, a newcomer included, and is shown", async () => {
+    const { a, b, clock } = await team(root());
+    a.write("notes", [{ kind: "set", record: "n1", field: "title", value: "Real" }]);
+    sync(a, b);
+    const mallory = new HostileMember(b);
+    const state = b.state();
+    const fresh = new Uint8Array(randomBytes(32));
+    const entry = mallory.entry({
+      type: "compact",
+      collection: "notes",
+      frontier: [{ device: a.deviceKey.publicKey, seq: 2 ** 40, id: new Uint8Array(32) }],
+      rekeys: [sealGrant(b.deviceKey, "notes", [fresh], readerDevices(state, "notes"))],
+    });
+    // Bob is only an editor: the fold refuses his compact entry outright.
+    expect(() => importInto(a, [mallory.bundle({ entries: [entry] })])).not.toThrow();
+    expect(a.state().collections.get("notes")?.compactions.length).toBe(0);
+    // Made by an admin, the same frontier keeps the snapshot waiting on every vault.
+    a.setRole("bob", "admin");
+    sync(a, b);
+    const admin = new HostileMember(b);
+    const entry2 = admin.entry({
+      type: "compact",
+      collection: "notes",
+      frontier: [{ device: a.deviceKey.publicKey, seq: 2 ** 40, id: new Uint8Array(32) }],
+      rekeys: [sealGrant(b.deviceKey, "notes", [fresh], readerDevices(b.state(), "notes"))],
+    });
+    const snap = admin.changeset({ collection: "notes", key: fresh, heads: [entry2.hash], snapshot: entry2.hash, ops: [{ kind: "set", record: "n1", field: "title", value: "Forged", device: a.deviceId }] });
+    const bundle = admin.bundle({ entries: [entry2], changesets: [snap] });
+    importInto(a, [bundle]);
+    expect(a.record("notes", "n1")?.fields["title"]).toBe("Real");
+    expect(vaultStatus(a).alerts.some((x) => /wait for changesets they claim to restate/.test(x))).toBe(true);
+    const c = await newVault(root(), "c", clock);
+    a.addMember(c.joinRequest("carol").bytes, "editor");
+    sync(a, c);
+    importInto(c, [bundle]);
+    // Alice never applied that snapshot, so she gave Carol the notes' whole key history.
+    expect(c.record("notes", "n1")?.fields["title"]).toBe("Real");
+    a.close();
+    b.close();
+    c.close();
   });
 });

@@ -40,7 +40,7 @@ function kindProblem(kind: ValueKind, v: Value, max: number): string | undefined
 }
 
 /** Why a batch of `version` may not be applied, or undefined. Call only with version <= schema.version. */
-export function schemaProblem(app: AppModule, version: number, ops: readonly CheckedOp[]): string | undefined {
+export function schemaProblem(app: AppModule, version: number, ops: readonly CheckedOp[], options: { snapshot?: boolean } = {}): string | undefined {
   const fields = app.schema.versions[version];
   if (fields === undefined) return `names ${app.schema.app} schema version ${version}, which never existed`;
   const byName = new Map(fields.map((f) => [f.name, f]));
@@ -61,7 +61,8 @@ export function schemaProblem(app: AppModule, version: number, ops: readonly Che
     if (op.kind === "set" && op.value === null) continue; // clears the field
     const why = kindProblem(spec.kind, op.value, spec.maxLength);
     if (why !== undefined) return `op ${i}: "${op.field}" ${why}`;
-    if (op.kind !== "set" && spec.maxItems !== undefined) {
+    // A snapshot restates what many batches added over time: the per-batch item bound is theirs, not its.
+    if (op.kind !== "set" && spec.maxItems !== undefined && options.snapshot !== true) {
       const key = `${op.record}\u0000${op.field}`;
       const n = (added.get(key) ?? 0) + 1;
       if (n > spec.maxItems) return `op ${i}: adds more than ${spec.maxItems} items to "${op.field}" at once`;

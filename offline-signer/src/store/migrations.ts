@@ -138,7 +138,7 @@ export const MIGRATIONS: readonly Migration[] = [
     },
   },
   {
-    name: "materialized records and the search index",
+    name: "materialized records, the search index and compaction snapshots",
     up: (db) => {
       // records: each visible record folded from its ops (apps/fold.ts), so listing a collection
       // never re-reads its history. search: FTS5 over what each app says is searchable (never a
@@ -158,6 +158,17 @@ export const MIGRATIONS: readonly Migration[] = [
         CREATE VIRTUAL TABLE search USING fts5(title, body, content = '', contentless_delete = 1, tokenize = 'unicode61 remove_diacritics 2');
         -- Titles weigh four times the rest in ranking.
         INSERT INTO search (search, rank) VALUES ('rank', 'bm25(4.0, 1.0)');
+        -- Compaction (docs/decisions.md #30): the applied snapshot of each compact entry, and the
+        -- changesets applied with a batch passed over as covered by one; both judged again when
+        -- the team log changes.
+        CREATE TABLE snapshots (
+          entry TEXT PRIMARY KEY NOT NULL,
+          cs    INTEGER NOT NULL
+        ) STRICT, WITHOUT ROWID;
+        CREATE INDEX snapshots_by_cs ON snapshots (cs);
+        CREATE TABLE covered (
+          cs INTEGER PRIMARY KEY NOT NULL
+        ) STRICT;
         INSERT INTO meta (key, value) VALUES ('records.rebuild', '1') ON CONFLICT (key) DO UPDATE SET value = excluded.value;
       `);
     },

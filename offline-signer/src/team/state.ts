@@ -133,6 +133,7 @@ export function isCritical(state: TeamState, b: EntryBody, author: UserState): b
       return atLeast(b.role, "admin");
     case "remove-member":
     case "set-policy":
+    case "compact":
     case "set-approvals":
       return true;
     case "revoke-device": {

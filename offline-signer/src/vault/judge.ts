@@ -57,12 +57,26 @@ export function drain(vault: Vault, report: ImportReport): void {
   for (const r of vault.stmt("SELECT id, bytes FROM changesets WHERE status = 'locked' AND reason = ?").all(SNAPSHOT_PENDING_REASON) as { id: number; bytes: Buffer }[]) {
     decide(vault, r.id, decodeChangeset(new Uint8Array(r.bytes), { verify: false }), report);
   }
+  // A snapshot applied: the older batches it covers are no longer waiting for a key.
+  if (snapshotApplied.has(vault)) {
+    snapshotApplied.delete(vault);
+    for (const r of vault.stmt("SELECT id, bytes FROM changesets WHERE status = 'locked' AND reason = ?").all(NO_KEY_REASON) as { id: number; bytes: Buffer }[]) {
+      decide(vault, r.id, decodeChangeset(new Uint8Array(r.bytes), { verify: false }), report);
+    }
+  }
   observeNewest(vault, report);
   report.waiting = (vault.stmt("SELECT count(*) AS n FROM changesets WHERE status = 'waiting'").get() as { n: number }).n;
 }
 
 export type Verdict =
-  | { readonly status: "applied"; readonly batches: readonly { collection: string; ops: readonly PlainOp[] }[] }
+  | {
+      readonly status: "applied";
+      readonly batches: readonly { collection: string; ops: readonly PlainOp[] }[];
+      /** `compact` entries (hex) whose snapshot this changeset is. */
+      readonly snapshots?: readonly string[];
+      /** Whether a batch was passed over as covered by a snapshot (re-judged when compactions change). */
+      readonly covered?: boolean;
+    }
   | { readonly status: "locked" | "rejected" | "waiting"; readonly reason: string };
 
 /**
@@ -98,7 +112,7 @@ function appProblem(vault: Vault, cs: Changeset, batches: readonly OpenedBatch[]
     const app = type === undefined ? undefined : appNamed(type, vault.apps);
     if (app === undefined) return { status: "locked", reason: `${NEWER_REASON} (collection type "${type ?? "?"}")` };
     if (content.version > app.schema.version) return { status: "locked", reason: `${NEWER_REASON} (${app.schema.app} schema version ${content.version})` };
-    const why = schemaProblem(app, content.version, content.ops);
+    const why = schemaProblem(app, content.version, content.ops, { snapshot: content.snapshot !== undefined });
     if (why !== undefined) return { status: "rejected", reason: `${collection}: ${why}` };
     if (app.check !== undefined) {
       const state = vault.stateAt(cs.heads);
@@ -121,12 +135,17 @@ interface OpenedBatch {
 }
 
 /** Judges opened batches: app and schema first, then the clock. Batches a snapshot covers are not among them. */
-function judgeOpened(vault: Vault, cs: Changeset, opened: readonly OpenedBatch[]): Verdict {
+function judgeOpened(vault: Vault, cs: Changeset, opened: readonly OpenedBatch[], covered = false): Verdict {
   const batches = opened.map((c) => ({ collection: c.collection, ops: c.content.ops }));
-  return appProblem(vault, cs, opened) ?? clockProblem(vault, cs, batches) ?? { status: "applied", batches };
+  const snapshots = opened.filter((c) => c.content.snapshot !== undefined).map((c) => hex(c.content.snapshot!));
+  return appProblem(vault, cs, opened) ?? clockProblem(vault, cs, batches) ?? { status: "applied", batches, ...(snapshots.length > 0 ? { snapshots } : {}), ...(covered ? { covered } : {}) };
 }
 
+/** Vaults on which a snapshot was applied since their locked changesets were last looked at. */
+const snapshotApplied = new WeakSet<Vault>();
+
 /** Why a snapshot that is waiting for this vault to hold the history it restates waits. */
+export const NO_KEY_REASON = "no key for a collection it writes (yet)";
 export const SNAPSHOT_PENDING_REASON = "a compaction snapshot, waiting for the changesets it restates so it can be checked";
 
 /**
@@ -143,8 +162,10 @@ function snapshotProblem(vault: Vault, cs: Changeset, collection: string, key: U
     return { status: "rejected", reason: "a snapshot that no compaction of this collection by its author asked for" };
   }
   if (vault.ancestorsOf(cs.heads.map(hex))?.has(k.entry) !== true) return { status: "rejected", reason: "a snapshot made before the compaction it names" };
-  const at = c.keys.findIndex((x) => x.id === k.key);
-  if (!c.keys.slice(0, at).some((x) => holdsKey(vault, collection, x.id))) return undefined;
+  const team = vault.state().devices;
+  for (const device of k.frontier.keys()) if (!team.has(device)) return { status: "rejected", reason: "a compaction whose frontier names a device that is not the team's (a forged or faulty compaction)" };
+  // Every vault, a newcomer too, waits until it holds the very changesets the frontier names
+  // (their ids can be checked without reading them): a made-up frontier never applies anywhere.
   const head = vault.stmt("SELECT seq FROM device_heads WHERE device = ?");
   const held = vault.stmt("SELECT hash FROM changesets WHERE device = ? AND seq = ?");
   for (const [device, f] of k.frontier) {
@@ -157,6 +178,9 @@ function snapshotProblem(vault: Vault, cs: Changeset, collection: string, key: U
       return { status: "rejected", reason: "a compaction whose frontier names changesets this vault holds differently (a forged or faulty compaction)" };
     }
   }
+  // An existing reader (it holds the collection's older keys) also checks what the snapshot says.
+  const at = c.keys.findIndex((x) => x.id === k.key);
+  if (!c.keys.slice(0, at).some((x) => holdsKey(vault, collection, x.id))) return undefined;
   const expected = vault.recordStore.snapshotRows(collection, new Map([...k.frontier].map(([d, f]) => [d, f.seq])));
   const keyOf = (record: string, field: string, kind: number, hlc: Uint8Array, value: Uint8Array): string => `${record}\u0000${field}\u0000${kind}\u0000${Buffer.from(hlc).toString("hex")}\u0000${Buffer.from(value).toString("hex")}`;
   const want = new Set(expected.map((r) => keyOf(r.record, r.field, r.kind, r.hlc, r.value)));
@@ -186,9 +210,9 @@ function coveredBySnapshot(vault: Vault, cs: Changeset, collection: string, key:
   const keyId = hex(key);
   return c.compactions.some((k) => {
     if (k.key === undefined || (k.frontier.get(device)?.seq ?? 0) < cs.seq) return false;
-    // Only a key the log introduced before that compaction: anything else is locked, as everywhere.
+    // Only a key the log introduced before that compaction, and only once its snapshot applied here.
     const at = c.keys.findIndex((x) => x.id === k.key);
-    return c.keys.slice(0, at).some((x) => x.id === keyId) && holdsKey(vault, collection, k.key);
+    return c.keys.slice(0, at).some((x) => x.id === keyId) && holdsKey(vault, collection, k.key) && vault.stmt("SELECT 1 FROM snapshots WHERE entry = ?").get(k.entry) !== undefined;
   });
 }
 
@@ -201,9 +225,15 @@ export function evaluate(vault: Vault, cs: Changeset, report: ImportReport, open
   if (opened !== undefined) return judgeOpened(vault, cs, cs.batches.map((b, i) => ({ collection: b.collection, key: b.key, content: opened[i]! })));
   const keys: (Uint8Array | undefined)[] = [];
   try {
+    let covered = false;
     for (const b of cs.batches) {
       const key = vault.keyById(b.key, b.collection);
-      if (key === undefined && !coveredBySnapshot(vault, cs, b.collection, b.key)) return { status: "locked", reason: "no key for a collection it writes (yet)" };
+      if (key === undefined) {
+        // Only a changeset of that one batch is passed over: its other batches' fate may hang on the
+        // covered one's content, which this vault cannot see (honest writers write one collection at a time).
+        if (cs.batches.length !== 1 || !coveredBySnapshot(vault, cs, b.collection, b.key)) return { status: "locked", reason: NO_KEY_REASON };
+        covered = true;
+      }
       keys.push(key);
     }
     const t1 = performance.now();
@@ -216,7 +246,7 @@ export function evaluate(vault: Vault, cs: Changeset, report: ImportReport, open
         if (content === undefined) return { status: "rejected", reason: `its ${b.collection} ops do not decrypt (tampered, or a wrong key)` };
         contents.push({ collection: b.collection, key: b.key, content });
       }
-      return judgeOpened(vault, cs, contents);
+      return judgeOpened(vault, cs, contents, covered);
     } catch (e) {
       return { status: "rejected", reason: (e as Error).message };
     } finally {
@@ -241,8 +271,15 @@ export function record(vault: Vault, id: number | undefined, cs: Changeset, verd
     rowId = id;
     vault.stmt("UPDATE changesets SET status = ?, reason = ? WHERE id = ?").run(verdict.status, reason, id);
     vault.recordStore.deleteOps(id);
+    vault.stmt("DELETE FROM snapshots WHERE cs = ?").run(id);
+    vault.stmt("DELETE FROM covered WHERE cs = ?").run(id);
   }
   if (verdict.status === "applied") {
+    for (const entry of verdict.snapshots ?? []) {
+      vault.stmt("INSERT INTO snapshots (entry, cs) VALUES (?, ?) ON CONFLICT (entry) DO NOTHING").run(entry, rowId);
+      snapshotApplied.add(vault);
+    }
+    if (verdict.covered === true) vault.stmt("INSERT INTO covered (cs) VALUES (?) ON CONFLICT DO NOTHING").run(rowId);
     const deviceHex = hex(cs.device);
     for (const b of verdict.batches) {
       vault.recordStore.insertOps(rowId, b.collection, deviceHex, b.ops);
@@ -343,6 +380,15 @@ export function revalidate(vault: Vault, state: TeamState, newKeys: boolean): vo
       if (why !== undefined) record(vault, r.id, cs, { status: "rejected", reason: why }, report);
     }
   }
+  // Compactions change with the log (a compaction refused after all, a snapshot that no longer
+  // matches once a loss withdrew part of its history): snapshots, then what they covered, again.
+  for (const table of ["snapshots", "covered"]) {
+    for (const r of db.prepare(`SELECT c.id, c.bytes FROM changesets c JOIN ${table} t ON t.cs = c.id WHERE c.status = 'applied'`).all() as { id: number; bytes: Buffer }[]) {
+      const cs = load(r);
+      const verdict = evaluate(vault, cs, report);
+      if (verdict.status !== "applied") record(vault, r.id, cs, verdict, report);
+    }
+  }
   // A loss can itself be overruled (e.g. its author lost admin rights first in the log order).
   for (const r of db.prepare("SELECT id, bytes FROM changesets WHERE status = 'rejected' AND substr(reason, 1, ?) = ?").all(CUTOFF_REASON.length, CUTOFF_REASON) as { id: number; bytes: Buffer }[]) {
     const cs = load(r);
@@ -362,7 +408,7 @@ export function revalidate(vault: Vault, state: TeamState, newKeys: boolean): vo
   if (stale.size > 0) {
     for (const r of db.prepare("SELECT id, bytes FROM changesets WHERE status = 'applied'").all() as { id: number; bytes: Buffer }[]) {
       const cs = load(r);
-      if (cs.batches.some((b) => stale.has(`${b.collection}/${hex(b.key)}`))) record(vault, r.id, cs, { status: "locked", reason: "no key for a collection it writes (yet)" }, report);
+      if (cs.batches.some((b) => stale.has(`${b.collection}/${hex(b.key)}`))) record(vault, r.id, cs, { status: "locked", reason: NO_KEY_REASON }, report);
     }
   }
   // Rows that waited alone for the clock (unlocked after their device's head moved on).

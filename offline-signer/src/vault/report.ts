@@ -11,7 +11,7 @@ import { readerDevices, type TeamState } from "../team/state.js";
 import { hex } from "./hex.js";
 import { entriesToSend } from "./log-acks.js";
 import { peerAcks, welcomeRank } from "./sync.js";
-import { FUTURE_REASON } from "./judge.js";
+import { FUTURE_REASON, NEWER_REASON, SNAPSHOT_PENDING_REASON } from "./judge.js";
 import type { Vault } from "./vault.js";
 
 export interface PendingApproval {
@@ -138,6 +138,13 @@ function alerts(vault: Vault, state: TeamState): string[] {
   }
   const ahead = db.prepare("SELECT device, count(*) AS n FROM changesets WHERE status = 'waiting' AND reason = ? GROUP BY device").all(FUTURE_REASON) as { device: Buffer; n: number }[];
   for (const r of ahead) out.push(`${r.n} changeset(s) from ${who(r.device.toString("hex"))} are dated more than 24 h ahead of this vault's clock: they wait until it gets there (check both clocks)`);
+  const newer = (db.prepare("SELECT count(*) AS n FROM changesets WHERE status = 'locked' AND substr(reason, 1, ?) = ?").get(NEWER_REASON.length, NEWER_REASON) as { n: number }).n;
+  if (newer > 0) out.push(`${newer} changeset(s) were written by a newer release of Airlock: they are kept and forwarded, and apply here after you upgrade (docs/operations.md)`);
+  const pendingSnapshots = (db.prepare("SELECT count(*) AS n FROM changesets WHERE status = 'locked' AND reason = ?").get(SNAPSHOT_PENDING_REASON) as { n: number }).n;
+  if (pendingSnapshots > 0) out.push(`${pendingSnapshots} compaction snapshot(s) wait for changesets they claim to restate; if this lasts after everyone exported, the compaction names history nobody has: check with the other admins`);
+  for (const r of db.prepare("SELECT device, count(*) AS n FROM changesets WHERE status = 'rejected' AND reason LIKE '%forged or faulty compaction%' GROUP BY device").all() as { device: Buffer; n: number }[]) {
+    out.push(`${who(r.device.toString("hex"))} published a compaction snapshot that does not match this vault's history: it was refused; check with the other admins (docs/decisions.md #30)`);
+  }
   return out;
 }
 

@@ -13,12 +13,12 @@ import { validateId, validateValue } from "../records/values.js";
 import { RecordStore, type FieldVersion, type SearchHit } from "./record-store.js";
 import type { AppModule, Intent, RecordView } from "../apps/app.js";
 import { APPS, appNamed, appsFingerprint } from "../apps/registry.js";
-import { MAX_REMOVE_TAGS, intentProblem, lowestVersion } from "../apps/validate.js";
+import { MAX_REMOVE_TAGS, intentProblem, lowestVersion, schemaProblem } from "../apps/validate.js";
 import { OP_KINDS, decodeStoredValue } from "../apps/fold.js";
 export type { RecordView } from "../apps/app.js";
 import { DEFAULT_APP, MAX_HEADS, decodeEntry, signEntry, certifyDevice, atLeast, type EntryBody, type Role, type TeamEntry, type KeyGrant, type Cutoff } from "../team/entry.js";
 import { ancestors, foldTeam, isReader, mayWrite, readerDevices, type DeviceState, type TeamState, type UserState } from "../team/state.js";
-import { GENESIS_PREV, keyIdOf, openBatch, sealChangeset, type Changeset, type PlainOp } from "../sync/changeset.js";
+import { GENESIS_PREV, decodeChangeset, keyIdOf, openBatch, sealChangeset, type Changeset, type PlainOp } from "../sync/changeset.js";
 import { openGrant, sealGrant } from "./grants.js";
 import { keyRepairs } from "./heal-grants.js";
 import { makeJoinRequest, parseJoinRequest, type JoinRequest } from "./request.js";
@@ -677,13 +677,23 @@ export class Vault {
     const app = this.appOf(collection);
     if (app === undefined) throw vaultError("VAULT_NEWER_APP", `collection "${collection}" is of type "${c.app}", which this release of Airlock does not know`);
     if (!isReader(state, c, this.deviceId) || this.currentKey(collection) === undefined) throw vaultError("VAULT_NOT_ALLOWED", `this device may not read "${collection}", so it cannot restate it`);
-    // A faithful snapshot needs every changeset held here judged: nothing waiting or locked.
-    const pending = (this.#db().prepare("SELECT count(*) AS n FROM changesets WHERE status IN ('waiting', 'locked')").get() as { n: number }).n;
-    if (pending > 0) throw vaultError("VAULT_BAD_ARGUMENT", `${pending} changeset${pending === 1 ? " is" : "s are"} waiting or locked on this vault; import what they wait for (or upgrade) first, so the snapshot misses nothing`);
+    // The snapshot is a write like any other: every vault checks the author may write the collection.
+    const denied = mayWrite(state, this.deviceId, collection);
+    if (denied !== undefined) throw vaultError("VAULT_NOT_ALLOWED", `${denied}; a compaction restates the collection, so it needs write access`);
+    // A faithful snapshot needs every changeset held here that may touch the collection judged.
+    let pending = 0;
+    for (const r of this.#db().prepare("SELECT bytes FROM changesets WHERE status IN ('waiting', 'locked')").all() as { bytes: Buffer }[]) {
+      if (decodeChangeset(new Uint8Array(r.bytes), { verify: false }).batches.some((b) => b.collection === collection && c.holders.has(hex(b.key)))) pending++;
+    }
+    if (pending > 0) throw vaultError("VAULT_BAD_ARGUMENT", `${pending} changeset${pending === 1 ? " of this collection is" : "s of this collection are"} waiting or locked on this vault; import what they wait for (or upgrade) first, so the snapshot misses nothing`);
     const readers = readerDevices(state, collection);
     return this.tx((db) => {
       const heads = db.prepare("SELECT device, seq, hash FROM device_heads").all() as { device: Buffer; seq: number; hash: Buffer }[];
-      const frontier = heads.map((h) => ({ device: new Uint8Array(h.device), seq: h.seq, id: new Uint8Array(h.hash) })).sort((x, y) => Buffer.compare(x.device, y.device));
+      // Only the team's devices: what others signed was never applied here.
+      const frontier = heads
+        .filter((h) => state.devices.has(h.device.toString("hex")))
+        .map((h) => ({ device: new Uint8Array(h.device), seq: h.seq, id: new Uint8Array(h.hash) }))
+        .sort((x, y) => Buffer.compare(x.device, y.device));
       const fresh = randomBytes(32);
       try {
         const entry = this.appendEntry({ type: "compact", collection, frontier, rekeys: [sealGrant(this.#device, collection, [fresh], readers)] });
@@ -696,6 +706,9 @@ export class Vault {
         const after = this.state();
         const head = db.prepare("SELECT seq, hash FROM device_heads WHERE device = ?").get(this.#device.publicKey) as { seq: number; hash: Buffer } | undefined;
         const version = lowestVersion(app, ops, () => undefined);
+        // The same checks every other vault will run on it (the per-batch item bound excepted, as for them).
+        const why = schemaProblem(app, version, ops, { snapshot: true }) ?? app.check?.(ops.map((o) => (o.kind === "delete" ? { kind: "delete", record: o.record } : { kind: o.kind, record: o.record, field: o.field, value: o.value })), { state: after, author: this.deviceId, version });
+        if (why !== undefined) throw vaultError("VAULT_BAD_ARGUMENT", `the snapshot of "${collection}" would be refused by other vaults (${why})`);
         const cs = this.#sealChecked(app.noun, ops.length, () =>
           sealChangeset(this.#device, {
             team: after.team,
@@ -709,6 +722,7 @@ export class Vault {
         );
         const id = db.prepare("INSERT INTO changesets (hash, device, seq, bytes, status, reason, received) VALUES (?, ?, ?, ?, 'applied', NULL, ?)").run(cs.id, cs.device, cs.seq, cs.bytes, this.now()).lastInsertRowid as number;
         this.recordStore.insertOps(id, collection, this.deviceId, ops);
+        db.prepare("INSERT INTO snapshots (entry, cs) VALUES (?, ?)").run(entry.hashHex, id);
         db.prepare("INSERT INTO device_heads (device, seq, hash) VALUES (?, ?, ?) ON CONFLICT (device) DO UPDATE SET seq = excluded.seq, hash = excluded.hash").run(cs.device, cs.seq, cs.id);
         const records = new Set(rows.map((r) => r.record)).size;
         return { entry, changeset: hex(cs.id), records, ops: ops.length, dropped: all - ops.length };
@@ -793,7 +807,10 @@ export class Vault {
    */
   #keysForNewReaders(collection: string): Uint8Array[] {
     const c = this.state().collections.get(collection);
-    const since = c === undefined ? undefined : [...c.compactions].reverse().find((k) => k.key !== undefined)?.key;
+    // Only a compaction whose snapshot this vault applied (checked, or its own): an unchecked one must
+    // not cost a newcomer the history it would otherwise receive.
+    const applied = this.#db().prepare("SELECT 1 FROM snapshots WHERE entry = ?");
+    const since = c === undefined ? undefined : [...c.compactions].reverse().find((k) => k.key !== undefined && applied.get(k.entry) !== undefined)?.key;
     if (c === undefined || since === undefined) return this.#keysOf(collection);
     const from = c.keys.findIndex((k) => k.id === since);
     const allowed = new Set(c.keys.slice(from).map((k) => k.id));
