@@ -85,7 +85,9 @@ function runChild(outer: string[], childSource: string, inner: string[] = []): P
   const file = join(dir, "child.mjs");
   writeFileSync(file, childSource);
   return new Promise((resolve, reject) => {
-    const child = spawn(outer[0]!, [...outer.slice(1), [...inner, process.execPath, file].join(" ")], { stdio: ["ignore", "pipe", "pipe"] });
+    // `script` keeps a transcript in ./typescript unless it is given a file: /dev/null.
+    const args = [...outer.slice(1), [...inner, process.execPath, file].join(" "), ...(outer[0] === "script" ? ["/dev/null"] : [])];
+    const child = spawn(outer[0]!, args, { stdio: ["ignore", "pipe", "pipe"] });
     let output = "";
     child.stdout.on("data", (d: Buffer) => (output += d.toString("latin1")));
     child.stderr.on("data", (d: Buffer) => (output += d.toString("latin1")));
