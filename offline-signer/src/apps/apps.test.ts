@@ -271,3 +271,21 @@ describe("what one vault writes, every vault accepts", () => {
     b.close();
   });
 });
+
+describe("a first record of an app", () => {
+  it("makes the usual collection when the team has none and this is an admin's device; an editor is told to ask", async () => {
+    const { a, b } = await team(root());
+    const { chooseOrCreateCollection } = await import("./collection-choice.js");
+    const { secretsApp } = await import("./secrets/index.js");
+    expect(() => chooseOrCreateCollection(b, secretsApp, undefined, () => undefined)).toThrow(/no secrets collection this device reads; an admin creates one/);
+    const made: string[] = [];
+    expect(chooseOrCreateCollection(a, secretsApp, undefined, (id) => made.push(id))).toBe("passwords");
+    expect(made).toEqual(["passwords"]);
+    expect(a.state().collections.get("passwords")).toMatchObject({ app: "secrets", read: "editor", write: "editor" });
+    // Once one exists, it is chosen, never a second made.
+    expect(chooseOrCreateCollection(a, secretsApp, undefined, (id) => made.push(id))).toBe("passwords");
+    expect(made).toEqual(["passwords"]);
+    a.close();
+    b.close();
+  });
+});

@@ -28,3 +28,30 @@ export function chooseCollection(vault: Vault, app: AppModule, flag: string | un
   }
   throw vaultError("VAULT_AMBIGUOUS", `several ${name} collections: ${mine.join(", ")}; name one with --collection`);
 }
+
+/** Where a first record of an app goes when the team has no collection of that app yet. */
+const FIRST_COLLECTION: Readonly<Record<string, { id: string; name: string; read: "viewer" | "editor"; write: "editor" }>> = {
+  secrets: { id: "passwords", name: "Passwords", read: "editor", write: "editor" },
+  contacts: { id: "contacts", name: "Contacts", read: "viewer", write: "editor" },
+  notes: { id: "notes", name: "Notes", read: "viewer", write: "editor" },
+};
+
+/**
+ * As chooseCollection, for commands that add records: when the team has no collection of this
+ * app at all and this device is an admin's, it creates the usual one first (passwords: editors
+ * and up read and write; contacts: everyone reads, editors write) and says so through `created`,
+ * so `secrets add` works on a new team without a setup step.
+ */
+export function chooseOrCreateCollection(vault: Vault, app: AppModule, flag: string | undefined, created: (id: string, read: string, write: string) => void): string {
+  const state = vault.requireTeam();
+  const name = app.schema.app;
+  const first = FIRST_COLLECTION[name];
+  const any = [...state.collections.values()].some((c) => c.app === name);
+  if (flag !== undefined || any || first === undefined || state.collections.has(first.id)) return chooseCollection(vault, app, flag);
+  const me = state.devices.get(vault.deviceId);
+  const role = me === undefined ? undefined : state.users.get(me.user)?.role;
+  if (role !== "admin" && role !== "owner") return chooseCollection(vault, app, flag);
+  vault.createCollection(first.id, first.name, first.read, first.write, name);
+  created(first.id, first.read, first.write);
+  return first.id;
+}

@@ -71,6 +71,12 @@ export abstract class VaultCommand extends Command {
     throw new AirlockError("USAGE", message, { hint: `see ${PROGRAM} ${this.id?.replace(/:/g, " ") ?? ""} --help` });
   }
 
+  /** Tells on stderr (with --json: in the result, as createdCollection) that a command made the first collection of its kind. */
+  protected created(json: boolean, id: string, read: string, write: string): string {
+    if (!json) process.stderr.write(`airlock: created collection "${id}" (read: ${read}+, write: ${write}+); change who reads it with: airlock collections policy ${id}\n`);
+    return id;
+  }
+
   /** A progress line on stderr (shared/src/cli-report.ts). */
   protected progress(): (line: string) => void {
     return stderrProgress();

@@ -6,7 +6,7 @@ import { AirlockError, safe } from "@airlock/shared";
 import { VaultCommand } from "../../commands/base.js";
 import { table, when } from "../../commands/format.js";
 import { readBody, readFileBounded } from "../../cli/text-input.js";
-import { chooseCollection } from "../collection-choice.js";
+import { chooseCollection, chooseOrCreateCollection } from "../collection-choice.js";
 import { newRecordId } from "../ids.js";
 import { writeItems } from "../write-chunks.js";
 import type { Vault } from "../../vault/vault.js";
@@ -84,11 +84,12 @@ export class ContactsAdd extends VaultCommand {
       },
       "the new contact",
     );
+    let made: string | undefined;
     await this.withVault(flags, async (vault) => {
-      const c = chooseCollection(vault, contactsApp, flags.collection);
+      const c = chooseOrCreateCollection(vault, contactsApp, flags.collection, (id, read, write) => (made = this.created(flags.json, id, read, write)));
       const id = newRecordId();
       const { changeset } = vault.write(c, contactIntents(id, contact));
-      this.emit(flags.json, { id, collection: c, changeset }, safe`Added ${contact.name} (${id}) to ${c}.` + "\n");
+      this.emit(flags.json, { id, collection: c, changeset, ...(made === undefined ? {} : { createdCollection: made }) }, safe`Added ${contact.name} (${id}) to ${c}.` + "\n");
     });
   }
 }
@@ -219,8 +220,9 @@ export class ContactsImport extends VaultCommand {
   async run(): Promise<void> {
     const { args, flags } = await this.parse(ContactsImport);
     const contacts = (await vcard()).parseVcards(readVcf(args.file));
+    let made: string | undefined;
     await this.withVault(flags, async (vault) => {
-      const c = chooseCollection(vault, contactsApp, flags.collection);
+      const c = chooseOrCreateCollection(vault, contactsApp, flags.collection, (id, read, write) => (made = this.created(flags.json, id, read, write)));
       // A card already imported (same UID) updates that contact instead of adding a second one.
       const byUid = new Map<string, RecordView>();
       for (const r of vault.records(c)) {
@@ -236,7 +238,7 @@ export class ContactsImport extends VaultCommand {
         return contactIntents(have?.id ?? newRecordId(), contact, have);
       });
       writeItems(vault, c, intents.filter((i) => i.length > 0));
-      this.emit(flags.json, { collection: c, added, updated }, safe`Imported ${String(contacts.length)} contact${contacts.length === 1 ? "" : "s"} into ${c} (${String(added)} new, ${String(updated)} updated).` + "\n");
+      this.emit(flags.json, { collection: c, added, updated, ...(made === undefined ? {} : { createdCollection: made }) }, safe`Imported ${String(contacts.length)} contact${contacts.length === 1 ? "" : "s"} into ${c} (${String(added)} new, ${String(updated)} updated).` + "\n");
     });
   }
 }

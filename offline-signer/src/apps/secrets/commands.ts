@@ -7,7 +7,7 @@ import { VaultCommand } from "../../commands/base.js";
 import { table, when } from "../../commands/format.js";
 import { readBody, readFileBounded, readSecretLine } from "../../cli/text-input.js";
 import { copySecret } from "../../cli/clipboard.js";
-import { chooseCollection } from "../collection-choice.js";
+import { chooseCollection, chooseOrCreateCollection } from "../collection-choice.js";
 import { newRecordId } from "../ids.js";
 import { writeItems } from "../write-chunks.js";
 import type { Vault } from "../../vault/vault.js";
@@ -148,12 +148,13 @@ export class SecretsAdd extends VaultCommand {
       },
       "the new login",
     );
+    let made: string | undefined;
     await this.withVault(flags, async (vault) => {
-      const c = chooseCollection(vault, secretsApp, flags.collection);
+      const c = chooseOrCreateCollection(vault, secretsApp, flags.collection, (id, read, write) => (made = this.created(flags.json, id, read, write)));
       const id = newRecordId();
       const { changeset } = vault.write(c, itemIntents(id, item));
       const extra = bits === undefined ? "" : ` Generated a password of about ${Math.floor(bits)} bits; see it with: airlock secrets show ${id} --reveal`;
-      this.emit(flags.json, { id, collection: c, changeset, ...(bits === undefined ? {} : { generatedBits: Math.floor(bits) }) }, safe`Added ${item.title} (${id}) to ${c}.` + extra + "\n");
+      this.emit(flags.json, { id, collection: c, changeset, ...(bits === undefined ? {} : { generatedBits: Math.floor(bits) }), ...(made === undefined ? {} : { createdCollection: made }) }, safe`Added ${item.title} (${id}) to ${c}.` + extra + "\n");
     });
   }
 }
@@ -386,8 +387,9 @@ export class SecretsImport extends VaultCommand {
       if (password !== undefined) wipe(password);
       bytes.fill(0);
     }
+    let made: string | undefined;
     await this.withVault(flags, async (vault) => {
-      const c = chooseCollection(vault, secretsApp, flags.collection);
+      const c = chooseOrCreateCollection(vault, secretsApp, flags.collection, (id, read, write) => (made = this.created(flags.json, id, read, write)));
       const have = new Set(vault.records(c).map((r) => sameKey(itemOf(r))));
       const fresh = items.filter((i) => !have.has(sameKey(i)));
       // One transaction: a failure in any part leaves the vault as it was (nothing half-imported).
@@ -395,7 +397,7 @@ export class SecretsImport extends VaultCommand {
       const skipped = items.length - fresh.length;
       this.emit(
         flags.json,
-        { collection: c, imported: fresh.length, skipped, withTotp: fresh.filter((i) => i.totp !== undefined).length },
+        { collection: c, imported: fresh.length, skipped, withTotp: fresh.filter((i) => i.totp !== undefined).length, ...(made === undefined ? {} : { createdCollection: made }) },
         safe`Imported ${String(fresh.length)} login${fresh.length === 1 ? "" : "s"} into ${c}` + (skipped > 0 ? ` (${skipped} already there, skipped)` : "") + ".\n",
       );
     });
