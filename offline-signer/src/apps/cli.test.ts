@@ -270,5 +270,10 @@ describe("apps through the airlock CLI", () => {
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(/nope/);
     expect(r.stderr).toMatch(/notes, secrets, contacts/);
+    // The contract's form: one error line naming what was wrong, one hint line, code USAGE in --json.
+    expect(r.stderr).toMatch(/^airlock: error: Expected --type=nope to be one of: notes, secrets, contacts$/m);
+    expect(r.stderr).toMatch(/^airlock: hint: see airlock collections add --help$/m);
+    const j = airlock(["collections", "add", "x", "--type", "nope", "--json", ...as("alice")]);
+    expect(JSON.parse(j.stdout)).toMatchObject({ ok: false, error: { code: "USAGE", hint: "see airlock collections add --help" } });
   });
 });

@@ -84,6 +84,21 @@ export abstract class VaultCommand extends Command {
 
   protected override async catch(error: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<void> {
     if (error.oclif?.exit === 0) return;
-    reportFailure(PROGRAM, error, this.argv.includes("--json"));
+    reportFailure(PROGRAM, this.#asUsage(error) ?? error, this.argv.includes("--json"));
+  }
+
+  /**
+   * oclif's own parse errors (a missing flag or argument, a value not among the options) become
+   * the contract's USAGE error: one line naming what was wrong, and where to read how it goes.
+   */
+  #asUsage(error: Error): AirlockError | undefined {
+    if ((error as { parse?: unknown }).parse === undefined || error instanceof AirlockError) return undefined;
+    const lines = error.message
+      .split("\n")
+      .map((l) => l.trim())
+      .filter((l) => l !== "" && !/^See more help with --help$/.test(l) && !/^The following errors? occurred:$/.test(l));
+    const command = `${PROGRAM} ${this.id?.replace(/:/g, " ") ?? ""}`.trim();
+    const message = lines.reduce((acc, l) => (acc === "" ? l : acc.endsWith(":") ? `${acc} ${l}` : `${acc}; ${l}`), "").replace(/\s{2,}/g, " — ");
+    return new AirlockError("USAGE", message || "the command line is not complete", { hint: `see ${command} --help` });
   }
 }
