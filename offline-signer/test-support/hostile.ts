@@ -35,6 +35,8 @@ export interface ForgedChangeset {
   readonly time?: number;
   /** Makes it a compaction snapshot naming this `compact` entry (its ops may carry `device`). */
   readonly snapshot?: Uint8Array;
+  /** More batches in the same changeset, each under its collection's current key. */
+  readonly also?: readonly { readonly collection: string; readonly ops: readonly Partial<PlainOp>[] }[];
 }
 
 export class HostileMember {
@@ -87,21 +89,18 @@ export class HostileMember {
     return { ...real, keys: options.claim ?? real.keys, sealed: options.sealed ?? real.sealed };
   }
 
+  /** An op with the defaults filled in: a set of "title" on r1, stamped now. */
+  #op(o: Partial<PlainOp>, i: number, now: number): PlainOp {
+    return { kind: o.kind ?? "set", record: o.record ?? "r1", field: o.kind === "delete" ? "" : (o.field ?? "title"), value: o.value ?? `forged ${i}`, wall: o.wall ?? now, counter: o.counter ?? i };
+  }
+
   /** A changeset signed by this member's device, with whatever heads, seq, clock and key it is given. */
   changeset(c: ForgedChangeset): Uint8Array {
     const state = this.vault.state();
     const key = c.key ?? this.vault.currentKey(c.collection);
     if (key === undefined) throw new Error(`the forger holds no key for ${c.collection}`);
     const now = c.time ?? this.vault.now();
-    const ops: PlainOp[] = c.ops.map((o, i) => ({
-      kind: o.kind ?? "set",
-      record: o.record ?? "r1",
-      field: o.kind === "delete" ? "" : (o.field ?? "title"),
-      value: o.value ?? `forged ${i}`,
-      wall: o.wall ?? now,
-      counter: o.counter ?? i,
-      ...(c.snapshot === undefined ? {} : { device: o.device ?? this.vault.deviceId }),
-    }));
+    const ops: PlainOp[] = c.ops.map((o, i) => ({ ...this.#op(o, i, now), ...(c.snapshot === undefined ? {} : { device: o.device ?? this.vault.deviceId }) }));
     const seq = c.seq ?? this.#seq + 1;
     const cs = sealChangeset(this.device, {
       team: state.team,
@@ -109,7 +108,10 @@ export class HostileMember {
       prev: c.prev ?? (seq === this.#seq + 1 ? this.#prev : randomBytes(32)),
       heads: c.heads ?? state.heads.map(unhex),
       time: now,
-      groups: [{ collection: c.collection, key, ops, ...(c.snapshot === undefined ? {} : { snapshot: c.snapshot }) }],
+      groups: [
+        { collection: c.collection, key, ops, ...(c.snapshot === undefined ? {} : { snapshot: c.snapshot }) },
+        ...(c.also ?? []).map((g) => ({ collection: g.collection, key: this.vault.currentKey(g.collection)!, ops: g.ops.map((o, i) => this.#op(o, i, now)) })),
+      ],
     });
     if (c.seq === undefined) {
       this.#seq = seq;

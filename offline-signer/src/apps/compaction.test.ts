@@ -147,4 +147,24 @@ describe("compaction", () => {
     b.close();
     c.close();
   });
+
+  it("a newcomer does not pass over a covered batch when its changeset holds others: one bad batch cannot smuggle the rest in", async () => {
+    const { a, b, clock } = await team(root());
+    a.createCollection("other", "Other", "viewer", "editor");
+    sync(a, b);
+    // Bob signs one changeset: a notes batch every vault refuses, beside a harmless-looking one.
+    const bob = new HostileMember(b);
+    const cs = bob.changeset({ collection: "notes", ops: [{ kind: "set", record: "n1", field: "colour", value: "red" }], also: [{ collection: "other", ops: [{ kind: "set", record: "o1", field: "title", value: "smuggled" }] }] });
+    expect(importInto(a, [bob.bundle({ changesets: [cs] })]).rejected).toBe(1);
+    a.compact("notes");
+    const c = await newVault(root(), "c", clock);
+    a.addMember(c.joinRequest("carol").bytes, "editor");
+    sync(a, c);
+    expect(a.record("other", "o1")).toBeUndefined();
+    expect(c.record("other", "o1")).toBeUndefined();
+    expect(stateDigest(c)).toBe(stateDigest(a));
+    a.close();
+    b.close();
+    c.close();
+  });
 });

@@ -5,7 +5,7 @@
  */
 import { HLC_BYTES } from "../records/hlc.js";
 import type { Value } from "../records/values.js";
-import type { AppModule, FieldSpec, Intent, ValueKind } from "./app.js";
+import type { AppModule, CheckContext, FieldSpec, Intent, ValueKind } from "./app.js";
 import type { OpKind } from "./fold.js";
 
 /** An op as the check sees it: an intent, or a remove whose value is the tags it names. */
@@ -89,4 +89,18 @@ export function lowestVersion(app: AppModule, ops: readonly CheckedOp[], check: 
     if (app.schema.versions[v] !== undefined && schemaProblem(app, v, ops) === undefined && check(v) === undefined) return v;
   }
   return app.schema.version;
+}
+
+/** An op as an app's `check` sees it: what was asked for, without the clock. */
+export function intentOf(o: CheckedOp): Intent {
+  return o.kind === "delete" ? { kind: "delete", record: o.record } : { kind: o.kind, record: o.record, field: o.field, value: o.value };
+}
+
+/**
+ * Everything a batch of `version` must pass on every vault: the schema, then the app's own check
+ * against the team at the batch's causal position. Used on import and by a vault checking what it
+ * is about to publish (a compaction snapshot), so both judge alike.
+ */
+export function batchProblem(app: AppModule, version: number, ops: readonly CheckedOp[], context: Omit<CheckContext, "version">, options: { snapshot?: boolean } = {}): string | undefined {
+  return schemaProblem(app, version, ops, options) ?? app.check?.(ops.map(intentOf), { ...context, version });
 }

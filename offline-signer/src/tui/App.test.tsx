@@ -8,6 +8,7 @@ import { cleanup as unmountAll, render } from "ink-testing-library";
 import { afterEach, describe, expect, it } from "vitest";
 import { HostileMember } from "../../test-support/hostile.js";
 import { importInto, newVault, sync, team, tempRoot, TEST_PASSPHRASE } from "../../test-support/vaults.js";
+import { TAB, ENTER, press, until, type Ui } from "../../test-support/tui.js";
 import { passphraseBytes } from "../store/index.js";
 import { listNotes } from "../apps/notes/index.js";
 import { fingerprint } from "../vault/request.js";
@@ -30,7 +31,6 @@ function root(): string {
 }
 const keep = (...v: Vault[]): void => void open.push(...v);
 
-type Ui = ReturnType<typeof render>;
 
 /** Alice (owner) and Bob (editor) in one team, in a fresh temp folder `r`, closed after the test. */
 async function aliceAndBob(): Promise<{ r: string; a: Vault; b: Vault }> {
@@ -40,31 +40,6 @@ async function aliceAndBob(): Promise<{ r: string; a: Vault; b: Vault }> {
   return { r, a, b };
 }
 
-/**
- * Polls the frame until `want` is in it. The bound only turns a hang into a readable failure
- * (with the last frame); nothing asserts on how long anything took.
- */
-async function until(ui: Ui, want: string | RegExp): Promise<string> {
-  for (let i = 0; i < 3000; i++) {
-    const frame = ui.lastFrame() ?? "";
-    if (typeof want === "string" ? frame.includes(want) : want.test(frame)) {
-      // One more turn so the effects that subscribe the new screen's key handler have run.
-      await new Promise((r) => setTimeout(r, 5));
-      return frame;
-    }
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`never saw ${String(want)} on screen; last frame:\n${ui.lastFrame() ?? ""}`);
-}
-
-/** Types `keys` and waits for `want`. */
-async function press(ui: Ui, keys: string, want: string | RegExp): Promise<string> {
-  ui.stdin.write(keys);
-  return until(ui, want);
-}
-
-const TAB = "\t";
-const ENTER = "\r";
 
 function ui(vault: Vault): Ui {
   return render(<App home={vault.store.dir} vault={vault} />);

@@ -6,6 +6,7 @@
 import { cleanup as unmountAll, render } from "ink-testing-library";
 import { afterEach, describe, expect, it } from "vitest";
 import { sync, team, tempRoot, type TestClock } from "../../test-support/vaults.js";
+import { DOWN, ENTER, ESC, TAB, press, until, type Ui } from "../../test-support/tui.js";
 import { contactIntents, contactOf } from "../apps/contacts/record.js";
 import type { Contact } from "../apps/contacts/contact.js";
 import { newRecordId } from "../apps/ids.js";
@@ -26,7 +27,6 @@ afterEach(() => {
   cleanupRoot = undefined;
 });
 
-type Ui = ReturnType<typeof render>;
 
 /** Alice (owner) and Bob (editor) in one team, closed after the test. */
 async function alice(): Promise<{ a: Vault; b: Vault; clock: TestClock }> {
@@ -37,32 +37,6 @@ async function alice(): Promise<{ a: Vault; b: Vault; clock: TestClock }> {
   return { a, b, clock };
 }
 
-/**
- * Polls the frame until `want` is in it (as in App.test.tsx). The bound only turns a hang into a
- * readable failure; nothing asserts on how long anything took.
- */
-async function until(ui: Ui, want: string | RegExp): Promise<string> {
-  for (let i = 0; i < 3000; i++) {
-    const frame = ui.lastFrame() ?? "";
-    if (typeof want === "string" ? frame.includes(want) : want.test(frame)) {
-      // One more turn so the effects that subscribe the new screen's key handler have run.
-      await new Promise((r) => setTimeout(r, 5));
-      return frame;
-    }
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`never saw ${String(want)} on screen; last frame:\n${ui.lastFrame() ?? ""}`);
-}
-
-async function press(ui: Ui, keys: string, want: string | RegExp): Promise<string> {
-  ui.stdin.write(keys);
-  return until(ui, want);
-}
-
-const TAB = "\t";
-const ENTER = "\r";
-const DOWN = "\x1b[B";
-const ESC = "\x1b";
 const MASK = "••••••••";
 /** Fixed, and 7 s into a 30 s TOTP period. */
 const NOW = Date.UTC(2026, 10, 28, 9, 0, 7);

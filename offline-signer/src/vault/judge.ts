@@ -9,8 +9,7 @@ import { wipe } from "@airlock/bundle-format";
 import { performance } from "node:perf_hooks";
 import { decodeChangeset, openBatch, type BatchContent, type Changeset, type PlainOp } from "../sync/changeset.js";
 import { appNamed } from "../apps/registry.js";
-import { schemaProblem } from "../apps/validate.js";
-import type { Intent } from "../apps/app.js";
+import { batchProblem } from "../apps/validate.js";
 import { mayWrite, type TeamState } from "../team/state.js";
 import { DEFAULT_MAX_SKEW_MS, hlcBytes } from "../records/hlc.js";
 import { encodeValue } from "../records/values.js";
@@ -112,19 +111,11 @@ function appProblem(vault: Vault, cs: Changeset, batches: readonly OpenedBatch[]
     const app = type === undefined ? undefined : appNamed(type, vault.apps);
     if (app === undefined) return { status: "locked", reason: `${NEWER_REASON} (collection type "${type ?? "?"}")` };
     if (content.version > app.schema.version) return { status: "locked", reason: `${NEWER_REASON} (${app.schema.app} schema version ${content.version})` };
-    const why = schemaProblem(app, content.version, content.ops, { snapshot: content.snapshot !== undefined });
+    const state = vault.stateAt(cs.heads);
+    const why = state === undefined ? "names team entries this vault does not have" : batchProblem(app, content.version, content.ops, { state, author: hex(cs.device) }, { snapshot: content.snapshot !== undefined });
     if (why !== undefined) return { status: "rejected", reason: `${collection}: ${why}` };
-    if (app.check !== undefined) {
-      const state = vault.stateAt(cs.heads);
-      const refused = state === undefined ? "names team entries this vault does not have" : app.check(content.ops.map(intentOf), { state, author: hex(cs.device), version: content.version });
-      if (refused !== undefined) return { status: "rejected", reason: `${collection}: ${refused}` };
-    }
   }
   return undefined;
-}
-
-function intentOf(o: PlainOp): Intent {
-  return o.kind === "delete" ? { kind: "delete", record: o.record } : { kind: o.kind, record: o.record, field: o.field, value: o.value };
 }
 
 /** One batch opened: where it belongs, the key id it was sealed under, what it holds. */

@@ -13,7 +13,7 @@ import { validateId, validateValue } from "../records/values.js";
 import { RecordStore, type FieldVersion, type SearchHit } from "./record-store.js";
 import type { AppModule, Intent, RecordView } from "../apps/app.js";
 import { APPS, appNamed, appsFingerprint } from "../apps/registry.js";
-import { MAX_REMOVE_TAGS, intentProblem, lowestVersion, schemaProblem } from "../apps/validate.js";
+import { MAX_REMOVE_TAGS, batchProblem, intentProblem, lowestVersion } from "../apps/validate.js";
 import { OP_KINDS, decodeStoredValue } from "../apps/fold.js";
 export type { RecordView } from "../apps/app.js";
 import { DEFAULT_APP, MAX_HEADS, decodeEntry, signEntry, certifyDevice, atLeast, type EntryBody, type Role, type TeamEntry, type KeyGrant, type Cutoff } from "../team/entry.js";
@@ -707,7 +707,7 @@ export class Vault {
         const head = db.prepare("SELECT seq, hash FROM device_heads WHERE device = ?").get(this.#device.publicKey) as { seq: number; hash: Buffer } | undefined;
         const version = lowestVersion(app, ops, () => undefined);
         // The same checks every other vault will run on it (the per-batch item bound excepted, as for them).
-        const why = schemaProblem(app, version, ops, { snapshot: true }) ?? app.check?.(ops.map((o) => (o.kind === "delete" ? { kind: "delete", record: o.record } : { kind: o.kind, record: o.record, field: o.field, value: o.value })), { state: after, author: this.deviceId, version });
+        const why = batchProblem(app, version, ops, { state: after, author: this.deviceId }, { snapshot: true });
         if (why !== undefined) throw vaultError("VAULT_BAD_ARGUMENT", `the snapshot of "${collection}" would be refused by other vaults (${why})`);
         const cs = this.#sealChecked(app.noun, ops.length, () =>
           sealChangeset(this.#device, {

@@ -1,11 +1,11 @@
 /** `airlock contacts …`: the team's address book on the command line. */
 import { randomUUID } from "node:crypto";
-import { writeFileSync } from "node:fs";
 import { Args, Flags } from "@oclif/core";
-import { AirlockError, safe } from "@airlock/shared";
+import { safe } from "@airlock/shared";
 import { VaultCommand } from "../../commands/base.js";
 import { table, when } from "../../commands/format.js";
 import { readBody, readFileBounded } from "../../cli/text-input.js";
+import { writeNewFile } from "../../cli/new-file.js";
 import { chooseCollection, chooseOrCreateCollection } from "../collection-choice.js";
 import { newRecordId } from "../ids.js";
 import { writeItems } from "../write-chunks.js";
@@ -270,11 +270,7 @@ export class ContactsExport extends VaultCommand {
       const all = valid;
       const contacts = flags["include-secret"] ? all : all.filter((x) => x.sensitivity !== "secret");
       const bytes = (await vcard()).serializeVcards(contacts, flags["vcard-version"] as "4.0" | "3.0");
-      try {
-        writeFileSync(args.file, bytes, { mode: 0o600, flag: "wx" });
-      } catch (e) {
-        throw new AirlockError("EXPORT_FILE", `cannot write ${args.file} (${(e as { code?: string }).code ?? "error"})`, { hint: "name a new file in a folder you can write; an existing file is never overwritten" });
-      }
+      writeNewFile(args.file, bytes);
       const left = all.length - contacts.length;
       if (broken > 0) process.stderr.write(`airlock: warning: ${broken} contact${broken === 1 ? "" : "s"} break the contact limits and were left out\n`);
       this.emit(flags.json, { file: args.file, exported: contacts.length, leftOut: left, invalid: broken }, safe`Wrote ${String(contacts.length)} contacts to ${args.file}` + (left > 0 ? ` (${left} marked secret left out; --include-secret adds them)` : "") + ". The file is not encrypted.\n");

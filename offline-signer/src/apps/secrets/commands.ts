@@ -1,5 +1,4 @@
 /** `airlock secrets …`: the password vault on the command line. */
-import { closeSync, fsyncSync, openSync, rmSync, writeSync } from "node:fs";
 import { Args, Flags } from "@oclif/core";
 import { AirlockError, safe } from "@airlock/shared";
 import { wipe } from "@airlock/bundle-format";
@@ -7,6 +6,7 @@ import { VaultCommand } from "../../commands/base.js";
 import { table, when } from "../../commands/format.js";
 import { readBody, readFileBounded, readSecretLine } from "../../cli/text-input.js";
 import { copySecret } from "../../cli/clipboard.js";
+import { writeNewFile } from "../../cli/new-file.js";
 import { chooseCollection, chooseOrCreateCollection } from "../collection-choice.js";
 import { newRecordId } from "../ids.js";
 import { writeItems } from "../write-chunks.js";
@@ -423,9 +423,7 @@ export class SecretsExport extends VaultCommand {
       const items = vault.records(c).map(itemOf);
       const bytes = (await formats()).exportSecrets(items, flags.format as (typeof EXPORT_FORMATS)[number]);
       try {
-        writeExclusive(args.file, bytes);
-      } catch (e) {
-        throw new AirlockError("EXPORT_FILE", `cannot write ${args.file} (${(e as { code?: string }).code ?? "error"})`, { hint: "name a new file in a folder you can write; an existing file is never overwritten" });
+        writeNewFile(args.file, bytes);
       } finally {
         bytes.fill(0);
       }
@@ -433,20 +431,6 @@ export class SecretsExport extends VaultCommand {
       this.emit(flags.json, { file: args.file, exported: items.length, format: flags.format }, safe`Wrote ${String(items.length)} logins to ${args.file}.` + "\n");
     });
   }
-}
-
-/** Creates `path` (never over an existing file), 0600; a write that fails half-way leaves no partial plaintext behind. */
-function writeExclusive(path: string, bytes: Uint8Array): void {
-  const fd = openSync(path, "wx", 0o600);
-  try {
-    writeSync(fd, bytes);
-    fsyncSync(fd);
-  } catch (e) {
-    closeSync(fd);
-    rmSync(path, { force: true });
-    throw e;
-  }
-  closeSync(fd);
 }
 
 /** Two items are "the same login" for re-import when these agree. */

@@ -112,12 +112,8 @@ export function checkItem(item: SecretItem, where: string): SecretItem {
   return item;
 }
 
-/**
- * Tidies what an importer read into an item: empty strings become absent, duplicate URLs, tags
- * and identical custom fields are dropped (the record keeps them as sets anyway), and an empty
- * title falls back to the first URL's host, then the username, then "(untitled)".
- */
-export function tidyItem(raw: {
+/** What an importer read, before tidying: any field may be missing or empty. */
+export interface RawItem {
   title?: string | undefined;
   username?: string | undefined;
   password?: string | undefined;
@@ -126,7 +122,14 @@ export function tidyItem(raw: {
   totp?: string | undefined;
   tags?: readonly string[];
   fields?: readonly SecretField[];
-}): SecretItem {
+}
+
+/**
+ * Tidies what an importer read into an item: empty strings become absent, duplicate URLs, tags
+ * and identical custom fields are dropped (the record keeps them as sets anyway), and an empty
+ * title falls back to the first URL's host, then the username, then "(untitled)".
+ */
+export function tidyItem(raw: RawItem): SecretItem {
   const present = (s: string | undefined): string | undefined => (s === undefined || s === "" ? undefined : s);
   const urls = [...new Set((raw.urls ?? []).map((u) => u.trim()).filter((u) => u !== ""))];
   const tags = [...new Set((raw.tags ?? []).map((t) => t.trim()).filter((t) => t !== ""))];

@@ -5,7 +5,7 @@
  */
 import { isAirlockError, quoted } from "@airlock/shared";
 import { secretsError } from "../errors.js";
-import { checkItem, tidyItem, type SecretField, type SecretItem } from "../item.js";
+import { checkItem, tidyItem, type RawItem, type SecretItem } from "../item.js";
 import { parseTotp } from "../totp.js";
 
 export const IMPORT_LIMITS = {
@@ -58,16 +58,7 @@ export function totpOf(value: string | undefined, where: string, field: string, 
   }
 }
 
-export interface RawItem {
-  title?: string | undefined;
-  username?: string | undefined;
-  password?: string | undefined;
-  urls?: readonly string[];
-  notes?: string | undefined;
-  totp?: string | undefined;
-  tags?: readonly string[];
-  fields?: readonly SecretField[];
-}
+export type { RawItem } from "../item.js";
 
 /** The checked item, or SECRETS_IMPORT_MALFORMED naming `where` and the field at fault. */
 export function finishItem(raw: RawItem, where: string): SecretItem {
