@@ -13,7 +13,7 @@ import { fileURLToPath } from "node:url";
 import fc from "fast-check";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { isAirlockError, type AirlockError } from "@airlock/shared";
-import { editorCommand, editText, findNonText, MAX_BODY_BYTES, MAX_SECRET_BYTES, readBody, readSecretLine, splitShellWords } from "./text-input.js";
+import { editorCommand, editText, findNonText, MAX_BODY_BYTES, MAX_SECRET_BYTES, readBody, readSecretFile, readSecretLine, splitShellWords } from "./text-input.js";
 
 const made: string[] = [];
 function tempDir(): string {
@@ -119,6 +119,29 @@ describe("readBody", () => {
     const e = await rejection(readBody({ body: "x", bodyFile: "/etc/hostname", stdin: noStdin }));
     expect(e.code).toBe("INPUT_CONFLICT");
     expect(e.hint).toContain("--body -");
+  });
+});
+
+describe("readSecretFile", () => {
+  it("strips one trailing newline, refuses a file past 4 KiB before reading it whole, and never echoes the value", () => {
+    const dir = tempDir();
+    const ok = join(dir, "ok");
+    writeFileSync(ok, "kdbx pass\r\n");
+    expect(Buffer.from(readSecretFile(ok)).toString()).toBe("kdbx pass");
+    const big = join(dir, "big");
+    writeFileSync(big, Buffer.alloc(MAX_SECRET_BYTES + 1, 0x61));
+    expect(() => readSecretFile(big)).toThrow(expect.objectContaining({ code: "INPUT_TOO_LARGE" }) as Error);
+    const bad = join(dir, "bad");
+    writeFileSync(bad, Buffer.from([0x68, 0x75, 0x6e, 0x74, 0xff]));
+    let message = "";
+    try {
+      readSecretFile(bad);
+    } catch (e) {
+      message = (e as AirlockError).message;
+      expect((e as AirlockError).code).toBe("INPUT_NOT_TEXT");
+    }
+    expect(message).toMatch(/byte offset 4/);
+    expect(message).not.toMatch(/hunt/);
   });
 });
 

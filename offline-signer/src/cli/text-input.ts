@@ -66,6 +66,17 @@ export async function readBody(spec: BodySpec): Promise<string | undefined> {
  */
 export async function readSecretLine(stdin: NodeJS.ReadableStream): Promise<Uint8Array> {
   const bytes = await readStreamBounded(stdin, MAX_SECRET_BYTES, "the secret on standard input", "a secret read with --password-stdin is limited to 4 KiB");
+  return secretText(bytes, "the secret on standard input", "pipe the secret as UTF-8 text with at most one trailing newline");
+}
+
+/** A secret kept in a file (a KDBX database's password): the same rules as `readSecretLine`. */
+export function readSecretFile(path: string): Uint8Array {
+  const bytes = readFileBounded(path, MAX_SECRET_BYTES, "a secret file holds the secret alone, at most 4 KiB");
+  return secretText(bytes, `the secret in ${path}`, "keep only the secret in the file, as UTF-8 text with at most one trailing newline");
+}
+
+/** The secret without one trailing newline (LF or CRLF), checked to be text; `bytes` is wiped. */
+function secretText(bytes: Uint8Array, what: string, hint: string): Uint8Array {
   let end = bytes.length;
   if (end > 0 && bytes[end - 1] === 0x0a) {
     end--;
@@ -77,9 +88,7 @@ export async function readSecretLine(stdin: NodeJS.ReadableStream): Promise<Uint
   if (bad !== undefined) {
     out.fill(0);
     // The offset only: the value itself is never echoed.
-    throw new AirlockError("INPUT_NOT_TEXT", `the secret on standard input is not UTF-8 text: ${bad.reason} at byte offset ${bad.offset}`, {
-      hint: "pipe the secret as UTF-8 text with at most one trailing newline",
-    });
+    throw new AirlockError("INPUT_NOT_TEXT", `${what} is not UTF-8 text: ${bad.reason} at byte offset ${bad.offset}`, { hint });
   }
   return out;
 }

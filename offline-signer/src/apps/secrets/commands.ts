@@ -4,7 +4,7 @@ import { AirlockError, safe } from "@airlock/shared";
 import { wipe } from "@airlock/bundle-format";
 import { VaultCommand } from "../../commands/base.js";
 import { table, when } from "../../commands/format.js";
-import { readBody, readFileBounded, readSecretLine } from "../../cli/text-input.js";
+import { readBody, readFileBounded, readSecretFile, readSecretLine } from "../../cli/text-input.js";
 import { copySecret } from "../../cli/clipboard.js";
 import { writeNewFile } from "../../cli/new-file.js";
 import { chooseCollection, chooseOrCreateCollection } from "../collection-choice.js";
@@ -440,16 +440,6 @@ function sameKey(i: SecretItem): string {
 
 function readBounded(path: string): Uint8Array {
   return readFileBounded(path, MAX_IMPORT_FILE, "an export file is at most 64 MiB; is this the right file?");
-}
-
-function readSecretFile(path: string): Uint8Array {
-  const b = readBounded(path);
-  let end = b.length;
-  if (end > 0 && b[end - 1] === 0x0a) end--;
-  if (end > 0 && b[end - 1] === 0x0d) end--;
-  const out = b.slice(0, end);
-  b.fill(0);
-  return out;
 }
 
 export const SECRETS_COMMANDS = {
