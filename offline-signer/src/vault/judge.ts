@@ -14,9 +14,10 @@ import { mayWrite, type TeamState } from "../team/state.js";
 import { DEFAULT_MAX_SKEW_MS, hlcBytes } from "../records/hlc.js";
 import { encodeValue } from "../records/values.js";
 import { OP_CODE } from "../apps/fold.js";
-import { hex } from "./hex.js";
+import { hex, unhex } from "./hex.js";
+import type { StoredChangeset } from "../store/index.js";
 import { emptyReport, type ImportReport } from "./import-report.js";
-import type { Vault } from "./vault.js";
+import type { VaultContext } from "./context.js";
 
 /** Prefix of every rejection by a rights-loss cutoff; a later change to the log may lift it. */
 export const CUTOFF_REASON = "made after its author lost this right";
@@ -26,45 +27,41 @@ export const NEWER_REASON = "needs a newer release of Airlock";
 export const FUTURE_REASON = "dated more than 24 h ahead of this vault's clock; it applies when the clock gets there";
 
 /** Processes every waiting changeset whose predecessors and team heads are known. */
-export function drain(vault: Vault, report: ImportReport): void {
-  const devices = vault.stmt("SELECT DISTINCT device FROM changesets WHERE status = 'waiting'").all() as { device: Buffer }[];
-  const head = vault.stmt("SELECT seq, hash FROM device_heads WHERE device = ?");
-  const next = vault.stmt("SELECT id, bytes FROM changesets WHERE device = ? AND seq = ? AND status = 'waiting'");
-  const setHead = vault.stmt("INSERT INTO device_heads (device, seq, hash) VALUES (?, ?, ?) ON CONFLICT (device) DO UPDATE SET seq = excluded.seq, hash = excluded.hash");
-  const setReason = vault.stmt("UPDATE changesets SET reason = ? WHERE id = ?");
-  for (const { device } of devices) {
-    const h = head.get(device) as { seq: number; hash: Buffer } | undefined;
+export function drain(vault: VaultContext, report: ImportReport): void {
+  const { changesets, heads } = vault.storage;
+  for (const device of changesets.waitingDevices()) {
+    const h = heads.get(device);
     let seq = h?.seq ?? 0;
-    let prev: Uint8Array = h === undefined ? new Uint8Array(32) : new Uint8Array(h.hash);
+    let prev: Uint8Array = h === undefined ? new Uint8Array(32) : h.hash;
     for (;;) {
-      const row = next.get(device, seq + 1) as { id: number; bytes: Buffer } | undefined;
+      const row = changesets.waitingAt(device, seq + 1);
       if (row === undefined) break;
-      const cs = decodeChangeset(new Uint8Array(row.bytes), { verify: false });
+      const cs = decodeChangeset(row.bytes, { verify: false });
       if (vault.stateAt(cs.heads) === undefined) break; // the team entries it names have not arrived
       const verdict = Buffer.compare(cs.prev, prev) === 0 ? evaluate(vault, cs, report) : BROKEN_CHAIN;
       if (verdict.status === "waiting") {
-        setReason.run(verdict.reason, row.id);
+        changesets.setReason(row.id, verdict.reason);
         break; // dated ahead of our clock: it and what follows it wait
       }
       record(vault, row.id, cs, verdict, report);
       seq = cs.seq;
       prev = cs.id;
-      setHead.run(device, seq, cs.id);
+      heads.set(device, seq, cs.id);
     }
   }
   // Snapshots waiting for the history they restate: checked again once more of it arrived.
-  for (const r of vault.stmt("SELECT id, bytes FROM changesets WHERE status = 'locked' AND reason = ?").all(SNAPSHOT_PENDING_REASON) as { id: number; bytes: Buffer }[]) {
-    decide(vault, r.id, decodeChangeset(new Uint8Array(r.bytes), { verify: false }), report);
+  for (const r of changesets.withReason("locked", SNAPSHOT_PENDING_REASON)) {
+    decide(vault, r.id, decodeChangeset(r.bytes, { verify: false }), report);
   }
   // A snapshot applied: the older batches it covers are no longer waiting for a key.
   if (snapshotApplied.has(vault)) {
     snapshotApplied.delete(vault);
-    for (const r of vault.stmt("SELECT id, bytes FROM changesets WHERE status = 'locked' AND reason = ?").all(NO_KEY_REASON) as { id: number; bytes: Buffer }[]) {
-      decide(vault, r.id, decodeChangeset(new Uint8Array(r.bytes), { verify: false }), report);
+    for (const r of changesets.withReason("locked", NO_KEY_REASON)) {
+      decide(vault, r.id, decodeChangeset(r.bytes, { verify: false }), report);
     }
   }
   observeNewest(vault, report);
-  report.waiting = (vault.stmt("SELECT count(*) AS n FROM changesets WHERE status = 'waiting'").get() as { n: number }).n;
+  report.waiting = changesets.waitingCount();
 }
 
 export type Verdict =
@@ -84,7 +81,7 @@ export type Verdict =
  * stamped more than 24 h ahead of this vault's clock applies yet (it waits, so every vault
  * applies it once its clock gets there and they converge).
  */
-function clockProblem(vault: Vault, cs: Changeset, batches: readonly { ops: readonly PlainOp[] }[]): Verdict | undefined {
+function clockProblem(vault: VaultContext, cs: Changeset, batches: readonly { ops: readonly PlainOp[] }[]): Verdict | undefined {
   let newest = 0;
   for (const b of batches) for (const o of b.ops) newest = Math.max(newest, o.wall);
   if (newest > cs.time + DEFAULT_MAX_SKEW_MS) return { status: "rejected", reason: "an op is stamped more than 24 h after its changeset was made" };
@@ -100,7 +97,7 @@ export const BROKEN_CHAIN: Verdict = { status: "rejected", reason: "does not fol
  * is locked, not rejected: it is kept and forwarded, and applies after an upgrade. What breaks
  * the schema of the version it names is rejected, on every vault alike.
  */
-function appProblem(vault: Vault, cs: Changeset, batches: readonly OpenedBatch[]): Verdict | undefined {
+function appProblem(vault: VaultContext, cs: Changeset, batches: readonly OpenedBatch[]): Verdict | undefined {
   for (const { collection, key, content } of batches) {
     if (content.newer !== undefined) return { status: "locked", reason: `${NEWER_REASON} (it holds ${content.newer})` };
     if (content.snapshot !== undefined) {
@@ -126,14 +123,14 @@ interface OpenedBatch {
 }
 
 /** Judges opened batches: app and schema first, then the clock. Batches a snapshot covers are not among them. */
-function judgeOpened(vault: Vault, cs: Changeset, opened: readonly OpenedBatch[], covered = false): Verdict {
+function judgeOpened(vault: VaultContext, cs: Changeset, opened: readonly OpenedBatch[], covered = false): Verdict {
   const batches = opened.map((c) => ({ collection: c.collection, ops: c.content.ops }));
   const snapshots = opened.filter((c) => c.content.snapshot !== undefined).map((c) => hex(c.content.snapshot!));
   return appProblem(vault, cs, opened) ?? clockProblem(vault, cs, batches) ?? { status: "applied", batches, ...(snapshots.length > 0 ? { snapshots } : {}), ...(covered ? { covered } : {}) };
 }
 
 /** Vaults on which a snapshot was applied since their locked changesets were last looked at. */
-const snapshotApplied = new WeakSet<Vault>();
+const snapshotApplied = new WeakSet<VaultContext>();
 
 /** Why a snapshot that is waiting for this vault to hold the history it restates waits. */
 export const NO_KEY_REASON = "no key for a collection it writes (yet)";
@@ -146,7 +143,7 @@ export const SNAPSHOT_PENDING_REASON = "a compaction snapshot, waiting for the c
  * to the frontier and refuses one that differs (an admin restating history falsely). A member
  * admitted after the compaction cannot check it and relies on the admin who signed it.
  */
-function snapshotProblem(vault: Vault, cs: Changeset, collection: string, key: Uint8Array, snapshot: Uint8Array, ops: readonly PlainOp[]): Verdict | undefined {
+function snapshotProblem(vault: VaultContext, cs: Changeset, collection: string, key: Uint8Array, snapshot: Uint8Array, ops: readonly PlainOp[]): Verdict | undefined {
   const c = vault.state().collections.get(collection);
   const k = c?.compactions.find((x) => x.entry === hex(snapshot));
   if (c === undefined || k === undefined || k.key === undefined || k.author !== hex(cs.device) || k.key !== hex(key)) {
@@ -157,22 +154,20 @@ function snapshotProblem(vault: Vault, cs: Changeset, collection: string, key: U
   for (const device of k.frontier.keys()) if (!team.has(device)) return { status: "rejected", reason: "a compaction whose frontier names a device that is not the team's (a forged or faulty compaction)" };
   // Every vault, a newcomer too, waits until it holds the very changesets the frontier names
   // (their ids can be checked without reading them): a made-up frontier never applies anywhere.
-  const head = vault.stmt("SELECT seq FROM device_heads WHERE device = ?");
-  const held = vault.stmt("SELECT hash FROM changesets WHERE device = ? AND seq = ?");
+  const { heads, changesets } = vault.storage;
   for (const [device, f] of k.frontier) {
-    const id = Buffer.from(device, "hex");
-    const h = head.get(id) as { seq: number } | undefined;
-    if ((h?.seq ?? 0) < f.seq) return { status: "locked", reason: SNAPSHOT_PENDING_REASON };
+    const id = unhex(device);
+    if ((heads.seqOf(id) ?? 0) < f.seq) return { status: "locked", reason: SNAPSHOT_PENDING_REASON };
     // The frontier must name the very changesets this vault holds: a made-up one means a false compaction.
-    const row = f.seq === 0 ? undefined : (held.get(id, f.seq) as { hash: Buffer } | undefined);
-    if (f.seq > 0 && (row === undefined || row.hash.toString("hex") !== f.id)) {
+    const held = f.seq === 0 ? undefined : changesets.hashAt(id, f.seq);
+    if (f.seq > 0 && (held === undefined || hex(held) !== f.id)) {
       return { status: "rejected", reason: "a compaction whose frontier names changesets this vault holds differently (a forged or faulty compaction)" };
     }
   }
   // An existing reader (it holds the collection's older keys) also checks what the snapshot says.
   const at = c.keys.findIndex((x) => x.id === k.key);
   if (!c.keys.slice(0, at).some((x) => holdsKey(vault, collection, x.id))) return undefined;
-  const expected = vault.recordStore.snapshotRows(collection, new Map([...k.frontier].map(([d, f]) => [d, f.seq])));
+  const expected = vault.storage.records.snapshotRows(collection, new Map([...k.frontier].map(([d, f]) => [d, f.seq])));
   const keyOf = (record: string, field: string, kind: number, hlc: Uint8Array, value: Uint8Array): string => `${record}\u0000${field}\u0000${kind}\u0000${Buffer.from(hlc).toString("hex")}\u0000${Buffer.from(value).toString("hex")}`;
   const want = new Set(expected.map((r) => keyOf(r.record, r.field, r.kind, r.hlc, r.value)));
   const got = new Set(ops.map((o) => keyOf(o.record, o.field, OP_CODE[o.kind], hlcBytes({ wall: o.wall, counter: o.counter, device: o.device ?? hex(cs.device) }), encodeValue(o.value))));
@@ -182,8 +177,8 @@ function snapshotProblem(vault: Vault, cs: Changeset, collection: string, key: U
   return undefined;
 }
 
-function holdsKey(vault: Vault, collection: string, id: string): boolean {
-  const key = vault.keyById(Buffer.from(id, "hex"), collection);
+function holdsKey(vault: VaultContext, collection: string, id: string): boolean {
+  const key = vault.keyById(unhex(id), collection);
   if (key === undefined) return false;
   wipe(key);
   return true;
@@ -194,7 +189,7 @@ function holdsKey(vault: Vault, collection: string, id: string): boolean {
  * whose key it holds: its content reached this vault as that snapshot (a member admitted after
  * the compaction), so it is passed over instead of locking the changeset.
  */
-function coveredBySnapshot(vault: Vault, cs: Changeset, collection: string, key: Uint8Array): boolean {
+function coveredBySnapshot(vault: VaultContext, cs: Changeset, collection: string, key: Uint8Array): boolean {
   const c = vault.state().collections.get(collection);
   if (c === undefined) return false;
   const device = hex(cs.device);
@@ -203,12 +198,12 @@ function coveredBySnapshot(vault: Vault, cs: Changeset, collection: string, key:
     if (k.key === undefined || (k.frontier.get(device)?.seq ?? 0) < cs.seq) return false;
     // Only a key the log introduced before that compaction, and only once its snapshot applied here.
     const at = c.keys.findIndex((x) => x.id === k.key);
-    return c.keys.slice(0, at).some((x) => x.id === keyId) && holdsKey(vault, collection, k.key) && vault.stmt("SELECT 1 FROM snapshots WHERE entry = ?").get(k.entry) !== undefined;
+    return c.keys.slice(0, at).some((x) => x.id === keyId) && holdsKey(vault, collection, k.key) && vault.storage.snapshots.has(k.entry);
   });
 }
 
 /** Authorizes one changeset and, if allowed, decrypts its ops (unless `opened` has them). Writes nothing. */
-export function evaluate(vault: Vault, cs: Changeset, report: ImportReport, opened?: readonly BatchContent[]): Verdict {
+export function evaluate(vault: VaultContext, cs: Changeset, report: ImportReport, opened?: readonly BatchContent[]): Verdict {
   const t0 = performance.now();
   const why = authorize(vault, cs);
   report.timings.authorize += performance.now() - t0;
@@ -249,31 +244,29 @@ export function evaluate(vault: Vault, cs: Changeset, report: ImportReport, open
 }
 
 /** Writes a verdict: a new row (id undefined) or an update of a stored one, and the ops. */
-export function record(vault: Vault, id: number | undefined, cs: Changeset, verdict: Verdict, report: ImportReport): void {
+export function record(vault: VaultContext, id: number | undefined, cs: Changeset, verdict: Verdict, report: ImportReport): void {
   const t0 = performance.now();
   const reason = verdict.status === "applied" ? null : verdict.reason;
+  const { changesets, snapshots, records } = vault.storage;
   let rowId: number;
   if (id === undefined) {
-    rowId = Number(
-      vault.stmt("INSERT INTO changesets (hash, device, seq, bytes, status, reason, received) VALUES (?, ?, ?, ?, ?, ?, ?)").run(cs.id, cs.device, cs.seq, cs.bytes, verdict.status, reason, vault.now())
-        .lastInsertRowid,
-    );
+    rowId = changesets.insert(cs, verdict.status, reason, vault.now());
   } else {
     rowId = id;
-    vault.stmt("UPDATE changesets SET status = ?, reason = ? WHERE id = ?").run(verdict.status, reason, id);
-    vault.recordStore.deleteOps(id);
-    vault.stmt("DELETE FROM snapshots WHERE cs = ?").run(id);
-    vault.stmt("DELETE FROM covered WHERE cs = ?").run(id);
+    changesets.setVerdict(id, verdict.status, reason);
+    records.deleteOps(id);
+    snapshots.removeFor(id);
+    snapshots.uncover(id);
   }
   if (verdict.status === "applied") {
     for (const entry of verdict.snapshots ?? []) {
-      vault.stmt("INSERT INTO snapshots (entry, cs) VALUES (?, ?) ON CONFLICT (entry) DO NOTHING").run(entry, rowId);
+      snapshots.addIfNew(entry, rowId);
       snapshotApplied.add(vault);
     }
-    if (verdict.covered === true) vault.stmt("INSERT INTO covered (cs) VALUES (?) ON CONFLICT DO NOTHING").run(rowId);
+    if (verdict.covered === true) snapshots.cover(rowId);
     const deviceHex = hex(cs.device);
     for (const b of verdict.batches) {
-      vault.recordStore.insertOps(rowId, b.collection, deviceHex, b.ops);
+      records.insertOps(rowId, b.collection, deviceHex, b.ops);
       for (const o of b.ops) {
         const n = report.newest;
         if (n === undefined || o.wall > n.wall || (o.wall === n.wall && o.counter > n.counter)) report.newest = { wall: o.wall, counter: o.counter, device: deviceHex };
@@ -286,19 +279,19 @@ export function record(vault: Vault, id: number | undefined, cs: Changeset, verd
 }
 
 /** Merges the newest timestamp applied into this device's clock, once per batch. */
-export function observeNewest(vault: Vault, report: ImportReport): void {
+export function observeNewest(vault: VaultContext, report: ImportReport): void {
   if (report.newest === undefined) return;
   vault.observe(report.newest.wall, report.newest.counter, report.newest.device);
   report.newest = undefined;
 }
 
 /** Authorizes one changeset and applies, locks or rejects a stored row. */
-export function decide(vault: Vault, id: number, cs: Changeset, report: ImportReport): void {
+export function decide(vault: VaultContext, id: number, cs: Changeset, report: ImportReport): void {
   const verdict = evaluate(vault, cs, report);
   if (verdict.status === "waiting") {
     // Only a row already past its device's head gets here (unlocked or re-judged): it waits alone.
-    vault.stmt("UPDATE changesets SET status = 'waiting', reason = ? WHERE id = ?").run(verdict.reason, id);
-    vault.recordStore.deleteOps(id);
+    vault.storage.changesets.setVerdict(id, "waiting", verdict.reason);
+    vault.storage.records.deleteOps(id);
     return;
   }
   record(vault, id, cs, verdict, report);
@@ -311,7 +304,7 @@ export function decide(vault: Vault, id: number, cs: Changeset, report: ImportRe
  * rights from this device at a cutoff below its seq, so naming old heads cannot dodge a demotion,
  * a raised policy, a revocation or a removal.
  */
-export function authorize(vault: Vault, cs: Changeset, options: { chain?: boolean } = {}): string | undefined {
+export function authorize(vault: VaultContext, cs: Changeset, options: { chain?: boolean } = {}): string | undefined {
   const deviceHex = hex(cs.device);
   const fork = vault.forkSeq(deviceHex);
   if (fork !== undefined && cs.seq >= fork) return EQUIVOCATION_REASON;
@@ -334,17 +327,17 @@ export function authorize(vault: Vault, cs: Changeset, options: { chain?: boolea
 }
 
 /** The heads a device's previous changeset named, cached per device for the import's in-order run (keyed by its id). */
-const previousHeads = new WeakMap<Vault, Map<string, { id: string; heads: readonly string[] }>>();
+const previousHeads = new WeakMap<VaultContext, Map<string, { id: string; heads: readonly string[] }>>();
 
-function headsGoBack(vault: Vault, cs: Changeset, heads: readonly string[], seen: ReadonlySet<string>): string | undefined {
+function headsGoBack(vault: VaultContext, cs: Changeset, heads: readonly string[], seen: ReadonlySet<string>): string | undefined {
   if (cs.seq <= 1) return undefined;
   const deviceHex = hex(cs.device);
   let cache = previousHeads.get(vault);
   if (cache === undefined) previousHeads.set(vault, (cache = new Map()));
   let prev = cache.get(deviceHex);
   if (prev?.id !== hex(cs.prev)) {
-    const row = vault.stmt("SELECT bytes FROM changesets WHERE hash = ?").get(cs.prev) as { bytes: Buffer } | undefined;
-    prev = row === undefined ? undefined : { id: hex(cs.prev), heads: decodeChangeset(new Uint8Array(row.bytes), { verify: false }).heads.map(hex) };
+    const bytes = vault.storage.changesets.bytesOf(cs.prev);
+    prev = bytes === undefined ? undefined : { id: hex(cs.prev), heads: decodeChangeset(bytes, { verify: false }).heads.map(hex) };
   }
   cache.set(deviceHex, { id: hex(cs.id), heads });
   if (prev === undefined) return undefined;
@@ -357,15 +350,14 @@ function headsGoBack(vault: Vault, cs: Changeset, heads: readonly string[], seen
  * that lost a right, and those refused by a cutoff that may since have been overruled), retries
  * locked changesets when keys arrived, and drains what waited.
  */
-export function revalidate(vault: Vault, state: TeamState, newKeys: boolean): void {
-  const db = vault.store.connection();
+export function revalidate(vault: VaultContext, state: TeamState, newKeys: boolean): void {
+  const { changesets, snapshots, keys } = vault.storage;
   const report = emptyReport();
-  const load = (r: { id: number; bytes: Buffer }): Changeset => decodeChangeset(new Uint8Array(r.bytes), { verify: false });
-  const counted = db.prepare("SELECT id, bytes, status FROM changesets WHERE device = ? AND seq > ? AND status IN ('applied', 'locked')");
+  const load = (r: StoredChangeset): Changeset => decodeChangeset(r.bytes, { verify: false });
   for (const d of state.devices.values()) {
     if (d.losses.length === 0) continue;
     const from = Math.min(...d.losses.map((l) => l.seq));
-    for (const r of counted.all(d.keys.sign, from) as { id: number; bytes: Buffer; status: string }[]) {
+    for (const r of changesets.countedAfter(d.keys.sign, from)) {
       const cs = load(r);
       const why = authorize(vault, cs, { chain: false });
       if (why !== undefined) record(vault, r.id, cs, { status: "rejected", reason: why }, report);
@@ -373,20 +365,20 @@ export function revalidate(vault: Vault, state: TeamState, newKeys: boolean): vo
   }
   // Compactions change with the log (a compaction refused after all, a snapshot that no longer
   // matches once a loss withdrew part of its history): snapshots, then what they covered, again.
-  for (const table of ["snapshots", "covered"]) {
-    for (const r of db.prepare(`SELECT c.id, c.bytes FROM changesets c JOIN ${table} t ON t.cs = c.id WHERE c.status = 'applied'`).all() as { id: number; bytes: Buffer }[]) {
+  for (const applied of [() => snapshots.appliedSnapshots(), () => snapshots.appliedCovered()]) {
+    for (const r of applied()) {
       const cs = load(r);
       const verdict = evaluate(vault, cs, report);
       if (verdict.status !== "applied") record(vault, r.id, cs, verdict, report);
     }
   }
   // A loss can itself be overruled (e.g. its author lost admin rights first in the log order).
-  for (const r of db.prepare("SELECT id, bytes FROM changesets WHERE status = 'rejected' AND substr(reason, 1, ?) = ?").all(CUTOFF_REASON.length, CUTOFF_REASON) as { id: number; bytes: Buffer }[]) {
+  for (const r of changesets.withReasonPrefix("rejected", CUTOFF_REASON)) {
     const cs = load(r);
     if (authorize(vault, cs, { chain: false }) === undefined) decide(vault, r.id, cs, report);
   }
   if (newKeys) {
-    for (const r of db.prepare("SELECT id, bytes FROM changesets WHERE status = 'locked'").all() as { id: number; bytes: Buffer }[]) {
+    for (const r of changesets.withStatus("locked")) {
       decide(vault, r.id, load(r), report);
     }
   }
@@ -394,17 +386,15 @@ export function revalidate(vault: Vault, state: TeamState, newKeys: boolean): vo
   // after all): whatever was applied under it is locked, as on every vault that never held it.
   const listed = new Set<string>();
   for (const c of state.collections.values()) for (const k of c.holders.keys()) listed.add(`${c.id}/${k}`);
-  const held = db.prepare("SELECT key_id, collection FROM collection_keys").all() as { key_id: Buffer; collection: string }[];
-  const stale = new Set(held.map((r) => `${r.collection}/${r.key_id.toString("hex")}`).filter((k) => !listed.has(k)));
+  const stale = new Set(keys.ids().map((r) => `${r.collection}/${hex(r.keyId)}`).filter((k) => !listed.has(k)));
   if (stale.size > 0) {
-    for (const r of db.prepare("SELECT id, bytes FROM changesets WHERE status = 'applied'").all() as { id: number; bytes: Buffer }[]) {
+    for (const r of changesets.withStatus("applied")) {
       const cs = load(r);
       if (cs.batches.some((b) => stale.has(`${b.collection}/${hex(b.key)}`))) record(vault, r.id, cs, { status: "locked", reason: NO_KEY_REASON }, report);
     }
   }
   // Rows that waited alone for the clock (unlocked after their device's head moved on).
-  const ahead = db.prepare("SELECT c.id, c.bytes FROM changesets c JOIN device_heads h ON h.device = c.device WHERE c.status = 'waiting' AND c.reason = ? AND c.seq <= h.seq").all(FUTURE_REASON) as { id: number; bytes: Buffer }[];
-  for (const r of ahead) decide(vault, r.id, load(r), report);
+  for (const r of changesets.waitingBehindHead(FUTURE_REASON)) decide(vault, r.id, load(r), report);
   drain(vault, report);
 }
 
@@ -413,13 +403,13 @@ export function revalidate(vault: Vault, state: TeamState, newKeys: boolean): vo
  * this release to changesets an earlier release applied, so a vault that stored something before
  * the rule existed ends where a vault that met it afterwards does — rejected alike.
  */
-export function recheckApplied(vault: Vault): number {
+export function recheckApplied(vault: VaultContext): number {
   const report = emptyReport();
   let withdrawn = 0;
-  const rows = vault.stmt("SELECT id, bytes FROM changesets WHERE status = 'applied'").all() as { id: number; bytes: Buffer }[];
+  const rows = vault.storage.changesets.withStatus("applied");
   vault.withKeyCache(() => {
     for (const r of rows) {
-      const cs = decodeChangeset(new Uint8Array(r.bytes), { verify: false });
+      const cs = decodeChangeset(r.bytes, { verify: false });
       const keys = cs.batches.map((b) => vault.keyById(b.key, b.collection));
       try {
         if (keys.some((k) => k === undefined)) continue;
@@ -442,10 +432,10 @@ export function recheckApplied(vault: Vault): number {
 }
 
 /** After an upgrade: decides again every changeset that was locked for needing a newer release. */
-export function retryNewer(vault: Vault): void {
+export function retryNewer(vault: VaultContext): void {
   const report = emptyReport();
-  const rows = vault.stmt("SELECT id, bytes FROM changesets WHERE status = 'locked' AND substr(reason, 1, ?) = ?").all(NEWER_REASON.length, NEWER_REASON) as { id: number; bytes: Buffer }[];
+  const rows = vault.storage.changesets.withReasonPrefix("locked", NEWER_REASON);
   vault.withKeyCache(() => {
-    for (const r of rows) decide(vault, r.id, decodeChangeset(new Uint8Array(r.bytes), { verify: false }), report);
+    for (const r of rows) decide(vault, r.id, decodeChangeset(r.bytes, { verify: false }), report);
   });
 }

@@ -8,15 +8,15 @@
  */
 import { MAX_LOG_HEADS } from "@airlock/bundle-format";
 import { ancestors, type TeamState } from "../team/state.js";
-import { hex } from "./hex.js";
-import type { Vault } from "./vault.js";
+import { hex, unhex } from "./hex.js";
+import type { VaultContext } from "./context.js";
 
 /** Heads a peer named that this vault does not hold yet, kept for when it does (bounded). */
 const MAX_UNKNOWN_HEADS = 64;
 
 /** The heads to announce in our own sync bundles: this vault's fold heads (bounded by the schema). */
 export function ownLogHeads(state: TeamState): Uint8Array[] {
-  return state.heads.slice(0, MAX_LOG_HEADS).map((h) => new Uint8Array(Buffer.from(h, "hex")));
+  return state.heads.slice(0, MAX_LOG_HEADS).map(unhex);
 }
 
 /**
@@ -24,10 +24,9 @@ export function ownLogHeads(state: TeamState): Uint8Array[] {
  * an announced head that is an ancestor of another known one adds nothing. Call inside the
  * import transaction, after the bundle's entries were stored.
  */
-export function recordLogHeads(vault: Vault, peer: Uint8Array, announced: readonly Uint8Array[]): void {
-  const db = vault.store.connection();
-  const stored = db.prepare("SELECT head FROM peer_log_heads WHERE peer = ?").all(peer) as { head: Buffer }[];
-  const all = new Set([...stored.map((r) => r.head.toString("hex")), ...announced.map(hex)]);
+export function recordLogHeads(vault: VaultContext, peer: Uint8Array, announced: readonly Uint8Array[]): void {
+  const acks = vault.storage.acks;
+  const all = new Set([...acks.logHeads(peer).map(hex), ...announced.map(hex)]);
   const state = vault.state();
   const applied = new Set(state.order);
   const known = [...all].filter((h) => applied.has(h));
@@ -38,22 +37,19 @@ export function recordLogHeads(vault: Vault, peer: Uint8Array, announced: readon
     for (const a of ancestors(entries, [h]) ?? []) if (a !== h) covered.add(a);
   }
   const keep = [...known.filter((h) => !covered.has(h)), ...unknown];
-  db.prepare("DELETE FROM peer_log_heads WHERE peer = ?").run(peer);
-  const insert = db.prepare("INSERT INTO peer_log_heads (peer, head) VALUES (?, ?)");
-  for (const h of keep) insert.run(peer, Buffer.from(h, "hex"));
+  acks.setLogHeads(peer, keep.map(unhex));
 }
 
 /**
  * The team entries (hashes, in the fold's order) that at least one of `recipients` (device ids,
  * hex) is not known to hold: the whole log if any recipient never announced its heads.
  */
-export function entriesToSend(vault: Vault, state: TeamState, recipients: readonly string[]): string[] {
-  const select = vault.store.connection().prepare("SELECT head FROM peer_log_heads WHERE peer = ?");
+export function entriesToSend(vault: VaultContext, state: TeamState, recipients: readonly string[]): string[] {
   const applied = new Set(state.order);
   const entries = vault.entries();
   let common: Set<string> | undefined;
   for (const id of recipients) {
-    const heads = (select.all(Buffer.from(id, "hex")) as { head: Buffer }[]).map((r) => r.head.toString("hex")).filter((h) => applied.has(h));
+    const heads = vault.storage.acks.logHeads(unhex(id)).map(hex).filter((h) => applied.has(h));
     const held = heads.length === 0 ? undefined : ancestors(entries, heads);
     if (held === undefined) return [...state.order];
     common = common === undefined ? held : new Set([...common].filter((h) => held.has(h)));

@@ -57,18 +57,10 @@ export interface VaultStatus {
 }
 
 export function vaultStatus(vault: Vault): VaultStatus {
-  const db = vault.store.connection();
-  const counts = { applied: 0, locked: 0, rejected: 0, waiting: 0 };
-  for (const r of db.prepare("SELECT status, count(*) AS n FROM changesets GROUP BY status").all() as { status: keyof typeof counts; n: number }[]) counts[r.status] = r.n;
-  const quarantine = (db.prepare("SELECT kind, author, reason, received FROM quarantine ORDER BY received DESC LIMIT 100").all() as { kind: string; author: Buffer | null; reason: string; received: number }[]).map(
-    (q) => ({ kind: q.kind, author: q.author?.toString("hex"), reason: q.reason, received: q.received }),
-  );
-  const rejectedChangesets = (db.prepare("SELECT device, seq, reason, received FROM changesets WHERE status = 'rejected' ORDER BY received DESC LIMIT 100").all() as {
-    device: Buffer;
-    seq: number;
-    reason: string;
-    received: number;
-  }[]).map((r) => ({ kind: `changeset ${r.seq}`, author: r.device.toString("hex"), reason: r.reason, received: r.received }));
+  const { changesets, quarantine: quarantined, opCounts } = vault.storage;
+  const counts = changesets.countByStatus();
+  const quarantine = quarantined.latest(100).map((q) => ({ kind: q.kind, author: q.author === null ? undefined : hex(q.author), reason: q.reason, received: q.received }));
+  const rejectedChangesets = changesets.latestRejected(100).map((r) => ({ kind: `changeset ${r.seq}`, author: hex(r.device), reason: r.reason, received: r.received }));
   if (vault.teamId === undefined) {
     return {
       team: undefined,
@@ -87,7 +79,6 @@ export function vaultStatus(vault: Vault): VaultStatus {
   const state = vault.state();
   const meDevice = state.devices.get(vault.deviceId);
   const meUser = meDevice === undefined ? undefined : state.users.get(meDevice.user);
-  const recordCount = db.prepare("SELECT count(DISTINCT record) AS n FROM ops WHERE collection = ?");
   const peers = peerSync(vault, state);
   return {
     team: { id: state.teamHex, name: state.name },
@@ -105,7 +96,7 @@ export function vaultStatus(vault: Vault): VaultStatus {
       read: c.read,
       write: c.write,
       canRead: vault.currentKeyId(c.id) !== undefined && readerDevices(state, c.id).some((d) => d.id === vault.deviceId),
-      records: (recordCount.get(c.id) as { n: number }).n,
+      records: opCounts.recordsIn(c.id),
     })),
     changesets: counts,
     quarantine: [...quarantine, ...rejectedChangesets].sort((x, y) => y.received - x.received),
@@ -118,15 +109,15 @@ export function vaultStatus(vault: Vault): VaultStatus {
 }
 
 function alerts(vault: Vault, state: TeamState): string[] {
-  const db = vault.store.connection();
+  const { changesets, forks } = vault.storage;
   const who = (device: string): string => {
     const d = state.devices.get(device);
     const name = d === undefined ? undefined : state.users.get(d.user)?.name;
     return `${name ?? "an unknown member"}'s device ${device.slice(0, 12)}`;
   };
   const out: string[] = [];
-  for (const f of db.prepare("SELECT device, seq FROM forks ORDER BY seq").all() as { device: Buffer; seq: number }[]) {
-    out.push(`${who(f.device.toString("hex"))} signed two different changesets ${f.seq} (equivocation): its changes from there on are refused on every vault; revoke it`);
+  for (const f of forks.bySeq()) {
+    out.push(`${who(hex(f.device))} signed two different changesets ${f.seq} (equivocation): its changes from there on are refused on every vault; revoke it`);
   }
   for (const g of state.invalidGrants.slice(-20)) {
     const author = vault.entries().get(g.entry)?.author;
@@ -136,14 +127,13 @@ function alerts(vault: Vault, state: TeamState): string[] {
   if (sender !== undefined && welcomeRank(state, vault.entries(), vault.deviceId, sender) === 0) {
     out.push(`this vault's transport key came from ${who(sender)}, which neither admitted it nor is an active admin any more: ask an admin for a welcome (airlock export --welcome NAME)`);
   }
-  const ahead = db.prepare("SELECT device, count(*) AS n FROM changesets WHERE status = 'waiting' AND reason = ? GROUP BY device").all(FUTURE_REASON) as { device: Buffer; n: number }[];
-  for (const r of ahead) out.push(`${r.n} changeset(s) from ${who(r.device.toString("hex"))} are dated more than 24 h ahead of this vault's clock: they wait until it gets there (check both clocks)`);
-  const newer = (db.prepare("SELECT count(*) AS n FROM changesets WHERE status = 'locked' AND substr(reason, 1, ?) = ?").get(NEWER_REASON.length, NEWER_REASON) as { n: number }).n;
+  for (const r of changesets.countByDevice("waiting", FUTURE_REASON)) out.push(`${r.n} changeset(s) from ${who(hex(r.device))} are dated more than 24 h ahead of this vault's clock: they wait until it gets there (check both clocks)`);
+  const newer = changesets.countWithReasonPrefix("locked", NEWER_REASON);
   if (newer > 0) out.push(`${newer} changeset(s) were written by a newer release of Airlock: they are kept and forwarded, and apply here after you upgrade (docs/operations.md)`);
-  const pendingSnapshots = (db.prepare("SELECT count(*) AS n FROM changesets WHERE status = 'locked' AND reason = ?").get(SNAPSHOT_PENDING_REASON) as { n: number }).n;
+  const pendingSnapshots = changesets.countWithReason("locked", SNAPSHOT_PENDING_REASON);
   if (pendingSnapshots > 0) out.push(`${pendingSnapshots} compaction snapshot(s) wait for changesets they claim to restate; if this lasts after everyone exported, the compaction names history nobody has: check with the other admins`);
-  for (const r of db.prepare("SELECT device, count(*) AS n FROM changesets WHERE status = 'rejected' AND reason LIKE '%forged or faulty compaction%' GROUP BY device").all() as { device: Buffer; n: number }[]) {
-    out.push(`${who(r.device.toString("hex"))} published a compaction snapshot that does not match this vault's history: it was refused; check with the other admins (docs/decisions.md #30)`);
+  for (const r of changesets.countByDeviceLike("rejected", "%forged or faulty compaction%")) {
+    out.push(`${who(hex(r.device))} published a compaction snapshot that does not match this vault's history: it was refused; check with the other admins (docs/decisions.md #30)`);
   }
   return out;
 }
@@ -165,9 +155,8 @@ export function pendingApprovals(state: TeamState, me: string | undefined): Pend
 
 /** What each other active device has acknowledged of what this vault holds (see PeerSync). */
 function peerSync(vault: Vault, state: TeamState): PeerSync[] {
-  const db = vault.store.connection();
-  const heard = new Map((db.prepare("SELECT peer, max(heard) AS heard FROM peer_acks GROUP BY peer").all() as { peer: Buffer; heard: number }[]).map((r) => [r.peer.toString("hex"), r.heard]));
-  const heads = (db.prepare("SELECT device, seq FROM device_heads").all() as { device: Buffer; seq: number }[]).map((h) => ({ device: h.device.toString("hex"), seq: h.seq }));
+  const heard = new Map(vault.storage.acks.lastHeard().map((r) => [hex(r.peer), r.heard]));
+  const heads = vault.storage.heads.all().map((h) => ({ device: hex(h.device), seq: h.seq }));
   const acks = peerAcks(vault);
   return [...state.devices.values()]
     .filter((d) => d.active && d.id !== vault.deviceId)
@@ -247,16 +236,14 @@ export function auditLog(vault: Vault, limit = 1000): LogEvent[] {
     const device = hex(e.author);
     events.push({ time: e.time, kind: "team", id: h, author: nameOf(device), device, what: describeBody(state, e.body), status, reason: rejected });
   }
-  const db = vault.store.connection();
-  const rows = db.prepare("SELECT id, bytes, status, reason FROM changesets ORDER BY id DESC LIMIT ?").all(limit) as { id: number; bytes: Buffer; status: string; reason: string | null }[];
-  const opsCount = db.prepare("SELECT collection, count(*) AS n, count(DISTINCT record) AS r FROM ops WHERE cs = ? GROUP BY collection");
-  for (const r of rows) {
-    const cs = decodeChangeset(new Uint8Array(r.bytes), { verify: false });
+  const { changesets, opCounts } = vault.storage;
+  for (const r of changesets.newest(limit)) {
+    const cs = decodeChangeset(r.bytes, { verify: false });
     const device = hex(cs.device);
-    const counts = opsCount.all(r.id) as { collection: string; n: number; r: number }[];
+    const counts = opCounts.ofChangeset(r.id);
     const what =
       counts.length > 0
-        ? counts.map((c) => `${c.n} change(s) to ${c.r} record(s) in ${c.collection}`).join("; ")
+        ? counts.map((c) => `${c.ops} change(s) to ${c.records} record(s) in ${c.collection}`).join("; ")
         : `changes to ${cs.batches.map((b) => b.collection).join(", ") || "nothing"}`;
     events.push({
       time: cs.time,

@@ -19,7 +19,6 @@ import {
   type SyncPayload,
   type WelcomePayload,
 } from "@airlock/bundle-format";
-import type Database from "better-sqlite3-multiple-ciphers";
 import { performance } from "node:perf_hooks";
 import { decodeChangeset, openBatch, verifyChangeset, type BatchContent, type Changeset } from "../sync/changeset.js";
 import { decodeEntry, type TeamEntry } from "../team/entry.js";
@@ -27,9 +26,9 @@ import { atLeast } from "../team/entry.js";
 import { foldTeam, type TeamState } from "../team/state.js";
 import { verifyOnWorker, verifyRest } from "./signature-pool.js";
 import { vaultError } from "./errors.js";
-import { hex } from "./hex.js";
+import { hex, unhex } from "./hex.js";
 import { entriesToSend, ownLogHeads, recordLogHeads } from "./log-acks.js";
-import type { Vault } from "./vault.js";
+import type { VaultContext } from "./context.js";
 import { emptyReport, type ImportReport } from "./import-report.js";
 import { drain, evaluate, record, observeNewest, EQUIVOCATION_REASON, BROKEN_CHAIN } from "./judge.js";
 export * from "./import-report.js";
@@ -50,7 +49,7 @@ export interface OpenedPayload {
 }
 
 /** Opens one bundle for this vault; undefined (and counted) when it is not addressed to us or is bad. */
-export function openForVault(vault: Vault, bytes: Uint8Array, source: string, report: ImportReport): OpenedPayload | undefined {
+export function openForVault(vault: VaultContext, bytes: Uint8Array, source: string, report: ImportReport): OpenedPayload | undefined {
   const t0 = performance.now();
   try {
     const opened = openBundle(bytes, { recipient: vault.encryptionKey, maxLength: MAX_BUNDLE_BYTES });
@@ -77,7 +76,7 @@ export interface BundleBytes {
   readonly source: string;
 }
 
-function openAll(vault: Vault, bundles: readonly BundleBytes[], report: ImportReport): OpenedPayload[] {
+function openAll(vault: VaultContext, bundles: readonly BundleBytes[], report: ImportReport): OpenedPayload[] {
   const opened: OpenedPayload[] = [];
   for (const b of bundles) {
     const o = openForVault(vault, b.bytes, b.source, report);
@@ -87,21 +86,21 @@ function openAll(vault: Vault, bundles: readonly BundleBytes[], report: ImportRe
 }
 
 /** Opens and applies bundles already in memory, on this thread (the in-process API, tests). */
-export function importBundles(vault: Vault, bundles: readonly BundleBytes[]): ImportReport {
+export function importBundles(vault: VaultContext, bundles: readonly BundleBytes[]): ImportReport {
   const report = emptyReport();
   applyPayloads(vault, openAll(vault, bundles, report), report);
   return report;
 }
 
 /** The same on both cores, as `airlock import` does it (see applyPayloadsParallel). */
-export async function importBundlesParallel(vault: Vault, bundles: readonly BundleBytes[]): Promise<ImportReport> {
+export async function importBundlesParallel(vault: VaultContext, bundles: readonly BundleBytes[]): Promise<ImportReport> {
   const report = emptyReport();
   await applyPayloadsParallel(vault, openAll(vault, bundles, report), report);
   return report;
 }
 
 /** Applies opened payloads: welcomes first (they bootstrap the team), then syncs. Each in one transaction. */
-export function applyPayloads(vault: Vault, opened: readonly OpenedPayload[], report: ImportReport): void {
+export function applyPayloads(vault: VaultContext, opened: readonly OpenedPayload[], report: ImportReport): void {
   const order = [...opened].sort((a, b) => Number(b.payload.kind === "welcome") - Number(a.payload.kind === "welcome"));
   const t0 = performance.now();
   vault.withKeyCache(() => applyInOrder(vault, order, report, undefined));
@@ -114,7 +113,7 @@ export function applyPayloads(vault: Vault, opened: readonly OpenedPayload[], re
  * transaction then authorizes and writes exactly as applyPayloads does; a changeset whose
  * signature failed, or whose key arrives inside the same bundle, takes the inline path there.
  */
-export async function applyPayloadsParallel(vault: Vault, opened: readonly OpenedPayload[], report: ImportReport): Promise<void> {
+export async function applyPayloadsParallel(vault: VaultContext, opened: readonly OpenedPayload[], report: ImportReport): Promise<void> {
   const order = [...opened].sort((a, b) => Number(b.payload.kind === "welcome") - Number(a.payload.kind === "welcome"));
   for (const o of order) {
     const prepared = o.payload.kind === "sync" && vault.teamId !== undefined ? await prepare(vault, o.payload as SyncPayload, report) : undefined;
@@ -132,7 +131,7 @@ interface Prepared {
   readonly batches: readonly BatchContent[] | undefined;
 }
 
-async function prepare(vault: Vault, p: SyncPayload, report: ImportReport): Promise<Map<Uint8Array, Prepared>> {
+async function prepare(vault: VaultContext, p: SyncPayload, report: ImportReport): Promise<Map<Uint8Array, Prepared>> {
   const decoded: { bytes: Uint8Array; cs: Changeset }[] = [];
   const t0 = performance.now();
   for (const bytes of p.changesets) {
@@ -178,7 +177,7 @@ async function prepare(vault: Vault, p: SyncPayload, report: ImportReport): Prom
 
 const COUNTERS = ["notForMe", "entriesAdded", "entriesRejected", "changesetsNew", "duplicates", "quarantined", "applied", "locked", "rejected", "waiting"] as const;
 
-function applyInOrder(vault: Vault, order: readonly OpenedPayload[], report: ImportReport, prepared: Map<Uint8Array, Prepared> | undefined): void {
+function applyInOrder(vault: VaultContext, order: readonly OpenedPayload[], report: ImportReport, prepared: Map<Uint8Array, Prepared> | undefined): void {
   for (const o of order) {
     report.bundles++;
     // Counts made inside a transaction that rolls back are undone with it: the report says what is stored.
@@ -213,7 +212,7 @@ export function welcomeRank(state: TeamState, entries: ReadonlyMap<string, TeamE
   return d !== undefined && u !== undefined && d.active && u.active && atLeast(u.role, "admin") ? 1 : 0;
 }
 
-function importWelcome(vault: Vault, p: WelcomePayload, sender: Uint8Array, source: string, report: ImportReport): void {
+function importWelcome(vault: VaultContext, p: WelcomePayload, sender: Uint8Array, source: string, report: ImportReport): void {
   const team = hex(p.team);
   if (vault.teamId !== undefined && vault.teamId !== team) {
     report.issues.push({ source, code: "IMPORT_OTHER_TEAM", reason: "a welcome to another team" });
@@ -246,9 +245,8 @@ function importWelcome(vault: Vault, p: WelcomePayload, sender: Uint8Array, sour
   report.entriesAdded += log.length;
 }
 
-function importEntries(vault: Vault, list: readonly Uint8Array[], report: ImportReport): void {
+function importEntries(vault: VaultContext, list: readonly Uint8Array[], report: ImportReport): void {
   const good: TeamEntry[] = [];
-  const db = vault.store.connection();
   for (const bytes of list) {
     try {
       const e = decodeEntry(bytes);
@@ -256,7 +254,7 @@ function importEntries(vault: Vault, list: readonly Uint8Array[], report: Import
       good.push(e);
     } catch (err) {
       report.entriesRejected++;
-      quarantine(db, vault, "entry", undefined, bytes, (err as Error).message);
+      quarantine(vault, "entry", undefined, bytes, (err as Error).message);
     }
   }
   const before = new Set(vault.state().rejected.keys());
@@ -268,20 +266,12 @@ function importEntries(vault: Vault, list: readonly Uint8Array[], report: Import
   }
 }
 
-function quarantine(db: Database.Database, vault: Vault, kind: string, author: Uint8Array | undefined, bytes: Uint8Array, reason: string): void {
-  const hash = sha256(bytes);
-  db.prepare("INSERT INTO quarantine (hash, kind, author, reason, received, bytes) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING").run(
-    hash,
-    kind,
-    author ?? null,
-    reason.slice(0, 500),
-    vault.now(),
-    bytes,
-  );
+function quarantine(vault: VaultContext, kind: string, author: Uint8Array | undefined, bytes: Uint8Array, reason: string): void {
+  vault.storage.quarantine.add({ hash: sha256(bytes), kind, author: author ?? null, reason: reason.slice(0, 500), received: vault.now(), bytes });
 }
 
 
-function importSync(vault: Vault, p: SyncPayload, sender: Uint8Array, source: string, report: ImportReport, prepared?: Map<Uint8Array, Prepared>): void {
+function importSync(vault: VaultContext, p: SyncPayload, sender: Uint8Array, source: string, report: ImportReport, prepared?: Map<Uint8Array, Prepared>): void {
   if (vault.teamId === undefined) {
     report.issues.push({ source, code: "VAULT_NO_TEAM", reason: "a sync bundle arrived before this vault's welcome; import the welcome, then this again" });
     return;
@@ -291,16 +281,14 @@ function importSync(vault: Vault, p: SyncPayload, sender: Uint8Array, source: st
     return;
   }
   importEntries(vault, p.entries, report);
-  const db = vault.store.connection();
-  // A changeset's id covers its device and seq, so one lookup tells duplicate from equivocation.
-  const bySeq = vault.stmt("SELECT hash FROM changesets WHERE device = ? AND seq = ?");
+  const { changesets, heads: deviceHeads, acks } = vault.storage;
   const heads = new Map<string, { seq: number; hash: Uint8Array; dirty: boolean }>();
   const headOf = (device: Uint8Array): { seq: number; hash: Uint8Array; dirty: boolean } => {
     const key = hex(device);
     let h = heads.get(key);
     if (h === undefined) {
-      const row = vault.stmt("SELECT seq, hash FROM device_heads WHERE device = ?").get(device) as { seq: number; hash: Buffer } | undefined;
-      h = row === undefined ? { seq: 0, hash: new Uint8Array(32), dirty: false } : { seq: row.seq, hash: new Uint8Array(row.hash), dirty: false };
+      const row = deviceHeads.get(device);
+      h = row === undefined ? { seq: 0, hash: new Uint8Array(32), dirty: false } : { seq: row.seq, hash: row.hash, dirty: false };
       heads.set(key, h);
     }
     return h;
@@ -320,31 +308,32 @@ function importSync(vault: Vault, p: SyncPayload, sender: Uint8Array, source: st
       }
     } catch (e) {
       report.quarantined++;
-      quarantine(db, vault, "changeset", undefined, bytes, (e as Error).message);
+      quarantine(vault, "changeset", undefined, bytes, (e as Error).message);
       continue;
     }
-    const stored = bySeq.get(cs.device, cs.seq) as { hash: Buffer } | undefined;
-    if (stored !== undefined && Buffer.compare(stored.hash, cs.id) === 0) {
+    // A changeset's id covers its device and seq, so one lookup tells duplicate from equivocation.
+    const stored = changesets.hashAt(cs.device, cs.seq);
+    if (stored !== undefined && Buffer.compare(stored, cs.id) === 0) {
       report.duplicates++;
       continue;
     }
     if (hex(cs.team) !== vault.teamId) {
       report.quarantined++;
-      quarantine(db, vault, "changeset", cs.device, bytes, "belongs to another team");
+      quarantine(vault, "changeset", cs.device, bytes, "belongs to another team");
       continue;
     }
     if (stored !== undefined) {
       // Both versions are signed by the device: a proof every vault can check. Recorded, forwarded
       // with every export, and the device's chain is refused from that seq on, everywhere.
       report.quarantined++;
-      quarantine(db, vault, "changeset", cs.device, bytes, `a second, different changeset ${cs.seq} from the same device (equivocation)`);
+      quarantine(vault, "changeset", cs.device, bytes, `a second, different changeset ${cs.seq} from the same device (equivocation)`);
       if (vault.state().devices.has(hex(cs.device))) recordFork(vault, cs, report, source);
       continue;
     }
     report.changesetsNew++;
     const head = headOf(cs.device);
     // The common case, a device's changesets in order with known team heads: decide right away,
-    // one INSERT with the final status. Anything else waits for drain().
+    // one write with the final status. Anything else waits for drain().
     const verdict = cs.seq === head.seq + 1 && vault.stateAt(cs.heads) !== undefined
       ? Buffer.compare(cs.prev, head.hash) === 0 ? evaluate(vault, cs, report, ready?.verified === true ? ready.batches : undefined) : BROKEN_CHAIN
       : undefined;
@@ -355,7 +344,7 @@ function importSync(vault: Vault, p: SyncPayload, sender: Uint8Array, source: st
       head.dirty = true;
     } else if (waitingRoom(vault, cs)) {
       const t2 = performance.now();
-      vault.stmt("INSERT INTO changesets (hash, device, seq, bytes, status, reason, received) VALUES (?, ?, ?, ?, 'waiting', ?, ?)").run(cs.id, cs.device, cs.seq, cs.bytes, verdict?.reason ?? null, vault.now());
+      changesets.insert(cs, "waiting", verdict?.reason ?? null, vault.now());
       report.timings.write += performance.now() - t2;
     } else {
       report.changesetsNew--;
@@ -364,22 +353,17 @@ function importSync(vault: Vault, p: SyncPayload, sender: Uint8Array, source: st
       }
     }
   }
-  const setHead = vault.stmt("INSERT INTO device_heads (device, seq, hash) VALUES (?, ?, ?) ON CONFLICT (device) DO UPDATE SET seq = excluded.seq, hash = excluded.hash");
-  for (const [device, h] of heads) if (h.dirty) setHead.run(Buffer.from(device, "hex"), h.seq, h.hash);
+  for (const [device, h] of heads) if (h.dirty) deviceHeads.set(unhex(device), h.seq, h.hash);
   // Always: changesets left waiting by an earlier bundle may follow the ones this bundle just
   // applied (bundles arrive in any order; a USB folder is read in random-name order).
   drain(vault, report);
   observeNewest(vault, report);
   const state = vault.state();
   if (state.devices.has(hex(sender))) {
-    const upsert = vault.stmt(
-      "INSERT INTO peer_acks (peer, device, seq, heard, hash) VALUES (?, ?, ?, ?, ?) ON CONFLICT (peer, device) DO UPDATE SET " +
-        "hash = CASE WHEN excluded.seq > seq THEN excluded.hash WHEN excluded.seq = seq THEN coalesce(excluded.hash, hash) ELSE hash END, seq = max(seq, excluded.seq), heard = excluded.heard",
-    );
     const ids = p.ackIds !== undefined && p.ackIds.length === p.acks.length ? p.ackIds : undefined;
-    p.acks.forEach((a, i) => upsert.run(sender, a.device, a.seq, vault.now(), ids?.[i] ?? null));
+    p.acks.forEach((a, i) => acks.record(sender, a.device, a.seq, vault.now(), ids?.[i] ?? null));
     // A peer always has its own changesets: an empty ack list still says "I exist".
-    upsert.run(sender, sender, 0, vault.now(), null);
+    acks.record(sender, sender, 0, vault.now(), null);
     if (p.logHeads !== undefined) recordLogHeads(vault, sender, p.logHeads);
   }
 }
@@ -399,26 +383,27 @@ function importSync(vault: Vault, p: SyncPayload, sender: Uint8Array, source: st
 
 
 /** Records that `cs`'s device equivocated at `cs.seq` (the lowest seq wins) and refuses its chain from there. */
-function recordFork(vault: Vault, cs: Changeset, report: ImportReport, source: string): void {
+function recordFork(vault: VaultContext, cs: Changeset, report: ImportReport, source: string): void {
   const deviceHex = hex(cs.device);
   const known = vault.forkSeq(deviceHex);
   if (known !== undefined && known <= cs.seq) return;
-  vault.stmt("INSERT INTO forks (device, seq, other) VALUES (?, ?, ?) ON CONFLICT (device) DO UPDATE SET seq = excluded.seq, other = excluded.other").run(cs.device, cs.seq, cs.bytes);
+  const { forks, changesets, heads } = vault.storage;
+  forks.set(cs.device, cs.seq, cs.bytes);
   vault.forgetForks();
   report.issues.push({ source, code: "IMPORT_EQUIVOCATION", reason: `device ${deviceHex.slice(0, 12)} signed two different changesets ${cs.seq}: its changes from there on are refused on every vault; revoke it` });
-  const rows = vault.stmt("SELECT id, bytes FROM changesets WHERE device = ? AND seq >= ? AND status IN ('applied', 'locked', 'waiting')").all(cs.device, cs.seq) as { id: number; bytes: Buffer }[];
-  for (const r of rows) record(vault, r.id, decodeChangeset(new Uint8Array(r.bytes), { verify: false }), { status: "rejected", reason: EQUIVOCATION_REASON }, report);
-  const head = vault.stmt("SELECT seq FROM device_heads WHERE device = ?").get(cs.device) as { seq: number } | undefined;
-  if (head === undefined || head.seq < cs.seq - 1) return;
+  const rows = changesets.unrejectedFrom(cs.device, cs.seq);
+  for (const r of rows) record(vault, r.id, decodeChangeset(r.bytes, { verify: false }), { status: "rejected", reason: EQUIVOCATION_REASON }, report);
+  const head = heads.seqOf(cs.device);
+  if (head === undefined || head < cs.seq - 1) return;
   // Everything of it from the fork on now counts as processed (refused), so the chain does not wait on it.
-  const last = vault.stmt("SELECT seq, hash FROM changesets WHERE device = ? ORDER BY seq DESC LIMIT 1").get(cs.device) as { seq: number; hash: Buffer };
-  vault.stmt("UPDATE device_heads SET seq = ?, hash = ? WHERE device = ?").run(last.seq, last.hash, cs.device);
+  const last = changesets.last(cs.device)!;
+  heads.move(cs.device, last.seq, last.hash);
 }
 
 /** Whether this device may park one more changeset waiting for its predecessors (bounded per device). */
-function waitingRoom(vault: Vault, cs: Changeset): boolean {
-  const row = vault.stmt("SELECT count(*) AS n, coalesce(sum(length(bytes)), 0) AS size FROM changesets WHERE device = ? AND status = 'waiting'").get(cs.device) as { n: number; size: number };
-  return row.n < MAX_WAITING_PER_DEVICE && row.size + cs.bytes.length <= MAX_WAITING_BYTES_PER_DEVICE;
+function waitingRoom(vault: VaultContext, cs: Changeset): boolean {
+  const waiting = vault.storage.changesets.waitingOf(cs.device);
+  return waiting.count < MAX_WAITING_PER_DEVICE && waiting.size + cs.bytes.length <= MAX_WAITING_BYTES_PER_DEVICE;
 }
 
 
@@ -445,17 +430,18 @@ export interface ExportOptions {
 }
 
 /** What each peer (device id, hex) acknowledged: per device chain (hex), the highest seq. */
-export function peerAcks(vault: Vault): Map<string, Map<string, number>> {
+export function peerAcks(vault: VaultContext): Map<string, Map<string, number>> {
   return new Map([...peerAckRows(vault)].map(([peer, m]) => [peer, new Map([...m].map(([device, a]) => [device, a.seq]))]));
 }
 
 /** Per peer and device chain (hex): the highest seq acknowledged and, since sync 1.2, the id of the changeset it ends at. */
-function peerAckRows(vault: Vault): Map<string, Map<string, { seq: number; hash: Buffer | null }>> {
-  const acks = new Map<string, Map<string, { seq: number; hash: Buffer | null }>>();
-  for (const r of vault.store.connection().prepare("SELECT peer, device, seq, hash FROM peer_acks").all() as { peer: Buffer; device: Buffer; seq: number; hash: Buffer | null }[]) {
-    const m = acks.get(r.peer.toString("hex")) ?? new Map<string, { seq: number; hash: Buffer | null }>();
-    m.set(r.device.toString("hex"), { seq: r.seq, hash: r.hash });
-    acks.set(r.peer.toString("hex"), m);
+function peerAckRows(vault: VaultContext): Map<string, Map<string, { seq: number; hash: Uint8Array | null }>> {
+  const acks = new Map<string, Map<string, { seq: number; hash: Uint8Array | null }>>();
+  for (const r of vault.storage.acks.all()) {
+    const peer = hex(r.peer);
+    const m = acks.get(peer) ?? new Map<string, { seq: number; hash: Uint8Array | null }>();
+    m.set(hex(r.device), { seq: r.seq, hash: r.hash });
+    acks.set(peer, m);
   }
   return acks;
 }
@@ -465,22 +451,20 @@ function peerAckRows(vault: Vault): Map<string, Map<string, { seq: number; hash:
  * team entries and the changesets some recipient has not acknowledged, and a welcome for each
  * device that has never been heard from. Nothing is marked as sent: acks decide what is next.
  */
-export function exportBundles(vault: Vault, options: ExportOptions = {}): ExportedBundle[] {
+export function exportBundles(vault: VaultContext, options: ExportOptions = {}): ExportedBundle[] {
   const state = vault.requireTeam();
   const recipients = [...state.devices.values()].filter((d) => d.active && d.id !== vault.deviceId);
   if (recipients.length === 0) throw vaultError("VAULT_NOTHING_TO_EXPORT", "there is no other device in the team to send to");
   const tk = vault.transportKey();
   if (tk === undefined) throw vaultError("VAULT_NO_TEAM", "this vault has no transport key");
-  const db = vault.store.connection();
+  const { changesets: stored, heads: deviceHeads, forks } = vault.storage;
   const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   try {
     const acks = peerAckRows(vault);
-    const heads = db.prepare("SELECT device, seq, hash FROM device_heads ORDER BY device").all() as { device: Buffer; seq: number; hash: Buffer }[];
-    const select = db.prepare("SELECT bytes FROM changesets WHERE device = ? AND seq > ? AND status != 'waiting' ORDER BY seq");
-    const idAt = db.prepare("SELECT hash FROM changesets WHERE device = ? AND seq = ?");
+    const heads = deviceHeads.all();
     const changesets: Uint8Array[] = [];
     for (const h of heads) {
-      const device = h.device.toString("hex");
+      const device = hex(h.device);
       // Chains of keys that were never a device of the team are junk (or an attack): not forwarded.
       if (!state.devices.has(device)) continue;
       const from = Math.min(
@@ -491,26 +475,25 @@ export function exportBundles(vault: Vault, options: ExportOptions = {}): Export
           // an equivocation: it gets ours from there, and both then hold the proof.
           const theirs = ack?.hash ?? undefined;
           if (theirs === undefined || seq === 0 || seq > h.seq) return seq;
-          const ours = idAt.get(h.device, seq) as { hash: Buffer } | undefined;
-          return ours !== undefined && Buffer.compare(ours.hash, theirs) !== 0 ? seq - 1 : seq;
+          const ours = stored.hashAt(h.device, seq);
+          return ours !== undefined && Buffer.compare(ours, theirs) !== 0 ? seq - 1 : seq;
         }),
       );
       if (from >= h.seq) continue;
-      for (const r of select.iterate(h.device, from) as Iterable<{ bytes: Buffer }>) changesets.push(new Uint8Array(r.bytes));
+      for (const bytes of stored.forwardable(h.device, from)) changesets.push(bytes);
     }
     // Equivocation proofs travel with every export until the device is gone: they are few and small.
     // Both halves of each proof: the version kept in changesets may sit above a head that lags
     // (its predecessors never arrived), where the chain export above would not reach it.
-    const kept = db.prepare("SELECT bytes FROM changesets WHERE device = ? AND seq = ?");
-    for (const r of db.prepare("SELECT device, seq, other FROM forks").all() as { device: Buffer; seq: number; other: Buffer }[]) {
-      changesets.push(new Uint8Array(r.other));
-      const mine = kept.get(r.device, r.seq) as { bytes: Buffer } | undefined;
-      if (mine !== undefined) changesets.push(new Uint8Array(mine.bytes));
+    for (const f of forks.all()) {
+      changesets.push(f.other);
+      const mine = stored.bytesAt(f.device, f.seq);
+      if (mine !== undefined) changesets.push(mine);
     }
     // Only the team entries some recipient lacks; a welcome below still carries the whole log.
     const entries = entriesToSend(vault, state, recipients.map((d) => d.id)).map((h) => vault.entries().get(h)!.bytes);
-    const myAcks = heads.map((h) => ({ device: new Uint8Array(h.device), seq: h.seq }));
-    const myAckIds = heads.map((h) => new Uint8Array(h.hash));
+    const myAcks = heads.map((h) => ({ device: h.device, seq: h.seq }));
+    const myAckIds = heads.map((h) => h.hash);
     const logHeads = ownLogHeads(state);
     const seal = (body: Uint8Array, to: readonly Uint8Array[]): Uint8Array =>
       sealBundle(body, { recipients: to, sender: vault.deviceKey, mailboxTag: tk.tag("real", tk.epochAt(vault.now())) });

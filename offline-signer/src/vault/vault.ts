@@ -6,11 +6,10 @@
  */
 import { ed25519KeyPair, equalBytes, randomBytes, wipe, x25519KeyPair, type KeyPair } from "@airlock/bundle-format";
 import { TransportKey, isAirlockError } from "@airlock/shared";
-import type Database from "better-sqlite3-multiple-ciphers";
-import { VaultStore, type VaultOptions } from "../store/index.js";
+import { Storage, VaultStore, type VaultOptions } from "../store/index.js";
 import { HLC_BYTES, HlcClock, type Hlc } from "../records/hlc.js";
 import { validateId, validateValue } from "../records/values.js";
-import { RecordStore, type FieldVersion, type SearchHit } from "./record-store.js";
+import type { RecordStore, FieldVersion, SearchHit } from "./record-store.js";
 import type { AppModule, Intent, RecordView } from "../apps/app.js";
 import { APPS, appNamed, appsFingerprint } from "../apps/registry.js";
 import { MAX_REMOVE_TAGS, batchProblem, intentProblem, lowestVersion } from "../apps/validate.js";
@@ -27,6 +26,7 @@ import { checkName } from "./names.js";
 
 import { hex, unhex } from "./hex.js";
 import { recheckApplied, revalidate, retryNewer } from "./judge.js";
+import type { VaultContext } from "./context.js";
 
 export const DEFAULT_COLLECTION = "notes";
 const SECRET_SIGN = "device.sign";
@@ -59,15 +59,17 @@ const META_APPS = "apps.known";
 /** Set by the migration that added materialized records: fold them all on the next open. */
 const META_REBUILD = "records.rebuild";
 
-export class Vault {
+export class Vault implements VaultContext {
   readonly store: VaultStore;
+  /** Every table of the store, behind the storage module's typed API. */
+  readonly storage: Storage;
   readonly now: () => number;
   #device: KeyPair;
   #enc: KeyPair;
   #entries: Map<string, TeamEntry> | undefined;
   #state: TeamState | undefined;
   readonly #positions = new Map<string, TeamState>();
-  /** Ops, folded records and the search index (vault/record-store.ts). */
+  /** Ops, folded records and the search index (vault/record-store.ts): the storage's, named for callers. */
   readonly recordStore: RecordStore;
   #txDepth = 0;
 
@@ -77,7 +79,8 @@ export class Vault {
     this.store = store;
     this.now = now;
     this.apps = apps;
-    this.recordStore = new RecordStore(store.connection());
+    this.storage = new Storage(store.connection());
+    this.recordStore = this.storage.records;
     const sign = store.getSecret(SECRET_SIGN);
     const enc = store.getSecret(SECRET_ENC);
     if (sign === undefined || enc === undefined) throw vaultError("VAULT_NO_TEAM", `the vault at ${store.dir} has no device keys`);
@@ -118,16 +121,17 @@ export class Vault {
    */
   #catchUp(): void {
     const known = appsFingerprint(this.apps);
-    const rebuild = this.store.getMeta(META_REBUILD) !== undefined;
-    if (!rebuild && this.store.getMeta(META_APPS) === known) return;
+    const meta = this.storage.meta;
+    const rebuild = meta.get(META_REBUILD) !== undefined;
+    if (!rebuild && meta.get(META_APPS) === known) return;
     this.tx(() => {
       if (this.teamId !== undefined) {
         recheckApplied(this);
         retryNewer(this);
       }
       if (rebuild) this.recordStore.rebuild((c) => this.appOf(c));
-      this.store.setMeta(META_APPS, known);
-      this.store.connection().prepare("DELETE FROM meta WHERE key = ?").run(META_REBUILD);
+      meta.set(META_APPS, known);
+      meta.delete(META_REBUILD);
     });
   }
 
@@ -158,11 +162,11 @@ export class Vault {
   #teamId: string | undefined;
 
   get teamId(): string | undefined {
-    this.#teamId ??= this.store.getMeta(META_TEAM);
+    this.#teamId ??= this.storage.meta.get(META_TEAM);
     return this.#teamId;
   }
   get myName(): string | undefined {
-    return this.store.getMeta(META_NAME);
+    return this.storage.meta.get(META_NAME);
   }
 
   requireTeam(): TeamState {
@@ -189,10 +193,10 @@ export class Vault {
 
   entries(): Map<string, TeamEntry> {
     if (this.#entries === undefined) {
-      const rows = this.#db().prepare("SELECT bytes FROM team_entries").all() as { bytes: Buffer }[];
+      const rows = this.storage.teamLog.all();
       this.#entries = new Map();
-      for (const r of rows) {
-        const e = decodeEntry(new Uint8Array(r.bytes));
+      for (const bytes of rows) {
+        const e = decodeEntry(bytes);
         this.#entries.set(e.hashHex, e);
       }
     }
@@ -241,11 +245,10 @@ export class Vault {
 
   /** Stores entries (already decoded and verified); returns how many were new. Call inside a transaction. */
   storeEntries(entries: readonly TeamEntry[]): number {
-    const db = this.#db();
-    const insert = db.prepare("INSERT INTO team_entries (hash, bytes, received) VALUES (?, ?, ?) ON CONFLICT DO NOTHING");
+    const log = this.storage.teamLog;
     let added = 0;
     for (const e of entries) {
-      if (insert.run(e.hash, e.bytes, this.now()).changes > 0) {
+      if (log.insert(e.hash, e.bytes, this.now())) {
         this.entries().set(e.hashHex, e);
         added++;
       }
@@ -258,12 +261,12 @@ export class Vault {
    * One store transaction; on failure the in-memory caches (entries, team state) are dropped
    * too, so they never hold what the rolled-back transaction wrote.
    */
-  tx<T>(fn: (db: Database.Database) => T): T {
+  tx<T>(fn: () => T): T {
     try {
-      return this.store.transaction((db) => {
+      return this.store.transaction(() => {
         this.#txDepth++;
         try {
-          const result = fn(db);
+          const result = fn();
           // Records touched anywhere in the transaction are folded once, before it commits.
           if (this.#txDepth === 1) this.recordStore.flush((c) => this.appOf(c));
           return result;
@@ -292,22 +295,6 @@ export class Vault {
     // Positions depend only on their ancestors, so they stay valid; only the full fold changes.
   }
 
-  #db(): Database.Database {
-    return this.store.connection();
-  }
-
-  readonly #statements = new Map<string, Database.Statement>();
-
-  /** A prepared statement, compiled once per open vault: imports run the same few thousands of times. */
-  stmt(sql: string): Database.Statement {
-    let s = this.#statements.get(sql);
-    if (s === undefined) {
-      s = this.#db().prepare(sql);
-      this.#statements.set(sql, s);
-    }
-    return s;
-  }
-
   /**
    * Signs and stores a new entry on top of the current heads. Call inside a transaction: if the
    * fold refuses the entry or any of its grants, this throws and the caller's transaction rolls
@@ -332,11 +319,8 @@ export class Vault {
    */
   afterTeamChange(): void {
     const state = this.state();
-    const db = this.#db();
     // A grant is opened once: its tag is recorded even when every key in it was already held.
-    const opened = db.prepare("SELECT 1 FROM opened_grants WHERE tag = ?");
-    const markOpened = db.prepare("INSERT INTO opened_grants (tag) VALUES (?) ON CONFLICT DO NOTHING");
-    const insertKey = db.prepare("INSERT INTO collection_keys (key_id, collection, key, entry) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING");
+    const held = this.storage.keys;
     let newKeys = false;
     for (const c of state.collections.values()) {
       // Only grants the fold accepted are opened: their author could hand out these keys and
@@ -345,8 +329,8 @@ export class Vault {
       for (const g of c.grants) {
         if (!g.grant.to.some((d) => equalBytes(d, this.#device.publicKey))) continue;
         const tag = `${g.entry}/${c.id}/${String(g.index).padStart(2, "0")}/`;
-        if (opened.get(tag) !== undefined) continue;
-        markOpened.run(tag);
+        if (held.grantOpened(tag)) continue;
+        held.markGrantOpened(tag);
         let keys;
         try {
           keys = openGrant(g.grant, this.#enc);
@@ -358,7 +342,7 @@ export class Vault {
         }
         if (keys.length === 0) this.#quarantineGrant(g.entry, c.id, g.grant.sealed, "names this device but holds no key sealed to it");
         keys.forEach((k, i) => {
-          if (insertKey.run(k.keyId, k.collection, k.key, `${tag}${String(i).padStart(4, "0")}`).changes > 0) newKeys = true;
+          if (held.insert(k.keyId, k.collection, k.key, `${tag}${String(i).padStart(4, "0")}`)) newKeys = true;
           wipe(k.key);
         });
       }
@@ -382,9 +366,8 @@ export class Vault {
 
   #quarantineGrant(entry: string, collection: string, sealed: Uint8Array, reason: string): void {
     const author = this.entries().get(entry)?.author ?? null;
-    this.#db()
-      .prepare("INSERT INTO quarantine (hash, kind, author, reason, received, bytes) VALUES (?, 'grant', ?, ?, ?, ?) ON CONFLICT DO NOTHING")
-      .run(unhex(entry), author, `a key grant for "${collection}" in entry ${entry.slice(0, 12)} did not open: ${reason}`.slice(0, 500), this.now(), sealed);
+    const why = `a key grant for "${collection}" in entry ${entry.slice(0, 12)} did not open: ${reason}`.slice(0, 500);
+    this.storage.quarantine.add({ hash: unhex(entry), kind: "grant", author, reason: why, received: this.now(), bytes: sealed });
   }
 
   #healing = false;
@@ -420,7 +403,7 @@ export class Vault {
       }
     }
     if (grants.length === 0) return;
-    this.#db().transaction(() => this.appendEntry({ type: "grant", grants }))(); // a savepoint inside the caller's transaction
+    this.storage.savepoint(() => this.appendEntry({ type: "grant", grants })); // inside the caller's transaction
   }
 
   // ---- creating and joining ------------------------------------------------------------------
@@ -442,8 +425,8 @@ export class Vault {
     this.tx(() => {
       this.store.setSecret(SECRET_IDENTITY, identity.secretKey);
       this.store.setSecret(SECRET_TRANSPORT, transport);
-      this.store.setMeta(META_NAME, userName);
-      this.store.setMeta(META_TEAM, genesis.hashHex);
+      this.storage.meta.set(META_NAME, userName);
+      this.storage.meta.set(META_TEAM, genesis.hashHex);
       this.#teamId = genesis.hashHex;
       this.storeEntries([genesis]);
       this.#createCollection(DEFAULT_COLLECTION, "Notes", "viewer", "editor");
@@ -462,7 +445,7 @@ export class Vault {
       const id = identity;
       this.tx(() => {
         this.store.setSecret(SECRET_IDENTITY, id.secretKey);
-        this.store.setMeta(META_NAME, userName);
+        this.storage.meta.set(META_NAME, userName);
       });
     }
     const request = makeJoinRequest(userName, identity, this.#device, this.#enc.publicKey, this.now());
@@ -476,13 +459,14 @@ export class Vault {
     const state = foldTeam(teamHex, map);
     const me = state.devices.get(this.deviceId);
     if (me === undefined || !me.active) throw vaultError("VAULT_NOT_ALLOWED", "the welcome's team log does not admit this device");
-    this.store.setMeta(META_TEAM, teamHex);
+    const meta = this.storage.meta;
+    meta.set(META_TEAM, teamHex);
     this.#teamId = teamHex;
     this.store.setSecret(SECRET_TRANSPORT, transportKey);
-    this.store.setMeta(META_WELCOME_RANK, String(rank));
-    if (sender !== undefined) this.store.setMeta(META_WELCOME_SENDER, sender);
+    meta.set(META_WELCOME_RANK, String(rank));
+    if (sender !== undefined) meta.set(META_WELCOME_SENDER, sender);
     const user = state.users.get(me.user);
-    if (user !== undefined) this.store.setMeta(META_NAME, user.name);
+    if (user !== undefined) meta.set(META_NAME, user.name);
     this.#entries = undefined;
     this.storeEntries(log);
     this.#invalidate();
@@ -497,17 +481,18 @@ export class Vault {
   betterWelcome(rank: number, transportKey: Uint8Array, sender: string, rankOf: (device: string) => number): void {
     // The sender we adopted from is judged again on what we know now: the log its welcome carried
     // may have left out that it was removed, or named it as our admitter falsely.
-    const adoptedFrom = this.store.getMeta(META_WELCOME_SENDER);
-    const current = adoptedFrom === undefined ? Number(this.store.getMeta(META_WELCOME_RANK) ?? "2") : rankOf(adoptedFrom);
+    const meta = this.storage.meta;
+    const adoptedFrom = meta.get(META_WELCOME_SENDER);
+    const current = adoptedFrom === undefined ? Number(meta.get(META_WELCOME_RANK) ?? "2") : rankOf(adoptedFrom);
     if (rank <= current) return;
     this.store.setSecret(SECRET_TRANSPORT, transportKey);
-    this.store.setMeta(META_WELCOME_RANK, String(rank));
-    this.store.setMeta(META_WELCOME_SENDER, sender);
+    meta.set(META_WELCOME_RANK, String(rank));
+    meta.set(META_WELCOME_SENDER, sender);
   }
 
   /** The device our transport key came from, if a welcome gave it (undefined: we created the team). */
   welcomeSender(): string | undefined {
-    return this.store.getMeta(META_WELCOME_SENDER);
+    return this.storage.meta.get(META_WELCOME_SENDER);
   }
 
   #forks: Map<string, number> | undefined;
@@ -515,8 +500,7 @@ export class Vault {
   /** The lowest seq at which `deviceHex` signed two different changesets, if it did (docs/team-model.md, I6). */
   forkSeq(deviceHex: string): number | undefined {
     if (this.#forks === undefined) {
-      const rows = this.#db().prepare("SELECT device, seq FROM forks").all() as { device: Buffer; seq: number }[];
-      this.#forks = new Map(rows.map((r) => [r.device.toString("hex"), r.seq]));
+      this.#forks = new Map(this.storage.forks.all().map((r) => [hex(r.device), r.seq]));
     }
     return this.#forks.get(deviceHex);
   }
@@ -682,29 +666,30 @@ export class Vault {
     if (denied !== undefined) throw vaultError("VAULT_NOT_ALLOWED", `${denied}; a compaction restates the collection, so it needs write access`);
     // A faithful snapshot needs every changeset held here that may touch the collection judged.
     let pending = 0;
-    for (const r of this.#db().prepare("SELECT bytes FROM changesets WHERE status IN ('waiting', 'locked')").all() as { bytes: Buffer }[]) {
-      if (decodeChangeset(new Uint8Array(r.bytes), { verify: false }).batches.some((b) => b.collection === collection && c.holders.has(hex(b.key)))) pending++;
+    for (const bytes of this.storage.changesets.pendingBytes()) {
+      if (decodeChangeset(bytes, { verify: false }).batches.some((b) => b.collection === collection && c.holders.has(hex(b.key)))) pending++;
     }
     if (pending > 0) throw vaultError("VAULT_BAD_ARGUMENT", `${pending} changeset${pending === 1 ? " of this collection is" : "s of this collection are"} waiting or locked on this vault; import what they wait for (or upgrade) first, so the snapshot misses nothing`);
     const readers = readerDevices(state, collection);
-    return this.tx((db) => {
-      const heads = db.prepare("SELECT device, seq, hash FROM device_heads").all() as { device: Buffer; seq: number; hash: Buffer }[];
+    const { changesets, heads, snapshots, opCounts } = this.storage;
+    return this.tx(() => {
       // Only the team's devices: what others signed was never applied here.
       const frontier = heads
-        .filter((h) => state.devices.has(h.device.toString("hex")))
-        .map((h) => ({ device: new Uint8Array(h.device), seq: h.seq, id: new Uint8Array(h.hash) }))
+        .all()
+        .filter((h) => state.devices.has(hex(h.device)))
+        .map((h) => ({ device: h.device, seq: h.seq, id: h.hash }))
         .sort((x, y) => Buffer.compare(x.device, y.device));
       const fresh = randomBytes(32);
       try {
         const entry = this.appendEntry({ type: "compact", collection, frontier, rekeys: [sealGrant(this.#device, collection, [fresh], readers)] });
         const rows = this.recordStore.snapshotRows(collection, new Map(frontier.map((f) => [hex(f.device), f.seq])));
-        const all = (db.prepare("SELECT count(*) AS n FROM ops WHERE collection = ?").get(collection) as { n: number }).n;
+        const all = opCounts.inCollection(collection);
         const ops: PlainOp[] = rows.map((r) => {
           const hlc = Buffer.from(r.hlc.buffer, r.hlc.byteOffset, r.hlc.length);
           return { kind: OP_KINDS[r.kind]!, record: r.record, field: r.field, value: decodeStoredValue(r.value), wall: Number(hlc.readBigUInt64BE(0)), counter: hlc.readUInt32BE(8), device: hlc.subarray(12).toString("hex") };
         });
         const after = this.state();
-        const head = db.prepare("SELECT seq, hash FROM device_heads WHERE device = ?").get(this.#device.publicKey) as { seq: number; hash: Buffer } | undefined;
+        const head = heads.get(this.#device.publicKey);
         const version = lowestVersion(app, ops, () => undefined);
         // The same checks every other vault will run on it (the per-batch item bound excepted, as for them).
         const why = batchProblem(app, version, ops, { state: after, author: this.deviceId }, { snapshot: true });
@@ -713,17 +698,17 @@ export class Vault {
           sealChangeset(this.#device, {
             team: after.team,
             seq: (head?.seq ?? 0) + 1,
-            prev: head === undefined ? GENESIS_PREV : new Uint8Array(head.hash),
+            prev: head === undefined ? GENESIS_PREV : head.hash,
             heads: namedHeads(after),
             time: this.now(),
             groups: [{ collection, key: fresh, ops, version, snapshot: entry.hash }],
           }),
           fresh,
         );
-        const id = db.prepare("INSERT INTO changesets (hash, device, seq, bytes, status, reason, received) VALUES (?, ?, ?, ?, 'applied', NULL, ?)").run(cs.id, cs.device, cs.seq, cs.bytes, this.now()).lastInsertRowid as number;
+        const id = changesets.insert(cs, "applied", null, this.now());
         this.recordStore.insertOps(id, collection, this.deviceId, ops);
-        db.prepare("INSERT INTO snapshots (entry, cs) VALUES (?, ?)").run(entry.hashHex, id);
-        db.prepare("INSERT INTO device_heads (device, seq, hash) VALUES (?, ?, ?) ON CONFLICT (device) DO UPDATE SET seq = excluded.seq, hash = excluded.hash").run(cs.device, cs.seq, cs.id);
+        snapshots.add(entry.hashHex, id);
+        heads.set(cs.device, cs.seq, cs.id);
         const records = new Set(rows.map((r) => r.record)).size;
         return { entry, changeset: hex(cs.id), records, ops: ops.length, dropped: all - ops.length };
       } finally {
@@ -809,8 +794,7 @@ export class Vault {
     const c = this.state().collections.get(collection);
     // Only a compaction whose snapshot this vault applied (checked, or its own): an unchecked one must
     // not cost a newcomer the history it would otherwise receive.
-    const applied = this.#db().prepare("SELECT 1 FROM snapshots WHERE entry = ?");
-    const since = c === undefined ? undefined : [...c.compactions].reverse().find((k) => k.key !== undefined && applied.get(k.entry) !== undefined)?.key;
+    const since = c === undefined ? undefined : [...c.compactions].reverse().find((k) => k.key !== undefined && this.storage.snapshots.has(k.entry))?.key;
     if (c === undefined || since === undefined) return this.#keysOf(collection);
     const from = c.keys.findIndex((k) => k.id === since);
     const allowed = new Set(c.keys.slice(from).map((k) => k.id));
@@ -839,10 +823,9 @@ export class Vault {
     const c = this.state().collections.get(collection);
     if (c === undefined) return [];
     const place = new Map(c.keys.map((k, i) => [k.id, i]));
-    const rows = this.#db().prepare("SELECT key_id, key, entry FROM collection_keys WHERE collection = ?").all(collection) as { key_id: Buffer; key: Buffer; entry: string }[];
     const placed: { at: number; key: Uint8Array; entry: string }[] = [];
-    for (const r of rows) {
-      const at = place.get(r.key_id.toString("hex"));
+    for (const r of this.storage.keys.ofCollection(collection)) {
+      const at = place.get(hex(r.keyId));
       if (at !== undefined) placed.push({ at, key: new Uint8Array(r.key), entry: c.keys[at]!.entry });
       r.key.fill(0);
     }
@@ -870,10 +853,10 @@ export class Vault {
     if (this.state().collections.get(collection)?.holders.has(id) !== true) return undefined;
     const cached = this.#keyCache?.get(id);
     if (cached !== undefined) return cached.slice();
-    const row = this.stmt("SELECT key FROM collection_keys WHERE key_id = ? AND collection = ?").get(keyId, collection) as { key: Buffer } | undefined;
-    if (row === undefined) return undefined;
-    const key = new Uint8Array(row.key);
-    row.key.fill(0);
+    const held = this.storage.keys.key(keyId, collection);
+    if (held === undefined) return undefined;
+    const key = new Uint8Array(held);
+    held.fill(0);
     this.#keyCache?.set(id, key.slice());
     return key;
   }
@@ -925,8 +908,7 @@ export class Vault {
 
   /** Highest seq of `device` this vault has processed: the cutoff a removal records. */
   #ackedSeq(deviceHex: string): number {
-    const row = this.#db().prepare("SELECT seq FROM device_heads WHERE device = ?").get(unhex(deviceHex)) as { seq: number } | undefined;
-    return row?.seq ?? 0;
+    return this.storage.heads.seqOf(unhex(deviceHex)) ?? 0;
   }
 
   // ---- records -----------------------------------------------------------------------------
@@ -948,7 +930,7 @@ export class Vault {
     const key = this.currentKey(collection);
     if (key === undefined) throw vaultError("VAULT_NO_KEY", `no key for collection "${collection}" on this device`);
     try {
-      return this.tx((db) => {
+      return this.tx(() => {
         const clock = this.#clock();
         const plain: PlainOp[] = [];
         for (const o of intents) {
@@ -968,24 +950,22 @@ export class Vault {
         }
         if (plain.length === 0) throw vaultError("VAULT_BAD_ARGUMENT", "nothing to change");
         const version = lowestVersion(app, plain, check);
-        this.store.setMeta(META_HLC, JSON.stringify(clock.last));
-        const head = db.prepare("SELECT seq, hash FROM device_heads WHERE device = ?").get(this.#device.publicKey) as { seq: number; hash: Buffer } | undefined;
+        this.storage.meta.set(META_HLC, JSON.stringify(clock.last));
+        const head = this.storage.heads.get(this.#device.publicKey);
         const cs = this.#sealChecked(app.noun, plain.length, () =>
           sealChangeset(this.#device, {
             team: state.team,
             seq: (head?.seq ?? 0) + 1,
-            prev: head === undefined ? GENESIS_PREV : new Uint8Array(head.hash),
+            prev: head === undefined ? GENESIS_PREV : head.hash,
             heads: namedHeads(state),
             time: this.now(),
             groups: [{ collection, key, ops: plain, version }],
           }),
           key,
         );
-        const id = db
-          .prepare("INSERT INTO changesets (hash, device, seq, bytes, status, reason, received) VALUES (?, ?, ?, ?, 'applied', NULL, ?)")
-          .run(cs.id, cs.device, cs.seq, cs.bytes, this.now()).lastInsertRowid as number;
+        const id = this.storage.changesets.insert(cs, "applied", null, this.now());
         this.recordStore.insertOps(id, collection, this.deviceId, plain);
-        db.prepare("INSERT INTO device_heads (device, seq, hash) VALUES (?, ?, ?) ON CONFLICT (device) DO UPDATE SET seq = excluded.seq, hash = excluded.hash").run(cs.device, cs.seq, cs.id);
+        this.storage.heads.set(cs.device, cs.seq, cs.id);
         return { changeset: hex(cs.id), seq: cs.seq };
       });
     } finally {
@@ -1024,11 +1004,11 @@ export class Vault {
       if (e instanceof RangeError) return;
       throw e;
     }
-    this.store.setMeta(META_HLC, JSON.stringify(clock.last));
+    this.storage.meta.set(META_HLC, JSON.stringify(clock.last));
   }
 
   #clock(): HlcClock {
-    const last = this.store.getMeta(META_HLC);
+    const last = this.storage.meta.get(META_HLC);
     const parsed = last === undefined ? undefined : (JSON.parse(last) as Hlc);
     return new HlcClock(this.deviceId, this.now, parsed === undefined ? {} : { last: parsed });
   }
