@@ -68,6 +68,22 @@ export function compareRows(a: OpRow, b: OpRow): number {
  * record as folding the whole history with them: what a compaction snapshot keeps (decisions #30).
  */
 export function visibleRows(input: readonly OpRow[]): OpRow[] {
+  return decidingRows(input, false);
+}
+
+/**
+ * What the store keeps of a record to fold later ops into (vault/record-store.ts): the visible
+ * rows, but with every remove kept whole. A snapshot is folded once, by a vault that never saw
+ * the history; the store folds again and again, and an addition a remove already took away may
+ * reach it a second time (restated by a snapshot cut before that remove): the remove must still
+ * be there to take it away again. Folding this with any later rows, including rows already
+ * folded, gives the same record as folding everything.
+ */
+export function foldState(input: readonly OpRow[]): OpRow[] {
+  return decidingRows(input, true);
+}
+
+function decidingRows(input: readonly OpRow[], keepRemoves: boolean): OpRow[] {
   let sorted = true;
   for (let i = 1; i < input.length && sorted; i++) sorted = compareRows(input[i - 1]!, input[i]!) <= 0;
   const rows = sorted ? input : [...input].sort(compareRows);
@@ -83,6 +99,7 @@ export function visibleRows(input: readonly OpRow[]): OpRow[] {
   // Removes naming additions not (yet) here: the addition may still arrive and must stay hidden
   // then, so these are kept, trimmed to the tags still waiting for their addition.
   const dangling: OpRow[] = [];
+  const keptRemoves = new Set<string>();
   for (const r of rows) {
     if (r.kind !== OP_CODE.remove) continue;
     const waiting: Uint8Array[] = [];
@@ -92,7 +109,13 @@ export function visibleRows(input: readonly OpRow[]): OpRow[] {
       if (additions.has(key)) removed.add(key);
       else waiting.push(t);
     }
-    if (waiting.length > 0) dangling.push(waiting.length * HLC_BYTES === r.value.length - 5 ? r : { ...r, value: encodeValue(Buffer.concat(waiting)) });
+    if (keepRemoves) {
+      // The same remove folded in twice (a snapshot restating it) is kept once.
+      const key = `${r.field}\u0000${hexOf(r.hlc)}\u0000${hexOf(r.value)}`;
+      if (!keptRemoves.has(key)) dangling.push(r);
+      keptRemoves.add(key);
+    }
+    else if (waiting.length > 0) dangling.push(waiting.length * HLC_BYTES === r.value.length - 5 ? r : { ...r, value: encodeValue(Buffer.concat(waiting)) });
   }
   const winners = new Map<string, OpRow>();
   const items: OpRow[] = [];
@@ -117,13 +140,18 @@ export function visibleRows(input: readonly OpRow[]): OpRow[] {
 
 /** The visible record, or undefined if nothing of it survives (never written, or deleted). */
 export function foldRecord(collection: string, id: string, input: readonly OpRow[]): RecordView | undefined {
+  return viewOf(collection, id, visibleRows(input));
+}
+
+/** The record that rows from visibleRows or foldState (sorted, already decided) show. */
+export function viewOf(collection: string, id: string, rows: readonly OpRow[]): RecordView | undefined {
   const fields: Record<string, Value> = Object.create(null) as Record<string, Value>;
   const lists: Record<string, Value[]> = Object.create(null) as Record<string, Value[]>;
   const setItems = new Map<string, Map<string, Uint8Array>>();
   let newest: Uint8Array | undefined;
   const authors = new Set<string>();
   let lastAuthor: Uint8Array | undefined;
-  for (const r of visibleRows(input)) {
+  for (const r of rows) {
     if (r.kind === OP_CODE.delete || r.kind === OP_CODE.remove) continue; // they hide; they show nothing
     newest = r.hlc;
     // Authors of what is visible; most records are written by one or two devices: skip the hex work for a repeat.

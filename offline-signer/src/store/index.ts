@@ -1,5 +1,5 @@
 /** The vault's encrypted store. Spec: docs/vault-store.md. */
-export { VaultStore, DB_FILE, PARAMS_FILE, type VaultOptions } from "./vault-store.js";
+export { VaultStore, DB_FILE, PARAMS_FILE, configure as configureConnection, type VaultOptions } from "./vault-store.js";
 export { applyMigrations, MIGRATIONS, schemaVersion, type Migration } from "./migrations.js";
 export {
   ARGON2ID_PARAMS,

@@ -173,6 +173,32 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    name: "records keep their fold state",
+    up: (db) => {
+      // state: the rows that decide the record (apps/fold.ts foldState, vault/record-state.ts), so
+      // an import folds new ops into them instead of re-reading the record's history. A deleted
+      // record keeps its row (view NULL): its tombstone still hides older ops arriving later.
+      // Refilled from the ops on the next open, as v6 did.
+      db.exec(`
+        DROP TABLE search;
+        DROP TABLE records;
+        CREATE TABLE records (
+          id         INTEGER PRIMARY KEY,
+          collection TEXT NOT NULL,
+          record     TEXT NOT NULL,
+          updated    INTEGER NOT NULL,
+          view       TEXT,
+          state      BLOB NOT NULL,
+          UNIQUE (collection, record)
+        ) STRICT;
+        CREATE INDEX records_by_updated ON records (collection, updated);
+        CREATE VIRTUAL TABLE search USING fts5(title, body, content = '', contentless_delete = 1, tokenize = 'unicode61 remove_diacritics 2');
+        INSERT INTO search (search, rank) VALUES ('rank', 'bm25(4.0, 1.0)');
+        INSERT INTO meta (key, value) VALUES ('records.rebuild', '1') ON CONFLICT (key) DO UPDATE SET value = excluded.value;
+      `);
+    },
+  },
 ];
 
 export function schemaVersion(db: Database.Database): number {

@@ -88,7 +88,8 @@ function tryOpen(path: string, key: Uint8Array, create: boolean): Database.Datab
   }
 }
 
-function configure(db: Database.Database): void {
+/** How every vault connection is set up (exported so benchmarks compare against the same kind of file). */
+export function configure(db: Database.Database): void {
   db.pragma("journal_mode = WAL");
   db.pragma("synchronous = FULL");
   db.pragma("foreign_keys = ON");
@@ -96,6 +97,10 @@ function configure(db: Database.Database): void {
   // pages are zeroed (they are encrypted anyway; this keeps deleted secrets out of the WAL too).
   db.pragma("temp_store = MEMORY");
   db.pragma("secure_delete = ON");
+  // Every page read is a decryption: an import touching 100,000 records walks the records and
+  // search indexes again and again, and SQLite's default 2 MiB cache made it re-decrypt them
+  // (vault.import.ops, docs/benchmarks.md). Grows on demand up to 64 MiB.
+  db.pragma("cache_size = -65536");
 }
 
 function wrongPassphrase(dir: string): AirlockError {

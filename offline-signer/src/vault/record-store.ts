@@ -12,7 +12,8 @@ import { hlcBytes, HLC_BYTES } from "../records/hlc.js";
 import { encodeValue, type Value } from "../records/values.js";
 import type { PlainOp } from "../sync/changeset.js";
 import type { AppModule, RecordView } from "../apps/app.js";
-import { OP_CODE, decodeStoredValue, foldRecord, visibleRows, type OpRow } from "../apps/fold.js";
+import { OP_CODE, decodeStoredValue, foldState, viewOf, visibleRows, type OpRow } from "../apps/fold.js";
+import { decodeState, encodeState } from "./record-state.js";
 
 /** Records folded per ops query in `flush`. */
 const FLUSH_BATCH = 256;
@@ -72,9 +73,12 @@ export function ftsQuery(query: string): string | undefined {
   return words.map((w) => `"${w.replace(/"/g, '""')}"*`).join(" ");
 }
 
+/** What a flush must do for one record: fold these new rows into its state, or refold it from its ops. */
+type Pending = OpRow[] | "refold";
+
 export class RecordStore {
   readonly #db: Database.Database;
-  readonly #dirty = new Map<string, Set<string>>();
+  readonly #dirty = new Map<string, Map<string, Pending>>();
   readonly #statements = new Map<string, Database.Statement>();
 
   constructor(db: Database.Database) {
@@ -87,15 +91,16 @@ export class RecordStore {
     return s;
   }
 
-  #touch(collection: string, record: string): void {
-    let set = this.#dirty.get(collection);
-    if (set === undefined) this.#dirty.set(collection, (set = new Set()));
-    set.add(record);
+  #pending(collection: string): Map<string, Pending> {
+    let records = this.#dirty.get(collection);
+    if (records === undefined) this.#dirty.set(collection, (records = new Map()));
+    return records;
   }
 
   /** Stores the ops of one changeset (row id `cs`) for one collection; every op's HLC device is the changeset's. */
   insertOps(cs: number, collection: string, deviceHex: string, ops: readonly PlainOp[]): void {
     const insert = this.#stmt(INSERT_OP);
+    const pending = this.#pending(collection);
     const template = hlcBytes({ wall: 0, counter: 0, device: deviceHex });
     for (const o of ops) {
       // A snapshot op keeps the HLC its original author gave it (apps/fold.ts visibleRows).
@@ -104,14 +109,17 @@ export class RecordStore {
       view.setUint32(0, Math.floor(o.wall / 2 ** 32));
       view.setUint32(4, o.wall % 2 ** 32);
       view.setUint32(8, o.counter);
-      insert.run(cs, collection, o.record, o.field, OP_CODE[o.kind], hlc, encodeValue(o.value));
-      this.#touch(collection, o.record);
+      const row: OpRow = { field: o.field, kind: OP_CODE[o.kind], hlc, value: encodeValue(o.value) };
+      insert.run(cs, collection, o.record, row.field, row.kind, hlc, row.value);
+      const rows = pending.get(o.record);
+      if (rows === undefined) pending.set(o.record, [row]);
+      else if (rows !== "refold") rows.push(row);
     }
   }
 
-  /** Withdraws what a changeset wrote (it was locked or rejected after all). */
+  /** Withdraws what a changeset wrote (it was locked or rejected after all): its records are refolded from what is left. */
   deleteOps(cs: number): void {
-    for (const r of this.#stmt("SELECT DISTINCT collection, record FROM ops WHERE cs = ?").all(cs) as { collection: string; record: string }[]) this.#touch(r.collection, r.record);
+    for (const r of this.#stmt("SELECT DISTINCT collection, record FROM ops WHERE cs = ?").all(cs) as { collection: string; record: string }[]) this.#pending(r.collection).set(r.record, "refold");
     this.#stmt("DELETE FROM ops WHERE cs = ?").run(cs);
   }
 
@@ -120,76 +128,94 @@ export class RecordStore {
     this.#dirty.clear();
   }
 
-  /** Re-folds every record touched since the last flush, and its search text. Call inside the transaction. */
+  /**
+   * Brings every record touched since the last flush up to date: its fold state, its view and
+   * its search entry. New ops are folded into the stored state (apps/fold.ts foldState: the
+   * same record as folding the whole history); a withdrawn changeset's records, and any whose
+   * state does not parse, are refolded from their ops. Call inside the transaction.
+   */
   flush(appOf: (collection: string) => AppModule | undefined): void {
     if (this.#dirty.size === 0) return;
-    // Ops of many records in one statement: per-statement overhead dominates per-record reads.
-    const rowsOf = this.#stmt(
-      // Unordered: the fold orders each record's rows itself, cheaper than SQLite's temp sort.
-      "SELECT record, field, kind, hlc, value FROM ops WHERE collection = ? AND record IN (SELECT value FROM json_each(?))",
-    );
-    const existing = this.#stmt("SELECT id FROM records WHERE collection = ? AND record = ?");
-    const insert = this.#stmt("INSERT INTO records (collection, record, updated, view) VALUES (?, ?, ?, ?)");
-    const update = this.#stmt("UPDATE records SET updated = ?, view = ? WHERE id = ?");
-    const remove = this.#stmt("DELETE FROM records WHERE id = ?");
-    const unindex = this.#stmt("DELETE FROM search WHERE rowid = ?");
-    const index = this.#stmt("INSERT INTO search (rowid, title, body) VALUES (?, ?, ?)");
+    // Many records per statement: per-statement overhead dominates per-record reads.
+    const stored = this.#stmt("SELECT id, record, view, state FROM records WHERE collection = ? AND record IN (SELECT value FROM json_each(?))");
+    // Unordered: the fold orders each record's rows itself, cheaper than SQLite's temp sort.
+    const opsOf = this.#stmt("SELECT record, field, kind, hlc, value FROM ops WHERE collection = ? AND record IN (SELECT value FROM json_each(?))");
     for (const [collection, records] of this.#dirty) {
       const app = appOf(collection);
-      const ids = [...records];
+      const ids = [...records.keys()];
       for (let at = 0; at < ids.length; at += FLUSH_BATCH) {
         const batch = ids.slice(at, at + FLUSH_BATCH);
-        const byRecord = new Map<string, OpRow[]>();
-        for (const r of rowsOf.all(collection, JSON.stringify(batch)) as (OpRow & { record: string })[]) {
-          let list = byRecord.get(r.record);
-          if (list === undefined) byRecord.set(r.record, (list = []));
-          list.push(r);
-        }
+        const old = new Map<string, { id: number; view: string | null; state: Buffer }>();
+        for (const r of stored.all(collection, JSON.stringify(batch)) as { id: number; record: string; view: string | null; state: Buffer }[]) old.set(r.record, r);
+        const folded = new Map<string, OpRow[]>();
+        const refold: string[] = [];
         for (const record of batch) {
-          const view = foldRecord(collection, record, byRecord.get(record) ?? []);
-          const old = existing.get(collection, record) as { id: number } | undefined;
-          if (old !== undefined) unindex.run(old.id);
-          if (view === undefined) {
-            if (old !== undefined) remove.run(old.id);
-            continue;
-          }
-          let id: number;
-          if (old === undefined) id = Number(insert.run(collection, record, view.updated, encodeView(view)).lastInsertRowid);
-          else {
-            id = old.id;
-            update.run(view.updated, encodeView(view), id);
-          }
-          if (app !== undefined) {
-            const t = app.searchText(view);
-            index.run(id, t.title, t.body);
-          }
+          const pending = records.get(record)!;
+          const state = old.has(record) ? decodeState(old.get(record)!.state) : [];
+          if (pending === "refold" || state === undefined) refold.push(record);
+          else folded.set(record, foldState(state.length === 0 ? pending : [...state, ...pending]));
         }
+        if (refold.length > 0) {
+          const history = new Map<string, OpRow[]>(refold.map((r) => [r, []]));
+          for (const r of opsOf.all(collection, JSON.stringify(refold)) as (OpRow & { record: string })[]) history.get(r.record)!.push(r);
+          for (const [record, rows] of history) folded.set(record, foldState(rows));
+        }
+        for (const record of batch) this.#write(collection, record, app, old.get(record), folded.get(record)!);
       }
     }
     this.#dirty.clear();
   }
 
+  /** Stores one record's new state, view and search entry; the index is touched only if what it shows changed. */
+  #write(collection: string, record: string, app: AppModule | undefined, before: { id: number; view: string | null; state: Buffer } | undefined, rows: readonly OpRow[]): void {
+    if (rows.length === 0) {
+      if (before === undefined) return;
+      if (before.view !== null) this.#stmt("DELETE FROM search WHERE rowid = ?").run(before.id);
+      this.#stmt("DELETE FROM records WHERE id = ?").run(before.id);
+      return;
+    }
+    const state = encodeState(rows);
+    if (state === undefined) throw new Error(`record ${record} has more writing devices than its state can name`);
+    // Nothing new decided (ops already folded, or ones that lose): the row and its entry stand.
+    if (before !== undefined && state.equals(before.state)) return;
+    const view = viewOf(collection, record, rows);
+    const json = view === undefined ? null : encodeView(view);
+    const updated = view?.updated ?? 0;
+    let id: number;
+    if (before === undefined) id = Number(this.#stmt("INSERT INTO records (collection, record, updated, view, state) VALUES (?, ?, ?, ?, ?)").run(collection, record, updated, json, state).lastInsertRowid);
+    else {
+      id = before.id;
+      this.#stmt("UPDATE records SET updated = ?, view = ?, state = ? WHERE id = ?").run(updated, json, state, id);
+      if (json === before.view) return; // shows the same: the search entry stands
+      if (before.view !== null) this.#stmt("DELETE FROM search WHERE rowid = ?").run(id);
+    }
+    if (view !== undefined && app !== undefined) {
+      const t = app.searchText(view);
+      this.#stmt("INSERT INTO search (rowid, title, body) VALUES (?, ?, ?)").run(id, t.title, t.body);
+    }
+  }
+
   /** Rebuilds every record and the whole index from the ops (after a migration, or to repair). */
   rebuild(appOf: (collection: string) => AppModule | undefined): void {
     this.#db.exec("DELETE FROM records; DELETE FROM search;");
-    for (const r of this.#db.prepare("SELECT DISTINCT collection, record FROM ops").all() as { collection: string; record: string }[]) this.#touch(r.collection, r.record);
+    for (const r of this.#db.prepare("SELECT DISTINCT collection, record FROM ops").all() as { collection: string; record: string }[]) this.#pending(r.collection).set(r.record, "refold");
     this.flush(appOf);
   }
 
   record(collection: string, id: string): RecordView | undefined {
-    const row = this.#stmt("SELECT updated, view FROM records WHERE collection = ? AND record = ?").get(collection, id) as { updated: number; view: string } | undefined;
+    const row = this.#stmt("SELECT updated, view FROM records WHERE collection = ? AND record = ? AND view IS NOT NULL").get(collection, id) as { updated: number; view: string } | undefined;
     return row === undefined ? undefined : decodeView(collection, id, row.updated, row.view);
   }
 
   /** Every visible record of a collection, newest first. */
   records(collection: string): RecordView[] {
-    const rows = this.#stmt("SELECT record, updated, view FROM records WHERE collection = ? ORDER BY updated DESC, record").all(collection) as { record: string; updated: number; view: string }[];
+    const rows = this.#stmt("SELECT record, updated, view FROM records WHERE collection = ? AND view IS NOT NULL ORDER BY updated DESC, record").all(collection) as { record: string; updated: number; view: string }[];
     return rows.map((r) => decodeView(collection, r.record, r.updated, r.view));
   }
 
   /** Record ids of a collection that start with `prefix` (at most `limit`). */
   idsStartingWith(collection: string, prefix: string, limit: number): string[] {
-    const rows = this.#stmt("SELECT record FROM records WHERE collection = ? AND record >= ? AND record < ? ORDER BY record LIMIT ?").all(collection, prefix, `${prefix}\uffff`, limit) as { record: string }[];
+    const rows = this.#stmt("SELECT record FROM records WHERE collection = ? AND record >= ? AND record < ? AND view IS NOT NULL ORDER BY record LIMIT ?").all(collection, prefix, `${prefix}\uffff`, limit) as { record: string }[];
     return rows.map((r) => r.record).filter((r) => r.startsWith(prefix));
   }
 
@@ -212,7 +238,7 @@ export class RecordStore {
   }
 
   count(collection: string): number {
-    return (this.#stmt("SELECT count(*) AS n FROM records WHERE collection = ?").get(collection) as { n: number }).n;
+    return (this.#stmt("SELECT count(*) AS n FROM records WHERE collection = ? AND view IS NOT NULL").get(collection) as { n: number }).n;
   }
 
   /**
