@@ -15,7 +15,7 @@ import type { BenchFigure } from "@airlock/shared";
 import { passphraseBytes } from "../src/store/index.js";
 import { Vault } from "../src/vault/vault.js";
 import type { Intent } from "../src/apps/app.js";
-import { ftsQuery } from "../src/vault/record-store.js";
+import { ftsQuery } from "../src/store/records.js";
 
 const PASS = "bench passphrase";
 const WORDS = "amber basil cedar delta ember fable garnet harbor indigo juniper kestrel lantern meadow nectar orchid pepper quartz raven saffron tundra umber violet willow xenon yarrow zephyr".split(" ");

@@ -38,7 +38,7 @@ describe("foldRecord", () => {
     );
   });
 
-  it("the store's fold state stands for everything folded so far, even when rows already folded arrive again (vault/record-store.ts)", () => {
+  it("the store's fold state stands for everything folded so far, even when rows already folded arrive again (store/records.ts)", () => {
     fc.assert(
       fc.property(fc.array(fc.array(rowArb, { maxLength: 8 }), { minLength: 1, maxLength: 5 }), fc.array(fc.nat(), { maxLength: 6 }), (steps, again) => {
         let state: OpRow[] = [];

@@ -72,7 +72,7 @@ export function visibleRows(input: readonly OpRow[]): OpRow[] {
 }
 
 /**
- * What the store keeps of a record to fold later ops into (vault/record-store.ts): the visible
+ * What the store keeps of a record to fold later ops into (store/records.ts): the visible
  * rows, but with every remove kept whole. A snapshot is folded once, by a vault that never saw
  * the history; the store folds again and again, and an addition a remove already took away may
  * reach it a second time (restated by a snapshot cut before that remove): the remove must still

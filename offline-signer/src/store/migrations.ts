@@ -176,10 +176,11 @@ export const MIGRATIONS: readonly Migration[] = [
   {
     name: "records keep their fold state",
     up: (db) => {
-      // state: the rows that decide the record (apps/fold.ts foldState, vault/record-state.ts), so
-      // an import folds new ops into them instead of re-reading the record's history. A deleted
-      // record keeps its row (view NULL): its tombstone still hides older ops arriving later.
-      // Refilled from the ops on the next open, as v6 did.
+      // state: the rows that decide the record (apps/fold.ts foldState, store/record-state.ts), so
+      // an import folds new ops into them instead of re-reading the record's history; the record
+      // a reader sees is folded from them (the JSON view of v6 doubled what every write stored).
+      // A deleted record keeps its row (shown 0): its tombstone still hides older ops arriving
+      // later. Refilled from the ops on the next open, as v6 did.
       db.exec(`
         DROP TABLE search;
         DROP TABLE records;
@@ -188,7 +189,7 @@ export const MIGRATIONS: readonly Migration[] = [
           collection TEXT NOT NULL,
           record     TEXT NOT NULL,
           updated    INTEGER NOT NULL,
-          view       TEXT,
+          shown      INTEGER NOT NULL,
           state      BLOB NOT NULL,
           UNIQUE (collection, record)
         ) STRICT;

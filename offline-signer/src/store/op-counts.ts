@@ -1,6 +1,6 @@
 /**
  * Counts over the ops table for status, the audit log and compaction. The ops themselves are the
- * record store's (vault/record-store.ts); these only count them.
+ * record store's (store/records.ts); these only count them.
  */
 import type Database from "better-sqlite3-multiple-ciphers";
 import { Statements } from "./statements.js";

@@ -5,7 +5,7 @@
  * transaction (Vault.tx): nothing here opens one, except `savepoint` inside it.
  */
 import type Database from "better-sqlite3-multiple-ciphers";
-import { RecordStore } from "../vault/record-store.js";
+import { RecordStore } from "./records.js";
 import { PeerAcks } from "./acks.js";
 import { Changesets } from "./changesets.js";
 import { DeviceHeads } from "./device-heads.js";

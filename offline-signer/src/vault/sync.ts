@@ -5,7 +5,7 @@
  * Import is idempotent and order-free: a changeset is stored as `waiting` until its device's
  * previous changeset and the team entries it names are known, then judged (judge.ts) at its
  * causal position: applied, locked or rejected. Records and the search index are the record
- * store's (record-store.ts); this module never touches them.
+ * store's (store/records.ts); this module never touches them.
  */
 import {
   decodePayload,
@@ -24,7 +24,7 @@ import { decodeChangeset, openBatch, verifyChangeset, type BatchContent, type Ch
 import { decodeEntry, type TeamEntry } from "../team/entry.js";
 import { atLeast } from "../team/entry.js";
 import { foldTeam, type TeamState } from "../team/state.js";
-import { verifyOnWorker, verifyRest } from "./signature-pool.js";
+import { Verifier, WORKER_MIN, verifyOnWorker, verifyRest } from "./signature-pool.js";
 import { vaultError } from "./errors.js";
 import { hex, unhex } from "./hex.js";
 import { entriesToSend, ownLogHeads, recordLogHeads } from "./log-acks.js";
@@ -116,7 +116,15 @@ export function applyPayloads(vault: VaultContext, opened: readonly OpenedPayloa
 export async function applyPayloadsParallel(vault: VaultContext, opened: readonly OpenedPayload[], report: ImportReport): Promise<void> {
   const order = [...opened].sort((a, b) => Number(b.payload.kind === "welcome") - Number(a.payload.kind === "welcome"));
   for (const o of order) {
-    const prepared = o.payload.kind === "sync" && vault.teamId !== undefined ? await prepare(vault, o.payload as SyncPayload, report) : undefined;
+    const sync = o.payload.kind === "sync" && vault.teamId !== undefined ? (o.payload as SyncPayload) : undefined;
+    // Started before decoding, so the thread loads while this one works.
+    const verifier = sync !== undefined && sync.changesets.length >= WORKER_MIN ? Verifier.start() : undefined;
+    let prepared: Map<Uint8Array, Prepared> | undefined;
+    try {
+      prepared = sync !== undefined ? await prepare(vault, sync, report, verifier) : undefined;
+    } finally {
+      verifier?.close(); // a failure before the worker was used must not leave its thread running
+    }
     const t0 = performance.now();
     vault.withKeyCache(() => applyInOrder(vault, [o], report, prepared));
     report.timings.apply += performance.now() - t0;
@@ -131,7 +139,7 @@ interface Prepared {
   readonly batches: readonly BatchContent[] | undefined;
 }
 
-async function prepare(vault: VaultContext, p: SyncPayload, report: ImportReport): Promise<Map<Uint8Array, Prepared>> {
+async function prepare(vault: VaultContext, p: SyncPayload, report: ImportReport, verifier: Verifier | undefined): Promise<Map<Uint8Array, Prepared>> {
   const decoded: { bytes: Uint8Array; cs: Changeset }[] = [];
   const t0 = performance.now();
   for (const bytes of p.changesets) {
@@ -142,7 +150,7 @@ async function prepare(vault: VaultContext, p: SyncPayload, report: ImportReport
     }
   }
   report.timings.decode += performance.now() - t0;
-  const split = verifyOnWorker(decoded.map((d) => d.cs));
+  const split = verifyOnWorker(decoded.map((d) => d.cs), verifier);
   const t1 = performance.now();
   const batches = vault.withKeyCache(() =>
     decoded.map(({ cs }) => {

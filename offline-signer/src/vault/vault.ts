@@ -9,7 +9,7 @@ import { TransportKey, isAirlockError } from "@airlock/shared";
 import { Storage, VaultStore, type VaultOptions } from "../store/index.js";
 import { HLC_BYTES, HlcClock, type Hlc } from "../records/hlc.js";
 import { validateId, validateValue } from "../records/values.js";
-import type { RecordStore, FieldVersion, SearchHit } from "./record-store.js";
+import type { RecordStore, FieldVersion, SearchHit } from "../store/records.js";
 import type { AppModule, Intent, RecordView } from "../apps/app.js";
 import { APPS, appNamed, appsFingerprint } from "../apps/registry.js";
 import { MAX_REMOVE_TAGS, batchProblem, intentProblem, lowestVersion } from "../apps/validate.js";
@@ -69,7 +69,7 @@ export class Vault implements VaultContext {
   #entries: Map<string, TeamEntry> | undefined;
   #state: TeamState | undefined;
   readonly #positions = new Map<string, TeamState>();
-  /** Ops, folded records and the search index (vault/record-store.ts): the storage's, named for callers. */
+  /** Ops, folded records and the search index (store/records.ts): the storage's, named for callers. */
   readonly recordStore: RecordStore;
   #txDepth = 0;
 

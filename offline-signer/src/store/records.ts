@@ -1,11 +1,13 @@
 /**
- * The records side of the store: the ops every accepted changeset carried, the records folded
- * from them (materialized, so a list never re-reads history), and the search index over what
- * they say. All SQL about records lives here; the vault and the importer call it.
+ * The records side of the store: the ops every accepted changeset carried, each record's fold
+ * state (the rows that decide it, apps/fold.ts foldState, kept in `records.state`), and the
+ * search index over what records say. All SQL about records lives here.
  *
- * Ops are written and withdrawn by changeset; each write marks the records it touched, and
- * `flush` re-folds exactly those at the end of the transaction, so an import of thousands of
- * changesets folds each touched record once and a crash leaves ops, records and index agreeing.
+ * Ops are written and withdrawn by changeset; each write keeps the rows it added per record, and
+ * `flush`, at the end of the transaction, folds them into each touched record's state once: an
+ * import of thousands of changesets costs each touched record one read of its own row, however
+ * long its history, and a crash leaves ops, states and index agreeing. A reader's record is
+ * folded from its state (a handful of rows), so listing never reads history either.
  */
 import type Database from "better-sqlite3-multiple-ciphers";
 import { hlcBytes, HLC_BYTES } from "../records/hlc.js";
@@ -33,34 +35,6 @@ export interface FieldVersion {
   readonly device: string;
 }
 
-/** Views as stored: JSON, with byte strings as {"$b": base64}. */
-function encodeView(v: RecordView): string {
-  const plain = { f: v.fields, l: v.lists, s: v.sets, a: v.authors };
-  // A replacer costs a call per value: only views that hold bytes need one.
-  return holdsBytes(v) ? JSON.stringify(plain, (_k, x: unknown) => (x instanceof Uint8Array ? { $b: Buffer.from(x).toString("base64") } : x)) : JSON.stringify(plain);
-}
-
-function holdsBytes(v: RecordView): boolean {
-  for (const x of Object.values(v.fields)) if (x instanceof Uint8Array) return true;
-  for (const group of [v.lists, v.sets]) for (const items of Object.values(group)) for (const x of items) if (x instanceof Uint8Array) return true;
-  return false;
-}
-
-function decodeView(collection: string, id: string, updated: number, json: string): RecordView {
-  // A reviver costs a call per value: only views that hold bytes need one.
-  const o = JSON.parse(json, json.includes('"$b"') ? bytesReviver : undefined) as {
-    f: Record<string, Value>;
-    l: Record<string, Value[]>;
-    s: Record<string, Value[]>;
-    a: string[];
-  };
-  return { collection, id, fields: o.f, lists: o.l, sets: o.s, updated, authors: o.a };
-}
-
-function bytesReviver(_k: string, x: unknown): unknown {
-  return x !== null && typeof x === "object" && typeof (x as { $b?: unknown }).$b === "string" ? new Uint8Array(Buffer.from((x as { $b: string }).$b, "base64")) : x;
-}
-
 /**
  * A user's search words as an FTS5 query that cannot be a syntax error: each word a quoted
  * prefix term, all of them required. Quotes inside a word are doubled, as FTS5 escapes them.
@@ -71,6 +45,13 @@ export function ftsQuery(query: string): string | undefined {
   if (words.some((w) => w.length > 1)) words = words.filter((w) => w.length > 1);
   if (words.length === 0) return undefined;
   return words.map((w) => `"${w.replace(/"/g, '""')}"*`).join(" ");
+}
+
+/** A record's row as a flush reads it. */
+interface Stored {
+  readonly id: number;
+  readonly shown: number;
+  readonly state: Buffer;
 }
 
 /** What a flush must do for one record: fold these new rows into its state, or refold it from its ops. */
@@ -137,7 +118,7 @@ export class RecordStore {
   flush(appOf: (collection: string) => AppModule | undefined): void {
     if (this.#dirty.size === 0) return;
     // Many records per statement: per-statement overhead dominates per-record reads.
-    const stored = this.#stmt("SELECT id, record, view, state FROM records WHERE collection = ? AND record IN (SELECT value FROM json_each(?))");
+    const stored = this.#stmt("SELECT id, record, shown, state FROM records WHERE collection = ? AND record IN (SELECT value FROM json_each(?))");
     // Unordered: the fold orders each record's rows itself, cheaper than SQLite's temp sort.
     const opsOf = this.#stmt("SELECT record, field, kind, hlc, value FROM ops WHERE collection = ? AND record IN (SELECT value FROM json_each(?))");
     for (const [collection, records] of this.#dirty) {
@@ -145,8 +126,8 @@ export class RecordStore {
       const ids = [...records.keys()];
       for (let at = 0; at < ids.length; at += FLUSH_BATCH) {
         const batch = ids.slice(at, at + FLUSH_BATCH);
-        const old = new Map<string, { id: number; view: string | null; state: Buffer }>();
-        for (const r of stored.all(collection, JSON.stringify(batch)) as { id: number; record: string; view: string | null; state: Buffer }[]) old.set(r.record, r);
+        const old = new Map<string, Stored>();
+        for (const r of stored.all(collection, JSON.stringify(batch)) as (Stored & { record: string })[]) old.set(r.record, r);
         const folded = new Map<string, OpRow[]>();
         const refold: string[] = [];
         for (const record of batch) {
@@ -166,11 +147,11 @@ export class RecordStore {
     this.#dirty.clear();
   }
 
-  /** Stores one record's new state, view and search entry; the index is touched only if what it shows changed. */
-  #write(collection: string, record: string, app: AppModule | undefined, before: { id: number; view: string | null; state: Buffer } | undefined, rows: readonly OpRow[]): void {
+  /** Stores one record's new state and search entry; the index is touched only if the state changed. */
+  #write(collection: string, record: string, app: AppModule | undefined, before: Stored | undefined, rows: readonly OpRow[]): void {
     if (rows.length === 0) {
       if (before === undefined) return;
-      if (before.view !== null) this.#stmt("DELETE FROM search WHERE rowid = ?").run(before.id);
+      if (before.shown === 1) this.#stmt("DELETE FROM search WHERE rowid = ?").run(before.id);
       this.#stmt("DELETE FROM records WHERE id = ?").run(before.id);
       return;
     }
@@ -179,20 +160,27 @@ export class RecordStore {
     // Nothing new decided (ops already folded, or ones that lose): the row and its entry stand.
     if (before !== undefined && state.equals(before.state)) return;
     const view = viewOf(collection, record, rows);
-    const json = view === undefined ? null : encodeView(view);
+    const shown = view === undefined ? 0 : 1;
     const updated = view?.updated ?? 0;
     let id: number;
-    if (before === undefined) id = Number(this.#stmt("INSERT INTO records (collection, record, updated, view, state) VALUES (?, ?, ?, ?, ?)").run(collection, record, updated, json, state).lastInsertRowid);
+    if (before === undefined) id = Number(this.#stmt("INSERT INTO records (collection, record, updated, shown, state) VALUES (?, ?, ?, ?, ?)").run(collection, record, updated, shown, state).lastInsertRowid);
     else {
       id = before.id;
-      this.#stmt("UPDATE records SET updated = ?, view = ?, state = ? WHERE id = ?").run(updated, json, state, id);
-      if (json === before.view) return; // shows the same: the search entry stands
-      if (before.view !== null) this.#stmt("DELETE FROM search WHERE rowid = ?").run(id);
+      this.#stmt("UPDATE records SET updated = ?, shown = ?, state = ? WHERE id = ?").run(updated, shown, state, id);
+      if (before.shown === 1) this.#stmt("DELETE FROM search WHERE rowid = ?").run(id);
     }
     if (view !== undefined && app !== undefined) {
       const t = app.searchText(view);
       this.#stmt("INSERT INTO search (rowid, title, body) VALUES (?, ?, ?)").run(id, t.title, t.body);
     }
+  }
+
+  /** The record a stored state shows; a state that does not parse is folded from the ops instead. */
+  #view(collection: string, record: string, state: Buffer): RecordView | undefined {
+    const rows = decodeState(state);
+    if (rows !== undefined) return viewOf(collection, record, rows);
+    const history = this.#stmt("SELECT field, kind, hlc, value FROM ops WHERE collection = ? AND record = ?").all(collection, record) as OpRow[];
+    return viewOf(collection, record, foldState(history));
   }
 
   /** Rebuilds every record and the whole index from the ops (after a migration, or to repair). */
@@ -203,19 +191,19 @@ export class RecordStore {
   }
 
   record(collection: string, id: string): RecordView | undefined {
-    const row = this.#stmt("SELECT updated, view FROM records WHERE collection = ? AND record = ? AND view IS NOT NULL").get(collection, id) as { updated: number; view: string } | undefined;
-    return row === undefined ? undefined : decodeView(collection, id, row.updated, row.view);
+    const row = this.#stmt("SELECT state FROM records WHERE collection = ? AND record = ? AND shown = 1").get(collection, id) as { state: Buffer } | undefined;
+    return row === undefined ? undefined : this.#view(collection, id, row.state);
   }
 
   /** Every visible record of a collection, newest first. */
   records(collection: string): RecordView[] {
-    const rows = this.#stmt("SELECT record, updated, view FROM records WHERE collection = ? AND view IS NOT NULL ORDER BY updated DESC, record").all(collection) as { record: string; updated: number; view: string }[];
-    return rows.map((r) => decodeView(collection, r.record, r.updated, r.view));
+    const rows = this.#stmt("SELECT record, state FROM records WHERE collection = ? AND shown = 1 ORDER BY updated DESC, record").all(collection) as { record: string; state: Buffer }[];
+    return rows.flatMap((r) => this.#view(collection, r.record, r.state) ?? []);
   }
 
   /** Record ids of a collection that start with `prefix` (at most `limit`). */
   idsStartingWith(collection: string, prefix: string, limit: number): string[] {
-    const rows = this.#stmt("SELECT record FROM records WHERE collection = ? AND record >= ? AND record < ? AND view IS NOT NULL ORDER BY record LIMIT ?").all(collection, prefix, `${prefix}\uffff`, limit) as { record: string }[];
+    const rows = this.#stmt("SELECT record FROM records WHERE collection = ? AND record >= ? AND record < ? AND shown = 1 ORDER BY record LIMIT ?").all(collection, prefix, `${prefix}\uffff`, limit) as { record: string }[];
     return rows.map((r) => r.record).filter((r) => r.startsWith(prefix));
   }
 
@@ -238,7 +226,7 @@ export class RecordStore {
   }
 
   count(collection: string): number {
-    return (this.#stmt("SELECT count(*) AS n FROM records WHERE collection = ? AND view IS NOT NULL").get(collection) as { n: number }).n;
+    return (this.#stmt("SELECT count(*) AS n FROM records WHERE collection = ? AND shown = 1").get(collection) as { n: number }).n;
   }
 
   /**
@@ -252,14 +240,17 @@ export class RecordStore {
     const rows = (
       options.everything === true
         ? this.#stmt(
-            "SELECT r.collection, r.record, r.updated, r.view FROM (SELECT rowid, rank FROM search WHERE search MATCH ? ORDER BY rank LIMIT ?) s JOIN records r ON r.id = s.rowid ORDER BY s.rank, r.updated DESC",
+            "SELECT r.collection, r.record, r.state FROM (SELECT rowid, rank FROM search WHERE search MATCH ? ORDER BY rank LIMIT ?) s JOIN records r ON r.id = s.rowid ORDER BY s.rank, r.updated DESC",
           ).all(match, limit)
         : this.#stmt(
-            "SELECT r.collection, r.record, r.updated, r.view FROM search s JOIN records r ON r.id = s.rowid " +
+            "SELECT r.collection, r.record, r.state FROM search s JOIN records r ON r.id = s.rowid " +
               "WHERE search MATCH ? AND r.collection IN (SELECT value FROM json_each(?)) ORDER BY s.rank, r.updated DESC LIMIT ?",
           ).all(match, JSON.stringify(collections), limit)
-    ) as { collection: string; record: string; updated: number; view: string }[];
-    return rows.map((r) => ({ collection: r.collection, id: r.record, view: decodeView(r.collection, r.record, r.updated, r.view) }));
+    ) as { collection: string; record: string; state: Buffer }[];
+    return rows.flatMap((r) => {
+      const view = this.#view(r.collection, r.record, r.state);
+      return view === undefined ? [] : [{ collection: r.collection, id: r.record, view }];
+    });
   }
 
   /** Every value a field was ever set to in applied changesets, oldest first (history of a password). */
