@@ -25,6 +25,8 @@ import { HostileMember } from "../../test-support/hostile.js";
 import { importInto, newVault, sync, tempRoot, TestClock } from "../../test-support/vaults.js";
 import { DEFAULT_MAX_SKEW_MS } from "../records/hlc.js";
 import { decodeChangeset } from "../sync/changeset.js";
+import { foldRecord, type OpRow } from "../apps/fold.js";
+import type { RecordView } from "../apps/app.js";
 import { atLeast, certifyDevice, ROLES, type EntryBody, type Role, type TeamEntry } from "../team/entry.js";
 import { foldTeam, isReader, readerDevices, type DeviceState, type TeamState } from "../team/state.js";
 import { hex, unhex } from "./hex.js";
@@ -585,6 +587,15 @@ function checkInvariants(world: World, ref: TeamState): void {
       const cs = decodeChangeset(new Uint8Array(r.bytes), { verify: false });
       const stuck = r.seq === h + 1 && r.reason !== FUTURE_REASON && x.stateAt(cs.heads) !== undefined;
       expect(stuck, `${name}: changeset ${r.seq} of ${r.device.toString("hex").slice(0, 8)} waits although it could be decided`).toBe(false);
+    }
+    // I8: each record the store keeps (folded step by step into its state) is the fold of all its stored ops.
+    for (const c of ref.collections.values()) {
+      const ops = db.prepare("SELECT record, field, kind, hlc, value FROM ops WHERE collection = ?").all(c.id) as (OpRow & { record: string })[];
+      const byRecord = new Map<string, OpRow[]>();
+      for (const o of ops) byRecord.set(o.record, [...(byRecord.get(o.record) ?? []), o]);
+      const full = [...byRecord].flatMap(([id, rows]) => foldRecord(c.id, id, rows) ?? []);
+      const plain = (v: RecordView): string => JSON.stringify([v.id, v.fields, v.lists, v.sets, v.authors, v.updated]);
+      expect(new Set(x.records(c.id).map(plain)), `${name}: the records of ${c.id} differ from the full fold of its ops`).toEqual(new Set(full.map(plain)));
     }
     // I7: the transport key is the team's, unless a welcome the design trusts chose another.
     if (!world.tainted.has(world.vaults.indexOf(x))) {
