@@ -69,6 +69,9 @@ export function decodeState(b: Buffer): OpRow[] | undefined {
     let at = 2 + devices * DEVICE_BYTES;
     if (at > b.length) return undefined;
     const rows: OpRow[] = [];
+    // One allocation for every row's HLC: a listing decodes thousands of states.
+    let hlcs = Buffer.allocUnsafe(0);
+    let used = 0;
     while (at < b.length) {
       const kind = b.readUInt8(at);
       const fieldLength = b.readUInt16BE(at + 1);
@@ -76,7 +79,13 @@ export function decodeState(b: Buffer): OpRow[] | undefined {
       at += 3 + fieldLength;
       const device = b.readUInt16BE(at + 12);
       if (device >= devices) return undefined;
-      const hlc = Buffer.allocUnsafe(HLC_BYTES);
+      if (used + HLC_BYTES > hlcs.length) {
+        // Each row is at least 18 bytes beyond its field: this bounds the rows still to come.
+        hlcs = Buffer.allocUnsafe(HLC_BYTES * Math.max(1, Math.ceil((b.length - at) / 18)));
+        used = 0;
+      }
+      const hlc = hlcs.subarray(used, used + HLC_BYTES);
+      used += HLC_BYTES;
       b.copy(hlc, 0, at, at + 12);
       b.copy(hlc, 12, 2 + device * DEVICE_BYTES, 2 + (device + 1) * DEVICE_BYTES);
       const length = b.readUInt32BE(at + 14);
