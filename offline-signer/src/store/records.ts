@@ -60,6 +60,8 @@ type Pending = OpRow[] | "refold";
 export class RecordStore {
   readonly #db: Database.Database;
   readonly #dirty = new Map<string, Map<string, Pending>>();
+  /** Records in the order rows were kept for them since the last flush: what a savepoint's rollback must refold. */
+  readonly #journal: [string, string][] = [];
   readonly #statements = new Map<string, Database.Statement>();
 
   constructor(db: Database.Database) {
@@ -95,6 +97,7 @@ export class RecordStore {
       const rows = pending.get(o.record);
       if (rows === undefined) pending.set(o.record, [row]);
       else if (rows !== "refold") rows.push(row);
+      this.#journal.push([collection, o.record]);
     }
   }
 
@@ -107,6 +110,21 @@ export class RecordStore {
   /** Forgets pending work (the transaction that made it rolled back). */
   discard(): void {
     this.#dirty.clear();
+    this.#journal.length = 0;
+  }
+
+  /** Where pending work stands now, for `rollback` if a savepoint opened here fails. */
+  checkpoint(): number {
+    return this.#journal.length;
+  }
+
+  /**
+   * A savepoint opened at `mark` rolled back, its ops with it: the rows kept since are not in
+   * the store any more, so their records are refolded from what it still holds.
+   */
+  rollback(mark: number): void {
+    for (const [collection, record] of this.#journal.slice(mark)) this.#pending(collection).set(record, "refold");
+    this.#journal.length = mark;
   }
 
   /**
@@ -145,6 +163,7 @@ export class RecordStore {
       }
     }
     this.#dirty.clear();
+    this.#journal.length = 0;
   }
 
   /** Stores one record's new state and search entry; the index is touched only if the state changed. */

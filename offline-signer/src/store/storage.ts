@@ -49,6 +49,12 @@ export class Storage {
 
   /** Runs `fn` in a savepoint of the enclosing transaction: a throw undoes only its writes. */
   savepoint<T>(fn: () => T): T {
-    return this.#db.transaction(fn)();
+    const mark = this.records.checkpoint();
+    try {
+      return this.#db.transaction(fn)();
+    } catch (e) {
+      this.records.rollback(mark); // its ops rolled back: refold what it touched
+      throw e;
+    }
   }
 }

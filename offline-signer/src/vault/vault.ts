@@ -262,6 +262,9 @@ export class Vault implements VaultContext {
    * too, so they never hold what the rolled-back transaction wrote.
    */
   tx<T>(fn: () => T): T {
+    // A nested call is a savepoint: if it fails and the caller goes on, its ops are gone, so the
+    // records it touched are refolded from what the store still holds.
+    const mark = this.recordStore.checkpoint();
     try {
       return this.store.transaction(() => {
         this.#txDepth++;
@@ -277,6 +280,7 @@ export class Vault implements VaultContext {
     } catch (e) {
       // Only a failed outermost transaction undoes every write; a caught inner failure keeps the rest.
       if (this.#txDepth === 0) this.recordStore.discard();
+      else this.recordStore.rollback(mark);
       this.#entries = undefined;
       this.#state = undefined;
       this.#teamId = undefined;
