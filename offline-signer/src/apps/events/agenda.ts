@@ -1,0 +1,209 @@
+/**
+ * Occurrences of events in a window, sorted by instant. Recurrences are expanded in the event's
+ * own wall-clock time (rrule on floating times: a wall time is carried as the UTC Date with the
+ * same fields) and only then turned into instants in the event's IANA zone, so a weekly 09:00 in
+ * Berlin stays 09:00 there across the DST change. RFC 5545 3.3.5: a wall time in the spring gap
+ * is read with the offset before the gap (02:30 becomes 03:30), and one that happens twice in the
+ * autumn means the first of the two.
+ */
+import rrulePkg from "rrule";
+import { IANAZone, type Zone } from "luxon";
+import type { CalEvent, Override } from "./event.js";
+import { parseDate, parseWall, ruleParts, untilParts, type Parts } from "./syntax.js";
+
+const { RRule } = rrulePkg;
+type RRuleOptions = ConstructorParameters<typeof RRule>[0];
+
+const DAY_MS = 86_400_000;
+/** Most occurrences one event contributes to one agenda: an HOURLY rule over a year stays below it. */
+export const MAX_OCCURRENCES = 20_000;
+
+export interface Occurrence {
+  readonly id: string;
+  readonly title: string;
+  readonly allDay: boolean;
+  /** ISO 8601 with the zone's offset ("2026-03-30T09:00:00+02:00"), or a date for all-day events. */
+  readonly start: string;
+  readonly end: string;
+  readonly startMs: number;
+  readonly endMs: number;
+  readonly tz?: string;
+  /** The start the series gives this occurrence (its RECURRENCE-ID), for recurring events. */
+  readonly recurrenceId?: string;
+  readonly moved?: true;
+  readonly location?: string;
+  /** Something the reader should know: an unknown zone read as UTC, a truncated expansion. */
+  readonly warning?: string;
+}
+
+const wallMs = (p: Parts): number => Date.UTC(p[0], p[1] - 1, p[2], p[3], p[4], p[5]);
+const wallText = (ms: number): string => new Date(ms).toISOString().slice(0, 19);
+const dateText = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
+
+/** The instant of a wall time (ms as if UTC) in `zone`, per RFC 5545 for gaps and repeated hours. */
+export function instantOf(wall: number, zone: Zone): number {
+  let best: number | undefined;
+  for (const probe of [wall - DAY_MS, wall, wall + DAY_MS]) {
+    const offset = zone.offset(probe);
+    const t = wall - offset * 60_000;
+    if (zone.offset(t) === offset && (best === undefined || t < best)) best = t;
+  }
+  // In the spring gap no offset fits: the one before the gap moves it forward by the gap's length.
+  return best ?? wall - zone.offset(wall - DAY_MS) * 60_000;
+}
+
+/** The wall time (ms as if UTC) of an instant in `zone`. */
+export const wallOf = (instant: number, zone: Zone): number => instant + zone.offset(instant) * 60_000;
+
+function isoWithOffset(instant: number, zone: Zone): string {
+  const off = zone.offset(instant);
+  const sign = off < 0 ? "-" : "+";
+  const a = Math.abs(off);
+  return `${wallText(instant + off * 60_000)}${sign}${String(Math.floor(a / 60)).padStart(2, "0")}:${String(a % 60).padStart(2, "0")}`;
+}
+
+const zones = new Map<string, Zone | undefined>();
+/** The zone of this runtime's tz database, or undefined when it does not know the name. */
+export function zoneNamed(name: string): Zone | undefined {
+  if (!zones.has(name)) zones.set(name, IANAZone.isValidZone(name) ? IANAZone.create(name) : undefined);
+  return zones.get(name);
+}
+const UTC = IANAZone.create("UTC");
+
+/** Window of the agenda: instants, start inclusive, end exclusive. */
+export interface Window {
+  readonly fromMs: number;
+  readonly toMs: number;
+}
+
+/** rrule options for `text`, with a UTC UNTIL moved to the event's wall time. */
+function ruleOptions(text: string, dtstart: number, zone: Zone, allDay: boolean): RRuleOptions {
+  const parts = ruleParts(text);
+  const until = parts.get("UNTIL");
+  parts.delete("UNTIL");
+  const options: Partial<RRuleOptions> = RRule.parseString([...parts].map(([k, v]) => `${k}=${v}`).join(";"));
+  if (until !== undefined) {
+    const u = untilParts(until)!;
+    let ms = wallMs(u.parts);
+    if (u.utc && !allDay) ms = wallOf(ms, zone);
+    // A date UNTIL on a timed event includes that whole day.
+    else if (u.date && !allDay) ms += DAY_MS - 1000;
+    options.until = new Date(ms);
+  }
+  return { ...(options as RRuleOptions), dtstart: new Date(dtstart), tzid: null };
+}
+
+/** An event's series as the rrule library sees it; undefined for a one-off event. */
+export function ruleOf(e: CalEvent, zone: Zone): InstanceType<typeof RRule> | undefined {
+  if (e.rrule === undefined) return undefined;
+  const start = e.allDay ? parseDate(e.start) : parseWall(e.start);
+  if (start === undefined) return undefined;
+  return new RRule(ruleOptions(e.rrule, wallMs(start), zone, e.allDay));
+}
+
+/**
+ * Several moves of one occurrence written concurrently all survive in the set: every vault shows
+ * the same one, the greatest in code-unit order, so they agree without a clock.
+ */
+function overridesByRid(list: readonly Override[]): Map<string, Override> {
+  const out = new Map<string, Override>();
+  for (const o of list) {
+    const have = out.get(o.rid);
+    if (have === undefined || `${o.start}${o.end}` > `${have.start}${have.end}`) out.set(o.rid, o);
+  }
+  return out;
+}
+
+/** The occurrences of event `id` that overlap `window`; all-day events are placed in `display`. */
+export function occurrences(id: string, e: CalEvent, window: Window, display: Zone): Occurrence[] {
+  const parse = e.allDay ? parseDate : parseWall;
+  const start = parse(e.start);
+  if (start === undefined) return [];
+  const end = parse(e.end);
+  let warning: string | undefined;
+  let zone: Zone = display;
+  if (!e.allDay) {
+    const named = e.tz === undefined ? undefined : zoneNamed(e.tz);
+    if (named === undefined) warning = "its time zone is unknown to this system: shown in UTC";
+    zone = named ?? UTC;
+  }
+  const startWall = wallMs(start);
+  // An end before the start (two edits in different batches) reads as the start.
+  const endWall = Math.max(startWall, end === undefined ? startWall : wallMs(end));
+  const base = {
+    id,
+    title: e.title,
+    allDay: e.allDay,
+    ...(e.allDay ? {} : { tz: e.tz ?? "UTC" }),
+    ...(e.location === undefined ? {} : { location: e.location }),
+  };
+  // Timed: the same exact duration for every occurrence (RFC 5545 3.8.5.3). All-day: whole days.
+  const durationMs = e.allDay ? endWall - startWall : instantOf(endWall, zone) - instantOf(startWall, zone);
+  const make = (wall: number, endW: number | undefined, extra: Partial<Occurrence>): Occurrence => {
+    const s = instantOf(wall, zone);
+    const en = e.allDay ? instantOf(endW ?? wall + durationMs, zone) : endW === undefined ? s + durationMs : Math.max(s, instantOf(endW, zone));
+    return {
+      ...base,
+      start: e.allDay ? dateText(wall) : isoWithOffset(s, zone),
+      end: e.allDay ? dateText(endW ?? wall + durationMs) : isoWithOffset(en, zone),
+      startMs: s,
+      endMs: en,
+      ...extra,
+      ...(warning === undefined ? {} : { warning }),
+    };
+  };
+  const overlaps = (o: Occurrence): boolean => o.startMs < window.toMs && (o.endMs > window.fromMs || o.startMs >= window.fromMs);
+
+  const rule = ruleOf(e, zone);
+  if (rule === undefined) {
+    const one = make(startWall, e.allDay ? endWall : undefined, {});
+    return overlaps(one) ? [one] : [];
+  }
+  const text = e.allDay ? dateText : wallText;
+  const cancelled = new Set(e.exdates);
+  const moved = overridesByRid(e.overrides);
+  const out: Occurrence[] = [];
+  // Walls of the window, widened by a day each side for zone offsets and by the duration before.
+  const from = wallOf(window.fromMs, zone) - durationMs - DAY_MS;
+  const to = wallOf(window.toMs, zone) + DAY_MS;
+  let truncated = false;
+  const walls = rule.between(new Date(from), new Date(to), true, (_d, i) => (i < MAX_OCCURRENCES ? true : ((truncated = true), false)));
+  for (const d of walls) {
+    const wall = d.getTime();
+    const rid = text(wall);
+    if (cancelled.has(rid) || moved.has(rid)) continue;
+    const o = make(wall, undefined, { recurrenceId: rid });
+    if (overlaps(o)) out.push(o);
+  }
+  if (moved.size > 0) {
+    // A move counts only for an occurrence the series has and nobody cancelled.
+    const rids = [...moved.keys()].filter((r) => !cancelled.has(r)).sort();
+    const lo = parse(rids[0] ?? "");
+    const hi = parse(rids[rids.length - 1] ?? "");
+    const real = lo === undefined || hi === undefined ? new Set<string>() : new Set(rule.between(new Date(wallMs(lo)), new Date(wallMs(hi)), true).map((d) => text(d.getTime())));
+    for (const rid of rids) {
+      const m = moved.get(rid)!;
+      const s = parse(m.start);
+      const en = parse(m.end);
+      if (!real.has(rid) || s === undefined || en === undefined) continue;
+      const o = make(wallMs(s), wallMs(en), { recurrenceId: rid, moved: true });
+      if (overlaps(o)) out.push(o);
+    }
+  }
+  if (truncated && out.length > 0) out[0] = { ...out[0]!, warning: `only its first ${MAX_OCCURRENCES} occurrences in this range are shown` };
+  return out;
+}
+
+/** Every occurrence of `events` overlapping the window, by instant (then title, then id). */
+export function agenda(events: readonly { readonly id: string; readonly event: CalEvent }[], window: Window, display: Zone): Occurrence[] {
+  const all = events.flatMap(({ id, event }) => occurrences(id, event, window, display));
+  return all.sort((a, b) => a.startMs - b.startMs || (a.title < b.title ? -1 : a.title > b.title ? 1 : 0) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+
+/** The window from the start of day `from` to the end of day `to` (inclusive) in `display`. */
+export function dayWindow(from: string, to: string, display: Zone): Window | undefined {
+  const f = parseDate(from);
+  const t = parseDate(to);
+  if (f === undefined || t === undefined) return undefined;
+  return { fromMs: instantOf(wallMs(f), display), toMs: instantOf(wallMs(t) + DAY_MS, display) };
+}

@@ -1,0 +1,40 @@
+/** An events record <-> CalEvent: what the CLI, the TUI and iCalendar import write and read. */
+import type { Intent, RecordView } from "../app.js";
+import { diffRecord, textOf, textsOf } from "../record-diff.js";
+import { decodeOverride, encodeOverride, type CalEvent, type Override } from "./event.js";
+
+export function eventOf(r: RecordView): CalEvent {
+  const tz = textOf(r.fields["tz"]);
+  const rrule = textOf(r.fields["rrule"]);
+  const location = textOf(r.fields["location"]);
+  const notes = textOf(r.fields["notes"]);
+  const uid = textOf(r.fields["uid"]);
+  const allDay = r.fields["allDay"] === true;
+  return {
+    title: textOf(r.fields["title"]) ?? "",
+    allDay,
+    start: textOf(r.fields["start"]) ?? "",
+    end: textOf(r.fields["end"]) ?? "",
+    ...(tz === undefined || allDay ? {} : { tz }),
+    ...(rrule === undefined ? {} : { rrule }),
+    exdates: textsOf(r.sets["exdates"]),
+    overrides: textsOf(r.sets["overrides"]).map(decodeOverride).filter((o): o is Override => o !== undefined),
+    ...(location === undefined ? {} : { location }),
+    attendees: textsOf(r.sets["attendees"]),
+    guests: textsOf(r.sets["guests"]),
+    ...(notes === undefined ? {} : { notes }),
+    ...(uid === undefined ? {} : { uid }),
+  };
+}
+
+/** The intents that make record `id` say `e` (only what differs from `have`). */
+export function eventIntents(id: string, e: CalEvent, have?: RecordView): Intent[] {
+  return diffRecord(
+    id,
+    {
+      fields: { title: e.title, start: e.start, end: e.end, tz: e.allDay ? undefined : e.tz, allDay: e.allDay ? true : undefined, rrule: e.rrule, location: e.location, notes: e.notes, uid: e.uid },
+      sets: { exdates: e.exdates, overrides: e.overrides.map(encodeOverride), attendees: e.attendees, guests: e.guests },
+    },
+    have,
+  );
+}
