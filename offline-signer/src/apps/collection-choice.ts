@@ -34,6 +34,7 @@ const FIRST_COLLECTION: Readonly<Record<string, { id: string; name: string; read
   secrets: { id: "passwords", name: "Passwords", read: "editor", write: "editor" },
   contacts: { id: "contacts", name: "Contacts", read: "viewer", write: "editor" },
   notes: { id: "notes", name: "Notes", read: "viewer", write: "editor" },
+  tickets: { id: "tickets", name: "Tickets", read: "viewer", write: "editor" },
 };
 
 /**

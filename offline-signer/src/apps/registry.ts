@@ -7,8 +7,10 @@ import type { AppModule } from "./app.js";
 import { notesApp } from "./notes/index.js";
 import { secretsApp } from "./secrets/index.js";
 import { contactsApp } from "./contacts/index.js";
+import { ticketsApp } from "./tickets/index.js";
+import { docsApp } from "./docs/index.js";
 
-export const APPS: readonly AppModule[] = [notesApp, secretsApp, contactsApp];
+export const APPS: readonly AppModule[] = [notesApp, secretsApp, contactsApp, ticketsApp, docsApp];
 
 const BY_NAME = new Map(APPS.map((a) => [a.schema.app, a]));
 

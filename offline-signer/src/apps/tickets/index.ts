@@ -1,0 +1,76 @@
+/**
+ * The tickets app: its module and the replicated check. What the check holds, on every vault at
+ * the batch's causal position (docs/apps.md, "Tickets"):
+ * - status and priority are among their values, the due date a real calendar date, labels
+ *   free of control characters and outer spaces;
+ * - the assignee is a member active then; the reporter is the author's own user;
+ * - a comment item's id names the author's user, so a comment is written and edited by its
+ *   author only; a history item names the author's user;
+ * - every batch that changes a ticket adds a history item for it, so no change goes unrecorded.
+ * Which status may follow which needs the ticket's current status, which differs between vaults
+ * mid-sync: the commands enforce it (write.ts); the fold stays last-writer-wins.
+ */
+import type { AppModule, CheckContext, Intent } from "../app.js";
+import { TICKETS_SCHEMA } from "./schema.js";
+import { dueProblem, isPriority, isStatus, labelProblem, parseComment, parseHistory } from "./ticket.js";
+
+const text = (v: unknown): string => (typeof v === "string" ? v : "");
+
+function opProblem(x: Intent, me: string, context: CheckContext): string | undefined {
+  if (x.kind === "delete" || x.kind === "remove") return undefined;
+  const v = x.value;
+  switch (x.field) {
+    case "status":
+      return isStatus(v) ? undefined : "status must be one of open, in progress, blocked, done";
+    case "priority":
+      return isPriority(v) ? undefined : "priority must be one of low, normal, high, urgent";
+    case "due":
+      return v === null ? undefined : typeof v === "string" ? (dueProblem(v) === undefined ? undefined : `due date ${dueProblem(v)!}`) : "due date must be text";
+    case "assignee":
+      if (v === null) return undefined;
+      return typeof v === "string" && context.state.users.get(v)?.active === true ? undefined : "the assignee is not an active member";
+    case "reporter":
+      return v === me ? undefined : "the reporter must be the author's own user";
+    case "labels": {
+      const why = typeof v === "string" ? labelProblem(v) : "is not text";
+      return why === undefined ? undefined : `a label ${why}`;
+    }
+    case "comments": {
+      const c = parseComment(v);
+      if (c === undefined) return "a comment is malformed";
+      return c.user === me ? undefined : "a comment may be written and edited only by its author";
+    }
+    case "history": {
+      const h = parseHistory(v);
+      if (h === undefined) return "a history entry is malformed";
+      return h.user === me ? undefined : "a history entry must name its author";
+    }
+    default:
+      return undefined;
+  }
+}
+
+export const ticketsApp: AppModule = {
+  schema: TICKETS_SCHEMA,
+  label: "Tickets",
+  noun: "ticket",
+  searchText: (r) => ({
+    title: text(r.fields["title"]),
+    body: [text(r.fields["description"]), ...(r.sets["labels"] ?? []).map(text), ...(r.lists["comments"] ?? []).map((c) => parseComment(c)?.body ?? "")].join("\n"),
+  }),
+  summary: (r) => text(r.fields["title"]),
+  check(intents: readonly Intent[], context: CheckContext): string | undefined {
+    const me = context.state.devices.get(context.author)?.user;
+    if (me === undefined) return "the author's device is not in the team";
+    const changed = new Set<string>();
+    const logged = new Set<string>();
+    for (const [i, x] of intents.entries()) {
+      const why = opProblem(x, me, context);
+      if (why !== undefined) return `op ${i}: ${why}`;
+      if (x.kind === "delete") continue;
+      (x.field === "history" ? logged : changed).add(x.record);
+    }
+    for (const r of changed) if (!logged.has(r)) return `a change to ticket ${r} without a history entry`;
+    return undefined;
+  },
+};
