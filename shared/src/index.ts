@@ -38,3 +38,18 @@ export {
   type CameraOptions,
 } from "./sources/read-sources.js";
 export { printFigure, mergeBenchResults, type BenchFigure } from "./bench-figures.js";
+export {
+  newReleaseKey,
+  encodePublicKey,
+  encodeSecretKey,
+  decodePublicKey,
+  decodeSecretKey,
+  signRelease,
+  verifyRelease,
+  keyFingerprint,
+  parseSums,
+  MAX_KEY_FILE_BYTES,
+  MAX_SUMS_BYTES,
+  type ReleasePublicKey,
+  type ReleaseSecretKey,
+} from "./release/signify.js";
