@@ -15,7 +15,8 @@ import { execFileSync } from "node:child_process";
 import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, dirname, join, relative } from "node:path";
-import { fileURLToPath } from "node:url";
+import { Buffer } from "node:buffer";
+import { fileURLToPath, URL } from "node:url";
 import { createHash } from "node:crypto";
 import { decodeSecretKey, encodePublicKey, encodeSecretKey, keyFingerprint, newReleaseKey, signRelease } from "@airlock/shared";
 
