@@ -7,11 +7,15 @@ import { APPS } from "./registry.js";
 import { NOTES_COMMANDS } from "./notes/commands.js";
 import { SECRETS_COMMANDS } from "./secrets/commands.js";
 import { CONTACTS_COMMANDS } from "./contacts/commands.js";
+import { TICKETS_COMMANDS } from "./tickets/commands.js";
+import { DOCS_COMMANDS } from "./docs/commands.js";
 
 const BY_APP: Readonly<Record<string, Readonly<Record<string, Command.Class>>>> = {
   notes: NOTES_COMMANDS,
   secrets: SECRETS_COMMANDS,
   contacts: CONTACTS_COMMANDS,
+  tickets: TICKETS_COMMANDS,
+  docs: DOCS_COMMANDS,
 };
 
 export const APP_COMMANDS: Readonly<Record<string, Command.Class>> = Object.assign({}, ...APPS.map((a) => BY_APP[a.schema.app] ?? {})) as Record<string, Command.Class>;

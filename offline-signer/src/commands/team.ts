@@ -5,6 +5,7 @@ import { checkName } from "../vault/names.js";
 import { fingerprint } from "../vault/request.js";
 import { auditLog, vaultStatus } from "../vault/report.js";
 import { VaultCommand } from "./base.js";
+import { urgentTickets } from "../apps/tickets/urgent.js";
 import { peerLine, short, table, when } from "./format.js";
 
 export class Init extends VaultCommand {
@@ -79,6 +80,9 @@ export class Status extends VaultCommand {
       const s = vaultStatus(vault);
       let text = "";
       if (s.insecureKdf) text += "WARNING: this vault uses the test-only key derivation; never keep real data in it.\n";
+      // Urgent tickets come first, on every reader's status (docs/apps.md, "Tickets").
+      const urgent = urgentTickets(vault);
+      if (urgent.length > 0) text += `Urgent tickets (${urgent.length})\n` + table(urgent.map((u) => [u.id, u.status, u.title, u.assignee, u.due ?? ""])) + "\n";
       if (s.team === undefined) {
         text += safe`Not in a team yet. Device ${short(s.me.device)}${s.me.name === undefined ? "" : ` (${s.me.name})`}.` + "\nImport the welcome an admin exported for you: airlock import PATH\n";
       } else {
@@ -95,7 +99,7 @@ export class Status extends VaultCommand {
         text += `\nQuarantined (${s.quarantine.length + s.rejectedEntries.length})\n`;
         text += table([...s.rejectedEntries.map((r) => ["team entry", short(r.entry), r.reason]), ...s.quarantine.slice(0, 20).map((q) => [q.kind, q.author === undefined ? "?" : short(q.author), q.reason])]);
       }
-      this.emit(flags.json, { status: s }, text);
+      this.emit(flags.json, { status: s, urgentTickets: urgent }, text);
     });
   }
 }
