@@ -1,12 +1,12 @@
 import { createHash } from "node:crypto";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { isAirlockError } from "@airlock/shared";
 import { applyMigrations, MIGRATIONS, type Migration } from "./migrations.js";
 import { parseParams, passphraseBytes, readParams, serializeParams, writeParamsAtomic, type VaultParams } from "./params.js";
-import { DB_FILE, PARAMS_FILE, VaultStore } from "./vault-store.js";
+import { BACKUPS_DIR, DB_FILE, PARAMS_FILE, VaultStore } from "./vault-store.js";
 
 // Every vault in the tests uses the cheap, explicitly insecure KDF setting.
 const TEST = { kdf: "test-insecure" } as const;
@@ -258,6 +258,23 @@ describe("migrations", () => {
     const s3 = await VaultStore.open(dir, pw("p"), { ...TEST, migrations: [...MIGRATIONS, extra] });
     expect(s3.schemaVersion).toBe(MIGRATIONS.length + 1);
     s3.close();
+  });
+
+  it("copy an older release's vault to backups/ before they change it; the copy opens as it was", async () => {
+    const dir = tempVault();
+    (await VaultStore.create(dir, pw("p"), TEST)).close();
+    (await VaultStore.open(dir, pw("p"), { ...TEST, migrations: [...MIGRATIONS, extra] })).close();
+    const backups = readdirSync(join(dir, BACKUPS_DIR));
+    expect(backups).toEqual([expect.stringMatching(new RegExp(`^before-v${MIGRATIONS.length + 1}-\\d{8}T\\d{6}Z$`))]);
+    const copy = join(dir, BACKUPS_DIR, backups[0]!);
+    expect(statSync(join(copy, DB_FILE)).mode & 0o777).toBe(0o600);
+    const old = await VaultStore.open(copy, pw("p"), TEST);
+    expect(old.schemaVersion).toBe(MIGRATIONS.length);
+    expect(old.transaction((db) => db.prepare("SELECT name FROM sqlite_schema WHERE name = 'extra'").get())).toBeUndefined();
+    old.close();
+    // Already current: nothing more is copied.
+    (await VaultStore.open(dir, pw("p"), { ...TEST, migrations: [...MIGRATIONS, extra] })).close();
+    expect(readdirSync(join(dir, BACKUPS_DIR))).toHaveLength(1);
   });
 
   it("refuse a database from a newer version without changing it", async () => {

@@ -8,7 +8,7 @@
  *
  * Spec and crash reasoning: docs/vault-store.md.
  */
-import { existsSync, mkdirSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3-multiple-ciphers";
 import { AirlockError } from "@airlock/shared";
@@ -86,6 +86,33 @@ function tryOpen(path: string, key: Uint8Array, create: boolean): Database.Datab
     if (isNotADb(e)) return null;
     throw e;
   }
+}
+
+/** Where the copy taken before a release's migrations change a vault goes: `backups/` in the vault folder. */
+export const BACKUPS_DIR = "backups";
+
+/**
+ * Before this release's migrations change a vault an older release wrote, the whole vault as it
+ * was (database and KDF parameters, still encrypted under the same passphrase) is copied to
+ * `backups/before-vN-TIME/`: a failed or regretted upgrade can go back (docs/install.md). Nothing
+ * is copied for a new vault, one already current, or one too new for this release (that is
+ * refused, unchanged, by applyMigrations).
+ */
+function backupBeforeMigrating(db: Database.Database, dir: string, migrations: readonly Migration[]): void {
+  const from = schemaVersion(db);
+  if (from === 0 || from >= migrations.length) return;
+  // Everything committed moves into the main file first, so the copy of that one file is whole.
+  const [checkpoint] = db.pragma("wal_checkpoint(TRUNCATE)") as { busy: number }[];
+  if (checkpoint === undefined || checkpoint.busy !== 0) {
+    throw new AirlockError("VAULT_BUSY", "another airlock has this vault open, so it cannot be backed up before its upgrade", { hint: "close the other airlock (TUI or command) and try again; the vault was not changed" });
+  }
+  const stamp = new Date().toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
+  const target = join(dir, BACKUPS_DIR, `before-v${from + 1}-${stamp}`);
+  mkdirSync(target, { recursive: true, mode: 0o700 });
+  copyFileSync(join(dir, DB_FILE), join(target, DB_FILE));
+  copyFileSync(join(dir, PARAMS_FILE), join(target, PARAMS_FILE));
+  chmodSync(join(target, DB_FILE), 0o600);
+  chmodSync(join(target, PARAMS_FILE), 0o600);
 }
 
 /** How every vault connection is set up (exported so benchmarks compare against the same kind of file). */
@@ -199,6 +226,7 @@ export class VaultStore {
             writeParamsAtomic(paramsPath, settled);
           }
           configure(db);
+          backupBeforeMigrating(db, dir, options.migrations ?? MIGRATIONS);
           applyMigrations(db, options.migrations ?? MIGRATIONS);
           return new VaultStore(dir, db, settled);
         } catch (e) {
