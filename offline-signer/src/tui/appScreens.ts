@@ -5,9 +5,11 @@
  */
 import type { ReactElement } from "react";
 import { ContactsView } from "./screens/ContactsView.js";
+import { DocsView } from "./screens/DocsView.js";
 import { NotesView } from "./screens/NotesView.js";
 import type { AppScreenProps } from "./screens/RecordScreen.js";
 import { SecretsView } from "./screens/SecretsView.js";
+import { TicketsView } from "./screens/TicketsView.js";
 
 export type AppScreen = (props: AppScreenProps & { readonly now?: (() => number) | undefined }) => ReactElement;
 
@@ -15,4 +17,6 @@ export const SCREENS: Readonly<Record<string, AppScreen>> = {
   notes: NotesView,
   secrets: SecretsView,
   contacts: ContactsView,
+  tickets: TicketsView,
+  docs: DocsView,
 };
