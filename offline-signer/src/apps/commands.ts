@@ -9,6 +9,7 @@ import { SECRETS_COMMANDS } from "./secrets/commands.js";
 import { CONTACTS_COMMANDS } from "./contacts/commands.js";
 import { TICKETS_COMMANDS } from "./tickets/commands.js";
 import { DOCS_COMMANDS } from "./docs/commands.js";
+import { EVENTS_COMMANDS } from "./events/commands.js";
 
 const BY_APP: Readonly<Record<string, Readonly<Record<string, Command.Class>>>> = {
   notes: NOTES_COMMANDS,
@@ -16,6 +17,7 @@ const BY_APP: Readonly<Record<string, Readonly<Record<string, Command.Class>>>> 
   contacts: CONTACTS_COMMANDS,
   tickets: TICKETS_COMMANDS,
   docs: DOCS_COMMANDS,
+  events: EVENTS_COMMANDS,
 };
 
 export const APP_COMMANDS: Readonly<Record<string, Command.Class>> = Object.assign({}, ...APPS.map((a) => BY_APP[a.schema.app] ?? {})) as Record<string, Command.Class>;

@@ -9,8 +9,9 @@ import { secretsApp } from "./secrets/index.js";
 import { contactsApp } from "./contacts/index.js";
 import { ticketsApp } from "./tickets/index.js";
 import { docsApp } from "./docs/index.js";
+import { eventsApp } from "./events/index.js";
 
-export const APPS: readonly AppModule[] = [notesApp, secretsApp, contactsApp, ticketsApp, docsApp];
+export const APPS: readonly AppModule[] = [notesApp, secretsApp, contactsApp, ticketsApp, docsApp, eventsApp];
 
 const BY_NAME = new Map(APPS.map((a) => [a.schema.app, a]));
 
