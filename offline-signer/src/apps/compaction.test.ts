@@ -90,6 +90,31 @@ describe("compaction", () => {
     b.close();
   });
 
+  it("a snapshot op by a device its frontier does not name is refused on every vault, before any content check", async () => {
+    const { a, b } = await team(root());
+    a.write("notes", [{ kind: "set", record: "n1", field: "title", value: "real" }]);
+    sync(a, b);
+    const mallory = new HostileMember(a);
+    const fresh = new Uint8Array(randomBytes(32));
+    const heads = a.store.connection().prepare("SELECT device, seq, hash FROM device_heads").all() as { device: Buffer; seq: number; hash: Buffer }[];
+    const entry = mallory.entry({
+      type: "compact",
+      collection: "notes",
+      frontier: heads.map((h) => ({ device: new Uint8Array(h.device), seq: h.seq, id: new Uint8Array(h.hash) })).sort((x, y) => Buffer.compare(x.device, y.device)),
+      rekeys: [sealGrant(a.deviceKey, "notes", [fresh], readerDevices(a.state(), "notes"))],
+    });
+    // Thousands of made-up authors would each cost every vault a device in the record's state.
+    const ops = Array.from({ length: 3 }, (_, i) => ({ kind: "append" as const, record: "n1", field: "comments", value: `from nobody ${i}`, wall: 1, counter: i, device: "ee".repeat(32) }));
+    const forged = mallory.changeset({ collection: "notes", key: fresh, heads: [entry.hash], snapshot: entry.hash, ops });
+    const report = importInto(b, [mallory.bundle({ entries: [entry], changesets: [forged] })]);
+    expect(report.rejected).toBe(1);
+    const why = b.store.connection().prepare("SELECT reason FROM changesets WHERE status = 'rejected'").get() as { reason: string };
+    expect(why.reason).toMatch(/an op by a device its frontier does not name/);
+    expect(b.record("notes", "n1")?.lists["comments"]).toBeUndefined();
+    a.close();
+    b.close();
+  });
+
   it("a long comment thread (more items than one ordinary batch may add) survives compaction for newcomers", async () => {
     const { a, b, clock } = await team(root());
     for (let part = 0; part < 2; part++) a.write("notes", Array.from({ length: 600 }, (_, i) => ({ kind: "append" as const, record: "n1", field: "comments", value: `comment ${part}.${i}` })));

@@ -193,7 +193,8 @@ export const MIGRATIONS: readonly Migration[] = [
           state      BLOB NOT NULL,
           UNIQUE (collection, record)
         ) STRICT;
-        CREATE INDEX records_by_updated ON records (collection, updated);
+        -- Listing reads the shown records newest first; deleted ones (shown 0) stay out of its range.
+        CREATE INDEX records_by_updated ON records (collection, shown, updated);
         CREATE VIRTUAL TABLE search USING fts5(title, body, content = '', contentless_delete = 1, tokenize = 'unicode61 remove_diacritics 2');
         INSERT INTO search (search, rank) VALUES ('rank', 'bm25(4.0, 1.0)');
         INSERT INTO meta (key, value) VALUES ('records.rebuild', '1') ON CONFLICT (key) DO UPDATE SET value = excluded.value;

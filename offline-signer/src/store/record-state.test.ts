@@ -23,25 +23,38 @@ describe("record state codec", () => {
   it("reads back exactly the rows it wrote", () => {
     fc.assert(
       fc.property(fc.array(rowArb, { maxLength: 20 }), (rows) => {
-        expect(plain(decodeState(encodeState(rows)!)!)).toEqual(plain(rows));
+        expect(plain(decodeState(encodeState(rows))!)).toEqual(plain(rows));
       }),
       { seed: 20261206, numRuns: 200 },
     );
   });
 
   it("refuses truncated, overlong and out-of-range bytes instead of misreading them", () => {
-    const good = encodeState([{ kind: OP_CODE.set, field: "title", hlc: hlcBytes({ wall: 5, counter: 1, device: "ab".repeat(32) }), value: encodeValue("hi") }])!;
+    const good = encodeState([{ kind: OP_CODE.set, field: "title", hlc: hlcBytes({ wall: 5, counter: 1, device: "ab".repeat(32) }), value: encodeValue("hi") }]);
     for (let cut = 0; cut < good.length; cut++) {
       const got = decodeState(good.subarray(0, cut));
       // A cut at a row boundary is a shorter valid state; anywhere else it is refused.
       if (got !== undefined) expect(got.length).toBe(0);
     }
     const badDevice = Buffer.from(good);
-    badDevice.writeUInt16BE(7, 2 + 32 + 3 + 5 + 12);
+    badDevice.writeUInt32BE(7, 4 + 32 + 3 + 5 + 12);
     expect(decodeState(badDevice)).toBeUndefined();
     const hugeValue = Buffer.from(good);
-    hugeValue.writeUInt32BE(0xffffffff, 2 + 32 + 3 + 5 + 14);
+    hugeValue.writeUInt32BE(0xffffffff, 4 + 32 + 3 + 5 + 16);
     expect(decodeState(hugeValue)).toBeUndefined();
     expect(decodeState(Buffer.from([0xff, 0xff]))).toBeUndefined();
+    expect(decodeState(Buffer.from([0, 0, 0, 9]))).toBeUndefined();
+  });
+
+  it("names any number of devices: a hostile snapshot's 70,000 made-up authors still fold", () => {
+    const rows: OpRow[] = Array.from({ length: 70_000 }, (_, i) => ({
+      kind: OP_CODE.append,
+      field: "comments",
+      hlc: hlcBytes({ wall: i, counter: 0, device: i.toString(16).padStart(64, "0") }),
+      value: encodeValue("x"),
+    }));
+    const back = decodeState(encodeState(rows))!;
+    expect(back).toHaveLength(70_000);
+    expect(Buffer.from(back[69_999]!.hlc).toString("hex")).toBe(Buffer.from(rows[69_999]!.hlc).toString("hex"));
   });
 });

@@ -175,7 +175,6 @@ export class RecordStore {
       return;
     }
     const state = encodeState(rows);
-    if (state === undefined) throw new Error(`record ${record} has more writing devices than its state can name`);
     // Nothing new decided (ops already folded, or ones that lose): the row and its entry stand.
     if (before !== undefined && state.equals(before.state)) return;
     const view = viewOf(collection, record, rows);

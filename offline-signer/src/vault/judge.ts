@@ -152,6 +152,11 @@ function snapshotProblem(vault: VaultContext, cs: Changeset, collection: string,
   if (vault.ancestorsOf(cs.heads.map(hex))?.has(k.entry) !== true) return { status: "rejected", reason: "a snapshot made before the compaction it names" };
   const team = vault.state().devices;
   for (const device of k.frontier.keys()) if (!team.has(device)) return { status: "rejected", reason: "a compaction whose frontier names a device that is not the team's (a forged or faulty compaction)" };
+  // A snapshot restates ops of changesets within its frontier: each one's author is a device the
+  // frontier names (checked on every vault, a newcomer too, which cannot compare the content).
+  for (const o of ops) {
+    if ((k.frontier.get(o.device ?? hex(cs.device))?.seq ?? 0) === 0) return { status: "rejected", reason: "a compaction snapshot with an op by a device its frontier does not name (a forged or faulty compaction)" };
+  }
   // Every vault, a newcomer too, waits until it holds the very changesets the frontier names
   // (their ids can be checked without reading them): a made-up frontier never applies anywhere.
   const { heads, changesets } = vault.storage;
@@ -208,7 +213,10 @@ export function evaluate(vault: VaultContext, cs: Changeset, report: ImportRepor
   const why = authorize(vault, cs);
   report.timings.authorize += performance.now() - t0;
   if (why !== undefined) return { status: "rejected", reason: why };
-  if (opened !== undefined) return judgeOpened(vault, cs, cs.batches.map((b, i) => ({ collection: b.collection, key: b.key, content: opened[i]! })));
+  // Batches decrypted before the transaction are used only while the fold still lists their keys:
+  // an entry in the same bundle may have withdrawn one, and then the serial path's verdict holds.
+  const held = (b: { collection: string; key: Uint8Array }): boolean => vault.state().collections.get(b.collection)?.holders.has(hex(b.key)) === true;
+  if (opened !== undefined && cs.batches.every(held)) return judgeOpened(vault, cs, cs.batches.map((b, i) => ({ collection: b.collection, key: b.key, content: opened[i]! })));
   const keys: (Uint8Array | undefined)[] = [];
   try {
     let covered = false;
