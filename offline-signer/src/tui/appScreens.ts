@@ -6,6 +6,7 @@
 import type { ReactElement } from "react";
 import { ContactsView } from "./screens/ContactsView.js";
 import { DocsView } from "./screens/DocsView.js";
+import { EventsView } from "./screens/EventsView.js";
 import { NotesView } from "./screens/NotesView.js";
 import type { AppScreenProps } from "./screens/RecordScreen.js";
 import { SecretsView } from "./screens/SecretsView.js";
@@ -19,4 +20,5 @@ export const SCREENS: Readonly<Record<string, AppScreen>> = {
   contacts: ContactsView,
   tickets: TicketsView,
   docs: DocsView,
+  events: EventsView,
 };
