@@ -7,6 +7,7 @@ import { CourierEnroll, Export, Import } from "./sync.js";
 import { Init, Join, Log, Status } from "./team.js";
 import { Tui } from "../tui/command.js";
 import { Search } from "./search.js";
+import { Upgrade } from "./upgrade.js";
 import { APP_COMMANDS } from "../apps/commands.js";
 
 export const COMMANDS = {
@@ -34,5 +35,6 @@ export const COMMANDS = {
   import: Import,
   "courier-enroll": CourierEnroll,
   "passphrase:change": PassphraseChange,
+  upgrade: Upgrade,
   tui: Tui,
 };
