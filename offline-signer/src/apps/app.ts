@@ -80,6 +80,13 @@ export interface CheckContext {
   readonly author: string;
   /** Rules may only change with the version: every vault must judge one batch alike, forever. */
   readonly version: number;
+  /**
+   * A compaction snapshot: it restates ops other members wrote earlier (each keeps its original
+   * author's device in its HLC), already checked when they were written. Rules about who wrote
+   * what (an author's own name, a role held then) do not apply to it; rules about values do.
+   * What a snapshot says is checked against history by existing readers (decisions #30).
+   */
+  readonly snapshot?: boolean;
 }
 
 export interface AppModule {

@@ -10,6 +10,8 @@ import { importInto, newVault, sync, team, tempRoots } from "../../test-support/
 import { HostileMember } from "../../test-support/hostile.js";
 import { sealGrant } from "../vault/grants.js";
 import { readerDevices } from "../team/state.js";
+import { addTicket, commentIntents, myUser } from "./tickets/write.js";
+import { createDoc, loadDoc, propose, review } from "./docs/ops.js";
 
 const root = tempRoots("airlock-compact-");
 
@@ -113,6 +115,34 @@ describe("compaction", () => {
     expect(b.record("notes", "n1")?.lists["comments"]).toBeUndefined();
     a.close();
     b.close();
+  });
+
+  it("tickets and documents other members wrote (comments, history, reviews, draft updates) compact, and a newcomer reads them", async () => {
+    const { a, b, clock } = await team(root());
+    a.createCollection("work", "Work", "viewer", "editor", "tickets");
+    a.createCollection("papers", "Papers", "viewer", "editor", "docs");
+    sync(a, b);
+    const { id: ticket } = addTicket(b, "work", { title: "Fix the van", assignee: myUser(a), labels: ["garage"] }, clock.ms);
+    b.write("work", commentIntents(b.record("work", ticket)!, myUser(b), clock.ms, "bob's note").intents);
+    const { id: doc } = createDoc(b, "papers", "Plan", "first line\n");
+    sync(b, a);
+    const { id: proposal } = propose(b, "papers", doc, "first line\nsecond line\n", "add a line");
+    sync(b, a);
+    review(a, "papers", proposal, "approve");
+    sync(a, b);
+    for (const c of ["work", "papers"]) a.compact(c);
+    expect(sync(a, b)[0]!.rejected).toBe(0);
+    const c = await newVault(root(), "c", clock);
+    a.addMember(c.joinRequest("carol").bytes, "editor");
+    sync(a, c);
+    sync(b, c);
+    expect((c.store.connection().prepare("SELECT count(*) AS n FROM changesets WHERE status != 'applied'").get() as { n: number }).n).toBe(0);
+    for (const col of ["work", "papers"]) expect(JSON.stringify(c.records(col))).toBe(JSON.stringify(a.records(col)));
+    const versions = loadDoc(c, "papers", doc).versions;
+    expect(versions[versions.length - 1]!.text).toBe("first line\nsecond line\n");
+    a.close();
+    b.close();
+    c.close();
   });
 
   it("a long comment thread (more items than one ordinary batch may add) survives compaction for newcomers", async () => {

@@ -102,5 +102,5 @@ export function intentOf(o: CheckedOp): Intent {
  * is about to publish (a compaction snapshot), so both judge alike.
  */
 export function batchProblem(app: AppModule, version: number, ops: readonly CheckedOp[], context: Omit<CheckContext, "version">, options: { snapshot?: boolean } = {}): string | undefined {
-  return schemaProblem(app, version, ops, options) ?? app.check?.(ops.map(intentOf), { ...context, version });
+  return schemaProblem(app, version, ops, options) ?? app.check?.(ops.map(intentOf), { ...context, version, ...(options.snapshot === true ? { snapshot: true } : {}) });
 }

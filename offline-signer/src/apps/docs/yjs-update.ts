@@ -32,20 +32,21 @@ function varUint(bytes: Uint8Array, at: { i: number }): number | undefined {
 }
 
 /** Why `update` may not stand in a draft written by `deviceHex`, or undefined. Deterministic: same bytes, same answer. */
-export function updateProblem(update: Uint8Array, deviceHex: string): string | undefined {
+export function updateProblem(update: Uint8Array, deviceHex: string | undefined): string | undefined {
   if (update.length === 0) return "is empty";
   if (update.length > MAX_UPDATE_BYTES) return `is longer than ${MAX_UPDATE_BYTES} bytes`;
   const at = { i: 0 };
   const groups = varUint(update, at);
   if (groups === undefined) return "is not a Yjs update";
   if (groups > 1) return "carries structs of more than one writer";
-  const expected = clientIdOf(deviceHex);
+  // undefined: a snapshot's restated update, whose writer is any one device (checked when first written).
+  const expected = deviceHex === undefined ? undefined : clientIdOf(deviceHex);
   if (groups === 1) {
     const structs = varUint(update, at);
     const client = varUint(update, at);
     if (structs === undefined || client === undefined) return "is not a Yjs update";
     if (structs > MAX_STRUCTS) return `carries more than ${MAX_STRUCTS} structs`;
-    if (client !== expected) return "carries structs of another writer than its signing device";
+    if (expected !== undefined && client !== expected) return "carries structs of another writer than its signing device";
   }
   let decoded: ReturnType<typeof Y.decodeUpdate>;
   try {
@@ -53,7 +54,8 @@ export function updateProblem(update: Uint8Array, deviceHex: string): string | u
   } catch {
     return "is not a Yjs update";
   }
-  for (const s of decoded.structs) if (s.id.client !== expected) return "carries structs of another writer than its signing device";
+  const writer = expected ?? decoded.structs[0]?.id.client;
+  for (const s of decoded.structs) if (s.id.client !== writer) return expected === undefined ? "carries structs of more than one writer" : "carries structs of another writer than its signing device";
   return undefined;
 }
 
