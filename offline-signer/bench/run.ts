@@ -8,6 +8,8 @@ import { mergeBenchResults, printFigure, type BenchFigure } from "@airlock/share
 import { benchImport, benchIncrementalExport, benchUnlock } from "./import.js";
 import { benchTeamLogBytes } from "./team-log.js";
 import { benchListing, benchSearch } from "./apps.js";
+import { benchDocs } from "./docs.js";
+import { benchAgenda } from "./agenda.js";
 
 const RESULTS = fileURLToPath(new URL("../../../bench-results.json", import.meta.url));
 
@@ -29,6 +31,10 @@ async function main(): Promise<void> {
   show(await benchSearch({ quick }));
   console.log("\n== listing a collection: long history vs none (ratio ~1 is the target)");
   show(await benchListing({ quick }));
+  console.log("\n== documents: one paragraph edited in a 200 KB document (bundle bytes vs the document), draft apply in the vault vs Yjs alone");
+  show(await benchDocs({ quick }));
+  console.log("\n== calendar: a year's agenda of 1,000 recurring events vs the bare rrule expansion");
+  show(await benchAgenda({ quick }));
   console.log("\n== unlock (Argon2id) vs the bare KDF");
   show(await benchUnlock());
   mergeBenchResults(RESULTS, figures);

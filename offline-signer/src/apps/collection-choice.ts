@@ -35,6 +35,8 @@ const FIRST_COLLECTION: Readonly<Record<string, { id: string; name: string; read
   contacts: { id: "contacts", name: "Contacts", read: "viewer", write: "editor" },
   notes: { id: "notes", name: "Notes", read: "viewer", write: "editor" },
   tickets: { id: "tickets", name: "Tickets", read: "viewer", write: "editor" },
+  events: { id: "calendar", name: "Calendar", read: "viewer", write: "editor" },
+  docs: { id: "documents", name: "Documents", read: "viewer", write: "editor" },
 };
 
 /**

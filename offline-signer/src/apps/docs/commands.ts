@@ -4,7 +4,7 @@ import { safe } from "@airlock/shared";
 import { VaultCommand } from "../../commands/base.js";
 import { table } from "../../commands/format.js";
 import { readBody } from "../../cli/text-input.js";
-import { chooseCollection } from "../collection-choice.js";
+import { chooseCollection, chooseOrCreateCollection } from "../collection-choice.js";
 import type { Vault } from "../../vault/vault.js";
 import { docsApp } from "./index.js";
 import { DocsConflictError, createDoc, docRecords, docsError, draftOf, editDraft, findProposal, loadDoc, propose, review, setSettings, settings, userName } from "./ops.js";
@@ -58,9 +58,10 @@ export class DocsNew extends VaultCommand {
     if (/[\r\n]/.test(flags.title)) this.usage("--title must be one line");
     const text = await readText(flags.file);
     await this.withVault(flags, async (vault) => {
-      const c = chooseCollection(vault, docsApp, flags.collection);
+      let made: string | undefined;
+      const c = chooseOrCreateCollection(vault, docsApp, flags.collection, (id, read, write) => (made = this.created(flags.json, id, read, write)));
       const { id, changeset } = createDoc(vault, c, flags.title, text);
-      this.emit(flags.json, { id, collection: c, version: 1, changeset }, safe`Created ${flags.title} (${id}) in ${c}, version 1.` + "\n");
+      this.emit(flags.json, { id, collection: c, version: 1, changeset, ...(made === undefined ? {} : { createdCollection: made }) }, safe`Created ${flags.title} (${id}) in ${c}, version 1.` + "\n");
     });
   }
 }

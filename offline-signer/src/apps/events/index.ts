@@ -31,6 +31,8 @@ function opProblem(x: Intent, context: CheckContext): string | undefined {
       return overrideProblem(s);
     case "attendees": {
       const user = context.state.users.get(s);
+      // A snapshot restates an invitation made while the attendee was a member.
+      if (context.snapshot === true) return user !== undefined ? undefined : "is not a member of the team";
       return user?.active === true ? undefined : "is not a member of the team";
     }
     default:
