@@ -12,7 +12,7 @@ import { validateId, validateValue } from "../records/values.js";
 import type { RecordStore, FieldVersion, SearchHit } from "../store/records.js";
 import type { AppModule, Intent, RecordView } from "../apps/app.js";
 import { APPS, appNamed, appsFingerprint } from "../apps/registry.js";
-import { MAX_REMOVE_TAGS, batchProblem, intentProblem, lowestVersion } from "../apps/validate.js";
+import { MAX_REMOVE_TAGS, batchProblem, intentOf, intentProblem, lowestVersion } from "../apps/validate.js";
 import { OP_KINDS, decodeStoredValue } from "../apps/fold.js";
 export type { RecordView } from "../apps/app.js";
 import { DEFAULT_APP, MAX_HEADS, decodeEntry, signEntry, certifyDevice, atLeast, type EntryBody, type Role, type TeamEntry, type KeyGrant, type Cutoff } from "../team/entry.js";
@@ -38,6 +38,8 @@ const META_NAME = "name";
 const META_HLC = "hlc";
 /** Causal positions kept folded in memory; an import names few, a hostile member could name many. */
 const MAX_CACHED_POSITIONS = 256;
+/** Ops per carried changeset: far below the 65,536 a changeset may hold, so large carries still seal. */
+const CARRY_OPS = 10_000;
 /** How trusted the welcome our transport key came from is (2: the admitting device, 1: an admin's). */
 const META_WELCOME_RANK = "welcome.rank";
 /** The device whose welcome gave this vault its transport key (hex), so it can be judged again as the log grows. */
@@ -356,6 +358,7 @@ export class Vault implements VaultContext {
       this.#healing = true;
       try {
         this.#repairKeys();
+        this.#carryForward();
       } catch {
         // A repair is this vault's own follow-up, never a reason to refuse what it imports (a
         // log a member made too wide to name, too many readers for one grant): it is retried
@@ -365,6 +368,77 @@ export class Vault implements VaultContext {
       } finally {
         this.#healing = false;
       }
+    }
+  }
+
+  /**
+   * Carry-forward (decisions #30): what this device wrote under a collection's older key after a
+   * compaction's frontier — it had not seen the compaction yet — would stay locked on every
+   * member admitted afterwards, who hold only the newer keys. Once this vault holds the
+   * compaction's key it writes those ops again under its newest key, with their own HLCs:
+   * readers who have them fold the same rows twice (nothing changes), newcomers get them. Only
+   * this device's own writes, so every authorship rule still holds. Inside the caller's
+   * transaction, as a savepoint: a failure is retried after the next team change.
+   */
+  #carryForward(): void {
+    const state = this.state();
+    const me = state.devices.get(this.deviceId);
+    if (me === undefined || !me.active) return;
+    for (const c of state.collections.values()) {
+      const k = c.compactions.findLast((x) => x.key !== undefined);
+      if (k === undefined || mayWrite(state, this.deviceId, c.id) !== undefined) continue;
+      const app = this.appOf(c.id);
+      const current = this.currentKeyId(c.id);
+      const at = c.keys.findIndex((x) => x.id === k.key);
+      if (app === undefined || current === undefined || c.keys.findIndex((x) => x.id === current) < at) continue;
+      const mark = `carry.${c.id}`;
+      const done = JSON.parse(this.storage.meta.get(mark) ?? "{}") as { entry?: string; seq?: number };
+      const from = Math.max(k.frontier.get(this.deviceId)?.seq ?? 0, done.entry === k.entry ? (done.seq ?? 0) : 0);
+      const head = this.storage.heads.get(this.#device.publicKey)?.seq ?? 0;
+      if (head <= from) continue;
+      const ops: PlainOp[] = [];
+      for (const r of this.storage.changesets.countedAfter(this.#device.publicKey, from)) {
+        const cs = decodeChangeset(r.bytes, { verify: false });
+        for (const b of cs.batches) {
+          if (b.collection !== c.id) continue;
+          const older = c.keys.findIndex((x) => x.id === hex(b.key));
+          if (older < 0 || older >= at) continue;
+          const key = this.keyById(b.key, c.id);
+          if (key === undefined) continue;
+          try {
+            const content = openBatch(cs, b, key);
+            // A snapshot of an earlier compaction restates others' ops: its own compaction covered it.
+            if (content !== undefined && content.snapshot === undefined) ops.push(...content.ops);
+          } finally {
+            wipe(key);
+          }
+        }
+      }
+      this.storage.savepoint(() => {
+        for (let i = 0; i < ops.length; i += CARRY_OPS) this.#writeOps(c.id, app, ops.slice(i, i + CARRY_OPS));
+        this.storage.meta.set(mark, JSON.stringify({ entry: k.entry, seq: head }));
+      });
+    }
+  }
+
+  /** Seals and stores one changeset of already stamped ops (carry-forward) under the collection's newest key. */
+  #writeOps(collection: string, app: AppModule, ops: PlainOp[]): void {
+    const state = this.state();
+    const why = batchProblem(app, app.schema.version, ops, { state, author: this.deviceId });
+    if (why !== undefined) throw vaultError("VAULT_BAD_ARGUMENT", `carried ${app.noun} changes would be refused: ${why}`);
+    const key = this.currentKey(collection)!;
+    try {
+      const version = lowestVersion(app, ops, (v) => app.check?.(ops.map(intentOf), { state, author: this.deviceId, version: v }));
+      const head = this.storage.heads.get(this.#device.publicKey);
+      const cs = this.#sealChecked(app.noun, ops.length, () =>
+        sealChangeset(this.#device, { team: state.team, seq: (head?.seq ?? 0) + 1, prev: head === undefined ? GENESIS_PREV : head.hash, heads: namedHeads(state), time: this.now(), groups: [{ collection, key, ops, version }] }),
+        key,
+      );
+      const id = this.storage.changesets.insert(cs, "applied", null, this.now());
+      this.recordStore.insertOps(id, collection, this.deviceId, ops);
+      this.storage.heads.set(cs.device, cs.seq, cs.id);
+    } finally {
+      wipe(key);
     }
   }
 
