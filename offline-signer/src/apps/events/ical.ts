@@ -78,7 +78,8 @@ interface Place {
 // C0 and C1 controls and DEL: one-line fields (title, location, a guest) get a space instead.
 // eslint-disable-next-line no-control-regex
 const CONTROLS = /[\u0000-\u001f\u007f-\u009f]+/g;
-const LINE = /^[A-Za-z0-9-]+(?:;(?:[^":\r\n]|"[^"\r\n]*")*)*:/;
+// `;` only between parameters, never inside one: two ways to read a run of `;` backtrack exponentially.
+const LINE = /^[A-Za-z0-9-]+(?:;(?:[^";:\r\n]|"[^"\r\n]*")*)*:/;
 
 function scan(text: string): Place[] {
   const physical = text.split(/\r?\n/);
