@@ -5,63 +5,104 @@
 import type { AppModule, CheckContext, Intent } from "../app.js";
 import { atLeast } from "../../team/entry.js";
 import { textOf } from "../record-diff.js";
-import { DRAFT_SUFFIX, decodeReview, kindOf } from "./record.js";
-import { DOCS_SCHEMA, MAX_APPROVALS, REVIEWER_ROLES, SETTINGS_ID } from "./schema.js";
+import { DRAFT_SUFFIX, decodeOpened, decodeReview, docAuthor, kindOf, kindOfId, proposalAuthor, proposalDigest } from "./record.js";
+import { DOCS_SCHEMA, MAX_APPROVALS, REVIEWER_ROLES } from "./schema.js";
 import { updateProblem } from "./yjs-update.js";
 
 const SETTINGS_FIELDS = new Set(["approvals", "reviewer"]);
-/** Fields whose record must name its author in the same batch: a document's first text, a proposal. */
-const STAMPED: Readonly<Record<string, string>> = { initial: "creator", doc: "by", base: "by", text: "by", message: "by" };
+const DOC_FIELDS = new Set(["title", "initial", "creator"]);
+const PROPOSAL_FIELDS = new Set(["doc", "base", "text", "message", "by"]);
+/** What a proposal's batch restates whole: its digest is over these. */
+const PROPOSAL_WHOLE = ["doc", "base", "text", "by"] as const;
 
 /**
  * Replicated rules (every vault, at the batch's causal position; nothing but the batch and the
- * team): only admins write the settings, or delete anything; a review names its author's own
- * user and a role that user holds (so a viewer, or an editor posing as an admin, approves
- * nothing); a first text or proposal names its author's user as `creator`/`by`; a draft update
- * carries only its signing device's Yjs structs.
+ * team): a record's kind is its id's form, and each kind has its own fields. Only admins write
+ * the settings, or delete anything. A document's title and first version, and every field of a
+ * proposal, are written only by devices of the user the id names (`creator`/`by` name that user),
+ * so no one else can rewrite, hide or claim them. A proposal is written whole (doc, base, text,
+ * by) together with a "proposed" item of its digest in its document's `reviews`: the point in
+ * the log after which reviews of it count (review.ts). A review names its author's own user and a
+ * role that user holds (so a viewer, or an editor posing as an admin, approves nothing). A draft
+ * update carries only its signing device's Yjs structs.
  */
 function check(intents: readonly Intent[], context: CheckContext): string | undefined {
   const device = context.state.devices.get(context.author);
   const user = device === undefined ? undefined : context.state.users.get(device.user);
   if (device === undefined || user === undefined) return "its author is not a member";
-  // A snapshot restates reviews, texts and updates other members wrote (checked then): only their values are checked again.
+  // A snapshot restates what other members wrote (checked then): only values and forms are checked again.
   const restated = context.snapshot === true;
   const admin = restated || atLeast(user.role, "admin");
-  const stamps = new Set<string>();
-  for (const x of intents) if (x.kind === "set" && (x.field === "creator" || x.field === "by")) stamps.add(`${x.record}\u0000${x.field}`);
+  const proposals = new Map<string, Map<string, unknown>>();
+  const opened: { at: string; doc: string; proposal: string; digest: string }[] = [];
   for (const [i, x] of intents.entries()) {
     const at = `op ${i}`;
     if (x.kind === "delete") {
       if (!admin) return `${at}: only admins delete documents (proposals and reviews are kept)`;
       continue;
     }
-    if (x.record === SETTINGS_ID || SETTINGS_FIELDS.has(x.field)) {
-      if (x.record !== SETTINGS_ID || !SETTINGS_FIELDS.has(x.field)) return `${at}: "${x.field}" belongs only to the settings record, which holds only approvals and reviewer`;
+    const kind = kindOfId(x.record);
+    if (kind === "settings" || SETTINGS_FIELDS.has(x.field)) {
+      if (kind !== "settings" || !SETTINGS_FIELDS.has(x.field)) return `${at}: "${x.field}" belongs only to the settings record, which holds only approvals and reviewer`;
       if (!admin) return `${at}: only admins change the docs settings (the author is ${user.role === "editor" ? "an" : "a"} ${user.role})`;
       if (x.field === "approvals" && x.value !== null && (typeof x.value !== "number" || x.value < 1 || x.value > MAX_APPROVALS)) return `${at}: approvals must be 1 to ${MAX_APPROVALS}`;
       if (x.field === "reviewer" && x.value !== null && !(REVIEWER_ROLES as readonly unknown[]).includes(x.value)) return `${at}: reviewer must be one of ${REVIEWER_ROLES.join(", ")}`;
       continue;
     }
-    if (x.kind === "append" && x.field === "reviews") {
-      const r = decodeReview(x.value);
-      if (r === undefined) return `${at}: a review is verdict, proposal, digest, user and role`;
-      if (restated) continue;
-      if (r.user !== user.id) return `${at}: a review names another user than the one who signed it`;
-      if (!atLeast(user.role, r.role)) return `${at}: a review as ${r.role} by ${user.role === "editor" ? "an" : "a"} ${user.role}`;
-      continue;
-    }
-    if (x.kind === "append" && x.field === "updates") {
-      if (!x.record.endsWith(DRAFT_SUFFIX)) return `${at}: draft updates belong to a draft record`;
+    if (kind === "draft") {
+      if (x.kind !== "append" || x.field !== "updates") return `${at}: a draft (${DRAFT_SUFFIX}) holds only appended "updates"`;
       const why = x.value instanceof Uint8Array ? updateProblem(x.value, restated ? undefined : context.author) : "is not bytes";
       if (why !== undefined) return `${at}: a draft update ${why}`;
       continue;
     }
-    if (x.kind === "set" && (x.field === "creator" || x.field === "by")) {
-      if (!restated && x.value !== user.id) return `${at}: "${x.field}" must name the user who signed it`;
+    if (kind === "doc") {
+      const creator = docAuthor(x.record)!;
+      if (x.kind === "append" && x.field === "reviews") {
+        const o = decodeOpened(x.value);
+        if (o !== undefined) {
+          if (!restated && proposalAuthor(o.proposal) !== user.id) return `${at}: only a proposal's author marks where it was written`;
+          opened.push({ at, doc: x.record, proposal: o.proposal, digest: o.digest });
+          continue;
+        }
+        const r = decodeReview(x.value);
+        if (r === undefined) return `${at}: a review is verdict, proposal, digest, user and role`;
+        if (restated) continue;
+        if (r.user !== user.id) return `${at}: a review names another user than the one who signed it`;
+        if (!atLeast(user.role, r.role)) return `${at}: a review as ${r.role} by ${user.role === "editor" ? "an" : "a"} ${user.role}`;
+        continue;
+      }
+      if (x.kind !== "set" || !DOC_FIELDS.has(x.field)) return `${at}: a document holds only title, initial, creator and appended reviews, not "${x.field}"`;
+      if (!restated && creator !== user.id) return `${at}: only the document's creator writes its title and first version`;
+      if (x.field === "creator" && x.value !== creator) return `${at}: "creator" must name the user in the document's id`;
       continue;
     }
-    const stamp = STAMPED[x.field];
-    if (!restated && x.kind === "set" && stamp !== undefined && !stamps.has(`${x.record}\u0000${stamp}`)) return `${at}: "${x.field}" is written only with "${stamp}" naming its author`;
+    if (kind === "proposal") {
+      const by = proposalAuthor(x.record)!;
+      if (x.kind !== "set" || !PROPOSAL_FIELDS.has(x.field)) return `${at}: a proposal holds only doc, base, text, message and by, not "${x.field}"`;
+      if (!restated && by !== user.id) return `${at}: only a proposal's author writes it`;
+      if (x.field === "by" && x.value !== by) return `${at}: "by" must name the user in the proposal's id`;
+      if (x.field === "doc" && (typeof x.value !== "string" || docAuthor(x.value) === undefined)) return `${at}: "doc" must be a document's id`;
+      if (x.field === "base" && (typeof x.value !== "string" || kindOfId(x.value) === "other" || kindOfId(x.value) === "settings" || kindOfId(x.value) === "draft")) return `${at}: "base" must be a document's or a proposal's id`;
+      const fields = proposals.get(x.record) ?? new Map<string, unknown>();
+      fields.set(x.field, x.value);
+      proposals.set(x.record, fields);
+      continue;
+    }
+    return `${at}: "${x.field}" is written to an id of no docs record (a document, proposal, draft or settings)`;
+  }
+  if (restated) return undefined;
+  // A proposal and the "proposed" item that opens its reviews come together, with the same digest.
+  const digests = new Map<string, { doc: string; digest: string }>();
+  for (const [id, fields] of proposals) {
+    const [doc, base, text, by] = PROPOSAL_WHOLE.map((f) => fields.get(f));
+    if (typeof doc !== "string" || typeof base !== "string" || typeof text !== "string" || typeof by !== "string") return `proposal ${id}: written whole (${PROPOSAL_WHOLE.join(", ")}) or not at all`;
+    const digest = proposalDigest({ doc, base, text, by });
+    if (!opened.some((o) => o.proposal === id && o.doc === doc && o.digest === digest)) return `proposal ${id}: written with a "proposed" item of its digest in its document's reviews`;
+    digests.set(id, { doc, digest });
+  }
+  for (const o of opened) {
+    const d = digests.get(o.proposal);
+    if (d === undefined || d.doc !== o.doc || d.digest !== o.digest) return `${o.at}: a "proposed" item comes with the proposal it names, written whole in the same batch`;
   }
   return undefined;
 }

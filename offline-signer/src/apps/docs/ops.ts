@@ -3,10 +3,9 @@ import { AirlockError } from "@airlock/shared";
 import { atLeast, roleRank } from "../../team/entry.js";
 import type { Vault } from "../../vault/vault.js";
 import type { Intent, RecordView } from "../app.js";
-import { newRecordId } from "../ids.js";
 import { draftEdit } from "./draft.js";
 import { docState, previewAccept, proposalOf, type DocState, type ProposalStatus } from "./review.js";
-import { draftId, encodeReview, kindOf, settingsOf, updatesOf, type ReviewerRole, type Settings, type Verdict } from "./record.js";
+import { draftId, encodeOpened, encodeReview, kindOf, newDocId, newProposalId, proposalDigest, settingsOf, updatesOf, type ReviewerRole, type Settings, type Verdict } from "./record.js";
 import { MAX_DOC_CHARS, SETTINGS_ID } from "./schema.js";
 import { draftDoc, draftText } from "./yjs-update.js";
 import type { Conflict } from "./text-diff.js";
@@ -91,8 +90,8 @@ export function findProposal(vault: Vault, collection: string, ref: string): { d
 /** A new document: its first version, and the draft seeded with the same text by its creator. */
 export function createDoc(vault: Vault, collection: string, title: string, text: string): { id: string; changeset: string } {
   checkDocText(text, "the document");
-  const id = newRecordId();
   const user = me(vault).id;
+  const id = newDocId(user);
   const seed = draftEdit([], vault.deviceId, text);
   const intents: Intent[] = [
     { kind: "set", record: id, field: "title", value: title },
@@ -108,13 +107,16 @@ export function propose(vault: Vault, collection: string, docRef: string, text: 
   checkDocText(text, "the proposal");
   const doc = loadDoc(vault, collection, docRef);
   const base = doc.versions[doc.versions.length - 1]!.id;
-  const id = newRecordId();
+  const by = me(vault).id;
+  const id = newProposalId(by);
   const intents: Intent[] = [
     { kind: "set", record: id, field: "doc", value: doc.id },
     { kind: "set", record: id, field: "base", value: base },
     { kind: "set", record: id, field: "text", value: text },
     ...(message === "" ? [] : [{ kind: "set", record: id, field: "message", value: message } as const]),
-    { kind: "set", record: id, field: "by", value: me(vault).id },
+    { kind: "set", record: id, field: "by", value: by },
+    // Last, so its HLC is after the proposal's: reviews count from here on (review.ts).
+    { kind: "append", record: doc.id, field: "reviews", value: encodeOpened({ proposal: id, digest: proposalDigest({ doc: doc.id, base, text, by }) }) },
   ];
   return { id, base, changeset: vault.write(collection, intents).changeset };
 }

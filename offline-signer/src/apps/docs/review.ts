@@ -5,8 +5,10 @@
  *
  * The document's `reviews` list is walked in HLC order — the same order on every vault. A review
  * counts when it decodes, names a valid proposal of this document by the digest of what that
- * proposal says now, is by someone other than the proposal's author, in a role at least the
- * settings' reviewer role (the check held the role to the author's role at the causal position).
+ * proposal says now, comes after the "proposed" item its author wrote with the proposal's last
+ * version (so a review stamped with an older time than the proposal counts for nothing), is by
+ * someone other than the proposal's author, in a role at least the settings' reviewer role (the
+ * check held the role to the author's role at the causal position).
  * A rejection ends a pending proposal; the approval that brings a proposal to the settings'
  * number is where it is accepted: as it is when its base is the newest version, else through a
  * three-way merge of base, newest version and proposal. A merge with conflicts leaves the
@@ -17,7 +19,7 @@ import type { RecordView } from "../app.js";
 import { textOf } from "../record-diff.js";
 import { roleRank } from "../../team/entry.js";
 import type { TeamState } from "../../team/state.js";
-import { decodeReview, proposalDigest, type Settings } from "./record.js";
+import { decodeOpened, decodeReview, docAuthor, proposalAuthor, proposalDigest, type Settings } from "./record.js";
 import { merge3, type Conflict } from "./text-diff.js";
 
 export interface Proposal {
@@ -64,21 +66,21 @@ export interface DocState {
 }
 
 /**
- * A proposal as written, or undefined when it is not one every vault can trust: fields missing,
- * or written (visibly) by a device of anyone but the user it names as author.
+ * A proposal as written, or undefined when it is not one every vault can trust: not a proposal
+ * id, fields missing, or written (visibly) by a device of anyone but the user its id names.
  */
 export function proposalOf(view: RecordView, state: TeamState): Proposal | undefined {
+  const by = proposalAuthor(view.id);
   const doc = textOf(view.fields["doc"]);
   const base = textOf(view.fields["base"]);
-  const by = textOf(view.fields["by"]);
   const text = view.fields["text"];
-  if (doc === undefined || base === undefined || by === undefined || typeof text !== "string") return undefined;
+  if (by === undefined || doc === undefined || base === undefined || typeof text !== "string" || view.fields["by"] !== by) return undefined;
   if (!view.authors.every((d) => state.devices.get(d)?.user === by)) return undefined;
-  return { id: view.id, doc, base, text, message: textOf(view.fields["message"]) ?? "", by, digest: proposalDigest(base, text), updated: view.updated };
+  return { id: view.id, doc, base, text, message: textOf(view.fields["message"]) ?? "", by, digest: proposalDigest({ doc, base, text, by }), updated: view.updated };
 }
 
 export function docState(doc: RecordView, proposals: readonly RecordView[], settings: Settings, state: TeamState): DocState {
-  const first: Version = { n: 1, id: doc.id, text: typeof doc.fields["initial"] === "string" ? doc.fields["initial"] : "", by: textOf(doc.fields["creator"]) ?? "", approvers: [], merged: false };
+  const first: Version = { n: 1, id: doc.id, text: typeof doc.fields["initial"] === "string" ? doc.fields["initial"] : "", by: docAuthor(doc.id) ?? "", approvers: [], merged: false };
   const versions: Version[] = [first];
   const byId = new Map<string, Version>([[doc.id, first]]);
   const statuses = new Map<string, ProposalStatus>();
@@ -86,13 +88,22 @@ export function docState(doc: RecordView, proposals: readonly RecordView[], sett
     const p = proposalOf(view, state);
     if (p !== undefined && p.doc === doc.id) statuses.set(p.id, { proposal: p, state: "pending", approvals: [] });
   }
+  const log = doc.lists["reviews"] ?? [];
+  // Where each proposal was last written (its newest "proposed" item): only reviews after it count.
+  const opened = new Map<string, { at: number; digest: string }>();
+  for (const [at, raw] of log.entries()) {
+    const o = decodeOpened(raw);
+    if (o !== undefined) opened.set(o.proposal, { at, digest: o.digest });
+  }
   const floor = roleRank(settings.reviewer);
-  for (const raw of doc.lists["reviews"] ?? []) {
+  for (const [at, raw] of log.entries()) {
     const r = decodeReview(raw);
     if (r === undefined) continue;
     const st = statuses.get(r.proposal);
     if (st === undefined || st.state !== "pending") continue;
     const p = st.proposal;
+    const open = opened.get(p.id);
+    if (open === undefined || open.at > at || open.digest !== p.digest) continue;
     if (r.digest !== p.digest || r.user === p.by || roleRank(r.role) < floor) continue;
     if (r.verdict === "reject") {
       st.state = "rejected";

@@ -1,9 +1,11 @@
 /**
- * Documents: four kinds of record in one collection, told apart by id (record.ts):
- * - a document (`<16 hex>`): title, its first version (`initial`, written once by `creator`) and
- *   `reviews`, the append-only list of approvals and rejections, whose HLC order every vault sees
- *   alike and which therefore decides the accepted versions (review.ts);
- * - a proposal (`<16 hex>` with `doc`): a whole new text on top of an accepted version (`base`);
+ * Documents: four kinds of record in one collection, told apart by id alone (record.ts):
+ * - a document (`<16 hex>.<user id>`): title and its first version (`initial`, `creator`), written
+ *   only by the user its id names, and `reviews`, the append-only log of approvals, rejections and
+ *   the points where proposals were written, whose HLC order every vault sees alike and which
+ *   therefore decides the accepted versions (review.ts);
+ * - a proposal (`<16 hex>.<user id>.proposal`): a whole new text on top of an accepted version
+ *   (`base`), written only by the user its id names;
  * - a draft (`<doc>.draft`): the Yjs updates of the shared working copy, an append-only list;
  * - the collection's `settings`: how many approvals a change needs and which role reviews.
  */
@@ -28,8 +30,8 @@ export const DOCS_SCHEMA: AppSchema = {
       { name: "creator", kind: "text", merge: "lww", maxLength: 128 },
       { name: "reviews", kind: "text", merge: "list", maxLength: 512, maxItems: 16 },
       // A proposal.
-      { name: "doc", kind: "text", merge: "lww", maxLength: 64 },
-      { name: "base", kind: "text", merge: "lww", maxLength: 64 },
+      { name: "doc", kind: "text", merge: "lww", maxLength: 256 },
+      { name: "base", kind: "text", merge: "lww", maxLength: 256 },
       { name: "text", kind: "longtext", merge: "lww", maxLength: MAX_DOC_CHARS },
       { name: "message", kind: "text", merge: "lww", maxLength: 1024 },
       { name: "by", kind: "text", merge: "lww", maxLength: 128 },
