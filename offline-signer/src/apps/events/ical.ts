@@ -14,10 +14,12 @@ import type { Zone } from "luxon";
 import { eventsError } from "./errors.js";
 import { checkEvent, type CalEvent, type Override } from "./event.js";
 import { instantOf, wallOf, zoneNamed } from "./agenda.js";
-import { isZoneName, rruleProblem } from "./syntax.js";
+import { isZoneName, ruleParts, rruleProblem } from "./syntax.js";
 
 export const MAX_ICS_BYTES = 16 * 1024 * 1024;
 export const MAX_ICS_EVENTS = 20_000;
+/** RDATE values one VTIMEZONE may list: a zone's whole history since 1847 has a few hundred. */
+export const MAX_ZONE_RDATES = 1_000;
 
 /** Outlook and Exchange name zones the Windows way; the common ones (CLDR windowsZones, territory 001). */
 const WINDOWS_ZONES: Readonly<Record<string, string>> = {
@@ -122,6 +124,8 @@ const str = (v: unknown): string => (typeof v === "string" ? v : "");
 
 interface Context {
   readonly zones: Map<string, ICAL.Timezone>;
+  /** VTIMEZONEs not used, by TZID: why. */
+  readonly refused: ReadonlyMap<string, string>;
   readonly floatingZone: string;
   readonly notes: Map<string, number>;
   readonly place: Place;
@@ -170,6 +174,8 @@ function momentOf(p: Prop, raw: unknown, ctx: Context, name: string): Moment {
   if (tzid === "") return { date: false, wall, tz: ctx.floatingZone };
   const iana = ianaOf(tzid);
   if (iana !== undefined) return { date: false, wall, tz: iana };
+  const refused = ctx.refused.get(tzid);
+  if (refused !== undefined) throw malformed(line, name.toUpperCase(), `names the time zone ${JSON.stringify(tzid.replace(CONTROLS, " ").slice(0, 64))}, whose VTIMEZONE ${refused}`);
   const vtz = ctx.zones.get(tzid);
   if (vtz !== undefined) {
     // A zone known only by its VTIMEZONE: the instant is right; a series keeps UTC wall times.
@@ -298,6 +304,37 @@ function parseVevent(c: Comp, ctx: Context, options: ImportOptions): Parsed {
   return { uid, rid, cancelled: str(prop(c, "status")?.[3]).toUpperCase() === "CANCELLED", event, place };
 }
 
+/**
+ * Why a VTIMEZONE is not used, or undefined. ical.js expands a zone's rules from their DTSTART up
+ * to the year asked, without a bound of its own: a zone changes at most a few times a year, so
+ * only yearly rules with one value per BY part (BYMONTHDAY up to a week, for "the Sunday on or
+ * after the 8th") and a bounded number of RDATEs are taken.
+ */
+function zoneProblem(zone: Comp): string | undefined {
+  let rdates = 0;
+  for (const part of zone[2]) {
+    for (const p of props(part, "rdate")) rdates += p.length - 3;
+    if (rdates > MAX_ZONE_RDATES) return `lists more than ${MAX_ZONE_RDATES} dates (RDATE)`;
+    const rules = props(part, "rrule");
+    if (rules.length > 1) return "has a part with more than one RRULE";
+    if (rules[0] === undefined) continue;
+    let text: string;
+    try {
+      text = ICAL.Recur.fromData(rules[0][3] as Parameters<typeof ICAL.Recur.fromData>[0]).toString();
+    } catch {
+      return "has an RRULE that is not a recurrence rule";
+    }
+    if (!/(?:^|;)FREQ=YEARLY(?:;|$)/.test(text)) return "has an RRULE that is not yearly (FREQ=YEARLY)";
+    const why = rruleProblem(text);
+    if (why !== undefined) return `has an RRULE that ${why}`;
+    for (const [key, value] of ruleParts(text)) {
+      const values = value.split(",").length;
+      if (key.startsWith("BY") && values > (key === "BYMONTHDAY" ? 7 : 1)) return `has an RRULE with too many ${key} values`;
+    }
+  }
+  return undefined;
+}
+
 /** Every VEVENT of an iCalendar file, overrides folded into their series. Throws before returning anything. */
 export function parseIcs(bytes: Uint8Array, options: ImportOptions): ImportResult {
   if (bytes.length > MAX_ICS_BYTES) throw eventsError("EVENTS_IMPORT_TOO_LARGE", "the file is larger than 16 MiB");
@@ -317,11 +354,15 @@ export function parseIcs(bytes: Uint8Array, options: ImportOptions): ImportResul
   const calendars = (Array.isArray(parsed) && typeof parsed[0] === "string" ? [parsed] : (parsed as unknown[])) as Comp[];
   if (calendars.length === 0 || calendars.some((c) => !Array.isArray(c) || c[0] !== "vcalendar")) throw malformed(1, undefined, "the file is not iCalendar (BEGIN:VCALENDAR ... END:VCALENDAR)");
   const zones = new Map<string, ICAL.Timezone>();
+  const refused = new Map<string, string>();
   for (const cal of calendars) {
     for (const sub of cal[2].filter((s) => s[0] === "vtimezone")) {
       try {
         const component = new ICAL.Component(sub);
-        zones.set(str(component.getFirstPropertyValue("tzid")), new ICAL.Timezone(component));
+        const tzid = str(component.getFirstPropertyValue("tzid"));
+        const why = zoneProblem(sub);
+        if (why !== undefined) refused.set(tzid, why);
+        else zones.set(tzid, new ICAL.Timezone(component));
       } catch {
         // A broken VTIMEZONE only matters if an event names it; that event then fails by name.
       }
@@ -331,7 +372,7 @@ export function parseIcs(bytes: Uint8Array, options: ImportOptions): ImportResul
   const vevents = calendars.flatMap((cal) => cal[2].filter((s) => s[0] === "vevent"));
   const all = vevents.map((c, i) => {
     const place = places[i] ?? { line: 1, props: new Map<string, number>() };
-    return parseVevent(c, { zones, floatingZone: options.floatingZone, notes, place }, options);
+    return parseVevent(c, { zones, refused, floatingZone: options.floatingZone, notes, place }, options);
   });
   const series = new Map<string, Parsed>();
   const out: Parsed[] = [];
