@@ -45,7 +45,7 @@ function check(intents: readonly Intent[], context: CheckContext): string | unde
     if (kind === "settings" || SETTINGS_FIELDS.has(x.field)) {
       if (kind !== "settings" || !SETTINGS_FIELDS.has(x.field)) return `${at}: "${x.field}" belongs only to the settings record, which holds only approvals and reviewer`;
       if (!admin) return `${at}: only admins change the docs settings (the author is ${user.role === "editor" ? "an" : "a"} ${user.role})`;
-      if (x.field === "approvals" && x.value !== null && (typeof x.value !== "number" || x.value < 1 || x.value > MAX_APPROVALS)) return `${at}: approvals must be 1 to ${MAX_APPROVALS}`;
+      if (x.field === "approvals" && x.value !== null && (typeof x.value !== "number" || !Number.isInteger(x.value) || x.value < 1 || x.value > MAX_APPROVALS)) return `${at}: approvals must be 1 to ${MAX_APPROVALS}`;
       if (x.field === "reviewer" && x.value !== null && !(REVIEWER_ROLES as readonly unknown[]).includes(x.value)) return `${at}: reviewer must be one of ${REVIEWER_ROLES.join(", ")}`;
       continue;
     }
