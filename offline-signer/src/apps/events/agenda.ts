@@ -9,7 +9,7 @@
 import rrulePkg from "rrule";
 import { IANAZone, type Zone } from "luxon";
 import type { CalEvent, Override } from "./event.js";
-import { parseDate, parseWall, ruleParts, untilParts, type Parts } from "./syntax.js";
+import { MAX_MOVE_DAYS, parseDate, parseWall, ruleParts, untilParts, type Parts } from "./syntax.js";
 
 const { RRule } = rrulePkg;
 type RRuleOptions = ConstructorParameters<typeof RRule>[0];
@@ -17,6 +17,12 @@ type RRuleOptions = ConstructorParameters<typeof RRule>[0];
 const DAY_MS = 86_400_000;
 /** Most occurrences one event contributes to one agenda: an HOURLY rule over a year stays below it. */
 export const MAX_OCCURRENCES = 20_000;
+/**
+ * Most periods (hours of an HOURLY rule, days of a DAILY one...) one expansion walks. rrule walks
+ * from DTSTART and calls back only on a match, so a rule that never or seldom matches, or one
+ * with COUNT that began long ago, would otherwise walk up to the year 9999.
+ */
+export const MAX_PERIODS = 100_000;
 
 export interface Occurrence {
   readonly id: string;
@@ -159,6 +165,82 @@ export function ruleOf(e: CalEvent, zone: Offsets): InstanceType<typeof RRule> |
   return new RRule(ruleOptions(e.rrule, wallMs(start), zone, e.allDay));
 }
 
+type Rule = InstanceType<typeof RRule>;
+type Given = NonNullable<RRuleOptions>;
+const none = (v: unknown): boolean => v === null || v === undefined || (Array.isArray(v) && v.length === 0);
+
+/**
+ * The same series with DTSTART moved forward by whole periods to at least one period before
+ * `from`, so a walk to the window is short. Only without COUNT (which counts from the first
+ * occurrence). The defaults rrule takes from DTSTART (time of day, day of month, month) are
+ * made explicit first; a month or year period restarts on its first day.
+ */
+function nearer(rule: Rule, from: number): Rule {
+  const o = rule.options;
+  const given = rule.origOptions as Given;
+  const start = o.dtstart.getTime();
+  if (o.count !== null || from <= start) return new RRule(given as RRuleOptions, true);
+  const d = o.dtstart;
+  let shifted: number;
+  if (o.freq === RRule.HOURLY || o.freq === RRule.DAILY || o.freq === RRule.WEEKLY) {
+    const period = o.interval * (o.freq === RRule.HOURLY ? 3_600_000 : o.freq === RRule.DAILY ? DAY_MS : 7 * DAY_MS);
+    const n = Math.floor((from - start) / period) - 1;
+    if (n <= 0) return new RRule(given as RRuleOptions, true);
+    shifted = start + n * period;
+  } else {
+    const step = o.interval * (o.freq === RRule.YEARLY ? 12 : 1);
+    const f = new Date(from);
+    const n = Math.floor(((f.getUTCFullYear() - d.getUTCFullYear()) * 12 + f.getUTCMonth() - d.getUTCMonth()) / step) - 1;
+    if (n <= 0) return new RRule(given as RRuleOptions, true);
+    shifted = Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + n * step, 1, d.getUTCHours(), d.getUTCMinutes(), d.getUTCSeconds());
+  }
+  const explicit: Given = { ...given, dtstart: new Date(shifted) };
+  if (none(given.byhour) && !none(o.byhour)) explicit.byhour = o.byhour;
+  if (none(given.byminute) && !none(o.byminute)) explicit.byminute = o.byminute;
+  if (none(given.bysecond) && !none(o.bysecond)) explicit.bysecond = o.bysecond;
+  const daysGiven = !none(given.byweekno) || !none(given.byyearday) || !none(given.bymonthday) || !none(given.byweekday);
+  if ((o.freq === RRule.YEARLY || o.freq === RRule.MONTHLY) && !daysGiven) {
+    explicit.bymonthday = o.bymonthday;
+    if (o.freq === RRule.YEARLY && none(given.bymonth)) explicit.bymonth = o.bymonth;
+  }
+  return new RRule(explicit as RRuleOptions, true);
+}
+
+const STOP = Symbol("period budget spent");
+
+/**
+ * The walls (ms as if UTC) of `rule` from `from` to `to` inclusive: at most `limit` of them, after
+ * walking at most MAX_PERIODS periods; `cut` when either bound stopped it. The period bound counts
+ * rrule 2.8.1's reads of `interval`, two per period (agenda.test.ts pins this); the same on every
+ * reader, so all show the same.
+ */
+export function expand(rule: Rule, from: number, to: number, limit: number): { walls: number[]; cut: boolean } {
+  const near = nearer(rule, from);
+  const options = { ...near.options };
+  const interval = options.interval;
+  let reads = 0;
+  Object.defineProperty(options, "interval", {
+    get: () => {
+      if (++reads > 2 * MAX_PERIODS + 1) throw STOP;
+      return interval;
+    },
+  });
+  (near as { options: typeof options }).options = options;
+  const walls: number[] = [];
+  let cut = false;
+  try {
+    near.between(new Date(from), new Date(to), true, (d) => {
+      if (walls.length >= limit) return ((cut = true), false);
+      walls.push(d.getTime());
+      return true;
+    });
+  } catch (e) {
+    if (e !== STOP) throw e;
+    cut = true;
+  }
+  return { walls, cut };
+}
+
 /**
  * Several moves of one occurrence written concurrently all survive in the set: every vault shows
  * the same one, the greatest in code-unit order, so they agree without a clock.
@@ -224,31 +306,38 @@ export function occurrences(id: string, e: CalEvent, window: Window, display: Zo
   // Walls of the window, widened by a day each side for zone offsets and by the duration before.
   const from = wallOf(window.fromMs, zone) - durationMs - DAY_MS;
   const to = wallOf(window.toMs, zone) + DAY_MS;
-  let truncated = false;
-  const walls = rule.between(new Date(from), new Date(to), true, (_d, i) => (i < MAX_OCCURRENCES ? true : ((truncated = true), false)));
-  for (const d of walls) {
-    const wall = d.getTime();
+  const { walls, cut } = expand(rule, from, to, MAX_OCCURRENCES);
+  let truncated = cut;
+  for (const wall of walls) {
     const rid = text(wall);
     if (cancelled.has(rid) || moved.has(rid)) continue;
     const o = make(wall, undefined, rid, undefined);
     if (overlaps(o)) out.push(o);
   }
   if (moved.size > 0) {
-    // A move counts only for an occurrence the series has and nobody cancelled.
-    const rids = [...moved.keys()].filter((r) => !cancelled.has(r)).sort();
+    // A move counts only for an occurrence the series has and nobody cancelled. check keeps a
+    // move within MAX_MOVE_DAYS of its occurrence: only those that may reach the window are looked at.
+    const reach = MAX_MOVE_DAYS * DAY_MS + DAY_MS;
+    const near = (r: string): boolean => {
+      const p = parse(r);
+      return p !== undefined && wallMs(p) >= from - reach && wallMs(p) <= to + reach;
+    };
+    const rids = [...moved.keys()].filter((r) => !cancelled.has(r) && near(r)).sort();
     const lo = parse(rids[0] ?? "");
     const hi = parse(rids[rids.length - 1] ?? "");
-    const real = lo === undefined || hi === undefined ? new Set<string>() : new Set(rule.between(new Date(wallMs(lo)), new Date(wallMs(hi)), true).map((d) => text(d.getTime())));
+    const real = lo === undefined || hi === undefined ? { walls: [], cut: false } : expand(rule, wallMs(lo), wallMs(hi), Infinity);
+    truncated ||= real.cut;
+    const walls = new Set(real.walls);
     for (const rid of rids) {
       const m = moved.get(rid)!;
       const s = parse(m.start);
       const en = parse(m.end);
-      if (!real.has(rid) || s === undefined || en === undefined) continue;
+      if (!walls.has(wallMs(parse(rid)!)) || s === undefined || en === undefined) continue;
       const o = make(wallMs(s), wallMs(en), rid, true);
       if (overlaps(o)) out.push(o);
     }
   }
-  if (truncated && out.length > 0) out[0] = { ...out[0]!, warning: `only its first ${MAX_OCCURRENCES} occurrences in this range are shown` };
+  if (truncated && out.length > 0) out[0] = { ...out[0]!, warning: "its repeats were cut short in this range (too many, or a rule that takes too long to expand): not all are shown" };
   return out;
 }
 

@@ -102,11 +102,29 @@ export function ruleParts(text: string): Map<string, string> {
 /** An override "RECURRENCE-ID<US>start<US>end": all three dates, or all three wall times. */
 export const OVERRIDE_SEPARATOR = "\u001f";
 
+/**
+ * How far a move may take an occurrence from its RECURRENCE-ID. A reader then needs to look at the
+ * moves of the occurrences near its window only, never expand a series across centuries.
+ */
+export const MAX_MOVE_DAYS = 366;
+
+/** Seconds since 0000-03-01 of parsed parts (civil-from-days inverted), by integer arithmetic. */
+function secondsOf(p: Parts): number {
+  const y = p[1] <= 2 ? p[0] - 1 : p[0];
+  const era = Math.floor(y / 400);
+  const yoe = y - era * 400;
+  const doy = Math.floor((153 * (p[1] + (p[1] > 2 ? -3 : 9)) + 2) / 5) + p[2] - 1;
+  const days = era * 146_097 + yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  return days * 86_400 + p[3] * 3600 + p[4] * 60 + p[5];
+}
+
 export function overrideProblem(v: string): string | undefined {
   const parts = v.split(OVERRIDE_SEPARATOR);
   if (parts.length !== 3) return "is not RECURRENCE-ID, start and end";
   const ok = parts.every(isWall) || parts.every(isDate);
   if (!ok) return "needs three dates or three wall-clock times";
   if (parts[2]! < parts[1]!) return "ends before it starts";
+  const parse = isWall(parts[0]!) ? parseWall : parseDate;
+  if (Math.abs(secondsOf(parse(parts[1]!)!) - secondsOf(parse(parts[0]!)!)) > MAX_MOVE_DAYS * 86_400) return `moves the occurrence more than ${MAX_MOVE_DAYS} days`;
   return undefined;
 }
