@@ -20,7 +20,7 @@ const march = dayWindow("2026-03-01", "2026-03-31", BERLIN)!;
 const ev = (start: string, rrule: string, over: Partial<CalEvent> = {}): CalEvent => ({
   title: "t", allDay: false, tz: "UTC", start, end: start.replace(/T(\d\d)/, (_m, h: string) => `T${String(Number(h) + 1).padStart(2, "0")}`).replace("T24", "T23"), rrule, exdates: [], overrides: [], attendees: [], guests: [], ...over,
 });
-const walls = (e: CalEvent, from: string, to: string): { walls: number[]; cut: boolean } => expand(ruleOf(e, offsetsOf(UTC))!, Date.parse(`${from}Z`), Date.parse(`${to}Z`), Infinity);
+const walls = (e: CalEvent, from: string, to: string): { walls: number[]; cut: boolean; periods: number } => expand(ruleOf(e, offsetsOf(UTC))!, Date.parse(`${from}Z`), Date.parse(`${to}Z`), Infinity);
 
 describe("series that began long ago", () => {
   it("HOURLY from 1900 and DAILY from the year 1 give March 2026 in full, without a warning", () => {
@@ -30,6 +30,8 @@ describe("series that began long ago", () => {
     expect(hourly.every((o) => o.warning === undefined)).toBe(true);
     const daily = occurrences("d", ev("0001-01-01T09:00:00", "FREQ=DAILY"), march, BERLIN);
     expect(daily.map((o) => o.start.slice(0, 16))).toEqual(Array.from({ length: 31 }, (_, i) => `2026-03-${String(i + 1).padStart(2, "0")}T09:00`));
+    // The walk starts a period or two before the window, not in 1900.
+    expect(walls(ev("1900-01-01T00:00:00", "FREQ=HOURLY"), "2026-03-01T00:00:00", "2026-03-31T23:00:00").periods).toBeLessThan(31 * 24 + 4);
   });
 
   it("moving DTSTART near the window changes no occurrence (defaults from DTSTART made explicit)", () => {
@@ -59,7 +61,9 @@ describe("a bounded walk", () => {
   it("a rule that never matches comes back empty and cut, from any start, with or without COUNT", () => {
     for (const e of [ev("2000-01-01T00:00:00", "FREQ=HOURLY;BYMONTH=2;BYMONTHDAY=30"), ev("0001-01-01T00:00:00", "FREQ=HOURLY;BYMONTH=2;BYMONTHDAY=30"), ev("1900-01-01T00:00:00", "FREQ=HOURLY;COUNT=5;BYMONTH=2;BYMONTHDAY=30")]) {
       expect(occurrences("x", e, march, BERLIN)).toEqual([]);
-      expect(walls(e, "2026-03-01T00:00:00", "2026-03-31T23:00:00")).toEqual({ walls: [], cut: true });
+      const got = walls(e, "2026-03-01T00:00:00", "2026-03-31T23:00:00");
+      expect(got).toMatchObject({ walls: [], cut: true });
+      expect(got.periods - MAX_PERIODS).toBeOneOf([0, 1]);
     }
   });
 
@@ -68,7 +72,7 @@ describe("a bounded walk", () => {
     const e = ev("1700-01-01T09:00:00", "FREQ=DAILY;COUNT=10000;BYMONTH=3", { start: "1700-03-01T09:00:00", end: "1700-03-01T10:00:00" });
     expect(walls(e, "1700-01-01T00:00:00", "1700-12-31T00:00:00")).toMatchObject({ cut: false });
     const far = walls(e, "2026-03-01T00:00:00", "2026-03-31T23:00:00");
-    expect(far).toEqual({ walls: [], cut: true });
+    expect(far).toMatchObject({ walls: [], cut: true });
     // The period count is rrule 2.8.1's: the budget reaches just past this many days of walking.
     const daily = ev("2000-01-01T00:00:00", `FREQ=DAILY;COUNT=10000`);
     expect(walls(daily, "2000-01-01T00:00:00", "2100-01-01T00:00:00").walls).toHaveLength(10_000);

@@ -212,9 +212,9 @@ const STOP = Symbol("period budget spent");
  * The walls (ms as if UTC) of `rule` from `from` to `to` inclusive: at most `limit` of them, after
  * walking at most MAX_PERIODS periods; `cut` when either bound stopped it. The period bound counts
  * rrule 2.8.1's reads of `interval`, two per period (agenda.test.ts pins this); the same on every
- * reader, so all show the same.
+ * reader, so all show the same. `periods`: how many it walked.
  */
-export function expand(rule: Rule, from: number, to: number, limit: number): { walls: number[]; cut: boolean } {
+export function expand(rule: Rule, from: number, to: number, limit: number): { walls: number[]; cut: boolean; periods: number } {
   const near = nearer(rule, from);
   const options = { ...near.options };
   const interval = options.interval;
@@ -238,7 +238,7 @@ export function expand(rule: Rule, from: number, to: number, limit: number): { w
     if (e !== STOP) throw e;
     cut = true;
   }
-  return { walls, cut };
+  return { walls, cut, periods: Math.floor(reads / 2) };
 }
 
 /**
@@ -325,7 +325,7 @@ export function occurrences(id: string, e: CalEvent, window: Window, display: Zo
     const rids = [...moved.keys()].filter((r) => !cancelled.has(r) && near(r)).sort();
     const lo = parse(rids[0] ?? "");
     const hi = parse(rids[rids.length - 1] ?? "");
-    const real = lo === undefined || hi === undefined ? { walls: [], cut: false } : expand(rule, wallMs(lo), wallMs(hi), Infinity);
+    const real = lo === undefined || hi === undefined ? { walls: [], cut: false, periods: 0 } : expand(rule, wallMs(lo), wallMs(hi), Infinity);
     truncated ||= real.cut;
     const walls = new Set(real.walls);
     for (const rid of rids) {

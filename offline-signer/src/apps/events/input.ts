@@ -4,7 +4,7 @@
  */
 import { DateTime } from "luxon";
 import type { TeamState } from "../../team/state.js";
-import { ruleOf, zoneNamed } from "./agenda.js";
+import { expand, ruleOf, zoneNamed } from "./agenda.js";
 import { eventsError } from "./errors.js";
 import type { CalEvent } from "./event.js";
 import { isDate, isWall } from "./syntax.js";
@@ -79,7 +79,7 @@ export function occurrenceId(e: CalEvent, arg: string): string {
   const first = (day ?? wall!).slice(0, 10);
   const from = Date.UTC(...(first.split("-").map(Number) as [number, number, number]).map((n, i) => (i === 1 ? n - 1 : n)) as [number, number, number]);
   const rule = ruleOf(e, zone);
-  const walls = rule === undefined ? [] : rule.between(new Date(from), new Date(from + 86_400_000 - 1), true).map((d) => (e.allDay ? d.toISOString().slice(0, 10) : d.toISOString().slice(0, 19)));
+  const walls = rule === undefined ? [] : expand(rule, from, from + 86_400_000 - 1, 10_000).walls.map((ms) => new Date(ms).toISOString().slice(0, e.allDay ? 10 : 19));
   if (rule === undefined) throw eventsError("EVENTS_NO_OCCURRENCE", "the event does not repeat: change it with events edit");
   const hits = wall === undefined ? walls : walls.filter((w) => w === wall);
   if (hits.length === 1) return hits[0]!;
