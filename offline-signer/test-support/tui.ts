@@ -1,5 +1,8 @@
 /** Driving the ink TUI in tests (ink-testing-library): wait for a frame, press keys. */
-import type { render } from "ink-testing-library";
+import { cleanup as unmountAll, type render } from "ink-testing-library";
+import { afterEach } from "vitest";
+import type { Vault } from "../src/vault/vault.js";
+import { team as makeTeam, tempRoot, type TestClock } from "./vaults.js";
 
 export type Ui = ReturnType<typeof render>;
 
@@ -28,4 +31,38 @@ export async function until(ui: Ui, want: string | RegExp): Promise<string> {
 export async function press(ui: Ui, keys: string, want: string | RegExp): Promise<string> {
   ui.stdin.write(keys);
   return until(ui, want);
+}
+
+/**
+ * The fixtures every TUI test needs, registered once per file: temp folders and vaults that are
+ * unmounted, closed and removed after each test. `team()` is Alice (owner) and Bob (editor).
+ */
+export function tuiFixtures(prefix: string): {
+  root(): string;
+  keep(...vaults: Vault[]): void;
+  team(): Promise<{ root: string; a: Vault; b: Vault; clock: TestClock }>;
+} {
+  const cleanups: (() => void)[] = [];
+  const open: Vault[] = [];
+  afterEach(() => {
+    unmountAll();
+    for (const v of open.splice(0)) v.close();
+    for (const c of cleanups.splice(0)) c();
+  });
+  const root = (): string => {
+    const t = tempRoot(prefix);
+    cleanups.push(t.cleanup);
+    return t.root;
+  };
+  const keep = (...vaults: Vault[]): void => void open.push(...vaults);
+  return {
+    root,
+    keep,
+    async team() {
+      const r = root();
+      const { a, b, clock } = await makeTeam(r);
+      keep(a, b);
+      return { root: r, a, b, clock };
+    },
+  };
 }

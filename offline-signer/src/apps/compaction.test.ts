@@ -10,6 +10,8 @@ import { importInto, newVault, sync, team, tempRoots } from "../../test-support/
 import { HostileMember } from "../../test-support/hostile.js";
 import { sealGrant } from "../vault/grants.js";
 import { readerDevices } from "../team/state.js";
+import type { TeamEntry } from "../team/entry.js";
+import type { Vault } from "../vault/vault.js";
 import { addTicket, commentIntents, myUser } from "./tickets/write.js";
 import { createDoc, loadDoc, propose, review } from "./docs/ops.js";
 
@@ -17,6 +19,20 @@ const root = tempRoots("airlock-compact-");
 
 function opsText(v: { store: { connection(): { prepare(sql: string): { all(): unknown[] } } } }): string {
   return (v.store.connection().prepare("SELECT value FROM ops").all() as { value: Buffer }[]).map((r) => r.value.toString("utf8")).join("\n");
+}
+
+/** An admin's `compact` entry for notes, made by hand (its device's heads as the frontier), for a snapshot the test then forges. */
+function hostileCompaction(a: Vault): { mallory: HostileMember; fresh: Uint8Array; entry: TeamEntry } {
+  const mallory = new HostileMember(a);
+  const fresh = new Uint8Array(randomBytes(32));
+  const heads = a.store.connection().prepare("SELECT device, seq, hash FROM device_heads").all() as { device: Buffer; seq: number; hash: Buffer }[];
+  const entry = mallory.entry({
+    type: "compact",
+    collection: "notes",
+    frontier: heads.map((h) => ({ device: new Uint8Array(h.device), seq: h.seq, id: new Uint8Array(h.hash) })).sort((x, y) => Buffer.compare(x.device, y.device)),
+    rekeys: [sealGrant(a.deviceKey, "notes", [fresh], readerDevices(a.state(), "notes"))],
+  });
+  return { mallory, fresh, entry };
 }
 
 describe("compaction", () => {
@@ -64,16 +80,7 @@ describe("compaction", () => {
     sync(b, a);
     sync(a, b);
     // A hostile admin compacts, but its snapshot puts words in Bob's mouth.
-    const mallory = new HostileMember(a);
-    const state = a.state();
-    const fresh = new Uint8Array(randomBytes(32));
-    const heads = a.store.connection().prepare("SELECT device, seq, hash FROM device_heads").all() as { device: Buffer; seq: number; hash: Buffer }[];
-    const entry = mallory.entry({
-      type: "compact",
-      collection: "notes",
-      frontier: heads.map((h) => ({ device: new Uint8Array(h.device), seq: h.seq, id: new Uint8Array(h.hash) })).sort((x, y) => Buffer.compare(x.device, y.device)),
-      rekeys: [sealGrant(a.deviceKey, "notes", [fresh], readerDevices(state, "notes"))],
-    });
+    const { mallory, fresh, entry } = hostileCompaction(a);
     const hlcOfBob = (a.store.connection().prepare("SELECT hlc FROM ops WHERE record = 'n1'").get() as { hlc: Buffer }).hlc;
     const forged = mallory.changeset({
       collection: "notes",
@@ -96,15 +103,7 @@ describe("compaction", () => {
     const { a, b } = await team(root());
     a.write("notes", [{ kind: "set", record: "n1", field: "title", value: "real" }]);
     sync(a, b);
-    const mallory = new HostileMember(a);
-    const fresh = new Uint8Array(randomBytes(32));
-    const heads = a.store.connection().prepare("SELECT device, seq, hash FROM device_heads").all() as { device: Buffer; seq: number; hash: Buffer }[];
-    const entry = mallory.entry({
-      type: "compact",
-      collection: "notes",
-      frontier: heads.map((h) => ({ device: new Uint8Array(h.device), seq: h.seq, id: new Uint8Array(h.hash) })).sort((x, y) => Buffer.compare(x.device, y.device)),
-      rekeys: [sealGrant(a.deviceKey, "notes", [fresh], readerDevices(a.state(), "notes"))],
-    });
+    const { mallory, fresh, entry } = hostileCompaction(a);
     // Thousands of made-up authors would each cost every vault a device in the record's state.
     const ops = Array.from({ length: 3 }, (_, i) => ({ kind: "append" as const, record: "n1", field: "comments", value: `from nobody ${i}`, wall: 1, counter: i, device: "ee".repeat(32) }));
     const forged = mallory.changeset({ collection: "notes", key: fresh, heads: [entry.hash], snapshot: entry.hash, ops });

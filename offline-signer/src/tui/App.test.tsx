@@ -4,11 +4,11 @@
  */
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { cleanup as unmountAll, render } from "ink-testing-library";
-import { afterEach, describe, expect, it } from "vitest";
+import { render } from "ink-testing-library";
+import { describe, expect, it } from "vitest";
 import { HostileMember } from "../../test-support/hostile.js";
-import { importInto, newVault, sync, team, tempRoot, TEST_PASSPHRASE } from "../../test-support/vaults.js";
-import { TAB, ENTER, press, until, type Ui } from "../../test-support/tui.js";
+import { importInto, newVault, sync, team, TEST_PASSPHRASE } from "../../test-support/vaults.js";
+import { TAB, ENTER, press, tuiFixtures, until, type Ui } from "../../test-support/tui.js";
 import { passphraseBytes } from "../store/index.js";
 import { listNotes } from "../apps/notes/index.js";
 import { fingerprint } from "../vault/request.js";
@@ -16,20 +16,7 @@ import { importFrom } from "../vault/transfer.js";
 import type { Vault } from "../vault/vault.js";
 import { App } from "./App.js";
 
-let cleanupRoot: (() => void) | undefined;
-const open: Vault[] = [];
-afterEach(() => {
-  unmountAll();
-  for (const v of open.splice(0)) v.close();
-  cleanupRoot?.();
-  cleanupRoot = undefined;
-});
-function root(): string {
-  const t = tempRoot("airlock-tui-");
-  cleanupRoot = t.cleanup;
-  return t.root;
-}
-const keep = (...v: Vault[]): void => void open.push(...v);
+const { root, keep } = tuiFixtures("airlock-tui-");
 
 
 /** Alice (owner) and Bob (editor) in one team, in a fresh temp folder `r`, closed after the test. */

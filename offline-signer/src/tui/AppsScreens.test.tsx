@@ -3,10 +3,10 @@
  * SQLite in temp folders, test-only KDF): keys go in through stdin, assertions read every
  * rendered frame and the vault itself.
  */
-import { cleanup as unmountAll, render } from "ink-testing-library";
-import { afterEach, describe, expect, it } from "vitest";
-import { sync, team, tempRoot, type TestClock } from "../../test-support/vaults.js";
-import { DOWN, ENTER, ESC, TAB, press, until, type Ui } from "../../test-support/tui.js";
+import { render } from "ink-testing-library";
+import { describe, expect, it } from "vitest";
+import { sync } from "../../test-support/vaults.js";
+import { DOWN, ENTER, ESC, TAB, press, tuiFixtures, until, type Ui } from "../../test-support/tui.js";
 import { contactIntents, contactOf } from "../apps/contacts/record.js";
 import type { Contact } from "../apps/contacts/contact.js";
 import { newRecordId } from "../apps/ids.js";
@@ -18,24 +18,9 @@ import { APPS } from "../apps/registry.js";
 import { App } from "./App.js";
 import { SCREENS } from "./appScreens.js";
 
-let cleanupRoot: (() => void) | undefined;
-const open: Vault[] = [];
-afterEach(() => {
-  unmountAll();
-  for (const v of open.splice(0)) v.close();
-  cleanupRoot?.();
-  cleanupRoot = undefined;
-});
-
-
+const fixtures = tuiFixtures("airlock-tui-apps-");
 /** Alice (owner) and Bob (editor) in one team, closed after the test. */
-async function alice(): Promise<{ a: Vault; b: Vault; clock: TestClock }> {
-  const t = tempRoot("airlock-tui-apps-");
-  cleanupRoot = t.cleanup;
-  const { a, b, clock } = await team(t.root);
-  open.push(a, b);
-  return { a, b, clock };
-}
+const alice = fixtures.team;
 
 const MASK = "••••••••";
 /** Fixed, and 7 s into a 30 s TOTP period. */

@@ -1,27 +1,16 @@
 /** The docs screen against real vaults: the list, the detail with proposals, and a proposal made from the draft through the form. */
-import { cleanup as unmountAll, render } from "ink-testing-library";
-import { afterEach, describe, expect, it } from "vitest";
-import { sync, team, tempRoot } from "../../../test-support/vaults.js";
-import { ENTER, press, until } from "../../../test-support/tui.js";
+import { render } from "ink-testing-library";
+import { describe, expect, it } from "vitest";
+import { sync } from "../../../test-support/vaults.js";
+import { ENTER, press, tuiFixtures, until } from "../../../test-support/tui.js";
 import { createDoc, editDraft, loadDoc, propose, review } from "../../apps/docs/ops.js";
-import type { Vault } from "../../vault/vault.js";
 import { DocsView } from "./DocsView.js";
 
-let done: (() => void) | undefined;
-const open: Vault[] = [];
-afterEach(() => {
-  unmountAll();
-  for (const v of open.splice(0)) v.close();
-  done?.();
-  done = undefined;
-});
+const fixtures = tuiFixtures("airlock-tui-docs-");
 
 describe("the docs screen", () => {
   it("lists documents with their version, shows proposals, and proposes the draft", async () => {
-    const t = tempRoot("airlock-tui-docs-");
-    done = t.cleanup;
-    const { a, b } = await team(t.root);
-    open.push(a, b);
+    const { a, b } = await fixtures.team();
     a.createCollection("plans", "Plans", "viewer", "editor", "docs");
     const { id } = createDoc(a, "plans", "Field plan", "# Field plan\n\nMeet on Monday.\n");
     sync(a, b);

@@ -3,23 +3,14 @@
  * events listed by their next occurrence with recurrences expanded across the DST change, the
  * detail with member names, and an event added and edited through the form as real changesets.
  */
-import { cleanup as unmountAll, render } from "ink-testing-library";
-import { afterEach, describe, expect, it } from "vitest";
-import { team, tempRoot } from "../../../test-support/vaults.js";
-import { ENTER, TAB, press, until } from "../../../test-support/tui.js";
+import { render } from "ink-testing-library";
+import { describe, expect, it } from "vitest";
+import { ENTER, TAB, press, tuiFixtures, until } from "../../../test-support/tui.js";
 import { eventIntents, eventOf } from "../../apps/events/record.js";
 import type { CalEvent } from "../../apps/events/event.js";
-import type { Vault } from "../../vault/vault.js";
 import { App } from "../App.js";
 
-let cleanupRoot: (() => void) | undefined;
-const open: Vault[] = [];
-afterEach(() => {
-  unmountAll();
-  for (const v of open.splice(0)) v.close();
-  cleanupRoot?.();
-  cleanupRoot = undefined;
-});
+const fixtures = tuiFixtures("airlock-tui-events-");
 
 /** A Saturday before the EU's spring change (29 March 2026). */
 const NOW = Date.UTC(2026, 2, 21, 12);
@@ -27,10 +18,7 @@ const base = { exdates: [], overrides: [], attendees: [], guests: [] };
 
 describe("the calendar screen", () => {
   it("lists events by next occurrence and shows the coming ones in the event's zone; adds and edits through the form", async () => {
-    const t = tempRoot("airlock-tui-events-");
-    cleanupRoot = t.cleanup;
-    const { a, b } = await team(t.root);
-    open.push(a, b);
+    const { a } = await fixtures.team();
     a.createCollection("cal", "Calendar", "viewer", "editor", "events");
     const bob = [...a.state().users.values()].find((u) => u.name === "bob")!.id;
     const standup: CalEvent = { ...base, title: "Stand-up", allDay: false, tz: "Europe/Berlin", start: "2026-03-16T09:00:00", end: "2026-03-16T09:30:00", rrule: "FREQ=WEEKLY;COUNT=4", location: "Room 2", attendees: [bob], exdates: ["2026-03-23T09:00:00"] };

@@ -3,32 +3,21 @@
  * urgent tickets at the top, the detail with names for user ids, and a comment and a status
  * change written through the forms as real changesets.
  */
-import { cleanup as unmountAll, render } from "ink-testing-library";
-import { afterEach, describe, expect, it } from "vitest";
-import { sync, team, tempRoot } from "../../../test-support/vaults.js";
-import { ENTER, TAB, press, until } from "../../../test-support/tui.js";
+import { render } from "ink-testing-library";
+import { describe, expect, it } from "vitest";
+import { sync } from "../../../test-support/vaults.js";
+import { ENTER, TAB, press, tuiFixtures, until } from "../../../test-support/tui.js";
 import { ticketOf } from "../../apps/tickets/ticket.js";
 import { addTicket, myUser, statusIntents } from "../../apps/tickets/write.js";
-import type { Vault } from "../../vault/vault.js";
 import { App } from "../App.js";
 
-let cleanupRoot: (() => void) | undefined;
-const open: Vault[] = [];
-afterEach(() => {
-  unmountAll();
-  for (const v of open.splice(0)) v.close();
-  cleanupRoot?.();
-  cleanupRoot = undefined;
-});
+const fixtures = tuiFixtures("airlock-tui-tickets-");
 
 const NOW = Date.UTC(2026, 10, 28, 9);
 
 describe("the tickets screen", () => {
   it("shows urgent open tickets first and names them above the list; comments and status changes go through its forms", async () => {
-    const t = tempRoot("airlock-tui-tickets-");
-    cleanupRoot = t.cleanup;
-    const { a, b } = await team(t.root);
-    open.push(a, b);
+    const { a, b } = await fixtures.team();
     a.createCollection("tickets", "Tickets", "viewer", "editor", "tickets");
     sync(a, b);
     addTicket(a, "tickets", { title: "Printer paper", priority: "high" }, NOW);
