@@ -13,13 +13,11 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import * as Y from "yjs";
 import type { BenchFigure } from "@airlock/shared";
-import { passphraseBytes } from "../src/store/index.js";
+import { benchVaults } from "./vaults.js";
 import { exportBundles, importBundles, type ExportedBundle } from "../src/vault/sync.js";
-import { Vault } from "../src/vault/vault.js";
 import { createDoc, draftOf, editDraft } from "../src/apps/docs/ops.js";
 import { draftId, updatesOf } from "../src/apps/docs/record.js";
 
-const PASS = "bench passphrase";
 const C = "handbook";
 const asBytes = (bundles: readonly ExportedBundle[]): { bytes: Uint8Array; source: string }[] => bundles.map((b) => ({ bytes: b.bytes, source: "bench" }));
 
@@ -40,14 +38,9 @@ export async function benchDocs({ quick }: { quick: boolean }): Promise<BenchFig
   const root = mkdtempSync(join(tmpdir(), "airlock-bench-docs-"));
   const clock = { ms: Date.UTC(2026, 10, 28) };
   const now = (): number => clock.ms++;
-  const vaults: Vault[] = [];
+  const { open, closeAll } = benchVaults(root, now);
   const suffix = quick ? ".quick" : "";
   try {
-    const open = async (name: string): Promise<Vault> => {
-      const v = await Vault.create(join(root, name), passphraseBytes(PASS), { kdf: "test-insecure", now });
-      vaults.push(v);
-      return v;
-    };
     const a = await open("alice");
     a.init("Bench team", "alice");
     const b = await open("bob");
@@ -110,7 +103,7 @@ export async function benchDocs({ quick }: { quick: boolean }): Promise<BenchFig
       },
     ];
   } finally {
-    for (const v of vaults) v.close();
+    closeAll();
     rmSync(root, { recursive: true, force: true });
   }
 }

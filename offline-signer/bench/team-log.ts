@@ -8,11 +8,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { qrTransfer, type BenchFigure } from "@airlock/shared";
-import { passphraseBytes } from "../src/store/index.js";
+import { benchVaults } from "./vaults.js";
 import { exportBundles, importBundles, type ExportedBundle } from "../src/vault/sync.js";
-import { Vault } from "../src/vault/vault.js";
+import type { Vault } from "../src/vault/vault.js";
 
-const PASS = "bench passphrase";
 const MEMBERS = ["bob", "carol", "dan", "erin", "femi"];
 const COLLECTIONS = ["sources", "legal", "finance", "travel"];
 
@@ -22,13 +21,8 @@ export async function benchTeamLogBytes(): Promise<BenchFigure[]> {
   const root = mkdtempSync(join(tmpdir(), "airlock-bench-team-log-"));
   const clock = { ms: Date.UTC(2026, 10, 28) };
   const now = (): number => clock.ms++;
-  const vaults: Vault[] = [];
+  const { open, closeAll } = benchVaults(root, now);
   try {
-    const open = async (name: string): Promise<Vault> => {
-      const v = await Vault.create(join(root, name), passphraseBytes(PASS), { kdf: "test-insecure", now });
-      vaults.push(v);
-      return v;
-    };
     const a = await open("alice");
     a.init("Bench team", "alice");
     const peers: Vault[] = [];
@@ -76,7 +70,7 @@ export async function benchTeamLogBytes(): Promise<BenchFigure[]> {
       },
     ];
   } finally {
-    for (const v of vaults) v.close();
+    closeAll();
     rmSync(root, { recursive: true, force: true });
   }
 }

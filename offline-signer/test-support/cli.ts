@@ -2,6 +2,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { expect } from "vitest";
 
 export const AIRLOCK_BIN = join(dirname(fileURLToPath(import.meta.url)), "..", "bin", "airlock.js");
 export const CLI_PASSPHRASE = "test passphrase for the cli";
@@ -48,4 +49,12 @@ export function airlockKilled(args: readonly string[], afterMs: number): Promise
       resolve({ killed: signal === "SIGKILL", status: code });
     });
   });
+}
+
+/** A command that must fail: exit status 1 and the --json error object. */
+export function cliFailure(r: CliResult): { code: string; message: string; hint?: string } {
+  expect(r.status, r.stdout + r.stderr).toBe(1);
+  const out = JSON.parse(r.stdout) as { ok: boolean; error: { code: string; message: string; hint?: string } };
+  expect(out.ok).toBe(false);
+  return out.error;
 }

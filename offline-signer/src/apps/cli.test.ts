@@ -8,7 +8,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AIRLOCK_BIN, airlock, airlockJson, cliEnv, type CliResult } from "../../test-support/cli.js";
+import { AIRLOCK_BIN, airlock, airlockJson, cliEnv, type CliResult, cliFailure as failure } from "../../test-support/cli.js";
 import { tempRoot } from "../../test-support/vaults.js";
 import { effLargeWordlist } from "./secrets/wordlist.js";
 import { totpCode } from "./secrets/totp.js";
@@ -36,13 +36,6 @@ function airlockIn(args: readonly string[], input: string | Uint8Array, env: Nod
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-/** A command that must fail: exit status 1 and the --json error object. */
-function failure(r: CliResult): { code: string; message: string; hint?: string } {
-  expect(r.status, r.stdout + r.stderr).toBe(1);
-  const out = JSON.parse(r.stdout) as { ok: boolean; error: { code: string; message: string; hint?: string } };
-  expect(out.ok).toBe(false);
-  return out.error;
-}
 
 function parsed(r: CliResult): Record<string, unknown> {
   expect(r.status, r.stdout + r.stderr).toBe(0);

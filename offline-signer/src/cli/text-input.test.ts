@@ -4,6 +4,7 @@
  * path are observed from outside (a hard link to the temporary file survives its removal and
  * shows what was written over it).
  */
+import { thrownAirlockError as thrown } from "../../test-support/errors.js";
 import { spawn, spawnSync } from "node:child_process";
 import { createReadStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { isUtf8 } from "node:buffer";
@@ -43,15 +44,6 @@ async function rejection(p: Promise<unknown>): Promise<AirlockError> {
   throw new Error("expected a rejection");
 }
 
-function thrown(f: () => unknown): AirlockError {
-  try {
-    f();
-  } catch (e) {
-    if (isAirlockError(e)) return e;
-    throw e;
-  }
-  throw new Error("expected a throw");
-}
 
 const noStdin = createReadStream("/dev/null");
 

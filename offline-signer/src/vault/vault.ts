@@ -429,14 +429,7 @@ export class Vault implements VaultContext {
     const key = this.currentKey(collection)!;
     try {
       const version = lowestVersion(app, ops, (v) => app.check?.(ops.map(intentOf), { state, author: this.deviceId, version: v }));
-      const head = this.storage.heads.get(this.#device.publicKey);
-      const cs = this.#sealChecked(app.noun, ops.length, () =>
-        sealChangeset(this.#device, { team: state.team, seq: (head?.seq ?? 0) + 1, prev: head === undefined ? GENESIS_PREV : head.hash, heads: namedHeads(state), time: this.now(), groups: [{ collection, key, ops, version }] }),
-        key,
-      );
-      const id = this.storage.changesets.insert(cs, "applied", null, this.now());
-      this.recordStore.insertOps(id, collection, this.deviceId, ops);
-      this.storage.heads.set(cs.device, cs.seq, cs.id);
+      this.#commitOwn(state, app.noun, { collection, key, ops, version });
     } finally {
       wipe(key);
     }
@@ -749,7 +742,7 @@ export class Vault implements VaultContext {
     }
     if (pending > 0) throw vaultError("VAULT_BAD_ARGUMENT", `${pending} changeset${pending === 1 ? " of this collection is" : "s of this collection are"} waiting or locked on this vault; import what they wait for (or upgrade) first, so the snapshot misses nothing`);
     const readers = readerDevices(state, collection);
-    const { changesets, heads, snapshots, opCounts } = this.storage;
+    const { heads, snapshots, opCounts } = this.storage;
     return this.tx(() => {
       // Only the team's devices: what others signed was never applied here.
       const frontier = heads
@@ -767,26 +760,12 @@ export class Vault implements VaultContext {
           return { kind: OP_KINDS[r.kind]!, record: r.record, field: r.field, value: decodeStoredValue(r.value), wall: Number(hlc.readBigUInt64BE(0)), counter: hlc.readUInt32BE(8), device: hlc.subarray(12).toString("hex") };
         });
         const after = this.state();
-        const head = heads.get(this.#device.publicKey);
         const version = lowestVersion(app, ops, () => undefined);
         // The same checks every other vault will run on it (the per-batch item bound excepted, as for them).
         const why = batchProblem(app, version, ops, { state: after, author: this.deviceId }, { snapshot: true });
         if (why !== undefined) throw vaultError("VAULT_BAD_ARGUMENT", `the snapshot of "${collection}" would be refused by other vaults (${why})`);
-        const cs = this.#sealChecked(app.noun, ops.length, () =>
-          sealChangeset(this.#device, {
-            team: after.team,
-            seq: (head?.seq ?? 0) + 1,
-            prev: head === undefined ? GENESIS_PREV : head.hash,
-            heads: namedHeads(after),
-            time: this.now(),
-            groups: [{ collection, key: fresh, ops, version, snapshot: entry.hash }],
-          }),
-          fresh,
-        );
-        const id = changesets.insert(cs, "applied", null, this.now());
-        this.recordStore.insertOps(id, collection, this.deviceId, ops);
+        const { cs, id } = this.#commitOwn(after, app.noun, { collection, key: fresh, ops, version, snapshot: entry.hash });
         snapshots.add(entry.hashHex, id);
-        heads.set(cs.device, cs.seq, cs.id);
         const records = new Set(rows.map((r) => r.record)).size;
         return { entry, changeset: hex(cs.id), records, ops: ops.length, dropped: all - ops.length };
       } finally {
@@ -1029,26 +1008,35 @@ export class Vault implements VaultContext {
         if (plain.length === 0) throw vaultError("VAULT_BAD_ARGUMENT", "nothing to change");
         const version = lowestVersion(app, plain, check);
         this.storage.meta.set(META_HLC, JSON.stringify(clock.last));
-        const head = this.storage.heads.get(this.#device.publicKey);
-        const cs = this.#sealChecked(app.noun, plain.length, () =>
-          sealChangeset(this.#device, {
-            team: state.team,
-            seq: (head?.seq ?? 0) + 1,
-            prev: head === undefined ? GENESIS_PREV : head.hash,
-            heads: namedHeads(state),
-            time: this.now(),
-            groups: [{ collection, key, ops: plain, version }],
-          }),
-          key,
-        );
-        const id = this.storage.changesets.insert(cs, "applied", null, this.now());
-        this.recordStore.insertOps(id, collection, this.deviceId, plain);
-        this.storage.heads.set(cs.device, cs.seq, cs.id);
+        const { cs } = this.#commitOwn(state, app.noun, { collection, key, ops: plain, version });
         return { changeset: hex(cs.id), seq: cs.seq };
       });
     } finally {
       wipe(key);
     }
+  }
+
+  /**
+   * This device's next changeset, of one batch: sealed on top of its head, checked as others will
+   * open it, stored as applied with its ops, and made the new head. Inside the caller's transaction.
+   */
+  #commitOwn(state: TeamState, noun: string, group: { collection: string; key: Uint8Array; ops: PlainOp[]; version: number; snapshot?: Uint8Array }): { cs: Changeset; id: number } {
+    const head = this.storage.heads.get(this.#device.publicKey);
+    const cs = this.#sealChecked(noun, group.ops.length, () =>
+      sealChangeset(this.#device, {
+        team: state.team,
+        seq: (head?.seq ?? 0) + 1,
+        prev: head === undefined ? GENESIS_PREV : head.hash,
+        heads: namedHeads(state),
+        time: this.now(),
+        groups: [group],
+      }),
+      group.key,
+    );
+    const id = this.storage.changesets.insert(cs, "applied", null, this.now());
+    this.recordStore.insertOps(id, group.collection, this.deviceId, group.ops);
+    this.storage.heads.set(cs.device, cs.seq, cs.id);
+    return { cs, id };
   }
 
   /**

@@ -6,7 +6,7 @@
 import { readFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { airlock, airlockJson, type CliResult } from "../../../test-support/cli.js";
+import { airlock, airlockJson, cliFailure as failure } from "../../../test-support/cli.js";
 import { tempRoot } from "../../../test-support/vaults.js";
 
 const { root, cleanup } = tempRoot("airlock-events-cli-");
@@ -15,10 +15,6 @@ const HOMES = { alice: join(root, "alice"), vera: join(root, "vera") };
 const as = (who: keyof typeof HOMES): string[] => ["--home", HOMES[who]];
 const FIXTURE = new URL("./fixtures/google.ics", import.meta.url).pathname;
 
-function failure(r: CliResult): { code: string; message: string; hint?: string } {
-  expect(r.status, r.stdout + r.stderr).toBe(1);
-  return (JSON.parse(r.stdout) as { error: { code: string; message: string; hint?: string } }).error;
-}
 
 interface Occ {
   id: string;

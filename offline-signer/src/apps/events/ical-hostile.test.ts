@@ -3,22 +3,13 @@
  * amount of work. Assertions are on outcomes and counts, never on elapsed time: before the fixes
  * these tests ran for minutes (the vitest timeout fails them).
  */
+import { thrownAirlockError as failure } from "../../../test-support/errors.js";
 import { describe, expect, it } from "vitest";
-import { AirlockError } from "@airlock/shared";
 import { parseIcs } from "./ical.js";
 
 const opts = { floatingZone: "UTC", members: new Map<string, string>() };
 const bytes = (lines: string[]): Uint8Array => new TextEncoder().encode([...lines, ""].join("\r\n"));
 
-function failure(f: () => unknown): AirlockError {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(AirlockError);
-    return e as AirlockError;
-  }
-  throw new Error("expected a failure");
-}
 
 describe("the line scan", () => {
   it("a line of 10,000 semicolons and no colon is refused by line number (no backtracking blow-up)", () => {

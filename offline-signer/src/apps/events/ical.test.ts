@@ -4,10 +4,10 @@
  * lines, RECURRENCE-ID overrides, VALARMs), then through the agenda; hostile and broken files;
  * export and re-import give the same events.
  */
+import { thrownAirlockError as failure } from "../../../test-support/errors.js";
 import { readFileSync } from "node:fs";
 import { IANAZone } from "luxon";
 import { describe, expect, it } from "vitest";
-import { AirlockError } from "@airlock/shared";
 import { agenda, dayWindow } from "./agenda.js";
 import type { CalEvent } from "./event.js";
 import { MAX_ICS_EVENTS, parseIcs, serializeIcs } from "./ical.js";
@@ -20,15 +20,6 @@ const ics = (body: string): Uint8Array => new TextEncoder().encode(`BEGIN:VCALEN
 const starts = (events: CalEvent[], from: string, to: string): string[] =>
   agenda(events.map((event, i) => ({ id: String(i), event })), dayWindow(from, to, UTC)!, UTC).map((o) => o.start);
 
-function failure(f: () => unknown): AirlockError {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(AirlockError);
-    return e as AirlockError;
-  }
-  throw new Error("expected a failure");
-}
 
 describe("iCalendar files as calendar apps export them", () => {
   it("Google Calendar: a weekly series with an EXDATE, a moved occurrence (RECURRENCE-ID), attendees, folded lines, an all-day event", () => {

@@ -6,17 +6,13 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { airlock, airlockJson, type CliResult } from "../../../test-support/cli.js";
+import { airlock, airlockJson, cliFailure as failure } from "../../../test-support/cli.js";
 import { tempRoot } from "../../../test-support/vaults.js";
 
 const { root, cleanup } = tempRoot("airlock-tickets-cli-");
 afterAll(cleanup);
 const alice = ["--home", join(root, "alice")];
 
-function failure(r: CliResult): { code: string; message: string; hint?: string } {
-  expect(r.status, r.stdout + r.stderr).toBe(1);
-  return (JSON.parse(r.stdout) as { error: { code: string; message: string; hint?: string } }).error;
-}
 
 interface JsonTicket {
   id: string;
