@@ -140,7 +140,7 @@ export class EventsAgenda extends VaultCommand {
     const { flags } = await this.parse(EventsAgenda);
     const tz = knownZone(flags.tz ?? systemZone());
     const zone = zoneNamed(tz)!;
-    const window = dayWindow(flags.from, flags.to, zone) ?? this.usage("--from and --to must be dates (YYYY-MM-DD)");
+    const window = dayWindow(dateFromInput(flags.from) ?? "", dateFromInput(flags.to) ?? "", zone) ?? this.usage("--from and --to must be dates (YYYY-MM-DD)");
     if (window.toMs <= window.fromMs) this.usage("--to is before --from");
     if (window.toMs - window.fromMs > 3700 * 86_400_000) this.usage("an agenda covers at most ten years");
     await this.withVault(flags, async (vault) => {

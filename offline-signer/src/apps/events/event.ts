@@ -5,7 +5,7 @@
  * read (agenda.ts clamps an end before the start to the start).
  */
 import { eventsError } from "./errors.js";
-import { OVERRIDE_SEPARATOR, isDate, isWall, isZoneName, overrideProblem, rruleProblem } from "./syntax.js";
+import { EARLY_REASON, OVERRIDE_SEPARATOR, beforeMinYear, isDate, isWall, isZoneName, overrideProblem, rruleProblem } from "./syntax.js";
 
 /** A moved occurrence: `rid` is the start the series gave it, `start`/`end` where it is now. */
 export interface Override {
@@ -57,8 +57,8 @@ export function checkEvent(e: CalEvent, what: string): CalEvent {
   if (e.title.length > 512 || CONTROL.test(e.title)) bad("the title must be one line of at most 512 characters");
   const form = e.allDay ? isDate : isWall;
   const formName = e.allDay ? "a date (YYYY-MM-DD)" : "a time (YYYY-MM-DDTHH:MM:SS)";
-  if (!form(e.start)) bad(`the start is not ${formName}`);
-  if (!form(e.end)) bad(`the end is not ${formName}`);
+  if (!form(e.start)) bad(beforeMinYear(e.start) ? `the start ${EARLY_REASON}` : `the start is not ${formName}`);
+  if (!form(e.end)) bad(beforeMinYear(e.end) ? `the end ${EARLY_REASON}` : `the end is not ${formName}`);
   if (e.allDay ? e.end <= e.start : e.end < e.start) bad("the end is before the start");
   if (e.allDay && e.tz !== undefined) bad("an all-day event has no time zone");
   if (!e.allDay && (e.tz === undefined || !isZoneName(e.tz))) bad("the time zone is not an IANA zone name such as Europe/Berlin");
@@ -66,7 +66,7 @@ export function checkEvent(e: CalEvent, what: string): CalEvent {
     const why = rruleProblem(e.rrule);
     if (why !== undefined) bad(`the RRULE ${why}`);
   }
-  for (const x of e.exdates) if (!form(x)) bad(`an exception is not ${formName}`);
+  for (const x of e.exdates) if (!form(x)) bad(beforeMinYear(x) ? `an exception ${EARLY_REASON}` : `an exception is not ${formName}`);
   for (const o of e.overrides) {
     const why = overrideProblem(encodeOverride(o));
     if (why !== undefined || !form(o.rid)) bad(`a moved occurrence ${why ?? "does not match the event's kind of time"}`);

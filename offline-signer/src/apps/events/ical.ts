@@ -14,7 +14,7 @@ import type { Zone } from "luxon";
 import { eventsError } from "./errors.js";
 import { checkEvent, type CalEvent, type Override } from "./event.js";
 import { instantOf, wallOf, zoneNamed } from "./agenda.js";
-import { isZoneName, ruleParts, rruleProblem } from "./syntax.js";
+import { EARLY_REASON, beforeMinYear, isZoneName, ruleParts, rruleProblem } from "./syntax.js";
 
 export const MAX_ICS_BYTES = 16 * 1024 * 1024;
 export const MAX_ICS_EVENTS = 20_000;
@@ -162,6 +162,8 @@ const toWallText = (ms: number): string => new Date(ms).toISOString().slice(0, 1
 function momentOf(p: Prop, raw: unknown, ctx: Context, name: string): Moment {
   const line = ctx.place.props.get(name.toUpperCase()) ?? ctx.place.line;
   const value = str(raw);
+  // Before any Date.UTC below reads a year 0–99 as 1900–1999.
+  if (beforeMinYear(value)) throw malformed(line, name.toUpperCase(), EARLY_REASON);
   if (p[2] === "date") {
     if (!/^\d{4}-\d{2}-\d{2}$/.test(value)) throw malformed(line, name.toUpperCase(), "is not a date");
     return { date: true, wall: value };

@@ -1,7 +1,7 @@
 /** The events app: module description and its replicated check; records <-> CalEvent in record.ts. */
 import type { AppModule, CheckContext, Intent } from "../app.js";
 import { EVENTS_SCHEMA } from "./schema.js";
-import { isDate, isWall, isZoneName, overrideProblem, rruleProblem } from "./syntax.js";
+import { EARLY_REASON, beforeMinYear, isDate, isWall, isZoneName, overrideProblem, rruleProblem } from "./syntax.js";
 
 const text = (v: unknown): string => (typeof v === "string" ? v : "");
 
@@ -20,7 +20,7 @@ function opProblem(x: Intent, context: CheckContext): string | undefined {
     case "start":
     case "end":
     case "exdates":
-      return isWall(s) || isDate(s) ? undefined : "is not a date or a wall-clock time";
+      return isWall(s) || isDate(s) ? undefined : beforeMinYear(s) ? EARLY_REASON : "is not a date or a wall-clock time";
     case "tz":
       return isZoneName(s) ? undefined : "is not an IANA zone name";
     case "rrule": {

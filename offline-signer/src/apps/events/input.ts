@@ -7,7 +7,7 @@ import type { TeamState } from "../../team/state.js";
 import { expand, ruleOf, zoneNamed } from "./agenda.js";
 import { eventsError } from "./errors.js";
 import type { CalEvent } from "./event.js";
-import { isDate, isWall } from "./syntax.js";
+import { EARLY_REASON, beforeMinYear, isDate, isWall } from "./syntax.js";
 
 /** This computer's zone (TZ, else the system's), for times typed without --tz. */
 export function systemZone(): string {
@@ -28,18 +28,22 @@ export function knownZone(tz: string): string {
 export function wallFromInput(s: string, tz: string): string | undefined {
   const t = s.trim().replace(" ", "T");
   const plain = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2})(:\d{2})?$/.exec(t);
-  if (plain !== null) {
-    const wall = `${plain[1]}${plain[2] ?? ":00"}`;
-    return isWall(wall) ? wall : undefined;
-  }
+  if (plain !== null) return known(`${plain[1]}${plain[2] ?? ":00"}`, isWall);
   if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?(Z|[+-]\d{2}:?\d{2})$/.test(t)) return undefined;
   const d = DateTime.fromISO(t, { setZone: true });
   if (!d.isValid) return undefined;
-  return d.setZone(tz).toFormat("yyyy-MM-dd'T'HH:mm:ss");
+  return known(d.setZone(tz).toFormat("yyyy-MM-dd'T'HH:mm:ss"), isWall);
+}
+
+/** `v` when it is a stored form; a typed error for a year before MIN_YEAR; else undefined. */
+function known(v: string, form: (v: string) => boolean): string | undefined {
+  if (form(v)) return v;
+  if (beforeMinYear(v)) throw eventsError("EVENTS_BAD_EVENT", `a date ${EARLY_REASON}`);
+  return undefined;
 }
 
 /** "2026-04-03" (a date with --all-day) or undefined. */
-export const dateFromInput = (s: string): string | undefined => (isDate(s.trim()) ? s.trim() : undefined);
+export const dateFromInput = (s: string): string | undefined => known(s.trim(), isDate);
 
 /** The day after `date`. */
 export function nextDay(date: string): string {

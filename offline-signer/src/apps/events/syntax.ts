@@ -17,8 +17,20 @@ export const daysInMonth = (y: number, m: number): number => (m === 2 ? (leapYea
 /** Year, month, day, hour, minute, second of a date ("2026-03-30", midnight) or wall time. */
 export type Parts = readonly [number, number, number, number, number, number];
 
+/**
+ * The first year a date may name. Date.UTC, `new Date(y, …)` and rrule (which builds its dates
+ * with Date.UTC) read the years 0–99 as 1900–1999, so an event in 0050 would expand in 1950; a
+ * calendar has no use for the first millennium, so every date before 1000 is refused alike (check,
+ * commands, import) and every Date.UTC here is given a year it reads right.
+ */
+export const MIN_YEAR = 1000;
+
+/** A date or wall time whose year is before MIN_YEAR ("0050-01-01"): refused with its own reason. */
+export const beforeMinYear = (s: string): boolean => /^\d{4}(?:-|\d{4}(?:T|$))/.test(s) && Number(s.slice(0, 4)) < MIN_YEAR;
+export const EARLY_REASON = `is before the year ${MIN_YEAR} (not supported)`;
+
 function dateOk(y: number, m: number, d: number): boolean {
-  return y >= 1 && m >= 1 && m <= 12 && d >= 1 && d <= daysInMonth(y, m);
+  return y >= MIN_YEAR && m >= 1 && m <= 12 && d >= 1 && d <= daysInMonth(y, m);
 }
 
 export function parseDate(s: string): Parts | undefined {
@@ -87,6 +99,7 @@ export function rruleProblem(text: string): string | undefined {
     if (eq < 0 || !Object.hasOwn(RULE_PARTS, key)) return `has an unknown part${/^[A-Z]{1,12}$/.test(key) ? ` ${key}` : ""}`;
     if (seen.has(key)) return `names ${key} twice`;
     seen.add(key);
+    if (key === "UNTIL" && beforeMinYear(part.slice(eq + 1))) return `has an UNTIL that ${EARLY_REASON}`;
     if (!RULE_PARTS[key]!(part.slice(eq + 1))) return key === "FREQ" ? `FREQ must be one of ${FREQS.join(", ")}` : `has a bad ${key}`;
   }
   if (!seen.has("FREQ")) return "has no FREQ";
@@ -122,7 +135,7 @@ export function overrideProblem(v: string): string | undefined {
   const parts = v.split(OVERRIDE_SEPARATOR);
   if (parts.length !== 3) return "is not RECURRENCE-ID, start and end";
   const ok = parts.every(isWall) || parts.every(isDate);
-  if (!ok) return "needs three dates or three wall-clock times";
+  if (!ok) return parts.some(beforeMinYear) ? EARLY_REASON : "needs three dates or three wall-clock times";
   if (parts[2]! < parts[1]!) return "ends before it starts";
   const parse = isWall(parts[0]!) ? parseWall : parseDate;
   if (Math.abs(secondsOf(parse(parts[1]!)!) - secondsOf(parse(parts[0]!)!)) > MAX_MOVE_DAYS * 86_400) return `moves the occurrence more than ${MAX_MOVE_DAYS} days`;
