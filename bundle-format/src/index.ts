@@ -3,7 +3,16 @@
  * Pure: no file, network or clock access. Both apps depend on it; it depends on nothing of ours.
  */
 export { BundleError, BUNDLE_ERROR_CODES, isBundleError, type BundleErrorCode } from "./errors.js";
-export { sealBundle, sealBundleStream, BundleSealer, sealedLength, slotCountFor, type SealOptions, type SealRandomness } from "./seal.js";
+export {
+  sealBundle,
+  sealBundleStream,
+  BundleSealer,
+  sealedLength,
+  slotCountFor,
+  type SealOptions,
+  type SealRandomness,
+  type SealerMode,
+} from "./seal.js";
 export {
   openBundle,
   openBundleStream,
@@ -13,6 +22,7 @@ export {
   type OpenOptions,
   type OpenedBundle,
   type OpenedInfo,
+  type OpenerMode,
   type BundleReader,
 } from "./open.js";
 export { FORMAT_MAJOR, SUITE_X25519, MAILBOX_TAG_LENGTH, MAX_RECIPIENTS, HEADER_LENGTH, SLOT_LENGTH, slotTierFor, type BundleHeader } from "./layout.js";

@@ -45,6 +45,17 @@ export interface OpenedInfo {
   /** Total bundle length (its bucket size). */
   readonly length: number;
   readonly bodyLength: number;
+  /** SHA-256 of the body: the digest the sender's signature covers (verified). */
+  readonly bodyHash: Uint8Array;
+}
+
+/** How an opener learns SHA-256(body) for the signature check. */
+export interface OpenerMode {
+  /**
+   * The caller hashes exactly the body pieces push() returns, in order (e.g. on a worker
+   * thread, beside the AEAD), and passes the digest to finish().
+   */
+  readonly externalBodyHash?: boolean;
 }
 
 export interface OpenedBundle extends OpenedInfo {
@@ -92,9 +103,10 @@ export class BundleOpener {
   #sender: Uint8Array | undefined;
   #bodyLength = 0;
   #signature = new Uint8Array(SIGNATURE_LENGTH);
-  readonly #hasher: Hasher = sha256Hasher();
+  readonly #hasher: Hasher | undefined;
 
-  constructor(options: OpenOptions) {
+  constructor(options: OpenOptions, mode: OpenerMode = {}) {
+    this.#hasher = mode.externalBodyHash === true ? undefined : sha256Hasher();
     abytes(options.recipient.secretKey, "recipient.secretKey", KEY_LENGTH);
     abytes(options.recipient.publicKey, "recipient.publicKey", KEY_LENGTH);
     this.#recipient = options.recipient;
@@ -135,19 +147,25 @@ export class BundleOpener {
     }
   }
 
-  /** Call after the last byte: checks completeness and the sender's signature. */
-  finish(): OpenedInfo {
+  /**
+   * Call after the last byte: checks completeness and the sender's signature. `bodyHash`:
+   * SHA-256 of the body, required with `externalBodyHash` and refused without it.
+   */
+  finish(bodyHash?: Uint8Array): OpenedInfo {
+    if (this.#hasher === undefined) abytes(bodyHash, "bodyHash", 32);
+    else if (bodyHash !== undefined) throw new TypeError('"bodyHash" is only passed to an opener made with externalBodyHash');
     const header = this.#header;
     if (this.#phase !== "done" || header === undefined) {
       if (this.#phase === "header") parseHeader(concatBytes(...this.#pending), this.#maxLength);
       const declared = header === undefined ? "" : ` of ${header.length}`;
       throw new BundleError("BUNDLE_TRUNCATED", `bundle ends after ${this.#received}${declared} bytes; it was cut short`);
     }
-    const message = signedMessage(this.#prefixHash!, u64be(this.#bodyLength), this.#hasher.digest());
+    const digest = this.#hasher === undefined ? bodyHash!.slice() : this.#hasher.digest();
+    const message = signedMessage(this.#prefixHash!, u64be(this.#bodyLength), digest);
     if (!ed25519Verify(this.#sender!, message, this.#signature)) {
       throw new BundleError("BUNDLE_AUTH", "the sender's signature on this bundle does not verify");
     }
-    return { sender: this.#sender!, mailboxTag: header.mailboxTag, length: header.length, bodyLength: this.#bodyLength };
+    return { sender: this.#sender!, mailboxTag: header.mailboxTag, length: header.length, bodyLength: this.#bodyLength, bodyHash: digest };
   }
 
   #need(): number {
@@ -268,7 +286,7 @@ export class BundleOpener {
     const end = start + plain.length;
     if (start < bodyEnd) {
       const body = plain.subarray(0, Math.min(end, bodyEnd) - start);
-      this.#hasher.update(body);
+      this.#hasher?.update(body);
       out.push(body);
     }
     if (end > bodyEnd && start < sigEnd) {

@@ -54,6 +54,15 @@ export interface SealRandomness {
   readonly slots: readonly (number | Uint8Array)[];
 }
 
+/** How a sealer learns SHA-256(body) for the sender's signature. */
+export interface SealerMode {
+  /**
+   * The caller hashes the body itself (e.g. on a worker thread, beside the AEAD) and passes
+   * the digest to finish(). A wrong digest makes a bundle whose signature does not verify.
+   */
+  readonly externalBodyHash?: boolean;
+}
+
 /** The slot count a seal for `recipients` distinct devices will use. */
 export const slotCountFor = (recipients: number): number => 2 ** slotTierFor(recipients);
 
@@ -119,7 +128,7 @@ export class BundleSealer {
   readonly #sender: KeyPair;
   readonly #plan: ChunkPlan;
   readonly #prefixHash: Uint8Array;
-  readonly #hasher: Hasher = sha256Hasher();
+  readonly #hasher: Hasher | undefined;
   readonly #key: Uint8Array;
   #cipher: ChunkCipher;
   #early: Uint8Array[];
@@ -127,8 +136,10 @@ export class BundleSealer {
   #chunkIndex = 0;
   #bodySeen = 0;
   #finished = false;
+  #bodyHash: Uint8Array | undefined;
 
-  constructor(bodyLength: number, options: SealOptions, randomness?: SealRandomness) {
+  constructor(bodyLength: number, options: SealOptions, randomness?: SealRandomness, mode: SealerMode = {}) {
+    this.#hasher = mode.externalBodyHash === true ? undefined : sha256Hasher();
     this.bodyLength = auint(bodyLength, "bodyLength", 0, MAX_BUCKET);
     abytes(options.mailboxTag, "mailboxTag", MAILBOX_TAG_LENGTH);
     abytes(options.sender.secretKey, "sender.secretKey", KEY_LENGTH);
@@ -172,27 +183,58 @@ export class BundleSealer {
       throw new RangeError(`body is longer than the declared bodyLength ${this.bodyLength}`);
     }
     this.#bodySeen += piece.length;
-    this.#hasher.update(piece);
+    this.#hasher?.update(piece);
     return this.#withEarly(this.#write(piece));
   }
 
-  /** Signs, pads and returns the remaining sealed chunks, ending with the flagged last one. */
-  finish(): Uint8Array[] {
+  /** SHA-256 of the body, the digest the signature covers: set by finish(). */
+  get bodyHash(): Uint8Array | undefined {
+    return this.#bodyHash?.slice();
+  }
+
+  /**
+   * Signs, pads and returns the remaining sealed chunks, ending with the flagged last one.
+   * `bodyHash`: SHA-256 of the body, required with `externalBodyHash` and refused without it.
+   */
+  finish(bodyHash?: Uint8Array): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    for (const pieces of this.finishChunks(bodyHash)) out.push(...pieces);
+    return out;
+  }
+
+  /**
+   * As finish(), but the tail comes about a chunk at a time (the signature, then the padding,
+   * which can be tens of MiB in a large bucket), so memory stays at one chunk. The checks and
+   * the signature run at once; iterate to the end (the payload key is wiped there).
+   */
+  finishChunks(bodyHash?: Uint8Array): Iterable<Uint8Array[]> {
     if (this.#finished) throw new Error("BundleSealer: finish() called twice");
+    if (this.#hasher === undefined) abytes(bodyHash, "bodyHash", 32);
+    else if (bodyHash !== undefined) throw new TypeError('"bodyHash" is only passed to a sealer made with externalBodyHash');
     if (this.#bodySeen !== this.bodyLength) {
       throw new RangeError(`body gave ${this.#bodySeen} bytes, but bodyLength was declared as ${this.bodyLength}`);
     }
     this.#finished = true;
-    const message = signedMessage(this.#prefixHash, u64be(this.bodyLength), this.#hasher.digest());
-    const out = this.#withEarly(this.#write(ed25519Sign(this.#sender.secretKey, message)));
-    const padding = this.#plan.plaintext - (INNER_OVERHEAD + this.bodyLength);
-    for (let left = padding; left > 0; ) {
-      const n = Math.min(left, CHUNK_SIZE);
-      out.push(...this.#write(new Uint8Array(n)));
-      left -= n;
+    const digest = this.#hasher === undefined ? bodyHash!.slice() : this.#hasher.digest();
+    this.#bodyHash = digest;
+    const message = signedMessage(this.#prefixHash, u64be(this.bodyLength), digest);
+    return this.#tail(this.#withEarly(this.#write(ed25519Sign(this.#sender.secretKey, message))));
+  }
+
+  *#tail(signed: Uint8Array[]): Generator<Uint8Array[], void, undefined> {
+    try {
+      yield signed;
+      const padding = this.#plan.plaintext - (INNER_OVERHEAD + this.bodyLength);
+      // One zero buffer for every padding piece: the cipher only reads its input.
+      const zeros = new Uint8Array(Math.min(padding, CHUNK_SIZE));
+      for (let left = padding; left > 0; ) {
+        const n = Math.min(left, CHUNK_SIZE);
+        yield this.#write(zeros.subarray(0, n));
+        left -= n;
+      }
+    } finally {
+      wipe(this.#key);
     }
-    wipe(this.#key);
-    return out;
   }
 
   #withEarly(pieces: Uint8Array[]): Uint8Array[] {
@@ -287,5 +329,5 @@ export async function* sealBundleStream(
   const sealer = new BundleSealer(bodyLength, options);
   yield sealer.prefix;
   for await (const piece of body) yield* sealer.push(piece);
-  yield* sealer.finish();
+  for (const pieces of sealer.finishChunks()) yield* pieces;
 }
