@@ -295,10 +295,23 @@ export function occurrences(id: string, e: CalEvent, window: Window, display: Zo
   const overlaps = (o: Occurrence): boolean => o.startMs < window.toMs && (o.endMs > window.fromMs || o.startMs >= window.fromMs);
 
   const rule = ruleOf(e, zone);
-  if (rule === undefined) {
+  // RFC 5545 3.8.5.2: extra dates (RDATE) join the rule's occurrences; without a rule, so does DTSTART.
+  const extra = new Set<number>();
+  for (const r of e.rdates ?? []) {
+    const p = parse(r);
+    if (p !== undefined) extra.add(wallMs(p));
+  }
+  if (rule === undefined && extra.size === 0) {
     const one = make(startWall, e.allDay ? endWall : undefined, undefined, undefined);
     return overlaps(one) ? [one] : [];
   }
+  if (rule === undefined) extra.add(startWall);
+  /** The series' walls from `a` to `b`: the rule's (bounded as expand is) and the extra dates among them. */
+  const series = (a: number, b: number, limit: number): { walls: number[]; cut: boolean } => {
+    const got = rule === undefined ? { walls: [], cut: false } : expand(rule, a, b, limit);
+    const more = [...extra].filter((w) => w >= a && w <= b);
+    return more.length === 0 ? got : { walls: [...new Set([...got.walls, ...more])].sort((x, y) => x - y), cut: got.cut };
+  };
   const text = e.allDay ? dateText : wallText;
   const cancelled = new Set(e.exdates);
   const moved = overridesByRid(e.overrides);
@@ -306,7 +319,7 @@ export function occurrences(id: string, e: CalEvent, window: Window, display: Zo
   // Walls of the window, widened by a day each side for zone offsets and by the duration before.
   const from = wallOf(window.fromMs, zone) - durationMs - DAY_MS;
   const to = wallOf(window.toMs, zone) + DAY_MS;
-  const { walls, cut } = expand(rule, from, to, MAX_OCCURRENCES);
+  const { walls, cut } = series(from, to, MAX_OCCURRENCES);
   let truncated = cut;
   for (const wall of walls) {
     const rid = text(wall);
@@ -325,7 +338,7 @@ export function occurrences(id: string, e: CalEvent, window: Window, display: Zo
     const rids = [...moved.keys()].filter((r) => !cancelled.has(r) && near(r)).sort();
     const lo = parse(rids[0] ?? "");
     const hi = parse(rids[rids.length - 1] ?? "");
-    const real = lo === undefined || hi === undefined ? { walls: [], cut: false, periods: 0 } : expand(rule, wallMs(lo), wallMs(hi), Infinity);
+    const real = lo === undefined || hi === undefined ? { walls: [], cut: false } : series(wallMs(lo), wallMs(hi), Infinity);
     truncated ||= real.cut;
     const walls = new Set(real.walls);
     for (const rid of rids) {

@@ -56,6 +56,7 @@ function describe(e: CalEvent, names: ReadonlyMap<string, string>): string {
   line("when", whenText(e));
   if (!e.allDay && e.tz !== undefined && zoneNamed(e.tz) === undefined) line("warning", "this system does not know its time zone: times read as UTC");
   if (e.rrule !== undefined) line("repeats", e.rrule);
+  for (const x of [...(e.rdates ?? [])].sort()) line("also on", x.replace("T", " "));
   for (const x of [...e.exdates].sort()) line("cancelled", x.replace("T", " "));
   for (const o of [...e.overrides].sort((a, b) => (a.rid < b.rid ? -1 : 1))) line("moved", `${o.rid.replace("T", " ")} to ${o.start.replace("T", " ")}-${o.end.slice(11, 16) || o.end}`);
   if (e.location !== undefined) line("location", e.location);

@@ -25,6 +25,11 @@ export interface CalEvent {
   readonly tz?: string;
   /** RRULE value without the "RRULE:" prefix. */
   readonly rrule?: string;
+  /**
+   * Extra occurrences (RFC 5545 RDATE), in the form of the start; with or without a rule, and
+   * cancelled or moved by their start like the rule's. Absent when there are none (schema version 2).
+   */
+  readonly rdates?: readonly string[];
   /** Cancelled occurrences, by the start the series gives them. */
   readonly exdates: readonly string[];
   readonly overrides: readonly Override[];
@@ -67,11 +72,12 @@ export function checkEvent(e: CalEvent, what: string): CalEvent {
     if (why !== undefined) bad(`the RRULE ${why}`);
   }
   for (const x of e.exdates) if (!form(x)) bad(beforeMinYear(x) ? `an exception ${EARLY_REASON}` : `an exception is not ${formName}`);
+  for (const x of e.rdates ?? []) if (!form(x)) bad(beforeMinYear(x) ? `an extra date (RDATE) ${EARLY_REASON}` : `an extra date (RDATE) is not ${formName}`);
   for (const o of e.overrides) {
     const why = overrideProblem(encodeOverride(o));
     if (why !== undefined || !form(o.rid)) bad(`a moved occurrence ${why ?? "does not match the event's kind of time"}`);
   }
-  if (e.exdates.length > 1024 || e.overrides.length > 1024) bad("more than 1,024 exceptions or moved occurrences");
+  if (e.exdates.length > 1024 || e.overrides.length > 1024 || (e.rdates ?? []).length > 1024) bad("more than 1,024 exceptions, extra dates (RDATE) or moved occurrences");
   if (e.location !== undefined && (e.location.length > 512 || CONTROL.test(e.location))) bad("the location must be one line of at most 512 characters");
   if (e.attendees.length > 256 || e.guests.length > 256) bad("more than 256 attendees");
   for (const g of e.guests) if (g.length > 512 || CONTROL.test(g)) bad("a guest must be one line of at most 512 characters");

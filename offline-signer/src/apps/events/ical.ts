@@ -4,7 +4,7 @@
  * and errors name the event, line and property, never the text found there.
  *
  * What a VEVENT becomes: DTSTART/DTEND (TZID, UTC or DATE; DURATION when DTEND is absent), RRULE,
- * EXDATE, SUMMARY, LOCATION, DESCRIPTION, UID, ATTENDEE (a member when the CN names one, else a
+ * RDATE (extra occurrences, at most 1,024; a PERIOD of its own length also moves its end), EXDATE, SUMMARY, LOCATION, DESCRIPTION, UID, ATTENDEE (a member when the CN names one, else a
  * guest). A VEVENT with RECURRENCE-ID changes one occurrence of its series: STATUS:CANCELLED
  * cancels it (an EXDATE), otherwise its new DTSTART/DTEND move it; other changes to one
  * occurrence (its own title) are not kept, and the import says how many.
@@ -241,6 +241,49 @@ function attendeesOf(c: Comp, members: ReadonlyMap<string, string>): { attendees
   return { attendees: [...attendees].slice(0, 256), guests: [...guests].slice(0, 256) };
 }
 
+/** Most extra dates one event may list, as for exceptions (checkEvent). */
+const MAX_RDATES = 1024;
+
+/**
+ * RDATE values as extra occurrences, in the series' zone. A PERIOD (start/end or start/duration)
+ * is an extra occurrence at its start plus, when it lasts otherwise than the event, a move of that
+ * occurrence to its own end.
+ */
+function rdatesOf(c: Comp, ctx: Context, start: Moment, end: string, tz: string | undefined): { rdates: string[]; periods: Override[] } {
+  const line = ctx.place.props.get("RDATE") ?? ctx.place.line;
+  const rdates = new Set<string>();
+  const periods: Override[] = [];
+  const duration = (from: string, to: string): number => Date.parse(`${to}Z`) - Date.parse(`${from}Z`);
+  for (const p of props(c, "rdate")) {
+    for (const v of p.slice(3)) {
+      if (rdates.size >= MAX_RDATES) throw malformed(line, "RDATE", `lists more than ${MAX_RDATES} extra dates`);
+      if (p[2] === "period") {
+        const [from, to] = Array.isArray(v) ? (v as unknown[]).map(str) : [];
+        if (start.date || from === undefined || to === undefined) throw malformed(line, "RDATE", "is a period where DTSTART is a date, or not a period");
+        const asTime: Prop = [p[0], p[1], "date-time", from];
+        const rid = wallIn(momentOf(asTime, from, ctx, "rdate"), tz);
+        let until: string;
+        if (/^[+-]?P/.test(to)) {
+          let seconds: number;
+          try {
+            seconds = ICAL.Duration.fromString(to).toSeconds();
+          } catch {
+            throw malformed(line, "RDATE", "is not a period");
+          }
+          until = plusSeconds(rid, false, seconds);
+        } else until = wallIn(momentOf([p[0], p[1], "date-time", to], to, ctx, "rdate"), tz);
+        rdates.add(rid);
+        periods.push({ rid, start: rid, end: until });
+        continue;
+      }
+      const m = momentOf(p, v, ctx, "rdate");
+      if (m.date !== start.date) throw malformed(line, "RDATE", "is a date where DTSTART is a date-time, or the other way round");
+      rdates.add(wallIn(m, tz));
+    }
+  }
+  return { rdates: [...rdates], periods: periods.filter((o) => duration(o.rid, o.end) !== duration(start.wall, end)) };
+}
+
 function parseVevent(c: Comp, ctx: Context, options: ImportOptions): Parsed {
   const { place } = ctx;
   const startProp = prop(c, "dtstart");
@@ -269,7 +312,7 @@ function parseVevent(c: Comp, ctx: Context, options: ImportOptions): Parsed {
     const why = rruleProblem(rrule);
     if (why !== undefined) throw malformed(line, "RRULE", `the rule ${why}`);
   }
-  if (props(c, "rdate").length > 0) note(ctx, "extra dates (RDATE) were not kept");
+  const { rdates, periods } = rdatesOf(c, ctx, start, end, tz);
   const exdates: string[] = [];
   for (const p of props(c, "exdate")) {
     for (const v of p.slice(3)) {
@@ -296,8 +339,9 @@ function parseVevent(c: Comp, ctx: Context, options: ImportOptions): Parsed {
     end,
     ...(tz === undefined ? {} : { tz }),
     ...(rrule === undefined ? {} : { rrule }),
+    ...(rdates.length === 0 ? {} : { rdates }),
     exdates: [...new Set(exdates)],
-    overrides: [],
+    overrides: periods,
     ...(location === undefined ? {} : { location }),
     ...attendeesOf(c, options.members),
     ...(notes === undefined ? {} : { notes: notes.slice(0, 64 * 1024) }),
@@ -408,7 +452,9 @@ export function parseIcs(bytes: Uint8Array, options: ImportOptions): ImportResul
   }
   const events = out.map((p) => {
     const c = changes.get(p);
-    const event = c === undefined ? p.event : { ...p.event, exdates: [...new Set([...p.event.exdates, ...c.exdates])], overrides: c.overrides };
+    // A RECURRENCE-ID of an extra date's occurrence says more than the RDATE's period.
+    const overrides = c === undefined ? [] : [...p.event.overrides.filter((o) => !c.overrides.some((x) => x.rid === o.rid)), ...c.overrides];
+    const event = c === undefined ? p.event : { ...p.event, exdates: [...new Set([...p.event.exdates, ...c.exdates])], overrides };
     try {
       return checkEvent(event, "event");
     } catch (e) {
@@ -461,6 +507,7 @@ export function serializeIcs(items: readonly ExportItem[], names: ReadonlyMap<st
     v.addProperty(timeProp("dtend", e.end, tz));
     v.addPropertyWithValue("summary", e.title);
     if (e.rrule !== undefined) v.addPropertyWithValue("rrule", ICAL.Recur.fromString(e.rrule));
+    for (const x of [...(e.rdates ?? [])].sort()) v.addProperty(timeProp("rdate", x, tz));
     for (const x of [...e.exdates].sort()) v.addProperty(timeProp("exdate", x, tz));
     if (e.location !== undefined) v.addPropertyWithValue("location", e.location);
     if (e.notes !== undefined) v.addPropertyWithValue("description", e.notes);

@@ -20,6 +20,7 @@ function opProblem(x: Intent, context: CheckContext): string | undefined {
     case "start":
     case "end":
     case "exdates":
+    case "rdates":
       return isWall(s) || isDate(s) ? undefined : beforeMinYear(s) ? EARLY_REASON : "is not a date or a wall-clock time";
     case "tz":
       return isZoneName(s) ? undefined : "is not an IANA zone name";
@@ -50,7 +51,7 @@ export const eventsApp: AppModule = {
   }),
   summary: (r) => {
     const start = text(r.fields["start"]).replace("T", " ").slice(0, 16);
-    return `${text(r.fields["title"])} · ${start}${typeof r.fields["rrule"] === "string" ? " (repeats)" : ""}`;
+    return `${text(r.fields["title"])} · ${start}${typeof r.fields["rrule"] === "string" || (r.sets["rdates"] ?? []).length > 0 ? " (repeats)" : ""}`;
   },
   check(intents: readonly Intent[], context: CheckContext): string | undefined {
     for (const [i, x] of intents.entries()) {

@@ -83,8 +83,10 @@ export function occurrenceId(e: CalEvent, arg: string): string {
   const first = (day ?? wall!).slice(0, 10);
   const from = Date.UTC(...(first.split("-").map(Number) as [number, number, number]).map((n, i) => (i === 1 ? n - 1 : n)) as [number, number, number]);
   const rule = ruleOf(e, zone);
-  const walls = rule === undefined ? [] : expand(rule, from, from + 86_400_000 - 1, 10_000).walls.map((ms) => new Date(ms).toISOString().slice(0, e.allDay ? 10 : 19));
-  if (rule === undefined) throw eventsError("EVENTS_NO_OCCURRENCE", "the event does not repeat: change it with events edit");
+  const extra = e.rdates ?? [];
+  if (rule === undefined && extra.length === 0) throw eventsError("EVENTS_NO_OCCURRENCE", "the event does not repeat: change it with events edit");
+  const ruled = rule === undefined ? [e.start] : expand(rule, from, from + 86_400_000 - 1, 10_000).walls.map((ms) => new Date(ms).toISOString().slice(0, e.allDay ? 10 : 19));
+  const walls = [...new Set([...ruled, ...extra])].filter((w) => w.slice(0, 10) === first && (e.allDay ? isDate(w) : isWall(w))).sort();
   const hits = wall === undefined ? walls : walls.filter((w) => w === wall);
   if (hits.length === 1) return hits[0]!;
   throw eventsError("EVENTS_NO_OCCURRENCE", hits.length === 0 ? "the series has no occurrence there" : "the series has several occurrences that day: name one by its start (YYYY-MM-DDTHH:MM)");

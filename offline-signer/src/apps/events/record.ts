@@ -10,6 +10,7 @@ export function eventOf(r: RecordView): CalEvent {
   const notes = textOf(r.fields["notes"]);
   const uid = textOf(r.fields["uid"]);
   const allDay = r.fields["allDay"] === true;
+  const rdates = textsOf(r.sets["rdates"]);
   return {
     title: textOf(r.fields["title"]) ?? "",
     allDay,
@@ -17,6 +18,7 @@ export function eventOf(r: RecordView): CalEvent {
     end: textOf(r.fields["end"]) ?? "",
     ...(tz === undefined || allDay ? {} : { tz }),
     ...(rrule === undefined ? {} : { rrule }),
+    ...(rdates.length === 0 ? {} : { rdates }),
     exdates: textsOf(r.sets["exdates"]),
     overrides: textsOf(r.sets["overrides"]).map(decodeOverride).filter((o): o is Override => o !== undefined),
     ...(location === undefined ? {} : { location }),
@@ -33,7 +35,7 @@ export function eventIntents(id: string, e: CalEvent, have?: RecordView): Intent
     id,
     {
       fields: { title: e.title, start: e.start, end: e.end, tz: e.allDay ? undefined : e.tz, allDay: e.allDay ? true : undefined, rrule: e.rrule, location: e.location, notes: e.notes, uid: e.uid },
-      sets: { exdates: e.exdates, overrides: e.overrides.map(encodeOverride), attendees: e.attendees, guests: e.guests },
+      sets: { rdates: e.rdates ?? [], exdates: e.exdates, overrides: e.overrides.map(encodeOverride), attendees: e.attendees, guests: e.guests },
     },
     have,
   );
