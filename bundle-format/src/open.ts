@@ -152,14 +152,14 @@ export class BundleOpener {
    * SHA-256 of the body, required with `externalBodyHash` and refused without it.
    */
   finish(bodyHash?: Uint8Array): OpenedInfo {
-    if (this.#hasher === undefined) abytes(bodyHash, "bodyHash", 32);
-    else if (bodyHash !== undefined) throw new TypeError('"bodyHash" is only passed to an opener made with externalBodyHash');
     const header = this.#header;
     if (this.#phase !== "done" || header === undefined) {
       if (this.#phase === "header") parseHeader(concatBytes(...this.#pending), this.#maxLength);
       const declared = header === undefined ? "" : ` of ${header.length}`;
       throw new BundleError("BUNDLE_TRUNCATED", `bundle ends after ${this.#received}${declared} bytes; it was cut short`);
     }
+    if (this.#hasher === undefined) abytes(bodyHash, "bodyHash", 32);
+    else if (bodyHash !== undefined) throw new TypeError('"bodyHash" is only passed to an opener made with externalBodyHash');
     const digest = this.#hasher === undefined ? bodyHash!.slice() : this.#hasher.digest();
     const message = signedMessage(this.#prefixHash!, u64be(this.#bodyLength), digest);
     if (!ed25519Verify(this.#sender!, message, this.#signature)) {

@@ -53,3 +53,4 @@ export {
   type ReleasePublicKey,
   type ReleaseSecretKey,
 } from "./release/signify.js";
+export * from "./files/index.js";
