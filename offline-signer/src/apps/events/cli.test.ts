@@ -65,6 +65,9 @@ describe("events through the airlock CLI", () => {
     expect(ics).toContain(`UID:${shown.uid}`);
     expect(ics).toContain("RECURRENCE-ID;TZID=Europe/Berlin:20260330T090000");
     expect(ics).toContain("EXDATE;TZID=Europe/Berlin:20260323T090000");
+    // RFC 5545 asks for a VTIMEZONE for each TZID; the file reads back as the same events.
+    expect(ics).toMatch(/BEGIN:VTIMEZONE\r\nTZID:Europe\/Berlin\r\n/);
+    expect(airlockJson(["events", "import", file, ...as("alice")])).toMatchObject({ added: 0, updated: 3 });
 
     // Bad input: typed errors, nothing written.
     expect(failure(airlock(["events", "add", "--title", "x", "--start", "2026-03-16T09:00", "--end", "2026-03-16T10:00", "--tz", "Mars/Base", "--json", ...as("alice")])).code).toBe("EVENTS_BAD_EVENT");

@@ -14,6 +14,7 @@ import type { Zone } from "luxon";
 import { eventsError } from "./errors.js";
 import { checkEvent, type CalEvent, type Override } from "./event.js";
 import { instantOf, wallOf, zoneNamed } from "./agenda.js";
+import { vtimezoneOf } from "./vtimezone.js";
 import { EARLY_REASON, beforeMinYear, isZoneName, ruleParts, rruleProblem } from "./syntax.js";
 
 export const MAX_ICS_BYTES = 16 * 1024 * 1024;
@@ -487,16 +488,43 @@ function timeProp(name: string, wall: string, tz: string | undefined): ICAL.Prop
 }
 
 
+/** Years a series without UNTIL is covered past its last change (or its last fixed date, if later). */
+const OPEN_YEARS = 20;
+
 /**
- * An iCalendar file of `items`: one VEVENT per event (TZID times, IANA names), one more per moved
- * occurrence (RECURRENCE-ID). Member attendees carry their user id (urn:airlock:member:…) so a
- * re-import into the team maps them back; `names` gives their CN.
+ * The years each zone's events need a VTIMEZONE for: every fixed date they name, and up to UNTIL,
+ * or OPEN_YEARS past the later of the last of them and the event's last change for a series that
+ * names no end (vtimezoneOf keeps the last MAX_ZONE_YEARS).
+ */
+function zoneYears(items: readonly ExportItem[]): Map<string, { from: number; to: number }> {
+  const out = new Map<string, { from: number; to: number }>();
+  for (const { event: e, updated } of items) {
+    if (e.allDay || e.tz === undefined || e.tz === "UTC" || zoneNamed(e.tz) === undefined) continue;
+    const years = [e.start, e.end, ...e.exdates, ...(e.rdates ?? []), ...e.overrides.flatMap((o) => [o.rid, o.start, o.end])].map((w) => Number(w.slice(0, 4)));
+    let to = Math.max(...years);
+    if (e.rrule !== undefined) {
+      const until = ruleParts(e.rrule).get("UNTIL");
+      to = until === undefined ? Math.max(to, new Date(updated).getUTCFullYear()) + OPEN_YEARS : Math.max(to, Number(until.slice(0, 4)));
+    }
+    const have = out.get(e.tz);
+    out.set(e.tz, { from: Math.min(have?.from ?? Infinity, ...years), to: Math.max(have?.to ?? -Infinity, to) });
+  }
+  return out;
+}
+
+/**
+ * An iCalendar file of `items`: a VTIMEZONE for each IANA zone the events name (vtimezone.ts;
+ * none for UTC, written with Z, nor for a zone this runtime does not know), one VEVENT per event
+ * (TZID times, IANA names), one more per moved occurrence (RECURRENCE-ID). Member attendees carry
+ * their user id (urn:airlock:member:…) so a re-import into the team maps them back; `names` gives
+ * their CN.
  */
 export function serializeIcs(items: readonly ExportItem[], names: ReadonlyMap<string, string>): Uint8Array {
   const cal = new ICAL.Component(["vcalendar", [], []]);
   cal.addPropertyWithValue("version", "2.0");
   cal.addPropertyWithValue("prodid", "-//Airlock//events//EN");
   cal.addPropertyWithValue("calscale", "GREGORIAN");
+  for (const [tz, years] of [...zoneYears(items)].sort(([a], [b]) => (a < b ? -1 : 1))) cal.addSubcomponent(vtimezoneOf(tz, zoneNamed(tz)!, years.from, years.to));
   for (const { id, event: e, updated } of items) {
     const uid = e.uid ?? `${id}@airlock`;
     const tz = e.allDay ? undefined : e.tz;
