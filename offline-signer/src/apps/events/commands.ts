@@ -15,7 +15,7 @@ import { dayWindow, zoneNamed } from "./agenda.js";
 import { eventsError } from "./errors.js";
 import { checkEvent, type CalEvent } from "./event.js";
 import { dateFromInput, knownZone, memberId, memberNames, nextDay, occurrenceId, systemZone, wallFromInput } from "./input.js";
-import { agendaOf, occurrenceText, whenText } from "./read.js";
+import { agendaOf, attendeeText, attendeesOf, occurrenceText, whenText, type Attendee } from "./read.js";
 import { eventIntents, eventOf } from "./record.js";
 import { eventsApp } from "./index.js";
 import { MAX_ICS_BYTES } from "./ical.js";
@@ -48,7 +48,7 @@ function times(allDay: boolean, start: string, end: string | undefined, tz: stri
 
 const rruleText = (r: string): string => r.trim().replace(/^RRULE:/i, "").toUpperCase();
 
-function describe(e: CalEvent, names: ReadonlyMap<string, string>): string {
+function describe(e: CalEvent, attendees: readonly Attendee[]): string {
   let text = safe`${e.title}` + "\n";
   const line = (label: string, v: string): void => {
     text += safe`  ${label}: ${v}` + "\n";
@@ -60,18 +60,13 @@ function describe(e: CalEvent, names: ReadonlyMap<string, string>): string {
   for (const x of [...e.exdates].sort()) line("cancelled", x.replace("T", " "));
   for (const o of [...e.overrides].sort((a, b) => (a.rid < b.rid ? -1 : 1))) line("moved", `${o.rid.replace("T", " ")} to ${o.start.replace("T", " ")}-${o.end.slice(11, 16) || o.end}`);
   if (e.location !== undefined) line("location", e.location);
-  for (const a of e.attendees) line("attendee", names.get(a) ?? `former member ${a.slice(0, 8)}`);
+  for (const a of attendees) line("attendee", attendeeText(a));
   for (const g of e.guests) line("guest", g);
   if (e.notes !== undefined) text += "  notes:\n" + e.notes.split("\n").map((l) => safe`    ${l}`).join("\n") + "\n";
   return text;
 }
 
-const eventJson = (id: string, e: CalEvent, names: ReadonlyMap<string, string>, updated: number): Record<string, unknown> => ({
-  id,
-  ...e,
-  attendees: e.attendees.map((a) => ({ id: a, name: names.get(a) ?? null })),
-  updated,
-});
+const eventJson = (id: string, e: CalEvent, attendees: readonly Attendee[], updated: number): Record<string, unknown> => ({ id, ...e, attendees, updated });
 
 export class EventsAdd extends VaultCommand {
   static override summary = "Add an event: title, start and end in a time zone (or all-day), repeat rule, location, attendees.";
@@ -169,8 +164,8 @@ export class EventsShow extends VaultCommand {
     await this.withVault(flags, async (vault) => {
       const { record } = find(vault, flags.collection, args.id);
       const e = eventOf(record);
-      const names = memberNames(vault.requireTeam());
-      this.emit(flags.json, { event: eventJson(record.id, e, names, record.updated) }, describe(e, names) + `  updated ${when(record.updated)}\n`);
+      const attendees = attendeesOf(e, vault.requireTeam());
+      this.emit(flags.json, { event: eventJson(record.id, e, attendees, record.updated) }, describe(e, attendees) + `  updated ${when(record.updated)}\n`);
     });
   }
 }

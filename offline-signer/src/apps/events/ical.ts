@@ -225,12 +225,15 @@ interface Parsed {
 }
 
 function attendeesOf(c: Comp, members: ReadonlyMap<string, string>): { attendees: string[]; guests: string[] } {
+  // An Airlock id is an attendee only while it is a member: check refuses anyone else.
+  const current = new Set(members.values());
   const attendees = new Set<string>();
   const guests = new Set<string>();
   for (const p of props(c, "attendee")) {
     const address = str(p[3]);
     const cn = str(p[1]["cn"]).replace(CONTROLS, " ").trim();
-    const member = /^urn:airlock:member:([0-9a-f]{64})$/.exec(address)?.[1] ?? members.get(cn.toLowerCase());
+    const id = /^urn:airlock:member:([0-9a-f]{64})$/.exec(address)?.[1];
+    const member = id !== undefined && current.has(id) ? id : members.get(cn.toLowerCase());
     if (member !== undefined) {
       attendees.add(member);
       continue;
@@ -516,8 +519,8 @@ function zoneYears(items: readonly ExportItem[]): Map<string, { from: number; to
  * An iCalendar file of `items`: a VTIMEZONE for each IANA zone the events name (vtimezone.ts;
  * none for UTC, written with Z, nor for a zone this runtime does not know), one VEVENT per event
  * (TZID times, IANA names), one more per moved occurrence (RECURRENCE-ID). Member attendees carry
- * their user id (urn:airlock:member:…) so a re-import into the team maps them back; `names` gives
- * their CN.
+ * their user id (urn:airlock:member:…) so a re-import into the team maps them back; `names` (the
+ * current members) gives their CN, and an attendee not in it (removed since) is left out.
  */
 export function serializeIcs(items: readonly ExportItem[], names: ReadonlyMap<string, string>): Uint8Array {
   const cal = new ICAL.Component(["vcalendar", [], []]);
@@ -540,9 +543,10 @@ export function serializeIcs(items: readonly ExportItem[], names: ReadonlyMap<st
     if (e.location !== undefined) v.addPropertyWithValue("location", e.location);
     if (e.notes !== undefined) v.addPropertyWithValue("description", e.notes);
     for (const a of e.attendees) {
-      const p = new ICAL.Property("attendee");
       const name = names.get(a);
-      if (name !== undefined) p.setParameter("cn", name);
+      if (name === undefined) continue;
+      const p = new ICAL.Property("attendee");
+      p.setParameter("cn", name);
       p.setValue(`urn:airlock:member:${a}`);
       v.addProperty(p);
     }

@@ -66,9 +66,14 @@ export function memberId(state: TeamState, name: string): string {
   throw eventsError("EVENTS_UNKNOWN_ATTENDEE", loose.length === 0 ? "an attendee is not a member of the team" : "an attendee's name matches several members");
 }
 
-/** Member names by user id, for showing attendees (a former member shows as its id's start). */
+/**
+ * The names of the current members by user id. An attendee not in it (removed from the team since
+ * the invitation, which check allowed only while they were a member) is not shown as attending:
+ * the TUI shows "former member <id>", `events show` marks them (read.ts attendeesOf), and an
+ * export leaves them out.
+ */
 export function memberNames(state: TeamState): Map<string, string> {
-  return new Map([...state.users.values()].map((u) => [u.id, u.name]));
+  return new Map([...state.users.values()].filter((u) => u.active).map((u) => [u.id, u.name]));
 }
 
 /**

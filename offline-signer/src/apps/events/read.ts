@@ -1,6 +1,7 @@
 /** Records of an events collection as the agenda reads them, and one-line texts of an event. */
 import { DateTime, type Zone } from "luxon";
 import type { RecordView } from "../app.js";
+import type { TeamState } from "../../team/state.js";
 import { agenda, type Occurrence, type Window } from "./agenda.js";
 import type { CalEvent } from "./event.js";
 import { eventOf } from "./record.js";
@@ -9,6 +10,24 @@ import { previousDay } from "./input.js";
 export function agendaOf(records: readonly RecordView[], window: Window, display: Zone): Occurrence[] {
   return agenda(records.map((r) => ({ id: r.id, event: eventOf(r) })), window, display);
 }
+
+/** An attendee as `events show` gives it: `removed` when no longer a member (name null if never known). */
+export interface Attendee {
+  readonly id: string;
+  readonly name: string | null;
+  readonly removed: boolean;
+}
+
+/** The event's attendees against the team now: a member removed since is marked, never shown as attending. */
+export function attendeesOf(e: CalEvent, state: TeamState): Attendee[] {
+  return e.attendees.map((id) => {
+    const u = state.users.get(id);
+    return { id, name: u?.name ?? null, removed: u?.active !== true };
+  });
+}
+
+/** "vera", or "vera (removed from the team)". */
+export const attendeeText = (a: Attendee): string => (a.removed ? `${a.name ?? `member ${a.id.slice(0, 8)}`} (removed from the team)` : (a.name ?? a.id.slice(0, 8)));
 
 /** "2026-03-30 09:00-10:00 Europe/Berlin", "2026-04-03 (all day)", "2026-04-03 to 2026-04-05 (all day)". */
 export function whenText(e: CalEvent): string {
