@@ -25,7 +25,7 @@ export {
   type OpenerMode,
   type BundleReader,
 } from "./open.js";
-export { FORMAT_MAJOR, SUITE_X25519, MAILBOX_TAG_LENGTH, MAX_RECIPIENTS, HEADER_LENGTH, SLOT_LENGTH, slotTierFor, type BundleHeader } from "./layout.js";
+export { FORMAT_MAJOR, SUITE_X25519, MAILBOX_TAG_LENGTH, MAX_RECIPIENTS, HEADER_LENGTH, SLOT_LENGTH, slotTierFor, parseHeader, type BundleHeader } from "./layout.js";
 export { CHUNK_SIZE } from "./chunks.js";
 export { fillerBundle } from "./filler.js";
 export { MIN_BUCKET, MAX_BUCKET, padme, bucketFor, isBucket } from "./padding.js";
@@ -48,6 +48,7 @@ export {
   decodePayload,
   PAYLOAD_KINDS,
   MAX_LOG_HEADS,
+  MAX_WANTS,
   type Payload,
   type DecodedPayload,
   type PayloadKind,
@@ -86,3 +87,4 @@ export {
   type QrSettings,
 } from "./frames/index.js";
 export { isValidEd25519PublicKey, isValidX25519PublicKey } from "./public-keys.js";
+export { encodeFileHead, parseFileHead, isFileBody, FILE_HEAD_LENGTH, FILE_MAGIC, FILE_BODY_VERSION, MAX_FILE_BYTES } from "./file-body.js";

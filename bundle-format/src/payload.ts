@@ -41,16 +41,20 @@ const array = (of: FieldType, max: number): FieldType => ({ type: "array", of, m
 const MiB = 1024 * 1024;
 /** A team log has few concurrent heads; a sender claiming more is refused (and its ack ignored). */
 export const MAX_LOG_HEADS = 1024;
+/** Attached files one sync bundle may ask for; more wait for the next exchange. */
+export const MAX_WANTS = 1024;
 
 export const PAYLOAD_SCHEMAS = {
   /**
    * Team entries and changesets the recipients are missing, plus the sender's acks: its
    * version vector (`acks`), since 1.1 the heads of the team log it holds (`logHeads`), and
    * since 1.2 the id of the changeset each ack ends at (`ackIds`), so two vaults holding
-   * different changesets under one seq (equivocation) notice and exchange them.
+   * different changesets under one seq (equivocation) notice and exchange them; since 1.3 the
+   * content addresses of attached files its records name but it does not hold (`wants`), so a
+   * peer that holds one sends it (docs/attachments.md).
    */
   sync: {
-    minor: 2,
+    minor: 3,
     fields: {
       team: bytes(32),
       entries: array(bytes(1, MiB + 128), 65536),
@@ -58,8 +62,9 @@ export const PAYLOAD_SCHEMAS = {
       acks: array({ type: "struct", fields: { device: bytes(32), seq: uint() } }, 65536),
       logHeads: array(bytes(32), MAX_LOG_HEADS),
       ackIds: array(bytes(32), 65536),
+      wants: array(bytes(32), MAX_WANTS),
     },
-    optional: ["logHeads", "ackIds"],
+    optional: ["logHeads", "ackIds", "wants"],
   },
   /** A new device's self-signed request to join: its public keys. */
   enrollment: {
@@ -115,6 +120,11 @@ export interface SyncPayload {
    * writers. A reader ignores the list if its length differs from `acks`.
    */
   readonly ackIds?: readonly Uint8Array[];
+  /**
+   * Content addresses of attached files the sender's records name and it lacks (1.3): whoever
+   * holds one sends it in its next export. Absent from older writers: they ask for nothing.
+   */
+  readonly wants?: readonly Uint8Array[];
 }
 export interface EnrollmentPayload {
   readonly kind: "enrollment";

@@ -35,6 +35,8 @@ export interface ForgedChangeset {
   readonly time?: number;
   /** Makes it a compaction snapshot naming this `compact` entry (its ops may carry `device`). */
   readonly snapshot?: Uint8Array;
+  /** The app schema version the batch names (default 1). */
+  readonly version?: number;
   /** More batches in the same changeset, each under its collection's current key. */
   readonly also?: readonly { readonly collection: string; readonly ops: readonly Partial<PlainOp>[] }[];
 }
@@ -109,7 +111,7 @@ export class HostileMember {
       heads: c.heads ?? state.heads.map(unhex),
       time: now,
       groups: [
-        { collection: c.collection, key, ops, ...(c.snapshot === undefined ? {} : { snapshot: c.snapshot }) },
+        { collection: c.collection, key, ops, ...(c.snapshot === undefined ? {} : { snapshot: c.snapshot }), ...(c.version === undefined ? {} : { version: c.version }) },
         ...(c.also ?? []).map((g) => ({ collection: g.collection, key: this.vault.currentKey(g.collection)!, ops: g.ops.map((o, i) => this.#op(o, i, now)) })),
       ],
     });

@@ -11,7 +11,6 @@ import { importInto, reopen, sync, team, tempRoots } from "../../test-support/va
 import { HostileMember } from "../../test-support/hostile.js";
 import type { AppModule } from "./app.js";
 import { APPS } from "./registry.js";
-import { notesApp } from "./notes/index.js";
 import { contactIntents, contactOf } from "./contacts/record.js";
 import { itemIntents, itemOf } from "./secrets/record.js";
 
@@ -138,10 +137,15 @@ describe("search", () => {
   });
 });
 
-/** Notes as a later release might define them: schema version 2 adds a "pinned" flag. */
+/** Notes as a later release might define them: the next schema version adds a "pinned" flag. */
+const notesNow = APPS.find((x) => x.schema.app === "notes")!;
 const notesV2: AppModule = {
-  ...notesApp,
-  schema: { ...notesApp.schema, version: 2, versions: { ...notesApp.schema.versions, 2: [...notesApp.schema.versions[1]!, { name: "pinned", kind: "bool", merge: "lww", maxLength: 1 }] } },
+  ...notesNow,
+  schema: {
+    ...notesNow.schema,
+    version: notesNow.schema.version + 1,
+    versions: { ...notesNow.schema.versions, [notesNow.schema.version + 1]: [...notesNow.schema.versions[notesNow.schema.version]!, { name: "pinned", kind: "bool", merge: "lww", maxLength: 1 }] },
+  },
 };
 const newer = APPS.map((x) => (x.schema.app === "notes" ? notesV2 : x));
 const older = APPS.filter((x) => x.schema.app === "notes");

@@ -10,8 +10,10 @@ import { contactsApp } from "./contacts/index.js";
 import { ticketsApp } from "./tickets/index.js";
 import { docsApp } from "./docs/index.js";
 import { eventsApp } from "./events/index.js";
+import { withAttachments } from "./attachments/field.js";
 
-export const APPS: readonly AppModule[] = [notesApp, secretsApp, contactsApp, ticketsApp, docsApp, eventsApp];
+/** Every app's records may carry files (apps/attachments). */
+export const APPS: readonly AppModule[] = [notesApp, secretsApp, contactsApp, ticketsApp, docsApp, eventsApp].map(withAttachments);
 
 const BY_NAME = new Map(APPS.map((a) => [a.schema.app, a]));
 

@@ -7,6 +7,7 @@ import { CourierEnroll, Export, Import } from "./sync.js";
 import { Init, Join, Log, Status } from "./team.js";
 import { Tui } from "../tui/command.js";
 import { Search } from "./search.js";
+import { AttachAdd, AttachGet, AttachList, AttachPrune, AttachQuota, AttachRm } from "./attach.js";
 import { Upgrade } from "./upgrade.js";
 import { APP_COMMANDS } from "../apps/commands.js";
 
@@ -30,6 +31,12 @@ export const COMMANDS = {
   "approvals:approve": ApprovalsApprove,
   "approvals:require": ApprovalsRequire,
   ...APP_COMMANDS,
+  "attach:add": AttachAdd,
+  "attach:list": AttachList,
+  "attach:get": AttachGet,
+  "attach:rm": AttachRm,
+  "attach:prune": AttachPrune,
+  "attach:quota": AttachQuota,
   search: Search,
   export: Export,
   import: Import,

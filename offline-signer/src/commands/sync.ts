@@ -3,6 +3,7 @@ import { Args, Flags } from "@oclif/core";
 import { escapeLine, safe } from "@airlock/shared";
 import { courierEnrollment, parseCourierKey } from "../vault/courier-enroll.js";
 import { exportLines, exportTo, importFrom, importLines, welcomeTargets, type QrPreset } from "../vault/transfer.js";
+import { parseSize } from "../attachments/quota.js";
 import { vaultError } from "../vault/errors.js";
 import { VaultCommand } from "./base.js";
 
@@ -14,6 +15,7 @@ export class Export extends VaultCommand {
     "<%= config.bin %> export --usb /media/usb",
     "<%= config.bin %> export --qr ./to-courier --preset high",
     "<%= config.bin %> export --usb /media/usb --welcome bob",
+    "<%= config.bin %> export --qr ./to-courier --files-max 1MiB",
   ];
   static override flags = {
     usb: Flags.string({ description: "USB stick or folder: bundles go to DIR/airlock/outbox", exclusive: ["qr"] }),
@@ -23,6 +25,9 @@ export class Export extends VaultCommand {
       description: "also write a welcome for this member (name or id prefix) or device (id prefix), e.g. when the laptop that admitted them was lost; repeatable",
       multiple: true,
     }),
+    files: Flags.boolean({ description: "also write attached files the other devices lack or asked for (--no-files: only records; files go with a later export)", default: true, allowNo: true }),
+    "files-max": Flags.string({ description: "with --qr: the largest attached file sent as QR frames (larger ones wait for a USB stick)", default: "256KiB" }),
+    "resend-files": Flags.boolean({ description: "send every attached file again, as if never sent (a stick was lost)", default: false }),
   };
 
   async run(): Promise<void> {
@@ -31,7 +36,8 @@ export class Export extends VaultCommand {
     await this.withVault(flags, async (vault) => {
       const target = flags.usb !== undefined ? { usb: flags.usb } : { qr: flags.qr!, preset: flags.preset as QrPreset };
       const welcome = welcomeTargets(vault, flags.welcome ?? []);
-      const written = await exportTo(vault, target, this.progress(), { welcome });
+      if (flags["resend-files"]) vault.tx(() => vault.storage.blobs.forgetPeers());
+      const written = await exportTo(vault, target, this.progress(), { welcome, noFiles: !flags.files, qrFilesMax: parseSize(flags["files-max"]) });
       this.emit(flags.json, { bundles: written }, `Exported ${written.length} bundle(s):\n${exportLines(written).map((l) => `  ${escapeLine(l)}\n`).join("")}`);
     });
   }

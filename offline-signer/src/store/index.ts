@@ -22,3 +22,4 @@ export { PeerAcks, type PeerAck } from "./acks.js";
 export { Quarantine, type Quarantined } from "./quarantine.js";
 export { Meta } from "./meta.js";
 export { OpCounts } from "./op-counts.js";
+export { Blobs, type StoredBlob } from "./blobs.js";

@@ -201,6 +201,33 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    name: "attached files",
+    up: (db) => {
+      // blobs: each attached file this vault holds, by content address (SHA-256 of its file
+      // body); the bytes stay in blobs/<file> beside the database, as a bundle sealed to this
+      // device. blob_peers: devices known to hold a file (they sent it, or this vault sent it to
+      // them), so an export does not send it again. blob_wants: what each peer last asked for.
+      db.exec(`
+        CREATE TABLE blobs (
+          hash  BLOB PRIMARY KEY NOT NULL,
+          size  INTEGER NOT NULL,
+          file  TEXT NOT NULL UNIQUE,
+          added INTEGER NOT NULL
+        ) STRICT, WITHOUT ROWID;
+        CREATE TABLE blob_peers (
+          hash   BLOB NOT NULL,
+          device BLOB NOT NULL,
+          PRIMARY KEY (hash, device)
+        ) STRICT, WITHOUT ROWID;
+        CREATE TABLE blob_wants (
+          device BLOB NOT NULL,
+          hash   BLOB NOT NULL,
+          PRIMARY KEY (device, hash)
+        ) STRICT, WITHOUT ROWID;
+      `);
+    },
+  },
 ];
 
 export function schemaVersion(db: Database.Database): number {

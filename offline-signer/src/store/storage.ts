@@ -16,6 +16,7 @@ import { OpCounts } from "./op-counts.js";
 import { Quarantine } from "./quarantine.js";
 import { Snapshots } from "./snapshots.js";
 import { TeamLog } from "./team-log.js";
+import { Blobs } from "./blobs.js";
 
 export class Storage {
   readonly #db: Database.Database;
@@ -31,6 +32,8 @@ export class Storage {
   readonly opCounts: OpCounts;
   /** Ops, folded records and the search index. */
   readonly records: RecordStore;
+  /** Attached files held, who holds them, who asks for them. */
+  readonly blobs: Blobs;
 
   constructor(db: Database.Database) {
     this.#db = db;
@@ -45,6 +48,7 @@ export class Storage {
     this.quarantine = new Quarantine(db);
     this.opCounts = new OpCounts(db);
     this.records = new RecordStore(db);
+    this.blobs = new Blobs(db);
   }
 
   /** Runs `fn` in a savepoint of the enclosing transaction: a throw undoes only its writes. */

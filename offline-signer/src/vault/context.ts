@@ -11,6 +11,8 @@ import type { TeamEntry } from "../team/entry.js";
 import type { TeamState } from "../team/state.js";
 
 export interface VaultContext {
+  /** Where the vault lives (attached files are kept in its blobs/ folder). */
+  readonly store: { readonly dir: string };
   /** Every table, through the storage module. */
   readonly storage: Storage;
   /** The apps this vault knows. */

@@ -14,6 +14,9 @@ export const VAULT_HINTS = {
   VAULT_BAD_ARGUMENT: "see --help for the accepted values",
   VAULT_BAD_WELCOME: "ask the admin who admitted this device to export its welcome again (airlock export --welcome NAME)",
   VAULT_NEWER_APP: "upgrade Airlock on this laptop (docs/operations.md); what others write there waits here until then, nothing is lost",
+  VAULT_FILE_MISSING: "the file has not reached this laptop yet: your next export asks for it, and the next bundles from a teammate who holds it bring it",
+  VAULT_FILE_QUOTA: "see and raise this collection's limits with `airlock attach quota`, or remove files you no longer need (airlock attach rm)",
+  VAULT_FILE_EXISTS: "choose another --out path, or add --force to replace the file there",
   VAULT_UNSAFE_NAME: "write the name without control, direction-override or invisible characters (docs/threat-model.md, terminal output)",
 } as const;
 export type VaultErrorCode = keyof typeof VAULT_HINTS;

@@ -20,6 +20,8 @@ export interface ImportReport {
   rejected: number;
   waiting: number;
   readonly issues: ImportIssue[];
+  /** Attached files received (docs/attachments.md): new, already held, their new bytes and content addresses (hex). */
+  readonly files: { received: number; duplicates: number; bytes: number; hashes: string[] };
   /** Milliseconds spent per phase, for the import benchmark and `--json` readers. */
   readonly timings: ImportTimings;
   /** Newest op timestamp applied and not yet merged into the local clock. */
@@ -52,6 +54,7 @@ export function emptyReport(): ImportReport {
     rejected: 0,
     waiting: 0,
     issues: [],
+    files: { received: 0, duplicates: 0, bytes: 0, hashes: [] },
     timings: { apply: 0, open: 0, decode: 0, verify: 0, authorize: 0, decrypt: 0, write: 0 },
   };
 }

@@ -11,6 +11,8 @@ import {
   decodePayload,
   encodePayload,
   isBundleError,
+  isFileBody,
+  MAX_WANTS,
   openBundle,
   sealBundle,
   sha256,
@@ -29,6 +31,7 @@ import { vaultError } from "./errors.js";
 import { hex, unhex } from "./hex.js";
 import { entriesToSend, ownLogHeads, recordLogHeads } from "./log-acks.js";
 import type { VaultContext } from "./context.js";
+import { receiveFileBundle } from "../attachments/receive.js";
 import { emptyReport, type ImportReport } from "./import-report.js";
 import { drain, evaluate, record, observeNewest, EQUIVOCATION_REASON, BROKEN_CHAIN } from "./judge.js";
 export * from "./import-report.js";
@@ -54,6 +57,12 @@ export function openForVault(vault: VaultContext, bytes: Uint8Array, source: str
   try {
     const opened = openBundle(bytes, { recipient: vault.encryptionKey, maxLength: MAX_BUNDLE_BYTES });
     try {
+      // An attached file travels as a bundle of its own (docs/attachments.md), not as a payload.
+      if (isFileBody(opened.body)) {
+        report.bundles++;
+        receiveFileBundle(vault, bytes, opened, source, report);
+        return undefined;
+      }
       return { source, sender: opened.sender, payload: decodePayload(opened.body) };
     } finally {
       wipe(opened.body);
@@ -435,6 +444,8 @@ export interface ExportOptions {
    * from: for when the admitting laptop was lost before its welcome arrived (`export --welcome`).
    */
   readonly welcome?: readonly string[];
+  /** Content addresses of attached files this vault's records name and it lacks (sync 1.3 `wants`). */
+  readonly wants?: readonly Uint8Array[];
 }
 
 /** What each peer (device id, hex) acknowledged: per device chain (hex), the highest seq. */
@@ -511,7 +522,8 @@ export function exportBundles(vault: VaultContext, options: ExportOptions = {}):
     let size = entries.reduce((n, e) => n + e.length, 0);
     let first = true;
     const flush = (): void => {
-      const body = encodePayload({ kind: "sync", team: state.team, entries: first ? entries : [], changesets: batch, acks: myAcks, logHeads, ackIds: myAckIds });
+      const wants = options.wants !== undefined && options.wants.length > 0 ? { wants: options.wants.slice(0, MAX_WANTS) } : {};
+      const body = encodePayload({ kind: "sync", team: state.team, entries: first ? entries : [], changesets: batch, acks: myAcks, logHeads, ackIds: myAckIds, ...wants });
       out.push({ kind: "sync", bytes: seal(body, recipientKeys), changesets: batch.length, entries: first ? entries.length : 0, recipients: recipientKeys.length });
       first = false;
       batch = [];

@@ -10,6 +10,10 @@ import { vaultError } from "./errors.js";
 import { MAX_REQUEST_BYTES } from "./request.js";
 import { applyPayloadsParallel, emptyReport, exportBundles, openForVault, type ExportOptions, type ImportReport, type OpenedPayload } from "./sync.js";
 import type { Vault } from "./vault.js";
+import { MAX_WANTS, toHex, type SyncPayload } from "@airlock/bundle-format";
+import { largestAccepted } from "../attachments/quota.js";
+import { receiveFilePath, settleFiles, wantedFiles } from "../attachments/receive.js";
+import { QR_FILE_BYTES, sendFilesQr, sendFilesUsb, type SentFile } from "../attachments/send.js";
 
 const MAX_BUNDLE_BYTES = 256 * 1024 * 1024;
 
@@ -17,6 +21,7 @@ export type QrPreset = "low" | "normal" | "high";
 export type ExportTarget = { readonly usb: string } | { readonly qr: string; readonly preset?: QrPreset };
 
 export interface WrittenBundle {
+  /** sync, welcome, or file (an attached file, docs/attachments.md). */
   readonly kind: string;
   readonly bytes: number;
   readonly changesets: number;
@@ -24,18 +29,41 @@ export interface WrittenBundle {
   /** The bundle file (USB) or its folder of frames (QR). */
   readonly path: string;
   readonly frames?: number;
+  /** For a file: its name. */
+  readonly file?: string;
+  /** For a file not sent this time: why (too large for QR). */
+  readonly skipped?: string;
+}
+
+export interface ExportFileOptions {
+  /** Leave attached files out of this export (they go with a later one). */
+  readonly noFiles?: boolean;
+  /** Largest file sent as QR frames (default QR_FILE_BYTES); larger ones wait for a stick. */
+  readonly qrFilesMax?: number;
 }
 
 /** Seals what the other devices are missing and writes it to a USB drop folder or as QR frame folders. */
-export async function exportTo(vault: Vault, target: ExportTarget, progress: (line: string) => void = () => {}, options: ExportOptions = {}): Promise<WrittenBundle[]> {
-  const bundles = exportBundles(vault, options);
+export async function exportTo(vault: Vault, target: ExportTarget, progress: (line: string) => void = () => {}, options: ExportOptions & ExportFileOptions = {}): Promise<WrittenBundle[]> {
+  const bundles = exportBundles(vault, { ...options, wants: wantedFiles(vault, MAX_WANTS) });
   const written: WrittenBundle[] = [];
+  const fileRow = (f: SentFile): WrittenBundle => ({
+    kind: "file",
+    bytes: f.bytes,
+    changesets: 0,
+    entries: 0,
+    path: f.path ?? "",
+    file: f.name,
+    ...(f.frames === undefined ? {} : { frames: f.frames }),
+    ...(f.skipped === undefined ? {} : { skipped: f.skipped }),
+  });
   if ("usb" in target) {
     const drop = await prepareDropFolder(target.usb);
     for (const [i, b] of bundles.entries()) {
       const w = await writeBundle(drop.outbox, b.bytes, { onProgress: (p) => progress(`bundle ${i + 1}/${bundles.length}: ${formatBytes(p.written)} of ${formatBytes(p.total)}`) });
       written.push({ kind: b.kind, bytes: b.bytes.length, changesets: b.changesets, entries: b.entries, path: w.path });
     }
+    // Files after the records that name them, so a stick pulled half way leaves whole records.
+    if (options.noFiles !== true) for (const f of await sendFilesUsb(vault, drop.outbox, progress)) written.push(fileRow(f));
   } else {
     for (const [i, b] of bundles.entries()) {
       const dir = join(target.qr, `${String(i + 1).padStart(2, "0")}-${b.kind}`);
@@ -44,36 +72,75 @@ export async function exportTo(vault: Vault, target: ExportTarget, progress: (li
       const { files } = await writeBundleQrFolder(dir, b.bytes, { preset: target.preset ?? "normal" });
       written.push({ kind: b.kind, bytes: b.bytes.length, changesets: b.changesets, entries: b.entries, path: dir, frames: files.filter((f) => f.endsWith(".png")).length });
     }
+    if (options.noFiles !== true) {
+      for (const f of await sendFilesQr(vault, target.qr, bundles.length + 1, target.preset ?? "normal", options.qrFilesMax ?? QR_FILE_BYTES, progress)) written.push(fileRow(f));
+    }
   }
   return written;
 }
 
 export function exportLines(written: readonly WrittenBundle[]): string[] {
-  return written.map(
-    (w) => `${w.kind.padEnd(7)} ${formatBytes(w.bytes).padStart(9)}  ${w.changesets} changeset(s), ${w.entries} team entries${w.frames === undefined ? "" : `, ${w.frames} frames`}  → ${w.path}`,
-  );
+  return written.map((w) => {
+    if (w.kind === "file") {
+      const name = w.file ?? ""; // escaped with the rest of the line by the caller
+      if (w.skipped !== undefined) return `file    not sent: ${name}: ${w.skipped}`;
+      return `file    ${formatBytes(w.bytes).padStart(9)}  ${name}${w.frames === undefined ? "" : `, ${w.frames} frames`}  → ${w.path}`;
+    }
+    return `${w.kind.padEnd(7)} ${formatBytes(w.bytes).padStart(9)}  ${w.changesets} changeset(s), ${w.entries} team entries${w.frames === undefined ? "" : `, ${w.frames} frames`}  → ${w.path}`;
+  });
 }
 
 /** Reads bundles from files, drop folders, QR images or videos and applies them; damaged input becomes report issues. */
-export async function importFrom(vault: Vault, paths: readonly string[], progress?: (line: string) => void): Promise<{ read: number; report: ImportReport }> {
+export async function importFrom(
+  vault: Vault,
+  paths: readonly string[],
+  progress?: (line: string) => void,
+  /** Bundles larger than this are streamed (attached files), not read into memory; tests lower it. */
+  maxInMemoryBytes = MAX_BUNDLE_BYTES,
+): Promise<{ read: number; report: ImportReport }> {
   const report = emptyReport();
   const opened: OpenedPayload[] = [];
   let read = 0;
-  for await (const event of readSources(paths, { boxes: ["inbox", "outbox"], maxBundleBytes: MAX_BUNDLE_BYTES, program: "airlock", ...(progress === undefined ? {} : { progress }) })) {
+  const maxStreamBytes = vault.teamId === undefined ? 0 : largestAccepted(vault) + FILE_OVERHEAD_BYTES;
+  for await (const event of readSources(paths, { boxes: ["inbox", "outbox"], maxBundleBytes: maxInMemoryBytes, maxStreamBytes, program: "airlock", ...(progress === undefined ? {} : { progress }) })) {
     if (event.type === "issue") {
       report.issues.push({ source: event.from, code: event.code, reason: event.reason });
       continue;
     }
     read++;
+    if (event.type === "large") {
+      await receiveFilePath(vault, event.path, report, (done) => progress?.(`file ${event.from}: ${formatBytes(done)} of ${formatBytes(event.size)}`));
+      continue;
+    }
     const o = openForVault(vault, event.bytes, event.from, report);
     if (o !== undefined) opened.push(o);
   }
   await applyPayloadsParallel(vault, opened, report);
+  if (vault.teamId !== undefined) {
+    recordWants(vault, opened);
+    settleFiles(vault, report);
+  }
   return { read, report };
+}
+
+/** Padding and envelope around a file's bytes: the largest bundle a file of the largest accepted size can come in. */
+const FILE_OVERHEAD_BYTES = 64 * 1024 * 1024;
+
+/** What each sender asked for in its newest sync bundle (sync 1.3 `wants`): replaces what it asked before. */
+function recordWants(vault: Vault, opened: readonly OpenedPayload[]): void {
+  const state = vault.requireTeam();
+  vault.tx(() => {
+    for (const o of opened) {
+      if (o.payload.kind !== "sync" || o.payload.minor < 3) continue;
+      if (state.devices.get(toHex(o.sender))?.active !== true) continue;
+      vault.storage.blobs.setWants(o.sender, (o.payload as SyncPayload).wants ?? []);
+    }
+  });
 }
 
 export function importLines(read: number, report: ImportReport): string[] {
   const lines = [`Read ${read} bundle(s): ${report.bundles} for this device, ${report.notForMe} for others.`];
+  if (report.files.received + report.files.duplicates > 0) lines.push(`Files: ${report.files.received} new (${formatBytes(report.files.bytes)}), ${report.files.duplicates} already here.`);
   if (report.welcomed !== undefined) lines.push(`Welcome to team "${report.welcomed}".`);
   lines.push(
     `Team entries: ${report.entriesAdded} new${report.entriesRejected > 0 ? `, ${report.entriesRejected} rejected` : ""}. Changesets: ${report.changesetsNew} new, ${report.applied} applied, ${report.locked} locked, ${report.rejected} rejected, ${report.duplicates} already had${report.waiting > 0 ? `, ${report.waiting} waiting for earlier ones` : ""}.`,
@@ -88,7 +155,7 @@ export async function readRequest(path: string, progress?: (line: string) => voi
   const issues: string[] = [];
   for await (const event of readSources([path], { maxBundleBytes: MAX_REQUEST_BYTES, boxes: [], program: "airlock", ...(progress === undefined ? {} : { progress }) })) {
     if (event.type === "bundle") return event.bytes;
-    issues.push(`${event.code}: ${event.reason}`);
+    if (event.type === "issue") issues.push(`${event.code}: ${event.reason}`);
   }
   throw vaultError("VAULT_BAD_ARGUMENT", `no join request could be read from ${path}${issues.length > 0 ? ` (${issues.join("; ")})` : ""}`);
 }

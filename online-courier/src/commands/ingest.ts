@@ -46,6 +46,7 @@ export default class Ingest extends CourierCommand {
           issues.push({ from: event.from, code: event.code, reason: event.reason });
           continue;
         }
+        if (event.type === "large") continue; // never asked for (no maxStreamBytes): the spool takes whole bundles only
         const outcome = courier.ingest(event.bytes);
         results.push({ ...outcome, from: event.from });
         // Only what is now safely spooled (or was already) leaves the stick.

@@ -23,10 +23,17 @@ import { scanBundles, type AcceptedBundle } from "../usb/read.js";
 
 export type SourceEvent =
   | { readonly type: "bundle"; readonly bytes: Uint8Array; readonly from: string; readonly usb?: AcceptedBundle }
+  /** Too large to read into memory (only with `maxStreamBytes`): stream it from `path`. */
+  | { readonly type: "large"; readonly path: string; readonly size: number; readonly from: string }
   | { readonly type: "issue"; readonly from: string; readonly code: string; readonly reason: string };
 
 export interface SourceOptions {
   readonly maxBundleBytes: number;
+  /**
+   * Bundle files (on a stick, or given by path) over maxBundleBytes and up to this size are
+   * handed out as `large` events to be streamed, not read into memory. Default: refused.
+   */
+  readonly maxStreamBytes?: number;
   /**
    * Which boxes of a USB drop folder to read: ["outbox"] on the courier; the vault reads
    * ["inbox", "outbox"], so two vaults can also swap one stick directly, with no courier.
@@ -104,7 +111,7 @@ export async function* readSources(paths: readonly string[], options: SourceOpti
       }
     }
     else if (kind === "video") yield* fromPayloads(path, videoPayloads(path, options.signal), options);
-    else yield await fromFile(path, options.maxBundleBytes);
+    else yield await fromFile(path, options.maxBundleBytes, options.maxStreamBytes ?? 0);
   }
   yield* flushImages();
 }
@@ -123,10 +130,11 @@ export async function* readCamera(options: CameraOptions): AsyncGenerator<Source
 async function* fromUsb(root: string, options: SourceOptions): AsyncGenerator<SourceEvent> {
   for (const box of options.boxes) {
     const dir = join(root, AIRLOCK_FOLDER, box);
-    for await (const event of scanBundles(dir, { maxFileBytes: options.maxBundleBytes })) {
+    for await (const event of scanBundles(dir, { maxFileBytes: options.maxBundleBytes, ...(options.maxStreamBytes === undefined ? {} : { maxStreamBytes: options.maxStreamBytes }) })) {
       const p = event.progress;
       options.progress?.(`usb ${root} (${box}): ${p.scanned} entries, ${p.accepted} bundles, ${p.rejected} refused`);
       if (event.type === "accepted") yield { type: "bundle", bytes: event.bundle.bytes, from: event.bundle.path, usb: event.bundle };
+      else if (event.type === "large") yield { type: "large", path: event.bundle.path, size: event.bundle.size, from: event.bundle.path };
       else if (event.type === "rejected") yield { type: "issue", from: join(dir, event.issue.displayName), code: event.issue.code, reason: event.issue.reason };
       else if (event.type === "incomplete") yield { type: "issue", from: dir, code: event.stop.code, reason: event.stop.reason };
     }
@@ -204,7 +212,7 @@ async function* videoPayloads(file: string, signal: AbortSignal | undefined): As
  * followed, a pipe cannot block the open, only a regular file is read, its size checked on the
  * descriptor before a byte is allocated.
  */
-async function fromFile(path: string, maxBytes: number): Promise<SourceEvent> {
+async function fromFile(path: string, maxBytes: number, maxStreamBytes: number): Promise<SourceEvent> {
   const issue = (code: string, reason: string): SourceEvent => ({ type: "issue", from: path, code, reason });
   const opened = await openRegularFile(path);
   if (isRefusal(opened)) {
@@ -213,6 +221,7 @@ async function fromFile(path: string, maxBytes: number): Promise<SourceEvent> {
     return issue(notAFile ? "SOURCE_NOT_A_FILE" : "SOURCE_UNREADABLE", opened.reason);
   }
   try {
+    if (opened.size > maxBytes && opened.size <= maxStreamBytes) return { type: "large", path, size: opened.size, from: path };
     if (opened.size > maxBytes) return issue("SOURCE_TOO_LARGE", `${opened.size} bytes, more than the ${maxBytes} accepted`);
     const bytes = await readExactly(opened.handle, opened.size);
     return isRefusal(bytes) ? issue("SOURCE_UNREADABLE", bytes.reason) : { type: "bundle", bytes, from: path };

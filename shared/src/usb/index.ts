@@ -16,6 +16,7 @@ export {
   readBundles,
   scanBundles,
   type AcceptedBundle,
+  type LargeBundle,
   type EntryIssue,
   type ReadOptions,
   type ReadResult,
@@ -33,5 +34,5 @@ export {
   MIN_BUNDLE_BYTES,
   type ReadLimits,
 } from "./limits.js";
-export { BUNDLE_EXTENSION, TEMP_PREFIX, TEMP_SUFFIX, isBundleName, isTempName, displayName } from "./names.js";
+export { BUNDLE_EXTENSION, TEMP_PREFIX, TEMP_SUFFIX, isBundleName, isTempName, displayName, newBundleName, newTempName } from "./names.js";
 export { USB_ENTRY_CODES, USB_FOLDER_CODES, usbHint, type UsbCode, type UsbEntryCode } from "./errors.js";

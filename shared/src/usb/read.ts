@@ -11,9 +11,9 @@
  * swapped back between two checks is out of reach without openat.
  */
 import type { Dir, Dirent } from "node:fs";
-import { opendir } from "node:fs/promises";
+import { opendir, type FileHandle } from "node:fs/promises";
 import { join } from "node:path";
-import { inspectBundle, type BundleHeader } from "@airlock/bundle-format";
+import { HEADER_LENGTH, inspectBundle, parseHeader, type BundleHeader } from "@airlock/bundle-format";
 import { errnoCode, usbError, type UsbEntryCode } from "./errors.js";
 import { checkRealDirectory, checkSameDirectory } from "./layout.js";
 import { MIN_BUNDLE_BYTES, resolveLimits, type ReadLimits, type ResolvedLimits } from "./limits.js";
@@ -54,8 +54,20 @@ export interface ScanStop {
   readonly reason: string;
 }
 
+/**
+ * A bundle too large to read into memory, accepted for a streamed read (an attached file):
+ * its header checked, its bytes left on the stick for the caller to stream from `path`.
+ */
+export interface LargeBundle {
+  readonly name: string;
+  readonly path: string;
+  readonly size: number;
+  readonly header: BundleHeader | undefined;
+}
+
 export type ScanEvent =
   | { readonly type: "accepted"; readonly bundle: AcceptedBundle; readonly progress: ScanProgress }
+  | { readonly type: "large"; readonly bundle: LargeBundle; readonly progress: ScanProgress }
   | { readonly type: "rejected"; readonly issue: EntryIssue; readonly progress: ScanProgress }
   | { readonly type: "skipped"; readonly issue: EntryIssue; readonly progress: ScanProgress }
   | { readonly type: "incomplete"; readonly stop: ScanStop; readonly progress: ScanProgress };
@@ -65,10 +77,17 @@ export interface ReadOptions extends ReadLimits {
   readonly validate?: boolean;
   /** Called after each entry, for a progress line. */
   readonly onProgress?: (progress: ScanProgress) => void;
+  /**
+   * Bundles over maxFileBytes and up to this size are not refused but handed out as `large`
+   * events (header checked, nothing read into memory) for the caller to stream. Default: none.
+   */
+  readonly maxStreamBytes?: number;
 }
 
 export interface ReadResult {
   readonly accepted: AcceptedBundle[];
+  /** Bundles left for a streamed read (only with `maxStreamBytes`). */
+  readonly large: LargeBundle[];
   readonly rejected: EntryIssue[];
   /** Entries that are expected and harmless (temp files of an interrupted or running writer). */
   readonly skipped: EntryIssue[];
@@ -93,6 +112,7 @@ export const issuedFrom = (bundle: AcceptedBundle): Issued | undefined => issued
 /** Reads the whole box (within the limits) and sorts every entry into accepted, rejected or skipped. */
 export async function readBundles(dir: string, options: ReadOptions = {}): Promise<ReadResult> {
   const accepted: AcceptedBundle[] = [];
+  const large: LargeBundle[] = [];
   const rejected: EntryIssue[] = [];
   const skipped: EntryIssue[] = [];
   let incomplete: ScanStop | undefined;
@@ -100,11 +120,12 @@ export async function readBundles(dir: string, options: ReadOptions = {}): Promi
   for await (const event of scanBundles(dir, options)) {
     progress = event.progress;
     if (event.type === "accepted") accepted.push(event.bundle);
+    else if (event.type === "large") large.push(event.bundle);
     else if (event.type === "rejected") rejected.push(event.issue);
     else if (event.type === "skipped") skipped.push(event.issue);
     else incomplete = event.stop;
   }
-  return { accepted, rejected, skipped, incomplete, progress };
+  return { accepted, large, rejected, skipped, incomplete, progress };
 }
 
 /**
@@ -126,8 +147,12 @@ export async function* scanBundles(dir: string, options: ReadOptions = {}): Asyn
   };
   for (const entry of entries) {
     counts.scanned++;
-    const outcome = await examine(dir, entry, limits, counts.bytes, validate);
-    if ("bytes" in outcome) {
+    const outcome = await examine(dir, entry, limits, counts.bytes, validate, options.maxStreamBytes ?? 0);
+    if ("large" in outcome) {
+      await checkSameDirectory(dir, folder);
+      counts.accepted++;
+      yield { type: "large", bundle: Object.freeze({ name: entry.name, path: join(dir, entry.name), size: outcome.size, header: outcome.header }), progress: snapshot() };
+    } else if ("bytes" in outcome) {
       await checkSameDirectory(dir, folder); // never hand out a file read through a swapped folder
       const bundle: AcceptedBundle = Object.freeze({
         name: entry.name,
@@ -187,7 +212,13 @@ interface Loaded {
   readonly identity: FileIdentity;
 }
 
-async function examine(dir: string, entry: Dirent, limits: ResolvedLimits, bytesSoFar: number, validate: boolean): Promise<Loaded | Refusal> {
+interface Streamed {
+  readonly large: true;
+  readonly size: number;
+  readonly header: BundleHeader | undefined;
+}
+
+async function examine(dir: string, entry: Dirent, limits: ResolvedLimits, bytesSoFar: number, validate: boolean, maxStreamBytes: number): Promise<Loaded | Streamed | Refusal> {
   // The listing's type comes first: devices and pipes are never even opened (opening some
   // devices has side effects), and a link is worth reporting as such whatever its name.
   if (entry.isSymbolicLink()) return refusal("USB_SYMLINK", "symbolic link (links are never followed)");
@@ -205,6 +236,7 @@ async function examine(dir: string, entry: Dirent, limits: ResolvedLimits, bytes
     const { size } = opened;
     if (size === 0) return refusal("USB_TOO_SMALL", "empty file (0 bytes)");
     if (size < MIN_BUNDLE_BYTES) return refusal("USB_TOO_SMALL", `${size} bytes; a bundle is at least ${MIN_BUNDLE_BYTES}`);
+    if (size > limits.maxFileBytes && size <= maxStreamBytes) return await streamed(opened.handle, size, validate, maxStreamBytes);
     if (size > limits.maxFileBytes) return refusal("USB_TOO_LARGE", `${size} bytes; this reader accepts at most ${limits.maxFileBytes}`);
     if (bytesSoFar + size > limits.maxTotalBytes) {
       return refusal("USB_TOTAL_LIMIT", `${size} bytes would take this run past its ${limits.maxTotalBytes}-byte total; left for the next run`);
@@ -222,5 +254,19 @@ async function examine(dir: string, entry: Dirent, limits: ResolvedLimits, bytes
     return { bytes, header, identity: opened.identity };
   } finally {
     await opened.handle.close().catch(() => undefined);
+  }
+}
+
+/** A large bundle: only its header is read and checked; the caller streams the rest. */
+async function streamed(handle: FileHandle, size: number, validate: boolean, maxStreamBytes: number): Promise<Streamed | Refusal> {
+  if (!validate) return { large: true, size, header: undefined };
+  const head = new Uint8Array(HEADER_LENGTH);
+  const { bytesRead } = await handle.read(head, 0, HEADER_LENGTH, 0);
+  try {
+    const header = parseHeader(head.subarray(0, bytesRead), maxStreamBytes);
+    if (header.length !== size) return refusal("USB_NOT_A_BUNDLE", `the file is ${size} bytes but its bundle header declares ${header.length}`);
+    return { large: true, size, header };
+  } catch (e) {
+    return refusal("USB_NOT_A_BUNDLE", e instanceof Error ? e.message : "not a bundle");
   }
 }

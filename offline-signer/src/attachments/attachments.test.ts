@@ -1,0 +1,200 @@
+/**
+ * Attached files on real vaults through real drop folders: a file attached on one laptop is
+ * read back byte for byte on another; the same file is stored and sent once; a record can
+ * arrive before its file and the file follows when asked for; a lost stick is caught up by
+ * `wants`; hostile file bundles (a stranger's, a tampered one) and files over a quota are not
+ * kept and change nothing else; bad references are refused on every vault alike.
+ */
+import { createHash, randomBytes } from "node:crypto";
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { ed25519KeyPair, encodeCanonical, encodeFileHead, sealBundle, toHex } from "@airlock/bundle-format";
+import { importInto, sync, team, tempRoots } from "../../test-support/vaults.js";
+import { HostileMember } from "../../test-support/hostile.js";
+import { APPS, appNamed } from "../apps/registry.js";
+import { encodeRef } from "../apps/attachments/ref.js";
+import { addNote } from "../apps/notes/index.js";
+import { exportTo, importFrom } from "../vault/transfer.js";
+import type { Vault } from "../vault/vault.js";
+import { attachFile, detachFile, findFile, getFile, listFiles, prune } from "./local.js";
+import { setQuota } from "./quota.js";
+import { BLOBS_DIR } from "./folder.js";
+
+const root = tempRoots("airlock-attach-");
+const sha = (path: string): string => createHash("sha256").update(readFileSync(path)).digest("hex");
+
+async function pair(): Promise<{ a: Vault; b: Vault; dir: string; note: string }> {
+  const dir = root();
+  const { a, b } = await team(dir);
+  const note = addNote(a, "notes", { title: "Evidence" }).id;
+  sync(a, b);
+  return { a, b, dir, note };
+}
+
+function fileOf(dir: string, name: string, bytes: number): string {
+  const path = join(dir, name);
+  writeFileSync(path, randomBytes(bytes));
+  return path;
+}
+
+/** Exports from `from` onto a fresh stick folder and imports it into `to` (files over 64 KiB streamed). */
+async function carry(from: Vault, to: Vault, dir: string, tag: string, options: { noFiles?: boolean; drop?: (outbox: string) => void } = {}) {
+  const usb = join(dir, `usb-${tag}`);
+  mkdirSync(usb);
+  const written = await exportTo(from, { usb }, () => {}, { noFiles: options.noFiles === true });
+  options.drop?.(join(usb, "airlock", "outbox"));
+  const { report } = await importFrom(to, [usb], undefined, 64 * 1024);
+  return { written, report };
+}
+
+const blobFiles = (v: Vault): string[] => readdirSync(join(v.store.dir, BLOBS_DIR));
+
+describe("attached files between two laptops", () => {
+  it("arrive byte for byte, are stored and sent once, and follow a record that came first", async () => {
+    const { a, b, dir, note } = await pair();
+    const big = fileOf(dir, "scan.pdf", 300_000);
+    const small = fileOf(dir, "photo.jpg", 20_000);
+    const first = await attachFile(a, "notes", note, big);
+    expect(first).toMatchObject({ deduplicated: false, ref: { name: "scan.pdf", size: 300_000, type: "application/pdf" } });
+    await attachFile(a, "notes", note, small);
+    // The same bytes on another record: one stored copy.
+    const other = addNote(a, "notes", { title: "Copy" }).id;
+    expect((await attachFile(a, "notes", other, big, { name: "again.pdf" })).deduplicated).toBe(true);
+    expect(blobFiles(a)).toHaveLength(2);
+
+    const { written, report } = await carry(a, b, dir, "1");
+    // Two files (one of them under either of its names), however many records name them.
+    const files = written.filter((w) => w.kind === "file").map((w) => w.file);
+    expect(files).toHaveLength(2);
+    expect(files).toContain("photo.jpg");
+    expect(report.files).toMatchObject({ received: 2, duplicates: 0, bytes: 320_000 });
+    expect(report.issues).toEqual([]);
+    const out = join(dir, "got.pdf");
+    await getFile(b, findFile(b, "notes", other), out);
+    expect(sha(out)).toBe(sha(big));
+    // Held now on both: the next export sends no file again.
+    expect((await carry(a, b, dir, "2")).written.filter((w) => w.kind === "file")).toEqual([]);
+
+    // A record exported without its file: listed as not here yet, and asked for.
+    const late = fileOf(dir, "late.txt", 5_000);
+    await attachFile(a, "notes", note, late);
+    await carry(a, b, dir, "3", { noFiles: true });
+    const missing = listFiles(b, { collection: "notes", record: note }).find((f) => f.ref.name === "late.txt")!;
+    expect(missing.held).toBe(false);
+    await expect(getFile(b, missing, join(dir, "x"))).rejects.toMatchObject({ code: "VAULT_FILE_MISSING" });
+    const back = await carry(b, a, dir, "4");
+    expect(back.report.issues).toEqual([]);
+    const resent = await carry(a, b, dir, "5");
+    expect(resent.written.filter((w) => w.kind === "file").map((w) => w.file)).toEqual(["late.txt"]);
+    await getFile(b, findFile(b, "notes", note, "late.txt"), join(dir, "late-got.txt"));
+    expect(sha(join(dir, "late-got.txt"))).toBe(sha(late));
+  });
+
+  it("a lost stick: the file marked as sent is asked for again and sent again", async () => {
+    const { a, b, dir, note } = await pair();
+    const f = fileOf(dir, "report.odt", 90_000);
+    await attachFile(a, "notes", note, f);
+    // The file bundle never reaches Bob (taken off the stick); the record does.
+    const lost = await carry(a, b, dir, "1", { drop: (outbox) => rmSync(join(outbox, readdirSync(outbox).find((n) => readFileSync(join(outbox, n)).length > 90_000)!)) });
+    expect(lost.report.files.received).toBe(0);
+    expect(listFiles(b)[0]!.held).toBe(false);
+    // Alice believes Bob holds it; Bob's next bundle says he wants it.
+    expect((await carry(a, b, dir, "2")).written.filter((w) => w.kind === "file")).toEqual([]);
+    await carry(b, a, dir, "3");
+    const again = await carry(a, b, dir, "4");
+    expect(again.report.files.received).toBe(1);
+    expect(listFiles(b)[0]!.held).toBe(true);
+  });
+
+  it("keeps the record but not a file over this laptop's quota, and does not ask for it", async () => {
+    const { a, b, dir, note } = await pair();
+    setQuota(b, "notes", { maxFile: 50_000 });
+    await attachFile(a, "notes", note, fileOf(dir, "huge.bin", 80_000));
+    const { report } = await carry(a, b, dir, "1");
+    expect(report.files.received).toBe(0);
+    expect(report.issues.map((i) => i.code)).toEqual(["VAULT_FILE_QUOTA"]);
+    expect(listFiles(b)).toHaveLength(1);
+    expect(listFiles(b)[0]!.held).toBe(false);
+    expect(blobFiles(b)).toEqual([]);
+    // Not asked for: Alice sends nothing more after hearing from Bob.
+    await carry(b, a, dir, "2");
+    expect((await carry(a, b, dir, "3")).written.filter((w) => w.kind === "file")).toEqual([]);
+    // And on Alice's side, attaching over her own quota is refused before anything is stored.
+    setQuota(a, "notes", { maxFile: 1000 });
+    await expect(attachFile(a, "notes", note, fileOf(dir, "b.bin", 2000))).rejects.toMatchObject({ code: "VAULT_FILE_QUOTA" });
+    expect(blobFiles(a)).toHaveLength(1);
+  });
+
+  it("refuses a stranger's file bundle and a tampered one, keeping nothing of either", async () => {
+    const { a, b, dir, note } = await pair();
+    const body = new Uint8Array([...encodeFileHead(3), 1, 2, 3]);
+    const stranger = ed25519KeyPair(randomBytes(32));
+    const forged = sealBundle(body, { recipients: [b.encryptionKey.publicKey], sender: stranger, mailboxTag: new Uint8Array(16) });
+    const r1 = importInto(b, [forged]);
+    expect(r1.issues.map((i) => i.code)).toEqual(["FILE_SENDER"]);
+    await attachFile(a, "notes", note, fileOf(dir, "doc.pdf", 100_000));
+    const usb = join(dir, "usb-t");
+    mkdirSync(usb);
+    await exportTo(a, { usb });
+    const outbox = join(usb, "airlock", "outbox");
+    for (const n of readdirSync(outbox)) {
+      const bytes = readFileSync(join(outbox, n));
+      if (bytes.length < 100_000) continue;
+      bytes[bytes.length - 100] ^= 1;
+      writeFileSync(join(outbox, n), bytes);
+    }
+    for (const threshold of [64 * 1024, 256 * 1024 * 1024]) {
+      const { report } = await importFrom(b, [usb], undefined, threshold);
+      expect(report.issues.map((i) => i.code)).toContain("BUNDLE_AUTH");
+      expect(report.files.received).toBe(0);
+    }
+    expect(blobFiles(b)).toEqual([]);
+    expect(listFiles(b)[0]!.held).toBe(false);
+  });
+
+  it("detaching and pruning free the bytes only when no record names them", async () => {
+    const { a, dir, note } = await pair();
+    const f = fileOf(dir, "x.bin", 10_000);
+    await attachFile(a, "notes", note, f);
+    const other = addNote(a, "notes", { title: "Other" }).id;
+    await attachFile(a, "notes", other, f);
+    detachFile(a, findFile(a, "notes", note));
+    expect(prune(a)).toBe(0);
+    detachFile(a, findFile(a, "notes", other));
+    expect(prune(a)).toBe(10_000);
+    expect(blobFiles(a)).toEqual([]);
+  });
+});
+
+describe("file references, checked on every vault alike", () => {
+  const notes = appNamed("notes", APPS)!;
+  const good = { hash: new Uint8Array(32).fill(7), name: "scan.pdf", size: 10, type: "application/pdf" };
+  const cbor = (m: [string, unknown][]): Uint8Array => encodeCanonical(new Map(m) as never);
+  const hostile: [string, Uint8Array, RegExp][] = [
+    ["a control character in the name", cbor([["h", good.hash], ["n", "a\u001b[2Jb"], ["s", 1], ["t", "text/plain"]]), /control character/],
+    ["a path in the name", cbor([["h", good.hash], ["n", "../../etc/passwd"], ["s", 1], ["t", "text/plain"]]), /slash/],
+    ["a direction override", cbor([["h", good.hash], ["n", "invoice\u202efdp.exe"], ["s", 1], ["t", "text/plain"]]), /direction override/],
+    ["a short hash", cbor([["h", new Uint8Array(31)], ["n", "a"], ["s", 1], ["t", "text/plain"]]), /32 bytes/],
+    ["a size past the limit", cbor([["h", good.hash], ["n", "a"], ["s", 2 ** 50], ["t", "text/plain"]]), /size/],
+    ["a bad media type", cbor([["h", good.hash], ["n", "a"], ["s", 1], ["t", "text plain"]]), /media type/],
+    ["an extra key", cbor([["h", good.hash], ["n", "a"], ["s", 1], ["t", "text/plain"], ["x", 1]]), /map of h, n, s and t/],
+    ["not CBOR", new Uint8Array([0xff, 0x00]), /canonical CBOR/],
+  ];
+  let shared: Promise<{ a: Vault }> | undefined;
+  it.each(hostile)("refuses %s", async (_, value, why) => {
+    const { a } = await (shared ??= pair());
+    const check = notes.check!([{ kind: "add", record: "r", field: "files", value }], { state: a.state(), author: a.deviceId, version: notes.schema.version });
+    expect(check).toMatch(why);
+  });
+
+  it("a member's forged reference is rejected on import, and the rest of the bundle still lands", async () => {
+    const { a, b, note } = await pair();
+    const hostileBob = new HostileMember(b);
+    const bad = hostileBob.changeset({ collection: "notes", version: 2, ops: [{ kind: "add", record: note, field: "files", value: cbor([["h", good.hash], ["n", "x\u0007"], ["s", 1], ["t", "text/plain"]]) }] });
+    const fine = hostileBob.changeset({ collection: "notes", version: 2, ops: [{ kind: "add", record: note, field: "files", value: encodeRef(good) }] });
+    const report = importInto(a, [hostileBob.bundle({ changesets: [bad, fine] })]);
+    expect(report.rejected).toBe(1);
+    expect(listFiles(a).map((f) => toHex(f.ref.hash))).toEqual([toHex(good.hash)]);
+  });
+});

@@ -1,0 +1,185 @@
+/**
+ * Receiving attached files (docs/attachments.md). A file bundle is kept as it came — it is
+ * sealed to this device among others, so it is as safe on disk as anything the vault holds —
+ * once it opened to its end: AEAD, the sender's signature, and a sender who is an active device
+ * of the team. Its content address is the SHA-256 of its body, so what a record names and what
+ * arrived can never disagree. Whether it is kept is settled after the whole import, when the
+ * records that name it are known: a collection's quota, or the cap on files no record names.
+ */
+import { closeSync, constants, fsyncSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
+import { join } from "node:path";
+import { FILE_HEAD_LENGTH, fromHex, MAX_BUCKET, parseFileHead, toHex, type KeyPair } from "@airlock/bundle-format";
+import { newTempName, openFile } from "@airlock/shared";
+import type { VaultContext } from "../vault/context.js";
+import type { ImportReport } from "../vault/import-report.js";
+import type { Vault } from "../vault/vault.js";
+import { blobPath, blobsDir, newBlobName, removeBlobFile } from "./folder.js";
+import { largestAccepted, quotaOf, UNCLAIMED_BYTES } from "./quota.js";
+import { liveRefs, refsByHash } from "./refs.js";
+
+const CREATE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0);
+
+/** The team device (hex) that sent a bundle, or why it may not send files. */
+function senderProblem(vault: VaultContext, sender: Uint8Array): { device: string } | { why: string } {
+  const device = toHex(sender);
+  const d = vault.requireTeam().devices.get(device);
+  if (d === undefined || !d.active) return { why: "a file sent by a device that is not an active member of this team; not kept" };
+  return { device };
+}
+
+/** Records a verified file bundle already in blobs/ (as `file`); false if one with its address was held. */
+function keep(vault: VaultContext, hash: Uint8Array, size: number, file: string, device: string, report: ImportReport): boolean {
+  let added = false;
+  vault.tx(() => {
+    added = vault.storage.blobs.add({ hash, size, file, added: vault.now() });
+    vault.storage.blobs.markPeer(hash, Buffer.from(device, "hex"));
+  });
+  if (added) {
+    report.files.received++;
+    report.files.bytes += size;
+    report.files.hashes.push(toHex(hash));
+  } else report.files.duplicates++;
+  return added;
+}
+
+/** A file bundle that was opened in memory (it came from QR, or a small one from a stick). */
+export function receiveFileBundle(
+  vault: VaultContext,
+  bundle: Uint8Array,
+  opened: { readonly sender: Uint8Array; readonly body: Uint8Array; readonly bodyHash: Uint8Array },
+  source: string,
+  report: ImportReport,
+): void {
+  const size = parseFileHead(opened.body.subarray(0, FILE_HEAD_LENGTH), opened.body.length);
+  const who = senderProblem(vault, opened.sender);
+  if ("why" in who) {
+    report.issues.push({ source, code: "FILE_SENDER", reason: who.why });
+    return;
+  }
+  if (vault.storage.blobs.get(opened.bodyHash) !== undefined) {
+    keep(vault, opened.bodyHash, size, "", who.device, report);
+    return;
+  }
+  if (size > largestAccepted(vault)) {
+    report.issues.push({ source, code: "VAULT_FILE_QUOTA", reason: `a ${size}-byte file is larger than any collection here takes; not kept` });
+    return;
+  }
+  const dir = blobsDir(vault);
+  const temp = join(dir, newTempName());
+  const file = newBlobName();
+  const fd = openSync(temp, CREATE, 0o600);
+  try {
+    for (let at = 0; at < bundle.length; ) at += writeSync(fd, bundle, at, bundle.length - at);
+    fsyncSync(fd);
+  } catch (e) {
+    closeSync(fd);
+    rmSync(temp, { force: true });
+    throw e;
+  }
+  closeSync(fd);
+  renameSync(temp, join(dir, file));
+  if (!keep(vault, opened.bodyHash, size, file, who.device, report)) removeBlobFile(vault, file);
+}
+
+/** A file bundle read from a stick in one streamed pass: verified and copied into blobs/ at once. */
+export async function receiveFilePath(vault: Vault, path: string, report: ImportReport, onProgress?: (done: number, total: number) => void): Promise<void> {
+  const largest = largestAccepted(vault);
+  const file = newBlobName();
+  let size = 0;
+  try {
+    const opened = await openFile(path, null, {
+      recipient: vault.encryptionKey as KeyPair,
+      maxLength: MAX_BUCKET,
+      headLength: FILE_HEAD_LENGTH,
+      copyTo: blobPath(vault, file),
+      onHead: (head, bodyLength) => {
+        size = parseFileHead(head, bodyLength);
+        if (size > largest) throw Object.assign(new Error(`a ${size}-byte file is larger than any collection here takes; not kept`), { code: "VAULT_FILE_QUOTA" });
+      },
+      ...(onProgress === undefined ? {} : { onProgress }),
+    });
+    const who = senderProblem(vault, opened.sender);
+    if ("why" in who) {
+      removeBlobFile(vault, file);
+      report.issues.push({ source: path, code: "FILE_SENDER", reason: who.why });
+      return;
+    }
+    report.bundles++;
+    if (!keep(vault, opened.bodyHash, size, file, who.device, report)) removeBlobFile(vault, file);
+  } catch (e) {
+    removeBlobFile(vault, file);
+    const code = (e as { code?: string }).code ?? "IMPORT_FAILED";
+    if (code === "BUNDLE_NOT_FOR_ME") {
+      report.notForMe++;
+      return;
+    }
+    report.issues.push({ source: path, code, reason: (e as Error).message });
+  }
+}
+
+/**
+ * After an import, when the records that name the new files are known: a file over its
+ * collection's quota here, or one no record names once such files pass UNCLAIMED_BYTES, is
+ * not kept (the record stays; the file can come again once there is room).
+ */
+export function settleFiles(vault: Vault, report: ImportReport): void {
+  if (report.files.hashes.length === 0) return;
+  const byHash = refsByHash(liveRefs(vault));
+  const fresh = new Set(report.files.hashes);
+  let unclaimed = 0;
+  for (const b of vault.storage.blobs.all()) if (!byHash.has(toHex(b.hash)) && !fresh.has(toHex(b.hash))) unclaimed += b.size;
+  const used = new Map<string, number>();
+  const usedIn = (collection: string): number => {
+    let n = used.get(collection);
+    if (n === undefined) {
+      const seen = new Set<string>();
+      n = 0;
+      for (const p of liveRefs(vault, { collection })) {
+        const h = toHex(p.ref.hash);
+        if (seen.has(h) || fresh.has(h)) continue;
+        seen.add(h);
+        n += vault.storage.blobs.get(p.ref.hash)?.size ?? 0;
+      }
+      used.set(collection, n);
+    }
+    return n;
+  };
+  for (const hex of [...report.files.hashes]) {
+    const hash = fromHex(hex);
+    const blob = vault.storage.blobs.get(hash);
+    if (blob === undefined) continue;
+    const places = byHash.get(toHex(hash)) ?? [];
+    let why: string | undefined;
+    if (places.length === 0) {
+      if (unclaimed + blob.size > UNCLAIMED_BYTES) why = `no record here names it yet, and files waiting for their records already take ${unclaimed} bytes`;
+      else unclaimed += blob.size;
+    } else {
+      const { collection, ref } = places[0]!;
+      const quota = quotaOf(vault, collection);
+      if (blob.size > quota.maxFile) why = `collection "${collection}" takes files up to ${quota.maxFile} bytes on this laptop`;
+      else if (usedIn(collection) + blob.size > quota.total) why = `collection "${collection}" would pass its ${quota.total}-byte total on this laptop`;
+      else used.set(collection, usedIn(collection) + blob.size);
+      if (why !== undefined) why = `${ref.name}: ${why}`;
+    }
+    if (why === undefined) continue;
+    vault.tx(() => vault.storage.blobs.remove(hash));
+    removeBlobFile(vault, blob.file);
+    report.files.received--;
+    report.files.hashes.splice(report.files.hashes.indexOf(hex), 1);
+    report.files.bytes -= blob.size;
+    report.issues.push({ source: toHex(hash).slice(0, 12), code: "VAULT_FILE_QUOTA", reason: `not kept: ${why}` });
+  }
+}
+
+/** What this vault asks peers for: files its readable records name that it lacks and would keep. */
+export function wantedFiles(vault: Vault, max: number): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (const [, places] of refsByHash(liveRefs(vault))) {
+    const { collection, ref } = places[0]!;
+    if (vault.storage.blobs.get(ref.hash) !== undefined) continue;
+    if (ref.size > quotaOf(vault, collection).maxFile) continue; // refused here anyway: asking would loop
+    out.push(ref.hash);
+    if (out.length === max) break;
+  }
+  return out;
+}

@@ -1,0 +1,41 @@
+/**
+ * Where files are referenced: the live file references of every record this vault may read.
+ * Records carry references in their `files` set (apps/attachments); which records ever had one
+ * comes from the ops, and the fold says which references are still there.
+ */
+import { toHex } from "@airlock/bundle-format";
+import { FILES_FIELD, filesOf } from "../apps/attachments/field.js";
+import type { FileRef } from "../apps/attachments/ref.js";
+import type { Vault } from "../vault/vault.js";
+
+export interface PlacedRef {
+  readonly collection: string;
+  readonly record: string;
+  readonly ref: FileRef;
+}
+
+/** Every live reference in collections this device may read, in a stable order. */
+export function liveRefs(vault: Vault, only?: { collection?: string; record?: string }): PlacedRef[] {
+  const readable = new Set(vault.readableCollections());
+  const out: PlacedRef[] = [];
+  const places = only?.record !== undefined && only.collection !== undefined ? [{ collection: only.collection, record: only.record }] : vault.storage.blobs.recordsWithFiles(FILES_FIELD.name);
+  for (const { collection, record } of places) {
+    if (!readable.has(collection) || (only?.collection !== undefined && collection !== only.collection)) continue;
+    const view = vault.record(collection, record);
+    if (view === undefined) continue;
+    for (const ref of filesOf(view)) out.push({ collection, record, ref });
+  }
+  return out.sort((a, b) => (a.collection < b.collection ? -1 : a.collection > b.collection ? 1 : a.record < b.record ? -1 : a.record > b.record ? 1 : a.ref.name < b.ref.name ? -1 : 1));
+}
+
+/** References grouped by content address (hex). */
+export function refsByHash(refs: readonly PlacedRef[]): Map<string, PlacedRef[]> {
+  const out = new Map<string, PlacedRef[]>();
+  for (const p of refs) {
+    const h = toHex(p.ref.hash);
+    const list = out.get(h);
+    if (list === undefined) out.set(h, [p]);
+    else list.push(p);
+  }
+  return out;
+}
