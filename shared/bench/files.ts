@@ -1,0 +1,202 @@
+/**
+ * File to file, 1 GiB (64 MiB with --quick or AIRLOCK_BENCH_QUICK): sealFile and openFile
+ * against `age -r` / `age -d -i` on the same random file, in the same run, interleaved round
+ * by round (the order rotating), each figure the median round. Ours run in a child process
+ * (files-child.ts) that also reports its peak RSS. Skipped, with a message, where `age` or
+ * `age-keygen` is not installed (Debian: `apt-get install age`).
+ *
+ * Figures (ratio = value / baseline):
+ * - `files.seal.<size>`, `files.open.<size>`: MB/s of body; baseline = age on the same file
+ *   (MB/s of its plaintext). Higher is better; target ratio >= 1.0.
+ *   Timed: ours, the sealFile/openFile call only (worker start, temp file, fsync and rename
+ *   included; Node's own start-up not); age, the whole process (start-up is a few ms). age
+ *   does not fsync its output; ours does, so the comparison is tilted towards age.
+ * - `files.peak-rss.seal.<size>`, `files.peak-rss.open.<size>`: MiB, the larger of sampled RSS and
+ *   the kernel's maxRSS for the child (worker thread included); baseline = the child's RSS after
+ *   start-up. Lower is better; target: value < 64 MiB.
+ */
+import { execFile, spawn } from "node:child_process";
+import { createHash, randomBytes, randomFillSync } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { mkdtemp, open, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import type { BenchFigure } from "../src/bench-figures.js";
+import type { FilesChildReport } from "./files-child.js";
+
+const CHILD = fileURLToPath(new URL("./files-child.js", import.meta.url));
+const MiB = 1024 * 1024;
+const TARGET_RSS_MIB = 64;
+
+interface Config {
+  readonly bytes: number;
+  readonly rounds: number;
+}
+
+export function filesConfig(quick: boolean): Config {
+  return quick ? { bytes: 64 * MiB, rounds: 3 } : { bytes: 1024 * MiB, rounds: 5 };
+}
+
+const label = (bytes: number): string => (bytes >= 1024 * MiB ? `${bytes / (1024 * MiB)}GiB` : `${bytes / MiB}MiB`);
+const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const mb = (bytes: number, seconds: number): number => bytes / seconds / 1e6;
+const toMiB = (bytes: number): number => bytes / MiB;
+
+async function hasAge(): Promise<boolean> {
+  try {
+    await promisify(execFile)("age", ["--version"]);
+    await promisify(execFile)("age-keygen", ["--help"]).catch((e: { code?: unknown }) => {
+      if (e.code === "ENOENT") throw e; // --help exits non-zero on some versions; only a missing binary counts
+    });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Runs a command to completion; returns its wall-clock seconds. */
+function timed(command: string, args: readonly string[]): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const start = process.hrtime.bigint();
+    const child = spawn(command, args, { stdio: ["ignore", "ignore", "pipe"] });
+    let stderr = "";
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.on("error", reject);
+    child.on("close", (code) => {
+      if (code === 0) resolve(Number(process.hrtime.bigint() - start) / 1e9);
+      else reject(new Error(`${command} ${args.join(" ")} failed (${code}): ${stderr.trim()}`));
+    });
+  });
+}
+
+async function runChild(mode: "seal" | "open", seed: string, input: string, output: string): Promise<FilesChildReport> {
+  const { stdout } = await promisify(execFile)(process.execPath, [CHILD, mode, seed, input, output], { maxBuffer: MiB });
+  return JSON.parse(stdout) as FilesChildReport;
+}
+
+async function writeRandomFile(path: string, bytes: number): Promise<string> {
+  const hash = createHash("sha256");
+  const piece = Buffer.allocUnsafe(MiB);
+  const handle = await open(path, "w");
+  try {
+    for (let at = 0; at < bytes; at += piece.length) {
+      const chunk = piece.subarray(0, Math.min(piece.length, bytes - at));
+      randomFillSync(chunk);
+      hash.update(chunk);
+      await handle.write(chunk, 0, chunk.length, at);
+    }
+  } finally {
+    await handle.close();
+  }
+  return hash.digest("hex");
+}
+
+async function sha256File(path: string): Promise<string> {
+  const hash = createHash("sha256");
+  for await (const piece of createReadStream(path, { highWaterMark: MiB })) hash.update(piece as Buffer);
+  return hash.digest("hex");
+}
+
+export async function benchFiles(options: { quick: boolean; log: (line: string) => void }): Promise<BenchFigure[]> {
+  const { bytes, rounds } = filesConfig(options.quick);
+  const size = label(bytes);
+  if (!(await hasAge())) {
+    options.log(`skipped: \`age\` is not installed (Debian: apt-get install age); no files.* figures this run`);
+    return [];
+  }
+  const dir = await mkdtemp(join(tmpdir(), "airlock-bench-files-"));
+  try {
+    const input = join(dir, "input.bin");
+    const inputHash = await writeRandomFile(input, bytes);
+    const key = join(dir, "age.key");
+    await promisify(execFile)("age-keygen", ["-o", key]);
+    const ageRecipient = /age1[0-9a-z]+/.exec(await readFile(key, "utf8"))?.[0];
+    if (ageRecipient === undefined) throw new Error("age-keygen wrote no recipient");
+    const seed = randomBytes(16).toString("hex");
+    const ours = join(dir, "ours.bundle");
+    const theirs = join(dir, "theirs.age");
+
+    const seal = { ours: [] as number[], age: [] as number[] };
+    const open_ = { ours: [] as number[], age: [] as number[] };
+    const rss: { seal: FilesChildReport[]; open: FilesChildReport[] } = { seal: [], open: [] };
+    options.log(`${size} random file, ${rounds} interleaved rounds (order rotating); each round seals and opens with both`);
+    for (let round = 0; round < rounds; round++) {
+      const steps: (() => Promise<void>)[] = [
+        async () => {
+          await rm(ours, { force: true });
+          const report = await runChild("seal", seed, input, ours);
+          if (report.bodyHash !== inputHash) throw new Error("sealFile hashed a different body");
+          seal.ours.push(report.seconds);
+          rss.seal.push(report);
+        },
+        async () => {
+          await rm(theirs, { force: true });
+          seal.age.push(await timed("age", ["-r", ageRecipient, "-o", theirs, input]));
+        },
+      ];
+      for (let k = 0; k < steps.length; k++) await steps[(round + k) % steps.length]!();
+      const opens: (() => Promise<void>)[] = [
+        async () => {
+          const output = join(dir, "ours.out");
+          await rm(output, { force: true });
+          const report = await runChild("open", seed, ours, output);
+          if (report.bodyHash !== inputHash) throw new Error("openFile released a different body");
+          if (round === 0 && (await sha256File(output)) !== inputHash) throw new Error("openFile wrote a different file");
+          open_.ours.push(report.seconds);
+          rss.open.push(report);
+        },
+        async () => {
+          const output = join(dir, "theirs.out");
+          await rm(output, { force: true });
+          open_.age.push(await timed("age", ["-d", "-i", key, "-o", output, theirs]));
+        },
+      ];
+      for (let k = 0; k < opens.length; k++) await opens[(round + k) % opens.length]!();
+      options.log(
+        `round ${round + 1}: seal ${mb(bytes, seal.ours.at(-1)!).toFixed(0)} vs age ${mb(bytes, seal.age.at(-1)!).toFixed(0)} MB/s, ` +
+          `open ${mb(bytes, open_.ours.at(-1)!).toFixed(0)} vs age ${mb(bytes, open_.age.at(-1)!).toFixed(0)} MB/s`,
+      );
+    }
+
+    const figures: BenchFigure[] = [];
+    for (const [what, times] of [
+      ["seal", seal],
+      ["open", open_],
+    ] as const) {
+      const value = mb(bytes, median(times.ours));
+      const baseline = mb(bytes, median(times.age));
+      const ratios = times.ours.map((t, i) => times.age[i]! / t);
+      figures.push({
+        name: `files.${what}.${size}`,
+        value,
+        unit: "MB/s",
+        baseline,
+        ratio: value / baseline,
+        note:
+          `baseline: age ${what === "seal" ? "-r" : "-d -i"} on the same file; higher is better; target ratio >= 1.0: ` +
+          `${value / baseline >= 1 ? "MET" : "MISSED"}; per-round ratios ${ratios.map((r) => r.toFixed(2)).join(" ")}`,
+      });
+    }
+    for (const what of ["seal", "open"] as const) {
+      const reports = rss[what];
+      const peaks = reports.map((r) => Math.max(r.peakRssSampled, r.maxRss));
+      const value = toMiB(Math.max(...peaks));
+      const baseline = toMiB(median(reports.map((r) => r.startupRss)));
+      figures.push({
+        name: `files.peak-rss.${what}.${size}`,
+        value,
+        unit: "MiB",
+        baseline,
+        ratio: value / baseline,
+        note:
+          `highest of ${reports.length} child runs (worker thread included); baseline: the child's RSS after start-up; lower is better; ` +
+          `target < ${TARGET_RSS_MIB} MiB: ${value < TARGET_RSS_MIB ? "MET" : "MISSED"}; growth ${(value - baseline).toFixed(1)} MiB`,
+      });
+    }
+    return figures;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
