@@ -3,7 +3,8 @@
  * the batch's causal position (docs/apps.md, "Tickets"):
  * - status and priority are among their values, the due date a real calendar date, labels
  *   free of control characters and outer spaces;
- * - the assignee is a member active then; the reporter is the author's own user;
+ * - the assignee is a member active then; the reporter is set only in the batch that creates the
+ *   ticket (with its "created" history item), only by its creator, whom the ticket's id names;
  * - a comment item's id names the author's user, so a comment is written and edited by its
  *   author only; a history item names the author's user;
  * - every batch that changes a ticket adds a history item for it, so no change goes unrecorded.
@@ -12,7 +13,7 @@
  */
 import type { AppModule, CheckContext, Intent } from "../app.js";
 import { TICKETS_SCHEMA } from "./schema.js";
-import { dueProblem, isPriority, isStatus, labelProblem, parseComment, parseHistory } from "./ticket.js";
+import { dueProblem, isPriority, isStatus, labelProblem, parseComment, parseHistory, ticketAuthor } from "./ticket.js";
 
 const text = (v: unknown): string => (typeof v === "string" ? v : "");
 
@@ -32,7 +33,9 @@ function opProblem(x: Intent, me: string, context: CheckContext): string | undef
       if (context.snapshot === true) return typeof v === "string" && context.state.users.has(v) ? undefined : "the assignee is not a member";
       return typeof v === "string" && context.state.users.get(v)?.active === true ? undefined : "the assignee is not an active member";
     case "reporter":
-      return v === me || context.snapshot === true ? undefined : "the reporter must be the author's own user";
+      if (context.snapshot === true) return undefined;
+      if (ticketAuthor(x.record) !== me) return "the reporter is set only by the member who opened the ticket, whom its id names";
+      return v === me ? undefined : "the reporter must be the author's own user";
     case "labels": {
       const why = typeof v === "string" ? labelProblem(v) : "is not text";
       return why === undefined ? undefined : `a label ${why}`;
@@ -66,12 +69,18 @@ export const ticketsApp: AppModule = {
     if (me === undefined) return "the author's device is not in the team";
     const changed = new Set<string>();
     const logged = new Set<string>();
+    const created = new Set<string>();
+    const reported: string[] = [];
     for (const [i, x] of intents.entries()) {
       const why = opProblem(x, me, context);
       if (why !== undefined) return `op ${i}: ${why}`;
       if (x.kind === "delete") continue;
       (x.field === "history" ? logged : changed).add(x.record);
+      if (x.field === "history" && parseHistory(x.value)?.what === "created") created.add(x.record);
+      if (x.field === "reporter") reported.push(x.record);
     }
+    // The reporter is written once, with the ticket: never by a later batch, even the creator's.
+    if (context.snapshot !== true) for (const r of reported) if (!created.has(r)) return `the reporter of ticket ${r} is set only in the batch that creates it`;
     // A snapshot keeps each field's last value and the whole history list, not one entry per batch.
     if (context.snapshot !== true) for (const r of changed) if (!logged.has(r)) return `a change to ticket ${r} without a history entry`;
     return undefined;

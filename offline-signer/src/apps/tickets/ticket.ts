@@ -14,6 +14,9 @@ export const US = "\u001f";
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 const USER_ID = /^[0-9a-f]{2,128}$/;
 const COMMENT_ID = /^([0-9a-f]{2,128})\.[0-9a-f]{16}$/;
+// A ticket id is "<16 hex>.<user id of its creator>": the check holds the reporter to that user
+// without reading the record (decisions #32). The random part comes first so a prefix picks one.
+const TICKET_ID = /^[0-9a-f]{16}\.([0-9a-f]{2,128})$/;
 const MS = /^[0-9]{1,15}$/;
 
 /** Which status may follow which: a done ticket is reopened before work starts on it again. */
@@ -69,6 +72,11 @@ export function statusArg(raw: string): Status | undefined {
   const s = raw.trim().toLowerCase().replace(/[-_]/g, " ");
   return isStatus(s) ? s : undefined;
 }
+
+/** The id of a new ticket opened by `user`. */
+export const newTicketId = (user: string, random: string): string => `${random}.${user}`;
+/** The user who opened ticket `id`, or undefined for an id of another form. */
+export const ticketAuthor = (id: string): string | undefined => TICKET_ID.exec(id)?.[1];
 
 /** What people type for a comment: the random part of its id. */
 export const shortComment = (id: string): string => id.slice(id.indexOf(".") + 1);
@@ -156,7 +164,9 @@ export function ticketOf(r: RecordView): Ticket {
     status: isStatus(status) ? status : "open",
     priority: isPriority(priority) ? priority : "normal",
     assignee: textOf(r.fields["assignee"]),
-    reporter: textOf(r.fields["reporter"]),
+    // The id names who opened it and the field only restates that; a ticket from before ids named
+    // their author keeps what older releases wrote (check lets nothing write it now).
+    reporter: ticketAuthor(r.id) ?? textOf(r.fields["reporter"]),
     due: due !== undefined && dueProblem(due) === undefined ? due : undefined,
     labels: textsOf(r.sets["labels"]),
     comments: commentsOf(r.lists["comments"] ?? []),

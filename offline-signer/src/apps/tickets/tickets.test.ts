@@ -11,7 +11,7 @@ import type { Intent } from "../app.js";
 import { chooseOrCreateCollection } from "../collection-choice.js";
 import type { Vault } from "../../vault/vault.js";
 import { ticketsApp } from "./index.js";
-import { filterTickets, historyItem, commentItem, sortTickets, ticketOf, dueProblem, shortComment, type Ticket } from "./ticket.js";
+import { filterTickets, historyItem, commentItem, newTicketId, sortTickets, ticketOf, dueProblem, shortComment, type Ticket } from "./ticket.js";
 import { addTicket, assignIntents, commentIntents, createIntents, editIntents, myUser, statusIntents } from "./write.js";
 import { urgentTickets } from "./urgent.js";
 
@@ -36,14 +36,15 @@ describe("the tickets check", () => {
     const state = a.state();
     const [alice, bob] = [myUser(a), myUser(b)];
     const check = (author: Vault, intents: Intent[]): string | undefined => ticketsApp.check!(intents, { state, author: author.deviceId, version: 1 });
-    const log = (who: string): Intent => ({ kind: "append", record: "t1", field: "history", value: historyItem(who, AT, "edited") });
-    const set = (field: string, value: string | null): Intent => ({ kind: "set", record: "t1", field, value });
+    const t1 = newTicketId(bob, "0123456789abcdef");
+    const log = (who: string): Intent => ({ kind: "append", record: t1, field: "history", value: historyItem(who, AT, "edited") });
+    const set = (field: string, value: string | null): Intent => ({ kind: "set", record: t1, field, value });
 
-    expect(check(b, createIntents("t1", bob, AT, { title: "Generator", assignee: alice, due: "2028-02-29", labels: ["power"] }))).toBeUndefined();
-    expect(check(b, createIntents("t1", bob, AT, { title: "Generator" }).map((x) => (x.kind === "set" && x.field === "reporter" ? { ...x, value: alice } : x)))).toMatch(/reporter must be the author's own user/);
-    expect(check(b, [set("reporter", alice), log(bob)])).toMatch(/reporter must be the author's own user/);
-    expect(check(b, [{ kind: "append", record: "t1", field: "comments", value: commentItem(`${alice}.0123456789abcdef`, AT, "edited by bob") }, log(bob)])).toMatch(/only by its author/);
-    expect(check(b, [{ kind: "append", record: "t1", field: "comments", value: "no id at all" }, log(bob)])).toMatch(/comment is malformed/);
+    expect(check(b, createIntents(t1, bob, AT, { title: "Generator", assignee: alice, due: "2028-02-29", labels: ["power"] }))).toBeUndefined();
+    expect(check(b, createIntents(t1, bob, AT, { title: "Generator" }).map((x) => (x.kind === "set" && x.field === "reporter" ? { ...x, value: alice } : x)))).toMatch(/reporter must be the author's own user/);
+    expect(check(b, [set("reporter", bob), log(bob)])).toMatch(/reporter of ticket \S+ is set only in the batch that creates it/);
+    expect(check(b, [{ kind: "append", record: t1, field: "comments", value: commentItem(`${alice}.0123456789abcdef`, AT, "edited by bob") }, log(bob)])).toMatch(/only by its author/);
+    expect(check(b, [{ kind: "append", record: t1, field: "comments", value: "no id at all" }, log(bob)])).toMatch(/comment is malformed/);
     expect(check(b, [set("assignee", "ab".repeat(32)), log(bob)])).toMatch(/not an active member/);
     expect(check(b, [set("assignee", myUser(c)), log(bob)])).toBeUndefined(); // a viewer may be assigned
     expect(check(b, [set("assignee", null), log(bob)])).toBeUndefined();
@@ -51,12 +52,12 @@ describe("the tickets check", () => {
     for (const status of ["closed", "Done", "in-progress", ""]) expect(check(b, [set("status", status), log(bob)]), status).toMatch(/status must be one of/);
     expect(check(b, [set("status", null), log(bob)])).toMatch(/status must be one of/);
     expect(check(b, [set("priority", "critical"), log(bob)])).toMatch(/priority must be one of/);
-    expect(check(b, [{ kind: "add", record: "t1", field: "labels", value: "bad\u001blabel" }, log(bob)])).toMatch(/label holds a control character/);
+    expect(check(b, [{ kind: "add", record: t1, field: "labels", value: "bad\u001blabel" }, log(bob)])).toMatch(/label holds a control character/);
     expect(check(b, [set("title", "quietly changed")])).toMatch(/without a history entry/);
     expect(check(b, [set("title", "x"), log(alice)])).toMatch(/history entry must name its author/);
     // A history entry for another ticket does not cover this one.
-    expect(check(b, [set("title", "x"), { ...log(bob), record: "t2" }])).toMatch(/ticket t1 without a history entry/);
-    expect(check(b, [{ kind: "delete", record: "t1" }])).toBeUndefined();
+    expect(check(b, [set("title", "x"), { ...log(bob), record: "t2" }])).toMatch(/ticket \S+ without a history entry/);
+    expect(check(b, [{ kind: "delete", record: t1 }])).toBeUndefined();
     expect(dueProblem("2000-02-29")).toBeUndefined();
     expect(dueProblem("1900-02-29")).toBe("has no such day");
 
@@ -98,6 +99,45 @@ describe("the tickets check", () => {
       const t = ticketOf(v.record("tickets", id)!);
       expect(t.comments.map((x) => x.body)).toEqual(["Needs a new cable"]);
       expect(t.priority).toBe("high");
+    }
+    expect(stateDigest(c)).toBe(stateDigest(a));
+    for (const v of [a, b, c]) v.close();
+  });
+});
+
+describe("the reporter", () => {
+  it("is whoever opened the ticket: a hostile editor's later batch claiming it is refused on every vault, even with a forged 'created' entry", async () => {
+    const { a, b, c } = await threeOf();
+    const { id } = addTicket(a, "tickets", { title: "Radio mast" }, AT);
+    sync(a, b, c);
+    const [alice, bob] = [myUser(a), myUser(b)];
+    expect(id.endsWith(`.${alice}`)).toBe(true);
+    const mallory = new HostileMember(b);
+    const claim = (what: string, wall: number) =>
+      mallory.changeset({
+        collection: "tickets",
+        ops: [
+          { kind: "set", record: id, field: "reporter", value: bob, wall },
+          { kind: "append", record: id, field: "history", value: historyItem(bob, wall, what), wall },
+        ],
+      });
+    const forged = [claim("reporter: bob", AT + 10), claim("created", AT + 20)];
+    // A ticket id of Bob's own, written by a later batch without the ticket's creation: refused too.
+    const own = newTicketId(bob, "0123456789abcdef");
+    const later = mallory.changeset({
+      collection: "tickets",
+      ops: [
+        { kind: "set", record: own, field: "reporter", value: bob, wall: AT + 30 },
+        { kind: "append", record: own, field: "history", value: historyItem(bob, AT + 30, "reporter: bob"), wall: AT + 30 },
+      ],
+    });
+    for (const v of [a, c]) {
+      const report = importInto(v, [mallory.bundle({ changesets: [...forged, later] })]);
+      expect(report).toMatchObject({ rejected: 3, applied: 0 });
+      const reasons = (v.store.connection().prepare("SELECT reason FROM changesets WHERE status = 'rejected' ORDER BY seq").all() as { reason: string }[]).map((x) => x.reason).join("\n");
+      expect(reasons.match(/reporter is set only by the member who opened the ticket, whom its id names/g)).toHaveLength(2);
+      expect(reasons).toMatch(/the reporter of ticket \S+ is set only in the batch that creates it/);
+      expect(ticketOf(v.record("tickets", id)!).reporter).toBe(alice);
     }
     expect(stateDigest(c)).toBe(stateDigest(a));
     for (const v of [a, b, c]) v.close();

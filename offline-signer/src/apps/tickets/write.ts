@@ -10,7 +10,7 @@ import { newRecordId } from "../ids.js";
 import type { Vault } from "../../vault/vault.js";
 import { ticketsError } from "./errors.js";
 import { MAX_COMMENT, MAX_DESCRIPTION, MAX_HISTORY_WHAT, MAX_LABEL, MAX_TITLE, type Priority, type Status } from "./schema.js";
-import { TRANSITIONS, commentItem, shortComment, dueProblem, historyItem, labelProblem, ticketOf } from "./ticket.js";
+import { TRANSITIONS, newTicketId, commentItem, shortComment, dueProblem, historyItem, labelProblem, ticketOf } from "./ticket.js";
 
 export interface NewTicket {
   readonly title: string;
@@ -155,9 +155,10 @@ export function commentIntents(have: RecordView, me: string, at: number, body: s
   return { intents: b.intents, comment: id };
 }
 
-/** Writes a new ticket; returns its id. */
+/** Writes a new ticket, its id naming this device's user; returns the id. */
 export function addTicket(vault: Vault, collection: string, t: NewTicket, at: number): { id: string; changeset: string } {
-  const id = newRecordId();
-  const { changeset } = vault.write(collection, createIntents(id, myUser(vault), at, t));
+  const me = myUser(vault);
+  const id = newTicketId(me, newRecordId());
+  const { changeset } = vault.write(collection, createIntents(id, me, at, t));
   return { id, changeset };
 }
