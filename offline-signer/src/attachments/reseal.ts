@@ -10,7 +10,8 @@ import { join } from "node:path";
 import { BundleOpener, BundleSealer, MAX_BUCKET, type KeyPair, type SealOptions } from "@airlock/bundle-format";
 import { newBundleName, newTempName, syncDirectory } from "@airlock/shared";
 
-const READ_BYTES = 1024 * 1024;
+const READ_BYTES = 4 * 1024 * 1024;
+const WRITE_BYTES = 4 * 1024 * 1024;
 const CREATE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0);
 
 export interface Resealed {
@@ -35,9 +36,21 @@ export async function resealInto(
     let sealer: BundleSealer | undefined;
     let done = 0;
     let length = 0;
+    // Sealed pieces are small (a chunk's update and its tag): gathered here, written in large writes.
+    const pending = new Uint8Array(WRITE_BYTES);
+    let filled = 0;
+    const flush = (): void => {
+      for (let at = 0; at < filled; ) at += writeSync(output!, pending, at, filled - at);
+      filled = 0;
+    };
     const write = (pieces: readonly Uint8Array[]): void => {
       for (const p of pieces) {
-        for (let at = 0; at < p.length; ) at += writeSync(output!, p, at, p.length - at);
+        if (filled + p.length > pending.length) flush();
+        if (p.length > pending.length) for (let at = 0; at < p.length; ) at += writeSync(output!, p, at, p.length - at);
+        else {
+          pending.set(p, filled);
+          filled += p.length;
+        }
         length += p.length;
       }
     };
@@ -56,12 +69,13 @@ export async function resealInto(
       }
       done += n;
       onProgress?.(done, done);
-      // Let a progress line, a signal or a timer run between megabytes.
-      if ((done / READ_BYTES) % 64 === 0) await new Promise((r) => setImmediate(r));
+      // Let a progress line, a signal or a timer run between reads.
+      await new Promise((r) => setImmediate(r));
     }
     opener.finish(); // the stored copy verified to its end: only now may the new one be named
     if (sealer === undefined) throw new Error("internal: a held file's bundle carried no body");
     write(sealer.finish());
+    flush();
     fsyncSync(output);
     closeSync(output);
     output = undefined;
