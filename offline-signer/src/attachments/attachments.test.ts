@@ -6,7 +6,7 @@
  * kept and change nothing else; bad references are refused on every vault alike.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ed25519KeyPair, encodeCanonical, encodeFileHead, sealBundle, toHex } from "@airlock/bundle-format";
@@ -17,8 +17,8 @@ import { encodeRef } from "../apps/attachments/ref.js";
 import { addNote } from "../apps/notes/index.js";
 import { exportTo, importFrom } from "../vault/transfer.js";
 import type { Vault } from "../vault/vault.js";
-import { attachFile, detachFile, findFile, getFile, listFiles, prune } from "./local.js";
-import { setQuota } from "./quota.js";
+import { attachFile, detachFile, findFile, getFile, listFiles, locateRecord, prune } from "./local.js";
+import { parseSize, setQuota } from "./quota.js";
 import { BLOBS_DIR } from "./folder.js";
 
 const root = tempRoots("airlock-attach-");
@@ -48,7 +48,7 @@ async function carry(from: Vault, to: Vault, dir: string, tag: string, options: 
   return { written, report };
 }
 
-const blobFiles = (v: Vault): string[] => readdirSync(join(v.store.dir, BLOBS_DIR));
+const blobFiles = (v: Vault): string[] => (existsSync(join(v.store.dir, BLOBS_DIR)) ? readdirSync(join(v.store.dir, BLOBS_DIR)) : []);
 
 describe("attached files between two laptops", () => {
   it("arrive byte for byte, are stored and sent once, and follow a record that came first", async () => {
@@ -151,6 +151,22 @@ describe("attached files between two laptops", () => {
     }
     expect(blobFiles(b)).toEqual([]);
     expect(listFiles(b)[0]!.held).toBe(false);
+  });
+
+  it("refuses a record that is not there, a folder, a bad name or type, and sizes that are not sizes", async () => {
+    const { a, dir, note } = await pair();
+    const f = fileOf(dir, "ok.pdf", 10);
+    await expect(attachFile(a, "notes", "ffff0000", f)).rejects.toMatchObject({ code: "VAULT_NOT_FOUND" });
+    await expect(attachFile(a, "notes", note, dir)).rejects.toMatchObject({ code: "VAULT_BAD_ARGUMENT" });
+    await expect(attachFile(a, "notes", note, join(dir, "absent"))).rejects.toMatchObject({ code: "SOURCE_NOT_FOUND" });
+    await expect(attachFile(a, "notes", note, f, { name: "a/b.pdf" })).rejects.toMatchObject({ code: "VAULT_BAD_ARGUMENT" });
+    await expect(attachFile(a, "notes", note, f, { type: "pdf" })).rejects.toMatchObject({ code: "VAULT_BAD_ARGUMENT" });
+    expect(() => locateRecord(a, "zz")).toThrow(/no record "zz"/);
+    for (const bad of ["lots", "1QB", "-5MB", ""]) expect(() => parseSize(bad), bad).toThrow(/size|unit/);
+    expect([parseSize("2GiB"), parseSize("500 MB"), parseSize("1.5KiB"), parseSize("7")]).toEqual([2 ** 31, 500e6, 1536, 7]);
+    expect(() => setQuota(a, "notes", { maxFile: 10, total: 5 })).toThrow(/cannot exceed/);
+    expect(() => setQuota(a, "nope", {})).toThrow(/no collection/);
+    expect(blobFiles(a)).toEqual([]);
   });
 
   it("detaching and pruning free the bytes only when no record names them", async () => {
