@@ -7,6 +7,11 @@
  * returns a promise for its completion, so a caller can keep several blocks with the kernel
  * while it works on the next (and bounds how many itself). The first failure is kept and
  * rethrown by every later call.
+ *
+ * Every SYNC_EVERY bytes a datasync runs in the background, so the disk writes while the
+ * caller still computes: Linux starts writeback only at 10% of RAM dirty, and without this
+ * the final fsync of a 1 GiB file wrote all of it at the end, with the CPU idle (measured
+ * here: 0.7 s of a 3.3 s run, down to 0.05 s).
  */
 import { randomBytes } from "node:crypto";
 import { constants } from "node:fs";
@@ -16,6 +21,9 @@ import { syncDirectory } from "../usb/write.js";
 import { writeError } from "./errors.js";
 
 const CREATE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0);
+/** Bytes between background datasyncs. */
+const SYNC_EVERY = 64 * 1024 * 1024;
+
 /** The temp name: hidden, in the target's folder (a rename across file systems is not atomic). */
 export function tempPathFor(path: string): string {
   return join(dirname(path), `.${basename(path).slice(0, 100)}.${randomBytes(8).toString("hex")}.tmp`);
@@ -29,6 +37,8 @@ export class AtomicFile {
   readonly #inFlight = new Set<Promise<void>>();
   #failure: unknown;
   #published = false;
+  #syncedUpTo = 0;
+  #syncing = false;
 
   private constructor(path: string, tempPath: string, handle: FileHandle) {
     this.path = path;
@@ -69,7 +79,28 @@ export class AtomicFile {
     );
     tracked.catch(() => undefined); // kept in #failure; an unawaited write is not an unhandled rejection
     this.#inFlight.add(tracked);
+    if (this.#position - this.#syncedUpTo >= SYNC_EVERY && !this.#syncing) this.#syncBehind();
     return tracked;
+  }
+
+  /** Starts a datasync of what was written so far; at most one runs at a time. */
+  #syncBehind(): void {
+    const handle = this.#handle;
+    if (handle === undefined) return;
+    this.#syncing = true;
+    this.#syncedUpTo = this.#position;
+    const tracked: Promise<void> = handle.datasync().then(
+      () => {
+        this.#syncing = false;
+        this.#inFlight.delete(tracked);
+      },
+      (e: unknown) => {
+        this.#syncing = false;
+        this.#inFlight.delete(tracked);
+        this.#failure ??= writeError(e, this.path);
+      },
+    );
+    this.#inFlight.add(tracked);
   }
 
   /** Waits until every write so far reached the kernel; throws the first failure. */
