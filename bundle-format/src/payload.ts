@@ -50,8 +50,8 @@ export const PAYLOAD_SCHEMAS = {
    * version vector (`acks`), since 1.1 the heads of the team log it holds (`logHeads`), and
    * since 1.2 the id of the changeset each ack ends at (`ackIds`), so two vaults holding
    * different changesets under one seq (equivocation) notice and exchange them; since 1.3 the
-   * content addresses of attached files its records name but it does not hold (`wants`), so a
-   * peer that holds one sends it (docs/attachments.md).
+   * attached files its records name but it does not hold (`wants`, as HMAC tokens), so a peer
+   * that holds one sends it (docs/attachments.md).
    */
   sync: {
     minor: 3,
@@ -121,8 +121,9 @@ export interface SyncPayload {
    */
   readonly ackIds?: readonly Uint8Array[];
   /**
-   * Content addresses of attached files the sender's records name and it lacks (1.3): whoever
-   * holds one sends it in its next export. Absent from older writers: they ask for nothing.
+   * Attached files the sender's records name and it lacks (1.3), each as a want token (an HMAC
+   * of the content address under the collection's key, docs/attachments.md): whoever holds one
+   * sends it in its next export. Absent from older writers: they ask for nothing.
    */
   readonly wants?: readonly Uint8Array[];
 }

@@ -20,6 +20,8 @@ import type { Vault } from "../vault/vault.js";
 import { attachFile, detachFile, findFile, getFile, listFiles, locateRecord, prune } from "./local.js";
 import { parseSize, setQuota } from "./quota.js";
 import { BLOBS_DIR } from "./folder.js";
+import { wantedFiles } from "./receive.js";
+import { wantToken } from "./wants.js";
 
 const root = tempRoots("airlock-attach-");
 const sha = (path: string): string => createHash("sha256").update(readFileSync(path)).digest("hex");
@@ -99,6 +101,11 @@ describe("attached files between two laptops", () => {
     const lost = await carry(a, b, dir, "1", { drop: (outbox) => rmSync(join(outbox, readdirSync(outbox).find((n) => readFileSync(join(outbox, n)).length > 90_000)!)) });
     expect(lost.report.files.received).toBe(0);
     expect(listFiles(b)[0]!.held).toBe(false);
+    // Bob asks without naming the file: a token only holders of the collection's key can match.
+    const hash = listFiles(b)[0]!.ref.hash;
+    const wants = wantedFiles(b, 10);
+    expect(wants.map(toHex)).toEqual([toHex(wantToken(b.currentKey("notes")!, hash))]);
+    expect(wants.map(toHex)).not.toContain(toHex(hash));
     // Alice believes Bob holds it; Bob's next bundle says he wants it.
     expect((await carry(a, b, dir, "2")).written.filter((w) => w.kind === "file")).toEqual([]);
     await carry(b, a, dir, "3");

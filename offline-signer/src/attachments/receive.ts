@@ -16,6 +16,7 @@ import type { Vault } from "../vault/vault.js";
 import { blobPath, blobsDir, newBlobName, removeBlobFile } from "./folder.js";
 import { largestAccepted, quotaOf, UNCLAIMED_BYTES } from "./quota.js";
 import { liveRefs, refsByHash } from "./refs.js";
+import { wantFor } from "./wants.js";
 
 const CREATE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0);
 
@@ -171,14 +172,19 @@ export function settleFiles(vault: Vault, report: ImportReport): void {
   }
 }
 
-/** What this vault asks peers for: files its readable records name that it lacks and would keep. */
+/**
+ * What this vault asks peers for: files its readable records name that it lacks and would keep,
+ * each as a want token (wants.ts), never as a bare content address.
+ */
 export function wantedFiles(vault: Vault, max: number): Uint8Array[] {
   const out: Uint8Array[] = [];
   for (const [, places] of refsByHash(liveRefs(vault))) {
     const { collection, ref } = places[0]!;
     if (vault.storage.blobs.get(ref.hash) !== undefined) continue;
     if (ref.size > quotaOf(vault, collection).maxFile) continue; // refused here anyway: asking would loop
-    out.push(ref.hash);
+    const want = wantFor(vault, collection, ref.hash);
+    if (want === undefined) continue;
+    out.push(want);
     if (out.length === max) break;
   }
   return out;

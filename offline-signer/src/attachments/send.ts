@@ -15,6 +15,7 @@ import type { Vault } from "../vault/vault.js";
 import { blobPath } from "./folder.js";
 import { liveRefs, refsByHash } from "./refs.js";
 import { resealInto } from "./reseal.js";
+import { wantFor } from "./wants.js";
 import type { FileRef } from "../apps/attachments/ref.js";
 
 export interface FileToSend {
@@ -33,7 +34,12 @@ export function filesToSend(vault: Vault): FileToSend[] {
   for (const [h, places] of refsByHash(liveRefs(vault))) {
     const blob = vault.storage.blobs.get(fromHex(h));
     if (blob === undefined) continue;
-    const wanted = new Set(vault.storage.blobs.wantedBy(blob.hash).map(toHex));
+    // Who asked, by the want token of each collection naming it (wants.ts).
+    const wanted = new Set<string>();
+    for (const c of new Set(places.map((p) => p.collection))) {
+      const want = wantFor(vault, c, blob.hash);
+      if (want !== undefined) for (const d of vault.storage.blobs.wantedBy(want)) wanted.add(toHex(d));
+    }
     const collections = [...new Set(places.map((p) => p.collection))].map((c) => state.collections.get(c)).filter((c) => c !== undefined);
     const to = others.filter((d) => collections.some((c) => isReader(state, c, d.id)) && (wanted.has(d.id) || !vault.storage.blobs.peerHas(blob.hash, fromHex(d.id))));
     if (to.length > 0) out.push({ ref: places[0]!.ref, file: blob.file, to });

@@ -1,7 +1,8 @@
 /**
  * Attached files (docs/attachments.md): which files this vault holds (`blobs`, the bytes in
  * blobs/<file> beside the database), which devices are known to hold each (`blob_peers`), and
- * what each peer last asked for (`blob_wants`). Content addresses are SHA-256 of a file body.
+ * what each peer last asked for (`blob_wants`, want tokens: attachments/wants.ts). Content
+ * addresses are SHA-256 of a file body.
  */
 import type Database from "better-sqlite3-multiple-ciphers";
 import { OP_CODE } from "../apps/fold.js";
@@ -76,13 +77,14 @@ export class Blobs {
     this.#s.get("DELETE FROM blob_peers").run();
   }
 
-  /** Replaces what `device` asks for with its newest list. */
+  /** Replaces what `device` asks for with its newest list (want tokens, attachments/wants.ts). */
   setWants(device: Uint8Array, hashes: readonly Uint8Array[]): void {
     this.#s.get("DELETE FROM blob_wants WHERE device = ?").run(device);
     const insert = this.#s.get("INSERT INTO blob_wants (device, hash) VALUES (?, ?) ON CONFLICT DO NOTHING");
     for (const h of hashes) insert.run(device, h);
   }
 
+  /** The devices whose newest list holds this want token. */
   wantedBy(hash: Uint8Array): Uint8Array[] {
     return (this.#s.get("SELECT device FROM blob_wants WHERE hash = ?").all(hash) as { device: Buffer }[]).map((r) => bytes(r.device));
   }

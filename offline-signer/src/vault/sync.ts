@@ -444,7 +444,7 @@ export interface ExportOptions {
    * from: for when the admitting laptop was lost before its welcome arrived (`export --welcome`).
    */
   readonly welcome?: readonly string[];
-  /** Content addresses of attached files this vault's records name and it lacks (sync 1.3 `wants`). */
+  /** Want tokens of attached files this vault's records name and it lacks (sync 1.3 `wants`, attachments/wants.ts). */
   readonly wants?: readonly Uint8Array[];
 }
 
