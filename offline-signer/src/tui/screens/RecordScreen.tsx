@@ -12,6 +12,7 @@ import { VAULT_HINTS } from "../../vault/errors.js";
 import type { Vault } from "../../vault/vault.js";
 import { RecordList, type ListRow } from "../components/RecordList.js";
 import { Text } from "../components/Text.js";
+import { FilesList } from "../components/FilesList.js";
 import { GLOBAL_KEYS } from "../keys.js";
 import { info, outcomeOf, type Message } from "../messages.js";
 import { ConfirmDelete } from "./ConfirmDelete.js";
@@ -131,6 +132,7 @@ export function RecordScreen(props: RecordScreenProps): ReactElement {
         <RecordList heading={props.heading} empty={props.empty} items={items} selected={index} rows={props.rows} width={props.listWidth} />
         <Box flexDirection="column" borderStyle="single" flexGrow={1} paddingX={1}>
           {selected === undefined ? <Text dimColor>nothing selected</Text> : props.detail(selected.id)}
+          {selected === undefined ? null : <FilesList vault={vault} record={props.records.find((r) => r.id === selected.id)} />}
         </Box>
       </Box>
       <Text dimColor>{`${props.help} · ${GLOBAL_KEYS}`}</Text>
