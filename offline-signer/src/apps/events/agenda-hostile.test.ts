@@ -7,7 +7,7 @@
 import { IANAZone } from "luxon";
 import rrulePkg from "rrule";
 import { describe, expect, it } from "vitest";
-import { dayWindow, expand, MAX_PERIODS, occurrences, ruleOf, offsetsOf } from "./agenda.js";
+import { agenda, dayWindow, expand, MAX_GAP, MAX_PERIODS, occurrences, ruleOf, offsetsOf, type Expansion, type ExpansionReport } from "./agenda.js";
 import type { CalEvent } from "./event.js";
 import { eventsApp } from "./index.js";
 import { MAX_MOVE_DAYS, OVERRIDE_SEPARATOR, overrideProblem } from "./syntax.js";
@@ -20,7 +20,7 @@ const march = dayWindow("2026-03-01", "2026-03-31", BERLIN)!;
 const ev = (start: string, rrule: string, over: Partial<CalEvent> = {}): CalEvent => ({
   title: "t", allDay: false, tz: "UTC", start, end: start.replace(/T(\d\d)/, (_m, h: string) => `T${String(Number(h) + 1).padStart(2, "0")}`).replace("T24", "T23"), rrule, exdates: [], overrides: [], attendees: [], guests: [], ...over,
 });
-const walls = (e: CalEvent, from: string, to: string): { walls: number[]; cut: boolean; periods: number } => expand(ruleOf(e, offsetsOf(UTC))!, Date.parse(`${from}Z`), Date.parse(`${to}Z`), Infinity);
+const walls = (e: CalEvent, from: string, to: string): Expansion => expand(ruleOf(e, offsetsOf(UTC))!, Date.parse(`${from}Z`), Date.parse(`${to}Z`), Infinity);
 
 describe("series that began long ago", () => {
   it("HOURLY from 1900 and DAILY from the year 1000 give March 2026 in full, without a warning", () => {
@@ -58,12 +58,41 @@ describe("series that began long ago", () => {
 });
 
 describe("a bounded walk", () => {
-  it("a rule that never matches comes back empty and cut, from any start, with or without COUNT", () => {
-    for (const e of [ev("2000-01-01T00:00:00", "FREQ=HOURLY;BYMONTH=2;BYMONTHDAY=30"), ev("1000-01-01T00:00:00", "FREQ=HOURLY;BYMONTH=2;BYMONTHDAY=30"), ev("1900-01-01T00:00:00", "FREQ=HOURLY;COUNT=5;BYMONTH=2;BYMONTHDAY=30")]) {
-      expect(occurrences("x", e, march, BERLIN)).toEqual([]);
-      const got = walls(e, "2026-03-01T00:00:00", "2026-03-31T23:00:00");
-      expect(got).toMatchObject({ walls: [], cut: true });
-      expect(got.periods - MAX_PERIODS).toBeOneOf([0, 1]);
+  it("a rule that can never match is not walked at all (BYMONTHDAY against BYMONTH), with or without COUNT", () => {
+    for (const e of [ev("2000-01-01T00:00:00", "FREQ=HOURLY;BYMONTH=2;BYMONTHDAY=30"), ev("1000-01-01T00:00:00", "FREQ=HOURLY;BYMONTH=2;BYMONTHDAY=30"), ev("1900-01-01T00:00:00", "FREQ=HOURLY;COUNT=5;BYMONTH=2;BYMONTHDAY=30"), ev("2000-01-01T09:00:00", "FREQ=MONTHLY;BYMONTH=4,6,9,11;BYMONTHDAY=31,-31"), ev("2000-01-01T09:00:00", "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30")]) {
+      const report: ExpansionReport = { periods: 0, notExpanded: [] };
+      expect(occurrences("x", e, march, BERLIN, report)).toEqual([]);
+      expect(report).toEqual({ periods: 0, notExpanded: [] });
+      expect(walls(e, "2026-03-01T00:00:00", "2026-03-31T23:00:00")).toEqual({ walls: [], cut: false, periods: 0, never: true });
+    }
+    // A leap day can match: walked, and found.
+    expect(walls(ev("2000-01-01T09:00:00", "FREQ=DAILY;BYMONTH=2;BYMONTHDAY=29"), "2028-01-01T00:00:00", "2028-12-31T00:00:00").walls.map((w) => new Date(w).toISOString().slice(0, 10))).toEqual(["2028-02-29"]);
+  });
+
+  it("a rule that never matches otherwise walks only to the end of the range, or MAX_GAP periods past its last match with COUNT, and says so", () => {
+    const never = ["FREQ=HOURLY;BYSETPOS=2", "FREQ=DAILY;BYSETPOS=2", "FREQ=YEARLY;BYYEARDAY=366;BYMONTH=1", "FREQ=MONTHLY;BYDAY=5MO;BYMONTH=2;BYMONTHDAY=1"];
+    for (const rule of never) {
+      // Without COUNT the walk starts a period before the range and stops past it: no cut, nothing to report.
+      const got = walls(ev("2000-01-01T00:00:00", rule), "2026-03-01T00:00:00", "2026-03-31T23:00:00");
+      expect(got, rule).toMatchObject({ walls: [], cut: false });
+      expect(got.periods, rule).toBeLessThanOrEqual(31 * 24 + 4);
+      const report: ExpansionReport = { periods: 0, notExpanded: [] };
+      expect(occurrences("x", ev("2000-01-01T00:00:00", rule), march, BERLIN, report)).toEqual([]);
+      expect(report.notExpanded).toEqual([]);
+      // With COUNT it walks from its start, and gives up MAX_GAP periods after the last match (here: none);
+      // a yearly one reaches the range first (1,026 periods), and ends there: nothing left to show.
+      if (rule.startsWith("FREQ=YEARLY")) {
+        const yearly = walls(ev("1000-01-01T00:00:00", `${rule};COUNT=5`), "2026-03-01T00:00:00", "2026-03-31T23:00:00");
+        expect(yearly).toMatchObject({ walls: [], cut: false });
+        expect(yearly.periods).toBeLessThanOrEqual(2026 - 1000 + 4);
+        continue;
+      }
+      const counted = ev("1000-01-01T00:00:00", `${rule};COUNT=5`);
+      expect(walls(counted, "2026-03-01T00:00:00", "2026-03-31T23:00:00"), rule).toMatchObject({ walls: [], cut: true, periods: MAX_GAP + 1 });
+      const cut: ExpansionReport = { periods: 0, notExpanded: [] };
+      expect(agenda([{ id: "hostile", event: counted }, { id: "honest", event: ev("2026-03-02T09:00:00", "FREQ=WEEKLY;COUNT=2") }], march, BERLIN, cut).map((o) => o.id)).toEqual(["honest", "honest"]);
+      expect(cut.notExpanded, rule).toEqual(["hostile"]);
+      expect(cut.periods).toBeLessThanOrEqual(MAX_GAP + 1 + 4);
     }
   });
 

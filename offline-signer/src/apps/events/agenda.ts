@@ -209,36 +209,93 @@ function nearer(rule: Rule, from: number): Rule {
 const STOP = Symbol("period budget spent");
 
 /**
- * The walls (ms as if UTC) of `rule` from `from` to `to` inclusive: at most `limit` of them, after
- * walking at most MAX_PERIODS periods; `cut` when either bound stopped it. The period bound counts
- * rrule 2.8.1's reads of `interval`, two per period (agenda.test.ts pins this); the same on every
- * reader, so all show the same. `periods`: how many it walked.
+ * Most periods an expansion walks past its last match (or its start) before it gives up on the
+ * rule as not expandable here. rrule reports only matches, so a rule that matches nothing near the
+ * range (a COUNT series that must walk from its start; a rule whose matches are years apart at an
+ * hourly step) would otherwise walk the whole MAX_PERIODS. The rarest honest rules match far more
+ * often: a leap day DAILY every 1,461 periods, a Friday the 13th every 427 at most.
  */
-export function expand(rule: Rule, from: number, to: number, limit: number): { walls: number[]; cut: boolean; periods: number } {
+export const MAX_GAP = 10_000;
+
+export interface Expansion {
+  readonly walls: number[];
+  /** A bound stopped it before the end of the range: there may be more than `walls`. */
+  readonly cut: boolean;
+  /** Periods walked (hours of an HOURLY rule, days of a DAILY one...). */
+  readonly periods: number;
+  /** The rule can never match (checked before walking): no walls, nothing cut. */
+  readonly never: boolean;
+}
+
+const DAYS_IN = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+const list = (v: unknown): number[] => (Array.isArray(v) ? v : v === null || v === undefined ? [] : [v]).filter((x): x is number => typeof x === "number");
+
+/**
+ * Whether no date can ever satisfy the rule's BYMONTHDAY within its BYMONTH (BYMONTH=2 with
+ * BYMONTHDAY=30, BYMONTH=4 with BYMONTHDAY=31): the usual way to write a rule that walks forever.
+ * Only what the rule names; rrule's defaults from DTSTART always name a real day.
+ */
+function neverMatches(rule: Rule): boolean {
+  const given = rule.origOptions as Given;
+  const days = list(given.bymonthday);
+  if (days.length === 0) return false;
+  const months = list(given.bymonth);
+  return (months.length === 0 ? [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12] : months).every((m) => days.every((d) => Math.abs(d) > (DAYS_IN[m - 1] ?? 31)));
+}
+
+/** How many periods of `o` begin from its DTSTART to `to`, rounded up: past them the walk is past the range. */
+function periodsTo(o: Rule["options"], to: number): number {
+  const start = o.dtstart.getTime();
+  if (to <= start) return 0;
+  const hours = o.freq === RRule.HOURLY ? 1 : o.freq === RRule.DAILY ? 24 : o.freq === RRule.WEEKLY ? 7 * 24 : 0;
+  if (hours > 0) return Math.ceil((to - start) / (o.interval * hours * 3_600_000));
+  const a = o.dtstart;
+  const b = new Date(to);
+  const months = (b.getUTCFullYear() - a.getUTCFullYear()) * 12 + b.getUTCMonth() - a.getUTCMonth();
+  return Math.ceil((months + 1) / (o.interval * (o.freq === RRule.YEARLY ? 12 : 1)));
+}
+
+/**
+ * The walls (ms as if UTC) of `rule` from `from` to `to` inclusive, at most `limit` of them. The
+ * walk is bounded three ways, counted in periods through rrule 2.8.1's reads of `interval` (two
+ * per period; agenda.test.ts pins this), so every reader stops at the same place and shows the
+ * same: past `to` (the end of the range: not a cut), after MAX_GAP periods without a match, and
+ * after MAX_PERIODS in all; those two, or the limit, make it `cut`. A rule that can never match
+ * is not walked at all (`never`).
+ */
+export function expand(rule: Rule, from: number, to: number, limit: number): Expansion {
+  if (neverMatches(rule)) return { walls: [], cut: false, periods: 0, never: true };
   const near = nearer(rule, from);
   const options = { ...near.options };
   const interval = options.interval;
+  const past = periodsTo(options, to) + 2;
   let reads = 0;
+  let matched = 0;
+  let cut = false;
   Object.defineProperty(options, "interval", {
     get: () => {
-      if (++reads > 2 * MAX_PERIODS + 1) throw STOP;
+      const period = Math.floor(++reads / 2);
+      if (period > past) throw STOP;
+      if (period > MAX_PERIODS || period - matched > MAX_GAP) throw ((cut = true), STOP);
       return interval;
     },
   });
   (near as { options: typeof options }).options = options;
   const walls: number[] = [];
-  let cut = false;
   try {
-    near.between(new Date(from), new Date(to), true, (d) => {
+    near.all((d) => {
+      matched = Math.floor(reads / 2);
+      const t = d.getTime();
+      if (t > to) return false;
+      if (t < from) return true;
       if (walls.length >= limit) return ((cut = true), false);
-      walls.push(d.getTime());
+      walls.push(t);
       return true;
     });
   } catch (e) {
     if (e !== STOP) throw e;
-    cut = true;
   }
-  return { walls, cut, periods: Math.floor(reads / 2) };
+  return { walls, cut, periods: Math.floor(reads / 2), never: false };
 }
 
 /**
@@ -255,7 +312,15 @@ function overridesByRid(list: readonly Override[]): Map<string, Override> {
 }
 
 /** The occurrences of event `id` that overlap `window`; all-day events are placed in `display`. */
-export function occurrences(id: string, e: CalEvent, window: Window, display: Zone): Occurrence[] {
+/** What expanding cost and left out, summed over the events of one agenda. */
+export interface ExpansionReport {
+  /** Periods walked, every expansion of every event. */
+  periods: number;
+  /** Events a bound cut short that show nothing in the range: their rule could not be expanded here. */
+  readonly notExpanded: string[];
+}
+
+export function occurrences(id: string, e: CalEvent, window: Window, display: Zone, report?: ExpansionReport): Occurrence[] {
   const parse = e.allDay ? parseDate : parseWall;
   const start = parse(e.start);
   if (start === undefined) return [];
@@ -308,7 +373,8 @@ export function occurrences(id: string, e: CalEvent, window: Window, display: Zo
   if (rule === undefined) extra.add(startWall);
   /** The series' walls from `a` to `b`: the rule's (bounded as expand is) and the extra dates among them. */
   const series = (a: number, b: number, limit: number): { walls: number[]; cut: boolean } => {
-    const got = rule === undefined ? { walls: [], cut: false } : expand(rule, a, b, limit);
+    const got = rule === undefined ? { walls: [], cut: false, periods: 0 } : expand(rule, a, b, limit);
+    if (report !== undefined) report.periods += got.periods;
     const more = [...extra].filter((w) => w >= a && w <= b);
     return more.length === 0 ? got : { walls: [...new Set([...got.walls, ...more])].sort((x, y) => x - y), cut: got.cut };
   };
@@ -351,12 +417,13 @@ export function occurrences(id: string, e: CalEvent, window: Window, display: Zo
     }
   }
   if (truncated && out.length > 0) out[0] = { ...out[0]!, warning: "its repeats were cut short in this range (too many, or a rule that takes too long to expand): not all are shown" };
+  if (truncated && out.length === 0) report?.notExpanded.push(id);
   return out;
 }
 
 /** Every occurrence of `events` overlapping the window, by instant (then title, then id). */
-export function agenda(events: readonly { readonly id: string; readonly event: CalEvent }[], window: Window, display: Zone): Occurrence[] {
-  const all = events.flatMap(({ id, event }) => occurrences(id, event, window, display));
+export function agenda(events: readonly { readonly id: string; readonly event: CalEvent }[], window: Window, display: Zone, report?: ExpansionReport): Occurrence[] {
+  const all = events.flatMap(({ id, event }) => occurrences(id, event, window, display, report));
   return all.sort((a, b) => a.startMs - b.startMs || (a.title < b.title ? -1 : a.title > b.title ? 1 : 0) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 

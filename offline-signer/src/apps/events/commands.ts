@@ -11,7 +11,7 @@ import { newRecordId } from "../ids.js";
 import { writeItems } from "../write-chunks.js";
 import type { Vault } from "../../vault/vault.js";
 import type { RecordView } from "../app.js";
-import { dayWindow, zoneNamed } from "./agenda.js";
+import { dayWindow, zoneNamed, type ExpansionReport } from "./agenda.js";
 import { eventsError } from "./errors.js";
 import { checkEvent, type CalEvent } from "./event.js";
 import { dateFromInput, knownZone, memberId, memberNames, nextDay, occurrenceId, systemZone, wallFromInput } from "./input.js";
@@ -141,14 +141,16 @@ export class EventsAgenda extends VaultCommand {
     if (window.toMs - window.fromMs > 3700 * 86_400_000) this.usage("an agenda covers at most ten years");
     await this.withVault(flags, async (vault) => {
       const c = chooseCollection(vault, eventsApp, flags.collection);
-      const list = agendaOf(vault.records(c), window, zone);
+      const report: ExpansionReport = { periods: 0, notExpanded: [] };
+      const list = agendaOf(vault.records(c), window, zone, report);
       const warned = list.filter((o) => o.warning !== undefined);
       for (const w of new Set(warned.map((o) => `${o.id}: ${o.warning!}`))) process.stderr.write(safe`airlock: warning: event ${w}` + "\n");
+      for (const id of report.notExpanded) process.stderr.write(safe`airlock: warning: event ${id}: its repeat rule takes too long to expand in this range: none of its occurrences are shown` + "\n");
       const text =
         list.length === 0
           ? safe`no events in ${c} from ${flags.from} to ${flags.to}` + "\n"
           : table(list.map((o) => [occurrenceText(o, zone), o.title, o.location ?? "", o.id, o.moved === true ? "moved" : ""]));
-      this.emit(flags.json, { collection: c, from: flags.from, to: flags.to, tz, occurrences: list }, text);
+      this.emit(flags.json, { collection: c, from: flags.from, to: flags.to, tz, occurrences: list, notExpanded: report.notExpanded }, text);
     });
   }
 }

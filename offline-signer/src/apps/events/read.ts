@@ -2,13 +2,13 @@
 import { DateTime, type Zone } from "luxon";
 import type { RecordView } from "../app.js";
 import type { TeamState } from "../../team/state.js";
-import { agenda, type Occurrence, type Window } from "./agenda.js";
+import { agenda, type ExpansionReport, type Occurrence, type Window } from "./agenda.js";
 import type { CalEvent } from "./event.js";
 import { eventOf } from "./record.js";
 import { previousDay } from "./input.js";
 
-export function agendaOf(records: readonly RecordView[], window: Window, display: Zone): Occurrence[] {
-  return agenda(records.map((r) => ({ id: r.id, event: eventOf(r) })), window, display);
+export function agendaOf(records: readonly RecordView[], window: Window, display: Zone, report?: ExpansionReport): Occurrence[] {
+  return agenda(records.map((r) => ({ id: r.id, event: eventOf(r) })), window, display, report);
 }
 
 /** An attendee as `events show` gives it: `removed` when no longer a member (name null if never known). */
