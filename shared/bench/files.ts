@@ -11,6 +11,10 @@
  *   Timed: ours, the sealFile/openFile call only (worker start, temp file, fsync and rename
  *   included; Node's own start-up not); age, the whole process (start-up is a few ms). age
  *   does not fsync its output; ours does, so the comparison is tilted towards age.
+ * - `files.seal-cpu.<size>`, `files.open-cpu.<size>`: CPU seconds (user + system, all threads)
+ *   per GiB of body; baseline = age's, read with GNU time (/usr/bin/time; the figures are
+ *   skipped without it). Lower is better; no target. On a shared machine this is the steadier
+ *   comparison: wall-clock time there mostly measures what the other jobs leave over.
  * - `files.peak-rss.seal.<size>`, `files.peak-rss.open.<size>`: MiB, the larger of sampled RSS and
  *   the kernel's maxRSS for the child (worker thread included); baseline = the child's RSS after
  *   start-up. Lower is better; target: value < 64 MiB.
@@ -56,19 +60,39 @@ async function hasAge(): Promise<boolean> {
   }
 }
 
-/** Runs a command to completion; returns its wall-clock seconds. */
-function timed(command: string, args: readonly string[]): Promise<number> {
+const GNU_TIME = "/usr/bin/time";
+
+/**
+ * Runs a command to completion; returns its wall-clock seconds and, under GNU time when
+ * `cpuFile` is given, its CPU seconds (user + system).
+ */
+function timed(command: string, args: readonly string[], cpuFile?: string): Promise<{ seconds: number; cpuSeconds?: number }> {
+  const [file, argv] = cpuFile === undefined ? [command, args] : [GNU_TIME, ["-f", "%U %S", "-o", cpuFile, command, ...args]];
   return new Promise((resolve, reject) => {
     const start = process.hrtime.bigint();
-    const child = spawn(command, args, { stdio: ["ignore", "ignore", "pipe"] });
+    const child = spawn(file, argv, { stdio: ["ignore", "ignore", "pipe"] });
     let stderr = "";
     child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
     child.on("error", reject);
     child.on("close", (code) => {
-      if (code === 0) resolve(Number(process.hrtime.bigint() - start) / 1e9);
-      else reject(new Error(`${command} ${args.join(" ")} failed (${code}): ${stderr.trim()}`));
+      const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+      if (code !== 0) return reject(new Error(`${command} ${args.join(" ")} failed (${code}): ${stderr.trim()}`));
+      if (cpuFile === undefined) return resolve({ seconds });
+      readFile(cpuFile, "utf8").then((text) => {
+        const [user, system] = text.trim().split(/\s+/).map(Number);
+        resolve({ seconds, cpuSeconds: user! + system! });
+      }, reject);
     });
   });
+}
+
+async function hasGnuTime(): Promise<boolean> {
+  try {
+    await promisify(execFile)(GNU_TIME, ["-f", "%U", "true"]);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 async function runChild(mode: "seal" | "open", seed: string, input: string, output: string): Promise<FilesChildReport> {
@@ -118,8 +142,10 @@ export async function benchFiles(options: { quick: boolean; log: (line: string) 
     const ours = join(dir, "ours.bundle");
     const theirs = join(dir, "theirs.age");
 
-    const seal = { ours: [] as number[], age: [] as number[] };
-    const open_ = { ours: [] as number[], age: [] as number[] };
+    const cpuFile = (await hasGnuTime()) ? join(dir, "age.cpu") : undefined;
+    if (cpuFile === undefined) options.log(`note: no GNU time at ${GNU_TIME}; the *-cpu figures are skipped`);
+    const seal = { ours: [] as number[], age: [] as number[], oursCpu: [] as number[], ageCpu: [] as number[] };
+    const open_ = { ours: [] as number[], age: [] as number[], oursCpu: [] as number[], ageCpu: [] as number[] };
     const rss: { seal: FilesChildReport[]; open: FilesChildReport[] } = { seal: [], open: [] };
     options.log(`${size} random file, ${rounds} interleaved rounds (order rotating); each round seals and opens with both`);
     for (let round = 0; round < rounds; round++) {
@@ -129,11 +155,14 @@ export async function benchFiles(options: { quick: boolean; log: (line: string) 
           const report = await runChild("seal", seed, input, ours);
           if (report.bodyHash !== inputHash) throw new Error("sealFile hashed a different body");
           seal.ours.push(report.seconds);
+          seal.oursCpu.push(report.cpuSeconds);
           rss.seal.push(report);
         },
         async () => {
           await rm(theirs, { force: true });
-          seal.age.push(await timed("age", ["-r", ageRecipient, "-o", theirs, input]));
+          const run = await timed("age", ["-r", ageRecipient, "-o", theirs, input], cpuFile);
+          seal.age.push(run.seconds);
+          if (run.cpuSeconds !== undefined) seal.ageCpu.push(run.cpuSeconds);
         },
       ];
       for (let k = 0; k < steps.length; k++) await steps[(round + k) % steps.length]!();
@@ -145,12 +174,15 @@ export async function benchFiles(options: { quick: boolean; log: (line: string) 
           if (report.bodyHash !== inputHash) throw new Error("openFile released a different body");
           if (round === 0 && (await sha256File(output)) !== inputHash) throw new Error("openFile wrote a different file");
           open_.ours.push(report.seconds);
+          open_.oursCpu.push(report.cpuSeconds);
           rss.open.push(report);
         },
         async () => {
           const output = join(dir, "theirs.out");
           await rm(output, { force: true });
-          open_.age.push(await timed("age", ["-d", "-i", key, "-o", output, theirs]));
+          const run = await timed("age", ["-d", "-i", key, "-o", output, theirs], cpuFile);
+          open_.age.push(run.seconds);
+          if (run.cpuSeconds !== undefined) open_.ageCpu.push(run.cpuSeconds);
         },
       ];
       for (let k = 0; k < opens.length; k++) await opens[(round + k) % opens.length]!();
@@ -177,6 +209,23 @@ export async function benchFiles(options: { quick: boolean; log: (line: string) 
         note:
           `baseline: age ${what === "seal" ? "-r" : "-d -i"} on the same file; higher is better; target ratio >= 1.0: ` +
           `${value / baseline >= 1 ? "MET" : "MISSED"}; per-round ratios ${ratios.map((r) => r.toFixed(2)).join(" ")}`,
+      });
+    }
+    for (const [what, times] of [
+      ["seal", seal],
+      ["open", open_],
+    ] as const) {
+      if (times.ageCpu.length !== times.oursCpu.length) continue;
+      const perGiB = (cpu: readonly number[]): number => (median(cpu) * 1024 * MiB) / bytes;
+      const value = perGiB(times.oursCpu);
+      const baseline = perGiB(times.ageCpu);
+      figures.push({
+        name: `files.${what}-cpu.${size}`,
+        value,
+        unit: "CPU s/GiB",
+        baseline,
+        ratio: value / baseline,
+        note: `user + system, all threads; baseline: age; lower is better; no target (the steadier comparison on a shared machine)`,
       });
     }
     for (const what of ["seal", "open"] as const) {
