@@ -6,6 +6,7 @@
  * the stored one verified to its end (AEAD and signature).
  */
 import { closeSync, constants, fsyncSync, openSync, readSync, renameSync, rmSync, writeSync } from "node:fs";
+import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { BundleOpener, BundleSealer, MAX_BUCKET, type KeyPair, type SealOptions } from "@airlock/bundle-format";
 import { newBundleName, newTempName, syncDirectory } from "@airlock/shared";
@@ -32,7 +33,9 @@ export async function resealInto(
   let output: number | undefined;
   try {
     output = openSync(temp, CREATE, 0o600);
-    const opener = new BundleOpener({ recipient, maxLength: MAX_BUCKET });
+    // The body is the same on both sides: hashed once, for the old signature's check and the new one.
+    const opener = new BundleOpener({ recipient, maxLength: MAX_BUCKET }, { externalBodyHash: true });
+    const hash = createHash("sha256");
     let sealer: BundleSealer | undefined;
     let done = 0;
     let length = 0;
@@ -62,9 +65,10 @@ export async function resealInto(
       if (n === 0) break;
       for (const piece of opener.push(buffer.subarray(0, n))) {
         if (sealer === undefined) {
-          sealer = new BundleSealer(opener.bodyLength!, seal);
+          sealer = new BundleSealer(opener.bodyLength!, seal, undefined, { externalBodyHash: true });
           write([sealer.prefix]);
         }
+        hash.update(piece);
         write(sealer.push(piece));
       }
       done += n;
@@ -72,9 +76,10 @@ export async function resealInto(
       // Let a progress line, a signal or a timer run between reads.
       await new Promise((r) => setImmediate(r));
     }
-    opener.finish(); // the stored copy verified to its end: only now may the new one be named
+    const bodyHash = new Uint8Array(hash.digest());
+    opener.finish(bodyHash); // the stored copy verified to its end: only now may the new one be named
     if (sealer === undefined) throw new Error("internal: a held file's bundle carried no body");
-    write(sealer.finish());
+    write(sealer.finish(bodyHash));
     flush();
     fsyncSync(output);
     closeSync(output);
