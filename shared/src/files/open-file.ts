@@ -94,18 +94,21 @@ export async function openFile(input: string, output: string | null, options: Op
     if ((await readFully(source, slots, HEADER_LENGTH, input)) !== slots.length) throw shrank(input);
     opener.push(slots); // BUNDLE_NOT_FOR_ME here, before anything is written
 
-    hasher = startBodyHasher(RING_BLOCKS * PLAIN_BYTES, size >= WORKER_MIN_BYTES);
+    const blocks = blockPlan(declared.prefixLength, size);
+    // A small bundle gets rings of its own size, not 8 MiB (a block's body is never longer than the block).
+    const single = blocks.length === 1 ? blocks[0]!.length : undefined;
+    const slotsUsed = Math.min(RING_BLOCKS, blocks.length);
+    hasher = startBodyHasher(single !== undefined ? Math.min(PLAIN_BYTES, single) : slotsUsed * PLAIN_BYTES, size >= WORKER_MIN_BYTES);
     target = output === null ? undefined : await AtomicFile.create(output);
     copy = options.copyTo === undefined ? undefined : await AtomicFile.create(options.copyTo);
     void copy?.write([header, slots]);
     progress(declared.prefixLength);
 
-    const ciphertext = new Uint8Array(RING_BLOCKS * (BLOCK_BYTES + LAST_EXTRA));
+    const ciphertext = new Uint8Array(single ?? slotsUsed * (BLOCK_BYTES + LAST_EXTRA));
     const plain = hasher.ring;
     const cipherSlot = (k: number, length: number): Uint8Array =>
       ciphertext.subarray((k % RING_BLOCKS) * (BLOCK_BYTES + LAST_EXTRA), (k % RING_BLOCKS) * (BLOCK_BYTES + LAST_EXTRA) + length);
     const plainSlot = (k: number): Uint8Array => plain.subarray((k % RING_BLOCKS) * PLAIN_BYTES, (k % RING_BLOCKS + 1) * PLAIN_BYTES);
-    const blocks = blockPlan(declared.prefixLength, size);
     // copied[s]: the copy of the block last read into cipher slot s is written, so it may be refilled.
     // released[s]: the body bytes last placed in plain slot s are hashed and written.
     const copied: Promise<void>[] = new Array<Promise<void>>(RING_BLOCKS).fill(resolved);

@@ -74,7 +74,10 @@ export async function sealFile(input: string, output: string, options: SealFileO
     }
     const started = await source.handle.stat();
     // Started first: the worker boots while the keys are made and the temp file is created.
-    hasher = startBodyHasher(RING_BLOCKS * BLOCK_BYTES, bodyLength >= WORKER_MIN_BYTES);
+    const blocks = Math.ceil(size / BLOCK_BYTES);
+    // A small file gets a ring of its own size, not 4 MiB.
+    const ringBytes = blocks <= 1 ? size : Math.min(RING_BLOCKS, blocks) * BLOCK_BYTES;
+    hasher = startBodyHasher(ringBytes, bodyLength >= WORKER_MIN_BYTES);
     const sealer = new BundleSealer(bodyLength, options, randomness, { externalBodyHash: true });
     target = await AtomicFile.create(output);
     const progress = reporter(options.onProgress, bodyLength);
@@ -88,7 +91,6 @@ export async function sealFile(input: string, output: string, options: SealFileO
     }
 
     const ring = hasher.ring;
-    const blocks = Math.ceil(size / BLOCK_BYTES);
     const slot = (k: number, length: number): Uint8Array => ring.subarray((k % RING_BLOCKS) * BLOCK_BYTES, (k % RING_BLOCKS) * BLOCK_BYTES + length);
     const lengthOf = (k: number): number => Math.min(BLOCK_BYTES, size - k * BLOCK_BYTES);
     // hashed[s]: when the block last placed in slot s was hashed, so the slot may be refilled.
