@@ -22,11 +22,11 @@ import {
   type WelcomePayload,
 } from "@airlock/bundle-format";
 import { performance } from "node:perf_hooks";
-import { decodeChangeset, openBatch, verifyChangeset, type BatchContent, type Changeset } from "../sync/changeset.js";
+import { decodeChangeset, verifyChangeset, type BatchContent, type Changeset } from "../sync/changeset.js";
 import { decodeEntry, type TeamEntry } from "../team/entry.js";
 import { atLeast } from "../team/entry.js";
 import { foldTeam, type TeamState } from "../team/state.js";
-import { Verifier, WORKER_MIN, verifyOnWorker, verifyRest } from "./signature-pool.js";
+import { Preparer, keySlot } from "./signature-pool.js";
 import { vaultError } from "./errors.js";
 import { hex, unhex } from "./hex.js";
 import { entriesToSend, ownLogHeads, recordLogHeads } from "./log-acks.js";
@@ -117,30 +117,35 @@ export function applyPayloads(vault: VaultContext, opened: readonly OpenedPayloa
 }
 
 /**
- * The same, using both cores: before each bundle's transaction, its changesets are decoded and
- * their signatures verified on a worker thread while this thread decrypts their batches. The
- * transaction then authorizes and writes exactly as applyPayloads does; a changeset whose
- * signature failed, or whose key arrives inside the same bundle, takes the inline path there.
+ * The same, using both cores: each bundle's changesets are handed to a worker thread that checks
+ * their signatures and opens their batches (signature-pool.ts) while this thread decodes them,
+ * looks up the keys they name and then runs the transaction, which takes each changeset's result
+ * as it reaches it. The transaction authorizes and writes exactly as applyPayloads does; a
+ * changeset whose signature failed, or whose key arrives inside the same bundle, takes the
+ * inline path there.
  */
 export async function applyPayloadsParallel(vault: VaultContext, opened: readonly OpenedPayload[], report: ImportReport): Promise<void> {
   const order = [...opened].sort((a, b) => Number(b.payload.kind === "welcome") - Number(a.payload.kind === "welcome"));
   for (const o of order) {
     const sync = o.payload.kind === "sync" && vault.teamId !== undefined ? (o.payload as SyncPayload) : undefined;
     // Started before decoding, so the thread loads while this one works.
-    const verifier = sync !== undefined && sync.changesets.length >= WORKER_MIN ? Verifier.start() : undefined;
-    let prepared: Map<Uint8Array, Prepared> | undefined;
+    const preparer = sync !== undefined ? Preparer.start(sync.changesets.length) : undefined;
     try {
-      prepared = sync !== undefined ? await prepare(vault, sync, report, verifier) : undefined;
+      const prepared = sync !== undefined && preparer !== undefined ? prepare(vault, sync, report, preparer) : undefined;
+      const t0 = performance.now();
+      vault.withKeyCache(() => applyInOrder(vault, [o], report, prepared));
+      report.timings.apply += performance.now() - t0;
+      if (preparer !== undefined) {
+        report.timings.decrypt += preparer.preparedMs;
+        report.timings.verify += preparer.waitedMs;
+      }
     } finally {
-      verifier?.close(); // a failure before the worker was used must not leave its thread running
+      preparer?.close(); // wipes the keys it was given and stops the worker, whatever happened
     }
-    const t0 = performance.now();
-    vault.withKeyCache(() => applyInOrder(vault, [o], report, prepared));
-    report.timings.apply += performance.now() - t0;
   }
 }
 
-/** What the prepare phase learned about one changeset (keyed by its bytes' array). */
+/** What the prepare phase learned about one changeset. */
 interface Prepared {
   readonly cs: Changeset;
   readonly verified: boolean;
@@ -148,53 +153,60 @@ interface Prepared {
   readonly batches: readonly BatchContent[] | undefined;
 }
 
-async function prepare(vault: VaultContext, p: SyncPayload, report: ImportReport, verifier: Verifier | undefined): Promise<Map<Uint8Array, Prepared>> {
-  const decoded: { bytes: Uint8Array; cs: Changeset }[] = [];
+/** Prepared changesets by their bytes' array; `get` may wait for the worker (or do the work itself). */
+interface PreparedSet {
+  get(bytes: Uint8Array): Prepared | undefined;
+}
+
+/**
+ * Hands the bundle's changesets to `preparer`, then decodes them here and offers it the keys they
+ * name (known before the transaction: one of this bundle's entries may bring another, and then
+ * the inline path opens that batch).
+ */
+function prepare(vault: VaultContext, p: SyncPayload, report: ImportReport, preparer: Preparer): PreparedSet {
   const t0 = performance.now();
-  for (const bytes of p.changesets) {
-    try {
-      decoded.push({ bytes, cs: decodeChangeset(bytes, { verify: false }) });
-    } catch {
-      // left to the transaction, which quarantines it with the reason
-    }
-  }
-  report.timings.decode += performance.now() - t0;
-  const split = verifyOnWorker(decoded.map((d) => d.cs), verifier);
-  const t1 = performance.now();
-  const batches = vault.withKeyCache(() =>
-    decoded.map(({ cs }) => {
-      const keys: Uint8Array[] = [];
+  preparer.begin(p.changesets);
+  const decoded: (Changeset | undefined)[] = [];
+  const index = new Map<Uint8Array, number>();
+  const offered = new Set<string>();
+  vault.withKeyCache(() => {
+    for (const [i, bytes] of p.changesets.entries()) {
+      index.set(bytes, i);
+      let cs: Changeset;
       try {
-        for (const b of cs.batches) {
-          const key = vault.keyById(b.key, b.collection);
-          if (key === undefined) return undefined;
-          keys.push(key);
-        }
-        const out: BatchContent[] = [];
-        for (const [i, b] of cs.batches.entries()) {
-          const content = openBatch(cs, b, keys[i]!);
-          if (content === undefined) return undefined;
-          out.push(content);
-        }
-        return out;
+        cs = decodeChangeset(bytes, { verify: false });
       } catch {
-        return undefined; // malformed ops: the transaction's inline path records the reason
-      } finally {
-        wipe(...keys);
+        decoded.push(undefined); // left to the transaction, which quarantines it with the reason
+        preparer.skip(i);
+        continue;
       }
-    }),
-  );
-  report.timings.decrypt += performance.now() - t1;
-  const t2 = performance.now();
-  const rest = verifyRest(decoded.map((d) => d.cs), split);
-  const verified = [...(await split.worker), ...rest];
-  report.timings.verify += performance.now() - t2;
-  return new Map(decoded.map((d, i) => [d.bytes, { cs: d.cs, verified: verified[i] === true, batches: batches[i] }]));
+      decoded.push(cs);
+      for (const b of cs.batches) {
+        const slot = keySlot(b.collection, b.key);
+        if (offered.has(slot)) continue;
+        offered.add(slot);
+        const key = vault.keyById(b.key, b.collection);
+        if (key !== undefined) preparer.offerKey(slot, key);
+      }
+      if ((i & 31) === 31) preparer.scanned(i + 1, decoded);
+    }
+  });
+  preparer.scanned(p.changesets.length, decoded);
+  report.timings.decode += performance.now() - t0;
+  return {
+    get(bytes: Uint8Array): Prepared | undefined {
+      const i = index.get(bytes);
+      const cs = i === undefined ? undefined : decoded[i];
+      if (cs === undefined) return undefined;
+      const r = preparer.take(i!);
+      return r === undefined ? undefined : { cs, verified: r.verified, batches: r.batches };
+    },
+  };
 }
 
 const COUNTERS = ["notForMe", "entriesAdded", "entriesRejected", "changesetsNew", "duplicates", "quarantined", "applied", "locked", "rejected", "waiting"] as const;
 
-function applyInOrder(vault: VaultContext, order: readonly OpenedPayload[], report: ImportReport, prepared: Map<Uint8Array, Prepared> | undefined): void {
+function applyInOrder(vault: VaultContext, order: readonly OpenedPayload[], report: ImportReport, prepared: PreparedSet | undefined): void {
   for (const o of order) {
     report.bundles++;
     // Counts made inside a transaction that rolls back are undone with it: the report says what is stored.
@@ -288,7 +300,7 @@ function quarantine(vault: VaultContext, kind: string, author: Uint8Array | unde
 }
 
 
-function importSync(vault: VaultContext, p: SyncPayload, sender: Uint8Array, source: string, report: ImportReport, prepared?: Map<Uint8Array, Prepared>): void {
+function importSync(vault: VaultContext, p: SyncPayload, sender: Uint8Array, source: string, report: ImportReport, prepared?: PreparedSet): void {
   if (vault.teamId === undefined) {
     report.issues.push({ source, code: "VAULT_NO_TEAM", reason: "a sync bundle arrived before this vault's welcome; import the welcome, then this again" });
     return;
