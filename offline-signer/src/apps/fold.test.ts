@@ -3,7 +3,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { hlcBytes } from "../records/hlc.js";
 import { encodeValue, type Value } from "../records/values.js";
-import { OP_CODE, foldRecord, foldState, viewOf, visibleRows, type OpRow } from "./fold.js";
+import { OP_CODE, compareRows, decodeStoredValue, foldRecord, foldState, viewOf, visibleRows, type OpRow } from "./fold.js";
 
 const DEV = ["aa", "bb", "cc"].map((c) => c.repeat(32));
 const hlc = (wall: number, counter: number, device: number): Uint8Array => hlcBytes({ wall, counter, device: DEV[device]! });
@@ -99,5 +99,33 @@ describe("foldRecord", () => {
   it("an equal-HLC tie on a field goes to the larger value bytes", () => {
     const h = hlc(5, 0, 1);
     expect(foldRecord("c", "r", [row(OP_CODE.set, "title", h, "b"), row(OP_CODE.set, "title", h, "a")])?.fields).toEqual({ title: "b" });
+  });
+
+  it("a record of set ops only keeps each field's largest (HLC, value) row, in order, for few rows and for many", () => {
+    const setArb = fc.record({ field: fc.constantFrom("title", "body", "tags", "a", "b"), wall: fc.integer({ min: 1, max: 4 }), counter: fc.integer({ min: 0, max: 1 }), device: fc.integer({ min: 0, max: 2 }), value: fc.constantFrom<Value>("x", "y", 7, null) });
+    fc.assert(
+      fc.property(fc.array(setArb, { maxLength: 40 }), (specs) => {
+        const rows = specs.map((r) => row(OP_CODE.set, r.field, hlc(r.wall, r.counter, r.device), r.value));
+        const sorted = [...rows].sort(compareRows);
+        const expected = sorted.filter((r, i) => !sorted.slice(i + 1).some((later) => later.field === r.field));
+        const plain = (list: readonly OpRow[]): string[] => list.map((r) => `${r.field}/${Buffer.from(r.hlc).toString("hex")}/${Buffer.from(r.value).toString("hex")}`);
+        expect(plain(foldState(rows))).toEqual(plain(expected));
+        expect(plain(visibleRows(rows))).toEqual(plain(expected));
+      }),
+      { seed: 20261206, numRuns: 300 },
+    );
+  });
+});
+
+describe("decodeStoredValue", () => {
+  it("reads back what encodeValue wrote, as TextDecoder reads text (a leading byte-order mark is dropped)", () => {
+    const decoder = new TextDecoder();
+    for (const s of ["", "a", "title of record 7", "é ü 漢字 🔐", "\uFEFFbom first", "mid\uFEFFdle", "x".repeat(300), "😀".repeat(40)]) {
+      const stored = encodeValue(s);
+      expect(decodeStoredValue(stored)).toBe(decoder.decode(stored.subarray(5)));
+      expect(decodeStoredValue(Buffer.from(stored))).toBe(decoder.decode(stored.subarray(5)));
+    }
+    expect(decodeStoredValue(encodeValue("\uFEFFbom first"))).toBe("bom first");
+    for (const v of [null, true, false, 0, -5, 2 ** 52, new Uint8Array([1, 2, 3])]) expect(decodeStoredValue(encodeValue(v))).toEqual(v);
   });
 });

@@ -18,50 +18,63 @@ const DEVICE_BYTES = HLC_BYTES - 12;
 /** A row's bytes besides its field and value: kind, field length, wall, counter, device index, value length. */
 const ROW_FIXED = 1 + 2 + 8 + 4 + 4 + 4;
 export function encodeState(rows: readonly OpRow[]): Buffer {
-  const devices = new Map<string, number>();
+  // First the size and each row's device index; then one pass that writes.
   const deviceIds: Uint8Array[] = [];
+  let devices: Map<string, number> | undefined;
+  const indexes = new Uint32Array(rows.length);
   let size = 4;
-  const fields: Buffer[] = [];
-  const indexes: number[] = [];
   let last: Uint8Array | undefined;
   let lastIndex = 0;
-  for (const r of rows) {
-    const device = r.hlc.subarray(12);
-    // Most records are written by one or two devices: skip the map for a repeat.
-    if (last === undefined || Buffer.compare(device, last) !== 0) {
-      const key = Buffer.from(device.buffer, device.byteOffset, device.length).toString("latin1");
-      let index = devices.get(key);
-      if (index === undefined) {
-        devices.set(key, (index = deviceIds.length));
-        deviceIds.push(device);
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i]!;
+    // Most records are written by one or two devices: a repeat or a short list needs no map.
+    if (last === undefined || !sameDevice(r.hlc, last)) {
+      let index = -1;
+      if (devices === undefined) {
+        for (let d = 0; d < deviceIds.length; d++) if (sameDevice(r.hlc, deviceIds[d]!)) index = d;
+      } else index = devices.get(deviceKey(r.hlc)) ?? -1;
+      if (index < 0) {
+        index = deviceIds.length;
+        deviceIds.push(r.hlc);
+        if (devices === undefined && deviceIds.length > 8) devices = new Map(deviceIds.map((d, k) => [deviceKey(d), k]));
+        else devices?.set(deviceKey(r.hlc), index);
         size += DEVICE_BYTES;
       }
-      last = device;
+      last = r.hlc;
       lastIndex = index;
     }
-    indexes.push(lastIndex);
-    const field = Buffer.from(r.field, "utf8");
-    fields.push(field);
-    size += ROW_FIXED + field.length + r.value.length;
+    indexes[i] = lastIndex;
+    size += ROW_FIXED + Buffer.byteLength(r.field, "utf8") + r.value.length;
   }
   const out = Buffer.allocUnsafe(size);
   let at = out.writeUInt32BE(deviceIds.length, 0);
   for (const d of deviceIds) {
-    out.set(d, at);
+    out.set(d.subarray(12, HLC_BYTES), at);
     at += DEVICE_BYTES;
   }
-  rows.forEach((r, i) => {
-    at = out.writeUInt8(r.kind, at);
-    at = out.writeUInt16BE(fields[i]!.length, at);
-    at += fields[i]!.copy(out, at);
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i]!;
+    out.writeUInt8(r.kind, at);
+    const length = out.write(r.field, at + 3, "utf8");
+    out.writeUInt16BE(length, at + 1);
+    at += 3 + length;
     out.set(r.hlc.subarray(0, 12), at);
-    at += 12;
-    at = out.writeUInt32BE(indexes[i]!, at);
+    at = out.writeUInt32BE(indexes[i]!, at + 12);
     at = out.writeUInt32BE(r.value.length, at);
     out.set(r.value, at);
     at += r.value.length;
-  });
+  }
   return out;
+}
+
+/** Whether two HLCs name the same device (their last 32 bytes). */
+function sameDevice(a: Uint8Array, b: Uint8Array): boolean {
+  for (let i = HLC_BYTES - 1; i >= HLC_BYTES - DEVICE_BYTES; i--) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function deviceKey(hlc: Uint8Array): string {
+  return Buffer.from(hlc.buffer, hlc.byteOffset + HLC_BYTES - DEVICE_BYTES, DEVICE_BYTES).toString("latin1");
 }
 
 /** The rows back, or undefined if the bytes are not a state this code wrote. */
