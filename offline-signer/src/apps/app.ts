@@ -106,4 +106,17 @@ export interface AppModule {
    * with no locale, Unicode-table or clock dependence.
    */
   check?(intents: readonly Intent[], context: CheckContext): string | undefined;
+  /**
+   * What else to write when a file is attached to or taken off one of its records, beside the
+   * `files` op (docs/attachments.md): tickets add a history entry, which their check requires.
+   */
+  fileChange?(record: string, change: FileChange): Intent[];
+}
+
+export interface FileChange {
+  readonly action: "attached" | "removed";
+  readonly name: string;
+  /** The writing member's user id, and when. */
+  readonly user: string;
+  readonly at: number;
 }

@@ -6,20 +6,25 @@
  * kept and change nothing else; bad references are refused on every vault alike.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ed25519KeyPair, encodeCanonical, encodeFileHead, sealBundle, toHex } from "@airlock/bundle-format";
-import { importInto, sync, team, tempRoots } from "../../test-support/vaults.js";
+import { ed25519KeyPair, encodeCanonical, encodeFileHead, inspectBundle, sealBundle, toHex } from "@airlock/bundle-format";
+import { importInto, newVault, sync, team, tempRoots } from "../../test-support/vaults.js";
 import { HostileMember } from "../../test-support/hostile.js";
 import { APPS, appNamed } from "../apps/registry.js";
 import { encodeRef } from "../apps/attachments/ref.js";
+import { FILES_SINCE, withAttachments } from "../apps/attachments/field.js";
+import { createDoc } from "../apps/docs/ops.js";
+import { addTicket } from "../apps/tickets/write.js";
+import { ticketOf } from "../apps/tickets/ticket.js";
+import { filesToSend } from "./send.js";
 import { addNote } from "../apps/notes/index.js";
 import { exportTo, importFrom } from "../vault/transfer.js";
 import type { Vault } from "../vault/vault.js";
 import { attachFile, detachFile, findFile, getFile, listFiles, locateRecord, prune } from "./local.js";
 import { parseSize, setQuota } from "./quota.js";
-import { BLOBS_DIR } from "./folder.js";
+import { BLOBS_DIR, sweep, SWEEP_AGE_MS } from "./folder.js";
 import { wantedFiles } from "./receive.js";
 import { wantToken } from "./wants.js";
 
@@ -187,6 +192,11 @@ describe("attached files between two laptops", () => {
     detachFile(a, findFile(a, "notes", other));
     expect(prune(a)).toBe(10_000);
     expect(blobFiles(a)).toEqual([]);
+    // What an attach that died half way leaves: swept once it is an hour old, not before.
+    writeFileSync(join(a.store.dir, BLOBS_DIR, "0123.bundle"), "half");
+    expect(sweep(a)).toBe(0);
+    expect(sweep(a, Date.now() + SWEEP_AGE_MS + 1000)).toBe(1);
+    expect(blobFiles(a)).toEqual([]);
   });
 });
 
@@ -197,7 +207,8 @@ describe("file references, checked on every vault alike", () => {
   const hostile: [string, Uint8Array, RegExp][] = [
     ["a control character in the name", cbor([["h", good.hash], ["n", "a\u001b[2Jb"], ["s", 1], ["t", "text/plain"]]), /control character/],
     ["a path in the name", cbor([["h", good.hash], ["n", "../../etc/passwd"], ["s", 1], ["t", "text/plain"]]), /slash/],
-    ["a direction override", cbor([["h", good.hash], ["n", "invoice\u202efdp.exe"], ["s", 1], ["t", "text/plain"]]), /direction override/],
+    ["a direction override", cbor([["h", good.hash], ["n", "invoice\u202efdp.exe"], ["s", 1], ["t", "text/plain"]]), /direction mark/],
+    ["an invisible character", cbor([["h", good.hash], ["n", "a\u200bb.pdf"], ["s", 1], ["t", "text/plain"]]), /invisible/],
     ["a short hash", cbor([["h", new Uint8Array(31)], ["n", "a"], ["s", 1], ["t", "text/plain"]]), /32 bytes/],
     ["a size past the limit", cbor([["h", good.hash], ["n", "a"], ["s", 2 ** 50], ["t", "text/plain"]]), /size/],
     ["a bad media type", cbor([["h", good.hash], ["n", "a"], ["s", 1], ["t", "text plain"]]), /media type/],
@@ -219,5 +230,116 @@ describe("file references, checked on every vault alike", () => {
     const report = importInto(a, [hostileBob.bundle({ changesets: [bad, fine] })]);
     expect(report.rejected).toBe(1);
     expect(listFiles(a).map((f) => toHex(f.ref.hash))).toEqual([toHex(good.hash)]);
+  });
+});
+
+describe("what a hostile member, an order of arrival or a broken disk cannot do", () => {
+  it("each app keeps its own files version: events (which had its own version 2) gained files at 3", () => {
+    for (const app of APPS) {
+      const since = FILES_SINCE[app.schema.app]!;
+      expect(app.schema.versions[since - 1]!.some((f) => f.name === "files"), app.schema.app).toBe(false);
+      expect(app.schema.versions[since]!.some((f) => f.name === "files"), app.schema.app).toBe(true);
+    }
+    expect(FILES_SINCE["events"]).toBe(3);
+    expect(() => withAttachments({ ...APPS[0]!, schema: { app: "notes", version: 2, versions: { 1: [], 2: [] } } })).toThrow(/its files version/);
+  });
+
+  it("apps judge files like their own fields: only a document's creator attaches to it; a ticket's file goes into its history", async () => {
+    const { a, b, dir } = await pair();
+    a.createCollection("docs", "Docs", "viewer", "editor", "docs");
+    const doc = createDoc(a, "docs", "Policy", "text").id;
+    const ticket = addTicket(a, (a.createCollection("tickets", "Tickets", "viewer", "editor", "tickets"), "tickets"), { title: "Broken lock" }, a.now()).id;
+    sync(a, b);
+    const f = fileOf(dir, "annex.pdf", 100);
+    await expect(attachFile(b, "docs", doc, f)).rejects.toThrow(/only the document's creator attaches files/);
+    await attachFile(a, "docs", doc, f);
+    await attachFile(b, "tickets", ticket, f);
+    expect(ticketOf(b.record("tickets", ticket)!).history.map((h) => h.what)).toContain("attached annex.pdf");
+    sync(b, a);
+    // A hostile editor's bare file op on the ticket, with no history entry, is refused everywhere.
+    const bad = new HostileMember(b).changeset({ collection: "tickets", version: 2, ops: [{ kind: "add", record: ticket, field: "files", value: encodeRef({ hash: new Uint8Array(32).fill(3), name: "x.pdf", size: 1, type: "application/pdf" }) }] });
+    expect(importInto(a, [new HostileMember(b).bundle({ changesets: [bad] })]).rejected).toBe(1);
+  });
+
+  it("a reference that lies about the size never matches the held file, and sends nothing under its name", async () => {
+    const { a, b, dir, note } = await pair();
+    const real = await attachFile(a, "notes", note, fileOf(dir, "big.bin", 60_000));
+    sync(a, b);
+    b.write("notes", [{ kind: "add", record: note, field: "files", value: encodeRef({ ...real.ref, name: "!tiny.txt", size: 1 }) }]);
+    sync(b, a);
+    const lie = listFiles(a).find((x) => x.ref.name === "!tiny.txt")!;
+    expect(lie.held).toBe(false);
+    await expect(getFile(a, lie, join(dir, "t"))).rejects.toMatchObject({ code: "VAULT_FILE_MISSING" });
+    expect(filesToSend(a).map((x) => [x.ref.name, x.ref.size])).toEqual([["big.bin", 60_000]]);
+  });
+
+  it("naming a file's hash in a collection one reads does not fetch it out of one one may not read", async () => {
+    const { a, b, dir, note } = await pair();
+    a.createCollection("board", "Board", "admin", "admin", "notes");
+    const minutes = addNote(a, "board", { title: "Minutes" }).id;
+    const secret = await attachFile(a, "board", minutes, fileOf(dir, "leak.pdf", 5_000));
+    sync(a, b);
+    // Bob hashed the leaked document himself and names it on a note he may write.
+    b.write("notes", [{ kind: "add", record: note, field: "files", value: encodeRef({ ...secret.ref, name: "guess.pdf" }) }]);
+    sync(b, a);
+    expect(filesToSend(a)).toEqual([]);
+    expect((await carry(a, b, dir, "x")).report.files.received).toBe(0);
+  });
+
+  it("a file that came before its record is charged to the record's collection once it arrives", async () => {
+    const { a, b, dir, note } = await pair();
+    setQuota(b, "notes", { maxFile: 100_000, total: 100_000 });
+    await attachFile(a, "notes", note, fileOf(dir, "one.bin", 70_000));
+    await attachFile(a, "notes", note, fileOf(dir, "two.bin", 70_000));
+    const usb = join(dir, "usb-order");
+    mkdirSync(usb);
+    await exportTo(a, { usb });
+    const outbox = join(usb, "airlock", "outbox");
+    const held = join(dir, "held");
+    mkdirSync(held);
+    // The sync bundle (and the welcome Bob still gets) held back: both files arrive first, with no record naming them.
+    for (const n of readdirSync(outbox)) if (readFileSync(join(outbox, n)).length < 60_000) renameSync(join(outbox, n), join(held, n));
+    const early = await importFrom(b, [usb], undefined, 64 * 1024);
+    expect(early.report.issues).toEqual([]);
+    expect(early.report.files.received).toBe(2);
+    rmSync(usb, { recursive: true });
+    const late = await importFrom(b, readdirSync(held).map((n) => join(held, n)), undefined, 64 * 1024);
+    expect(late.report.issues.map((i) => i.code)).toEqual(["VAULT_FILE_QUOTA"]);
+    expect(listFiles(b).filter((x) => x.held)).toHaveLength(1);
+    // And the one left out is not asked for while the collection is full.
+    expect(wantedFiles(b, 10)).toEqual([]);
+  });
+
+  it("a stored copy gone from disk is dropped and asked for again; the export goes on", async () => {
+    const { a, b, dir, note } = await pair();
+    await attachFile(a, "notes", note, fileOf(dir, "a.bin", 1000));
+    await attachFile(a, "notes", note, fileOf(dir, "b.bin", 2000));
+    const gone = listFiles(a).find((x) => x.ref.name === "a.bin")!;
+    rmSync(join(a.store.dir, BLOBS_DIR, a.storage.blobs.get(gone.ref.hash)!.file));
+    const { written, report } = await carry(a, b, dir, "1");
+    expect(written.filter((w) => w.kind === "file").map((w) => [w.file, w.skipped === undefined])).toEqual([["a.bin", false], ["b.bin", true]]);
+    expect(report.files.received).toBe(1);
+    expect(listFiles(a).find((x) => x.ref.name === "a.bin")!.held).toBe(false);
+  });
+
+  it("a file's bundle has the slot count of a sync bundle to the whole team, however few read it", async () => {
+    const dir = root();
+    const { a, b, clock } = await team(dir);
+    const more = [];
+    for (const name of ["c", "d", "e", "f"]) {
+      const v = await newVault(dir, name, clock);
+      a.addMember(v.joinRequest(name).bytes, "viewer");
+      more.push(v);
+    }
+    a.createCollection("board", "Board", "editor", "editor", "notes");
+    const r = addNote(a, "board", { title: "Only two read this" }).id;
+    sync(a, b, ...more);
+    await attachFile(a, "board", r, fileOf(dir, "plan.pdf", 3000));
+    const usb = join(dir, "usb-slots");
+    mkdirSync(usb);
+    const written = await exportTo(a, { usb });
+    const slots = (w: { path: string }): number => inspectBundle(readFileSync(w.path)).slotCount;
+    const file = written.find((w) => w.kind === "file")!;
+    expect(slots(file)).toBe(slots(written.find((w) => w.kind === "sync")!));
   });
 });

@@ -5,7 +5,7 @@
  * here without a row is the remains of an interrupted write, removed by `sweep`.
  */
 import { randomBytes } from "node:crypto";
-import { mkdirSync, readdirSync, rmSync } from "node:fs";
+import { lstatSync, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 /** What the folder needs of a vault: where it lives, and its table of held files. */
 export interface HasBlobs {
@@ -31,14 +31,27 @@ export function removeBlobFile(vault: HasBlobs, file: string): void {
   rmSync(join(blobsDir(vault), file), { force: true });
 }
 
-/** Removes files in blobs/ that no row names (an attach or import stopped half way). */
-export function sweep(vault: HasBlobs): number {
+/**
+ * Removes files in blobs/ that no row names and that nothing touched for an hour: the remains of
+ * an attach or import that stopped half way. Younger ones may belong to a command running now in
+ * another process on the same vault.
+ */
+export function sweep(vault: HasBlobs, now = Date.now()): number {
   const held = vault.storage.blobs.files();
+  const dir = blobsDir(vault);
   let removed = 0;
-  for (const name of readdirSync(blobsDir(vault))) {
+  for (const name of readdirSync(dir)) {
     if (held.has(name)) continue;
-    rmSync(join(blobsDir(vault), name), { force: true, recursive: true });
+    const path = join(dir, name);
+    try {
+      if (now - lstatSync(path).mtimeMs < SWEEP_AGE_MS) continue;
+    } catch {
+      continue; // gone meanwhile
+    }
+    rmSync(path, { force: true, recursive: true });
     removed++;
   }
   return removed;
 }
+
+export const SWEEP_AGE_MS = 60 * 60 * 1000;

@@ -8,13 +8,14 @@ import { lstatSync, rmSync } from "node:fs";
 import { basename, extname } from "node:path";
 import { encodeFileHead, equalBytes, FILE_HEAD_LENGTH, MAX_BUCKET, toHex } from "@airlock/bundle-format";
 import { AirlockError, openFile, sealFile } from "@airlock/shared";
+import type { Intent } from "../apps/app.js";
 import { FILES_FIELD } from "../apps/attachments/field.js";
 import { DEFAULT_TYPE, encodeRef, nameProblem, refId, typeProblem, type FileRef } from "../apps/attachments/ref.js";
 import { vaultError } from "../vault/errors.js";
 import type { Vault } from "../vault/vault.js";
-import { blobPath, newBlobName, removeBlobFile } from "./folder.js";
+import { blobPath, newBlobName, removeBlobFile, sweep } from "./folder.js";
 import { quotaOf } from "./quota.js";
-import { liveRefs, refsByHash, type PlacedRef } from "./refs.js";
+import { heldFor, liveRefs, refsByHash, type PlacedRef } from "./refs.js";
 
 export type Progress = (done: number, total: number) => void;
 
@@ -41,6 +42,11 @@ function requireFilesCollection(vault: Vault, collection: string): void {
   if (!vault.readableCollections().includes(collection)) throw vaultError("VAULT_NOT_ALLOWED", `this device may not read "${collection}" (now)`);
 }
 
+/** What the record's app writes beside a file change (a ticket's history entry). */
+function companions(vault: Vault, collection: string, record: string, action: "attached" | "removed", name: string): Intent[] {
+  return vault.appOf(collection)?.fileChange?.(record, { action, name, user: vault.me().user.id, at: vault.now() }) ?? [];
+}
+
 export interface Attached {
   readonly record: string;
   readonly ref: FileRef;
@@ -58,6 +64,7 @@ export async function attachFile(
 ): Promise<Attached> {
   requireFilesCollection(vault, collection);
   const record = vault.findRecord(collection, recordRef).id;
+  sweep(vault);
   const name = options.name ?? basename(path);
   const type = options.type ?? guessType(name);
   const bad = nameProblem(name) ?? typeProblem(type);
@@ -93,7 +100,7 @@ export async function attachFile(
     }
     vault.tx(() => {
       added = vault.storage.blobs.add({ hash: ref.hash, size, file, added: vault.now() });
-      vault.write(collection, [{ kind: "add", record, field: FILES_FIELD.name, value: encodeRef(ref) }]);
+      vault.write(collection, [{ kind: "add", record, field: FILES_FIELD.name, value: encodeRef(ref) }, ...companions(vault, collection, record, "attached", name)]);
     });
   } finally {
     if (!added) removeBlobFile(vault, file); // a duplicate, or the write was refused
@@ -124,7 +131,7 @@ export function listFiles(vault: Vault, where: { collection?: string; record?: s
   if (where.collection !== undefined) requireFilesCollection(vault, where.collection);
   const record = where.record === undefined || where.collection === undefined ? undefined : vault.findRecord(where.collection, where.record).id;
   const refs = liveRefs(vault, { ...(where.collection === undefined ? {} : { collection: where.collection }), ...(record === undefined ? {} : { record }) });
-  return refs.map((p) => ({ ...p, held: vault.storage.blobs.get(p.ref.hash) !== undefined }));
+  return refs.map((p) => ({ ...p, held: heldFor(vault, p.ref) !== undefined }));
 }
 
 /** One file of a record, by its name or the start of its id (content address). */
@@ -145,7 +152,7 @@ export function findFile(vault: Vault, collection: string, recordRef: string, wh
 
 /** Writes an attached file's bytes to `out` (atomically; never over an existing file unless `force`). */
 export async function getFile(vault: Vault, placed: PlacedRef, out: string, options: { force?: boolean; onProgress?: Progress; signal?: AbortSignal } = {}): Promise<void> {
-  const blob = vault.storage.blobs.get(placed.ref.hash);
+  const blob = heldFor(vault, placed.ref);
   if (blob === undefined) throw vaultError("VAULT_FILE_MISSING", `${placed.ref.name} (${refId(placed.ref)}) is not on this laptop yet`);
   if (options.force !== true) {
     let exists = true;
@@ -173,12 +180,15 @@ export async function getFile(vault: Vault, placed: PlacedRef, out: string, opti
 /** Takes a file off a record (the bytes stay while another record names them). */
 export function detachFile(vault: Vault, placed: PlacedRef): void {
   // The bytes stay: another record may name them too. `prune` collects what nothing names.
-  vault.write(placed.collection, [{ kind: "remove", record: placed.record, field: FILES_FIELD.name, value: encodeRef(placed.ref) }]);
+  vault.write(placed.collection, [
+    { kind: "remove", record: placed.record, field: FILES_FIELD.name, value: encodeRef(placed.ref) },
+    ...companions(vault, placed.collection, placed.record, "removed", placed.ref.name),
+  ]);
 }
 
 /** Removes held files no live reference names any more; returns the bytes freed. */
 export function prune(vault: Vault): number {
-  const live = refsByHash(liveRefs(vault));
+  const live = refsByHash(liveRefs(vault, { all: true }));
   let freed = 0;
   for (const b of vault.storage.blobs.all()) {
     if (live.has(toHex(b.hash))) continue;

@@ -2,7 +2,8 @@
  * A 1 GiB attachment through a USB drop folder with the real CLI, in flat memory: `attach add`
  * on Alice's laptop, `export --usb`, `import` on Bob's (streamed: past the in-memory limit) and
  * `attach get`, each a child process whose peak RSS is compared with the same command on a
- * 1 MiB file. The bytes Bob writes out are the bytes Alice attached.
+ * 1 MiB file (at most 128 MiB more, where holding the file would cost a GiB). The bytes Bob
+ * writes out are the bytes Alice attached.
  */
 import { spawnSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
@@ -90,7 +91,9 @@ describe("a 1 GiB attachment over a USB stick", () => {
     const big = steps(join(dir, "big.bin"), "big");
     rmSync(join(dir, "big.bin"));
     expect(await sha256Of(join(dir, "got-big.bin"))).toBe(bigHash);
-    // Flat: 1,024 times the bytes may cost at most 64 MiB more memory than the 1 MiB run.
-    for (const step of Object.keys(big)) expect(big[step]! - small[step]!, `${step}: ${Math.round(big[step]! / MiB)} MiB vs ${Math.round(small[step]! / MiB)} MiB`).toBeLessThan(64 * MiB);
+    // Flat: 1,024 times the bytes may cost at most 128 MiB more memory than the 1 MiB run. Holding
+    // the file would cost over 1,024 MiB; what remains is node:crypto's fresh buffer per 64 KiB
+    // chunk, which V8 frees in batches of tens of MiB (docs/benchmarks.md, file to file).
+    for (const step of Object.keys(big)) expect(big[step]! - small[step]!, `${step}: ${Math.round(big[step]! / MiB)} MiB vs ${Math.round(small[step]! / MiB)} MiB`).toBeLessThan(128 * MiB);
   });
 });

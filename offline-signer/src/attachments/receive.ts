@@ -8,7 +8,7 @@
  */
 import { closeSync, constants, fsyncSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
 import { join } from "node:path";
-import { FILE_HEAD_LENGTH, fromHex, MAX_BUCKET, parseFileHead, toHex, type KeyPair } from "@airlock/bundle-format";
+import { FILE_HEAD_LENGTH, MAX_BUCKET, parseFileHead, toHex, type KeyPair } from "@airlock/bundle-format";
 import { newTempName, openFile } from "@airlock/shared";
 import type { VaultContext } from "../vault/context.js";
 import type { ImportReport } from "../vault/import-report.js";
@@ -79,6 +79,7 @@ export function receiveFileBundle(
   }
   closeSync(fd);
   renameSync(temp, join(dir, file));
+  syncDirectorySync(dir); // the file's name is durable before the row that says it is held
   if (!keep(vault, opened.bodyHash, size, file, who.device, report)) removeBlobFile(vault, file);
 }
 
@@ -119,37 +120,24 @@ export async function receiveFilePath(vault: Vault, path: string, report: Import
 }
 
 /**
- * After an import, when the records that name the new files are known: a file over its
- * collection's quota here, or one no record names once such files pass UNCLAIMED_BYTES, is
- * not kept (the record stays; the file can come again once there is room).
+ * After every import that could change which files are named or held: each held file is
+ * charged, oldest first, to the first collection whose records (any this vault holds, readable
+ * now or not) name it, or to the files waiting for their record. A file over its collection's
+ * quota here, or past UNCLAIMED_BYTES of waiting files, is not kept (the record stays; the file
+ * can come again once there is room). Files held before this import stay unless a limit was
+ * lowered or records now charge them to a fuller collection: the same rule for every file,
+ * whatever order they came in.
  */
 export function settleFiles(vault: Vault, report: ImportReport): void {
-  if (report.files.hashes.length === 0) return;
-  const byHash = refsByHash(liveRefs(vault));
+  const held = vault.storage.blobs.all();
+  if (held.length === 0) return;
+  const byHash = refsByHash(liveRefs(vault, { all: true }));
   const fresh = new Set(report.files.hashes);
-  let unclaimed = 0;
-  for (const b of vault.storage.blobs.all()) if (!byHash.has(toHex(b.hash)) && !fresh.has(toHex(b.hash))) unclaimed += b.size;
   const used = new Map<string, number>();
-  const usedIn = (collection: string): number => {
-    let n = used.get(collection);
-    if (n === undefined) {
-      const seen = new Set<string>();
-      n = 0;
-      for (const p of liveRefs(vault, { collection })) {
-        const h = toHex(p.ref.hash);
-        if (seen.has(h) || fresh.has(h)) continue;
-        seen.add(h);
-        n += vault.storage.blobs.get(p.ref.hash)?.size ?? 0;
-      }
-      used.set(collection, n);
-    }
-    return n;
-  };
-  for (const hex of [...report.files.hashes]) {
-    const hash = fromHex(hex);
-    const blob = vault.storage.blobs.get(hash);
-    if (blob === undefined) continue;
-    const places = byHash.get(toHex(hash)) ?? [];
+  let unclaimed = 0;
+  for (const blob of held) {
+    const hex = toHex(blob.hash);
+    const places = (byHash.get(hex) ?? []).filter((p) => p.ref.size === blob.size);
     let why: string | undefined;
     if (places.length === 0) {
       if (unclaimed + blob.size > UNCLAIMED_BYTES) why = `no record here names it yet, and files waiting for their records already take ${unclaimed} bytes`;
@@ -157,18 +145,21 @@ export function settleFiles(vault: Vault, report: ImportReport): void {
     } else {
       const { collection, ref } = places[0]!;
       const quota = quotaOf(vault, collection);
+      const now = used.get(collection) ?? 0;
       if (blob.size > quota.maxFile) why = `collection "${collection}" takes files up to ${quota.maxFile} bytes on this laptop`;
-      else if (usedIn(collection) + blob.size > quota.total) why = `collection "${collection}" would pass its ${quota.total}-byte total on this laptop`;
-      else used.set(collection, usedIn(collection) + blob.size);
+      else if (now + blob.size > quota.total) why = `collection "${collection}" would pass its ${quota.total}-byte total on this laptop`;
+      else used.set(collection, now + blob.size);
       if (why !== undefined) why = `${ref.name}: ${why}`;
     }
     if (why === undefined) continue;
-    vault.tx(() => vault.storage.blobs.remove(hash));
+    vault.tx(() => vault.storage.blobs.remove(blob.hash));
     removeBlobFile(vault, blob.file);
-    report.files.received--;
-    report.files.hashes.splice(report.files.hashes.indexOf(hex), 1);
-    report.files.bytes -= blob.size;
-    report.issues.push({ source: toHex(hash).slice(0, 12), code: "VAULT_FILE_QUOTA", reason: `not kept: ${why}` });
+    if (fresh.has(hex)) {
+      report.files.received--;
+      report.files.bytes -= blob.size;
+      report.files.hashes.splice(report.files.hashes.indexOf(hex), 1);
+    }
+    report.issues.push({ source: hex.slice(0, 12), code: "VAULT_FILE_QUOTA", reason: `not kept: ${why}` });
   }
 }
 
@@ -178,14 +169,45 @@ export function settleFiles(vault: Vault, report: ImportReport): void {
  */
 export function wantedFiles(vault: Vault, max: number): Uint8Array[] {
   const out: Uint8Array[] = [];
+  // What each collection's held files take now: a file that would not be kept is not asked for,
+  // or it would be sent, refused and asked for again at every exchange.
+  const used = new Map<string, number>();
+  const usedIn = (collection: string): number => {
+    let n = used.get(collection);
+    if (n === undefined) {
+      n = 0;
+      const seen = new Set<string>();
+      for (const p of liveRefs(vault, { collection })) {
+        const h = toHex(p.ref.hash);
+        if (seen.has(h)) continue;
+        seen.add(h);
+        n += vault.storage.blobs.get(p.ref.hash)?.size ?? 0;
+      }
+      used.set(collection, n);
+    }
+    return n;
+  };
   for (const [, places] of refsByHash(liveRefs(vault))) {
     const { collection, ref } = places[0]!;
     if (vault.storage.blobs.get(ref.hash) !== undefined) continue;
-    if (ref.size > quotaOf(vault, collection).maxFile) continue; // refused here anyway: asking would loop
+    const quota = quotaOf(vault, collection);
+    if (ref.size > quota.maxFile || usedIn(collection) + ref.size > quota.total) continue;
     const want = wantFor(vault, collection, ref.hash);
     if (want === undefined) continue;
+    used.set(collection, usedIn(collection) + ref.size);
     out.push(want);
     if (out.length === max) break;
   }
   return out;
+}
+
+function syncDirectorySync(dir: string): void {
+  const fd = openSync(dir, constants.O_RDONLY);
+  try {
+    fsyncSync(fd);
+  } catch {
+    // some file systems cannot sync a folder; the rename is then as durable as they make it
+  } finally {
+    closeSync(fd);
+  }
 }

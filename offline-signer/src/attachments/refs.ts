@@ -5,7 +5,9 @@
  */
 import { toHex } from "@airlock/bundle-format";
 import { FILES_FIELD, filesOf } from "../apps/attachments/field.js";
-import type { FileRef } from "../apps/attachments/ref.js";
+import { encodeRef, type FileRef } from "../apps/attachments/ref.js";
+import { DEVICE_ID_BYTES, HLC_BYTES } from "../records/hlc.js";
+import type { StoredBlob } from "../store/blobs.js";
 import type { Vault } from "../vault/vault.js";
 
 export interface PlacedRef {
@@ -14,13 +16,17 @@ export interface PlacedRef {
   readonly ref: FileRef;
 }
 
-/** Every live reference in collections this device may read, in a stable order. */
-export function liveRefs(vault: Vault, only?: { collection?: string; record?: string }): PlacedRef[] {
-  const readable = new Set(vault.readableCollections());
+/**
+ * Every live reference in collections this device may read, in a stable order; with `all`, in
+ * every collection this vault holds records of (what must not be pruned, even while a key
+ * rotation leaves this device without the current key for a while).
+ */
+export function liveRefs(vault: Vault, only?: { collection?: string; record?: string; all?: boolean }): PlacedRef[] {
+  const readable = only?.all === true ? undefined : new Set(vault.readableCollections());
   const out: PlacedRef[] = [];
   const places = only?.record !== undefined && only.collection !== undefined ? [{ collection: only.collection, record: only.record }] : vault.storage.blobs.recordsWithFiles(FILES_FIELD.name);
   for (const { collection, record } of places) {
-    if (!readable.has(collection) || (only?.collection !== undefined && collection !== only.collection)) continue;
+    if ((readable !== undefined && !readable.has(collection)) || (only?.collection !== undefined && collection !== only.collection)) continue;
     const view = vault.record(collection, record);
     if (view === undefined) continue;
     for (const ref of filesOf(view)) out.push({ collection, record, ref });
@@ -38,4 +44,18 @@ export function refsByHash(refs: readonly PlacedRef[]): Map<string, PlacedRef[]>
     else list.push(p);
   }
   return out;
+}
+
+/** The devices (hex) whose additions of this reference are still in the record. */
+export function addersOf(vault: Vault, placed: PlacedRef): string[] {
+  const tags = vault.recordStore.observedTags(placed.collection, placed.record, FILES_FIELD.name, encodeRef(placed.ref));
+  const out = new Set<string>();
+  for (let at = 0; at + HLC_BYTES <= tags.length; at += HLC_BYTES) out.add(toHex(tags.subarray(at + HLC_BYTES - DEVICE_ID_BYTES, at + HLC_BYTES)));
+  return [...out];
+}
+
+/** The held file a reference names, if the reference tells its size truly (the address fixes it). */
+export function heldFor(vault: Vault, ref: FileRef): StoredBlob | undefined {
+  const blob = vault.storage.blobs.get(ref.hash);
+  return blob !== undefined && blob.size === ref.size ? blob : undefined;
 }

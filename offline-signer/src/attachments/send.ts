@@ -7,13 +7,13 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fragmentLengthFor, fromHex, loopLength, PRESETS, sealedLength, toHex, type KeyPair } from "@airlock/bundle-format";
+import { fragmentLengthFor, fromHex, isBundleError, loopLength, PRESETS, sealedLength, toHex, x25519KeyPair, type KeyPair } from "@airlock/bundle-format";
 import { formatBytes, writeBundleQrFolder } from "@airlock/shared";
 import { isReader, type DeviceState } from "../team/state.js";
 import { vaultError } from "../vault/errors.js";
 import type { Vault } from "../vault/vault.js";
 import { blobPath } from "./folder.js";
-import { liveRefs, refsByHash } from "./refs.js";
+import { addersOf, liveRefs, refsByHash } from "./refs.js";
 import { resealInto } from "./reseal.js";
 import { wantFor } from "./wants.js";
 import type { FileRef } from "../apps/attachments/ref.js";
@@ -22,6 +22,8 @@ export interface FileToSend {
   readonly ref: FileRef;
   readonly file: string;
   readonly to: readonly DeviceState[];
+  /** Recipient slots to fill, as a sync bundle to every other device has: a file's bundle must not stand out by its slot count. */
+  readonly padTo: number;
 }
 
 /** Largest file sent over QR by default: about 170 frames at the normal preset. */
@@ -34,15 +36,20 @@ export function filesToSend(vault: Vault): FileToSend[] {
   for (const [h, places] of refsByHash(liveRefs(vault))) {
     const blob = vault.storage.blobs.get(fromHex(h));
     if (blob === undefined) continue;
+    // A file goes to readers of a collection only where a reference to it was added by a device
+    // that held it (this one, or one it came from or went to). Naming a hash one saw elsewhere
+    // must not fetch a file out of a collection one may not read.
+    const vouched = places.filter((p) => p.ref.size === blob.size && addersOf(vault, p).some((d) => d === vault.deviceId || vault.storage.blobs.peerHas(blob.hash, fromHex(d))));
+    if (vouched.length === 0) continue;
     // Who asked, by the want token of each collection naming it (wants.ts).
     const wanted = new Set<string>();
-    for (const c of new Set(places.map((p) => p.collection))) {
+    for (const c of new Set(vouched.map((p) => p.collection))) {
       const want = wantFor(vault, c, blob.hash);
       if (want !== undefined) for (const d of vault.storage.blobs.wantedBy(want)) wanted.add(toHex(d));
     }
-    const collections = [...new Set(places.map((p) => p.collection))].map((c) => state.collections.get(c)).filter((c) => c !== undefined);
+    const collections = [...new Set(vouched.map((p) => p.collection))].map((c) => state.collections.get(c)).filter((c) => c !== undefined);
     const to = others.filter((d) => collections.some((c) => isReader(state, c, d.id)) && (wanted.has(d.id) || !vault.storage.blobs.peerHas(blob.hash, fromHex(d.id))));
-    if (to.length > 0) out.push({ ref: places[0]!.ref, file: blob.file, to });
+    if (to.length > 0) out.push({ ref: vouched[0]!.ref, file: blob.file, to, padTo: others.length });
   }
   return out;
 }
@@ -57,11 +64,14 @@ export interface SentFile {
   readonly skipped?: string;
 }
 
-function sealOptions(vault: Vault, to: readonly DeviceState[]): { recipients: Uint8Array[]; sender: KeyPair; mailboxTag: Uint8Array } {
+function sealOptions(vault: Vault, f: FileToSend): { recipients: Uint8Array[]; sender: KeyPair; mailboxTag: Uint8Array } {
   const tk = vault.transportKey();
   if (tk === undefined) throw vaultError("VAULT_NO_TEAM", "this vault has no transport key");
+  // Unusable keys in the slots nobody needs: the slot count is that of a sync bundle, so neither
+  // the file nor how few devices read its collection shows in the clear header.
+  const dummies = Array.from({ length: Math.max(0, f.padTo - f.to.length) }, () => x25519KeyPair().publicKey);
   try {
-    return { recipients: to.map((d) => d.keys.enc), sender: vault.deviceKey, mailboxTag: tk.tag("real", tk.epochAt(vault.now())) };
+    return { recipients: [...f.to.map((d) => d.keys.enc), ...dummies], sender: vault.deviceKey, mailboxTag: tk.tag("real", tk.epochAt(vault.now())) };
   } finally {
     tk.wipe();
   }
@@ -79,18 +89,26 @@ export async function sendFilesUsb(vault: Vault, outbox: string, progress: (line
   const files = filesToSend(vault);
   for (const [i, f] of files.entries()) {
     const label = `file ${i + 1}/${files.length} ${f.ref.name}`;
-    const written = await resealInto(
-      blobPath(vault, f.file),
-      vault.encryptionKey,
-      sealOptions(vault, f.to),
-      outbox,
-      (done) => progress(`${label}: ${formatBytes(done)} of ${formatBytes(f.ref.size)}`),
-      signal,
-    );
+    let written;
+    try {
+      written = await resealInto(blobPath(vault, f.file), vault.encryptionKey, sealOptions(vault, f), outbox, (done) => progress(`${label}: ${formatBytes(done)} of ${formatBytes(f.ref.size)}`), signal);
+    } catch (e) {
+      if (signal?.aborted === true || !storedCopyBroken(e)) throw e;
+      // The stored copy is gone or damaged: forget it, so it is asked for again, and go on.
+      vault.tx(() => vault.storage.blobs.remove(f.ref.hash));
+      sent.push({ name: f.ref.name, bytes: 0, recipients: 0, skipped: `the copy on this laptop is missing or damaged (${(e as { code?: string }).code ?? "error"}); it was dropped and will be asked for again` });
+      continue;
+    }
     markSent(vault, f);
     sent.push({ name: f.ref.name, bytes: written.length, recipients: f.to.length, path: written.path });
   }
   return sent;
+}
+
+/** A stored file that cannot be read back (not the stick's fault): missing, or failing its checks. */
+function storedCopyBroken(e: unknown): boolean {
+  const code = (e as { code?: string }).code;
+  return code === "ENOENT" || isBundleError(e);
 }
 
 /**
@@ -103,12 +121,12 @@ export async function sendFilesQr(vault: Vault, target: string, first: number, p
   const scratch = mkdtempSync(join(tmpdir(), "airlock-qr-file-"));
   try {
     for (const [i, f] of files.entries()) {
-      const length = sealedLength(f.ref.size + 16, f.to.length);
+      const length = sealedLength(f.ref.size + 16, f.padTo);
       if (f.ref.size > maxBytes) {
         sent.push({ name: f.ref.name, bytes: length, recipients: f.to.length, skipped: `${formatBytes(f.ref.size)} is more than the ${formatBytes(maxBytes)} sent over QR (about ${estimateFrames(length, preset)} frames); carry it on a USB stick, or raise --files-max` });
         continue;
       }
-      const written = await resealInto(blobPath(vault, f.file), vault.encryptionKey, sealOptions(vault, f.to), scratch);
+      const written = await resealInto(blobPath(vault, f.file), vault.encryptionKey, sealOptions(vault, f), scratch);
       const bytes = readFileSync(written.path);
       rmSync(written.path);
       const dir = join(target, `${String(first + i).padStart(2, "0")}-file`);

@@ -92,6 +92,8 @@ export class AttachGet extends VaultCommand {
     await this.withVault(flags, async (vault) => {
       const at = locateRecord(vault, args.record, flags.collection);
       const placed = findFile(vault, at.collection, at.record, args.file);
+      // Someone else chose the name: never let it become a dotfile or an option-like name by default.
+      if (flags.out === undefined && /^[.-]/.test(placed.ref.name)) this.usage(`the file is named "${placed.ref.name}", which would write a hidden or option-like file here; say where with --out`);
       const out = flags.out ?? placed.ref.name;
       const progress = this.progress();
       await getFile(vault, placed, out, { force: flags.force, onProgress: (done, total) => progress(`opening ${formatBytes(done)} of ${formatBytes(total)}`) });

@@ -91,7 +91,7 @@ describe("team log in sync bundles (sync 1.1 logHeads)", () => {
     // What a 1.0 writer produced: the same fields, v 0, no logHeads.
     const body = encodePayload({ kind: "sync", team: b.state().team, entries: [], changesets: [], acks: [] });
     const v0 = Buffer.from(body);
-    const at = v0.indexOf(Buffer.from([0x61, 0x76, 0x02])); // "v": 2
+    const at = v0.indexOf(Buffer.from([0x61, 0x76, 0x03])); // "v": 3, today's minor
     expect(at).toBeGreaterThan(0);
     v0[at + 2] = 0x00;
     expect(decodePayload(v0)).toMatchObject({ kind: "sync", minor: 0 });

@@ -12,6 +12,7 @@ import { applyPayloadsParallel, emptyReport, exportBundles, openForVault, type E
 import type { Vault } from "./vault.js";
 import { MAX_WANTS, toHex, type SyncPayload } from "@airlock/bundle-format";
 import { largestAccepted } from "../attachments/quota.js";
+import { sweep } from "../attachments/folder.js";
 import { receiveFilePath, settleFiles, wantedFiles } from "../attachments/receive.js";
 import { QR_FILE_BYTES, sendFilesQr, sendFilesUsb, type SentFile } from "../attachments/send.js";
 
@@ -102,6 +103,7 @@ export async function importFrom(
   const opened: OpenedPayload[] = [];
   let read = 0;
   const maxStreamBytes = vault.teamId === undefined ? 0 : largestAccepted(vault) + FILE_OVERHEAD_BYTES;
+  if (vault.teamId !== undefined) sweep(vault);
   for await (const event of readSources(paths, { boxes: ["inbox", "outbox"], maxBundleBytes: maxInMemoryBytes, maxStreamBytes, program: "airlock", ...(progress === undefined ? {} : { progress }) })) {
     if (event.type === "issue") {
       report.issues.push({ source: event.from, code: event.code, reason: event.reason });
@@ -126,14 +128,24 @@ export async function importFrom(
 /** Padding and envelope around a file's bytes: the largest bundle a file of the largest accepted size can come in. */
 const FILE_OVERHEAD_BYTES = 64 * 1024 * 1024;
 
-/** What each sender asked for in its newest sync bundle (sync 1.3 `wants`): replaces what it asked before. */
+/**
+ * What each sender asked for in its newest sync bundle (sync 1.3 `wants`): replaces what it asked
+ * before, unless the bundle is older than the one its list came from (a replay, or two of its
+ * bundles in one import): "newer" is a larger sum of the acks it carries, which only grow.
+ */
 function recordWants(vault: Vault, opened: readonly OpenedPayload[]): void {
   const state = vault.requireTeam();
   vault.tx(() => {
     for (const o of opened) {
       if (o.payload.kind !== "sync" || o.payload.minor < 3) continue;
-      if (state.devices.get(toHex(o.sender))?.active !== true) continue;
-      vault.storage.blobs.setWants(o.sender, (o.payload as SyncPayload).wants ?? []);
+      const device = toHex(o.sender);
+      if (state.devices.get(device)?.active !== true) continue;
+      const sync = o.payload as SyncPayload;
+      const progress = sync.acks.reduce((n, a) => n + a.seq, 0);
+      const key = `files.wants.${device}`;
+      if (progress < Number(vault.storage.meta.get(key) ?? -1)) continue;
+      vault.storage.meta.set(key, String(progress));
+      vault.storage.blobs.setWants(o.sender, sync.wants ?? []);
     }
   });
 }

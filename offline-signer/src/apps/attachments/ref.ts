@@ -26,10 +26,11 @@ export const MAX_TYPE_LENGTH = 127;
 export const MAX_ATTACHMENT_BYTES = Math.min(MAX_FILE_BYTES, 64 * 2 ** 30);
 export const DEFAULT_TYPE = "application/octet-stream";
 
-// C0, DEL and C1 controls, path separators, and the Unicode line/paragraph separators and
-// bidirectional overrides that make a printed name lie about what it is.
+// C0, DEL and C1 controls, path separators, the Unicode line/paragraph separators, and the
+// direction marks, overrides, isolates and invisible characters that make a printed name lie
+// about what it is. An explicit list, not a Unicode property: every release must judge alike.
 // eslint-disable-next-line no-control-regex
-const BAD_NAME = /[\u0000-\u001f\u007f-\u009f/\\\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+const BAD_NAME = /[\u0000-\u001f\u007f-\u009f/\\\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/;
 const TOKEN = "[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,62}";
 const MEDIA_TYPE = new RegExp(`^${TOKEN}/${TOKEN}$`);
 
@@ -38,8 +39,8 @@ export function nameProblem(name: string): string | undefined {
   if (name.length === 0) return "a file name is empty";
   if (name.length > MAX_NAME_LENGTH) return `a file name is longer than ${MAX_NAME_LENGTH} characters`;
   if (name === "." || name === "..") return `"${name}" is not a file name`;
-  if (BAD_NAME.test(name)) return "a file name holds a control character, a slash or a direction override";
-  if (name.trim() !== name) return "a file name starts or ends with a space";
+  if (BAD_NAME.test(name)) return "a file name holds a control character, a slash, a direction mark or an invisible character";
+  if (name.startsWith(" ") || name.endsWith(" ")) return "a file name starts or ends with a space";
   return undefined;
 }
 

@@ -2,6 +2,7 @@
  * The docs app: Markdown documents whose accepted version moves only by reviewed proposals
  * (review.ts), with a shared draft that merges concurrent edits as a Yjs text (yjs-update.ts).
  */
+import { FILES_FIELD } from "../attachments/field.js";
 import type { AppModule, CheckContext, Intent } from "../app.js";
 import { atLeast } from "../../team/entry.js";
 import { textOf } from "../record-diff.js";
@@ -71,14 +72,23 @@ function check(intents: readonly Intent[], context: CheckContext): string | unde
         if (!atLeast(user.role, r.role)) return `${at}: a review as ${r.role} by ${user.role === "editor" ? "an" : "a"} ${user.role}`;
         continue;
       }
-      if (x.kind !== "set" || !DOC_FIELDS.has(x.field)) return `${at}: a document holds only title, initial, creator and appended reviews, not "${x.field}"`;
+      if (x.field === FILES_FIELD.name) {
+        // Files belong to what their author wrote: only a document's creator attaches to it.
+        if (!restated && creator !== user.id) return `${at}: only the document's creator attaches files to it`;
+        continue;
+      }
+      if (x.kind !== "set" || !DOC_FIELDS.has(x.field)) return `${at}: a document holds only title, initial, creator, files and appended reviews, not "${x.field}"`;
       if (!restated && creator !== user.id) return `${at}: only the document's creator writes its title and first version`;
       if (x.field === "creator" && x.value !== creator) return `${at}: "creator" must name the user in the document's id`;
       continue;
     }
     if (kind === "proposal") {
       const by = proposalAuthor(x.record)!;
-      if (x.kind !== "set" || !PROPOSAL_FIELDS.has(x.field)) return `${at}: a proposal holds only doc, base, text, message and by, not "${x.field}"`;
+      if (x.field === FILES_FIELD.name) {
+        if (!restated && by !== user.id) return `${at}: only a proposal's author attaches files to it`;
+        continue;
+      }
+      if (x.kind !== "set" || !PROPOSAL_FIELDS.has(x.field)) return `${at}: a proposal holds only doc, base, text, message, by and files, not "${x.field}"`;
       if (!restated && by !== user.id) return `${at}: only a proposal's author writes it`;
       if (x.field === "by" && x.value !== by) return `${at}: "by" must name the user in the proposal's id`;
       if (x.field === "doc" && (typeof x.value !== "string" || docAuthor(x.value) === undefined)) return `${at}: "doc" must be a document's id`;

@@ -13,7 +13,7 @@
  */
 import type { AppModule, CheckContext, Intent } from "../app.js";
 import { TICKETS_SCHEMA } from "./schema.js";
-import { dueProblem, isPriority, isStatus, labelProblem, parseComment, parseHistory, ticketAuthor } from "./ticket.js";
+import { dueProblem, historyItem, isPriority, isStatus, labelProblem, parseComment, parseHistory, ticketAuthor } from "./ticket.js";
 
 const text = (v: unknown): string => (typeof v === "string" ? v : "");
 
@@ -64,6 +64,8 @@ export const ticketsApp: AppModule = {
     body: [text(r.fields["description"]), ...(r.sets["labels"] ?? []).map(text), ...(r.lists["comments"] ?? []).map((c) => parseComment(c)?.body ?? "")].join("\n"),
   }),
   summary: (r) => text(r.fields["title"]),
+  // Attaching or removing a file is a change like any other: it goes into the ticket's history.
+  fileChange: (record, c) => [{ kind: "append", record, field: "history", value: historyItem(c.user, c.at, `${c.action} ${c.name}`) }],
   check(intents: readonly Intent[], context: CheckContext): string | undefined {
     const me = context.state.devices.get(context.author)?.user;
     if (me === undefined) return "the author's device is not in the team";
