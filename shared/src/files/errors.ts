@@ -48,6 +48,7 @@ export function readError(e: unknown, path: string): Error {
     case "ENOTDIR":
       return fileError("FILE_NOT_FOUND", detail, e);
     case "EISDIR":
+    case "ELOOP": // a link, which openInput never follows
       return fileError("FILE_NOT_REGULAR", detail, e);
     case "EACCES":
     case "EPERM":

@@ -1,4 +1,5 @@
 /** Opening a file to read in full, and reading it block by block into reused memory. */
+import { constants } from "node:fs";
 import { open, type FileHandle } from "node:fs/promises";
 import { fileError, readError } from "./errors.js";
 
@@ -7,11 +8,15 @@ export interface InputFile {
   readonly size: number;
 }
 
-/** Opens `path` for reading; only a regular file is accepted (not a folder, device or pipe). */
+// A link is never followed and a pipe cannot block the open: a file on a stick may have been
+// swapped for either between the scan that named it and this open (usb/open-file.ts does the same).
+const FLAGS = constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0);
+
+/** Opens `path` for reading; only a regular file is accepted (not a link, folder, device or pipe). */
 export async function openInput(path: string): Promise<InputFile> {
   let handle: FileHandle | undefined;
   try {
-    handle = await open(path, "r");
+    handle = await open(path, FLAGS);
     const stat = await handle.stat();
     if (!stat.isFile()) throw fileError("FILE_NOT_REGULAR", `${path} is not a regular file`);
     return { handle, size: stat.size };
