@@ -47,6 +47,14 @@ export function ftsQuery(query: string): string | undefined {
   return words.map((w) => `"${w.replace(/"/g, '""')}"*`).join(" ");
 }
 
+/** Writes `n` (0 <= n < 2^32) big-endian at `at`: an HLC per op, without a DataView each. */
+function putUint32(b: Uint8Array, at: number, n: number): void {
+  b[at] = n >>> 24;
+  b[at + 1] = (n >>> 16) & 0xff;
+  b[at + 2] = (n >>> 8) & 0xff;
+  b[at + 3] = n & 0xff;
+}
+
 /** A record's row as a flush reads it. */
 interface Stored {
   readonly id: number;
@@ -60,8 +68,12 @@ type Pending = OpRow[] | "refold";
 export class RecordStore {
   readonly #db: Database.Database;
   readonly #dirty = new Map<string, Map<string, Pending>>();
-  /** Records in the order rows were kept for them since the last flush: what a savepoint's rollback must refold. */
-  readonly #journal: [string, string][] = [];
+  /**
+   * Records in the order rows were kept for them since the last flush, as collection, record,
+   * collection, record...: what a savepoint's rollback must refold. Flat: an import journals
+   * every op, and a pair per op would be as many small arrays.
+   */
+  readonly #journal: string[] = [];
   readonly #statements = new Map<string, Database.Statement>();
 
   constructor(db: Database.Database) {
@@ -88,16 +100,15 @@ export class RecordStore {
     for (const o of ops) {
       // A snapshot op keeps the HLC its original author gave it (apps/fold.ts visibleRows).
       const hlc = o.device === undefined ? template.slice() : hlcBytes({ wall: 0, counter: 0, device: o.device });
-      const view = new DataView(hlc.buffer);
-      view.setUint32(0, Math.floor(o.wall / 2 ** 32));
-      view.setUint32(4, o.wall % 2 ** 32);
-      view.setUint32(8, o.counter);
+      putUint32(hlc, 0, Math.floor(o.wall / 2 ** 32));
+      putUint32(hlc, 4, o.wall % 2 ** 32);
+      putUint32(hlc, 8, o.counter);
       const row: OpRow = { field: o.field, kind: OP_CODE[o.kind], hlc, value: encodeValue(o.value) };
       insert.run(cs, collection, o.record, row.field, row.kind, hlc, row.value);
       const rows = pending.get(o.record);
       if (rows === undefined) pending.set(o.record, [row]);
       else if (rows !== "refold") rows.push(row);
-      this.#journal.push([collection, o.record]);
+      this.#journal.push(collection, o.record);
     }
   }
 
@@ -123,7 +134,7 @@ export class RecordStore {
    * the store any more, so their records are refolded from what it still holds.
    */
   rollback(mark: number): void {
-    for (const [collection, record] of this.#journal.slice(mark)) this.#pending(collection).set(record, "refold");
+    for (let i = mark; i + 1 < this.#journal.length; i += 2) this.#pending(this.#journal[i]!).set(this.#journal[i + 1]!, "refold");
     this.#journal.length = mark;
   }
 
