@@ -1,5 +1,6 @@
 /** The vault CLI as a child process: the real bin, a throwaway passphrase, the test-only KDF. */
 import { spawn, spawnSync } from "node:child_process";
+import { watch } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { expect } from "vitest";
@@ -32,6 +33,26 @@ export function forgeNote(home: string, usb: string, title: string, options: { r
   return JSON.parse(r.stdout) as { bundle: string; record: string };
 }
 
+/** Several commands in one process (cli-batch.ts, compiled): for tests that are not about the process. */
+export const CLI_BATCH_BIN = join(dirname(fileURLToPath(import.meta.url)), "..", "dist", "test-support", "cli-batch.js");
+
+/** Runs `commands` one after another in one `cli-batch` process; a result per command, as airlock() gives. */
+export function airlockBatch(commands: readonly (readonly string[])[], env: NodeJS.ProcessEnv = {}): CliResult[] {
+  const r = spawnSync(process.execPath, [CLI_BATCH_BIN], { input: JSON.stringify(commands), encoding: "utf8", env: cliEnv(env), timeout: 120_000, maxBuffer: 256 * 1024 * 1024 });
+  if (r.status !== 0) throw new Error(`cli-batch failed (${r.status}): ${r.stderr}`);
+  const results = JSON.parse(r.stdout) as CliResult[];
+  if (results.length !== commands.length) throw new Error(`cli-batch ran ${results.length} of ${commands.length} commands`);
+  return results;
+}
+
+/** airlockJson() for several commands in one process: each gets --json, each must succeed. */
+export function airlockJsonBatch(commands: readonly (readonly string[])[], env: NodeJS.ProcessEnv = {}): Record<string, unknown>[] {
+  return airlockBatch(commands.map((c) => [...c, "--json"]), env).map((r, i) => {
+    if (r.status !== 0) throw new Error(`airlock ${commands[i]!.join(" ")} failed (${r.status}): ${r.stdout}${r.stderr}`);
+    return JSON.parse(r.stdout) as Record<string, unknown>;
+  });
+}
+
 /** Runs a command and parses its --json output, failing loudly with its stderr if it failed. */
 export function airlockJson(args: readonly string[], env: NodeJS.ProcessEnv = {}): Record<string, unknown> {
   const r = airlock([...args, "--json"], env);
@@ -47,6 +68,38 @@ export function airlockKilled(args: readonly string[], afterMs: number): Promise
     child.on("exit", (code, signal) => {
       clearTimeout(timer);
       resolve({ killed: signal === "SIGKILL", status: code });
+    });
+  });
+}
+
+/**
+ * Starts a command and SIGKILLs it on what it has done rather than on the clock (whose start-up
+ * time varies far more than its work): once its stderr has shown `marker`, the `kill`-th change to
+ * `file` in `dir` (say, a write to the vault's WAL) kills it; `kill` Infinity lets it finish.
+ * `changes`: how many changes to `file` were seen after the marker.
+ */
+export function airlockKilledAfterChanges(
+  args: readonly string[],
+  on: { marker: string; dir: string; file: string; kill: number },
+): Promise<{ killed: boolean; status: number | null; marked: boolean; changes: number }> {
+  return new Promise((resolve) => {
+    let marked = false;
+    let changes = 0;
+    const child = spawn(process.execPath, [AIRLOCK_BIN, ...args], { env: cliEnv(), stdio: ["ignore", "ignore", "pipe"] });
+    const watcher = watch(on.dir, (_event, name) => {
+      if (!marked || name !== on.file) return;
+      if (++changes === on.kill) child.kill("SIGKILL");
+    });
+    let stderr = "";
+    child.stderr.setEncoding("utf8");
+    child.stderr.on("data", (d: string) => {
+      if (marked) return;
+      stderr += d;
+      marked = stderr.includes(on.marker);
+    });
+    child.on("exit", (code, signal) => {
+      watcher.close();
+      resolve({ killed: signal === "SIGKILL", status: code, marked, changes });
     });
   });
 }
