@@ -2,13 +2,15 @@
  * The apps (secrets, contacts, notes, search, typed collections) through the real `airlock` bin as
  * child processes: one team of three vaults (alice admin, bob editor, vera viewer) plus a second
  * team's vault (carol), real files and a USB folder between them. Every process start costs about
- * a second on a busy machine, so the tests share one setup and each call checks several things.
+ * a second on a busy machine, so the tests share one setup, each call checks several things, and
+ * commands in a row that read no standard input run in one process (airlockBatch: each still
+ * opens and closes its vault, with its own output and exit code).
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AIRLOCK_BIN, airlock, airlockJson, cliEnv, type CliResult, cliFailure as failure } from "../../test-support/cli.js";
+import { AIRLOCK_BIN, airlockBatch, airlockJson, airlockJsonBatch, cliEnv, type CliResult, cliFailure as failure } from "../../test-support/cli.js";
 import { tempRoot } from "../../test-support/vaults.js";
 import { effLargeWordlist } from "./secrets/wordlist.js";
 import { totpCode } from "./secrets/totp.js";
@@ -72,29 +74,32 @@ describe("apps through the airlock CLI", () => {
 
   beforeAll(() => {
     mkdirSync(stick);
-    airlockJson(["init", "--team", "Field office", "--name", "alice", ...as("alice")]);
-    airlockJson(["join", "--name", "bob", "--out", join(root, "bob.req"), ...as("bob")]);
-    airlockJson(["join", "--name", "vera", "--out", join(root, "vera.req"), ...as("vera")]);
-    airlockJson(["members", "add", join(root, "bob.req"), "--role", "editor", ...as("alice")]);
-    airlockJson(["members", "add", join(root, "vera.req"), "--role", "viewer", ...as("alice")]);
-    airlockJson(["collections", "add", "logins", "--type", "secrets", ...as("alice")]);
-    airlockJson(["collections", "add", "board", "--type", "secrets", "--read", "admin", "--write", "admin", ...as("alice")]);
-    airlockJson(["collections", "add", "people", "--type", "contacts", ...as("alice")]);
+    airlockJsonBatch([
+      ["init", "--team", "Field office", "--name", "alice", ...as("alice")],
+      ["join", "--name", "bob", "--out", join(root, "bob.req"), ...as("bob")],
+      ["join", "--name", "vera", "--out", join(root, "vera.req"), ...as("vera")],
+      ["members", "add", join(root, "bob.req"), "--role", "editor", ...as("alice")],
+      ["members", "add", join(root, "vera.req"), "--role", "viewer", ...as("alice")],
+      ["collections", "add", "logins", "--type", "secrets", ...as("alice")],
+      ["collections", "add", "board", "--type", "secrets", "--read", "admin", "--write", "admin", ...as("alice")],
+      ["collections", "add", "people", "--type", "contacts", ...as("alice")],
+    ]);
     bankAdd = airlockIn(
       ["secrets", "add", "--title", "Bank", "--username", "alice", "--password-stdin", "--url", "https://bank.example", "--totp", TOTP_URI, "--collection", "logins", ...as("alice")],
       `${PASSWORD}\n`,
     );
     expect(bankAdd.status, bankAdd.stderr).toBe(0);
     bank = /\(([0-9a-f]{16})\)/.exec(bankAdd.stdout)![1]!;
-    amal = airlockJson([
-      "contacts", "add", "--name", "Amal Haddad", "--org", ORG, "--phone", "cell=+961 3 123 456", "--phone", "work=+961 1 555 000", "--collection", "people", ...as("alice"),
-    ])["id"] as string;
-    airlockJson(["export", "--usb", stick, ...as("alice")]);
-    airlockJson(["import", stick, ...as("bob")]);
-    airlockJson(["import", stick, ...as("vera")]);
-    // A second team: nothing shared with the first but the files we carry over.
-    airlockJson(["init", "--team", "Partner desk", "--name", "carol", ...as("carol")]);
-    airlockJson(["collections", "add", "address-book", "--type", "contacts", ...as("carol")]);
+    const [added] = airlockJsonBatch([
+      ["contacts", "add", "--name", "Amal Haddad", "--org", ORG, "--phone", "cell=+961 3 123 456", "--phone", "work=+961 1 555 000", "--collection", "people", ...as("alice")],
+      ["export", "--usb", stick, ...as("alice")],
+      ["import", stick, ...as("bob")],
+      ["import", stick, ...as("vera")],
+      // A second team: nothing shared with the first but the files we carry over.
+      ["init", "--team", "Partner desk", "--name", "carol", ...as("carol")],
+      ["collections", "add", "address-book", "--type", "contacts", ...as("carol")],
+    ]);
+    amal = added!["id"] as string;
   }, 120_000);
 
   it("secrets: stdin password never printed unless revealed; generate, edit, history, export, import (all or nothing), totp, rm", () => {
@@ -102,60 +107,76 @@ describe("apps through the airlock CLI", () => {
     expect(bankAdd.stdout).not.toContain(PASSWORD);
     expect(bankAdd.stderr).not.toContain(PASSWORD);
 
-    const shown = airlock(["secrets", "show", bank, ...logins]);
-    expect(shown.status, shown.stderr).toBe(0);
-    expect(shown.stdout).toContain(`password: ${MASK}`);
-    expect(shown.stdout).toContain(`totp: ${MASK}`);
-    for (const s of [PASSWORD, TOTP_SECRET]) expect(shown.stdout).not.toContain(s);
-    const revealed = airlockJson(["secrets", "show", bank, "--reveal", ...logins])["secret"] as { password: string; totp: string; urls: string[] };
+    const [shown, reveal, generate] = airlockBatch([
+      ["secrets", "show", bank, ...logins],
+      ["secrets", "show", bank, "--reveal", "--json", ...logins],
+      ["secrets", "add", "--title", "Generated", "--generate", "--words", "6", "--json", ...logins],
+    ]);
+    expect(shown!.status, shown!.stderr).toBe(0);
+    expect(shown!.stdout).toContain(`password: ${MASK}`);
+    expect(shown!.stdout).toContain(`totp: ${MASK}`);
+    for (const s of [PASSWORD, TOTP_SECRET]) expect(shown!.stdout).not.toContain(s);
+    const revealed = parsed(reveal!)["secret"] as { password: string; totp: string; urls: string[] };
     expect(revealed).toMatchObject({ password: PASSWORD, urls: ["https://bank.example"] });
     expect(revealed.totp).toContain(`secret=${TOTP_SECRET}`);
 
-    const gen = airlockJson(["secrets", "add", "--title", "Generated", "--generate", "--words", "6", ...logins]);
+    const gen = parsed(generate!);
     expect(gen["generatedBits"]).toBe(Math.floor(6 * Math.log2(7776)));
 
     const edited = parsed(airlockIn(["secrets", "edit", bank.slice(0, 6), "--password-stdin", "--json", ...logins], `${NEW_PASSWORD}\r\n`));
     expect(edited).toMatchObject({ id: bank, changed: ["password"] });
-    const masked = airlock(["secrets", "history", bank, "--field", "password", "--json", ...logins]);
-    expect((parsed(masked)["history"] as { value: string }[]).map((h) => h.value)).toEqual([MASK, MASK]);
-    for (const s of [PASSWORD, NEW_PASSWORD]) expect(masked.stdout).not.toContain(s);
-    const history = airlockJson(["secrets", "history", bank, "--field", "password", "--reveal", ...logins])["history"] as { value: string; by: string }[];
+    const file = join(root, "logins.json");
+    const [masked, unmasked, refusedExport] = airlockBatch([
+      ["secrets", "history", bank, "--field", "password", "--json", ...logins],
+      ["secrets", "history", bank, "--field", "password", "--reveal", "--json", ...logins],
+      ["secrets", "export", file, "--format", "bitwarden-json", "--json", ...logins],
+    ]);
+    expect((parsed(masked!)["history"] as { value: string }[]).map((h) => h.value)).toEqual([MASK, MASK]);
+    for (const s of [PASSWORD, NEW_PASSWORD]) expect(masked!.stdout).not.toContain(s);
+    const history = parsed(unmasked!)["history"] as { value: string; by: string }[];
     expect(history.map((h) => h.value).sort()).toEqual([PASSWORD, NEW_PASSWORD].sort());
     expect(history.every((h) => h.by === "alice")).toBe(true);
 
-    const file = join(root, "logins.json");
-    const refused = failure(airlock(["secrets", "export", file, "--format", "bitwarden-json", "--json", ...logins]));
+    const refused = failure(refusedExport!);
     expect(refused).toMatchObject({ code: "USAGE" });
     expect(refused.message).toMatch(/--plaintext/);
     expect(existsSync(file)).toBe(false);
-    const exported = airlock(["secrets", "export", file, "--format", "bitwarden-json", "--plaintext", "--json", ...logins]);
-    expect(parsed(exported)).toMatchObject({ exported: 2 });
-    expect(exported.stderr).toMatch(/PLAINTEXT/);
+    const [exported, removed, list] = airlockBatch([
+      ["secrets", "export", file, "--format", "bitwarden-json", "--plaintext", "--json", ...logins],
+      ["secrets", "rm", gen["id"] as string, "--json", ...logins],
+      ["secrets", "list", ...logins],
+    ]);
+    expect(parsed(exported!)).toMatchObject({ exported: 2 });
+    expect(exported!.stderr).toMatch(/PLAINTEXT/);
     const doc = JSON.parse(readFileSync(file, "utf8")) as { items: { name: string; login: { password: string; totp: string | null } }[] };
     const inFile = new Map(doc.items.map((i) => [i.name, i.login]));
     expect(inFile.get("Bank")).toMatchObject({ password: NEW_PASSWORD, totp: revealed.totp });
     expect(isPassphraseOf(inFile.get("Generated")!.password, 6)).toBe(true);
 
-    expect(airlockJson(["secrets", "rm", gen["id"] as string, ...logins])).toMatchObject({ id: gen["id"] });
-    const list = airlock(["secrets", "list", ...logins]);
-    expect(list.status, list.stderr).toBe(0);
-    expect(list.stdout).toMatch(/Bank\s+alice\s+https:\/\/bank\.example\s+totp/);
-    expect(list.stdout).not.toContain("Generated");
-    for (const s of [PASSWORD, NEW_PASSWORD, TOTP_SECRET, inFile.get("Generated")!.password]) expect(list.stdout).not.toContain(s);
+    expect(parsed(removed!)).toMatchObject({ id: gen["id"] });
+    expect(list!.status, list!.stderr).toBe(0);
+    expect(list!.stdout).toMatch(/Bank\s+alice\s+https:\/\/bank\.example\s+totp/);
+    expect(list!.stdout).not.toContain("Generated");
+    for (const s of [PASSWORD, NEW_PASSWORD, TOTP_SECRET, inFile.get("Generated")!.password]) expect(list!.stdout).not.toContain(s);
 
     // Into the admin-only collection. A broken file first, whose first item is fine and whose
     // second is not: nothing of it may land.
     const board = ["--collection", "board", ...as("alice")];
     const half = join(root, "half-good.json");
     writeFileSync(half, JSON.stringify({ encrypted: false, items: [{ type: 1, name: "Partial entry", login: { username: "p", password: "p" } }, { type: 9, name: "Broken" }] }));
-    const bad = failure(airlock(["secrets", "import", half, "--format", "bitwarden-json", "--json", ...board]));
-    expect(bad).toMatchObject({ code: "SECRETS_IMPORT_MALFORMED" });
-    expect(bad.message).toMatch(/Broken/);
     // The export as written, plus one login only admins may see (the roles test looks for it).
     const forBoard = join(root, "for-board.json");
     writeFileSync(forBoard, JSON.stringify({ ...doc, items: [...doc.items, { type: 1, name: `Board safe ${ADMIN_ONLY_WORD}`, login: { username: "treasurer" } }] }));
-    expect(airlockJson(["secrets", "import", forBoard, "--format", "bitwarden-json", ...board])).toMatchObject({ imported: 3, skipped: 0, withTotp: 1 });
-    const inBoard = airlockJson(["secrets", "list", ...board])["secrets"] as { id: string; title: string; hasTotp: boolean }[];
+    const [halfImport, boardImport, boardList] = airlockBatch([
+      ["secrets", "import", half, "--format", "bitwarden-json", "--json", ...board],
+      ["secrets", "import", forBoard, "--format", "bitwarden-json", "--json", ...board],
+      ["secrets", "list", "--json", ...board],
+    ]);
+    const bad = failure(halfImport!);
+    expect(bad).toMatchObject({ code: "SECRETS_IMPORT_MALFORMED" });
+    expect(bad.message).toMatch(/Broken/);
+    expect(parsed(boardImport!)).toMatchObject({ imported: 3, skipped: 0, withTotp: 1 });
+    const inBoard = parsed(boardList!)["secrets"] as { id: string; title: string; hasTotp: boolean }[];
     expect(inBoard.map((s) => s.title).sort()).toEqual(["Bank", `Board safe ${ADMIN_ONLY_WORD}`, "Generated"]);
 
     // The imported copy's codes are the original secret's: computed here before and after, so a
@@ -171,11 +192,28 @@ describe("apps through the airlock CLI", () => {
 
   it("contacts: labelled phones through vCard into another team; phones added on two laptops offline both survive, a removal too", () => {
     const vcf = join(root, "people.vcf");
-    airlockJson(["contacts", "export", vcf, "--collection", "people", ...as("alice")]);
+    const fromAlice = join(root, "stick-alice");
+    const fromBob = join(root, "stick-bob");
+    mkdirSync(fromAlice);
+    mkdirSync(fromBob);
+    const [, imported, listed, , , , , , , ...shown] = airlockJsonBatch([
+      ["contacts", "export", vcf, "--collection", "people", ...as("alice")],
+      ["contacts", "import", vcf, ...as("carol")],
+      ["contacts", "list", ...as("carol")],
+      // Offline, each on their own laptop: alice adds one number and drops the work one, bob adds another.
+      ["contacts", "edit", amal, "--add-phone", "home=+961 1 222 333", "--remove-phone", "+961 1 555 000", ...as("alice")],
+      ["contacts", "edit", amal, "--add-phone", "cell=+961 70 444 555", ...as("bob")],
+      ["export", "--usb", fromAlice, ...as("alice")],
+      ["export", "--usb", fromBob, ...as("bob")],
+      ["import", fromBob, ...as("alice")],
+      ["import", fromAlice, ...as("bob")],
+      ["contacts", "show", amal, ...as("alice")],
+      ["contacts", "show", amal, ...as("bob")],
+    ]);
     const card = readFileSync(vcf, "utf8");
     for (const line of [`ORG:${ORG}`, "TEL;TYPE=cell:+961 3 123 456", "TEL;TYPE=work:+961 1 555 000"]) expect(card.split(/\r?\n/)).toContain(line);
-    expect(airlockJson(["contacts", "import", vcf, ...as("carol")])).toMatchObject({ added: 1, updated: 0 });
-    const carols = airlockJson(["contacts", "list", ...as("carol")])["contacts"] as { name: string; organisations: string[]; phones: Phone[] }[];
+    expect(imported).toMatchObject({ added: 1, updated: 0 });
+    const carols = listed!["contacts"] as { name: string; organisations: string[]; phones: Phone[] }[];
     expect(carols).toHaveLength(1);
     expect(carols[0]).toMatchObject({ name: "Amal Haddad", organisations: [ORG] });
     expect(byValue(carols[0]!.phones)).toEqual([
@@ -183,35 +221,31 @@ describe("apps through the airlock CLI", () => {
       { label: "cell", value: "+961 3 123 456" },
     ]);
 
-    // Offline, each on their own laptop: alice adds one number and drops the work one, bob adds another.
-    airlockJson(["contacts", "edit", amal, "--add-phone", "home=+961 1 222 333", "--remove-phone", "+961 1 555 000", ...as("alice")]);
-    airlockJson(["contacts", "edit", amal, "--add-phone", "cell=+961 70 444 555", ...as("bob")]);
-    const fromAlice = join(root, "stick-alice");
-    const fromBob = join(root, "stick-bob");
-    mkdirSync(fromAlice);
-    mkdirSync(fromBob);
-    airlockJson(["export", "--usb", fromAlice, ...as("alice")]);
-    airlockJson(["export", "--usb", fromBob, ...as("bob")]);
-    airlockJson(["import", fromBob, ...as("alice")]);
-    airlockJson(["import", fromAlice, ...as("bob")]);
     const want = [
       { label: "home", value: "+961 1 222 333" },
       { label: "cell", value: "+961 3 123 456" },
       { label: "cell", value: "+961 70 444 555" },
     ];
-    for (const who of ["alice", "bob"] as const) {
-      const contact = airlockJson(["contacts", "show", amal, ...as(who)])["contact"] as { phones: Phone[] };
+    for (const [i, who] of (["alice", "bob"] as const).entries()) {
+      const contact = shown[i]!["contact"] as { phones: Phone[] };
       expect(byValue(contact.phones), who).toEqual(want);
     }
   });
 
   it("roles: a viewer may not add or edit a secret; an editor neither sees nor finds an admin-only collection", () => {
-    const viewerAdd = failure(airlock(["secrets", "add", "--title", "nope", "--username", "v", "--collection", "logins", "--json", ...as("vera")]));
+    const [addByViewer, editByViewer, bobsCollections, bobsSearch, alicesSearch] = airlockBatch([
+      ["secrets", "add", "--title", "nope", "--username", "v", "--collection", "logins", "--json", ...as("vera")],
+      ["secrets", "edit", bank, "--username", "mallory", "--collection", "logins", "--json", ...as("vera")],
+      ["collections", "list", "--json", ...as("bob")],
+      ["search", ADMIN_ONLY_WORD, "--json", ...as("bob")],
+      ["search", ADMIN_ONLY_WORD, "--json", ...as("alice")],
+    ]);
+    const viewerAdd = failure(addByViewer!);
     expect(viewerAdd.code).toBe("VAULT_NOT_ALLOWED");
-    const viewerEdit = failure(airlock(["secrets", "edit", bank, "--username", "mallory", "--collection", "logins", "--json", ...as("vera")]));
+    const viewerEdit = failure(editByViewer!);
     expect(viewerEdit.code).toBe("VAULT_NOT_ALLOWED");
 
-    const collections = airlockJson(["collections", "list", ...as("bob")])["collections"] as { id: string; type: string; canRead: boolean }[];
+    const collections = parsed(bobsCollections!)["collections"] as { id: string; type: string; canRead: boolean }[];
     expect(collections.map(({ id, type, canRead }) => ({ id, type, canRead }))).toEqual(
       expect.arrayContaining([
         { id: "notes", type: "notes", canRead: true },
@@ -220,8 +254,8 @@ describe("apps through the airlock CLI", () => {
         { id: "people", type: "contacts", canRead: true },
       ]),
     );
-    expect(airlockJson(["search", ADMIN_ONLY_WORD, ...as("bob")])["results"]).toEqual([]);
-    const admin = airlockJson(["search", ADMIN_ONLY_WORD, ...as("alice")])["results"] as { collection: string; type: string }[];
+    expect(parsed(bobsSearch!)["results"]).toEqual([]);
+    const admin = parsed(alicesSearch!)["results"] as { collection: string; type: string }[];
     expect(admin.map((r) => r.collection)).toEqual(["board"]);
     expect(admin[0]!.type).toBe("secrets");
   });
@@ -234,14 +268,20 @@ describe("apps through the airlock CLI", () => {
 
     const latin1 = join(root, "latin1.txt");
     writeFileSync(latin1, Buffer.from([0x63, 0x61, 0x66, 0xe9, 0x0a]));
-    const notText = failure(airlock(["notes", "add", "--title", "Latin-1", "--body-file", latin1, "--json", ...as("alice")]));
-    expect(notText.code).toBe("INPUT_NOT_TEXT");
-    expect(notText.message).toMatch(/byte offset 3/);
-
     // The "editor" keeps a copy of what it was handed (the stored body), then writes the new one.
     const seen = join(root, "editor-saw.txt");
     const editor = `sh -c 'cp "$1" "$SEEN" && printf "new body\\nchecked at the marigold depot\\n" > "$1"' sh`;
-    const edited = parsed(airlock(["notes", "edit", note, "--json", ...as("alice")], { EDITOR: editor, VISUAL: "", SEEN: seen }));
+    const [latin1Add, editorEdit] = airlockBatch(
+      [
+        ["notes", "add", "--title", "Latin-1", "--body-file", latin1, "--json", ...as("alice")],
+        ["notes", "edit", note, "--json", ...as("alice")],
+      ],
+      { EDITOR: editor, VISUAL: "", SEEN: seen },
+    );
+    const notText = failure(latin1Add!);
+    expect(notText.code).toBe("INPUT_NOT_TEXT");
+    expect(notText.message).toMatch(/byte offset 3/);
+    const edited = parsed(editorEdit!);
     expect(edited).toMatchObject({ id: note, changed: ["body"] });
     expect(readFileSync(seen, "utf8")).toBe(body);
     // That the stored body is now the editor's: the search test finds this note by "marigold", a word only the new body holds.
@@ -260,15 +300,17 @@ describe("apps through the airlock CLI", () => {
   });
 
   it("collections: an unknown type is refused with the valid ones listed", () => {
-    const r = airlock(["collections", "add", "x", "--type", "nope", ...as("alice")]);
-    expect(r.status).not.toBe(0);
-    expect(r.stderr).toMatch(/nope/);
+    const [r, j] = airlockBatch([
+      ["collections", "add", "x", "--type", "nope", ...as("alice")],
+      ["collections", "add", "x", "--type", "nope", "--json", ...as("alice")],
+    ]);
+    expect(r!.status).not.toBe(0);
+    expect(r!.stderr).toMatch(/nope/);
     // Every registered app is listed, in registry order.
     const types = APPS.map((a) => a.schema.app).join(", ");
     // The contract's form: one error line naming what was wrong, one hint line, code USAGE in --json.
-    expect(r.stderr.split("\n")).toContain(`airlock: error: Expected --type=nope to be one of: ${types}`);
-    expect(r.stderr).toMatch(/^airlock: hint: see airlock collections add --help$/m);
-    const j = airlock(["collections", "add", "x", "--type", "nope", "--json", ...as("alice")]);
-    expect(JSON.parse(j.stdout)).toMatchObject({ ok: false, error: { code: "USAGE", hint: "see airlock collections add --help" } });
+    expect(r!.stderr.split("\n")).toContain(`airlock: error: Expected --type=nope to be one of: ${types}`);
+    expect(r!.stderr).toMatch(/^airlock: hint: see airlock collections add --help$/m);
+    expect(JSON.parse(j!.stdout)).toMatchObject({ ok: false, error: { code: "USAGE", hint: "see airlock collections add --help" } });
   });
 });
