@@ -9,6 +9,10 @@
  * backend: once `dir:` mailboxes kept in sync by two real Syncthing peers, once the blind HTTP
  * mailbox (`airlock-courier serve`). The `it`s of one backend are steps of one story and run in
  * order. docs/threat-model.md points at the assertions here by their step names.
+ *
+ * A process costs about a second to start and the commands a few milliseconds, so where a step
+ * runs several vault commands in a row they run in one process (airlockMany), each still opening
+ * and closing its vault; the QR export and the couriers run one command a process.
  */
 import { randomBytes } from "node:crypto";
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -18,10 +22,10 @@ import { mkdtempSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureSyncthing } from "../../online-courier/test-support/syncthing.js";
 import { captureQrExport } from "./support/camera.js";
-import { airlock, airlockRaw, courier, PASSPHRASE, type Json } from "./support/cli.js";
+import { airlock, airlockMany, airlockRaw, airlockSteps, courier, PASSPHRASE, type Json, type Run } from "./support/cli.js";
 import { forgeNote } from "../../offline-signer/test-support/cli.js";
 import { startMailboxes, type BackendKind, type Mailboxes } from "./support/mailboxes.js";
-import { buildTeam, CANARY, copyTeam, digest, filesContaining, notes, status, type Team } from "./support/team.js";
+import { buildTeam, CANARY, copyTeam, digest, filesContaining, notesOf, notesStep, statusOf, statusStep, type Team } from "./support/team.js";
 
 const syncthing = await ensureSyncthing();
 if (!syncthing.ok) console.warn(`SKIPPED the loop through Syncthing: ${syncthing.reason}`);
@@ -48,6 +52,11 @@ interface ImportReport {
 }
 const PER_ROUND = 3;
 const report = (j: Json): ImportReport => j["report"] as ImportReport;
+/** A batch step's --json output, once it is known to have succeeded. */
+function ok(r: Run): Json {
+  expect(r.status, r.stdout + r.stderr).toBe(0);
+  return JSON.parse(r.stdout) as Json;
+}
 
 describe.each([
   { kind: "http" as BackendKind, skip: false },
@@ -70,12 +79,13 @@ describe.each([
     team = copyTeam(golden!, dir);
     mailboxes = await startMailboxes(kind, dir, team.home("a"));
     // Courier 1 is enrolled by alice's vault, courier 2 by bob's: any member can enroll one.
-    for (const [n, enroller] of [[1, "a"], [2, "b"]] as const) {
+    const pairs = [[1, "a"], [2, "b"]] as const;
+    for (const [n] of pairs) {
       couriers[n] = join(dir, `courier-${n}`);
       courier(couriers[n], ["keygen", "--out", join(dir, `courier-${n}.pub`)]);
-      airlock(team.home(enroller), ["courier-enroll", "--courier-key", join(dir, `courier-${n}.pub`), "--out", join(dir, `courier-${n}.enrollment`)]);
-      courier(couriers[n], ["init", join(dir, `courier-${n}.enrollment`), "--mailbox", mailboxes.url(n), "--send-per-round", String(PER_ROUND)]);
     }
+    airlockMany(pairs.map(([n, enroller]) => ({ home: team.home(enroller), args: ["courier-enroll", "--courier-key", join(dir, `courier-${n}.pub`), "--out", join(dir, `courier-${n}.enrollment`)] })));
+    for (const [n] of pairs) courier(couriers[n], ["init", join(dir, `courier-${n}.enrollment`), "--mailbox", mailboxes.url(n), "--send-per-round", String(PER_ROUND)]);
   }, 120_000);
   afterAll(async () => {
     await mailboxes?.stop();
@@ -111,11 +121,15 @@ describe.each([
   let reverseStick = "";
 
   it.skipIf(skip)("2. alice and bob edit two fields of the same editor-only note, each offline", () => {
-    airlock(team.home("b"), ["notes", "edit", team.routeNote, "--collection", "sources", "--title", CANARY.bobTitle]);
-    airlock(team.home("a"), ["notes", "edit", team.routeNote, "--collection", "sources", "--body", CANARY.aliceBody]);
+    const [, , onB, onA] = airlockMany([
+      { home: team.home("b"), args: ["notes", "edit", team.routeNote, "--collection", "sources", "--title", CANARY.bobTitle] },
+      { home: team.home("a"), args: ["notes", "edit", team.routeNote, "--collection", "sources", "--body", CANARY.aliceBody] },
+      notesStep(team.home("b"), "sources"),
+      notesStep(team.home("a"), "sources"),
+    ]);
     // Each laptop sees only its own edit so far.
-    expect(notes(team.home("b"), "sources").find((n) => n.id === team.routeNote)).toMatchObject({ title: CANARY.bobTitle, body: CANARY.routeBody });
-    expect(notes(team.home("a"), "sources").find((n) => n.id === team.routeNote)).toMatchObject({ title: CANARY.routeTitle, body: CANARY.aliceBody });
+    expect(notesOf(onB!).find((n) => n.id === team.routeNote)).toMatchObject({ title: CANARY.bobTitle, body: CANARY.routeBody });
+    expect(notesOf(onA!).find((n) => n.id === team.routeNote)).toMatchObject({ title: CANARY.routeTitle, body: CANARY.aliceBody });
   });
 
   it.skipIf(skip)("3a. A → degraded QR frames → courier 1 → mailbox → courier 2 → USB → B, A2, V", async () => {
@@ -124,11 +138,17 @@ describe.each([
     const stick = folder("usb-to-b");
     const delivered = courier(couriers[2], ["deliver", "--usb", stick])["delivered"] as unknown[];
     expect(delivered).toHaveLength(sent.bundles); // cover never reaches a vault
-    expect(report(airlock(team.home("b"), ["import", stick]))).toMatchObject({ applied: 1, rejected: 0, issues: [] });
-    expect(report(airlock(team.home("a2"), ["import", stick]))).toMatchObject({ applied: 1, rejected: 0, issues: [] });
+    const [onB, onA2, onV, listB] = airlockMany([
+      { home: team.home("b"), args: ["import", stick] },
+      { home: team.home("a2"), args: ["import", stick] },
+      { home: team.home("v"), args: ["import", stick] },
+      notesStep(team.home("b"), "sources"),
+    ]);
+    expect(report(onB!)).toMatchObject({ applied: 1, rejected: 0, issues: [] });
+    expect(report(onA2!)).toMatchObject({ applied: 1, rejected: 0, issues: [] });
     // The viewer's laptop opens the bundle, but the editor-only changeset stays locked.
-    expect(report(airlock(team.home("v"), ["import", stick]))).toMatchObject({ bundles: 1, applied: 0, rejected: 0 });
-    expect(notes(team.home("b"), "sources").find((n) => n.id === team.routeNote)).toMatchObject({ title: CANARY.bobTitle, body: CANARY.aliceBody });
+    expect(report(onV!)).toMatchObject({ bundles: 1, applied: 0, rejected: 0 });
+    expect(notesOf(listB!).find((n) => n.id === team.routeNote)).toMatchObject({ title: CANARY.bobTitle, body: CANARY.aliceBody });
   });
 
   it.skipIf(skip)("3b. and back: B → degraded QR frames → courier 2 → mailbox → courier 1 → USB → A2", async () => {
@@ -150,11 +170,12 @@ describe.each([
     copyFileSync(team.oldBundle, join(inbox, `${base32(26)}.airlock`)); // one A imported long ago
     copyFileSync(join(inbox, real!), join(inbox, `${base32(26)}.airlock`)); // and the new one, twice
 
-    const first = report(airlock(team.home("a"), ["import", reverseStick]));
+    const [imported, listA] = airlockMany([{ home: team.home("a"), args: ["import", reverseStick] }, notesStep(team.home("a"), "sources")]);
+    const first = report(imported!);
     expect(first.issues).toEqual([expect.objectContaining({ code: "BUNDLE_AUTH", source: expect.stringContaining(corruptName) })]);
     expect(first).toMatchObject({ applied: 1, rejected: 0, quarantined: 0 }); // bob's edit, once
     expect(first.duplicates).toBeGreaterThanOrEqual(2);
-    expect(notes(team.home("a"), "sources").find((n) => n.id === team.routeNote)).toMatchObject({ title: CANARY.bobTitle, body: CANARY.aliceBody });
+    expect(notesOf(listA!).find((n) => n.id === team.routeNote)).toMatchObject({ title: CANARY.bobTitle, body: CANARY.aliceBody });
 
     const before = await digest(team.home("a"));
     const again = report(airlock(team.home("a"), ["import", reverseStick]));
@@ -167,14 +188,21 @@ describe.each([
     const [a, a2, b] = [await digest(team.home("a")), await digest(team.home("a2")), await digest(team.home("b"))];
     expect(a2).toBe(a);
     expect(b).toBe(a);
+    const [sourcesB, sourcesA, notesV, notesA, hidden, statusV] = airlockSteps([
+      notesStep(team.home("b"), "sources"),
+      notesStep(team.home("a"), "sources"),
+      notesStep(team.home("v"), "notes"),
+      notesStep(team.home("a"), "notes"),
+      { home: team.home("v"), args: ["notes", "list", "--collection", "sources", "--json"], json: false },
+      statusStep(team.home("v")),
+    ]);
     // The digest covers members, devices, collections and every readable record; the lists are what a person sees.
-    expect(notes(team.home("b"), "sources")).toEqual(notes(team.home("a"), "sources"));
-    expect(notes(team.home("v"), "notes")).toEqual(notes(team.home("a"), "notes"));
+    expect(notesOf(ok(sourcesB!))).toEqual(notesOf(ok(sourcesA!)));
+    expect(notesOf(ok(notesV!))).toEqual(notesOf(ok(notesA!)));
     // A collection she may not read is refused by name, not shown as empty.
-    const hidden = airlockRaw(team.home("v"), ["notes", "list", "--collection", "sources", "--json"]);
-    expect(hidden.status).toBe(1);
-    expect(JSON.parse(hidden.stdout)).toMatchObject({ ok: false, error: { code: "VAULT_NOT_ALLOWED" } });
-    expect(status(team.home("v")).collections.find((c) => c.id === "sources")).toMatchObject({ canRead: false });
+    expect(hidden!.status).toBe(1);
+    expect(JSON.parse(hidden!.stdout)).toMatchObject({ ok: false, error: { code: "VAULT_NOT_ALLOWED" } });
+    expect(statusOf(ok(statusV!)).collections.find((c) => c.id === "sources")).toMatchObject({ canRead: false });
   });
 
   it.skipIf(skip)("4b. the viewer cannot write: refused locally, and its forged edit lands in quarantine everywhere", async () => {
@@ -188,43 +216,56 @@ describe.each([
     expect(await relay(2)).toBe(1);
     const out = folder("usb-forged-to-all");
     courier(couriers[1], ["deliver", "--usb", out]);
-    for (const v of ["a", "a2", "b"] as const) {
-      const before = await digest(team.home(v));
-      const r = report(airlock(team.home(v), ["import", out]));
+    const vaults = ["a", "a2", "b"] as const;
+    const before = await Promise.all(vaults.map((v) => digest(team.home(v))));
+    const runs = airlockMany(vaults.flatMap((v) => [{ home: team.home(v), args: ["import", out] }, statusStep(team.home(v))]));
+    for (const [i, v] of vaults.entries()) {
+      const r = report(runs[2 * i]!);
       expect(r.applied).toBe(0);
       expect(r.rejected + r.quarantined).toBeGreaterThanOrEqual(1);
-      expect(await digest(team.home(v))).toBe(before); // the open note kept its title
-      expect(status(team.home(v)).quarantine.some((q) => /viewer may not write/.test(q.reason))).toBe(true);
+      expect(await digest(team.home(v))).toBe(before[i]); // the open note kept its title
+      expect(statusOf(runs[2 * i + 1]!).quarantine.some((q) => /viewer may not write/.test(q.reason))).toBe(true);
     }
   });
 
   it.skipIf(skip)("4c. alice removes bob: keys rotate, bob cannot open what is written after, and his later writes are refused", async () => {
-    airlock(team.home("a"), ["members", "remove", "bob"]);
-    airlock(team.home("a"), ["notes", "add", "--collection", "sources", "--title", CANARY.afterRemoval, "--body", CANARY.afterRemoval]);
     const stick = folder("usb-after-removal");
-    airlock(team.home("a"), ["export", "--usb", stick]);
+    airlockMany([
+      { home: team.home("a"), args: ["members", "remove", "bob"] },
+      { home: team.home("a"), args: ["notes", "add", "--collection", "sources", "--title", CANARY.afterRemoval, "--body", CANARY.afterRemoval] },
+      { home: team.home("a"), args: ["export", "--usb", stick] },
+    ]);
     expect(courier(couriers[1], ["ingest", stick])).toMatchObject({ refused: [] });
     const pulled = await relay(1);
     expect(pulled).toBeGreaterThanOrEqual(1);
     const out = folder("usb-after-removal-delivered");
     courier(couriers[2], ["deliver", "--usb", out]);
 
-    const bob = report(airlock(team.home("b"), ["import", out]));
+    const fromBob = folder("usb-from-removed-bob");
+    const [onB, listB, onA2, listA2, statusA2, , , fromBobOnA, listA] = airlockMany([
+      { home: team.home("b"), args: ["import", out] },
+      notesStep(team.home("b"), "sources"),
+      { home: team.home("a2"), args: ["import", out] },
+      notesStep(team.home("a2"), "sources"),
+      statusStep(team.home("a2")),
+      // Bob, not knowing, keeps writing; alice's vault refuses it.
+      { home: team.home("b"), args: ["notes", "edit", team.sourceNote, "--collection", "sources", "--title", "bob after removal"] },
+      { home: team.home("b"), args: ["export", "--usb", fromBob] },
+      { home: team.home("a"), args: ["import", fromBob] },
+      notesStep(team.home("a"), "sources"),
+    ]);
+    const bob = report(onB!);
     expect(bob).toMatchObject({ bundles: 0, applied: 0 });
     expect(bob.notForMe).toBe(pulled);
-    expect(notes(team.home("b"), "sources").some((n) => n.title === CANARY.afterRemoval)).toBe(false);
+    expect(notesOf(listB!).some((n) => n.title === CANARY.afterRemoval)).toBe(false);
 
-    expect(report(airlock(team.home("a2"), ["import", out])).applied).toBeGreaterThanOrEqual(1);
-    expect(notes(team.home("a2"), "sources").some((n) => n.title === CANARY.afterRemoval)).toBe(true);
-    expect(status(team.home("a2")).members.find((m) => m.name === "bob")).toMatchObject({ active: false });
+    expect(report(onA2!).applied).toBeGreaterThanOrEqual(1);
+    expect(notesOf(listA2!).some((n) => n.title === CANARY.afterRemoval)).toBe(true);
+    expect(statusOf(statusA2!).members.find((m) => m.name === "bob")).toMatchObject({ active: false });
 
-    // Bob, not knowing, keeps writing; alice's vault refuses it.
-    airlock(team.home("b"), ["notes", "edit", team.sourceNote, "--collection", "sources", "--title", "bob after removal"]);
-    const fromBob = folder("usb-from-removed-bob");
-    airlock(team.home("b"), ["export", "--usb", fromBob]);
-    const r = report(airlock(team.home("a"), ["import", fromBob]));
+    const r = report(fromBobOnA!);
     expect(r.applied).toBe(0);
-    expect(notes(team.home("a"), "sources").find((n) => n.id === team.sourceNote)).toMatchObject({ title: CANARY.sourceTitle });
+    expect(notesOf(listA!).find((n) => n.id === team.sourceNote)).toMatchObject({ title: CANARY.sourceTitle });
   });
 
   it.skipIf(skip)("4d. no courier spool, courier home or mailbox store holds a canary in plaintext", () => {

@@ -45,6 +45,35 @@ export function airlock(home: string, args: readonly string[]): Json {
   return parsed(`airlock ${args.join(" ")} (${home})`, run(AIRLOCK, [...args, "--home", home, "--json"], vaultEnv()));
 }
 
+/** The batch runner: several `airlock` commands in one process (offline-signer/test-support/cli-batch.ts). */
+export const AIRLOCK_BATCH = join(root, "offline-signer", "dist", "test-support", "cli-batch.js");
+
+/** One `airlock` command of a batch: ARGS --home HOME, with --json unless `json` is false. */
+export interface Step {
+  readonly home: string;
+  readonly args: readonly string[];
+  readonly json?: boolean;
+}
+
+/**
+ * `steps` one after another in one process: for the parts of the story that are not about the
+ * process (starting one costs about a second, the command a few milliseconds). Each command
+ * still opens and closes its vault itself; results as airlockRaw() gives them, in order.
+ */
+export function airlockSteps(steps: readonly Step[]): Run[] {
+  const commands = steps.map((s) => [...s.args, "--home", s.home, ...(s.json === false ? [] : ["--json"])]);
+  const r = spawnSync(process.execPath, [AIRLOCK_BATCH], { input: JSON.stringify(commands), encoding: "utf8", env: vaultEnv(), timeout: 120_000, maxBuffer: 256 * 1024 * 1024 });
+  if (r.status !== 0) throw new Error(`airlock batch failed (exit ${r.status}):\n${r.stderr}`);
+  const runs = JSON.parse(r.stdout) as Run[];
+  if (runs.length !== steps.length) throw new Error(`airlock batch ran ${runs.length} of ${steps.length} commands`);
+  return runs;
+}
+
+/** airlock() for each of `steps` (all --json), in one process; throws with the output of the first that fails. */
+export function airlockMany(steps: readonly Step[]): Json[] {
+  return airlockSteps(steps).map((r, i) => parsed(`airlock ${steps[i]!.args.join(" ")} (${steps[i]!.home})`, r));
+}
+
 /** `airlock-courier ARGS --home HOME --json`, parsed; throws with the output if it fails. */
 export function courier(home: string, args: readonly string[]): Json {
   return parsed(`airlock-courier ${args.join(" ")} (${home})`, run(COURIER, [...args, "--home", home, "--json"], { ...process.env }));

@@ -14,7 +14,7 @@ import { join } from "node:path";
 import { passphraseBytes } from "../../../offline-signer/src/store/index.js";
 import { stateDigest } from "../../../offline-signer/src/vault/report.js";
 import { Vault } from "../../../offline-signer/src/vault/vault.js";
-import { airlock, PASSPHRASE, type Json } from "./cli.js";
+import { airlock, airlockMany, PASSPHRASE, type Json, type Step } from "./cli.js";
 
 export const VAULTS = ["a", "a2", "b", "v"] as const;
 export type VaultName = (typeof VAULTS)[number];
@@ -47,38 +47,46 @@ const homeOf = (root: string) => (v: VaultName): string => join(root, `vault-${v
 export function buildTeam(root: string): Team {
   mkdirSync(root, { recursive: true });
   const home = homeOf(root);
-  airlock(home("a"), ["init", "--team", "Field office", "--name", "alice"]);
-  const requests: Record<string, Json> = {};
-  for (const [v, name] of [["b", "bob"], ["a2", "alice"], ["v", "vera"]] as const) {
-    requests[v] = airlock(home(v), ["join", "--name", name, "--out", join(root, `${v}.request`), "--qr", join(root, `${v}-request-qr`)]);
-  }
-  // The admin's screen and the joiner's screen must show the same fingerprint.
-  const check = (added: Json, v: string): void => {
-    if (added["fingerprint"] !== requests[v]!["fingerprint"]) throw new Error(`fingerprint mismatch for ${v}`);
-  };
-  check(airlock(home("a"), ["members", "add", join(root, "b-request-qr"), "--role", "editor"]), "b");
-  check(airlock(home("a"), ["devices", "add", join(root, "a2-request-qr")]), "a2");
-  check(airlock(home("a"), ["members", "add", join(root, "v-request-qr"), "--role", "viewer"]), "v");
-  airlock(home("a"), ["collections", "add", "sources", "--name", "Sources", "--read", "editor", "--write", "editor"]);
-  const sourceNote = airlock(home("a"), ["notes", "add", "--collection", "sources", "--title", CANARY.sourceTitle, "--body", CANARY.sourceBody])["id"] as string;
-  const routeNote = airlock(home("a"), ["notes", "add", "--collection", "sources", "--title", CANARY.routeTitle, "--body", CANARY.routeBody])["id"] as string;
-  const openNote = airlock(home("a"), ["notes", "add", "--title", CANARY.openNote, "--body", "for every member"])["id"] as string;
-
   const welcome = join(root, "usb-welcome");
-  mkdirSync(welcome);
-  airlock(home("a"), ["export", "--usb", welcome]);
-  for (const v of ["b", "a2", "v"] as const) airlock(home(v), ["import", welcome]);
   const acks = join(root, "usb-acks");
+  mkdirSync(welcome);
   mkdirSync(acks);
-  for (const v of ["b", "a2", "v"] as const) airlock(home(v), ["export", "--usb", acks]);
+  // Every step in one process, in the order people would do them: the fixture is not about
+  // process start-up (each command still opens and closes its own vault).
+  const steps: Step[] = [];
+  const step = (v: VaultName, args: readonly string[]): number => steps.push({ home: home(v), args }) - 1;
+  step("a", ["init", "--team", "Field office", "--name", "alice"]);
+  const requests: Record<string, number> = {};
+  for (const [v, name] of [["b", "bob"], ["a2", "alice"], ["v", "vera"]] as const) {
+    requests[v] = step(v, ["join", "--name", name, "--out", join(root, `${v}.request`), "--qr", join(root, `${v}-request-qr`)]);
+  }
+  const added: Record<string, number> = {
+    b: step("a", ["members", "add", join(root, "b-request-qr"), "--role", "editor"]),
+    a2: step("a", ["devices", "add", join(root, "a2-request-qr")]),
+    v: step("a", ["members", "add", join(root, "v-request-qr"), "--role", "viewer"]),
+  };
+  step("a", ["collections", "add", "sources", "--name", "Sources", "--read", "editor", "--write", "editor"]);
+  const sourceNote = step("a", ["notes", "add", "--collection", "sources", "--title", CANARY.sourceTitle, "--body", CANARY.sourceBody]);
+  const routeNote = step("a", ["notes", "add", "--collection", "sources", "--title", CANARY.routeTitle, "--body", CANARY.routeBody]);
+  const openNote = step("a", ["notes", "add", "--title", CANARY.openNote, "--body", "for every member"]);
+
+  step("a", ["export", "--usb", welcome]);
+  for (const v of ["b", "a2", "v"] as const) step(v, ["import", welcome]);
+  for (const v of ["b", "a2", "v"] as const) step(v, ["export", "--usb", acks]);
   // Every laptop reads the acks stick, so each has heard from every other device and none of
   // them keeps exporting welcomes (a vault sends a welcome to a device it never heard from).
-  for (const v of VAULTS) airlock(home(v), ["import", acks]);
+  for (const v of VAULTS) step(v, ["import", acks]);
+  const out = airlockMany(steps);
+  // The admin's screen and the joiner's screen must show the same fingerprint.
+  for (const v of ["b", "a2", "v"]) {
+    if (out[added[v]!]!["fingerprint"] !== out[requests[v]!]!["fingerprint"]) throw new Error(`fingerprint mismatch for ${v}`);
+  }
   const outbox = join(acks, "airlock", "outbox");
   const oldBundle = join(root, "old-bundle-from-b.airlock");
   // Any of them will do: A already imported all of them.
   cpSync(join(outbox, readdirSync(outbox).sort()[0]!), oldBundle);
-  return { root, home, sourceNote, routeNote, openNote, oldBundle };
+  const id = (i: number): string => out[i]!["id"] as string;
+  return { root, home, sourceNote: id(sourceNote), routeNote: id(routeNote), openNote: id(openNote), oldBundle };
 }
 
 /** A copy of the team's four vaults (and the old bundle) under `root`. */
@@ -111,6 +119,10 @@ export interface NoteView {
   readonly comments: unknown[];
 }
 
+/** The `notes list` step for airlockMany(), and its result read. */
+export const notesStep = (home: string, collection: "sources" | "notes"): Step => ({ home, args: ["notes", "list", "--collection", collection] });
+export const notesOf = (j: Json): NoteView[] => j["notes"] as NoteView[];
+
 export function notes(home: string, collection: "sources" | "notes"): NoteView[] {
   return airlock(home, ["notes", "list", "--collection", collection])["notes"] as NoteView[];
 }
@@ -120,6 +132,10 @@ export interface Status {
   readonly collections: { id: string; canRead: boolean; records: number }[];
   readonly quarantine: { reason: string }[];
 }
+
+/** The `status` step for airlockMany(), and its result read. */
+export const statusStep = (home: string): Step => ({ home, args: ["status"] });
+export const statusOf = (j: Json): Status => j["status"] as Status;
 
 export function status(home: string): Status {
   return airlock(home, ["status"])["status"] as Status;
