@@ -55,6 +55,7 @@ describe("airlock attach", () => {
     const missing = cliFailure(airlock(["attach", "get", note, "--out", join(dir, "x.pdf"), "--json", "--home", join(dir, "b")]));
     expect(missing.code).toBe("VAULT_FILE_MISSING");
     expect(missing.hint).toMatch(/next export asks for it/);
+    expect(airlockJson(["status", "--home", join(dir, "b")])).toMatchObject({ files: { held: 0, bytes: 0, missing: 1 } });
 
     expect(airlockJson(["attach", "rm", note, "form.pdf", ...home])).toMatchObject({ name: "form.pdf" });
     expect(airlockJson(["attach", "prune", ...home])).toMatchObject({ freed: 20 });

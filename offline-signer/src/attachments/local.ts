@@ -220,3 +220,20 @@ export function locateRecord(vault: Vault, ref: string, collection?: string): { 
   if (hits.length === 0) throw vaultError("VAULT_NOT_FOUND", `no record "${ref}" in any collection you may read`);
   throw vaultError("VAULT_AMBIGUOUS", `"${ref}" matches records in ${[...new Set(hits.map((h) => h.collection))].join(", ")}; add --collection or more characters`);
 }
+
+/** Attached files of every readable record: how many distinct ones are here (and their bytes), how many not yet. */
+export function fileSummary(vault: Vault): { held: number; bytes: number; missing: number } {
+  const seen = new Map<string, FileEntry>();
+  for (const f of listFiles(vault)) {
+    const h = toHex(f.ref.hash);
+    if (!seen.get(h)?.held) seen.set(h, f);
+  }
+  let held = 0;
+  let bytes = 0;
+  for (const f of seen.values()) {
+    if (!f.held) continue;
+    held++;
+    bytes += f.ref.size;
+  }
+  return { held, bytes, missing: seen.size - held };
+}

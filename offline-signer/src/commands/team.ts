@@ -1,11 +1,12 @@
 import { writeFileSync } from "node:fs";
 import { Flags } from "@oclif/core";
-import { quoted, safe, writeBundleQrFolder } from "@airlock/shared";
+import { formatBytes, quoted, safe, writeBundleQrFolder } from "@airlock/shared";
 import { checkName } from "../vault/names.js";
 import { fingerprint } from "../vault/request.js";
 import { auditLog, vaultStatus } from "../vault/report.js";
 import { VaultCommand } from "./base.js";
 import { urgentTickets } from "../apps/tickets/urgent.js";
+import { fileSummary } from "../attachments/local.js";
 import { peerLine, short, table, when } from "./format.js";
 
 export class Init extends VaultCommand {
@@ -94,12 +95,16 @@ export class Status extends VaultCommand {
         if (s.pendingApprovals.length > 0) text += "\nWaiting for approval\n" + table(s.pendingApprovals.map((p) => [short(p.id), `${p.what} (by ${p.proposer})`, `${p.approvals}/${p.required}`]));
         if (s.peers.length > 0) text += "\nOther devices\n" + table(s.peers.map((p) => [p.name ?? "?", short(p.device), peerLine(p)]));
       }
+      const files = s.team === undefined ? undefined : fileSummary(vault);
+      if (files !== undefined && files.held + files.missing > 0) {
+        text += `\nFiles: ${files.held} here (${formatBytes(files.bytes)})${files.missing === 0 ? "" : `, ${files.missing} not here yet (your next export asks for them; airlock attach list)`}\n`;
+      }
       if (s.alerts.length > 0) text += `\nAlerts (${s.alerts.length})\n` + s.alerts.map((x) => safe`  ! ${x}` + "\n").join("");
       if (s.quarantine.length > 0 || s.rejectedEntries.length > 0) {
         text += `\nQuarantined (${s.quarantine.length + s.rejectedEntries.length})\n`;
         text += table([...s.rejectedEntries.map((r) => ["team entry", short(r.entry), r.reason]), ...s.quarantine.slice(0, 20).map((q) => [q.kind, q.author === undefined ? "?" : short(q.author), q.reason])]);
       }
-      this.emit(flags.json, { status: s, urgentTickets: urgent }, text);
+      this.emit(flags.json, { status: s, urgentTickets: urgent, ...(files === undefined ? {} : { files }) }, text);
     });
   }
 }
