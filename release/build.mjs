@@ -80,6 +80,8 @@ function shipDependency(src, dest) {
     if (DEV_ONLY.test(rel)) return false;
     if (native && /^(deps|src)(\/|$)/.test(rel)) return false;
     if (native && rel.startsWith("build")) return isDir ? rel === "build" || rel === "build/Release" : /^build\/Release\/[^/]+\.node$/.test(rel) && !rel.endsWith("test_extension.node");
+    // Prebuilt addons (node-gyp-build's layout, e.g. sodium-native): only this machine's platform.
+    if (/^prebuilds\/[^/]+/.test(rel)) return rel.startsWith(`prebuilds/${process.platform}-${process.arch}`);
     return true;
   }, dest);
 }
