@@ -41,6 +41,7 @@ export {
   aeadOpen,
   sha256,
   hkdfSha256,
+  type ChunkAead,
   type KeyPair,
 } from "./primitives.js";
 export {

@@ -24,6 +24,7 @@ import {
   SIGNATURE_LENGTH,
   TAG_LENGTH,
   x25519,
+  type ChunkAead,
   type Hasher,
   type KeyPair,
 } from "./primitives.js";
@@ -56,6 +57,14 @@ export interface OpenerMode {
    * thread, beside the AEAD), and passes the digest to finish().
    */
   readonly externalBodyHash?: boolean;
+  /** Opens the payload chunks with this binding instead of node:crypto's, into memory from `output`. */
+  readonly aead?: ChunkAead;
+  /**
+   * With `aead`: memory for one chunk's plaintext of `length` bytes, returned as exactly that
+   * view. Body pieces push() returns are views of it; the rest of a chunk (inner header,
+   * signature, padding) is written there too. Default: a fresh array per chunk.
+   */
+  readonly output?: (length: number) => Uint8Array;
 }
 
 export interface OpenedBundle extends OpenedInfo {
@@ -104,9 +113,13 @@ export class BundleOpener {
   #bodyLength = 0;
   #signature = new Uint8Array(SIGNATURE_LENGTH);
   readonly #hasher: Hasher | undefined;
+  readonly #aead: ChunkAead | undefined;
+  readonly #output: (length: number) => Uint8Array;
 
   constructor(options: OpenOptions, mode: OpenerMode = {}) {
     this.#hasher = mode.externalBodyHash === true ? undefined : sha256Hasher();
+    this.#aead = mode.aead;
+    this.#output = mode.output ?? ((length) => new Uint8Array(length));
     abytes(options.recipient.secretKey, "recipient.secretKey", KEY_LENGTH);
     abytes(options.recipient.publicKey, "recipient.publicKey", KEY_LENGTH);
     this.#recipient = options.recipient;
@@ -252,7 +265,7 @@ export class BundleOpener {
   #openChunk(sealed: Uint8Array, out: Uint8Array[]): void {
     const plan = this.#plan!;
     const last = this.#chunkIndex === plan.count - 1;
-    const plain = aeadOpen(this.#key!, chunkNonce(this.#chunkIndex, last), sealed);
+    const plain = this.#decrypt(chunkNonce(this.#chunkIndex, last), sealed);
     if (plain === undefined) {
       throw new BundleError("BUNDLE_AUTH", `bundle chunk ${this.#chunkIndex + 1} of ${plan.count} fails authentication; it was altered or corrupted`);
     }
@@ -264,6 +277,19 @@ export class BundleOpener {
       this.#phase = "done";
       wipe(this.#key);
     }
+  }
+
+  /** The chunk's plaintext, or undefined when its tag does not verify. */
+  #decrypt(nonce: Uint8Array, sealed: Uint8Array): Uint8Array | undefined {
+    if (this.#aead === undefined) return aeadOpen(this.#key!, nonce, sealed);
+    const length = sealed.length - TAG_LENGTH; // >= 1: #need() asks for at least 17 bytes
+    const plain = this.#output(length);
+    if (!(plain instanceof Uint8Array) || plain.length !== length) {
+      throw new RangeError(`"output" expected to return a Uint8Array of length ${length}`);
+    }
+    if (this.#aead.open(this.#key!, nonce, sealed, plain, 0)) return plain;
+    wipe(plain); // whatever the binding left there was not authenticated
+    return undefined;
   }
 
   /** First chunk: sender key and body length. Always present: chunk 0 holds >= 104 bytes. */

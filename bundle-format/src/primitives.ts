@@ -220,6 +220,23 @@ export function aeadOpen(
   }
 }
 
+/**
+ * ChaCha20-Poly1305 as above (RFC 8439: 32-byte key, 12-byte nonce, 16-byte tag, no associated
+ * data) from a binding that writes into the caller's memory, so a large body is sealed without
+ * a fresh buffer per chunk. This package stays pure: a caller with such a binding (shared's
+ * file-to-file path, libsodium) passes it to BundleSealer/BundleOpener for the payload chunks.
+ * It must give exactly aeadSeal's bytes.
+ */
+export interface ChunkAead {
+  /** Writes ciphertext || tag (plaintext.length + 16 bytes) at out[outOffset]. */
+  seal(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, out: Uint8Array, outOffset: number): void;
+  /**
+   * Checks the tag of `sealed` (ciphertext || tag), then writes the plaintext (sealed.length - 16
+   * bytes) at out[outOffset]. False when it does not verify: nothing written there may be used.
+   */
+  open(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, out: Uint8Array, outOffset: number): boolean;
+}
+
 function concatParts(parts: Uint8Array[]): Uint8Array {
   if (parts.length === 1) return parts[0]!;
   return own(Buffer.concat(parts));

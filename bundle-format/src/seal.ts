@@ -25,7 +25,9 @@ import {
   randomBytes,
   sha256,
   sha256Hasher,
+  TAG_LENGTH,
   x25519Ephemeral,
+  type ChunkAead,
   type EphemeralKey,
   type Hasher,
   type KeyPair,
@@ -61,6 +63,18 @@ export interface SealerMode {
    * the digest to finish(). A wrong digest makes a bundle whose signature does not verify.
    */
   readonly externalBodyHash?: boolean;
+  /**
+   * Seals the payload chunks with this binding instead of node:crypto's (same bytes): each
+   * chunk whole, from the caller's piece when it holds the chunk, else from one reused staging
+   * buffer, into memory from `output`.
+   */
+  readonly aead?: ChunkAead;
+  /**
+   * With `aead`: memory for one sealed chunk of `length` bytes, returned as exactly that view,
+   * which push()/finishChunks() then hand back. The caller keeps it unchanged until it is done
+   * with those pieces (e.g. written them). Default: a fresh array per chunk.
+   */
+  readonly output?: (length: number) => Uint8Array;
 }
 
 /** The slot count a seal for `recipients` distinct devices will use. */
@@ -130,7 +144,12 @@ export class BundleSealer {
   readonly #prefixHash: Uint8Array;
   readonly #hasher: Hasher | undefined;
   readonly #key: Uint8Array;
-  #cipher: ChunkCipher;
+  readonly #aead: ChunkAead | undefined;
+  readonly #output: (length: number) => Uint8Array;
+  /** Without `aead`: the current chunk's cipher (undefined after the last chunk). */
+  #cipher: ChunkCipher | undefined;
+  /** With `aead`: the current chunk's plaintext while it spans pieces. */
+  #stage: Uint8Array | undefined;
   #early: Uint8Array[];
   #filled = 0;
   #chunkIndex = 0;
@@ -140,6 +159,8 @@ export class BundleSealer {
 
   constructor(bodyLength: number, options: SealOptions, randomness?: SealRandomness, mode: SealerMode = {}) {
     this.#hasher = mode.externalBodyHash === true ? undefined : sha256Hasher();
+    this.#aead = mode.aead;
+    this.#output = mode.output ?? ((length) => new Uint8Array(length));
     this.bodyLength = auint(bodyLength, "bodyLength", 0, MAX_BUCKET);
     abytes(options.mailboxTag, "mailboxTag", MAILBOX_TAG_LENGTH);
     abytes(options.sender.secretKey, "sender.secretKey", KEY_LENGTH);
@@ -170,7 +191,7 @@ export class BundleSealer {
 
     this.#sender = options.sender;
     this.#plan = planChunks(this.length - this.prefix.length);
-    this.#cipher = this.#newChunk();
+    this.#cipher = this.#aead === undefined ? this.#newChunk() : undefined;
     // Ciphertext of the inner header; handed out with the first push() or finish().
     this.#early = [...this.#write(options.sender.publicKey), ...this.#write(u64be(bodyLength))];
   }
@@ -225,15 +246,17 @@ export class BundleSealer {
     try {
       yield signed;
       const padding = this.#plan.plaintext - (INNER_OVERHEAD + this.bodyLength);
-      // One zero buffer for every padding piece: the cipher only reads its input.
-      const zeros = new Uint8Array(Math.min(padding, CHUNK_SIZE));
+      // One zero buffer for every padding piece: the cipher only reads its input. Pieces end
+      // on chunk boundaries (the last chunk may hold CHUNK + 16 bytes), so each is one chunk.
+      const zeros = new Uint8Array(Math.min(padding, CHUNK_SIZE + TAG_LENGTH));
       for (let left = padding; left > 0; ) {
-        const n = Math.min(left, CHUNK_SIZE);
+        const n = Math.min(left, this.#chunkSize() - this.#filled);
         yield this.#write(zeros.subarray(0, n));
         left -= n;
       }
     } finally {
       wipe(this.#key);
+      if (this.#stage !== undefined) wipe(this.#stage);
     }
   }
 
@@ -250,20 +273,53 @@ export class BundleSealer {
 
   /** Appends inner plaintext to the current chunk's cipher, closing each chunk when it is full. */
   #write(data: Uint8Array): Uint8Array[] {
+    if (this.#aead !== undefined) return this.#writeWhole(data, this.#aead);
     const out: Uint8Array[] = [];
     let offset = 0;
     while (offset < data.length) {
       const size = this.#chunkSize();
       const n = Math.min(data.length - offset, size - this.#filled);
-      if (n > 0) out.push(this.#cipher.update(data.subarray(offset, offset + n)));
+      if (n > 0) out.push(this.#cipher!.update(data.subarray(offset, offset + n)));
       this.#filled += n;
       offset += n;
       if (this.#filled === size) {
-        out.push(...this.#cipher.final());
+        out.push(...this.#cipher!.final());
         this.#chunkIndex++;
         this.#filled = 0;
-        if (this.#chunkIndex < this.#plan.count) this.#cipher = this.#newChunk();
+        this.#cipher = this.#chunkIndex < this.#plan.count ? this.#newChunk() : undefined;
       }
+    }
+    return out;
+  }
+
+  /** As #write, with `aead`: a chunk is sealed in one call once all its plaintext is known. */
+  #writeWhole(data: Uint8Array, aead: ChunkAead): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    let offset = 0;
+    while (offset < data.length) {
+      const size = this.#chunkSize();
+      let plaintext: Uint8Array;
+      if (this.#filled === 0 && data.length - offset >= size) {
+        plaintext = data.subarray(offset, offset + size); // the piece holds the whole chunk: no copy
+        offset += size;
+      } else {
+        // The largest chunk: a full one, or a last one of up to CHUNK + 16 bytes.
+        this.#stage ??= new Uint8Array(Math.max(this.#plan.count > 1 ? CHUNK_SIZE : 0, this.#plan.lastPlaintext));
+        const n = Math.min(data.length - offset, size - this.#filled);
+        this.#stage.set(data.subarray(offset, offset + n), this.#filled);
+        this.#filled += n;
+        offset += n;
+        if (this.#filled < size) break;
+        plaintext = this.#stage.subarray(0, size);
+        this.#filled = 0;
+      }
+      const sealed = this.#output(size + TAG_LENGTH);
+      if (!(sealed instanceof Uint8Array) || sealed.length !== size + TAG_LENGTH) {
+        throw new RangeError(`"output" expected to return a Uint8Array of length ${size + TAG_LENGTH}`);
+      }
+      aead.seal(this.#key, chunkNonce(this.#chunkIndex, this.#chunkIndex === this.#plan.count - 1), plaintext, sealed, 0);
+      out.push(sealed);
+      this.#chunkIndex++;
     }
     return out;
   }
