@@ -10,15 +10,21 @@
  *
  * Prints one JSON array, a { status, stdout, stderr } per command, in order. Standard input
  * carries the batch, so no command in it may read standard input (--password-stdin, --body -).
+ * `--cli PATH --program NAME` runs another oclif CLI of the project the same way (the end-to-end
+ * test gives it airlock-courier's dist/src/cli.js): a path at run time, no import between the apps.
  */
 import { flush, run, settings } from "@oclif/core";
 import { readFileSync } from "node:fs";
+import { pathToFileURL } from "node:url";
+import { parseArgs } from "node:util";
 import { reportCliError } from "@airlock/shared";
 
 settings.enableAutoTranspile = false;
 
+const { values } = parseArgs({ options: { cli: { type: "string" }, program: { type: "string", default: "airlock" } } });
 /** Where oclif finds the package and its command table: the bin's own entry point. */
-const CLI = new URL("../src/cli.js", import.meta.url).href;
+const CLI = values.cli === undefined ? new URL("../src/cli.js", import.meta.url).href : pathToFileURL(values.cli).href;
+const PROGRAM = values.program;
 
 interface Outcome {
   status: number;
@@ -43,7 +49,7 @@ async function runOne(argv: readonly string[]): Promise<Outcome> {
     await run([...argv], CLI);
     await flush();
   } catch (e) {
-    reportCliError("airlock", e, argv.includes("--json"));
+    reportCliError(PROGRAM, e, argv.includes("--json"));
   } finally {
     process.stdout.write = stdoutWrite;
     process.stderr.write = stderrWrite;

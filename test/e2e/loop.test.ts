@@ -11,8 +11,8 @@
  * order. docs/threat-model.md points at the assertions here by their step names.
  *
  * A process costs about a second to start and the commands a few milliseconds, so where a step
- * runs several vault commands in a row they run in one process (airlockMany), each still opening
- * and closing its vault; the QR export and the couriers run one command a process.
+ * runs several commands of one CLI in a row they run in one process (airlockMany, courierMany),
+ * each still opening and closing its own home; the QR export runs alone.
  */
 import { randomBytes } from "node:crypto";
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -22,7 +22,7 @@ import { mkdtempSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureSyncthing } from "../../online-courier/test-support/syncthing.js";
 import { captureQrExport } from "./support/camera.js";
-import { airlock, airlockMany, airlockRaw, airlockSteps, courier, PASSPHRASE, type Json, type Run } from "./support/cli.js";
+import { airlock, airlockMany, airlockRaw, airlockSteps, courier, courierMany, PASSPHRASE, type Json, type Run } from "./support/cli.js";
 import { forgeNote } from "../../offline-signer/test-support/cli.js";
 import { startMailboxes, type BackendKind, type Mailboxes } from "./support/mailboxes.js";
 import { buildTeam, CANARY, copyTeam, digest, filesContaining, notesOf, notesStep, statusOf, statusStep, type Team } from "./support/team.js";
@@ -80,42 +80,51 @@ describe.each([
     mailboxes = await startMailboxes(kind, dir, team.home("a"));
     // Courier 1 is enrolled by alice's vault, courier 2 by bob's: any member can enroll one.
     const pairs = [[1, "a"], [2, "b"]] as const;
-    for (const [n] of pairs) {
-      couriers[n] = join(dir, `courier-${n}`);
-      courier(couriers[n], ["keygen", "--out", join(dir, `courier-${n}.pub`)]);
-    }
+    for (const [n] of pairs) couriers[n] = join(dir, `courier-${n}`);
+    courierMany(pairs.map(([n]) => ({ home: couriers[n], args: ["keygen", "--out", join(dir, `courier-${n}.pub`)] })));
     airlockMany(pairs.map(([n, enroller]) => ({ home: team.home(enroller), args: ["courier-enroll", "--courier-key", join(dir, `courier-${n}.pub`), "--out", join(dir, `courier-${n}.enrollment`)] })));
-    for (const [n] of pairs) courier(couriers[n], ["init", join(dir, `courier-${n}.enrollment`), "--mailbox", mailboxes.url(n), "--send-per-round", String(PER_ROUND)]);
+    courierMany(pairs.map(([n]) => ({ home: couriers[n], args: ["init", join(dir, `courier-${n}.enrollment`), "--mailbox", mailboxes!.url(n), "--send-per-round", String(PER_ROUND)] })));
   }, 120_000);
   afterAll(async () => {
     await mailboxes?.stop();
   }, 60_000);
 
-  /** Courier `from` pushes everything it spooled (rounds of N real + cover), the mailbox carries it, the other courier pulls. Returns real bundles pulled. */
-  async function relay(from: 1 | 2): Promise<number> {
+  /**
+   * Courier `from` ingests `sources` and pushes everything it spooled (rounds of N real + cover),
+   * the mailbox carries it, the other courier pulls and delivers to the `usb` folder. Returns the
+   * ingest result, the real bundles pulled and the bundles delivered.
+   */
+  async function relay(from: 1 | 2, sources: readonly string[], usb: string): Promise<{ ingested: Json; pulled: number; delivered: unknown[] }> {
+    // Ingest and the first round in one courier process; each further round is one more.
+    const [ingested, first] = courierMany([
+      { home: couriers[from], args: ["ingest", ...sources] },
+      { home: couriers[from], args: ["sync"] },
+    ]);
     // A round pushes at most --send-per-round real bundles; fewer means the queue is empty.
-    for (let round = 0; ; round++) {
-      const pushed = courier(couriers[from], ["sync"])["reports"] as { push: { real: number; cover: number } }[];
+    for (let round = 0, sync = first!; ; round++, sync = courier(couriers[from], ["sync"])) {
+      const pushed = sync["reports"] as { push: { real: number; cover: number } }[];
       expect(pushed.every((r) => r.push.real + r.push.cover === PER_ROUND)).toBe(true); // constant rate
       if (pushed.every((r) => r.push.real < PER_ROUND)) break;
       if (round > 5) throw new Error(`courier ${from} still has bundles pending`);
     }
     await mailboxes!.carried(from);
     const to = from === 1 ? 2 : 1;
-    const pulled = courier(couriers[to], ["sync"])["reports"] as { pull: { spooled: number; cover: number } }[];
-    return pulled.reduce((n, r) => n + r.pull.spooled, 0);
+    const [pull, deliver] = courierMany([
+      { home: couriers[to], args: ["sync"] },
+      { home: couriers[to], args: ["deliver", "--usb", usb] },
+    ]);
+    const pulled = (pull!["reports"] as { pull: { spooled: number; cover: number } }[]).reduce((n, r) => n + r.pull.spooled, 0);
+    return { ingested: ingested!, pulled, delivered: deliver!["delivered"] as unknown[] };
   }
 
-  /** The vault exports QR frames; a camera captures them badly; the courier scans the captures. */
-  async function overQr(vault: "a" | "b", by: 1 | 2, seed: number): Promise<{ bundles: number; frames: number; captured: number }> {
+  /** The vault exports QR frames; a camera captures them badly; the courier will scan the captures. */
+  async function overQr(vault: "a" | "b", by: 1 | 2, seed: number): Promise<{ bundles: number; folders: string[] }> {
     const shown = folder(`qr-from-${vault}`);
     const exported = airlock(team.home(vault), ["export", "--qr", shown])["bundles"] as { kind: string; frames: number }[];
     expect(exported.map((b) => b.kind)).toEqual(["sync"]);
     const capture = await captureQrExport(shown, folder(`camera-of-courier-${by}`), seed);
     expect(capture.captured).toBe(capture.shown - Math.round(capture.shown * 0.2));
-    const ingested = courier(couriers[by], ["ingest", ...capture.folders]);
-    expect(ingested).toMatchObject({ spooled: exported.length, refused: [] });
-    return { bundles: exported.length, frames: capture.shown, captured: capture.captured };
+    return { bundles: exported.length, folders: capture.folders };
   }
 
   let reverseStick = "";
@@ -134,9 +143,10 @@ describe.each([
 
   it.skipIf(skip)("3a. A → degraded QR frames → courier 1 → mailbox → courier 2 → USB → B, A2, V", async () => {
     const sent = await overQr("a", 1, 11);
-    expect(await relay(1)).toBe(sent.bundles);
     const stick = folder("usb-to-b");
-    const delivered = courier(couriers[2], ["deliver", "--usb", stick])["delivered"] as unknown[];
+    const { ingested, pulled, delivered } = await relay(1, sent.folders, stick);
+    expect(ingested).toMatchObject({ spooled: sent.bundles, refused: [] });
+    expect(pulled).toBe(sent.bundles);
     expect(delivered).toHaveLength(sent.bundles); // cover never reaches a vault
     const [onB, onA2, onV, listB] = airlockMany([
       { home: team.home("b"), args: ["import", stick] },
@@ -153,9 +163,11 @@ describe.each([
 
   it.skipIf(skip)("3b. and back: B → degraded QR frames → courier 2 → mailbox → courier 1 → USB → A2", async () => {
     const sent = await overQr("b", 2, 22);
-    expect(await relay(2)).toBe(sent.bundles);
     reverseStick = folder("usb-to-a");
-    expect(courier(couriers[1], ["deliver", "--usb", reverseStick])["delivered"] as unknown[]).toHaveLength(sent.bundles);
+    const { ingested, pulled, delivered } = await relay(2, sent.folders, reverseStick);
+    expect(ingested).toMatchObject({ spooled: sent.bundles, refused: [] });
+    expect(pulled).toBe(sent.bundles);
+    expect(delivered).toHaveLength(sent.bundles);
     expect(report(airlock(team.home("a2"), ["import", reverseStick]))).toMatchObject({ applied: 1, issues: [] });
   });
 
@@ -212,10 +224,10 @@ describe.each([
     // Her modified client signs the edit anyway and exports it (offline-signer/test-support/forge-note.ts).
     const stick = folder("usb-from-v");
     forgeNote(team.home("v"), stick, "forged by vera", { record: team.openNote, env: { AIRLOCK_PASSPHRASE: PASSPHRASE } });
-    expect(courier(couriers[2], ["ingest", stick])).toMatchObject({ spooled: 1, refused: [] });
-    expect(await relay(2)).toBe(1);
     const out = folder("usb-forged-to-all");
-    courier(couriers[1], ["deliver", "--usb", out]);
+    const { ingested, pulled } = await relay(2, [stick], out);
+    expect(ingested).toMatchObject({ spooled: 1, refused: [] });
+    expect(pulled).toBe(1);
     const vaults = ["a", "a2", "b"] as const;
     const before = await Promise.all(vaults.map((v) => digest(team.home(v))));
     const runs = airlockMany(vaults.flatMap((v) => [{ home: team.home(v), args: ["import", out] }, statusStep(team.home(v))]));
@@ -235,11 +247,10 @@ describe.each([
       { home: team.home("a"), args: ["notes", "add", "--collection", "sources", "--title", CANARY.afterRemoval, "--body", CANARY.afterRemoval] },
       { home: team.home("a"), args: ["export", "--usb", stick] },
     ]);
-    expect(courier(couriers[1], ["ingest", stick])).toMatchObject({ refused: [] });
-    const pulled = await relay(1);
-    expect(pulled).toBeGreaterThanOrEqual(1);
     const out = folder("usb-after-removal-delivered");
-    courier(couriers[2], ["deliver", "--usb", out]);
+    const { ingested, pulled } = await relay(1, [stick], out);
+    expect(ingested).toMatchObject({ refused: [] });
+    expect(pulled).toBeGreaterThanOrEqual(1);
 
     const fromBob = folder("usb-from-removed-bob");
     const [onB, listB, onA2, listA2, statusA2, , , fromBobOnA, listA] = airlockMany([

@@ -74,6 +74,20 @@ export function airlockMany(steps: readonly Step[]): Json[] {
   return airlockSteps(steps).map((r, i) => parsed(`airlock ${steps[i]!.args.join(" ")} (${steps[i]!.home})`, r));
 }
 
+/**
+ * `airlock-courier ARGS --home HOME --json` for each of `steps`, in one process (the same batch
+ * runner, given the courier's entry point); parsed, throws with the output of the first that fails.
+ */
+export function courierMany(steps: readonly Step[]): Json[] {
+  const commands = steps.map((s) => [...s.args, "--home", s.home, "--json"]);
+  const cli = join(root, "online-courier", "dist", "src", "cli.js");
+  const r = spawnSync(process.execPath, [AIRLOCK_BATCH, "--cli", cli, "--program", "airlock-courier"], { input: JSON.stringify(commands), encoding: "utf8", env: { ...process.env }, timeout: 120_000, maxBuffer: 256 * 1024 * 1024 });
+  if (r.status !== 0) throw new Error(`airlock-courier batch failed (exit ${r.status}):\n${r.stderr}`);
+  const runs = JSON.parse(r.stdout) as Run[];
+  if (runs.length !== steps.length) throw new Error(`airlock-courier batch ran ${runs.length} of ${steps.length} commands`);
+  return runs.map((run, i) => parsed(`airlock-courier ${steps[i]!.args.join(" ")} (${steps[i]!.home})`, run));
+}
+
 /** `airlock-courier ARGS --home HOME --json`, parsed; throws with the output if it fails. */
 export function courier(home: string, args: readonly string[]): Json {
   return parsed(`airlock-courier ${args.join(" ")} (${home})`, run(COURIER, [...args, "--home", home, "--json"], { ...process.env }));

@@ -13,7 +13,7 @@
 import { readdir, stat } from "node:fs/promises";
 import { join, relative } from "node:path";
 import { startSyncthingPair, type SyncthingPeers } from "../../../online-courier/test-support/syncthing.js";
-import { airlock, courier, freePort, startMailboxServer } from "./cli.js";
+import { airlock, courier, courierMany, freePort, startMailboxServer } from "./cli.js";
 
 export type BackendKind = "http" | "syncthing";
 
@@ -45,10 +45,12 @@ export async function startMailboxes(kind: BackendKind, root: string, vaultHome:
     courier(home, ["keygen", "--out", join(root, "courier-0.pub")]);
     airlock(vaultHome, ["courier-enroll", "--courier-key", join(root, "courier-0.pub"), "--out", join(root, "courier-0.enrollment")]);
     const port = await freePort();
-    courier(home, ["init", join(root, "courier-0.enrollment"), "--mailbox", `http://127.0.0.1:${port}`]);
-    courier(home, ["mailbox-key", "--out", join(root, "mailbox-server.key")]);
     const serverHome = join(root, "mailbox-server");
-    courier(serverHome, ["serve-init", join(root, "mailbox-server.key")]);
+    courierMany([
+      { home, args: ["init", join(root, "courier-0.enrollment"), "--mailbox", `http://127.0.0.1:${port}`] },
+      { home, args: ["mailbox-key", "--out", join(root, "mailbox-server.key")] },
+      { home: serverHome, args: ["serve-init", join(root, "mailbox-server.key")] },
+    ]);
     const server = await startMailboxServer(serverHome, port);
     return {
       kind,
