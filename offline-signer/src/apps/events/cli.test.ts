@@ -1,12 +1,13 @@
 /**
  * `airlock events …` through the real bin as child processes: one team (alice admin, vera viewer),
  * one USB folder. Every process start costs about a second on a busy machine, so one setup is
- * shared and each call checks several things.
+ * shared, each call checks several things, and commands in a row run in one process
+ * (airlockBatch: each still opens and closes the vault, with its own output and exit code).
  */
 import { readFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { airlock, airlockJson, cliFailure as failure } from "../../../test-support/cli.js";
+import { airlockBatch, airlockJson, airlockJsonBatch, type CliResult, cliFailure as failure } from "../../../test-support/cli.js";
 import { tempRoot } from "../../../test-support/vaults.js";
 
 const { root, cleanup } = tempRoot("airlock-events-cli-");
@@ -15,6 +16,12 @@ const HOMES = { alice: join(root, "alice"), vera: join(root, "vera") };
 const as = (who: keyof typeof HOMES): string[] => ["--home", HOMES[who]];
 const FIXTURE = new URL("./fixtures/google.ics", import.meta.url).pathname;
 
+
+/** A batch result's --json output, once it is known to have succeeded. */
+function parsed(r: CliResult): Record<string, unknown> {
+  expect(r.status, r.stdout + r.stderr).toBe(0);
+  return JSON.parse(r.stdout) as Record<string, unknown>;
+}
 
 interface Occ {
   id: string;
@@ -27,12 +34,14 @@ describe("events through the airlock CLI", () => {
   beforeAll(() => {
     const stick = join(root, "stick");
     mkdirSync(stick);
-    airlockJson(["init", "--team", "Field office", "--name", "alice", ...as("alice")]);
-    airlockJson(["join", "--name", "vera", "--out", join(root, "vera.req"), ...as("vera")]);
-    airlockJson(["members", "add", join(root, "vera.req"), "--role", "viewer", ...as("alice")]);
-    airlockJson(["collections", "add", "cal", "--type", "events", ...as("alice")]);
-    airlockJson(["export", "--usb", stick, ...as("alice")]);
-    airlockJson(["import", stick, ...as("vera")]);
+    airlockJsonBatch([
+      ["init", "--team", "Field office", "--name", "alice", ...as("alice")],
+      ["join", "--name", "vera", "--out", join(root, "vera.req"), ...as("vera")],
+      ["members", "add", join(root, "vera.req"), "--role", "viewer", ...as("alice")],
+      ["collections", "add", "cal", "--type", "events", ...as("alice")],
+      ["export", "--usb", stick, ...as("alice")],
+      ["import", stick, ...as("vera")],
+    ]);
   }, 120_000);
 
   it("add, agenda across the DST change, cancel and move one occurrence, show, import, export, rm; a viewer is refused", () => {
@@ -41,39 +50,52 @@ describe("events through the airlock CLI", () => {
       "--rrule", "FREQ=WEEKLY;BYDAY=MO;COUNT=4", "--attendee", "vera", "--location", "Room 2", ...as("alice"),
     ])["id"] as string;
     expect(id).toMatch(/^[0-9a-f]{16}$/);
-    expect(airlockJson(["events", "cancel-occurrence", id, "2026-03-23", ...as("alice")])).toMatchObject({ changed: ["exdates"] });
-    expect(airlockJson(["events", "move-occurrence", id, "2026-03-30", "--start", "2026-03-31T14:00", "--end", "2026-03-31T14:30", ...as("alice")])).toMatchObject({ changed: ["overrides"] });
-    const imported = airlockJson(["events", "import", FIXTURE, ...as("alice")]);
-    expect(imported).toMatchObject({ collection: "cal", added: 2, updated: 0 });
+    const file = join(root, "out.ics");
+    const [cancelled, moved, imported, agendaRun, text, showRun, exported] = airlockBatch([
+      ["events", "cancel-occurrence", id, "2026-03-23", "--json", ...as("alice")],
+      ["events", "move-occurrence", id, "2026-03-30", "--start", "2026-03-31T14:00", "--end", "2026-03-31T14:30", "--json", ...as("alice")],
+      ["events", "import", FIXTURE, "--json", ...as("alice")],
+      ["events", "agenda", "--from", "2026-03-16", "--to", "2026-04-06", "--tz", "Europe/Berlin", "--json", ...as("alice")],
+      ["events", "agenda", "--from", "2026-04-06", "--to", "2026-04-06", "--tz", "America/New_York", ...as("alice")],
+      ["events", "show", id, "--json", ...as("alice")],
+      ["events", "export", file, "--json", ...as("alice")],
+    ]);
+    expect(parsed(cancelled!)).toMatchObject({ changed: ["exdates"] });
+    expect(parsed(moved!)).toMatchObject({ changed: ["overrides"] });
+    expect(parsed(imported!)).toMatchObject({ collection: "cal", added: 2, updated: 0 });
 
-    const agenda = airlockJson(["events", "agenda", "--from", "2026-03-16", "--to", "2026-04-06", "--tz", "Europe/Berlin", ...as("alice")]);
+    const agenda = parsed(agendaRun!);
     const mine = (agenda["occurrences"] as Occ[]).filter((o) => o.id === id);
     expect(mine.map((o) => o.start)).toEqual(["2026-03-16T09:00:00+01:00", "2026-03-31T14:00:00+02:00", "2026-04-06T09:00:00+02:00"]);
     expect(mine[1]!.moved).toBe(true);
     expect((agenda["occurrences"] as Occ[]).map((o) => o.title)).toContain("Office closed");
-    const text = airlock(["events", "agenda", "--from", "2026-04-06", "--to", "2026-04-06", "--tz", "America/New_York", ...as("alice")]);
-    expect(text.status, text.stderr).toBe(0);
-    expect(text.stdout).toMatch(/2026-04-06 03:00-03:30\s+Stand-up\s+Room 2/);
+    expect(text!.status, text!.stderr).toBe(0);
+    expect(text!.stdout).toMatch(/2026-04-06 03:00-03:30\s+Stand-up\s+Room 2/);
 
-    const shown = airlockJson(["events", "show", id, ...as("alice")])["event"] as { attendees: { name: string }[]; exdates: string[]; uid: string };
+    const shown = parsed(showRun!)["event"] as { attendees: { name: string }[]; exdates: string[]; uid: string };
     expect(shown.attendees.map((x) => x.name)).toEqual(["vera"]);
     expect(shown.exdates).toEqual(["2026-03-23T09:00:00"]);
 
-    const file = join(root, "out.ics");
-    expect(airlockJson(["events", "export", file, ...as("alice")])).toMatchObject({ exported: 3, invalid: 0 });
+    expect(parsed(exported!)).toMatchObject({ exported: 3, invalid: 0 });
     const ics = readFileSync(file, "utf8").replace(/\r\n[ \t]/g, "");
     expect(ics).toContain(`UID:${shown.uid}`);
     expect(ics).toContain("RECURRENCE-ID;TZID=Europe/Berlin:20260330T090000");
     expect(ics).toContain("EXDATE;TZID=Europe/Berlin:20260323T090000");
     // RFC 5545 asks for a VTIMEZONE for each TZID; the file reads back as the same events.
     expect(ics).toMatch(/BEGIN:VTIMEZONE\r\nTZID:Europe\/Berlin\r\n/);
-    expect(airlockJson(["events", "import", file, ...as("alice")])).toMatchObject({ added: 0, updated: 3 });
-
-    // Bad input: typed errors, nothing written.
-    expect(failure(airlock(["events", "add", "--title", "x", "--start", "2026-03-16T09:00", "--end", "2026-03-16T10:00", "--tz", "Mars/Base", "--json", ...as("alice")])).code).toBe("EVENTS_BAD_EVENT");
-    expect(failure(airlock(["events", "cancel-occurrence", id, "2026-03-24", "--json", ...as("alice")])).code).toBe("EVENTS_NO_OCCURRENCE");
-    const viewer = failure(airlock(["events", "add", "--title", "Mine", "--start", "2026-04-03", "--all-day", "--collection", "cal", "--json", ...as("vera")]));
+    const [reimported, badZone, noOccurrence, byViewer, removed] = airlockBatch([
+      ["events", "import", file, "--json", ...as("alice")],
+      // Bad input: typed errors, nothing written.
+      ["events", "add", "--title", "x", "--start", "2026-03-16T09:00", "--end", "2026-03-16T10:00", "--tz", "Mars/Base", "--json", ...as("alice")],
+      ["events", "cancel-occurrence", id, "2026-03-24", "--json", ...as("alice")],
+      ["events", "add", "--title", "Mine", "--start", "2026-04-03", "--all-day", "--collection", "cal", "--json", ...as("vera")],
+      ["events", "rm", id, "--json", ...as("alice")],
+    ]);
+    expect(parsed(reimported!)).toMatchObject({ added: 0, updated: 3 });
+    expect(failure(badZone!).code).toBe("EVENTS_BAD_EVENT");
+    expect(failure(noOccurrence!).code).toBe("EVENTS_NO_OCCURRENCE");
+    const viewer = failure(byViewer!);
     expect(viewer.message).toMatch(/viewer|may not|not allowed/i);
-    expect(airlockJson(["events", "rm", id, ...as("alice")])).toEqual({ ok: true, id });
+    expect(parsed(removed!)).toEqual({ ok: true, id });
   }, 120_000);
 });
