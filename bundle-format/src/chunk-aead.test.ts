@@ -46,7 +46,7 @@ function sealWith(data: Uint8Array, piece: number, reused: boolean): Uint8Array 
     aead: noble,
     ...(reused ? { output: out.output } : {}),
   });
-  const pieces = [sealer.prefix.slice()];
+  const pieces: Uint8Array[] = [sealer.prefix.slice()];
   // Each step's pieces are copied before the region is reused, as a writer waits for its write.
   const take = (sealed: Uint8Array[]): void => {
     pieces.push(concat(sealed));
