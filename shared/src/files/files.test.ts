@@ -2,7 +2,9 @@
  * sealFile / openFile on real files in a temp folder: round trips through both the file and
  * the in-memory APIs, byte identity with sealBundle, heads, copies, and every failure leaving
  * no output and no temp file behind. Two sizes: a small body (hashed on the calling thread)
- * and one just over WORKER_MIN_BYTES (hashed on the worker thread, several blocks).
+ * and one just over WORKER_MIN_BYTES (hashed on the worker thread, several blocks); each
+ * with both chunk AEADs: libsodium's (what runs here) and node:crypto's (the fallback where
+ * sodium-native does not load, forced).
  */
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -23,8 +25,9 @@ import {
 } from "@airlock/bundle-format";
 import { isAirlockError } from "../errors.js";
 import { WORKER_MIN_BYTES } from "./body-hasher.js";
-import { openFile, type OpenFileOptions } from "./open-file.js";
-import { sealFile, type SealFileOptions } from "./seal-file.js";
+import { openFileUsing, openFile as openFileDefault, type OpenFileOptions } from "./open-file.js";
+import { sealFileUsing, sealFile as sealFileDefault, type SealFileOptions } from "./seal-file.js";
+import { fileChunkAead, loadChunkAead } from "./sodium-aead.js";
 
 const sender = ed25519KeyPair();
 const device = x25519KeyPair();
@@ -33,6 +36,7 @@ const TAG = new Uint8Array(16).fill(7);
 const SMALL = 70_001; // two chunks, inline hash
 const LARGE = WORKER_MIN_BYTES + 123_457; // five blocks, worker hash
 const MAX = 64 * 1024 * 1024;
+const sodium = fileChunkAead();
 
 const sealOptions = (extra: Partial<SealFileOptions> = {}): SealFileOptions => ({
   recipients: [device.publicKey, x25519KeyPair().publicKey],
@@ -95,12 +99,50 @@ function fixedRandomness(recipients: number): SealRandomness {
   return { ephemeralSecret: content(32, 3), contentKey: content(32, 4), slots };
 }
 
+describe("the chunk AEAD", () => {
+  it("is libsodium's where sodium-native loads (every platform with a prebuild), else node:crypto's", () => {
+    expect(sodium).toBeDefined();
+    expect(loadChunkAead("@airlock/no-such-binding")).toBeUndefined();
+  });
+
+  it("gives the same bundle on both paths, and either path opens the other's", async () => {
+    const data = content(3 * 65536 + 5);
+    const input = writeInput("in.bin", data);
+    const options = sealOptions({ head: content(40, 2) });
+    await sealFileUsing(sodium, input, path("sodium.bundle"), options, fixedRandomness(2));
+    await sealFileUsing(undefined, input, path("node.bundle"), options, fixedRandomness(2));
+    const bundle = readFileSync(path("sodium.bundle"));
+    expect(same(bundle, readFileSync(path("node.bundle")))).toBe(true);
+    expect(same(bundle, sealBundle(concat(options.head!, data), options, fixedRandomness(2)))).toBe(true);
+    await openFileUsing(undefined, path("sodium.bundle"), path("a.bin"), openOptions({ headLength: 40 }));
+    await openFileUsing(sodium, path("node.bundle"), path("b.bin"), openOptions({ headLength: 40 }));
+    expect(same(readFileSync(path("a.bin")), data) && same(readFileSync(path("b.bin")), data)).toBe(true);
+  });
+
+  it("seals a padding of several output blocks to the bytes sealBundle makes", async () => {
+    const data = content(70_000, 6);
+    const options = sealOptions({ minLength: 3 * 1024 * 1024 + 12_345 });
+    await sealFileUsing(sodium, writeInput("in.bin", data), path("padded.bundle"), options, fixedRandomness(2));
+    const bundle = readFileSync(path("padded.bundle"));
+    expect(bundle.length).toBeGreaterThan(3 * 1024 * 1024);
+    expect(same(bundle, sealBundle(data, options, fixedRandomness(2)))).toBe(true);
+    await openFileUsing(sodium, path("padded.bundle"), path("out.bin"), openOptions());
+    expect(same(readFileSync(path("out.bin")), data)).toBe(true);
+  });
+});
+
 describe.each([
-  ["small (hashed inline)", SMALL],
-  ["large (hashed on a worker)", LARGE],
-])("a %s file", (_label, size) => {
+  ["small (hashed inline)", SMALL, "libsodium"],
+  ["large (hashed on a worker)", LARGE, "libsodium"],
+  ["small (hashed inline)", SMALL, "node:crypto"],
+  ["large (hashed on a worker)", LARGE, "node:crypto"],
+])("a %s file, %s AEAD", (_label, size, binding) => {
   const data = content(size);
   const head = content(300, 9);
+  const aead = binding === "libsodium" ? sodium : undefined;
+  const sealFile = (input: string, output: string, options: SealFileOptions, randomness?: SealRandomness): ReturnType<typeof sealFileDefault> =>
+    sealFileUsing(aead, input, output, options, randomness);
+  const openFile = (input: string, output: string | null, options: OpenFileOptions): ReturnType<typeof openFileDefault> => openFileUsing(aead, input, output, options);
 
   it("seals to exactly the bytes sealBundle makes for head + file", async () => {
     const input = writeInput("in.bin", data);
@@ -238,6 +280,9 @@ describe.each([
 });
 
 describe("sealFile and openFile edge cases", () => {
+  const sealFile = sealFileDefault;
+  const openFile = openFileDefault;
+
   it("seal and open an empty file with no head, and with a head only", async () => {
     const input = writeInput("empty.bin", new Uint8Array(0));
     const sealed = await sealFile(input, path("a.bundle"), sealOptions());

@@ -1,9 +1,10 @@
 /**
  * Opening a bundle file into a file in one pass and flat memory: the bundle is read into a
  * small ring of reused blocks aligned to the STREAM chunks, the main thread runs the AEAD
- * (BundleOpener, the same state machine as openBundle), the released body is copied into a
- * second ring that the worker thread hashes for the signature check and the output file is
- * written from, so the bytes hashed are the bytes written. Output (and the optional copy of
+ * (BundleOpener, the same state machine as openBundle) into a second ring, which the worker
+ * thread hashes for the signature check and the output file is written from, so the bytes
+ * hashed are the bytes written. The AEAD is libsodium's (sodium-aead.ts), decrypting straight
+ * into that ring; where it does not load, node:crypto's, whose output is copied there. Output (and the optional copy of
  * the bundle) are temp files until the sender's signature verified; then they are renamed
  * into place. Spec: docs/bundle-format.md, "File to file".
  */
@@ -12,6 +13,7 @@ import {
   BundleOpener,
   CHUNK_SIZE,
   HEADER_LENGTH,
+  type ChunkAead,
   type KeyPair,
   type OpenedInfo,
 } from "@airlock/bundle-format";
@@ -20,7 +22,8 @@ import { AtomicFile } from "./atomic-file.js";
 import { startBodyHasher, WORKER_MIN_BYTES } from "./body-hasher.js";
 import { checkAborted, fileError } from "./errors.js";
 import { openInput, readFully } from "./input-file.js";
-import { MAX_FILE_HEAD, reporter, RING_BLOCKS } from "./seal-file.js";
+import { BlockRing, MAX_FILE_HEAD, reporter, RING_BLOCKS } from "./seal-file.js";
+import { fileChunkAead } from "./sodium-aead.js";
 
 /** A sealed chunk: 64 KiB of plaintext and its 16-byte tag (docs/bundle-format.md, "Payload"). */
 const SEALED_CHUNK = CHUNK_SIZE + 16;
@@ -60,7 +63,12 @@ const resolved = Promise.resolve();
  * acceptable, AirlockError FILE_* for the files and the run, and whatever onHead or
  * onProgress throws; in every case neither output nor copyTo is left behind, nor a temp file.
  */
-export async function openFile(input: string, output: string | null, options: OpenFileOptions): Promise<OpenedFile> {
+export function openFile(input: string, output: string | null, options: OpenFileOptions): Promise<OpenedFile> {
+  return openFileUsing(fileChunkAead(), input, output, options);
+}
+
+/** openFile with the chunk AEAD given: libsodium's, or undefined for node:crypto's (tests run both). */
+export async function openFileUsing(aead: ChunkAead | undefined, input: string, output: string | null, options: OpenFileOptions): Promise<OpenedFile> {
   const headLength = options.headLength ?? 0;
   if (!Number.isSafeInteger(headLength) || headLength < 0 || headLength > MAX_FILE_HEAD) {
     throw new RangeError(`"headLength" expected an integer in [0, ${MAX_FILE_HEAD}], got ${String(headLength)}`);
@@ -68,8 +76,13 @@ export async function openFile(input: string, output: string | null, options: Op
   if (output !== null && options.copyTo !== undefined && resolve(output) === resolve(options.copyTo)) {
     throw new RangeError('"output" and "copyTo" must be different files');
   }
+  // Where the opener decrypts to: the plaintext ring once it exists (chunks come only after it).
+  let decryptInto = (length: number): Uint8Array => new Uint8Array(length);
   // Checks the recipient key and maxLength before any file is touched.
-  const opener = new BundleOpener({ recipient: options.recipient, maxLength: options.maxLength }, { externalBodyHash: true });
+  const opener = new BundleOpener(
+    { recipient: options.recipient, maxLength: options.maxLength },
+    { externalBodyHash: true, ...(aead === undefined ? {} : { aead, output: (length: number) => decryptInto(length) }) },
+  );
   checkAborted(options.signal);
 
   const source = await openInput(input);
@@ -98,21 +111,21 @@ export async function openFile(input: string, output: string | null, options: Op
     // A small bundle gets rings of its own size, not 8 MiB (a block's body is never longer than the block).
     const single = blocks.length === 1 ? blocks[0]!.length : undefined;
     const slotsUsed = Math.min(RING_BLOCKS, blocks.length);
-    hasher = startBodyHasher(single !== undefined ? Math.min(PLAIN_BYTES, single) : slotsUsed * PLAIN_BYTES, size >= WORKER_MIN_BYTES);
+    const plainBlock = single !== undefined ? Math.min(PLAIN_BYTES, single) : PLAIN_BYTES;
+    hasher = startBodyHasher(slotsUsed * plainBlock, size >= WORKER_MIN_BYTES);
+    // plain[s]: a block's plaintext; refilled once the body last released from it is hashed and written.
+    const plain = new BlockRing(slotsUsed, plainBlock, hasher.ring);
+    decryptInto = plain.take;
     target = output === null ? undefined : await AtomicFile.create(output);
     copy = options.copyTo === undefined ? undefined : await AtomicFile.create(options.copyTo);
     void copy?.write([header, slots]);
     progress(declared.prefixLength);
 
     const ciphertext = new Uint8Array(single ?? slotsUsed * (BLOCK_BYTES + LAST_EXTRA));
-    const plain = hasher.ring;
     const cipherSlot = (k: number, length: number): Uint8Array =>
       ciphertext.subarray((k % RING_BLOCKS) * (BLOCK_BYTES + LAST_EXTRA), (k % RING_BLOCKS) * (BLOCK_BYTES + LAST_EXTRA) + length);
-    const plainSlot = (k: number): Uint8Array => plain.subarray((k % RING_BLOCKS) * PLAIN_BYTES, (k % RING_BLOCKS + 1) * PLAIN_BYTES);
     // copied[s]: the copy of the block last read into cipher slot s is written, so it may be refilled.
-    // released[s]: the body bytes last placed in plain slot s are hashed and written.
     const copied: Promise<void>[] = new Array<Promise<void>>(RING_BLOCKS).fill(resolved);
-    const released: Promise<void>[] = new Array<Promise<void>>(RING_BLOCKS).fill(resolved);
     const reads: Promise<number>[] = [];
     const startRead = (k: number): void => {
       const { at, length } = blocks[k]!;
@@ -129,19 +142,14 @@ export async function openFile(input: string, output: string | null, options: Op
       const { at, length } = blocks[k]!;
       const read = await reads[k % RING_BLOCKS]!;
       const sealed = cipherSlot(k, read);
+      await plain.next();
       const pieces = opener.push(sealed); // BUNDLE_AUTH / BUNDLE_MALFORMED here
       if (read !== length) throw shrank(input);
       if (copy !== undefined) copied[k % RING_BLOCKS] = copy.write([sealed]);
 
-      await released[k % RING_BLOCKS];
-      const into = plainSlot(k);
-      let filled = 0;
-      for (const piece of pieces) {
-        into.set(piece, filled);
-        filled += piece.length;
-      }
-      if (filled > 0) {
-        const body = into.subarray(0, filled);
+      const body = gather(pieces, plain, hasher.ring.buffer);
+      if (body !== undefined) {
+        const filled = body.length;
         const hashed = hasher.update(body);
         const headBytes = Math.max(0, Math.min(headLength - bodySeen, filled));
         if (bodySeen === 0) {
@@ -153,8 +161,9 @@ export async function openFile(input: string, output: string | null, options: Op
           options.onHead?.(head.slice(), opener.bodyLength!);
         }
         const written = target === undefined || headBytes === filled ? resolved : target.write([body.subarray(headBytes)]);
-        released[k % RING_BLOCKS] = Promise.all([hashed, written]).then(() => undefined);
-        released[k % RING_BLOCKS]!.catch(() => undefined);
+        const released = Promise.all([hashed, written]);
+        released.catch(() => undefined); // awaited by plain.next(); a failure after another is not unhandled
+        plain.carries(released);
         bodySeen += filled;
       }
       progress(at + read);
@@ -184,6 +193,30 @@ export async function openFile(input: string, output: string | null, options: Op
     await hasher?.close();
     await source.handle.close().catch(() => undefined);
   }
+}
+
+/**
+ * The body bytes one block released, as one view of the plaintext ring: the pieces as they
+ * are when they lie there back to back (libsodium decrypted them in place), else copied into
+ * the block's memory (node:crypto's own buffers). Undefined when the block released none.
+ */
+function gather(pieces: readonly Uint8Array[], plain: BlockRing, ring: ArrayBufferLike): Uint8Array | undefined {
+  if (pieces.length === 0) return undefined;
+  const first = pieces[0]!;
+  let end = first.byteOffset;
+  let inPlace = true;
+  for (const piece of pieces) {
+    inPlace &&= piece.buffer === ring && piece.byteOffset === end;
+    end += piece.length;
+  }
+  if (inPlace) return new Uint8Array(ring, first.byteOffset, end - first.byteOffset);
+  const into = plain.take(end - first.byteOffset);
+  let filled = 0;
+  for (const piece of pieces) {
+    into.set(piece, filled);
+    filled += piece.length;
+  }
+  return into;
 }
 
 /**

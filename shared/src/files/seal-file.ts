@@ -3,13 +3,17 @@
  * of several GiB: the file is read into a small ring of reused blocks, the main thread runs
  * the AEAD (BundleSealer, the same state machine as sealBundle, so the bytes are the same),
  * and the SHA-256 that the sender signs runs beside it on a worker thread (body-hasher.ts).
- * Reads, encryption, hashing and writes overlap. Spec: docs/bundle-format.md, "File to file".
+ * Reads, encryption, hashing and writes overlap. The AEAD is libsodium's (sodium-aead.ts),
+ * sealing each chunk into a second ring of reused blocks that the writes are made from; where
+ * it does not load, node:crypto's, whose output buffers are its own.
+ * Spec: docs/bundle-format.md, "File to file".
  */
 import {
   BundleSealer,
   CHUNK_SIZE,
   MAX_BUCKET,
   sealedLength,
+  type ChunkAead,
   type KeyPair,
   type SealRandomness,
 } from "@airlock/bundle-format";
@@ -17,6 +21,7 @@ import { AtomicFile } from "./atomic-file.js";
 import { startBodyHasher, WORKER_MIN_BYTES } from "./body-hasher.js";
 import { checkAborted, fileError } from "./errors.js";
 import { openInput, readFully } from "./input-file.js";
+import { fileChunkAead } from "./sodium-aead.js";
 
 /** Largest `head` (and OpenFileOptions.headLength): a small header before the file's bytes. */
 export const MAX_FILE_HEAD = 4096;
@@ -25,8 +30,17 @@ export const MAX_FILE_HEAD = 4096;
 export const BLOCK_BYTES = 16 * CHUNK_SIZE;
 /** Blocks in the ring: one being sealed and hashed, the next ones being read. */
 export const RING_BLOCKS = 4;
-/** Sealed bytes collected before one write while the padding is produced. */
+/** Sealed bytes collected before one write while the padding is produced (node:crypto path). */
 const TAIL_BATCH = 1024 * 1024;
+/** The largest sealed chunk: the last one may carry 16 plaintext bytes more than a full one. */
+const MAX_SEALED_CHUNK = CHUNK_SIZE + 32;
+/**
+ * An output block: room for what one block's push() seals (at most 16 chunks, as a chunk is
+ * sealed only once its last byte came) and a chunk to spare.
+ */
+const OUT_BLOCK_BYTES = (BLOCK_BYTES / CHUNK_SIZE + 1) * MAX_SEALED_CHUNK;
+/** Output blocks: one being filled while the previous one is being written. */
+const OUT_BLOCKS = 2;
 
 export interface SealFileOptions {
   readonly recipients: readonly Uint8Array[];
@@ -57,7 +71,18 @@ const resolved = Promise.resolve();
  * Throws AirlockError FILE_* for the files and the run (FILE_ABORTED when `signal` fires,
  * FILE_CHANGED when the input changes while it is read), TypeError/RangeError for bad options.
  */
-export async function sealFile(input: string, output: string, options: SealFileOptions, randomness?: SealRandomness): Promise<SealedFile> {
+export function sealFile(input: string, output: string, options: SealFileOptions, randomness?: SealRandomness): Promise<SealedFile> {
+  return sealFileUsing(fileChunkAead(), input, output, options, randomness);
+}
+
+/** sealFile with the chunk AEAD given: libsodium's, or undefined for node:crypto's (tests run both). */
+export async function sealFileUsing(
+  aead: ChunkAead | undefined,
+  input: string,
+  output: string,
+  options: SealFileOptions,
+  randomness?: SealRandomness,
+): Promise<SealedFile> {
   const head = options.head ?? new Uint8Array(0);
   if (!(head instanceof Uint8Array)) throw new TypeError('"head" expected Uint8Array');
   if (head.length > MAX_FILE_HEAD) throw new RangeError(`"head" is ${head.length} bytes; at most ${MAX_FILE_HEAD} are allowed`);
@@ -69,7 +94,8 @@ export async function sealFile(input: string, output: string, options: SealFileO
   let target: AtomicFile | undefined;
   let hasher: ReturnType<typeof startBodyHasher> | undefined;
   try {
-    if (sealedLength(bodyLength, options.recipients.length, options.minLength ?? 0) > MAX_BUCKET) {
+    const bundleLength = sealedLength(bodyLength, options.recipients.length, options.minLength ?? 0);
+    if (bundleLength > MAX_BUCKET) {
       throw fileError("FILE_TOO_LARGE", `${input} is ${size} bytes, more than a bundle can carry`);
     }
     const started = await source.handle.stat();
@@ -78,7 +104,9 @@ export async function sealFile(input: string, output: string, options: SealFileO
     // A small file gets a ring of its own size, not 4 MiB.
     const ringBytes = blocks <= 1 ? size : Math.min(RING_BLOCKS, blocks) * BLOCK_BYTES;
     hasher = startBodyHasher(ringBytes, bodyLength >= WORKER_MIN_BYTES);
-    const sealer = new BundleSealer(bodyLength, options, randomness, { externalBodyHash: true });
+    // Sealed chunks go straight into reused output blocks (a small bundle's are its own size).
+    const out = aead === undefined ? undefined : new BlockRing(OUT_BLOCKS, Math.min(OUT_BLOCK_BYTES, bundleLength));
+    const sealer = new BundleSealer(bodyLength, options, randomness, { externalBodyHash: true, ...(out === undefined ? {} : { aead, output: out.take }) });
     target = await AtomicFile.create(output);
     const progress = reporter(options.onProgress, bodyLength);
 
@@ -86,7 +114,9 @@ export async function sealFile(input: string, output: string, options: SealFileO
     if (head.length > 0) {
       const copy = head.slice(); // the caller may reuse its array while the write is under way
       void hasher.update(copy);
-      void target.write(sealer.push(copy));
+      await out?.next();
+      const written = target.write(sealer.push(copy));
+      out?.carries(written);
       progress(head.length);
     }
 
@@ -110,9 +140,11 @@ export async function sealFile(input: string, output: string, options: SealFileO
       if (read !== lengthOf(k)) throw changed(input);
       const block = slot(k, read);
       hashed[k % RING_BLOCKS] = hasher.update(block);
+      await out?.next(); // its output block is written and may be refilled
       const sealed = sealer.push(block); // the AEAD reads the block while the worker hashes it
-      await previousWrite; // at most two blocks' ciphertext waiting for the disk
+      if (out === undefined) await previousWrite; // at most two blocks' ciphertext waiting for the disk
       previousWrite = target.write(sealed);
+      out?.carries(previousWrite);
       progress(head.length + k * BLOCK_BYTES + read);
       if (k + RING_BLOCKS < blocks) startRead(k + RING_BLOCKS);
     }
@@ -123,14 +155,19 @@ export async function sealFile(input: string, output: string, options: SealFileO
     const bodyHash = await hasher.digest();
     let batch: Uint8Array[] = [];
     let batchBytes = 0;
+    await out?.next();
+    // The signature, then the padding about a chunk at a time, written in batches of an output
+    // block; each iteration's chunk is sealed only when the loop asks for it, after next().
     for (const pieces of sealer.finishChunks(bodyHash)) {
       batch.push(...pieces);
       for (const piece of pieces) batchBytes += piece.length;
-      if (batchBytes >= TAIL_BATCH) {
-        await previousWrite;
+      if (out === undefined ? batchBytes >= TAIL_BATCH : out.room < MAX_SEALED_CHUNK) {
+        if (out === undefined) await previousWrite;
         previousWrite = target.write(batch);
+        out?.carries(previousWrite);
         batch = [];
         batchBytes = 0;
+        await out?.next();
       }
     }
     void target.write(batch);
@@ -145,6 +182,50 @@ export async function sealFile(input: string, output: string, options: SealFileO
     await hasher?.close();
     await source.handle.close().catch(() => undefined);
   }
+}
+
+/**
+ * Reused memory in blocks taken in turn: take() hands out consecutive views of the current
+ * block (a fresh array when it is full, which the sizes here avoid: correct, just not reused);
+ * next() moves to the next block once the write that carried it finished.
+ */
+export class BlockRing {
+  readonly #memory: Uint8Array;
+  readonly #blockBytes: number;
+  readonly #carried: Promise<unknown>[];
+  #block = -1;
+  #used = 0;
+
+  constructor(blocks: number, blockBytes: number, memory: Uint8Array = new Uint8Array(blocks * blockBytes)) {
+    this.#memory = memory;
+    this.#blockBytes = blockBytes;
+    this.#carried = new Array<Promise<unknown>>(blocks).fill(resolved);
+  }
+
+  /** Bytes left in the current block. */
+  get room(): number {
+    return this.#blockBytes - this.#used;
+  }
+
+  /** Moves to the next block once its memory is free; throws what failed the write that carried it. */
+  async next(): Promise<void> {
+    this.#block = (this.#block + 1) % this.#carried.length;
+    this.#used = this.#blockBytes; // nothing is taken from a block still being written
+    await this.#carried[this.#block];
+    this.#used = 0;
+  }
+
+  /** The current block's memory is in use until `done` settles (a caller's promise, already handled). */
+  carries(done: Promise<unknown>): void {
+    this.#carried[this.#block] = done;
+  }
+
+  readonly take = (length: number): Uint8Array => {
+    if (this.#used + length > this.#blockBytes) return new Uint8Array(length);
+    const at = this.#block * this.#blockBytes + this.#used;
+    this.#used += length;
+    return this.#memory.subarray(at, at + length);
+  };
 }
 
 function changed(path: string): Error {
