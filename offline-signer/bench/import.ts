@@ -224,7 +224,7 @@ export async function benchImport(opts: { quick: boolean }): Promise<BenchFigure
       rmSync(join(root, `b-${r}`), { recursive: true, force: true });
       const indexMs = indexBaseline(join(root, `index-baseline-${r}.db`), index, existedBefore);
       const t = report.timings;
-      const split = `open ${t.open.toFixed(0)} ms; before the transaction: decode ${t.decode.toFixed(0)}, decrypt ${t.decrypt.toFixed(0)} while a worker thread checks the signatures, then waiting for it ${t.verify.toFixed(0)}; the transaction ${t.apply.toFixed(0)}: authorize ${t.authorize.toFixed(0)}, merge+store writes ${t.write.toFixed(0)}, bookkeeping and commit ${(t.apply - t.authorize - t.write).toFixed(0)}; baseline: verify ${base.verifyMs.toFixed(0)} + changeset and op rows ${base.insertMs.toFixed(0)} + folded rows and search entries ${indexMs.toFixed(0)}`;
+      const split = `open ${t.open.toFixed(0)} ms; before the transaction: decode and hand over ${t.decode.toFixed(0)} while a worker thread starts checking signatures and opening batches; the transaction ${t.apply.toFixed(0)}: signatures and batches this thread took over ${t.decrypt.toFixed(0)}, waiting for the worker ${t.verify.toFixed(0)}, authorize ${t.authorize.toFixed(0)}, merge+store writes ${t.write.toFixed(0)}, fold, index, bookkeeping and commit ${(t.apply - t.decrypt - t.verify - t.authorize - t.write).toFixed(0)}; baseline: verify ${base.verifyMs.toFixed(0)} + changeset and op rows ${base.insertMs.toFixed(0)} + folded rows and search entries ${indexMs.toFixed(0)}`;
       const oldBaseMs = base.verifyMs + base.insertMs;
       rounds.push({ ratio: (oldBaseMs + indexMs) / importMs, importMs, baseMs: oldBaseMs + indexMs, oldBaseMs, split });
     }
