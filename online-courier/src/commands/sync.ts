@@ -8,20 +8,23 @@ import { CourierCommand } from "./base.js";
 export default class Sync extends CourierCommand {
   static override summary = "Push pending outbound bundles and pull new inbound ones, for every team and mailbox.";
   static override description =
-    "One round pushes exactly --send-per-round bundles per team and mailbox (real ones first, topped up with cover nobody without the transport key can tell apart), then pulls what is new, keeping the served teams' real bundles and dropping cover. With --every it runs rounds until SIGINT/SIGTERM, which finish the current step and exit 0. A mailbox that is down is retried with exponential backoff; its bundles stay spooled.";
+    "One round pushes exactly --send-per-round bundles per team and mailbox (real ones first, topped up with cover nobody without the transport key can tell apart), then pulls what is new, keeping the served teams' real bundles and dropping cover. Mailboxes are synced at the same time, each within --deadline per round. With --every it runs rounds until SIGINT/SIGTERM, which abort the requests in flight (bundles stay spooled) and exit 0. A mailbox that is down is retried with exponential backoff; its bundles stay spooled.";
   static override examples = ["<%= config.bin %> sync", "<%= config.bin %> sync --every 15m --jitter 5m", "<%= config.bin %> sync --json"];
   static override flags = {
     every: Flags.string({ description: "run a round every DURATION (30s, 15m, 1h) until stopped" }),
     jitter: Flags.string({ description: "add a random 0..DURATION to each wait (with --every)", default: "0s" }),
     retries: Flags.integer({ description: "retries per mailbox and round, with exponential backoff", default: 2 }),
     backoff: Flags.string({ description: "first retry delay; doubles each retry", default: "5s" }),
+    deadline: Flags.string({ description: "total time one mailbox gets per round, retries included; a mailbox still busy then is skipped until the next round", default: "10m" }),
   };
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Sync);
     const jitterMs = parseDuration(flags.jitter);
     const backoff = { attempts: Math.max(1, flags.retries + 1), baseMs: parseDuration(flags.backoff) };
-    const courier = Courier.open(this.homeFrom(flags.home));
+    const mailboxDeadlineMs = parseDuration(flags.deadline);
+    if (mailboxDeadlineMs < 1000) throw courierError("COURIER_BAD_DURATION", "--deadline must be at least 1s");
+    const courier = Courier.open(this.homeFrom(flags.home), { mailboxDeadlineMs });
     const abort = new AbortController();
     const stop = (): void => abort.abort();
     process.once("SIGINT", stop).once("SIGTERM", stop);
@@ -45,7 +48,8 @@ export default class Sync extends CourierCommand {
         log(`stopped after ${rounds} rounds`);
         return;
       }
-      const reports = await courier.round({ retry: backoffRetry(abort.signal, backoff, abortableSleep, log) });
+      // SIGTERM aborts the requests in flight: the round ends at once, every unfinished mailbox reported as MAILBOX_ABORTED.
+      const reports = await courier.round({ retry: backoffRetry(abort.signal, backoff, abortableSleep, log), signal: abort.signal });
       const failed = reports.filter((r) => r.error !== undefined);
       if (failed.length > 0) {
         const first = failed[0]!;

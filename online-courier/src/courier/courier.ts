@@ -28,6 +28,7 @@ import type { CourierHome } from "../home/paths.js";
 import { requireHome } from "../home/paths.js";
 import { loadTeams, transportKeyOf, type TeamConfig, type TeamId } from "../home/teams.js";
 import { mailboxNameFor, type MailboxBackend } from "../mailbox/backend.js";
+import { abortError, checkDeadlineMs, deadlineSignal, raceAbort, throwIfAborted } from "../mailbox/deadline.js";
 import { httpMailboxCredentials } from "../mailbox/http.js";
 import { mailboxKind, openMailbox, redactUrl, type OpenMailboxOptions } from "../mailbox/open.js";
 import type { TrafficShape } from "../spool/ledger.js";
@@ -56,9 +57,22 @@ export interface CourierOptions {
   readonly retentionMs?: number;
   /** Epochs before the newest expired namespace where a courier that never pruned starts (default PRUNE_LOOKBACK). */
   readonly pruneLookback?: number;
+  /**
+   * Total time one mailbox gets in one round, retries included (default 10 min). Past it the
+   * mailbox's calls are aborted and it is reported as MAILBOX_TIMEOUT; the others are not held up.
+   */
+  readonly mailboxDeadlineMs?: number;
+}
+
+export interface RoundOptions {
+  /** true = try that mailbox again (after a backoff); runs within the mailbox's deadline. */
+  readonly retry?: (attempt: number, error: unknown) => Promise<boolean>;
+  /** Aborts every mailbox call in flight (SIGTERM); the round then ends with them reported as MAILBOX_ABORTED. */
+  readonly signal?: AbortSignal;
 }
 
 export const DEFAULT_RETENTION_MS = 30 * 86_400_000;
+export const DEFAULT_MAILBOX_DEADLINE_MS = 10 * 60_000;
 
 export type IngestOutcome =
   | { readonly outcome: "spooled" | "duplicate"; readonly digest: string; readonly team: TeamId }
@@ -178,69 +192,105 @@ export class Courier {
 
   /**
    * Push, pull, then prune namespaces no courier lists any more, for every team and each of its
-   * mailboxes. A failing mailbox is reported, not thrown; a failed prune is reported and retried
-   * next round.
+   * mailboxes, all mailboxes at once: each under its own deadline, so a silent or trickling one
+   * is reported as MAILBOX_TIMEOUT and holds up nobody. A failing mailbox is reported, not
+   * thrown; a failed prune is reported and retried next round.
    */
-  async round(options: { retry?: (attempt: number, error: unknown) => Promise<boolean> } = {}): Promise<BackendRoundReport[]> {
+  async round(options: RoundOptions = {}): Promise<BackendRoundReport[]> {
     this.requireTeams();
-    const reports: BackendRoundReport[] = [];
+    const deadlineMs = checkDeadlineMs("mailboxDeadlineMs", this.#options.mailboxDeadlineMs ?? DEFAULT_MAILBOX_DEADLINE_MS);
     // Per mailbox URL, the namespaces some served team still lists: their cursors and backends stay.
     const live = new Map<string, Set<string>>();
-    for (const team of this.teams) {
-      const selected = this.spool.list({ direction: "outbound", team: team.id, states: ["pending", "failed"], limit: team.config.sendPerRound });
-      const failures = new Map<string, string>();
-      // Made once, after the first pull taught a new courier the team's shapes, and then the
-      // same bytes for every mailbox and every retry.
-      let batch: Batch | undefined;
-      for (const url of team.config.mailboxes) {
-        const backend = redactUrl(url);
-        const lastOk = this.spool.ledger.lastOk(team.id, backend);
-        const epochs = this.#pullEpochs(team, lastOk);
-        const keep = live.get(url) ?? new Set<string>();
-        for (const e of epochs) keep.add(team.tk.mailboxId(e));
-        live.set(url, keep);
-        let push: PushReport | undefined;
-        let pull: PullReport | undefined;
-        for (let attempt = 1; ; attempt++) {
-          try {
-            // Pulled first so a new courier learns the team's shapes before its first cover; a
-            // failed pull does not hold back the push (it is retried, then reported).
-            let pullError: unknown;
-            if (pull === undefined) {
-              try {
-                pull = await this.pull(team, url, epochs);
-              } catch (e) {
-                pullError = e;
-              }
-            }
-            batch ??= this.batch(team, selected.map((e) => e.digest));
-            push ??= await this.push(team, url, batch);
-            if (pullError !== undefined) throw pullError;
-            this.spool.ledger.syncSucceeded(team.id, backend);
-            const prune = await this.prune(team, url);
-            reports.push({ team: team.id, teamName: team.config.name, backend, push, pull: pull!, ...(prune === undefined ? {} : { prune }) });
-            break;
-          } catch (e) {
-            const report = describeError(e);
-            if (options.retry !== undefined && (await options.retry(attempt, e))) continue;
-            this.spool.ledger.syncFailed(team.id, backend, `${report.code}: ${report.message}`);
-            // Bundles this mailbox already accepted are delivered there, whatever failed after.
-            if (push === undefined) for (const entry of selected) failures.set(entry.digest, `${backend}: ${report.message}`);
-            reports.push({ team: team.id, teamName: team.config.name, backend, ...(push === undefined ? {} : { push }), error: { code: report.code, message: report.message } });
-            break;
-          }
-        }
-      }
-      for (const entry of selected) {
-        const failure = failures.get(entry.digest);
-        if (failure === undefined) this.spool.markDelivered(entry.digest);
-        else this.spool.markFailed(entry.digest, failure);
-      }
-    }
+    const reports = await Promise.all(this.teams.map((team) => this.#teamRound(team, live, deadlineMs, options)));
     for (const [url, namespaces] of live) this.#forgetOthers(url, namespaces);
     this.spool.ledger.expireSeen(SEEN_RETENTION_MS);
     this.spool.expire({ olderThanMs: this.#options.retentionMs ?? DEFAULT_RETENTION_MS, states: ["delivered"] });
+    return reports.flat();
+  }
+
+  async #teamRound(team: ServedTeam, live: Map<string, Set<string>>, deadlineMs: number, options: RoundOptions): Promise<BackendRoundReport[]> {
+    const selected = this.spool.list({ direction: "outbound", team: team.id, states: ["pending", "failed"], limit: team.config.sendPerRound });
+    const failures = new Map<string, string>();
+    // Made once, after the first pull taught a new courier the team's shapes, and then the
+    // same bytes for every mailbox and every retry.
+    let batch: Batch | undefined;
+    const batchOnce = (): Batch => (batch ??= this.batch(team, selected.map((e) => e.digest)));
+    const reports = await Promise.all(
+      team.config.mailboxes.map(async (url) => {
+        const backend = redactUrl(url);
+        const epochs = this.#pullEpochs(team, this.spool.ledger.lastOk(team.id, backend));
+        const keep = live.get(url) ?? new Set<string>();
+        for (const e of epochs) keep.add(team.tk.mailboxId(e));
+        live.set(url, keep);
+        const state: { push?: PushReport; pull?: PullReport } = {};
+        const { signal, done } = deadlineSignal(deadlineMs, options.signal, `this round's work on ${backend}`);
+        let report: BackendRoundReport;
+        try {
+          report = await raceAbort(this.#mailboxRound(team, url, epochs, batchOnce, state, signal, options.retry), signal);
+        } catch (e) {
+          const { code, message } = describeError(e);
+          this.spool.ledger.syncFailed(team.id, backend, `${code}: ${message}`);
+          report = { team: team.id, teamName: team.config.name, backend, ...(state.push === undefined ? {} : { push: state.push }), error: { code, message } };
+        } finally {
+          done();
+        }
+        // Bundles this mailbox already accepted are delivered there, whatever failed after.
+        if (report.error !== undefined && state.push === undefined) for (const entry of selected) failures.set(entry.digest, `${backend}: ${report.error.message}`);
+        return report;
+      }),
+    );
+    for (const entry of selected) {
+      const failure = failures.get(entry.digest);
+      if (failure === undefined) this.spool.markDelivered(entry.digest);
+      else this.spool.markFailed(entry.digest, failure);
+    }
     return reports;
+  }
+
+  /**
+   * One mailbox's pull, push and prune with retries. Rejects only once `signal` aborted (the
+   * caller reports that); any other failure is the returned report's error. Past an abort it
+   * records nothing, in case a backend call it awaited could not be cancelled.
+   */
+  async #mailboxRound(
+    team: ServedTeam,
+    url: string,
+    epochs: readonly number[],
+    batchOnce: () => Batch,
+    state: { push?: PushReport; pull?: PullReport },
+    signal: AbortSignal,
+    retry: RoundOptions["retry"],
+  ): Promise<BackendRoundReport> {
+    const backend = redactUrl(url);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        // Pulled first so a new courier learns the team's shapes before its first cover; a
+        // failed pull does not hold back the push (it is retried, then reported).
+        let pullError: unknown;
+        if (state.pull === undefined) {
+          try {
+            state.pull = await this.pull(team, url, epochs, signal);
+          } catch (e) {
+            pullError = e;
+          }
+        }
+        throwIfAborted(signal);
+        state.push ??= await this.push(team, url, batchOnce(), signal);
+        if (pullError !== undefined) throw pullError;
+        throwIfAborted(signal);
+        this.spool.ledger.syncSucceeded(team.id, backend);
+        const prune = await this.prune(team, url, signal);
+        throwIfAborted(signal);
+        return { team: team.id, teamName: team.config.name, backend, push: state.push, pull: state.pull!, ...(prune === undefined ? {} : { prune }) };
+      } catch (e) {
+        if (signal.aborted) throw abortError(signal);
+        const report = describeError(e);
+        if (retry !== undefined && (await retry(attempt, e)) && !signal.aborted) continue;
+        throwIfAborted(signal);
+        this.spool.ledger.syncFailed(team.id, backend, `${report.code}: ${report.message}`);
+        return { team: team.id, teamName: team.config.name, backend, ...(state.push === undefined ? {} : { push: state.push }), error: { code: report.code, message: report.message } };
+      }
+    }
   }
 
   /**
@@ -265,7 +315,7 @@ export class Courier {
    * stops the round's pruning and is reported; the mark stays, so the next round retries.
    * Stores that prune themselves (the HTTP mailbox) are left alone.
    */
-  async prune(team: ServedTeam, url: string): Promise<PruneReport | undefined> {
+  async prune(team: ServedTeam, url: string, signal?: AbortSignal): Promise<PruneReport | undefined> {
     const key = redactUrl(url);
     const newest = team.tk.epochAt(this.#now()) - MAILBOX_PRUNE_AGE;
     if (newest < 0) return undefined;
@@ -283,7 +333,7 @@ export class Courier {
         }
         let names: readonly string[] = [];
         try {
-          names = (await backend.list()).names;
+          names = (await backend.list(undefined, { signal })).names;
         } catch (err) {
           // A namespace no retry can list (too many entries): reported, then passed over.
           if (!isAirlockError(err, "MAILBOX_TOO_MANY")) throw err;
@@ -292,7 +342,7 @@ export class Courier {
         }
         for (const name of names) {
           try {
-            await backend.delete(name);
+            await backend.delete(name, { signal });
             report.removed++;
           } catch (err) {
             // Something other than a bundle under a bundle's name: left for a person to look at.
@@ -301,6 +351,7 @@ export class Courier {
             report.skipped = [...(report.skipped ?? []), { code, message }];
           }
         }
+        throwIfAborted(signal);
         await backend.removeIfEmpty?.();
         report.namespaces++;
         this.spool.ledger.setPrunedThrough(team.id, key, e);
@@ -360,15 +411,16 @@ export class Courier {
    * caller keeps the real ones pending; a put is idempotent, so a retry of the same batch
    * repeats none).
    */
-  async push(team: ServedTeam, url: string, batch: Batch): Promise<PushReport> {
+  async push(team: ServedTeam, url: string, batch: Batch, signal?: AbortSignal): Promise<PushReport> {
     const backend = this.#backend(team, url, batch.epoch);
-    for (const bytes of batch.bundles) await backend.put(mailboxNameFor(bytes), bytes);
+    for (const bytes of batch.bundles) await backend.put(mailboxNameFor(bytes), bytes, { signal });
+    throwIfAborted(signal);
     if (batch.cover > 0) this.spool.ledger.count(team.id, "cover-sent", "round", batch.cover);
     return { real: batch.real, cover: batch.cover, failed: 0 };
   }
 
   /** Lists the namespaces of `epochs` (newest first, from #pullEpochs) and spools the team's new real bundles. */
-  async pull(team: ServedTeam, url: string, epochs: readonly number[]): Promise<PullReport> {
+  async pull(team: ServedTeam, url: string, epochs: readonly number[], signal?: AbortSignal): Promise<PullReport> {
     const report: PullReport = { listed: 0, spooled: 0, cover: 0, refused: 0, known: 0, missing: 0 };
     const key = redactUrl(url);
     const namespaces = epochs.map((e) => team.tk.mailboxId(e));
@@ -379,13 +431,13 @@ export class Courier {
       const full = saved.pulls % (this.#options.fullListEvery ?? 8) === 0;
       let listing;
       try {
-        listing = await backend.list(full ? undefined : saved.cursor);
+        listing = await backend.list(full ? undefined : saved.cursor, { signal });
       } catch (err) {
         // The oldest namespaces of a catch-up sit at the edge of an HTTP mailbox's token window:
         // with its clock a little ahead, the server refuses them. Only there is a refusal skipped.
         if (isAirlockError(err, "MAILBOX_AUTH") && atTokenWindowEdge(url, e, epochs[0]!)) continue;
         if (!isAirlockError(err, "MAILBOX_BAD_CURSOR")) throw err;
-        listing = await backend.list();
+        listing = await backend.list(undefined, { signal });
       }
       let clean = true;
       for (const name of listing.names) {
@@ -395,19 +447,21 @@ export class Courier {
           report.known++;
           continue;
         }
-        const outcome = await this.#fetch(team, backend, name, digest);
+        const outcome = await this.#fetch(team, backend, name, digest, signal);
+        throwIfAborted(signal);
         if (outcome === "missing" || outcome === "damaged") clean = false;
         report[outcome === "damaged" ? "refused" : outcome]++;
       }
+      throwIfAborted(signal);
       this.spool.ledger.setCursor(key, namespace, clean ? listing.cursor : saved.cursor);
     }
     return report;
   }
 
-  async #fetch(team: ServedTeam, backend: MailboxBackend, name: string, digest: string): Promise<"spooled" | "cover" | "refused" | "damaged" | "missing" | "known"> {
+  async #fetch(team: ServedTeam, backend: MailboxBackend, name: string, digest: string, signal: AbortSignal | undefined): Promise<"spooled" | "cover" | "refused" | "damaged" | "missing" | "known"> {
     let bytes: Uint8Array | undefined;
     try {
-      bytes = await backend.get(name);
+      bytes = await backend.get(name, { signal });
     } catch (e) {
       // The store refused this one entry (bad bytes, too big, not a file): count it, retry later.
       if (isAirlockError(e) && /^MAILBOX_(DIGEST_MISMATCH|TOO_LARGE|NOT_A_FILE)$/.test(e.code)) {
@@ -416,6 +470,7 @@ export class Courier {
       }
       throw e;
     }
+    throwIfAborted(signal);
     if (bytes === undefined) return "missing";
     if (createHash("sha256").update(bytes).digest("hex") !== digest) {
       // Truncated or altered in the store or on the way: not remembered, so a good copy later is taken.

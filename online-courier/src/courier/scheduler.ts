@@ -3,7 +3,8 @@
  * 0..jitter after the previous one ended (jitter hides the schedule's phase). A failing
  * mailbox is retried within the round with exponential backoff (base, 2×base, 4×base, capped),
  * then left for the next round; its outbound bundles stay pending. SIGINT/SIGTERM (the
- * signal) stop after the current step: a put or get is never cut in half.
+ * signal) abort the requests in flight and stop: an aborted put is retried whole next time
+ * (names are content addresses), an aborted pull advances no cursor.
  * Clock, sleep and randomness are injected so tests never wait on real time.
  */
 import { describeError } from "@airlock/shared";
@@ -81,7 +82,7 @@ export async function runSchedule(courier: Courier, options: ScheduleOptions): P
   let round = 0;
   while (!options.signal.aborted && (options.maxRounds === undefined || round < options.maxRounds)) {
     round++;
-    const reports = await courier.round({ retry });
+    const reports = await courier.round({ retry, signal: options.signal });
     for (const r of reports) {
       options.log?.(
         r.error === undefined

@@ -20,22 +20,31 @@ export interface MailboxListing {
   readonly cursor: string;
 }
 
+/**
+ * Per call: `signal` aborts the call (its reason, a typed MAILBOX_TIMEOUT or MAILBOX_ABORTED
+ * error, is what the call rejects with). Network backends stop the request and drop its socket;
+ * local ones stop between steps (a file system call in progress cannot be cancelled).
+ */
+export interface CallOptions {
+  readonly signal?: AbortSignal;
+}
+
 export interface MailboxBackend {
   /** Largest bundle put() accepts and get() reads (MAILBOX_TOO_LARGE beyond). */
   readonly maxBundleBytes: number;
   /** Stores `bundle` under `name` (its digest name). Idempotent: an existing name is kept as is. */
-  put(name: string, bundle: Uint8Array): Promise<void>;
+  put(name: string, bundle: Uint8Array, options?: CallOptions): Promise<void>;
   /**
    * Names stored now and not returned by the list() that produced `since` (all names without
    * it). Within one cursor chain a name is returned once, unless it is deleted and stored again.
    * A well-formed cursor from another backend instance (e.g. before a restart) lists everything:
    * callers dedupe by name, so that costs a listing, never a duplicate bundle.
    */
-  list(since?: string): Promise<MailboxListing>;
+  list(since?: string, options?: CallOptions): Promise<MailboxListing>;
   /** The bundle, or undefined if no bundle of that name is stored. */
-  get(name: string): Promise<Uint8Array | undefined>;
+  get(name: string, options?: CallOptions): Promise<Uint8Array | undefined>;
   /** Removes the bundle; removing a missing name is not an error. */
-  delete(name: string): Promise<void>;
+  delete(name: string, options?: CallOptions): Promise<void>;
   /**
    * Releases pooled resources (HTTP keep-alive sockets and their tor streams). Optional: local
    * backends hold nothing between calls. The courier calls it when it closes.
@@ -62,6 +71,8 @@ export const MAILBOX_HINTS = {
   MAILBOX_NOT_A_FILE: "something other than a plain file sits under a bundle's name in the mailbox folder; remove it",
   MAILBOX_TOO_MANY: "the mailbox folder holds more entries than allowed; expire old bundles or raise the limit",
   MAILBOX_IO: "the mailbox folder cannot be read or written; check that it is mounted, writable and not full",
+  MAILBOX_TIMEOUT: "the mailbox did not finish within its deadline and was skipped this round; its bundles stay spooled and the next round retries",
+  MAILBOX_ABORTED: "the courier was stopped while talking to the mailbox; nothing half-done was kept, and the next sync retries",
 } as const;
 export type MailboxErrorCode = keyof typeof MAILBOX_HINTS;
 

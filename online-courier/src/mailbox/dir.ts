@@ -32,10 +32,12 @@ import {
   mailboxError,
   MAILBOX_SUFFIX,
   SequenceIndex,
+  type CallOptions,
   type MailboxBackend,
   type MailboxListing,
   type MailboxName,
 } from "./backend.js";
+import { throwIfAborted } from "./deadline.js";
 
 export interface DirMailboxOptions {
   readonly maxBundleBytes?: number;
@@ -72,8 +74,9 @@ export class DirMailbox implements MailboxBackend {
     this.#maxEntries = options.maxEntries ?? 100_000;
   }
 
-  async put(name: string, bundle: Uint8Array): Promise<void> {
+  async put(name: string, bundle: Uint8Array, options: CallOptions = {}): Promise<void> {
     const checked = checkPut(name, bundle, this.maxBundleBytes);
+    throwIfAborted(options.signal);
     const path = join(this.#dir, checked);
     const existing = await this.#lstat(path);
     if (existing !== undefined) {
@@ -96,6 +99,8 @@ export class DirMailbox implements MailboxBackend {
       await handle.sync();
       await handle.close();
       handle = undefined;
+      // A call abandoned at its deadline publishes nothing: the temp file is removed below.
+      throwIfAborted(options.signal);
       await rename(temp, path);
       created = false;
       await syncDirectory(this.#dir);
@@ -106,17 +111,21 @@ export class DirMailbox implements MailboxBackend {
     }
   }
 
-  list(since?: string): Promise<MailboxListing> {
+  list(since?: string, options: CallOptions = {}): Promise<MailboxListing> {
     const run = this.#scan.then(async () => {
-      this.#index.reconcile(await this.#scanNames());
+      throwIfAborted(options.signal);
+      const names = await this.#scanNames(options.signal);
+      throwIfAborted(options.signal);
+      this.#index.reconcile(names);
       return this.#index.list(since);
     });
     this.#scan = run.catch(() => undefined);
     return run;
   }
 
-  async get(name: string): Promise<Uint8Array | undefined> {
+  async get(name: string, options: CallOptions = {}): Promise<Uint8Array | undefined> {
     const checked = checkName(name);
+    throwIfAborted(options.signal);
     let handle: FileHandle;
     try {
       handle = await open(join(this.#dir, checked), READ_FLAGS);
@@ -147,8 +156,9 @@ export class DirMailbox implements MailboxBackend {
     }
   }
 
-  async delete(name: string): Promise<void> {
+  async delete(name: string, options: CallOptions = {}): Promise<void> {
     const checked = checkName(name);
+    throwIfAborted(options.signal);
     const path = join(this.#dir, checked);
     const stats = await this.#lstat(path);
     if (stats !== undefined) {
@@ -211,7 +221,7 @@ export class DirMailbox implements MailboxBackend {
     }
   }
 
-  async #scanNames(): Promise<Set<MailboxName>> {
+  async #scanNames(signal: AbortSignal | undefined): Promise<Set<MailboxName>> {
     const present = new Set<MailboxName>();
     let entries = 0;
     let folder;
@@ -227,6 +237,7 @@ export class DirMailbox implements MailboxBackend {
         if (++entries > this.#maxEntries) {
           throw mailboxError("MAILBOX_TOO_MANY", `${this.#dir} holds more than ${this.#maxEntries} entries`);
         }
+        if (entries % 1024 === 0) throwIfAborted(signal);
         if (isMailboxName(entry.name) && (await this.#isRegularFile(entry))) present.add(entry.name);
       }
     } catch (e) {

@@ -9,12 +9,13 @@
  * spares a rendezvous per request. The bearer token is sent only in the Authorization header
  * and never appears in an error message.
  */
-import { Agent as HttpAgent, request as httpRequest, type AgentOptions, type ClientRequestArgs, type IncomingMessage } from "node:http";
+import { Agent as HttpAgent, request as httpRequest, type AgentOptions, type ClientRequest, type ClientRequestArgs, type IncomingMessage } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import type { Duplex } from "node:stream";
 import { SocksClient } from "socks";
 import { isAirlockError, type TransportKey } from "@airlock/shared";
-import { checkMaxBytes, checkName, checkPut, isMailboxName, mailboxNameFor, type MailboxBackend, type MailboxListing, type MailboxName } from "./backend.js";
+import { checkMaxBytes, checkName, checkPut, isMailboxName, mailboxNameFor, type CallOptions, type MailboxBackend, type MailboxListing, type MailboxName } from "./backend.js";
+import { abortError, checkDeadlineMs, deadlineSignal, raceAbort, throwIfAborted } from "./deadline.js";
 import {
   API_PREFIX,
   MAX_CURSOR_LENGTH,
@@ -33,12 +34,18 @@ export interface HttpMailboxOptions {
   token: string;
   socksProxy?: { host: string; port: number };
   maxBundleBytes?: number;
+  /** Idle timeout: no byte for this long ends the request (default 60 s, 120 s over tor). */
   timeoutMs?: number;
+  /** Total deadline of one request, answer body included, however the bytes trickle (default 5 min, 10 min over tor). */
+  deadlineMs?: number;
 }
 
 const DEFAULT_TIMEOUT_MS = 60_000;
 /** Over tor a first request builds a rendezvous circuit: allow for it. */
 const DEFAULT_SOCKS_TIMEOUT_MS = 120_000;
+/** A 64 MiB bundle at about 256 KiB/s; a mailbox slower than that is treated as stalled. */
+const DEFAULT_DEADLINE_MS = 300_000;
+const DEFAULT_SOCKS_DEADLINE_MS = 600_000;
 const MAX_ERROR_BODY = 4096;
 
 /** The namespace and token a team's courier uses on an HTTP mailbox for one epoch. */
@@ -102,10 +109,11 @@ export class HttpMailbox implements MailboxBackend {
   readonly #namespace: string;
   readonly #authorization: string;
   readonly #timeoutMs: number;
+  readonly #deadlineMs: number;
   readonly #agent: HttpAgent;
   readonly #request: typeof httpRequest;
 
-  constructor(o: { baseUrl: string; namespace: string; token: string; socksProxy?: { host: string; port: number }; maxBundleBytes?: number; timeoutMs?: number }) {
+  constructor(o: { baseUrl: string; namespace: string; token: string; socksProxy?: { host: string; port: number }; maxBundleBytes?: number; timeoutMs?: number; deadlineMs?: number }) {
     this.maxBundleBytes = checkMaxBytes(o.maxBundleBytes);
     let base: URL;
     try {
@@ -125,6 +133,7 @@ export class HttpMailbox implements MailboxBackend {
     this.#namespace = o.namespace;
     this.#authorization = `Bearer ${o.token}`;
     this.#timeoutMs = timeoutMs;
+    this.#deadlineMs = checkDeadlineMs("deadlineMs", o.deadlineMs ?? (o.socksProxy === undefined ? DEFAULT_DEADLINE_MS : DEFAULT_SOCKS_DEADLINE_MS));
     const agentOptions: AgentOptions = { keepAlive: true, maxSockets: 8, maxFreeSockets: 4 };
     if (o.socksProxy !== undefined) {
       if (base.protocol !== "http:") throw httpMailboxError("MAILBOX_BAD_URL", "over SOCKS (tor) use http://: the onion service already encrypts end to end");
@@ -139,46 +148,53 @@ export class HttpMailbox implements MailboxBackend {
     }
   }
 
-  async put(name: string, bundle: Uint8Array): Promise<void> {
+  async put(name: string, bundle: Uint8Array, options: CallOptions = {}): Promise<void> {
     const checked = checkPut(name, bundle, this.maxBundleBytes);
-    const res = await this.#send("PUT", this.#bundleUrl(checked), bundle);
-    await this.#expect(res, [200, 201, 204], `store ${checked}`);
-    res.resume();
+    const what = `store ${checked}`;
+    await this.#exchange("PUT", this.#bundleUrl(checked), bundle, what, options.signal, async (res) => {
+      await this.#expect(res, [200, 201, 204], what);
+      await readBounded(res, MAX_ERROR_BODY, "answer");
+    });
   }
 
-  async list(since?: string): Promise<MailboxListing> {
+  async list(since?: string, options: CallOptions = {}): Promise<MailboxListing> {
     const url = this.#mailboxUrl();
     if (since !== undefined) {
       if (typeof since !== "string" || since.length > MAX_CURSOR_LENGTH) throw httpMailboxError("MAILBOX_BAD_CURSOR", "the list cursor is not one this mailbox issued");
       url.searchParams.set("since", since);
     }
-    const res = await this.#send("GET", url);
-    await this.#expect(res, [200], "list the mailbox");
-    const text = Buffer.from(await readBounded(res, MAX_LISTING_BYTES, "listing")).toString("utf8");
-    return parseListing(text);
+    return this.#exchange("GET", url, undefined, "list the mailbox", options.signal, async (res) => {
+      await this.#expect(res, [200], "list the mailbox");
+      const text = Buffer.from(await readBounded(res, MAX_LISTING_BYTES, "listing")).toString("utf8");
+      return parseListing(text);
+    });
   }
 
-  async get(name: string): Promise<Uint8Array | undefined> {
+  async get(name: string, options: CallOptions = {}): Promise<Uint8Array | undefined> {
     const checked = checkName(name);
-    const res = await this.#send("GET", this.#bundleUrl(checked));
-    if (res.statusCode === 404) {
-      const code = await errorCode(res);
-      if (code === "MAILBOX_NOT_FOUND") return undefined;
-      await this.#expect(res, [200], `fetch ${checked}`, { code });
-    }
-    await this.#expect(res, [200], `fetch ${checked}`);
-    const bytes = await readBounded(res, this.maxBundleBytes, "bundle");
-    if (mailboxNameFor(bytes) !== checked) {
-      throw httpMailboxError("MAILBOX_DIGEST_MISMATCH", `the mailbox server returned bytes for ${checked} that hash to something else`);
-    }
-    return bytes;
+    const what = `fetch ${checked}`;
+    return this.#exchange("GET", this.#bundleUrl(checked), undefined, what, options.signal, async (res) => {
+      if (res.statusCode === 404) {
+        const code = await errorCode(res);
+        if (code === "MAILBOX_NOT_FOUND") return undefined;
+        await this.#expect(res, [200], what, { code });
+      }
+      await this.#expect(res, [200], what);
+      const bytes = await readBounded(res, this.maxBundleBytes, "bundle");
+      if (mailboxNameFor(bytes) !== checked) {
+        throw httpMailboxError("MAILBOX_DIGEST_MISMATCH", `the mailbox server returned bytes for ${checked} that hash to something else`);
+      }
+      return bytes;
+    });
   }
 
-  async delete(name: string): Promise<void> {
+  async delete(name: string, options: CallOptions = {}): Promise<void> {
     const checked = checkName(name);
-    const res = await this.#send("DELETE", this.#bundleUrl(checked));
-    await this.#expect(res, [200, 204], `delete ${checked}`);
-    res.resume();
+    const what = `delete ${checked}`;
+    await this.#exchange("DELETE", this.#bundleUrl(checked), undefined, what, options.signal, async (res) => {
+      await this.#expect(res, [200, 204], what);
+      await readBounded(res, MAX_ERROR_BODY, "answer");
+    });
   }
 
   /** Closes pooled connections (and their tor streams). The backend stays usable. */
@@ -194,7 +210,35 @@ export class HttpMailbox implements MailboxBackend {
     return new URL(`${API_PREFIX.slice(1)}${this.#namespace}/${name}`, this.#base);
   }
 
-  #send(method: string, url: URL, body?: Uint8Array): Promise<IncomingMessage> {
+  /**
+   * One request and the handling of its answer under the request's total deadline (and the
+   * caller's signal): when either fires, the request and its socket are destroyed and the call
+   * rejects with the signal's typed reason, whether the server is silent or trickling.
+   */
+  async #exchange<T>(method: string, url: URL, body: Uint8Array | undefined, what: string, outer: AbortSignal | undefined, handle: (res: IncomingMessage) => Promise<T>): Promise<T> {
+    throwIfAborted(outer);
+    const { signal, done } = deadlineSignal(this.#deadlineMs, outer, `${what} on ${this.#where()}`);
+    let req: ClientRequest | undefined;
+    let res: IncomingMessage | undefined;
+    const onAbort = (): void => {
+      const e = abortError(signal);
+      res?.destroy(e);
+      req?.destroy(e);
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+    try {
+      const work = this.#send(method, url, body, (r) => (req = r)).then((r) => {
+        res = r;
+        return handle(r);
+      });
+      return await raceAbort(work, signal);
+    } finally {
+      signal.removeEventListener("abort", onAbort);
+      done();
+    }
+  }
+
+  #send(method: string, url: URL, body: Uint8Array | undefined, started: (req: ClientRequest) => void): Promise<IncomingMessage> {
     return new Promise((resolve, reject) => {
       const headers: Record<string, string> = { Authorization: this.#authorization, Accept: "application/json, application/octet-stream" };
       if (body !== undefined) {
@@ -202,13 +246,14 @@ export class HttpMailbox implements MailboxBackend {
         headers["Content-Length"] = String(body.length);
       }
       const req = this.#request(url, { method, headers, agent: this.#agent, timeout: this.#timeoutMs });
+      started(req);
       req.on("timeout", () => req.destroy(httpMailboxError("MAILBOX_TIMEOUT", `no answer from ${this.#where()} within ${this.#timeoutMs} ms`)));
       req.on("error", (e) => {
         if (isAirlockError(e)) reject(e);
         else reject(httpMailboxError("MAILBOX_UNREACHABLE", `cannot reach ${this.#where()}: ${e.message}`, e));
       });
       req.on("response", (res) => {
-        // The socket's idle timeout keeps applying while the body streams; the size bound caps a trickle.
+        // The socket's idle timeout keeps applying while the body streams; #exchange's deadline caps a trickle.
         res.on("error", () => undefined);
         resolve(res);
       });

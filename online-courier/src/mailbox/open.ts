@@ -17,7 +17,7 @@
 import { statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { courierError } from "../errors.js";
-import { DEFAULT_MAX_BUNDLE_BYTES, type MailboxBackend, type MailboxListing } from "./backend.js";
+import { DEFAULT_MAX_BUNDLE_BYTES, type CallOptions, type MailboxBackend, type MailboxListing } from "./backend.js";
 import { DirMailbox } from "./dir.js";
 import { resolveHome } from "../home/paths.js";
 import { HttpMailbox } from "./http.js";
@@ -41,8 +41,10 @@ export interface OpenMailboxOptions {
   readonly maxBundleBytes?: number;
   /** tor's SOCKS port for onion: URLs (default: torSocksProxy(), i.e. AIRLOCK_TOR_SOCKS or 127.0.0.1:9050). */
   readonly socksProxy?: SocksProxy;
-  /** Per-request timeout of http:/onion: mailboxes (default: HttpMailbox's, 60 s, 120 s over tor). */
+  /** Idle timeout per request of http:/onion: mailboxes (default: HttpMailbox's, 60 s, 120 s over tor). */
   readonly timeoutMs?: number;
+  /** Total deadline per request of http:/onion:/s3: mailboxes (default 5 min, 10 min over tor). */
+  readonly deadlineMs?: number;
   /** For s3:// URLs (default: loadS3Credentials: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, else `<home>/s3-credentials.json`). */
   readonly s3Credentials?: S3Credentials;
   /** The courier home's folder, where s3-credentials.json is looked up (default: resolveHome()). */
@@ -126,7 +128,7 @@ export function openMailbox(url: string, ns: MailboxNamespace, opts: OpenMailbox
       const location = parseS3Url(url); // a malformed URL fails now, not on first use
       const make = async (credentials: S3Credentials): Promise<MailboxBackend> => {
         const { S3Mailbox } = await import("./s3.js");
-        return new S3Mailbox({ ...location, credentials, namespace: ns.namespace, ...limit });
+        return new S3Mailbox({ ...location, credentials, namespace: ns.namespace, ...limit, ...(opts.deadlineMs === undefined ? {} : { deadlineMs: opts.deadlineMs }) });
       };
       const given = opts.s3Credentials;
       const home = opts.home ?? resolveHome().root;
@@ -135,8 +137,8 @@ export function openMailbox(url: string, ns: MailboxNamespace, opts: OpenMailbox
   }
 }
 
-function timeout(opts: OpenMailboxOptions): { timeoutMs?: number } {
-  return opts.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs };
+function timeout(opts: OpenMailboxOptions): { timeoutMs?: number; deadlineMs?: number } {
+  return { ...(opts.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs }), ...(opts.deadlineMs === undefined ? {} : { deadlineMs: opts.deadlineMs }) };
 }
 
 export type MailboxKind = "dir" | "memory" | "http" | "onion" | "s3";
@@ -168,10 +170,10 @@ function deferredBackend(maxBundleBytes: number | undefined, make: () => Promise
   };
   return {
     maxBundleBytes: maxBundleBytes ?? DEFAULT_MAX_BUNDLE_BYTES,
-    put: async (name: string, bundle: Uint8Array): Promise<void> => (await get()).put(name, bundle),
-    list: async (since?: string): Promise<MailboxListing> => (await get()).list(since),
-    get: async (name: string): Promise<Uint8Array | undefined> => (await get()).get(name),
-    delete: async (name: string): Promise<void> => (await get()).delete(name),
+    put: async (name: string, bundle: Uint8Array, options?: CallOptions): Promise<void> => (await get()).put(name, bundle, options),
+    list: async (since?: string, options?: CallOptions): Promise<MailboxListing> => (await get()).list(since, options),
+    get: async (name: string, options?: CallOptions): Promise<Uint8Array | undefined> => (await get()).get(name, options),
+    delete: async (name: string, options?: CallOptions): Promise<void> => (await get()).delete(name, options),
     close: (): void => {
       void backend?.then((b) => b.close?.(), () => undefined);
     },

@@ -34,10 +34,12 @@ import {
   mailboxError,
   MAILBOX_SUFFIX,
   SequenceIndex,
+  type CallOptions,
   type MailboxBackend,
   type MailboxListing,
   type MailboxName,
 } from "./backend.js";
+import { abortError, checkDeadlineMs, raceAbort, withDeadline } from "./deadline.js";
 import { checkCredentials, isBucketName, isRegion, normalizeEndpoint, DEFAULT_S3_REGION, type S3Credentials } from "./s3-url.js";
 
 export { parseS3Url, loadS3Credentials, type S3Location, type S3Credentials } from "./s3-url.js";
@@ -73,6 +75,12 @@ export interface S3MailboxOptions {
   /** Connect timeout and socket idle timeout, ms (default 10 000 and 60 000). */
   readonly connectTimeoutMs?: number;
   readonly idleTimeoutMs?: number;
+  /**
+   * Total deadline of one call (all its attempts, and the body of a get), default 5 min. The
+   * SDK's own requestTimeout is set to it too, with throwOnRequestTimeout, so a silent endpoint
+   * fails the attempt instead of only logging a warning.
+   */
+  readonly deadlineMs?: number;
 }
 
 const AUTH_CODES = new Set([
@@ -95,6 +103,7 @@ export class S3Mailbox implements MailboxBackend {
   readonly #createBucket: boolean;
   readonly #pageSize: number;
   readonly #maxEntries: number;
+  readonly #deadlineMs: number;
   readonly #index = new SequenceIndex();
   #scan: Promise<unknown> = Promise.resolve();
   #bucketReady: Promise<void> | undefined;
@@ -113,13 +122,19 @@ export class S3Mailbox implements MailboxBackend {
     this.#bucket = o.bucket;
     this.#prefix = `${o.namespace}/`;
     this.#createBucket = o.createBucket ?? false;
+    this.#deadlineMs = checkDeadlineMs("deadlineMs", o.deadlineMs ?? 300_000);
     this.#client = new S3Client({
       endpoint,
       region,
       forcePathStyle: true,
       credentials: checkCredentials(o.credentials),
       maxAttempts: o.maxAttempts ?? 3,
-      requestHandler: { connectionTimeout: o.connectTimeoutMs ?? 10_000, requestTimeout: o.idleTimeoutMs ?? 60_000 },
+      requestHandler: {
+        connectionTimeout: o.connectTimeoutMs ?? 10_000,
+        socketTimeout: o.idleTimeoutMs ?? 60_000,
+        requestTimeout: this.#deadlineMs,
+        throwOnRequestTimeout: true,
+      },
       // The SDK's default CRC32 trailers (aws-chunked uploads) are not understood by many
       // S3-compatible stores (radosgw before Reef among them). Integrity does not depend on
       // them: put sends Content-MD5, and get checks the SHA-256 the name promises.
@@ -128,9 +143,13 @@ export class S3Mailbox implements MailboxBackend {
     });
   }
 
-  async put(name: string, bundle: Uint8Array): Promise<void> {
+  async put(name: string, bundle: Uint8Array, options: CallOptions = {}): Promise<void> {
     const checked = checkPut(name, bundle, this.maxBundleBytes);
-    await this.#ensureBucket();
+    await this.#call(`storing ${checked}`, options.signal, (signal) => this.#put(checked, bundle, signal));
+  }
+
+  async #put(checked: MailboxName, bundle: Uint8Array, signal: AbortSignal): Promise<void> {
+    await this.#ensureBucket(signal);
     // No "exists?" round trip first: the bytes are fixed by the name, so overwriting is the
     // same as keeping, and it also repairs an object a corrupt store damaged.
     try {
@@ -143,33 +162,43 @@ export class S3Mailbox implements MailboxBackend {
           ContentMD5: createHash("md5").update(bundle).digest("base64"),
           ContentType: "application/octet-stream",
         }),
+        { abortSignal: signal },
       );
     } catch (e) {
-      throw classify(e, `cannot store ${checked}`);
+      throw classify(e, `cannot store ${checked}`, signal);
     }
   }
 
-  list(since?: string): Promise<MailboxListing> {
-    const run = this.#scan.then(async () => {
-      this.#index.reconcile(await this.#listNames());
-      return this.#index.list(since);
-    });
+  list(since?: string, options: CallOptions = {}): Promise<MailboxListing> {
+    const run = this.#scan.then(() =>
+      this.#call("listing the S3 mailbox", options.signal, async (signal) => {
+        const names = await this.#listNames(signal);
+        // An abandoned listing (deadline passed) must not overwrite the view of a later one.
+        if (signal.aborted) throw abortError(signal);
+        this.#index.reconcile(names);
+        return this.#index.list(since);
+      }),
+    );
     this.#scan = run.catch(() => undefined);
     return run;
   }
 
-  async get(name: string): Promise<Uint8Array | undefined> {
+  async get(name: string, options: CallOptions = {}): Promise<Uint8Array | undefined> {
     const checked = checkName(name);
-    await this.#ensureBucket();
+    return this.#call(`reading ${checked}`, options.signal, (signal) => this.#get(checked, signal));
+  }
+
+  async #get(checked: MailboxName, signal: AbortSignal): Promise<Uint8Array | undefined> {
+    await this.#ensureBucket(signal);
     let body: AsyncIterable<Uint8Array> & { destroy?: () => void };
     let declared: number | undefined;
     try {
-      const out = await this.#client.send(new GetObjectCommand({ Bucket: this.#bucket, Key: this.#prefix + checked }));
+      const out = await this.#client.send(new GetObjectCommand({ Bucket: this.#bucket, Key: this.#prefix + checked }), { abortSignal: signal });
       body = out.Body as unknown as AsyncIterable<Uint8Array> & { destroy?: () => void };
       declared = out.ContentLength;
     } catch (e) {
       if (errorCode(e) === "NoSuchKey" || (httpStatus(e) === 404 && errorCode(e) !== "NoSuchBucket")) return undefined;
-      throw classify(e, `cannot read ${checked}`);
+      throw classify(e, `cannot read ${checked}`, signal);
     }
     if (body === undefined) throw s3Error("MAILBOX_IO", `the S3 service sent no body for ${checked}`);
     if (declared !== undefined) {
@@ -180,23 +209,38 @@ export class S3Mailbox implements MailboxBackend {
         throw e;
       }
     }
-    const bytes = await this.#readBounded(body, checked, declared);
+    // A body trickling past the deadline: the stream is destroyed, so the read ends now.
+    const stop = (): void => body.destroy?.();
+    signal.addEventListener("abort", stop, { once: true });
+    let bytes: Uint8Array;
+    try {
+      bytes = await raceAbort(this.#readBounded(body, checked, declared), signal);
+    } finally {
+      signal.removeEventListener("abort", stop);
+    }
     if (`${digestHex(bytes)}${MAILBOX_SUFFIX}` !== checked) {
       throw mailboxError("MAILBOX_DIGEST_MISMATCH", `${checked} in the S3 mailbox does not hold the bytes its name promises`);
     }
     return bytes;
   }
 
-  async delete(name: string): Promise<void> {
+  async delete(name: string, options: CallOptions = {}): Promise<void> {
     const checked = checkName(name);
-    await this.#ensureBucket();
-    try {
-      // S3 answers 204 for a missing key too, so "already gone" needs no special case.
-      await this.#client.send(new DeleteObjectCommand({ Bucket: this.#bucket, Key: this.#prefix + checked }));
-    } catch (e) {
-      throw classify(e, `cannot remove ${checked}`);
-    }
+    await this.#call(`removing ${checked}`, options.signal, async (signal) => {
+      await this.#ensureBucket(signal);
+      try {
+        // S3 answers 204 for a missing key too, so "already gone" needs no special case.
+        await this.#client.send(new DeleteObjectCommand({ Bucket: this.#bucket, Key: this.#prefix + checked }), { abortSignal: signal });
+      } catch (e) {
+        throw classify(e, `cannot remove ${checked}`, signal);
+      }
+    });
     this.#index.remove(checked);
+  }
+
+  /** One call under its total deadline and the caller's signal (see deadline.ts). */
+  #call<T>(what: string, outer: AbortSignal | undefined, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    return withDeadline(this.#deadlineMs, outer, `${what} on the S3 mailbox`, work);
   }
 
   /** Closes the HTTP connections the client keeps alive. The mailbox must not be used after. */
@@ -231,8 +275,8 @@ export class S3Mailbox implements MailboxBackend {
     return bytes;
   }
 
-  async #listNames(): Promise<Set<MailboxName>> {
-    await this.#ensureBucket();
+  async #listNames(signal: AbortSignal): Promise<Set<MailboxName>> {
+    await this.#ensureBucket(signal);
     const present = new Set<MailboxName>();
     let token: string | undefined;
     let entries = 0;
@@ -242,9 +286,10 @@ export class S3Mailbox implements MailboxBackend {
         page = await this.#client.send(
           // Delimiter "/": keys in deeper "folders" are not ours and are not even listed.
           new ListObjectsV2Command({ Bucket: this.#bucket, Prefix: this.#prefix, Delimiter: "/", MaxKeys: this.#pageSize, ContinuationToken: token }),
+          { abortSignal: signal },
         );
       } catch (e) {
-        throw classify(e, "cannot list the S3 mailbox");
+        throw classify(e, "cannot list the S3 mailbox", signal);
       }
       const contents = page.Contents ?? [];
       // Counting at least one per page bounds a server that sends empty truncated pages forever.
@@ -271,15 +316,15 @@ export class S3Mailbox implements MailboxBackend {
     return present;
   }
 
-  #ensureBucket(): Promise<void> {
+  #ensureBucket(signal: AbortSignal): Promise<void> {
     if (!this.#createBucket) return Promise.resolve();
-    this.#bucketReady ??= this.#client.send(new CreateBucketCommand({ Bucket: this.#bucket })).then(
+    this.#bucketReady ??= this.#client.send(new CreateBucketCommand({ Bucket: this.#bucket }), { abortSignal: signal }).then(
       () => undefined,
       (e: unknown) => {
         const code = errorCode(e);
         if (code === "BucketAlreadyOwnedByYou" || code === "BucketAlreadyExists") return;
         this.#bucketReady = undefined; // try again on the next call
-        throw classify(e, `cannot create the bucket ${this.#bucket}`);
+        throw classify(e, `cannot create the bucket ${this.#bucket}`, signal);
       },
     );
     return this.#bucketReady;
@@ -304,12 +349,14 @@ function excerpt(s: unknown): string {
     .slice(0, 200);
 }
 
-/** Maps an SDK or network error onto a typed mailbox error; keeps the original as `cause`. */
-export function classify(e: unknown, what: string): Error {
+/** Maps an SDK or network error onto a typed mailbox error; keeps the original as `cause`. An aborted call gets its signal's typed reason. */
+export function classify(e: unknown, what: string, signal?: AbortSignal): Error {
   if (e instanceof AirlockError) return e;
+  if (signal?.aborted === true) return abortError(signal);
   const code = errorCode(e);
   const status = httpStatus(e);
   const errno = errnoCode(e) ?? errnoCode((e as { cause?: unknown } | null)?.cause);
+  if (status === undefined && code === "TimeoutError") return mailboxError("MAILBOX_TIMEOUT", `${what}: the S3 endpoint did not answer in time`, e);
   if (status === undefined && (errno !== undefined || code === "TimeoutError" || code === "AbortError")) {
     const detail = errno !== undefined && NETWORK_ERRNOS.has(errno) ? errno : code === "TimeoutError" ? "timed out" : (errno ?? excerpt((e as Error).message));
     return s3Error("MAILBOX_UNREACHABLE", `${what}: the S3 endpoint is unreachable (${detail})`, e);
