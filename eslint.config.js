@@ -12,6 +12,11 @@ export default tseslint.config(
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
       "no-constant-condition": ["error", { checkLoops: false }],
       eqeqeq: ["error", "always"],
+      // A focused test silently drops every other one (vitest also refuses it in CI: vitest.config.ts).
+      "no-restricted-properties": [
+        "error",
+        ...["it", "test", "describe", "suite", "bench"].map((object) => ({ object, property: "only", message: "a focused test drops all the others; remove .only before committing (docs/testing.md)" })),
+      ],
     },
   },
 );

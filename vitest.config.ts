@@ -1,5 +1,11 @@
 import { defineConfig } from "vitest/config";
 
+/**
+ * Strict runs (docs/testing.md): .ci/run sets AIRLOCK_REQUIRE_TOOLS=1; then `.only` is refused
+ * (as it is wherever CI is set) and vitest-summary.ts fails the run if any test was skipped.
+ */
+const strict = process.env["AIRLOCK_REQUIRE_TOOLS"] === "1" || (process.env["CI"] ?? "") !== "";
+
 export default defineConfig({
   test: {
     include: ["*/src/**/*.test.ts", "*/src/**/*.test.tsx", "test/**/*.test.ts"],
@@ -8,6 +14,7 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 60_000,
     pool: "forks",
+    allowOnly: !strict,
     reporters: ["default", "./vitest-summary.ts"],
   },
 });

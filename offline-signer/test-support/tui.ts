@@ -19,8 +19,11 @@ export async function until(ui: Ui, want: string | RegExp): Promise<string> {
   for (let i = 0; i < 3000; i++) {
     const frame = ui.lastFrame() ?? "";
     if (typeof want === "string" ? frame.includes(want) : want.test(frame)) {
-      // One more turn so the effects that subscribe the new screen's key handler have run.
-      await new Promise((r) => setTimeout(r, 5));
+      // The new screen subscribes its key handler in a passive effect (ink's useInput), which
+      // React (a legacy root, as ink renders) runs in a task its scheduler queued with
+      // setImmediate during the commit that drew this frame. A setImmediate queued now runs
+      // after that task: then the handler is there, so keys pressed next reach it.
+      await new Promise((r) => setImmediate(r));
       return frame;
     }
     await new Promise((r) => setTimeout(r, 10));

@@ -678,10 +678,14 @@ const config: fc.Arbitrary<Config> = fc.record({ k2: fc.boolean(), secret: fc.bo
 const CASE = process.env["AIRLOCK_PROPERTY_CASE"];
 
 describe("hostile convergence (docs/team-model.md, Invariants)", () => {
-  it.runIf(CASE !== undefined)("replays one case", async () => {
-    const [cfg, actions] = JSON.parse(readFileSync(CASE!, "utf8").replaceAll("__proto__:null,", "")) as [Config, Action[]];
-    for (let i = 0; i < (env("AIRLOCK_PROPERTY_REPLAYS") ?? 3); i++) await play(cfg, actions);
-  }, 600_000);
+  // Registered only when a case is given: in `npm test` there is nothing to replay, and a test
+  // that always skips there would be a skip the strict CI run refuses (docs/testing.md).
+  if (CASE !== undefined) {
+    it("replays one case", async () => {
+      const [cfg, actions] = JSON.parse(readFileSync(CASE, "utf8").replaceAll("__proto__:null,", "")) as [Config, Action[]];
+      for (let i = 0; i < (env("AIRLOCK_PROPERTY_REPLAYS") ?? 3); i++) await play(cfg, actions);
+    }, 600_000);
+  }
 
   /**
    * Found by the property (seed 1279990706, path 56; minimised by hand). Bob signs two versions
@@ -832,14 +836,17 @@ describe("hostile convergence (docs/team-model.md, Invariants)", () => {
     }
   });
 
-  it.skipIf(CASE !== undefined)(
-    `honest and hostile members of every role, lossy delivery: active vaults agree and every invariant holds (seed ${SEED})`,
-    async () => {
-      await fc.assert(
-        fc.asyncProperty(config, fc.array(action, { minLength: 8, maxLength: MAX_ACTIONS, size: "max" }), play),
-        { numRuns: RUNS, seed: SEED, ...(PATH === undefined ? {} : { path: PATH }), endOnFailure: !SHRINK, verbose: 1 },
-      );
-    },
-    60_000 + RUNS * 45_000,
-  );
+  // Replaying one case (above) stands in for the random run.
+  if (CASE === undefined) {
+    it(
+      `honest and hostile members of every role, lossy delivery: active vaults agree and every invariant holds (seed ${SEED})`,
+      async () => {
+        await fc.assert(
+          fc.asyncProperty(config, fc.array(action, { minLength: 8, maxLength: MAX_ACTIONS, size: "max" }), play),
+          { numRuns: RUNS, seed: SEED, ...(PATH === undefined ? {} : { path: PATH }), endOnFailure: !SHRINK, verbose: 1 },
+        );
+      },
+      60_000 + RUNS * 45_000,
+    );
+  }
 });

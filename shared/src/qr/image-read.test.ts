@@ -3,10 +3,11 @@
  * allocation, typed errors, folders without symlinks. Hostile contents: image-structure.test.ts.
  */
 import { execFileSync } from "node:child_process";
-import { closeSync, constants, openSync } from "node:fs";
+import { closeSync, constants, existsSync, openSync } from "node:fs";
 import { chmod, mkdir, symlink, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodeJpeg } from "../../test-support/degrade.js";
 import { tempFolder } from "../../test-support/qr-fixtures.js";
@@ -67,11 +68,27 @@ describe("opening a file never follows a link and never blocks", () => {
     await expect(readImageFile(dir)).rejects.toMatchObject({ code: "IMAGE_NOT_A_FILE", message: expect.stringContaining("folder") as unknown });
   });
 
-  it.skipIf(process.getuid?.() === 0)("an unreadable file is IMAGE_UNREADABLE (not checkable as root, who reads anything)", async () => {
+  it("an unreadable file is IMAGE_UNREADABLE (as root: root reads it, and an unprivileged child is refused)", async () => {
     const path = join(dir, "locked.png");
     await writeFile(path, renderQrPng("LOCKED", { version: 1, level: "L", scale: 2 }));
     await chmod(path, 0o000);
-    await expect(readImageFile(path)).rejects.toMatchObject({ code: "IMAGE_UNREADABLE", message: expect.stringContaining("EACCES") as unknown });
+    if (process.getuid?.() !== 0) {
+      await expect(readImageFile(path)).rejects.toMatchObject({ code: "IMAGE_UNREADABLE", message: expect.stringContaining("EACCES") as unknown });
+      return;
+    }
+    // Root reads anything, so here the same file opens and decodes...
+    await expect(readImageFile(path)).resolves.toMatchObject({ width: expect.any(Number) as unknown });
+    // ...and the refusal is checked as nobody: the same reader (compiled; npm test builds first)
+    // in a child process that setpriv (util-linux) drops to uid/gid 65534.
+    const setpriv = ["/usr/bin/setpriv", "/bin/setpriv"].find((p) => existsSync(p));
+    if (setpriv === undefined) throw new Error("as root this test needs setpriv (util-linux) to read the file as an unprivileged user");
+    const reader = fileURLToPath(new URL("../../dist/src/qr/image-read.js", import.meta.url));
+    if (!existsSync(reader)) throw new Error(`${reader} is missing: build first (npm run build)`);
+    await chmod(dir, 0o711); // nobody may pass through the test folder, not list it
+    const script = `import { readImageFile } from ${JSON.stringify(pathToFileURL(reader).href)};
+try { await readImageFile(${JSON.stringify(path)}); console.log("{}"); } catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message })); }`;
+    const out = execFileSync(setpriv, ["--reuid=65534", "--regid=65534", "--clear-groups", process.execPath, "--input-type=module", "-e", script], { encoding: "utf8", timeout: 60_000 });
+    expect(JSON.parse(out)).toMatchObject({ code: "IMAGE_UNREADABLE", message: expect.stringContaining("EACCES") as unknown });
   });
 });
 
