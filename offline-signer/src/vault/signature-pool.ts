@@ -162,6 +162,8 @@ export class Preparer {
   /** The next changeset from the back this thread may claim while it would otherwise wait. */
   #tail = -1;
   #dead = false;
+  /** Whether this thread asked the worker to post what it has (the WANTED slot) during the current take. */
+  #asked = false;
   /** Milliseconds this thread spent preparing (its share) and waiting for the worker. */
   preparedMs = 0;
   waitedMs = 0;
@@ -221,6 +223,16 @@ export class Preparer {
 
   /** Changeset `index`'s result, waiting for the worker or preparing it here; undefined if it was not decoded. */
   take(index: number): PreparedChangeset | undefined {
+    try {
+      return this.#take(index);
+    } finally {
+      // Asked for: the worker posted at once what it had; from here it fills whole chunks again.
+      if (this.#asked) Atomics.store(this.#state, this.#n + WANTED, this.#n);
+      this.#asked = false;
+    }
+  }
+
+  #take(index: number): PreparedChangeset | undefined {
     const state = this.#state;
     const mine = (i: number): PreparedChangeset | undefined => {
       const cs = this.#decoded[i];
@@ -251,6 +263,7 @@ export class Preparer {
       }
       // The worker has it: meanwhile prepare one from the back, or wait.
       Atomics.store(state, this.#n + WANTED, index);
+      this.#asked = true;
       if (this.#steal(index, mine)) continue;
       const t0 = performance.now();
       const woke = Atomics.wait(state, index, BY_WORKER, 50);
