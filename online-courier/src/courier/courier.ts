@@ -25,7 +25,7 @@ import { fillerBundle, MIN_BUCKET, type BundleHeader } from "@airlock/bundle-for
 import { describeError, isAirlockError, MAILBOX_PRUNE_AGE, MAILBOX_PULL_BACK, type TransportKey } from "@airlock/shared";
 import { courierError } from "../errors.js";
 import type { CourierHome } from "../home/paths.js";
-import { requireHome } from "../home/paths.js";
+import { requireHome, restrictHome } from "../home/paths.js";
 import { loadTeams, transportKeyOf, type TeamConfig, type TeamId } from "../home/teams.js";
 import { mailboxNameFor, type MailboxBackend } from "../mailbox/backend.js";
 import { abortError, checkDeadlineMs, deadlineSignal, raceAbort, throwIfAborted } from "../mailbox/deadline.js";
@@ -142,6 +142,7 @@ export class Courier {
 
   static open(home: CourierHome, options: CourierOptions = {}): Courier {
     requireHome(home);
+    restrictHome(home);
     const teams = loadTeams(home).map((config) => ({ id: config.id, config, tk: transportKeyOf(config) }));
     const spool = Spool.open(home.spoolFile, { ...(options.now === undefined ? {} : { now: options.now }), ...(options.maxBundleBytes === undefined ? {} : { maxBundleBytes: options.maxBundleBytes }) });
     return new Courier(home, spool, teams, options);
@@ -203,8 +204,10 @@ export class Courier {
     const live = new Map<string, Set<string>>();
     const reports = await Promise.all(this.teams.map((team) => this.#teamRound(team, live, deadlineMs, options)));
     for (const [url, namespaces] of live) this.#forgetOthers(url, namespaces);
-    this.spool.ledger.expireSeen(SEEN_RETENTION_MS);
-    this.spool.expire({ olderThanMs: this.#options.retentionMs ?? DEFAULT_RETENTION_MS, states: ["delivered"] });
+    const forgotten = this.spool.ledger.expireSeen(SEEN_RETENTION_MS);
+    // expire() checkpoints the WAL when it removed bundles; forgotten digests need it as well.
+    const expired = this.spool.expire({ olderThanMs: this.#options.retentionMs ?? DEFAULT_RETENTION_MS, states: ["delivered"] });
+    if (forgotten > 0 && expired === 0) this.spool.checkpoint();
     return reports.flat();
   }
 

@@ -3,7 +3,7 @@
  * ~/.airlock-courier), mode 0700, holding the courier key (0600), teams.json (0600: it holds
  * the teams' transport keys) and the spool. Nothing in it opens a bundle.
  */
-import { mkdirSync, statSync } from "node:fs";
+import { chmodSync, lstatSync, mkdirSync, statSync, type Stats } from "node:fs";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { courierError } from "../errors.js";
@@ -21,9 +21,31 @@ export function resolveHome(flag?: string, env: NodeJS.ProcessEnv = process.env)
   return { root, keyFile: join(root, "courier.key"), teamsFile: join(root, "teams.json"), spoolFile: join(root, "spool.sqlite") };
 }
 
-/** Creates the home (0700) if it does not exist. */
+/** Creates the home (0700) if it does not exist, and tightens one that does (restrictHome). */
 export function createHome(home: CourierHome): void {
   mkdirSync(home.root, { recursive: true, mode: 0o700 });
+  restrictHome(home);
+}
+
+/**
+ * Makes an existing home 0700 and its key and teams files 0600, whatever an older courier, a
+ * restore from backup or a umask left: they hold the courier key and the teams' transport keys.
+ * (The spool's files are Spool.open's.) Links are left alone, never followed.
+ */
+export function restrictHome(home: CourierHome): void {
+  for (const [path, mode, isKind] of [
+    [home.root, 0o700, (s: Stats) => s.isDirectory()],
+    [home.keyFile, 0o600, (s: Stats) => s.isFile()],
+    [home.teamsFile, 0o600, (s: Stats) => s.isFile()],
+  ] as const) {
+    let info;
+    try {
+      info = lstatSync(path);
+    } catch {
+      continue; // not there (yet)
+    }
+    if (isKind(info) && (info.mode & 0o777) !== mode) chmodSync(path, mode);
+  }
 }
 
 /** Throws COURIER_NO_HOME unless the home folder exists. */

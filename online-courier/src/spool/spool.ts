@@ -7,10 +7,13 @@
  * Invariants: every stored bundle passed inspectBundle and is at most maxBundleBytes; a digest
  * is stored once (the first direction wins); a row is inserted whole in one statement inside
  * one transaction (WAL, synchronous=FULL), so it is never half-stored; attempts only grow.
+ * At rest: the file, its -wal and -shm are 0600; deleted rows are zeroed (secure_delete) and the
+ * WAL is checkpointed and truncated after an expiry, so what expired is not recoverable from disk.
  */
 import { createHash } from "node:crypto";
+import { chmodSync, closeSync, constants, lstatSync, openSync, type Stats } from "node:fs";
 import { inspectBundle, toHex } from "@airlock/bundle-format";
-import { AirlockError } from "@airlock/shared";
+import { AirlockError, errnoCode } from "@airlock/shared";
 import { Ledger } from "./ledger.js";
 import { applyMigrations } from "./schema.js";
 import { openSqlite, type SqliteDatabase } from "./sqlite.js";
@@ -111,6 +114,25 @@ function checkTeam(team: unknown): string | null {
   return team;
 }
 
+/**
+ * The spool file and its -wal and -shm companions are 0600, created so and tightened if an older
+ * courier (or a copy) left them readable by others: they hold bundles, digests and tags. SQLite
+ * creates -wal and -shm with the database file's mode, so a 0600 database keeps them 0600.
+ */
+function restrictSpoolFiles(path: string): void {
+  closeSync(openSync(path, constants.O_RDWR | constants.O_CREAT, 0o600));
+  for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+    let info: Stats;
+    try {
+      info = lstatSync(file);
+    } catch (e) {
+      if (errnoCode(e) === "ENOENT") continue;
+      throw e;
+    }
+    if (info.isFile() && (info.mode & 0o777) !== 0o600) chmodSync(file, 0o600);
+  }
+}
+
 export class Spool {
   readonly maxBundleBytes: number;
   readonly #db: SqliteDatabase;
@@ -131,10 +153,14 @@ export class Spool {
     if (!Number.isSafeInteger(max) || max < 1) throw new RangeError(`maxBundleBytes must be a positive integer, got ${max}`);
     let db: SqliteDatabase | undefined;
     try {
+      restrictSpoolFiles(path);
       db = openSqlite(path);
       db.pragma("journal_mode = WAL");
       db.pragma("synchronous = FULL"); // a bundle acknowledged as spooled survives power loss
+      // Deleted rows (expired bundles, digests, tags) are overwritten with zeros, not left in free pages.
+      db.pragma("secure_delete = ON");
       applyMigrations(db);
+      restrictSpoolFiles(path); // -wal and -shm exist now
       return new Spool(db, options);
     } catch (e) {
       db?.close();
@@ -252,7 +278,23 @@ export class Spool {
     for (const s of states) if (!STATES.includes(s)) throw new TypeError(`unknown state ${String(s)}`);
     const cutoff = this.#now() - options.olderThanMs;
     const sql = `DELETE FROM bundles WHERE first_seen < ? AND state IN (${states.map(() => "?").join(", ")})`;
-    return this.#db.prepare(sql).run(cutoff, ...states).changes;
+    const removed = this.#db.prepare(sql).run(cutoff, ...states).changes;
+    if (removed > 0) this.checkpoint();
+    return removed;
+  }
+
+  /** The connection's at-rest settings, for status and tests. */
+  pragmas(): { journalMode: string; secureDelete: boolean } {
+    return { journalMode: String(this.#db.pragma("journal_mode", { simple: true })), secureDelete: this.#db.pragma("secure_delete", { simple: true }) === 1 };
+  }
+
+  /**
+   * Copies the WAL into the database file and truncates it. With secure_delete the file then
+   * holds zeros where deleted rows were; until this runs, their old page images are still in
+   * the WAL. Another process reading at the same moment makes it a partial checkpoint (no error).
+   */
+  checkpoint(): void {
+    this.#db.pragma("wal_checkpoint(TRUNCATE)");
   }
 
   /** Bundles per direction and state, zeros included: what `status` shows. */
