@@ -72,6 +72,8 @@ export const MAILBOX_HINTS = {
   MAILBOX_TOO_MANY: "the mailbox folder holds more entries than allowed; expire old bundles or raise the limit",
   MAILBOX_IO: "the mailbox folder cannot be read or written; check that it is mounted, writable and not full",
   MAILBOX_TIMEOUT: "the mailbox did not finish within its deadline and was skipped this round; its bundles stay spooled and the next round retries",
+  MAILBOX_LINK:
+    "a dir: mailbox's namespace folder is a symbolic link (or not a folder): a sync peer may be redirecting the courier's writes; nothing went through it. Remove it (the courier recreates the folder) and check who shares the mailbox folder",
   MAILBOX_ABORTED: "the courier was stopped while talking to the mailbox; nothing half-done was kept, and the next sync retries",
 } as const;
 export type MailboxErrorCode = keyof typeof MAILBOX_HINTS;

@@ -138,3 +138,39 @@ describe("dir mailbox: a hostile, Syncthing-shared folder", () => {
     expect(() => dirMailboxFromUrl("s3://x")).toThrow(/dir: mailbox URL/);
   });
 });
+
+describe("dir mailbox: a namespace folder replaced by a symbolic link (a Syncthing peer redirecting writes)", () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), "airlock-dir-link-"));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("refuses every call with MAILBOX_LINK and writes, reads and removes nothing through the link", async () => {
+    const elsewhere = join(dir, "elsewhere");
+    await mkdir(elsewhere);
+    const planted = blob();
+    await writeFile(join(elsewhere, planted.name), planted.bytes); // what the peer wants us to read or delete
+    const namespace = join(dir, "0123456789abcdef0123456789abcdef");
+    await symlink(elsewhere, namespace);
+    const mailbox = new DirMailbox(namespace, { maxBundleBytes: MAX });
+    const b = blob();
+    expect(await codeOf(mailbox.put(b.name, b.bytes))).toBe("MAILBOX_LINK");
+    expect(await codeOf(mailbox.list())).toBe("MAILBOX_LINK");
+    expect(await codeOf(mailbox.get(planted.name))).toBe("MAILBOX_LINK");
+    expect(await codeOf(mailbox.delete(planted.name))).toBe("MAILBOX_LINK");
+    expect(await codeOf(mailbox.removeIfEmpty())).toBe("MAILBOX_LINK");
+    expect((await readdir(elsewhere)).sort()).toEqual([planted.name]);
+    // A file (not a folder) in the namespace's place is refused the same way.
+    const fileInPlace = join(dir, "fedcba9876543210fedcba9876543210");
+    await writeFile(fileInPlace, "x");
+    expect(await codeOf(new DirMailbox(fileInPlace).put(b.name, b.bytes))).toBe("MAILBOX_LINK");
+    // Once the link is removed, the courier recreates a real folder and works as before.
+    await rm(namespace);
+    await mailbox.put(b.name, b.bytes);
+    expect((await mailbox.list()).names).toEqual([b.name]);
+    expect((await readdir(elsewhere)).sort()).toEqual([planted.name]);
+  });
+});

@@ -12,6 +12,10 @@
  *
  * The folder itself is created by the first put (its parent must exist): a namespace nobody has
  * written to yet lists as empty, so pulling or pruning an old epoch leaves no empty folder behind.
+ * A Syncthing peer can replace that namespace folder with a symlink (Syncthing syncs links as
+ * links) to redirect our writes, reads and deletes anywhere: every call first checks it is a real
+ * folder (lstat) and refuses with MAILBOX_LINK otherwise, and a put checks again that the folder
+ * is still the same one (device and inode) after creating its temp file and before renaming it.
  *
  * Cursors: see SequenceIndex in backend.ts (names numbered in the order this instance first
  * sees them; no trust in mtimes or arrival order). Invariant: scans run one at a time, so a
@@ -77,6 +81,7 @@ export class DirMailbox implements MailboxBackend {
   async put(name: string, bundle: Uint8Array, options: CallOptions = {}): Promise<void> {
     const checked = checkPut(name, bundle, this.maxBundleBytes);
     throwIfAborted(options.signal);
+    await this.#folder();
     const path = join(this.#dir, checked);
     const existing = await this.#lstat(path);
     if (existing !== undefined) {
@@ -91,6 +96,7 @@ export class DirMailbox implements MailboxBackend {
     try {
       handle = await this.#createTemp(temp);
       created = true;
+      const folder = await this.#folder();
       let written = 0;
       while (written < bundle.length) {
         const { bytesWritten } = await handle.write(bundle, written, bundle.length - written, written);
@@ -101,11 +107,18 @@ export class DirMailbox implements MailboxBackend {
       handle = undefined;
       // A call abandoned at its deadline publishes nothing: the temp file is removed below.
       throwIfAborted(options.signal);
+      // Swapped for a link (or another folder) while we wrote: the temp file is removed below, through
+      // the real folder if it still is, and nothing is published.
+      const now = await this.#folder();
+      if (folder === undefined || now === undefined || now.dev !== folder.dev || now.ino !== folder.ino) {
+        throw mailboxError("MAILBOX_LINK", `${this.#dir} was replaced while ${checked} was written into it; nothing was stored`);
+      }
       await rename(temp, path);
       created = false;
       await syncDirectory(this.#dir);
     } catch (e) {
       await handle?.close().catch(() => undefined);
+      // The temp name is random: this removes our own file and nothing else, wherever a link put it.
       if (created) await unlink(temp).catch(() => undefined);
       throw ioError(e, `cannot write ${checked} into ${this.#dir}`);
     }
@@ -114,6 +127,7 @@ export class DirMailbox implements MailboxBackend {
   list(since?: string, options: CallOptions = {}): Promise<MailboxListing> {
     const run = this.#scan.then(async () => {
       throwIfAborted(options.signal);
+      await this.#folder();
       const names = await this.#scanNames(options.signal);
       throwIfAborted(options.signal);
       this.#index.reconcile(names);
@@ -126,6 +140,7 @@ export class DirMailbox implements MailboxBackend {
   async get(name: string, options: CallOptions = {}): Promise<Uint8Array | undefined> {
     const checked = checkName(name);
     throwIfAborted(options.signal);
+    await this.#folder();
     let handle: FileHandle;
     try {
       handle = await open(join(this.#dir, checked), READ_FLAGS);
@@ -159,6 +174,7 @@ export class DirMailbox implements MailboxBackend {
   async delete(name: string, options: CallOptions = {}): Promise<void> {
     const checked = checkName(name);
     throwIfAborted(options.signal);
+    await this.#folder();
     const path = join(this.#dir, checked);
     const stats = await this.#lstat(path);
     if (stats !== undefined) {
@@ -189,6 +205,7 @@ export class DirMailbox implements MailboxBackend {
   }
 
   async removeIfEmpty(): Promise<void> {
+    await this.#folder();
     await this.#removeStaleTemps();
     try {
       await rmdir(this.#dir);
@@ -252,6 +269,19 @@ export class DirMailbox implements MailboxBackend {
     if (entry.isBlockDevice() || entry.isCharacterDevice()) return false;
     // Some file systems report no type in readdir (DT_UNKNOWN): ask lstat, which never follows.
     return (await this.#lstat(join(this.#dir, entry.name)))?.isFile() ?? false;
+  }
+
+  /**
+   * The namespace folder's identity, or undefined while nobody created it; MAILBOX_LINK if a
+   * link (or anything but a folder) sits in its place, so nothing is read or written through it.
+   */
+  async #folder(): Promise<{ dev: number; ino: number } | undefined> {
+    const info = await this.#lstat(this.#dir);
+    if (info === undefined) return undefined;
+    if (!info.isDirectory()) {
+      throw mailboxError("MAILBOX_LINK", `${this.#dir} is ${info.isSymbolicLink() ? "a symbolic link" : "not a folder"}; nothing is read, written or removed through it`);
+    }
+    return { dev: info.dev, ino: info.ino };
   }
 
   async #lstat(path: string): Promise<import("node:fs").Stats | undefined> {
