@@ -35,6 +35,10 @@ export default class Serve extends CourierCommand {
     "tor-control": Flags.string({ description: "tor control port HOST:PORT", default: "127.0.0.1:9051" }),
     "tor-cookie": Flags.string({ description: "tor control auth cookie file" }),
     "quota-bytes": Flags.integer({ description: `bytes one namespace (a team's mailbox of one epoch) may hold (default ${DEFAULT_SERVER_LIMITS.maxNamespaceBytes})`, min: 1 }),
+    "max-connections-per-address": Flags.integer({
+      description: `open connections one client address may hold (default ${DEFAULT_SERVER_LIMITS.maxConnectionsPerAddress}; with --onion all clients share tor's address, so the default is then ${DEFAULT_SERVER_LIMITS.maxConnections}, the total)`,
+      min: 1,
+    }),
     "quota-bundles": Flags.integer({ description: `bundles one namespace may hold (default ${DEFAULT_SERVER_LIMITS.maxNamespaceBundles})`, min: 1 }),
   };
 
@@ -62,6 +66,7 @@ export default class Serve extends CourierCommand {
       const limits = {
         ...(flags["quota-bytes"] === undefined ? {} : { maxNamespaceBytes: flags["quota-bytes"] }),
         ...(flags["quota-bundles"] === undefined ? {} : { maxNamespaceBundles: flags["quota-bundles"] }),
+        maxConnectionsPerAddress: flags["max-connections-per-address"] ?? (flags.onion ? DEFAULT_SERVER_LIMITS.maxConnections : DEFAULT_SERVER_LIMITS.maxConnectionsPerAddress),
       };
       server = await startMailboxServer({ listen, storageDir, teams: () => teams, log, limits });
       if (control !== undefined) {

@@ -7,7 +7,9 @@
  * hierarchy"). Spec: docs/http-mailbox.md.
  *
  * Every request is bounded before it costs anything: per-address request rate (fixed window
- * on the injected clock), concurrent connections (server.maxConnections), header and request
+ * on the injected clock), concurrent connections (server.maxConnections) and concurrent
+ * connections per client address (so one client holding sockets open with partial headers
+ * cannot take every slot: slowloris), header and request
  * timeouts against slow clients, body size (Content-Length checked before reading; a chunked
  * body is cut as soon as it passes the limit), and per-namespace quotas of bytes and bundles
  * (MAILBOX_QUOTA, checked against the declared length before the body is read).
@@ -44,6 +46,12 @@ export interface MailboxServerOptions {
     maxBundleBytes?: number;
     maxRequestsPerMinute?: number;
     maxConnections?: number;
+    /**
+     * Open connections one client address may hold (default 8); more are closed at once. Behind
+     * a tor onion service every client comes from tor's address, so `serve --onion` sets it to
+     * maxConnections.
+     */
+    maxConnectionsPerAddress?: number;
     /** Bytes of bundles one namespace may hold (MAILBOX_QUOTA beyond; default 1 GiB). */
     maxNamespaceBytes?: number;
     /** Bundles one namespace may hold (MAILBOX_QUOTA beyond; default 20 000). */
@@ -74,7 +82,7 @@ export interface MailboxServer {
   prune(): Promise<number>;
 }
 
-export const DEFAULT_SERVER_LIMITS = { maxRequestsPerMinute: 600, maxConnections: 64, maxNamespaceBytes: 1024 * 1024 * 1024, maxNamespaceBundles: 20_000 } as const;
+export const DEFAULT_SERVER_LIMITS = { maxRequestsPerMinute: 600, maxConnections: 64, maxConnectionsPerAddress: 8, maxNamespaceBytes: 1024 * 1024 * 1024, maxNamespaceBundles: 20_000 } as const;
 /** In a namespace's folder: {"epoch":E,"epochSeconds":S}, the epoch its first bundle's token was for. */
 export const EPOCH_FILE = ".airlock-epoch";
 const MAX_EPOCH_FILE = 256;
@@ -122,6 +130,7 @@ export async function startMailboxServer(o: MailboxServerOptions): Promise<Mailb
   const maxBundleBytes = checkMaxBytes(o.limits?.maxBundleBytes);
   const maxPerMinute = positive(o.limits?.maxRequestsPerMinute ?? DEFAULT_SERVER_LIMITS.maxRequestsPerMinute, "maxRequestsPerMinute");
   const maxConnections = positive(o.limits?.maxConnections ?? DEFAULT_SERVER_LIMITS.maxConnections, "maxConnections");
+  const maxPerAddress = positive(o.limits?.maxConnectionsPerAddress ?? DEFAULT_SERVER_LIMITS.maxConnectionsPerAddress, "maxConnectionsPerAddress");
   const headersMs = positive(o.timeouts?.headersMs ?? DEFAULT_TIMEOUTS.headersMs, "headersMs");
   const requestMs = Math.max(headersMs, positive(o.timeouts?.requestMs ?? DEFAULT_TIMEOUTS.requestMs, "requestMs"));
   const idleMs = positive(o.timeouts?.idleMs ?? DEFAULT_TIMEOUTS.idleMs, "idleMs");
@@ -441,6 +450,24 @@ export async function startMailboxServer(o: MailboxServerOptions): Promise<Mailb
   });
   server.on("drop", () => {
     counters.rejected++;
+  });
+  // Runs after node's own connection listener: a socket over its address's share is closed before
+  // it sends a byte, and its slot in maxConnections is freed with it.
+  const perAddress = new Map<string, number>();
+  server.on("connection", (socket: import("node:net").Socket) => {
+    const address = socket.remoteAddress ?? "unknown";
+    const open = (perAddress.get(address) ?? 0) + 1;
+    if (open > maxPerAddress) {
+      counters.rejected++;
+      socket.destroy();
+      return;
+    }
+    perAddress.set(address, open);
+    socket.once("close", () => {
+      const left = (perAddress.get(address) ?? 1) - 1;
+      if (left > 0) perAddress.set(address, left);
+      else perAddress.delete(address);
+    });
   });
   server.on("clientError", (_err, socket) => {
     counters.rejected++;
