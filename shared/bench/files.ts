@@ -18,6 +18,10 @@
  * - `files.peak-rss.seal.<size>`, `files.peak-rss.open.<size>`: MiB, the larger of sampled RSS and
  *   the kernel's maxRSS for the child (worker thread included); baseline = the child's RSS after
  *   start-up. Lower is better; target: value < 64 MiB.
+ *
+ * Ours use libsodium's chunk AEAD (the log says so if it did not load). With
+ * AIRLOCK_BENCH_FILES_FALLBACK=1 every round also runs the node:crypto fallback, interleaved
+ * the same way, and the same figures are given for it with the suffix `.node-crypto`.
  */
 import { execFile, spawn } from "node:child_process";
 import { createHash, randomBytes, randomFillSync } from "node:crypto";
@@ -95,10 +99,20 @@ async function hasGnuTime(): Promise<boolean> {
   }
 }
 
-async function runChild(mode: "seal" | "open", seed: string, input: string, output: string): Promise<FilesChildReport> {
-  const { stdout } = await promisify(execFile)(process.execPath, [CHILD, mode, seed, input, output], { maxBuffer: MiB });
+async function runChild(mode: "seal" | "open", seed: string, input: string, output: string, nodeCrypto = false): Promise<FilesChildReport> {
+  const args = [CHILD, mode, seed, input, output, ...(nodeCrypto ? ["node-crypto"] : [])];
+  const { stdout } = await promisify(execFile)(process.execPath, args, { maxBuffer: MiB });
   return JSON.parse(stdout) as FilesChildReport;
 }
+
+interface Runs {
+  readonly ours: number[];
+  readonly age: number[];
+  readonly oursCpu: number[];
+  readonly ageCpu: number[];
+  readonly rss: FilesChildReport[];
+}
+const runs = (): Runs => ({ ours: [], age: [], oursCpu: [], ageCpu: [], rss: [] });
 
 async function writeRandomFile(path: string, bytes: number): Promise<string> {
   const hash = createHash("sha256");
@@ -144,39 +158,50 @@ export async function benchFiles(options: { quick: boolean; log: (line: string) 
 
     const cpuFile = (await hasGnuTime()) ? join(dir, "age.cpu") : undefined;
     if (cpuFile === undefined) options.log(`note: no GNU time at ${GNU_TIME}; the *-cpu figures are skipped`);
-    const seal = { ours: [] as number[], age: [] as number[], oursCpu: [] as number[], ageCpu: [] as number[] };
-    const open_ = { ours: [] as number[], age: [] as number[], oursCpu: [] as number[], ageCpu: [] as number[] };
-    const rss: { seal: FilesChildReport[]; open: FilesChildReport[] } = { seal: [], open: [] };
-    options.log(`${size} random file, ${rounds} interleaved rounds (order rotating); each round seals and opens with both`);
+    const fallback = process.env.AIRLOCK_BENCH_FILES_FALLBACK === "1";
+    const seal = runs();
+    const open_ = runs();
+    // The node:crypto fallback, when asked for: its own runs, age's figures shared.
+    const sealNode = runs();
+    const openNode = runs();
+    const nodeOut = join(dir, "node.bundle");
+    options.log(
+      `${size} random file, ${rounds} interleaved rounds (order rotating); each round seals and opens with both` +
+        (fallback ? ", and with our node:crypto fallback" : ""),
+    );
+    const ourSeal = (into: Runs, bundle: string, nodeCrypto: boolean) => async (): Promise<void> => {
+      await rm(bundle, { force: true });
+      const report = await runChild("seal", seed, input, bundle, nodeCrypto);
+      if (report.bodyHash !== inputHash) throw new Error("sealFile hashed a different body");
+      if (!nodeCrypto && report.aead !== "libsodium") options.log("note: libsodium did not load; these are node:crypto's figures");
+      into.ours.push(report.seconds);
+      into.oursCpu.push(report.cpuSeconds);
+      into.rss.push(report);
+    };
+    const ourOpen = (into: Runs, bundle: string, nodeCrypto: boolean, round: number) => async (): Promise<void> => {
+      const output = join(dir, nodeCrypto ? "node.out" : "ours.out");
+      await rm(output, { force: true });
+      const report = await runChild("open", seed, bundle, output, nodeCrypto);
+      if (report.bodyHash !== inputHash) throw new Error("openFile released a different body");
+      if (round === 0 && (await sha256File(output)) !== inputHash) throw new Error("openFile wrote a different file");
+      into.ours.push(report.seconds);
+      into.oursCpu.push(report.cpuSeconds);
+      into.rss.push(report);
+    };
     for (let round = 0; round < rounds; round++) {
       const steps: (() => Promise<void>)[] = [
-        async () => {
-          await rm(ours, { force: true });
-          const report = await runChild("seal", seed, input, ours);
-          if (report.bodyHash !== inputHash) throw new Error("sealFile hashed a different body");
-          seal.ours.push(report.seconds);
-          seal.oursCpu.push(report.cpuSeconds);
-          rss.seal.push(report);
-        },
+        ourSeal(seal, ours, false),
         async () => {
           await rm(theirs, { force: true });
           const run = await timed("age", ["-r", ageRecipient, "-o", theirs, input], cpuFile);
           seal.age.push(run.seconds);
           if (run.cpuSeconds !== undefined) seal.ageCpu.push(run.cpuSeconds);
         },
+        ...(fallback ? [ourSeal(sealNode, nodeOut, true)] : []),
       ];
       for (let k = 0; k < steps.length; k++) await steps[(round + k) % steps.length]!();
       const opens: (() => Promise<void>)[] = [
-        async () => {
-          const output = join(dir, "ours.out");
-          await rm(output, { force: true });
-          const report = await runChild("open", seed, ours, output);
-          if (report.bodyHash !== inputHash) throw new Error("openFile released a different body");
-          if (round === 0 && (await sha256File(output)) !== inputHash) throw new Error("openFile wrote a different file");
-          open_.ours.push(report.seconds);
-          open_.oursCpu.push(report.cpuSeconds);
-          rss.open.push(report);
-        },
+        ourOpen(open_, ours, false, round),
         async () => {
           const output = join(dir, "theirs.out");
           await rm(output, { force: true });
@@ -184,68 +209,84 @@ export async function benchFiles(options: { quick: boolean; log: (line: string) 
           open_.age.push(run.seconds);
           if (run.cpuSeconds !== undefined) open_.ageCpu.push(run.cpuSeconds);
         },
+        ...(fallback ? [ourOpen(openNode, nodeOut, true, round)] : []),
       ];
       for (let k = 0; k < opens.length; k++) await opens[(round + k) % opens.length]!();
+      const nodeNote = fallback
+        ? ` (node:crypto: seal ${mb(bytes, sealNode.ours.at(-1)!).toFixed(0)}, open ${mb(bytes, openNode.ours.at(-1)!).toFixed(0)})`
+        : "";
       options.log(
         `round ${round + 1}: seal ${mb(bytes, seal.ours.at(-1)!).toFixed(0)} vs age ${mb(bytes, seal.age.at(-1)!).toFixed(0)} MB/s, ` +
-          `open ${mb(bytes, open_.ours.at(-1)!).toFixed(0)} vs age ${mb(bytes, open_.age.at(-1)!).toFixed(0)} MB/s`,
+          `open ${mb(bytes, open_.ours.at(-1)!).toFixed(0)} vs age ${mb(bytes, open_.age.at(-1)!).toFixed(0)} MB/s${nodeNote}`,
       );
     }
 
-    const figures: BenchFigure[] = [];
-    for (const [what, times] of [
-      ["seal", seal],
-      ["open", open_],
-    ] as const) {
-      const value = mb(bytes, median(times.ours));
-      const baseline = mb(bytes, median(times.age));
-      const ratios = times.ours.map((t, i) => times.age[i]! / t);
-      figures.push({
-        name: `files.${what}.${size}`,
-        value,
-        unit: "MB/s",
-        baseline,
-        ratio: value / baseline,
-        note:
-          `baseline: age ${what === "seal" ? "-r" : "-d -i"} on the same file; higher is better; target ratio >= 1.0: ` +
-          `${value / baseline >= 1 ? "MET" : "MISSED"}; per-round ratios ${ratios.map((r) => r.toFixed(2)).join(" ")}`,
-      });
-    }
-    for (const [what, times] of [
-      ["seal", seal],
-      ["open", open_],
-    ] as const) {
-      if (times.ageCpu.length !== times.oursCpu.length) continue;
-      const perGiB = (cpu: readonly number[]): number => (median(cpu) * 1024 * MiB) / bytes;
-      const value = perGiB(times.oursCpu);
-      const baseline = perGiB(times.ageCpu);
-      figures.push({
-        name: `files.${what}-cpu.${size}`,
-        value,
-        unit: "CPU s/GiB",
-        baseline,
-        ratio: value / baseline,
-        note: `user + system, all threads; baseline: age; lower is better; no target (the steadier comparison on a shared machine)`,
-      });
-    }
-    for (const what of ["seal", "open"] as const) {
-      const reports = rss[what];
-      const peaks = reports.map((r) => Math.max(r.peakRssSampled, r.maxRss));
-      const value = toMiB(Math.max(...peaks));
-      const baseline = toMiB(median(reports.map((r) => r.startupRss)));
-      figures.push({
-        name: `files.peak-rss.${what}.${size}`,
-        value,
-        unit: "MiB",
-        baseline,
-        ratio: value / baseline,
-        note:
-          `highest of ${reports.length} child runs (worker thread included); baseline: the child's RSS after start-up; lower is better; ` +
-          `target < ${TARGET_RSS_MIB} MiB: ${value < TARGET_RSS_MIB ? "MET" : "MISSED"}; growth ${(value - baseline).toFixed(1)} MiB`,
-      });
+    const figures = figuresFor(bytes, size, seal, open_, "");
+    if (fallback) {
+      const ageOf = (mine: Runs, theirs: Runs): Runs => ({ ...mine, age: theirs.age, ageCpu: theirs.ageCpu });
+      figures.push(...figuresFor(bytes, size, ageOf(sealNode, seal), ageOf(openNode, open_), ".node-crypto"));
     }
     return figures;
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+function figuresFor(bytes: number, size: string, seal: Runs, open_: Runs, suffix: string): BenchFigure[] {
+  const figures: BenchFigure[] = [];
+  for (const [what, times] of [
+    ["seal", seal],
+    ["open", open_],
+  ] as const) {
+    const value = mb(bytes, median(times.ours));
+    const baseline = mb(bytes, median(times.age));
+    const ratios = times.ours.map((t, i) => times.age[i]! / t);
+    figures.push({
+      name: `files.${what}.${size}${suffix}`,
+      value,
+      unit: "MB/s",
+      baseline,
+      ratio: value / baseline,
+      note:
+        `baseline: age ${what === "seal" ? "-r" : "-d -i"} on the same file; higher is better; target ratio >= 1.0: ` +
+        `${value / baseline >= 1 ? "MET" : "MISSED"}; per-round ratios ${ratios.map((r) => r.toFixed(2)).join(" ")}`,
+    });
+  }
+  for (const [what, times] of [
+    ["seal", seal],
+    ["open", open_],
+  ] as const) {
+    if (times.ageCpu.length !== times.oursCpu.length) continue;
+    const perGiB = (cpu: readonly number[]): number => (median(cpu) * 1024 * MiB) / bytes;
+    const value = perGiB(times.oursCpu);
+    const baseline = perGiB(times.ageCpu);
+    figures.push({
+      name: `files.${what}-cpu.${size}${suffix}`,
+      value,
+      unit: "CPU s/GiB",
+      baseline,
+      ratio: value / baseline,
+      note: `user + system, all threads; baseline: age; lower is better; no target (the steadier comparison on a shared machine)`,
+    });
+  }
+  for (const [what, times] of [
+    ["seal", seal],
+    ["open", open_],
+  ] as const) {
+    const reports = times.rss;
+    const peaks = reports.map((r) => Math.max(r.peakRssSampled, r.maxRss));
+    const value = toMiB(Math.max(...peaks));
+    const baseline = toMiB(median(reports.map((r) => r.startupRss)));
+    figures.push({
+      name: `files.peak-rss.${what}.${size}${suffix}`,
+      value,
+      unit: "MiB",
+      baseline,
+      ratio: value / baseline,
+      note:
+        `highest of ${reports.length} child runs (worker thread included); baseline: the child's RSS after start-up; lower is better; ` +
+        `target < ${TARGET_RSS_MIB} MiB: ${value < TARGET_RSS_MIB ? "MET" : "MISSED"}; growth ${(value - baseline).toFixed(1)} MiB`,
+    });
+  }
+  return figures;
 }
