@@ -15,6 +15,8 @@ export default defineConfig({
     hookTimeout: 60_000,
     pool: "forks",
     allowOnly: !strict,
+    // fast-check's seed (fixed when strict) and run counts for every property test.
+    setupFiles: ["./vitest-properties.ts"],
     reporters: ["default", "./vitest-summary.ts"],
   },
 });

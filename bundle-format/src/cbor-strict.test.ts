@@ -4,6 +4,7 @@
  */
 import { Decoder } from "cbor-x";
 import fc from "fast-check";
+import { runs } from "../../vitest-properties.js";
 import { describe, expect, it } from "vitest";
 import { outcome } from "../test-support/fixtures.js";
 import { decodeCanonical, decodeValidated, encodeCanonical, validateCanonical, type CborValue } from "./cbor-strict.js";
@@ -134,13 +135,13 @@ describe("strict canonical CBOR", () => {
         expect(encodeCanonical(decodeCanonical(bytes, limits))).toEqual(bytes);
         expect(decodeValidated(bytes, limits)).toEqual(decodeCanonical(bytes, limits));
       }),
-      { numRuns: 500 },
+      { numRuns: runs(500) },
     );
   });
 
   it("random bytes only ever raise BundleError, and the fast decoder accepts exactly what the checked one does (property)", () => {
     fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 200 }), (bytes) => {
+      fc.property(fc.uint8Array({ maxLength: 200, size: "max" }), (bytes) => {
         let checked: unknown;
         try {
           checked = decodeCanonical(bytes);
@@ -151,7 +152,7 @@ describe("strict canonical CBOR", () => {
         }
         expect(decodeValidated(bytes)).toEqual(checked);
       }),
-      { numRuns: 3000 },
+      { numRuns: runs(3000) },
     );
   });
 });

@@ -1,5 +1,6 @@
 /** Frame headers, base45 and the multi-transfer collector against hostile and damaged input. */
 import fc from "fast-check";
+import { runs } from "../../../vitest-properties.js";
 import { outcome } from "../../test-support/fixtures.js";
 import { describe, expect, it } from "vitest";
 import { base45Decode, base45Encode } from "./base45.js";
@@ -37,11 +38,11 @@ describe("frame header", () => {
 
   it("random bytes only ever raise FrameError (property)", () => {
     fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 300 }), (bytes) => {
+      fc.property(fc.uint8Array({ maxLength: 300, size: "max" }), (bytes) => {
         const c = code(() => new FountainDecoder().receive(bytes));
         expect(c === "ok" || c.startsWith("FRAME_")).toBe(true);
       }),
-      { numRuns: 2000 },
+      { numRuns: runs(2000) },
     );
   });
 
@@ -81,7 +82,7 @@ describe("base45 (RFC 9285)", () => {
 
   it("round-trips any bytes and refuses invalid text", () => {
     fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 500 }), (b) => {
+      fc.property(fc.uint8Array({ maxLength: 500, size: "max" }), (b) => {
         expect(base45Decode(base45Encode(b))).toEqual(b);
       }),
     );

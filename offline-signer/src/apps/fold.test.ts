@@ -1,5 +1,6 @@
 /** The one record fold: order-independent, tombstones, add-wins sets, equal-HLC items (docs/records-merge.md). */
 import fc from "fast-check";
+import { runs } from "../../../vitest-properties.js";
 import { describe, expect, it } from "vitest";
 import { hlcBytes } from "../records/hlc.js";
 import { encodeValue, type Value } from "../records/values.js";
@@ -34,7 +35,7 @@ describe("foldRecord", () => {
         const rng = fc.sample(fc.shuffledSubarray(shuffled, { minLength: shuffled.length }), { seed, numRuns: 1 })[0]!;
         expect(JSON.stringify(foldRecord("c", "r", rng))).toBe(JSON.stringify(foldRecord("c", "r", rows)));
       }),
-      { seed: 20261206, numRuns: 300 },
+      { numRuns: runs(300) },
     );
   });
 
@@ -51,7 +52,7 @@ describe("foldRecord", () => {
           expect(JSON.stringify(viewOf("c", "r", state))).toBe(JSON.stringify(foldRecord("c", "r", all)));
         }
       }),
-      { seed: 20261206, numRuns: 500 },
+      { numRuns: runs(500) },
     );
   });
 
@@ -72,7 +73,7 @@ describe("foldRecord", () => {
         expect(JSON.stringify(compacted)).toBe(JSON.stringify(full));
         expect(JSON.stringify(foldRecord("c", "r", visibleRows(history)))).toBe(JSON.stringify(foldRecord("c", "r", history)));
       }),
-      { seed: 20261206, numRuns: 500 },
+      { numRuns: runs(500) },
     );
   });
 
@@ -112,7 +113,7 @@ describe("foldRecord", () => {
         expect(plain(foldState(rows))).toEqual(plain(expected));
         expect(plain(visibleRows(rows))).toEqual(plain(expected));
       }),
-      { seed: 20261206, numRuns: 300 },
+      { numRuns: runs(300) },
     );
   });
 });

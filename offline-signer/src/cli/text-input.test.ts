@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import fc from "fast-check";
+import { runs } from "../../../vitest-properties.js";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { isAirlockError, type AirlockError } from "@airlock/shared";
 import { editorCommand, editText, findNonText, MAX_BODY_BYTES, MAX_SECRET_BYTES, readBody, readSecretFile, readSecretLine, splitShellWords } from "./text-input.js";
@@ -182,7 +183,7 @@ describe("findNonText", () => {
           expect(isUtf8(before) && !before.includes(0)).toBe(true);
         }
       }),
-      { numRuns: 2000 },
+      { numRuns: runs(2000) },
     );
   });
 });

@@ -1,5 +1,6 @@
 /** The per-record fold state codec (records.state): round trips, and anything else is refused, never misread. */
 import fc from "fast-check";
+import { runs } from "../../../vitest-properties.js";
 import { describe, expect, it } from "vitest";
 import { hlcBytes } from "../records/hlc.js";
 import { encodeValue } from "../records/values.js";
@@ -25,7 +26,7 @@ describe("record state codec", () => {
       fc.property(fc.array(rowArb, { maxLength: 20 }), (rows) => {
         expect(plain(decodeState(encodeState(rows))!)).toEqual(plain(rows));
       }),
-      { seed: 20261206, numRuns: 200 },
+      { numRuns: runs(200) },
     );
   });
 

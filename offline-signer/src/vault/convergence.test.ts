@@ -5,6 +5,7 @@
  * until he upgrades before the final exchange. After it every active vault has the same digest.
  */
 import fc from "fast-check";
+import { runs } from "../../../vitest-properties.js";
 import { describe, expect, it } from "vitest";
 import { importInto, newVault, reopen, sync, tempRoot, TestClock } from "../../test-support/vaults.js";
 import { APPS } from "../apps/registry.js";
@@ -143,7 +144,7 @@ describe("convergence", () => {
           cleanup();
         }
       }),
-      { numRuns: Number(process.env["AIRLOCK_PROPERTY_RUNS"] ?? 12), seed: Number(process.env["AIRLOCK_PROPERTY_SEED"] ?? 20261206) },
+      { numRuns: Number(process.env["AIRLOCK_PROPERTY_RUNS"] ?? runs(12)) },
     );
   });
 });

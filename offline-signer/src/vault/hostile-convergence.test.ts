@@ -12,12 +12,13 @@
  * Entry hashes and keys are random, so the fold's tie-breaks differ between replays of one
  * action list: a counterexample may need several replays (AIRLOCK_PROPERTY_REPLAYS).
  *
- * Knobs (environment): AIRLOCK_PROPERTY_RUNS (default 3), AIRLOCK_PROPERTY_ACTIONS (most actions
+ * Knobs (environment): AIRLOCK_PROPERTY_RUNS (default 3, times AIRLOCK_PROPERTY_RUNS_FACTOR), AIRLOCK_PROPERTY_ACTIONS (most actions
  * per run, default 28), AIRLOCK_PROPERTY_SEED / AIRLOCK_PROPERTY_PATH (replay what a failure
  * printed), AIRLOCK_PROPERTY_SHRINK=1 (shrink a failure; off by default, it replays many runs).
  * `npm run property:long` runs 200.
  */
 import fc from "fast-check";
+import { propertySeed, runs } from "../../../vitest-properties.js";
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { ed25519KeyPair, randomBytes, x25519KeyPair } from "@airlock/bundle-format";
@@ -36,10 +37,11 @@ import { authorize, exportBundles, FUTURE_REASON, type ExportedBundle } from "./
 import type { Vault } from "./vault.js";
 
 const env = (name: string): number | undefined => (process.env[name] === undefined || process.env[name] === "" ? undefined : Number(process.env[name]));
-const RUNS = env("AIRLOCK_PROPERTY_RUNS") ?? 3;
+const RUNS = env("AIRLOCK_PROPERTY_RUNS") ?? runs(3);
 const MAX_ACTIONS = env("AIRLOCK_PROPERTY_ACTIONS") ?? 28;
-// One seed per CI run, printed by fast-check with the counterexample when a run fails.
-const SEED = env("AIRLOCK_PROPERTY_SEED") ?? (Date.now() ^ Math.floor(Math.random() * 2 ** 31)) | 0;
+// vitest-properties.ts: AIRLOCK_PROPERTY_SEED, else fixed in strict and CI runs, random elsewhere;
+// printed by fast-check with the counterexample when a run fails.
+const SEED = propertySeed();
 const PATH = process.env["AIRLOCK_PROPERTY_PATH"];
 const SHRINK = process.env["AIRLOCK_PROPERTY_SHRINK"] === "1";
 /** AIRLOCK_PROPERTY_STATS=1: one line per run saying what it exercised (long runs, to see they bite). */

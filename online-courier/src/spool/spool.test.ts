@@ -3,6 +3,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
+import { runs } from "../../../vitest-properties.js";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ed25519KeyPair, isBundleError, sealBundle, toHex, x25519KeyPair } from "@airlock/bundle-format";
 import { isAirlockError } from "@airlock/shared";
@@ -204,7 +205,7 @@ describe("spool", () => {
         const total = Object.values(spool.counts()).flatMap((c) => Object.values(c)).reduce((a, b) => a + b, 0);
         expect(total).toBe(model.size);
       }),
-      { numRuns: 60 },
+      { numRuns: runs(60) },
     );
   });
 });

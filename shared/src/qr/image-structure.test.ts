@@ -8,6 +8,7 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { constants, crc32, deflateRawSync, deflateSync } from "node:zlib";
 import fc from "fast-check";
+import { runs } from "../../../vitest-properties.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { tempFolder } from "../../test-support/qr-fixtures.js";
 import { AirlockError } from "../errors.js";
@@ -278,13 +279,13 @@ describe("JPEG structure", () => {
 it("random bytes behind a PNG or JPEG signature only ever raise AirlockError", () => {
   const prefixes = [SIGNATURE, SOI, goodPng().subarray(0, 33), Buffer.concat([SOI, APP0, sof(16, 16)])];
   fc.assert(
-    fc.property(fc.constantFrom(...prefixes), fc.uint8Array({ maxLength: 200 }), (prefix, rest) => {
+    fc.property(fc.constantFrom(...prefixes), fc.uint8Array({ maxLength: 200, size: "max" }), (prefix, rest) => {
       try {
         decodeImage(Buffer.concat([prefix, rest]), "fuzz");
       } catch (e) {
         if (!(e instanceof AirlockError)) throw e;
       }
     }),
-    { numRuns: 500 },
+    { numRuns: runs(500) },
   );
 });

@@ -5,6 +5,7 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import fc from "fast-check";
+import { runs } from "../../../vitest-properties.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodeJpeg } from "../../test-support/degrade.js";
 import { alphanumericPayload, binaryPayload, firstDifference, tempFolder } from "../../test-support/qr-fixtures.js";
@@ -63,12 +64,12 @@ describe("PNG files → folder scan → exact payloads", () => {
   it("random payloads of any length up to capacity survive (property, v10-M)", () => {
     const capacity = qrCapacity(10, "M", "byte");
     fc.assert(
-      fc.property(fc.uint8Array({ minLength: 0, maxLength: capacity }), (payload) => {
+      fc.property(fc.uint8Array({ minLength: 0, maxLength: capacity, size: "max" }), (payload) => {
         const got = scanQrPixels(renderQrRgba(payload, { version: 10, level: "M", scale: 2 }));
         expect(got).toBeInstanceOf(Uint8Array);
         expect(firstDifference(got as Uint8Array, payload)).toBeUndefined();
       }),
-      { numRuns: 30 },
+      { numRuns: runs(30) },
     );
   });
 });

@@ -8,6 +8,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import fc from "fast-check";
+import { runs } from "../../../vitest-properties.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { binaryPayload, tempFolder } from "../../test-support/qr-fixtures.js";
 import { isAirlockError } from "../errors.js";
@@ -139,7 +140,7 @@ describe("PgmSplitter", () => {
         expect(out).toEqual(frames);
         expect(splitter.partial).toBe(false);
       }),
-      { numRuns: 300 },
+      { numRuns: runs(300) },
     );
   });
 

@@ -1,6 +1,7 @@
 import { createHmac, hkdfSync } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
+import { runs } from "../../../vitest-properties.js";
 import { fillerBundle, inspectBundle, bucketFor } from "@airlock/bundle-format";
 import { TransportKey, epochAt, DEFAULT_EPOCH_SECONDS } from "./transport-key.js";
 import { MailboxServerKey } from "./mailbox-server-key.js";
@@ -49,7 +50,7 @@ describe("transport key", () => {
         expect(mine.classify(random, epoch)).toBeUndefined();
         expect(mine.classify(theirs.tag("real", epoch), epoch)).toBeUndefined();
       }),
-      { numRuns: 300 },
+      { numRuns: runs(300) },
     );
   });
 

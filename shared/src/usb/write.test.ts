@@ -16,6 +16,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import fc from "fast-check";
+import { runs } from "../../../vitest-properties.js";
 import ts from "typescript";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { openBundle, randomBytes } from "@airlock/bundle-format";
@@ -96,7 +97,7 @@ describe("writeBundle then readBundles", () => {
         expect(result.accepted.length).toBe(bundles.length);
         for (const bundle of result.accepted) expect(sameBytes(bundle.bytes, bundles[names.indexOf(bundle.name)])).toBe(true);
       }),
-      { numRuns: 15 },
+      { numRuns: runs(15) },
     );
   });
 

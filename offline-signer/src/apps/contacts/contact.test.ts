@@ -1,5 +1,6 @@
 /** The Contact boundary: every hostile shape is a typed error naming the field; labels and the set encoding round-trip. */
 import fc from "fast-check";
+import { runs } from "../../../../vitest-properties.js";
 import { describe, expect, it } from "vitest";
 import {
   checkContact,
@@ -89,7 +90,7 @@ describe("labels", () => {
         expect(normalizeLabel(once)).toBe(once);
         expect(labelProblem(once)).toBeUndefined();
       }),
-      { numRuns: 300 },
+      { numRuns: runs(300) },
     );
   });
 
@@ -98,7 +99,7 @@ describe("labels", () => {
       fc.property(fc.string({ unit: "grapheme", maxLength: 40 }), (s) => {
         expect(utf8Length(s)).toBe(new TextEncoder().encode(s).length);
       }),
-      { numRuns: 200 },
+      { numRuns: runs(200) },
     );
   });
 });
@@ -114,7 +115,7 @@ describe("encodeLabeled / decodeLabeled", () => {
         const encoded = encodeLabeled({ label: l, value: v });
         expect(decodeLabeled(encoded)).toStrictEqual({ label: l, value: v });
       }),
-      { numRuns: 300 },
+      { numRuns: runs(300) },
     );
   });
 

@@ -4,6 +4,7 @@
  * the cases where we differ from it on purpose.
  */
 import fc from "fast-check";
+import { runs } from "../../../../vitest-properties.js";
 import ICAL from "ical.js";
 import { describe, expect, it } from "vitest";
 import { decodeQuotedPrintable, parseContentLine, readCards, splitEscaped, unescapeText, unfold, type RawCard } from "./content-line.js";
@@ -121,7 +122,7 @@ describe("differential against ical.js (4.0 lines both should read alike)", () =
         expect(mine).toStrictEqual(theirs);
         expect(unescapeText(ours.value, "4.0")).toBe(theirValue);
       }),
-      { numRuns: 300 },
+      { numRuns: runs(300) },
     );
   });
 

@@ -5,6 +5,7 @@
 import { readFileSync } from "node:fs";
 import { isAirlockError } from "@airlock/shared";
 import fc from "fast-check";
+import { runs } from "../../../../vitest-properties.js";
 import { describe, expect, it } from "vitest";
 import { parseVcards } from "./vcard.js";
 
@@ -160,7 +161,7 @@ describe("hostile vCard input", () => {
           if (!isAirlockError(err)) throw err;
         }
       }),
-      { numRuns: Number(process.env.AIRLOCK_PROPERTY_RUNS ?? 150) },
+      { numRuns: Number(process.env.AIRLOCK_PROPERTY_RUNS ?? runs(150)) },
     );
   });
 });

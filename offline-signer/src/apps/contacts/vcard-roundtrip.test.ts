@@ -5,11 +5,12 @@
  */
 import { readFileSync } from "node:fs";
 import fc from "fast-check";
+import { runs } from "../../../../vitest-properties.js";
 import { describe, expect, it } from "vitest";
 import { CONTACT_LIMITS, fieldProblem, normalizeLabel, SENSITIVITIES, type Contact, type Labeled } from "./contact.js";
 import { parseVcards, serializeVcards } from "./vcard.js";
 
-const RUNS = Number(process.env.AIRLOCK_PROPERTY_RUNS ?? 50);
+const RUNS = Number(process.env.AIRLOCK_PROPERTY_RUNS ?? runs(50));
 
 // Pieces chosen for what breaks vCard writers: separators, escapes, folding, multi-byte and
 // astral characters, controls, and text that looks like vCard structure or encodings.
