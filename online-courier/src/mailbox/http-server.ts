@@ -12,7 +12,9 @@
  * cannot take every slot: slowloris), header and request
  * timeouts against slow clients, body size (Content-Length checked before reading; a chunked
  * body is cut as soon as it passes the limit), and per-namespace quotas of bytes and bundles
- * (MAILBOX_QUOTA, checked against the declared length before the body is read).
+ * (MAILBOX_QUOTA, checked against the declared length before the body is read). An upload is
+ * never held in memory: it streams into a temp file in the namespace's folder (a name list()
+ * ignores) while it is hashed, and only a body whose SHA-256 matches its name is renamed to it.
  * Authentication checks the bearer token against every served team's tokens for the path's
  * namespace over the token window around now, always all of them, so an unknown namespace and
  * a wrong token get the same 401 after the same work and a prober cannot tell which mailboxes
@@ -23,16 +25,17 @@
  * Invariants: a namespace's DirMailbox is created once and kept (its cursors live in memory)
  * until the namespace expires and prune() removes it; a namespace's usage, once loaded, counts
  * exactly the bundles stored through this server plus those found at load; every stored bundle
- * passed checkPut; no error message sent to a client contains a path.
+ * was checked for name, size and digest before it got its name; no error message sent to a
+ * client contains a path.
  */
 import { constants } from "node:fs";
-import { lstat, mkdir, open, readdir, rename, rm, writeFile } from "node:fs/promises";
+import { lstat, mkdir, open, readdir, rename, rm, rmdir, unlink, writeFile, type FileHandle } from "node:fs/promises";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { DEFAULT_TAG_WINDOW, epochAt, errnoCode, isAirlockError, MAILBOX_PRUNE_AGE, TOKEN_LENGTH, type MailboxServerKey } from "@airlock/shared";
-import { checkMaxBytes, isMailboxName, mailboxError, type MailboxName } from "./backend.js";
+import { checkMaxBytes, isMailboxName, mailboxError, MAILBOX_SUFFIX, type MailboxName } from "./backend.js";
 import { DirMailbox, TEMP_PREFIX } from "./dir.js";
 import { API_PREFIX, httpMailboxError, MAX_CURSOR_LENGTH, NAMESPACE_PATTERN, TOKEN_PATTERN, TOKEN_PURPOSE_PREFIX } from "./http-protocol.js";
 
@@ -47,7 +50,8 @@ export interface MailboxServerOptions {
     maxRequestsPerMinute?: number;
     maxConnections?: number;
     /**
-     * Open connections one client address may hold (default 8); more are closed at once. Behind
+     * Open connections one client address may hold (default 8): past it, the address's oldest idle
+     * keep-alive connection is closed, or the new one if none is idle. Behind
      * a tor onion service every client comes from tor's address, so `serve --onion` sets it to
      * maxConnections.
      */
@@ -112,6 +116,12 @@ interface Namespace {
 interface Usage {
   readonly sizes: Map<string, number>;
   bytes: number;
+}
+
+/** An open client connection; idle between requests on a kept-alive socket. */
+interface Connection {
+  readonly socket: import("node:net").Socket;
+  idle: boolean;
 }
 
 class HttpFailure {
@@ -293,7 +303,13 @@ export async function startMailboxServer(o: MailboxServerOptions): Promise<Mailb
     return removed;
   }
 
-  async function readBody(req: IncomingMessage): Promise<Uint8Array> {
+  /**
+   * Streams a PUT's body into a temp file in the namespace's folder `dir`, hashing it on the way:
+   * memory stays at one chunk per upload whatever the size. Returns the fsynced temp file (the
+   * caller publishes or removes it) once the body ended, fit the limit and hashed to `name`. A
+   * refused body leaves nothing, not even the folder if this upload created it.
+   */
+  async function receiveBody(req: IncomingMessage, name: MailboxName, dir: string): Promise<{ path: string; size: number }> {
     const declared = req.headers["content-length"];
     if (declared !== undefined) {
       const length = /^[0-9]{1,16}$/.test(declared) ? Number(declared) : NaN;
@@ -302,31 +318,42 @@ export async function startMailboxServer(o: MailboxServerOptions): Promise<Mailb
     } else if (req.headers["transfer-encoding"] === undefined) {
       throw new HttpFailure(411, "MAILBOX_PROTOCOL", "a PUT needs a body with Content-Length");
     }
-    const chunks: Buffer[] = [];
+    const path = join(dir, `${TEMP_PREFIX}${randomBytes(12).toString("hex")}.tmp`);
+    const handle = await openTemp(path, dir);
+    const hash = createHash("sha256");
     let total = 0;
+    let done = false;
     try {
-      for await (const chunk of req as AsyncIterable<Buffer>) {
-        total += chunk.length;
-        counters.bytesIn += chunk.length;
-        // Chunked bodies have no declared length: cut the stream as soon as it passes the limit.
-        if (total > maxBundleBytes) throw tooLarge(total);
-        chunks.push(chunk);
+      try {
+        for await (const chunk of req as AsyncIterable<Buffer>) {
+          total += chunk.length;
+          counters.bytesIn += chunk.length;
+          // Chunked bodies have no declared length: cut the stream as soon as it passes the limit.
+          if (total > maxBundleBytes) throw tooLarge(total);
+          hash.update(chunk);
+          for (let at = 0; at < chunk.length; ) at += (await handle.write(chunk, at, chunk.length - at)).bytesWritten;
+        }
+      } catch (e) {
+        // A client that hangs up mid-body ("aborted", ECONNRESET; a cut chunked body can already
+        // count as complete) is a bad request, not a server failure to log.
+        if (!(e instanceof HttpFailure) && (!req.complete || errnoCode(e) === "ECONNRESET")) {
+          throw new HttpFailure(400, "MAILBOX_PROTOCOL", "the request ended before its body did");
+        }
+        throw e;
       }
-    } catch (e) {
-      // A client that hangs up mid-body ("aborted", ECONNRESET; a cut chunked body can already
-      // count as complete) is a bad request, not a server failure to log.
-      if (!(e instanceof HttpFailure) && (!req.complete || errnoCode(e) === "ECONNRESET")) {
-        throw new HttpFailure(400, "MAILBOX_PROTOCOL", "the request ended before its body did");
+      if (`${hash.digest("hex")}${MAILBOX_SUFFIX}` !== name) {
+        throw mailboxError("MAILBOX_DIGEST_MISMATCH", `the bytes given for ${name} hash to something else`);
       }
-      throw e;
+      await handle.sync();
+      done = true;
+      return { path, size: total };
+    } finally {
+      await handle.close().catch(() => undefined);
+      if (!done) {
+        await unlink(path).catch(() => undefined);
+        await rmdir(dir).catch(() => undefined); // only if empty: a first upload refused leaves no folder
+      }
     }
-    const body = new Uint8Array(total);
-    let at = 0;
-    for (const c of chunks) {
-      body.set(c, at);
-      at += c.length;
-    }
-    return body;
   }
 
   function tooLarge(size: number): HttpFailure {
@@ -363,21 +390,25 @@ export async function startMailboxServer(o: MailboxServerOptions): Promise<Mailb
         const declared = Number(req.headers["content-length"]);
         // Refused on the declared length, before a byte of the body is read.
         if (Number.isSafeInteger(declared)) checkQuota(usage, name, declared);
-        const body = await readBody(req);
-        checkQuota(usage, name, body.length);
-        // Counted before the write, so concurrent puts cannot overshoot together; undone if it fails.
-        const before = usage.sizes.get(name);
-        usage.sizes.set(name, body.length);
-        usage.bytes += body.length - (before ?? 0);
+        const body = await receiveBody(req, name, ns.dir);
         try {
-          await box.put(name, body);
-        } catch (e) {
-          if (usage.sizes.get(name) === body.length) {
-            if (before === undefined) usage.sizes.delete(name);
-            else usage.sizes.set(name, before);
-            usage.bytes -= body.length - (before ?? 0);
+          checkQuota(usage, name, body.size);
+          // Counted before the write, so concurrent puts cannot overshoot together; undone if it fails.
+          const before = usage.sizes.get(name);
+          usage.sizes.set(name, body.size);
+          usage.bytes += body.size - (before ?? 0);
+          try {
+            await box.adopt(name, body.path, body.size);
+          } catch (e) {
+            if (usage.sizes.get(name) === body.size) {
+              if (before === undefined) usage.sizes.delete(name);
+              else usage.sizes.set(name, before);
+              usage.bytes -= body.size - (before ?? 0);
+            }
+            throw e;
           }
-          throw e;
+        } finally {
+          await unlink(body.path).catch(() => undefined); // adopt() moved or removed it; one over quota goes here
         }
         // After the bundle, so a refused put leaves no folder; a crash in between leaves a folder
         // that prune() ages by its mtime instead.
@@ -451,23 +482,40 @@ export async function startMailboxServer(o: MailboxServerOptions): Promise<Mailb
   server.on("drop", () => {
     counters.rejected++;
   });
-  // Runs after node's own connection listener: a socket over its address's share is closed before
-  // it sends a byte, and its slot in maxConnections is freed with it.
-  const perAddress = new Map<string, number>();
+  // Runs after node's own connection listener. An address at its share first loses its oldest
+  // idle keep-alive connection (an honest courier keeps one per namespace it listed); only if all
+  // of its connections are inside a request (partial headers, a body arriving) is the new one
+  // closed, before it sends a byte.
+  const perAddress = new Map<string, Set<Connection>>();
+  const connections = new WeakMap<import("node:net").Socket, Connection>();
   server.on("connection", (socket: import("node:net").Socket) => {
     const address = socket.remoteAddress ?? "unknown";
-    const open = (perAddress.get(address) ?? 0) + 1;
-    if (open > maxPerAddress) {
-      counters.rejected++;
-      socket.destroy();
-      return;
+    const open = perAddress.get(address) ?? new Set<Connection>();
+    if (open.size >= maxPerAddress) {
+      const idle = [...open].find((c) => c.idle);
+      if (idle === undefined) {
+        counters.rejected++;
+        socket.destroy();
+        return;
+      }
+      open.delete(idle);
+      idle.socket.destroy();
     }
+    // A new connection counts as busy: its first request is on its way.
+    const connection: Connection = { socket, idle: false };
+    open.add(connection);
     perAddress.set(address, open);
+    connections.set(socket, connection);
     socket.once("close", () => {
-      const left = (perAddress.get(address) ?? 1) - 1;
-      if (left > 0) perAddress.set(address, left);
-      else perAddress.delete(address);
+      open.delete(connection);
+      if (open.size === 0 && perAddress.get(address) === open) perAddress.delete(address);
     });
+  });
+  server.on("request", (req: IncomingMessage, res: ServerResponse) => {
+    const connection = connections.get(req.socket);
+    if (connection === undefined) return;
+    connection.idle = false;
+    res.once("finish", () => (connection.idle = true));
   });
   server.on("clientError", (_err, socket) => {
     counters.rejected++;
@@ -505,6 +553,20 @@ export async function startMailboxServer(o: MailboxServerOptions): Promise<Mailb
         server.closeAllConnections();
       }),
   };
+}
+
+/** Creates a temp file in `dir`, creating the folder (not its parents) if this is its first upload. */
+async function openTemp(path: string, dir: string): Promise<FileHandle> {
+  const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0);
+  try {
+    return await open(path, flags, 0o600);
+  } catch (e) {
+    if (errnoCode(e) !== "ENOENT") throw e;
+  }
+  await mkdir(dir, { mode: 0o700 }).catch((e: unknown) => {
+    if (errnoCode(e) !== "EEXIST") throw e;
+  });
+  return open(path, flags, 0o600);
 }
 
 function decodeName(raw: string): MailboxName {
