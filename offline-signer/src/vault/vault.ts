@@ -467,7 +467,13 @@ export class Vault implements VaultContext {
           grants.push(sealGrant(this.#device, c.id, [fresh], repair.to));
           wipe(fresh);
         } else if (repair.kind === "share" && current !== undefined) {
-          grants.push(sealGrant(this.#device, c.id, [current.key], repair.to));
+          // What an admission or a raised role would have given them: the keys since the last
+          // compaction, not only the current one. A device that became a reader while nobody
+          // could grant it (its admission or the policy change raced a rotation) must not read
+          // less history than the other readers of the collection.
+          const keys = this.#keysForNewReaders(c.id);
+          if (keys.length > 0) grants.push(sealGrant(this.#device, c.id, keys, repair.to));
+          wipe(...keys);
         }
       } finally {
         if (current !== undefined) wipe(current.key);
