@@ -22,7 +22,8 @@ import { AtomicFile } from "./atomic-file.js";
 import { startBodyHasher, WORKER_MIN_BYTES } from "./body-hasher.js";
 import { checkAborted, fileError } from "./errors.js";
 import { openInput, readFully } from "./input-file.js";
-import { BlockRing, MAX_FILE_HEAD, reporter, RING_BLOCKS } from "./seal-file.js";
+import { BlockRing } from "./block-ring.js";
+import { MAX_FILE_HEAD, reporter, RING_BLOCKS } from "./seal-file.js";
 import { fileChunkAead } from "./sodium-aead.js";
 
 /** A sealed chunk: 64 KiB of plaintext and its 16-byte tag (docs/bundle-format.md, "Payload"). */

@@ -18,6 +18,7 @@ import {
   type SealRandomness,
 } from "@airlock/bundle-format";
 import { AtomicFile } from "./atomic-file.js";
+import { BlockRing } from "./block-ring.js";
 import { startBodyHasher, WORKER_MIN_BYTES } from "./body-hasher.js";
 import { checkAborted, fileError } from "./errors.js";
 import { openInput, readFully } from "./input-file.js";
@@ -182,50 +183,6 @@ export async function sealFileUsing(
     await hasher?.close();
     await source.handle.close().catch(() => undefined);
   }
-}
-
-/**
- * Reused memory in blocks taken in turn: take() hands out consecutive views of the current
- * block (a fresh array when it is full, which the sizes here avoid: correct, just not reused);
- * next() moves to the next block once the write that carried it finished.
- */
-export class BlockRing {
-  readonly #memory: Uint8Array;
-  readonly #blockBytes: number;
-  readonly #carried: Promise<unknown>[];
-  #block = -1;
-  #used = 0;
-
-  constructor(blocks: number, blockBytes: number, memory: Uint8Array = new Uint8Array(blocks * blockBytes)) {
-    this.#memory = memory;
-    this.#blockBytes = blockBytes;
-    this.#carried = new Array<Promise<unknown>>(blocks).fill(resolved);
-  }
-
-  /** Bytes left in the current block. */
-  get room(): number {
-    return this.#blockBytes - this.#used;
-  }
-
-  /** Moves to the next block once its memory is free; throws what failed the write that carried it. */
-  async next(): Promise<void> {
-    this.#block = (this.#block + 1) % this.#carried.length;
-    this.#used = this.#blockBytes; // nothing is taken from a block still being written
-    await this.#carried[this.#block];
-    this.#used = 0;
-  }
-
-  /** The current block's memory is in use until `done` settles (a caller's promise, already handled). */
-  carries(done: Promise<unknown>): void {
-    this.#carried[this.#block] = done;
-  }
-
-  readonly take = (length: number): Uint8Array => {
-    if (this.#used + length > this.#blockBytes) return new Uint8Array(length);
-    const at = this.#block * this.#blockBytes + this.#used;
-    this.#used += length;
-    return this.#memory.subarray(at, at + length);
-  };
 }
 
 function changed(path: string): Error {
