@@ -15,7 +15,7 @@ import { vaultError } from "../vault/errors.js";
 import type { Vault } from "../vault/vault.js";
 import { blobPath, newBlobName, removeBlobFile, sweep } from "./folder.js";
 import { quotaOf } from "./quota.js";
-import { heldFor, liveRefs, refsByHash, type PlacedRef } from "./refs.js";
+import { heldBytesByCollection, heldFor, liveRefs, refsByHash, type PlacedRef } from "./refs.js";
 
 export type Progress = (done: number, total: number) => void;
 
@@ -94,7 +94,7 @@ export async function attachFile(
   const ref: FileRef = { hash: sealed.bodyHash, name, size, type };
   let added = false;
   try {
-    const used = usedBytes(vault, collection, ref.hash);
+    const used = heldBytesByCollection(vault, liveRefs(vault, { collection }), ref.hash).get(collection) ?? 0;
     if (used + size > quota.total) {
       throw vaultError("VAULT_FILE_QUOTA", `collection "${collection}" holds ${used} bytes of files; ${name} (${size} bytes) would pass its ${quota.total}-byte total on this laptop`);
     }
@@ -106,19 +106,6 @@ export async function attachFile(
     if (!added) removeBlobFile(vault, file); // a duplicate, or the write was refused
   }
   return { record, ref, deduplicated: !added };
-}
-
-/** Bytes of held files referenced in `collection`, not counting `except`. */
-function usedBytes(vault: Vault, collection: string, except?: Uint8Array): number {
-  const seen = new Set<string>();
-  let total = 0;
-  for (const p of liveRefs(vault, { collection })) {
-    const h = toHex(p.ref.hash);
-    if (seen.has(h) || (except !== undefined && equalBytes(p.ref.hash, except))) continue;
-    seen.add(h);
-    total += vault.storage.blobs.get(p.ref.hash)?.size ?? 0;
-  }
-  return total;
 }
 
 export interface FileEntry extends PlacedRef {

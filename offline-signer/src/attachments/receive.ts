@@ -15,7 +15,7 @@ import type { ImportReport } from "../vault/import-report.js";
 import type { Vault } from "../vault/vault.js";
 import { blobPath, blobsDir, newBlobName, removeBlobFile } from "./folder.js";
 import { largestAccepted, quotaOf, UNCLAIMED_BYTES } from "./quota.js";
-import { liveRefs, refsByHash } from "./refs.js";
+import { heldBytesByCollection, liveRefs, refsByHash } from "./refs.js";
 import { wantFor } from "./wants.js";
 
 const CREATE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0);
@@ -58,7 +58,9 @@ export function receiveFileBundle(
     return;
   }
   if (vault.storage.blobs.get(opened.bodyHash) !== undefined) {
-    keep(vault, opened.bodyHash, size, "", who.device, report);
+    // Already held: nothing to write, only that the sender holds it too.
+    vault.tx(() => vault.storage.blobs.markPeer(opened.bodyHash, Buffer.from(who.device, "hex")));
+    report.files.duplicates++;
     return;
   }
   if (size > largestAccepted(vault)) {
@@ -129,6 +131,8 @@ export async function receiveFilePath(vault: Vault, path: string, report: Import
  * whatever order they came in.
  */
 export function settleFiles(vault: Vault, report: ImportReport): void {
+  // Only new files or newly applied changesets change what is named or held.
+  if (report.files.hashes.length === 0 && report.applied === 0) return;
   const held = vault.storage.blobs.all();
   if (held.length === 0) return;
   const byHash = refsByHash(liveRefs(vault, { all: true }));
@@ -171,30 +175,17 @@ export function wantedFiles(vault: Vault, max: number): Uint8Array[] {
   const out: Uint8Array[] = [];
   // What each collection's held files take now: a file that would not be kept is not asked for,
   // or it would be sent, refused and asked for again at every exchange.
-  const used = new Map<string, number>();
-  const usedIn = (collection: string): number => {
-    let n = used.get(collection);
-    if (n === undefined) {
-      n = 0;
-      const seen = new Set<string>();
-      for (const p of liveRefs(vault, { collection })) {
-        const h = toHex(p.ref.hash);
-        if (seen.has(h)) continue;
-        seen.add(h);
-        n += vault.storage.blobs.get(p.ref.hash)?.size ?? 0;
-      }
-      used.set(collection, n);
-    }
-    return n;
-  };
-  for (const [, places] of refsByHash(liveRefs(vault))) {
+  const refs = liveRefs(vault);
+  const used = heldBytesByCollection(vault, refs);
+  for (const [, places] of refsByHash(refs)) {
     const { collection, ref } = places[0]!;
     if (vault.storage.blobs.get(ref.hash) !== undefined) continue;
     const quota = quotaOf(vault, collection);
-    if (ref.size > quota.maxFile || usedIn(collection) + ref.size > quota.total) continue;
+    const usedIn = used.get(collection) ?? 0;
+    if (ref.size > quota.maxFile || usedIn + ref.size > quota.total) continue;
     const want = wantFor(vault, collection, ref.hash);
     if (want === undefined) continue;
-    used.set(collection, usedIn(collection) + ref.size);
+    used.set(collection, usedIn + ref.size);
     out.push(want);
     if (out.length === max) break;
   }

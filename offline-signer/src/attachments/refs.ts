@@ -59,3 +59,19 @@ export function heldFor(vault: Vault, ref: FileRef): StoredBlob | undefined {
   const blob = vault.storage.blobs.get(ref.hash);
   return blob !== undefined && blob.size === ref.size ? blob : undefined;
 }
+
+/**
+ * Bytes of held files the records of each collection name, each file counted once per
+ * collection (what its quota is charged), from one list of references; `except` is left out.
+ */
+export function heldBytesByCollection(vault: Vault, refs: readonly PlacedRef[], except?: Uint8Array): Map<string, number> {
+  const out = new Map<string, number>();
+  const seen = new Set<string>();
+  for (const p of refs) {
+    const key = `${p.collection}\u0000${toHex(p.ref.hash)}`;
+    if (seen.has(key) || (except !== undefined && Buffer.compare(p.ref.hash, except) === 0)) continue;
+    seen.add(key);
+    out.set(p.collection, (out.get(p.collection) ?? 0) + (vault.storage.blobs.get(p.ref.hash)?.size ?? 0));
+  }
+  return out;
+}
