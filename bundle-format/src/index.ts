@@ -17,6 +17,7 @@ export {
   openBundle,
   openBundleStream,
   inspectBundle,
+  checkActualLength,
   BundleOpener,
   DEFAULT_MAX_LENGTH,
   type OpenOptions,

@@ -79,7 +79,8 @@ export function inspectBundle(bundle: Uint8Array, maxLength: number = MAX_BUCKET
   return header;
 }
 
-function checkActualLength(actual: number, declared: number): void {
+/** Step 8 of "Opening": a bundle of `actual` bytes holds exactly the `declared` length. */
+export function checkActualLength(actual: number, declared: number): void {
   if (actual < declared) {
     throw new BundleError("BUNDLE_TRUNCATED", `bundle is ${actual} bytes but declares ${declared}; it was cut short`);
   }

@@ -11,6 +11,7 @@
 import {
   BundleError,
   BundleOpener,
+  checkActualLength,
   CHUNK_SIZE,
   HEADER_LENGTH,
   type ChunkAead,
@@ -103,7 +104,7 @@ export async function openFileUsing(aead: ChunkAead | undefined, input: string, 
       opener.finish(); // shorter than a header: throws BUNDLE_TRUNCATED, or what is wrong with the bytes present
       throw new Error("internal: a partial header was accepted");
     }
-    checkLength(size, declared.length);
+    checkActualLength(size, declared.length);
     const slots = new Uint8Array(declared.prefixLength - HEADER_LENGTH);
     if ((await readFully(source, slots, HEADER_LENGTH, input)) !== slots.length) throw shrank(input);
     opener.push(slots); // BUNDLE_NOT_FOR_ME here, before anything is written
@@ -234,16 +235,6 @@ function blockPlan(prefixLength: number, size: number): { at: number; length: nu
     at += length;
   }
   return out;
-}
-
-/** Step 8 of docs/bundle-format.md, "Opening": the file holds exactly the declared length. */
-function checkLength(actual: number, declared: number): void {
-  if (actual < declared) {
-    throw new BundleError("BUNDLE_TRUNCATED", `bundle is ${actual} bytes but declares ${declared}; it was cut short`);
-  }
-  if (actual > declared) {
-    throw new BundleError("BUNDLE_MALFORMED", `bundle has ${actual - declared} unexpected bytes after its declared end`);
-  }
 }
 
 function shrank(path: string): Error {
