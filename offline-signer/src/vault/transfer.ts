@@ -10,7 +10,7 @@ import { vaultError } from "./errors.js";
 import { MAX_REQUEST_BYTES } from "./request.js";
 import { applyPayloadsParallel, emptyReport, exportBundles, openForVault, type ExportOptions, type ImportReport, type OpenedPayload } from "./sync.js";
 import type { Vault } from "./vault.js";
-import { MAX_WANTS, toHex, type SyncPayload } from "@airlock/bundle-format";
+import { FILE_HEAD_LENGTH, MAX_RECIPIENTS, MAX_WANTS, sealedLength, toHex, type SyncPayload } from "@airlock/bundle-format";
 import { largestAccepted } from "../attachments/quota.js";
 import { sweep } from "../attachments/folder.js";
 import { receiveFilePath, settleFiles, wantedFiles } from "../attachments/receive.js";
@@ -102,7 +102,9 @@ export async function importFrom(
   const report = emptyReport();
   const opened: OpenedPayload[] = [];
   let read = 0;
-  const maxStreamBytes = vault.teamId === undefined ? 0 : largestAccepted(vault) + FILE_OVERHEAD_BYTES;
+  // The largest bundle a file this vault accepts can come in: its padding grows with its size
+  // (Padmé), so a fixed allowance would refuse large files once a quota is raised.
+  const maxStreamBytes = vault.teamId === undefined ? 0 : sealedLength(largestAccepted(vault) + FILE_HEAD_LENGTH, MAX_RECIPIENTS);
   if (vault.teamId !== undefined) sweep(vault);
   for await (const event of readSources(paths, { boxes: ["inbox", "outbox"], maxBundleBytes: maxInMemoryBytes, maxStreamBytes, program: "airlock", ...(progress === undefined ? {} : { progress }) })) {
     if (event.type === "issue") {
@@ -124,9 +126,6 @@ export async function importFrom(
   }
   return { read, report };
 }
-
-/** Padding and envelope around a file's bytes: the largest bundle a file of the largest accepted size can come in. */
-const FILE_OVERHEAD_BYTES = 64 * 1024 * 1024;
 
 /**
  * What each sender asked for in its newest sync bundle (sync 1.3 `wants`): replaces what it asked
