@@ -1,12 +1,14 @@
 /**
  * How both CLIs report failure, in age's style: `PROGRAM: error: WHAT` then, where we know the
- * likely fix, `PROGRAM: hint: WHAT TO DO`, and exit code 1. With --json the same facts go
+ * likely fix, `PROGRAM: hint: WHAT TO DO`, and a failing exit code. With --json the same facts go
  * to stdout as one JSON object, so scripts never parse prose. Messages often quote what a file or
  * a member supplied, so every line is escaped (text/escape.ts) on its way to the terminal.
+ * Exit codes: 2 for code USAGE, 1 for any other failure (exit-codes.ts).
  */
 import { BundleError } from "@airlock/bundle-format";
 import { AirlockError } from "./errors.js";
 import { escapeLine, safeJson } from "./text/escape.js";
+import { exitCodeForError } from "./exit-codes.js";
 
 export interface ErrorReport {
   readonly code: string;
@@ -31,12 +33,12 @@ export function formatErrorLines(program: string, report: ErrorReport): string[]
   return lines;
 }
 
-/** Prints the report (text on stderr, or JSON on stdout) and sets a failing exit code. */
+/** Prints the report (text on stderr, or JSON on stdout) and sets a failing exit code (2 for USAGE, else 1). */
 export function reportFailure(program: string, e: unknown, json: boolean): void {
   const report = describeError(e);
   if (json) process.stdout.write(`${safeJson({ ok: false, error: report })}\n`);
   else process.stderr.write(`${formatErrorLines(program, report).join("\n")}\n`);
-  process.exitCode = 1;
+  process.exitCode = exitCodeForError(report.code);
 }
 
 /**

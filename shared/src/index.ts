@@ -1,5 +1,6 @@
 /** @airlock/shared: I/O both apps need. Depends only on @airlock/bundle-format. */
 export { describeError, formatErrorLines, reportCliError, reportFailure, stderrProgress, type ErrorReport } from "./cli-report.js";
+export { EXIT, exitCodeForError, markPartial, type ExitCode } from "./exit-codes.js";
 export { AirlockError, errnoCode, isAirlockError } from "./errors.js";
 export { escapeBlock, escapeChar, escapeLine, firstUnsafe, hasUnsafeText, quoted, safe, safeJson } from "./text/escape.js";
 export * from "./usb/index.js";

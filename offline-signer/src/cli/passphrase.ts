@@ -5,7 +5,8 @@
  * echo. The passphrase is kept in a Uint8Array the store wipes after deriving its key.
  */
 import { closeSync, fstatSync, openSync, readSync, constants } from "node:fs";
-import { AirlockError } from "@airlock/shared";
+import { AirlockError, escapeLine } from "@airlock/shared";
+import { passphraseStrength, strengthMeter } from "./strength.js";
 
 export const PASSPHRASE_ENV = "AIRLOCK_PASSPHRASE";
 const MAX_PASSPHRASE_BYTES = 4096;
@@ -100,9 +101,58 @@ export function givenPassphrase(file: string | undefined): Uint8Array | undefine
   return undefined;
 }
 
+/** Asks a yes/no question on the terminal (stderr), default no. */
+async function askYes(question: string): Promise<boolean> {
+  const answer = await promptLine(`${question} [y/N] `);
+  return /^y(es)?$/i.test(answer.trim());
+}
+
+/** Reads one echoed line from the terminal (at most 256 bytes). */
+export async function promptLine(prompt: string): Promise<string> {
+  const stdin = process.stdin;
+  process.stderr.write(prompt);
+  stdin.resume();
+  try {
+    return await new Promise<string>((resolve) => {
+      let text = "";
+      const onData = (chunk: Buffer): void => {
+        text += chunk.toString("utf8");
+        const nl = text.search(/[\r\n]/);
+        if (nl >= 0 || text.length > 256) {
+          stdin.off("data", onData);
+          resolve(text.slice(0, nl >= 0 ? nl : 256));
+        }
+      };
+      stdin.on("data", onData);
+    });
+  } finally {
+    stdin.pause();
+  }
+}
+
+/**
+ * Judges a new passphrase (decisions.md #39): a weak one gets a warning on stderr, and when a
+ * person typed it at a prompt, a question; saying no (the default) changes nothing. A passphrase
+ * from a file or the environment is a script's choice: warned about, never refused.
+ */
+export async function judgeNewPassphrase(passphrase: Uint8Array, interactive: boolean): Promise<void> {
+  const strength = await passphraseStrength(passphrase);
+  if (!strength.weak) return;
+  process.stderr.write(`airlock: warning: weak passphrase ${escapeLine(strengthMeter(strength))}\n`);
+  process.stderr.write("airlock: hint: anyone who takes this laptop can try passphrases against the vault without limit; use four or more random words\n");
+  if (!interactive) return;
+  if (!(await askYes("Use it anyway?"))) {
+    passphrase.fill(0);
+    fail("weak passphrase not used", "run the command again with a longer passphrase (four or more random words)");
+  }
+}
+
 export async function getPassphrase(source: PassphraseSource): Promise<Uint8Array> {
   const given = givenPassphrase(source.file);
-  if (given !== undefined) return given;
+  if (given !== undefined) {
+    if (source.confirm === true) await judgeNewPassphrase(given, false);
+    return given;
+  }
   const first = await promptPassphrase(source.prompt ?? "Vault passphrase: ");
   if (source.confirm === true) {
     const again = await promptPassphrase("Again, to confirm: ");
@@ -112,6 +162,7 @@ export async function getPassphrase(source: PassphraseSource): Promise<Uint8Arra
       first.fill(0);
       fail("the two passphrases differ", "run the command again and type the same passphrase twice");
     }
+    await judgeNewPassphrase(first, true);
   }
   return first;
 }

@@ -10,7 +10,7 @@ export class PassphraseChange extends VaultCommand {
   async run(): Promise<void> {
     const { flags } = await this.parse(PassphraseChange);
     await this.withVault(flags, async (vault) => {
-      const next = flags["new-passphrase-file"] !== undefined ? await getPassphrase({ file: flags["new-passphrase-file"] }) : await getPassphrase({ confirm: true, prompt: "New passphrase: " });
+      const next = flags["new-passphrase-file"] !== undefined ? await getPassphrase({ file: flags["new-passphrase-file"], confirm: true }) : await getPassphrase({ confirm: true, prompt: "New passphrase: " });
       const kdf = this.kdf();
       await vault.store.changePassphrase(next, kdf === undefined ? {} : { kdf });
       this.emit(flags.json, { changed: true }, "Passphrase changed.\n");
