@@ -3,7 +3,9 @@ import { ApprovalsApprove, ApprovalsList, ApprovalsRequire, CollectionsAdd, Coll
 import { DevicesAdd, DevicesList, DevicesRevoke } from "./devices.js";
 import { MembersAdd, MembersList, MembersRemove, MembersRole } from "./members.js";
 import { PassphraseChange } from "./passphrase.js";
-import { CourierEnroll, Export, Import } from "./sync.js";
+import { CourierEnroll } from "./courier-enroll.js";
+import { Export } from "./export.js";
+import { Import } from "./import.js";
 import { Init, Join, Log, Status } from "./team.js";
 import { Tui } from "../tui/command.js";
 import { Search } from "./search.js";

@@ -1,0 +1,42 @@
+import { Flags } from "@oclif/core";
+import { escapeLine } from "@airlock/shared";
+import { exportLines, exportTo, welcomeTargets, type QrPreset } from "../vault/transfer.js";
+import { parseSize } from "../attachments/quota.js";
+import { vaultError } from "../vault/errors.js";
+import { VaultCommand } from "./base.js";
+
+export class Export extends VaultCommand {
+  static override summary = "Write outgoing sync bundles: as files on a USB stick (--usb) or as QR frame images (--qr).";
+  static override description =
+    "Each bundle is sealed to every other active device of the team and holds what they have not acknowledged yet, plus a welcome for each newly added device. Exporting again is harmless: receivers ignore what they already have.";
+  static override examples = [
+    "<%= config.bin %> export --usb /media/usb",
+    "<%= config.bin %> export --qr ./to-courier --preset high",
+    "<%= config.bin %> export --usb /media/usb --welcome bob",
+    "<%= config.bin %> export --qr ./to-courier --files-max 1MiB",
+  ];
+  static override flags = {
+    usb: Flags.string({ description: "USB stick or folder: bundles go to DIR/airlock/outbox", exclusive: ["qr"] }),
+    qr: Flags.string({ description: "folder for QR frame PNGs and an index.html animation, one subfolder per bundle", exclusive: ["usb"] }),
+    preset: Flags.string({ description: "QR density", options: ["low", "normal", "high"], default: "normal" }),
+    welcome: Flags.string({
+      description: "also write a welcome for this member (name or id prefix) or device (id prefix), e.g. when the laptop that admitted them was lost; repeatable",
+      multiple: true,
+    }),
+    files: Flags.boolean({ description: "also write attached files the other devices lack or asked for (--no-files: only records; files go with a later export)", default: true, allowNo: true }),
+    "files-max": Flags.string({ description: "with --qr: the largest attached file sent as QR frames (larger ones wait for a USB stick)", default: "256KiB" }),
+    "resend-files": Flags.boolean({ description: "send every attached file again, as if never sent (a stick was lost)", default: false }),
+  };
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(Export);
+    if (flags.usb === undefined && flags.qr === undefined) throw vaultError("VAULT_BAD_ARGUMENT", "say where to export: --usb DIR or --qr DIR");
+    await this.withVault(flags, async (vault) => {
+      const target = flags.usb !== undefined ? { usb: flags.usb } : { qr: flags.qr!, preset: flags.preset as QrPreset };
+      const welcome = welcomeTargets(vault, flags.welcome ?? []);
+      if (flags["resend-files"]) vault.tx(() => vault.storage.blobs.forgetPeers());
+      const written = await exportTo(vault, target, this.progress(), { welcome, noFiles: !flags.files, qrFilesMax: parseSize(flags["files-max"]) });
+      this.emit(flags.json, { bundles: written }, `Exported ${written.length} bundle(s):\n${exportLines(written).map((l) => `  ${escapeLine(l)}\n`).join("")}`);
+    });
+  }
+}
