@@ -1,0 +1,144 @@
+/**
+ * A real pseudo-terminal for end-to-end tests of the TUI: a program run in a tmux pane on a
+ * private tmux server (its own socket in a temp folder, so a developer's own tmux is never
+ * touched), driven with send-keys and read with capture-pane. Tests wait for what the screen
+ * shows (`until`), never for a fixed time.
+ */
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+/** The Debian package that provides tmux, for the skip line. */
+export const TMUX_PACKAGE = "tmux";
+
+/**
+ * Whether tmux runs here. When it does not, says so in one line naming the package; a strict run
+ * (AIRLOCK_REQUIRE_TOOLS=1, as .ci/run sets) fails on the skip that follows.
+ */
+export function haveTmux(): boolean {
+  const r = spawnSync("tmux", ["-V"], { encoding: "utf8" });
+  if (r.status === 0) return true;
+  console.warn(`skipping the pseudo-terminal tests: tmux is not installed (Debian package: ${TMUX_PACKAGE})`);
+  return false;
+}
+
+export interface TmuxOptions {
+  /** The program and its arguments, run directly (no shell). */
+  readonly command: readonly string[];
+  readonly env?: NodeJS.ProcessEnv | undefined;
+  readonly columns?: number | undefined;
+  readonly rows?: number | undefined;
+  /** Lines of history tmux keeps for the pane (what `history()` can find). */
+  readonly historyLimit?: number | undefined;
+}
+
+/** How long `until` keeps polling before it fails with the last screen: only turns a hang into a readable failure. */
+export const SCREEN_DEADLINE_MS = 90_000;
+
+/** tmux key names for the keys tests press by name (send-keys without -l). */
+export type TmuxKey = "Enter" | "Escape" | "Tab" | "BTab" | "Up" | "Down" | "Left" | "Right" | "PageUp" | "PageDown" | "Home" | "End" | "C-c" | "BSpace";
+
+export class TmuxPane {
+  readonly #dir: string;
+  readonly #socket: string;
+  #closed = false;
+
+  private constructor(dir: string) {
+    this.#dir = dir;
+    this.#socket = join(dir, "socket");
+  }
+
+  /** Starts `command` in a new detached session of `columns` x `rows` (80x24 unless given). */
+  static start(options: TmuxOptions): TmuxPane {
+    const dir = mkdtempSync(join(tmpdir(), "airlock-tmux-"));
+    const pane = new TmuxPane(dir);
+    // remain-on-exit: the pane (and its history) stays after the program quits, so a test can
+    // read what was left behind; a private config keeps the user's ~/.tmux.conf out of it.
+    const conf = join(dir, "tmux.conf");
+    writeFileSync(conf, [`set -g remain-on-exit on`, `set -g history-limit ${options.historyLimit ?? 10_000}`, `set -g status off`, `set -g default-terminal "tmux-256color"`, ""].join("\n"));
+    const env = { ...process.env, ...options.env };
+    // The session's programs get this environment, not the server's global one, whichever started first.
+    const vars = Object.entries(options.env ?? {}).flatMap(([k, v]) => (v === undefined ? [] : ["-e", `${k}=${v}`]));
+    pane.#tmux(["-f", conf, "new-session", "-d", "-s", "t", "-x", String(options.columns ?? 80), "-y", String(options.rows ?? 24), ...vars, "--", ...options.command], env);
+    return pane;
+  }
+
+  #tmux(args: readonly string[], env: NodeJS.ProcessEnv = process.env): string {
+    const r = spawnSync("tmux", ["-S", this.#socket, ...args], { encoding: "utf8", env, timeout: 30_000 });
+    if (r.status !== 0) throw new Error(`tmux ${args.join(" ")} failed (${r.status}): ${r.stderr}`);
+    return r.stdout;
+  }
+
+  /** The visible screen, one line per row (trailing blanks trimmed by tmux). */
+  screen(): string {
+    return this.#tmux(["capture-pane", "-p", "-t", "t"]);
+  }
+
+  /** Everything the pane holds: its scrollback history and the visible screen. */
+  history(): string {
+    return this.#tmux(["capture-pane", "-p", "-S", "-", "-E", "-", "-t", "t"]);
+  }
+
+  /** Types `text` as is (each character a key; "\r" is Enter). */
+  type(text: string): void {
+    this.#tmux(["send-keys", "-t", "t", "-l", "--", text]);
+  }
+
+  /** Presses named keys, in order. */
+  press(...keys: TmuxKey[]): void {
+    this.#tmux(["send-keys", "-t", "t", ...keys]);
+  }
+
+  resize(columns: number, rows: number): void {
+    this.#tmux(["resize-window", "-t", "t", "-x", String(columns), "-y", String(rows)]);
+  }
+
+  /** [columns, rows] of the pane as tmux has it now. */
+  size(): [number, number] {
+    const [c, r] = this.#tmux(["display-message", "-p", "-t", "t", "#{pane_width} #{pane_height}"]).trim().split(" ");
+    return [Number(c), Number(r)];
+  }
+
+  /**
+   * The program's exit status once it quit (the pane stays, remain-on-exit), undefined while it
+   * runs; 128 + the signal's number when a signal ended it, as a shell reports it.
+   */
+  exitStatus(): number | undefined {
+    const [dead, status, signal] = this.#tmux(["display-message", "-p", "-t", "t", "#{pane_dead}:#{pane_dead_status}:#{pane_dead_signal}"]).trim().split(":");
+    if (dead !== "1") return undefined;
+    return status !== undefined && status !== "" ? Number(status) : 128 + Number(signal);
+  }
+
+  /** Polls the screen until `want` is on it (or `want(screen)` holds); fails with the last screen after the deadline. */
+  async until(want: string | RegExp | ((screen: string) => boolean), deadlineMs = SCREEN_DEADLINE_MS): Promise<string> {
+    const test = typeof want === "function" ? want : typeof want === "string" ? (s: string) => s.includes(want) : (s: string) => want.test(s);
+    const end = Date.now() + deadlineMs;
+    let screen = "";
+    for (;;) {
+      screen = this.screen();
+      if (test(screen)) return screen;
+      if (Date.now() > end) throw new Error(`never saw ${String(want)} on the terminal; last screen:\n${screen}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  /** Polls until the program quit; returns its exit status. */
+  async exited(deadlineMs = SCREEN_DEADLINE_MS): Promise<number> {
+    const end = Date.now() + deadlineMs;
+    for (;;) {
+      const status = this.exitStatus();
+      if (status !== undefined) return status;
+      if (Date.now() > end) throw new Error(`the program never quit; last screen:\n${this.screen()}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  /** Stops the private tmux server (and the program, if it still runs) and removes its folder. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    spawnSync("tmux", ["-S", this.#socket, "kill-server"], { timeout: 30_000 });
+    rmSync(this.#dir, { recursive: true, force: true });
+  }
+}
