@@ -57,7 +57,10 @@ export class TmuxPane {
     // read what was left behind; a private config keeps the user's ~/.tmux.conf out of it.
     const conf = join(dir, "tmux.conf");
     writeFileSync(conf, [`set -g remain-on-exit on`, `set -g history-limit ${options.historyLimit ?? 10_000}`, `set -g status off`, `set -g default-terminal "tmux-256color"`, ""].join("\n"));
-    const env = { ...process.env, ...options.env };
+    // Without CI variables: ink (is-in-ci) draws only a last frame and ignores resizes under CI,
+    // which no person's terminal sets. The private server passes this environment to the pane.
+    const env: NodeJS.ProcessEnv = { ...process.env, ...options.env };
+    for (const k of Object.keys(env)) if (k === "CI" || k === "CONTINUOUS_INTEGRATION" || k.startsWith("CI_")) delete env[k];
     // The session's programs get this environment, not the server's global one, whichever started first.
     const vars = Object.entries(options.env ?? {}).flatMap(([k, v]) => (v === undefined ? [] : ["-e", `${k}=${v}`]));
     pane.#tmux(["-f", conf, "new-session", "-d", "-s", "t", "-x", String(options.columns ?? 80), "-y", String(options.rows ?? 24), ...vars, "--", ...options.command], env);
