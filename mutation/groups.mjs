@@ -1,0 +1,86 @@
+/**
+ * The mutation-testing groups (docs/testing.md, "Mutation testing"): for each promise-carrying
+ * module, the files Stryker mutates and the test files that must kill the mutants. Each group
+ * runs alone (`npm run mutate -- <group>`), so a run stays short enough to repeat.
+ *
+ * Parts of a large file are named by the function that starts them and the one that follows, not
+ * by line numbers, so the ranges follow the code as it moves.
+ */
+import { readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+
+/** `file:from-to`: the lines from the one holding `start` to the one before the next holding `end`. */
+function between(file, start, end) {
+  const lines = readFileSync(join(root, file), "utf8").split("\n");
+  const from = lines.findIndex((l) => l.includes(start));
+  const to = lines.findIndex((l, i) => i > from && l.includes(end));
+  if (from < 0 || to < 0) throw new Error(`mutation/groups.mjs: ${file} no longer has "${start}" followed by "${end}"; update the group`);
+  return `${file}:${from + 1}-${to}`;
+}
+
+/** `file:from-to` for one class method: from its signature to its closing brace (two-space indent). */
+function method(file, signature) {
+  const lines = readFileSync(join(root, file), "utf8").split("\n");
+  const from = lines.findIndex((l) => l.includes(signature));
+  const to = lines.findIndex((l, i) => i > from && l === "  }");
+  if (from < 0 || to < 0) throw new Error(`mutation/groups.mjs: ${file} no longer has the method "${signature}"; update the group`);
+  return `${file}:${from + 1}-${to + 1}`;
+}
+
+const vault = "offline-signer/src/vault";
+
+export const groups = {
+  /** The team log: entry decoding and signature checks, the fold's rights table, reading helpers. */
+  team: {
+    mutate: ["offline-signer/src/team/entry.ts", "offline-signer/src/team/state.ts", "offline-signer/src/team/read.ts", "offline-signer/src/team/cbor-object.ts"],
+    tests: [`${vault}/promises-team-entries.test.ts`, `${vault}/hostile.test.ts`, `${vault}/roles.test.ts`, `${vault}/promises-leavers.test.ts`],
+  },
+  /** Collection-key grants, their repair, and which devices a fresh key is sealed to. */
+  grants: {
+    mutate: [
+      `${vault}/grants.ts`,
+      `${vault}/heal-grants.ts`,
+      method(`${vault}/vault.ts`, "#repairKeys(): void {"),
+      method(`${vault}/vault.ts`, "removeMember(ref: string)"),
+      method(`${vault}/vault.ts`, "setRole(ref: string, role: Role)"),
+      method(`${vault}/vault.ts`, "setPolicy(id: string, read: Role, write: Role)"),
+      method(`${vault}/vault.ts`, "#grantsForNewDevice(role: Role"),
+      method(`${vault}/vault.ts`, "#rekeys(state: TeamState"),
+    ],
+    tests: [`${vault}/heal-grants.test.ts`, `${vault}/promises-leavers.test.ts`, `${vault}/roles.test.ts`, "offline-signer/src/apps/compaction.test.ts"],
+  },
+  /** Changeset authorisation at its causal position and the import that stores or quarantines. */
+  changesets: {
+    mutate: [`${vault}/judge.ts`, `${vault}/sync.ts`],
+    tests: [`${vault}/hostile.test.ts`, `${vault}/roles.test.ts`, `${vault}/vault.test.ts`, `${vault}/log-acks.test.ts`, `${vault}/promises-team-entries.test.ts`],
+  },
+  /** Sealing and opening bundles (bundle-format). */
+  bundle: {
+    mutate: ["bundle-format/src/seal.ts", "bundle-format/src/open.ts"],
+    tests: ["bundle-format/src/*.test.ts"],
+  },
+  /** Transport-key mailbox ids, tags and tokens; cover (filler) bundles and the courier's sorting by tag. */
+  transport: {
+    mutate: [
+      "shared/src/transport-key/transport-key.ts",
+      "shared/src/transport-key/derive.ts",
+      "shared/src/transport-key/mailbox-server-key.ts",
+      "bundle-format/src/filler.ts",
+      "online-courier/src/courier/classify.ts",
+    ],
+    tests: ["shared/src/transport-key/*.test.ts", "bundle-format/src/filler.test.ts", "online-courier/src/courier/cover-traffic.test.ts", "online-courier/src/courier/courier.test.ts"],
+  },
+  /** Reading a USB drop folder: hostile-input handling of names, links, sizes and counts. */
+  usb: {
+    mutate: ["shared/src/usb/read.ts", "shared/src/usb/names.ts", "shared/src/usb/open-file.ts", "shared/src/usb/layout.ts", "shared/src/usb/limits.ts"],
+    tests: ["shared/src/usb/*.test.ts"],
+  },
+  /** The blind HTTP mailbox's bearer-token check. */
+  "http-auth": {
+    mutate: [between("online-courier/src/mailbox/http-server.ts", "function authenticate(", "function checkRate(")],
+    tests: ["online-courier/src/mailbox/http-server.test.ts", "online-courier/src/mailbox/http.test.ts"],
+  },
+};
