@@ -60,3 +60,29 @@ describe("record store", () => {
     a.close();
   });
 });
+
+describe("paged listing", () => {
+  it("pages and positions agree with the full listing (newest first, ties by id), deleted records left out", async () => {
+    const clock = new TestClock();
+    const a = await newVault(roots(), "a", clock);
+    a.init("Team", "alice");
+    // Several records per write share an `updated` time: the order among them is by id.
+    for (let w = 0; w < 9; w++) {
+      a.write("notes", Array.from({ length: 7 }, (_, i) => ({ kind: "set" as const, record: `n${(w * 7 + i) * 37 % 101}`, field: "title", value: `t${w}.${i}` })));
+      clock.tick();
+    }
+    a.write("notes", [{ kind: "delete", record: "n37" }, { kind: "set", record: "n0", field: "title", value: "edited, now newest" }]);
+    const all = a.records("notes").map((r) => r.id);
+    expect(all).toHaveLength(62);
+    expect(all[0]).toBe("n0");
+    expect(a.recordCount("notes")).toBe(all.length);
+    for (const [offset, limit] of [[0, 10], [5, 7], [55, 10], [61, 1], [62, 5], [100, 3]] as const) {
+      expect(a.recordsPage("notes", offset, limit).map((r) => r.id)).toEqual(all.slice(offset, offset + limit));
+    }
+    all.forEach((id, i) => expect(a.recordPosition("notes", id)).toBe(i));
+    expect(a.recordPosition("notes", "n37")).toBeUndefined();
+    expect(a.recordPosition("notes", "nope")).toBeUndefined();
+    expect(a.recordsPage("nope", 0, 10)).toEqual([]);
+    a.close();
+  });
+});

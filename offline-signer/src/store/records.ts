@@ -65,6 +65,18 @@ interface Stored {
 /** What a flush must do for one record: fold these new rows into its state, or refold it from its ops. */
 type Pending = OpRow[] | "refold";
 
+/**
+ * One record as a flush changed it: what a reader saw before and sees now (undefined: not
+ * visible), and the devices (hex) whose new ops changed it (none when a withdrawal did).
+ */
+export interface RecordChange {
+  readonly collection: string;
+  readonly record: string;
+  readonly before: RecordView | undefined;
+  readonly after: RecordView | undefined;
+  readonly by: readonly string[];
+}
+
 export class RecordStore {
   readonly #db: Database.Database;
   readonly #dirty = new Map<string, Map<string, Pending>>();
@@ -75,9 +87,19 @@ export class RecordStore {
    */
   readonly #journal: string[] = [];
   readonly #statements = new Map<string, Database.Statement>();
+  /** Told what each flush changed, once all its writes are done (import summaries, dry runs). */
+  #observer: ((changes: readonly RecordChange[]) => void) | undefined;
+  #changes: RecordChange[] | undefined;
 
   constructor(db: Database.Database) {
     this.#db = db;
+  }
+
+  /** Sets (or with undefined clears) the one observer of record changes; returns the previous one. */
+  observe(observer: ((changes: readonly RecordChange[]) => void) | undefined): ((changes: readonly RecordChange[]) => void) | undefined {
+    const previous = this.#observer;
+    this.#observer = observer;
+    return previous;
   }
 
   #stmt(sql: string): Database.Statement {
@@ -146,6 +168,7 @@ export class RecordStore {
    */
   flush(appOf: (collection: string) => AppModule | undefined): void {
     if (this.#dirty.size === 0) return;
+    this.#changes = this.#observer === undefined ? undefined : [];
     // Many records per statement: per-statement overhead dominates per-record reads.
     const stored = this.#stmt("SELECT id, record, shown, state FROM records WHERE collection = ? AND record IN (SELECT value FROM json_each(?))");
     // Unordered: the fold orders each record's rows itself, cheaper than SQLite's temp sort.
@@ -170,17 +193,30 @@ export class RecordStore {
           for (const r of opsOf.all(collection, JSON.stringify(refold)) as (OpRow & { record: string })[]) history.get(r.record)!.push(r);
           for (const [record, rows] of history) folded.set(record, foldState(rows));
         }
-        for (const record of batch) this.#write(collection, record, app, old.get(record), folded.get(record)!);
+        for (const record of batch) this.#write(collection, record, app, old.get(record), folded.get(record)!, records.get(record)!);
       }
     }
     this.#dirty.clear();
     this.#journal.length = 0;
+    const changes = this.#changes;
+    this.#changes = undefined;
+    if (changes !== undefined && changes.length > 0) this.#observer?.(changes);
+  }
+
+  /** Notes a record's change for the observer (only while one is set). */
+  #note(collection: string, record: string, before: Stored | undefined, after: RecordView | undefined, pending: Pending): void {
+    if (this.#changes === undefined) return;
+    const was = before === undefined || before.shown !== 1 ? undefined : this.#view(collection, record, before.state);
+    if (was === undefined && after === undefined) return;
+    const by = pending === "refold" ? [] : [...new Set(pending.map((r) => Buffer.from(r.hlc.subarray(HLC_BYTES - 32)).toString("hex")))];
+    this.#changes.push({ collection, record, before: was, after, by });
   }
 
   /** Stores one record's new state and search entry; the index is touched only if the state changed. */
-  #write(collection: string, record: string, app: AppModule | undefined, before: Stored | undefined, rows: readonly OpRow[]): void {
+  #write(collection: string, record: string, app: AppModule | undefined, before: Stored | undefined, rows: readonly OpRow[], pending: Pending): void {
     if (rows.length === 0) {
       if (before === undefined) return;
+      this.#note(collection, record, before, undefined, pending);
       if (before.shown === 1) this.#stmt("DELETE FROM search WHERE rowid = ?").run(before.id);
       this.#stmt("DELETE FROM records WHERE id = ?").run(before.id);
       return;
@@ -189,6 +225,7 @@ export class RecordStore {
     // Nothing new decided (ops already folded, or ones that lose): the row and its entry stand.
     if (before !== undefined && state.equals(before.state)) return;
     const view = viewOf(collection, record, rows);
+    this.#note(collection, record, before, view, pending);
     const shown = view === undefined ? 0 : 1;
     const updated = view?.updated ?? 0;
     let id: number;
@@ -228,6 +265,23 @@ export class RecordStore {
   records(collection: string): RecordView[] {
     const rows = this.#stmt("SELECT record, state FROM records WHERE collection = ? AND shown = 1 ORDER BY updated DESC, record").all(collection) as { record: string; state: Buffer }[];
     return rows.flatMap((r) => this.#view(collection, r.record, r.state) ?? []);
+  }
+
+  /**
+   * Visible records `offset` to `offset + limit` of a collection in the order `records` lists
+   * them (newest first): a screen reads the rows it shows, not the whole collection. The
+   * (collection, shown, updated) index walks to the page; skipping costs index steps only.
+   */
+  recordsPage(collection: string, offset: number, limit: number): RecordView[] {
+    const rows = this.#stmt("SELECT record, state FROM records WHERE collection = ? AND shown = 1 ORDER BY updated DESC, record LIMIT ? OFFSET ?").all(collection, limit, offset) as { record: string; state: Buffer }[];
+    return rows.flatMap((r) => this.#view(collection, r.record, r.state) ?? []);
+  }
+
+  /** Where visible record `id` stands in `records`' order (0 = newest), undefined when it is not shown. */
+  position(collection: string, id: string): number | undefined {
+    const row = this.#stmt("SELECT updated FROM records WHERE collection = ? AND record = ? AND shown = 1").get(collection, id) as { updated: number } | undefined;
+    if (row === undefined) return undefined;
+    return (this.#stmt("SELECT count(*) AS n FROM records WHERE collection = ? AND shown = 1 AND (updated > ? OR (updated = ? AND record < ?))").get(collection, row.updated, row.updated, id) as { n: number }).n;
   }
 
   /** Record ids of a collection that start with `prefix` (at most `limit`). */

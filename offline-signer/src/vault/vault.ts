@@ -1094,6 +1094,21 @@ export class Vault implements VaultContext {
     return this.recordStore.records(collection);
   }
 
+  /** Visible records `offset` to `offset + limit` of `records(collection)`, newest first: one screenful without reading the rest. */
+  recordsPage(collection: string, offset: number, limit: number): RecordView[] {
+    return this.recordStore.recordsPage(collection, Math.max(0, Math.floor(offset)), Math.max(0, Math.floor(limit)));
+  }
+
+  /** How many records `records(collection)` lists. */
+  recordCount(collection: string): number {
+    return this.recordStore.count(collection);
+  }
+
+  /** Where record `id` stands in `records(collection)` (0 = newest); undefined when it is not listed. */
+  recordPosition(collection: string, id: string): number | undefined {
+    return this.recordStore.position(collection, id);
+  }
+
   /** A record by its id or a unique id prefix; typed errors name the app's noun. */
   findRecord(collection: string, ref: string): RecordView {
     const noun = this.appOf(collection)?.noun ?? "record";
