@@ -1,6 +1,6 @@
 import { Flags } from "@oclif/core";
-import { escapeLine } from "@airlock/shared";
-import { exportLines, exportTo, welcomeTargets, type QrPreset } from "../vault/transfer.js";
+import { escapeLine, formatBytes } from "@airlock/shared";
+import { cleanOutbox, exportLines, exportTo, welcomeTargets, type QrPreset } from "../vault/transfer.js";
 import { parseSize } from "../attachments/quota.js";
 import { vaultError } from "../vault/errors.js";
 import { VaultCommand } from "./base.js";
@@ -16,7 +16,7 @@ export class Export extends VaultCommand {
     "<%= config.bin %> export --qr ./to-courier --files-max 1MiB",
   ];
   static override flags = {
-    usb: Flags.string({ description: "USB stick or folder: bundles go to DIR/airlock/outbox", exclusive: ["qr"] }),
+    usb: Flags.string({ description: "USB stick or folder: bundles go to DIR/airlock/outbox (this vault's earlier bundles there that every recipient acknowledged are removed first)", exclusive: ["qr"] }),
     qr: Flags.string({ description: "folder for QR frame PNGs and an index.html animation, one subfolder per bundle", exclusive: ["usb"] }),
     preset: Flags.string({ description: "QR density", options: ["low", "normal", "high"], default: "normal" }),
     welcome: Flags.string({
@@ -35,8 +35,11 @@ export class Export extends VaultCommand {
       const target = flags.usb !== undefined ? { usb: flags.usb } : { qr: flags.qr!, preset: flags.preset as QrPreset };
       const welcome = welcomeTargets(vault, flags.welcome ?? []);
       if (flags["resend-files"]) vault.tx(() => vault.storage.blobs.forgetPeers());
+      // Room first: this vault's earlier bundles that every recipient acknowledged leave the stick.
+      const cleaned = flags.usb !== undefined ? await cleanOutbox(vault, flags.usb) : undefined;
       const written = await exportTo(vault, target, this.progress(), { welcome, noFiles: !flags.files, qrFilesMax: parseSize(flags["files-max"]) });
-      this.emit(flags.json, { bundles: written }, `Exported ${written.length} bundle(s):\n${exportLines(written).map((l) => `  ${escapeLine(l)}\n`).join("")}`);
+      const note = cleaned === undefined ? "" : `Removed ${cleaned.removed} earlier bundle(s) of this vault that every recipient has acknowledged${cleaned.removed > 0 ? ` (${formatBytes(cleaned.bytes)})` : ""}.\n`;
+      this.emit(flags.json, { bundles: written, ...(cleaned === undefined ? {} : { removed: cleaned.removed }) }, `${note}Exported ${written.length} bundle(s):\n${exportLines(written).map((l) => `  ${escapeLine(l)}\n`).join("")}`);
     });
   }
 }

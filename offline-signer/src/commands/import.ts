@@ -1,24 +1,47 @@
-import { Args } from "@oclif/core";
-import { escapeLine } from "@airlock/shared";
+import { Args, Flags } from "@oclif/core";
+import { escapeLine, markPartial } from "@airlock/shared";
+import { importRefused } from "../vault/import-report.js";
 import { importFrom, importLines } from "../vault/transfer.js";
 import { VaultCommand } from "./base.js";
 
 export class Import extends VaultCommand {
   static override summary = "Import bundles: files, USB drop folders, folders of QR images, or videos of a QR animation.";
   static override description =
-    "Importing is idempotent: duplicates, replays and bundles arriving out of order are harmless. Bundles not addressed to this device are skipped; damaged or forged ones are reported and change nothing. Each bundle is applied in one transaction.";
-  static override examples = ["<%= config.bin %> import /media/usb", "<%= config.bin %> import ./from-courier/*.png", "<%= config.bin %> import capture.mp4"];
+    "Importing is idempotent: duplicates, replays and bundles arriving out of order are harmless. Bundles not addressed to this device are skipped; damaged or forged ones are reported and change nothing. Each bundle is applied in one transaction. The summary names the records each collection gained, changed or lost.\n\n" +
+    "Exit status: 0 when every bundle was applied, already held or meant for other devices; 3 when any input was refused (unreadable, not a bundle, failing authentication, quarantined) — including when nothing could be imported at all; 1 on failure.";
+  static override examples = [
+    "<%= config.bin %> import /media/usb",
+    "<%= config.bin %> import --dry-run /media/usb",
+    "<%= config.bin %> import --remove /media/usb",
+    "<%= config.bin %> import ./from-courier/*.png",
+    "<%= config.bin %> import capture.mp4",
+  ];
   static override strict = false;
   static override args = { path: Args.string({ description: "bundle file, drop folder, QR image folder, image or video", required: true }) };
+  static override flags = {
+    "dry-run": Flags.boolean({ description: "show what the bundles would change, and change nothing: not the vault, not the stick", default: false, exclusive: ["remove"] }),
+    remove: Flags.boolean({
+      description: "take off the stick the bundle files this import applied or already held (never a refused one, nor one another device may still need)",
+      default: false,
+      exclusive: ["dry-run"],
+    }),
+  };
 
   async run(): Promise<void> {
     const { argv, flags } = await this.parse(Import);
     const paths = argv as string[];
     await this.withVault(flags, async (vault) => {
-      const { read, report } = await importFrom(vault, paths, this.progress());
+      const result = await importFrom(vault, paths, this.progress(), undefined, { dryRun: flags["dry-run"], remove: flags.remove });
+      const { read, report } = result;
+      const lines = importLines(read, report);
+      if (result.dryRun) lines.unshift("Dry run: nothing was stored and nothing on the stick was touched.");
+      if (flags.remove) {
+        lines.push(`Removed ${result.removed} bundle file(s) from the stick${result.leftForOthers > 0 ? `; left ${result.leftForOthers} that other devices of the team may still need` : ""}.`);
+      }
       // Lines name files from the stick and reasons quoting what arrived: one escaped line each.
-      const text = importLines(read, report).map((l) => `${escapeLine(l)}\n`).join("");
-      this.emit(flags.json, { read, report }, text);
+      const text = lines.map((l) => `${escapeLine(l)}\n`).join("");
+      this.emit(flags.json, { read, report, dryRun: result.dryRun, bundles: result.bundles, removed: result.removed, leftForOthers: result.leftForOthers }, text);
+      if (importRefused(report)) markPartial();
     });
   }
 }

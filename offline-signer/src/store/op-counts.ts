@@ -27,4 +27,10 @@ export class OpCounts {
     const sql = "SELECT collection, count(*) AS n, count(DISTINCT record) AS r FROM ops WHERE cs = ? GROUP BY collection";
     return (this.#s.get(sql).all(cs) as { collection: string; n: number; r: number }[]).map((c) => ({ collection: c.collection, ops: c.n, records: c.r }));
   }
+
+  /** The records changeset row `cs` wrote to (at most `limit`, by collection and id) and whether it deleted each. */
+  recordsOf(cs: number, limit: number): { collection: string; record: string; deleted: boolean }[] {
+    const sql = "SELECT collection, record, max(kind = 1) AS d FROM ops WHERE cs = ? GROUP BY collection, record ORDER BY collection, record LIMIT ?";
+    return (this.#s.get(sql).all(cs, limit) as { collection: string; record: string; d: number }[]).map((r) => ({ collection: r.collection, record: r.record, deleted: r.d === 1 }));
+  }
 }

@@ -182,7 +182,23 @@ export interface LogEvent {
   readonly what: string;
   readonly status: "accepted" | "pending" | "rejected" | "locked" | "waiting";
   readonly reason: string | undefined;
+  /**
+   * For a changeset this vault applied: the records it wrote (at most LOG_RECORDS_NAMED), each with
+   * its title where this user may read the collection now and the record is still there.
+   */
+  readonly records?: readonly LoggedRecord[];
 }
+
+export interface LoggedRecord {
+  readonly collection: string;
+  readonly id: string;
+  readonly title: string | undefined;
+  /** The changeset deleted it. */
+  readonly deleted: boolean;
+}
+
+/** Records named per changeset in the audit log; the rest are counted. */
+export const LOG_RECORDS_NAMED = 5;
 
 /**
  * An entry in words. Names are quoted (and escaped): this is what an admin reads before approving
@@ -237,13 +253,25 @@ export function auditLog(vault: Vault, limit = 1000): LogEvent[] {
     events.push({ time: e.time, kind: "team", id: h, author: nameOf(device), device, what: describeBody(state, e.body), status, reason: rejected });
   }
   const { changesets, opCounts } = vault.storage;
+  const readable = new Set(vault.readableCollections());
+  const titleOf = (collection: string, id: string): string | undefined => {
+    if (!readable.has(collection)) return undefined;
+    const view = vault.record(collection, id);
+    if (view === undefined) return undefined;
+    try {
+      return vault.appOf(collection)?.searchText(view).title.trim() || undefined;
+    } catch {
+      return undefined;
+    }
+  };
   for (const r of changesets.newest(limit)) {
     const cs = decodeChangeset(r.bytes, { verify: false });
     const device = hex(cs.device);
     const counts = opCounts.ofChangeset(r.id);
+    const records: LoggedRecord[] = opCounts.recordsOf(r.id, LOG_RECORDS_NAMED + 1).map((x) => ({ collection: x.collection, id: x.record, title: x.deleted ? undefined : titleOf(x.collection, x.record), deleted: x.deleted }));
     const what =
       counts.length > 0
-        ? counts.map((c) => `${c.ops} change(s) to ${c.records} record(s) in ${c.collection}`).join("; ")
+        ? counts.map((c) => describeChangeset(c, records.filter((x) => x.collection === c.collection))).join("; ")
         : `changes to ${cs.batches.map((b) => b.collection).join(", ") || "nothing"}`;
     events.push({
       time: cs.time,
@@ -254,9 +282,21 @@ export function auditLog(vault: Vault, limit = 1000): LogEvent[] {
       what: `#${cs.seq}: ${what}`,
       status: r.status === "applied" ? "accepted" : (r.status as LogEvent["status"]),
       reason: r.reason ?? undefined,
+      ...(records.length > 0 ? { records: records.slice(0, LOG_RECORDS_NAMED) } : {}),
     });
   }
   return events.sort((x, y) => x.time - y.time || (x.id < y.id ? -1 : 1)).slice(-limit);
+}
+
+/**
+ * One collection's part of a changeset in words, naming its records: `notes: "Plan B", deleted
+ * 3f2a9c01b7e4 (3 changes)`. Titles are quoted and escaped; a record whose title this user cannot
+ * read (or that is gone) is named by its id.
+ */
+function describeChangeset(c: { collection: string; ops: number; records: number }, named: readonly LoggedRecord[]): string {
+  const shown = named.slice(0, LOG_RECORDS_NAMED).map((x) => (x.deleted ? `deleted ${x.id.slice(0, 12)}` : x.title !== undefined ? quoted(x.title.length > 60 ? `${[...x.title].slice(0, 59).join("")}…` : x.title) : x.id.slice(0, 12)));
+  const more = c.records - Math.min(named.length, LOG_RECORDS_NAMED);
+  return `${c.collection}: ${shown.join(", ")}${more > 0 ? ` and ${more} more record(s)` : ""} (${c.ops} change(s))`;
 }
 
 /**

@@ -4,11 +4,15 @@
  * differ only in how they show progress and the result.
  */
 import { mkdirSync } from "node:fs";
-import { join } from "node:path";
-import { formatBytes, isAirlockError, prepareDropFolder, readSources, writeBundle, writeBundleQrFolder } from "@airlock/shared";
+import { basename, join } from "node:path";
+import { fingerprintBytes, fingerprintFile, formatBytes, isAirlockError, prepareDropFolder, removeOwnBundles, readSources, removeBundle, writeBundle, writeBundleQrFolder, type AcceptedBundle, type LargeBundle } from "@airlock/shared";
 import { vaultError } from "./errors.js";
 import { MAX_REQUEST_BYTES } from "./request.js";
-import { applyPayloadsParallel, emptyReport, exportBundles, openForVault, type ExportOptions, type ImportReport, type OpenedPayload } from "./sync.js";
+import { applyAndRollBack, openDry, openLargeDry } from "./dry-run.js";
+import { RecordChangeCollector, recordChangeLines } from "./record-changes.js";
+import { acknowledgedFiles, forgetFiles, rememberExport, type LedgerFile } from "./outbox-ledger.js";
+import { contentOf, othersHold, othersHoldFile, type BundleContent, type BundleOutcome } from "./stick-removal.js";
+import { applyPayloads, applyPayloadsParallel, emptyReport, exportBundles, openForVault, type ExportOptions, type ImportReport, type OpenedPayload } from "./sync.js";
 import type { Vault } from "./vault.js";
 import { FILE_HEAD_LENGTH, MAX_RECIPIENTS, MAX_WANTS, sealedLength, toHex, type SyncPayload } from "@airlock/bundle-format";
 import { largestAccepted } from "../attachments/quota.js";
@@ -59,12 +63,24 @@ export async function exportTo(vault: Vault, target: ExportTarget, progress: (li
   });
   if ("usb" in target) {
     const drop = await prepareDropFolder(target.usb);
-    for (const [i, b] of bundles.entries()) {
-      const w = await writeBundle(drop.outbox, b.bytes, { onProgress: (p) => progress(`bundle ${i + 1}/${bundles.length}: ${formatBytes(p.written)} of ${formatBytes(p.total)}`) });
-      written.push({ kind: b.kind, bytes: b.bytes.length, changesets: b.changesets, entries: b.entries, path: w.path });
+    const ledger: LedgerFile[] = [];
+    try {
+      for (const [i, b] of bundles.entries()) {
+        const w = await writeBundle(drop.outbox, b.bytes, { onProgress: (p) => progress(`bundle ${i + 1}/${bundles.length}: ${formatBytes(p.written)} of ${formatBytes(p.total)}`) });
+        written.push({ kind: b.kind, bytes: b.bytes.length, changesets: b.changesets, entries: b.entries, path: w.path });
+        ledger.push({ kind: b.kind, name: basename(w.path), size: b.bytes.length, fingerprint: fingerprintBytes(b.bytes) });
+      }
+      // Files after the records that name them, so a stick pulled half way leaves whole records.
+      if (options.noFiles !== true) {
+        for (const f of await sendFilesUsb(vault, drop.outbox, progress)) {
+          written.push(fileRow(f));
+          if (f.path !== undefined) ledger.push({ kind: "file", name: basename(f.path), ...(await fingerprintFile(f.path)) });
+        }
+      }
+    } finally {
+      // What reached the stick is remembered even if a later write failed, so it can be cleaned up.
+      rememberExport(vault, ledger);
     }
-    // Files after the records that name them, so a stick pulled half way leaves whole records.
-    if (options.noFiles !== true) for (const f of await sendFilesUsb(vault, drop.outbox, progress)) written.push(fileRow(f));
   } else {
     for (const [i, b] of bundles.entries()) {
       const dir = join(target.qr, `${String(i + 1).padStart(2, "0")}-${b.kind}`);
@@ -80,6 +96,21 @@ export async function exportTo(vault: Vault, target: ExportTarget, progress: (li
   return written;
 }
 
+/**
+ * Takes off the stick's outbox this vault's own earlier bundles that every recipient has
+ * acknowledged (outbox-ledger.ts): the stick does not fill up with what the other side imported.
+ * Returns how many files were removed.
+ */
+export async function cleanOutbox(vault: Vault, root: string): Promise<{ removed: number; bytes: number }> {
+  const drop = await prepareDropFolder(root);
+  const done = acknowledgedFiles(vault);
+  const result = await removeOwnBundles(drop.outbox, done);
+  const gone = new Set([...result.removed, ...result.changed]);
+  forgetFiles(vault, gone);
+  const removed = new Set(result.removed);
+  return { removed: result.removed.length, bytes: done.filter((f) => removed.has(f.name)).reduce((n, f) => n + f.size, 0) };
+}
+
 export function exportLines(written: readonly WrittenBundle[]): string[] {
   return written.map((w) => {
     if (w.kind === "file") {
@@ -91,40 +122,180 @@ export function exportLines(written: readonly WrittenBundle[]): string[] {
   });
 }
 
-/** Reads bundles from files, drop folders, QR images or videos and applies them; damaged input becomes report issues. */
+export interface ImportOptions {
+  /** Judge and summarize, keep nothing (dry-run.ts). */
+  readonly dryRun?: boolean;
+  /** Take off the stick the bundle files this import applied or already held (stick-removal.ts). */
+  readonly remove?: boolean;
+}
+
+export interface BundleResult {
+  /** The file (USB, bundle file) or the QR folder, image list or video it came from. */
+  readonly source: string;
+  readonly outcome: BundleOutcome;
+  /** Taken off the stick (`--remove`). */
+  readonly removed: boolean;
+}
+
+export interface ImportResult {
+  readonly read: number;
+  readonly report: ImportReport;
+  /** Every bundle read, with what became of it. */
+  readonly bundles: readonly BundleResult[];
+  readonly dryRun: boolean;
+  /** Files taken off the stick, and files `--remove` left there because other devices may still need them. */
+  readonly removed: number;
+  readonly leftForOthers: number;
+}
+
+/** One bundle read, waiting to be applied. */
+interface Pending {
+  readonly source: string;
+  readonly usb: AcceptedBundle | LargeBundle | undefined;
+  outcome: BundleOutcome | undefined;
+  opened?: OpenedPayload;
+  content?: BundleContent;
+  /** A file bundle: its content address when known (hex). */
+  fileHash?: string;
+  file?: boolean;
+}
+
+/**
+ * Reads bundles from files, drop folders, QR images or videos and applies them; damaged input
+ * becomes report issues. With `dryRun` nothing is kept (dry-run.ts); with `remove` the stick's
+ * bundle files that were applied or already held, and that no other device may still need, are
+ * removed. `report.records` names the records changed.
+ */
 export async function importFrom(
   vault: Vault,
   paths: readonly string[],
   progress?: (line: string) => void,
   /** Bundles larger than this are streamed (attached files), not read into memory; tests lower it. */
   maxInMemoryBytes = MAX_BUNDLE_BYTES,
-): Promise<{ read: number; report: ImportReport }> {
+  options: ImportOptions = {},
+): Promise<ImportResult> {
+  const dryRun = options.dryRun === true;
   const report = emptyReport();
-  const opened: OpenedPayload[] = [];
+  const pending: Pending[] = [];
   let read = 0;
   // The largest bundle a file this vault accepts can come in: its padding grows with its size
   // (Padmé), so a fixed allowance would refuse large files once a quota is raised.
   const maxStreamBytes = vault.teamId === undefined ? 0 : sealedLength(largestAccepted(vault) + FILE_HEAD_LENGTH, MAX_RECIPIENTS);
-  if (vault.teamId !== undefined) sweep(vault);
-  for await (const event of readSources(paths, { boxes: ["inbox", "outbox"], maxBundleBytes: maxInMemoryBytes, maxStreamBytes, program: "airlock", ...(progress === undefined ? {} : { progress }) })) {
-    if (event.type === "issue") {
-      report.issues.push({ source: event.from, code: event.code, reason: event.reason });
-      continue;
+  if (vault.teamId !== undefined && !dryRun) sweep(vault);
+  const collector = new RecordChangeCollector(vault);
+  try {
+    for await (const event of readSources(paths, { boxes: ["inbox", "outbox"], maxBundleBytes: maxInMemoryBytes, maxStreamBytes, program: "airlock", ...(progress === undefined ? {} : { progress }) })) {
+      if (event.type === "issue") {
+        report.issues.push({ source: event.from, code: event.code, reason: event.reason });
+        continue;
+      }
+      read++;
+      const before = snapshot(report);
+      if (event.type === "large") {
+        const p: Pending = { source: event.from, usb: event.usb, outcome: undefined, file: true };
+        if (dryRun) await openLargeDry(vault, event.path, report);
+        else await receiveFilePath(vault, event.path, report, (done) => progress?.(`file ${event.from}: ${formatBytes(done)} of ${formatBytes(event.size)}`));
+        p.outcome = outcomeOf(report, before, event.from);
+        p.fileHash = report.files.hashes.length > before.hashes ? report.files.hashes[report.files.hashes.length - 1] : undefined;
+        pending.push(p);
+        continue;
+      }
+      const p: Pending = { source: event.from, usb: event.usb, outcome: undefined };
+      const o = dryRun ? openDry(vault, event.bytes, event.from, report) : openForVault(vault, event.bytes, event.from, report);
+      if (o === undefined) {
+        // Not for us, refused, or an attached file (received, or held already).
+        p.outcome = outcomeOf(report, before, event.from);
+        p.file = report.files.received + report.files.duplicates > before.files;
+        p.fileHash = report.files.hashes.length > before.hashes ? report.files.hashes[report.files.hashes.length - 1] : undefined;
+      } else {
+        p.opened = o;
+        if (options.remove === true) p.content = contentOf(o.sender, o.payload);
+      }
+      pending.push(p);
     }
-    read++;
-    if (event.type === "large") {
-      await receiveFilePath(vault, event.path, report, (done) => progress?.(`file ${event.from}: ${formatBytes(done)} of ${formatBytes(event.size)}`));
-      continue;
+    // Welcomes first: they bring the team the sync bundles belong to.
+    const order = pending.filter((p) => p.opened !== undefined).sort((a, b) => Number(b.opened!.payload.kind === "welcome") - Number(a.opened!.payload.kind === "welcome"));
+    const applyEach = async (apply: (o: OpenedPayload) => void | Promise<void>): Promise<void> => {
+      for (const p of order) {
+        const before = snapshot(report);
+        await apply(p.opened!);
+        p.outcome = outcomeOf(report, before, p.source);
+      }
+    };
+    if (dryRun) {
+      // Synchronous inside the one transaction that is rolled back (a transaction cannot span an await).
+      applyAndRollBack(
+        vault,
+        () => {
+          for (const p of order) {
+            const before = snapshot(report);
+            applyPayloads(vault, [p.opened!], report);
+            p.outcome = outcomeOf(report, before, p.source);
+          }
+        },
+        () => (report.records = collector.stop()),
+      );
+    } else {
+      await applyEach((o) => applyPayloadsParallel(vault, [o], report));
+      if (vault.teamId !== undefined) {
+        recordWants(vault, order.map((p) => p.opened!));
+        settleFiles(vault, report);
+      }
     }
-    const o = openForVault(vault, event.bytes, event.from, report);
-    if (o !== undefined) opened.push(o);
+  } finally {
+    const records = collector.stop();
+    if (!dryRun) report.records = records;
   }
-  await applyPayloadsParallel(vault, opened, report);
-  if (vault.teamId !== undefined) {
-    recordWants(vault, opened);
-    settleFiles(vault, report);
+  report.records ??= [];
+  let removed = 0;
+  let leftForOthers = 0;
+  const results: BundleResult[] = [];
+  for (const p of pending) {
+    let gone = false;
+    if (options.remove === true && !dryRun && p.usb !== undefined && (p.outcome === "applied" || p.outcome === "held")) {
+      const mayGo = p.file === true ? othersHoldFile(vault, p.fileHash) : p.content === undefined || othersHold(vault, p.content);
+      if (!mayGo) leftForOthers++;
+      else {
+        try {
+          gone = await removeBundle(p.usb);
+          if (gone) removed++;
+        } catch (e) {
+          report.issues.push({ source: p.source, code: (e as { code?: string }).code ?? "USB_WRITE_FAILED", reason: `not removed: ${(e as Error).message}` });
+        }
+      }
+    }
+    results.push({ source: p.source, outcome: p.outcome ?? "refused", removed: gone });
   }
-  return { read, report };
+  return { read, report, bundles: results, dryRun, removed, leftForOthers };
+}
+
+interface Counts {
+  readonly notForMe: number;
+  readonly issues: number;
+  readonly quarantined: number;
+  readonly news: number;
+  readonly files: number;
+  readonly hashes: number;
+}
+
+function snapshot(r: ImportReport): Counts {
+  return {
+    notForMe: r.notForMe,
+    issues: r.issues.length,
+    quarantined: r.quarantined,
+    news: r.changesetsNew + r.entriesAdded + (r.welcomed === undefined ? 0 : 1) + r.files.received,
+    files: r.files.received + r.files.duplicates,
+    hashes: r.files.hashes.length,
+  };
+}
+
+/** What one bundle came to, from how the report moved while it was read or applied. */
+function outcomeOf(r: ImportReport, before: Counts, source: string): BundleOutcome {
+  const now = snapshot(r);
+  if (now.quarantined > before.quarantined || r.issues.slice(before.issues).some((i) => i.source === source)) return "refused";
+  if (now.notForMe > before.notForMe) return "not-for-me";
+  if (now.news > before.news) return "applied";
+  return "held";
 }
 
 /**
@@ -151,6 +322,7 @@ function recordWants(vault: Vault, opened: readonly OpenedPayload[]): void {
 
 export function importLines(read: number, report: ImportReport): string[] {
   const lines = [`Read ${read} bundle(s): ${report.bundles} for this device, ${report.notForMe} for others.`];
+  if (report.records !== undefined && report.records.length > 0) lines.push(...recordChangeLines(report.records));
   if (report.files.received + report.files.duplicates > 0) lines.push(`Files: ${report.files.received} new (${formatBytes(report.files.bytes)}), ${report.files.duplicates} already here.`);
   if (report.welcomed !== undefined) lines.push(`Welcome to team "${report.welcomed}".`);
   lines.push(

@@ -6,7 +6,7 @@
  * issue to report, never a crash.
  */
 import { lstatSync } from "node:fs";
-import { readdir } from "node:fs/promises";
+import { lstat, readdir } from "node:fs/promises";
 import { extname, join } from "node:path";
 import { describeError } from "../cli-report.js";
 import { AirlockError } from "../errors.js";
@@ -19,12 +19,12 @@ import type { QrPayload } from "../qr/types.js";
 import { receiveBundles } from "../transfer/qr-receive.js";
 import { AIRLOCK_FOLDER, type DropBox } from "../usb/layout.js";
 import { isRefusal, openRegularFile, readExactly } from "../usb/open-file.js";
-import { scanBundles, type AcceptedBundle } from "../usb/read.js";
+import { scanBundles, type AcceptedBundle, type LargeBundle } from "../usb/read.js";
 
 export type SourceEvent =
   | { readonly type: "bundle"; readonly bytes: Uint8Array; readonly from: string; readonly usb?: AcceptedBundle }
   /** Too large to read into memory (only with `maxStreamBytes`): stream it from `path`. */
-  | { readonly type: "large"; readonly path: string; readonly size: number; readonly from: string }
+  | { readonly type: "large"; readonly path: string; readonly size: number; readonly from: string; readonly usb?: LargeBundle }
   | { readonly type: "issue"; readonly from: string; readonly code: string; readonly reason: string };
 
 export interface SourceOptions {
@@ -130,14 +130,26 @@ export async function* readCamera(options: CameraOptions): AsyncGenerator<Source
 async function* fromUsb(root: string, options: SourceOptions): AsyncGenerator<SourceEvent> {
   for (const box of options.boxes) {
     const dir = join(root, AIRLOCK_FOLDER, box);
+    // A stick may hold only the box its last writer made (a courier writes only inbox): a
+    // missing box holds nothing. A link or a file in its place is still refused by the scan.
+    if (await missing(dir)) continue;
     for await (const event of scanBundles(dir, { maxFileBytes: options.maxBundleBytes, ...(options.maxStreamBytes === undefined ? {} : { maxStreamBytes: options.maxStreamBytes }) })) {
       const p = event.progress;
       options.progress?.(`usb ${root} (${box}): ${p.scanned} entries, ${p.accepted} bundles, ${p.rejected} refused`);
       if (event.type === "accepted") yield { type: "bundle", bytes: event.bundle.bytes, from: event.bundle.path, usb: event.bundle };
-      else if (event.type === "large") yield { type: "large", path: event.bundle.path, size: event.bundle.size, from: event.bundle.path };
+      else if (event.type === "large") yield { type: "large", path: event.bundle.path, size: event.bundle.size, from: event.bundle.path, usb: event.bundle };
       else if (event.type === "rejected") yield { type: "issue", from: join(dir, event.issue.displayName), code: event.issue.code, reason: event.issue.reason };
       else if (event.type === "incomplete") yield { type: "issue", from: dir, code: event.stop.code, reason: event.stop.reason };
     }
+  }
+}
+
+async function missing(path: string): Promise<boolean> {
+  try {
+    await lstat(path);
+    return false;
+  } catch (e) {
+    return (e as { code?: string }).code === "ENOENT";
   }
 }
 

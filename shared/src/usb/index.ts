@@ -25,6 +25,7 @@ export {
   type ScanStop,
 } from "./read.js";
 export { removeBundle } from "./remove.js";
+export { FINGERPRINT_BYTES, fingerprintBytes, fingerprintFile, removeOwnBundles, type OwnBundle, type PruneResult } from "./prune.js";
 export { cleanupTempFiles, type CleanupOptions, type CleanupResult } from "./cleanup.js";
 export {
   DEFAULT_MAX_ENTRIES,

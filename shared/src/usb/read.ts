@@ -105,9 +105,9 @@ interface Issued {
  * Bundles this module handed out, with the identity of the file each was read from. Only
  * these can be removed, so a caller bug cannot turn removeBundle into "delete any path".
  */
-const issued = new WeakMap<AcceptedBundle, Issued>();
+const issued = new WeakMap<AcceptedBundle | LargeBundle, Issued>();
 
-export const issuedFrom = (bundle: AcceptedBundle): Issued | undefined => issued.get(bundle);
+export const issuedFrom = (bundle: AcceptedBundle | LargeBundle): Issued | undefined => issued.get(bundle);
 
 /** Reads the whole box (within the limits) and sorts every entry into accepted, rejected or skipped. */
 export async function readBundles(dir: string, options: ReadOptions = {}): Promise<ReadResult> {
@@ -151,7 +151,9 @@ export async function* scanBundles(dir: string, options: ReadOptions = {}): Asyn
     if ("large" in outcome) {
       await checkSameDirectory(dir, folder);
       counts.accepted++;
-      yield { type: "large", bundle: Object.freeze({ name: entry.name, path: join(dir, entry.name), size: outcome.size, header: outcome.header }), progress: snapshot() };
+      const bundle: LargeBundle = Object.freeze({ name: entry.name, path: join(dir, entry.name), size: outcome.size, header: outcome.header });
+      issued.set(bundle, { dir, identity: outcome.identity });
+      yield { type: "large", bundle, progress: snapshot() };
     } else if ("bytes" in outcome) {
       await checkSameDirectory(dir, folder); // never hand out a file read through a swapped folder
       const bundle: AcceptedBundle = Object.freeze({
@@ -216,6 +218,7 @@ interface Streamed {
   readonly large: true;
   readonly size: number;
   readonly header: BundleHeader | undefined;
+  readonly identity: FileIdentity;
 }
 
 async function examine(dir: string, entry: Dirent, limits: ResolvedLimits, bytesSoFar: number, validate: boolean, maxStreamBytes: number): Promise<Loaded | Streamed | Refusal> {
@@ -236,7 +239,7 @@ async function examine(dir: string, entry: Dirent, limits: ResolvedLimits, bytes
     const { size } = opened;
     if (size === 0) return refusal("USB_TOO_SMALL", "empty file (0 bytes)");
     if (size < MIN_BUNDLE_BYTES) return refusal("USB_TOO_SMALL", `${size} bytes; a bundle is at least ${MIN_BUNDLE_BYTES}`);
-    if (size > limits.maxFileBytes && size <= maxStreamBytes) return await streamed(opened.handle, size, validate, maxStreamBytes);
+    if (size > limits.maxFileBytes && size <= maxStreamBytes) return await streamed(opened.handle, size, validate, maxStreamBytes, opened.identity);
     if (size > limits.maxFileBytes) return refusal("USB_TOO_LARGE", `${size} bytes; this reader accepts at most ${limits.maxFileBytes}`);
     if (bytesSoFar + size > limits.maxTotalBytes) {
       return refusal("USB_TOTAL_LIMIT", `${size} bytes would take this run past its ${limits.maxTotalBytes}-byte total; left for the next run`);
@@ -258,14 +261,14 @@ async function examine(dir: string, entry: Dirent, limits: ResolvedLimits, bytes
 }
 
 /** A large bundle: only its header is read and checked; the caller streams the rest. */
-async function streamed(handle: FileHandle, size: number, validate: boolean, maxStreamBytes: number): Promise<Streamed | Refusal> {
-  if (!validate) return { large: true, size, header: undefined };
+async function streamed(handle: FileHandle, size: number, validate: boolean, maxStreamBytes: number, identity: FileIdentity): Promise<Streamed | Refusal> {
+  if (!validate) return { large: true, size, header: undefined, identity };
   const head = new Uint8Array(HEADER_LENGTH);
   const { bytesRead } = await handle.read(head, 0, HEADER_LENGTH, 0);
   try {
     const header = parseHeader(head.subarray(0, bytesRead), maxStreamBytes);
     if (header.length !== size) return refusal("USB_NOT_A_BUNDLE", `the file is ${size} bytes but its bundle header declares ${header.length}`);
-    return { large: true, size, header };
+    return { large: true, size, header, identity };
   } catch (e) {
     return refusal("USB_NOT_A_BUNDLE", e instanceof Error ? e.message : "not a bundle");
   }

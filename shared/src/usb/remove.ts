@@ -9,14 +9,14 @@ import { join } from "node:path";
 import { errnoCode, usbError, writeError } from "./errors.js";
 import { isBundleName } from "./names.js";
 import { identityOf, sameIdentity } from "./open-file.js";
-import { issuedFrom, type AcceptedBundle } from "./read.js";
+import { issuedFrom, type AcceptedBundle, type LargeBundle } from "./read.js";
 
 /**
  * Returns true if the file was removed, false if it was already gone. Throws USB_NOT_ACCEPTED
  * for anything the reader did not accept, USB_CHANGED if the name now refers to another file.
  * Not fsynced: after a crash the bundle may reappear, and importing it again must be harmless.
  */
-export async function removeBundle(bundle: AcceptedBundle): Promise<boolean> {
+export async function removeBundle(bundle: AcceptedBundle | LargeBundle): Promise<boolean> {
   const issued = issuedFrom(bundle);
   if (issued === undefined || !isBundleName(bundle.name)) {
     throw usbError("USB_NOT_ACCEPTED", "only a bundle accepted by readBundles or scanBundles can be removed");
