@@ -56,7 +56,8 @@ export class Join extends VaultCommand {
       const request = vault.joinRequest(flags.name);
       writeFileSync(flags.out, request.bytes, { mode: 0o644 });
       let frames = 0;
-      if (flags.qr !== undefined) frames = (await writeBundleQrFolder(flags.qr, request.bytes)).files.length;
+      // Frames only: the folder's index.html is not one (it said 6 and wrote 5).
+      if (flags.qr !== undefined) frames = (await writeBundleQrFolder(flags.qr, request.bytes)).files.filter((f) => f.endsWith(".png")).length;
       const fp = fingerprint(request.device);
       this.emit(
         flags.json,
