@@ -3,8 +3,8 @@
  * command on a terminal it opens the ink TUI; with no command and no terminal (pipes, CI,
  * `npm start`) or with --json it runs the bundle-format self-check, so scripts keep a stable answer.
  */
-import { flush, run, settings } from "@oclif/core";
-import { reportCliError, reportFailure } from "@airlock/shared";
+import { Config, flush, run, settings } from "@oclif/core";
+import { isCommandNotFound, reportCliError, reportFailure, unknownCommandError } from "@airlock/shared";
 import { runSelfCheck } from "./self-check.js";
 
 // The compiled commands are the program: never let oclif swap in TypeScript sources.
@@ -57,6 +57,8 @@ else if (plain !== undefined) {
     await run(argv, import.meta.url);
     await flush();
   } catch (e) {
-    reportCliError("airlock", e, argv.includes("--json"));
+    // Words that name no command: a USAGE error with the nearest commands (docs/cli.md).
+    const error = isCommandNotFound(e) ? unknownCommandError(await Config.load(import.meta.url), argv) : e;
+    reportCliError("airlock", error, argv.includes("--json"));
   }
 }

@@ -1,10 +1,11 @@
 /**
  * `airlock-courier`, the courier CLI (oclif, explicit command table in commands/index.ts).
  * Failures are reported by the commands themselves (commands/base.ts); what oclif throws
- * before a command runs (unknown command) is reported here in the same form.
+ * before a command runs (unknown command: code USAGE, exit 2, with the nearest commands) is
+ * reported here in the same form.
  */
-import { flush, run, settings } from "@oclif/core";
-import { reportCliError } from "@airlock/shared";
+import { Config, flush, run, settings } from "@oclif/core";
+import { isCommandNotFound, reportCliError, unknownCommandError } from "@airlock/shared";
 
 // The compiled commands are the program: never let oclif swap in TypeScript sources
 // (it would under NODE_ENV=test or development).
@@ -15,5 +16,7 @@ try {
   await run(argv, import.meta.url);
   await flush();
 } catch (e) {
-  reportCliError("airlock-courier", e, argv.includes("--json"));
+  // Words that name no command: a USAGE error with the nearest commands (docs/cli.md).
+  const error = isCommandNotFound(e) ? unknownCommandError(await Config.load(import.meta.url), argv) : e;
+  reportCliError("airlock-courier", error, argv.includes("--json"));
 }

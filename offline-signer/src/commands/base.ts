@@ -1,13 +1,14 @@
 /**
  * What every `airlock` command shares: --home (else AIRLOCK_HOME, else ~/.airlock), --json,
  * --passphrase-file, opening the vault, and failure reporting in the CLI contract's form: one
- * `airlock: error: …` line plus a `hint:` line, or {"ok":false,"error":{…}} with --json; exit 1.
+ * `airlock: error: …` line plus a `hint:` line, or {"ok":false,"error":{…}} with --json; exit 1,
+ * or 2 for a command line that cannot be right (docs/cli.md).
  *
  * Test-only: AIRLOCK_INSECURE_TEST_KDF=1 makes new vaults use (and lets existing ones open with)
  * a trivially cheap Argon2id setting, and says so on stderr every time. Never use it for real data.
  */
 import { Command, Flags } from "@oclif/core";
-import { AirlockError, escapeBlock, reportFailure, safeJson, stderrProgress } from "@airlock/shared";
+import { AirlockError, escapeBlock, reportFailure, safeJson, stderrProgress, usageFromParseError } from "@airlock/shared";
 import { Vault } from "../vault/vault.js";
 import { getPassphrase } from "../cli/passphrase.js";
 import { INSECURE_KDF_ENV, noVaultError, requestedKdf, resolveHome, vaultExists } from "../cli/home.js";
@@ -82,23 +83,15 @@ export abstract class VaultCommand extends Command {
     return stderrProgress();
   }
 
+  /**
+   * Every command parses its command line first, so what fails before it is parsed is what
+   * oclif's parser refused (an unknown flag, a missing flag or argument, a value not among the
+   * options or that does not parse): the contract's USAGE error, exit 2, with one line naming
+   * what was wrong and the nearest flag or where to read how the command goes.
+   */
   protected override async catch(error: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<void> {
     if (error.oclif?.exit === 0) return;
-    reportFailure(PROGRAM, this.#asUsage(error) ?? error, this.argv.includes("--json"));
-  }
-
-  /**
-   * oclif's own parse errors (a missing flag or argument, a value not among the options) become
-   * the contract's USAGE error: one line naming what was wrong, and where to read how it goes.
-   */
-  #asUsage(error: Error): AirlockError | undefined {
-    if ((error as { parse?: unknown }).parse === undefined || error instanceof AirlockError) return undefined;
-    const lines = error.message
-      .split("\n")
-      .map((l) => l.trim())
-      .filter((l) => l !== "" && !/^See more help with --help$/.test(l) && !/^The following errors? occurred:$/.test(l));
-    const command = `${PROGRAM} ${this.id?.replace(/:/g, " ") ?? ""}`.trim();
-    const message = lines.reduce((acc, l) => (acc === "" ? l : acc.endsWith(":") ? `${acc} ${l}` : `${acc}; ${l}`), "").replace(/\s{2,}/g, " — ");
-    return new AirlockError("USAGE", message || "the command line is not complete", { hint: `see ${command} --help` });
+    const usage = this.parsed ? error : usageFromParseError(PROGRAM, { id: this.id ?? "", flags: this.config.findCommand(this.id ?? "")?.flags ?? {}, argv: this.argv }, error);
+    reportFailure(PROGRAM, usage, this.argv.includes("--json"));
   }
 }

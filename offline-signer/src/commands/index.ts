@@ -12,6 +12,8 @@ import { Search } from "./search.js";
 import { AttachAdd, AttachGet, AttachList, AttachPrune, AttachQuota, AttachRm } from "./attach.js";
 import { Upgrade } from "./upgrade.js";
 import { APP_COMMANDS } from "../apps/commands.js";
+import { HelpCommand } from "./help.js";
+import { Completion } from "./completion.js";
 
 export const COMMANDS = {
   init: Init,
@@ -46,4 +48,6 @@ export const COMMANDS = {
   "passphrase:change": PassphraseChange,
   upgrade: Upgrade,
   tui: Tui,
+  help: HelpCommand,
+  completion: Completion,
 };

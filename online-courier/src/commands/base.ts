@@ -2,13 +2,17 @@
  * What every airlock-courier command shares: --home (else AIRLOCK_COURIER_HOME, else
  * ~/.airlock-courier), --json, and failure reporting in the CLI contract's form: one
  * `airlock-courier: error: …` line (plus a `hint:` line when we know the fix), or
- * {"ok":false,"error":{code,message,hint}} on stdout with --json; exit status 1.
+ * {"ok":false,"error":{code,message,hint}} on stdout with --json; exit status 1, or 2 for a
+ * command line that cannot be right (docs/cli.md).
  */
 import { Command, Flags } from "@oclif/core";
-import { escapeBlock, escapeLine, reportFailure, safeJson, stderrProgress } from "@airlock/shared";
+import { AirlockError, escapeBlock, escapeLine, reportFailure, safeJson, stderrProgress, usageFromParseError } from "@airlock/shared";
 import { resolveHome, type CourierHome } from "../home/paths.js";
 
 export const PROGRAM = "airlock-courier";
+
+/** The courier's codes for a flag value it refused itself: reported as USAGE (exit 2). */
+const USAGE_CODES: ReadonlySet<string> = new Set(["COURIER_BAD_ARGUMENT", "COURIER_BAD_DURATION"]);
 
 export abstract class CourierCommand extends Command {
   static override baseFlags = {
@@ -40,8 +44,21 @@ export abstract class CourierCommand extends Command {
     return stderrProgress();
   }
 
+  /**
+   * Every command parses its command line first, so what fails before it is parsed is what
+   * oclif's parser refused (an unknown flag, a missing argument, a value that does not parse):
+   * the contract's USAGE error, exit 2. So are a command's own checks of its flags
+   * (COURIER_BAD_ARGUMENT, COURIER_BAD_DURATION): the command line cannot be right either way.
+   */
   protected override async catch(error: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<void> {
     if (error.oclif?.exit === 0) return;
-    reportFailure(PROGRAM, error, this.argv.includes("--json"));
+    const command = { id: this.id ?? "", flags: this.config.findCommand(this.id ?? "")?.flags ?? {}, argv: this.argv };
+    let reported: unknown = error;
+    if (!this.parsed) reported = usageFromParseError(PROGRAM, command, error);
+    else if (error instanceof AirlockError && USAGE_CODES.has(error.code)) {
+      const hint = error.code === "COURIER_BAD_ARGUMENT" ? `see ${PROGRAM} ${command.id} --help` : error.hint;
+      reported = new AirlockError("USAGE", error.message, { ...(hint === undefined ? {} : { hint }), cause: error });
+    }
+    reportFailure(PROGRAM, reported, this.argv.includes("--json"));
   }
 }
