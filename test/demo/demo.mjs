@@ -76,13 +76,14 @@ say(`Team "Field office" (id ${init.team.id.slice(0, 12)}…); A holds alice's i
 step("Bob (laptop B) and Alice's second laptop (A2) ask to join; their requests travel as QR images.");
 const bobReq = vault("b", "join", "--name", "bob", "--out", at("bob.request"), "--qr", at("bob-request-qr"));
 const a2Req = vault("a2", "join", "--name", "alice", "--out", at("a2.request"), "--qr", at("a2-request-qr"));
-vault("v", "join", "--name", "vera", "--out", at("vera.request"));
+const veraReq = vault("v", "join", "--name", "vera", "--out", at("vera.request"));
 say(`bob's request: ${bobReq.bytes} bytes, ${bobReq.frames} QR frames in bob-request-qr/, fingerprint ${bobReq.fingerprint}`);
 say(`A2's request: ${a2Req.bytes} bytes, ${a2Req.frames} QR frames, fingerprint ${a2Req.fingerprint}; vera's came as a file.`);
-const bobAdded = vault("a", "members", "add", at("bob-request-qr"), "--role", "editor");
-const a2Added = vault("a", "devices", "add", at("a2-request-qr"));
-vault("a", "members", "add", at("vera.request"), "--role", "viewer");
-say(`A scanned the images: bob is an editor (fingerprint ${bobAdded.fingerprint}, same as on B's screen),`);
+const bobAdded = vault("a", "members", "add", at("bob-request-qr"), "--role", "editor", "--fingerprint", bobReq.fingerprint);
+const a2Added = vault("a", "devices", "add", at("a2-request-qr"), "--fingerprint", a2Req.fingerprint);
+vault("a", "members", "add", at("vera.request"), "--role", "viewer", "--fingerprint", veraReq.fingerprint);
+say(`A scanned the images and checked each code read from the joiner's screen (--fingerprint; a different one is refused):`);
+say(`bob is an editor (fingerprint ${bobAdded.fingerprint}, same as on B's screen),`);
 say(`A2 is certified as alice's second device (${a2Added.fingerprint}), vera is a viewer.`);
 
 step("Alice creates a collection only editors may read, and writes notes.");

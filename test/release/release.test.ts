@@ -13,6 +13,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodeSecretKey, newReleaseKey, signRelease } from "@airlock/shared";
+import { fingerprintArgs } from "../../offline-signer/test-support/fingerprint.js";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const BUILD = join(ROOT, "release", "build.mjs");
@@ -123,7 +124,7 @@ describe("release", () => {
     mkdirSync(stick!, { recursive: true });
     run(["init", "--team", "Release team", "--name", "alice", "--home", a!]);
     run(["join", "--name", "bob", "--out", join(root, "vaults", "bob.request"), "--home", b!]);
-    run(["members", "add", join(root, "vaults", "bob.request"), "--role", "editor", "--home", a!]);
+    run(["members", "add", join(root, "vaults", "bob.request"), "--role", "editor", ...fingerprintArgs(join(root, "vaults", "bob.request")), "--home", a!]);
     run(["export", "--usb", stick!, "--home", a!]);
     run(["import", stick!, "--home", b!]);
     run(["notes", "add", "--title", "from the release", "--body", "carried offline", "--home", b!]);

@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AIRLOCK_BIN, airlockBatch, airlockJson, airlockJsonBatch, cliEnv, type CliResult, cliFailure as failure } from "../../test-support/cli.js";
 import { tempRoot } from "../../test-support/vaults.js";
+import { fingerprintArgs } from "../../test-support/fingerprint.js";
 import { effLargeWordlist } from "./secrets/wordlist.js";
 import { totpCode } from "./secrets/totp.js";
 import { APPS } from "./registry.js";
@@ -78,8 +79,8 @@ describe("apps through the airlock CLI", () => {
       ["init", "--team", "Field office", "--name", "alice", ...as("alice")],
       ["join", "--name", "bob", "--out", join(root, "bob.req"), ...as("bob")],
       ["join", "--name", "vera", "--out", join(root, "vera.req"), ...as("vera")],
-      ["members", "add", join(root, "bob.req"), "--role", "editor", ...as("alice")],
-      ["members", "add", join(root, "vera.req"), "--role", "viewer", ...as("alice")],
+      ["members", "add", join(root, "bob.req"), "--role", "editor", ...fingerprintArgs(join(root, "bob.req")), ...as("alice")],
+      ["members", "add", join(root, "vera.req"), "--role", "viewer", ...fingerprintArgs(join(root, "vera.req")), ...as("alice")],
       ["collections", "add", "logins", "--type", "secrets", ...as("alice")],
       ["collections", "add", "board", "--type", "secrets", "--read", "admin", "--write", "admin", ...as("alice")],
       ["collections", "add", "people", "--type", "contacts", ...as("alice")],

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { airlock, airlockJson, CLI_PASSPHRASE, forgeNote } from "../../test-support/cli.js";
 import { tempRoot } from "../../test-support/vaults.js";
+import { fingerprintArgs } from "../../test-support/fingerprint.js";
 import { passphraseBytes } from "../store/index.js";
 import { Vault } from "../vault/vault.js";
 
@@ -28,7 +29,7 @@ describe("airlock CLI", () => {
     expect(init).toMatchObject({ ok: true, team: { name: "Field office" } });
     const join1 = airlockJson(["join", "--name", "bob", "--out", join(root, "bob.req"), "--home", home("b")]);
     expect(join1["fingerprint"]).toMatch(/^[a-z2-7]{4}(-[a-z2-7]{4}){3}$/);
-    const added = airlockJson(["members", "add", join(root, "bob.req"), "--role", "editor", "--home", home("a")]);
+    const added = airlockJson(["members", "add", join(root, "bob.req"), "--role", "editor", ...fingerprintArgs(join(root, "bob.req")), "--home", home("a")]);
     expect(added).toMatchObject({ name: "bob", role: "editor", fingerprint: join1["fingerprint"] });
     const note = airlockJson(["notes", "add", "--title", CANARY_TITLE, "--body", CANARY_BODY, "--tags", "x,y", "--home", home("a")]);
     const exported = airlockJson(["export", "--usb", stick, "--home", home("a")]);
@@ -75,7 +76,7 @@ describe("airlock CLI", () => {
 
   it("a viewer's forged edit lands in quarantine on the other vault", () => {
     airlockJson(["join", "--name", "vera", "--out", join(root, "vera.req"), "--home", home("v")]);
-    airlockJson(["members", "add", join(root, "vera.req"), "--role", "viewer", "--home", home("a")]);
+    airlockJson(["members", "add", join(root, "vera.req"), "--role", "viewer", ...fingerprintArgs(join(root, "vera.req")), "--home", home("a")]);
     const s = join(root, "stick-v");
     mkdirSync(s);
     airlockJson(["export", "--usb", s, "--home", home("a")]);

@@ -1,22 +1,27 @@
-import { Args } from "@oclif/core";
+import { Args, Flags } from "@oclif/core";
 import { quoted } from "@airlock/shared";
-import { fingerprint } from "../vault/request.js";
 import { VaultCommand } from "./base.js";
 import { admitted, short, table } from "./format.js";
 import { readRequest } from "../vault/transfer.js";
+import { checkRequest, confirmAtPrompt, refuseKnown } from "./admission.js";
 
 export class DevicesAdd extends VaultCommand {
-  static override summary = "Add another laptop of yours, certified by your identity key (run on your first device).";
-  static override description = "On the new laptop run `airlock join --name YOU --out FILE`; carry FILE here. The new device gets your role and the keys you hold.";
-  static override examples = ["<%= config.bin %> devices add /media/usb/laptop2.airlock-join"];
+  static override summary = "Add another laptop of yours, certified by your identity key (run on your first device), after checking its fingerprint.";
+  static override description =
+    "On the new laptop run `airlock join --name YOU --out FILE`; carry FILE here. Before anything is signed, the request's fingerprint is compared with the one the new laptop shows: on a terminal you are asked to confirm it; otherwise pass it with --fingerprint CODE, and a different code is refused. The new device gets your role and the keys you hold.";
+  static override examples = ["<%= config.bin %> devices add /media/usb/laptop2.airlock-join", "<%= config.bin %> devices add ./laptop2-request-qr --fingerprint e76h-33ro-xern-7rjs"];
   static override args = { request: Args.string({ description: "join request: file, QR image folder or video", required: true }) };
+  static override flags = { fingerprint: Flags.string({ description: "the code shown on the new laptop (required without a terminal); a different one is refused" }) };
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(DevicesAdd);
     const bytes = await readRequest(args.request, this.progress());
+    const admission = checkRequest(bytes, flags.fingerprint, "devices add");
     await this.withVault(flags, async (vault) => {
+      refuseKnown(vault.requireTeam(), admission.request, true);
+      await confirmAtPrompt(admission, undefined);
       const { request, entry } = vault.addDevice(bytes);
-      const fp = fingerprint(request.device);
+      const fp = admission.fingerprint;
       this.emit(flags.json, { entry: entry.hashHex, device: Buffer.from(request.device.sign).toString("hex"), fingerprint: fp }, admitted(`Added a device of yours, requested as ${quoted(request.name)}.`, fp, "Next: airlock export."));
     });
   }

@@ -1,29 +1,39 @@
 import { Args, Flags } from "@oclif/core";
 import { quoted, safe } from "@airlock/shared";
-import { fingerprint } from "../vault/request.js";
 import { VaultCommand } from "./base.js";
 import { admitted, asRole, ROLE_OPTIONS, short, table } from "./format.js";
 import { readRequest } from "../vault/transfer.js";
+import { checkRequest, confirmAtPrompt, refuseKnown } from "./admission.js";
 
 const pending = (critical: boolean, k: number): string =>
   critical && k > 1 ? `\nThis change needs ${k} admin approvals: other admins run \`airlock approvals approve ID\` after importing it.\n` : "";
 
 export class MembersAdd extends VaultCommand {
-  static override summary = "Admit a person from their join request, with a role (owner|admin|editor|viewer).";
+  static override summary = "Admit a person from their join request, with a role (owner|admin|editor|viewer), after checking its fingerprint.";
   static override description =
-    "REQUEST is the file `airlock join` wrote, or a folder of its QR images, or a video of them. Check the fingerprint with the person. The next `airlock export` carries a welcome that lets their vault bootstrap the team, and keys for every collection their role may read.";
-  static override examples = ["<%= config.bin %> members add /media/usb/bob.airlock-join --role editor", "<%= config.bin %> members add ./bob-request-qr --role viewer"];
+    "REQUEST is the file `airlock join` wrote, or a folder of its QR images, or a video of them. Before anything is signed, the request's fingerprint is compared with the one on the joiner's laptop: on a terminal you are asked to confirm it; otherwise pass it with --fingerprint CODE (read from their screen; spaces, dashes and case do not matter), and a different code is refused. The next `airlock export` carries a welcome that lets their vault bootstrap the team, and keys for every collection their role may read.";
+  static override examples = [
+    "<%= config.bin %> members add /media/usb/bob.airlock-join --role editor",
+    "<%= config.bin %> members add ./bob-request-qr --role viewer --fingerprint e76h-33ro-xern-7rjs",
+  ];
   static override args = { request: Args.string({ description: "join request: file, QR image folder or video", required: true }) };
-  static override flags = { role: Flags.string({ description: "their role", options: ROLE_OPTIONS, required: true }) };
+  static override flags = {
+    role: Flags.string({ description: "their role", options: ROLE_OPTIONS, required: true }),
+    fingerprint: Flags.string({ description: "the code shown on the joiner's laptop (required without a terminal); a different one is refused" }),
+  };
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(MembersAdd);
+    const role = asRole(flags.role);
     const bytes = await readRequest(args.request, this.progress());
+    const admission = checkRequest(bytes, flags.fingerprint, "members add");
     await this.withVault(flags, async (vault) => {
-      const { request, entry } = vault.addMember(bytes, asRole(flags.role));
+      refuseKnown(vault.requireTeam(), admission.request, false);
+      await confirmAtPrompt(admission, role);
+      const { request, entry } = vault.addMember(bytes, role);
       const state = vault.state();
       const waiting = state.proposals.has(entry.hashHex);
-      const fp = fingerprint(request.device);
+      const fp = admission.fingerprint;
       this.emit(
         flags.json,
         { entry: entry.hashHex, name: request.name, role: flags.role, fingerprint: fp, pending: waiting },

@@ -53,7 +53,7 @@ describe("terminal output hygiene (airlock CLI)", () => {
     // Without controls the name is allowed, but it is quoted on its line and the real fingerprint has a line of its own.
     const posing = hostileRequest(`bob as editor. Fingerprint: ${realFp}`);
     writeFileSync(join(root, "posing.req"), posing.bytes);
-    const added = airlock(["members", "add", join(root, "posing.req"), "--role", "viewer", "--home", home("a")]);
+    const added = airlock(["members", "add", join(root, "posing.req"), "--role", "viewer", "--fingerprint", posing.fingerprint, "--home", home("a")]);
     expect(added.status, added.stderr).toBe(0);
     const lines = added.stdout.split("\n");
     expect(lines[0]).toBe(`Added "bob as editor. Fingerprint: ${realFp}" as viewer.`);

@@ -1,10 +1,11 @@
 import { writeFileSync } from "node:fs";
 import { Flags } from "@oclif/core";
-import { formatBytes, quoted, safe, writeBundleQrFolder } from "@airlock/shared";
+import { AirlockError, formatBytes, quoted, safe, writeBundleQrFolder } from "@airlock/shared";
 import { checkName } from "../vault/names.js";
 import { fingerprint } from "../vault/request.js";
 import { auditLog, vaultStatus } from "../vault/report.js";
 import { VaultCommand } from "./base.js";
+import type { Vault } from "../vault/vault.js";
 import { urgentTickets } from "../apps/tickets/urgent.js";
 import { fileSummary } from "../attachments/local.js";
 import { peerLine, short, table, when } from "./format.js";
@@ -40,16 +41,19 @@ export class Init extends VaultCommand {
 export class Join extends VaultCommand {
   static override summary = "On a new laptop: write a join request to carry to an admin.";
   static override description =
-    "Creates the vault folder if needed, your identity and device keys, and writes a self-signed request holding only public keys and your name. Carry it to an admin (file on a USB stick, or --qr for QR images); they run `airlock members add` (or you run `airlock devices add` on your first device, for a second device of yours). Compare the fingerprint on both screens. Then import what the admin exports.";
-  static override examples = ["<%= config.bin %> join --name bob --out /media/usb/bob.airlock-join", "<%= config.bin %> join --name bob --out bob.airlock-join --qr ./bob-request-qr"];
+    "Creates the vault folder if needed, your identity and device keys, and writes a self-signed request holding only public keys and your name. Carry it to an admin (file on a USB stick, or --qr for QR images); they run `airlock members add` (or you run `airlock devices add` on your first device, for a second device of yours). Compare the fingerprint on both screens (`airlock join --show` or `airlock status` shows it again here). Then import what the admin exports.";
+  static override examples = ["<%= config.bin %> join --name bob --out /media/usb/bob.airlock-join", "<%= config.bin %> join --name bob --out bob.airlock-join --qr ./bob-request-qr", "<%= config.bin %> join --show"];
   static override flags = {
-    name: Flags.string({ description: "your name as the team will see it", required: true }),
-    out: Flags.string({ description: "file to write the request to", required: true }),
+    name: Flags.string({ description: "your name as the team will see it (required unless --show)" }),
+    out: Flags.string({ description: "file to write the request to (required unless --show)" }),
     qr: Flags.string({ description: "also write the request as QR frame images into this folder" }),
+    show: Flags.boolean({ description: "print this laptop's fingerprint again (for the admin to compare), and nothing else", default: false, exclusive: ["name", "out", "qr"] }),
   };
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Join);
+    if (flags.show) return this.#show(flags);
+    if (flags.name === undefined || flags.out === undefined) this.usage(`${flags.name === undefined ? "--name" : "--out"} is required (or --show, to print the fingerprint of a request made before)`);
     checkName(flags.name, "name (--name)");
     const { vault } = await this.openOrCreate(flags);
     try {
@@ -70,6 +74,27 @@ export class Join extends VaultCommand {
       vault.close();
     }
   }
+
+  /** `join --show`: the code again, from this vault's own keys (a request made again has the same one). */
+  async #show(flags: { home?: string | undefined; "passphrase-file"?: string | undefined; json: boolean }): Promise<void> {
+    await this.withVault(flags, (vault) => {
+      const fp = ownFingerprint(vault);
+      const name = vault.myName;
+      if (vault.teamId !== undefined) {
+        this.emit(flags.json, { fingerprint: fp, device: vault.deviceId, joined: true, name: name ?? null }, safe`This laptop is already in team ${quoted(vault.state().name)}.` + `\nFingerprint: ${fp}\n`);
+        return;
+      }
+      if (name === undefined) {
+        throw new AirlockError("USAGE", "no join request was made on this vault yet", { hint: "write one with `airlock join --name NAME --out FILE`" });
+      }
+      this.emit(flags.json, { fingerprint: fp, device: vault.deviceId, joined: false, name }, safe`Join request of ${quoted(name)}, waiting to be admitted.` + `\nFingerprint: ${fp}  (the admin sees the same code when adding you)\n`);
+    });
+  }
+}
+
+/** This laptop's fingerprint: the code both screens show when it is admitted (vault/request.ts). */
+function ownFingerprint(vault: Vault): string {
+  return fingerprint({ sign: vault.deviceKey.publicKey, enc: vault.encryptionKey.publicKey });
 }
 
 export class Status extends VaultCommand {
@@ -80,16 +105,20 @@ export class Status extends VaultCommand {
     const { flags } = await this.parse(Status);
     await this.withVault(flags, async (vault) => {
       const s = vaultStatus(vault);
+      const fp = ownFingerprint(vault);
       let text = "";
       if (s.insecureKdf) text += "WARNING: this vault uses the test-only key derivation; never keep real data in it.\n";
       // Urgent tickets come first, on every reader's status (docs/apps.md, "Tickets").
       const urgent = urgentTickets(vault);
       if (urgent.length > 0) text += `Urgent tickets (${urgent.length})\n` + table(urgent.map((u) => [u.id, u.status, u.title, u.assignee, u.due ?? ""])) + "\n";
       if (s.team === undefined) {
-        text += safe`Not in a team yet. Device ${short(s.me.device)}${s.me.name === undefined ? "" : ` (${s.me.name})`}.` + "\nImport the welcome an admin exported for you: airlock import PATH\n";
+        text +=
+          s.me.name === undefined
+            ? "Not in a team yet, and no join request made here.\nWrite one: airlock join --name NAME --out FILE\n"
+            : safe`Not in a team yet: the join request of ${quoted(s.me.name)} waits to be admitted.` + `\nFingerprint: ${fp}  (the admin compares it when adding you)\nThen import the welcome an admin exported for you: airlock import PATH\n`;
       } else {
         text += safe`Team ${quoted(s.team.name)} (${short(s.team.id)})` + "\n";
-        text += safe`You: ${s.me.name ?? "?"}, ${s.me.role ?? "?"}${s.me.active ? "" : " (REMOVED)"}, device ${short(s.me.device)}` + "\n\nMembers\n";
+        text += safe`You: ${s.me.name ?? "?"}, ${s.me.role ?? "?"}${s.me.active ? "" : " (REMOVED)"}, device ${short(s.me.device)}, fingerprint ${fp}` + "\n\nMembers\n";
         text += table(s.members.map((m) => [m.name, m.role, m.active ? `${m.devices} device(s)` : "removed", short(m.id)]));
         text += "\nCollections\n" + table(s.collections.map((c) => [c.id, `read ${c.read}+`, `write ${c.write}+`, c.canRead ? `${c.records} record(s)` : "no key on this device"]));
         text += `\nChangesets: ${s.changesets.applied} applied, ${s.changesets.locked} locked (no key), ${s.changesets.waiting} waiting, ${s.changesets.rejected} rejected\n`;
@@ -105,7 +134,7 @@ export class Status extends VaultCommand {
         text += `\nQuarantined (${s.quarantine.length + s.rejectedEntries.length})\n`;
         text += table([...s.rejectedEntries.map((r) => ["team entry", short(r.entry), r.reason]), ...s.quarantine.slice(0, 20).map((q) => [q.kind, q.author === undefined ? "?" : short(q.author), q.reason])]);
       }
-      this.emit(flags.json, { status: s, urgentTickets: urgent, ...(files === undefined ? {} : { files }) }, text);
+      this.emit(flags.json, { status: s, fingerprint: fp, urgentTickets: urgent, ...(files === undefined ? {} : { files }) }, text);
     });
   }
 }

@@ -87,7 +87,7 @@ export function parseJoinRequest(bytes: Uint8Array): JoinRequest {
 const B32 = "abcdefghijklmnopqrstuvwxyz234567";
 
 /** A short code people compare on both screens: 16 base32 characters in groups of four. */
-export function fingerprint(device: DeviceKeys): string {
+export function fingerprint(device: Pick<DeviceKeys, "sign" | "enc">): string {
   const h = sha256(device.sign, device.enc);
   let bits = 0;
   let acc = 0;

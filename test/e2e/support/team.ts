@@ -14,6 +14,7 @@ import { join } from "node:path";
 import { passphraseBytes } from "../../../offline-signer/src/store/index.js";
 import { stateDigest } from "../../../offline-signer/src/vault/report.js";
 import { Vault } from "../../../offline-signer/src/vault/vault.js";
+import { fingerprintArgs } from "../../../offline-signer/test-support/fingerprint.js";
 import { airlock, airlockMany, PASSPHRASE, type Json, type Step } from "./cli.js";
 
 export const VAULTS = ["a", "a2", "b", "v"] as const;
@@ -60,10 +61,12 @@ export function buildTeam(root: string): Team {
   for (const [v, name] of [["b", "bob"], ["a2", "alice"], ["v", "vera"]] as const) {
     requests[v] = step(v, ["join", "--name", name, "--out", join(root, `${v}.request`), "--qr", join(root, `${v}-request-qr`)]);
   }
+  // The requests exist once the joins ran; the admin then reads each one's fingerprint, as a person would from the joiner's screen.
+  const joins = airlockMany(steps.splice(0));
   const added: Record<string, number> = {
-    b: step("a", ["members", "add", join(root, "b-request-qr"), "--role", "editor"]),
-    a2: step("a", ["devices", "add", join(root, "a2-request-qr")]),
-    v: step("a", ["members", "add", join(root, "v-request-qr"), "--role", "viewer"]),
+    b: step("a", ["members", "add", join(root, "b-request-qr"), "--role", "editor", ...fingerprintArgs(join(root, "b.request"))]),
+    a2: step("a", ["devices", "add", join(root, "a2-request-qr"), ...fingerprintArgs(join(root, "a2.request"))]),
+    v: step("a", ["members", "add", join(root, "v-request-qr"), "--role", "viewer", ...fingerprintArgs(join(root, "v.request"))]),
   };
   step("a", ["collections", "add", "sources", "--name", "Sources", "--read", "editor", "--write", "editor"]);
   const sourceNote = step("a", ["notes", "add", "--collection", "sources", "--title", CANARY.sourceTitle, "--body", CANARY.sourceBody]);
@@ -79,7 +82,7 @@ export function buildTeam(root: string): Team {
   const out = airlockMany(steps);
   // The admin's screen and the joiner's screen must show the same fingerprint.
   for (const v of ["b", "a2", "v"]) {
-    if (out[added[v]!]!["fingerprint"] !== out[requests[v]!]!["fingerprint"]) throw new Error(`fingerprint mismatch for ${v}`);
+    if (out[added[v]!]!["fingerprint"] !== joins[requests[v]!]!["fingerprint"]) throw new Error(`fingerprint mismatch for ${v}`);
   }
   const outbox = join(acks, "airlock", "outbox");
   const oldBundle = join(root, "old-bundle-from-b.airlock");

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { airlock, airlockJson } from "../../../test-support/cli.js";
 import { tempRoot } from "../../../test-support/vaults.js";
+import { fingerprintArgs } from "../../../test-support/fingerprint.js";
 
 const { root, cleanup } = tempRoot("airlock-docs-cli-");
 afterAll(cleanup);
@@ -24,7 +25,7 @@ describe("docs through the airlock CLI", () => {
     writeFileSync(v2, "# Plan\n\nMeet on Tuesday.\n\nBring \u001b[31mnothing\u001b[0m.\n");
     airlockJson(["init", "--team", "Desk", "--name", "alice", ...alice]);
     airlockJson(["join", "--name", "bob", "--out", join(root, "bob.req"), ...bob]);
-    airlockJson(["members", "add", join(root, "bob.req"), "--role", "editor", ...alice]);
+    airlockJson(["members", "add", join(root, "bob.req"), "--role", "editor", ...fingerprintArgs(join(root, "bob.req")), ...alice]);
     airlockJson(["collections", "add", "plans", "--type", "docs", ...alice]);
     const doc = airlockJson(["docs", "new", "--title", "Plan", "--file", v1, ...alice])["id"] as string;
     airlockJson(["export", "--usb", stick, ...alice]);

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { airlockBatch, airlockJson, airlockJsonBatch, type CliResult, cliFailure as failure } from "../../../test-support/cli.js";
 import { tempRoot } from "../../../test-support/vaults.js";
+import { fingerprintArgs } from "../../../test-support/fingerprint.js";
 
 const { root, cleanup } = tempRoot("airlock-events-cli-");
 afterAll(cleanup);
@@ -37,7 +38,7 @@ describe("events through the airlock CLI", () => {
     airlockJsonBatch([
       ["init", "--team", "Field office", "--name", "alice", ...as("alice")],
       ["join", "--name", "vera", "--out", join(root, "vera.req"), ...as("vera")],
-      ["members", "add", join(root, "vera.req"), "--role", "viewer", ...as("alice")],
+      ["members", "add", join(root, "vera.req"), "--role", "viewer", ...fingerprintArgs(join(root, "vera.req")), ...as("alice")],
       ["collections", "add", "cal", "--type", "events", ...as("alice")],
       ["export", "--usb", stick, ...as("alice")],
       ["import", stick, ...as("vera")],

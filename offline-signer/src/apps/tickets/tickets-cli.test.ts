@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { airlock, airlockJson, cliFailure as failure } from "../../../test-support/cli.js";
 import { tempRoot } from "../../../test-support/vaults.js";
+import { fingerprintArgs } from "../../../test-support/fingerprint.js";
 
 const { root, cleanup } = tempRoot("airlock-tickets-cli-");
 afterAll(cleanup);
@@ -31,7 +32,7 @@ describe("airlock tickets", () => {
   beforeAll(() => {
     airlockJson(["init", "--team", "Field office", "--name", "alice", ...alice]);
     airlockJson(["join", "--name", "bob", "--out", join(root, "bob.req"), "--home", join(root, "bob")]);
-    airlockJson(["members", "add", join(root, "bob.req"), "--role", "editor", ...alice]);
+    airlockJson(["members", "add", join(root, "bob.req"), "--role", "editor", ...fingerprintArgs(join(root, "bob.req")), ...alice]);
   }, 60_000);
 
   it("add (making the collection), list filters, comment, status with its transitions, assign, show with history; urgent first in status", () => {
