@@ -9,6 +9,7 @@ import { BundleError } from "@airlock/bundle-format";
 import { AirlockError } from "./errors.js";
 import { escapeLine, safeJson } from "./text/escape.js";
 import { exitCodeForError } from "./exit-codes.js";
+import { progressPrinter, type ProgressLine, type ProgressStep } from "./progress/stderr-progress.js";
 
 export interface ErrorReport {
   readonly code: string;
@@ -42,45 +43,24 @@ export function reportFailure(program: string, e: unknown, json: boolean): void 
 }
 
 /**
- * A progress line for people on stderr (stdout stays for data, even with --json): redrawn in
- * place at most ten times a second on a terminal, one line per update otherwise (logs, tests).
+ * Progress for people on stderr (stdout stays for data, even with --json): on a terminal one live
+ * line, redrawn in place and cleared by `end()`; elsewhere (logs, pipes, tests) a few summary
+ * lines: a task's start, every quarter and its end (progress/stderr-progress.ts).
  */
-export function stderrProgress(): (line: string) => void {
-  const tty = process.stderr.isTTY === true;
-  let last = 0;
-  return (line) => {
-    if (tty) {
-      const now = Date.now();
-      if (now - last < 100) return;
-      last = now;
-      process.stderr.write(`\r\x1b[K${escapeLine(line)}`);
-    } else process.stderr.write(`${escapeLine(line)}\n`);
-  };
-}
-
-/** Whether oclif threw this because the command-line words name no command (main.run or Help.showHelp). */
-export function isCommandNotFound(e: unknown): boolean {
-  return e instanceof Error && /^command .* not found\.?$/is.test(e.message) && (e as { code?: unknown }).code === undefined;
+export function stderrProgress(): ProgressLine & { readonly step: (s: ProgressStep) => void; readonly end: () => void } {
+  return progressPrinter({ sink: process.stderr });
 }
 
 /**
  * What both oclif CLIs do with an error thrown before or around a command (an unknown command,
  * a bad flag): oclif's own clean exits (`--help`, `--version`) stay exit 0; anything else is
- * reported in the CLI contract's form, first line only: code USAGE for oclif's own errors (about
- * the command line) unless they carry a code, INTERNAL (exit 1) for anything else, such as a
- * program that fails to load.
+ * reported in the CLI contract's form, code USAGE unless it carries one, first line only.
  */
 export function reportCliError(program: string, e: unknown, json: boolean): void {
   if ((e as { oclif?: { exit?: number } } | null)?.oclif?.exit === 0) {
     process.exitCode = 0;
     return;
   }
-  if (e instanceof AirlockError) {
-    reportFailure(program, e, json);
-    return;
-  }
   const message = e instanceof Error ? e.message.replace(/\n[\s\S]*$/, "") : String(e);
-  const own = (e as { code?: unknown } | null)?.code;
-  const fromOclif = typeof e === "object" && e !== null && "oclif" in e;
-  reportFailure(program, Object.assign(new Error(message), { code: typeof own === "string" ? own : fromOclif ? "USAGE" : "INTERNAL" }), json);
+  reportFailure(program, Object.assign(new Error(message), { code: (e as { code?: unknown } | null)?.code ?? "USAGE" }), json);
 }

@@ -115,7 +115,16 @@ function storedCopyBroken(e: unknown): boolean {
  * The same as QR frame folders, for files up to `maxBytes`; larger ones are named with the
  * frame count they would take and left for a stick (or a later `--files-max`).
  */
-export async function sendFilesQr(vault: Vault, target: string, first: number, preset: "low" | "normal" | "high", maxBytes: number, progress: (line: string) => void): Promise<SentFile[]> {
+export async function sendFilesQr(
+  vault: Vault,
+  target: string,
+  first: number,
+  preset: "low" | "normal" | "high",
+  maxBytes: number,
+  progress: (line: string) => void,
+  /** Each frame file written (for a progress line over a whole export), and each file once sent. */
+  on: { readonly frame?: () => void; readonly sent?: (f: SentFile) => void } = {},
+): Promise<SentFile[]> {
   const sent: SentFile[] = [];
   const files = filesToSend(vault);
   const scratch = mkdtempSync(join(tmpdir(), "airlock-qr-file-"));
@@ -131,9 +140,11 @@ export async function sendFilesQr(vault: Vault, target: string, first: number, p
       rmSync(written.path);
       const dir = join(target, `${String(first + i).padStart(2, "0")}-file`);
       progress(`file ${i + 1}/${files.length} ${f.ref.name}: rendering QR frames for ${formatBytes(bytes.length)}`);
-      const { files: frames } = await writeBundleQrFolder(dir, bytes, { preset });
+      const { files: frames } = await writeBundleQrFolder(dir, bytes, { preset, ...(on.frame === undefined ? {} : { onFrame: on.frame }) });
       markSent(vault, f);
-      sent.push({ name: f.ref.name, bytes: bytes.length, recipients: f.to.length, path: dir, frames: frames.filter((n) => n.endsWith(".png")).length });
+      const done: SentFile = { name: f.ref.name, bytes: bytes.length, recipients: f.to.length, path: dir, frames: frames.filter((n) => n.endsWith(".png")).length };
+      on.sent?.(done);
+      sent.push(done);
     }
   } finally {
     rmSync(scratch, { recursive: true, force: true });

@@ -3,17 +3,20 @@ import { escapeLine, formatBytes } from "@airlock/shared";
 import { cleanOutbox, exportLines, exportTo, welcomeTargets, type QrPreset } from "../vault/transfer.js";
 import { parseSize } from "../attachments/quota.js";
 import { vaultError } from "../vault/errors.js";
-import { VaultCommand } from "./base.js";
+import { PROGRAM, VaultCommand } from "./base.js";
 
 export class Export extends VaultCommand {
   static override summary = "Write outgoing sync bundles: as files on a USB stick (--usb) or as QR frame images (--qr).";
   static override description =
-    "Each bundle is sealed to every other active device of the team and holds what they have not acknowledged yet, plus a welcome for each newly added device. Exporting again is harmless: receivers ignore what they already have.";
+    "Each bundle is sealed to every other active device of the team and holds what they have not acknowledged yet, plus a welcome for each newly added device. Exporting again is harmless: receivers ignore what they already have.\n\n" +
+    "--usb first removes from the stick's outbox this vault's earlier bundles that every recipient has acknowledged. --qr says how many frames it writes and how long they take to show, and refuses a folder holding an earlier export: --resume finishes an interrupted one, --replace deletes it.";
   static override examples = [
     "<%= config.bin %> export --usb /media/usb",
     "<%= config.bin %> export --qr ./to-courier --preset high",
     "<%= config.bin %> export --usb /media/usb --welcome bob",
     "<%= config.bin %> export --qr ./to-courier --files-max 1MiB",
+    "<%= config.bin %> export --qr ./to-courier --resume    # after Ctrl-C",
+    "<%= config.bin %> export --qr ./to-courier --replace   # drop the earlier frames there",
   ];
   static override flags = {
     usb: Flags.string({ description: "USB stick or folder: bundles go to DIR/airlock/outbox (this vault's earlier bundles there that every recipient acknowledged are removed first)", exclusive: ["qr"] }),
@@ -26,6 +29,16 @@ export class Export extends VaultCommand {
     files: Flags.boolean({ description: "also write attached files the other devices lack or asked for (--no-files: only records; files go with a later export)", default: true, allowNo: true }),
     "files-max": Flags.string({ description: "with --qr: the largest attached file sent as QR frames (larger ones wait for a USB stick)", default: "256KiB" }),
     "resend-files": Flags.boolean({ description: "send every attached file again, as if never sent (a stick was lost)", default: false }),
+    resume: Flags.boolean({
+      description: "with --qr: finish an export that was interrupted (Ctrl-C) in that folder: the frames already written are kept and the same transfers completed",
+      default: false,
+      exclusive: ["replace", "usb"],
+    }),
+    replace: Flags.boolean({
+      description: "with --qr: delete an earlier export in that folder first (only the frames, pages and folders Airlock wrote; nothing else)",
+      default: false,
+      exclusive: ["resume", "usb"],
+    }),
   };
 
   async run(): Promise<void> {
@@ -37,7 +50,14 @@ export class Export extends VaultCommand {
       if (flags["resend-files"]) vault.tx(() => vault.storage.blobs.forgetPeers());
       // Room first: this vault's earlier bundles that every recipient acknowledged leave the stick.
       const cleaned = flags.usb !== undefined ? await cleanOutbox(vault, flags.usb) : undefined;
-      const written = await exportTo(vault, target, this.progress(), { welcome, noFiles: !flags.files, qrFilesMax: parseSize(flags["files-max"]) });
+      const progress = this.progress();
+      const notice = (line: string): void => void process.stderr.write(`${PROGRAM}: ${/would be faster/.test(line) ? "warning" : "note"}: ${escapeLine(line)}\n`);
+      let written;
+      try {
+        written = await exportTo(vault, target, progress, { welcome, noFiles: !flags.files, qrFilesMax: parseSize(flags["files-max"]), resume: flags.resume, replace: flags.replace, notice });
+      } finally {
+        (progress as { end?: () => void }).end?.();
+      }
       const note = cleaned === undefined ? "" : `Removed ${cleaned.removed} earlier bundle(s) of this vault that every recipient has acknowledged${cleaned.removed > 0 ? ` (${formatBytes(cleaned.bytes)})` : ""}.\n`;
       this.emit(flags.json, { bundles: written, ...(cleaned === undefined ? {} : { removed: cleaned.removed }) }, `${note}Exported ${written.length} bundle(s):\n${exportLines(written).map((l) => `  ${escapeLine(l)}\n`).join("")}`);
     });

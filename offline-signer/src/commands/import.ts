@@ -31,7 +31,13 @@ export class Import extends VaultCommand {
     const { argv, flags } = await this.parse(Import);
     const paths = argv as string[];
     await this.withVault(flags, async (vault) => {
-      const result = await importFrom(vault, paths, this.progress(), undefined, { dryRun: flags["dry-run"], remove: flags.remove });
+      const progress = this.progress();
+      let result;
+      try {
+        result = await importFrom(vault, paths, progress, undefined, { dryRun: flags["dry-run"], remove: flags.remove });
+      } finally {
+        (progress as { end?: () => void }).end?.();
+      }
       const { read, report } = result;
       const lines = importLines(read, report);
       if (result.dryRun) lines.unshift("Dry run: nothing was stored and nothing on the stick was touched.");

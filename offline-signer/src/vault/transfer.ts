@@ -3,26 +3,26 @@
  * folders and whatever `readSources` reads. Shared by `airlock export|import` and the TUI, which
  * differ only in how they show progress and the result.
  */
-import { mkdirSync } from "node:fs";
-import { basename, join } from "node:path";
-import { fingerprintBytes, fingerprintFile, formatBytes, isAirlockError, prepareDropFolder, removeOwnBundles, readSources, removeBundle, writeBundle, writeBundleQrFolder, type AcceptedBundle, type LargeBundle } from "@airlock/shared";
+import { basename } from "node:path";
+import { fingerprintBytes, fingerprintFile, formatBytes, reportStep, type ProgressLine, isAirlockError, prepareDropFolder, removeOwnBundles, readSources, removeBundle, writeBundle, type AcceptedBundle, type LargeBundle } from "@airlock/shared";
 import { vaultError } from "./errors.js";
 import { MAX_REQUEST_BYTES } from "./request.js";
 import { applyAndRollBack, openDry, openLargeDry } from "./dry-run.js";
 import { RecordChangeCollector, recordChangeLines } from "./record-changes.js";
+import { exportQr, type QrExportOptions, type QrPreset } from "./qr-export.js";
 import { acknowledgedFiles, forgetFiles, rememberExport, type LedgerFile } from "./outbox-ledger.js";
 import { contentOf, othersHold, othersHoldFile, type BundleContent, type BundleOutcome } from "./stick-removal.js";
-import { applyPayloads, applyPayloadsParallel, emptyReport, exportBundles, openForVault, type ExportOptions, type ImportReport, type OpenedPayload } from "./sync.js";
+import { applyPayloads, applyPayloadsParallel, emptyReport, exportBundles, type ExportedBundle, openForVault, type ExportOptions, type ImportReport, type OpenedPayload } from "./sync.js";
 import type { Vault } from "./vault.js";
 import { FILE_HEAD_LENGTH, MAX_RECIPIENTS, MAX_WANTS, sealedLength, toHex, type SyncPayload } from "@airlock/bundle-format";
 import { largestAccepted } from "../attachments/quota.js";
 import { sweep } from "../attachments/folder.js";
 import { receiveFilePath, settleFiles, wantedFiles } from "../attachments/receive.js";
-import { QR_FILE_BYTES, sendFilesQr, sendFilesUsb, type SentFile } from "../attachments/send.js";
+import { sendFilesUsb, type SentFile } from "../attachments/send.js";
 
 const MAX_BUNDLE_BYTES = 256 * 1024 * 1024;
 
-export type QrPreset = "low" | "normal" | "high";
+export type { QrPreset } from "./qr-export.js";
 export type ExportTarget = { readonly usb: string } | { readonly qr: string; readonly preset?: QrPreset };
 
 export interface WrittenBundle {
@@ -48,8 +48,9 @@ export interface ExportFileOptions {
 }
 
 /** Seals what the other devices are missing and writes it to a USB drop folder or as QR frame folders. */
-export async function exportTo(vault: Vault, target: ExportTarget, progress: (line: string) => void = () => {}, options: ExportOptions & ExportFileOptions = {}): Promise<WrittenBundle[]> {
-  const bundles = exportBundles(vault, { ...options, wants: wantedFiles(vault, MAX_WANTS) });
+export async function exportTo(vault: Vault, target: ExportTarget, progress: ProgressLine = () => {}, options: ExportOptions & ExportFileOptions & QrExportOptions = {}): Promise<WrittenBundle[]> {
+  // Sealed only when they are to be written: a resumed QR export finishes what it sealed before.
+  const bundles = (): ExportedBundle[] => exportBundles(vault, { ...options, wants: wantedFiles(vault, MAX_WANTS) });
   const written: WrittenBundle[] = [];
   const fileRow = (f: SentFile): WrittenBundle => ({
     kind: "file",
@@ -65,8 +66,15 @@ export async function exportTo(vault: Vault, target: ExportTarget, progress: (li
     const drop = await prepareDropFolder(target.usb);
     const ledger: LedgerFile[] = [];
     try {
-      for (const [i, b] of bundles.entries()) {
-        const w = await writeBundle(drop.outbox, b.bytes, { onProgress: (p) => progress(`bundle ${i + 1}/${bundles.length}: ${formatBytes(p.written)} of ${formatBytes(p.total)}`) });
+      // One task for all the bundles: a few lines in a log, one live line on a terminal.
+      const sealed = bundles();
+      const total = sealed.reduce((n, b) => n + b.bytes.length, 0);
+      const task = `writing ${sealed.length} bundle(s)`;
+      let before = 0;
+      reportStep(progress, { task, done: 0, total, unit: "bytes" });
+      for (const b of sealed) {
+        const w = await writeBundle(drop.outbox, b.bytes, { onProgress: (p) => reportStep(progress, { task, done: before + p.written, total, unit: "bytes" }) });
+        before += b.bytes.length;
         written.push({ kind: b.kind, bytes: b.bytes.length, changesets: b.changesets, entries: b.entries, path: w.path });
         ledger.push({ kind: b.kind, name: basename(w.path), size: b.bytes.length, fingerprint: fingerprintBytes(b.bytes) });
       }
@@ -82,16 +90,8 @@ export async function exportTo(vault: Vault, target: ExportTarget, progress: (li
       rememberExport(vault, ledger);
     }
   } else {
-    for (const [i, b] of bundles.entries()) {
-      const dir = join(target.qr, `${String(i + 1).padStart(2, "0")}-${b.kind}`);
-      mkdirSync(dir, { recursive: true });
-      progress(`bundle ${i + 1}/${bundles.length}: rendering QR frames for ${formatBytes(b.bytes.length)}`);
-      const { files } = await writeBundleQrFolder(dir, b.bytes, { preset: target.preset ?? "normal" });
-      written.push({ kind: b.kind, bytes: b.bytes.length, changesets: b.changesets, entries: b.entries, path: dir, frames: files.filter((f) => f.endsWith(".png")).length });
-    }
-    if (options.noFiles !== true) {
-      for (const f of await sendFilesQr(vault, target.qr, bundles.length + 1, target.preset ?? "normal", options.qrFilesMax ?? QR_FILE_BYTES, progress)) written.push(fileRow(f));
-    }
+    const qr = await exportQr(vault, target, bundles, progress, options);
+    written.push(...qr.written, ...qr.files.map(fileRow));
   }
   return written;
 }

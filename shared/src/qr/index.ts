@@ -3,7 +3,7 @@ export { qrCapacity } from "./capacity.js";
 export { decodeImage, readImageFile, DEFAULT_MAX_DECODE_BYTES, DEFAULT_MAX_IMAGE_FILE_BYTES, DEFAULT_MAX_IMAGE_PIXELS, type ImageLimits } from "./image-read.js";
 export { readImageHeader, sniffImageFormat, type ImageFormat, type ImageHeader } from "./image-header.js";
 export { resolveFfmpegPath, type FfmpegOptions } from "./ffmpeg.js";
-export { frameFileName, writeQrPngSequence, MAX_SEQUENCE_FRAMES, type QrPngSequenceOptions } from "./png-sequence.js";
+export { frameFileName, frameIndexOf, writeQrPngSequence, MAX_SEQUENCE_FRAMES, type QrPngSequenceOptions } from "./png-sequence.js";
 export { MAX_RASTER_PIXELS, type QrRasterOptions } from "./raster.js";
 export { HTML_CSP, MAX_HTML_FRAMES, renderQrHtml, type QrHtmlOptions } from "./render-html.js";
 export { renderQrPng, renderQrRgba, type QrImageOptions } from "./render-png.js";

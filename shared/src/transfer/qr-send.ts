@@ -65,16 +65,29 @@ export interface QrFolderOptions extends QrSendOptions {
   /** Also write index.html, the self-contained animation. Default true. */
   readonly html?: boolean;
   readonly fps?: number;
+  /** Called after each frame file is written, with how many were written so far. */
+  readonly onFrame?: (written: number) => void;
+  /** Resume an interrupted folder of this same transfer (same bundle and transferId): frames before this index are kept. */
+  readonly firstIndex?: number;
 }
+
+/** Frames per second of the animation page, and what a frame-count warning assumes. */
+export const QR_DEFAULT_FPS = 8;
 
 /** Writes the loop as frame-NNNNN.png files (and index.html) into `dir`. */
 export async function writeBundleQrFolder(dir: string, bundle: Uint8Array, options: QrFolderOptions = {}): Promise<{ transfer: QrTransfer; files: string[] }> {
   const transfer = qrTransfer(bundle, options);
   const frames = transfer.loop();
   const symbol = { version: transfer.settings.version, level: transfer.settings.level };
-  const files = await writeQrPngSequence(dir, frames, { ...symbol, scale: options.scale ?? 4 });
+  const first = options.firstIndex ?? 0;
+  const files = await writeQrPngSequence(dir, frames.slice(first), {
+    ...symbol,
+    scale: options.scale ?? 4,
+    ...(first > 0 ? { firstIndex: first } : {}),
+    ...(options.onFrame === undefined ? {} : { onFrame: options.onFrame }),
+  });
   if (options.html !== false) {
-    const html = renderQrHtml(frames, { ...symbol, fps: options.fps ?? 8, title: `Airlock transfer (${frames.length} frames)` });
+    const html = renderQrHtml(frames, { ...symbol, fps: options.fps ?? QR_DEFAULT_FPS, title: `Airlock transfer (${frames.length} frames)` });
     const page = join(dir, "index.html");
     await writeFile(page, html, { flag: "wx" });
     files.push(page);
