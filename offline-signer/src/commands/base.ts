@@ -10,6 +10,7 @@
 import { Command, Flags } from "@oclif/core";
 import { AirlockError, escapeBlock, reportFailure, safeJson, stderrProgress, usageFromParseError } from "@airlock/shared";
 import { Vault } from "../vault/vault.js";
+import { openFromAgent } from "../agent/open.js";
 import { getPassphrase } from "../cli/passphrase.js";
 import { INSECURE_KDF_ENV, noVaultError, requestedKdf, resolveHome, vaultExists } from "../cli/home.js";
 
@@ -29,13 +30,19 @@ export abstract class VaultCommand extends Command {
     return "test-insecure";
   }
 
-  /** Opens the vault at --home, asking for the passphrase. */
-  protected async openVault(flags: { home?: string | undefined; "passphrase-file"?: string | undefined }): Promise<Vault> {
+  /**
+   * Opens the vault at --home: with the key of a running unlock session for it (`airlock unlock`,
+   * docs/unlock-session.md) if there is one and `agent` is not false, else asking for the passphrase.
+   */
+  protected async openVault(flags: { home?: string | undefined; "passphrase-file"?: string | undefined }, options: { agent?: boolean } = {}): Promise<Vault> {
     const home = resolveHome(flags.home);
     if (!vaultExists(home)) throw noVaultError(home);
-    const passphrase = await getPassphrase({ file: flags["passphrase-file"] });
     const kdf = this.kdf();
-    return Vault.open(home, passphrase, kdf === undefined ? {} : { kdf });
+    const open = kdf === undefined ? {} : { kdf };
+    const unlocked = options.agent === false ? undefined : await openFromAgent(home, open);
+    if (unlocked !== undefined) return unlocked;
+    const passphrase = await getPassphrase({ file: flags["passphrase-file"] });
+    return Vault.open(home, passphrase, open);
   }
 
   /** Opens the vault at --home, runs `fn` on it, and closes it whatever happens. */

@@ -3,6 +3,7 @@ import { ApprovalsApprove, ApprovalsList, ApprovalsRequire, CollectionsAdd, Coll
 import { DevicesAdd, DevicesList, DevicesRevoke } from "./devices.js";
 import { MembersAdd, MembersList, MembersRemove, MembersRole } from "./members.js";
 import { PassphraseChange } from "./passphrase.js";
+import { Lock, Unlock } from "./session.js";
 import { CourierEnroll } from "./courier-enroll.js";
 import { Export } from "./export.js";
 import { Import } from "./import.js";
@@ -46,6 +47,8 @@ export const COMMANDS = {
   import: Import,
   "courier-enroll": CourierEnroll,
   "passphrase:change": PassphraseChange,
+  unlock: Unlock,
+  lock: Lock,
   upgrade: Upgrade,
   tui: Tui,
   help: HelpCommand,

@@ -1,19 +1,27 @@
 import { Flags } from "@oclif/core";
 import { getPassphrase } from "../cli/passphrase.js";
+import { resolveHome } from "../cli/home.js";
+import { lockAgent } from "../agent/client.js";
 import { VaultCommand } from "./base.js";
 
 export class PassphraseChange extends VaultCommand {
-  static override summary = "Change the vault passphrase (re-keys the encrypted store; crash-safe).";
+  static override summary = "Change the vault passphrase (re-keys the encrypted store; crash-safe). Ends an unlock session.";
+  static override description =
+    "Asks for the current passphrase even while the vault is unlocked (`airlock unlock`): a session lends the key to commands, not the right to replace the passphrase. The session ends, since its key no longer opens the vault.";
   static override examples = ["<%= config.bin %> passphrase change", "<%= config.bin %> passphrase change --passphrase-file old.txt --new-passphrase-file new.txt"];
   static override flags = { "new-passphrase-file": Flags.string({ description: "read the new passphrase from this file (else a prompt, twice)" }) };
 
   async run(): Promise<void> {
     const { flags } = await this.parse(PassphraseChange);
-    await this.withVault(flags, async (vault) => {
+    const vault = await this.openVault(flags, { agent: false });
+    try {
       const next = flags["new-passphrase-file"] !== undefined ? await getPassphrase({ file: flags["new-passphrase-file"], confirm: true }) : await getPassphrase({ confirm: true, prompt: "New passphrase: " });
       const kdf = this.kdf();
       await vault.store.changePassphrase(next, kdf === undefined ? {} : { kdf });
-      this.emit(flags.json, { changed: true }, "Passphrase changed.\n");
-    });
+    } finally {
+      vault.close();
+    }
+    const locked = await lockAgent(resolveHome(flags.home));
+    this.emit(flags.json, { changed: true, locked }, `Passphrase changed.${locked ? " The unlock session ended: run airlock unlock again to start one with the new passphrase." : ""}\n`);
   }
 }

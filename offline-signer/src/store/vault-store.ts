@@ -196,43 +196,90 @@ export class VaultStore {
 
   /** Opens an existing vault. Wipes `passphrase`. */
   static async open(dir: string, passphrase: Uint8Array, options: VaultOptions = {}): Promise<VaultStore> {
+    return (await VaultStore.#openDeriving(dir, passphrase, options, false)).store;
+  }
+
+  /**
+   * For `airlock unlock` (docs/unlock-session.md): opens the vault as `open` does (an interrupted
+   * passphrase change is settled, migrations run) and closes it again; returns a copy of the
+   * page key in force and the salt of its slot, which names that key. Wipes `passphrase`; the
+   * caller wipes the key.
+   */
+  static async unlockKey(dir: string, passphrase: Uint8Array, options: VaultOptions = {}): Promise<{ key: Uint8Array; salt: Uint8Array }> {
+    const { store, key } = await VaultStore.#openDeriving(dir, passphrase, options, true);
+    const salt = store.#params.current.salt.slice();
+    store.close();
+    return { key: key!, salt };
+  }
+
+  /**
+   * Opens with a page key derived earlier (the unlock session's agent holds one), skipping
+   * Argon2id. Wipes `key`. While a passphrase change is pending it refuses
+   * (VAULT_PASSPHRASE_PENDING): only the passphrase tells which slot is in force then. A key
+   * that does not open the vault is VAULT_WRONG_KEY.
+   */
+  static openWithKey(dir: string, key: Uint8Array, options: VaultOptions = {}): VaultStore {
+    try {
+      const params = VaultStore.#readParams(dir, options);
+      if (params.pending !== undefined) {
+        throw new AirlockError("VAULT_PASSPHRASE_PENDING", `a passphrase change of the vault at ${dir} was interrupted`, { hint: "open it once with the passphrase (either one works) to finish it" });
+      }
+      const db = tryOpen(join(dir, DB_FILE), key, false);
+      if (db === null) throw new AirlockError("VAULT_WRONG_KEY", `the unlocked key does not open the vault at ${dir}`, { hint: "unlock it again (airlock unlock) or give the passphrase" });
+      return VaultStore.#finishOpen(dir, db, params, params.current, options);
+    } finally {
+      wipe(key);
+    }
+  }
+
+  /** The parameter file, once the test-only KDF was consented to and the database is there. */
+  static #readParams(dir: string, options: VaultOptions): VaultParams {
+    const params = readParams(join(dir, PARAMS_FILE));
+    if (isInsecure(params) && options.kdf !== "test-insecure") {
+      throw new AirlockError("VAULT_INSECURE_KDF", `the vault at ${dir} uses the test-only, insecure KDF setting`, {
+        hint: "this is a test vault: never keep real data in it; tests must pass kdf: \"test-insecure\" to open it",
+      });
+    }
+    const dbPath = join(dir, DB_FILE);
+    if (!existsSync(dbPath)) {
+      throw new AirlockError("VAULT_NOT_FOUND", `no database at ${dbPath}`, {
+        hint: "the vault folder is incomplete; restore it from a backup (an older backup misses what peers already count as delivered: docs/sync.md)",
+      });
+    }
+    return params;
+  }
+
+  /** Settles an interrupted passphrase change on the slot that opened `db`, then sets it up and migrates. */
+  static #finishOpen(dir: string, db: Database.Database, params: VaultParams, slot: KdfSlot, options: VaultOptions): VaultStore {
+    try {
+      let settled = params;
+      if (params.pending !== undefined) {
+        // Finish (or forget) the interrupted change, now that we know which key is in force.
+        settled = { cipher: PAGE_CIPHER, current: slot };
+        writeParamsAtomic(join(dir, PARAMS_FILE), settled);
+      }
+      configure(db);
+      backupBeforeMigrating(db, dir, options.migrations ?? MIGRATIONS);
+      applyMigrations(db, options.migrations ?? MIGRATIONS);
+      return new VaultStore(dir, db, settled);
+    } catch (e) {
+      db.close();
+      throw e;
+    }
+  }
+
+  static async #openDeriving(dir: string, passphrase: Uint8Array, options: VaultOptions, keepKey: boolean): Promise<{ store: VaultStore; key: Uint8Array | undefined }> {
     const keys: Uint8Array[] = [];
     try {
-      const paramsPath = join(dir, PARAMS_FILE);
-      const dbPath = join(dir, DB_FILE);
-      const params = readParams(paramsPath);
-      if (isInsecure(params) && options.kdf !== "test-insecure") {
-        throw new AirlockError("VAULT_INSECURE_KDF", `the vault at ${dir} uses the test-only, insecure KDF setting`, {
-          hint: "this is a test vault: never keep real data in it; tests must pass kdf: \"test-insecure\" to open it",
-        });
-      }
-      if (!existsSync(dbPath)) {
-        throw new AirlockError("VAULT_NOT_FOUND", `no database at ${dbPath}`, {
-          hint: "the vault folder is incomplete; restore it from a backup (an older backup misses what peers already count as delivered: docs/sync.md)",
-        });
-      }
+      const params = VaultStore.#readParams(dir, options);
       // Slot order: current first, then the pending slot of an interrupted passphrase change.
       const slots: KdfSlot[] = params.pending === undefined ? [params.current] : [params.current, params.pending];
       for (const slot of slots) {
         const key = await deriveKey(passphrase, slot);
         keys.push(key);
-        const db = tryOpen(dbPath, key, false);
+        const db = tryOpen(join(dir, DB_FILE), key, false);
         if (db === null) continue;
-        try {
-          let settled = params;
-          if (params.pending !== undefined) {
-            // Finish (or forget) the interrupted change, now that we know which key is in force.
-            settled = { cipher: PAGE_CIPHER, current: slot };
-            writeParamsAtomic(paramsPath, settled);
-          }
-          configure(db);
-          backupBeforeMigrating(db, dir, options.migrations ?? MIGRATIONS);
-          applyMigrations(db, options.migrations ?? MIGRATIONS);
-          return new VaultStore(dir, db, settled);
-        } catch (e) {
-          db.close();
-          throw e;
-        }
+        return { store: VaultStore.#finishOpen(dir, db, params, slot, options), key: keepKey ? key.slice() : undefined };
       }
       throw wrongPassphrase(dir);
     } finally {

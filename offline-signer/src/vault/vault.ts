@@ -104,7 +104,15 @@ export class Vault implements VaultContext {
   }
 
   static async open(dir: string, passphrase: Uint8Array, options: VaultOpenOptions = {}): Promise<Vault> {
-    const store = await VaultStore.open(dir, passphrase, options);
+    return Vault.#ready(await VaultStore.open(dir, passphrase, options), options);
+  }
+
+  /** Opens with a page key an unlock session's agent handed over (docs/unlock-session.md). Wipes `key`. */
+  static openWithKey(dir: string, key: Uint8Array, options: VaultOpenOptions = {}): Vault {
+    return Vault.#ready(VaultStore.openWithKey(dir, key, options), options);
+  }
+
+  static #ready(store: VaultStore, options: VaultOpenOptions): Vault {
     let vault: Vault | undefined;
     try {
       vault = new Vault(store, options.now ?? Date.now, options.apps);
