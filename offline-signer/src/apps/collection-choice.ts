@@ -1,4 +1,6 @@
 /** Which collection an app command works on when the user does not say. */
+import { AirlockError } from "@airlock/shared";
+import { atLeast } from "../team/entry.js";
 import { vaultError } from "../vault/errors.js";
 import type { Vault } from "../vault/vault.js";
 import type { AppModule } from "./app.js";
@@ -7,13 +9,37 @@ import type { AppModule } from "./app.js";
  * `--collection` if given (it must be of this app), else the only collection of this app the
  * device reads. Errors say what exists, so the next command can be typed right away.
  */
-/** Refuses a collection that does not exist or holds another app's records (a login is not a note). */
+/**
+ * Refuses a collection that does not exist, holds another app's records (a login is not a note) or
+ * that this device cannot read, each with the real cause and the ids it could use instead.
+ */
 export function requireAppCollection(vault: Vault, app: AppModule, id: string): string {
-  const c = vault.requireTeam().collections.get(id);
-  if (c === undefined) throw vaultError("VAULT_NOT_FOUND", `no collection "${id}"`);
-  if (c.app !== app.schema.app) throw vaultError("VAULT_BAD_ARGUMENT", `collection "${id}" holds ${c.app}, not ${app.schema.app}`);
+  const state = vault.requireTeam();
+  const c = state.collections.get(id);
+  const readable = vault.readableCollections(app.schema.app);
+  const instead = readable.length === 0 ? `this device reads no ${app.schema.app} collection yet` : `${app.schema.app} collections this device reads: ${readable.join(", ")}`;
+  if (c === undefined) {
+    // Ids are exact; a name or a different case is the likeliest slip (`--collection Notes` for "notes").
+    const meant = [...state.collections.values()].find((k) => k.id.toLowerCase() === id.toLowerCase() || k.name.toLowerCase() === id.toLowerCase());
+    const hint = meant === undefined ? `${instead} (airlock collections list shows every collection)` : `--collection takes the id: did you mean "${meant.id}"? (${instead})`;
+    throw new AirlockError("VAULT_NOT_FOUND", `no collection "${id}"`, { hint });
+  }
+  if (c.app !== app.schema.app) throw new AirlockError("VAULT_BAD_ARGUMENT", `collection "${id}" holds ${c.app}, not ${app.schema.app}`, { hint: instead });
   // What a device may no longer read stays on its disk, but is not shown, as search does not show it.
-  if (!vault.readableCollections().includes(id)) throw vaultError("VAULT_NOT_ALLOWED", `this device may not read "${id}" (now)`);
+  if (!readable.includes(id)) {
+    const me = state.devices.get(vault.deviceId);
+    const user = me === undefined ? undefined : state.users.get(me.user);
+    let cause = "this device is no longer in the team";
+    let fix = "";
+    if (user?.active === true && me?.active === true && !atLeast(user.role, c.read)) {
+      cause = `it is read by ${c.read} and up, and you are ${/^[aeiou]/.test(user.role) ? "an" : "a"} ${user.role}`;
+      fix = `; an admin can change who reads it (airlock collections policy ${id})`;
+    } else if (user?.active === true && me?.active === true) {
+      cause = "this device holds no key for it yet";
+      fix = "; import the latest bundles from an admin";
+    }
+    throw new AirlockError("VAULT_NOT_ALLOWED", `this device may not read "${id}": ${cause}`, { hint: `${instead}${fix}` });
+  }
   return id;
 }
 

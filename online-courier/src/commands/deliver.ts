@@ -1,5 +1,5 @@
 import { Flags } from "@oclif/core";
-import { safe } from "@airlock/shared";
+import { plural, safe } from "@airlock/shared";
 import { courierError } from "../errors.js";
 import { Courier } from "../courier/courier.js";
 import { deliverHtml, deliverQrFolder, deliverShow, deliverUsb, type Delivered } from "../courier/deliver.js";
@@ -39,7 +39,7 @@ export default class Deliver extends CourierCommand {
       else if (flags.html !== undefined) delivered = deliverHtml(courier.spool, flags.html, options);
       else delivered = await deliverShow(courier.spool, process.stdout, { ...options, loops: flags.loops, fps: flags.fps });
       if (process.stderr.isTTY === true) process.stderr.write("\n");
-      const lines = delivered.length === 0 ? ["nothing to deliver"] : [`delivered ${delivered.length} bundles`, ...delivered.map((d) => safe`  ${d.digest.slice(0, 16)}… → ${d.to}`)];
+      const lines = delivered.length === 0 ? ["nothing to deliver"] : [`delivered ${plural(delivered.length, "bundle")}`, ...delivered.map((d) => safe`  ${d.digest.slice(0, 16)}… → ${d.to}`)];
       this.emit(flags.json, { delivered }, `${lines.join("\n")}\n`);
     } finally {
       process.off("SIGINT", stop).off("SIGTERM", stop);

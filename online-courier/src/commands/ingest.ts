@@ -1,5 +1,5 @@
 import { Args, Flags } from "@oclif/core";
-import { removeBundle, safe } from "@airlock/shared";
+import { markPartial, plural, removeBundle, safe } from "@airlock/shared";
 import { courierError } from "../errors.js";
 import { Courier, type IngestOutcome } from "../courier/courier.js";
 import { readCamera, readSources, type SourceEvent } from "@airlock/shared";
@@ -8,7 +8,7 @@ import { CourierCommand } from "./base.js";
 export default class Ingest extends CourierCommand {
   static override summary = "Take bundles from the offline side: USB drop folders, QR images, videos or a camera.";
   static override description =
-    "Each PATH is a USB drop folder (its airlock/outbox is read and emptied), a folder of QR photos or screenshots, QR image files, a video of the QR animation, or a bundle file. Bundles whose tag is a served team's are spooled for the next sync; cover is dropped; anything else is refused with a reason. Progress goes to stderr.";
+    "Each PATH is a USB drop folder (its airlock/outbox is read and emptied), a folder of QR photos or screenshots, QR image files, a video of the QR animation, or a bundle file. Bundles whose tag is a served team's are spooled for the next sync; cover is dropped; anything else is refused with a reason, and the exit status is then 3 (nothing or only part of the input taken; docs/cli.md). Progress goes to stderr.";
   static override examples = [
     "<%= config.bin %> ingest /media/usb",
     "<%= config.bin %> ingest ~/Pictures/qr-frames/",
@@ -58,10 +58,12 @@ export default class Ingest extends CourierCommand {
       const refused = [...issues, ...results.flatMap((r) => (r.outcome === "refused" ? [{ from: r.from, code: r.code, reason: r.reason }] : []))];
       const summary = { spooled: n("spooled"), duplicates: n("duplicate"), cover: n("cover"), refused };
       const text = [
-        `ingested ${summary.spooled} new bundles (${summary.duplicates} already spooled, ${summary.cover} cover dropped, ${refused.length} refused)`,
+        `ingested ${plural(summary.spooled, "new bundle")} (${summary.duplicates} already spooled, ${summary.cover} cover dropped, ${refused.length} refused)`,
         ...refused.map((r) => safe`  refused ${r.from}: ${r.code}: ${r.reason}`),
       ];
       this.emit(flags.json, summary, `${text.join("\n")}\n`);
+      // Input refused, all of it or some: exit 3 (docs/cli.md), so a script sees it without parsing.
+      if (refused.length > 0) markPartial();
     } finally {
       process.off("SIGINT", stop).off("SIGTERM", stop);
       courier.close();

@@ -1,6 +1,7 @@
-import { join } from "node:path";
+import { statSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { Args, Flags } from "@oclif/core";
-import { safe } from "@airlock/shared";
+import { errnoCode, safe } from "@airlock/shared";
 import { courierError } from "../errors.js";
 import { loadCourierKey } from "../home/courier-key.js";
 import { openEnrollment, readEnrollmentFile } from "../home/enrollment.js";
@@ -11,6 +12,21 @@ import { parseS3Url } from "../mailbox/s3-url.js";
 import { Spool } from "../spool/spool.js";
 import { onionClientAuthKeys, writeClientAuthFile } from "../tor/client-auth.js";
 import { CourierCommand } from "./base.js";
+
+/**
+ * A dir: mailbox's folder must exist when it is recorded: a stick that is not mounted, or a
+ * mistyped path, fails here with its name rather than as an unreachable mailbox at every sync.
+ */
+function requireMailboxFolder(path: string): void {
+  let isFolder: boolean;
+  try {
+    isFolder = statSync(resolve(path)).isDirectory();
+  } catch (e) {
+    const code = errnoCode(e);
+    throw courierError("COURIER_NO_MAILBOX_FOLDER", code === "ENOENT" ? `the mailbox folder ${path} does not exist` : `cannot use the mailbox folder ${path} (${code ?? "error"})`, e);
+  }
+  if (!isFolder) throw courierError("COURIER_NO_MAILBOX_FOLDER", `the mailbox path ${path} is not a folder`);
+}
 
 /** In the home: one `<address>.auth_private` per onion: mailbox, for tor's ClientOnionAuthDir. */
 export const ONION_AUTH_DIR = "onion-auth";
@@ -45,6 +61,7 @@ export default class Init extends CourierCommand {
     if (mailbox === "") throw courierError("COURIER_NO_MAILBOX", "the enrollment suggests no mailbox and --mailbox was not given");
     // s3: URLs carry an endpoint and region worth checking now, not at the first sync.
     if (mailboxKind(mailbox) === "s3") parseS3Url(mailbox);
+    if (mailboxKind(mailbox) === "dir") requireMailboxFolder(mailbox.slice("dir:".length));
     const { teams, team, added } = upsertTeam(loadTeams(home), enrollment, mailbox, {
       ...(flags["send-per-round"] === undefined ? {} : { sendPerRound: flags["send-per-round"] }),
       ...(flags["bucket-size"] === undefined ? {} : { bucketSizes: checkBucketSizes(flags["bucket-size"]) }),

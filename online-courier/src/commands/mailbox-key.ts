@@ -5,7 +5,7 @@
  * cover. The file is a secret (it admits its holder to the team's HTTP mailboxes): written 0600.
  */
 import { Flags } from "@oclif/core";
-import { safe } from "@airlock/shared";
+import { plural, safe } from "@airlock/shared";
 import { courierError } from "../errors.js";
 import { writeFileAtomic } from "../home/atomic-write.js";
 import { mailboxKeyFileText, servedMailboxOf } from "../home/mailbox-server.js";
@@ -32,6 +32,6 @@ export default class MailboxKey extends CourierCommand {
     const teams = loadTeams(home).filter((t) => prefix === undefined || t.id.startsWith(prefix));
     if (teams.length === 0) throw courierError("COURIER_NO_TEAMS", prefix === undefined ? `the courier in ${home.root} serves no team yet` : `no team served here has an id starting with ${prefix}`);
     writeFileAtomic(flags.out, mailboxKeyFileText(teams.map(servedMailboxOf)), 0o600);
-    this.emit(flags.json, { out: flags.out, teams: teams.map((t) => t.id) }, `${safe`wrote the mailbox server key of ${teams.length} team(s) to ${flags.out}`}\n`);
+    this.emit(flags.json, { out: flags.out, teams: teams.map((t) => t.id) }, `${safe`wrote the mailbox server key of ${plural(teams.length, "team")} to ${flags.out}`}\n`);
   }
 }

@@ -4,7 +4,7 @@
  * keys only (mailbox-server.json, 0600), which is all `serve` reads.
  */
 import { Args } from "@oclif/core";
-import { safe } from "@airlock/shared";
+import { plural, safe } from "@airlock/shared";
 import { readMailboxKeyFile, saveServedMailboxes } from "../home/mailbox-server.js";
 import { createHome } from "../home/paths.js";
 import { CourierCommand } from "./base.js";
@@ -22,6 +22,6 @@ export default class ServeInit extends CourierCommand {
     const entries = readMailboxKeyFile(args.keyfile);
     createHome(home);
     const { served, added } = saveServedMailboxes(home, entries);
-    this.emit(flags.json, { home: home.root, added, teams: served.length }, `${safe`the mailbox server in ${home.root} now serves ${served.length} team(s) (${added} new)`}\n`);
+    this.emit(flags.json, { home: home.root, added, teams: served.length }, `${safe`the mailbox server in ${home.root} now serves ${plural(served.length, "team")} (${added} new)`}\n`);
   }
 }

@@ -12,6 +12,7 @@
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Flags } from "@oclif/core";
+import { plural } from "@airlock/shared";
 import { courierError } from "../errors.js";
 import { writeFileAtomic } from "../home/atomic-write.js";
 import { loadServedMailboxes, serverKeysOf } from "../home/mailbox-server.js";
@@ -83,7 +84,7 @@ export default class Serve extends CourierCommand {
       }
       const onionUrl = onion === undefined ? undefined : `onion:${onion.address}`;
       this.emit(flags.json, { url: server.url, ...(onionUrl === undefined ? {} : { onion: onionUrl }) }, `${server.url}\n${onionUrl === undefined ? "" : `${onionUrl}\n`}`);
-      log(`airlock mailbox: serving ${teams.length} team(s) on ${server.url}${onionUrl === undefined ? "" : ` and ${onionUrl}`}; stop with Ctrl-C or SIGTERM`);
+      log(`airlock mailbox: serving ${plural(teams.length, "team")} on ${server.url}${onionUrl === undefined ? "" : ` and ${onionUrl}`}; stop with Ctrl-C or SIGTERM`);
       await stopped;
       log("airlock mailbox: stopping");
     } finally {

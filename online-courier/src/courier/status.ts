@@ -1,4 +1,5 @@
 /** What `airlock-courier status` shows: per team and direction counts, last sync per mailbox, drops and refusals. */
+import { plural } from "@airlock/shared";
 import type { SpoolCounts } from "../spool/index.js";
 import type { Courier } from "./courier.js";
 
@@ -49,7 +50,7 @@ export function formatStatus(s: CourierStatus): string {
   if (s.teams.length === 0) lines.push("no teams yet: airlock-courier init ENROLLMENT --mailbox URL");
   for (const t of s.teams) {
     lines.push(`team ${t.name} (${t.id.slice(0, 12)}…): ${c(t.counts)}`);
-    lines.push(`  mailboxes ${t.mailboxes.join(", ")}; ${t.sendPerRound} bundles per round (cover shaped like the team's real bundles; ${t.bucketSizes.join("/")} bytes before any); epoch ${t.currentEpoch} (${t.epochSeconds}s)`);
+    lines.push(`  mailboxes ${t.mailboxes.join(", ")}; ${plural(t.sendPerRound, "bundle")} per round (cover shaped like the team's real bundles; ${t.bucketSizes.join("/")} bytes before any); epoch ${t.currentEpoch} (${t.epochSeconds}s)`);
     for (const y of s.syncs.filter((y) => y.team === t.id)) {
       lines.push(`  ${y.backend}: last sync ${y.lastOk ?? "never"}${y.lastError === undefined ? "" : `; last error (${y.failures}×): ${y.lastError}`}`);
     }

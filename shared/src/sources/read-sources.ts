@@ -9,6 +9,7 @@ import { lstatSync } from "node:fs";
 import { lstat, readdir } from "node:fs/promises";
 import { extname, join } from "node:path";
 import { describeError } from "../cli-report.js";
+import { plural } from "../cli/plural.js";
 import { AirlockError } from "../errors.js";
 import { formatProgressLine, type ProgressSnapshot } from "../progress.js";
 import { readImageFile } from "../qr/image-read.js";
@@ -135,7 +136,7 @@ async function* fromUsb(root: string, options: SourceOptions): AsyncGenerator<So
     if (await missing(dir)) continue;
     for await (const event of scanBundles(dir, { maxFileBytes: options.maxBundleBytes, ...(options.maxStreamBytes === undefined ? {} : { maxStreamBytes: options.maxStreamBytes }) })) {
       const p = event.progress;
-      options.progress?.(`usb ${root} (${box}): ${p.scanned} entries, ${p.accepted} bundles, ${p.rejected} refused`);
+      options.progress?.(`usb ${root} (${box}): ${plural(p.scanned, "entry", "entries")}, ${plural(p.accepted, "bundle")}, ${p.rejected} refused`);
       if (event.type === "accepted") yield { type: "bundle", bytes: event.bundle.bytes, from: event.bundle.path, usb: event.bundle };
       else if (event.type === "large") yield { type: "large", path: event.bundle.path, size: event.bundle.size, from: event.bundle.path, usb: event.bundle };
       else if (event.type === "rejected") yield { type: "issue", from: join(dir, event.issue.displayName), code: event.issue.code, reason: event.issue.reason };
