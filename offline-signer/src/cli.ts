@@ -22,20 +22,21 @@ function selfCheck(json: boolean): void {
   if (!ok) process.exitCode = 1;
 }
 
-/** The flags plain `airlock` takes (--home, --passphrase-file, --json), or undefined if argv names a command. */
-function noCommand(argv: readonly string[]): { home?: string; passphraseFile?: string; json: boolean } | undefined {
-  const out: { home?: string; passphraseFile?: string; json: boolean } = { json: false };
+/** The flags plain `airlock` takes (--home, --passphrase-file, --lock-after, --json), or undefined if argv names a command. */
+function noCommand(argv: readonly string[]): { home?: string; passphraseFile?: string; lockAfter?: string; json: boolean } | undefined {
+  const out: { home?: string; passphraseFile?: string; lockAfter?: string; json: boolean } = { json: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === "--json") {
       out.json = true;
       continue;
     }
-    const m = /^--(home|passphrase-file)(?:=(.*))?$/.exec(arg);
+    const m = /^--(home|passphrase-file|lock-after)(?:=(.*))?$/.exec(arg);
     if (m === null) return undefined;
     const value = m[2] ?? argv[++i];
     if (value === undefined) return undefined;
     if (m[1] === "home") out.home = value;
+    else if (m[1] === "lock-after") out.lockAfter = value;
     else out.passphraseFile = value;
   }
   return out;

@@ -10,6 +10,11 @@ export const TAB = "\t";
 export const ENTER = "\r";
 export const DOWN = "\x1b[B";
 export const ESC = "\x1b";
+export const UP = "\x1b[A";
+export const PAGE_UP = "\x1b[5~";
+export const PAGE_DOWN = "\x1b[6~";
+export const HOME = "\x1b[H";
+export const END = "\x1b[F";
 
 /**
  * Polls the frame until `want` is in it. The bound only turns a hang into a readable failure;

@@ -1,17 +1,20 @@
 /**
  * The vault's terminal UI: finds the vault at --home, unlocks it (a passphrase given by file or
- * environment, else a masked prompt), then hands it to Main. Nothing here reaches the network.
+ * environment, else a masked prompt), then hands it to Main. After `lockAfterMs` without a key
+ * it locks again: the vault is closed, the screen holds only the prompt, and unlocking comes
+ * back to the collection and record that were shown. Nothing here reaches the network.
  */
 import { Box, useApp, useInput } from "ink";
 import { Text } from "./components/Text.js";
 import { useEffect, useRef, useState, type ReactElement } from "react";
+import { useTerminalSize } from "./terminal.js";
 import { noVaultError, vaultExists } from "../cli/home.js";
 import { Vault } from "../vault/vault.js";
 import { MessageLine } from "./components/MessageLine.js";
 import { PassphrasePrompt } from "./components/PassphrasePrompt.js";
 import { Working } from "./components/Working.js";
 import { errorMessage, type Message } from "./messages.js";
-import { Main } from "./Main.js";
+import { Main, type Place } from "./Main.js";
 import { NoVault } from "./screens/Setup.js";
 
 export interface AppProps {
@@ -25,11 +28,13 @@ export interface AppProps {
   readonly vault?: Vault | undefined;
   /** The clock of a vault the App opens, and of the TOTP codes on screen (tests pass a fixed one). */
   readonly now?: (() => number) | undefined;
+  /** Lock after this long without a key (ms); 0 or absent never locks. A vault handed in is never locked. */
+  readonly lockAfterMs?: number | undefined;
 }
 
 type Phase =
   | { readonly kind: "no-vault" }
-  | { readonly kind: "locked"; readonly error?: Message | undefined }
+  | { readonly kind: "locked"; readonly error?: Message | undefined; readonly idle?: boolean | undefined }
   | { readonly kind: "unlocking" }
   | { readonly kind: "open"; readonly vault: Vault };
 
@@ -44,6 +49,8 @@ export function App(props: AppProps): ReactElement {
   const { exit } = useApp();
   const [phase, setPhase] = useState<Phase>(() => initialPhase(props));
   const mounted = useRef(true);
+  const place = useRef<Place | undefined>(undefined);
+  const size = useTerminalSize();
 
   const unlock = (passphrase: Uint8Array): void => {
     setPhase({ kind: "unlocking" });
@@ -78,6 +85,20 @@ export function App(props: AppProps): ReactElement {
     if (phase.kind === "no-vault" && (input === "q" || key.escape)) exit();
   }, { isActive: phase.kind === "no-vault" });
 
+  // The idle lock: every key restarts the wait; when it runs out the vault this App opened closes
+  // (the effect above) and only the prompt is drawn.
+  const lockAfterMs = props.lockAfterMs ?? 0;
+  const locks = opened !== undefined && lockAfterMs > 0;
+  const [keys, pressed] = useState(0);
+  useInput(() => pressed((n) => n + 1), { isActive: locks });
+  useEffect(() => {
+    if (!locks) return undefined;
+    const timer = setTimeout(() => {
+      if (mounted.current) setPhase({ kind: "locked", idle: true });
+    }, lockAfterMs);
+    return () => clearTimeout(timer);
+  }, [locks, lockAfterMs, keys]);
+
   switch (phase.kind) {
     case "no-vault":
       return <NoVault home={home} />;
@@ -85,7 +106,9 @@ export function App(props: AppProps): ReactElement {
       return <Working label={`Unlocking the vault at ${home}`} />;
     case "locked":
       return (
-        <Box flexDirection="column">
+        // As tall as the terminal: a lock replaces every line the open vault drew.
+        <Box flexDirection="column" height={size.rows - 1}>
+          {phase.idle === true ? <Text color="yellow">{`Locked after ${lockAfterMs % 60_000 === 0 ? `${lockAfterMs / 60_000} min` : `${Math.round(lockAfterMs / 1000)} s`} without a key: the vault is closed.`}</Text> : null}
           <Text>
             <Text bold color="cyan">Airlock</Text> vault at {home}
           </Text>
@@ -95,6 +118,6 @@ export function App(props: AppProps): ReactElement {
         </Box>
       );
     case "open":
-      return <Main vault={phase.vault} onQuit={exit} now={now} />;
+      return <Main vault={phase.vault} onQuit={exit} now={now} place={place.current} onPlace={(p) => void (place.current = p)} />;
   }
 }

@@ -7,15 +7,20 @@
  */
 import { homedir } from "node:os";
 import { resolve } from "node:path";
-import { Box, useInput, useStdout, type Key } from "ink";
+import { Box, useInput, type Key } from "ink";
 import { Text } from "./components/Text.js";
-import { useMemo, useState, type ReactElement } from "react";
+import { useEffect, useMemo, useState, type ReactElement } from "react";
 import type { RecordView } from "../apps/app.js";
 import { auditLog, vaultStatus, type VaultStatus } from "../vault/report.js";
 import { exportLines, exportTo, importFrom, importLines } from "../vault/transfer.js";
 import { DEFAULT_COLLECTION, type Vault } from "../vault/vault.js";
 import { Form } from "./components/Form.js";
-import { MessageLine } from "./components/MessageLine.js";
+import { MessageLine, messageHeight } from "./components/MessageLine.js";
+import { HelpOverlay, type HelpSection } from "./components/HelpOverlay.js";
+import { KeyBar } from "./components/KeyBar.js";
+import { ScrollView } from "./components/ScrollView.js";
+import { useTerminalSize } from "./terminal.js";
+import { RECORD_SCREEN_CHROME } from "./screens/RecordScreen.js";
 import { Working } from "./components/Working.js";
 import { errorMessage, type Message } from "./messages.js";
 import { ExportChoice } from "./screens/ExportChoice.js";
@@ -23,7 +28,7 @@ import { Header } from "./screens/Header.js";
 import { bottomOf, LogView } from "./screens/LogView.js";
 import { SCREENS } from "./appScreens.js";
 import { CollectionTabs, type CollectionTab } from "./components/CollectionTabs.js";
-import { GLOBAL_KEYS } from "./keys.js";
+import { actionOf, GLOBAL_BAR, GLOBAL_KEYS, HELP_KEYS, LOG_KEYS, SCROLL_KEYS, STATUS_KEYS, type KeyTable } from "./keys.js";
 import { SearchView } from "./screens/SearchView.js";
 import { ResultView } from "./screens/ResultView.js";
 import { NoTeam } from "./screens/Setup.js";
@@ -42,9 +47,12 @@ type Mode =
   | { readonly kind: "team" }
   | { readonly kind: "access" }
   | { readonly kind: "search" }
-  | { readonly kind: "log"; readonly offset: number };
+  | { readonly kind: "log"; readonly offset: number }
+  | { readonly kind: "help"; readonly title: string; readonly sections: readonly HelpSection[]; readonly back: Mode };
 
 const BROWSE: Mode = { kind: "browse" };
+/** SearchView's lines besides its results: borders, the query, the count, an error and its key line. */
+const SEARCH_CHROME = 6;
 /** Forms, work in progress and the team, access and search screens read their own keys. */
 const OWN_KEYS: ReadonlySet<Mode["kind"]> = new Set(["export-path", "import-path", "working", "team", "access", "search"]);
 
@@ -58,6 +66,14 @@ interface Snapshot {
 }
 
 const NOTHING = { collections: [], collection: undefined, records: [] };
+/** Apps whose screen reads its own pages of records: Main hands them none. */
+const PAGED_APPS: ReadonlySet<string> = new Set(["notes"]);
+
+/** Where the TUI was (the collection and record shown), kept across an idle lock. */
+export interface Place {
+  readonly collection: string;
+  readonly selectedId: string | undefined;
+}
 
 /** Everything the collection screens show, read once per change rather than once per key. */
 function snapshot(vault: Vault, wanted: string): Snapshot {
@@ -72,7 +88,8 @@ function snapshot(vault: Vault, wanted: string): Snapshot {
         return { id: c.id, name: c.name, app, label: vault.appOf(c.id)?.label ?? app };
       });
     const collection = collections.find((c) => c.id === wanted) ?? collections[0];
-    const records = collection !== undefined && SCREENS[collection.app] !== undefined ? vault.records(collection.id) : [];
+    // Notes are read a screenful at a time by their screen (tui/paged.ts); the others are sorted by title in memory.
+    const records = collection !== undefined && SCREENS[collection.app] !== undefined && !PAGED_APPS.has(collection.app) ? vault.records(collection.id) : [];
     return { status, collections, collection, records, error: undefined };
   } catch (e) {
     return { status: undefined, ...NOTHING, error: errorMessage(e) };
@@ -89,22 +106,33 @@ export interface MainProps {
   readonly onQuit: () => void;
   /** The clock TOTP codes are computed from (tests pass a fixed one); Date.now otherwise. */
   readonly now?: (() => number) | undefined;
+  /** Where to start (after an idle lock, where it was); the default collection otherwise. */
+  readonly place?: Place | undefined;
+  /** Told where the TUI is after each move, so an unlock can come back to it. */
+  readonly onPlace?: ((place: Place) => void) | undefined;
 }
 
-export function Main({ vault, onQuit, now }: MainProps): ReactElement {
+export function Main({ vault, onQuit, now, place, onPlace }: MainProps): ReactElement {
   const [mode, setMode] = useState<Mode>(BROWSE);
   // Bumped after every write or import: the vault is the state, this only says "read it again".
   const [version, setVersion] = useState(0);
-  const [wanted, setWanted] = useState(DEFAULT_COLLECTION);
-  const [selectedId, setSelectedId] = useState<string | undefined>(undefined);
+  const [wanted, setWanted] = useState(place?.collection ?? DEFAULT_COLLECTION);
+  const [selectedId, setSelectedId] = useState<string | undefined>(place?.selectedId);
+  useEffect(() => {
+    onPlace?.({ collection: wanted, selectedId });
+  }, [wanted, selectedId]);
   const [message, setMessage] = useState<Message | undefined>(undefined);
   const [progress, setProgress] = useState<string | undefined>(undefined);
-  const { stdout } = useStdout();
-  const height = stdout.rows ?? 24;
-  const listRows = Math.max(3, height - 12);
-
   // `version` is in the deps on purpose: it is the only signal that the vault changed.
   const view = useMemo(() => snapshot(vault, wanted), [vault, wanted, version]);
+  // The frame is one line shorter than the terminal (ink ends it with a newline): header, body,
+  // message; the body holds a screen and its one-line key bar, and is never taller than given.
+  const size = useTerminalSize();
+  const shownMessage = message ?? view.error;
+  const headerLines = view.status === undefined ? 0 : view.status.insecureKdf ? 2 : 1;
+  const bodyHeight = Math.max(6, size.rows - 1 - headerLines - messageHeight(shownMessage, size.columns));
+  // The collection screens: tabs, then a RecordScreen (its rows of records plus its chrome).
+  const listRows = Math.max(1, bodyHeight - 1 - RECORD_SCREEN_CHROME);
   const inTeam = view.status?.team !== undefined;
   // While it lists, an app's screen reads the keys and hands Main the ones it has no use for.
   const Screen = mode.kind === "browse" && view.collection !== undefined ? SCREENS[view.collection.app] : undefined;
@@ -168,23 +196,44 @@ export function Main({ vault, onQuit, now }: MainProps): ReactElement {
         setSelectedId(undefined);
       }
     };
-    if (input === "q") return onQuit();
-    if (input === "i") return setMode({ kind: "import-path" });
-    if (input === "s") return setMode({ kind: "status" });
-    if (!inTeam) return;
-    if (key.tab || key.rightArrow || key.leftArrow) return switchCollection(key.leftArrow || key.shift ? -1 : 1);
-    if (input === "l") {
-      try {
-        return setMode({ kind: "log", offset: bottomOf(auditLog(vault).length, listRows) });
-      } catch (e) {
-        return setMessage(errorMessage(e));
-      }
+    const action = actionOf(GLOBAL_KEYS, input, key);
+    switch (action) {
+      case "quit":
+        return onQuit();
+      case "help":
+        return help("Airlock", [{ title: "Everywhere", keys: GLOBAL_KEYS }]);
+      case "import":
+        return setMode({ kind: "import-path" });
+      case "status":
+        return setMode({ kind: "status" });
+      case undefined:
+        return;
+      default:
+        break;
     }
-    if (input === "x") return setMode({ kind: "export-choice" });
-    if (input === "t") return setMode({ kind: "team" });
-    if (input === "p") return setMode({ kind: "access" });
-    if (input === "/") return setMode({ kind: "search" });
+    if (!inTeam) return;
+    switch (action) {
+      case "next":
+        return switchCollection(1);
+      case "previous":
+        return switchCollection(-1);
+      case "log":
+        try {
+          return setMode({ kind: "log", offset: bottomOf(auditLog(vault).length, bodyHeight - 1) });
+        } catch (e) {
+          return setMessage(errorMessage(e));
+        }
+      case "export":
+        return setMode({ kind: "export-choice" });
+      case "team":
+        return setMode({ kind: "team" });
+      case "access":
+        return setMode({ kind: "access" });
+      case "search":
+        return setMode({ kind: "search" });
+    }
   };
+  const help = (title: string, sections: readonly HelpSection[]): void => setMode({ kind: "help", title, sections, back: mode });
 
   const formsAndWork = OWN_KEYS.has(mode.kind);
   useInput(
@@ -199,15 +248,28 @@ export function Main({ vault, onQuit, now }: MainProps): ReactElement {
         case "result":
           return setMode(BROWSE);
         case "status":
-          if (key.escape || input === "s" || input === "q") setMode(BROWSE);
+          // The ScrollView reads the scroll keys.
+          if (actionOf(GLOBAL_KEYS, input, key) === "help") return help("Status", [{ title: "Status", keys: [...SCROLL_KEYS, ...STATUS_KEYS] }]);
+          if (actionOf(STATUS_KEYS, input, key) === "back") setMode(BROWSE);
           return;
         case "log": {
           const total = auditLog(vault).length;
-          if (key.escape || input === "l" || input === "q") return setMode(BROWSE);
-          if (key.upArrow || input === "k") return setMode({ kind: "log", offset: Math.max(0, mode.offset - 1) });
-          if (key.downArrow || input === "j") return setMode({ kind: "log", offset: Math.min(bottomOf(total, listRows), mode.offset + 1) });
+          if (actionOf(GLOBAL_KEYS, input, key) === "help") return help("Audit log", [{ title: "Audit log", keys: LOG_KEYS }]);
+          switch (actionOf(LOG_KEYS, input, key)) {
+            case "back":
+              return setMode(BROWSE);
+            case "up":
+              return setMode({ kind: "log", offset: Math.max(0, mode.offset - 1) });
+            case "down":
+              return setMode({ kind: "log", offset: Math.min(bottomOf(total, bodyHeight - 1), mode.offset + 1) });
+            case undefined:
+              return;
+          }
           return;
         }
+        case "help":
+          if (actionOf(HELP_KEYS, input, key) === "close") setMode(mode.back);
+          return;
         default:
           return;
       }
@@ -279,10 +341,21 @@ export function Main({ vault, onQuit, now }: MainProps): ReactElement {
       body = <ResultView title={mode.title} lines={mode.lines} warn={mode.warn} />;
       break;
     case "status":
-      body = view.status === undefined ? <Text> </Text> : <StatusView status={view.status} />;
+      body =
+        view.status === undefined ? (
+          <Text> </Text>
+        ) : (
+          <ScrollView height={bodyHeight - 1} active>
+            <StatusView status={view.status} />
+          </ScrollView>
+        );
       break;
     case "log":
-      body = <LogView events={auditLog(vault)} offset={mode.offset} rows={listRows} />;
+      // The log's box: borders and its heading around the rows.
+      body = <LogView events={auditLog(vault)} offset={mode.offset} rows={Math.max(1, bodyHeight - 4)} />;
+      break;
+    case "help":
+      body = <HelpOverlay title={mode.title} sections={mode.sections} height={bodyHeight - 1} />;
       break;
     case "access":
       body = (
@@ -307,7 +380,7 @@ export function Main({ vault, onQuit, now }: MainProps): ReactElement {
       body = (
         <SearchView
           vault={vault}
-          rows={listRows}
+          rows={Math.max(1, bodyHeight - SEARCH_CHROME)}
           onBack={backToNotes}
           onOpen={(collection, id) => {
             setWanted(collection);
@@ -331,12 +404,27 @@ export function Main({ vault, onQuit, now }: MainProps): ReactElement {
       break;
   }
 
+  const mainKeys: KeyTable | undefined =
+    mode.kind === "status"
+      ? [...STATUS_KEYS, ...SCROLL_KEYS.slice(0, 4), ...GLOBAL_BAR.slice(0, 1)]
+      : mode.kind === "log"
+        ? [...LOG_KEYS, ...GLOBAL_BAR.slice(0, 1)]
+        : mode.kind === "browse" && Screen === undefined
+          ? GLOBAL_KEYS
+          : undefined;
   return (
-    <Box flexDirection="column">
-      {view.status === undefined ? null : <Header status={view.status} />}
-      {body}
-      <MessageLine message={message ?? view.error} />
-      {mode.kind === "browse" && inTeam && Screen === undefined ? <Text dimColor>{GLOBAL_KEYS}</Text> : null}
-    </Box>
+      <Box flexDirection="column" height={size.rows - 1}>
+        {view.status === undefined ? null : <Header status={view.status} />}
+        <Box flexDirection="column" height={bodyHeight} overflow="hidden" flexShrink={0}>
+          {body}
+          {/* Screens with their own key line draw it; Main's own screens get theirs here. */}
+          {mainKeys === undefined ? null : (
+            <Box flexGrow={1} flexDirection="column" justifyContent="flex-end">
+              <KeyBar keys={mainKeys} />
+            </Box>
+          )}
+        </Box>
+        <MessageLine message={shownMessage} columns={size.columns} />
+      </Box>
   );
 }

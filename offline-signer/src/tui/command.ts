@@ -1,10 +1,14 @@
 /** `airlock tui`: the terminal UI, by name (plain `airlock` on a terminal opens it too). */
+import { Flags } from "@oclif/core";
 import { AirlockError } from "@airlock/shared";
 import { VaultCommand } from "../commands/base.js";
 
 export class Tui extends VaultCommand {
   static override summary = "Open the terminal UI: notes, passwords and contacts, search, export and import, status and the audit log.";
-  static override examples = ["<%= config.bin %> tui", "<%= config.bin %> tui --home /media/vault"];
+  static override examples = ["<%= config.bin %> tui", "<%= config.bin %> tui --home /media/vault", "<%= config.bin %> tui --lock-after 5m"];
+  static override flags = {
+    "lock-after": Flags.string({ description: "lock (close the vault, ask for the passphrase) after this long without a key: 90s, 10m, 1h; 0 never locks", default: "10m" }),
+  };
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Tui);
@@ -14,6 +18,6 @@ export class Tui extends VaultCommand {
     }
     // Loaded only here, so the scriptable commands never pay for React and ink.
     const { runTui } = await import("./run.js");
-    await runTui({ home: flags.home, passphraseFile: flags["passphrase-file"] });
+    await runTui({ home: flags.home, passphraseFile: flags["passphrase-file"], lockAfter: flags["lock-after"] });
   }
 }

@@ -4,19 +4,28 @@
  */
 import { AirlockError } from "@airlock/shared";
 import { useMemo, type ReactElement } from "react";
-import { addNote, authorNames, commentNote, editNote, listNotes } from "../../apps/notes/index.js";
+import { addNote, authorNames, commentNote, editNote, noteOf, notesApp, type NoteView } from "../../apps/notes/index.js";
+import { requireAppCollection } from "../../apps/collection-choice.js";
 import { Form } from "../components/Form.js";
+import { pagedRecords } from "../paged.js";
 import { NoteDetail } from "./NoteDetail.js";
 import { RecordScreen, type AppScreenProps, type Submit } from "./RecordScreen.js";
 
 export function NotesView(props: AppScreenProps): ReactElement {
   const { vault, collection, records, onSelect } = props;
-  // listNotes reads the vault again, but it is the one order notes are listed in (the CLI's too);
+  // Newest first, as listNotes (and the CLI) list them, but read a screenful at a time (tui/paged.ts);
   // `records` changing is the signal that there is something new to read.
-  const notes = useMemo(() => listNotes(vault, collection), [vault, collection, records]);
+  const paged = useMemo(() => {
+    requireAppCollection(vault, notesApp, collection);
+    return pagedRecords(vault, collection, (r) => ({ id: r.id, title: noteOf(r).title, details: [] }));
+  }, [vault, collection, records]);
+  const note = (id: string | undefined): NoteView | undefined => {
+    const r = id === undefined ? undefined : paged.record(id);
+    return r === undefined ? undefined : noteOf(r);
+  };
 
   const form = (editing: string | undefined, submit: Submit, cancel: () => void): ReactElement => {
-    const n = editing === undefined ? undefined : notes.find((x) => x.id === editing);
+    const n = editing === undefined ? undefined : note(editing);
     if (n === undefined) {
       return (
         <Form
@@ -67,11 +76,11 @@ export function NotesView(props: AppScreenProps): ReactElement {
       heading="Notes"
       empty="no notes yet: press a to add one"
       listWidth={34}
-      items={notes.map((n) => ({ id: n.id, title: n.title, details: [] }))}
+      source={paged}
       help="a add · e edit · c comment · d delete"
       onAppKey={(input, _key, id, { writeForm, refuse }) => {
         if (input !== "c") return false;
-        const n = notes.find((x) => x.id === id);
+        const n = note(id);
         if (n === undefined) refuse("no note selected");
         else
           writeForm((submit, cancel) => (
@@ -91,8 +100,8 @@ export function NotesView(props: AppScreenProps): ReactElement {
         return true;
       }}
       detail={(id) => {
-        const note = notes.find((n) => n.id === id)!;
-        return <NoteDetail note={note} authors={authorNames(vault, note)} />;
+        const shown = note(id)!;
+        return <NoteDetail note={shown} authors={authorNames(vault, shown)} />;
       }}
       form={form}
     />

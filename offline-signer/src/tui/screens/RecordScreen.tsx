@@ -5,15 +5,18 @@
  * export, search, quit) to Main, so exactly one key handler is active at a time.
  */
 import { Box, useInput, type Key } from "ink";
-import { useState, type ReactElement } from "react";
+import { useMemo, useRef, useState, type ReactElement } from "react";
 import { writeRefusal } from "../../apps/notes/index.js";
 import type { RecordView } from "../../apps/app.js";
 import { VAULT_HINTS } from "../../vault/errors.js";
 import type { Vault } from "../../vault/vault.js";
-import { RecordList, type ListRow } from "../components/RecordList.js";
+import { arraySource, RecordList, type ListRow, type RowSource } from "../components/RecordList.js";
 import { Text } from "../components/Text.js";
 import { FilesList } from "../components/FilesList.js";
-import { GLOBAL_KEYS } from "../keys.js";
+import { HelpOverlay } from "../components/HelpOverlay.js";
+import { KeyBar } from "../components/KeyBar.js";
+import { ScrollView } from "../components/ScrollView.js";
+import { actionOf, GLOBAL_BAR, GLOBAL_KEYS, HELP_KEYS, LIST_KEYS, parseHelp, READING_KEYS, SCROLL_KEYS } from "../keys.js";
 import { info, outcomeOf, type Message } from "../messages.js";
 import { ConfirmDelete } from "./ConfirmDelete.js";
 
@@ -28,9 +31,12 @@ export interface AppScreenProps {
   readonly onMessage: (message: Message) => void;
   /** Keys this screen has no use for while it lists. */
   readonly onKey: (input: string, key: Key) => void;
-  /** How many list rows fit. */
+  /** How many list rows fit: the screen is this plus four lines tall (borders, heading, key bar). */
   readonly rows: number;
 }
+
+/** Lines a RecordScreen takes besides its `rows` of records: list borders and heading, and the key bar. */
+export const RECORD_SCREEN_CHROME = 4;
 
 /** Runs a write from a form; returns the one-line outcome, throws the vault's typed error. */
 export type Submit = (action: () => string) => void;
@@ -44,7 +50,9 @@ export interface RecordScreenProps extends AppScreenProps {
   readonly noun: string;
   readonly empty: string;
   /** In the order shown; `selectedId` picks one of them. */
-  readonly items: readonly ListRow[];
+  readonly items?: readonly ListRow[] | undefined;
+  /** Instead of `items`: rows read a page at a time (a collection too large to hold). */
+  readonly source?: RowSource | undefined;
   readonly detail: (id: string) => ReactElement;
   /** The add form (`editing` undefined) or the edit form of record `editing`. */
   readonly form: (editing: string | undefined, submit: Submit, cancel: () => void) => ReactElement;
@@ -62,14 +70,28 @@ export interface AppKeyActions {
   readonly refuse: (text: string) => void;
 }
 
-type Mode = { readonly kind: "list" } | { readonly kind: "form"; readonly render: FormRender } | { readonly kind: "delete"; readonly id: string; readonly title: string };
+type Mode =
+  | { readonly kind: "list" }
+  | { readonly kind: "read" }
+  | { readonly kind: "help"; readonly back: "list" | "read" }
+  | { readonly kind: "form"; readonly render: FormRender }
+  | { readonly kind: "delete"; readonly id: string; readonly title: string };
 const LIST: Mode = { kind: "list" };
 
 export function RecordScreen(props: RecordScreenProps): ReactElement {
-  const { vault, collection, items, selectedId, onSelect, onMessage, onKey } = props;
+  const { vault, collection, selectedId, onSelect, onMessage, onKey, rows } = props;
   const [mode, setMode] = useState<Mode>(LIST);
-  const index = Math.max(0, items.findIndex((i) => i.id === selectedId));
-  const selected = items[index];
+  const source = useMemo(() => props.source ?? arraySource(props.items ?? []), [props.source, props.items]);
+  // The selection by position, so a move reads no more than the row it lands on; the id is looked
+  // up (a query on a paged source) only when it changed from outside: a write, search, another screen.
+  const at = useRef(0);
+  let index = Math.min(at.current, Math.max(0, source.count - 1));
+  if (selectedId !== undefined && source.slice(index, 1)[0]?.id !== selectedId) {
+    const found = source.indexOf(selectedId);
+    if (found >= 0) index = found;
+  }
+  at.current = index;
+  const selected = source.slice(index, 1)[0];
 
   /** Refuses up front, with the write's own reason, instead of after a whole form was typed. */
   const mayWrite = (): boolean => {
@@ -84,13 +106,37 @@ export function RecordScreen(props: RecordScreenProps): ReactElement {
   };
   const cancel = (): void => setMode(LIST);
 
+  const go = (to: number): void => {
+    const next = Math.min(source.count - 1, Math.max(0, to));
+    const row = source.slice(next, 1)[0];
+    if (row === undefined) return;
+    at.current = next;
+    onSelect(row.id);
+  };
   const listKeys = (input: string, key: Key): void => {
-    const move = (by: number): void => {
-      const next = items[Math.min(items.length - 1, Math.max(0, index + by))];
-      if (next !== undefined) onSelect(next.id);
-    };
-    if (key.upArrow || input === "k") return move(-1);
-    if (key.downArrow || input === "j") return move(1);
+    switch (actionOf(LIST_KEYS, input, key)) {
+      case "up":
+        return go(index - 1);
+      case "down":
+        return go(index + 1);
+      case "pageup":
+        return go(index - rows);
+      case "pagedown":
+        return go(index + rows);
+      case "first":
+        return go(0);
+      case "last":
+        return go(source.count - 1);
+      case "open":
+        if (selected !== undefined) setMode({ kind: "read" });
+        return;
+      case undefined:
+        return recordKeys(input, key, "list");
+    }
+  };
+  /** Keys that act on the selected record or leave the screen, in the list and while reading. */
+  const recordKeys = (input: string, key: Key, from: "list" | "read"): void => {
+    if (actionOf(GLOBAL_KEYS, input, key) === "help") return setMode({ kind: "help", back: from });
     const writeForm = (render: FormRender): void => {
       if (mayWrite()) setMode({ kind: "form", render });
     };
@@ -109,6 +155,16 @@ export function RecordScreen(props: RecordScreenProps): ReactElement {
   useInput(
     (input, key) => {
       if (mode.kind === "list") return listKeys(input, key);
+      if (mode.kind === "read") {
+        // The ScrollView reads the scroll keys; the rest act on the record as in the list.
+        if (actionOf(SCROLL_KEYS, input, key) !== undefined) return;
+        if (actionOf(READING_KEYS, input, key) === "back") return setMode(LIST);
+        return recordKeys(input, key, "read");
+      }
+      if (mode.kind === "help") {
+        if (actionOf(HELP_KEYS, input, key) === "close") setMode(mode.back === "read" ? { kind: "read" } : LIST);
+        return;
+      }
       if (mode.kind !== "delete") return;
       if (input !== "y") {
         setMode(LIST);
@@ -126,16 +182,35 @@ export function RecordScreen(props: RecordScreenProps): ReactElement {
 
   if (mode.kind === "form") return mode.render(submit, cancel);
   if (mode.kind === "delete") return <ConfirmDelete title={mode.title} />;
+  const appKeys = parseHelp(props.help);
+  if (mode.kind === "help") {
+    const sections = [
+      { title: `${props.heading}: this screen`, keys: appKeys },
+      mode.back === "read" ? { title: "Reading a record", keys: [...SCROLL_KEYS, ...READING_KEYS] } : { title: "Moving in the list", keys: LIST_KEYS },
+      { title: "Everywhere", keys: GLOBAL_KEYS },
+    ];
+    return <HelpOverlay title={props.heading} sections={sections} height={rows + RECORD_SCREEN_CHROME} />;
+  }
+  // The record with its files, in a window that scrolls: a long one never pushes the list off screen.
+  const detail =
+    selected === undefined ? (
+      <Text dimColor>nothing selected</Text>
+    ) : (
+      <ScrollView height={rows + 1} active={mode.kind === "read"} resetKey={selected.id} hint={mode.kind === "read" ? "esc back" : "enter reads it"}>
+        {props.detail(selected.id)}
+        <FilesList vault={vault} record={props.records.find((r) => r.id === selected.id) ?? vault.record(collection, selected.id)} />
+      </ScrollView>
+    );
+  const bar = mode.kind === "read" ? [...READING_KEYS, ...SCROLL_KEYS.slice(2, 4), ...appKeys, ...GLOBAL_BAR] : [...appKeys, ...GLOBAL_BAR];
   return (
-    <Box flexDirection="column">
-      <Box>
-        <RecordList heading={props.heading} empty={props.empty} items={items} selected={index} rows={props.rows} width={props.listWidth} />
-        <Box flexDirection="column" borderStyle="single" flexGrow={1} paddingX={1}>
-          {selected === undefined ? <Text dimColor>nothing selected</Text> : props.detail(selected.id)}
-          {selected === undefined ? null : <FilesList vault={vault} record={props.records.find((r) => r.id === selected.id)} />}
+    <Box flexDirection="column" height={rows + RECORD_SCREEN_CHROME}>
+      <Box height={rows + 3}>
+        {mode.kind === "read" ? null : <RecordList heading={props.heading} empty={props.empty} source={source} selected={index} rows={rows} width={props.listWidth} />}
+        <Box flexDirection="column" borderStyle="single" flexGrow={1} flexShrink={1} paddingX={1} height={rows + 3}>
+          {detail}
         </Box>
       </Box>
-      <Text dimColor>{`${props.help} · ${GLOBAL_KEYS}`}</Text>
+      <KeyBar keys={bar} />
     </Box>
   );
 }

@@ -6,7 +6,7 @@
 import { render } from "ink-testing-library";
 import { describe, expect, it } from "vitest";
 import { sync } from "../../../test-support/vaults.js";
-import { ENTER, TAB, press, tuiFixtures, until } from "../../../test-support/tui.js";
+import { END, ENTER, ESC, TAB, press, tuiFixtures, until } from "../../../test-support/tui.js";
 import { ticketOf } from "../../apps/tickets/ticket.js";
 import { addTicket, myUser, statusIntents } from "../../apps/tickets/write.js";
 import { App } from "../App.js";
@@ -50,7 +50,10 @@ describe("the tickets screen", () => {
     const ticket = ticketOf(a.record("tickets", fuel)!);
     expect(ticket.status).toBe("blocked");
     expect(ticket.comments.map((c) => [c.author, c.body])).toEqual([[myUser(a), "Two cans at the depot"]]);
-    expect(frame).toMatch(/alice\s+status: open → bl/);
+    // The history is below the detail's window: read the ticket full width and scroll to its end.
+    await press(screen, ENTER, "esc back");
+    frame = await press(screen, END, /alice\s+status: open → bl/);
+    await press(screen, ESC, /› ! Generator fuel/);
     // A move the transitions forbid is refused with the rule as the hint, nothing written.
     await press(screen, "j", /› Printer paper/);
     await press(screen, "m", "Status of “Printer paper” (now open)");
