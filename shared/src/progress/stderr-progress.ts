@@ -3,7 +3,8 @@
  * - on a terminal, one live line redrawn in place (at most ten times a second): what, how far,
  *   percent and time left; cleared when the command ends, so the result starts on a clean line;
  * - anywhere else (a pipe, a log, a test), a few summary lines: a task's start, each quarter it
- *   passes and its end; a plain text update at most once per topic per LINES_INTERVAL_MS.
+ *   passes and its end; for plain text, a topic's first line, then at most one per
+ *   LINES_INTERVAL_MS, and its newest when another topic follows or the command ends.
  * Callers report a `ProgressStep` (counted work) where they can, or a line of text.
  */
 import { escapeLine } from "../text/escape.js";
@@ -78,18 +79,32 @@ export function progressPrinter(options: ProgressPrinterOptions = {}): ProgressL
     drawn = true;
   };
 
+  // Lines mode: the newest line held back for the topic last written, written when another topic
+  // (or a step, or the end) comes, so a topic shows where it started and where it got to.
+  let held: { topic: string; text: string } | undefined;
+  const release = (): void => {
+    if (held !== undefined) sink.write(`${escapeLine(held.text)}\n`);
+    held = undefined;
+  };
+
   const line = (text: string): void => {
     if (tty) return draw(text, false);
     // Topic: what the line is about (before its first colon); the rest changes as work goes on.
     const topic = text.split(":")[0] ?? text;
+    if (held !== undefined && held.topic !== topic) release();
     const now = clock();
     const last = topics.get(topic);
-    if (last !== undefined && now - last < LINES_INTERVAL_MS) return;
+    if (last !== undefined && now - last < LINES_INTERVAL_MS) {
+      held = { topic, text };
+      return;
+    }
+    held = undefined;
     topics.set(topic, now);
     sink.write(`${escapeLine(text)}\n`);
   };
 
   const step = (s: ProgressStep): void => {
+    if (!tty) release();
     const now = clock();
     if (task === undefined || task.name !== s.task) task = { name: s.task, start: now, quarter: -1, ended: false };
     const elapsed = (now - task.start) / 1000;
@@ -107,6 +122,7 @@ export function progressPrinter(options: ProgressPrinterOptions = {}): ProgressL
   };
 
   const end = (): void => {
+    release();
     if (tty && drawn) sink.write("\r\x1b[K");
     drawn = false;
   };
