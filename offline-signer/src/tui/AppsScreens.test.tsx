@@ -164,9 +164,12 @@ describe("the secrets screen", () => {
     await press(screen, "Pw-Never-Shown-99", "•••");
     await press(screen, TAB, /› URL/);
     await press(screen, TAB, /› TOTP/);
+    // The form stays, with what was typed (still masked), until it is fixed or cancelled.
     const frame = await press(screen, ENTER, /error: the new login: title is empty/);
-    expect(frame).toContain("Logins (0)");
+    expect(frame).toContain("New login in passwords");
+    expect(frame).toMatch(/Password\s*: •{17}/);
     expect(a.records("passwords")).toEqual([]);
+    await press(screen, ESC, "Logins (0)");
     expect(framesSoFar(screen)).not.toContain("Pw-Never-Shown-99");
   });
 });

@@ -37,3 +37,40 @@ export function segments(input: string, key: Key): { readonly text: string; read
   const parts = input.split(/\r\n|\r|\n/);
   return parts.map((text, i) => ({ text, enter: i < parts.length - 1 }));
 }
+
+/**
+ * Bracketed paste (DEC mode 2004): the terminal wraps pasted text in ESC[200~ … ESC[201~, so a
+ * paste is text to insert, never keys. ink hands each marker over as its own input, with the
+ * leading ESC stripped and no key flags; typed keys cannot produce these in one read.
+ */
+export const PASTE_START = "[200~";
+export const PASTE_END = "[201~";
+export const BRACKETED_PASTE_ON = "\x1b[?2004h";
+export const BRACKETED_PASTE_OFF = "\x1b[?2004l";
+
+export function pasteMarker(input: string, key: Key): "start" | "end" | undefined {
+  if (key.ctrl || key.return || key.escape) return undefined;
+  if (input === PASTE_START) return "start";
+  if (input === PASTE_END) return "end";
+  return undefined;
+}
+
+/**
+ * Text pasted into a field, cleaned for it: line ends become "\n" in a multi-line field and a
+ * space in a one-line field (a pasted password loses its trailing newline); tabs become spaces;
+ * every other control character is dropped.
+ */
+export function pastedText(input: string, multiline: boolean, secret = false): string {
+  const lines = input.replace(/\t/g, "  ").split(/\r\n|\r|\n/).map(printable);
+  if (multiline) return lines.join("\n");
+  return secret ? lines.join("") : lines.join(" ");
+}
+
+/** `value` with `added` appended, cut at `max` characters; `cut` says how many were left out. */
+export function appendBounded(value: string, added: string, max: number | undefined): { readonly value: string; readonly cut: number } {
+  if (max === undefined) return { value: value + added, cut: 0 };
+  const have = Array.from(value).length;
+  const chars = Array.from(added);
+  const room = Math.max(0, max - have);
+  return { value: value + chars.slice(0, room).join(""), cut: Math.max(0, chars.length - room) };
+}

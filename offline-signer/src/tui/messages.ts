@@ -30,3 +30,14 @@ export function pendingNote(vault: Vault, entry: string): string {
   const state = vault.state();
   return state.proposals.has(entry) ? ` It waits for ${state.approvalsRequired} admin approvals (p shows them).` : "";
 }
+
+/** Marks an error as being about one form field, so the form shows it under that field. */
+export function onField<E extends Error>(field: string, error: E): E {
+  return Object.assign(error, { field });
+}
+
+/** The form field an error is about (see onField), if it names one. */
+export function fieldOf(e: unknown): string | undefined {
+  const field = typeof e === "object" && e !== null && "field" in e ? (e as { field: unknown }).field : undefined;
+  return typeof field === "string" ? field : undefined;
+}

@@ -1,14 +1,35 @@
 /**
- * A small form of one-line fields. Tab, ↓ or Enter moves to the next field, Enter on the last
- * submits, Shift-Tab or ↑ goes back, Esc cancels.
+ * A small form. Tab or ↓ moves to the next field, Shift-Tab or ↑ back, Esc cancels, Ctrl-S
+ * saves from anywhere. In a one-line field Enter moves on, and saves on the last one-line field
+ * (so a form whose last field is an optional multi-line one still saves with Enter); in a
+ * multi-line field (a note's body) Enter starts a new line and Ctrl-E opens the text in
+ * $VISUAL/$EDITOR. A choice field (a role) takes ←/→ and typed letters that filter its list.
+ *
+ * A paste is text, never keys: with bracketed paste the whole paste goes into the focused
+ * field (its lines kept in a multi-line field, joined in a one-line one), so a pasted line
+ * never spills into the next field or submits. Every field holds at most its `maxLength`.
+ *
+ * When saving fails (onSubmit throws: an empty title, a value the app refuses), the form stays
+ * with everything typed, and the error shows under the field it names (see `onField`), or
+ * under the fields.
  *
  * The values live in a ref, not only in state: keys can arrive faster than React re-renders, and
  * each must edit what the previous one left, never a stale copy.
  */
-import { Box, useInput } from "ink";
+import { Box, useInput, useStdin, useStdout, type Key } from "ink";
 import { Text } from "./Text.js";
-import { useReducer, useRef, type ReactElement } from "react";
-import { edit, segments } from "../editing.js";
+import { createContext, useContext, useEffect, useReducer, useRef, type ReactElement } from "react";
+import { appendBounded, BRACKETED_PASTE_OFF, BRACKETED_PASTE_ON, edit, pastedText, pasteMarker, segments } from "../editing.js";
+import { editInEditor } from "../editor.js";
+import { errorMessage, fieldOf, type Message } from "../messages.js";
+import { filterChoices, labelOf, type Choice } from "./Picker.js";
+import { MultilineText } from "./MultilineText.js";
+
+/** The vault folder, where Ctrl-E puts the file it hands the editor; without it Ctrl-E is off. */
+export const VaultHome = createContext<string | undefined>(undefined);
+
+/** A one-line field holds this many characters unless it says otherwise. */
+const LINE_LIMIT = 4096;
 
 export interface FieldSpec {
   readonly name: string;
@@ -16,36 +37,192 @@ export interface FieldSpec {
   readonly initial?: string;
   /** Shown as one dot per character: a password must not reach the screen while it is typed. */
   readonly secret?: boolean;
+  /** Several lines: Enter adds a line, pastes keep their lines, Ctrl-E opens $EDITOR. */
+  readonly multiline?: boolean;
+  /** Most characters the field holds: the app's own limit (typing and pastes stop there). */
+  readonly maxLength?: number;
+  /** The value is one of these, chosen with ←/→ or by typing; `initial` selects one. */
+  readonly choices?: readonly Choice[];
 }
 
 export interface FormProps {
   readonly title: string;
   readonly fields: readonly FieldSpec[];
+  /** Saves; throwing keeps the form open with the error shown (under the field `onField` names). */
   readonly onSubmit: (values: Record<string, string>) => void;
   readonly onCancel: () => void;
   readonly note?: string;
 }
 
+interface State {
+  values: string[];
+  /** Per choice field, what was typed to filter its list. */
+  filters: string[];
+  focus: number;
+  done: boolean;
+  /** Inside a bracketed paste: everything up to its end marker is text for the focused field. */
+  pasting: boolean;
+  error: { readonly field: number | undefined; readonly message: Message } | undefined;
+  notice: string | undefined;
+}
+
+const limitOf = (f: FieldSpec): number => f.maxLength ?? (f.multiline === true ? 64 * 1024 : LINE_LIMIT);
+
+function initialState(fields: readonly FieldSpec[]): State {
+  const values = fields.map((f) => {
+    const v = f.initial ?? "";
+    // A choice field always holds one of its choices.
+    return f.choices === undefined || f.choices.some((c) => c.value === v) ? v : (f.choices[0]?.value ?? "");
+  });
+  return { values, filters: fields.map(() => ""), focus: 0, done: false, pasting: false, error: undefined, notice: undefined };
+}
+
+function keyLine(fields: readonly FieldSpec[], note: string | undefined): string {
+  const multi = fields.some((f) => f.multiline === true);
+  const choice = fields.some((f) => f.choices !== undefined);
+  if (note !== undefined) return [note, ...(multi ? ["ctrl-s saves", "ctrl-e opens $EDITOR"] : []), ...(choice ? ["←/→ or type to choose"] : [])].join(" · ");
+  return [
+    "tab/↓ next field",
+    ...(choice ? ["←/→ or type to choose"] : []),
+    ...(multi ? ["enter: new line in a text", "ctrl-e opens $EDITOR", "ctrl-s saves"] : ["enter on the last field saves"]),
+    "esc cancels",
+  ].join(" · ");
+}
+
 export function Form({ title, fields, onSubmit, onCancel, note }: FormProps): ReactElement {
-  const state = useRef({ values: fields.map((f) => f.initial ?? ""), focus: 0, done: false });
+  const state = useRef<State>(initialState(fields));
   const [, rerender] = useReducer((n: number) => n + 1, 0);
+  const home = useContext(VaultHome);
+  const { stdin, setRawMode, isRawModeSupported } = useStdin();
+  const { stdout, write } = useStdout();
+  const tty = stdout.isTTY === true;
   const width = Math.max(...fields.map((f) => f.label.length));
+
+  // Bracketed paste only while a form is open: elsewhere a paste has nowhere to go.
+  useEffect(() => {
+    if (!tty) return undefined;
+    stdout.write(BRACKETED_PASTE_ON);
+    return () => {
+      stdout.write(BRACKETED_PASTE_OFF);
+    };
+  }, [tty, stdout]);
+
+  const submit = (s: State): void => {
+    s.done = true;
+    try {
+      onSubmit(Object.fromEntries(fields.map((f, i) => [f.name, s.values[i]!])));
+    } catch (e) {
+      s.done = false;
+      const named = fieldOf(e);
+      const at = named === undefined ? -1 : fields.findIndex((f) => f.name === named);
+      s.error = { field: at < 0 ? undefined : at, message: errorMessage(e) };
+      if (at >= 0) s.focus = at;
+    }
+  };
+
+  const insert = (s: State, text: string): void => {
+    const f = fields[s.focus]!;
+    const { value, cut } = appendBounded(s.values[s.focus]!, text, limitOf(f));
+    s.values[s.focus] = value;
+    if (cut > 0) s.notice = `${f.label} holds at most ${limitOf(f)} characters: ${cut} were left out`;
+  };
+
+  /** Hands the terminal to the editor and takes it back; the field keeps its text if that fails. */
+  const openEditor = (s: State): void => {
+    const f = fields[s.focus]!;
+    if (home === undefined) return;
+    const interactive = tty && stdin.isTTY === true && isRawModeSupported;
+    if (interactive) {
+      stdout.write(`${BRACKETED_PASTE_OFF}\x1b[?25h`);
+      setRawMode(false);
+    }
+    try {
+      s.values[s.focus] = editInEditor(s.values[s.focus]!, { home, maxLength: limitOf(f) });
+      s.error = undefined;
+    } catch (e) {
+      s.error = { field: s.focus, message: errorMessage(e) };
+    } finally {
+      if (interactive) {
+        setRawMode(true);
+        stdout.write(`\x1b[2J\x1b[H\x1b[?25l${BRACKETED_PASTE_ON}`);
+        // ink redraws its whole last frame after anything written through it.
+        write("");
+      }
+    }
+  };
+
+  const choose = (s: State, input: string, key: Key): boolean => {
+    const f = fields[s.focus]!;
+    if (f.choices === undefined) return false;
+    const list = filterChoices(f.choices, s.filters[s.focus]!);
+    if (key.leftArrow || key.rightArrow) {
+      const all = list.length > 0 ? list : f.choices;
+      const at = all.findIndex((c) => c.value === s.values[s.focus]);
+      const next = all[(at + (key.leftArrow ? -1 : 1) + all.length) % all.length];
+      if (next !== undefined) s.values[s.focus] = next.value;
+      return true;
+    }
+    if (key.return || key.tab || key.upArrow || key.downArrow || key.ctrl || key.meta) return false;
+    const filter = edit(s.filters[s.focus]!, input, key);
+    if (filter === s.filters[s.focus]) return false;
+    s.filters[s.focus] = filter;
+    const first = filterChoices(f.choices, filter)[0];
+    if (first !== undefined) s.values[s.focus] = first.value;
+    return true;
+  };
 
   useInput((input, key) => {
     const s = state.current;
     if (s.done) return;
+    const marker = pasteMarker(input, key);
+    if (marker !== undefined) {
+      s.pasting = marker === "start";
+      if (marker === "end") rerender();
+      return;
+    }
+    const f = fields[s.focus]!;
+    if (s.pasting) {
+      // A choice is chosen, not pasted into.
+      if (f.choices !== undefined) return;
+      const text = key.return ? "\n" : key.tab ? "  " : input;
+      insert(s, pastedText(text, f.multiline === true, f.secret === true));
+      s.error = undefined;
+      return rerender();
+    }
     if (key.escape) {
       s.done = true;
       onCancel();
       return;
     }
+    s.notice = undefined;
+    if (key.ctrl && input === "s") {
+      submit(s);
+      return rerender();
+    }
+    if (key.ctrl && input === "e") {
+      if (f.multiline === true) openEditor(s);
+      return rerender();
+    }
+    if (choose(s, input, key)) return rerender();
     for (const seg of segments(input, key)) {
-      if (!seg.enter || seg.text !== "") s.values[s.focus] = edit(s.values[s.focus]!, seg.text, key);
+      const field = fields[s.focus]!;
+      if (field.choices === undefined && (!seg.enter || seg.text !== "")) {
+        const before = s.values[s.focus]!;
+        const after = edit(before, seg.text, key);
+        // Typed text is appended within the field's limit; an erase shortens it.
+        if (after.length > before.length && after.startsWith(before)) insert(s, after.slice(before.length));
+        else s.values[s.focus] = after;
+        if (s.values[s.focus] !== before) s.error = undefined;
+      }
       if (!seg.enter) continue;
-      if (s.focus === fields.length - 1) {
-        s.done = true;
-        onSubmit(Object.fromEntries(fields.map((f, i) => [f.name, s.values[i]!])));
-        return;
+      if (field.multiline === true) {
+        insert(s, "\n");
+        continue;
+      }
+      // Enter saves from the last one-line field; multi-line fields after it are reached with tab.
+      if (!fields.slice(s.focus + 1).some((later) => later.multiline !== true)) {
+        submit(s);
+        return rerender();
       }
       s.focus++;
     }
@@ -57,17 +234,58 @@ export function Form({ title, fields, onSubmit, onCancel, note }: FormProps): Re
   });
 
   const s = state.current;
+  const errorLine = (m: Message): ReactElement => (
+    <Text color="red" wrap="wrap">
+      {`  error: ${m.text}${m.hint === undefined ? "" : ` — hint: ${m.hint}`}`}
+    </Text>
+  );
   return (
     <Box flexDirection="column" borderStyle="round" paddingX={1}>
       <Text bold>{title}</Text>
-      {fields.map((f, i) => (
-        <Text key={f.name} wrap="truncate-start">
-          {i === s.focus ? <Text color="cyan">› </Text> : "  "}
-          {f.label.padEnd(width)}: {f.secret === true ? "•".repeat(Array.from(s.values[i]!).length) : s.values[i]}
-          {i === s.focus ? <Text inverse> </Text> : null}
-        </Text>
-      ))}
-      <Text dimColor>{note ?? "tab/↓ next field · enter on the last field saves · esc cancels"}</Text>
+      {fields.map((f, i) => {
+        const focused = i === s.focus;
+        const mark = focused ? <Text color="cyan">› </Text> : "  ";
+        const value = s.values[i]!;
+        let row: ReactElement;
+        if (f.multiline === true) {
+          const chars = Array.from(value).length;
+          row = (
+            <Box flexDirection="column">
+              <Text>
+                {mark}
+                {f.label.padEnd(width)}:{focused ? <Text dimColor>{`  ${chars}/${limitOf(f)}`}</Text> : null}
+              </Text>
+              <MultilineText value={value} focused={focused} />
+            </Box>
+          );
+        } else if (f.choices !== undefined) {
+          const chosen = f.choices.find((c) => c.value === value);
+          row = (
+            <Text wrap="truncate-end">
+              {mark}
+              {f.label.padEnd(width)}: {focused ? <Text inverse>{` ${chosen === undefined ? value : labelOf(chosen)} `}</Text> : chosen === undefined ? value : labelOf(chosen)}
+              {focused ? <Text dimColor>{`  ${f.choices.map(labelOf).join(" · ")}${s.filters[i] === "" ? "" : `  (filter: ${s.filters[i]})`}`}</Text> : null}
+            </Text>
+          );
+        } else {
+          row = (
+            <Text wrap="truncate-start">
+              {mark}
+              {f.label.padEnd(width)}: {f.secret === true ? "•".repeat(Array.from(value).length) : value}
+              {focused ? <Text inverse> </Text> : null}
+            </Text>
+          );
+        }
+        return (
+          <Box key={f.name} flexDirection="column">
+            {row}
+            {s.error !== undefined && s.error.field === i ? errorLine(s.error.message) : null}
+          </Box>
+        );
+      })}
+      {s.error !== undefined && s.error.field === undefined ? errorLine(s.error.message) : null}
+      {s.notice === undefined ? null : <Text color="yellow">{`  ${s.notice}`}</Text>}
+      <Text dimColor>{keyLine(fields, note)}</Text>
     </Box>
   );
 }

@@ -13,7 +13,8 @@ import { checkName } from "../../vault/names.js";
 import { vaultStatus, type PendingApproval, type VaultStatus } from "../../vault/report.js";
 import type { Vault } from "../../vault/vault.js";
 import { Form } from "../components/Form.js";
-import { outcomeOf, pendingNote, type Message } from "../messages.js";
+import { ROLE_CHOICES } from "../choices.js";
+import { info, outcomeOf, pendingNote, type Message } from "../messages.js";
 
 type Collection = VaultStatus["collections"][number];
 type Row = { readonly kind: "collection"; readonly c: Collection } | { readonly kind: "approval"; readonly p: PendingApproval };
@@ -45,6 +46,14 @@ export function AccessScreen({ vault, onMessage, onBack }: AccessScreenProps): R
 
   const attempt = (fn: () => string): void => {
     onMessage(outcomeOf(fn));
+    setVersion((v) => v + 1);
+    setMode(LIST);
+  };
+
+  // From a form: a refusal throws on to it, and it stays open with what was typed.
+  const save = (fn: () => string): void => {
+    const text = fn();
+    onMessage(info(text));
     setVersion((v) => v + 1);
     setMode(LIST);
   };
@@ -84,12 +93,12 @@ export function AccessScreen({ vault, onMessage, onBack }: AccessScreenProps): R
           fields={[
             { name: "id", label: "Id (lowercase letters, digits, dashes)" },
             { name: "name", label: "Name" },
-            { name: "read", label: "Who reads (lowest role)", initial: "editor" },
-            { name: "write", label: "Who writes (lowest role)", initial: "editor" },
+            { name: "read", label: "Who reads (lowest role)", initial: "editor", choices: ROLE_CHOICES },
+            { name: "write", label: "Who writes (lowest role)", initial: "editor", choices: ROLE_CHOICES },
           ]}
           onCancel={cancel}
           onSubmit={(v) =>
-            attempt(() => {
+            save(() => {
               const id = v["id"]!.trim();
               const entry = vault.createCollection(id, checkName(v["name"]!.trim() === "" ? id : v["name"]!.trim(), "collection name"), asRole(v["read"]!), asRole(v["write"]!));
               return `Created ${id}.${pendingNote(vault, entry.hashHex)}`;
@@ -103,12 +112,12 @@ export function AccessScreen({ vault, onMessage, onBack }: AccessScreenProps): R
         <Form
           title={`Who may read and write ${c.id} (now ${c.read}+ / ${c.write}+; a change gives it a new key)`}
           fields={[
-            { name: "read", label: "Who reads (lowest role)", initial: c.read },
-            { name: "write", label: "Who writes (lowest role)", initial: c.write },
+            { name: "read", label: "Who reads (lowest role)", initial: c.read, choices: ROLE_CHOICES },
+            { name: "write", label: "Who writes (lowest role)", initial: c.write, choices: ROLE_CHOICES },
           ]}
           onCancel={cancel}
           onSubmit={(v) =>
-            attempt(() => {
+            save(() => {
               const entry = vault.setPolicy(c.id, asRole(v["read"]!), asRole(v["write"]!));
               return `${c.id}: read ${v["read"]!.trim()}+, write ${v["write"]!.trim()}+, new key.${pendingNote(vault, entry.hashHex)}`;
             })

@@ -6,7 +6,7 @@
 import { useMemo, type ReactElement } from "react";
 import { authorNames, noteOf } from "../../apps/notes/index.js";
 import { newRecordId } from "../../apps/ids.js";
-import { checkContact, type Contact, type Labeled } from "../../apps/contacts/contact.js";
+import { checkContact, CONTACT_LIMITS, type Contact, type Labeled } from "../../apps/contacts/contact.js";
 import { contactIntents, contactOf } from "../../apps/contacts/record.js";
 import { Form } from "../components/Form.js";
 import { ContactDetail } from "./ContactDetail.js";
@@ -39,14 +39,18 @@ export function ContactsView(props: AppScreenProps): ReactElement {
           { name: "organisation", label: "Organisation", initial: old.organisations[0] ?? "" },
           { name: "phone", label: "Phone", initial: old.phones[0]?.value ?? "" },
           { name: "email", label: "Email", initial: old.emails[0]?.value ?? "" },
+          { name: "notes", label: "Notes", initial: old.notes ?? "", multiline: true, maxLength: CONTACT_LIMITS.notesBytes },
         ]}
         onCancel={cancel}
         onSubmit={(v) =>
           submit(() => {
             const org = v["organisation"]!.trim();
+            const { notes: _notes, ...rest } = old;
+            const notes = v["notes"]!.trim() === "" ? undefined : v["notes"]!;
             const contact = checkContact(
               {
-                ...old,
+                ...rest,
+                ...(notes === undefined ? {} : { notes }),
                 name: v["name"]!.trim(),
                 organisations: [...new Set(org === "" ? old.organisations.slice(1) : [org, ...old.organisations.slice(1)])],
                 phones: withFirst(old.phones, v["phone"]!),

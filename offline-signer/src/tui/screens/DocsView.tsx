@@ -6,12 +6,14 @@
  */
 import { Box } from "ink";
 import { useMemo, type ReactElement } from "react";
-import { createDoc, draftOf, propose, userName } from "../../apps/docs/ops.js";
+import { createDoc, draftOf, editDraft, propose, userName } from "../../apps/docs/ops.js";
 import { docState, type DocState } from "../../apps/docs/review.js";
 import { kindOf, settingsOf } from "../../apps/docs/record.js";
-import { SETTINGS_ID } from "../../apps/docs/schema.js";
+import { MAX_DOC_CHARS, SETTINGS_ID } from "../../apps/docs/schema.js";
 import type { Vault } from "../../vault/vault.js";
 import { Form } from "../components/Form.js";
+import { onField } from "../messages.js";
+import { AirlockError } from "@airlock/shared";
 import { Text } from "../components/Text.js";
 import { RecordScreen, type AppScreenProps, type Submit } from "./RecordScreen.js";
 
@@ -58,29 +60,39 @@ export function DocsView(props: AppScreenProps): ReactElement {
       return (
         <Form
           title={`New document in ${collection}`}
-          fields={[{ name: "title", label: "Title", initial: "" }]}
+          fields={[
+            { name: "title", label: "Title", initial: "", maxLength: 512 },
+            { name: "text", label: "Text (blank: a heading)", initial: "", multiline: true, maxLength: MAX_DOC_CHARS },
+          ]}
           onCancel={cancel}
           onSubmit={(v) =>
             submit(() => {
               const title = v["title"]!.trim();
-              if (title === "") return "A document needs a title.";
-              const { id } = createDoc(vault, collection, title, `# ${title}\n`);
+              if (title === "") throw onField("title", new AirlockError("VAULT_BAD_ARGUMENT", "a document needs a title", { hint: "type one in the first field" }));
+              const text = v["text"]!.trim() === "" ? `# ${title}\n` : v["text"]!;
+              const { id } = createDoc(vault, collection, title, text.endsWith("\n") ? text : `${text}\n`);
               onSelect(id);
-              return `Created “${title}”; edit its draft with: airlock docs draft ${id} --file FILE`;
+              return `Created “${title}”; e proposes changes to its draft.`;
             })
           }
         />
       );
     }
+    const draft = draftOf(vault, collection, doc.id);
     return (
       <Form
         title={`Propose the draft of “${doc.title}”`}
-        fields={[{ name: "message", label: "What changes", initial: "" }]}
+        fields={[
+          { name: "message", label: "What changes", initial: "", maxLength: 1024 },
+          { name: "text", label: "Draft", initial: draft, multiline: true, maxLength: MAX_DOC_CHARS },
+        ]}
         onCancel={cancel}
         onSubmit={(v) =>
           submit(() => {
+            // The shared draft takes this text first, so what is proposed is what others see as the draft.
+            if (v["text"] !== draft) editDraft(vault, collection, doc.id, v["text"]!);
             const text = draftOf(vault, collection, doc.id);
-            if (text === doc.versions[doc.versions.length - 1]!.text) return "The draft says what the accepted version says.";
+            if (text === doc.versions[doc.versions.length - 1]!.text) throw onField("text", new AirlockError("VAULT_BAD_ARGUMENT", "the draft says what the accepted version says", { hint: "change the draft first" }));
             const { id } = propose(vault, collection, doc.id, text, v["message"]!.trim());
             return `Proposed ${id}; reviewers see it with: airlock docs diff ${id}`;
           })

@@ -6,10 +6,19 @@ import { AirlockError } from "@airlock/shared";
 import { useMemo, type ReactElement } from "react";
 import { addNote, authorNames, commentNote, editNote, noteOf, notesApp, type NoteView } from "../../apps/notes/index.js";
 import { requireAppCollection } from "../../apps/collection-choice.js";
-import { Form } from "../components/Form.js";
+import { Form, type FieldSpec } from "../components/Form.js";
+import { onField } from "../messages.js";
 import { pagedRecords } from "../paged.js";
 import { NoteDetail } from "./NoteDetail.js";
 import { RecordScreen, type AppScreenProps, type Submit } from "./RecordScreen.js";
+
+/** The notes schema's own limits (apps/notes/schema.ts). */
+const FIELDS: readonly FieldSpec[] = [
+  { name: "title", label: "Title", maxLength: 1024 },
+  { name: "body", label: "Body", multiline: true, maxLength: 1 << 20 },
+  { name: "tags", label: "Tags (comma-separated)", maxLength: 4096 },
+];
+const COMMENT_LIMIT = 64 * 1024;
 
 export function NotesView(props: AppScreenProps): ReactElement {
   const { vault, collection, records, onSelect } = props;
@@ -30,15 +39,11 @@ export function NotesView(props: AppScreenProps): ReactElement {
       return (
         <Form
           title={`New note in ${collection}`}
-          fields={[
-            { name: "title", label: "Title" },
-            { name: "body", label: "Body" },
-            { name: "tags", label: "Tags (comma-separated)" },
-          ]}
+          fields={FIELDS}
           onCancel={cancel}
           onSubmit={(v) =>
             submit(() => {
-              if (v["title"]!.trim() === "") throw new AirlockError("VAULT_BAD_ARGUMENT", "a note needs a title", { hint: "type one in the first field" });
+              if (v["title"]!.trim() === "") throw onField("title", new AirlockError("VAULT_BAD_ARGUMENT", "a note needs a title", { hint: "type one in the first field" }));
               const { id } = addNote(vault, collection, { title: v["title"]!, body: v["body"], tags: v["tags"] === "" ? undefined : v["tags"] });
               onSelect(id);
               return `Added “${v["title"]}” to ${collection}.`;
@@ -51,15 +56,12 @@ export function NotesView(props: AppScreenProps): ReactElement {
     return (
       <Form
         title={`Edit “${n.title}”`}
-        fields={[
-          { name: "title", label: "Title", initial: before.title },
-          { name: "body", label: "Body", initial: before.body },
-          { name: "tags", label: "Tags (comma-separated)", initial: before.tags },
-        ]}
+        fields={FIELDS.map((f) => ({ ...f, initial: before[f.name as keyof typeof before] }))}
         onCancel={cancel}
         onSubmit={(v) =>
           submit(() => {
             // Only the fields changed here are written, so others' edits to the rest still win.
+            if (v["title"]!.trim() === "") throw onField("title", new AirlockError("VAULT_BAD_ARGUMENT", "a note needs a title", { hint: "type one in the first field" }));
             const changed = Object.fromEntries((["title", "body", "tags"] as const).filter((f) => v[f] !== before[f]).map((f) => [f, v[f]]));
             if (Object.keys(changed).length === 0) return "Nothing changed.";
             return `Updated ${editNote(vault, collection, n.id, changed).join(", ")}.`;
@@ -86,7 +88,7 @@ export function NotesView(props: AppScreenProps): ReactElement {
           writeForm((submit, cancel) => (
             <Form
               title={`Comment on “${n.title}”`}
-              fields={[{ name: "text", label: "Comment" }]}
+              fields={[{ name: "text", label: "Comment", maxLength: COMMENT_LIMIT }]}
               onCancel={cancel}
               onSubmit={(v) =>
                 submit(() => {

@@ -6,7 +6,7 @@
 import { useEffect, useMemo, useReducer, useState, type ReactElement } from "react";
 import { authorNames, noteOf } from "../../apps/notes/index.js";
 import { newRecordId } from "../../apps/ids.js";
-import { checkItem, type SecretItem } from "../../apps/secrets/item.js";
+import { checkItem, ITEM_LIMITS, type SecretItem } from "../../apps/secrets/item.js";
 import { itemIntents, itemOf } from "../../apps/secrets/record.js";
 import { parseTotp } from "../../apps/secrets/totp.js";
 import { Form } from "../components/Form.js";
@@ -49,7 +49,7 @@ export function SecretsView(props: SecretsViewProps): ReactElement {
   const form = (editing: string | undefined, submit: Submit, cancel: () => void): ReactElement => {
     const have = editing === undefined ? undefined : logins.find((l) => l.record.id === editing)?.record;
     const old = have === undefined ? EMPTY : itemOf(have);
-    const before = { title: old.title, username: old.username ?? "", password: old.password ?? "", url: old.urls[0] ?? "", totp: old.totp ?? "" };
+    const before = { title: old.title, username: old.username ?? "", password: old.password ?? "", url: old.urls[0] ?? "", totp: old.totp ?? "", notes: old.notes ?? "" };
     return (
       <Form
         title={have === undefined ? `New login in ${collection}` : `Edit “${old.title}”`}
@@ -59,6 +59,7 @@ export function SecretsView(props: SecretsViewProps): ReactElement {
           { name: "password", label: "Password", initial: before.password, secret: true },
           { name: "url", label: "URL", initial: before.url },
           { name: "totp", label: "TOTP secret", initial: before.totp, secret: true },
+          { name: "notes", label: "Notes", initial: before.notes, multiline: true, maxLength: ITEM_LIMITS.notes },
         ]}
         onCancel={cancel}
         onSubmit={(v) =>
@@ -67,13 +68,13 @@ export function SecretsView(props: SecretsViewProps): ReactElement {
             // An unchanged TOTP stays as stored; a new one is put in canonical form first.
             const totp = v["totp"]!.trim() === "" ? undefined : v["totp"] === before.totp ? before.totp : parseTotp(v["totp"]!, { label: title });
             // A field left blank is absent from the item, so the diff clears it in the record;
-            // what the form does not show (notes, tags, custom fields, other URLs) is kept.
+            // what the form does not show (tags, custom fields, other URLs) is kept.
             const item = checkItem(
               {
                 title,
                 ...(v["username"] === "" ? {} : { username: v["username"]! }),
                 ...(v["password"] === "" ? {} : { password: v["password"]! }),
-                ...(old.notes === undefined ? {} : { notes: old.notes }),
+                ...(v["notes"]!.trim() === "" ? {} : { notes: v["notes"]! }),
                 ...(totp === undefined ? {} : { totp }),
                 urls: withFirst(old.urls, v["url"]!),
                 tags: old.tags,

@@ -17,6 +17,8 @@ import { teamRows, type TeamRow } from "../../vault/team-view.js";
 import { readRequest } from "../../vault/transfer.js";
 import type { Vault } from "../../vault/vault.js";
 import { Form } from "../components/Form.js";
+import { Picker } from "../components/Picker.js";
+import { ROLE_CHOICES } from "../choices.js";
 import { Working } from "../components/Working.js";
 import { errorMessage, info, outcomeOf, pendingNote, type Message } from "../messages.js";
 
@@ -137,7 +139,7 @@ export function TeamScreen({ vault, rows, onMessage, onBack }: TeamScreenProps):
           title={own ? "Add another laptop of mine (its `airlock join --name <your name>` request)" : "Admit a person from their join request"}
           fields={own ? [{ name: "path", label: "Request (file, QR folder or video)" }] : [
             { name: "path", label: "Request (file, QR folder or video)" },
-            { name: "role", label: "Role (owner, admin, editor, viewer)", initial: "editor" },
+            { name: "role", label: "Role", initial: "editor", choices: ROLE_CHOICES },
           ]}
           note="enter reads the request and shows its fingerprint · esc cancels"
           onCancel={cancel}
@@ -167,18 +169,18 @@ export function TeamScreen({ vault, rows, onMessage, onBack }: TeamScreenProps):
       );
     case "role-form":
       return (
-        <Form
+        <Picker
           title={`New role for ${mode.member.name} (now ${mode.member.role})`}
-          fields={[{ name: "role", label: "Role (owner, admin, editor, viewer)", initial: mode.member.role }]}
+          choices={ROLE_CHOICES}
+          initial={mode.member.role}
           onCancel={cancel}
-          onSubmit={(v) => {
+          onPick={(picked) => {
+            // A refusal (the last owner, not an admin) throws: the picker stays and shows it.
             const member = mode.member;
-            attempt(() => {
-              const role = asRole(v["role"]!);
-              if (role === member.role) return `${member.name} stays ${role}.`;
-              const entry = vault.setRole(member.userId, role);
-              return `${member.name} is now ${role}.${pendingNote(vault, entry.hashHex)}`;
-            });
+            const role = asRole(picked);
+            if (role === member.role) return done(info(`${member.name} stays ${role}.`));
+            const entry = vault.setRole(member.userId, role);
+            done(info(`${member.name} is now ${role}.${pendingNote(vault, entry.hashHex)}`));
           }}
         />
       );

@@ -8,8 +8,8 @@ import { Box } from "ink";
 import { useMemo, type ReactElement } from "react";
 import type { Intent } from "../../apps/app.js";
 import { ticketsError } from "../../apps/tickets/errors.js";
-import { PRIORITIES, type Priority } from "../../apps/tickets/schema.js";
-import { isOverdue, isUrgent, localDate, shortComment, sortTickets, statusArg, ticketOf, type Ticket } from "../../apps/tickets/ticket.js";
+import { MAX_COMMENT, MAX_DESCRIPTION, MAX_TITLE, PRIORITIES, STATUSES, type Priority } from "../../apps/tickets/schema.js";
+import { isOverdue, isUrgent, localDate, shortComment, sortTickets, statusArg, ticketOf, TRANSITIONS, type Ticket } from "../../apps/tickets/ticket.js";
 import { historyText, nameOf } from "../../apps/tickets/urgent.js";
 import { addTicket, assignIntents, commentIntents, editIntents, myUser, statusIntents } from "../../apps/tickets/write.js";
 import { when } from "../../cli/format.js";
@@ -17,6 +17,8 @@ import type { Vault } from "../../vault/vault.js";
 import { Field } from "../components/Field.js";
 import { Form } from "../components/Form.js";
 import { Text } from "../components/Text.js";
+import { memberChoices } from "../choices.js";
+import type { Choice } from "../components/Picker.js";
 import { RecordScreen, type AppScreenProps, type Submit } from "./RecordScreen.js";
 
 const HISTORY_SHOWN = 6;
@@ -33,6 +35,13 @@ function assigneeOf(vault: Vault, raw: string): string | null {
   const u = vault.findUser(raw.trim());
   if (!u.active) throw ticketsError("TICKETS_BAD_VALUE", `${u.name} was removed from the team and cannot be assigned`);
   return u.id;
+}
+
+/** Nobody, the active members, and a current assignee who has since been removed (kept unless changed). */
+function assigneeChoices(vault: Vault, current: string | undefined): Choice[] {
+  const choices = memberChoices(vault, "nobody");
+  if (current !== undefined && !choices.some((c) => c.value === current)) choices.push({ value: current, label: `${nameOf(vault, current)} (removed)` });
+  return choices;
 }
 
 const labelsOf = (raw: string): string[] => [...new Set(raw.split(",").map((l) => l.trim()).filter((l) => l !== ""))];
@@ -84,10 +93,10 @@ export function TicketsView(props: AppScreenProps & { readonly now?: (() => numb
       <Form
         title={old === undefined ? `New ticket in ${collection}` : `Edit “${old.title}”`}
         fields={[
-          { name: "title", label: "Title", initial: old?.title ?? "" },
-          { name: "description", label: "Description", initial: old?.description ?? "" },
-          { name: "priority", label: "Priority (low, normal, high, urgent)", initial: old?.priority ?? "normal" },
-          { name: "assignee", label: "Assignee (a member's name)", initial: old?.assignee === undefined ? "" : nameOf(vault, old.assignee) },
+          { name: "title", label: "Title", initial: old?.title ?? "", maxLength: MAX_TITLE },
+          { name: "description", label: "Description", initial: old?.description ?? "", multiline: true, maxLength: MAX_DESCRIPTION },
+          { name: "priority", label: "Priority", initial: old?.priority ?? "normal", choices: PRIORITIES.map((p) => ({ value: p })) },
+          { name: "assignee", label: "Assignee", initial: old?.assignee ?? "", choices: assigneeChoices(vault, old?.assignee) },
           { name: "due", label: "Due (YYYY-MM-DD)", initial: old?.due ?? "" },
           { name: "labels", label: "Labels (comma-separated)", initial: old?.labels.join(", ") ?? "" },
         ]}
@@ -95,7 +104,8 @@ export function TicketsView(props: AppScreenProps & { readonly now?: (() => numb
         onSubmit={(v) =>
           submit(() => {
             const priority = priorityOf(v["priority"]!);
-            const assignee = assigneeOf(vault, v["assignee"]!);
+            // An assignee left as it was stays, even one removed from the team since.
+            const assignee = old !== undefined && v["assignee"] === (old.assignee ?? "") ? (old.assignee ?? null) : assigneeOf(vault, v["assignee"]!);
             const due = v["due"]!.trim();
             const labels = labelsOf(v["labels"]!);
             if (have === undefined || old === undefined) {
@@ -148,7 +158,7 @@ export function TicketsView(props: AppScreenProps & { readonly now?: (() => numb
             input === "c" ? (
               <Form
                 title={`Comment on “${t.title}”`}
-                fields={[{ name: "text", label: "Comment" }]}
+                fields={[{ name: "text", label: "Comment", maxLength: MAX_COMMENT }]}
                 onCancel={cancel}
                 onSubmit={(v) =>
                   submit(() => {
@@ -161,7 +171,7 @@ export function TicketsView(props: AppScreenProps & { readonly now?: (() => numb
             ) : (
               <Form
                 title={`Status of “${t.title}” (now ${t.status})`}
-                fields={[{ name: "status", label: "open, in progress, blocked or done" }]}
+                fields={[{ name: "status", label: "Status", initial: t.status, choices: STATUSES.map((x) => ({ value: x, hint: x === t.status || TRANSITIONS[t.status].includes(x) ? undefined : `not from ${t.status}` })) }]}
                 onCancel={cancel}
                 onSubmit={(v) =>
                   submit(() => {
