@@ -1,5 +1,6 @@
 import { deflateRawSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
+import { chacha20 } from "@noble/ciphers/chacha.js";
 import { outcome, fixture, sealFixed } from "../test-support/fixtures.js";
 import { fillerBundle } from "./filler.js";
 import { HEADER_LENGTH, prefixLengthFor } from "./layout.js";
@@ -65,6 +66,23 @@ describe("filler bundles", () => {
     expect(keys.size).toBe(3);
     const bodies = new Set(bundles.map((b) => Buffer.from(b.subarray(HEADER_LENGTH)).toString("base64")));
     expect(bodies.size).toBe(3);
+  });
+
+  it("with a seed: the same bytes for the same seed (the ChaCha20 keystream, as @noble computes it), as random-looking as without", () => {
+    const tag = randomBytes(16);
+    const length = bucketFor(20_000);
+    const seed = randomBytes(32);
+    const a = fillerBundle({ mailboxTag: tag, length, slotTier: 3, seed });
+    expect(fillerBundle({ mailboxTag: tag, length, slotTier: 3, seed: seed.slice() })).toEqual(a);
+    const b = fillerBundle({ mailboxTag: tag, length, slotTier: 3, seed: randomBytes(32) });
+    expect(Buffer.from(b.subarray(HEADER_LENGTH - 32)).equals(Buffer.from(a.subarray(HEADER_LENGTH - 32)))).toBe(false);
+    const header = inspectBundle(a);
+    expect(isRealX25519PublicKey(header.ephemeralPublicKey)).toBe(true);
+    expect(looksRandom(a.subarray(HEADER_LENGTH))).toBe(true);
+    const stream = chacha20(seed, new Uint8Array(12), new Uint8Array(32 + length - HEADER_LENGTH));
+    expect(header.ephemeralPublicKey).toEqual(x25519KeyPair(stream.slice(0, 32)).publicKey);
+    expect(a.subarray(HEADER_LENGTH)).toEqual(stream.subarray(32));
+    expect(() => fillerBundle({ mailboxTag: tag, length, seed: new Uint8Array(31) })).toThrow(RangeError);
   });
 
   it("the checks above refuse what a lazy filler would write", () => {

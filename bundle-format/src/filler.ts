@@ -9,10 +9,16 @@
 import { abytes } from "./asserts.js";
 import { encodeHeader, HEADER_LENGTH, MAILBOX_TAG_LENGTH, MAX_SLOT_TIER, MIN_SLOT_TIER, prefixLengthFor, MIN_PAYLOAD_CIPHERTEXT } from "./layout.js";
 import { isBucket } from "./padding.js";
-import { randomBytes, x25519KeyPair } from "./primitives.js";
+import { chacha20Keystream, KEY_LENGTH, randomBytes, x25519KeyPair } from "./primitives.js";
 import { wipe } from "./bytes.js";
 
-export function fillerBundle(options: { mailboxTag: Uint8Array; length: number; slotTier?: number }): Uint8Array {
+/**
+ * `seed` (32 bytes) makes the filler reproducible: its ephemeral secret and every byte after the
+ * header come from the ChaCha20 keystream under the seed instead of fresh randomness. Couriers
+ * use it so that any courier of a team builds the very same cover around the same real bundles
+ * (docs/transport-key.md, "Batches"); to anyone without the seed the bytes are as random.
+ */
+export function fillerBundle(options: { mailboxTag: Uint8Array; length: number; slotTier?: number; seed?: Uint8Array }): Uint8Array {
   abytes(options.mailboxTag, "mailboxTag", MAILBOX_TAG_LENGTH);
   const slotTier = options.slotTier ?? MIN_SLOT_TIER;
   if (!Number.isInteger(slotTier) || slotTier < MIN_SLOT_TIER || slotTier > MAX_SLOT_TIER) {
@@ -21,10 +27,12 @@ export function fillerBundle(options: { mailboxTag: Uint8Array; length: number; 
   if (!isBucket(options.length) || prefixLengthFor(slotTier) + MIN_PAYLOAD_CIPHERTEXT > options.length) {
     throw new RangeError(`length ${options.length} is not a bucket size that fits ${2 ** slotTier} slots`);
   }
-  const ephemeral = x25519KeyPair();
+  const stream = options.seed === undefined ? undefined : chacha20Keystream(abytes(options.seed, "seed", KEY_LENGTH), KEY_LENGTH + options.length - HEADER_LENGTH);
+  const ephemeral = x25519KeyPair(stream?.slice(0, KEY_LENGTH));
   wipe(ephemeral.secretKey);
   const out = new Uint8Array(options.length);
   out.set(encodeHeader({ mailboxTag: options.mailboxTag, length: options.length, slotTier, ephemeralPublicKey: ephemeral.publicKey }), 0);
-  out.set(randomBytes(options.length - HEADER_LENGTH), HEADER_LENGTH);
+  out.set(stream?.subarray(KEY_LENGTH) ?? randomBytes(options.length - HEADER_LENGTH), HEADER_LENGTH);
+  if (stream !== undefined) wipe(stream);
   return out;
 }

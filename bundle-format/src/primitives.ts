@@ -81,6 +81,25 @@ export function randomBytes(length: number): Uint8Array {
   return own(nodeCrypto.randomBytes(length));
 }
 
+const ZERO_IV = Buffer.alloc(16);
+
+/**
+ * The first `length` bytes of the ChaCha20 keystream (RFC 8439: 32-byte key, nonce 0, counter
+ * from 0) under `key`: bytes as good as random to anyone without the key, reproducible by
+ * anyone with it. node:crypto's "chacha20" takes the counter and nonce as one 16-byte IV.
+ */
+export function chacha20Keystream(key: Uint8Array, length: number): Uint8Array {
+  abytes(key, "key", KEY_LENGTH);
+  if (!Number.isSafeInteger(length) || length < 0) throw new RangeError(`length must be a non-negative integer, got ${length}`);
+  const cipher = nodeCrypto.createCipheriv("chacha20", view(key), ZERO_IV);
+  const out = Buffer.alloc(length);
+  // Encrypting zeros yields the keystream; in place, so a large filler costs one buffer.
+  const written = cipher.update(out);
+  written.copy(out);
+  cipher.final();
+  return own(out);
+}
+
 // ---- X25519 -------------------------------------------------------------------------------
 
 export function x25519PublicKey(secretKey: Uint8Array): Uint8Array {

@@ -102,7 +102,10 @@ export class TransportKey {
     return Buffer.from(hkdf(this.#key, concat(utf8(LABEL_MAILBOX), u64be(epoch)), 16)).toString("hex");
   }
 
-  /** A fresh 16-byte header tag of `kind` for `epoch`. `random` is for test vectors only. */
+  /**
+   * A 16-byte header tag of `kind` for `epoch`, fresh unless `random` (8 bytes) is given: test
+   * vectors, and couriers building the same cover batch from the same real bundles.
+   */
   tag(kind: TagKind, epoch: number, random?: Uint8Array): Uint8Array {
     const r = random ?? new Uint8Array(nodeRandomBytes(RANDOM_PART));
     if (r.length !== RANDOM_PART) throw new TypeError(`the tag's random part is ${RANDOM_PART} bytes`);
