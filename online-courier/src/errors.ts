@@ -27,6 +27,10 @@ export const COURIER_HINTS = {
   COURIER_TOO_LARGE: "the file is larger than any bundle this courier accepts",
   COURIER_SYNC_FAILED: "a mailbox could not be reached; its bundles stay spooled and the next sync retries (see `airlock-courier status`)",
   COURIER_NOTHING_TO_DELIVER: "there are no inbound bundles waiting; run `airlock-courier sync` first",
+  COURIER_HOSTILE_LISTING:
+    "a mailbox listed far more names than a team sends; it may be flooding the courier. Only a capped number are fetched per round: check who runs the mailbox, or move the team to another",
+  COURIER_INBOUND_QUOTA:
+    "the team's undelivered inbound bundles reached the quota, so nothing more is fetched: deliver them to the vault (which refuses forgeries), or raise quotas in teams.json if the traffic is genuine",
 } as const;
 
 export type CourierErrorCode = keyof typeof COURIER_HINTS;

@@ -1,7 +1,7 @@
 import { Flags } from "@oclif/core";
 import { safe, safeJson } from "@airlock/shared";
 import { courierError } from "../errors.js";
-import { Courier, type BackendRoundReport, type PruneReport } from "../courier/courier.js";
+import { Courier, type BackendRoundReport, type PruneReport, type PullReport } from "../courier/courier.js";
 import { abortableSleep, backoffRetry, parseDuration, runSchedule } from "../courier/scheduler.js";
 import { CourierCommand } from "./base.js";
 
@@ -70,7 +70,16 @@ export default class Sync extends CourierCommand {
 
 function describe(r: BackendRoundReport): string {
   const line = safe`${r.teamName} ${r.backend}: pushed ${r.push?.real ?? 0} real + ${r.push?.cover ?? 0} cover; pulled ${r.pull?.spooled ?? 0} new, dropped ${r.pull?.cover ?? 0} cover, refused ${r.pull?.refused ?? 0}`;
-  return `${line}${describePrune(r.prune)}\n`;
+  return `${line}${describePrune(r.prune)}${describeLimits(r.pull)}\n`;
+}
+
+function describeLimits(p: PullReport | undefined): string {
+  if (p === undefined) return "";
+  let text = "";
+  if (p.deferred !== undefined) text += `; ${p.deferred} left for later rounds (fetch cap or inbound quota)`;
+  if (p.overQuota === true) text += "\n  warning: the team's inbound quota is full; nothing more is fetched until the vault takes what waits (airlock-courier status)";
+  if (p.hostile !== undefined) text += `\n  warning: a namespace listed ${p.hostile} names, far more than a team sends: treated as hostile, fetching capped (airlock-courier status)`;
+  return text;
 }
 
 function describePrune(p: PruneReport | undefined): string {

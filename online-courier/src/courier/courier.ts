@@ -6,38 +6,48 @@
  * epoch's namespace, then empties the namespaces that no courier lists any more
  * (docs/transport-key.md, "Where a bundle goes").
  *
- * A round's batch is exactly `sendPerRound` bundles: the team's pending real ones first, topped
- * up with cover whose shape (length, slot tier) is drawn from the shapes of the team's recent
- * real bundles, in random order, made whole before the first put and put as the same bytes into
- * every mailbox of the team (and again on a retry). So no mailbox, nor several comparing notes,
- * can separate real from cover by size, slot count, order, timing of the puts or presence in
- * one mailbox and not another (docs/transport-key.md, "Cover").
+ * A round's batch is exactly `sendPerRound` bundles: the real ones of one ingest (or none) and
+ * cover, built by batch.ts as a deterministic function of those real bundles and the transport
+ * key, stored in the spool whole, and put as the same names and bytes into every mailbox of the
+ * team, again each round until every mailbox took it (at most MAX_OPEN_BATCHES wait at once).
+ * So no mailbox, nor several comparing notes, nor a store watching a failed put retried, nor
+ * two couriers of one export, can separate real from cover by size, slot count, order, timing
+ * or by a name that comes back with new cover around it (docs/transport-key.md, "Batches").
+ *
+ * Pulls are bounded (docs/courier-spool-and-mailboxes.md, "Quotas"): at most fetchPerRound names
+ * per mailbox and round, nothing past the team's inbound quota, a namespace listing far more
+ * names than a team sends reported as hostile, undelivered inbound dropped after
+ * inboundExpiryDays, and the seen set kept only as long as a listed namespace could name it.
  *
  * Invariants: a real outbound bundle stays pending (or failed) until every mailbox of its team
- * accepted it; every bundle a round puts for a team is in the one batch all its mailboxes get;
- * a cover bundle's shape is one a real bundle of the team had (or, before the courier saw any,
- * one of the team's configured bucket sizes); nothing pulled is stored unless it hashes to its name, parses, and carries a
- * served team's real tag; a list cursor advances only after every name it covers was handled,
- * so a failed or misbehaving store costs a re-listing, never a bundle.
+ * took the batch that holds it; a batch, once stored, is never changed, and is the only one
+ * that real bundle is ever put in; a cover bundle's shape is one a real bundle of the team had
+ * (or, before the courier saw any, one of the team's configured bucket sizes); nothing pulled
+ * is stored unless it hashes to its name, parses, carries a served team's real tag and fits the
+ * quota; a list cursor advances only after every name it covers was handled, so a failed,
+ * capped or misbehaving store costs a re-listing, never a bundle.
  */
 import { createHash, randomInt } from "node:crypto";
-import { fillerBundle, MIN_BUCKET, type BundleHeader } from "@airlock/bundle-format";
-import { describeError, isAirlockError, MAILBOX_PRUNE_AGE, MAILBOX_PULL_BACK, type TransportKey } from "@airlock/shared";
+import type { BundleHeader } from "@airlock/bundle-format";
+import { AirlockError, describeError, isAirlockError, MAILBOX_PRUNE_AGE, MAILBOX_PULL_BACK, type TransportKey } from "@airlock/shared";
 import { courierError } from "../errors.js";
 import type { CourierHome } from "../home/paths.js";
 import { requireHome, restrictHome } from "../home/paths.js";
-import { loadTeams, transportKeyOf, type TeamConfig, type TeamId } from "../home/teams.js";
-import { mailboxNameFor, type MailboxBackend } from "../mailbox/backend.js";
+import { HOSTILE_LISTING_FACTOR, loadTeams, quotasOf, transportKeyOf, type TeamConfig, type TeamId } from "../home/teams.js";
+import { MAILBOX_SUFFIX, type MailboxBackend } from "../mailbox/backend.js";
 import { abortError, checkDeadlineMs, deadlineSignal, raceAbort, throwIfAborted } from "../mailbox/deadline.js";
 import { httpMailboxCredentials } from "../mailbox/http.js";
 import { mailboxKind, openMailbox, redactUrl, type OpenMailboxOptions } from "../mailbox/open.js";
-import type { TrafficShape } from "../spool/ledger.js";
+import type { SeenOutcome, TrafficShape } from "../spool/ledger.js";
 import { Spool } from "../spool/spool.js";
+import { batchKeyOf, buildBatch, type RealBundle } from "./batch.js";
 import { classifyBundle, slotTierOf, type KeyedTeam, type Verdict } from "./classify.js";
 
 export interface ServedTeam extends KeyedTeam {
   readonly config: TeamConfig;
   readonly tk: TransportKey;
+  /** Seeds the team's batches (batch.ts); derived from the transport key, wiped on close. */
+  readonly batchKey: Uint8Array;
 }
 
 export interface CourierOptions {
@@ -92,6 +102,12 @@ export interface PullReport {
   refused: number;
   known: number;
   missing: number;
+  /** Names left unfetched this round: the fetch cap (fetchPerRound) or the inbound quota stopped the pull. */
+  deferred?: number;
+  /** The largest namespace listing, when it was past the hostile limit (HOSTILE_LISTING_FACTOR x the inbound quota). */
+  hostile?: number;
+  /** True when the team's inbound quota stopped fetching. */
+  overQuota?: boolean;
 }
 
 export interface PruneReport {
@@ -116,13 +132,24 @@ export interface BackendRoundReport {
 }
 
 const NO_TEAM = "-";
-const DEFAULT_SLOT_TIER = 2;
 /** At most this many namespaces are pruned per team and mailbox in one round (a courier back after a long absence). */
 const PRUNE_SPAN = 7;
 /** How far before the newest expired namespace a courier that never pruned starts (about two months at one day per epoch). */
 export const PRUNE_LOOKBACK = 60;
-/** How long digests judged as cover or refused are remembered (the mailbox keeps bundles about as long). */
+/** How long digests judged as cover or refused are remembered at most (the mailbox keeps bundles about as long). */
 export const SEEN_RETENTION_MS = 30 * 86_400_000;
+/** The seen set's hard bound, oldest forgotten first: beyond it a forgotten junk name costs a fetch again, within the fetch cap. */
+export const SEEN_MAX = 100_000;
+/** Batches of one team waiting for some mailbox at most; past it no new batch is built until they are taken. */
+export const MAX_OPEN_BATCHES = 8;
+
+/** A stored batch as a round pushes it; `pushedTo` grows as mailboxes take it. */
+export interface OpenBatch {
+  readonly id: number;
+  readonly items: readonly { readonly digest: string; readonly cover: Uint8Array | undefined }[];
+  readonly real: number;
+  readonly pushedTo: Set<string>;
+}
 
 export class Courier {
   readonly home: CourierHome;
@@ -143,7 +170,10 @@ export class Courier {
   static open(home: CourierHome, options: CourierOptions = {}): Courier {
     requireHome(home);
     restrictHome(home);
-    const teams = loadTeams(home).map((config) => ({ id: config.id, config, tk: transportKeyOf(config) }));
+    const teams = loadTeams(home).map((config) => {
+      const tk = transportKeyOf(config);
+      return { id: config.id, config, tk, batchKey: batchKeyOf(tk) };
+    });
     const spool = Spool.open(home.spoolFile, { ...(options.now === undefined ? {} : { now: options.now }), ...(options.maxBundleBytes === undefined ? {} : { maxBundleBytes: options.maxBundleBytes }) });
     return new Courier(home, spool, teams, options);
   }
@@ -152,7 +182,10 @@ export class Courier {
     // Network backends pool keep-alive connections (tor streams over onion:); let them go now.
     for (const backend of this.#backends.values()) backend.close?.();
     this.#backends.clear();
-    for (const t of this.teams) t.tk.wipe();
+    for (const t of this.teams) {
+      t.tk.wipe();
+      t.batchKey.fill(0);
+    }
     this.spool.close();
   }
 
@@ -204,20 +237,34 @@ export class Courier {
     const live = new Map<string, Set<string>>();
     const reports = await Promise.all(this.teams.map((team) => this.#teamRound(team, live, deadlineMs, options)));
     for (const [url, namespaces] of live) this.#forgetOthers(url, namespaces);
-    const forgotten = this.spool.ledger.expireSeen(SEEN_RETENTION_MS);
+    // A name judged before the oldest namespace the next round lists began can only be in
+    // namespaces nobody lists any more (a namespace is listed only from its own epoch on).
+    const now = this.#now();
+    const oldestListed = Math.min(
+      now,
+      ...this.teams.flatMap((t) => t.config.mailboxes.map((url) => this.#pullEpochs(t, this.spool.ledger.lastOk(t.id, redactUrl(url))).at(-1)! * t.tk.epochSeconds * 1000)),
+    );
+    const forgotten = this.spool.ledger.expireSeenBefore(Math.max(oldestListed, now - SEEN_RETENTION_MS), SEEN_MAX);
+    let expired = 0;
+    for (const team of this.teams) {
+      const n = this.spool.expireUndelivered(team.id, quotasOf(team.config).inboundExpiryDays * 86_400_000);
+      if (n > 0) this.spool.ledger.count(team.id, "expired", "inbound-undelivered", n);
+      expired += n;
+    }
     // expire() checkpoints the WAL when it removed bundles; forgotten digests need it as well.
-    const expired = this.spool.expire({ olderThanMs: this.#options.retentionMs ?? DEFAULT_RETENTION_MS, states: ["delivered"] });
+    expired += this.spool.expire({ olderThanMs: this.#options.retentionMs ?? DEFAULT_RETENTION_MS, states: ["delivered"] });
     if (forgotten > 0 && expired === 0) this.spool.checkpoint();
     return reports.flat();
   }
 
   async #teamRound(team: ServedTeam, live: Map<string, Set<string>>, deadlineMs: number, options: RoundOptions): Promise<BackendRoundReport[]> {
-    const selected = this.spool.list({ direction: "outbound", team: team.id, states: ["pending", "failed"], limit: team.config.sendPerRound });
     const failures = new Map<string, string>();
-    // Made once, after the first pull taught a new courier the team's shapes, and then the
-    // same bytes for every mailbox and every retry.
-    let batch: Batch | undefined;
-    const batchOnce = (): Batch => (batch ??= this.batch(team, selected.map((e) => e.digest)));
+    // Loaded (and this round's new batch built) once, after the first pull taught a new
+    // courier the team's shapes; the same stored bytes for every mailbox and every retry.
+    let batches: OpenBatch[] | undefined;
+    const batchesOnce = (): OpenBatch[] => (batches ??= this.#openBatches(team));
+    // The team's undelivered inbound, shared by its mailboxes' pulls so together they stay under the quota.
+    const inbound = this.spool.undelivered(team.id);
     const reports = await Promise.all(
       team.config.mailboxes.map(async (url) => {
         const backend = redactUrl(url);
@@ -229,7 +276,7 @@ export class Courier {
         const { signal, done } = deadlineSignal(deadlineMs, options.signal, `this round's work on ${backend}`);
         let report: BackendRoundReport;
         try {
-          report = await raceAbort(this.#mailboxRound(team, url, epochs, batchOnce, state, signal, options.retry), signal);
+          report = await raceAbort(this.#mailboxRound(team, url, epochs, batchesOnce, inbound, state, signal, options.retry), signal);
         } catch (e) {
           const { code, message } = describeError(e);
           this.spool.ledger.syncFailed(team.id, backend, `${code}: ${message}`);
@@ -237,17 +284,62 @@ export class Courier {
         } finally {
           done();
         }
-        // Bundles this mailbox already accepted are delivered there, whatever failed after.
-        if (report.error !== undefined && state.push === undefined) for (const entry of selected) failures.set(entry.digest, `${backend}: ${report.error.message}`);
+        if (report.error !== undefined) failures.set(backend, `${backend}: ${report.error.message}`);
         return report;
       }),
     );
-    for (const entry of selected) {
-      const failure = failures.get(entry.digest);
-      if (failure === undefined) this.spool.markDelivered(entry.digest);
-      else this.spool.markFailed(entry.digest, failure);
+    // A batch every mailbox of the team took is done; the others wait, whole, for the next round.
+    const mailboxes = team.config.mailboxes.map(redactUrl);
+    if (batches === undefined && failures.size > 0) {
+      // No mailbox got as far as pushing: what would have gone out is reported as failed all the same.
+      const reason = [...failures.values()].join("; ");
+      const stored = this.spool.batches.open(team.id).flatMap((b) => b.items.filter((i) => i.cover === undefined).map((i) => i.digest));
+      for (const digest of [...stored, ...this.spool.batches.nextReal(team.id, team.config.sendPerRound)]) this.spool.markFailed(digest, reason);
+    }
+    for (const batch of batches ?? []) {
+      const missing = mailboxes.filter((m) => !batch.pushedTo.has(m));
+      const reals = batch.items.filter((i) => i.cover === undefined);
+      if (missing.length === 0) {
+        for (const item of reals) this.spool.markDelivered(item.digest);
+        this.spool.batches.close(batch.id);
+      } else {
+        const reason = missing.map((m) => failures.get(m) ?? `${m}: not reached this round`).join("; ");
+        for (const item of reals) this.spool.markFailed(item.digest, reason);
+      }
     }
     return reports;
+  }
+
+  /**
+   * The team's stored batches some mailbox of it has not taken, plus this round's new one when
+   * a mailbox has taken all of them (and fewer than MAX_OPEN_BATCHES wait): the real bundles of
+   * the oldest ingest not yet in a batch, at most sendPerRound of them in digest order, and
+   * cover (batch.ts). Stored before any put. So a mailbox gets one batch a round: the oldest it
+   * lacks, the very bytes it failed to take before, or else a new one.
+   */
+  #openBatches(team: ServedTeam): OpenBatch[] {
+    const size = team.config.sendPerRound;
+    let stored = this.spool.batches.open(team.id);
+    const someUpToDate = team.config.mailboxes.some((url) => stored.every((b) => b.pushedTo.has(redactUrl(url))));
+    if (stored.length < MAX_OPEN_BATCHES && size > 0 && someUpToDate) {
+      const real: RealBundle[] = [];
+      for (const digest of this.spool.batches.nextReal(team.id, size)) {
+        const bytes = this.spool.get(digest);
+        const verdict = bytes === undefined ? undefined : this.#classify(bytes);
+        // Spooled as the team's real bundle, so it still is one unless its tag aged out of the window.
+        if (bytes === undefined || verdict?.kind !== "real") continue;
+        real.push({ digest, bytes, shape: shapeOf(verdict.header), epoch: verdict.epoch });
+      }
+      const built = buildBatch(team.tk, team.batchKey, size, real, {
+        shapes: this.spool.ledger.shapes(team.id),
+        bucketSizes: team.config.bucketSizes,
+        realCounts: this.spool.batches.recentRealCounts(team.id),
+        epoch: team.tk.epochAt(this.#now()),
+      });
+      this.spool.batches.save(team.id, built.map((b) => ({ digest: b.digest, cover: b.real ? undefined : b.bytes })));
+      stored = this.spool.batches.open(team.id);
+    }
+    return stored.map((b) => ({ id: b.id, items: b.items, real: b.real, pushedTo: new Set(b.pushedTo) }));
   }
 
   /**
@@ -259,7 +351,8 @@ export class Courier {
     team: ServedTeam,
     url: string,
     epochs: readonly number[],
-    batchOnce: () => Batch,
+    batchesOnce: () => OpenBatch[],
+    inbound: { bundles: number; bytes: number },
     state: { push?: PushReport; pull?: PullReport },
     signal: AbortSignal,
     retry: RoundOptions["retry"],
@@ -272,13 +365,13 @@ export class Courier {
         let pullError: unknown;
         if (state.pull === undefined) {
           try {
-            state.pull = await this.pull(team, url, epochs, signal);
+            state.pull = await this.pull(team, url, epochs, signal, inbound);
           } catch (e) {
             pullError = e;
           }
         }
         throwIfAborted(signal);
-        state.push ??= await this.push(team, url, batchOnce(), signal);
+        state.push ??= await this.#pushAll(team, url, batchesOnce(), signal);
         if (pullError !== undefined) throw pullError;
         throwIfAborted(signal);
         this.spool.ledger.syncSucceeded(team.id, backend);
@@ -383,49 +476,47 @@ export class Courier {
     this.#backends.delete(key);
   }
 
-  /**
-   * A round's batch for `team`: the bytes of the selected real bundles (at most sendPerRound)
-   * and enough cover to make exactly sendPerRound, every bundle made before any is put, in
-   * random order. Cover names are remembered as our own, so they are never downloaded back.
-   */
-  batch(team: ServedTeam, digests: readonly string[]): Batch {
-    const epoch = team.tk.epochAt(this.#now());
-    const real: Uint8Array[] = [];
-    for (const digest of digests.slice(0, team.config.sendPerRound)) {
-      const bytes = this.spool.get(digest);
-      if (bytes !== undefined) real.push(bytes); // expired meanwhile: nothing to send
-    }
-    const shapes = this.spool.ledger.shapes(team.id);
-    const bundles = [...real];
-    for (let i = real.length; i < team.config.sendPerRound; i++) {
-      const cover = this.#cover(team, epoch, shapes);
-      this.spool.ledger.markSeen(mailboxNameFor(cover).slice(0, 64), "own-cover");
-      bundles.push(cover);
-    }
-    for (let i = bundles.length - 1; i > 0; i--) {
-      const j = randomInt(i + 1);
-      [bundles[i], bundles[j]] = [bundles[j]!, bundles[i]!];
-    }
-    return { epoch, bundles, real: real.length, cover: bundles.length - real.length };
+  /** Puts the oldest open batch this mailbox has not taken yet (one per round, like every other round). */
+  async #pushAll(team: ServedTeam, url: string, batches: readonly OpenBatch[], signal: AbortSignal | undefined): Promise<PushReport> {
+    const next = batches.find((b) => !b.pushedTo.has(redactUrl(url)));
+    return next === undefined ? { real: 0, cover: 0, failed: 0 } : this.push(team, url, next, signal);
   }
 
   /**
-   * Puts a round's batch into the namespace of its epoch. Throws on the first failed put (the
-   * caller keeps the real ones pending; a put is idempotent, so a retry of the same batch
-   * repeats none).
+   * Puts one stored batch, in its order, into the current epoch's namespace. Throws on the first
+   * failed put; a put is idempotent, so the next try (of the very same batch) repeats none.
    */
-  async push(team: ServedTeam, url: string, batch: Batch, signal?: AbortSignal): Promise<PushReport> {
-    const backend = this.#backend(team, url, batch.epoch);
-    for (const bytes of batch.bundles) await backend.put(mailboxNameFor(bytes), bytes, { signal });
+  async push(team: ServedTeam, url: string, batch: OpenBatch, signal?: AbortSignal): Promise<PushReport> {
+    const backend = this.#backend(team, url, team.tk.epochAt(this.#now()));
+    for (const item of batch.items) {
+      const bytes = item.cover ?? this.spool.get(item.digest);
+      if (bytes === undefined) throw new AirlockError("SPOOL_NOT_FOUND", `bundle ${item.digest} of a stored batch is gone from the spool`, { hint: "the spool was changed outside the courier; restore it from a backup" });
+      await backend.put(`${item.digest}${MAILBOX_SUFFIX}`, bytes, { signal });
+    }
     throwIfAborted(signal);
-    if (batch.cover > 0) this.spool.ledger.count(team.id, "cover-sent", "round", batch.cover);
-    return { real: batch.real, cover: batch.cover, failed: 0 };
+    const cover = batch.items.length - batch.real;
+    // Our own cover, refreshed at every push: a namespace listing it later never makes us fetch it back.
+    this.spool.ledger.recordJudged(
+      batch.items.flatMap((i) => (i.cover === undefined ? [] : [{ digest: i.digest, outcome: "own-cover" as const }])),
+      cover > 0 ? [{ team: team.id, outcome: "cover-sent", reason: "round", n: cover }] : [],
+    );
+    this.spool.batches.markPushed(batch.id, redactUrl(url));
+    batch.pushedTo.add(redactUrl(url));
+    return { real: batch.real, cover, failed: 0 };
   }
 
-  /** Lists the namespaces of `epochs` (newest first, from #pullEpochs) and spools the team's new real bundles. */
-  async pull(team: ServedTeam, url: string, epochs: readonly number[], signal?: AbortSignal): Promise<PullReport> {
+  /**
+   * Lists the namespaces of `epochs` (newest first, from #pullEpochs) and spools the team's new
+   * real bundles: at most fetchPerRound fetches in all (drawn at random from the unknown names
+   * when there are more, so a flood listed first does not always hide what follows it), none
+   * once `inbound` (the team's undelivered bundles, shared by its mailboxes) reaches the quota.
+   */
+  async pull(team: ServedTeam, url: string, epochs: readonly number[], signal?: AbortSignal, inbound = this.spool.undelivered(team.id)): Promise<PullReport> {
     const report: PullReport = { listed: 0, spooled: 0, cover: 0, refused: 0, known: 0, missing: 0 };
     const key = redactUrl(url);
+    const quotas = quotasOf(team.config);
+    const hostileAt = HOSTILE_LISTING_FACTOR * quotas.inboundBundles;
+    let budget = quotas.fetchPerRound;
     const namespaces = epochs.map((e) => team.tk.mailboxId(e));
     for (const [i, e] of epochs.entries()) {
       const namespace = namespaces[i]!;
@@ -442,33 +533,96 @@ export class Courier {
         if (!isAirlockError(err, "MAILBOX_BAD_CURSOR")) throw err;
         listing = await backend.list(undefined, { signal });
       }
-      let clean = true;
+      report.listed += listing.names.length;
+      if (listing.names.length > hostileAt) report.hostile = Math.max(report.hostile ?? 0, listing.names.length);
+      const unknown: string[] = [];
       for (const name of listing.names) {
-        report.listed++;
         const digest = name.slice(0, 64);
-        if (this.spool.has(digest) || this.spool.ledger.isSeen(digest)) {
-          report.known++;
-          continue;
-        }
-        const outcome = await this.#fetch(team, backend, name, digest, signal);
-        throwIfAborted(signal);
-        if (outcome === "missing" || outcome === "damaged") clean = false;
-        report[outcome === "damaged" ? "refused" : outcome]++;
+        if (this.spool.has(digest) || this.spool.ledger.isSeen(digest) || this.spool.batches.holds(digest)) report.known++;
+        else unknown.push(name);
       }
+      let fetchNow = unknown;
+      if (unknown.length > budget) {
+        // Fisher-Yates, stopped after `budget` draws: a random sample, in random order.
+        for (let k = 0; k < budget; k++) {
+          const j = k + randomInt(unknown.length - k);
+          [unknown[k], unknown[j]] = [unknown[j]!, unknown[k]!];
+        }
+        fetchNow = unknown.slice(0, budget);
+      }
+      let clean = fetchNow.length === unknown.length;
+      const judged: { digest: string; outcome: SeenOutcome }[] = [];
+      const counts = new Map<string, number>();
+      try {
+        for (const [k, name] of fetchNow.entries()) {
+          if (inbound.bundles >= quotas.inboundBundles || inbound.bytes >= quotas.inboundBytes) {
+            report.overQuota = true;
+            report.deferred = (report.deferred ?? 0) + fetchNow.length - k;
+            clean = false;
+            break;
+          }
+          budget--;
+          const outcome = await this.#fetch(team, backend, name, name.slice(0, 64), signal, inbound, quotas, judged, counts);
+          throwIfAborted(signal);
+          if (outcome === "missing" || outcome === "damaged" || outcome === "over-quota") clean = false;
+          if (outcome === "over-quota") {
+            report.overQuota = true;
+            report.deferred = (report.deferred ?? 0) + 1;
+          } else report[outcome === "damaged" ? "refused" : outcome]++;
+        }
+      } finally {
+        // Judged names and counters go in one transaction per namespace: one fsync, not one per name.
+        this.spool.ledger.recordJudged(
+          judged,
+          [...counts].map(([k, n]) => {
+            const [team, outcome, reason] = k.split("\n") as [string, "refused" | "cover-dropped", string];
+            return { team, outcome, reason, n };
+          }),
+        );
+      }
+      if (unknown.length > fetchNow.length) report.deferred = (report.deferred ?? 0) + unknown.length - fetchNow.length;
       throwIfAborted(signal);
       this.spool.ledger.setCursor(key, namespace, clean ? listing.cursor : saved.cursor);
     }
+    this.#recordWarnings(team, key, report, hostileAt);
     return report;
   }
 
-  async #fetch(team: ServedTeam, backend: MailboxBackend, name: string, digest: string, signal: AbortSignal | undefined): Promise<"spooled" | "cover" | "refused" | "damaged" | "missing" | "known"> {
+  /** Standing warnings status shows: set while a pull meets the condition, cleared by a pull that does not. */
+  #recordWarnings(team: ServedTeam, backend: string, report: PullReport, hostileAt: number): void {
+    const { ledger } = this.spool;
+    if (report.hostile !== undefined) {
+      ledger.warn(team.id, backend, "COURIER_HOSTILE_LISTING", `a namespace listed ${report.hostile} names (a team sends far fewer; over ${hostileAt} is treated as hostile): at most ${quotasOf(team.config).fetchPerRound} are fetched per round`);
+      ledger.count(team.id, "refused", "COURIER_HOSTILE_LISTING");
+    } else ledger.clearWarning(team.id, backend, "COURIER_HOSTILE_LISTING");
+    if (report.overQuota === true) {
+      const q = quotasOf(team.config);
+      ledger.warn(team.id, backend, "COURIER_INBOUND_QUOTA", `${q.inboundBundles} bundles or ${q.inboundBytes} bytes wait for the vault; nothing more is fetched until they are delivered or expire`);
+    } else ledger.clearWarning(team.id, backend, "COURIER_INBOUND_QUOTA");
+  }
+
+  async #fetch(
+    team: ServedTeam,
+    backend: MailboxBackend,
+    name: string,
+    digest: string,
+    signal: AbortSignal | undefined,
+    inbound: { bundles: number; bytes: number },
+    quotas: { inboundBundles: number; inboundBytes: number },
+    judged: { digest: string; outcome: SeenOutcome }[],
+    counts: Map<string, number>,
+  ): Promise<"spooled" | "cover" | "refused" | "damaged" | "missing" | "known" | "over-quota"> {
+    const count = (t: string, outcome: "refused" | "cover-dropped", reason: string): void => {
+      const k = `${t}\n${outcome}\n${reason}`;
+      counts.set(k, (counts.get(k) ?? 0) + 1);
+    };
     let bytes: Uint8Array | undefined;
     try {
       bytes = await backend.get(name, { signal });
     } catch (e) {
       // The store refused this one entry (bad bytes, too big, not a file): count it, retry later.
       if (isAirlockError(e) && /^MAILBOX_(DIGEST_MISMATCH|TOO_LARGE|NOT_A_FILE)$/.test(e.code)) {
-        this.spool.ledger.count(team.id, "refused", e.code);
+        count(team.id, "refused", e.code);
         return "damaged";
       }
       throw e;
@@ -477,22 +631,33 @@ export class Courier {
     if (bytes === undefined) return "missing";
     if (createHash("sha256").update(bytes).digest("hex") !== digest) {
       // Truncated or altered in the store or on the way: not remembered, so a good copy later is taken.
-      this.spool.ledger.count(team.id, "refused", "MAILBOX_DIGEST_MISMATCH");
+      count(team.id, "refused", "MAILBOX_DIGEST_MISMATCH");
       return "damaged";
     }
     const verdict = this.#classify(bytes);
     if (verdict.kind === "real") {
+      if (inbound.bytes + bytes.length > quotas.inboundBytes) {
+        // Not remembered as seen: once the vault took what waits, it is fetched again.
+        this.spool.ledger.count(verdict.team, "over-quota", "COURIER_INBOUND_QUOTA");
+        return "over-quota";
+      }
       const put = this.spool.put(bytes, "inbound", { team: verdict.team });
-      if (put.isNew) this.spool.ledger.recordShape(verdict.team, shapeOf(verdict.header));
+      if (put.isNew) {
+        this.spool.ledger.recordShape(verdict.team, shapeOf(verdict.header));
+        if (verdict.team === team.id) {
+          inbound.bundles++;
+          inbound.bytes += bytes.length;
+        }
+      }
       return put.isNew ? "spooled" : "known";
     }
     // These bytes are exactly what their name says: judging them again would give the same answer.
-    this.spool.ledger.markSeen(digest, verdict.kind === "cover" ? "cover" : "refused");
+    judged.push({ digest, outcome: verdict.kind === "cover" ? "cover" : "refused" });
     if (verdict.kind === "cover") {
-      this.spool.ledger.count(verdict.team, "cover-dropped", "from-mailbox");
+      count(verdict.team, "cover-dropped", "from-mailbox");
       return "cover";
     }
-    this.spool.ledger.count(team.id, "refused", verdict.code);
+    count(team.id, "refused", verdict.code);
     return "refused";
   }
 
@@ -512,33 +677,6 @@ export class Courier {
     return backend;
   }
 
-  /**
-   * One cover bundle in the shape of a real bundle of the team drawn at random from its recent
-   * ones (so cover sizes follow the real size distribution, repeats weighing more); before the
-   * courier saw any real bundle of the team, a configured bucket size with DEFAULT_SLOT_TIER.
-   */
-  #cover(team: ServedTeam, epoch: number, shapes: readonly TrafficShape[]): Uint8Array {
-    const sizes = team.config.bucketSizes;
-    const shape = shapes.length > 0 ? shapes[randomInt(shapes.length)]! : { length: sizes[randomInt(sizes.length)] ?? MIN_BUCKET, slotTier: DEFAULT_SLOT_TIER };
-    const tag = team.tk.tag("cover", epoch);
-    // A recorded shape came from a real bundle, so it fits; fewer slots only for a configured size too small for them.
-    for (let tier = shape.slotTier; tier > DEFAULT_SLOT_TIER; tier--) {
-      try {
-        return fillerBundle({ mailboxTag: tag, length: shape.length, slotTier: tier });
-      } catch (e) {
-        if (!(e instanceof RangeError)) throw e;
-      }
-    }
-    return fillerBundle({ mailboxTag: tag, length: shape.length, slotTier: DEFAULT_SLOT_TIER });
-  }
-}
-
-/** A round's bundles for one team, identical for each of its mailboxes. */
-export interface Batch {
-  readonly epoch: number;
-  readonly bundles: readonly Uint8Array[];
-  readonly real: number;
-  readonly cover: number;
 }
 
 const shapeOf = (header: BundleHeader): TrafficShape => ({ length: header.length, slotTier: slotTierOf(header) });

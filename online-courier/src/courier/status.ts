@@ -1,7 +1,9 @@
 /** What `airlock-courier status` shows: per team and direction counts, last sync per mailbox, drops and refusals. */
 import { plural } from "@airlock/shared";
+import { quotasOf, type TeamQuotas } from "../home/teams.js";
+import { redactUrl } from "../mailbox/open.js";
 import type { SpoolCounts } from "../spool/index.js";
-import type { Courier } from "./courier.js";
+import { MAX_OPEN_BATCHES, type Courier } from "./courier.js";
 
 export interface CourierStatus {
   readonly home: string;
@@ -14,8 +16,17 @@ export interface CourierStatus {
     readonly sendPerRound: number;
     readonly bucketSizes: readonly number[];
     readonly counts: SpoolCounts;
+    readonly quotas: TeamQuotas;
+    /** Inbound bundles waiting for the vault, against the quota. */
+    readonly undelivered: { bundles: number; bytes: number };
+    /** Stored batches not every mailbox took yet, and per mailbox how many it lacks. */
+    readonly batches: { open: number; waiting: Record<string, number> };
   }[];
   readonly counts: SpoolCounts;
+  /** Standing warnings about a team's mailbox (a hostile listing, a full inbound quota). */
+  readonly warnings: { team: string; backend: string; code: string; message: string; since: string | undefined }[];
+  /** Digests remembered as judged (cover, refused), bounded by the namespaces still listed. */
+  readonly seen: number;
   readonly syncs: { team: string; backend: string; lastOk: string | undefined; lastTry: string | undefined; lastError: string | undefined; failures: number }[];
   readonly dropped: { team: string; outcome: string; reason: string; n: number }[];
 }
@@ -36,8 +47,13 @@ export function courierStatus(courier: Courier, nowMs: number): CourierStatus {
       sendPerRound: t.config.sendPerRound,
       bucketSizes: t.config.bucketSizes,
       counts: byTeam[t.id] ?? zero(),
+      quotas: quotasOf(t.config),
+      undelivered: courier.spool.undelivered(t.id),
+      batches: courier.spool.batches.backlog(t.id, t.config.mailboxes.map(redactUrl)),
     })),
     counts: courier.spool.counts(),
+    warnings: courier.spool.ledger.warnings().map(({ team, backend, code, message, at }) => ({ team, backend, code, message, since: iso(at) })),
+    seen: courier.spool.ledger.seenCount(),
     syncs: courier.spool.ledger.syncs().map((s) => ({ ...s, lastOk: iso(s.lastOk), lastTry: iso(s.lastTry) })),
     dropped: courier.spool.ledger.counters().map(({ team, outcome, reason, n }) => ({ team, outcome, reason, n })),
   };
@@ -54,6 +70,11 @@ export function formatStatus(s: CourierStatus): string {
     for (const y of s.syncs.filter((y) => y.team === t.id)) {
       lines.push(`  ${y.backend}: last sync ${y.lastOk ?? "never"}${y.lastError === undefined ? "" : `; last error (${y.failures}×): ${y.lastError}`}`);
     }
+    const q = t.quotas;
+    lines.push(`  inbound waiting for the vault: ${t.undelivered.bundles} of ${q.inboundBundles} bundles, ${t.undelivered.bytes} of ${q.inboundBytes} bytes; at most ${q.fetchPerRound} fetched per mailbox and round; undelivered dropped after ${q.inboundExpiryDays} days`);
+    const waiting = Object.entries(t.batches.waiting).filter(([, n]) => n > 0);
+    if (waiting.length > 0) lines.push(`  batches not yet taken: ${waiting.map(([b, n]) => `${b} lacks ${n}`).join(", ")} (re-sent as they are each round; no new one past ${MAX_OPEN_BATCHES})`);
+    for (const w of s.warnings.filter((w) => w.team === t.id)) lines.push(`  WARNING ${w.backend}: ${w.code}: ${w.message} (since ${w.since ?? "?"})`);
   }
   lines.push(`all: ${c(s.counts)}`);
   for (const d of s.dropped) lines.push(`${d.outcome} ${d.reason}: ${d.n}${d.team === "-" ? "" : ` (team ${d.team.slice(0, 12)}…)`}`);

@@ -27,6 +27,45 @@ export interface TeamConfig {
    * of the team; from then on cover copies the shapes of the team's recent real bundles.
    */
   readonly bucketSizes: readonly number[];
+  /** Limits on what the team's mailboxes can make this courier fetch and keep (defaults: DEFAULT_QUOTAS). */
+  readonly quotas?: Partial<TeamQuotas>;
+}
+
+/**
+ * What anyone holding the team's transport key (a removed member, a seized courier) could
+ * otherwise make this courier download and keep: bundles with valid real tags are spooled
+ * whatever they hold, and only the vault tells a forgery (docs/courier-spool-and-mailboxes.md, "Quotas").
+ */
+export interface TeamQuotas {
+  /** Inbound bundles not yet handed to the vault, at most; past it nothing more is fetched. */
+  readonly inboundBundles: number;
+  /** Their bytes, at most. */
+  readonly inboundBytes: number;
+  /** Names fetched per mailbox and round, at most (the rest wait for later rounds). */
+  readonly fetchPerRound: number;
+  /** Inbound bundles nobody delivered within this many days are dropped (and counted). */
+  readonly inboundExpiryDays: number;
+}
+
+export const DEFAULT_QUOTAS: TeamQuotas = { inboundBundles: 2000, inboundBytes: 1024 ** 3, fetchPerRound: 256, inboundExpiryDays: 30 };
+/** A namespace listing more than this many times `inboundBundles` names is reported as hostile. */
+export const HOSTILE_LISTING_FACTOR = 10;
+
+export function quotasOf(team: TeamConfig): TeamQuotas {
+  return { ...DEFAULT_QUOTAS, ...team.quotas };
+}
+
+function checkQuotas(value: unknown, where: string): Partial<TeamQuotas> | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== "object" || value === null || Array.isArray(value)) throw courierError("COURIER_BAD_CONFIG", `${where} has bad quotas`);
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(value)) {
+    if (!(k in DEFAULT_QUOTAS) || typeof v !== "number" || !Number.isSafeInteger(v) || v < 1) {
+      throw courierError("COURIER_BAD_CONFIG", `${where}: quota ${JSON.stringify(k.slice(0, 40))} must be one of ${Object.keys(DEFAULT_QUOTAS).join(", ")} with a positive integer`);
+    }
+    out[k] = v;
+  }
+  return out;
 }
 
 export const DEFAULT_SEND_PER_ROUND = 4;
@@ -92,8 +131,11 @@ function checkTeam(t: unknown, where: string): TeamConfig {
     mailboxes: mailboxes as string[],
     sendPerRound: checkSendPerRound(typeof o["sendPerRound"] === "number" ? o["sendPerRound"] : DEFAULT_SEND_PER_ROUND),
     bucketSizes: checkBucketSizes(Array.isArray(o["bucketSizes"]) ? (o["bucketSizes"] as number[]) : DEFAULT_BUCKET_SIZES),
+    ...optional("quotas", checkQuotas(o["quotas"], where)),
   };
 }
+
+const optional = <K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } => (value === undefined ? {} : ({ [key]: value } as { [P in K]?: V }));
 
 export function saveTeams(home: CourierHome, teams: readonly TeamConfig[]): void {
   writeFileAtomic(home.teamsFile, `${JSON.stringify({ version: 1, teams }, null, 2)}\n`, 0o600);
@@ -124,6 +166,7 @@ export function upsertTeam(
     mailboxes: old === undefined ? [mailbox] : old.mailboxes.includes(mailbox) ? old.mailboxes : [...old.mailboxes, mailbox],
     sendPerRound: checkSendPerRound(settings.sendPerRound ?? old?.sendPerRound ?? DEFAULT_SEND_PER_ROUND),
     bucketSizes: checkBucketSizes(settings.bucketSizes ?? old?.bucketSizes ?? DEFAULT_BUCKET_SIZES),
+    ...optional("quotas", old?.quotas),
   };
   return { teams: old === undefined ? [...teams, team] : teams.map((t) => (t.id === id ? team : t)), team, added: old === undefined };
 }

@@ -15,3 +15,4 @@ export {
 } from "./spool.js";
 export { MIGRATIONS, schemaVersion } from "./schema.js";
 export { Ledger, type SyncRecord, type CounterRow } from "./ledger.js";
+export { BatchStore, type BatchItem, type StoredBatch } from "./batches.js";

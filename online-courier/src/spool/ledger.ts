@@ -74,16 +74,74 @@ export class Ledger {
     return this.#db.prepare("SELECT 1 FROM seen WHERE digest = ?").get(digest) !== undefined;
   }
 
+  /**
+   * Remembers a judged digest. Seen again (a name listed in a later namespace), its time moves
+   * up, so it is kept as long as a namespace that lists it is.
+   */
   markSeen(digest: string, outcome: SeenOutcome): void {
-    this.#db.prepare("INSERT INTO seen (digest, outcome, at) VALUES (?, ?, ?) ON CONFLICT (digest) DO NOTHING").run(digest, outcome, this.#now());
+    this.#db.prepare("INSERT INTO seen (digest, outcome, at) VALUES (?, ?, ?) ON CONFLICT (digest) DO UPDATE SET at = max(at, excluded.at)").run(digest, outcome, this.#now());
+  }
+
+  /** markSeen and count for many names at once, in one transaction (one fsync for a whole listing). */
+  recordJudged(
+    seen: readonly { digest: string; outcome: SeenOutcome }[],
+    counts: readonly { team: string; outcome: "cover-dropped" | "refused" | "cover-sent"; reason: string; n: number }[],
+  ): void {
+    if (seen.length === 0 && counts.length === 0) return;
+    this.#db.transaction(() => {
+      for (const s of seen) this.markSeen(s.digest, s.outcome);
+      for (const c of counts) this.count(c.team, c.outcome, c.reason, c.n);
+    }).immediate();
   }
 
   /** Retention for the seen set, like Spool.expire for bundles. */
   expireSeen(olderThanMs: number): number {
-    return this.#db.prepare("DELETE FROM seen WHERE at < ?").run(this.#now() - olderThanMs).changes;
+    return this.expireSeenBefore(this.#now() - olderThanMs);
   }
 
-  count(team: string, outcome: "cover-dropped" | "refused" | "cover-sent", reason: string, by = 1): void {
+  /**
+   * Forgets digests judged before `cutoff` (ms), and beyond `maxRows` the oldest: a name judged
+   * then could only be in a namespace no courier lists any more, so nothing would list it again.
+   */
+  expireSeenBefore(cutoff: number, maxRows = Number.MAX_SAFE_INTEGER): number {
+    let removed = this.#db.prepare("DELETE FROM seen WHERE at < ?").run(cutoff).changes;
+    const rows = (this.#db.prepare("SELECT count(*) AS n FROM seen").get() as { n: number }).n;
+    if (rows > maxRows) {
+      removed += this.#db.prepare("DELETE FROM seen WHERE digest IN (SELECT digest FROM seen ORDER BY at, digest LIMIT ?)").run(rows - maxRows).changes;
+    }
+    return removed;
+  }
+
+  /** How many digests the seen set holds (status, tests). */
+  seenCount(): number {
+    return (this.#db.prepare("SELECT count(*) AS n FROM seen").get() as { n: number }).n;
+  }
+
+  /** Records (or refreshes) a standing warning about a team's mailbox, shown by status until cleared. */
+  warn(team: string, backend: string, code: string, message: string): void {
+    this.#db
+      .prepare(
+        `INSERT INTO warnings (team, backend, code, message, at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (team, backend, code) DO UPDATE SET message = excluded.message, at = excluded.at`,
+      )
+      .run(team, backend, code.slice(0, 100), message.slice(0, MAX_TEXT), this.#now());
+  }
+
+  clearWarning(team: string, backend: string, code: string): void {
+    this.#db.prepare("DELETE FROM warnings WHERE team = ? AND backend = ? AND code = ?").run(team, backend, code);
+  }
+
+  warnings(): { team: string; backend: string; code: string; message: string; at: number }[] {
+    return this.#db.prepare("SELECT team, backend, code, message, at FROM warnings ORDER BY team, backend, code").all() as {
+      team: string;
+      backend: string;
+      code: string;
+      message: string;
+      at: number;
+    }[];
+  }
+
+  count(team: string, outcome: "cover-dropped" | "refused" | "cover-sent" | "expired" | "over-quota", reason: string, by = 1): void {
     this.#db
       .prepare(
         `INSERT INTO counters (team, outcome, reason, n, last_at) VALUES (?, ?, ?, ?, ?)

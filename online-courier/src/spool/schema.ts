@@ -116,6 +116,52 @@ export const MIGRATIONS: readonly Migration[] = [
         DROP TABLE team_tiers;
       `),
   },
+  {
+    // Pushes that reveal nothing (docs/transport-key.md, "Batches"). A round's batch is stored
+    // whole (cover bytes with it, real bundles by digest) and pushed as the same bytes to every
+    // mailbox of the team, again and again until each has taken it: a restart or a failed put
+    // never puts the same real names beside new cover. `arrival` groups the outbound bundles of
+    // one ingest, so the batch around them depends on them alone, not on what else was pending.
+    // `warnings` holds what status reports about a mailbox until it clears (a hostile listing, a full quota).
+    name: "batches",
+    up: (db) =>
+      db.exec(`
+        ALTER TABLE bundles ADD COLUMN arrival INTEGER;
+        UPDATE bundles SET arrival = first_seen WHERE direction = 'outbound';
+        CREATE INDEX bundles_arrival ON bundles (team, direction, arrival, digest) WHERE direction = 'outbound';
+        CREATE TABLE batches (
+          id      INTEGER PRIMARY KEY,
+          team    TEXT NOT NULL,
+          created INTEGER NOT NULL,
+          real    INTEGER NOT NULL CHECK (real >= 0),
+          size    INTEGER NOT NULL CHECK (size >= real),
+          closed  INTEGER
+        ) STRICT;
+        CREATE INDEX batches_team ON batches (team, closed, id);
+        CREATE TABLE batch_items (
+          batch    INTEGER NOT NULL,
+          position INTEGER NOT NULL,
+          digest   TEXT NOT NULL CHECK (length(digest) = 64 AND digest NOT GLOB '*[^0-9a-f]*'),
+          cover    BLOB,
+          PRIMARY KEY (batch, position)
+        ) STRICT;
+        CREATE INDEX batch_items_digest ON batch_items (digest);
+        CREATE TABLE batch_pushes (
+          batch   INTEGER NOT NULL,
+          backend TEXT NOT NULL,
+          at      INTEGER NOT NULL,
+          PRIMARY KEY (batch, backend)
+        ) STRICT;
+        CREATE TABLE warnings (
+          team    TEXT NOT NULL,
+          backend TEXT NOT NULL,
+          code    TEXT NOT NULL,
+          message TEXT NOT NULL,
+          at      INTEGER NOT NULL,
+          PRIMARY KEY (team, backend, code)
+        ) STRICT;
+      `),
+  },
 ];
 
 export function schemaVersion(db: SqliteDatabase): number {

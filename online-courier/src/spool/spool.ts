@@ -14,6 +14,7 @@ import { createHash } from "node:crypto";
 import { chmodSync, closeSync, constants, lstatSync, openSync, type Stats } from "node:fs";
 import { inspectBundle, toHex } from "@airlock/bundle-format";
 import { AirlockError, errnoCode } from "@airlock/shared";
+import { BatchStore } from "./batches.js";
 import { Ledger } from "./ledger.js";
 import { applyMigrations } from "./schema.js";
 import { openSqlite, type SqliteDatabase } from "./sqlite.js";
@@ -93,8 +94,8 @@ interface Row {
 }
 
 const COLUMNS = "digest, direction, mailbox_tag, length, first_seen, state, attempts, last_error, team";
-const INSERT = `INSERT INTO bundles (digest, direction, mailbox_tag, length, first_seen, bundle, team)
-                VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (digest) DO NOTHING`;
+const INSERT = `INSERT INTO bundles (digest, direction, mailbox_tag, length, first_seen, bundle, team, arrival)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (digest) DO NOTHING`;
 
 const toEntry = (r: Row): SpoolEntry => ({
   digest: r.digest as BundleDigest,
@@ -139,12 +140,15 @@ export class Spool {
   readonly #now: () => number;
   /** The courier's bookkeeping (cursors, sync results, counters) in the same file. */
   readonly ledger: Ledger;
+  /** Outbound batches, built once and pushed identically (docs/transport-key.md, "Batches"). */
+  readonly batches: BatchStore;
 
   private constructor(db: SqliteDatabase, options: SpoolOptions) {
     this.#db = db;
     this.#now = options.now ?? Date.now;
     this.maxBundleBytes = options.maxBundleBytes ?? DEFAULT_MAX_BUNDLE_BYTES;
     this.ledger = new Ledger(db, this.#now);
+    this.batches = new BatchStore(db, this.#now);
   }
 
   /** Opens (creating if needed) the spool at `path` and brings its schema up to date. */
@@ -198,9 +202,11 @@ export class Spool {
       return { digest, direction, tag: toHex(header.mailboxTag), bundle, team: checkTeam(team) };
     });
     const statement = this.#db.prepare(INSERT);
-    const insert = this.#db.transaction((): boolean[] =>
-      rows.map((r) => statement.run(r.digest, r.direction, r.tag, r.bundle.length, this.#now(), r.bundle, r.team).changes === 1),
-    );
+    const insert = this.#db.transaction((): boolean[] => {
+      // One arrival per call: the outbound bundles of one ingest are batched together (BatchStore.nextReal).
+      const arrival = (this.#db.prepare("SELECT coalesce(max(arrival), 0) + 1 AS a FROM bundles").get() as { a: number }).a;
+      return rows.map((r) => statement.run(r.digest, r.direction, r.tag, r.bundle.length, this.#now(), r.bundle, r.team, r.direction === "outbound" ? arrival : null).changes === 1);
+    });
     const fresh = insert.immediate();
     const select = this.#db.prepare(`SELECT ${COLUMNS} FROM bundles WHERE digest = ?`);
     return rows.map((r, i) => ({ digest: r.digest, isNew: fresh[i]!, entry: toEntry(select.get(r.digest) as Row) }));
@@ -279,6 +285,27 @@ export class Spool {
     const cutoff = this.#now() - options.olderThanMs;
     const sql = `DELETE FROM bundles WHERE first_seen < ? AND state IN (${states.map(() => "?").join(", ")})`;
     const removed = this.#db.prepare(sql).run(cutoff, ...states).changes;
+    if (removed > 0) this.checkpoint();
+    return removed;
+  }
+
+  /** Inbound bundles of `team` not yet handed to the vault (pending or failed): what the inbound quota counts. */
+  undelivered(team: string): { bundles: number; bytes: number } {
+    const row = this.#db
+      .prepare("SELECT count(*) AS n, coalesce(sum(length), 0) AS bytes FROM bundles WHERE team = ? AND direction = 'inbound' AND state IN ('pending', 'failed')")
+      .get(checkTeam(team)) as { n: number; bytes: number };
+    return { bundles: row.n, bytes: row.bytes };
+  }
+
+  /**
+   * Drops inbound bundles of `team` first seen more than `olderThanMs` ago and never handed to
+   * the vault (nobody came for them, or they were forged to fill the spool). Returns how many.
+   */
+  expireUndelivered(team: string, olderThanMs: number): number {
+    if (!Number.isSafeInteger(olderThanMs) || olderThanMs < 0) throw new RangeError("olderThanMs must be a non-negative integer");
+    const removed = this.#db
+      .prepare("DELETE FROM bundles WHERE team = ? AND direction = 'inbound' AND state IN ('pending', 'failed') AND first_seen < ?")
+      .run(checkTeam(team), this.#now() - olderThanMs).changes;
     if (removed > 0) this.checkpoint();
     return removed;
   }
