@@ -99,6 +99,8 @@ export abstract class VaultCommand extends Command {
   protected override async catch(error: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<void> {
     if (error.oclif?.exit === 0) return;
     const usage = this.parsed ? error : usageFromParseError(PROGRAM, { id: this.id ?? "", flags: this.config.findCommand(this.id ?? "")?.flags ?? {}, argv: this.argv }, error);
+    // It did parse, and failed: no "did not parse its arguments" warning (oclif gives one under NODE_ENV=test or development).
+    this.parsed = true;
     reportFailure(PROGRAM, usage, this.argv.includes("--json"));
   }
 }

@@ -1,9 +1,11 @@
 /** The vault CLI as people and scripts meet it: the real bin as child processes, real files. */
+import { spawnSync } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { airlock, airlockJson, CLI_PASSPHRASE, forgeNote } from "../../test-support/cli.js";
+import { airlock, airlockJson, type CliResult, CLI_PASSPHRASE, forgeNote } from "../../test-support/cli.js";
 import { tempRoot } from "../../test-support/vaults.js";
+import { bashComplete, hasShell } from "../../../shared/test-support/bash-complete.js";
 import { fingerprintArgs } from "../../test-support/fingerprint.js";
 import { passphraseBytes } from "../store/index.js";
 import { Vault } from "../vault/vault.js";
@@ -117,6 +119,98 @@ describe("airlock CLI", () => {
     expect(help.stdout).toMatch(/EXAMPLES[\s\S]*airlock export --usb/);
     const noTty = airlock(["status", "--home", home("a")], { AIRLOCK_PASSPHRASE: "" });
     expect(noTty.stderr).toMatch(/no passphrase given[\s\S]*hint: use --passphrase-file/);
+  });
+
+  // The CLI contract (docs/cli.md): exit codes, usage errors with suggestions, help and completion.
+
+  /** Exactly `airlock: error: …` then `airlock: hint: …` on stderr, nothing on stdout, and `status`. */
+  function expectReport(r: CliResult, status: number, error: RegExp, hint: RegExp): void {
+    expect(r.status, r.stdout + r.stderr).toBe(status);
+    expect(r.stdout).toBe("");
+    const lines = r.stderr.split("\n").filter((l) => l !== "" && !/^airlock: warning: /.test(l));
+    expect(lines, r.stderr).toHaveLength(2);
+    expect(lines[0]).toMatch(new RegExp(`^airlock: error: ${error.source}$`));
+    expect(lines[1]).toMatch(new RegExp(`^airlock: hint: ${hint.source}$`));
+  }
+
+  it("exits 0 when done, 1 when failed, 2 for a command line that cannot be right, 3 when input was refused", () => {
+    expect(airlock(["status", "--home", home("a")]).status).toBe(0);
+    // A collection that does not exist is an error (exit 1), not an empty list.
+    expectReport(airlock(["notes", "list", "--collection", "nope", "--home", home("a")]), 1, /no collection "nope"/, /notes collections this device reads: notes \(airlock collections list shows every collection\)/);
+    expectReport(airlock(["notes", "ad", "--title", "x", "--home", home("a")]), 2, /no command "notes ad"/, /did you mean "airlock notes add"\?/);
+    writeFileSync(join(root, "README.md"), "# not a bundle\n");
+    const refused = airlock(["import", join(root, "README.md"), "--home", home("a"), "--json"]);
+    expect(refused.status, refused.stderr).toBe(3);
+    expect(JSON.parse(refused.stdout)).toMatchObject({ ok: true, report: { issues: [{ code: "BUNDLE_MALFORMED" }] } });
+  });
+
+  it("usage errors: code USAGE, exit 2, one error line and one hint line with the nearest command or flag", () => {
+    const table: [args: string[], error: RegExp, hint: RegExp][] = [
+      [["ntoes"], /no command "ntoes"/, /did you mean "airlock notes"\?/], // an unknown topic
+      [["fly"], /no command "fly"/, /see airlock help for the commands/],
+      [["members", "rmv", "x"], /no command "members rmv"/, /the members commands are add, list, remove, role \(airlock help members\)/],
+      [["import", "--dry", "x"], /unknown flag --dry for "airlock import"/, /did you mean "--dry-run"\? \(see airlock import --help\)/],
+      [["notes", "add", "--home", home("a")], /missing required flag --title/, /see airlock notes add --help/],
+      [["members", "add", "--role", "editor"], /"airlock members add" needs REQUEST/, /see airlock members add --help/],
+      [["members", "add", "x.req", "--role", "boss"], /Expected --role=boss to be one of: viewer, editor, admin, owner/, /see airlock members add --help/],
+      [["help", "notes", "ad"], /no command "notes ad"/, /did you mean "airlock notes add"\?/],
+      [["completion", "tcsh"], /Expected tcsh to be one of: bash, zsh, fish/, /see airlock completion --help/],
+    ];
+    for (const [args, error, hint] of table) expectReport(airlock(args), 2, error, hint);
+    const json = airlock(["notes", "ad", "--json"]);
+    expect(json.status).toBe(2);
+    expect(JSON.parse(json.stdout)).toEqual({ ok: false, error: { code: "USAGE", message: 'no command "notes ad"', hint: 'did you mean "airlock notes add"?' } });
+  });
+
+  it("--collection: a name or another case suggests the id; a collection this device may not read says why", () => {
+    expectReport(airlock(["notes", "list", "--collection", "Notes", "--home", home("b")]), 1, /no collection "Notes"/, /--collection takes the id: did you mean "notes"\? \(notes collections this device reads: notes\)/);
+    // Alice makes a collection only admins read; Bob (an editor) learns of it from her next export.
+    airlockJson(["collections", "add", "board", "--read", "admin", "--write", "admin", "--home", home("a")]);
+    const s = join(root, "stick-board");
+    mkdirSync(s);
+    airlockJson(["export", "--usb", s, "--home", home("a")]);
+    airlockJson(["import", s, "--home", home("b")]);
+    const r = airlock(["notes", "list", "--collection", "board", "--home", home("b"), "--json"]);
+    expect(r.status).toBe(1);
+    expect(JSON.parse(r.stdout)).toEqual({
+      ok: false,
+      error: {
+        code: "VAULT_NOT_ALLOWED",
+        message: 'this device may not read "board": it is read by admin and up, and you are an editor',
+        hint: "notes collections this device reads: notes; an admin can change who reads it (airlock collections policy board)",
+      },
+    });
+  });
+
+  it("help [COMMAND...] shows the command list, a topic or a command", () => {
+    const top = airlock(["help"]);
+    expect(top.status).toBe(0);
+    expect(top.stdout).toMatch(/COMMANDS[\s\S]*completion[\s\S]*help/);
+    expect(top.stdout).toMatch(/TOPICS[\s\S]*notes/);
+    const topic = airlock(["help", "notes"]);
+    expect(topic.stdout).toMatch(/notes add +Add a note/);
+    const command = airlock(["help", "notes", "add"]);
+    expect(command.status).toBe(0);
+    expect(command.stdout).toMatch(/USAGE\n {2}\$ airlock notes add --title <value>/);
+  });
+
+  it("completion: a bash script that completes commands, topics, subcommands, flags and roles; zsh and fish scripts", () => {
+    const bash = airlock(["completion", "bash"]);
+    expect(bash.status).toBe(0);
+    const complete = (...line: string[]): string[] => bashComplete(bash.stdout, "_airlock", ["airlock", ...line]);
+    expect(complete("no")).toEqual(["notes"]);
+    expect(complete("notes", "a")).toEqual(["add"]);
+    expect(complete("import", "--d")).toEqual(["--dry-run"]);
+    expect(complete("import", "--")).toEqual(expect.arrayContaining(["--dry-run", "--home", "--json", "--passphrase-file", "--remove"]));
+    expect(complete("members", "add", "bob.req", "--role", "")).toEqual(["viewer", "editor", "admin", "owner"]);
+    expect(complete("")).toEqual(expect.arrayContaining(["completion", "help", "import", "members", "notes", "secrets", "status"]));
+    for (const shell of ["zsh", "fish"]) {
+      const r = airlock(["completion", shell]);
+      expect(r.status).toBe(0);
+      expect(r.stdout).toContain(shell === "zsh" ? "#compdef airlock" : "complete -c airlock");
+      for (const word of ["notes", "members", "dry-run", "passphrase-file"]) expect(r.stdout).toContain(word);
+      if (hasShell(shell)) expect(spawnSync(shell, ["-n"], { input: r.stdout, encoding: "utf8" }).status).toBe(0);
+    }
   });
 
   it("at rest, no canary, name or key byte appears in any vault file", async () => {

@@ -59,6 +59,8 @@ export abstract class CourierCommand extends Command {
       const hint = error.code === "COURIER_BAD_ARGUMENT" ? `see ${PROGRAM} ${command.id} --help` : error.hint;
       reported = new AirlockError("USAGE", error.message, { ...(hint === undefined ? {} : { hint }), cause: error });
     }
+    // It did parse, and failed: no "did not parse its arguments" warning (oclif gives one under NODE_ENV=test or development).
+    this.parsed = true;
     reportFailure(PROGRAM, reported, this.argv.includes("--json"));
   }
 }

@@ -7,6 +7,7 @@ import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import type { CommandTable, TableFlag } from "./command-table.js";
 import { completionScript } from "./completion.js";
+import { bashComplete, hasShell as has } from "../../test-support/bash-complete.js";
 
 const flag = (name: string, extra: Partial<TableFlag> = {}): TableFlag => ({ name, type: "option", ...extra });
 const base = { home: flag("home", { description: "vault folder" }), json: flag("json", { type: "boolean", description: "print JSON" }) };
@@ -21,20 +22,6 @@ const TABLE: CommandTable = {
     { id: "bad;word", summary: "never in a script", flags: {} },
   ],
 };
-
-/** What bash offers on TAB after `line` (the word under the cursor is the last one; "" for a fresh word). */
-export function bashComplete(script: string, fn: string, line: readonly string[]): string[] {
-  const words = line.map((w) => `'${w.replace(/'/g, `'\\''`)}'`).join(" ");
-  const program = `source /dev/stdin <<'AIRLOCK_COMPLETION'\n${script}AIRLOCK_COMPLETION\nCOMP_WORDS=(${words}); COMP_CWORD=${line.length - 1}; ${fn}; printf '%s\\n' "\${COMPREPLY[@]}"`;
-  const r = spawnSync("bash", ["--norc", "--noprofile", "-c", program], { encoding: "utf8", timeout: 30_000 });
-  if (r.status !== 0) throw new Error(`bash failed (${r.status}): ${r.stderr}`);
-  expect(r.stderr).toBe("");
-  return r.stdout.split("\n").filter((l) => l !== "");
-}
-
-function has(shell: string): boolean {
-  return spawnSync(shell, ["-c", "exit 0"], { stdio: "ignore" }).status === 0;
-}
 
 describe("bash completion", () => {
   const script = completionScript("bash", TABLE);
