@@ -12,6 +12,7 @@ import { givenPassphrase } from "../cli/passphrase.js";
 import { requestedKdf, resolveHome } from "../cli/home.js";
 import { App } from "./App.js";
 import { DEFAULT_LOCK_AFTER_MS, parseLockAfter } from "./idle.js";
+import { ENTER_SCREEN, LEAVE_SCREEN } from "./terminal.js";
 
 export interface TuiOptions {
   readonly home?: string | undefined;
@@ -20,10 +21,8 @@ export interface TuiOptions {
   readonly lockAfter?: string | undefined;
 }
 
-/** Alternate screen on, cursor home, screen cleared, cursor hidden. */
-export const ENTER_SCREEN = "\x1b[?1049h\x1b[H\x1b[2J\x1b[?25l";
-/** Alternate screen and its scrollback cleared, cursor shown, back to the normal screen. */
-export const LEAVE_SCREEN = "\x1b[H\x1b[2J\x1b[3J\x1b[?25h\x1b[?1049l";
+// In terminal.ts, which the form's $EDITOR key uses too (it leaves the screen while the editor runs).
+export { ENTER_SCREEN, LEAVE_SCREEN } from "./terminal.js";
 /** Everything drawn so far wiped, before a redraw at a new size (ink alone leaves pieces of taller frames). */
 const CLEAR = "\x1b[H\x1b[2J\x1b[3J";
 

@@ -21,6 +21,7 @@ import { Text } from "./Text.js";
 import { createContext, useContext, useEffect, useReducer, useRef, type ReactElement } from "react";
 import { appendBounded, BRACKETED_PASTE_OFF, BRACKETED_PASTE_ON, edit, pastedText, pasteMarker, segments } from "../editing.js";
 import { editInEditor } from "../editor.js";
+import { ENTER_SCREEN, LEAVE_SCREEN } from "../terminal.js";
 import { errorMessage, fieldOf, type Message } from "../messages.js";
 import { filterChoices, labelOf, type Choice } from "./Picker.js";
 import { MultilineText } from "./MultilineText.js";
@@ -132,8 +133,10 @@ export function Form({ title, fields, onSubmit, onCancel, note }: FormProps): Re
     const f = fields[s.focus]!;
     if (home === undefined) return;
     const interactive = tty && stdin.isTTY === true && isRawModeSupported;
+    // The editor gets the normal screen and a cooked terminal; the TUI's screen is cleared
+    // first (LEAVE_SCREEN), so nothing decrypted is left behind it.
     if (interactive) {
-      stdout.write(`${BRACKETED_PASTE_OFF}\x1b[?25h`);
+      stdout.write(`${BRACKETED_PASTE_OFF}${LEAVE_SCREEN}`);
       setRawMode(false);
     }
     try {
@@ -144,7 +147,7 @@ export function Form({ title, fields, onSubmit, onCancel, note }: FormProps): Re
     } finally {
       if (interactive) {
         setRawMode(true);
-        stdout.write(`\x1b[2J\x1b[H\x1b[?25l${BRACKETED_PASTE_ON}`);
+        stdout.write(`${ENTER_SCREEN}${BRACKETED_PASTE_ON}`);
         // ink redraws its whole last frame after anything written through it.
         write("");
       }
