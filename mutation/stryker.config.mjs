@@ -8,13 +8,19 @@ import { groups } from "./groups.mjs";
 const name = process.env["AIRLOCK_MUTATE_GROUP"] ?? "";
 const group = groups[name];
 if (group === undefined) throw new Error(`AIRLOCK_MUTATE_GROUP must be one of: ${Object.keys(groups).join(", ")} (got "${name}")`);
+// Read by mutation/vitest.config.mjs in Stryker's workers, which inherit this environment.
+// Set beforehand, it replaces the group's tests (e.g. to measure a score before new tests).
+process.env["AIRLOCK_MUTATE_TESTS"] ??= group.tests.join(",");
 
 /** @type {import("@stryker-mutator/api/core").PartialStrykerOptions} */
 export default {
   testRunner: "vitest",
   vitest: { configFile: "mutation/vitest.config.mjs", related: false },
   mutate: group.mutate,
-  testFiles: group.tests,
+  // The group's tests are chosen by vitest's `include` (mutation/vitest.config.mjs reads
+  // AIRLOCK_MUTATE_TESTS), not by Stryker's `testFiles`: in 9.6.1 a test filter makes Stryker
+  // activate static mutants (module-level constants) after the module has loaded, so they
+  // survive whatever the tests say (stryker-js issue #6144).
   coverageAnalysis: "perTest",
   // Two cores; run.mjs passes --concurrency 1 when the machine is shared.
   concurrency: 2,
@@ -28,7 +34,7 @@ export default {
   htmlReporter: { fileName: `mutation/reports/${name}.html` },
   clearTextReporter: { allowColor: true, allowEmojis: false, logTests: false, reportMutants: false, reportScoreTable: true },
   // What the sandbox copy of the repository leaves out: release artefacts, results, caches.
-  ignorePatterns: ["/dist-release", "/release-key", "/docs", "/fuzz", "/test", "/.tmp", "/coverage", "/bench-results.json", "/fuzz-results.json", "/soak-results.json", "/mutation/reports", "/mutation/.incremental"],
+  ignorePatterns: ["/dist-release", "/release-key", "/docs", "/fuzz/findings", "/test", "/.tmp", "/coverage", "/bench-results.json", "/fuzz-results.json", "/soak-results.json", "/mutation/reports", "/mutation/.incremental"],
   tempDirName: ".stryker-tmp",
   cleanTempDir: true,
   thresholds: { high: 90, low: 85, break: null },

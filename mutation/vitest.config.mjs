@@ -22,7 +22,8 @@ export default defineConfig({
     ],
   },
   test: {
-    include: ["*/src/**/*.test.ts", "*/src/**/*.test.tsx"],
+    // The mutation group's test files (mutation/stryker.config.mjs), else every unit test.
+    include: (process.env["AIRLOCK_MUTATE_TESTS"] ?? "").split(",").filter((t) => t !== "").concat(process.env["AIRLOCK_MUTATE_TESTS"] ? [] : ["*/src/**/*.test.ts", "*/src/**/*.test.tsx"]),
     exclude: ["**/node_modules/**", "**/dist/**"],
     testTimeout: 120_000,
     hookTimeout: 60_000,
