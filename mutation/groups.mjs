@@ -71,7 +71,7 @@ export const groups = {
       "bundle-format/src/filler.ts",
       "online-courier/src/courier/classify.ts",
     ],
-    tests: ["shared/src/transport-key/*.test.ts", "bundle-format/src/filler.test.ts", "online-courier/src/courier/*.mutation.test.ts", "online-courier/src/courier/cover-traffic.test.ts"],
+    tests: ["shared/src/transport-key/*.test.ts", "bundle-format/src/filler*.test.ts", "online-courier/src/courier/*.mutation.test.ts", "online-courier/src/courier/cover-traffic.test.ts"],
   },
   /** Reading a USB drop folder: hostile-input handling of names, links, sizes and counts. */
   usb: {
