@@ -72,14 +72,15 @@ describe("http mailbox client", () => {
   it("checks what a hostile server sends: digests, sizes, listings", async () => {
     const good = blob(100);
     const other = blob(100);
+    let listings = 0;
     const evil = await hostileServer((res, url) => {
       if (url.endsWith(good.name)) {
         res.writeHead(200, { "Content-Type": "application/octet-stream" }).end(other.bytes); // wrong bytes
       } else if (url.endsWith(other.name)) {
         res.writeHead(200, { "Content-Type": "application/octet-stream", "Content-Length": String(MAX + 1) }).end(); // announced too large
-      } else if (url.includes("since=paths")) {
+      } else if (++listings === 1) {
         res.writeHead(200, { "Content-Type": "application/json" }).end(JSON.stringify({ names: ["../../etc/passwd"], cursor: "x" }));
-      } else if (url.includes("since=dup")) {
+      } else if (listings === 2) {
         res.writeHead(200, { "Content-Type": "application/json" }).end(JSON.stringify({ names: [good.name, good.name], cursor: "x" }));
       } else {
         // A listing streamed without Content-Length that never ends within the bound.
@@ -98,9 +99,37 @@ describe("http mailbox client", () => {
     const c = clientOf(evil.url);
     expect(await codeOf(c.get(good.name))).toBe("MAILBOX_DIGEST_MISMATCH");
     expect(await codeOf(c.get(other.name))).toBe("MAILBOX_TOO_LARGE");
-    expect(await codeOf(c.list("paths"))).toBe("MAILBOX_BAD_NAME");
-    expect(await codeOf(c.list("dup"))).toBe("MAILBOX_PROTOCOL");
+    expect(await codeOf(c.list())).toBe("MAILBOX_BAD_NAME");
+    expect(await codeOf(c.list())).toBe("MAILBOX_PROTOCOL");
     expect(await codeOf(c.list())).toBe("MAILBOX_TOO_LARGE");
+  });
+
+  it("never sends a cursor the server chose: a per-client cursor (a tracking cookie across rounds) never comes back; 'since' is worked out by the client", async () => {
+    const [a, b, c] = [blob(100), blob(100), blob(100)];
+    const requests: string[] = [];
+    let listed = [a.name];
+    let cookie = 0;
+    const evil = await hostileServer((res, url) => {
+      requests.push(url);
+      // A different cursor for every answer: a client that returned it would be recognised.
+      res.writeHead(200, { "Content-Type": "application/json" }).end(JSON.stringify({ names: listed, cursor: `client-${++cookie}` }));
+    });
+    cleanups.push(evil.close);
+    const client = clientOf(evil.url);
+    const first = await client.list();
+    expect(first.names).toEqual([a.name]);
+    expect(first.cursor).not.toMatch(/client-/);
+    listed = [b.name, a.name, c.name];
+    const second = await client.list(first.cursor);
+    expect(second.names.sort()).toEqual([b.name, c.name].sort());
+    expect((await client.list(second.cursor)).names).toEqual([]);
+    // Every request asked for the whole namespace, with nothing of the server's in it.
+    expect(requests).toHaveLength(3);
+    for (const r of requests) expect(r).toMatch(/^\/v1\/[0-9a-f]{32}$/);
+    // A listing without a cursor (a server that sends none) is fine too; a damaged cursor is still refused before any request.
+    listed = [a.name];
+    expect(await codeOf(client.list("x".repeat(65)))).toBe("MAILBOX_BAD_CURSOR");
+    expect(requests).toHaveLength(3);
   });
 
   it("tells a missing bundle from a 404 that means something else", async () => {

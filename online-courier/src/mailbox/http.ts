@@ -8,13 +8,30 @@
  * Connections are kept alive and pooled; over SOCKS the pool keeps tor streams open too, which
  * spares a rendezvous per request. The bearer token is sent only in the Authorization header
  * and never appears in an error message.
+ *
+ * Listing cursors are the client's own (docs/http-mailbox.md, "Listing"): every list() asks the
+ * server for the whole namespace and never sends anything the server chose, so no server can
+ * hand each courier a cursor of its own and recognise it when it comes back next round (a
+ * tracking cookie across rounds). The names "since" a cursor are worked out here, by a
+ * SequenceIndex of what this client has listed, exactly like a `dir:` folder's.
  */
 import { Agent as HttpAgent, request as httpRequest, type AgentOptions, type ClientRequest, type ClientRequestArgs, type IncomingMessage } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import type { Duplex } from "node:stream";
 import { SocksClient } from "socks";
 import { isAirlockError, type TransportKey } from "@airlock/shared";
-import { checkMaxBytes, checkName, checkPut, isMailboxName, mailboxNameFor, type CallOptions, type MailboxBackend, type MailboxListing, type MailboxName } from "./backend.js";
+import {
+  checkMaxBytes,
+  checkName,
+  checkPut,
+  isMailboxName,
+  mailboxNameFor,
+  SequenceIndex,
+  type CallOptions,
+  type MailboxBackend,
+  type MailboxListing,
+  type MailboxName,
+} from "./backend.js";
 import { abortError, checkDeadlineMs, deadlineSignal, raceAbort, throwIfAborted } from "./deadline.js";
 import {
   API_PREFIX,
@@ -112,6 +129,8 @@ export class HttpMailbox implements MailboxBackend {
   readonly #deadlineMs: number;
   readonly #agent: HttpAgent;
   readonly #request: typeof httpRequest;
+  /** What this client has listed, numbered in the order it first saw it: its cursors' meaning. */
+  readonly #index = new SequenceIndex();
 
   constructor(o: { baseUrl: string; namespace: string; token: string; socksProxy?: { host: string; port: number }; maxBundleBytes?: number; timeoutMs?: number; deadlineMs?: number }) {
     this.maxBundleBytes = checkMaxBytes(o.maxBundleBytes);
@@ -158,16 +177,15 @@ export class HttpMailbox implements MailboxBackend {
   }
 
   async list(since?: string, options: CallOptions = {}): Promise<MailboxListing> {
-    const url = this.#mailboxUrl();
-    if (since !== undefined) {
-      if (typeof since !== "string" || since.length > MAX_CURSOR_LENGTH) throw httpMailboxError("MAILBOX_BAD_CURSOR", "the list cursor is not one this mailbox issued");
-      url.searchParams.set("since", since);
-    }
-    return this.#exchange("GET", url, undefined, "list the mailbox", options.signal, async (res) => {
+    if (since !== undefined && (typeof since !== "string" || since.length > MAX_CURSOR_LENGTH)) throw httpMailboxError("MAILBOX_BAD_CURSOR", "the list cursor is not one this mailbox issued");
+    // The whole namespace, with no cursor in the request: see the module comment.
+    const names = await this.#exchange("GET", this.#mailboxUrl(), undefined, "list the mailbox", options.signal, async (res) => {
       await this.#expect(res, [200], "list the mailbox");
       const text = Buffer.from(await readBounded(res, MAX_LISTING_BYTES, "listing")).toString("utf8");
       return parseListing(text);
     });
+    this.#index.reconcile(new Set(names));
+    return this.#index.list(since);
   }
 
   async get(name: string, options: CallOptions = {}): Promise<Uint8Array | undefined> {
@@ -195,6 +213,8 @@ export class HttpMailbox implements MailboxBackend {
       await this.#expect(res, [200, 204], what);
       await readBounded(res, MAX_ERROR_BODY, "answer");
     });
+    // Stored again later, it is new to this client's cursors (as a dir: folder's index would have it).
+    this.#index.remove(checked);
   }
 
   /** Closes pooled connections (and their tor streams). The backend stays usable. */
@@ -337,17 +357,16 @@ async function readBounded(res: IncomingMessage, max: number, what: string): Pro
   return total === buffer.length ? buffer : buffer.slice(0, total);
 }
 
-function parseListing(text: string): MailboxListing {
+/** The names of a listing; a `cursor` the server adds (servers before the client-side cursors send one) is ignored. */
+function parseListing(text: string): MailboxName[] {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch {
     throw httpMailboxError("MAILBOX_PROTOCOL", "the mailbox listing is not JSON");
   }
-  const { names, cursor } = (parsed ?? {}) as { names?: unknown; cursor?: unknown };
-  if (!Array.isArray(names) || typeof cursor !== "string" || cursor.length > MAX_CURSOR_LENGTH) {
-    throw httpMailboxError("MAILBOX_PROTOCOL", "the mailbox listing does not have the expected shape");
-  }
+  const { names } = (parsed ?? {}) as { names?: unknown };
+  if (!Array.isArray(names)) throw httpMailboxError("MAILBOX_PROTOCOL", "the mailbox listing does not have the expected shape");
   const seen = new Set<string>();
   for (const n of names) {
     // A hostile server could list paths or duplicates: the listing is checked like a folder would be.
@@ -355,5 +374,5 @@ function parseListing(text: string): MailboxListing {
     if (seen.has(n)) throw httpMailboxError("MAILBOX_PROTOCOL", "the mailbox listing names a bundle twice");
     seen.add(n);
   }
-  return { names: names as MailboxName[], cursor };
+  return names as MailboxName[];
 }
