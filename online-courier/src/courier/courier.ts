@@ -303,8 +303,9 @@ export class Courier {
         for (const item of reals) this.spool.markDelivered(item.digest);
         this.spool.batches.close(batch.id);
       } else {
-        const reason = missing.map((m) => failures.get(m) ?? `${m}: not reached this round`).join("; ");
-        for (const item of reals) this.spool.markFailed(item.digest, reason);
+        // Failed when a mailbox that lacks it failed this round; otherwise (built this round, say) still pending.
+        const reason = missing.flatMap((m) => failures.get(m) ?? []).join("; ");
+        if (reason !== "") for (const item of reals) this.spool.markFailed(item.digest, reason);
       }
     }
     return reports;
@@ -314,8 +315,8 @@ export class Courier {
    * The team's stored batches some mailbox of it has not taken, plus this round's new one when
    * a mailbox has taken all of them (and fewer than MAX_OPEN_BATCHES wait): the real bundles of
    * the oldest ingest not yet in a batch, at most sendPerRound of them in digest order, and
-   * cover (batch.ts). Stored before any put. So a mailbox gets one batch a round: the oldest it
-   * lacks, the very bytes it failed to take before, or else a new one.
+   * cover (batch.ts). Stored before any put. So a mailbox that failed is sent the very bytes it
+   * failed to take, and a single mailbox gets one batch a round either way.
    */
   #openBatches(team: ServedTeam): OpenBatch[] {
     const size = team.config.sendPerRound;
@@ -476,10 +477,20 @@ export class Courier {
     this.#backends.delete(key);
   }
 
-  /** Puts the oldest open batch this mailbox has not taken yet (one per round, like every other round). */
+  /**
+   * Puts the open batches this mailbox has not taken yet, oldest first: one in a round where
+   * every mailbox is up to date, more for one catching up after an outage (each recorded as it
+   * lands, so a failure costs only the batch it hit).
+   */
   async #pushAll(team: ServedTeam, url: string, batches: readonly OpenBatch[], signal: AbortSignal | undefined): Promise<PushReport> {
-    const next = batches.find((b) => !b.pushedTo.has(redactUrl(url)));
-    return next === undefined ? { real: 0, cover: 0, failed: 0 } : this.push(team, url, next, signal);
+    const report = { real: 0, cover: 0, failed: 0 };
+    for (const batch of batches) {
+      if (batch.pushedTo.has(redactUrl(url))) continue;
+      const pushed = await this.push(team, url, batch, signal);
+      report.real += pushed.real;
+      report.cover += pushed.cover;
+    }
+    return report;
   }
 
   /**
