@@ -9,7 +9,10 @@ import { inspectBundle, randomBytes } from "@airlock/bundle-format";
 import { prepareDropFolder, TransportKey, writeBundle, writeBundleQrFolder } from "@airlock/shared";
 import { makeEnrollment, makeTeam, teamBundle } from "../../test-support/enrollment.js";
 import { setupCourierHome, setupServerHome, tempDir } from "../../test-support/courier-home.js";
-import { parsePublicKey } from "../home/courier-key.js";
+import { loadCourierKey, parsePublicKey } from "../home/courier-key.js";
+import { resolveHome } from "../home/paths.js";
+import { loadTeams } from "../home/teams.js";
+import { bashComplete, hasShell } from "../../../shared/test-support/bash-complete.js";
 import { onionClientAuthKeys } from "../tor/client-auth.js";
 import { findTor, launchTor } from "../tor/launch.js";
 
@@ -66,7 +69,8 @@ describe("airlock-courier, end to end", () => {
     expect(ingest.status, ingest.stderr).toBe(0);
     expect(json(ingest)).toMatchObject({ ok: true, spooled: 2, duplicates: 0, cover: 0, refused: [] });
     expect(readdirSync(join(stick, "airlock", "outbox"))).toEqual([]);
-    expect(ingest.stderr).toMatch(/usb .*1 bundles/);
+    expect(ingest.stderr).toMatch(/usb .*1 bundle\b/);
+    expect(cli(["ingest", stick, "--home", homeA]).stdout).toBe("ingested 0 new bundles (0 already spooled, 0 cover dropped, 0 refused)\n");
 
     for (const home of [homeA, homeB]) {
       const sync = cli(["sync", "--home", home, "--json"]);
@@ -96,15 +100,103 @@ describe("airlock-courier, end to end", () => {
     const none = cli(["sync", "--home", join(dir, "nope")]);
     expect(none.status).toBe(1);
     expect(none.stderr).toMatch(/^airlock-courier: error: no courier home at .*\nairlock-courier: hint: /);
+    // A flag value the command refuses itself is a usage error too (exit 2), with its own hint.
     const bad = cli(["sync", "--home", homeA, "--every", "soon", "--json"]);
-    expect(bad.status).toBe(1);
-    expect(json(bad)).toMatchObject({ ok: false, error: { code: "COURIER_BAD_DURATION" } });
-    const unknown = cli(["fly"]);
-    expect(unknown.status).toBe(1);
-    expect(unknown.stderr.trim().split("\n")).toHaveLength(1);
+    expect(bad.status).toBe(2);
+    expect(json(bad)).toEqual({ ok: false, error: { code: "USAGE", message: '"soon" is not a duration', hint: "write durations like 30s, 15m, 1h or 1d" } });
     const help = cli(["ingest", "--help"]);
     expect(help.status).toBe(0);
     expect(help.stdout).toContain("EXAMPLES");
+  });
+});
+
+describe("airlock-courier, the CLI contract (docs/cli.md)", () => {
+  const team = makeTeam("Desk");
+  const root = join(dir, "contract");
+  mkdirSync(root);
+  const home = join(root, "courier");
+  setupCourierHome(home, [team], `dir:${join(root, "store")}`);
+
+  /** Exactly `airlock-courier: error: …` then `airlock-courier: hint: …` on stderr, nothing on stdout, and `status`. */
+  function expectReport(r: ReturnType<typeof cli>, status: number, error: RegExp, hint: RegExp): void {
+    expect(r.status, r.stdout + r.stderr).toBe(status);
+    expect(r.stdout).toBe("");
+    const lines = r.stderr.split("\n").filter((l) => l !== "");
+    expect(lines, r.stderr).toHaveLength(2);
+    expect(lines[0]).toMatch(new RegExp(`^airlock-courier: error: ${error.source}$`));
+    expect(lines[1]).toMatch(new RegExp(`^airlock-courier: hint: ${hint.source}$`));
+  }
+
+  it("usage errors: code USAGE, exit 2, one error line and one hint line with the nearest command or flag", () => {
+    const table: [args: string[], error: RegExp, hint: RegExp][] = [
+      [["sycn"], /no command "sycn"/, /did you mean "airlock-courier sync"\?/],
+      [["fly"], /no command "fly"/, /see airlock-courier help for the commands/],
+      [["help", "ingset"], /no command "ingset"/, /did you mean "airlock-courier ingest"\?/],
+      [["sync", "--evry", "5m"], /unknown flag --evry for "airlock-courier sync"/, /did you mean "--every"\? \(see airlock-courier sync --help\)/],
+      [["init", "--mailbox", "dir:/x"], /"airlock-courier init" needs ENROLLMENT/, /see airlock-courier init --help/],
+      [["sync", "--retries", "abc"], /--retries: Expected an integer but received: abc/, /see airlock-courier sync --help/],
+      [["ingest", "--home", home], /name at least one PATH, or --camera/, /see airlock-courier ingest --help/],
+    ];
+    for (const [args, error, hint] of table) expectReport(cli(args), 2, error, hint);
+    const asJson = cli(["sycn", "--json"]);
+    expect(asJson.status).toBe(2);
+    expect(json(asJson)).toEqual({ ok: false, error: { code: "USAGE", message: 'no command "sycn"', hint: 'did you mean "airlock-courier sync"?' } });
+  });
+
+  it("ingest exits 0 when it took everything, 3 when it refused all or part of its input", () => {
+    const good = join(root, "good.airlock");
+    writeFileSync(good, teamBundle(team, team.tk.epochAt(Date.now()), randomBytes(700)));
+    const ok = cli(["ingest", good, "--home", home]);
+    expect(ok.status, ok.stderr).toBe(0);
+    expect(ok.stdout).toBe("ingested 1 new bundle (0 already spooled, 0 cover dropped, 0 refused)\n");
+    // A folder of documents, not bundles: nothing taken, everything refused.
+    const docs = join(root, "docs");
+    mkdirSync(docs);
+    writeFileSync(join(docs, "README.md"), "# notes\n");
+    writeFileSync(join(docs, "guide.txt"), "words\n".repeat(100));
+    const none = cli(["ingest", docs, "--home", home, "--json"]);
+    expect(none.status, none.stderr).toBe(3);
+    expect(json(none)).toMatchObject({ ok: true, spooled: 0 });
+    expect((json(none)["refused"] as unknown[]).length).toBeGreaterThan(0);
+    const other = join(root, "other.airlock");
+    writeFileSync(other, teamBundle(team, team.tk.epochAt(Date.now()), randomBytes(900)));
+    const part = cli(["ingest", other, join(docs, "README.md"), "--home", home, "--json"]);
+    expect(part.status, part.stderr).toBe(3);
+    expect(json(part)).toMatchObject({ ok: true, spooled: 1, refused: [{ from: join(docs, "README.md") }] });
+  });
+
+  it("init refuses a dir: mailbox whose folder is missing, naming it, and stores nothing (exit 1)", () => {
+    const initHome = join(root, "init-courier");
+    setupCourierHome(initHome, [], `dir:${join(root, "store")}`);
+    const key = loadCourierKey(resolveHome(initHome));
+    const enrollment = join(root, "desk.enrollment");
+    writeFileSync(enrollment, makeEnrollment(team, key.publicKey, "dir:/nowhere"));
+    key.secretKey.fill(0);
+    const missing = join(root, "stick-not-mounted", "airlock-mailbox");
+    expectReport(cli(["init", enrollment, "--mailbox", `dir:${missing}`, "--home", initHome]), 1, new RegExp(`the mailbox folder ${missing} does not exist`), /create the folder \(mkdir -p PATH\) or mount the stick or share it is on, then run init again/);
+    expect(json(cli(["init", enrollment, "--mailbox", `dir:${missing}`, "--home", initHome, "--json"]))).toMatchObject({ ok: false, error: { code: "COURIER_NO_MAILBOX_FOLDER" } });
+    expect(loadTeams(resolveHome(initHome))).toEqual([]);
+  });
+
+  it("help [COMMAND] and completion bash|zsh|fish", () => {
+    const top = cli(["help"]);
+    expect(top.status).toBe(0);
+    expect(top.stdout).toMatch(/COMMANDS[\s\S]*completion[\s\S]*ingest[\s\S]*sync/);
+    expect(cli(["help", "sync"]).stdout).toMatch(/USAGE\n {2}\$ airlock-courier sync/);
+    const bash = cli(["completion", "bash"]);
+    expect(bash.status).toBe(0);
+    const complete = (...line: string[]): string[] => bashComplete(bash.stdout, "_airlock_courier", ["airlock-courier", ...line]);
+    expect(complete("sy")).toEqual(["sync"]);
+    expect(complete("in")).toEqual(["ingest", "init", "inspect"]);
+    expect(complete("sync", "--ev")).toEqual(["--every"]);
+    expect(complete("deliver", "--")).toEqual(expect.arrayContaining(["--usb", "--qr", "--show", "--home", "--json"]));
+    for (const shell of ["zsh", "fish"]) {
+      const r = cli(["completion", shell]);
+      expect(r.status).toBe(0);
+      expect(r.stdout).toContain(shell === "zsh" ? "#compdef airlock-courier" : "complete -c airlock-courier");
+      for (const word of ["ingest", "deliver", "every", "mailbox"]) expect(r.stdout).toContain(word);
+      if (hasShell(shell)) expect(spawnSync(shell, ["-n"], { input: r.stdout, encoding: "utf8" }).status).toBe(0);
+    }
   });
 });
 
@@ -336,7 +428,8 @@ describe("airlock-courier serve", () => {
     writeFileSync(damaged, JSON.stringify({ kind: "airlock-mailbox-server-key", version: 1, teams: [{ serverKey: "00" }] }));
     expect(json(cli(["serve-init", damaged, "--home", join(root, "other"), "--json"]))).toMatchObject({ ok: false, error: { code: "COURIER_BAD_SERVER_KEY" } });
     const bad = cli(["serve", "--home", server, "--listen", "nowhere", "--json"]);
-    expect(json(bad)).toMatchObject({ ok: false, error: { code: "COURIER_BAD_ARGUMENT" } });
+    expect(bad.status).toBe(2);
+    expect(json(bad)).toMatchObject({ ok: false, error: { code: "USAGE", message: expect.stringMatching(/^--listen wants HOST:PORT/), hint: "see airlock-courier serve --help" } });
   });
 });
 
@@ -352,7 +445,7 @@ describe("airlock-courier output hygiene", () => {
     const file = join(root, "evil\x1b[2J\u202e.airlock");
     writeFileSync(file, randomBytes(4096));
     const text = cli(["ingest", file, "--home", home]);
-    expect(text.status, text.stderr).toBe(0);
+    expect(text.status, text.stderr).toBe(3);
     expect(text.stdout).toContain("refused");
     expect(text.stdout).toContain("evil\\x1b[2J\\u202e.airlock");
     expect(text.stdout + text.stderr).not.toMatch(RAW);
