@@ -90,6 +90,7 @@ export function readFrame(socket: Socket, max: number): Promise<Uint8Array> {
     const done = (error: Error | undefined): void => {
       socket.off("data", onData);
       socket.off("end", onEnd);
+      socket.off("close", onEnd);
       socket.off("error", onError);
       if (error === undefined) resolve(body!);
       else {
@@ -131,6 +132,8 @@ export function readFrame(socket: Socket, max: number): Promise<Uint8Array> {
     const onError = (e: Error): void => done(e);
     socket.on("data", onData);
     socket.on("end", onEnd);
+    // Destroyed (a timeout, the agent stopping) without an end: settle all the same.
+    socket.on("close", onEnd);
     socket.on("error", onError);
   });
 }

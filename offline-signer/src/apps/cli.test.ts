@@ -79,6 +79,9 @@ describe("apps through the airlock CLI", () => {
       ["init", "--team", "Field office", "--name", "alice", ...as("alice")],
       ["join", "--name", "bob", "--out", join(root, "bob.req"), ...as("bob")],
       ["join", "--name", "vera", "--out", join(root, "vera.req"), ...as("vera")],
+    ]);
+    // The admin reads each request's fingerprint once it exists (the code on the joiner's screen).
+    airlockJsonBatch([
       ["members", "add", join(root, "bob.req"), "--role", "editor", ...fingerprintArgs(join(root, "bob.req")), ...as("alice")],
       ["members", "add", join(root, "vera.req"), "--role", "viewer", ...fingerprintArgs(join(root, "vera.req")), ...as("alice")],
       ["collections", "add", "logins", "--type", "secrets", ...as("alice")],

@@ -38,6 +38,9 @@ describe("events through the airlock CLI", () => {
     airlockJsonBatch([
       ["init", "--team", "Field office", "--name", "alice", ...as("alice")],
       ["join", "--name", "vera", "--out", join(root, "vera.req"), ...as("vera")],
+    ]);
+    // The admin reads the request's fingerprint once it exists (the code on vera's screen).
+    airlockJsonBatch([
       ["members", "add", join(root, "vera.req"), "--role", "viewer", ...fingerprintArgs(join(root, "vera.req")), ...as("alice")],
       ["collections", "add", "cal", "--type", "events", ...as("alice")],
       ["export", "--usb", stick, ...as("alice")],
