@@ -32,11 +32,11 @@ describe("airlock (vault)", () => {
     for (const topic of ["init", "join", "members", "notes", "export", "import", "courier-enroll", "status"]) expect(r.stdout).toContain(topic);
   });
 
-  it("an unknown command exits 1 with a one-line reason", () => {
+  it("an unknown command is a usage error: exit 2, an error line and a hint (docs/cli.md)", () => {
     const r = runCli("airlock", ["frobnicate", "--team", "x"]);
-    expect(r.status).toBe(1);
-    expect(r.stderr.trim().split("\n")).toHaveLength(1);
-    expect(r.stderr).toMatch(/^airlock: error: .*frobnicate/);
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim().split("\n")).toHaveLength(2);
+    expect(r.stderr).toMatch(/^airlock: error: no command "frobnicate"\nairlock: hint: /);
   });
 });
 
