@@ -104,10 +104,10 @@ export function airlockKilledAfterChanges(
   });
 }
 
-/** A command that must fail: exit status 1 and the --json error object. */
+/** A command that must fail: the --json error object, and exit status 2 for code USAGE, else 1 (docs/cli.md). */
 export function cliFailure(r: CliResult): { code: string; message: string; hint?: string } {
-  expect(r.status, r.stdout + r.stderr).toBe(1);
   const out = JSON.parse(r.stdout) as { ok: boolean; error: { code: string; message: string; hint?: string } };
   expect(out.ok).toBe(false);
+  expect(r.status, r.stdout + r.stderr).toBe(out.error.code === "USAGE" ? 2 : 1);
   return out.error;
 }
