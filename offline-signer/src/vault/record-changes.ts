@@ -4,6 +4,7 @@
  * bare counts. The record store tells its observer what each flush changed (store/records.ts);
  * this module merges those changes over a whole import and puts names on them.
  */
+import { createHash } from "node:crypto";
 import { quoted } from "@airlock/shared";
 import { encodeValue, type Value } from "../records/values.js";
 import type { RecordChange } from "../store/records.js";
@@ -33,10 +34,21 @@ export interface CollectionChanges {
   readonly records: readonly ChangedRecord[];
 }
 
+/** What the collector keeps of one record: digests of what a reader saw, not the views (an import may touch 100,000 records). */
+interface Tracked {
+  readonly collection: string;
+  readonly record: string;
+  /** SHA-256 of the view before the import (undefined: not visible), and now. */
+  readonly before: string | undefined;
+  after: string | undefined;
+  title: string | undefined;
+  readonly by: Set<string>;
+}
+
 /** Collects what the record store reports until `stop()`; a record changed twice counts once. */
 export class RecordChangeCollector {
   readonly #vault: Vault;
-  readonly #merged = new Map<string, { collection: string; record: string; before: RecordView | undefined; after: RecordView | undefined; by: Set<string> }>();
+  readonly #merged = new Map<string, Tracked>();
   readonly #previous: ((changes: readonly RecordChange[]) => void) | undefined;
   #stopped = false;
 
@@ -50,10 +62,12 @@ export class RecordChangeCollector {
     for (const c of changes) {
       const key = `${c.collection}\u0000${c.record}`;
       const seen = this.#merged.get(key);
+      const title = titleOf(this.#vault, c.collection, c.after ?? c.before);
       // The first "before" and the last "after": what a reader saw before the import and sees after it.
-      if (seen === undefined) this.#merged.set(key, { collection: c.collection, record: c.record, before: c.before, after: c.after, by: new Set(c.by) });
+      if (seen === undefined) this.#merged.set(key, { collection: c.collection, record: c.record, before: digest(c.before), after: digest(c.after), title, by: new Set(c.by) });
       else {
-        seen.after = c.after;
+        seen.after = digest(c.after);
+        seen.title = title ?? seen.title;
         for (const d of c.by) seen.by.add(d);
       }
     }
@@ -69,7 +83,18 @@ export class RecordChangeCollector {
   }
 }
 
-function summarize(vault: Vault, merged: readonly { collection: string; record: string; before: RecordView | undefined; after: RecordView | undefined; by: ReadonlySet<string> }[]): CollectionChanges[] {
+function titleOf(vault: Vault, collection: string, view: RecordView | undefined): string | undefined {
+  if (view === undefined) return undefined;
+  try {
+    return vault.appOf(collection)?.searchText(view).title.trim() || undefined;
+  } catch {
+    return undefined; // a record an app cannot title still gets named, by its id
+  }
+}
+
+const digest = (v: RecordView | undefined): string | undefined => (v === undefined ? undefined : createHash("sha256").update(viewKey(v)).digest("base64"));
+
+function summarize(vault: Vault, merged: readonly Tracked[]): CollectionChanges[] {
   const state = vault.teamId === undefined ? undefined : vault.state();
   const nameOf = (device: string): string => {
     const d = state?.devices.get(device);
@@ -80,18 +105,10 @@ function summarize(vault: Vault, merged: readonly { collection: string; record: 
     let kind: ChangeKind;
     if (m.before === undefined && m.after !== undefined) kind = "created";
     else if (m.before !== undefined && m.after === undefined) kind = "deleted";
-    else if (m.before !== undefined && m.after !== undefined && !sameView(m.before, m.after)) kind = "changed";
+    else if (m.before !== undefined && m.after !== undefined && m.before !== m.after) kind = "changed";
     else continue; // created and deleted again within the import, or written with what it already said
-    const app = vault.appOf(m.collection);
-    const view = m.after ?? m.before!;
-    let title: string | undefined;
-    try {
-      title = app?.searchText(view).title.trim() || undefined;
-    } catch {
-      title = undefined; // a record an app cannot title still gets named, by its id
-    }
     const list = groups.get(m.collection) ?? [];
-    list.push({ id: m.record, title, kind, by: [...new Set([...m.by].map(nameOf))].sort() });
+    list.push({ id: m.record, title: m.title, kind, by: [...new Set([...m.by].map(nameOf))].sort() });
     groups.set(m.collection, list);
   }
   const order: Record<ChangeKind, number> = { created: 0, changed: 1, deleted: 2 };
@@ -124,8 +141,6 @@ function viewKey(v: RecordView): string {
       .join(";");
   return `${part(v.fields)}|${part(v.lists)}|${part(v.sets)}`;
 }
-
-const sameView = (a: RecordView, b: RecordView): boolean => viewKey(a) === viewKey(b);
 
 /** Lines shown per import summary before "and N more". */
 export const SUMMARY_LINES = 20;
