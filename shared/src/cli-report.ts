@@ -51,16 +51,29 @@ export function stderrProgress(): ProgressLine & { readonly step: (s: ProgressSt
   return progressPrinter({ sink: process.stderr });
 }
 
+/** Whether oclif threw this because the command-line words name no command (main.run or Help.showHelp). */
+export function isCommandNotFound(e: unknown): boolean {
+  return e instanceof Error && /^command .* not found\.?$/is.test(e.message) && (e as { code?: unknown }).code === undefined;
+}
+
 /**
  * What both oclif CLIs do with an error thrown before or around a command (an unknown command,
  * a bad flag): oclif's own clean exits (`--help`, `--version`) stay exit 0; anything else is
- * reported in the CLI contract's form, code USAGE unless it carries one, first line only.
+ * reported in the CLI contract's form, first line only: code USAGE for oclif's own errors (about
+ * the command line) unless they carry a code, INTERNAL (exit 1) for anything else, such as a
+ * program that fails to load.
  */
 export function reportCliError(program: string, e: unknown, json: boolean): void {
   if ((e as { oclif?: { exit?: number } } | null)?.oclif?.exit === 0) {
     process.exitCode = 0;
     return;
   }
+  if (e instanceof AirlockError) {
+    reportFailure(program, e, json);
+    return;
+  }
   const message = e instanceof Error ? e.message.replace(/\n[\s\S]*$/, "") : String(e);
-  reportFailure(program, Object.assign(new Error(message), { code: (e as { code?: unknown } | null)?.code ?? "USAGE" }), json);
+  const own = (e as { code?: unknown } | null)?.code;
+  const fromOclif = typeof e === "object" && e !== null && "oclif" in e;
+  reportFailure(program, Object.assign(new Error(message), { code: typeof own === "string" ? own : fromOclif ? "USAGE" : "INTERNAL" }), json);
 }

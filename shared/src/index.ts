@@ -1,6 +1,11 @@
 /** @airlock/shared: I/O both apps need. Depends only on @airlock/bundle-format. */
-export { describeError, formatErrorLines, reportCliError, reportFailure, stderrProgress, type ErrorReport } from "./cli-report.js";
+export { describeError, formatErrorLines, isCommandNotFound, reportCliError, reportFailure, stderrProgress, type ErrorReport } from "./cli-report.js";
 export { EXIT, exitCodeForError, markPartial, type ExitCode } from "./exit-codes.js";
+export { editDistance, suggest, orList, typoBudget, MAX_SUGGEST_LENGTH } from "./cli/suggest.js";
+export { commandWords, resolveWords, unknownCommandError, usageFromParseError, type Resolved, type ParsedCommand } from "./cli/usage.js";
+export { childrenOf, tableEntries, type CommandTable, type TableCommand, type TableFlag, type TableTopic, type TableEntry } from "./cli/command-table.js";
+export { completionScript, SHELLS, type Shell } from "./cli/completion.js";
+export { plural } from "./cli/plural.js";
 export { AirlockError, errnoCode, isAirlockError } from "./errors.js";
 export { escapeBlock, escapeChar, escapeLine, firstUnsafe, hasUnsafeText, quoted, safe, safeJson } from "./text/escape.js";
 export * from "./usb/index.js";
