@@ -73,9 +73,9 @@ export class TmuxPane {
     return r.stdout;
   }
 
-  /** The visible screen, one line per row (trailing blanks trimmed by tmux). */
-  screen(): string {
-    return this.#tmux(["capture-pane", "-p", "-t", "t"]);
+  /** The visible screen, one line per row (trailing blanks trimmed by tmux); with `escapes`, its colours and attributes as SGR sequences. */
+  screen(options: { escapes?: boolean } = {}): string {
+    return this.#tmux(["capture-pane", "-p", ...(options.escapes === true ? ["-e"] : []), "-t", "t"]);
   }
 
   /** Everything the pane holds: its scrollback history and the visible screen. */
@@ -91,6 +91,12 @@ export class TmuxPane {
   /** Presses named keys, in order. */
   press(...keys: TmuxKey[]): void {
     this.#tmux(["send-keys", "-t", "t", ...keys]);
+  }
+
+  /** Sends `signal` to the program in the pane (as a window manager or `kill` would). */
+  signal(signal: "TERM" | "HUP" | "INT"): void {
+    const pid = Number(this.#tmux(["display-message", "-p", "-t", "t", "#{pane_pid}"]).trim());
+    process.kill(pid, `SIG${signal}`);
   }
 
   resize(columns: number, rows: number): void {
@@ -110,7 +116,12 @@ export class TmuxPane {
   exitStatus(): number | undefined {
     const [dead, status, signal] = this.#tmux(["display-message", "-p", "-t", "t", "#{pane_dead}:#{pane_dead_status}:#{pane_dead_signal}"]).trim().split(":");
     if (dead !== "1") return undefined;
-    return status !== undefined && status !== "" ? Number(status) : 128 + Number(signal);
+    if (status !== undefined && status !== "") return Number(status);
+    if (signal !== undefined && signal !== "") return 128 + Number(signal);
+    // tmux 3.3 leaves both formats empty now and then; the line it writes in the dead pane has them.
+    const said = /Pane is dead \((status|signal) (\d+)/.exec(this.screen());
+    if (said === null) return undefined;
+    return said[1] === "status" ? Number(said[2]) : 128 + Number(said[2]);
   }
 
   /** Polls the screen until `want` is on it (or `want(screen)` holds); fails with the last screen after the deadline. */

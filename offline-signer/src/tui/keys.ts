@@ -84,11 +84,11 @@ export function parseHelp(help: string): KeyTable {
     });
 }
 
-export type GlobalAction = "help" | "search" | "export" | "import" | "team" | "access" | "status" | "log" | "next" | "previous" | "quit";
+export type GlobalAction = "help" | "search" | "export" | "import" | "team" | "access" | "status" | "log" | "home" | "next" | "previous" | "quit";
 
 /** What every browse screen shares (Main handles them). */
 export const GLOBAL_KEYS: KeyTable<GlobalAction> = [
-  { action: "help", keys: ["?"], does: "help: every key of this screen" },
+  { action: "help", keys: ["?"], does: "help" },
   { action: "search", keys: ["/"], does: "search every collection" },
   { action: "next", keys: ["tab", "right"], label: "tab →", does: "next collection" },
   { action: "previous", keys: ["shift-tab", "left"], label: "shift-tab ←", does: "previous collection" },
@@ -98,6 +98,7 @@ export const GLOBAL_KEYS: KeyTable<GlobalAction> = [
   { action: "access", keys: ["p"], does: "collections & approvals" },
   { action: "status", keys: ["s"], does: "status" },
   { action: "log", keys: ["l"], does: "audit log" },
+  { action: "home", keys: ["h"], does: "home: what needs attention" },
   { action: "quit", keys: ["q"], does: "quit (the screen is wiped)" },
 ];
 
