@@ -38,7 +38,7 @@ export interface AppScreenProps {
 /** Lines a RecordScreen takes besides its `rows` of records: list borders and heading, and the key bar. */
 export const RECORD_SCREEN_CHROME = 4;
 
-/** Runs a write from a form; returns the one-line outcome, throws the vault's typed error. */
+/** Runs a write from a form: the action returns the one-line outcome, or throws the vault's typed error (the form shows it and stays open). */
 export type Submit = (action: () => string) => void;
 
 /** A form of the app's own (a comment on a note): drawn until it submits or cancels. */
@@ -100,9 +100,11 @@ export function RecordScreen(props: RecordScreenProps): ReactElement {
     onMessage({ kind: "error", text: refusal, hint: VAULT_HINTS.VAULT_NOT_ALLOWED });
     return false;
   };
+  // A refused write throws on to the form, which stays open with what was typed and the error.
   const submit: Submit = (action) => {
+    const done = action();
     setMode(LIST);
-    onMessage(outcomeOf(action));
+    onMessage(info(done));
   };
   const cancel = (): void => setMode(LIST);
 
@@ -171,10 +173,13 @@ export function RecordScreen(props: RecordScreenProps): ReactElement {
         return onMessage(info("Nothing deleted."));
       }
       const { id, title } = mode;
-      submit(() => {
-        vault.write(collection, [{ kind: "delete", record: id }]);
-        return `Deleted “${title}”.`;
-      });
+      setMode(LIST);
+      onMessage(
+        outcomeOf(() => {
+          vault.write(collection, [{ kind: "delete", record: id }]);
+          return `Deleted “${title}”.`;
+        }),
+      );
     },
     // The form reads its own keys.
     { isActive: mode.kind !== "form" },
