@@ -161,7 +161,9 @@ describe("the vault TUI", () => {
     const report = importInto(a, [evil.bundle({ changesets: [evil.changeset({ collection: "notes", ops: [{ record: "n1", value: "forged by a viewer" }] })] })]);
     expect(report.rejected).toBe(1);
     const screen = ui(a);
-    await until(screen, "Notes (0)");
+    // It opens on the home screen, which names the quarantine and goes there with s.
+    const home = await until(screen, "Needs attention");
+    expect(home).toMatch(/s {2}[1-9]\d* items? quarantined/);
     const frame = await press(screen, "s", "Quarantined (");
     expect(frame).toMatch(/Quarantined \([1-9]\d*\)/);
     expect(frame).toContain("viewer may not write");
@@ -359,7 +361,8 @@ describe("the collections and approvals screen", () => {
     sync(b, a);
     expect(a.state().collections.get("notes")!.read).toBe("viewer");
     const screen = ui(a);
-    await until(screen, "Notes (0)");
+    const home = await until(screen, "Needs attention");
+    expect(home).toContain("p  1 change waiting for your approval: set collection notes");
     let frame = await press(screen, "p", "Waiting for approval (1)");
     expect(frame).toMatch(/set collection notes to read: editor\+, write: editor\+ .*\(by bob\) 1\/2/);
     await press(screen, "j", /› [0-9a-f]{12} set collection notes/);

@@ -9,7 +9,7 @@ import { homedir } from "node:os";
 import { resolve } from "node:path";
 import { Box, useInput, type Key } from "ink";
 import { Text } from "./components/Text.js";
-import { useEffect, useMemo, useState, type ReactElement } from "react";
+import { useEffect, useMemo, useRef, useState, type ReactElement } from "react";
 import type { RecordView } from "../apps/app.js";
 import { auditLog, vaultStatus, type VaultStatus } from "../vault/report.js";
 import { exportLines, exportTo, importFrom, importLines } from "../vault/transfer.js";
@@ -22,7 +22,7 @@ import { ScrollView } from "./components/ScrollView.js";
 import { useTerminalSize } from "./terminal.js";
 import { RECORD_SCREEN_CHROME } from "./screens/RecordScreen.js";
 import { Working } from "./components/Working.js";
-import { errorMessage, type Message } from "./messages.js";
+import { errorMessage, info, type Message } from "./messages.js";
 import { ExportChoice } from "./screens/ExportChoice.js";
 import { Header } from "./screens/Header.js";
 import { bottomOf, LogView } from "./screens/LogView.js";
@@ -35,9 +35,12 @@ import { NoTeam } from "./screens/Setup.js";
 import { StatusView } from "./screens/StatusView.js";
 import { TeamScreen } from "./screens/TeamScreen.js";
 import { AccessScreen } from "./screens/AccessScreen.js";
+import { attentionOf, Home, opensHome } from "./screens/Home.js";
+import { findSticks, type Stick } from "./sticks.js";
 
 type Mode =
   | { readonly kind: "browse" }
+  | { readonly kind: "home" }
   | { readonly kind: "export-choice" }
   | { readonly kind: "export-path"; readonly target: "usb" | "qr" }
   | { readonly kind: "import-path" }
@@ -51,6 +54,7 @@ type Mode =
   | { readonly kind: "help"; readonly title: string; readonly sections: readonly HelpSection[]; readonly back: Mode };
 
 const BROWSE: Mode = { kind: "browse" };
+const HOME: Mode = { kind: "home" };
 /** SearchView's lines besides its results: borders, the query, the count, an error and its key line. */
 const SEARCH_CHROME = 6;
 /** Forms, work in progress and the team, access and search screens read their own keys. */
@@ -113,7 +117,34 @@ export interface MainProps {
 }
 
 export function Main({ vault, onQuit, now, place, onPlace }: MainProps): ReactElement {
-  const [mode, setMode] = useState<Mode>(BROWSE);
+  // Opens on what needs attention (screens/Home.tsx), unless coming back from an idle lock.
+  const [mode, setMode] = useState<Mode>(() => {
+    if (place !== undefined || vault.teamId === undefined) return BROWSE;
+    try {
+      return opensHome(attentionOf(vault, [])) ? HOME : BROWSE;
+    } catch {
+      return BROWSE;
+    }
+  });
+  // Inserted sticks with bundles in their inbox, looked for once when the TUI opens: found while
+  // the collections are shown, they bring up the home screen; during anything else, a message.
+  const [sticks, setSticks] = useState<readonly Stick[] | undefined>(undefined);
+  const modeNow = useRef(mode);
+  modeNow.current = mode;
+  useEffect(() => {
+    let live = true;
+    void findSticks().then((found) => {
+      if (!live) return;
+      setSticks(found);
+      const first = found[0];
+      if (first === undefined || vault.teamId === undefined || modeNow.current.kind === "home") return;
+      if (modeNow.current.kind === "browse") setMode(HOME);
+      else setMessage(info(`${first.bundles} bundle(s) on the stick at ${first.root}: h shows what needs attention`));
+    });
+    return () => {
+      live = false;
+    };
+  }, []);
   // Bumped after every write or import: the vault is the state, this only says "read it again".
   const [version, setVersion] = useState(0);
   const [wanted, setWanted] = useState(place?.collection ?? DEFAULT_COLLECTION);
@@ -217,6 +248,8 @@ export function Main({ vault, onQuit, now, place, onPlace }: MainProps): ReactEl
         return switchCollection(1);
       case "previous":
         return switchCollection(-1);
+      case "home":
+        return setMode(HOME);
       case "log":
         try {
           return setMode({ kind: "log", offset: bottomOf(auditLog(vault).length, bodyHeight - 1) });
@@ -235,12 +268,39 @@ export function Main({ vault, onQuit, now, place, onPlace }: MainProps): ReactEl
   };
   const help = (title: string, sections: readonly HelpSection[]): void => setMode({ kind: "help", title, sections, back: mode });
 
+  const homeKey = (input: string, key: Key): void => {
+    if (key.return || key.escape || input === "h") return setMode(BROWSE);
+    if (input === "q") return onQuit();
+    const attention = attentionOf(vault, sticks);
+    switch (input) {
+      case "i":
+        return attention.stick === undefined ? setMode({ kind: "import-path" }) : startImport(attention.stick.root);
+      case "x":
+        return setMode({ kind: "export-choice" });
+      case "s":
+        return setMode({ kind: "status" });
+      case "p":
+        return setMode({ kind: "access" });
+      case "u": {
+        const first = attention.urgent[0];
+        if (first === undefined) return;
+        setWanted(first.collection);
+        setSelectedId(first.id);
+        return setMode(BROWSE);
+      }
+      default:
+        return;
+    }
+  };
+
   const formsAndWork = OWN_KEYS.has(mode.kind);
   useInput(
     (input, key) => {
       switch (mode.kind) {
         case "browse":
           return browse(input, key);
+        case "home":
+          return homeKey(input, key);
         case "export-choice":
           if (input === "u" || input === "q") return setMode({ kind: "export-path", target: input === "u" ? "usb" : "qr" });
           if (key.escape) return setMode(BROWSE);
@@ -389,6 +449,9 @@ export function Main({ vault, onQuit, now, place, onPlace }: MainProps): ReactEl
           }}
         />
       );
+      break;
+    case "home":
+      body = <Home attention={attentionOf(vault, sticks)} looking={sticks === undefined} />;
       break;
     case "browse":
       body = !inTeam ? (

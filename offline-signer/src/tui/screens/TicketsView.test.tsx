@@ -6,7 +6,7 @@
 import { render } from "ink-testing-library";
 import { describe, expect, it } from "vitest";
 import { sync } from "../../../test-support/vaults.js";
-import { END, ENTER, ESC, TAB, press, tuiFixtures, until } from "../../../test-support/tui.js";
+import { END, ENTER, ESC, press, tuiFixtures, until } from "../../../test-support/tui.js";
 import { ticketOf } from "../../apps/tickets/ticket.js";
 import { addTicket, myUser, statusIntents } from "../../apps/tickets/write.js";
 import { App } from "../App.js";
@@ -26,8 +26,10 @@ describe("the tickets screen", () => {
     a.write("tickets", statusIntents(a.record("tickets", old)!, myUser(a), NOW, "done"));
 
     const screen = render(<App home={a.store.dir} vault={a} now={() => NOW} />);
-    await until(screen, "Notes (0)");
-    let frame = await press(screen, TAB, "Tickets (3)");
+    // The home screen names the urgent ticket; u goes to it.
+    const home = await until(screen, "Needs attention");
+    expect(home).toContain("u  1 urgent ticket: Generator fuel");
+    let frame = await press(screen, "u", "Tickets (3)");
     expect(frame).toContain("Urgent (1): Generator fuel");
     const rows = frame.split("\n");
     const at = (s: string): number => rows.findIndex((l) => l.includes(s));
