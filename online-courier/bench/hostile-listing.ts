@@ -2,7 +2,7 @@
  * Measurement (issue #17, quotas): a hostile mailbox that lists `names` fresh junk names every
  * round (random bytes stored under their own digests, so every fetch succeeds and is refused).
  * Only today's namespace is hostile. Prints each round's time and the spool's size on disk
- * (file + WAL) after it. The mailbox is
+ * (file, WAL) after it, and the file's after a final checkpoint. The mailbox is
  * in-process, so the figures are the courier's own work (listing, fetching, judging,
  * remembering), not the network's.
  *
@@ -40,16 +40,12 @@ function hostile(count: number): MailboxBackend {
   };
 }
 
-const size = (path: string): number => {
-  let total = 0;
-  for (const f of [path, `${path}-wal`]) {
-    try {
-      total += statSync(f).size;
-    } catch {
-      // no WAL right now
-    }
+const mib = (path: string): string => {
+  try {
+    return (statSync(path).size / 1024 / 1024).toFixed(2);
+  } catch {
+    return "0.00"; // no WAL right now
   }
-  return total;
 };
 
 async function main(): Promise<void> {
@@ -76,8 +72,10 @@ async function main(): Promise<void> {
       const ms = performance.now() - started;
       const pulled = reports.reduce((n, x) => n + (x.pull?.listed ?? 0), 0);
       const refused = reports.reduce((n, x) => n + (x.pull?.refused ?? 0), 0);
-      console.log(`round ${r}: ${ms.toFixed(0)} ms; listed ${pulled}, fetched and refused ${refused}; spool ${(size(home.spoolFile) / 1024 / 1024).toFixed(2)} MiB`);
+      console.log(`round ${r}: ${ms.toFixed(0)} ms; listed ${pulled}, fetched and refused ${refused}; spool ${mib(home.spoolFile)} MiB + WAL ${mib(`${home.spoolFile}-wal`)} MiB`);
     }
+    courier.spool.checkpoint();
+    console.log(`after a checkpoint: spool ${mib(home.spoolFile)} MiB`);
     courier.close();
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -2,7 +2,7 @@ import { Flags } from "@oclif/core";
 import { plural, safe } from "@airlock/shared";
 import { courierError } from "../errors.js";
 import { Courier } from "../courier/courier.js";
-import { deliverHtml, deliverQrFolder, deliverShow, deliverUsb, type Delivered } from "../courier/deliver.js";
+import { DEFAULT_DELIVER_MAX_BYTES, deliverHtml, deliverQrFolder, deliverShow, deliverUsb, pendingInbound, type Delivered } from "../courier/deliver.js";
 import { CourierCommand } from "./base.js";
 
 export default class Deliver extends CourierCommand {
@@ -22,6 +22,12 @@ export default class Deliver extends CourierCommand {
     html: Flags.string({ description: "with --show: write the animation as an HTML page instead", dependsOn: ["show"] }),
     loops: Flags.integer({ description: "with --show: passes of each bundle's frame loop", default: 2 }),
     fps: Flags.integer({ description: "with --show: frames per second", default: 8 }),
+    "max-bytes": Flags.integer({
+      description: "with --usb: write at most this many bytes onto the stick (the first bundle always goes); the rest waits for the next delivery",
+      default: DEFAULT_DELIVER_MAX_BYTES,
+      min: 1,
+      dependsOn: ["usb"],
+    }),
   };
 
   async run(): Promise<void> {
@@ -34,13 +40,15 @@ export default class Deliver extends CourierCommand {
     try {
       const options = { progress: this.progress(flags.json), signal: abort.signal };
       let delivered: Delivered[];
-      if (flags.usb !== undefined) delivered = await deliverUsb(courier.spool, flags.usb, options);
+      if (flags.usb !== undefined) delivered = await deliverUsb(courier.spool, flags.usb, { ...options, maxBytes: flags["max-bytes"] });
       else if (flags.qr !== undefined) delivered = await deliverQrFolder(courier.spool, flags.qr, options);
       else if (flags.html !== undefined) delivered = deliverHtml(courier.spool, flags.html, options);
       else delivered = await deliverShow(courier.spool, process.stdout, { ...options, loops: flags.loops, fps: flags.fps });
       if (process.stderr.isTTY === true) process.stderr.write("\n");
       const lines = delivered.length === 0 ? ["nothing to deliver"] : [`delivered ${plural(delivered.length, "bundle")}`, ...delivered.map((d) => safe`  ${d.digest.slice(0, 16)}… → ${d.to}`)];
-      this.emit(flags.json, { delivered }, `${lines.join("\n")}\n`);
+      const left = pendingInbound(courier.spool).length;
+      if (left > 0 && delivered.length > 0) lines.push(`${plural(left, "bundle")} left for the next delivery${flags.usb === undefined ? "" : ` (--max-bytes ${flags["max-bytes"]})`}`);
+      this.emit(flags.json, { delivered, left }, `${lines.join("\n")}\n`);
     } finally {
       process.off("SIGINT", stop).off("SIGTERM", stop);
       courier.close();

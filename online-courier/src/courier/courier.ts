@@ -546,12 +546,9 @@ export class Courier {
       }
       report.listed += listing.names.length;
       if (listing.names.length > hostileAt) report.hostile = Math.max(report.hostile ?? 0, listing.names.length);
-      const unknown: string[] = [];
-      for (const name of listing.names) {
-        const digest = name.slice(0, 64);
-        if (this.spool.has(digest) || this.spool.ledger.isSeen(digest) || this.spool.batches.holds(digest)) report.known++;
-        else unknown.push(name);
-      }
+      // Listed names are checked names (`<64 hex>.airlock`), so their digests are too.
+      const unknown = this.spool.unknown(listing.names.map((name) => name.slice(0, 64))).map((digest) => `${digest}${MAILBOX_SUFFIX}`);
+      report.known += listing.names.length - unknown.length;
       let fetchNow = unknown;
       if (unknown.length > budget) {
         // Fisher-Yates, stopped after `budget` draws: a random sample, in random order.

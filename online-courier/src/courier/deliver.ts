@@ -6,13 +6,21 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { loopLength } from "@airlock/bundle-format";
-import { formatProgressLine, prepareDropFolder, qrTransfer, renderQrHtml, showQrInTerminal, writeBundle, writeBundleQrFolder, type TerminalSink } from "@airlock/shared";
+import { formatProgressLine, plural, prepareDropFolder, qrTransfer, renderQrHtml, showQrInTerminal, writeBundle, writeBundleQrFolder, type TerminalSink } from "@airlock/shared";
 import type { Spool, SpoolEntry } from "../spool/index.js";
 
 export interface DeliverOptions {
   readonly progress?: (line: string) => void;
   readonly signal?: AbortSignal;
+  /**
+   * --usb: bytes written onto the stick at most (default DEFAULT_DELIVER_MAX_BYTES); the first
+   * bundle always goes. Anyone holding the transport key can mint bundles with real tags, which
+   * only the vault refuses: this keeps a flood of them from filling the vault's stick.
+   */
+  readonly maxBytes?: number;
 }
+
+export const DEFAULT_DELIVER_MAX_BYTES = 64 * 1024 * 1024;
 
 export interface Delivered {
   readonly digest: string;
@@ -26,9 +34,17 @@ export function pendingInbound(spool: Spool): SpoolEntry[] {
 }
 
 export async function deliverUsb(spool: Spool, root: string, options: DeliverOptions = {}): Promise<Delivered[]> {
+  const maxBytes = options.maxBytes ?? DEFAULT_DELIVER_MAX_BYTES;
+  if (!Number.isSafeInteger(maxBytes) || maxBytes < 1) throw new RangeError(`maxBytes must be a positive integer, got ${maxBytes}`);
   const folder = await prepareDropFolder(root);
   const out: Delivered[] = [];
-  const entries = pendingInbound(spool);
+  const all = pendingInbound(spool);
+  let total = 0;
+  const entries = all.filter((e) => {
+    total += e.length;
+    return total === e.length || total <= maxBytes;
+  });
+  if (entries.length < all.length) options.progress?.(`usb: ${plural(all.length - entries.length, "bundle")} left for the next delivery (at most ${maxBytes} bytes per delivery)`);
   for (const [i, entry] of entries.entries()) {
     const bytes = spool.get(entry.digest);
     if (bytes === undefined) continue;

@@ -8,7 +8,7 @@
  * every push of it is the same names and bytes; a real digest is in at most one open batch; a
  * closed batch keeps only its counts (for the shape of later cover batches).
  */
-import type { SqliteDatabase } from "./sqlite.js";
+import type { SqliteDatabase, Statement } from "./sqlite.js";
 
 export interface BatchItem {
   readonly digest: string;
@@ -32,6 +32,7 @@ const CLOSED_KEPT = 64;
 export class BatchStore {
   readonly #db: SqliteDatabase;
   readonly #now: () => number;
+  #holds: Statement | undefined;
 
   constructor(db: SqliteDatabase, now: () => number) {
     this.#db = db;
@@ -121,7 +122,9 @@ export class BatchStore {
 
   /** Whether a digest is in one of this courier's open batches (never fetched back from a mailbox). */
   holds(digest: string): boolean {
-    return this.#db.prepare("SELECT 1 FROM batch_items WHERE digest = ?").get(digest) !== undefined;
+    // Prepared once: a pull asks this for every listed name.
+    this.#holds ??= this.#db.prepare("SELECT 1 FROM batch_items WHERE digest = ?");
+    return this.#holds.get(digest) !== undefined;
   }
 
   /** How many batches of the team are open and, per mailbox, how many of them it has not taken yet. */

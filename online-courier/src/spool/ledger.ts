@@ -5,7 +5,7 @@
  * for `status`, and counters of what was dropped or refused. None of it is secret: it is
  * what a store operator could learn anyway, minus the bytes.
  */
-import type { SqliteDatabase } from "./sqlite.js";
+import type { SqliteDatabase, Statement } from "./sqlite.js";
 
 export type SeenOutcome = "cover" | "refused" | "own-cover";
 
@@ -40,6 +40,7 @@ const MAX_TEXT = 1000;
 export class Ledger {
   readonly #db: SqliteDatabase;
   readonly #now: () => number;
+  #isSeen: Statement | undefined;
 
   constructor(db: SqliteDatabase, now: () => number) {
     this.#db = db;
@@ -71,7 +72,9 @@ export class Ledger {
   }
 
   isSeen(digest: string): boolean {
-    return this.#db.prepare("SELECT 1 FROM seen WHERE digest = ?").get(digest) !== undefined;
+    // Prepared once: a pull asks this for every listed name.
+    this.#isSeen ??= this.#db.prepare("SELECT 1 FROM seen WHERE digest = ?");
+    return this.#isSeen.get(digest) !== undefined;
   }
 
   /**

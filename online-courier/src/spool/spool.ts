@@ -17,7 +17,7 @@ import { AirlockError, errnoCode } from "@airlock/shared";
 import { BatchStore } from "./batches.js";
 import { Ledger } from "./ledger.js";
 import { applyMigrations } from "./schema.js";
-import { openSqlite, type SqliteDatabase } from "./sqlite.js";
+import { openSqlite, type SqliteDatabase, type Statement } from "./sqlite.js";
 
 export type BundleDigest = string & { readonly __brand: "BundleDigest" };
 export type SpoolDirection = "outbound" | "inbound";
@@ -138,6 +138,8 @@ export class Spool {
   readonly maxBundleBytes: number;
   readonly #db: SqliteDatabase;
   readonly #now: () => number;
+  #hasStatement: Statement | undefined;
+  #unknownStatement: Statement | undefined;
   /** The courier's bookkeeping (cursors, sync results, counters) in the same file. */
   readonly ledger: Ledger;
   /** Outbound batches, built once and pushed identically (docs/transport-key.md, "Batches"). */
@@ -219,7 +221,25 @@ export class Spool {
   }
 
   has(digest: string): boolean {
-    return this.#db.prepare("SELECT 1 FROM bundles WHERE digest = ?").get(checkDigest(digest)) !== undefined;
+    // Prepared once: a pull asks this for every listed name.
+    this.#hasStatement ??= this.#db.prepare("SELECT 1 FROM bundles WHERE digest = ?");
+    return this.#hasStatement.get(checkDigest(digest)) !== undefined;
+  }
+
+  /**
+   * The digests of `digests` this courier knows nothing of: not spooled, not judged before (the
+   * ledger's seen set), not in one of its own batches. One query for a whole listing.
+   */
+  unknown(digests: readonly string[]): string[] {
+    if (digests.length === 0) return [];
+    this.#unknownStatement ??= this.#db.prepare(
+      `SELECT value AS digest FROM json_each(?) AS l
+       WHERE NOT EXISTS (SELECT 1 FROM bundles WHERE digest = l.value)
+         AND NOT EXISTS (SELECT 1 FROM seen WHERE digest = l.value)
+         AND NOT EXISTS (SELECT 1 FROM batch_items WHERE digest = l.value)
+       ORDER BY l.key`,
+    );
+    return (this.#unknownStatement.all(JSON.stringify(digests)) as { digest: string }[]).map((r) => r.digest);
   }
 
   /** The bundle's bytes, or undefined. The stored length is checked before the blob is read. */

@@ -2,6 +2,7 @@
 import Database from "better-sqlite3";
 
 export type SqliteDatabase = Database.Database;
+export type Statement = Database.Statement;
 
 /** A busy file waits up to 5 s for another process's lock rather than failing at once. */
 export const openSqlite = (filename: string): SqliteDatabase => new Database(filename, { timeout: 5000 });
