@@ -28,7 +28,7 @@
  * capped or misbehaving store costs a re-listing, never a bundle.
  */
 import { createHash, randomInt } from "node:crypto";
-import type { BundleHeader } from "@airlock/bundle-format";
+import { inspectBundle, type BundleHeader } from "@airlock/bundle-format";
 import { AirlockError, describeError, isAirlockError, MAILBOX_PRUNE_AGE, MAILBOX_PULL_BACK, type TransportKey } from "@airlock/shared";
 import { courierError } from "../errors.js";
 import type { CourierHome } from "../home/paths.js";
@@ -299,10 +299,8 @@ export class Courier {
     for (const batch of batches ?? []) {
       const missing = mailboxes.filter((m) => !batch.pushedTo.has(m));
       const reals = batch.items.filter((i) => i.cover === undefined);
-      if (missing.length === 0) {
-        for (const item of reals) this.spool.markDelivered(item.digest);
-        this.spool.batches.close(batch.id);
-      } else {
+      if (missing.length === 0) this.spool.batches.close(batch.id);
+      else {
         // Failed when a mailbox that lacks it failed this round; otherwise (built this round, say) still pending.
         const reason = missing.flatMap((m) => failures.get(m) ?? []).join("; ");
         if (reason !== "") for (const item of reals) this.spool.markFailed(item.digest, reason);
@@ -324,18 +322,21 @@ export class Courier {
     const someUpToDate = team.config.mailboxes.some((url) => stored.every((b) => b.pushedTo.has(redactUrl(url))));
     if (stored.length < MAX_OPEN_BATCHES && size > 0 && someUpToDate) {
       const real: RealBundle[] = [];
+      const now = team.tk.epochAt(this.#now());
       for (const digest of this.spool.batches.nextReal(team.id, size)) {
         const bytes = this.spool.get(digest);
-        const verdict = bytes === undefined ? undefined : this.#classify(bytes);
-        // Spooled as the team's real bundle, so it still is one unless its tag aged out of the window.
-        if (bytes === undefined || verdict?.kind !== "real") continue;
-        real.push({ digest, bytes, shape: shapeOf(verdict.header), epoch: verdict.epoch });
+        if (bytes === undefined) continue; // pending bundles never expire; nothing to send if one did
+        const verdict = this.#classify(bytes);
+        // Spooled as the team's real bundle; if its tag aged out of the window meanwhile it still
+        // goes (as it always did), its cover tagged for now.
+        const header = verdict.kind === "real" ? verdict.header : inspectBundle(bytes, this.spool.maxBundleBytes);
+        real.push({ digest, bytes, shape: shapeOf(header), epoch: verdict.kind === "real" ? verdict.epoch : now });
       }
       const built = buildBatch(team.tk, team.batchKey, size, real, {
         shapes: this.spool.ledger.shapes(team.id),
         bucketSizes: team.config.bucketSizes,
         realCounts: this.spool.batches.recentRealCounts(team.id),
-        epoch: team.tk.epochAt(this.#now()),
+        epoch: now,
       });
       this.spool.batches.save(team.id, built.map((b) => ({ digest: b.digest, cover: b.real ? undefined : b.bytes })));
       stored = this.spool.batches.open(team.id);

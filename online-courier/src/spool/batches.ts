@@ -76,10 +76,17 @@ export class BatchStore {
     this.#db.prepare("INSERT INTO batch_pushes (batch, backend, at) VALUES (?, ?, ?) ON CONFLICT (batch, backend) DO NOTHING").run(batch, backend, this.#now());
   }
 
-  /** Every mailbox took it: its bytes go (cover is not kept once sent), its counts stay. */
+  /**
+   * Every mailbox took it: its real bundles are delivered, in the same transaction (so a crash
+   * can never leave one pending outside any batch, to be batched again beside other cover),
+   * its cover bytes go, its counts stay.
+   */
   close(batch: number): void {
     this.#db.transaction(() => {
       const row = this.#db.prepare("SELECT team FROM batches WHERE id = ?").get(batch) as { team: string } | undefined;
+      this.#db
+        .prepare("UPDATE bundles SET state = 'delivered', last_error = NULL WHERE digest IN (SELECT digest FROM batch_items WHERE batch = ? AND cover IS NULL)")
+        .run(batch);
       this.#db.prepare("DELETE FROM batch_items WHERE batch = ?").run(batch);
       this.#db.prepare("DELETE FROM batch_pushes WHERE batch = ?").run(batch);
       this.#db.prepare("UPDATE batches SET closed = ? WHERE id = ?").run(this.#now(), batch);

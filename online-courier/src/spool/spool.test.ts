@@ -247,3 +247,49 @@ describe("spool v4: traffic shapes", () => {
     raw.close();
   });
 });
+
+describe("spool v5: batches", () => {
+  let dir: string;
+  afterEach(async () => rm(dir, { recursive: true, force: true }));
+
+  it("a v4 spool's pending outbound bundles get their ingest time as arrival (batched by it); a batch is stored whole and read back byte for byte", async () => {
+    dir = await mkdtemp(join(tmpdir(), "airlock-spool-v5-"));
+    const path = join(dir, "spool.sqlite");
+    const team = "ab".repeat(32);
+    const db = openSqlite(path);
+    applyMigrations(db, MIGRATIONS.slice(0, 4));
+    const insert = db.prepare("INSERT INTO bundles (digest, direction, mailbox_tag, length, first_seen, bundle, team) VALUES (?, 'outbound', ?, ?, ?, ?, ?)");
+    const olds = [bundle("old 1", 2000), bundle("old 2", 2000), bundle("later", 2000)];
+    for (const [i, b] of olds.entries()) insert.run(sha(b), toHex(TAG), b.length, i < 2 ? 100 : 200, b, team);
+    db.close();
+
+    const spool = Spool.open(path);
+    try {
+      // The two ingested together come first, in digest order; the later one is a batch of its own.
+      expect(spool.batches.nextReal(team, 10)).toEqual([sha(olds[0]!), sha(olds[1]!)].sort());
+      const cover = bundle("cover", 3000);
+      const items = [{ digest: sha(olds[1]!), cover: undefined }, { digest: sha(cover), cover }, { digest: sha(olds[0]!), cover: undefined }];
+      const id = spool.batches.save(team, items);
+      expect(spool.batches.nextReal(team, 10)).toEqual([sha(olds[2]!)]);
+      expect(spool.batches.holds(sha(cover))).toBe(true);
+      const [stored] = spool.batches.open(team);
+      expect(stored!.items.map((i) => i.digest)).toEqual(items.map((i) => i.digest));
+      expect(stored!.items[1]!.cover).toEqual(cover);
+      expect(stored!.real).toBe(2);
+      spool.batches.markPushed(id, "dir:/x");
+      expect(spool.batches.backlog(team, ["dir:/x", "http://y"])).toEqual({ open: 1, waiting: { "dir:/x": 0, "http://y": 1 } });
+      spool.batches.close(id);
+      expect(spool.batches.open(team)).toEqual([]);
+      expect(spool.entry(sha(olds[0]!))!.state).toBe("delivered");
+      expect(spool.batches.holds(sha(cover))).toBe(false);
+      expect(spool.batches.recentRealCounts(team)).toEqual([2]);
+      // New ingests are one arrival each.
+      const fresh = [bundle("new a", 2000), bundle("new b", 2000)];
+      spool.putMany(fresh.map((b) => ({ bundle: b, direction: "outbound" as const, team })));
+      spool.put(bundle("alone", 2000), "outbound", { team });
+      expect(spool.batches.nextReal(team, 10)).toEqual([sha(olds[2]!)]);
+    } finally {
+      spool.close();
+    }
+  });
+});
