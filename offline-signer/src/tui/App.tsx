@@ -15,7 +15,7 @@ import { PassphrasePrompt } from "./components/PassphrasePrompt.js";
 import { Working } from "./components/Working.js";
 import { errorMessage, type Message } from "./messages.js";
 import { Main, type Place } from "./Main.js";
-import { NoVault } from "./screens/Setup.js";
+import { FirstRun } from "./screens/Setup.js";
 
 export interface AppProps {
   /** The vault folder (already resolved from --home / AIRLOCK_HOME). */
@@ -81,10 +81,6 @@ export function App(props: AppProps): ReactElement {
   const opened = phase.kind === "open" && phase.vault !== props.vault ? phase.vault : undefined;
   useEffect(() => (opened === undefined ? undefined : () => opened.close()), [opened]);
 
-  useInput((input, key) => {
-    if (phase.kind === "no-vault" && (input === "q" || key.escape)) exit();
-  }, { isActive: phase.kind === "no-vault" });
-
   // The idle lock: every key restarts the wait; when it runs out the vault this App opened closes
   // (the effect above) and only the prompt is drawn.
   const lockAfterMs = props.lockAfterMs ?? 0;
@@ -101,7 +97,8 @@ export function App(props: AppProps): ReactElement {
 
   switch (phase.kind) {
     case "no-vault":
-      return <NoVault home={home} />;
+      // The first-run wizard reads its own keys; the vault it creates is this App's to close.
+      return <FirstRun home={home} kdf={kdf} onOpen={(vault) => setPhase({ kind: "open", vault })} onQuit={exit} />;
     case "unlocking":
       return <Working label={`Unlocking the vault at ${home}`} />;
     case "locked":

@@ -77,3 +77,15 @@ export async function findSticks(roots: readonly string[] = stickRoots()): Promi
   }
   return found;
 }
+
+/** The folders mounted under `roots` (any stick, with or without an airlock folder): where a join request can go. */
+export async function mountedFolders(roots: readonly string[] = stickRoots()): Promise<string[]> {
+  const found: string[] = [];
+  for (const root of roots) {
+    for (const name of (await names(root)).sort()) {
+      const mount = join(root, name);
+      if (await isRealDirectory(mount)) found.push(mount);
+    }
+  }
+  return found;
+}

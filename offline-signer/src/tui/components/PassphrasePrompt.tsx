@@ -15,9 +15,13 @@ export interface PassphrasePromptProps {
   /** Receives a copy the receiver owns (and wipes). */
   readonly onSubmit: (passphrase: Uint8Array) => void;
   readonly onCancel: () => void;
+  /** After each key, a copy of what is typed so far (the receiver wipes it): the first-run strength meter. */
+  readonly onChange?: ((passphrase: Uint8Array) => void) | undefined;
+  /** The key line (default: enter unlocks · esc quits). */
+  readonly keys?: string | undefined;
 }
 
-export function PassphrasePrompt({ prompt, onSubmit, onCancel }: PassphrasePromptProps): ReactElement {
+export function PassphrasePrompt({ prompt, onSubmit, onCancel, onChange, keys }: PassphrasePromptProps): ReactElement {
   const buf = useRef(new Uint8Array(MAX_BYTES));
   // Byte length of each typed character, so backspace removes whole characters.
   const chars = useRef<number[]>([]);
@@ -69,6 +73,7 @@ export function PassphrasePrompt({ prompt, onSubmit, onCancel }: PassphrasePromp
       // What follows an Enter in the same read belongs to no passphrase: dropped, never shown.
       if (seg.enter) return submit(chars.current.reduce((a, b) => a + b, 0));
     }
+    onChange?.(buf.current.slice(0, chars.current.reduce((a, b) => a + b, 0)));
     rerender();
   });
 
@@ -79,7 +84,7 @@ export function PassphrasePrompt({ prompt, onSubmit, onCancel }: PassphrasePromp
         {"*".repeat(chars.current.length)}
         <Text inverse> </Text>
       </Text>
-      <Text dimColor>enter unlocks · esc quits</Text>
+      <Text dimColor>{keys ?? "enter unlocks · esc quits"}</Text>
     </Box>
   );
 }
