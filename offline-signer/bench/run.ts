@@ -1,6 +1,7 @@
 /**
  * `npm run bench`, vault part: import throughput against the unavoidable work, incremental
- * export against vault size, one edit's bundle size against the whole-log export, and unlock time. Prints each figure and merges it into
+ * export against vault size, one edit's bundle size against the whole-log export, the TUI's
+ * first frame and keys with a large collection, and unlock time. Prints each figure and merges it into
  * bench-results.json. `--quick` runs a tenth of the sizes (figures named *.quick).
  */
 import { fileURLToPath } from "node:url";
@@ -10,6 +11,7 @@ import { benchTeamLogBytes } from "./team-log.js";
 import { benchListing, benchSearch } from "./apps.js";
 import { benchDocs } from "./docs.js";
 import { benchAgenda } from "./agenda.js";
+import { benchTui } from "./tui.js";
 
 const RESULTS = fileURLToPath(new URL("../../../bench-results.json", import.meta.url));
 
@@ -35,6 +37,8 @@ async function main(): Promise<void> {
   show(await benchDocs({ quick }));
   console.log("\n== calendar: a year's agenda of 1,000 recurring events vs the bare rrule expansion");
   show(await benchAgenda({ quick }));
+  console.log("\n== terminal UI: first frame and one key in the list, 100,000 notes vs 100 (ratio <= 1.5 is the target)");
+  show(await benchTui({ quick }));
   console.log("\n== unlock (Argon2id) vs the bare KDF");
   show(await benchUnlock());
   mergeBenchResults(RESULTS, figures);

@@ -4,6 +4,8 @@
  * screen and its scrollback before leaving it, so no decrypted text stays on the screen the
  * shell comes back to or in its history.
  */
+// First: React chooses its build when it is loaded.
+import "./production.js";
 import { writeSync } from "node:fs";
 import { constants } from "node:os";
 import { render } from "ink";

@@ -116,15 +116,17 @@ export function RecordScreen(props: RecordScreenProps): ReactElement {
     onSelect(row.id);
   };
   const listKeys = (input: string, key: Key): void => {
+    // From the ref, not this render's index: keys in one read (a held key) come before a re-render.
+    const here = at.current;
     switch (actionOf(LIST_KEYS, input, key)) {
       case "up":
-        return go(index - 1);
+        return go(here - 1);
       case "down":
-        return go(index + 1);
+        return go(here + 1);
       case "pageup":
-        return go(index - rows);
+        return go(here - rows);
       case "pagedown":
-        return go(index + rows);
+        return go(here + rows);
       case "first":
         return go(0);
       case "last":
