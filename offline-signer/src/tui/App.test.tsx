@@ -197,8 +197,15 @@ describe("the vault TUI", () => {
     const result = await press(other, ENTER, "Imported from");
     expect(result).toContain("Quarantined: 0 · rejected: 0");
     expect(result).toMatch(/Changesets: 1 new, 1 applied/);
-    await press(other, " ", "Carried by hand");
+    // The summary names the record that arrived.
+    expect(result).toContain("Carried by hand");
+    await press(other, " ", "Notes (1)");
     expect(b.records("notes").map((n) => n.fields["title"])).toEqual(["Carried by hand"]);
+    // The same stick again: it says nothing new came, not "Imported from".
+    await press(other, "i", "Import bundles");
+    await press(other, stick, stick);
+    const again = await press(other, ENTER, `Nothing new in ${stick}: everything there was already here`);
+    expect(again).not.toContain("Imported from");
   });
 
   it("exports QR frames through the UI that another vault imports", async () => {
@@ -226,6 +233,7 @@ describe("the vault TUI", () => {
     await press(screen, "/nonexistent/stick", "/nonexistent/stick");
     const frame = await press(screen, ENTER, /error:|unreadable: [1-9]/);
     expect(frame).not.toMatch(/\n\s+at /);
+    expect(frame).not.toContain("Imported from");
   });
 
   it("shows the audit log", async () => {
@@ -236,7 +244,8 @@ describe("the vault TUI", () => {
     const frame = await press(screen, "l", "Audit log");
     expect(frame).toContain('created team "Field office" with owner "alice"');
     expect(frame).toContain('added "bob" as editor');
-    expect(frame).toMatch(/#1: 1 change\(s\) to 1 record\(s\) in notes/);
+    // Changesets name the records they wrote (vault/report.ts auditLog).
+    expect(frame).toMatch(/#1: notes: "x" \(1 change\(s\)\)/);
   });
 });
 

@@ -30,7 +30,7 @@ import { SCREENS } from "./appScreens.js";
 import { CollectionTabs, type CollectionTab } from "./components/CollectionTabs.js";
 import { actionOf, GLOBAL_BAR, GLOBAL_KEYS, HELP_KEYS, LOG_KEYS, SCROLL_KEYS, STATUS_KEYS, type KeyTable } from "./keys.js";
 import { SearchView } from "./screens/SearchView.js";
-import { ResultView } from "./screens/ResultView.js";
+import { importTitle, ResultView } from "./screens/ResultView.js";
 import { NoTeam } from "./screens/Setup.js";
 import { StatusView } from "./screens/StatusView.js";
 import { TeamScreen } from "./screens/TeamScreen.js";
@@ -211,7 +211,7 @@ export function Main({ vault, onQuit, now, place, onPlace }: MainProps): ReactEl
       const rejected = report.rejected + report.entriesRejected;
       return {
         kind: "result",
-        title: `Imported from ${source}`,
+        title: importTitle(source, read, report),
         lines: [...importLines(read, report), `Quarantined: ${report.quarantined} · rejected: ${rejected} · unreadable: ${report.issues.length}`],
         warn: report.quarantined + rejected > 0 ? "Some of what arrived was refused: press s for the reasons." : undefined,
       };
