@@ -41,20 +41,23 @@ export function ScrollView({ height, active, resetKey, hint, children }: ScrollV
 
   useInput(
     (input, key) => {
+      // Moves are kept within the content when drawn: a key that arrives before the content was
+      // measured (End right after opening) still lands where it meant to.
       const page = Math.max(1, visible - 1);
+      const by = (n: number): void => setOffset((o) => Math.max(0, Math.min(o, max) + n));
       switch (actionOf(SCROLL_KEYS, input, key)) {
         case "up":
-          return setOffset(Math.max(0, at - 1));
+          return by(-1);
         case "down":
-          return setOffset(Math.min(max, at + 1));
+          return by(1);
         case "pageup":
-          return setOffset(Math.max(0, at - page));
+          return by(-page);
         case "pagedown":
-          return setOffset(Math.min(max, at + page));
+          return by(page);
         case "top":
           return setOffset(0);
         case "bottom":
-          return setOffset(max);
+          return setOffset(Number.MAX_SAFE_INTEGER);
         case undefined:
           return;
       }
