@@ -37,7 +37,7 @@ export interface TmuxOptions {
 export const SCREEN_DEADLINE_MS = 90_000;
 
 /** tmux key names for the keys tests press by name (send-keys without -l). */
-export type TmuxKey = "Enter" | "Escape" | "Tab" | "BTab" | "Up" | "Down" | "Left" | "Right" | "PageUp" | "PageDown" | "Home" | "End" | "C-c" | "BSpace";
+export type TmuxKey = "Enter" | "Escape" | "Tab" | "BTab" | "Up" | "Down" | "Left" | "Right" | "PageUp" | "PageDown" | "Home" | "End" | "C-c" | "C-s" | "C-e" | "BSpace";
 
 export class TmuxPane {
   readonly #dir: string;
@@ -86,6 +86,15 @@ export class TmuxPane {
   /** Types `text` as is (each character a key; "\r" is Enter). */
   type(text: string): void {
     this.#tmux(["send-keys", "-t", "t", "-l", "--", text]);
+  }
+
+  /**
+   * Pastes `text` as a terminal does: through a tmux buffer, bracketed (ESC[200~ … ESC[201~) when
+   * the program asked for it with ESC[?2004h, line ends sent as carriage returns.
+   */
+  paste(text: string): void {
+    this.#tmux(["set-buffer", "-b", "airlock-paste", "--", text]);
+    this.#tmux(["paste-buffer", "-p", "-d", "-b", "airlock-paste", "-t", "t"]);
   }
 
   /** Presses named keys, in order. */

@@ -81,11 +81,12 @@ function initialState(fields: readonly FieldSpec[]): State {
 function keyLine(fields: readonly FieldSpec[], note: string | undefined): string {
   const multi = fields.some((f) => f.multiline === true);
   const choice = fields.some((f) => f.choices !== undefined);
-  if (note !== undefined) return [note, ...(multi ? ["ctrl-s saves", "ctrl-e opens $EDITOR"] : []), ...(choice ? ["←/→ or type to choose"] : [])].join(" · ");
+  if (note !== undefined) return [note, ...(multi ? ["ctrl-s saves", "ctrl-e $EDITOR"] : []), ...(choice ? ["←/→ or type to choose"] : [])].join(" · ");
+  // One line at 80 columns inside the form's border.
   return [
-    "tab/↓ next field",
+    multi ? "tab/↓ next" : "tab/↓ next field",
     ...(choice ? ["←/→ or type to choose"] : []),
-    ...(multi ? ["enter: new line in a text", "ctrl-e opens $EDITOR", "ctrl-s saves"] : ["enter on the last field saves"]),
+    ...(multi ? ["enter: new line", "ctrl-e $EDITOR", "ctrl-s saves"] : ["enter on the last field saves"]),
     "esc cancels",
   ].join(" · ");
 }
