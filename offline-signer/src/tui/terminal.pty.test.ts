@@ -142,14 +142,20 @@ describe.skipIf(!haveTmux())("the TUI in a real terminal (tmux)", () => {
     for (const word of [SECRET_TITLE, LONG_TITLE, TYPED_TITLE, BODY_WORD, "Pty team", "Collections:"]) expect(everything).not.toContain(word);
   });
 
-  it("wipes the screen on SIGTERM too", async () => {
+  it("wipes the screen on SIGTERM and on Ctrl-C too", async () => {
     const { env } = vaultWithNotes("term");
-    const pane = start(env);
-    await pane.until(SECRET_TITLE);
-    pane.signal("TERM");
-    expect(await pane.exited()).toBe(128 + 15);
-    const everything = pane.history();
-    for (const word of [SECRET_TITLE, LONG_TITLE, BODY_WORD]) expect(everything).not.toContain(word);
+    const term = start(env);
+    const ctrlC = start(env);
+    await term.until(SECRET_TITLE);
+    term.signal("TERM");
+    expect(await term.exited()).toBe(128 + 15);
+    await ctrlC.until(SECRET_TITLE);
+    ctrlC.press("C-c");
+    expect(await ctrlC.exited()).toBe(0);
+    for (const pane of [term, ctrlC]) {
+      const everything = pane.history();
+      for (const word of [SECRET_TITLE, LONG_TITLE, BODY_WORD]) expect(everything).not.toContain(word);
+    }
   });
 
   it("draws without colour under NO_COLOR, with it otherwise", async () => {
