@@ -14,7 +14,7 @@ import type { RecordView } from "../apps/app.js";
 import { auditLog, vaultStatus, type VaultStatus } from "../vault/report.js";
 import { exportLines, exportTo, importFrom, importLines } from "../vault/transfer.js";
 import { DEFAULT_COLLECTION, type Vault } from "../vault/vault.js";
-import { Form, VaultHome } from "./components/Form.js";
+import { Form } from "./components/Form.js";
 import { MessageLine, messageHeight } from "./components/MessageLine.js";
 import { HelpOverlay, type HelpSection } from "./components/HelpOverlay.js";
 import { KeyBar } from "./components/KeyBar.js";
@@ -476,21 +476,18 @@ export function Main({ vault, onQuit, now, place, onPlace }: MainProps): ReactEl
           ? GLOBAL_KEYS
           : undefined;
   return (
-    // Forms put the file they hand $EDITOR under the vault's folder (tui/editor.ts).
-    <VaultHome.Provider value={vault.store.dir}>
-      <Box flexDirection="column" height={size.rows - 1}>
-        {view.status === undefined ? null : <Header status={view.status} />}
-        <Box flexDirection="column" height={bodyHeight} overflow="hidden" flexShrink={0}>
-          {body}
-          {/* Screens with their own key line draw it; Main's own screens get theirs here. */}
-          {mainKeys === undefined ? null : (
-            <Box flexGrow={1} flexDirection="column" justifyContent="flex-end">
-              <KeyBar keys={mainKeys} />
-            </Box>
-          )}
-        </Box>
-        <MessageLine message={shownMessage} columns={size.columns} />
+    <Box flexDirection="column" height={size.rows - 1}>
+      {view.status === undefined ? null : <Header status={view.status} />}
+      <Box flexDirection="column" height={bodyHeight} overflow="hidden" flexShrink={0}>
+        {body}
+        {/* Screens with their own key line draw it; Main's own screens get theirs here. */}
+        {mainKeys === undefined ? null : (
+          <Box flexGrow={1} flexDirection="column" justifyContent="flex-end">
+            <KeyBar keys={mainKeys} />
+          </Box>
+        )}
       </Box>
-    </VaultHome.Provider>
+      <MessageLine message={shownMessage} columns={size.columns} />
+    </Box>
   );
 }

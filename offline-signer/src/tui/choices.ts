@@ -1,6 +1,6 @@
 /**
  * The lists pickers choose from, read from the vault's own definitions: the roles the team model
- * knows (team/entry.ts ROLES, lowest first), the active members, the collections.
+ * knows (team/entry.ts ROLES, lowest first) and the active members.
  */
 import { ROLES } from "../team/entry.js";
 import type { Vault } from "../vault/vault.js";
@@ -22,12 +22,4 @@ export function memberChoices(vault: Vault, none?: string): Choice[] {
     .sort((a, b) => a.name.localeCompare(b.name))
     .map((u) => ({ value: u.id, label: u.name, hint: u.role }));
   return none === undefined ? members : [{ value: "", label: none }, ...members];
-}
-
-/** The collections this device can read, by id with their names. */
-export function collectionChoices(vault: Vault, app?: string): Choice[] {
-  const state = vault.requireTeam();
-  return [...state.collections.values()]
-    .filter((c) => (app === undefined || c.app === app) && vault.currentKeyId(c.id) !== undefined)
-    .map((c) => ({ value: c.id, hint: c.name }));
 }

@@ -4,7 +4,7 @@
  * in the body, and a note written through $EDITOR (a script standing in for the editor) comes
  * back; both are read back with `airlock notes show --json`. Each step waits for the screen.
  */
-import { chmodSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
@@ -47,7 +47,10 @@ describe.skipIf(!haveTmux())("forms in a real terminal (tmux)", () => {
     writeFileSync(editor, `#!/bin/sh\nprintf '${EDITED.join("\\n")}\\n' > "$1"\n`);
     chmodSync(editor, 0o755);
 
-    const pane = TmuxPane.start({ command: [process.execPath, AIRLOCK_BIN, "tui"], env: { ...env, EDITOR: editor, VISUAL: "" }, columns: 80, rows: 24 });
+    // editText's private folder goes under the runtime dir: checked empty at the end.
+    const runtime = join(root, "runtime");
+    mkdirSync(runtime, { mode: 0o700 });
+    const pane = TmuxPane.start({ command: [process.execPath, AIRLOCK_BIN, "tui"], env: { ...env, EDITOR: editor, VISUAL: "", XDG_RUNTIME_DIR: runtime }, columns: 80, rows: 24 });
     panes.push(pane);
     await pane.until('team "Forms team"');
 
@@ -88,6 +91,6 @@ describe.skipIf(!haveTmux())("forms in a real terminal (tmux)", () => {
     expect(pasted?.tags).toEqual([]);
     expect(edited?.body).toBe(EDITED.join("\n"));
     // The editor's file was wiped and removed.
-    expect(readdirSync(join(home, "edit"))).toEqual([]);
+    expect(readdirSync(runtime)).toEqual([]);
   });
 });

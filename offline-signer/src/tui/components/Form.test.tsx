@@ -3,16 +3,15 @@
  * and Ctrl-S in multi-line fields, errors that keep what was typed, choice fields, limits, and
  * Ctrl-E with a real child process as $EDITOR.
  */
-import { chmodSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { render } from "ink-testing-library";
 import { AirlockError } from "@airlock/shared";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { ENTER, ESC, press, TAB, until } from "../../../test-support/tui.js";
-import { EDIT_FOLDER } from "../editor.js";
 import { onField } from "../messages.js";
-import { Form, VaultHome, type FieldSpec } from "./Form.js";
+import { Form, type FieldSpec } from "./Form.js";
 
 const PASTE = (text: string): string => `\x1b[200~${text}\x1b[201~`;
 const CTRL_S = "\x13";
@@ -50,6 +49,17 @@ function form(fields: readonly FieldSpec[], onSubmit: (v: Record<string, string>
 }
 
 describe("the form", () => {
+  it("keeps the field's text when $EDITOR fails", async () => {
+    vi.stubEnv("VISUAL", "");
+    vi.stubEnv("EDITOR", "/bin/false");
+    const { ui } = form(NOTE);
+    await until(ui, "› Title");
+    await press(ui, TAB, /› Body/);
+    await press(ui, "kept", "kept");
+    const frame = await press(ui, CTRL_E, /error: the editor \/bin\/false exited with status 1/);
+    expect(frame).toContain("kept");
+  });
+
   it("keeps a pasted three-line text wholly in the focused multi-line field: no spill, no submit", async () => {
     const { ui, submitted } = form(NOTE);
     await until(ui, "› Title");
@@ -137,23 +147,24 @@ describe("the form", () => {
   it("opens the focused multi-line field in $EDITOR (a real child process) and takes back what it saved", async () => {
     const home = mkdtempSync(join(tmpdir(), "airlock-form-editor-"));
     dirs.push(home);
+    const runtime = join(home, "runtime");
+    mkdirSync(runtime, { mode: 0o700 });
+    // Where editText makes its private folder (the per-user runtime dir, in memory on a desktop).
+    vi.stubEnv("XDG_RUNTIME_DIR", runtime);
     const editor = join(home, "editor.sh");
     writeFileSync(editor, `#!/bin/sh\ngrep -q 'typed first' "$1" && printf 'typed first\\nwritten in the editor\\n' > "$1"\n`);
     chmodSync(editor, 0o755);
     vi.stubEnv("VISUAL", "");
     vi.stubEnv("EDITOR", editor);
     const submitted: Record<string, string>[] = [];
-    const ui = render(
-      <VaultHome.Provider value={home}>
-        <Form title="Test form" fields={NOTE} onSubmit={(v) => void submitted.push(v)} onCancel={() => undefined} />
-      </VaultHome.Provider>,
-    );
+    const ui = render(<Form title="Test form" fields={NOTE} onSubmit={(v) => void submitted.push(v)} onCancel={() => undefined} />);
     await until(ui, "› Title");
     await press(ui, "T", /Title\s*: T/);
     await press(ui, TAB, /› Body/);
     await press(ui, "typed first", "typed first");
     await press(ui, CTRL_E, "written in the editor");
-    expect(readdirSync(join(home, EDIT_FOLDER))).toEqual([]);
+    // The text file and its folder were wiped and removed.
+    expect(readdirSync(runtime)).toEqual([]);
     await press(ui, CTRL_S, "Test form");
     await vi.waitFor(() => expect(submitted).toEqual([{ title: "T", body: "typed first\nwritten in the editor", tags: "" }]));
   });

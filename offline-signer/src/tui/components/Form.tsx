@@ -18,16 +18,13 @@
  */
 import { Box, useInput, useStdin, useStdout, type Key } from "ink";
 import { Text } from "./Text.js";
-import { createContext, useContext, useEffect, useReducer, useRef, type ReactElement } from "react";
+import { useEffect, useReducer, useRef, type ReactElement } from "react";
 import { appendBounded, BRACKETED_PASTE_OFF, BRACKETED_PASTE_ON, edit, pastedText, pasteMarker, segments } from "../editing.js";
-import { editInEditor } from "../editor.js";
+import { editText } from "../../cli/text-input.js";
 import { ENTER_SCREEN, LEAVE_SCREEN } from "../terminal.js";
 import { errorMessage, fieldOf, type Message } from "../messages.js";
 import { filterChoices, labelOf, type Choice } from "./Picker.js";
 import { MultilineText } from "./MultilineText.js";
-
-/** The vault folder, where Ctrl-E puts the file it hands the editor; without it Ctrl-E is off. */
-export const VaultHome = createContext<string | undefined>(undefined);
 
 /** A one-line field holds this many characters unless it says otherwise. */
 const LINE_LIMIT = 4096;
@@ -63,6 +60,8 @@ interface State {
   done: boolean;
   /** Inside a bracketed paste: everything up to its end marker is text for the focused field. */
   pasting: boolean;
+  /** The editor has the terminal (ctrl-e): keys wait. */
+  editing: boolean;
   error: { readonly field: number | undefined; readonly message: Message } | undefined;
   notice: string | undefined;
 }
@@ -75,7 +74,7 @@ function initialState(fields: readonly FieldSpec[]): State {
     // A choice field always holds one of its choices.
     return f.choices === undefined || f.choices.some((c) => c.value === v) ? v : (f.choices[0]?.value ?? "");
   });
-  return { values, filters: fields.map(() => ""), focus: 0, done: false, pasting: false, error: undefined, notice: undefined };
+  return { values, filters: fields.map(() => ""), focus: 0, done: false, pasting: false, editing: false, error: undefined, notice: undefined };
 }
 
 function keyLine(fields: readonly FieldSpec[], note: string | undefined): string {
@@ -94,7 +93,6 @@ function keyLine(fields: readonly FieldSpec[], note: string | undefined): string
 export function Form({ title, fields, onSubmit, onCancel, note }: FormProps): ReactElement {
   const state = useRef<State>(initialState(fields));
   const [, rerender] = useReducer((n: number) => n + 1, 0);
-  const home = useContext(VaultHome);
   const { stdin, setRawMode, isRawModeSupported } = useStdin();
   const { stdout, write } = useStdout();
   const tty = stdout.isTTY === true;
@@ -129,10 +127,14 @@ export function Form({ title, fields, onSubmit, onCancel, note }: FormProps): Re
     if (cut > 0) s.notice = `${f.label} holds at most ${limitOf(f)} characters: ${cut} were left out`;
   };
 
-  /** Hands the terminal to the editor and takes it back; the field keeps its text if that fails. */
+  /**
+   * Hands the terminal to the editor (cli/text-input.ts editText, as `notes edit` does) and takes
+   * it back; the field keeps its text when the editor fails, leaves it unchanged or empty, or
+   * saves more than the field holds. Keys are ignored until it is back.
+   */
   const openEditor = (s: State): void => {
-    const f = fields[s.focus]!;
-    if (home === undefined) return;
+    const at = s.focus;
+    const f = fields[at]!;
     const interactive = tty && stdin.isTTY === true && isRawModeSupported;
     // The editor gets the normal screen and a cooked terminal; the TUI's screen is cleared
     // first (LEAVE_SCREEN), so nothing decrypted is left behind it.
@@ -140,19 +142,35 @@ export function Form({ title, fields, onSubmit, onCancel, note }: FormProps): Re
       stdout.write(`${BRACKETED_PASTE_OFF}${LEAVE_SCREEN}`);
       setRawMode(false);
     }
-    try {
-      s.values[s.focus] = editInEditor(s.values[s.focus]!, { home, maxLength: limitOf(f) });
-      s.error = undefined;
-    } catch (e) {
-      s.error = { field: s.focus, message: errorMessage(e) };
-    } finally {
+    s.editing = true;
+    const back = (): void => {
+      s.editing = false;
       if (interactive) {
         setRawMode(true);
         stdout.write(`${ENTER_SCREEN}${BRACKETED_PASTE_ON}`);
         // ink redraws its whole last frame after anything written through it.
         write("");
       }
-    }
+      rerender();
+    };
+    const before = s.values[at]!;
+    editText(before).then(
+      (saved) => {
+        // Editors end a file with a newline; the field did not have one.
+        const text = saved !== undefined && saved.endsWith("\n") && !before.endsWith("\n") ? saved.slice(0, -1) : saved;
+        if (text === undefined) s.notice = `${f.label} unchanged (the editor left it as it was, or empty)`;
+        else if (Array.from(text).length > limitOf(f)) s.error = { field: at, message: { kind: "error", text: `the edited text is longer than ${f.label} holds (${limitOf(f)} characters): it was not taken`, hint: "shorten it, or keep the rest in an attached file" } };
+        else {
+          s.values[at] = text;
+          s.error = undefined;
+        }
+        back();
+      },
+      (e: unknown) => {
+        s.error = { field: at, message: errorMessage(e) };
+        back();
+      },
+    );
   };
 
   const choose = (s: State, input: string, key: Key): boolean => {
@@ -177,7 +195,7 @@ export function Form({ title, fields, onSubmit, onCancel, note }: FormProps): Re
 
   useInput((input, key) => {
     const s = state.current;
-    if (s.done) return;
+    if (s.done || s.editing) return;
     const marker = pasteMarker(input, key);
     if (marker !== undefined) {
       s.pasting = marker === "start";
