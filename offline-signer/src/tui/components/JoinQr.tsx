@@ -23,18 +23,19 @@ export function qrSize(): TerminalSize {
   return { columns: side, rows: Math.ceil(side / 2) + 1 };
 }
 
-export function JoinQr({ request, room }: { readonly request: Uint8Array; readonly room: TerminalSize }): ReactElement {
+/** `room`: the terminal; `besides`: rows the rest of the screen takes. */
+export function JoinQr({ request, room, besides = 0 }: { readonly request: Uint8Array; readonly room: TerminalSize; readonly besides?: number }): ReactElement {
   const transfer = useMemo(() => qrTransfer(request, { preset: PRESET }), [request]);
   const [frame, setFrame] = useState(0);
   const need = qrSize();
-  const fits = room.columns >= need.columns && room.rows >= need.rows;
+  const fits = room.columns >= need.columns && room.rows - besides >= need.rows;
   useEffect(() => {
     if (!fits) return undefined;
     const timer = setInterval(() => setFrame((f) => f + 1), 1000 / FPS);
     return () => clearInterval(timer);
   }, [fits]);
   if (!fits) {
-    return <Text color="yellow">{`Enlarge the terminal to at least ${need.columns}x${need.rows} (it is ${room.columns}x${room.rows}) to show the request as QR codes here; or carry the file.`}</Text>;
+    return <Text color="yellow">{`Enlarge the terminal to at least ${need.columns}x${need.rows + besides} (it is ${room.columns}x${room.rows}) to show the request as QR codes here; or carry the file.`}</Text>;
   }
   const symbol = { version: PRESETS[PRESET].version, level: PRESETS[PRESET].level, margin: MARGIN } as const;
   return (

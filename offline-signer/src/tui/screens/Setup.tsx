@@ -160,7 +160,7 @@ export function FirstRun({ home, kdf, onOpen, onQuit }: FirstRunProps): ReactEle
             {"  (the admin sees the same code when adding you: compare them)"}
           </Text>
           {/* The code takes the room the lines above and the form below leave. */}
-          <JoinQr request={s.request.bytes} room={{ columns: size.columns, rows: size.rows - 12 }} />
+          <JoinQr request={s.request.bytes} room={size} besides={12} />
           {s.written === undefined ? (
             <Form
               title="Write the request to a stick or folder"
