@@ -23,8 +23,7 @@ export default class Deliver extends CourierCommand {
     loops: Flags.integer({ description: "with --show: passes of each bundle's frame loop", default: 2 }),
     fps: Flags.integer({ description: "with --show: frames per second", default: 8 }),
     "max-bytes": Flags.integer({
-      description: "with --usb: write at most this many bytes onto the stick (the first bundle always goes); the rest waits for the next delivery",
-      default: DEFAULT_DELIVER_MAX_BYTES,
+      description: `with --usb: write at most this many bytes onto the stick (default ${DEFAULT_DELIVER_MAX_BYTES}; the first bundle always goes); the rest waits for the next delivery`,
       min: 1,
       dependsOn: ["usb"],
     }),
@@ -40,14 +39,14 @@ export default class Deliver extends CourierCommand {
     try {
       const options = { progress: this.progress(flags.json), signal: abort.signal };
       let delivered: Delivered[];
-      if (flags.usb !== undefined) delivered = await deliverUsb(courier.spool, flags.usb, { ...options, maxBytes: flags["max-bytes"] });
+      if (flags.usb !== undefined) delivered = await deliverUsb(courier.spool, flags.usb, { ...options, maxBytes: flags["max-bytes"] ?? DEFAULT_DELIVER_MAX_BYTES });
       else if (flags.qr !== undefined) delivered = await deliverQrFolder(courier.spool, flags.qr, options);
       else if (flags.html !== undefined) delivered = deliverHtml(courier.spool, flags.html, options);
       else delivered = await deliverShow(courier.spool, process.stdout, { ...options, loops: flags.loops, fps: flags.fps });
       if (process.stderr.isTTY === true) process.stderr.write("\n");
       const lines = delivered.length === 0 ? ["nothing to deliver"] : [`delivered ${plural(delivered.length, "bundle")}`, ...delivered.map((d) => safe`  ${d.digest.slice(0, 16)}… → ${d.to}`)];
       const left = pendingInbound(courier.spool).length;
-      if (left > 0 && delivered.length > 0) lines.push(`${plural(left, "bundle")} left for the next delivery${flags.usb === undefined ? "" : ` (--max-bytes ${flags["max-bytes"]})`}`);
+      if (left > 0 && delivered.length > 0) lines.push(`${plural(left, "bundle")} left for the next delivery${flags.usb === undefined ? "" : ` (--max-bytes ${flags["max-bytes"] ?? DEFAULT_DELIVER_MAX_BYTES})`}`);
       this.emit(flags.json, { delivered, left }, `${lines.join("\n")}\n`);
     } finally {
       process.off("SIGINT", stop).off("SIGTERM", stop);

@@ -11,8 +11,8 @@
  *   everything drawn (cover shapes, tags' random parts, filler seeds, the order) comes from the
  *   ChaCha20 keystream under the batch seed, in that order.
  *
- * Cover copies the shapes (length, slot tier) of the batch's own real bundles, and carries a
- * cover tag of the newest epoch among their tags. A cover-only batch first draws how many
+ * Cover copies the shapes (length, slot tier) of the batch's own real bundles in turn, and
+ * carries a cover tag of the newest epoch among their tags. A cover-only batch first draws how many
  * bundles a batch with real ones carried lately, picks that many shapes from the team's recent
  * real traffic, and then builds itself as if those were its real bundles: so how many shapes a
  * batch holds says nothing about whether it carries any.
@@ -123,9 +123,12 @@ export function buildBatch(tk: TransportKey, batchKey: Uint8Array, size: number,
     epoch = hints.epoch;
   }
   const out: BuiltBundle[] = [...real].sort((a, b) => (a.digest < b.digest ? -1 : 1)).map((r) => ({ digest: r.digest, bytes: r.bytes, real: true }));
+  // Cover takes the pool's shapes in turn from a drawn start (a cover-only batch's first
+  // bundles stand in for the real ones, one per shape): with room for it, every shape of a batch
+  // appears more than once, real or not.
+  const start = draws.below(pool.length);
   for (let i = out.length; i < size; i++) {
-    // A cover-only batch's first bundles stand in for the real ones: one per drawn shape.
-    const shape = real.length === 0 && i < pool.length ? pool[i]! : pool[draws.below(pool.length)]!;
+    const shape = real.length === 0 && i < pool.length ? pool[i]! : pool[(start + i) % pool.length]!;
     const tag = tk.tag("cover", epoch, draws.bytes(TAG_RANDOM));
     const bytes = filler(tag, shape, draws.bytes(32));
     out.push({ digest: sha256Hex(bytes), bytes, real: false });

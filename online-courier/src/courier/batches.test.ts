@@ -170,14 +170,16 @@ describe("one batch per round, pushed identically until every mailbox has it", (
     const stores = [join(dir, "store-a"), join(dir, "store-b")];
     for (const s of stores) mkdirSync(s);
     const a = courier(join(dir, "a"), team, [`dir:${stores[0]}`], clock);
-    const b = courier(join(dir, "b"), team, [`dir:${stores[1]}`], clock);
+    let b = courier(join(dir, "b"), team, [`dir:${stores[1]}`], clock);
     // A vault's export of three bundles of two sizes; b also holds an older export.
     const exported = [teamBundle(team, epoch, body("x")), teamBundle(team, epoch, body("y")), teamBundle(team, epoch, randomBytes(9000))];
     const older = [teamBundle(team, epoch, body("older"))];
     a.ingestMany(exported);
     b.ingestMany(older);
+    // Another ingest (another run of `ingest`), one bundle at a time, in another order.
+    b = reopen(b, clock);
     clock.now += 60_000;
-    b.ingestMany([...exported].reverse());
+    for (const e of [...exported].reverse()) b.ingest(e);
 
     for (const r of await a.round()) expect(r.error).toBeUndefined();
     const namespace = team.tk.mailboxId(epoch);

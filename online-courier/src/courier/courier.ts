@@ -158,6 +158,12 @@ export class Courier {
   readonly #now: () => number;
   readonly #options: CourierOptions;
   readonly #backends = new Map<string, MailboxBackend>();
+  /**
+   * What this courier ingests between two rounds is one arrival (one stick, one `ingest` run,
+   * one scan), batched together and apart from what else waits: so couriers that ingest the same
+   * export build the same batches around it (docs/transport-key.md, "Batches").
+   */
+  #arrival: number | undefined;
 
   private constructor(home: CourierHome, spool: Spool, teams: ServedTeam[], options: CourierOptions) {
     this.home = home;
@@ -202,7 +208,8 @@ export class Courier {
   ingestMany(items: readonly Uint8Array[]): IngestOutcome[] {
     const verdicts = items.map((bytes) => this.#classify(bytes));
     const real = verdicts.flatMap((v, i) => (v.kind === "real" ? [{ bundle: items[i]!, direction: "outbound" as const, team: v.team, i }] : []));
-    const results = this.spool.putMany(real);
+    if (real.length > 0) this.#arrival ??= this.spool.nextArrival();
+    const results = this.spool.putMany(real, this.#arrival === undefined ? {} : { arrival: this.#arrival });
     const byIndex = new Map(real.map((r, k) => [r.i, results[k]!]));
     // Recorded at ingest, not at push: cover copies a shape from the moment the courier holds
     // such a bundle, so with a backlog the first bundle of a new size need not be the real one.
@@ -232,6 +239,7 @@ export class Courier {
    */
   async round(options: RoundOptions = {}): Promise<BackendRoundReport[]> {
     this.requireTeams();
+    this.#arrival = undefined;
     const deadlineMs = checkDeadlineMs("mailboxDeadlineMs", this.#options.mailboxDeadlineMs ?? DEFAULT_MAILBOX_DEADLINE_MS);
     // Per mailbox URL, the namespaces some served team still lists: their cursors and backends stay.
     const live = new Map<string, Set<string>>();

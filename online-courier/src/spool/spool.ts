@@ -192,7 +192,7 @@ export class Spool {
    * put() for many bundles in one transaction (one fsync), for a USB stick's worth at once.
    * Every bundle is checked before anything is written: one bad bundle stores none.
    */
-  putMany(items: readonly ({ bundle: Uint8Array; direction: SpoolDirection } & PutOptions)[]): PutResult[] {
+  putMany(items: readonly ({ bundle: Uint8Array; direction: SpoolDirection } & PutOptions)[], options: { arrival?: number } = {}): PutResult[] {
     const rows = items.map(({ bundle, direction, team }) => {
       if (!(bundle instanceof Uint8Array)) throw new TypeError('"bundle" must be a Uint8Array');
       if (!DIRECTIONS.includes(direction)) throw new TypeError(`direction must be "outbound" or "inbound", got ${String(direction)}`);
@@ -205,13 +205,18 @@ export class Spool {
     });
     const statement = this.#db.prepare(INSERT);
     const insert = this.#db.transaction((): boolean[] => {
-      // One arrival per call: the outbound bundles of one ingest are batched together (BatchStore.nextReal).
-      const arrival = (this.#db.prepare("SELECT coalesce(max(arrival), 0) + 1 AS a FROM bundles").get() as { a: number }).a;
+      // The outbound bundles of one arrival (one call, unless the caller names one) are batched together (BatchStore.nextReal).
+      const arrival = options.arrival ?? this.nextArrival();
       return rows.map((r) => statement.run(r.digest, r.direction, r.tag, r.bundle.length, this.#now(), r.bundle, r.team, r.direction === "outbound" ? arrival : null).changes === 1);
     });
     const fresh = insert.immediate();
     const select = this.#db.prepare(`SELECT ${COLUMNS} FROM bundles WHERE digest = ?`);
     return rows.map((r, i) => ({ digest: r.digest, isNew: fresh[i]!, entry: toEntry(select.get(r.digest) as Row) }));
+  }
+
+  /** A fresh arrival number, for outbound bundles ingested together (putMany's `arrival`). */
+  nextArrival(): number {
+    return (this.#db.prepare("SELECT coalesce(max(arrival), 0) + 1 AS a FROM bundles").get() as { a: number }).a;
   }
 
   /** Metadata of one bundle, without its bytes. */
