@@ -60,8 +60,9 @@ export interface CourierOptions {
   /** Pulls between full listings that ignore the saved cursor (recovers names a store omitted). */
   readonly fullListEvery?: number;
   /**
-   * How long a *delivered* bundle stays in the spool (default 30 days). Pending and failed ones
-   * never expire: a bundle is never lost. 30 days is twice the tag window (14 epochs back), so a
+   * How long a *delivered* bundle stays in the spool (default 30 days). Pending and failed
+   * outbound ones never expire: a bundle is never lost (undelivered inbound ones go after the
+   * team's inboundExpiryDays quota). 30 days is twice the tag window (14 epochs back), so a
    * bundle expired here is refused by its tag if a mailbox still offers it (docs/operations.md).
    */
   readonly retentionMs?: number;
