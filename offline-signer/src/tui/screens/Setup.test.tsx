@@ -96,7 +96,7 @@ function pixelsOf(text: string): RgbaImage {
   const scale = 4;
   const w = width * scale;
   const h = lines.length * 2 * scale;
-  const data = new Uint8Array(w * h * 4);
+  const data = new Uint8ClampedArray(w * h * 4);
   lines.forEach((line, y) => {
     [...line].forEach((c, x) => {
       // Light glyphs on a dark terminal: a glyph's half is a light module.
