@@ -78,8 +78,8 @@ export class Ledger {
   }
 
   /**
-   * Remembers a judged digest. Seen again (a name listed in a later namespace), its time moves
-   * up, so it is kept as long as a namespace that lists it is.
+   * Remembers a judged digest. Marked again (our own cover, at each put of its batch), its time
+   * moves up, so it is kept as long as a namespace that may list it is.
    */
   markSeen(digest: string, outcome: SeenOutcome): void {
     this.#db.prepare("INSERT INTO seen (digest, outcome, at) VALUES (?, ?, ?) ON CONFLICT (digest) DO UPDATE SET at = max(at, excluded.at)").run(digest, outcome, this.#now());
