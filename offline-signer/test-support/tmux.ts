@@ -152,7 +152,12 @@ export class TmuxPane {
     for (;;) {
       const status = this.exitStatus();
       if (status !== undefined) return status;
-      if (Date.now() > end) throw new Error(`the program never quit; last screen:\n${this.screen()}`);
+      if (Date.now() > end) {
+        const pane = this.#tmux(["display-message", "-p", "-t", "t", "pane_dead=#{pane_dead} pid=#{pane_pid} status=#{pane_dead_status}"]).trim();
+        const pid = /pid=(\d+)/.exec(pane)?.[1] ?? "";
+        const ps = spawnSync("ps", ["-o", "pid,stat,etime,args", "--ppid", pid, "-p", pid], { encoding: "utf8" }).stdout;
+        throw new Error(`the program never quit (${pane}); processes:\n${ps}\nlast screen:\n${this.screen()}`);
+      }
       await new Promise((r) => setTimeout(r, 50));
     }
   }
