@@ -1,0 +1,129 @@
+/**
+ * What the mutation run of the USB reader (`npm run mutate -- usb`, docs/testing.md, "Mutation
+ * testing") found unguarded by the reader's own tests: the streamed path for bundles over
+ * maxFileBytes, the exact size boundaries, the name order of a scan and the limit checks.
+ * Real files in a real drop folder.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { constants as bufferConstants } from "node:buffer";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { sealTestBundle } from "../../test-support/bundles.js";
+import { prepareDropFolder, type DropFolder } from "./layout.js";
+import { checkLimit, MIN_BUNDLE_BYTES, resolveLimits } from "./limits.js";
+import { newBundleName } from "./names.js";
+import { readBundles, scanBundles, type ScanEvent } from "./read.js";
+
+let root: string;
+let folder: DropFolder;
+beforeEach(async () => {
+  root = mkdtempSync(join(tmpdir(), "airlock-usb-mut-"));
+  folder = await prepareDropFolder(root);
+});
+afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+function put(bytes: Uint8Array, name = newBundleName()): string {
+  writeFileSync(join(folder.inbox, name), bytes);
+  return name;
+}
+
+describe("bundles over maxFileBytes with maxStreamBytes", () => {
+  it("are handed out as large, with their header checked and counted as accepted, bytes not loaded", async () => {
+    const small = sealTestBundle(100);
+    const big = sealTestBundle(20_000);
+    const smallName = put(small);
+    const bigName = put(big);
+    const events: ScanEvent[] = [];
+    for await (const e of scanBundles(folder.inbox, { maxFileBytes: small.length, maxStreamBytes: big.length })) events.push(e);
+    const large = events.find((e) => e.type === "large");
+    expect(large?.type).toBe("large");
+    if (large?.type !== "large") return;
+    expect(large.bundle).toEqual({ name: bigName, path: join(folder.inbox, bigName), size: big.length, header: expect.objectContaining({ length: big.length }) });
+    expect(Object.isFrozen(large.bundle)).toBe(true);
+    const result = await readBundles(folder.inbox, { maxFileBytes: small.length, maxStreamBytes: big.length });
+    expect(result.accepted.map((b) => b.name)).toEqual([smallName]);
+    expect(result.large.map((b) => b.name)).toEqual([bigName]);
+    expect(result.progress).toEqual({ scanned: 2, accepted: 2, rejected: 0, skipped: 0, bytes: small.length });
+  });
+
+  it("take the exact limits: maxStreamBytes itself is streamed, one byte more is too large; maxFileBytes itself is loaded", async () => {
+    const big = sealTestBundle(20_000);
+    put(big);
+    const at = await readBundles(folder.inbox, { maxFileBytes: MIN_BUNDLE_BYTES, maxStreamBytes: big.length });
+    expect(at.large).toHaveLength(1);
+    const under = await readBundles(folder.inbox, { maxFileBytes: MIN_BUNDLE_BYTES, maxStreamBytes: big.length - 1 });
+    expect(under.large).toHaveLength(0);
+    expect(under.rejected.map((i) => i.code)).toEqual(["USB_TOO_LARGE"]);
+    expect(under.rejected[0]!.reason).toBe(`${big.length} bytes; this reader accepts at most ${MIN_BUNDLE_BYTES}`);
+    const loaded = await readBundles(folder.inbox, { maxFileBytes: big.length, maxStreamBytes: big.length });
+    expect(loaded.accepted).toHaveLength(1);
+    expect(loaded.large).toHaveLength(0);
+  });
+
+  it("without validation carry no header; with it, a header that declares another length is not a bundle", async () => {
+    const big = sealTestBundle(20_000);
+    put(big);
+    const raw = await readBundles(folder.inbox, { maxFileBytes: MIN_BUNDLE_BYTES, maxStreamBytes: 1 << 20, validate: false });
+    expect(raw.large.map((b) => b.header)).toEqual([undefined]);
+    rmSync(join(folder.inbox, raw.large[0]!.name));
+    const longer = new Uint8Array(big.length + 1024);
+    longer.set(big);
+    put(longer);
+    const refused = await readBundles(folder.inbox, { maxFileBytes: MIN_BUNDLE_BYTES, maxStreamBytes: 1 << 20 });
+    expect(refused.large).toHaveLength(0);
+    expect(refused.rejected.map((i) => [i.code, i.reason])).toEqual([["USB_NOT_A_BUNDLE", `the file is ${longer.length} bytes but its bundle header declares ${big.length}`]]);
+    rmSync(join(folder.inbox, refused.rejected[0]!.name));
+    put(new Uint8Array(big.length).fill(7));
+    const garbage = await readBundles(folder.inbox, { maxFileBytes: MIN_BUNDLE_BYTES, maxStreamBytes: 1 << 20 });
+    expect(garbage.rejected.map((i) => i.code)).toEqual(["USB_NOT_A_BUNDLE"]);
+    expect(garbage.rejected[0]!.reason).not.toBe("");
+  });
+});
+
+describe("the loaded path", () => {
+  it("accepts a file of exactly the smallest bundle size and refuses one byte less as too small", async () => {
+    const bundle = sealTestBundle(0);
+    expect(bundle.length).toBe(MIN_BUNDLE_BYTES);
+    put(bundle);
+    put(bundle.subarray(0, MIN_BUNDLE_BYTES - 1));
+    const result = await readBundles(folder.inbox);
+    expect(result.accepted).toHaveLength(1);
+    expect(result.rejected.map((i) => [i.code, i.reason])).toEqual([["USB_TOO_SMALL", `${MIN_BUNDLE_BYTES - 1} bytes; a bundle is at least ${MIN_BUNDLE_BYTES}`]]);
+  });
+
+  it("fills the total up to exactly maxTotalBytes and leaves the next file for the next run", async () => {
+    const a = sealTestBundle(0);
+    const b = sealTestBundle(0);
+    const c = sealTestBundle(0);
+    for (const bytes of [a, b, c]) put(bytes);
+    const result = await readBundles(folder.inbox, { maxTotalBytes: a.length * 2 });
+    expect(result.accepted).toHaveLength(2);
+    expect(result.rejected.map((i) => i.code)).toEqual(["USB_TOTAL_LIMIT"]);
+    expect(result.rejected[0]!.reason).toBe(`${c.length} bytes would take this run past its ${a.length * 2}-byte total; left for the next run`);
+  });
+
+  it("hands out entries in name order, whatever order they were written in", async () => {
+    const names = [newBundleName(), newBundleName(), newBundleName(), newBundleName(), newBundleName()];
+    for (const name of names) put(sealTestBundle(0), name);
+    const result = await readBundles(folder.inbox);
+    expect(result.accepted.map((b) => b.name)).toEqual([...names].sort());
+    expect(result.progress.scanned).toBe(5);
+  });
+});
+
+describe("limits", () => {
+  it("take each bound itself and refuse one past it, naming the limit and its range", () => {
+    expect(checkLimit("x", 5, 5, 9)).toBe(5);
+    expect(checkLimit("x", 9, 5, 9)).toBe(9);
+    expect(() => checkLimit("x", 10, 5, 9)).toThrow(new RangeError('"x" must be an integer from 5 to 9, got 10'));
+    expect(() => checkLimit("x", 4, 5, 9)).toThrow(RangeError);
+    expect(() => resolveLimits({ maxFileBytes: MIN_BUNDLE_BYTES - 1 })).toThrow(/"maxFileBytes"/);
+    expect(() => resolveLimits({ maxTotalBytes: -1 })).toThrow(/"maxTotalBytes"/);
+    expect(() => resolveLimits({ maxEntries: 0 })).toThrow(/"maxEntries"/);
+    // No file limit past what one Buffer can hold (or the largest bundle, if smaller).
+    const largest = Math.min(2 ** 40, bufferConstants.MAX_LENGTH);
+    expect(resolveLimits({ maxFileBytes: largest }).maxFileBytes).toBe(largest);
+    expect(() => resolveLimits({ maxFileBytes: largest + 1 })).toThrow(RangeError);
+  });
+});
