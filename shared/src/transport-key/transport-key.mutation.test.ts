@@ -3,6 +3,7 @@
  * mutation run (`npm run mutate -- transport`, docs/testing.md, "Mutation testing"). Each test
  * names the boundary it pins.
  */
+import { createHmac, hkdfSync } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { concat, epochAt, hkdf, u64be, utf8 } from "./derive.js";
 import { MailboxServerKey } from "./mailbox-server-key.js";
@@ -68,6 +69,16 @@ describe("transport key edges", () => {
 
 describe("mailbox server key edges", () => {
   const window = { past: 14, future: 1 };
+
+  it("tokens follow the spec's derivation (independent recomputation), not only the transport key's copy of it", () => {
+    const raw = key(24);
+    const kServer = hkdfSync("sha256", raw, new Uint8Array(0), "airlock/v1/transport/auth-key", 32);
+    const e8 = Buffer.alloc(8);
+    e8.writeBigUInt64BE(77n);
+    const expected = createHmac("sha256", Buffer.from(kServer)).update("airlock/v1/transport/token").update(e8).update("http:abc").digest("hex");
+    expect(new TransportKey(raw).token("http:abc", 77)).toBe(expected);
+    expect(new MailboxServerKey(new Uint8Array(kServer), 86_400).token("http:abc", 77)).toBe(expected);
+  });
 
   it("refuses a key of the wrong length with the length, and tells epochs by its own epoch length", () => {
     expect(() => new MailboxServerKey(new Uint8Array(16), 86_400)).toThrow(new TypeError("a mailbox server key is 32 bytes"));
