@@ -19,6 +19,7 @@ function bucketBelow(length: number): number | undefined {
 describe("fillerBundle's checks", () => {
   it("names the mailbox tag when it has the wrong length", () => {
     expect(() => fillerBundle({ mailboxTag: new Uint8Array(17), length: 1024 })).toThrow(/mailboxTag/);
+    expect(() => fillerBundle({ mailboxTag: tag, length: 1024, seed: new Uint8Array(31) })).toThrow(/seed/);
   });
 
   it("takes slot tiers MIN..MAX and refuses the integers just outside and fractions", () => {
