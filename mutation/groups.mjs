@@ -81,6 +81,6 @@ export const groups = {
   /** The blind HTTP mailbox's bearer-token check. */
   "http-auth": {
     mutate: [between("online-courier/src/mailbox/http-server.ts", "function authenticate(", "function checkRate(")],
-    tests: ["online-courier/src/mailbox/http-server.test.ts", "online-courier/src/mailbox/http.test.ts"],
+    tests: ["online-courier/src/mailbox/http-server.test.ts", "online-courier/src/mailbox/http.test.ts", "online-courier/src/mailbox/http-auth.mutation.test.ts"],
   },
 };
