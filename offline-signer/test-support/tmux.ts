@@ -5,7 +5,7 @@
  * shows (`until`), never for a fixed time.
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -42,11 +42,13 @@ export type TmuxKey = "Enter" | "Escape" | "Tab" | "BTab" | "Up" | "Down" | "Lef
 export class TmuxPane {
   readonly #dir: string;
   readonly #socket: string;
+  readonly #statusFile: string;
   #closed = false;
 
   private constructor(dir: string) {
     this.#dir = dir;
     this.#socket = join(dir, "socket");
+    this.#statusFile = join(dir, "exit-status");
   }
 
   /** Starts `command` in a new detached session of `columns` x `rows` (80x24 unless given). */
@@ -63,7 +65,10 @@ export class TmuxPane {
     for (const k of Object.keys(env)) if (k === "CI" || k === "CONTINUOUS_INTEGRATION" || k.startsWith("CI_")) delete env[k];
     // The session's programs get this environment, not the server's global one, whichever started first.
     const vars = Object.entries(options.env ?? {}).flatMap(([k, v]) => (v === undefined ? [] : ["-e", `${k}=${v}`]));
-    pane.#tmux(["-f", conf, "new-session", "-d", "-s", "t", "-x", String(options.columns ?? 80), "-y", String(options.rows ?? 24), ...vars, "--", ...options.command], env);
+    // Through sh, which writes the program's exit status to a file: tmux (3.3) under load can leave
+    // the exited program unreaped, with no status to read.
+    const wrapped = ["sh", "-c", `"$@"; echo $? > '${pane.#statusFile}'`, "sh", ...options.command];
+    pane.#tmux(["-f", conf, "new-session", "-d", "-s", "t", "-x", String(options.columns ?? 80), "-y", String(options.rows ?? 24), ...vars, "--", ...wrapped], env);
     return pane;
   }
 
@@ -104,8 +109,15 @@ export class TmuxPane {
 
   /** Sends `signal` to the program in the pane (as a window manager or `kill` would). */
   signal(signal: "TERM" | "HUP" | "INT"): void {
-    const pid = Number(this.#tmux(["display-message", "-p", "-t", "t", "#{pane_pid}"]).trim());
-    process.kill(pid, `SIG${signal}`);
+    process.kill(this.#programPid(), `SIG${signal}`);
+  }
+
+  /** The program's pid: the child of the sh that runs it in the pane. */
+  #programPid(): number {
+    const sh = this.#tmux(["display-message", "-p", "-t", "t", "#{pane_pid}"]).trim();
+    const child = spawnSync("ps", ["-o", "pid=", "--ppid", sh], { encoding: "utf8" }).stdout.trim().split(/\s+/)[0];
+    if (child === undefined || child === "") throw new Error(`no program runs in the pane (sh ${sh})`);
+    return Number(child);
   }
 
   resize(columns: number, rows: number): void {
@@ -118,19 +130,10 @@ export class TmuxPane {
     return [Number(c), Number(r)];
   }
 
-  /**
-   * The program's exit status once it quit (the pane stays, remain-on-exit), undefined while it
-   * runs; 128 + the signal's number when a signal ended it, as a shell reports it.
-   */
+  /** The program's exit status once it quit (128 + the signal's number when a signal ended it), undefined while it runs. */
   exitStatus(): number | undefined {
-    const [dead, status, signal] = this.#tmux(["display-message", "-p", "-t", "t", "#{pane_dead}:#{pane_dead_status}:#{pane_dead_signal}"]).trim().split(":");
-    if (dead !== "1") return undefined;
-    if (status !== undefined && status !== "") return Number(status);
-    if (signal !== undefined && signal !== "") return 128 + Number(signal);
-    // tmux 3.3 leaves both formats empty now and then; the line it writes in the dead pane has them.
-    const said = /Pane is dead \((status|signal) (\d+)/.exec(this.screen());
-    if (said === null) return undefined;
-    return said[1] === "status" ? Number(said[2]) : 128 + Number(said[2]);
+    const text = existsSync(this.#statusFile) ? readFileSync(this.#statusFile, "utf8").trim() : "";
+    return text === "" ? undefined : Number(text);
   }
 
   /** Polls the screen until `want` is on it (or `want(screen)` holds); fails with the last screen after the deadline. */
