@@ -90,8 +90,5 @@ export async function runTui(options: TuiOptions): Promise<void> {
     process.off("exit", leave);
     process.stdout.off("resize", resized);
     passphrase?.fill(0);
-    // The screen is wiped and the vault closed: nothing may keep the process (and the terminal)
-    // waiting after that. Unref'd, so it only fires if some handle outlives the UI.
-    setTimeout(() => process.exit(process.exitCode ?? 0), 2000).unref();
   }
 }
