@@ -208,16 +208,12 @@ export class Courier {
   /** Many bundles, spooled in one transaction (one fsync). */
   ingestMany(items: readonly Uint8Array[]): IngestOutcome[] {
     const verdicts = items.map((bytes) => this.#classify(bytes));
-    const real = verdicts.flatMap((v, i) => (v.kind === "real" ? [{ bundle: items[i]!, direction: "outbound" as const, team: v.team, i }] : []));
+    // Shapes are recorded at ingest, not at push: cover copies a shape from the moment the courier
+    // holds such a bundle, so with a backlog the first bundle of a new size need not be the real one.
+    const real = verdicts.flatMap((v, i) => (v.kind === "real" ? [{ bundle: items[i]!, direction: "outbound" as const, team: v.team, shape: shapeOf(v.header), i }] : []));
     if (real.length > 0) this.#arrival ??= this.spool.nextArrival();
     const results = this.spool.putMany(real, this.#arrival === undefined ? {} : { arrival: this.#arrival });
     const byIndex = new Map(real.map((r, k) => [r.i, results[k]!]));
-    // Recorded at ingest, not at push: cover copies a shape from the moment the courier holds
-    // such a bundle, so with a backlog the first bundle of a new size need not be the real one.
-    for (const [k, r] of real.entries()) {
-      const v = verdicts[r.i]!;
-      if (results[k]!.isNew && v.kind === "real") this.spool.ledger.recordShape(v.team, shapeOf(v.header));
-    }
     return verdicts.map((v, i): IngestOutcome => {
       if (v.kind === "real") {
         const put = byIndex.get(i)!;

@@ -222,10 +222,21 @@ export class Ledger {
 
   /** Remembers the shape of a real bundle of `team`; only the newest SHAPES_KEPT per team are kept. */
   recordShape(team: string, shape: TrafficShape): void {
-    this.#db.prepare("INSERT INTO traffic_shapes (team, length, slot_tier) VALUES (?, ?, ?)").run(team, shape.length, shape.slotTier);
-    this.#db
-      .prepare("DELETE FROM traffic_shapes WHERE team = ? AND id NOT IN (SELECT id FROM traffic_shapes WHERE team = ? ORDER BY id DESC LIMIT ?)")
-      .run(team, team, SHAPES_KEPT);
+    this.recordShapes([{ team, shape }]);
+  }
+
+  /**
+   * recordShape for many bundles in one transaction with one trim per team: an ingest of a stick
+   * paid an fsync and a trim per bundle (30x slower than the spool's own inserts).
+   */
+  recordShapes(items: readonly { team: string; shape: TrafficShape }[]): void {
+    if (items.length === 0) return;
+    const insert = this.#db.prepare("INSERT INTO traffic_shapes (team, length, slot_tier) VALUES (?, ?, ?)");
+    const trim = this.#db.prepare("DELETE FROM traffic_shapes WHERE team = ? AND id NOT IN (SELECT id FROM traffic_shapes WHERE team = ? ORDER BY id DESC LIMIT ?)");
+    this.#db.transaction(() => {
+      for (const { team, shape } of newestPerTeam(items)) insert.run(team, shape.length, shape.slotTier);
+      for (const team of new Set(items.map((i) => i.team))) trim.run(team, team, SHAPES_KEPT);
+    }).immediate();
   }
 
   /** The shapes of the team's last real bundles (at most SHAPES_KEPT, oldest first; repeats kept, so they weigh). */
@@ -236,4 +247,16 @@ export class Ledger {
     }[];
     return rows.reverse().map((r) => ({ length: r.length, slotTier: r.slot_tier }));
   }
+}
+
+/** Each team's newest SHAPES_KEPT items, in their order: only those can survive the trim. */
+function newestPerTeam<T extends { team: string }>(items: readonly T[]): T[] {
+  const left = new Map<string, number>();
+  const kept: T[] = [];
+  for (let i = items.length - 1; i >= 0; i--) {
+    const n = left.get(items[i]!.team) ?? SHAPES_KEPT;
+    if (n > 0) kept.push(items[i]!);
+    left.set(items[i]!.team, n - 1);
+  }
+  return kept.reverse();
 }

@@ -128,7 +128,7 @@ export const MIGRATIONS: readonly Migration[] = [
       db.exec(`
         ALTER TABLE bundles ADD COLUMN arrival INTEGER;
         UPDATE bundles SET arrival = first_seen WHERE direction = 'outbound';
-        CREATE INDEX bundles_arrival ON bundles (team, direction, arrival, digest) WHERE direction = 'outbound';
+        CREATE INDEX bundles_arrival ON bundles (arrival) WHERE arrival IS NOT NULL;
         CREATE TABLE batches (
           id      INTEGER PRIMARY KEY,
           team    TEXT NOT NULL,

@@ -15,7 +15,7 @@ import { chmodSync, closeSync, constants, lstatSync, openSync, type Stats } from
 import { inspectBundle, toHex } from "@airlock/bundle-format";
 import { AirlockError, errnoCode } from "@airlock/shared";
 import { BatchStore } from "./batches.js";
-import { Ledger } from "./ledger.js";
+import { Ledger, type TrafficShape } from "./ledger.js";
 import { applyMigrations } from "./schema.js";
 import { openSqlite, type SqliteDatabase, type Statement } from "./sqlite.js";
 
@@ -50,6 +50,8 @@ export interface SpoolEntry {
 export interface PutOptions {
   /** The served team whose transport key matched the tag (64 lowercase hex digits). */
   readonly team?: string;
+  /** With `team`: a new bundle's shape is remembered for cover (Ledger.recordShapes), in the same transaction. */
+  readonly shape?: TrafficShape;
 }
 
 export interface PutResult {
@@ -193,7 +195,7 @@ export class Spool {
    * Every bundle is checked before anything is written: one bad bundle stores none.
    */
   putMany(items: readonly ({ bundle: Uint8Array; direction: SpoolDirection } & PutOptions)[], options: { arrival?: number } = {}): PutResult[] {
-    const rows = items.map(({ bundle, direction, team }) => {
+    const rows = items.map(({ bundle, direction, team, shape }) => {
       if (!(bundle instanceof Uint8Array)) throw new TypeError('"bundle" must be a Uint8Array');
       if (!DIRECTIONS.includes(direction)) throw new TypeError(`direction must be "outbound" or "inbound", got ${String(direction)}`);
       if (bundle.length > this.maxBundleBytes) {
@@ -201,13 +203,16 @@ export class Spool {
       }
       const header = inspectBundle(bundle, this.maxBundleBytes);
       const digest = createHash("sha256").update(bundle).digest("hex") as BundleDigest;
-      return { digest, direction, tag: toHex(header.mailboxTag), bundle, team: checkTeam(team) };
+      return { digest, direction, tag: toHex(header.mailboxTag), bundle, team: checkTeam(team), shape };
     });
     const statement = this.#db.prepare(INSERT);
     const insert = this.#db.transaction((): boolean[] => {
       // The outbound bundles of one arrival (one call, unless the caller names one) are batched together (BatchStore.nextReal).
-      const arrival = options.arrival ?? this.nextArrival();
-      return rows.map((r) => statement.run(r.digest, r.direction, r.tag, r.bundle.length, this.#now(), r.bundle, r.team, r.direction === "outbound" ? arrival : null).changes === 1);
+      const arrival = options.arrival ?? (rows.some((r) => r.direction === "outbound") ? this.nextArrival() : null);
+      const fresh = rows.map((r) => statement.run(r.digest, r.direction, r.tag, r.bundle.length, this.#now(), r.bundle, r.team, r.direction === "outbound" ? arrival : null).changes === 1);
+      // One transaction, one fsync, for a stick's bundles and their shapes.
+      this.ledger.recordShapes(rows.flatMap((r, i) => (fresh[i] && r.team !== null && r.shape !== undefined ? [{ team: r.team, shape: r.shape }] : [])));
+      return fresh;
     });
     const fresh = insert.immediate();
     const select = this.#db.prepare(`SELECT ${COLUMNS} FROM bundles WHERE digest = ?`);
@@ -216,7 +221,7 @@ export class Spool {
 
   /** A fresh arrival number, for outbound bundles ingested together (putMany's `arrival`). */
   nextArrival(): number {
-    return (this.#db.prepare("SELECT coalesce(max(arrival), 0) + 1 AS a FROM bundles").get() as { a: number }).a;
+    return (this.#db.prepare("SELECT coalesce(max(arrival), 0) + 1 AS a FROM bundles WHERE arrival IS NOT NULL").get() as { a: number }).a;
   }
 
   /** Metadata of one bundle, without its bytes. */
