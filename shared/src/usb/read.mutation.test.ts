@@ -82,6 +82,16 @@ describe("bundles over maxFileBytes with maxStreamBytes", () => {
 });
 
 describe("the loaded path", () => {
+  it("reports an empty folder as all zeros, an empty file as empty, and a full folder with its code", async () => {
+    expect((await readBundles(folder.inbox)).progress).toEqual({ scanned: 0, accepted: 0, rejected: 0, skipped: 0, bytes: 0 });
+    put(new Uint8Array(0));
+    put(sealTestBundle(0));
+    const result = await readBundles(folder.inbox, { maxEntries: 1 });
+    expect(result.incomplete?.code).toBe("USB_TOO_MANY_ENTRIES");
+    const all = await readBundles(folder.inbox);
+    expect(all.rejected.map((i) => [i.code, i.reason])).toEqual([["USB_TOO_SMALL", "empty file (0 bytes)"]]);
+  });
+
   it("accepts a file of exactly the smallest bundle size and refuses one byte less as too small", async () => {
     const bundle = sealTestBundle(0);
     expect(bundle.length).toBe(MIN_BUNDLE_BYTES);
