@@ -10,7 +10,7 @@
  *   the adds its author had seen, so a concurrent add of the same value survives it.
  */
 import { HLC_BYTES } from "../records/hlc.js";
-import { encodeValue, type Value } from "../records/values.js";
+import type { Value } from "../records/values.js";
 import type { RecordView } from "./app.js";
 
 export const OP_CODE = { set: 0, delete: 1, append: 2, add: 3, remove: 4 } as const;
@@ -74,11 +74,15 @@ export function compareRows(a: OpRow, b: OpRow): number {
 /**
  * The rows that decide what a record shows: the newest delete (a tombstone keeps hiding what
  * arrives later with an older HLC), each field's winning set, the surviving list items and set
- * additions, and the removes still waiting for additions they name, in (HLC, value) order. Folding these alone, with any later ops, gives the same
- * record as folding the whole history with them: what a compaction snapshot keeps (decisions #30).
+ * additions, and every remove, in (HLC, value) order. Folding these alone, with any later ops,
+ * gives the same record as folding the whole history with them: what a compaction snapshot keeps
+ * (decisions #30). Removes stay whole even when the addition they took away is gone from the
+ * rows: nothing stops a member from restating an old addition (same HLC, same value) in a later
+ * changeset, and the vaults that saw the history hide it again (foldState keeps the remove); a
+ * newcomer folding a snapshot without that remove would show it, and the team would disagree.
  */
 export function visibleRows(input: readonly OpRow[]): OpRow[] {
-  return decidingRows(input, false);
+  return decidingRows(input);
 }
 
 /**
@@ -90,10 +94,10 @@ export function visibleRows(input: readonly OpRow[]): OpRow[] {
  * folded, gives the same record as folding everything.
  */
 export function foldState(input: readonly OpRow[]): OpRow[] {
-  return decidingRows(input, true);
+  return decidingRows(input);
 }
 
-function decidingRows(input: readonly OpRow[], keepRemoves: boolean): OpRow[] {
+function decidingRows(input: readonly OpRow[]): OpRow[] {
   let sorted = true;
   let onlySets = true;
   for (let i = 0; i < input.length; i++) {
@@ -111,26 +115,21 @@ function decidingRows(input: readonly OpRow[], keepRemoves: boolean): OpRow[] {
     if (r.kind === OP_CODE.add) additions.add(`${r.field}\u0000${hexOf(r.hlc)}`);
   }
   const removed = new Set<string>();
-  // Removes naming additions not (yet) here: the addition may still arrive and must stay hidden
-  // then, so these are kept, trimmed to the tags still waiting for their addition.
-  const dangling: OpRow[] = [];
+  // Every remove is kept whole, even once the addition it names is gone from the rows: that
+  // addition may arrive (again) later and must stay hidden then (visibleRows says why).
+  const removes: OpRow[] = [];
   const keptRemoves = new Set<string>();
   for (const r of rows) {
     if (r.kind !== OP_CODE.remove) continue;
-    const waiting: Uint8Array[] = [];
     // A remove's value is a byte string of tags (encodeValue: tag 5, u32 length, bytes).
     for (const t of splitTags(r.value.subarray(5))) {
       const key = `${r.field}\u0000${hexOf(t)}`;
       if (additions.has(key)) removed.add(key);
-      else waiting.push(t);
     }
-    if (keepRemoves) {
-      // The same remove folded in twice (a snapshot restating it) is kept once.
-      const key = `${r.field}\u0000${hexOf(r.hlc)}\u0000${hexOf(r.value)}`;
-      if (!keptRemoves.has(key)) dangling.push(r);
-      keptRemoves.add(key);
-    }
-    else if (waiting.length > 0) dangling.push(waiting.length * HLC_BYTES === r.value.length - 5 ? r : { ...r, value: encodeValue(Buffer.concat(waiting)) });
+    // The same remove folded in twice (a snapshot restating it) is kept once.
+    const key = `${r.field}\u0000${hexOf(r.hlc)}\u0000${hexOf(r.value)}`;
+    if (!keptRemoves.has(key)) removes.push(r);
+    keptRemoves.add(key);
   }
   const winners = new Map<string, OpRow>();
   const items: OpRow[] = [];
@@ -148,7 +147,7 @@ function decidingRows(input: readonly OpRow[], keepRemoves: boolean): OpRow[] {
     seen.add(key);
     items.push(r);
   }
-  const out = [...winners.values(), ...items, ...dangling];
+  const out = [...winners.values(), ...items, ...removes];
   if (deleted !== undefined) out.push(deleted);
   return out.sort(compareRows);
 }

@@ -216,10 +216,15 @@ export async function importFrom(
     // Welcomes first: they bring the team the sync bundles belong to.
     const order = pending.filter((p) => p.opened !== undefined).sort((a, b) => Number(b.opened!.payload.kind === "welcome") - Number(a.opened!.payload.kind === "welcome"));
     const applyEach = async (apply: (o: OpenedPayload) => void | Promise<void>): Promise<void> => {
-      for (const p of order) {
+      // A task of its own after reading: a log shows where reading ended and applying began.
+      const task = `applying ${order.length === 1 ? "1 bundle" : `${order.length} bundles`}`;
+      const step = (done: number): void => reportStep(progress, { task, done, total: order.length, unit: "bundles" });
+      if (order.length > 0) step(0);
+      for (const [i, p] of order.entries()) {
         const before = snapshot(report);
         await apply(p.opened!);
         p.outcome = outcomeOf(report, before, p.source);
+        step(i + 1);
       }
     };
     if (dryRun) {
