@@ -182,7 +182,7 @@ describe.each([
     copyFileSync(team.oldBundle, join(inbox, `${base32(26)}.airlock`)); // one A imported long ago
     copyFileSync(join(inbox, real!), join(inbox, `${base32(26)}.airlock`)); // and the new one, twice
 
-    const [imported, listA] = airlockMany([{ home: team.home("a"), args: ["import", reverseStick] }, notesStep(team.home("a"), "sources")]);
+    const [imported, listA] = airlockMany([{ home: team.home("a"), args: ["import", reverseStick], status: 3 }, notesStep(team.home("a"), "sources")]);
     const first = report(imported!);
     expect(first.issues).toEqual([expect.objectContaining({ code: "BUNDLE_AUTH", source: expect.stringContaining(corruptName) })]);
     expect(first).toMatchObject({ applied: 1, rejected: 0, quarantined: 0 }); // bob's edit, once
@@ -190,7 +190,7 @@ describe.each([
     expect(notesOf(listA!).find((n) => n.id === team.routeNote)).toMatchObject({ title: CANARY.bobTitle, body: CANARY.aliceBody });
 
     const before = await digest(team.home("a"));
-    const again = report(airlock(team.home("a"), ["import", reverseStick]));
+    const again = report(airlock(team.home("a"), ["import", reverseStick], 3)); // 3: the corrupted one is refused again
     expect(again).toMatchObject({ applied: 0, changesetsNew: 0, rejected: 0 });
     expect(again.issues.map((i) => i.code)).toEqual(["BUNDLE_AUTH"]);
     expect(await digest(team.home("a"))).toBe(before);

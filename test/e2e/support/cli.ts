@@ -30,8 +30,9 @@ function run(bin: string, args: readonly string[], env: NodeJS.ProcessEnv): Run 
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-function parsed(what: string, r: Run): Json {
-  if (r.status !== 0) throw new Error(`${what} failed (exit ${r.status}):\n${r.stdout}${r.stderr}`);
+/** The JSON a command printed, if it exited with `status` (3: it refused some of its input, docs/cli.md). */
+function parsed(what: string, r: Run, status = 0): Json {
+  if (r.status !== status) throw new Error(`${what} ${status === 0 ? "failed" : `did not exit ${status}`} (exit ${r.status}):\n${r.stdout}${r.stderr}`);
   return JSON.parse(r.stdout) as Json;
 }
 
@@ -41,8 +42,8 @@ export function airlockRaw(home: string, args: readonly string[]): Run {
 }
 
 /** `airlock ARGS --home HOME --json`, parsed; throws with the output if it fails. */
-export function airlock(home: string, args: readonly string[]): Json {
-  return parsed(`airlock ${args.join(" ")} (${home})`, run(AIRLOCK, [...args, "--home", home, "--json"], vaultEnv()));
+export function airlock(home: string, args: readonly string[], status = 0): Json {
+  return parsed(`airlock ${args.join(" ")} (${home})`, run(AIRLOCK, [...args, "--home", home, "--json"], vaultEnv()), status);
 }
 
 /** The batch runner: several `airlock` commands in one process (offline-signer/test-support/cli-batch.ts). */
@@ -53,6 +54,8 @@ export interface Step {
   readonly home: string;
   readonly args: readonly string[];
   readonly json?: boolean;
+  /** The exit status expected (default 0). */
+  readonly status?: number;
 }
 
 /**
@@ -71,7 +74,7 @@ export function airlockSteps(steps: readonly Step[]): Run[] {
 
 /** airlock() for each of `steps` (all --json), in one process; throws with the output of the first that fails. */
 export function airlockMany(steps: readonly Step[]): Json[] {
-  return airlockSteps(steps).map((r, i) => parsed(`airlock ${steps[i]!.args.join(" ")} (${steps[i]!.home})`, r));
+  return airlockSteps(steps).map((r, i) => parsed(`airlock ${steps[i]!.args.join(" ")} (${steps[i]!.home})`, r, steps[i]!.status));
 }
 
 /**
