@@ -5,7 +5,7 @@ import { useEffect, useState } from "react";
 /** Alternate screen on, cursor home, screen cleared, cursor hidden. */
 export const ENTER_SCREEN = "\x1b[?1049h\x1b[H\x1b[2J\x1b[?25l";
 /** Alternate screen and its scrollback cleared, cursor shown, back to the normal screen. */
-export const LEAVE_SCREEN = "\x1b[H\x1b[2J\x1b[3J\x1b[?25h\x1b[?1049l";
+export const LEAVE_SCREEN = "\x1b[?2004l\x1b[H\x1b[2J\x1b[3J\x1b[?25h\x1b[?1049l";
 
 export interface TerminalSize {
   readonly columns: number;
