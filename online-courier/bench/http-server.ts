@@ -8,7 +8,8 @@
  * the same URLs from memory (GET: the same 4 KiB bytes; PUT: body read and dropped), with no
  * authentication, rate limiting, storage or fsync. The load loops use bare node:http requests
  * (one keep-alive agent per client, no digest checks) so the client process is not what
- * limits the rate; the bundles are stored beforehand through HttpMailbox.
+ * limits the rate; the bundles are stored beforehand through HttpMailbox. All clients share one
+ * loopback address, so the per-address connection cap is raised with the total one.
  * Figures (ratio = value / baseline):
  * - `http-server.get-rate`: bundle fetches/s (4 KiB). Costs: auth (HMAC), per-address rate
  *   table, open+fstat+read, digest check.
@@ -168,7 +169,7 @@ async function serveChild(kind: string): Promise<void> {
       storageDir,
       teams: () => [serverKey],
       now: () => BENCH_NOW,
-      limits: { maxRequestsPerMinute: 100_000_000, maxConnections: 4 * CLIENTS },
+      limits: { maxRequestsPerMinute: 100_000_000, maxConnections: 4 * CLIENTS, maxConnectionsPerAddress: 4 * CLIENTS },
     });
     process.once("SIGTERM", () => {
       void server.close().then(() => rm(storageDir, { recursive: true, force: true })).then(() => process.exit(0));
