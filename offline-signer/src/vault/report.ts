@@ -90,14 +90,18 @@ export function vaultStatus(vault: Vault): VaultStatus {
       active: u.active,
       devices: [...state.devices.values()].filter((d) => d.user === u.id && d.active).length,
     })),
-    collections: [...state.collections.values()].map((c) => ({
-      id: c.id,
-      name: c.name,
-      read: c.read,
-      write: c.write,
-      canRead: vault.currentKeyId(c.id) !== undefined && readerDevices(state, c.id).some((d) => d.id === vault.deviceId),
-      records: opCounts.recordsIn(c.id),
-    })),
+    collections: [...state.collections.values()].map((c) =>
+      withRecordCount(
+        {
+          id: c.id,
+          name: c.name,
+          read: c.read,
+          write: c.write,
+          canRead: vault.currentKeyId(c.id) !== undefined && readerDevices(state, c.id).some((d) => d.id === vault.deviceId),
+        },
+        () => opCounts.recordsIn(c.id),
+      ),
+    ),
     changesets: counts,
     quarantine: [...quarantine, ...rejectedChangesets].sort((x, y) => y.received - x.received),
     rejectedEntries: [...state.rejected].map(([entry, reason]) => ({ entry, reason })),
@@ -106,6 +110,16 @@ export function vaultStatus(vault: Vault): VaultStatus {
     alerts: alerts(vault, state),
     insecureKdf: vault.store.insecureKdf,
   };
+}
+
+/**
+ * Adds `records`, counted the first time it is read: counting walks every op of the collection
+ * (about 10 ms at 100,000 records), and the TUI's header and home screen, drawn on every start,
+ * never show it. Enumerable, so JSON and spreads still carry it.
+ */
+function withRecordCount<T extends object>(o: T, count: () => number): T & { readonly records: number } {
+  let n: number | undefined;
+  return Object.defineProperty(o, "records", { enumerable: true, get: () => (n ??= count()) }) as T & { readonly records: number };
 }
 
 function alerts(vault: Vault, state: TeamState): string[] {
