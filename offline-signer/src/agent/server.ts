@@ -8,9 +8,10 @@
  * connection carries one request; a malformed, oversized or slow one is answered or dropped
  * without touching the others or the key.
  */
-import { chmodSync, unlinkSync } from "node:fs";
-import { createServer, type Server, type Socket } from "node:net";
-import { errnoCode, isAirlockError } from "@airlock/shared";
+import { chmodSync, lstatSync, renameSync, unlinkSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { connect, createServer, type Server, type Socket } from "node:net";
+import { AirlockError, errnoCode, isAirlockError } from "@airlock/shared";
 import { decodeRequest, encodeResponse, MAX_REQUEST_BYTES, readFrame, type AgentResponse } from "./protocol.js";
 import { checkDir } from "./place.js";
 
@@ -40,6 +41,8 @@ export class Agent {
   readonly #sockets = new Set<Socket>();
   #idle: NodeJS.Timeout | undefined;
   #stopped = false;
+  /** The socket file this agent made: stop() removes that one only, never a later agent's. */
+  #bound: { dev: number; ino: number } | undefined;
   #resolveStopped!: (reason: StopReason) => void;
   /** Settles once the agent has stopped: socket removed, key wiped. */
   readonly stopped: Promise<StopReason>;
@@ -55,14 +58,24 @@ export class Agent {
   /** Listens on the socket (0600, in the checked 0700 folder); resolves once connections are accepted. */
   async listen(): Promise<void> {
     checkDir(this.#o.dir);
+    // Another agent answering there keeps its socket: unlinking it would leave that agent holding
+    // a key nobody can reach or lock. Only a dead socket file is cleared.
+    if (await answers(this.#o.socket)) {
+      throw new AirlockError("AGENT_RUNNING", "an unlock session for this vault is already running", { hint: "end it first with `airlock lock`" });
+    }
     removeSocket(this.#o.socket);
+    // Bound under a name of its own, then renamed into place: the event loop unlinks a Unix
+    // socket by the name it was bound to when the server closes, and that must never be the
+    // shared name another agent may hold by then. Only #removeOwnSocket touches that one.
+    const bound = join(dirname(this.#o.socket), `.${process.pid}`);
+    removeSocket(bound);
     // The socket file is created with the process umask: none but the owner may connect, even
     // for the instant before the chmod below.
     const umask = process.umask(0o177);
     try {
       await new Promise<void>((resolve, reject) => {
         this.#server.once("error", reject);
-        this.#server.listen(this.#o.socket, () => {
+        this.#server.listen(bound, () => {
           this.#server.off("error", reject);
           resolve();
         });
@@ -70,7 +83,10 @@ export class Agent {
     } finally {
       process.umask(umask);
     }
-    chmodSync(this.#o.socket, 0o600);
+    chmodSync(bound, 0o600);
+    const st = lstatSync(bound);
+    this.#bound = { dev: st.dev, ino: st.ino };
+    renameSync(bound, this.#o.socket);
     this.#server.on("error", () => this.stop("error"));
     this.#touch();
   }
@@ -80,10 +96,20 @@ export class Agent {
     if (this.#stopped) return;
     this.#stopped = true;
     clearTimeout(this.#idle);
-    removeSocket(this.#o.socket);
+    this.#removeOwnSocket();
     this.#key.fill(0);
     for (const s of this.#sockets) s.destroy();
     this.#server.close(() => this.#resolveStopped(reason));
+  }
+
+  #removeOwnSocket(): void {
+    if (this.#bound === undefined) return;
+    try {
+      const st = lstatSync(this.#o.socket);
+      if (st.dev === this.#bound.dev && st.ino === this.#bound.ino) removeSocket(this.#o.socket);
+    } catch (e) {
+      if (errnoCode(e) !== "ENOENT") throw e;
+    }
   }
 
   #touch(): void {
@@ -125,7 +151,7 @@ export class Agent {
     if (request.home !== this.#o.home) return { response: { ok: false, code: "AGENT_OTHER_VAULT", message: "this agent holds the key of another vault" } };
     if (request.op === "lock") {
       // Gone before the answer, so whoever asked sees no socket once it reads "ok".
-      removeSocket(this.#o.socket);
+      this.#removeOwnSocket();
       return { response: { ok: true }, after: "locked" };
     }
     if (!sameBytes(request.salt, this.#o.salt)) {
@@ -150,6 +176,20 @@ export class Agent {
     socket.once("close", settle);
     socket.end(bytes, settle);
   }
+}
+
+/** Whether something accepts connections on `path` (a live agent), within a second. */
+function answers(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(path);
+    const done = (live: boolean): void => {
+      socket.destroy();
+      resolve(live);
+    };
+    socket.setTimeout(1000, () => done(true));
+    socket.once("connect", () => done(true));
+    socket.once("error", () => done(false));
+  });
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {

@@ -11,6 +11,7 @@ import { applyAndRollBack, openDry, openLargeDry } from "./dry-run.js";
 import { RecordChangeCollector, recordChangeLines } from "./record-changes.js";
 import { exportQr, type QrExportOptions, type QrPreset } from "./qr-export.js";
 import { acknowledgedFiles, forgetFiles, rememberExport, type LedgerFile } from "./outbox-ledger.js";
+import { unhex } from "./hex.js";
 import { contentOf, othersHold, othersHoldFile, type BundleContent, type BundleOutcome } from "./stick-removal.js";
 import { applyPayloads, applyPayloadsParallel, emptyReport, exportBundles, type ExportedBundle, openForVault, type ExportOptions, type ImportReport, type OpenedPayload } from "./sync.js";
 import type { Vault } from "./vault.js";
@@ -258,7 +259,10 @@ export async function importFrom(
   for (const p of pending) {
     let gone = false;
     if (options.remove === true && !dryRun && p.usb !== undefined && (p.outcome === "applied" || p.outcome === "held")) {
-      const mayGo = p.file === true ? othersHoldFile(vault, p.fileHash) : p.content === undefined || othersHold(vault, p.content);
+      // A file is taken off the stick only while this vault still holds it: settling after the
+      // import may have dropped one it received (a quota, a file no record names yet).
+      const kept = p.file !== true || p.fileHash === undefined || vault.storage.blobs.get(unhex(p.fileHash)) !== undefined;
+      const mayGo = kept && (p.file === true ? othersHoldFile(vault, p.fileHash) : p.content === undefined || othersHold(vault, p.content));
       if (!mayGo) leftForOthers++;
       else {
         try {
