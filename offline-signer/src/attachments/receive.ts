@@ -21,7 +21,7 @@ import { wantFor } from "./wants.js";
 const CREATE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0);
 
 /** The team device (hex) that sent a bundle, or why it may not send files. */
-function senderProblem(vault: VaultContext, sender: Uint8Array): { device: string } | { why: string } {
+export function senderProblem(vault: VaultContext, sender: Uint8Array): { device: string } | { why: string } {
   const device = toHex(sender);
   const d = vault.requireTeam().devices.get(device);
   if (d === undefined || !d.active) return { why: "a file sent by a device that is not an active member of this team; not kept" };
@@ -86,22 +86,33 @@ export function receiveFileBundle(
 }
 
 /** A file bundle read from a stick in one streamed pass: verified and copied into blobs/ at once. */
-export async function receiveFilePath(vault: Vault, path: string, report: ImportReport, onProgress?: (done: number, total: number) => void): Promise<void> {
-  const largest = largestAccepted(vault);
-  const file = newBlobName();
+/**
+ * Opens a file bundle on a stick in one streamed pass, with every check an import makes (its head,
+ * the largest file any collection here takes, the body hash), copying the body to `copyTo` if given.
+ * The dry run calls it without `copyTo`: the same verdicts, nothing written.
+ */
+export async function openFileBundle(vault: VaultContext, path: string, options: { copyTo?: string; onProgress?: (done: number, total: number) => void } = {}): Promise<{ opened: Awaited<ReturnType<typeof openFile>>; size: number }> {
+  const largest = vault.teamId === undefined ? 0 : largestAccepted(vault);
   let size = 0;
+  const opened = await openFile(path, null, {
+    recipient: vault.encryptionKey as KeyPair,
+    maxLength: MAX_BUCKET,
+    headLength: FILE_HEAD_LENGTH,
+    ...(options.copyTo === undefined ? {} : { copyTo: options.copyTo }),
+    onHead: (head, bodyLength) => {
+      size = parseFileHead(head, bodyLength);
+      if (size > largest) throw Object.assign(new Error(`a ${size}-byte file is larger than any collection here takes; not kept`), { code: "VAULT_FILE_QUOTA" });
+    },
+    ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
+  });
+  return { opened, size };
+}
+
+/** A file bundle read from a stick in one streamed pass: verified and copied into blobs/ at once. */
+export async function receiveFilePath(vault: Vault, path: string, report: ImportReport, onProgress?: (done: number, total: number) => void): Promise<void> {
+  const file = newBlobName();
   try {
-    const opened = await openFile(path, null, {
-      recipient: vault.encryptionKey as KeyPair,
-      maxLength: MAX_BUCKET,
-      headLength: FILE_HEAD_LENGTH,
-      copyTo: blobPath(vault, file),
-      onHead: (head, bodyLength) => {
-        size = parseFileHead(head, bodyLength);
-        if (size > largest) throw Object.assign(new Error(`a ${size}-byte file is larger than any collection here takes; not kept`), { code: "VAULT_FILE_QUOTA" });
-      },
-      ...(onProgress === undefined ? {} : { onProgress }),
-    });
+    const { opened, size } = await openFileBundle(vault, path, { copyTo: blobPath(vault, file), ...(onProgress === undefined ? {} : { onProgress }) });
     const who = senderProblem(vault, opened.sender);
     if ("why" in who) {
       removeBlobFile(vault, file);

@@ -6,9 +6,9 @@
  * touched. A separate read-only judging pass would be a second importer to keep in step with the
  * first (docs/sync.md, "Dry run").
  */
-import { FILE_HEAD_LENGTH, MAX_BUCKET, decodePayload, isBundleError, isFileBody, openBundle, parseFileHead, toHex, wipe, type KeyPair } from "@airlock/bundle-format";
-import { openFile } from "@airlock/shared";
+import { FILE_HEAD_LENGTH, decodePayload, isBundleError, isFileBody, openBundle, parseFileHead, toHex, wipe } from "@airlock/bundle-format";
 import { largestAccepted } from "../attachments/quota.js";
+import { openFileBundle, senderProblem } from "../attachments/receive.js";
 import type { ImportReport } from "./import-report.js";
 import type { OpenedPayload } from "./sync.js";
 import type { Vault } from "./vault.js";
@@ -68,18 +68,8 @@ export function openDry(vault: Vault, bytes: Uint8Array, source: string, report:
 
 /** A file bundle too large for memory: opened to its end (every check a real import makes), nothing written. */
 export async function openLargeDry(vault: Vault, path: string, report: ImportReport): Promise<void> {
-  const largest = vault.teamId === undefined ? 0 : largestAccepted(vault);
-  let size = 0;
   try {
-    const opened = await openFile(path, null, {
-      recipient: vault.encryptionKey as KeyPair,
-      maxLength: MAX_BUCKET,
-      headLength: FILE_HEAD_LENGTH,
-      onHead: (head, bodyLength) => {
-        size = parseFileHead(head, bodyLength);
-        if (size > largest) throw Object.assign(new Error(`a ${size}-byte file is larger than any collection here takes; not kept`), { code: "VAULT_FILE_QUOTA" });
-      },
-    });
+    const { opened, size } = await openFileBundle(vault, path);
     report.bundles++;
     countFile(vault, opened.sender, opened.bodyHash, size, path, report);
   } catch (e) {
@@ -90,9 +80,9 @@ export async function openLargeDry(vault: Vault, path: string, report: ImportRep
 }
 
 function countFile(vault: Vault, sender: Uint8Array, hash: Uint8Array, size: number, source: string, report: ImportReport): void {
-  const device = vault.teamId === undefined ? undefined : vault.state().devices.get(toHex(sender));
-  if (device === undefined || !device.active) {
-    report.issues.push({ source, code: "FILE_SENDER", reason: "a file sent by a device that is not an active member of this team; would not be kept" });
+  const who = vault.teamId === undefined ? { why: "no team here yet" } : senderProblem(vault, sender);
+  if ("why" in who) {
+    report.issues.push({ source, code: "FILE_SENDER", reason: `${who.why} (dry run: nothing kept)` });
     return;
   }
   if (vault.storage.blobs.get(hash) !== undefined) {
