@@ -649,6 +649,13 @@ export class Courier {
       return "damaged";
     }
     const verdict = this.#classify(bytes);
+    if (verdict.kind === "real" && verdict.team !== team.id) {
+      // Another team's real bundle in this team's namespace: no honest courier puts one there,
+      // and spooling it would charge no quota (the counters here are this team's).
+      judged.push({ digest, outcome: "refused" });
+      count(team.id, "refused", "COURIER_OTHER_TEAM");
+      return "refused";
+    }
     if (verdict.kind === "real") {
       if (inbound.bytes + bytes.length > quotas.inboundBytes) {
         // Not remembered as seen: once the vault took what waits, it is fetched again.
@@ -658,10 +665,8 @@ export class Courier {
       const put = this.spool.put(bytes, "inbound", { team: verdict.team });
       if (put.isNew) {
         this.spool.ledger.recordShape(verdict.team, shapeOf(verdict.header));
-        if (verdict.team === team.id) {
-          inbound.bundles++;
-          inbound.bytes += bytes.length;
-        }
+        inbound.bundles++;
+        inbound.bytes += bytes.length;
       }
       return put.isNew ? "spooled" : "known";
     }

@@ -106,6 +106,30 @@ describe("inbound quotas", () => {
     expect(b.spool.ledger.counters().find((c) => c.outcome === "over-quota")?.n).toBeGreaterThan(0);
   });
 
+  it("another team's real bundles put into this team's namespace are refused, not spooled past that team's quota", async () => {
+    const dir = tempDir("quota-other-team");
+    dirs.push(dir);
+    const mine = makeTeam("Mine");
+    const other = makeTeam("Other");
+    const clock = { now: 20_500 * EPOCH_MS + 3_600_000 };
+    const store = join(dir, "store");
+    mkdirSync(store);
+    const url = `dir:${store}`;
+    // Someone holding Other's transport key writes Other's bundles where Mine's are listed.
+    const planted = Array.from({ length: 5 }, () => teamBundle(other, other.tk.epochAt(clock.now), randomBytes(3000)));
+    await flood(url, mine, mine.tk.epochAt(clock.now), planted);
+
+    setupCourierHome(join(dir, "c"), [mine, other], url, SETTINGS);
+    const c = Courier.open(resolveHome(join(dir, "c")), { now: () => clock.now });
+    open.push(c);
+    const reports = await c.round();
+    const ids = new Map(c.teams.map((t) => [t.config.name, t.id]));
+    expect(reports.every((r) => r.error === undefined)).toBe(true);
+    expect(c.spool.undelivered(ids.get("Other")!).bundles).toBe(0);
+    expect(c.spool.undelivered(ids.get("Mine")!).bundles).toBe(0);
+    expect(c.spool.ledger.counters().filter((x) => x.reason === "COURIER_OTHER_TEAM").reduce((n, x) => n + x.n, 0)).toBe(5);
+  });
+
   it("undelivered inbound is dropped after inboundExpiryDays, counted and shown by status", async () => {
     const dir = tempDir("quota-expiry");
     dirs.push(dir);
