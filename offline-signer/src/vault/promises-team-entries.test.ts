@@ -17,6 +17,7 @@ import { importInto, newVault, sync, tempRoot, tempRoots, TestClock } from "../.
 import { decodeObject, encodeObject, type Plain } from "../team/cbor-object.js";
 import { certifyDevice, decodeEntry, encodeSignedEntry, type EntryBody, type Role, type TeamEntry } from "../team/entry.js";
 import { foldTeam, type TeamState } from "../team/state.js";
+import { importRefused } from "./import-report.js";
 import { vaultStatus } from "./report.js";
 import { exportBundles } from "./sync.js";
 import type { Vault } from "./vault.js";
@@ -170,6 +171,9 @@ describe("every team entry type, authored by every role, is judged by the table"
       const report = importInto(t.w, [forger.bundle({ entries: [bytes] })]);
       expect(report.entriesRejected).toBe(1);
       expect(report.entriesAdded).toBe(0);
+      // A quarantined entry refuses its bundle: `airlock import` exits 3 and --remove keeps it.
+      expect(report.quarantined).toBe(1);
+      expect(importRefused(report)).toBe(true);
       expect(t.w.entries().has(hexOf(sha(bytes)))).toBe(false);
       expect(vaultStatus(t.w).quarantine.some((q) => q.kind === "entry" && reason.test(q.reason))).toBe(true);
     }

@@ -283,6 +283,8 @@ function importEntries(vault: VaultContext, list: readonly Uint8Array[], report:
       good.push(e);
     } catch (err) {
       report.entriesRejected++;
+      // Quarantined, so the bundle is refused (exit 3) and `import --remove` keeps it on the stick.
+      report.quarantined++;
       quarantine(vault, "entry", undefined, bytes, (err as Error).message);
     }
   }
