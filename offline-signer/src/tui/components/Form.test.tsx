@@ -89,6 +89,20 @@ describe("the form", () => {
     expect(submitted).toEqual([]);
   });
 
+  it("does not obey keys smuggled after an end-of-paste marker inside the pasted text", async () => {
+    // A page can carry ESC[201~ in its text: without the guard the rest of the paste would be
+    // keys, here Enter (submit), Ctrl-S (save) and Esc (cancel).
+    const { ui, submitted, cancelled } = form(NOTE);
+    await until(ui, "› Title");
+    await press(ui, TAB, /› Body/);
+    await press(ui, PASTE("visible\x1b[201~\r" + CTRL_S + "tail") + ESC, "tail");
+    await press(ui, "!", "tail!");
+    expect(submitted).toEqual([]);
+    expect(cancelled).toEqual([]);
+    expect(ui.lastFrame()).toContain("visible");
+    expect(ui.lastFrame()).toMatch(/› Body/);
+  });
+
   it("cuts a paste at the field's limit and says so", async () => {
     const { ui } = form(NOTE);
     await until(ui, "› Title");

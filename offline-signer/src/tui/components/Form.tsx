@@ -60,6 +60,13 @@ interface State {
   done: boolean;
   /** Inside a bracketed paste: everything up to its end marker is text for the focused field. */
   pasting: boolean;
+  /**
+   * Just after a paste's end marker, until the next turn of the event loop: whatever came in the
+   * same read is still the paste. Pasted text that carries its own end marker (copied from a
+   * hostile page) could otherwise go on as keys: Esc, Ctrl-S, Enter. Keys a person types after a
+   * paste arrive in a later read.
+   */
+  pasteTail: boolean;
   /** The editor has the terminal (ctrl-e): keys wait. */
   editing: boolean;
   error: { readonly field: number | undefined; readonly message: Message } | undefined;
@@ -74,7 +81,7 @@ function initialState(fields: readonly FieldSpec[]): State {
     // A choice field always holds one of its choices.
     return f.choices === undefined || f.choices.some((c) => c.value === v) ? v : (f.choices[0]?.value ?? "");
   });
-  return { values, filters: fields.map(() => ""), focus: 0, done: false, pasting: false, editing: false, error: undefined, notice: undefined };
+  return { values, filters: fields.map(() => ""), focus: 0, done: false, pasting: false, pasteTail: false, editing: false, error: undefined, notice: undefined };
 }
 
 function keyLine(fields: readonly FieldSpec[], note: string | undefined): string {
@@ -199,13 +206,23 @@ export function Form({ title, fields, onSubmit, onCancel, note }: FormProps): Re
     const marker = pasteMarker(input, key);
     if (marker !== undefined) {
       s.pasting = marker === "start";
-      if (marker === "end") rerender();
+      if (marker === "end") {
+        s.pasteTail = true;
+        // Two turns: ink hands over a lone Esc that ended the read in a setImmediate it queues
+        // after this one, and that Esc is still part of the read.
+        setImmediate(() =>
+          setImmediate(() => {
+            state.current.pasteTail = false;
+          }),
+        );
+        rerender();
+      }
       return;
     }
     const f = fields[s.focus]!;
-    if (s.pasting) {
-      // A choice is chosen, not pasted into.
-      if (f.choices !== undefined) return;
+    if (s.pasting || s.pasteTail) {
+      // A choice is chosen, not pasted into; a control key inside a paste is dropped, not obeyed.
+      if (f.choices !== undefined || key.ctrl || key.meta || key.escape) return;
       const text = key.return ? "\n" : key.tab ? "  " : input;
       insert(s, pastedText(text, f.multiline === true, f.secret === true));
       s.error = undefined;
