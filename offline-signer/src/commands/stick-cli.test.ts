@@ -226,14 +226,24 @@ describe("airlock export --qr", () => {
     const qr = join(t.dir, "qr");
     await killAfterFrames(["export", "--qr", qr, "--preset", "low", "--home", t.a], qr, join(qr, "01-sync"), 3);
     expect(files(join(qr, "01-sync"))).toContain("bundle.sealed");
-    const [refused, resumed, imported, help] = airlockBatch([
+    // A copy whose sealed bundle lost one bit: same size, other bytes, refused rather than resumed.
+    const damaged = join(t.dir, "qr-damaged");
+    cpSync(qr, damaged, { recursive: true });
+    const sealedCopy = join(damaged, "01-sync", "bundle.sealed");
+    const flipped = readFileSync(sealedCopy);
+    flipped[flipped.length >> 1]! ^= 1;
+    writeFileSync(sealedCopy, flipped);
+    const [refused, badCopy, resumed, imported, help] = airlockBatch([
       ["export", "--qr", qr, "--preset", "low", "--home", t.a],
+      ["export", "--qr", damaged, "--resume", "--home", t.a],
       ["export", "--qr", qr, "--resume", "--home", t.a, "--json"],
       ["import", join(qr, "01-sync"), "--home", t.b, "--json"],
       ["export", "--help"],
     ]);
     expect(refused!.status).toBe(1);
     expect(refused!.stderr).toMatch(/hint: .*--resume.*--replace/);
+    expect(badCopy!.status).toBe(1);
+    expect(badCopy!.stderr).toMatch(/bundle\.sealed is damaged: its bytes differ from the ones sealed/);
     expect(resumed!.status, resumed!.stdout + resumed!.stderr).toBe(0);
     expect(resumed!.stderr).toMatch(/note: \d+ frames, about \d+ s at 8 fps/);
     const sync = (json(resumed!.stdout)["bundles"] as { kind: string; path: string; frames: number }[]).find((b) => b.kind === "sync")!;

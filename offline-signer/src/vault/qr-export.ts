@@ -14,7 +14,7 @@
  */
 import { lstat, mkdir, open, readdir, readFile, rename, rmdir, unlink } from "node:fs/promises";
 import { join } from "node:path";
-import { loopLength, fragmentLengthFor, PRESETS, sealedLength } from "@airlock/bundle-format";
+import { loopLength, fragmentLengthFor, PRESETS, sealedLength, sha256, toHex } from "@airlock/bundle-format";
 import { AirlockError, frameIndexOf, QR_DEFAULT_FPS, qrTransfer, reportStep, writeBundleQrFolder, type ProgressLine } from "@airlock/shared";
 import { filesToSend, sendFilesQr, estimateFrames, QR_FILE_BYTES, type SentFile } from "../attachments/send.js";
 import type { ExportedBundle } from "./sync.js";
@@ -48,6 +48,8 @@ interface ManifestBundle {
   readonly entries: number;
   readonly frames: number;
   readonly transferId: number;
+  /** SHA-256 (hex) of `bundle.sealed`: a resumed run must send the very bytes whose frames it already wrote. */
+  readonly sha256?: string;
   done: boolean;
   /** A file bundle: the file's name. */
   readonly file?: string;
@@ -103,7 +105,7 @@ async function readManifest(dir: string): Promise<Manifest> {
     throw bad("cannot be read");
   }
   const okBundle = (b: ManifestBundle): boolean =>
-    typeof b === "object" && b !== null && typeof b.dir === "string" && OUR_FOLDER.test(b.dir) && Number.isSafeInteger(b.frames) && b.frames > 0 && Number.isSafeInteger(b.transferId) && typeof b.done === "boolean";
+    typeof b === "object" && b !== null && typeof b.dir === "string" && OUR_FOLDER.test(b.dir) && Number.isSafeInteger(b.frames) && b.frames > 0 && Number.isSafeInteger(b.transferId) && typeof b.done === "boolean" && (b.sha256 === undefined || /^[0-9a-f]{64}$/.test(b.sha256));
   if (m?.version !== 1 || typeof m.device !== "string" || !Number.isSafeInteger(m.at) || !(m.preset in PRESETS) || !Array.isArray(m.bundles) || !m.bundles.every(okBundle)) throw bad("is not an export manifest");
   return m;
 }
@@ -192,7 +194,10 @@ export async function exportQr(
       const path = join(dir, b.dir, SEALED);
       const st = await lstat(path).catch(() => undefined);
       if (st?.isFile() !== true || st.size !== b.bytes) throw qrError("QR_RESUME_IMPOSSIBLE", `${path} is missing or damaged`, "use --replace to start this export again");
-      sealed.set(b.dir, new Uint8Array(await readFile(path)));
+      const bytes = new Uint8Array(await readFile(path));
+      // Same size is not same bytes: frames of two different sealings would never decode together.
+      if (b.sha256 === undefined || toHex(sha256(bytes)) !== b.sha256) throw qrError("QR_RESUME_IMPOSSIBLE", `${path} is damaged: its bytes differ from the ones sealed`, "use --replace to start this export again");
+      sealed.set(b.dir, bytes);
     }
     // File folders the interrupted run had not finished: written again by a fresh send below.
     const listed = new Set(manifest.bundles.map((b) => b.dir));
@@ -209,7 +214,7 @@ export async function exportQr(
     for (const [i, b] of bundles().entries()) {
       const folder = `${String(i + 1).padStart(2, "0")}-${b.kind}`;
       const transfer = qrTransfer(b.bytes, { preset });
-      manifest.bundles.push({ dir: folder, kind: b.kind, bytes: b.bytes.length, changesets: b.changesets, entries: b.entries, frames: loopLength(transfer.blocks), transferId: transfer.transferId, done: false });
+      manifest.bundles.push({ dir: folder, kind: b.kind, bytes: b.bytes.length, changesets: b.changesets, entries: b.entries, frames: loopLength(transfer.blocks), transferId: transfer.transferId, sha256: toHex(sha256(b.bytes)), done: false });
       sealed.set(folder, b.bytes);
       await mkdir(join(dir, folder), { recursive: true });
       const h = await open(join(dir, folder, SEALED), "wx", 0o600);
