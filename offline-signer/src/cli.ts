@@ -4,7 +4,7 @@
  * `npm start`) or with --json it runs the bundle-format self-check, so scripts keep a stable answer.
  */
 import { Config, flush, run, settings } from "@oclif/core";
-import { isCommandNotFound, reportCliError, reportFailure, unknownCommandError } from "@airlock/shared";
+import { hoistLeadingFlags, isCommandNotFound, reportCliError, reportFailure, unknownCommandError } from "@airlock/shared";
 import { runSelfCheck } from "./self-check.js";
 
 // The compiled commands are the program: never let oclif swap in TypeScript sources.
@@ -42,8 +42,10 @@ function noCommand(argv: readonly string[]): { home?: string; passphraseFile?: s
   return out;
 }
 
-const argv = process.argv.slice(2);
-const plain = noCommand(argv);
+const given = process.argv.slice(2);
+const plain = noCommand(given);
+// `airlock --home X status` means `airlock status --home X` (docs/cli.md).
+const argv = plain === undefined ? hoistLeadingFlags(given, { valued: ["home", "passphrase-file"], booleans: ["json"] }) : given;
 if (plain !== undefined && (plain.json || process.stdin.isTTY !== true || process.stdout.isTTY !== true)) selfCheck(plain.json);
 else if (plain !== undefined) {
   try {

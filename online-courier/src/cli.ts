@@ -5,13 +5,14 @@
  * reported here in the same form.
  */
 import { Config, flush, run, settings } from "@oclif/core";
-import { isCommandNotFound, reportCliError, unknownCommandError } from "@airlock/shared";
+import { hoistLeadingFlags, isCommandNotFound, reportCliError, unknownCommandError } from "@airlock/shared";
 
 // The compiled commands are the program: never let oclif swap in TypeScript sources
 // (it would under NODE_ENV=test or development).
 settings.enableAutoTranspile = false;
 
-const argv = process.argv.slice(2);
+// `airlock-courier --home X status` means `airlock-courier status --home X` (docs/cli.md).
+const argv = hoistLeadingFlags(process.argv.slice(2), { valued: ["home"], booleans: ["json"] });
 try {
   await run(argv, import.meta.url);
   await flush();

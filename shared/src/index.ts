@@ -6,6 +6,7 @@ export { commandWords, resolveWords, unknownCommandError, usageFromParseError, t
 export { childrenOf, tableEntries, type CommandTable, type TableCommand, type TableFlag, type TableTopic, type TableEntry } from "./cli/command-table.js";
 export { completionScript, SHELLS, type Shell } from "./cli/completion.js";
 export { plural } from "./cli/plural.js";
+export { hoistLeadingFlags, type GlobalFlags } from "./cli/leading-flags.js";
 export { AirlockError, errnoCode, isAirlockError } from "./errors.js";
 export { escapeBlock, escapeChar, escapeLine, firstUnsafe, hasUnsafeText, quoted, safe, safeJson } from "./text/escape.js";
 export * from "./usb/index.js";

@@ -42,7 +42,8 @@ describe("airlock CLI", () => {
     expect(list["notes"]).toEqual([expect.objectContaining({ id: note["id"], title: CANARY_TITLE, body: CANARY_BODY, tags: ["x", "y"] })]);
     const again = airlockJson(["import", stick, "--home", home("b")]);
     expect(again).toMatchObject({ report: { applied: 0, duplicates: 1 } });
-    const status = airlockJson(["status", "--home", home("b")]);
+    // Global flags before the command work too (docs/cli.md).
+    const status = airlockJson(["--home", home("b"), "status"]);
     expect(status).toMatchObject({ status: { team: { name: "Field office" }, me: { name: "bob", role: "editor" }, changesets: { applied: 1 } } });
   });
 

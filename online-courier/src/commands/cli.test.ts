@@ -91,7 +91,7 @@ describe("airlock-courier, end to end", () => {
     expect(s.syncs[0]!.lastOk).toBeDefined();
     const sa = json(cli(["status", "--home", homeA, "--json"]))["status"] as { counts: { outbound: { delivered: number } } };
     expect(sa.counts.outbound.delivered).toBe(2);
-    expect(cli(["status", "--home", homeB]).stdout).toContain("team Newsroom");
+    expect(cli(["--home", homeB, "status"]).stdout).toContain("team Newsroom"); // global flags before the command
     const qr = cli(["deliver", "--qr", join(dir, "qr-out"), "--home", homeB, "--json"]);
     expect(json(qr)).toMatchObject({ ok: true, delivered: [] });
   });
