@@ -15,6 +15,7 @@ import {
   MAX_WANTS,
   openBundle,
   sealBundle,
+  x25519KeyPair,
   sha256,
   wipe,
   type DecodedPayload,
@@ -566,7 +567,10 @@ export function exportBundles(vault: VaultContext, options: ExportOptions = {}):
       wholeLog ??= state.order.map((h) => vault.entries().get(h)!.bytes);
       const body = encodePayload({ kind: "welcome", team: state.team, log: wholeLog, transportKey });
       wipe(transportKey);
-      out.push({ kind: "welcome", bytes: seal(body, [d.keys.enc]), changesets: 0, entries: wholeLog.length, recipients: 1 });
+      // Unusable keys in the slots nobody needs, as for files: a welcome shows the slot count of
+      // this team's sync bundles, so its header does not mark an admission (docs/transport-key.md).
+      const dummies = Array.from({ length: Math.max(0, recipientKeys.length - 1) }, () => x25519KeyPair().publicKey);
+      out.push({ kind: "welcome", bytes: seal(body, [d.keys.enc, ...dummies]), changesets: 0, entries: wholeLog.length, recipients: 1 });
       wipe(body);
     }
     return out;
