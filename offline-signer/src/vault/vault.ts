@@ -26,6 +26,7 @@ import { checkName } from "./names.js";
 
 import { hex, unhex } from "./hex.js";
 import { recheckApplied, revalidate, retryNewer } from "./judge.js";
+import { assertRevocable } from "./backup-status.js";
 import type { VaultContext } from "./context.js";
 
 export const DEFAULT_COLLECTION = "notes";
@@ -33,6 +34,8 @@ const SECRET_SIGN = "device.sign";
 const SECRET_ENC = "device.enc";
 const SECRET_IDENTITY = "user.identity";
 const SECRET_TRANSPORT = "team.transport";
+/** X25519 secrets of this vault's earlier devices, retired by `airlock restore` (32 bytes each): their grants still open here. */
+const SECRET_RETIRED_ENC = "device.enc.retired";
 const META_TEAM = "team";
 const META_NAME = "name";
 const META_HLC = "hlc";
@@ -68,6 +71,7 @@ export class Vault implements VaultContext {
   readonly now: () => number;
   #device: KeyPair;
   #enc: KeyPair;
+  readonly #retired: KeyPair[] = [];
   #entries: Map<string, TeamEntry> | undefined;
   #state: TeamState | undefined;
   readonly #positions = new Map<string, TeamState>();
@@ -88,6 +92,9 @@ export class Vault implements VaultContext {
     if (sign === undefined || enc === undefined) throw vaultError("VAULT_NO_TEAM", `the vault at ${store.dir} has no device keys`);
     this.#device = ed25519KeyPair(sign);
     this.#enc = x25519KeyPair(enc);
+    const retired = store.getSecret(SECRET_RETIRED_ENC);
+    for (let at = 0; retired !== undefined && at + 32 <= retired.length; at += 32) this.#retired.push(x25519KeyPair(retired.slice(at, at + 32)));
+    retired?.fill(0);
   }
 
   /** Creates a vault folder with fresh device keys (no team yet). */
@@ -153,7 +160,7 @@ export class Vault implements VaultContext {
   }
 
   close(): void {
-    wipe(this.#device.secretKey, this.#enc.secretKey);
+    wipe(this.#device.secretKey, this.#enc.secretKey, ...this.#retired.map((k) => k.secretKey));
     this.store.close();
   }
 
@@ -336,18 +343,22 @@ export class Vault implements VaultContext {
     // A grant is opened once: its tag is recorded even when every key in it was already held.
     const held = this.storage.keys;
     let newKeys = false;
+    // This device, and the devices a restore retired here (their keys sealed after the backup).
+    const recipients = [{ device: this.#device.publicKey, enc: this.#enc }];
+    for (const enc of this.#retired) for (const d of state.devices.values()) if (equalBytes(d.keys.enc, enc.publicKey)) recipients.push({ device: d.keys.sign, enc });
     for (const c of state.collections.values()) {
       // Only grants the fold accepted are opened: their author could hand out these keys and
       // every key they name was introduced by an entry allowed to (docs/team-model.md, I1).
       // One entry may hold several grants for a collection, each opened on its own by index.
       for (const g of c.grants) {
-        if (!g.grant.to.some((d) => equalBytes(d, this.#device.publicKey))) continue;
+        const enc = recipients.find((r) => g.grant.to.some((d) => equalBytes(d, r.device)))?.enc;
+        if (enc === undefined) continue;
         const tag = `${g.entry}/${c.id}/${String(g.index).padStart(2, "0")}/`;
         if (held.grantOpened(tag)) continue;
         held.markGrantOpened(tag);
         let keys;
         try {
-          keys = openGrant(g.grant, this.#enc);
+          keys = openGrant(g.grant, enc);
         } catch (e) {
           // A grant that names us but does not open is its author's fault alone: recorded, and
           // everything else goes on (a throw here would roll back every import after it).
@@ -489,6 +500,25 @@ export class Vault implements VaultContext {
     }
     if (grants.length === 0) return;
     this.storage.savepoint(() => this.appendEntry({ type: "grant", grants })); // inside the caller's transaction
+  }
+
+  /**
+   * `airlock restore` (backup-restore.ts): from the next open on, this vault is the device of
+   * `sign` and `enc`; the current signing key is wiped (a restored vault must never sign another
+   * changeset with it: its peers may hold later ones under the same numbers) and the current
+   * X25519 key is kept only to open grants sealed to the old device. Inside the caller's
+   * transaction, after the new device's add-device entry; close the vault right after.
+   */
+  replaceDeviceKeys(sign: Uint8Array, enc: Uint8Array): void {
+    const retired = this.store.getSecret(SECRET_RETIRED_ENC) ?? new Uint8Array(0);
+    const old = this.store.getSecret(SECRET_ENC)!;
+    const all = new Uint8Array(retired.length + old.length);
+    all.set(retired);
+    all.set(old, retired.length);
+    this.store.setSecret(SECRET_RETIRED_ENC, all);
+    this.store.setSecret(SECRET_SIGN, sign);
+    this.store.setSecret(SECRET_ENC, enc);
+    wipe(retired, old, all);
   }
 
   // ---- creating and joining ------------------------------------------------------------------
@@ -633,6 +663,7 @@ export class Vault implements VaultContext {
     const device = this.findDevice(ref);
     if (device.id === this.deviceId) throw vaultError("VAULT_BAD_ARGUMENT", "a device cannot revoke itself; revoke it from another device");
     if (!device.active) throw vaultError("VAULT_BAD_ARGUMENT", `device ${device.id.slice(0, 12)} is already revoked`);
+    assertRevocable(this, device.id); // restored from its backup: not before teammates caught up (backup-status.ts)
     // The fold would reject anyone else's revocation; refusing here keeps a useless entry out of the log.
     const me = this.#me(state);
     if (device.user !== me.user.id) this.#requireRole("admin", "revoke someone else's device");

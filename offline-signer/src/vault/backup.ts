@@ -1,0 +1,128 @@
+/**
+ * `airlock backup --out FILE`: the vault's database (a consistent snapshot, still encrypted
+ * under the passphrase's key), its KDF parameters and its attached files in one file
+ * (backup-file.ts), written under a temp name with mode 0600 and renamed into place only once
+ * complete and on disk. Restoring it: backup-restore.ts. Docs: docs/vault-store.md "Backup
+ * files", docs/sync.md "Restoring a backup".
+ */
+import { closeSync, existsSync, fsyncSync, lstatSync, openSync, readSync, renameSync, rmSync, writeSync } from "node:fs";
+import { createHash, randomBytes } from "node:crypto";
+import { basename, dirname, join, resolve } from "node:path";
+import { syncDirectory } from "@airlock/shared";
+import { PARAMS_FILE } from "../store/index.js";
+import { readParams } from "../store/params.js";
+import { snapshotDatabase } from "../store/snapshot.js";
+import { BLOBS_DIR } from "../attachments/folder.js";
+import { backupError, encodeHeader, type BackupBlob } from "./backup-file.js";
+import { vaultError } from "./errors.js";
+import type { Vault } from "./vault.js";
+
+export interface BackupResult {
+  readonly file: string;
+  /** Size of the backup file. */
+  readonly bytes: number;
+  /** Size of the database copy inside it. */
+  readonly db: number;
+  readonly files: number;
+  readonly fileBytes: number;
+  readonly created: number;
+}
+
+export interface BackupOptions {
+  /** Replace an existing file at `out`. */
+  readonly force?: boolean;
+  /** Bytes written so far and the total, while the backup file is written. */
+  readonly onProgress?: (phase: "database" | "write", done: number, total: number) => void;
+}
+
+const CHUNK = 4 * 1024 * 1024;
+
+/** The attached files the vault holds now, with their sizes on disk (regular files only). */
+function heldBlobs(vault: Vault): BackupBlob[] {
+  return vault.storage.blobs
+    .all()
+    .map((b) => b.file)
+    .sort()
+    .map((file) => {
+      const path = join(vault.store.dir, BLOBS_DIR, file);
+      let stats;
+      try {
+        stats = lstatSync(path);
+      } catch (e) {
+        throw backupError("BACKUP_CHANGED", `attached file ${file} is missing from ${dirname(path)}`, e);
+      }
+      if (!stats.isFile()) throw backupError("BACKUP_CHANGED", `attached file ${file} is not a regular file`);
+      return { file, size: stats.size };
+    });
+}
+
+const sameBlobs = (x: readonly BackupBlob[], y: readonly BackupBlob[]): boolean => x.length === y.length && x.every((b, i) => b.file === y[i]!.file && b.size === y[i]!.size);
+
+/** Writes a backup of `vault` to `out` (see the file comment). */
+export async function backupVault(vault: Vault, out: string, options: BackupOptions = {}): Promise<BackupResult> {
+  const target = resolve(out);
+  if (existsSync(target) && options.force !== true) throw vaultError("VAULT_FILE_EXISTS", `${target} already exists`);
+  const home = resolve(vault.store.dir);
+  if (target === home || target.startsWith(`${home}/`)) throw vaultError("VAULT_BAD_ARGUMENT", "write the backup outside the vault folder (on another disk or stick, ideally)");
+  const params = readParams(join(vault.store.dir, PARAMS_FILE));
+  const stamp = randomBytes(8).toString("hex");
+  const dbCopy = join(dirname(target), `.${basename(target).slice(0, 100)}.${stamp}.db-tmp`);
+  const temp = join(dirname(target), `.${basename(target).slice(0, 100)}.${stamp}.tmp`);
+  let output: number | undefined;
+  try {
+    const before = heldBlobs(vault);
+    options.onProgress?.("database", 0, 1);
+    const db = snapshotDatabase(vault.store.connection(), dbCopy);
+    options.onProgress?.("database", 1, 1);
+    // A file detached by another airlock while the snapshot was taken would leave a row without
+    // its file (or a file without its row): compared before and after, and refused if different.
+    const blobs = heldBlobs(vault);
+    if (!sameBlobs(before, blobs)) throw backupError("BACKUP_CHANGED", "attached files changed while the database was copied");
+    const created = vault.now();
+    const header = encodeHeader({ params: { cipher: params.cipher, current: params.current }, created, db, blobs });
+    const total = header.length + db + blobs.reduce((n, b) => n + b.size, 0);
+    output = openSync(temp, "wx", 0o600);
+    const hash = createHash("sha256");
+    let done = 0;
+    const put = (bytes: Uint8Array): void => {
+      for (let at = 0; at < bytes.length; ) at += writeSync(output!, bytes, at, bytes.length - at);
+      hash.update(bytes);
+      done += bytes.length;
+    };
+    put(header);
+    const buffer = Buffer.alloc(CHUNK);
+    const copy = async (path: string, size: number, what: string): Promise<void> => {
+      const input = openSync(path, "r");
+      try {
+        let left = size;
+        for (let at = 0; left > 0; ) {
+          const n = readSync(input, buffer, 0, Math.min(CHUNK, left), at);
+          if (n === 0) throw backupError("BACKUP_CHANGED", `${what} shrank while it was copied`);
+          put(buffer.subarray(0, n));
+          at += n;
+          left -= n;
+          options.onProgress?.("write", done, total);
+          await new Promise((r) => setImmediate(r)); // a progress line, a signal
+        }
+        if (readSync(input, buffer, 0, 1, size) !== 0) throw backupError("BACKUP_CHANGED", `${what} grew while it was copied`);
+      } finally {
+        closeSync(input);
+      }
+    };
+    await copy(dbCopy, db, "the database copy");
+    for (const b of blobs) await copy(join(vault.store.dir, BLOBS_DIR, b.file), b.size, `attached file ${b.file}`);
+    const trailer = hash.digest();
+    for (let at = 0; at < trailer.length; ) at += writeSync(output, trailer, at, trailer.length - at);
+    done += trailer.length;
+    fsyncSync(output);
+    closeSync(output);
+    output = undefined;
+    renameSync(temp, target);
+    await syncDirectory(dirname(target));
+    return { file: target, bytes: done, db, files: blobs.length, fileBytes: blobs.reduce((n, b) => n + b.size, 0), created };
+  } finally {
+    if (output !== undefined) closeSync(output);
+    rmSync(temp, { force: true });
+    rmSync(dbCopy, { force: true });
+  }
+}
