@@ -12,6 +12,8 @@ import { Tui } from "../tui/command.js";
 import { Search } from "./search.js";
 import { AttachAdd, AttachGet, AttachList, AttachPrune, AttachQuota, AttachRm } from "./attach.js";
 import { Upgrade } from "./upgrade.js";
+import { Backup } from "./backup.js";
+import { Restore } from "./restore.js";
 import { APP_COMMANDS } from "../apps/commands.js";
 import { HelpCommand } from "./help.js";
 import { Completion } from "./completion.js";
@@ -50,6 +52,8 @@ export const COMMANDS = {
   unlock: Unlock,
   lock: Lock,
   upgrade: Upgrade,
+  backup: Backup,
+  restore: Restore,
   tui: Tui,
   help: HelpCommand,
   completion: Completion,

@@ -3,7 +3,7 @@
  * vaults in temp folders, real bundles, a simulated clock. The command-line flow is in
  * commands/backup-cli.test.ts.
  */
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
@@ -300,5 +300,34 @@ describe("backup and restore", () => {
     a2.close();
     b.close();
     c.close();
+  });
+
+  it("why a restore changes the device: acks only move forward (a stale bundle lowers nothing), so a copy put back by hand is not re-sent what it lost, and its next write is an equivocation", async () => {
+    const r = root();
+    const { a, b, clock } = await team(r);
+    addNote(a, "notes", { title: "one" });
+    sync(a, b);
+    sync(b, a);
+    const stale = exportBundles(a); // acks of the moment, kept on a stick
+    const copy = join(r, "a-copy");
+    const homeA = a.store.dir;
+    a.close();
+    cpSync(homeA, copy, { recursive: true }); // a copy of the folder, as a careless backup would be
+    const a1 = await open(homeA, clock);
+    addNote(a1, "notes", { title: "two" });
+    sync(a1, b);
+    sync(b, a1);
+    const sent = (): number => exportBundles(b).reduce((n, x) => n + x.changesets, 0);
+    const before = sent();
+    importInto(b, stale); // read again from the stick, in any order: it must not look like a rollback
+    expect(sent()).toBe(before);
+    a1.close();
+    // The copy put back by hand still signs with the old key: its next changeset reuses a number.
+    const back = await open(copy, clock);
+    addNote(back, "notes", { title: "three" });
+    sync(back, b);
+    expect(b.storage.forks.all()).toHaveLength(1);
+    back.close();
+    b.close();
   });
 });

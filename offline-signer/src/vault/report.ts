@@ -4,6 +4,7 @@
  */
 import { createHash } from "node:crypto";
 import { quoted } from "@airlock/shared";
+import { restoreAlert } from "./backup-status.js";
 import { encodeValue, type Value } from "../records/values.js";
 import { decodeChangeset } from "../sync/changeset.js";
 import type { EntryBody, Role } from "../team/entry.js";
@@ -149,6 +150,8 @@ function alerts(vault: Vault, state: TeamState): string[] {
   for (const r of changesets.countByDeviceLike("rejected", "%forged or faulty compaction%")) {
     out.push(`${who(hex(r.device))} published a compaction snapshot that does not match this vault's history: it was refused; check with the other admins (docs/decisions.md #30)`);
   }
+  const restored = restoreAlert(vault);
+  if (restored !== undefined) out.push(restored);
   return out;
 }
 
