@@ -1,0 +1,146 @@
+/**
+ * Receipts on a stick: `<root>/airlock/receipts/<26 base32>.receipt` (docs/receipts.md, "On a
+ * stick"). The vault writes one after it imported the stick's bundles; the courier reads them on
+ * its next ingest of that stick and removes the ones it used. Written like a bundle (temp file,
+ * fsync, rename, fsync of the folder) and read like a hostile drop box: plain files with the exact
+ * name shape only, links never followed, each at most MAX_RECEIPT_LENGTH bytes, at most
+ * MAX_RECEIPT_FILES looked at per run.
+ */
+import { randomBytes } from "node:crypto";
+import { constants } from "node:fs";
+import { lstat, mkdir, open, opendir, rename, unlink, type FileHandle } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { errnoCode } from "../errors.js";
+import { usbError, writeError, type UsbEntryCode } from "../usb/errors.js";
+import { AIRLOCK_FOLDER, checkRealDirectory, checkSameDirectory } from "../usb/layout.js";
+import { base32, newTempName, TEMP_PREFIX } from "../usb/names.js";
+import { identityOf, isRefusal, openRegularFile, readExactly, sameIdentity, type FileIdentity } from "../usb/open-file.js";
+import { syncDirectory } from "../usb/write.js";
+import { MAX_RECEIPT_LENGTH } from "./format.js";
+
+export const RECEIPTS_FOLDER = "receipts";
+export const RECEIPT_EXTENSION = ".receipt";
+/** Receipt files looked at per run; more wait for the next (a vault writes one per import of the stick). */
+export const MAX_RECEIPT_FILES = 256;
+const RECEIPT_NAME = /^[a-z2-7]{26}\.receipt$/;
+const CREATE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0);
+
+export const receiptsFolderOf = (root: string): string => join(resolve(root), AIRLOCK_FOLDER, RECEIPTS_FOLDER);
+
+/** Writes `receipt` into the stick's receipts folder (created 0700 if missing); returns its path. */
+export async function writeReceiptFile(root: string, receipt: Uint8Array): Promise<string> {
+  const airlock = join(resolve(root), AIRLOCK_FOLDER);
+  await checkRealDirectory(airlock); // the drop folder the bundles came from; never created here
+  const dir = join(airlock, RECEIPTS_FOLDER);
+  try {
+    await mkdir(dir, { mode: 0o700 });
+  } catch (e) {
+    if (errnoCode(e) !== "EEXIST") throw writeError(e, `cannot create ${dir}`);
+  }
+  await checkRealDirectory(dir);
+  const temp = join(dir, newTempName());
+  let handle: FileHandle | undefined;
+  let ours: string | undefined;
+  try {
+    handle = await open(temp, CREATE_FLAGS, 0o600);
+    ours = temp;
+    await handle.writeFile(receipt);
+    await handle.sync();
+    await handle.close();
+    handle = undefined;
+    const path = join(dir, base32(randomBytes(16)) + RECEIPT_EXTENSION);
+    await rename(temp, path);
+    ours = path;
+    await syncDirectory(dir);
+    return path;
+  } catch (e) {
+    await handle?.close().catch(() => undefined);
+    if (ours !== undefined) await unlink(ours).catch(() => undefined);
+    throw writeError(e, `cannot write a receipt into ${dir}`);
+  }
+}
+
+export interface ReceiptFile {
+  readonly path: string;
+  readonly bytes: Uint8Array;
+  readonly identity: FileIdentity;
+}
+
+export type ReceiptFileEvent =
+  | { readonly type: "receipt"; readonly file: ReceiptFile }
+  | { readonly type: "issue"; readonly from: string; readonly code: UsbEntryCode | "USB_TOO_MANY_ENTRIES"; readonly reason: string };
+
+/** The receipts on the stick at `root`, oldest name order; nothing when it has no receipts folder. */
+export async function* readReceiptFiles(root: string): AsyncGenerator<ReceiptFileEvent, void, undefined> {
+  const dir = receiptsFolderOf(root);
+  try {
+    await lstat(dir);
+  } catch (e) {
+    if (errnoCode(e) === "ENOENT") return;
+    throw usbError("USB_READ_FAILED", `${dir} cannot be examined (${errnoCode(e) ?? "error"})`, e);
+  }
+  const folder = await checkRealDirectory(dir);
+  const names: string[] = [];
+  let more = false;
+  try {
+    for await (const entry of await opendir(dir, { bufferSize: 64 })) {
+      if (names.length === MAX_RECEIPT_FILES) {
+        more = true;
+        break;
+      }
+      names.push(entry.name);
+    }
+  } catch (e) {
+    throw usbError("USB_READ_FAILED", `${dir} cannot be listed (${errnoCode(e) ?? "error"})`, e);
+  }
+  await checkSameDirectory(dir, folder);
+  names.sort();
+  for (const name of names) {
+    const path = join(dir, name);
+    if (name.startsWith(TEMP_PREFIX)) continue; // a vault writing right now, or one that died: not ours to judge
+    if (!RECEIPT_NAME.test(name)) {
+      yield { type: "issue", from: path, code: "USB_BAD_NAME", reason: "not a receipt's name (26 letters and digits + .receipt)" };
+      continue;
+    }
+    const opened = await openRegularFile(path);
+    if (isRefusal(opened)) {
+      yield { type: "issue", from: path, code: opened.code, reason: opened.reason };
+      continue;
+    }
+    try {
+      if (opened.size > MAX_RECEIPT_LENGTH) {
+        yield { type: "issue", from: path, code: "USB_TOO_LARGE", reason: `${opened.size} bytes; a receipt is at most ${MAX_RECEIPT_LENGTH}` };
+        continue;
+      }
+      const bytes = await readExactly(opened.handle, opened.size);
+      if (isRefusal(bytes)) {
+        yield { type: "issue", from: path, code: bytes.code, reason: bytes.reason };
+        continue;
+      }
+      await checkSameDirectory(dir, folder);
+      yield { type: "receipt", file: { path, bytes, identity: opened.identity } };
+    } finally {
+      await opened.handle.close().catch(() => undefined);
+    }
+  }
+  if (more) yield { type: "issue", from: dir, code: "USB_TOO_MANY_ENTRIES", reason: `more than ${MAX_RECEIPT_FILES} entries; the rest are read next time` };
+}
+
+/** Removes a receipt file that was read, if its name still refers to that very file; false if it is gone. */
+export async function removeReceiptFile(file: ReceiptFile): Promise<boolean> {
+  let stats;
+  try {
+    stats = await lstat(file.path, { bigint: true });
+  } catch (e) {
+    if (errnoCode(e) === "ENOENT") return false;
+    throw writeError(e, `cannot examine ${file.path}`);
+  }
+  if (!stats.isFile() || !sameIdentity(identityOf(stats), file.identity)) throw usbError("USB_CHANGED", `${file.path} is no longer the receipt that was read; it was left in place`);
+  try {
+    await unlink(file.path);
+    return true;
+  } catch (e) {
+    if (errnoCode(e) === "ENOENT") return false;
+    throw writeError(e, `cannot remove ${file.path}`);
+  }
+}
