@@ -40,6 +40,7 @@ export {
   readSources,
   readCamera,
   sourceKind,
+  DEFAULT_CAMERA,
   type SourceEvent,
   type SourceOptions,
   type SourceKind,
@@ -62,3 +63,4 @@ export {
   type ReleaseSecretKey,
 } from "./release/signify.js";
 export * from "./files/index.js";
+export * from "./receipt/index.js";
