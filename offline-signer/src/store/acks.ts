@@ -17,7 +17,11 @@ export interface PeerAck {
 
 /**
  * An ack only moves forward: a lower seq than stored changes only `heard`. At an equal seq a
- * missing id keeps the stored one.
+ * missing id keeps the stored one. A lower ack is not taken as a rollback: a stale bundle sends
+ * one far more often (sticks keep earlier bundles, import reads both boxes in random order, and
+ * no payload field orders one sender's bundles), so "latest wins" would re-send and raise false
+ * alarms all the time. A vault restored from a backup speaks with a new device instead, whose
+ * acks start from what the backup held (vault/backup-restore.ts, docs/decisions.md #49).
  */
 const UPSERT_ACK =
   "INSERT INTO peer_acks (peer, device, seq, heard, hash) VALUES (?, ?, ?, ?, ?) ON CONFLICT (peer, device) DO UPDATE SET " +
