@@ -12,6 +12,11 @@ import { PgmFrameError, PgmSplitter, type GrayFrame } from "./pgm-stream.js";
 export interface FfmpegOptions {
   /** The ffmpeg program (default: $AIRLOCK_FFMPEG, else "ffmpeg" on PATH). */
   readonly ffmpegPath?: string;
+  /**
+   * Stops the capture: ffmpeg is killed and the frames end without an error (a camera runs until
+   * the person says stop; Ctrl-C is how they say it).
+   */
+  readonly signal?: AbortSignal;
 }
 
 export function resolveFfmpegPath(options: FfmpegOptions = {}): string {
@@ -51,8 +56,14 @@ export async function* ffmpegGrayFrames(
   options: FfmpegOptions & { readonly maxPixels: number },
 ): AsyncGenerator<GrayFrame> {
   const program = resolveFfmpegPath(options);
+  const aborted = (): boolean => options.signal?.aborted === true;
+  if (aborted()) return;
   const child = spawn(program, ["-hide_banner", "-nostdin", "-loglevel", "error", ...args], {
     stdio: ["ignore", "pipe", "pipe"],
+    // A camera's ffmpeg gets its own process group: Ctrl-C in the terminal reaches only us, and
+    // we stop ffmpeg ourselves. Otherwise both get SIGINT and ffmpeg's exit (255) races our
+    // handler, so a clean stop could be reported as a failed camera.
+    detached: source.kind === "camera",
   });
   const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.once("close", (code, signal) => resolve({ code, signal }));
@@ -71,31 +82,48 @@ export async function* ffmpegGrayFrames(
   });
   const splitter = new PgmSplitter(options.maxPixels);
   let finished = false;
+  let stopping: Promise<void> | undefined;
+  // Only kill: ffmpeg's stdout then ends by itself once ffmpeg is gone (a frame cut off is dropped).
+  const onAbort = (): void => {
+    stopping ??= stop(child, closed, { keepOutput: true });
+  };
+  options.signal?.addEventListener("abort", onAbort, { once: true });
   try {
-    for await (const chunk of child.stdout as NodeJS.ReadableStream) {
-      let frames: GrayFrame[];
-      try {
-        frames = splitter.push(chunk as Uint8Array);
-      } catch (e) {
-        if (e instanceof PgmFrameError) throw failure(source, e.message, e);
-        throw e;
+    try {
+      for await (const chunk of child.stdout as NodeJS.ReadableStream) {
+        let frames: GrayFrame[];
+        try {
+          frames = splitter.push(chunk as Uint8Array);
+        } catch (e) {
+          if (e instanceof PgmFrameError) throw failure(source, e.message, e);
+          throw e;
+        }
+        for (const frame of frames) {
+          if (aborted()) break;
+          yield frame;
+        }
       }
-      for (const frame of frames) yield frame;
+    } catch (e) {
+      if (!aborted()) throw e;
     }
     const { code, signal } = await closed;
     finished = true;
+    // Asked to stop: however ffmpeg ended (killed, or cut off mid-frame), the capture is over.
+    if (aborted()) return;
     if (code !== 0) {
       const detail = stderr.trim() === "" ? `exit ${code ?? signal ?? "?"}` : stderr.trim().split("\n").slice(-3).join(" / ");
       throw failure(source, `ffmpeg could not read ${source.name}: ${detail}`);
     }
   } finally {
-    if (!finished) await stop(child, closed);
+    options.signal?.removeEventListener("abort", onAbort);
+    if (!finished) await (stopping ?? stop(child, closed));
+    else if (stopping !== undefined) await stopping;
   }
 }
 
 /** Ends ffmpeg when the consumer stopped early: close its stdout, ask, then insist. */
-async function stop(child: ChildProcess, closed: Promise<unknown>): Promise<void> {
-  child.stdout?.destroy();
+async function stop(child: ChildProcess, closed: Promise<unknown>, options: { keepOutput?: boolean } = {}): Promise<void> {
+  if (options.keepOutput !== true) child.stdout?.destroy();
   if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
   let timer: NodeJS.Timeout | undefined;
   const insist = new Promise<void>((resolve) => {

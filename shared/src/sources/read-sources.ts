@@ -56,6 +56,11 @@ export interface CameraOptions extends SourceOptions {
   readonly count?: number;
 }
 
+/** The camera read when none is named: the first V4L2 device. */
+export const DEFAULT_CAMERA = "/dev/video0";
+// Camera frames between two "no code yet" lines (the line printer throttles on its own too).
+const CAMERA_STATUS_EVERY = 5;
+
 const IMAGE = /^\.(png|jpe?g)$/i;
 const VIDEO = /^\.(mp4|mkv|webm|mov|avi|m4v)$/i;
 
@@ -117,10 +122,28 @@ export async function* readSources(paths: readonly string[], options: SourceOpti
   yield* flushImages();
 }
 
+/**
+ * Bundles a camera sees, until `count` bundles, or the signal (Ctrl-C) stops the capture: ffmpeg
+ * is killed and the frames end; a transfer seen only in part is then reported as QR_INCOMPLETE.
+ * Until the first code is read, the progress line counts the camera's frames, so a person can
+ * tell a live camera pointed at nothing from one that does not deliver frames.
+ */
 export async function* readCamera(options: CameraOptions): AsyncGenerator<SourceEvent> {
-  const device = options.device ?? "/dev/video0";
+  const device = options.device ?? DEFAULT_CAMERA;
+  let frames = 0;
+  let codes = 0;
+  const started = performance.now();
   async function* payloads(): AsyncGenerator<QrPayload | undefined> {
-    for await (const r of scanCamera({ device })) {
+    const onFrame = (_: number, decoded: boolean): void => {
+      frames++;
+      if (decoded) codes++;
+      if (codes === 0 && frames % CAMERA_STATUS_EVERY === 1) {
+        const seconds = (performance.now() - started) / 1000;
+        const rate = seconds > 0 ? ` (${(frames / seconds).toFixed(1)}/s)` : "";
+        options.progress?.(`camera ${device}: ${plural(frames, "frame")}${rate}, no QR code yet: hold it at the animation`);
+      }
+    };
+    for await (const r of scanCamera({ device, onFrame, ...(options.signal === undefined ? {} : { signal: options.signal }) })) {
       if (options.signal?.aborted === true) return;
       yield r.payload;
     }
