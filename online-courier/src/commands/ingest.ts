@@ -1,14 +1,15 @@
 import { Args, Flags } from "@oclif/core";
-import { markPartial, plural, removeBundle, safe } from "@airlock/shared";
+import { looksLikeReceipt, markPartial, plural, removeBundle, safe } from "@airlock/shared";
 import { courierError } from "../errors.js";
 import { Courier, type IngestOutcome } from "../courier/courier.js";
+import { ReceiptReader } from "../courier/receipts.js";
 import { readCamera, readSources, type SourceEvent } from "@airlock/shared";
 import { CourierCommand } from "./base.js";
 
 export default class Ingest extends CourierCommand {
   static override summary = "Take bundles from the offline side: USB drop folders, QR images, videos or a camera.";
   static override description =
-    "Each PATH is a USB drop folder (its airlock/outbox is read and emptied), a folder of QR photos or screenshots, QR image files, a video of the QR animation, or a bundle file. Bundles whose tag is a served team's are spooled for the next sync; cover is dropped; anything else is refused with a reason, and the exit status is then 3 (nothing or only part of the input taken; docs/cli.md). Progress goes to stderr.";
+    "Each PATH is a USB drop folder (its airlock/outbox is read and emptied), a folder of QR photos or screenshots, QR image files, a video of the QR animation, or a bundle file. Bundles whose tag is a served team's are spooled for the next sync; cover is dropped; anything else is refused with a reason, and the exit status is then 3 (nothing or only part of the input taken; docs/cli.md). The vault's delivery receipts are read too, scanned like bundles or from a stick's airlock/receipts: the bundles they name are marked delivered (docs/receipts.md). Progress goes to stderr.";
   static override examples = [
     "<%= config.bin %> ingest /media/usb",
     "<%= config.bin %> ingest ~/Pictures/qr-frames/",
@@ -29,6 +30,7 @@ export default class Ingest extends CourierCommand {
     const paths = argv as string[];
     if (paths.length === 0 && !flags.camera) throw courierError("COURIER_BAD_ARGUMENT", "name at least one PATH, or --camera");
     const courier = Courier.open(this.homeFrom(flags.home));
+    const receipts = new ReceiptReader(courier);
     const abort = new AbortController();
     const stop = (): void => abort.abort();
     process.once("SIGINT", stop).once("SIGTERM", stop);
@@ -47,18 +49,24 @@ export default class Ingest extends CourierCommand {
           continue;
         }
         if (event.type === "large") continue; // never asked for (no maxStreamBytes): the spool takes whole bundles only
+        if (looksLikeReceipt(event.bytes)) {
+          receipts.take(event.bytes, event.from);
+          continue;
+        }
         const outcome = courier.ingest(event.bytes);
         results.push({ ...outcome, from: event.from });
         // Only what is now safely spooled (or was already) leaves the stick.
         if (event.usb !== undefined && !flags.keep && (outcome.outcome === "spooled" || outcome.outcome === "duplicate")) await removeBundle(event.usb);
         if (abort.signal.aborted) break;
       }
+      if (!flags.camera && !abort.signal.aborted) await receipts.fromSticks(paths, { keep: flags.keep });
       if (process.stderr.isTTY === true) process.stderr.write("\n");
       const n = (o: string): number => results.filter((r) => r.outcome === o).length;
-      const refused = [...issues, ...results.flatMap((r) => (r.outcome === "refused" ? [{ from: r.from, code: r.code, reason: r.reason }] : []))];
-      const summary = { spooled: n("spooled"), duplicates: n("duplicate"), cover: n("cover"), refused };
+      const refused = [...issues, ...results.flatMap((r) => (r.outcome === "refused" ? [{ from: r.from, code: r.code, reason: r.reason }] : [])), ...receipts.refused];
+      const summary = { spooled: n("spooled"), duplicates: n("duplicate"), cover: n("cover"), refused, receipts: receipts.outcomes };
       const text = [
         `ingested ${plural(summary.spooled, "new bundle")} (${summary.duplicates} already spooled, ${summary.cover} cover dropped, ${refused.length} refused)`,
+        ...receipts.lines(),
         ...refused.map((r) => safe`  refused ${r.from}: ${r.code}: ${r.reason}`),
       ];
       this.emit(flags.json, summary, `${text.join("\n")}\n`);
@@ -66,6 +74,7 @@ export default class Ingest extends CourierCommand {
       if (refused.length > 0) markPartial();
     } finally {
       process.off("SIGINT", stop).off("SIGTERM", stop);
+      receipts.close();
       courier.close();
     }
   }

@@ -1,13 +1,15 @@
 /**
  * Handing inbound bundles to the offline side: as files in a USB drop folder's airlock/inbox,
  * as folders of QR frame images (plus an HTML animation), or as an animation in this terminal.
- * A bundle is marked delivered once it was written (or shown for its whole loop).
+ * A bundle handed over stays pending, marked as shown (or written to a stick), until the vault's
+ * receipt names it (receipts.ts; docs/receipts.md) or `--mark-delivered` says so: a scan that
+ * failed can be shown again, and `status` tells what the vault has not confirmed.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { loopLength } from "@airlock/bundle-format";
 import { formatProgressLine, plural, prepareDropFolder, qrTransfer, renderQrHtml, showQrInTerminal, writeBundle, writeBundleQrFolder, type TerminalSink } from "@airlock/shared";
-import type { Spool, SpoolEntry } from "../spool/index.js";
+import type { HandoffVia, Spool, SpoolEntry } from "../spool/index.js";
 
 export interface DeliverOptions {
   readonly progress?: (line: string) => void;
@@ -18,6 +20,10 @@ export interface DeliverOptions {
    * only the vault refuses: this keeps a flood of them from filling the vault's stick.
    */
   readonly maxBytes?: number;
+  /** Mark what this run hands over delivered at once instead of waiting for a receipt (`--mark-delivered`). */
+  readonly markDelivered?: boolean;
+  /** --usb: write again the bundles already written to a stick and not yet confirmed (the stick was lost). */
+  readonly again?: boolean;
 }
 
 export const DEFAULT_DELIVER_MAX_BYTES = 64 * 1024 * 1024;
@@ -27,10 +33,33 @@ export interface Delivered {
   readonly team: string | undefined;
   readonly to: string;
   readonly bytes: number;
+  /** True when marked delivered now (`--mark-delivered`); false while it waits for the vault's receipt. */
+  readonly confirmed: boolean;
 }
 
+/** Inbound bundles the vault has not confirmed: never handed over, or handed over and awaiting a receipt. */
 export function pendingInbound(spool: Spool): SpoolEntry[] {
   return spool.list({ direction: "inbound", states: ["pending", "failed"] });
+}
+
+/** Inbound bundles shown or written for the vault whose receipt has not come back. */
+export function awaitingReceipt(spool: Spool): SpoolEntry[] {
+  return pendingInbound(spool).filter((e) => e.handedAt !== undefined);
+}
+
+/** After a bundle went out: awaiting a receipt, or delivered at once with `markDelivered`. */
+function handedOver(spool: Spool, entry: SpoolEntry, via: HandoffVia, to: string, bytes: number, options: DeliverOptions): Delivered {
+  if (options.markDelivered === true) spool.markDelivered(entry.digest);
+  else spool.markHanded(entry.digest, via);
+  return { digest: entry.digest, team: entry.team, to, bytes, confirmed: options.markDelivered === true };
+}
+
+/** `deliver --mark-delivered` on its own: every bundle awaiting a receipt is marked delivered without one. */
+export function markAwaitingDelivered(spool: Spool): Delivered[] {
+  return awaitingReceipt(spool).map((entry) => {
+    spool.markDelivered(entry.digest);
+    return { digest: entry.digest, team: entry.team, to: entry.handedVia ?? "qr", bytes: entry.length, confirmed: true };
+  });
 }
 
 export async function deliverUsb(spool: Spool, root: string, options: DeliverOptions = {}): Promise<Delivered[]> {
@@ -38,7 +67,8 @@ export async function deliverUsb(spool: Spool, root: string, options: DeliverOpt
   if (!Number.isSafeInteger(maxBytes) || maxBytes < 1) throw new RangeError(`maxBytes must be a positive integer, got ${maxBytes}`);
   const folder = await prepareDropFolder(root);
   const out: Delivered[] = [];
-  const all = pendingInbound(spool);
+  // A bundle already written to a stick is still there (or the vault has it): written again only with `again`.
+  const all = pendingInbound(spool).filter((e) => options.again === true || e.handedVia !== "usb");
   let total = 0;
   const entries = all.filter((e) => {
     total += e.length;
@@ -51,8 +81,7 @@ export async function deliverUsb(spool: Spool, root: string, options: DeliverOpt
     const written = await writeBundle(folder.inbox, bytes, {
       onProgress: (p) => options.progress?.(`usb: bundle ${i + 1}/${entries.length}, ${p.written}/${p.total} bytes`),
     });
-    spool.markDelivered(entry.digest);
-    out.push({ digest: entry.digest, team: entry.team, to: written.path, bytes: bytes.length });
+    out.push(handedOver(spool, entry, "usb", written.path, bytes.length, options));
   }
   return out;
 }
@@ -65,12 +94,13 @@ export async function deliverQrFolder(spool: Spool, dir: string, options: Delive
     const bytes = spool.get(entry.digest);
     if (bytes === undefined) continue;
     // One folder per bundle, named by its digest prefix: a rerun never mixes two transfers' frames.
-    const target = join(dir, `bundle-${entry.digest.slice(0, 16)}`);
+    // A second showing of the same bundle gets a folder of its own.
+    let target = join(dir, `bundle-${entry.digest.slice(0, 16)}`);
+    for (let n = 2; existsSync(target); n++) target = join(dir, `bundle-${entry.digest.slice(0, 16)}-${n}`);
     mkdirSync(target, { mode: 0o700 });
     const { files } = await writeBundleQrFolder(target, bytes);
     options.progress?.(`qr: bundle ${i + 1}/${entries.length}: ${files.length} files in ${target}`);
-    spool.markDelivered(entry.digest);
-    out.push({ digest: entry.digest, team: entry.team, to: target, bytes: bytes.length });
+    out.push(handedOver(spool, entry, "qr", target, bytes.length, options));
   }
   return out;
 }
@@ -86,8 +116,7 @@ export function deliverHtml(spool: Spool, file: string, options: DeliverOptions 
     const html = renderQrHtml(transfer.loop(), { version: transfer.settings.version, level: transfer.settings.level, fps: 8, title: `Airlock transfer ${i + 1}` });
     writeFileSync(path, html, { flag: "wx", mode: 0o600 });
     options.progress?.(`html: ${path}`);
-    spool.markDelivered(entry.digest);
-    out.push({ digest: entry.digest, team: entry.team, to: path, bytes: bytes.length });
+    out.push(handedOver(spool, entry, "qr", path, bytes.length, options));
   }
   return out;
 }
@@ -108,8 +137,7 @@ export async function deliverShow(spool: Spool, sink: TerminalSink, options: Del
       onProgress: (s) => options.progress?.(formatProgressLine(s)),
     });
     if (aborted()) break;
-    spool.markDelivered(entry.digest);
-    out.push({ digest: entry.digest, team: entry.team, to: "terminal", bytes: bytes.length });
+    out.push(handedOver(spool, entry, "qr", "terminal", bytes.length, options));
   }
   return out;
 }

@@ -1,8 +1,12 @@
-/** What `airlock-courier status` shows: per team and direction counts, last sync per mailbox, drops and refusals. */
+/**
+ * What `airlock-courier status` shows: per team and direction counts, last sync per mailbox, drops
+ * and refusals, and the inbound bundles shown or written for the vault whose receipt has not come back.
+ */
 import { plural } from "@airlock/shared";
 import { quotasOf, type TeamQuotas } from "../home/teams.js";
 import { redactUrl } from "../mailbox/open.js";
-import type { SpoolCounts } from "../spool/index.js";
+import type { HandoffVia, SpoolCounts } from "../spool/index.js";
+import { awaitingReceipt } from "./deliver.js";
 import { MAX_OPEN_BATCHES, type Courier } from "./courier.js";
 
 export interface CourierStatus {
@@ -21,6 +25,11 @@ export interface CourierStatus {
     readonly undelivered: { bundles: number; bytes: number };
     /** Stored batches not every mailbox took yet, and per mailbox how many it lacks. */
     readonly batches: { open: number; waiting: Record<string, number> };
+    /**
+     * Inbound bundles handed to the offline side (shown as QR, written to a stick) that no receipt
+     * confirmed yet: how many, and the oldest AWAITING_LISTED of them.
+     */
+    readonly awaitingReceipt: { bundles: number; bytes: number; oldest: AwaitingBundle[] };
   }[];
   readonly counts: SpoolCounts;
   /** Standing warnings about a team's mailbox (a hostile listing, a full inbound quota). */
@@ -31,10 +40,30 @@ export interface CourierStatus {
   readonly dropped: { team: string; outcome: string; reason: string; n: number }[];
 }
 
+export interface AwaitingBundle {
+  readonly digest: string;
+  readonly via: HandoffVia;
+  /** How many times it was shown or written. */
+  readonly times: number;
+  readonly lastAt: string;
+}
+
+/** Bundles awaiting a receipt listed per team (the count covers all). */
+export const AWAITING_LISTED = 10;
+
 const iso = (ms: number | undefined): string | undefined => (ms === undefined ? undefined : new Date(ms).toISOString());
 
 export function courierStatus(courier: Courier, nowMs: number): CourierStatus {
   const byTeam = courier.spool.countsByTeam();
+  const awaiting = awaitingReceipt(courier.spool);
+  const awaitingOf = (team: string): CourierStatus["teams"][number]["awaitingReceipt"] => {
+    const mine = awaiting.filter((e) => e.team === team);
+    return {
+      bundles: mine.length,
+      bytes: mine.reduce((n, e) => n + e.length, 0),
+      oldest: mine.slice(0, AWAITING_LISTED).map((e) => ({ digest: e.digest, via: e.handedVia!, times: e.handedCount, lastAt: iso(e.handedAt)! })),
+    };
+  };
   const zero = (): SpoolCounts => ({ outbound: { pending: 0, delivered: 0, failed: 0 }, inbound: { pending: 0, delivered: 0, failed: 0 } });
   return {
     home: courier.home.root,
@@ -50,6 +79,7 @@ export function courierStatus(courier: Courier, nowMs: number): CourierStatus {
       quotas: quotasOf(t.config),
       undelivered: courier.spool.undelivered(t.id),
       batches: courier.spool.batches.backlog(t.id, t.config.mailboxes.map(redactUrl)),
+      awaitingReceipt: awaitingOf(t.id),
     })),
     counts: courier.spool.counts(),
     warnings: courier.spool.ledger.warnings().map(({ team, backend, code, message, at }) => ({ team, backend, code, message, since: iso(at) })),
@@ -72,6 +102,12 @@ export function formatStatus(s: CourierStatus): string {
     }
     const q = t.quotas;
     lines.push(`  inbound waiting for the vault: ${t.undelivered.bundles} of ${q.inboundBundles} bundles, ${t.undelivered.bytes} of ${q.inboundBytes} bytes; at most ${q.fetchPerRound} fetched per mailbox and round; undelivered dropped after ${q.inboundExpiryDays} days`);
+    const a = t.awaitingReceipt;
+    if (a.bundles > 0) {
+      lines.push(`  shown or written for the vault, no receipt yet: ${plural(a.bundles, "bundle")} (${a.bytes} bytes); deliver them again, or \`deliver --mark-delivered\` if the vault has them`);
+      for (const b of a.oldest) lines.push(`    ${b.digest.slice(0, 16)}… ${b.via === "usb" ? "written to a stick" : "shown as QR"} ${b.times}×, last ${b.lastAt}`);
+      if (a.bundles > a.oldest.length) lines.push(`    … and ${a.bundles - a.oldest.length} more`);
+    }
     const waiting = Object.entries(t.batches.waiting).filter(([, n]) => n > 0);
     if (waiting.length > 0) lines.push(`  batches not yet taken: ${waiting.map(([b, n]) => `${b} lacks ${n}`).join(", ")} (re-sent as they are each round; no new one past ${MAX_OPEN_BATCHES})`);
     for (const w of s.warnings.filter((w) => w.team === t.id)) lines.push(`  WARNING ${w.backend}: ${w.code}: ${w.message} (since ${w.since ?? "?"})`);

@@ -12,6 +12,8 @@ export {
   type SpoolEntry,
   type SpoolOptions,
   type SpoolState,
+  type HandoffVia,
+  type ReceiptMatch,
 } from "./spool.js";
 export { MIGRATIONS, schemaVersion } from "./schema.js";
 export { Ledger, type SyncRecord, type CounterRow } from "./ledger.js";

@@ -162,6 +162,17 @@ export const MIGRATIONS: readonly Migration[] = [
         ) STRICT;
       `),
   },
+  {
+    // Inbound bundles handed to the offline side wait for the vault's receipt (docs/receipts.md):
+    // they stay pending, and these say when and how they were last shown or written, and how often.
+    name: "handoffs",
+    up: (db) =>
+      db.exec(`
+        ALTER TABLE bundles ADD COLUMN handed_at INTEGER;
+        ALTER TABLE bundles ADD COLUMN handed_via TEXT CHECK (handed_via IS NULL OR handed_via IN ('qr', 'usb'));
+        ALTER TABLE bundles ADD COLUMN handed_count INTEGER NOT NULL DEFAULT 0;
+      `),
+  },
 ];
 
 export function schemaVersion(db: SqliteDatabase): number {

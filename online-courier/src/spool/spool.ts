@@ -22,6 +22,8 @@ import { openSqlite, type SqliteDatabase, type Statement } from "./sqlite.js";
 export type BundleDigest = string & { readonly __brand: "BundleDigest" };
 export type SpoolDirection = "outbound" | "inbound";
 export type SpoolState = "pending" | "delivered" | "failed";
+/** How an inbound bundle was last handed to the offline side: shown as QR (terminal, images, page) or written to a stick. */
+export type HandoffVia = "qr" | "usb";
 export const DIRECTIONS: readonly SpoolDirection[] = ["outbound", "inbound"];
 export const STATES: readonly SpoolState[] = ["pending", "delivered", "failed"];
 export const DEFAULT_MAX_BUNDLE_BYTES = 64 * 1024 * 1024;
@@ -45,8 +47,23 @@ export interface SpoolEntry {
   readonly lastError: string | undefined;
   /** The served team the courier matched the bundle's tag to (64 hex digits), if any. */
   readonly team: string | undefined;
+  /** Inbound: when it was last shown or written for the vault (ms), how, and how many times; still pending until a receipt. */
+  readonly handedAt: number | undefined;
+  readonly handedVia: HandoffVia | undefined;
+  readonly handedCount: number;
 }
 
+/** What one receipt's ids did to a team's inbound bundles (Spool.confirmReceipt). */
+export interface ReceiptMatch {
+  /** Pending (or failed) until now, delivered by this receipt. */
+  readonly confirmed: BundleDigest[];
+  /** Delivered before: a replayed receipt, or one listing what another receipt or --mark-delivered already marked. */
+  readonly already: BundleDigest[];
+  /** Ids naming none of the team's inbound bundles (another courier's, or expired here). */
+  readonly unknown: string[];
+  /** Ids naming two of them (a 2^-64 coincidence per pair, or bundles minted to collide): neither is marked. */
+  readonly ambiguous: string[];
+}
 export interface PutOptions {
   /** The served team whose transport key matched the tag (64 lowercase hex digits). */
   readonly team?: string;
@@ -93,9 +110,12 @@ interface Row {
   attempts: number;
   last_error: string | null;
   team: string | null;
+  handed_at: number | null;
+  handed_via: HandoffVia | null;
+  handed_count: number;
 }
 
-const COLUMNS = "digest, direction, mailbox_tag, length, first_seen, state, attempts, last_error, team";
+const COLUMNS = "digest, direction, mailbox_tag, length, first_seen, state, attempts, last_error, team, handed_at, handed_via, handed_count";
 const INSERT = `INSERT INTO bundles (digest, direction, mailbox_tag, length, first_seen, bundle, team, arrival)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (digest) DO NOTHING`;
 
@@ -109,6 +129,9 @@ const toEntry = (r: Row): SpoolEntry => ({
   attempts: r.attempts,
   lastError: r.last_error ?? undefined,
   team: r.team ?? undefined,
+  handedAt: r.handed_at ?? undefined,
+  handedVia: r.handed_via ?? undefined,
+  handedCount: r.handed_count,
 });
 
 function checkTeam(team: unknown): string | null {
@@ -296,6 +319,46 @@ export class Spool {
 
   markDelivered(digest: string): void {
     this.#update(digest, "UPDATE bundles SET state = 'delivered', last_error = NULL WHERE digest = ?");
+  }
+
+  /**
+   * Records that an inbound bundle was handed to the offline side `via` QR or a stick. It stays
+   * pending (and counts against the inbound quota) until a receipt or --mark-delivered.
+   */
+  markHanded(digest: string, via: HandoffVia): void {
+    if (via !== "qr" && via !== "usb") throw new TypeError(`via must be "qr" or "usb", got ${String(via)}`);
+    this.#update(
+      digest,
+      "UPDATE bundles SET handed_at = ?, handed_via = ?, handed_count = handed_count + 1 WHERE direction = 'inbound' AND state IN ('pending', 'failed') AND digest = ?",
+      this.#now(),
+      via,
+    );
+  }
+
+  /**
+   * Marks delivered the inbound bundles of `team` a receipt names by the first 16 hex digits of
+   * their digest (docs/receipts.md), in one transaction. An id that names two bundles marks neither.
+   */
+  confirmReceipt(team: string, ids: readonly string[]): ReceiptMatch {
+    const checkedTeam = checkTeam(team);
+    for (const id of ids) if (typeof id !== "string" || !/^[0-9a-f]{16}$/.test(id)) throw new TypeError("a receipt id is 16 lowercase hex digits");
+    // Hex digits sort below "g": the digests starting with `id` are exactly [id, id + "g"), a range of the primary key.
+    const find = this.#db.prepare("SELECT digest, state FROM bundles WHERE team = ? AND direction = 'inbound' AND digest >= ? AND digest < ? LIMIT 2");
+    const mark = this.#db.prepare("UPDATE bundles SET state = 'delivered', last_error = NULL WHERE digest = ?");
+    const out: ReceiptMatch = { confirmed: [], already: [], unknown: [], ambiguous: [] };
+    this.#db.transaction(() => {
+      for (const id of new Set(ids)) {
+        const rows = find.all(checkedTeam, id, `${id}g`) as { digest: BundleDigest; state: SpoolState }[];
+        if (rows.length === 0) out.unknown.push(id);
+        else if (rows.length > 1) out.ambiguous.push(id);
+        else if (rows[0]!.state === "delivered") out.already.push(rows[0]!.digest);
+        else {
+          mark.run(rows[0]!.digest);
+          out.confirmed.push(rows[0]!.digest);
+        }
+      }
+    }).immediate();
+    return out;
   }
 
   /** Records a failed attempt; the bundle stays spooled for a retry (list({state: 'failed'})). */

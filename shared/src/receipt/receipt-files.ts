@@ -76,7 +76,8 @@ export async function* readReceiptFiles(root: string): AsyncGenerator<ReceiptFil
   try {
     await lstat(dir);
   } catch (e) {
-    if (errnoCode(e) === "ENOENT") return;
+    // No receipts folder, or PATH is not a drop folder at all (a bundle file, an image): nothing to read.
+    if (errnoCode(e) === "ENOENT" || errnoCode(e) === "ENOTDIR") return;
     throw usbError("USB_READ_FAILED", `${dir} cannot be examined (${errnoCode(e) ?? "error"})`, e);
   }
   const folder = await checkRealDirectory(dir);
