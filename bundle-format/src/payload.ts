@@ -86,16 +86,23 @@ export const PAYLOAD_SCHEMAS = {
       transportKey: bytes(32),
     },
   },
-  /** What a courier needs: the transport key and mailbox settings, never content or signing keys. */
+  /**
+   * What a courier needs: the transport key and mailbox settings, never content or signing keys.
+   * Since 1.1 the key's generation and the signing keys of the team's admin devices, from whom
+   * the courier takes the next generation's enrollment without its operator (docs/transport-key.md).
+   */
   "courier-enrollment": {
-    minor: 0,
+    minor: 1,
     fields: {
       team: bytes(32),
       teamName: text(256),
       transportKey: bytes(32),
       epochSeconds: uint(366 * 86_400),
       mailbox: text(2048),
+      generation: uint(),
+      admins: array(bytes(32), 1024),
     },
+    optional: ["generation", "admins"],
   },
 } as const satisfies Record<string, KindSchema>;
 
@@ -152,6 +159,10 @@ export interface CourierEnrollmentPayload {
   readonly epochSeconds: number;
   /** The mailbox URL the vault suggests (dir:PATH, http://HOST:PORT, onion:ADDR, s3://...); may be empty. */
   readonly mailbox: string;
+  /** The transport key's generation (1.1; absent: 0). */
+  readonly generation?: number;
+  /** Signing keys of the team's active admin devices (1.1): whose enrollments for a later generation the courier adopts. */
+  readonly admins?: readonly Uint8Array[];
 }
 export type Payload = SyncPayload | EnrollmentPayload | WelcomePayload | CourierEnrollmentPayload;
 

@@ -36,6 +36,7 @@ export {
   type TagMatch,
 } from "./transport-key/transport-key.js";
 export { MailboxServerKey, MAILBOX_SERVER_KEY_LENGTH, TOKEN_LENGTH } from "./transport-key/mailbox-server-key.js";
+export { transportKeyId, TRANSPORT_GRACE_MS, TRANSPORT_KEY_ID_LENGTH } from "./transport-key/generation.js";
 export {
   readSources,
   readCamera,

@@ -84,6 +84,11 @@ export type EntryBody =
   | { type: "compact"; collection: string; frontier: readonly FrontierPoint[]; rekeys: readonly KeyGrant[] }
   | { type: "set-approvals"; k: number }
   | { type: "approve"; proposal: Uint8Array }
+  /** A transport key generation (docs/transport-key.md, "Generations"): `key` its id in clear, sealed to the `to` devices. */
+  | { type: "transport-key"; key: Uint8Array; to: readonly Uint8Array[]; sealed: Uint8Array }
+  /** A courier the team's vaults send transport keys to: its X25519 public key and a name people use. */
+  | { type: "courier"; name: string; key: Uint8Array }
+  | { type: "revoke-courier"; key: Uint8Array }
   | { type: "grant"; grants: readonly KeyGrant[] };
 
 export type EntryType = EntryBody["type"];
@@ -143,6 +148,12 @@ function plainBody(b: EntryBody): Record<string, Plain> {
       return { k: b.k };
     case "approve":
       return { proposal: b.proposal };
+    case "transport-key":
+      return { key: b.key, to: [...b.to], sealed: b.sealed };
+    case "courier":
+      return { name: b.name, key: b.key };
+    case "revoke-courier":
+      return { key: b.key };
     case "grant":
       return { grants: plainGrants(b.grants) };
   }
@@ -265,6 +276,9 @@ const FIELDS: Record<EntryType, readonly string[]> = {
   compact: ["collection", "frontier", "rekeys"],
   "set-approvals": ["k"],
   approve: ["proposal"],
+  "transport-key": ["key", "to", "sealed"],
+  courier: ["name", "key"],
+  "revoke-courier": ["key"],
   grant: ["grants"],
 };
 const TYPES = Object.keys(FIELDS) as EntryType[];
@@ -299,6 +313,18 @@ function readBody(o: Obj, type: EntryType): EntryBody {
       return { type, k: R.uint(o["k"], "k", 64) };
     case "approve":
       return { type, proposal: b("proposal") };
+    case "transport-key": {
+      const to = readIdSet(o["to"], "to", 1024, KEY);
+      if (to.length === 0) R.fail("to names no device");
+      return { type, key: R.bytes(o["key"], "key", KEY_ID), to, sealed: R.bytes(o["sealed"], "sealed", 1, 64 * 1024) };
+    }
+    case "courier": {
+      const key = b("key");
+      if (!isValidX25519PublicKey(key)) R.fail("key is a low-order X25519 key (anything sealed to it would be readable by all)");
+      return { type, name: t("name", 64), key };
+    }
+    case "revoke-courier":
+      return { type, key: b("key") };
     case "grant":
       return { type, grants: readGrants(o["grants"], "grants") };
   }

@@ -92,6 +92,30 @@ export interface InvalidGrant {
   readonly reason: string;
 }
 
+/** A transport key generation a `transport-key` entry introduced (docs/transport-key.md, "Generations"). */
+export interface TransportGeneration {
+  /** Key id (hex), as the entries name it in clear. */
+  readonly id: string;
+  /** The entry that introduced it, and its time. */
+  readonly entry: string;
+  readonly time: number;
+  /** Devices (hex) an accepted entry sealed it to. */
+  readonly holders: Set<string>;
+}
+
+/** A courier of the team (docs/transport-key.md, "Couriers"). */
+export interface CourierState {
+  /** Its X25519 public key (hex): what enrollments are sealed to. */
+  readonly key: string;
+  readonly name: string;
+  /** The `courier` entry, its author device (hex) and time. */
+  readonly entry: string;
+  readonly author: string;
+  readonly time: number;
+  /** The `revoke-courier` entry, once it was retired. */
+  revoked: string | undefined;
+}
+
 export interface Proposal {
   readonly entry: TeamEntry;
   readonly approvers: Set<string>;
@@ -120,6 +144,10 @@ export interface TeamState {
   readonly heads: string[];
   /** Which entry made each change effective (an approval can make a proposal effective). */
   readonly effective: Map<string, string>;
+  /** Transport key generations 1, 2, ... in log order (generation n is transport[n - 1]); generation 0, the team's first key, is never in the log. */
+  readonly transport: TransportGeneration[];
+  /** Couriers the team enrolled, by X25519 public key (hex), in log order. */
+  readonly couriers: Map<string, CourierState>;
 }
 
 /**
@@ -239,6 +267,8 @@ function foldOnce(teamHex: string, entries: ReadonlyMap<string, TeamEntry>, with
     waiting: [],
     heads: [],
     effective: new Map(),
+    transport: [],
+    couriers: new Map(),
   };
   const g = genesis.body;
   if (!equalBytes(genesis.author, g.device.sign) || !verifyDeviceCert(g.user, g.device)) {
@@ -596,6 +626,33 @@ function effect(state: TeamState, e: TeamEntry): string | undefined {
       return undefined;
     case "grant":
       return undefined;
+    case "transport-key": {
+      // Only to active devices of active members: a removed member's or revoked device never gets a generation (I12).
+      for (const d of b.to) {
+        const device = state.devices.get(hex(d));
+        if (device === undefined || !device.active || state.users.get(device.user)?.active !== true) return "seals the transport key to a device that is not active (a removed member's or a revoked device must never get it)";
+      }
+      const id = hex(b.key);
+      const known = state.transport.find((g) => g.id === id);
+      if (known !== undefined) for (const d of b.to) known.holders.add(hex(d));
+      else state.transport.push({ id, entry: e.hashHex, time: e.time, holders: new Set(b.to.map(hex)) });
+      return undefined;
+    }
+    case "courier": {
+      const key = hex(b.key);
+      const known = state.couriers.get(key);
+      if (known !== undefined) return known.revoked === undefined ? "that courier is already enrolled" : "that courier key was revoked; a retired courier comes back only with a new key";
+      if ([...state.couriers.values()].some((c) => c.revoked === undefined && c.name === b.name)) return `a courier named "${b.name}" is already enrolled`;
+      state.couriers.set(key, { key, name: b.name, entry: e.hashHex, author: hex(e.author), time: e.time, revoked: undefined });
+      return undefined;
+    }
+    case "revoke-courier": {
+      const c = state.couriers.get(hex(b.key));
+      if (c === undefined) return "revokes a courier that is not enrolled";
+      if (c.revoked !== undefined) return "that courier is already revoked";
+      c.revoked = e.hashHex;
+      return undefined;
+    }
     case "genesis":
     case "approve":
       return "not an effect";

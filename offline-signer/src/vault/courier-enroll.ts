@@ -1,29 +1,74 @@
 /**
- * `airlock courier-enroll`: what a courier needs to carry this team's bundles (the transport key,
- * the epoch length, the team id and name, a suggested mailbox), sealed to the courier's X25519
- * public key and signed by this device. It holds no content key and no signing key.
+ * `airlock courier-enroll`: what a courier needs to carry this team's bundles (the transport key
+ * and its generation, the epoch length, the team id and name, a suggested mailbox, the signing
+ * keys of the team's admin devices), sealed to the courier's X25519 public key and signed by this
+ * device. It holds no content key and no signing key.
+ *
+ * Enrolling records the courier in the team log (a `courier` entry: name, public key, author), so
+ * every admin sees it in `airlock couriers list` and every admin vault sends it the next generation
+ * after a rotation: its exports carry a fresh enrollment for each courier not revoked
+ * (refreshEnrollments), which the courier adopts when an admin device signed it. A revoked courier
+ * gets none (docs/transport-key.md, "Couriers").
  */
-import { encodePayload, sealBundle, wipe } from "@airlock/bundle-format";
+import { encodePayload, isValidX25519PublicKey, sealBundle, wipe } from "@airlock/bundle-format";
 import { DEFAULT_EPOCH_SECONDS } from "@airlock/shared";
+import { atLeast } from "../team/entry.js";
+import type { TeamEntry } from "../team/entry.js";
+import type { CourierState, TeamState } from "../team/state.js";
+import type { VaultContext } from "./context.js";
 import { vaultError } from "./errors.js";
+import { hex, unhex } from "./hex.js";
+import { generationOf } from "./transport-rotation.js";
+import { transportKeyId } from "@airlock/shared";
 import type { Vault } from "./vault.js";
 
 const KEY_LINE = /^airlock-courier-key:v1:([0-9a-f]{64})\r?\n?$/;
+/** A courier's name: what people type in `airlock couriers revoke NAME`. */
+const COURIER_NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 
 /** Parses the one-line file `airlock-courier keygen --out FILE` writes. */
 export function parseCourierKey(text: string): Uint8Array {
   const m = KEY_LINE.exec(text);
   if (m === null) throw vaultError("VAULT_BAD_COURIER_KEY", "this is not a courier public key file (expected one line airlock-courier-key:v1:<64 hex digits>)");
-  return new Uint8Array(Buffer.from(m[1]!, "hex"));
+  const key = new Uint8Array(Buffer.from(m[1]!, "hex"));
+  if (!isValidX25519PublicKey(key)) throw vaultError("VAULT_BAD_COURIER_KEY", "this courier public key is a low-order X25519 point: anything sealed to it would be readable by all");
+  return key;
 }
 
-export function courierEnrollment(vault: Vault, courierPublicKey: Uint8Array, mailbox: string): Uint8Array {
+/** A courier key's fingerprint, as `couriers list` shows it: 16 hex digits of its id. */
+export function courierFingerprint(keyHex: string): string {
+  return keyHex.slice(0, 16);
+}
+
+/** The signing keys of the active admin devices: whose later enrollments a courier adopts on its own. */
+function adminDevices(state: TeamState): Uint8Array[] {
+  return [...state.devices.values()]
+    .filter((d) => {
+      const u = state.users.get(d.user);
+      return d.active && u !== undefined && u.active && atLeast(u.role, "admin");
+    })
+    .map((d) => d.keys.sign)
+    .sort((a, b) => Buffer.compare(a, b));
+}
+
+/** An enrollment for the newest generation this vault holds, sealed to `courierPublicKey`. */
+export function courierEnrollment(vault: VaultContext, courierPublicKey: Uint8Array, mailbox: string): Uint8Array {
   const state = vault.requireTeam();
   const tk = vault.transportKey();
   if (tk === undefined) throw vaultError("VAULT_NO_TEAM", "this vault has no transport key");
   const transportKey = tk.exportKey();
   try {
-    const body = encodePayload({ kind: "courier-enrollment", team: state.team, teamName: state.name, transportKey, epochSeconds: tk.epochSeconds ?? DEFAULT_EPOCH_SECONDS, mailbox });
+    const generation = generationOf(state, hex(transportKeyId(transportKey)));
+    const body = encodePayload({
+      kind: "courier-enrollment",
+      team: state.team,
+      teamName: state.name,
+      transportKey,
+      epochSeconds: tk.epochSeconds ?? DEFAULT_EPOCH_SECONDS,
+      mailbox,
+      generation,
+      admins: adminDevices(state),
+    });
     try {
       return sealBundle(body, { recipients: [courierPublicKey], sender: vault.deviceKey, mailboxTag: new Uint8Array(16) });
     } finally {
@@ -33,4 +78,89 @@ export function courierEnrollment(vault: Vault, courierPublicKey: Uint8Array, ma
     wipe(transportKey);
     tk.wipe();
   }
+}
+
+function requireAdmin(vault: Vault, what: string): void {
+  const { user, device } = vault.me();
+  if (!user.active || !device.active) throw vaultError("VAULT_NOT_ALLOWED", `this device was removed from the team and cannot ${what}`);
+  if (!atLeast(user.role, "admin")) throw vaultError("VAULT_NOT_ALLOWED", `a ${user.role} cannot ${what} (needs admin): a courier is given every later transport key`);
+}
+
+/**
+ * `airlock courier-enroll`: records the courier in the team log (once; a revoked key is refused)
+ * and returns its enrollment. Admins only: an enrolled courier is sent every later generation.
+ */
+export function enrollCourier(vault: Vault, courierPublicKey: Uint8Array, name: string | undefined, mailbox: string): { bytes: Uint8Array; courier: CourierState; entry: TeamEntry | undefined } {
+  const state = vault.requireTeam();
+  requireAdmin(vault, "enroll a courier");
+  const key = hex(courierPublicKey);
+  const known = state.couriers.get(key);
+  if (known?.revoked !== undefined) throw vaultError("VAULT_NOT_ALLOWED", `courier ${known.name} was revoked; a retired courier comes back only with a new key (airlock-courier keygen in a new home)`);
+  let entry: TeamEntry | undefined;
+  if (known === undefined) {
+    const chosen = name ?? `courier-${courierFingerprint(key).slice(0, 8)}`;
+    if (!COURIER_NAME.test(chosen)) throw vaultError("VAULT_BAD_ARGUMENT", `courier name "${chosen.slice(0, 80)}" must be lowercase letters, digits, dots, dashes or underscores (at most 64)`);
+    if ([...state.couriers.values()].some((c) => c.revoked === undefined && c.name === chosen)) throw vaultError("VAULT_BAD_ARGUMENT", `a courier named "${chosen}" is already enrolled; choose another --name`);
+    entry = vault.tx(() => vault.appendEntry({ type: "courier", name: chosen, key: courierPublicKey }));
+  } else if (name !== undefined && name !== known.name) {
+    throw vaultError("VAULT_BAD_ARGUMENT", `this courier is enrolled as "${known.name}"; its name stays`);
+  }
+  return { bytes: courierEnrollment(vault, courierPublicKey, mailbox), courier: vault.state().couriers.get(key)!, entry };
+}
+
+/** `airlock couriers revoke NAME`: marks it revoked; the vault's key repair then makes a new generation it never gets. */
+export function revokeCourier(vault: Vault, ref: string): { courier: CourierState; generation: number } {
+  const state = vault.requireTeam();
+  requireAdmin(vault, "revoke a courier");
+  const lower = ref.toLowerCase();
+  const matches = [...state.couriers.values()].filter((c) => c.name === ref || (lower.length >= 4 && c.key.startsWith(lower)));
+  const active = matches.filter((c) => c.revoked === undefined);
+  if (active.length > 1) throw vaultError("VAULT_AMBIGUOUS", `"${ref}" matches several couriers`);
+  const c = active[0];
+  if (c === undefined) throw vaultError(matches.length > 0 ? "VAULT_BAD_ARGUMENT" : "VAULT_NOT_FOUND", matches.length > 0 ? `courier ${matches[0]!.name} is already revoked` : `no courier "${ref}" (airlock couriers list)`);
+  vault.tx(() => vault.appendEntry({ type: "revoke-courier", key: unhex(c.key) }));
+  const after = vault.state();
+  return { courier: after.couriers.get(c.key)!, generation: after.transport.length };
+}
+
+export interface CourierListing {
+  readonly name: string;
+  readonly key: string;
+  readonly fingerprint: string;
+  readonly enrolledBy: string;
+  readonly enrolledAt: number;
+  /** The generation every admin vault now sends it (the newest), or, once revoked, the last it was sent. */
+  readonly generation: number;
+  readonly revoked: boolean;
+  readonly revokedAt?: number;
+}
+
+/** `airlock couriers list`: every courier the log knows, in enrollment order. */
+export function listCouriers(vault: Vault): CourierListing[] {
+  const state = vault.requireTeam();
+  const entries = vault.entries();
+  const nameOf = (device: string): string => {
+    const d = state.devices.get(device);
+    return (d === undefined ? undefined : state.users.get(d.user)?.name) ?? device.slice(0, 12);
+  };
+  return [...state.couriers.values()].map((c) => {
+    const revokedAt = c.revoked === undefined ? undefined : entries.get(c.revoked)?.time;
+    // Once revoked: the newest generation made before its revocation, the last one it could be sent.
+    const generation = revokedAt === undefined ? state.transport.length : state.transport.filter((g) => vault.ancestorsOf([c.revoked!])?.has(g.entry) === true).length;
+    return { name: c.name, key: c.key, fingerprint: courierFingerprint(c.key), enrolledBy: nameOf(c.author), enrolledAt: c.time, generation, revoked: c.revoked !== undefined, ...(revokedAt === undefined ? {} : { revokedAt }) };
+  });
+}
+
+/**
+ * Fresh enrollments an admin vault's export carries once the team rotated its transport key: one
+ * for every courier not revoked, for the newest generation this vault holds. Couriers adopt one
+ * for a later generation than theirs and ignore the rest, so sending them with every export costs
+ * a few hundred bytes each and needs no bookkeeping of what reached whom.
+ */
+export function refreshEnrollments(vault: VaultContext): { bytes: Uint8Array; courier: string }[] {
+  const state = vault.state();
+  const me = state.devices.get(vault.deviceId);
+  const user = me === undefined ? undefined : state.users.get(me.user);
+  if (me === undefined || user === undefined || !me.active || !user.active || !atLeast(user.role, "admin") || state.transport.length === 0) return [];
+  return [...state.couriers.values()].filter((c) => c.revoked === undefined).map((c) => ({ bytes: courierEnrollment(vault, unhex(c.key), ""), courier: c.name }));
 }

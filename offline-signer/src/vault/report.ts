@@ -249,6 +249,16 @@ function describeBody(state: TeamState, b: EntryBody): string {
       return `now requires ${b.k} admin approval(s) for critical changes`;
     case "approve":
       return `approved change ${hex(b.proposal).slice(0, 12)}`;
+    case "transport-key": {
+      const g = state.transport.findIndex((x) => x.id === hex(b.key)) + 1;
+      return g > 0 ? `sealed transport key generation ${g} to ${b.to.length} device(s)` : `sealed a transport key to ${b.to.length} device(s)`;
+    }
+    case "courier":
+      return `enrolled courier ${quoted(b.name)}`;
+    case "revoke-courier":
+      return `revoked courier ${quoted(state.couriers.get(hex(b.key))?.name ?? hex(b.key).slice(0, 8))}`;
+    case "grant":
+      return `granted keys for ${b.grants.map((g) => g.collection).join(", ")}`;
     case "grant":
       return `granted keys for ${b.grants.map((g) => g.collection).join(", ")}`;
   }

@@ -33,6 +33,7 @@ import { hex, unhex } from "./hex.js";
 import { entriesToSend, ownLogHeads, recordLogHeads } from "./log-acks.js";
 import type { VaultContext } from "./context.js";
 import { receiveFileBundle } from "../attachments/receive.js";
+import { refreshEnrollments } from "./courier-enroll.js";
 import { emptyReport, type ImportReport } from "./import-report.js";
 import { drain, evaluate, record, observeNewest, EQUIVOCATION_REASON, BROKEN_CHAIN } from "./judge.js";
 export * from "./import-report.js";
@@ -444,7 +445,8 @@ function waitingRoom(vault: VaultContext, cs: Changeset): boolean {
 // ---- export --------------------------------------------------------------------------------
 
 export interface ExportedBundle {
-  readonly kind: "sync" | "welcome";
+  /** "courier-enrollment": a fresh enrollment for one of the team's couriers after a rotation (courier-enroll.ts). */
+  readonly kind: "sync" | "welcome" | "courier-enrollment";
   readonly bytes: Uint8Array;
   readonly changesets: number;
   readonly entries: number;
@@ -573,6 +575,7 @@ export function exportBundles(vault: VaultContext, options: ExportOptions = {}):
       out.push({ kind: "welcome", bytes: seal(body, [d.keys.enc, ...dummies]), changesets: 0, entries: wholeLog.length, recipients: 1 });
       wipe(body);
     }
+    for (const e of refreshEnrollments(vault)) out.push({ kind: "courier-enrollment", bytes: e.bytes, changesets: 0, entries: 0, recipients: 1 });
     return out;
   } finally {
     tk.wipe();

@@ -20,6 +20,7 @@ import { ancestors, foldTeam, isReader, mayWrite, readerDevices, type DeviceStat
 import { GENESIS_PREV, decodeChangeset, keyIdOf, openBatch, sealChangeset, type Changeset, type PlainOp } from "../sync/changeset.js";
 import { openGrant, sealGrant } from "./grants.js";
 import { keyRepairs } from "./heal-grants.js";
+import { currentTransport, openTransportKeys, repairTransport } from "./transport-rotation.js";
 import { makeJoinRequest, parseJoinRequest, type JoinRequest } from "./request.js";
 import { vaultError } from "./errors.js";
 import { checkName } from "./names.js";
@@ -196,13 +197,14 @@ export class Vault implements VaultContext {
     return secret === undefined ? undefined : ed25519KeyPair(secret);
   }
 
+  /** The newest transport key generation this vault holds (transport-rotation.ts). */
   transportKey(): TransportKey | undefined {
-    const raw = this.store.getSecret(SECRET_TRANSPORT);
-    if (raw === undefined) return undefined;
+    const current = currentTransport(this);
+    if (current === undefined) return undefined;
     try {
-      return new TransportKey(raw);
+      return new TransportKey(current.key);
     } finally {
-      wipe(raw);
+      wipe(current.key);
     }
   }
 
@@ -372,12 +374,14 @@ export class Vault implements VaultContext {
         });
       }
     }
+    openTransportKeys(this, recipients);
     revalidate(this, state, newKeys);
     if (!this.#healing) {
       this.#healing = true;
       try {
         this.#repairKeys();
         this.#carryForward();
+        repairTransport(this);
       } catch {
         // A repair is this vault's own follow-up, never a reason to refuse what it imports (a
         // log a member made too wide to name, too many readers for one grant): it is retried
