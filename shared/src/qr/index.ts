@@ -10,7 +10,17 @@ export { renderQrPng, renderQrRgba, type QrImageOptions } from "./render-png.js"
 export { renderQrSvg, type QrSvgOptions } from "./render-svg.js";
 export { qrTerminalColumns, renderQrTerminal, type QrTerminalOptions } from "./render-terminal.js";
 export { listImageFiles, scanImageFolder, type FolderScanOptions, type FolderScanResult } from "./scan-folder.js";
-export { DEFAULT_SCAN_MAX_SIDE, scanQrPixels, type QrScanOptions } from "./scan-pixels.js";
+export { DEFAULT_SCAN_MAX_SIDE, scanQrPixels, type QrDecoder, type QrDecoderName, type QrPixelScanOptions, type QrScanOptions } from "./scan-pixels.js";
+export {
+  currentQrDecoder,
+  DEFAULT_QR_DECODER,
+  prepareQrDecoder,
+  QR_DECODER_ENV,
+  requestedQrDecoder,
+  type PreparedQrDecoder,
+  type PrepareQrDecoderOptions,
+} from "./decoders/load.js";
+export { QR_DECODER_NAMES } from "./decoders/types.js";
 export {
   cameraArgs,
   samePayload,

@@ -9,6 +9,7 @@ import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { AirlockError, isAirlockError } from "../errors.js";
 import { readImageFile, type ImageLimits } from "./image-read.js";
+import { prepareQrDecoder } from "./decoders/load.js";
 import { scanQrPixels, type QrScanOptions } from "./scan-pixels.js";
 import type { QrPayload } from "./types.js";
 
@@ -54,7 +55,9 @@ export async function listImageFiles(dir: string, maxFiles = 100_000): Promise<s
 }
 
 export async function* scanImageFolder(dir: string, options: FolderScanOptions = {}): AsyncGenerator<FolderScanResult> {
-  for (const name of await listImageFiles(dir, options.maxFiles)) {
+  const names = await listImageFiles(dir, options.maxFiles);
+  const { decoder } = await prepareQrDecoder();
+  for (const name of names) {
     const path = join(dir, name);
     let image;
     try {
@@ -64,6 +67,6 @@ export async function* scanImageFolder(dir: string, options: FolderScanOptions =
       yield { name, path, payload: undefined, error: e };
       continue;
     }
-    yield { name, path, payload: scanQrPixels(image, options) };
+    yield { name, path, payload: scanQrPixels(image, { ...options, decoder }) };
   }
 }

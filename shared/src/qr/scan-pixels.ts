@@ -1,80 +1,29 @@
 /**
- * One image → one QR payload, with jsqr. Attempts, cheapest first, stopping at the first hit:
- * 1. large frames box-downscaled so the longer side is at most `maxSide` (jsqr's time grows
- *    with the pixel count);
- * 2. the image at full size (only if step 1 downscaled);
- * 3. unless `upscale` is false, the image at twice its size: jsqr misses many codes with small
- *    fractional modules (2-4 px, what a camera gives) and finds most of them at 2×.
- * 4. only with `lowContrast`, jsqr's own binarizer on the image as given.
- * Attempts 1-3 first binarize with our noise-tolerant binarizer (binarize.ts): on camera frames
- * jsqr's own binarizer turns sensor noise into speckle, fails and takes 1-2 s per 720p frame.
- * Inverted ("dark mode") codes are found because jsqr is asked to try both polarities.
+ * One image → one QR payload. The decoder is ZXing (WebAssembly) once prepareQrDecoder() has
+ * loaded it, else the pure-JS jsqr path (decoders/jsqr.ts); `decoder` picks one explicitly.
+ * The comparison behind the choice is docs/decisions.md #46.
  */
 import { AirlockError } from "../errors.js";
-import { binarizeForScan } from "./binarize.js";
-import { jsQrLib, type JsQr } from "./libs.js";
-import { boxDownscale, downscaleFactor, upscale2x } from "./resample.js";
+import { currentQrDecoder } from "./decoders/load.js";
+import type { QrDecoder, QrScanOptions } from "./decoders/types.js";
 import type { QrPayload, RgbaImage } from "./types.js";
 
-export interface QrScanOptions {
-  /** Downscale so the longer side is at most this many pixels before the first attempt (default 1280). */
-  readonly maxSide?: number;
-  /** Also look for light-on-dark codes (default true; false makes frames without a code cheaper). */
-  readonly inverted?: boolean;
-  /**
-   * Retry at 2× when nothing was found (default true). Costs about 4× a plain attempt on frames
-   * without a code, so a live camera loop turns it off. Only done when the image's longer side
-   * is at most `maxSide`.
-   */
-  readonly upscale?: boolean;
-  /**
-   * Last, try jsqr's own binarizer, which also finds codes whose modules differ by fewer than
-   * 64 grey levels (a dim or washed-out screen). Default false: on a noisy frame without a
-   * readable code it costs 1-2 s per 720p frame.
-   */
-  readonly lowContrast?: boolean;
-}
+export { DEFAULT_SCAN_MAX_SIDE } from "./decoders/jsqr.js";
+export type { QrDecoder, QrDecoderName, QrScanOptions } from "./decoders/types.js";
 
-export const DEFAULT_SCAN_MAX_SIDE = 1280;
+export interface QrPixelScanOptions extends QrScanOptions {
+  /** Default: the prepared process-wide decoder (prepareQrDecoder), or jsqr before it is ready. */
+  readonly decoder?: QrDecoder;
+}
 
 /**
  * Decodes the QR code in `image`: bytes for a byte-mode code, the text for an alphanumeric (or
  * numeric) code, undefined when no code is found or it fails its error correction.
  */
-export function scanQrPixels(image: RgbaImage, options: QrScanOptions = {}): QrPayload | undefined {
+export function scanQrPixels(image: RgbaImage, options: QrPixelScanOptions = {}): QrPayload | undefined {
   const { width, height, data } = image;
   if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1 || data.length !== width * height * 4) {
     throw new AirlockError("IMAGE_BAD_PIXELS", `pixel buffer of ${data.length} bytes does not match ${width}×${height} RGBA`);
   }
-  const maxSide = options.maxSide ?? DEFAULT_SCAN_MAX_SIDE;
-  const inversionAttempts = options.inverted === false ? "dontInvert" : "attemptBoth";
-  const jsQR = jsQrLib();
-  const attempt = (img: RgbaImage): QrPayload | undefined => {
-    const bw = binarizeForScan(img);
-    const found = jsQR(bw.data, bw.width, bw.height, { inversionAttempts });
-    return found === null ? undefined : payloadOf(found);
-  };
-  const factor = downscaleFactor(width, height, maxSide);
-  if (factor > 1) {
-    const found = attempt(boxDownscale(image, factor));
-    if (found !== undefined) return found;
-  }
-  const found = attempt(image);
-  if (found !== undefined) return found;
-  if (options.upscale !== false && factor === 1) {
-    const big = attempt(upscale2x(image));
-    if (big !== undefined) return big;
-  }
-  if (options.lowContrast === true) {
-    const raw = jsQR(data, width, height, { inversionAttempts });
-    if (raw !== null) return payloadOf(raw);
-  }
-  return undefined;
-}
-
-function payloadOf(code: NonNullable<ReturnType<JsQr>>): QrPayload {
-  // Text only when every segment is alphanumeric or numeric (what our compatibility mode sends);
-  // anything with a byte segment is binary, returned exactly as the bytes in the symbol.
-  const textual = code.chunks.length > 0 && code.chunks.every((c) => c.type === "alphanumeric" || c.type === "numeric");
-  return textual ? code.data : Uint8Array.from(code.binaryData);
+  return (options.decoder ?? currentQrDecoder()).decode(image, options);
 }

@@ -9,6 +9,7 @@ import { AirlockError } from "../errors.js";
 import { grayToRgba } from "./raster.js";
 import { capSizeFilter, ffmpegGrayFrames, pgmOutputArgs, type FfmpegOptions } from "./ffmpeg.js";
 import type { GrayFrame } from "./pgm-stream.js";
+import { prepareQrDecoder } from "./decoders/load.js";
 import { DEFAULT_SCAN_MAX_SIDE, scanQrPixels } from "./scan-pixels.js";
 import type { QrPayload } from "./types.js";
 
@@ -106,12 +107,14 @@ export async function* scanCamera(options: CameraScanOptions = {}): AsyncGenerat
 
 async function* decodeFrames(frames: AsyncIterable<GrayFrame>, maxSide: number, options: VideoScanOptions): AsyncGenerator<VideoScanResult> {
   const skipRepeats = options.skipRepeats ?? true;
+  const { decoder } = await prepareQrDecoder();
   let previous: QrPayload | undefined;
   let index = 0;
   for await (const frame of frames) {
     const image = { width: frame.width, height: frame.height, data: grayToRgba(frame.width, frame.height, frame.gray) };
     // ffmpeg already capped the size at maxSide, so scanQrPixels will not downscale again.
     const payload = scanQrPixels(image, {
+      decoder,
       maxSide,
       ...(options.inverted === undefined ? {} : { inverted: options.inverted }),
       ...(options.upscale === undefined ? {} : { upscale: options.upscale }),

@@ -14,6 +14,7 @@ import { AirlockError } from "../errors.js";
 import { formatProgressLine, type ProgressSnapshot } from "../progress.js";
 import { readImageFile } from "../qr/image-read.js";
 import { listImageFiles, scanImageFolder } from "../qr/scan-folder.js";
+import { prepareQrDecoder } from "../qr/decoders/load.js";
 import { scanQrPixels } from "../qr/scan-pixels.js";
 import { scanCamera, scanVideo } from "../qr/scan-video.js";
 import type { QrPayload } from "../qr/types.js";
@@ -227,7 +228,7 @@ async function* folderPayloads(dir: string, unreadable: SourceEvent[]): AsyncGen
 async function* imagePayloads(files: readonly string[], unreadable: SourceEvent[]): AsyncGenerator<QrPayload | undefined> {
   for (const file of files) {
     try {
-      yield scanQrPixels(await readImageFile(file));
+      yield scanQrPixels(await readImageFile(file), { decoder: (await prepareQrDecoder()).decoder });
     } catch (e) {
       const { code, message } = describeError(e);
       unreadable.push({ type: "issue", from: file, code, reason: message });
