@@ -1,14 +1,15 @@
 /**
  * Density presets: which QR version and error-correction level a transfer uses, and so how
  * many bytes each frame carries. Low is for poor laptop webcams and fits an 80-column
- * terminal; high is for good cameras at short range. Capacities are ISO/IEC 18004 Table 7
+ * terminal; high is for good cameras at short range; dense (v30-M, 3.5 px per module at 504 px)
+ * is what ZXing still reads through every camera-like degradation we measured (decisions.md #46). Capacities are ISO/IEC 18004 Table 7
  * (checked against the qrcode library in shared/src/qr). Spec: docs/qr-frames.md, "Presets".
  */
 import { FRAME_HEADER_LENGTH } from "./header.js";
 
 export type QrLevel = "L" | "M" | "Q" | "H";
 export type FrameEncoding = "binary" | "base45";
-export type DensityPreset = "low" | "normal" | "high";
+export type DensityPreset = "low" | "normal" | "high" | "dense";
 
 export interface QrSettings {
   readonly version: number;
@@ -19,6 +20,7 @@ export const PRESETS: Readonly<Record<DensityPreset, QrSettings>> = {
   low: { version: 10, level: "M" },
   normal: { version: 15, level: "M" },
   high: { version: 25, level: "M" },
+  dense: { version: 30, level: "M" },
 };
 
 /** Byte-mode and alphanumeric-mode capacities (ISO/IEC 18004 Table 7) for the versions we use. */
@@ -27,6 +29,7 @@ const CAPACITY: Readonly<Record<number, Record<QrLevel, readonly [bytes: number,
   15: { L: [520, 758], M: [412, 600], Q: [292, 426], H: [220, 321] },
   20: { L: [858, 1249], M: [666, 970], Q: [482, 702], H: [382, 557] },
   25: { L: [1273, 1853], M: [997, 1451], Q: [715, 1041], H: [535, 779] },
+  30: { L: [1732, 2520], M: [1370, 1994], Q: [982, 1429], H: [742, 1080] },
 };
 
 export const SUPPORTED_VERSIONS: readonly number[] = Object.keys(CAPACITY).map(Number);

@@ -119,7 +119,7 @@ export async function sendFilesQr(
   vault: Vault,
   target: string,
   first: number,
-  preset: "low" | "normal" | "high",
+  preset: "low" | "normal" | "high" | "dense",
   maxBytes: number,
   progress: (line: string) => void,
   /** Each frame file written (for a progress line over a whole export), and each file once sent. */
@@ -153,6 +153,6 @@ export async function sendFilesQr(
 }
 
 /** The frames of the loop `writeBundleQrFolder` would write for a bundle of `bytes`. */
-export function estimateFrames(bytes: number, preset: "low" | "normal" | "high"): number {
+export function estimateFrames(bytes: number, preset: "low" | "normal" | "high" | "dense"): number {
   return loopLength(Math.ceil(bytes / fragmentLengthFor(PRESETS[preset], "binary")));
 }

@@ -21,7 +21,7 @@ export class Export extends VaultCommand {
   static override flags = {
     usb: Flags.string({ description: "USB stick or folder: bundles go to DIR/airlock/outbox (this vault's earlier bundles there that every recipient acknowledged are removed first)", exclusive: ["qr"] }),
     qr: Flags.string({ description: "folder for QR frame PNGs and an index.html animation, one subfolder per bundle", exclusive: ["usb"] }),
-    preset: Flags.string({ description: "QR density", options: ["low", "normal", "high"], default: "normal" }),
+    preset: Flags.string({ description: "QR density", options: ["low", "normal", "high", "dense"], default: "normal" }),
     welcome: Flags.string({
       description: "also write a welcome for this member (name or id prefix) or device (id prefix), e.g. when the laptop that admitted them was lost; repeatable",
       multiple: true,

@@ -20,7 +20,7 @@ import { filesToSend, sendFilesQr, estimateFrames, QR_FILE_BYTES, type SentFile 
 import type { ExportedBundle } from "./sync.js";
 import type { Vault } from "./vault.js";
 
-export type QrPreset = "low" | "normal" | "high";
+export type QrPreset = "low" | "normal" | "high" | "dense";
 
 export const QR_MANIFEST = "airlock-export.json";
 const SEALED = "bundle.sealed";
