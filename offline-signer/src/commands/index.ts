@@ -5,6 +5,7 @@ import { MembersAdd, MembersList, MembersRemove, MembersRole } from "./members.j
 import { PassphraseChange } from "./passphrase.js";
 import { Lock, Unlock } from "./session.js";
 import { CourierEnroll } from "./courier-enroll.js";
+import { CouriersList, CouriersRevoke } from "./couriers.js";
 import { Export } from "./export.js";
 import { Import } from "./import.js";
 import { Init, Join, Log, Status } from "./team.js";
@@ -48,6 +49,8 @@ export const COMMANDS = {
   export: Export,
   import: Import,
   "courier-enroll": CourierEnroll,
+  "couriers:list": CouriersList,
+  "couriers:revoke": CouriersRevoke,
   "passphrase:change": PassphraseChange,
   unlock: Unlock,
   lock: Lock,

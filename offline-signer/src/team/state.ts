@@ -415,6 +415,15 @@ function grantsOf(b: EntryBody): readonly KeyGrant[] {
   }
 }
 
+/**
+ * Whether a courier is still sent transport keys: not revoked, and the device that enrolled it is
+ * still an active device of an active member (a courier retires with whoever enrolled it).
+ */
+export function courierActive(state: TeamState, c: CourierState): boolean {
+  const d = state.devices.get(c.author);
+  return c.revoked === undefined && d !== undefined && d.active && state.users.get(d.user)?.active === true;
+}
+
 /** Whether `deviceHex` is an active device of an active user who may read `c`. */
 export function isReader(state: TeamState, c: CollectionState, deviceHex: string): boolean {
   const d = state.devices.get(deviceHex);
@@ -524,6 +533,14 @@ function permitted(state: TeamState, b: EntryBody, actor: UserState): string | u
       const t = state.users.get(hex(b.user));
       if (t !== undefined && t.role === "owner" && actor.role !== "owner") return "only an owner removes an owner";
       return undefined;
+    }
+    case "courier":
+      // Any member may enroll one (it holds the key every member holds); it retires with the device that enrolled it.
+      return undefined;
+    case "revoke-courier": {
+      const c = state.couriers.get(hex(b.key));
+      const enroller = c === undefined ? undefined : state.devices.get(c.author);
+      return admin || enroller?.user === actor.id ? undefined : "only an admin or the member who enrolled a courier revokes it";
     }
     default:
       return admin ? undefined : `only admins make ${b.type} changes`;
@@ -641,8 +658,8 @@ function effect(state: TeamState, e: TeamEntry): string | undefined {
     case "courier": {
       const key = hex(b.key);
       const known = state.couriers.get(key);
-      if (known !== undefined) return known.revoked === undefined ? "that courier is already enrolled" : "that courier key was revoked; a retired courier comes back only with a new key";
-      if ([...state.couriers.values()].some((c) => c.revoked === undefined && c.name === b.name)) return `a courier named "${b.name}" is already enrolled`;
+      if (known !== undefined) return courierActive(state, known) ? "that courier is already enrolled" : "that courier key was retired; a retired courier comes back only with a new key";
+      if ([...state.couriers.values()].some((c) => courierActive(state, c) && c.name === b.name)) return `a courier named "${b.name}" is already enrolled`;
       state.couriers.set(key, { key, name: b.name, entry: e.hashHex, author: hex(e.author), time: e.time, revoked: undefined });
       return undefined;
     }

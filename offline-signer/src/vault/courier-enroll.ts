@@ -5,16 +5,18 @@
  * device. It holds no content key and no signing key.
  *
  * Enrolling records the courier in the team log (a `courier` entry: name, public key, author), so
- * every admin sees it in `airlock couriers list` and every admin vault sends it the next generation
- * after a rotation: its exports carry a fresh enrollment for each courier not revoked
- * (refreshEnrollments), which the courier adopts when an admin device signed it. A revoked courier
- * gets none (docs/transport-key.md, "Couriers").
+ * every member sees it in `airlock couriers list` and every admin vault sends it the next
+ * generation after a rotation: its exports carry a fresh enrollment for each active courier
+ * (refreshEnrollments), which the courier adopts when an admin device signed it. Any member may
+ * enroll one (it is given the key every member holds); a courier retires when revoked (by an admin
+ * or its enroller) and with the device that enrolled it, and then gets no later generation
+ * (docs/transport-key.md, "Couriers").
  */
 import { encodePayload, isValidX25519PublicKey, sealBundle, wipe } from "@airlock/bundle-format";
 import { DEFAULT_EPOCH_SECONDS } from "@airlock/shared";
 import { atLeast } from "../team/entry.js";
 import type { TeamEntry } from "../team/entry.js";
-import type { CourierState, TeamState } from "../team/state.js";
+import { courierActive, type CourierState, type TeamState } from "../team/state.js";
 import type { VaultContext } from "./context.js";
 import { vaultError } from "./errors.js";
 import { hex, unhex } from "./hex.js";
@@ -80,27 +82,23 @@ export function courierEnrollment(vault: VaultContext, courierPublicKey: Uint8Ar
   }
 }
 
-function requireAdmin(vault: Vault, what: string): void {
+function requireMember(vault: Vault, what: string): void {
   const { user, device } = vault.me();
   if (!user.active || !device.active) throw vaultError("VAULT_NOT_ALLOWED", `this device was removed from the team and cannot ${what}`);
-  if (!atLeast(user.role, "admin")) throw vaultError("VAULT_NOT_ALLOWED", `a ${user.role} cannot ${what} (needs admin): a courier is given every later transport key`);
 }
 
-/**
- * `airlock courier-enroll`: records the courier in the team log (once; a revoked key is refused)
- * and returns its enrollment. Admins only: an enrolled courier is sent every later generation.
- */
+/** `airlock courier-enroll`: records the courier in the team log (once; a retired key is refused) and returns its enrollment. */
 export function enrollCourier(vault: Vault, courierPublicKey: Uint8Array, name: string | undefined, mailbox: string): { bytes: Uint8Array; courier: CourierState; entry: TeamEntry | undefined } {
   const state = vault.requireTeam();
-  requireAdmin(vault, "enroll a courier");
+  requireMember(vault, "enroll a courier");
   const key = hex(courierPublicKey);
   const known = state.couriers.get(key);
-  if (known?.revoked !== undefined) throw vaultError("VAULT_NOT_ALLOWED", `courier ${known.name} was revoked; a retired courier comes back only with a new key (airlock-courier keygen in a new home)`);
+  if (known !== undefined && !courierActive(state, known)) throw vaultError("VAULT_NOT_ALLOWED", `courier ${known.name} was retired; a retired courier comes back only with a new key (airlock-courier keygen in a new home)`);
   let entry: TeamEntry | undefined;
   if (known === undefined) {
     const chosen = name ?? `courier-${courierFingerprint(key).slice(0, 8)}`;
     if (!COURIER_NAME.test(chosen)) throw vaultError("VAULT_BAD_ARGUMENT", `courier name "${chosen.slice(0, 80)}" must be lowercase letters, digits, dots, dashes or underscores (at most 64)`);
-    if ([...state.couriers.values()].some((c) => c.revoked === undefined && c.name === chosen)) throw vaultError("VAULT_BAD_ARGUMENT", `a courier named "${chosen}" is already enrolled; choose another --name`);
+    if ([...state.couriers.values()].some((c) => courierActive(state, c) && c.name === chosen)) throw vaultError("VAULT_BAD_ARGUMENT", `a courier named "${chosen}" is already enrolled; choose another --name`);
     entry = vault.tx(() => vault.appendEntry({ type: "courier", name: chosen, key: courierPublicKey }));
   } else if (name !== undefined && name !== known.name) {
     throw vaultError("VAULT_BAD_ARGUMENT", `this courier is enrolled as "${known.name}"; its name stays`);
@@ -108,13 +106,16 @@ export function enrollCourier(vault: Vault, courierPublicKey: Uint8Array, name: 
   return { bytes: courierEnrollment(vault, courierPublicKey, mailbox), courier: vault.state().couriers.get(key)!, entry };
 }
 
-/** `airlock couriers revoke NAME`: marks it revoked; the vault's key repair then makes a new generation it never gets. */
+/**
+ * `airlock couriers revoke NAME` (an admin, or the member who enrolled it; the fold judges): marks
+ * it revoked; an admin vault's key repair then makes a new generation it never gets.
+ */
 export function revokeCourier(vault: Vault, ref: string): { courier: CourierState; generation: number } {
   const state = vault.requireTeam();
-  requireAdmin(vault, "revoke a courier");
+  requireMember(vault, "revoke a courier");
   const lower = ref.toLowerCase();
   const matches = [...state.couriers.values()].filter((c) => c.name === ref || (lower.length >= 4 && c.key.startsWith(lower)));
-  const active = matches.filter((c) => c.revoked === undefined);
+  const active = matches.filter((c) => courierActive(state, c));
   if (active.length > 1) throw vaultError("VAULT_AMBIGUOUS", `"${ref}" matches several couriers`);
   const c = active[0];
   if (c === undefined) throw vaultError(matches.length > 0 ? "VAULT_BAD_ARGUMENT" : "VAULT_NOT_FOUND", matches.length > 0 ? `courier ${matches[0]!.name} is already revoked` : `no courier "${ref}" (airlock couriers list)`);
@@ -131,8 +132,11 @@ export interface CourierListing {
   readonly enrolledAt: number;
   /** The generation every admin vault now sends it (the newest), or, once revoked, the last it was sent. */
   readonly generation: number;
+  /** Revoked, or retired with the device that enrolled it. */
   readonly revoked: boolean;
   readonly revokedAt?: number;
+  /** Why it is no longer sent keys: "revoked", or "enroller left" (its enrolling device was revoked or its member removed). */
+  readonly retired?: "revoked" | "enroller left";
 }
 
 /** `airlock couriers list`: every courier the log knows, in enrollment order. */
@@ -144,10 +148,14 @@ export function listCouriers(vault: Vault): CourierListing[] {
     return (d === undefined ? undefined : state.users.get(d.user)?.name) ?? device.slice(0, 12);
   };
   return [...state.couriers.values()].map((c) => {
-    const revokedAt = c.revoked === undefined ? undefined : entries.get(c.revoked)?.time;
-    // Once revoked: the newest generation made before its revocation, the last one it could be sent.
-    const generation = revokedAt === undefined ? state.transport.length : state.transport.filter((g) => vault.ancestorsOf([c.revoked!])?.has(g.entry) === true).length;
-    return { name: c.name, key: c.key, fingerprint: courierFingerprint(c.key), enrolledBy: nameOf(c.author), enrolledAt: c.time, generation, revoked: c.revoked !== undefined, ...(revokedAt === undefined ? {} : { revokedAt }) };
+    // Retired by its revocation, or by the entry that revoked its enrolling device or removed its member.
+    const leaving = c.revoked ?? state.devices.get(c.author)?.losses.find((l) => /^(revoke-device|remove-member)$/.test(entries.get(l.entry)?.body.type ?? ""))?.entry;
+    const revokedAt = leaving === undefined ? undefined : entries.get(leaving)?.time;
+    // Once retired: the newest generation made before, the last one it could be sent.
+    const generation = leaving === undefined ? state.transport.length : state.transport.filter((g) => vault.ancestorsOf([leaving])?.has(g.entry) === true).length;
+    const active = courierActive(state, c);
+    const retired = active ? {} : { retired: c.revoked === undefined ? ("enroller left" as const) : ("revoked" as const) };
+    return { name: c.name, key: c.key, fingerprint: courierFingerprint(c.key), enrolledBy: nameOf(c.author), enrolledAt: c.time, generation, revoked: !active, ...(revokedAt === undefined ? {} : { revokedAt }), ...retired };
   });
 }
 
@@ -162,5 +170,5 @@ export function refreshEnrollments(vault: VaultContext): { bytes: Uint8Array; co
   const me = state.devices.get(vault.deviceId);
   const user = me === undefined ? undefined : state.users.get(me.user);
   if (me === undefined || user === undefined || !me.active || !user.active || !atLeast(user.role, "admin") || state.transport.length === 0) return [];
-  return [...state.couriers.values()].filter((c) => c.revoked === undefined).map((c) => ({ bytes: courierEnrollment(vault, unhex(c.key), ""), courier: c.name }));
+  return [...state.couriers.values()].filter((c) => courierActive(state, c)).map((c) => ({ bytes: courierEnrollment(vault, unhex(c.key), ""), courier: c.name }));
 }

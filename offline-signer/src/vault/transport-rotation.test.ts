@@ -135,8 +135,6 @@ describe("couriers registry", () => {
     const { a, b, c } = await threeMembers();
     const k1 = x25519KeyPair();
     const k2 = x25519KeyPair();
-    // An editor cannot enroll one: an enrolled courier is sent every later key.
-    expect(() => enrollCourier(b, k1.publicKey, "relay", "")).toThrow(/needs admin/);
     const first = enrollCourier(a, k1.publicKey, "relay", "dir:/srv/x");
     enrollCourier(a, k2.publicKey, "laptop", "");
     const opened = decodePayload(openBundle(first.bytes, { recipient: k1, maxLength: 1 << 20 }).body);
@@ -166,9 +164,18 @@ describe("couriers registry", () => {
     expect(payload.admins?.map((x) => Buffer.from(x).toString("hex"))).toEqual([a.deviceId]);
     expect(() => openBundle(refreshed[0]!.bytes, { recipient: k2, maxLength: 1 << 20 })).toThrow();
     // A revoked key cannot be enrolled again; an editor's vault sends no enrollments.
-    expect(() => enrollCourier(a, k2.publicKey, undefined, "")).toThrow(/revoked/);
+    expect(() => enrollCourier(a, k2.publicKey, undefined, "")).toThrow(/retired/);
     sync(a, b);
     expect(exportBundles(b).filter((x) => x.kind === "courier-enrollment")).toHaveLength(0);
+    // Any member may enroll one; only an admin or its enroller revokes it; it retires with its enroller.
+    const k3 = x25519KeyPair();
+    enrollCourier(c, k3.publicKey, "carols", "");
+    sync(c, a, b);
+    expect(() => revokeCourier(b, "carols")).toThrow(/only an admin or the member who enrolled/);
+    a.removeMember("carol");
+    expect(a.state().transport).toHaveLength(2);
+    expect(listCouriers(a).find((x) => x.name === "carols")).toMatchObject({ revoked: true, retired: "enroller left", generation: 1 });
+    expect(exportBundles(a).filter((x) => x.kind === "courier-enrollment")).toHaveLength(1);
     for (const v of [a, b, c]) v.close();
   });
 });
