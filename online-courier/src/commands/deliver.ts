@@ -25,7 +25,7 @@ export default class Deliver extends CourierCommand {
       description: "mark bundles delivered without the vault's receipt: what this run hands over, or alone every bundle awaiting a receipt",
       default: false,
     }),
-    again: Flags.boolean({ description: "with --usb: also write bundles already written to a stick and not yet confirmed (the stick was lost)", default: false, dependsOn: ["usb"] }),
+    again: Flags.boolean({ description: "with --usb: also write bundles already written to a stick and not yet confirmed (the stick was lost)", default: false }),
     loops: Flags.integer({ description: "with --show: passes of each bundle's frame loop", default: 2 }),
     fps: Flags.integer({ description: "with --show: frames per second", default: 8 }),
     "max-bytes": Flags.integer({
@@ -38,6 +38,8 @@ export default class Deliver extends CourierCommand {
   async run(): Promise<void> {
     const { flags } = await this.parse(Deliver);
     const mark = flags["mark-delivered"];
+    // Not oclif's dependsOn: a boolean's default counts as given there.
+    if (flags.again && flags.usb === undefined) throw courierError("COURIER_BAD_ARGUMENT", "--again goes with --usb DIR");
     if (flags.usb === undefined && flags.qr === undefined && !flags.show && !mark) throw courierError("COURIER_BAD_ARGUMENT", "say where to deliver: --usb DIR, --qr DIR or --show (or --mark-delivered)");
     const courier = Courier.open(this.homeFrom(flags.home));
     const abort = new AbortController();
