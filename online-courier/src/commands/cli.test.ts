@@ -86,14 +86,19 @@ describe("airlock-courier, end to end", () => {
 
     const status = cli(["status", "--home", homeB, "--json"]);
     expect(status.status).toBe(0);
-    const s = json(status)["status"] as { counts: { inbound: { delivered: number } }; syncs: { lastOk?: string }[]; dropped: { outcome: string; n: number }[] };
-    expect(s.counts.inbound.delivered).toBe(2);
+    const s = json(status)["status"] as { counts: { inbound: { pending: number } }; teams: { awaitingReceipt: { bundles: number } }[]; syncs: { lastOk?: string }[]; dropped: { outcome: string; n: number }[] };
+    // Written to the stick, not yet confirmed by the vault's receipt (docs/receipts.md).
+    expect(s.counts.inbound.pending).toBe(2);
+    expect(s.teams[0]!.awaitingReceipt.bundles).toBe(2);
     expect(s.syncs[0]!.lastOk).toBeDefined();
     const sa = json(cli(["status", "--home", homeA, "--json"]))["status"] as { counts: { outbound: { delivered: number } } };
     expect(sa.counts.outbound.delivered).toBe(2);
     expect(cli(["--home", homeB, "status"]).stdout).toContain("team Newsroom"); // global flags before the command
+    // Still deliverable (a QR showing can be repeated) until a receipt or --mark-delivered.
     const qr = cli(["deliver", "--qr", join(dir, "qr-out"), "--home", homeB, "--json"]);
-    expect(json(qr)).toMatchObject({ ok: true, delivered: [] });
+    expect((json(qr)["delivered"] as unknown[]).length).toBe(2);
+    expect(json(cli(["deliver", "--mark-delivered", "--home", homeB, "--json"]))).toMatchObject({ ok: true, awaitingReceipt: 0 });
+    expect(json(cli(["deliver", "--qr", join(dir, "qr-out-2"), "--home", homeB, "--json"]))).toMatchObject({ ok: true, delivered: [] });
   });
 
   it("fails with one line and a hint, or JSON", () => {

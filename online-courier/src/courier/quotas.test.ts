@@ -85,12 +85,13 @@ describe("inbound quotas", () => {
     // The stick gets at most its cap (here three bundles' worth); the rest waits.
     const stick = join(dir, "stick");
     mkdirSync(stick);
-    const delivered = await deliverUsb(a.spool, stick, { maxBytes: 3 * size + 100 });
+    // Marked delivered as they are written (--mark-delivered): here the vault's receipt is not the point.
+    const delivered = await deliverUsb(a.spool, stick, { maxBytes: 3 * size + 100, markDelivered: true });
     expect(delivered).toHaveLength(3);
     expect(readdirSync(join(stick, "airlock", "inbox")).filter((n) => n.endsWith(".airlock"))).toHaveLength(3);
     expect(a.spool.undelivered(a.teams[0]!.id).bundles).toBe(7);
     // A cap smaller than one bundle still lets one through (a stick must always make progress).
-    expect(await deliverUsb(a.spool, stick, { maxBytes: 1 })).toHaveLength(1);
+    expect(await deliverUsb(a.spool, stick, { maxBytes: 1, markDelivered: true })).toHaveLength(1);
 
     // Room again: the next round takes exactly what fits, and the warning stays while it is full.
     clock.now += 15 * 60_000;

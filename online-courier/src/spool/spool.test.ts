@@ -61,6 +61,7 @@ describe("spool", () => {
       state: "pending",
       attempts: 0,
       lastError: undefined,
+      handedCount: 0,
     });
     now += 5;
     const again = spool.put(b.slice(), "inbound"); // the same bytes echoed back by the mailbox
