@@ -15,6 +15,8 @@ import { AttachAdd, AttachGet, AttachList, AttachPrune, AttachQuota, AttachRm } 
 import { Upgrade } from "./upgrade.js";
 import { Backup } from "./backup.js";
 import { Restore } from "./restore.js";
+import { RecoveryHeld, RecoveryRelease, RecoverySetup } from "./recovery.js";
+import { RecoverAdd, RecoverFinish, RecoverStart } from "./recover.js";
 import { APP_COMMANDS } from "../apps/commands.js";
 import { HelpCommand } from "./help.js";
 import { Completion } from "./completion.js";
@@ -57,6 +59,12 @@ export const COMMANDS = {
   upgrade: Upgrade,
   backup: Backup,
   restore: Restore,
+  "recovery:setup": RecoverySetup,
+  "recovery:held": RecoveryHeld,
+  "recovery:release": RecoveryRelease,
+  "recover:start": RecoverStart,
+  "recover:add": RecoverAdd,
+  "recover:finish": RecoverFinish,
   tui: Tui,
   help: HelpCommand,
   completion: Completion,

@@ -25,7 +25,7 @@ export const MAX_ENTRY_BYTES = 1024 * 1024;
  * unknown field is malformed. An unknown `type` is always refused (a new kind of entry is a
  * major change: its effect on rights could not be judged).
  */
-export const ENTRY_MINOR_VERSION = 1;
+export const ENTRY_MINOR_VERSION = 2;
 /** The app of a collection created without one (every collection before typed collections). */
 export const DEFAULT_APP = "notes";
 /** An app name: what the registry is keyed by (offline-signer/src/apps/registry.ts). */
@@ -38,6 +38,12 @@ export const MAX_HEADS = 1024;
 const LABEL_HASH = utf8("airlock/v1/team-entry");
 const LABEL_SIG = utf8("airlock/v1/team-entry-sig");
 const LABEL_CERT = utf8("airlock/v1/device-cert");
+const LABEL_RECOVERY_SET = utf8("airlock/v1/recovery-set");
+const LABEL_RECOVERY_ENROL = utf8("airlock/v1/recovery-enrol");
+/** Shares one recovery set may have (docs/recovery.md): enough for any team, small enough for the log. */
+export const MAX_RECOVERY_SHARES = 16;
+/** A sealed share for one holder: a bundle of the smallest buckets. */
+const MAX_SEALED_SHARE = 64 * 1024;
 
 /** A device as the team log knows it: signing key (its id), encryption key, identity certificate. */
 export interface DeviceKeys {
@@ -72,10 +78,19 @@ export interface FrontierPoint {
   readonly id: Uint8Array;
 }
 
+/**
+ * Proof, in a self-authored `add-device`, that the shares of the member's recovery set were
+ * combined: `sig` by the set's recovery key over the team, the set and the new device's keys.
+ */
+export interface RecoveryProof {
+  readonly set: Uint8Array;
+  readonly sig: Uint8Array;
+}
+
 export type EntryBody =
   | { type: "genesis"; name: string; user: Uint8Array; userName: string; device: DeviceKeys }
   | { type: "add-member"; user: Uint8Array; userName: string; role: Role; device: DeviceKeys; grants: readonly KeyGrant[] }
-  | { type: "add-device"; user: Uint8Array; device: DeviceKeys; grants: readonly KeyGrant[] }
+  | { type: "add-device"; user: Uint8Array; device: DeviceKeys; grants: readonly KeyGrant[]; recovery?: RecoveryProof | undefined }
   | { type: "revoke-device"; device: Uint8Array; cutoff: number; rekeys: readonly KeyGrant[] }
   | { type: "remove-member"; user: Uint8Array; cutoffs: readonly Cutoff[]; rekeys: readonly KeyGrant[] }
   | { type: "set-role"; user: Uint8Array; role: Role; cutoffs: readonly Cutoff[]; rekeys: readonly KeyGrant[] }
@@ -89,7 +104,21 @@ export type EntryBody =
   /** A courier the team's vaults send transport keys to: its X25519 public key and a name people use. */
   | { type: "courier"; name: string; key: Uint8Array }
   | { type: "revoke-courier"; key: Uint8Array }
-  | { type: "grant"; grants: readonly KeyGrant[] };
+  | { type: "grant"; grants: readonly KeyGrant[] }
+  | {
+      type: "recovery-set";
+      /** Random id of the set (16 bytes): what cards and share bundles name. */
+      set: Uint8Array;
+      threshold: number;
+      /** The set's recovery key (Ed25519): only whoever combines `threshold` shares can sign with it. */
+      key: Uint8Array;
+      /** recoveryShareHash of every share, sorted: a forged or damaged share is named as such. */
+      shares: readonly Uint8Array[];
+      /** One bundle per teammate holder (anonymous slots, sealed to that holder's devices). */
+      sealed: readonly Uint8Array[];
+      /** The member's identity key over recoverySetMessage: the commitment. */
+      sig: Uint8Array;
+    };
 
 export type EntryType = EntryBody["type"];
 
@@ -119,6 +148,16 @@ export function verifyDeviceCert(user: Uint8Array, d: DeviceKeys): boolean {
   return ed25519Verify(user, deviceCertMessage(d.sign, d.enc), d.cert);
 }
 
+/** What a member's identity key signs for a recovery set (docs/recovery.md, "The commitment"). */
+export function recoverySetMessage(team: Uint8Array, user: Uint8Array, b: { set: Uint8Array; threshold: number; key: Uint8Array; shares: readonly Uint8Array[] }): Uint8Array {
+  return concatBytes(LABEL_RECOVERY_SET, encodeObject({ team, user, set: b.set, threshold: b.threshold, key: b.key, shares: [...b.shares] }));
+}
+
+/** What the recovery key signs to enrol a device: the team, the set and the device's two keys. */
+export function recoveryEnrolMessage(team: Uint8Array, set: Uint8Array, d: Pick<DeviceKeys, "sign" | "enc">): Uint8Array {
+  return concatBytes(LABEL_RECOVERY_ENROL, team, set, d.sign, d.enc);
+}
+
 const plainDevice = (d: DeviceKeys): Plain => ({ sign: d.sign, enc: d.enc, cert: d.cert });
 const plainGrants = (g: readonly KeyGrant[]): Plain => g.map((x) => ({ collection: x.collection, to: [...x.to], keys: [...x.keys], sealed: x.sealed }));
 const plainCutoffs = (c: readonly Cutoff[]): Plain => c.map((x) => ({ device: x.device, seq: x.seq }));
@@ -130,7 +169,7 @@ function plainBody(b: EntryBody): Record<string, Plain> {
     case "add-member":
       return { user: b.user, userName: b.userName, role: b.role, device: plainDevice(b.device), grants: plainGrants(b.grants) };
     case "add-device":
-      return { user: b.user, device: plainDevice(b.device), grants: plainGrants(b.grants) };
+      return { user: b.user, device: plainDevice(b.device), grants: plainGrants(b.grants), ...(b.recovery === undefined ? {} : { recovery: { set: b.recovery.set, sig: b.recovery.sig } }) };
     case "revoke-device":
       return { device: b.device, cutoff: b.cutoff, rekeys: plainGrants(b.rekeys) };
     case "remove-member":
@@ -156,6 +195,8 @@ function plainBody(b: EntryBody): Record<string, Plain> {
       return { key: b.key };
     case "grant":
       return { grants: plainGrants(b.grants) };
+    case "recovery-set":
+      return { set: b.set, threshold: b.threshold, key: b.key, shares: [...b.shares], sealed: [...b.sealed], sig: b.sig };
   }
 }
 
@@ -178,7 +219,9 @@ export function encodeSignedEntry(device: KeyPair, e: NewEntry): Uint8Array {
     author: device.publicKey,
     time: e.time,
     ...(e.team === undefined ? {} : { team: e.team, parents }),
-    ...(e.body.type === "collection" && e.body.app !== undefined && e.body.app !== DEFAULT_APP ? { v: ENTRY_MINOR_VERSION } : {}),
+    // `v` only where a field of a later minor version is present, so earlier entries keep their bytes.
+    ...(e.body.type === "collection" && e.body.app !== undefined && e.body.app !== DEFAULT_APP ? { v: 1 } : {}),
+    ...(e.body.type === "add-device" && e.body.recovery !== undefined ? { v: 2 } : {}),
     ...plainBody(e.body),
   });
   const sig = ed25519Sign(device.secretKey, concatBytes(LABEL_SIG, body));
@@ -267,7 +310,7 @@ const COMMON = ["type", "author", "time", "team", "parents", "v"];
 const FIELDS: Record<EntryType, readonly string[]> = {
   genesis: ["name", "user", "userName", "device"],
   "add-member": ["user", "userName", "role", "device", "grants"],
-  "add-device": ["user", "device", "grants"],
+  "add-device": ["user", "device", "grants", "recovery"],
   "revoke-device": ["device", "cutoff", "rekeys"],
   "remove-member": ["user", "cutoffs", "rekeys"],
   "set-role": ["user", "role", "cutoffs", "rekeys"],
@@ -280,6 +323,7 @@ const FIELDS: Record<EntryType, readonly string[]> = {
   courier: ["name", "key"],
   "revoke-courier": ["key"],
   grant: ["grants"],
+  "recovery-set": ["set", "threshold", "key", "shares", "sealed", "sig"],
 };
 const TYPES = Object.keys(FIELDS) as EntryType[];
 
@@ -292,8 +336,16 @@ function readBody(o: Obj, type: EntryType): EntryBody {
       return { type, name: t("name", 256), user: readIdentity(o["user"], "user"), userName: t("userName", 256), device: readDevice(o["device"], "device") };
     case "add-member":
       return { type, user: readIdentity(o["user"], "user"), userName: t("userName", 256), role: role("role"), device: readDevice(o["device"], "device"), grants: readGrants(o["grants"], "grants") };
-    case "add-device":
-      return { type, user: readIdentity(o["user"], "user"), device: readDevice(o["device"], "device"), grants: readGrants(o["grants"], "grants") };
+    case "add-device": {
+      const recovery = o["recovery"] === undefined ? undefined : R.obj(o["recovery"], "recovery", ["set", "sig"]);
+      return {
+        type,
+        user: readIdentity(o["user"], "user"),
+        device: readDevice(o["device"], "device"),
+        grants: readGrants(o["grants"], "grants"),
+        ...(recovery === undefined ? {} : { recovery: { set: R.bytes(recovery["set"], "recovery.set", 16), sig: R.bytes(recovery["sig"], "recovery.sig", 64) } }),
+      };
+    }
     case "revoke-device":
       return { type, device: b("device"), cutoff: R.uint(o["cutoff"], "cutoff"), rekeys: readGrants(o["rekeys"], "rekeys") };
     case "remove-member":
@@ -327,6 +379,14 @@ function readBody(o: Obj, type: EntryType): EntryBody {
       return { type, key: b("key") };
     case "grant":
       return { type, grants: readGrants(o["grants"], "grants") };
+    case "recovery-set": {
+      const threshold = R.uint(o["threshold"], "threshold", MAX_RECOVERY_SHARES);
+      const shares = readIdSet(o["shares"], "shares", MAX_RECOVERY_SHARES, 32);
+      if (threshold < 2) R.fail("threshold must be at least 2 (one share alone must reveal nothing)");
+      if (shares.length < threshold) R.fail(`names ${shares.length} shares for a threshold of ${threshold}`);
+      const sealed = R.array(o["sealed"], "sealed", shares.length).map((x, i) => R.bytes(x, `sealed[${i}]`, 1, MAX_SEALED_SHARE));
+      return { type, set: R.bytes(o["set"], "set", 16), threshold, key: readIdentity(o["key"], "key"), shares, sealed, sig: R.bytes(o["sig"], "sig", 64) };
+    }
   }
 }
 
@@ -357,6 +417,8 @@ export function decodeEntry(bytes: Uint8Array): TeamEntry {
     }
   }
   const parsed = readBody(o, type);
+  // A recovery proof changes who may add a device: one encoding, marked with the version that added it.
+  if (parsed.type === "add-device" && parsed.recovery !== undefined && v < 2) R.fail("an add-device entry with a recovery proof must say v 2");
   if (!ed25519Verify(author, concatBytes(LABEL_SIG, body), sig)) {
     SIG.fail("the signature does not verify");
   }

@@ -13,8 +13,8 @@
  * only entries that may rotate keys introduce new ones, and the collection's keys and who holds
  * each are part of the state — so the key writers use is chosen here, not by what a vault opened.
  */
-import { equalBytes } from "@airlock/bundle-format";
-import { DEFAULT_APP, atLeast, roleRank, verifyDeviceCert, type Cutoff, type DeviceKeys, type EntryBody, type KeyGrant, type Role, type TeamEntry } from "./entry.js";
+import { ed25519Verify, equalBytes } from "@airlock/bundle-format";
+import { DEFAULT_APP, atLeast, recoveryEnrolMessage, recoverySetMessage, roleRank, verifyDeviceCert, type Cutoff, type DeviceKeys, type EntryBody, type KeyGrant, type Role, type TeamEntry } from "./entry.js";
 
 const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.length).toString("hex");
 
@@ -116,6 +116,25 @@ export interface CourierState {
   revoked: string | undefined;
 }
 
+/** A member's recovery set (docs/recovery.md): the commitment the fold accepted, and what became of it. */
+export interface RecoverySet {
+  /** Set id (hex). */
+  readonly id: string;
+  /** The member (hex) whose identity signed it. */
+  readonly user: string;
+  /** The `recovery-set` entry (hex). */
+  readonly entry: string;
+  readonly threshold: number;
+  /** The recovery public key a self-enrolment must be signed with. */
+  readonly key: Uint8Array;
+  /** Share hashes (hex), sorted. */
+  readonly shares: readonly string[];
+  /** A later set of the same member replaced it: only the newest set enrols. */
+  superseded: boolean;
+  /** The add-device entry that used it: a set enrols one device. */
+  spent: string | undefined;
+}
+
 export interface Proposal {
   readonly entry: TeamEntry;
   readonly approvers: Set<string>;
@@ -144,6 +163,8 @@ export interface TeamState {
   readonly heads: string[];
   /** Which entry made each change effective (an approval can make a proposal effective). */
   readonly effective: Map<string, string>;
+  /** Recovery sets by id (hex), in log order (docs/recovery.md). */
+  readonly recoverySets: Map<string, RecoverySet>;
   /** Transport key generations 1, 2, ... in log order (generation n is transport[n - 1]); generation 0, the team's first key, is never in the log. */
   readonly transport: TransportGeneration[];
   /** Couriers the team enrolled, by X25519 public key (hex), in log order. */
@@ -159,6 +180,9 @@ export function isCritical(state: TeamState, b: EntryBody, author: UserState): b
   switch (b.type) {
     case "add-member":
       return atLeast(b.role, "admin");
+    case "add-device":
+      // A recovered device enrols itself; where the team asks for approvals, admins approve it.
+      return b.recovery !== undefined;
     case "remove-member":
     case "set-policy":
     case "compact":
@@ -267,6 +291,7 @@ function foldOnce(teamHex: string, entries: ReadonlyMap<string, TeamEntry>, with
     waiting: [],
     heads: [],
     effective: new Map(),
+    recoverySets: new Map(),
     transport: [],
     couriers: new Map(),
   };
@@ -334,13 +359,36 @@ function newDevice(keys: DeviceKeys, user: string): DeviceState {
   return { id: hex(keys.sign), keys, user, active: true, cutoff: undefined, losses: [] };
 }
 
-function actorOf(state: TeamState, e: TeamEntry): { user: UserState; device: DeviceState } | string {
+function actorOf(state: TeamState, e: TeamEntry): { user: UserState } | string {
   const device = state.devices.get(hex(e.author));
-  if (device === undefined) return "signed by a key that is not a device of this team";
+  if (device === undefined) return e.body.type === "add-device" && e.body.recovery !== undefined ? selfEnrolment(state, e, e.body) : "signed by a key that is not a device of this team";
   if (!device.active) return "signed by a revoked or removed device";
   const user = state.users.get(device.user);
   if (user === undefined || !user.active) return "signed by a device of a removed member";
-  return { user, device };
+  return { user };
+}
+
+/**
+ * The one entry a key that is not yet a device may sign (docs/team-model.md, "Recovery
+ * enrolment"; docs/recovery.md): an add-device of itself, for a current member whose identity
+ * certified it, proving with the recovery key of that member's newest unspent recovery set that
+ * the set's shares were combined. The identity key alone never enrols a device: a thief holding
+ * the lost laptop's identity key lacks the recovery key, which was split and never stored.
+ * Returns the member it acts as, or why not.
+ */
+function selfEnrolment(state: TeamState, e: TeamEntry, b: Extract<EntryBody, { type: "add-device" }>): { user: UserState } | string {
+  if (b.recovery === undefined) return "signed by a key that is not a device of this team";
+  if (!equalBytes(e.author, b.device.sign)) return "a recovery enrolment is signed by the device it enrols";
+  const user = state.users.get(hex(b.user));
+  if (user === undefined || !user.active) return "a recovery enrolment for someone who is not a member";
+  if (!verifyDeviceCert(b.user, b.device)) return "the device certificate does not verify under the member's identity";
+  const set = state.recoverySets.get(hex(b.recovery.set));
+  if (set === undefined) return "names a recovery set this team does not know";
+  if (set.user !== user.id) return "names another member's recovery set";
+  if (set.superseded) return "names a recovery set its member replaced with a newer one";
+  if (set.spent !== undefined) return "names a recovery set that already enrolled a device (each set enrols one)";
+  if (!ed25519Verify(set.key, recoveryEnrolMessage(state.team, b.recovery.set, b.device), b.recovery.sig)) return "the recovery signature does not verify (the set's shares were not combined)";
+  return { user };
 }
 
 /** Applies one entry; returns why it was rejected, or undefined. */
@@ -370,7 +418,8 @@ function applyEntry(state: TeamState, e: TeamEntry): string | undefined {
   const denied = permitted(state, b, actor.user);
   if (denied !== undefined) return denied;
   if (isCritical(state, b, actor.user) && required(state) > 1) {
-    state.proposals.set(e.hashHex, { entry: e, approvers: new Set([actor.user.id]) });
+    // The author's own approval counts only if it is an admin (a recovering member may not be).
+    state.proposals.set(e.hashHex, { entry: e, approvers: new Set(atLeast(actor.user.role, "admin") ? [actor.user.id] : []) });
     return undefined;
   }
   const why = applyEffect(state, e, actor.user);
@@ -511,6 +560,9 @@ function permitted(state: TeamState, b: EntryBody, actor: UserState): string | u
       if (hex(b.user) !== actor.id && !admin) return "only the user or an admin adds a device";
       return undefined;
     }
+    case "recovery-set":
+      // Every member may make one for themselves (the identity signature is checked in effect).
+      return undefined;
     case "revoke-device": {
       const d = state.devices.get(hex(b.device));
       if (d !== undefined && d.user !== actor.id) {
@@ -585,7 +637,24 @@ function effect(state: TeamState, e: TeamEntry): string | undefined {
       if (user === undefined || !user.active) return "adds a device to someone who is not a member";
       if (state.devices.has(hex(b.device.sign))) return "that device is already known";
       if (!verifyDeviceCert(b.user, b.device)) return "the device certificate does not verify";
+      let set: RecoverySet | undefined;
+      if (b.recovery !== undefined) {
+        // Only the device itself proves a recovery (selfEnrolment checked the rest as it became the actor).
+        set = state.recoverySets.get(hex(b.recovery.set));
+        if (!equalBytes(e.author, b.device.sign) || set === undefined || set.spent !== undefined) return "a recovery proof only in the enrolment the recovered device signs itself";
+      }
       state.devices.set(hex(b.device.sign), newDevice(b.device, user.id));
+      if (set !== undefined) set.spent = e.hashHex;
+      return undefined;
+    }
+    case "recovery-set": {
+      const author = state.devices.get(hex(e.author))!;
+      const user = state.users.get(author.user)!;
+      if (state.recoverySets.has(hex(b.set))) return "that recovery set id is already used";
+      const identity = Buffer.from(user.id, "hex");
+      if (!ed25519Verify(identity, recoverySetMessage(state.team, identity, b), b.sig)) return "the recovery set is not signed by its member's identity key";
+      for (const s of state.recoverySets.values()) if (s.user === user.id) s.superseded = true;
+      state.recoverySets.set(hex(b.set), { id: hex(b.set), user: user.id, entry: e.hashHex, threshold: b.threshold, key: b.key, shares: b.shares.map(hex), superseded: false, spent: undefined });
       return undefined;
     }
     case "revoke-device": {

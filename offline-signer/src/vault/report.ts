@@ -232,7 +232,7 @@ function describeBody(state: TeamState, b: EntryBody): string {
     case "add-member":
       return `added ${quoted(b.userName)} as ${b.role}`;
     case "add-device":
-      return `added a device (${hex(b.device.sign).slice(0, 8)}) for ${who(b.user)}`;
+      return b.recovery === undefined ? `added a device (${hex(b.device.sign).slice(0, 8)}) for ${who(b.user)}` : `recovered ${who(b.user)} on a new device (${hex(b.device.sign).slice(0, 8)}) with their recovery shares`;
     case "revoke-device":
       return `revoked device ${hex(b.device).slice(0, 8)}${b.rekeys.length > 0 ? ` and rotated ${b.rekeys.length} collection key(s)` : ""}`;
     case "remove-member":
@@ -261,6 +261,8 @@ function describeBody(state: TeamState, b: EntryBody): string {
       return `granted keys for ${b.grants.map((g) => g.collection).join(", ")}`;
     case "grant":
       return `granted keys for ${b.grants.map((g) => g.collection).join(", ")}`;
+    case "recovery-set":
+      return `set up recovery: any ${b.threshold} of ${b.shares.length} shares (${b.sealed.length} held by teammates)`;
   }
 }
 

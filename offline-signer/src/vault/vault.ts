@@ -197,6 +197,11 @@ export class Vault implements VaultContext {
     return secret === undefined ? undefined : ed25519KeyPair(secret);
   }
 
+  /** The identity key's 32-byte seed, for `airlock recovery setup` to split (recovery/setup.ts). The caller wipes it. */
+  identitySeed(): Uint8Array | undefined {
+    return this.store.getSecret(SECRET_IDENTITY);
+  }
+
   /** The newest transport key generation this vault holds (transport-rotation.ts). */
   transportKey(): TransportKey | undefined {
     const current = currentTransport(this);
@@ -554,6 +559,15 @@ export class Vault implements VaultContext {
     return this.state();
   }
 
+  /**
+   * `airlock recover` (recovery/restore.ts): the identity key the recovery shares combined into,
+   * and the member's name. Inside the caller's transaction.
+   */
+  restoreIdentity(seed: Uint8Array, name: string): void {
+    this.store.setSecret(SECRET_IDENTITY, seed);
+    this.storage.meta.set(META_NAME, name);
+  }
+
   /** `airlock join`: a fresh identity for this vault and a request an admin can admit. */
   joinRequest(userName: string): JoinRequest {
     if (this.teamId !== undefined) throw vaultError("VAULT_HAS_TEAM", `this vault already belongs to team ${this.state().name}`);
@@ -572,19 +586,25 @@ export class Vault implements VaultContext {
     return request;
   }
 
-  /** Adopts a team from a welcome: checks that the log admits this device. Call inside a transaction. */
-  adoptTeam(teamHex: string, log: readonly TeamEntry[], transportKey: Uint8Array, rank = 2, sender?: string): TeamState {
+  /**
+   * Adopts a team from a welcome: checks that the log admits this device — or, for a recovery
+   * (recovery/restore.ts), that `pending`, this device's own enrolment, waits for approvals.
+   * Call inside a transaction.
+   */
+  adoptTeam(teamHex: string, log: readonly TeamEntry[], transportKey: Uint8Array, rank = 2, sender?: string, pending?: string): TeamState {
     const map = new Map(log.map((e) => [e.hashHex, e]));
     const state = foldTeam(teamHex, map);
     const me = state.devices.get(this.deviceId);
-    if (me === undefined || !me.active) throw vaultError("VAULT_NOT_ALLOWED", "the welcome's team log does not admit this device");
+    const proposal = pending === undefined ? undefined : state.proposals.get(pending);
+    const waits = proposal !== undefined && equalBytes(proposal.entry.author, this.#device.publicKey);
+    if ((me === undefined || !me.active) && !waits) throw vaultError("VAULT_NOT_ALLOWED", "the welcome's team log does not admit this device");
     const meta = this.storage.meta;
     meta.set(META_TEAM, teamHex);
     this.#teamId = teamHex;
     this.store.setSecret(SECRET_TRANSPORT, transportKey);
     meta.set(META_WELCOME_RANK, String(rank));
     if (sender !== undefined) meta.set(META_WELCOME_SENDER, sender);
-    const user = state.users.get(me.user);
+    const user = me === undefined ? undefined : state.users.get(me.user);
     if (user !== undefined) meta.set(META_NAME, user.name);
     this.#entries = undefined;
     this.storeEntries(log);
@@ -662,7 +682,12 @@ export class Vault implements VaultContext {
     return { request, entry };
   }
 
-  revokeDevice(ref: string): TeamEntry {
+  /**
+   * `cutoff`: for a recovered device that holds less of the lost one's chain than its teammates
+   * (docs/recovery.md), the highest seq they saw; `withhold(collection)`: devices left out of that
+   * collection's fresh key, which an admin's key repair then seals to them with the history.
+   */
+  revokeDevice(ref: string, options: { cutoff?: number; withhold?: (collection: string) => ReadonlySet<string> } = {}): TeamEntry {
     const state = this.requireTeam();
     const device = this.findDevice(ref);
     if (device.id === this.deviceId) throw vaultError("VAULT_BAD_ARGUMENT", "a device cannot revoke itself; revoke it from another device");
@@ -673,8 +698,8 @@ export class Vault implements VaultContext {
     if (device.user !== me.user.id) this.#requireRole("admin", "revoke someone else's device");
     else this.#requireRole("viewer", "revoke a device");
     return this.tx(() => {
-      const rekeys = this.#rekeys(state, (d) => d.id !== device.id);
-      return this.appendEntry({ type: "revoke-device", device: device.keys.sign, cutoff: this.#ackedSeq(device.id), rekeys });
+      const rekeys = this.#rekeys(state, (d, c) => d.id !== device.id && options.withhold?.(c).has(d.id) !== true);
+      return this.appendEntry({ type: "revoke-device", device: device.keys.sign, cutoff: Math.max(options.cutoff ?? 0, this.#ackedSeq(device.id)), rekeys });
     });
   }
 
@@ -998,12 +1023,12 @@ export class Vault implements VaultContext {
   }
 
   /** Fresh keys for every collection whose readers shrink to `keep`. */
-  #rekeys(state: TeamState, keep: (d: DeviceState) => boolean, only?: readonly string[]): KeyGrant[] {
+  #rekeys(state: TeamState, keep: (d: DeviceState, collection: string) => boolean, only?: readonly string[]): KeyGrant[] {
     const out: KeyGrant[] = [];
     for (const c of state.collections.values()) {
       if (only !== undefined && !only.includes(c.id)) continue;
       const readers = readerDevices(state, c.id);
-      const after = readers.filter(keep);
+      const after = readers.filter((d) => keep(d, c.id));
       if (after.length === readers.length || after.length === 0) continue;
       const fresh = randomBytes(32);
       out.push(sealGrant(this.#device, c.id, [fresh], after));
