@@ -6,6 +6,7 @@ import { fileURLToPath } from "node:url";
 import { benchEndToEnd } from "./end-to-end.js";
 import { benchFiles } from "./files.js";
 import { benchQrScan } from "./qr-scan.js";
+import { prepareQrDecoder } from "../src/qr/decoders/load.js";
 import { mergeBenchResults, printFigure, type BenchFigure } from "../src/bench-figures.js";
 
 const RESULTS = fileURLToPath(new URL("../../../bench-results.json", import.meta.url));
@@ -19,11 +20,13 @@ async function main(): Promise<void> {
   const figures: BenchFigure[] = [];
   if (run("qr")) {
     console.log(`\nAirlock QR scanning benchmarks${quick ? " (--quick)" : ""}`);
-    console.log("\n== jsqr decode rate on 720p camera-like frames (baseline: the clean PNG of the same code; higher is better)");
-    const scan = await benchQrScan({ quick });
+    console.log("\n== QR decoders on 720p camera-like frames, per degradation and preset (baseline: jsqr on the same frames; for jsqr, its rate on the clean PNGs; higher is better)");
+    const log = (line: string): void => console.log(`   ${line}`);
+    const scan = await benchQrScan({ quick, log });
     scan.forEach(printFigure);
-    console.log("\n== end to end at a 10 fps display, camera-like capture (baseline: an ideal receiver; higher is better)");
-    const e2e = await benchEndToEnd({ quick });
+    console.log("\n== end to end at 10 and 20 fps displays, camera-like capture, default decoder (baseline: an ideal receiver; higher is better)");
+    const { decoder } = await prepareQrDecoder();
+    const e2e = await benchEndToEnd({ quick, decoder, log });
     e2e.forEach(printFigure);
     figures.push(...scan, ...e2e);
   }

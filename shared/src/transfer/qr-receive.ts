@@ -5,15 +5,20 @@
  * reported, never fatal. Progress (frames, unique frames, percent, rate, ETA) goes to an
  * optional callback.
  */
-import { base45Decode, FrameError, TransferCollector, type DecoderProgress } from "@airlock/bundle-format";
+import { base45Decode, DEFAULT_MAX_MESSAGE, FrameError, parseFrameHeader, TransferCollector, type DecoderProgress } from "@airlock/bundle-format";
 import { ProgressModel, type Clock, type ProgressSnapshot } from "../progress.js";
 import type { QrPayload } from "../qr/types.js";
+import { TransferRate, type QrRateReport } from "./qr-rate.js";
+
+export type { QrRateReport } from "./qr-rate.js";
 
 export interface ReceivedBundle {
   readonly bytes: Uint8Array;
   readonly transferId: number;
   /** Payloads consumed by its transfer, including duplicates and redundant frames. */
   readonly frames: number;
+  /** The rate this receiver achieved on this transfer and the preset that would suit it (qr-rate.ts). */
+  readonly rate: QrRateReport;
 }
 
 export interface QrReceiveStats {
@@ -36,7 +41,10 @@ export async function* receiveBundles(
   options: QrReceiveOptions = {},
 ): AsyncGenerator<ReceivedBundle, QrReceiveStats, undefined> {
   const collector = new TransferCollector(options.maxMessageLength === undefined ? {} : { maxMessageLength: options.maxMessageLength });
-  const progress = new ProgressModel({ direction: "receive", clock: options.clock ?? (() => performance.now()) });
+  const clock = options.clock ?? (() => performance.now());
+  const progress = new ProgressModel({ direction: "receive", clock });
+  // Per transfer in progress; as bounded as the collector's own set (it keeps at most 8).
+  const rates = new Map<number, TransferRate>();
   let count = 0;
   let rejected = 0;
   let lastError: FrameError | undefined;
@@ -60,12 +68,23 @@ export async function* receiveBundles(
       lastError = result.error;
       continue;
     }
+    // Accepted, so the header parses (the collector checked it against the same limit).
+    const header = parseFrameHeader(frame, options.maxMessageLength ?? DEFAULT_MAX_MESSAGE);
+    let rate = rates.get(result.transferId);
+    // "complete": a frame of a transfer already received, which has nothing left to measure.
+    if (rate === undefined && result.outcome !== "complete") {
+      rate = new TransferRate(clock(), header.fragmentLength, typeof payload === "string" ? "base45" : "binary");
+      rates.set(result.transferId, rate);
+      if (rates.size > 16) rates.delete(rates.keys().next().value as number);
+    }
+    rate?.frame(header.index);
     progress.record({ unique: result.outcome === "new", bytes: result.outcome === "new" ? frame.length : 0 });
     if (result.progress.blocks !== undefined) progress.setFramesNeeded(result.progress.blocks);
     if (result.message !== undefined) progress.finish();
     options.onProgress?.(progress.snapshot(), stats());
-    if (result.message !== undefined) {
-      yield { bytes: result.message, transferId: result.transferId, frames: result.progress.framesReceived };
+    if (result.message !== undefined && rate !== undefined) {
+      rates.delete(result.transferId);
+      yield { bytes: result.message, transferId: result.transferId, frames: result.progress.framesReceived, rate: rate.report(clock(), result.message.length) };
       if (options.limit !== undefined && ++yielded >= options.limit) return stats();
     }
   }
