@@ -1,4 +1,5 @@
 /** Moving bundles across the air gap as QR codes (docs/qr-frames.md); USB lives in ../usb. */
 export { qrTransfer, writeBundleQrFolder, QR_DEFAULT_FPS, type QrTransfer, type QrSendOptions, type QrFolderOptions } from "./qr-send.js";
 export { receiveBundles, type ReceivedBundle, type QrReceiveOptions, type QrReceiveStats } from "./qr-receive.js";
+export { presetOfFragment, PRESET_ORDER, suggestPreset, type QrRateReport } from "./qr-rate.js";
 export { showQrInTerminal, type QrShowOptions, type TerminalSink } from "./qr-show.js";
