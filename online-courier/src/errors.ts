@@ -31,6 +31,9 @@ export const COURIER_HINTS = {
     "a mailbox listed far more names than a team sends; it may be flooding the courier. Only a capped number are fetched per round: check who runs the mailbox, or move the team to another",
   COURIER_INBOUND_QUOTA:
     "the team's undelivered inbound bundles reached the quota, so nothing more is fetched: deliver them to the vault (which refuses forgeries), or raise quotas in teams.json if the traffic is genuine",
+  COURIER_OLD_GENERATION: "the team rotated its transport key since that enrollment was made; ask an admin for a new one (airlock courier-enroll) or import an admin's export",
+  COURIER_ENROLLMENT_SENDER: "only enrollments signed by one of the team's admin devices are adopted with the bundles; a genuine one can be taken with airlock-courier init FILE",
+  COURIER_NOT_SERVED: "an enrollment for a team this courier does not serve arrives only through airlock-courier init FILE",
 } as const;
 
 export type CourierErrorCode = keyof typeof COURIER_HINTS;

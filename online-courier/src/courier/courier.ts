@@ -33,7 +33,8 @@ import { AirlockError, describeError, isAirlockError, MAILBOX_PRUNE_AGE, MAILBOX
 import { courierError } from "../errors.js";
 import type { CourierHome } from "../home/paths.js";
 import { requireHome, restrictHome } from "../home/paths.js";
-import { HOSTILE_LISTING_FACTOR, loadTeams, quotasOf, transportKeyOf, type TeamConfig, type TeamId } from "../home/teams.js";
+import { HOSTILE_LISTING_FACTOR, loadTeams, quotasOf, retiredKeysOf, transportKeyOf, type TeamConfig, type TeamId } from "../home/teams.js";
+import { looksLikeEnrollment, takeEnrollment } from "../home/enrollment.js";
 import { MAILBOX_SUFFIX, type MailboxBackend } from "../mailbox/backend.js";
 import { abortError, checkDeadlineMs, deadlineSignal, raceAbort, throwIfAborted } from "../mailbox/deadline.js";
 import { httpMailboxCredentials } from "../mailbox/http.js";
@@ -48,6 +49,12 @@ export interface ServedTeam extends KeyedTeam {
   readonly tk: TransportKey;
   /** Seeds the team's batches (batch.ts); derived from the transport key, wiped on close. */
   readonly batchKey: Uint8Array;
+  /**
+   * Keys of the team's earlier generations (docs/transport-key.md, "Generations"): until
+   * drainUntil their tags are accepted and their namespaces listed, until pruneUntil their old
+   * namespaces are emptied; never used to put.
+   */
+  readonly retired: readonly { readonly generation: number; readonly tk: TransportKey; readonly drainUntil: number; readonly pruneUntil: number }[];
 }
 
 export interface CourierOptions {
@@ -87,6 +94,8 @@ export const DEFAULT_MAILBOX_DEADLINE_MS = 10 * 60_000;
 
 export type IngestOutcome =
   | { readonly outcome: "spooled" | "duplicate"; readonly digest: string; readonly team: TeamId }
+  /** An enrollment from an admin's export: a later generation adopted, or one already held. */
+  | { readonly outcome: "enrollment"; readonly team: TeamId; readonly generation: number; readonly adopted: boolean }
   | { readonly outcome: "cover"; readonly team: TeamId }
   | { readonly outcome: "refused"; readonly code: string; readonly reason: string };
 
@@ -155,7 +164,7 @@ export interface OpenBatch {
 export class Courier {
   readonly home: CourierHome;
   readonly spool: Spool;
-  readonly teams: readonly ServedTeam[];
+  #teams: ServedTeam[];
   readonly #now: () => number;
   readonly #options: CourierOptions;
   readonly #backends = new Map<string, MailboxBackend>();
@@ -169,18 +178,20 @@ export class Courier {
   private constructor(home: CourierHome, spool: Spool, teams: ServedTeam[], options: CourierOptions) {
     this.home = home;
     this.spool = spool;
-    this.teams = teams;
+    this.#teams = teams;
     this.#now = options.now ?? Date.now;
     this.#options = options;
+  }
+
+  get teams(): readonly ServedTeam[] {
+    return this.#teams;
   }
 
   static open(home: CourierHome, options: CourierOptions = {}): Courier {
     requireHome(home);
     restrictHome(home);
-    const teams = loadTeams(home).map((config) => {
-      const tk = transportKeyOf(config);
-      return { id: config.id, config, tk, batchKey: batchKeyOf(tk) };
-    });
+    const now = (options.now ?? Date.now)();
+    const teams = loadTeams(home).map((config) => servedTeam(config, now));
     const spool = Spool.open(home.spoolFile, { ...(options.now === undefined ? {} : { now: options.now }), ...(options.maxBundleBytes === undefined ? {} : { maxBundleBytes: options.maxBundleBytes }) });
     return new Courier(home, spool, teams, options);
   }
@@ -189,10 +200,7 @@ export class Courier {
     // Network backends pool keep-alive connections (tor streams over onion:); let them go now.
     for (const backend of this.#backends.values()) backend.close?.();
     this.#backends.clear();
-    for (const t of this.teams) {
-      t.tk.wipe();
-      t.batchKey.fill(0);
-    }
+    for (const t of this.teams) wipeServed(t);
     this.spool.close();
   }
 
@@ -207,6 +215,17 @@ export class Courier {
 
   /** Many bundles, spooled in one transaction (one fsync). */
   ingestMany(items: readonly Uint8Array[]): IngestOutcome[] {
+    // Enrollments first: bundles of the same export may already carry the generation they bring.
+    const enrolled = new Map<number, IngestOutcome>();
+    items.forEach((bytes, i) => {
+      if (looksLikeEnrollment(bytes)) enrolled.set(i, this.#takeEnrollment(bytes));
+    });
+    if (enrolled.size > 0) {
+      const rest = items.flatMap((b, i) => (enrolled.has(i) ? [] : [{ b, i }]));
+      const outcomes = this.ingestMany(rest.map((r) => r.b));
+      const byIndex = new Map(rest.map((r, k) => [r.i, outcomes[k]!]));
+      return items.map((_, i) => enrolled.get(i) ?? byIndex.get(i)!);
+    }
     const verdicts = items.map((bytes) => this.#classify(bytes));
     // Shapes are recorded at ingest, not at push: cover copies a shape from the moment the courier
     // holds such a bundle, so with a backlog the first bundle of a new size need not be the real one.
@@ -276,6 +295,7 @@ export class Courier {
         const epochs = this.#pullEpochs(team, this.spool.ledger.lastOk(team.id, backend));
         const keep = live.get(url) ?? new Set<string>();
         for (const e of epochs) keep.add(team.tk.mailboxId(e));
+        for (const r of this.#draining(team)) for (const e of epochs) keep.add(r.tk.mailboxId(e));
         live.set(url, keep);
         const state: { push?: PushReport; pull?: PullReport } = {};
         const { signal, done } = deadlineSignal(deadlineMs, options.signal, `this round's work on ${backend}`);
@@ -372,7 +392,7 @@ export class Courier {
         let pullError: unknown;
         if (state.pull === undefined) {
           try {
-            state.pull = await this.pull(team, url, epochs, signal, inbound);
+            state.pull = await this.#pullAll(team, url, epochs, signal, inbound);
           } catch (e) {
             pullError = e;
           }
@@ -384,6 +404,9 @@ export class Courier {
         this.spool.ledger.syncSucceeded(team.id, backend);
         const prune = await this.prune(team, url, signal);
         throwIfAborted(signal);
+        // Earlier generations' namespaces age out too; their prune marks are their own (a separate ledger key).
+        for (const r of team.retired) await this.prune({ ...team, id: `${team.id}.g${r.generation}` as TeamId, tk: r.tk }, url, signal);
+        throwIfAborted(signal);
         return { team: team.id, teamName: team.config.name, backend, push: state.push, pull: state.pull!, ...(prune === undefined ? {} : { prune }) };
       } catch (e) {
         if (signal.aborted) throw abortError(signal);
@@ -394,6 +417,35 @@ export class Courier {
         return { team: team.id, teamName: team.config.name, backend, ...(state.push === undefined ? {} : { push: state.push }), error: { code: report.code, message: report.message } };
       }
     }
+  }
+
+  /** The team's earlier generations still in their grace period. */
+  #draining(team: ServedTeam): ServedTeam["retired"] {
+    const now = this.#now();
+    return team.retired.filter((r) => r.drainUntil > now);
+  }
+
+  /**
+   * The pull of the newest generation's namespaces, then of those of earlier generations still in
+   * their grace period (drained: what was put there before the rotation reached every courier).
+   * A mailbox server that holds only the newest generation's key refuses the old tokens
+   * (MAILBOX_AUTH): nothing is left to drain there, and the round goes on.
+   */
+  async #pullAll(team: ServedTeam, url: string, epochs: readonly number[], signal: AbortSignal, inbound: { bundles: number; bytes: number }): Promise<PullReport> {
+    const report = await this.pull(team, url, epochs, signal, inbound);
+    for (const r of this.#draining(team)) {
+      let old: PullReport;
+      try {
+        old = await this.pull({ ...team, tk: r.tk }, url, epochs, signal, inbound);
+      } catch (e) {
+        if (isAirlockError(e, "MAILBOX_AUTH")) continue;
+        throw e;
+      }
+      for (const k of ["listed", "spooled", "cover", "refused", "known", "missing"] as const) report[k] += old[k];
+      if (old.deferred !== undefined) report.deferred = (report.deferred ?? 0) + old.deferred;
+      if (old.overQuota === true) report.overQuota = true;
+    }
+    return report;
   }
 
   /**
@@ -681,7 +733,29 @@ export class Courier {
   }
 
   #classify(bytes: Uint8Array): Verdict {
-    return classifyBundle(bytes, this.teams, this.#now(), this.spool.maxBundleBytes);
+    const now = this.#now();
+    // The newest generation of each team first, then earlier ones still in their grace period.
+    const keyed = [...this.teams, ...this.teams.flatMap((t) => t.retired.filter((r) => r.drainUntil > now).map((r) => ({ id: t.id, tk: r.tk })))];
+    return classifyBundle(bytes, keyed, now, this.spool.maxBundleBytes);
+  }
+
+  /** An enrollment with a vault's bundles: adopted (the team's keys replaced in memory too), known, or refused with a reason. */
+  #takeEnrollment(bytes: Uint8Array): IngestOutcome {
+    const now = this.#now();
+    const verdict = takeEnrollment(this.home, bytes, now);
+    if (verdict.outcome === "refused") {
+      this.spool.ledger.count(NO_TEAM, "refused", verdict.code);
+      return { outcome: "refused", code: verdict.code, reason: verdict.reason };
+    }
+    if (verdict.outcome === "adopted") {
+      const at = this.#teams.findIndex((t) => t.id === verdict.team.id);
+      const next = servedTeam(verdict.team, now);
+      if (at >= 0) {
+        wipeServed(this.#teams[at]!);
+        this.#teams[at] = next;
+      } else this.#teams.push(next);
+    }
+    return { outcome: "enrollment", team: verdict.team.id, generation: verdict.team.generation ?? 0, adopted: verdict.outcome === "adopted" };
   }
 
   #backend(team: ServedTeam, url: string, epoch: number): MailboxBackend {
@@ -699,6 +773,17 @@ export class Courier {
 }
 
 const shapeOf = (header: BundleHeader): TrafficShape => ({ length: header.length, slotTier: slotTierOf(header) });
+
+function servedTeam(config: TeamConfig, now: number): ServedTeam {
+  const tk = transportKeyOf(config);
+  return { id: config.id, config, tk, batchKey: batchKeyOf(tk), retired: retiredKeysOf(config, now) };
+}
+
+function wipeServed(t: ServedTeam): void {
+  t.tk.wipe();
+  t.batchKey.fill(0);
+  for (const r of t.retired) r.tk.wipe();
+}
 
 /** An epoch within two of the oldest a courier lists, on a mailbox whose server checks tokens per epoch. */
 function atTokenWindowEdge(url: string, epoch: number, now: number): boolean {

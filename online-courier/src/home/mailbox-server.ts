@@ -7,8 +7,15 @@
  * The same shape travels from a courier to the server's operator as a key file
  * (`airlock-courier mailbox-key --out F` on a courier of the team, `airlock-courier serve-init F`
  * on the server), and is kept in the server's home as mailbox-server.json (0600).
+ *
+ * After the team rotates its transport key (docs/transport-key.md, "Generations") a courier that
+ * holds the new generation writes a key file whose entry names the same team tag and a higher
+ * generation; serve-init then replaces the older generation's server key (restart serve), so a
+ * removed member's or revoked courier's tokens open nothing there any more. The team tag is a
+ * one-way hash of the team id: it tells the server which entry a new one replaces, nothing else.
  */
 import { readFileSync, statSync } from "node:fs";
+import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { fromHex, toHex } from "@airlock/bundle-format";
 import { MailboxServerKey } from "@airlock/shared";
@@ -30,6 +37,15 @@ export interface ServedMailbox {
   readonly epochSeconds: number;
   /** The team's onion client authorization public key (52 base32 characters), for `serve --onion`. */
   readonly onionClientAuth: string;
+  /** SHA-256("airlock/v1/mailbox-server-team" || team id)[0..16], hex: which entry a later generation replaces. */
+  readonly team?: string;
+  /** The transport key generation the server key comes from. */
+  readonly generation?: number;
+}
+
+/** The tag a server keeps per team instead of its id. */
+export function serverTeamTag(teamId: string): string {
+  return createHash("sha256").update("airlock/v1/mailbox-server-team").update(Buffer.from(teamId, "hex")).digest("hex").slice(0, 32);
 }
 
 /** What a courier hands a mailbox server for one of its teams: derived, never the transport key itself. */
@@ -38,7 +54,7 @@ export function servedMailboxOf(team: TeamConfig): ServedMailbox {
   const server = tk.mailboxServerKey();
   const raw = server.exportKey();
   try {
-    return { serverKey: toHex(raw), epochSeconds: team.epochSeconds, onionClientAuth: onionClientAuthKeys(tk).publicKeyBase32 };
+    return { serverKey: toHex(raw), epochSeconds: team.epochSeconds, onionClientAuth: onionClientAuthKeys(tk).publicKeyBase32, team: serverTeamTag(team.id), generation: team.generation ?? 0 };
   } finally {
     raw.fill(0);
     server.wipe();
@@ -73,9 +89,12 @@ export function parseMailboxKeyFile(text: string, where: string): ServedMailbox[
       Number.isSafeInteger(e["epochSeconds"]) &&
       e["epochSeconds"] >= 60 &&
       typeof e["onionClientAuth"] === "string" &&
-      /^[A-Z2-7]{52}$/.test(e["onionClientAuth"]);
+      /^[A-Z2-7]{52}$/.test(e["onionClientAuth"]) &&
+      (e["team"] === undefined || (typeof e["team"] === "string" && /^[0-9a-f]{32}$/.test(e["team"]))) &&
+      (e["generation"] === undefined || (typeof e["generation"] === "number" && Number.isSafeInteger(e["generation"]) && e["generation"] >= 0));
     if (!ok) throw courierError("COURIER_BAD_SERVER_KEY", `${where}: team ${i} is damaged`);
-    return { serverKey: e["serverKey"] as string, epochSeconds: e["epochSeconds"] as number, onionClientAuth: e["onionClientAuth"] as string };
+    const lineage = e["team"] === undefined ? {} : { team: e["team"] as string, generation: (e["generation"] as number | undefined) ?? 0 };
+    return { serverKey: e["serverKey"] as string, epochSeconds: e["epochSeconds"] as number, onionClientAuth: e["onionClientAuth"] as string, ...lineage };
   });
 }
 
@@ -101,14 +120,25 @@ export function loadServedMailboxes(home: CourierHome): ServedMailbox[] {
   return readMailboxKeyFile(path);
 }
 
-/** Adds entries (a key already served is replaced, so importing twice changes nothing). */
-export function saveServedMailboxes(home: CourierHome, added: readonly ServedMailbox[]): { served: ServedMailbox[]; added: number } {
+/**
+ * Adds entries: a key already served is replaced (importing twice changes nothing), and so is an
+ * earlier generation of the same team (its tokens stop opening anything once serve restarts); an
+ * entry older than the generation served for its team is refused (COURIER_OLD_GENERATION).
+ */
+export function saveServedMailboxes(home: CourierHome, added: readonly ServedMailbox[]): { served: ServedMailbox[]; added: number; replaced: number } {
   const old = loadServedMailboxes(home);
+  for (const e of added) {
+    const newer = old.find((o) => e.team !== undefined && o.team === e.team && (o.generation ?? 0) > (e.generation ?? 0));
+    if (newer !== undefined) throw courierError("COURIER_OLD_GENERATION", `this key file holds generation ${e.generation ?? 0} of a team the server already serves with generation ${newer.generation ?? 0}`);
+  }
   const keys = new Set(added.map((e) => e.serverKey));
-  const served = [...old.filter((e) => !keys.has(e.serverKey)), ...added];
+  const teams = new Set(added.flatMap((e) => (e.team === undefined ? [] : [e.team])));
+  const kept = old.filter((e) => !keys.has(e.serverKey) && (e.team === undefined || !teams.has(e.team)));
+  const served = [...kept, ...added];
   if (served.length > MAX_TEAMS) throw courierError("COURIER_BAD_SERVER_KEY", `a mailbox server serves at most ${MAX_TEAMS} teams`);
   writeFileAtomic(join(home.root, MAILBOX_SERVER_FILE), mailboxKeyFileText(served), 0o600);
-  return { served, added: served.length - old.length };
+  const replaced = old.filter((e) => !keys.has(e.serverKey) && e.team !== undefined && teams.has(e.team)).length;
+  return { served, added: served.length - old.length + replaced, replaced };
 }
 
 /** The keys `serve` hands the HTTP server. The caller wipes them when it stops. */

@@ -1,11 +1,13 @@
 /**
  * teams.json: the teams this courier serves, one entry per enrollment, with each team's
- * transport key (which only routes and tells cover from real bundles; it opens nothing),
- * mailbox URLs and cover-traffic settings. Written whole, 0600.
+ * transport key (which only routes and tells cover from real bundles; it opens nothing) and its
+ * generation, the keys of earlier generations kept for a grace period (drained, never used to
+ * put), the admin devices whose enrollments it adopts on its own, mailbox URLs and cover-traffic
+ * settings. Written whole, 0600. Generations: docs/transport-key.md.
  */
 import { readFileSync, statSync } from "node:fs";
 import { bucketFor, fromHex, isBucket, toHex, type CourierEnrollmentPayload } from "@airlock/bundle-format";
-import { TransportKey } from "@airlock/shared";
+import { MAILBOX_PRUNE_AGE, TRANSPORT_GRACE_MS, TransportKey } from "@airlock/shared";
 import { courierError } from "../errors.js";
 import { writeFileAtomic } from "./atomic-write.js";
 import type { CourierHome } from "./paths.js";
@@ -29,6 +31,26 @@ export interface TeamConfig {
   readonly bucketSizes: readonly number[];
   /** Limits on what the team's mailboxes can make this courier fetch and keep (defaults: DEFAULT_QUOTAS). */
   readonly quotas?: Partial<TeamQuotas>;
+  /** The transport key's generation (absent: 0, an enrollment from before generations). */
+  readonly generation?: number;
+  /** Signing keys (hex) of the team's admin devices: an enrollment for a later generation they signed is adopted at ingest. */
+  readonly admins?: readonly string[];
+  /** Keys of earlier generations, newest first, until they are of no more use. */
+  readonly retired?: readonly RetiredKey[];
+}
+
+/**
+ * A transport key the team replaced. Until `drainUntil` (TRANSPORT_GRACE_MS after the courier
+ * adopted the next one) its tags are accepted and its namespaces listed, so bundles sealed or put
+ * before the rotation reached everyone are not lost; it is never used to put. Until `pruneUntil`
+ * (MAILBOX_PRUNE_AGE + 2 epochs after) its old namespaces are emptied; then it is forgotten.
+ */
+export interface RetiredKey {
+  readonly generation: number;
+  /** 64 lowercase hex digits. */
+  readonly transportKey: string;
+  readonly drainUntil: number;
+  readonly pruneUntil: number;
 }
 
 /**
@@ -123,6 +145,17 @@ function checkTeam(t: unknown, where: string): TeamConfig {
   if (typeof epochSeconds !== "number" || !Number.isSafeInteger(epochSeconds) || epochSeconds < 60) {
     throw courierError("COURIER_BAD_CONFIG", `${where} has a bad epochSeconds`);
   }
+  const generation = o["generation"];
+  if (generation !== undefined && (typeof generation !== "number" || !Number.isSafeInteger(generation) || generation < 0)) throw courierError("COURIER_BAD_CONFIG", `${where} has a bad generation`);
+  const admins = o["admins"];
+  if (admins !== undefined && (!Array.isArray(admins) || admins.length > 1024 || !admins.every(hex64))) throw courierError("COURIER_BAD_CONFIG", `${where} has bad admins`);
+  const retired = o["retired"];
+  const isRetired = (r: unknown): boolean => {
+    const x = r as Record<string, unknown>;
+    const ms = (v: unknown): boolean => typeof v === "number" && Number.isSafeInteger(v) && v >= 0;
+    return typeof x === "object" && x !== null && hex64(x["transportKey"]) && ms(x["generation"]) && ms(x["drainUntil"]) && ms(x["pruneUntil"]);
+  };
+  if (retired !== undefined && (!Array.isArray(retired) || retired.length > 64 || !retired.every(isRetired))) throw courierError("COURIER_BAD_CONFIG", `${where} has bad retired keys`);
   return {
     id: o["id"] as TeamId,
     name: o["name"],
@@ -132,6 +165,9 @@ function checkTeam(t: unknown, where: string): TeamConfig {
     sendPerRound: checkSendPerRound(typeof o["sendPerRound"] === "number" ? o["sendPerRound"] : DEFAULT_SEND_PER_ROUND),
     bucketSizes: checkBucketSizes(Array.isArray(o["bucketSizes"]) ? (o["bucketSizes"] as number[]) : DEFAULT_BUCKET_SIZES),
     ...optional("quotas", checkQuotas(o["quotas"], where)),
+    ...optional("generation", generation as number | undefined),
+    ...optional("admins", admins as string[] | undefined),
+    ...optional("retired", (retired as RetiredKey[] | undefined)?.map((r) => ({ generation: r.generation, transportKey: r.transportKey, drainUntil: r.drainUntil, pruneUntil: r.pruneUntil }))),
   };
 }
 
@@ -148,27 +184,84 @@ export interface TeamSettings {
 
 /**
  * Adds the enrolled team (or updates it: a new transport key from a re-enrollment replaces
- * the old, a new mailbox URL is added beside the others). Idempotent.
+ * the old, which is kept as retired for the grace period; a new mailbox URL is added beside the
+ * others; an empty one adds none). Idempotent. An enrollment for an older generation than the
+ * one served is refused (COURIER_OLD_GENERATION): it would hand the courier a key the team left.
  */
 export function upsertTeam(
   teams: readonly TeamConfig[],
   enrollment: CourierEnrollmentPayload,
   mailbox: string,
   settings: TeamSettings = {},
+  now: number = Date.now(),
 ): { teams: TeamConfig[]; team: TeamConfig; added: boolean } {
   const id = toHex(enrollment.team) as TeamId;
   const old = teams.find((t) => t.id === id);
+  const generation = enrollment.generation ?? 0;
+  const key = toHex(enrollment.transportKey);
+  if (old !== undefined && generation < (old.generation ?? 0)) {
+    throw courierError("COURIER_OLD_GENERATION", `this enrollment is for transport key generation ${generation}, and the courier already serves ${old.name} with generation ${old.generation ?? 0}`);
+  }
+  const replaced = old !== undefined && old.transportKey !== key;
+  const retired = [...(replaced ? [retire(old, now)] : []), ...(old?.retired ?? [])].filter((r) => r.pruneUntil > now && r.transportKey !== key);
   const team: TeamConfig = {
     id,
     name: enrollment.teamName,
-    transportKey: toHex(enrollment.transportKey),
+    transportKey: key,
     epochSeconds: enrollment.epochSeconds,
-    mailboxes: old === undefined ? [mailbox] : old.mailboxes.includes(mailbox) ? old.mailboxes : [...old.mailboxes, mailbox],
+    mailboxes: old === undefined ? (mailbox === "" ? [] : [mailbox]) : mailbox === "" || old.mailboxes.includes(mailbox) ? old.mailboxes : [...old.mailboxes, mailbox],
     sendPerRound: checkSendPerRound(settings.sendPerRound ?? old?.sendPerRound ?? DEFAULT_SEND_PER_ROUND),
     bucketSizes: checkBucketSizes(settings.bucketSizes ?? old?.bucketSizes ?? DEFAULT_BUCKET_SIZES),
     ...optional("quotas", old?.quotas),
+    ...(generation > 0 || old?.generation !== undefined ? { generation } : {}),
+    ...optional("admins", enrollment.admins?.map(toHex) ?? old?.admins),
+    ...(retired.length > 0 ? { retired } : {}),
   };
   return { teams: old === undefined ? [...teams, team] : teams.map((t) => (t.id === id ? team : t)), team, added: old === undefined };
+}
+
+function retire(team: TeamConfig, now: number): RetiredKey {
+  return { generation: team.generation ?? 0, transportKey: team.transportKey, drainUntil: now + TRANSPORT_GRACE_MS, pruneUntil: now + (MAILBOX_PRUNE_AGE + 2) * team.epochSeconds * 1000 };
+}
+
+export type EnrollmentVerdict =
+  | { readonly outcome: "adopted"; readonly teams: TeamConfig[]; readonly team: TeamConfig }
+  | { readonly outcome: "known"; readonly team: TeamConfig }
+  | { readonly outcome: "refused"; readonly code: string; readonly reason: string };
+
+/**
+ * An enrollment that arrived with a vault's bundles (not through `init`): adopted only for a team
+ * this courier serves, for a later generation than it holds, signed by one of the admin devices
+ * the courier's last enrollment named. So nobody but the team's admins moves a courier to another
+ * key, and a removed member's stale enrollment never moves it back.
+ */
+export function adoptEnrollment(teams: readonly TeamConfig[], enrollment: CourierEnrollmentPayload, sender: Uint8Array, now: number): EnrollmentVerdict {
+  const id = toHex(enrollment.team) as TeamId;
+  const old = teams.find((t) => t.id === id);
+  if (old === undefined) return { outcome: "refused", code: "COURIER_NOT_SERVED", reason: "an enrollment for a team this courier does not serve (a new team needs airlock-courier init)" };
+  const generation = enrollment.generation ?? 0;
+  const current = old.generation ?? 0;
+  if (generation === current && toHex(enrollment.transportKey) === old.transportKey) return { outcome: "known", team: old };
+  if (old.admins === undefined || !old.admins.includes(toHex(sender))) {
+    return { outcome: "refused", code: "COURIER_ENROLLMENT_SENDER", reason: "an enrollment not signed by an admin device of the team this courier knows; if it is genuine, run airlock-courier init FILE" };
+  }
+  if (generation <= current) return { outcome: "refused", code: "COURIER_OLD_GENERATION", reason: `an enrollment for generation ${generation}; this courier holds generation ${current}` };
+  const { teams: next, team } = upsertTeam(teams, enrollment, "", {}, now);
+  return { outcome: "adopted", teams: next, team };
+}
+
+/** A served team's earlier generations still of use at `now`, as keys (the caller wipes them). */
+export function retiredKeysOf(team: TeamConfig, now: number): { generation: number; tk: TransportKey; drainUntil: number; pruneUntil: number }[] {
+  return (team.retired ?? [])
+    .filter((r) => r.pruneUntil > now)
+    .map((r) => {
+      const raw = fromHex(r.transportKey);
+      try {
+        return { generation: r.generation, tk: new TransportKey(raw, team.epochSeconds), drainUntil: r.drainUntil, pruneUntil: r.pruneUntil };
+      } finally {
+        raw.fill(0);
+      }
+    });
 }
 
 export function transportKeyOf(team: TeamConfig): TransportKey {
