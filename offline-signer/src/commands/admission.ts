@@ -8,6 +8,8 @@
 import { AirlockError, escapeLine, quoted } from "@airlock/shared";
 import { promptLine } from "../cli/passphrase.js";
 import { fingerprint, parseJoinRequest, type JoinRequest } from "../vault/request.js";
+import { readRequest } from "../vault/transfer.js";
+import { cameraSource } from "./camera-flags.js";
 import type { Role } from "../team/entry.js";
 import type { TeamState } from "../team/state.js";
 
@@ -53,6 +55,35 @@ export function checkRequest(bytes: Uint8Array, given: string | undefined, comma
     });
   }
   return { request, fingerprint: fp, confirmed: true };
+}
+
+/**
+ * The request's bytes from REQUEST, or from the camera with --camera (one request, then the
+ * camera stops; Ctrl-C stops it sooner, CAMERA_STOPPED, nothing signed). Read before the vault
+ * is opened, as from a file.
+ */
+export async function readRequestFrom(
+  request: string | undefined,
+  flags: { camera: boolean; device?: string | undefined },
+  progress: (line: string) => void,
+  command: string,
+  usage: (message: string) => never,
+): Promise<Uint8Array> {
+  const camera = cameraSource(flags, usage);
+  if (camera !== undefined && request !== undefined) usage(`read the request from REQUEST or from --camera, not both`);
+  if (camera === undefined) {
+    if (request === undefined) usage(`"airlock ${command}" needs REQUEST (the join request file, its QR images or a video of them), or --camera`);
+    return readRequest(request, progress);
+  }
+  const stop = new AbortController();
+  const interrupt = (): void => stop.abort();
+  process.once("SIGINT", interrupt).once("SIGTERM", interrupt);
+  try {
+    return await readRequest(camera, progress, stop.signal);
+  } finally {
+    process.off("SIGINT", interrupt).off("SIGTERM", interrupt);
+    (progress as { end?: () => void }).end?.();
+  }
 }
 
 /** Refuses a request whose person or laptop the team already has, naming who it is and what to do instead. */

@@ -2,20 +2,20 @@ import { Args, Flags } from "@oclif/core";
 import { quoted } from "@airlock/shared";
 import { VaultCommand } from "./base.js";
 import { admitted, short, table } from "./format.js";
-import { readRequest } from "../vault/transfer.js";
-import { checkRequest, confirmAtPrompt, refuseKnown } from "./admission.js";
+import { checkRequest, confirmAtPrompt, readRequestFrom, refuseKnown } from "./admission.js";
+import { CAMERA_FLAGS } from "./camera-flags.js";
 
 export class DevicesAdd extends VaultCommand {
   static override summary = "Add another laptop of yours, certified by your identity key (run on your first device), after checking its fingerprint.";
   static override description =
     "On the new laptop run `airlock join --name YOU --out FILE`; carry FILE here. Before anything is signed, the request's fingerprint is compared with the one the new laptop shows: on a terminal you are asked to confirm it; otherwise pass it with --fingerprint CODE, and a different code is refused. The new device gets your role and the keys you hold.";
-  static override examples = ["<%= config.bin %> devices add /media/usb/laptop2.airlock-join", "<%= config.bin %> devices add ./laptop2-request-qr --fingerprint e76h-33ro-xern-7rjs"];
-  static override args = { request: Args.string({ description: "join request: file, QR image folder or video", required: true }) };
-  static override flags = { fingerprint: Flags.string({ description: "the code shown on the new laptop (required without a terminal); a different one is refused" }) };
+  static override examples = ["<%= config.bin %> devices add /media/usb/laptop2.airlock-join", "<%= config.bin %> devices add ./laptop2-request-qr --fingerprint e76h-33ro-xern-7rjs", "<%= config.bin %> devices add --camera"];
+  static override args = { request: Args.string({ description: "join request: file, QR image folder or video (none with --camera)" }) };
+  static override flags = { fingerprint: Flags.string({ description: "the code shown on the new laptop (required without a terminal); a different one is refused" }), ...CAMERA_FLAGS };
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(DevicesAdd);
-    const bytes = await readRequest(args.request, this.progress());
+    const bytes = await readRequestFrom(args.request, flags, this.progress(), "devices add", (m) => this.usage(m));
     const admission = checkRequest(bytes, flags.fingerprint, "devices add");
     await this.withVault(flags, async (vault) => {
       refuseKnown(vault.requireTeam(), admission.request, true);

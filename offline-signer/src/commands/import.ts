@@ -3,11 +3,12 @@ import { escapeLine, markPartial } from "@airlock/shared";
 import { importRefused } from "../vault/import-report.js";
 import { importFrom, importLines } from "../vault/transfer.js";
 import { VaultCommand } from "./base.js";
+import { CAMERA_FLAGS, cameraSource, COUNT_FLAG } from "./camera-flags.js";
 
 export class Import extends VaultCommand {
   static override summary = "Import bundles: files, USB drop folders, folders of QR images, or videos of a QR animation.";
   static override description =
-    "Importing is idempotent: duplicates, replays and bundles arriving out of order are harmless. Bundles not addressed to this device are skipped; damaged or forged ones are reported and change nothing. Each bundle is applied in one transaction. The summary names the records each collection gained, changed or lost.\n\n" +
+    "PATH is a bundle file, a USB drop folder, a folder of QR images, QR images or a video; with --camera the QR animation is read from a camera (ffmpeg, V4L2) instead, until --count bundles or Ctrl-C, which stops the camera and applies what was read whole. Importing is idempotent: duplicates, replays and bundles arriving out of order are harmless. Bundles not addressed to this device are skipped; damaged or forged ones are reported and change nothing. Each bundle is applied in one transaction. The summary names the records each collection gained, changed or lost.\n\n" +
     "Exit status: 0 when every bundle was applied, already held or meant for other devices; 3 when any input was refused (unreadable, not a bundle, failing authentication, quarantined) — including when nothing could be imported at all; 1 on failure.";
   static override examples = [
     "<%= config.bin %> import /media/usb",
@@ -15,9 +16,11 @@ export class Import extends VaultCommand {
     "<%= config.bin %> import --remove /media/usb",
     "<%= config.bin %> import ./from-courier/*.png",
     "<%= config.bin %> import capture.mp4",
+    "<%= config.bin %> import --camera",
+    "<%= config.bin %> import --camera --device /dev/video2 --count 1",
   ];
   static override strict = false;
-  static override args = { path: Args.string({ description: "bundle file, drop folder, QR image folder, image or video", required: true }) };
+  static override args = { path: Args.string({ description: "bundle file, drop folder, QR image folder, image or video (repeatable; none with --camera)" }) };
   static override flags = {
     "dry-run": Flags.boolean({ description: "show what the bundles would change, and change nothing: not the vault, not the stick", default: false, exclusive: ["remove"] }),
     remove: Flags.boolean({
@@ -25,17 +28,26 @@ export class Import extends VaultCommand {
       default: false,
       exclusive: ["dry-run"],
     }),
+    ...CAMERA_FLAGS,
+    ...COUNT_FLAG,
   };
 
   async run(): Promise<void> {
     const { argv, flags } = await this.parse(Import);
     const paths = argv as string[];
+    if (flags.camera && paths.length > 0) this.usage("read either PATHs or --camera, not both");
+    if (!flags.camera && paths.length === 0) this.usage('"airlock import" needs PATH (a bundle, drop folder, QR images or video), or --camera');
+    const camera = cameraSource(flags, (m) => this.usage(m));
     await this.withVault(flags, async (vault) => {
       const progress = this.progress();
       let result;
+      const stop = new AbortController();
+      const interrupt = (): void => stop.abort();
+      if (camera !== undefined) process.once("SIGINT", interrupt).once("SIGTERM", interrupt);
       try {
-        result = await importFrom(vault, paths, progress, undefined, { dryRun: flags["dry-run"], remove: flags.remove });
+        result = await importFrom(vault, paths, progress, undefined, { dryRun: flags["dry-run"], remove: flags.remove, ...(camera === undefined ? {} : { camera, signal: stop.signal }) });
       } finally {
+        process.off("SIGINT", interrupt).off("SIGTERM", interrupt);
         (progress as { end?: () => void }).end?.();
       }
       const { read, report } = result;

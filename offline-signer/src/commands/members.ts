@@ -2,8 +2,8 @@ import { Args, Flags } from "@oclif/core";
 import { quoted, safe } from "@airlock/shared";
 import { VaultCommand } from "./base.js";
 import { admitted, asRole, ROLE_OPTIONS, short, table } from "./format.js";
-import { readRequest } from "../vault/transfer.js";
-import { checkRequest, confirmAtPrompt, refuseKnown } from "./admission.js";
+import { checkRequest, confirmAtPrompt, readRequestFrom, refuseKnown } from "./admission.js";
+import { CAMERA_FLAGS } from "./camera-flags.js";
 
 const pending = (critical: boolean, k: number): string =>
   critical && k > 1 ? `\nThis change needs ${k} admin approvals: other admins run \`airlock approvals approve ID\` after importing it.\n` : "";
@@ -11,21 +11,23 @@ const pending = (critical: boolean, k: number): string =>
 export class MembersAdd extends VaultCommand {
   static override summary = "Admit a person from their join request, with a role (owner|admin|editor|viewer), after checking its fingerprint.";
   static override description =
-    "REQUEST is the file `airlock join` wrote, or a folder of its QR images, or a video of them. Before anything is signed, the request's fingerprint is compared with the one on the joiner's laptop: on a terminal you are asked to confirm it; otherwise pass it with --fingerprint CODE (read from their screen; spaces, dashes and case do not matter), and a different code is refused. The next `airlock export` carries a welcome that lets their vault bootstrap the team, and keys for every collection their role may read.";
+    "REQUEST is the file `airlock join` wrote, or a folder of its QR images, or a video of them; with --camera (and --device) the request's QR animation is read from a camera instead. Before anything is signed, the request's fingerprint is compared with the one on the joiner's laptop: on a terminal you are asked to confirm it; otherwise pass it with --fingerprint CODE (read from their screen; spaces, dashes and case do not matter), and a different code is refused. The next `airlock export` carries a welcome that lets their vault bootstrap the team, and keys for every collection their role may read.";
   static override examples = [
     "<%= config.bin %> members add /media/usb/bob.airlock-join --role editor",
     "<%= config.bin %> members add ./bob-request-qr --role viewer --fingerprint e76h-33ro-xern-7rjs",
+    "<%= config.bin %> members add --camera --role editor",
   ];
-  static override args = { request: Args.string({ description: "join request: file, QR image folder or video", required: true }) };
+  static override args = { request: Args.string({ description: "join request: file, QR image folder or video (none with --camera)" }) };
   static override flags = {
     role: Flags.string({ description: "their role", options: ROLE_OPTIONS, required: true }),
     fingerprint: Flags.string({ description: "the code shown on the joiner's laptop (required without a terminal); a different one is refused" }),
+    ...CAMERA_FLAGS,
   };
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(MembersAdd);
     const role = asRole(flags.role);
-    const bytes = await readRequest(args.request, this.progress());
+    const bytes = await readRequestFrom(args.request, flags, this.progress(), "members add", (m) => this.usage(m));
     const admission = checkRequest(bytes, flags.fingerprint, "members add");
     await this.withVault(flags, async (vault) => {
       refuseKnown(vault.requireTeam(), admission.request, false);

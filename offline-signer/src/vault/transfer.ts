@@ -4,7 +4,7 @@
  * differ only in how they show progress and the result.
  */
 import { basename } from "node:path";
-import { fingerprintBytes, fingerprintFile, formatBytes, reportStep, type ProgressLine, isAirlockError, prepareDropFolder, removeOwnBundles, readSources, removeBundle, writeBundle, type AcceptedBundle, type LargeBundle } from "@airlock/shared";
+import { AirlockError, fingerprintBytes, fingerprintFile, formatBytes, reportStep, type ProgressLine, isAirlockError, prepareDropFolder, removeOwnBundles, readCamera, readSources, removeBundle, writeBundle, type AcceptedBundle, type LargeBundle, type SourceEvent, type SourceOptions } from "@airlock/shared";
 import { vaultError } from "./errors.js";
 import { MAX_REQUEST_BYTES } from "./request.js";
 import { applyAndRollBack, openDry, openLargeDry } from "./dry-run.js";
@@ -128,6 +128,21 @@ export interface ImportOptions {
   readonly dryRun?: boolean;
   /** Take off the stick the bundle files this import applied or already held (stick-removal.ts). */
   readonly remove?: boolean;
+  /** Read a camera instead of `paths`, until `count` bundles or `signal` (docs/cli.md, "Cameras"). */
+  readonly camera?: CameraSource;
+  /** Stops reading (Ctrl-C): what was read whole is still applied, each bundle in its own transaction. */
+  readonly signal?: AbortSignal;
+}
+
+/** A camera to read: its V4L2 device, and how many bundles to wait for (default: until stopped). */
+export interface CameraSource {
+  readonly device: string;
+  readonly count?: number;
+}
+
+/** Files and folders, or a camera, as one stream of source events. */
+function eventsOf(paths: readonly string[], camera: CameraSource | undefined, options: SourceOptions): AsyncGenerator<SourceEvent> {
+  return camera === undefined ? readSources(paths, options) : readCamera({ ...options, device: camera.device, ...(camera.count === undefined ? {} : { count: camera.count }) });
 }
 
 export interface BundleResult {
@@ -185,7 +200,8 @@ export async function importFrom(
   if (vault.teamId !== undefined && !dryRun) sweep(vault);
   const collector = new RecordChangeCollector(vault);
   try {
-    for await (const event of readSources(paths, { boxes: ["inbox", "outbox"], maxBundleBytes: maxInMemoryBytes, maxStreamBytes, program: "airlock", ...(progress === undefined ? {} : { progress }) })) {
+    const sourceOptions = { boxes: ["inbox", "outbox"] as const, maxBundleBytes: maxInMemoryBytes, maxStreamBytes, ...(progress === undefined ? {} : { progress }), ...(options.signal === undefined ? {} : { signal: options.signal }) };
+    for await (const event of eventsOf(paths, options.camera, sourceOptions)) {
       if (event.type === "issue") {
         report.issues.push({ source: event.from, code: event.code, reason: event.reason });
         continue;
@@ -342,14 +358,22 @@ export function importLines(read: number, report: ImportReport): string[] {
   return lines;
 }
 
-/** A join request people carried in: its file, or the same as QR images or a video of them. */
-export async function readRequest(path: string, progress?: (line: string) => void): Promise<Uint8Array> {
+/** A join request people carried in: its file, the same as QR images or a video of them, or a camera filming them. */
+export async function readRequest(path: string | CameraSource, progress?: (line: string) => void, signal?: AbortSignal): Promise<Uint8Array> {
   const issues: string[] = [];
-  for await (const event of readSources([path], { maxBundleBytes: MAX_REQUEST_BYTES, boxes: [], program: "airlock", ...(progress === undefined ? {} : { progress }) })) {
+  const camera = typeof path === "string" ? undefined : { ...path, count: 1 };
+  const options = { maxBundleBytes: MAX_REQUEST_BYTES, boxes: [], ...(progress === undefined ? {} : { progress }), ...(signal === undefined ? {} : { signal }) };
+  for await (const event of eventsOf(typeof path === "string" ? [path] : [], camera, options)) {
     if (event.type === "bundle") return event.bytes;
     if (event.type === "issue") issues.push(`${event.code}: ${event.reason}`);
   }
-  throw vaultError("VAULT_BAD_ARGUMENT", `no join request could be read from ${path}${issues.length > 0 ? ` (${issues.join("; ")})` : ""}`);
+  const detail = issues.length > 0 ? ` (${issues.join("; ")})` : "";
+  if (camera !== undefined) {
+    throw new AirlockError("CAMERA_STOPPED", `the camera ${camera.device} stopped before a whole join request was read${detail}`, {
+      hint: "nothing was signed; run it again and hold the camera at the joiner's QR animation until it says received",
+    });
+  }
+  throw vaultError("VAULT_BAD_ARGUMENT", `no join request could be read from ${path as string}${detail}`);
 }
 
 /**

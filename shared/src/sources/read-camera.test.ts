@@ -65,6 +65,16 @@ describe("readCamera", () => {
     expect(childFfmpegs()).toEqual([]);
   });
 
+  it("a consumer that stops at the first bundle (no count) stops the camera too", async () => {
+    const camera = use(fakeCamera(join(root, "cam4"), { video }));
+    for await (const e of readCamera({ device: camera.device, maxBundleBytes: 1 << 20, boxes: [] })) {
+      expect(e.type).toBe("bundle");
+      break;
+    }
+    expect(camera.captures()).toHaveLength(1);
+    expect(childFfmpegs()).toEqual([]);
+  });
+
   it("an abort (Ctrl-C) while the camera sees no code ends the capture cleanly and kills ffmpeg", async () => {
     const camera = use(fakeCamera(join(root, "cam2"), { input: ["-f", "lavfi", "-i", "color=c=gray:s=320x240:r=10"] }, { realtime: true }));
     const abort = new AbortController();

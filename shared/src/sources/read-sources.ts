@@ -18,7 +18,7 @@ import { prepareQrDecoder } from "../qr/decoders/load.js";
 import { scanQrPixels } from "../qr/scan-pixels.js";
 import { scanCamera, scanVideo } from "../qr/scan-video.js";
 import type { QrPayload } from "../qr/types.js";
-import { receiveBundles } from "../transfer/qr-receive.js";
+import { receiveBundles, type QrReceiveStats } from "../transfer/qr-receive.js";
 import { AIRLOCK_FOLDER, type DropBox } from "../usb/layout.js";
 import { isRefusal, openRegularFile, readExactly } from "../usb/open-file.js";
 import { scanBundles, type AcceptedBundle, type LargeBundle } from "../usb/read.js";
@@ -186,6 +186,16 @@ async function* fromPayloads(
 ): AsyncGenerator<SourceEvent> {
   const onProgress = (s: ProgressSnapshot): void => options.progress?.(`qr ${from}: ${formatProgressLine(s)}`);
   const received = receiveBundles(payloads, { maxMessageLength: options.maxBundleBytes, onProgress, ...(limit === undefined ? {} : { limit }) });
+  // A consumer that stops early (it has the one bundle it wanted) must close the source too:
+  // a camera's ffmpeg would otherwise keep running, and the process with it.
+  try {
+    yield* receivedEvents(from, received);
+  } finally {
+    await received.return({ payloads: 0, rejected: 0, lastError: undefined, inProgress: [] });
+  }
+}
+
+async function* receivedEvents(from: string, received: AsyncGenerator<{ bytes: Uint8Array }, QrReceiveStats>): AsyncGenerator<SourceEvent> {
   for (;;) {
     const next = await received.next();
     if (next.done === true) {
