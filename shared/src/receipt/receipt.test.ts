@@ -164,7 +164,8 @@ describe("receipts on a stick", () => {
     expect(path).toMatch(/airlock\/receipts\/[a-z2-7]{26}\.receipt$/);
     const [event] = await collect(stick);
     expect(event).toMatchObject({ type: "receipt", file: { path, bytes: receipt } });
-    expect(await removeReceiptFile((event as { file: never }).file)).toBe(true);
+    if (event?.type !== "receipt") throw new Error("no receipt read");
+    expect(await removeReceiptFile(event.file)).toBe(true);
     expect(readdirSync(receiptsFolderOf(stick))).toEqual([]);
   });
 
