@@ -5,7 +5,7 @@ export { readImageHeader, sniffImageFormat, type ImageFormat, type ImageHeader }
 export { resolveFfmpegPath, type FfmpegOptions } from "./ffmpeg.js";
 export { frameFileName, frameIndexOf, writeQrPngSequence, MAX_SEQUENCE_FRAMES, type QrPngSequenceOptions } from "./png-sequence.js";
 export { MAX_RASTER_PIXELS, type QrRasterOptions } from "./raster.js";
-export { HTML_CSP, MAX_HTML_FRAMES, renderQrHtml, type QrHtmlOptions } from "./render-html.js";
+export { HTML_CSP, MAX_HTML_FRAMES, renderQrHtml, type QrHtmlDensity, type QrHtmlOptions } from "./render-html.js";
 export { renderQrPng, renderQrRgba, type QrImageOptions } from "./render-png.js";
 export { renderQrSvg, type QrSvgOptions } from "./render-svg.js";
 export { qrTerminalColumns, renderQrTerminal, type QrTerminalOptions } from "./render-terminal.js";

@@ -6,10 +6,24 @@
  *
  * The frames are stored base64url-encoded (-_ instead of +/) and turned back into data: URIs in
  * the browser, so the file contains no "//" at all: a reviewer can grep it for URLs and find none.
+ *
+ * Speed and density change while it plays: -/+ (or the buttons) step the frame rate, [ and ]
+ * switch to a sparser or denser set of frames when the page holds more than one (`densities`:
+ * the same bundle as other transfers, at other presets). A receiver keeps every transfer it has
+ * started (up to 8), so frames caught before a switch still count if the user switches back.
  */
 import { AirlockError } from "../errors.js";
 import { renderQrPng, type QrImageOptions } from "./render-png.js";
-import type { QrPayload } from "./types.js";
+import type { QrErrorCorrection, QrPayload } from "./types.js";
+
+/** One more set of frames the page can switch to: the same message at another density. */
+export interface QrHtmlDensity {
+  /** Shown in the status line, e.g. "high". */
+  readonly label: string;
+  readonly version: number;
+  readonly level: QrErrorCorrection;
+  readonly frames: readonly QrPayload[];
+}
 
 export interface QrHtmlOptions extends Omit<QrImageOptions, "scale"> {
   /** Pixels per module in the embedded PNGs (default 4); the page zooms by whole device pixels. */
@@ -18,6 +32,10 @@ export interface QrHtmlOptions extends Omit<QrImageOptions, "scale"> {
   readonly fps?: number;
   /** Page title (default "Airlock QR transfer"). */
   readonly title?: string;
+  /** Label of `frames`' density in the status line (default "v<version>-<level>"). */
+  readonly label?: string;
+  /** Other densities to switch to while playing ([ and ]); the page orders all sets by version. */
+  readonly densities?: readonly QrHtmlDensity[];
 }
 
 export const MAX_HTML_FRAMES = 99_999;
@@ -39,19 +57,32 @@ export function renderQrHtml(frames: readonly QrPayload[], options: QrHtmlOption
       hint: "8 fps suits most phone and laptop cameras; lower it if frames are missed.",
     });
   }
-  const imageOptions: QrImageOptions = { ...options, scale: options.scale ?? 4 };
-  const encoded: string[] = [];
-  let total = 0;
-  for (const frame of frames) {
-    const png = base64UrlPadded(renderQrPng(frame, imageOptions));
-    total += png.length + 4;
-    if (total > MAX_HTML_BYTES) {
-      throw new AirlockError("QR_HTML_TOO_LARGE", `the animation page would exceed ${MAX_HTML_BYTES / (1024 * 1024)} MiB`, {
-        hint: "Use a smaller scale, or split the transfer into several pages.",
-      });
-    }
-    encoded.push(png);
+  const scale = options.scale ?? 4;
+  const primary: QrHtmlDensity = { label: options.label ?? `v${options.version}-${options.level}`, version: options.version, level: options.level, frames };
+  const sets = [primary, ...(options.densities ?? [])].sort((x, y) => x.version - y.version);
+  const count = sets.reduce((n, d) => n + d.frames.length, 0);
+  if (sets.some((d) => d.frames.length === 0) || count > MAX_HTML_FRAMES) {
+    throw new AirlockError("QR_BAD_FRAME_COUNT", `an animation needs 1 to ${MAX_HTML_FRAMES} frames in all, got ${count}`, {
+      hint: "Split the bundle into several transfers or use larger QR versions.",
+    });
   }
+  let total = 0;
+  const encodedSets = sets.map((set) => {
+    const imageOptions: QrImageOptions = { ...options, version: set.version, level: set.level, scale };
+    const encoded: string[] = [];
+    for (const frame of set.frames) {
+      const png = base64UrlPadded(renderQrPng(frame, imageOptions));
+      total += png.length + 4;
+      if (total > MAX_HTML_BYTES) {
+        throw new AirlockError("QR_HTML_TOO_LARGE", `the animation page would exceed ${MAX_HTML_BYTES / (1024 * 1024)} MiB`, {
+          hint: "Use a smaller scale, fewer densities, or split the transfer into several pages.",
+        });
+      }
+      encoded.push(png);
+    }
+    return `  { label: ${JSON.stringify(`${escapeHtml(set.label)} (v${set.version}-${set.level})`)}, frames: [\n${encoded.map((e) => `"${e}"`).join(",\n")}\n  ] }`;
+  });
+  const start = sets.indexOf(primary);
   const title = escapeHtml(options.title ?? "Airlock QR transfer");
   return `<!DOCTYPE html>
 <html lang="en">
@@ -78,27 +109,53 @@ body { display: flex; flex-direction: column; }
 <button id="faster" type="button" title="faster (+)">+</button>
 <button id="prev" type="button" title="previous frame, when paused (left arrow)">&larr;</button>
 <button id="next" type="button" title="next frame, when paused (right arrow)">&rarr;</button>
+<button id="sparser" type="button" title="sparser codes: fewer bytes a frame, easier to read ([)">sparser</button>
+<button id="denser" type="button" title="denser codes: more bytes a frame (])">denser</button>
 <span id="status"></span>
 </div>
 <div id="stage"><noscript>This page needs JavaScript to animate the QR codes.</noscript></div>
 <script>
 "use strict";
 (function () {
-  var FRAMES = [
-${encoded.map((e) => `"${e}"`).join(",\n")}
+  var SETS = [
+${encodedSets.join(",\n")}
   ];
   var STEPS = ${JSON.stringify(FPS_STEPS)};
   var fps = ${JSON.stringify(fps)};
+  var set = ${JSON.stringify(start)};
   var index = 0, pass = 1, playing = true, last = 0;
   var stage = document.getElementById("stage");
   var status = document.getElementById("status");
   var toggle = document.getElementById("toggle");
-  var images = FRAMES.map(function (f) {
-    var im = new Image();
-    im.alt = "QR code";
-    im.src = "data:image/png;base64," + f.replace(/-/g, "+").replace(/_/g, "/");
-    return im;
-  });
+  var FRAMES, images;
+  /* Images of a set are made when it is first shown: a page with four densities decodes one. */
+  var made = SETS.map(function () { return null; });
+  function useSet(i) {
+    set = i;
+    FRAMES = SETS[i].frames;
+    if (!made[i]) {
+      made[i] = FRAMES.map(function (f) {
+        var im = new Image();
+        im.alt = "QR code";
+        im.src = "data:image/png;base64," + f.replace(/-/g, "+").replace(/_/g, "/");
+        im.onload = function () { if (im === images[index]) fit(); };
+        return im;
+      });
+    }
+    images = made[i];
+    index = 0;
+    pass = 1;
+    document.getElementById("sparser").disabled = i === 0;
+    document.getElementById("denser").disabled = i === SETS.length - 1;
+  }
+  function density(dir) {
+    var i = Math.max(0, Math.min(SETS.length - 1, set + dir));
+    if (i === set) return;
+    useSet(i);
+    last = 0;
+    show();
+  }
+  useSet(set);
   /* Zoom by a whole number of device pixels per image pixel, so module edges stay sharp. */
   function fit() {
     var im = images[index];
@@ -113,7 +170,7 @@ ${encoded.map((e) => `"${e}"`).join(",\n")}
   function show() {
     stage.replaceChildren(images[index]);
     fit();
-    status.textContent = "frame " + (index + 1) + " / " + FRAMES.length + " \\u00b7 pass " + pass + " \\u00b7 " + fps + " fps" + (playing ? "" : " \\u00b7 paused");
+    status.textContent = SETS[set].label + " \\u00b7 frame " + (index + 1) + " / " + FRAMES.length + " \\u00b7 pass " + pass + " \\u00b7 " + fps + " fps" + (playing ? "" : " \\u00b7 paused");
   }
   function step(delta) {
     index += delta;
@@ -141,15 +198,18 @@ ${encoded.map((e) => `"${e}"`).join(",\n")}
   document.getElementById("faster").onclick = function () { speed(1); };
   document.getElementById("prev").onclick = function () { setPlaying(false); step(-1); };
   document.getElementById("next").onclick = function () { setPlaying(false); step(1); };
+  document.getElementById("sparser").onclick = function () { density(-1); };
+  document.getElementById("denser").onclick = function () { density(1); };
   document.addEventListener("keydown", function (e) {
     if (e.key === " ") { setPlaying(!playing); e.preventDefault(); }
     else if (e.key === "+" || e.key === "=") speed(1);
     else if (e.key === "-") speed(-1);
     else if (e.key === "ArrowRight") { setPlaying(false); step(1); }
     else if (e.key === "ArrowLeft") { setPlaying(false); step(-1); }
+    else if (e.key === "[") density(-1);
+    else if (e.key === "]") density(1);
   });
   window.addEventListener("resize", fit);
-  images.forEach(function (im) { im.onload = function () { if (im === images[index]) fit(); }; });
   show();
   window.requestAnimationFrame(tick);
 })();

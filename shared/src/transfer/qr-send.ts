@@ -7,20 +7,25 @@ import { join } from "node:path";
 import { writeFile } from "node:fs/promises";
 import {
   base45Encode,
+  FRAME_HEADER_LENGTH,
   FountainEncoder,
   fragmentLengthFor,
   loopLength,
   PRESETS,
+  SUPPORTED_VERSIONS,
   type DensityPreset,
   type FrameEncoding,
   type QrSettings,
 } from "@airlock/bundle-format";
-import { renderQrHtml } from "../qr/render-html.js";
+import { renderQrHtml, type QrHtmlDensity } from "../qr/render-html.js";
 import { writeQrPngSequence } from "../qr/png-sequence.js";
+import { qrCapacity } from "../qr/capacity.js";
 import type { QrPayload } from "../qr/types.js";
 
 export interface QrSendOptions {
   readonly preset?: DensityPreset;
+  /** Any QR version and level instead of a preset (the terminal player's steps, terminal-fit.ts). */
+  readonly settings?: QrSettings;
   readonly encoding?: FrameEncoding;
   /** Fixed only by tests; random per transfer otherwise. */
   readonly transferId?: number;
@@ -36,13 +41,15 @@ export interface QrTransfer {
   payload(index: number): QrPayload;
   /** The finite loop for PNG sequences and the HTML page: K + ceil(K/2) + 3 frames. */
   loop(): QrPayload[];
+  /** The same bundle as a new transfer at other settings (a player changing density). */
+  reencode(settings: QrSettings): QrTransfer;
 }
 
 export function qrTransfer(bundle: Uint8Array, options: QrSendOptions = {}): QrTransfer {
-  const settings = PRESETS[options.preset ?? "normal"];
+  const settings = options.settings ?? PRESETS[options.preset ?? "normal"];
   const encoding = options.encoding ?? "binary";
   const encoder = new FountainEncoder(bundle, {
-    fragmentLength: fragmentLengthFor(settings, encoding),
+    fragmentLength: fragmentLength(settings, encoding),
     ...(options.transferId === undefined ? {} : { transferId: options.transferId }),
   });
   const payload = (index: number): QrPayload => {
@@ -56,7 +63,17 @@ export function qrTransfer(bundle: Uint8Array, options: QrSendOptions = {}): QrT
     transferId: encoder.transferId,
     payload,
     loop: () => Array.from({ length: loopLength(encoder.blocks) }, (_, i) => payload(i)),
+    reencode: (other) => qrTransfer(bundle, { settings: other, encoding }),
   };
+}
+
+/** Payload bytes per frame: the preset table's versions from bundle-format, any other from what qrcode holds. */
+function fragmentLength(settings: QrSettings, encoding: FrameEncoding): number {
+  if (SUPPORTED_VERSIONS.includes(settings.version)) return fragmentLengthFor(settings, encoding);
+  if (encoding === "binary") return qrCapacity(settings.version, settings.level, "byte") - FRAME_HEADER_LENGTH;
+  const chars = qrCapacity(settings.version, settings.level, "alphanumeric");
+  // Base45: 3 characters per 2 bytes, 2 characters for a final odd byte (as frameCapacity).
+  return Math.floor(chars / 3) * 2 + (chars % 3 === 2 ? 1 : 0) - FRAME_HEADER_LENGTH;
 }
 
 export interface QrFolderOptions extends QrSendOptions {
@@ -65,6 +82,13 @@ export interface QrFolderOptions extends QrSendOptions {
   /** Also write index.html, the self-contained animation. Default true. */
   readonly html?: boolean;
   readonly fps?: number;
+  /**
+   * Other presets index.html can switch to while playing ([ and ]), each its own transfer of
+   * the same bundle. Default: the presets one step sparser and one step denser, while they add
+   * at most HTML_DENSITY_FRAME_BUDGET frames (each frame costs a PNG render, 20-100 ms): small
+   * bundles get them, a large one plays at its own preset only.
+   */
+  readonly htmlDensities?: readonly DensityPreset[];
   /** Called after each frame file is written, with how many were written so far. */
   readonly onFrame?: (written: number) => void;
   /** Resume an interrupted folder of this same transfer (same bundle and transferId): frames before this index are kept. */
@@ -73,6 +97,9 @@ export interface QrFolderOptions extends QrSendOptions {
 
 /** Frames per second of the animation page, and what a frame-count warning assumes. */
 export const QR_DEFAULT_FPS = 8;
+
+/** Frames the default other densities may add to an animation page (rendering them costs time). */
+export const HTML_DENSITY_FRAME_BUDGET = 300;
 
 /** Writes the loop as frame-NNNNN.png files (and index.html) into `dir`. */
 export async function writeBundleQrFolder(dir: string, bundle: Uint8Array, options: QrFolderOptions = {}): Promise<{ transfer: QrTransfer; files: string[] }> {
@@ -87,10 +114,36 @@ export async function writeBundleQrFolder(dir: string, bundle: Uint8Array, optio
     ...(options.onFrame === undefined ? {} : { onFrame: options.onFrame }),
   });
   if (options.html !== false) {
-    const html = renderQrHtml(frames, { ...symbol, fps: options.fps ?? QR_DEFAULT_FPS, title: `Airlock transfer (${frames.length} frames)` });
+    const html = renderQrHtml(frames, {
+      ...symbol,
+      label: options.preset ?? "normal",
+      densities: htmlDensities(bundle, options),
+      fps: options.fps ?? QR_DEFAULT_FPS,
+      title: `Airlock transfer (${frames.length} frames)`,
+    });
     const page = join(dir, "index.html");
     await writeFile(page, html, { flag: "wx" });
     files.push(page);
   }
   return { transfer, files };
+}
+
+/** The other presets' loops for the page, densest last, within the frame budget. */
+function htmlDensities(bundle: Uint8Array, options: QrFolderOptions): QrHtmlDensity[] {
+  const main = options.preset ?? "normal";
+  const order = Object.keys(PRESETS) as DensityPreset[];
+  const at = order.indexOf(main);
+  const wanted = options.htmlDensities ?? order.filter((_, i) => Math.abs(i - at) === 1);
+  const out: QrHtmlDensity[] = [];
+  let extra = 0;
+  for (const preset of wanted) {
+    if (preset === main) continue;
+    const settings = PRESETS[preset];
+    const loop = loopLength(Math.ceil(bundle.length / fragmentLengthFor(settings, options.encoding ?? "binary")));
+    if (options.htmlDensities === undefined && extra + loop > HTML_DENSITY_FRAME_BUDGET) continue;
+    extra += loop;
+    const transfer = qrTransfer(bundle, { preset, ...(options.encoding === undefined ? {} : { encoding: options.encoding }) });
+    out.push({ label: preset, version: settings.version, level: settings.level, frames: transfer.loop() });
+  }
+  return out;
 }
