@@ -15,7 +15,7 @@ import { AirlockError } from "@airlock/shared";
 import { HostileMember } from "../../test-support/hostile.js";
 import { importInto, newVault, sync, tempRoot, tempRoots, TestClock } from "../../test-support/vaults.js";
 import { decodeObject, encodeObject, type Plain } from "../team/cbor-object.js";
-import { certifyDevice, decodeEntry, encodeSignedEntry, type EntryBody, type Role, type TeamEntry } from "../team/entry.js";
+import { ENTRY_MINOR_VERSION, certifyDevice, decodeEntry, encodeSignedEntry, type EntryBody, type Role, type TeamEntry } from "../team/entry.js";
 import { foldTeam, type TeamState } from "../team/state.js";
 import { importRefused } from "./import-report.js";
 import { vaultStatus } from "./report.js";
@@ -135,9 +135,9 @@ describe("every team entry type, authored by every role, is judged by the table"
     };
     const unknownField = signed({ ...inner, note: "ignore the rules" });
     // At the version this release writes, too: only a newer minor version may carry fields it does not know.
-    const unknownAtOurs = signed({ ...inner, v: 1, note: "ignore the rules" });
+    const unknownAtOurs = signed({ ...inner, v: ENTRY_MINOR_VERSION, note: "ignore the rules" });
     // From a newer minor version an unknown optional field is ignored, never guessed at (docs/team-model.md, Versions).
-    const newer = signed({ ...inner, v: 2, note: "a field of a newer release" });
+    const newer = signed({ ...inner, v: ENTRY_MINOR_VERSION + 1, note: "a field of a newer release" });
     const otherTeam = encodeSignedEntry(t.b.deviceKey, { team: randomBytes(32), parents: [randomBytes(32)], time: t.b.now(), body });
 
     const codeOf = (bytes: Uint8Array): string | undefined => {
