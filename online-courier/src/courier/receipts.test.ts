@@ -117,7 +117,7 @@ describe("receipts on the courier", () => {
     expect(scanned.out["receipts"]).toEqual([]);
     const refused = scanned.out["refused"] as { from: string; code: string; reason: string }[];
     expect(refused.map((r) => r.code).sort()).toEqual(cases.map(([, , code]) => code).sort());
-    expect(refused.find((r) => r.code === "RECEIPT_UNKNOWN_TEAM")!.reason).toMatch(/made by none of the team this courier serves/);
+    expect(refused.find((r) => r.code === "RECEIPT_UNKNOWN_TEAM")!.reason).toMatch(/made with the key of no team this courier serves \(another team's receipt, or a forgery\)/);
     expect(spoolRows(home)).toEqual(before);
 
     // On a stick: cut short, one byte too many, garbage after the magic, far too large.

@@ -45,7 +45,10 @@ export class ReceiptReader {
 
   /** Opens one receipt and marks what it names; a bad receipt is recorded as refused. True when it was applied. */
   take(bytes: Uint8Array, from: string): boolean {
-    this.#keys ??= this.#courier.teams.map((t) => ({ team: t.id, key: ReceiptKey.of(t.tk) }));
+    // As with tags, an earlier generation's key counts while it drains: a vault that has not yet
+    // imported the rotation still makes its receipts with it.
+    const now = Date.now();
+    this.#keys ??= this.#courier.teams.flatMap((t) => [t.tk, ...t.retired.filter((r) => r.drainUntil > now).map((r) => r.tk)].map((tk) => ({ team: t.id, key: ReceiptKey.of(tk) })));
     let opened;
     try {
       opened = openReceipt(bytes, this.#keys);

@@ -119,7 +119,7 @@ export interface OpenedReceipt<T> extends ReceiptContent {
 export function openReceipt<T>(bytes: Uint8Array, keys: readonly { readonly team: T; readonly key: ReceiptKey }[]): OpenedReceipt<T> {
   const frame = parseReceiptFrame(bytes);
   const matches = keys.filter((k) => k.key.made(frame));
-  if (matches.length === 0) throw receiptError("RECEIPT_UNKNOWN_TEAM", `the receipt was made by none of the ${keys.length === 1 ? "team" : `${keys.length} teams`} this courier serves`);
+  if (matches.length === 0) throw receiptError("RECEIPT_UNKNOWN_TEAM", "the receipt was made with the key of no team this courier serves (another team's receipt, or a forgery)");
   // Two teams sharing a 4-byte check (2^-32 per pair): the tag decides.
   let failure: unknown;
   for (const { team, key } of matches) {
