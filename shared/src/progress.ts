@@ -199,7 +199,9 @@ export function formatProgressLine(s: ProgressSnapshot): string {
     const avg = s.elapsedSeconds > 0 ? `  ${(s.frames / s.elapsedSeconds).toFixed(1)} frames/s` : "";
     return `${verb}  ${s.uniqueFrames} frames${repeats}  ${formatBytes(s.bytes)} in ${formatDuration(s.elapsedSeconds)}${avg}`;
   }
-  const parts = [`${verb}  ${s.uniqueFrames}${s.framesNeeded === undefined ? "" : `/~${s.framesNeeded}`} frames`];
+  // Receiving, the frames needed are an estimate (a fountain code needs a few more); sending, the frames to show are known.
+  const of = s.framesNeeded === undefined ? "" : s.direction === "send" ? `/${s.framesNeeded}` : `/~${s.framesNeeded}`;
+  const parts = [`${verb}  ${s.uniqueFrames}${of} frames`];
   if (s.percent !== undefined) parts.push(`${Math.floor(s.percent)}%`);
   if (repeats !== "") parts.push(repeats.trim());
   parts.push(s.totalBytes === undefined ? formatBytes(s.bytes) : `${formatBytes(s.bytes)}/${formatBytes(s.totalBytes)}`);

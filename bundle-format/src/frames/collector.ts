@@ -62,5 +62,5 @@ export class TransferCollector {
 }
 
 function completedProgress(transferId: number): DecoderProgress {
-  return { transferId, blocks: undefined, messageLength: undefined, framesReceived: 0, rank: 0, complete: true };
+  return { transferId, blocks: undefined, messageLength: undefined, checksum: undefined, framesReceived: 0, rank: 0, complete: true };
 }

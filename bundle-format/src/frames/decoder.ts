@@ -36,6 +36,8 @@ export interface DecoderProgress {
   readonly transferId: number | undefined;
   readonly blocks: number | undefined;
   readonly messageLength: number | undefined;
+  /** CRC-32 of the whole message, from the frame header: a partial transfer of a message already received another way (the same bundle at another density) is told by it. */
+  readonly checksum: number | undefined;
   /** Frames handed to receive() that belonged to this transfer. */
   readonly framesReceived: number;
   /** Independent frames so far (the rank); the transfer completes at `blocks`. */
@@ -78,6 +80,7 @@ export class FountainDecoder {
       transferId: this.#header?.transferId,
       blocks: this.#header?.blocks,
       messageLength: this.#header?.messageLength,
+      checksum: this.#header?.checksum,
       framesReceived: this.#framesReceived,
       rank: this.#rank,
       complete: this.#message !== undefined,

@@ -8,6 +8,7 @@
 import { lstatSync } from "node:fs";
 import { lstat, readdir } from "node:fs/promises";
 import { extname, join } from "node:path";
+import { crc32 } from "node:zlib";
 import { describeError } from "../cli-report.js";
 import { plural } from "../cli/plural.js";
 import { AirlockError } from "../errors.js";
@@ -196,11 +197,15 @@ async function* fromPayloads(
 }
 
 async function* receivedEvents(from: string, received: AsyncGenerator<{ bytes: Uint8Array }, QrReceiveStats>): AsyncGenerator<SourceEvent> {
+  // A player whose density was changed while it played (qr-show.ts) leaves a partial transfer of
+  // a bundle that arrived whole at the other density: same length and CRC-32, nothing missing.
+  const whole = new Set<string>();
   for (;;) {
     const next = await received.next();
     if (next.done === true) {
       const stats = next.value;
       for (const partial of stats.inProgress) {
+        if (whole.has(`${partial.messageLength}:${partial.checksum}`)) continue;
         yield { type: "issue", from, code: "QR_INCOMPLETE", reason: `a transfer stopped at ${partial.framesReceived} frames, short of a whole bundle; scan more frames` };
       }
       if (stats.rejected > 0 && stats.lastError !== undefined) {
@@ -208,6 +213,7 @@ async function* receivedEvents(from: string, received: AsyncGenerator<{ bytes: U
       }
       return;
     }
+    whole.add(`${next.value.bytes.length}:${crc32(next.value.bytes) >>> 0}`);
     yield { type: "bundle", bytes: next.value.bytes, from };
   }
 }

@@ -2,4 +2,5 @@
 export { qrTransfer, writeBundleQrFolder, QR_DEFAULT_FPS, type QrTransfer, type QrSendOptions, type QrFolderOptions } from "./qr-send.js";
 export { receiveBundles, type ReceivedBundle, type QrReceiveOptions, type QrReceiveStats } from "./qr-receive.js";
 export { presetOfFragment, PRESET_ORDER, suggestPreset, type QrRateReport } from "./qr-rate.js";
-export { showQrInTerminal, type QrShowOptions, type TerminalSink } from "./qr-show.js";
+export { showQrInTerminal, keyActions, FPS_STEPS, type KeyInput, type QrShowOptions, type QrShowResult, type TerminalSink } from "./qr-show.js";
+export { fitTerminal, fitsTerminal, stepFrom, terminalFootprint, TERMINAL_STEPS, TERMINAL_MARGIN, type TerminalSize } from "./terminal-fit.js";
