@@ -2,6 +2,7 @@ import { Args, Flags } from "@oclif/core";
 import { escapeLine, markPartial } from "@airlock/shared";
 import { importRefused } from "../vault/import-report.js";
 import { importFrom, importLines } from "../vault/transfer.js";
+import { receiptOutput } from "../vault/receipt.js";
 import { VaultCommand } from "./base.js";
 import { CAMERA_FLAGS, cameraSource, COUNT_FLAG } from "./camera-flags.js";
 
@@ -28,6 +29,7 @@ export class Import extends VaultCommand {
       default: false,
       exclusive: ["dry-run"],
     }),
+    "receipt-png": Flags.string({ description: "also write the receipt code for the courier as a PNG image (FILE, FILE-2.png, … for more than one)" }),
     ...CAMERA_FLAGS,
     ...COUNT_FLAG,
   };
@@ -56,9 +58,11 @@ export class Import extends VaultCommand {
       if (flags.remove) {
         lines.push(`Removed ${result.removed} bundle file(s) from the stick${result.leftForOthers > 0 ? `; left ${result.leftForOthers} that other devices of the team may still need` : ""}.`);
       }
+      const receipt = receiptOutput(result.receipts, flags["receipt-png"]);
+      lines.push(...receipt.lines);
       // Lines name files from the stick and reasons quoting what arrived: one escaped line each.
       const text = lines.map((l) => `${escapeLine(l)}\n`).join("");
-      this.emit(flags.json, { read, report, dryRun: result.dryRun, bundles: result.bundles, removed: result.removed, leftForOthers: result.leftForOthers }, text);
+      this.emit(flags.json, { read, report, dryRun: result.dryRun, bundles: result.bundles, removed: result.removed, leftForOthers: result.leftForOthers, receipts: receipt.json }, text);
       if (importRefused(report)) markPartial();
     });
   }

@@ -5,7 +5,9 @@
  */
 import { basename } from "node:path";
 import { AirlockError, fingerprintBytes, fingerprintFile, formatBytes, reportStep, type ProgressLine, isAirlockError, prepareDropFolder, removeOwnBundles, readCamera, readSources, removeBundle, writeBundle, type AcceptedBundle, type LargeBundle, type SourceEvent, type SourceOptions } from "@airlock/shared";
+import { receiptIdOf } from "@airlock/shared";
 import { vaultError } from "./errors.js";
+import { issueReceipts, type IssuedReceipts } from "./receipt.js";
 import { MAX_REQUEST_BYTES } from "./request.js";
 import { applyAndRollBack, openDry, openLargeDry } from "./dry-run.js";
 import { RecordChangeCollector, recordChangeLines } from "./record-changes.js";
@@ -162,6 +164,8 @@ export interface ImportResult {
   /** Files taken off the stick, and files `--remove` left there because other devices may still need them. */
   readonly removed: number;
   readonly leftForOthers: number;
+  /** The delivery receipts this import made for the couriers (receipt.ts); none on a dry run. */
+  readonly receipts: IssuedReceipts | undefined;
 }
 
 /** One bundle read, waiting to be applied. */
@@ -174,6 +178,8 @@ interface Pending {
   /** A file bundle: its content address when known (hex). */
   fileHash?: string;
   file?: boolean;
+  /** Its receipt id (receipt.ts), for a bundle read whole. */
+  id?: string;
 }
 
 /**
@@ -217,7 +223,7 @@ export async function importFrom(
         pending.push(p);
         continue;
       }
-      const p: Pending = { source: event.from, usb: event.usb, outcome: undefined };
+      const p: Pending = { source: event.from, usb: event.usb, outcome: undefined, id: receiptIdOf(event.bytes) };
       const o = dryRun ? openDry(vault, event.bytes, event.from, report) : openForVault(vault, event.bytes, event.from, report);
       if (o === undefined) {
         // Not for us, refused, or an attached file (received, or held already).
@@ -291,7 +297,9 @@ export async function importFrom(
     }
     results.push({ source: p.source, outcome: p.outcome ?? "refused", removed: gone });
   }
-  return { read, report, bundles: results, dryRun, removed, leftForOthers };
+  const arrived = pending.flatMap((p) => (p.id === undefined ? [] : [{ id: p.id, ...(p.usb === undefined ? {} : { stickFile: p.usb.path }) }]));
+  const receipts = dryRun ? undefined : await issueReceipts(vault, arrived);
+  return { read, report, bundles: results, dryRun, removed, leftForOthers, receipts };
 }
 
 interface Counts {
