@@ -8,7 +8,8 @@
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { loopLength } from "@airlock/bundle-format";
-import { formatProgressLine, plural, prepareDropFolder, qrTransfer, renderQrHtml, showQrInTerminal, writeBundle, writeBundleQrFolder, type TerminalSink } from "@airlock/shared";
+import { errnoCode, formatProgressLine, plural, prepareDropFolder, qrTransfer, renderQrHtml, showQrInTerminal, writeBundle, writeBundleQrFolder, type TerminalSink } from "@airlock/shared";
+import { courierError } from "../errors.js";
 import type { HandoffVia, Spool, SpoolEntry } from "../spool/index.js";
 
 export interface DeliverOptions {
@@ -114,7 +115,13 @@ export function deliverHtml(spool: Spool, file: string, options: DeliverOptions 
     const transfer = qrTransfer(bytes);
     const path = i === 0 ? file : file.replace(/(\.html?)?$/i, `-${i + 1}.html`);
     const html = renderQrHtml(transfer.loop(), { version: transfer.settings.version, level: transfer.settings.level, fps: 8, title: `Airlock transfer ${i + 1}` });
-    writeFileSync(path, html, { flag: "wx", mode: 0o600 });
+    try {
+      writeFileSync(path, html, { flag: "wx", mode: 0o600 });
+    } catch (e) {
+      // A repeated --html (the scan failed) names a new page rather than replacing one being shown.
+      if (errnoCode(e) === "EEXIST") throw courierError("COURIER_BAD_ARGUMENT", `${path} exists already; name another file for this showing`);
+      throw e;
+    }
     options.progress?.(`html: ${path}`);
     out.push(handedOver(spool, entry, "qr", path, bytes.length, options));
   }
