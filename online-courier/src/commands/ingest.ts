@@ -63,9 +63,12 @@ export default class Ingest extends CourierCommand {
       if (process.stderr.isTTY === true) process.stderr.write("\n");
       const n = (o: string): number => results.filter((r) => r.outcome === o).length;
       const refused = [...issues, ...results.flatMap((r) => (r.outcome === "refused" ? [{ from: r.from, code: r.code, reason: r.reason }] : [])), ...receipts.refused];
-      const summary = { spooled: n("spooled"), duplicates: n("duplicate"), cover: n("cover"), refused, receipts: receipts.outcomes };
+      // Enrollments from an admin's export: a later transport key generation adopted (docs/transport-key.md, "Couriers").
+      const enrollments = results.flatMap((r) => (r.outcome === "enrollment" && r.adopted ? [{ team: r.team, generation: r.generation }] : []));
+      const summary = { spooled: n("spooled"), duplicates: n("duplicate"), cover: n("cover"), refused, receipts: receipts.outcomes, enrollments };
       const text = [
         `ingested ${plural(summary.spooled, "new bundle")} (${summary.duplicates} already spooled, ${summary.cover} cover dropped, ${refused.length} refused)`,
+        ...enrollments.map((e) => `  adopted transport key generation ${e.generation} for team ${e.team.slice(0, 12)}`),
         ...receipts.lines(),
         ...refused.map((r) => safe`  refused ${r.from}: ${r.code}: ${r.reason}`),
       ];

@@ -96,6 +96,8 @@ export type IngestOutcome =
   | { readonly outcome: "spooled" | "duplicate"; readonly digest: string; readonly team: TeamId }
   /** An enrollment from an admin's export: a later generation adopted, or one already held. */
   | { readonly outcome: "enrollment"; readonly team: TeamId; readonly generation: number; readonly adopted: boolean }
+  /** An enrollment sealed to another courier of the team (the admin's stick carries one per courier): left alone. */
+  | { readonly outcome: "not-for-me" }
   | { readonly outcome: "cover"; readonly team: TeamId }
   | { readonly outcome: "refused"; readonly code: string; readonly reason: string };
 
@@ -743,6 +745,7 @@ export class Courier {
   #takeEnrollment(bytes: Uint8Array): IngestOutcome {
     const now = this.#now();
     const verdict = takeEnrollment(this.home, bytes, now);
+    if (verdict.outcome === "not-for-me") return verdict;
     if (verdict.outcome === "refused") {
       this.spool.ledger.count(NO_TEAM, "refused", verdict.code);
       return { outcome: "refused", code: verdict.code, reason: verdict.reason };

@@ -16,6 +16,9 @@ export interface CourierStatus {
     readonly name: string;
     readonly epochSeconds: number;
     readonly currentEpoch: number;
+    /** The transport key generation it holds, and earlier ones it still drains until then (docs/transport-key.md, "Generations"). */
+    readonly generation: number;
+    readonly draining: readonly { generation: number; until: number }[];
     readonly mailboxes: readonly string[];
     readonly sendPerRound: number;
     readonly bucketSizes: readonly number[];
@@ -72,6 +75,8 @@ export function courierStatus(courier: Courier, nowMs: number): CourierStatus {
       name: t.config.name,
       epochSeconds: t.config.epochSeconds,
       currentEpoch: t.tk.epochAt(nowMs),
+      generation: t.config.generation ?? 0,
+      draining: t.retired.filter((r) => r.drainUntil > nowMs).map((r) => ({ generation: r.generation, until: r.drainUntil })),
       mailboxes: t.config.mailboxes,
       sendPerRound: t.config.sendPerRound,
       bucketSizes: t.config.bucketSizes,
@@ -96,7 +101,7 @@ export function formatStatus(s: CourierStatus): string {
   if (s.teams.length === 0) lines.push("no teams yet: airlock-courier init ENROLLMENT --mailbox URL");
   for (const t of s.teams) {
     lines.push(`team ${t.name} (${t.id.slice(0, 12)}…): ${c(t.counts)}`);
-    lines.push(`  mailboxes ${t.mailboxes.join(", ")}; ${plural(t.sendPerRound, "bundle")} per round (cover shaped like the team's real bundles; ${t.bucketSizes.join("/")} bytes before any); epoch ${t.currentEpoch} (${t.epochSeconds}s)`);
+    lines.push(`  mailboxes ${t.mailboxes.join(", ")}; ${plural(t.sendPerRound, "bundle")} per round (cover shaped like the team's real bundles; ${t.bucketSizes.join("/")} bytes before any); epoch ${t.currentEpoch} (${t.epochSeconds}s); transport key generation ${t.generation}${t.draining.map((d) => ` (draining ${d.generation} until ${new Date(d.until).toISOString().slice(0, 16)}Z)`).join("")}`);
     for (const y of s.syncs.filter((y) => y.team === t.id)) {
       lines.push(`  ${y.backend}: last sync ${y.lastOk ?? "never"}${y.lastError === undefined ? "" : `; last error (${y.failures}×): ${y.lastError}`}`);
     }

@@ -71,6 +71,7 @@ export function takeEnrollment(home: CourierHome, bytes: Uint8Array, now: number
     opened = openEnrollmentFrom(bytes, key);
   } catch (e) {
     const code = (e as { code?: unknown }).code;
+    if (code === "COURIER_NOT_FOR_ME") return { outcome: "not-for-me" };
     return { outcome: "refused", code: typeof code === "string" ? code : "COURIER_BAD_ENROLLMENT", reason: (e as Error).message };
   } finally {
     key.secretKey.fill(0);

@@ -227,6 +227,8 @@ function retire(team: TeamConfig, now: number): RetiredKey {
 export type EnrollmentVerdict =
   | { readonly outcome: "adopted"; readonly teams: TeamConfig[]; readonly team: TeamConfig }
   | { readonly outcome: "known"; readonly team: TeamConfig }
+  /** Sealed to another courier: an admin's stick carries one per courier of the team. */
+  | { readonly outcome: "not-for-me" }
   | { readonly outcome: "refused"; readonly code: string; readonly reason: string };
 
 /**
