@@ -84,9 +84,14 @@ describe("recovery enrolment: a device that adds itself (fold rule I13)", () => 
     const f = await fixture();
     const e = enrolment(f, f.a.state());
     expect(verdict(f.a, e)).toBeUndefined();
-    // A second laptop with the same set: each set enrols one device.
-    const again = enrolment(f, f.a.state());
+    // A second laptop with the same set, after the first: each set enrols one device.
+    const entries = new Map(f.a.entries()).set(e.hashHex, e);
+    const again = enrolment(f, foldTeam(f.a.teamId!, entries));
     expect(verdict(f.a, e, again)).toMatch(/already enrolled a device/);
+    // Two at once (neither names the other): whichever the order puts first is the one.
+    const rival = enrolment(f, f.a.state());
+    const both = foldTeam(f.a.teamId!, new Map(f.a.entries()).set(e.hashHex, e).set(rival.hashHex, rival));
+    expect([e, rival].filter((x) => both.rejected.has(x.hashHex)).map((x) => both.rejected.get(x.hashHex))).toEqual([expect.stringMatching(/already enrolled a device/)]);
     for (const v of [f.a, f.d, f.m]) v.close();
   });
 
