@@ -25,6 +25,12 @@ export interface Mailboxes {
   carried(from: 1 | 2): Promise<void>;
   /** Folders holding the mailbox's stored bundles. */
   readonly stores: readonly string[];
+  /**
+   * After the team rotated its transport key (docs/transport-key.md, "Couriers"): http, the
+   * operator step (its courier ingests the admin's stick with its enrollment, mailbox-key,
+   * serve-init, serve restarted); syncthing, nothing.
+   */
+  newGeneration(stick: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -51,12 +57,21 @@ export async function startMailboxes(kind: BackendKind, root: string, vaultHome:
       { home, args: ["mailbox-key", "--out", join(root, "mailbox-server.key")] },
       { home: serverHome, args: ["serve-init", join(root, "mailbox-server.key")] },
     ]);
-    const server = await startMailboxServer(serverHome, port);
+    let server = await startMailboxServer(serverHome, port);
     return {
       kind,
       url: () => server.url,
       carried: async () => {}, // one server: a finished PUT is visible to every GET
       stores: [join(serverHome, "mailbox-store")],
+      async newGeneration(stick) {
+        courierMany([
+          { home, args: ["ingest", stick, "--keep"] }, // the stick goes on to the couriers and laptops
+          { home, args: ["mailbox-key", "--out", join(root, "mailbox-server.key")] },
+          { home: serverHome, args: ["serve-init", join(root, "mailbox-server.key")] },
+        ]);
+        await server.stop();
+        server = await startMailboxServer(serverHome, port);
+      },
       stop: () => server.stop(),
     };
   }
@@ -76,6 +91,7 @@ export async function startMailboxes(kind: BackendKind, root: string, vaultHome:
       }, 60_000);
     },
     stores: peers.folders,
+    newGeneration: async () => {},
     stop: () => peers.stop(),
   };
 }
