@@ -74,7 +74,8 @@ export class RecoverAdd extends VaultCommand {
       const judged = judgeInputs(vault, inputs);
       const verdicts = [...unread, ...judged.verdicts];
       if (verdicts.some((v) => v.status === "refused")) markPartial();
-      if (!flags.json) for (const v of verdicts) process.stderr.write(verdictLine(v));
+      // On stderr even with --json: when too few shares stop the recovery, the error alone would not say which input was refused.
+      for (const v of verdicts) process.stderr.write(verdictLine(v));
       const restored = await restoreFrom(vault, judged);
       const have = judged.shares.length;
       this.emit(
