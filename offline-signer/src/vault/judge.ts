@@ -327,6 +327,11 @@ export function authorize(vault: VaultContext, cs: Changeset, options: { chain?:
   const position = vault.stateAtHex(unseen.length === 0 ? heads : [...heads, ...unseen]);
   if (position === undefined) return "names team entries this vault does not have";
   if (!position.devices.has(deviceHex)) return "signed by a key that is not a device of this team";
+  // Devices never leave the fold's state once admitted; one the whole log does not know had its
+  // admission refused there (an entry by a device revoked or removed concurrently), though it
+  // counts at the entry's own causal position. Nothing it signs counts. The reason carries the
+  // cutoff prefix so the changeset is judged again if the admission is later accepted after all.
+  if (!vault.state().devices.has(deviceHex)) return `${CUTOFF_REASON}: its device's admission was refused by the team log`;
   for (const b of cs.batches) {
     const denied = mayWrite(position, deviceHex, b.collection);
     if (denied !== undefined) return unseen.length > 0 || position.devices.get(deviceHex)?.active === false ? `${CUTOFF_REASON}: ${denied}` : denied;
@@ -362,15 +367,19 @@ export function revalidate(vault: VaultContext, state: TeamState, newKeys: boole
   const { changesets, snapshots, keys } = vault.storage;
   const report = emptyReport();
   const load = (r: StoredChangeset): Changeset => decodeChangeset(r.bytes, { verify: false });
-  for (const d of state.devices.values()) {
-    if (d.losses.length === 0) continue;
-    const from = Math.min(...d.losses.map((l) => l.seq));
-    for (const r of changesets.countedAfter(d.keys.sign, from)) {
+  const rejudge = (device: Uint8Array, from: number): void => {
+    for (const r of changesets.countedAfter(device, from)) {
       const cs = load(r);
       const why = authorize(vault, cs, { chain: false });
       if (why !== undefined) record(vault, r.id, cs, { status: "rejected", reason: why }, report);
     }
+  };
+  for (const d of state.devices.values()) {
+    if (d.losses.length === 0) continue;
+    rejudge(d.keys.sign, Math.min(...d.losses.map((l) => l.seq)));
   }
+  // Devices whose admission the log has since refused (see authorize): all they wrote goes.
+  for (const h of vault.storage.heads.all()) if (!state.devices.has(hex(h.device))) rejudge(h.device, 0);
   // Compactions change with the log (a compaction refused after all, a snapshot that no longer
   // matches once a loss withdrew part of its history): snapshots, then what they covered, again.
   for (const applied of [() => snapshots.appliedSnapshots(), () => snapshots.appliedCovered()]) {
