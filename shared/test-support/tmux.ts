@@ -1,5 +1,6 @@
 /**
- * A real pseudo-terminal for end-to-end tests of the TUI: a program run in a tmux pane on a
+ * A real pseudo-terminal for end-to-end tests of terminal programs (the vault's TUI, the
+ * courier's QR player), for both apps' tests: a program run in a tmux pane on a
  * private tmux server (its own socket in a temp folder, so a developer's own tmux is never
  * touched), driven with send-keys and read with capture-pane. Tests wait for what the screen
  * shows (`until`), never for a fixed time.

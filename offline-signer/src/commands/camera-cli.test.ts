@@ -36,7 +36,9 @@ function run(args: readonly string[], env: NodeJS.ProcessEnv, onStderr: (text: s
     const child = spawn(process.execPath, [AIRLOCK_BIN, ...args], { env: cliEnv(env), stdio: ["ignore", "pipe", "pipe"], detached: true });
     let stdout = "";
     let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (t: string) => (stdout += t));
+    child.stdout.setEncoding("utf8").on("data", (t: string) => {
+      stdout += t;
+    });
     child.stderr.setEncoding("utf8").on("data", (t: string) => {
       stderr += t;
       onStderr(stderr, child.pid!);
@@ -46,7 +48,9 @@ function run(args: readonly string[], env: NodeJS.ProcessEnv, onStderr: (text: s
 }
 
 /** Ctrl-C as a terminal sends it: SIGINT to the foreground process group (here, the command's own). */
-const ctrlC = (pid: number): void => process.kill(-pid, "SIGINT");
+function ctrlC(pid: number): void {
+  process.kill(-pid, "SIGINT");
+}
 
 /** Whether the ffmpeg a capture started is gone (no process, or only a zombie). */
 function ffmpegGone(camera: FakeCamera): boolean {

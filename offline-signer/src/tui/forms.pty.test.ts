@@ -1,5 +1,5 @@
 /**
- * The forms in a real pseudo-terminal (tmux, test-support/tmux.ts) running the real `airlock`
+ * The forms in a real pseudo-terminal (tmux, shared/test-support/tmux.ts) running the real `airlock`
  * binary at 80x24: a 60-line note pasted with bracketed paste (tmux paste-buffer -p) lands wholly
  * in the body, and a note written through $EDITOR (a script standing in for the editor) comes
  * back; both are read back with `airlock notes show --json`. Each step waits for the screen.
@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { airlock, AIRLOCK_BIN, airlockBatch, CLI_PASSPHRASE } from "../../test-support/cli.js";
-import { haveTmux, TmuxPane } from "../../test-support/tmux.js";
+import { haveTmux, TmuxPane } from "../../../shared/test-support/tmux.js";
 
 const root = mkdtempSync(join(tmpdir(), "airlock-forms-pty-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));

@@ -1,5 +1,5 @@
 /**
- * The real `airlock` binary in a real pseudo-terminal (tmux, test-support/tmux.ts) at 80x24: the
+ * The real `airlock` binary in a real pseudo-terminal (tmux, shared/test-support/tmux.ts) at 80x24: the
  * layout holds at that size and at 200x60, a long note scrolls inside its window, `/` searches,
  * `?` lists the keys, and after `q` no note text is left on the screen or in the scrollback.
  * NO_COLOR takes every colour away. Each step waits for what the screen shows.
@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { AIRLOCK_BIN, airlockBatch, CLI_PASSPHRASE } from "../../test-support/cli.js";
-import { haveTmux, TmuxPane } from "../../test-support/tmux.js";
+import { haveTmux, TmuxPane } from "../../../shared/test-support/tmux.js";
 
 const root = mkdtempSync(join(tmpdir(), "airlock-pty-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));

@@ -74,6 +74,13 @@ const HOME = "\x1b[H";
 const CLEAR_SCREEN = "\x1b[2J";
 const CLEAR_LINE = "\x1b[K";
 const CLEAR_BELOW = "\x1b[J";
+// Synchronized output (DEC mode 2026): a terminal that knows it shows each frame whole, never
+// half drawn, so a camera never films a frame torn between two codes; others ignore it.
+const BEGIN_FRAME = "\x1b[?2026h";
+const END_FRAME = "\x1b[?2026l";
+// The cursor's block would darken or lighten a module: hidden while playing.
+const HIDE_CURSOR = "\x1b[?25l";
+const SHOW_CURSOR = "\x1b[?25h";
 
 /** The speeds ↑ and ↓ step through (frames per second). */
 export const FPS_STEPS: readonly number[] = [1, 2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 24, 30];
@@ -146,6 +153,7 @@ export async function showQrInTerminal(given: QrTransfer, out: TerminalSink, opt
 
   let shown = 0;
   let index = 0; // frame of the current transfer
+  let startedAt = 0; // frames shown before the current transfer
   let bytes = 0;
   let paused = false;
   let quit = false;
@@ -183,6 +191,7 @@ export async function showQrInTerminal(given: QrTransfer, out: TerminalSink, opt
     else if (total !== undefined) total = shown + Math.ceil(((total - shown) * after) / before);
     progress.setFramesNeeded(total);
     index = 0;
+    startedAt = shown;
     redraw = true;
   };
 
@@ -221,13 +230,13 @@ export async function showQrInTerminal(given: QrTransfer, out: TerminalSink, opt
     const parts = [
       ...(paused ? ["PAUSED"] : []),
       `frame ${shown}${total === undefined ? "" : `/${total}`}`,
-      ...(loops === undefined ? [] : [`loop ${Math.min(loops, Math.floor(Math.max(0, index - 1) / loop) + 1)}/${loops}`]),
+      `loop ${Math.floor(Math.max(0, index - 1) / loop) + 1}${total === undefined ? "" : `/${Math.ceil((total - startedAt) / loop)}`}`,
       ...(s.percent === undefined ? [] : [`${Math.floor(s.percent)}%`]),
       formatBytes(bytes),
       `${fps} fps`,
-      `${formatBytes(s.bytesPerSecond)}/s`,
       `ETA ${total === undefined ? "-" : formatDuration((total - shown) / fps)}`,
-      `v${transfer.settings.version}, any ${transfer.blocks} frames`,
+      // The QR version, and K: a receiver needs any K frames (a few more if some are missed).
+      `v${transfer.settings.version}, any ${transfer.blocks}`,
       ...(keys === undefined ? [] : ["↑↓ speed ←→ density space pause q quit"]),
     ];
     const line = notice === undefined ? parts.join(" · ") : `${notice} · ${parts.join(" · ")}`;
@@ -237,12 +246,13 @@ export async function showQrInTerminal(given: QrTransfer, out: TerminalSink, opt
 
   const draw = (body: string, size: TerminalSize | undefined): void => {
     const lines = body === "" ? [] : body.replace(/\n$/, "").split("\n");
-    const screen = `${HOME}${redraw ? CLEAR_SCREEN : ""}${lines.map((l) => `${l}${CLEAR_LINE}\n`).join("")}${status(size)}${CLEAR_LINE}\n${redraw ? CLEAR_BELOW : ""}`;
+    const screen = `${BEGIN_FRAME}${HOME}${redraw ? CLEAR_SCREEN : ""}${lines.map((l) => `${l}${CLEAR_LINE}\n`).join("")}${status(size)}${CLEAR_LINE}\n${redraw ? CLEAR_BELOW : ""}${END_FRAME}`;
     redraw = false;
     out.write(screen);
   };
 
   let next = clock();
+  if (out.isTTY === true) out.write(HIDE_CURSOR);
   try {
     for (;;) {
       for (const action of queue.splice(0)) act(action);
@@ -282,6 +292,7 @@ export async function showQrInTerminal(given: QrTransfer, out: TerminalSink, opt
   } finally {
     options.signal?.removeEventListener("abort", onAbort);
     release();
+    if (out.isTTY === true) out.write(SHOW_CURSOR);
   }
   if (quit) (options.onQuit ?? (() => process.kill(process.pid, "SIGINT")))();
   return { frames: shown, settings: transfer.settings, fps, quit };
