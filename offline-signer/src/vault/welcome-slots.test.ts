@@ -32,9 +32,9 @@ describe("slot counts", () => {
     const sync = out.filter((b) => b.kind === "sync");
     const welcomes = out.filter((b) => b.kind === "welcome");
     expect(welcomes).toHaveLength(6);
-    const slots = new Set(out.map((b) => parseHeader(b.bytes).slotCount));
+    const slots = new Set(out.map((b) => parseHeader(b.bytes, b.bytes.length).slotCount));
     // Six other devices need 8 slots; every bundle shows 8, the welcomes included.
-    expect(parseHeader(sync[0]!.bytes).slotCount).toBe(8);
+    expect(parseHeader(sync[0]!.bytes, sync[0]!.bytes.length).slotCount).toBe(8);
     expect([...slots]).toEqual([8]);
     // And each welcome still opens on its own device.
     const joined = vaults[1]!;
