@@ -85,6 +85,15 @@ export function grayPng(width: number, height: number, gray: Uint8Array): Uint8A
   return new Uint8Array(png.buffer, png.byteOffset, png.length);
 }
 
+/** The card's printed paragraphs (the QR code, check code and set are drawn apart). */
+export function cardText(info: CardInfo): string[] {
+  return [
+    `PAPER CARD ${info.index} OF ${info.printed}. ANY ${info.threshold} OF THE ${info.total} SHARES OF THIS SET RESTORE ITS OWNER'S IDENTITY; FEWER REVEAL NOTHING.`,
+    "KEEP IT PRIVATE AND AWAY FROM THE LAPTOP IT PROTECTS. DO NOT PHOTOGRAPH IT EXCEPT TO RECOVER.",
+    "IF THE LAPTOP IS LOST: ON A NEW ONE, START A RECOVERY (USER GUIDE: RECOVERY) AND ADD A SCAN OR PHOTO OF THIS CARD. THE NEW LAPTOP SHOWS THE CHECK CODE OF EACH SHARE IT READS: IT MUST MATCH THE ONE PRINTED HERE.",
+  ];
+}
+
 /** The page for one paper share: `piece` is the encoded share (codec.ts encodePiece). */
 export function renderCard(piece: Uint8Array, info: CardInfo): Uint8Array {
   const page = new Page();
@@ -106,12 +115,7 @@ export function renderCard(piece: Uint8Array, info: CardInfo): Uint8Array {
   line(`SET ${info.set.toUpperCase()}`, 5);
   y += 16;
   const width = Math.floor((PAGE_WIDTH - 2 * MARGIN) / ((GLYPH_WIDTH + 1) * 4));
-  const words = [
-    `PAPER CARD ${info.index} OF ${info.printed}. ANY ${info.threshold} OF THE ${info.total} SHARES OF THIS SET RESTORE ITS OWNER'S IDENTITY; FEWER REVEAL NOTHING.`,
-    "KEEP IT PRIVATE AND AWAY FROM THE LAPTOP IT PROTECTS. DO NOT PHOTOGRAPH IT EXCEPT TO RECOVER.",
-    "IF THE LAPTOP IS LOST: ON A NEW ONE, START A RECOVERY (USER GUIDE: RECOVERY) AND ADD A SCAN OR PHOTO OF THIS CARD. THE NEW LAPTOP SHOWS THE CHECK CODE OF EACH SHARE IT READS: IT MUST MATCH THE ONE PRINTED HERE.",
-  ];
-  for (const paragraph of words) {
+  for (const paragraph of cardText(info)) {
     for (const l of wrap(paragraph, width)) line(l, 4);
     y += 16;
   }
