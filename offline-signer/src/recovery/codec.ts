@@ -114,13 +114,14 @@ export function parseRecoveryRequest(bytes: Uint8Array): RecoveryRequest {
   if (bytes.length > MAX_RECOVERY_REQUEST_BYTES) REQUEST.fail(`${bytes.length} bytes is too large for a recovery request`);
   let outer;
   try {
-    outer = REQUEST.obj(decodeObject(bytes, { maxBytes: MAX_RECOVERY_REQUEST_BYTES, maxDepth: 2, maxItems: 16 }), "request", ["kind", "v", "payload", "sig"]);
+    outer = REQUEST.obj(decodeObject(bytes, { maxBytes: MAX_RECOVERY_REQUEST_BYTES, maxDepth: 2, maxItems: 16 }), "request");
   } catch (e) {
     if (e instanceof Error && "code" in e && e.code === "RECOVERY_BAD_REQUEST") throw e;
     return REQUEST.fail("this file is not a recovery request");
   }
   if (outer["kind"] !== KIND_REQUEST) REQUEST.fail(outer["kind"] === "airlock-join-request" ? "this is a join request (airlock join); a recovery starts with `airlock recover start`" : "this file is not a recovery request");
   if (outer["v"] !== 1) REQUEST.fail("made by a newer release of Airlock");
+  REQUEST.obj(outer, "request", ["kind", "v", "payload", "sig"]);
   const payloadBytes = REQUEST.bytes(outer["payload"], "payload", 1, 1024);
   let p;
   try {
