@@ -104,6 +104,30 @@ describe("transport key generations", () => {
     for (const v of [a, b, c]) v.close();
   });
 
+  it("with k = 2 a removal rotates when it takes effect, on the vault of the admin whose approval made it so", async () => {
+    const r = root();
+    const { a, b, clock } = await team(r);
+    const d = await newVault(r, "d", clock);
+    a.setRole("bob", "admin");
+    a.setApprovals(2);
+    a.addMember(d.joinRequest("dora").bytes, "editor");
+    sync(a, b, d);
+    const removal = a.removeMember("dora");
+    // Only proposed: Dora is still a member, so nothing rotates (a key sealed without her would be handed back to her).
+    expect(a.state().proposals.has(removal.hashHex)).toBe(true);
+    expect(a.state().transport).toHaveLength(0);
+    sync(a, b);
+    b.approve(removal.hashHex.slice(0, 10));
+    expect(b.state().transport).toHaveLength(1);
+    const rotation = b.entries().get(b.state().transport[0]!.entry)!;
+    expect(Buffer.from(rotation.author).toString("hex")).toBe(b.deviceId);
+    sync(b, a);
+    expect(generationOf(a)).toBe(1);
+    expect(keyOf(a)).toBe(keyOf(b));
+    expect(a.state().transport).toHaveLength(1);
+    for (const v of [a, b, d]) v.close();
+  });
+
   it("a newcomer admitted concurrently with a rotation gets the newest generation from the admin's next repair", async () => {
     const r = root();
     const { a, b, clock } = await team(r);

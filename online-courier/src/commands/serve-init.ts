@@ -21,7 +21,9 @@ export default class ServeInit extends CourierCommand {
     const home = this.homeFrom(flags.home);
     const entries = readMailboxKeyFile(args.keyfile);
     createHome(home);
-    const { served, added } = saveServedMailboxes(home, entries);
-    this.emit(flags.json, { home: home.root, added, teams: served.length }, `${safe`the mailbox server in ${home.root} now serves ${plural(served.length, "team")} (${added} new)`}\n`);
+    const { served, added, replaced } = saveServedMailboxes(home, entries);
+    // A newer transport key generation replaced an older one: serve reads its keys at start (docs/transport-key.md, "Couriers").
+    const restart = replaced > 0 ? `; ${plural(replaced, "team")} moved to a newer transport key generation: restart serve` : "";
+    this.emit(flags.json, { home: home.root, added, replaced, teams: served.length }, `${safe`the mailbox server in ${home.root} now serves ${plural(served.length, "team")} (${added} new)`}${restart}\n`);
   }
 }
