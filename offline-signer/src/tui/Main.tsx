@@ -37,6 +37,7 @@ import { TeamScreen } from "./screens/TeamScreen.js";
 import { AccessScreen } from "./screens/AccessScreen.js";
 import { attentionOf, Home, opensHome } from "./screens/Home.js";
 import { findSticks, type Stick } from "./sticks.js";
+import { CameraReceive, cameraOf } from "./screens/CameraReceive.js";
 
 type Mode =
   | { readonly kind: "browse" }
@@ -45,6 +46,7 @@ type Mode =
   | { readonly kind: "export-path"; readonly target: "usb" | "qr" }
   | { readonly kind: "import-path" }
   | { readonly kind: "working"; readonly label: string }
+  | { readonly kind: "camera"; readonly device: string; readonly stop: AbortController }
   | { readonly kind: "result"; readonly title: string; readonly lines: readonly string[]; readonly warn?: string | undefined }
   | { readonly kind: "status" }
   | { readonly kind: "team" }
@@ -58,7 +60,7 @@ const HOME: Mode = { kind: "home" };
 /** SearchView's lines besides its results: borders, the query, the count, an error and its key line. */
 const SEARCH_CHROME = 6;
 /** Forms, work in progress and the team, access and search screens read their own keys. */
-const OWN_KEYS: ReadonlySet<Mode["kind"]> = new Set(["export-path", "import-path", "working", "team", "access", "search"]);
+const OWN_KEYS: ReadonlySet<Mode["kind"]> = new Set(["export-path", "import-path", "working", "camera", "team", "access", "search"]);
 
 interface Snapshot {
   readonly status: VaultStatus | undefined;
@@ -174,8 +176,8 @@ export function Main({ vault, onQuit, now, place, onPlace }: MainProps): ReactEl
     refresh();
     setMode(BROWSE);
   };
-  const work = (label: string, job: (progress: (line: string) => void) => Promise<Mode>): void => {
-    setMode({ kind: "working", label });
+  const work = (label: string, job: (progress: (line: string) => void) => Promise<Mode>, screen?: Mode): void => {
+    setMode(screen ?? { kind: "working", label });
     setProgress(undefined);
     setMessage(undefined);
     void (async () => {
@@ -205,9 +207,11 @@ export function Main({ vault, onQuit, now, place, onPlace }: MainProps): ReactEl
   };
 
   const startImport = (path: string): void => {
-    const source = expandPath(path);
-    work(`Importing ${source}`, async (progress) => {
-      const { read, report } = await importFrom(vault, [source], progress);
+    const device = cameraOf(path);
+    const source = device ?? expandPath(path);
+    const stop = new AbortController();
+    const job = async (progress: (line: string) => void): Promise<Mode> => {
+      const { read, report } = await importFrom(vault, device === undefined ? [source] : [], progress, undefined, device === undefined ? {} : { camera: { device }, signal: stop.signal });
       const rejected = report.rejected + report.entriesRejected;
       return {
         kind: "result",
@@ -215,7 +219,8 @@ export function Main({ vault, onQuit, now, place, onPlace }: MainProps): ReactEl
         lines: [...importLines(read, report), `Quarantined: ${report.quarantined} · rejected: ${rejected} · unreadable: ${report.issues.length}`],
         warn: report.quarantined + rejected > 0 ? "Some of what arrived was refused: press s for the reasons." : undefined,
       };
-    });
+    };
+    work(`Importing ${source}`, job, device === undefined ? undefined : { kind: "camera", device, stop });
   };
 
   const browse = (input: string, key: Key): void => {
@@ -387,7 +392,7 @@ export function Main({ vault, onQuit, now, place, onPlace }: MainProps): ReactEl
       body = (
         <Form
           title="Import bundles"
-          fields={[{ name: "path", label: "Path (bundle, USB folder, QR images or video)" }]}
+          fields={[{ name: "path", label: "Path (bundle, USB folder, QR images or video), or camera [DEVICE]" }]}
           note="enter imports · esc cancels"
           onCancel={cancel}
           onSubmit={(v) => (v["path"]!.trim() === "" ? cancel() : startImport(v["path"]!))}
@@ -396,6 +401,9 @@ export function Main({ vault, onQuit, now, place, onPlace }: MainProps): ReactEl
       break;
     case "working":
       body = <Working label={mode.label} progress={progress} />;
+      break;
+    case "camera":
+      body = <CameraReceive device={mode.device} progress={progress} onStop={() => mode.stop.abort()} />;
       break;
     case "result":
       body = <ResultView title={mode.title} lines={mode.lines} warn={mode.warn} />;

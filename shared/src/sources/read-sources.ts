@@ -185,12 +185,18 @@ async function* fromPayloads(
   options: SourceOptions,
   limit?: number,
 ): AsyncGenerator<SourceEvent> {
-  const onProgress = (s: ProgressSnapshot): void => options.progress?.(`qr ${from}: ${formatProgressLine(s)}`);
+  // How many bundles arrived whole so far: a camera reads one animation after another, and the
+  // person holding it wants to know when all of them are in.
+  let whole = 0;
+  const onProgress = (s: ProgressSnapshot): void => options.progress?.(`qr ${from}${whole > 0 ? ` (${plural(whole, "bundle")} so far)` : ""}: ${formatProgressLine(s)}`);
   const received = receiveBundles(payloads, { maxMessageLength: options.maxBundleBytes, onProgress, ...(limit === undefined ? {} : { limit }) });
   // A consumer that stops early (it has the one bundle it wanted) must close the source too:
   // a camera's ffmpeg would otherwise keep running, and the process with it.
   try {
-    yield* receivedEvents(from, received);
+    for await (const event of receivedEvents(from, received)) {
+      if (event.type === "bundle") whole++;
+      yield event;
+    }
   } finally {
     await received.return({ payloads: 0, rejected: 0, lastError: undefined, inProgress: [] });
   }
