@@ -93,6 +93,8 @@ export function holdersOf(vault: Pick<Vault, "entries" | "ancestorsOf">, state: 
     const e = entries.get(h);
     if (e === undefined || state.rejected.has(h) || (e.body.type !== "add-member" && e.body.type !== "add-device")) continue;
     const device = hex(e.body.device.sign);
+    // A device that enrolled itself (a recovery, docs/recovery.md) had no admitter to welcome it: it is shared the key.
+    if (device === hex(e.author)) continue;
     if (!out.has(device) && vault.ancestorsOf([h])?.has(gen.entry) === true) out.add(device);
   }
   return out;
