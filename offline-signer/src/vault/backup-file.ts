@@ -17,8 +17,9 @@
  * database's own per-page authentication (ChaCha20-Poly1305) is what stops deliberate tampering.
  * The reader bounds every length before it allocates.
  */
-import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+import { closeSync, fstatSync, fsyncSync, openSync, readSync, writeSync } from "node:fs";
 import { createHash } from "node:crypto";
+import { join } from "node:path";
 import { AirlockError } from "@airlock/shared";
 import { parseParams, serializeParams, type VaultParams } from "../store/params.js";
 
@@ -40,7 +41,17 @@ export const BACKUP_HINTS = {
   BACKUP_VERSION: "this backup was written by a newer airlock; restore it with that release",
   BACKUP_TARGET_EXISTS: "restore into an empty folder (--home DIR), or add --force to move the vault there aside first",
   BACKUP_CHANGED: "the vault changed while it was being copied (another airlock detached a file?); run the backup again",
-  BACKUP_RESTORE_PENDING: "wait until every other device has exported to this vault since the restore (airlock status shows who), or revoke it from a teammate's vault",
+  BACKUP_TOO_MANY_FILES: `one backup file lists at most ${MAX_BLOBS} attached files; detach files you no longer need (airlock attach rm, then airlock attach prune) and run the backup again`,
+  BACKUP_RESTORE_PENDING:
+    "wait until each device named has exported to this vault (airlock status names them); revoke a device of yours no longer in use; if one never will, `airlock devices revoke OLD --force` (what the old device wrote after the backup that this vault lacks is then refused everywhere)",
+  BACKUP_RESTORE_REFUSED:
+    "this vault cannot be admitted any more: start a fresh vault on this laptop (airlock join --home NEW) and have another device of yours admit it (airlock devices add), or use recovery shares (docs/recovery.md); what the team holds comes back to it by sync",
+  BACKUP_NOT_ADMITTED:
+    "this vault asked to join a team and was not admitted yet: back it up after its welcome is imported; a backup restored now would bring back the device of that join request, whose later changes it would contradict",
+  BACKUP_DEVICE_REVOKED: "this backup's device was revoked or removed before the backup was made; join again with a fresh vault (airlock join), or use recovery shares (docs/recovery.md)",
+  BACKUP_LIVE_CHANGES:
+    "the vault there works: use it instead. To replace it anyway, export from it, have a teammate import that and export back, then restore again; or move the folder away yourself if you accept losing those changes",
+  BACKUP_RESTORE_FAILED: "report this as a bug; nothing was restored and the backup file is unchanged",
 } as const;
 export type BackupErrorCode = keyof typeof BACKUP_HINTS;
 
@@ -64,9 +75,11 @@ export interface BackupHeader {
 
 /** The magic, the length and the header, ready to be written first. */
 export function encodeHeader(h: BackupHeader): Buffer {
+  // The reader's bounds, enforced here too: a backup restore would refuse must never be written.
+  if (h.blobs.length > MAX_BLOBS) throw backupError("BACKUP_TOO_MANY_FILES", `this vault holds ${h.blobs.length} attached files (a backup lists at most ${MAX_BLOBS})`);
   const params = JSON.parse(serializeParams({ cipher: h.params.cipher, current: h.params.current })) as unknown;
   const json = Buffer.from(JSON.stringify({ format: BACKUP_FORMAT, version: BACKUP_VERSION, params, created: h.created, db: h.db, blobs: h.blobs }), "utf8");
-  if (json.length > MAX_HEADER_BYTES) throw backupError("BACKUP_CHANGED", `the backup header would be ${json.length} bytes (at most ${MAX_HEADER_BYTES})`);
+  if (json.length > MAX_HEADER_BYTES) throw backupError("BACKUP_TOO_MANY_FILES", `the list of attached files would take ${json.length} bytes (a backup's header holds at most ${MAX_HEADER_BYTES})`);
   const length = Buffer.alloc(4);
   length.writeUInt32BE(json.length);
   return Buffer.concat([BACKUP_MAGIC, length, json]);
@@ -130,12 +143,22 @@ function readExactly(fd: number, buffer: Buffer, position: number): number {
   return at;
 }
 
+/** Where `readBackup` writes the parts it extracts (files created with mode 0600, fsynced). */
+export interface BackupSink {
+  readonly db: string;
+  /** Folder for the attached files, under their header names. */
+  readonly blobsDir: string;
+}
+
 /**
- * Reads and checks a backup file: its magic, header and sizes, then its hash over every byte
- * (reported through `onProgress`). Typed errors tell a foreign file, a truncated one, a damaged
- * one and a newer format apart; nothing is written.
+ * Reads and checks a backup file in one pass over one open handle: its magic, header and sizes,
+ * then its hash over every byte (reported through `onProgress`). With a `sink`, the database and
+ * the attached files are written out in the same pass, so the bytes extracted are exactly the
+ * bytes hashed (a file changed between a check and a second read could not slip through); the
+ * caller discards what was written when this throws. Typed errors tell a foreign file, a
+ * truncated one, a damaged one and a newer format apart.
  */
-export async function checkBackup(path: string, onProgress?: (done: number, total: number) => void): Promise<BackupLayout> {
+export async function readBackup(path: string, sink?: BackupSink, onProgress?: (done: number, total: number) => void): Promise<BackupLayout> {
   let fd: number;
   try {
     fd = openSync(path, "r");
@@ -143,49 +166,73 @@ export async function checkBackup(path: string, onProgress?: (done: number, tota
     throw new AirlockError("SOURCE_NOT_FOUND", `cannot read ${path}: ${(e as Error).message}`, { hint: "check the path", cause: e });
   }
   try {
-    const stats = fstatSync(fd);
-    if (!stats.isFile()) throw malformed(path, "not a regular file");
-    const size = stats.size;
-    const prefix = Buffer.alloc(PREFIX_BYTES);
-    const got = readExactly(fd, prefix, 0);
-    if (got < BACKUP_MAGIC.length || !prefix.subarray(0, BACKUP_MAGIC.length).equals(BACKUP_MAGIC)) {
-      // A file cut inside the magic itself is still recognisably ours.
-      if (got > 0 && got < BACKUP_MAGIC.length && BACKUP_MAGIC.subarray(0, got).equals(prefix.subarray(0, got))) throw backupError("BACKUP_TRUNCATED", `${path} ends inside its first bytes`);
-      throw malformed(path, "it does not start with an Airlock backup's magic");
-    }
-    if (got < PREFIX_BYTES) throw backupError("BACKUP_TRUNCATED", `${path} ends before its header`);
-    const headerLength = prefix.readUInt32BE(BACKUP_MAGIC.length);
-    if (headerLength > MAX_HEADER_BYTES) throw malformed(path, `a header of ${headerLength} bytes (at most ${MAX_HEADER_BYTES})`);
-    if (PREFIX_BYTES + headerLength > size) throw backupError("BACKUP_TRUNCATED", `${path} ends inside its header`);
-    const json = Buffer.alloc(headerLength);
-    readExactly(fd, json, PREFIX_BYTES);
-    const header = parseHeader(path, json);
-    const dbOffset = PREFIX_BYTES + headerLength;
-    const blobOffsets: number[] = [];
-    let end = dbOffset + header.db;
-    for (const b of header.blobs) {
-      blobOffsets.push(end);
-      end += b.size;
-    }
-    const expected = end + HASH_BYTES;
-    if (size < expected) throw backupError("BACKUP_TRUNCATED", `${path} is ${size} bytes; its header announces ${expected}`);
-    if (size > expected) throw backupError("BACKUP_CORRUPT", `${path} is ${size} bytes; its header announces ${expected}`);
+    const layout = readLayout(fd, path);
+    const { header, dbOffset, blobOffsets } = layout;
+    const end = layout.size - HASH_BYTES;
+    const parts: { from: number; size: number; to: string | undefined }[] = [{ from: 0, size: dbOffset, to: undefined }, { from: dbOffset, size: header.db, to: sink?.db }];
+    header.blobs.forEach((b, i) => parts.push({ from: blobOffsets[i]!, size: b.size, to: sink === undefined ? undefined : join(sink.blobsDir, b.file) }));
     const hash = createHash("sha256");
     const buffer = Buffer.alloc(CHUNK);
-    for (let at = 0; at < end; ) {
-      const n = readExactly(fd, buffer.subarray(0, Math.min(CHUNK, end - at)), at);
-      if (n === 0) throw backupError("BACKUP_TRUNCATED", `${path} shrank while it was read`);
-      hash.update(buffer.subarray(0, n));
-      at += n;
-      onProgress?.(at, end);
-      // Lets a progress line be drawn between reads of a large backup.
-      await new Promise((r) => setImmediate(r));
+    for (const part of parts) {
+      const output = part.to === undefined ? undefined : openSync(part.to, "wx", 0o600);
+      try {
+        for (let at = 0; at < part.size; ) {
+          const n = readExactly(fd, buffer.subarray(0, Math.min(CHUNK, part.size - at)), part.from + at);
+          if (n === 0) throw backupError("BACKUP_TRUNCATED", `${path} shrank while it was read`);
+          hash.update(buffer.subarray(0, n));
+          if (output !== undefined) for (let w = 0; w < n; ) w += writeSync(output, buffer, w, n - w);
+          at += n;
+          onProgress?.(part.from + at, end);
+          // Lets a progress line be drawn between reads of a large backup.
+          await new Promise((r) => setImmediate(r));
+        }
+        if (output !== undefined) fsyncSync(output);
+      } finally {
+        if (output !== undefined) closeSync(output);
+      }
     }
     const trailer = Buffer.alloc(HASH_BYTES);
-    readExactly(fd, trailer, end);
+    if (readExactly(fd, trailer, end) !== HASH_BYTES) throw backupError("BACKUP_TRUNCATED", `${path} shrank while it was read`);
     if (!hash.digest().equals(trailer)) throw backupError("BACKUP_CORRUPT", `${path} does not match its own checksum`);
-    return { path, header, dbOffset, blobOffsets, size };
+    return layout;
   } finally {
     closeSync(fd);
   }
+}
+
+/** Checks a backup file without writing anything (readBackup without a sink). */
+export function checkBackup(path: string, onProgress?: (done: number, total: number) => void): Promise<BackupLayout> {
+  return readBackup(path, undefined, onProgress);
+}
+
+/** The magic, header and sizes of the open backup file `fd`; every length bounded before use. */
+function readLayout(fd: number, path: string): BackupLayout {
+  const stats = fstatSync(fd);
+  if (!stats.isFile()) throw malformed(path, "not a regular file");
+  const size = stats.size;
+  const prefix = Buffer.alloc(PREFIX_BYTES);
+  const got = readExactly(fd, prefix, 0);
+  if (got < BACKUP_MAGIC.length || !prefix.subarray(0, BACKUP_MAGIC.length).equals(BACKUP_MAGIC)) {
+    // A file cut inside the magic itself is still recognisably ours.
+    if (got > 0 && got < BACKUP_MAGIC.length && BACKUP_MAGIC.subarray(0, got).equals(prefix.subarray(0, got))) throw backupError("BACKUP_TRUNCATED", `${path} ends inside its first bytes`);
+    throw malformed(path, "it does not start with an Airlock backup's magic");
+  }
+  if (got < PREFIX_BYTES) throw backupError("BACKUP_TRUNCATED", `${path} ends before its header`);
+  const headerLength = prefix.readUInt32BE(BACKUP_MAGIC.length);
+  if (headerLength > MAX_HEADER_BYTES) throw malformed(path, `a header of ${headerLength} bytes (at most ${MAX_HEADER_BYTES})`);
+  if (PREFIX_BYTES + headerLength > size) throw backupError("BACKUP_TRUNCATED", `${path} ends inside its header`);
+  const json = Buffer.alloc(headerLength);
+  readExactly(fd, json, PREFIX_BYTES);
+  const header = parseHeader(path, json);
+  const dbOffset = PREFIX_BYTES + headerLength;
+  const blobOffsets: number[] = [];
+  let end = dbOffset + header.db;
+  for (const b of header.blobs) {
+    blobOffsets.push(end);
+    end += b.size;
+  }
+  const expected = end + HASH_BYTES;
+  if (size < expected) throw backupError("BACKUP_TRUNCATED", `${path} is ${size} bytes; its header announces ${expected}`);
+  if (size > expected) throw backupError("BACKUP_CORRUPT", `${path} is ${size} bytes; its header announces ${expected}`);
+  return { path, header, dbOffset, blobOffsets, size };
 }

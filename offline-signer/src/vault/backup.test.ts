@@ -13,6 +13,7 @@ import { passphraseBytes } from "../store/index.js";
 import { addNote, editNote, listNotes } from "../apps/notes/index.js";
 import { attachFile, findFile, getFile } from "../attachments/local.js";
 import { backupVault } from "./backup.js";
+import { encodeHeader, MAX_BLOBS, MAX_HEADER_BYTES } from "./backup-file.js";
 import { restoreBackup } from "./backup-restore.js";
 import { restoreAlert, restoreProgress } from "./backup-status.js";
 import { stateDigest } from "./report.js";
@@ -82,10 +83,12 @@ describe("backup and restore", () => {
 
     // Revoking the old device before the teammates caught up would cut its chain at the backup.
     expect(() => a2.revokeDevice(oldDevice)).toThrow(expect.objectContaining({ code: "BACKUP_RESTORE_PENDING" }));
-    expect(restoreAlert(a2)).toMatch(/waiting for 1 teammate device/);
+    expect(restoreAlert(a2)).toMatch(new RegExp(`waiting for bob.s device ${b.deviceId.slice(0, 12)} to export`));
 
-    const written = addNote(a2, "notes", { title: "after the restore" });
-    expect(written).toBeDefined();
+    addNote(a2, "notes", { title: "after the restore" });
+    // Written on the new device's own chain, from 1; the old chain did not move.
+    expect(a2.storage.heads.seqOf(a2.deviceKey.publicKey)).toBe(1);
+    expect(a2.storage.heads.seqOf(unhex(oldDevice))).toBe(backupSeq);
     sync(a2, b); // bob learns of the new device and what it acknowledges: the backup's point
     // Bob's next export re-sends what the restored vault lacks instead of counting it delivered.
     const resent = exportBundles(b);
@@ -210,6 +213,22 @@ describe("backup and restore", () => {
     const length = Buffer.alloc(4);
     length.writeUInt32BE(hostileHeader.length);
     await bad(Buffer.concat([Buffer.from("airlock-backup/1"), length, hostileHeader]), "BACKUP_NOT_A_BACKUP");
+    // A well-formed header whose sizes promise more than the file holds, or exactly as much with a wrong checksum.
+    const withHeader = (doc: object, rest: Buffer): Buffer => {
+      const json = Buffer.from(JSON.stringify(doc));
+      const n = Buffer.alloc(4);
+      n.writeUInt32BE(json.length);
+      return Buffer.concat([Buffer.from("airlock-backup/1"), n, json, rest]);
+    };
+    const { params } = JSON.parse(raw.subarray(20, 20 + raw.readUInt32BE(16)).toString("utf8")) as { params: unknown };
+    const doc = { format: "airlock-backup", version: 1, params, created: 0, db: 1000, blobs: [{ file: "0".repeat(32) + ".bundle", size: 500 }] };
+    await bad(withHeader(doc, randomBytes(1000)), "BACKUP_TRUNCATED");
+    await bad(withHeader(doc, randomBytes(1000 + 500 + 32)), "BACKUP_CORRUPT");
+    await bad(withHeader({ ...doc, db: 2 ** 53 }, randomBytes(10)), "BACKUP_NOT_A_BACKUP");
+    const huge = Buffer.alloc(20);
+    Buffer.from("airlock-backup/1").copy(huge);
+    huge.writeUInt32BE(MAX_HEADER_BYTES + 1, 16);
+    await bad(huge, "BACKUP_NOT_A_BACKUP");
     // Any bytes at all: one typed error among the expected ones, never a crash.
     for (let i = 0; i < 20; i++) {
       const junk = Buffer.concat([Buffer.from("airlock-backup/1"), randomBytes(i * 7)]);
@@ -329,5 +348,12 @@ describe("backup and restore", () => {
     expect(b.storage.forks.all()).toHaveLength(1);
     back.close();
     b.close();
+  });
+
+  it("the writer keeps the reader's bounds: more attached files than a backup lists is a clear error, not a file restore refuses", () => {
+    const params = { cipher: "chacha20", current: { kdf: "test-insecure", m: 8, t: 1, p: 1, salt: new Uint8Array(16) } } as unknown as Parameters<typeof encodeHeader>[0]["params"];
+    const blobs = Array.from({ length: MAX_BLOBS + 1 }, (_, i) => ({ file: `${i.toString(16).padStart(32, "0")}.bundle`, size: 1 }));
+    expect(() => encodeHeader({ params, created: 0, db: 1, blobs })).toThrow(expect.objectContaining({ code: "BACKUP_TOO_MANY_FILES", hint: expect.stringMatching(/airlock attach rm/) }));
+    expect(encodeHeader({ params, created: 0, db: 1, blobs: blobs.slice(0, MAX_BLOBS) }).length).toBeLessThanOrEqual(20 + MAX_HEADER_BYTES);
   });
 });

@@ -5,7 +5,7 @@
  * complete and on disk. Restoring it: backup-restore.ts. Docs: docs/vault-store.md "Backup
  * files", docs/sync.md "Restoring a backup".
  */
-import { closeSync, existsSync, fsyncSync, lstatSync, openSync, readSync, renameSync, rmSync, writeSync } from "node:fs";
+import { closeSync, existsSync, fsyncSync, lstatSync, openSync, readdirSync, readSync, realpathSync, renameSync, rmSync, writeSync } from "node:fs";
 import { createHash, randomBytes } from "node:crypto";
 import { basename, dirname, join, resolve } from "node:path";
 import { syncDirectory } from "@airlock/shared";
@@ -59,11 +59,46 @@ function heldBlobs(vault: Vault): BackupBlob[] {
 const sameBlobs = (x: readonly BackupBlob[], y: readonly BackupBlob[]): boolean => x.length === y.length && x.every((b, i) => b.file === y[i]!.file && b.size === y[i]!.size);
 
 /** Writes a backup of `vault` to `out` (see the file comment). */
+/** A path with its folder's symlinks resolved (the file itself need not exist). */
+function real(path: string): string {
+  const dir = dirname(resolve(path));
+  let at: string;
+  try {
+    at = realpathSync(dir);
+  } catch {
+    return resolve(path);
+  }
+  return join(at, basename(path));
+}
+
+const TEMP_TAIL = /^[0-9a-f]{16}\.(db-tmp|tmp)$/;
+
+/** Removes the temp files an interrupted backup to `target` left beside it (the database copy is a whole vault's keys). */
+function sweepTemps(target: string): void {
+  const prefix = `.${basename(target).slice(0, 100)}.`;
+  let names: string[];
+  try {
+    names = readdirSync(dirname(target));
+  } catch {
+    return;
+  }
+  for (const name of names) if (name.startsWith(prefix) && TEMP_TAIL.test(name.slice(prefix.length))) rmSync(join(dirname(target), name), { force: true });
+}
+
+/** Writes a backup of `vault` to `out` (see the file comment). */
 export async function backupVault(vault: Vault, out: string, options: BackupOptions = {}): Promise<BackupResult> {
-  const target = resolve(out);
+  const target = real(out);
   if (existsSync(target) && options.force !== true) throw vaultError("VAULT_FILE_EXISTS", `${target} already exists`);
-  const home = resolve(vault.store.dir);
+  const home = realpathSync(vault.store.dir);
   if (target === home || target.startsWith(`${home}/`)) throw vaultError("VAULT_BAD_ARGUMENT", "write the backup outside the vault folder (on another disk or stick, ideally)");
+  // Restored, this vault's device would be the join request's, while the admitted device may
+  // have written meanwhile: its next write would reuse a number (restore refuses it too).
+  if (vault.teamId === undefined) {
+    const identity = vault.identitySeed();
+    identity?.fill(0);
+    if (identity !== undefined) throw backupError("BACKUP_NOT_ADMITTED", "this vault's join request has not been admitted yet (no welcome imported)");
+  }
+  sweepTemps(target);
   const params = readParams(join(vault.store.dir, PARAMS_FILE));
   const stamp = randomBytes(8).toString("hex");
   const dbCopy = join(dirname(target), `.${basename(target).slice(0, 100)}.${stamp}.db-tmp`);
