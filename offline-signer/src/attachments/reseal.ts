@@ -18,6 +18,8 @@ const CREATE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (cons
 export interface Resealed {
   readonly path: string;
   readonly length: number;
+  /** SHA-256 of the plaintext body (the file's content address). */
+  readonly bodyHash: Uint8Array;
 }
 
 export async function resealInto(
@@ -87,7 +89,7 @@ export async function resealInto(
     const path = join(dir, newBundleName());
     renameSync(temp, path);
     await syncDirectory(dir);
-    return { path, length };
+    return { path, length, bodyHash };
   } catch (e) {
     if (output !== undefined) closeSync(output);
     rmSync(temp, { force: true });

@@ -30,13 +30,16 @@ export class Restore extends VaultCommand {
       (progress as { end?: () => void }).end?.();
     }
     const old = done.oldDevice.slice(0, 12);
-    const moved = done.movedAside === undefined ? "" : safe`What was at ${home} was moved to ${done.movedAside}.\n`;
+    const moved = done.movedAside === undefined ? "" : safe`What was at ${home} was moved to ${done.movedAside}${done.movedAsideNote === undefined ? "" : safe` (${done.movedAsideNote})`}.\n`;
+    const swept = done.leftovers === 0 ? "" : safe`Removed ${done.leftovers} folder(s) an interrupted restore had left beside ${home}.\n`;
     const text =
       done.entry === undefined
-        ? safe`Restored into ${done.home} (the vault had no team yet).\n` + moved
+        ? safe`Restored into ${done.home} (the vault had no team yet).\n` + moved + swept
         : safe`Restored into ${done.home} as a new device ${done.device.slice(0, 12)} of yours in ${done.team ?? "the team"}; the backup's device ${old} stays in the team until what it wrote after the backup is back.\n` +
           moved +
-          `Next: airlock export, then import what teammates send back; revoke ${old} once airlock status says every teammate caught up.\n`;
-    this.emit(flags.json, { home: done.home, team: done.team, device: done.device, oldDevice: done.oldDevice, entry: done.entry, backupSeq: done.backupSeq, backupCreated: done.backupCreated, files: done.files, movedAside: done.movedAside }, text);
+          swept +
+          `Next: airlock export, then import what teammates send back; revoke ${old} once airlock status says every teammate caught up.\n` +
+          `If a teammate revoked ${old} before your export reaches them, the team refuses this laptop and nothing they send opens here: then see docs/sync.md, "Restoring a backup".\n`;
+    this.emit(flags.json, { home: done.home, team: done.team, device: done.device, oldDevice: done.oldDevice, entry: done.entry, backupSeq: done.backupSeq, backupCreated: done.backupCreated, files: done.files, movedAside: done.movedAside, movedAsideNote: done.movedAsideNote, leftovers: done.leftovers }, text);
   }
 }

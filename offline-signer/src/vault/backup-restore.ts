@@ -18,22 +18,26 @@
  *
  * Everything happens in a staging folder beside the target; the target is touched only by the
  * final rename, after the passphrase opened the copy and the new device was enrolled. A wrong
- * passphrase, a truncated or foreign file, a backup without the identity key: a typed error and
- * nothing changed.
+ * passphrase, a truncated or foreign file, a backup without the identity key, a backup of a
+ * vault whose join request was still pending, a live vault of the same device at the target
+ * with changes no teammate acknowledged: a typed error and nothing changed. Staging folders a
+ * crashed restore left beside the target are removed on the next run (they hold keys).
  */
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { basename, dirname, join, resolve } from "node:path";
-import { ed25519KeyPair, wipe, x25519KeyPair } from "@airlock/bundle-format";
+import { ed25519KeyPair, equalBytes, wipe, x25519KeyPair } from "@airlock/bundle-format";
 import { AirlockError, isAirlockError, syncDirectory } from "@airlock/shared";
 import { DB_FILE, PARAMS_FILE } from "../store/index.js";
-import { writeParamsAtomic } from "../store/params.js";
+import { BACKUPS_DIR } from "../store/vault-store.js";
+import { readParams, writeParamsAtomic } from "../store/params.js";
+import type { Migration } from "../store/migrations.js";
 import { BLOBS_DIR } from "../attachments/folder.js";
 import { resealInto } from "../attachments/reseal.js";
-import { backupError, checkBackup, type BackupLayout } from "./backup-file.js";
-import { META_RESTORE, type RestoreRecord } from "./backup-status.js";
+import { backupError, readBackup, type BackupLayout } from "./backup-file.js";
+import { addRestoreRecord, type RestoreRecord } from "./backup-status.js";
 import { makeJoinRequest } from "./request.js";
-import { unhex } from "./hex.js";
+import { hex, unhex } from "./hex.js";
 import { Vault } from "./vault.js";
 
 export interface RestoreOptions {
@@ -42,6 +46,8 @@ export interface RestoreOptions {
   /** "test-insecure" to accept a backup of a test vault (tests only). */
   readonly kdf?: "test-insecure" | undefined;
   readonly now?: () => number;
+  /** Schema migrations (tests only: a backup from an older schema). */
+  readonly migrations?: readonly Migration[] | undefined;
   readonly onProgress?: (phase: "check" | "files", done: number, total: number) => void;
 }
 
@@ -49,6 +55,10 @@ export interface RestoreResult {
   readonly home: string;
   /** Where what was at the target went (with --force). */
   readonly movedAside: string | undefined;
+  /** What is known of the vault moved aside (with --force), in a sentence. */
+  readonly movedAsideNote: string | undefined;
+  /** Staging folders of an interrupted earlier restore that were removed. */
+  readonly leftovers: number;
   readonly team: string | undefined;
   /** The device the backup belonged to, and the new one (hex); equal when the vault had no team yet. */
   readonly oldDevice: string;
@@ -61,27 +71,7 @@ export interface RestoreResult {
   readonly files: number;
 }
 
-const CHUNK = 4 * 1024 * 1024;
 const NO_TAG = new Uint8Array(16);
-
-/** Copies `size` bytes at `offset` of the backup into a new file (mode 0600), fsynced. */
-function extract(layout: BackupLayout, offset: number, size: number, to: string): void {
-  const input = openSync(layout.path, "r");
-  const output = openSync(to, "wx", 0o600);
-  try {
-    const buffer = Buffer.alloc(Math.min(CHUNK, Math.max(size, 1)));
-    for (let at = 0; at < size; ) {
-      const n = readSync(input, buffer, 0, Math.min(buffer.length, size - at), offset + at);
-      if (n === 0) throw backupError("BACKUP_TRUNCATED", `${layout.path} shrank while it was restored`);
-      for (let w = 0; w < n; ) w += writeSync(output, buffer, w, n - w);
-      at += n;
-    }
-    fsyncSync(output);
-  } finally {
-    closeSync(input);
-    closeSync(output);
-  }
-}
 
 /** What stands at the target: nothing (or an empty folder), a vault, or something else. */
 function targetState(home: string): "free" | "vault" | "occupied" {
@@ -91,36 +81,115 @@ function targetState(home: string): "free" | "vault" | "occupied" {
   return readdirSync(home).length === 0 ? "free" : "occupied";
 }
 
+const stagingPrefix = (target: string): string => `.${basename(target).slice(0, 100)}.restore-`;
+const STAGING_TAIL = /^[0-9a-f]{16}$/;
+
+/** Removes the staging folders an interrupted restore into `target` left beside it; returns how many. */
+function sweepStaging(target: string): number {
+  const prefix = stagingPrefix(target);
+  let n = 0;
+  let names: string[];
+  try {
+    names = readdirSync(dirname(target));
+  } catch {
+    return 0;
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix) || !STAGING_TAIL.test(name.slice(prefix.length))) continue;
+    rmSync(join(dirname(target), name), { recursive: true, force: true });
+    n++;
+  }
+  return n;
+}
+
+/**
+ * With --force over a vault: is it the very device this backup was made of, still holding
+ * changes of its own that no teammate acknowledged? Those would live on only in the folder moved
+ * aside, and be refused everywhere once the restored vault revokes the old device: refused.
+ * Returns a sentence for the output otherwise.
+ */
+async function checkLive(target: string, passphrase: Uint8Array, layout: BackupLayout, oldDevice: string, backupSeq: number, options: RestoreOptions): Promise<string> {
+  // Another vault (or this one under a passphrase changed since) has another salt: left unopened, untouched.
+  let salt: Uint8Array | undefined;
+  try {
+    salt = readParams(join(target, PARAMS_FILE)).current.salt;
+  } catch {
+    salt = undefined;
+  }
+  if (salt === undefined || !equalBytes(salt, layout.header.params.current.salt)) {
+    return "not opened: another vault, or this one under a passphrase changed since the backup; if it is this laptop's vault, changes in it that were never exported are only there";
+  }
+  let live: Vault;
+  try {
+    live = await Vault.open(target, passphrase, { ...(options.kdf === undefined ? {} : { kdf: options.kdf }), ...(options.now === undefined ? {} : { now: options.now }), ...(options.migrations === undefined ? {} : { migrations: options.migrations }) });
+  } catch (e) {
+    return `it was not opened (${isAirlockError(e) ? e.code : "unreadable"}): if it is this laptop's vault, changes in it that were never exported are only there`;
+  }
+  try {
+    if (live.deviceId !== oldDevice) return "it is another device's vault";
+    const head = live.storage.heads.seqOf(unhex(oldDevice)) ?? 0;
+    const acked = Math.max(0, ...live.storage.acks.all().filter((a) => hex(a.device) === oldDevice).map((a) => a.seq));
+    if (head > acked) {
+      throw backupError(
+        "BACKUP_LIVE_CHANGES",
+        `${target} is the vault of device ${oldDevice.slice(0, 12)} itself, the one this backup was made of, and holds ${head - acked} change(s) of its own no teammate has acknowledged (up to ${head}; the backup holds up to ${backupSeq})`,
+      );
+    }
+    return `it was this backup's device, and teammates acknowledged every change it made`;
+  } finally {
+    live.close();
+  }
+}
+
 /**
  * Restores the backup at `file` into `home` (see the file comment). Wipes `passphrase`.
  */
 export async function restoreBackup(file: string, home: string, passphrase: Uint8Array, options: RestoreOptions = {}): Promise<RestoreResult> {
   let staging: string | undefined;
   let vault: Vault | undefined;
+  const forLive = Uint8Array.from(passphrase);
+  const openOptions = { ...(options.kdf === undefined ? {} : { kdf: options.kdf }), ...(options.now === undefined ? {} : { now: options.now }), ...(options.migrations === undefined ? {} : { migrations: options.migrations }) };
   try {
     const target = resolve(home);
-    const layout = await checkBackup(file, (done, total) => options.onProgress?.("check", done, total));
+    const leftovers = sweepStaging(target);
     const state = targetState(target);
     if (state !== "free" && options.force !== true) {
       throw backupError("BACKUP_TARGET_EXISTS", state === "vault" ? `${target} already holds a vault` : `${target} is not an empty folder`);
     }
-    staging = join(dirname(target), `.${basename(target).slice(0, 100)}.restore-${randomBytes(8).toString("hex")}`);
+    staging = `${join(dirname(target), stagingPrefix(target))}${randomBytes(8).toString("hex")}`;
     mkdirSync(staging, { recursive: true, mode: 0o700 });
-    writeParamsAtomic(join(staging, PARAMS_FILE), layout.header.params);
-    extract(layout, layout.dbOffset, layout.header.db, join(staging, DB_FILE));
     const blobsDir = join(staging, BLOBS_DIR);
     mkdirSync(blobsDir, { mode: 0o700 });
-    layout.header.blobs.forEach((b, i) => extract(layout, layout.blobOffsets[i]!, b.size, join(blobsDir, b.file)));
+    // Checked and extracted in one pass: what is opened below is exactly what the hash covered.
+    const layout = await readBackup(file, { db: join(staging, DB_FILE), blobsDir }, (done, total) => options.onProgress?.("check", done, total));
+    writeParamsAtomic(join(staging, PARAMS_FILE), layout.header.params);
     // The passphrase is checked here, on the copy: the target has not been touched yet.
-    vault = await Vault.open(staging, passphrase, { ...(options.kdf === undefined ? {} : { kdf: options.kdf }), ...(options.now === undefined ? {} : { now: options.now }) });
+    vault = await Vault.open(staging, passphrase, openOptions);
+    // A backup from an older schema was migrated just now, and the store copied it as it was to
+    // backups/before-vN-*: a working vault of the old device, whose signing key must not survive
+    // (docs/install.md tells people to copy that folder back). The backup file is the "before" copy.
+    rmSync(join(staging, BACKUPS_DIR), { recursive: true, force: true });
     const oldDevice = vault.deviceId;
-    const team = vault.teamId === undefined ? undefined : vault.state().name;
+    let team: string | undefined;
+    let backupSeq = 0;
+    if (vault.teamId === undefined) {
+      const identity = vault.identitySeed();
+      const asked = identity !== undefined;
+      identity?.fill(0);
+      if (asked) throw backupError("BACKUP_NOT_ADMITTED", `${file} is a backup of a vault whose join request was not admitted yet when it was made`);
+    } else {
+      const teamState = vault.state();
+      team = teamState.name;
+      const me = teamState.devices.get(oldDevice);
+      const user = me === undefined ? undefined : teamState.users.get(me.user);
+      if (me === undefined || !me.active || user === undefined || !user.active) throw backupError("BACKUP_DEVICE_REVOKED", `the device of ${file} (${oldDevice.slice(0, 12)}) was already revoked or removed when the backup was made`);
+      backupSeq = vault.storage.heads.seqOf(unhex(oldDevice)) ?? 0;
+    }
+    let movedAsideNote: string | undefined;
+    if (state === "vault") movedAsideNote = await checkLive(target, forLive, layout, oldDevice, backupSeq, options);
     let device = oldDevice;
     let entry: string | undefined;
-    let backupSeq = 0;
-    if (vault.teamId !== undefined) {
-      ({ device, entry, backupSeq } = await becomeNewDevice(vault, layout, blobsDir, options));
-    }
+    if (vault.teamId !== undefined) ({ device, entry, backupSeq } = await becomeNewDevice(vault, layout, blobsDir, options));
     vault.close();
     vault = undefined;
     let movedAside: string | undefined;
@@ -132,19 +201,20 @@ export async function restoreBackup(file: string, home: string, passphrase: Uint
     renameSync(staging, target);
     staging = undefined;
     await syncDirectory(dirname(target));
-    return { home: target, movedAside, team, oldDevice, device, entry, backupSeq, backupCreated: layout.header.created, files: layout.header.blobs.length };
+    return { home: target, movedAside, movedAsideNote, leftovers, team, oldDevice, device, entry, backupSeq, backupCreated: layout.header.created, files: layout.header.blobs.length };
   } finally {
-    wipe(passphrase);
+    wipe(passphrase, forLive);
     vault?.close();
     if (staging !== undefined) rmSync(staging, { recursive: true, force: true });
   }
 }
 
 /**
- * The new device: attached files sealed again to its X25519 key, then one transaction that
- * enrolls it (the old device signs the add-device entry, with the identity key's certificate),
- * stores its keys in place of the old ones and records the restore. Nothing is signed with the
- * old device's key but that entry.
+ * The new device: attached files sealed again to its X25519 key (each checked against its
+ * content address in the database, which the page cipher authenticates: the backup's own hash
+ * is unkeyed), then one transaction that enrolls it (the old device signs the add-device entry,
+ * with the identity key's certificate), stores its keys in place of the old ones and records
+ * the restore. Nothing is signed with the old device's key but that entry.
  */
 async function becomeNewDevice(vault: Vault, layout: BackupLayout, blobsDir: string, options: RestoreOptions): Promise<{ device: string; entry: string; backupSeq: number }> {
   const { user } = vault.me();
@@ -153,8 +223,18 @@ async function becomeNewDevice(vault: Vault, layout: BackupLayout, blobsDir: str
   const throwaway = ed25519KeyPair(); // addDevice certifies with the real identity key; a request needs one of its own
   try {
     const blobs = layout.header.blobs;
+    const rows = new Map(vault.storage.blobs.all().map((b) => [b.file, b.hash]));
+    const listed = new Set(blobs.map((b) => b.file));
+    const missing = [...rows.keys()].find((f) => !listed.has(f));
+    if (missing !== undefined) throw backupError("BACKUP_CORRUPT", `${layout.path} lacks attached file ${missing}, which its database names`);
     for (const [i, b] of blobs.entries()) {
+      const expected = rows.get(b.file);
+      if (expected === undefined) throw backupError("BACKUP_CORRUPT", `${layout.path} holds attached file ${b.file}, which its database does not name`);
       const resealed = await resealInto(join(blobsDir, b.file), vault.encryptionKey, { recipients: [enc.publicKey], sender: sign, mailboxTag: NO_TAG }, blobsDir);
+      if (!equalBytes(resealed.bodyHash, expected)) {
+        rmSync(resealed.path, { force: true });
+        throw backupError("BACKUP_CORRUPT", `attached file ${b.file} in ${layout.path} is not the file its database names (another file put in its place)`);
+      }
       renameSync(resealed.path, join(blobsDir, b.file));
       options.onProgress?.("files", i + 1, blobs.length);
     }
@@ -162,6 +242,14 @@ async function becomeNewDevice(vault: Vault, layout: BackupLayout, blobsDir: str
     return vault.tx(() => {
       const old = unhex(vault.deviceId);
       const before = vault.storage.heads.seqOf(old) ?? 0;
+      // The add-device entry runs this vault's follow-ups; a carry-forward among them would sign
+      // a changeset under the old key (a reused number). Marked done up to the backup's head, it
+      // writes nothing; the marks are dropped below, once the keys are the new device's.
+      const state = vault.state();
+      for (const c of state.collections.values()) {
+        const k = c.compactions.findLast((x) => x.key !== undefined);
+        if (k !== undefined) vault.storage.meta.set(`carry.${c.id}`, JSON.stringify({ entry: k.entry, seq: before }));
+      }
       let entry;
       try {
         ({ entry } = vault.addDevice(request.bytes));
@@ -174,13 +262,13 @@ async function becomeNewDevice(vault: Vault, layout: BackupLayout, blobsDir: str
         }
         throw e;
       }
-      // The entry's follow-ups (key repairs) add entries only; a changeset under the old key would be a reused number.
-      if ((vault.storage.heads.seqOf(old) ?? 0) !== before) throw new Error("internal: the restore signed a changeset with the old device key");
+      // Fail closed: the entry's follow-ups (key repairs) add entries only.
+      if ((vault.storage.heads.seqOf(old) ?? 0) !== before) throw backupError("BACKUP_RESTORE_FAILED", "the restore would have signed a changeset with the old device key");
       vault.replaceDeviceKeys(sign.secretKey, enc.secretKey);
       // Carry-forward marks count the old device's sequence numbers (vault.ts #carryForward).
       for (const c of vault.state().collections.keys()) vault.storage.meta.delete(`carry.${c}`);
-      const record: RestoreRecord = { from: vault.deviceId, device: Buffer.from(sign.publicKey).toString("hex"), entry: entry.hashHex, seq: before, backup: layout.header.created, at: vault.now() };
-      vault.storage.meta.set(META_RESTORE, JSON.stringify(record));
+      const record: RestoreRecord = { from: vault.deviceId, device: hex(sign.publicKey), entry: entry.hashHex, seq: before, backup: layout.header.created, at: vault.now() };
+      addRestoreRecord(vault, record);
       return { device: record.device, entry: entry.hashHex, backupSeq: before };
     });
   } finally {
