@@ -2,6 +2,7 @@
 import { AirlockError } from "@airlock/shared";
 import { atLeast } from "../team/entry.js";
 import { vaultError } from "../vault/errors.js";
+import { assertAdmitted } from "../vault/backup-status.js";
 import type { Vault } from "../vault/vault.js";
 import type { AppModule } from "./app.js";
 
@@ -27,6 +28,7 @@ export function requireAppCollection(vault: Vault, app: AppModule, id: string): 
   if (c.app !== app.schema.app) throw new AirlockError("VAULT_BAD_ARGUMENT", `collection "${id}" holds ${c.app}, not ${app.schema.app}`, { hint: instead });
   // What a device may no longer read stays on its disk, but is not shown, as search does not show it.
   if (!readable.includes(id)) {
+    assertAdmitted(vault); // a restored vault the team refused says why (vault/backup-status.ts)
     const me = state.devices.get(vault.deviceId);
     const user = me === undefined ? undefined : state.users.get(me.user);
     let cause = "this device is no longer in the team";

@@ -4,6 +4,7 @@ import { VaultCommand } from "./base.js";
 import { admitted, short, table } from "./format.js";
 import { checkRequest, confirmAtPrompt, readRequestFrom, refuseKnown } from "./admission.js";
 import { CAMERA_FLAGS } from "./camera-flags.js";
+import { restoreWaitingFor } from "../vault/backup-status.js";
 
 export class DevicesAdd extends VaultCommand {
   static override summary = "Add another laptop of yours, certified by your identity key (run on your first device), after checking its fingerprint.";
@@ -45,11 +46,19 @@ export class DevicesRevoke extends VaultCommand {
   static override summary = "Revoke a lost or retired device: its later changesets are refused and keys it could read are rotated.";
   static override examples = ["<%= config.bin %> devices revoke 3f2a9c0d"];
   static override args = { device: Args.string({ description: "device id prefix (airlock devices list)", required: true }) };
+  static override flags = {
+    force: Flags.boolean({
+      description: "revoke the device this vault was restored from before every teammate caught up (docs/sync.md): what it wrote after the backup that this vault lacks is then refused everywhere",
+      default: false,
+    }),
+  };
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(DevicesRevoke);
     await this.withVault(flags, async (vault) => {
-      const entry = vault.revokeDevice(args.device);
+      const forced = flags.force ? restoreWaitingFor(vault, vault.findDevice(args.device).id) : undefined;
+      const entry = vault.revokeDevice(args.device, { force: flags.force });
+      if (forced !== undefined) process.stderr.write(`airlock: warning: revoked before ${forced} caught up with the restore: what the old device wrote after the backup and this vault did not hold is refused on every vault\n`);
       this.emit(flags.json, { entry: entry.hashHex }, "Revoked. Export to tell the team.\n");
     });
   }

@@ -8,13 +8,18 @@
  * that device learned of it) and acknowledges no more of the old device's chain than this vault
  * holds. Then the old device's revocation, with this vault's head as its cutoff, loses nothing any
  * teammate holds (docs/sync.md, "Restoring a backup").
+ *
+ * A vault restored from a backup of a restored vault keeps every restore's record: each old
+ * device is gated on its own. And the two ways a restore goes wrong are said loudly: the team
+ * refused the restore's add-device entry (its old device had been revoked first: decision #49),
+ * seen here as this device missing from the team, and, on a teammate's vault, such a refused entry.
  */
 import { ancestors } from "../team/state.js";
 import { backupError } from "./backup-file.js";
 import { hex, unhex } from "./hex.js";
 import type { VaultContext } from "./context.js";
 
-/** Meta key: what the restore did (RestoreRecord, JSON). */
+/** Meta key: what the restores did (RestoreRecord[], JSON; one object before several were kept). */
 export const META_RESTORE = "restore";
 
 export interface RestoreRecord {
@@ -31,14 +36,29 @@ export interface RestoreRecord {
   readonly at: number;
 }
 
-export function restoreRecord(vault: VaultContext): RestoreRecord | undefined {
+/** Every restore this vault's lineage went through, oldest first. */
+export function restoreRecords(vault: Pick<VaultContext, "storage">): RestoreRecord[] {
   const raw = vault.storage.meta.get(META_RESTORE);
-  return raw === undefined ? undefined : (JSON.parse(raw) as RestoreRecord);
+  if (raw === undefined) return [];
+  const doc = JSON.parse(raw) as RestoreRecord | RestoreRecord[];
+  return Array.isArray(doc) ? doc : [doc];
+}
+
+/** Adds a restore's record to the list (inside the restore's transaction). */
+export function addRestoreRecord(vault: Pick<VaultContext, "storage">, record: RestoreRecord): void {
+  vault.storage.meta.set(META_RESTORE, JSON.stringify([...restoreRecords(vault), record]));
+}
+
+/** The newest restore's record, if any. */
+export function restoreRecord(vault: Pick<VaultContext, "storage">): RestoreRecord | undefined {
+  return restoreRecords(vault).at(-1);
 }
 
 export interface RestorePeer {
   readonly device: string;
   readonly name: string | undefined;
+  /** A device of this vault's own user (one they can revoke from here). */
+  readonly mine: boolean;
   /** It sent a bundle written after it learned of the restore. */
   readonly knowsRestore: boolean;
   /** How much of the old device's chain it acknowledged. */
@@ -47,57 +67,140 @@ export interface RestorePeer {
 
 export interface RestoreProgress {
   readonly from: string;
+  /** The restore's add-device entry (hex). */
+  readonly entry: string;
   /** The old device's chain this vault holds now (the backup's point, plus what came back). */
   readonly held: number;
   readonly backupSeq: number;
   readonly peers: readonly RestorePeer[];
+  /** The peers it still waits for. */
+  readonly waiting: readonly RestorePeer[];
   /** Revoking the old device from here now loses nothing any teammate holds. */
   readonly caughtUp: boolean;
   /** The old device is no longer active (revoked from here or elsewhere). */
   readonly revoked: boolean;
 }
 
-export function restoreProgress(vault: VaultContext): RestoreProgress | undefined {
-  const record = restoreRecord(vault);
-  if (record === undefined || vault.teamId === undefined) return undefined;
+/** The progress of every restore whose old device is still in the team's log, oldest first. */
+export function restoresProgress(vault: VaultContext): RestoreProgress[] {
+  const records = restoreRecords(vault);
+  if (records.length === 0 || vault.teamId === undefined) return [];
   const state = vault.state();
-  const held = vault.storage.heads.seqOf(unhex(record.from)) ?? 0;
+  const mine = state.devices.get(vault.deviceId)?.user;
+  // Earlier laptops of this lineage are lost: none of them will ever export again.
+  const lost = new Set(records.map((r) => r.from));
   const entries = vault.entries();
   const acks = vault.storage.acks;
-  const ackedOld = new Map(acks.all().filter((a) => hex(a.device) === record.from).map((a) => [hex(a.peer), a.seq]));
-  const peers: RestorePeer[] = [];
-  for (const d of state.devices.values()) {
-    if (!d.active || d.id === vault.deviceId || d.id === record.from) continue;
-    const heads = acks.logHeads(unhex(d.id)).map(hex).filter((h) => entries.has(h));
-    const knowsRestore = heads.length > 0 && (ancestors(entries, heads)?.has(record.entry) ?? false);
-    const acked = ackedOld.get(d.id) ?? 0;
-    peers.push({ device: d.id, name: state.users.get(d.user)?.name, knowsRestore, acked });
-  }
-  const revoked = state.devices.get(record.from)?.active !== true;
-  const caughtUp = peers.every((p) => p.knowsRestore && p.acked <= held);
-  return { from: record.from, held, backupSeq: record.seq, peers, caughtUp, revoked };
+  const all = acks.all();
+  return records
+    .filter((r) => state.devices.has(r.from))
+    .map((record) => {
+      const held = vault.storage.heads.seqOf(unhex(record.from)) ?? 0;
+      const ackedOld = new Map(all.filter((a) => hex(a.device) === record.from).map((a) => [hex(a.peer), a.seq]));
+      const peers: RestorePeer[] = [];
+      for (const d of state.devices.values()) {
+        if (!d.active || d.id === vault.deviceId || lost.has(d.id)) continue;
+        const heads = acks.logHeads(unhex(d.id)).map(hex).filter((h) => entries.has(h));
+        const knowsRestore = heads.length > 0 && (ancestors(entries, heads)?.has(record.entry) ?? false);
+        peers.push({ device: d.id, name: state.users.get(d.user)?.name, mine: d.user === mine, knowsRestore, acked: ackedOld.get(d.id) ?? 0 });
+      }
+      const waiting = peers.filter((p) => !p.knowsRestore || p.acked > held);
+      const revoked = state.devices.get(record.from)?.active !== true;
+      return { from: record.from, entry: record.entry, held, backupSeq: record.seq, peers, waiting, caughtUp: waiting.length === 0, revoked };
+    });
+}
+
+/** The newest restore's progress (undefined when there is none, or its old device is not in the log). */
+export function restoreProgress(vault: VaultContext): RestoreProgress | undefined {
+  const records = restoreRecords(vault);
+  const last = records.at(-1);
+  return last === undefined ? undefined : restoresProgress(vault).find((p) => p.from === last.from);
+}
+
+/** "bob's device 3f2a9c0d1e2b", "your device …": whom a restore waits for, by id. */
+function named(p: RestorePeer): string {
+  return `${p.mine ? "your" : `${p.name ?? "an unknown member"}'s`} device ${p.device.slice(0, 12)}`;
 }
 
 /**
- * Refuses to revoke the device this vault was restored from while teammates may hold more of its
- * chain than this vault does (the revocation's cutoff would refuse those edits everywhere).
+ * Refuses to revoke a device this vault was restored from while teammates may hold more of its
+ * chain than this vault does (the revocation's cutoff would refuse those edits everywhere), unless
+ * `force` (`devices revoke --force`: a device that will never export, an abandoned test restore).
  */
-export function assertRevocable(vault: VaultContext, deviceHex: string): void {
-  const p = restoreProgress(vault);
-  if (p === undefined || p.from !== deviceHex || p.caughtUp) return;
-  const waiting = p.peers.filter((x) => !x.knowsRestore || x.acked > p.held).map((x) => x.name ?? x.device.slice(0, 12));
+export function assertRevocable(vault: VaultContext, deviceHex: string, force = false): void {
+  if (force) return;
+  const p = restoresProgress(vault).find((x) => x.from === deviceHex);
+  if (p === undefined || p.caughtUp) return;
+  const yours = p.waiting.some((x) => x.mine) ? " Yours you can revoke from here if it is no longer in use." : "";
   throw backupError(
     "BACKUP_RESTORE_PENDING",
-    `this vault was restored from a backup of device ${deviceHex.slice(0, 12)} and holds its changes up to ${p.held}; revoking it now would refuse what it wrote after the backup. Not heard from since the restore: ${waiting.join(", ")}`,
+    `this vault was restored from a backup of device ${deviceHex.slice(0, 12)} and holds its changes up to ${p.held}; revoking it now would refuse what it wrote after the backup. Not heard from since the restore: ${p.waiting.map(named).join(", ")}.${yours}`,
   );
 }
 
-/** The status line about a restore still catching up (undefined once the old device is revoked). */
+/**
+ * This device is not in the team although a restore enrolled it: the team refused the restore's
+ * add-device entry (its old device was revoked before the entry reached the revoker). Nothing it
+ * writes would count anywhere; every write and every team change says so.
+ */
+export function assertAdmitted(vault: VaultContext): void {
+  if (vault.teamId === undefined) return;
+  const state = vault.state();
+  if (state.devices.has(vault.deviceId)) return;
+  const record = restoreRecords(vault).find((r) => r.device === vault.deviceId);
+  if (record === undefined) return;
+  const why = state.rejected.get(record.entry) ?? "its add-device entry was refused";
+  throw backupError("BACKUP_RESTORE_REFUSED", `the team refused this restored vault's device ${vault.deviceId.slice(0, 12)} (${why}): device ${record.from.slice(0, 12)}, whose backup this is, was revoked before the restore reached the team, so nothing written here counts`);
+}
+
+/** Refused add-device entries of a device signed by a device revoked before them: a backup of a revoked laptop restored. */
+function refusedRestores(vault: VaultContext): string[] {
+  const state = vault.state();
+  const out: string[] = [];
+  for (const [h, reason] of state.rejected) {
+    const e = vault.entries().get(h);
+    if (e === undefined || e.body.type !== "add-device") continue;
+    const author = state.devices.get(hex(e.author));
+    const device = hex(e.body.device.sign);
+    const user = state.users.get(hex(e.body.user));
+    if (author === undefined || author.active || state.devices.has(device) || user === undefined || !user.active || author.user !== user.id) continue;
+    out.push(
+      `${user.name}'s revoked device ${author.id.slice(0, 12)} tried to enroll a new device ${device.slice(0, 12)}, refused (${reason}): if ${user.name} restored a backup of it, that laptop is not in the team and hears nothing; ${user.name} starts a fresh vault there and has another device of theirs admit it (airlock devices add) or uses recovery (docs/recovery.md)`,
+    );
+    if (out.length === 3) break;
+  }
+  return out;
+}
+
+/** The status line about restores (undefined when there is nothing to say). */
 export function restoreAlert(vault: VaultContext): string | undefined {
-  const p = restoreProgress(vault);
-  if (p === undefined || p.revoked) return undefined;
-  const short = p.from.slice(0, 12);
-  if (p.caughtUp) return `restored from a backup of device ${short}: every teammate has caught up with it; revoke the old device now (airlock devices revoke ${short})`;
-  const waiting = p.peers.filter((x) => !x.knowsRestore || x.acked > p.held).length;
-  return `restored from a backup of device ${short} (held up to ${p.backupSeq}, now ${p.held}): waiting for ${waiting} teammate device(s) to export to this vault; then revoke the old device (airlock devices revoke ${short})`;
+  if (vault.teamId === undefined) return undefined;
+  const state = vault.state();
+  const mine = restoreRecords(vault).find((r) => r.device === vault.deviceId);
+  if (mine !== undefined && !state.devices.has(vault.deviceId)) {
+    return `THIS VAULT IS NOT IN THE TEAM: the team refused the device the restore enrolled (${state.rejected.get(mine.entry) ?? "its add-device entry was refused"}), because device ${mine.from.slice(0, 12)} had been revoked first; nothing written here counts. Start a fresh vault on this laptop (airlock join) and have another device of yours admit it (airlock devices add), or use recovery (docs/recovery.md)`;
+  }
+  const lines: string[] = [];
+  for (const p of restoresProgress(vault)) {
+    if (p.revoked) continue;
+    const short = p.from.slice(0, 12);
+    if (p.caughtUp) {
+      lines.push(`restored from a backup of device ${short}: every teammate has caught up with it; revoke the old device now (airlock devices revoke ${short})`);
+      continue;
+    }
+    const unconfirmed = p.peers.every((x) => !x.knowsRestore)
+      ? `; no teammate has confirmed this device yet: if nothing they export opens here (import counts it "not for this vault"), device ${short} was revoked before the restore and the team refuses this laptop (docs/sync.md, "Restoring a backup")`
+      : "";
+    lines.push(
+      `restored from a backup of device ${short} (held up to ${p.backupSeq}, now ${p.held}): waiting for ${p.waiting.map(named).join(", ")} to export to this vault; then revoke the old device (airlock devices revoke ${short})${unconfirmed}`,
+    );
+  }
+  lines.push(...refusedRestores(vault));
+  return lines.length === 0 ? undefined : lines.join("; ");
+}
+
+/** Whom revoking `deviceHex` (a device this vault was restored from) would not wait for, named; undefined if nothing is pending. */
+export function restoreWaitingFor(vault: VaultContext, deviceHex: string): string | undefined {
+  const p = restoresProgress(vault).find((x) => x.from === deviceHex);
+  return p === undefined || p.caughtUp ? undefined : p.waiting.map(named).join(", ");
 }

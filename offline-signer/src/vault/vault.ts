@@ -27,7 +27,7 @@ import { checkName } from "./names.js";
 
 import { hex, unhex } from "./hex.js";
 import { recheckApplied, revalidate, retryNewer } from "./judge.js";
-import { assertRevocable } from "./backup-status.js";
+import { assertAdmitted, assertRevocable } from "./backup-status.js";
 import type { VaultContext } from "./context.js";
 
 export const DEFAULT_COLLECTION = "notes";
@@ -687,12 +687,12 @@ export class Vault implements VaultContext {
    * (docs/recovery.md), the highest seq they saw; `withhold(collection)`: devices left out of that
    * collection's fresh key, which an admin's key repair then seals to them with the history.
    */
-  revokeDevice(ref: string, options: { cutoff?: number; withhold?: (collection: string) => ReadonlySet<string> } = {}): TeamEntry {
+  revokeDevice(ref: string, options: { cutoff?: number; withhold?: (collection: string) => ReadonlySet<string>; force?: boolean } = {}): TeamEntry {
     const state = this.requireTeam();
     const device = this.findDevice(ref);
     if (device.id === this.deviceId) throw vaultError("VAULT_BAD_ARGUMENT", "a device cannot revoke itself; revoke it from another device");
     if (!device.active) throw vaultError("VAULT_BAD_ARGUMENT", `device ${device.id.slice(0, 12)} is already revoked`);
-    assertRevocable(this, device.id); // restored from its backup: not before teammates caught up (backup-status.ts)
+    assertRevocable(this, device.id, options.force); // restored from its backup: not before teammates caught up, unless forced (backup-status.ts)
     // The fold would reject anyone else's revocation; refusing here keeps a useless entry out of the log.
     const me = this.#me(state);
     if (device.user !== me.user.id) this.#requireRole("admin", "revoke someone else's device");
@@ -874,7 +874,10 @@ export class Vault implements VaultContext {
   #me(state: TeamState): { device: DeviceState; user: UserState } {
     const device = state.devices.get(this.deviceId);
     const user = device === undefined ? undefined : state.users.get(device.user);
-    if (device === undefined || user === undefined) throw vaultError("VAULT_NO_TEAM", "this device is not (yet) in the team log");
+    if (device === undefined || user === undefined) {
+      assertAdmitted(this); // a restore the team refused says so (backup-status.ts)
+      throw vaultError("VAULT_NO_TEAM", "this device is not (yet) in the team log");
+    }
     return { device, user };
   }
 
@@ -1052,6 +1055,7 @@ export class Vault implements VaultContext {
   write(collection: string, intents: readonly Intent[]): { changeset: string; seq: number } {
     const state = this.requireTeam();
     const denied = mayWrite(state, this.deviceId, collection);
+    if (denied !== undefined) assertAdmitted(this); // a restore the team refused says so (backup-status.ts)
     if (denied !== undefined) throw vaultError("VAULT_NOT_ALLOWED", denied);
     const app = this.appOf(collection);
     if (app === undefined) throw vaultError("VAULT_NEWER_APP", `collection "${collection}" is of type "${state.collections.get(collection)?.app ?? "?"}", which this release of Airlock does not know`);
