@@ -72,7 +72,8 @@ export async function readRequestFrom(
   const camera = cameraSource(flags, usage);
   if (camera !== undefined && request !== undefined) usage(`read the request from REQUEST or from --camera, not both`);
   if (camera === undefined) {
-    if (request === undefined) usage(`"airlock ${command}" needs REQUEST (the join request file, its QR images or a video of them), or --camera`);
+    // As oclif says of a missing argument (docs/cli.md); --help names --camera.
+    if (request === undefined) usage(`"airlock ${command}" needs REQUEST`);
     return readRequest(request, progress);
   }
   const stop = new AbortController();

@@ -144,13 +144,13 @@ describe("airlock --camera", () => {
 
   it("usage: PATH or --camera, not both, not neither; --device and --count only with --camera", () => {
     const cases: [string[], RegExp][] = [
-      [["import"], /needs PATH .* or --camera/],
+      [["import"], /^"airlock import" needs PATH$/],
       [["import", "x.png", "--camera"], /either PATHs or --camera/],
       [["import", "x.png", "--device", "/dev/video1"], /--device names the camera for --camera/],
       [["import", "x.png", "--count", "2"], /--count is how many bundles/],
-      [["members", "add", "--role", "editor"], /needs REQUEST .* or --camera/],
+      [["members", "add", "--role", "editor"], /^"airlock members add" needs REQUEST$/],
       [["members", "add", join(root, "bob.req"), "--camera", "--role", "editor"], /REQUEST or from --camera, not both/],
-      [["devices", "add"], /needs REQUEST .* or --camera/],
+      [["devices", "add"], /^"airlock devices add" needs REQUEST$/],
     ];
     const results = airlockBatch(cases.map(([args]) => [...args, "--home", home("a"), "--json"]));
     for (const [i, [args, message]] of cases.entries()) {

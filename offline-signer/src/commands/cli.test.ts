@@ -201,7 +201,7 @@ describe("airlock CLI", () => {
     const complete = (...line: string[]): string[] => bashComplete(bash.stdout, "_airlock", ["airlock", ...line]);
     expect(complete("no")).toEqual(["notes"]);
     expect(complete("notes", "a")).toEqual(["add"]);
-    expect(complete("import", "--d")).toEqual(["--dry-run"]);
+    expect(complete("import", "--d")).toEqual(["--device", "--dry-run"]);
     expect(complete("import", "--")).toEqual(expect.arrayContaining(["--dry-run", "--home", "--json", "--passphrase-file", "--remove"]));
     expect(complete("members", "add", "bob.req", "--role", "")).toEqual(["viewer", "editor", "admin", "owner"]);
     expect(complete("")).toEqual(expect.arrayContaining(["completion", "help", "import", "members", "notes", "secrets", "status"]));

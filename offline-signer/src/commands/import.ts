@@ -38,7 +38,7 @@ export class Import extends VaultCommand {
     const { argv, flags } = await this.parse(Import);
     const paths = argv as string[];
     if (flags.camera && paths.length > 0) this.usage("read either PATHs or --camera, not both");
-    if (!flags.camera && paths.length === 0) this.usage('"airlock import" needs PATH (a bundle, drop folder, QR images or video), or --camera');
+    if (!flags.camera && paths.length === 0) this.usage('"airlock import" needs PATH');
     const camera = cameraSource(flags, (m) => this.usage(m));
     await this.withVault(flags, async (vault) => {
       const progress = this.progress();
