@@ -259,8 +259,6 @@ function describeBody(state: TeamState, b: EntryBody): string {
       return `revoked courier ${quoted(state.couriers.get(hex(b.key))?.name ?? hex(b.key).slice(0, 8))}`;
     case "grant":
       return `granted keys for ${b.grants.map((g) => g.collection).join(", ")}`;
-    case "grant":
-      return `granted keys for ${b.grants.map((g) => g.collection).join(", ")}`;
     case "recovery-set":
       return `set up recovery: any ${b.threshold} of ${b.shares.length} shares (${b.sealed.length} held by teammates)`;
   }
