@@ -31,6 +31,8 @@ import type { RecordView } from "../apps/app.js";
 import { atLeast, certifyDevice, ROLES, type EntryBody, type Role, type TeamEntry } from "../team/entry.js";
 import { foldTeam, isReader, readerDevices, type DeviceState, type TeamState } from "../team/state.js";
 import { hex, unhex } from "./hex.js";
+import { currentTransport } from "./transport-rotation.js";
+import { transportKeyId } from "@airlock/shared";
 import { parseJoinRequest } from "./request.js";
 import { stateDigest } from "./report.js";
 import { authorize, exportBundles, FUTURE_REASON, type ExportedBundle } from "./sync.js";
@@ -599,9 +601,23 @@ function checkInvariants(world: World, ref: TeamState): void {
       const plain = (v: RecordView): string => JSON.stringify([v.id, v.fields, v.lists, v.sets, v.authors, v.updated]);
       expect(new Set(x.records(c.id).map(plain)), `${name}: the records of ${c.id} differ from the full fold of its ops`).toEqual(new Set(full.map(plain)));
     }
-    // I7: the transport key is the team's, unless a welcome the design trusts chose another.
-    if (!world.tainted.has(world.vaults.indexOf(x))) {
-      expect(hex(x.transportKey()!.exportKey()), `${name} holds another transport key`).toBe(hex(world.vaults[0]!.transportKey()!.exportKey()));
+    // I7: the transport key is the team's, unless a welcome the design trusts chose another. With
+    // generations (docs/transport-key.md) the team's key is the newest generation in the fold, held
+    // by active devices only: the reference is an active untainted vault, never vaults[0], which may
+    // be a revoked device that rightly never got the newest generation (I12).
+    const reference = active.find((v) => !world.tainted.has(world.vaults.indexOf(v)));
+    if (!world.tainted.has(world.vaults.indexOf(x)) && reference !== undefined) {
+      expect(hex(x.transportKey()!.exportKey()), `${name} holds another transport key`).toBe(hex(reference.transportKey()!.exportKey()));
+      const newest = ref.transport.at(-1);
+      if (newest !== undefined) expect(hex(transportKeyId(x.transportKey()!.exportKey())), `${name} does not seal with the newest generation`).toBe(newest.id);
+    }
+  }
+  // I12: after quiescence no device that left holds the newest generation.
+  const newest = ref.transport.at(-1);
+  if (newest !== undefined) {
+    for (const x of world.vaults) {
+      if (active.includes(x) || x.teamId === undefined || !x.state().devices.has(x.deviceId)) continue;
+      expect(currentTransport(x)?.id, `${x.deviceId.slice(0, 8)} left the team and holds the newest generation`).not.toBe(newest.id);
     }
   }
 }
