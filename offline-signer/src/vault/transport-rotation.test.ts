@@ -152,6 +152,30 @@ describe("transport key generations", () => {
     expect(share.length).toBe(2);
     for (const v of [a, b, c, d]) v.close();
   });
+
+  it("a share the fold refuses (its recipient removed concurrently) still counts: the next repair rotates away from the removed device (review H1)", async () => {
+    const r = root();
+    const { a, b, clock } = await team(r);
+    const c = await newVault(r, "c", clock);
+    const d = await newVault(r, "d", clock);
+    a.addMember(c.joinRequest("carol").bytes, "admin");
+    sync(a, b, c);
+    sync(c, a, b);
+    a.removeMember("bob"); // generation 1
+    c.addMember(d.joinRequest("dan").bytes, "editor"); // concurrent admission
+    sync(c, a, d); // Alice sees Dan lacking generation 1 and shares it
+    sync(a, d); // Dan opens generation 1
+    c.removeMember("dan"); // concurrent with the share, which the fold then refuses
+    sync(c, a);
+    sync(a, c);
+    sync(c, a);
+    const st = a.state();
+    expect([...st.rejected.values()].some((why) => /not active/.test(why))).toBe(true);
+    expect(keyOf(a)).toBe(keyOf(c));
+    expect(keyOf(d)).not.toBe(keyOf(a));
+    expect(st.transport.length).toBeGreaterThanOrEqual(2);
+  });
+
 });
 
 describe("couriers registry", () => {

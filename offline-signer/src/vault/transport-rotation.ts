@@ -80,22 +80,42 @@ const isActive = (state: TeamState, device: string): boolean => {
   return d !== undefined && d.active && state.users.get(d.user)?.active === true;
 };
 
+type Log = Pick<Vault, "entries" | "ancestorsOf" | "stateAtHex">;
+
+/** Whether the author of `e` was an active admin at the entry's own causal position (a refused entry's author may still have sent what it carries). */
+function adminAtOwnPosition(vault: Log, e: TeamEntry): boolean {
+  const at = vault.stateAtHex(e.parents.map(hex));
+  const d = at?.devices.get(hex(e.author));
+  const u = d === undefined ? undefined : at!.users.get(d.user);
+  return d !== undefined && d.active && u !== undefined && u.active && (u.role === "admin" || u.role === "owner");
+}
+
 /**
  * Devices that may hold generation `g`: those it was sealed to, and those admitted after it
  * (their welcome carried the admitter's newest). Generation 0 went to every device the team had.
+ * Entries the fold refused count too when their author was an admin where it wrote them: the
+ * sealed key or the welcome was sent all the same (a share racing a removal, an admission the fold
+ * later refuses), so their recipients may hold it and, being inactive, make it rotate (I12). A
+ * member's forged entry does not count: it could otherwise force rotations at will.
  */
-export function holdersOf(vault: Pick<Vault, "entries" | "ancestorsOf">, state: TeamState, g: number): Set<string> {
+export function holdersOf(vault: Log, state: TeamState, g: number): Set<string> {
   if (g === 0) return new Set(state.devices.keys());
   const gen = state.transport[g - 1]!;
   const out = new Set(gen.holders);
   const entries = vault.entries();
   for (const h of state.order) {
     const e = entries.get(h);
-    if (e === undefined || state.rejected.has(h) || (e.body.type !== "add-member" && e.body.type !== "add-device")) continue;
+    if (e === undefined) continue;
+    const refused = state.rejected.has(h);
+    if (e.body.type === "transport-key") {
+      if (refused && hex(e.body.key) === gen.id && adminAtOwnPosition(vault, e)) for (const d of e.body.to) out.add(hex(d));
+      continue;
+    }
+    if (e.body.type !== "add-member" && e.body.type !== "add-device") continue;
     const device = hex(e.body.device.sign);
     // A device that enrolled itself (a recovery, docs/recovery.md) had no admitter to welcome it: it is shared the key.
-    if (device === hex(e.author)) continue;
-    if (!out.has(device) && vault.ancestorsOf([h])?.has(gen.entry) === true) out.add(device);
+    if (device === hex(e.author) || out.has(device)) continue;
+    if (vault.ancestorsOf([h])?.has(gen.entry) === true && (!refused || adminAtOwnPosition(vault, e))) out.add(device);
   }
   return out;
 }
@@ -103,7 +123,7 @@ export function holdersOf(vault: Pick<Vault, "entries" | "ancestorsOf">, state: 
 export type TransportRepair = { kind: "rotate"; to: DeviceState[]; why: string } | { kind: "share"; to: DeviceState[] } | { kind: "none" };
 
 /** What the newest generation needs, as every admin vault sees it in the fold. */
-export function transportRepair(vault: Pick<Vault, "entries" | "ancestorsOf">, state: TeamState): TransportRepair {
+export function transportRepair(vault: Log, state: TeamState): TransportRepair {
   const newest = state.transport.length;
   const active = [...state.devices.values()].filter((d) => isActive(state, d.id));
   const holders = holdersOf(vault, state, newest);
