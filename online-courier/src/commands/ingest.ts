@@ -6,6 +6,9 @@ import { ReceiptReader } from "../courier/receipts.js";
 import { readCamera, readSources, type SourceEvent } from "@airlock/shared";
 import { CourierCommand } from "./base.js";
 
+/** Bytes of bundles refused for an unknown tag kept to try again after an enrollment in the same run. */
+const RETRY_BYTES = 64 * 1024 * 1024;
+
 export default class Ingest extends CourierCommand {
   static override summary = "Take bundles from the offline side: USB drop folders, QR images, videos or a camera.";
   static override description =
@@ -43,6 +46,11 @@ export default class Ingest extends CourierCommand {
         : readSources(paths, options);
       const results: (IngestOutcome & { from: string })[] = [];
       const issues: { from: string; code: string; reason: string }[] = [];
+      // A stick holds an admin's enrollment for a new transport key generation beside bundles
+      // already tagged under it, in no particular order: bundles refused for an unknown tag
+      // before the enrollment was adopted are tried again once it was (bounded in bytes).
+      const unknownTag: { bytes: Uint8Array; index: number; usb: Extract<SourceEvent, { type: "bundle" }>["usb"] }[] = [];
+      let unknownTagBytes = 0;
       for await (const event of events) {
         if (event.type === "issue") {
           issues.push({ from: event.from, code: event.code, reason: event.reason });
@@ -55,9 +63,20 @@ export default class Ingest extends CourierCommand {
         }
         const outcome = courier.ingest(event.bytes);
         results.push({ ...outcome, from: event.from });
+        if (outcome.outcome === "refused" && outcome.code === "COURIER_UNKNOWN_TAG" && unknownTagBytes + event.bytes.length <= RETRY_BYTES) {
+          unknownTag.push({ bytes: event.bytes, index: results.length - 1, usb: event.usb });
+          unknownTagBytes += event.bytes.length;
+        }
         // Only what is now safely spooled (or was already) leaves the stick.
         if (event.usb !== undefined && !flags.keep && (outcome.outcome === "spooled" || outcome.outcome === "duplicate")) await removeBundle(event.usb);
         if (abort.signal.aborted) break;
+      }
+      if (unknownTag.length > 0 && results.some((r) => r.outcome === "enrollment" && r.adopted)) {
+        for (const u of unknownTag) {
+          const outcome = courier.ingest(u.bytes);
+          results[u.index] = { ...outcome, from: results[u.index]!.from };
+          if (u.usb !== undefined && !flags.keep && (outcome.outcome === "spooled" || outcome.outcome === "duplicate")) await removeBundle(u.usb);
+        }
       }
       if (!flags.camera && !abort.signal.aborted) await receipts.fromSticks(paths, { keep: flags.keep });
       if (process.stderr.isTTY === true) process.stderr.write("\n");
