@@ -16,6 +16,7 @@ export {
 export { ReceiptKey, openReceipt, type OpenedReceipt } from "./receipt-key.js";
 export { MAX_QR_RECEIPT_IDS, RECEIPT_QR_LEVEL, receiptSymbol, renderReceiptPng, renderReceiptTerminal, type ReceiptSymbol } from "./receipt-qr.js";
 export {
+  MAX_RECEIPT_ENTRIES,
   MAX_RECEIPT_FILES,
   RECEIPTS_FOLDER,
   RECEIPT_EXTENSION,

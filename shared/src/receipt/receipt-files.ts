@@ -3,8 +3,10 @@
  * stick"). The vault writes one after it imported the stick's bundles; the courier reads them on
  * its next ingest of that stick and removes the ones it used. Written like a bundle (temp file,
  * fsync, rename, fsync of the folder) and read like a hostile drop box: plain files with the exact
- * name shape only, links never followed, each at most MAX_RECEIPT_LENGTH bytes, at most
- * MAX_RECEIPT_FILES looked at per run.
+ * name shape only, links never followed, each at most MAX_RECEIPT_LENGTH bytes, the newest
+ * MAX_RECEIPT_FILES read per run out of at most MAX_RECEIPT_ENTRIES listed. Receipts another
+ * team's or vault's courier has yet to read may stay on a shared stick: newest first, so they
+ * never starve a new one.
  */
 import { randomBytes } from "node:crypto";
 import { constants } from "node:fs";
@@ -20,8 +22,10 @@ import { MAX_RECEIPT_LENGTH } from "./format.js";
 
 export const RECEIPTS_FOLDER = "receipts";
 export const RECEIPT_EXTENSION = ".receipt";
-/** Receipt files looked at per run; more wait for the next (a vault writes one per import of the stick). */
+/** Receipt files read per run, the newest (by modification time) first; older ones wait. */
 export const MAX_RECEIPT_FILES = 256;
+/** Entries of the receipts folder listed per run at most; a folder with more is refused (USB_TOO_MANY_ENTRIES). */
+export const MAX_RECEIPT_ENTRIES = 4096;
 const RECEIPT_NAME = /^[a-z2-7]{26}\.receipt$/;
 const CREATE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0);
 
@@ -37,7 +41,7 @@ export async function writeReceiptFile(root: string, receipt: Uint8Array): Promi
   } catch (e) {
     if (errnoCode(e) !== "EEXIST") throw writeError(e, `cannot create ${dir}`);
   }
-  await checkRealDirectory(dir);
+  const folder = await checkRealDirectory(dir);
   const temp = join(dir, newTempName());
   let handle: FileHandle | undefined;
   let ours: string | undefined;
@@ -51,6 +55,8 @@ export async function writeReceiptFile(root: string, receipt: Uint8Array): Promi
     const path = join(dir, base32(randomBytes(16)) + RECEIPT_EXTENSION);
     await rename(temp, path);
     ours = path;
+    // The folder swapped for another (a link) between the check and the rename: the receipt went elsewhere.
+    await checkSameDirectory(dir, folder);
     await syncDirectory(dir);
     return path;
   } catch (e) {
@@ -70,7 +76,7 @@ export type ReceiptFileEvent =
   | { readonly type: "receipt"; readonly file: ReceiptFile }
   | { readonly type: "issue"; readonly from: string; readonly code: UsbEntryCode | "USB_TOO_MANY_ENTRIES"; readonly reason: string };
 
-/** The receipts on the stick at `root`, oldest name order; nothing when it has no receipts folder. */
+/** The receipts on the stick at `root`, newest first (at most MAX_RECEIPT_FILES); nothing when it has no receipts folder. */
 export async function* readReceiptFiles(root: string): AsyncGenerator<ReceiptFileEvent, void, undefined> {
   const dir = receiptsFolderOf(root);
   try {
@@ -82,12 +88,11 @@ export async function* readReceiptFiles(root: string): AsyncGenerator<ReceiptFil
   }
   const folder = await checkRealDirectory(dir);
   const names: string[] = [];
-  let more = false;
   try {
     for await (const entry of await opendir(dir, { bufferSize: 64 })) {
-      if (names.length === MAX_RECEIPT_FILES) {
-        more = true;
-        break;
+      if (names.length === MAX_RECEIPT_ENTRIES) {
+        yield { type: "issue", from: dir, code: "USB_TOO_MANY_ENTRIES", reason: `more than ${MAX_RECEIPT_ENTRIES} entries; no receipt of it was read` };
+        return;
       }
       names.push(entry.name);
     }
@@ -95,14 +100,28 @@ export async function* readReceiptFiles(root: string): AsyncGenerator<ReceiptFil
     throw usbError("USB_READ_FAILED", `${dir} cannot be listed (${errnoCode(e) ?? "error"})`, e);
   }
   await checkSameDirectory(dir, folder);
-  names.sort();
-  for (const name of names) {
+  const candidates: { name: string; mtime: bigint }[] = [];
+  for (const name of names.sort()) {
     const path = join(dir, name);
     if (name.startsWith(TEMP_PREFIX)) continue; // a vault writing right now, or one that died: not ours to judge
+    if (name.startsWith(".")) {
+      yield { type: "issue", from: path, code: "USB_HIDDEN_FILE", reason: "a hidden file, not a receipt" };
+      continue;
+    }
     if (!RECEIPT_NAME.test(name)) {
       yield { type: "issue", from: path, code: "USB_BAD_NAME", reason: "not a receipt's name (26 letters and digits + .receipt)" };
       continue;
     }
+    try {
+      candidates.push({ name, mtime: (await lstat(path, { bigint: true })).mtimeNs });
+    } catch (e) {
+      if (errnoCode(e) !== "ENOENT") yield { type: "issue", from: path, code: "USB_UNREADABLE", reason: `cannot be examined (${errnoCode(e) ?? "error"})` };
+    }
+  }
+  // Newest first (names are random): receipts left for another courier never keep a new one from being read.
+  candidates.sort((a, b) => (a.mtime === b.mtime ? (a.name < b.name ? -1 : 1) : a.mtime > b.mtime ? -1 : 1));
+  for (const { name } of candidates.slice(0, MAX_RECEIPT_FILES)) {
+    const path = join(dir, name);
     const opened = await openRegularFile(path);
     if (isRefusal(opened)) {
       yield { type: "issue", from: path, code: opened.code, reason: opened.reason };
@@ -124,7 +143,6 @@ export async function* readReceiptFiles(root: string): AsyncGenerator<ReceiptFil
       await opened.handle.close().catch(() => undefined);
     }
   }
-  if (more) yield { type: "issue", from: dir, code: "USB_TOO_MANY_ENTRIES", reason: `more than ${MAX_RECEIPT_FILES} entries; the rest are read next time` };
 }
 
 /** Removes a receipt file that was read, if its name still refers to that very file; false if it is gone. */

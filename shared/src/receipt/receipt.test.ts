@@ -4,7 +4,7 @@
  * the scanner), and the stick folder against a hostile stick.
  */
 import { randomBytes } from "node:crypto";
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { lutimesSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
@@ -17,6 +17,7 @@ import { TransportKey } from "../transport-key/transport-key.js";
 import { terminalToImage } from "../../test-support/terminal.js";
 import {
   MAX_QR_RECEIPT_IDS,
+  MAX_RECEIPT_FILES,
   MAX_RECEIPT_IDS,
   MAX_RECEIPT_LENGTH,
   ReceiptKey,
@@ -180,15 +181,31 @@ describe("receipts on a stick", () => {
     writeFileSync(join(dir, name("c")), new Uint8Array(MAX_RECEIPT_LENGTH + 1));
     writeFileSync(join(dir, "notes.txt"), "x");
     writeFileSync(join(dir, ".tmp-aaaaaaaaaaaaaaaaaaaaaaaaaa.partial"), "half");
+    writeFileSync(join(dir, "._aaaaaaaaaaaaaaaaaaaaaaaaaa.receipt"), "macOS"); // a hidden file, not a bad name
     const good = key.seal({ timeMs: 3, ids: someIds(1) });
     writeFileSync(join(dir, name("d")), good);
+    // Modification times d > c > b > a: read newest first.
+    for (const [c, t] of [["b", 2000], ["c", 3000], ["d", 4000]] as const) utimesSync(join(dir, name(c)), t, t);
+    lutimesSync(join(dir, name("a")), 1000, 1000);
     const events = await collect(stick);
-    expect(events.map((e) => (e.type === "issue" ? e.code : "receipt"))).toEqual(["USB_SYMLINK", "USB_NOT_A_FILE", "USB_TOO_LARGE", "receipt", "USB_BAD_NAME"]);
+    expect(events.map((e) => (e.type === "issue" ? e.code : "receipt"))).toEqual(["USB_HIDDEN_FILE", "USB_BAD_NAME", "receipt", "USB_TOO_LARGE", "USB_NOT_A_FILE", "USB_SYMLINK"]);
     // The receipts folder itself as a link is refused outright.
     const linked = join(root, "linked");
     mkdirSync(join(linked, "airlock"), { recursive: true });
     symlinkSync(dir, join(linked, "airlock", "receipts"));
     await expect(collect(linked)).rejects.toMatchObject({ code: "USB_SYMLINK" });
     await expect(writeReceiptFile(linked, good)).rejects.toMatchObject({ code: "USB_SYMLINK" });
+  });
+
+  it("receipts left on the stick for another courier never starve a new one: the newest MAX_RECEIPT_FILES are read, first", async () => {
+    const stick = join(root, "crowded");
+    mkdirSync(join(stick, "airlock"), { recursive: true });
+    const stale = key.seal({ timeMs: 1, ids: someIds(1) });
+    for (let i = 0; i < MAX_RECEIPT_FILES + 20; i++) utimesSync(await writeReceiptFile(stick, stale), 1000 + i, 1000 + i);
+    const fresh = await writeReceiptFile(stick, key.seal({ timeMs: 2, ids: someIds(1) }));
+    const events = await collect(stick);
+    expect(events).toHaveLength(MAX_RECEIPT_FILES);
+    expect(events[0]).toMatchObject({ type: "receipt", file: { path: fresh } });
+    expect(events.every((e) => e.type === "receipt")).toBe(true);
   });
 });
