@@ -94,11 +94,12 @@ describe("airlock-courier, end to end", () => {
     const sa = json(cli(["status", "--home", homeA, "--json"]))["status"] as { counts: { outbound: { delivered: number } } };
     expect(sa.counts.outbound.delivered).toBe(2);
     expect(cli(["--home", homeB, "status"]).stdout).toContain("team Newsroom"); // global flags before the command
-    // Still deliverable (a QR showing can be repeated) until a receipt or --mark-delivered.
-    const qr = cli(["deliver", "--qr", join(dir, "qr-out"), "--home", homeB, "--json"]);
+    // Still deliverable until a receipt or --mark-delivered: not handed over twice unless --again.
+    expect(json(cli(["deliver", "--qr", join(dir, "qr-out-1"), "--home", homeB, "--json"]))).toMatchObject({ delivered: [], awaitingReceipt: 2 });
+    const qr = cli(["deliver", "--qr", join(dir, "qr-out"), "--again", "--home", homeB, "--json"]);
     expect((json(qr)["delivered"] as unknown[]).length).toBe(2);
     expect(json(cli(["deliver", "--mark-delivered", "--home", homeB, "--json"]))).toMatchObject({ ok: true, awaitingReceipt: 0 });
-    expect(json(cli(["deliver", "--qr", join(dir, "qr-out-2"), "--home", homeB, "--json"]))).toMatchObject({ ok: true, delivered: [] });
+    expect(json(cli(["deliver", "--qr", join(dir, "qr-out-2"), "--again", "--home", homeB, "--json"]))).toMatchObject({ ok: true, delivered: [] });
   });
 
   it("fails with one line and a hint, or JSON", () => {

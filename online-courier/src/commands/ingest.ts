@@ -12,7 +12,7 @@ const RETRY_BYTES = 64 * 1024 * 1024;
 export default class Ingest extends CourierCommand {
   static override summary = "Take bundles from the offline side: USB drop folders, QR images, videos or a camera.";
   static override description =
-    "Each PATH is a USB drop folder (its airlock/outbox is read and emptied), a folder of QR photos or screenshots, QR image files, a video of the QR animation, or a bundle file. Bundles whose tag is a served team's are spooled for the next sync; cover is dropped; anything else is refused with a reason, and the exit status is then 3 (nothing or only part of the input taken; docs/cli.md). The vault's delivery receipts are read too, scanned like bundles or from a stick's airlock/receipts: the bundles they name are marked delivered (docs/receipts.md). Progress goes to stderr.";
+    "Each PATH is a USB drop folder (its airlock/outbox is read and emptied), a folder of QR photos or screenshots, QR image files, a video of the QR animation, or a bundle file. Bundles whose tag is a served team's are spooled for the next sync; cover is dropped; anything else is refused with a reason, and the exit status is then 3 (nothing or only part of the input taken; docs/cli.md). The vault's delivery receipts are read too, scanned like bundles or from a stick's airlock/receipts: the bundles they name that this courier handed over are marked delivered; a stick's receipt file is removed once everything it names is delivered here, and one that no key of this courier opens is left for another team's courier, reported but not refused (docs/receipts.md). Progress goes to stderr.";
   static override examples = [
     "<%= config.bin %> ingest /media/usb",
     "<%= config.bin %> ingest ~/Pictures/qr-frames/",
@@ -84,7 +84,7 @@ export default class Ingest extends CourierCommand {
       const refused = [...issues, ...results.flatMap((r) => (r.outcome === "refused" ? [{ from: r.from, code: r.code, reason: r.reason }] : [])), ...receipts.refused];
       // Enrollments from an admin's export: a later transport key generation adopted (docs/transport-key.md, "Couriers").
       const enrollments = results.flatMap((r) => (r.outcome === "enrollment" && r.adopted ? [{ team: r.team, generation: r.generation }] : []));
-      const summary = { spooled: n("spooled"), duplicates: n("duplicate"), cover: n("cover"), refused, receipts: receipts.outcomes, enrollments };
+      const summary = { spooled: n("spooled"), duplicates: n("duplicate"), cover: n("cover"), refused, receipts: receipts.outcomes, receiptsNotOurs: receipts.notOurs, enrollments };
       const text = [
         `ingested ${plural(summary.spooled, "new bundle")} (${summary.duplicates} already spooled, ${summary.cover} cover dropped, ${refused.length} refused)`,
         ...enrollments.map((e) => `  adopted transport key generation ${e.generation} for team ${e.team.slice(0, 12)}`),

@@ -2,8 +2,10 @@
  * Handing inbound bundles to the offline side: as files in a USB drop folder's airlock/inbox,
  * as folders of QR frame images (plus an HTML animation), or as an animation in this terminal.
  * A bundle handed over stays pending, marked as shown (or written to a stick), until the vault's
- * receipt names it (receipts.ts; docs/receipts.md) or `--mark-delivered` says so: a scan that
- * failed can be shown again, and `status` tells what the vault has not confirmed.
+ * receipt names it (receipts.ts; docs/receipts.md) or `--mark-delivered` says so. Each delivery
+ * hands over only what was never handed before, so a vault that returns no receipts does not get
+ * the same bundles again and again; `again` hands over what awaits a receipt too (a failed scan,
+ * a lost stick), and `status` tells what the vault has not confirmed.
  */
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -23,8 +25,10 @@ export interface DeliverOptions {
   readonly maxBytes?: number;
   /** Mark what this run hands over delivered at once instead of waiting for a receipt (`--mark-delivered`). */
   readonly markDelivered?: boolean;
-  /** --usb: write again the bundles already written to a stick and not yet confirmed (the stick was lost). */
+  /** Also hand over again the bundles handed before and not yet confirmed (a failed scan, a lost stick). */
   readonly again?: boolean;
+  /** Only this served team's bundles (64 hex digits): a courier feeding the vaults of several teams. */
+  readonly team?: string;
 }
 
 export const DEFAULT_DELIVER_MAX_BYTES = 64 * 1024 * 1024;
@@ -38,14 +42,19 @@ export interface Delivered {
   readonly confirmed: boolean;
 }
 
-/** Inbound bundles the vault has not confirmed: never handed over, or handed over and awaiting a receipt. */
-export function pendingInbound(spool: Spool): SpoolEntry[] {
-  return spool.list({ direction: "inbound", states: ["pending", "failed"] });
+/** Inbound bundles the vault has not confirmed (of `team`, if given): never handed over, or handed over and awaiting a receipt. */
+export function pendingInbound(spool: Spool, team?: string): SpoolEntry[] {
+  return spool.list({ direction: "inbound", states: ["pending", "failed"], ...(team === undefined ? {} : { team }) });
 }
 
 /** Inbound bundles shown or written for the vault whose receipt has not come back. */
-export function awaitingReceipt(spool: Spool): SpoolEntry[] {
-  return pendingInbound(spool).filter((e) => e.handedAt !== undefined);
+export function awaitingReceipt(spool: Spool, team?: string): SpoolEntry[] {
+  return pendingInbound(spool, team).filter((e) => e.handedAt !== undefined);
+}
+
+/** What one delivery hands over: never handed before, or with `again` also what awaits a receipt. */
+function toHand(spool: Spool, options: DeliverOptions): SpoolEntry[] {
+  return pendingInbound(spool, options.team).filter((e) => options.again === true || e.handedAt === undefined);
 }
 
 /** After a bundle went out: awaiting a receipt, or delivered at once with `markDelivered`. */
@@ -56,8 +65,8 @@ function handedOver(spool: Spool, entry: SpoolEntry, via: HandoffVia, to: string
 }
 
 /** `deliver --mark-delivered` on its own: every bundle awaiting a receipt is marked delivered without one. */
-export function markAwaitingDelivered(spool: Spool): Delivered[] {
-  return awaitingReceipt(spool).map((entry) => {
+export function markAwaitingDelivered(spool: Spool, team?: string): Delivered[] {
+  return awaitingReceipt(spool, team).map((entry) => {
     spool.markDelivered(entry.digest);
     return { digest: entry.digest, team: entry.team, to: entry.handedVia ?? "qr", bytes: entry.length, confirmed: true };
   });
@@ -68,8 +77,7 @@ export async function deliverUsb(spool: Spool, root: string, options: DeliverOpt
   if (!Number.isSafeInteger(maxBytes) || maxBytes < 1) throw new RangeError(`maxBytes must be a positive integer, got ${maxBytes}`);
   const folder = await prepareDropFolder(root);
   const out: Delivered[] = [];
-  // A bundle already written to a stick is still there (or the vault has it): written again only with `again`.
-  const all = pendingInbound(spool).filter((e) => options.again === true || e.handedVia !== "usb");
+  const all = toHand(spool, options);
   let total = 0;
   const entries = all.filter((e) => {
     total += e.length;
@@ -90,7 +98,7 @@ export async function deliverUsb(spool: Spool, root: string, options: DeliverOpt
 export async function deliverQrFolder(spool: Spool, dir: string, options: DeliverOptions = {}): Promise<Delivered[]> {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const out: Delivered[] = [];
-  const entries = pendingInbound(spool);
+  const entries = toHand(spool, options);
   for (const [i, entry] of entries.entries()) {
     const bytes = spool.get(entry.digest);
     if (bytes === undefined) continue;
@@ -109,7 +117,7 @@ export async function deliverQrFolder(spool: Spool, dir: string, options: Delive
 /** Writes one self-contained HTML animation per bundle: FILE, or FILE-2.html, FILE-3.html, ... */
 export function deliverHtml(spool: Spool, file: string, options: DeliverOptions = {}): Delivered[] {
   const out: Delivered[] = [];
-  for (const [i, entry] of pendingInbound(spool).entries()) {
+  for (const [i, entry] of toHand(spool, options).entries()) {
     const bytes = spool.get(entry.digest);
     if (bytes === undefined) continue;
     const transfer = qrTransfer(bytes);
@@ -132,7 +140,7 @@ export function deliverHtml(spool: Spool, file: string, options: DeliverOptions 
 export async function deliverShow(spool: Spool, sink: TerminalSink, options: DeliverOptions & { loops?: number; fps?: number } = {}): Promise<Delivered[]> {
   const out: Delivered[] = [];
   const aborted = (): boolean => options.signal?.aborted === true;
-  for (const entry of pendingInbound(spool)) {
+  for (const entry of toHand(spool, options)) {
     const bytes = spool.get(entry.digest);
     if (bytes === undefined || aborted()) break;
     const transfer = qrTransfer(bytes);

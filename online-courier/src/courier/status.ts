@@ -24,15 +24,16 @@ export interface CourierStatus {
     readonly bucketSizes: readonly number[];
     readonly counts: SpoolCounts;
     readonly quotas: TeamQuotas;
-    /** Inbound bundles waiting for the vault, against the quota. */
+    /** Inbound bundles never handed to the vault: what the fetch quota counts. */
     readonly undelivered: { bundles: number; bytes: number };
     /** Stored batches not every mailbox took yet, and per mailbox how many it lacks. */
     readonly batches: { open: number; waiting: Record<string, number> };
     /**
      * Inbound bundles handed to the offline side (shown as QR, written to a stick) that no receipt
-     * confirmed yet: how many, and the oldest AWAITING_LISTED of them.
+     * confirmed yet: how many, since when (the longest-waiting one's last handing, ISO 8601), and
+     * the AWAITING_LISTED longest-waiting of them. Bounded apart from `undelivered`, by the same quota.
      */
-    readonly awaitingReceipt: { bundles: number; bytes: number; oldest: AwaitingBundle[] };
+    readonly awaitingReceipt: { bundles: number; bytes: number; since: string | undefined; oldest: AwaitingBundle[] };
   }[];
   readonly counts: SpoolCounts;
   /** Standing warnings about a team's mailbox (a hostile listing, a full inbound quota). */
@@ -49,6 +50,8 @@ export interface AwaitingBundle {
   /** How many times it was shown or written. */
   readonly times: number;
   readonly lastAt: string;
+  /** When it is dropped if no receipt names it: inboundExpiryDays after lastAt. */
+  readonly expiresAt: string;
 }
 
 /** Bundles awaiting a receipt listed per team (the count covers all). */
@@ -58,13 +61,14 @@ const iso = (ms: number | undefined): string | undefined => (ms === undefined ? 
 
 export function courierStatus(courier: Courier, nowMs: number): CourierStatus {
   const byTeam = courier.spool.countsByTeam();
-  const awaiting = awaitingReceipt(courier.spool);
-  const awaitingOf = (team: string): CourierStatus["teams"][number]["awaitingReceipt"] => {
+  const awaiting = awaitingReceipt(courier.spool).sort((a, b) => a.handedAt! - b.handedAt! || (a.digest < b.digest ? -1 : 1));
+  const awaitingOf = (team: string, expiryDays: number): CourierStatus["teams"][number]["awaitingReceipt"] => {
     const mine = awaiting.filter((e) => e.team === team);
     return {
       bundles: mine.length,
       bytes: mine.reduce((n, e) => n + e.length, 0),
-      oldest: mine.slice(0, AWAITING_LISTED).map((e) => ({ digest: e.digest, via: e.handedVia!, times: e.handedCount, lastAt: iso(e.handedAt)! })),
+      since: iso(mine[0]?.handedAt),
+      oldest: mine.slice(0, AWAITING_LISTED).map((e) => ({ digest: e.digest, via: e.handedVia!, times: e.handedCount, lastAt: iso(e.handedAt)!, expiresAt: iso(e.handedAt! + expiryDays * 86_400_000)! })),
     };
   };
   const zero = (): SpoolCounts => ({ outbound: { pending: 0, delivered: 0, failed: 0 }, inbound: { pending: 0, delivered: 0, failed: 0 } });
@@ -84,7 +88,7 @@ export function courierStatus(courier: Courier, nowMs: number): CourierStatus {
       quotas: quotasOf(t.config),
       undelivered: courier.spool.undelivered(t.id),
       batches: courier.spool.batches.backlog(t.id, t.config.mailboxes.map(redactUrl)),
-      awaitingReceipt: awaitingOf(t.id),
+      awaitingReceipt: awaitingOf(t.id, quotasOf(t.config).inboundExpiryDays),
     })),
     counts: courier.spool.counts(),
     warnings: courier.spool.ledger.warnings().map(({ team, backend, code, message, at }) => ({ team, backend, code, message, since: iso(at) })),
@@ -106,11 +110,11 @@ export function formatStatus(s: CourierStatus): string {
       lines.push(`  ${y.backend}: last sync ${y.lastOk ?? "never"}${y.lastError === undefined ? "" : `; last error (${y.failures}×): ${y.lastError}`}`);
     }
     const q = t.quotas;
-    lines.push(`  inbound waiting for the vault: ${t.undelivered.bundles} of ${q.inboundBundles} bundles, ${t.undelivered.bytes} of ${q.inboundBytes} bytes; at most ${q.fetchPerRound} fetched per mailbox and round; undelivered dropped after ${q.inboundExpiryDays} days`);
+    lines.push(`  inbound never handed to the vault: ${t.undelivered.bundles} of ${q.inboundBundles} bundles, ${t.undelivered.bytes} of ${q.inboundBytes} bytes; at most ${q.fetchPerRound} fetched per mailbox and round; dropped ${q.inboundExpiryDays} days after it arrived`);
     const a = t.awaitingReceipt;
     if (a.bundles > 0) {
-      lines.push(`  shown or written for the vault, no receipt yet: ${plural(a.bundles, "bundle")} (${a.bytes} bytes); deliver them again, or \`deliver --mark-delivered\` if the vault has them`);
-      for (const b of a.oldest) lines.push(`    ${b.digest.slice(0, 16)}… ${b.via === "usb" ? "written to a stick" : "shown as QR"} ${b.times}×, last ${b.lastAt}`);
+      lines.push(`  awaiting the vault's receipt since ${a.since ?? "?"}: ${plural(a.bundles, "bundle")} (${a.bytes} bytes) shown or written for the vault; each dropped ${q.inboundExpiryDays} days after it was last handed over (at most ${q.inboundBundles} kept); \`deliver --again\` hands them over again, \`deliver --mark-delivered\` if the vault has them`);
+      for (const b of a.oldest) lines.push(`    ${b.digest.slice(0, 16)}… ${b.via === "usb" ? "written to a stick" : "shown as QR"} ${b.times}×, last ${b.lastAt}, dropped ${b.expiresAt}`);
       if (a.bundles > a.oldest.length) lines.push(`    … and ${a.bundles - a.oldest.length} more`);
     }
     const waiting = Object.entries(t.batches.waiting).filter(([, n]) => n > 0);

@@ -63,6 +63,22 @@ export interface ReceiptMatch {
   readonly unknown: string[];
   /** Ids naming two of them (a 2^-64 coincidence per pair, or bundles minted to collide): neither is marked. */
   readonly ambiguous: string[];
+  /**
+   * Ids naming a bundle this courier never handed over (another courier brought it to that vault,
+   * or another vault shares the stick), or one that arrived after the rotation when the receipt
+   * was made with a draining earlier key: left as they were, for this courier's own delivery.
+   */
+  readonly notHanded: BundleDigest[];
+}
+
+/** Limits on what a receipt may mark (Spool.confirmReceipt). */
+export interface ReceiptScope {
+  /**
+   * Only bundles first seen before this moment (ms): a receipt made with a draining earlier
+   * generation's key marks only what arrived before this courier adopted the newer one
+   * (docs/receipts.md, "Keys"), so whoever still holds the old key cannot settle newer bundles.
+   */
+  readonly arrivedBefore?: number;
 }
 export interface PutOptions {
   /** The served team whose transport key matched the tag (64 lowercase hex digits). */
@@ -323,7 +339,8 @@ export class Spool {
 
   /**
    * Records that an inbound bundle was handed to the offline side `via` QR or a stick. It stays
-   * pending (and counts against the inbound quota) until a receipt or --mark-delivered.
+   * pending until a receipt or --mark-delivered, no longer counted by undelivered() (the fetch
+   * quota) but by awaiting() (bounded by trimAwaiting), and expires counted from now.
    */
   markHanded(digest: string, via: HandoffVia): void {
     if (via !== "qr" && via !== "usb") throw new TypeError(`via must be "qr" or "usb", got ${String(via)}`);
@@ -337,24 +354,31 @@ export class Spool {
 
   /**
    * Marks delivered the inbound bundles of `team` a receipt names by the first 16 hex digits of
-   * their digest (docs/receipts.md), in one transaction. An id that names two bundles marks neither.
+   * their digest (docs/receipts.md), in one transaction. Only bundles this courier handed over
+   * (handed_at set) and within `scope` are marked: a receipt says what one vault holds, and the
+   * team's other couriers spool the same bundles for other vaults. An id that names two bundles
+   * marks neither.
    */
-  confirmReceipt(team: string, ids: readonly string[]): ReceiptMatch {
+  confirmReceipt(team: string, ids: readonly string[], scope: ReceiptScope = {}): ReceiptMatch {
     const checkedTeam = checkTeam(team);
     for (const id of ids) if (typeof id !== "string" || !/^[0-9a-f]{16}$/.test(id)) throw new TypeError("a receipt id is 16 lowercase hex digits");
+    const before = scope.arrivedBefore ?? Number.MAX_SAFE_INTEGER;
+    if (!Number.isSafeInteger(before)) throw new RangeError("arrivedBefore must be an integer");
     // Hex digits sort below "g": the digests starting with `id` are exactly [id, id + "g"), a range of the primary key.
-    const find = this.#db.prepare("SELECT digest, state FROM bundles WHERE team = ? AND direction = 'inbound' AND digest >= ? AND digest < ? LIMIT 2");
+    const find = this.#db.prepare("SELECT digest, state, handed_at, first_seen FROM bundles WHERE team = ? AND direction = 'inbound' AND digest >= ? AND digest < ? LIMIT 2");
     const mark = this.#db.prepare("UPDATE bundles SET state = 'delivered', last_error = NULL WHERE digest = ?");
-    const out: ReceiptMatch = { confirmed: [], already: [], unknown: [], ambiguous: [] };
+    const out: ReceiptMatch = { confirmed: [], already: [], unknown: [], ambiguous: [], notHanded: [] };
     this.#db.transaction(() => {
       for (const id of new Set(ids)) {
-        const rows = find.all(checkedTeam, id, `${id}g`) as { digest: BundleDigest; state: SpoolState }[];
-        if (rows.length === 0) out.unknown.push(id);
+        const rows = find.all(checkedTeam, id, `${id}g`) as { digest: BundleDigest; state: SpoolState; handed_at: number | null; first_seen: number }[];
+        const row = rows[0];
+        if (row === undefined) out.unknown.push(id);
         else if (rows.length > 1) out.ambiguous.push(id);
-        else if (rows[0]!.state === "delivered") out.already.push(rows[0]!.digest);
+        else if (row.state === "delivered") out.already.push(row.digest);
+        else if (row.handed_at === null || row.first_seen >= before) out.notHanded.push(row.digest);
         else {
-          mark.run(rows[0]!.digest);
-          out.confirmed.push(rows[0]!.digest);
+          mark.run(row.digest);
+          out.confirmed.push(row.digest);
         }
       }
     }).immediate();
@@ -382,25 +406,73 @@ export class Spool {
     return removed;
   }
 
-  /** Inbound bundles of `team` not yet handed to the vault (pending or failed): what the inbound quota counts. */
+  /**
+   * Inbound bundles of `team` never handed to the offline side (pending or failed): what the
+   * fetch quota counts. Handed bundles awaiting a receipt are bounded apart (awaiting,
+   * trimAwaiting): a vault that never returns receipts must not stop fetching for good.
+   */
   undelivered(team: string): { bundles: number; bytes: number } {
     const row = this.#db
-      .prepare("SELECT count(*) AS n, coalesce(sum(length), 0) AS bytes FROM bundles WHERE team = ? AND direction = 'inbound' AND state IN ('pending', 'failed')")
+      .prepare("SELECT count(*) AS n, coalesce(sum(length), 0) AS bytes FROM bundles WHERE team = ? AND direction = 'inbound' AND state IN ('pending', 'failed') AND handed_at IS NULL")
       .get(checkTeam(team)) as { n: number; bytes: number };
     return { bundles: row.n, bytes: row.bytes };
   }
 
+  /** Inbound bundles of `team` handed over and awaiting a receipt: how many, their bytes, and since when (the oldest last handing, ms). */
+  awaiting(team: string): { bundles: number; bytes: number; since: number | undefined } {
+    const row = this.#db
+      .prepare("SELECT count(*) AS n, coalesce(sum(length), 0) AS bytes, min(handed_at) AS since FROM bundles WHERE team = ? AND direction = 'inbound' AND state IN ('pending', 'failed') AND handed_at IS NOT NULL")
+      .get(checkTeam(team)) as { n: number; bytes: number; since: number | null };
+    return { bundles: row.n, bytes: row.bytes, since: row.since ?? undefined };
+  }
+
   /**
-   * Drops inbound bundles of `team` first seen more than `olderThanMs` ago and never handed to
-   * the vault (nobody came for them, or they were forged to fill the spool). Returns how many.
+   * Keeps at most `max` bundles and bytes of `team` awaiting a receipt: the longest-handed go
+   * first, counted as expired awaiting-receipt. A holder of the transport key can mint bundles
+   * that pass the fetch quota as soon as they are handed over; this keeps them bounded too.
+   * Returns how many were dropped.
+   */
+  trimAwaiting(team: string, max: { bundles: number; bytes: number }): number {
+    const checked = checkTeam(team)!;
+    const rows = this.#db
+      .prepare("SELECT digest, length FROM bundles WHERE team = ? AND direction = 'inbound' AND state IN ('pending', 'failed') AND handed_at IS NOT NULL ORDER BY handed_at DESC, digest")
+      .all(checked) as { digest: string; length: number }[];
+    let bundles = 0;
+    let bytes = 0;
+    const drop = rows.filter((r) => {
+      bundles++;
+      bytes += r.length;
+      return bundles > max.bundles || bytes > max.bytes;
+    });
+    if (drop.length === 0) return 0;
+    const del = this.#db.prepare("DELETE FROM bundles WHERE digest = ?");
+    this.#db.transaction(() => {
+      for (const r of drop) del.run(r.digest);
+      this.ledger.count(checked, "expired", "awaiting-receipt", drop.length);
+    }).immediate();
+    this.checkpoint();
+    return drop.length;
+  }
+
+  /**
+   * Drops inbound bundles of `team` nobody confirmed: never handed over and first seen more than
+   * `olderThanMs` ago (nobody came for them, or they were forged to fill the spool), and handed
+   * over more than `olderThanMs` ago with no receipt since (counted here, in the same
+   * transaction, as expired awaiting-receipt). Returns how many never-handed ones were dropped.
    */
   expireUndelivered(team: string, olderThanMs: number): number {
     if (!Number.isSafeInteger(olderThanMs) || olderThanMs < 0) throw new RangeError("olderThanMs must be a non-negative integer");
-    const removed = this.#db
-      .prepare("DELETE FROM bundles WHERE team = ? AND direction = 'inbound' AND state IN ('pending', 'failed') AND first_seen < ?")
-      .run(checkTeam(team), this.#now() - olderThanMs).changes;
-    if (removed > 0) this.checkpoint();
-    return removed;
+    const checked = checkTeam(team)!;
+    const cutoff = this.#now() - olderThanMs;
+    const live = "team = ? AND direction = 'inbound' AND state IN ('pending', 'failed')";
+    const { never, handed } = this.#db.transaction(() => {
+      const n = this.#db.prepare(`DELETE FROM bundles WHERE ${live} AND handed_at IS NULL AND first_seen < ?`).run(checked, cutoff).changes;
+      const h = this.#db.prepare(`DELETE FROM bundles WHERE ${live} AND handed_at IS NOT NULL AND handed_at < ?`).run(checked, cutoff).changes;
+      if (h > 0) this.ledger.count(checked, "expired", "awaiting-receipt", h);
+      return { never: n, handed: h };
+    }).immediate();
+    if (never + handed > 0) this.checkpoint();
+    return never;
   }
 
   /** The connection's at-rest settings, for status and tests. */
