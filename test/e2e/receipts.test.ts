@@ -5,13 +5,13 @@
  * exactly those bundles delivered; then the same by stick, where the receipt goes onto the stick
  * and comes back on the courier's next ingest of it.
  */
-import { mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { randomBytes, sealBundle, x25519KeyPair, ed25519KeyPair } from "@airlock/bundle-format";
 import { FountainDecoder } from "@airlock/bundle-format";
-import { receiptsFolderOf, scanQrPixels } from "@airlock/shared";
+import { openReceipt, ReceiptKey, receiptsFolderOf, scanQrPixels } from "@airlock/shared";
 import { terminalToImage } from "../../shared/test-support/terminal.js";
 import { resolveHome } from "../../online-courier/src/home/paths.js";
 import { loadTeams, transportKeyOf } from "../../online-courier/src/home/teams.js";
@@ -23,7 +23,18 @@ import { airlock, airlockSteps, courier, courierMany, type Json } from "./suppor
 const root = mkdtempSync(join(tmpdir(), "airlock-e2e-receipts-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 const vault = join(root, "vault");
+const otherVault = join(root, "other-vault");
 const courierHome = join(root, "courier");
+
+/** A bundle with the team's real tag sealed to another device, as the mailbox brings them. */
+function teamBundleBytes(): Uint8Array {
+  const tk = transportKeyOf(loadTeams(resolveHome(courierHome))[0]!);
+  try {
+    return sealBundle(randomBytes(300), { recipients: [x25519KeyPair().publicKey], sender: ed25519KeyPair(), mailboxTag: tk.tag("real", tk.epochAt(Date.now())) });
+  } finally {
+    tk.wipe();
+  }
+}
 
 /** `n` bundles with the team's real tag, as the mailbox brings them, spooled inbound at the courier. */
 function inbound(n: number): string[] {
@@ -60,6 +71,7 @@ beforeAll(() => {
   courier(courierHome, ["keygen", "--out", join(root, "courier.pub")]);
   airlock(vault, ["courier-enroll", "--courier-key", join(root, "courier.pub"), "--out", join(root, "courier.enrollment")]);
   courier(courierHome, ["init", join(root, "courier.enrollment"), "--mailbox", `dir:${mailbox}`]);
+  airlock(otherVault, ["init", "--team", "Other", "--name", "olga"]);
 }, 120_000);
 
 describe("receipts, courier -> vault -> courier", () => {
@@ -85,7 +97,13 @@ describe("receipts, courier -> vault -> courier", () => {
     const code = lines.slice(start + 1, start + 22).join("\n");
     const decoder = new FountainDecoder();
     decoder.receive(scanQrPixels(terminalToImage(code, 3)) as Uint8Array);
-    expect(decoder.message?.subarray(0, 3)).toEqual(new Uint8Array([0x41, 0x52, 0x43]));
+    // The code drawn in the terminal is the whole receipt: it opens under the team's key and names exactly the two bundles.
+    const tk = transportKeyOf(loadTeams(resolveHome(courierHome))[0]!);
+    const key = ReceiptKey.of(tk);
+    tk.wipe();
+    const opened = openReceipt(decoder.message!, [{ team: "Clinic", key }]);
+    key.wipe();
+    expect(opened.ids).toEqual(digests.map((d) => d.slice(0, 16)));
 
     const [first, replay] = courierMany([
       { home: courierHome, args: ["ingest", png] },
@@ -97,21 +115,26 @@ describe("receipts, courier -> vault -> courier", () => {
     expect(awaiting()).toBe(0);
   });
 
-  it("by stick: the vault writes its receipt onto the stick, the courier's next ingest of it reads and removes it", () => {
+  it("by stick: the vault writes its receipt (this stick's bundles only) onto the stick, the courier's next ingest of it reads and removes it; a dry run and another team's vault write none", () => {
     const digests = inbound(3);
     const stick = join(root, "stick");
     mkdirSync(stick);
     expect((courier(courierHome, ["deliver", "--usb", stick])["delivered"] as unknown[]).length).toBe(3);
-    const [dry, real] = airlockSteps([
-      { home: vault, args: ["import", "--dry-run", stick] },
-      { home: vault, args: ["import", stick] },
-    ]).map((r) => JSON.parse(r.stdout) as Json);
-    expect(dry!["receipts"]).toBeUndefined(); // a dry run makes no receipt
-    const imported = real!;
-    expect(imported["receipts"]).toMatchObject({ listed: 3, codes: [], files: [expect.stringMatching(/airlock\/receipts\/[a-z2-7]{26}\.receipt$/)] });
+    const dry = airlock(vault, ["import", "--dry-run", stick]);
+    expect(dry["receipts"]).toBeUndefined(); // a dry run makes no receipt
+    expect(existsSync(receiptsFolderOf(stick))).toBe(false);
+    // A vault of another team sharing the stick: none of these bundles is its team's, so no receipt its courier could not open.
+    expect(airlock(otherVault, ["import", stick])["receipts"]).toBeUndefined();
+    expect(existsSync(receiptsFolderOf(stick))).toBe(false);
+    // With the stick, a bundle file another courier brought: the code lists both, the stick's receipt only the stick's own.
+    const elsewhere = join(root, "from-another-courier.airlock");
+    writeFileSync(elsewhere, teamBundleBytes());
+    const imported = airlock(vault, ["import", stick, elsewhere]);
+    expect(imported["receipts"]).toMatchObject({ listed: 4, codes: [{ version: 5 }], files: [expect.stringMatching(/airlock\/receipts\/[a-z2-7]{26}\.receipt$/)] });
     expect(awaiting()).toBe(3);
     const back = courier(courierHome, ["ingest", stick]);
     expect(confirmed(back)).toEqual(digests);
+    expect(back["receipts"]).toMatchObject([{ listed: 3, unknown: 0, file: "removed" }]);
     expect(readdirSync(receiptsFolderOf(stick))).toEqual([]);
     expect(awaiting()).toBe(0);
   });

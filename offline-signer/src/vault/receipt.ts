@@ -2,16 +2,20 @@
  * After an import, the vault's delivery receipt (docs/receipts.md): which bundles arrived, sealed
  * under the team's receipt key (derived from the transport key), so the team's couriers mark
  * exactly those delivered and stop offering them. It lists every bundle read whole from a QR
- * transfer (images, video, camera), a bundle file or a stick's inbox, whatever the import made of
- * it (applied, held, for other devices, refused): the courier learns which of its bundles arrived,
- * never what the vault thought of them. A stick's outbox (another vault's export) is not listed.
+ * transfer (images, video, camera), a bundle file or a stick's inbox that is this team's (opened
+ * for this vault, or tagged with the team's transport key), whatever the import made of it
+ * (applied, held, for other devices, refused): the courier learns which of its bundles arrived,
+ * never what the vault thought of them. A stick's outbox (another vault's export) is not listed,
+ * nor another team's bundle on a shared stick: its courier could not open this team's receipt.
  *
- * Bundles that came by QR get a receipt code to show (at most MAX_QR_RECEIPT_IDS ids per code); a
- * stick the import read bundles from gets a receipt file in airlock/receipts/, read back by the
- * courier's next ingest of that stick. A receipt holds no secret: it is shown and written as is.
+ * Bundles that came by QR get a receipt code to show (at most MAX_QR_RECEIPT_IDS ids per code),
+ * listing the whole import; a stick the import read bundles from gets a receipt file in
+ * airlock/receipts/ listing that stick's inbox only, so the courier that wrote them can settle
+ * and remove it. A receipt holds no secret: it is shown and written as is.
  */
 import { writeFileSync } from "node:fs";
 import { basename, dirname } from "node:path";
+import { inspectBundle } from "@airlock/bundle-format";
 import {
   describeError,
   MAX_QR_RECEIPT_IDS,
@@ -22,6 +26,7 @@ import {
   renderReceiptTerminal,
   writeReceiptFile,
   type ReceiptSymbol,
+  type TransportKey,
 } from "@airlock/shared";
 import type { Vault } from "./vault.js";
 
@@ -31,6 +36,30 @@ export interface ArrivedBundle {
   readonly id: string;
   /** The file it was read from on a stick (`<root>/airlock/<box>/<name>`), if it came from one. */
   readonly stickFile?: string;
+  /** It opened for this vault (addressed to this device by a teammate). */
+  readonly opened?: boolean;
+  /** Its header's mailbox tag (mailboxTagOf), when it did not open here. */
+  readonly tag?: Uint8Array;
+}
+
+/**
+ * Epochs back a bundle's tag is looked for: the courier takes tags up to 14 epochs old and keeps
+ * a bundle up to 30 days, and 30 more once handed over; a vault may import a stick later still.
+ */
+export const RECEIPT_TAG_EPOCHS_BACK = 120;
+
+/** A bundle's mailbox tag (a copy, the bundle's bytes are not kept); undefined when it is not a bundle. */
+export function mailboxTagOf(bytes: Uint8Array): Uint8Array | undefined {
+  try {
+    return inspectBundle(bytes, bytes.length).mailboxTag.slice();
+  } catch {
+    return undefined; // refused by the import already
+  }
+}
+
+/** Whether a bundle that did not open here carries this team's tag (the courier's own test, docs/transport-key.md). */
+function teamTagged(tk: TransportKey, tag: Uint8Array | undefined, nowMs: number): boolean {
+  return tag !== undefined && tk.classify(tag, tk.epochAt(nowMs), { past: RECEIPT_TAG_EPOCHS_BACK, future: 2 }) !== undefined;
 }
 
 export interface IssuedReceipts {
@@ -54,16 +83,20 @@ function chunks<T>(items: readonly T[], size: number): T[][] {
  * the vault is in no team (it holds no transport key).
  */
 export async function issueReceipts(vault: Vault, arrived: readonly ArrivedBundle[], now: () => number = Date.now): Promise<IssuedReceipts | undefined> {
-  const listed = arrived.filter((a) => a.stickFile === undefined || basename(dirname(a.stickFile)) === "inbox");
-  const ids = [...new Set(listed.map((a) => a.id))].sort();
-  if (ids.length === 0) return undefined;
   const tk = vault.transportKey();
   if (tk === undefined) return undefined;
+  const timeNow = now();
+  const listed = arrived.filter((a) => (a.stickFile === undefined || basename(dirname(a.stickFile)) === "inbox") && (a.opened === true || teamTagged(tk, a.tag, timeNow)));
+  const ids = [...new Set(listed.map((a) => a.id))].sort();
+  if (ids.length === 0) {
+    tk.wipe();
+    return undefined;
+  }
   const key = ReceiptKey.of(tk);
   tk.wipe();
   try {
     const timeMs = now();
-    // Every receipt lists everything this import read: a stick's receipt also confirms what came by QR.
+    // The code lists everything this import read (by QR, a file or a stick): scanned, it also confirms what came on a stick.
     const byQr = listed.some((a) => a.stickFile === undefined);
     const codes = byQr
       ? chunks(ids, MAX_QR_RECEIPT_IDS).map((part) => {
@@ -72,12 +105,16 @@ export async function issueReceipts(vault: Vault, arrived: readonly ArrivedBundl
         })
       : [];
     const airlockOf = (file: string): string => dirname(dirname(file));
-    const sticks = [...new Set(listed.flatMap((a) => (a.stickFile === undefined || basename(airlockOf(a.stickFile)) !== "airlock" ? [] : [dirname(airlockOf(a.stickFile))])))];
+    const stickOf = (a: ArrivedBundle): string | undefined => (a.stickFile === undefined || basename(airlockOf(a.stickFile)) !== "airlock" ? undefined : dirname(airlockOf(a.stickFile)));
+    const sticks = [...new Set(listed.flatMap((a) => stickOf(a) ?? []))];
     const files: string[] = [];
     const failed: { stick: string; code: string; message: string }[] = [];
     for (const stick of sticks) {
+      // A stick's receipt lists that stick's bundles only: the courier that wrote them can then see
+      // every one of them delivered and remove the file (docs/receipts.md, "On a stick").
+      const own = [...new Set(listed.filter((a) => stickOf(a) === stick).map((a) => a.id))].sort();
       try {
-        for (const part of chunks(ids, MAX_RECEIPT_IDS)) files.push(await writeReceiptFile(stick, key.seal({ timeMs, ids: part })));
+        for (const part of chunks(own, MAX_RECEIPT_IDS)) files.push(await writeReceiptFile(stick, key.seal({ timeMs, ids: part })));
       } catch (e) {
         // The import itself succeeded; the courier keeps offering these until a receipt reaches it.
         const { code, message } = describeError(e);

@@ -7,7 +7,7 @@ import { basename } from "node:path";
 import { AirlockError, fingerprintBytes, fingerprintFile, formatBytes, reportStep, type ProgressLine, isAirlockError, prepareDropFolder, removeOwnBundles, readCamera, readSources, removeBundle, writeBundle, type AcceptedBundle, type LargeBundle, type SourceEvent, type SourceOptions } from "@airlock/shared";
 import { receiptIdOf } from "@airlock/shared";
 import { vaultError } from "./errors.js";
-import { issueReceipts, type IssuedReceipts } from "./receipt.js";
+import { issueReceipts, mailboxTagOf, type IssuedReceipts } from "./receipt.js";
 import { MAX_REQUEST_BYTES } from "./request.js";
 import { applyAndRollBack, openDry, openLargeDry } from "./dry-run.js";
 import { RecordChangeCollector, recordChangeLines } from "./record-changes.js";
@@ -180,6 +180,8 @@ interface Pending {
   file?: boolean;
   /** Its receipt id (receipt.ts), for a bundle read whole. */
   id?: string;
+  /** Its header's mailbox tag, for the receipt's team check (receipt.ts) when it did not open here. */
+  tag?: Uint8Array;
 }
 
 /**
@@ -230,6 +232,7 @@ export async function importFrom(
         p.outcome = outcomeOf(report, before, event.from);
         p.file = report.files.received + report.files.duplicates > before.files;
         p.fileHash = report.files.hashes.length > before.hashes ? report.files.hashes[report.files.hashes.length - 1] : undefined;
+        if (p.file !== true) p.tag = mailboxTagOf(event.bytes);
       } else {
         p.opened = o;
         if (options.remove === true) p.content = contentOf(o.sender, o.payload);
@@ -297,7 +300,7 @@ export async function importFrom(
     }
     results.push({ source: p.source, outcome: p.outcome ?? "refused", removed: gone });
   }
-  const arrived = pending.flatMap((p) => (p.id === undefined ? [] : [{ id: p.id, ...(p.usb === undefined ? {} : { stickFile: p.usb.path }) }]));
+  const arrived = pending.flatMap((p) => (p.id === undefined ? [] : [{ id: p.id, opened: p.opened !== undefined || p.file === true, ...(p.tag === undefined ? {} : { tag: p.tag }), ...(p.usb === undefined ? {} : { stickFile: p.usb.path }) }]));
   const receipts = dryRun ? undefined : await issueReceipts(vault, arrived);
   return { read, report, bundles: results, dryRun, removed, leftForOthers, receipts };
 }
