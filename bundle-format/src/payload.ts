@@ -44,6 +44,10 @@ export const MAX_LOG_HEADS = 1024;
 /** Attached files one sync bundle may ask for; more wait for the next exchange. */
 export const MAX_WANTS = 1024;
 
+/** Bounds of a courier enrollment's generation number, admin list and superseded ids (docs/transport-key.md). */
+export const MAX_GENERATION = 2 ** 31;
+export const MAX_ENROLLMENT_ADMINS = 256;
+export const MAX_SUPERSEDED = 1024;
 export const PAYLOAD_SCHEMAS = {
   /**
    * Team entries and changesets the recipients are missing, plus the sender's acks: its
@@ -92,17 +96,19 @@ export const PAYLOAD_SCHEMAS = {
    * the courier takes the next generation's enrollment without its operator (docs/transport-key.md).
    */
   "courier-enrollment": {
-    minor: 1,
+    minor: 2,
     fields: {
       team: bytes(32),
       teamName: text(256),
       transportKey: bytes(32),
       epochSeconds: uint(366 * 86_400),
       mailbox: text(2048),
-      generation: uint(),
-      admins: array(bytes(32), 1024),
+      // Bounded: a number for people to read, never a courier's reason to adopt (1.2: `supersedes`).
+      generation: uint(MAX_GENERATION),
+      admins: array(bytes(32), MAX_ENROLLMENT_ADMINS),
+      supersedes: array(bytes(16), MAX_SUPERSEDED),
     },
-    optional: ["generation", "admins"],
+    optional: ["generation", "admins", "supersedes"],
   },
 } as const satisfies Record<string, KindSchema>;
 
@@ -161,8 +167,15 @@ export interface CourierEnrollmentPayload {
   readonly mailbox: string;
   /** The transport key's generation (1.1; absent: 0). */
   readonly generation?: number;
-  /** Signing keys of the team's active admin devices (1.1): whose enrollments for a later generation the courier adopts. */
+  /** Signing keys of the team's active admin devices (1.1): whose enrollments the courier adopts on its own. */
   readonly admins?: readonly Uint8Array[];
+  /**
+   * Ids (16 bytes, transportKeyId) of the keys this one replaces as the signer's vault knows them
+   * (1.2): earlier generations, the team's first key and refused ones. A courier adopts the
+   * enrollment when the key it holds is among them: lineage, not generation numbers, which differ
+   * between vaults that saw concurrent rotations in another order.
+   */
+  readonly supersedes?: readonly Uint8Array[];
 }
 export type Payload = SyncPayload | EnrollmentPayload | WelcomePayload | CourierEnrollmentPayload;
 

@@ -211,3 +211,43 @@ describe("transport key rotation through real couriers", () => {
     box.close?.();
   }, 60_000);
 });
+
+
+describe("a courier follows generations by lineage (review H2)", () => {
+  it("adopts the honest generation after adopting a concurrent rotation the fold refused, although both are numbered 1", async () => {
+    const { root, cleanup: remove } = tempRoot("airlock-e2e-lineage-");
+    cleanup.push(remove);
+    const { a, b, clock } = await team(root);
+    const c = await newVault(root, "c", clock);
+    const d = await newVault(root, "d", clock);
+    a.addMember(c.joinRequest("carol").bytes, "admin");
+    importInto(b, exportBundles(a));
+    importInto(c, exportBundles(a));
+    importInto(a, exportBundles(c));
+    const home = resolveHome(join(root, "courier"));
+    createHome(home);
+    const key = generateCourierKey(home);
+    const first = openEnrollment(enrollCourier(c, key.publicKey, "relay", "").bytes, key);
+    saveTeams(home, upsertTeam([], first, "", {}, clock.now()).teams);
+    importInto(a, exportBundles(c));
+    a.removeMember("bob"); // generation 1 at Alice's vault
+    c.addMember(d.joinRequest("dan").bytes, "editor");
+    c.removeMember("dan"); // Carol, not knowing Alice's, rotates too: sealed to Bob as well, refused after the merge
+    const courier = Courier.open(home, { now: () => clock.now() });
+    try {
+      const enrollments = (v: Vault): Uint8Array[] => exportBundles(v).filter((x) => x.kind === "courier-enrollment").map((x) => x.bytes);
+      expect(courier.ingestMany(enrollments(c))).toContainEqual(expect.objectContaining({ outcome: "enrollment", generation: 1, adopted: true }));
+      for (let i = 0; i < 2; i++) {
+        importInto(a, exportBundles(c));
+        importInto(c, exportBundles(a));
+      }
+      expect([...a.state().rejected.values()].some((why) => /not active/.test(why))).toBe(true);
+      const honest = a.transportKey()!;
+      cleanup.push(() => honest.wipe());
+      expect(courier.ingestMany(enrollments(a))).toContainEqual(expect.objectContaining({ outcome: "enrollment", adopted: true }));
+      expect(loadTeams(home)[0]!.transportKey).toBe(toHex(honest.exportKey()));
+    } finally {
+      courier.close();
+    }
+  });
+});

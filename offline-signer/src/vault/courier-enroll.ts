@@ -12,7 +12,7 @@
  * or its enroller) and with the device that enrolled it, and then gets no later generation
  * (docs/transport-key.md, "Couriers").
  */
-import { encodePayload, isValidX25519PublicKey, sealBundle, wipe } from "@airlock/bundle-format";
+import { encodePayload, isValidX25519PublicKey, MAX_SUPERSEDED, sealBundle, wipe } from "@airlock/bundle-format";
 import { DEFAULT_EPOCH_SECONDS } from "@airlock/shared";
 import { atLeast } from "../team/entry.js";
 import type { TeamEntry } from "../team/entry.js";
@@ -53,6 +53,27 @@ function adminDevices(state: TeamState): Uint8Array[] {
     .sort((a, b) => Buffer.compare(a, b));
 }
 
+/**
+ * The key ids generation `g` replaces as this vault's fold sees them: the generations before it
+ * and every key of a `transport-key` entry the fold refused (a courier may have adopted one before
+ * the refusal reached its admin). The courier adopts when the key it holds is among them; the
+ * team's first key (generation 0, never in the log) every courier replaces on its own. Newest last,
+ * at most MAX_SUPERSEDED.
+ */
+function supersededIds(vault: Pick<VaultContext, "entries">, state: TeamState, g: number): Uint8Array[] {
+  const accepted = new Set(state.transport.map((t) => t.id));
+  const out = new Map<string, Uint8Array>();
+  const entries = vault.entries();
+  for (const h of state.order) {
+    const e = entries.get(h);
+    if (e?.body.type !== "transport-key") continue;
+    const id = hex(e.body.key);
+    const at = state.transport.findIndex((t) => t.id === id) + 1;
+    if ((state.rejected.has(h) && !accepted.has(id)) || (at >= 1 && at < g)) out.set(id, e.body.key);
+  }
+  return [...out.values()].slice(-MAX_SUPERSEDED);
+}
+
 /** An enrollment for the newest generation this vault holds, sealed to `courierPublicKey`. */
 export function courierEnrollment(vault: VaultContext, courierPublicKey: Uint8Array, mailbox: string): Uint8Array {
   const state = vault.requireTeam();
@@ -70,6 +91,7 @@ export function courierEnrollment(vault: VaultContext, courierPublicKey: Uint8Ar
       mailbox,
       generation,
       admins: adminDevices(state),
+      supersedes: supersededIds(vault, state, generation),
     });
     try {
       return sealBundle(body, { recipients: [courierPublicKey], sender: vault.deviceKey, mailboxTag: new Uint8Array(16) });

@@ -62,7 +62,7 @@ export default class Init extends CourierCommand {
     // s3: URLs carry an endpoint and region worth checking now, not at the first sync.
     if (mailboxKind(mailbox) === "s3") parseS3Url(mailbox);
     if (mailboxKind(mailbox) === "dir") requireMailboxFolder(mailbox.slice("dir:".length));
-    const { teams, team, added } = upsertTeam(loadTeams(home), enrollment, mailbox, {
+    const { teams, team, added, replacedNewer } = upsertTeam(loadTeams(home), enrollment, mailbox, {
       ...(flags["send-per-round"] === undefined ? {} : { sendPerRound: flags["send-per-round"] }),
       ...(flags["bucket-size"] === undefined ? {} : { bucketSizes: checkBucketSizes(flags["bucket-size"]) }),
     });
@@ -84,9 +84,10 @@ export default class Init extends CourierCommand {
     const shown = { id: team.id, name: team.name, mailboxes: team.mailboxes.map(redactUrl), sendPerRound: team.sendPerRound, bucketSizes: team.bucketSizes, epochSeconds: team.epochSeconds };
     this.emit(
       flags.json,
-      { home: home.root, added, team: shown, ...(onionAuth === undefined ? {} : { onionAuth }) },
+      { home: home.root, added, replacedNewer, team: shown, ...(onionAuth === undefined ? {} : { onionAuth }) },
       [
         safe`${added ? "now serving" : "updated"} team ${team.name} (${team.id.slice(0, 12)}…) via ${shown.mailboxes.join(", ")}`,
+        ...(replacedNewer ? [safe`warning: this enrollment replaced a newer or an already replaced transport key the courier held; it now serves generation ${team.generation ?? 0} as this file gives it`] : []),
         ...(onionAuth === undefined ? [] : [safe`tor client authorization written to ${onionAuth}: set ClientOnionAuthDir ${join(home.root, ONION_AUTH_DIR)} in your tor's torrc and reload tor`]),
       ]
         .map((l) => `${l}\n`)

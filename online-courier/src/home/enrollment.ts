@@ -79,6 +79,8 @@ export function takeEnrollment(home: CourierHome, bytes: Uint8Array, now: number
   try {
     const verdict = adoptEnrollment(loadTeams(home), opened.payload, opened.sender, now);
     if (verdict.outcome === "adopted") saveTeams(home, verdict.teams);
+    // The key it holds, from a trusted admin: that admin's current list of admins is kept.
+    if (verdict.outcome === "known" && verdict.teams !== undefined) saveTeams(home, verdict.teams);
     return verdict;
   } finally {
     opened.payload.transportKey.fill(0);

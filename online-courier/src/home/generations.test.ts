@@ -8,7 +8,7 @@ import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { ed25519KeyPair, encodePayload, randomBytes, sealBundle, toHex, type KeyPair } from "@airlock/bundle-format";
-import { TRANSPORT_GRACE_MS, TransportKey } from "@airlock/shared";
+import { TRANSPORT_GRACE_MS, TransportKey, transportKeyId } from "@airlock/shared";
 import { makeTeam, teamBundle, type TestTeam } from "../../test-support/enrollment.js";
 import { tempDir } from "../../test-support/courier-home.js";
 import { Courier } from "../courier/courier.js";
@@ -24,9 +24,10 @@ afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-function enrollment(team: TestTeam, tk: TransportKey, to: Uint8Array, sender: KeyPair, generation: number, admins: readonly KeyPair[]): Uint8Array {
+function enrollment(team: TestTeam, tk: TransportKey, to: Uint8Array, sender: KeyPair, generation: number, admins: readonly KeyPair[], supersedes?: readonly TransportKey[]): Uint8Array {
   const transportKey = tk.exportKey();
-  const body = encodePayload({ kind: "courier-enrollment", team: team.id, teamName: team.name, transportKey, epochSeconds: team.epochSeconds, mailbox: "", generation, admins: admins.map((a) => a.publicKey) });
+  const ids = supersedes?.map((k) => transportKeyId(k.exportKey()));
+  const body = encodePayload({ kind: "courier-enrollment", team: team.id, teamName: team.name, transportKey, epochSeconds: team.epochSeconds, mailbox: "", generation, admins: admins.map((a) => a.publicKey), ...(ids === undefined ? {} : { supersedes: ids }) });
   transportKey.fill(0);
   return sealBundle(body, { recipients: [to], sender, mailboxTag: new Uint8Array(16) });
 }
@@ -59,9 +60,10 @@ describe("enrollments that come with the bundles", () => {
       const inFlight = teamBundle(team, team.tk.epochAt(now), new TextEncoder().encode("in flight"));
       expect(c.ingest(enrollment(team, gen1, key.publicKey, admin, 1, [admin]))).toEqual({ outcome: "enrollment", team: toHex(team.id), generation: 1, adopted: true });
       expect(c.ingest(enrollment(team, gen1, key.publicKey, admin, 1, [admin]))).toMatchObject({ outcome: "enrollment", adopted: false });
-      // Same or older generation with another key: refused, the courier keeps generation 1.
-      expect(c.ingest(enrollment(team, gen2, key.publicKey, admin, 1, [admin]))).toMatchObject({ outcome: "refused", code: "COURIER_OLD_GENERATION" });
-      expect(c.ingest(enrollment(team, team.tk, key.publicKey, admin, 0, [admin]))).toMatchObject({ outcome: "refused", code: "COURIER_OLD_GENERATION" });
+      // Another key that does not name the one held as replaced, and the key the courier already
+      // replaced: refused, the courier keeps generation 1.
+      expect(c.ingest(enrollment(team, gen2, key.publicKey, admin, 1, [admin], []))).toMatchObject({ outcome: "refused", code: "COURIER_OLD_GENERATION" });
+      expect(c.ingest(enrollment(team, team.tk, key.publicKey, admin, 0, [admin], [gen1]))).toMatchObject({ outcome: "refused", code: "COURIER_OLD_GENERATION" });
       const saved = loadTeams(home)[0]!;
       expect(saved.generation).toBe(1);
       expect(saved.retired).toEqual([expect.objectContaining({ generation: 0, transportKey: toHex(team.tk.exportKey()), drainUntil: NOW + TRANSPORT_GRACE_MS })]);
@@ -77,6 +79,43 @@ describe("enrollments that come with the bundles", () => {
     } finally {
       c.close();
     }
+  });
+});
+
+describe("adoption by lineage (review H2, H3)", () => {
+  it("adopts a key that names the held one as replaced, whatever the numbers; refuses a far jump; refreshes the trusted admins; init overrides", () => {
+    const team = makeTeam("Lineage");
+    const admin = ed25519KeyPair();
+    const admin2 = ed25519KeyPair();
+    const { home, key } = courierHome(team, admin);
+    const c = Courier.open(home, { now: () => NOW });
+    try {
+      // Carol's rotation, numbered 1 in her view, later refused by the fold.
+      const refused = TransportKey.generate(team.epochSeconds);
+      expect(c.ingest(enrollment(team, refused, key.publicKey, admin, 1, [admin], []))).toMatchObject({ adopted: true, generation: 1 });
+      // Alice's generation, also numbered 1 in her view, names the refused key as replaced: adopted.
+      const honest = TransportKey.generate(team.epochSeconds);
+      expect(c.ingest(enrollment(team, honest, key.publicKey, admin, 1, [admin], [refused]))).toMatchObject({ adopted: true, generation: 1 });
+      expect(loadTeams(home)[0]!.transportKey).toBe(toHex(honest.exportKey()));
+      // The refused key does not come back, whatever number it claims.
+      expect(c.ingest(enrollment(team, refused, key.publicKey, admin, 7, [admin], [honest]))).toMatchObject({ outcome: "refused", code: "COURIER_OLD_GENERATION" });
+      // A number far past the held one is refused even from a trusted admin (a forged takeover needs the operator).
+      const far = TransportKey.generate(team.epochSeconds);
+      expect(c.ingest(enrollment(team, far, key.publicKey, admin, 5000, [admin], [honest]))).toMatchObject({ outcome: "refused", code: "COURIER_OLD_GENERATION" });
+      // The held key, from a trusted admin, with a new admin list: admin2 is trusted from now on, admin no longer.
+      expect(c.ingest(enrollment(team, honest, key.publicKey, admin, 1, [admin2], [refused]))).toMatchObject({ adopted: false });
+      expect(loadTeams(home)[0]!.admins).toEqual([toHex(admin2.publicKey)]);
+      const next = TransportKey.generate(team.epochSeconds);
+      expect(c.ingest(enrollment(team, next, key.publicKey, admin, 2, [admin], [honest]))).toMatchObject({ outcome: "refused", code: "COURIER_ENROLLMENT_SENDER" });
+      expect(c.ingest(enrollment(team, next, key.publicKey, admin2, 2, [admin2], [refused, honest]))).toMatchObject({ adopted: true, generation: 2 });
+    } finally {
+      c.close();
+    }
+    // The operator's init with a genuine enrollment overrides, even going back to a replaced key (with a warning).
+    const back = openEnrollment(enrollment(team, team.tk, key.publicKey, admin, 0, [admin]), key);
+    const result = upsertTeam(loadTeams(home), back, "", {}, NOW);
+    expect(result.replacedNewer).toBe(true);
+    expect(result.team.transportKey).toBe(toHex(team.tk.exportKey()));
   });
 });
 

@@ -7,7 +7,7 @@
  */
 import { readFileSync, statSync } from "node:fs";
 import { bucketFor, fromHex, isBucket, toHex, type CourierEnrollmentPayload } from "@airlock/bundle-format";
-import { MAILBOX_PRUNE_AGE, TRANSPORT_GRACE_MS, TransportKey } from "@airlock/shared";
+import { MAILBOX_PRUNE_AGE, TRANSPORT_GRACE_MS, TransportKey, transportKeyId } from "@airlock/shared";
 import { courierError } from "../errors.js";
 import { writeFileAtomic } from "./atomic-write.js";
 import type { CourierHome } from "./paths.js";
@@ -185,8 +185,8 @@ export interface TeamSettings {
 /**
  * Adds the enrolled team (or updates it: a new transport key from a re-enrollment replaces
  * the old, which is kept as retired for the grace period; a new mailbox URL is added beside the
- * others; an empty one adds none). Idempotent. An enrollment for an older generation than the
- * one served is refused (COURIER_OLD_GENERATION): it would hand the courier a key the team left.
+ * others; an empty one adds none). Idempotent. The operator's enrollment overrides whatever the
+ * courier adopted on its own (replacedNewer says it went back to an older or replaced key).
  */
 export function upsertTeam(
   teams: readonly TeamConfig[],
@@ -194,14 +194,15 @@ export function upsertTeam(
   mailbox: string,
   settings: TeamSettings = {},
   now: number = Date.now(),
-): { teams: TeamConfig[]; team: TeamConfig; added: boolean } {
+): { teams: TeamConfig[]; team: TeamConfig; added: boolean; replacedNewer: boolean } {
   const id = toHex(enrollment.team) as TeamId;
   const old = teams.find((t) => t.id === id);
   const generation = enrollment.generation ?? 0;
   const key = toHex(enrollment.transportKey);
-  if (old !== undefined && generation < (old.generation ?? 0)) {
-    throw courierError("COURIER_OLD_GENERATION", `this enrollment is for transport key generation ${generation}, and the courier already serves ${old.name} with generation ${old.generation ?? 0}`);
-  }
+  // The operator's own choice (`init FILE`) wins over what the courier adopted on its own, whatever
+  // the numbers or an earlier replacement say: the way out of a forged or stranded adoption. The
+  // caller warns when it goes back (replacedNewer).
+  const replacedNewer = old !== undefined && old.transportKey !== key && (generation < (old.generation ?? 0) || (old.retired ?? []).some((r) => r.transportKey === key));
   const replaced = old !== undefined && old.transportKey !== key;
   const retired = [...(replaced ? [retire(old, now)] : []), ...(old?.retired ?? [])].filter((r) => r.pruneUntil > now && r.transportKey !== key);
   const team: TeamConfig = {
@@ -217,7 +218,7 @@ export function upsertTeam(
     ...optional("admins", enrollment.admins?.map(toHex) ?? old?.admins),
     ...(retired.length > 0 ? { retired } : {}),
   };
-  return { teams: old === undefined ? [...teams, team] : teams.map((t) => (t.id === id ? team : t)), team, added: old === undefined };
+  return { teams: old === undefined ? [...teams, team] : teams.map((t) => (t.id === id ? team : t)), team, added: old === undefined, replacedNewer };
 }
 
 function retire(team: TeamConfig, now: number): RetiredKey {
@@ -226,16 +227,32 @@ function retire(team: TeamConfig, now: number): RetiredKey {
 
 export type EnrollmentVerdict =
   | { readonly outcome: "adopted"; readonly teams: TeamConfig[]; readonly team: TeamConfig }
-  | { readonly outcome: "known"; readonly team: TeamConfig }
+  /** The key it holds; `teams` when a trusted admin's enrollment refreshed the admins it trusts. */
+  | { readonly outcome: "known"; readonly team: TeamConfig; readonly teams?: TeamConfig[] }
   /** Sealed to another courier: an admin's stick carries one per courier of the team. */
   | { readonly outcome: "not-for-me" }
   | { readonly outcome: "refused"; readonly code: string; readonly reason: string };
 
+/** How far past the generation a courier holds an enrollment's number may go (a display number; a forged huge one is refused). */
+export const MAX_GENERATION_JUMP = 1024;
+
+const keyIdOf = (keyHex: string): string => {
+  const raw = fromHex(keyHex);
+  try {
+    return toHex(transportKeyId(raw));
+  } finally {
+    raw.fill(0);
+  }
+};
+
 /**
  * An enrollment that arrived with a vault's bundles (not through `init`): adopted only for a team
- * this courier serves, for a later generation than it holds, signed by one of the admin devices
- * the courier's last enrollment named. So nobody but the team's admins moves a courier to another
- * key, and a removed member's stale enrollment never moves it back.
+ * this courier serves, signed by one of the admin devices the courier trusts, and only when it
+ * names the key the courier holds among the ones it supersedes (1.2; a 1.1 enrollment without
+ * that list: a later generation number). Lineage, not numbers: two vaults that saw concurrent
+ * rotations in another order number them differently. A key the courier already retired is
+ * refused, so a stale enrollment never moves it back. An enrollment for the key it holds, from a
+ * trusted admin, refreshes the list of admins it trusts (docs/transport-key.md, "Couriers").
  */
 export function adoptEnrollment(teams: readonly TeamConfig[], enrollment: CourierEnrollmentPayload, sender: Uint8Array, now: number): EnrollmentVerdict {
   const id = toHex(enrollment.team) as TeamId;
@@ -243,13 +260,29 @@ export function adoptEnrollment(teams: readonly TeamConfig[], enrollment: Courie
   if (old === undefined) return { outcome: "refused", code: "COURIER_NOT_SERVED", reason: "an enrollment for a team this courier does not serve (a new team needs airlock-courier init)" };
   const generation = enrollment.generation ?? 0;
   const current = old.generation ?? 0;
-  if (generation === current && toHex(enrollment.transportKey) === old.transportKey) return { outcome: "known", team: old };
-  if (old.admins === undefined || !old.admins.includes(toHex(sender))) {
+  const key = toHex(enrollment.transportKey);
+  const trusted = old.admins !== undefined && old.admins.includes(toHex(sender));
+  if (key === old.transportKey) {
+    const admins = enrollment.admins?.map(toHex);
+    if (!trusted || admins === undefined || sameList(admins, old.admins ?? [])) return { outcome: "known", team: old };
+    // A trusted admin's current list: a demoted or removed admin drops out, a new one comes in.
+    const team: TeamConfig = { ...old, admins };
+    return { outcome: "known", team, teams: teams.map((t) => (t.id === id ? team : t)) };
+  }
+  if (!trusted) {
     return { outcome: "refused", code: "COURIER_ENROLLMENT_SENDER", reason: "an enrollment not signed by an admin device of the team this courier knows; if it is genuine, run airlock-courier init FILE" };
   }
-  if (generation <= current) return { outcome: "refused", code: "COURIER_OLD_GENERATION", reason: `an enrollment for generation ${generation}; this courier holds generation ${current}` };
+  if ((old.retired ?? []).some((r) => r.transportKey === key)) return { outcome: "refused", code: "COURIER_OLD_GENERATION", reason: "an enrollment for a key this courier already replaced" };
+  if (generation > current + MAX_GENERATION_JUMP) return { outcome: "refused", code: "COURIER_OLD_GENERATION", reason: `an enrollment numbered generation ${generation}, too far past the ${current} this courier holds; if it is genuine, run airlock-courier init FILE` };
+  // Generation 0, the team's first key, is never in the log and every generation replaces it.
+  const successor = enrollment.supersedes === undefined || current === 0 ? generation > current : enrollment.supersedes.some((s) => toHex(s) === keyIdOf(old.transportKey));
+  if (!successor) return { outcome: "refused", code: "COURIER_OLD_GENERATION", reason: `an enrollment (generation ${generation} as its signer numbers it) that does not replace the key this courier holds (generation ${current})` };
   const { teams: next, team } = upsertTeam(teams, enrollment, "", {}, now);
   return { outcome: "adopted", teams: next, team };
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && [...a].sort().join() === [...b].sort().join();
 }
 
 /** A served team's earlier generations still of use at `now`, as keys (the caller wipes them). */
