@@ -17,7 +17,7 @@
 import { readFileSync, statSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
-import { fromHex, toHex } from "@airlock/bundle-format";
+import { fromHex, MAX_GENERATION, toHex } from "@airlock/bundle-format";
 import { MailboxServerKey } from "@airlock/shared";
 import { courierError } from "../errors.js";
 import { onionClientAuthKeys } from "../tor/client-auth.js";
@@ -91,7 +91,7 @@ export function parseMailboxKeyFile(text: string, where: string): ServedMailbox[
       typeof e["onionClientAuth"] === "string" &&
       /^[A-Z2-7]{52}$/.test(e["onionClientAuth"]) &&
       (e["team"] === undefined || (typeof e["team"] === "string" && /^[0-9a-f]{32}$/.test(e["team"]))) &&
-      (e["generation"] === undefined || (typeof e["generation"] === "number" && Number.isSafeInteger(e["generation"]) && e["generation"] >= 0));
+      (e["generation"] === undefined || (typeof e["generation"] === "number" && Number.isSafeInteger(e["generation"]) && e["generation"] >= 0 && e["generation"] <= MAX_GENERATION));
     if (!ok) throw courierError("COURIER_BAD_SERVER_KEY", `${where}: team ${i} is damaged`);
     const lineage = e["team"] === undefined ? {} : { team: e["team"] as string, generation: (e["generation"] as number | undefined) ?? 0 };
     return { serverKey: e["serverKey"] as string, epochSeconds: e["epochSeconds"] as number, onionClientAuth: e["onionClientAuth"] as string, ...lineage };
@@ -123,11 +123,13 @@ export function loadServedMailboxes(home: CourierHome): ServedMailbox[] {
 /**
  * Adds entries: a key already served is replaced (importing twice changes nothing), and so is an
  * earlier generation of the same team (its tokens stop opening anything once serve restarts); an
- * entry older than the generation served for its team is refused (COURIER_OLD_GENERATION).
+ * entry older than the generation served for its team is refused (COURIER_OLD_GENERATION) unless
+ * `force`. Generation numbers are the courier's display numbers, at most MAX_GENERATION.
  */
-export function saveServedMailboxes(home: CourierHome, added: readonly ServedMailbox[]): { served: ServedMailbox[]; added: number; replaced: number } {
+export function saveServedMailboxes(home: CourierHome, added: readonly ServedMailbox[], options: { force?: boolean } = {}): { served: ServedMailbox[]; added: number; replaced: number } {
   const old = loadServedMailboxes(home);
-  for (const e of added) {
+  // --force: the operator's file wins (a wrong or forged higher number would block every honest update).
+  for (const e of options.force === true ? [] : added) {
     const newer = old.find((o) => e.team !== undefined && o.team === e.team && (o.generation ?? 0) > (e.generation ?? 0));
     if (newer !== undefined) throw courierError("COURIER_OLD_GENERATION", `this key file holds generation ${e.generation ?? 0} of a team the server already serves with generation ${newer.generation ?? 0}`);
   }
