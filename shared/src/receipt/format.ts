@@ -50,7 +50,7 @@ const HINTS: Record<ReceiptErrorCode, string> = {
   RECEIPT_MALFORMED: "this is not an Airlock receipt, or it was damaged; scan the vault's receipt code again",
   RECEIPT_VERSION: "the receipt was made by a different Airlock release; update Airlock on both machines",
   RECEIPT_UNKNOWN_TEAM:
-    "no team this courier serves made it: a receipt of another team, or a forgery by someone without the team's transport key; nothing was marked",
+    "no transport key this courier holds made it: a vault of your team with a newer transport key generation than this courier (ingest the enrollment on an admin vault's stick, then the receipt again), a receipt of another team, or a forgery; nothing was marked",
   RECEIPT_AUTH: "the receipt was altered after the vault made it (or damaged); nothing was marked: scan the vault's receipt again",
   RECEIPT_BODY: "the receipt authenticates but its contents are not canonical: a faulty or hostile holder of the team's transport key made it; nothing was marked",
 };
