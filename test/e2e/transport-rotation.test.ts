@@ -250,4 +250,32 @@ describe("a courier follows generations by lineage (review H2)", () => {
       courier.close();
     }
   });
+
+  it("a member's own courier follows a rotation through that member's exports (review M1)", async () => {
+    const { root, cleanup: remove } = tempRoot("airlock-e2e-member-courier-");
+    cleanup.push(remove);
+    const { a, b, clock } = await team(root);
+    const c = await newVault(root, "c", clock);
+    a.addMember(c.joinRequest("carol").bytes, "viewer");
+    importInto(b, exportBundles(a));
+    importInto(c, exportBundles(a));
+    const home = resolveHome(join(root, "bobs-courier"));
+    createHome(home);
+    const key = generateCourierKey(home);
+    const first = openEnrollment(enrollCourier(b, key.publicKey, "bobs", "").bytes, key); // Bob is an editor
+    saveTeams(home, upsertTeam([], first, "", {}, clock.now()).teams);
+    importInto(a, exportBundles(b));
+    a.removeMember("carol"); // generation 1
+    importInto(b, exportBundles(a));
+    const courier = Courier.open(home, { now: () => clock.now() });
+    try {
+      // Only Bob's stick reaches his courier: its enrollment (signed by Bob's device) moves it, and Bob's bundles, tagged with generation 1, are taken.
+      const out = courier.ingestMany(exportBundles(b).map((x) => x.bytes));
+      expect(out).toContainEqual(expect.objectContaining({ outcome: "enrollment", generation: 1, adopted: true }));
+      expect(out.filter((o) => o.outcome === "refused")).toEqual([]);
+      expect(out.some((o) => o.outcome === "spooled")).toBe(true);
+    } finally {
+      courier.close();
+    }
+  });
 });

@@ -7,12 +7,12 @@
  * Enrolling records the courier in the team log (a `courier` entry: name, public key, author), so
  * every member sees it in `airlock couriers list` and every admin vault sends it the next
  * generation after a rotation: its exports carry a fresh enrollment for each active courier
- * (refreshEnrollments), which the courier adopts when an admin device signed it. Any member may
+ * (refreshEnrollments), which the courier adopts when an admin device or its enroller signed it. Any member may
  * enroll one (it is given the key every member holds); a courier retires when revoked (by an admin
  * or its enroller) and with the device that enrolled it, and then gets no later generation
  * (docs/transport-key.md, "Couriers").
  */
-import { encodePayload, isValidX25519PublicKey, MAX_SUPERSEDED, sealBundle, wipe } from "@airlock/bundle-format";
+import { encodePayload, isValidX25519PublicKey, MAX_ENROLLMENT_ADMINS, MAX_SUPERSEDED, sealBundle, wipe } from "@airlock/bundle-format";
 import { DEFAULT_EPOCH_SECONDS } from "@airlock/shared";
 import { atLeast } from "../team/entry.js";
 import type { TeamEntry } from "../team/entry.js";
@@ -74,6 +74,19 @@ function supersededIds(vault: Pick<VaultContext, "entries">, state: TeamState, g
   return [...out.values()].slice(-MAX_SUPERSEDED);
 }
 
+/**
+ * Whose later enrollments the courier adopts on its own: the active admin devices and the device
+ * that enrolled it (review M1: a member's own courier follows a rotation through that member's
+ * exports; the courier retires with that device anyway). At most MAX_ENROLLMENT_ADMINS.
+ */
+function trustedFor(state: TeamState, courier: string): Uint8Array[] {
+  const out = adminDevices(state);
+  const author = state.couriers.get(courier)?.author;
+  const enroller = author === undefined ? undefined : state.devices.get(author);
+  if (enroller !== undefined && enroller.active && !out.some((k) => Buffer.compare(k, enroller.keys.sign) === 0)) out.push(enroller.keys.sign);
+  return out.slice(0, MAX_ENROLLMENT_ADMINS);
+}
+
 /** An enrollment for the newest generation this vault holds, sealed to `courierPublicKey`. */
 export function courierEnrollment(vault: VaultContext, courierPublicKey: Uint8Array, mailbox: string): Uint8Array {
   const state = vault.requireTeam();
@@ -90,7 +103,7 @@ export function courierEnrollment(vault: VaultContext, courierPublicKey: Uint8Ar
       epochSeconds: tk.epochSeconds ?? DEFAULT_EPOCH_SECONDS,
       mailbox,
       generation,
-      admins: adminDevices(state),
+      admins: trustedFor(state, hex(courierPublicKey)),
       supersedes: supersededIds(vault, state, generation),
     });
     try {
@@ -182,8 +195,9 @@ export function listCouriers(vault: Vault): CourierListing[] {
 }
 
 /**
- * Fresh enrollments an admin vault's export carries once the team rotated its transport key: one
- * for every courier not revoked, for the newest generation this vault holds. Couriers adopt one
+ * Fresh enrollments a vault's export carries once the team rotated its transport key: an admin's
+ * one for every courier not revoked, a member's one for each courier it enrolled, for the newest
+ * generation this vault holds. Couriers adopt one
  * for a later generation than theirs and ignore the rest, so sending them with every export costs
  * a few hundred bytes each and needs no bookkeeping of what reached whom.
  */
@@ -191,6 +205,10 @@ export function refreshEnrollments(vault: VaultContext): { bytes: Uint8Array; co
   const state = vault.state();
   const me = state.devices.get(vault.deviceId);
   const user = me === undefined ? undefined : state.users.get(me.user);
-  if (me === undefined || user === undefined || !me.active || !user.active || !atLeast(user.role, "admin") || state.transport.length === 0) return [];
-  return [...state.couriers.values()].filter((c) => courierActive(state, c)).map((c) => ({ bytes: courierEnrollment(vault, unhex(c.key), ""), courier: c.name }));
+  if (me === undefined || user === undefined || !me.active || !user.active || state.transport.length === 0) return [];
+  // An admin's export serves every courier; a member's, the couriers it enrolled (they trust it, review M1).
+  const admin = atLeast(user.role, "admin");
+  return [...state.couriers.values()]
+    .filter((c) => courierActive(state, c) && (admin || c.author === vault.deviceId))
+    .map((c) => ({ bytes: courierEnrollment(vault, unhex(c.key), ""), courier: c.name }));
 }

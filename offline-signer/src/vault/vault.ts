@@ -384,15 +384,18 @@ export class Vault implements VaultContext {
     if (!this.#healing) {
       this.#healing = true;
       try {
-        this.#repairKeys();
-        this.#carryForward();
-        repairTransport(this);
-      } catch {
-        // A repair is this vault's own follow-up, never a reason to refuse what it imports (a
-        // log a member made too wide to name, too many readers for one grant): it is retried
-        // after the next change. Nothing of it was written (its entry is a savepoint).
-        this.#entries = undefined;
-        this.#invalidate();
+        // Each repair on its own: one that keeps failing (review M5) must not stop the other.
+        for (const repair of [() => (this.#repairKeys(), this.#carryForward()), () => repairTransport(this)]) {
+          try {
+            repair();
+          } catch {
+            // A repair is this vault's own follow-up, never a reason to refuse what it imports (a
+            // log a member made too wide to name, too many readers for one grant): it is retried
+            // after the next change. Nothing of it was written (its entry is a savepoint).
+            this.#entries = undefined;
+            this.#invalidate();
+          }
+        }
       } finally {
         this.#healing = false;
       }
