@@ -11,10 +11,12 @@
  * a share of an older set), and the vault changes only in one transaction once k shares are in.
  */
 import { combine } from "shamir-secret-sharing";
-import { ed25519KeyPair, ed25519Sign, isBundleError, openBundle, wipe } from "@airlock/bundle-format";
+import { ed25519KeyPair, ed25519Sign, isBundleError, openBundle, randomBytes, wipe, type KeyPair } from "@airlock/bundle-format";
 import { isAirlockError } from "@airlock/shared";
 import { certifyDevice, decodeEntry, recoveryEnrolMessage, signEntry, type TeamEntry } from "../team/entry.js";
-import { foldTeam, isReader, type RecoverySet, type TeamState, type UserState } from "../team/state.js";
+import { atLeast } from "../team/entry.js";
+import { foldTeam, readerDevices, recoverySetKey, type DeviceState, type RecoverySet, type TeamState, type UserState } from "../team/state.js";
+import { sealGrant } from "../vault/grants.js";
 import { vaultError } from "../vault/errors.js";
 import { hex, unhex } from "../vault/hex.js";
 import { checkName } from "../vault/names.js";
@@ -65,7 +67,7 @@ export interface Judged {
   /** Union of the releases' logs. */
   readonly log: ReadonlyMap<string, TeamEntry>;
   readonly transport: { readonly key: Uint8Array; readonly sender: string; readonly rank: number } | undefined;
-  /** Per device of the member (hex): the highest seq any accepted release saw. */
+  /** Per device of the member (hex): the revocation cutoff, from what the releasers saw (see cutoffsFrom). */
   readonly seen: ReadonlyMap<string, number>;
 }
 
@@ -93,9 +95,43 @@ function openRelease(vault: Vault, input: RecoveryInput): OpenedRelease {
     if (isBundleError(e)) throw recoveryError("RECOVERY_BAD_BUNDLE", `damaged or forged (${e.message})`, e);
     throw e;
   }
-  const release = parseRelease(opened.body);
-  if (hex(release.for) !== vault.deviceId) throw recoveryError("RECOVERY_BAD_BUNDLE", "written for another laptop's request");
-  return { input, release, sender: hex(opened.sender) };
+  try {
+    const release = parseRelease(opened.body);
+    if (hex(release.for) !== vault.deviceId) {
+      wipeRelease(release);
+      throw recoveryError("RECOVERY_BAD_BUNDLE", "written for another laptop's request");
+    }
+    return { input, release, sender: hex(opened.sender) };
+  } finally {
+    wipe(opened.body); // it held the piece and the transport key; parseRelease copied what it keeps
+  }
+}
+
+function wipeRelease(r: Release): void {
+  if (r.piece !== undefined) wipe(r.piece);
+  wipe(r.transport);
+}
+
+/**
+ * The cutoff of each lost device (docs/decisions.md #50, "after review"): the highest seq a
+ * share-carrying release saw — the holders are people the member chose and trusted with the
+ * identity. A log-only release (any member may write one) counts only when no holder's release
+ * came, and then the lowest such value: it can lower a cutoff, never raise it alone. The new
+ * vault cannot check these numbers (releases carry no changesets), which is why who reports them
+ * is bounded instead.
+ */
+function cutoffsFrom(releases: readonly OpenedRelease[]): Map<string, number> {
+  const holders = releases.filter((r) => r.release.piece !== undefined);
+  const out = new Map<string, number>();
+  if (holders.length > 0) {
+    for (const r of holders) for (const s of r.release.seen) out.set(hex(s.device), Math.max(out.get(hex(s.device)) ?? 0, s.seq));
+    return out;
+  }
+  for (const r of releases) {
+    const mine = new Map(r.release.seen.map((s) => [hex(s.device), s.seq]));
+    for (const d of new Set([...out.keys(), ...mine.keys()])) out.set(d, Math.min(out.get(d) ?? Infinity, mine.get(d) ?? 0));
+  }
+  return out;
 }
 
 function memberNamed(state: TeamState, user: string, name: string): UserState {
@@ -181,7 +217,8 @@ export function judgeInputs(vault: Vault, inputs: readonly RecoveryInput[]): Jud
     try {
       if (state === undefined) throw recoveryError("RECOVERY_NO_LOG", "cannot be checked: no teammate's release brought the team log");
       if (hex(piece.team) !== state.teamHex) throw recoveryError("RECOVERY_WRONG_TEAM", `share ${check} belongs to another team (${hex(piece.team).slice(0, 12)}), not ${JSON.stringify(state.name)}`);
-      const set = state.recoverySets.get(hex(piece.set));
+      // Sets are the member's own: a set id another member used too names their set, not this one.
+      const set = state.recoverySets.get(recoverySetKey(user!, piece.set)) ?? [...state.recoverySets.values()].find((s) => s.id === hex(piece.set));
       if (set === undefined) throw recoveryError("RECOVERY_FORGED_SHARE", `share ${check} names a recovery set (${setLabel(piece.set)}) that team ${JSON.stringify(state.name)} never had: forged`);
       if (set.user !== user) throw recoveryError("RECOVERY_WRONG_MEMBER", `share ${check} is a share of ${JSON.stringify(state.users.get(set.user)?.name ?? "another member")}'s recovery, not ${JSON.stringify(name)}'s`);
       const h = hex(shareHash(piece.set, piece.share));
@@ -207,10 +244,10 @@ export function judgeInputs(vault: Vault, inputs: readonly RecoveryInput[]): Jud
   let transport: Judged["transport"];
   for (const r of releases) {
     const admin = state !== undefined && ["admin", "owner"].includes(activeSender(state, r.sender).role);
-    if (transport === undefined || (admin && transport.rank === 0)) transport = { key: r.release.transport, sender: r.sender, rank: admin ? 1 : 0 };
+    if (transport === undefined || (admin && transport.rank === 0)) transport = { key: r.release.transport.slice(), sender: r.sender, rank: admin ? 1 : 0 };
   }
-  const seen = new Map<string, number>();
-  for (const r of releases) for (const s of r.release.seen) seen.set(hex(s.device), Math.max(seen.get(hex(s.device)) ?? 0, s.seq));
+  const seen = cutoffsFrom(releases);
+  for (const r of accepted) wipeRelease(r.release); // the transport key was copied out below before this runs
   return { verdicts: inputs.map((i) => verdicts.get(i)!), name, team, user, set: current, shares: [...shares.values()], log, transport, seen };
 }
 
@@ -223,65 +260,109 @@ export interface Restored {
   readonly revoked: readonly { readonly device: string; readonly cutoff: number }[];
 }
 
-/** With k shares judged good: restores the identity, enrols this device, and (unless approvals are due) revokes the lost ones. */
+/** With k shares judged good: restores the identity and enrols this device, which revokes the lost ones in the same entry. */
 export async function restoreFrom(vault: Vault, j: Judged): Promise<Restored> {
-  if (j.team === undefined || j.user === undefined || j.transport === undefined) {
-    throw recoveryError("RECOVERY_NO_LOG", "no teammate's release was accepted, so the team log is missing");
-  }
-  const set = j.set;
-  if (set === undefined) throw recoveryError("RECOVERY_OLD_SET", `the team log holds no current recovery set of ${JSON.stringify(j.name)}`);
-  if (j.shares.length < set.threshold) {
-    throw recoveryError("RECOVERY_NOT_ENOUGH", `need ${set.threshold} shares of recovery set ${setLabel(unhex(set.id))}, have ${j.shares.length}`);
-  }
-  const secret = await combine(j.shares.slice(0, set.threshold).map((s) => s.slice()));
-  const identity = ed25519KeyPair(secret.slice(0, 32));
-  const recovery = ed25519KeyPair(secret.slice(32, SECRET_BYTES));
-  wipe(secret, ...j.shares);
   try {
-    if (hex(identity.publicKey) !== j.user || hex(recovery.publicKey) !== hex(set.key)) {
-      throw recoveryError("RECOVERY_MISMATCH", `the ${set.threshold} shares combine into another key than ${JSON.stringify(j.name)}'s identity and the set's recovery key`);
+    if (j.team === undefined || j.user === undefined || j.transport === undefined) {
+      throw recoveryError("RECOVERY_NO_LOG", "no teammate's release was accepted, so the team log is missing");
     }
-    const team = unhex(j.team);
-    const device = certifyDevice(identity, vault.deviceKey.publicKey, vault.encryptionKey.publicKey);
-    const sig = ed25519Sign(recovery.secretKey, recoveryEnrolMessage(team, unhex(set.id), device));
-    const before = foldTeam(j.team, j.log);
-    const entry = signEntry(vault.deviceKey, {
-      team,
-      parents: before.heads.map(unhex),
-      time: vault.now(),
-      body: { type: "add-device", user: identity.publicKey, device, grants: [], recovery: { set: unhex(set.id), sig } },
-    });
-    const log = new Map(j.log);
-    log.set(entry.hashHex, entry);
-    const after = foldTeam(j.team, log);
-    const why = after.rejected.get(entry.hashHex);
-    if (why !== undefined) throw vaultError("VAULT_NOT_ALLOWED", `the team log refuses this enrolment: ${why}`);
-    const waiting = after.proposals.get(entry.hashHex);
-    // Every other active device of the member is taken for lost: one recovers when every laptop is gone.
-    const lost = [...after.devices.values()].filter((d) => d.user === j.user && d.active && d.id !== vault.deviceId).map((d) => ({ device: d.id, cutoff: j.seen.get(d.id) ?? 0 }));
-    vault.tx(() => {
-      vault.restoreIdentity(identity.secretKey, after.users.get(j.user!)!.name);
-      vault.adoptTeam(j.team!, [...log.values()], j.transport!.key, j.transport!.rank, j.transport!.sender, waiting === undefined ? undefined : entry.hashHex);
-      vault.storage.meta.set(META_FINISH, JSON.stringify({ entry: entry.hashHex, lost }));
-      vault.storage.meta.delete(META_NAME);
-    });
-    if (waiting !== undefined) return { team: j.team, teamName: after.name, entry: entry.hashHex, waiting: after.approvalsRequired - waiting.approvers.size, revoked: [] };
-    return { team: j.team, teamName: after.name, entry: entry.hashHex, waiting: 0, revoked: finishRecovery(vault).revoked };
+    const set = j.set;
+    if (set === undefined) throw recoveryError("RECOVERY_OLD_SET", `the team log holds no current recovery set of ${JSON.stringify(j.name)}`);
+    if (j.shares.length < set.threshold) {
+      throw recoveryError("RECOVERY_NOT_ENOUGH", `need ${set.threshold} shares of recovery set ${setLabel(unhex(set.id))}, have ${j.shares.length}`);
+    }
+    const parts = j.shares.slice(0, set.threshold).map((s) => s.slice());
+    let secret: Uint8Array;
+    try {
+      secret = await combine(parts);
+    } finally {
+      wipe(...parts);
+    }
+    const idSeed = secret.slice(0, 32);
+    const recSeed = secret.slice(32, SECRET_BYTES);
+    wipe(secret);
+    const identity = ed25519KeyPair(idSeed);
+    const recovery = ed25519KeyPair(recSeed);
+    try {
+      return enrol(vault, j as Judged & { team: string; user: string; transport: NonNullable<Judged["transport"]> }, set, identity, recovery);
+    } finally {
+      wipe(identity.secretKey, recovery.secretKey, idSeed, recSeed);
+    }
   } finally {
-    wipe(identity.secretKey, recovery.secretKey, j.transport.key);
+    wipe(...j.shares);
+    if (j.transport !== undefined) wipe(j.transport.key);
   }
 }
 
+function enrol(vault: Vault, j: Judged & { team: string; user: string; transport: NonNullable<Judged["transport"]> }, set: RecoverySet, identity: KeyPair, recovery: KeyPair): Restored {
+  if (hex(identity.publicKey) !== j.user || hex(recovery.publicKey) !== hex(set.key)) {
+    throw recoveryError("RECOVERY_MISMATCH", `the ${set.threshold} shares combine into another key than ${JSON.stringify(j.name)}'s identity and the set's recovery key`);
+  }
+  const team = unhex(j.team);
+  const device = certifyDevice(identity, vault.deviceKey.publicKey, vault.encryptionKey.publicKey);
+  const sig = ed25519Sign(recovery.secretKey, recoveryEnrolMessage(team, unhex(set.id), device));
+  const before = foldTeam(j.team, j.log);
+  // Every other active device of the member is taken for lost: one recovers when every laptop is
+  // gone. The enrolment itself revokes them (docs/recovery.md), at the cutoffs the releasers saw.
+  const lost = [...before.devices.values()].filter((d) => d.user === j.user && d.active);
+  const cutoffs = lost.map((d) => ({ device: d.keys.sign, seq: j.seen.get(d.id) ?? 0 }));
+  const self: DeviceState = { id: vault.deviceId, keys: device, user: j.user, active: true, cutoff: undefined, losses: [] };
+  const entry = signEntry(vault.deviceKey, {
+    team,
+    parents: before.heads.map(unhex),
+    time: vault.now(),
+    body: { type: "add-device", user: identity.publicKey, device, grants: rekeysFor(vault, before, j.user, lost, self), recovery: { set: unhex(set.id), sig, cutoffs } },
+  });
+  const log = new Map(j.log);
+  log.set(entry.hashHex, entry);
+  const after = foldTeam(j.team, log);
+  const why = after.rejected.get(entry.hashHex);
+  if (why !== undefined) throw vaultError("VAULT_NOT_ALLOWED", `the team log refuses this enrolment: ${why}`);
+  const waiting = after.proposals.get(entry.hashHex);
+  vault.tx(() => {
+    vault.restoreIdentity(identity.secretKey, after.users.get(j.user)!.name);
+    vault.adoptTeam(j.team, [...log.values()], j.transport.key, j.transport.rank, j.transport.sender, waiting === undefined ? undefined : entry.hashHex);
+    vault.storage.meta.set(META_FINISH, JSON.stringify({ entry: entry.hashHex }));
+    vault.storage.meta.delete(META_NAME);
+  });
+  if (waiting !== undefined) return { team: j.team, teamName: after.name, entry: entry.hashHex, waiting: after.approvalsRequired - waiting.approvers.size, revoked: [] };
+  return { team: j.team, teamName: after.name, entry: entry.hashHex, waiting: 0, revoked: finishRecovery(vault).revoked };
+}
+
 /**
- * Once this device is in the team: revokes the member's lost devices at the highest seq the
- * holders saw of each. A collection's fresh key is withheld from this device where another
- * admin reads it: that admin's key repair (vault/heal-grants.ts) then seals it the fresh key and
- * the history since the last compaction together, which this device could not get otherwise.
+ * Fresh keys for every collection a lost device reads, sealed to its other readers. This device
+ * is left out where another admin reads the collection: that admin's key repair
+ * (vault/heal-grants.ts) then seals it the fresh key and the history since the last compaction
+ * together, which it could not get otherwise. Where no other admin reads it, it gets the fresh
+ * key alone and no history (docs/recovery.md, "Limits").
+ */
+function rekeysFor(vault: Vault, state: TeamState, user: string, lost: readonly DeviceState[], self: DeviceState): ReturnType<typeof sealGrant>[] {
+  const role = state.users.get(user)?.role;
+  const gone = new Set(lost.map((d) => d.id));
+  const out: ReturnType<typeof sealGrant>[] = [];
+  for (const c of state.collections.values()) {
+    if (role === undefined || !atLeast(role, c.read) || c.keys.length === 0) continue;
+    const readers = readerDevices(state, c.id);
+    const keep = readers.filter((d) => !gone.has(d.id));
+    if (keep.length === readers.length) continue;
+    const admin = keep.some((d) => ["admin", "owner"].includes(state.users.get(d.user)?.role ?? ""));
+    const to = admin ? keep : [...keep, self];
+    if (to.length === 0) continue;
+    const fresh = randomBytes(32);
+    out.push(sealGrant(vault.deviceKey, c.id, [fresh], to));
+    wipe(fresh);
+  }
+  return out;
+}
+
+/**
+ * Once this device's enrolment took effect (at once, or when admins approved it): the lost
+ * devices were revoked by that very entry, in the fold; this reports them and ends the recovery.
  */
 export function finishRecovery(vault: Vault): { revoked: { device: string; cutoff: number }[] } {
   const raw = vault.storage.meta.get(META_FINISH);
   if (raw === undefined) throw recoveryError("RECOVERY_NOT_STARTED", "no recovery waits to be finished on this vault");
-  const info = JSON.parse(raw) as { entry: string; lost: { device: string; cutoff: number }[] };
+  const info = JSON.parse(raw) as { entry: string };
   const state = vault.requireTeam();
   const me = state.devices.get(vault.deviceId);
   if (me === undefined || !me.active) {
@@ -291,21 +372,10 @@ export function finishRecovery(vault: Vault): { revoked: { device: string; cutof
     const missing = p === undefined ? state.approvalsRequired : state.approvalsRequired - p.approvers.size;
     throw recoveryError("RECOVERY_WAITING", `this device's enrolment (${info.entry.slice(0, 12)}) waits for ${missing} more admin approval${missing === 1 ? "" : "s"}`);
   }
-  const lost = new Set(info.lost.map((l) => l.device));
-  const withhold = (collection: string): ReadonlySet<string> => {
-    const s = vault.state();
-    const c = s.collections.get(collection);
-    const out = new Set([...lost]);
-    const admins = [...s.devices.values()].filter((d) => d.id !== vault.deviceId && !lost.has(d.id) && c !== undefined && isReader(s, c, d.id) && ["admin", "owner"].includes(s.users.get(d.user)?.role ?? ""));
-    if (admins.length > 0) out.add(vault.deviceId);
-    return out;
-  };
   const revoked: { device: string; cutoff: number }[] = [];
-  for (const l of info.lost) {
-    if (vault.state().devices.get(l.device)?.active !== true) continue;
-    vault.revokeDevice(l.device, { cutoff: l.cutoff, withhold });
-    lost.delete(l.device);
-    revoked.push(l);
+  for (const d of state.devices.values()) {
+    const loss = d.losses.find((l) => l.entry === info.entry);
+    if (loss !== undefined && d.id !== vault.deviceId) revoked.push({ device: d.id, cutoff: loss.seq });
   }
   vault.tx(() => vault.storage.meta.delete(META_FINISH));
   return { revoked };

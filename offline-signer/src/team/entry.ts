@@ -85,6 +85,11 @@ export interface FrontierPoint {
 export interface RecoveryProof {
   readonly set: Uint8Array;
   readonly sig: Uint8Array;
+  /**
+   * The enrolment revokes every other device of the member (docs/recovery.md): per device, the
+   * highest changeset seq still accepted (0 for a device not named). Signed by the enrolled device.
+   */
+  readonly cutoffs?: readonly Cutoff[] | undefined;
 }
 
 export type EntryBody =
@@ -169,7 +174,7 @@ function plainBody(b: EntryBody): Record<string, Plain> {
     case "add-member":
       return { user: b.user, userName: b.userName, role: b.role, device: plainDevice(b.device), grants: plainGrants(b.grants) };
     case "add-device":
-      return { user: b.user, device: plainDevice(b.device), grants: plainGrants(b.grants), ...(b.recovery === undefined ? {} : { recovery: { set: b.recovery.set, sig: b.recovery.sig } }) };
+      return { user: b.user, device: plainDevice(b.device), grants: plainGrants(b.grants), ...(b.recovery === undefined ? {} : { recovery: { set: b.recovery.set, sig: b.recovery.sig, ...(b.recovery.cutoffs === undefined ? {} : { cutoffs: plainCutoffs(b.recovery.cutoffs) }) } }) };
     case "revoke-device":
       return { device: b.device, cutoff: b.cutoff, rekeys: plainGrants(b.rekeys) };
     case "remove-member":
@@ -337,13 +342,13 @@ function readBody(o: Obj, type: EntryType): EntryBody {
     case "add-member":
       return { type, user: readIdentity(o["user"], "user"), userName: t("userName", 256), role: role("role"), device: readDevice(o["device"], "device"), grants: readGrants(o["grants"], "grants") };
     case "add-device": {
-      const recovery = o["recovery"] === undefined ? undefined : R.obj(o["recovery"], "recovery", ["set", "sig"]);
+      const recovery = o["recovery"] === undefined ? undefined : R.obj(o["recovery"], "recovery", ["set", "sig", "cutoffs"]);
       return {
         type,
         user: readIdentity(o["user"], "user"),
         device: readDevice(o["device"], "device"),
         grants: readGrants(o["grants"], "grants"),
-        ...(recovery === undefined ? {} : { recovery: { set: R.bytes(recovery["set"], "recovery.set", 16), sig: R.bytes(recovery["sig"], "recovery.sig", 64) } }),
+        ...(recovery === undefined ? {} : { recovery: { set: R.bytes(recovery["set"], "recovery.set", 16), sig: R.bytes(recovery["sig"], "recovery.sig", 64), ...(recovery["cutoffs"] === undefined ? {} : { cutoffs: readCutoffs(recovery["cutoffs"], "recovery.cutoffs") }) } }),
       };
     }
     case "revoke-device":

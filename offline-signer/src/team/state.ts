@@ -135,6 +135,14 @@ export interface RecoverySet {
   spent: string | undefined;
 }
 
+/**
+ * Where `recoverySets` keeps a member's set. Set ids are public once in the log: keyed by id alone,
+ * any member could sign a set of their own under another member's id, ordered first, and void it.
+ */
+export function recoverySetKey(user: string, set: Uint8Array | string): string {
+  return `${user}:${typeof set === "string" ? set : hex(set)}`;
+}
+
 export interface Proposal {
   readonly entry: TeamEntry;
   readonly approvers: Set<string>;
@@ -163,7 +171,7 @@ export interface TeamState {
   readonly heads: string[];
   /** Which entry made each change effective (an approval can make a proposal effective). */
   readonly effective: Map<string, string>;
-  /** Recovery sets by id (hex), in log order (docs/recovery.md). */
+  /** Recovery sets by recoverySetKey(member, set id), in log order (docs/recovery.md): an id is only unique per member. */
   readonly recoverySets: Map<string, RecoverySet>;
   /** Transport key generations 1, 2, ... in log order (generation n is transport[n - 1]); generation 0, the team's first key, is never in the log. */
   readonly transport: TransportGeneration[];
@@ -382,10 +390,19 @@ function selfEnrolment(state: TeamState, e: TeamEntry, b: Extract<EntryBody, { t
   const user = state.users.get(hex(b.user));
   if (user === undefined || !user.active) return "a recovery enrolment for someone who is not a member";
   if (!verifyDeviceCert(b.user, b.device)) return "the device certificate does not verify under the member's identity";
-  const set = state.recoverySets.get(hex(b.recovery.set));
-  if (set === undefined) return "names a recovery set this team does not know";
+  const set = state.recoverySets.get(recoverySetKey(user.id, b.recovery.set));
+  if (set === undefined) return [...state.recoverySets.values()].some((s) => s.id === hex(b.recovery!.set)) ? "names another member's recovery set" : "names a recovery set this team does not know";
   if (set.user !== user.id) return "names another member's recovery set";
-  if (set.superseded) return "names a recovery set its member replaced with a newer one";
+  // Newest among the sets the enrolment descends from: a set made concurrently (by whoever holds
+  // the lost laptop, ordered first by its hash) never supersedes it; the enrolment's revocation
+  // of that laptop then refuses it (docs/team-model.md, "Recovery enrolment").
+  const past = pastOf(state, e);
+  if (past === undefined ? set.superseded : !past.has(set.entry)) return past === undefined ? "names a recovery set its member replaced with a newer one" : "names a recovery set it does not descend from";
+  if (past !== undefined) {
+    let newest: RecoverySet | undefined;
+    for (const s of state.recoverySets.values()) if (s.user === user.id && past.has(s.entry)) newest = s;
+    if (newest !== set) return "names a recovery set its member replaced with a newer one";
+  }
   if (set.spent !== undefined) return "names a recovery set that already enrolled a device (each set enrols one)";
   if (!ed25519Verify(set.key, recoveryEnrolMessage(state.team, b.recovery.set, b.device), b.recovery.sig)) return "the recovery signature does not verify (the set's shares were not combined)";
   return { user };
@@ -405,7 +422,7 @@ function applyEntry(state: TeamState, e: TeamEntry): string | undefined {
     if (p.approvers.size >= required(state)) {
       state.proposals.delete(hex(b.proposal));
       const proposer = actorOf(state, p.entry);
-      if (typeof proposer === "string") return `the approved change can no longer apply: its author was ${proposer.replace("signed by ", "")}`;
+      if (typeof proposer === "string") return `the approved change can no longer apply: ${proposer}`;
       const why = permitted(state, p.entry.body, proposer.user) ?? applyEffect(state, p.entry, proposer.user);
       if (why !== undefined) {
         state.rejected.set(p.entry.hashHex, why);
@@ -515,6 +532,12 @@ function judgeGrants(state: TeamState, e: TeamEntry, readableBefore: ReadonlySet
 /** The log each fold runs over, for judging a grant at its author's own position (rare: only when a recipient is not a reader). */
 const logOf = new WeakMap<TeamState, ReadonlyMap<string, TeamEntry>>();
 
+/** The entries `e` descends from (its parents' ancestors), or undefined when the fold's log is not known. */
+function pastOf(state: TeamState, e: TeamEntry): Set<string> | undefined {
+  const entries = logOf.get(state);
+  return entries === undefined ? undefined : ancestors(entries, e.parents.map(hex));
+}
+
 function readerAtAuthorsPosition(state: TeamState, e: TeamEntry, collection: string, device: string): boolean {
   const entries = logOf.get(state);
   if (entries === undefined) return false;
@@ -547,7 +570,8 @@ function grantProblem(state: TeamState, e: TeamEntry, g: KeyGrant, readableBefor
     const id = hex(k);
     if (c.holders.has(id)) continue;
     for (const other of state.collections.values()) if (other !== c && other.holders.has(id)) return `passes on a key of another collection as "${c.id}"'s`;
-    if (!INTRODUCES.has(b.type)) return `passes on a key of "${c.id}" that no entry introduced (a ${b.type} may only pass on existing keys)`;
+    // A recovery enrolment revokes the lost devices, so it rotates their collections' keys too.
+    if (!INTRODUCES.has(b.type) && !(b.type === "add-device" && b.recovery !== undefined)) return `passes on a key of "${c.id}" that no entry introduced (a ${b.type} may only pass on existing keys)`;
   }
   return undefined;
 }
@@ -640,21 +664,42 @@ function effect(state: TeamState, e: TeamEntry): string | undefined {
       let set: RecoverySet | undefined;
       if (b.recovery !== undefined) {
         // Only the device itself proves a recovery (selfEnrolment checked the rest as it became the actor).
-        set = state.recoverySets.get(hex(b.recovery.set));
+        set = state.recoverySets.get(recoverySetKey(user.id, b.recovery.set));
         if (!equalBytes(e.author, b.device.sign) || set === undefined || set.spent !== undefined) return "a recovery proof only in the enrolment the recovered device signs itself";
       }
+      if (set !== undefined) {
+        // The enrolment is the cut (docs/recovery.md): every device of the member it descends
+        // from is revoked here, in the same step, so nothing the lost laptop signs concurrently
+        // (a backdated recovery set, a revocation of this device) stands against it (I4). A
+        // device already revoked keeps its cutoff and only gains the loss.
+        const past = pastOf(state, e);
+        const known = new Set<string>();
+        for (const h of past ?? []) {
+          const pb = logOf.get(state)?.get(h)?.body;
+          if (pb?.type === "add-device" || pb?.type === "add-member" || pb?.type === "genesis") known.add(hex(pb.device.sign));
+        }
+        for (const d of state.devices.values()) {
+          if (d.user !== user.id || !known.has(d.id)) continue;
+          if (!d.active) {
+            d.losses.push({ entry: e.hashHex, seq: d.cutoff ?? 0 });
+            continue;
+          }
+          const c = b.recovery!.cutoffs?.find((x) => hex(x.device) === d.id);
+          cut(d, c?.seq ?? 0, e.hashHex);
+        }
+        set.spent = e.hashHex;
+      }
       state.devices.set(hex(b.device.sign), newDevice(b.device, user.id));
-      if (set !== undefined) set.spent = e.hashHex;
       return undefined;
     }
     case "recovery-set": {
       const author = state.devices.get(hex(e.author))!;
       const user = state.users.get(author.user)!;
-      if (state.recoverySets.has(hex(b.set))) return "that recovery set id is already used";
+      if (state.recoverySets.has(recoverySetKey(user.id, b.set))) return "that recovery set id is already used";
       const identity = Buffer.from(user.id, "hex");
       if (!ed25519Verify(identity, recoverySetMessage(state.team, identity, b), b.sig)) return "the recovery set is not signed by its member's identity key";
       for (const s of state.recoverySets.values()) if (s.user === user.id) s.superseded = true;
-      state.recoverySets.set(hex(b.set), { id: hex(b.set), user: user.id, entry: e.hashHex, threshold: b.threshold, key: b.key, shares: b.shares.map(hex), superseded: false, spent: undefined });
+      state.recoverySets.set(recoverySetKey(user.id, b.set), { id: hex(b.set), user: user.id, entry: e.hashHex, threshold: b.threshold, key: b.key, shares: b.shares.map(hex), superseded: false, spent: undefined });
       return undefined;
     }
     case "revoke-device": {
