@@ -3,7 +3,7 @@
  * on your working laptop, and a holder's view of the shares it keeps for others. A release is
  * sealed to a new laptop only after its fingerprint was confirmed, as `members add` does.
  */
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Args, Flags } from "@oclif/core";
 import { AirlockError, escapeLine, quoted, safe } from "@airlock/shared";
@@ -17,7 +17,7 @@ import { readRequest } from "../vault/transfer.js";
 import { parseRecoveryRequest, setLabel } from "../recovery/codec.js";
 import { renderCard } from "../recovery/card-png.js";
 import { heldShares, releaseShare } from "../recovery/holder.js";
-import { setupRecovery } from "../recovery/setup.js";
+import { setupRecovery, type PaperShare } from "../recovery/setup.js";
 import { unhex } from "../vault/hex.js";
 
 export class RecoverySetup extends VaultCommand {
@@ -43,18 +43,35 @@ export class RecoverySetup extends VaultCommand {
       for (let i = 1; i <= flags.paper; i++) if (existsSync(join(out, cardName(i)))) this.usage(`${join(out, cardName(i))} already exists; choose an empty --out folder`);
     }
     await this.withVault(flags, async (vault) => {
-      const r = await setupRecovery(vault, { threshold: flags.threshold, holders: flags.holder, paper: flags.paper });
+      // The cards are written before the set is committed (setup.ts, writePaper): a card that
+      // cannot be written leaves the working set in force, and the cards already written are removed.
       const files: string[] = [];
-      try {
-        if (r.paper.length > 0) mkdirSync(flags.out!, { recursive: true, mode: 0o700 });
-        for (const p of r.paper) {
-          const file = join(flags.out!, cardName(p.index));
-          writeFileSync(file, renderCard(p.bytes, { index: p.index, printed: r.paper.length, threshold: r.threshold, total: r.total, set: setLabel(r.set), check: p.check }), { mode: 0o600, flag: "wx" });
-          files.push(file);
+      const writePaper = (paper: readonly PaperShare[], id: Uint8Array, threshold: number, total: number): void => {
+        try {
+          if (paper.length > 0) mkdirSync(flags.out!, { recursive: true, mode: 0o700 });
+          for (const p of paper) {
+            const file = join(flags.out!, cardName(p.index));
+            const png = renderCard(p.bytes, { index: p.index, printed: paper.length, threshold, total, set: setLabel(id), check: p.check });
+            try {
+              writeFileSync(file, png, { mode: 0o600, flag: "wx" });
+            } finally {
+              wipe(png);
+            }
+            files.push(file);
+          }
+        } catch (e) {
+          for (const f of files) rmSync(f, { force: true });
+          throw new AirlockError("RECOVERY_SETUP", `could not write the paper cards (${(e as Error).message}); nothing was changed: your previous recovery set still holds`, { hint: "choose a writable --out folder with room for the cards", cause: e });
         }
-      } finally {
-        for (const p of r.paper) wipe(p.bytes, p.piece.share);
+      };
+      let r;
+      try {
+        r = await setupRecovery(vault, { threshold: flags.threshold, holders: flags.holder, paper: flags.paper, writePaper });
+      } catch (e) {
+        for (const f of files) rmSync(f, { force: true }); // written, but the set was not committed
+        throw e;
       }
+      for (const p of r.paper) wipe(p.bytes, p.piece.share);
       const set = setLabel(r.set);
       this.emit(
         flags.json,

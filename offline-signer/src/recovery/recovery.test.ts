@@ -203,4 +203,35 @@ describe("recovery from a lost laptop (3 of 5 shares)", () => {
     expect(n.record("notes", "n1")?.fields["title"]).toBe("dana's first note");
     for (const v of [a, b, c, d, n]) v.close();
   });
+
+  it("the lost laptop's cutoff comes from the holders' releases, never raised by a log-only release (review M2)", async () => {
+    const { r, clock, a, b, c, d, paper } = await teamWithRecovery();
+    note(d, "n2", "seen by alice only");
+    sync(d, a);
+    const byAlice = a.storage.heads.seqOf(d.deviceKey.publicKey)!;
+    const byHolders = Math.max(b.storage.heads.seqOf(d.deviceKey.publicKey)!, c.storage.heads.seqOf(d.deviceKey.publicKey)!);
+    expect(byAlice).toBeGreaterThan(byHolders);
+    const n = await newVault(r, "n", clock);
+    const request = startRecovery(n, "dana");
+    const judged = judgeInputs(n, [
+      { source: "alice", kind: "release", bytes: releaseShare(a, request.bytes, "dana", { logOnly: true }).bytes },
+      { source: "bob", kind: "release", bytes: releaseShare(b, request.bytes, "dana").bytes },
+      { source: "carol", kind: "release", bytes: releaseShare(c, request.bytes, "dana").bytes },
+      scannedCard(paper[0]!.bytes, "card-1.png"),
+    ]);
+    expect(judged.verdicts.map((v) => v.status)).toEqual(["log", "share", "share", "share"]);
+    const restored = await restoreFrom(n, judged);
+    expect(restored.revoked).toEqual([{ device: d.deviceId, cutoff: byHolders }]);
+    expect(n.state().devices.get(d.deviceId)).toMatchObject({ active: false, cutoff: byHolders });
+    for (const v of [a, b, c, d, n]) v.close();
+  });
+
+  it("setup whose paper cards cannot be written commits nothing: the working set stays the newest (review M4)", async () => {
+    const { a, b, c, d, setId } = await teamWithRecovery();
+    const before = d.state().recoverySets.size;
+    await expect(setupRecovery(d, { threshold: 2, holders: ["alice"], paper: 1, writePaper: () => { throw new Error("ENOSPC"); } })).rejects.toThrow("ENOSPC");
+    expect(d.state().recoverySets.size).toBe(before);
+    expect(heldShares(a).map((h) => [setLabel(Buffer.from(h.set.id, "hex")), h.status])).toEqual([[setId, "current"]]);
+    for (const v of [a, b, c, d]) v.close();
+  });
 });

@@ -23,6 +23,12 @@ export interface SetupOptions {
   readonly holders: readonly string[];
   /** Shares printed on paper cards. */
   readonly paper: number;
+  /**
+   * Writes the paper cards out, before the set is committed: if it throws, the set is not
+   * appended and the working set stays the newest (a set whose cards were not written could leave
+   * fewer than k shares in existence).
+   */
+  readonly writePaper?: ((paper: readonly PaperShare[], set: Uint8Array, threshold: number, total: number) => void) | undefined;
 }
 
 export interface PaperShare {
@@ -96,11 +102,18 @@ export async function setupRecovery(vault: Vault, options: SetupOptions): Promis
       }
     });
     sealed.sort((a, b) => Buffer.compare(a, b));
-    const entry = vault.tx(() => vault.appendEntry({ type: "recovery-set", set, threshold, key: recovery.publicKey, shares: hashes, sealed, sig }));
     const papers = shares.slice(holders.length).map((share, i) => {
       const p = piece(share.slice());
       return { index: i + 1, piece: p, bytes: encodePiece(p), check: checkCode(set, share) };
     });
+    let entry: TeamEntry;
+    try {
+      options.writePaper?.(papers, set, threshold, total);
+      entry = vault.tx(() => vault.appendEntry({ type: "recovery-set", set, threshold, key: recovery.publicKey, shares: hashes, sealed, sig }));
+    } catch (e) {
+      for (const p of papers) wipe(p.bytes, p.piece.share);
+      throw e;
+    }
     return {
       entry,
       set,
