@@ -68,7 +68,7 @@ export class RecoverAdd extends VaultCommand {
           inputs.push(readRecoveryInput(path));
         } catch (e) {
           if (!isAirlockError(e)) throw e;
-          unread.push({ source: path, kind: "card", status: "refused", code: e.code, reason: e.message });
+          unread.push({ source: path, kind: e.code === "RECOVERY_BAD_CARD" ? "card" : "release", status: "refused", code: e.code, reason: e.message });
         }
       }
       const judged = judgeInputs(vault, inputs);

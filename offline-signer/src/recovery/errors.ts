@@ -16,7 +16,6 @@ export const RECOVERY_HINTS = {
   RECOVERY_NOT_STARTED: "start on this laptop with `airlock recover start NAME --out FILE`",
   RECOVERY_MISMATCH: "the shares do not combine into your identity: report this to your admins, and do not use this set",
   RECOVERY_WAITING: "an admin approves the enrolment (airlock approvals list, then approve); import their next export here and run `airlock recover finish`",
-  RECOVERY_NO_SHARE: "this vault holds no share for them; `airlock recovery held` lists what it holds",
 } as const;
 export type RecoveryErrorCode = keyof typeof RECOVERY_HINTS;
 

@@ -6,13 +6,14 @@
  * Paper cards go through real PNG pages decoded from their pixels.
  */
 import { describe, expect, it } from "vitest";
+import { sealBundle } from "@airlock/bundle-format";
 import { decodeImage, scanQrPixels } from "@airlock/shared";
 import { exportBundles } from "../vault/sync.js";
 import { stateDigest } from "../vault/report.js";
 import { importInto, newVault, sync, tempRoots, TestClock } from "../../test-support/vaults.js";
 import type { Vault } from "../vault/vault.js";
 import { renderCard } from "./card-png.js";
-import { encodePiece, parsePiece, setLabel } from "./codec.js";
+import { encodePiece, encodeRelease, parsePiece, setLabel } from "./codec.js";
 import { heldShares, releaseShare } from "./holder.js";
 import { finishRecovery, judgeInputs, restoreFrom, startRecovery, type RecoveryInput } from "./restore.js";
 import { setupRecovery, type PaperShare } from "./setup.js";
@@ -233,5 +234,26 @@ describe("recovery from a lost laptop (3 of 5 shares)", () => {
     expect(d.state().recoverySets.size).toBe(before);
     expect(heldShares(a).map((h) => [setLabel(Buffer.from(h.set.id, "hex")), h.status])).toEqual([[setId, "current"]]);
     for (const v of [a, b, c, d]) v.close();
+  });
+
+  it("a release whose share is damaged is refused as a bad release, not as a card to scan again (review L3)", async () => {
+    const { r, clock, a, b, c, d } = await teamWithRecovery();
+    const n = await newVault(r, "n", clock);
+    const request = startRecovery(n, "dana");
+    const state = a.state();
+    const body = encodeRelease({
+      team: state.team,
+      user: Buffer.from(d.me().user.id, "hex"),
+      for: request.sign,
+      piece: new Uint8Array([0xa1, 0x61, 0x78, 0x01]),
+      log: state.order.map((h) => a.entries().get(h)!.bytes),
+      transport: new Uint8Array(32),
+      seen: [],
+      created: 1,
+    });
+    const bytes = sealBundle(body, { recipients: [request.enc], sender: a.deviceKey, mailboxTag: new Uint8Array(16) });
+    const judged = judgeInputs(n, [{ source: "alice", kind: "release", bytes }]);
+    expect(judged.verdicts[0]).toMatchObject({ status: "refused", code: "RECOVERY_BAD_BUNDLE", reason: expect.stringMatching(/^its share is damaged/) });
+    for (const v of [a, b, c, d, n]) v.close();
   });
 });

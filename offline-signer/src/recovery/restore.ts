@@ -210,7 +210,8 @@ export function judgeInputs(vault: Vault, inputs: readonly RecoveryInput[]): Jud
     try {
       piece = parsePiece(bytes);
     } catch (e) {
-      verdicts.set(input, refused(input, e));
+      // Inside a release the piece is the holder's to write again, not a card to scan again.
+      verdicts.set(input, refused(input, what === "release" && isAirlockError(e) ? recoveryError("RECOVERY_BAD_BUNDLE", `its share is damaged (${e.message})`, e) : e));
       return;
     }
     const check = checkCode(piece.set, piece.share);
