@@ -8,6 +8,7 @@
 import { homedir } from "node:os";
 import { resolve } from "node:path";
 import { Box, useInput, type Key } from "ink";
+import { renderReceiptTerminal } from "@airlock/shared";
 import { Text } from "./components/Text.js";
 import { useEffect, useMemo, useRef, useState, type ReactElement } from "react";
 import type { RecordView } from "../apps/app.js";
@@ -47,7 +48,9 @@ type Mode =
   | { readonly kind: "import-path" }
   | { readonly kind: "working"; readonly label: string }
   | { readonly kind: "camera"; readonly device: string; readonly stop: AbortController }
-  | { readonly kind: "result"; readonly title: string; readonly lines: readonly string[]; readonly warn?: string | undefined }
+  | { readonly kind: "result"; readonly title: string; readonly lines: readonly string[]; readonly warn?: string | undefined; readonly receipts?: readonly string[] }
+  /** The import's delivery receipt codes (docs/receipts.md), one at a time and alone on the screen, for the courier's camera. */
+  | { readonly kind: "receipt"; readonly codes: readonly string[]; readonly index: number }
   | { readonly kind: "status" }
   | { readonly kind: "team" }
   | { readonly kind: "access" }
@@ -211,13 +214,16 @@ export function Main({ vault, onQuit, now, place, onPlace }: MainProps): ReactEl
     const source = device ?? expandPath(path);
     const stop = new AbortController();
     const job = async (progress: (line: string) => void): Promise<Mode> => {
-      const { read, report } = await importFrom(vault, device === undefined ? [source] : [], progress, undefined, device === undefined ? {} : { camera: { device }, signal: stop.signal });
+      const { read, report, receipts } = await importFrom(vault, device === undefined ? [source] : [], progress, undefined, device === undefined ? {} : { camera: { device }, signal: stop.signal });
       const rejected = report.rejected + report.entriesRejected;
+      const codes = (receipts?.codes ?? []).map((c) => renderReceiptTerminal(c.symbol));
+      const receiptLine = codes.length === 0 ? [] : [`r: show the receipt code for the courier's camera${codes.length > 1 ? ` (${codes.length} codes)` : ""}, so it knows what arrived`];
       return {
         kind: "result",
         title: importTitle(source, read, report),
-        lines: [...importLines(read, report), `Quarantined: ${report.quarantined} · rejected: ${rejected} · unreadable: ${report.issues.length}`],
+        lines: [...importLines(read, report), `Quarantined: ${report.quarantined} · rejected: ${rejected} · unreadable: ${report.issues.length}`, ...receiptLine],
         warn: report.quarantined + rejected > 0 ? "Some of what arrived was refused: press s for the reasons." : undefined,
+        receipts: codes,
       };
     };
     work(`Importing ${source}`, job, device === undefined ? undefined : { kind: "camera", device, stop });
@@ -311,6 +317,10 @@ export function Main({ vault, onQuit, now, place, onPlace }: MainProps): ReactEl
           if (key.escape) return setMode(BROWSE);
           return;
         case "result":
+          if (input === "r" && mode.receipts !== undefined && mode.receipts.length > 0) return setMode({ kind: "receipt", codes: mode.receipts, index: 0 });
+          return setMode(BROWSE);
+        case "receipt":
+          if (!key.escape && mode.index + 1 < mode.codes.length) return setMode({ ...mode, index: mode.index + 1 });
           return setMode(BROWSE);
         case "status":
           // The ScrollView reads the scroll keys.
@@ -408,6 +418,9 @@ export function Main({ vault, onQuit, now, place, onPlace }: MainProps): ReactEl
     case "result":
       body = <ResultView title={mode.title} lines={mode.lines} warn={mode.warn} />;
       break;
+    case "receipt":
+      body = <Text> </Text>; // drawn alone, below
+      break;
     case "status":
       body =
         view.status === undefined ? (
@@ -483,6 +496,19 @@ export function Main({ vault, onQuit, now, place, onPlace }: MainProps): ReactEl
         : mode.kind === "browse" && Screen === undefined
           ? GLOBAL_KEYS
           : undefined;
+  if (mode.kind === "receipt") {
+    // Alone on the screen: a receipt of up to 8 bundles is 21 rows, which fits 80x24 only without the header and bars.
+    const more = mode.index + 1 < mode.codes.length;
+    return (
+      <Box flexDirection="column">
+        {/* One Text per row: Text escapes control characters, a newline included. */}
+        {mode.codes[mode.index]!.split("\n").map((row, i) => (
+          <Text key={i}>{row}</Text>
+        ))}
+        <Text dimColor>{`Receipt ${mode.index + 1}/${mode.codes.length} for the courier's camera · any key: ${more ? "next code" : "done"}`}</Text>
+      </Box>
+    );
+  }
   return (
     <Box flexDirection="column" height={size.rows - 1}>
       {view.status === undefined ? null : <Header status={view.status} />}
