@@ -80,9 +80,10 @@ export class RecoverAdd extends VaultCommand {
       const have = judged.shares.length;
       this.emit(
         flags.json,
-        { team: restored.team, teamName: restored.teamName, entry: restored.entry, shares: have, waiting: restored.waiting, revoked: restored.revoked, verdicts },
+        { team: restored.team, teamName: restored.teamName, entry: restored.entry, shares: have, waiting: restored.waiting, revoked: restored.revoked, withoutHistory: restored.withoutHistory, verdicts },
         safe`Restored your identity in team ${quoted(restored.teamName)} and enrolled this laptop (entry ${short(restored.entry)}).` +
           "\n" +
+          restored.withoutHistory.map((c) => safe`No other admin reads ${quoted(c)}: this laptop gets its new key only, and its records from before the recovery stay unreadable here (docs/recovery.md, "Limits").` + "\n").join("") +
           (restored.waiting > 0
             ? `It waits for ${restored.waiting} admin approval(s): export, ask an admin to approve, import their next export here, then run airlock recover finish.\n`
             : restored.revoked.map((r) => `Revoked lost device ${short(r.device)} after its change ${r.cutoff}.\n`).join("") +
@@ -93,7 +94,7 @@ export class RecoverAdd extends VaultCommand {
 }
 
 export class RecoverFinish extends VaultCommand {
-  static override summary = "After admins approved your recovered laptop: revoke your lost devices.";
+  static override summary = "After admins approved your recovered laptop: report the lost devices its enrolment revoked, and end the recovery.";
   static override examples = ["<%= config.bin %> recover finish"];
 
   async run(): Promise<void> {

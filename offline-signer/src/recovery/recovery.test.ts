@@ -256,4 +256,30 @@ describe("recovery from a lost laptop (3 of 5 shares)", () => {
     expect(judged.verdicts[0]).toMatchObject({ status: "refused", code: "RECOVERY_BAD_BUNDLE", reason: expect.stringMatching(/^its share is damaged/) });
     for (const v of [a, b, c, d, n]) v.close();
   });
+
+  it("a sole owner recovers without history, and recover add says so (review M1, documented limit)", async () => {
+    const r = root();
+    const clock = new TestClock();
+    const a = await newVault(r, "a", clock);
+    a.init("Field office", "alice");
+    const c = await newVault(r, "c", clock);
+    a.addMember(c.joinRequest("carol").bytes, "editor");
+    exchange([a, c]);
+    note(a, "n0", "alice's old note");
+    const setup = await setupRecovery(a, { threshold: 2, holders: ["carol"], paper: 1 });
+    exchange([a, c]);
+    const n = await newVault(r, "n", clock);
+    const request = startRecovery(n, "alice");
+    const judged = judgeInputs(n, [{ source: "carol", kind: "release", bytes: releaseShare(c, request.bytes, "alice").bytes }, scannedCard(setup.paper[0]!.bytes, "card.png")]);
+    const restored = await restoreFrom(n, judged);
+    expect(restored.withoutHistory).toEqual(["notes"]);
+    expect(restored.revoked.map((x) => x.device)).toEqual([a.deviceId]);
+    exchange([n, c], 3);
+    expect(n.readableCollections()).toEqual(["notes"]);
+    expect(n.record("notes", "n0")).toBeUndefined(); // the limit, as docs/recovery.md states it
+    note(n, "n9", "after the recovery");
+    sync(n, c);
+    expect(c.record("notes", "n9")?.fields["title"]).toBe("after the recovery");
+    for (const v of [a, c, n]) v.close();
+  });
 });

@@ -259,6 +259,8 @@ export interface Restored {
   /** Approvals the enrolment still needs (0: the device is in). */
   readonly waiting: number;
   readonly revoked: readonly { readonly device: string; readonly cutoff: number }[];
+  /** Collections no other admin reads: this device gets their fresh key only, never their history (docs/recovery.md, "Limits"). */
+  readonly withoutHistory: readonly string[];
 }
 
 /** With k shares judged good: restores the identity and enrols this device, which revokes the lost ones in the same entry. */
@@ -308,11 +310,12 @@ function enrol(vault: Vault, j: Judged & { team: string; user: string; transport
   const lost = [...before.devices.values()].filter((d) => d.user === j.user && d.active);
   const cutoffs = lost.map((d) => ({ device: d.keys.sign, seq: j.seen.get(d.id) ?? 0 }));
   const self: DeviceState = { id: vault.deviceId, keys: device, user: j.user, active: true, cutoff: undefined, losses: [] };
+  const withoutHistory: string[] = [];
   const entry = signEntry(vault.deviceKey, {
     team,
     parents: before.heads.map(unhex),
     time: vault.now(),
-    body: { type: "add-device", user: identity.publicKey, device, grants: rekeysFor(vault, before, j.user, lost, self), recovery: { set: unhex(set.id), sig, cutoffs } },
+    body: { type: "add-device", user: identity.publicKey, device, grants: rekeysFor(vault, before, j.user, lost, self, withoutHistory), recovery: { set: unhex(set.id), sig, cutoffs } },
   });
   const log = new Map(j.log);
   log.set(entry.hashHex, entry);
@@ -326,8 +329,8 @@ function enrol(vault: Vault, j: Judged & { team: string; user: string; transport
     vault.storage.meta.set(META_FINISH, JSON.stringify({ entry: entry.hashHex }));
     vault.storage.meta.delete(META_NAME);
   });
-  if (waiting !== undefined) return { team: j.team, teamName: after.name, entry: entry.hashHex, waiting: after.approvalsRequired - waiting.approvers.size, revoked: [] };
-  return { team: j.team, teamName: after.name, entry: entry.hashHex, waiting: 0, revoked: finishRecovery(vault).revoked };
+  if (waiting !== undefined) return { team: j.team, teamName: after.name, entry: entry.hashHex, waiting: after.approvalsRequired - waiting.approvers.size, revoked: [], withoutHistory };
+  return { team: j.team, teamName: after.name, entry: entry.hashHex, waiting: 0, revoked: finishRecovery(vault).revoked, withoutHistory };
 }
 
 /**
@@ -337,7 +340,7 @@ function enrol(vault: Vault, j: Judged & { team: string; user: string; transport
  * together, which it could not get otherwise. Where no other admin reads it, it gets the fresh
  * key alone and no history (docs/recovery.md, "Limits").
  */
-function rekeysFor(vault: Vault, state: TeamState, user: string, lost: readonly DeviceState[], self: DeviceState): ReturnType<typeof sealGrant>[] {
+function rekeysFor(vault: Vault, state: TeamState, user: string, lost: readonly DeviceState[], self: DeviceState, withoutHistory: string[]): ReturnType<typeof sealGrant>[] {
   const role = state.users.get(user)?.role;
   const gone = new Set(lost.map((d) => d.id));
   const out: ReturnType<typeof sealGrant>[] = [];
@@ -348,6 +351,7 @@ function rekeysFor(vault: Vault, state: TeamState, user: string, lost: readonly 
     if (keep.length === readers.length) continue;
     const admin = keep.some((d) => ["admin", "owner"].includes(state.users.get(d.user)?.role ?? ""));
     const to = admin ? keep : [...keep, self];
+    if (!admin) withoutHistory.push(c.id);
     if (to.length === 0) continue;
     const fresh = randomBytes(32);
     out.push(sealGrant(vault.deviceKey, c.id, [fresh], to));
