@@ -69,6 +69,14 @@ describe("QR both ways by camera", () => {
     vi.stubEnv("AIRLOCK_FFMPEG", camA.env.AIRLOCK_FFMPEG);
     const ingested = courier(c1, ["ingest", "--camera", "--device", camA.device, "--count", String(bundlesA)]);
     expect(ingested).toMatchObject({ spooled: bundlesA, refused: [] });
+    // The receiver says what it achieved and which density would suit it (issue 15, item 3).
+    const rates = ingested["rates"] as { bytesPerSecond: number; caught: number; preset: string; summary: string }[];
+    expect(rates).toHaveLength(bundlesA);
+    for (const r of rates) {
+      expect(r.bytesPerSecond).toBeGreaterThan(0);
+      expect(r.preset).toBe("normal");
+      expect(r.summary).toMatch(/\/s/);
+    }
     expect(camA.captures()).toHaveLength(1);
 
     // Through the mailbox to courier 2, which shows what it pulled as QR frames.
@@ -90,6 +98,7 @@ describe("QR both ways by camera", () => {
     const receipt = join(root, "receipt.png");
     const imported = airlock(b, ["import", "--camera", "--device", camC.device, "--count", String(folders(qrC).length), "--receipt-png", receipt]);
     expect((imported["report"] as Json)["applied"]).toBeGreaterThanOrEqual(1);
+    expect((imported["rates"] as unknown[]).length).toBe(folders(qrC).length);
     const notes = airlock(b, ["notes", "list"])["notes"] as { title: string; body: string }[];
     expect(notes.find((n) => n.title === "filmed twice")?.body).toBe("x".repeat(3000));
 

@@ -58,11 +58,13 @@ export class Import extends VaultCommand {
       if (flags.remove) {
         lines.push(`Removed ${result.removed} bundle file(s) from the stick${result.leftForOthers > 0 ? `; left ${result.leftForOthers} that other devices of the team may still need` : ""}.`);
       }
+      // What this camera achieved, and the density that would suit it (docs/qr-frames.md).
+      lines.push(...result.rates.map((r) => `camera: ${r.summary}`));
       const receipt = receiptOutput(result.receipts, flags["receipt-png"]);
       lines.push(...receipt.lines);
       // Lines name files from the stick and reasons quoting what arrived: one escaped line each.
       const text = lines.map((l) => `${escapeLine(l)}\n`).join("");
-      this.emit(flags.json, { read, report, dryRun: result.dryRun, bundles: result.bundles, removed: result.removed, leftForOthers: result.leftForOthers, receipts: receipt.json }, text);
+      this.emit(flags.json, { read, report, dryRun: result.dryRun, bundles: result.bundles, removed: result.removed, leftForOthers: result.leftForOthers, receipts: receipt.json, rates: result.rates }, text);
       if (importRefused(report)) markPartial();
     });
   }

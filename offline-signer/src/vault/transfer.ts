@@ -4,7 +4,7 @@
  * differ only in how they show progress and the result.
  */
 import { basename } from "node:path";
-import { AirlockError, fingerprintBytes, fingerprintFile, formatBytes, reportStep, type ProgressLine, isAirlockError, prepareDropFolder, removeOwnBundles, readCamera, readSources, removeBundle, writeBundle, type AcceptedBundle, type LargeBundle, type SourceEvent, type SourceOptions } from "@airlock/shared";
+import { AirlockError, fingerprintBytes, fingerprintFile, formatBytes, reportStep, type ProgressLine, isAirlockError, prepareDropFolder, removeOwnBundles, readCamera, readSources, removeBundle, writeBundle, type AcceptedBundle, type LargeBundle, type SourceEvent, type SourceOptions, type QrRateReport } from "@airlock/shared";
 import { receiptIdOf } from "@airlock/shared";
 import { vaultError } from "./errors.js";
 import { issueReceipts, mailboxTagOf, type IssuedReceipts } from "./receipt.js";
@@ -166,6 +166,8 @@ export interface ImportResult {
   readonly leftForOthers: number;
   /** The delivery receipts this import made for the couriers (receipt.ts); none on a dry run. */
   readonly receipts: IssuedReceipts | undefined;
+  /** Reading a camera: per bundle, the rate achieved and the preset that would suit it (shared qr-rate.ts). */
+  readonly rates: readonly QrRateReport[];
 }
 
 /** One bundle read, waiting to be applied. */
@@ -207,9 +209,11 @@ export async function importFrom(
   const maxStreamBytes = vault.teamId === undefined ? 0 : sealedLength(largestAccepted(vault) + FILE_HEAD_LENGTH, MAX_RECIPIENTS);
   if (vault.teamId !== undefined && !dryRun) sweep(vault);
   const collector = new RecordChangeCollector(vault);
+  const rates: QrRateReport[] = [];
   try {
     const sourceOptions = { boxes: ["inbox", "outbox"] as const, maxBundleBytes: maxInMemoryBytes, maxStreamBytes, ...(progress === undefined ? {} : { progress }), ...(options.signal === undefined ? {} : { signal: options.signal }) };
     for await (const event of eventsOf(paths, options.camera, sourceOptions)) {
+      if (options.camera !== undefined && event.type === "bundle" && event.rate !== undefined) rates.push(event.rate);
       if (event.type === "issue") {
         report.issues.push({ source: event.from, code: event.code, reason: event.reason });
         continue;
@@ -302,7 +306,7 @@ export async function importFrom(
   }
   const arrived = pending.flatMap((p) => (p.id === undefined ? [] : [{ id: p.id, opened: p.opened !== undefined || p.file === true, ...(p.tag === undefined ? {} : { tag: p.tag }), ...(p.usb === undefined ? {} : { stickFile: p.usb.path }) }]));
   const receipts = dryRun ? undefined : await issueReceipts(vault, arrived);
-  return { read, report, bundles: results, dryRun, removed, leftForOthers, receipts };
+  return { read, report, bundles: results, dryRun, removed, leftForOthers, receipts, rates };
 }
 
 interface Counts {

@@ -3,7 +3,7 @@ import { looksLikeReceipt, markPartial, plural, removeBundle, safe } from "@airl
 import { courierError } from "../errors.js";
 import { Courier, type IngestOutcome } from "../courier/courier.js";
 import { ReceiptReader } from "../courier/receipts.js";
-import { readCamera, readSources, type SourceEvent } from "@airlock/shared";
+import { readCamera, readSources, type QrRateReport, type SourceEvent } from "@airlock/shared";
 import { CourierCommand } from "./base.js";
 
 /** Bytes of bundles refused for an unknown tag kept to try again after an enrollment in the same run. */
@@ -45,6 +45,8 @@ export default class Ingest extends CourierCommand {
         ? readCamera({ ...options, device: flags.device, ...(flags.count === undefined ? {} : { count: flags.count }) })
         : readSources(paths, options);
       const results: (IngestOutcome & { from: string })[] = [];
+      // Reading a camera: per bundle, the rate achieved and the density that would suit it (docs/qr-frames.md).
+      const rates: QrRateReport[] = [];
       const issues: { from: string; code: string; reason: string }[] = [];
       // A stick holds an admin's enrollment for a new transport key generation beside bundles
       // already tagged under it, in no particular order: bundles refused for an unknown tag
@@ -63,6 +65,7 @@ export default class Ingest extends CourierCommand {
         }
         const outcome = courier.ingest(event.bytes);
         results.push({ ...outcome, from: event.from });
+        if (flags.camera && event.rate !== undefined) rates.push(event.rate);
         if (outcome.outcome === "refused" && outcome.code === "COURIER_UNKNOWN_TAG" && unknownTagBytes + event.bytes.length <= RETRY_BYTES) {
           unknownTag.push({ bytes: event.bytes, index: results.length - 1, usb: event.usb });
           unknownTagBytes += event.bytes.length;
@@ -84,10 +87,11 @@ export default class Ingest extends CourierCommand {
       const refused = [...issues, ...results.flatMap((r) => (r.outcome === "refused" ? [{ from: r.from, code: r.code, reason: r.reason }] : [])), ...receipts.refused];
       // Enrollments from an admin's export: a later transport key generation adopted (docs/transport-key.md, "Couriers").
       const enrollments = results.flatMap((r) => (r.outcome === "enrollment" && r.adopted ? [{ team: r.team, generation: r.generation }] : []));
-      const summary = { spooled: n("spooled"), duplicates: n("duplicate"), cover: n("cover"), refused, receipts: receipts.outcomes, receiptsNotOurs: receipts.notOurs, enrollments };
+      const summary = { spooled: n("spooled"), duplicates: n("duplicate"), cover: n("cover"), refused, receipts: receipts.outcomes, receiptsNotOurs: receipts.notOurs, enrollments, rates };
       const text = [
         `ingested ${plural(summary.spooled, "new bundle")} (${summary.duplicates} already spooled, ${summary.cover} cover dropped, ${refused.length} refused)`,
         ...enrollments.map((e) => `  adopted transport key generation ${e.generation} for team ${e.team.slice(0, 12)}`),
+        ...rates.map((r) => `  camera: ${r.summary}`),
         ...receipts.lines(),
         ...refused.map((r) => safe`  refused ${r.from}: ${r.code}: ${r.reason}`),
       ];

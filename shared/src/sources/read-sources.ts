@@ -19,13 +19,14 @@ import { prepareQrDecoder } from "../qr/decoders/load.js";
 import { scanQrPixels } from "../qr/scan-pixels.js";
 import { scanCamera, scanVideo } from "../qr/scan-video.js";
 import type { QrPayload } from "../qr/types.js";
-import { receiveBundles, type QrReceiveStats } from "../transfer/qr-receive.js";
+import { receiveBundles, type QrRateReport, type QrReceiveStats } from "../transfer/qr-receive.js";
 import { AIRLOCK_FOLDER, type DropBox } from "../usb/layout.js";
 import { isRefusal, openRegularFile, readExactly } from "../usb/open-file.js";
 import { scanBundles, type AcceptedBundle, type LargeBundle } from "../usb/read.js";
 
 export type SourceEvent =
-  | { readonly type: "bundle"; readonly bytes: Uint8Array; readonly from: string; readonly usb?: AcceptedBundle }
+  /** `rate`: for a bundle read from QR frames, the rate this receiver achieved and the preset that would suit it. */
+  | { readonly type: "bundle"; readonly bytes: Uint8Array; readonly from: string; readonly usb?: AcceptedBundle; readonly rate?: QrRateReport }
   /** Too large to read into memory (only with `maxStreamBytes`): stream it from `path`. */
   | { readonly type: "large"; readonly path: string; readonly size: number; readonly from: string; readonly usb?: LargeBundle }
   | { readonly type: "issue"; readonly from: string; readonly code: string; readonly reason: string };
@@ -202,7 +203,7 @@ async function* fromPayloads(
   }
 }
 
-async function* receivedEvents(from: string, received: AsyncGenerator<{ bytes: Uint8Array }, QrReceiveStats>): AsyncGenerator<SourceEvent> {
+async function* receivedEvents(from: string, received: AsyncGenerator<{ bytes: Uint8Array; rate?: QrRateReport }, QrReceiveStats>): AsyncGenerator<SourceEvent> {
   // A player whose density was changed while it played (qr-show.ts) leaves a partial transfer of
   // a bundle that arrived whole at the other density: same length and CRC-32, nothing missing.
   const whole = new Set<string>();
@@ -220,7 +221,7 @@ async function* receivedEvents(from: string, received: AsyncGenerator<{ bytes: U
       return;
     }
     whole.add(`${next.value.bytes.length}:${crc32(next.value.bytes) >>> 0}`);
-    yield { type: "bundle", bytes: next.value.bytes, from };
+    yield { type: "bundle", bytes: next.value.bytes, from, ...(next.value.rate === undefined ? {} : { rate: next.value.rate }) };
   }
 }
 
