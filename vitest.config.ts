@@ -14,6 +14,9 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 60_000,
     pool: "forks",
+    // Vitest's default on two cores is one worker (cores - 1), which runs the files one after
+    // another while most of them wait on child processes (the CLIs, ffmpeg, tmux, servers).
+    maxWorkers: 2,
     allowOnly: !strict,
     // fast-check's seed (fixed when strict) and run counts for every property test.
     setupFiles: ["./vitest-properties.ts"],
