@@ -17,6 +17,7 @@ import { concatBytes, ed25519Sign, ed25519Verify, isValidEd25519PublicKey, isVal
 import { firstUnsafe, quoted } from "@airlock/shared";
 import { decodeObject, encodeObject, type Plain } from "../team/cbor-object.js";
 import { Reader } from "../team/read.js";
+import { base32Groups } from "../vault/request.js";
 
 export const SECRET_BYTES = 64;
 export const SHARE_BYTES = SECRET_BYTES + 1;
@@ -44,23 +45,6 @@ export function shareHash(set: Uint8Array, share: Uint8Array): Uint8Array {
   return sha256(LABEL_SHARE, set, share);
 }
 
-const B32 = "abcdefghijklmnopqrstuvwxyz234567";
-
-/** 16 base32 characters of the first 10 bytes, in groups of four (the fingerprint's shape). */
-export function base32Groups(bytes: Uint8Array): string {
-  let bits = 0;
-  let acc = 0;
-  let out = "";
-  for (const byte of bytes.subarray(0, 10)) {
-    acc = (acc << 8) | byte;
-    bits += 8;
-    while (bits >= 5) {
-      out += B32[(acc >> (bits - 5)) & 31];
-      bits -= 5;
-    }
-  }
-  return out.match(/.{4}/g)!.join("-");
-}
 
 /** The code printed on a card and listed by `recovery held`: people compare it; it is no secret (the log holds the hash). */
 export function checkCode(set: Uint8Array, share: Uint8Array): string {

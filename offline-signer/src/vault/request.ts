@@ -88,11 +88,15 @@ const B32 = "abcdefghijklmnopqrstuvwxyz234567";
 
 /** A short code people compare on both screens: 16 base32 characters in groups of four. */
 export function fingerprint(device: Pick<DeviceKeys, "sign" | "enc">): string {
-  const h = sha256(device.sign, device.enc);
+  return base32Groups(sha256(device.sign, device.enc));
+}
+
+/** 16 base32 characters of the first 10 bytes, in groups of four (the fingerprint's shape). */
+export function base32Groups(bytes: Uint8Array): string {
   let bits = 0;
   let acc = 0;
   let out = "";
-  for (const byte of h.subarray(0, 10)) {
+  for (const byte of bytes.subarray(0, 10)) {
     acc = (acc << 8) | byte;
     bits += 8;
     while (bits >= 5) {

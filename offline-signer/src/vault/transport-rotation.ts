@@ -14,7 +14,7 @@
  * A vault seals with the newest generation it holds (currentTransport); generations it opened
  * are kept in one secret, so a fold that reorders entries never leaves it without a key.
  */
-import { openBundle, sealBundle, isBundleError, wipe } from "@airlock/bundle-format";
+import { concatBytes, openBundle, sealBundle, isBundleError, wipe } from "@airlock/bundle-format";
 import { TRANSPORT_KEY_LENGTH, transportKeyId } from "@airlock/shared";
 import { randomBytes } from "@airlock/bundle-format";
 import { decodeObject, encodeObject } from "../team/cbor-object.js";
@@ -196,12 +196,12 @@ export function openTransportKeys(vault: Vault, recipients: readonly { device: U
       quarantine(vault, e, "names this device but holds no key sealed to it");
       continue;
     }
-    (added ??= []).push(concat(body.key, key));
+    (added ??= []).push(concatBytes(body.key, key));
     wipe(key);
   }
   if (added === undefined) return;
   const old = vault.store.getSecret(SECRET_GENERATIONS) ?? new Uint8Array(0);
-  const all = concat(old, ...added);
+  const all = concatBytes(old, ...added);
   vault.store.setSecret(SECRET_GENERATIONS, all);
   wipe(old, all, ...added);
 }
@@ -241,14 +241,4 @@ export function repairTransport(vault: Vault): void {
   } finally {
     wipe(current.key);
   }
-}
-
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
