@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isAirlockError } from "@airlock/shared";
 import { blob, runMailboxAcceptanceTests } from "./acceptance.js";
 import { mailboxNameFor } from "./backend.js";
-import { S3Mailbox, type S3MailboxOptions } from "./s3.js";
+import { S3_USER_AGENT, S3Mailbox, type S3MailboxOptions } from "./s3.js";
 import { cephUnavailableReason, startCeph, type CephCluster } from "../../test-support/ceph.js";
 import { createBucket, randomNamespace, rawS3Client } from "../../test-support/s3-mailbox.js";
 
@@ -251,6 +251,29 @@ describe("s3 mailbox: transport failures (no Ceph needed)", () => {
       expect(await codeOf(m.get(a.name))).toBe("MAILBOX_UNREACHABLE");
     } finally {
       m.close();
+    }
+  });
+
+  it("sends a User-Agent naming no kernel, Node or SDK version, and no x-amz-user-agent", async () => {
+    const seen: Record<string, string | string[] | undefined>[] = [];
+    const endpoint = await startServer((req, res) => {
+      seen.push(req.headers);
+      req.resume();
+      res.writeHead(500).end();
+    });
+    const m = new S3Mailbox({ endpoint, bucket: "airlock-ua", credentials, namespace: randomNamespace(), maxAttempts: 1 });
+    try {
+      await codeOf(m.list());
+      const a = blob();
+      await codeOf(m.put(a.name, a.bytes));
+    } finally {
+      m.close();
+      await closeServer();
+    }
+    expect(seen.length).toBeGreaterThanOrEqual(2);
+    for (const h of seen) {
+      expect(h["user-agent"]).toBe(S3_USER_AGENT);
+      expect(h["x-amz-user-agent"]).toBeUndefined();
     }
   });
 

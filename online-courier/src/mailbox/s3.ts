@@ -42,6 +42,9 @@ import {
 import { abortError, checkDeadlineMs, raceAbort, withDeadline } from "./deadline.js";
 import { checkCredentials, isBucketName, isRegion, normalizeEndpoint, DEFAULT_S3_REGION, type S3Credentials } from "./s3-url.js";
 
+/** What every courier sends as its User-Agent to an S3 store: the same for all, naming no version. */
+export const S3_USER_AGENT = "airlock-courier";
+
 export { parseS3Url, loadS3Credentials, type S3Location, type S3Credentials } from "./s3-url.js";
 
 export const S3_MAILBOX_HINTS = {
@@ -141,6 +144,20 @@ export class S3Mailbox implements MailboxBackend {
       requestChecksumCalculation: "WHEN_REQUIRED",
       responseChecksumValidation: "WHEN_REQUIRED",
     });
+    // The SDK's User-Agent names the kernel, the Node and SDK versions and the features used: a
+    // fingerprint of this courier for every store it talks to (issue 17). Replaced, not extended,
+    // under the SDK's own middleware name, before the request is signed.
+    this.#client.middlewareStack.add(
+      (next) => async (args) => {
+        const request = args.request as { headers?: Record<string, string> };
+        if (request.headers !== undefined) {
+          request.headers["user-agent"] = S3_USER_AGENT;
+          delete request.headers["x-amz-user-agent"];
+        }
+        return next(args);
+      },
+      { step: "build", priority: "low", name: "getUserAgentMiddleware", override: true },
+    );
   }
 
   async put(name: string, bundle: Uint8Array, options: CallOptions = {}): Promise<void> {
