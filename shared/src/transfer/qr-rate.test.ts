@@ -78,3 +78,24 @@ describe("receiveBundles reports the rate with each bundle", () => {
     expect(rate.seconds).toBeGreaterThan(0);
   });
 });
+
+describe("receiveBundles' progress, one animation after another (a camera session)", () => {
+  it("starts afresh for each transfer: the second bundle's frames move the line from 0, not the first one's 'received'", async () => {
+    const first = qrTransfer(new Uint8Array(3000).fill(1), { preset: "normal" });
+    const second = qrTransfer(new Uint8Array(3000).fill(2), { preset: "normal" });
+    const payloads = [...Array.from({ length: 12 }, (_, i) => first.payload(i)), ...Array.from({ length: 12 }, (_, i) => second.payload(i))];
+    const seen: { percent: number | undefined; frames: number }[] = [];
+    const got: Uint8Array[] = [];
+    for await (const r of receiveBundles(payloads, { onProgress: (p) => seen.push({ percent: p.percent, frames: p.frames }) })) got.push(r.bytes);
+    expect(got.map((b) => b[0])).toEqual([1, 2]);
+    const done = seen.findIndex((p) => p.percent === 100);
+    expect(done).toBeGreaterThan(0);
+    // After the first bundle, its repeats show its finished line; the second's frames start a new
+    // count below 100%, then reach it.
+    const after = seen.slice(done + 1);
+    const next = after.findIndex((p) => p.percent !== 100);
+    expect(after.slice(0, next).every((p) => p.frames === seen[done]!.frames)).toBe(true);
+    expect(after[next]!.frames).toBe(1);
+    expect(after.at(-1)!.percent).toBe(100);
+  });
+});

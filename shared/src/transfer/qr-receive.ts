@@ -42,9 +42,11 @@ export async function* receiveBundles(
 ): AsyncGenerator<ReceivedBundle, QrReceiveStats, undefined> {
   const collector = new TransferCollector(options.maxMessageLength === undefined ? {} : { maxMessageLength: options.maxMessageLength });
   const clock = options.clock ?? (() => performance.now());
-  const progress = new ProgressModel({ direction: "receive", clock });
-  // Per transfer in progress; as bounded as the collector's own set (it keeps at most 8).
+  // Per transfer in progress; as bounded as the collector's own set (it keeps at most 8). A
+  // camera reads one animation after another: each transfer has its own progress, so the line
+  // moves on to the next bundle instead of staying at the first one's "received".
   const rates = new Map<number, TransferRate>();
+  const models = new Map<number, ProgressModel>();
   let count = 0;
   let rejected = 0;
   let lastError: FrameError | undefined;
@@ -78,10 +80,21 @@ export async function* receiveBundles(
       if (rates.size > 16) rates.delete(rates.keys().next().value as number);
     }
     rate?.frame(header.index);
-    progress.record({ unique: result.outcome === "new", bytes: result.outcome === "new" ? frame.length : 0 });
-    if (result.progress.blocks !== undefined) progress.setFramesNeeded(result.progress.blocks);
-    if (result.message !== undefined) progress.finish();
-    options.onProgress?.(progress.snapshot(), stats());
+    let progress = models.get(result.transferId);
+    if (progress === undefined && result.outcome !== "complete") {
+      progress = new ProgressModel({ direction: "receive", clock });
+      models.set(result.transferId, progress);
+      if (models.size > 16) models.delete(models.keys().next().value as number);
+    }
+    if (progress !== undefined) {
+      // A repeat of a transfer already received shows its finished line again, unchanged.
+      if (result.outcome !== "complete") {
+        progress.record({ unique: result.outcome === "new", bytes: result.outcome === "new" ? frame.length : 0 });
+        if (result.progress.blocks !== undefined) progress.setFramesNeeded(result.progress.blocks);
+        if (result.message !== undefined) progress.finish();
+      }
+      options.onProgress?.(progress.snapshot(), stats());
+    }
     if (result.message !== undefined && rate !== undefined) {
       rates.delete(result.transferId);
       yield { bytes: result.message, transferId: result.transferId, frames: result.progress.framesReceived, rate: rate.report(clock(), result.message.length) };
