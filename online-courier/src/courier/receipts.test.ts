@@ -41,7 +41,10 @@ function courierWith(name: string, team: TestTeam, n: number, firstSeen?: number
   const home = setupCourierHome(join(dir, name), [team], "dir:/unused");
   const id = loadTeams(home)[0]!.id;
   const bundles = Array.from({ length: n }, () => teamBundle(team, team.tk.epochAt(Date.now()), randomBytes(200)));
-  const spool = Spool.open(home.spoolFile, firstSeen === undefined ? {} : { now: () => firstSeen });
+  // One first-seen time for all: a putMany straddling a millisecond would otherwise order them by
+  // time, not digest, and the order below (which deliver follows) would be wrong now and then.
+  const seenAt = firstSeen ?? Date.now();
+  const spool = Spool.open(home.spoolFile, { now: () => seenAt });
   const digests = spool.putMany(bundles.map((bundle) => ({ bundle, direction: "inbound" as const, team: id }))).map((p) => p.digest);
   spool.close();
   // In the spool's order (first seen, then digest), as deliver and status list them.
