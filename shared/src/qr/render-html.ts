@@ -41,7 +41,8 @@ export interface QrHtmlOptions extends Omit<QrImageOptions, "scale"> {
 export const MAX_HTML_FRAMES = 99_999;
 /** The page stays well below what a browser (or a V8 string) holds comfortably. */
 export const MAX_HTML_BYTES = 256 * 1024 * 1024;
-const FPS_STEPS = [1, 2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 24, 30];
+/** The speeds (frames per second) the players step through: this page's -/+ and the terminal's ↑/↓ (transfer/qr-show.ts). */
+export const FPS_STEPS: readonly number[] = [1, 2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 24, 30];
 
 export const HTML_CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'";
 

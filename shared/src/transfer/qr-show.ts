@@ -14,6 +14,7 @@
  */
 import { loopLength, type QrSettings } from "@airlock/bundle-format";
 import { formatBytes, formatDuration, ProgressModel, type Clock, type ProgressSnapshot } from "../progress.js";
+import { FPS_STEPS } from "../qr/render-html.js";
 import { renderQrTerminal } from "../qr/render-terminal.js";
 import type { QrTransfer } from "./qr-send.js";
 import { fitsTerminal, fitTerminal, stepFrom, terminalFootprint, TERMINAL_MARGIN, terminalTooSmall, type TerminalSize } from "./terminal-fit.js";
@@ -81,9 +82,6 @@ const END_FRAME = "\x1b[?2026l";
 // The cursor's block would darken or lighten a module: hidden while playing.
 const HIDE_CURSOR = "\x1b[?25l";
 const SHOW_CURSOR = "\x1b[?25h";
-
-/** The speeds ↑ and ↓ step through (frames per second). */
-export const FPS_STEPS: readonly number[] = [1, 2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 24, 30];
 
 type Action = "faster" | "slower" | "denser" | "sparser" | "pause" | "quit";
 
