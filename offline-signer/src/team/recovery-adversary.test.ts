@@ -4,11 +4,9 @@
  * bounded number of variants; without the rule it defends, the attack lands within a few tries.
  */
 import { describe, expect, it } from "vitest";
-import { combine } from "shamir-secret-sharing";
 import { ed25519KeyPair, ed25519Sign, randomBytes, x25519KeyPair, type KeyPair } from "@airlock/bundle-format";
-import { newVault, sync, tempRoots, TestClock } from "../../test-support/vaults.js";
-import type { Vault } from "../vault/vault.js";
-import { setupRecovery } from "../recovery/setup.js";
+import { tempRoots } from "../../test-support/vaults.js";
+import { recoveryTeam, type RecoveryTeam } from "../../test-support/recovery-team.js";
 import { certifyDevice, recoveryEnrolMessage, recoverySetMessage, signEntry, type TeamEntry } from "./entry.js";
 import { foldTeam, recoverySetKey } from "./state.js";
 
@@ -16,37 +14,10 @@ const root = tempRoots();
 const hx = (b: Uint8Array): string => Buffer.from(b).toString("hex");
 const TRIES = 40;
 
-interface Fixture {
-  a: Vault;
-  d: Vault;
-  m: Vault;
-  set: Uint8Array;
-  setEntry: string;
-  identity: KeyPair;
-  recovery: KeyPair;
-  /** Heads before Dana's set: what a backdated entry names. */
-  before: Uint8Array[];
-}
-
-async function fixture(): Promise<Fixture> {
-  const r = root();
-  const clock = new TestClock();
-  const a = await newVault(r, "a", clock);
-  a.init("Field office", "alice");
-  const d = await newVault(r, "d", clock);
-  const m = await newVault(r, "m", clock);
-  a.addMember(d.joinRequest("dana").bytes, "editor");
-  a.addMember(m.joinRequest("mallory").bytes, "editor");
-  sync(a, d, m);
-  const before = a.state().heads.map((h) => Buffer.from(h, "hex"));
-  const setup = await setupRecovery(d, { threshold: 2, holders: [], paper: 2 });
-  sync(d, a, m);
-  const secret = await combine(setup.paper.map((p) => p.piece.share));
-  return { a, d, m, set: setup.set, setEntry: setup.entry.hashHex, identity: ed25519KeyPair(secret.slice(0, 32)), recovery: ed25519KeyPair(secret.slice(32)), before };
-}
+const fixture = (): Promise<RecoveryTeam> => recoveryTeam(root());
 
 /** The recovered device's own enrolment E, on the heads `f.a` holds. */
-function enrolment(f: Fixture, dev: KeyPair = ed25519KeyPair()): { dev: KeyPair; E: TeamEntry } {
+function enrolment(f: RecoveryTeam, dev: KeyPair = ed25519KeyPair()): { dev: KeyPair; E: TeamEntry } {
   const state = f.a.state();
   const keys = certifyDevice(f.identity, dev.publicKey, x25519KeyPair().publicKey);
   const E = signEntry(dev, {
@@ -58,7 +29,7 @@ function enrolment(f: Fixture, dev: KeyPair = ed25519KeyPair()): { dev: KeyPair;
   return { dev, E };
 }
 
-function backdatedSet(f: Fixture, signer: KeyPair, identity: KeyPair, set: Uint8Array, time: number): { entry: TeamEntry; key: KeyPair } {
+function backdatedSet(f: RecoveryTeam, signer: KeyPair, identity: KeyPair, set: Uint8Array, time: number): { entry: TeamEntry; key: KeyPair } {
   const team = f.a.state().team;
   const key = ed25519KeyPair();
   const shares = [randomBytes(32), randomBytes(32)].sort((x, y) => Buffer.compare(x, y));

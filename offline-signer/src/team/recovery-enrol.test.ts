@@ -6,9 +6,9 @@
  * taken out of state.ts.
  */
 import { describe, expect, it } from "vitest";
-import { combine } from "shamir-secret-sharing";
 import { ed25519KeyPair, ed25519Sign, x25519KeyPair, type KeyPair } from "@airlock/bundle-format";
 import { newVault, sync, tempRoots, TestClock } from "../../test-support/vaults.js";
+import { recoveryTeam, type RecoveryTeam } from "../../test-support/recovery-team.js";
 import type { Vault } from "../vault/vault.js";
 import { setupRecovery } from "../recovery/setup.js";
 import { certifyDevice, recoveryEnrolMessage, signEntry, type TeamEntry } from "./entry.js";
@@ -16,32 +16,7 @@ import { foldTeam, type TeamState } from "./state.js";
 
 const root = tempRoots();
 
-interface Fixture {
-  a: Vault;
-  d: Vault;
-  m: Vault;
-  /** Dana's identity and the recovery key her set's two paper shares combine into. */
-  identity: KeyPair;
-  recovery: KeyPair;
-  set: Uint8Array;
-}
-
-/** Alice (owner), Dana and Mallory (editors); Dana's recovery set: 2 of 2 paper shares. */
-async function fixture(): Promise<Fixture> {
-  const r = root();
-  const clock = new TestClock();
-  const a = await newVault(r, "a", clock);
-  a.init("Field office", "alice");
-  const d = await newVault(r, "d", clock);
-  const m = await newVault(r, "m", clock);
-  a.addMember(d.joinRequest("dana").bytes, "editor");
-  a.addMember(m.joinRequest("mallory").bytes, "editor");
-  sync(a, d, m);
-  const setup = await setupRecovery(d, { threshold: 2, holders: [], paper: 2 });
-  sync(d, a, m);
-  const secret = await combine(setup.paper.map((p) => p.piece.share));
-  return { a, d, m, identity: ed25519KeyPair(secret.slice(0, 32)), recovery: ed25519KeyPair(secret.slice(32)), set: setup.set };
-}
+const fixture = (): Promise<RecoveryTeam> => recoveryTeam(root());
 
 interface Enrol {
   /** The new device's signing key (default: fresh); the entry's author unless `author` is given. */
@@ -57,7 +32,7 @@ interface Enrol {
   sig?: Uint8Array;
 }
 
-function enrolment(f: Fixture, state: TeamState, o: Enrol = {}): TeamEntry {
+function enrolment(f: RecoveryTeam, state: TeamState, o: Enrol = {}): TeamEntry {
   const device = o.device ?? ed25519KeyPair();
   const keys = certifyDevice(o.certBy ?? f.identity, device.publicKey, x25519KeyPair().publicKey);
   const set = o.set ?? f.set;
