@@ -15,7 +15,7 @@
  * Authenticity rests on the Poly1305 tag alone.
  */
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
-import { aeadOpen, aeadSeal, hkdfSha256, wipe } from "@airlock/bundle-format";
+import { aeadOpen, aeadSeal, concatBytes, hkdfSha256, utf8, wipe } from "@airlock/bundle-format";
 import type { TransportKey } from "../transport-key/transport-key.js";
 import {
   decodeBody,
@@ -29,7 +29,6 @@ import {
   type ReceiptFrame,
 } from "./format.js";
 
-const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
 const LABEL_RECEIPT_KEY = utf8("airlock/v1/transport/receipt-key");
 const LABEL_CHECK_KEY = utf8("airlock/v1/receipt/check-key");
 const LABEL_CHECK = utf8("airlock/v1/receipt/check");
@@ -65,11 +64,7 @@ export class ReceiptKey {
     const head = receiptHead(nonce, this.#checkOf(nonce));
     const key = this.#sealKey(nonce);
     try {
-      const sealed = aeadSeal(key, ZERO_NONCE, body, head);
-      const out = new Uint8Array(head.length + sealed.length);
-      out.set(head, 0);
-      out.set(sealed, head.length);
-      return out;
+      return concatBytes(head, aeadSeal(key, ZERO_NONCE, body, head));
     } finally {
       wipe(key);
     }
