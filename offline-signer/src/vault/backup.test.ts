@@ -192,6 +192,8 @@ describe("backup and restore", () => {
     }
     await expect(backupVault(a, file)).rejects.toMatchObject({ code: "VAULT_FILE_EXISTS" });
     await expect(backupVault(a, join(a.store.dir, "inside.bak"))).rejects.toMatchObject({ code: "VAULT_BAD_ARGUMENT" });
+    // A folder that cannot take the file: a typed error before the database is copied.
+    await expect(backupVault(a, join(r, "no-such-folder", "a.bak"))).rejects.toMatchObject({ code: "FILE_NOT_FOUND", hint: expect.stringMatching(/check the path/) });
 
     const target = join(r, "target");
     const bad = async (bytes: Buffer, code: string): Promise<void> => {

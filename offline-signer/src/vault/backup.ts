@@ -1,14 +1,14 @@
 /**
  * `airlock backup --out FILE`: the vault's database (a consistent snapshot, still encrypted
  * under the passphrase's key), its KDF parameters and its attached files in one file
- * (backup-file.ts), written under a temp name with mode 0600 and renamed into place only once
- * complete and on disk. Restoring it: backup-restore.ts. Docs: docs/vault-store.md "Backup
+ * (backup-file.ts), written through shared's AtomicFile: a temp name with mode 0600, renamed
+ * into place only once complete and on disk. Restoring it: backup-restore.ts. Docs: docs/vault-store.md "Backup
  * files", docs/sync.md "Restoring a backup".
  */
-import { closeSync, existsSync, fsyncSync, lstatSync, openSync, readdirSync, readSync, realpathSync, renameSync, rmSync, writeSync } from "node:fs";
+import { closeSync, existsSync, lstatSync, openSync, readdirSync, readSync, realpathSync, rmSync } from "node:fs";
 import { createHash, randomBytes } from "node:crypto";
 import { basename, dirname, join, resolve } from "node:path";
-import { syncDirectory } from "@airlock/shared";
+import { AtomicFile } from "@airlock/shared";
 import { PARAMS_FILE } from "../store/index.js";
 import { readParams } from "../store/params.js";
 import { snapshotDatabase } from "../store/snapshot.js";
@@ -58,7 +58,6 @@ function heldBlobs(vault: Vault): BackupBlob[] {
 
 const sameBlobs = (x: readonly BackupBlob[], y: readonly BackupBlob[]): boolean => x.length === y.length && x.every((b, i) => b.file === y[i]!.file && b.size === y[i]!.size);
 
-/** Writes a backup of `vault` to `out` (see the file comment). */
 /** A path with its folder's symlinks resolved (the file itself need not exist). */
 function real(path: string): string {
   const dir = dirname(resolve(path));
@@ -100,10 +99,9 @@ export async function backupVault(vault: Vault, out: string, options: BackupOpti
   }
   sweepTemps(target);
   const params = readParams(join(vault.store.dir, PARAMS_FILE));
-  const stamp = randomBytes(8).toString("hex");
-  const dbCopy = join(dirname(target), `.${basename(target).slice(0, 100)}.${stamp}.db-tmp`);
-  const temp = join(dirname(target), `.${basename(target).slice(0, 100)}.${stamp}.tmp`);
-  let output: number | undefined;
+  const dbCopy = join(dirname(target), `.${basename(target).slice(0, 100)}.${randomBytes(8).toString("hex")}.db-tmp`);
+  // Created first: a folder that cannot take the file is a typed FILE_* error before the database is copied.
+  const output = await AtomicFile.create(target);
   try {
     const before = heldBlobs(vault);
     options.onProgress?.("database", 0, 1);
@@ -114,30 +112,26 @@ export async function backupVault(vault: Vault, out: string, options: BackupOpti
     const blobs = heldBlobs(vault);
     if (!sameBlobs(before, blobs)) throw backupError("BACKUP_CHANGED", "attached files changed while the database was copied");
     const created = vault.now();
+    const fileBytes = blobs.reduce((n, b) => n + b.size, 0);
     const header = encodeHeader({ params: { cipher: params.cipher, current: params.current }, created, db, blobs });
-    const total = header.length + db + blobs.reduce((n, b) => n + b.size, 0);
-    output = openSync(temp, "wx", 0o600);
+    const total = header.length + db + fileBytes;
     const hash = createHash("sha256");
-    let done = 0;
-    const put = (bytes: Uint8Array): void => {
-      for (let at = 0; at < bytes.length; ) at += writeSync(output!, bytes, at, bytes.length - at);
+    // Hashed first: the buffer is reused only after its write reached the kernel.
+    const put = (bytes: Uint8Array): Promise<void> => {
       hash.update(bytes);
-      done += bytes.length;
+      return output.write([bytes]);
     };
-    put(header);
+    await put(header);
     const buffer = Buffer.alloc(CHUNK);
     const copy = async (path: string, size: number, what: string): Promise<void> => {
       const input = openSync(path, "r");
       try {
-        let left = size;
-        for (let at = 0; left > 0; ) {
-          const n = readSync(input, buffer, 0, Math.min(CHUNK, left), at);
+        for (let at = 0; at < size; ) {
+          const n = readSync(input, buffer, 0, Math.min(CHUNK, size - at), at);
           if (n === 0) throw backupError("BACKUP_CHANGED", `${what} shrank while it was copied`);
-          put(buffer.subarray(0, n));
+          await put(buffer.subarray(0, n));
           at += n;
-          left -= n;
-          options.onProgress?.("write", done, total);
-          await new Promise((r) => setImmediate(r)); // a progress line, a signal
+          options.onProgress?.("write", output.length, total);
         }
         if (readSync(input, buffer, 0, 1, size) !== 0) throw backupError("BACKUP_CHANGED", `${what} grew while it was copied`);
       } finally {
@@ -146,18 +140,11 @@ export async function backupVault(vault: Vault, out: string, options: BackupOpti
     };
     await copy(dbCopy, db, "the database copy");
     for (const b of blobs) await copy(join(vault.store.dir, BLOBS_DIR, b.file), b.size, `attached file ${b.file}`);
-    const trailer = hash.digest();
-    for (let at = 0; at < trailer.length; ) at += writeSync(output, trailer, at, trailer.length - at);
-    done += trailer.length;
-    fsyncSync(output);
-    closeSync(output);
-    output = undefined;
-    renameSync(temp, target);
-    await syncDirectory(dirname(target));
-    return { file: target, bytes: done, db, files: blobs.length, fileBytes: blobs.reduce((n, b) => n + b.size, 0), created };
+    await output.write([hash.digest()]);
+    await output.commit();
+    return { file: target, bytes: output.length, db, files: blobs.length, fileBytes, created };
   } finally {
-    if (output !== undefined) closeSync(output);
-    rmSync(temp, { force: true });
+    await output.discard();
     rmSync(dbCopy, { force: true });
   }
 }

@@ -6,3 +6,4 @@
 export { sealFile, MAX_FILE_HEAD, type SealFileOptions, type SealedFile } from "./seal-file.js";
 export { openFile, type OpenFileOptions, type OpenedFile } from "./open-file.js";
 export { FILE_ERROR_CODES, type FileErrorCode } from "./errors.js";
+export { AtomicFile } from "./atomic-file.js";
