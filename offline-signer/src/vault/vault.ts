@@ -685,12 +685,8 @@ export class Vault implements VaultContext {
     return { request, entry };
   }
 
-  /**
-   * `cutoff`: for a recovered device that holds less of the lost one's chain than its teammates
-   * (docs/recovery.md), the highest seq they saw; `withhold(collection)`: devices left out of that
-   * collection's fresh key, which an admin's key repair then seals to them with the history.
-   */
-  revokeDevice(ref: string, options: { cutoff?: number; withhold?: (collection: string) => ReadonlySet<string>; force?: boolean } = {}): TeamEntry {
+  /** `force`: revoke a device restored from its backup before teammates caught up (backup-status.ts). */
+  revokeDevice(ref: string, options: { force?: boolean } = {}): TeamEntry {
     const state = this.requireTeam();
     const device = this.findDevice(ref);
     if (device.id === this.deviceId) throw vaultError("VAULT_BAD_ARGUMENT", "a device cannot revoke itself; revoke it from another device");
@@ -701,8 +697,8 @@ export class Vault implements VaultContext {
     if (device.user !== me.user.id) this.#requireRole("admin", "revoke someone else's device");
     else this.#requireRole("viewer", "revoke a device");
     return this.tx(() => {
-      const rekeys = this.#rekeys(state, (d, c) => d.id !== device.id && options.withhold?.(c).has(d.id) !== true);
-      return this.appendEntry({ type: "revoke-device", device: device.keys.sign, cutoff: Math.max(options.cutoff ?? 0, this.#ackedSeq(device.id)), rekeys });
+      const rekeys = this.#rekeys(state, (d) => d.id !== device.id);
+      return this.appendEntry({ type: "revoke-device", device: device.keys.sign, cutoff: this.#ackedSeq(device.id), rekeys });
     });
   }
 
@@ -1029,12 +1025,12 @@ export class Vault implements VaultContext {
   }
 
   /** Fresh keys for every collection whose readers shrink to `keep`. */
-  #rekeys(state: TeamState, keep: (d: DeviceState, collection: string) => boolean, only?: readonly string[]): KeyGrant[] {
+  #rekeys(state: TeamState, keep: (d: DeviceState) => boolean, only?: readonly string[]): KeyGrant[] {
     const out: KeyGrant[] = [];
     for (const c of state.collections.values()) {
       if (only !== undefined && !only.includes(c.id)) continue;
       const readers = readerDevices(state, c.id);
-      const after = readers.filter((d) => keep(d, c.id));
+      const after = readers.filter(keep);
       if (after.length === readers.length || after.length === 0) continue;
       const fresh = randomBytes(32);
       out.push(sealGrant(this.#device, c.id, [fresh], after));
