@@ -17,9 +17,9 @@
  * database's own per-page authentication (ChaCha20-Poly1305) is what stops deliberate tampering.
  * The reader bounds every length before it allocates.
  */
-import { closeSync, fstatSync, fsyncSync, openSync, readSync, writeSync } from "node:fs";
+import { closeSync, fstatSync, fsyncSync, openSync, readdirSync, readSync, rmSync, writeSync } from "node:fs";
 import { createHash } from "node:crypto";
-import { join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { AirlockError } from "@airlock/shared";
 import { parseParams, serializeParams, type VaultParams } from "../store/params.js";
 
@@ -83,6 +83,28 @@ export function encodeHeader(h: BackupHeader): Buffer {
   const length = Buffer.alloc(4);
   length.writeUInt32BE(json.length);
   return Buffer.concat([BACKUP_MAGIC, length, json]);
+}
+
+/**
+ * Removes what an interrupted backup or restore into `target` left beside it, hidden names
+ * `.<target's name>.<tail>` (a database copy, a staging folder: a whole vault's keys); returns how many.
+ */
+export function removeLeftovers(target: string, tail: RegExp): number {
+  const dir = dirname(target);
+  const prefix = `.${basename(target).slice(0, 100)}.`;
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return 0;
+  }
+  let n = 0;
+  for (const name of names) {
+    if (!name.startsWith(prefix) || !tail.test(name.slice(prefix.length))) continue;
+    rmSync(join(dir, name), { recursive: true, force: true });
+    n++;
+  }
+  return n;
 }
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);

@@ -34,7 +34,7 @@ import { readParams, writeParamsAtomic } from "../store/params.js";
 import type { Migration } from "../store/migrations.js";
 import { BLOBS_DIR } from "../attachments/folder.js";
 import { resealInto } from "../attachments/reseal.js";
-import { backupError, readBackup, type BackupLayout } from "./backup-file.js";
+import { backupError, readBackup, removeLeftovers, type BackupLayout } from "./backup-file.js";
 import { addRestoreRecord, type RestoreRecord } from "./backup-status.js";
 import { makeJoinRequest } from "./request.js";
 import { hex, unhex } from "./hex.js";
@@ -81,26 +81,7 @@ function targetState(home: string): "free" | "vault" | "occupied" {
   return readdirSync(home).length === 0 ? "free" : "occupied";
 }
 
-const stagingPrefix = (target: string): string => `.${basename(target).slice(0, 100)}.restore-`;
-const STAGING_TAIL = /^[0-9a-f]{16}$/;
-
-/** Removes the staging folders an interrupted restore into `target` left beside it; returns how many. */
-function sweepStaging(target: string): number {
-  const prefix = stagingPrefix(target);
-  let n = 0;
-  let names: string[];
-  try {
-    names = readdirSync(dirname(target));
-  } catch {
-    return 0;
-  }
-  for (const name of names) {
-    if (!name.startsWith(prefix) || !STAGING_TAIL.test(name.slice(prefix.length))) continue;
-    rmSync(join(dirname(target), name), { recursive: true, force: true });
-    n++;
-  }
-  return n;
-}
+const STAGING_TAIL = /^restore-[0-9a-f]{16}$/;
 
 /**
  * With --force over a vault: is it the very device this backup was made of, still holding
@@ -151,12 +132,12 @@ export async function restoreBackup(file: string, home: string, passphrase: Uint
   const openOptions = { ...(options.kdf === undefined ? {} : { kdf: options.kdf }), ...(options.now === undefined ? {} : { now: options.now }), ...(options.migrations === undefined ? {} : { migrations: options.migrations }) };
   try {
     const target = resolve(home);
-    const leftovers = sweepStaging(target);
+    const leftovers = removeLeftovers(target, STAGING_TAIL);
     const state = targetState(target);
     if (state !== "free" && options.force !== true) {
       throw backupError("BACKUP_TARGET_EXISTS", state === "vault" ? `${target} already holds a vault` : `${target} is not an empty folder`);
     }
-    staging = `${join(dirname(target), stagingPrefix(target))}${randomBytes(8).toString("hex")}`;
+    staging = join(dirname(target), `.${basename(target).slice(0, 100)}.restore-${randomBytes(8).toString("hex")}`);
     mkdirSync(staging, { recursive: true, mode: 0o700 });
     const blobsDir = join(staging, BLOBS_DIR);
     mkdirSync(blobsDir, { mode: 0o700 });

@@ -5,7 +5,7 @@
  * into place only once complete and on disk. Restoring it: backup-restore.ts. Docs: docs/vault-store.md "Backup
  * files", docs/sync.md "Restoring a backup".
  */
-import { closeSync, existsSync, lstatSync, openSync, readdirSync, readSync, realpathSync, rmSync } from "node:fs";
+import { closeSync, existsSync, lstatSync, openSync, readSync, realpathSync, rmSync } from "node:fs";
 import { createHash, randomBytes } from "node:crypto";
 import { basename, dirname, join, resolve } from "node:path";
 import { AtomicFile } from "@airlock/shared";
@@ -13,7 +13,7 @@ import { PARAMS_FILE } from "../store/index.js";
 import { readParams } from "../store/params.js";
 import { snapshotDatabase } from "../store/snapshot.js";
 import { BLOBS_DIR } from "../attachments/folder.js";
-import { backupError, encodeHeader, type BackupBlob } from "./backup-file.js";
+import { backupError, encodeHeader, removeLeftovers, type BackupBlob } from "./backup-file.js";
 import { vaultError } from "./errors.js";
 import type { Vault } from "./vault.js";
 
@@ -70,19 +70,8 @@ function real(path: string): string {
   return join(at, basename(path));
 }
 
+/** The database copy and the file under construction (AtomicFile's temp name). */
 const TEMP_TAIL = /^[0-9a-f]{16}\.(db-tmp|tmp)$/;
-
-/** Removes the temp files an interrupted backup to `target` left beside it (the database copy is a whole vault's keys). */
-function sweepTemps(target: string): void {
-  const prefix = `.${basename(target).slice(0, 100)}.`;
-  let names: string[];
-  try {
-    names = readdirSync(dirname(target));
-  } catch {
-    return;
-  }
-  for (const name of names) if (name.startsWith(prefix) && TEMP_TAIL.test(name.slice(prefix.length))) rmSync(join(dirname(target), name), { force: true });
-}
 
 /** Writes a backup of `vault` to `out` (see the file comment). */
 export async function backupVault(vault: Vault, out: string, options: BackupOptions = {}): Promise<BackupResult> {
@@ -97,7 +86,7 @@ export async function backupVault(vault: Vault, out: string, options: BackupOpti
     identity?.fill(0);
     if (identity !== undefined) throw backupError("BACKUP_NOT_ADMITTED", "this vault's join request has not been admitted yet (no welcome imported)");
   }
-  sweepTemps(target);
+  removeLeftovers(target, TEMP_TAIL);
   const params = readParams(join(vault.store.dir, PARAMS_FILE));
   const dbCopy = join(dirname(target), `.${basename(target).slice(0, 100)}.${randomBytes(8).toString("hex")}.db-tmp`);
   // Created first: a folder that cannot take the file is a typed FILE_* error before the database is copied.
