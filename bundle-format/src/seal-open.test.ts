@@ -63,6 +63,17 @@ describe("seal and open round trip", () => {
     }
   });
 
+  it("minSlots gives a bundle for fewer devices the slot count of more, the extra slots random; out of range is refused", () => {
+    const [one] = [deviceKey("min slots")];
+    const bundle = sealBundle(new Uint8Array(5), { ...fx.options, recipients: [one!.publicKey], minSlots: 6 });
+    expect(inspectBundle(bundle).slotCount).toBe(8);
+    expect(bundle.length).toBe(sealedLength(5, 6));
+    expect(openBundle(bundle, { recipient: one! }).bodyLength).toBe(5);
+    // Never fewer slots than recipients.
+    expect(inspectBundle(sealBundle(new Uint8Array(5), { ...fx.options, minSlots: 1 })).slotCount).toBe(4);
+    for (const minSlots of [0, -1, 1.5, MAX_RECIPIENTS + 1]) expect(() => sealBundle(new Uint8Array(1), { ...fx.options, minSlots })).toThrow(/"minSlots"/);
+  });
+
   it("merges duplicate recipients and refuses none or too many", () => {
     const d = fx.devices[0]!.publicKey;
     const bundle = sealBundle(new Uint8Array(1), { ...fx.options, recipients: [d, d, d] });

@@ -42,6 +42,12 @@ export interface SealOptions {
   readonly mailboxTag: Uint8Array;
   /** Pad to at least this many bytes (rounded up to a bucket), e.g. to match a courier's fixed size. */
   readonly minLength?: number;
+  /**
+   * Give the header the slot count of this many recipients at least (1..1024), the extra slots
+   * random like every unused one: a bundle meant for fewer devices than its kind usually has
+   * (a welcome, a file for a collection's readers) then shows the same slot count as the rest.
+   */
+  readonly minSlots?: number;
 }
 
 /**
@@ -80,8 +86,8 @@ export interface SealerMode {
 /** The slot count a seal for `recipients` distinct devices will use. */
 export const slotCountFor = (recipients: number): number => 2 ** slotTierFor(recipients);
 
-export function randomSealChoices(recipientCount: number): SealRandomness {
-  const slotCount = slotCountFor(recipientCount);
+export function randomSealChoices(recipientCount: number, slotsFor = recipientCount): SealRandomness {
+  const slotCount = slotCountFor(Math.max(recipientCount, slotsFor));
   const slots: (number | Uint8Array)[] = [];
   for (let i = 0; i < slotCount; i++) slots.push(i < recipientCount ? i : randomBytes(SLOT_LENGTH));
   // Fisher-Yates with rejection sampling, so real slots sit at uniformly random positions.
@@ -168,11 +174,12 @@ export class BundleSealer {
     const recipients = dedupe(options.recipients);
     auint(recipients.length, "recipients.length", 1, MAX_RECIPIENTS);
     const minLength = auint(options.minLength ?? 0, "minLength", 0, MAX_BUCKET);
-    this.length = sealedLength(bodyLength, recipients.length, minLength);
+    const slotsFor = Math.max(recipients.length, auint(options.minSlots ?? 1, "minSlots", 1, MAX_RECIPIENTS));
+    this.length = sealedLength(bodyLength, slotsFor, minLength);
     if (this.length > MAX_BUCKET) throw new RangeError(`"bodyLength" ${bodyLength} does not fit the largest bundle`);
 
-    const choices = randomness ?? randomSealChoices(recipients.length);
-    const tier = slotTierFor(recipients.length);
+    const choices = randomness ?? randomSealChoices(recipients.length, slotsFor);
+    const tier = slotTierFor(slotsFor);
     checkChoices(choices, recipients.length, 2 ** tier);
     const ephemeral = x25519Ephemeral(choices.ephemeralSecret);
     const header = encodeHeader({

@@ -7,7 +7,7 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fragmentLengthFor, fromHex, isBundleError, loopLength, PRESETS, sealedLength, toHex, x25519KeyPair, type KeyPair } from "@airlock/bundle-format";
+import { fragmentLengthFor, fromHex, isBundleError, loopLength, PRESETS, sealedLength, toHex, type SealOptions } from "@airlock/bundle-format";
 import { formatBytes, writeBundleQrFolder } from "@airlock/shared";
 import { isReader, type DeviceState } from "../team/state.js";
 import { vaultError } from "../vault/errors.js";
@@ -64,14 +64,13 @@ export interface SentFile {
   readonly skipped?: string;
 }
 
-function sealOptions(vault: Vault, f: FileToSend): { recipients: Uint8Array[]; sender: KeyPair; mailboxTag: Uint8Array } {
+function sealOptions(vault: Vault, f: FileToSend): SealOptions {
   const tk = vault.transportKey();
   if (tk === undefined) throw vaultError("VAULT_NO_TEAM", "this vault has no transport key");
-  // Unusable keys in the slots nobody needs: the slot count is that of a sync bundle, so neither
-  // the file nor how few devices read its collection shows in the clear header.
-  const dummies = Array.from({ length: Math.max(0, f.padTo - f.to.length) }, () => x25519KeyPair().publicKey);
+  // The slot count of a sync bundle, so neither the file nor how few devices read its
+  // collection shows in the clear header.
   try {
-    return { recipients: [...f.to.map((d) => d.keys.enc), ...dummies], sender: vault.deviceKey, mailboxTag: tk.tag("real", tk.epochAt(vault.now())) };
+    return { recipients: f.to.map((d) => d.keys.enc), minSlots: f.padTo, sender: vault.deviceKey, mailboxTag: tk.tag("real", tk.epochAt(vault.now())) };
   } finally {
     tk.wipe();
   }

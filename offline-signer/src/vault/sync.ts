@@ -15,7 +15,6 @@ import {
   MAX_WANTS,
   openBundle,
   sealBundle,
-  x25519KeyPair,
   sha256,
   wipe,
   type DecodedPayload,
@@ -531,8 +530,8 @@ export function exportBundles(vault: VaultContext, options: ExportOptions = {}):
     const myAcks = heads.map((h) => ({ device: h.device, seq: h.seq }));
     const myAckIds = heads.map((h) => h.hash);
     const logHeads = ownLogHeads(state);
-    const seal = (body: Uint8Array, to: readonly Uint8Array[]): Uint8Array =>
-      sealBundle(body, { recipients: to, sender: vault.deviceKey, mailboxTag: tk.tag("real", tk.epochAt(vault.now())) });
+    const seal = (body: Uint8Array, to: readonly Uint8Array[], minSlots = to.length): Uint8Array =>
+      sealBundle(body, { recipients: to, minSlots, sender: vault.deviceKey, mailboxTag: tk.tag("real", tk.epochAt(vault.now())) });
     const out: ExportedBundle[] = [];
     const recipientKeys = recipients.map((d) => d.keys.enc);
     let batch: Uint8Array[] = [];
@@ -569,10 +568,9 @@ export function exportBundles(vault: VaultContext, options: ExportOptions = {}):
       wholeLog ??= state.order.map((h) => vault.entries().get(h)!.bytes);
       const body = encodePayload({ kind: "welcome", team: state.team, log: wholeLog, transportKey });
       wipe(transportKey);
-      // Unusable keys in the slots nobody needs, as for files: a welcome shows the slot count of
-      // this team's sync bundles, so its header does not mark an admission (docs/transport-key.md).
-      const dummies = Array.from({ length: Math.max(0, recipientKeys.length - 1) }, () => x25519KeyPair().publicKey);
-      out.push({ kind: "welcome", bytes: seal(body, [d.keys.enc, ...dummies]), changesets: 0, entries: wholeLog.length, recipients: 1 });
+      // The slot count of this team's sync bundles, as for files, so a welcome's header does not
+      // mark an admission (docs/transport-key.md).
+      out.push({ kind: "welcome", bytes: seal(body, [d.keys.enc], recipientKeys.length), changesets: 0, entries: wholeLog.length, recipients: 1 });
       wipe(body);
     }
     for (const e of refreshEnrollments(vault)) out.push({ kind: "courier-enrollment", bytes: e.bytes, changesets: 0, entries: 0, recipients: 1 });

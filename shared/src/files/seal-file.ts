@@ -48,6 +48,8 @@ export interface SealFileOptions {
   readonly sender: KeyPair;
   readonly mailboxTag: Uint8Array;
   readonly minLength?: number;
+  /** At least this many recipient slots in the header (bundle-format's SealOptions.minSlots). */
+  readonly minSlots?: number;
   /** Bytes placed before the file's bytes in the bundle body (a small header, <= 4 KiB). */
   readonly head?: Uint8Array;
   /** Plaintext bytes (head + file) sealed so far, and their total; the last call has done === total. */
@@ -95,7 +97,7 @@ export async function sealFileUsing(
   let target: AtomicFile | undefined;
   let hasher: ReturnType<typeof startBodyHasher> | undefined;
   try {
-    const bundleLength = sealedLength(bodyLength, options.recipients.length, options.minLength ?? 0);
+    const bundleLength = sealedLength(bodyLength, Math.max(options.recipients.length, options.minSlots ?? 1), options.minLength ?? 0);
     if (bundleLength > MAX_BUCKET) {
       throw fileError("FILE_TOO_LARGE", `${input} is ${size} bytes, more than a bundle can carry`);
     }
