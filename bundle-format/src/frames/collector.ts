@@ -7,10 +7,11 @@
 import { auint } from "../asserts.js";
 import { DEFAULT_MAX_MESSAGE, FountainDecoder, type DecoderProgress, type FrameOutcome } from "./decoder.js";
 import { FrameError } from "./errors.js";
-import { parseFrameHeader } from "./header.js";
+import { parseFrameHeader, type FrameHeader } from "./header.js";
 
 export type CollectedFrame =
-  | { readonly outcome: FrameOutcome; readonly transferId: number; readonly progress: DecoderProgress; readonly message?: Uint8Array }
+  /** `header`: the frame's own, as parsed here (a caller measuring a transfer need not parse it again). */
+  | { readonly outcome: FrameOutcome; readonly transferId: number; readonly header: FrameHeader; readonly progress: DecoderProgress; readonly message?: Uint8Array }
   | { readonly outcome: "rejected"; readonly error: FrameError };
 
 export class TransferCollector {
@@ -32,10 +33,11 @@ export class TransferCollector {
   receive(frame: Uint8Array): CollectedFrame {
     let transferId: number | undefined;
     try {
-      transferId = parseFrameHeader(frame, this.#maxMessageLength).transferId;
+      const header = parseFrameHeader(frame, this.#maxMessageLength);
+      transferId = header.transferId;
       let decoder = this.#decoders.get(transferId);
       if (decoder === undefined) {
-        if (this.#done.has(transferId)) return { outcome: "complete", transferId, progress: completedProgress(transferId) };
+        if (this.#done.has(transferId)) return { outcome: "complete", transferId, header, progress: completedProgress(transferId) };
         decoder = new FountainDecoder({ maxMessageLength: this.#maxMessageLength });
         if (this.#decoders.size >= this.#maxTransfers) this.#decoders.delete(this.#decoders.keys().next().value!);
       }
@@ -48,9 +50,9 @@ export class TransferCollector {
         this.#decoders.delete(transferId);
         this.#done.add(transferId);
         if (this.#done.size > 1024) this.#done.delete(this.#done.values().next().value!);
-        return { outcome, transferId, progress: decoder.progress, message };
+        return { outcome, transferId, header, progress: decoder.progress, message };
       }
-      return { outcome, transferId, progress: decoder.progress };
+      return { outcome, transferId, header, progress: decoder.progress };
     } catch (e) {
       if (!(e instanceof FrameError)) throw e;
       // A transfer that decoded to the wrong checksum starts over; a single frame that

@@ -5,7 +5,7 @@
  * reported, never fatal. Progress (frames, unique frames, percent, rate, ETA) goes to an
  * optional callback.
  */
-import { base45Decode, DEFAULT_MAX_MESSAGE, FrameError, parseFrameHeader, TransferCollector, type DecoderProgress } from "@airlock/bundle-format";
+import { base45Decode, FrameError, TransferCollector, type DecoderProgress } from "@airlock/bundle-format";
 import { ProgressModel, type Clock, type ProgressSnapshot } from "../progress.js";
 import type { QrPayload } from "../qr/types.js";
 import { TransferRate, type QrRateReport } from "./qr-rate.js";
@@ -42,16 +42,26 @@ export async function* receiveBundles(
 ): AsyncGenerator<ReceivedBundle, QrReceiveStats, undefined> {
   const collector = new TransferCollector(options.maxMessageLength === undefined ? {} : { maxMessageLength: options.maxMessageLength });
   const clock = options.clock ?? (() => performance.now());
-  // Per transfer in progress; as bounded as the collector's own set (it keeps at most 8). A
+  // Per transfer seen, as bounded as the collector's own set (it keeps at most 8 in progress). A
   // camera reads one animation after another: each transfer has its own progress, so the line
-  // moves on to the next bundle instead of staying at the first one's "received".
-  const rates = new Map<number, TransferRate>();
-  const models = new Map<number, ProgressModel>();
+  // moves on to the next bundle instead of staying at the first one's "received"; a completed
+  // one stays, so its repeats show its finished line again.
+  const transfers = new Map<number, { readonly progress: ProgressModel; readonly rate: TransferRate }>();
+  // Messages received, by length and CRC-32 (their frames' header): a player whose density was
+  // changed while it played (qr-show.ts, the HTML page) leaves a partial transfer of a message
+  // that arrived whole at the other density, which is not missing anything.
+  const whole = new Set<string>();
+  const messageKey = (length: number | undefined, checksum: number | undefined): string => `${length}:${checksum}`;
   let count = 0;
   let rejected = 0;
   let lastError: FrameError | undefined;
   let yielded = 0;
-  const stats = (): QrReceiveStats => ({ payloads: count, rejected, lastError, inProgress: collector.inProgress });
+  const stats = (): QrReceiveStats => ({
+    payloads: count,
+    rejected,
+    lastError,
+    inProgress: collector.inProgress.filter((p) => !whole.has(messageKey(p.messageLength, p.checksum))),
+  });
   for await (const payload of payloads) {
     if (payload === undefined) continue;
     count++;
@@ -70,34 +80,34 @@ export async function* receiveBundles(
       lastError = result.error;
       continue;
     }
-    // Accepted, so the header parses (the collector checked it against the same limit).
-    const header = parseFrameHeader(frame, options.maxMessageLength ?? DEFAULT_MAX_MESSAGE);
-    let rate = rates.get(result.transferId);
-    // "complete": a frame of a transfer already received, which has nothing left to measure.
-    if (rate === undefined && result.outcome !== "complete") {
-      rate = new TransferRate(clock(), header.fragmentLength, typeof payload === "string" ? "base45" : "binary");
-      rates.set(result.transferId, rate);
-      if (rates.size > 16) rates.delete(rates.keys().next().value as number);
+    const { header } = result;
+    let transfer = transfers.get(result.transferId);
+    if (transfer === undefined) {
+      // "complete": a frame of a transfer received before any we still track: nothing to show.
+      if (result.outcome === "complete") continue;
+      transfer = {
+        progress: new ProgressModel({ direction: "receive", clock }),
+        rate: new TransferRate(clock(), header.fragmentLength, typeof payload === "string" ? "base45" : "binary"),
+      };
     }
-    rate?.frame(header.index);
-    let progress = models.get(result.transferId);
-    if (progress === undefined && result.outcome !== "complete") {
-      progress = new ProgressModel({ direction: "receive", clock });
-      models.set(result.transferId, progress);
-      if (models.size > 16) models.delete(models.keys().next().value as number);
+    // Re-inserted, so the least recently fed is dropped first (as the collector does).
+    transfers.delete(result.transferId);
+    transfers.set(result.transferId, transfer);
+    if (transfers.size > 16) transfers.delete(transfers.keys().next().value as number);
+    // A repeat of a transfer already received shows its finished line again, unchanged.
+    if (result.outcome !== "complete") {
+      transfer.rate.frame(header.index);
+      transfer.progress.record({ unique: result.outcome === "new", bytes: result.outcome === "new" ? frame.length : 0 });
+      transfer.progress.setFramesNeeded(header.blocks);
+      if (result.message !== undefined) transfer.progress.finish();
     }
-    if (progress !== undefined) {
-      // A repeat of a transfer already received shows its finished line again, unchanged.
-      if (result.outcome !== "complete") {
-        progress.record({ unique: result.outcome === "new", bytes: result.outcome === "new" ? frame.length : 0 });
-        if (result.progress.blocks !== undefined) progress.setFramesNeeded(result.progress.blocks);
-        if (result.message !== undefined) progress.finish();
-      }
-      options.onProgress?.(progress.snapshot(), stats());
+    if (result.message !== undefined) {
+      whole.add(messageKey(header.messageLength, header.checksum));
+      if (whole.size > 1024) whole.delete(whole.values().next().value as string);
     }
-    if (result.message !== undefined && rate !== undefined) {
-      rates.delete(result.transferId);
-      yield { bytes: result.message, transferId: result.transferId, frames: result.progress.framesReceived, rate: rate.report(clock(), result.message.length) };
+    options.onProgress?.(transfer.progress.snapshot(), stats());
+    if (result.message !== undefined) {
+      yield { bytes: result.message, transferId: result.transferId, frames: result.progress.framesReceived, rate: transfer.rate.report(clock(), result.message.length) };
       if (options.limit !== undefined && ++yielded >= options.limit) return stats();
     }
   }

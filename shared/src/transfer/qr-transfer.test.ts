@@ -8,7 +8,7 @@ import { execFileSync } from "node:child_process";
 import { readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openBundle, type DensityPreset } from "@airlock/bundle-format";
+import { openBundle, PRESETS, type DensityPreset } from "@airlock/bundle-format";
 import { sealTestBundle, testRecipient } from "../../test-support/bundles.js";
 import { cameraLike, seededRandom } from "../../test-support/degrade.js";
 import { binaryPayload, tempFolder } from "../../test-support/qr-fixtures.js";
@@ -128,6 +128,25 @@ describe("QR transfer in real pixels", () => {
     })();
     const received = await collect(receiveBundles(payloads, { limit: 1 }));
     expect(received.map((r) => Buffer.compare(r.bytes, bundle))).toEqual([0]);
+  });
+
+  it("a partial transfer of a bundle that then arrived whole at another density is not left in progress; another bundle's partial is", async () => {
+    const bundle = seal(3_000, 9);
+    const other = seal(2_500, 10);
+    const normal = qrTransfer(bundle, { preset: "normal" });
+    const high = normal.reencode(PRESETS.high);
+    const stray = qrTransfer(other, { preset: "low" });
+    // A player switched from normal to high after two frames; a second screen showed one frame of another bundle.
+    const stream = [normal.payload(0), normal.payload(1), stray.payload(0), ...Array.from({ length: high.blocks }, (_, i) => high.payload(i))];
+    const partials: number[][] = [];
+    const generator = receiveBundles(stream, { onProgress: (_, stats) => partials.push(stats.inProgress.map((p) => p.messageLength ?? -1).sort((a, b) => a - b)) });
+    const received: Uint8Array[] = [];
+    let next = await generator.next();
+    for (; next.done !== true; next = await generator.next()) received.push(next.value.bytes);
+    expect(received.map((b) => Buffer.compare(b, bundle))).toEqual([0]);
+    // While the bundle was still missing, its normal-density transfer was in progress.
+    expect(partials[2]).toEqual([other.length, bundle.length].sort((a, b) => a - b));
+    expect(next.value.inProgress.map((p) => p.messageLength)).toEqual([other.length]);
   });
 
   it("junk and foreign QR codes in the stream are counted, not fatal", async () => {
