@@ -8,7 +8,6 @@
 import { lstatSync } from "node:fs";
 import { lstat, readdir } from "node:fs/promises";
 import { extname, join } from "node:path";
-import { crc32 } from "node:zlib";
 import { describeError } from "../cli-report.js";
 import { plural } from "../cli/plural.js";
 import { AirlockError } from "../errors.js";
@@ -19,7 +18,7 @@ import { prepareQrDecoder } from "../qr/decoders/load.js";
 import { scanQrPixels } from "../qr/scan-pixels.js";
 import { scanCamera, scanVideo } from "../qr/scan-video.js";
 import type { QrPayload } from "../qr/types.js";
-import { receiveBundles, type QrRateReport, type QrReceiveStats } from "../transfer/qr-receive.js";
+import { receiveBundles, type QrRateReport, type QrReceiveStats, type ReceivedBundle } from "../transfer/qr-receive.js";
 import { AIRLOCK_FOLDER, type DropBox } from "../usb/layout.js";
 import { isRefusal, openRegularFile, readExactly } from "../usb/open-file.js";
 import { scanBundles, type AcceptedBundle, type LargeBundle } from "../usb/read.js";
@@ -203,16 +202,12 @@ async function* fromPayloads(
   }
 }
 
-async function* receivedEvents(from: string, received: AsyncGenerator<{ bytes: Uint8Array; rate?: QrRateReport }, QrReceiveStats>): AsyncGenerator<SourceEvent> {
-  // A player whose density was changed while it played (qr-show.ts) leaves a partial transfer of
-  // a bundle that arrived whole at the other density: same length and CRC-32, nothing missing.
-  const whole = new Set<string>();
+async function* receivedEvents(from: string, received: AsyncGenerator<ReceivedBundle, QrReceiveStats>): AsyncGenerator<SourceEvent> {
   for (;;) {
     const next = await received.next();
     if (next.done === true) {
       const stats = next.value;
       for (const partial of stats.inProgress) {
-        if (whole.has(`${partial.messageLength}:${partial.checksum}`)) continue;
         yield { type: "issue", from, code: "QR_INCOMPLETE", reason: `a transfer stopped at ${partial.framesReceived} frames, short of a whole bundle; scan more frames` };
       }
       if (stats.rejected > 0 && stats.lastError !== undefined) {
@@ -220,8 +215,7 @@ async function* receivedEvents(from: string, received: AsyncGenerator<{ bytes: U
       }
       return;
     }
-    whole.add(`${next.value.bytes.length}:${crc32(next.value.bytes) >>> 0}`);
-    yield { type: "bundle", bytes: next.value.bytes, from, ...(next.value.rate === undefined ? {} : { rate: next.value.rate }) };
+    yield { type: "bundle", bytes: next.value.bytes, from, rate: next.value.rate };
   }
 }
 
