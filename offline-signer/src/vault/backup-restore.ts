@@ -35,10 +35,10 @@ import type { Migration } from "../store/migrations.js";
 import { BLOBS_DIR } from "../attachments/folder.js";
 import { resealInto } from "../attachments/reseal.js";
 import { backupError, readBackup, removeLeftovers, type BackupLayout } from "./backup-file.js";
-import { addRestoreRecord, type RestoreRecord } from "./backup-status.js";
+import { addRestoreRecord, refusePendingJoin, type RestoreRecord } from "./backup-status.js";
 import { makeJoinRequest } from "./request.js";
 import { hex, unhex } from "./hex.js";
-import { Vault } from "./vault.js";
+import { Vault, type VaultOpenOptions } from "./vault.js";
 
 export interface RestoreOptions {
   /** Move a vault (or anything else) at the target aside first, instead of refusing. */
@@ -89,7 +89,7 @@ const STAGING_TAIL = /^restore-[0-9a-f]{16}$/;
  * aside, and be refused everywhere once the restored vault revokes the old device: refused.
  * Returns a sentence for the output otherwise.
  */
-async function checkLive(target: string, passphrase: Uint8Array, layout: BackupLayout, oldDevice: string, backupSeq: number, options: RestoreOptions): Promise<string> {
+async function checkLive(target: string, passphrase: Uint8Array, layout: BackupLayout, oldDevice: string, backupSeq: number, openOptions: VaultOpenOptions): Promise<string> {
   // Another vault (or this one under a passphrase changed since) has another salt: left unopened, untouched.
   let salt: Uint8Array | undefined;
   try {
@@ -102,7 +102,7 @@ async function checkLive(target: string, passphrase: Uint8Array, layout: BackupL
   }
   let live: Vault;
   try {
-    live = await Vault.open(target, passphrase, { ...(options.kdf === undefined ? {} : { kdf: options.kdf }), ...(options.now === undefined ? {} : { now: options.now }), ...(options.migrations === undefined ? {} : { migrations: options.migrations }) });
+    live = await Vault.open(target, passphrase, openOptions);
   } catch (e) {
     return `it was not opened (${isAirlockError(e) ? e.code : "unreadable"}): if it is this laptop's vault, changes in it that were never exported are only there`;
   }
@@ -129,7 +129,7 @@ export async function restoreBackup(file: string, home: string, passphrase: Uint
   let staging: string | undefined;
   let vault: Vault | undefined;
   const forLive = Uint8Array.from(passphrase);
-  const openOptions = { ...(options.kdf === undefined ? {} : { kdf: options.kdf }), ...(options.now === undefined ? {} : { now: options.now }), ...(options.migrations === undefined ? {} : { migrations: options.migrations }) };
+  const openOptions: VaultOpenOptions = { ...(options.kdf === undefined ? {} : { kdf: options.kdf }), ...(options.now === undefined ? {} : { now: options.now }), ...(options.migrations === undefined ? {} : { migrations: options.migrations }) };
   try {
     const target = resolve(home);
     const leftovers = removeLeftovers(target, STAGING_TAIL);
@@ -153,12 +153,8 @@ export async function restoreBackup(file: string, home: string, passphrase: Uint
     const oldDevice = vault.deviceId;
     let team: string | undefined;
     let backupSeq = 0;
-    if (vault.teamId === undefined) {
-      const identity = vault.identitySeed();
-      const asked = identity !== undefined;
-      identity?.fill(0);
-      if (asked) throw backupError("BACKUP_NOT_ADMITTED", `${file} is a backup of a vault whose join request was not admitted yet when it was made`);
-    } else {
+    refusePendingJoin(vault, `${file} is a backup of a vault whose join request was not admitted yet when it was made`);
+    if (vault.teamId !== undefined) {
       const teamState = vault.state();
       team = teamState.name;
       const me = teamState.devices.get(oldDevice);
@@ -167,7 +163,7 @@ export async function restoreBackup(file: string, home: string, passphrase: Uint
       backupSeq = vault.storage.heads.seqOf(unhex(oldDevice)) ?? 0;
     }
     let movedAsideNote: string | undefined;
-    if (state === "vault") movedAsideNote = await checkLive(target, forLive, layout, oldDevice, backupSeq, options);
+    if (state === "vault") movedAsideNote = await checkLive(target, forLive, layout, oldDevice, backupSeq, openOptions);
     let device = oldDevice;
     let entry: string | undefined;
     if (vault.teamId !== undefined) ({ device, entry, backupSeq } = await becomeNewDevice(vault, layout, blobsDir, options));

@@ -18,6 +18,20 @@ import { ancestors } from "../team/state.js";
 import { backupError } from "./backup-file.js";
 import { hex, unhex } from "./hex.js";
 import type { VaultContext } from "./context.js";
+import type { Vault } from "./vault.js";
+
+/**
+ * A vault whose join request was not admitted yet (no welcome imported) is neither backed up nor
+ * restored: its device is the request's, and the device admitted meanwhile may have written, so
+ * the restored vault's next write would reuse a number (BACKUP_NOT_ADMITTED).
+ */
+export function refusePendingJoin(vault: Pick<Vault, "teamId" | "identitySeed">, message: string): void {
+  if (vault.teamId !== undefined) return;
+  const identity = vault.identitySeed();
+  if (identity === undefined) return;
+  identity.fill(0);
+  throw backupError("BACKUP_NOT_ADMITTED", message);
+}
 
 /** Meta key: what the restores did (RestoreRecord[], JSON; one object before several were kept). */
 export const META_RESTORE = "restore";

@@ -14,6 +14,7 @@ import { readParams } from "../store/params.js";
 import { snapshotDatabase } from "../store/snapshot.js";
 import { BLOBS_DIR } from "../attachments/folder.js";
 import { backupError, encodeHeader, removeLeftovers, type BackupBlob } from "./backup-file.js";
+import { refusePendingJoin } from "./backup-status.js";
 import { vaultError } from "./errors.js";
 import type { Vault } from "./vault.js";
 
@@ -79,13 +80,7 @@ export async function backupVault(vault: Vault, out: string, options: BackupOpti
   if (existsSync(target) && options.force !== true) throw vaultError("VAULT_FILE_EXISTS", `${target} already exists`);
   const home = realpathSync(vault.store.dir);
   if (target === home || target.startsWith(`${home}/`)) throw vaultError("VAULT_BAD_ARGUMENT", "write the backup outside the vault folder (on another disk or stick, ideally)");
-  // Restored, this vault's device would be the join request's, while the admitted device may
-  // have written meanwhile: its next write would reuse a number (restore refuses it too).
-  if (vault.teamId === undefined) {
-    const identity = vault.identitySeed();
-    identity?.fill(0);
-    if (identity !== undefined) throw backupError("BACKUP_NOT_ADMITTED", "this vault's join request has not been admitted yet (no welcome imported)");
-  }
+  refusePendingJoin(vault, "this vault's join request has not been admitted yet (no welcome imported)");
   removeLeftovers(target, TEMP_TAIL);
   const params = readParams(join(vault.store.dir, PARAMS_FILE));
   const dbCopy = join(dirname(target), `.${basename(target).slice(0, 100)}.${randomBytes(8).toString("hex")}.db-tmp`);
