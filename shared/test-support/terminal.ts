@@ -1,5 +1,10 @@
 import type { RgbaImage } from "../src/qr/types.js";
 
+/** The lines of a captured screen that are all half blocks (the code): status, prompts and blank lines dropped. */
+export function codeLines(screen: string): string[] {
+  return screen.split("\n").filter((l) => /^[▀▄█ ]+$/.test(l));
+}
+
 /** Turns half-block text back into pixels (ink = light), scale px per module. */
 export function terminalToImage(text: string, scale: number): RgbaImage {
   const lines = text.replace(/\n$/, "").split("\n");

@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { epochAt, receiveBundles, scanQrPixels, type QrPayload } from "@airlock/shared";
 import { placeInFrame } from "../../../shared/test-support/degrade.js";
-import { terminalToImage } from "../../../shared/test-support/terminal.js";
+import { codeLines, terminalToImage } from "../../../shared/test-support/terminal.js";
 import { haveTmux, TmuxPane } from "../../../shared/test-support/tmux.js";
 import { setupCourierHome, tempDir } from "../../test-support/courier-home.js";
 import { makeTeam, teamBundle } from "../../test-support/enrollment.js";
@@ -36,11 +36,6 @@ function courierWithInbound(name: string): { home: string; bundle: Uint8Array } 
     courier.close();
   }
   return { home: home.root, bundle };
-}
-
-/** The code on a captured screen: its lines of half blocks, the status and progress lines dropped. */
-function codeLines(screen: string): string[] {
-  return screen.split("\n").filter((l) => l !== "" && /^[▀▄█ ]+$/.test(l));
 }
 
 function decode(lines: readonly string[]): QrPayload | undefined {

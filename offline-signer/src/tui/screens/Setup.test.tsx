@@ -7,8 +7,9 @@ import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { render } from "ink-testing-library";
 import { parseFrameHeader } from "@airlock/bundle-format";
-import { scanQrPixels, type RgbaImage } from "@airlock/shared";
+import { scanQrPixels } from "@airlock/shared";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { codeLines, terminalToImage } from "../../../../shared/test-support/terminal.js";
 import { ENTER, ESC, TAB, press, tuiFixtures, until } from "../../../test-support/tui.js";
 import { passphraseBytes } from "../../store/index.js";
 import { fingerprint, parseJoinRequest } from "../../vault/request.js";
@@ -89,32 +90,6 @@ describe("the first-run wizard", () => {
   });
 });
 
-/** The half-block text back to pixels: each character two modules high, 4 pixels a module. */
-function pixelsOf(text: string): RgbaImage {
-  const lines = text.split("\n").filter((l) => l.length > 0 && [...l].every((c) => "█▀▄ ".includes(c)));
-  const width = Math.max(...lines.map((l) => [...l].length));
-  const scale = 4;
-  const w = width * scale;
-  const h = lines.length * 2 * scale;
-  const data = new Uint8ClampedArray(w * h * 4);
-  lines.forEach((line, y) => {
-    [...line].forEach((c, x) => {
-      // Light glyphs on a dark terminal: a glyph's half is a light module.
-      const upper = c === "█" || c === "▀";
-      const lower = c === "█" || c === "▄";
-      for (let dy = 0; dy < 2 * scale; dy++) {
-        const light = dy < scale ? upper : lower;
-        for (let dx = 0; dx < scale; dx++) {
-          const i = ((y * 2 * scale + dy) * w + x * scale + dx) * 4;
-          data.fill(light ? 255 : 0, i, i + 3);
-          data[i + 3] = 255;
-        }
-      }
-    });
-  });
-  return { width: w, height: h, data };
-}
-
 describe("the join request as QR codes", () => {
   it("draws frames that scan back to the request's fountain frames when the terminal has room", async () => {
     const r = fixtures.root();
@@ -124,7 +99,7 @@ describe("the join request as QR codes", () => {
     const need = qrSize();
     const ui = render(<JoinQr request={request.bytes} room={{ columns: need.columns, rows: need.rows }} />);
     const frame = await until(ui, /frame 1 · an admin films these/);
-    const payload = scanQrPixels(pixelsOf(frame));
+    const payload = scanQrPixels(terminalToImage(codeLines(frame).join("\n"), 4));
     expect(payload).toBeInstanceOf(Uint8Array);
     const header = parseFrameHeader(payload as Uint8Array, 1 << 20);
     expect(header.messageLength).toBe(request.bytes.length);
