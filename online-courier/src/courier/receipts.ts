@@ -91,8 +91,14 @@ export class ReceiptReader {
     return this.#keys;
   }
 
-  /** Opens one receipt and marks what it names; a bad receipt is recorded as refused (or as not ours, from a stick). */
-  take(bytes: Uint8Array, from: string, onStick = false): ReceiptOutcome | undefined {
+  /** Opens one scanned receipt and marks what it names; a bad receipt is recorded as refused. */
+  take(bytes: Uint8Array, from: string): void {
+    const outcome = this.#apply(bytes, from, false);
+    if (outcome !== undefined) this.outcomes.push(outcome);
+  }
+
+  /** Opens a receipt and marks what it names; a bad one is recorded as refused (or as not ours, from a stick). */
+  #apply(bytes: Uint8Array, from: string, onStick: boolean): ReceiptOutcome | undefined {
     const keys = this.#currentKeys(Date.now());
     let opened;
     try {
@@ -109,7 +115,7 @@ export class ReceiptReader {
     }
     const key = keys[opened.team]!;
     const match = this.#courier.spool.confirmReceipt(key.team, opened.ids, key.arrivedBefore === undefined ? {} : { arrivedBefore: key.arrivedBefore });
-    const outcome: ReceiptOutcome = {
+    return {
       from,
       team: key.team,
       teamName: this.#courier.teams.find((t) => t.id === key.team)!.config.name,
@@ -122,8 +128,6 @@ export class ReceiptReader {
       ambiguous: match.ambiguous.length,
       notHanded: match.notHanded.length,
     };
-    this.outcomes.push(outcome);
-    return outcome;
   }
 
   /**
@@ -140,7 +144,7 @@ export class ReceiptReader {
             this.refused.push({ from: event.from, code: event.code, reason: event.reason });
             continue;
           }
-          const outcome = this.take(event.file.bytes, event.file.path, true);
+          const outcome = this.#apply(event.file.bytes, event.file.path, true);
           if (outcome === undefined) continue;
           const settled = outcome.unknown === 0 && outcome.ambiguous === 0 && outcome.notHanded === 0;
           let file: "removed" | "kept" = "kept";
@@ -153,7 +157,7 @@ export class ReceiptReader {
               this.refused.push({ from: event.file.path, code: e.code, reason: `applied, but not removed: ${e.message}` });
             }
           }
-          this.outcomes[this.outcomes.indexOf(outcome)] = { ...outcome, file };
+          this.outcomes.push({ ...outcome, file });
         }
       } catch (e) {
         // Bundles of this stick may be spooled and off its outbox already: the run must still report them (exit 3, not 1).
