@@ -313,6 +313,33 @@ describe("receipts on the courier", () => {
     expect(spoolRows(home).map((e) => e.state)).toEqual(["pending", "pending"]);
   });
 
+  it("one bad receipt on a stick, or one ambiguous id in a receipt, is refused alone: the rest is applied", async () => {
+    const { home, digests, bundles } = courierWith("one-bad", team, 2);
+    expect(cli(home, ["deliver", "--qr", join(dir, "one-bad-out")]).status).toBe(0);
+    const teamId = loadTeams(home)[0]!.id;
+    const prefix = "fedcba9876543210";
+    const db = openSqlite(home.spoolFile);
+    const insert = db.prepare("INSERT INTO bundles (digest, direction, mailbox_tag, length, first_seen, bundle, team, handed_at, handed_via, handed_count) VALUES (?, 'inbound', ?, 1, 1, ?, ?, 1, 'qr', 1)");
+    for (const tail of ["0".repeat(48), "f".repeat(48)]) insert.run(prefix + tail, "0".repeat(32), Buffer.from([1]), teamId);
+    db.close();
+    const stick = join(dir, "one-bad-stick");
+    mkdirSync(join(stick, "airlock"), { recursive: true });
+    const mixed = await writeReceiptFile(stick, keyOf(team).seal({ timeMs: 1, ids: [receiptIdOf(bundles[0]!), prefix] }));
+    const clean = await writeReceiptFile(stick, keyOf(team).seal({ timeMs: 1, ids: [receiptIdOf(bundles[1]!)] }));
+    const garbage = join(receiptsFolderOf(stick), `${"a".repeat(26)}.receipt`);
+    writeFileSync(garbage, new Uint8Array([0x41, 0x52, 0x43, 1, ...randomBytes(77)]));
+    const r = cli(home, ["ingest", stick]);
+    expect(r.status).toBe(3);
+    expect(r.out["refused"]).toMatchObject([{ from: garbage, code: "RECEIPT_TRUNCATED" }]);
+    const byFile = Object.fromEntries((r.out["receipts"] as (Json & { from: string })[]).map((o) => [o.from, o]));
+    expect(byFile[mixed]).toMatchObject({ confirmed: [digests[0]], ambiguous: 1, file: "kept" });
+    expect(byFile[clean]).toMatchObject({ confirmed: [digests[1]], ambiguous: 0, file: "removed" });
+    expect(readdirSync(receiptsFolderOf(stick)).sort()).toEqual([garbage, mixed].map((f) => f.slice(receiptsFolderOf(stick).length + 1)).sort());
+    const states = Object.fromEntries(spoolRows(home).map((e) => [e.digest, e.state]));
+    expect([digests[0]!, digests[1]!].map((d) => states[d])).toEqual(["delivered", "delivered"]);
+    expect(Object.entries(states).filter(([d]) => d.startsWith(prefix)).map(([, s]) => s)).toEqual(["pending", "pending"]);
+  });
+
   it("a stick whose receipts folder cannot be read: its bundles are still taken and reported, exit 3 (refused input), not 1", async () => {
     const { home } = courierWith("bad-folder", team, 0);
     const stick = join(dir, "bad-folder-stick");
