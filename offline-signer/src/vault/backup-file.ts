@@ -174,13 +174,13 @@ export interface BackupSink {
 
 /**
  * Reads and checks a backup file in one pass over one open handle: its magic, header and sizes,
- * then its hash over every byte (reported through `onProgress`). With a `sink`, the database and
- * the attached files are written out in the same pass, so the bytes extracted are exactly the
+ * then its hash over every byte (reported through `onProgress`). The database and the attached
+ * files are written out to `sink` in the same pass, so the bytes extracted are exactly the
  * bytes hashed (a file changed between a check and a second read could not slip through); the
  * caller discards what was written when this throws. Typed errors tell a foreign file, a
  * truncated one, a damaged one and a newer format apart.
  */
-export async function readBackup(path: string, sink?: BackupSink, onProgress?: (done: number, total: number) => void): Promise<BackupLayout> {
+export async function readBackup(path: string, sink: BackupSink, onProgress?: (done: number, total: number) => void): Promise<BackupLayout> {
   let fd: number;
   try {
     fd = openSync(path, "r");
@@ -191,8 +191,8 @@ export async function readBackup(path: string, sink?: BackupSink, onProgress?: (
     const layout = readLayout(fd, path);
     const { header, dbOffset, blobOffsets } = layout;
     const end = layout.size - HASH_BYTES;
-    const parts: { from: number; size: number; to: string | undefined }[] = [{ from: 0, size: dbOffset, to: undefined }, { from: dbOffset, size: header.db, to: sink?.db }];
-    header.blobs.forEach((b, i) => parts.push({ from: blobOffsets[i]!, size: b.size, to: sink === undefined ? undefined : join(sink.blobsDir, b.file) }));
+    const parts: { from: number; size: number; to: string | undefined }[] = [{ from: 0, size: dbOffset, to: undefined }, { from: dbOffset, size: header.db, to: sink.db }];
+    header.blobs.forEach((b, i) => parts.push({ from: blobOffsets[i]!, size: b.size, to: join(sink.blobsDir, b.file) }));
     const hash = createHash("sha256");
     const buffer = Buffer.alloc(CHUNK);
     for (const part of parts) {
@@ -220,11 +220,6 @@ export async function readBackup(path: string, sink?: BackupSink, onProgress?: (
   } finally {
     closeSync(fd);
   }
-}
-
-/** Checks a backup file without writing anything (readBackup without a sink). */
-export function checkBackup(path: string, onProgress?: (done: number, total: number) => void): Promise<BackupLayout> {
-  return readBackup(path, undefined, onProgress);
 }
 
 /** The magic, header and sizes of the open backup file `fd`; every length bounded before use. */

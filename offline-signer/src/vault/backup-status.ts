@@ -63,11 +63,6 @@ export function addRestoreRecord(vault: Pick<VaultContext, "storage">, record: R
   vault.storage.meta.set(META_RESTORE, JSON.stringify([...restoreRecords(vault), record]));
 }
 
-/** The newest restore's record, if any. */
-export function restoreRecord(vault: Pick<VaultContext, "storage">): RestoreRecord | undefined {
-  return restoreRecords(vault).at(-1);
-}
-
 export interface RestorePeer {
   readonly device: string;
   readonly name: string | undefined;
@@ -106,18 +101,19 @@ export function restoresProgress(vault: VaultContext): RestoreProgress[] {
   const entries = vault.entries();
   const acks = vault.storage.acks;
   const all = acks.all();
+  // What each teammate's last bundle knew of the team log: the same for every restore.
+  const others = [...state.devices.values()]
+    .filter((d) => d.active && d.id !== vault.deviceId && !lost.has(d.id))
+    .map((d) => {
+      const heads = acks.logHeads(unhex(d.id)).map(hex).filter((h) => entries.has(h));
+      return { d, known: heads.length === 0 ? undefined : ancestors(entries, heads) };
+    });
   return records
     .filter((r) => state.devices.has(r.from))
     .map((record) => {
       const held = vault.storage.heads.seqOf(unhex(record.from)) ?? 0;
       const ackedOld = new Map(all.filter((a) => hex(a.device) === record.from).map((a) => [hex(a.peer), a.seq]));
-      const peers: RestorePeer[] = [];
-      for (const d of state.devices.values()) {
-        if (!d.active || d.id === vault.deviceId || lost.has(d.id)) continue;
-        const heads = acks.logHeads(unhex(d.id)).map(hex).filter((h) => entries.has(h));
-        const knowsRestore = heads.length > 0 && (ancestors(entries, heads)?.has(record.entry) ?? false);
-        peers.push({ device: d.id, name: state.users.get(d.user)?.name, mine: d.user === mine, knowsRestore, acked: ackedOld.get(d.id) ?? 0 });
-      }
+      const peers: RestorePeer[] = others.map(({ d, known }) => ({ device: d.id, name: state.users.get(d.user)?.name, mine: d.user === mine, knowsRestore: known?.has(record.entry) ?? false, acked: ackedOld.get(d.id) ?? 0 }));
       const waiting = peers.filter((p) => !p.knowsRestore || p.acked > held);
       const revoked = state.devices.get(record.from)?.active !== true;
       return { from: record.from, entry: record.entry, held, backupSeq: record.seq, peers, waiting, caughtUp: waiting.length === 0, revoked };
