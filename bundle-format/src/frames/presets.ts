@@ -23,8 +23,13 @@ export const PRESETS: Readonly<Record<DensityPreset, QrSettings>> = {
   dense: { version: 30, level: "M" },
 };
 
-/** Byte-mode and alphanumeric-mode capacities (ISO/IEC 18004 Table 7) for the versions we use. */
+/**
+ * Byte-mode and alphanumeric-mode capacities (ISO/IEC 18004 Table 7) for the versions a transfer
+ * uses: the presets', and the smaller ones a terminal player steps down to (5, 7, 20).
+ */
 const CAPACITY: Readonly<Record<number, Record<QrLevel, readonly [bytes: number, alphanumeric: number]>>> = {
+  5: { L: [106, 154], M: [84, 122], Q: [60, 87], H: [44, 64] },
+  7: { L: [154, 224], M: [122, 178], Q: [86, 125], H: [64, 93] },
   10: { L: [271, 395], M: [213, 311], Q: [151, 221], H: [119, 174] },
   15: { L: [520, 758], M: [412, 600], Q: [292, 426], H: [220, 321] },
   20: { L: [858, 1249], M: [666, 970], Q: [482, 702], H: [382, 557] },

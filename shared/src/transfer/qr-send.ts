@@ -7,24 +7,21 @@ import { join } from "node:path";
 import { writeFile } from "node:fs/promises";
 import {
   base45Encode,
-  FRAME_HEADER_LENGTH,
   FountainEncoder,
   fragmentLengthFor,
   loopLength,
   PRESETS,
-  SUPPORTED_VERSIONS,
   type DensityPreset,
   type FrameEncoding,
   type QrSettings,
 } from "@airlock/bundle-format";
 import { renderQrHtml, type QrHtmlDensity } from "../qr/render-html.js";
 import { writeQrPngSequence } from "../qr/png-sequence.js";
-import { qrCapacity } from "../qr/capacity.js";
 import type { QrPayload } from "../qr/types.js";
 
 export interface QrSendOptions {
   readonly preset?: DensityPreset;
-  /** Any QR version and level instead of a preset (the terminal player's steps, terminal-fit.ts). */
+  /** A QR version (of bundle-format's SUPPORTED_VERSIONS) and level instead of a preset: the terminal player's steps, terminal-fit.ts. */
   readonly settings?: QrSettings;
   readonly encoding?: FrameEncoding;
   /** Fixed only by tests; random per transfer otherwise. */
@@ -49,7 +46,7 @@ export function qrTransfer(bundle: Uint8Array, options: QrSendOptions = {}): QrT
   const settings = options.settings ?? PRESETS[options.preset ?? "normal"];
   const encoding = options.encoding ?? "binary";
   const encoder = new FountainEncoder(bundle, {
-    fragmentLength: fragmentLength(settings, encoding),
+    fragmentLength: fragmentLengthFor(settings, encoding),
     ...(options.transferId === undefined ? {} : { transferId: options.transferId }),
   });
   const payload = (index: number): QrPayload => {
@@ -65,15 +62,6 @@ export function qrTransfer(bundle: Uint8Array, options: QrSendOptions = {}): QrT
     loop: () => Array.from({ length: loopLength(encoder.blocks) }, (_, i) => payload(i)),
     reencode: (other) => qrTransfer(bundle, { settings: other, encoding }),
   };
-}
-
-/** Payload bytes per frame: the preset table's versions from bundle-format, any other from what qrcode holds. */
-function fragmentLength(settings: QrSettings, encoding: FrameEncoding): number {
-  if (SUPPORTED_VERSIONS.includes(settings.version)) return fragmentLengthFor(settings, encoding);
-  if (encoding === "binary") return qrCapacity(settings.version, settings.level, "byte") - FRAME_HEADER_LENGTH;
-  const chars = qrCapacity(settings.version, settings.level, "alphanumeric");
-  // Base45: 3 characters per 2 bytes, 2 characters for a final odd byte (as frameCapacity).
-  return Math.floor(chars / 3) * 2 + (chars % 3 === 2 ? 1 : 0) - FRAME_HEADER_LENGTH;
 }
 
 export interface QrFolderOptions extends QrSendOptions {
