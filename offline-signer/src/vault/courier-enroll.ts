@@ -79,8 +79,8 @@ function supersededIds(vault: Pick<VaultContext, "entries">, state: TeamState, g
  * that enrolled it (review M1: a member's own courier follows a rotation through that member's
  * exports; the courier retires with that device anyway). At most MAX_ENROLLMENT_ADMINS.
  */
-function trustedFor(state: TeamState, courier: string): Uint8Array[] {
-  const out = adminDevices(state);
+function trustedFor(state: TeamState, admins: readonly Uint8Array[], courier: string): Uint8Array[] {
+  const out = [...admins];
   const author = state.couriers.get(courier)?.author;
   const enroller = author === undefined ? undefined : state.devices.get(author);
   if (enroller !== undefined && enroller.active && !out.some((k) => Buffer.compare(k, enroller.keys.sign) === 0)) out.push(enroller.keys.sign);
@@ -89,28 +89,40 @@ function trustedFor(state: TeamState, courier: string): Uint8Array[] {
 
 /** An enrollment for the newest generation this vault holds, sealed to `courierPublicKey`. */
 export function courierEnrollment(vault: VaultContext, courierPublicKey: Uint8Array, mailbox: string): Uint8Array {
+  return sealEnrollments(vault, [courierPublicKey], mailbox)[0]!;
+}
+
+/**
+ * Enrollments for several couriers: the key, its generation, what it supersedes and the admin
+ * devices are read once per export, not once per courier; only the trusted list and the seal differ.
+ */
+function sealEnrollments(vault: VaultContext, couriers: readonly Uint8Array[], mailbox: string): Uint8Array[] {
   const state = vault.requireTeam();
   const tk = vault.transportKey();
   if (tk === undefined) throw vaultError("VAULT_NO_TEAM", "this vault has no transport key");
   const transportKey = tk.exportKey();
   try {
     const generation = generationOf(state, hex(transportKeyId(transportKey)));
-    const body = encodePayload({
-      kind: "courier-enrollment",
-      team: state.team,
-      teamName: state.name,
-      transportKey,
-      epochSeconds: tk.epochSeconds ?? DEFAULT_EPOCH_SECONDS,
-      mailbox,
-      generation,
-      admins: trustedFor(state, hex(courierPublicKey)),
-      supersedes: supersededIds(vault, state, generation),
+    const supersedes = supersededIds(vault, state, generation);
+    const admins = adminDevices(state);
+    return couriers.map((courier) => {
+      const body = encodePayload({
+        kind: "courier-enrollment",
+        team: state.team,
+        teamName: state.name,
+        transportKey,
+        epochSeconds: tk.epochSeconds ?? DEFAULT_EPOCH_SECONDS,
+        mailbox,
+        generation,
+        admins: trustedFor(state, admins, hex(courier)),
+        supersedes,
+      });
+      try {
+        return sealBundle(body, { recipients: [courier], sender: vault.deviceKey, mailboxTag: new Uint8Array(16) });
+      } finally {
+        wipe(body);
+      }
     });
-    try {
-      return sealBundle(body, { recipients: [courierPublicKey], sender: vault.deviceKey, mailboxTag: new Uint8Array(16) });
-    } finally {
-      wipe(body);
-    }
   } finally {
     wipe(transportKey);
     tk.wipe();
@@ -208,7 +220,8 @@ export function refreshEnrollments(vault: VaultContext): { bytes: Uint8Array; co
   if (me === undefined || user === undefined || !me.active || !user.active || state.transport.length === 0) return [];
   // An admin's export serves every courier; a member's, the couriers it enrolled (they trust it, review M1).
   const admin = atLeast(user.role, "admin");
-  return [...state.couriers.values()]
-    .filter((c) => courierActive(state, c) && (admin || c.author === vault.deviceId))
-    .map((c) => ({ bytes: courierEnrollment(vault, unhex(c.key), ""), courier: c.name }));
+  const couriers = [...state.couriers.values()].filter((c) => courierActive(state, c) && (admin || c.author === vault.deviceId));
+  if (couriers.length === 0) return [];
+  const sealed = sealEnrollments(vault, couriers.map((c) => unhex(c.key)), "");
+  return couriers.map((c, i) => ({ bytes: sealed[i]!, courier: c.name }));
 }

@@ -15,6 +15,14 @@ import { currentTransport, openTransportKey, sealTransportKey } from "./transpor
 import type { Vault } from "./vault.js";
 
 const root = tempRoots("airlock-rotation-");
+const opens = (bytes: Uint8Array, k: ReturnType<typeof x25519KeyPair>): boolean => {
+  try {
+    openBundle(bytes, { recipient: k, maxLength: 1 << 20 });
+    return true;
+  } catch {
+    return false;
+  }
+};
 const keyOf = (v: Vault): string => {
   const c = currentTransport(v)!;
   const out = Buffer.from(c.key).toString("hex");
@@ -220,6 +228,15 @@ describe("couriers registry", () => {
     enrollCourier(c, k3.publicKey, "carols", "");
     sync(c, a, b);
     expect(() => revokeCourier(b, "carols")).toThrow(/only an admin or the member who enrolled/);
+    // One export, each courier its own list: the enroller is trusted for its courier's enrollment only.
+    const both = exportBundles(a).filter((x) => x.kind === "courier-enrollment");
+    expect(both).toHaveLength(2);
+    const adminsFor = (k: typeof k1): string[] | undefined => {
+      const p = decodePayload(openBundle(both.find((x) => opens(x.bytes, k))!.bytes, { recipient: k, maxLength: 1 << 20 }).body);
+      return p.kind === "courier-enrollment" ? p.admins?.map((x) => Buffer.from(x).toString("hex")) : undefined;
+    };
+    expect(adminsFor(k1)).toEqual([a.deviceId]);
+    expect(adminsFor(k3)).toEqual([a.deviceId, c.deviceId]);
     a.removeMember("carol");
     expect(a.state().transport).toHaveLength(2);
     expect(listCouriers(a).find((x) => x.name === "carols")).toMatchObject({ revoked: true, retired: "enroller left", generation: 1 });
