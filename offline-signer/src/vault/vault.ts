@@ -1054,8 +1054,10 @@ export class Vault implements VaultContext {
   write(collection: string, intents: readonly Intent[]): { changeset: string; seq: number } {
     const state = this.requireTeam();
     const denied = mayWrite(state, this.deviceId, collection);
-    if (denied !== undefined) assertAdmitted(this); // a restore the team refused says so (backup-status.ts)
-    if (denied !== undefined) throw vaultError("VAULT_NOT_ALLOWED", denied);
+    if (denied !== undefined) {
+      assertAdmitted(this); // a restore the team refused says so (backup-status.ts)
+      throw vaultError("VAULT_NOT_ALLOWED", denied);
+    }
     const app = this.appOf(collection);
     if (app === undefined) throw vaultError("VAULT_NEWER_APP", `collection "${collection}" is of type "${state.collections.get(collection)?.app ?? "?"}", which this release of Airlock does not know`);
     const check = (version: number): string | undefined => app.check?.(intents, { state, author: this.deviceId, version });
