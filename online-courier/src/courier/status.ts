@@ -61,14 +61,15 @@ const iso = (ms: number | undefined): string | undefined => (ms === undefined ? 
 
 export function courierStatus(courier: Courier, nowMs: number): CourierStatus {
   const byTeam = courier.spool.countsByTeam();
-  const awaiting = awaitingReceipt(courier.spool).sort((a, b) => a.handedAt! - b.handedAt! || (a.digest < b.digest ? -1 : 1));
+  // The counts are the spool's (Spool.awaiting, as undelivered() beside it); only the listed few come from entries.
   const awaitingOf = (team: string, expiryDays: number): CourierStatus["teams"][number]["awaitingReceipt"] => {
-    const mine = awaiting.filter((e) => e.team === team);
+    const { bundles, bytes, since } = courier.spool.awaiting(team);
+    const oldest = bundles === 0 ? [] : awaitingReceipt(courier.spool, team).sort((a, b) => a.handedAt! - b.handedAt! || (a.digest < b.digest ? -1 : 1));
     return {
-      bundles: mine.length,
-      bytes: mine.reduce((n, e) => n + e.length, 0),
-      since: iso(mine[0]?.handedAt),
-      oldest: mine.slice(0, AWAITING_LISTED).map((e) => ({ digest: e.digest, via: e.handedVia!, times: e.handedCount, lastAt: iso(e.handedAt)!, expiresAt: iso(e.handedAt! + expiryDays * 86_400_000)! })),
+      bundles,
+      bytes,
+      since: iso(since),
+      oldest: oldest.slice(0, AWAITING_LISTED).map((e) => ({ digest: e.digest, via: e.handedVia!, times: e.handedCount, lastAt: iso(e.handedAt)!, expiresAt: iso(e.handedAt! + expiryDays * 86_400_000)! })),
     };
   };
   const zero = (): SpoolCounts => ({ outbound: { pending: 0, delivered: 0, failed: 0 }, inbound: { pending: 0, delivered: 0, failed: 0 } });
