@@ -29,8 +29,8 @@ export interface QrRateReport {
   readonly summary: string;
 }
 
-/** Denser to the right: the order a suggestion moves along. */
-export const PRESET_ORDER: readonly DensityPreset[] = ["low", "normal", "high", "dense"];
+/** Denser to the right (by QR version): the order a suggestion, and the HTML page's density keys, move along. */
+export const PRESET_ORDER: readonly DensityPreset[] = (Object.keys(PRESETS) as DensityPreset[]).sort((a, b) => PRESETS[a].version - PRESETS[b].version);
 
 /** At or above: the receiver keeps up. Below `STRUGGLING`: it cannot follow. */
 export const KEEPS_UP = 0.9;

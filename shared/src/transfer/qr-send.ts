@@ -18,6 +18,7 @@ import {
 import { renderQrHtml, type QrHtmlDensity } from "../qr/render-html.js";
 import { writeQrPngSequence } from "../qr/png-sequence.js";
 import type { QrPayload } from "../qr/types.js";
+import { PRESET_ORDER } from "./qr-rate.js";
 
 export interface QrSendOptions {
   readonly preset?: DensityPreset;
@@ -119,9 +120,8 @@ export async function writeBundleQrFolder(dir: string, bundle: Uint8Array, optio
 /** The other presets' loops for the page, densest last, within the frame budget. */
 function htmlDensities(bundle: Uint8Array, options: QrFolderOptions): QrHtmlDensity[] {
   const main = options.preset ?? "normal";
-  const order = Object.keys(PRESETS) as DensityPreset[];
-  const at = order.indexOf(main);
-  const wanted = options.htmlDensities ?? order.filter((_, i) => Math.abs(i - at) === 1);
+  const at = PRESET_ORDER.indexOf(main);
+  const wanted = options.htmlDensities ?? PRESET_ORDER.filter((_, i) => Math.abs(i - at) === 1);
   const out: QrHtmlDensity[] = [];
   let extra = 0;
   for (const preset of wanted) {
