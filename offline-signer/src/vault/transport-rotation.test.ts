@@ -8,11 +8,12 @@ import { describe, expect, it } from "vitest";
 import { x25519KeyPair, decodePayload, inspectBundle, openBundle, randomBytes } from "@airlock/bundle-format";
 import { transportKeyId } from "@airlock/shared";
 import { HostileMember } from "../../test-support/hostile.js";
-import { importInto, newVault, sync, team, tempRoots } from "../../test-support/vaults.js";
+import { importInto, newVault, sync, team, tempRoots, type TestClock } from "../../test-support/vaults.js";
 import { exportBundles } from "./sync.js";
 import { enrollCourier, listCouriers, revokeCourier } from "./courier-enroll.js";
 import { currentTransport, openTransportKey, sealTransportKey } from "./transport-rotation.js";
 import type { Vault } from "./vault.js";
+import type { Role } from "../team/entry.js";
 
 const root = tempRoots("airlock-rotation-");
 const opens = (bytes: Uint8Array, k: ReturnType<typeof x25519KeyPair>): boolean => {
@@ -35,15 +36,16 @@ const generationOf = (v: Vault): number => {
   return c.generation;
 };
 
-async function threeMembers(): Promise<{ a: Vault; b: Vault; c: Vault }> {
+/** Alice (owner), Bob (editor) and Carol (`role`), every vault synced with the others. */
+async function threeMembers(role: Role = "viewer"): Promise<{ a: Vault; b: Vault; c: Vault; r: string; clock: TestClock }> {
   const r = root();
   const { a, b, clock } = await team(r);
   const c = await newVault(r, "c", clock);
-  a.addMember(c.joinRequest("carol").bytes, "viewer");
+  a.addMember(c.joinRequest("carol").bytes, role);
   sync(a, b, c);
   sync(b, a, c);
   sync(c, a, b);
-  return { a, b, c };
+  return { a, b, c, r, clock };
 }
 
 describe("transport key generations", () => {
@@ -137,13 +139,8 @@ describe("transport key generations", () => {
   });
 
   it("a newcomer admitted concurrently with a rotation gets the newest generation from the admin's next repair", async () => {
-    const r = root();
-    const { a, b, clock } = await team(r);
-    const c = await newVault(r, "c", clock);
+    const { a, b, c, r, clock } = await threeMembers("admin");
     const d = await newVault(r, "d", clock);
-    a.addMember(c.joinRequest("carol").bytes, "admin");
-    sync(a, b, c);
-    sync(c, a, b);
     // Carol (admin) admits Dan while Alice, not knowing, removes Bob and rotates.
     c.addMember(d.joinRequest("dan").bytes, "editor");
     a.removeMember("bob");
@@ -162,13 +159,8 @@ describe("transport key generations", () => {
   });
 
   it("a share the fold refuses (its recipient removed concurrently) still counts: the next repair rotates away from the removed device (review H1)", async () => {
-    const r = root();
-    const { a, b, clock } = await team(r);
-    const c = await newVault(r, "c", clock);
+    const { a, c, r, clock } = await threeMembers("admin");
     const d = await newVault(r, "d", clock);
-    a.addMember(c.joinRequest("carol").bytes, "admin");
-    sync(a, b, c);
-    sync(c, a, b);
     a.removeMember("bob"); // generation 1
     c.addMember(d.joinRequest("dan").bytes, "editor"); // concurrent admission
     sync(c, a, d); // Alice sees Dan lacking generation 1 and shares it
@@ -182,8 +174,8 @@ describe("transport key generations", () => {
     expect(keyOf(a)).toBe(keyOf(c));
     expect(keyOf(d)).not.toBe(keyOf(a));
     expect(st.transport.length).toBeGreaterThanOrEqual(2);
+    for (const v of [a, c, d]) v.close();
   });
-
 });
 
 describe("couriers registry", () => {
