@@ -4,7 +4,7 @@
  * store transaction, so a crash leaves the vault as before or as after (docs/vault-store.md).
  * Team model: docs/team-model.md; sync: docs/sync.md.
  */
-import { ed25519KeyPair, equalBytes, randomBytes, wipe, x25519KeyPair, type KeyPair } from "@airlock/bundle-format";
+import { concatBytes, ed25519KeyPair, equalBytes, randomBytes, wipe, x25519KeyPair, type KeyPair } from "@airlock/bundle-format";
 import { TransportKey, isAirlockError } from "@airlock/shared";
 import { Storage, VaultStore, type VaultOptions } from "../store/index.js";
 import { HLC_BYTES, HlcClock, type Hlc } from "../records/hlc.js";
@@ -524,9 +524,7 @@ export class Vault implements VaultContext {
   replaceDeviceKeys(sign: Uint8Array, enc: Uint8Array): void {
     const retired = this.store.getSecret(SECRET_RETIRED_ENC) ?? new Uint8Array(0);
     const old = this.store.getSecret(SECRET_ENC)!;
-    const all = new Uint8Array(retired.length + old.length);
-    all.set(retired);
-    all.set(old, retired.length);
+    const all = concatBytes(retired, old);
     this.store.setSecret(SECRET_RETIRED_ENC, all);
     this.store.setSecret(SECRET_SIGN, sign);
     this.store.setSecret(SECRET_ENC, enc);
