@@ -82,6 +82,30 @@ describe("enrollments that come with the bundles", () => {
   });
 });
 
+describe("one stick, enrollments among the bundles", () => {
+  it("a damaged or forged enrollment is refused alone; the good one is adopted first, so a bundle of its generation in the same batch is spooled", () => {
+    const team = makeTeam("Batch");
+    const admin = ed25519KeyPair();
+    const { home, key } = courierHome(team, admin);
+    const c = Courier.open(home, { now: () => NOW });
+    try {
+      const gen1 = TransportKey.generate(team.epochSeconds);
+      const damaged = enrollment(team, gen1, key.publicKey, admin, 1, [admin]);
+      damaged[damaged.length - 1]! ^= 1;
+      const forged = enrollment(team, TransportKey.generate(team.epochSeconds), key.publicKey, ed25519KeyPair(), 1, [admin]);
+      const fresh = teamBundle({ ...team, tk: gen1 }, gen1.epochAt(NOW), new TextEncoder().encode("under generation 1"));
+      const out = c.ingestMany([fresh, damaged, forged, enrollment(team, gen1, key.publicKey, admin, 1, [admin])]);
+      expect(out.map((o) => o.outcome)).toEqual(["spooled", "refused", "refused", "enrollment"]);
+      expect(out[1]).toMatchObject({ code: "BUNDLE_AUTH" });
+      expect(out[2]).toMatchObject({ code: "COURIER_ENROLLMENT_SENDER" });
+      expect(out[3]).toMatchObject({ adopted: true, generation: 1 });
+      expect(loadTeams(home)[0]!.transportKey).toBe(toHex(gen1.exportKey()));
+    } finally {
+      c.close();
+    }
+  });
+});
+
 describe("adoption by lineage (review H2, H3)", () => {
   it("adopts a key that names the held one as replaced, whatever the numbers; refuses a far jump; refreshes the trusted admins; init overrides", () => {
     const team = makeTeam("Lineage");
