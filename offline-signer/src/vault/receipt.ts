@@ -82,20 +82,21 @@ function chunks<T>(items: readonly T[], size: number): T[][] {
  * Seals the receipts for `arrived` and writes the stick ones; undefined when nothing arrived or
  * the vault is in no team (it holds no transport key).
  */
-export async function issueReceipts(vault: Vault, arrived: readonly ArrivedBundle[], now: () => number = Date.now): Promise<IssuedReceipts | undefined> {
+export async function issueReceipts(vault: Vault, arrived: readonly ArrivedBundle[]): Promise<IssuedReceipts | undefined> {
   const tk = vault.transportKey();
   if (tk === undefined) return undefined;
-  const timeNow = now();
-  const listed = arrived.filter((a) => (a.stickFile === undefined || basename(dirname(a.stickFile)) === "inbox") && (a.opened === true || teamTagged(tk, a.tag, timeNow)));
-  const ids = [...new Set(listed.map((a) => a.id))].sort();
-  if (ids.length === 0) {
-    tk.wipe();
-    return undefined;
-  }
-  const key = ReceiptKey.of(tk);
-  tk.wipe();
+  const timeMs = Date.now();
+  let listed: ArrivedBundle[];
+  let key: ReceiptKey;
   try {
-    const timeMs = now();
+    listed = arrived.filter((a) => (a.stickFile === undefined || basename(dirname(a.stickFile)) === "inbox") && (a.opened === true || teamTagged(tk, a.tag, timeMs)));
+    if (listed.length === 0) return undefined;
+    key = ReceiptKey.of(tk);
+  } finally {
+    tk.wipe();
+  }
+  const ids = [...new Set(listed.map((a) => a.id))].sort();
+  try {
     // The code lists everything this import read (by QR, a file or a stick): scanned, it also confirms what came on a stick.
     const byQr = listed.some((a) => a.stickFile === undefined);
     const codes = byQr
