@@ -72,40 +72,42 @@ export async function loadZxingDecoder(wasmPath = zxingWasmPath()): Promise<QrDe
   const withInverted = passes(true);
   const withoutInverted = passes(false);
 
-  const read = (image: RgbaImage, opts: ZXingReaderOptions): QrPayload | undefined => {
+  // The grey image is written into the module's heap once and read by every pass.
+  const read = (image: RgbaImage, passes: readonly ZXingReaderOptions[]): QrPayload | undefined => {
     const size = image.width * image.height;
     const ptr = module._malloc(size);
     if (ptr === 0) throw new Error(`zxing-wasm could not allocate ${size} bytes`);
-    let results;
     try {
       writeLuma(image, module.HEAPU8.subarray(ptr, ptr + size));
-      results = module.readBarcodesFromPixmap(ptr, image.width, image.height, opts);
-    } finally {
-      module._free(ptr);
-    }
-    try {
-      for (let i = 0; i < results.size(); i++) {
-        const r = results.get(i);
-        // `bytes` is a view into the module's memory: copied before the results are freed.
-        if (r !== undefined && r.isValid) return payloadFromBytes(Uint8Array.from(r.bytes));
+      for (const opts of passes) {
+        const found = firstValid(module.readBarcodesFromPixmap(ptr, image.width, image.height, opts));
+        if (found !== undefined) return found;
       }
       return undefined;
     } finally {
-      results.delete();
+      module._free(ptr);
     }
   };
 
   const decode = (image: RgbaImage, scan: QrScanOptions): QrPayload | undefined => {
-    const opts = scan.inverted === false ? withoutInverted : withInverted;
+    const passes = scan.inverted === false ? withoutInverted : withInverted;
     const factor = downscaleFactor(image.width, image.height, scan.maxSide ?? DEFAULT_SCAN_MAX_SIDE);
-    const images = factor > 1 ? [boxDownscale(image, factor), image] : [image];
-    for (const img of images) {
-      for (const o of opts) {
-        const found = read(img, o);
-        if (found !== undefined) return found;
-      }
-    }
-    return undefined;
+    return (factor > 1 ? read(boxDownscale(image, factor), passes) : undefined) ?? read(image, passes);
   };
   return { name: "zxing", decode };
+}
+
+type ReaderResults = ReturnType<ReaderModule["readBarcodesFromPixmap"]>;
+
+function firstValid(results: ReaderResults): QrPayload | undefined {
+  try {
+    for (let i = 0; i < results.size(); i++) {
+      const r = results.get(i);
+      // `bytes` is a view into the module's memory: copied before the results are freed.
+      if (r !== undefined && r.isValid) return payloadFromBytes(Uint8Array.from(r.bytes));
+    }
+    return undefined;
+  } finally {
+    results.delete();
+  }
 }
