@@ -14,16 +14,14 @@
  * A vault seals with the newest generation it holds (currentTransport); generations it opened
  * are kept in one secret, so a fold that reorders entries never leaves it without a key.
  */
-import { concatBytes, openBundle, sealBundle, isBundleError, wipe } from "@airlock/bundle-format";
+import { concatBytes, isBundleError, openBundle, randomBytes, sealBundle, wipe, type KeyPair } from "@airlock/bundle-format";
 import { TRANSPORT_KEY_LENGTH, transportKeyId } from "@airlock/shared";
-import { randomBytes } from "@airlock/bundle-format";
 import { decodeObject, encodeObject } from "../team/cbor-object.js";
 import type { EntryBody, TeamEntry } from "../team/entry.js";
 import { Reader } from "../team/read.js";
 import type { DeviceState, TeamState } from "../team/state.js";
 import { hex } from "./hex.js";
 import type { Vault } from "./vault.js";
-import type { KeyPair } from "@airlock/bundle-format";
 
 /** The team's first transport key (generation 0), or the key a welcome brought. */
 export const SECRET_TRANSPORT = "team.transport";
