@@ -243,9 +243,10 @@ async function* folderPayloads(dir: string, unreadable: SourceEvent[]): AsyncGen
 }
 
 async function* imagePayloads(files: readonly string[], unreadable: SourceEvent[]): AsyncGenerator<QrPayload | undefined> {
+  const { decoder } = await prepareQrDecoder();
   for (const file of files) {
     try {
-      yield scanQrPixels(await readImageFile(file), { decoder: (await prepareQrDecoder()).decoder });
+      yield scanQrPixels(await readImageFile(file), { decoder });
     } catch (e) {
       const { code, message } = describeError(e);
       unreadable.push({ type: "issue", from: file, code, reason: message });
