@@ -392,17 +392,14 @@ function selfEnrolment(state: TeamState, e: TeamEntry, b: Extract<EntryBody, { t
   if (!verifyDeviceCert(b.user, b.device)) return "the device certificate does not verify under the member's identity";
   const set = state.recoverySets.get(recoverySetKey(user.id, b.recovery.set));
   if (set === undefined) return [...state.recoverySets.values()].some((s) => s.id === hex(b.recovery!.set)) ? "names another member's recovery set" : "names a recovery set this team does not know";
-  if (set.user !== user.id) return "names another member's recovery set";
   // Newest among the sets the enrolment descends from: a set made concurrently (by whoever holds
   // the lost laptop, ordered first by its hash) never supersedes it; the enrolment's revocation
   // of that laptop then refuses it (docs/team-model.md, "Recovery enrolment").
   const past = pastOf(state, e);
-  if (past === undefined ? set.superseded : !past.has(set.entry)) return past === undefined ? "names a recovery set its member replaced with a newer one" : "names a recovery set it does not descend from";
-  if (past !== undefined) {
-    let newest: RecoverySet | undefined;
-    for (const s of state.recoverySets.values()) if (s.user === user.id && past.has(s.entry)) newest = s;
-    if (newest !== set) return "names a recovery set its member replaced with a newer one";
-  }
+  if (past === undefined || !past.entries.has(set.entry)) return "names a recovery set it does not descend from";
+  let newest: RecoverySet | undefined;
+  for (const s of state.recoverySets.values()) if (s.user === user.id && past.entries.has(s.entry)) newest = s;
+  if (newest !== set) return "names a recovery set its member replaced with a newer one";
   if (set.spent !== undefined) return "names a recovery set that already enrolled a device (each set enrols one)";
   if (!ed25519Verify(set.key, recoveryEnrolMessage(state.team, b.recovery.set, b.device), b.recovery.sig)) return "the recovery signature does not verify (the set's shares were not combined)";
   return { user };
@@ -532,10 +529,34 @@ function judgeGrants(state: TeamState, e: TeamEntry, readableBefore: ReadonlySet
 /** The log each fold runs over, for judging a grant at its author's own position (rare: only when a recipient is not a reader). */
 const logOf = new WeakMap<TeamState, ReadonlyMap<string, TeamEntry>>();
 
-/** The entries `e` descends from (its parents' ancestors), or undefined when the fold's log is not known. */
-function pastOf(state: TeamState, e: TeamEntry): Set<string> | undefined {
-  const entries = logOf.get(state);
-  return entries === undefined ? undefined : ancestors(entries, e.parents.map(hex));
+/** What a recovery enrolment descends from: its ancestors, and the devices their entries add (hex). */
+interface Past {
+  readonly entries: ReadonlySet<string>;
+  readonly devices: ReadonlySet<string>;
+}
+
+/**
+ * Walked once per enrolment, not in every fold: every later fold of the team (one per team change)
+ * meets the enrolment again, and a walk costs about a tenth of a fold. An entry's ancestors follow
+ * from its bytes (parents are hashes), and an entry is only judged once all of them are in the log.
+ */
+const pasts = new WeakMap<TeamEntry, Past>();
+
+/** `e`'s past, or undefined when the fold's log lacks part of it. */
+function pastOf(state: TeamState, e: TeamEntry): Past | undefined {
+  const cached = pasts.get(e);
+  if (cached !== undefined) return cached;
+  const log = logOf.get(state);
+  const entries = log === undefined ? undefined : ancestors(log, e.parents.map(hex));
+  if (log === undefined || entries === undefined) return undefined;
+  const devices = new Set<string>();
+  for (const h of entries) {
+    const b = log.get(h)!.body;
+    if (b.type === "add-device" || b.type === "add-member" || b.type === "genesis") devices.add(hex(b.device.sign));
+  }
+  const past = { entries, devices };
+  pasts.set(e, past);
+  return past;
 }
 
 function readerAtAuthorsPosition(state: TeamState, e: TeamEntry, collection: string, device: string): boolean {
@@ -661,25 +682,17 @@ function effect(state: TeamState, e: TeamEntry): string | undefined {
       if (user === undefined || !user.active) return "adds a device to someone who is not a member";
       if (state.devices.has(hex(b.device.sign))) return "that device is already known";
       if (!verifyDeviceCert(b.user, b.device)) return "the device certificate does not verify";
-      let set: RecoverySet | undefined;
       if (b.recovery !== undefined) {
         // Only the device itself proves a recovery (selfEnrolment checked the rest as it became the actor).
-        set = state.recoverySets.get(recoverySetKey(user.id, b.recovery.set));
+        const set = state.recoverySets.get(recoverySetKey(user.id, b.recovery.set));
         if (!equalBytes(e.author, b.device.sign) || set === undefined || set.spent !== undefined) return "a recovery proof only in the enrolment the recovered device signs itself";
-      }
-      if (set !== undefined) {
         // The enrolment is the cut (docs/recovery.md): every device of the member it descends
         // from is revoked here, in the same step, so nothing the lost laptop signs concurrently
         // (a backdated recovery set, a revocation of this device) stands against it (I4). A
         // device already revoked keeps its cutoff and only gains the loss.
-        const past = pastOf(state, e);
-        const known = new Set<string>();
-        for (const h of past ?? []) {
-          const pb = logOf.get(state)?.get(h)?.body;
-          if (pb?.type === "add-device" || pb?.type === "add-member" || pb?.type === "genesis") known.add(hex(pb.device.sign));
-        }
+        const known = pastOf(state, e)?.devices;
         for (const d of state.devices.values()) {
-          if (d.user !== user.id || !known.has(d.id)) continue;
+          if (d.user !== user.id || known?.has(d.id) !== true) continue;
           if (!d.active) {
             d.losses.push({ entry: e.hashHex, seq: d.cutoff ?? 0 });
             continue;
