@@ -16,7 +16,8 @@ import { errnoCode } from "../errors.js";
 import { usbError, writeError, type UsbEntryCode } from "../usb/errors.js";
 import { AIRLOCK_FOLDER, checkRealDirectory, checkSameDirectory } from "../usb/layout.js";
 import { base32, newTempName, TEMP_PREFIX } from "../usb/names.js";
-import { identityOf, isRefusal, openRegularFile, readExactly, sameIdentity, type FileIdentity } from "../usb/open-file.js";
+import { isRefusal, openRegularFile, readExactly, type FileIdentity } from "../usb/open-file.js";
+import { removeIfUnchanged } from "../usb/remove.js";
 import { syncDirectory } from "../usb/write.js";
 import { MAX_RECEIPT_LENGTH } from "./format.js";
 
@@ -145,21 +146,7 @@ export async function* readReceiptFiles(root: string): AsyncGenerator<ReceiptFil
   }
 }
 
-/** Removes a receipt file that was read, if its name still refers to that very file; false if it is gone. */
+/** Removes a receipt file that was read, if its name still refers to that very file (else USB_CHANGED); false if it is gone. */
 export async function removeReceiptFile(file: ReceiptFile): Promise<boolean> {
-  let stats;
-  try {
-    stats = await lstat(file.path, { bigint: true });
-  } catch (e) {
-    if (errnoCode(e) === "ENOENT") return false;
-    throw writeError(e, `cannot examine ${file.path}`);
-  }
-  if (!stats.isFile() || !sameIdentity(identityOf(stats), file.identity)) throw usbError("USB_CHANGED", `${file.path} is no longer the receipt that was read; it was left in place`);
-  try {
-    await unlink(file.path);
-    return true;
-  } catch (e) {
-    if (errnoCode(e) === "ENOENT") return false;
-    throw writeError(e, `cannot remove ${file.path}`);
-  }
+  return removeIfUnchanged(file.path, file.identity);
 }

@@ -4,7 +4,7 @@
  * the scanner), and the stick folder against a hostile stick.
  */
 import { randomBytes } from "node:crypto";
-import { lutimesSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
+import { lutimesSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
@@ -168,6 +168,21 @@ describe("receipts on a stick", () => {
     if (event?.type !== "receipt") throw new Error("no receipt read");
     expect(await removeReceiptFile(event.file)).toBe(true);
     expect(readdirSync(receiptsFolderOf(stick))).toEqual([]);
+    expect(await removeReceiptFile(event.file)).toBe(false); // gone already
+  });
+
+  it("a receipt file swapped for another after it was read is left in place (USB_CHANGED)", async () => {
+    const stick = join(root, "swapped");
+    mkdirSync(join(stick, "airlock"), { recursive: true });
+    const path = await writeReceiptFile(stick, key.seal({ timeMs: 3, ids: someIds(1) }));
+    const [event] = await collect(stick);
+    if (event?.type !== "receipt") throw new Error("no receipt read");
+    // Made while the read one still exists, so it is another inode for sure, then renamed over it.
+    const other = key.seal({ timeMs: 4, ids: someIds(1) });
+    writeFileSync(join(root, "swap"), other);
+    renameSync(join(root, "swap"), path);
+    await expect(removeReceiptFile(event.file)).rejects.toMatchObject({ code: "USB_CHANGED" });
+    expect(new Uint8Array(readFileSync(path))).toEqual(other);
   });
 
   it("a hostile receipts folder: links, folders, strange names and oversize files are reported, never read", async () => {

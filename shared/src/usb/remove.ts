@@ -8,7 +8,7 @@ import { lstat, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { errnoCode, usbError, writeError } from "./errors.js";
 import { isBundleName } from "./names.js";
-import { identityOf, sameIdentity } from "./open-file.js";
+import { identityOf, sameIdentity, type FileIdentity } from "./open-file.js";
 import { issuedFrom, type AcceptedBundle, type LargeBundle } from "./read.js";
 
 /**
@@ -21,7 +21,11 @@ export async function removeBundle(bundle: AcceptedBundle | LargeBundle): Promis
   if (issued === undefined || !isBundleName(bundle.name)) {
     throw usbError("USB_NOT_ACCEPTED", "only a bundle accepted by readBundles or scanBundles can be removed");
   }
-  const path = join(issued.dir, bundle.name);
+  return removeIfUnchanged(join(issued.dir, bundle.name), issued.identity);
+}
+
+/** Removes `path` while it still names the very file `identity` was taken of (receipts use it too); false if it is gone. */
+export async function removeIfUnchanged(path: string, identity: FileIdentity): Promise<boolean> {
   let stats;
   try {
     stats = await lstat(path, { bigint: true });
@@ -29,7 +33,7 @@ export async function removeBundle(bundle: AcceptedBundle | LargeBundle): Promis
     if (errnoCode(e) === "ENOENT") return false;
     throw writeError(e, `cannot examine ${path}`);
   }
-  if (!stats.isFile() || !sameIdentity(identityOf(stats), issued.identity)) {
+  if (!stats.isFile() || !sameIdentity(identityOf(stats), identity)) {
     throw usbError("USB_CHANGED", `${path} is no longer the file that was read; it was left in place`);
   }
   // unlink never follows a link: if the name was swapped since the lstat, only that entry goes.
