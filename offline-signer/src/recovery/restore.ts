@@ -64,8 +64,9 @@ export interface Judged {
   readonly set: RecoverySet | undefined;
   /** Distinct shares of the member's current set. */
   readonly shares: readonly Uint8Array[];
-  /** Union of the releases' logs. */
+  /** Union of the releases' logs, and its fold (undefined without a release). */
   readonly log: ReadonlyMap<string, TeamEntry>;
+  readonly state: TeamState | undefined;
   readonly transport: { readonly key: Uint8Array; readonly sender: string; readonly rank: number } | undefined;
   /** Per device of the member (hex): the revocation cutoff, from what the releasers saw (see cutoffsFrom). */
   readonly seen: ReadonlyMap<string, number>;
@@ -249,7 +250,7 @@ export function judgeInputs(vault: Vault, inputs: readonly RecoveryInput[]): Jud
   }
   const seen = cutoffsFrom(releases);
   for (const r of accepted) wipeRelease(r.release); // the transport key was copied out below before this runs
-  return { verdicts: inputs.map((i) => verdicts.get(i)!), name, team, user, set: current, shares: [...shares.values()], log, transport, seen };
+  return { verdicts: inputs.map((i) => verdicts.get(i)!), name, team, user, set: current, shares: [...shares.values()], log, state, transport, seen };
 }
 
 export interface Restored {
@@ -266,7 +267,7 @@ export interface Restored {
 /** With k shares judged good: restores the identity and enrols this device, which revokes the lost ones in the same entry. */
 export async function restoreFrom(vault: Vault, j: Judged): Promise<Restored> {
   try {
-    if (j.team === undefined || j.user === undefined || j.transport === undefined) {
+    if (j.team === undefined || j.user === undefined || j.state === undefined || j.transport === undefined) {
       throw recoveryError("RECOVERY_NO_LOG", "no teammate's release was accepted, so the team log is missing");
     }
     const set = j.set;
@@ -287,7 +288,7 @@ export async function restoreFrom(vault: Vault, j: Judged): Promise<Restored> {
     const identity = ed25519KeyPair(idSeed);
     const recovery = ed25519KeyPair(recSeed);
     try {
-      return enrol(vault, j as Judged & { team: string; user: string; transport: NonNullable<Judged["transport"]> }, set, identity, recovery);
+      return enrol(vault, j as Accepted, set, identity, recovery);
     } finally {
       wipe(identity.secretKey, recovery.secretKey, idSeed, recSeed);
     }
@@ -297,14 +298,16 @@ export async function restoreFrom(vault: Vault, j: Judged): Promise<Restored> {
   }
 }
 
-function enrol(vault: Vault, j: Judged & { team: string; user: string; transport: NonNullable<Judged["transport"]> }, set: RecoverySet, identity: KeyPair, recovery: KeyPair): Restored {
+type Accepted = Judged & { team: string; user: string; state: TeamState; transport: NonNullable<Judged["transport"]> };
+
+function enrol(vault: Vault, j: Accepted, set: RecoverySet, identity: KeyPair, recovery: KeyPair): Restored {
   if (hex(identity.publicKey) !== j.user || hex(recovery.publicKey) !== hex(set.key)) {
     throw recoveryError("RECOVERY_MISMATCH", `the ${set.threshold} shares combine into another key than ${JSON.stringify(j.name)}'s identity and the set's recovery key`);
   }
   const team = unhex(j.team);
   const device = certifyDevice(identity, vault.deviceKey.publicKey, vault.encryptionKey.publicKey);
   const sig = ed25519Sign(recovery.secretKey, recoveryEnrolMessage(team, unhex(set.id), device));
-  const before = foldTeam(j.team, j.log);
+  const before = j.state;
   // Every other active device of the member is taken for lost: one recovers when every laptop is
   // gone. The enrolment itself revokes them (docs/recovery.md), at the cutoffs the releasers saw.
   const lost = [...before.devices.values()].filter((d) => d.user === j.user && d.active);
