@@ -12,7 +12,7 @@ import { randomBytes } from "node:crypto";
 import { constants } from "node:fs";
 import { lstat, mkdir, open, opendir, rename, unlink, type FileHandle } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { errnoCode } from "../errors.js";
+import { errnoCode, isAirlockError } from "../errors.js";
 import { usbError, writeError, type UsbEntryCode } from "../usb/errors.js";
 import { AIRLOCK_FOLDER, checkRealDirectory, checkSameDirectory } from "../usb/layout.js";
 import { base32, newTempName, TEMP_PREFIX } from "../usb/names.js";
@@ -80,14 +80,14 @@ export type ReceiptFileEvent =
 /** The receipts on the stick at `root`, newest first (at most MAX_RECEIPT_FILES); nothing when it has no receipts folder. */
 export async function* readReceiptFiles(root: string): AsyncGenerator<ReceiptFileEvent, void, undefined> {
   const dir = receiptsFolderOf(root);
+  let folder;
   try {
-    await lstat(dir);
+    folder = await checkRealDirectory(dir);
   } catch (e) {
     // No receipts folder, or PATH is not a drop folder at all (a bundle file, an image): nothing to read.
-    if (errnoCode(e) === "ENOENT" || errnoCode(e) === "ENOTDIR") return;
-    throw usbError("USB_READ_FAILED", `${dir} cannot be examined (${errnoCode(e) ?? "error"})`, e);
+    if (isAirlockError(e, "USB_NOT_FOUND")) return;
+    throw e;
   }
-  const folder = await checkRealDirectory(dir);
   const names: string[] = [];
   try {
     for await (const entry of await opendir(dir, { bufferSize: 64 })) {
