@@ -6,8 +6,7 @@
  * Airlock recovery share, k and n, the set id and the check code — and, from the QR code, the
  * team id (a hash), the set id and the share, which alone reveals nothing (Shamir).
  */
-import { crc32, deflateSync } from "node:zlib";
-import { encodeQrMatrix, qrCapacity } from "@airlock/shared";
+import { encodeGrayPng, encodeQrMatrix, qrCapacity } from "@airlock/shared";
 import { GLYPH_HEIGHT, GLYPH_WIDTH, glyph } from "./font.js";
 
 export const PAGE_WIDTH = 1240;
@@ -64,27 +63,6 @@ function versionFor(bytes: number): number {
   throw new RangeError(`${bytes} bytes do not fit one QR code`);
 }
 
-/** Encodes an 8-bit grayscale image as PNG (filter 0 on every row). */
-export function grayPng(width: number, height: number, gray: Uint8Array): Uint8Array {
-  const raw = Buffer.alloc((width + 1) * height);
-  for (let y = 0; y < height; y++) raw.set(gray.subarray(y * width, (y + 1) * width), y * (width + 1) + 1);
-  const chunk = (type: string, data: Buffer): Buffer => {
-    const head = Buffer.alloc(8);
-    head.writeUInt32BE(data.length, 0);
-    head.write(type, 4, "latin1");
-    const crc = Buffer.alloc(4);
-    crc.writeUInt32BE(crc32(Buffer.concat([head.subarray(4), data])), 0);
-    return Buffer.concat([head, data, crc]);
-  };
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr.set([8, 0, 0, 0, 0], 8);
-  const png = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk("IHDR", ihdr), chunk("IDAT", deflateSync(raw, { level: 9 })), chunk("IEND", Buffer.alloc(0))]);
-  raw.fill(0);
-  return new Uint8Array(png.buffer, png.byteOffset, png.length);
-}
-
 /** The card's printed paragraphs (the QR code, check code and set are drawn apart). */
 export function cardText(info: CardInfo): string[] {
   return [
@@ -119,5 +97,9 @@ export function renderCard(piece: Uint8Array, info: CardInfo): Uint8Array {
     for (const l of wrap(paragraph, width)) line(l, 4);
     y += 16;
   }
-  return grayPng(PAGE_WIDTH, PAGE_HEIGHT, page.gray);
+  try {
+    return encodeGrayPng(PAGE_WIDTH, PAGE_HEIGHT, page.gray);
+  } finally {
+    page.gray.fill(0); // it shows the share's QR code
+  }
 }

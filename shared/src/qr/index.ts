@@ -6,7 +6,7 @@ export { resolveFfmpegPath, type FfmpegOptions } from "./ffmpeg.js";
 export { frameFileName, frameIndexOf, writeQrPngSequence, MAX_SEQUENCE_FRAMES, type QrPngSequenceOptions } from "./png-sequence.js";
 export { MAX_RASTER_PIXELS, type QrRasterOptions } from "./raster.js";
 export { HTML_CSP, MAX_HTML_FRAMES, renderQrHtml, type QrHtmlDensity, type QrHtmlOptions } from "./render-html.js";
-export { renderQrPng, renderQrRgba, type QrImageOptions } from "./render-png.js";
+export { encodeGrayPng, renderQrPng, renderQrRgba, type QrImageOptions } from "./render-png.js";
 export { renderQrSvg, type QrSvgOptions } from "./render-svg.js";
 export { qrTerminalColumns, renderQrTerminal, type QrTerminalOptions } from "./render-terminal.js";
 export { listImageFiles, scanImageFolder, type FolderScanOptions, type FolderScanResult } from "./scan-folder.js";

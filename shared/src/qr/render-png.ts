@@ -9,11 +9,13 @@ export interface QrImageOptions extends QrSymbolOptions, QrRasterOptions {}
 
 export function renderQrPng(payload: QrPayload, options: QrImageOptions): Uint8Array {
   const raster = rasterizeQr(encodeQrMatrix(payload, options), options);
+  return encodeGrayPng(raster.width, raster.height, raster.gray);
+}
+
+/** An 8-bit grayscale image (one byte per pixel, rows top to bottom) as a PNG file. */
+export function encodeGrayPng(width: number, height: number, gray: Uint8Array): Uint8Array {
   // Gray in, gray out: pngjs takes its fast path and the file is a quarter of an RGBA one.
-  const png = pngLib().PNG.sync.write(
-    { width: raster.width, height: raster.height, data: Buffer.from(raster.gray.buffer, raster.gray.byteOffset, raster.gray.length) } as PNG,
-    { colorType: 0, inputColorType: 0, inputHasAlpha: false },
-  );
+  const png = pngLib().PNG.sync.write({ width, height, data: Buffer.from(gray.buffer, gray.byteOffset, gray.length) } as PNG, { colorType: 0, inputColorType: 0, inputHasAlpha: false });
   return new Uint8Array(png.buffer, png.byteOffset, png.length);
 }
 
