@@ -43,7 +43,9 @@ const LABEL_RECOVERY_ENROL = utf8("airlock/v1/recovery-enrol");
 /** Shares one recovery set may have (docs/recovery.md): enough for any team, small enough for the log. */
 export const MAX_RECOVERY_SHARES = 16;
 /** A sealed share for one holder: a bundle of the smallest buckets. */
-const MAX_SEALED_SHARE = 64 * 1024;
+export const MAX_SEALED_SHARE = 64 * 1024;
+/** A courier's name: what people type in `airlock couriers revoke NAME`, so one spelling only. */
+export const COURIER_NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 
 /** A device as the team log knows it: signing key (its id), encryption key, identity certificate. */
 export interface DeviceKeys {
@@ -378,7 +380,9 @@ function readBody(o: Obj, type: EntryType): EntryBody {
     case "courier": {
       const key = b("key");
       if (!isValidX25519PublicKey(key)) R.fail("key is a low-order X25519 key (anything sealed to it would be readable by all)");
-      return { type, name: t("name", 64), key };
+      const name = t("name", 64);
+      if (!COURIER_NAME.test(name)) R.fail("name must be lowercase letters, digits, dots, dashes or underscores");
+      return { type, name, key };
     }
     case "revoke-courier":
       return { type, key: b("key") };

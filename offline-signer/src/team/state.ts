@@ -103,6 +103,9 @@ export interface TransportGeneration {
   readonly holders: Set<string>;
 }
 
+/** Active couriers a team may have (docs/transport-key.md, "Couriers"). */
+export const MAX_ACTIVE_COURIERS = 64;
+
 /** A courier of the team (docs/transport-key.md, "Couriers"). */
 export interface CourierState {
   /** Its X25519 public key (hex): what enrollments are sealed to. */
@@ -786,7 +789,14 @@ function effect(state: TeamState, e: TeamEntry): string | undefined {
       const key = hex(b.key);
       const known = state.couriers.get(key);
       if (known !== undefined) return courierActive(state, known) ? "that courier is already enrolled" : "that courier key was retired; a retired courier comes back only with a new key";
-      if ([...state.couriers.values()].some((c) => courierActive(state, c) && c.name === b.name)) return `a courier named "${b.name}" is already enrolled`;
+      let active = 0;
+      for (const c of state.couriers.values()) {
+        if (!courierActive(state, c)) continue;
+        if (c.name === b.name) return `a courier named "${b.name}" is already enrolled`;
+        active++;
+      }
+      // Every admin's export seals an enrollment to each active courier: a member must not be able to make that unbounded.
+      if (active >= MAX_ACTIVE_COURIERS) return `the team already has ${MAX_ACTIVE_COURIERS} couriers; revoke one first`;
       state.couriers.set(key, { key, name: b.name, entry: e.hashHex, author: hex(e.author), time: e.time, revoked: undefined });
       return undefined;
     }

@@ -14,7 +14,7 @@
  */
 import { encodePayload, isValidX25519PublicKey, MAX_ENROLLMENT_ADMINS, MAX_SUPERSEDED, sealBundle, wipe } from "@airlock/bundle-format";
 import { DEFAULT_EPOCH_SECONDS } from "@airlock/shared";
-import { atLeast } from "../team/entry.js";
+import { COURIER_NAME, atLeast } from "../team/entry.js";
 import type { TeamEntry } from "../team/entry.js";
 import { courierActive, type CourierState, type TeamState } from "../team/state.js";
 import type { VaultContext } from "./context.js";
@@ -25,8 +25,6 @@ import { transportKeyId } from "@airlock/shared";
 import type { Vault } from "./vault.js";
 
 const KEY_LINE = /^airlock-courier-key:v1:([0-9a-f]{64})\r?\n?$/;
-/** A courier's name: what people type in `airlock couriers revoke NAME`. */
-const COURIER_NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 
 /** Parses the one-line file `airlock-courier keygen --out FILE` writes. */
 export function parseCourierKey(text: string): Uint8Array {
