@@ -6,6 +6,7 @@
  * Any member may release the team log alone, so cards plus one teammate are enough.
  */
 import { isBundleError, openBundle, sealBundle, wipe } from "@airlock/bundle-format";
+import { MAX_SEALED_SHARE } from "../team/entry.js";
 import type { RecoverySet, TeamState, UserState } from "../team/state.js";
 import { hex } from "../vault/hex.js";
 import type { Vault } from "../vault/vault.js";
@@ -48,7 +49,7 @@ export function heldShares(vault: Vault): HeldShare[] {
     for (const sealed of entry.body.sealed) {
       let opened;
       try {
-        opened = openBundle(sealed, { recipient: vault.encryptionKey, maxLength: 64 * 1024 });
+        opened = openBundle(sealed, { recipient: vault.encryptionKey, maxLength: MAX_SEALED_SHARE });
       } catch (e) {
         if (isBundleError(e)) continue; // another holder's, or damaged: nothing of ours
         throw e;
