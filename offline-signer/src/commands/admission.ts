@@ -5,7 +5,7 @@
  * from the joiner's screen with --fingerprint. Without either, nothing is signed: a script that
  * admits whatever file it is handed would let anyone who swaps the file on the stick join.
  */
-import { AirlockError, escapeLine, quoted } from "@airlock/shared";
+import { AirlockError, escapeLine, quoted, type ProgressLine } from "@airlock/shared";
 import { promptLine } from "../cli/passphrase.js";
 import { fingerprint, parseJoinRequest, type JoinRequest } from "../vault/request.js";
 import { readRequest } from "../vault/transfer.js";
@@ -65,7 +65,7 @@ export function checkRequest(bytes: Uint8Array, given: string | undefined, comma
 export async function readRequestFrom(
   request: string | undefined,
   flags: { camera: boolean; device?: string | undefined },
-  progress: (line: string) => void,
+  progress: ProgressLine,
   command: string,
   usage: (message: string) => never,
 ): Promise<Uint8Array> {
@@ -83,7 +83,7 @@ export async function readRequestFrom(
     return await readRequest(camera, progress, stop.signal);
   } finally {
     process.off("SIGINT", interrupt).off("SIGTERM", interrupt);
-    (progress as { end?: () => void }).end?.();
+    progress.end?.();
   }
 }
 

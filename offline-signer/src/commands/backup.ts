@@ -24,7 +24,7 @@ export class Backup extends VaultCommand {
           onProgress: (phase, done, total) => progress(phase === "database" ? "copying the database" : `writing ${formatBytes(done)} of ${formatBytes(total)}`),
         });
       } finally {
-        (progress as { end?: () => void }).end?.();
+        progress.end();
       }
       const files = made.files === 0 ? "" : `, ${made.files} attached file(s) of ${formatBytes(made.fileBytes)}`;
       const text =

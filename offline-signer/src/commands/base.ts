@@ -86,7 +86,7 @@ export abstract class VaultCommand extends Command {
   }
 
   /** A progress line on stderr (shared/src/cli-report.ts). */
-  protected progress(): (line: string) => void {
+  protected progress(): ReturnType<typeof stderrProgress> {
     return stderrProgress();
   }
 

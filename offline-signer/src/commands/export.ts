@@ -56,7 +56,7 @@ export class Export extends VaultCommand {
       try {
         written = await exportTo(vault, target, progress, { welcome, noFiles: !flags.files, qrFilesMax: parseSize(flags["files-max"]), resume: flags.resume, replace: flags.replace, notice });
       } finally {
-        (progress as { end?: () => void }).end?.();
+        progress.end();
       }
       const note = cleaned === undefined ? "" : `Removed ${cleaned.removed} earlier bundle(s) of this vault that every recipient has acknowledged${cleaned.removed > 0 ? ` (${formatBytes(cleaned.bytes)})` : ""}.\n`;
       this.emit(flags.json, { bundles: written, ...(cleaned === undefined ? {} : { removed: cleaned.removed }) }, `${note}Exported ${written.length} bundle(s):\n${exportLines(written).map((l) => `  ${escapeLine(l)}\n`).join("")}`);

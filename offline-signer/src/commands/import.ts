@@ -50,7 +50,7 @@ export class Import extends VaultCommand {
         result = await importFrom(vault, paths, progress, undefined, { dryRun: flags["dry-run"], remove: flags.remove, ...(camera === undefined ? {} : { camera, signal: stop.signal }) });
       } finally {
         process.off("SIGINT", interrupt).off("SIGTERM", interrupt);
-        (progress as { end?: () => void }).end?.();
+        progress.end();
       }
       const { read, report } = result;
       const lines = importLines(read, report);

@@ -27,7 +27,7 @@ export class Restore extends VaultCommand {
         onProgress: (phase, at, total) => progress(phase === "check" ? `checking ${formatBytes(at)} of ${formatBytes(total)}` : `sealing attached files to the new device: ${at} of ${total}`),
       });
     } finally {
-      (progress as { end?: () => void }).end?.();
+      progress.end();
     }
     const old = done.oldDevice.slice(0, 12);
     const moved = done.movedAside === undefined ? "" : safe`What was at ${home} was moved to ${done.movedAside}${done.movedAsideNote === undefined ? "" : safe` (${done.movedAsideNote})`}.\n`;
