@@ -16,10 +16,20 @@
  * - `http-server.put-rate`: bundle stores/s (fresh 4 KiB bundles). Dominated by the durable
  *   write: temp file, fsync, rename, fsync of the folder.
  * - `http-server.peak-rss`: peak resident memory of the server process over both phases.
+ * - `http-server.upload-rss`: peak resident memory of a fresh server process (its own child,
+ *   default limits but for the rate and the namespace quota) while UPLOADS clients, each from
+ *   its own loopback address (127.0.0.2, 127.0.0.3, ...), PUT a 64 MiB bundle at the same time;
+ *   baseline: the same process's RSS at rest just before, after one small PUT and a listing
+ *   (code loaded, a namespace open). Ratio = peak / idle; the target is <= 1.5. The peak is
+ *   VmHWM after resetting it (`/proc/PID/clear_refs` = 5) at the idle point, so it covers the
+ *   uploads alone. Bodies are generated on the fly (1 MiB blocks of one random block with a
+ *   per-upload, per-block header), so the load process holds no gigabyte of its own.
  */
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { once } from "node:events";
+import { createHash } from "node:crypto";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { Agent, createServer, request } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -39,14 +49,26 @@ const CLIENTS = 50;
 const BUNDLE_BYTES = 4096;
 const STORED = 64;
 const BENCH_NOW = Date.UTC(2026, 0, 1);
+/** Concurrent large uploads of the RSS measure, one per loopback address. */
+const UPLOADS = 16;
+const UPLOAD_BYTES = 64 * 2 ** 20;
+const BLOCK = 2 ** 20;
 
 interface ChildServer {
   readonly url: string;
   peakRssBytes(): Promise<number>;
+  /** VmRSS now, then VmHWM reset to it (Linux clear_refs 5; left as is where that is refused). */
+  restartPeak(): Promise<number>;
   stop(): Promise<void>;
 }
 
-async function startChild(kind: "mailbox" | "bare", keyHex: string): Promise<ChildServer> {
+async function procStatus(pid: number | undefined, field: "VmHWM" | "VmRSS"): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, "utf8").catch(() => "");
+  const kb = new RegExp(`^${field}:\\s+(\\d+) kB$`, "m").exec(status)?.[1];
+  return kb === undefined ? NaN : Number(kb) * 1024;
+}
+
+async function startChild(kind: "mailbox" | "bare" | "upload", keyHex: string): Promise<ChildServer> {
   const child = spawn(process.execPath, [fileURLToPath(import.meta.url), `--child=${kind}`], {
     stdio: ["ignore", "pipe", "inherit"],
     env: { ...process.env, AIRLOCK_BENCH_KEY: keyHex },
@@ -62,10 +84,10 @@ async function startChild(kind: "mailbox" | "bare", keyHex: string): Promise<Chi
   });
   return {
     url,
-    peakRssBytes: async () => {
-      const status = await readFile(`/proc/${child.pid}/status`, "utf8").catch(() => "");
-      const kb = /^VmHWM:\s+(\d+) kB$/m.exec(status)?.[1];
-      return kb === undefined ? NaN : Number(kb) * 1024;
+    peakRssBytes: () => procStatus(child.pid, "VmHWM"),
+    restartPeak: async () => {
+      await writeFile(`/proc/${child.pid}/clear_refs`, "5").catch(() => undefined);
+      return procStatus(child.pid, "VmRSS");
     },
     stop: async () => {
       const exited = new Promise((resolve) => child.once("exit", resolve));
@@ -145,22 +167,97 @@ async function measure(kind: "mailbox" | "bare", ms: number): Promise<{ get: num
   }
 }
 
-export async function benchHttpServer(opts: { quick: boolean }): Promise<Figure[]> {
+const figure = (name: string, value: number, unit: string, baseline: number, note: string): Figure => ({ name, value, unit, baseline, ratio: value / baseline, note });
+
+/** Block `j` of upload `k`: the shared random block with (k, j) in its first 8 bytes; a fresh buffer, since a written one stays queued. */
+function uploadBlock(base: Buffer, k: number, j: number): Buffer {
+  const block = Buffer.allocUnsafe(base.length);
+  base.copy(block);
+  block.writeUInt32BE(k, 0);
+  block.writeUInt32BE(j, 4);
+  return block;
+}
+
+/** Streams upload `k` (UPLOAD_BYTES) from `localAddress`, with backpressure; resolves on 204. */
+function streamUpload(url: string, authorization: string, localAddress: string, base: Buffer, k: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: "PUT", agent: false, localAddress, headers: { Authorization: authorization, "Content-Length": String(UPLOAD_BYTES) } }, (res) => {
+      res.resume();
+      res.on("end", () => (res.statusCode === 204 ? resolve() : reject(new Error(`upload ${k} answered ${res.statusCode}`))));
+      res.on("error", reject);
+    });
+    req.on("error", reject);
+    void (async () => {
+      for (let j = 0; j < UPLOAD_BYTES / BLOCK; j++) {
+        if (!req.write(uploadBlock(base, k, j))) await once(req, "drain");
+      }
+      req.end();
+    })().catch(reject);
+  });
+}
+
+/** Peak RSS of a fresh server under UPLOADS concurrent UPLOAD_BYTES PUTs, and its RSS at rest just before. */
+async function measureUploads(): Promise<{ idle: number; peak: number; seconds: number }> {
+  const key = new Uint8Array(randomBytes(32));
+  const team = new TransportKey(key);
+  const server = await startChild("upload", Buffer.from(key).toString("hex"));
+  const creds = httpMailboxCredentials(team, team.epochAt(BENCH_NOW));
+  const setup = new HttpMailbox({ baseUrl: server.url, ...creds, timeoutMs: 60_000 });
+  const base = randomBytes(BLOCK);
+  try {
+    const names = Array.from({ length: UPLOADS }, (_, k) => {
+      const hash = createHash("sha256");
+      for (let j = 0; j < UPLOAD_BYTES / BLOCK; j++) hash.update(uploadBlock(base, k, j));
+      return `${hash.digest("hex")}.airlock`;
+    });
+    // At rest: code loaded, the namespace open, a bundle stored and listed.
+    const small = new Uint8Array(randomBytes(BUNDLE_BYTES));
+    await setup.put(mailboxNameFor(small), small);
+    await setup.list();
+    setup.close();
+    const idle = await server.restartPeak();
+    const start = process.hrtime.bigint();
+    const auth = `Bearer ${creds.token}`;
+    const base0 = `${server.url}${API_PREFIX}${creds.namespace}/`;
+    await Promise.all(names.map((name, k) => streamUpload(`${base0}${name}`, auth, `127.0.0.${k + 2}`, base, k)));
+    const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+    const peak = await server.peakRssBytes();
+    const listed = await setup.list();
+    if (!names.every((n) => listed.names.includes(n as never))) throw new Error("the upload bench server does not list every upload");
+    return { idle, peak, seconds };
+  } finally {
+    setup.close();
+    await server.stop();
+    team.wipe();
+  }
+}
+
+export async function benchHttpServer(opts: { quick: boolean; uploadsOnly?: boolean }): Promise<Figure[]> {
   const ms = opts.quick ? 1_000 : 4_000;
+  const uploads = await measureUploads();
+  const uploadFigure = figure(
+    "http-server.upload-rss",
+    uploads.peak / 2 ** 20,
+    "MiB",
+    uploads.idle / 2 ** 20,
+    `peak RSS (VmHWM) of a fresh server while ${UPLOADS} clients on ${UPLOADS} loopback addresses each PUT ${UPLOAD_BYTES / 2 ** 20} MiB at once ` +
+      `(${((UPLOADS * UPLOAD_BYTES) / 2 ** 20 / uploads.seconds).toFixed(0)} MiB/s in all); baseline: its RSS at rest just before; target ratio <= 1.5`,
+  );
+  if (opts.uploadsOnly === true) return [uploadFigure];
   const bare = await measure("bare", ms);
   const mailbox = await measure("mailbox", ms);
   const conditions = `${CLIENTS} keep-alive clients on loopback, ${BUNDLE_BYTES} B bundles, ${ms} ms per phase`;
-  const figure = (name: string, value: number, unit: string, baseline: number, note: string): Figure => ({ name, value, unit, baseline, ratio: value / baseline, note });
   return [
     figure("http-server.get-rate", mailbox.get, "req/s", bare.get, `${conditions}; baseline: bare node:http serving the bytes from memory`),
     figure("http-server.put-rate", mailbox.put, "req/s", bare.put, `${conditions}; durable writes (fsync ×2) vs a bare server dropping the body`),
     figure("http-server.peak-rss", mailbox.rss / 2 ** 20, "MiB", bare.rss / 2 ** 20, "peak RSS (VmHWM) of the server process over both phases; baseline: the bare server's"),
+    uploadFigure,
   ];
 }
 
 async function serveChild(kind: string): Promise<void> {
   const keyHex = process.env.AIRLOCK_BENCH_KEY ?? "";
-  if (kind === "mailbox") {
+  if (kind === "mailbox" || kind === "upload") {
     const team = new TransportKey(new Uint8Array(Buffer.from(keyHex, "hex")));
     const serverKey = team.mailboxServerKey();
     const storageDir = await mkdtemp(join(tmpdir(), "airlock-bench-mailbox-"));
@@ -169,7 +266,11 @@ async function serveChild(kind: string): Promise<void> {
       storageDir,
       teams: () => [serverKey],
       now: () => BENCH_NOW,
-      limits: { maxRequestsPerMinute: 100_000_000, maxConnections: 4 * CLIENTS, maxConnectionsPerAddress: 4 * CLIENTS },
+      limits:
+        kind === "mailbox"
+          ? { maxRequestsPerMinute: 100_000_000, maxConnections: 4 * CLIENTS, maxConnectionsPerAddress: 4 * CLIENTS }
+          : // The upload measure keeps the default connection limits; only the rate and the namespace quota (1 GiB) make room for it.
+            { maxRequestsPerMinute: 100_000_000, maxNamespaceBytes: 2 * UPLOADS * UPLOAD_BYTES },
     });
     process.once("SIGTERM", () => {
       void server.close().then(() => rm(storageDir, { recursive: true, force: true })).then(() => process.exit(0));
@@ -205,7 +306,7 @@ const fmt = (x: number): string => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixe
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const child = process.argv.find((a) => a.startsWith("--child="))?.slice("--child=".length);
-  const main = child !== undefined ? serveChild(child) : benchHttpServer({ quick: process.argv.includes("--quick") }).then((figures) => {
+  const main = child !== undefined ? serveChild(child) : benchHttpServer({ quick: process.argv.includes("--quick"), uploadsOnly: process.argv.includes("--uploads-only") }).then((figures) => {
     console.log("\n== blind HTTP mailbox server, 50 concurrent clients on loopback (baseline: bare node:http; higher rate is better, lower RSS is better)");
     for (const f of figures) {
       console.log(`   ${f.name.padEnd(24)} ${`${fmt(f.value)} ${f.unit}`.padStart(14)}   vs ${`${fmt(f.baseline)} ${f.unit}`.padStart(14)}   ratio ${f.ratio.toFixed(3)}`);
