@@ -14,7 +14,16 @@ import { openFromAgent } from "../agent/open.js";
 import { getPassphrase } from "../cli/passphrase.js";
 import { INSECURE_KDF_ENV, noVaultError, requestedKdf, resolveHome, vaultExists } from "../cli/home.js";
 
+import { allSpaces, currentSpace, findSpace, openSpace, type SpaceRef } from "../spaces/spaces.js";
+
 export { INSECURE_KDF_ENV, resolveHome } from "../cli/home.js";
+
+/** The global flags every vault command has. */
+export interface VaultFlags {
+  home?: string | undefined;
+  "passphrase-file"?: string | undefined;
+  space?: string | undefined;
+}
 export const PROGRAM = "airlock";
 
 export abstract class VaultCommand extends Command {
@@ -22,7 +31,14 @@ export abstract class VaultCommand extends Command {
     home: Flags.string({ description: "vault folder (default: $AIRLOCK_HOME or ~/.airlock)", helpGroup: "GLOBAL" }),
     json: Flags.boolean({ description: "print one JSON object on stdout", default: false, helpGroup: "GLOBAL" }),
     "passphrase-file": Flags.string({ description: "read the passphrase from this file (else $AIRLOCK_PASSPHRASE, else a prompt)", helpGroup: "GLOBAL" }),
+    space: Flags.string({ description: "the space to work in, by name or id (default: $AIRLOCK_SPACE, else the one set with `airlock spaces use`, else the first)", helpGroup: "GLOBAL" }),
   };
+
+  /** Commands that work on the whole vault (its passphrase, backups, the list of spaces) refuse --space. */
+  static wholeVault = false;
+
+  /** The space the last openVault opened, and how many the vault has (for status lines). */
+  protected space: { ref: SpaceRef; count: number } | undefined;
 
   protected kdf(): "test-insecure" | undefined {
     if (requestedKdf() === undefined) return undefined;
@@ -34,7 +50,35 @@ export abstract class VaultCommand extends Command {
    * Opens the vault at --home: with the key of a running unlock session for it (`airlock unlock`,
    * docs/unlock-session.md) if there is one and `agent` is not false, else asking for the passphrase.
    */
-  protected async openVault(flags: { home?: string | undefined; "passphrase-file"?: string | undefined }, options: { agent?: boolean } = {}): Promise<Vault> {
+  protected async openVault(flags: VaultFlags, options: { agent?: boolean } = {}): Promise<Vault> {
+    const wanted = this.#spaceFlag(flags);
+    const first = await this.openFirst(flags, options);
+    if ((this.constructor as typeof VaultCommand).wholeVault) return first;
+    try {
+      const ref = wanted === undefined ? currentSpace(first) : findSpace(first, wanted);
+      this.space = { ref, count: allSpaces(first).length };
+      if (ref.id === "") return first;
+      const vault = openSpace(first, ref);
+      first.close();
+      return vault;
+    } catch (e) {
+      first.close();
+      throw e;
+    }
+  }
+
+  /** --space, else $AIRLOCK_SPACE; refused on a command that works on the whole vault. */
+  #spaceFlag(flags: VaultFlags): string | undefined {
+    const wholeVault = (this.constructor as typeof VaultCommand).wholeVault;
+    if (wholeVault) {
+      if (flags.space !== undefined) this.usage(`"airlock ${this.id?.replace(/:/g, " ") ?? ""}" works on the whole vault, every space: --space does not apply`);
+      return undefined;
+    }
+    return flags.space ?? (process.env["AIRLOCK_SPACE"] || undefined);
+  }
+
+  /** The vault's first space: the store the passphrase (or an unlock session) opens. */
+  protected async openFirst(flags: VaultFlags, options: { agent?: boolean } = {}): Promise<Vault> {
     const home = resolveHome(flags.home);
     if (!vaultExists(home)) throw noVaultError(home);
     const kdf = this.kdf();
@@ -45,8 +89,22 @@ export abstract class VaultCommand extends Command {
     return Vault.open(home, passphrase, open);
   }
 
+  /**
+   * The spaces a command that reads or writes a stick works on: the one --space names, else every
+   * space of the vault (import tries each; export writes each). `first` stays open for the caller.
+   */
+  protected spacesFor(first: Vault, flags: VaultFlags): SpaceRef[] {
+    const wanted = this.#spaceFlag(flags);
+    return wanted === undefined ? allSpaces(first) : [findSpace(first, wanted)];
+  }
+
+  /** Opens one space of the vault whose first space is `first` (the first itself is not opened again). */
+  protected openSpaceOf(first: Vault, ref: SpaceRef): Vault {
+    return ref.id === "" ? first : openSpace(first, ref);
+  }
+
   /** Opens the vault at --home, runs `fn` on it, and closes it whatever happens. */
-  protected async withVault<T>(flags: { home?: string | undefined; "passphrase-file"?: string | undefined }, fn: (vault: Vault) => T | Promise<T>): Promise<T> {
+  protected async withVault<T>(flags: VaultFlags, fn: (vault: Vault) => T | Promise<T>): Promise<T> {
     const vault = await this.openVault(flags);
     try {
       return await fn(vault);
@@ -56,7 +114,7 @@ export abstract class VaultCommand extends Command {
   }
 
   /** Opens the vault at --home, or creates it (asking for a new passphrase twice) if there is none. */
-  protected async openOrCreate(flags: { home?: string | undefined; "passphrase-file"?: string | undefined }): Promise<{ vault: Vault; created: boolean }> {
+  protected async openOrCreate(flags: VaultFlags): Promise<{ vault: Vault; created: boolean }> {
     const home = resolveHome(flags.home);
     if (vaultExists(home)) return { vault: await this.openVault(flags), created: false };
     const passphrase = await getPassphrase({ file: flags["passphrase-file"], confirm: true, prompt: "New vault passphrase: " });

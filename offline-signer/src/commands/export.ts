@@ -1,5 +1,8 @@
+import { join } from "node:path";
 import { Flags } from "@oclif/core";
-import { escapeLine, formatBytes } from "@airlock/shared";
+import { escapeLine, formatBytes, quoted, safe } from "@airlock/shared";
+import type { Vault } from "../vault/vault.js";
+import { deleteSpace, isLeaving, type SpaceRef } from "../spaces/spaces.js";
 import { cleanOutbox, exportLines, exportTo, welcomeTargets, type QrPreset } from "../vault/transfer.js";
 import { parseSize } from "../attachments/quota.js";
 import { vaultError } from "../vault/errors.js";
@@ -44,22 +47,65 @@ export class Export extends VaultCommand {
   async run(): Promise<void> {
     const { flags } = await this.parse(Export);
     if (flags.usb === undefined && flags.qr === undefined) throw vaultError("VAULT_BAD_ARGUMENT", "say where to export: --usb DIR or --qr DIR");
-    await this.withVault(flags, async (vault) => {
-      const target = flags.usb !== undefined ? { usb: flags.usb } : { qr: flags.qr!, preset: flags.preset as QrPreset };
-      const welcome = welcomeTargets(vault, flags.welcome ?? []);
-      if (flags["resend-files"]) vault.tx(() => vault.storage.blobs.forgetPeers());
-      // Room first: this vault's earlier bundles that every recipient acknowledged leave the stick.
-      const cleaned = flags.usb !== undefined ? await cleanOutbox(vault, flags.usb) : undefined;
-      const progress = this.progress();
-      const notice = (line: string): void => void process.stderr.write(`${PROGRAM}: ${/would be faster/.test(line) ? "warning" : "note"}: ${escapeLine(line)}\n`);
-      let written;
-      try {
-        written = await exportTo(vault, target, progress, { welcome, noFiles: !flags.files, qrFilesMax: parseSize(flags["files-max"]), resume: flags.resume, replace: flags.replace, notice });
-      } finally {
-        progress.end();
+    const first = await this.openFirst(flags);
+    try {
+      const spaces = this.spacesFor(first, flags);
+      if (spaces.length > 1 && (flags.welcome ?? []).length > 0) this.usage("--welcome names a member of one space: say which with --space NAME");
+      const outputs: { space: SpaceRef; bundles: unknown[]; removed?: number; text: string }[] = [];
+      for (const [i, ref] of spaces.entries()) {
+        const vault = this.openSpaceOf(first, ref);
+        try {
+          // Without --space every space in a team exports (docs/spaces.md); one still waiting for its welcome has nothing to send.
+          if (spaces.length > 1 && vault.teamId === undefined) continue;
+          // Several spaces as QR: one subfolder each, so each keeps its own resume/replace state.
+          const qr = flags.qr === undefined ? undefined : spaces.length > 1 ? join(flags.qr, `space-${i + 1}`) : flags.qr;
+          outputs.push({ space: ref, ...(await this.#exportOne(vault, flags, qr)) });
+        } finally {
+          if (vault !== first) vault.close();
+        }
+        if (isLeaving(first, ref)) deleteSpace(first, ref);
       }
-      const note = cleaned === undefined ? "" : `Removed ${cleaned.removed} earlier bundle(s) of this vault that every recipient has acknowledged${cleaned.removed > 0 ? ` (${formatBytes(cleaned.bytes)})` : ""}.\n`;
-      this.emit(flags.json, { bundles: written, ...(cleaned === undefined ? {} : { removed: cleaned.removed }) }, `${note}Exported ${written.length} bundle(s):\n${exportLines(written).map((l) => `  ${escapeLine(l)}\n`).join("")}`);
-    });
+      if (spaces.length === 1) {
+        const [only] = outputs;
+        this.emit(flags.json, { bundles: only?.bundles ?? [], ...(only?.removed === undefined ? {} : { removed: only.removed }) }, only?.text ?? "Exported 0 bundle(s).\n");
+        return;
+      }
+      this.emit(
+        flags.json,
+        { spaces: outputs.map((o) => ({ space: { id: o.space.id === "" ? null : o.space.id, name: o.space.name }, bundles: o.bundles, ...(o.removed === undefined ? {} : { removed: o.removed }) })) },
+        outputs.map((o) => safe`Space ${quoted(o.space.name)}:` + `\n${o.text}`).join(""),
+      );
+    } finally {
+      first.close();
+    }
   }
+
+  async #exportOne(vault: Vault, flags: ExportFlags, qr: string | undefined): Promise<{ bundles: unknown[]; removed?: number; text: string }> {
+    const target = flags.usb !== undefined ? { usb: flags.usb } : { qr: qr!, preset: flags.preset as QrPreset };
+    const welcome = welcomeTargets(vault, flags.welcome ?? []);
+    if (flags["resend-files"]) vault.tx(() => vault.storage.blobs.forgetPeers());
+    // Room first: this vault's earlier bundles that every recipient acknowledged leave the stick.
+    const cleaned = flags.usb !== undefined ? await cleanOutbox(vault, flags.usb) : undefined;
+    const progress = this.progress();
+    const notice = (line: string): void => void process.stderr.write(`${PROGRAM}: ${/would be faster/.test(line) ? "warning" : "note"}: ${escapeLine(line)}\n`);
+    let written;
+    try {
+      written = await exportTo(vault, target, progress, { welcome, noFiles: !flags.files, qrFilesMax: parseSize(flags["files-max"]), resume: flags.resume, replace: flags.replace, notice });
+    } finally {
+      progress.end();
+    }
+    const note = cleaned === undefined ? "" : `Removed ${cleaned.removed} earlier bundle(s) of this vault that every recipient has acknowledged${cleaned.removed > 0 ? ` (${formatBytes(cleaned.bytes)})` : ""}.\n`;
+    return { bundles: written, ...(cleaned === undefined ? {} : { removed: cleaned.removed }), text: `${note}Exported ${written.length} bundle(s):\n${exportLines(written).map((l) => `  ${escapeLine(l)}\n`).join("")}` };
+  }
+}
+
+interface ExportFlags {
+  readonly usb?: string | undefined;
+  readonly preset: string;
+  readonly welcome?: string[] | undefined;
+  readonly files: boolean;
+  readonly "files-max": string;
+  readonly "resend-files": boolean;
+  readonly resume: boolean;
+  readonly replace: boolean;
 }

@@ -1,7 +1,8 @@
 import { Args, Flags } from "@oclif/core";
 import { escapeLine, markPartial } from "@airlock/shared";
 import { importRefused } from "../vault/import-report.js";
-import { importFrom, importLines } from "../vault/transfer.js";
+import { importFrom, importIntoSpaces, importLines, type ImportResult } from "../vault/transfer.js";
+import type { SpaceRef } from "../spaces/spaces.js";
 import { receiptOutput } from "../vault/receipt.js";
 import { VaultCommand } from "./base.js";
 import { CAMERA_FLAGS, cameraSource, COUNT_FLAG } from "./camera-flags.js";
@@ -40,32 +41,64 @@ export class Import extends VaultCommand {
     if (flags.camera && paths.length > 0) this.usage("read either PATHs or --camera, not both");
     if (!flags.camera && paths.length === 0) this.usage('"airlock import" needs PATH');
     const camera = cameraSource(flags, (m) => this.usage(m));
-    await this.withVault(flags, async (vault) => {
-      const progress = this.progress();
-      let result;
-      const stop = new AbortController();
-      const interrupt = (): void => stop.abort();
-      if (camera !== undefined) process.once("SIGINT", interrupt).once("SIGTERM", interrupt);
+    const first = await this.openFirst(flags);
+    const progress = this.progress();
+    const stop = new AbortController();
+    const interrupt = (): void => stop.abort();
+    if (camera !== undefined) process.once("SIGINT", interrupt).once("SIGTERM", interrupt);
+    const options = { dryRun: flags["dry-run"], remove: flags.remove, ...(camera === undefined ? {} : { camera, signal: stop.signal }) };
+    try {
+      const spaces = this.spacesFor(first, flags);
+      let results: { space: SpaceRef; result: ImportResult }[];
       try {
-        result = await importFrom(vault, paths, progress, undefined, { dryRun: flags["dry-run"], remove: flags.remove, ...(camera === undefined ? {} : { camera, signal: stop.signal }) });
+        if (spaces.length === 1) {
+          const vault = this.openSpaceOf(first, spaces[0]!);
+          try {
+            results = [{ space: spaces[0]!, result: await importFrom(vault, paths, progress, undefined, options) }];
+          } finally {
+            if (vault !== first) vault.close();
+          }
+        } else {
+          // Read once, offered to every space: a bundle opens in at most one (docs/spaces.md).
+          results = await importIntoSpaces(spaces, (ref) => this.openSpaceOf(first, ref), paths, progress, options);
+        }
       } finally {
         process.off("SIGINT", interrupt).off("SIGTERM", interrupt);
         progress.end();
       }
-      const { read, report } = result;
-      const lines = importLines(read, report);
-      if (result.dryRun) lines.unshift("Dry run: nothing was stored and nothing on the stick was touched.");
-      if (flags.remove) {
-        lines.push(`Removed ${result.removed} bundle file(s) from the stick${result.leftForOthers > 0 ? `; left ${result.leftForOthers} that other devices of the team may still need` : ""}.`);
+      // Several spaces: each its own receipt image (FILE-space-N.png), not one overwriting the other.
+      const png = (i: number): string | undefined => (flags["receipt-png"] === undefined || results.length === 1 ? flags["receipt-png"] : flags["receipt-png"].replace(/(\.png)?$/i, `-space-${i + 1}.png`));
+      const outputs = results.map(({ space, result }, i) => ({ space, ...this.#output(result, flags, png(i)) }));
+      if (outputs.length === 1) {
+        const [only] = outputs;
+        this.emit(flags.json, only!.json, only!.text);
+      } else {
+        // A space that saw nothing for it says so in one line; the bundles for other spaces are not "not for this laptop".
+        this.emit(
+          flags.json,
+          { spaces: outputs.map((o) => ({ space: { id: o.space.id === "" ? null : o.space.id, name: o.space.name }, ...o.json })) },
+          outputs.map((o) => `${escapeLine(`Space "${o.space.name}":`)}\n${o.text}`).join(""),
+        );
       }
-      // What this camera achieved, and the density that would suit it (docs/qr-frames.md).
-      lines.push(...result.rates.map((r) => `camera: ${r.summary}`));
-      const receipt = receiptOutput(result.receipts, flags["receipt-png"]);
-      lines.push(...receipt.lines);
-      // Lines name files from the stick and reasons quoting what arrived: one escaped line each.
-      const text = lines.map((l) => `${escapeLine(l)}\n`).join("");
-      this.emit(flags.json, { read, report, dryRun: result.dryRun, bundles: result.bundles, removed: result.removed, leftForOthers: result.leftForOthers, receipts: receipt.json, rates: result.rates }, text);
-      if (importRefused(report)) markPartial();
-    });
+      if (results.some(({ result }) => importRefused(result.report))) markPartial();
+    } finally {
+      first.close();
+    }
+  }
+
+  #output(result: ImportResult, flags: { remove: boolean }, png: string | undefined): { json: Record<string, unknown>; text: string } {
+    const { read, report } = result;
+    const lines = importLines(read, report);
+    if (result.dryRun) lines.unshift("Dry run: nothing was stored and nothing on the stick was touched.");
+    if (flags.remove) {
+      lines.push(`Removed ${result.removed} bundle file(s) from the stick${result.leftForOthers > 0 ? `; left ${result.leftForOthers} that other devices of the team may still need` : ""}.`);
+    }
+    // What this camera achieved, and the density that would suit it (docs/qr-frames.md).
+    lines.push(...result.rates.map((r) => `camera: ${r.summary}`));
+    const receipt = receiptOutput(result.receipts, png);
+    lines.push(...receipt.lines);
+    // Lines name files from the stick and reasons quoting what arrived: one escaped line each.
+    const text = lines.map((l) => `${escapeLine(l)}\n`).join("");
+    return { json: { read, report, dryRun: result.dryRun, bundles: result.bundles, removed: result.removed, leftForOthers: result.leftForOthers, receipts: receipt.json, rates: result.rates }, text };
   }
 }

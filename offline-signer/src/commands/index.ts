@@ -20,6 +20,7 @@ import { RecoverAdd, RecoverFinish, RecoverStart } from "./recover.js";
 import { APP_COMMANDS } from "../apps/commands.js";
 import { HelpCommand } from "./help.js";
 import { Completion } from "./completion.js";
+import { SpacesCreate, SpacesJoin, SpacesLeave, SpacesList, SpacesUse } from "./spaces.js";
 
 export const COMMANDS = {
   init: Init,
@@ -53,6 +54,11 @@ export const COMMANDS = {
   "courier-enroll": CourierEnroll,
   "couriers:list": CouriersList,
   "couriers:revoke": CouriersRevoke,
+  "spaces:list": SpacesList,
+  "spaces:create": SpacesCreate,
+  "spaces:join": SpacesJoin,
+  "spaces:use": SpacesUse,
+  "spaces:leave": SpacesLeave,
   "passphrase:change": PassphraseChange,
   unlock: Unlock,
   lock: Lock,

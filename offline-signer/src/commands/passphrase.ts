@@ -6,6 +6,7 @@ import { lockAgent } from "../agent/client.js";
 import { VaultCommand } from "./base.js";
 
 export class PassphraseChange extends VaultCommand {
+  static override wholeVault = true;
   static override summary = "Change the vault passphrase (re-keys the encrypted store; crash-safe). Ends an unlock session.";
   static override description =
     "Asks for the current passphrase even while the vault is unlocked (`airlock unlock`): a session lends the key to commands, not the right to replace the passphrase. The session ends, since its key no longer opens the vault.";

@@ -6,6 +6,7 @@ import { resolveHome } from "../cli/home.js";
 import { VaultCommand } from "./base.js";
 
 export class Restore extends VaultCommand {
+  static override wholeVault = true;
   static override summary = "Restore a vault from a backup file, as a new device of yours that reuses no sequence number.";
   static override description =
     "Restores into --home (an empty or missing folder; with --force a vault there is moved aside, not deleted). The passphrase is the one the backup was made under, and is checked before the target is touched. The restored vault gets new device keys, enrolled by the backup's device with your identity key; the old device's signing key is wiped, so nothing the old laptop may have written after the backup can be contradicted. Export, then import what teammates send back: it holds what was written after the backup. Once `airlock status` says every teammate caught up, revoke the old device (airlock devices revoke ID).";

@@ -32,6 +32,7 @@ function minutes(ms: number): string {
 }
 
 export class Unlock extends VaultCommand {
+  static override wholeVault = true;
   static override summary = "Unlock the vault for a while: commands stop asking for the passphrase until it is idle, or `airlock lock`.";
   static override description =
     "Derives the vault's key once (about 1 s) and starts a small background agent that holds it in memory only and hands it to `airlock` commands of this user over a Unix socket in a folder only you may enter (0700; the socket 0600). It ends after --idle without use (default 15m), on `airlock lock`, on SIGTERM/SIGINT, and when the passphrase changes. While it runs, any program running as you can get the key: lock before you leave the laptop, and never unlock on a shared account. See docs/unlock-session.md.";
@@ -69,6 +70,7 @@ export class Unlock extends VaultCommand {
 }
 
 export class Lock extends VaultCommand {
+  static override wholeVault = true;
   static override summary = "End the unlock session of this vault: the agent wipes the key and exits.";
   static override examples = ["<%= config.bin %> lock"];
 

@@ -108,6 +108,9 @@ export class Status extends VaultCommand {
       const fp = ownFingerprint(vault);
       let text = "";
       if (s.insecureKdf) text += "WARNING: this vault uses the test-only key derivation; never keep real data in it.\n";
+      // Several spaces: say which one this is (docs/spaces.md).
+      const space = this.space !== undefined && this.space.count > 1 ? this.space : undefined;
+      if (space !== undefined) text += safe`Space ${quoted(space.ref.name)} (one of ${String(space.count)}: airlock spaces list)` + "\n";
       // Urgent tickets come first, on every reader's status (docs/apps.md, "Tickets").
       const urgent = urgentTickets(vault);
       if (urgent.length > 0) text += `Urgent tickets (${urgent.length})\n` + table(urgent.map((u) => [u.id, u.status, u.title, u.assignee, u.due ?? ""])) + "\n";
@@ -134,7 +137,7 @@ export class Status extends VaultCommand {
         text += `\nQuarantined (${s.quarantine.length + s.rejectedEntries.length})\n`;
         text += table([...s.rejectedEntries.map((r) => ["team entry", short(r.entry), r.reason]), ...s.quarantine.slice(0, 20).map((q) => [q.kind, q.author === undefined ? "?" : short(q.author), q.reason])]);
       }
-      this.emit(flags.json, { status: s, fingerprint: fp, urgentTickets: urgent, ...(files === undefined ? {} : { files }) }, text);
+      this.emit(flags.json, { status: s, fingerprint: fp, space: this.space === undefined ? null : { id: this.space.ref.id === "" ? null : this.space.ref.id, name: this.space.ref.name, of: this.space.count }, urgentTickets: urgent, ...(files === undefined ? {} : { files }) }, text);
     });
   }
 }

@@ -110,8 +110,10 @@ function backupBeforeMigrating(db: Database.Database, dir: string, migrations: r
   const target = join(dir, BACKUPS_DIR, `before-v${from + 1}-${stamp}`);
   mkdirSync(target, { recursive: true, mode: 0o700 });
   copyFileSync(join(dir, DB_FILE), join(target, DB_FILE));
-  copyFileSync(join(dir, PARAMS_FILE), join(target, PARAMS_FILE));
   chmodSync(join(target, DB_FILE), 0o600);
+  // A further space's folder has no vault.json: its key is kept in the first space's store.
+  if (!existsSync(join(dir, PARAMS_FILE))) return;
+  copyFileSync(join(dir, PARAMS_FILE), join(target, PARAMS_FILE));
   chmodSync(join(target, PARAMS_FILE), 0o600);
 }
 
@@ -140,11 +142,65 @@ export class VaultStore {
   #db: Database.Database | undefined;
   #params: VaultParams;
   readonly dir: string;
+  /**
+   * True for a further space's store (docs/spaces.md): no vault.json of its own, a random page
+   * key kept as a secret in the first space's store, so it has no passphrase to change.
+   */
+  readonly space: boolean;
 
-  private constructor(dir: string, db: Database.Database, params: VaultParams) {
+  private constructor(dir: string, db: Database.Database, params: VaultParams, space = false) {
     this.dir = dir;
     this.#db = db;
     this.#params = params;
+    this.space = space;
+  }
+
+  /**
+   * Creates a further space's store in `dir` (created 0700, must not hold a database yet) under
+   * the random page key `key`, kept by the caller in `parent` (the first space's store), whose
+   * KDF setting it reports. Wipes `key`.
+   */
+  static createSpace(dir: string, key: Uint8Array, parent: VaultStore, options: Pick<VaultOptions, "migrations"> = {}): VaultStore {
+    try {
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      const dbPath = join(dir, DB_FILE);
+      if (existsSync(dbPath)) throw new AirlockError("VAULT_EXISTS", `${dir} already holds a space's store`, { hint: "report this as a bug: space folders have random names" });
+      const db = tryOpen(dbPath, key, true);
+      if (db === null) throw new AirlockError("VAULT_CORRUPT", `could not create ${dbPath}`, { hint: "report this as a bug" });
+      try {
+        configure(db);
+        applyMigrations(db, options.migrations ?? MIGRATIONS);
+      } catch (e) {
+        db.close();
+        throw e;
+      }
+      return new VaultStore(dir, db, parent.#params, true);
+    } finally {
+      wipe(key);
+    }
+  }
+
+  /** Opens a further space's store with its page key (from the first space's store). Wipes `key`. */
+  static openSpace(dir: string, key: Uint8Array, parent: VaultStore, options: Pick<VaultOptions, "migrations"> = {}): VaultStore {
+    try {
+      const dbPath = join(dir, DB_FILE);
+      if (!existsSync(dbPath)) {
+        throw new AirlockError("VAULT_NOT_FOUND", `no database at ${dbPath}`, { hint: "the space's folder is gone or incomplete; restore the vault from a backup (airlock restore)" });
+      }
+      const db = tryOpen(dbPath, key, false);
+      if (db === null) throw new AirlockError("VAULT_WRONG_KEY", `the key kept for the space at ${dir} does not open it`, { hint: "the space's folder was replaced or damaged; restore the vault from a backup (airlock restore)" });
+      try {
+        configure(db);
+        backupBeforeMigrating(db, dir, options.migrations ?? MIGRATIONS);
+        applyMigrations(db, options.migrations ?? MIGRATIONS);
+      } catch (e) {
+        db.close();
+        throw e;
+      }
+      return new VaultStore(dir, db, parent.#params, true);
+    } finally {
+      wipe(key);
+    }
   }
 
   /** True when the vault's key comes from the test-only KDF setting. Shout about it. */
@@ -357,6 +413,7 @@ export class VaultStore {
     let key: Uint8Array | undefined;
     try {
       this.#open();
+      if (this.space) throw new AirlockError("VAULT_NOT_ALLOWED", "a further space has no passphrase of its own", { hint: "change the passphrase without --space: it protects every space" });
       if (newPassphrase.length === 0) {
         throw new AirlockError("VAULT_PASSPHRASE_EMPTY", "the new passphrase is empty", { hint: "choose a long passphrase" });
       }

@@ -200,19 +200,57 @@ export async function importFrom(
   maxInMemoryBytes = MAX_BUNDLE_BYTES,
   options: ImportOptions = {},
 ): Promise<ImportResult> {
+  const events = eventsOf(paths, options.camera, sourceOptionsFor([vault], maxInMemoryBytes, progress, options));
+  return importEvents(vault, events, progress, options);
+}
+
+/**
+ * One import over several spaces of a vault (docs/spaces.md): the paths (or the camera) are read
+ * once, and every space is given every bundle in turn; a bundle opens in at most one, since its
+ * recipient slots are sealed to one space's device keys. Reading issues are reported with the
+ * first space only. `each` opens a space's vault, runs the import on it and closes it.
+ */
+export async function importIntoSpaces<S>(
+  spaces: readonly S[],
+  open: (space: S) => Promise<Vault> | Vault,
+  paths: readonly string[],
+  progress?: (line: string) => void,
+  options: ImportOptions = {},
+): Promise<{ space: S; result: ImportResult }[]> {
+  // Sized for the space that accepts the largest files; each space checks its own limit on open.
+  const vaults: Vault[] = [];
+  const events: SourceEvent[] = [];
+  try {
+    for (const space of spaces) vaults.push(await open(space));
+    for await (const event of eventsOf(paths, options.camera, sourceOptionsFor(vaults, MAX_BUNDLE_BYTES, progress, options))) events.push(event);
+    const out: { space: S; result: ImportResult }[] = [];
+    for (const [i, space] of spaces.entries()) {
+      const mine = i === 0 ? events : events.filter((e) => e.type !== "issue");
+      out.push({ space, result: await importEvents(vaults[i]!, (async function* () { yield* mine; })(), progress, options) });
+    }
+    return out;
+  } finally {
+    for (const v of vaults) v.close();
+  }
+}
+
+function sourceOptionsFor(vaults: readonly Vault[], maxInMemoryBytes: number, progress: ((line: string) => void) | undefined, options: ImportOptions): SourceOptions {
+  // The largest bundle a file this vault accepts can come in: its padding grows with its size
+  // (Padmé), so a fixed allowance would refuse large files once a quota is raised.
+  const maxStreamBytes = Math.max(0, ...vaults.map((v) => (v.teamId === undefined ? 0 : sealedLength(largestAccepted(v) + FILE_HEAD_LENGTH, MAX_RECIPIENTS))));
+  return { boxes: ["inbox", "outbox"] as const, maxBundleBytes: maxInMemoryBytes, maxStreamBytes, ...(progress === undefined ? {} : { progress }), ...(options.signal === undefined ? {} : { signal: options.signal }) };
+}
+
+async function importEvents(vault: Vault, events: AsyncIterable<SourceEvent>, progress: ((line: string) => void) | undefined, options: ImportOptions): Promise<ImportResult> {
   const dryRun = options.dryRun === true;
   const report = emptyReport();
   const pending: Pending[] = [];
   let read = 0;
-  // The largest bundle a file this vault accepts can come in: its padding grows with its size
-  // (Padmé), so a fixed allowance would refuse large files once a quota is raised.
-  const maxStreamBytes = vault.teamId === undefined ? 0 : sealedLength(largestAccepted(vault) + FILE_HEAD_LENGTH, MAX_RECIPIENTS);
   if (vault.teamId !== undefined && !dryRun) sweep(vault);
   const collector = new RecordChangeCollector(vault);
   const rates: QrRateReport[] = [];
   try {
-    const sourceOptions = { boxes: ["inbox", "outbox"] as const, maxBundleBytes: maxInMemoryBytes, maxStreamBytes, ...(progress === undefined ? {} : { progress }), ...(options.signal === undefined ? {} : { signal: options.signal }) };
-    for await (const event of eventsOf(paths, options.camera, sourceOptions)) {
+    for await (const event of events) {
       if (options.camera !== undefined && event.type === "bundle" && event.rate !== undefined) rates.push(event.rate);
       if (event.type === "issue") {
         report.issues.push({ source: event.from, code: event.code, reason: event.reason });

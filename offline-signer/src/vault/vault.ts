@@ -111,6 +111,35 @@ export class Vault implements VaultContext {
     return new Vault(store, options.now ?? Date.now, options.apps);
   }
 
+  /**
+   * Creates a further space's vault (docs/spaces.md) in `dir` under the random page key `key`,
+   * which the caller keeps in `parent` (the first space's store): fresh device keys, never
+   * copied from another space, so members of one space cannot link its bundles to the other.
+   * Wipes `key`.
+   */
+  static createSpace(dir: string, key: Uint8Array, parent: VaultStore, options: VaultOpenOptions = {}): Vault {
+    const store = VaultStore.createSpace(dir, key, parent, options);
+    const sign = randomBytes(32);
+    const enc = randomBytes(32);
+    try {
+      store.transaction(() => {
+        store.setSecret(SECRET_SIGN, sign);
+        store.setSecret(SECRET_ENC, enc);
+      });
+    } catch (e) {
+      store.close();
+      throw e;
+    } finally {
+      wipe(sign, enc);
+    }
+    return Vault.#ready(store, options);
+  }
+
+  /** Opens a further space's vault with its page key from the first space's store. Wipes `key`. */
+  static openSpace(dir: string, key: Uint8Array, parent: VaultStore, options: VaultOpenOptions = {}): Vault {
+    return Vault.#ready(VaultStore.openSpace(dir, key, parent, options), options);
+  }
+
   static async open(dir: string, passphrase: Uint8Array, options: VaultOpenOptions = {}): Promise<Vault> {
     return Vault.#ready(await VaultStore.open(dir, passphrase, options), options);
   }
@@ -697,6 +726,19 @@ export class Vault implements VaultContext {
     return this.tx(() => {
       const rekeys = this.#rekeys(state, (d) => d.id !== device.id);
       return this.appendEntry({ type: "revoke-device", device: device.keys.sign, cutoff: this.#ackedSeq(device.id), rekeys });
+    });
+  }
+
+  /**
+   * `spaces leave`: this device revokes itself. Everything it wrote up to now stays (the cutoff is
+   * its own last changeset); the others rotate the keys it held when they fold the entry.
+   */
+  revokeSelf(): TeamEntry {
+    const state = this.requireTeam();
+    const me = this.#me(state);
+    return this.tx(() => {
+      const rekeys = this.#rekeys(state, (d) => d.id !== me.device.id);
+      return this.appendEntry({ type: "revoke-device", device: me.device.keys.sign, cutoff: this.#ackedSeq(me.device.id), rekeys });
     });
   }
 
