@@ -34,6 +34,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { createHash, randomBytes } from "node:crypto";
+import { MessageChannel } from "node:worker_threads";
 import { DEFAULT_TAG_WINDOW, epochAt, errnoCode, isAirlockError, MAILBOX_PRUNE_AGE, TOKEN_LENGTH, type MailboxServerKey } from "@airlock/shared";
 import { checkMaxBytes, isMailboxName, mailboxError, MAILBOX_SUFFIX, type MailboxName } from "./backend.js";
 import { DirMailbox, TEMP_PREFIX } from "./dir.js";
@@ -332,6 +333,7 @@ export async function startMailboxServer(o: MailboxServerOptions): Promise<Mailb
           if (total > maxBundleBytes) throw tooLarge(total);
           hash.update(chunk);
           for (let at = 0; at < chunk.length; ) at += (await handle.write(chunk, at, chunk.length - at)).bytesWritten;
+          release(chunk);
         }
       } catch (e) {
         // A client that hangs up mid-body ("aborted", ECONNRESET; a cut chunked body can already
@@ -553,6 +555,35 @@ export async function startMailboxServer(o: MailboxServerOptions): Promise<Mailb
         server.closeAllConnections();
       }),
   };
+}
+
+/**
+ * A port whose other end is closed: a message posted to it is serialized and dropped, so an
+ * ArrayBuffer in its transfer list is detached and its memory freed at once (HTML structured
+ * clone with transfer; node serializes even for a closed port).
+ */
+const sink = (() => {
+  const { port1, port2 } = new MessageChannel();
+  port2.close();
+  port1.unref();
+  return port1;
+})();
+
+/**
+ * Frees a request body chunk once it is hashed and on disk. Node copies every body chunk into
+ * an ArrayBuffer of its own; left to the garbage collector, tens of MiB of them pile up between
+ * collections under a few fast uploads (docs/http-mailbox.md, "Limits"). Only a chunk that is
+ * the whole of its ArrayBuffer is released, so no other view can lose its bytes; one node
+ * refuses to transfer (pooled) stays with the collector.
+ */
+function release(chunk: Buffer): void {
+  const buffer = chunk.buffer;
+  if (!(buffer instanceof ArrayBuffer) || chunk.byteOffset !== 0 || chunk.byteLength !== buffer.byteLength || buffer.byteLength < 4096) return;
+  try {
+    sink.postMessage(null, [buffer]);
+  } catch {
+    // DataCloneError: an untransferable buffer; the collector frees it.
+  }
 }
 
 /** Creates a temp file in `dir`, creating the folder (not its parents) if this is its first upload. */
