@@ -35,7 +35,7 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { createHash, randomBytes } from "node:crypto";
 import { MessageChannel } from "node:worker_threads";
-import { DEFAULT_TAG_WINDOW, epochAt, errnoCode, isAirlockError, MAILBOX_PRUNE_AGE, TOKEN_LENGTH, type MailboxServerKey } from "@airlock/shared";
+import { DEFAULT_TAG_WINDOW, epochAt, errnoCode, isAirlockError, MAILBOX_PRUNE_AGE, syncDirectory, TOKEN_LENGTH, type MailboxServerKey } from "@airlock/shared";
 import { checkMaxBytes, isMailboxName, mailboxError, MAILBOX_SUFFIX, type MailboxName } from "./backend.js";
 import { DirMailbox, TEMP_PREFIX } from "./dir.js";
 import { API_PREFIX, httpMailboxError, MAX_CURSOR_LENGTH, NAMESPACE_PATTERN, TOKEN_PATTERN, TOKEN_PURPOSE_PREFIX } from "./http-protocol.js";
@@ -112,6 +112,8 @@ interface Namespace {
   readonly epochSeconds: number;
   marked: boolean;
   usage?: Promise<Usage>;
+  /** The folder fsync running, and the one queued to start after it (syncFolder). */
+  readonly folderSync: { running?: Promise<void>; next?: Promise<void> };
 }
 
 interface Usage {
@@ -211,6 +213,7 @@ export async function startMailboxServer(o: MailboxServerOptions): Promise<Mailb
         epoch: resolved.epoch,
         epochSeconds: resolved.team.epochSeconds,
         marked: false,
+        folderSync: {},
       }));
       // A failed mkdir must not be cached: the next request retries it.
       entry.catch(() => namespaces.delete(namespace));
@@ -265,6 +268,54 @@ export async function startMailboxServer(o: MailboxServerOptions): Promise<Mailb
       await rename(temp, join(ns.dir, EPOCH_FILE));
     }
     ns.marked = true;
+  }
+
+  /**
+   * Gives the checked, fsynced temp file `tempPath` its name in the namespace's folder (the one
+   * it was written in): rename, then an fsync of the folder, so the name survives a power loss
+   * before the client hears 204. Returns false, leaving the temp file to the caller, if a file of
+   * that name and size is already stored (same name, same bytes). What DirMailbox.adopt does,
+   * less the checks that guard a folder shared with Syncthing peers (this folder is the server's
+   * own, 0700) and with the folder fsync shared by concurrent puts.
+   */
+  async function publish(ns: Namespace, name: MailboxName, tempPath: string, size: number): Promise<boolean> {
+    const path = join(ns.dir, name);
+    const existing = await lstat(path).catch((e: unknown) => {
+      if (errnoCode(e) === "ENOENT") return undefined;
+      throw e;
+    });
+    if (existing !== undefined) {
+      if (!existing.isFile()) throw mailboxError("MAILBOX_NOT_A_FILE", `${name} is stored as something other than a plain file`);
+      if (existing.size === size) return false;
+    }
+    await rename(tempPath, path);
+    await syncFolder(ns);
+    return true;
+  }
+
+  /**
+   * fsync of the namespace's folder, shared: a caller whose rename is done joins the next sync
+   * to start (never one already running, which may have missed its rename), so N concurrent puts
+   * cost one or two folder fsyncs instead of N, and each still returns only after a folder fsync
+   * that began after its rename.
+   */
+  function syncFolder(ns: Namespace): Promise<void> {
+    const state = ns.folderSync;
+    const start = (): Promise<void> => {
+      const run = syncDirectory(ns.dir).finally(() => {
+        if (state.running === run) state.running = undefined;
+      });
+      state.running = run;
+      return run;
+    };
+    if (state.running === undefined) return start();
+    state.next ??= state.running
+      .catch(() => undefined)
+      .then(() => {
+        state.next = undefined;
+        return start();
+      });
+    return state.next;
   }
 
   async function prune(): Promise<number> {
@@ -393,6 +444,7 @@ export async function startMailboxServer(o: MailboxServerOptions): Promise<Mailb
         // Refused on the declared length, before a byte of the body is read.
         if (Number.isSafeInteger(declared)) checkQuota(usage, name, declared);
         const body = await receiveBody(req, name, ns.dir);
+        let published = false;
         try {
           checkQuota(usage, name, body.size);
           // Counted before the write, so concurrent puts cannot overshoot together; undone if it fails.
@@ -400,7 +452,7 @@ export async function startMailboxServer(o: MailboxServerOptions): Promise<Mailb
           usage.sizes.set(name, body.size);
           usage.bytes += body.size - (before ?? 0);
           try {
-            await box.adopt(name, body.path, body.size);
+            published = await publish(ns, name, body.path, body.size);
           } catch (e) {
             if (usage.sizes.get(name) === body.size) {
               if (before === undefined) usage.sizes.delete(name);
@@ -410,7 +462,8 @@ export async function startMailboxServer(o: MailboxServerOptions): Promise<Mailb
             throw e;
           }
         } finally {
-          await unlink(body.path).catch(() => undefined); // adopt() moved or removed it; one over quota goes here
+          // A temp file not renamed (over quota, already stored, a failed rename) goes here.
+          if (!published) await unlink(body.path).catch(() => undefined);
         }
         // After the bundle, so a refused put leaves no folder; a crash in between leaves a folder
         // that prune() ages by its mtime instead.
