@@ -44,6 +44,18 @@ const LABEL_RECOVERY_ENROL = utf8("airlock/v1/recovery-enrol");
 export const MAX_RECOVERY_SHARES = 16;
 /** A sealed share for one holder: a bundle of the smallest buckets. */
 export const MAX_SEALED_SHARE = 64 * 1024;
+/**
+ * Organizations a shared space may name (docs/spaces.md, "Shared spaces between organizations"):
+ * at least two (one is an ordinary team), at most 16 (every space-level change waits for each).
+ */
+export const MIN_ORGS = 2;
+export const MAX_ORGS = 16;
+/**
+ * The highest `v` an entry carrying `orgs`, `orgK` or `org` may say. Those fields decide who may
+ * do what, so a release before shared spaces must refuse them (it does: at v 2 or below an
+ * unknown field is malformed), never ignore them as a newer minor version's optional fields.
+ */
+export const ORG_FIELDS_MAX_V = 2;
 /** A courier's name: what people type in `airlock couriers revoke NAME`, so one spelling only. */
 export const COURIER_NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 
@@ -95,8 +107,27 @@ export interface RecoveryProof {
 }
 
 export type EntryBody =
-  | { type: "genesis"; name: string; user: Uint8Array; userName: string; device: DeviceKeys }
-  | { type: "add-member"; user: Uint8Array; userName: string; role: Role; device: DeviceKeys; grants: readonly KeyGrant[] }
+  | {
+      type: "genesis";
+      name: string;
+      user: Uint8Array;
+      userName: string;
+      device: DeviceKeys;
+      /** A shared space's organizations, in order (2..16 names); the author belongs to orgs[0]. Absent: an ordinary team. */
+      orgs?: readonly string[] | undefined;
+      /** How many organizations approve a space-level change (2..orgs.length - 1); absent: all of them. */
+      orgK?: number | undefined;
+    }
+  | {
+      type: "add-member";
+      user: Uint8Array;
+      userName: string;
+      role: Role;
+      device: DeviceKeys;
+      grants: readonly KeyGrant[];
+      /** The member's organization: an index into the genesis's `orgs` (required in a shared space, refused in a team). */
+      org?: number | undefined;
+    }
   | { type: "add-device"; user: Uint8Array; device: DeviceKeys; grants: readonly KeyGrant[]; recovery?: RecoveryProof | undefined }
   | { type: "revoke-device"; device: Uint8Array; cutoff: number; rekeys: readonly KeyGrant[] }
   | { type: "remove-member"; user: Uint8Array; cutoffs: readonly Cutoff[]; rekeys: readonly KeyGrant[] }
@@ -172,9 +203,10 @@ const plainCutoffs = (c: readonly Cutoff[]): Plain => c.map((x) => ({ device: x.
 function plainBody(b: EntryBody): Record<string, Plain> {
   switch (b.type) {
     case "genesis":
-      return { name: b.name, user: b.user, userName: b.userName, device: plainDevice(b.device) };
+      // `orgs` and `orgK` only in a shared space's genesis, so a team's genesis keeps its bytes and hash.
+      return { name: b.name, user: b.user, userName: b.userName, device: plainDevice(b.device), ...(b.orgs === undefined ? {} : { orgs: [...b.orgs] }), ...(b.orgK === undefined ? {} : { orgK: b.orgK }) };
     case "add-member":
-      return { user: b.user, userName: b.userName, role: b.role, device: plainDevice(b.device), grants: plainGrants(b.grants) };
+      return { user: b.user, userName: b.userName, role: b.role, device: plainDevice(b.device), grants: plainGrants(b.grants), ...(b.org === undefined ? {} : { org: b.org }) };
     case "add-device":
       return { user: b.user, device: plainDevice(b.device), grants: plainGrants(b.grants), ...(b.recovery === undefined ? {} : { recovery: { set: b.recovery.set, sig: b.recovery.sig, ...(b.recovery.cutoffs === undefined ? {} : { cutoffs: plainCutoffs(b.recovery.cutoffs) }) } }) };
     case "revoke-device":
@@ -313,10 +345,22 @@ function readName(v: Plain | undefined, path: string, max: number, min: number):
   return s;
 }
 
+/**
+ * A shared space's organization names: 2..16 display names (the rules of a team name), distinct
+ * ignoring ASCII case, since people name them on the command line (`--org NAME`).
+ */
+function readOrgs(v: Plain | undefined): string[] {
+  const orgs = R.array(v, "orgs", MAX_ORGS).map((x, i) => readName(x, `orgs[${i}]`, 256, 1));
+  if (orgs.length < MIN_ORGS) R.fail(`orgs names ${orgs.length} organization${orgs.length === 1 ? "" : "s"}; a shared space has ${MIN_ORGS}..${MAX_ORGS} (leave orgs out for a team)`);
+  const folded = orgs.map((n) => n.replace(/[A-Z]/g, (c) => c.toLowerCase()));
+  if (new Set(folded).size !== orgs.length) R.fail("orgs names an organization twice");
+  return orgs;
+}
+
 const COMMON = ["type", "author", "time", "team", "parents", "v"];
 const FIELDS: Record<EntryType, readonly string[]> = {
-  genesis: ["name", "user", "userName", "device"],
-  "add-member": ["user", "userName", "role", "device", "grants"],
+  genesis: ["name", "user", "userName", "device", "orgs", "orgK"],
+  "add-member": ["user", "userName", "role", "device", "grants", "org"],
   "add-device": ["user", "device", "grants", "recovery"],
   "revoke-device": ["device", "cutoff", "rekeys"],
   "remove-member": ["user", "cutoffs", "rekeys"],
@@ -339,10 +383,32 @@ function readBody(o: Obj, type: EntryType): EntryBody {
   const b = (k: string): Uint8Array => R.bytes(o[k], k, KEY);
   const role = (k: string): Role => R.oneOf(o[k], k, ROLE_LIST);
   switch (type) {
-    case "genesis":
-      return { type, name: t("name", 256), user: readIdentity(o["user"], "user"), userName: t("userName", 256), device: readDevice(o["device"], "device") };
+    case "genesis": {
+      const orgs = o["orgs"] === undefined ? undefined : readOrgs(o["orgs"]);
+      if (orgs === undefined && o["orgK"] !== undefined) R.fail("orgK without orgs (only a shared space has organizations)");
+      const orgK = o["orgK"] === undefined || orgs === undefined ? undefined : R.uint(o["orgK"], "orgK", MAX_ORGS);
+      // k of n with 2 <= k < n: one organization alone never decides for the space, and k = n is the default, written by leaving orgK out (one encoding).
+      if (orgK !== undefined && (orgK < 2 || orgK >= orgs!.length)) R.fail(`orgK must be 2..${orgs!.length - 1} (k of the ${orgs!.length} organizations; all of them when left out)`);
+      return {
+        type,
+        name: t("name", 256),
+        user: readIdentity(o["user"], "user"),
+        userName: t("userName", 256),
+        device: readDevice(o["device"], "device"),
+        ...(orgs === undefined ? {} : { orgs }),
+        ...(orgK === undefined ? {} : { orgK }),
+      };
+    }
     case "add-member":
-      return { type, user: readIdentity(o["user"], "user"), userName: t("userName", 256), role: role("role"), device: readDevice(o["device"], "device"), grants: readGrants(o["grants"], "grants") };
+      return {
+        type,
+        user: readIdentity(o["user"], "user"),
+        userName: t("userName", 256),
+        role: role("role"),
+        device: readDevice(o["device"], "device"),
+        grants: readGrants(o["grants"], "grants"),
+        ...(o["org"] === undefined ? {} : { org: R.uint(o["org"], "org", MAX_ORGS - 1) }),
+      };
     case "add-device": {
       const recovery = o["recovery"] === undefined ? undefined : R.obj(o["recovery"], "recovery", ["set", "sig", "cutoffs"]);
       return {
@@ -426,6 +492,7 @@ export function decodeEntry(bytes: Uint8Array): TeamEntry {
     }
   }
   const parsed = readBody(o, type);
+  if (v > ORG_FIELDS_MAX_V && (o["orgs"] !== undefined || o["org"] !== undefined)) R.fail(`organization fields are never marked with a version above ${ORG_FIELDS_MAX_V} (a release before shared spaces must refuse them, not ignore them)`);
   // A recovery proof changes who may add a device: one encoding, marked with the version that added it.
   if (parsed.type === "add-device" && parsed.recovery !== undefined && v < 2) R.fail("an add-device entry with a recovery proof must say v 2");
   if (!ed25519Verify(author, concatBytes(LABEL_SIG, body), sig)) {

@@ -23,6 +23,8 @@ export interface UserState {
   readonly name: string;
   role: Role;
   active: boolean;
+  /** In a shared space, the member's organization: an index into `TeamState.orgs` (docs/spaces.md); undefined in a team. */
+  readonly org: number | undefined;
 }
 
 export interface DeviceState {
@@ -180,6 +182,20 @@ export interface TeamState {
   readonly transport: TransportGeneration[];
   /** Couriers the team enrolled, by X25519 public key (hex), in log order. */
   readonly couriers: Map<string, CourierState>;
+  /** A shared space's organizations (docs/spaces.md, "Shared spaces between organizations"); undefined for a team. */
+  readonly orgs: readonly string[] | undefined;
+  /** How many organizations approve a space-level change: the genesis's `orgK`, or all of them; undefined for a team. */
+  readonly orgK: number | undefined;
+  /** In force: min(orgK, organizations with an active admin), at least 1 (1 in a team). */
+  orgsRequired: number;
+  /**
+   * Per organization (index): the entry at which it got its first admin (the genesis for the
+   * creator's). Seated organizations are the ones space-level changes wait for; an organization
+   * keeps an admin once it has one (its last admin is neither removed nor demoted).
+   */
+  readonly seats: Map<number, string>;
+  /** Per space-level change that took effect: the organizations (indexes, sorted) whose admins approved it. */
+  readonly orgApprovals: Map<string, readonly number[]>;
 }
 
 /**
@@ -188,6 +204,7 @@ export interface TeamState {
  * which of their edits stand), or changes policy or the threshold itself.
  */
 export function isCritical(state: TeamState, b: EntryBody, author: UserState): boolean {
+  if (isSpaceLevel(state, b, author)) return true;
   switch (b.type) {
     case "add-member":
       return atLeast(b.role, "admin");
@@ -222,6 +239,146 @@ export function activeAdmins(state: TeamState): number {
 
 function required(state: TeamState): number {
   return Math.max(1, Math.min(state.approvalsSet, activeAdmins(state)));
+}
+
+// ---- shared spaces (docs/spaces.md, "Shared spaces between organizations") ----------------------
+
+/**
+ * Changes that concern every organization of a shared space, not one: a collection's policy (who
+ * reads what all of them share), a compaction (which history newcomers of every organization
+ * get), the approvals threshold, and seating an organization (its first admin, added by another
+ * organization's admin: from then on that organization's approval counts). They take effect only
+ * with approvals from `orgsRequired` organizations. False in a team.
+ */
+export function isSpaceLevel(state: TeamState, b: EntryBody, author: UserState): boolean {
+  if (state.orgs === undefined) return false;
+  switch (b.type) {
+    case "set-policy":
+    case "set-approvals":
+    case "compact":
+      return true;
+    case "add-member":
+      return b.org !== undefined && b.org !== author.org;
+    default:
+      return false;
+  }
+}
+
+/** Active members of organization `org` whose role is admin or owner. */
+export function orgAdmins(state: TeamState, org: number): number {
+  let n = 0;
+  for (const u of state.users.values()) if (u.active && u.org === org && atLeast(u.role, "admin")) n++;
+  return n;
+}
+
+/** Organizations with an active admin: the ones a space-level change waits for. */
+export function seatedOrgs(state: TeamState): number[] {
+  const out = new Set<number>();
+  for (const u of state.users.values()) if (u.active && u.org !== undefined && atLeast(u.role, "admin")) out.add(u.org);
+  return [...out].sort((a, b) => a - b);
+}
+
+function orgsRequired(state: TeamState): number {
+  if (state.orgs === undefined || state.orgK === undefined) return 1;
+  return Math.max(1, Math.min(state.orgK, seatedOrgs(state).length));
+}
+
+const orgName = (state: TeamState, org: number | undefined): string => `"${state.orgs?.[org ?? -1] ?? `#${org}`}"`;
+
+/**
+ * How many approvals a critical change needs, and whose count. In a team: `required` admins.
+ * In a shared space, a space-level change needs `required` admins of any organizations covering
+ * `orgsRequired` organizations; any other critical change is internal to its author's
+ * organization and needs min(k, that organization's active admins) of its admins.
+ */
+interface Rule {
+  readonly admins: number;
+  readonly orgs: number;
+  /** The organization whose admins count; undefined: any admin. */
+  readonly scope: number | undefined;
+}
+
+function ruleOf(state: TeamState, b: EntryBody, author: UserState): Rule {
+  if (state.orgs === undefined || isSpaceLevel(state, b, author)) return { admins: required(state), orgs: orgsRequired(state), scope: undefined };
+  return { admins: Math.max(1, Math.min(state.approvalsSet, orgAdmins(state, author.org ?? -1))), orgs: 1, scope: author.org };
+}
+
+/** Whether `approvers` (user ids) meet `rule`; in a team, only their number counts, as always. */
+function satisfied(state: TeamState, rule: Rule, approvers: ReadonlySet<string>): boolean {
+  if (state.orgs === undefined) return approvers.size >= rule.admins;
+  let admins = 0;
+  const orgs = new Set<number>();
+  for (const id of approvers) {
+    const org = state.users.get(id)?.org;
+    if (rule.scope !== undefined && org !== rule.scope) continue;
+    admins++;
+    if (org !== undefined) orgs.add(org);
+  }
+  return admins >= rule.admins && orgs.size >= rule.orgs;
+}
+
+/**
+ * What an admin may do in a shared space on top of the table (docs/spaces.md): only to its own
+ * organization's members and devices, except seating another organization's first admin. In a
+ * team, an add-member naming an organization is refused.
+ */
+function orgProblem(state: TeamState, b: EntryBody, actor: UserState): string | undefined {
+  if (state.orgs === undefined) return b.type === "add-member" && b.org !== undefined ? "names an organization, but this team is not a shared space (it has none)" : undefined;
+  const own = actor.org;
+  const orgOf = (user: string | undefined): number | undefined => (user === undefined ? undefined : state.users.get(user)?.org);
+  switch (b.type) {
+    case "add-member": {
+      if (b.org === undefined) return "a shared space's add-member must name the member's organization";
+      if (b.org >= state.orgs.length) return `names organization ${b.org}, but the space has ${state.orgs.length}`;
+      if (b.org === own) return undefined;
+      if (orgAdmins(state, b.org) > 0) return `admins add members only to their own organization (${orgName(state, own)}); ${orgName(state, b.org)} has admins of its own`;
+      if (!atLeast(b.role, "admin")) return `another organization adds only ${orgName(state, b.org)}'s first admin (it has none yet), not ${b.role === "editor" ? "an" : "a"} ${b.role}`;
+      return undefined;
+    }
+    case "add-device": {
+      const target = orgOf(hex(b.user));
+      if (hex(b.user) === actor.id || target === undefined || target === own) return undefined;
+      return `admins add devices only to members of their own organization (${orgName(state, own)}); this member is in ${orgName(state, target)}`;
+    }
+    case "revoke-device": {
+      const d = state.devices.get(hex(b.device));
+      const target = orgOf(d?.user);
+      if (d === undefined || d.user === actor.id || target === own) return undefined;
+      return `admins revoke only devices of their own organization's members (${orgName(state, own)}); this device's member is in ${orgName(state, target)}`;
+    }
+    case "remove-member":
+    case "set-role": {
+      const target = orgOf(hex(b.user));
+      if (target === undefined || target === own) return undefined;
+      return `admins ${b.type === "remove-member" ? "remove members" : "change roles"} only in their own organization (${orgName(state, own)}); this member is in ${orgName(state, target)}`;
+    }
+    case "revoke-courier": {
+      const c = state.couriers.get(hex(b.key));
+      const enroller = c === undefined ? undefined : state.devices.get(c.author)?.user;
+      if (enroller === undefined || enroller === actor.id || orgOf(enroller) === own) return undefined;
+      return `only an admin of its enroller's organization (${orgName(state, orgOf(enroller))}) or the member who enrolled a courier revokes it`;
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** After a change took effect at `at` with `approvers`: which organizations approved a space-level one, and which organization it seated. */
+function noteOrgs(state: TeamState, e: TeamEntry, author: UserState, approvers: ReadonlySet<string>, at: string): void {
+  if (state.orgs === undefined) return;
+  const b = e.body;
+  if (isSpaceLevel(state, b, author)) {
+    const orgs = new Set<number>();
+    for (const id of approvers) {
+      const org = state.users.get(id)?.org;
+      if (org !== undefined) orgs.add(org);
+    }
+    state.orgApprovals.set(e.hashHex, [...orgs].sort((x, y) => x - y));
+  }
+  if ((b.type === "add-member" || b.type === "set-role") && atLeast(b.role, "admin")) {
+    const org = state.users.get(hex(b.user))?.org;
+    if (org !== undefined && !state.seats.has(org)) state.seats.set(org, at);
+  }
 }
 
 const FIRST = new Set(["revoke-device", "remove-member", "set-role"]);
@@ -276,6 +433,17 @@ function concurrentWithLosses(state: TeamState, entries: ReadonlyMap<string, Tea
       }
       if (out.has(h)) break;
     }
+    const at = state.effective.get(h);
+    const approvedBy = state.orgApprovals.get(h);
+    if (!out.has(h) && at !== undefined && approvedBy !== undefined && !state.rejected.has(at)) {
+      // A space-level change that took effect without an organization whose first admin was
+      // seated concurrently (old parents would otherwise let one organization act as if alone).
+      for (const [org, seat] of state.seats) {
+        if (approvedBy.includes(org) || seat === at || pastOf(at).has(seat) || pastOf(seat).has(at)) continue;
+        out.set(at, `a space-level change made without knowing organization ${orgName(state, org)} had its first admin (a concurrent entry); propose it again`);
+        break;
+      }
+    }
     if (out.has(h) || state.effective.get(h) !== h || thresholds.length === 0 || !isCritical(state, e.body, user)) continue;
     // A critical change that took effect alone while a concurrent entry required approvals.
     if (thresholds.some((t) => t !== h && !pastOf(t).has(h) && !pastOf(h).has(t))) out.set(h, "a critical change made alone, concurrent with a threshold that requires approvals; propose it again");
@@ -305,13 +473,19 @@ function foldOnce(teamHex: string, entries: ReadonlyMap<string, TeamEntry>, with
     recoverySets: new Map(),
     transport: [],
     couriers: new Map(),
+    orgs: genesis.body.orgs,
+    orgK: genesis.body.orgs === undefined ? undefined : (genesis.body.orgK ?? genesis.body.orgs.length),
+    orgsRequired: 1,
+    seats: new Map(),
+    orgApprovals: new Map(),
   };
   const g = genesis.body;
   if (!equalBytes(genesis.author, g.device.sign) || !verifyDeviceCert(g.user, g.device)) {
     throw new RangeError("the genesis entry is not signed by the device it certifies");
   }
   const owner = hex(g.user);
-  state.users.set(owner, { id: owner, name: g.userName, role: "owner", active: true });
+  state.users.set(owner, { id: owner, name: g.userName, role: "owner", active: true, org: g.orgs === undefined ? undefined : 0 });
+  if (g.orgs !== undefined) state.seats.set(0, teamHex);
   state.devices.set(hex(g.device.sign), newDevice(g.device, owner));
   logOf.set(state, entries);
   state.order.push(teamHex);
@@ -363,6 +537,7 @@ function foldOnce(teamHex: string, entries: ReadonlyMap<string, TeamEntry>, with
   for (const h of state.order) if (!hasChild.has(h)) state.heads.push(h);
   state.heads.sort();
   state.approvalsRequired = required(state);
+  state.orgsRequired = orgsRequired(state);
   return state;
 }
 
@@ -418,8 +593,12 @@ function applyEntry(state: TeamState, e: TeamEntry): string | undefined {
     if (!atLeast(actor.user.role, "admin")) return "only admins approve changes";
     const p = state.proposals.get(hex(b.proposal));
     if (p === undefined) return "approves a change that is not pending";
+    const by = state.orgs === undefined ? undefined : actorOf(state, p.entry);
+    const rule = by === undefined || typeof by === "string" ? { admins: required(state), orgs: orgsRequired(state), scope: undefined } : ruleOf(state, p.entry.body, by.user);
+    // A change inside one organization is its own admins' to approve (docs/spaces.md).
+    if (rule.scope !== undefined && actor.user.org !== rule.scope) return `approves a change inside organization ${orgName(state, rule.scope)}; only its own admins approve it`;
     p.approvers.add(actor.user.id);
-    if (p.approvers.size >= required(state)) {
+    if (satisfied(state, rule, p.approvers)) {
       state.proposals.delete(hex(b.proposal));
       const proposer = actorOf(state, p.entry);
       if (typeof proposer === "string") return `the approved change can no longer apply: ${proposer}`;
@@ -429,18 +608,26 @@ function applyEntry(state: TeamState, e: TeamEntry): string | undefined {
         return undefined;
       }
       state.effective.set(p.entry.hashHex, e.hashHex);
+      noteOrgs(state, p.entry, proposer.user, p.approvers, e.hashHex);
     }
     return undefined;
   }
   const denied = permitted(state, b, actor.user);
   if (denied !== undefined) return denied;
-  if (isCritical(state, b, actor.user) && required(state) > 1) {
-    // The author's own approval counts only if it is an admin (a recovering member may not be).
-    state.proposals.set(e.hashHex, { entry: e, approvers: new Set(atLeast(actor.user.role, "admin") ? [actor.user.id] : []) });
-    return undefined;
+  const own = new Set(atLeast(actor.user.role, "admin") ? [actor.user.id] : []);
+  if (isCritical(state, b, actor.user)) {
+    const rule = ruleOf(state, b, actor.user);
+    if (rule.admins > 1 || rule.orgs > 1) {
+      // The author's own approval counts only if it is an admin (a recovering member may not be).
+      state.proposals.set(e.hashHex, { entry: e, approvers: own });
+      return undefined;
+    }
   }
   const why = applyEffect(state, e, actor.user);
-  if (why === undefined) state.effective.set(e.hashHex, e.hashHex);
+  if (why === undefined) {
+    state.effective.set(e.hashHex, e.hashHex);
+    noteOrgs(state, e, actor.user, own, e.hashHex);
+  }
   return why;
 }
 
@@ -600,8 +787,12 @@ function grantProblem(state: TeamState, e: TeamEntry, g: KeyGrant, readableBefor
   return undefined;
 }
 
-/** Whether `actor` may make this change at all (before approvals). */
+/** Whether `actor` may make this change at all (before approvals): the table, then a shared space's organization rules. */
 function permitted(state: TeamState, b: EntryBody, actor: UserState): string | undefined {
+  return permittedByRole(state, b, actor) ?? orgProblem(state, b, actor);
+}
+
+function permittedByRole(state: TeamState, b: EntryBody, actor: UserState): string | undefined {
   const admin = atLeast(actor.role, "admin");
   switch (b.type) {
     case "add-device": {
@@ -662,8 +853,15 @@ function lose(state: TeamState, users: ReadonlySet<string>, cutoffs: readonly Cu
   }
 }
 
-function activeOwners(state: TeamState): number {
-  return [...state.users.values()].filter((u) => u.active && u.role === "owner").length;
+/** Active owners; in a shared space, of the organization `org` (an owner is the highest role inside its organization). */
+function activeOwners(state: TeamState, org: number | undefined): number {
+  return [...state.users.values()].filter((u) => u.active && u.role === "owner" && u.org === org).length;
+}
+
+/** In a shared space, why `u` may not stop being an admin: its organization would have none (and could be seated again by another). */
+function lastAdmin(state: TeamState, u: UserState): string | undefined {
+  if (state.orgs === undefined || u.org === undefined || !atLeast(u.role, "admin") || orgAdmins(state, u.org) > 1) return undefined;
+  return `would leave organization ${orgName(state, u.org)} without an admin`;
 }
 
 /** The change itself; returns why it cannot apply. Mutates only when it returns undefined. */
@@ -676,7 +874,7 @@ function effect(state: TeamState, e: TeamEntry): string | undefined {
       if (existing?.active === true) return "that person is already a member";
       if (state.devices.has(hex(b.device.sign))) return "that device is already known";
       if (!verifyDeviceCert(b.user, b.device)) return "the device certificate does not verify";
-      state.users.set(id, { id, name: b.userName, role: b.role, active: true });
+      state.users.set(id, { id, name: b.userName, role: b.role, active: true, org: b.org });
       state.devices.set(hex(b.device.sign), newDevice(b.device, id));
       return undefined;
     }
@@ -727,7 +925,9 @@ function effect(state: TeamState, e: TeamEntry): string | undefined {
     case "remove-member": {
       const u = state.users.get(hex(b.user));
       if (u === undefined || !u.active) return "removes someone who is not a member";
-      if (u.role === "owner" && activeOwners(state) === 1) return "would remove the last owner";
+      if (u.role === "owner" && activeOwners(state, u.org) === 1) return state.orgs === undefined ? "would remove the last owner" : `would remove the last owner of organization ${orgName(state, u.org)}`;
+      const last = lastAdmin(state, u);
+      if (last !== undefined) return last;
       u.active = false;
       for (const d of state.devices.values()) {
         if (d.user !== u.id) continue;
@@ -739,7 +939,11 @@ function effect(state: TeamState, e: TeamEntry): string | undefined {
     case "set-role": {
       const u = state.users.get(hex(b.user));
       if (u === undefined || !u.active) return "changes the role of someone who is not a member";
-      if (u.role === "owner" && b.role !== "owner" && activeOwners(state) === 1) return "would demote the last owner";
+      if (u.role === "owner" && b.role !== "owner" && activeOwners(state, u.org) === 1) return state.orgs === undefined ? "would demote the last owner" : `would demote the last owner of organization ${orgName(state, u.org)}`;
+      if (!atLeast(b.role, "admin")) {
+        const last = lastAdmin(state, u);
+        if (last !== undefined) return last;
+      }
       const demoted = roleRank(b.role) < roleRank(u.role);
       u.role = b.role;
       if (demoted) lose(state, new Set([u.id]), b.cutoffs, e.hashHex);
