@@ -16,6 +16,13 @@ import { Working } from "./components/Working.js";
 import { errorMessage, type Message } from "./messages.js";
 import { Main, type Place } from "./Main.js";
 import { FirstRun } from "./screens/Setup.js";
+import { allSpaces, currentSpace, openSpace, type SpaceRef } from "../spaces/spaces.js";
+
+/** The open phase for the vault's first space `first`: the space `spaces use` set, opened. */
+function inSpace(first: Vault, want?: SpaceRef): Phase {
+  const space = want ?? currentSpace(first);
+  return { kind: "open", first, space, vault: space.id === "" ? first : openSpace(first, space) };
+}
 
 export interface AppProps {
   /** The vault folder (already resolved from --home / AIRLOCK_HOME). */
@@ -36,7 +43,8 @@ type Phase =
   | { readonly kind: "no-vault" }
   | { readonly kind: "locked"; readonly error?: Message | undefined; readonly idle?: boolean | undefined }
   | { readonly kind: "unlocking" }
-  | { readonly kind: "open"; readonly vault: Vault };
+  /** `vault` is the space shown: `first` itself, or a further space opened from it (docs/spaces.md). */
+  | { readonly kind: "open"; readonly vault: Vault; readonly first?: Vault | undefined; readonly space?: SpaceRef | undefined };
 
 function initialPhase(props: AppProps): Phase {
   if (props.vault !== undefined) return { kind: "open", vault: props.vault };
@@ -58,7 +66,12 @@ export function App(props: AppProps): ReactElement {
       .then((vault) => {
         // Quit while Argon2id was still running: nobody will ever close this vault otherwise.
         if (!mounted.current) return vault.close();
-        setPhase({ kind: "open", vault });
+        try {
+          setPhase(inSpace(vault));
+        } catch (e) {
+          vault.close();
+          throw e;
+        }
       })
       .catch((e: unknown) => {
         if (mounted.current) setPhase({ kind: "locked", error: vaultExists(home) ? errorMessage(e) : errorMessage(noVaultError(home)) });
@@ -79,7 +92,22 @@ export function App(props: AppProps): ReactElement {
 
   // A vault this App opened is closed with it; one handed in belongs to the caller.
   const opened = phase.kind === "open" && phase.vault !== props.vault ? phase.vault : undefined;
-  useEffect(() => (opened === undefined ? undefined : () => opened.close()), [opened]);
+  // With spaces the phase holds two vaults (the first, and the space shown); each closes once no
+  // phase holds it any more: on a lock, on switching spaces, and when the App goes.
+  const held = useRef<Set<Vault>>(new Set());
+  useEffect(() => {
+    const holds = new Set<Vault>();
+    if (phase.kind === "open") for (const v of [phase.vault, phase.first]) if (v !== undefined && v !== props.vault) holds.add(v);
+    for (const v of held.current) if (!holds.has(v)) v.close();
+    held.current = holds;
+  }, [phase]);
+  useEffect(
+    () => () => {
+      for (const v of held.current) v.close();
+      held.current = new Set();
+    },
+    [],
+  );
 
   // The idle lock: every key restarts the wait; when it runs out the vault this App opened closes
   // (the effect above) and only the prompt is drawn.
@@ -98,7 +126,7 @@ export function App(props: AppProps): ReactElement {
   switch (phase.kind) {
     case "no-vault":
       // The first-run wizard reads its own keys; the vault it creates is this App's to close.
-      return <FirstRun home={home} kdf={kdf} onOpen={(vault) => setPhase({ kind: "open", vault })} onQuit={exit} />;
+      return <FirstRun home={home} kdf={kdf} onOpen={(vault) => setPhase({ kind: "open", vault, first: vault })} onQuit={exit} />;
     case "unlocking":
       return <Working label={`Unlocking the vault at ${home}`} />;
     case "locked":
@@ -114,7 +142,25 @@ export function App(props: AppProps): ReactElement {
           <MessageLine message={phase.error} />
         </Box>
       );
-    case "open":
-      return <Main vault={phase.vault} onQuit={exit} now={now} place={place.current} onPlace={(p) => void (place.current = p)} />;
+    case "open": {
+      const spaces = phase.first === undefined ? [] : allSpaces(phase.first);
+      const at = spaces.findIndex((s) => s.id === phase.space?.id);
+      // Switching: the shown space closes (the effect above), the next one opens from the first.
+      const next = (): void => {
+        const to = spaces[(at + 1) % spaces.length];
+        if (phase.first !== undefined && to !== undefined) setPhase(inSpace(phase.first, to));
+      };
+      return (
+        <Main
+          key={phase.space?.id ?? ""}
+          vault={phase.vault}
+          onQuit={exit}
+          now={now}
+          place={place.current}
+          onPlace={(p) => void (place.current = p)}
+          spaces={spaces.length > 1 ? { current: phase.space?.name ?? "", index: at, count: spaces.length, next } : undefined}
+        />
+      );
+    }
   }
 }

@@ -119,9 +119,18 @@ export interface MainProps {
   readonly place?: Place | undefined;
   /** Told where the TUI is after each move, so an unlock can come back to it. */
   readonly onPlace?: ((place: Place) => void) | undefined;
+  /** The vault's spaces, when it holds more than one: the header names the one shown; `S` goes to the next. */
+  readonly spaces?: SpacesView | undefined;
 }
 
-export function Main({ vault, onQuit, now, place, onPlace }: MainProps): ReactElement {
+export interface SpacesView {
+  readonly current: string;
+  readonly index: number;
+  readonly count: number;
+  readonly next: () => void;
+}
+
+export function Main({ vault, onQuit, now, place, onPlace, spaces }: MainProps): ReactElement {
   // Opens on what needs attention (screens/Home.tsx), unless coming back from an idle lock.
   const [mode, setMode] = useState<Mode>(() => {
     if (place !== undefined || vault.teamId === undefined) return BROWSE;
@@ -248,6 +257,8 @@ export function Main({ vault, onQuit, now, place, onPlace }: MainProps): ReactEl
         return setMode({ kind: "import-path" });
       case "status":
         return setMode({ kind: "status" });
+      case "space":
+        return spaces?.next();
       case undefined:
         return;
       default:
@@ -511,7 +522,7 @@ export function Main({ vault, onQuit, now, place, onPlace }: MainProps): ReactEl
   }
   return (
     <Box flexDirection="column" height={size.rows - 1}>
-      {view.status === undefined ? null : <Header status={view.status} />}
+      {view.status === undefined ? null : <Header status={view.status} space={spaces} />}
       <Box flexDirection="column" height={bodyHeight} overflow="hidden" flexShrink={0}>
         {body}
         {/* Screens with their own key line draw it; Main's own screens get theirs here. */}

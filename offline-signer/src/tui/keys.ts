@@ -84,7 +84,7 @@ export function parseHelp(help: string): KeyTable {
     });
 }
 
-export type GlobalAction = "help" | "search" | "export" | "import" | "team" | "access" | "status" | "log" | "home" | "next" | "previous" | "quit";
+export type GlobalAction = "help" | "search" | "export" | "import" | "team" | "access" | "status" | "log" | "home" | "next" | "previous" | "space" | "quit";
 
 /** What every browse screen shares (Main handles them). */
 export const GLOBAL_KEYS: KeyTable<GlobalAction> = [
@@ -99,6 +99,7 @@ export const GLOBAL_KEYS: KeyTable<GlobalAction> = [
   { action: "status", keys: ["s"], does: "status" },
   { action: "log", keys: ["l"], does: "audit log" },
   { action: "home", keys: ["h"], does: "home: what needs attention" },
+  { action: "space", keys: ["S"], does: "next space (when the vault holds several: docs/spaces.md)" },
   { action: "quit", keys: ["q"], does: "quit (the screen is wiped)" },
 ];
 

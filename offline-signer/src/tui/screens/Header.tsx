@@ -4,7 +4,7 @@ import type { ReactElement } from "react";
 import { short } from "../../cli/format.js";
 import type { VaultStatus } from "../../vault/report.js";
 
-export function Header({ status }: { readonly status: VaultStatus }): ReactElement {
+export function Header({ status, space }: { readonly status: VaultStatus; readonly space?: { readonly current: string; readonly index: number; readonly count: number } | undefined }): ReactElement {
   const { team, me } = status;
   return (
     <Box flexDirection="column">
@@ -15,6 +15,7 @@ export function Header({ status }: { readonly status: VaultStatus }): ReactEleme
       ) : null}
       <Text wrap="truncate-end">
         <Text bold color="cyan">Airlock</Text>
+        {space === undefined || space.count < 2 ? "" : `  space "${space.current}" (${space.index + 1}/${space.count}, S: next)`}
         {team === undefined ? "  (not in a team yet)" : `  team "${team.name}" (${short(team.id)})`}
         {"  you: "}
         <Text bold>{me.name ?? "?"}</Text>
