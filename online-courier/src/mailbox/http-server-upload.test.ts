@@ -1,11 +1,12 @@
 /**
  * Uploads to `airlock-courier serve`'s server stream to a temp file while they are hashed, instead
  * of being buffered whole: a body still arriving is already on disk, a client that hangs up or
- * sends bytes that do not match the name leaves nothing behind, and a large bundle round-trips.
+ * sends bytes that do not match the name leaves nothing behind, and a large bundle round-trips;
+ * many at once in one namespace all land, and what is on disk is checked again before it is served.
  * Real server and raw sockets on 127.0.0.1.
  */
 import { watch, type FSWatcher } from "node:fs";
-import { lstat, readdir } from "node:fs/promises";
+import { lstat, readdir, symlink, unlink, writeFile } from "node:fs/promises";
 import { request } from "node:http";
 import { connect, type Socket } from "node:net";
 import { join } from "node:path";
@@ -13,6 +14,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { blob } from "./acceptance.js";
 import { TEMP_PREFIX } from "./dir.js";
 import { httpMailboxCredentials } from "./http.js";
+import { releaseChunk } from "./http-server.js";
 import { startHttpMailboxFixture, type HttpMailboxFixture } from "../../test-support/http-mailbox.js";
 
 let fixture: HttpMailboxFixture | undefined;
@@ -103,5 +105,69 @@ describe("uploads to the mailbox server", () => {
     expect(back !== undefined && Buffer.from(back).equals(big.bytes)).toBe(true); // toEqual on 6 MiB would take a minute
     const { namespace } = httpMailboxCredentials(fixture.team, fixture.epoch);
     expect(await tempSizes(join(fixture.storageDir, namespace))).toEqual([]);
+  });
+
+  it("land all at once from many clients in one namespace (folder fsyncs shared), each whole, and a repeat stores nothing new", async () => {
+    fixture = await startHttpMailboxFixture({ limits: { maxConnectionsPerAddress: 64 } });
+    const clients = Array.from({ length: 4 }, () => fixture!.client());
+    const bundles = Array.from({ length: 40 }, (_, i) => blob(1000 + i * 97));
+    await Promise.all(bundles.map((b, i) => clients[i % clients.length]!.put(b.name, b.bytes)));
+    await Promise.all(bundles.slice(0, 8).map((b) => fixture!.backend.put(b.name, b.bytes)));
+    expect(new Set((await fixture.backend.list()).names)).toEqual(new Set(bundles.map((b) => b.name)));
+    for (const b of bundles) expect(Buffer.from((await fixture.backend.get(b.name))!).equals(b.bytes)).toBe(true);
+    const { namespace } = httpMailboxCredentials(fixture.team, fixture.epoch);
+    expect(await tempSizes(join(fixture.storageDir, namespace))).toEqual([]);
+  });
+
+  it("a bundle damaged or replaced by a link on disk is refused, not served, and no answer names a server path", async () => {
+    fixture = await startHttpMailboxFixture();
+    const { namespace, token } = httpMailboxCredentials(fixture.team, fixture.epoch);
+    const [damaged, linked] = [blob(3000), blob(3000)];
+    await fixture.backend.put(damaged.name, damaged.bytes);
+    await fixture.backend.put(linked.name, linked.bytes);
+    const dir = join(fixture.storageDir, namespace);
+    const flipped = Buffer.from(damaged.bytes);
+    flipped[100] = flipped[100]! ^ 1;
+    await writeFile(join(dir, damaged.name), flipped);
+    const secret = join(fixture.storageDir, "secret");
+    await writeFile(secret, "SECRET-OUTSIDE-THE-NAMESPACE");
+    await unlink(join(dir, linked.name));
+    await symlink(secret, join(dir, linked.name));
+    for (const name of [damaged.name, linked.name]) {
+      const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = request(`${fixture!.server.url}/v1/${namespace}/${name}`, { headers: { Authorization: `Bearer ${token}` } }, (res) => {
+          let text = "";
+          res.on("data", (d: Buffer) => (text += d.toString("latin1")));
+          res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text }));
+        });
+        req.on("error", reject);
+        req.end();
+      });
+      expect(answer.status).not.toBe(200);
+      expect(answer.body).not.toContain("SECRET");
+      expect(answer.body).not.toContain(fixture.storageDir);
+      expect(answer.body).not.toContain(flipped.subarray(0, 64).toString("latin1"));
+    }
+    await expect(fixture.backend.get(damaged.name)).rejects.toMatchObject({ code: "MAILBOX_DIGEST_MISMATCH" });
+  });
+});
+
+describe("releaseChunk", () => {
+  it("frees a chunk that is the whole of its ArrayBuffer, and never one that shares its memory", () => {
+    const whole = Buffer.alloc(64 * 1024, 7);
+    releaseChunk(whole);
+    expect(whole.byteLength).toBe(0); // detached: its memory is gone now, not at the next collection
+
+    const backing = Buffer.alloc(128 * 1024, 9);
+    const slice = backing.subarray(0, 64 * 1024);
+    releaseChunk(slice);
+    expect(backing.byteLength).toBe(128 * 1024);
+    expect(backing.every((b) => b === 9)).toBe(true);
+
+    const pooled = Buffer.from("a small chunk in node's shared pool");
+    const neighbour = Buffer.from("its neighbour in the same pool");
+    releaseChunk(pooled);
+    expect(pooled.toString()).toBe("a small chunk in node's shared pool");
+    expect(neighbour.toString()).toBe("its neighbour in the same pool");
   });
 });

@@ -421,7 +421,7 @@ export async function startMailboxServer(o: MailboxServerOptions): Promise<Mailb
           if (total > maxBundleBytes) throw tooLarge(total);
           hash.update(chunk);
           for (let at = 0; at < chunk.length; ) at += (await handle.write(chunk, at, chunk.length - at)).bytesWritten;
-          release(chunk);
+          releaseChunk(chunk);
         }
       } catch (e) {
         // A client that hangs up mid-body ("aborted", ECONNRESET; a cut chunked body can already
@@ -666,7 +666,7 @@ const sink = (() => {
  * the whole of its ArrayBuffer is released, so no other view can lose its bytes; one node
  * refuses to transfer (pooled) stays with the collector.
  */
-function release(chunk: Buffer): void {
+export function releaseChunk(chunk: Buffer): void {
   const buffer = chunk.buffer;
   if (!(buffer instanceof ArrayBuffer) || chunk.byteOffset !== 0 || chunk.byteLength !== buffer.byteLength || buffer.byteLength < 4096) return;
   try {
