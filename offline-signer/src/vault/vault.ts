@@ -562,8 +562,11 @@ export class Vault implements VaultContext {
 
   // ---- creating and joining ------------------------------------------------------------------
 
-  /** `airlock init`: a new team with this device as its owner, and the default collection. */
-  init(teamName: string, userName: string): TeamState {
+  /**
+   * `airlock init`: a new team with this device as its owner, and the default collection. With
+   * `shared`, a shared space between organizations (docs/spaces.md; vault/orgs.ts initShared).
+   */
+  init(teamName: string, userName: string, shared?: { orgs: readonly string[]; orgK?: number | undefined }): TeamState {
     if (this.teamId !== undefined) throw vaultError("VAULT_HAS_TEAM", `this vault already belongs to team ${this.state().name}`);
     checkName(teamName, "team name");
     checkName(userName, "name");
@@ -573,7 +576,7 @@ export class Vault implements VaultContext {
       team: undefined,
       parents: [],
       time: this.now(),
-      body: { type: "genesis", name: teamName, user: identity.publicKey, userName, device },
+      body: { type: "genesis", name: teamName, user: identity.publicKey, userName, device, ...(shared === undefined ? {} : { orgs: shared.orgs, orgK: shared.orgK }) },
     });
     const transport = randomBytes(32);
     this.tx(() => {
@@ -680,15 +683,15 @@ export class Vault implements VaultContext {
 
   // ---- membership ----------------------------------------------------------------------------
 
-  /** `airlock members add REQUEST --role ROLE`. */
-  addMember(requestBytes: Uint8Array, role: Role): { request: JoinRequest; entry: TeamEntry } {
+  /** `airlock members add REQUEST --role ROLE`; `org`, in a shared space, the organization's index (vault/orgs.ts). */
+  addMember(requestBytes: Uint8Array, role: Role, options: { org?: number | undefined } = {}): { request: JoinRequest; entry: TeamEntry } {
     const state = this.requireTeam();
     const request = parseJoinRequest(requestBytes);
     this.#requireRole("admin", "add members");
     if (state.devices.has(hex(request.device.sign))) throw vaultError("VAULT_BAD_ARGUMENT", "that device is already in the team");
     const entry = this.tx(() => {
       const grants = this.#grantsForNewDevice(role, { id: hex(request.device.sign), keys: request.device, user: hex(request.user), active: true, cutoff: undefined, losses: [] });
-      return this.appendEntry({ type: "add-member", user: request.user, userName: request.name, role, device: request.device, grants });
+      return this.appendEntry({ type: "add-member", user: request.user, userName: request.name, role, device: request.device, grants, ...(options.org === undefined ? {} : { org: options.org }) });
     });
     return { request, entry };
   }
