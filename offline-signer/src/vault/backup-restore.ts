@@ -16,8 +16,14 @@
  * acknowledged nothing, so peers send it what it lacks — and backup-status.ts tells when the old
  * device can be revoked with nothing lost.
  *
+ * Every further space the backup carries (docs/spaces.md; a version 2 file) is restored the same
+ * way into `spaces/<id>/` of the staging folder, opened with its key from the restored first
+ * store, and becomes a new device of the same user in its own team. Spaces the index names but
+ * the backup left out (a join still waiting for its welcome, a space left or removed from: see
+ * backup.ts) are dropped from the restored index, with their keys, and named in the result.
+ *
  * Everything happens in a staging folder beside the target; the target is touched only by the
- * final rename, after the passphrase opened the copy and the new device was enrolled. A wrong
+ * final rename, after the passphrase opened the copy and every new device was enrolled. A wrong
  * passphrase, a truncated or foreign file, a backup without the identity key, a backup of a
  * vault whose join request was still pending, a live vault of the same device at the target
  * with changes no teammate acknowledged: a typed error and nothing changed. Staging folders a
@@ -34,7 +40,8 @@ import { readParams, writeParamsAtomic } from "../store/params.js";
 import type { Migration } from "../store/migrations.js";
 import { BLOBS_DIR } from "../attachments/folder.js";
 import { resealInto } from "../attachments/reseal.js";
-import { backupError, readBackup, removeLeftovers, type BackupLayout } from "./backup-file.js";
+import { deleteSpace, openSpace, readIndex, SPACES_DIR, type SpaceEntry } from "../spaces/spaces.js";
+import { backupError, blobCount, readBackup, removeLeftovers, type BackupBlob, type BackupLayout, type StoreSink } from "./backup-file.js";
 import { addRestoreRecord, refusePendingJoin, type RestoreRecord } from "./backup-status.js";
 import { makeJoinRequest } from "./request.js";
 import { hex, unhex } from "./hex.js";
@@ -68,6 +75,23 @@ export interface RestoreResult {
   /** The old device's own chain as the backup held it. */
   readonly backupSeq: number;
   readonly backupCreated: number;
+  /** Attached files restored, every space together. */
+  readonly files: number;
+  /** Each further space restored, in the backup's order. */
+  readonly spaces: readonly RestoredSpace[];
+  /** Spaces the restored index named that the backup did not carry, dropped from it. */
+  readonly dropped: readonly { readonly id: string; readonly name: string }[];
+}
+
+/** A further space as the restore left it: as the first space's fields of RestoreResult. */
+export interface RestoredSpace {
+  readonly id: string;
+  readonly name: string;
+  readonly team: string | undefined;
+  readonly oldDevice: string;
+  readonly device: string;
+  readonly entry: string | undefined;
+  readonly backupSeq: number;
   readonly files: number;
 }
 
@@ -83,13 +107,33 @@ function targetState(home: string): "free" | "vault" | "occupied" {
 
 const STAGING_TAIL = /^restore-[0-9a-f]{16}$/;
 
+/** What a restored store's old device held: its device (hex) and its own chain in the backup. */
+interface OldDevice {
+  readonly device: string;
+  readonly backupSeq: number;
+}
+
+/** Throws BACKUP_LIVE_CHANGES when `live` is the device `old` with changes of its own nobody acknowledged. */
+function refuseLive(live: Vault, old: OldDevice, where: string): boolean {
+  if (live.deviceId !== old.device) return false;
+  const head = live.storage.heads.seqOf(unhex(old.device)) ?? 0;
+  const acked = Math.max(0, ...live.storage.acks.all().filter((a) => hex(a.device) === old.device).map((a) => a.seq));
+  if (head > acked) {
+    throw backupError(
+      "BACKUP_LIVE_CHANGES",
+      `${where} is the vault of device ${old.device.slice(0, 12)} itself, the one this backup was made of, and holds ${head - acked} change(s) of its own no teammate has acknowledged (up to ${head}; the backup holds up to ${old.backupSeq})`,
+    );
+  }
+  return true;
+}
+
 /**
  * With --force over a vault: is it the very device this backup was made of, still holding
- * changes of its own that no teammate acknowledged? Those would live on only in the folder moved
- * aside, and be refused everywhere once the restored vault revokes the old device: refused.
- * Returns a sentence for the output otherwise.
+ * changes of its own that no teammate acknowledged, in its first space or in any space the backup
+ * carries? Those would live on only in the folder moved aside, and be refused everywhere once
+ * the restored vault revokes the old device: refused. Returns a sentence for the output otherwise.
  */
-async function checkLive(target: string, passphrase: Uint8Array, layout: BackupLayout, oldDevice: string, backupSeq: number, openOptions: VaultOpenOptions): Promise<string> {
+async function checkLive(target: string, passphrase: Uint8Array, layout: BackupLayout, first: OldDevice, spaces: ReadonlyMap<string, OldDevice>, openOptions: VaultOpenOptions): Promise<string> {
   // Another vault (or this one under a passphrase changed since) has another salt: left unopened, untouched.
   let salt: Uint8Array | undefined;
   try {
@@ -107,14 +151,27 @@ async function checkLive(target: string, passphrase: Uint8Array, layout: BackupL
     return `it was not opened (${isAirlockError(e) ? e.code : "unreadable"}): if it is this laptop's vault, changes in it that were never exported are only there`;
   }
   try {
-    if (live.deviceId !== oldDevice) return "it is another device's vault";
-    const head = live.storage.heads.seqOf(unhex(oldDevice)) ?? 0;
-    const acked = Math.max(0, ...live.storage.acks.all().filter((a) => hex(a.device) === oldDevice).map((a) => a.seq));
-    if (head > acked) {
-      throw backupError(
-        "BACKUP_LIVE_CHANGES",
-        `${target} is the vault of device ${oldDevice.slice(0, 12)} itself, the one this backup was made of, and holds ${head - acked} change(s) of its own no teammate has acknowledged (up to ${head}; the backup holds up to ${backupSeq})`,
-      );
+    if (!refuseLive(live, first, target)) return "it is another device's vault";
+    let index: SpaceEntry[];
+    try {
+      index = readIndex(live);
+    } catch {
+      index = [];
+    }
+    for (const entry of index) {
+      const old = spaces.get(entry.id);
+      if (old === undefined) continue;
+      let space: Vault;
+      try {
+        space = openSpace(live, entry, openOptions);
+      } catch {
+        continue; // unreadable there: nothing of it the restore could keep either
+      }
+      try {
+        refuseLive(space, old, `space ${entry.name} of ${target}`);
+      } finally {
+        space.close();
+      }
     }
     return `it was this backup's device, and teammates acknowledged every change it made`;
   } finally {
@@ -128,6 +185,7 @@ async function checkLive(target: string, passphrase: Uint8Array, layout: BackupL
 export async function restoreBackup(file: string, home: string, passphrase: Uint8Array, options: RestoreOptions = {}): Promise<RestoreResult> {
   let staging: string | undefined;
   let vault: Vault | undefined;
+  const opened: Vault[] = [];
   const forLive = Uint8Array.from(passphrase);
   const openOptions: VaultOpenOptions = { ...(options.kdf === undefined ? {} : { kdf: options.kdf }), ...(options.now === undefined ? {} : { now: options.now }), ...(options.migrations === undefined ? {} : { migrations: options.migrations }) };
   try {
@@ -141,8 +199,17 @@ export async function restoreBackup(file: string, home: string, passphrase: Uint
     mkdirSync(staging, { recursive: true, mode: 0o700 });
     const blobsDir = join(staging, BLOBS_DIR);
     mkdirSync(blobsDir, { mode: 0o700 });
+    const stagingDir = staging;
+    // Called only for ids the header check let through (32 hex digits, each once).
+    const spaceSink = (id: string): StoreSink => {
+      const dir = join(stagingDir, SPACES_DIR, id);
+      mkdirSync(join(stagingDir, SPACES_DIR), { mode: 0o700, recursive: true });
+      mkdirSync(dir, { mode: 0o700 });
+      mkdirSync(join(dir, BLOBS_DIR), { mode: 0o700 });
+      return { db: join(dir, DB_FILE), blobsDir: join(dir, BLOBS_DIR) };
+    };
     // Checked and extracted in one pass: what is opened below is exactly what the hash covered.
-    const layout = await readBackup(file, { db: join(staging, DB_FILE), blobsDir }, (done, total) => options.onProgress?.("check", done, total));
+    const layout = await readBackup(file, { db: join(staging, DB_FILE), blobsDir, space: spaceSink }, (done, total) => options.onProgress?.("check", done, total));
     writeParamsAtomic(join(staging, PARAMS_FILE), layout.header.params);
     // The passphrase is checked here, on the copy: the target has not been touched yet.
     vault = await Vault.open(staging, passphrase, openOptions);
@@ -150,23 +217,45 @@ export async function restoreBackup(file: string, home: string, passphrase: Uint
     // backups/before-vN-*: a working vault of the old device, whose signing key must not survive
     // (docs/install.md tells people to copy that folder back). The backup file is the "before" copy.
     rmSync(join(staging, BACKUPS_DIR), { recursive: true, force: true });
-    const oldDevice = vault.deviceId;
-    let team: string | undefined;
-    let backupSeq = 0;
     refusePendingJoin(vault, `${file} is a backup of a vault whose join request was not admitted yet when it was made`);
-    if (vault.teamId !== undefined) {
-      const teamState = vault.state();
-      team = teamState.name;
-      const me = teamState.devices.get(oldDevice);
-      const user = me === undefined ? undefined : teamState.users.get(me.user);
-      if (me === undefined || !me.active || user === undefined || !user.active) throw backupError("BACKUP_DEVICE_REVOKED", `the device of ${file} (${oldDevice.slice(0, 12)}) was already revoked or removed when the backup was made`);
-      backupSeq = vault.storage.heads.seqOf(unhex(oldDevice)) ?? 0;
+    const first = checkDevice(vault, file, "");
+    // The further spaces: each named by the restored index (whose keys open them), each opened
+    // and checked as the first before any new device is made.
+    const index = readIndex(vault);
+    const spaces: { entry: SpaceEntry; vault: Vault; old: OldDevice & { team: string | undefined } ; blobs: readonly BackupBlob[]; blobsDir: string }[] = [];
+    for (const s of layout.header.spaces) {
+      const entry = index.find((e) => e.id === s.id);
+      if (entry === undefined) throw backupError("BACKUP_CORRUPT", `${file} holds space ${s.id.slice(0, 8)}, which its vault's index of spaces does not name`);
+      if (entry.leaving === true) throw backupError("BACKUP_CORRUPT", `${file} holds space ${entry.name}, which was being left (a backup leaves such a space out)`);
+      let space: Vault;
+      try {
+        space = openSpace(vault, entry, openOptions);
+      } catch (e) {
+        if (isAirlockError(e) && e.code === "VAULT_WRONG_KEY") throw backupError("BACKUP_CORRUPT", `the database ${file} holds for space ${entry.name} does not open with that space's key (another database put in its place)`, e);
+        throw e;
+      }
+      opened.push(space);
+      rmSync(join(space.store.dir, BACKUPS_DIR), { recursive: true, force: true });
+      refusePendingJoin(space, `${file} holds space ${entry.name}, whose join request was not admitted yet (a backup leaves such a space out)`);
+      spaces.push({ entry, vault: space, old: checkDevice(space, file, ` in space ${entry.name}`), blobs: s.blobs, blobsDir: join(space.store.dir, BLOBS_DIR) });
     }
     let movedAsideNote: string | undefined;
-    if (state === "vault") movedAsideNote = await checkLive(target, forLive, layout, oldDevice, backupSeq, openOptions);
-    let device = oldDevice;
+    if (state === "vault") movedAsideNote = await checkLive(target, forLive, layout, first, new Map(spaces.map((s) => [s.entry.id, s.old])), openOptions);
+    // Spaces the backup left out have nothing here to open: out of the index, with their keys.
+    const carried = new Set(layout.header.spaces.map((s) => s.id));
+    const dropped = index.filter((e) => !carried.has(e.id)).map((e) => ({ id: e.id, name: e.name }));
+    for (const d of dropped) deleteSpace(vault, d);
+    let device = first.device;
     let entry: string | undefined;
-    if (vault.teamId !== undefined) ({ device, entry, backupSeq } = await becomeNewDevice(vault, layout, blobsDir, options));
+    let backupSeq = first.backupSeq;
+    if (vault.teamId !== undefined) ({ device, entry, backupSeq } = await becomeNewDevice(vault, layout, layout.header.blobs, blobsDir, options));
+    const restored: RestoredSpace[] = [];
+    for (const s of spaces) {
+      let made = { device: s.old.device, entry: undefined as string | undefined, backupSeq: s.old.backupSeq };
+      if (s.vault.teamId !== undefined) made = await becomeNewDevice(s.vault, layout, s.blobs, s.blobsDir, options);
+      restored.push({ id: s.entry.id, name: s.entry.name, team: s.old.team, oldDevice: s.old.device, ...made, files: s.blobs.length });
+    }
+    for (const v of opened.splice(0)) v.close();
     vault.close();
     vault = undefined;
     let movedAside: string | undefined;
@@ -178,12 +267,38 @@ export async function restoreBackup(file: string, home: string, passphrase: Uint
     renameSync(staging, target);
     staging = undefined;
     await syncDirectory(dirname(target));
-    return { home: target, movedAside, movedAsideNote, leftovers, team, oldDevice, device, entry, backupSeq, backupCreated: layout.header.created, files: layout.header.blobs.length };
+    return {
+      home: target,
+      movedAside,
+      movedAsideNote,
+      leftovers,
+      team: first.team,
+      oldDevice: first.device,
+      device,
+      entry,
+      backupSeq,
+      backupCreated: layout.header.created,
+      files: blobCount(layout.header),
+      spaces: restored,
+      dropped,
+    };
   } finally {
     wipe(passphrase, forLive);
+    for (const v of opened) v.close();
     vault?.close();
     if (staging !== undefined) rmSync(staging, { recursive: true, force: true });
   }
+}
+
+/** A restored store's old device, checked active in its team (when it has one); `where` names the space in errors. */
+function checkDevice(vault: Vault, file: string, where: string): OldDevice & { team: string | undefined } {
+  const oldDevice = vault.deviceId;
+  if (vault.teamId === undefined) return { device: oldDevice, backupSeq: 0, team: undefined };
+  const teamState = vault.state();
+  const me = teamState.devices.get(oldDevice);
+  const user = me === undefined ? undefined : teamState.users.get(me.user);
+  if (me === undefined || !me.active || user === undefined || !user.active) throw backupError("BACKUP_DEVICE_REVOKED", `the device of ${file}${where} (${oldDevice.slice(0, 12)}) was already revoked or removed when the backup was made`);
+  return { device: oldDevice, backupSeq: vault.storage.heads.seqOf(unhex(oldDevice)) ?? 0, team: teamState.name };
 }
 
 /**
@@ -193,13 +308,12 @@ export async function restoreBackup(file: string, home: string, passphrase: Uint
  * with the identity key's certificate), stores its keys in place of the old ones and records
  * the restore. Nothing is signed with the old device's key but that entry.
  */
-async function becomeNewDevice(vault: Vault, layout: BackupLayout, blobsDir: string, options: RestoreOptions): Promise<{ device: string; entry: string; backupSeq: number }> {
+async function becomeNewDevice(vault: Vault, layout: BackupLayout, blobs: readonly BackupBlob[], blobsDir: string, options: RestoreOptions): Promise<{ device: string; entry: string; backupSeq: number }> {
   const { user } = vault.me();
   const sign = ed25519KeyPair();
   const enc = x25519KeyPair();
   const throwaway = ed25519KeyPair(); // addDevice certifies with the real identity key; a request needs one of its own
   try {
-    const blobs = layout.header.blobs;
     const rows = new Map(vault.storage.blobs.all().map((b) => [b.file, b.hash]));
     const listed = new Set(blobs.map((b) => b.file));
     const missing = [...rows.keys()].find((f) => !listed.has(f));
