@@ -12,6 +12,7 @@ import { benchListing, benchSearch } from "./apps.js";
 import { benchDocs } from "./docs.js";
 import { benchAgenda } from "./agenda.js";
 import { benchTui } from "./tui.js";
+import { benchSpaces } from "./spaces.js";
 
 const RESULTS = fileURLToPath(new URL("../../../bench-results.json", import.meta.url));
 
@@ -39,6 +40,8 @@ async function main(): Promise<void> {
   show(await benchAgenda({ quick }));
   console.log("\n== terminal UI: first frame and one key in the list, 100,000 notes vs 100 (ratio <= 1.5 is the target)");
   show(await benchTui({ quick }));
+  console.log("\n== spaces: the same data in 5 spaces vs 1 (import, export, open; ratio ~1 is the target)");
+  show(await benchSpaces({ quick }));
   console.log("\n== unlock (Argon2id) vs the bare KDF");
   show(await benchUnlock());
   mergeBenchResults(RESULTS, figures);
