@@ -369,6 +369,32 @@ describe("the fold: seating an organization (the invitation)", () => {
     expect(first).toBeGreaterThan(0); // the order that would have let Acme act alone was really tried
     expect(first).toBeLessThan(24); // and the other one too
   });
+  it("an approval backdated to before a seat does not complete a space-level change without the newly seated organization", () => {
+    const [alice, adam, bea] = [person("alice", 60), person("adam", 63), person("bea", 66)];
+    const log = new Log(alice, "Joint", ["Acme", "Birch"]);
+    log.add(alice, { type: "collection", id: "notes", name: "Notes", read: "viewer", write: "editor", grants: [] });
+    log.admit(alice, adam, "admin", 0);
+    log.add(alice, { type: "set-approvals", k: 2 }); // Acme alone, before any invitation: applies
+    const policy = log.add(adam, { type: "set-policy", collection: "notes", read: "viewer", write: "viewer", cutoffs: [], rekeys: [] });
+    const beforeSeat = [log.tip];
+    const seat = log.admit(alice, bea, "admin", 1); // space-level with k = 2: waits for adam
+    const seated = log.add(adam, { type: "approve", proposal: seat.hash });
+    expect(log.fold().seats.get(1)).toBe(seated.hashHex);
+    let first = 0;
+    for (let t = 1; t <= 24; t++) {
+      const late = log.add(alice, { type: "approve", proposal: policy.hash }, { parents: beforeSeat, keep: false, time: 2000 + t });
+      const s = log.fold(late);
+      expect(s.effective.has(policy.hashHex)).toBe(false);
+      expect(s.collections.get("notes")?.write).toBe("editor");
+      if (s.order.indexOf(late.hashHex) < s.order.indexOf(seated.hashHex)) {
+        first++;
+        expect(s.rejected.get(late.hashHex)).toMatch(/a space-level change made without knowing organization "Birch" had its first admin/);
+      }
+      expect(s.proposals.has(policy.hashHex)).toBe(true);
+    }
+    expect(first).toBeGreaterThan(0);
+    expect(first).toBeLessThan(24);
+  });
 });
 
 describe("the fold: space-level changes need every seated organization", () => {
