@@ -300,6 +300,35 @@ describe("backups of a vault with several spaces", () => {
     for (const v of [s.a, s.b, s.board, s.carol, s.coalition, s.dave]) v.close();
   });
 
+  it("restore --force over the live vault is refused while any of its spaces holds changes no teammate acknowledged", async () => {
+    const r = root();
+    const s = await setup(r);
+    const file = join(r, "a.bak");
+    await backupVault(s.a, file);
+    addNote(s.board, "notes", { title: "board: only here" });
+    const home = s.a.store.dir;
+    const closeAll = (): void => {
+      for (const v of [s.board, s.coalition, s.a]) v.close();
+    };
+    closeAll();
+    const liveDb = readFileSync(join(home, "spaces", s.boardRef.id, "vault.db"));
+    await expect(restoreBackup(file, home, pass(), { kdf: "test-insecure", now: s.clock.now, force: true })).rejects.toMatchObject({ code: "BACKUP_LIVE_CHANGES", message: expect.stringMatching(/space Board/) });
+    expect(readFileSync(join(home, "spaces", s.boardRef.id, "vault.db")).equals(liveDb)).toBe(true);
+    expect(readdirSync(r).filter((n) => n.includes(".restore-") || n.includes("before-restore"))).toEqual([]);
+    // Once carol acknowledged it, the live vault loses nothing: moved aside, restored.
+    const a = await open(home, s.clock);
+    const board = openSpace(a, s.boardRef, { now: s.clock.now });
+    sync(board, s.carol);
+    sync(s.carol, board);
+    board.close();
+    a.close();
+    const done = await restoreBackup(file, home, pass(), { kdf: "test-insecure", now: s.clock.now, force: true });
+    expect(done.movedAside).toBeDefined();
+    expect(done.movedAsideNote).toMatch(/acknowledged every change/);
+    expect(done.spaces.map((x) => x.name)).toEqual(["Board", "Coalition"]);
+    for (const v of [s.b, s.carol, s.dave]) v.close();
+  });
+
   it("a space whose database cannot be restored fails the whole restore: the target stays as it was", async () => {
     const r = root();
     const s = await setup(r);
