@@ -3,6 +3,7 @@ import { safe } from "@airlock/shared";
 import { checkName } from "../vault/names.js";
 import { pendingApprovals } from "../vault/report.js";
 import { VaultCommand } from "./base.js";
+import { proposalOrgs } from "../vault/orgs.js";
 import { APPS } from "../apps/registry.js";
 import { asRole, ROLE_OPTIONS, table } from "./format.js";
 
@@ -88,7 +89,11 @@ export class CollectionsPolicy extends VaultCommand {
     await this.withVault(flags, async (vault) => {
       const entry = vault.setPolicy(args.id, asRole(flags.read), asRole(flags.write));
       const waiting = vault.state().proposals.has(entry.hashHex);
-      this.emit(flags.json, { entry: entry.hashHex, pending: waiting }, safe`${waiting ? "Proposed" : "Set"} ${args.id}: read ${flags.read}+, write ${flags.write}+.` + "\n");
+      this.emit(
+        flags.json,
+        { entry: entry.hashHex, pending: waiting },
+        safe`${waiting ? "Proposed" : "Set"} ${args.id}: read ${flags.read}+, write ${flags.write}+.` + (waiting ? "\nIt takes effect once approved (airlock approvals list shows by whom; export so they receive it).\n" : "\n"),
+      );
     });
   }
 }
@@ -101,8 +106,17 @@ export class ApprovalsList extends VaultCommand {
     const { flags } = await this.parse(ApprovalsList);
     await this.withVault(flags, async (vault) => {
       const state = vault.requireTeam();
-      const pending = pendingApprovals(state, vault.me().user.id);
-      const rows = pending.map((p) => [p.id.slice(0, 12), `${p.what} (proposed by ${p.proposer})`, `${p.approvals}/${p.required}${p.approvedByMe ? ", you approved" : ""}`]);
+      // In a shared space a space-level change also waits for organizations (docs/spaces.md, rule 4).
+      const names = (orgs: readonly number[]): string => orgs.map((o) => state.orgs?.[o] ?? `#${o}`).join(", ");
+      const pending = pendingApprovals(state, vault.me().user.id).map((p) => {
+        const orgs = proposalOrgs(state, p.id);
+        return orgs === undefined ? p : { ...p, orgs: { approved: orgs.approved.map((o) => state.orgs?.[o] ?? null), waiting: orgs.waiting.map((o) => state.orgs?.[o] ?? null), required: orgs.required } };
+      });
+      const rows = pending.map((p) => {
+        const orgs = proposalOrgs(state, p.id);
+        const byOrg = orgs === undefined ? "" : `; organizations ${orgs.approved.length}/${orgs.required}${orgs.waiting.length === 0 ? "" : `, waiting for ${names(orgs.waiting)}`}`;
+        return [p.id.slice(0, 12), `${p.what} (proposed by ${p.proposer})`, `${p.approvals}/${p.required}${p.approvedByMe ? ", you approved" : ""}${byOrg}`];
+      });
       this.emit(flags.json, { pending, required: state.approvalsRequired }, pending.length === 0 ? `Nothing waiting (critical changes need ${state.approvalsRequired} approval(s)).\n` : table(rows));
     });
   }

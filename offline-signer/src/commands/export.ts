@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { Flags } from "@oclif/core";
-import { escapeLine, formatBytes, quoted, safe } from "@airlock/shared";
+import { escapeLine, formatBytes, isAirlockError, quoted, safe } from "@airlock/shared";
 import type { Vault } from "../vault/vault.js";
 import { deleteSpace, isLeaving, type SpaceRef } from "../spaces/spaces.js";
 import { cleanOutbox, exportLines, exportTo, welcomeTargets, type QrPreset } from "../vault/transfer.js";
@@ -59,7 +59,13 @@ export class Export extends VaultCommand {
           if (spaces.length > 1 && vault.teamId === undefined) continue;
           // Several spaces as QR: one subfolder each, so each keeps its own resume/replace state.
           const qr = flags.qr === undefined ? undefined : spaces.length > 1 ? join(flags.qr, `space-${i + 1}`) : flags.qr;
-          outputs.push({ space: ref, ...(await this.#exportOne(vault, flags, qr)) });
+          try {
+            outputs.push({ space: ref, ...(await this.#exportOne(vault, flags, qr)) });
+          } catch (e) {
+            // A space with no other device yet has nothing to send; the others still export.
+            if (spaces.length === 1 || !isAirlockError(e) || e.code !== "VAULT_NOTHING_TO_EXPORT") throw e;
+            outputs.push({ space: ref, bundles: [], text: "Nothing to send: no other device in this space yet.\n" });
+          }
         } finally {
           if (vault !== first) vault.close();
         }

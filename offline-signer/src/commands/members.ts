@@ -4,6 +4,7 @@ import { VaultCommand } from "./base.js";
 import { admitted, asRole, ROLE_OPTIONS, short, table } from "./format.js";
 import { checkRequest, confirmAtPrompt, readRequestFrom, refuseKnown } from "./admission.js";
 import { CAMERA_FLAGS } from "./camera-flags.js";
+import { addMember as addToOrg, findOrg, orgViews } from "../vault/orgs.js";
 
 const pending = (critical: boolean, k: number): string =>
   critical && k > 1 ? `\nThis change needs ${k} admin approvals: other admins run \`airlock approvals approve ID\` after importing it.\n` : "";
@@ -21,6 +22,10 @@ export class MembersAdd extends VaultCommand {
   static override flags = {
     role: Flags.string({ description: "their role", options: ROLE_OPTIONS, required: true }),
     fingerprint: Flags.string({ description: "the code shown on the joiner's laptop (required without a terminal); a different one is refused" }),
+    org: Flags.string({
+      description:
+        "in a shared space: their organization (name or number), for good. Yours, or another organization that has no admin yet, to seat its first admin (the invitation; a space-level change other organizations approve once any is seated: docs/spaces.md)",
+    }),
     ...CAMERA_FLAGS,
   };
 
@@ -32,14 +37,17 @@ export class MembersAdd extends VaultCommand {
     await this.withVault(flags, async (vault) => {
       refuseKnown(vault.requireTeam(), admission.request, false);
       await confirmAtPrompt(admission, role);
-      const { request, entry } = vault.addMember(bytes, role);
+      // In a shared space the organization defaults to the admin's own (docs/spaces.md, rule 1).
+      const team = vault.requireTeam();
+      const org = flags.org ?? (team.orgs === undefined ? undefined : vault.me().user.org);
+      const { request, entry } = addToOrg(vault, bytes, role, { org });
       const state = vault.state();
       const waiting = state.proposals.has(entry.hashHex);
       const fp = admission.fingerprint;
       this.emit(
         flags.json,
-        { entry: entry.hashHex, name: request.name, role: flags.role, fingerprint: fp, pending: waiting },
-        admitted(`Added ${quoted(request.name)} as ${flags.role}${waiting ? " (pending approval)" : ""}.`, fp, "Next: airlock export --usb DIR (carries their welcome)." + pending(waiting, state.approvalsRequired)),
+        { entry: entry.hashHex, name: request.name, role: flags.role, fingerprint: fp, pending: waiting, ...(state.orgs === undefined || org === undefined ? {} : { org: state.orgs[findOrg(state, org)] }) },
+        admitted(`Added ${quoted(request.name)} as ${flags.role}${state.orgs === undefined || org === undefined ? "" : safe` of ${quoted(state.orgs[findOrg(state, org)] ?? "?")}`}${waiting ? " (pending approval)" : ""}.`, fp, "Next: airlock export --usb DIR (carries their welcome)." + pending(waiting, state.approvalsRequired)),
       );
     });
   }
@@ -53,14 +61,20 @@ export class MembersList extends VaultCommand {
     const { flags } = await this.parse(MembersList);
     await this.withVault(flags, async (vault) => {
       const state = vault.requireTeam();
+      const orgName = (org: number | undefined): string | undefined => (org === undefined ? undefined : state.orgs?.[org]);
       const members = [...state.users.values()].map((u) => ({
         id: u.id,
         name: u.name,
         role: u.role,
         active: u.active,
+        ...(state.orgs === undefined ? {} : { org: orgName(u.org) ?? null }),
         devices: [...state.devices.values()].filter((d) => d.user === u.id).map((d) => ({ id: d.id, active: d.active })),
       }));
-      this.emit(flags.json, { members }, table(members.map((m) => [m.name, m.role, m.active ? "active" : "removed", `${m.devices.filter((d) => d.active).length} device(s)`, short(m.id)])));
+      const rows = members.map((m) => [m.name, m.role, ...(state.orgs === undefined ? [] : [m.org ?? "?"]), m.active ? "active" : "removed", `${m.devices.filter((d) => d.active).length} device(s)`, short(m.id)]);
+      // A shared space: each organization, its admins, and whether it was seated yet (docs/spaces.md, rule 2).
+      const orgs = state.orgs === undefined ? undefined : orgViews(state);
+      const orgLines = orgs === undefined ? "" : "\nOrganizations\n" + table(orgs.map((o) => [o.name, `${o.members} member(s), ${o.admins} admin(s)`, o.seated === undefined ? "waiting for its first admin (airlock members add REQUEST --org NAME --role admin)" : `seated by ${short(o.seated)}`]));
+      this.emit(flags.json, { members, ...(orgs === undefined ? {} : { orgs }) }, table(rows) + orgLines);
     });
   }
 }

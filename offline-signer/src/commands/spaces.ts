@@ -11,6 +11,7 @@ import { fingerprint } from "../vault/request.js";
 import type { Vault } from "../vault/vault.js";
 import { allSpaces, createSpace, currentSpace, deleteSpace, findSpace, markLeaving, useSpace, type SpaceRef } from "../spaces/spaces.js";
 import { VaultCommand } from "./base.js";
+import { initShared } from "../vault/orgs.js";
 import { short, table } from "./format.js";
 
 /** What `spaces list` says of one space. */
@@ -22,6 +23,9 @@ interface SpaceLine {
   readonly role: string | null;
   readonly members: number;
   readonly state: "joined" | "waiting" | "no team";
+  /** A shared space: its organizations, and yours. */
+  readonly orgs?: readonly string[];
+  readonly org?: string | null;
 }
 
 function describe(vault: Vault, ref: SpaceRef, current: boolean): SpaceLine {
@@ -30,7 +34,8 @@ function describe(vault: Vault, ref: SpaceRef, current: boolean): SpaceLine {
   const state = vault.state();
   const me = state.devices.get(vault.deviceId);
   const user = me === undefined ? undefined : state.users.get(me.user);
-  return { ...base, team: state.name, role: user?.role ?? null, members: [...state.users.values()].filter((u) => u.active).length, state: "joined" };
+  const shared = state.orgs === undefined ? {} : { orgs: state.orgs, org: user?.org === undefined ? null : (state.orgs[user.org] ?? null) };
+  return { ...base, team: state.name, role: user?.role ?? null, members: [...state.users.values()].filter((u) => u.active).length, state: "joined", ...shared };
 }
 
 export class SpacesList extends VaultCommand {
@@ -53,7 +58,7 @@ export class SpacesList extends VaultCommand {
         lines.map((l) => [
           `${l.current ? "* " : "  "}${l.name}`,
           l.id === null ? "(first)" : short(l.id),
-          l.state === "joined" ? `${l.role ?? "?"} in ${quoted(l.team ?? "?")}, ${l.members} member(s)` : l.state === "waiting" ? "join request made, waiting for the welcome" : "no team yet",
+          l.state === "joined" ? `${l.role ?? "?"} in ${quoted(l.team ?? "?")}, ${l.members} member(s)${l.orgs === undefined ? "" : safe`; shared by ${l.orgs.join(", ")}, you in ${l.org ?? "?"}`}` : l.state === "waiting" ? "join request made, waiting for the welcome" : "no team yet",
         ]),
       );
       this.emit(flags.json, { spaces: lines }, `${text}* the space commands use without --space (airlock spaces use NAME)\n`);
@@ -71,6 +76,11 @@ export class SpacesCreate extends VaultCommand {
   static override flags = {
     name: Flags.string({ description: "your name as this space's members will see it (default: your name in the first space)" }),
     use: Flags.boolean({ description: "make it the space commands use without --space", default: false }),
+    org: Flags.string({
+      description: "a shared space between organizations: name each one, yours first (2 to 16); their first admins are admitted with `members add REQUEST --org NAME --role admin`",
+      multiple: true,
+    }),
+    "org-k": Flags.integer({ description: "with --org: how many organizations approve a space-level change (default: all of them; at least 2)", dependsOn: ["org"] }),
   };
 
   async run(): Promise<void> {
@@ -82,12 +92,15 @@ export class SpacesCreate extends VaultCommand {
       checkName(userName, "name (--name)");
       const { space, vault } = createSpace(first, args.name);
       try {
-        const state = vault.init(args.name, userName);
+        const state = flags.org === undefined ? vault.init(args.name, userName) : initShared(vault, args.name, userName, flags.org, flags["org-k"]);
         if (flags.use) useSpace(first, space);
         this.emit(
           flags.json,
-          { space: { id: space.id, name: space.name }, team: { id: state.teamHex, name: state.name }, device: vault.deviceId, current: flags.use },
+          { space: { id: space.id, name: space.name }, team: { id: state.teamHex, name: state.name }, device: vault.deviceId, current: flags.use, ...(state.orgs === undefined ? {} : { orgs: state.orgs, orgsRequired: state.orgK ?? state.orgs.length }) },
           safe`Created space ${quoted(space.name)} (${short(space.id)}) with ${quoted(userName)} as owner, under keys of its own.` +
+            (state.orgs === undefined
+              ? ""
+              : safe`\nShared between ${state.orgs.map((o) => quoted(o)).join(", ")}; you are in ${quoted(state.orgs[0] ?? "")}. Seat each other organization's first admin: airlock members add REQUEST --org NAME --role admin --space ${JSON.stringify(space.name)}`) +
             `\nAdd members: airlock members add REQUEST --space ${JSON.stringify(space.name)}${flags.use ? "" : `\nWork in it: --space ${JSON.stringify(space.name)}, or airlock spaces use ${JSON.stringify(space.name)}`}\n`,
         );
       } finally {

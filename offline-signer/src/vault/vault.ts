@@ -5,7 +5,7 @@
  * Team model: docs/team-model.md; sync: docs/sync.md.
  */
 import { concatBytes, ed25519KeyPair, equalBytes, randomBytes, wipe, x25519KeyPair, type KeyPair } from "@airlock/bundle-format";
-import { TransportKey, isAirlockError } from "@airlock/shared";
+import { AirlockError, TransportKey, isAirlockError } from "@airlock/shared";
 import { Storage, VaultStore, type VaultOptions } from "../store/index.js";
 import { HLC_BYTES, HlcClock, type Hlc } from "../records/hlc.js";
 import { validateId, validateValue } from "../records/values.js";
@@ -363,7 +363,11 @@ export class Vault implements VaultContext {
     this.storeEntries([entry]);
     const after = this.state();
     const rejected = after.rejected.get(entry.hashHex);
-    if (rejected !== undefined) throw vaultError("VAULT_NOT_ALLOWED", `the team log refuses this change: ${rejected}`);
+    if (rejected !== undefined) {
+      // In a shared space the role may be right and the organization not: say who can do it.
+      if (/organi[sz]ation/.test(rejected)) throw new AirlockError("VAULT_NOT_ALLOWED", `the team log refuses this change: ${rejected}`, { hint: "in a shared space each organization's admins act on their own people only; ask an admin of that organization (airlock members list shows who; docs/spaces.md)" });
+      throw vaultError("VAULT_NOT_ALLOWED", `the team log refuses this change: ${rejected}`);
+    }
     const dropped = after.invalidGrants.find((g) => g.entry === entry.hashHex);
     if (dropped !== undefined) throw vaultError("VAULT_NOT_ALLOWED", `the team log refuses this change's keys for "${dropped.collection}": ${dropped.reason}`);
     this.afterTeamChange();
