@@ -252,7 +252,7 @@ export async function restoreBackup(file: string, home: string, passphrase: Uint
     const restored: RestoredSpace[] = [];
     for (const s of spaces) {
       let made = { device: s.old.device, entry: undefined as string | undefined, backupSeq: s.old.backupSeq };
-      if (s.vault.teamId !== undefined) made = await becomeNewDevice(s.vault, layout, s.blobs, s.blobsDir, options);
+      if (s.vault.teamId !== undefined) made = await becomeNewDevice(s.vault, layout, s.blobs, s.blobsDir, options, ` in space ${s.entry.name}`);
       restored.push({ id: s.entry.id, name: s.entry.name, team: s.old.team, oldDevice: s.old.device, ...made, files: s.blobs.length });
     }
     for (const v of opened.splice(0)) v.close();
@@ -308,7 +308,7 @@ function checkDevice(vault: Vault, file: string, where: string): OldDevice & { t
  * with the identity key's certificate), stores its keys in place of the old ones and records
  * the restore. Nothing is signed with the old device's key but that entry.
  */
-async function becomeNewDevice(vault: Vault, layout: BackupLayout, blobs: readonly BackupBlob[], blobsDir: string, options: RestoreOptions): Promise<{ device: string; entry: string; backupSeq: number }> {
+async function becomeNewDevice(vault: Vault, layout: BackupLayout, blobs: readonly BackupBlob[], blobsDir: string, options: RestoreOptions, where = ""): Promise<{ device: string; entry: string; backupSeq: number }> {
   const { user } = vault.me();
   const sign = ed25519KeyPair();
   const enc = x25519KeyPair();
@@ -346,7 +346,7 @@ async function becomeNewDevice(vault: Vault, layout: BackupLayout, blobs: readon
         ({ entry } = vault.addDevice(request.bytes));
       } catch (e) {
         if (isAirlockError(e) && e.code === "VAULT_NO_IDENTITY") {
-          throw new AirlockError("VAULT_NO_IDENTITY", "this backup does not hold your identity key (it is the vault of a device added later), so it cannot enroll a new device by itself", {
+          throw new AirlockError("VAULT_NO_IDENTITY", `this backup does not hold your identity key${where} (it is the vault of a device added later), so it cannot enroll a new device by itself`, {
             hint: "on the new laptop run `airlock join`, and add it from your laptop that holds your identity key (airlock devices add) or with recovery shares; nothing was restored",
             cause: e,
           });
