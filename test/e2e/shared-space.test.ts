@@ -65,6 +65,10 @@ describe("a space shared by two organizations", () => {
     const byName = new Map((members["members"] as { name: string; org: string; role: string }[]).map((m) => [m.name, `${m.org}/${m.role}`]));
     expect(Object.fromEntries(byName)).toEqual({ nadia: "NGO/owner", pat: "NGO/editor", quinn: "NGO/viewer", sam: "Newsroom/admin", tara: "Newsroom/editor", uma: "Newsroom/viewer" });
 
+    // A joiner sees who their organization's admins are: the check against a puppet seat.
+    const tarasView = airlockRaw(tara, ["status"]);
+    expect(tarasView.stdout).toMatch(/Organizations \(a shared space\)\n.*NGO.*admins: nadia\n.*Newsroom.*admins: sam/);
+
     // Notes: the shared space's reach both organizations; each team's stay inside it.
     airlockMany([
       { home: sam, args: ["notes", "add", "--title", "shared lead", "--body", "for both", ...INV] },

@@ -9,6 +9,7 @@ import type { Vault } from "../vault/vault.js";
 import { urgentTickets } from "../apps/tickets/urgent.js";
 import { fileSummary } from "../attachments/local.js";
 import { peerLine, short, table, when } from "./format.js";
+import { orgViews } from "../vault/orgs.js";
 
 export class Init extends VaultCommand {
   static override summary = "Create a team, with you as its owner and this laptop as its first device.";
@@ -92,6 +93,20 @@ export class Join extends VaultCommand {
   }
 }
 
+/**
+ * A shared space's organizations with their admins by name: who a joiner's organization's admins
+ * are is how they see that the admin seated for them is the person they expect (docs/spaces.md, rule 2).
+ */
+function sharedSpaceLines(vault: Vault): string {
+  const state = vault.state();
+  if (state.orgs === undefined) return "";
+  const admins = (org: number): string[] => [...state.users.values()].filter((u) => u.active && u.org === org && (u.role === "admin" || u.role === "owner")).map((u) => u.name);
+  return (
+    "\nOrganizations (a shared space)\n" +
+    table(orgViews(state).map((o) => [o.name, `${o.members} member(s)`, o.seated === undefined ? "no admin yet" : `admins: ${admins(o.index).join(", ")}`]))
+  );
+}
+
 /** This laptop's fingerprint: the code both screens show when it is admitted (vault/request.ts). */
 function ownFingerprint(vault: Vault): string {
   return fingerprint({ sign: vault.deviceKey.publicKey, enc: vault.encryptionKey.publicKey });
@@ -123,6 +138,7 @@ export class Status extends VaultCommand {
         text += safe`Team ${quoted(s.team.name)} (${short(s.team.id)})` + "\n";
         text += safe`You: ${s.me.name ?? "?"}, ${s.me.role ?? "?"}${s.me.active ? "" : " (REMOVED)"}, device ${short(s.me.device)}, fingerprint ${fp}` + "\n\nMembers\n";
         text += table(s.members.map((m) => [m.name, m.role, m.active ? `${m.devices} device(s)` : "removed", short(m.id)]));
+        text += sharedSpaceLines(vault);
         text += "\nCollections\n" + table(s.collections.map((c) => [c.id, `read ${c.read}+`, `write ${c.write}+`, c.canRead ? `${c.records} record(s)` : "no key on this device"]));
         text += `\nChangesets: ${s.changesets.applied} applied, ${s.changesets.locked} locked (no key), ${s.changesets.waiting} waiting, ${s.changesets.rejected} rejected\n`;
         if (s.pendingApprovals.length > 0) text += "\nWaiting for approval\n" + table(s.pendingApprovals.map((p) => [short(p.id), `${p.what} (by ${p.proposer})`, `${p.approvals}/${p.required}`]));
