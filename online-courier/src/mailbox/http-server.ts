@@ -28,14 +28,15 @@
  * was checked for name, size and digest before it got its name; no error message sent to a
  * client contains a path.
  */
-import { constants } from "node:fs";
-import { lstat, mkdir, open, readdir, rename, rm, rmdir, unlink, writeFile, type FileHandle } from "node:fs/promises";
+import { close as closeCallback, constants, type Stats, fstat as fstatCallback, fsync as fsyncCallback, lstat as lstatCallback, open as openCallback, read as readCallback, rename as renameCallback, write as writeCallback } from "node:fs";
+import { lstat, mkdir, open, readdir, rename, rm, rmdir, unlink, writeFile } from "node:fs/promises";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { createHash, randomBytes } from "node:crypto";
 import { MessageChannel } from "node:worker_threads";
-import { DEFAULT_TAG_WINDOW, epochAt, errnoCode, isAirlockError, MAILBOX_PRUNE_AGE, syncDirectory, TOKEN_LENGTH, type MailboxServerKey } from "@airlock/shared";
+import { DEFAULT_TAG_WINDOW, epochAt, errnoCode, isAirlockError, MAILBOX_PRUNE_AGE, TOKEN_LENGTH, type MailboxServerKey } from "@airlock/shared";
 import { checkMaxBytes, digestHex, isMailboxName, mailboxError, MAILBOX_SUFFIX, type MailboxName } from "./backend.js";
 import { DirMailbox, TEMP_PREFIX } from "./dir.js";
 import { API_PREFIX, httpMailboxError, MAX_CURSOR_LENGTH, NAMESPACE_PATTERN, TOKEN_PATTERN, TOKEN_PURPOSE_PREFIX } from "./http-protocol.js";
@@ -93,6 +94,22 @@ export const EPOCH_FILE = ".airlock-epoch";
 const MAX_EPOCH_FILE = 256;
 // O_NONBLOCK: a FIFO under a bundle's name must not hang a fetch (as in DirMailbox).
 const READ_FLAGS = constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0);
+const TEMP_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0);
+const FOLDER_FLAGS = constants.O_RDONLY | (constants.O_DIRECTORY ?? 0) | (constants.O_NOFOLLOW ?? 0);
+/**
+ * The per-request file operations (uploads, fetches, publishing) use node's callback calls on
+ * plain descriptors, promisified: about a third less CPU per operation than fs/promises'
+ * FileHandle calls, which on a busy server is requests per second. Every descriptor is closed
+ * in a finally.
+ */
+const fdOpen = promisify(openCallback);
+const fdStat = promisify(fstatCallback);
+const fdRead = promisify(readCallback);
+const fdWrite = promisify(writeCallback);
+const fdSync = promisify(fsyncCallback);
+const fdClose = promisify(closeCallback);
+const pathStat = promisify(lstatCallback);
+const pathRename = promisify(renameCallback);
 /** Tokens remembered after they opened a namespace (a team's couriers use a handful a day). */
 const VERIFIED_CACHE = 4096;
 const DEFAULT_TIMEOUTS = { headersMs: 10_000, requestMs: 300_000, idleMs: 60_000 } as const;
@@ -274,23 +291,19 @@ export async function startMailboxServer(o: MailboxServerOptions): Promise<Mailb
 
   /**
    * Gives the checked, fsynced temp file `tempPath` its name in the namespace's folder (the one
-   * it was written in): rename, then an fsync of the folder, so the name survives a power loss
+   * it was written in; `existing`: what the name held once the body was checked): rename, then an fsync of the folder, so the name survives a power loss
    * before the client hears 204. Returns false, leaving the temp file to the caller, if a file of
    * that name and size is already stored (same name, same bytes). What DirMailbox.adopt does,
    * less the checks that guard a folder shared with Syncthing peers (this folder is the server's
    * own, 0700) and with the folder fsync shared by concurrent puts.
    */
-  async function publish(ns: Namespace, name: MailboxName, tempPath: string, size: number): Promise<boolean> {
+  async function publish(ns: Namespace, name: MailboxName, tempPath: string, size: number, existing: Stats | undefined): Promise<boolean> {
     const path = join(ns.dir, name);
-    const existing = await lstat(path).catch((e: unknown) => {
-      if (errnoCode(e) === "ENOENT") return undefined;
-      throw e;
-    });
     if (existing !== undefined) {
       if (!existing.isFile()) throw mailboxError("MAILBOX_NOT_A_FILE", `${name} is stored as something other than a plain file`);
       if (existing.size === size) return false;
     }
-    await rename(tempPath, path);
+    await pathRename(tempPath, path);
     await syncFolder(ns);
     return true;
   }
@@ -304,7 +317,7 @@ export async function startMailboxServer(o: MailboxServerOptions): Promise<Mailb
   function syncFolder(ns: Namespace): Promise<void> {
     const state = ns.folderSync;
     const start = (): Promise<void> => {
-      const run = syncDirectory(ns.dir).finally(() => {
+      const run = syncFolderNow(ns.dir).finally(() => {
         if (state.running === run) state.running = undefined;
       });
       state.running = run;
@@ -327,22 +340,22 @@ export async function startMailboxServer(o: MailboxServerOptions): Promise<Mailb
    * against its name before a byte is sent: a bundle damaged on disk is refused, not served.
    */
   async function readStored(dir: string, name: MailboxName): Promise<Uint8Array | undefined> {
-    let handle: FileHandle;
+    let fd: number;
     try {
-      handle = await open(join(dir, name), READ_FLAGS);
+      fd = await fdOpen(join(dir, name), READ_FLAGS);
     } catch (e) {
       if (errnoCode(e) === "ENOENT") return undefined;
       if (errnoCode(e) === "ELOOP") throw mailboxError("MAILBOX_NOT_A_FILE", `${name} is stored as a symbolic link`);
       throw e;
     }
     try {
-      const stats = await handle.stat();
+      const stats = await fdStat(fd);
       if (!stats.isFile()) throw mailboxError("MAILBOX_NOT_A_FILE", `${name} is stored as something other than a plain file`);
       if (stats.size > maxBundleBytes) throw mailboxError("MAILBOX_TOO_LARGE", `${name} is stored with ${stats.size} bytes, over this mailbox's ${maxBundleBytes}`);
       const bytes = new Uint8Array(stats.size);
       let read = 0;
       while (read < bytes.length) {
-        const { bytesRead } = await handle.read(bytes, read, bytes.length - read, read);
+        const { bytesRead } = await fdRead(fd, bytes, read, bytes.length - read, read);
         if (bytesRead === 0) break;
         read += bytesRead;
       }
@@ -351,7 +364,7 @@ export async function startMailboxServer(o: MailboxServerOptions): Promise<Mailb
       }
       return bytes;
     } finally {
-      await handle.close();
+      void fdClose(fd).catch(() => undefined); // the answer need not wait for it
     }
   }
 
@@ -398,7 +411,7 @@ export async function startMailboxServer(o: MailboxServerOptions): Promise<Mailb
    * caller publishes or removes it) once the body ended, fit the limit and hashed to `name`. A
    * refused body leaves nothing, not even the folder if this upload created it.
    */
-  async function receiveBody(req: IncomingMessage, name: MailboxName, dir: string): Promise<{ path: string; size: number }> {
+  async function receiveBody(req: IncomingMessage, name: MailboxName, dir: string): Promise<{ path: string; size: number; stored: Stats | undefined }> {
     const declared = req.headers["content-length"];
     if (declared !== undefined) {
       const length = /^[0-9]{1,16}$/.test(declared) ? Number(declared) : NaN;
@@ -408,7 +421,7 @@ export async function startMailboxServer(o: MailboxServerOptions): Promise<Mailb
       throw new HttpFailure(411, "MAILBOX_PROTOCOL", "a PUT needs a body with Content-Length");
     }
     const path = join(dir, `${TEMP_PREFIX}${randomBytes(12).toString("hex")}.tmp`);
-    const handle = await openTemp(path, dir);
+    const fd = await openTemp(path, dir);
     const hash = createHash("sha256");
     let total = 0;
     let done = false;
@@ -420,7 +433,7 @@ export async function startMailboxServer(o: MailboxServerOptions): Promise<Mailb
           // Chunked bodies have no declared length: cut the stream as soon as it passes the limit.
           if (total > maxBundleBytes) throw tooLarge(total);
           hash.update(chunk);
-          for (let at = 0; at < chunk.length; ) at += (await handle.write(chunk, at, chunk.length - at)).bytesWritten;
+          for (let at = 0; at < chunk.length; ) at += (await fdWrite(fd, chunk, at, chunk.length - at)).bytesWritten;
           releaseChunk(chunk);
         }
       } catch (e) {
@@ -434,11 +447,14 @@ export async function startMailboxServer(o: MailboxServerOptions): Promise<Mailb
       if (`${hash.digest("hex")}${MAILBOX_SUFFIX}` !== name) {
         throw mailboxError("MAILBOX_DIGEST_MISMATCH", `the bytes given for ${name} hash to something else`);
       }
-      await handle.sync();
+      // What the name holds now is looked up while the file is flushed (publish() needs it next).
+      const [, stored] = await Promise.all([fdSync(fd), statStored(join(dir, name))]);
       done = true;
-      return { path, size: total };
+      return { path, size: total, stored };
     } finally {
-      await handle.close().catch(() => undefined);
+      // Once flushed, the descriptor closes alongside the rename: nothing waits for it.
+      if (done) void fdClose(fd).catch(() => undefined);
+      else await fdClose(fd).catch(() => undefined);
       if (!done) {
         await unlink(path).catch(() => undefined);
         await rmdir(dir).catch(() => undefined); // only if empty: a first upload refused leaves no folder
@@ -489,7 +505,7 @@ export async function startMailboxServer(o: MailboxServerOptions): Promise<Mailb
           usage.sizes.set(name, body.size);
           usage.bytes += body.size - (before ?? 0);
           try {
-            published = await publish(ns, name, body.path, body.size);
+            published = await publish(ns, name, body.path, body.size, body.stored);
           } catch (e) {
             if (usage.sizes.get(name) === body.size) {
               if (before === undefined) usage.sizes.delete(name);
@@ -677,17 +693,40 @@ export function releaseChunk(chunk: Buffer): void {
 }
 
 /** Creates a temp file in `dir`, creating the folder (not its parents) if this is its first upload. */
-async function openTemp(path: string, dir: string): Promise<FileHandle> {
-  const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0);
+async function openTemp(path: string, dir: string): Promise<number> {
   try {
-    return await open(path, flags, 0o600);
+    return await fdOpen(path, TEMP_FLAGS, 0o600);
   } catch (e) {
     if (errnoCode(e) !== "ENOENT") throw e;
   }
   await mkdir(dir, { mode: 0o700 }).catch((e: unknown) => {
     if (errnoCode(e) !== "EEXIST") throw e;
   });
-  return open(path, flags, 0o600);
+  return fdOpen(path, TEMP_FLAGS, 0o600);
+}
+
+/** fsync of a folder, so a rename in it survives a power loss (shared's syncDirectory, on a plain descriptor). */
+async function syncFolderNow(dir: string): Promise<void> {
+  if (process.platform === "win32") return; // folders cannot be opened for fsync there
+  const fd = await fdOpen(dir, FOLDER_FLAGS);
+  try {
+    await fdSync(fd);
+  } catch (e) {
+    const code = errnoCode(e);
+    if (code !== "EINVAL" && code !== "ENOTSUP" && code !== "EOPNOTSUPP") throw e;
+  } finally {
+    void fdClose(fd).catch(() => undefined); // the answer need not wait for it
+  }
+}
+
+/** lstat of a stored bundle's path, or undefined if nothing is there. */
+async function statStored(path: string): Promise<Stats | undefined> {
+  try {
+    return await pathStat(path);
+  } catch (e) {
+    if (errnoCode(e) === "ENOENT") return undefined;
+    throw e;
+  }
 }
 
 function decodeName(raw: string): MailboxName {
