@@ -8,7 +8,9 @@
 import { writeFileSync } from "node:fs";
 import { Args, Flags } from "@oclif/core";
 import { isAirlockError, markPartial, quoted, safe, writeBundleQrFolder } from "@airlock/shared";
-import { VaultCommand } from "./base.js";
+import { VaultCommand, type VaultFlags } from "./base.js";
+import { createSpace } from "../spaces/spaces.js";
+import type { Vault } from "../vault/vault.js";
 import { short } from "./format.js";
 import { fingerprint } from "../vault/request.js";
 import { checkName } from "../vault/names.js";
@@ -24,12 +26,16 @@ export class RecoverStart extends VaultCommand {
   static override flags = {
     out: Flags.string({ description: "file to write the request to", required: true }),
     qr: Flags.string({ description: "also write the request as QR frame images into this folder" }),
+    "new-space": Flags.string({
+      description: "recover a further team of yours into a new space of this vault, with this local name (docs/spaces.md: each space has its own identity, so you recover each); then `recover add --space NAME`",
+      exclusive: ["space"],
+    }),
   };
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(RecoverStart);
     checkName(args.name, "name");
-    const { vault } = await this.openOrCreate(flags);
+    const vault = flags["new-space"] === undefined ? (await this.openOrCreate(flags)).vault : await this.#newSpace(flags, flags["new-space"]);
     try {
       const request = startRecovery(vault, args.name);
       writeFileSync(flags.out, request.bytes, { mode: 0o644 });
@@ -39,11 +45,22 @@ export class RecoverStart extends VaultCommand {
         flags.json,
         { request: flags.out, fingerprint: fp, device: vault.deviceId, ...(flags.qr === undefined ? {} : { qr: flags.qr, frames }) },
         safe`Wrote a recovery request for ${quoted(args.name)} to ${flags.out}` +
+          (flags["new-space"] === undefined ? "" : safe` (for space ${quoted(flags["new-space"])} of this vault; then use --space with recover add)`) +
           (flags.qr === undefined ? "" : safe` and ${frames} QR frames to ${flags.qr}`) +
           `.\nFingerprint: ${fp}  (each holder compares it before releasing your share)\nNext: airlock recover add RELEASE... CARD.png...\n`,
       );
     } finally {
       vault.close();
+    }
+  }
+
+  /** The vault of a new space made to recover into (the vault must exist: recover its first space first); the first space is closed again. */
+  async #newSpace(flags: VaultFlags, name: string): Promise<Vault> {
+    const first = await this.openFirst(flags);
+    try {
+      return createSpace(first, name).vault;
+    } finally {
+      first.close();
     }
   }
 }

@@ -18,6 +18,7 @@ import { renderCard } from "./card-png.js";
 import { encodePiece, parsePiece, parseRecoveryRequest } from "./codec.js";
 import { fingerprint } from "../vault/request.js";
 import { decodeImage, scanQrPixels } from "@airlock/shared";
+import { createSpace } from "../spaces/spaces.js";
 
 const { root, cleanup } = tempRoot("airlock-recovery-cli-");
 afterAll(cleanup);
@@ -102,5 +103,62 @@ describe("airlock recovery / recover (child processes)", () => {
     expect(notes.map((x) => x.title)).toContain("dana's note before the loss");
     const devices = JSON.parse(after[5]!.stdout)["devices"] as { user: string; active: boolean }[];
     expect(devices.filter((x) => x.user === "dana").map((x) => x.active).sort()).toEqual([false, true]);
+  });
+});
+
+describe("recovering a further space (docs/spaces.md: an identity per space)", () => {
+  it("recover start --new-space makes the space to recover into; recover add --space restores that team's identity", async () => {
+    const [a, d, n] = ["sa", "sd", "sn"].map((x) => join(root, x)) as [string, string, string];
+    {
+      const alice = await create(a);
+      alice.init("Field office", "alice");
+      const dana = await create(d);
+      dana.init("Dana's own", "dana");
+      const { vault: aliceC } = createSpace(alice, "Coalition");
+      aliceC.init("Coalition", "alice");
+      const { vault: danaC } = createSpace(dana, "Coalition");
+      aliceC.addMember(danaC.joinRequest("dana").bytes, "editor");
+      importBundles(danaC, exportBundles(aliceC).map((b, i) => ({ bytes: b.bytes, source: `b${i}` })));
+      danaC.write("notes", [{ kind: "set", record: "c1", field: "title", value: "coalition note before the loss" }]);
+      for (const v of [aliceC, danaC, alice, dana]) v.close();
+    }
+    const cards = join(root, "space-cards");
+    const setup = ok(["recovery", "setup", "--threshold", "2", "--holder", "alice", "--paper", "1", "--out", cards, "--space", "Coalition", "--home", d]);
+    const card = (setup["cards"] as { file: string }[])[0]!;
+    const s1 = stick("space-s1");
+    const requestFile = join(root, "dana-coalition.airlock-recovery");
+    const releaseFile = join(root, "coalition-release.airlock-release");
+    const [exported, , , startRun] = airlockBatch([
+      ["export", "--usb", s1, "--home", d, "--json"],
+      ["import", s1, "--home", a],
+      ["init", "--team", "Scratch", "--name", "dana", "--home", n],
+      ["recover", "start", "dana", "--new-space", "Coalition", "--out", requestFile, "--home", n, "--json"],
+    ]);
+    // Dana's own team has no other device: only the Coalition space had something to send.
+    expect((JSON.parse(exported!.stdout)["spaces"] as { space: { name: string }; bundles: unknown[] }[]).map((s) => [s.space.name, s.bundles.length > 0])).toEqual([
+      ["Dana's own", false],
+      ["Coalition", true],
+    ]);
+    const fp = String((JSON.parse(startRun!.stdout) as Record<string, unknown>)["fingerprint"]);
+    ok(["recovery", "release", "--for", "dana", requestFile, "--fingerprint", fp, "--out", releaseFile, "--space", "Coalition", "--home", a]);
+    const added = airlock(["recover", "add", releaseFile, card.file, "--space", "Coalition", "--home", n]);
+    expect(added.status, added.stdout + added.stderr).toBe(0);
+    expect(added.stdout).toMatch(/Restored your identity in team "Coalition"/);
+    const s2 = stick("space-s2");
+    const s3 = stick("space-s3");
+    const after = airlockBatch([
+      ["export", "--usb", s2, "--home", n],
+      ["import", s2, "--home", a],
+      ["export", "--usb", s3, "--home", a, "--space", "Coalition"],
+      ["import", s3, "--home", n],
+      ["notes", "list", "--space", "Coalition", "--home", n, "--json"],
+      ["spaces", "list", "--home", n, "--json"],
+    ]);
+    for (const r of after) expect(r.status, r.stdout + r.stderr).toBe(0);
+    expect((JSON.parse(after[4]!.stdout)["notes"] as { title: string }[]).map((x) => x.title)).toContain("coalition note before the loss");
+    expect((JSON.parse(after[5]!.stdout)["spaces"] as { name: string; team: string }[]).map((s) => [s.name, s.team])).toEqual([
+      ["Scratch", "Scratch"],
+      ["Coalition", "Coalition"],
+    ]);
   });
 });
