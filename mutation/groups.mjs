@@ -31,12 +31,44 @@ function method(file, signature) {
 }
 
 const vault = "offline-signer/src/vault";
+const team = "offline-signer/src/team";
 
 export const groups = {
   /** The team log: entry decoding and signature checks, the fold's rights table, reading helpers. */
   team: {
     mutate: ["offline-signer/src/team/entry.ts", "offline-signer/src/team/state.ts", "offline-signer/src/team/read.ts", "offline-signer/src/team/cbor-object.ts"],
     tests: [`${vault}/promises-team-entries.test.ts`, `${vault}/hostile.test.ts`, `${vault}/roles.test.ts`, `${vault}/promises-leavers.test.ts`],
+  },
+  /**
+   * Shared spaces between organizations (docs/spaces.md; docs/team-model.md I14-I16): the codec's
+   * orgs/orgK/org fields and their limits, and the fold's organization rules (who may act on whose
+   * members, seats, space-level approvals, the concurrent-seat check). The rest of the fold is the
+   * `team` group's. promises-orgs.test.ts is left out (17 s per mutant run).
+   */
+  orgs: {
+    mutate: [
+      between(`${team}/entry.ts`, "export const MIN_ORGS", "/** A courier's name"),
+      between(`${team}/entry.ts`, "// `orgs` and `orgK` only in a shared space's genesis", 'case "add-device":'),
+      between(`${team}/entry.ts`, "function readOrgs(", "const COMMON = "),
+      between(`${team}/entry.ts`, 'genesis: ["name", "user", "userName", "device", "orgs", "orgK"]', '"add-device": ["user"'),
+      between(`${team}/entry.ts`, 'const orgs = o["orgs"] === undefined', 'case "add-member":'),
+      between(`${team}/entry.ts`, '...(o["org"] === undefined', 'case "add-device": {'),
+      between(`${team}/entry.ts`, "if (v > ORG_FIELDS_MAX_V", "// A recovery proof changes who may add a device"),
+      between(`${team}/state.ts`, "if (isSpaceLevel(state, b, author)) return true;", "switch (b.type) {"),
+      between(`${team}/state.ts`, "// ---- shared spaces", "const FIRST = new Set("),
+      between(`${team}/state.ts`, "const at = state.effective.get(h);", "if (out.has(h) || state.effective.get(h) !== h"),
+      between(`${team}/state.ts`, "orgs: genesis.body.orgs,", "seats: new Map(),"),
+      between(`${team}/state.ts`, "state.users.set(owner, {", "state.devices.set(hex(g.device.sign)"),
+      between(`${team}/state.ts`, "state.orgsRequired = orgsRequired(state);", "return state;"),
+      between(`${team}/state.ts`, "const by = state.orgs === undefined", "p.approvers.add(actor.user.id);"),
+      between(`${team}/state.ts`, "const rule = ruleOf(state, b, actor.user);", "// The author's own approval counts only"),
+      between(`${team}/state.ts`, "function permitted(", "function permittedByRole("),
+      between(`${team}/state.ts`, "/** Active owners; in a shared space", "/** The change itself;"),
+      between(`${team}/state.ts`, "state.users.set(id, { id, name: b.userName", "state.devices.set(hex(b.device.sign), newDevice(b.device, id));"),
+      between(`${team}/state.ts`, 'if (u.role === "owner" && activeOwners(state, u.org) === 1)', "u.active = false;"),
+      between(`${team}/state.ts`, 'if (u.role === "owner" && b.role !== "owner" && activeOwners(state, u.org) === 1)', "const demoted = roleRank"),
+    ],
+    tests: [`${team}/orgs.test.ts`, `${team}/orgs.mutation.test.ts`],
   },
   /** Collection-key grants, their repair, and which devices a fresh key is sealed to. */
   grants: {
