@@ -98,6 +98,9 @@ describe("a space shared by two organizations", () => {
     const waiting = airlock(nadia, ["approvals", "list", ...INV])["pending"] as { id: string; orgs?: { waiting: string[]; required: number } }[];
     expect(waiting).toHaveLength(1);
     expect(waiting[0]!.orgs).toMatchObject({ waiting: ["Newsroom"], required: 2 });
+    // Approving her own proposal again does nothing: it is the newsroom it waits for.
+    const again = airlockRaw(nadia, ["approvals", "approve", waiting[0]!.id.slice(0, 12), ...INV, "--json"]);
+    expect(JSON.parse(again.stdout)).toMatchObject({ ok: false, error: { code: "VAULT_BAD_ARGUMENT", message: expect.stringMatching(/waits for an admin of "Newsroom"/) } });
     const before = airlock(tara, ["collections", "list"]);
     airlockMany([{ home: nadia, args: ["export", "--usb", S] }, ...importAll(["sam"])]);
     airlockMany([

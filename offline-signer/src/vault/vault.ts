@@ -29,6 +29,7 @@ import { hex, unhex } from "./hex.js";
 import { recheckApplied, revalidate, retryNewer } from "./judge.js";
 import { assertAdmitted, assertRevocable } from "./backup-status.js";
 import type { VaultContext } from "./context.js";
+import { proposalOrgs } from "./orgs.js";
 
 export const DEFAULT_COLLECTION = "notes";
 const SECRET_SIGN = "device.sign";
@@ -909,8 +910,13 @@ export class Vault implements VaultContext {
     if (matches.length > 1) throw vaultError("VAULT_AMBIGUOUS", `${ref} matches ${matches.length} pending changes`);
     const proposal = state.proposals.get(matches[0]!)!;
     // Approving again is useful only once the threshold was lowered to what it already has.
-    if (proposal.approvers.has(this.#me(state).user.id) && proposal.approvers.size < state.approvalsRequired) {
-      throw vaultError("VAULT_BAD_ARGUMENT", "you already approved this change (or proposed it); it needs another admin");
+    if (proposal.approvers.has(this.#me(state).user.id)) {
+      if (proposal.approvers.size < state.approvalsRequired) throw vaultError("VAULT_BAD_ARGUMENT", "you already approved this change (or proposed it); it needs another admin");
+      // A shared space's space-level change may also wait for other organizations (docs/spaces.md, rule 4).
+      const orgs = proposalOrgs(state, matches[0]!);
+      if (orgs !== undefined && orgs.approved.length < orgs.required) {
+        throw vaultError("VAULT_BAD_ARGUMENT", `you already approved this change (or proposed it); it waits for an admin of ${orgs.waiting.map((o) => `"${state.orgs?.[o] ?? o}"`).join(" or ")}`);
+      }
     }
     return this.tx(() => this.appendEntry({ type: "approve", proposal: unhex(matches[0]!) }));
   }
