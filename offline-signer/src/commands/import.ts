@@ -60,7 +60,7 @@ export class Import extends VaultCommand {
           }
         } else {
           // Read once, offered to every space: a bundle opens in at most one (docs/spaces.md).
-          results = await importIntoSpaces(spaces, (ref) => this.openSpaceOf(first, ref), paths, progress, options);
+          results = await importIntoSpaces(spaces, (ref) => this.openSpaceOf(first, ref), paths, progress, options, (v) => v !== first && v.close());
         }
       } finally {
         process.off("SIGINT", interrupt).off("SIGTERM", interrupt);

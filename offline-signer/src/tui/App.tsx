@@ -17,6 +17,19 @@ import { errorMessage, type Message } from "./messages.js";
 import { Main, type Place } from "./Main.js";
 import { FirstRun } from "./screens/Setup.js";
 import { allSpaces, currentSpace, openSpace, type SpaceRef } from "../spaces/spaces.js";
+import { importIntoSpaces, type ImportOptions, type ImportResult } from "../vault/transfer.js";
+
+/**
+ * An import offered to every space (vault/transfer.ts importIntoSpaces): the shown space and the
+ * first stay open for the TUI, the others are opened for it and closed after.
+ */
+async function importAll(phase: Extract<Phase, { kind: "open" }>, spaces: readonly SpaceRef[], paths: readonly string[], progress: (line: string) => void, options: ImportOptions): Promise<{ space: string; result: ImportResult }[]> {
+  const first = phase.first!;
+  const keep = (v: Vault): boolean => v === first || v === phase.vault;
+  const open = (ref: SpaceRef): Vault => (ref.id === "" ? first : ref.id === phase.space?.id ? phase.vault : openSpace(first, ref));
+  const results = await importIntoSpaces(spaces, open, paths, progress, options, (v) => (keep(v) ? undefined : v.close()));
+  return results.map(({ space, result }) => ({ space: space.name, result }));
+}
 
 /** The open phase for the vault's first space `first`: the space `spaces use` set, opened. */
 function inSpace(first: Vault, want?: SpaceRef): Phase {
@@ -158,7 +171,7 @@ export function App(props: AppProps): ReactElement {
           now={now}
           place={place.current}
           onPlace={(p) => void (place.current = p)}
-          spaces={spaces.length > 1 ? { current: phase.space?.name ?? "", index: at, count: spaces.length, next } : undefined}
+          spaces={spaces.length > 1 ? { current: phase.space?.name ?? "", index: at, count: spaces.length, next, importAll: (paths, progress, options) => importAll(phase, spaces, paths, progress, options) } : undefined}
         />
       );
     }

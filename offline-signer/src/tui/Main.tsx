@@ -13,7 +13,8 @@ import { Text } from "./components/Text.js";
 import { useEffect, useMemo, useRef, useState, type ReactElement } from "react";
 import type { RecordView } from "../apps/app.js";
 import { auditLog, vaultStatus, type VaultStatus } from "../vault/report.js";
-import { exportLines, exportTo, importFrom, importLines } from "../vault/transfer.js";
+import { emptyReport } from "../vault/import-report.js";
+import { exportLines, exportTo, importFrom, importLines, type ImportOptions, type ImportResult } from "../vault/transfer.js";
 import { DEFAULT_COLLECTION, type Vault } from "../vault/vault.js";
 import { Form } from "./components/Form.js";
 import { MessageLine, messageHeight } from "./components/MessageLine.js";
@@ -110,6 +111,26 @@ function expandPath(path: string): string {
   return resolve(p === "~" ? homedir() : p.startsWith("~/") ? `${homedir()}${p.slice(1)}` : p);
 }
 
+/** The result screen of one import offered to several spaces: per space what it took, receipts of all. */
+function spacesResult(source: string, results: readonly { space: string; result: ImportResult }[]): Mode {
+  const took = results.filter(({ result }) => result.report.bundles > 0 || result.report.issues.length > 0);
+  const read = results[0]?.result.read ?? 0;
+  const codes = results.flatMap(({ result }) => (result.receipts?.codes ?? []).map((c) => renderReceiptTerminal(c.symbol)));
+  const refused = results.reduce((n, { result }) => n + result.report.quarantined + result.report.rejected + result.report.entriesRejected, 0);
+  const forNone = read - results.reduce((n, { result }) => n + result.report.bundles, 0);
+  return {
+    kind: "result",
+    title: took.length === 0 ? importTitle(source, read, results[0]?.result.report ?? emptyReport()) : `Imported from ${source} into ${took.map((t) => `"${t.space}"`).join(", ")}`,
+    lines: [
+      ...took.flatMap(({ space, result }) => [`Space "${space}":`, ...importLines(result.read, result.report).slice(1).map((l) => `  ${l}`)]),
+      `${read} bundle(s) read; ${Math.max(0, forNone)} for no space of this vault.`,
+      ...(codes.length === 0 ? [] : [`r: show the receipt code for the courier's camera${codes.length > 1 ? ` (${codes.length} codes)` : ""}, so it knows what arrived`]),
+    ],
+    warn: refused > 0 ? "Some of what arrived was refused: press s in that space for the reasons." : undefined,
+    receipts: codes,
+  };
+}
+
 export interface MainProps {
   readonly vault: Vault;
   readonly onQuit: () => void;
@@ -128,6 +149,8 @@ export interface SpacesView {
   readonly index: number;
   readonly count: number;
   readonly next: () => void;
+  /** An import offered to every space, as `airlock import` does (vault/transfer.ts importIntoSpaces). */
+  readonly importAll: (paths: readonly string[], progress: (line: string) => void, options: ImportOptions) => Promise<{ space: string; result: ImportResult }[]>;
 }
 
 export function Main({ vault, onQuit, now, place, onPlace, spaces }: MainProps): ReactElement {
@@ -223,7 +246,11 @@ export function Main({ vault, onQuit, now, place, onPlace, spaces }: MainProps):
     const source = device ?? expandPath(path);
     const stop = new AbortController();
     const job = async (progress: (line: string) => void): Promise<Mode> => {
-      const { read, report, receipts } = await importFrom(vault, device === undefined ? [source] : [], progress, undefined, device === undefined ? {} : { camera: { device }, signal: stop.signal });
+      const paths = device === undefined ? [source] : [];
+      const options = device === undefined ? {} : { camera: { device }, signal: stop.signal };
+      // Several spaces: one stick carries bundles of any of them, so every space is offered each one.
+      if (spaces !== undefined) return spacesResult(source, await spaces.importAll(paths, progress, options));
+      const { read, report, receipts } = await importFrom(vault, paths, progress, undefined, options);
       const rejected = report.rejected + report.entriesRejected;
       const codes = (receipts?.codes ?? []).map((c) => renderReceiptTerminal(c.symbol));
       const receiptLine = codes.length === 0 ? [] : [`r: show the receipt code for the courier's camera${codes.length > 1 ? ` (${codes.length} codes)` : ""}, so it knows what arrived`];

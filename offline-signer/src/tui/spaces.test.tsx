@@ -1,12 +1,17 @@
 /**
  * The TUI over a vault with two spaces (docs/spaces.md): it opens on the space `spaces use` set,
  * the header names it, `S` goes to the next space with that space's own notes, and switching
- * closes the space left while the first stays open for the next switch.
+ * closes the space left while the first stays open for the next switch. An import offers a
+ * stick's bundles to every space.
  */
 import { render } from "ink-testing-library";
 import { describe, expect, it } from "vitest";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
 import { newVault, TEST_PASSPHRASE } from "../../test-support/vaults.js";
-import { press, tuiFixtures, until } from "../../test-support/tui.js";
+import { ENTER, press, tuiFixtures, until } from "../../test-support/tui.js";
+import { exportBundles, importBundles } from "../vault/sync.js";
+import { exportTo } from "../vault/transfer.js";
 import { passphraseBytes } from "../store/index.js";
 import { createSpace, findSpace, useSpace } from "../spaces/spaces.js";
 import { App } from "./App.js";
@@ -36,6 +41,41 @@ describe("the TUI with several spaces", () => {
     // Back again: the first space's vault stayed open to open the other from.
     frame = await press(screen, "S", "coalition plans");
     expect(frame).toContain('team "Coalition"');
+    screen.unmount();
+  });
+
+  it("imports a stick once into every space, as airlock import does", async () => {
+    const r = root();
+    const first = await newVault(r, "pat");
+    first.init("NGO", "pat");
+    const { vault: second } = createSpace(first, "Coalition");
+    second.init("Coalition", "pat");
+    const stick = join(r, "stick");
+    mkdirSync(stick);
+    // One teammate in each space writes a note; both bundles go on one stick.
+    for (const [space, name, title] of [[first, "nadia", "from the ngo"], [second, "sam", "from the coalition"]] as const) {
+      const peer = await newVault(r, name);
+      space.addMember(peer.joinRequest(name).bytes, "editor");
+      importBundles(peer, exportBundles(space).map((b) => ({ bytes: b.bytes, source: "t" })));
+      peer.write("notes", [{ kind: "set", record: `${name}-1`, field: "title", value: title }]);
+      await exportTo(peer, { usb: stick });
+      peer.close();
+    }
+    second.close();
+    const home = first.store.dir;
+    first.close();
+
+    const screen = render(<App home={home} kdf="test-insecure" passphrase={passphraseBytes(TEST_PASSPHRASE)} />);
+    await until(screen, 'space "NGO" (1/2');
+    await press(screen, "i", "Import bundles");
+    await press(screen, stick, stick);
+    const frame = await press(screen, ENTER, /Imported from .* into "NGO", "Coalition"/);
+    expect(frame).toMatch(/Space "NGO":[\s\S]*Space "Coalition":/);
+    expect(frame).toContain("0 for no space of this vault");
+    const back = await press(screen, ENTER, /Notes \(1\)/);
+    expect(back).toContain("from the ngo");
+    const other = await press(screen, "S", 'space "Coalition" (2/2');
+    expect(other).toContain("from the coalition");
     screen.unmount();
   });
 });

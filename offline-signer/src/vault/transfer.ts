@@ -208,7 +208,7 @@ export async function importFrom(
  * One import over several spaces of a vault (docs/spaces.md): the paths (or the camera) are read
  * once, and every space is given every bundle in turn; a bundle opens in at most one, since its
  * recipient slots are sealed to one space's device keys. Reading issues are reported with the
- * first space only. `each` opens a space's vault, runs the import on it and closes it.
+ * first space only. `open` gives each space's vault; `release` is called on each at the end.
  */
 export async function importIntoSpaces<S>(
   spaces: readonly S[],
@@ -216,6 +216,8 @@ export async function importIntoSpaces<S>(
   paths: readonly string[],
   progress?: (line: string) => void,
   options: ImportOptions = {},
+  /** What becomes of each vault `open` gave once all are done (default: closed); the TUI keeps the ones it shows. */
+  release: (vault: Vault) => void = (v) => v.close(),
 ): Promise<{ space: S; result: ImportResult }[]> {
   // Sized for the space that accepts the largest files; each space checks its own limit on open.
   const vaults: Vault[] = [];
@@ -230,7 +232,7 @@ export async function importIntoSpaces<S>(
     }
     return out;
   } finally {
-    for (const v of vaults) v.close();
+    for (const v of vaults) release(v);
   }
 }
 
