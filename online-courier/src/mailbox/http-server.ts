@@ -28,7 +28,7 @@
  * was checked for name, size and digest before it got its name; no error message sent to a
  * client contains a path.
  */
-import { close as closeCallback, constants, type Stats, fstat as fstatCallback, fsync as fsyncCallback, lstat as lstatCallback, open as openCallback, read as readCallback, rename as renameCallback, write as writeCallback } from "node:fs";
+import { closeSync, constants, type Stats, fstatSync, fsync as fsyncCallback, lstat as lstatCallback, open as openCallback, read as readCallback, rename as renameCallback, write as writeCallback } from "node:fs";
 import { lstat, mkdir, open, readdir, rename, rm, rmdir, unlink, writeFile } from "node:fs/promises";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -103,12 +103,22 @@ const FOLDER_FLAGS = constants.O_RDONLY | (constants.O_DIRECTORY ?? 0) | (consta
  * in a finally.
  */
 const fdOpen = promisify(openCallback);
-const fdStat = promisify(fstatCallback);
 const fdRead = promisify(readCallback);
 const fdWrite = promisify(writeCallback);
 const fdSync = promisify(fsyncCallback);
-const fdClose = promisify(closeCallback);
-const pathStat = promisify(lstatCallback);
+/**
+ * close() of a descriptor that was only read, or was already fsynced, and fstat() of an open one
+ * never wait for the disk (the inode is in memory): done in place, they cost a system call
+ * instead of a thread-pool round trip, which under load was the largest share of a request's
+ * CPU (profile in docs/http-mailbox.md, "Benchmark").
+ */
+function fdClose(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    // EBADF/EIO on close of a read or already-fsynced descriptor: nothing left to lose.
+  }
+}const pathStat = promisify(lstatCallback);
 const pathRename = promisify(renameCallback);
 /** Tokens remembered after they opened a namespace (a team's couriers use a handful a day). */
 const VERIFIED_CACHE = 4096;
@@ -349,7 +359,7 @@ export async function startMailboxServer(o: MailboxServerOptions): Promise<Mailb
       throw e;
     }
     try {
-      const stats = await fdStat(fd);
+      const stats = fstatSync(fd);
       if (!stats.isFile()) throw mailboxError("MAILBOX_NOT_A_FILE", `${name} is stored as something other than a plain file`);
       if (stats.size > maxBundleBytes) throw mailboxError("MAILBOX_TOO_LARGE", `${name} is stored with ${stats.size} bytes, over this mailbox's ${maxBundleBytes}`);
       const bytes = new Uint8Array(stats.size);
@@ -364,7 +374,7 @@ export async function startMailboxServer(o: MailboxServerOptions): Promise<Mailb
       }
       return bytes;
     } finally {
-      void fdClose(fd).catch(() => undefined); // the answer need not wait for it
+      fdClose(fd);
     }
   }
 
@@ -452,9 +462,7 @@ export async function startMailboxServer(o: MailboxServerOptions): Promise<Mailb
       done = true;
       return { path, size: total, stored };
     } finally {
-      // Once flushed, the descriptor closes alongside the rename: nothing waits for it.
-      if (done) void fdClose(fd).catch(() => undefined);
-      else await fdClose(fd).catch(() => undefined);
+      fdClose(fd);
       if (!done) {
         await unlink(path).catch(() => undefined);
         await rmdir(dir).catch(() => undefined); // only if empty: a first upload refused leaves no folder
@@ -715,7 +723,7 @@ async function syncFolderNow(dir: string): Promise<void> {
     const code = errnoCode(e);
     if (code !== "EINVAL" && code !== "ENOTSUP" && code !== "EOPNOTSUPP") throw e;
   } finally {
-    void fdClose(fd).catch(() => undefined); // the answer need not wait for it
+    fdClose(fd);
   }
 }
 
