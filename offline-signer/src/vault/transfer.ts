@@ -221,15 +221,20 @@ export async function importIntoSpaces<S>(
 ): Promise<{ space: S; result: ImportResult }[]> {
   // Sized for the space that accepts the largest files; each space checks its own limit on open.
   const vaults: Vault[] = [];
-  const events: SourceEvent[] = [];
   try {
     for (const space of spaces) vaults.push(await open(space));
-    for await (const event of eventsOf(paths, options.camera, sourceOptionsFor(vaults, MAX_BUNDLE_BYTES, progress, options))) events.push(event);
-    const out: { space: S; result: ImportResult }[] = [];
-    for (const [i, space] of spaces.entries()) {
-      const mine = i === 0 ? events : events.filter((e) => e.type !== "issue");
-      out.push({ space, result: await importEvents(vaults[i]!, (async function* () { yield* mine; })(), progress, options) });
+    const imports = vaults.map((v, i) => new SpaceImport(v, progress, options, i === 0));
+    try {
+      // Each bundle offered to every space as it is read: memory stays what one space's import needs.
+      for await (const event of eventsOf(paths, options.camera, sourceOptionsFor(vaults, MAX_BUNDLE_BYTES, progress, options))) {
+        for (const space of imports) await space.take(event);
+      }
+    } catch (e) {
+      for (const space of imports) space.abandon();
+      throw e;
     }
+    const out: { space: S; result: ImportResult }[] = [];
+    for (const [i, space] of spaces.entries()) out.push({ space, result: await imports[i]!.finish() });
     return out;
   } finally {
     for (const v of vaults) release(v);
@@ -244,109 +249,159 @@ function sourceOptionsFor(vaults: readonly Vault[], maxInMemoryBytes: number, pr
 }
 
 async function importEvents(vault: Vault, events: AsyncIterable<SourceEvent>, progress: ((line: string) => void) | undefined, options: ImportOptions): Promise<ImportResult> {
-  const dryRun = options.dryRun === true;
-  const report = emptyReport();
-  const pending: Pending[] = [];
-  let read = 0;
-  if (vault.teamId !== undefined && !dryRun) sweep(vault);
-  const collector = new RecordChangeCollector(vault);
-  const rates: QrRateReport[] = [];
+  const space = new SpaceImport(vault, progress, options, true);
   try {
-    for await (const event of events) {
-      if (options.camera !== undefined && event.type === "bundle" && event.rate !== undefined) rates.push(event.rate);
-      if (event.type === "issue") {
-        report.issues.push({ source: event.from, code: event.code, reason: event.reason });
-        continue;
-      }
-      read++;
-      const before = snapshot(report);
-      if (event.type === "large") {
-        const p: Pending = { source: event.from, usb: event.usb, outcome: undefined, file: true };
-        if (dryRun) await openLargeDry(vault, event.path, report);
-        else await receiveFilePath(vault, event.path, report, (done) => progress?.(`file ${event.from}: ${formatBytes(done)} of ${formatBytes(event.size)}`));
-        p.outcome = outcomeOf(report, before, event.from);
-        p.fileHash = report.files.hashes.length > before.hashes ? report.files.hashes[report.files.hashes.length - 1] : undefined;
-        pending.push(p);
-        continue;
-      }
-      const p: Pending = { source: event.from, usb: event.usb, outcome: undefined, id: receiptIdOf(event.bytes) };
-      const o = dryRun ? openDry(vault, event.bytes, event.from, report) : openForVault(vault, event.bytes, event.from, report);
-      if (o === undefined) {
-        // Not for us, refused, or an attached file (received, or held already).
-        p.outcome = outcomeOf(report, before, event.from);
-        p.file = report.files.received + report.files.duplicates > before.files;
-        p.fileHash = report.files.hashes.length > before.hashes ? report.files.hashes[report.files.hashes.length - 1] : undefined;
-        if (p.file !== true) p.tag = mailboxTagOf(event.bytes);
-      } else {
-        p.opened = o;
-        if (options.remove === true) p.content = contentOf(o.sender, o.payload);
-      }
-      pending.push(p);
-    }
-    // Welcomes first: they bring the team the sync bundles belong to.
-    const order = pending.filter((p) => p.opened !== undefined).sort((a, b) => Number(b.opened!.payload.kind === "welcome") - Number(a.opened!.payload.kind === "welcome"));
-    const applyEach = async (apply: (o: OpenedPayload) => void | Promise<void>): Promise<void> => {
-      // A task of its own after reading: a log shows where reading ended and applying began.
-      const task = `applying ${order.length === 1 ? "1 bundle" : `${order.length} bundles`}`;
-      const step = (done: number): void => reportStep(progress, { task, done, total: order.length, unit: "bundles" });
-      if (order.length > 0) step(0);
-      for (const [i, p] of order.entries()) {
-        const before = snapshot(report);
-        await apply(p.opened!);
-        p.outcome = outcomeOf(report, before, p.source);
-        step(i + 1);
-      }
-    };
-    if (dryRun) {
-      // Synchronous inside the one transaction that is rolled back (a transaction cannot span an await).
-      applyAndRollBack(
-        vault,
-        () => {
-          for (const p of order) {
-            const before = snapshot(report);
-            applyPayloads(vault, [p.opened!], report);
-            p.outcome = outcomeOf(report, before, p.source);
-          }
-        },
-        () => (report.records = collector.stop()),
-      );
-    } else {
-      await applyEach((o) => applyPayloadsParallel(vault, [o], report));
-      if (vault.teamId !== undefined) {
-        recordWants(vault, order.map((p) => p.opened!));
-        settleFiles(vault, report);
-      }
-    }
-  } finally {
-    const records = collector.stop();
-    if (!dryRun) report.records = records;
+    for await (const event of events) await space.take(event);
+  } catch (e) {
+    space.abandon();
+    throw e;
   }
-  report.records ??= [];
-  let removed = 0;
-  let leftForOthers = 0;
-  const results: BundleResult[] = [];
-  for (const p of pending) {
-    let gone = false;
-    if (options.remove === true && !dryRun && p.usb !== undefined && (p.outcome === "applied" || p.outcome === "held")) {
-      // A file is taken off the stick only while this vault still holds it: settling after the
-      // import may have dropped one it received (a quota, a file no record names yet).
-      const kept = p.file !== true || p.fileHash === undefined || vault.storage.blobs.get(unhex(p.fileHash)) !== undefined;
-      const mayGo = kept && (p.file === true ? othersHoldFile(vault, p.fileHash) : p.content === undefined || othersHold(vault, p.content));
-      if (!mayGo) leftForOthers++;
-      else {
-        try {
-          gone = await removeBundle(p.usb);
-          if (gone) removed++;
-        } catch (e) {
-          report.issues.push({ source: p.source, code: (e as { code?: string }).code ?? "USB_WRITE_FAILED", reason: `not removed: ${(e as Error).message}` });
+  return space.finish();
+}
+
+/**
+ * One space's side of an import: each bundle read is offered with take() as it arrives (opened
+ * if it is for this space, an attached file received at once), then finish() applies what opened,
+ * welcomes first, and settles the stick and the receipts. Several spaces take the same events in
+ * turn, so a stick is read once and nothing is held but what a single-space import holds.
+ */
+class SpaceImport {
+  readonly #vault: Vault;
+  readonly #progress: ((line: string) => void) | undefined;
+  readonly #options: ImportOptions;
+  /** Reading issues are reported by one space only (the first), not once per space. */
+  readonly #issues: boolean;
+  readonly #dryRun: boolean;
+  readonly #report = emptyReport();
+  readonly #pending: Pending[] = [];
+  readonly #collector: RecordChangeCollector;
+  readonly #rates: QrRateReport[] = [];
+  #read = 0;
+
+  constructor(vault: Vault, progress: ((line: string) => void) | undefined, options: ImportOptions, issues: boolean) {
+    this.#vault = vault;
+    this.#progress = progress;
+    this.#options = options;
+    this.#issues = issues;
+    this.#dryRun = options.dryRun === true;
+    if (vault.teamId !== undefined && !this.#dryRun) sweep(vault);
+    this.#collector = new RecordChangeCollector(vault);
+  }
+
+  /** Stops collecting record changes after a failed read (finish() is not called then). */
+  abandon(): void {
+    this.#collector.stop();
+  }
+
+  async take(event: SourceEvent): Promise<void> {
+    const vault = this.#vault;
+    const report = this.#report;
+    const dryRun = this.#dryRun;
+    if (this.#options.camera !== undefined && event.type === "bundle" && event.rate !== undefined) this.#rates.push(event.rate);
+    if (event.type === "issue") {
+      if (this.#issues) report.issues.push({ source: event.from, code: event.code, reason: event.reason });
+      return;
+    }
+    this.#read++;
+    const before = snapshot(report);
+    if (event.type === "large") {
+      const p: Pending = { source: event.from, usb: event.usb, outcome: undefined, file: true };
+      if (dryRun) await openLargeDry(vault, event.path, report);
+      else await receiveFilePath(vault, event.path, report, (done) => this.#progress?.(`file ${event.from}: ${formatBytes(done)} of ${formatBytes(event.size)}`));
+      p.outcome = outcomeOf(report, before, event.from);
+      p.fileHash = report.files.hashes.length > before.hashes ? report.files.hashes[report.files.hashes.length - 1] : undefined;
+      this.#pending.push(p);
+      return;
+    }
+    const p: Pending = { source: event.from, usb: event.usb, outcome: undefined, id: receiptIdOf(event.bytes) };
+    const o = dryRun ? openDry(vault, event.bytes, event.from, report) : openForVault(vault, event.bytes, event.from, report);
+    if (o === undefined) {
+      // Not for us, refused, or an attached file (received, or held already).
+      p.outcome = outcomeOf(report, before, event.from);
+      p.file = report.files.received + report.files.duplicates > before.files;
+      p.fileHash = report.files.hashes.length > before.hashes ? report.files.hashes[report.files.hashes.length - 1] : undefined;
+      if (p.file !== true) p.tag = mailboxTagOf(event.bytes);
+    } else {
+      p.opened = o;
+      if (this.#options.remove === true) p.content = contentOf(o.sender, o.payload);
+    }
+    this.#pending.push(p);
+  }
+
+  async finish(): Promise<ImportResult> {
+    const vault = this.#vault;
+    const report = this.#report;
+    const dryRun = this.#dryRun;
+    const pending = this.#pending;
+    const progress = this.#progress;
+    const options = this.#options;
+    const collector = this.#collector;
+    try {
+      // Welcomes first: they bring the team the sync bundles belong to.
+      const order = pending.filter((p) => p.opened !== undefined).sort((a, b) => Number(b.opened!.payload.kind === "welcome") - Number(a.opened!.payload.kind === "welcome"));
+      const applyEach = async (apply: (o: OpenedPayload) => void | Promise<void>): Promise<void> => {
+        // A task of its own after reading: a log shows where reading ended and applying began.
+        const task = `applying ${order.length === 1 ? "1 bundle" : `${order.length} bundles`}`;
+        const step = (done: number): void => reportStep(progress, { task, done, total: order.length, unit: "bundles" });
+        if (order.length > 0) step(0);
+        for (const [i, p] of order.entries()) {
+          const before = snapshot(report);
+          await apply(p.opened!);
+          p.outcome = outcomeOf(report, before, p.source);
+          step(i + 1);
+        }
+      };
+      if (dryRun) {
+        // Synchronous inside the one transaction that is rolled back (a transaction cannot span an await).
+        applyAndRollBack(
+          vault,
+          () => {
+            for (const p of order) {
+              const before = snapshot(report);
+              applyPayloads(vault, [p.opened!], report);
+              p.outcome = outcomeOf(report, before, p.source);
+            }
+          },
+          () => (report.records = collector.stop()),
+        );
+      } else {
+        await applyEach((o) => applyPayloadsParallel(vault, [o], report));
+        if (vault.teamId !== undefined) {
+          recordWants(vault, order.map((p) => p.opened!));
+          settleFiles(vault, report);
         }
       }
+    } finally {
+      const records = collector.stop();
+      if (!dryRun) report.records = records;
     }
-    results.push({ source: p.source, outcome: p.outcome ?? "refused", removed: gone });
+    report.records ??= [];
+    let removed = 0;
+    let leftForOthers = 0;
+    const results: BundleResult[] = [];
+    for (const p of pending) {
+      let gone = false;
+      if (options.remove === true && !dryRun && p.usb !== undefined && (p.outcome === "applied" || p.outcome === "held")) {
+        // A file is taken off the stick only while this vault still holds it: settling after the
+        // import may have dropped one it received (a quota, a file no record names yet).
+        const kept = p.file !== true || p.fileHash === undefined || vault.storage.blobs.get(unhex(p.fileHash)) !== undefined;
+        const mayGo = kept && (p.file === true ? othersHoldFile(vault, p.fileHash) : p.content === undefined || othersHold(vault, p.content));
+        if (!mayGo) leftForOthers++;
+        else {
+          try {
+            gone = await removeBundle(p.usb);
+            if (gone) removed++;
+          } catch (e) {
+            report.issues.push({ source: p.source, code: (e as { code?: string }).code ?? "USB_WRITE_FAILED", reason: `not removed: ${(e as Error).message}` });
+          }
+        }
+      }
+      results.push({ source: p.source, outcome: p.outcome ?? "refused", removed: gone });
+    }
+    const arrived = pending.flatMap((p) => (p.id === undefined ? [] : [{ id: p.id, opened: p.opened !== undefined || p.file === true, ...(p.tag === undefined ? {} : { tag: p.tag }), ...(p.usb === undefined ? {} : { stickFile: p.usb.path }) }]));
+    const receipts = dryRun ? undefined : await issueReceipts(vault, arrived);
+    return { read: this.#read, report, bundles: results, dryRun, removed, leftForOthers, receipts, rates: this.#rates };
   }
-  const arrived = pending.flatMap((p) => (p.id === undefined ? [] : [{ id: p.id, opened: p.opened !== undefined || p.file === true, ...(p.tag === undefined ? {} : { tag: p.tag }), ...(p.usb === undefined ? {} : { stickFile: p.usb.path }) }]));
-  const receipts = dryRun ? undefined : await issueReceipts(vault, arrived);
-  return { read, report, bundles: results, dryRun, removed, leftForOthers, receipts, rates };
 }
 
 interface Counts {
