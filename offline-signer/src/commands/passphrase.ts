@@ -7,7 +7,7 @@ import { VaultCommand } from "./base.js";
 
 export class PassphraseChange extends VaultCommand {
   static override wholeVault = true;
-  static override summary = "Change the vault passphrase (re-keys the encrypted store; crash-safe). Ends an unlock session.";
+  static override summary = "Change the vault passphrase (re-keys the encrypted store and gives every further space a fresh key; crash-safe). Ends an unlock session.";
   static override description =
     "Asks for the current passphrase even while the vault is unlocked (`airlock unlock`): a session lends the key to commands, not the right to replace the passphrase. The session ends, since its key no longer opens the vault.";
   static override examples = ["<%= config.bin %> passphrase change", "<%= config.bin %> passphrase change --passphrase-file old.txt --new-passphrase-file new.txt"];
@@ -16,10 +16,11 @@ export class PassphraseChange extends VaultCommand {
   async run(): Promise<void> {
     const { flags } = await this.parse(PassphraseChange);
     const vault = await this.openVault(flags, { agent: false });
+    let spaces = 0;
     try {
       const next = flags["new-passphrase-file"] !== undefined ? await getPassphrase({ file: flags["new-passphrase-file"], confirm: true }) : await getPassphrase({ confirm: true, prompt: "New passphrase: " });
       const kdf = this.kdf();
-      await vault.store.changePassphrase(next, kdf === undefined ? {} : { kdf });
+      ({ spaces } = await vault.store.changePassphrase(next, kdf === undefined ? {} : { kdf }));
     } finally {
       vault.close();
     }
@@ -30,6 +31,7 @@ export class PassphraseChange extends VaultCommand {
     } catch (e) {
       process.stderr.write(`airlock: warning: the unlock session could not be ended (${escapeLine((e as Error).message)}); it ends by itself when idle, or run airlock lock\n`);
     }
-    this.emit(flags.json, { changed: true, locked }, `Passphrase changed.${locked ? " The unlock session ended: run airlock unlock again to start one with the new passphrase." : ""}\n`);
+    const rekeyed = spaces === 0 ? "" : ` The ${spaces} further space(s) got fresh keys too: the keys an old copy of the vault holds no longer open them.`;
+    this.emit(flags.json, { changed: true, spaces, locked }, `Passphrase changed.${rekeyed}${locked ? " The unlock session ended: run airlock unlock again to start one with the new passphrase." : ""}\n`);
   }
 }

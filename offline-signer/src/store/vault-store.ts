@@ -24,6 +24,8 @@ import {
   type KdfSlot,
   type VaultParams,
 } from "./params.js";
+// Used inside functions only: rekey.ts calls this module's statics back (a cycle).
+import { rekeySpaces, settleSpaceKeys, type RekeyHook } from "../spaces/rekey.js";
 
 export const DB_FILE = "vault.db";
 export const PARAMS_FILE = "vault.json";
@@ -180,14 +182,23 @@ export class VaultStore {
     }
   }
 
-  /** Opens a further space's store with its page key (from the first space's store). Wipes `key`. */
-  static openSpace(dir: string, key: Uint8Array, parent: VaultStore, options: Pick<VaultOptions, "migrations"> = {}): VaultStore {
+  /**
+   * Opens a further space's store with its page key (from the first space's store), or with the
+   * first of several candidate keys that opens it (the key and the pending key of an interrupted
+   * re-key: spaces/rekey.ts). Wipes every key it is given.
+   */
+  static openSpace(dir: string, key: Uint8Array | readonly Uint8Array[], parent: VaultStore, options: Pick<VaultOptions, "migrations"> = {}): VaultStore {
+    const keys = key instanceof Uint8Array ? [key] : key;
     try {
       const dbPath = join(dir, DB_FILE);
       if (!existsSync(dbPath)) {
         throw new AirlockError("VAULT_NOT_FOUND", `no database at ${dbPath}`, { hint: "the space's folder is gone or incomplete; restore the vault from a backup (airlock restore)" });
       }
-      const db = tryOpen(dbPath, key, false);
+      let db: Database.Database | null = null;
+      for (const k of keys) {
+        db = tryOpen(dbPath, k, false);
+        if (db !== null) break;
+      }
       if (db === null) throw new AirlockError("VAULT_WRONG_KEY", `the key kept for the space at ${dir} does not open it`, { hint: "the space's folder was replaced or damaged; restore the vault from a backup (airlock restore)" });
       try {
         configure(db);
@@ -199,7 +210,57 @@ export class VaultStore {
       }
       return new VaultStore(dir, db, parent.#params, true);
     } finally {
-      wipe(key);
+      wipe(...keys);
+    }
+  }
+
+  /**
+   * Whether `key` opens the space store in `dir` (read-only check of page 1; nothing written but
+   * the rollback of a hot journal an interrupted re-key left). False when there is no database;
+   * other errors (another airlock holding it locked) are thrown. Does not wipe `key`.
+   */
+  static spaceKeyOpens(dir: string, key: Uint8Array): boolean {
+    const dbPath = join(dir, DB_FILE);
+    if (!existsSync(dbPath)) return false;
+    const db = tryOpen(dbPath, key, false);
+    db?.close();
+    return db !== null;
+  }
+
+  /**
+   * Re-keys the space store in `dir` from `key` to `next` (spaces/rekey.ts says when): as
+   * changePassphrase does for the first store, out of WAL mode (SQLite3MC cannot re-key in it;
+   * DELETE mode checkpoints the WAL first), then one rollback-journal transaction over every page,
+   * then back to WAL. A crash inside leaves it under exactly one of the two keys. Wipes neither.
+   * `name` names the space in errors.
+   */
+  static rekeySpace(dir: string, key: Uint8Array, next: Uint8Array, name: string): void {
+    const dbPath = join(dir, DB_FILE);
+    const notChanged = "the passphrase was not changed";
+    if (!existsSync(dbPath)) {
+      throw new AirlockError("VAULT_NOT_FOUND", `space ${name} has no database at ${dbPath}, so it cannot be re-keyed`, {
+        hint: `${notChanged}; a space whose folder is gone can be removed (airlock spaces leave ${name} --now) or the vault restored from a backup (airlock restore), then change the passphrase again`,
+      });
+    }
+    const db = tryOpen(dbPath, key, false);
+    if (db === null) {
+      throw new AirlockError("VAULT_WRONG_KEY", `the key kept for space ${name} does not open ${dbPath}, so it cannot be re-keyed`, {
+        hint: `${notChanged}; the space's folder was replaced or damaged: remove it (airlock spaces leave ${name} --now) or restore the vault from a backup (airlock restore), then change the passphrase again`,
+      });
+    }
+    try {
+      try {
+        db.pragma("journal_mode = DELETE");
+      } catch (e) {
+        if (e instanceof Database.SqliteError && e.code.startsWith("SQLITE_BUSY")) {
+          throw new AirlockError("VAULT_BUSY", `another airlock has space ${name} of this vault open, so it cannot be re-keyed`, { hint: `close the other airlock (TUI or command) and try again; ${notChanged}`, cause: e });
+        }
+        throw e;
+      }
+      applyKey(db, next, true);
+      db.pragma("journal_mode = WAL");
+    } finally {
+      db.close();
     }
   }
 
@@ -317,7 +378,10 @@ export class VaultStore {
       configure(db);
       backupBeforeMigrating(db, dir, options.migrations ?? MIGRATIONS);
       applyMigrations(db, options.migrations ?? MIGRATIONS);
-      return new VaultStore(dir, db, settled);
+      const store = new VaultStore(dir, db, settled);
+      // Likewise an interrupted re-key of further spaces: each space's key is set to the one that opens it.
+      settleSpaceKeys(store);
+      return store;
     } catch (e) {
       db.close();
       throw e;
@@ -403,13 +467,17 @@ export class VaultStore {
 
   /**
    * Re-keys the store under a new passphrase (and a fresh salt and, with `kdf`, a new KDF
-   * setting). Wipes `newPassphrase`. Crash-safe order (docs/vault-store.md):
+   * setting), and first every further space under a fresh random page key (spaces/rekey.ts), so
+   * an old copy of vault.db opened with the old passphrase holds no key that opens a space store
+   * any more. Wipes `newPassphrase`. Crash-safe order (docs/vault-store.md):
+   *   0. each further space re-keyed (its old and new key both kept in this store meanwhile)
    *   1. vault.json := { current: old, pending: new }    (atomic)
    *   2. PRAGMA rekey                                     (one SQLite transaction)
    *   3. vault.json := { current: new }                   (atomic)
    * Open tries `current` then `pending`, so at every instant one of the two passphrases works.
+   * Returns how many further spaces were re-keyed. `onStep` is for tests (a throw there is a crash).
    */
-  async changePassphrase(newPassphrase: Uint8Array, options: Pick<VaultOptions, "kdf"> = {}): Promise<void> {
+  async changePassphrase(newPassphrase: Uint8Array, options: Pick<VaultOptions, "kdf"> & { readonly onStep?: RekeyHook | undefined } = {}): Promise<{ spaces: number }> {
     let key: Uint8Array | undefined;
     try {
       this.#open();
@@ -421,6 +489,26 @@ export class VaultStore {
       const next = newSlot(options.kdf ?? "argon2id");
       key = await deriveKey(newPassphrase, next);
       const db = this.#open(); // again: it may have been closed while the KDF ran
+      // Out of WAL mode before anything changes: that needs the only connection to the store, so
+      // another airlock holding the vault open (or changing its passphrase too) stops it here.
+      try {
+        db.pragma("journal_mode = DELETE");
+      } catch (e) {
+        if (e instanceof Database.SqliteError && e.code.startsWith("SQLITE_BUSY")) {
+          throw new AirlockError("VAULT_BUSY", `another airlock has the vault at ${this.dir} open, so its passphrase cannot be changed`, { hint: "close the other airlock (TUI or command) and try again; the passphrase was not changed", cause: e });
+        }
+        throw e;
+      }
+      // Spaces first: should the first store's re-key then fail, the spaces keep fresh keys this
+      // store holds under the passphrase still in force; nothing claims a change that did not happen.
+      let spaces: number;
+      try {
+        spaces = rekeySpaces(this, options.onStep);
+      } catch (e) {
+        db.pragma("journal_mode = WAL");
+        throw e;
+      }
+      options.onStep?.("first-store");
       const old = this.#params;
       writeParamsAtomic(paramsPath, { cipher: PAGE_CIPHER, current: old.current, pending: next });
       try {
@@ -438,6 +526,7 @@ export class VaultStore {
       writeParamsAtomic(paramsPath, settled);
       this.#params = settled;
       db.pragma("journal_mode = WAL");
+      return { spaces };
     } finally {
       wipe(newPassphrase, key);
     }

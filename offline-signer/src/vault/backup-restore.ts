@@ -26,14 +26,16 @@
  * final rename, after the passphrase opened the copy and every new device was enrolled. A wrong
  * passphrase, a truncated or foreign file, a backup without the identity key, a backup of a
  * vault whose join request was still pending, a live vault of the same device at the target
- * with changes no teammate acknowledged: a typed error and nothing changed. Staging folders a
+ * with changes no teammate acknowledged, a live vault at the target holding a space the backup
+ * does not carry (made or joined after it; never silently left behind in the moved-aside
+ * folder): a typed error and nothing changed. Staging folders a
  * crashed restore left beside the target are removed on the next run (they hold keys).
  */
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { basename, dirname, join, resolve } from "node:path";
 import { ed25519KeyPair, equalBytes, wipe, x25519KeyPair } from "@airlock/bundle-format";
-import { AirlockError, isAirlockError, syncDirectory } from "@airlock/shared";
+import { AirlockError, isAirlockError, quoted, syncDirectory } from "@airlock/shared";
 import { DB_FILE, PARAMS_FILE } from "../store/index.js";
 import { BACKUPS_DIR } from "../store/vault-store.js";
 import { readParams, writeParamsAtomic } from "../store/params.js";
@@ -128,10 +130,33 @@ function refuseLive(live: Vault, old: OldDevice, where: string): boolean {
 }
 
 /**
+ * Why a live space the backup does not carry would be no loss to leave behind (as backup.ts
+ * leaves such a space out of a backup), or undefined when it holds what a backup made now would
+ * carry: a team it is an active device of, or notes of its own without a team.
+ */
+function nothingToLose(space: Vault, entry: SpaceEntry): string | undefined {
+  if (entry.leaving === true) return "being left";
+  if (space.teamId === undefined) {
+    // As refusePendingJoin: an identity but no team is a join request not answered yet.
+    const identity = space.identitySeed();
+    identity?.fill(0);
+    return identity === undefined ? undefined : "waiting for its welcome";
+  }
+  const state = space.state();
+  const me = state.devices.get(space.deviceId);
+  const user = me === undefined ? undefined : state.users.get(me.user);
+  return me?.active === true && user?.active === true ? undefined : "no longer a device of its team";
+}
+
+/**
  * With --force over a vault: is it the very device this backup was made of, still holding
  * changes of its own that no teammate acknowledged, in its first space or in any space the backup
  * carries? Those would live on only in the folder moved aside, and be refused everywhere once
- * the restored vault revokes the old device: refused. Returns a sentence for the output otherwise.
+ * the restored vault revokes the old device: refused (BACKUP_LIVE_CHANGES). Does it hold a space
+ * the backup does not carry (made or joined after it), one a backup made now would carry? The
+ * restore would leave that space, its identity key and everything not yet exported from it, only
+ * in the folder moved aside, under no name: refused too (BACKUP_LIVE_SPACES), whichever device's
+ * vault it is. Returns a sentence for the output otherwise, naming the spaces left behind.
  */
 async function checkLive(target: string, passphrase: Uint8Array, layout: BackupLayout, first: OldDevice, spaces: ReadonlyMap<string, OldDevice>, openOptions: VaultOpenOptions): Promise<string> {
   // Another vault (or this one under a passphrase changed since) has another salt: left unopened, untouched.
@@ -151,29 +176,50 @@ async function checkLive(target: string, passphrase: Uint8Array, layout: BackupL
     return `it was not opened (${isAirlockError(e) ? e.code : "unreadable"}): if it is this laptop's vault, changes in it that were never exported are only there`;
   }
   try {
-    if (!refuseLive(live, first, target)) return "it is another device's vault";
-    let index: SpaceEntry[];
+    const same = refuseLive(live, first, target);
+    let index: SpaceEntry[] | undefined;
     try {
       index = readIndex(live);
     } catch {
-      index = [];
+      index = undefined;
     }
-    for (const entry of index) {
+    const behind: string[] = [];
+    const abandoned: SpaceEntry[] = [];
+    for (const entry of index ?? []) {
       const old = spaces.get(entry.id);
-      if (old === undefined) continue;
       let space: Vault;
       try {
         space = openSpace(live, entry, openOptions);
-      } catch {
-        continue; // unreadable there: nothing of it the restore could keep either
+      } catch (e) {
+        // Unreadable there: nothing of it the restore could keep either.
+        if (old === undefined) behind.push(`${quoted(entry.name)} (it did not open: ${isAirlockError(e) ? e.code : "unreadable"})`);
+        continue;
       }
       try {
-        refuseLive(space, old, `space ${entry.name} of ${target}`);
+        if (old !== undefined) {
+          refuseLive(space, old, `space ${entry.name} of ${target}`);
+          continue;
+        }
+        const why = nothingToLose(space, entry);
+        if (why === undefined) abandoned.push(entry);
+        else behind.push(`${quoted(entry.name)} (${why})`);
       } finally {
         space.close();
       }
     }
-    return `it was this backup's device, and teammates acknowledged every change it made`;
+    if (abandoned.length > 0) {
+      const names = abandoned.map((e) => quoted(e.name)).join(", ");
+      throw new AirlockError(
+        "BACKUP_LIVE_SPACES",
+        `the vault at ${target} holds ${abandoned.length === 1 ? "a space" : "spaces"} this backup does not carry (made or joined after it): ${names}; restoring would leave ${abandoned.length === 1 ? "it" : "them"}, with ${abandoned.length === 1 ? "its" : "their"} identity key and what was never exported, only in the folder moved aside`,
+        {
+          hint: `the vault there works: back it up again (airlock backup --out FILE), which carries every space, and restore that file instead; or give such a space up first (airlock spaces leave ${quoted(abandoned[0]!.name)}, then airlock export); nothing was changed`,
+        },
+      );
+    }
+    const said = same ? "it was this backup's device, and teammates acknowledged every change it made in every space the backup carries" : "it is another device's vault";
+    const left = index === undefined ? "; its index of spaces is damaged: any further spaces stay only in the folder moved aside" : behind.length === 0 ? "" : `; spaces the backup does not carry, left only in the folder moved aside: ${behind.join(", ")}`;
+    return `${said}${left}`;
   } finally {
     live.close();
   }
