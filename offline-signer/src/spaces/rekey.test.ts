@@ -5,10 +5,11 @@
  * each point between its steps.
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
+import { airlock, airlockBatch, cliFailure, CLI_PASSPHRASE } from "../../test-support/cli.js";
 import { newVault, tempRoots, TEST_PASSPHRASE, TestClock } from "../../test-support/vaults.js";
 import { DB_FILE, PARAMS_FILE, passphraseBytes, VaultStore } from "../store/index.js";
 import { addNote, listNotes } from "../apps/notes/index.js";
@@ -267,5 +268,24 @@ describe("passphrase change and further spaces", () => {
     everySpaceOpens(b, spaces.filter((s) => s.id !== spaces[1]!.id));
     b.close();
     expect(readdirSync(join(home, SPACES_DIR))).toEqual([spaces[0]!.id]);
+  });
+
+  it("through the CLI: `passphrase change` says the spaces got fresh keys; every space opens with the new passphrase only", () => {
+    const r = root();
+    const a = join(r, "a");
+    const setup = airlockBatch([
+      ["init", "--team", "Field office", "--name", "alice", "--home", a],
+      ["spaces", "create", "Board", "--home", a],
+      ["notes", "add", "--title", "in Board", "--space", "Board", "--home", a],
+    ]);
+    expect(setup.map((x) => x.status)).toEqual([0, 0, 0]);
+    const next = join(r, "new-passphrase");
+    writeFileSync(next, `${NEW}\n`, { mode: 0o600 });
+    const changed = airlock(["passphrase", "change", "--new-passphrase-file", next, "--home", a]);
+    expect(changed.status, changed.stderr).toBe(0);
+    expect(changed.stdout).toMatch(/Passphrase changed\. The 1 further space\(s\) got fresh keys too/);
+    const after = airlockBatch([["notes", "list", "--space", "Board", "--home", a, "--json"]], { AIRLOCK_PASSPHRASE: NEW });
+    expect((JSON.parse(after[0]!.stdout) as { notes: { title: string }[] }).notes.map((n) => n.title)).toEqual(["in Board"]);
+    expect(cliFailure(airlock(["notes", "list", "--space", "Board", "--home", a, "--json"], { AIRLOCK_PASSPHRASE: CLI_PASSPHRASE })).code).toBe("VAULT_WRONG_PASSPHRASE");
   });
 });
