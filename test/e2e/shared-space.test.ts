@@ -116,6 +116,10 @@ describe("a space shared by two organizations", () => {
     expect(titles(airlock(tara, ["notes", "list"]))).toContain("editors only");
     expect(JSON.parse(airlockRaw(quinn, ["notes", "list", "--json"]).stdout)).toMatchObject({ ok: false, error: { code: "VAULT_NOT_ALLOWED", message: expect.stringMatching(/read by editor and up, and you are a viewer/) } });
 
+    // Nadia, the NGO's only admin there, cannot leave the space while Pat and Quinn remain.
+    const leave = JSON.parse(airlockRaw(nadia, ["spaces", "leave", "Investigation", "--json"]).stdout);
+    expect(leave).toMatchObject({ ok: false, error: { code: "VAULT_NOT_ALLOWED", message: expect.stringMatching(/last admin or owner of "NGO" in space "Investigation"/) } });
+
     // Pat's two spaces: no key of one appears in the other's request or bundles.
     const [ngoStatus, invStatus] = airlockMany([{ home: pat, args: ["status"] }, { home: pat, args: ["status", ...INV] }]);
     const keysOf = (j: Json): string[] => {

@@ -7,7 +7,8 @@
  * (byte-wise, raw and hex). Then `spaces leave` revokes Pat's newsroom device and deletes the space
  * after the export that carries the revocation.
  */
-import { existsSync, mkdirSync, readFileSync, readdirSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { tempRoot } from "../../offline-signer/test-support/vaults.js";
@@ -119,21 +120,48 @@ describe("two teams in one vault as two spaces", () => {
     expect(unknown.status).toBe(1);
     expect(unknown.stderr).toMatch(/no space named "Elsewhere"[\s\S]*"NGO", "Newsroom"/);
 
-    // Leaving: the revocation goes out with the next export, then the space is gone from the vault.
+    // The same request admitted into a second space would carry one key into both: refused.
+    const linked = airlockRaw(pat, ["spaces", "create", "Own", "--json"]);
+    expect(linked.status).toBe(0);
+    const self = airlockRaw(pat, ["members", "add", join(t.root, "pat-news.airlock-join"), "--role", "viewer", "--fingerprint", fpNews, "--space", "Own", "--json"]);
+    expect(JSON.parse(self.stdout)).toMatchObject({ ok: false, error: { code: "SPACE_LINKED", message: expect.stringContaining('already in space "Newsroom"') } });
+    // `first` always names the first space; no space may take that name.
+    expect((airlock(pat, ["status", "--space", "first"])["space"] as { name: string }).name).toBe("NGO");
+    expect(JSON.parse(airlockRaw(pat, ["spaces", "create", "First", "--json"]).stdout)).toMatchObject({ ok: false, error: { code: "SPACE_EXISTS" } });
+
+    // A damaged space (its folder gone) is named by `spaces list`, does not stop the others' import
+    // and export (exit 3, a warning), and `leave --now` removes it without opening it.
+    const own = (airlock(pat, ["spaces", "list"])["spaces"] as { name: string; id: string }[]).find((x) => x.name === "Own")!;
+    rmSync(join(pat, "spaces", own.id), { recursive: true });
+    expect((airlock(pat, ["spaces", "list"])["spaces"] as { name: string; state: string }[]).find((x) => x.name === "Own")?.state).toBe("damaged");
+    const partial = airlockRaw(pat, ["export", "--usb", stick("partial"), "--json"]);
+    expect(partial.status).toBe(3);
+    expect(partial.stderr).toMatch(/space "Own" not exported: no database/);
+    expect((JSON.parse(partial.stdout)["spaces"] as { space: { name: string } }[]).map((x) => x.space.name)).toEqual(["NGO", "Newsroom"]);
+    expect(airlockRaw(pat, ["import", out]).status).toBe(3);
+    expect(airlock(pat, ["spaces", "leave", "Own", "--now"])["deleted"]).toBe(true);
+
+    // Leaving: the next export first sends what the team lacks (an attached file too), then the
+    // revocation, then the space is gone from the vault.
+    const evidence = join(t.root, "evidence.bin");
+    writeFileSync(evidence, randomBytes(300_000));
+    const newsNote = (airlock(pat, ["notes", "list", "--space", "Newsroom"])["notes"] as { id: string }[])[0]!.id;
+    airlock(pat, ["attach", "add", newsNote, evidence, "--space", "Newsroom"]);
     const folders = (): string[] => readdirSync(join(pat, "spaces"));
     expect(folders()).toHaveLength(1);
-    const left = airlock(pat, ["spaces", "leave", "Newsroom"]);
-    expect(left["revoked"]).toBe(true);
+    expect(airlock(pat, ["spaces", "leave", "Newsroom"])["leaving"]).toBe(true);
     expect(folders()).toHaveLength(1);
+    expect((airlock(pat, ["spaces", "list"])["spaces"] as { name: string; state: string }[]).find((x) => x.name === "Newsroom")?.state).toBe("leaving");
     const bye = stick("bye");
-    airlock(pat, ["export", "--usb", bye]);
+    const last = airlock(pat, ["export", "--usb", bye]);
     expect(folders()).toHaveLength(0);
+    const leftBundles = ((last["spaces"] as { space: { name: string }; bundles: { kind: string }[] }[]).find((x) => x.space.name === "Newsroom")?.bundles ?? []).map((b) => b.kind);
+    expect(leftBundles).toContain("file");
     expect((airlock(pat, ["spaces", "list"])["spaces"] as unknown[]).length).toBe(1);
     airlock(news, ["import", bye]);
-    const members = airlock(news, ["members", "list"])["members"] as { name: string; devices?: number; active?: boolean }[];
-    const devices = airlock(news, ["devices", "list"])["devices"] as { user?: string; name?: string; active: boolean }[];
-    expect(members.map((m) => m.name)).toContain("pat");
+    const files = airlock(news, ["attach", "list"])["files"] as { held: boolean; name: string }[];
+    expect(files).toEqual([expect.objectContaining({ name: "evidence.bin", held: true })]);
+    const devices = airlock(news, ["devices", "list"])["devices"] as { active: boolean }[];
     expect(devices.filter((d) => d.active).length).toBe(1);
-    expect(existsSync(join(pat, "spaces"))).toBe(true);
   });
 });

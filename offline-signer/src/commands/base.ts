@@ -8,7 +8,7 @@
  * a trivially cheap Argon2id setting, and says so on stderr every time. Never use it for real data.
  */
 import { Command, Flags } from "@oclif/core";
-import { AirlockError, escapeBlock, reportFailure, safeJson, stderrProgress, usageFromParseError } from "@airlock/shared";
+import { AirlockError, escapeBlock, quoted, reportFailure, safeJson, stderrProgress, usageFromParseError } from "@airlock/shared";
 import { Vault } from "../vault/vault.js";
 import { openFromAgent } from "../agent/open.js";
 import { getPassphrase } from "../cli/passphrase.js";
@@ -57,14 +57,56 @@ export abstract class VaultCommand extends Command {
     try {
       const ref = wanted === undefined ? currentSpace(first) : findSpace(first, wanted);
       this.space = { ref, count: allSpaces(first).length };
+      // Several spaces: say on every command which one it works in (a default from `spaces use` is easy to forget).
+      if (this.space.count > 1) process.stderr.write(`${PROGRAM}: space ${quoted(ref.name)} (one of ${this.space.count}; --space NAME for another)\n`);
       if (ref.id === "") return first;
       const vault = openSpace(first, ref);
-      first.close();
+      // Kept open (it holds every space's key) until the command ends: admissions look into the other spaces.
+      this.#first = first;
       return vault;
     } catch (e) {
       first.close();
       throw e;
     }
+  }
+
+  #first: Vault | undefined;
+
+  /**
+   * Refuses a join request whose keys already belong to a team in another space of this vault: one
+   * device admitted into two spaces would carry the same key into both (docs/spaces.md,
+   * "Unlinkability"). `vault` is the space the command works in.
+   */
+  protected refuseLinked(vault: Vault, keys: readonly Uint8Array[]): void {
+    const first = this.#first ?? vault;
+    const hexes = keys.map((k) => Buffer.from(k).toString("hex"));
+    for (const ref of allSpaces(first)) {
+      if (ref.id === (this.space?.ref.id ?? "")) continue;
+      let other: Vault;
+      try {
+        other = ref.id === "" ? first : openSpace(first, ref);
+      } catch {
+        continue; // a damaged space knows nobody; `spaces list` reports it
+      }
+      try {
+        const state = other.teamId === undefined ? undefined : other.state();
+        const own = hexes.some((h) => h === other.deviceId);
+        if (own || (state !== undefined && hexes.some((h) => state.devices.has(h) || state.users.has(h)))) {
+          throw new AirlockError("SPACE_LINKED", `this join request's keys are already in space ${quoted(ref.name)} of this vault`, {
+            hint: "a laptop makes one request per space (`airlock spaces join NAME` there), so no key links two spaces; admit each request into its own space only",
+          });
+        }
+      } finally {
+        if (other !== first) other.close();
+      }
+    }
+  }
+
+  /** Closes the first space kept open by openVault, whatever happened. */
+  protected override async finally(error: Error | undefined): Promise<unknown> {
+    this.#first?.close();
+    this.#first = undefined;
+    return super.finally(error);
   }
 
   /** --space, else $AIRLOCK_SPACE; refused on a command that works on the whole vault. */

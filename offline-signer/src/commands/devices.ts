@@ -20,6 +20,7 @@ export class DevicesAdd extends VaultCommand {
     const admission = checkRequest(bytes, flags.fingerprint, "devices add");
     await this.withVault(flags, async (vault) => {
       refuseKnown(vault.requireTeam(), admission.request, true);
+      this.refuseLinked(vault, [admission.request.device.sign, admission.request.device.enc]);
       await confirmAtPrompt(admission, undefined);
       const { request, entry } = vault.addDevice(bytes);
       const fp = admission.fingerprint;

@@ -1,9 +1,9 @@
 import { join } from "node:path";
 import { Flags } from "@oclif/core";
-import { escapeLine, formatBytes, isAirlockError, quoted, safe } from "@airlock/shared";
+import { describeError, escapeLine, formatBytes, isAirlockError, markPartial, quoted, safe } from "@airlock/shared";
 import type { Vault } from "../vault/vault.js";
 import { deleteSpace, isLeaving, type SpaceRef } from "../spaces/spaces.js";
-import { cleanOutbox, exportLines, exportTo, welcomeTargets, type QrPreset } from "../vault/transfer.js";
+import { cleanOutbox, exportLines, exportTo, welcomeTargets, type QrPreset, type WrittenBundle } from "../vault/transfer.js";
 import { parseSize } from "../attachments/quota.js";
 import { vaultError } from "../vault/errors.js";
 import { PROGRAM, VaultCommand } from "./base.js";
@@ -52,24 +52,36 @@ export class Export extends VaultCommand {
       const spaces = this.spacesFor(first, flags);
       if (spaces.length > 1 && (flags.welcome ?? []).length > 0) this.usage("--welcome names a member of one space: say which with --space NAME");
       const outputs: { space: SpaceRef; bundles: unknown[]; removed?: number; text: string }[] = [];
-      for (const [i, ref] of spaces.entries()) {
-        const vault = this.openSpaceOf(first, ref);
+      for (const ref of spaces) {
+        let vault: Vault;
+        try {
+          vault = this.openSpaceOf(first, ref);
+        } catch (e) {
+          // One damaged space does not stop the others' export (review H2); `spaces list` names it.
+          if (spaces.length === 1) throw e;
+          process.stderr.write(`${PROGRAM}: warning: space ${escapeLine(quoted(ref.name))} not exported: ${escapeLine(describeError(e).message)}\n`);
+          markPartial();
+          continue;
+        }
+        let left = false;
         try {
           // Without --space every space in a team exports (docs/spaces.md); one still waiting for its welcome has nothing to send.
           if (spaces.length > 1 && vault.teamId === undefined) continue;
-          // Several spaces as QR: one subfolder each, so each keeps its own resume/replace state.
-          const qr = flags.qr === undefined ? undefined : spaces.length > 1 ? join(flags.qr, `space-${i + 1}`) : flags.qr;
-          try {
-            outputs.push({ space: ref, ...(await this.#exportOne(vault, flags, qr)) });
-          } catch (e) {
-            // A space with no other device yet has nothing to send; the others still export.
-            if (spaces.length === 1 || !isAirlockError(e) || e.code !== "VAULT_NOTHING_TO_EXPORT") throw e;
-            outputs.push({ space: ref, bundles: [], text: "Nothing to send: no other device in this space yet.\n" });
+          // Several spaces as QR: one subfolder each, named for the space (stable when one is deleted), each with its own resume state.
+          const qr = flags.qr === undefined ? undefined : spaces.length > 1 ? join(flags.qr, `space-${ref.id === "" ? "first" : ref.id.slice(0, 8)}`) : flags.qr;
+          const leaving = isLeaving(first, ref);
+          const out = await this.#exportOrNothing(vault, flags, qr, spaces.length > 1);
+          if (leaving) {
+            const last = await this.#leave(vault, flags, out, qr);
+            left = last.left;
+            out.bundles.push(...last.bundles);
+            out.text += last.text;
           }
+          outputs.push({ space: ref, ...out });
         } finally {
           if (vault !== first) vault.close();
         }
-        if (isLeaving(first, ref)) deleteSpace(first, ref);
+        if (left) deleteSpace(first, ref);
       }
       if (spaces.length === 1) {
         const [only] = outputs;
@@ -84,6 +96,34 @@ export class Export extends VaultCommand {
     } finally {
       first.close();
     }
+  }
+
+  /** #exportOne, where a space with no other device yet has nothing to send (with several spaces: the others still export). */
+  async #exportOrNothing(vault: Vault, flags: ExportFlags, qr: string | undefined, several: boolean): Promise<{ bundles: unknown[]; removed?: number; text: string }> {
+    try {
+      return await this.#exportOne(vault, flags, qr);
+    } catch (e) {
+      if (!several || !isAirlockError(e) || e.code !== "VAULT_NOTHING_TO_EXPORT") throw e;
+      return { bundles: [], text: "Nothing to send: no other device in this space yet.\n" };
+    }
+  }
+
+  /**
+   * A space left with `spaces leave` (docs/spaces.md, "Storage"): after the ordinary export above
+   * sent what the team lacks, records and attached files, this laptop revokes itself and a second
+   * export carries the revocation; then the space may go. It stays (and says why) when the first
+   * export left files behind (--no-files, or too large for QR): they would be lost with it.
+   */
+  async #leave(vault: Vault, flags: ExportFlags, first: { bundles: unknown[] }, qr: string | undefined): Promise<{ left: boolean; bundles: unknown[]; text: string }> {
+    const skipped = (first.bundles as WrittenBundle[]).filter((b) => b.kind === "file" && b.skipped !== undefined);
+    if (!flags.files || skipped.length > 0) {
+      return { left: false, bundles: [], text: `Not left yet: ${!flags.files ? "--no-files sent no attached files" : `${skipped.length} attached file(s) were not sent (${skipped[0]!.skipped})`}, and leaving now would lose what the team lacks. Export again to a stick (--usb) to finish leaving.\n` };
+    }
+    const me = vault.teamId === undefined ? undefined : vault.state().devices.get(vault.deviceId);
+    if (me?.active === true) vault.revokeSelf();
+    // The revocation in a folder of its own for QR: the first export's folder holds its frames.
+    const last = await this.#exportOrNothing(vault, { ...flags, welcome: [] }, qr === undefined ? undefined : `${qr}-leave`, true);
+    return { left: true, bundles: last.bundles, text: `${last.text}Left the space: this laptop is revoked there, and the space is deleted from this vault.\n` };
   }
 
   async #exportOne(vault: Vault, flags: ExportFlags, qr: string | undefined): Promise<{ bundles: unknown[]; removed?: number; text: string }> {

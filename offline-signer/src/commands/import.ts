@@ -1,10 +1,11 @@
 import { Args, Flags } from "@oclif/core";
-import { escapeLine, markPartial } from "@airlock/shared";
+import { describeError, escapeLine, markPartial, quoted } from "@airlock/shared";
+import type { Vault } from "../vault/vault.js";
 import { importRefused } from "../vault/import-report.js";
 import { importFrom, importIntoSpaces, importLines, type ImportResult } from "../vault/transfer.js";
 import type { SpaceRef } from "../spaces/spaces.js";
 import { receiptOutput } from "../vault/receipt.js";
-import { VaultCommand } from "./base.js";
+import { PROGRAM, VaultCommand } from "./base.js";
 import { CAMERA_FLAGS, cameraSource, COUNT_FLAG } from "./camera-flags.js";
 
 export class Import extends VaultCommand {
@@ -60,7 +61,17 @@ export class Import extends VaultCommand {
           }
         } else {
           // Read once, offered to every space: a bundle opens in at most one (docs/spaces.md).
-          results = await importIntoSpaces(spaces, (ref) => this.openSpaceOf(first, ref), paths, progress, options, (v) => v !== first && v.close());
+          // A damaged space is left out with a warning (exit 3); the others still import (review H2).
+          const open = (ref: SpaceRef): Vault | undefined => {
+            try {
+              return this.openSpaceOf(first, ref);
+            } catch (e) {
+              process.stderr.write(`${PROGRAM}: warning: space ${escapeLine(quoted(ref.name))} left out: ${escapeLine(describeError(e).message)}\n`);
+              markPartial();
+              return undefined;
+            }
+          };
+          results = await importIntoSpaces(spaces, open, paths, progress, options, (v) => v !== first && v.close());
         }
       } finally {
         process.off("SIGINT", interrupt).off("SIGTERM", interrupt);

@@ -36,6 +36,7 @@ export class MembersAdd extends VaultCommand {
     const admission = checkRequest(bytes, flags.fingerprint, "members add");
     await this.withVault(flags, async (vault) => {
       refuseKnown(vault.requireTeam(), admission.request, false);
+      this.refuseLinked(vault, [admission.request.device.sign, admission.request.device.enc, admission.request.user]);
       await confirmAtPrompt(admission, role);
       // In a shared space the organization defaults to the admin's own (docs/spaces.md, rule 1).
       const team = vault.requireTeam();

@@ -9,7 +9,7 @@ import { writeFileSync } from "node:fs";
 import { Args, Flags } from "@oclif/core";
 import { isAirlockError, markPartial, quoted, safe, writeBundleQrFolder } from "@airlock/shared";
 import { VaultCommand, type VaultFlags } from "./base.js";
-import { createSpace } from "../spaces/spaces.js";
+import { createSpace, deleteSpace, findSpace } from "../spaces/spaces.js";
 import type { Vault } from "../vault/vault.js";
 import { short } from "./format.js";
 import { fingerprint } from "../vault/request.js";
@@ -37,8 +37,15 @@ export class RecoverStart extends VaultCommand {
     checkName(args.name, "name");
     const vault = flags["new-space"] === undefined ? (await this.openOrCreate(flags)).vault : await this.#newSpace(flags, flags["new-space"]);
     try {
-      const request = startRecovery(vault, args.name);
-      writeFileSync(flags.out, request.bytes, { mode: 0o644 });
+      let request;
+      try {
+        request = startRecovery(vault, args.name);
+        writeFileSync(flags.out, request.bytes, { mode: 0o644 });
+      } catch (e) {
+        // A new space made for this recovery goes again if the request cannot be made or written.
+        if (flags["new-space"] !== undefined) await this.#dropSpace(flags, vault, flags["new-space"]);
+        throw e;
+      }
       const frames = flags.qr === undefined ? 0 : (await writeBundleQrFolder(flags.qr, request.bytes)).files.filter((f) => f.endsWith(".png")).length;
       const fp = fingerprint(request);
       this.emit(
@@ -51,6 +58,16 @@ export class RecoverStart extends VaultCommand {
       );
     } finally {
       vault.close();
+    }
+  }
+
+  async #dropSpace(flags: VaultFlags, vault: Vault, name: string): Promise<void> {
+    vault.close();
+    const first = await this.openFirst(flags);
+    try {
+      deleteSpace(first, findSpace(first, name));
+    } finally {
+      first.close();
     }
   }
 

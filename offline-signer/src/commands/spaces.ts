@@ -5,11 +5,12 @@
  */
 import { writeFileSync } from "node:fs";
 import { Args, Flags } from "@oclif/core";
-import { AirlockError, quoted, safe, writeBundleQrFolder } from "@airlock/shared";
+import { AirlockError, describeError, quoted, safe, writeBundleQrFolder } from "@airlock/shared";
 import { checkName } from "../vault/names.js";
 import { fingerprint } from "../vault/request.js";
 import type { Vault } from "../vault/vault.js";
-import { allSpaces, createSpace, currentSpace, deleteSpace, findSpace, markLeaving, useSpace, type SpaceRef } from "../spaces/spaces.js";
+import { allSpaces, createSpace, currentSpace, deleteSpace, findSpace, markLeaving, readIndex, useSpace, type SpaceRef } from "../spaces/spaces.js";
+import type { TeamState, UserState } from "../team/state.js";
 import { VaultCommand } from "./base.js";
 import { initShared } from "../vault/orgs.js";
 import { short, table } from "./format.js";
@@ -22,7 +23,9 @@ interface SpaceLine {
   readonly team: string | null;
   readonly role: string | null;
   readonly members: number;
-  readonly state: "joined" | "waiting" | "no team";
+  readonly state: "joined" | "waiting" | "no team" | "leaving" | "damaged";
+  /** Why a damaged space does not open. */
+  readonly reason?: string;
   /** A shared space: its organizations, and yours. */
   readonly orgs?: readonly string[];
   readonly org?: string | null;
@@ -46,10 +49,18 @@ export class SpacesList extends VaultCommand {
     const { flags } = await this.parse(SpacesList);
     await this.withVault(flags, (first) => {
       const current = currentSpace(first).id;
-      const lines = allSpaces(first).map((ref) => {
-        const vault = this.openSpaceOf(first, ref);
+      const leaving = new Set(readIndex(first).filter((e) => e.leaving === true).map((e) => e.id));
+      const lines = allSpaces(first).map((ref): SpaceLine => {
+        let vault: Vault;
         try {
-          return describe(vault, ref, ref.id === current);
+          vault = this.openSpaceOf(first, ref);
+        } catch (e) {
+          // A damaged space is listed, not a reason to list none (review H2).
+          return { name: ref.name, id: ref.id, current: ref.id === current, team: null, role: null, members: 0, state: "damaged", reason: describeError(e).message };
+        }
+        try {
+          const line = describe(vault, ref, ref.id === current);
+          return leaving.has(ref.id) ? { ...line, state: "leaving" } : line;
         } finally {
           if (vault !== first) vault.close();
         }
@@ -58,7 +69,11 @@ export class SpacesList extends VaultCommand {
         lines.map((l) => [
           `${l.current ? "* " : "  "}${l.name}`,
           l.id === null ? "(first)" : short(l.id),
-          l.state === "joined" ? `${l.role ?? "?"} in ${quoted(l.team ?? "?")}, ${l.members} member(s)${l.orgs === undefined ? "" : safe`; shared by ${l.orgs.join(", ")}, you in ${l.org ?? "?"}`}` : l.state === "waiting" ? "join request made, waiting for the welcome" : "no team yet",
+          l.state === "damaged"
+            ? `DAMAGED: ${l.reason ?? "?"} (airlock spaces leave ${JSON.stringify(l.name)} --now removes it)`
+            : l.state === "leaving"
+              ? `leaving: deleted after your next export (it sends what the team lacks, then this laptop's revocation)`
+              : l.state === "joined" ? `${l.role ?? "?"} in ${quoted(l.team ?? "?")}, ${l.members} member(s)${l.orgs === undefined ? "" : safe`; shared by ${l.orgs.join(", ")}, you in ${l.org ?? "?"}`}` : l.state === "waiting" ? "join request made, waiting for the welcome" : "no team yet",
         ]),
       );
       this.emit(flags.json, { spaces: lines }, `${text}* the space commands use without --space (airlock spaces use NAME)\n`);
@@ -92,7 +107,7 @@ export class SpacesCreate extends VaultCommand {
       checkName(userName, "name (--name)");
       const { space, vault } = createSpace(first, args.name);
       try {
-        const state = flags.org === undefined ? vault.init(args.name, userName) : initShared(vault, args.name, userName, flags.org, flags["org-k"]);
+        const state = dropOnFailure(first, space, vault, () => (flags.org === undefined ? vault.init(args.name, userName) : initShared(vault, args.name, userName, flags.org, flags["org-k"])));
         if (flags.use) useSpace(first, space);
         this.emit(
           flags.json,
@@ -107,6 +122,17 @@ export class SpacesCreate extends VaultCommand {
         vault.close();
       }
     });
+  }
+}
+
+/** Runs the first step in a new space; if it fails, the space goes again (no empty space left behind: review). */
+function dropOnFailure<T>(first: Vault, space: SpaceRef, vault: Vault, step: () => T): T {
+  try {
+    return step();
+  } catch (e) {
+    vault.close();
+    deleteSpace(first, space);
+    throw e;
   }
 }
 
@@ -132,8 +158,11 @@ export class SpacesJoin extends VaultCommand {
       checkName(userName, "name (--name)");
       const { space, vault } = createSpace(first, args.space);
       try {
-        const request = vault.joinRequest(userName);
-        writeFileSync(flags.out, request.bytes, { mode: 0o644 });
+        const request = dropOnFailure(first, space, vault, () => {
+          const made = vault.joinRequest(userName);
+          writeFileSync(flags.out, made.bytes, { mode: 0o644 });
+          return made;
+        });
         const frames = flags.qr === undefined ? 0 : (await writeBundleQrFolder(flags.qr, request.bytes)).files.filter((f) => f.endsWith(".png")).length;
         const fp = fingerprint(request.device);
         this.emit(
@@ -167,38 +196,64 @@ export class SpacesUse extends VaultCommand {
 
 export class SpacesLeave extends VaultCommand {
   static override wholeVault = true;
-  static override summary = "Leave a space: revoke this laptop there, and delete the space from this vault.";
+  static override summary = "Leave a space: at your next export, send what the team lacks and this laptop's revocation, then delete the space here.";
   static override description =
-    "In a space you joined, this laptop's device is revoked first (a team entry the others receive with your next export, and which makes them rotate the keys you held); the space is deleted from this vault once that export is written (`airlock export` does it). With --now it is deleted at once and the team is not told: for a space whose join was never answered, or when an admin removes you anyway. The first space cannot be left: it holds the other spaces' keys.";
+    "Leaving marks the space; your next `airlock export` first sends what the team does not have yet (records and attached files, as any export), then revokes this laptop there (a team entry; the others rotate the keys it held) and sends that, and only then deletes the space from this vault. The last admin or owner (of your organization, in a shared space) cannot leave while others remain: make someone else admin first. With --now the space is deleted at once and the team is not told: for a space whose join was never answered, a damaged space, or when an admin removes you anyway. The first space cannot be left: it holds the other spaces' keys.";
   static override examples = ["<%= config.bin %> spaces leave Coalition", "<%= config.bin %> spaces leave Coalition --now"];
   static override args = { space: Args.string({ description: "the space's name or id", required: true }) };
-  static override flags = { now: Flags.boolean({ description: "delete it now, without telling the team", default: false }) };
+  static override flags = {
+    now: Flags.boolean({ description: "delete it now, without telling the team (and without sending what it lacks)", default: false }),
+    force: Flags.boolean({ description: "leave even as the last admin or owner (the others are left with nobody who can admit or remove anyone)", default: false }),
+  };
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(SpacesLeave);
     await this.withVault(flags, (first) => {
       const space = findSpace(first, args.space);
       if (space.id === "") throw new AirlockError("VAULT_NOT_ALLOWED", "the first space cannot be left", { hint: "it holds the other spaces' keys; to leave its team, have an admin remove you" });
-      const vault = this.openSpaceOf(first, space);
-      let revoked = false;
-      try {
-        const me = vault.teamId === undefined ? undefined : vault.state().devices.get(vault.deviceId);
-        if (!flags.now && me?.active === true) {
-          vault.revokeSelf();
-          revoked = true;
-        }
-      } finally {
-        vault.close();
-      }
-      if (revoked) markLeaving(first, space);
+      // --now never opens the space: a damaged one must still be removable (review H2).
+      const marked = flags.now ? false : this.#mayMark(first, space, flags.force);
+      if (marked) markLeaving(first, space);
       else deleteSpace(first, space);
       this.emit(
         flags.json,
-        { space: { id: space.id, name: space.name }, revoked, deleted: !revoked },
-        revoked
-          ? safe`Revoked this laptop in space ${quoted(space.name)}. Export once (airlock export) to tell the team; the space is deleted from this vault after that export.` + "\n"
+        { space: { id: space.id, name: space.name }, leaving: marked, deleted: !marked },
+        marked
+          ? safe`Space ${quoted(space.name)} will be left at your next export (airlock export): it sends what the team lacks, then this laptop's revocation, and then deletes the space from this vault.` + "\n"
           : safe`Deleted space ${quoted(space.name)} from this vault.` + "\n",
       );
     });
   }
+
+  /** Whether the space is left through an export (in a team, this device active); refuses the last admin. */
+  #mayMark(first: Vault, space: SpaceRef, force: boolean): boolean {
+    const vault = this.openSpaceOf(first, space);
+    try {
+      if (vault.teamId === undefined) return false; // a join never answered: nobody to tell
+      const state = vault.state();
+      const me = state.devices.get(vault.deviceId);
+      const user = me === undefined ? undefined : state.users.get(me.user);
+      if (me?.active !== true || user === undefined || !user.active) return false;
+      if (!force && lastAdmin(state, user)) {
+        throw new AirlockError("VAULT_NOT_ALLOWED", `you are the last admin or owner${user.org === undefined ? "" : safe` of ${quoted(state.orgs?.[user.org] ?? "?")}`} in space ${quoted(space.name)}, and others remain`, {
+          hint: `make someone else admin first (airlock members role NAME admin --space ${JSON.stringify(space.name)}), or leave anyway with --force`,
+        });
+      }
+      return true;
+    } finally {
+      if (vault !== first) vault.close();
+    }
+  }
+}
+
+/**
+ * Whether `user` is the last active admin or owner with an active device (in a shared space: of
+ * their organization) while other active members remain: leaving would leave nobody to admit,
+ * remove or approve (review M5).
+ */
+function lastAdmin(state: TeamState, user: UserState): boolean {
+  const peers = [...state.users.values()].filter((u) => u.active && u.id !== user.id && (state.orgs === undefined || u.org === user.org));
+  if (peers.length === 0 || (user.role !== "admin" && user.role !== "owner")) return false;
+  const hasDevice = (u: UserState): boolean => [...state.devices.values()].some((d) => d.user === u.id && d.active);
+  return !peers.some((u) => (u.role === "admin" || u.role === "owner") && hasDevice(u));
 }

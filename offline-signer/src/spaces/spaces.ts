@@ -96,14 +96,23 @@ function same(a: string, b: string): boolean {
  */
 export function findSpace(first: Vault, ref: string): SpaceRef {
   const spaces = allSpaces(first);
-  const byName = spaces.filter((s) => same(s.name, ref));
+  let byName = spaces.filter((s) => same(s.name, ref));
+  // Two names differing only in case: the exact spelling decides (a team's name comes from its admin).
+  if (byName.length > 1) byName = byName.filter((s) => s.name.normalize("NFC") === ref.normalize("NFC"));
   if (byName.length === 1) return byName[0]!;
+  // `first` always reaches the first space, whatever its team is called (no space may take that name).
+  if (byName.length === 0 && same(ref, FIRST_ALIAS)) return spaces[0]!;
   const byId = /^[0-9a-f]{4,32}$/.test(ref) ? spaces.filter((s) => s.id !== "" && s.id.startsWith(ref)) : [];
   if (byName.length === 0 && byId.length === 1) return byId[0]!;
   const names = spaces.map((s) => quoted(s.name)).join(", ");
-  if (byName.length + byId.length > 1) throw spaceError("SPACE_AMBIGUOUS", `${quoted(ref)} names more than one space`, `use the space's id (airlock spaces list); spaces: ${names}`);
-  throw spaceError("SPACE_NOT_FOUND", `no space named ${quoted(ref)}`, `spaces here: ${names} (airlock spaces list)`);
+  if (byName.length + byId.length > 1) {
+    throw spaceError("SPACE_AMBIGUOUS", `${quoted(ref)} names more than one space`, `use the space's id (airlock spaces list), or "${FIRST_ALIAS}" for the first space; spaces: ${names}`);
+  }
+  throw spaceError("SPACE_NOT_FOUND", `no space named ${quoted(ref)}`, `spaces here: ${names} ("${FIRST_ALIAS}" is always the first; airlock spaces list)`);
 }
+
+/** What always names the first space on the command line. */
+export const FIRST_ALIAS = "first";
 
 /** The space commands work in without --space: the one set with `spaces use`, else the first. */
 export function currentSpace(first: Vault): SpaceRef {
@@ -135,7 +144,7 @@ export function openSpace(first: Vault, space: SpaceRef, options: VaultOpenOptio
 export function createSpace(first: Vault, name: string, options: VaultOpenOptions = {}): { space: SpaceRef; vault: Vault } {
   checkName(name, "space name");
   const index = readIndex(first);
-  if (allSpaces(first).some((s) => same(s.name, name))) throw spaceError("SPACE_EXISTS", `there is already a space named ${quoted(name)}`, "choose another name (airlock spaces list)");
+  if (same(name, FIRST_ALIAS) || allSpaces(first).some((s) => same(s.name, name))) throw spaceError("SPACE_EXISTS", `there is already a space named ${quoted(name)}`, `choose another name (airlock spaces list; "${FIRST_ALIAS}" always names the first space)`);
   if (index.length >= MAX_SPACES - 1) throw spaceError("SPACE_LIMIT", `a vault holds at most ${MAX_SPACES} spaces`, "leave one you no longer need (airlock spaces leave NAME)");
   if (first.store.space) throw new RangeError("spaces are made from the first space's vault");
   const id = randomBytes(ID_BYTES).toString("hex");

@@ -34,7 +34,14 @@ async function importAll(phase: Extract<Phase, { kind: "open" }>, spaces: readon
 /** The open phase for the vault's first space `first`: the space `spaces use` set, opened. */
 function inSpace(first: Vault, want?: SpaceRef): Phase {
   const space = want ?? currentSpace(first);
-  return { kind: "open", first, space, vault: space.id === "" ? first : openSpace(first, space) };
+  if (space.id === "") return { kind: "open", first, space, vault: first };
+  try {
+    return { kind: "open", first, space, vault: openSpace(first, space) };
+  } catch {
+    // A damaged space must not lock the user out of the others: the first is shown, and
+    // `airlock spaces list` says what is wrong with that one (review M8).
+    return { kind: "open", first, space: allSpaces(first)[0]!, vault: first };
+  }
 }
 
 export interface AppProps {
@@ -160,8 +167,12 @@ export function App(props: AppProps): ReactElement {
       const at = spaces.findIndex((s) => s.id === phase.space?.id);
       // Switching: the shown space closes (the effect above), the next one opens from the first.
       const next = (): void => {
-        const to = spaces[(at + 1) % spaces.length];
-        if (phase.first !== undefined && to !== undefined) setPhase(inSpace(phase.first, to));
+        // The next space that opens (a damaged one is passed over).
+        for (let k = 1; k <= spaces.length && phase.first !== undefined; k++) {
+          const to = spaces[(at + k) % spaces.length]!;
+          const p = inSpace(phase.first, to);
+          if (p.kind === "open" && p.space?.id === to.id) return setPhase(p);
+        }
       };
       return (
         <Main

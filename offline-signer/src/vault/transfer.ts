@@ -212,7 +212,8 @@ export async function importFrom(
  */
 export async function importIntoSpaces<S>(
   spaces: readonly S[],
-  open: (space: S) => Promise<Vault> | Vault,
+  /** A space's vault, or undefined to leave that space out (a damaged one the caller reported). */
+  open: (space: S) => Promise<Vault | undefined> | Vault | undefined,
   paths: readonly string[],
   progress?: (line: string) => void,
   options: ImportOptions = {},
@@ -221,8 +222,14 @@ export async function importIntoSpaces<S>(
 ): Promise<{ space: S; result: ImportResult }[]> {
   // Sized for the space that accepts the largest files; each space checks its own limit on open.
   const vaults: Vault[] = [];
+  const opened: S[] = [];
   try {
-    for (const space of spaces) vaults.push(await open(space));
+    for (const space of spaces) {
+      const vault = await open(space);
+      if (vault === undefined) continue;
+      vaults.push(vault);
+      opened.push(space);
+    }
     const imports = vaults.map((v, i) => new SpaceImport(v, progress, options, i === 0));
     try {
       // Each bundle offered to every space as it is read: memory stays what one space's import needs.
@@ -234,7 +241,7 @@ export async function importIntoSpaces<S>(
       throw e;
     }
     const out: { space: S; result: ImportResult }[] = [];
-    for (const [i, space] of spaces.entries()) out.push({ space, result: await imports[i]!.finish() });
+    for (const [i, space] of opened.entries()) out.push({ space, result: await imports[i]!.finish() });
     return out;
   } finally {
     for (const v of vaults) release(v);
