@@ -14,7 +14,9 @@
  * body is cut as soon as it passes the limit), and per-namespace quotas of bytes and bundles
  * (MAILBOX_QUOTA, checked against the declared length before the body is read). An upload is
  * never held in memory: it streams into a temp file in the namespace's folder (a name list()
- * ignores) while it is hashed, and only a body whose SHA-256 matches its name is renamed to it.
+ * ignores) while it is hashed, each chunk freed as soon as it is on disk (releaseChunk), and
+ * only a body whose SHA-256 matches its name is fsynced, renamed to it, and its folder fsynced
+ * (publish; concurrent puts share the folder fsync) before the 204.
  * Authentication checks the bearer token against every served team's tokens for the path's
  * namespace over the token window around now, always all of them, so an unknown namespace and
  * a wrong token get the same 401 after the same work and a prober cannot tell which mailboxes
