@@ -120,7 +120,8 @@ function fdClose(fd: number): void {
   } catch {
     // EBADF/EIO on close of a read or already-fsynced descriptor: nothing left to lose.
   }
-}const pathStat = promisify(lstatCallback);
+}
+const pathStat = promisify(lstatCallback);
 const pathRename = promisify(renameCallback);
 /** Tokens remembered after they opened a namespace (a team's couriers use a handful a day). */
 const VERIFIED_CACHE = 4096;
@@ -303,8 +304,8 @@ export async function startMailboxServer(o: MailboxServerOptions): Promise<Mailb
 
   /**
    * Gives the checked, fsynced temp file `tempPath` its name in the namespace's folder (the one
-   * it was written in; `existing`: what the name held once the body was checked): rename, then an fsync of the folder, so the name survives a power loss
-   * before the client hears 204. Returns false, leaving the temp file to the caller, if a file of
+   * it was written in; `existing`: what the name held once the body was checked): rename, then
+   * an fsync of the folder, so the name survives a power loss before the client hears 204. Returns false, leaving the temp file to the caller, if a file of
    * that name and size is already stored (same name, same bytes). What DirMailbox.adopt does,
    * less the checks that guard a folder shared with Syncthing peers (this folder is the server's
    * own, 0700) and with the folder fsync shared by concurrent puts.
