@@ -150,6 +150,23 @@ describe("organizations in an ordinary team: none, and the team's rules as befor
     expect(s.users.get(carl.id)?.active).toBe(false);
   });
 
+  it("with k = 3 a team's critical change is not complete with two admins' approvals, only with the third's", () => {
+    const [alice, adam, amy, carl] = [person("alice"), person("adam"), person("amy"), person("carl")];
+    const log = new Log(alice);
+    log.admit(alice, adam, "admin");
+    log.admit(alice, amy, "admin");
+    log.admit(alice, carl, "editor");
+    log.add(alice, { type: "set-approvals", k: 3 });
+    const remove = log.add(adam, removal(carl));
+    log.approve(alice, remove);
+    let s = log.fold();
+    expect(s.proposals.get(remove.hashHex)?.approvers).toEqual(new Set([adam.id, alice.id]));
+    expect(s.users.get(carl.id)?.active).toBe(true);
+    const third = log.approve(amy, remove);
+    s = log.fold();
+    expect(s.effective.get(remove.hashHex)).toBe(third.hashHex);
+  });
+
   it("a team's last owner is neither removed nor demoted, with the team's own wording", () => {
     const [alice, adam] = [person("alice"), person("adam")];
     const log = new Log(alice);
@@ -304,5 +321,33 @@ describe("the fold: organization rules at their edges", () => {
       expect(s.seats.get(1)).toBe(seat.hashHex);
     }
     expect(after).toBeGreaterThan(0);
+  });
+
+  it("a backdated space-level change whose author was demoted concurrently is refused for the demotion in every order, also where it took effect before the seat", () => {
+    const [alice, adam, bea] = [person("alice", 90), person("adam", 93), person("bea", 96)];
+    const log = new Log(alice, ["Acme", "Birch"]);
+    log.add(alice, notes);
+    log.admit(alice, adam, "admin", 0);
+    const beforeSeat = [log.tip];
+    log.admit(alice, bea, "admin", 1);
+    const demote = log.add(alice, setRole(adam, "editor"));
+    const all = new Map(log.entries);
+    let first = 0;
+    for (let t = 1; t <= 24; t++) {
+      const sneaky = signEntry(adam.device, { team: log.genesis.hash, parents: beforeSeat, time: 7000 + t, body: { type: "set-policy", collection: "notes", read: "editor", write: "admin", cutoffs: [], rekeys: [] } });
+      const s = foldTeam(log.genesis.hashHex, new Map([...all, [sneaky.hashHex, sneaky]]));
+      expect(s.effective.get(demote.hashHex)).toBe(demote.hashHex);
+      if (s.order.indexOf(sneaky.hashHex) < s.order.indexOf(s.seats.get(1)!)) {
+        // It took effect alone, before the seat; refused after the fold for the demotion, not for the seat.
+        first++;
+        expect(s.rejected.get(sneaky.hashHex)).toBe("made without knowing its author was demoted: only admins make set-policy changes");
+      } else {
+        // After the seat it waited for Birch; after the demotion it is an editor's.
+        expect(s.rejected.get(sneaky.hashHex)).toMatch(/^(made without knowing its author was demoted: )?only admins make set-policy changes$/);
+      }
+      expect(s.collections.get("notes")).toMatchObject({ read: "viewer", write: "editor" });
+    }
+    expect(first).toBeGreaterThan(0); // applied before Birch's seat, alone, and still refused for the demotion
+    expect(first).toBeLessThan(24);
   });
 });
