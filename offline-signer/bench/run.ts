@@ -13,6 +13,7 @@ import { benchDocs } from "./docs.js";
 import { benchAgenda } from "./agenda.js";
 import { benchTui } from "./tui.js";
 import { benchSpaces } from "./spaces.js";
+import { benchRecovery } from "./recovery.js";
 
 const RESULTS = fileURLToPath(new URL("../../../bench-results.json", import.meta.url));
 
@@ -42,6 +43,8 @@ async function main(): Promise<void> {
   show(await benchTui({ quick }));
   console.log("\n== spaces: the same data in 5 spaces vs 1 (import, export, open; ratio ~1 is the target)");
   show(await benchSpaces({ quick }));
+  console.log("\n== recovery to usable: recover start -> release -> recover add -> re-sent import, vs a newcomer importing the same data (lower is better)");
+  show(await benchRecovery({ quick }));
   console.log("\n== unlock (Argon2id) vs the bare KDF");
   show(await benchUnlock());
   mergeBenchResults(RESULTS, figures);
