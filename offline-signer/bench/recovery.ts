@@ -25,6 +25,7 @@ import { performance } from "node:perf_hooks";
 import type { BenchFigure } from "@airlock/shared";
 import { passphraseBytes } from "../src/store/index.js";
 import { exportBundles, importBundles, importBundlesParallel, type ExportedBundle } from "../src/vault/sync.js";
+import type { ImportReport } from "../src/vault/import-report.js";
 import { Vault } from "../src/vault/vault.js";
 import { setupRecovery } from "../src/recovery/setup.js";
 import { releaseShare } from "../src/recovery/holder.js";
@@ -48,14 +49,25 @@ interface Round {
   readonly baseMs: number;
   readonly baseExportMs: number;
   readonly baseImportMs: number;
+  readonly baseSplit: string;
   readonly recMs: number;
   readonly stepsMs: number;
   readonly startMs: number;
   readonly releaseMs: number;
   readonly addMs: number;
   readonly resendMs: number;
+  readonly toAliceMs: number;
+  readonly aliceExportMs: number;
+  readonly importMs: number;
   readonly trips: number;
+  readonly importSplit: string;
   readonly ratio: number;
+}
+
+/** Where an import's time went (ImportReport timings). */
+function split(r: ImportReport): string {
+  const t = r.timings;
+  return `open ${t.open.toFixed(0)}, decode ${t.decode.toFixed(0)}, transaction ${t.apply.toFixed(0)} (signatures and batches this thread took over ${t.decrypt.toFixed(0)}, waiting for the worker ${t.verify.toFixed(0)}, authorize ${t.authorize.toFixed(0)}, writes ${t.write.toFixed(0)})`;
 }
 
 const median = (xs: readonly number[]): number => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
@@ -97,22 +109,22 @@ export async function benchRecovery(opts: { quick: boolean }): Promise<BenchFigu
     a.close();
     d.close();
 
-    const baseline = async (r: number): Promise<Pick<Round, "baseMs" | "baseExportMs" | "baseImportMs">> => {
+    const baseline = async (r: number): Promise<Pick<Round, "baseMs" | "baseExportMs" | "baseImportMs" | "baseSplit">> => {
       const alice = await openCopy(`a-base-${r}`);
       const n = await create(`n-base-${r}`);
       const t0 = performance.now();
       alice.addMember(n.joinRequest("erin").bytes, "editor");
       const bundles = exportBundles(alice);
       const t1 = performance.now();
-      await importBundlesParallel(n, asBytes(bundles));
+      const report = await importBundlesParallel(n, asBytes(bundles));
       const ok = usable(n);
       const t2 = performance.now();
       if (!ok) throw new Error(`the admitted vault lists ${n.recordCount("notes")} of ${records} records`);
       drop(alice, n);
-      return { baseMs: t2 - t0, baseExportMs: t1 - t0, baseImportMs: t2 - t1 };
+      return { baseMs: t2 - t0, baseExportMs: t1 - t0, baseImportMs: t2 - t1, baseSplit: split(report) };
     };
 
-    const recovery = async (r: number): Promise<Omit<Round, "baseMs" | "baseExportMs" | "baseImportMs" | "ratio">> => {
+    const recovery = async (r: number): Promise<Omit<Round, "baseMs" | "baseExportMs" | "baseImportMs" | "baseSplit" | "ratio">> => {
       const alice = await openCopy(`a-rec-${r}`);
       const n = await create(`n-rec-${r}`);
       const t0 = performance.now();
@@ -128,14 +140,26 @@ export async function benchRecovery(opts: { quick: boolean }): Promise<BenchFigu
       const t3 = performance.now();
       if (restored.waiting !== 0 || n.me().device.active !== true) throw new Error(`the recovered device is not active (waiting ${restored.waiting})`);
       let trips = 0;
-      while (!usable(n)) {
+      let toAliceMs = 0;
+      let aliceExportMs = 0;
+      let last: ImportReport | undefined;
+      for (;;) {
+        const u0 = performance.now();
+        const ok = usable(n);
+        if (ok) break;
         if (++trips > 3) throw new Error(`after 3 round trips the recovered vault lists ${n.recordCount("notes")} of ${records} records`);
         await importBundlesParallel(alice, asBytes(exportBundles(n)));
-        await importBundlesParallel(n, asBytes(exportBundles(alice)));
+        const u1 = performance.now();
+        const bundles = exportBundles(alice);
+        const u2 = performance.now();
+        last = await importBundlesParallel(n, asBytes(bundles));
+        toAliceMs += u1 - u0;
+        aliceExportMs += u2 - u1;
       }
       const t4 = performance.now();
       drop(alice, n);
-      return { recMs: t4 - t0, stepsMs: t3 - t0, startMs: t1 - t0, releaseMs: t2 - t1, addMs: t3 - t2, resendMs: t4 - t3, trips };
+      const resendMs = t4 - t3;
+      return { recMs: t4 - t0, stepsMs: t3 - t0, startMs: t1 - t0, releaseMs: t2 - t1, addMs: t3 - t2, resendMs, toAliceMs, aliceExportMs, importMs: resendMs - toAliceMs - aliceExportMs, trips, importSplit: last === undefined ? "" : split(last) };
     };
 
     const rounds: Round[] = [];
@@ -164,7 +188,7 @@ export async function benchRecovery(opts: { quick: boolean }): Promise<BenchFigu
         unit: "ms",
         baseline: mid.baseMs,
         ratio: mid.ratio,
-        note: `median of ${ROUNDS} interleaved rounds (ratios ${rounds.map((x) => x.ratio.toFixed(3)).join(", ")}; spread ${sorted[0]!.ratio.toFixed(3)}-${sorted[sorted.length - 1]!.ratio.toFixed(3)}; recovery ${rounds.map((x) => ms(x.recMs)).join(", ")} ms, baseline ${rounds.map((x) => ms(x.baseMs)).join(", ")} ms): ${records} records (80% Alice's, 20% the lost laptop's), recover start -> release -> recover add -> the re-send until the recovered vault lists them, ${mid.recMs.toFixed(0)} ms (start ${ms(mid.startMs)}, release ${ms(mid.releaseMs)}, add ${ms(mid.addMs)}, re-send ${ms(mid.resendMs)} in ${mid.trips} round trip${mid.trips === 1 ? "" : "s"}), vs a newcomer admitted and importing the same data, ${mid.baseMs.toFixed(0)} ms (admit + export ${ms(mid.baseExportMs)}, import + list ${ms(mid.baseImportMs)}); load average ${load}`,
+        note: `median of ${ROUNDS} interleaved rounds (ratios ${rounds.map((x) => x.ratio.toFixed(3)).join(", ")}; spread ${sorted[0]!.ratio.toFixed(3)}-${sorted[sorted.length - 1]!.ratio.toFixed(3)}; recovery ${rounds.map((x) => ms(x.recMs)).join(", ")} ms, baseline ${rounds.map((x) => ms(x.baseMs)).join(", ")} ms): ${records} records (80% Alice's, 20% the lost laptop's), recover start -> release -> recover add -> the re-send until the recovered vault lists them, ${mid.recMs.toFixed(0)} ms (start ${ms(mid.startMs)}, release ${ms(mid.releaseMs)}, add ${ms(mid.addMs)}, re-send ${ms(mid.resendMs)} in ${mid.trips} round trip${mid.trips === 1 ? "" : "s"}: the new vault's export and Alice's import ${ms(mid.toAliceMs)}, Alice's export ${ms(mid.aliceExportMs)}, its import + list ${ms(mid.importMs)} [${mid.importSplit}]), vs a newcomer admitted and importing the same data, ${mid.baseMs.toFixed(0)} ms (admit + export ${ms(mid.baseExportMs)}, import + list ${ms(mid.baseImportMs)} [${mid.baseSplit}]); load average ${load}`,
       },
       {
         name: `vault.recovery.steps${q}`,
