@@ -28,6 +28,8 @@ import {
 import { rekeySpaces, settleSpaceKeys, type RekeyHook } from "../spaces/rekey.js";
 
 export const DB_FILE = "vault.db";
+/** A further space whose folder is gone or does not open (docs/spaces.md, "A damaged space"). */
+const DAMAGED_SPACE_HINT = "the space's folder is gone or damaged; the other spaces work without it: remove it with `airlock spaces leave NAME --now`, or restore the vault from a backup (airlock restore)";
 export const PARAMS_FILE = "vault.json";
 
 export interface VaultOptions {
@@ -169,17 +171,23 @@ export class VaultStore {
       if (existsSync(dbPath)) throw new AirlockError("VAULT_EXISTS", `${dir} already holds a space's store`, { hint: "report this as a bug: space folders have random names" });
       const db = tryOpen(dbPath, key, true);
       if (db === null) throw new AirlockError("VAULT_CORRUPT", `could not create ${dbPath}`, { hint: "report this as a bug" });
-      try {
-        configure(db);
-        applyMigrations(db, options.migrations ?? MIGRATIONS);
-      } catch (e) {
-        db.close();
-        throw e;
-      }
-      return new VaultStore(dir, db, parent.#params, true);
+      return VaultStore.#spaceStore(dir, db, parent, options, false);
     } finally {
       wipe(key);
     }
+  }
+
+  /** A space's database, just opened: set up, backed up before a migration (`existing`), migrated; closed if any of it fails. */
+  static #spaceStore(dir: string, db: Database.Database, parent: VaultStore, options: Pick<VaultOptions, "migrations">, existing: boolean): VaultStore {
+    try {
+      configure(db);
+      if (existing) backupBeforeMigrating(db, dir, options.migrations ?? MIGRATIONS);
+      applyMigrations(db, options.migrations ?? MIGRATIONS);
+    } catch (e) {
+      db.close();
+      throw e;
+    }
+    return new VaultStore(dir, db, parent.#params, true);
   }
 
   /**
@@ -192,23 +200,15 @@ export class VaultStore {
     try {
       const dbPath = join(dir, DB_FILE);
       if (!existsSync(dbPath)) {
-        throw new AirlockError("VAULT_NOT_FOUND", `no database at ${dbPath}`, { hint: "the space's folder is gone or incomplete; restore the vault from a backup (airlock restore)" });
+        throw new AirlockError("VAULT_NOT_FOUND", `no database at ${dbPath}`, { hint: DAMAGED_SPACE_HINT });
       }
       let db: Database.Database | null = null;
       for (const k of keys) {
         db = tryOpen(dbPath, k, false);
         if (db !== null) break;
       }
-      if (db === null) throw new AirlockError("VAULT_WRONG_KEY", `the key kept for the space at ${dir} does not open it`, { hint: "the space's folder was replaced or damaged; restore the vault from a backup (airlock restore)" });
-      try {
-        configure(db);
-        backupBeforeMigrating(db, dir, options.migrations ?? MIGRATIONS);
-        applyMigrations(db, options.migrations ?? MIGRATIONS);
-      } catch (e) {
-        db.close();
-        throw e;
-      }
-      return new VaultStore(dir, db, parent.#params, true);
+      if (db === null) throw new AirlockError("VAULT_WRONG_KEY", `the key kept for the space at ${dir} does not open it`, { hint: DAMAGED_SPACE_HINT });
+      return VaultStore.#spaceStore(dir, db, parent, options, true);
     } finally {
       wipe(...keys);
     }
