@@ -14,7 +14,7 @@
  *     to the new vault, which imports and lists the first screen of notes; repeated if a round
  *     trip leaves records missing (counted in the note).
  *
- * Interleaved rounds (the order alternates), each on fresh copies; the figure is the median
+ * Interleaved rounds (5, or 3 with --quick; the order alternates), each on fresh copies; the figure is the median
  * round's ratio (b)/(a), with every round and the spread in the note, plus how much of (b) the
  * recovery steps take.
  */
@@ -32,7 +32,8 @@ import { releaseShare } from "../src/recovery/holder.js";
 import { judgeInputs, restoreFrom, startRecovery } from "../src/recovery/restore.js";
 import { BENCH_PASS } from "./vaults.js";
 
-const ROUNDS = 3;
+/** Interleaved rounds (3 with --quick): the figure is the median round's ratio. */
+const ROUNDS = 5;
 const SCREEN = 50;
 
 const asBytes = (bundles: readonly ExportedBundle[]): { bytes: Uint8Array; source: string }[] => bundles.map((b) => ({ bytes: b.bytes, source: "bench" }));
@@ -74,6 +75,7 @@ const median = (xs: readonly number[]): number => [...xs].sort((x, y) => x - y)[
 
 export async function benchRecovery(opts: { quick: boolean }): Promise<BenchFigure[]> {
   const records = opts.quick ? 10_000 : 100_000;
+  const roundCount = opts.quick ? 3 : ROUNDS;
   const root = mkdtempSync(join(tmpdir(), "airlock-bench-recovery-"));
   const clock = { ms: Date.UTC(2026, 10, 28) };
   const now = (): number => clock.ms++;
@@ -163,7 +165,7 @@ export async function benchRecovery(opts: { quick: boolean }): Promise<BenchFigu
     };
 
     const rounds: Round[] = [];
-    for (let r = 0; r < ROUNDS; r++) {
+    for (let r = 0; r < roundCount; r++) {
       let base: Awaited<ReturnType<typeof baseline>>;
       let rec: Awaited<ReturnType<typeof recovery>>;
       if (r % 2 === 0) {
@@ -188,7 +190,7 @@ export async function benchRecovery(opts: { quick: boolean }): Promise<BenchFigu
         unit: "ms",
         baseline: mid.baseMs,
         ratio: mid.ratio,
-        note: `median of ${ROUNDS} interleaved rounds (ratios ${rounds.map((x) => x.ratio.toFixed(3)).join(", ")}; spread ${sorted[0]!.ratio.toFixed(3)}-${sorted[sorted.length - 1]!.ratio.toFixed(3)}; recovery ${rounds.map((x) => ms(x.recMs)).join(", ")} ms, baseline ${rounds.map((x) => ms(x.baseMs)).join(", ")} ms): ${records} records (80% Alice's, 20% the lost laptop's), recover start -> release -> recover add -> the re-send until the recovered vault lists them, ${mid.recMs.toFixed(0)} ms (start ${ms(mid.startMs)}, release ${ms(mid.releaseMs)}, add ${ms(mid.addMs)}, re-send ${ms(mid.resendMs)} in ${mid.trips} round trip${mid.trips === 1 ? "" : "s"}: the new vault's export and Alice's import ${ms(mid.toAliceMs)}, Alice's export ${ms(mid.aliceExportMs)}, its import + list ${ms(mid.importMs)} [${mid.importSplit}]), vs a newcomer admitted and importing the same data, ${mid.baseMs.toFixed(0)} ms (admit + export ${ms(mid.baseExportMs)}, import + list ${ms(mid.baseImportMs)} [${mid.baseSplit}]); load average ${load}`,
+        note: `median of ${roundCount} interleaved rounds (ratios ${rounds.map((x) => x.ratio.toFixed(3)).join(", ")}; spread ${sorted[0]!.ratio.toFixed(3)}-${sorted[sorted.length - 1]!.ratio.toFixed(3)}; recovery ${rounds.map((x) => ms(x.recMs)).join(", ")} ms, baseline ${rounds.map((x) => ms(x.baseMs)).join(", ")} ms; ratio of the medians ${(median(rounds.map((x) => x.recMs)) / median(rounds.map((x) => x.baseMs))).toFixed(3)}): ${records} records (80% Alice's, 20% the lost laptop's), recover start -> release -> recover add -> the re-send until the recovered vault lists them, ${mid.recMs.toFixed(0)} ms (start ${ms(mid.startMs)}, release ${ms(mid.releaseMs)}, add ${ms(mid.addMs)}, re-send ${ms(mid.resendMs)} in ${mid.trips} round trip${mid.trips === 1 ? "" : "s"}: the new vault's export and Alice's import ${ms(mid.toAliceMs)}, Alice's export ${ms(mid.aliceExportMs)}, its import + list ${ms(mid.importMs)} [${mid.importSplit}]), vs a newcomer admitted and importing the same data, ${mid.baseMs.toFixed(0)} ms (admit + export ${ms(mid.baseExportMs)}, import + list ${ms(mid.baseImportMs)} [${mid.baseSplit}]); load average ${load}`,
       },
       {
         name: `vault.recovery.steps${q}`,
@@ -196,7 +198,7 @@ export async function benchRecovery(opts: { quick: boolean }): Promise<BenchFigu
         unit: "ms",
         baseline: median(rounds.map((x) => x.recMs)),
         ratio: median(stepShares),
-        note: `the recovery steps alone (recover start, release, recover add) as a share of time to usable, median of ${ROUNDS} (shares ${stepShares.map((x) => x.toFixed(3)).join(", ")}); the rest is the re-sent import (the new vault's export to Alice, her import, her export, its import): ${rounds.map((x) => ms(x.resendMs)).join(", ")} ms`,
+        note: `the recovery steps alone (recover start, release, recover add) as a share of time to usable, median of ${roundCount} (shares ${stepShares.map((x) => x.toFixed(3)).join(", ")}); the rest is the re-sent import (the new vault's export to Alice, her import, her export, its import): ${rounds.map((x) => ms(x.resendMs)).join(", ")} ms`,
       },
     ];
   } finally {
