@@ -124,40 +124,6 @@ export class DirMailbox implements MailboxBackend {
     }
   }
 
-  /**
-   * Publishes a bundle its caller already wrote, fsynced and hashed into `tempPath` (the HTTP
-   * server streams an upload so instead of buffering it): `tempPath` must be a regular file on
-   * this folder's file system whose SHA-256 the caller checked against `name`. The temp file is
-   * renamed into place, or removed if the name is already stored with that size.
-   */
-  async adopt(name: string, tempPath: string, size: number): Promise<void> {
-    const checked = checkName(name);
-    checkSize(size, this.maxBundleBytes);
-    await this.#folder();
-    const path = join(this.#dir, checked);
-    const existing = await this.#lstat(path);
-    if (existing !== undefined) {
-      if (!existing.isFile()) throw mailboxError("MAILBOX_NOT_A_FILE", `${checked} in ${this.#dir} is not a plain file`);
-      if (existing.size === size) {
-        await unlink(tempPath).catch(() => undefined);
-        return;
-      }
-    }
-    try {
-      try {
-        await mkdir(this.#dir, { mode: 0o700 }); // not recursive: a missing parent fails
-      } catch (e) {
-        if (errnoCode(e) !== "EEXIST") throw e;
-      }
-      await this.#folder(); // still a real folder, not a link planted meanwhile
-      await rename(tempPath, path);
-      await syncDirectory(this.#dir);
-    } catch (e) {
-      await unlink(tempPath).catch(() => undefined);
-      throw ioError(e, `cannot store ${checked} into ${this.#dir}`);
-    }
-  }
-
   list(since?: string, options: CallOptions = {}): Promise<MailboxListing> {
     const run = this.#scan.then(async () => {
       throwIfAborted(options.signal);
