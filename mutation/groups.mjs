@@ -57,7 +57,7 @@ export const groups = {
       between(`${team}/state.ts`, "if (isSpaceLevel(state, b, author)) return true;", "switch (b.type) {"),
       between(`${team}/state.ts`, "// ---- shared spaces", "const FIRST = new Set("),
       between(`${team}/state.ts`, "const at = state.effective.get(h);", "if (out.has(h) || state.effective.get(h) !== h"),
-      between(`${team}/state.ts`, "orgs: genesis.body.orgs,", "seats: new Map(),"),
+      between(`${team}/state.ts`, "orgs: genesis.body.orgs", "seats: new Map(),"),
       between(`${team}/state.ts`, "state.users.set(owner, {", "state.devices.set(hex(g.device.sign)"),
       between(`${team}/state.ts`, "state.orgsRequired = orgsRequired(state);", "return state;"),
       between(`${team}/state.ts`, "const by = state.orgs === undefined", "p.approvers.add(actor.user.id);"),
