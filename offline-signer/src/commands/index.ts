@@ -21,6 +21,7 @@ import { APP_COMMANDS } from "../apps/commands.js";
 import { HelpCommand } from "./help.js";
 import { Completion } from "./completion.js";
 import { SpacesCreate, SpacesJoin, SpacesLeave, SpacesList, SpacesUse } from "./spaces.js";
+import { SpacesOrgsAdd, SpacesOrgsRemove } from "./spaces-orgs.js";
 
 export const COMMANDS = {
   init: Init,
@@ -59,6 +60,8 @@ export const COMMANDS = {
   "spaces:join": SpacesJoin,
   "spaces:use": SpacesUse,
   "spaces:leave": SpacesLeave,
+  "spaces:orgs:add": SpacesOrgsAdd,
+  "spaces:orgs:remove": SpacesOrgsRemove,
   "passphrase:change": PassphraseChange,
   unlock: Unlock,
   lock: Lock,

@@ -143,6 +143,13 @@ export type EntryBody =
   | { type: "courier"; name: string; key: Uint8Array }
   | { type: "revoke-courier"; key: Uint8Array }
   | { type: "grant"; grants: readonly KeyGrant[] }
+  /** A shared space's new organization (docs/spaces.md, rule 6): appended to `orgs`, unseated until its first admin. */
+  | { type: "add-org"; name: string }
+  /**
+   * Removes organization `org` (an index, which stays taken) from a shared space: every member of
+   * it loses their rights as with remove-member, per device at `cutoffs` (0 for a device not named).
+   */
+  | { type: "remove-org"; org: number; cutoffs: readonly Cutoff[]; rekeys: readonly KeyGrant[] }
   | {
       type: "recovery-set";
       /** Random id of the set (16 bytes): what cards and share bundles name. */
@@ -234,6 +241,10 @@ function plainBody(b: EntryBody): Record<string, Plain> {
       return { key: b.key };
     case "grant":
       return { grants: plainGrants(b.grants) };
+    case "add-org":
+      return { name: b.name };
+    case "remove-org":
+      return { org: b.org, cutoffs: plainCutoffs(b.cutoffs), rekeys: plainGrants(b.rekeys) };
     case "recovery-set":
       return { set: b.set, threshold: b.threshold, key: b.key, shares: [...b.shares], sealed: [...b.sealed], sig: b.sig };
   }
@@ -374,6 +385,8 @@ const FIELDS: Record<EntryType, readonly string[]> = {
   courier: ["name", "key"],
   "revoke-courier": ["key"],
   grant: ["grants"],
+  "add-org": ["name"],
+  "remove-org": ["org", "cutoffs", "rekeys"],
   "recovery-set": ["set", "threshold", "key", "shares", "sealed", "sig"],
 };
 const TYPES = Object.keys(FIELDS) as EntryType[];
@@ -454,6 +467,11 @@ function readBody(o: Obj, type: EntryType): EntryBody {
       return { type, key: b("key") };
     case "grant":
       return { type, grants: readGrants(o["grants"], "grants") };
+    case "add-org":
+      // The name rules of a genesis's orgs; distinctness and the count of 16 are the fold's (it knows the space).
+      return { type, name: t("name", 256) };
+    case "remove-org":
+      return { type, org: R.uint(o["org"], "org", MAX_ORGS - 1), cutoffs: readCutoffs(o["cutoffs"], "cutoffs"), rekeys: readGrants(o["rekeys"], "rekeys") };
     case "recovery-set": {
       const threshold = R.uint(o["threshold"], "threshold", MAX_RECOVERY_SHARES);
       const shares = readIdSet(o["shares"], "shares", MAX_RECOVERY_SHARES, 32);

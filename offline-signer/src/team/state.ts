@@ -14,7 +14,7 @@
  * each are part of the state — so the key writers use is chosen here, not by what a vault opened.
  */
 import { ed25519Verify, equalBytes } from "@airlock/bundle-format";
-import { DEFAULT_APP, atLeast, recoveryEnrolMessage, recoverySetMessage, roleRank, verifyDeviceCert, type Cutoff, type DeviceKeys, type EntryBody, type KeyGrant, type Role, type TeamEntry } from "./entry.js";
+import { DEFAULT_APP, MAX_ORGS, atLeast, recoveryEnrolMessage, recoverySetMessage, roleRank, verifyDeviceCert, type Cutoff, type DeviceKeys, type EntryBody, type KeyGrant, type Role, type TeamEntry } from "./entry.js";
 
 const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.length).toString("hex");
 
@@ -182,10 +182,19 @@ export interface TeamState {
   readonly transport: TransportGeneration[];
   /** Couriers the team enrolled, by X25519 public key (hex), in log order. */
   readonly couriers: Map<string, CourierState>;
-  /** A shared space's organizations (docs/spaces.md, "Shared spaces between organizations"); undefined for a team. */
-  readonly orgs: readonly string[] | undefined;
-  /** How many organizations approve a space-level change: the genesis's `orgK`, or all of them; undefined for a team. */
-  readonly orgK: number | undefined;
+  /**
+   * A shared space's organizations (docs/spaces.md, "Shared spaces between organizations"): the
+   * genesis's, then each accepted `add-org` appended (rule 6; a removed one keeps its index);
+   * undefined for a team.
+   */
+  readonly orgs: string[] | undefined;
+  /**
+   * How many organizations approve a space-level change: the genesis's `orgK`, or all of them
+   * (then equal to `orgs.length`, and raised with each `add-org`); undefined for a team.
+   */
+  orgK: number | undefined;
+  /** Organizations removed by an accepted `remove-org` (index -> that entry): never re-seated, nobody added into them. */
+  readonly removedOrgs: Map<number, string>;
   /** In force: min(orgK, organizations with an active admin), at least 1 (1 in a team). */
   orgsRequired: number;
   /**
@@ -256,6 +265,8 @@ export function isSpaceLevel(state: TeamState, b: EntryBody, author: UserState):
     case "set-policy":
     case "set-approvals":
     case "compact":
+    case "add-org":
+    case "remove-org":
       return true;
     case "add-member":
       return b.org !== undefined && b.org !== author.org;
@@ -283,6 +294,9 @@ function orgsRequired(state: TeamState): number {
   return Math.max(1, Math.min(state.orgK, seatedOrgs(state).length));
 }
 
+/** ASCII case folded, as the codec compares organization names. */
+const foldCase = (name: string): string => name.replace(/[A-Z]/g, (c) => c.toLowerCase());
+
 const orgName = (state: TeamState, org: number | undefined): string => `"${state.orgs?.[org ?? -1] ?? `#${org}`}"`;
 
 /**
@@ -291,14 +305,32 @@ const orgName = (state: TeamState, org: number | undefined): string => `"${state
  * `orgsRequired` organizations; any other critical change is internal to its author's
  * organization and needs min(k, that organization's active admins) of its admins.
  */
-interface Rule {
+export interface Rule {
   readonly admins: number;
   readonly orgs: number;
   /** The organization whose admins count; undefined: any admin. */
   readonly scope: number | undefined;
+  /** An organization whose admins neither count nor approve: the one a `remove-org` removes. */
+  readonly exclude?: number | undefined;
 }
 
-function ruleOf(state: TeamState, b: EntryBody, author: UserState): Rule {
+/**
+ * Removing organization `org` (docs/spaces.md, rule 6): approvers of at least two other
+ * organizations, and of min(orgK, seated organizations other than it); its own admins neither
+ * count nor veto, and the admin threshold counts only the others' admins. With fewer than two
+ * other seated organizations it cannot take effect (orgProblem refuses it): one organization
+ * alone never expels another.
+ */
+function removalRule(state: TeamState, org: number): Rule {
+  const others = seatedOrgs(state).filter((o) => o !== org).length;
+  let admins = 0;
+  for (const u of state.users.values()) if (u.active && u.org !== undefined && u.org !== org && atLeast(u.role, "admin")) admins++;
+  return { admins: Math.max(1, Math.min(state.approvalsSet, admins)), orgs: Math.max(2, Math.min(state.orgK ?? 2, others)), scope: undefined, exclude: org };
+}
+
+/** Whose approvals a critical change by `author` needs (docs/spaces.md, rules 3, 4 and 6). */
+export function ruleOf(state: TeamState, b: EntryBody, author: UserState): Rule {
+  if (state.orgs !== undefined && b.type === "remove-org") return removalRule(state, b.org);
   if (state.orgs === undefined || isSpaceLevel(state, b, author)) return { admins: required(state), orgs: orgsRequired(state), scope: undefined };
   return { admins: Math.max(1, Math.min(state.approvalsSet, orgAdmins(state, author.org ?? -1))), orgs: 1, scope: author.org };
 }
@@ -311,6 +343,7 @@ function satisfied(state: TeamState, rule: Rule, approvers: ReadonlySet<string>)
   for (const id of approvers) {
     const org = state.users.get(id)?.org;
     if (rule.scope !== undefined && org !== rule.scope) continue;
+    if (rule.exclude !== undefined && org === rule.exclude) continue;
     admins++;
     if (org !== undefined) orgs.add(org);
   }
@@ -323,13 +356,18 @@ function satisfied(state: TeamState, rule: Rule, approvers: ReadonlySet<string>)
  * team, an add-member naming an organization is refused.
  */
 function orgProblem(state: TeamState, b: EntryBody, actor: UserState): string | undefined {
-  if (state.orgs === undefined) return b.type === "add-member" && b.org !== undefined ? "names an organization, but this team is not a shared space (it has none)" : undefined;
+  if (state.orgs === undefined) {
+    if (b.type === "add-org" || b.type === "remove-org") return `${b.type === "add-org" ? "adds" : "removes"} an organization, but this team is not a shared space (it has none)`;
+    return b.type === "add-member" && b.org !== undefined ? "names an organization, but this team is not a shared space (it has none)" : undefined;
+  }
   const own = actor.org;
   const orgOf = (user: string | undefined): number | undefined => (user === undefined ? undefined : state.users.get(user)?.org);
   switch (b.type) {
     case "add-member": {
       if (b.org === undefined) return "a shared space's add-member must name the member's organization";
       if (b.org >= state.orgs.length) return `names organization ${b.org}, but the space has ${state.orgs.length}`;
+      // A removed organization's index stays taken for good (rule 6): nobody re-seats it or adds into it.
+      if (state.removedOrgs.has(b.org)) return `organization ${orgName(state, b.org)} was removed from the space; nobody is added into it`;
       if (b.org === own) return undefined;
       if (orgAdmins(state, b.org) > 0) return `admins add members only to their own organization (${orgName(state, own)}); ${orgName(state, b.org)} has admins of its own`;
       if (!atLeast(b.role, "admin")) return `another organization adds only ${orgName(state, b.org)}'s first admin (it has none yet), not ${b.role === "editor" ? "an" : "a"} ${b.role}`;
@@ -351,6 +389,15 @@ function orgProblem(state: TeamState, b: EntryBody, actor: UserState): string | 
       const target = orgOf(hex(b.user));
       if (target === undefined || target === own) return undefined;
       return `admins ${b.type === "remove-member" ? "remove members" : "change roles"} only in their own organization (${orgName(state, own)}); this member is in ${orgName(state, target)}`;
+    }
+    case "remove-org": {
+      if (b.org >= state.orgs.length) return `removes organization ${b.org}, but the space has ${state.orgs.length}`;
+      if (state.removedOrgs.has(b.org)) return `organization ${orgName(state, b.org)} was already removed`;
+      // Its member would choose the fresh keys the others go on using after it is gone.
+      if (b.org === own) return `an organization does not propose its own removal (${orgName(state, own)}); another organization's admin proposes it`;
+      const others = seatedOrgs(state).filter((o) => o !== b.org).length;
+      if (others < 2) return `removing organization ${orgName(state, b.org)} needs the approval of two other seated organizations and the space has ${others} besides it: one organization never expels another`;
+      return undefined;
     }
     case "revoke-courier": {
       const c = state.couriers.get(hex(b.key));
@@ -381,7 +428,7 @@ function noteOrgs(state: TeamState, e: TeamEntry, author: UserState, approvers: 
   }
 }
 
-const FIRST = new Set(["revoke-device", "remove-member", "set-role"]);
+const FIRST = new Set(["revoke-device", "remove-member", "set-role", "remove-org"]);
 
 /**
  * Folds `entries` (all entries known, keyed by hash hex) for team `teamHex`. With `within`, only
@@ -438,8 +485,9 @@ function concurrentWithLosses(state: TeamState, entries: ReadonlyMap<string, Tea
     if (!out.has(h) && at !== undefined && approvedBy !== undefined && !state.rejected.has(at)) {
       // A space-level change that took effect without an organization whose first admin was
       // seated concurrently (old parents would otherwise let one organization act as if alone).
+      const removing = e.body.type === "remove-org" ? e.body.org : undefined;
       for (const [org, seat] of state.seats) {
-        if (approvedBy.includes(org) || seat === at || pastOf(at).has(seat) || pastOf(seat).has(at)) continue;
+        if (org === removing || approvedBy.includes(org) || seat === at || pastOf(at).has(seat) || pastOf(seat).has(at)) continue;
         out.set(at, `a space-level change made without knowing organization ${orgName(state, org)} had its first admin (a concurrent entry); propose it again`);
         break;
       }
@@ -473,8 +521,9 @@ function foldOnce(teamHex: string, entries: ReadonlyMap<string, TeamEntry>, with
     recoverySets: new Map(),
     transport: [],
     couriers: new Map(),
-    orgs: genesis.body.orgs,
+    orgs: genesis.body.orgs === undefined ? undefined : [...genesis.body.orgs],
     orgK: genesis.body.orgs === undefined ? undefined : (genesis.body.orgK ?? genesis.body.orgs.length),
+    removedOrgs: new Map(),
     orgsRequired: 1,
     seats: new Map(),
     orgApprovals: new Map(),
@@ -597,6 +646,7 @@ function applyEntry(state: TeamState, e: TeamEntry): string | undefined {
     const rule = by === undefined || typeof by === "string" ? { admins: required(state), orgs: orgsRequired(state), scope: undefined } : ruleOf(state, p.entry.body, by.user);
     // A change inside one organization is its own admins' to approve (docs/spaces.md).
     if (rule.scope !== undefined && actor.user.org !== rule.scope) return `approves a change inside organization ${orgName(state, rule.scope)}; only its own admins approve it`;
+    if (rule.exclude !== undefined && actor.user.org === rule.exclude) return `approves the removal of its own organization ${orgName(state, rule.exclude)}; only the other organizations decide it`;
     p.approvers.add(actor.user.id);
     if (satisfied(state, rule, p.approvers)) {
       state.proposals.delete(hex(b.proposal));
@@ -648,7 +698,7 @@ function applyEffect(state: TeamState, e: TeamEntry, author: UserState): string 
 }
 
 /** Entry types whose grants may introduce new keys: creating a collection, and every change that rotates. */
-const INTRODUCES = new Set(["collection", "revoke-device", "remove-member", "set-role", "set-policy", "compact", "grant"]);
+const INTRODUCES = new Set(["collection", "revoke-device", "remove-member", "set-role", "set-policy", "compact", "grant", "remove-org"]);
 
 function grantsOf(b: EntryBody): readonly KeyGrant[] {
   switch (b.type) {
@@ -662,6 +712,7 @@ function grantsOf(b: EntryBody): readonly KeyGrant[] {
     case "set-role":
     case "set-policy":
     case "compact":
+    case "remove-org":
       return b.rekeys;
     default:
       return [];
@@ -771,6 +822,8 @@ function grantProblem(state: TeamState, e: TeamEntry, g: KeyGrant, readableBefor
   }
   for (const d of g.to) {
     if (isReader(state, c, hex(d))) continue;
+    // This very entry took the recipient's rights (a removal's rekey naming whom it removes): no race excuses it.
+    if (state.devices.get(hex(d))?.losses.some((l) => l.entry === e.hashHex) === true) return `seals keys of "${c.id}" to a device this entry takes them from`;
     // A recipient that could read where the author stood lost it in a concurrent entry ordered
     // first: an honest race, not a leak the author chose. The grant stands (so writes under it
     // stay readable everywhere) and the key repair rotates the key away from that device.
@@ -977,6 +1030,30 @@ function effect(state: TeamState, e: TeamEntry): string | undefined {
       return undefined;
     case "grant":
       return undefined;
+    case "add-org": {
+      const orgs = state.orgs!; // orgProblem refused it in a team
+      if (orgs.length >= MAX_ORGS) return `the space already has ${MAX_ORGS} organizations (a removed one keeps its place)`;
+      const same = orgs.findIndex((o) => foldCase(o) === foldCase(b.name));
+      if (same >= 0) return `organization ${orgName(state, same)} already exists${state.removedOrgs.has(same) ? " (removed: its name stays taken)" : ""}`;
+      // orgK = orgs.length only when the genesis left it out ("all of them"; a given orgK is below n): it stays all.
+      if (state.orgK === orgs.length) state.orgK = orgs.length + 1;
+      orgs.push(b.name);
+      return undefined;
+    }
+    case "remove-org": {
+      if (b.org >= state.orgs!.length || state.removedOrgs.has(b.org)) return "removes an organization that is not in the space";
+      // Every member it has now loses their rights as in remove-member (earlier leavers keep their cutoffs).
+      const leaving = [...state.users.values()].filter((u) => u.active && u.org === b.org);
+      for (const u of leaving) u.active = false;
+      const ids = new Set(leaving.map((u) => u.id));
+      for (const d of state.devices.values()) {
+        if (!ids.has(d.user)) continue;
+        const c = b.cutoffs.find((x) => hex(x.device) === d.id);
+        cut(d, c?.seq ?? 0, e.hashHex);
+      }
+      state.removedOrgs.set(b.org, e.hashHex);
+      return undefined;
+    }
     case "transport-key": {
       // Only to active devices of active members: a removed member's or revoked device never gets a generation (I12).
       for (const d of b.to) {

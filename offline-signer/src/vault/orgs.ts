@@ -5,8 +5,9 @@
  * fold's (team/state.ts); these functions only resolve names and refuse early, with the same
  * reasons, what the fold would refuse anyway.
  */
-import { MAX_ORGS, MIN_ORGS, type Role, type TeamEntry } from "../team/entry.js";
-import { isSpaceLevel, orgAdmins, type TeamState } from "../team/state.js";
+import { AirlockError } from "@airlock/shared";
+import { MAX_ORGS, MIN_ORGS, atLeast, type Role, type TeamEntry } from "../team/entry.js";
+import { isSpaceLevel, orgAdmins, ruleOf, seatedOrgs, type TeamState } from "../team/state.js";
 import { vaultError } from "./errors.js";
 import { checkName } from "./names.js";
 import type { JoinRequest } from "./request.js";
@@ -72,6 +73,61 @@ export function addMember(vault: Vault, request: Uint8Array, role: Role, options
   return vault.addMember(request, role, { org });
 }
 
+/** The organizations of a shared space; VAULT_BAD_ARGUMENT in a team. */
+function orgsOf(state: TeamState): readonly string[] {
+  if (state.orgs === undefined) throw vaultError("VAULT_BAD_ARGUMENT", `team ${state.name} is not a shared space: it has no organizations to add or remove`);
+  return state.orgs;
+}
+
+function requireAdmin(vault: Vault, what: string): void {
+  if (!atLeast(vault.me().user.role, "admin")) throw vaultError("VAULT_NOT_ALLOWED", `only admins ${what}`);
+}
+
+/**
+ * `airlock spaces orgs add NAME` (docs/spaces.md, rule 6): a new organization, unseated until its
+ * first admin is invited. A space-level change: it waits for every seated organization's approval
+ * (or orgK of them). Refuses early what the fold would: a name taken (also by a removed
+ * organization), the 16th organization reached.
+ */
+export function addOrg(vault: Vault, name: string): TeamEntry {
+  const state = vault.requireTeam();
+  const orgs = orgsOf(state);
+  checkName(name, "organization name");
+  const same = orgs.findIndex((o) => fold(o) === fold(name));
+  if (same >= 0) throw vaultError("VAULT_BAD_ARGUMENT", `organization "${orgs[same]}" already exists in ${state.name}${state.removedOrgs.has(same) ? " (removed: its name stays taken)" : ""}`);
+  if (orgs.length >= MAX_ORGS) throw vaultError("VAULT_BAD_ARGUMENT", `${state.name} already has ${MAX_ORGS} organizations, the most a space has (a removed one keeps its place)`);
+  requireAdmin(vault, "add organizations");
+  return vault.tx(() => vault.appendEntry({ type: "add-org", name }));
+}
+
+/**
+ * `airlock spaces orgs remove NAME`: every member of the organization loses their rights, as with
+ * `members remove` for each (cutoffs at what this vault has seen of their devices, every
+ * collection they read rotated to those who stay). Only another organization's admin proposes it,
+ * and it takes effect with the approval of at least two organizations besides the removed one
+ * (min(orgK, the other seated ones)): with two organizations it is impossible.
+ */
+export function removeOrg(vault: Vault, ref: string | number): { entry: TeamEntry; org: number; members: number } {
+  const state = vault.requireTeam();
+  orgsOf(state);
+  const org = findOrg(state, ref);
+  const name = state.orgs![org]!;
+  if (state.removedOrgs.has(org)) throw vaultError("VAULT_BAD_ARGUMENT", `organization "${name}" was already removed`);
+  requireAdmin(vault, "remove organizations");
+  const hint = "docs/spaces.md, rule 6: only the other organizations remove one, at least two of them together";
+  if (vault.me().user.org === org) throw new AirlockError("VAULT_NOT_ALLOWED", `you are in "${name}": an organization does not propose its own removal; ask an admin of another organization`, { hint });
+  const others = seatedOrgs(state).filter((o) => o !== org).length;
+  if (others < 2) {
+    throw new AirlockError("VAULT_NOT_ALLOWED", `removing "${name}" needs the approval of two other organizations with admins, and ${state.name} has ${others} besides it: one organization never expels another`, { hint });
+  }
+  const users = new Set([...state.users.values()].filter((u) => u.active && u.org === org).map((u) => u.id));
+  const entry = vault.tx(() => {
+    const { cutoffs, rekeys } = vault.removalOf(users);
+    return vault.appendEntry({ type: "remove-org", org, cutoffs, rekeys });
+  });
+  return { entry, org, members: users.size };
+}
+
 /** One organization of a shared space, for `airlock spaces` / `members list`. */
 export interface OrgView {
   readonly index: number;
@@ -81,6 +137,8 @@ export interface OrgView {
   readonly admins: number;
   /** The entry that gave it its first admin; undefined while it waits for its invitation. */
   readonly seated: string | undefined;
+  /** The `remove-org` entry that removed it (docs/spaces.md, rule 6); undefined while it is in the space. */
+  readonly removed: string | undefined;
 }
 
 export function orgViews(state: TeamState): OrgView[] {
@@ -90,6 +148,7 @@ export function orgViews(state: TeamState): OrgView[] {
     members: [...state.users.values()].filter((u) => u.active && u.org === index).length,
     admins: orgAdmins(state, index),
     seated: state.seats.get(index),
+    removed: state.removedOrgs.get(index),
   }));
 }
 
@@ -109,6 +168,9 @@ export function proposalOrgs(state: TeamState, proposal: string): { approved: nu
     const org = state.users.get(id)?.org;
     if (org !== undefined) approved.add(org);
   }
-  const waiting = [...state.seats.keys()].filter((o) => !approved.has(o) && orgAdmins(state, o) > 0).sort((a, b) => a - b);
-  return { approved: [...approved].sort((a, b) => a - b), waiting, required: state.orgsRequired };
+  // A removal neither waits for nor counts the organization it removes (docs/spaces.md, rule 6).
+  const rule = ruleOf(state, p.entry.body, author);
+  if (rule.exclude !== undefined) approved.delete(rule.exclude);
+  const waiting = [...state.seats.keys()].filter((o) => !approved.has(o) && o !== rule.exclude && orgAdmins(state, o) > 0).sort((a, b) => a - b);
+  return { approved: [...approved].sort((a, b) => a - b), waiting, required: rule.orgs };
 }

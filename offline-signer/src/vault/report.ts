@@ -261,6 +261,10 @@ function describeBody(state: TeamState, b: EntryBody): string {
       return `granted keys for ${b.grants.map((g) => g.collection).join(", ")}`;
     case "recovery-set":
       return `set up recovery: any ${b.threshold} of ${b.shares.length} shares (${b.sealed.length} held by teammates)`;
+    case "add-org":
+      return `added organization ${quoted(b.name)} (seated by its first admin)`;
+    case "remove-org":
+      return `removed organization ${quoted(state.orgs?.[b.org] ?? `#${b.org}`)} and all its members${b.rekeys.length > 0 ? ` and rotated ${b.rekeys.length} collection key(s)` : ""}`;
   }
 }
 

@@ -785,6 +785,16 @@ export class Vault implements VaultContext {
     });
   }
 
+  /**
+   * What a removal of `users` carries, as removeMember computes it (vault/orgs.ts removeOrg): per
+   * device of theirs the highest seq this vault processed, and a fresh key for every collection
+   * they read, sealed to the readers who stay. Call inside a transaction.
+   */
+  removalOf(users: ReadonlySet<string>): { cutoffs: Cutoff[]; rekeys: KeyGrant[] } {
+    const state = this.requireTeam();
+    return { cutoffs: this.#cutoffsOf(state, users), rekeys: this.#rekeys(state, (d) => !users.has(d.user)) };
+  }
+
   /** For each device of `users`, the highest seq of it this vault has processed. */
   #cutoffsOf(state: TeamState, users: ReadonlySet<string>): Cutoff[] {
     return [...state.devices.values()].filter((d) => users.has(d.user)).map((d) => ({ device: d.keys.sign, seq: this.#ackedSeq(d.id) }));
