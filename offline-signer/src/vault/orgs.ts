@@ -66,6 +66,7 @@ export function addMember(vault: Vault, request: Uint8Array, role: Role, options
     throw vaultError("VAULT_BAD_ARGUMENT", `in a shared space every member belongs to an organization: name theirs (one of ${state.orgs.map((o) => `"${o}"`).join(", ")})`);
   }
   const org = findOrg(state, options.org);
+  if (state.removedOrgs.has(org)) throw vaultError("VAULT_NOT_ALLOWED", `organization "${state.orgs[org]}" was removed from the space; nobody is added into it`);
   const mine = vault.me().user.org;
   if (org !== mine && orgAdmins(state, org) > 0) {
     throw vaultError("VAULT_NOT_ALLOWED", `"${state.orgs[org]}" has admins of its own: only they add its members (you are in "${state.orgs[mine ?? 0]}")`);
