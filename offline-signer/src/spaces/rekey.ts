@@ -29,16 +29,15 @@ import { AirlockError } from "@airlock/shared";
 // Used inside functions only: vault-store.ts calls this module from changePassphrase and open (a cycle).
 import { DB_FILE, VaultStore } from "../store/vault-store.js";
 
-/** Where further spaces' folders are (spaces.ts SPACES_DIR; a test checks they agree). */
-export const SPACES_FOLDER = "spaces";
+import { SPACES_DIR, pendingKeyName, spaceKeyName } from "./layout.js";
+
+export { pendingKeyName, spaceKeyName } from "./layout.js";
+/** Where further spaces' folders are (layout.ts). */
+export const SPACES_FOLDER = SPACES_DIR;
 const ID = "[0-9a-f]{32}";
 const KEY_NAME = new RegExp(`^space\\.(${ID})\\.key$`);
 const PENDING_NAME = new RegExp(`^space\\.(${ID})\\.key\\.next$`);
 
-/** The secret that holds a further space's page key (spaces.ts keySecret). */
-export const spaceKeyName = (id: string): string => `space.${id}.key`;
-/** The secret that holds the key a space is being re-keyed to, while a passphrase change runs. */
-export const pendingKeyName = (id: string): string => `space.${id}.key.next`;
 
 /**
  * Test hook, called between the steps of a passphrase change: "pending" after step 1,

@@ -12,14 +12,12 @@ import { join } from "node:path";
 import { AirlockError, quoted } from "@airlock/shared";
 import { checkName } from "../vault/names.js";
 import { Vault, type VaultOpenOptions } from "../vault/vault.js";
+import { MAX_SPACES, SPACE_ID, SPACES_DIR, spaceKeyName } from "./layout.js";
 
-export const SPACES_DIR = "spaces";
-/** A bound on the index (each space is a store to open for `airlock import`). */
-export const MAX_SPACES = 32;
+export { MAX_SPACES, SPACES_DIR } from "./layout.js";
 const META_INDEX = "spaces.index";
 const META_CURRENT = "spaces.current";
 const ID_BYTES = 16;
-const ID_PATTERN = /^[0-9a-f]{32}$/;
 /** What the first space is called while it is in no team yet. */
 export const FIRST_SPACE_NAME = "main";
 
@@ -42,9 +40,6 @@ export interface SpaceRef {
 
 export const FIRST: (name: string) => SpaceRef = (name) => ({ id: "", name });
 
-function keySecret(id: string): string {
-  return `space.${id}.key`;
-}
 
 function spaceError(code: string, message: string, hint: string): AirlockError {
   return new AirlockError(code, message, { hint });
@@ -66,7 +61,7 @@ export function readIndex(first: Vault): SpaceEntry[] {
   if (!Array.isArray(parsed) || parsed.length > MAX_SPACES) return bad();
   return parsed.map((e: unknown) => {
     const o = e as Record<string, unknown>;
-    if (typeof o !== "object" || o === null || typeof o["id"] !== "string" || !ID_PATTERN.test(o["id"]) || typeof o["name"] !== "string" || typeof o["created"] !== "number") return bad();
+    if (typeof o !== "object" || o === null || typeof o["id"] !== "string" || !SPACE_ID.test(o["id"]) || typeof o["name"] !== "string" || typeof o["created"] !== "number") return bad();
     if (o["leaving"] !== undefined && o["leaving"] !== true) return bad();
     return { id: o["id"], name: o["name"], created: o["created"], ...(o["leaving"] === true ? { leaving: true as const } : {}) };
   });
@@ -132,7 +127,7 @@ export function spaceDir(first: Vault, id: string): string {
 /** Opens a further space (the first space is `first` itself). */
 export function openSpace(first: Vault, space: SpaceRef, options: VaultOpenOptions = {}): Vault {
   if (space.id === "") throw new RangeError("the first space is the vault itself");
-  const key = first.store.getSecret(keySecret(space.id));
+  const key = first.store.getSecret(spaceKeyName(space.id));
   if (key === undefined) throw spaceError("VAULT_CORRUPT", `the key of space ${quoted(space.name)} is missing from the vault`, "restore the vault from a backup (airlock restore)");
   return Vault.openSpace(spaceDir(first, space.id), key, first.store, options);
 }
@@ -151,7 +146,7 @@ export function createSpace(first: Vault, name: string, options: VaultOpenOption
   const key = new Uint8Array(randomBytes(32));
   const entry: SpaceEntry = { id, name, created: first.now() };
   first.tx(() => {
-    first.store.setSecret(keySecret(id), key);
+    first.store.setSecret(spaceKeyName(id), key);
     writeIndex(first, [...index, entry]);
   });
   try {
@@ -180,7 +175,7 @@ export function renameSpace(first: Vault, id: string, name: string): void {
 function forget(first: Vault, id: string): void {
   first.tx(() => {
     writeIndex(first, readIndex(first).filter((e) => e.id !== id));
-    first.store.deleteSecret(keySecret(id));
+    first.store.deleteSecret(spaceKeyName(id));
     if (first.storage.meta.get(META_CURRENT) === id) first.storage.meta.delete(META_CURRENT);
   });
   const dir = spaceDir(first, id);

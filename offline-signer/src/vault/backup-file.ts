@@ -32,7 +32,7 @@ import { basename, dirname, join } from "node:path";
 import { AirlockError } from "@airlock/shared";
 import { parseParams, serializeParams, type VaultParams } from "../store/params.js";
 // Used inside functions only: spaces.ts -> vault.ts -> backup-status.ts -> here is a cycle.
-import { MAX_SPACES } from "../spaces/spaces.js";
+import { MAX_SPACES } from "../spaces/layout.js";
 
 export const BACKUP_MAGIC = Buffer.from("airlock-backup/1", "latin1");
 export const BACKUP_FORMAT = "airlock-backup";
