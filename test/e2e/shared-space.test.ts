@@ -120,6 +120,12 @@ describe("a space shared by two organizations", () => {
     const leave = JSON.parse(airlockRaw(nadia, ["spaces", "leave", "Investigation", "--json"]).stdout);
     expect(leave).toMatchObject({ ok: false, error: { code: "VAULT_NOT_ALLOWED", message: expect.stringMatching(/last admin or owner of "NGO" in space "Investigation"/) } });
 
+    // Organizations after creation: one of two cannot expel the other; a third waits for the other's approval.
+    const expel = JSON.parse(airlockRaw(nadia, ["spaces", "orgs", "remove", "Newsroom", ...INV, "--json"]).stdout);
+    expect(expel).toMatchObject({ ok: false });
+    expect(JSON.stringify(expel)).toMatch(/two organizations|other organizations/i);
+    expect(airlock(nadia, ["spaces", "orgs", "add", "Lawyers", ...INV])["pending"]).toBe(true);
+
     // Pat's two spaces: no key of one appears in the other's request or bundles.
     const [ngoStatus, invStatus] = airlockMany([{ home: pat, args: ["status"] }, { home: pat, args: ["status", ...INV] }]);
     const keysOf = (j: Json): string[] => {
