@@ -12,7 +12,7 @@ import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "nod
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { tempRoot } from "../../offline-signer/test-support/vaults.js";
-import { airlock, airlockMany, airlockRaw, type Json } from "./support/cli.js";
+import { airlock, airlockMany, airlockSteps, type Json } from "./support/cli.js";
 
 const t = tempRoot("airlock-spaces-e2e-");
 afterAll(() => t.cleanup());
@@ -113,55 +113,71 @@ describe("two teams in one vault as two spaces", () => {
     expect(titles(ngoNotes!)).toEqual(["ngo-only"]);
     expect(titles(newsNotes!)).toEqual(["newsroom-only"]);
 
-    // --space on a whole-vault command is a usage error; an unknown space names the ones there are.
-    const refused = airlockRaw(pat, ["passphrase", "change", "--space", "Newsroom"]);
-    expect(refused.status).toBe(2);
-    const unknown = airlockRaw(pat, ["status", "--space", "Elsewhere"]);
-    expect(unknown.status).toBe(1);
-    expect(unknown.stderr).toMatch(/no space named "Elsewhere"[\s\S]*"NGO", "Newsroom"/);
-
-    // The same request admitted into a second space would carry one key into both: refused.
-    const linked = airlockRaw(pat, ["spaces", "create", "Own", "--json"]);
-    expect(linked.status).toBe(0);
-    const self = airlockRaw(pat, ["members", "add", join(t.root, "pat-news.airlock-join"), "--role", "viewer", "--fingerprint", fpNews, "--space", "Own", "--json"]);
-    expect(JSON.parse(self.stdout)).toMatchObject({ ok: false, error: { code: "SPACE_LINKED", message: expect.stringContaining('already in space "Newsroom"') } });
-    // `first` always names the first space; no space may take that name.
-    expect((airlock(pat, ["status", "--space", "first"])["space"] as { name: string }).name).toBe("NGO");
-    expect(JSON.parse(airlockRaw(pat, ["spaces", "create", "First", "--json"]).stdout)).toMatchObject({ ok: false, error: { code: "SPACE_EXISTS" } });
+    // One process for the checks below that are not about the process (cli-batch): each command
+    // still opens and closes the vault itself. --space on a whole-vault command is a usage error;
+    // an unknown space names the ones there are; the same request admitted into a second space
+    // would carry one key into both; `first` always names the first space, and no space takes that name.
+    const [refused, unknown, linked, self, firstStatus, firstName, listed2] = airlockSteps([
+      { home: pat, args: ["passphrase", "change", "--space", "Newsroom"], json: false },
+      { home: pat, args: ["status", "--space", "Elsewhere"], json: false },
+      { home: pat, args: ["spaces", "create", "Own"] },
+      { home: pat, args: ["members", "add", join(t.root, "pat-news.airlock-join"), "--role", "viewer", "--fingerprint", fpNews, "--space", "Own"] },
+      { home: pat, args: ["status", "--space", "first"] },
+      { home: pat, args: ["spaces", "create", "First"] },
+      { home: pat, args: ["spaces", "list"] },
+    ]).map((r) => ({ ...r, json: r.stdout.startsWith("{") ? (JSON.parse(r.stdout) as Json) : {} }));
+    expect(refused!.status).toBe(2);
+    expect(unknown!.status).toBe(1);
+    expect(unknown!.stderr).toMatch(/no space named "Elsewhere"[\s\S]*"NGO", "Newsroom"/);
+    expect(linked!.status).toBe(0);
+    expect(self!.json).toMatchObject({ ok: false, error: { code: "SPACE_LINKED", message: expect.stringContaining('already in space "Newsroom"') } });
+    expect((firstStatus!.json["space"] as { name: string }).name).toBe("NGO");
+    expect(firstName!.json).toMatchObject({ ok: false, error: { code: "SPACE_EXISTS" } });
 
     // A damaged space (its folder gone) is named by `spaces list`, does not stop the others' import
     // and export (exit 3, a warning), and `leave --now` removes it without opening it.
-    const own = (airlock(pat, ["spaces", "list"])["spaces"] as { name: string; id: string }[]).find((x) => x.name === "Own")!;
+    const own = (listed2!.json["spaces"] as { name: string; id: string }[]).find((x) => x.name === "Own")!;
     rmSync(join(pat, "spaces", own.id), { recursive: true });
-    expect((airlock(pat, ["spaces", "list"])["spaces"] as { name: string; state: string }[]).find((x) => x.name === "Own")?.state).toBe("damaged");
-    const partial = airlockRaw(pat, ["export", "--usb", stick("partial"), "--json"]);
-    expect(partial.status).toBe(3);
-    expect(partial.stderr).toMatch(/space "Own" not exported: no database/);
-    expect((JSON.parse(partial.stdout)["spaces"] as { space: { name: string } }[]).map((x) => x.space.name)).toEqual(["NGO", "Newsroom"]);
-    expect(airlockRaw(pat, ["import", out]).status).toBe(3);
-    expect(airlock(pat, ["spaces", "leave", "Own", "--now"])["deleted"]).toBe(true);
+    const [damaged, partial, partialImport, removed] = airlockSteps([
+      { home: pat, args: ["spaces", "list"] },
+      { home: pat, args: ["export", "--usb", stick("partial")] },
+      { home: pat, args: ["import", out] },
+      { home: pat, args: ["spaces", "leave", "Own", "--now"] },
+    ]);
+    expect((JSON.parse(damaged!.stdout)["spaces"] as { name: string; state: string }[]).find((x) => x.name === "Own")?.state).toBe("damaged");
+    expect(partial!.status).toBe(3);
+    expect(partial!.stderr).toMatch(/space "Own" not exported: no database/);
+    expect((JSON.parse(partial!.stdout)["spaces"] as { space: { name: string } }[]).map((x) => x.space.name)).toEqual(["NGO", "Newsroom"]);
+    expect(partialImport!.status).toBe(3);
+    expect(JSON.parse(removed!.stdout)["deleted"]).toBe(true);
 
     // Leaving: the next export first sends what the team lacks (an attached file too), then the
     // revocation, then the space is gone from the vault.
     const evidence = join(t.root, "evidence.bin");
     writeFileSync(evidence, randomBytes(300_000));
     const newsNote = (airlock(pat, ["notes", "list", "--space", "Newsroom"])["notes"] as { id: string }[])[0]!.id;
-    airlock(pat, ["attach", "add", newsNote, evidence, "--space", "Newsroom"]);
     const folders = (): string[] => readdirSync(join(pat, "spaces"));
+    const [, leave, leavingList] = airlockMany([
+      { home: pat, args: ["attach", "add", newsNote, evidence, "--space", "Newsroom"] },
+      { home: pat, args: ["spaces", "leave", "Newsroom"] },
+      { home: pat, args: ["spaces", "list"] },
+    ]);
+    expect(leave!["leaving"]).toBe(true);
     expect(folders()).toHaveLength(1);
-    expect(airlock(pat, ["spaces", "leave", "Newsroom"])["leaving"]).toBe(true);
-    expect(folders()).toHaveLength(1);
-    expect((airlock(pat, ["spaces", "list"])["spaces"] as { name: string; state: string }[]).find((x) => x.name === "Newsroom")?.state).toBe("leaving");
+    expect((leavingList!["spaces"] as { name: string; state: string }[]).find((x) => x.name === "Newsroom")?.state).toBe("leaving");
     const bye = stick("bye");
-    const last = airlock(pat, ["export", "--usb", bye]);
+    const [last, after, , files, devices] = airlockMany([
+      { home: pat, args: ["export", "--usb", bye] },
+      { home: pat, args: ["spaces", "list"] },
+      { home: news, args: ["import", bye] },
+      { home: news, args: ["attach", "list"] },
+      { home: news, args: ["devices", "list"] },
+    ]);
     expect(folders()).toHaveLength(0);
-    const leftBundles = ((last["spaces"] as { space: { name: string }; bundles: { kind: string }[] }[]).find((x) => x.space.name === "Newsroom")?.bundles ?? []).map((b) => b.kind);
+    const leftBundles = ((last!["spaces"] as { space: { name: string }; bundles: { kind: string }[] }[]).find((x) => x.space.name === "Newsroom")?.bundles ?? []).map((b) => b.kind);
     expect(leftBundles).toContain("file");
-    expect((airlock(pat, ["spaces", "list"])["spaces"] as unknown[]).length).toBe(1);
-    airlock(news, ["import", bye]);
-    const files = airlock(news, ["attach", "list"])["files"] as { held: boolean; name: string }[];
-    expect(files).toEqual([expect.objectContaining({ name: "evidence.bin", held: true })]);
-    const devices = airlock(news, ["devices", "list"])["devices"] as { active: boolean }[];
-    expect(devices.filter((d) => d.active).length).toBe(1);
+    expect((after!["spaces"] as unknown[]).length).toBe(1);
+    expect(files!["files"]).toEqual([expect.objectContaining({ name: "evidence.bin", held: true })]);
+    expect((devices!["devices"] as { active: boolean }[]).filter((d) => d.active).length).toBe(1);
   });
 });
