@@ -10,7 +10,7 @@ import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { tempRoot } from "../../offline-signer/test-support/vaults.js";
-import { airlock, airlockMany, airlockRaw, type Json, type Step } from "./support/cli.js";
+import { airlockMany, airlockSteps, type Json, type Step } from "./support/cli.js";
 
 const t = tempRoot("airlock-shared-space-e2e-");
 afterAll(() => t.cleanup());
@@ -61,14 +61,6 @@ describe("a space shared by two organizations", () => {
       ...["pat", "quinn", "tara", "uma"].map((w) => ({ home: home(w), args: ["export", "--usb", S] })),
       ...importAll(["nadia", "sam"]),
     ]);
-    const members = airlock(sam, ["members", "list", ...INV]);
-    const byName = new Map((members["members"] as { name: string; org: string; role: string }[]).map((m) => [m.name, `${m.org}/${m.role}`]));
-    expect(Object.fromEntries(byName)).toEqual({ nadia: "NGO/owner", pat: "NGO/editor", quinn: "NGO/viewer", sam: "Newsroom/admin", tara: "Newsroom/editor", uma: "Newsroom/viewer" });
-
-    // A joiner sees who their organization's admins are: the check against a puppet seat.
-    const tarasView = airlockRaw(tara, ["status"]);
-    expect(tarasView.stdout).toMatch(/Organizations \(a shared space\)\n.*NGO.*admins: nadia\n.*Newsroom.*admins: sam/);
-
     // Notes: the shared space's reach both organizations; each team's stay inside it.
     airlockMany([
       { home: sam, args: ["notes", "add", "--title", "shared lead", "--body", "for both", ...INV] },
@@ -87,44 +79,58 @@ describe("a space shared by two organizations", () => {
     ]).map(titles);
     expect(seen).toEqual([["shared lead"], ["shared lead"], ["ngo internal"], ["shared lead"], ["shared lead"]]);
 
-    // Nadia cannot remove a newsroom member.
-    const removal = airlockRaw(nadia, ["members", "remove", "tara", ...INV, "--json"]);
-    expect(removal.status).toBe(1);
-    expect(JSON.parse(removal.stdout)).toMatchObject({ ok: false, error: { code: "VAULT_NOT_ALLOWED", message: expect.stringMatching(/only in their own organization \("NGO"\); this member is in "Newsroom"/) } });
-
-    // A policy change is space-level: it waits for the newsroom.
-    const policy = airlock(nadia, ["collections", "policy", "notes", "--read", "editor", "--write", "editor", ...INV]);
-    expect(policy["pending"]).toBe(true);
-    const waiting = airlock(nadia, ["approvals", "list", ...INV])["pending"] as { id: string; orgs?: { waiting: string[]; required: number } }[];
+    // One process for the checks that are not about the process (cli-batch). The roster by
+    // organization; a joiner sees who their organization's admins are (the check against a puppet
+    // seat); Nadia cannot remove a newsroom member; her policy change is space-level and waits.
+    const [members, tarasView, removal, policy, approvals, before] = airlockSteps([
+      { home: sam, args: ["members", "list", ...INV] },
+      { home: tara, args: ["status"], json: false },
+      { home: nadia, args: ["members", "remove", "tara", ...INV] },
+      { home: nadia, args: ["collections", "policy", "notes", "--read", "editor", "--write", "editor", ...INV] },
+      { home: nadia, args: ["approvals", "list", ...INV] },
+      { home: tara, args: ["collections", "list"] },
+    ]);
+    const byName = new Map((JSON.parse(members!.stdout)["members"] as { name: string; org: string; role: string }[]).map((m) => [m.name, `${m.org}/${m.role}`]));
+    expect(Object.fromEntries(byName)).toEqual({ nadia: "NGO/owner", pat: "NGO/editor", quinn: "NGO/viewer", sam: "Newsroom/admin", tara: "Newsroom/editor", uma: "Newsroom/viewer" });
+    expect(tarasView!.stdout).toMatch(/Organizations \(a shared space\)\n.*NGO.*admins: nadia\n.*Newsroom.*admins: sam/);
+    expect(removal!.status).toBe(1);
+    expect(JSON.parse(removal!.stdout)).toMatchObject({ ok: false, error: { code: "VAULT_NOT_ALLOWED", message: expect.stringMatching(/only in their own organization \("NGO"\); this member is in "Newsroom"/) } });
+    expect(JSON.parse(policy!.stdout)["pending"]).toBe(true);
+    const waiting = JSON.parse(approvals!.stdout)["pending"] as { id: string; orgs?: { waiting: string[]; required: number } }[];
     expect(waiting).toHaveLength(1);
     expect(waiting[0]!.orgs).toMatchObject({ waiting: ["Newsroom"], required: 2 });
-    // Approving her own proposal again does nothing: it is the newsroom it waits for.
-    const again = airlockRaw(nadia, ["approvals", "approve", waiting[0]!.id.slice(0, 12), ...INV, "--json"]);
-    expect(JSON.parse(again.stdout)).toMatchObject({ ok: false, error: { code: "VAULT_BAD_ARGUMENT", message: expect.stringMatching(/waits for an admin of "Newsroom"/) } });
-    const before = airlock(tara, ["collections", "list"]);
-    airlockMany([{ home: nadia, args: ["export", "--usb", S] }, ...importAll(["sam"])]);
-    airlockMany([
-      { home: sam, args: ["approvals", "approve", waiting[0]!.id.slice(0, 12), ...INV] },
+    expect(before!.stdout).toMatch(/"read":"viewer"/);
+
+    const id = waiting[0]!.id.slice(0, 12);
+    const [again, , , , , , , after, , , , , taraNotes, quinnNotes, leave, expel, added] = airlockMany([
+      // Approving her own proposal again does nothing: it is the newsroom it waits for.
+      { home: nadia, args: ["approvals", "approve", id, ...INV], status: 1 },
+      { home: nadia, args: ["export", "--usb", S] },
+      ...importAll(["sam"]),
+      { home: sam, args: ["approvals", "approve", id, ...INV] },
       { home: sam, args: ["export", "--usb", S] },
       ...importAll(["nadia", "quinn"]),
+      { home: nadia, args: ["collections", "list", ...INV] },
+      // Quinn, a viewer, no longer gets the new key: the next shared note is not readable there.
+      { home: sam, args: ["notes", "add", "--title", "editors only", "--body", "x", ...INV] },
+      { home: sam, args: ["export", "--usb", S] },
+      ...importAll(["quinn", "tara"]),
+      { home: tara, args: ["notes", "list"] },
+      { home: quinn, args: ["notes", "list"], status: 1 },
+      // Nadia, the NGO's only admin there, cannot leave the space while Pat and Quinn remain.
+      { home: nadia, args: ["spaces", "leave", "Investigation"], status: 1 },
+      // Organizations after creation: one of two cannot expel the other; a third waits for the other's approval.
+      { home: nadia, args: ["spaces", "orgs", "remove", "Newsroom", ...INV], status: 1 },
+      { home: nadia, args: ["spaces", "orgs", "add", "Lawyers", ...INV] },
     ]);
-    const after = airlock(nadia, ["collections", "list", ...INV])["collections"] as { id: string; read: string }[];
-    expect(after.find((c) => c.id === "notes")?.read).toBe("editor");
-    expect(JSON.stringify(before)).toMatch(/"read":"viewer"/);
-    // Quinn, a viewer, no longer gets the new key: the next shared note is not readable there.
-    airlockMany([{ home: sam, args: ["notes", "add", "--title", "editors only", "--body", "x", ...INV] }, { home: sam, args: ["export", "--usb", S] }, ...importAll(["quinn", "tara"])]);
-    expect(titles(airlock(tara, ["notes", "list"]))).toContain("editors only");
-    expect(JSON.parse(airlockRaw(quinn, ["notes", "list", "--json"]).stdout)).toMatchObject({ ok: false, error: { code: "VAULT_NOT_ALLOWED", message: expect.stringMatching(/read by editor and up, and you are a viewer/) } });
-
-    // Nadia, the NGO's only admin there, cannot leave the space while Pat and Quinn remain.
-    const leave = JSON.parse(airlockRaw(nadia, ["spaces", "leave", "Investigation", "--json"]).stdout);
+    expect(again).toMatchObject({ ok: false, error: { code: "VAULT_BAD_ARGUMENT", message: expect.stringMatching(/waits for an admin of "Newsroom"/) } });
+    expect((after!["collections"] as { id: string; read: string }[]).find((c) => c.id === "notes")?.read).toBe("editor");
+    expect(titles(taraNotes!)).toContain("editors only");
+    expect(quinnNotes).toMatchObject({ ok: false, error: { code: "VAULT_NOT_ALLOWED", message: expect.stringMatching(/read by editor and up, and you are a viewer/) } });
     expect(leave).toMatchObject({ ok: false, error: { code: "VAULT_NOT_ALLOWED", message: expect.stringMatching(/last admin or owner of "NGO" in space "Investigation"/) } });
-
-    // Organizations after creation: one of two cannot expel the other; a third waits for the other's approval.
-    const expel = JSON.parse(airlockRaw(nadia, ["spaces", "orgs", "remove", "Newsroom", ...INV, "--json"]).stdout);
     expect(expel).toMatchObject({ ok: false });
     expect(JSON.stringify(expel)).toMatch(/two organizations|other organizations/i);
-    expect(airlock(nadia, ["spaces", "orgs", "add", "Lawyers", ...INV])["pending"]).toBe(true);
+    expect(added!["pending"]).toBe(true);
 
     // Pat's two spaces: no key of one appears in the other's request or bundles.
     const [ngoStatus, invStatus] = airlockMany([{ home: pat, args: ["status"] }, { home: pat, args: ["status", ...INV] }]);
