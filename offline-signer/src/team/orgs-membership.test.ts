@@ -6,65 +6,11 @@
  * (bea its first admin, bob an editor) and Cedar (carl its first admin, cal an editor).
  */
 import { describe, expect, it } from "vitest";
-import { concatBytes, ed25519KeyPair, ed25519Sign, utf8, x25519KeyPair, type KeyPair } from "@airlock/bundle-format";
+import { Log, hx, person, signedRaw, type Person } from "../../test-support/team-log.js";
 import { AirlockError } from "@airlock/shared";
-import { encodeObject, type Plain } from "./cbor-object.js";
-import { MAX_ORGS, certifyDevice, decodeEntry, signEntry, type DeviceKeys, type EntryBody, type KeyGrant, type Role, type TeamEntry } from "./entry.js";
+import type { Plain } from "./cbor-object.js";
+import { MAX_ORGS, decodeEntry, type EntryBody, type KeyGrant } from "./entry.js";
 import { foldTeam, type TeamState } from "./state.js";
-
-const hx = (b: Uint8Array): string => Buffer.from(b).toString("hex");
-
-interface Person {
-  readonly name: string;
-  readonly device: KeyPair;
-  readonly keys: DeviceKeys;
-  readonly id: string;
-  readonly user: Uint8Array;
-}
-
-function person(name: string, seed?: number): Person {
-  const fixed = (n: number): Uint8Array => new Uint8Array(32).fill(n);
-  const identity = seed === undefined ? ed25519KeyPair() : ed25519KeyPair(fixed(seed));
-  const device = seed === undefined ? ed25519KeyPair() : ed25519KeyPair(fixed(seed + 1));
-  const enc = seed === undefined ? x25519KeyPair() : x25519KeyPair(fixed(seed + 2));
-  return { name, device, keys: certifyDevice(identity, device.publicKey, enc.publicKey), id: hx(identity.publicKey), user: identity.publicKey };
-}
-
-class Log {
-  readonly entries = new Map<string, TeamEntry>();
-  readonly genesis: TeamEntry;
-  #tip: Uint8Array;
-  #time = 1;
-
-  constructor(creator: Person, name: string, orgs?: readonly string[], orgK?: number) {
-    this.genesis = signEntry(creator.device, { team: undefined, parents: [], time: this.#time++, body: { type: "genesis", name, user: creator.user, userName: creator.name, device: creator.keys, orgs, orgK } });
-    this.entries.set(this.genesis.hashHex, this.genesis);
-    this.#tip = this.genesis.hash;
-  }
-
-  get tip(): Uint8Array {
-    return this.#tip;
-  }
-
-  add(by: Person, body: EntryBody, options: { parents?: readonly Uint8Array[] } = {}): TeamEntry {
-    const e = signEntry(by.device, { team: this.genesis.hash, parents: options.parents ?? [this.#tip], time: this.#time++, body });
-    this.entries.set(e.hashHex, e);
-    if (options.parents === undefined) this.#tip = e.hash;
-    return e;
-  }
-
-  admit(by: Person, p: Person, role: Role, org?: number, options: { parents?: readonly Uint8Array[] } = {}): TeamEntry {
-    return this.add(by, { type: "add-member", user: p.user, userName: p.name, role, device: p.keys, grants: [], ...(org === undefined ? {} : { org }) }, options);
-  }
-
-  approve(by: Person, proposal: TeamEntry, options: { parents?: readonly Uint8Array[] } = {}): TeamEntry {
-    return this.add(by, { type: "approve", proposal: proposal.hash }, options);
-  }
-
-  fold(): TeamState {
-    return foldTeam(this.genesis.hashHex, this.entries);
-  }
-}
 
 /** A grant whose `sealed` is opaque to the fold (it judges grants by what they name in clear). */
 function grant(collection: string, to: readonly Person[], key: number): KeyGrant {
@@ -125,11 +71,6 @@ const digest = (s: TeamState): string =>
     orgApprovals: [...s.orgApprovals].sort(),
     notes: s.collections.get("notes"),
   });
-
-function signedRaw(device: KeyPair, fields: Record<string, Plain>): Uint8Array {
-  const body = encodeObject({ author: device.publicKey, ...fields });
-  return encodeObject({ body, sig: ed25519Sign(device.secretKey, concatBytes(utf8("airlock/v1/team-entry-sig"), body)) });
-}
 
 function malformed(bytes: Uint8Array): string {
   try {

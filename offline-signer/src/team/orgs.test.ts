@@ -7,68 +7,12 @@
  * alice's invitation, ben an admin and bob an editor, both admitted by bea).
  */
 import { describe, expect, it } from "vitest";
-import { concatBytes, ed25519KeyPair, ed25519Sign, sha256, utf8, x25519KeyPair, type KeyPair } from "@airlock/bundle-format";
+import { Log, hx, person, signedRaw, type Person } from "../../test-support/team-log.js";
+import { ed25519KeyPair, sha256, x25519KeyPair } from "@airlock/bundle-format";
 import { AirlockError } from "@airlock/shared";
-import { encodeObject, type Plain } from "./cbor-object.js";
-import { MAX_ORGS, certifyDevice, decodeEntry, encodeSignedEntry, signEntry, type DeviceKeys, type EntryBody, type Role, type TeamEntry } from "./entry.js";
+import type { Plain } from "./cbor-object.js";
+import { MAX_ORGS, certifyDevice, decodeEntry, encodeSignedEntry, type Role, type TeamEntry } from "./entry.js";
 import { foldTeam, type TeamState } from "./state.js";
-
-const hx = (b: Uint8Array): string => Buffer.from(b).toString("hex");
-
-interface Person {
-  readonly name: string;
-  readonly identity: KeyPair;
-  readonly device: KeyPair;
-  readonly keys: DeviceKeys;
-  readonly id: string;
-  readonly user: Uint8Array;
-}
-
-function person(name: string, seed?: number): Person {
-  const fixed = (n: number): Uint8Array => new Uint8Array(32).fill(n);
-  const identity = seed === undefined ? ed25519KeyPair() : ed25519KeyPair(fixed(seed));
-  const device = seed === undefined ? ed25519KeyPair() : ed25519KeyPair(fixed(seed + 1));
-  const enc = seed === undefined ? x25519KeyPair() : x25519KeyPair(fixed(seed + 2));
-  return { name, identity, device, keys: certifyDevice(identity, device.publicKey, enc.publicKey), id: hx(identity.publicKey), user: identity.publicKey };
-}
-
-/** A log built by hand: each entry on the previous one unless parents are given. */
-class Log {
-  readonly entries = new Map<string, TeamEntry>();
-  readonly genesis: TeamEntry;
-  #tip: Uint8Array;
-  #time = 1;
-
-  constructor(creator: Person, name: string, orgs?: readonly string[], orgK?: number) {
-    this.genesis = signEntry(creator.device, { team: undefined, parents: [], time: this.#time++, body: { type: "genesis", name, user: creator.user, userName: creator.name, device: creator.keys, orgs, orgK } });
-    this.entries.set(this.genesis.hashHex, this.genesis);
-    this.#tip = this.genesis.hash;
-  }
-
-  get tip(): Uint8Array {
-    return this.#tip;
-  }
-
-  /** Signs `body` as `by`; added to the log unless `keep` is false (to fold it in other combinations). */
-  add(by: Person, body: EntryBody, options: { parents?: readonly Uint8Array[]; keep?: boolean; time?: number } = {}): TeamEntry {
-    const e = signEntry(by.device, { team: this.genesis.hash, parents: options.parents ?? [this.#tip], time: options.time ?? this.#time++, body });
-    if (options.keep !== false) {
-      this.entries.set(e.hashHex, e);
-      if (options.parents === undefined) this.#tip = e.hash;
-    }
-    return e;
-  }
-
-  admit(by: Person, p: Person, role: Role, org?: number, options: { keep?: boolean; parents?: readonly Uint8Array[] } = {}): TeamEntry {
-    return this.add(by, { type: "add-member", user: p.user, userName: p.name, role, device: p.keys, grants: [], ...(org === undefined ? {} : { org }) }, options);
-  }
-
-  fold(...extra: TeamEntry[]): TeamState {
-    const all = new Map(this.entries);
-    for (const e of extra) all.set(e.hashHex, e);
-    return foldTeam(this.genesis.hashHex, all);
-  }
-}
 
 interface Space {
   readonly log: Log;
@@ -120,12 +64,6 @@ function codeOf(bytes: Uint8Array): string | undefined {
     expect(e).toBeInstanceOf(AirlockError);
     return (e as AirlockError).code;
   }
-}
-
-/** A body signed as-is, fields and all: what a modified client could send. */
-function signedRaw(device: KeyPair, fields: Record<string, Plain>): Uint8Array {
-  const body = encodeObject({ author: device.publicKey, ...fields });
-  return encodeObject({ body, sig: ed25519Sign(device.secretKey, concatBytes(utf8("airlock/v1/team-entry-sig"), body)) });
 }
 
 describe("the entry codec: organizations", () => {
