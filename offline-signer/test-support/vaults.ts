@@ -60,6 +60,16 @@ export function sync(from: Vault, ...to: Vault[]): ImportReport[] {
   return to.map((v) => importInto(v, bundles));
 }
 
+/** Every vault in a team exports to every other until a round brings no new team entry (a vault still waiting for its welcome only receives). */
+export function settle(all: readonly Vault[]): void {
+  const sizes = (): string => all.map((v) => (v.teamId === undefined ? "-" : String(v.entries().size))).join();
+  for (let round = 0; round < 6; round++) {
+    const before = sizes();
+    for (const from of all) if (from.teamId !== undefined) sync(from, ...all.filter((v) => v !== from));
+    if (sizes() === before) return;
+  }
+}
+
 /** Alice (owner) on vault A; Bob (editor) on B; each admitted by request + welcome. */
 export async function team(root: string, clock = new TestClock()): Promise<{ a: Vault; b: Vault; clock: TestClock }> {
   const a = await newVault(root, "a", clock);

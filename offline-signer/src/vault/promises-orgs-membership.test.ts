@@ -4,8 +4,8 @@
  * (its first admin); Cedar: carl (its first admin) and cal (an editor carl admitted).
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { AirlockError } from "@airlock/shared";
-import { newVault, sync, tempRoots, TestClock } from "../../test-support/vaults.js";
+import { newVault, sync, tempRoots, TestClock, settle } from "../../test-support/vaults.js";
+import { thrownAirlockError } from "../../test-support/errors.js";
 import { addMember, addOrg, initShared, orgViews, proposalOrgs, removeOrg } from "./orgs.js";
 import type { Vault } from "./vault.js";
 
@@ -15,23 +15,7 @@ afterEach(() => {
   for (const v of open.splice(0)) v.close();
 });
 
-function codeOf(f: () => unknown): { code: string; message: string } {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(AirlockError);
-    return { code: (e as AirlockError).code, message: (e as AirlockError).message };
-  }
-  throw new Error("expected an error");
-}
 
-function settle(all: readonly Vault[]): void {
-  for (let round = 0; round < 6; round++) {
-    const before = all.map((v) => `${v.teamId === undefined ? "-" : v.entries().size}`).join();
-    for (const from of all) if (from.teamId !== undefined) sync(from, ...all.filter((v) => v !== from));
-    if (all.map((v) => `${v.teamId === undefined ? "-" : v.entries().size}`).join() === before) return;
-  }
-}
 
 async function threeOrgs(): Promise<{ alice: Vault; bea: Vault; carl: Vault; cal: Vault; all: Vault[] }> {
   const r = roots();
@@ -69,7 +53,7 @@ describe("adding and removing organizations through the vault", () => {
     settle(all);
     for (const v of all) expect(v.record("notes", "c1")?.fields["title"]).toBe("before");
     // Cedar cannot propose its own removal; the honest API says why before signing anything.
-    expect(codeOf(() => removeOrg(carl, "Cedar"))).toMatchObject({ code: "VAULT_NOT_ALLOWED", message: expect.stringMatching(/does not propose its own removal/) });
+    expect(thrownAirlockError(() => removeOrg(carl, "Cedar"))).toMatchObject({ code: "VAULT_NOT_ALLOWED", message: expect.stringMatching(/does not propose its own removal/) });
     const r = removeOrg(alice, "cedar");
     expect(r.members).toBe(2);
     expect(alice.state().proposals.has(r.entry.hashHex)).toBe(true);
@@ -102,11 +86,11 @@ describe("adding and removing organizations through the vault", () => {
     const holders = s.collections.get("notes")!.holders.get(newest.id)!;
     expect(holders.has(carl.deviceId) || holders.has(cal.deviceId)).toBe(false);
     // Nobody adds into Cedar again, nor adds another organization named like it.
-    expect(codeOf(() => addOrg(alice, "CEDAR")).message).toMatch(/"Cedar" already exists in Joint \(removed: its name stays taken\)/);
+    expect(thrownAirlockError(() => addOrg(alice, "CEDAR")).message).toMatch(/"Cedar" already exists in Joint \(removed: its name stays taken\)/);
     const cora = await newVault(roots(), "cora", new TestClock());
     open.push(cora);
     const before = alice.entries().size;
-    expect(codeOf(() => addMember(alice, cora.joinRequest("cora").bytes, "admin", { org: "Cedar" }))).toMatchObject({ code: "VAULT_NOT_ALLOWED", message: expect.stringMatching(/"Cedar" was removed from the space; nobody is added into it/) });
+    expect(thrownAirlockError(() => addMember(alice, cora.joinRequest("cora").bytes, "admin", { org: "Cedar" }))).toMatchObject({ code: "VAULT_NOT_ALLOWED", message: expect.stringMatching(/"Cedar" was removed from the space; nobody is added into it/) });
     expect(alice.entries().size).toBe(before);
   });
 
@@ -118,10 +102,10 @@ describe("adding and removing organizations through the vault", () => {
     initShared(alice, "Joint", "alice", ["Acme", "Birch"]);
     addMember(alice, bea.joinRequest("bea").bytes, "admin", { org: "Birch" });
     const size = alice.entries().size;
-    expect(codeOf(() => removeOrg(alice, "Birch"))).toMatchObject({ code: "VAULT_NOT_ALLOWED", message: expect.stringMatching(/one organization never expels another/) });
+    expect(thrownAirlockError(() => removeOrg(alice, "Birch"))).toMatchObject({ code: "VAULT_NOT_ALLOWED", message: expect.stringMatching(/one organization never expels another/) });
     expect(alice.entries().size).toBe(size);
-    expect(codeOf(() => addOrg(alice, "birch")).code).toBe("VAULT_BAD_ARGUMENT");
+    expect(thrownAirlockError(() => addOrg(alice, "birch")).code).toBe("VAULT_BAD_ARGUMENT");
     tom.init("Team", "tom");
-    expect(codeOf(() => addOrg(tom, "Delta")).message).toMatch(/is not a shared space/);
+    expect(thrownAirlockError(() => addOrg(tom, "Delta")).message).toMatch(/is not a shared space/);
   });
 });

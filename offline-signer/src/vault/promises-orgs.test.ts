@@ -8,9 +8,9 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { fromHex } from "@airlock/bundle-format";
-import { AirlockError } from "@airlock/shared";
 import { HostileMember } from "../../test-support/hostile.js";
-import { importInto, newVault, sync, tempRoots, TestClock } from "../../test-support/vaults.js";
+import { importInto, newVault, sync, tempRoots, TestClock, settle } from "../../test-support/vaults.js";
+import { thrownAirlockError } from "../../test-support/errors.js";
 import type { TeamState } from "../team/state.js";
 import { exportBundles } from "./sync.js";
 import { addMember, findOrg, initShared, orgViews, proposalOrgs } from "./orgs.js";
@@ -25,24 +25,7 @@ afterEach(() => {
 const membership = (s: TeamState): string => JSON.stringify([...s.users.values()].map((u) => [u.name, u.role, u.active, u.org]).sort());
 const userId = (v: Vault): Uint8Array => fromHex(v.me().user.id);
 
-function codeOf(f: () => unknown): { code: string; message: string } {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(AirlockError);
-    return { code: (e as AirlockError).code, message: (e as AirlockError).message };
-  }
-  throw new Error("expected an error");
-}
 
-/** Every vault exports to every other until a round brings no new entry. */
-function settle(all: readonly Vault[]): void {
-  for (let round = 0; round < 6; round++) {
-    const before = all.map((v) => v.entries().size).join();
-    for (const from of all) sync(from, ...all.filter((v) => v !== from));
-    if (all.map((v) => v.entries().size).join() === before) return;
-  }
-}
 
 async function sharedSpace(): Promise<{ alice: Vault; adam: Vault; ann: Vault; bea: Vault; ben: Vault; bob: Vault; all: Vault[] }> {
   const r = roots();
@@ -79,7 +62,7 @@ describe("a shared space through the vault", () => {
     ]);
     for (const v of all) expect(membership(v.state())).toBe(membership(s));
     expect(findOrg(s, "BIRCH")).toBe(1);
-    expect(codeOf(() => findOrg(s, "Cedar")).code).toBe("VAULT_NOT_FOUND");
+    expect(thrownAirlockError(() => findOrg(s, "Cedar")).code).toBe("VAULT_NOT_FOUND");
     // Everyone reads the space's notes: the keys reached Birch's members through bea's admissions.
     bea.write("notes", [{ kind: "set", record: "r1", field: "title", value: "from Birch" }]);
     settle(all);
@@ -130,7 +113,7 @@ describe("a shared space through the vault", () => {
       [() => adam.revokeDevice(bea.deviceId.slice(0, 16)), /admins revoke only devices of their own organization's members/],
       [() => bea.removeMember("ann"), /admins remove members only in their own organization \("Birch"\)/],
     ] as const) {
-      const e = codeOf(f);
+      const e = thrownAirlockError(f);
       expect(e.code).toBe("VAULT_NOT_ALLOWED");
       expect(e.message).toMatch(reason);
     }
@@ -143,15 +126,15 @@ describe("a shared space through the vault", () => {
     const joiner = await newVault(r, "joiner");
     open.push(joiner);
     const req = joiner.joinRequest("jo").bytes;
-    const missing = codeOf(() => addMember(adam, req, "editor"));
+    const missing = thrownAirlockError(() => addMember(adam, req, "editor"));
     expect(missing.code).toBe("VAULT_BAD_ARGUMENT");
     expect(missing.message).toMatch(/every member belongs to an organization: name theirs \(one of "Acme", "Birch"\)/);
-    const other = codeOf(() => addMember(adam, req, "admin", { org: "Birch" }));
+    const other = thrownAirlockError(() => addMember(adam, req, "admin", { org: "Birch" }));
     expect(other.code).toBe("VAULT_NOT_ALLOWED");
     expect(other.message).toMatch(/"Birch" has admins of its own: only they add its members/);
-    expect(codeOf(() => addMember(adam, req, "editor", { org: "Cedar" })).code).toBe("VAULT_NOT_FOUND");
+    expect(thrownAirlockError(() => addMember(adam, req, "editor", { org: "Cedar" })).code).toBe("VAULT_NOT_FOUND");
     // Straight through the vault (no pre-check): the fold refuses the add-member without an organization.
-    const bare = codeOf(() => adam.addMember(req, "editor"));
+    const bare = thrownAirlockError(() => adam.addMember(req, "editor"));
     expect(bare.code).toBe("VAULT_NOT_ALLOWED");
     expect(bare.message).toMatch(/a shared space's add-member must name the member's organization/);
     const { entry } = addMember(bea, req, "editor", { org: "Birch" });
@@ -167,7 +150,7 @@ describe("a shared space through the vault", () => {
     addMember(a!, w!.joinRequest("wes").bytes, "viewer");
     sync(a!, w!);
     const req = b!.joinRequest("bob").bytes;
-    expect(codeOf(() => addMember(a!, req, "editor", { org: "Acme" })).message).toMatch(/is not a shared space: leave out the organization/);
+    expect(thrownAirlockError(() => addMember(a!, req, "editor", { org: "Acme" })).message).toMatch(/is not a shared space: leave out the organization/);
     const joiner = new HostileMember(b!);
     const forged = new HostileMember(a!).entry({ type: "add-member", user: joiner.identity().publicKey, userName: "bob", role: "editor", device: joiner.newDevice().keys, grants: [], org: 0 });
     importInto(w!, [new HostileMember(a!).bundle({ entries: [forged] })]);
@@ -185,12 +168,12 @@ describe("a shared space through the vault", () => {
       [["Acme", "Birch", "Cedar"], 1, /--org-k must be 2\.\.3/],
       [["Acme", "Birch", "Cedar"], 4, /--org-k must be 2\.\.3/],
     ] as const) {
-      const e = codeOf(() => initShared(v, "Joint", "vic", orgs, k));
+      const e = thrownAirlockError(() => initShared(v, "Joint", "vic", orgs, k));
       expect(e.code).toBe("VAULT_BAD_ARGUMENT");
       expect(e.message).toMatch(reason);
       expect(v.teamId).toBeUndefined();
     }
-    expect(codeOf(() => initShared(v, "Joint", "vic", ["Acme", "Bir\u202Ech"])).code).toBe("VAULT_UNSAFE_NAME");
+    expect(thrownAirlockError(() => initShared(v, "Joint", "vic", ["Acme", "Bir\u202Ech"])).code).toBe("VAULT_UNSAFE_NAME");
     // k = n is the default, written by leaving orgK out.
     const s = initShared(v, "Joint", "vic", ["Acme", "Birch", "Cedar"], 3);
     expect(s.orgK).toBe(3);
