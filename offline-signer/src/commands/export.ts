@@ -51,7 +51,7 @@ export class Export extends VaultCommand {
     try {
       const spaces = this.spacesFor(first, flags);
       if (spaces.length > 1 && (flags.welcome ?? []).length > 0) this.usage("--welcome names a member of one space: say which with --space NAME");
-      const outputs: { space: SpaceRef; bundles: unknown[]; removed?: number; text: string }[] = [];
+      const outputs: { space: SpaceRef; bundles: WrittenBundle[]; removed?: number; text: string }[] = [];
       for (const ref of spaces) {
         let vault: Vault;
         try {
@@ -99,7 +99,7 @@ export class Export extends VaultCommand {
   }
 
   /** #exportOne, where a space with no other device yet has nothing to send (with several spaces: the others still export). */
-  async #exportOrNothing(vault: Vault, flags: ExportFlags, qr: string | undefined, several: boolean): Promise<{ bundles: unknown[]; removed?: number; text: string }> {
+  async #exportOrNothing(vault: Vault, flags: ExportFlags, qr: string | undefined, several: boolean): Promise<{ bundles: WrittenBundle[]; removed?: number; text: string }> {
     try {
       return await this.#exportOne(vault, flags, qr);
     } catch (e) {
@@ -114,8 +114,8 @@ export class Export extends VaultCommand {
    * export carries the revocation; then the space may go. It stays (and says why) when the first
    * export left files behind (--no-files, or too large for QR): they would be lost with it.
    */
-  async #leave(vault: Vault, flags: ExportFlags, first: { bundles: unknown[] }, qr: string | undefined): Promise<{ left: boolean; bundles: unknown[]; text: string }> {
-    const skipped = (first.bundles as WrittenBundle[]).filter((b) => b.kind === "file" && b.skipped !== undefined);
+  async #leave(vault: Vault, flags: ExportFlags, first: { bundles: WrittenBundle[] }, qr: string | undefined): Promise<{ left: boolean; bundles: WrittenBundle[]; text: string }> {
+    const skipped = first.bundles.filter((b) => b.kind === "file" && b.skipped !== undefined);
     if (!flags.files || skipped.length > 0) {
       return { left: false, bundles: [], text: `Not left yet: ${!flags.files ? "--no-files sent no attached files" : `${skipped.length} attached file(s) were not sent (${skipped[0]!.skipped})`}, and leaving now would lose what the team lacks. Export again to a stick (--usb) to finish leaving.\n` };
     }
@@ -126,7 +126,7 @@ export class Export extends VaultCommand {
     return { left: true, bundles: last.bundles, text: `${last.text}Left the space: this laptop is revoked there, and the space is deleted from this vault.\n` };
   }
 
-  async #exportOne(vault: Vault, flags: ExportFlags, qr: string | undefined): Promise<{ bundles: unknown[]; removed?: number; text: string }> {
+  async #exportOne(vault: Vault, flags: ExportFlags, qr: string | undefined): Promise<{ bundles: WrittenBundle[]; removed?: number; text: string }> {
     const target = flags.usb !== undefined ? { usb: flags.usb } : { qr: qr!, preset: flags.preset as QrPreset };
     const welcome = welcomeTargets(vault, flags.welcome ?? []);
     if (flags["resend-files"]) vault.tx(() => vault.storage.blobs.forgetPeers());

@@ -234,7 +234,8 @@ export async function importIntoSpaces<S>(
     try {
       // Each bundle offered to every space as it is read: memory stays what one space's import needs.
       for await (const event of eventsOf(paths, options.camera, sourceOptionsFor(vaults, MAX_BUNDLE_BYTES, progress, options))) {
-        for (const space of imports) await space.take(event);
+        const id = event.type === "bundle" ? receiptIdOf(event.bytes) : undefined;
+        for (const space of imports) await space.take(event, id);
       }
     } catch (e) {
       for (const space of imports) space.abandon();
@@ -300,7 +301,8 @@ class SpaceImport {
     this.#collector.stop();
   }
 
-  async take(event: SourceEvent): Promise<void> {
+  /** `id`: the bundle's receipt id when the caller already computed it (one SHA-256 per bundle, not one per space). */
+  async take(event: SourceEvent, id?: string): Promise<void> {
     const vault = this.#vault;
     const report = this.#report;
     const dryRun = this.#dryRun;
@@ -320,7 +322,7 @@ class SpaceImport {
       this.#pending.push(p);
       return;
     }
-    const p: Pending = { source: event.from, usb: event.usb, outcome: undefined, id: receiptIdOf(event.bytes) };
+    const p: Pending = { source: event.from, usb: event.usb, outcome: undefined, id: id ?? receiptIdOf(event.bytes) };
     const o = dryRun ? openDry(vault, event.bytes, event.from, report) : openForVault(vault, event.bytes, event.from, report);
     if (o === undefined) {
       // Not for us, refused, or an attached file (received, or held already).
