@@ -34,8 +34,10 @@ export default {
   htmlReporter: { fileName: `mutation/reports/${name}.html` },
   clearTextReporter: { allowColor: true, allowEmojis: false, logTests: false, reportMutants: false, reportScoreTable: true },
   // What the sandbox copy of the repository leaves out: release artefacts, results, caches.
-  ignorePatterns: ["/dist-release", "/release-key", "/docs", "/fuzz/findings", "/test", "/.tmp", "/coverage", "/bench-results.json", "/fuzz-results.json", "/soak-results.json", "/mutation/reports", "/mutation/.incremental"],
-  tempDirName: ".stryker-tmp",
+  ignorePatterns: ["/dist-release", "/release-key", "/docs", "/fuzz/findings", "/test", "/.tmp", "/coverage", "/bench-results.json", "/fuzz-results.json", "/soak-results.json", "/mutation/reports", "/mutation/.incremental", "/.stryker-tmp*"],
+  // One sandbox folder per group, so two groups can run at once without one cleaning up the
+  // other's sandboxes (and neither copies the other's into its own).
+  tempDirName: `.stryker-tmp-${name}`,
   cleanTempDir: true,
   thresholds: { high: 90, low: 85, break: null },
 };
