@@ -1,0 +1,336 @@
+/**
+ * Importing changesets (docs/sync.md; docs/team-model.md I4-I6, I8): what is stored, quarantined
+ * alone or kept waiting, and that one member's bad changeset never blocks anyone else's. Written
+ * for the mutation group `changesets` (docs/testing.md, "Mutation testing"): what the older tests
+ * left unchecked. One team (Alice owner, Bob editor, Vera viewer) is built once; each test opens
+ * its own copy of its vaults.
+ */
+import { cpSync } from "node:fs";
+import { join } from "node:path";
+import { concatBytes, ed25519KeyPair, ed25519Sign, encodePayload, randomBytes, sealBundle, utf8, x25519KeyPair } from "@airlock/bundle-format";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { HostileMember } from "../../test-support/hostile.js";
+import { importInto, newVault, settle, team, tempRoot, tempRoots, TestClock, TEST_PASSPHRASE } from "../../test-support/vaults.js";
+import { passphraseBytes } from "../store/index.js";
+import { decodeChangeset, keyIdOf, sealChangeset } from "../sync/changeset.js";
+import { encodeObject } from "../team/cbor-object.js";
+import { vaultStatus } from "./report.js";
+import { exportBundles, FUTURE_REASON, peerAcks } from "./sync.js";
+import { unhex } from "./hex.js";
+import { Vault } from "./vault.js";
+
+const roots = tempRoots();
+let template: { root: string; cleanup(): void };
+
+beforeAll(async () => {
+  template = tempRoot();
+  const clock = new TestClock();
+  const { a, b } = await team(template.root, clock);
+  const v = await newVault(template.root, "v", clock);
+  a.addMember(v.joinRequest("vera").bytes, "viewer");
+  settle([a, b, v]);
+  for (const x of [a, b, v]) x.close();
+});
+afterAll(() => template.cleanup());
+
+interface Team {
+  a: Vault;
+  b: Vault;
+  v: Vault;
+  clock: TestClock;
+  /** Bob's device as a modified client. */
+  bob: HostileMember;
+  close(): void;
+}
+
+/** A fresh copy of the template team. */
+async function fresh(): Promise<Team> {
+  const r = roots();
+  cpSync(template.root, r, { recursive: true });
+  const clock = new TestClock();
+  const open = (name: string): Promise<Vault> => Vault.open(join(r, name), passphraseBytes(TEST_PASSPHRASE), { kdf: "test-insecure", now: clock.now });
+  const [a, b, v] = [await open("a"), await open("b"), await open("v")];
+  return { a, b, v, clock, bob: new HostileMember(b), close: () => [a, b, v].forEach((x) => x.close()) };
+}
+
+/** The stored verdict of a changeset (by its bytes), or undefined when the vault does not hold it. */
+function verdict(vault: Vault, bytes: Uint8Array): { status: string; reason: string | null } | undefined {
+  const id = decodeChangeset(bytes, { verify: false }).id;
+  return vault.store.connection().prepare("SELECT status, reason FROM changesets WHERE hash = ?").get(id) as { status: string; reason: string | null } | undefined;
+}
+
+const title = (v: Vault, id: string): unknown => v.record("notes", id)?.fields["title"];
+
+describe("importing changesets", () => {
+  it("a changeset with a broken signature is quarantined alone; the rest of the bundle applies", async () => {
+    const t = await fresh();
+    const good1 = t.bob.changeset({ collection: "notes", ops: [{ record: "g1", value: "one" }] });
+    const good2 = t.bob.changeset({ collection: "notes", ops: [{ record: "g2", value: "two" }] });
+    const bad = Uint8Array.from(good2);
+    bad[bad.length - 1]! ^= 1; // the signature's last byte
+    const r = importInto(t.a, [t.bob.bundle({ changesets: [good1, bad, good2] })]);
+    expect(r.quarantined).toBe(1);
+    expect(r.applied).toBe(2);
+    expect(r.changesetsNew).toBe(2);
+    expect([title(t.a, "g1"), title(t.a, "g2")]).toEqual(["one", "two"]);
+    expect(vaultStatus(t.a).quarantine.filter((q) => q.kind === "changeset")).toHaveLength(1);
+    t.close();
+  });
+
+  it("the same changeset twice is a duplicate, stored once", async () => {
+    const t = await fresh();
+    const cs = t.bob.changeset({ collection: "notes", ops: [{ record: "d", value: "once" }] });
+    const first = importInto(t.a, [t.bob.bundle({ changesets: [cs] })]);
+    const again = importInto(t.a, [t.bob.bundle({ changesets: [cs] })]);
+    expect([first.changesetsNew, first.applied, first.duplicates]).toEqual([1, 1, 0]);
+    expect([again.changesetsNew, again.applied, again.duplicates, again.quarantined]).toEqual([0, 0, 1, 0]);
+    t.close();
+  });
+
+  it("a changeset signed for another team is quarantined with that reason, and the device's chain goes on", async () => {
+    const t = await fresh();
+    const other = sealChangeset(t.b.deviceKey, { team: randomBytes(32), seq: 1, prev: new Uint8Array(32), heads: t.b.state().heads.map(unhex), time: t.clock.ms, groups: [{ collection: "notes", key: t.b.currentKey("notes")!, ops: [{ kind: "set", record: "x", field: "title", value: "elsewhere", wall: t.clock.ms, counter: 0 }] }] });
+    const ours = t.bob.changeset({ collection: "notes", ops: [{ record: "o", value: "ours" }] });
+    const r = importInto(t.a, [t.bob.bundle({ changesets: [other.bytes, ours] })]);
+    expect(r.quarantined).toBe(1);
+    expect(r.applied).toBe(1);
+    expect(vaultStatus(t.a).quarantine.map((q) => q.reason)).toContain("belongs to another team");
+    expect(verdict(t.a, other.bytes)).toBeUndefined();
+    expect(title(t.a, "o")).toBe("ours");
+    t.close();
+  });
+
+  it("a changeset whose predecessor has not arrived waits, then both apply in order when it does", async () => {
+    const t = await fresh();
+    const one = t.bob.changeset({ collection: "notes", ops: [{ record: "w", value: "first" }] });
+    t.clock.tick();
+    const two = t.bob.changeset({ collection: "notes", ops: [{ record: "w", value: "second" }] });
+    const r1 = importInto(t.a, [t.bob.bundle({ changesets: [two] })]);
+    expect([r1.changesetsNew, r1.applied, r1.waiting]).toEqual([1, 0, 1]);
+    expect(verdict(t.a, two)?.status).toBe("waiting");
+    expect(title(t.a, "w")).toBeUndefined();
+    const r2 = importInto(t.a, [t.bob.bundle({ changesets: [one] })]);
+    expect([r2.applied, r2.waiting]).toEqual([2, 0]);
+    expect(verdict(t.a, two)).toEqual({ status: "applied", reason: null });
+    expect(title(t.a, "w")).toBe("second");
+    t.close();
+  });
+
+  it("a changeset that does not follow its device's previous one is rejected for the broken chain, arriving in order or not", async () => {
+    const t = await fresh();
+    const one = t.bob.changeset({ collection: "notes", ops: [{ record: "c", value: "one" }] });
+    const stray = t.bob.changeset({ collection: "notes", ops: [{ record: "c", value: "stray" }], seq: 2, prev: randomBytes(32) });
+    const r = importInto(t.a, [t.bob.bundle({ changesets: [one, stray] })]);
+    expect([r.applied, r.rejected]).toEqual([1, 1]);
+    expect(verdict(t.a, stray)?.reason).toMatch(/broken hash chain/);
+    // The other order: the stray one waits, and is judged (rejected) once its seq's predecessor arrives.
+    const t2 = await fresh();
+    const one2 = new HostileMember(t2.b).changeset({ collection: "notes", ops: [{ record: "c", value: "one" }] });
+    importInto(t2.a, [t2.bob.bundle({ changesets: [stray] })]);
+    expect(verdict(t2.a, stray)?.status).toBe("waiting");
+    const r2 = importInto(t2.a, [t2.bob.bundle({ changesets: [one2] })]);
+    expect([r2.applied, r2.rejected, r2.waiting]).toEqual([1, 1, 0]);
+    expect(verdict(t2.a, stray)?.reason).toMatch(/broken hash chain/);
+    expect(title(t2.a, "c")).toBe("one");
+    t.close();
+    t2.close();
+  });
+
+  it("a changeset naming team entries the vault lacks waits for them, then applies", async () => {
+    const t = await fresh();
+    // Alice adds a collection; Bob hears of it and writes naming it; Vera gets Bob's changeset first.
+    t.a.createCollection("sources", "Sources", "viewer", "editor");
+    importInto(t.b, exportBundles(t.a));
+    const cs = new HostileMember(t.b).changeset({ collection: "notes", ops: [{ record: "h", value: "names the new head" }] });
+    const r1 = importInto(t.v, [t.bob.bundle({ changesets: [cs] })]);
+    expect([r1.applied, r1.waiting]).toEqual([0, 1]);
+    expect(verdict(t.v, cs)?.status).toBe("waiting");
+    importInto(t.v, exportBundles(t.a));
+    expect(verdict(t.v, cs)?.status).toBe("applied");
+    expect(t.v.record("notes", "h")?.fields["title"]).toBe("names the new head");
+    t.close();
+  });
+
+  it("a viewer's changeset is rejected alone with the true reason; an editor's in the same import applies", async () => {
+    const t = await fresh();
+    const vera = new HostileMember(t.v);
+    const forged = vera.changeset({ collection: "notes", ops: [{ record: "v", value: "by a viewer" }] });
+    const honest = t.bob.changeset({ collection: "notes", ops: [{ record: "e", value: "by an editor" }] });
+    const r = importInto(t.a, [vera.bundle({ changesets: [forged] }), t.bob.bundle({ changesets: [honest] })]);
+    expect([r.applied, r.rejected, r.quarantined]).toEqual([1, 1, 0]);
+    expect(verdict(t.a, forged)).toEqual({ status: "rejected", reason: expect.stringMatching(/viewer may not write/) });
+    expect(verdict(t.a, forged)?.reason).not.toMatch(/lost this right/);
+    expect(title(t.a, "v")).toBeUndefined();
+    expect(title(t.a, "e")).toBe("by an editor");
+    // Vera's next changeset follows a rejected one: it is judged on its own (and rejected for the same reason).
+    const next = vera.changeset({ collection: "notes", ops: [{ record: "v2", value: "again" }] });
+    const r2 = importInto(t.a, [vera.bundle({ changesets: [next] })]);
+    expect([r2.rejected, r2.waiting]).toEqual([1, 0]);
+    t.close();
+  });
+
+  it("a device the team does not know: rejected as such, and a second version of its changeset is no equivocation proof", async () => {
+    const t = await fresh();
+    const stranger = ed25519KeyPair();
+    const make = (value: string): Uint8Array =>
+      sealChangeset(stranger, { team: unhex(t.a.teamId!), seq: 1, prev: new Uint8Array(32), heads: t.a.state().heads.map(unhex), time: t.clock.ms, groups: [{ collection: "notes", key: t.b.currentKey("notes")!, ops: [{ kind: "set", record: "s", field: "title", value, wall: t.clock.ms, counter: 0 }] }] }).bytes;
+    const one = make("one");
+    const r1 = importInto(t.a, [t.bob.bundle({ changesets: [one] })]);
+    expect(r1.rejected).toBe(1);
+    expect(verdict(t.a, one)?.reason).toBe("signed by a key that is not a device of this team");
+    const r2 = importInto(t.a, [t.bob.bundle({ changesets: [make("two")] })]);
+    expect(r2.quarantined).toBe(1);
+    expect(r2.issues.some((i) => i.code === "IMPORT_EQUIVOCATION")).toBe(false);
+    expect(t.a.forkSeq(Buffer.from(stranger.publicKey).toString("hex"))).toBeUndefined();
+    t.close();
+  });
+
+  it("an equivocation refuses the device's chain from that seq, also what was applied or waiting above it", async () => {
+    const t = await fresh();
+    const one = t.bob.changeset({ collection: "notes", ops: [{ record: "q", value: "one" }] });
+    const two = t.bob.changeset({ collection: "notes", ops: [{ record: "q", value: "two" }] });
+    const four = t.bob.changeset({ collection: "notes", ops: [{ record: "q", value: "four" }], seq: 4, prev: randomBytes(32) });
+    const otherTwo = t.bob.changeset({ collection: "notes", ops: [{ record: "q", value: "other two" }], seq: 2, prev: decodeChangeset(one, { verify: false }).id });
+    importInto(t.a, [t.bob.bundle({ changesets: [one, two, four] })]);
+    expect(verdict(t.a, two)?.status).toBe("applied");
+    expect(verdict(t.a, four)?.status).toBe("waiting");
+    const r = importInto(t.a, [t.bob.bundle({ changesets: [otherTwo] })]);
+    expect(r.quarantined).toBe(1);
+    expect(r.issues.filter((i) => i.code === "IMPORT_EQUIVOCATION")).toHaveLength(1);
+    expect(t.a.forkSeq(t.b.deviceId)).toBe(2);
+    expect(verdict(t.a, one)?.status).toBe("applied");
+    expect(verdict(t.a, two)?.reason).toMatch(/equivocation/);
+    expect(verdict(t.a, four)?.reason).toMatch(/equivocation/);
+    expect(title(t.a, "q")).toBe("one");
+    // A later, higher proof changes nothing: the lowest seq stands.
+    const otherFour = t.bob.changeset({ collection: "notes", ops: [{ record: "q", value: "other four" }], seq: 4, prev: randomBytes(32) });
+    const r2 = importInto(t.a, [t.bob.bundle({ changesets: [otherFour] })]);
+    expect(r2.issues.some((i) => i.code === "IMPORT_EQUIVOCATION")).toBe(false);
+    expect(t.a.forkSeq(t.b.deviceId)).toBe(2);
+    // Nothing of Bob's waits any more: his chain counts as processed from the fork on.
+    expect(vaultStatus(t.a).changesets.waiting).toBe(0);
+    t.close();
+  });
+
+  it("dated more than 24 h ahead: waits with that reason (with what follows it), and applies once the clock gets there", async () => {
+    const t = await fresh();
+    const day = 24 * 3600_000;
+    const edge = t.bob.changeset({ collection: "notes", ops: [{ record: "edge", value: "exactly 24 h ahead", wall: t.clock.ms + day }], time: t.clock.ms + day });
+    const r0 = importInto(t.a, [t.bob.bundle({ changesets: [edge] })]);
+    expect(r0.applied).toBe(1);
+    const ahead = t.bob.changeset({ collection: "notes", ops: [{ record: "f", value: "from the future", wall: t.clock.ms + day + 1 }], time: t.clock.ms + day });
+    const after = t.bob.changeset({ collection: "notes", ops: [{ record: "g", value: "after it" }] });
+    const r1 = importInto(t.a, [t.bob.bundle({ changesets: [ahead, after] })]);
+    expect([r1.applied, r1.waiting]).toEqual([0, 2]);
+    expect(verdict(t.a, ahead)).toEqual({ status: "waiting", reason: FUTURE_REASON });
+    expect(verdict(t.a, after)?.status).toBe("waiting");
+    t.clock.tick(2);
+    const r2 = importInto(t.a, [t.bob.bundle({ changesets: [] })]);
+    expect([r2.applied, r2.waiting]).toEqual([2, 0]);
+    expect(title(t.a, "f")).toBe("from the future");
+    expect(title(t.a, "g")).toBe("after it");
+    t.close();
+  });
+
+  it("a changeset dated ahead while its ops are not also waits", async () => {
+    const t = await fresh();
+    const day = 24 * 3600_000;
+    const cs = t.bob.changeset({ collection: "notes", ops: [{ record: "t", value: "now", wall: t.clock.ms }], time: t.clock.ms + day + 1 });
+    expect(importInto(t.a, [t.bob.bundle({ changesets: [cs] })]).waiting).toBe(1);
+    expect(verdict(t.a, cs)?.reason).toBe(FUTURE_REASON);
+    t.close();
+  });
+
+  it("an op stamped more than 24 h after its changeset's time is rejected; exactly 24 h is not", async () => {
+    const t = await fresh();
+    const day = 24 * 3600_000;
+    const base = t.clock.ms - day;
+    const ok = t.bob.changeset({ collection: "notes", ops: [{ record: "s1", value: "at the limit", wall: base + day }], time: base });
+    const late = t.bob.changeset({ collection: "notes", ops: [{ record: "s2", value: "past it", wall: base + day + 1 }, { record: "s3", value: "early", wall: base }], time: base });
+    const r = importInto(t.a, [t.bob.bundle({ changesets: [ok, late] })]);
+    expect([r.applied, r.rejected]).toEqual([1, 1]);
+    expect(verdict(t.a, late)?.reason).toBe("an op is stamped more than 24 h after its changeset was made");
+    t.close();
+  });
+
+  it("what a newer release wrote (a schema version or collection unknown here) is locked, kept, not rejected", async () => {
+    const t = await fresh();
+    const newer = t.bob.changeset({ collection: "notes", ops: [{ record: "n", value: "v99" }], version: 99 });
+    const r = importInto(t.a, [t.bob.bundle({ changesets: [newer] })]);
+    expect([r.locked, r.rejected, r.applied]).toEqual([1, 0, 0]);
+    expect(verdict(t.a, newer)?.reason).toMatch(/^needs a newer release of Airlock \(notes schema version 99\)/);
+    const next = t.bob.changeset({ collection: "notes", ops: [{ record: "n2", value: "ordinary" }] });
+    expect(importInto(t.a, [t.bob.bundle({ changesets: [next] })]).applied).toBe(1);
+    t.close();
+  });
+
+  it("a batch under a key the vault was never given is locked for it, and applies when the key arrives", async () => {
+    const t = await fresh();
+    t.a.createCollection("sources", "Sources", "editor", "editor");
+    importInto(t.b, exportBundles(t.a));
+    const cs = new HostileMember(t.b).changeset({ collection: "sources", ops: [{ record: "k", value: "sealed" }] });
+    // Vera (a viewer) is not a reader: the batch stays locked on her vault.
+    importInto(t.v, exportBundles(t.a));
+    const rv = importInto(t.v, [t.bob.bundle({ changesets: [cs] })]);
+    expect(rv.locked).toBe(1);
+    expect(verdict(t.v, cs)?.reason).toBe("no key for a collection it writes (yet)");
+    // Promoted to editor, she is sealed the key and the locked changeset applies.
+    t.a.setRole("vera", "editor");
+    importInto(t.v, exportBundles(t.a));
+    expect(verdict(t.v, cs)?.status).toBe("applied");
+    expect(t.v.record("sources", "k")?.fields["title"]).toBe("sealed");
+    t.close();
+  });
+
+  it("ops that do not decrypt under the key they name are rejected with that reason", async () => {
+    const t = await fresh();
+    const time = t.clock.ms;
+    const heads = t.b.state().heads.map(unhex);
+    // Sealed under a key of Bob's choosing, but naming the collection's real key id: signed, so only decryption can tell.
+    const other = sealChangeset(t.b.deviceKey, { team: unhex(t.a.teamId!), seq: 1, prev: new Uint8Array(32), heads, time, groups: [{ collection: "notes", key: randomBytes(32), ops: [{ kind: "set", record: "x", field: "title", value: "x", wall: time, counter: 0 }] }] });
+    const body = encodeObject({ team: other.team, device: other.device, seq: 1, prev: other.prev, heads: [...other.heads], time, batches: other.batches.map((b) => ({ collection: b.collection, key: keyIdOf(t.b.currentKey("notes")!), salt: b.salt, ct: b.ct })) });
+    const bytes = encodeObject({ body, sig: ed25519Sign(t.b.deviceKey.secretKey, concatBytes(utf8("airlock/v1/changeset-sig"), body)) });
+    const r = importInto(t.a, [t.bob.bundle({ changesets: [bytes] })]);
+    expect([r.rejected, r.quarantined, r.applied]).toEqual([1, 0, 0]);
+    expect(verdict(t.a, bytes)?.reason).toBe("its notes ops do not decrypt (tampered, or a wrong key)");
+    t.close();
+  });
+
+  it("acknowledgements are recorded only from a device of the team", async () => {
+    const t = await fresh();
+    t.b.write("notes", [{ kind: "set", record: "ack", field: "title", value: "x" }]);
+    importInto(t.a, exportBundles(t.b));
+    expect(peerAcks(t.a).get(t.b.deviceId)?.get(t.b.deviceId)).toBe(1);
+    // The same payload sent by a key that is no device of the team: nothing is recorded for it.
+    const stranger = ed25519KeyPair();
+    const body = encodePayload({ kind: "sync", team: unhex(t.a.teamId!), entries: [], changesets: [], acks: [{ device: t.b.deviceKey.publicKey, seq: 7 }] });
+    importInto(t.a, [sealBundle(body, { recipients: [t.a.encryptionKey.publicKey], sender: stranger, mailboxTag: new Uint8Array(16) })]);
+    expect(peerAcks(t.a).has(Buffer.from(stranger.publicKey).toString("hex"))).toBe(false);
+    t.close();
+  });
+
+  it("bundles that are not for this vault, damaged, of another team, of a kind not for a vault, or early are reported, not imported", async () => {
+    const t = await fresh();
+    const notMine = sealBundle(encodePayload({ kind: "sync", team: unhex(t.a.teamId!), entries: [], changesets: [], acks: [] }), { recipients: [x25519KeyPair().publicKey], sender: t.b.deviceKey, mailboxTag: new Uint8Array(16) });
+    const r1 = importInto(t.a, [notMine]);
+    expect([r1.notForMe, r1.bundles, r1.issues.length]).toEqual([1, 0, 0]);
+    const r2 = importInto(t.a, [randomBytes(2000)]);
+    expect(r2.notForMe).toBe(0);
+    expect(r2.issues).toHaveLength(1);
+    expect(r2.issues[0]!.source).toBe("bundle 0");
+    expect(r2.issues[0]!.code).toMatch(/^BUNDLE_/);
+    const other = sealBundle(encodePayload({ kind: "sync", team: randomBytes(32), entries: [], changesets: [], acks: [] }), { recipients: [t.a.encryptionKey.publicKey], sender: t.b.deviceKey, mailboxTag: new Uint8Array(16) });
+    const r3 = importInto(t.a, [other]);
+    expect(r3.issues.map((i) => i.code)).toEqual(["IMPORT_OTHER_TEAM"]);
+    expect(r3.bundles).toBe(1);
+    const enrollment = sealBundle(encodePayload({ kind: "enrollment", name: "eve", user: randomBytes(32), deviceSigning: randomBytes(32), deviceEncryption: randomBytes(32), created: t.clock.ms }), { recipients: [t.a.encryptionKey.publicKey], sender: t.b.deviceKey, mailboxTag: new Uint8Array(16) });
+    const r4 = importInto(t.a, [enrollment]);
+    expect(r4.issues.map((i) => [i.code, i.reason])).toEqual([["IMPORT_WRONG_KIND", "a enrollment bundle is not for a vault"]]);
+    // A sync bundle before the vault has a team: it asks for the welcome first.
+    const early = await newVault(roots(), "early", t.clock);
+    const sync = sealBundle(encodePayload({ kind: "sync", team: unhex(t.a.teamId!), entries: [], changesets: [], acks: [] }), { recipients: [early.encryptionKey.publicKey], sender: t.b.deviceKey, mailboxTag: new Uint8Array(16) });
+    expect(importInto(early, [sync]).issues.map((i) => i.code)).toEqual(["VAULT_NO_TEAM"]);
+    early.close();
+    t.close();
+  });
+});
