@@ -4,24 +4,43 @@
  * maxFileBytes, the exact size boundaries, the name order of a scan and the limit checks.
  * Real files in a real drop folder.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
 import { constants as bufferConstants } from "node:buffer";
+import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { sealTestBundle } from "../../test-support/bundles.js";
+import { isAirlockError } from "../errors.js";
 import { prepareDropFolder, type DropFolder } from "./layout.js";
 import { checkLimit, MIN_BUNDLE_BYTES, resolveLimits } from "./limits.js";
 import { newBundleName } from "./names.js";
-import { readBundles, scanBundles, type ScanEvent } from "./read.js";
+import { readBundles, scanBundles, type LargeBundle, type ScanEvent } from "./read.js";
+import { removeBundle } from "./remove.js";
 
 let root: string;
 let folder: DropFolder;
+let server: Server | undefined;
 beforeEach(async () => {
   root = mkdtempSync(join(tmpdir(), "airlock-usb-mut-"));
   folder = await prepareDropFolder(root);
 });
-afterEach(() => rmSync(root, { recursive: true, force: true }));
+afterEach(async () => {
+  if (server !== undefined) await new Promise((resolve) => server!.close(resolve));
+  server = undefined;
+  rmSync(root, { recursive: true, force: true });
+});
+
+/** Makes a device node; false where this user may not (not root, or no mknod). */
+function mknod(path: string, type: "b" | "c", major: number, minor: number): boolean {
+  try {
+    execFileSync("mknod", [path, type, String(major), String(minor)], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 function put(bytes: Uint8Array, name = newBundleName()): string {
   writeFileSync(join(folder.inbox, name), bytes);
@@ -135,5 +154,100 @@ describe("limits", () => {
     const largest = Math.min(2 ** 40, bufferConstants.MAX_LENGTH);
     expect(resolveLimits({ maxFileBytes: largest }).maxFileBytes).toBe(largest);
     expect(() => resolveLimits({ maxFileBytes: largest + 1 })).toThrow(RangeError);
+  });
+});
+
+describe("entries refused by the listing's type, before any open", () => {
+  it("a named pipe, a socket and device nodes are refused unopened, links and folders named as such", async () => {
+    execFileSync("mkfifo", [join(folder.inbox, newBundleName())]);
+    server = createServer();
+    const socket = join(folder.inbox, newBundleName());
+    await new Promise<void>((resolve) => server!.listen(socket, resolve));
+    symlinkSync(join(root, "elsewhere"), join(folder.inbox, newBundleName()));
+    mkdirSync(join(folder.inbox, newBundleName()));
+    // Opened, these would be refused on the descriptor with another reason ("named pipe",
+    // "socket or device", "character device", "block device"): the listing caught them first.
+    const devices = mknod(join(folder.inbox, newBundleName()), "c", 1, 3) && mknod(join(folder.inbox, newBundleName()), "b", 7, 0) ? 2 : 0;
+    const result = await readBundles(folder.inbox);
+    const reasons = result.rejected.map((i) => `${i.code}: ${i.reason}`).sort();
+    expect(reasons).toEqual(
+      [
+        ...Array<string>(2 + devices).fill("USB_SPECIAL_FILE: device, pipe or socket (only plain files are read)"),
+        "USB_NOT_A_FILE: folder (only plain files are read)",
+        "USB_SYMLINK: symbolic link (links are never followed)",
+      ].sort(),
+    );
+  });
+});
+
+describe("entries swapped between the listing and their turn", () => {
+  it("are judged by what is opened: a link, a folder, a pipe, a vanished file", async () => {
+    const names = Array.from({ length: 5 }, () => newBundleName()).sort();
+    for (const name of names) put(sealTestBundle(0), name);
+    const [, link, sub, fifo, gone] = names.map((n) => join(folder.inbox, n)) as [string, string, string, string, string];
+    const seen: string[] = [];
+    for await (const event of scanBundles(folder.inbox)) {
+      if (seen.length === 0) {
+        // The listing is taken; the scan waits here until the first bundle is consumed.
+        for (const path of [link, sub, fifo, gone]) unlinkSync(path);
+        symlinkSync(join(root, "elsewhere"), link);
+        mkdirSync(sub);
+        execFileSync("mkfifo", [fifo]);
+      }
+      seen.push(event.type === "rejected" ? `${event.issue.code}: ${event.issue.reason}` : event.type);
+    }
+    expect(seen).toEqual([
+      "accepted",
+      "USB_SYMLINK: symbolic link (links are never followed)",
+      "USB_NOT_A_FILE: folder (only plain files are read)",
+      "USB_SPECIAL_FILE: named pipe (only plain files are read)",
+      "USB_VANISHED: disappeared before it could be opened",
+    ]);
+  });
+
+  it("a file whose content is shorter than its size said is refused as changed, not as a bad bundle", async (context) => {
+    // A sysfs attribute reports 4096 bytes and holds a few: bind-mounted under a bundle's name,
+    // the listing says plain file, fstat says 4096 bytes, and the read comes up short.
+    const source = "/sys/kernel/uevent_seqnum";
+    const path = join(folder.inbox, newBundleName());
+    writeFileSync(path, "");
+    try {
+      if (!existsSync(source)) throw new Error("no sysfs");
+      execFileSync("mount", ["--bind", "-o", "ro", source, path], { stdio: "ignore" });
+    } catch {
+      context.skip(); // not root, or no mount(8): the case needs a file that lies about its size
+      return;
+    }
+    try {
+      for (const validate of [true, false]) {
+        const result = await readBundles(folder.inbox, { validate });
+        expect(result.accepted).toHaveLength(0);
+        expect(result.rejected.map((i) => i.code)).toEqual(["USB_CHANGED"]);
+        expect(result.rejected[0]!.reason).toMatch(/^shrank to \d+ bytes while being read \(it was 4096 bytes when opened\)$/);
+      }
+    } finally {
+      execFileSync("umount", [path]);
+    }
+  });
+});
+
+describe("large bundles", () => {
+  it("can be removed after the streamed import, only while the name is the file that was examined", async () => {
+    const big = sealTestBundle(20_000);
+    const options = { maxFileBytes: MIN_BUNDLE_BYTES, maxStreamBytes: big.length };
+    put(big);
+    const [first] = (await readBundles(folder.inbox, options)).large as [LargeBundle];
+    expect(await removeBundle(first)).toBe(true);
+    expect(readdirSync(folder.inbox)).toEqual([]);
+    const name = put(big);
+    const [second] = (await readBundles(folder.inbox, options)).large as [LargeBundle];
+    unlinkSync(join(folder.inbox, name));
+    writeFileSync(join(folder.inbox, name), sealTestBundle(30_000)); // another file under the same name
+    const error = await removeBundle(second).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(isAirlockError(error, "USB_CHANGED")).toBe(true);
+    expect(readdirSync(folder.inbox)).toEqual([name]);
   });
 });
