@@ -4,12 +4,17 @@
  * for the mutation group `grants` (docs/testing.md, "Mutation testing"): what the older tests
  * left unchecked. The first part needs no vault: grants sealed and opened with real keys.
  */
+import { cpSync } from "node:fs";
+import { join } from "node:path";
 import { ed25519KeyPair, randomBytes, sealBundle, x25519KeyPair, type KeyPair } from "@airlock/bundle-format";
-import { describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { thrownAirlockError } from "../../test-support/errors.js";
+import { newVault, settle, team, tempRoot, tempRoots, TestClock, TEST_PASSPHRASE } from "../../test-support/vaults.js";
+import { passphraseBytes } from "../store/index.js";
+import { Vault } from "./vault.js";
 import { encodeObject, type Plain } from "../team/cbor-object.js";
 import { keyIdOf } from "../sync/changeset.js";
-import type { KeyGrant } from "../team/entry.js";
+import type { EntryBody, KeyGrant, TeamEntry } from "../team/entry.js";
 import type { DeviceState } from "../team/state.js";
 import { openGrant, sealGrant } from "./grants.js";
 
@@ -87,5 +92,139 @@ describe("sealing and opening a grant", () => {
       const name = "n".repeat(64);
       expect(openGrant(forged(sender, name, [entry(k1, name)], [keyIdOf(k1)], me), me).map((k) => k.collection)).toEqual([name]);
     });
+  });
+});
+
+// ---- who a fresh key is sealed to ------------------------------------------------------------
+
+const roots = tempRoots();
+let template: { root: string; cleanup(): void };
+
+/**
+ * Alice (owner), Dora (admin), Bob (editor), Vera (viewer); notes (read viewer), sources (read
+ * editor), board (read admin); every vault holds every key it may.
+ */
+beforeAll(async () => {
+  template = tempRoot();
+  const clock = new TestClock();
+  const { a, b } = await team(template.root, clock);
+  const d = await newVault(template.root, "d", clock);
+  const v = await newVault(template.root, "v", clock);
+  a.addMember(d.joinRequest("dora").bytes, "admin");
+  a.addMember(v.joinRequest("vera").bytes, "viewer");
+  a.createCollection("sources", "Sources", "editor", "editor");
+  a.createCollection("board", "Board", "admin", "admin");
+  a.write("sources", [{ kind: "set", record: "s0", field: "title", value: "written before" }]);
+  settle([a, b, d, v]);
+  for (const x of [a, b, d, v]) x.close();
+});
+afterAll(() => template.cleanup());
+
+async function fresh(): Promise<{ a: Vault; b: Vault; d: Vault; v: Vault; close(): void }> {
+  const r = roots();
+  cpSync(template.root, r, { recursive: true });
+  const clock = new TestClock();
+  const open = (name: string): Promise<Vault> => Vault.open(join(r, name), passphraseBytes(TEST_PASSPHRASE), { kdf: "test-insecure", now: clock.now });
+  const [a, b, d, v] = [await open("a"), await open("b"), await open("d"), await open("v")];
+  return { a, b, d, v, close: () => [a, b, d, v].forEach((x) => x.close()) };
+}
+
+const hx = (b: Uint8Array): string => Buffer.from(b).toString("hex");
+/** A rekeying entry's grants: per collection, the device ids (hex) each is sealed to and how many keys. */
+function rekeysOf(e: TeamEntry): Record<string, { to: string[]; keys: number }[]> {
+  const body = e.body as EntryBody & { rekeys?: readonly KeyGrant[]; grants?: readonly KeyGrant[] };
+  const out: Record<string, { to: string[]; keys: number }[]> = {};
+  for (const g of body.rekeys ?? body.grants ?? []) (out[g.collection] ??= []).push({ to: g.to.map(hx).sort(), keys: g.keys.length });
+  return out;
+}
+const devicesOf = (...vaults: Vault[]): string[] => vaults.map((x) => x.deviceId).sort();
+const cutoffDevices = (e: TeamEntry): string[] => ((e.body as { cutoffs?: readonly { device: Uint8Array }[] }).cutoffs ?? []).map((c) => hx(c.device)).sort();
+
+describe("who a fresh collection key is sealed to", () => {
+  it("removing a member: a fresh key for each collection it read, sealed to the remaining readers only", async () => {
+    const t = await fresh();
+    const removal = t.a.removeMember("bob");
+    expect(rekeysOf(removal)).toEqual({
+      notes: [{ to: devicesOf(t.a, t.d, t.v), keys: 1 }],
+      sources: [{ to: devicesOf(t.a, t.d), keys: 1 }],
+    });
+    expect(cutoffDevices(removal)).toEqual([t.b.deviceId]);
+    // The fold agrees: the key Alice now writes sources with is held by Alice and Dora alone.
+    const holders = t.a.state().collections.get("sources")!.holders.get(t.a.currentKeyId("sources")!)!;
+    expect([...holders].sort()).toEqual(devicesOf(t.a, t.d));
+    t.close();
+  });
+
+  it("removing a viewer rotates only what it read", async () => {
+    const t = await fresh();
+    expect(rekeysOf(t.a.removeMember("vera"))).toEqual({ notes: [{ to: devicesOf(t.a, t.b, t.d), keys: 1 }] });
+    t.close();
+  });
+
+  it("demoting below a read level rotates that collection away from the member; what it still reads keeps its key; a demotion cuts off", async () => {
+    const t = await fresh();
+    const demotion = t.a.setRole("bob", "viewer");
+    expect(rekeysOf(demotion)).toEqual({ sources: [{ to: devicesOf(t.a, t.d), keys: 1 }] });
+    expect(cutoffDevices(demotion)).toEqual([t.b.deviceId]);
+    const adminDown = t.a.setRole("dora", "editor");
+    expect(rekeysOf(adminDown)).toEqual({ board: [{ to: devicesOf(t.a), keys: 1 }] });
+    t.close();
+  });
+
+  it("promoting to a read level seals the collection's keys to the member's devices, so it reads what was written before; no cutoff", async () => {
+    const t = await fresh();
+    const keysBefore = t.a.state().collections.get("sources")!.keys.length;
+    const promotion = t.a.setRole("vera", "editor");
+    expect(rekeysOf(promotion)).toEqual({ sources: [{ to: devicesOf(t.v), keys: keysBefore }] });
+    expect(cutoffDevices(promotion)).toEqual([]);
+    // To admin: the board too; a promotion within what it reads (editor to admin for sources) gives nothing more.
+    const toAdmin = t.a.setRole("bob", "admin");
+    expect(rekeysOf(toAdmin)).toEqual({ board: [{ to: devicesOf(t.b), keys: 1 }] });
+    // The same role again: nothing sealed, nothing cut off.
+    const same = t.a.setRole("bob", "admin");
+    expect([rekeysOf(same), cutoffDevices(same)]).toEqual([{}, []]);
+    settle([t.a, t.v]);
+    expect(t.v.record("sources", "s0")?.fields["title"]).toBe("written before");
+    t.close();
+  });
+
+  it("raising a read level: one fresh key to those who still read; the writers who lose the right are cut off", async () => {
+    const t = await fresh();
+    const raised = t.a.setPolicy("sources", "admin", "admin");
+    expect(rekeysOf(raised)).toEqual({ sources: [{ to: devicesOf(t.a, t.d), keys: 1 }] });
+    expect(cutoffDevices(raised)).toEqual([t.b.deviceId]);
+    // Raising only the write level: no writer of notes but Bob loses it (admins and the owner keep it).
+    const notesWrite = t.a.setPolicy("notes", "viewer", "admin");
+    expect(cutoffDevices(notesWrite)).toEqual([t.b.deviceId]);
+    expect(rekeysOf(notesWrite)).toEqual({ notes: [{ to: devicesOf(t.a, t.b, t.d, t.v), keys: 1 }] });
+    t.close();
+  });
+
+  it("lowering a read level: the new readers get the old keys, everyone a fresh one; nobody is cut off", async () => {
+    const t = await fresh();
+    const oldKeys = t.a.state().collections.get("board")!.keys.length;
+    const lowered = t.a.setPolicy("board", "viewer", "admin");
+    expect(rekeysOf(lowered)).toEqual({
+      board: [
+        { to: devicesOf(t.b, t.v), keys: oldKeys },
+        { to: devicesOf(t.a, t.b, t.d, t.v), keys: 1 },
+      ],
+    });
+    expect(cutoffDevices(lowered)).toEqual([]);
+    t.close();
+  });
+
+  it("a new member's admission carries the keys of exactly the collections its role reads", async () => {
+    const t = await fresh();
+    const e = await newVault(roots(), "e", new TestClock());
+    const viewer = t.a.addMember(e.joinRequest("erin").bytes, "viewer");
+    const f = await newVault(roots(), "f", new TestClock());
+    const editor = t.a.addMember(f.joinRequest("finn").bytes, "editor");
+    const to = (x: Vault): string[] => [x.deviceId];
+    expect(rekeysOf(viewer.entry)).toEqual({ notes: [{ to: to(e), keys: 1 }] });
+    expect(rekeysOf(editor.entry)).toEqual({ notes: [{ to: to(f), keys: 1 }], sources: [{ to: to(f), keys: 1 }] });
+    e.close();
+    f.close();
+    t.close();
   });
 });

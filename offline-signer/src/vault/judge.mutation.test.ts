@@ -1,0 +1,147 @@
+/**
+ * Judging a changeset at its causal position (docs/team-model.md, "Roles and policies", I4):
+ * heads that go back along a device's chain, losses of rights cut off by sequence number, writes
+ * withdrawn when the loss arrives later, and the local clock moved past what was applied. Written
+ * for the mutation group `changesets` (docs/testing.md, "Mutation testing"). One team (Alice
+ * owner, Bob editor, Vera viewer) is built once; each test opens its own copy of its vaults.
+ */
+import { cpSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { HostileMember } from "../../test-support/hostile.js";
+import { importInto, newVault, reopen, settle, team, tempRoot, tempRoots, TestClock, TEST_PASSPHRASE } from "../../test-support/vaults.js";
+import { passphraseBytes } from "../store/index.js";
+import { decodeChangeset } from "../sync/changeset.js";
+import { CUTOFF_REASON, exportBundles } from "./sync.js";
+import { unhex } from "./hex.js";
+import { Vault } from "./vault.js";
+
+const roots = tempRoots();
+let template: { root: string; cleanup(): void };
+
+beforeAll(async () => {
+  template = tempRoot();
+  const clock = new TestClock();
+  const { a, b } = await team(template.root, clock);
+  const v = await newVault(template.root, "v", clock);
+  a.addMember(v.joinRequest("vera").bytes, "viewer");
+  settle([a, b, v]);
+  for (const x of [a, b, v]) x.close();
+});
+afterAll(() => template.cleanup());
+
+async function fresh(): Promise<{ a: Vault; b: Vault; v: Vault; clock: TestClock; bob: HostileMember; close(): void }> {
+  const r = roots();
+  cpSync(template.root, r, { recursive: true });
+  const clock = new TestClock();
+  const open = (name: string): Promise<Vault> => Vault.open(join(r, name), passphraseBytes(TEST_PASSPHRASE), { kdf: "test-insecure", now: clock.now });
+  const [a, b, v] = [await open("a"), await open("b"), await open("v")];
+  const all = [a, b, v];
+  return { a, b, v, clock, bob: new HostileMember(b), close: () => all.forEach((x) => x.close()) };
+}
+
+function verdict(vault: Vault, bytes: Uint8Array): { status: string; reason: string | null } | undefined {
+  const id = decodeChangeset(bytes, { verify: false }).id;
+  return vault.store.connection().prepare("SELECT status, reason FROM changesets WHERE hash = ?").get(id) as { status: string; reason: string | null } | undefined;
+}
+
+const title = (v: Vault, id: string): unknown => v.record("notes", id)?.fields["title"];
+const BACKWARDS = "names an older team state than its device's previous changeset (its heads went backwards)";
+
+describe("judging a changeset at its causal position", () => {
+  it("a device's heads never go back along its chain, also after the vault was reopened; the same heads again are fine", async () => {
+    const t = await fresh();
+    const now = t.a.state().heads.map(unhex);
+    // The team state before Vera was added: the add-member of Bob.
+    const older = [t.a.state().order.map(unhex).find((h) => { const b = t.a.entries().get(Buffer.from(h).toString("hex"))!.body; return b.type === "add-member" && b.userName === "bob"; })!];
+    const first = t.bob.changeset({ collection: "notes", ops: [{ record: "h", value: "names today's heads" }], heads: now });
+    t.clock.tick();
+    const same = t.bob.changeset({ collection: "notes", ops: [{ record: "h", value: "the same heads" }], heads: now });
+    const back = t.bob.changeset({ collection: "notes", ops: [{ record: "h", value: "names older heads" }], heads: older });
+    const r = importInto(t.a, [t.bob.bundle({ changesets: [first, same, back] })]);
+    expect([r.applied, r.rejected]).toEqual([2, 1]);
+    expect(verdict(t.a, back)?.reason).toBe(BACKWARDS);
+    expect(title(t.a, "h")).toBe("the same heads");
+    // A first changeset may name any state it knew; the check needs the previous one, read from the store after a reopen.
+    const t2 = await fresh();
+    const bob2 = new HostileMember(t2.b);
+    const one = bob2.changeset({ collection: "notes", ops: [{ record: "o", value: "old heads are fine first" }], heads: older });
+    const two = bob2.changeset({ collection: "notes", ops: [{ record: "o", value: "new heads" }], heads: now });
+    const three = bob2.changeset({ collection: "notes", ops: [{ record: "o", value: "back again" }], heads: older });
+    expect(importInto(t2.a, [bob2.bundle({ changesets: [one, two] })]).applied).toBe(2);
+    const a2 = await reopen(t2.a, t2.clock);
+    expect(importInto(a2, [bob2.bundle({ changesets: [three] })]).rejected).toBe(1);
+    expect(verdict(a2, three)?.reason).toBe(BACKWARDS);
+    a2.close();
+    t2.b.close();
+    t2.v.close();
+    t.close();
+  });
+
+  it("a removed member's changesets above the cutoff are refused whatever heads they name; those its admin had seen stand", async () => {
+    const t = await fresh();
+    const heads = t.a.state().heads.map(unhex);
+    const seen = t.bob.changeset({ collection: "notes", ops: [{ record: "r", value: "seen before the removal" }], heads });
+    importInto(t.a, [t.bob.bundle({ changesets: [seen] })]);
+    t.a.removeMember("bob");
+    const unseen = t.bob.changeset({ collection: "notes", ops: [{ record: "r2", value: "written offline, named old heads" }], heads });
+    const r = importInto(t.a, [t.bob.bundle({ changesets: [unseen] }, [t.a.me().device])]);
+    expect(r.rejected).toBe(1);
+    expect(verdict(t.a, unseen)?.reason).toMatch(new RegExp(`^${CUTOFF_REASON}: `));
+    expect(verdict(t.a, seen)?.status).toBe("applied");
+    expect(title(t.a, "r")).toBe("seen before the removal");
+    expect(title(t.a, "r2")).toBeUndefined();
+    t.close();
+  });
+
+  it("a changeset naming its author's own removal is refused as a loss of the right (and may be judged again)", async () => {
+    const t = await fresh();
+    const removal = t.a.removeMember("bob");
+    // Alice no longer sends to Bob; a copy of the entry reaches him anyway (the log is not secret from him).
+    const bobDevice = t.a.state().devices.get(t.b.deviceId)!;
+    importInto(t.b, [new HostileMember(t.a).bundle({ entries: [removal] }, [bobDevice])]);
+    expect(t.b.state().users.get(t.b.me().user.id)?.active).toBe(false);
+    const after = t.bob.changeset({ collection: "notes", ops: [{ record: "x", value: "after my removal" }] });
+    expect(importInto(t.a, [t.bob.bundle({ changesets: [after] }, [t.a.me().device])]).rejected).toBe(1);
+    expect(verdict(t.a, after)?.reason).toMatch(new RegExp(`^${CUTOFF_REASON}: `));
+    t.close();
+  });
+
+  it("a demotion withdraws, on a vault that applied them first, the writes its author made after the cutoff; the earlier ones stand", async () => {
+    const t = await fresh();
+    const before = t.bob.changeset({ collection: "notes", ops: [{ record: "d1", value: "while an editor" }] });
+    importInto(t.a, [t.bob.bundle({ changesets: [before] })]);
+    importInto(t.v, [t.bob.bundle({ changesets: [before] })]);
+    t.a.setRole("bob", "viewer");
+    const after = t.bob.changeset({ collection: "notes", ops: [{ record: "d2", value: "after the demotion, unaware" }] });
+    // Vera hears Bob's second write before the demotion: applied, then withdrawn when the demotion arrives.
+    importInto(t.v, [t.bob.bundle({ changesets: [after] })]);
+    expect(title(t.v, "d2")).toBe("after the demotion, unaware");
+    importInto(t.v, exportBundles(t.a));
+    expect(verdict(t.v, after)?.status).toBe("rejected");
+    expect(verdict(t.v, after)?.reason).toMatch(new RegExp(`^${CUTOFF_REASON}: .*viewer may not write`));
+    expect(title(t.v, "d2")).toBeUndefined();
+    expect(title(t.v, "d1")).toBe("while an editor");
+    // Alice refuses it too, on arrival.
+    importInto(t.a, [t.bob.bundle({ changesets: [after] })]);
+    expect(verdict(t.a, after)?.status).toBe("rejected");
+    t.close();
+  });
+
+  it("what was applied moves the local clock: the vault's next edit is ordered after it", async () => {
+    const t = await fresh();
+    const hour = 3600_000;
+    const ahead = t.bob.changeset({
+      collection: "notes",
+      ops: [
+        { record: "c", field: "title", value: "bob, an hour ahead", wall: t.clock.ms + hour, counter: 7 },
+        { record: "c2", field: "title", value: "bob, same hour", wall: t.clock.ms + hour, counter: 2 },
+        { record: "c3", field: "title", value: "bob, earlier", wall: t.clock.ms, counter: 9 },
+      ],
+    });
+    expect(importInto(t.a, [t.bob.bundle({ changesets: [ahead] })]).applied).toBe(1);
+    t.a.write("notes", [{ kind: "set", record: "c", field: "title", value: "alice, after it" }]);
+    expect(title(t.a, "c")).toBe("alice, after it");
+    t.close();
+  });
+});
