@@ -335,12 +335,28 @@ export function ruleOf(state: TeamState, b: EntryBody, author: UserState): Rule 
   return { admins: Math.max(1, Math.min(state.approvalsSet, orgAdmins(state, author.org ?? -1))), orgs: 1, scope: author.org };
 }
 
-/** Whether `approvers` (user ids) meet `rule`; in a team, only their number counts, as always. */
+/**
+ * Whether an approval recorded earlier still counts: its author is still an active admin. One
+ * removed or demoted since (or whose organization was removed, which removes its members) no
+ * longer speaks for the team, so a pending change never takes effect on approvals of people
+ * who have lost the right to give them (docs/team-model.md, I15).
+ */
+function stillApproves(state: TeamState, id: string): boolean {
+  const u = state.users.get(id);
+  return u !== undefined && u.active && atLeast(u.role, "admin");
+}
+
+/** Whether `approvers` (user ids) meet `rule`, counting only those who still approve; in a team, only their number counts. */
 function satisfied(state: TeamState, rule: Rule, approvers: ReadonlySet<string>): boolean {
-  if (state.orgs === undefined) return approvers.size >= rule.admins;
+  if (state.orgs === undefined) {
+    let admins = 0;
+    for (const id of approvers) if (stillApproves(state, id)) admins++;
+    return admins >= rule.admins;
+  }
   let admins = 0;
   const orgs = new Set<number>();
   for (const id of approvers) {
+    if (!stillApproves(state, id)) continue;
     const org = state.users.get(id)?.org;
     if (rule.scope !== undefined && org !== rule.scope) continue;
     if (rule.exclude !== undefined && org === rule.exclude) continue;
@@ -417,7 +433,7 @@ function noteOrgs(state: TeamState, e: TeamEntry, author: UserState, approvers: 
   if (isSpaceLevel(state, b, author)) {
     const orgs = new Set<number>();
     for (const id of approvers) {
-      const org = state.users.get(id)?.org;
+      const org = stillApproves(state, id) ? state.users.get(id)?.org : undefined;
       if (org !== undefined) orgs.add(org);
     }
     state.orgApprovals.set(e.hashHex, [...orgs].sort((x, y) => x - y));
