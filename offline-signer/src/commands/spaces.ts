@@ -10,7 +10,7 @@ import { checkName } from "../vault/names.js";
 import { fingerprint } from "../vault/request.js";
 import type { Vault } from "../vault/vault.js";
 import { allSpaces, createSpace, currentSpace, deleteSpace, findSpace, markLeaving, readIndex, useSpace, type SpaceRef } from "../spaces/spaces.js";
-import type { TeamState, UserState } from "../team/state.js";
+import { leaveRefusal } from "../spaces/last-admin.js";
 import { VaultCommand } from "./base.js";
 import { initShared } from "../vault/orgs.js";
 import { short, table } from "./format.js";
@@ -198,7 +198,7 @@ export class SpacesLeave extends VaultCommand {
   static override wholeVault = true;
   static override summary = "Leave a space: at your next export, send what the team lacks and this laptop's revocation, then delete the space here.";
   static override description =
-    "Leaving marks the space; your next `airlock export` first sends what the team does not have yet (records and attached files, as any export), then revokes this laptop there (a team entry; the others rotate the keys it held) and sends that, and only then deletes the space from this vault. The last admin or owner (of your organization, in a shared space) cannot leave while others remain: make someone else admin first. With --now the space is deleted at once and the team is not told: for a space whose join was never answered, a damaged space, or when an admin removes you anyway. The first space cannot be left: it holds the other spaces' keys.";
+    "Leaving marks the space; your next `airlock export` first sends what the team does not have yet (records and attached files, as any export), then revokes this laptop there (a team entry; the others rotate the keys it held) and sends that, and only then deletes the space from this vault. The last admin or owner (of your organization, in a shared space, even when everyone else is of other organizations) cannot leave while others remain: make someone else admin first. With --now the space is deleted at once and the team is not told: for a space whose join was never answered, a damaged space, or when an admin removes you anyway. The first space cannot be left: it holds the other spaces' keys.";
   static override examples = ["<%= config.bin %> spaces leave Coalition", "<%= config.bin %> spaces leave Coalition --now"];
   static override args = { space: Args.string({ description: "the space's name or id", required: true }) };
   static override flags = {
@@ -234,11 +234,8 @@ export class SpacesLeave extends VaultCommand {
       const me = state.devices.get(vault.deviceId);
       const user = me === undefined ? undefined : state.users.get(me.user);
       if (me?.active !== true || user === undefined || !user.active) return false;
-      if (!force && lastAdmin(state, user)) {
-        throw new AirlockError("VAULT_NOT_ALLOWED", `you are the last admin or owner${user.org === undefined ? "" : safe` of ${quoted(state.orgs?.[user.org] ?? "?")}`} in space ${quoted(space.name)}, and others remain`, {
-          hint: `make someone else admin first (airlock members role NAME admin --space ${JSON.stringify(space.name)}), or leave anyway with --force`,
-        });
-      }
+      const refusal = force ? undefined : leaveRefusal(state, user, space.name);
+      if (refusal !== undefined) throw new AirlockError("VAULT_NOT_ALLOWED", refusal.message, { hint: refusal.hint });
       return true;
     } finally {
       if (vault !== first) vault.close();
@@ -246,14 +243,3 @@ export class SpacesLeave extends VaultCommand {
   }
 }
 
-/**
- * Whether `user` is the last active admin or owner with an active device (in a shared space: of
- * their organization) while other active members remain: leaving would leave nobody to admit,
- * remove or approve (review M5).
- */
-function lastAdmin(state: TeamState, user: UserState): boolean {
-  const peers = [...state.users.values()].filter((u) => u.active && u.id !== user.id && (state.orgs === undefined || u.org === user.org));
-  if (peers.length === 0 || (user.role !== "admin" && user.role !== "owner")) return false;
-  const hasDevice = (u: UserState): boolean => [...state.devices.values()].some((d) => d.user === u.id && d.active);
-  return !peers.some((u) => (u.role === "admin" || u.role === "owner") && hasDevice(u));
-}
