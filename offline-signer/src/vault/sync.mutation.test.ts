@@ -15,7 +15,7 @@ import { passphraseBytes } from "../store/index.js";
 import { decodeChangeset, keyIdOf, sealChangeset } from "../sync/changeset.js";
 import { encodeObject } from "../team/cbor-object.js";
 import { vaultStatus } from "./report.js";
-import { exportBundles, FUTURE_REASON, peerAcks } from "./sync.js";
+import { exportBundles, FUTURE_REASON, importBundlesParallel, peerAcks } from "./sync.js";
 import { unhex } from "./hex.js";
 import { Vault } from "./vault.js";
 
@@ -59,6 +59,7 @@ function verdict(vault: Vault, bytes: Uint8Array): { status: string; reason: str
   return vault.store.connection().prepare("SELECT status, reason FROM changesets WHERE hash = ?").get(id) as { status: string; reason: string | null } | undefined;
 }
 
+const hx = (b: Uint8Array): string => Buffer.from(b).toString("hex");
 const title = (v: Vault, id: string): unknown => v.record("notes", id)?.fields["title"];
 
 describe("importing changesets", () => {
@@ -296,16 +297,46 @@ describe("importing changesets", () => {
     t.close();
   });
 
-  it("acknowledgements are recorded only from a device of the team", async () => {
+  it("acknowledgements (with the ids they end at) and log heads are recorded only from a device of the team", async () => {
     const t = await fresh();
-    t.b.write("notes", [{ kind: "set", record: "ack", field: "title", value: "x" }]);
+    const written = t.b.write("notes", [{ kind: "set", record: "ack", field: "title", value: "x" }]);
     importInto(t.a, exportBundles(t.b));
-    expect(peerAcks(t.a).get(t.b.deviceId)?.get(t.b.deviceId)).toBe(1);
-    // The same payload sent by a key that is no device of the team: nothing is recorded for it.
+    const rows = t.a.storage.acks.all().filter((r) => hx(r.peer) === t.b.deviceId);
+    const own = rows.find((r) => hx(r.device) === t.b.deviceId);
+    expect(own?.seq).toBe(1);
+    expect(hx(own!.hash!)).toBe(written.changeset);
+    expect(t.a.storage.acks.logHeads(t.b.deviceKey.publicKey).map(hx)).toEqual(t.b.state().heads);
+    // A peer with nothing of its own to ack still says it exists; ids are kept only when they pair with the acks.
+    const plain = encodePayload({ kind: "sync", team: unhex(t.a.teamId!), entries: [], changesets: [], acks: [{ device: t.a.deviceKey.publicKey, seq: 3 }], ackIds: [] });
+    importInto(t.a, [sealBundle(plain, { recipients: [t.a.encryptionKey.publicKey], sender: t.v.deviceKey, mailboxTag: new Uint8Array(16) })]);
+    const fromVera = t.a.storage.acks.all().filter((r) => hx(r.peer) === t.v.deviceId);
+    expect(fromVera.map((r) => [hx(r.device), r.seq, r.hash]).sort()).toEqual([[t.a.deviceId, 3, null], [t.v.deviceId, 0, null]].sort());
+    // The same sent by a key that is no device of the team: nothing is recorded for it.
     const stranger = ed25519KeyPair();
-    const body = encodePayload({ kind: "sync", team: unhex(t.a.teamId!), entries: [], changesets: [], acks: [{ device: t.b.deviceKey.publicKey, seq: 7 }] });
+    const body = encodePayload({ kind: "sync", team: unhex(t.a.teamId!), entries: [], changesets: [], acks: [{ device: t.b.deviceKey.publicKey, seq: 7 }], logHeads: [randomBytes(32)] });
     importInto(t.a, [sealBundle(body, { recipients: [t.a.encryptionKey.publicKey], sender: stranger, mailboxTag: new Uint8Array(16) })]);
-    expect(peerAcks(t.a).has(Buffer.from(stranger.publicKey).toString("hex"))).toBe(false);
+    expect(peerAcks(t.a).has(hx(stranger.publicKey))).toBe(false);
+    expect(t.a.storage.acks.logHeads(stranger.publicKey)).toEqual([]);
+    t.close();
+  });
+
+  it("the two-core import quarantines a forged signature alone and applies the rest, also a batch whose key the same bundle brings", async () => {
+    const t = await fresh();
+    // Vera is promoted and Bob writes to sources; one bundle brings her the entries and the changeset: the key arrives inside it.
+    t.a.createCollection("sources", "Sources", "editor", "editor");
+    t.a.setRole("vera", "editor");
+    importInto(t.b, exportBundles(t.a));
+    const cs = t.bob.changeset({ collection: "sources", ops: [{ record: "s", value: "fresh key" }] });
+    const entries = t.a.state().order.map((h) => t.a.entries().get(h)!);
+    const rv = await importBundlesParallel(t.v, [{ bytes: t.bob.bundle({ entries, changesets: [cs] }), source: "usb" }]);
+    expect(rv.applied).toBe(1);
+    expect(t.v.record("sources", "s")?.fields["title"]).toBe("fresh key");
+    const good = t.bob.changeset({ collection: "notes", ops: [{ record: "p1", value: "one" }] });
+    const bad = Uint8Array.from(t.bob.changeset({ collection: "notes", ops: [{ record: "p2", value: "two" }] }));
+    bad[bad.length - 1]! ^= 1;
+    const r = await importBundlesParallel(t.a, [{ bytes: t.bob.bundle({ changesets: [cs, good, bad] }), source: "usb" }]);
+    expect([r.applied, r.quarantined, r.changesetsNew]).toEqual([2, 1, 2]);
+    expect(title(t.a, "p1")).toBe("one");
     t.close();
   });
 
