@@ -91,6 +91,10 @@ describe("judging a changeset at its causal position", () => {
     expect(verdict(t.a, seen)?.status).toBe("applied");
     expect(title(t.a, "r")).toBe("seen before the removal");
     expect(title(t.a, "r2")).toBeUndefined();
+    // Vera gets the removal and both changesets from Alice, the entry judged first: the changeset at the cutoff stands, the one above it does not.
+    importInto(t.v, exportBundles(t.a));
+    expect([verdict(t.v, seen)?.status, verdict(t.v, unseen)?.status]).toEqual(["applied", "rejected"]);
+    expect(t.v.record("notes", "r")?.fields["title"]).toBe("seen before the removal");
     t.close();
   });
 
