@@ -9,12 +9,14 @@ import { join } from "node:path";
 import { ed25519KeyPair, randomBytes, sealBundle, x25519KeyPair, type KeyPair } from "@airlock/bundle-format";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { thrownAirlockError } from "../../test-support/errors.js";
-import { newVault, settle, team, tempRoot, tempRoots, TestClock, TEST_PASSPHRASE } from "../../test-support/vaults.js";
+import { HostileMember } from "../../test-support/hostile.js";
+import { importInto, newVault, settle, team, tempRoot, tempRoots, TestClock, TEST_PASSPHRASE } from "../../test-support/vaults.js";
+import { keyRepairs } from "./heal-grants.js";
 import { passphraseBytes } from "../store/index.js";
 import { Vault } from "./vault.js";
 import { encodeObject, type Plain } from "../team/cbor-object.js";
 import { keyIdOf } from "../sync/changeset.js";
-import type { EntryBody, KeyGrant, TeamEntry } from "../team/entry.js";
+import { certifyDevice, type EntryBody, type KeyGrant, type TeamEntry } from "../team/entry.js";
 import type { DeviceState } from "../team/state.js";
 import { openGrant, sealGrant } from "./grants.js";
 
@@ -225,6 +227,65 @@ describe("who a fresh collection key is sealed to", () => {
     expect(rekeysOf(editor.entry)).toEqual({ notes: [{ to: to(f), keys: 1 }], sources: [{ to: to(f), keys: 1 }] });
     e.close();
     f.close();
+    t.close();
+  });
+});
+
+describe("repairing keys (docs/team-model.md, \"Repairing keys\")", () => {
+  it("what each collection needs: nothing when every reader holds the write key; a fresh key when a former reader holds it", async () => {
+    const t = await fresh();
+    const old = t.a.currentKeyId("notes")!;
+    t.a.removeMember("bob");
+    const state = t.a.state();
+    const current = t.a.currentKeyId("notes")!;
+    const ids = (r: ReturnType<typeof keyRepairs>): unknown => (r.kind === "none" ? "none" : { kind: r.kind, to: r.to.map((d) => d.id).sort() });
+    expect(ids(keyRepairs(state, "notes", current))).toBe("none");
+    // Writing with the key Bob held: a fresh key for every current reader.
+    expect(ids(keyRepairs(state, "notes", old))).toEqual({ kind: "rotate", to: devicesOf(t.a, t.d, t.v) });
+    // A key the fold never saw, no key held while the collection has some, a collection that does not exist: nothing to do here.
+    expect(ids(keyRepairs(state, "notes", "00".repeat(16)))).toBe("none");
+    expect(ids(keyRepairs(state, "notes", undefined))).toBe("none");
+    expect(ids(keyRepairs(state, "nothing", current))).toBe("none");
+    t.close();
+  });
+
+  it("a member admitted without keys (a modified client) gets them from an admin's repair: the keys since the last compaction, to it alone", async () => {
+    const t = await fresh();
+    const identity = ed25519KeyPair();
+    const enc = x25519KeyPair();
+    const mona = { user: identity.publicKey, keys: certifyDevice(identity, ed25519KeyPair().publicKey, enc.publicKey) };
+    const dora = new HostileMember(t.d);
+    const admission = dora.entry({ type: "add-member", user: mona.user, userName: "mona", role: "editor", device: mona.keys, grants: [] });
+    // Bob (an editor) may not repair: his vault appends nothing.
+    const bobBefore = t.b.state().order.length;
+    importInto(t.b, [dora.bundle({ entries: [admission] })]);
+    expect(t.b.state().order.length).toBe(bobBefore + 1);
+    importInto(t.a, [dora.bundle({ entries: [admission] })]);
+    const repair = t.a.entries().get(t.a.state().order.at(-1)!)!;
+    expect(repair.body.type).toBe("grant");
+    expect(hx(repair.author)).toBe(t.a.deviceId);
+    const monaDevice = hx(mona.keys.sign);
+    const state = t.a.state();
+    expect(rekeysOf(repair)).toEqual({
+      notes: [{ to: [monaDevice], keys: state.collections.get("notes")!.keys.length }],
+      sources: [{ to: [monaDevice], keys: state.collections.get("sources")!.keys.length }],
+    });
+    // Mona opens every key she was sealed, and the fold lists her as a holder of the write key.
+    for (const g of (repair.body as { grants: readonly KeyGrant[] }).grants) expect(openGrant(g, enc).length).toBe(g.keys.length);
+    expect(state.collections.get("sources")!.holders.get(t.a.currentKeyId("sources")!)!.has(monaDevice)).toBe(true);
+    expect(keyRepairs(state, "sources", t.a.currentKeyId("sources")!).kind).toBe("none");
+    t.close();
+  });
+
+  it("a collection created without a key (a modified client) gets a fresh one from an admin that reads it, sealed to all its readers", async () => {
+    const t = await fresh();
+    const dora = new HostileMember(t.d);
+    const created = dora.entry({ type: "collection", id: "empty", name: "Empty", read: "editor", write: "editor", grants: [] });
+    importInto(t.a, [dora.bundle({ entries: [created] })]);
+    const repair = t.a.entries().get(t.a.state().order.at(-1)!)!;
+    expect(repair.body.type).toBe("grant");
+    expect(rekeysOf(repair)).toEqual({ empty: [{ to: devicesOf(t.a, t.b, t.d), keys: 1 }] });
+    expect(t.a.currentKeyId("empty")).toBeDefined();
     t.close();
   });
 });
