@@ -5,6 +5,7 @@
  * back to the collection and record that were shown. Nothing here reaches the network.
  */
 import { Box, useApp, useInput } from "ink";
+import { describeError } from "@airlock/shared";
 import { Text } from "./components/Text.js";
 import { useEffect, useRef, useState, type ReactElement } from "react";
 import { useTerminalSize } from "./terminal.js";
@@ -14,21 +15,33 @@ import { MessageLine } from "./components/MessageLine.js";
 import { PassphrasePrompt } from "./components/PassphrasePrompt.js";
 import { Working } from "./components/Working.js";
 import { errorMessage, type Message } from "./messages.js";
-import { Main, type Place } from "./Main.js";
+import { Main, type Place, type SpacesImport } from "./Main.js";
 import { FirstRun } from "./screens/Setup.js";
 import { allSpaces, currentSpace, openSpace, type SpaceRef } from "../spaces/spaces.js";
-import { importIntoSpaces, type ImportOptions, type ImportResult } from "../vault/transfer.js";
+import { importIntoSpaces, type ImportOptions } from "../vault/transfer.js";
 
 /**
  * An import offered to every space (vault/transfer.ts importIntoSpaces): the shown space and the
- * first stay open for the TUI, the others are opened for it and closed after.
+ * first stay open for the TUI, the others are opened for it and closed after. A space that does not
+ * open (damaged: its folder missing or unreadable) is left out and named, and the others still
+ * import, as `airlock import` does (commands/import.ts; review F4).
  */
-async function importAll(phase: Extract<Phase, { kind: "open" }>, spaces: readonly SpaceRef[], paths: readonly string[], progress: (line: string) => void, options: ImportOptions): Promise<{ space: string; result: ImportResult }[]> {
+async function importAll(phase: Extract<Phase, { kind: "open" }>, spaces: readonly SpaceRef[], paths: readonly string[], progress: (line: string) => void, options: ImportOptions): Promise<SpacesImport> {
   const first = phase.first!;
   const keep = (v: Vault): boolean => v === first || v === phase.vault;
-  const open = (ref: SpaceRef): Vault => (ref.id === "" ? first : ref.id === phase.space?.id ? phase.vault : openSpace(first, ref));
+  const leftOut: { space: string; reason: string }[] = [];
+  const open = (ref: SpaceRef): Vault | undefined => {
+    if (ref.id === "") return first;
+    if (ref.id === phase.space?.id) return phase.vault;
+    try {
+      return openSpace(first, ref);
+    } catch (e) {
+      leftOut.push({ space: ref.name, reason: describeError(e).code });
+      return undefined;
+    }
+  };
   const results = await importIntoSpaces(spaces, open, paths, progress, options, (v) => (keep(v) ? undefined : v.close()));
-  return results.map(({ space, result }) => ({ space: space.name, result }));
+  return { results: results.map(({ space, result }) => ({ space: space.name, result })), leftOut };
 }
 
 /** The open phase for the vault's first space `first`: the space `spaces use` set, opened. */

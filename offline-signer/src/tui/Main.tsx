@@ -112,7 +112,7 @@ function expandPath(path: string): string {
 }
 
 /** The result screen of one import offered to several spaces: per space what it took, receipts of all. */
-function spacesResult(source: string, results: readonly { space: string; result: ImportResult }[]): Mode {
+function spacesResult(source: string, { results, leftOut }: SpacesImport): Mode {
   const took = results.filter(({ result }) => result.report.bundles > 0 || result.report.issues.length > 0);
   const read = results[0]?.result.read ?? 0;
   const codes = results.flatMap(({ result }) => (result.receipts?.codes ?? []).map((c) => renderReceiptTerminal(c.symbol)));
@@ -123,10 +123,17 @@ function spacesResult(source: string, results: readonly { space: string; result:
     title: took.length === 0 ? importTitle(source, read, results[0]?.result.report ?? emptyReport()) : `Imported from ${source} into ${took.map((t) => `"${t.space}"`).join(", ")}`,
     lines: [
       ...took.flatMap(({ space, result }) => [`Space "${space}":`, ...importLines(result.read, result.report).slice(1).map((l) => `  ${l}`)]),
-      `${read} bundle(s) read; ${Math.max(0, forNone)} for no space of this vault.`,
+      // A damaged space was not offered the stick (as `airlock import` warns): its bundles stay counted as for no space.
+      ...leftOut.map(({ space, reason }) => `Space "${space}" left out (damaged: ${reason})`),
+      `${read} bundle(s) read; ${Math.max(0, forNone)} for no space of this vault${leftOut.length > 0 ? " (or for a space left out)" : ""}.`,
       ...(codes.length === 0 ? [] : [`r: show the receipt code for the courier's camera${codes.length > 1 ? ` (${codes.length} codes)` : ""}, so it knows what arrived`]),
     ],
-    warn: refused > 0 ? "Some of what arrived was refused: press s in that space for the reasons." : undefined,
+    warn:
+      leftOut.length > 0
+        ? `Not imported into ${leftOut.map((l) => `"${l.space}"`).join(", ")}: damaged (airlock spaces list says why; airlock spaces leave NAME --now removes it).${refused > 0 ? " Some of what arrived was refused: press s in that space for the reasons." : ""}`
+        : refused > 0
+          ? "Some of what arrived was refused: press s in that space for the reasons."
+          : undefined,
     receipts: codes,
   };
 }
@@ -150,7 +157,14 @@ export interface SpacesView {
   readonly count: number;
   readonly next: () => void;
   /** An import offered to every space, as `airlock import` does (vault/transfer.ts importIntoSpaces). */
-  readonly importAll: (paths: readonly string[], progress: (line: string) => void, options: ImportOptions) => Promise<{ space: string; result: ImportResult }[]>;
+  readonly importAll: (paths: readonly string[], progress: (line: string) => void, options: ImportOptions) => Promise<SpacesImport>;
+}
+
+/** One import over every space: each space's result, and the damaged spaces left out (named, with why). */
+export interface SpacesImport {
+  readonly results: readonly { space: string; result: ImportResult }[];
+  /** `reason`: the code of the error opening it (its message names the space's folder, too long for one line). */
+  readonly leftOut: readonly { space: string; reason: string }[];
 }
 
 export function Main({ vault, onQuit, now, place, onPlace, spaces }: MainProps): ReactElement {

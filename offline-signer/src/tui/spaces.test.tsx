@@ -6,7 +6,7 @@
  */
 import { render } from "ink-testing-library";
 import { describe, expect, it } from "vitest";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { newVault, TEST_PASSPHRASE } from "../../test-support/vaults.js";
 import { ENTER, press, tuiFixtures, until } from "../../test-support/tui.js";
@@ -76,6 +76,39 @@ describe("the TUI with several spaces", () => {
     expect(back).toContain("from the ngo");
     const other = await press(screen, "S", 'space "Coalition" (2/2');
     expect(other).toContain("from the coalition");
+    screen.unmount();
+  });
+
+  it("imports into the other spaces when one is damaged, and names the one left out", async () => {
+    const r = root();
+    const first = await newVault(r, "pat");
+    first.init("NGO", "pat");
+    const { vault: broken } = createSpace(first, "Board");
+    broken.init("Board", "pat");
+    const brokenDir = broken.store.dir;
+    broken.close();
+    const stick = join(r, "stick");
+    mkdirSync(stick);
+    const peer = await newVault(r, "nadia");
+    first.addMember(peer.joinRequest("nadia").bytes, "editor");
+    importBundles(peer, exportBundles(first).map((b) => ({ bytes: b.bytes, source: "t" })));
+    peer.write("notes", [{ kind: "set", record: "nadia-1", field: "title", value: "from the ngo" }]);
+    await exportTo(peer, { usb: stick });
+    peer.close();
+    // A crash or a disk error took the space's folder; the index still lists it (docs/spaces.md, "A damaged space").
+    rmSync(brokenDir, { recursive: true, force: true });
+    const home = first.store.dir;
+    first.close();
+
+    const screen = render(<App home={home} kdf="test-insecure" passphrase={passphraseBytes(TEST_PASSPHRASE)} />);
+    await until(screen, 'space "NGO" (1/2');
+    await press(screen, "i", "Import bundles");
+    await press(screen, stick, stick);
+    const frame = await press(screen, ENTER, /Imported from .* into "NGO"/);
+    expect(frame).toMatch(/Space "Board" left out \(damaged: VAULT_NOT_FOUND\)/);
+    expect(frame).toMatch(/Not imported into "Board": damaged/);
+    const back = await press(screen, ENTER, /Notes \(1\)/);
+    expect(back).toContain("from the ngo");
     screen.unmount();
   });
 });
