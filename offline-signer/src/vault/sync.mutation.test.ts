@@ -210,6 +210,29 @@ describe("importing changesets", () => {
     expect(t.a.forkSeq(t.b.deviceId)).toBe(2);
     // Nothing of Bob's waits any more: his chain counts as processed from the fork on.
     expect(vaultStatus(t.a).changesets.waiting).toBe(0);
+    expect(vaultStatus(t.a).quarantine.map((q) => q.reason)).toContain("a second, different changeset 2 from the same device (equivocation)");
+    // A third version under the same seq is quarantined too, and reported once only.
+    const thirdTwo = t.bob.changeset({ collection: "notes", ops: [{ record: "q", value: "third two" }], seq: 2, prev: decodeChangeset(one, { verify: false }).id });
+    const r3 = importInto(t.a, [t.bob.bundle({ changesets: [thirdTwo] })]);
+    expect(r3.quarantined).toBe(1);
+    expect(r3.issues.some((i) => i.code === "IMPORT_EQUIVOCATION")).toBe(false);
+    t.close();
+  });
+
+  it("an equivocation right after the head (the stored version waiting for the clock) moves the head: what follows is judged, not left waiting", async () => {
+    const t = await fresh();
+    const day = 24 * 3600_000;
+    const one = t.bob.changeset({ collection: "notes", ops: [{ record: "y", value: "one" }] });
+    const ahead = t.bob.changeset({ collection: "notes", ops: [{ record: "y", value: "ahead" }], time: t.clock.ms + 2 * day });
+    importInto(t.a, [t.bob.bundle({ changesets: [one, ahead] })]);
+    expect(verdict(t.a, ahead)).toEqual({ status: "waiting", reason: FUTURE_REASON });
+    const otherTwo = t.bob.changeset({ collection: "notes", ops: [{ record: "y", value: "other" }], seq: 2, prev: decodeChangeset(one, { verify: false }).id });
+    importInto(t.a, [t.bob.bundle({ changesets: [otherTwo] })]);
+    expect(t.a.forkSeq(t.b.deviceId)).toBe(2);
+    const three = t.bob.changeset({ collection: "notes", ops: [{ record: "y", value: "three" }] });
+    const r = importInto(t.a, [t.bob.bundle({ changesets: [three] })]);
+    expect([r.rejected, r.waiting]).toEqual([1, 0]);
+    expect(verdict(t.a, three)?.reason).toMatch(/equivocation/);
     t.close();
   });
 
