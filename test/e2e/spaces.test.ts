@@ -138,12 +138,23 @@ describe("two teams in one vault as two spaces", () => {
     // and export (exit 3, a warning), and `leave --now` removes it without opening it.
     const own = (listed2!.json["spaces"] as { name: string; id: string }[]).find((x) => x.name === "Own")!;
     rmSync(join(pat, "spaces", own.id), { recursive: true });
-    const [damaged, partial, partialImport, removed] = airlockSteps([
+    // A failure inside one space's export (here: its QR subfolder's name taken by a file) stops
+    // only that space (review F5); QR subfolders are named by place, nothing of the space (F8).
+    const qrOut = join(t.root, "qr-out");
+    mkdirSync(qrOut);
+    writeFileSync(join(qrOut, "space-1"), "not a folder");
+    const [damaged, partial, partialImport, qrPartial, removed] = airlockSteps([
       { home: pat, args: ["spaces", "list"] },
       { home: pat, args: ["export", "--usb", stick("partial")] },
       { home: pat, args: ["import", out] },
+      { home: pat, args: ["export", "--qr", qrOut] },
       { home: pat, args: ["spaces", "leave", "Own", "--now"] },
     ]);
+    expect(qrPartial!.status).toBe(3);
+    expect(qrPartial!.stderr).toMatch(/space "NGO" not exported/);
+    expect((JSON.parse(qrPartial!.stdout)["spaces"] as { space: { name: string } }[]).map((x) => x.space.name)).toEqual(["Newsroom"]);
+    expect(readdirSync(qrOut).sort()).toEqual(["space-1", "space-2"]);
+    expect(readdirSync(join(qrOut, "space-2")).length).toBeGreaterThan(0);
     expect((JSON.parse(damaged!.stdout)["spaces"] as { name: string; state: string }[]).find((x) => x.name === "Own")?.state).toBe("damaged");
     expect(partial!.status).toBe(3);
     expect(partial!.stderr).toMatch(/space "Own" not exported: no database/);

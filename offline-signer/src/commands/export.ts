@@ -52,7 +52,7 @@ export class Export extends VaultCommand {
       const spaces = this.spacesFor(first, flags);
       if (spaces.length > 1 && (flags.welcome ?? []).length > 0) this.usage("--welcome names a member of one space: say which with --space NAME");
       const outputs: { space: SpaceRef; bundles: WrittenBundle[]; removed?: number; text: string }[] = [];
-      for (const ref of spaces) {
+      for (const [position, ref] of spaces.entries()) {
         let vault: Vault;
         try {
           vault = this.openSpaceOf(first, ref);
@@ -67,8 +67,12 @@ export class Export extends VaultCommand {
         try {
           // Without --space every space in a team exports (docs/spaces.md); one still waiting for its welcome has nothing to send.
           if (spaces.length > 1 && vault.teamId === undefined) continue;
-          // Several spaces as QR: one subfolder each, named for the space (stable when one is deleted), each with its own resume state.
-          const qr = flags.qr === undefined ? undefined : spaces.length > 1 ? join(flags.qr, `space-${ref.id === "" ? "first" : ref.id.slice(0, 8)}`) : flags.qr;
+          // Several spaces as QR: one subfolder each, each with its own resume state, named by the
+          // space's place in the list and nothing of the space itself (an id prefix would tie the
+          // folder to spaces/<id> on this laptop and link one space's exports: review F8). Should
+          // a deleted space shift the places, --resume refuses the other space's folder (its
+          // manifest names another device) and says to use --replace.
+          const qr = flags.qr === undefined ? undefined : spaces.length > 1 ? join(flags.qr, `space-${position + 1}`) : flags.qr;
           const leaving = isLeaving(first, ref);
           const out = await this.#exportOrNothing(vault, flags, qr, spaces.length > 1);
           if (leaving) {
@@ -78,6 +82,13 @@ export class Export extends VaultCommand {
             out.text += last.text;
           }
           outputs.push({ space: ref, ...out });
+        } catch (e) {
+          // Nor does a failure inside one space's export (a store damaged past its first page, a
+          // team grown past what a bundle is sealed to): the others still go (review F5).
+          if (spaces.length === 1) throw e;
+          process.stderr.write(`${PROGRAM}: warning: space ${escapeLine(quoted(ref.name))} not exported: ${escapeLine(describeError(e).message)}\n`);
+          markPartial();
+          continue;
         } finally {
           if (vault !== first) vault.close();
         }
