@@ -11,6 +11,7 @@ import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { AirlockError, quoted } from "@airlock/shared";
 import { checkName } from "../vault/names.js";
+import { VaultStore } from "../store/vault-store.js";
 import { Vault, type VaultOpenOptions } from "../vault/vault.js";
 import { MAX_SPACES, SPACE_ID, SPACES_DIR, spaceKeyName } from "./layout.js";
 
@@ -152,7 +153,7 @@ export function createSpace(first: Vault, name: string, options: VaultOpenOption
   try {
     return { space: { id, name }, vault: Vault.createSpace(spaceDir(first, id), key, first.store, options) };
   } catch (e) {
-    forget(first, id);
+    forget(first, id, name);
     throw e;
   }
 }
@@ -172,14 +173,30 @@ export function renameSpace(first: Vault, id: string, name: string): void {
   first.tx(() => writeIndex(first, readIndex(first).map((e) => (e.id === id ? { ...e, name } : e))));
 }
 
-function forget(first: Vault, id: string): void {
-  first.tx(() => {
-    writeIndex(first, readIndex(first).filter((e) => e.id !== id));
-    first.store.deleteSecret(spaceKeyName(id));
-    if (first.storage.meta.get(META_CURRENT) === id) first.storage.meta.delete(META_CURRENT);
-  });
+/**
+ * Deletes a space's key, index entry and folder. Held first (VaultStore.holdSpaceForDeletion):
+ * should another airlock have the space open, it would go on writing into deleted files and its
+ * work would vanish without a word (review F7), so that is refused with VAULT_BUSY, unchanged.
+ */
+function forget(first: Vault, id: string, name: string): void {
   const dir = spaceDir(first, id);
-  if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
+  const key = first.store.getSecret(spaceKeyName(id));
+  let release: (() => void) | undefined;
+  try {
+    release = key === undefined ? undefined : VaultStore.holdSpaceForDeletion(dir, key, quoted(name));
+  } finally {
+    key?.fill(0);
+  }
+  try {
+    first.tx(() => {
+      writeIndex(first, readIndex(first).filter((e) => e.id !== id));
+      first.store.deleteSecret(spaceKeyName(id));
+      if (first.storage.meta.get(META_CURRENT) === id) first.storage.meta.delete(META_CURRENT);
+    });
+    if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
+  } finally {
+    release?.();
+  }
 }
 
 /**
@@ -188,5 +205,5 @@ function forget(first: Vault, id: string): void {
  */
 export function deleteSpace(first: Vault, space: SpaceRef): void {
   if (space.id === "") throw spaceError("VAULT_NOT_ALLOWED", "the first space cannot be left", "it holds the other spaces' keys; to leave its team, have an admin remove you");
-  forget(first, space.id);
+  forget(first, space.id, space.name);
 }

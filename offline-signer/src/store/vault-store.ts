@@ -228,6 +228,41 @@ export class VaultStore {
   }
 
   /**
+   * Takes the space store in `dir` for its deletion: out of WAL mode (only possible as its one
+   * connection, so another airlock with the space open stops it here with VAULT_BUSY) and an
+   * exclusive lock held until the returned function releases it, so nobody opens it while its
+   * folder goes. A store that is missing or that `key` does not open (a damaged space) cannot be
+   * open elsewhere either: undefined, nothing to hold. `name` names the space in errors.
+   */
+  static holdSpaceForDeletion(dir: string, key: Uint8Array, name: string): (() => void) | undefined {
+    const dbPath = join(dir, DB_FILE);
+    if (!existsSync(dbPath)) return undefined;
+    let db: Database.Database | null;
+    try {
+      db = tryOpen(dbPath, key, false);
+    } catch {
+      return undefined; // unreadable for another reason: damaged, nobody can have it open
+    }
+    if (db === null) return undefined;
+    try {
+      db.pragma("journal_mode = DELETE");
+      db.pragma("locking_mode = EXCLUSIVE");
+      db.exec("BEGIN EXCLUSIVE");
+    } catch (e) {
+      db.close();
+      if (e instanceof Database.SqliteError && e.code.startsWith("SQLITE_BUSY")) {
+        throw new AirlockError("VAULT_BUSY", `another airlock has space ${name} of this vault open, so it cannot be deleted`, {
+          hint: "close the other airlock (TUI or command) and try again; the space was not changed",
+          cause: e,
+        });
+      }
+      throw e;
+    }
+    const held = db;
+    return () => held.close();
+  }
+
+  /**
    * Re-keys the space store in `dir` from `key` to `next` (spaces/rekey.ts says when): as
    * changePassphrase does for the first store, out of WAL mode (SQLite3MC cannot re-key in it;
    * DELETE mode checkpoints the WAL first), then one rollback-journal transaction over every page,
