@@ -104,9 +104,10 @@ let template: { root: string; cleanup(): void };
 
 /**
  * Alice (owner), Dora (admin), Bob (editor), Vera (viewer); notes (read viewer), sources (read
- * editor), board (read admin); every vault holds every key it may.
+ * editor), board (read admin); every vault holds every key it may. Built per describe that needs
+ * it (the grant tests above need no vault).
  */
-beforeAll(async () => {
+async function buildTemplate(): Promise<void> {
   template = tempRoot();
   const clock = new TestClock();
   const { a, b } = await team(template.root, clock);
@@ -119,8 +120,7 @@ beforeAll(async () => {
   a.write("sources", [{ kind: "set", record: "s0", field: "title", value: "written before" }]);
   settle([a, b, d, v]);
   for (const x of [a, b, d, v]) x.close();
-});
-afterAll(() => template.cleanup());
+}
 
 async function fresh(): Promise<{ a: Vault; b: Vault; d: Vault; v: Vault; close(): void }> {
   const r = roots();
@@ -142,150 +142,155 @@ function rekeysOf(e: TeamEntry): Record<string, { to: string[]; keys: number }[]
 const devicesOf = (...vaults: Vault[]): string[] => vaults.map((x) => x.deviceId).sort();
 const cutoffDevices = (e: TeamEntry): string[] => ((e.body as { cutoffs?: readonly { device: Uint8Array }[] }).cutoffs ?? []).map((c) => hx(c.device)).sort();
 
-describe("who a fresh collection key is sealed to", () => {
-  it("removing a member: a fresh key for each collection it read, sealed to the remaining readers only", async () => {
-    const t = await fresh();
-    const removal = t.a.removeMember("bob");
-    expect(rekeysOf(removal)).toEqual({
-      notes: [{ to: devicesOf(t.a, t.d, t.v), keys: 1 }],
-      sources: [{ to: devicesOf(t.a, t.d), keys: 1 }],
+describe("with a team of four vaults", () => {
+  beforeAll(buildTemplate);
+  afterAll(() => template.cleanup());
+
+  describe("who a fresh collection key is sealed to", () => {
+    it("removing a member: a fresh key for each collection it read, sealed to the remaining readers only", async () => {
+      const t = await fresh();
+      const removal = t.a.removeMember("bob");
+      expect(rekeysOf(removal)).toEqual({
+        notes: [{ to: devicesOf(t.a, t.d, t.v), keys: 1 }],
+        sources: [{ to: devicesOf(t.a, t.d), keys: 1 }],
+      });
+      expect(cutoffDevices(removal)).toEqual([t.b.deviceId]);
+      // The fold agrees: the key Alice now writes sources with is held by Alice and Dora alone.
+      const holders = t.a.state().collections.get("sources")!.holders.get(t.a.currentKeyId("sources")!)!;
+      expect([...holders].sort()).toEqual(devicesOf(t.a, t.d));
+      t.close();
     });
-    expect(cutoffDevices(removal)).toEqual([t.b.deviceId]);
-    // The fold agrees: the key Alice now writes sources with is held by Alice and Dora alone.
-    const holders = t.a.state().collections.get("sources")!.holders.get(t.a.currentKeyId("sources")!)!;
-    expect([...holders].sort()).toEqual(devicesOf(t.a, t.d));
-    t.close();
-  });
 
-  it("removing a viewer rotates only what it read", async () => {
-    const t = await fresh();
-    expect(rekeysOf(t.a.removeMember("vera"))).toEqual({ notes: [{ to: devicesOf(t.a, t.b, t.d), keys: 1 }] });
-    t.close();
-  });
-
-  it("demoting below a read level rotates that collection away from the member; what it still reads keeps its key; a demotion cuts off", async () => {
-    const t = await fresh();
-    const demotion = t.a.setRole("bob", "viewer");
-    expect(rekeysOf(demotion)).toEqual({ sources: [{ to: devicesOf(t.a, t.d), keys: 1 }] });
-    expect(cutoffDevices(demotion)).toEqual([t.b.deviceId]);
-    const adminDown = t.a.setRole("dora", "editor");
-    expect(rekeysOf(adminDown)).toEqual({ board: [{ to: devicesOf(t.a), keys: 1 }] });
-    t.close();
-  });
-
-  it("promoting to a read level seals the collection's keys to the member's devices, so it reads what was written before; no cutoff", async () => {
-    const t = await fresh();
-    const keysBefore = t.a.state().collections.get("sources")!.keys.length;
-    const promotion = t.a.setRole("vera", "editor");
-    expect(rekeysOf(promotion)).toEqual({ sources: [{ to: devicesOf(t.v), keys: keysBefore }] });
-    expect(cutoffDevices(promotion)).toEqual([]);
-    // To admin: the board too; a promotion within what it reads (editor to admin for sources) gives nothing more.
-    const toAdmin = t.a.setRole("bob", "admin");
-    expect(rekeysOf(toAdmin)).toEqual({ board: [{ to: devicesOf(t.b), keys: 1 }] });
-    // The same role again: nothing sealed, nothing cut off.
-    const same = t.a.setRole("bob", "admin");
-    expect([rekeysOf(same), cutoffDevices(same)]).toEqual([{}, []]);
-    settle([t.a, t.v]);
-    expect(t.v.record("sources", "s0")?.fields["title"]).toBe("written before");
-    t.close();
-  });
-
-  it("raising a read level: one fresh key to those who still read; the writers who lose the right are cut off", async () => {
-    const t = await fresh();
-    const raised = t.a.setPolicy("sources", "admin", "admin");
-    expect(rekeysOf(raised)).toEqual({ sources: [{ to: devicesOf(t.a, t.d), keys: 1 }] });
-    expect(cutoffDevices(raised)).toEqual([t.b.deviceId]);
-    // Raising only the write level: no writer of notes but Bob loses it (admins and the owner keep it).
-    const notesWrite = t.a.setPolicy("notes", "viewer", "admin");
-    expect(cutoffDevices(notesWrite)).toEqual([t.b.deviceId]);
-    expect(rekeysOf(notesWrite)).toEqual({ notes: [{ to: devicesOf(t.a, t.b, t.d, t.v), keys: 1 }] });
-    t.close();
-  });
-
-  it("lowering a read level: the new readers get the old keys, everyone a fresh one; nobody is cut off", async () => {
-    const t = await fresh();
-    const oldKeys = t.a.state().collections.get("board")!.keys.length;
-    const lowered = t.a.setPolicy("board", "viewer", "admin");
-    expect(rekeysOf(lowered)).toEqual({
-      board: [
-        { to: devicesOf(t.b, t.v), keys: oldKeys },
-        { to: devicesOf(t.a, t.b, t.d, t.v), keys: 1 },
-      ],
+    it("removing a viewer rotates only what it read", async () => {
+      const t = await fresh();
+      expect(rekeysOf(t.a.removeMember("vera"))).toEqual({ notes: [{ to: devicesOf(t.a, t.b, t.d), keys: 1 }] });
+      t.close();
     });
-    expect(cutoffDevices(lowered)).toEqual([]);
-    t.close();
-  });
 
-  it("a new member's admission carries the keys of exactly the collections its role reads", async () => {
-    const t = await fresh();
-    const e = await newVault(roots(), "e", new TestClock());
-    const viewer = t.a.addMember(e.joinRequest("erin").bytes, "viewer");
-    const f = await newVault(roots(), "f", new TestClock());
-    const editor = t.a.addMember(f.joinRequest("finn").bytes, "editor");
-    const to = (x: Vault): string[] => [x.deviceId];
-    expect(rekeysOf(viewer.entry)).toEqual({ notes: [{ to: to(e), keys: 1 }] });
-    expect(rekeysOf(editor.entry)).toEqual({ notes: [{ to: to(f), keys: 1 }], sources: [{ to: to(f), keys: 1 }] });
-    e.close();
-    f.close();
-    t.close();
-  });
-});
-
-describe("repairing keys (docs/team-model.md, \"Repairing keys\")", () => {
-  it("what each collection needs: nothing when every reader holds the write key; a fresh key when a former reader holds it", async () => {
-    const t = await fresh();
-    const old = t.a.currentKeyId("notes")!;
-    t.a.removeMember("bob");
-    const state = t.a.state();
-    const current = t.a.currentKeyId("notes")!;
-    const ids = (r: ReturnType<typeof keyRepairs>): unknown => (r.kind === "none" ? "none" : { kind: r.kind, to: r.to.map((d) => d.id).sort() });
-    expect(ids(keyRepairs(state, "notes", current))).toBe("none");
-    // Writing with the key Bob held: a fresh key for every current reader.
-    expect(ids(keyRepairs(state, "notes", old))).toEqual({ kind: "rotate", to: devicesOf(t.a, t.d, t.v) });
-    // A key the fold never saw, no key held while the collection has some, a collection that does not exist: nothing to do here.
-    expect(ids(keyRepairs(state, "notes", "00".repeat(16)))).toBe("none");
-    expect(ids(keyRepairs(state, "notes", undefined))).toBe("none");
-    expect(ids(keyRepairs(state, "nothing", current))).toBe("none");
-    t.close();
-  });
-
-  it("a member admitted without keys (a modified client) gets them from an admin's repair: the keys since the last compaction, to it alone", async () => {
-    const t = await fresh();
-    const identity = ed25519KeyPair();
-    const enc = x25519KeyPair();
-    const mona = { user: identity.publicKey, keys: certifyDevice(identity, ed25519KeyPair().publicKey, enc.publicKey) };
-    const dora = new HostileMember(t.d);
-    const admission = dora.entry({ type: "add-member", user: mona.user, userName: "mona", role: "editor", device: mona.keys, grants: [] });
-    // Bob (an editor) may not repair: his vault appends nothing.
-    const bobBefore = t.b.state().order.length;
-    importInto(t.b, [dora.bundle({ entries: [admission] })]);
-    expect(t.b.state().order.length).toBe(bobBefore + 1);
-    importInto(t.a, [dora.bundle({ entries: [admission] })]);
-    const repair = t.a.entries().get(t.a.state().order.at(-1)!)!;
-    expect(repair.body.type).toBe("grant");
-    expect(hx(repair.author)).toBe(t.a.deviceId);
-    const monaDevice = hx(mona.keys.sign);
-    const state = t.a.state();
-    expect(rekeysOf(repair)).toEqual({
-      notes: [{ to: [monaDevice], keys: state.collections.get("notes")!.keys.length }],
-      sources: [{ to: [monaDevice], keys: state.collections.get("sources")!.keys.length }],
+    it("demoting below a read level rotates that collection away from the member; what it still reads keeps its key; a demotion cuts off", async () => {
+      const t = await fresh();
+      const demotion = t.a.setRole("bob", "viewer");
+      expect(rekeysOf(demotion)).toEqual({ sources: [{ to: devicesOf(t.a, t.d), keys: 1 }] });
+      expect(cutoffDevices(demotion)).toEqual([t.b.deviceId]);
+      const adminDown = t.a.setRole("dora", "editor");
+      expect(rekeysOf(adminDown)).toEqual({ board: [{ to: devicesOf(t.a), keys: 1 }] });
+      t.close();
     });
-    // Mona opens every key she was sealed, and the fold lists her as a holder of the write key.
-    for (const g of (repair.body as { grants: readonly KeyGrant[] }).grants) expect(openGrant(g, enc).length).toBe(g.keys.length);
-    expect(state.collections.get("sources")!.holders.get(t.a.currentKeyId("sources")!)!.has(monaDevice)).toBe(true);
-    expect(keyRepairs(state, "sources", t.a.currentKeyId("sources")!).kind).toBe("none");
-    t.close();
+
+    it("promoting to a read level seals the collection's keys to the member's devices, so it reads what was written before; no cutoff", async () => {
+      const t = await fresh();
+      const keysBefore = t.a.state().collections.get("sources")!.keys.length;
+      const promotion = t.a.setRole("vera", "editor");
+      expect(rekeysOf(promotion)).toEqual({ sources: [{ to: devicesOf(t.v), keys: keysBefore }] });
+      expect(cutoffDevices(promotion)).toEqual([]);
+      // To admin: the board too; a promotion within what it reads (editor to admin for sources) gives nothing more.
+      const toAdmin = t.a.setRole("bob", "admin");
+      expect(rekeysOf(toAdmin)).toEqual({ board: [{ to: devicesOf(t.b), keys: 1 }] });
+      // The same role again: nothing sealed, nothing cut off.
+      const same = t.a.setRole("bob", "admin");
+      expect([rekeysOf(same), cutoffDevices(same)]).toEqual([{}, []]);
+      settle([t.a, t.v]);
+      expect(t.v.record("sources", "s0")?.fields["title"]).toBe("written before");
+      t.close();
+    });
+
+    it("raising a read level: one fresh key to those who still read; the writers who lose the right are cut off", async () => {
+      const t = await fresh();
+      const raised = t.a.setPolicy("sources", "admin", "admin");
+      expect(rekeysOf(raised)).toEqual({ sources: [{ to: devicesOf(t.a, t.d), keys: 1 }] });
+      expect(cutoffDevices(raised)).toEqual([t.b.deviceId]);
+      // Raising only the write level: no writer of notes but Bob loses it (admins and the owner keep it).
+      const notesWrite = t.a.setPolicy("notes", "viewer", "admin");
+      expect(cutoffDevices(notesWrite)).toEqual([t.b.deviceId]);
+      expect(rekeysOf(notesWrite)).toEqual({ notes: [{ to: devicesOf(t.a, t.b, t.d, t.v), keys: 1 }] });
+      t.close();
+    });
+
+    it("lowering a read level: the new readers get the old keys, everyone a fresh one; nobody is cut off", async () => {
+      const t = await fresh();
+      const oldKeys = t.a.state().collections.get("board")!.keys.length;
+      const lowered = t.a.setPolicy("board", "viewer", "admin");
+      expect(rekeysOf(lowered)).toEqual({
+        board: [
+          { to: devicesOf(t.b, t.v), keys: oldKeys },
+          { to: devicesOf(t.a, t.b, t.d, t.v), keys: 1 },
+        ],
+      });
+      expect(cutoffDevices(lowered)).toEqual([]);
+      t.close();
+    });
+
+    it("a new member's admission carries the keys of exactly the collections its role reads", async () => {
+      const t = await fresh();
+      const e = await newVault(roots(), "e", new TestClock());
+      const viewer = t.a.addMember(e.joinRequest("erin").bytes, "viewer");
+      const f = await newVault(roots(), "f", new TestClock());
+      const editor = t.a.addMember(f.joinRequest("finn").bytes, "editor");
+      const to = (x: Vault): string[] => [x.deviceId];
+      expect(rekeysOf(viewer.entry)).toEqual({ notes: [{ to: to(e), keys: 1 }] });
+      expect(rekeysOf(editor.entry)).toEqual({ notes: [{ to: to(f), keys: 1 }], sources: [{ to: to(f), keys: 1 }] });
+      e.close();
+      f.close();
+      t.close();
+    });
   });
 
-  it("a collection created without a key (a modified client) gets a fresh one from an admin that reads it, sealed to all its readers", async () => {
-    const t = await fresh();
-    const dora = new HostileMember(t.d);
-    const created = dora.entry({ type: "collection", id: "empty", name: "Empty", read: "editor", write: "editor", grants: [] });
-    importInto(t.a, [dora.bundle({ entries: [created] })]);
-    const repair = t.a.entries().get(t.a.state().order.at(-1)!)!;
-    expect(repair.body.type).toBe("grant");
-    expect(rekeysOf(repair)).toEqual({ empty: [{ to: devicesOf(t.a, t.b, t.d), keys: 1 }] });
-    expect(t.a.currentKeyId("empty")).toBeDefined();
-    t.close();
+  describe("repairing keys (docs/team-model.md, \"Repairing keys\")", () => {
+    it("what each collection needs: nothing when every reader holds the write key; a fresh key when a former reader holds it", async () => {
+      const t = await fresh();
+      const old = t.a.currentKeyId("notes")!;
+      t.a.removeMember("bob");
+      const state = t.a.state();
+      const current = t.a.currentKeyId("notes")!;
+      const ids = (r: ReturnType<typeof keyRepairs>): unknown => (r.kind === "none" ? "none" : { kind: r.kind, to: r.to.map((d) => d.id).sort() });
+      expect(ids(keyRepairs(state, "notes", current))).toBe("none");
+      // Writing with the key Bob held: a fresh key for every current reader.
+      expect(ids(keyRepairs(state, "notes", old))).toEqual({ kind: "rotate", to: devicesOf(t.a, t.d, t.v) });
+      // A key the fold never saw, no key held while the collection has some, a collection that does not exist: nothing to do here.
+      expect(ids(keyRepairs(state, "notes", "00".repeat(16)))).toBe("none");
+      expect(ids(keyRepairs(state, "notes", undefined))).toBe("none");
+      expect(ids(keyRepairs(state, "nothing", current))).toBe("none");
+      t.close();
+    });
+
+    it("a member admitted without keys (a modified client) gets them from an admin's repair: the keys since the last compaction, to it alone", async () => {
+      const t = await fresh();
+      const identity = ed25519KeyPair();
+      const enc = x25519KeyPair();
+      const mona = { user: identity.publicKey, keys: certifyDevice(identity, ed25519KeyPair().publicKey, enc.publicKey) };
+      const dora = new HostileMember(t.d);
+      const admission = dora.entry({ type: "add-member", user: mona.user, userName: "mona", role: "editor", device: mona.keys, grants: [] });
+      // Bob (an editor) may not repair: his vault appends nothing.
+      const bobBefore = t.b.state().order.length;
+      importInto(t.b, [dora.bundle({ entries: [admission] })]);
+      expect(t.b.state().order.length).toBe(bobBefore + 1);
+      importInto(t.a, [dora.bundle({ entries: [admission] })]);
+      const repair = t.a.entries().get(t.a.state().order.at(-1)!)!;
+      expect(repair.body.type).toBe("grant");
+      expect(hx(repair.author)).toBe(t.a.deviceId);
+      const monaDevice = hx(mona.keys.sign);
+      const state = t.a.state();
+      expect(rekeysOf(repair)).toEqual({
+        notes: [{ to: [monaDevice], keys: state.collections.get("notes")!.keys.length }],
+        sources: [{ to: [monaDevice], keys: state.collections.get("sources")!.keys.length }],
+      });
+      // Mona opens every key she was sealed, and the fold lists her as a holder of the write key.
+      for (const g of (repair.body as { grants: readonly KeyGrant[] }).grants) expect(openGrant(g, enc).length).toBe(g.keys.length);
+      expect(state.collections.get("sources")!.holders.get(t.a.currentKeyId("sources")!)!.has(monaDevice)).toBe(true);
+      expect(keyRepairs(state, "sources", t.a.currentKeyId("sources")!).kind).toBe("none");
+      t.close();
+    });
+
+    it("a collection created without a key (a modified client) gets a fresh one from an admin that reads it, sealed to all its readers", async () => {
+      const t = await fresh();
+      const dora = new HostileMember(t.d);
+      const created = dora.entry({ type: "collection", id: "empty", name: "Empty", read: "editor", write: "editor", grants: [] });
+      importInto(t.a, [dora.bundle({ entries: [created] })]);
+      const repair = t.a.entries().get(t.a.state().order.at(-1)!)!;
+      expect(repair.body.type).toBe("grant");
+      expect(rekeysOf(repair)).toEqual({ empty: [{ to: devicesOf(t.a, t.b, t.d), keys: 1 }] });
+      expect(t.a.currentKeyId("empty")).toBeDefined();
+      t.close();
+    });
   });
 });
