@@ -15,6 +15,7 @@ import { getPassphrase } from "../cli/passphrase.js";
 import { INSECURE_KDF_ENV, noVaultError, requestedKdf, resolveHome, vaultExists } from "../cli/home.js";
 
 import { allSpaces, currentSpace, findSpace, openSpace, type SpaceRef } from "../spaces/spaces.js";
+import { refuseLinked } from "../spaces/linked.js";
 
 export { INSECURE_KDF_ENV, resolveHome } from "../cli/home.js";
 
@@ -75,31 +76,10 @@ export abstract class VaultCommand extends Command {
   /**
    * Refuses a join request whose keys already belong to a team in another space of this vault: one
    * device admitted into two spaces would carry the same key into both (docs/spaces.md,
-   * "Unlinkability"). `vault` is the space the command works in.
+   * "Unlinkability"): spaces/linked.ts, which the TUI uses too. `vault` is the space the command works in.
    */
   protected refuseLinked(vault: Vault, keys: readonly Uint8Array[]): void {
-    const first = this.#first ?? vault;
-    const hexes = keys.map((k) => Buffer.from(k).toString("hex"));
-    for (const ref of allSpaces(first)) {
-      if (ref.id === (this.space?.ref.id ?? "")) continue;
-      let other: Vault;
-      try {
-        other = ref.id === "" ? first : openSpace(first, ref);
-      } catch {
-        continue; // a damaged space knows nobody; `spaces list` reports it
-      }
-      try {
-        const state = other.teamId === undefined ? undefined : other.state();
-        const own = hexes.some((h) => h === other.deviceId);
-        if (own || (state !== undefined && hexes.some((h) => state.devices.has(h) || state.users.has(h)))) {
-          throw new AirlockError("SPACE_LINKED", `this join request's keys are already in space ${quoted(ref.name)} of this vault`, {
-            hint: "a laptop makes one request per space (`airlock spaces join NAME` there), so no key links two spaces; admit each request into its own space only",
-          });
-        }
-      } finally {
-        if (other !== first) other.close();
-      }
-    }
+    refuseLinked(this.#first ?? vault, this.space?.ref.id ?? "", keys);
   }
 
   /** Closes the first space kept open by openVault, whatever happened. */

@@ -18,6 +18,7 @@ import { errorMessage, type Message } from "./messages.js";
 import { Main, type Place, type SpacesImport } from "./Main.js";
 import { FirstRun } from "./screens/Setup.js";
 import { allSpaces, currentSpace, openSpace, type SpaceRef } from "../spaces/spaces.js";
+import { refuseLinked } from "../spaces/linked.js";
 import { importIntoSpaces, type ImportOptions } from "../vault/transfer.js";
 
 /**
@@ -195,7 +196,7 @@ export function App(props: AppProps): ReactElement {
           now={now}
           place={place.current}
           onPlace={(p) => void (place.current = p)}
-          spaces={spaces.length > 1 ? { current: phase.space?.name ?? "", index: at, count: spaces.length, next, importAll: (paths, progress, options) => importAll(phase, spaces, paths, progress, options) } : undefined}
+          spaces={spaces.length > 1 ? { current: phase.space?.name ?? "", index: at, count: spaces.length, next, importAll: (paths, progress, options) => importAll(phase, spaces, paths, progress, options), refuseLinked: (keys) => refuseLinked(phase.first!, phase.space?.id ?? "", keys) } : undefined}
         />
       );
     }

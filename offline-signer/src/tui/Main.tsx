@@ -158,6 +158,8 @@ export interface SpacesView {
   readonly next: () => void;
   /** An import offered to every space, as `airlock import` does (vault/transfer.ts importIntoSpaces). */
   readonly importAll: (paths: readonly string[], progress: (line: string) => void, options: ImportOptions) => Promise<SpacesImport>;
+  /** Throws SPACE_LINKED when a join request's keys are in another space of this vault (spaces/linked.ts). */
+  readonly refuseLinked: (keys: readonly Uint8Array[]) => void;
 }
 
 /** One import over every space: each space's result, and the damaged spaces left out (named, with why). */
@@ -503,6 +505,7 @@ export function Main({ vault, onQuit, now, place, onPlace, spaces }: MainProps):
       body = (
         <TeamScreen
           vault={vault}
+          refuseLinked={spaces?.refuseLinked}
           rows={listRows}
           onMessage={screenMessage}
           onBack={backToNotes}

@@ -6,7 +6,7 @@
  */
 import { render } from "ink-testing-library";
 import { describe, expect, it } from "vitest";
-import { mkdirSync, rmSync } from "node:fs";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { newVault, TEST_PASSPHRASE } from "../../test-support/vaults.js";
 import { ENTER, press, tuiFixtures, until } from "../../test-support/tui.js";
@@ -109,6 +109,37 @@ describe("the TUI with several spaces", () => {
     expect(frame).toMatch(/Not imported into "Board": damaged/);
     const back = await press(screen, ENTER, /Notes \(1\)/);
     expect(back).toContain("from the ngo");
+    screen.unmount();
+  });
+
+  it("refuses to admit a join request whose keys are already in another space (SPACE_LINKED), as the CLI does", async () => {
+    const r = root();
+    const first = await newVault(r, "pat");
+    first.init("NGO", "pat");
+    // Nadia's laptop is in the NGO's team; its request is then brought to the Coalition space.
+    const nadia = await newVault(r, "nadia");
+    const request = nadia.joinRequest("nadia").bytes;
+    nadia.close();
+    first.addMember(request, "editor");
+    const file = join(r, "nadia.airlock-join");
+    writeFileSync(file, request);
+    const { vault: second } = createSpace(first, "Coalition");
+    second.init("Coalition", "pat");
+    second.close();
+    useSpace(first, findSpace(first, "Coalition"));
+    const home = first.store.dir;
+    first.close();
+
+    const screen = render(<App home={home} kdf="test-insecure" passphrase={passphraseBytes(TEST_PASSPHRASE)} />);
+    await until(screen, 'space "Coalition" (2/2');
+    await press(screen, "t", /Team \(1 member/);
+    await press(screen, "a", "Admit a person from their join request");
+    await press(screen, file, file);
+    await press(screen, ENTER, /› Role/);
+    // Refused before the fingerprint question: nothing to confirm, nothing signed.
+    const frame = await press(screen, ENTER, /already in space "NGO" of this vault/);
+    expect(frame).not.toContain('Admit "nadia"');
+    expect(frame).toMatch(/Team \(1 member/);
     screen.unmount();
   });
 });

@@ -39,13 +39,15 @@ const KEYS = "a admit a person · n add my other laptop · r role · d remove me
 
 export interface TeamScreenProps {
   readonly vault: Vault;
+  /** With several spaces: refuses (SPACE_LINKED) a request whose keys are in another space of this vault, before anything is signed. */
+  readonly refuseLinked?: ((keys: readonly Uint8Array[]) => void) | undefined;
   readonly rows: number;
   /** A change was made or refused: Main shows the message and reads the vault again. */
   readonly onMessage: (message: Message) => void;
   readonly onBack: () => void;
 }
 
-export function TeamScreen({ vault, rows, onMessage, onBack }: TeamScreenProps): ReactElement {
+export function TeamScreen({ vault, refuseLinked, rows, onMessage, onBack }: TeamScreenProps): ReactElement {
   const [mode, setMode] = useState<Mode>(LIST);
   const [version, setVersion] = useState(0);
   const [selected, setSelected] = useState(0);
@@ -69,6 +71,9 @@ export function TeamScreen({ vault, rows, onMessage, onBack }: TeamScreenProps):
       try {
         const bytes = await readRequest(path, (line) => setProgress(line));
         const request = parseJoinRequest(bytes);
+        // One request, one space, as `airlock members add` / `devices add` check (review F6): a new
+        // member's user key too, a laptop of mine only its device keys.
+        refuseLinked?.(role === undefined ? [request.device.sign, request.device.enc] : [request.device.sign, request.device.enc, request.user]);
         setMode({ kind: "confirm-add", bytes, name: request.name, fingerprint: fingerprint(request.device), role });
       } catch (e) {
         done(errorMessage(e));
