@@ -1,8 +1,11 @@
+import { existsSync, readdirSync } from "node:fs";
+import { join } from "node:path";
 import { Flags } from "@oclif/core";
 import { getPassphrase } from "../cli/passphrase.js";
 import { resolveHome } from "../cli/home.js";
 import { escapeLine } from "@airlock/shared";
 import { lockAgent } from "../agent/client.js";
+import { BACKUPS_DIR } from "../store/vault-store.js";
 import { VaultCommand } from "./base.js";
 
 export class PassphraseChange extends VaultCommand {
@@ -32,6 +35,11 @@ export class PassphraseChange extends VaultCommand {
       process.stderr.write(`airlock: warning: the unlock session could not be ended (${escapeLine((e as Error).message)}); it ends by itself when idle, or run airlock lock\n`);
     }
     const rekeyed = spaces === 0 ? "" : ` The ${spaces} further space(s) got fresh keys too: the keys an old copy of the vault holds no longer open them.`;
-    this.emit(flags.json, { changed: true, spaces, locked }, `Passphrase changed.${rekeyed}${locked ? " The unlock session ended: run airlock unlock again to start one with the new passphrase." : ""}\n`);
+    // The copies upgrades took (docs/install.md) are whole vaults under the passphrase of their
+    // day, spaces included: they are not re-keyed, so say where they are (review F3).
+    const home = resolveHome(flags.home);
+    const copies = existsSync(join(home, BACKUPS_DIR)) ? readdirSync(join(home, BACKUPS_DIR)).filter((n) => n.startsWith("before-v")).length : 0;
+    const old = copies === 0 ? "" : ` ${copies} copy(ies) an upgrade took (${escapeLine(join(home, BACKUPS_DIR))}) still open with the old passphrase, as the vault was then: if it leaked, delete them.`;
+    this.emit(flags.json, { changed: true, spaces, locked, oldCopies: copies }, `Passphrase changed.${rekeyed}${old}${locked ? " The unlock session ended: run airlock unlock again to start one with the new passphrase." : ""}\n`);
   }
 }

@@ -8,7 +8,7 @@
  *
  * Spec and crash reasoning: docs/vault-store.md.
  */
-import { chmodSync, copyFileSync, existsSync, mkdirSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3-multiple-ciphers";
 import { AirlockError } from "@airlock/shared";
@@ -26,6 +26,7 @@ import {
 } from "./params.js";
 // Used inside functions only: rekey.ts calls this module's statics back (a cycle).
 import { rekeySpaces, settleSpaceKeys, type RekeyHook } from "../spaces/rekey.js";
+import { SPACE_ID, SPACES_DIR } from "../spaces/layout.js";
 
 export const DB_FILE = "vault.db";
 /** A further space whose folder is gone or does not open (docs/spaces.md, "A damaged space"). */
@@ -115,10 +116,34 @@ function backupBeforeMigrating(db: Database.Database, dir: string, migrations: r
   mkdirSync(target, { recursive: true, mode: 0o700 });
   copyFileSync(join(dir, DB_FILE), join(target, DB_FILE));
   chmodSync(join(target, DB_FILE), 0o600);
-  // A further space's folder has no vault.json: its key is kept in the first space's store.
-  if (!existsSync(join(dir, PARAMS_FILE))) return;
   copyFileSync(join(dir, PARAMS_FILE), join(target, PARAMS_FILE));
   chmodSync(join(target, PARAMS_FILE), 0o600);
+  copySpaces(dir, target);
+}
+
+/**
+ * Every further space's store goes into the same copy, `spaces/<id>/`, in the same step (review
+ * F3): the copy then opens as the whole vault as it was, its first store holding the keys of
+ * exactly these files. Spaces are not copied again when each is opened and migrated later: that
+ * would leave copies that open as no vault, stamped with when each space was first used. A space
+ * store's WAL is copied beside it (committed pages not yet in the main file); nothing else runs
+ * on the vault now, since the first store's checkpoint above found no other airlock.
+ */
+function copySpaces(dir: string, target: string): void {
+  const spaces = join(dir, SPACES_DIR);
+  if (!existsSync(spaces)) return;
+  for (const id of readdirSync(spaces)) {
+    if (!SPACE_ID.test(id)) continue;
+    const from = join(spaces, id);
+    if (!existsSync(join(from, DB_FILE))) continue; // a damaged space: nothing to copy
+    const to = join(target, SPACES_DIR, id);
+    mkdirSync(to, { recursive: true, mode: 0o700 });
+    for (const file of [DB_FILE, `${DB_FILE}-wal`]) {
+      if (!existsSync(join(from, file))) continue;
+      copyFileSync(join(from, file), join(to, file));
+      chmodSync(join(to, file), 0o600);
+    }
+  }
 }
 
 /** How every vault connection is set up (exported so benchmarks compare against the same kind of file). */
@@ -171,17 +196,17 @@ export class VaultStore {
       if (existsSync(dbPath)) throw new AirlockError("VAULT_EXISTS", `${dir} already holds a space's store`, { hint: "report this as a bug: space folders have random names" });
       const db = tryOpen(dbPath, key, true);
       if (db === null) throw new AirlockError("VAULT_CORRUPT", `could not create ${dbPath}`, { hint: "report this as a bug" });
-      return VaultStore.#spaceStore(dir, db, parent, options, false);
+      return VaultStore.#spaceStore(dir, db, parent, options);
     } finally {
       wipe(key);
     }
   }
 
-  /** A space's database, just opened: set up, backed up before a migration (`existing`), migrated; closed if any of it fails. */
-  static #spaceStore(dir: string, db: Database.Database, parent: VaultStore, options: Pick<VaultOptions, "migrations">, existing: boolean): VaultStore {
+  /** A space's database, just opened: set up and migrated; closed if any of it fails. */
+  static #spaceStore(dir: string, db: Database.Database, parent: VaultStore, options: Pick<VaultOptions, "migrations">): VaultStore {
     try {
       configure(db);
-      if (existing) backupBeforeMigrating(db, dir, options.migrations ?? MIGRATIONS);
+      // No copy of its own before a migration: the first store's copy holds every space (copySpaces).
       applyMigrations(db, options.migrations ?? MIGRATIONS);
     } catch (e) {
       db.close();
@@ -208,7 +233,7 @@ export class VaultStore {
         if (db !== null) break;
       }
       if (db === null) throw new AirlockError("VAULT_WRONG_KEY", `the key kept for the space at ${dir} does not open it`, { hint: DAMAGED_SPACE_HINT });
-      return VaultStore.#spaceStore(dir, db, parent, options, true);
+      return VaultStore.#spaceStore(dir, db, parent, options);
     } finally {
       wipe(...keys);
     }
