@@ -900,4 +900,67 @@ describe("recovery sets and enrolment, folded by hand (docs/team-model.md, Recov
     expect(su.invalidGrants).toEqual([]);
     expect(su.collections.get("notes")!.keys.map((k) => k.id)).toEqual([hx(key(1)), hx(key(9))]);
   });
+
+  it("a device of the member already revoked keeps its cutoff and only gains the loss; another member's sets are not superseded", () => {
+    const t = team();
+    const second = newDevice(t.vera);
+    t.log.add(t.vera, { type: "add-device", user: t.vera.user, device: second.keys, grants: [] });
+    const r0 = t.log.add(t.vera, revoke(second.device.publicKey, 3));
+    const bobs = recovery(t, t.bob, 5);
+    t.log.add(t.bob, bobs.body);
+    const r = recovery(t, t.vera, 1);
+    t.log.add(t.vera, r.body);
+    const { e } = enrol(t, t.vera, r, [t.log.tip], [{ device: second.device.publicKey, seq: 9 }]);
+    const s = t.log.fold(e);
+    expect(s.rejected.has(e.hashHex)).toBe(false);
+    expect(s.devices.get(hx(second.device.publicKey))).toMatchObject({ active: false, cutoff: 3, losses: [{ entry: r0.hashHex, seq: 3 }, { entry: e.hashHex, seq: 3 }] });
+    expect(s.devices.get(hx(t.vera.device.publicKey))).toMatchObject({ active: false, cutoff: 0 });
+    expect(s.recoverySets.get(recoverySetKey(t.bob.id, bobs.set))!.superseded).toBe(false);
+    expect(s.devices.get(hx(t.bob.device.publicKey))!.losses).toEqual([]);
+  });
+});
+
+describe("more of the fold's edges", () => {
+  it("a grant is judged by what its author could read before the entry: raising a collection's read level above the author still rotates its key", () => {
+    const t = team();
+    const r = verdict(t, t.dave, { type: "set-policy", collection: "notes", read: "owner", write: "owner", cutoffs: [], rekeys: [grant("notes", [t.alice], 9)] });
+    expect(r.reason).toBeUndefined();
+    expect(r.state.invalidGrants).toEqual([]);
+    expect(r.state.collections.get("notes")!.keys.map((k) => k.id)).toEqual([hx(key(1)), hx(key(9))]);
+    // Lowering it does not let a non-reader hand out keys it could not hold before.
+    t.log.add(t.alice, collection("vault", "owner", "owner", [grant("vault", [t.alice], 5)]));
+    const low = verdict(t, t.dave, { type: "set-policy", collection: "vault", read: "admin", write: "admin", cutoffs: [], rekeys: [grant("vault", [t.alice, t.dave], 6)] });
+    expect(low.reason).toBeUndefined();
+    expect(low.state.invalidGrants.map((g) => g.reason)).toEqual(['its author (a admin) may not read "vault", so it may not hand out its keys']);
+  });
+
+  it("members already removed lose nothing more to a raised write level, and are not counted as admins", () => {
+    const t = team();
+    t.log.add(t.dave, removal(t.tom));
+    t.log.add(t.alice, removal(t.dave));
+    const p = verdict(t, t.alice, { type: "set-policy", collection: "notes", read: "viewer", write: "owner", cutoffs: [], rekeys: [] });
+    expect(p.state.devices.get(hx(t.tom.device.publicKey))!.losses).toHaveLength(1);
+    expect(p.state.devices.get(hx(t.dave.device.publicKey))!.losses).toHaveLength(1);
+    expect(p.state.devices.get(hx(t.bob.device.publicKey))!.losses).toEqual([{ entry: p.entry.hashHex, seq: 0 }]);
+    expect(activeAdmins(p.state)).toBe(1);
+    expect(verdict(t, t.alice, { type: "set-approvals", k: 2 }).reason).toBe("asks for 2 approvals but the team has 1 active admins");
+  });
+
+  it("a refused entry changes nothing: not the users, devices, collections, couriers or proposals", () => {
+    const t = team();
+    const snapshot = (s: TeamState): string => JSON.stringify({ u: [...s.users.values()], d: [...s.devices.values()].map((d) => [d.id, d.active, d.cutoff, d.losses]), c: [...s.collections.values()].map((c) => [c.id, c.read, c.write, c.keys]), k: [...s.couriers.keys()], p: [...s.proposals.keys()], a: s.approvalsSet });
+    const before = snapshot(t.log.fold());
+    for (const [by, body] of [
+      [t.bob, removal(t.tom)],
+      [t.dave, removal(t.alice)],
+      [t.vera, collection("plans", "viewer", "editor")],
+      [t.bob, { type: "set-approvals", k: 2 }],
+      [t.dave, { type: "set-policy", collection: "nope", read: "viewer", write: "viewer", cutoffs: [], rekeys: [] }],
+      [t.dave, setRole(t.alice, "viewer")],
+    ] as [Person, EntryBody][]) {
+      const r = verdict(t, by, body);
+      expect(r.reason, body.type).toBeDefined();
+      expect(snapshot(r.state), body.type).toBe(before);
+    }
+  });
 });
