@@ -4,7 +4,7 @@ import { VaultCommand } from "./base.js";
 import { admitted, asRole, ROLE_OPTIONS, short, table } from "./format.js";
 import { checkRequest, confirmAtPrompt, readRequestFrom, refuseKnown } from "./admission.js";
 import { CAMERA_FLAGS } from "./camera-flags.js";
-import { addMember as addToOrg, findOrg, orgViews } from "../vault/orgs.js";
+import { addMember as addToOrg, findOrg, orgOfArgument, orgViews } from "../vault/orgs.js";
 
 const pending = (critical: boolean, k: number): string =>
   critical && k > 1 ? `\nThis change needs ${k} admin approvals: other admins run \`airlock approvals approve ID\` after importing it.\n` : "";
@@ -24,7 +24,7 @@ export class MembersAdd extends VaultCommand {
     fingerprint: Flags.string({ description: "the code shown on the joiner's laptop (required without a terminal); a different one is refused" }),
     org: Flags.string({
       description:
-        "in a shared space: their organization (name or number), for good. Yours, or another organization that has no admin yet, to seat its first admin (the invitation; a space-level change other organizations approve once any is seated: docs/spaces.md)",
+        "in a shared space: their organization, for good: its name, or its number (0 is the space's first, as `members list --json` numbers them). Yours, or another organization that has no admin yet, to seat its first admin (the invitation; a space-level change other organizations approve once any is seated: docs/spaces.md)",
     }),
     ...CAMERA_FLAGS,
   };
@@ -40,7 +40,8 @@ export class MembersAdd extends VaultCommand {
       await confirmAtPrompt(admission, role);
       // In a shared space the organization defaults to the admin's own (docs/spaces.md, rule 1).
       const team = vault.requireTeam();
-      const org = flags.org ?? (team.orgs === undefined ? undefined : vault.me().user.org);
+      // A name, or a decimal number (orgOfArgument); in a team any --org is refused by addToOrg.
+      const org = flags.org === undefined ? (team.orgs === undefined ? undefined : vault.me().user.org) : team.orgs === undefined ? flags.org : orgOfArgument(team, flags.org);
       const { request, entry } = addToOrg(vault, bytes, role, { org });
       const state = vault.state();
       const waiting = state.proposals.has(entry.hashHex);

@@ -48,7 +48,23 @@ export function findOrg(state: TeamState, ref: string | number): number {
     const i = orgs.findIndex((o) => fold(o) === fold(ref));
     if (i >= 0) return i;
   }
-  throw vaultError("VAULT_NOT_FOUND", `no organization ${typeof ref === "number" ? `#${ref}` : `"${ref}"`} in ${state.name} (it has ${orgs.map((o) => `"${o}"`).join(", ")})`);
+  throw vaultError("VAULT_NOT_FOUND", `no organization ${typeof ref === "number" ? `#${ref}` : `"${ref}"`} in ${state.name} (it has ${orgs.map((o, i) => `#${i} "${o}"`).join(", ")})`);
+}
+
+/** At most MAX_ORGS (16) organizations: two digits are every number there is. */
+const ORG_NUMBER = /^[0-9]{1,2}$/;
+
+/**
+ * What `members add --org TEXT` names (review F9): an organization's name (ASCII case ignored),
+ * else a decimal number, its index as the log and `members list --json` (`orgs[].index`) number
+ * organizations: 0 is the space's first (its creator's), bounded by the organizations the space
+ * has. A name wins over a number, so an organization called "1" is still found by its name.
+ * VAULT_NOT_FOUND names every organization with its number.
+ */
+export function orgOfArgument(state: TeamState, text: string): number {
+  const orgs = state.orgs;
+  if (orgs !== undefined && !orgs.some((o) => fold(o) === fold(text)) && ORG_NUMBER.test(text)) return findOrg(state, Number(text));
+  return findOrg(state, text);
 }
 
 /**
