@@ -148,4 +148,27 @@ describe("judging a changeset at its causal position", () => {
     expect(title(t.a, "c")).toBe("alice, after it");
     t.close();
   });
+
+  it("a changeset locked for its key and dated ahead waits once the key arrives, and applies when the clock gets there", async () => {
+    const t = await fresh();
+    const day = 24 * 3600_000;
+    t.a.createCollection("sources", "Sources", "editor", "editor");
+    importInto(t.b, exportBundles(t.a));
+    importInto(t.v, exportBundles(t.a));
+    const bob = new HostileMember(t.b);
+    const ahead = bob.changeset({ collection: "sources", ops: [{ record: "f", value: "two days ahead", wall: t.clock.ms + 2 * day }], time: t.clock.ms + 2 * day });
+    importInto(t.v, [bob.bundle({ changesets: [ahead] })]);
+    expect(verdict(t.v, ahead)?.status).toBe("locked");
+    // Vera becomes a reader: the key arrives, the changeset is judged again and waits for the clock.
+    t.a.setRole("vera", "editor");
+    importInto(t.v, exportBundles(t.a));
+    expect(verdict(t.v, ahead)).toEqual({ status: "waiting", reason: expect.stringMatching(/ahead of this vault's clock/) });
+    // Three days later, the next import applies it (no change to the team log needed).
+    t.clock.tick(3 * day);
+    const later = bob.changeset({ collection: "notes", ops: [{ record: "n", value: "later" }] });
+    importInto(t.v, [bob.bundle({ changesets: [later] })]);
+    expect(verdict(t.v, ahead)?.status).toBe("applied");
+    expect(t.v.record("sources", "f")?.fields["title"]).toBe("two days ahead");
+    t.close();
+  });
 });

@@ -29,6 +29,9 @@ export const FUTURE_REASON = "dated more than 24 h ahead of this vault's clock; 
 /** Processes every waiting changeset whose predecessors and team heads are known. */
 export function drain(vault: VaultContext, report: ImportReport): void {
   const { changesets, heads } = vault.storage;
+  // Rows that wait alone for the clock (judged again after their device's head moved on, e.g.
+  // unlocked by a key that arrived): looked at on every import, not only when the log changes.
+  for (const r of changesets.waitingBehindHead(FUTURE_REASON)) decide(vault, r.id, decodeChangeset(r.bytes, { verify: false }), report);
   for (const device of changesets.waitingDevices()) {
     const h = heads.get(device);
     let seq = h?.seq ?? 0;
@@ -410,9 +413,7 @@ export function revalidate(vault: VaultContext, state: TeamState, newKeys: boole
       if (cs.batches.some((b) => stale.has(`${b.collection}/${hex(b.key)}`))) record(vault, r.id, cs, { status: "locked", reason: NO_KEY_REASON }, report);
     }
   }
-  // Rows that waited alone for the clock (unlocked after their device's head moved on).
-  for (const r of changesets.waitingBehindHead(FUTURE_REASON)) decide(vault, r.id, load(r), report);
-  drain(vault, report);
+  drain(vault, report); // also the rows that waited alone for the clock
 }
 
 /**
