@@ -56,6 +56,8 @@ export const BACKUP_HINTS = {
   BACKUP_VERSION: "this backup was written by a newer airlock; restore it with that release",
   BACKUP_TARGET_EXISTS: "restore into an empty folder (--home DIR), or add --force to move the vault there aside first",
   BACKUP_CHANGED: "the vault changed while it was being copied (another airlock detached a file?); run the backup again",
+  BACKUP_SPACE_DAMAGED:
+    "that space's folder is missing or unreadable, and running the backup again will not change that: remove the space with `airlock spaces leave NAME --now` (what this laptop held of it is lost; its team still has it, and you can join again), or restore a backup that holds it (airlock restore), then back up again",
   BACKUP_TOO_MANY_FILES: `one backup file lists at most ${MAX_BLOBS} attached files (all spaces together); detach files you no longer need (airlock attach rm, then airlock attach prune) and run the backup again`,
   BACKUP_RESTORE_PENDING:
     "wait until each device named has exported to this vault (airlock status names them); revoke a device of yours no longer in use; if one never will, `airlock devices revoke OLD --force` (what the old device wrote after the backup that this vault lacks is then refused everywhere)",

@@ -11,18 +11,20 @@
  * is the request's; restoring it could contradict what the admitted device wrote meanwhile, the
  * reason the first space refuses this: BACKUP_NOT_ADMITTED), and one where this device is no
  * longer active (left with `spaces leave`, or removed by the team). The restore drops such
- * spaces from the restored index; the person joins again (`airlock spaces join`).
+ * spaces from the restored index; the person joins again (`airlock spaces join`). A space being
+ * left is skipped without being opened. A damaged space (its folder missing or unreadable) is not
+ * skipped: the backup is refused with BACKUP_SPACE_DAMAGED naming it (spaceOpenError below).
  */
 import { closeSync, existsSync, lstatSync, openSync, readSync, realpathSync, rmSync } from "node:fs";
 import { createHash, randomBytes } from "node:crypto";
 import { basename, dirname, join, resolve } from "node:path";
-import { AtomicFile } from "@airlock/shared";
+import { AirlockError, AtomicFile, describeError, quoted } from "@airlock/shared";
 import { PARAMS_FILE } from "../store/index.js";
 import { readParams } from "../store/params.js";
 import { snapshotDatabase } from "../store/snapshot.js";
 import { BLOBS_DIR } from "../attachments/folder.js";
 import { openSpace, readIndex, type SpaceEntry } from "../spaces/spaces.js";
-import { backupError, encodeHeader, removeLeftovers, type BackupBlob, type BackupSpace } from "./backup-file.js";
+import { BACKUP_HINTS, backupError, encodeHeader, removeLeftovers, type BackupBlob, type BackupSpace } from "./backup-file.js";
 import { refusePendingJoin } from "./backup-status.js";
 import { vaultError } from "./errors.js";
 import type { Vault } from "./vault.js";
@@ -95,6 +97,26 @@ function real(path: string): string {
 /** The database copy and the file under construction (AtomicFile's temp name). */
 const TEMP_TAIL = /^[0-9a-f]{16}\.(db-tmp|tmp)$/;
 
+/** What opening a space fails with when its folder is missing or its database unreadable (store/vault-store.ts, spaces/spaces.ts). */
+const DAMAGED_CODES: ReadonlySet<string> = new Set(["VAULT_NOT_FOUND", "VAULT_WRONG_KEY", "VAULT_CORRUPT"]);
+
+/**
+ * Why a space listed in the index could not be opened for the backup (review F10). Damaged (its
+ * folder gone or unreadable): BACKUP_SPACE_DAMAGED naming it, never skipped, since a backup that
+ * silently lacked a space would lose it at a restore, and never BACKUP_CHANGED, whose "run it
+ * again" would never succeed. Anything else (another airlock holding it, a newer release's
+ * database) keeps its own code, with the space named.
+ */
+function spaceOpenError(entry: SpaceEntry, e: unknown): AirlockError {
+  const named = `space ${quoted(entry.name)} (${entry.id.slice(0, 8)})`;
+  const reason = describeError(e);
+  if (e instanceof AirlockError && !DAMAGED_CODES.has(e.code)) return new AirlockError(e.code, `${named} could not be opened for the backup: ${e.message}`, { ...(e.hint === undefined ? {} : { hint: e.hint }), cause: e });
+  return new AirlockError("BACKUP_SPACE_DAMAGED", `${named} is damaged (${reason.code}: ${reason.message}): a backup carries every space, so none was written`, {
+    hint: BACKUP_HINTS.BACKUP_SPACE_DAMAGED.replace("NAME", quoted(entry.name)),
+    cause: e,
+  });
+}
+
 /** Why a further space is left out of a backup, or undefined to carry it. */
 function skipReason(space: Vault, entry: SpaceEntry): SkippedSpace["reason"] | undefined {
   if (entry.leaving === true) return "inactive";
@@ -149,11 +171,18 @@ export async function backupVault(vault: Vault, out: string, options: BackupOpti
     const spaces: (BackupSpace & { name: string; dbCopy: string; dir: string })[] = [];
     const skipped: SkippedSpace[] = [];
     for (const [i, entry] of index.entries()) {
+      // A space being left is skipped without opening it: a damaged one the person already left
+      // does not stand in the way of backing up the others.
+      if (entry.leaving === true) {
+        skipped.push({ id: entry.id, name: entry.name, reason: "inactive" });
+        options.onProgress?.("database", 2 + i, 1 + index.length);
+        continue;
+      }
       let space: Vault;
       try {
         space = openSpace(vault, entry);
       } catch (e) {
-        throw backupError("BACKUP_CHANGED", `space ${entry.id.slice(0, 8)} (${entry.name}) could not be opened: ${(e as Error).message}`, e);
+        throw spaceOpenError(entry, e);
       }
       try {
         const reason = skipReason(space, entry);
