@@ -137,6 +137,30 @@ describe("the entry codec: envelope, signature, versions", () => {
     expect(() => decodeEntry("x" as unknown as Uint8Array)).toThrow(TypeError);
   });
 
+  it("each reader names the field and what it must be, whatever the wrong value's type", () => {
+    for (const notAMap of [null, "body", 7, true, id(1, 4), [1]] as Plain[]) expect(refusal(encodeObject(notAMap))).toBe("team log entry: entry must be a map");
+    const good = decodeObject(raw(valid["approve"]!)) as { body: Uint8Array; sig: Uint8Array };
+    for (const body of ["x", 5, null, [id(1)]] as Plain[]) expect(refusal(encodeObject({ body, sig: good.sig }))).toBe("team log entry: body must be 1..1048576 bytes");
+    expect(refusal(encodeObject({ body: good.body, sig: "x".repeat(64) }))).toBe("team log entry: sig must be 64 bytes");
+    expect(refusal(encodeObject({ body: good.body, sig: new Uint8Array(65) }))).toBe("team log entry: sig must be 64 bytes");
+    expect(refusal(raw({ ...valid["approve"]!, proposal: "p" }))).toBe("team log entry: proposal must be 32 bytes");
+    expect(refusal(raw({ ...valid["approve"]!, proposal: id(1, 33) }))).toBe("team log entry: proposal must be 32 bytes");
+    expect(refusal(raw({ ...valid["collection"]!, name: 5 }))).toBe("team log entry: name must be text of 1..256 characters");
+    expect(refusal(raw({ ...valid["collection"]!, name: id(1, 3) }))).toBe("team log entry: name must be text of 1..256 characters");
+    expect(refusal(raw({ ...valid["set-approvals"]!, k: "2" }))).toBe("team log entry: k must be an integer in 0..64");
+    expect(refusal(raw({ ...valid["set-approvals"]!, k: -1 }))).toBe("team log entry: k must be an integer in 0..64");
+    expect(refusal(raw({ ...valid["set-approvals"]!, k: null }))).toBe("team log entry: k must be an integer in 0..64");
+    expect(refusal(raw({ ...valid["grant"]!, grants: "g" }))).toBe("team log entry: grants must be a list of at most 256 items");
+    expect(refusal(raw({ ...valid["grant"]!, grants: { 0: grant() } }))).toBe("team log entry: grants must be a list of at most 256 items");
+    expect(refusal(raw({ ...valid["grant"]!, grants: Array.from({ length: 257 }, () => grant()) }))).toBe("team log entry: grants must be a list of at most 256 items");
+    expect(decodeEntry(raw({ ...valid["grant"]!, grants: Array.from({ length: 256 }, () => grant()) })).body).toMatchObject({ type: "grant" });
+    expect(refusal(raw({ ...valid["set-role"]!, role: 2 }))).toBe("team log entry: role must be one of viewer, editor, admin, owner");
+    expect(refusal(raw({ ...valid["set-role"]!, role: null }))).toBe("team log entry: role must be one of viewer, editor, admin, owner");
+    expect(refusal(raw({ ...valid["add-member"]!, device: id(1, 32) }))).toBe("team log entry: device must be a map");
+    expect(refusal(raw({ ...valid["add-member"]!, device: [plainDevice(bob)] }))).toBe("team log entry: device must be a map");
+    expect(refusal(raw({ ...valid["add-member"]!, device: null }))).toBe("team log entry: device must be a map");
+  });
+
   it("an entry over the size limit is refused by its size before it is parsed", () => {
     expect(refusal(new Uint8Array(MAX_ENTRY_BYTES + 129))).toMatch(new RegExp(`${MAX_ENTRY_BYTES + 129} bytes is over the ${MAX_ENTRY_BYTES}-byte limit`));
     // At the limit the size passes and the parse decides.
