@@ -24,7 +24,7 @@ export class MembersAdd extends VaultCommand {
     fingerprint: Flags.string({ description: "the code shown on the joiner's laptop (required without a terminal); a different one is refused" }),
     org: Flags.string({
       description:
-        "in a shared space: their organization, for good: its name, or its number (0 is the space's first, as `members list --json` numbers them). Yours, or another organization that has no admin yet, to seat its first admin (the invitation; a space-level change other organizations approve once any is seated: docs/spaces.md)",
+        "in a shared space: their organization, for good: its name, or its number as `members list` shows it (#0 is the space's first). Yours, or another organization that has no admin yet, to seat its first admin (the invitation; a space-level change other organizations approve once any is seated: docs/spaces.md)",
     }),
     ...CAMERA_FLAGS,
   };
@@ -75,7 +75,7 @@ export class MembersList extends VaultCommand {
       const rows = members.map((m) => [m.name, m.role, ...(state.orgs === undefined ? [] : [m.org ?? "?"]), m.active ? "active" : "removed", `${m.devices.filter((d) => d.active).length} device(s)`, short(m.id)]);
       // A shared space: each organization, its admins, and whether it was seated yet (docs/spaces.md, rule 2).
       const orgs = state.orgs === undefined ? undefined : orgViews(state);
-      const orgLines = orgs === undefined ? "" : "\nOrganizations\n" + table(orgs.map((o) => [o.name, `${o.members} member(s), ${o.admins} admin(s)`, o.seated === undefined ? "waiting for its first admin (airlock members add REQUEST --org NAME --role admin)" : `seated by ${short(o.seated)}`]));
+      const orgLines = orgs === undefined ? "" : "\nOrganizations\n" + table(orgs.map((o) => [`#${o.index} ${o.name}`, `${o.members} member(s), ${o.admins} admin(s)`, o.seated === undefined ? "waiting for its first admin (airlock members add REQUEST --org NAME --role admin)" : `seated by ${short(o.seated)}`]));
       this.emit(flags.json, { members, ...(orgs === undefined ? {} : { orgs }) }, table(rows) + orgLines);
     });
   }
