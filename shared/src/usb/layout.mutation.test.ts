@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { isAirlockError } from "../errors.js";
-import { checkRealDirectory, checkSameDirectory, prepareDropFolder } from "./layout.js";
+import { checkRealDirectory, checkSameDirectory, DROP_BOXES, DROP_SIDES, prepareDropFolder } from "./layout.js";
 
 let root: string;
 beforeEach(() => {
@@ -30,6 +30,16 @@ async function failure(action: Promise<unknown>): Promise<[string, string]> {
 }
 
 describe("prepareDropFolder", () => {
+  it("makes exactly the boxes DROP_BOXES names, each written by one side and read by the other", async () => {
+    const folder = await prepareDropFolder(root);
+    expect(DROP_BOXES).toEqual(["inbox", "outbox"]);
+    for (const box of DROP_BOXES) expect(statSync(folder[box]).isDirectory()).toBe(true);
+    expect(DROP_BOXES.map((box) => [DROP_SIDES.vault.reads === box, DROP_SIDES.courier.reads === box])).toEqual([
+      [true, false],
+      [false, true],
+    ]);
+  });
+
   it("creates the folders for this user only (mode 700)", async () => {
     const folder = await prepareDropFolder(root);
     for (const path of [folder.airlock, folder.inbox, folder.outbox]) expect(statSync(path).mode & 0o777).toBe(0o700);

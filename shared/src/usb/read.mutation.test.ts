@@ -5,7 +5,7 @@
  * Real files in a real drop folder.
  */
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
 import { constants as bufferConstants } from "node:buffer";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
@@ -13,9 +13,10 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { sealTestBundle } from "../../test-support/bundles.js";
 import { isAirlockError } from "../errors.js";
+import { cleanupTempFiles } from "./cleanup.js";
 import { prepareDropFolder, type DropFolder } from "./layout.js";
 import { checkLimit, MIN_BUNDLE_BYTES, resolveLimits } from "./limits.js";
-import { newBundleName } from "./names.js";
+import { newBundleName, newTempName } from "./names.js";
 import { readBundles, scanBundles, type LargeBundle, type ScanEvent } from "./read.js";
 import { removeBundle } from "./remove.js";
 
@@ -249,5 +250,38 @@ describe("large bundles", () => {
     );
     expect(isAirlockError(error, "USB_CHANGED")).toBe(true);
     expect(readdirSync(folder.inbox)).toEqual([name]);
+  });
+});
+
+describe("a scan", () => {
+  it("ends with an incomplete event when the folder holds more than maxEntries", async () => {
+    put(sealTestBundle(0));
+    put(sealTestBundle(0));
+    const types: string[] = [];
+    for await (const event of scanBundles(folder.inbox, { maxEntries: 1 })) types.push(event.type);
+    expect(types).toEqual(["accepted", "incomplete"]);
+  });
+
+  it("closes every file it opened, accepted or refused", async () => {
+    const openFiles = (): number => readdirSync("/proc/self/fd").length;
+    if (!existsSync("/proc/self/fd")) return;
+    put(sealTestBundle(0));
+    put(new Uint8Array(10)); // too small
+    put(new Uint8Array(MIN_BUNDLE_BYTES)); // not a bundle
+    await readBundles(folder.inbox); // anything opened once and kept (none expected) is opened now
+    const before = openFiles();
+    for (let i = 0; i < 3; i++) await readBundles(folder.inbox);
+    expect(openFiles()).toBe(before);
+  });
+});
+
+describe("temp files of a writer that died", () => {
+  it("are kept for an hour by default, then removed", async () => {
+    const name = newTempName();
+    const path = join(folder.outbox, name);
+    writeFileSync(path, "partial");
+    const written = statSync(path).mtimeMs;
+    expect(await cleanupTempFiles(folder.outbox, { now: written + 59 * 60_000 })).toEqual({ removed: [], kept: 1, failed: [] });
+    expect(await cleanupTempFiles(folder.outbox, { now: written + 61 * 60_000 })).toEqual({ removed: [name], kept: 0, failed: [] });
   });
 });
