@@ -57,8 +57,8 @@ describe("sealing and opening a grant", () => {
 
   it("refuses to seal nothing, or to nobody", () => {
     const d = device();
-    expect(() => sealGrant(sender, "notes", [], [d.state])).toThrow(RangeError);
-    expect(() => sealGrant(sender, "notes", [randomBytes(32)], [])).toThrow(RangeError);
+    expect(() => sealGrant(sender, "notes", [], [d.state])).toThrow(new RangeError("a grant seals at least one key to at least one device"));
+    expect(() => sealGrant(sender, "notes", [randomBytes(32)], [])).toThrow(new RangeError("a grant seals at least one key to at least one device"));
   });
 
   it("a sealed body that does not open as a bundle is an error, not 'not for me'", () => {
@@ -158,6 +158,15 @@ describe("with a team of four vaults", () => {
       // The fold agrees: the key Alice now writes sources with is held by Alice and Dora alone.
       const holders = t.a.state().collections.get("sources")!.holders.get(t.a.currentKeyId("sources")!)!;
       expect([...holders].sort()).toEqual(devicesOf(t.a, t.d));
+      t.close();
+    });
+
+    it("an admin cannot remove itself, nor change the policy of a collection that does not exist", async () => {
+      const t = await fresh();
+      const self = thrownAirlockError(() => t.a.removeMember("alice"));
+      expect([self.code, self.message]).toEqual(["VAULT_BAD_ARGUMENT", "you cannot remove yourself"]);
+      const none = thrownAirlockError(() => t.a.setPolicy("nope", "viewer", "editor"));
+      expect([none.code, none.message]).toEqual(["VAULT_NOT_FOUND", 'no collection "nope"']);
       t.close();
     });
 

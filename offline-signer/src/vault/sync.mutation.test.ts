@@ -16,6 +16,7 @@ import { decodeChangeset, keyIdOf, sealChangeset } from "../sync/changeset.js";
 import { encodeObject } from "../team/cbor-object.js";
 import { vaultStatus } from "./report.js";
 import { exportBundles, FUTURE_REASON, importBundlesParallel, peerAcks } from "./sync.js";
+import { sealGrant } from "./grants.js";
 import { unhex } from "./hex.js";
 import { Vault } from "./vault.js";
 
@@ -285,6 +286,30 @@ describe("importing changesets", () => {
     expect(verdict(t.a, newer)?.reason).toMatch(/^needs a newer release of Airlock \(notes schema version 99\)/);
     const next = t.bob.changeset({ collection: "notes", ops: [{ record: "n2", value: "ordinary" }] });
     expect(importInto(t.a, [t.bob.bundle({ changesets: [next] })]).applied).toBe(1);
+    t.close();
+  });
+
+  it("a batch that breaks its app's schema is rejected on every vault with the collection and the reason", async () => {
+    const t = await fresh();
+    const bad = t.bob.changeset({ collection: "notes", ops: [{ record: "z", field: "colour", value: "red" }] });
+    const r = importInto(t.a, [t.bob.bundle({ changesets: [bad] })]);
+    expect([r.rejected, r.locked]).toEqual([1, 0]);
+    expect(verdict(t.a, bad)?.reason).toBe('notes: op 0: notes has no field "colour"');
+    t.close();
+  });
+
+  it("a collection of an app this release does not know: its batches are locked for a newer release, not rejected", async () => {
+    const t = await fresh();
+    const readers = [...t.a.state().devices.values()];
+    const key = randomBytes(32);
+    const created = new HostileMember(t.a).entry({ type: "collection", id: "boards", name: "Boards", read: "viewer", write: "editor", app: "kanban", grants: [sealGrant(t.a.deviceKey, "boards", [key], readers)] });
+    importInto(t.b, [new HostileMember(t.a).bundle({ entries: [created] })]);
+    expect(t.b.state().collections.get("boards")?.app).toBe("kanban");
+    const cs = new HostileMember(t.b).changeset({ collection: "boards", key, ops: [{ record: "k", value: "a card" }] });
+    importInto(t.a, [new HostileMember(t.a).bundle({ entries: [created] }, [t.a.me().device])]);
+    const r = importInto(t.a, [t.bob.bundle({ changesets: [cs] })]);
+    expect([r.locked, r.rejected]).toEqual([1, 0]);
+    expect(verdict(t.a, cs)?.reason).toBe('needs a newer release of Airlock (collection type "kanban")');
     t.close();
   });
 
