@@ -167,6 +167,20 @@ describe("with a team of four vaults", () => {
       expect([self.code, self.message]).toEqual(["VAULT_BAD_ARGUMENT", "you cannot remove yourself"]);
       const none = thrownAirlockError(() => t.a.setPolicy("nope", "viewer", "editor"));
       expect([none.code, none.message]).toEqual(["VAULT_NOT_FOUND", 'no collection "nope"']);
+      // An editor changes no membership or policy: refused before anything is sealed.
+      const bob = (f: () => unknown): string[] => { const e = thrownAirlockError(f); return [e.code, e.message]; };
+      expect(bob(() => t.b.removeMember("vera"))).toEqual(["VAULT_NOT_ALLOWED", "a editor cannot remove members (needs admin)"]);
+      expect(bob(() => t.b.setRole("vera", "editor"))).toEqual(["VAULT_NOT_ALLOWED", "a editor cannot change roles (needs admin)"]);
+      expect(bob(() => t.b.setPolicy("notes", "viewer", "viewer"))).toEqual(["VAULT_NOT_ALLOWED", "a editor cannot change collection policies (needs admin)"]);
+      t.close();
+    });
+
+    it("promoting a member none of whose devices is active seals nothing to nobody", async () => {
+      const t = await fresh();
+      t.a.revokeDevice(t.v.deviceId);
+      const promotion = t.a.setRole("vera", "editor");
+      expect(rekeysOf(promotion)).toEqual({});
+      expect(t.a.state().users.get(t.v.me().user.id)?.role).toBe("editor");
       t.close();
     });
 
