@@ -317,4 +317,12 @@ describe("apps through the airlock CLI", () => {
     expect(r!.stderr).toMatch(/^airlock: hint: see airlock collections add --help$/m);
     expect(JSON.parse(j!.stdout)).toMatchObject({ ok: false, error: { code: "USAGE", hint: "see airlock collections add --help" } });
   });
+
+  it("secrets: --length, --words and --no-symbols without --generate are refused, not ignored", () => {
+    const [lengthAlone, wordsAlone] = airlockBatch([
+      ["secrets", "add", "--title", "Shaped", "--length", "12", "--collection", "logins", "--json", ...as("alice")],
+      ["secrets", "edit", "0000", "--words", "5", "--collection", "logins", "--json", ...as("alice")],
+    ]);
+    for (const r of [lengthAlone!, wordsAlone!]) expect(failure(r)).toMatchObject({ code: "USAGE", message: "--length, --words and --no-symbols shape a generated password: add --generate" });
+  });
 });

@@ -44,6 +44,11 @@ function generated(flags: { length?: number | undefined; words?: number | undefi
   }
 }
 
+/** --length, --words or --no-symbols without --generate: they would be ignored, and no password set. */
+const shapesWithoutGenerate = (flags: { generate: boolean; length?: number | undefined; words?: number | undefined; "no-symbols": boolean }): boolean =>
+  !flags.generate && (flags.length !== undefined || flags.words !== undefined || flags["no-symbols"]);
+const SHAPES_WITHOUT_GENERATE = "--length, --words and --no-symbols shape a generated password: add --generate";
+
 async function passwordFrom(flags: { "password-stdin": boolean; generate: boolean; length?: number | undefined; words?: number | undefined; "no-symbols": boolean }): Promise<{ password?: string; bits?: number }> {
   if (flags["password-stdin"]) {
     const bytes = await readSecretLine(process.stdin);
@@ -132,6 +137,7 @@ export class SecretsAdd extends VaultCommand {
     const { flags } = await this.parse(SecretsAdd);
     if (flags.title.trim() === "") this.usage("--title is blank; give the login a title");
     if (flags["password-stdin"] && flags.notes === "-") this.usage("standard input can hold the password or the notes, not both");
+    if (shapesWithoutGenerate(flags)) this.usage(SHAPES_WITHOUT_GENERATE);
     const totpRaw = await totpInput(flags.totp, flags["password-stdin"]);
     const { password, bits } = await passwordFrom(flags);
     const notes = await readBody({ body: flags.notes, bodyFile: flags["notes-file"], stdin: process.stdin });
@@ -233,6 +239,7 @@ export class SecretsEdit extends VaultCommand {
   async run(): Promise<void> {
     const { args, flags } = await this.parse(SecretsEdit);
     if (flags.title !== undefined && flags.title.trim() === "") this.usage("--title is blank");
+    if (shapesWithoutGenerate(flags)) this.usage(SHAPES_WITHOUT_GENERATE);
     const totpRaw = await totpInput(flags.totp, flags["password-stdin"]);
     const { password, bits } = await passwordFrom(flags);
     const notes = await readBody({ body: flags.notes, bodyFile: flags["notes-file"], stdin: process.stdin });
