@@ -6,6 +6,7 @@
  * commands in a row that read no standard input run in one process (airlockBatch: each still
  * opens and closes its vault, with its own output and exit code).
  */
+import * as kdbxweb from "kdbxweb";
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -16,6 +17,8 @@ import { fingerprintArgs } from "../../test-support/fingerprint.js";
 import { effLargeWordlist } from "./secrets/wordlist.js";
 import { totpCode } from "./secrets/totp.js";
 import { APPS } from "./registry.js";
+// Sets kdbxweb's Argon2 implementation, which writing the test database needs too.
+import "./secrets/formats/kdbx.js";
 
 const { root, cleanup } = tempRoot("airlock-apps-cli-");
 afterAll(cleanup);
@@ -324,5 +327,32 @@ describe("apps through the airlock CLI", () => {
       ["secrets", "edit", "0000", "--words", "5", "--collection", "logins", "--json", ...as("alice")],
     ]);
     for (const r of [lengthAlone!, wordsAlone!]) expect(failure(r)).toMatchObject({ code: "USAGE", message: "--length, --words and --no-symbols shape a generated password: add --generate" });
+  });
+
+  it("secrets: the built CLI imports a KeePass KDBX 4 file, its TOTP too", async () => {
+    // kdbxweb is CommonJS: the test's own import of it goes through vitest's interop, the bin's
+    // through Node's (which once left Kdbx and ProtectedValue undefined and failed every import).
+    const db = kdbxweb.Kdbx.create(new kdbxweb.Credentials(kdbxweb.ProtectedValue.fromString("keepass pw")), "Team");
+    db.setKdf(kdbxweb.Consts.KdfId.Argon2id);
+    const kdf = db.header.kdfParameters!;
+    kdf.set("M", kdbxweb.VarDictionary.ValueType.UInt64, kdbxweb.Int64.from(64 * 1024));
+    kdf.set("I", kdbxweb.VarDictionary.ValueType.UInt64, kdbxweb.Int64.from(1));
+    const entry = db.createEntry(db.getDefaultGroup());
+    entry.fields.set("Title", "Router");
+    entry.fields.set("UserName", "admin");
+    entry.fields.set("Password", kdbxweb.ProtectedValue.fromString("r0uter-pw"));
+    entry.fields.set("otp", `otpauth://totp/Router:admin?secret=${TOTP_SECRET}`);
+    const file = join(root, "team.kdbx");
+    const passFile = join(root, "kdbx.pass");
+    writeFileSync(file, new Uint8Array(await db.save()));
+    writeFileSync(passFile, "keepass pw\n");
+    const keepass = ["--collection", "keepass", ...as("alice")];
+    const [, imported, listed] = airlockBatch([
+      ["collections", "add", "keepass", "--type", "secrets", "--json", ...as("alice")],
+      ["secrets", "import", file, "--format", "kdbx", "--source-password-file", passFile, "--json", ...keepass],
+      ["secrets", "list", "--json", ...keepass],
+    ]);
+    expect(parsed(imported!)).toMatchObject({ imported: 1, withTotp: 1 });
+    expect(parsed(listed!)["secrets"]).toMatchObject([{ title: "Router", username: "admin", hasTotp: true }]);
   });
 });

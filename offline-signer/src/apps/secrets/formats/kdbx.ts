@@ -21,7 +21,10 @@
  */
 import { quoted } from "@airlock/shared";
 import { argon2dAsync, argon2idAsync } from "@noble/hashes/argon2.js";
-import * as kdbxweb from "kdbxweb";
+// The default import: kdbxweb is CommonJS, and Node's ESM loader finds only some of its names
+// (ByteUtils, Consts, CryptoEngine, but not Kdbx, ProtectedValue, Credentials ...) on a namespace
+// import; vitest's interop finds them all, so only the built CLI failed.
+import kdbxweb from "kdbxweb";
 import { secretsError } from "../errors.js";
 import type { SecretField, SecretItem } from "../item.js";
 import { totpFromParts } from "../totp.js";
