@@ -2,6 +2,7 @@
  * What people type, turned into what an event stores. Write-time only (the CLI and the TUI): it
  * may use this runtime's tz database, unlike the replicated check.
  */
+import { quoted } from "@airlock/shared";
 import { DateTime } from "luxon";
 import type { TeamState } from "../../team/state.js";
 import { expand, ruleOf, zoneNamed } from "./agenda.js";
@@ -63,7 +64,7 @@ export function memberId(state: TeamState, name: string): string {
   const exact = users.filter((u) => u.name === name);
   const loose = exact.length > 0 ? exact : users.filter((u) => u.name.toLowerCase() === name.toLowerCase());
   if (loose.length === 1) return loose[0]!.id;
-  throw eventsError("EVENTS_UNKNOWN_ATTENDEE", loose.length === 0 ? "an attendee is not a member of the team" : "an attendee's name matches several members");
+  throw eventsError("EVENTS_UNKNOWN_ATTENDEE", loose.length === 0 ? `attendee ${quoted(name)} is not a member of the team` : `attendee ${quoted(name)} matches several members`);
 }
 
 /**
@@ -94,5 +95,5 @@ export function occurrenceId(e: CalEvent, arg: string): string {
   const walls = [...new Set([...ruled, ...extra])].filter((w) => w.slice(0, 10) === first && (e.allDay ? isDate(w) : isWall(w))).sort();
   const hits = wall === undefined ? walls : walls.filter((w) => w === wall);
   if (hits.length === 1) return hits[0]!;
-  throw eventsError("EVENTS_NO_OCCURRENCE", hits.length === 0 ? "the series has no occurrence there" : "the series has several occurrences that day: name one by its start (YYYY-MM-DDTHH:MM)");
+  throw eventsError("EVENTS_NO_OCCURRENCE", hits.length === 0 ? `the series has no occurrence on ${quoted(arg)}` : "the series has several occurrences that day: name one by its start (YYYY-MM-DDTHH:MM)");
 }
