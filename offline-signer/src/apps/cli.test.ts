@@ -307,10 +307,17 @@ describe("apps through the airlock CLI", () => {
   });
 
   it("collections: an unknown type is refused with the valid ones listed", () => {
-    const [r, j] = airlockBatch([
+    const [r, j, addHelp, searchHelp] = airlockBatch([
       ["collections", "add", "x", "--type", "nope", ...as("alice")],
       ["collections", "add", "x", "--type", "nope", "--json", ...as("alice")],
+      ["collections", "add", "--help"],
+      ["search", "--help"],
     ]);
+    // The help names every app a collection can hold and search covers, not the first three only.
+    for (const help of [addHelp!, searchHelp!]) {
+      const summary = help.stdout.split("\n")[0]!;
+      for (const app of APPS) expect(summary).toContain(app.schema.app === "docs" ? "doc" : app.schema.app);
+    }
     expect(r!.status).not.toBe(0);
     expect(r!.stderr).toMatch(/nope/);
     // Every registered app is listed, in registry order.

@@ -8,7 +8,7 @@ import { APPS } from "../apps/registry.js";
 import { asRole, ROLE_OPTIONS, table } from "./format.js";
 
 export class CollectionsAdd extends VaultCommand {
-  static override summary = "Create a collection of one type (notes, secrets, contacts) with a policy: the lowest role that may read, and that may write.";
+  static override summary = "Create a collection of one type (notes, secrets, contacts, tickets, docs, events) with a policy: the lowest role that may read, and that may write.";
   static override examples = [
     '<%= config.bin %> collections add sources --name "Sources" --read editor --write editor',
     '<%= config.bin %> collections add passwords --type secrets --read editor --write editor',

@@ -5,7 +5,7 @@ import { VaultCommand } from "./base.js";
 import { table, when } from "./format.js";
 
 export class Search extends VaultCommand {
-  static override summary = "Search every record you may read, across notes, secrets and contacts (never passwords or TOTP secrets).";
+  static override summary = "Search every record you may read, across every app: notes, secrets, contacts, tickets, events and documents (never passwords or TOTP secrets).";
   static override description = "Every word must appear (as a word or the start of one); case and accents are ignored. Collections you may not read are never searched.";
   static override examples = ["<%= config.bin %> search safe house", "<%= config.bin %> search --type contacts ali", "<%= config.bin %> search bank --json"];
   static override args = { query: Args.string({ description: "words to look for", required: true }) };
