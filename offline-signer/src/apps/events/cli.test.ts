@@ -87,12 +87,13 @@ describe("events through the airlock CLI", () => {
     expect(ics).toContain("EXDATE;TZID=Europe/Berlin:20260323T090000");
     // RFC 5545 asks for a VTIMEZONE for each TZID; the file reads back as the same events.
     expect(ics).toMatch(/BEGIN:VTIMEZONE\r\nTZID:Europe\/Berlin\r\n/);
-    const [reimported, badZone, noOccurrence, unknownAttendee, byViewer, removed] = airlockBatch([
+    const [reimported, badZone, noOccurrence, unknownAttendee, badDay, byViewer, removed] = airlockBatch([
       ["events", "import", file, "--json", ...as("alice")],
       // Bad input: typed errors, nothing written.
       ["events", "add", "--title", "x", "--start", "2026-03-16T09:00", "--end", "2026-03-16T10:00", "--tz", "Mars/Base", "--json", ...as("alice")],
       ["events", "cancel-occurrence", id, "2026-03-24", "--json", ...as("alice")],
       ["events", "add", "--title", "x", "--start", "2026-03-16T09:00", "--end", "2026-03-16T10:00", "--tz", "UTC", "--attendee", "zed", "--json", ...as("alice")],
+      ["events", "agenda", "--from", "2026-02-30", "--to", "2026-03-01", "--json", ...as("alice")],
       ["events", "add", "--title", "Mine", "--start", "2026-04-03", "--all-day", "--collection", "cal", "--json", ...as("vera")],
       ["events", "rm", id, "--json", ...as("alice")],
     ]);
@@ -101,6 +102,7 @@ describe("events through the airlock CLI", () => {
     // The errors name the value that was wrong.
     expect(failure(noOccurrence!)).toMatchObject({ code: "EVENTS_NO_OCCURRENCE", message: 'the series has no occurrence on "2026-03-24"' });
     expect(failure(unknownAttendee!)).toMatchObject({ code: "EVENTS_UNKNOWN_ATTENDEE", message: 'attendee "zed" is not a member of the team' });
+    expect(failure(badDay!)).toMatchObject({ code: "USAGE", message: "--from is not a date (YYYY-MM-DD): 2026-02-30" });
     const viewer = failure(byViewer!);
     expect(viewer.message).toMatch(/viewer|may not|not allowed/i);
     expect(parsed(removed!)).toEqual({ ok: true, id });

@@ -136,7 +136,8 @@ export class EventsAgenda extends VaultCommand {
     const { flags } = await this.parse(EventsAgenda);
     const tz = knownZone(flags.tz ?? systemZone());
     const zone = zoneNamed(tz)!;
-    const window = dayWindow(dateFromInput(flags.from) ?? "", dateFromInput(flags.to) ?? "", zone) ?? this.usage("--from and --to must be dates (YYYY-MM-DD)");
+    const day = (flag: "from" | "to"): string => dateFromInput(flags[flag]) ?? this.usage(safe`--${flag} is not a date (YYYY-MM-DD): ${flags[flag]}`);
+    const window = dayWindow(day("from"), day("to"), zone) ?? this.usage("--from and --to must be dates (YYYY-MM-DD)");
     if (window.toMs <= window.fromMs) this.usage("--to is before --from");
     if (window.toMs - window.fromMs > 3700 * 86_400_000) this.usage("an agenda covers at most ten years");
     await this.withVault(flags, async (vault) => {
