@@ -705,8 +705,11 @@ export class Courier {
     const verdict = this.#classify(bytes);
     if (verdict.kind === "real" && verdict.team !== team.id) {
       // Another team's real bundle in this team's namespace: no honest courier puts one there,
-      // and spooling it would charge no quota (the counters here are this team's).
-      judged.push({ digest, outcome: "refused" });
+      // and spooling it would charge no quota (the counters here are this team's). Not
+      // remembered as seen: the seen set is shared by every team and mailbox, so a hostile
+      // mailbox copying that team's bundle here would make the honest copy of its own
+      // namespace "known" and never fetched. Listed again, it is fetched again (the fetch cap
+      // and the list cursor bound that).
       count(team.id, "refused", "COURIER_OTHER_TEAM");
       return "refused";
     }
