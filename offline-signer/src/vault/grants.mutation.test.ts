@@ -229,6 +229,25 @@ describe("with a team of four vaults", () => {
       t.close();
     });
 
+    it("a policy change seals its fresh key to no revoked device and no removed member", async () => {
+      const t = await fresh();
+      t.a.revokeDevice(t.v.deviceId);
+      t.a.removeMember("bob");
+      expect(rekeysOf(t.a.setPolicy("notes", "viewer", "editor"))).toEqual({ notes: [{ to: devicesOf(t.a, t.d), keys: 1 }] });
+      t.close();
+    });
+
+    it("an admin who cannot read a collection cannot change its policy: a typed refusal, nothing appended", async () => {
+      const t = await fresh();
+      t.a.createCollection("vault", "Vault", "owner", "owner");
+      settle([t.a, t.d]);
+      const before = t.d.state().order.length;
+      const e = thrownAirlockError(() => t.d.setPolicy("vault", "admin", "admin"));
+      expect(e.message).toMatch(/may not read "vault", so it may not hand out its keys/);
+      expect(t.d.state().order.length).toBe(before);
+      t.close();
+    });
+
     it("lowering a read level: the new readers get the old keys, everyone a fresh one; nobody is cut off", async () => {
       const t = await fresh();
       const oldKeys = t.a.state().collections.get("board")!.keys.length;
