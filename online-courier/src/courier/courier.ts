@@ -22,7 +22,8 @@
  * Invariants: a real outbound bundle stays pending (or failed) until every mailbox of its team
  * took the batch that holds it; a batch, once stored, is never changed, and is the only one
  * that real bundle is ever put in; a cover bundle's shape is one a real bundle of the team had
- * (or, before the courier saw any, one of the team's configured bucket sizes); nothing pulled
+ * (ingested of any size, pulled only up to the largest configured bucket size; before the
+ * courier saw any, one of the team's configured bucket sizes); nothing pulled
  * is stored unless it hashes to its name, parses, carries a served team's real tag and fits the
  * quota; a list cursor advances only after every name it covers was handled, so a failed,
  * capped or misbehaving store costs a re-listing, never a bundle.
@@ -721,7 +722,12 @@ export class Courier {
       }
       const put = this.spool.put(bytes, "inbound", { team: verdict.team });
       if (put.isNew) {
-        this.spool.ledger.recordShape(verdict.team, shapeOf(verdict.header));
+        // A pulled bundle may be forged by anyone holding the transport key: its shape is learned
+        // for cover only up to the team's largest configured bucket size, so forged large real-tag
+        // bundles cannot make every later cover bundle that large. Shapes of any size are learned
+        // from what the vault hands over (ingest).
+        const shape = shapeOf(verdict.header);
+        if (shape.length <= Math.max(...team.config.bucketSizes)) this.spool.ledger.recordShape(verdict.team, shape);
         inbound.bundles++;
         inbound.bytes += bytes.length;
       }

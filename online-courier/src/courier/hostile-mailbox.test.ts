@@ -3,7 +3,7 @@
  * (docs/threat-model.md §3, §4): nothing that suppresses a bundle on another, honest mailbox, and
  * nothing that changes the shapes of the team's cover. Real couriers and spools, real dir: mailboxes.
  */
-import { mkdirSync, rmSync } from "node:fs";
+import { mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { randomBytes } from "@airlock/bundle-format";
@@ -66,5 +66,39 @@ describe("a hostile mailbox", () => {
     const pulledA = await c.pull(teamA, honest, [a.tk.epochAt(clock.now)]);
     expect(pulledA).toMatchObject({ listed: 1, spooled: 1, known: 0 });
     expect(c.spool.entry(mailboxNameFor(x).slice(0, 64))).toMatchObject({ direction: "inbound", team: teamA.id });
+  });
+
+  it("cannot make the team's cover large by putting forged large real-tag bundles where couriers pull them", async () => {
+    const dir = tempDir("hostile-shapes");
+    dirs.push(dir);
+    const team = makeTeam("Shapes");
+    const clock = { now: 20_500 * EPOCH_MS + 3_600_000 };
+    const epoch = team.tk.epochAt(clock.now);
+    const store = join(dir, "m");
+    mkdirSync(store);
+    const url = `dir:${store}`;
+    setupCourierHome(join(dir, "c"), [team], url, { sendPerRound: 4, bucketSizes: [BUCKET] });
+    const c = Courier.open(resolveHome(join(dir, "c")), { now: () => clock.now });
+    open.push(c);
+    const ns = join(store, team.tk.mailboxId(epoch));
+    const sizes = (names: readonly string[]): number[] => names.map((n) => statSync(join(ns, n)).size);
+
+    for (const r of await c.round()) expect(r.error).toBeUndefined();
+    const first = readdirSync(ns);
+    expect(sizes(first)).toEqual([BUCKET, BUCKET, BUCKET, BUCKET]);
+
+    // A holder of the transport key puts real-tag bundles, sealed to nobody the vault knows, 64x the bucket.
+    const LARGE = 64 * BUCKET;
+    const forged = Array.from({ length: 3 }, () => teamBundle(team, epoch, randomBytes(10), LARGE));
+    await plant(url, team, epoch, forged);
+    const planted = new Set([...first, ...forged.map(mailboxNameFor)]);
+
+    const [report] = await c.round();
+    expect(report!.error).toBeUndefined();
+    expect(report!.pull).toMatchObject({ spooled: 3 });
+    const next = readdirSync(ns).filter((n) => !planted.has(n));
+    expect(next).toHaveLength(4);
+    expect(sizes(next)).toEqual([BUCKET, BUCKET, BUCKET, BUCKET]);
+    expect(c.spool.ledger.shapes(c.teams[0]!.id)).toEqual([]);
   });
 });
