@@ -219,7 +219,7 @@ describe("apps through the airlock CLI", () => {
     ]);
     const card = readFileSync(vcf, "utf8");
     for (const line of [`ORG:${ORG}`, "TEL;TYPE=cell:+961 3 123 456", "TEL;TYPE=work:+961 1 555 000"]) expect(card.split(/\r?\n/)).toContain(line);
-    expect(imported).toMatchObject({ added: 1, updated: 0 });
+    expect(imported).toMatchObject({ added: 1, updated: 0, unchanged: 0 });
     const carols = listed!["contacts"] as { name: string; organisations: string[]; phones: Phone[] }[];
     expect(carols).toHaveLength(1);
     expect(carols[0]).toMatchObject({ name: "Amal Haddad", organisations: [ORG] });
@@ -227,6 +227,20 @@ describe("apps through the airlock CLI", () => {
       { label: "work", value: "+961 1 555 000" },
       { label: "cell", value: "+961 3 123 456" },
     ]);
+
+    // A card with no UID: the import gives it one, so the export carries it and importing the
+    // export again adds nothing (Amal, who has a UID since contacts add, is unchanged too).
+    const noUid = join(root, "no-uid.vcf");
+    const again = join(root, "carol-again.vcf");
+    writeFileSync(noUid, "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Nadia Uidless\r\nTEL:+33 1 23 45 67 89\r\nEND:VCARD\r\n");
+    const [first, , second] = airlockJsonBatch([
+      ["contacts", "import", noUid, ...as("carol")],
+      ["contacts", "export", again, ...as("carol")],
+      ["contacts", "import", again, ...as("carol")],
+    ]);
+    expect(first).toMatchObject({ added: 1, updated: 0, unchanged: 0 });
+    expect(readFileSync(again, "utf8").match(/^UID:/gm)).toHaveLength(2);
+    expect(second).toMatchObject({ added: 0, updated: 0, unchanged: 2 });
 
     const want = [
       { label: "home", value: "+961 1 222 333" },

@@ -231,14 +231,23 @@ export class ContactsImport extends VaultCommand {
       }
       let added = 0;
       let updated = 0;
+      let unchanged = 0;
       const intents = contacts.map((contact) => {
         const have = contact.uid === undefined ? undefined : byUid.get(contact.uid);
+        // A card without a UID gets one, as `contacts add` gives it: the export then carries it,
+        // and importing that export again updates these contacts instead of adding them twice.
+        const intent = contactIntents(have?.id ?? newRecordId(), contact.uid === undefined ? { ...contact, uid: `urn:uuid:${randomUUID()}` } : contact, have);
         if (have === undefined) added++;
-        else updated++;
-        return contactIntents(have?.id ?? newRecordId(), contact, have);
+        else if (intent.length > 0) updated++;
+        else unchanged++;
+        return intent;
       });
       writeItems(vault, c, intents.filter((i) => i.length > 0));
-      this.emit(flags.json, { collection: c, added, updated, ...(made === undefined ? {} : { createdCollection: made }) }, safe`Imported ${String(contacts.length)} contact${contacts.length === 1 ? "" : "s"} into ${c} (${String(added)} new, ${String(updated)} updated).` + "\n");
+      this.emit(
+        flags.json,
+        { collection: c, added, updated, unchanged, ...(made === undefined ? {} : { createdCollection: made }) },
+        safe`Imported ${String(contacts.length)} contact${contacts.length === 1 ? "" : "s"} into ${c} (${String(added)} new, ${String(updated)} updated, ${String(unchanged)} unchanged).` + "\n",
+      );
     });
   }
 }

@@ -4,7 +4,7 @@
  * shared, each call checks several things, and commands in a row run in one process
  * (airlockBatch: each still opens and closes the vault, with its own output and exit code).
  */
-import { readFileSync, mkdirSync } from "node:fs";
+import { readFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { airlockBatch, airlockJson, airlockJsonBatch, type CliResult, cliFailure as failure } from "../../../test-support/cli.js";
@@ -55,10 +55,14 @@ describe("events through the airlock CLI", () => {
     ])["id"] as string;
     expect(id).toMatch(/^[0-9a-f]{16}$/);
     const file = join(root, "out.ics");
-    const [cancelled, moved, imported, agendaRun, text, showRun, exported] = airlockBatch([
+    // An event with no UID: the export gives it one, and importing the export does not add it twice.
+    const noUid = join(root, "no-uid.ics");
+    writeFileSync(noUid, "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nDTSTART;VALUE=DATE:20270105\r\nSUMMARY:No UID\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n");
+    const [cancelled, moved, imported, noUidImported, agendaRun, text, showRun, exported] = airlockBatch([
       ["events", "cancel-occurrence", id, "2026-03-23", "--json", ...as("alice")],
       ["events", "move-occurrence", id, "2026-03-30", "--start", "2026-03-31T14:00", "--end", "2026-03-31T14:30", "--json", ...as("alice")],
       ["events", "import", FIXTURE, "--json", ...as("alice")],
+      ["events", "import", noUid, "--json", ...as("alice")],
       ["events", "agenda", "--from", "2026-03-16", "--to", "2026-04-06", "--tz", "Europe/Berlin", "--json", ...as("alice")],
       ["events", "agenda", "--from", "2026-04-06", "--to", "2026-04-06", "--tz", "America/New_York", ...as("alice")],
       ["events", "show", id, "--json", ...as("alice")],
@@ -66,7 +70,8 @@ describe("events through the airlock CLI", () => {
     ]);
     expect(parsed(cancelled!)).toMatchObject({ changed: ["exdates"] });
     expect(parsed(moved!)).toMatchObject({ changed: ["overrides"] });
-    expect(parsed(imported!)).toMatchObject({ collection: "cal", added: 2, updated: 0 });
+    expect(parsed(imported!)).toMatchObject({ collection: "cal", added: 2, updated: 0, unchanged: 0 });
+    expect(parsed(noUidImported!)).toMatchObject({ added: 1 });
 
     const agenda = parsed(agendaRun!);
     const mine = (agenda["occurrences"] as Occ[]).filter((o) => o.id === id);
@@ -80,7 +85,7 @@ describe("events through the airlock CLI", () => {
     expect(shown.attendees.map((x) => x.name)).toEqual(["vera"]);
     expect(shown.exdates).toEqual(["2026-03-23T09:00:00"]);
 
-    expect(parsed(exported!)).toMatchObject({ exported: 3, invalid: 0 });
+    expect(parsed(exported!)).toMatchObject({ exported: 4, invalid: 0 });
     const ics = readFileSync(file, "utf8").replace(/\r\n[ \t]/g, "");
     expect(ics).toContain(`UID:${shown.uid}`);
     expect(ics).toContain("RECURRENCE-ID;TZID=Europe/Berlin:20260330T090000");
@@ -97,7 +102,9 @@ describe("events through the airlock CLI", () => {
       ["events", "add", "--title", "Mine", "--start", "2026-04-03", "--all-day", "--collection", "cal", "--json", ...as("vera")],
       ["events", "rm", id, "--json", ...as("alice")],
     ]);
-    expect(parsed(reimported!)).toMatchObject({ added: 0, updated: 3 });
+    // Nothing added; only the Stand-up is written, its RRULE as ical.js orders the parts
+    // (COUNT before BYDAY); the other three are counted unchanged, not updated.
+    expect(parsed(reimported!)).toMatchObject({ added: 0, updated: 1, unchanged: 3 });
     expect(failure(badZone!).code).toBe("EVENTS_BAD_EVENT");
     // The errors name the value that was wrong.
     expect(failure(noOccurrence!)).toMatchObject({ code: "EVENTS_NO_OCCURRENCE", message: 'the series has no occurrence on "2026-03-24"' });

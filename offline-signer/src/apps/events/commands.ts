@@ -315,18 +315,24 @@ export class EventsImport extends VaultCommand {
       }
       let added = 0;
       let updated = 0;
+      let unchanged = 0;
       const intents = events.map((e) => {
         const have = e.uid === undefined ? undefined : byUid.get(e.uid);
+        const id = have?.id ?? newRecordId();
+        // An event without a UID gets the one an export would give it, so importing that export
+        // again updates the event instead of adding it twice.
+        const intent = eventIntents(id, e.uid === undefined ? { ...e, uid: `${id}@airlock` } : e, have);
         if (have === undefined) added++;
-        else updated++;
-        return eventIntents(have?.id ?? newRecordId(), e, have);
+        else if (intent.length > 0) updated++;
+        else unchanged++;
+        return intent;
       });
       writeItems(vault, c, intents.filter((i) => i.length > 0));
       for (const n of notes) process.stderr.write(`airlock: note: ${n}\n`);
       this.emit(
         flags.json,
-        { collection: c, added, updated, notes, ...(made === undefined ? {} : { createdCollection: made }) },
-        safe`Imported ${String(events.length)} event${events.length === 1 ? "" : "s"} into ${c} (${String(added)} new, ${String(updated)} updated).` + "\n",
+        { collection: c, added, updated, unchanged, notes, ...(made === undefined ? {} : { createdCollection: made }) },
+        safe`Imported ${String(events.length)} event${events.length === 1 ? "" : "s"} into ${c} (${String(added)} new, ${String(updated)} updated, ${String(unchanged)} unchanged).` + "\n",
       );
     });
   }
