@@ -10,9 +10,12 @@
  * on the injected clock), concurrent connections (server.maxConnections) and concurrent
  * connections per client address (so one client holding sockets open with partial headers
  * cannot take every slot: slowloris), header and request
- * timeouts against slow clients, body size (Content-Length checked before reading; a chunked
- * body is cut as soon as it passes the limit), and per-namespace quotas of bytes and bundles
- * (MAILBOX_QUOTA, checked against the declared length before the body is read). An upload is
+ * timeouts against slow clients, body size (Content-Length checked before reading; a
+ * PUT without one is refused), per-namespace quotas of bytes and bundles, and per-team bounds:
+ * new namespaces per team and epoch, bytes and bundles across a team's namespaces (MAILBOX_QUOTA,
+ * checked against the declared length before the body is read). The namespace is chosen by the
+ * token holder (the server cannot compute mailbox ids), so only the per-team bounds limit what a
+ * key holder can store; a listing of a namespace nobody wrote keeps no state. An upload is
  * never held in memory: it streams into a temp file in the namespace's folder (a name list()
  * ignores) while it is hashed, each chunk freed as soon as it is on disk (releaseChunk), and
  * only a body whose SHA-256 matches its name is fsynced, renamed to it, and its folder fsynced
@@ -24,9 +27,10 @@
  * namespace's folder with its first bundle (EPOCH_FILE), which is how prune() knows its age
  * without being able to compute mailbox ids.
  *
- * Invariants: a namespace's DirMailbox is created once and kept (its cursors live in memory)
- * until the namespace expires and prune() removes it; a namespace's usage, once loaded, counts
- * exactly the bundles stored through this server plus those found at load; every stored bundle
+ * Invariants: a namespace's DirMailbox is created at its first PUT (or at start, for a folder
+ * found) and kept (its cursors live in memory) until the namespace expires and prune() removes
+ * it; a namespace's usage counts exactly the bundles stored through this server plus those found
+ * at start; a team's usage is the sum over its namespaces; every stored bundle
  * was checked for name, size and digest before it got its name; no error message sent to a
  * client contains a path.
  */
@@ -64,6 +68,16 @@ export interface MailboxServerOptions {
     maxNamespaceBytes?: number;
     /** Bundles one namespace may hold (MAILBOX_QUOTA beyond; default 20 000). */
     maxNamespaceBundles?: number;
+    /**
+     * New namespaces one team may write per epoch (MAILBOX_QUOTA beyond; default 4). An honest
+     * team writes one (its mailbox id of the epoch); the server cannot check which one that is,
+     * so this bounds how many a key holder can mint.
+     */
+    maxNamespacesPerTeamEpoch?: number;
+    /** Bytes of bundles one team may hold across all its namespaces (MAILBOX_QUOTA beyond; default 8 x maxNamespaceBytes). */
+    maxTeamBytes?: number;
+    /** Bundles one team may hold across all its namespaces (MAILBOX_QUOTA beyond; default 8 x maxNamespaceBundles). */
+    maxTeamBundles?: number;
   };
   /** Slow-client bounds (ms). Defaults: headers 10 s, whole request 300 s (64 MiB over tor), idle socket 60 s. */
   timeouts?: { headersMs?: number; requestMs?: number; idleMs?: number };
@@ -79,7 +93,8 @@ export interface MailboxServer {
   readonly url: string;
   readonly port: number;
   close(): Promise<void>;
-  stats(): { requests: number; rejected: number; bytesIn: number; bytesOut: number };
+  /** Request counters, and `namespaces`: how many namespaces the server keeps state for (written ones and folders found at start). */
+  stats(): { requests: number; rejected: number; bytesIn: number; bytesOut: number; namespaces: number };
   /**
    * Removes the folders of namespaces MAILBOX_PRUNE_AGE or more epochs old; returns how many. No
    * courier lists them any more and their tokens are refused. A folder's epoch is the one in its
@@ -90,8 +105,20 @@ export interface MailboxServer {
   prune(): Promise<number>;
 }
 
-export const DEFAULT_SERVER_LIMITS = { maxRequestsPerMinute: 600, maxConnections: 64, maxConnectionsPerAddress: 8, maxNamespaceBytes: 1024 * 1024 * 1024, maxNamespaceBundles: 20_000 } as const;
-/** In a namespace's folder: {"epoch":E,"epochSeconds":S}, the epoch its first bundle's token was for. */
+export const DEFAULT_SERVER_LIMITS = {
+  maxRequestsPerMinute: 600,
+  maxConnections: 64,
+  maxConnectionsPerAddress: 8,
+  maxNamespaceBytes: 1024 * 1024 * 1024,
+  maxNamespaceBundles: 20_000,
+  maxNamespacesPerTeamEpoch: 4,
+} as const;
+/** The default per-team totals are this many namespaces' quotas. */
+export const TEAM_QUOTA_NAMESPACES = 8;
+/**
+ * In a namespace's folder: {"epoch":E,"epochSeconds":S,"team":T}, the epoch its first bundle's
+ * token was for and the id of the team whose token wrote it (teamIdOf; older servers wrote no team).
+ */
 export const EPOCH_FILE = ".airlock-epoch";
 const MAX_EPOCH_FILE = 256;
 // O_NONBLOCK: a FIFO under a bundle's name must not hang a fetch (as in DirMailbox).
@@ -136,14 +163,20 @@ interface Resolved {
   readonly epoch: number;
 }
 
-/** A namespace this server has opened: its folder, the epoch its token was for, and its usage. */
+/**
+ * A namespace this server holds: one written through it, or a folder found at start. Its folder,
+ * the team whose token first wrote it and the epoch that token was for (both unknown only for a
+ * folder an older server left, until a served team's token opens it), and its usage.
+ */
 interface Namespace {
+  readonly id: string;
   readonly box: DirMailbox;
   readonly dir: string;
-  readonly epoch: number;
-  readonly epochSeconds: number;
+  team: string | undefined;
+  epoch: number | undefined;
+  epochSeconds: number | undefined;
   marked: boolean;
-  usage?: Promise<Usage>;
+  readonly usage: Usage;
   /** The folder fsync running, and the one queued to start after it (syncFolder). */
   readonly folderSync: { running?: Promise<void>; next?: Promise<void> };
 }
@@ -169,6 +202,9 @@ class HttpFailure {
 }
 
 const UNAUTHORIZED = new HttpFailure(401, "MAILBOX_AUTH", "not authorized for this mailbox");
+/** What a team's id is derived from (a purpose no token is ever made for: those are "http:" + namespace). */
+const TEAM_ID_PURPOSE = "airlock/v1/mailbox-server/team-id";
+const TEAM_ID_PATTERN = /^[0-9a-f]{32}$/;
 
 export async function startMailboxServer(o: MailboxServerOptions): Promise<MailboxServer> {
   const now = o.now ?? Date.now;
@@ -184,9 +220,16 @@ export async function startMailboxServer(o: MailboxServerOptions): Promise<Mailb
 
   const maxNamespaceBytes = positive(o.limits?.maxNamespaceBytes ?? DEFAULT_SERVER_LIMITS.maxNamespaceBytes, "maxNamespaceBytes");
   const maxNamespaceBundles = positive(o.limits?.maxNamespaceBundles ?? DEFAULT_SERVER_LIMITS.maxNamespaceBundles, "maxNamespaceBundles");
+  const maxPerTeamEpoch = positive(o.limits?.maxNamespacesPerTeamEpoch ?? DEFAULT_SERVER_LIMITS.maxNamespacesPerTeamEpoch, "maxNamespacesPerTeamEpoch");
+  const maxTeamBytes = positive(o.limits?.maxTeamBytes ?? TEAM_QUOTA_NAMESPACES * maxNamespaceBytes, "maxTeamBytes");
+  const maxTeamBundles = positive(o.limits?.maxTeamBundles ?? TEAM_QUOTA_NAMESPACES * maxNamespaceBundles, "maxTeamBundles");
 
   const counters = { requests: 0, rejected: 0, bytesIn: 0, bytesOut: 0 };
-  const namespaces = new Map<string, Promise<Namespace>>();
+  /** Written namespaces and folders found at start; never one only listed (bounded by the per-team quotas). */
+  const namespaces = new Map<string, Namespace>();
+  /** Each team's namespaces, by team id. */
+  const byTeam = new Map<string, Set<Namespace>>();
+  const teamIds = new WeakMap<MailboxServerKey, string>();
   const rates = new Map<string, { window: number; count: number }>();
   const verified = new Map<string, Resolved>();
 
@@ -233,53 +276,122 @@ export async function startMailboxServer(o: MailboxServerOptions): Promise<Mailb
     }
   }
 
-  function namespaceFor(namespace: string, resolved: Resolved): Promise<Namespace> {
-    let entry = namespaces.get(namespace);
-    if (entry === undefined) {
-      // The namespace's folder appears with its first bundle (DirMailbox), so listing the
-      // namespaces of a courier's whole pull window leaves no empty folders behind.
-      const dir = join(o.storageDir, namespace);
-      entry = mkdir(o.storageDir, { recursive: true, mode: 0o700 }).then(() => ({
-        box: new DirMailbox(dir, { maxBundleBytes, maxEntries: maxNamespaceBundles + 1000 }),
-        dir,
-        epoch: resolved.epoch,
-        epochSeconds: resolved.team.epochSeconds,
-        marked: false,
-        folderSync: {},
-      }));
-      // A failed mkdir must not be cached: the next request retries it.
-      entry.catch(() => namespaces.delete(namespace));
-      namespaces.set(namespace, entry);
+  /** A served team's id: a MAC of a fixed label under its server key (names the team, reveals nothing of the key). */
+  function teamIdOf(key: MailboxServerKey): string {
+    let id = teamIds.get(key);
+    if (id === undefined) {
+      id = key.token(TEAM_ID_PURPOSE, 0).slice(0, 32);
+      teamIds.set(key, id);
     }
-    return entry;
+    return id;
   }
 
-  /** The namespace's stored bundles and their sizes, read from its folder once, then kept up to date. */
-  function usageOf(ns: Namespace): Promise<Usage> {
-    ns.usage ??= (async () => {
-      const sizes = new Map<string, number>();
-      let bytes = 0;
-      let names: string[] = [];
-      try {
-        names = await readdir(ns.dir);
-      } catch (e) {
-        if (errnoCode(e) !== "ENOENT") throw e;
-      }
-      for (const name of names) {
-        if (!isMailboxName(name)) continue;
-        const stats = await lstat(join(ns.dir, name)).catch(() => undefined);
-        if (stats?.isFile() !== true) continue;
-        sizes.set(name, stats.size);
-        bytes += stats.size;
-      }
-      return { sizes, bytes };
-    })();
-    ns.usage.catch(() => (ns.usage = undefined));
-    return ns.usage;
+  function addNamespace(id: string, usage: Usage): Namespace {
+    const dir = join(o.storageDir, id);
+    const ns: Namespace = {
+      id,
+      box: new DirMailbox(dir, { maxBundleBytes, maxEntries: maxNamespaceBundles + 1000 }),
+      dir,
+      team: undefined,
+      epoch: undefined,
+      epochSeconds: undefined,
+      marked: false,
+      usage,
+      folderSync: {},
+    };
+    namespaces.set(id, ns);
+    return ns;
   }
 
-  /** Throws MAILBOX_QUOTA if storing `length` bytes under `name` would take the namespace past a quota. */
-  function checkQuota(usage: Usage, name: string, length: number): void {
+  function attach(ns: Namespace, team: string): void {
+    ns.team = team;
+    let set = byTeam.get(team);
+    if (set === undefined) byTeam.set(team, (set = new Set()));
+    set.add(ns);
+  }
+
+  function forget(ns: Namespace): void {
+    if (namespaces.get(ns.id) === ns) namespaces.delete(ns.id);
+    if (ns.team === undefined) return;
+    const set = byTeam.get(ns.team);
+    set?.delete(ns);
+    if (set?.size === 0) byTeam.delete(ns.team);
+  }
+
+  /**
+   * Reads every namespace folder once at start: its epoch file (epoch, team) and its bundles'
+   * sizes, so the per-namespace and per-team quotas count what is already stored.
+   */
+  async function load(): Promise<void> {
+    await mkdir(o.storageDir, { recursive: true, mode: 0o700 });
+    for (const id of await readdir(o.storageDir)) {
+      if (!NAMESPACE_PATTERN.test(id)) continue;
+      const dir = join(o.storageDir, id);
+      const stats = await lstat(dir).catch(() => undefined);
+      if (stats?.isDirectory() !== true) continue;
+      const mark = await readEpochFile(dir);
+      const ns = addNamespace(id, await readUsage(dir));
+      ns.epoch = mark?.epoch;
+      ns.epochSeconds = mark?.epochSeconds;
+      if (mark?.team !== undefined) {
+        attach(ns, mark.team);
+        ns.marked = true;
+      }
+    }
+  }
+
+  /**
+   * The namespace a PUT writes into. A namespace new to the server counts against its team's
+   * namespaces of the token's epoch from here on (even if this first upload is refused), and is
+   * refused past maxNamespacesPerTeamEpoch. A folder an older server left is taken by the first
+   * team that writes into it.
+   */
+  function namespaceForWrite(id: string, resolved: Resolved): Namespace {
+    const team = teamIdOf(resolved.team);
+    let ns = namespaces.get(id);
+    if (ns === undefined) {
+      let opened = 0;
+      for (const other of byTeam.get(team) ?? []) if (other.epoch === resolved.epoch) opened++;
+      if (opened >= maxPerTeamEpoch) {
+        throw httpMailboxError("MAILBOX_QUOTA", `this team already writes ${opened} mailbox namespaces in epoch ${resolved.epoch}, its limit`);
+      }
+      ns = addNamespace(id, { sizes: new Map(), bytes: 0 });
+    }
+    if (ns.team === undefined) {
+      ns.epoch ??= resolved.epoch;
+      ns.epochSeconds ??= resolved.team.epochSeconds;
+      ns.marked = false;
+      attach(ns, team);
+    }
+    return ns;
+  }
+
+  /** A folder's stored bundles and their sizes. */
+  async function readUsage(dir: string): Promise<Usage> {
+    const sizes = new Map<string, number>();
+    let bytes = 0;
+    let names: string[] = [];
+    try {
+      names = await readdir(dir);
+    } catch (e) {
+      if (errnoCode(e) !== "ENOENT") throw e;
+    }
+    for (const name of names) {
+      if (!isMailboxName(name)) continue;
+      const stats = await lstat(join(dir, name)).catch(() => undefined);
+      if (stats?.isFile() !== true) continue;
+      sizes.set(name, stats.size);
+      bytes += stats.size;
+    }
+    return { sizes, bytes };
+  }
+
+  /**
+   * Throws MAILBOX_QUOTA if storing `length` bytes under `name` would take the namespace, or its
+   * team across all its namespaces, past a quota.
+   */
+  function checkQuota(ns: Namespace, name: string, length: number): void {
+    const usage = ns.usage;
     const old = usage.sizes.get(name);
     const bundles = usage.sizes.size + (old === undefined ? 1 : 0);
     const bytes = usage.bytes - (old ?? 0) + length;
@@ -289,14 +401,28 @@ export async function startMailboxServer(o: MailboxServerOptions): Promise<Mailb
     if (bytes > maxNamespaceBytes) {
       throw httpMailboxError("MAILBOX_QUOTA", `this bundle of ${length} bytes would take the namespace past its ${maxNamespaceBytes}-byte limit (${usage.bytes} bytes stored)`);
     }
+    if (ns.team === undefined) return;
+    let teamBytes = 0;
+    let teamBundles = 0;
+    for (const other of byTeam.get(ns.team) ?? []) {
+      teamBytes += other.usage.bytes;
+      teamBundles += other.usage.sizes.size;
+    }
+    if (teamBundles + (old === undefined ? 1 : 0) > maxTeamBundles) {
+      throw httpMailboxError("MAILBOX_QUOTA", `this team's mailbox namespaces already hold ${teamBundles} bundles, its limit`);
+    }
+    if (teamBytes - (old ?? 0) + length > maxTeamBytes) {
+      throw httpMailboxError("MAILBOX_QUOTA", `this bundle of ${length} bytes would take the team past its ${maxTeamBytes}-byte limit across its namespaces (${teamBytes} bytes stored)`);
+    }
   }
 
   /** Writes EPOCH_FILE into the namespace's folder once it holds a bundle. */
   async function markEpoch(ns: Namespace): Promise<void> {
     if (ns.marked) return;
-    if ((await readEpochFile(ns.dir)) === undefined) {
+    const mark = await readEpochFile(ns.dir);
+    if (mark === undefined || mark.team !== ns.team) {
       const temp = join(ns.dir, `${TEMP_PREFIX}${randomBytes(12).toString("hex")}.tmp`);
-      await writeFile(temp, JSON.stringify({ epoch: ns.epoch, epochSeconds: ns.epochSeconds }), { mode: 0o600, flag: "wx" });
+      await writeFile(temp, JSON.stringify({ epoch: mark?.epoch ?? ns.epoch, epochSeconds: mark?.epochSeconds ?? ns.epochSeconds, team: ns.team }), { mode: 0o600, flag: "wx" });
       await rename(temp, join(ns.dir, EPOCH_FILE));
     }
     ns.marked = true;
@@ -393,10 +519,9 @@ export async function startMailboxServer(o: MailboxServerOptions): Promise<Mailb
       if (errnoCode(e) === "ENOENT") return 0;
       throw e;
     }
-    // Namespaces only listed, never written, have a cached mailbox but no folder: drop them too.
-    for (const [id, entry] of namespaces) {
-      const ns = await entry.catch(() => undefined);
-      if (ns !== undefined && expired(ns.epoch, ns.epochSeconds)) namespaces.delete(id);
+    // Namespaces whose first upload was refused have an entry but no folder: dropped by their epoch too.
+    for (const ns of [...namespaces.values()]) {
+      if (ns.epoch !== undefined && ns.epochSeconds !== undefined && expired(ns.epoch, ns.epochSeconds)) forget(ns);
     }
     let removed = 0;
     for (const name of entries) {
@@ -410,7 +535,8 @@ export async function startMailboxServer(o: MailboxServerOptions): Promise<Mailb
           ? expired(marked.epoch, marked.epochSeconds)
           : teams.length > 0 && epochAt(stats.mtimeMs, longest) + window.future + 1 <= epochAt(t, longest) - MAILBOX_PRUNE_AGE;
       if (!old) continue;
-      namespaces.delete(name);
+      const ns = namespaces.get(name);
+      if (ns !== undefined) forget(ns);
       await rm(dir, { recursive: true, force: true });
       removed++;
     }
@@ -425,14 +551,6 @@ export async function startMailboxServer(o: MailboxServerOptions): Promise<Mailb
    * refused body leaves nothing, not even the folder if this upload created it.
    */
   async function receiveBody(req: IncomingMessage, name: MailboxName, dir: string): Promise<{ path: string; size: number; stored: Stats | undefined }> {
-    const declared = req.headers["content-length"];
-    if (declared !== undefined) {
-      const length = /^[0-9]{1,16}$/.test(declared) ? Number(declared) : NaN;
-      if (!Number.isSafeInteger(length)) throw new HttpFailure(400, "MAILBOX_PROTOCOL", "bad Content-Length");
-      if (length > maxBundleBytes) throw tooLarge(length);
-    } else if (req.headers["transfer-encoding"] === undefined) {
-      throw new HttpFailure(411, "MAILBOX_PROTOCOL", "a PUT needs a body with Content-Length");
-    }
     const path = join(dir, `${TEMP_PREFIX}${randomBytes(12).toString("hex")}.tmp`);
     const fd = await openTemp(path, dir);
     const hash = createHash("sha256");
@@ -443,7 +561,7 @@ export async function startMailboxServer(o: MailboxServerOptions): Promise<Mailb
         for await (const chunk of req as AsyncIterable<Buffer>) {
           total += chunk.length;
           counters.bytesIn += chunk.length;
-          // Chunked bodies have no declared length: cut the stream as soon as it passes the limit.
+          // The declared length was checked; node's parser holds the body to it. Kept as a guard.
           if (total > maxBundleBytes) throw tooLarge(total);
           hash.update(chunk);
           for (let at = 0; at < chunk.length; ) at += (await fdWrite(fd, chunk, at, chunk.length - at)).bytesWritten;
@@ -473,6 +591,22 @@ export async function startMailboxServer(o: MailboxServerOptions): Promise<Mailb
     }
   }
 
+  /**
+   * A PUT's declared body length. Content-Length is required (HttpMailbox always sends it), so
+   * the size and quota checks always see the length before a byte of the body is read: a
+   * chunked body is refused (411) rather than written out and then refused.
+   */
+  function declaredLength(req: IncomingMessage): number {
+    const declared = req.headers["content-length"];
+    if (declared === undefined || req.headers["transfer-encoding"] !== undefined) {
+      throw new HttpFailure(411, "MAILBOX_PROTOCOL", "a PUT needs a body with Content-Length (not chunked)");
+    }
+    const length = /^[0-9]{1,16}$/.test(declared) ? Number(declared) : NaN;
+    if (!Number.isSafeInteger(length)) throw new HttpFailure(400, "MAILBOX_PROTOCOL", "bad Content-Length");
+    if (length > maxBundleBytes) throw tooLarge(length);
+    return length;
+  }
+
   function tooLarge(size: number): HttpFailure {
     return new HttpFailure(413, "MAILBOX_TOO_LARGE", `the bundle is ${size > maxBundleBytes ? `over ${maxBundleBytes}` : size} bytes; this mailbox takes at most ${maxBundleBytes}`);
   }
@@ -485,8 +619,11 @@ export async function startMailboxServer(o: MailboxServerOptions): Promise<Mailb
     const parts = url.pathname.slice(API_PREFIX.length).split("/");
     if (parts.length > 2) throw new HttpFailure(404, "MAILBOX_PROTOCOL", "no such endpoint");
     const [namespace = "", rawName] = parts;
-    const ns = await namespaceFor(namespace, authenticate(namespace, req.headers.authorization));
-    const box = ns.box;
+    const resolved = authenticate(namespace, req.headers.authorization);
+    // Only written namespaces (and folders found at start) have an entry: a listing or fetch of
+    // any other leaves nothing behind (no folder is there, so it is empty).
+    const known = namespaces.get(namespace);
+    const dir = known?.dir ?? join(o.storageDir, namespace);
 
     if (rawName === undefined) {
       if (req.method !== "GET") throw new HttpFailure(405, "MAILBOX_PROTOCOL", "a mailbox is listed with GET", { Allow: "GET" });
@@ -495,6 +632,7 @@ export async function startMailboxServer(o: MailboxServerOptions): Promise<Mailb
         since = url.searchParams.get("since") ?? "";
         if (since.length > MAX_CURSOR_LENGTH) throw mailboxError("MAILBOX_BAD_CURSOR", "the list cursor is not one this mailbox issued");
       }
+      const box = known?.box ?? new DirMailbox(dir, { maxBundleBytes, maxEntries: maxNamespaceBundles + 1000 });
       const listing = await box.list(since);
       sendJson(res, 200, { names: listing.names, cursor: listing.cursor });
       return;
@@ -503,14 +641,15 @@ export async function startMailboxServer(o: MailboxServerOptions): Promise<Mailb
     const name = decodeName(rawName);
     switch (req.method) {
       case "PUT": {
-        const usage = await usageOf(ns);
-        const declared = Number(req.headers["content-length"]);
+        const declared = declaredLength(req);
+        const ns = namespaceForWrite(namespace, resolved);
+        const usage = ns.usage;
         // Refused on the declared length, before a byte of the body is read.
-        if (Number.isSafeInteger(declared)) checkQuota(usage, name, declared);
+        checkQuota(ns, name, declared);
         const body = await receiveBody(req, name, ns.dir);
         let published = false;
         try {
-          checkQuota(usage, name, body.size);
+          checkQuota(ns, name, body.size);
           // Counted before the write, so concurrent puts cannot overshoot together; undone if it fails.
           const before = usage.sizes.get(name);
           usage.sizes.set(name, body.size);
@@ -536,7 +675,7 @@ export async function startMailboxServer(o: MailboxServerOptions): Promise<Mailb
         return;
       }
       case "GET": {
-        const bytes = await readStored(ns.dir, name);
+        const bytes = await readStored(dir, name);
         if (bytes === undefined) throw new HttpFailure(404, "MAILBOX_NOT_FOUND", "no bundle of that name");
         res.writeHead(200, { "Content-Type": "application/octet-stream", "Content-Length": String(bytes.length), "Cache-Control": "no-store" });
         counters.bytesOut += bytes.length;
@@ -544,12 +683,15 @@ export async function startMailboxServer(o: MailboxServerOptions): Promise<Mailb
         return;
       }
       case "DELETE": {
-        await box.delete(name);
-        const usage = ns.usage === undefined ? undefined : await ns.usage;
-        const size = usage?.sizes.get(name);
-        if (usage !== undefined && size !== undefined) {
-          usage.sizes.delete(name);
-          usage.bytes -= size;
+        if (known === undefined) {
+          res.writeHead(204, { "Cache-Control": "no-store" }).end();
+          return;
+        }
+        await known.box.delete(name);
+        const size = known.usage.sizes.get(name);
+        if (size !== undefined) {
+          known.usage.sizes.delete(name);
+          known.usage.bytes -= size;
         }
         res.writeHead(204, { "Cache-Control": "no-store" }).end();
         return;
@@ -644,6 +786,7 @@ export async function startMailboxServer(o: MailboxServerOptions): Promise<Mailb
     socket.destroy();
   });
 
+  await load();
   await new Promise<void>((resolveListen, reject) => {
     server.once("error", reject);
     server.listen(o.listen.port, o.listen.host, () => {
@@ -663,7 +806,7 @@ export async function startMailboxServer(o: MailboxServerOptions): Promise<Mailb
   return {
     url: `http://${host}:${port}`,
     port,
-    stats: () => ({ ...counters }),
+    stats: () => ({ ...counters, namespaces: namespaces.size }),
     prune,
     close: () =>
       new Promise<void>((resolveClose) => {
@@ -767,7 +910,7 @@ function toFailure(e: unknown): HttpFailure {
 }
 
 /** A namespace folder's EPOCH_FILE, or undefined if it is missing or not one of ours. */
-async function readEpochFile(dir: string): Promise<{ epoch: number; epochSeconds: number } | undefined> {
+async function readEpochFile(dir: string): Promise<{ epoch: number; epochSeconds: number; team?: string } | undefined> {
   let text: string;
   try {
     const handle = await open(join(dir, EPOCH_FILE), constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0));
@@ -783,10 +926,11 @@ async function readEpochFile(dir: string): Promise<{ epoch: number; epochSeconds
     return undefined;
   }
   try {
-    const { epoch, epochSeconds } = JSON.parse(text) as { epoch?: unknown; epochSeconds?: unknown };
+    const { epoch, epochSeconds, team } = JSON.parse(text) as { epoch?: unknown; epochSeconds?: unknown; team?: unknown };
     if (typeof epoch !== "number" || !Number.isSafeInteger(epoch) || epoch < 0) return undefined;
     if (typeof epochSeconds !== "number" || !Number.isSafeInteger(epochSeconds) || epochSeconds < 60) return undefined;
-    return { epoch, epochSeconds };
+    // A file an older server wrote names no team; one with a malformed team is treated alike.
+    return typeof team === "string" && TEAM_ID_PATTERN.test(team) ? { epoch, epochSeconds, team } : { epoch, epochSeconds };
   } catch {
     return undefined;
   }
