@@ -248,6 +248,18 @@ describe("with a team of four vaults", () => {
       t.close();
     });
 
+    it("a device that leaves seals fresh keys to the readers that stay, and none for a collection only it read", async () => {
+      const t = await fresh();
+      t.a.createCollection("vault", "Vault", "owner", "owner");
+      const leave = t.a.revokeSelf();
+      expect(rekeysOf(leave)).toEqual({
+        notes: [{ to: devicesOf(t.b, t.d, t.v), keys: 1 }],
+        sources: [{ to: devicesOf(t.b, t.d), keys: 1 }],
+        board: [{ to: devicesOf(t.d), keys: 1 }],
+      });
+      t.close();
+    });
+
     it("lowering a read level: the new readers get the old keys, everyone a fresh one; nobody is cut off", async () => {
       const t = await fresh();
       const oldKeys = t.a.state().collections.get("board")!.keys.length;
