@@ -2,7 +2,7 @@ import { Flags } from "@oclif/core";
 import { safe, safeJson } from "@airlock/shared";
 import { courierError } from "../errors.js";
 import { Courier, type BackendRoundReport, type PruneReport, type PullReport } from "../courier/courier.js";
-import { abortableSleep, backoffRetry, parseDuration, runSchedule } from "../courier/scheduler.js";
+import { abortableSleep, backoffRetry, checkWait, parseDuration, runSchedule } from "../courier/scheduler.js";
 import { CourierCommand } from "./base.js";
 
 export default class Sync extends CourierCommand {
@@ -11,19 +11,22 @@ export default class Sync extends CourierCommand {
     "One round pushes exactly --send-per-round bundles per team and mailbox (real ones first, topped up with cover nobody without the transport key can tell apart), then pulls what is new, keeping the served teams' real bundles and dropping cover. Mailboxes are synced at the same time, each within --deadline per round. With --every it runs rounds until SIGINT/SIGTERM, which abort the requests in flight (bundles stay spooled) and exit 0. A mailbox that is down is retried with exponential backoff; its bundles stay spooled.";
   static override examples = ["<%= config.bin %> sync", "<%= config.bin %> sync --every 15m --jitter 5m", "<%= config.bin %> sync --json"];
   static override flags = {
-    every: Flags.string({ description: "run a round every DURATION (30s, 15m, 1h) until stopped" }),
-    jitter: Flags.string({ description: "add a random 0..DURATION to each wait (with --every)", default: "0s" }),
+    every: Flags.string({ description: "run a round every DURATION (30s, 15m, 1h; at most 24d with --jitter) until stopped" }),
+    jitter: Flags.string({ description: "add a random 0..DURATION to each wait (with --every; --every plus --jitter at most 24d)", default: "0s" }),
     retries: Flags.integer({ description: "retries per mailbox and round, with exponential backoff", default: 2 }),
     backoff: Flags.string({ description: "first retry delay; doubles each retry", default: "5s" }),
-    deadline: Flags.string({ description: "total time one mailbox gets per round, retries included; a mailbox still busy then is skipped until the next round", default: "10m" }),
+    deadline: Flags.string({ description: "total time one mailbox gets per round, retries included; a mailbox still busy then is skipped until the next round (at most 24d)", default: "10m" }),
   };
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Sync);
     const jitterMs = parseDuration(flags.jitter);
     const backoff = { attempts: Math.max(1, flags.retries + 1), baseMs: parseDuration(flags.backoff) };
-    const mailboxDeadlineMs = parseDuration(flags.deadline);
+    const mailboxDeadlineMs = checkWait("--deadline", flags.deadline, parseDuration(flags.deadline));
     if (mailboxDeadlineMs < 1000) throw courierError("COURIER_BAD_DURATION", "--deadline must be at least 1s");
+    const everyMs = flags.every === undefined ? undefined : parseDuration(flags.every);
+    if (everyMs !== undefined && everyMs < 1000) throw courierError("COURIER_BAD_DURATION", "--every must be at least 1s");
+    if (everyMs !== undefined) checkWait("--every plus --jitter", `${flags.every} + ${flags.jitter}`, everyMs + jitterMs);
     const courier = Courier.open(this.homeFrom(flags.home), { mailboxDeadlineMs });
     const abort = new AbortController();
     const stop = (): void => abort.abort();
@@ -31,9 +34,7 @@ export default class Sync extends CourierCommand {
     const log = (line: string): void => this.operatorLog(line);
     try {
       courier.requireTeams();
-      if (flags.every !== undefined) {
-        const everyMs = parseDuration(flags.every);
-        if (everyMs < 1000) throw courierError("COURIER_BAD_DURATION", "--every must be at least 1s");
+      if (everyMs !== undefined) {
         log(`syncing every ${flags.every}${jitterMs > 0 ? ` + up to ${flags.jitter}` : ""}; stop with Ctrl-C or SIGTERM`);
         const rounds = await runSchedule(courier, {
           everyMs,

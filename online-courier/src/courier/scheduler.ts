@@ -13,6 +13,21 @@ import type { BackendRoundReport, Courier } from "./courier.js";
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 const MAX_DURATION_MS = 366 * 86_400_000;
+/**
+ * The longest wait a round loop or a mailbox deadline may ask for: Node's timers hold at most
+ * 2^31-1 ms (~24.8 days) and fire after 1 ms beyond it, which turned `sync --every 30d` into
+ * rounds back to back. 24 days is below that and easy to write.
+ */
+export const MAX_WAIT_MS = 24 * 86_400_000;
+
+/**
+ * A wait the CLI was given (`--every` plus `--jitter`, `--deadline`), refused with
+ * COURIER_BAD_DURATION naming `flags` when it is past MAX_WAIT_MS.
+ */
+export function checkWait(flags: string, given: string, ms: number): number {
+  if (ms > MAX_WAIT_MS) throw courierError("COURIER_BAD_DURATION", `${flags} must be at most 24d (a longer wait overflows the timer), got ${given}`);
+  return ms;
+}
 
 /** "15m", "30s", "1h", "1d", "500ms", or "1h30m" → milliseconds. */
 export function parseDuration(text: string): number {
