@@ -6,12 +6,15 @@
  * Real servers on 127.0.0.1, injected clock (docs/http-mailbox.md, "Limits").
  */
 import { randomBytes } from "node:crypto";
+import { mkdtemp, rm, writeFile, mkdir } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { request } from "node:http";
 import { afterEach, describe, expect, it } from "vitest";
-import { isAirlockError, type MailboxServerKey } from "@airlock/shared";
+import { isAirlockError, TransportKey, type MailboxServerKey } from "@airlock/shared";
 import { startHttpMailboxFixture, TEST_NOW, type HttpMailboxFixture } from "../../test-support/http-mailbox.js";
 import { blob } from "./acceptance.js";
-import { startMailboxServer } from "./http-server.js";
+import { EPOCH_FILE, startMailboxServer } from "./http-server.js";
 import { HttpMailbox, httpMailboxCredentials } from "./http.js";
 
 async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
@@ -132,5 +135,71 @@ describe("http mailbox server: per-team bounds", () => {
     expect(chunked.status).toBe(411);
     expect(JSON.parse(chunked.body)).toMatchObject({ error: "MAILBOX_PROTOCOL" });
     expect(fixture.server.stats().bytesIn).toBe(1000);
+  });
+
+  it("binds a namespace to the team that first wrote it: another served team's valid token gets 401 for every method, also after a restart", async () => {
+    const storageDir = await mkdtemp(join(tmpdir(), "airlock-http-teams-"));
+    cleanups.push(() => rm(storageDir, { recursive: true, force: true }));
+    const [a, b] = [TransportKey.generate(), TransportKey.generate()];
+    const keys = [a.mailboxServerKey(), b.mailboxServerKey()];
+    cleanups.push(() => {
+      for (const k of [a, b, ...keys]) k.wipe();
+    });
+    const start = () => startMailboxServer({ listen: { host: "127.0.0.1", port: 0 }, storageDir, teams: () => keys, now: () => TEST_NOW });
+    let server = await start();
+    cleanups.push(() => server.close());
+    const epoch = a.epochAt(TEST_NOW);
+    const mine = httpMailboxCredentials(a, epoch);
+    // B's key makes a valid token for A's namespace id (learnt from a proxy log, say).
+    const theirs = { namespace: mine.namespace, token: keys[1]!.token(`http:${mine.namespace}`, epoch) };
+    const x = blob(500);
+    const y = blob(500);
+    // Before anyone wrote it, the namespace is nobody's: B's listing is empty and binds nothing.
+    expect((await rawStatus(server.url, "GET", `/v1/${mine.namespace}`, { Authorization: `Bearer ${theirs.token}` })).status).toBe(200);
+    await clientFor(server.url, mine).put(x.name, x.bytes);
+    const refusedAll = async (url: string): Promise<void> => {
+      const auth = { Authorization: `Bearer ${theirs.token}` };
+      for (const [method, path, body] of [
+        ["GET", `/v1/${mine.namespace}`, undefined],
+        ["GET", `/v1/${mine.namespace}/${x.name}`, undefined],
+        ["DELETE", `/v1/${mine.namespace}/${x.name}`, undefined],
+        ["PUT", `/v1/${mine.namespace}/${y.name}`, Buffer.from(y.bytes)],
+      ] as const) {
+        const answer = await rawStatus(url, method, path, auth, body);
+        expect(answer.status, `${method} ${path}`).toBe(401);
+        expect(JSON.parse(answer.body)).toEqual({ error: "MAILBOX_AUTH", message: "not authorized for this mailbox" });
+      }
+      expect((await clientFor(url, mine).list()).names).toEqual([x.name]);
+      expect(await clientFor(url, mine).get(x.name)).toEqual(x.bytes);
+    };
+    await refusedAll(server.url);
+    await server.close();
+    server = await start();
+    await refusedAll(server.url);
+    // B's own namespace still works for B.
+    const bOwn = httpMailboxCredentials(b, epoch);
+    await clientFor(server.url, bOwn).put(y.name, y.bytes);
+    expect((await clientFor(server.url, bOwn).list()).names).toEqual([y.name]);
+  });
+
+  it("gives a folder an older server left (no team in its epoch file) to the first team whose token opens it", async () => {
+    const storageDir = await mkdtemp(join(tmpdir(), "airlock-http-teams-"));
+    cleanups.push(() => rm(storageDir, { recursive: true, force: true }));
+    const [a, b] = [TransportKey.generate(), TransportKey.generate()];
+    const keys = [a.mailboxServerKey(), b.mailboxServerKey()];
+    cleanups.push(() => {
+      for (const k of [a, b, ...keys]) k.wipe();
+    });
+    const epoch = a.epochAt(TEST_NOW);
+    const mine = httpMailboxCredentials(a, epoch);
+    const x = blob(300);
+    await mkdir(join(storageDir, mine.namespace));
+    await writeFile(join(storageDir, mine.namespace, x.name), x.bytes);
+    await writeFile(join(storageDir, mine.namespace, EPOCH_FILE), JSON.stringify({ epoch, epochSeconds: 86_400 }));
+    const server = await startMailboxServer({ listen: { host: "127.0.0.1", port: 0 }, storageDir, teams: () => keys, now: () => TEST_NOW });
+    cleanups.push(() => server.close());
+    expect((await clientFor(server.url, mine).list()).names).toEqual([x.name]);
+    const theirs = { namespace: mine.namespace, token: keys[1]!.token(`http:${mine.namespace}`, epoch) };
+    expect(await codeOf(clientFor(server.url, theirs).list())).toBe("MAILBOX_AUTH");
   });
 });

@@ -23,7 +23,9 @@
  * Authentication checks the bearer token against every served team's tokens for the path's
  * namespace over the token window around now, always all of them, so an unknown namespace and
  * a wrong token get the same 401 after the same work and a prober cannot tell which mailboxes
- * exist. The epoch whose token matched is the namespace's epoch: it is written into the
+ * exist. A namespace belongs to the team whose token first wrote it (recorded in EPOCH_FILE):
+ * another served team's valid token for it gets the same 401. The epoch whose token matched is
+ * the namespace's epoch: it is written into the
  * namespace's folder with its first bundle (EPOCH_FILE), which is how prune() knows its age
  * without being able to compute mailbox ids.
  *
@@ -357,13 +359,17 @@ export async function startMailboxServer(o: MailboxServerOptions): Promise<Mailb
       }
       ns = addNamespace(id, { sizes: new Map(), bytes: 0 });
     }
-    if (ns.team === undefined) {
-      ns.epoch ??= resolved.epoch;
-      ns.epochSeconds ??= resolved.team.epochSeconds;
-      ns.marked = false;
-      attach(ns, team);
-    }
+    claim(ns, resolved);
     return ns;
+  }
+
+  /** A folder an older server left (no team in its epoch file) goes to the first served team whose token opens it. */
+  function claim(ns: Namespace, resolved: Resolved): void {
+    if (ns.team !== undefined) return;
+    ns.epoch ??= resolved.epoch;
+    ns.epochSeconds ??= resolved.team.epochSeconds;
+    ns.marked = false;
+    attach(ns, teamIdOf(resolved.team));
   }
 
   /** A folder's stored bundles and their sizes. */
@@ -623,6 +629,12 @@ export async function startMailboxServer(o: MailboxServerOptions): Promise<Mailb
     // Only written namespaces (and folders found at start) have an entry: a listing or fetch of
     // any other leaves nothing behind (no folder is there, so it is empty).
     const known = namespaces.get(namespace);
+    if (known !== undefined) {
+      claim(known, resolved);
+      // Bound to the team that first wrote it: another served team's valid token for it gets the
+      // same 401, after the same work, as a wrong token.
+      if (known.team !== teamIdOf(resolved.team)) throw UNAUTHORIZED;
+    }
     const dir = known?.dir ?? join(o.storageDir, namespace);
 
     if (rawName === undefined) {
