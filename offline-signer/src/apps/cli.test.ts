@@ -233,14 +233,19 @@ describe("apps through the airlock CLI", () => {
     const noUid = join(root, "no-uid.vcf");
     const again = join(root, "carol-again.vcf");
     writeFileSync(noUid, "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Nadia Uidless\r\nTEL:+33 1 23 45 67 89\r\nEND:VCARD\r\n");
-    const [first, , second] = airlockJsonBatch([
-      ["contacts", "import", noUid, ...as("carol")],
-      ["contacts", "export", again, ...as("carol")],
-      ["contacts", "import", again, ...as("carol")],
+    const [first, , second, removeAbsent, removeLabelled] = airlockBatch([
+      ["contacts", "import", noUid, "--json", ...as("carol")],
+      ["contacts", "export", again, "--json", ...as("carol")],
+      ["contacts", "import", again, "--json", ...as("carol")],
+      // A removal that matches nothing is refused; one typed as add takes it (label=value) matches.
+      ["contacts", "edit", amal, "--remove-email", "nobody@example.org", "--json", ...as("alice")],
+      ["contacts", "edit", amal, "--remove-phone", "cell=+961 70 444 555", "--json", ...as("alice")],
     ]);
-    expect(first).toMatchObject({ added: 1, updated: 0, unchanged: 0 });
+    expect(parsed(first!)).toMatchObject({ added: 1, updated: 0, unchanged: 0 });
     expect(readFileSync(again, "utf8").match(/^UID:/gm)).toHaveLength(2);
-    expect(second).toMatchObject({ added: 0, updated: 0, unchanged: 2 });
+    expect(parsed(second!)).toMatchObject({ added: 0, updated: 0, unchanged: 2 });
+    expect(failure(removeAbsent!)).toMatchObject({ code: "VAULT_NOT_FOUND", message: `--remove-email: contact ${amal} has no such email` });
+    expect(parsed(removeLabelled!)).toMatchObject({ changed: ["phones"] });
 
     const want = [
       { label: "home", value: "+961 1 222 333" },

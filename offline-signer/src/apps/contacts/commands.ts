@@ -1,7 +1,7 @@
 /** `airlock contacts …`: the team's address book on the command line. */
 import { randomUUID } from "node:crypto";
 import { Args, Flags } from "@oclif/core";
-import { safe } from "@airlock/shared";
+import { AirlockError, safe } from "@airlock/shared";
 import { VaultCommand } from "../../commands/base.js";
 import { table, when } from "../../commands/format.js";
 import { readBody, readFileBounded } from "../../cli/text-input.js";
@@ -161,12 +161,19 @@ export class ContactsEdit extends VaultCommand {
       const { collection: c, record } = find(vault, flags.collection, args.id);
       const old = contactOf(record);
       const f = flags as unknown as Record<string, string[] | undefined>;
+      // A removal names the value, with or without the label `add` took (work=a@example.org); one
+      // that matches nothing on this contact is refused rather than silently changing nothing.
+      const notThere = (flag: string, noun: string): AirlockError =>
+        new AirlockError("VAULT_NOT_FOUND", `--remove-${flag}: contact ${record.id} has no such ${noun}`, { hint: `see its values with: airlock contacts show ${record.id}` });
       const edit = (field: LabeledField): Labeled[] => {
-        const removed = new Set(f[`remove-${FLAG_OF[field]}`] ?? []);
-        const kept = old[field].filter((v) => !removed.has(v.value));
-        return [...kept, ...(f[`add-${FLAG_OF[field]}`] ?? []).map(labeledArg)];
+        const flag = FLAG_OF[field];
+        const removed = (f[`remove-${flag}`] ?? []).map((raw) => [raw, labeledArg(raw).value]);
+        for (const r of removed) if (!old[field].some((v) => r.includes(v.value))) throw notThere(flag, flag);
+        const kept = old[field].filter((v) => !removed.some((r) => r.includes(v.value)));
+        return [...kept, ...(f[`add-${flag}`] ?? []).map(labeledArg)];
       };
       const removedOrgs = new Set(flags["remove-org"] ?? []);
+      for (const o of removedOrgs) if (!old.organisations.includes(o)) throw notThere("org", "organisation");
       const next = checkContact(
         {
           name: flags.name ?? old.name,
