@@ -75,7 +75,9 @@ describe("sealing and opening a grant", () => {
     const refused = (grant: KeyGrant, why: RegExp): void => {
       const e = thrownAirlockError(() => openGrant(grant, me));
       expect(e.code).toBe("KEY_GRANT_INVALID");
+      expect(e.message).toMatch(/^key grant: /);
       expect(e.message).toMatch(why);
+      expect(e.hint).toBe("the grant is damaged; ask an admin to grant the keys again (airlock collections grant)");
     };
 
     it("a key that is not the one its id names", () => refused(forged(sender, "notes", [entry(k1, "notes", keyIdOf(k2))], [keyIdOf(k2)], me), /keys\[0\] does not match its id/));
@@ -84,7 +86,7 @@ describe("sealing and opening a grant", () => {
     it("the same keys in another order", () => refused(forged(sender, "notes", [entry(k2), entry(k1)], [keyIdOf(k1), keyIdOf(k2)], me), /keys\[0\] is not the key/));
     it("more keys than named", () => refused(forged(sender, "notes", [entry(k1), entry(k2)], [keyIdOf(k1)], me), /keys\[1\] is not the key the grant names in clear/));
     it("fewer keys than named", () => refused(forged(sender, "notes", [entry(k1)], [keyIdOf(k1), keyIdOf(k2)], me), /holds 1 keys but names 2 in clear/));
-    it("a field the format does not have", () => refused(forged(sender, "notes", [entry(k1)], [keyIdOf(k1)], me, { note: "x" }), /unknown field "note"/));
+    it("a field the format does not have", () => refused(forged(sender, "notes", [entry(k1)], [keyIdOf(k1)], me, { note: "x" }), /^key grant: grant has unknown field "note"$/));
     it("a key entry with a field the format does not have", () => refused(forged(sender, "notes", [{ collection: "notes", id: keyIdOf(k1), key: k1, extra: 1 }], [keyIdOf(k1)], me), /keys\[0\] has unknown field "extra"/));
     it("a key of the wrong length", () => refused(forged(sender, "notes", [{ collection: "notes", id: keyIdOf(k1), key: k1.slice(0, 31) }], [keyIdOf(k1)], me), /keys\[0\]\.key must be 32 bytes/));
     it("an id of the wrong length", () => refused(forged(sender, "notes", [{ collection: "notes", id: keyIdOf(k1).slice(0, 15), key: k1 }], [keyIdOf(k1)], me), /keys\[0\]\.id must be 16 bytes/));
