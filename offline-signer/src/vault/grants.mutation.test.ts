@@ -88,6 +88,7 @@ describe("sealing and opening a grant", () => {
     it("fewer keys than named", () => refused(forged(sender, "notes", [entry(k1)], [keyIdOf(k1), keyIdOf(k2)], me), /holds 1 keys but names 2 in clear/));
     it("a field the format does not have", () => refused(forged(sender, "notes", [entry(k1)], [keyIdOf(k1)], me, { note: "x" }), /^key grant: grant has unknown field "note"$/));
     it("a key entry with a field the format does not have", () => refused(forged(sender, "notes", [{ collection: "notes", id: keyIdOf(k1), key: k1, extra: 1 }], [keyIdOf(k1)], me), /keys\[0\] has unknown field "extra"/));
+    it("keys that are not a list", () => refused(forged(sender, "notes", "x" as unknown as Plain[], [keyIdOf(k1)], me), /^key grant: keys must be a list of at most 4096 items$/));
     it("a key of the wrong length", () => refused(forged(sender, "notes", [{ collection: "notes", id: keyIdOf(k1), key: k1.slice(0, 31) }], [keyIdOf(k1)], me), /keys\[0\]\.key must be 32 bytes/));
     it("an id of the wrong length", () => refused(forged(sender, "notes", [{ collection: "notes", id: keyIdOf(k1).slice(0, 15), key: k1 }], [keyIdOf(k1)], me), /keys\[0\]\.id must be 16 bytes/));
     it("an empty collection name", () => refused(forged(sender, "", [entry(k1, "")], [keyIdOf(k1)], me), /keys\[0\]\.collection must be text of 1\.\.64/));

@@ -220,6 +220,20 @@ describe("importing changesets", () => {
     t.close();
   });
 
+  it("a vault that learns of an equivocation first still applies what the device signed before the fork", async () => {
+    const t = await fresh();
+    const one = t.bob.changeset({ collection: "notes", ops: [{ record: "b", value: "before the fork" }] });
+    const two = t.bob.changeset({ collection: "notes", ops: [{ record: "b", value: "two" }] });
+    const otherTwo = t.bob.changeset({ collection: "notes", ops: [{ record: "b", value: "other two" }], seq: 2, prev: decodeChangeset(one, { verify: false }).id });
+    importInto(t.a, [t.bob.bundle({ changesets: [two, otherTwo] })]);
+    expect(t.a.forkSeq(t.b.deviceId)).toBe(2);
+    const r = importInto(t.a, [t.bob.bundle({ changesets: [one] })]);
+    expect(r.applied).toBe(1);
+    expect(verdict(t.a, one)).toEqual({ status: "applied", reason: null });
+    expect(title(t.a, "b")).toBe("before the fork");
+    t.close();
+  });
+
   it("an equivocation right after the head (the stored version waiting for the clock) moves the head: what follows is judged, not left waiting", async () => {
     const t = await fresh();
     const day = 24 * 3600_000;
