@@ -213,6 +213,30 @@ describe("http mailbox server", () => {
     expect((await fixture.backend.list()).names).toEqual([]);
   });
 
+  it("answers a request target URL refuses with 400, not a logged 500", async () => {
+    fixture = await startHttpMailboxFixture();
+    const lines: string[] = [];
+    const key = fixture.team.mailboxServerKey();
+    const server = await startMailboxServer({ listen: { host: "127.0.0.1", port: 0 }, storageDir: fixture.storageDir, teams: () => [key], now: () => TEST_NOW, log: (l) => lines.push(l) });
+    try {
+      for (const target of ["http://[::1/v1/x", "http://a:99999/v1/x"]) {
+        const answer = await new Promise<string>((resolve) => {
+          let got = "";
+          const socket = connect(server.port, "127.0.0.1", () => socket.end(`GET ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`));
+          socket.on("data", (d: Buffer) => (got += d.toString("latin1")));
+          socket.on("close", () => resolve(got));
+          socket.on("error", () => undefined);
+        });
+        expect(answer).toMatch(/^HTTP\/1\.1 400 [\s\S]*"error":"MAILBOX_PROTOCOL"/);
+      }
+      expect(lines).toEqual([]);
+      expect(server.stats().rejected).toBe(2);
+    } finally {
+      await server.close();
+      key.wipe();
+    }
+  });
+
   // Found by fuzzing (npm run fuzz, http-mailbox): the "aborted" error was logged as a server failure.
   it("counts a client that hangs up mid-body as a bad request, not as a server failure", async () => {
     fixture = await startHttpMailboxFixture();

@@ -620,7 +620,14 @@ export async function startMailboxServer(o: MailboxServerOptions): Promise<Mailb
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     counters.requests++;
     checkRate(req.socket.remoteAddress ?? "unknown");
-    const url = new URL(req.url ?? "/", "http://mailbox.invalid");
+    let url: URL;
+    try {
+      url = new URL(req.url ?? "/", "http://mailbox.invalid");
+    } catch {
+      // An absolute-form target node's parser let through but URL refuses (`http://[::1/v1/x`,
+      // a port past 65535): the client's mistake, not a server failure to log.
+      throw new HttpFailure(400, "MAILBOX_PROTOCOL", "a malformed request target");
+    }
     if (!url.pathname.startsWith(API_PREFIX)) throw new HttpFailure(404, "MAILBOX_PROTOCOL", "no such endpoint");
     const parts = url.pathname.slice(API_PREFIX.length).split("/");
     if (parts.length > 2) throw new HttpFailure(404, "MAILBOX_PROTOCOL", "no such endpoint");
