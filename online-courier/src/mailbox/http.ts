@@ -233,7 +233,9 @@ export class HttpMailbox implements MailboxBackend {
   /**
    * One request and the handling of its answer under the request's total deadline (and the
    * caller's signal): when either fires, the request and its socket are destroyed and the call
-   * rejects with the signal's typed reason, whether the server is silent or trickling.
+   * rejects with the signal's typed reason, whether the server is silent or trickling. A call
+   * that ends before the answer's body was read to its end (an error, a body past its bound)
+   * destroys the answer too, so nothing keeps streaming once the call returned.
    */
   async #exchange<T>(method: string, url: URL, body: Uint8Array | undefined, what: string, outer: AbortSignal | undefined, handle: (res: IncomingMessage) => Promise<T>): Promise<T> {
     throwIfAborted(outer);
@@ -255,6 +257,7 @@ export class HttpMailbox implements MailboxBackend {
     } finally {
       signal.removeEventListener("abort", onAbort);
       done();
+      if (res !== undefined && !res.complete) res.destroy();
     }
   }
 
@@ -300,10 +303,14 @@ export class HttpMailbox implements MailboxBackend {
   }
 }
 
-/** The `error` code of a JSON error body (bounded read), or undefined. Consumes the body. */
+/**
+ * The `error` code of a JSON error body (bounded read), or undefined. Consumes the body; any
+ * other body is dropped with its socket, not drained: an endless one would keep the courier
+ * downloading after the call rejected, outside every deadline.
+ */
 async function errorCode(res: IncomingMessage): Promise<string | undefined> {
   if (!String(res.headers["content-type"] ?? "").startsWith("application/json")) {
-    res.resume();
+    res.destroy();
     return undefined;
   }
   try {
