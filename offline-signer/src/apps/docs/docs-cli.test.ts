@@ -46,6 +46,10 @@ describe("docs through the airlock CLI", () => {
     const again = airlock(["docs", "approve", proposal["id"] as string, "--json", ...alice]);
     expect(again.status).toBe(1);
     expect(JSON.parse(again.stdout)).toMatchObject({ ok: false, error: { code: "DOCS_NOT_PENDING" } });
+    // Proposing the accepted text itself is refused, and writes nothing (history below has one proposal).
+    const same = airlock(["docs", "propose", doc, "--file", v2, "--json", ...alice]);
+    expect(same.status).toBe(1);
+    expect(JSON.parse(same.stdout)).toMatchObject({ ok: false, error: { code: "DOCS_NO_CHANGE", message: `the proposal is the text of version 2 of ${doc} as it is` } });
 
     expect(airlockJson(["docs", "show", doc, "--version", "1", ...alice])["text"]).toContain("Monday");
     const shown = airlock(["docs", "show", doc, ...alice]);

@@ -18,6 +18,7 @@ export const DOCS_HINTS = {
   DOCS_CONFLICT: "the accepted text moved since the proposal's base and the changes overlap: propose again on the newest version (airlock docs show DOC > file, edit, airlock docs propose DOC --file file)",
   DOCS_NOT_ADMIN: "ask an admin",
   DOCS_NO_VERSION: "see the versions with: airlock docs history DOC",
+  DOCS_NO_CHANGE: "edit the text first (airlock docs show DOC > file, edit the file, airlock docs propose DOC --file file)",
 } as const;
 export type DocsErrorCode = keyof typeof DOCS_HINTS;
 
@@ -106,7 +107,10 @@ export function createDoc(vault: Vault, collection: string, title: string, text:
 export function propose(vault: Vault, collection: string, docRef: string, text: string, message: string): { id: string; base: string; changeset: string } {
   checkDocText(text, "the proposal");
   const doc = loadDoc(vault, collection, docRef);
-  const base = doc.versions[doc.versions.length - 1]!.id;
+  const newest = doc.versions[doc.versions.length - 1]!;
+  // A proposal of the accepted text itself would only ask reviewers to approve an empty diff.
+  if (text === newest.text) throw docsError("DOCS_NO_CHANGE", `the proposal is the text of version ${newest.n} of ${doc.id} as it is`);
+  const base = newest.id;
   const by = me(vault).id;
   const id = newProposalId(by);
   const intents: Intent[] = [
