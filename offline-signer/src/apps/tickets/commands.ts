@@ -1,6 +1,6 @@
 /** `airlock tickets …`: the team's task tracker on the command line. */
 import { Args, Flags } from "@oclif/core";
-import { safe } from "@airlock/shared";
+import { AirlockError, safe } from "@airlock/shared";
 import { VaultCommand } from "../../commands/base.js";
 import { table, when } from "../../commands/format.js";
 import { readBody } from "../../cli/text-input.js";
@@ -32,7 +32,8 @@ function member(vault: Vault, name: string): string {
 
 function status(raw: string): Status {
   const s = statusArg(raw);
-  if (s === undefined) throw ticketsError("TICKETS_BAD_VALUE", `"${raw.slice(0, 40)}" is not a status (open, in-progress, blocked, done)`);
+  // Its own hint: the code's usual one points at `tickets add --help`, which takes no status.
+  if (s === undefined) throw new AirlockError("TICKETS_BAD_VALUE", `"${raw.slice(0, 40)}" is not a status (open, in-progress, blocked, done)`, { hint: "see airlock tickets status --help" });
   return s;
 }
 

@@ -59,6 +59,7 @@ describe("airlock tickets", () => {
     expect(airlockJson(["tickets", "status", id, "in-progress", ...alice])["changed"]).toEqual(["status"]);
     expect(airlockJson(["tickets", "close", id, ...alice])["changed"]).toEqual(["status"]);
     expect(failure(airlock(["tickets", "status", id, "blocked", "--json", ...alice])).code).toBe("TICKETS_BAD_TRANSITION");
+    expect(failure(airlock(["tickets", "status", id, "weird", "--json", ...alice]))).toMatchObject({ code: "TICKETS_BAD_VALUE", hint: "see airlock tickets status --help" });
     expect(airlockJson(["tickets", "assign", id, "--unassign", ...alice])["changed"]).toEqual(["assignee"]);
 
     const t = airlockJson(["tickets", "show", id.slice(0, 6), ...alice])["ticket"] as JsonTicket;
