@@ -4,7 +4,7 @@
  * maxFileBytes, the exact size boundaries, the name order of a scan and the limit checks.
  * Real files in a real drop folder.
  */
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
 import { constants as bufferConstants } from "node:buffer";
 import { createServer, type Server } from "node:net";
@@ -182,9 +182,8 @@ describe("entries refused by the listing's type, before any open", () => {
 });
 
 /**
- * Bind mounts this test left behind when its process was killed before `finally` (a mutant that
- * loops forever on the short read makes Stryker kill its worker): older than ten minutes, so a
- * run going on beside this one keeps its own.
+ * Bind mounts this test left behind when its process and the watcher were killed before
+ * `finally`: older than ten minutes, so a run going on beside this one keeps its own.
  */
 function unmountLeftovers(): void {
   if (!existsSync("/proc/self/mountinfo")) return;
@@ -242,6 +241,10 @@ describe("entries swapped between the listing and their turn", () => {
       context.skip(); // not root, or no mount(8): the case needs a file that lies about its size
       return;
     }
+    // Unmounts if this process dies first (Stryker kills a worker whose mutant loops on the
+    // short read, before `finally`); ends by itself once the mount is gone.
+    const watch = 'while kill -0 "$0" 2>/dev/null && grep -qF " $1 " /proc/mounts; do sleep 1; done; umount "$1" 2>/dev/null';
+    spawn("sh", ["-c", watch, String(process.pid), path], { detached: true, stdio: "ignore" }).unref();
     try {
       for (const validate of [true, false]) {
         const result = await readBundles(folder.inbox, { validate });
