@@ -1,14 +1,14 @@
 import { Flags } from "@oclif/core";
-import { safe, safeJson } from "@airlock/shared";
+import { escapeBlock, safe, safeJson } from "@airlock/shared";
 import { courierError } from "../errors.js";
 import { Courier, type BackendRoundReport, type PruneReport, type PullReport } from "../courier/courier.js";
 import { abortableSleep, backoffRetry, checkWait, parseDuration, runSchedule } from "../courier/scheduler.js";
 import { CourierCommand } from "./base.js";
 
 export default class Sync extends CourierCommand {
-  static override summary = "Push pending outbound bundles and pull new inbound ones, for every team and mailbox.";
+  static override summary = "Pull new inbound bundles and push pending outbound ones, for every team and mailbox.";
   static override description =
-    "One round pushes exactly --send-per-round bundles per team and mailbox (real ones first, topped up with cover nobody without the transport key can tell apart), then pulls what is new, keeping the served teams' real bundles and dropping cover. Mailboxes are synced at the same time, each within --deadline per round. With --every it runs rounds until SIGINT/SIGTERM, which abort the requests in flight (bundles stay spooled) and exit 0. A mailbox that is down is retried with exponential backoff; its bundles stay spooled.";
+    "One round, for every team and each of its mailboxes at once, first pulls what is new (keeping the served teams' real bundles, dropping cover), then pushes the team's batch: exactly the team's send-per-round bundles (set by init --send-per-round), real ones first, topped up with cover nobody without the transport key can tell apart. Each mailbox gets --deadline per round. A mailbox that is down is retried with exponential backoff; its bundles stay spooled. If any mailbox failed, sync prints what every mailbox did and exits 1 (COURIER_SYNC_FAILED). With --every it runs rounds until SIGINT/SIGTERM, which abort the requests in flight (bundles stay spooled) and exit 0; --json then prints one JSON line per round, \"ok\":false when a mailbox of that round failed.";
   static override examples = ["<%= config.bin %> sync", "<%= config.bin %> sync --every 15m --jitter 5m", "<%= config.bin %> sync --json"];
   static override flags = {
     every: Flags.string({ description: "run a round every DURATION (30s, 15m, 1h; at most 24d with --jitter) until stopped" }),
@@ -43,7 +43,9 @@ export default class Sync extends CourierCommand {
           backoff,
           log,
           onRound: (reports) => {
-            if (flags.json) process.stdout.write(`${safeJson({ ok: true, round: reports })}\n`);
+            if (!flags.json) return;
+            const failure = syncFailure(reports);
+            process.stdout.write(`${safeJson(failure === undefined ? { ok: true, round: reports } : { ok: false, error: failure, round: reports })}\n`);
           },
         });
         log(`stopped after ${rounds} rounds`);
@@ -51,15 +53,17 @@ export default class Sync extends CourierCommand {
       }
       // SIGTERM aborts the requests in flight: the round ends at once, every unfinished mailbox reported as MAILBOX_ABORTED.
       const reports = await courier.round({ retry: backoffRetry(abort.signal, backoff, abortableSleep, log), signal: abort.signal });
-      const failed = reports.filter((r) => r.error !== undefined);
-      if (failed.length > 0) {
-        const first = failed[0]!;
+      const failure = syncFailure(reports);
+      if (failure !== undefined) {
         if (flags.json) {
-          process.stdout.write(`${safeJson({ ok: false, error: { code: "COURIER_SYNC_FAILED", message: `${failed.length} of ${reports.length} mailboxes failed` }, reports })}\n`);
+          process.stdout.write(`${safeJson({ ok: false, error: failure, reports })}\n`);
           process.exitCode = 1;
           return;
         }
-        throw courierError("COURIER_SYNC_FAILED", `${failed.length} of ${reports.length} mailboxes failed; ${first.backend}: ${first.error!.message}`);
+        // What the other mailboxes did was done (pushed, pulled, stored): shown before the failure.
+        process.stdout.write(escapeBlock(reports.map(describe).join("")));
+        const first = reports.find((r) => r.error !== undefined)!;
+        throw courierError("COURIER_SYNC_FAILED", `${failure.message}; ${first.backend}: ${first.error!.message}`);
       }
       this.emit(flags.json, { reports }, reports.map(describe).join(""));
     } finally {
@@ -69,7 +73,17 @@ export default class Sync extends CourierCommand {
   }
 }
 
+/** COURIER_SYNC_FAILED when a mailbox of the round failed, else undefined. */
+function syncFailure(reports: readonly BackendRoundReport[]): { code: "COURIER_SYNC_FAILED"; message: string } | undefined {
+  const failed = reports.filter((r) => r.error !== undefined).length;
+  return failed === 0 ? undefined : { code: "COURIER_SYNC_FAILED", message: `${failed} of ${reports.length} mailboxes failed` };
+}
+
 function describe(r: BackendRoundReport): string {
+  if (r.error !== undefined) {
+    const pushed = r.push === undefined ? "" : safe`; pushed ${r.push.real} real + ${r.push.cover} cover first`;
+    return safe`${r.teamName} ${r.backend}: failed: ${r.error.code}: ${r.error.message}${pushed}; its bundles stay spooled\n`;
+  }
   const line = safe`${r.teamName} ${r.backend}: pushed ${r.push?.real ?? 0} real + ${r.push?.cover ?? 0} cover; pulled ${r.pull?.spooled ?? 0} new, dropped ${r.pull?.cover ?? 0} cover, refused ${r.pull?.refused ?? 0}`;
   return `${line}${describePrune(r.prune)}${describeLimits(r.pull)}\n`;
 }
