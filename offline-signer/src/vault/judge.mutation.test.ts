@@ -78,6 +78,18 @@ describe("judging a changeset at its causal position", () => {
     t.close();
   });
 
+  it("one batch its author may not write refuses the whole changeset, whatever batch comes first", async () => {
+    const t = await fresh();
+    t.a.createCollection("news", "News", "viewer", "admin");
+    importInto(t.b, exportBundles(t.a));
+    const bob = new HostileMember(t.b);
+    const mixed = bob.changeset({ collection: "notes", ops: [{ record: "m", value: "allowed part" }], also: [{ collection: "news", ops: [{ record: "m", value: "not his to write" }] }] });
+    expect(importInto(t.a, [bob.bundle({ changesets: [mixed] })]).rejected).toBe(1);
+    expect(verdict(t.a, mixed)?.reason).toMatch(/may not write/);
+    expect(title(t.a, "m")).toBeUndefined();
+    t.close();
+  });
+
   it("a removed member's changesets above the cutoff are refused whatever heads they name; those its admin had seen stand", async () => {
     const t = await fresh();
     const heads = t.a.state().heads.map(unhex);
