@@ -254,7 +254,10 @@ describe("with a team of four vaults", () => {
     it("a device that leaves seals fresh keys to the readers that stay, and none for a collection only it read", async () => {
       const t = await fresh();
       t.a.createCollection("vault", "Vault", "owner", "owner");
+      const key = t.a.currentKeyId("vault")!;
       const leave = t.a.revokeSelf();
+      // Nobody reads it any more: there is nobody to repair its key for, though the key's only holder left.
+      expect(keyRepairs(t.a.state(), "vault", key).kind).toBe("none");
       expect(rekeysOf(leave)).toEqual({
         notes: [{ to: devicesOf(t.b, t.d, t.v), keys: 1 }],
         sources: [{ to: devicesOf(t.b, t.d), keys: 1 }],
