@@ -355,6 +355,17 @@ describe("apps through the airlock CLI", () => {
     for (const r of [lengthAlone!, wordsAlone!]) expect(failure(r)).toMatchObject({ code: "USAGE", message: "--length, --words and --no-symbols shape a generated password: add --generate" });
   });
 
+  it("secrets copy with no display and no terminal: a typed error whose hint names secrets show --reveal", () => {
+    // setsid: no controlling terminal, so /dev/tty cannot be opened wherever the tests run.
+    const env: NodeJS.ProcessEnv = { ...cliEnv(), DISPLAY: "", WAYLAND_DISPLAY: "" };
+    const r = spawnSync("setsid", ["-w", process.execPath, AIRLOCK_BIN, "secrets", "copy", bank, "--collection", "logins", "--json", ...as("alice")], { encoding: "utf8", env, timeout: 120_000, stdio: ["ignore", "pipe", "pipe"] });
+    expect(failure({ status: r.status, stdout: r.stdout, stderr: r.stderr })).toMatchObject({
+      code: "CLIPBOARD_UNAVAILABLE",
+      hint: `print it on a screen you trust with: airlock secrets show ${bank} --reveal (or copy from a desktop session or a terminal, where OSC 52 works)`,
+    });
+    for (const secret of [PASSWORD, NEW_PASSWORD]) expect(r.stdout + r.stderr).not.toContain(secret);
+  });
+
   it("secrets: the built CLI imports a KeePass KDBX 4 file, its TOTP too", async () => {
     // kdbxweb is CommonJS: the test's own import of it goes through vitest's interop, the bin's
     // through Node's (which once left Kdbx and ProtectedValue undefined and failed every import).

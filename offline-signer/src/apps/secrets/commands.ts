@@ -332,7 +332,13 @@ export class SecretsCopy extends VaultCommand {
       const item = itemOf(record);
       const value = flags.field === "password" ? item.password : flags.field === "username" ? item.username : item.totp === undefined ? undefined : totpCode(item.totp, Date.now()).code;
       if (value === undefined) throw new AirlockError("VAULT_NOT_FOUND", `${item.title} has no ${flags.field}`, { hint: "see what it holds with airlock secrets show ID" });
-      const r = await copySecret(value);
+      const r = await copySecret(value).catch((e: unknown) => {
+        // The clipboard module's hint says "use --reveal", which `copy` does not take: name the command that does.
+        if (e instanceof AirlockError && e.code === "CLIPBOARD_UNAVAILABLE") {
+          throw new AirlockError(e.code, e.message, { hint: `print it on a screen you trust with: airlock secrets show ${record.id} --reveal (or copy from a desktop session or a terminal, where OSC 52 works)` });
+        }
+        throw e;
+      });
       const clears = r.clearsAt === undefined ? "" : ` It is cleared at ${new Date(r.clearsAt).toLocaleTimeString()}.`;
       this.emit(flags.json, { id: record.id, field: flags.field, method: r.method, clearsAt: r.clearsAt ?? null }, safe`Copied the ${flags.field} of ${item.title} (${r.method}).` + clears + "\n");
     });
