@@ -194,7 +194,7 @@ function unmountLeftovers(): void {
     const stick = point.slice(0, point.indexOf("/", prefix.length));
     if (Date.now() - statSync(stick).mtimeMs < 10 * 60_000) continue;
     try {
-      execFileSync("umount", [point], { stdio: "ignore" });
+      execFileSync("umount", ["-l", point], { stdio: "ignore" });
       rmSync(stick, { recursive: true, force: true });
     } catch {
       // someone else's, or already gone
@@ -242,8 +242,9 @@ describe("entries swapped between the listing and their turn", () => {
       return;
     }
     // Unmounts if this process dies first (Stryker kills a worker whose mutant loops on the
-    // short read, before `finally`); ends by itself once the mount is gone.
-    const watch = 'while kill -0 "$0" 2>/dev/null && grep -qF " $1 " /proc/mounts; do sleep 1; done; umount "$1" 2>/dev/null';
+    // short read, with its child processes: so the watcher is orphaned at once, outside that
+    // tree); ends by itself once the mount is gone.
+    const watch = '(while kill -0 "$0" 2>/dev/null && grep -qF " $1 " /proc/mounts; do sleep 1; done; umount -l "$1" 2>/dev/null) &';
     spawn("sh", ["-c", watch, String(process.pid), path], { detached: true, stdio: "ignore" }).unref();
     try {
       for (const validate of [true, false]) {
@@ -253,7 +254,7 @@ describe("entries swapped between the listing and their turn", () => {
         expect(result.rejected[0]!.reason).toMatch(/^shrank to \d+ bytes while being read \(it was 4096 bytes when opened\)$/);
       }
     } finally {
-      execFileSync("umount", [path]);
+      execFileSync("umount", ["-l", path]); // lazy: detached even if a descriptor is still open
     }
   });
 });
