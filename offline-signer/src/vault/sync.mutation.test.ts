@@ -75,7 +75,14 @@ describe("importing changesets", () => {
     expect(r.applied).toBe(2);
     expect(r.changesetsNew).toBe(2);
     expect([title(t.a, "g1"), title(t.a, "g2")]).toEqual(["one", "two"]);
-    expect(vaultStatus(t.a).quarantine.filter((q) => q.kind === "changeset")).toHaveLength(1);
+    const q = vaultStatus(t.a).quarantine.filter((x) => x.kind === "changeset");
+    expect(q).toHaveLength(1);
+    expect(q[0]!.author).toBeUndefined(); // its signature failed: its device is not trusted as its author
+    // A changeset that does not even decode, with a field name of a kilobyte: quarantined with a reason cut to 500 characters.
+    const junk = encodeObject({ body: encodeObject({ ["x".repeat(1000)]: 1 }), sig: new Uint8Array(64) });
+    expect(importInto(t.a, [t.bob.bundle({ changesets: [junk] })]).quarantined).toBe(1);
+    const long = vaultStatus(t.a).quarantine.find((x) => x.reason.includes("xxxx"));
+    expect(long?.reason.length).toBe(500);
     t.close();
   });
 
@@ -96,7 +103,7 @@ describe("importing changesets", () => {
     const r = importInto(t.a, [t.bob.bundle({ changesets: [other.bytes, ours] })]);
     expect(r.quarantined).toBe(1);
     expect(r.applied).toBe(1);
-    expect(vaultStatus(t.a).quarantine.map((q) => q.reason)).toContain("belongs to another team");
+    expect(vaultStatus(t.a).quarantine.map((q) => [q.reason, q.author])).toContainEqual(["belongs to another team", t.b.deviceId]);
     expect(verdict(t.a, other.bytes)).toBeUndefined();
     expect(title(t.a, "o")).toBe("ours");
     t.close();
@@ -417,7 +424,7 @@ describe("importing changesets", () => {
     expect(r2.issues[0]!.code).toMatch(/^BUNDLE_/);
     const other = sealBundle(encodePayload({ kind: "sync", team: randomBytes(32), entries: [], changesets: [], acks: [] }), { recipients: [t.a.encryptionKey.publicKey], sender: t.b.deviceKey, mailboxTag: new Uint8Array(16) });
     const r3 = importInto(t.a, [other]);
-    expect(r3.issues.map((i) => i.code)).toEqual(["IMPORT_OTHER_TEAM"]);
+    expect(r3.issues.map((i) => [i.code, i.reason])).toEqual([["IMPORT_OTHER_TEAM", "a sync bundle of another team"]]);
     expect(r3.bundles).toBe(1);
     const enrollment = sealBundle(encodePayload({ kind: "enrollment", name: "eve", user: randomBytes(32), deviceSigning: randomBytes(32), deviceEncryption: randomBytes(32), created: t.clock.ms }), { recipients: [t.a.encryptionKey.publicKey], sender: t.b.deviceKey, mailboxTag: new Uint8Array(16) });
     const r4 = importInto(t.a, [enrollment]);
@@ -425,7 +432,7 @@ describe("importing changesets", () => {
     // A sync bundle before the vault has a team: it asks for the welcome first.
     const early = await newVault(roots(), "early", t.clock);
     const sync = sealBundle(encodePayload({ kind: "sync", team: unhex(t.a.teamId!), entries: [], changesets: [], acks: [] }), { recipients: [early.encryptionKey.publicKey], sender: t.b.deviceKey, mailboxTag: new Uint8Array(16) });
-    expect(importInto(early, [sync]).issues.map((i) => i.code)).toEqual(["VAULT_NO_TEAM"]);
+    expect(importInto(early, [sync]).issues.map((i) => [i.code, i.reason])).toEqual([["VAULT_NO_TEAM", "a sync bundle arrived before this vault's welcome; import the welcome, then this again"]]);
     early.close();
     t.close();
   });
