@@ -964,3 +964,146 @@ describe("more of the fold's edges", () => {
     }
   });
 });
+
+describe("edges the first mutation run left open", () => {
+  function recoveryOf(t: Team, who: Person, n: number): { body: EntryBody; recoveryKey: ReturnType<typeof ed25519KeyPair>; set: Uint8Array } {
+    const recoveryKey = ed25519KeyPair();
+    const set = new Uint8Array(16).fill(n);
+    const fields = { set, threshold: 2, key: recoveryKey.publicKey, shares: [new Uint8Array(32).fill(1), new Uint8Array(32).fill(2)] };
+    const sig = ed25519Sign(who.identity.secretKey, recoverySetMessage(t.log.genesis.hash, who.user, fields));
+    return { body: { type: "recovery-set", ...fields, sealed: [new Uint8Array([1]), new Uint8Array([2])], sig }, recoveryKey, set };
+  }
+  function enrolment(t: Team, who: Person, r: { recoveryKey: ReturnType<typeof ed25519KeyPair>; set: Uint8Array }, parents: Uint8Array[]): { e: TeamEntry; device: Uint8Array } {
+    const device = ed25519KeyPair();
+    const keys = certifyDevice(who.identity, device.publicKey, x25519KeyPair().publicKey);
+    const sig = ed25519Sign(r.recoveryKey.secretKey, recoveryEnrolMessage(t.log.genesis.hash, r.set, keys));
+    return { e: signEntry(device, { team: t.log.genesis.hash, parents, time: 50, body: { type: "add-device", user: who.user, device: keys, grants: [], recovery: { set: r.set, sig } } }), device: device.publicKey };
+  }
+
+  it("a recovery set is found by its id as hex or as bytes; an unknown id in a team without sets is unknown", () => {
+    const t = team();
+    const r = recoveryOf(t, t.vera, 1);
+    const none = enrolment(t, t.vera, r, [t.log.tip]);
+    expect(t.log.fold(none.e).rejected.get(none.e.hashHex)).toBe("names a recovery set this team does not know");
+    t.log.add(t.vera, r.body);
+    const s = t.log.fold();
+    expect(recoverySetKey(t.vera.id, hx(r.set))).toBe(recoverySetKey(t.vera.id, r.set));
+    expect(recoverySetKey(t.vera.id, r.set)).toBe(`${t.vera.id}:${hx(r.set)}`);
+    expect(s.recoverySets.get(recoverySetKey(t.vera.id, hx(r.set)))!.user).toBe(t.vera.id);
+  });
+
+  it("the newest set is the member's own: another member's later set does not replace it", () => {
+    const t = team();
+    const r = recoveryOf(t, t.vera, 1);
+    t.log.add(t.vera, r.body);
+    t.log.add(t.bob, recoveryOf(t, t.bob, 2).body);
+    const { e } = enrolment(t, t.vera, r, [t.log.tip]);
+    expect(t.log.fold(e).rejected.has(e.hashHex)).toBe(false);
+  });
+
+  it("the creator's enrolment revokes the genesis device; a device an admin added concurrently is not the enrolment's to revoke", () => {
+    const t = team();
+    const r = recoveryOf(t, t.alice, 1);
+    t.log.add(t.alice, r.body);
+    const { e } = enrolment(t, t.alice, r, [t.log.tip]);
+    const s = t.log.fold(e);
+    expect(s.rejected.has(e.hashHex)).toBe(false);
+    expect(s.devices.get(hx(t.alice.device.publicKey))).toMatchObject({ active: false, cutoff: 0 });
+    const u = team();
+    const rv = recoveryOf(u, u.vera, 1);
+    u.log.add(u.vera, rv.body);
+    const p = u.log.tip;
+    const { e: ev } = enrolment(u, u.vera, rv, [p]);
+    const extra = newDevice(u.vera);
+    const byDave = hashBefore(ev, (time) => u.log.add(u.dave, { type: "add-device", user: u.vera.user, device: extra.keys, grants: [] }, { keep: false, parents: [p], time }));
+    const sv = u.log.fold(ev, byDave);
+    expect(sv.order.indexOf(byDave.hashHex)).toBeLessThan(sv.order.indexOf(ev.hashHex));
+    expect(sv.rejected.has(ev.hashHex)).toBe(false);
+    expect(sv.devices.get(hx(extra.device.publicKey))!.active).toBe(true);
+    expect(sv.devices.get(hx(u.vera.device.publicKey))!.active).toBe(false);
+  });
+
+  it("another team's genesis among the entries is refused as another team's; a merge is applied once, after both parents", () => {
+    const t = team();
+    const other = new Log(t.bob, "Other office");
+    const p = t.log.tip;
+    const a = t.log.add(t.alice, { type: "courier", name: "a", key: x25519KeyPair().publicKey }, { keep: false, parents: [p] });
+    const b = t.log.add(t.dave, { type: "courier", name: "b", key: x25519KeyPair().publicKey }, { keep: false, parents: [p] });
+    const merge = t.log.add(t.alice, { type: "courier", name: "c", key: x25519KeyPair().publicKey }, { keep: false, parents: sorted([a.hash, b.hash]) });
+    const all = new Map(t.log.entries).set(other.genesis.hashHex, other.genesis).set(a.hashHex, a).set(b.hashHex, b).set(merge.hashHex, merge);
+    const s = foldTeam(t.log.genesis.hashHex, all);
+    expect(s.rejected.get(other.genesis.hashHex)).toBe("belongs to another team");
+    expect(s.order.filter((h) => h === merge.hashHex)).toHaveLength(1);
+    expect(s.order.indexOf(merge.hashHex)).toBeGreaterThan(Math.max(s.order.indexOf(a.hashHex), s.order.indexOf(b.hashHex)));
+    expect(s.order).toHaveLength(t.log.entries.size + 3);
+    expect(s.heads).toEqual([merge.hashHex]);
+  });
+
+  it("heads are sorted by hash, not by the order entries were applied", () => {
+    const t = team();
+    const p = t.log.tip;
+    const loss = t.log.add(t.alice, revoke(t.tom.device.publicKey), { keep: false, parents: [p] });
+    const small = hashBefore(loss, (time) => t.log.add(t.dave, { type: "courier", name: "a", key: x25519KeyPair().publicKey }, { keep: false, parents: [p], time }));
+    const s = t.log.fold(loss, small);
+    expect(s.order.indexOf(loss.hashHex)).toBeLessThan(s.order.indexOf(small.hashHex));
+    expect(s.heads).toEqual([small.hashHex, loss.hashHex]);
+  });
+
+  it("an entry whose effect is refused never becomes effective", () => {
+    const t = team();
+    for (const body of [removal(person("ghost")), collection("notes", "viewer", "editor"), revoke(ed25519KeyPair().publicKey)]) {
+      const r = verdict(t, t.dave, body);
+      expect(r.reason, body.type).toBeDefined();
+      expect(r.state.effective.has(r.entry.hashHex), body.type).toBe(false);
+    }
+  });
+
+  it("a revocation's rekeys introduce a fresh key", () => {
+    const t = team();
+    const r = verdict(t, t.dave, { type: "revoke-device", device: t.tom.device.publicKey, cutoff: 0, rekeys: [grant("notes", [t.alice, t.dave], 9)] });
+    expect(r.state.collections.get("notes")!.keys.map((k) => k.id)).toEqual([hx(key(1)), hx(key(9))]);
+  });
+
+  it("a grant naming a collection created concurrently: a recipient who does not read it now is refused, not thrown at", () => {
+    const t = team();
+    const p = t.log.tip;
+    const made = t.log.add(t.alice, collection("plans", "editor", "editor", [grant("plans", [t.alice], 7)]), { keep: false, parents: [p] });
+    const give = hashAfter(made, (time) => t.log.add(t.dave, { type: "grant", grants: [grant("plans", [t.vera], 8)] }, { keep: false, parents: [p], time }));
+    const s = t.log.fold(made, give);
+    expect(s.invalidGrants.map((g) => g.reason)).toEqual(['seals keys of "plans" to a device that may not read it']);
+  });
+
+  it("an owner revokes another owner's device; an admin re-adds a removed owner with a lower role", () => {
+    const t = team();
+    const olga = person("olga", 95);
+    t.log.admit(t.alice, olga, "owner");
+    expect(verdict(t, t.alice, revoke(olga.device.publicKey)).reason).toBeUndefined();
+    t.log.add(t.alice, removal(olga));
+    const again = newDevice(olga);
+    const back = verdict(t, t.dave, { type: "add-member", user: olga.user, userName: "olga", role: "editor", device: again.keys, grants: [] });
+    expect(back.reason).toBeUndefined();
+    expect(back.state.users.get(olga.id)).toMatchObject({ role: "editor", active: true });
+  });
+
+  it("a member revoking a courier nobody enrolled is refused for the right, not thrown at", () => {
+    const t = team();
+    expect(verdict(t, t.bob, { type: "revoke-courier", key: x25519KeyPair().publicKey }).reason).toBe("only an admin or the member who enrolled a courier revokes it");
+  });
+
+  it("a critical change that took effect with its approvals stands beside a concurrent threshold", () => {
+    const t = team();
+    const ada = person("ada", 99);
+    t.log.admit(t.alice, ada, "admin");
+    t.log.add(t.alice, { type: "set-approvals", k: 2 });
+    const q = t.log.tip;
+    const p = t.log.add(t.dave, removal(t.tom), { keep: false, parents: [q] });
+    const a = t.log.add(t.alice, { type: "approve", proposal: p.hash }, { keep: false, parents: [p.hash] });
+    const k = t.log.add(ada, { type: "set-approvals", k: 2 }, { keep: false, parents: [q] });
+    const ak = t.log.add(t.alice, { type: "approve", proposal: k.hash }, { keep: false, parents: [k.hash] });
+    const s = t.log.fold(p, a, k, ak);
+    expect(s.effective.get(k.hashHex)).toBe(ak.hashHex);
+    expect(s.effective.get(p.hashHex)).toBe(a.hashHex);
+    expect(s.rejected.has(p.hashHex)).toBe(false);
+    expect(s.users.get(t.tom.id)!.active).toBe(false);
+  });
+});
