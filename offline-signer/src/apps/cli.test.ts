@@ -34,6 +34,8 @@ const NEW_PASSWORD = "marigold-walrus-0932";
 const TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DP";
 const TOTP_URI = `otpauth://totp/Bank:alice?secret=${TOTP_SECRET}&issuer=Bank`;
 const ADMIN_ONLY_WORD = "zanzibar";
+// Hidden custom field values (a PIN), earlier and current: shown only with --reveal.
+const PINS = ["heron-pin-first", "osprey-pin-second"] as const;
 const ORG = "Marigold Radio";
 
 /** The CLI with `input` on standard input (airlock() gives the child none). */
@@ -133,10 +135,34 @@ describe("apps through the airlock CLI", () => {
     const edited = parsed(airlockIn(["secrets", "edit", bank.slice(0, 6), "--password-stdin", "--json", ...logins], `${NEW_PASSWORD}\r\n`));
     expect(edited).toMatchObject({ id: bank, changed: ["password"] });
     const file = join(root, "logins.json");
-    const [masked, unmasked, refusedExport] = airlockBatch([
+    // URLs, tags and a hidden custom field changed and put back (the URL and tag), so only the PIN differs after.
+    const [masked, unmasked, refusedExport, edit1, edit2, whole, wholeRevealed, wholeText] = airlockBatch([
       ["secrets", "history", bank, "--field", "password", "--json", ...logins],
       ["secrets", "history", bank, "--field", "password", "--reveal", "--json", ...logins],
       ["secrets", "export", file, "--format", "bitwarden-json", "--json", ...logins],
+      ["secrets", "edit", bank, "--add-url", "https://old.bank.example", "--add-tag", "finance", "--hidden-field", `PIN=${PINS[0]}`, "--json", ...logins],
+      ["secrets", "edit", bank, "--remove-url", "https://old.bank.example", "--remove-tag", "finance", "--hidden-field", `PIN=${PINS[1]}`, "--json", ...logins],
+      ["secrets", "history", bank, "--json", ...logins],
+      ["secrets", "history", bank, "--field", "fields", "--reveal", "--json", ...logins],
+      ["secrets", "history", bank, ...logins],
+    ]);
+    for (const e of [edit1, edit2]) expect(e!.status, e!.stderr).toBe(0);
+    // Every field's earlier values, secrets (hidden custom fields too) masked unless revealed.
+    type Line = { field: string; change: string; value: string | null; name?: string; hidden?: boolean; by: string };
+    const lines = parsed(whole!)["history"] as Line[];
+    const of = (field: string): [string, string | null][] => lines.filter((h) => h.field === field).map((h) => [h.change, h.value]);
+    expect(of("urls")).toEqual([["added", "https://bank.example"], ["added", "https://old.bank.example"], ["removed", "https://old.bank.example"]]);
+    expect(of("tags")).toEqual([["added", "finance"], ["removed", "finance"]]);
+    expect(of("fields")).toEqual([["added", MASK], ["removed", MASK], ["added", MASK]]);
+    expect(of("title")).toEqual([["set", "Bank"]]);
+    expect(of("totp")).toEqual([["set", MASK]]);
+    for (const s of [PASSWORD, NEW_PASSWORD, TOTP_SECRET, ...PINS]) for (const out of [whole!, wholeText!]) expect(out.stdout).not.toContain(s);
+    expect(wholeText!.stdout).toMatch(/hidden field PIN\s+removed\s+•+/);
+    const pins = parsed(wholeRevealed!)["history"] as Line[];
+    expect(pins.map((h) => [h.change, h.name, h.hidden, h.value, h.by])).toEqual([
+      ["added", "PIN", true, PINS[0], "alice"],
+      ["removed", "PIN", true, PINS[0], "alice"],
+      ["added", "PIN", true, PINS[1], "alice"],
     ]);
     expect((parsed(masked!)["history"] as { value: string }[]).map((h) => h.value)).toEqual([MASK, MASK]);
     for (const s of [PASSWORD, NEW_PASSWORD]) expect(masked!.stdout).not.toContain(s);

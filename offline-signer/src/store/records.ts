@@ -14,7 +14,7 @@ import { hlcBytes, HLC_BYTES } from "../records/hlc.js";
 import { encodeValue, type Value } from "../records/values.js";
 import type { PlainOp } from "../sync/changeset.js";
 import type { AppModule, RecordView } from "../apps/app.js";
-import { OP_CODE, decodeStoredValue, foldState, viewOf, visibleRows, type OpRow } from "../apps/fold.js";
+import { OP_CODE, decodeStoredValue, foldState, splitTags, viewOf, visibleRows, type OpRow } from "../apps/fold.js";
 import { decodeState, encodeState } from "./record-state.js";
 
 /** Records folded per ops query in `flush`. */
@@ -28,6 +28,16 @@ export interface SearchHit {
 }
 
 export interface FieldVersion {
+  readonly value: Value;
+  /** HLC wall time (ms) of the write. */
+  readonly wall: number;
+  /** Device id (hex) that wrote it. */
+  readonly device: string;
+}
+
+/** One addition to or removal from a set field. */
+export interface SetChange {
+  readonly change: "added" | "removed";
   readonly value: Value;
   /** HLC wall time (ms) of the write. */
   readonly wall: number;
@@ -341,6 +351,35 @@ export class RecordStore {
     // DISTINCT: a compaction snapshot restates ops this vault already holds.
     const rows = this.#stmt("SELECT DISTINCT hlc, value FROM ops WHERE collection = ? AND record = ? AND field = ? AND kind = ? ORDER BY hlc, value").all(collection, record, field, OP_CODE.set) as { hlc: Buffer; value: Buffer }[];
     return rows.map((r) => ({ value: decodeStoredValue(r.value), wall: Number(r.hlc.readBigUInt64BE(0)), device: r.hlc.subarray(12).toString("hex") }));
+  }
+
+  /**
+   * Every addition to and removal from a set field in applied changesets, oldest first: a removal
+   * names the values whose additions it took away (history of a login's URLs or custom fields).
+   */
+  setHistory(collection: string, record: string, field: string): SetChange[] {
+    // DISTINCT: a compaction snapshot restates ops this vault already holds.
+    const rows = this.#stmt("SELECT DISTINCT kind, hlc, value FROM ops WHERE collection = ? AND record = ? AND field = ? AND kind IN (?, ?) ORDER BY hlc, value").all(collection, record, field, OP_CODE.add, OP_CODE.remove) as { kind: number; hlc: Buffer; value: Buffer }[];
+    const added = new Map<string, Buffer>();
+    for (const r of rows) if (r.kind === OP_CODE.add) added.set(r.hlc.toString("hex"), r.value);
+    const out: SetChange[] = [];
+    for (const r of rows) {
+      const at = { wall: Number(r.hlc.readBigUInt64BE(0)), device: r.hlc.subarray(12).toString("hex") };
+      if (r.kind === OP_CODE.add) {
+        out.push({ change: "added", value: decodeStoredValue(r.value), ...at });
+        continue;
+      }
+      const tags = decodeStoredValue(r.value);
+      if (!(tags instanceof Uint8Array)) continue;
+      // One line per value: a removal names every addition of it its author had seen.
+      const values = new Map<string, Buffer>();
+      for (const tag of splitTags(tags)) {
+        const value = added.get(Buffer.from(tag).toString("hex"));
+        if (value !== undefined) values.set(value.toString("hex"), value);
+      }
+      for (const value of values.values()) out.push({ change: "removed", value: decodeStoredValue(value), ...at });
+    }
+    return out;
   }
 
   /**

@@ -9,7 +9,7 @@ import { AirlockError, TransportKey, isAirlockError } from "@airlock/shared";
 import { Storage, VaultStore, type VaultOptions } from "../store/index.js";
 import { HLC_BYTES, HlcClock, type Hlc } from "../records/hlc.js";
 import { validateId, validateValue } from "../records/values.js";
-import type { RecordStore, FieldVersion, SearchHit } from "../store/records.js";
+import type { RecordStore, FieldVersion, SearchHit, SetChange } from "../store/records.js";
 import type { AppModule, Intent, RecordView } from "../apps/app.js";
 import { APPS, appNamed, appsFingerprint } from "../apps/registry.js";
 import { MAX_REMOVE_TAGS, batchProblem, intentOf, intentProblem, lowestVersion } from "../apps/validate.js";
@@ -1260,6 +1260,11 @@ export class Vault implements VaultContext {
   /** Every value a field held, oldest first: what earlier passwords were, and who set them. */
   fieldHistory(collection: string, id: string, field: string): FieldVersion[] {
     return this.recordStore.fieldHistory(collection, id, field);
+  }
+
+  /** Every addition to and removal from a set field, oldest first: earlier URLs, tags, custom fields. */
+  setHistory(collection: string, id: string, field: string): SetChange[] {
+    return this.recordStore.setHistory(collection, id, field);
   }
 
   /** Collections this device may read now, optionally only those of one app. */

@@ -12,7 +12,7 @@ import { newRecordId } from "../ids.js";
 import { writeItems } from "../write-chunks.js";
 import type { Vault } from "../../vault/vault.js";
 import type { RecordView } from "../app.js";
-import { secretsApp } from "./index.js";
+import { parseFieldEntry, secretsApp } from "./index.js";
 import { checkItem, type SecretField, type SecretItem } from "./item.js";
 import { itemIntents, itemOf } from "./record.js";
 import { parseTotp, totpCode } from "./totp.js";
@@ -292,13 +292,40 @@ export class SecretsRm extends VaultCommand {
   }
 }
 
+const LWW_FIELDS = ["title", "username", "password", "totp", "notes"] as const;
+const SET_FIELDS = ["urls", "tags", "fields"] as const;
+const SECRET_FIELDS = new Set<string>(["password", "totp"]);
+
+/** One line of `secrets history`: a value set (single fields), or added or removed (URLs, tags, custom fields). */
+interface HistoryLine {
+  field: string;
+  change: "set" | "added" | "removed";
+  /** The value, masked when secret and not revealed; null: the field was cleared. */
+  value: string | null;
+  /** Custom fields: the field's name and whether it is hidden. */
+  name?: string;
+  hidden?: boolean;
+  at: number;
+  by: string;
+}
+
+/** What `history` prints of a custom field's entry (hidden values masked unless revealed), or undefined for a malformed one. */
+function customLine(raw: unknown, reveal: boolean): Pick<HistoryLine, "value" | "name" | "hidden"> | undefined {
+  const f = parseFieldEntry(raw);
+  return f === undefined ? undefined : { name: f.name, hidden: f.hidden, value: f.hidden && !reveal ? MASK : f.value };
+}
+
 export class SecretsHistory extends VaultCommand {
-  static override summary = "Earlier values of a login's fields, who set them and when (secrets masked unless --reveal).";
-  static override examples = ["<%= config.bin %> secrets history 3f2a", "<%= config.bin %> secrets history 3f2a --field password --reveal"];
+  static override summary = "Earlier values of every field of a login, who set, added or removed them and when (secrets masked unless --reveal).";
+  static override examples = [
+    "<%= config.bin %> secrets history 3f2a",
+    "<%= config.bin %> secrets history 3f2a --field password --reveal",
+    "<%= config.bin %> secrets history 3f2a --field fields --reveal",
+  ];
   static override args = { id: Args.string({ description: "id (or a unique prefix)", required: true }) };
   static override flags = {
-    field: Flags.string({ description: "only this field", options: ["title", "username", "password", "totp", "notes"] }),
-    reveal: Flags.boolean({ description: "print earlier passwords and TOTP secrets in clear", default: false }),
+    field: Flags.string({ description: "only this field (fields: the custom fields)", options: [...LWW_FIELDS, ...SET_FIELDS] }),
+    reveal: Flags.boolean({ description: "print earlier passwords, TOTP secrets and hidden custom fields in clear", default: false }),
     collection,
   };
 
@@ -308,12 +335,21 @@ export class SecretsHistory extends VaultCommand {
       const { collection: c, record } = find(vault, flags.collection, args.id);
       const state = vault.requireTeam();
       const who = (d: string): string => state.users.get(state.devices.get(d)?.user ?? "")?.name ?? d.slice(0, 12);
-      const fields = flags.field === undefined ? ["title", "username", "password", "totp", "notes"] : [flags.field];
-      const secret = new Set(["password", "totp"]);
-      const history = fields.flatMap((f) =>
-        vault.fieldHistory(c, record.id, f).map((v) => ({ field: f, value: v.value === null ? null : secret.has(f) && !flags.reveal ? MASK : String(v.value), at: v.wall, by: who(v.device) })),
-      ).sort((a, b) => a.at - b.at);
-      const text = history.length === 0 ? "no history\n" : table(history.map((h) => [when(h.at), h.by, h.field, h.value ?? "(cleared)"]));
+      const only = (f: string): boolean => flags.field === undefined || flags.field === f;
+      const single: HistoryLine[] = LWW_FIELDS.filter(only).flatMap((f) =>
+        vault.fieldHistory(c, record.id, f).map((v) => ({ field: f, change: "set" as const, value: v.value === null ? null : SECRET_FIELDS.has(f) && !flags.reveal ? MASK : String(v.value), at: v.wall, by: who(v.device) })),
+      );
+      const sets: HistoryLine[] = SET_FIELDS.filter(only).flatMap((f) =>
+        vault.setHistory(c, record.id, f).flatMap((v) => {
+          const shownValue = f === "fields" ? customLine(v.value, flags.reveal) : { value: String(v.value) };
+          return shownValue === undefined ? [] : [{ field: f, change: v.change, ...shownValue, at: v.wall, by: who(v.device) }];
+        }),
+      );
+      // Oldest first; within one millisecond (one edit), values set, then removals, then additions.
+      const rank = { set: 0, removed: 1, added: 2 } as const;
+      const history = [...single, ...sets].sort((a, b) => a.at - b.at || rank[a.change] - rank[b.change]);
+      const label = (h: HistoryLine): string => (h.name === undefined ? h.field : `${h.hidden === true ? "hidden field" : "field"} ${h.name}`);
+      const text = history.length === 0 ? "no history\n" : table(history.map((h) => [when(h.at), h.by, label(h), h.change, h.value ?? "(cleared)"]));
       this.emit(flags.json, { id: record.id, history }, text);
     });
   }
