@@ -10,7 +10,7 @@ import { lstat, readdir, symlink, unlink, writeFile } from "node:fs/promises";
 import { request } from "node:http";
 import { connect, type Socket } from "node:net";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { blob } from "./acceptance.js";
 import { TEMP_PREFIX } from "./dir.js";
 import { httpMailboxCredentials } from "./http.js";
@@ -122,18 +122,23 @@ describe("uploads to the mailbox server", () => {
   it("a bundle damaged or replaced by a link on disk is refused, not served, and no answer names a server path", async () => {
     fixture = await startHttpMailboxFixture();
     const { namespace, token } = httpMailboxCredentials(fixture.team, fixture.epoch);
-    const [damaged, linked] = [blob(3000), blob(3000)];
+    const [damaged, linked, large] = [blob(3000), blob(3000), blob(MIB)];
     await fixture.backend.put(damaged.name, damaged.bytes);
     await fixture.backend.put(linked.name, linked.bytes);
+    await fixture.backend.put(large.name, large.bytes);
     const dir = join(fixture.storageDir, namespace);
     const flipped = Buffer.from(damaged.bytes);
     flipped[100] = flipped[100]! ^ 1;
     await writeFile(join(dir, damaged.name), flipped);
+    // A bundle large enough to be streamed: damaged in its last byte, still refused before a byte is sent.
+    const flippedLarge = Buffer.from(large.bytes);
+    flippedLarge[MIB - 1] = flippedLarge[MIB - 1]! ^ 1;
+    await writeFile(join(dir, large.name), flippedLarge);
     const secret = join(fixture.storageDir, "secret");
     await writeFile(secret, "SECRET-OUTSIDE-THE-NAMESPACE");
     await unlink(join(dir, linked.name));
     await symlink(secret, join(dir, linked.name));
-    for (const name of [damaged.name, linked.name]) {
+    for (const name of [damaged.name, linked.name, large.name]) {
       const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
         const req = request(`${fixture!.server.url}/v1/${namespace}/${name}`, { headers: { Authorization: `Bearer ${token}` } }, (res) => {
           let text = "";
@@ -149,6 +154,44 @@ describe("uploads to the mailbox server", () => {
       expect(answer.body).not.toContain(flipped.subarray(0, 64).toString("latin1"));
     }
     await expect(fixture.backend.get(damaged.name)).rejects.toMatchObject({ code: "MAILBOX_DIGEST_MISMATCH" });
+    await expect(fixture.backend.get(large.name)).rejects.toMatchObject({ code: "MAILBOX_DIGEST_MISMATCH" });
+  });
+
+  it("streams a large bundle to readers that stall, holding no copy of it, and cuts each off at the request deadline", async () => {
+    // The idle timeout (60 s) is far beyond the test: only the whole-response deadline can end these.
+    fixture = await startHttpMailboxFixture({ maxBundleBytes: 8 * MIB, timeouts: { headersMs: 1_000, requestMs: 1_500, idleMs: 60_000 } });
+    const { namespace, token } = httpMailboxCredentials(fixture.team, fixture.epoch);
+    const b = blob(8 * MIB);
+    await fixture.backend.put(b.name, b.bytes);
+    const before = process.memoryUsage().arrayBuffers;
+    const readers = await Promise.all(
+      Array.from({ length: 6 }, () =>
+        new Promise<{ socket: Socket; closed: Promise<number> }>((resolve, reject) => {
+          const socket = connect(fixture!.server.port, "127.0.0.1", () => socket.write(`GET /v1/${namespace}/${b.name} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\n\r\n`));
+          sockets.push(socket);
+          let received = 0;
+          const closed = new Promise<number>((done) => socket.once("close", () => done(received)));
+          socket.on("error", () => undefined);
+          socket.on("data", (d: Buffer) => (received += d.length));
+          // The answer has begun: from here on this reader reads nothing.
+          socket.once("data", () => {
+            socket.pause();
+            resolve({ socket, closed });
+          });
+          socket.once("error", reject);
+        }),
+      ),
+    );
+    // Six stalled 8 MiB answers: buffered whole, they held 48 MiB; streamed, a few chunks each.
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(16 * MIB);
+    // The server gives up on each at the deadline (counted as rejected); what reached them is less than the bundle.
+    const rejected = fixture.server.stats().rejected;
+    await vi.waitFor(() => expect(fixture!.server.stats().rejected).toBe(rejected + 6), { timeout: 30_000, interval: 50 });
+    for (const reader of readers) {
+      reader.socket.resume();
+      expect(await reader.closed).toBeLessThan(8 * MIB);
+    }
+    // (A reader that reads gets the whole streamed bundle: "stores a large bundle streamed in, byte for byte".)
   });
 });
 

@@ -19,7 +19,9 @@
  * never held in memory: it streams into a temp file in the namespace's folder (a name list()
  * ignores) while it is hashed, each chunk freed as soon as it is on disk (releaseChunk), and
  * only a body whose SHA-256 matches its name is fsynced, renamed to it, and its folder fsynced
- * (publish; concurrent puts share the folder fsync) before the 204.
+ * (publish; concurrent puts share the folder fsync) before the 204. A download is not held
+ * whole either: a large bundle is hashed through one chunk, then streamed from the same
+ * descriptor with backpressure, within requestMs (openStored, sendStored).
  * Authentication checks the bearer token against every served team's tokens for the path's
  * namespace over the token window around now, always all of them, so an unknown namespace and
  * a wrong token get the same 401 after the same work and a prober cannot tell which mailboxes
@@ -36,16 +38,17 @@
  * was checked for name, size and digest before it got its name; no error message sent to a
  * client contains a path.
  */
-import { closeSync, constants, type Stats, fstatSync, fsync as fsyncCallback, lstat as lstatCallback, open as openCallback, read as readCallback, rename as renameCallback, write as writeCallback } from "node:fs";
+import { closeSync, constants, createReadStream, type Stats, fstatSync, fsync as fsyncCallback, lstat as lstatCallback, open as openCallback, read as readCallback, rename as renameCallback, write as writeCallback } from "node:fs";
 import { lstat, mkdir, open, readdir, rename, rm, rmdir, unlink, writeFile } from "node:fs/promises";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
+import { pipeline } from "node:stream/promises";
 import { promisify } from "node:util";
 import { createHash, randomBytes } from "node:crypto";
 import { MessageChannel } from "node:worker_threads";
 import { DEFAULT_TAG_WINDOW, epochAt, errnoCode, isAirlockError, MAILBOX_PRUNE_AGE, TOKEN_LENGTH, type MailboxServerKey } from "@airlock/shared";
-import { checkMaxBytes, digestHex, isMailboxName, mailboxError, MAILBOX_SUFFIX, type MailboxName } from "./backend.js";
+import { checkMaxBytes, isMailboxName, mailboxError, MAILBOX_SUFFIX, type MailboxName } from "./backend.js";
 import { DirMailbox, TEMP_PREFIX } from "./dir.js";
 import { API_PREFIX, httpMailboxError, MAX_CURSOR_LENGTH, NAMESPACE_PATTERN, TOKEN_PATTERN, TOKEN_PURPOSE_PREFIX } from "./http-protocol.js";
 
@@ -154,6 +157,10 @@ const pathStat = promisify(lstatCallback);
 const pathRename = promisify(renameCallback);
 /** Tokens remembered after they opened a namespace (a team's couriers use a handful a day). */
 const VERIFIED_CACHE = 4096;
+/** Bundles up to this size are read whole and sent in one write; larger ones are streamed. */
+const SMALL_BUNDLE = 256 * 1024;
+/** The read size for hashing and streaming a larger stored bundle. */
+const STREAM_CHUNK = 64 * 1024;
 const DEFAULT_TIMEOUTS = { headersMs: 10_000, requestMs: 300_000, idleMs: 60_000 } as const;
 const RATE_WINDOW_MS = 60_000;
 const PRUNE_EVERY_MS = 3_600_000;
@@ -479,12 +486,16 @@ export async function startMailboxServer(o: MailboxServerOptions): Promise<Mailb
   }
 
   /**
-   * A stored bundle's bytes, or undefined if there is none: DirMailbox.get less its check that
-   * the folder is not a link planted by a Syncthing peer (this folder is the server's own), so
-   * one file-system round trip fewer per fetch, and with no server path in its errors. Checked
-   * against its name before a byte is sent: a bundle damaged on disk is refused, not served.
+   * A stored bundle, opened and checked against its name before a byte is sent (a bundle damaged
+   * on disk is refused, not served), or undefined if there is none: DirMailbox.get less its check
+   * that the folder is not a link planted by a Syncthing peer (this folder is the server's own),
+   * and with no server path in its errors. A bundle of at most SMALL_BUNDLE bytes comes back read
+   * (one read); a larger one is hashed through one STREAM_CHUNK buffer and comes back as its open
+   * descriptor, to be streamed (sendStored): memory per fetch stays at a chunk or two whatever
+   * the size, and a reader that stalls pins no bundle. Stored files are never changed in place
+   * (a put renames a new file over the name), so what is streamed is what was hashed.
    */
-  async function readStored(dir: string, name: MailboxName): Promise<Uint8Array | undefined> {
+  async function openStored(dir: string, name: MailboxName): Promise<{ bytes: Uint8Array } | { fd: number; size: number } | undefined> {
     let fd: number;
     try {
       fd = await fdOpen(join(dir, name), READ_FLAGS);
@@ -493,23 +504,53 @@ export async function startMailboxServer(o: MailboxServerOptions): Promise<Mailb
       if (errnoCode(e) === "ELOOP") throw mailboxError("MAILBOX_NOT_A_FILE", `${name} is stored as a symbolic link`);
       throw e;
     }
+    let handedOver = false;
     try {
       const stats = fstatSync(fd);
       if (!stats.isFile()) throw mailboxError("MAILBOX_NOT_A_FILE", `${name} is stored as something other than a plain file`);
       if (stats.size > maxBundleBytes) throw mailboxError("MAILBOX_TOO_LARGE", `${name} is stored with ${stats.size} bytes, over this mailbox's ${maxBundleBytes}`);
-      const bytes = new Uint8Array(stats.size);
+      const small = stats.size <= SMALL_BUNDLE;
+      const buffer = small ? new Uint8Array(stats.size) : Buffer.allocUnsafe(STREAM_CHUNK);
+      const hash = createHash("sha256");
       let read = 0;
-      while (read < bytes.length) {
-        const { bytesRead } = await fdRead(fd, bytes, read, bytes.length - read, read);
+      while (read < stats.size) {
+        const at = small ? read : 0;
+        const { bytesRead } = await fdRead(fd, buffer, at, Math.min(buffer.length - at, stats.size - read), read);
         if (bytesRead === 0) break;
+        hash.update(buffer.subarray(at, at + bytesRead));
         read += bytesRead;
       }
-      if (read !== bytes.length || `${digestHex(bytes)}${MAILBOX_SUFFIX}` !== name) {
+      if (read !== stats.size || `${hash.digest("hex")}${MAILBOX_SUFFIX}` !== name) {
         throw mailboxError("MAILBOX_DIGEST_MISMATCH", `${name} is stored damaged: its bytes do not hash to its name`);
       }
-      return bytes;
+      if (small) return { bytes: buffer };
+      handedOver = true;
+      return { fd, size: stats.size };
     } finally {
-      fdClose(fd);
+      if (!handedOver) fdClose(fd);
+    }
+  }
+
+  /**
+   * Streams a checked bundle's descriptor (closed here) into the response with backpressure, at
+   * most STREAM_CHUNK at a time, and within requestMs in all: a reader that trickles (resetting
+   * the idle timer) is cut off at that deadline. A reader that goes away ends it quietly.
+   */
+  async function sendStored(res: ServerResponse, fd: number, size: number): Promise<void> {
+    const stream = createReadStream("", { fd, start: 0, end: size - 1, highWaterMark: STREAM_CHUNK, autoClose: true });
+    const deadline = setTimeout(() => {
+      counters.rejected++;
+      res.destroy();
+    }, requestMs);
+    try {
+      await pipeline(stream, res);
+    } catch (e) {
+      res.destroy();
+      const code = errnoCode(e);
+      if (code !== "ERR_STREAM_PREMATURE_CLOSE" && code !== "ECONNRESET" && code !== "EPIPE") log(`airlock mailbox: GET failed while sending: ${describe(e)}`);
+    } finally {
+      clearTimeout(deadline);
+      stream.destroy();
     }
   }
 
@@ -694,11 +735,13 @@ export async function startMailboxServer(o: MailboxServerOptions): Promise<Mailb
         return;
       }
       case "GET": {
-        const bytes = await readStored(dir, name);
-        if (bytes === undefined) throw new HttpFailure(404, "MAILBOX_NOT_FOUND", "no bundle of that name");
-        res.writeHead(200, { "Content-Type": "application/octet-stream", "Content-Length": String(bytes.length), "Cache-Control": "no-store" });
-        counters.bytesOut += bytes.length;
-        res.end(bytes);
+        const stored = await openStored(dir, name);
+        if (stored === undefined) throw new HttpFailure(404, "MAILBOX_NOT_FOUND", "no bundle of that name");
+        const size = "bytes" in stored ? stored.bytes.length : stored.size;
+        res.writeHead(200, { "Content-Type": "application/octet-stream", "Content-Length": String(size), "Cache-Control": "no-store" });
+        counters.bytesOut += size;
+        if ("bytes" in stored) res.end(stored.bytes);
+        else await sendStored(res, stored.fd, stored.size);
         return;
       }
       case "DELETE": {
