@@ -103,7 +103,7 @@ describe("importing changesets", () => {
     const r = importInto(t.a, [t.bob.bundle({ changesets: [other.bytes, ours] })]);
     expect(r.quarantined).toBe(1);
     expect(r.applied).toBe(1);
-    expect(vaultStatus(t.a).quarantine.map((q) => [q.reason, q.author])).toContainEqual(["belongs to another team", t.b.deviceId]);
+    expect(vaultStatus(t.a).quarantine.map((q) => [q.kind, q.reason, q.author])).toContainEqual(["changeset", "belongs to another team", t.b.deviceId]);
     expect(verdict(t.a, other.bytes)).toBeUndefined();
     expect(title(t.a, "o")).toBe("ours");
     t.close();
@@ -218,7 +218,7 @@ describe("importing changesets", () => {
     expect(t.a.forkSeq(t.b.deviceId)).toBe(2);
     // Nothing of Bob's waits any more: his chain counts as processed from the fork on.
     expect(vaultStatus(t.a).changesets.waiting).toBe(0);
-    expect(vaultStatus(t.a).quarantine.map((q) => q.reason)).toContain("a second, different changeset 2 from the same device (equivocation)");
+    expect(vaultStatus(t.a).quarantine.map((q) => [q.kind, q.reason, q.author])).toContainEqual(["changeset", "a second, different changeset 2 from the same device (equivocation)", t.b.deviceId]);
     // A third version under the same seq is quarantined too, and reported once only.
     const thirdTwo = t.bob.changeset({ collection: "notes", ops: [{ record: "q", value: "third two" }], seq: 2, prev: decodeChangeset(one, { verify: false }).id });
     const r3 = importInto(t.a, [t.bob.bundle({ changesets: [thirdTwo] })]);
