@@ -17,10 +17,11 @@ export const COURIER_HINTS = {
   COURIER_NO_SERVER_KEYS:
     "a mailbox server holds mailbox server keys, never transport keys: on a courier of the team run `airlock-courier mailbox-key --out FILE`, carry FILE to the server, and there run `airlock-courier serve-init FILE`",
   COURIER_BAD_SERVER_KEY: "the file is not a mailbox server key file; make one with `airlock-courier mailbox-key --out FILE` on a courier of the team",
-  COURIER_NO_MAILBOX: "pass --mailbox URL (dir:PATH, http://HOST:PORT, onion:ADDR or s3://BUCKET?endpoint=...)",
+  COURIER_NO_MAILBOX: "pass --mailbox URL (dir:PATH, http://HOST:PORT, https://HOST:PORT, onion:ADDR or s3://BUCKET?endpoint=...)",
   COURIER_BAD_CONFIG: "the courier's teams.json is damaged; restore it from a backup or init the teams again",
-  COURIER_BAD_URL: "mailbox URLs are dir:PATH, http://HOST:PORT, onion:ADDR or s3://BUCKET?endpoint=...",
+  COURIER_BAD_URL: "mailbox URLs are dir:PATH, http://HOST:PORT, https://HOST:PORT, onion:ADDR or s3://BUCKET?endpoint=...",
   COURIER_NO_MAILBOX_FOLDER: "create the folder (mkdir -p PATH) or mount the stick or share it is on, then run init again",
+  COURIER_BAD_MAILBOX_CA: "set AIRLOCK_MAILBOX_CA to a readable PEM file holding your team's CA certificate (the CA that signed the mailbox's TLS certificate), or unset it to use the system's CAs",
   COURIER_BAD_TOR_SOCKS: "set AIRLOCK_TOR_SOCKS to tor's SocksPort as HOST:PORT (default 127.0.0.1:9050), or unset it",
   COURIER_BAD_DURATION: "write durations like 30s, 15m, 1h or 1d",
   COURIER_BAD_ARGUMENT: "see airlock-courier COMMAND --help",

@@ -7,7 +7,7 @@ import { loadCourierKey } from "../home/courier-key.js";
 import { openEnrollment, readEnrollmentFile } from "../home/enrollment.js";
 import { requireHome } from "../home/paths.js";
 import { checkBucketSizes, loadTeams, saveTeams, transportKeyOf, upsertTeam } from "../home/teams.js";
-import { mailboxKind, redactUrl } from "../mailbox/open.js";
+import { mailboxCa, mailboxKind, redactUrl } from "../mailbox/open.js";
 import { parseS3Url } from "../mailbox/s3-url.js";
 import { Spool } from "../spool/spool.js";
 import { onionClientAuthKeys, writeClientAuthFile } from "../tor/client-auth.js";
@@ -34,7 +34,7 @@ export const ONION_AUTH_DIR = "onion-auth";
 export default class Init extends CourierCommand {
   static override summary = "Serve a team: open its courier enrollment and record its mailbox.";
   static override description =
-    "ENROLLMENT is the file the vault made with `airlock courier-enroll` for this courier's public key. Running init again for the same team updates it (a new mailbox URL is added beside the others); one courier can serve several teams.\n\nMailbox URLs: dir:PATH (a folder, USB or Syncthing), http://HOST:PORT (airlock-courier serve), onion:ADDR.onion (the same over Tor), s3://BUCKET?endpoint=https://... (credentials from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY).";
+    "ENROLLMENT is the file the vault made with `airlock courier-enroll` for this courier's public key. Running init again for the same team updates it (a new mailbox URL is added beside the others); one courier can serve several teams.\n\nMailbox URLs: dir:PATH (a folder, USB or Syncthing), http://HOST:PORT (airlock-courier serve), https://HOST:PORT (serve behind a TLS front; the certificate is verified against the system's CAs, or only against the CA file AIRLOCK_MAILBOX_CA names), onion:ADDR.onion (the same over Tor), s3://BUCKET?endpoint=https://... (credentials from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY).";
   static override examples = [
     "<%= config.bin %> init enrollment.airlock --mailbox dir:/srv/syncthing/airlock",
     "<%= config.bin %> init enrollment.airlock --mailbox http://10.0.0.5:8800 --send-per-round 8 --bucket-size 65536 --bucket-size 262144",
@@ -62,6 +62,8 @@ export default class Init extends CourierCommand {
     // s3: URLs carry an endpoint and region worth checking now, not at the first sync.
     if (mailboxKind(mailbox) === "s3") parseS3Url(mailbox);
     if (mailboxKind(mailbox) === "dir") requireMailboxFolder(mailbox.slice("dir:".length));
+    // A CA file named for https:// mailboxes (AIRLOCK_MAILBOX_CA) is checked now, not at the first sync.
+    if (mailbox.startsWith("https:")) mailboxCa();
     const { teams, team, added, replacedNewer } = upsertTeam(loadTeams(home), enrollment, mailbox, {
       ...(flags["send-per-round"] === undefined ? {} : { sendPerRound: flags["send-per-round"] }),
       ...(flags["bucket-size"] === undefined ? {} : { bucketSizes: checkBucketSizes(flags["bucket-size"]) }),

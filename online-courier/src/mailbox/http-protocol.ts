@@ -30,7 +30,9 @@ export const HTTP_MAILBOX_HINTS = {
   MAILBOX_RATE_LIMITED: "the mailbox server is limiting requests from this address; sync less often or wait a minute",
   MAILBOX_SERVER: "the mailbox server failed; try again later, and check the server's log (it never holds bundle contents)",
   MAILBOX_PROTOCOL: "the mailbox server's answer was malformed; it may not be an Airlock mailbox, or something between you rewrote it",
-  MAILBOX_BAD_URL: "write the mailbox as http://HOST:PORT, or onion:ADDRESS.onion with tor running",
+  MAILBOX_BAD_URL: "write the mailbox as http://HOST:PORT, https://HOST:PORT, or onion:ADDRESS.onion with tor running",
+  MAILBOX_TLS:
+    "the mailbox's TLS certificate is not one this courier trusts (or is for another name, or expired); a team that runs its own CA sets AIRLOCK_MAILBOX_CA=FILE (the CA's PEM) for the courier (docs/http-mailbox.md, \"TLS\")",
   MAILBOX_TIMEOUT: "the mailbox server took too long; over tor this can happen while circuits are built, so try again",
   MAILBOX_QUOTA:
     "this epoch's mailbox on the server is full (its byte or bundle quota); the bundles stay pending and go out in the next epoch's mailbox, or ask the server's operator to raise --quota-bytes / --quota-bundles",

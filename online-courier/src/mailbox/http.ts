@@ -1,6 +1,10 @@
 /**
- * The HTTP mailbox client backend (`http://HOST:PORT` and, through tor's SOCKS port,
- * `onion:ADDR`). The server is untrusted like every mailbox: each response is bounded before it
+ * The HTTP mailbox client backend (`http://HOST:PORT`, `https://HOST:PORT` and, through tor's
+ * SOCKS port, `onion:ADDR`). Over https the server's certificate is always verified, against
+ * the system's CAs or, given `ca`, against that CA only (a team's own CA, pinned); a certificate
+ * that does not verify is MAILBOX_TLS, naming the mailbox.
+ *
+ * The server is untrusted like every mailbox: each response is bounded before it
  * is buffered (Content-Length first, then the stream is cut), every listed name is checked
  * against the name pattern, and every fetched bundle against its digest name. Server refusals
  * become typed errors (MAILBOX_AUTH, MAILBOX_RATE_LIMITED, ...; see http-protocol.ts).
@@ -55,6 +59,8 @@ export interface HttpMailboxOptions {
   timeoutMs?: number;
   /** Total deadline of one request, answer body included, however the bytes trickle (default 5 min, 10 min over tor). */
   deadlineMs?: number;
+  /** https only: the CA certificate(s), PEM, the server's certificate must chain to instead of the system's CAs. */
+  ca?: string;
 }
 
 const DEFAULT_TIMEOUT_MS = 60_000;
@@ -132,7 +138,7 @@ export class HttpMailbox implements MailboxBackend {
   /** What this client has listed, numbered in the order it first saw it: its cursors' meaning. */
   readonly #index = new SequenceIndex();
 
-  constructor(o: { baseUrl: string; namespace: string; token: string; socksProxy?: { host: string; port: number }; maxBundleBytes?: number; timeoutMs?: number; deadlineMs?: number }) {
+  constructor(o: HttpMailboxOptions) {
     this.maxBundleBytes = checkMaxBytes(o.maxBundleBytes);
     let base: URL;
     try {
@@ -158,10 +164,14 @@ export class HttpMailbox implements MailboxBackend {
       if (base.protocol !== "http:") throw httpMailboxError("MAILBOX_BAD_URL", "over SOCKS (tor) use http://: the onion service already encrypts end to end");
       this.#agent = new SocksHttpAgent(o.socksProxy, timeoutMs, agentOptions);
       this.#request = httpRequest;
+      if (o.ca !== undefined) throw httpMailboxError("MAILBOX_BAD_URL", "a CA certificate applies to https:// mailboxes only");
     } else if (base.protocol === "https:") {
-      this.#agent = new HttpsAgent(agentOptions);
+      // Verification stays on (rejectUnauthorized defaults to true and is never set here); `ca`
+      // replaces the system's CAs, so a pinned team CA is the only issuer accepted.
+      this.#agent = new HttpsAgent(o.ca === undefined ? agentOptions : { ...agentOptions, ca: o.ca });
       this.#request = httpsRequest as unknown as typeof httpRequest;
     } else {
+      if (o.ca !== undefined) throw httpMailboxError("MAILBOX_BAD_URL", "a CA certificate applies to https:// mailboxes only");
       this.#agent = new HttpAgent(agentOptions);
       this.#request = httpRequest;
     }
@@ -273,6 +283,7 @@ export class HttpMailbox implements MailboxBackend {
       req.on("timeout", () => req.destroy(httpMailboxError("MAILBOX_TIMEOUT", `no answer from ${this.#where()} within ${this.#timeoutMs} ms`)));
       req.on("error", (e) => {
         if (isAirlockError(e)) reject(e);
+        else if (isTlsVerifyError(e)) reject(httpMailboxError("MAILBOX_TLS", `the TLS certificate of ${this.#where()} is not trusted: ${e.message}`, e));
         else reject(httpMailboxError("MAILBOX_UNREACHABLE", `cannot reach ${this.#where()}: ${e.message}`, e));
       });
       req.on("response", (res) => {
@@ -301,6 +312,15 @@ export class HttpMailbox implements MailboxBackend {
   #where(): string {
     return this.#base.host;
   }
+}
+
+/**
+ * Node's certificate verification failures: OpenSSL's X509 verify codes (by name) and the
+ * hostname check. A handshake that failed for another reason (a reset) stays MAILBOX_UNREACHABLE.
+ */
+function isTlsVerifyError(e: Error): boolean {
+  const code = (e as NodeJS.ErrnoException).code ?? "";
+  return code === "ERR_TLS_CERT_ALTNAME_INVALID" || /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|CHAIN|ISSUER/.test(code);
 }
 
 /**

@@ -6,6 +6,8 @@
  *   dir:PATH              a folder (USB, Syncthing); the namespace is a subfolder of PATH
  *   memory:NAME           in-process, for tests: every opener of the same NAME shares it
  *   http://HOST:PORT      the blind HTTP mailbox (airlock-courier serve); bearer token per namespace
+ *   https://HOST:PORT     the same behind a TLS front; the certificate is always verified, against
+ *                         the system's CAs or only the team's own CA (AIRLOCK_MAILBOX_CA=FILE)
  *   onion:ADDR.onion      the same, as a Tor onion service, through tor's SOCKS port
  *                         (AIRLOCK_TOR_SOCKS, default 127.0.0.1:9050; see docs/operations.md)
  *   s3://BUCKET?endpoint= an S3-compatible object store
@@ -14,7 +16,8 @@
  * first use: the lookup is asynchronous, and a courier that is only listing its status must not
  * fail on a missing credentials file.
  */
-import { statSync } from "node:fs";
+import { X509Certificate } from "node:crypto";
+import { readFileSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { courierError } from "../errors.js";
 import { DEFAULT_MAX_BUNDLE_BYTES, type CallOptions, type MailboxBackend, type MailboxListing } from "./backend.js";
@@ -49,6 +52,8 @@ export interface OpenMailboxOptions {
   readonly s3Credentials?: S3Credentials;
   /** The courier home's folder, where s3-credentials.json is looked up (default: resolveHome()). */
   readonly home?: string;
+  /** https:// mailboxes: the CA certificate(s), PEM, to verify against instead of the system's (default: mailboxCa(), i.e. the file AIRLOCK_MAILBOX_CA names, if set). */
+  readonly ca?: string;
 }
 
 /** Tor's default SocksPort (Debian's system tor and the torrc in docs/http-mailbox.md). */
@@ -68,6 +73,42 @@ export function torSocksProxy(env: NodeJS.ProcessEnv = process.env): SocksProxy 
     throw courierError("COURIER_BAD_TOR_SOCKS", `${TOR_SOCKS_ENV} wants HOST:PORT (tor's SocksPort), got ${JSON.stringify(raw.slice(0, 80))}`);
   }
   return parsed;
+}
+
+export const MAILBOX_CA_ENV = "AIRLOCK_MAILBOX_CA";
+const MAX_CA_FILE_BYTES = 1024 * 1024;
+
+/**
+ * The CA a team runs for its https:// mailboxes: `AIRLOCK_MAILBOX_CA=FILE` (PEM, one or more
+ * certificates), else undefined (the system's CAs). Given, it replaces the system's CAs for
+ * https:// mailboxes, so only certificates it issued are accepted (pinned); it never turns
+ * verification off. Like AIRLOCK_TOR_SOCKS, one setting per process: the URL stays what the
+ * team shares. A file that cannot be read or holds no certificate is an error now, not a
+ * silently unpinned connection (NODE_EXTRA_CA_CERTS only warns).
+ */
+export function mailboxCa(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const file = env[MAILBOX_CA_ENV];
+  if (file === undefined || file === "") return undefined;
+  const bad = (why: string, cause?: unknown): never => {
+    throw courierError("COURIER_BAD_MAILBOX_CA", `${MAILBOX_CA_ENV}=${JSON.stringify(file.slice(0, 200))}: ${why}`, cause);
+  };
+  let pem: string | undefined;
+  try {
+    pem = statSync(file).size <= MAX_CA_FILE_BYTES ? readFileSync(file, "utf8") : undefined;
+  } catch (e) {
+    return bad(`cannot read it: ${(e as Error).message}`, e);
+  }
+  if (pem === undefined) return bad(`larger than ${MAX_CA_FILE_BYTES} bytes: not a CA certificate file`);
+  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  if (blocks.length === 0) bad("holds no PEM certificate (-----BEGIN CERTIFICATE-----)");
+  for (const block of blocks) {
+    try {
+      new X509Certificate(block);
+    } catch (e) {
+      bad(`holds a certificate that does not parse: ${(e as Error).message}`, e);
+    }
+  }
+  return blocks.join("\n");
 }
 
 /** HOST:PORT or [IPv6]:PORT with a port 0..65535, else undefined. */
@@ -116,8 +157,10 @@ export function openMailbox(url: string, ns: MailboxNamespace, opts: OpenMailbox
       }
       return store;
     }
-    case "http":
-      return new HttpMailbox({ baseUrl: url, namespace: ns.namespace, token: ns.token, ...limit, ...timeout(opts) });
+    case "http": {
+      const ca = url.startsWith("https:") ? (opts.ca ?? mailboxCa()) : undefined;
+      return new HttpMailbox({ baseUrl: url, namespace: ns.namespace, token: ns.token, ...limit, ...timeout(opts), ...(ca === undefined ? {} : { ca }) });
+    }
     case "onion": {
       // The hostname is handed to tor unresolved (HttpMailbox's SOCKS agent); the onion service
       // itself encrypts end to end, so plain http:// inside it is what tor expects.
@@ -148,7 +191,8 @@ export function mailboxKind(url: string): MailboxKind {
   if (typeof url === "string" && url.length <= 2048) {
     if (/^dir:.+/.test(url)) return "dir";
     if (/^memory:[A-Za-z0-9._-]{1,64}$/.test(url)) return "memory";
-    if (/^http:\/\/[A-Za-z0-9.-]+(:\d{1,5})?\/?$/.test(url) || /^http:\/\/\[[0-9a-fA-F:]+\](:\d{1,5})?\/?$/.test(url)) return "http";
+    // http:// and https:// are the same server (serve, or a TLS front before it): one kind.
+    if (/^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?\/?$/.test(url) || /^https?:\/\/\[[0-9a-fA-F:]+\](:\d{1,5})?\/?$/.test(url)) return "http";
     if (/^onion:[a-z2-7]{56}\.onion(:\d{1,5})?$/.test(url)) return "onion";
     if (/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\?.*)?$/.test(url)) return "s3";
   }
