@@ -203,6 +203,31 @@ describe("sealing: the order of calls and the body hash", () => {
   });
 });
 
+describe("sealing with an injected ChunkAead", () => {
+  const aead: ChunkAead = {
+    seal: (key, nonce, plaintext, out, at) => out.set(aeadSeal(key, nonce, plaintext), at),
+    open: () => false,
+  };
+
+  it("pieces that hold a whole chunk, and whole chunks of padding, give the bytes of sealBundle", () => {
+    // Chunk 0 holds the 40-byte inner header and the first CHUNK - 40 body bytes, so a piece of
+    // CHUNK bytes pushed next is exactly chunk 1; the bucket then has whole chunks of padding.
+    const data = pattern(3 * CHUNK_SIZE - 40);
+    const minLength = 6 * CHUNK_SIZE;
+    const reference = sealBundle(data, { ...fx.options, minLength }, fixedRandomness(3, undefined, "whole chunks"));
+    const sealer = new BundleSealer(data.length, { ...fx.options, minLength }, fixedRandomness(3, undefined, "whole chunks"), { aead });
+    const out = [sealer.prefix];
+    for (const [from, to] of [[0, CHUNK_SIZE - 40], [CHUNK_SIZE - 40, 2 * CHUNK_SIZE - 40], [2 * CHUNK_SIZE - 40, 3 * CHUNK_SIZE - 40]] as const) {
+      const step = sealer.push(data.subarray(from, to));
+      expect(step.map((piece) => piece.length)).toEqual([SEALED_CHUNK_SIZE]);
+      out.push(...step);
+    }
+    out.push(...sealer.finish());
+    expect(reference.length).toBe(bucketFor(minLength));
+    expect(same(concatBytes(...out), reference)).toBe(true);
+  });
+});
+
 describe("sealing: the padding", () => {
   it("a small body in a bucket of several chunks: P is sender, length, body, signature, then zeros to fill every chunk", () => {
     const minLength = 3 * CHUNK_SIZE + 5000;
@@ -358,6 +383,14 @@ describe("opening: each check of docs/bundle-format.md, its code and what its me
     const empty = openAll(seal(new Uint8Array(0)).bundle);
     expect(empty.body).toEqual(new Uint8Array(0));
     expect(empty.bodyHash).toEqual(sha(new Uint8Array(0)));
+  });
+});
+
+describe("opening: each refused argument is named", () => {
+  it("the recipient's keys, a piece and the limit", () => {
+    expect(() => new BundleOpener({ recipient: { ...me, secretKey: new Uint8Array(31) } })).toThrow('"recipient.secretKey" expected Uint8Array of length 32, got length=31');
+    expect(() => openBundleStream([], { recipient: { ...me, publicKey: new Uint8Array(33) } })).toThrow('"recipient.publicKey" expected Uint8Array of length 32, got length=33');
+    expect(() => new BundleOpener({ recipient: me }).push("bytes" as unknown as Uint8Array)).toThrow('"piece" expected Uint8Array, got string');
   });
 });
 
