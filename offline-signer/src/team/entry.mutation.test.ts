@@ -353,3 +353,47 @@ describe("signed messages and the canonical object codec", () => {
     expect(() => decodeObjectFast(new Uint8Array([0xa2, 0x61, 0x62, 0x01, 0x61, 0x61, 0x02]))).toThrow(); // keys out of canonical order
   });
 });
+
+describe("the entry codec: what the first mutation run left open", () => {
+  it("each list names its item's path: recipients, keys, frontier points, per entry type's grant field", () => {
+    refused({ ...valid["grant"]!, grants: [grant({ to: [id(3, 31)] })] }, /^team log entry: grants\[0\]\.to\[0\] must be 32 bytes$/);
+    refused({ ...valid["grant"]!, grants: [grant({ keys: "k" })] }, /^team log entry: grants\[0\]\.keys must be a list of at most 4096 items$/);
+    refused({ ...valid["compact"]!, frontier: [7] }, /^team log entry: frontier\[0\] must be a map$/);
+    refused({ ...valid["compact"]!, frontier: [{ device: id(2, 3), seq: 1, id: id(9) }] }, /^team log entry: frontier\[0\]\.device must be 32 bytes$/);
+    refused({ ...valid["compact"]!, frontier: [{ device: id(2), seq: -1, id: id(9) }] }, /^team log entry: frontier\[0\]\.seq must be an integer/);
+    refused({ ...valid["transport-key"]!, to: [id(3, 31)] }, /^team log entry: to\[0\] must be 32 bytes$/);
+    const bad = [grant({ to: [] })];
+    const fields: [string, string][] = [["add-member", "grants"], ["add-device", "grants"], ["collection", "grants"], ["grant", "grants"], ["revoke-device", "rekeys"], ["remove-member", "rekeys"], ["set-role", "rekeys"], ["set-policy", "rekeys"], ["compact", "rekeys"], ["remove-org", "rekeys"]];
+    for (const [type, field] of fields) refused({ ...valid[type]!, [field]: bad }, new RegExp(`^team log entry: ${field}\\[0\\]\\.to names no device$`));
+    refused({ ...valid["add-device"]!, device: 7 }, /^team log entry: device must be a map$/);
+    // A frontier of several points in device order decodes.
+    const two = decodeEntry(raw({ ...valid["compact"]!, frontier: [{ device: id(2), seq: 1, id: id(9) }, { device: id(3), seq: 2, id: id(9) }, { device: id(4), seq: 3, id: id(9) }] }));
+    expect(two.body).toMatchObject({ frontier: [{ seq: 1 }, { seq: 2 }, { seq: 3 }] });
+  });
+
+  it("courier names start with a letter or digit and hold nothing else after the allowed characters", () => {
+    for (const name of ["-relay", ".relay", "relay!", "relay one", "Relay"]) refused({ ...valid["courier"]!, name }, /^team log entry: name must be lowercase letters, digits, dots, dashes or underscores$/);
+    expect(decodeEntry(raw({ ...valid["courier"]!, name: "0relay._-x" })).body).toMatchObject({ name: "0relay._-x" });
+  });
+
+  it("bytes that are not a Uint8Array are a programming error, said as such", () => {
+    expect(() => decodeEntry([1, 2] as unknown as Uint8Array)).toThrow(new TypeError("entry bytes must be a Uint8Array"));
+  });
+
+  it("the decoder's limits: nesting deeper than 8 is not canonical CBOR, even in a newer version's unknown field", () => {
+    let deep: Plain = 1;
+    for (let i = 0; i < 9; i++) deep = [deep];
+    refused({ ...valid["courier"]!, v: ENTRY_MINOR_VERSION + 1, later: deep }, /not canonical CBOR/);
+    let ok: Plain = 1;
+    for (let i = 0; i < 5; i++) ok = [ok];
+    expect(decodeEntry(raw({ ...valid["courier"]!, v: ENTRY_MINOR_VERSION + 1, later: ok })).body.type).toBe("courier");
+  });
+
+  it("an entry whose body is just under the size limit decodes (the decoder's own limit is above the body's)", () => {
+    const sized = (n: number): Uint8Array => raw({ type: "grant", grants: [grant({ sealed: new Uint8Array(400_000) }), grant({ sealed: new Uint8Array(400_000) }), grant({ sealed: new Uint8Array(n) })] });
+    const overhead = (decodeObject(sized(1000)) as { body: Uint8Array }).body.length - 1000;
+    const bytes = sized(MAX_ENTRY_BYTES - overhead - 8);
+    expect(bytes.length).toBeGreaterThan(MAX_ENTRY_BYTES - 128);
+    expect(decodeEntry(bytes).body.type).toBe("grant");
+  });
+});
