@@ -252,8 +252,9 @@ describe("importing changesets", () => {
     const r = importInto(t.a, [t.bob.bundle({ changesets: [chain[0]!, chain[1]!] })]);
     expect([r.applied, r.waiting]).toEqual([2, 0]);
     expect(title(t.a, "l")).toBe("v2");
-    // Vera's vault: Bob's 1 applied (head 1), then a fork at 3; 2 still applies.
-    importInto(t.v, [t.bob.bundle({ changesets: [chain[0]!, three, otherThree] })]);
+    // Vera's vault: Bob's 1 applied (a stored head of 1), then a fork at 3; 2 still applies.
+    importInto(t.v, [t.bob.bundle({ changesets: [chain[0]!] })]);
+    importInto(t.v, [t.bob.bundle({ changesets: [three, otherThree] })]);
     expect(importInto(t.v, [t.bob.bundle({ changesets: [chain[1]!] })]).applied).toBe(1);
     // A fork at 2 found after the one at 3: the lower seq stands, and 2 is refused from then on.
     const otherTwo = t.bob.changeset({ collection: "notes", ops: [{ record: "l", value: "other two" }], seq: 2, prev: decodeChangeset(chain[0]!, { verify: false }).id });
