@@ -36,12 +36,14 @@ const team = "offline-signer/src/team";
 export const groups = {
   /**
    * The team log: entry decoding and signature checks, the fold's rights table, reading helpers.
-   * Only tests that fold hand-built logs (about 1 s a file): the vault-level ones build real vaults
-   * in their setup, which Stryker counts as covering every mutant, about 10 s per mutant run.
+   * Only tests that fold hand-built logs: the vault-level ones (promises-team-entries, hostile,
+   * roles, promises-leavers) and recovery-enrol/-adversary build real vaults in their setup,
+   * which Stryker counts as covering every mutant (5-17 s per mutant run). fold.mutation and
+   * entry.mutation hold the rights table, approvals, effects, grants, order and the codec.
    */
   team: {
     mutate: ["offline-signer/src/team/entry.ts", "offline-signer/src/team/state.ts", "offline-signer/src/team/read.ts", "offline-signer/src/team/cbor-object.ts"],
-    tests: [`${team}/couriers-fold.test.ts`, `${team}/orgs.test.ts`, `${team}/orgs-membership.test.ts`, `${team}/orgs.mutation.test.ts`],
+    tests: [`${team}/couriers-fold.test.ts`, `${team}/orgs.test.ts`, `${team}/orgs-membership.test.ts`, `${team}/orgs.mutation.test.ts`, `${team}/fold.mutation.test.ts`, `${team}/entry.mutation.test.ts`],
   },
   /**
    * Shared spaces between organizations (docs/spaces.md; docs/team-model.md I14-I16): the codec's
