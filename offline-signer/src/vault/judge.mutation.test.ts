@@ -5,45 +5,15 @@
  * for the mutation group `changesets` (docs/testing.md, "Mutation testing"). One team (Alice
  * owner, Bob editor, Vera viewer) is built once; each test opens its own copy of its vaults.
  */
-import { cpSync } from "node:fs";
-import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { HostileMember } from "../../test-support/hostile.js";
-import { importInto, newVault, reopen, settle, team, tempRoot, tempRoots, TestClock, TEST_PASSPHRASE } from "../../test-support/vaults.js";
-import { passphraseBytes } from "../store/index.js";
-import { decodeChangeset } from "../sync/changeset.js";
+import { teamTemplate, verdict } from "../../test-support/team-template.js";
+import { importInto, reopen } from "../../test-support/vaults.js";
 import { CUTOFF_REASON, exportBundles } from "./sync.js";
 import { unhex } from "./hex.js";
 import { Vault } from "./vault.js";
 
-const roots = tempRoots();
-let template: { root: string; cleanup(): void };
-
-beforeAll(async () => {
-  template = tempRoot();
-  const clock = new TestClock();
-  const { a, b } = await team(template.root, clock);
-  const v = await newVault(template.root, "v", clock);
-  a.addMember(v.joinRequest("vera").bytes, "viewer");
-  settle([a, b, v]);
-  for (const x of [a, b, v]) x.close();
-});
-afterAll(() => template.cleanup());
-
-async function fresh(): Promise<{ a: Vault; b: Vault; v: Vault; clock: TestClock; bob: HostileMember; close(): void }> {
-  const r = roots();
-  cpSync(template.root, r, { recursive: true });
-  const clock = new TestClock();
-  const open = (name: string): Promise<Vault> => Vault.open(join(r, name), passphraseBytes(TEST_PASSPHRASE), { kdf: "test-insecure", now: clock.now });
-  const [a, b, v] = [await open("a"), await open("b"), await open("v")];
-  const all = [a, b, v];
-  return { a, b, v, clock, bob: new HostileMember(b), close: () => all.forEach((x) => x.close()) };
-}
-
-function verdict(vault: Vault, bytes: Uint8Array): { status: string; reason: string | null } | undefined {
-  const id = decodeChangeset(bytes, { verify: false }).id;
-  return vault.store.connection().prepare("SELECT status, reason FROM changesets WHERE hash = ?").get(id) as { status: string; reason: string | null } | undefined;
-}
+const fresh = teamTemplate();
 
 const title = (v: Vault, id: string): unknown => v.record("notes", id)?.fields["title"];
 const BACKWARDS = "names an older team state than its device's previous changeset (its heads went backwards)";

@@ -5,13 +5,11 @@
  * left unchecked. One team (Alice owner, Bob editor, Vera viewer) is built once; each test opens
  * its own copy of its vaults.
  */
-import { cpSync } from "node:fs";
-import { join } from "node:path";
 import { concatBytes, ed25519KeyPair, ed25519Sign, encodePayload, randomBytes, sealBundle, utf8, x25519KeyPair } from "@airlock/bundle-format";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { HostileMember } from "../../test-support/hostile.js";
-import { importInto, newVault, settle, team, tempRoot, tempRoots, TestClock, TEST_PASSPHRASE } from "../../test-support/vaults.js";
-import { passphraseBytes } from "../store/index.js";
+import { teamTemplate, verdict } from "../../test-support/team-template.js";
+import { importInto, newVault, tempRoots } from "../../test-support/vaults.js";
 import { decodeChangeset, keyIdOf, sealChangeset } from "../sync/changeset.js";
 import { encodeObject } from "../team/cbor-object.js";
 import { vaultStatus } from "./report.js";
@@ -20,45 +18,8 @@ import { sealGrant } from "./grants.js";
 import { unhex } from "./hex.js";
 import { Vault } from "./vault.js";
 
+const fresh = teamTemplate();
 const roots = tempRoots();
-let template: { root: string; cleanup(): void };
-
-beforeAll(async () => {
-  template = tempRoot();
-  const clock = new TestClock();
-  const { a, b } = await team(template.root, clock);
-  const v = await newVault(template.root, "v", clock);
-  a.addMember(v.joinRequest("vera").bytes, "viewer");
-  settle([a, b, v]);
-  for (const x of [a, b, v]) x.close();
-});
-afterAll(() => template.cleanup());
-
-interface Team {
-  a: Vault;
-  b: Vault;
-  v: Vault;
-  clock: TestClock;
-  /** Bob's device as a modified client. */
-  bob: HostileMember;
-  close(): void;
-}
-
-/** A fresh copy of the template team. */
-async function fresh(): Promise<Team> {
-  const r = roots();
-  cpSync(template.root, r, { recursive: true });
-  const clock = new TestClock();
-  const open = (name: string): Promise<Vault> => Vault.open(join(r, name), passphraseBytes(TEST_PASSPHRASE), { kdf: "test-insecure", now: clock.now });
-  const [a, b, v] = [await open("a"), await open("b"), await open("v")];
-  return { a, b, v, clock, bob: new HostileMember(b), close: () => [a, b, v].forEach((x) => x.close()) };
-}
-
-/** The stored verdict of a changeset (by its bytes), or undefined when the vault does not hold it. */
-function verdict(vault: Vault, bytes: Uint8Array): { status: string; reason: string | null } | undefined {
-  const id = decodeChangeset(bytes, { verify: false }).id;
-  return vault.store.connection().prepare("SELECT status, reason FROM changesets WHERE hash = ?").get(id) as { status: string; reason: string | null } | undefined;
-}
 
 const hx = (b: Uint8Array): string => Buffer.from(b).toString("hex");
 const title = (v: Vault, id: string): unknown => v.record("notes", id)?.fields["title"];

@@ -12,6 +12,7 @@ import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { mknod } from "../../test-support/device-nodes.js";
 import { identityOf, isRefusal, openRegularFile, readExactly, sameIdentity, type FileIdentity } from "./open-file.js";
 
 let dir: string;
@@ -25,15 +26,6 @@ afterEach(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** Makes a device node; false where this user may not (not root, or no mknod). */
-function mknod(path: string, type: "b" | "c", major: number, minor: number): boolean {
-  try {
-    execFileSync("mknod", [path, type, String(major), String(minor)], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const probe = mkdtempSync(join(tmpdir(), "airlock-usb-mknod-"));
 const canMknod = mknod(join(probe, "null"), "c", 1, 3);

@@ -11,6 +11,7 @@ import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { mknod } from "../../test-support/device-nodes.js";
 import { sealTestBundle } from "../../test-support/bundles.js";
 import { isAirlockError } from "../errors.js";
 import { cleanupTempFiles } from "./cleanup.js";
@@ -33,15 +34,6 @@ afterEach(async () => {
   rmSync(root, { recursive: true, force: true });
 });
 
-/** Makes a device node; false where this user may not (not root, or no mknod). */
-function mknod(path: string, type: "b" | "c", major: number, minor: number): boolean {
-  try {
-    execFileSync("mknod", [path, type, String(major), String(minor)], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 function put(bytes: Uint8Array, name = newBundleName()): string {
   writeFileSync(join(folder.inbox, name), bytes);
