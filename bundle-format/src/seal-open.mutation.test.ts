@@ -275,6 +275,7 @@ describe("opening: each check of docs/bundle-format.md, its code and what its me
     expect(refusal(() => openAll(concatBytes(bundle, new Uint8Array(5))))).toEqual({ code: "BUNDLE_MALFORMED", message: "bundle has 5 unexpected bytes after its declared end" });
     expect(refusal(() => inspectBundle(bundle.subarray(0, 1023)))).toMatchObject({ code: "BUNDLE_TRUNCATED" });
     expect(() => inspectBundle([] as unknown as Uint8Array)).toThrow('"bundle" expected Uint8Array, got Array');
+    expect(() => openAll([] as unknown as Uint8Array)).toThrow('"bundle" expected Uint8Array, got Array');
   });
 
   it("6: the in-memory limit is 256 MiB by default, the streaming opener's and inspectBundle's the largest bucket", () => {
