@@ -41,7 +41,6 @@ export interface SpaceRef {
 
 export const FIRST: (name: string) => SpaceRef = (name) => ({ id: "", name });
 
-
 function spaceError(code: string, message: string, hint: string): AirlockError {
   return new AirlockError(code, message, { hint });
 }

@@ -36,13 +36,13 @@ export interface FieldVersion {
 }
 
 /** One addition to or removal from a set field. */
-export interface SetChange {
+export interface SetChange extends FieldVersion {
   readonly change: "added" | "removed";
-  readonly value: Value;
-  /** HLC wall time (ms) of the write. */
-  readonly wall: number;
-  /** Device id (hex) that wrote it. */
-  readonly device: string;
+}
+
+/** When and by which device an op was written, from its stored HLC. */
+function writtenAt(hlc: Buffer): { wall: number; device: string } {
+  return { wall: Number(hlc.readBigUInt64BE(0)), device: hlc.subarray(12).toString("hex") };
 }
 
 /**
@@ -350,7 +350,7 @@ export class RecordStore {
   fieldHistory(collection: string, record: string, field: string): FieldVersion[] {
     // DISTINCT: a compaction snapshot restates ops this vault already holds.
     const rows = this.#stmt("SELECT DISTINCT hlc, value FROM ops WHERE collection = ? AND record = ? AND field = ? AND kind = ? ORDER BY hlc, value").all(collection, record, field, OP_CODE.set) as { hlc: Buffer; value: Buffer }[];
-    return rows.map((r) => ({ value: decodeStoredValue(r.value), wall: Number(r.hlc.readBigUInt64BE(0)), device: r.hlc.subarray(12).toString("hex") }));
+    return rows.map((r) => ({ value: decodeStoredValue(r.value), ...writtenAt(r.hlc) }));
   }
 
   /**
@@ -364,7 +364,7 @@ export class RecordStore {
     for (const r of rows) if (r.kind === OP_CODE.add) added.set(r.hlc.toString("hex"), r.value);
     const out: SetChange[] = [];
     for (const r of rows) {
-      const at = { wall: Number(r.hlc.readBigUInt64BE(0)), device: r.hlc.subarray(12).toString("hex") };
+      const at = writtenAt(r.hlc);
       if (r.kind === OP_CODE.add) {
         out.push({ change: "added", value: decodeStoredValue(r.value), ...at });
         continue;

@@ -146,6 +146,22 @@ function copySpaces(dir: string, target: string): void {
   }
 }
 
+/**
+ * Takes `db` out of WAL mode, which SQLite allows only to the store's one connection: another
+ * airlock with it open stops the caller here, with VAULT_BUSY saying `what` cannot be done and
+ * that `unchanged` (the re-keys, a passphrase change, a space's deletion).
+ */
+function leaveWal(db: Database.Database, open: string, what: string, unchanged: string): void {
+  try {
+    db.pragma("journal_mode = DELETE");
+  } catch (e) {
+    if (e instanceof Database.SqliteError && e.code.startsWith("SQLITE_BUSY")) {
+      throw new AirlockError("VAULT_BUSY", `another airlock has ${open} open, so ${what}`, { hint: `close the other airlock (TUI or command) and try again; ${unchanged}`, cause: e });
+    }
+    throw e;
+  }
+}
+
 /** How every vault connection is set up (exported so benchmarks compare against the same kind of file). */
 export function configure(db: Database.Database): void {
   db.pragma("journal_mode = WAL");
@@ -270,17 +286,11 @@ export class VaultStore {
     }
     if (db === null) return undefined;
     try {
-      db.pragma("journal_mode = DELETE");
+      leaveWal(db, `space ${name} of this vault`, "it cannot be deleted", "the space was not changed");
       db.pragma("locking_mode = EXCLUSIVE");
       db.exec("BEGIN EXCLUSIVE");
     } catch (e) {
       db.close();
-      if (e instanceof Database.SqliteError && e.code.startsWith("SQLITE_BUSY")) {
-        throw new AirlockError("VAULT_BUSY", `another airlock has space ${name} of this vault open, so it cannot be deleted`, {
-          hint: "close the other airlock (TUI or command) and try again; the space was not changed",
-          cause: e,
-        });
-      }
       throw e;
     }
     const held = db;
@@ -309,14 +319,7 @@ export class VaultStore {
       });
     }
     try {
-      try {
-        db.pragma("journal_mode = DELETE");
-      } catch (e) {
-        if (e instanceof Database.SqliteError && e.code.startsWith("SQLITE_BUSY")) {
-          throw new AirlockError("VAULT_BUSY", `another airlock has space ${name} of this vault open, so it cannot be re-keyed`, { hint: `close the other airlock (TUI or command) and try again; ${notChanged}`, cause: e });
-        }
-        throw e;
-      }
+      leaveWal(db, `space ${name} of this vault`, "it cannot be re-keyed", notChanged);
       applyKey(db, next, true);
       db.pragma("journal_mode = WAL");
     } finally {
@@ -551,14 +554,7 @@ export class VaultStore {
       const db = this.#open(); // again: it may have been closed while the KDF ran
       // Out of WAL mode before anything changes: that needs the only connection to the store, so
       // another airlock holding the vault open (or changing its passphrase too) stops it here.
-      try {
-        db.pragma("journal_mode = DELETE");
-      } catch (e) {
-        if (e instanceof Database.SqliteError && e.code.startsWith("SQLITE_BUSY")) {
-          throw new AirlockError("VAULT_BUSY", `another airlock has the vault at ${this.dir} open, so its passphrase cannot be changed`, { hint: "close the other airlock (TUI or command) and try again; the passphrase was not changed", cause: e });
-        }
-        throw e;
-      }
+      leaveWal(db, `the vault at ${this.dir}`, "its passphrase cannot be changed", "the passphrase was not changed");
       // Spaces first: should the first store's re-key then fail, the spaces keep fresh keys this
       // store holds under the passphrase still in force; nothing claims a change that did not happen.
       let spaces: number;

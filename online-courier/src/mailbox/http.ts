@@ -160,18 +160,17 @@ export class HttpMailbox implements MailboxBackend {
     this.#timeoutMs = timeoutMs;
     this.#deadlineMs = checkDeadlineMs("deadlineMs", o.deadlineMs ?? (o.socksProxy === undefined ? DEFAULT_DEADLINE_MS : DEFAULT_SOCKS_DEADLINE_MS));
     const agentOptions: AgentOptions = { keepAlive: true, maxSockets: 8, maxFreeSockets: 4 };
+    if (o.ca !== undefined && base.protocol !== "https:") throw httpMailboxError("MAILBOX_BAD_URL", "a CA certificate applies to https:// mailboxes only");
     if (o.socksProxy !== undefined) {
       if (base.protocol !== "http:") throw httpMailboxError("MAILBOX_BAD_URL", "over SOCKS (tor) use http://: the onion service already encrypts end to end");
       this.#agent = new SocksHttpAgent(o.socksProxy, timeoutMs, agentOptions);
       this.#request = httpRequest;
-      if (o.ca !== undefined) throw httpMailboxError("MAILBOX_BAD_URL", "a CA certificate applies to https:// mailboxes only");
     } else if (base.protocol === "https:") {
       // Verification stays on (rejectUnauthorized defaults to true and is never set here); `ca`
       // replaces the system's CAs, so a pinned team CA is the only issuer accepted.
       this.#agent = new HttpsAgent(o.ca === undefined ? agentOptions : { ...agentOptions, ca: o.ca });
       this.#request = httpsRequest as unknown as typeof httpRequest;
     } else {
-      if (o.ca !== undefined) throw httpMailboxError("MAILBOX_BAD_URL", "a CA certificate applies to https:// mailboxes only");
       this.#agent = new HttpAgent(agentOptions);
       this.#request = httpRequest;
     }
