@@ -5,10 +5,10 @@ import { mkdir, mkdtemp, readdir, rm, symlink, utimes, writeFile } from "node:fs
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { isAirlockError } from "@airlock/shared";
 import { blob, runMailboxAcceptanceTests } from "./acceptance.js";
 import { mailboxNameFor } from "./backend.js";
 import { DirMailbox, dirMailboxFromUrl, TEMP_PREFIX } from "./dir.js";
+import { codeOf } from "../../test-support/errors.js";
 
 const MAX = 64 * 1024;
 
@@ -16,15 +16,6 @@ runMailboxAcceptanceTests("dir", async () => {
   const dir = await mkdtemp(join(tmpdir(), "airlock-dir-mailbox-"));
   return { backend: new DirMailbox(dir, { maxBundleBytes: MAX }), teardown: () => rm(dir, { recursive: true, force: true }) };
 });
-
-async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await promise;
-    return undefined;
-  } catch (e) {
-    return isAirlockError(e) ? e.code : String(e);
-  }
-}
 
 describe("dir mailbox: a hostile, Syncthing-shared folder", () => {
   let dir: string;

@@ -6,8 +6,9 @@
 import { createServer, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { isAirlockError, TransportKey } from "@airlock/shared";
+import { TransportKey } from "@airlock/shared";
 import { HttpMailbox, httpMailboxCredentials } from "./http.js";
+import { codeOf } from "../../test-support/errors.js";
 
 const closers: (() => void)[] = [];
 afterEach(() => {
@@ -37,15 +38,6 @@ async function endlessErrorBody(status: number, type: string): Promise<{ url: st
     server.close();
   });
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, closed };
-}
-
-async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await promise;
-    return undefined;
-  } catch (e) {
-    return isAirlockError(e) ? e.code : String(e);
-  }
 }
 
 describe("http mailbox client, an error answer with an endless body", () => {

@@ -11,20 +11,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { request } from "node:http";
 import { afterEach, describe, expect, it } from "vitest";
-import { isAirlockError, TransportKey, type MailboxServerKey } from "@airlock/shared";
+import { TransportKey, type MailboxServerKey } from "@airlock/shared";
 import { startHttpMailboxFixture, TEST_NOW, type HttpMailboxFixture } from "../../test-support/http-mailbox.js";
 import { blob } from "./acceptance.js";
 import { EPOCH_FILE, startMailboxServer } from "./http-server.js";
 import { HttpMailbox, httpMailboxCredentials } from "./http.js";
-
-async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await promise;
-    return undefined;
-  } catch (e) {
-    return isAirlockError(e) ? e.code : String(e);
-  }
-}
+import { codeOf } from "../../test-support/errors.js";
 
 function rawStatus(url: string, method: string, path: string, headers: Record<string, string>, body?: Buffer): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {

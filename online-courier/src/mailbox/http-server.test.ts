@@ -9,15 +9,7 @@ import { startHttpMailboxFixture, TEST_NOW, type HttpMailboxFixture } from "../.
 import { EPOCH_FILE, startMailboxServer } from "./http-server.js";
 import { blob } from "./acceptance.js";
 import { HttpMailbox, httpMailboxCredentials } from "./http.js";
-
-async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await promise;
-    return undefined;
-  } catch (e) {
-    return isAirlockError(e) ? e.code : String(e);
-  }
-}
+import { codeOf } from "../../test-support/errors.js";
 
 interface RawResponse {
   status: number;

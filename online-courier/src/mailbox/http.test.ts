@@ -5,6 +5,7 @@ import { isAirlockError, TransportKey } from "@airlock/shared";
 import { startHttpMailboxFixture, TEST_NOW, type HttpMailboxFixture } from "../../test-support/http-mailbox.js";
 import { blob, runMailboxAcceptanceTests } from "./acceptance.js";
 import { HttpMailbox, httpMailboxCredentials, httpMailboxFromUrl } from "./http.js";
+import { codeOf } from "../../test-support/errors.js";
 
 const MAX = 64 * 1024;
 
@@ -12,15 +13,6 @@ runMailboxAcceptanceTests("http (real server on 127.0.0.1)", async () => {
   const fixture = await startHttpMailboxFixture({ maxBundleBytes: MAX });
   return { backend: fixture.backend, teardown: () => fixture.close() };
 });
-
-async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await promise;
-    return undefined;
-  } catch (e) {
-    return isAirlockError(e) ? e.code : String(e);
-  }
-}
 
 /** A hostile "mailbox" on 127.0.0.1 that answers every request with `respond`. */
 async function hostileServer(respond: (res: import("node:http").ServerResponse, url: string) => void): Promise<{ url: string; close(): Promise<void> }> {

@@ -8,25 +8,16 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { DeleteObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { isAirlockError } from "@airlock/shared";
 import { blob, runMailboxAcceptanceTests } from "./acceptance.js";
 import { mailboxNameFor } from "./backend.js";
 import { S3_USER_AGENT, S3Mailbox, type S3MailboxOptions } from "./s3.js";
 import { cephUnavailableReason, startCeph, type CephCluster } from "../../test-support/ceph.js";
 import { createBucket, randomNamespace, rawS3Client } from "../../test-support/s3-mailbox.js";
+import { codeOf } from "../../test-support/errors.js";
 
 const MAX = 64 * 1024;
 const unavailable = cephUnavailableReason();
 if (unavailable !== undefined) console.warn(`s3 mailbox tests skipped: ${unavailable}`);
-
-async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await promise;
-    return undefined;
-  } catch (e) {
-    return isAirlockError(e) ? e.code : String(e);
-  }
-}
 
 async function errorOf(promise: Promise<unknown>): Promise<Error> {
   try {
