@@ -117,9 +117,8 @@ function spaceOpenError(entry: SpaceEntry, e: unknown): AirlockError {
   });
 }
 
-/** Why a further space is left out of a backup, or undefined to carry it. */
-function skipReason(space: Vault, entry: SpaceEntry): SkippedSpace["reason"] | undefined {
-  if (entry.leaving === true) return "inactive";
+/** Why a further space (not one being left: skipped before it is opened) is left out of a backup, or undefined to carry it. */
+function skipReason(space: Vault): SkippedSpace["reason"] | undefined {
   if (space.teamId === undefined) {
     // As refusePendingJoin: an identity but no team is a join request not answered yet.
     const identity = space.identitySeed();
@@ -185,7 +184,7 @@ export async function backupVault(vault: Vault, out: string, options: BackupOpti
         throw spaceOpenError(entry, e);
       }
       try {
-        const reason = skipReason(space, entry);
+        const reason = skipReason(space);
         if (reason !== undefined) {
           skipped.push({ id: entry.id, name: entry.name, reason });
         } else {
