@@ -74,6 +74,18 @@ export interface SearchText {
   readonly body: string;
 }
 
+/**
+ * What a search entry may read beyond its own record: the other records of its collection and
+ * the team, as the store holds them once the flush that changed them has written every state.
+ */
+export interface SearchContext {
+  readonly collection: string;
+  record(id: string): RecordView | undefined;
+  /** Every visible record of the collection, newest first; read once per flush. */
+  records(): readonly RecordView[];
+  readonly state: TeamState;
+}
+
 /** Where a batch is being checked: the team as its author saw it, who wrote it, and the schema version it names. */
 export interface CheckContext {
   readonly state: TeamState;
@@ -95,8 +107,19 @@ export interface AppModule {
   readonly label: string;
   /** One record: "note", "secret", "contact". */
   readonly noun: string;
-  /** The text search indexes. */
-  searchText(view: RecordView): SearchText;
+  /**
+   * The text search indexes. The index always passes `context`; callers that want only a title
+   * (import summaries) leave it out, and an app whose body needs it then returns an empty body.
+   */
+  searchText(view: RecordView, context?: SearchContext): SearchText;
+  /**
+   * For an app whose search text reads other records of its collection (a document's accepted
+   * text depends on its proposals and on the review settings): the records whose entries must be
+   * computed again when `record` changed from `before` to `after` (undefined: not visible), or
+   * "collection" for all of them. With this hook the app's entries are written after every state
+   * of the flush, so `searchText` sees the collection as the flush leaves it, on every vault alike.
+   */
+  searchDependents?(record: string, before: RecordView | undefined, after: RecordView | undefined): readonly string[] | "collection";
   /** A one-line summary for lists and search results (escaped by the caller). */
   summary(view: RecordView): string;
   /**

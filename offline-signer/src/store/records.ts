@@ -13,7 +13,8 @@ import type Database from "better-sqlite3-multiple-ciphers";
 import { hlcBytes, HLC_BYTES } from "../records/hlc.js";
 import { encodeValue, type Value } from "../records/values.js";
 import type { PlainOp } from "../sync/changeset.js";
-import type { AppModule, RecordView } from "../apps/app.js";
+import type { AppModule, RecordView, SearchContext } from "../apps/app.js";
+import type { TeamState } from "../team/state.js";
 import { OP_CODE, decodeStoredValue, foldState, splitTags, viewOf, visibleRows, type OpRow } from "../apps/fold.js";
 import { decodeState, encodeState } from "./record-state.js";
 
@@ -100,9 +101,22 @@ export class RecordStore {
   /** Told what each flush changed, once all its writes are done (import summaries, dry runs). */
   #observer: ((changes: readonly RecordChange[]) => void) | undefined;
   #changes: RecordChange[] | undefined;
+  /**
+   * Records of apps whose search text reads other records (AppModule.searchDependents), per
+   * collection: their entries are written at the end of the flush, once every state is.
+   * "collection": every record of it.
+   */
+  readonly #reindex = new Map<string, Set<string> | "collection">();
+  /** The team, for search entries that read it; set by the vault that owns the store. */
+  #team: (() => TeamState) | undefined;
 
   constructor(db: Database.Database) {
     this.#db = db;
+  }
+
+  /** Where search entries read the team from (AppModule.searchText's context). */
+  useTeam(team: () => TeamState): void {
+    this.#team = team;
   }
 
   /** Sets (or with undefined clears) the one observer of record changes; returns the previous one. */
@@ -153,6 +167,7 @@ export class RecordStore {
   /** Forgets pending work (the transaction that made it rolled back). */
   discard(): void {
     this.#dirty.clear();
+    this.#reindex.clear();
     this.#journal.length = 0;
   }
 
@@ -208,6 +223,7 @@ export class RecordStore {
     }
     this.#dirty.clear();
     this.#journal.length = 0;
+    this.#indexDeferred(appOf);
     const changes = this.#changes;
     this.#changes = undefined;
     if (changes !== undefined && changes.length > 0) this.#observer?.(changes);
@@ -227,6 +243,7 @@ export class RecordStore {
     if (rows.length === 0) {
       if (before === undefined) return;
       this.#note(collection, record, before, undefined, pending);
+      if (app?.searchDependents !== undefined) this.#defer(collection, record, app, before, undefined);
       if (before.shown === 1) this.#stmt("DELETE FROM search WHERE rowid = ?").run(before.id);
       this.#stmt("DELETE FROM records WHERE id = ?").run(before.id);
       return;
@@ -245,10 +262,81 @@ export class RecordStore {
       this.#stmt("UPDATE records SET updated = ?, shown = ?, state = ? WHERE id = ?").run(updated, shown, state, id);
       if (before.shown === 1) this.#stmt("DELETE FROM search WHERE rowid = ?").run(id);
     }
-    if (view !== undefined && app !== undefined) {
-      const t = app.searchText(view);
+    if (app?.searchDependents !== undefined) this.#defer(collection, record, app, before, view);
+    else if (view !== undefined && app !== undefined) {
+      const t = app.searchText(view, this.#context(collection, false));
       this.#stmt("INSERT INTO search (rowid, title, body) VALUES (?, ?, ?)").run(id, t.title, t.body);
     }
+  }
+
+  /** Notes that `record` and the records its change bears on need their entries written at the end of the flush. */
+  #defer(collection: string, record: string, app: AppModule, before: Stored | undefined, after: RecordView | undefined): void {
+    const pending = this.#reindex.get(collection) ?? new Set<string>();
+    if (pending === "collection") return;
+    this.#reindex.set(collection, pending);
+    pending.add(record);
+    const was = before === undefined || before.shown !== 1 ? undefined : this.#view(collection, record, before.state);
+    const more = app.searchDependents!(record, was, after);
+    if (more === "collection") this.#reindex.set(collection, "collection");
+    else for (const r of more) pending.add(r);
+  }
+
+  /**
+   * What a search entry may read. `settled`: every state of the flush is written, so the
+   * collection is read once and kept for the entries that follow.
+   */
+  #context(collection: string, settled: boolean): SearchContext {
+    let all: RecordView[] | undefined;
+    const team = this.#team;
+    return {
+      collection,
+      record: (id) => this.record(collection, id),
+      records: () => (settled ? (all ??= this.records(collection)) : this.records(collection)),
+      get state(): TeamState {
+        if (team === undefined) throw new Error("RecordStore: no team to read search entries with (useTeam)");
+        return team();
+      },
+    };
+  }
+
+  /** Writes the entries deferred by this flush, from the states it left. */
+  #indexDeferred(appOf: (collection: string) => AppModule | undefined): void {
+    if (this.#reindex.size === 0) return;
+    const remove = this.#stmt("DELETE FROM search WHERE rowid = ?");
+    const insert = this.#stmt("INSERT INTO search (rowid, title, body) VALUES (?, ?, ?)");
+    const one = this.#stmt("SELECT id, shown, state FROM records WHERE collection = ? AND record = ?");
+    const every = this.#stmt("SELECT id, record, shown, state FROM records WHERE collection = ? AND shown = 1");
+    for (const [collection, records] of this.#reindex) {
+      const app = appOf(collection);
+      const context = this.#context(collection, true);
+      const rows =
+        records === "collection"
+          ? (every.all(collection) as (Stored & { record: string })[])
+          : [...records].flatMap((record) => {
+              const r = one.get(collection, record) as Stored | undefined;
+              return r === undefined ? [] : [{ ...r, record }];
+            });
+      for (const r of rows) {
+        // A dependent the flush did not touch still has its old entry; a removed rowid is a no-op.
+        remove.run(r.id);
+        if (r.shown !== 1 || app === undefined) continue;
+        const view = this.#view(collection, r.record, r.state);
+        if (view === undefined) continue;
+        const t = app.searchText(view, context);
+        insert.run(r.id, t.title, t.body);
+      }
+    }
+    this.#reindex.clear();
+  }
+
+  /**
+   * Writes every search entry again from the stored states, without folding: after a release
+   * changed what an app indexes (the vault's search version).
+   */
+  reindex(appOf: (collection: string) => AppModule | undefined): void {
+    this.#db.exec("DELETE FROM search;");
+    for (const r of this.#db.prepare("SELECT DISTINCT collection FROM records WHERE shown = 1").all() as { collection: string }[]) this.#reindex.set(r.collection, "collection");
+    this.#indexDeferred(appOf);
   }
 
   /** The record a stored state shows; a state that does not parse is folded from the ops instead. */

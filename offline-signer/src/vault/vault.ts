@@ -65,6 +65,13 @@ export interface VaultOpenOptions extends VaultOptions {
 const META_APPS = "apps.known";
 /** Set by the migration that added materialized records: fold them all on the next open. */
 const META_REBUILD = "records.rebuild";
+/**
+ * What the search index holds, by release: a vault whose index was written by another one
+ * writes every entry again on open. 2: documents by their accepted text (not their first
+ * version), proposals by their message only.
+ */
+const META_SEARCH = "search.version";
+const SEARCH_VERSION = "2";
 
 export class Vault implements VaultContext {
   readonly store: VaultStore;
@@ -89,6 +96,7 @@ export class Vault implements VaultContext {
     this.apps = apps;
     this.storage = new Storage(store.connection());
     this.recordStore = this.storage.records;
+    this.recordStore.useTeam(() => this.state());
     const sign = store.getSecret(SECRET_SIGN);
     const enc = store.getSecret(SECRET_ENC);
     if (sign === undefined || enc === undefined) throw vaultError("VAULT_NO_TEAM", `the vault at ${store.dir} has no device keys`);
@@ -109,7 +117,10 @@ export class Vault implements VaultContext {
       store.setSecret(SECRET_ENC, enc);
     });
     wipe(sign, enc);
-    return new Vault(store, options.now ?? Date.now, options.apps);
+    const vault = new Vault(store, options.now ?? Date.now, options.apps);
+    // A new vault's index is empty, so already of this release: its first open need not rewrite it.
+    vault.storage.meta.set(META_SEARCH, SEARCH_VERSION);
+    return vault;
   }
 
   /**
@@ -171,14 +182,17 @@ export class Vault implements VaultContext {
     const known = appsFingerprint(this.apps);
     const meta = this.storage.meta;
     const rebuild = meta.get(META_REBUILD) !== undefined;
-    if (!rebuild && meta.get(META_APPS) === known) return;
+    const reindex = meta.get(META_SEARCH) !== SEARCH_VERSION;
+    if (!rebuild && !reindex && meta.get(META_APPS) === known) return;
     this.tx(() => {
-      if (this.teamId !== undefined) {
+      if ((rebuild || meta.get(META_APPS) !== known) && this.teamId !== undefined) {
         recheckApplied(this);
         retryNewer(this);
       }
       if (rebuild) this.recordStore.rebuild((c) => this.appOf(c));
+      else if (reindex) this.recordStore.reindex((c) => this.appOf(c));
       meta.set(META_APPS, known);
+      meta.set(META_SEARCH, SEARCH_VERSION);
       meta.delete(META_REBUILD);
     });
   }

@@ -33,8 +33,8 @@ export function withAttachments(app: AppModule): AppModule {
   return {
     ...app,
     schema: { ...app.schema, version: Math.max(app.schema.version, since), versions },
-    searchText: (view) => {
-      const text = app.searchText(view);
+    searchText: (view, context) => {
+      const text = app.searchText(view, context);
       const names = filesOf(view).map((f) => f.name);
       return names.length === 0 ? text : { title: text.title, body: [text.body, ...names].join("\n") };
     },

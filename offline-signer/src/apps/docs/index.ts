@@ -3,11 +3,12 @@
  * (review.ts), with a shared draft that merges concurrent edits as a Yjs text (yjs-update.ts).
  */
 import { FILES_FIELD } from "../attachments/field.js";
-import type { AppModule, CheckContext, Intent } from "../app.js";
+import type { AppModule, CheckContext, Intent, RecordView, SearchContext, SearchText } from "../app.js";
 import { atLeast } from "../../team/entry.js";
 import { textOf } from "../record-diff.js";
-import { DRAFT_SUFFIX, decodeOpened, decodeReview, docAuthor, kindOf, kindOfId, proposalAuthor, proposalDigest } from "./record.js";
-import { DOCS_SCHEMA, MAX_APPROVALS, REVIEWER_ROLES } from "./schema.js";
+import { DRAFT_SUFFIX, decodeOpened, decodeReview, docAuthor, kindOf, kindOfId, proposalAuthor, proposalDigest, settingsOf } from "./record.js";
+import { docState } from "./review.js";
+import { DOCS_SCHEMA, MAX_APPROVALS, REVIEWER_ROLES, SETTINGS_ID } from "./schema.js";
 import { updateProblem } from "./yjs-update.js";
 
 const SETTINGS_FIELDS = new Set(["approvals", "reviewer"]);
@@ -119,17 +120,42 @@ function check(intents: readonly Intent[], context: CheckContext): string | unde
 
 const text = (v: unknown): string => (typeof v === "string" ? v : "");
 
+/**
+ * A document is found by its title and its accepted text, the newest version review.ts accepts
+ * from its proposals and the settings, as on every vault; never by a pending, rejected or
+ * conflicted proposal's text. A proposal is found by its message only. Drafts and settings hold
+ * nothing to find.
+ */
+function searchText(r: RecordView, context?: SearchContext): SearchText {
+  const kind = kindOf(r);
+  if (kind === "proposal") return { title: text(r.fields["message"]), body: "" };
+  if (kind !== "doc") return { title: "", body: "" };
+  const title = text(r.fields["title"]);
+  if (context === undefined) return { title, body: "" };
+  const proposals = context.records().filter((p) => kindOf(p) === "proposal" && p.fields["doc"] === r.id);
+  const versions = docState(r, proposals, settingsOf(context.record(SETTINGS_ID)), context.state).versions;
+  return { title, body: versions[versions.length - 1]!.text };
+}
+
+/**
+ * Whose entries a change moves: a proposal's document (the one it names now, and the one it
+ * named before), and every document when the settings change. The team is read only to tie a
+ * proposal's devices to its author, which never changes once a device is known: team changes
+ * move no entry.
+ */
+function searchDependents(record: string, before: RecordView | undefined, after: RecordView | undefined): readonly string[] | "collection" {
+  const kind = kindOfId(record);
+  if (kind === "settings") return "collection";
+  if (kind !== "proposal") return [];
+  return [...new Set([before?.fields["doc"], after?.fields["doc"]].filter((d): d is string => typeof d === "string"))];
+}
+
 export const docsApp: AppModule = {
   schema: DOCS_SCHEMA,
   label: "Documents",
   noun: "document",
-  // Documents and proposals are searched by title and text; drafts and settings hold nothing to find.
-  searchText: (r) => {
-    const kind = kindOf(r);
-    if (kind === "doc") return { title: text(r.fields["title"]), body: text(r.fields["initial"]) };
-    if (kind === "proposal") return { title: text(r.fields["message"]), body: text(r.fields["text"]) };
-    return { title: "", body: "" };
-  },
+  searchText,
+  searchDependents,
   summary: (r) => {
     const kind = kindOf(r);
     if (kind === "proposal") return `proposal for ${text(r.fields["doc"])}: ${textOf(r.fields["message"]) ?? "(no message)"}`;
