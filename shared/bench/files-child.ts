@@ -12,7 +12,7 @@
  * process, so both count it.
  */
 import { createHash } from "node:crypto";
-import { ed25519KeyPair, x25519KeyPair, type KeyPair } from "@airlock/bundle-format";
+import { ed25519KeyPair, x25519KeyPair, type KeyPair } from "@airlock/bundle-format/streaming";
 import { openFileUsing } from "../src/files/open-file.js";
 import { sealFileUsing } from "../src/files/seal-file.js";
 import { fileChunkAead } from "../src/files/sodium-aead.js";

@@ -10,7 +10,7 @@
  * Decisions: docs/decisions.md #37.
  */
 import { createRequire } from "node:module";
-import { aeadOpen, aeadSeal, type ChunkAead } from "@airlock/bundle-format";
+import { aeadOpen, aeadSeal, type ChunkAead } from "@airlock/bundle-format/streaming";
 
 const TAG = 16;
 

@@ -18,7 +18,7 @@ import { AIRLOCK_FOLDER, checkRealDirectory, checkSameDirectory } from "../usb/l
 import { base32, newTempName, TEMP_PREFIX } from "../usb/names.js";
 import { isRefusal, openRegularFile, readExactly, type FileIdentity } from "../usb/open-file.js";
 import { removeIfUnchanged } from "../usb/remove.js";
-import { syncDirectory } from "../usb/write.js";
+import { syncDirectory } from "../files/sync-directory.js";
 import { MAX_RECEIPT_LENGTH } from "./format.js";
 
 export const RECEIPTS_FOLDER = "receipts";

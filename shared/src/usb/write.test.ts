@@ -249,7 +249,9 @@ function transpileModuleTree(into: string): void {
     .filter((n) => n.endsWith(".ts") && !n.endsWith(".test.ts"))
     .map((n) => [join(here, n), join(into, "usb", n)]);
   sources.push([join(here, "..", "errors.ts"), join(into, "errors.ts")]);
+  sources.push([join(here, "..", "files", "sync-directory.ts"), join(into, "files", "sync-directory.ts")]);
   mkdirSync(join(into, "usb"));
+  mkdirSync(join(into, "files"));
   for (const [from, to] of sources) {
     const js = ts.transpileModule(readFileSync(from, "utf8"), {
       compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: true },

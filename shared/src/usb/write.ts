@@ -17,6 +17,9 @@ import { errnoCode, usbError, writeError } from "./errors.js";
 import { checkRealDirectory } from "./layout.js";
 import { checkLimit, DEFAULT_MAX_FILE_BYTES, MIN_BUNDLE_BYTES, WRITE_PIECE_BYTES } from "./limits.js";
 import { newBundleName, newTempName } from "./names.js";
+import { syncDirectory } from "../files/sync-directory.js";
+
+export { syncDirectory };
 
 export interface WriteProgress {
   readonly written: number;
@@ -41,7 +44,6 @@ export interface WrittenBundle {
 
 // O_EXCL: a name we did not create ourselves is never reused; O_NOFOLLOW: nor a planted link.
 const CREATE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0);
-const DIRECTORY_FLAGS = constants.O_RDONLY | (constants.O_DIRECTORY ?? 0) | (constants.O_NOFOLLOW ?? 0);
 
 /**
  * Writes `bundle` into `dir` (a box from prepareDropFolder) under a fresh random name and
@@ -103,22 +105,5 @@ async function writeAll(handle: FileHandle, bundle: Uint8Array, onProgress: Writ
     if (bytesWritten <= 0) throw Object.assign(new Error("the file system accepted no bytes"), { code: "EIO" });
     written += bytesWritten;
     onProgress?.({ written, total: bundle.length });
-  }
-}
-
-/**
- * Makes a rename (or removal) in `dir` durable. Some file systems cannot fsync a folder and
- * say so with EINVAL or ENOTSUP; the rename is then as durable as that file system makes it.
- */
-export async function syncDirectory(dir: string): Promise<void> {
-  if (process.platform === "win32") return; // folders cannot be opened for fsync there
-  const handle = await open(dir, DIRECTORY_FLAGS);
-  try {
-    await handle.sync();
-  } catch (e) {
-    const code = errnoCode(e);
-    if (code !== "EINVAL" && code !== "ENOTSUP" && code !== "EOPNOTSUPP") throw e;
-  } finally {
-    await handle.close();
   }
 }
