@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import type { Contact } from "./contact.js";
-import { parseVcards } from "./vcard.js";
+import { parseVcards, readVcards } from "./vcard.js";
 
 function fixture(name: string): Uint8Array {
   return readFileSync(new URL(`./fixtures/${name}`, import.meta.url));
@@ -108,8 +108,7 @@ const EXPECTED: Record<string, Contact[]> = {
       ],
       emails: [{ label: "work", value: "maria.santos@example.com.br" }],
     },
-    // Android writes cards with only an address for contacts synced from mail: the name falls back to it.
-    { ...none, name: "fieldteam@example.org", emails: [{ label: "", value: "fieldteam@example.org" }] },
+    // Its third card, only an address (a contact synced from mail), has no name: left out (SKIPPED).
   ],
   "outlook-2.1.vcf": [
     {
@@ -159,6 +158,12 @@ const EXPECTED: Record<string, Contact[]> = {
       uid: "5b1e0d2c-8f3a-4c6b-9d7e-0a1b2c3d4e5f",
     },
   ],
+  // Cards without FN as vCard 2.1 allows and some exporters write in 3.0 and 4.0 too (see fixtures/README.md).
+  "missing-fn.vcf": [
+    { ...none, name: "Rania Haddad", given: "Rania", family: "Haddad", phones: [{ label: "cell", value: "+961 3 555 0120" }] },
+    { ...none, name: "Dr. Chidi Okoye", given: "Chidi", family: "Okoye", emails: [{ label: "", value: "chidi.okoye@example.org" }] },
+    { ...none, name: "Lina Farah", given: "Lina", family: "Farah", phones: [{ label: "work", value: "+961 1 555 0123" }] },
+  ],
   "nextcloud-4.0.vcf": [
     {
       name: "Lena Vogel",
@@ -180,12 +185,38 @@ const EXPECTED: Record<string, Contact[]> = {
   ],
 };
 
+/** Cards each fixture leaves out (no FN, and no N to take a name from), as `contacts import --json` lists them. */
+const SKIPPED: Record<string, { card: number; line: number }[]> = {
+  "android-2.1.vcf": [{ card: 3, line: 34 }],
+  "missing-fn.vcf": [
+    { card: 2, line: 6 },
+    { card: 4, line: 17 },
+  ],
+};
+
+function read(bytes: Uint8Array): { contacts: Contact[]; skipped: { card: number; line: number; code: string; message: string }[] } {
+  const r = readVcards(bytes);
+  return { contacts: r.contacts, skipped: r.skipped.map((s) => ({ card: s.card, line: s.line, code: s.error.code, message: s.error.message })) };
+}
+
+const skippedAs = (at: { card: number; line: number }): { card: number; line: number; code: string; message: string } => ({
+  ...at,
+  code: "CONTACTS_CARD_NO_NAME",
+  message: `vCard card ${at.card}, line ${at.line}, FN: card has no name: no FN, and no N to take one from`,
+});
+
 describe("vCard fixtures from real exporters", () => {
   for (const [file, expected] of Object.entries(EXPECTED)) {
     it(`${file} maps to the expected contacts`, () => {
-      expect(parseVcards(fixture(file))).toStrictEqual(expected);
+      expect(read(fixture(file))).toStrictEqual({ contacts: expected, skipped: (SKIPPED[file] ?? []).map(skippedAs) });
     });
   }
+
+  it("missing-fn.vcf: a card without FN is named from N (2.1 and 4.0 alike); one with neither, or both empty, is left out and the rest kept", () => {
+    expect(read(fixture("missing-fn.vcf")).contacts.map((c) => c.name)).toEqual(["Rania Haddad", "Dr. Chidi Okoye", "Lina Farah"]);
+    // parseVcards, which wants every card, names the first card left out.
+    expect(() => parseVcards(fixture("missing-fn.vcf"))).toThrow(/^vCard card 2, line 6, FN: card has no name/);
+  });
 
   it("the same file with LF line ends and a byte order mark reads the same", () => {
     const text = new TextDecoder().decode(fixture("apple-contacts-3.0.vcf")).replace(/\r\n/g, "\n");
@@ -208,6 +239,8 @@ describe("vCard fixtures from real exporters", () => {
   it("all fixtures concatenated are one import of every card in order", () => {
     const files = Object.keys(EXPECTED);
     const all = Buffer.concat(files.map((f) => fixture(f)));
-    expect(parseVcards(all)).toStrictEqual(files.flatMap((f) => EXPECTED[f]));
+    const r = readVcards(all);
+    expect(r.contacts).toStrictEqual(files.flatMap((f) => EXPECTED[f]));
+    expect(r.skipped).toHaveLength(files.reduce((n, f) => n + (SKIPPED[f]?.length ?? 0), 0));
   });
 });

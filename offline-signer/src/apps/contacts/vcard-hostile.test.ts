@@ -90,7 +90,6 @@ describe("hostile vCard input", () => {
       [card("FN:x", "TEL;TYPE=\"cell\"x:PLAINTEXT-7f3a"), /line 4, TEL: unexpected character after a parameter value/],
       ["BEGIN:VCARD\r\nVERSION:5.0\r\nFN:PLAINTEXT-7f3a\r\nEND:VCARD\r\n", /card 1, line 2, VERSION: version is not 2.1, 3.0 or 4.0/],
       [card("FN:x", "X-AIRLOCK-SENSITIVITY:PLAINTEXT-7f3a"), /line 4, X-AIRLOCK-SENSITIVITY: value is not one of normal, sensitive, secret/],
-      [card("TITLE:PLAINTEXT-7f3a"), /card 1, line 1: card has no name/],
       ["FN:PLAINTEXT-7f3a\r\n", /^vCard line 1: text outside BEGIN:VCARD/],
       [" folded PLAINTEXT-7f3a\r\n", /^vCard line 1: continuation line with no line before it/],
       ["END:VCARD\r\n", /^vCard line 1: END:VCARD without a BEGIN:VCARD/],
@@ -105,6 +104,12 @@ describe("hostile vCard input", () => {
       const err = rejects(text, "CONTACTS_IMPORT_MALFORMED", message);
       expect(err.message).not.toContain("PLAINTEXT");
     }
+  });
+
+  it("a card with no name (no FN, no N) is named by neither its title nor its phone: CONTACTS_CARD_NO_NAME, not quoting the card", () => {
+    const err = rejects(card("TITLE:PLAINTEXT-7f3a", "TEL:+1 555 0100"), "CONTACTS_CARD_NO_NAME", /^vCard card 1, line 1, FN: card has no name: no FN, and no N to take one from$/);
+    expect(err.message).not.toContain("PLAINTEXT");
+    expect(err.hint).toMatch(/that card alone was left out/);
   });
 
   it("bytes that are not UTF-8 (a raw Windows-1252 2.1 export) name the first bad line", () => {

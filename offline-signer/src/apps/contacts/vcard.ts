@@ -34,8 +34,8 @@ import {
   type RawCard,
   type VcardVersion,
 } from "./content-line.js";
-import { contactsError, importMalformed, type ImportPlace } from "./errors.js";
-import { isAirlockError } from "@airlock/shared";
+import { cardNoName, contactsError, importMalformed, type ImportPlace } from "./errors.js";
+import { isAirlockError, type AirlockError } from "@airlock/shared";
 
 /** Longest logical line we decode for a property we keep; photos and keys are skipped unread. */
 const MAX_MAPPED_LINE = 512 * 1024;
@@ -71,7 +71,25 @@ const MAPPED = new Set([
 const UNLABELLING_TYPES = new Set(["pref", "voice", "internet", "x400", "dom", "intl", "postal", "parcel"]);
 
 /** Parses every card in a .vcf file, or throws (CONTACTS_IMPORT_MALFORMED / _TOO_LARGE) and returns nothing. */
-export function parseVcards(bytes: Uint8Array): Contact[] {
+/** A card left out of an import: where it starts, and the typed error saying why (CONTACTS_CARD_NO_NAME). */
+export interface SkippedCard {
+  readonly card: number;
+  readonly line: number;
+  readonly error: AirlockError;
+}
+
+export interface VcardRead {
+  readonly contacts: Contact[];
+  /** Well-formed cards that cannot be stored (no name): left out, the others kept. */
+  readonly skipped: SkippedCard[];
+}
+
+/**
+ * Every card of a file as a Contact, and the cards left out. A damaged file (bad syntax, a value
+ * over its limit) still throws and yields nothing; only a well-formed card with no name to store
+ * is left out, so one nameless card from a phone's export does not block the rest.
+ */
+export function readVcards(bytes: Uint8Array): VcardRead {
   if (!(bytes instanceof Uint8Array)) throw new TypeError('"bytes" expected Uint8Array');
   if (bytes.length > READ_LIMITS.fileBytes) {
     throw contactsError("CONTACTS_IMPORT_TOO_LARGE", `vCard file is ${bytes.length} bytes, more than ${READ_LIMITS.fileBytes}`);
@@ -85,7 +103,22 @@ export function parseVcards(bytes: Uint8Array): Contact[] {
     }
   }
   const contacts: Contact[] = [];
-  readCards(text, (card) => contacts.push(mapCard(card)));
+  const skipped: SkippedCard[] = [];
+  readCards(text, (card) => {
+    try {
+      contacts.push(mapCard(card));
+    } catch (e) {
+      if (!isAirlockError(e, "CONTACTS_CARD_NO_NAME")) throw e;
+      skipped.push({ card: card.number, line: card.line, error: e });
+    }
+  });
+  return { contacts, skipped };
+}
+
+/** Every card of a file as a Contact, or the first problem: a card left out by readVcards is an error here. */
+export function parseVcards(bytes: Uint8Array): Contact[] {
+  const { contacts, skipped } = readVcards(bytes);
+  if (skipped[0] !== undefined) throw skipped[0].error;
   return contacts;
 }
 
@@ -355,14 +388,10 @@ function buildContact(card: RawCard, version: VcardVersion, props: readonly Prop
     }
   }
 
-  // vCard 2.1 does not require FN; fall back to what a person would recognise the card by.
-  if (name === undefined || name === "") {
-    const fallback = [nameParts.join(" "), organisations[0], fields.emails[0]?.value, fields.phones[0]?.value];
-    name = fallback.find((v) => v !== undefined && v !== "");
-  }
-  if (name === undefined) {
-    throw importMalformed({ card: card.number, line: card.line }, "card has no name (FN), and no N, ORG, EMAIL or TEL to take one from");
-  }
+  // RFC 6350 and 2426 require FN, vCard 2.1 does not: phones and desktop address books that leave
+  // it out write N, which names the same person. A phone number or an address is not a name.
+  if (name === undefined || name === "") name = nameParts.filter((p) => p !== "").join(" ");
+  if (name === "") throw cardNoName(card.number, card.line);
   const contact: Contact = {
     name,
     ...(given === undefined ? {} : { given }),
