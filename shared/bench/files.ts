@@ -18,8 +18,8 @@
  *   per GiB of body; baseline = age's, read with GNU time (/usr/bin/time; the figures are
  *   skipped without it). Lower is better; no target. On a shared machine this is the steadier
  *   comparison: wall-clock time there mostly measures what the other jobs leave over.
- * - `files.peak-rss.seal.<size>`, `files.peak-rss.open.<size>`: MiB, the larger of sampled RSS and
- *   the kernel's maxRSS for the child (worker thread included); baseline = the child's RSS after
+ * - `files.peak-rss.seal.<size>`, `files.peak-rss.open.<size>`: MiB, the kernel's maxRSS of the
+ *   child (worker thread included); baseline = the child's RSS after
  *   start-up. Lower is better; target: value < 64 MiB.
  *
  * Ours use libsodium's chunk AEAD (the log says so if it did not load). With
@@ -315,7 +315,7 @@ function figuresFor(bytes: number, size: string, seal: Runs, open_: Runs, suffix
     ["open", open_],
   ] as const) {
     const reports = times.rss;
-    const peaks = reports.map((r) => Math.max(r.peakRssSampled, r.maxRss));
+    const peaks = reports.map((r) => r.maxRss);
     const value = toMiB(Math.max(...peaks));
     const baseline = toMiB(median(reports.map((r) => r.startupRss)));
     figures.push({
