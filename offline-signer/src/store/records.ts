@@ -200,6 +200,8 @@ export class RecordStore {
     const opsOf = this.#stmt("SELECT record, field, kind, hlc, value FROM ops WHERE collection = ? AND record IN (SELECT value FROM json_each(?))");
     for (const [collection, records] of this.#dirty) {
       const app = appOf(collection);
+      // One per collection and flush: most apps never read it, and an import touches many records.
+      const context = app === undefined || app.searchDependents !== undefined ? undefined : this.#context(collection, false);
       const ids = [...records.keys()];
       for (let at = 0; at < ids.length; at += FLUSH_BATCH) {
         const batch = ids.slice(at, at + FLUSH_BATCH);
@@ -218,7 +220,7 @@ export class RecordStore {
           for (const r of opsOf.all(collection, JSON.stringify(refold)) as (OpRow & { record: string })[]) history.get(r.record)!.push(r);
           for (const [record, rows] of history) folded.set(record, foldState(rows));
         }
-        for (const record of batch) this.#write(collection, record, app, old.get(record), folded.get(record)!, records.get(record)!);
+        for (const record of batch) this.#write(collection, record, app, context, old.get(record), folded.get(record)!, records.get(record)!);
       }
     }
     this.#dirty.clear();
@@ -239,7 +241,7 @@ export class RecordStore {
   }
 
   /** Stores one record's new state and search entry; the index is touched only if the state changed. */
-  #write(collection: string, record: string, app: AppModule | undefined, before: Stored | undefined, rows: readonly OpRow[], pending: Pending): void {
+  #write(collection: string, record: string, app: AppModule | undefined, context: SearchContext | undefined, before: Stored | undefined, rows: readonly OpRow[], pending: Pending): void {
     if (rows.length === 0) {
       if (before === undefined) return;
       this.#note(collection, record, before, undefined, pending);
@@ -263,8 +265,8 @@ export class RecordStore {
       if (before.shown === 1) this.#stmt("DELETE FROM search WHERE rowid = ?").run(id);
     }
     if (app?.searchDependents !== undefined) this.#defer(collection, record, app, before, view);
-    else if (view !== undefined && app !== undefined) {
-      const t = app.searchText(view, this.#context(collection, false));
+    else if (view !== undefined && app !== undefined && context !== undefined) {
+      const t = app.searchText(view, context);
       this.#stmt("INSERT INTO search (rowid, title, body) VALUES (?, ?, ?)").run(id, t.title, t.body);
     }
   }
