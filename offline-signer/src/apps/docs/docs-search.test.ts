@@ -98,6 +98,23 @@ describe("docs search", () => {
     for (const v of [b, c]) expect(found(v, "Fridays")).toEqual([doc]);
   });
 
+  it("an admin deleting an accepted proposal moves the document back to the version before it, in search too", async () => {
+    const { a, b, doc, all, syncAll } = await setup();
+    const p = propose(b, C, doc, TEXT.replace("Mondays", "Thursdays"), "weekday change");
+    syncAll();
+    review(a, C, p.id, "approve");
+    expect(found(a, "Thursdays")).toEqual([doc]);
+    // Only the proposal is written: the document's entry moves because the proposal named it.
+    a.write(C, [{ kind: "delete", record: p.id }]);
+    expect(found(a, "Thursdays")).toEqual([]);
+    expect(found(a, "Mondays")).toEqual([doc]);
+    syncAll();
+    for (const v of all) {
+      expect(found(v, "Thursdays")).toEqual([]);
+      expect(found(v, "Mondays")).toEqual([doc]);
+    }
+  });
+
   it("a vault whose index an older release wrote writes it again on open", async () => {
     const { a, b, doc, syncAll } = await setup();
     const p = propose(a, C, doc, TEXT.replace("Mondays", "Saturdays"), "saturday");
