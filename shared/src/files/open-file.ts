@@ -29,8 +29,8 @@ import { fileChunkAead } from "./sodium-aead.js";
 
 /** A sealed chunk: 64 KiB of plaintext and its 16-byte tag (docs/bundle-format.md, "Payload"). */
 const SEALED_CHUNK = CHUNK_SIZE + 16;
-/** Chunks per block read (8: as seal-file.ts BLOCK_BYTES). */
-const BLOCK_CHUNKS = 8;
+/** Chunks per block read (as seal-file.ts BLOCK_BYTES). */
+const BLOCK_CHUNKS = 16;
 const BLOCK_BYTES = BLOCK_CHUNKS * SEALED_CHUNK;
 /** The last chunk may carry 16 bytes more than a full one; it always ends the last block. */
 const LAST_EXTRA = 16;
