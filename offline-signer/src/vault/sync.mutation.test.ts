@@ -13,7 +13,8 @@ import { importInto, newVault, tempRoots } from "../../test-support/vaults.js";
 import { decodeChangeset, keyIdOf, sealChangeset } from "../sync/changeset.js";
 import { encodeObject } from "../team/cbor-object.js";
 import { vaultStatus } from "./report.js";
-import { exportBundles, FUTURE_REASON, importBundlesParallel, peerAcks } from "./sync.js";
+import { addTicket } from "../apps/tickets/write.js";
+import { EQUIVOCATION_REASON, exportBundles, FUTURE_REASON, importBundles, importBundlesParallel, MAX_WAITING_BYTES_PER_DEVICE, MAX_WAITING_PER_DEVICE, peerAcks, type ImportOptions } from "./sync.js";
 import { sealGrant } from "./grants.js";
 import { unhex } from "./hex.js";
 import { Vault } from "./vault.js";
@@ -303,7 +304,18 @@ describe("importing changesets", () => {
     const bad = t.bob.changeset({ collection: "notes", ops: [{ record: "z", field: "colour", value: "red" }] });
     const r = importInto(t.a, [t.bob.bundle({ changesets: [bad] })]);
     expect([r.rejected, r.locked]).toEqual([1, 0]);
-    expect(verdict(t.a, bad)?.reason).toBe('notes: op 0: notes has no field "colour"');
+    expect(verdict(t.a, bad)).toEqual({ status: "rejected", reason: 'notes: op 0: notes has no field "colour"' });
+    // A snapshot no compaction asked for is refused as such (it would restate history on the author's word alone).
+    const forged = t.bob.changeset({ collection: "notes", ops: [{ record: "z", value: "restated" }], snapshot: randomBytes(32), version: 1 });
+    expect(importInto(t.a, [t.bob.bundle({ changesets: [forged] })]).rejected).toBe(1);
+    expect(verdict(t.a, forged)).toEqual({ status: "rejected", reason: "a snapshot that no compaction of this collection by its author asked for" });
+    // The app's own rules see the team state and the author: a ticket Bob files (as a member) applies.
+    t.a.createCollection("tix", "Tickets", "viewer", "editor", "tickets");
+    importInto(t.b, exportBundles(t.a));
+    const filed = addTicket(t.b, "tix", { title: "filed by bob" }, t.clock.ms);
+    const r2 = importInto(t.a, exportBundles(t.b));
+    expect([r2.applied, r2.rejected]).toEqual([1, 0]);
+    expect(t.a.record("tix", filed.id)?.fields["title"]).toBe("filed by bob");
     t.close();
   });
 
@@ -350,7 +362,12 @@ describe("importing changesets", () => {
     const bytes = encodeObject({ body, sig: ed25519Sign(t.b.deviceKey.secretKey, concatBytes(utf8("airlock/v1/changeset-sig"), body)) });
     const r = importInto(t.a, [t.bob.bundle({ changesets: [bytes] })]);
     expect([r.rejected, r.quarantined, r.applied]).toEqual([1, 0, 0]);
-    expect(verdict(t.a, bytes)?.reason).toBe("its notes ops do not decrypt (tampered, or a wrong key)");
+    expect(verdict(t.a, bytes)).toEqual({ status: "rejected", reason: "its notes ops do not decrypt (tampered, or a wrong key)" });
+    // Ops that decrypt but do not decode (a snapshot naming schema version 0): rejected with the decoder's reason, the import goes on.
+    const undecodable = new HostileMember(t.b).changeset({ collection: "notes", ops: [{ record: "u", value: "x" }], snapshot: randomBytes(32), version: 0, seq: 2, prev: decodeChangeset(bytes, { verify: false }).id });
+    const r2 = importInto(t.a, [t.bob.bundle({ changesets: [undecodable] })]);
+    expect([r2.rejected, r2.issues]).toEqual([1, []]);
+    expect(verdict(t.a, undecodable)?.reason).toMatch(/a snapshot names schema version 1 or later/);
     t.close();
   });
 
@@ -419,6 +436,103 @@ describe("importing changesets", () => {
     const sync = sealBundle(encodePayload({ kind: "sync", team: unhex(t.a.teamId!), entries: [], changesets: [], acks: [] }), { recipients: [early.encryptionKey.publicKey], sender: t.b.deviceKey, mailboxTag: new Uint8Array(16) });
     expect(importInto(early, [sync]).issues.map((i) => [i.code, i.reason])).toEqual([["VAULT_NO_TEAM", "a sync bundle arrived before this vault's welcome; import the welcome, then this again"]]);
     early.close();
+    t.close();
+  });
+
+  it("the waiting room is bounded per device, in changesets and in bytes: beyond, a changeset is not kept (reported once per bundle) and is taken when sent again", async () => {
+    // The production bounds, 4,096 changesets or 64 MiB per device (docs/sync.md); the test passes small ones to reach the edge.
+    expect([MAX_WAITING_PER_DEVICE, MAX_WAITING_BYTES_PER_DEVICE]).toEqual([4096, 64 * 1024 * 1024]);
+    const t = await fresh();
+    const into = (v: Vault, bundles: readonly Uint8Array[], options: ImportOptions): ReturnType<typeof importBundles> => importBundles(v, bundles.map((bytes, i) => ({ bytes, source: `bundle ${i}` })), options);
+    const full = (device: string): string => `device ${device.slice(0, 12)} has too many changesets waiting for earlier ones; the rest were not kept (they are sent again)`;
+    const chain = [1, 2, 3, 4, 5].map((n) => t.bob.changeset({ collection: "notes", ops: [{ record: "w", value: `number ${n}` }] }));
+    const [one, two, three, four, five] = chain as [Uint8Array, Uint8Array, Uint8Array, Uint8Array, Uint8Array];
+    // Two may wait: the third and fourth arrivals are dropped, with one issue for the bundle.
+    const r1 = into(t.a, [t.bob.bundle({ changesets: [two, three, four, five] })], { maxWaitingPerDevice: 2 });
+    expect([r1.changesetsNew, r1.waiting]).toEqual([2, 2]);
+    expect(r1.issues.map((i) => [i.source, i.code, i.reason])).toEqual([["bundle 0", "IMPORT_WAITING_FULL", full(t.b.deviceId)]]);
+    expect([verdict(t.a, two)?.status, verdict(t.a, three)?.status, verdict(t.a, four), verdict(t.a, five)]).toEqual(["waiting", "waiting", undefined, undefined]);
+    // Each bundle that overflows says so once.
+    const r2 = into(t.a, [t.bob.bundle({ changesets: [four] }), t.bob.bundle({ changesets: [five] })], { maxWaitingPerDevice: 2 });
+    expect([r2.changesetsNew, r2.issues.map((i) => [i.source, i.code])]).toEqual([0, [["bundle 0", "IMPORT_WAITING_FULL"], ["bundle 1", "IMPORT_WAITING_FULL"]]]);
+    // The predecessor arrives: the chain applies, and what was dropped is taken when it comes again.
+    expect(into(t.a, [t.bob.bundle({ changesets: [one] })], { maxWaitingPerDevice: 2 }).applied).toBe(3);
+    const r3 = into(t.a, [t.bob.bundle({ changesets: [five, four] })], { maxWaitingPerDevice: 2 });
+    expect([r3.changesetsNew, r3.applied, r3.waiting, r3.issues]).toEqual([2, 2, 0, []]);
+    expect(title(t.a, "w")).toBe("number 5");
+    // In bytes: exactly the bound fits, one byte less does not; the count bound stays the default.
+    const vera = new HostileMember(t.v);
+    const v = [1, 2, 3, 4].map((n) => vera.changeset({ collection: "notes", ops: [{ record: "v", value: `vera ${n}` }] }));
+    const size = (bytes: Uint8Array): number => decodeChangeset(bytes, { verify: false }).bytes.length;
+    const exact = size(v[1]!) + size(v[2]!);
+    const r4 = into(t.b, [vera.bundle({ changesets: [v[1]!, v[2]!, v[3]!] })], { maxWaitingBytesPerDevice: exact });
+    expect([r4.changesetsNew, r4.waiting, r4.issues.map((i) => i.reason)]).toEqual([2, 2, [full(t.v.deviceId)]]);
+    const r5 = into(t.a, [vera.bundle({ changesets: [v[1]!, v[2]!] })], { maxWaitingBytesPerDevice: exact - 1 });
+    expect([r5.changesetsNew, r5.waiting]).toEqual([1, 1]);
+    // An issue of another kind from the same bundle does not stand for this one.
+    importInto(t.a, [vera.bundle({ changesets: [v[0]!] })]);
+    const otherOne = vera.changeset({ collection: "notes", ops: [{ record: "v", value: "vera's other 1" }], seq: 1, prev: new Uint8Array(32) });
+    const far = t.bob.changeset({ collection: "notes", ops: [{ record: "w", value: "far ahead" }], seq: 9 });
+    const r6 = into(t.a, [vera.bundle({ changesets: [otherOne, far] })], { maxWaitingPerDevice: 0 });
+    expect(r6.issues.map((i) => i.code)).toEqual(["IMPORT_EQUIVOCATION", "IMPORT_WAITING_FULL"]);
+    t.close();
+  });
+
+  it("the two-core import does not use a batch opened before the transaction when an entry in the same bundle withdrew its key", async () => {
+    const t = await fresh();
+    t.a.setRole("bob", "owner");
+    t.a.createCollection("board", "Board", "viewer", "viewer");
+    importInto(t.b, exportBundles(t.a));
+    // Bob revokes Alice's laptop; unaware, she creates a collection (its key sealed to Vera), which the revocation refuses.
+    const revocation = t.b.revokeDevice(t.a.deviceId.slice(0, 12));
+    t.a.createCollection("sources", "Sources", "viewer", "viewer");
+    importInto(t.v, exportBundles(t.a));
+    const vera = new HostileMember(t.v);
+    const alone = vera.changeset({ collection: "sources", ops: [{ record: "s1", value: "under the withdrawn key" }] });
+    const cs = vera.changeset({ collection: "sources", ops: [{ record: "s", value: "under the withdrawn key" }], also: [{ collection: "board", ops: [{ record: "b", value: "under a key still listed" }] }] });
+    // Alice's vault holds the key when the import starts; the bundle's first entry takes it out of the fold.
+    const alice = t.a.state().devices.get(t.a.deviceId)!;
+    const r = await importBundlesParallel(t.a, [{ bytes: new HostileMember(t.b).bundle({ entries: [revocation], changesets: [alone, cs] }, [alice]), source: "usb" }]);
+    expect(t.a.state().collections.get("sources")).toBeUndefined();
+    expect([r.applied, r.locked]).toEqual([0, 2]);
+    for (const x of [alone, cs]) expect(verdict(t.a, x)).toEqual({ status: "locked", reason: "no key for a collection it writes (yet)" });
+    expect(t.a.records("sources")).toEqual([]);
+    expect(t.a.record("board", "b")).toBeUndefined();
+    t.close();
+  });
+
+  it("what a device signs at or above its fork is refused on arrival, in whatever order its chain, the fork and the rest arrive; none of it waits", async () => {
+    const t = await fresh();
+    const chain = [1, 2, 3, 4].map((i) => t.bob.changeset({ collection: "notes", ops: [{ record: "f", value: `v${i}` }] }));
+    const [one, two, three, four] = chain as [Uint8Array, Uint8Array, Uint8Array, Uint8Array];
+    const otherThree = t.bob.changeset({ collection: "notes", ops: [{ record: "f", value: "other" }], seq: 3, prev: randomBytes(32) });
+    // Alice: the fork at 3 before any of Bob's chain, then 1 and 2 (the head reaches the fork), then 4.
+    importInto(t.a, [t.bob.bundle({ changesets: [three, otherThree] })]);
+    importInto(t.a, [t.bob.bundle({ changesets: [one, two] })]);
+    const r = importInto(t.a, [t.bob.bundle({ changesets: [four] })]);
+    expect([r.rejected, r.waiting]).toEqual([1, 0]);
+    expect(verdict(t.a, four)).toEqual({ status: "rejected", reason: EQUIVOCATION_REASON });
+    // Vera: the chain first, then the fork, then 4: the same verdicts.
+    importInto(t.v, [t.bob.bundle({ changesets: [one, two, three, otherThree, four] })]);
+    for (const x of chain) expect(verdict(t.v, x)).toEqual(verdict(t.a, x));
+    expect(vaultStatus(t.a).changesets.waiting).toBe(0);
+    t.close();
+  });
+
+  it("a fork at a device's first changeset while that one waits for team entries: what follows is refused, not left waiting", async () => {
+    const t = await fresh();
+    // Bob names an entry of his that Alice does not have yet (a device of his own).
+    const unseen = t.bob.entry({ type: "add-device", user: unhex(t.b.me().user.id), device: t.bob.newDevice().keys, grants: [] });
+    const one = t.bob.changeset({ collection: "notes", ops: [{ record: "u", value: "one" }], heads: [unseen.hash] });
+    const two = t.bob.changeset({ collection: "notes", ops: [{ record: "u", value: "two" }], heads: [unseen.hash] });
+    const otherOne = t.bob.changeset({ collection: "notes", ops: [{ record: "u", value: "other one" }], seq: 1, prev: new Uint8Array(32) });
+    importInto(t.a, [t.bob.bundle({ changesets: [one] })]);
+    expect(verdict(t.a, one)?.status).toBe("waiting");
+    importInto(t.a, [t.bob.bundle({ changesets: [otherOne] })]);
+    expect(t.a.forkSeq(t.b.deviceId)).toBe(1);
+    const r = importInto(t.a, [t.bob.bundle({ entries: [unseen], changesets: [two] })]);
+    expect([r.rejected, r.waiting]).toEqual([1, 0]);
+    expect(verdict(t.a, two)).toEqual({ status: "rejected", reason: EQUIVOCATION_REASON });
     t.close();
   });
 });

@@ -45,7 +45,16 @@ const MAX_BUNDLE_BYTES = 256 * 1024 * 1024;
 /** Changesets per sync bundle body, so a QR transfer of an incremental export stays short. */
 export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
 
-
+/**
+ * Limits of one import. Production always takes the defaults; tests pass small bounds so the
+ * waiting room's edge is reached with a handful of real changesets instead of 4,097.
+ */
+export interface ImportOptions {
+  /** Per device, changesets that may wait for a missing predecessor (default MAX_WAITING_PER_DEVICE). */
+  readonly maxWaitingPerDevice?: number;
+  /** Per device, their bytes (default MAX_WAITING_BYTES_PER_DEVICE). */
+  readonly maxWaitingBytesPerDevice?: number;
+}
 export interface OpenedPayload {
   readonly source: string;
   readonly sender: Uint8Array;
@@ -96,24 +105,24 @@ function openAll(vault: VaultContext, bundles: readonly BundleBytes[], report: I
 }
 
 /** Opens and applies bundles already in memory, on this thread (the in-process API, tests). */
-export function importBundles(vault: VaultContext, bundles: readonly BundleBytes[]): ImportReport {
+export function importBundles(vault: VaultContext, bundles: readonly BundleBytes[], options: ImportOptions = {}): ImportReport {
   const report = emptyReport();
-  applyPayloads(vault, openAll(vault, bundles, report), report);
+  applyPayloads(vault, openAll(vault, bundles, report), report, options);
   return report;
 }
 
 /** The same on both cores, as `airlock import` does it (see applyPayloadsParallel). */
-export async function importBundlesParallel(vault: VaultContext, bundles: readonly BundleBytes[]): Promise<ImportReport> {
+export async function importBundlesParallel(vault: VaultContext, bundles: readonly BundleBytes[], options: ImportOptions = {}): Promise<ImportReport> {
   const report = emptyReport();
-  await applyPayloadsParallel(vault, openAll(vault, bundles, report), report);
+  await applyPayloadsParallel(vault, openAll(vault, bundles, report), report, options);
   return report;
 }
 
 /** Applies opened payloads: welcomes first (they bootstrap the team), then syncs. Each in one transaction. */
-export function applyPayloads(vault: VaultContext, opened: readonly OpenedPayload[], report: ImportReport): void {
+export function applyPayloads(vault: VaultContext, opened: readonly OpenedPayload[], report: ImportReport, options: ImportOptions = {}): void {
   const order = [...opened].sort((a, b) => Number(b.payload.kind === "welcome") - Number(a.payload.kind === "welcome"));
   const t0 = performance.now();
-  vault.withKeyCache(() => applyInOrder(vault, order, report, undefined));
+  vault.withKeyCache(() => applyInOrder(vault, order, report, undefined, options));
   report.timings.apply += performance.now() - t0;
 }
 
@@ -125,7 +134,7 @@ export function applyPayloads(vault: VaultContext, opened: readonly OpenedPayloa
  * changeset whose signature failed, or whose key arrives inside the same bundle, takes the
  * inline path there.
  */
-export async function applyPayloadsParallel(vault: VaultContext, opened: readonly OpenedPayload[], report: ImportReport): Promise<void> {
+export async function applyPayloadsParallel(vault: VaultContext, opened: readonly OpenedPayload[], report: ImportReport, options: ImportOptions = {}): Promise<void> {
   const order = [...opened].sort((a, b) => Number(b.payload.kind === "welcome") - Number(a.payload.kind === "welcome"));
   for (const o of order) {
     const sync = o.payload.kind === "sync" && vault.teamId !== undefined ? (o.payload as SyncPayload) : undefined;
@@ -134,7 +143,7 @@ export async function applyPayloadsParallel(vault: VaultContext, opened: readonl
     try {
       const prepared = sync !== undefined && preparer !== undefined ? prepare(vault, sync, report, preparer) : undefined;
       const t0 = performance.now();
-      vault.withKeyCache(() => applyInOrder(vault, [o], report, prepared));
+      vault.withKeyCache(() => applyInOrder(vault, [o], report, prepared, options));
       report.timings.apply += performance.now() - t0;
       if (preparer !== undefined) {
         report.timings.decrypt += preparer.preparedMs;
@@ -207,7 +216,7 @@ function prepare(vault: VaultContext, p: SyncPayload, report: ImportReport, prep
 
 const COUNTERS = ["notForMe", "entriesAdded", "entriesRejected", "changesetsNew", "duplicates", "quarantined", "applied", "locked", "rejected", "waiting"] as const;
 
-function applyInOrder(vault: VaultContext, order: readonly OpenedPayload[], report: ImportReport, prepared: PreparedSet | undefined): void {
+function applyInOrder(vault: VaultContext, order: readonly OpenedPayload[], report: ImportReport, prepared: PreparedSet | undefined, options: ImportOptions): void {
   for (const o of order) {
     report.bundles++;
     // Counts made inside a transaction that rolls back are undone with it: the report says what is stored.
@@ -215,7 +224,7 @@ function applyInOrder(vault: VaultContext, order: readonly OpenedPayload[], repo
     const welcomed = report.welcomed;
     try {
       if (o.payload.kind === "welcome") vault.tx(() => importWelcome(vault, o.payload as WelcomePayload, o.sender, o.source, report));
-      else if (o.payload.kind === "sync") vault.tx(() => importSync(vault, o.payload as SyncPayload, o.sender, o.source, report, prepared));
+      else if (o.payload.kind === "sync") vault.tx(() => importSync(vault, o.payload as SyncPayload, o.sender, o.source, report, prepared, options));
       else report.issues.push({ source: o.source, code: "IMPORT_WRONG_KIND", reason: `a ${o.payload.kind} bundle is not for a vault` });
     } catch (e) {
       COUNTERS.forEach((k, i) => (report[k] = before[i]!));
@@ -303,7 +312,7 @@ function quarantine(vault: VaultContext, kind: string, author: Uint8Array | unde
 }
 
 
-function importSync(vault: VaultContext, p: SyncPayload, sender: Uint8Array, source: string, report: ImportReport, prepared?: PreparedSet): void {
+function importSync(vault: VaultContext, p: SyncPayload, sender: Uint8Array, source: string, report: ImportReport, prepared: PreparedSet | undefined, options: ImportOptions): void {
   if (vault.teamId === undefined) {
     report.issues.push({ source, code: "VAULT_NO_TEAM", reason: "a sync bundle arrived before this vault's welcome; import the welcome, then this again" });
     return;
@@ -363,6 +372,15 @@ function importSync(vault: VaultContext, p: SyncPayload, sender: Uint8Array, sou
       continue;
     }
     report.changesetsNew++;
+    // At or above its device's fork a changeset is refused whatever it follows or names, so it is
+    // refused on arrival: waiting for a predecessor the fork refused, it would wait for ever (and
+    // fill the waiting room), where a vault that saw the chain first refuses it. The head stays:
+    // what is below the fork still applies in order.
+    const fork = vault.forkSeq(hex(cs.device));
+    if (fork !== undefined && cs.seq >= fork) {
+      record(vault, undefined, cs, { status: "rejected", reason: EQUIVOCATION_REASON }, report);
+      continue;
+    }
     const head = headOf(cs.device);
     // The common case, a device's changesets in order with known team heads: decide right away,
     // one write with the final status. Anything else waits for drain().
@@ -374,7 +392,7 @@ function importSync(vault: VaultContext, p: SyncPayload, sender: Uint8Array, sou
       head.seq = cs.seq;
       head.hash = cs.id;
       head.dirty = true;
-    } else if (waitingRoom(vault, cs)) {
+    } else if (waitingRoom(vault, cs, options)) {
       const t2 = performance.now();
       changesets.insert(cs, "waiting", verdict?.reason ?? null, vault.now());
       report.timings.write += performance.now() - t2;
@@ -433,9 +451,9 @@ function recordFork(vault: VaultContext, cs: Changeset, report: ImportReport, so
 }
 
 /** Whether this device may park one more changeset waiting for its predecessors (bounded per device). */
-function waitingRoom(vault: VaultContext, cs: Changeset): boolean {
+function waitingRoom(vault: VaultContext, cs: Changeset, options: ImportOptions): boolean {
   const waiting = vault.storage.changesets.waitingOf(cs.device);
-  return waiting.count < MAX_WAITING_PER_DEVICE && waiting.size + cs.bytes.length <= MAX_WAITING_BYTES_PER_DEVICE;
+  return waiting.count < (options.maxWaitingPerDevice ?? MAX_WAITING_PER_DEVICE) && waiting.size + cs.bytes.length <= (options.maxWaitingBytesPerDevice ?? MAX_WAITING_BYTES_PER_DEVICE);
 }
 
 
