@@ -8,12 +8,15 @@
 import { describe, expect, it } from "vitest";
 import { HostileMember } from "../../test-support/hostile.js";
 import { teamTemplate, verdict } from "../../test-support/team-template.js";
-import { importInto, reopen } from "../../test-support/vaults.js";
+import { importInto, newVault, reopen, tempRoots } from "../../test-support/vaults.js";
+import { decodeChangeset, sealChangeset } from "../sync/changeset.js";
 import { CUTOFF_REASON, exportBundles } from "./sync.js";
+import { NO_KEY_REASON, SNAPSHOT_PENDING_REASON } from "./judge.js";
 import { unhex } from "./hex.js";
 import { Vault } from "./vault.js";
 
 const fresh = teamTemplate();
+const roots = tempRoots();
 
 const title = (v: Vault, id: string): unknown => v.record("notes", id)?.fields["title"];
 const BACKWARDS = "names an older team state than its device's previous changeset (its heads went backwards)";
@@ -119,10 +122,11 @@ describe("judging a changeset at its causal position", () => {
     const hour = 3600_000;
     const ahead = t.bob.changeset({
       collection: "notes",
+      // The newest last, after an older one and one of the same hour with a lower counter.
       ops: [
-        { record: "c", field: "title", value: "bob, an hour ahead", wall: t.clock.ms + hour, counter: 7 },
-        { record: "c2", field: "title", value: "bob, same hour", wall: t.clock.ms + hour, counter: 2 },
         { record: "c3", field: "title", value: "bob, earlier", wall: t.clock.ms, counter: 9 },
+        { record: "c2", field: "title", value: "bob, same hour", wall: t.clock.ms + hour, counter: 2 },
+        { record: "c", field: "title", value: "bob, an hour ahead", wall: t.clock.ms + hour, counter: 7 },
       ],
     });
     expect(importInto(t.a, [t.bob.bundle({ changesets: [ahead] })]).applied).toBe(1);
@@ -143,14 +147,74 @@ describe("judging a changeset at its causal position", () => {
     expect(verdict(t.v, ahead)?.status).toBe("locked");
     // Vera becomes a reader: the key arrives, the changeset is judged again and waits for the clock.
     t.a.setRole("vera", "editor");
-    importInto(t.v, exportBundles(t.a));
+    const unlocked = importInto(t.v, exportBundles(t.a));
     expect(verdict(t.v, ahead)).toEqual({ status: "waiting", reason: expect.stringMatching(/ahead of this vault's clock/) });
+    expect([unlocked.applied, unlocked.rejected, unlocked.locked]).toEqual([0, 0, 0]);
     // Three days later, the next import applies it (no change to the team log needed).
     t.clock.tick(3 * day);
     const later = bob.changeset({ collection: "notes", ops: [{ record: "n", value: "later" }] });
     importInto(t.v, [bob.bundle({ changesets: [later] })]);
     expect(verdict(t.v, ahead)?.status).toBe("applied");
     expect(t.v.record("sources", "f")?.fields["title"]).toBe("two days ahead");
+    t.close();
+  });
+
+  it("a device whose admission the whole log refused writes nothing that counts, though its admission holds at the position it names", async () => {
+    const t = await fresh();
+    // Bob, not yet aware that Alice removes him, certifies a device of his own and writes with it.
+    const device = t.bob.newDevice();
+    const added = t.bob.entry({ type: "add-device", user: unhex(t.b.me().user.id), device: device.keys, grants: [] });
+    const cs = sealChangeset(device.sign, { team: unhex(t.a.teamId!), seq: 1, prev: new Uint8Array(32), heads: [added.hash], time: t.clock.ms, groups: [{ collection: "notes", key: t.b.currentKey("notes")!, ops: [{ kind: "set", record: "t", field: "title", value: "by the new device", wall: t.clock.ms, counter: 0 }] }] }).bytes;
+    // Vera hears of the device and its changeset first: at that point it counts.
+    importInto(t.v, [t.bob.bundle({ entries: [added], changesets: [cs] })]);
+    expect(verdict(t.v, cs)).toEqual({ status: "applied", reason: null });
+    t.a.removeMember("bob");
+    // Alice hears of them after the removal: the add-device is concurrent with it, so refused.
+    const r = importInto(t.a, [t.bob.bundle({ entries: [added], changesets: [cs] }, [t.a.me().device])]);
+    expect(t.a.state().rejected.has(added.hashHex)).toBe(true);
+    expect([r.rejected, r.applied]).toEqual([1, 0]);
+    expect(verdict(t.a, cs)).toEqual({ status: "rejected", reason: `${CUTOFF_REASON}: its device's admission was refused by the team log` });
+    expect(title(t.a, "t")).toBeUndefined();
+    // Vera gets the removal: what the device wrote is withdrawn there too, for the same reason.
+    importInto(t.v, exportBundles(t.a));
+    expect(verdict(t.v, cs)).toEqual(verdict(t.a, cs));
+    expect(title(t.v, "t")).toBeUndefined();
+    t.close();
+  });
+
+  it("a newcomer after a compaction: the snapshot waits for the changesets it restates, then the older one-batch changesets it covers apply without their key", async () => {
+    const t = await fresh();
+    const bob = new HostileMember(t.b);
+    // 501 comments on k1 in each of two changesets: the snapshot restates 1,002 in one batch, over the 1,000 one ordinary batch may add.
+    const comments = (from: number): { kind: "append"; record: string; field: string; value: string }[] => Array.from({ length: 501 }, (_, i) => ({ kind: "append", record: "k1", field: "comments", value: `comment ${from + i}` }));
+    const one = bob.changeset({ collection: "notes", ops: [{ record: "k1", value: "bob's first" }, ...comments(0)] });
+    const two = bob.changeset({ collection: "notes", ops: [{ record: "k2", value: "two batches" }, ...comments(501)], also: [{ collection: "notes", ops: [{ record: "k3", value: "second batch" }] }] });
+    importInto(t.a, [bob.bundle({ changesets: [one, two] })]);
+    const compaction = t.a.compact("notes");
+    const snapshot = t.a.storage.changesets.bytesOf(unhex(compaction.changeset))!;
+    const c = await newVault(roots(), "c", t.clock);
+    t.a.addMember(c.joinRequest("carol").bytes, "editor");
+    importInto(c, exportBundles(t.a).filter((b) => b.kind === "welcome"));
+    const carol = t.a.state().devices.get(c.deviceId)!;
+    const alice = new HostileMember(t.a);
+    // The snapshot first: Carol does not hold Bob's changesets its frontier names yet.
+    importInto(c, [alice.bundle({ changesets: [snapshot] }, [carol])]);
+    expect(verdict(c, snapshot)).toEqual({ status: "locked", reason: SNAPSHOT_PENDING_REASON });
+    // Bob's changesets arrive (under the old key, which Carol was never given): the snapshot applies, then the one-batch changeset it covers.
+    const r = importInto(c, [alice.bundle({ changesets: [one, two] }, [carol])]);
+    expect(verdict(c, snapshot)).toEqual({ status: "applied", reason: null });
+    expect(verdict(c, one)).toEqual({ status: "applied", reason: null });
+    // A changeset of two batches is not passed over: its other batch's fate may hang on what Carol cannot read.
+    expect(verdict(c, two)).toEqual({ status: "locked", reason: NO_KEY_REASON });
+    expect(r.applied).toBe(2);
+    // The covered one is marked so, to be judged again if the compaction changes; the snapshot too.
+    const ids = (rows: readonly { id: number }[]): number[] => rows.map((x) => x.id);
+    const rowOf = (bytes: Uint8Array): number => (c.store.connection().prepare("SELECT id FROM changesets WHERE hash = ?").get(decodeChangeset(bytes, { verify: false }).id) as { id: number }).id;
+    expect(ids(c.storage.snapshots.appliedCovered())).toEqual([rowOf(one)]);
+    expect(ids(c.storage.snapshots.appliedSnapshots())).toEqual([rowOf(snapshot)]);
+    expect(c.storage.snapshots.has(compaction.entry.hashHex)).toBe(true);
+    expect(c.records("notes").map((x) => [x.id, x.fields["title"]])).toEqual(t.a.records("notes").map((x) => [x.id, x.fields["title"]]));
+    c.close();
     t.close();
   });
 });
