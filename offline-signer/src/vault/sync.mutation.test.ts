@@ -14,6 +14,7 @@ import { decodeChangeset, keyIdOf, sealChangeset } from "../sync/changeset.js";
 import { encodeObject } from "../team/cbor-object.js";
 import { vaultStatus } from "./report.js";
 import { addTicket } from "../apps/tickets/write.js";
+import { OP_CODE } from "../apps/fold.js";
 import { EQUIVOCATION_REASON, exportBundles, FUTURE_REASON, importBundles, importBundlesParallel, MAX_WAITING_BYTES_PER_DEVICE, MAX_WAITING_PER_DEVICE, peerAcks, type ImportOptions } from "./sync.js";
 import { sealGrant } from "./grants.js";
 import { unhex } from "./hex.js";
@@ -296,6 +297,18 @@ describe("importing changesets", () => {
     const next = t.bob.changeset({ collection: "notes", ops: [{ record: "n2", value: "ordinary" }], version: current });
     expect(importInto(t.a, [t.bob.bundle({ changesets: [next] })]).applied).toBe(1);
     expect(title(t.a, "n2")).toBe("ordinary");
+    // An op kind this release does not know (code 9, as a newer release's encoder would write it): locked too.
+    const codes = OP_CODE as unknown as Record<string, number>;
+    codes["future"] = 9;
+    let future: Uint8Array;
+    try {
+      future = t.bob.changeset({ collection: "notes", ops: [{ record: "n3", value: "written by a newer release", kind: "future" as "set" }] });
+    } finally {
+      delete codes["future"];
+    }
+    const r2 = importInto(t.a, [t.bob.bundle({ changesets: [future] })]);
+    expect([r2.locked, r2.rejected, r2.applied]).toEqual([1, 0, 0]);
+    expect(verdict(t.a, future)).toEqual({ status: "locked", reason: "needs a newer release of Airlock (it holds op kind 9)" });
     t.close();
   });
 
@@ -305,6 +318,10 @@ describe("importing changesets", () => {
     const r = importInto(t.a, [t.bob.bundle({ changesets: [bad] })]);
     expect([r.rejected, r.locked]).toEqual([1, 0]);
     expect(verdict(t.a, bad)).toEqual({ status: "rejected", reason: 'notes: op 0: notes has no field "colour"' });
+    // An ordinary batch may add at most 1,000 comments to a note (a compaction snapshot may restate more).
+    const many = t.bob.changeset({ collection: "notes", ops: Array.from({ length: 1001 }, (_, i) => ({ kind: "append" as const, record: "z", field: "comments", value: `c${i}` })) });
+    expect(importInto(t.a, [t.bob.bundle({ changesets: [many] })]).rejected).toBe(1);
+    expect(verdict(t.a, many)).toEqual({ status: "rejected", reason: 'notes: op 1000: adds more than 1000 items to "comments" at once' });
     // A snapshot no compaction asked for is refused as such (it would restate history on the author's word alone).
     const forged = t.bob.changeset({ collection: "notes", ops: [{ record: "z", value: "restated" }], snapshot: randomBytes(32), version: 1 });
     expect(importInto(t.a, [t.bob.bundle({ changesets: [forged] })]).rejected).toBe(1);
