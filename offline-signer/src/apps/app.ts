@@ -83,6 +83,13 @@ export interface SearchContext {
   record(id: string): RecordView | undefined;
   /** Every visible record of the collection, newest first; read once per flush. */
   records(): readonly RecordView[];
+  /**
+   * The visible records whose `field` is `value` now (a document's proposals), found through the
+   * ops that ever set `field` rather than by reading the collection: one document's entry reads
+   * only its own. When a flush writes many entries, the records that have `field` are read once
+   * and grouped by value for all of them.
+   */
+  referring(field: string, value: string): readonly RecordView[];
   readonly state: TeamState;
 }
 

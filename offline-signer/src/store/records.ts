@@ -13,13 +13,18 @@ import type Database from "better-sqlite3-multiple-ciphers";
 import { hlcBytes, HLC_BYTES } from "../records/hlc.js";
 import { encodeValue, type Value } from "../records/values.js";
 import type { PlainOp } from "../sync/changeset.js";
-import type { AppModule, RecordView, SearchContext } from "../apps/app.js";
+import type { AppModule, RecordView, SearchContext, SearchText } from "../apps/app.js";
 import type { TeamState } from "../team/state.js";
 import { OP_CODE, decodeStoredValue, foldState, splitTags, viewOf, visibleRows, type OpRow } from "../apps/fold.js";
 import { decodeState, encodeState } from "./record-state.js";
 
 /** Records folded per ops query in `flush`. */
 const FLUSH_BATCH = 256;
+/**
+ * Deferred entries in one flush beyond which SearchContext.referring groups the collection's
+ * records by value once, rather than asking the ops per entry.
+ */
+const GROUP_REFERRING = 16;
 const INSERT_OP = "INSERT INTO ops (cs, collection, record, field, kind, hlc, value) VALUES (?, ?, ?, ?, ?, ?, ?)";
 
 export interface SearchHit {
@@ -86,6 +91,30 @@ export interface RecordChange {
   readonly before: RecordView | undefined;
   readonly after: RecordView | undefined;
   readonly by: readonly string[];
+}
+
+/** `records()`'s order: newest first, then by id. */
+function newestFirst(a: RecordView, b: RecordView): number {
+  return b.updated - a.updated || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
+/**
+ * A record's search entry. An app's text that throws (a bug, or input beyond what it can
+ * handle) costs that record its full entry only, never the flush: the transaction holds other
+ * members' data (an import) or the vault's open (a reindex). The fallback is the entry without a
+ * context, else nothing: a function of the record alone, so every vault holding it writes the
+ * same one.
+ */
+export function entryOf(app: AppModule, view: RecordView, context: SearchContext): SearchText {
+  try {
+    return app.searchText(view, context);
+  } catch {
+    try {
+      return app.searchText(view);
+    } catch {
+      return { title: "", body: "" };
+    }
+  }
 }
 
 export class RecordStore {
@@ -266,7 +295,7 @@ export class RecordStore {
     }
     if (app?.searchDependents !== undefined) this.#defer(collection, record, app, before, view);
     else if (view !== undefined && app !== undefined && context !== undefined) {
-      const t = app.searchText(view, context);
+      const t = entryOf(app, view, context);
       this.#stmt("INSERT INTO search (rowid, title, body) VALUES (?, ?, ?)").run(id, t.title, t.body);
     }
   }
@@ -287,18 +316,55 @@ export class RecordStore {
    * What a search entry may read. `settled`: every state of the flush is written, so the
    * collection is read once and kept for the entries that follow.
    */
-  #context(collection: string, settled: boolean): SearchContext {
+  #context(collection: string, settled: boolean, many = false): SearchContext {
     let all: RecordView[] | undefined;
+    const groups = new Map<string, Map<string, RecordView[]>>();
     const team = this.#team;
     return {
       collection,
       record: (id) => this.record(collection, id),
       records: () => (settled ? (all ??= this.records(collection)) : this.records(collection)),
+      referring: (field, value) => {
+        if (!many) return this.referring(collection, field, value);
+        let group = groups.get(field);
+        if (group === undefined) groups.set(field, (group = this.#grouped(collection, field)));
+        return group.get(value) ?? [];
+      },
       get state(): TeamState {
         if (team === undefined) throw new Error("RecordStore: no team to read search entries with (useTeam)");
         return team();
       },
     };
+  }
+
+  /**
+   * Visible records whose `field` is `value` now. Any op that set it is in `ops` (a withdrawn
+   * changeset's are deleted), so the records with such an op are a superset: read only those.
+   */
+  referring(collection: string, field: string, value: string): RecordView[] {
+    const ids = this.#stmt("SELECT DISTINCT record FROM ops WHERE collection = ? AND field = ? AND kind = ? AND value = ?").all(collection, field, OP_CODE.set, encodeValue(value)) as { record: string }[];
+    const out: RecordView[] = [];
+    for (const { record } of ids) {
+      const view = this.record(collection, record);
+      if (view !== undefined && view.fields[field] === value) out.push(view);
+    }
+    return out.sort(newestFirst);
+  }
+
+  /** Every visible record that has `field` now, by its value (string values only): one read for a whole flush's entries. */
+  #grouped(collection: string, field: string): Map<string, RecordView[]> {
+    const ids = this.#stmt("SELECT DISTINCT record FROM ops WHERE collection = ? AND field = ? AND kind = ?").all(collection, field, OP_CODE.set) as { record: string }[];
+    const out = new Map<string, RecordView[]>();
+    for (const { record } of ids) {
+      const view = this.record(collection, record);
+      const value = view?.fields[field];
+      if (view === undefined || typeof value !== "string") continue;
+      const list = out.get(value);
+      if (list === undefined) out.set(value, [view]);
+      else list.push(view);
+    }
+    for (const list of out.values()) list.sort(newestFirst);
+    return out;
   }
 
   /** Writes the entries deferred by this flush, from the states it left. */
@@ -310,7 +376,6 @@ export class RecordStore {
     const every = this.#stmt("SELECT id, record, shown, state FROM records WHERE collection = ? AND shown = 1");
     for (const [collection, records] of this.#reindex) {
       const app = appOf(collection);
-      const context = this.#context(collection, true);
       const rows =
         records === "collection"
           ? (every.all(collection) as (Stored & { record: string })[])
@@ -318,13 +383,14 @@ export class RecordStore {
               const r = one.get(collection, record) as Stored | undefined;
               return r === undefined ? [] : [{ ...r, record }];
             });
+      const context = this.#context(collection, true, rows.length > GROUP_REFERRING);
       for (const r of rows) {
         // A dependent the flush did not touch still has its old entry; a removed rowid is a no-op.
         remove.run(r.id);
         if (r.shown !== 1 || app === undefined) continue;
         const view = this.#view(collection, r.record, r.state);
         if (view === undefined) continue;
-        const t = app.searchText(view, context);
+        const t = entryOf(app, view, context);
         insert.run(r.id, t.title, t.body);
       }
     }

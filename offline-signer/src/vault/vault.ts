@@ -190,11 +190,22 @@ export class Vault implements VaultContext {
         retryNewer(this);
       }
       if (rebuild) this.recordStore.rebuild((c) => this.appOf(c));
-      else if (reindex) this.recordStore.reindex((c) => this.appOf(c));
       meta.set(META_APPS, known);
-      meta.set(META_SEARCH, SEARCH_VERSION);
+      if (rebuild) meta.set(META_SEARCH, SEARCH_VERSION);
       meta.delete(META_REBUILD);
     });
+    if (rebuild || !reindex) return;
+    // Its own transaction, after the rest: a reindex that fails (RecordStore already keeps one
+    // record's failure to that record) leaves the older index and its version in place, to be
+    // tried again at the next open, and never keeps the vault from opening.
+    try {
+      this.tx(() => {
+        this.recordStore.reindex((c) => this.appOf(c));
+        meta.set(META_SEARCH, SEARCH_VERSION);
+      });
+    } catch {
+      // Searching finds what the older index holds until a later open rewrites it.
+    }
   }
 
   /** The app of a collection, if this release knows it (undefined also for an unknown collection). */

@@ -10,7 +10,7 @@ import { docsApp } from "./index.js";
 import { DocsConflictError, createDoc, docRecords, docsError, draftOf, editDraft, findProposal, loadDoc, propose, review, setSettings, settings, userName } from "./ops.js";
 import { previewAccept, type DocState, type ProposalStatus } from "./review.js";
 import { REVIEWER_ROLES, MAX_APPROVALS } from "./schema.js";
-import { readableDiff, type Conflict } from "./text-diff.js";
+import { readableDiff, type Conflict, type MergeTooLarge } from "./text-diff.js";
 import type { ReviewerRole, Verdict } from "./record.js";
 
 const collection = Flags.string({ description: "docs collection (default: the only one you read)" });
@@ -38,7 +38,13 @@ function statusJson(vault: Vault, s: ProposalStatus): Record<string, unknown> {
     ...(s.rejectedBy === undefined ? {} : { rejectedBy: userName(vault, s.rejectedBy) }),
     ...(s.version === undefined ? {} : { version: s.version }),
     ...(s.conflicts === undefined ? {} : { conflicts: s.conflicts }),
+    ...(s.tooLarge === undefined ? {} : { tooLarge: s.tooLarge }),
   };
+}
+
+/** A merge beyond the budget (text-diff.ts) has no regions to show: say why instead. */
+function tooLargeText(t: MergeTooLarge | undefined): string {
+  return t === undefined ? "" : `too large to merge (${t.lines} lines, merge budget spent): propose again on the newest version\n`;
 }
 
 function conflictText(conflicts: readonly Conflict[]): string {
@@ -178,11 +184,11 @@ export class DocsDiff extends VaultCommand {
       const base = doc.versions.find((v) => v.id === p.base);
       const diff = readableDiff(base?.text ?? "", p.text);
       const preview = status.state === "pending" ? previewAccept(doc, p) : undefined;
-      const merge = preview === undefined ? undefined : preview.kind === "conflict" ? { kind: "conflict", conflicts: preview.conflicts } : { kind: preview.kind };
+      const merge = preview === undefined ? undefined : preview.kind === "conflict" ? { kind: "conflict", conflicts: preview.conflicts, ...(preview.tooLarge === undefined ? {} : { tooLarge: preview.tooLarge }) } : { kind: preview.kind };
       let text = safe`proposal ${p.id} by ${userName(vault, p.by)} on version ${String(base?.n ?? "?")} (${status.state}): ${p.message}` + "\n" + block(diff);
       if (preview?.kind === "merge") text += `the accepted text moved to version ${doc.versions.length}; it merges without conflict\n`;
-      if (preview?.kind === "conflict") text += `the accepted text moved to version ${doc.versions.length}; it conflicts:\n` + conflictText(preview.conflicts);
-      if (status.conflicts !== undefined) text += conflictText(status.conflicts);
+      if (preview?.kind === "conflict") text += `the accepted text moved to version ${doc.versions.length}; it conflicts:\n` + conflictText(preview.conflicts) + tooLargeText(preview.tooLarge);
+      if (status.conflicts !== undefined) text += conflictText(status.conflicts) + tooLargeText(status.tooLarge);
       this.emit(flags.json, { ...statusJson(vault, status), baseVersion: base?.n, diff, ...(merge === undefined ? {} : { merge }) }, text);
     });
   }
@@ -196,7 +202,7 @@ abstract class DocsReview extends VaultCommand {
         const what = r.state === "accepted" ? `accepted as version ${r.version}` : r.state === "pending" ? "waiting for more approvals" : r.state;
         this.emit(flags.json, r, `${verdict === "approve" ? "Approved" : "Rejected"} ${r.proposal}: ${what}.\n`);
       } catch (e) {
-        if (e instanceof DocsConflictError && !flags.json) process.stderr.write(conflictText(e.conflicts));
+        if (e instanceof DocsConflictError && !flags.json) process.stderr.write(conflictText(e.conflicts) + tooLargeText(e.tooLarge));
         throw e;
       }
     });

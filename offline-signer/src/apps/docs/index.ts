@@ -132,7 +132,8 @@ function searchText(r: RecordView, context?: SearchContext): SearchText {
   if (kind !== "doc") return { title: "", body: "" };
   const title = text(r.fields["title"]);
   if (context === undefined) return { title, body: "" };
-  const proposals = context.records().filter((p) => kindOf(p) === "proposal" && p.fields["doc"] === r.id);
+  // Its own proposals only: read by their doc field, not by filtering the collection per document.
+  const proposals = context.referring("doc", r.id).filter((p) => kindOf(p) === "proposal");
   const versions = docState(r, proposals, settingsOf(context.record(SETTINGS_ID)), context.state).versions;
   return { title, body: versions[versions.length - 1]!.text };
 }

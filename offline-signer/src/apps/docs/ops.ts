@@ -5,10 +5,10 @@ import type { Vault } from "../../vault/vault.js";
 import type { Intent, RecordView } from "../app.js";
 import { draftEdit } from "./draft.js";
 import { docState, previewAccept, proposalOf, type DocState, type ProposalStatus } from "./review.js";
-import { draftId, encodeOpened, encodeReview, kindOf, newDocId, newProposalId, proposalDigest, settingsOf, updatesOf, type ReviewerRole, type Settings, type Verdict } from "./record.js";
+import { draftId, encodeOpened, encodeReview, kindOf, kindOfId, newDocId, newProposalId, proposalDigest, settingsOf, updatesOf, type ReviewerRole, type Settings, type Verdict } from "./record.js";
 import { MAX_DOC_CHARS, SETTINGS_ID } from "./schema.js";
 import { draftDoc, draftText } from "./yjs-update.js";
-import type { Conflict } from "./text-diff.js";
+import type { Conflict, MergeTooLarge } from "./text-diff.js";
 
 export const DOCS_HINTS = {
   DOCS_NOT_FOUND: "list the documents with: airlock docs list",
@@ -31,6 +31,8 @@ export class DocsConflictError extends AirlockError {
   constructor(
     message: string,
     readonly conflicts: readonly Conflict[],
+    /** Set when the merge was beyond the budget (text-diff.ts) and not tried: no regions then. */
+    readonly tooLarge?: MergeTooLarge,
   ) {
     super("DOCS_CONFLICT", message, { hint: DOCS_HINTS.DOCS_CONFLICT });
   }
@@ -64,22 +66,28 @@ function byPrefix(views: readonly RecordView[], ref: string, noun: string): Reco
 }
 
 export function findDoc(vault: Vault, collection: string, ref: string): RecordView {
-  return byPrefix(docRecords(vault, collection), ref, "document");
+  const whole = kindOfId(ref) === "doc" ? vault.record(collection, ref) : undefined;
+  return whole ?? byPrefix(docRecords(vault, collection), ref, "document");
 }
 
 /** Everything about one document, as every vault with the same changesets computes it. */
 export function loadDoc(vault: Vault, collection: string, ref: string): DocState {
   const doc = findDoc(vault, collection, ref);
-  const proposals = vault.records(collection).filter((r) => kindOf(r) === "proposal" && r.fields["doc"] === doc.id);
+  // Its own proposals only, by their doc field: not a read of the whole collection.
+  const proposals = vault.recordStore.referring(collection, "doc", doc.id).filter((r) => kindOf(r) === "proposal");
   return docState(doc, proposals, settings(vault, collection), vault.state());
 }
 
 export function findProposal(vault: Vault, collection: string, ref: string): { doc: DocState; status: ProposalStatus } {
-  const view = byPrefix(
-    vault.records(collection).filter((r) => kindOf(r) === "proposal"),
-    ref,
-    "proposal",
-  );
+  // A whole id is read alone; only a prefix lists the collection's proposals.
+  const whole = kindOfId(ref) === "proposal" ? vault.record(collection, ref) : undefined;
+  const view =
+    whole ??
+    byPrefix(
+      vault.records(collection).filter((r) => kindOf(r) === "proposal"),
+      ref,
+      "proposal",
+    );
   const p = proposalOf(view, vault.state());
   if (p === undefined) throw docsError("DOCS_NOT_FOUND", `proposal ${view.id} is not signed by the author it names, and is ignored`);
   const doc = loadDoc(vault, collection, p.doc);
@@ -141,6 +149,7 @@ export function review(vault: Vault, collection: string, proposalRef: string, ve
   if (status.state !== "pending") throw docsError("DOCS_NOT_PENDING", `proposal ${p.id} is ${status.state}`);
   if (verdict === "approve") {
     const preview = previewAccept(doc, p);
+    if (preview.kind === "conflict" && preview.tooLarge !== undefined) throw new DocsConflictError(`proposal ${p.id} is too large to merge onto version ${doc.versions.length} (${preview.tooLarge.lines} lines): it would be conflicted`, [], preview.tooLarge);
     if (preview.kind === "conflict") throw new DocsConflictError(`proposal ${p.id} conflicts with version ${doc.versions.length} in ${preview.conflicts.length} place${preview.conflicts.length === 1 ? "" : "s"}`, preview.conflicts);
   }
   // The role reviewed as: the settings' reviewer role, which the check holds to this user's role at the causal position.

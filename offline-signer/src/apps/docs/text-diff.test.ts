@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import * as Y from "yjs";
-import { merge3, readableDiff } from "./text-diff.js";
+import { MERGE_MAX_LINES, MERGE_MAX_STEPS, merge3, readableDiff } from "./text-diff.js";
 import { draftEdit } from "./draft.js";
 import { MAX_STRUCTS, clientIdOf, draftDoc, draftText, updateProblem } from "./yjs-update.js";
 
@@ -8,14 +8,42 @@ const BASE = "one\ntwo\nthree\nfour\n";
 
 describe("three-way merge", () => {
   it("merges changes to different lines", () => {
-    expect(merge3(BASE, "ONE\ntwo\nthree\nfour\n", "one\ntwo\nthree\nFOUR\n")).toEqual({ ok: true, text: "ONE\ntwo\nthree\nFOUR\n" });
+    expect(merge3(BASE, "ONE\ntwo\nthree\nfour\n", "one\ntwo\nthree\nFOUR\n")).toMatchObject({ ok: true, text: "ONE\ntwo\nthree\nFOUR\n" });
     // The same change on both sides is no conflict.
-    expect(merge3(BASE, "one\n2\nthree\nfour\n", "one\n2\nthree\nfour\n")).toEqual({ ok: true, text: "one\n2\nthree\nfour\n" });
+    expect(merge3(BASE, "one\n2\nthree\nfour\n", "one\n2\nthree\nfour\n")).toMatchObject({ ok: true, text: "one\n2\nthree\nfour\n" });
   });
 
   it("shows overlapping changes as conflicts, losing neither side", () => {
     const m = merge3(BASE, "one\nTWO\nthree\nfour\n", "one\n2\nthree\nfour\n");
-    expect(m).toEqual({ ok: false, conflicts: [{ baseLine: 2, base: "two\n", accepted: "TWO\n", proposed: "2\n" }] });
+    expect(m).toMatchObject({ ok: false, conflicts: [{ baseLine: 2, base: "two\n", accepted: "TWO\n", proposed: "2\n" }] });
+    expect(m).not.toHaveProperty("tooLarge");
+  });
+
+  it("lines named like Object.prototype's keys merge as any other line", () => {
+    // node-diff3 indexes lines in a plain object: "constructor" as a last line threw a TypeError.
+    for (const last of ["constructor", "__proto__", "toString", "hasOwnProperty"]) {
+      expect(merge3(`a\nb\n${last}`, `A\nb\n${last}`, `a\nb\n${last}`)).toMatchObject({ ok: true, text: `A\nb\n${last}` });
+      expect(merge3(`a\nm\nb\n${last}`, `A\nm\nb\n${last}`, `a\nm\nB\n${last}`)).toMatchObject({ ok: true, text: `A\nm\nB\n${last}` });
+    }
+  });
+
+  it("a merge beyond the budget is not tried: conflicted, with no regions, at once and without throwing", () => {
+    // Blank lines are node-diff3's worst case (cubic): 2,000 took about 9 s before the budget.
+    const blank = "\n".repeat(2000);
+    const m = merge3(blank, "a\n" + blank, blank + "b\n");
+    expect(m).toMatchObject({ ok: false, conflicts: [], tooLarge: { lines: 2001 } });
+    expect(m.steps).toBeLessThanOrEqual(MERGE_MAX_STEPS);
+    // More lines than the cap: refused before any diff (131k lines threw RangeError in node-diff3).
+    const many = Array.from({ length: MERGE_MAX_LINES + 1 }, (_, i) => `${i}\n`).join("");
+    expect(merge3(many, "x\n" + many, many + "y\n")).toEqual({ ok: false, conflicts: [], tooLarge: { lines: MERGE_MAX_LINES + 2, steps: 0 }, steps: 0 });
+    // What a document's earlier merges spent counts: with no budget left, even a small merge is not tried.
+    expect(merge3(BASE, "ONE\ntwo\nthree\nfour\n", "one\ntwo\nthree\nFOUR\n", 3)).toMatchObject({ ok: false, conflicts: [], tooLarge: { lines: 4 } });
+  });
+
+  it("within the budget, a long text merges the same as before (no spread of its lines)", () => {
+    const long = Array.from({ length: 5000 }, (_, i) => `line ${i}\n`).join("");
+    const m = merge3(long, "top\n" + long, long + "end\n");
+    expect(m).toMatchObject({ ok: true, text: "top\n" + long + "end\n" });
   });
 
   it("a readable diff names the changed lines", () => {
