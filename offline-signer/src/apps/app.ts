@@ -127,6 +127,12 @@ export interface AppModule {
    * of the flush, so `searchText` sees the collection as the flush leaves it, on every vault alike.
    */
   searchDependents?(record: string, before: RecordView | undefined, after: RecordView | undefined): readonly string[] | "collection";
+  /**
+   * With searchDependents: whether `record`'s entry reads other records at all. Those that do not
+   * (a docs proposal, found by its own message) are not written again when a change moves
+   * "collection". Default: every record's entry is.
+   */
+  searchReadsOthers?(record: string): boolean;
   /** A one-line summary for lists and search results (escaped by the caller). */
   summary(view: RecordView): string;
   /**

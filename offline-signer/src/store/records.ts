@@ -132,10 +132,11 @@ export class RecordStore {
   #changes: RecordChange[] | undefined;
   /**
    * Records of apps whose search text reads other records (AppModule.searchDependents), per
-   * collection: their entries are written at the end of the flush, once every state is.
-   * "collection": every record of it.
+   * collection: their entries are written at the end of the flush, once every state is. `ids`:
+   * these records; `readers`: also every record whose entry reads others (a change moved
+   * "collection"); `every`: every record (a reindex).
    */
-  readonly #reindex = new Map<string, Set<string> | "collection">();
+  readonly #reindex = new Map<string, { readonly ids: Set<string>; readers: boolean; every: boolean }>();
   /** The team, for search entries that read it; set by the vault that owns the store. */
   #team: (() => TeamState) | undefined;
 
@@ -302,14 +303,19 @@ export class RecordStore {
 
   /** Notes that `record` and the records its change bears on need their entries written at the end of the flush. */
   #defer(collection: string, record: string, app: AppModule, before: Stored | undefined, after: RecordView | undefined): void {
-    const pending = this.#reindex.get(collection) ?? new Set<string>();
-    if (pending === "collection") return;
-    this.#reindex.set(collection, pending);
-    pending.add(record);
+    const pending = this.#pendingEntries(collection);
+    pending.ids.add(record);
+    if (pending.readers) return;
     const was = before === undefined || before.shown !== 1 ? undefined : this.#view(collection, record, before.state);
     const more = app.searchDependents!(record, was, after);
-    if (more === "collection") this.#reindex.set(collection, "collection");
-    else for (const r of more) pending.add(r);
+    if (more === "collection") pending.readers = true;
+    else for (const r of more) pending.ids.add(r);
+  }
+
+  #pendingEntries(collection: string): { readonly ids: Set<string>; readers: boolean; every: boolean } {
+    let pending = this.#reindex.get(collection);
+    if (pending === undefined) this.#reindex.set(collection, (pending = { ids: new Set(), readers: false, every: false }));
+    return pending;
   }
 
   /**
@@ -376,10 +382,12 @@ export class RecordStore {
     const every = this.#stmt("SELECT id, record, shown, state FROM records WHERE collection = ? AND shown = 1");
     for (const [collection, records] of this.#reindex) {
       const app = appOf(collection);
+      // A change that moves "collection" moves the entries that read other records, and its own
+      // flush's records: not every proposal's message again (the FTS rewrite is most of the cost).
       const rows =
-        records === "collection"
-          ? (every.all(collection) as (Stored & { record: string })[])
-          : [...records].flatMap((record) => {
+        records.every || records.readers
+          ? (every.all(collection) as (Stored & { record: string })[]).filter((r) => records.every || records.ids.has(r.record) || app?.searchReadsOthers?.(r.record) !== false)
+          : [...records.ids].flatMap((record) => {
               const r = one.get(collection, record) as Stored | undefined;
               return r === undefined ? [] : [{ ...r, record }];
             });
@@ -403,7 +411,7 @@ export class RecordStore {
    */
   reindex(appOf: (collection: string) => AppModule | undefined): void {
     this.#db.exec("DELETE FROM search;");
-    for (const r of this.#db.prepare("SELECT DISTINCT collection FROM records WHERE shown = 1").all() as { collection: string }[]) this.#reindex.set(r.collection, "collection");
+    for (const r of this.#db.prepare("SELECT DISTINCT collection FROM records WHERE shown = 1").all() as { collection: string }[]) this.#pendingEntries(r.collection).every = true;
     this.#indexDeferred(appOf);
   }
 

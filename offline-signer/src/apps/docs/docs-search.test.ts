@@ -100,6 +100,14 @@ describe("docs search", () => {
     expect(found(a, "Fridays")).toEqual([doc]);
     syncAll();
     for (const v of [b, c]) expect(found(v, "Fridays")).toEqual([doc]);
+    // The settings move documents' entries only: the proposal is still found by its message.
+    for (const v of all) expect(found(v, "friday")).toContain(p.id);
+    // A settings change and a new proposal in one flush: the proposal gets its entry too.
+    const q = a.tx(() => {
+      setSettings(a, C, { reviewer: "editor" });
+      return propose(a, C, doc, TEXT.replace("Phones", "Radios"), "walkie");
+    });
+    expect(found(a, "walkie")).toEqual([q.id]);
   });
 
   it("an admin deleting an accepted proposal moves the document back to the version before it, in search too", async () => {

@@ -157,6 +157,8 @@ export const docsApp: AppModule = {
   noun: "document",
   searchText,
   searchDependents,
+  // Only a document's entry reads others (its proposals, the settings).
+  searchReadsOthers: (record) => kindOfId(record) === "doc",
   summary: (r) => {
     const kind = kindOf(r);
     if (kind === "proposal") return `proposal for ${text(r.fields["doc"])}: ${textOf(r.fields["message"]) ?? "(no message)"}`;
