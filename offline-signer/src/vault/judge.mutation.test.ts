@@ -122,11 +122,11 @@ describe("judging a changeset at its causal position", () => {
     const hour = 3600_000;
     const ahead = t.bob.changeset({
       collection: "notes",
-      // The newest last, after an older one and one of the same hour with a lower counter.
+      // The newest in the middle: after an older op with a higher counter, before one of the same hour with a lower counter.
       ops: [
         { record: "c3", field: "title", value: "bob, earlier", wall: t.clock.ms, counter: 9 },
-        { record: "c2", field: "title", value: "bob, same hour", wall: t.clock.ms + hour, counter: 2 },
         { record: "c", field: "title", value: "bob, an hour ahead", wall: t.clock.ms + hour, counter: 7 },
+        { record: "c2", field: "title", value: "bob, same hour", wall: t.clock.ms + hour, counter: 2 },
       ],
     });
     expect(importInto(t.a, [t.bob.bundle({ changesets: [ahead] })]).applied).toBe(1);
