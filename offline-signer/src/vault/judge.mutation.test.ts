@@ -122,11 +122,14 @@ describe("judging a changeset at its causal position", () => {
     const hour = 3600_000;
     const ahead = t.bob.changeset({
       collection: "notes",
-      // The newest in the middle: after an older op with a higher counter, before one of the same hour with a lower counter.
+      // The newest in the middle: after an older op and a same-hour one with a lower counter, before
+      // a same-hour one with a lower counter still and an older one with a higher counter.
       ops: [
         { record: "c3", field: "title", value: "bob, earlier", wall: t.clock.ms, counter: 9 },
-        { record: "c", field: "title", value: "bob, an hour ahead", wall: t.clock.ms + hour, counter: 7 },
         { record: "c2", field: "title", value: "bob, same hour", wall: t.clock.ms + hour, counter: 2 },
+        { record: "c", field: "title", value: "bob, an hour ahead", wall: t.clock.ms + hour, counter: 7 },
+        { record: "c5", field: "title", value: "bob, same hour, lowest", wall: t.clock.ms + hour, counter: 1 },
+        { record: "c4", field: "title", value: "bob, earlier, highest", wall: t.clock.ms, counter: 10 },
       ],
     });
     expect(importInto(t.a, [t.bob.bundle({ changesets: [ahead] })]).applied).toBe(1);
