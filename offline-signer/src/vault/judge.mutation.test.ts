@@ -1,9 +1,11 @@
 /**
  * Judging a changeset at its causal position (docs/team-model.md, "Roles and policies", I4):
  * heads that go back along a device's chain, losses of rights cut off by sequence number, writes
- * withdrawn when the loss arrives later, and the local clock moved past what was applied. Written
- * for the mutation group `changesets` (docs/testing.md, "Mutation testing"). One team (Alice
- * owner, Bob editor, Vera viewer) is built once; each test opens its own copy of its vaults.
+ * withdrawn when the loss arrives later (and kept out when a loss is overruled but the device
+ * forked), compaction snapshots a newcomer cannot compare but still checks against the schema,
+ * and the local clock moved past what was applied. Written for the mutation group `changesets`
+ * (docs/testing.md, "Mutation testing"). One team (Alice owner, Bob editor, Vera viewer) is
+ * built once; each test opens its own copy of its vaults.
  */
 import { describe, expect, it } from "vitest";
 import { HostileMember } from "../../test-support/hostile.js";
@@ -218,6 +220,50 @@ describe("judging a changeset at its causal position", () => {
     expect(c.storage.snapshots.has(compaction.entry.hashHex)).toBe(true);
     expect(c.records("notes").map((x) => [x.id, x.fields["title"]])).toEqual(t.a.records("notes").map((x) => [x.id, x.fields["title"]]));
     c.close();
+    t.close();
+  });
+  it("a newcomer after a compaction refuses a snapshot of its admin that breaks the app's schema, though it cannot compare its content", async () => {
+    const t = await fresh();
+    importInto(t.a, [t.bob.bundle({ changesets: [t.bob.changeset({ collection: "notes", ops: [{ record: "s1", value: "before the compaction" }] })] })]);
+    const compaction = t.a.compact("notes");
+    const snapshot = t.a.storage.changesets.bytesOf(unhex(compaction.changeset))!;
+    // Alice's client restates a field notes does not have, under the compaction's own entry and key,
+    // by a device its frontier names: everything a newcomer can check but the schema holds.
+    const forged = new HostileMember(t.a).changeset({ collection: "notes", heads: [compaction.entry.hash], snapshot: compaction.entry.hash, ops: [{ record: "s1", field: "colour", value: "made up", device: t.b.deviceId }] });
+    const c = await newVault(roots(), "c", t.clock);
+    t.a.addMember(c.joinRequest("carol").bytes, "editor");
+    importInto(c, exportBundles(t.a));
+    const carol = t.a.state().devices.get(c.deviceId)!;
+    importInto(c, [new HostileMember(t.a).bundle({ changesets: [snapshot, forged] }, [carol])]);
+    expect(verdict(c, snapshot)).toEqual({ status: "applied", reason: null });
+    expect(verdict(c, forged)).toEqual({ status: "rejected", reason: 'notes: op 0: notes has no field "colour"' });
+    expect(c.record("notes", "s1")?.fields["colour"]).toBeUndefined();
+    c.close();
+    t.close();
+  });
+
+  it("a row refused for a cutoff, at or above a fork found later, stays refused when the cutoff is overruled", async () => {
+    const t = await fresh();
+    t.a.setRole("vera", "admin");
+    importInto(t.v, exportBundles(t.a));
+    // Vera demotes Bob while Alice, concurrently, demotes Vera: the log refuses Vera's entry.
+    const demotion = t.v.setRole("bob", "viewer");
+    t.a.setRole("vera", "viewer");
+    const bob = new HostileMember(t.b);
+    const one = bob.changeset({ collection: "notes", ops: [{ record: "f1", value: "at the fork" }] });
+    const two = bob.changeset({ collection: "notes", ops: [{ record: "f2", value: "above the fork" }] });
+    const first = decodeChangeset(one, { verify: false });
+    const other = bob.changeset({ collection: "notes", ops: [{ record: "f1", value: "the other version" }], seq: first.seq, prev: first.prev });
+    importInto(t.v, [bob.bundle({ changesets: [one, two] })]);
+    for (const x of [one, two]) expect(verdict(t.v, x)?.reason).toMatch(new RegExp(`^${CUTOFF_REASON}: `));
+    // Another version of the first of them: a fork at its seq, found after both rows were refused.
+    importInto(t.v, [bob.bundle({ changesets: [other] })]);
+    expect(verdict(t.v, one)?.reason).toMatch(new RegExp(`^${CUTOFF_REASON}: `));
+    // Alice's demotion arrives: Vera's is refused, so Bob's loss is gone, but his device forked.
+    importInto(t.v, exportBundles(t.a));
+    expect(t.v.state().rejected.has(demotion.hashHex)).toBe(true);
+    expect([verdict(t.v, one)?.status, verdict(t.v, two)?.status]).toEqual(["rejected", "rejected"]);
+    expect([title(t.v, "f1"), title(t.v, "f2")]).toEqual([undefined, undefined]);
     t.close();
   });
 });
