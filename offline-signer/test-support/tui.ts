@@ -1,4 +1,5 @@
 /** Driving the ink TUI in tests (ink-testing-library): wait for a frame, press keys. */
+import { createRequire } from "node:module";
 import { cleanup as unmountAll, type render } from "ink-testing-library";
 import { afterEach } from "vitest";
 import type { Vault } from "../src/vault/vault.js";
@@ -25,15 +26,30 @@ export async function until(ui: Ui, want: string | RegExp): Promise<string> {
     const frame = ui.lastFrame() ?? "";
     if (typeof want === "string" ? frame.includes(want) : want.test(frame)) {
       // The new screen subscribes its key handler in a passive effect (ink's useInput), which
-      // React (a legacy root, as ink renders) runs in a task its scheduler queued with
-      // setImmediate during the commit that drew this frame. A setImmediate queued now runs
-      // after that task: then the handler is there, so keys pressed next reach it.
-      await new Promise((r) => setImmediate(r));
+      // React runs in a task it gave its scheduler during the commit that drew this frame. A
+      // task of lower priority given now runs after every normal-priority task already queued,
+      // that one included, however the scheduler slices its work (a setImmediate alone lost
+      // that race when a loaded machine made the scheduler yield between tasks): then the
+      // handler is there, so keys pressed next reach it.
+      await afterPendingReactWork();
       return frame;
     }
     await new Promise((r) => setTimeout(r, 10));
   }
   throw new Error(`never saw ${String(want)} on screen; last frame:\n${ui.lastFrame() ?? ""}`);
+}
+
+/** The `scheduler` instance ink's renderer uses (resolved from react-reconciler, as it requires it). */
+interface Scheduler {
+  readonly unstable_LowPriority: number;
+  unstable_scheduleCallback(priority: number, callback: () => void): unknown;
+}
+const requireFrom = (from: string, name: string): string => createRequire(from).resolve(name);
+const reconciler = requireFrom(requireFrom(import.meta.url, "ink"), "react-reconciler");
+const scheduler = createRequire(reconciler)("scheduler") as Scheduler;
+
+function afterPendingReactWork(): Promise<void> {
+  return new Promise((resolve) => void scheduler.unstable_scheduleCallback(scheduler.unstable_LowPriority, () => resolve()));
 }
 
 export async function press(ui: Ui, keys: string, want: string | RegExp): Promise<string> {
