@@ -46,6 +46,18 @@ describe("http mailbox server: per-team bounds", () => {
     fixture = undefined;
   });
 
+  /** A fresh storage folder and two teams' transport keys with their mailbox server keys, removed and wiped after the test. */
+  async function twoTeams(): Promise<{ storageDir: string; a: TransportKey; b: TransportKey; keys: MailboxServerKey[] }> {
+    const storageDir = await mkdtemp(join(tmpdir(), "airlock-http-teams-"));
+    cleanups.push(() => rm(storageDir, { recursive: true, force: true }));
+    const [a, b] = [TransportKey.generate(), TransportKey.generate()];
+    const keys = [a.mailboxServerKey(), b.mailboxServerKey()];
+    cleanups.push(() => {
+      for (const k of [a, b, ...keys]) k.wipe();
+    });
+    return { storageDir, a, b, keys };
+  }
+
   function clientFor(url: string, creds: { namespace: string; token: string }): HttpMailbox {
     const c = new HttpMailbox({ baseUrl: url, ...creds, timeoutMs: 20_000 });
     cleanups.push(() => c.close());
@@ -130,13 +142,7 @@ describe("http mailbox server: per-team bounds", () => {
   });
 
   it("binds a namespace to the team that first wrote it: another served team's valid token gets 401 for every method, also after a restart", async () => {
-    const storageDir = await mkdtemp(join(tmpdir(), "airlock-http-teams-"));
-    cleanups.push(() => rm(storageDir, { recursive: true, force: true }));
-    const [a, b] = [TransportKey.generate(), TransportKey.generate()];
-    const keys = [a.mailboxServerKey(), b.mailboxServerKey()];
-    cleanups.push(() => {
-      for (const k of [a, b, ...keys]) k.wipe();
-    });
+    const { storageDir, a, b, keys } = await twoTeams();
     const start = () => startMailboxServer({ listen: { host: "127.0.0.1", port: 0 }, storageDir, teams: () => keys, now: () => TEST_NOW });
     let server = await start();
     cleanups.push(() => server.close());
@@ -175,13 +181,7 @@ describe("http mailbox server: per-team bounds", () => {
   });
 
   it("gives a folder an older server left (no team in its epoch file) to the first team whose token opens it", async () => {
-    const storageDir = await mkdtemp(join(tmpdir(), "airlock-http-teams-"));
-    cleanups.push(() => rm(storageDir, { recursive: true, force: true }));
-    const [a, b] = [TransportKey.generate(), TransportKey.generate()];
-    const keys = [a.mailboxServerKey(), b.mailboxServerKey()];
-    cleanups.push(() => {
-      for (const k of [a, b, ...keys]) k.wipe();
-    });
+    const { storageDir, a, keys } = await twoTeams();
     const epoch = a.epochAt(TEST_NOW);
     const mine = httpMailboxCredentials(a, epoch);
     const x = blob(300);

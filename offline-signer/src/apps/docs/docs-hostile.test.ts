@@ -5,9 +5,10 @@
  */
 import { describe, expect, it } from "vitest";
 import { HostileMember } from "../../../test-support/hostile.js";
-import { importInto, newVault, sync, team, tempRoots } from "../../../test-support/vaults.js";
+import { docsTeam } from "../../../test-support/docs-team.js";
+import { importInto, sync, tempRoots } from "../../../test-support/vaults.js";
 import type { Vault } from "../../vault/vault.js";
-import { createDoc, docRecords, loadDoc, propose, review } from "./ops.js";
+import { docRecords, loadDoc, propose, review } from "./ops.js";
 import { encodeOpened, encodeReview, newProposalId, proposalDigest } from "./record.js";
 
 const root = tempRoots("airlock-docs-hostile-");
@@ -19,12 +20,7 @@ type Op = { kind?: "set" | "append"; record: string; field: string; value: strin
 
 /** Alice (owner) wrote a document and a proposal, Bob (editor) approved it as version 2; Carl is an editor. */
 async function accepted(): Promise<{ a: Vault; b: Vault; c: Vault; doc: string; proposal: string; forge(ops: readonly Op[]): number[] }> {
-  const r = root();
-  const { a, b, clock } = await team(r);
-  const c = await newVault(r, "c", clock);
-  a.addMember(c.joinRequest("carl").bytes, "editor");
-  a.createCollection(C, "Handbook", "viewer", "editor", "docs");
-  const { id: doc } = createDoc(a, C, "Handbook", TEXT);
+  const { a, b, c, doc } = await docsTeam(root(), { third: { name: "carl", role: "editor" }, writeRole: "editor", collection: C, text: TEXT });
   const all = (): void => {
     for (const x of [a, b, c]) sync(x, a, b, c);
   };

@@ -1,7 +1,8 @@
 /** Search over documents on real vaults and real bundles: every vault finds a document by its accepted text, and only by it. */
 import { describe, expect, it, vi } from "vitest";
 import { HostileMember } from "../../../test-support/hostile.js";
-import { importInto, newVault, reopen, sync, team, tempRoots } from "../../../test-support/vaults.js";
+import { docsTeam } from "../../../test-support/docs-team.js";
+import { importInto, reopen, sync, tempRoots } from "../../../test-support/vaults.js";
 import { RecordStore } from "../../store/records.js";
 import type { Vault } from "../../vault/vault.js";
 import { docsApp } from "./index.js";
@@ -14,12 +15,7 @@ const TEXT = "# Handbook\n\nMeet at the safehouse on Mondays.\n\nPhones stay off
 
 /** Alice (owner) on a, Bob (editor) on b, Vera (viewer) on c. */
 async function setup(): Promise<{ a: Vault; b: Vault; c: Vault; doc: string; all: Vault[]; syncAll(): void }> {
-  const r = root();
-  const { a, b, clock } = await team(r);
-  const c = await newVault(r, "c", clock);
-  a.addMember(c.joinRequest("vera").bytes, "viewer");
-  a.createCollection(C, "Handbook", "viewer", "viewer", "docs");
-  const { id: doc } = createDoc(a, C, "Handbook", TEXT);
+  const { a, b, c, doc } = await docsTeam(root(), { third: { name: "vera", role: "viewer" }, writeRole: "viewer", collection: C, text: TEXT });
   const syncAll = (): void => {
     sync(a, b, c);
     sync(b, a, c);

@@ -1,9 +1,10 @@
 /** Documents across real vaults and real bundles: drafts merge, reviews converge, forgeries are refused everywhere. */
 import { describe, expect, it } from "vitest";
 import { HostileMember } from "../../../test-support/hostile.js";
-import { importInto, newVault, sync, team, tempRoots } from "../../../test-support/vaults.js";
+import { docsTeam } from "../../../test-support/docs-team.js";
+import { importInto, sync, tempRoots } from "../../../test-support/vaults.js";
 import type { Vault } from "../../vault/vault.js";
-import { DocsConflictError, createDoc, draftOf, editDraft, loadDoc, propose, review, setSettings } from "./ops.js";
+import { DocsConflictError, draftOf, editDraft, loadDoc, propose, review, setSettings } from "./ops.js";
 import { draftId, encodeReview } from "./record.js";
 import { clientIdOf } from "./yjs-update.js";
 import { draftEdit } from "./draft.js";
@@ -16,12 +17,7 @@ const withPara = (text: string, i: number, next: string): string => text.replace
 
 /** Alice (owner) on a, Bob (editor) on b, Vera (viewer) on c; a docs collection everyone may write, so only the app's check stands between a viewer and a review. */
 async function setup(): Promise<{ a: Vault; b: Vault; c: Vault; doc: string; sync2(): void }> {
-  const r = root();
-  const { a, b, clock } = await team(r);
-  const c = await newVault(r, "c", clock);
-  a.addMember(c.joinRequest("vera").bytes, "viewer");
-  a.createCollection(C, "Handbook", "viewer", "viewer", "docs");
-  const { id: doc } = createDoc(a, C, "Handbook", TEXT);
+  const { a, b, c, doc } = await docsTeam(root(), { third: { name: "vera", role: "viewer" }, writeRole: "viewer", collection: C, text: TEXT });
   sync(a, b, c);
   const sync2 = (): void => {
     sync(a, b, c);
