@@ -75,14 +75,11 @@ export interface SearchText {
 }
 
 /**
- * What a search entry may read beyond its own record: the other records of its collection and
- * the team, as the store holds them once the flush that changed them has written every state.
+ * What a search entry may read beyond its own record: other records of its collection and the
+ * team, as the store holds them once the flush that changed them has written every state.
  */
 export interface SearchContext {
-  readonly collection: string;
   record(id: string): RecordView | undefined;
-  /** Every visible record of the collection, newest first; read once per flush. */
-  records(): readonly RecordView[];
   /**
    * The visible records whose `field` is `value` now (a document's proposals), found through the
    * ops that ever set `field` rather than by reading the collection: one document's entry reads

@@ -231,7 +231,7 @@ export class RecordStore {
     for (const [collection, records] of this.#dirty) {
       const app = appOf(collection);
       // One per collection and flush: most apps never read it, and an import touches many records.
-      const context = app === undefined || app.searchDependents !== undefined ? undefined : this.#context(collection, false);
+      const context = app === undefined || app.searchDependents !== undefined ? undefined : this.#context(collection);
       const ids = [...records.keys()];
       for (let at = 0; at < ids.length; at += FLUSH_BATCH) {
         const batch = ids.slice(at, at + FLUSH_BATCH);
@@ -319,17 +319,14 @@ export class RecordStore {
   }
 
   /**
-   * What a search entry may read. `settled`: every state of the flush is written, so the
-   * collection is read once and kept for the entries that follow.
+   * What a search entry may read. `many`: the flush writes many entries of the collection, so
+   * referring() reads the records that have a field once and groups them for all of them.
    */
-  #context(collection: string, settled: boolean, many = false): SearchContext {
-    let all: RecordView[] | undefined;
+  #context(collection: string, many = false): SearchContext {
     const groups = new Map<string, Map<string, RecordView[]>>();
     const team = this.#team;
     return {
-      collection,
       record: (id) => this.record(collection, id),
-      records: () => (settled ? (all ??= this.records(collection)) : this.records(collection)),
       referring: (field, value) => {
         if (!many) return this.referring(collection, field, value);
         let group = groups.get(field);
@@ -391,7 +388,7 @@ export class RecordStore {
               const r = one.get(collection, record) as Stored | undefined;
               return r === undefined ? [] : [{ ...r, record }];
             });
-      const context = this.#context(collection, true, rows.length > GROUP_REFERRING);
+      const context = this.#context(collection, rows.length > GROUP_REFERRING);
       for (const r of rows) {
         // A dependent the flush did not touch still has its old entry; a removed rowid is a no-op.
         remove.run(r.id);

@@ -308,6 +308,12 @@ export function decide(vault: VaultContext, id: number, cs: Changeset, report: I
   record(vault, id, cs, verdict, report);
 }
 
+/** I6: whether a changeset is at or above its device's fork, and so refused whatever it follows or names. */
+export function aboveFork(vault: VaultContext, cs: Changeset): boolean {
+  const fork = vault.forkSeq(hex(cs.device));
+  return fork !== undefined && cs.seq >= fork;
+}
+
 /**
  * Whether a changeset may count (docs/team-model.md, I3-I4, I6): its device has not equivocated
  * at or before it; its heads are known and never go back along its own chain; and its author may
@@ -317,8 +323,7 @@ export function decide(vault: VaultContext, id: number, cs: Changeset, report: I
  */
 export function authorize(vault: VaultContext, cs: Changeset, options: { chain?: boolean } = {}): string | undefined {
   const deviceHex = hex(cs.device);
-  const fork = vault.forkSeq(deviceHex);
-  if (fork !== undefined && cs.seq >= fork) return EQUIVOCATION_REASON;
+  if (aboveFork(vault, cs)) return EQUIVOCATION_REASON;
   const heads = cs.heads.map(hex);
   const seen = vault.ancestorsOf(heads);
   if (seen === undefined) return "names team entries this vault does not have";

@@ -34,7 +34,7 @@ import type { VaultContext } from "./context.js";
 import { receiveFileBundle } from "../attachments/receive.js";
 import { refreshEnrollments } from "./courier-enroll.js";
 import { emptyReport, type ImportReport } from "./import-report.js";
-import { drain, evaluate, record, observeNewest, EQUIVOCATION_REASON, BROKEN_CHAIN } from "./judge.js";
+import { aboveFork, drain, evaluate, record, observeNewest, EQUIVOCATION_REASON, BROKEN_CHAIN } from "./judge.js";
 export * from "./import-report.js";
 export { CUTOFF_REASON, EQUIVOCATION_REASON, FUTURE_REASON, NEWER_REASON, authorize, decide, drain, recheckApplied, retryNewer, revalidate } from "./judge.js";
 
@@ -376,8 +376,7 @@ function importSync(vault: VaultContext, p: SyncPayload, sender: Uint8Array, sou
     // refused on arrival: waiting for a predecessor the fork refused, it would wait for ever (and
     // fill the waiting room), where a vault that saw the chain first refuses it. The head stays:
     // what is below the fork still applies in order.
-    const fork = vault.forkSeq(hex(cs.device));
-    if (fork !== undefined && cs.seq >= fork) {
+    if (aboveFork(vault, cs)) {
       record(vault, undefined, cs, { status: "rejected", reason: EQUIVOCATION_REASON }, report);
       continue;
     }

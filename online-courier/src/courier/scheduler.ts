@@ -9,6 +9,7 @@
  */
 import { describeError } from "@airlock/shared";
 import { courierError } from "../errors.js";
+import { MAX_TIMER_MS } from "../mailbox/deadline.js";
 import type { BackendRoundReport, Courier } from "./courier.js";
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -58,15 +59,27 @@ export interface ScheduleOptions {
   readonly maxRounds?: number;
 }
 
+/**
+ * Waits `ms`, or until `signal` aborts. Longer waits than one Node timer holds (MAX_TIMER_MS,
+ * beyond which it fires after 1 ms) are slept in steps, so no caller can turn a long wait into
+ * none; checkWait still refuses such waits on the command line, with a message.
+ */
 export function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
+    let left = ms;
+    let timer: ReturnType<typeof setTimeout>;
+    const step = (): void => {
+      const now = Math.min(left, MAX_TIMER_MS);
+      left -= now;
+      timer = setTimeout(left > 0 ? step : done, now);
+    };
     function done(): void {
       clearTimeout(timer);
       signal.removeEventListener("abort", done);
       resolve();
     }
+    step();
     signal.addEventListener("abort", done, { once: true });
   });
 }

@@ -76,7 +76,7 @@ export async function withDeadline<T>(ms: number, parent: AbortSignal | undefine
 }
 
 /** Node's timers hold at most this many ms and fire after 1 ms beyond it. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
+export const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export function checkDeadlineMs(name: string, ms: number): number {
   if (!Number.isSafeInteger(ms) || ms < 1 || ms > MAX_TIMER_MS) throw new RangeError(`${name} must be a positive integer (ms) of at most ${MAX_TIMER_MS}, got ${ms}`);

@@ -53,8 +53,9 @@ describe("http mailbox client, an error answer with an endless body", () => {
       closers.push(() => c.close());
       const call = status === 404 ? c.get(`${"ab".repeat(32)}.airlock`) : c.list();
       expect(await codeOf(call)).toBe(code);
-      // Without the fix the client keeps reading the trickle and this never settles (the test times out).
-      expect(await server.closed).toBeGreaterThanOrEqual(0);
+      // The assertion is that this settles: the client hung up. Without the fix it keeps reading
+      // the trickle, this never settles, and the test fails on its timeout.
+      await server.closed;
     }, 10_000);
   }
 });

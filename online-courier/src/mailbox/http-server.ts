@@ -339,7 +339,16 @@ export async function startMailboxServer(o: MailboxServerOptions): Promise<Mailb
       const stats = await lstat(dir).catch(() => undefined);
       if (stats?.isDirectory() !== true) continue;
       const mark = await readEpochFile(dir);
-      const ns = addNamespace(id, await readUsage(dir));
+      let usage: Usage;
+      try {
+        usage = await readUsage(dir);
+      } catch (e) {
+        // One folder the server cannot list (wrong owner after a restore, a disk error) must not
+        // keep every team from being served: it is left out, as a folder nobody wrote, and said.
+        log(`airlock mailbox: left out a namespace folder it cannot read: ${describe(e)}`);
+        continue;
+      }
+      const ns = addNamespace(id, usage);
       ns.epoch = mark?.epoch;
       ns.epochSeconds = mark?.epochSeconds;
       if (mark?.team !== undefined) {

@@ -319,7 +319,7 @@ export class HttpMailbox implements MailboxBackend {
  */
 function isTlsVerifyError(e: Error): boolean {
   const code = (e as NodeJS.ErrnoException).code ?? "";
-  return code === "ERR_TLS_CERT_ALTNAME_INVALID" || /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|CHAIN|ISSUER/.test(code);
+  return /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|CHAIN|ISSUER/.test(code); // CERT covers ERR_TLS_CERT_ALTNAME_INVALID
 }
 
 /**

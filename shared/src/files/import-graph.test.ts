@@ -12,7 +12,9 @@ import { describe, expect, it } from "vitest";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const STREAMING = resolve(here, "../../../bundle-format/src/streaming.ts");
-const IMPORT = /(?:^|\n)\s*(?:import|export)\s[^;]*?\sfrom\s+"([^"]+)"/g;
+// `import … from "x"`, `export … from "x"`, `import "x"` and `import("x")`; `import type` and
+// `export type` are skipped: the compiler erases them, so they load nothing.
+const IMPORT = /(?:^|\n)\s*(?:import|export)\s+(?!type\s)[^;]*?\sfrom\s+"([^"]+)"|(?:^|\n)\s*import\s+"([^"]+)"|\bimport\(\s*"([^"]+)"\s*\)/g;
 
 /** Every module specifier reachable from `entry`, with the file that imports it. */
 function reachable(entry: string): { specifier: string; from: string }[] {
@@ -22,7 +24,7 @@ function reachable(entry: string): { specifier: string; from: string }[] {
     if (seen.has(file)) return;
     seen.add(file);
     for (const match of readFileSync(file, "utf8").matchAll(IMPORT)) {
-      const specifier = match[1]!;
+      const specifier = (match[1] ?? match[2] ?? match[3])!;
       found.push({ specifier, from: file });
       if (specifier.startsWith(".")) visit(join(dirname(file), specifier.replace(/\.js$/, ".ts")));
       else if (specifier === "@airlock/bundle-format/streaming") visit(STREAMING);

@@ -70,7 +70,6 @@ const MAPPED = new Set([
 // TYPE values that say nothing a person would call a label: preference, the default kind, transport.
 const UNLABELLING_TYPES = new Set(["pref", "voice", "internet", "x400", "dom", "intl", "postal", "parcel"]);
 
-/** Parses every card in a .vcf file, or throws (CONTACTS_IMPORT_MALFORMED / _TOO_LARGE) and returns nothing. */
 /** A card left out of an import: where it starts, and the typed error saying why (CONTACTS_CARD_NO_NAME). */
 export interface SkippedCard {
   readonly card: number;

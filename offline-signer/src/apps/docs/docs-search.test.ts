@@ -106,6 +106,28 @@ describe("docs search", () => {
     expect(found(a, "walkie")).toEqual([q.id]);
   });
 
+  it("a settings change that rewrites many documents' entries at once (the grouped path of referring) moves each one as the single ones do", async () => {
+    const { a, b, c, doc, all, syncAll } = await setup();
+    // More documents than RecordStore reads one by one (16): the flush below groups proposals once.
+    const others = Array.from({ length: 17 }, (_, i) => createDoc(a, C, `Sheet ${i}`, `# Sheet ${i}\n\nline ${i} stays\n`).id);
+    setSettings(a, C, { approvals: 2 });
+    syncAll();
+    const p = propose(a, C, doc, TEXT.replace("Mondays", "Fridays"), "friday");
+    const q = propose(a, C, others[16]!, `# Sheet 16\n\nline 16 moved\n`, "update");
+    syncAll();
+    review(b, C, p.id, "approve");
+    review(b, C, q.id, "approve");
+    syncAll();
+    for (const v of all) expect([...found(v, "Fridays"), ...found(v, "moved")]).toEqual([]);
+    setSettings(a, C, { approvals: 1 });
+    syncAll();
+    for (const v of [a, b, c]) {
+      expect(found(v, "Fridays")).toEqual([doc]);
+      expect(found(v, "moved")).toEqual([others[16]]);
+      expect(found(v, "stays")).toHaveLength(16);
+    }
+  });
+
   it("an admin deleting an accepted proposal moves the document back to the version before it, in search too", async () => {
     const { a, b, doc, all, syncAll } = await setup();
     const p = propose(b, C, doc, TEXT.replace("Mondays", "Thursdays"), "weekday change");
