@@ -292,12 +292,6 @@ export class EventsMoveOccurrence extends VaultCommand {
   }
 }
 
-/** The same RRULE up to the order of its parts (FREQ=WEEKLY;BYDAY=MO;COUNT=4 and FREQ=WEEKLY;COUNT=4;BYDAY=MO). */
-function sameRule(a: string, b: string): boolean {
-  const parts = (r: string): string => r.toUpperCase().split(";").filter((p) => p !== "").sort().join(";");
-  return parts(a) === parts(b);
-}
-
 export class EventsImport extends VaultCommand {
   static override summary = "Import an iCalendar file (.ics, as Google Calendar, Outlook and Apple Calendar export it): all of it or nothing.";
   static override examples = ["<%= config.bin %> events import calendar.ics"];
@@ -327,11 +321,7 @@ export class EventsImport extends VaultCommand {
         const id = have?.id ?? newRecordId();
         // An event without a UID gets the one an export would give it, so importing that export
         // again updates the event instead of adding it twice.
-        // ical.js writes an RRULE's parts in its own order: the same rule typed in another order
-        // keeps the stored text, so a re-import of an unchanged event writes nothing.
-        const stored = have === undefined ? undefined : eventOf(have).rrule;
-        const incoming = stored !== undefined && e.rrule !== undefined && sameRule(stored, e.rrule) ? { ...e, rrule: stored } : e;
-        const intent = eventIntents(id, incoming.uid === undefined ? { ...incoming, uid: `${id}@airlock` } : incoming, have);
+        const intent = eventIntents(id, e.uid === undefined ? { ...e, uid: `${id}@airlock` } : e, have);
         if (have === undefined) added++;
         else if (intent.length > 0) updated++;
         else unchanged++;

@@ -39,6 +39,20 @@ describe("events through real bundles", () => {
     b.close();
   });
 
+  it("the stored rule written with its parts in another order or case changes nothing; a changed rule is written", async () => {
+    const { a, b } = await team(root());
+    a.createCollection("cal", "Calendar", "viewer", "editor", "events");
+    a.write("cal", eventIntents("e1", { ...standup, rrule: "FREQ=WEEKLY;BYDAY=MO;COUNT=4" }));
+    const have = a.record("cal", "e1")!;
+    expect(eventIntents("e1", { ...eventOf(have), rrule: "count=4;FREQ=WEEKLY;BYDAY=MO" }, have)).toEqual([]);
+    expect(eventIntents("e1", { ...eventOf(have), rrule: "FREQ=WEEKLY;BYDAY=MO;BYDAY=MO;COUNT=4" }, have)).toHaveLength(1);
+    expect(eventIntents("e1", { ...eventOf(have), rrule: "FREQ=WEEKLY;BYDAY=TU;COUNT=4" }, have)).toEqual([
+      { kind: "set", record: "e1", field: "rrule", value: "FREQ=WEEKLY;BYDAY=TU;COUNT=4" },
+    ]);
+    a.close();
+    b.close();
+  });
+
   it("a viewer cannot write an event, and a viewer's forged changeset is rejected on import", async () => {
     const r = root();
     const { a, b, clock } = await team(r);

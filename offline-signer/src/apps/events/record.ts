@@ -2,6 +2,7 @@
 import type { Intent, RecordView } from "../app.js";
 import { diffRecord, textOf, textsOf } from "../record-diff.js";
 import { decodeOverride, encodeOverride, type CalEvent, type Override } from "./event.js";
+import { sameRule } from "./syntax.js";
 
 export function eventOf(r: RecordView): CalEvent {
   const tz = textOf(r.fields["tz"]);
@@ -30,7 +31,11 @@ export function eventOf(r: RecordView): CalEvent {
 }
 
 /** The intents that make record `id` say `e` (only what differs from `have`). */
-export function eventIntents(id: string, e: CalEvent, have?: RecordView): Intent[] {
+export function eventIntents(id: string, given: CalEvent, have?: RecordView): Intent[] {
+  // A rule written with its parts in another order (ical.js has its own) is the rule stored:
+  // keeping the stored text makes an unchanged event write nothing, on import and edit alike.
+  const stored = have === undefined ? undefined : eventOf(have).rrule;
+  const e = stored !== undefined && given.rrule !== undefined && sameRule(stored, given.rrule) ? { ...given, rrule: stored } : given;
   return diffRecord(
     id,
     {

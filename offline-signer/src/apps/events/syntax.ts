@@ -112,6 +112,13 @@ export function ruleParts(text: string): Map<string, string> {
   return new Map(text.split(";").map((p) => [p.slice(0, p.indexOf("=")), p.slice(p.indexOf("=") + 1)] as const));
 }
 
+/** The same RRULE up to the order and case of its parts (FREQ=WEEKLY;BYDAY=MO;COUNT=4 and freq=weekly;COUNT=4;BYDAY=MO). */
+export function sameRule(a: string, b: string): boolean {
+  // Sorted parts, not ruleParts' Map: a part given twice must not compare equal to it given once.
+  const parts = (r: string): string => r.toUpperCase().split(";").filter((p) => p !== "").sort().join(";");
+  return parts(a) === parts(b);
+}
+
 /** An override "RECURRENCE-ID<US>start<US>end": all three dates, or all three wall times. */
 export const OVERRIDE_SEPARATOR = "\u001f";
 
