@@ -575,8 +575,12 @@ export async function startMailboxServer(o: MailboxServerOptions): Promise<Mailb
       if (errnoCode(e) === "ENOENT") return 0;
       throw e;
     }
-    // Namespaces whose first upload was refused have an entry but no folder: dropped by their epoch too.
+    // Namespaces whose first upload was refused have an entry but no folder: dropped by their
+    // epoch. One with a folder is dropped only with its folder (below), so the usage it counts
+    // never goes while the bundles it counts stay on disk.
+    const folders = new Set(entries);
     for (const ns of [...namespaces.values()]) {
+      if (folders.has(ns.id)) continue;
       if (ns.epoch !== undefined && ns.epochSeconds !== undefined && expired(ns.epoch, ns.epochSeconds)) forget(ns);
     }
     let removed = 0;
