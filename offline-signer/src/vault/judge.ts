@@ -31,7 +31,7 @@ export function drain(vault: VaultContext, report: ImportReport): void {
   const { changesets, heads } = vault.storage;
   // Rows that wait alone for the clock (judged again after their device's head moved on, e.g.
   // unlocked by a key that arrived): looked at on every import, not only when the log changes.
-  for (const r of changesets.waitingBehindHead(FUTURE_REASON)) decide(vault, r.id, decodeChangeset(r.bytes, { verify: false }), report);
+  for (const r of changesets.waitingBehindHead(FUTURE_REASON)) decide(vault, r.id, storedChangeset(r.bytes), report);
   for (const device of changesets.waitingDevices()) {
     const h = heads.get(device);
     let seq = h?.seq ?? 0;
@@ -39,7 +39,7 @@ export function drain(vault: VaultContext, report: ImportReport): void {
     for (;;) {
       const row = changesets.waitingAt(device, seq + 1);
       if (row === undefined) break;
-      const cs = decodeChangeset(row.bytes, { verify: false });
+      const cs = storedChangeset(row.bytes);
       if (vault.stateAt(cs.heads) === undefined) break; // the team entries it names have not arrived
       const verdict = Buffer.compare(cs.prev, prev) === 0 ? evaluate(vault, cs, report) : BROKEN_CHAIN;
       if (verdict.status === "waiting") {
@@ -54,17 +54,25 @@ export function drain(vault: VaultContext, report: ImportReport): void {
   }
   // Snapshots waiting for the history they restate: checked again once more of it arrived.
   for (const r of changesets.withReason("locked", SNAPSHOT_PENDING_REASON)) {
-    decide(vault, r.id, decodeChangeset(r.bytes, { verify: false }), report);
+    decide(vault, r.id, storedChangeset(r.bytes), report);
   }
   // A snapshot applied: the older batches it covers are no longer waiting for a key.
   if (snapshotApplied.has(vault)) {
     snapshotApplied.delete(vault);
     for (const r of changesets.withReason("locked", NO_KEY_REASON)) {
-      decide(vault, r.id, decodeChangeset(r.bytes, { verify: false }), report);
+      decide(vault, r.id, storedChangeset(r.bytes), report);
     }
   }
   observeNewest(vault, report);
   report.waiting = changesets.waitingCount();
+}
+
+/**
+ * A stored changeset, decoded without checking its signature again: every stored row was
+ * verified when it arrived (or signed by this vault), so the check would only repeat itself.
+ */
+export function storedChangeset(bytes: Uint8Array): Changeset {
+  return decodeChangeset(bytes, { verify: false });
 }
 
 export type Verdict =
@@ -72,9 +80,9 @@ export type Verdict =
       readonly status: "applied";
       readonly batches: readonly { collection: string; ops: readonly PlainOp[] }[];
       /** `compact` entries (hex) whose snapshot this changeset is. */
-      readonly snapshots?: readonly string[];
+      readonly snapshots: readonly string[];
       /** Whether a batch was passed over as covered by a snapshot (re-judged when compactions change). */
-      readonly covered?: boolean;
+      readonly covered: boolean;
     }
   | { readonly status: "locked" | "rejected" | "waiting"; readonly reason: string };
 
@@ -94,6 +102,12 @@ function clockProblem(vault: VaultContext, cs: Changeset, batches: readonly { op
 
 export const BROKEN_CHAIN: Verdict = { status: "rejected", reason: "does not follow its device's previous changeset (broken hash chain)" };
 
+/** What every caller made sure of before it asked: its absence is a bug here (an invariant), not a verdict on the changeset. */
+function known<T>(value: T | undefined): T {
+  if (value === undefined) throw new Error("internal error: a changeset judged before the team entries or collection it names are known here");
+  return value;
+}
+
 /**
  * Whether this release can read what the batches hold, and whether it keeps to its app's schema
  * (docs/apps.md). What a newer release wrote (an app or schema version or op kind unknown here)
@@ -107,12 +121,14 @@ function appProblem(vault: VaultContext, cs: Changeset, batches: readonly Opened
       const refused = snapshotProblem(vault, cs, collection, key, content.snapshot, content.ops);
       if (refused !== undefined) return refused;
     }
-    const type = vault.state().collections.get(collection)?.app;
-    const app = type === undefined ? undefined : appNamed(type, vault.apps);
-    if (app === undefined) return { status: "locked", reason: `${NEWER_REASON} (collection type "${type ?? "?"}")` };
+    // A batch is opened only under a key the fold lists for its collection (evaluate, recheckApplied),
+    // so the collection is the fold's; and only for a changeset whose team heads are known (authorize).
+    const type = known(vault.state().collections.get(collection)).app;
+    const app = appNamed(type, vault.apps);
+    if (app === undefined) return { status: "locked", reason: `${NEWER_REASON} (collection type "${type}")` };
     if (content.version > app.schema.version) return { status: "locked", reason: `${NEWER_REASON} (${app.schema.app} schema version ${content.version})` };
-    const state = vault.stateAt(cs.heads);
-    const why = state === undefined ? "names team entries this vault does not have" : batchProblem(app, content.version, content.ops, { state, author: hex(cs.device) }, { snapshot: content.snapshot !== undefined });
+    const state = known(vault.stateAt(cs.heads));
+    const why = batchProblem(app, content.version, content.ops, { state, author: hex(cs.device) }, { snapshot: content.snapshot !== undefined });
     if (why !== undefined) return { status: "rejected", reason: `${collection}: ${why}` };
   }
   return undefined;
@@ -129,7 +145,7 @@ interface OpenedBatch {
 function judgeOpened(vault: VaultContext, cs: Changeset, opened: readonly OpenedBatch[], covered = false): Verdict {
   const batches = opened.map((c) => ({ collection: c.collection, ops: c.content.ops }));
   const snapshots = opened.filter((c) => c.content.snapshot !== undefined).map((c) => hex(c.content.snapshot!));
-  return appProblem(vault, cs, opened) ?? clockProblem(vault, cs, batches) ?? { status: "applied", batches, ...(snapshots.length > 0 ? { snapshots } : {}), ...(covered ? { covered } : {}) };
+  return appProblem(vault, cs, opened) ?? clockProblem(vault, cs, batches) ?? { status: "applied", batches, snapshots, covered };
 }
 
 /** Vaults on which a snapshot was applied since their locked changesets were last looked at. */
@@ -270,11 +286,11 @@ export function record(vault: VaultContext, id: number | undefined, cs: Changese
     snapshots.uncover(id);
   }
   if (verdict.status === "applied") {
-    for (const entry of verdict.snapshots ?? []) {
+    for (const entry of verdict.snapshots) {
       snapshots.addIfNew(entry, rowId);
       snapshotApplied.add(vault);
     }
-    if (verdict.covered === true) snapshots.cover(rowId);
+    if (verdict.covered) snapshots.cover(rowId);
     const deviceHex = hex(cs.device);
     for (const b of verdict.batches) {
       records.insertOps(rowId, b.collection, deviceHex, b.ops);
@@ -310,8 +326,7 @@ export function decide(vault: VaultContext, id: number, cs: Changeset, report: I
 
 /** I6: whether a changeset is at or above its device's fork, and so refused whatever it follows or names. */
 export function aboveFork(vault: VaultContext, cs: Changeset): boolean {
-  const fork = vault.forkSeq(hex(cs.device));
-  return fork !== undefined && cs.seq >= fork;
+  return cs.seq >= (vault.forkSeq(hex(cs.device)) ?? Infinity);
 }
 
 /**
@@ -325,24 +340,27 @@ export function authorize(vault: VaultContext, cs: Changeset, options: { chain?:
   const deviceHex = hex(cs.device);
   if (aboveFork(vault, cs)) return EQUIVOCATION_REASON;
   const heads = cs.heads.map(hex);
-  const seen = vault.ancestorsOf(heads);
-  if (seen === undefined) return "names team entries this vault does not have";
+  // Every caller judges a changeset whose team heads are known: importSync and drain check stateAt
+  // first, and a row judged again passed that when it was first judged (the log only grows).
+  const seen = known(vault.ancestorsOf(heads));
   // The chain rule is fixed once a changeset was first judged; re-judging after a log change skips it.
   const backwards = options.chain === false ? undefined : headsGoBack(vault, cs, heads, seen);
   if (backwards !== undefined) return backwards;
+  const current = vault.state().devices.get(deviceHex);
   const unseen: string[] = [];
-  for (const loss of vault.state().devices.get(deviceHex)?.losses ?? []) if (cs.seq > loss.seq && !seen.has(loss.entry)) unseen.push(loss.entry);
-  const position = vault.stateAtHex(unseen.length === 0 ? heads : [...heads, ...unseen]);
-  if (position === undefined) return "names team entries this vault does not have";
-  if (!position.devices.has(deviceHex)) return "signed by a key that is not a device of this team";
+  if (current !== undefined) for (const loss of current.losses) if (cs.seq > loss.seq && !seen.has(loss.entry)) unseen.push(loss.entry);
+  // The losses are entries of the log, so this position is known too.
+  const position = known(vault.stateAtHex([...heads, ...unseen]));
+  const device = position.devices.get(deviceHex);
+  if (device === undefined) return "signed by a key that is not a device of this team";
   // Devices never leave the fold's state once admitted; one the whole log does not know had its
   // admission refused there (an entry by a device revoked or removed concurrently), though it
   // counts at the entry's own causal position. Nothing it signs counts. The reason carries the
   // cutoff prefix so the changeset is judged again if the admission is later accepted after all.
-  if (!vault.state().devices.has(deviceHex)) return `${CUTOFF_REASON}: its device's admission was refused by the team log`;
+  if (current === undefined) return `${CUTOFF_REASON}: its device's admission was refused by the team log`;
   for (const b of cs.batches) {
     const denied = mayWrite(position, deviceHex, b.collection);
-    if (denied !== undefined) return unseen.length > 0 || position.devices.get(deviceHex)?.active === false ? `${CUTOFF_REASON}: ${denied}` : denied;
+    if (denied !== undefined) return unseen.length > 0 || !device.active ? `${CUTOFF_REASON}: ${denied}` : denied;
   }
   return undefined;
 }
@@ -351,17 +369,16 @@ export function authorize(vault: VaultContext, cs: Changeset, options: { chain?:
 const previousHeads = new WeakMap<VaultContext, Map<string, { id: string; heads: readonly string[] }>>();
 
 function headsGoBack(vault: VaultContext, cs: Changeset, heads: readonly string[], seen: ReadonlySet<string>): string | undefined {
-  if (cs.seq <= 1) return undefined;
   const deviceHex = hex(cs.device);
   let cache = previousHeads.get(vault);
   if (cache === undefined) previousHeads.set(vault, (cache = new Map()));
   let prev = cache.get(deviceHex);
   if (prev?.id !== hex(cs.prev)) {
     const bytes = vault.storage.changesets.bytesOf(cs.prev);
-    prev = bytes === undefined ? undefined : { id: hex(cs.prev), heads: decodeChangeset(bytes, { verify: false }).heads.map(hex) };
+    prev = bytes === undefined ? undefined : { id: hex(cs.prev), heads: storedChangeset(bytes).heads.map(hex) };
   }
   cache.set(deviceHex, { id: hex(cs.id), heads });
-  if (prev === undefined) return undefined;
+  if (prev === undefined) return undefined; // a first changeset: its prev, 32 zero bytes, is no stored changeset's id
   for (const h of prev.heads) if (!seen.has(h)) return "names an older team state than its device's previous changeset (its heads went backwards)";
   return undefined;
 }
@@ -374,7 +391,7 @@ function headsGoBack(vault: VaultContext, cs: Changeset, heads: readonly string[
 export function revalidate(vault: VaultContext, state: TeamState, newKeys: boolean): void {
   const { changesets, snapshots, keys } = vault.storage;
   const report = emptyReport();
-  const load = (r: StoredChangeset): Changeset => decodeChangeset(r.bytes, { verify: false });
+  const load = (r: StoredChangeset): Changeset => storedChangeset(r.bytes);
   const rejudge = (device: Uint8Array, from: number): void => {
     for (const r of changesets.countedAfter(device, from)) {
       const cs = load(r);
@@ -432,7 +449,7 @@ export function recheckApplied(vault: VaultContext): number {
   const rows = vault.storage.changesets.withStatus("applied");
   vault.withKeyCache(() => {
     for (const r of rows) {
-      const cs = decodeChangeset(r.bytes, { verify: false });
+      const cs = storedChangeset(r.bytes);
       const keys = cs.batches.map((b) => vault.keyById(b.key, b.collection));
       try {
         if (keys.some((k) => k === undefined)) continue;
@@ -459,6 +476,6 @@ export function retryNewer(vault: VaultContext): void {
   const report = emptyReport();
   const rows = vault.storage.changesets.withReasonPrefix("locked", NEWER_REASON);
   vault.withKeyCache(() => {
-    for (const r of rows) decide(vault, r.id, decodeChangeset(r.bytes, { verify: false }), report);
+    for (const r of rows) decide(vault, r.id, storedChangeset(r.bytes), report);
   });
 }

@@ -34,7 +34,7 @@ import type { VaultContext } from "./context.js";
 import { receiveFileBundle } from "../attachments/receive.js";
 import { refreshEnrollments } from "./courier-enroll.js";
 import { emptyReport, type ImportReport } from "./import-report.js";
-import { aboveFork, drain, evaluate, record, observeNewest, EQUIVOCATION_REASON, BROKEN_CHAIN } from "./judge.js";
+import { aboveFork, drain, evaluate, record, observeNewest, storedChangeset, EQUIVOCATION_REASON, BROKEN_CHAIN } from "./judge.js";
 export * from "./import-report.js";
 export { CUTOFF_REASON, EQUIVOCATION_REASON, FUTURE_REASON, NEWER_REASON, authorize, decide, drain, recheckApplied, retryNewer, revalidate } from "./judge.js";
 
@@ -433,15 +433,14 @@ function importSync(vault: VaultContext, p: SyncPayload, sender: Uint8Array, sou
 
 /** Records that `cs`'s device equivocated at `cs.seq` (the lowest seq wins) and refuses its chain from there. */
 function recordFork(vault: VaultContext, cs: Changeset, report: ImportReport, source: string): void {
+  if (aboveFork(vault, cs)) return; // a fork at or below this seq is recorded already
   const deviceHex = hex(cs.device);
-  const known = vault.forkSeq(deviceHex);
-  if (known !== undefined && known <= cs.seq) return;
   const { forks, changesets, heads } = vault.storage;
   forks.set(cs.device, cs.seq, cs.bytes);
   vault.forgetForks();
   report.issues.push({ source, code: "IMPORT_EQUIVOCATION", reason: `device ${deviceHex.slice(0, 12)} signed two different changesets ${cs.seq}: its changes from there on are refused on every vault; revoke it` });
   const rows = changesets.unrejectedFrom(cs.device, cs.seq);
-  for (const r of rows) record(vault, r.id, decodeChangeset(r.bytes, { verify: false }), { status: "rejected", reason: EQUIVOCATION_REASON }, report);
+  for (const r of rows) record(vault, r.id, storedChangeset(r.bytes), { status: "rejected", reason: EQUIVOCATION_REASON }, report);
   const head = heads.seqOf(cs.device);
   if (head === undefined || head < cs.seq - 1) return;
   // Everything of it from the fork on now counts as processed (refused), so the chain does not wait on it.
