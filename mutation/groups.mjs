@@ -148,9 +148,14 @@ export const groups = {
     mutate: ["shared/src/usb/read.ts", "shared/src/usb/names.ts", "shared/src/usb/open-file.ts", "shared/src/usb/layout.ts", "shared/src/usb/limits.ts"],
     tests: ["shared/src/usb/*.test.ts"],
   },
-  /** The blind HTTP mailbox's bearer-token check. */
+  /** The blind HTTP mailbox's bearer-token check and its table of tokens that opened a namespace. */
   "http-auth": {
-    mutate: [between("online-courier/src/mailbox/http-server.ts", "function authenticate(", "function checkRate(")],
-    tests: ["online-courier/src/mailbox/http-server.test.ts", "online-courier/src/mailbox/http.test.ts", "online-courier/src/mailbox/http-auth.mutation.test.ts"],
+    mutate: [between("online-courier/src/mailbox/http-server.ts", "function authenticate(", "function checkRate("), "online-courier/src/mailbox/verified-tokens.ts"],
+    tests: [
+      "online-courier/src/mailbox/http-server.test.ts",
+      "online-courier/src/mailbox/http.test.ts",
+      "online-courier/src/mailbox/http-auth.mutation.test.ts",
+      "online-courier/src/mailbox/verified-tokens.test.ts",
+    ],
   },
 };

@@ -6,7 +6,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { TransportKey } from "@airlock/shared";
+import { TransportKey, type MailboxServerKey } from "@airlock/shared";
 import type { MailboxBackend } from "../src/mailbox/backend.js";
 import { HttpMailbox, httpMailboxCredentials } from "../src/mailbox/http.js";
 import { startMailboxServer, type MailboxServer, type MailboxServerOptions } from "../src/mailbox/http-server.js";
@@ -17,6 +17,8 @@ export const TEST_NOW = Date.UTC(2026, 0, 1);
 export interface HttpMailboxFixture {
   readonly server: MailboxServer;
   readonly team: TransportKey;
+  /** The key the server holds for `team` (the object its `teams()` returns). */
+  readonly serverKey: MailboxServerKey;
   readonly epoch: number;
   readonly storageDir: string;
   readonly backend: HttpMailbox;
@@ -59,6 +61,7 @@ export async function startHttpMailboxFixture(
   return {
     server,
     team,
+    serverKey,
     epoch,
     storageDir,
     backend,

@@ -2,10 +2,11 @@
  * The HTTP mailbox's bearer-token check at the edges the mutation run (`npm run mutate --
  * http-auth`, docs/testing.md, "Mutation testing") found unguarded: the header's exact form,
  * and a token remembered from an earlier request once the clock has left its window in either
- * direction. A real server on 127.0.0.1 with an injected clock.
+ * direction; and what the remembered tokens save: a courier's repeated requests skip the MACs,
+ * a prober's never do. A real server on 127.0.0.1 with an injected clock.
  */
 import { request } from "node:http";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { startHttpMailboxFixture, TEST_NOW, type HttpMailboxFixture } from "../../test-support/http-mailbox.js";
 import { httpMailboxCredentials } from "./http.js";
 
@@ -61,5 +62,22 @@ describe("http mailbox bearer tokens", () => {
     expect(await status(url, `/v1/${namespace}`, `Bearer ${token}`)).toBe(200);
     now += DAY;
     expect(await status(url, `/v1/${namespace}`, `Bearer ${token}`)).toBe(401);
+  });
+
+  it("a token that opened its namespace is not checked again; a refused or missing one is checked in full every time", async () => {
+    fixture = await startHttpMailboxFixture();
+    const checks = vi.spyOn(fixture.serverKey, "verifyToken");
+    const { namespace, token } = httpMailboxCredentials(fixture.team, fixture.epoch);
+    const url = fixture.server.url;
+    const wrong = "0".repeat(64);
+    for (let i = 0; i < 2; i++) expect(await status(url, `/v1/${namespace}`, `Bearer ${wrong}`)).toBe(401);
+    expect(checks).toHaveBeenCalledTimes(2);
+    for (let i = 0; i < 2; i++) expect(await status(url, `/v1/${namespace}`, "Bearer")).toBe(401);
+    expect(checks).toHaveBeenCalledTimes(4);
+    for (let i = 0; i < 3; i++) expect(await status(url, `/v1/${namespace}`, `Bearer ${token}`)).toBe(200);
+    expect(checks).toHaveBeenCalledTimes(5);
+    // The same token on another namespace is not remembered for it.
+    expect(await status(url, `/v1/${"f".repeat(32)}`, `Bearer ${token}`)).toBe(401);
+    expect(checks).toHaveBeenCalledTimes(6);
   });
 });

@@ -47,10 +47,11 @@ import { pipeline } from "node:stream/promises";
 import { promisify } from "node:util";
 import { createHash, randomBytes } from "node:crypto";
 import { MessageChannel } from "node:worker_threads";
-import { DEFAULT_TAG_WINDOW, epochAt, errnoCode, isAirlockError, MAILBOX_PRUNE_AGE, TOKEN_LENGTH, type MailboxServerKey } from "@airlock/shared";
+import { DEFAULT_TAG_WINDOW, epochAt, errnoCode, isAirlockError, MAILBOX_PRUNE_AGE, type MailboxServerKey } from "@airlock/shared";
 import { checkMaxBytes, isMailboxName, mailboxError, MAILBOX_SUFFIX, type MailboxName } from "./backend.js";
 import { DirMailbox, TEMP_PREFIX } from "./dir.js";
-import { API_PREFIX, httpMailboxError, MAX_CURSOR_LENGTH, NAMESPACE_PATTERN, TOKEN_PATTERN, TOKEN_PURPOSE_PREFIX } from "./http-protocol.js";
+import { API_PREFIX, httpMailboxError, MAX_CURSOR_LENGTH, NAMESPACE_PATTERN, TOKEN_PURPOSE_PREFIX } from "./http-protocol.js";
+import { VerifiedTokens, type TokenMatch } from "./verified-tokens.js";
 
 export interface MailboxServerOptions {
   listen: { host: string; port: number };
@@ -155,7 +156,7 @@ function fdClose(fd: number): void {
 }
 const pathStat = promisify(lstatCallback);
 const pathRename = promisify(renameCallback);
-/** Tokens remembered after they opened a namespace (a team's couriers use a handful a day). */
+/** Tokens remembered after they opened a namespace (verified-tokens.ts). */
 const VERIFIED_CACHE = 4096;
 /** Bundles up to this size are read whole and sent in one write; larger ones are streamed. */
 const SMALL_BUNDLE = 256 * 1024;
@@ -167,10 +168,8 @@ const PRUNE_EVERY_MS = 3_600_000;
 /** Past this many tracked addresses, entries of older windows are swept (bounds memory under a flood of sources). */
 const RATE_TABLE_SWEEP = 10_000;
 
-interface Resolved {
-  readonly team: MailboxServerKey;
-  readonly epoch: number;
-}
+/** The served team and epoch a request's token opened its namespace as. */
+type Resolved = TokenMatch;
 
 /**
  * A namespace this server holds: one written through it, or a folder found at start. Its folder,
@@ -240,7 +239,7 @@ export async function startMailboxServer(o: MailboxServerOptions): Promise<Mailb
   const byTeam = new Map<string, Set<Namespace>>();
   const teamIds = new WeakMap<MailboxServerKey, string>();
   const rates = new Map<string, { window: number; count: number }>();
-  const verified = new Map<string, Resolved>();
+  const verified = new VerifiedTokens(VERIFIED_CACHE, window);
 
   /**
    * Which served team and epoch `token` opens `namespace` for. Every team's every epoch in the
@@ -248,26 +247,21 @@ export async function startMailboxServer(o: MailboxServerOptions): Promise<Mailb
    */
   function authenticate(namespace: string, header: string | undefined): Resolved {
     const presented = /^Bearer ([0-9a-f]{64})$/.exec(header ?? "")?.[1];
+    const t = now();
     // Only a token that opened this namespace before is found here: a prober never has one,
     // so every refusal still does the whole work below.
-    const cacheKey = presented === undefined ? undefined : `${namespace}/${presented}`;
-    const cached = cacheKey === undefined ? undefined : verified.get(cacheKey);
-    if (cached !== undefined) {
-      const current = cached.team.epochAt(now());
-      if (cached.epoch >= current - window.past && cached.epoch <= current + window.future && o.teams().includes(cached.team)) return cached;
-      verified.delete(cacheKey!);
-    }
-    const given = presented !== undefined && TOKEN_PATTERN.test(presented) ? new Uint8Array(Buffer.from(presented, "hex")) : new Uint8Array(TOKEN_LENGTH + 1);
+    const known = presented === undefined ? undefined : verified.find(namespace, presented, o.teams(), t);
+    if (known !== undefined) return known;
+    // A missing token is checked as an empty one, which no MAC equals, at the same cost.
+    const given = presented === undefined ? new Uint8Array(0) : new Uint8Array(Buffer.from(presented, "hex"));
     const purpose = `${TOKEN_PURPOSE_PREFIX}${namespace}`;
-    const t = now();
     let match: Resolved | undefined;
     for (const team of o.teams()) {
       const epoch = team.verifyToken(purpose, given, team.epochAt(t), window);
-      if (epoch !== undefined && match === undefined) match = { team, epoch };
+      if (epoch !== undefined) match ??= { team, epoch };
     }
     if (match === undefined || !NAMESPACE_PATTERN.test(namespace)) throw UNAUTHORIZED;
-    if (verified.size >= VERIFIED_CACHE) verified.clear();
-    verified.set(cacheKey!, match);
+    verified.remember(namespace, presented!, match);
     return match;
   }
 
