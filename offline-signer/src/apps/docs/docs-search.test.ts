@@ -254,6 +254,36 @@ describe("docs search", () => {
     void c;
   });
 
+  it("a long-lived document keeps merging: concurrent approvals on an older base merge in every round, alike on every vault", async () => {
+    const { a, b, all, syncAll } = await setup();
+    // 1,500 lines, a quarter blank: each merge is about 1.4·10⁸ LCS steps, so the older release's
+    // budget of 6·10⁸ per document's history stopped merging this document after four.
+    const lines = Array.from({ length: 1500 }, (_, i) => (i % 4 === 3 ? "\n" : `Clause ${i} of the agreement.\n`));
+    const { id: doc } = createDoc(a, C, "Agreement", lines.join(""));
+    syncAll();
+    const rounds = 6;
+    const amend = (text: string, clause: number): string => text.replace(`Clause ${clause} of`, `Clause ${clause} (amended) of`);
+    let want = lines.join("");
+    for (let round = 0; round < rounds; round++) {
+      const head = loadDoc(a, C, doc).versions.at(-1)!.text;
+      const p1 = propose(a, C, doc, amend(head, 4 * round), `a${round}`);
+      const p2 = propose(b, C, doc, amend(head, 1400 + 4 * round), `b${round}`);
+      syncAll();
+      // Offline from each other, each approves the other's: one is accepted as written, the other merged.
+      review(b, C, p1.id, "approve");
+      review(a, C, p2.id, "approve");
+      syncAll();
+      want = amend(amend(want, 4 * round), 1400 + 4 * round);
+    }
+    for (const v of all) {
+      const s = loadDoc(v, C, doc);
+      expect(s.proposals.map((x) => x.state)).toEqual(Array<string>(2 * rounds).fill("accepted"));
+      expect(s.versions.filter((x) => x.merged)).toHaveLength(rounds);
+      expect(s.versions.at(-1)!.text).toBe(want);
+      expect(found(v, "amended")).toEqual([doc]);
+    }
+  });
+
   it("a document whose entry cannot be computed costs that entry only: the import and a reindexing open succeed", async () => {
     const { a, b, doc, syncAll } = await setup();
     const p = propose(a, C, doc, TEXT.replace("Mondays", "Thursdays"), "thursday");

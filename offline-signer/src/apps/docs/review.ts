@@ -11,8 +11,8 @@
  * check held the role to the author's role at the causal position).
  * A rejection ends a pending proposal; the approval that brings a proposal to the settings'
  * number is where it is accepted: as it is when its base is the newest version, else through a
- * three-way merge of base, newest version and proposal, within the merge budget (text-diff.ts
- * per merge, DOC_MERGE_STEPS per document). A merge with conflicts, or one beyond the budget
+ * three-way merge of base, newest version and proposal, within the per-merge budget
+ * (text-diff.ts; merges remembered across replays, merge-memo.ts). A merge with conflicts, or one beyond the budget
  * (not tried), leaves the proposal `conflicted` (kept, shown with its conflicts, never accepted: it needs a new proposal
  * on the newest version).
  */
@@ -21,15 +21,8 @@ import { textOf } from "../record-diff.js";
 import { roleRank } from "../../team/entry.js";
 import type { TeamState } from "../../team/state.js";
 import { decodeOpened, decodeReview, docAuthor, proposalAuthor, proposalDigest, type Settings } from "./record.js";
-import { MERGE_MAX_STEPS, merge3, type Conflict, type MergeTooLarge } from "./text-diff.js";
-
-/**
- * Merge work one document's versions may take in all (text-diff.ts MERGE_MAX_STEPS is one
- * merge's): many concurrent approvals on one large document would otherwise each pay a full
- * merge in every flush that moves its entry. Counted in the log's order, so every vault stops at
- * the same merge; past it, proposals that need a merge are conflicted.
- */
-export const DOC_MERGE_STEPS = 3 * MERGE_MAX_STEPS;
+import { mergeMemo } from "./merge-memo.js";
+import type { Conflict, MergeTooLarge } from "./text-diff.js";
 
 export interface Proposal {
   readonly id: string;
@@ -74,8 +67,6 @@ export interface DocState {
   readonly title: string;
   readonly versions: readonly Version[];
   readonly proposals: readonly ProposalStatus[];
-  /** Merge steps left of DOC_MERGE_STEPS: what a preview of the next approval may spend. */
-  readonly mergeSteps: number;
 }
 
 /**
@@ -109,7 +100,6 @@ export function docState(doc: RecordView, proposals: readonly RecordView[], sett
     if (o !== undefined) opened.set(o.proposal, { at, digest: o.digest });
   }
   const floor = roleRank(settings.reviewer);
-  let mergeSteps = DOC_MERGE_STEPS;
   for (const [at, raw] of log.entries()) {
     const r = decodeReview(raw);
     if (r === undefined) continue;
@@ -132,8 +122,7 @@ export function docState(doc: RecordView, proposals: readonly RecordView[], sett
     const head = versions[versions.length - 1]!;
     let text = p.text;
     if (base.id !== head.id) {
-      const m = merge3(base.text, head.text, p.text, mergeSteps);
-      mergeSteps -= m.steps;
+      const m = mergeMemo.merge(base.text, head.text, p.text);
       if (!m.ok) {
         st.state = "conflicted";
         st.conflicts = m.conflicts;
@@ -149,7 +138,7 @@ export function docState(doc: RecordView, proposals: readonly RecordView[], sett
     st.version = v.n;
   }
   const ordered = [...statuses.values()].sort((a, b) => a.proposal.updated - b.proposal.updated || (a.proposal.id < b.proposal.id ? -1 : 1));
-  return { id: doc.id, title: textOf(doc.fields["title"]) ?? "", versions, proposals: ordered, mergeSteps };
+  return { id: doc.id, title: textOf(doc.fields["title"]) ?? "", versions, proposals: ordered };
 }
 
 /**
@@ -161,7 +150,7 @@ export function previewAccept(doc: DocState, p: Proposal): { readonly kind: "dir
   const base = doc.versions.find((v) => v.id === p.base);
   if (base === undefined) return { kind: "no-base" };
   if (base.id === head.id) return { kind: "direct", text: p.text };
-  // With what the document's budget has left, so the preview agrees with what docState will find.
-  const m = merge3(base.text, head.text, p.text, doc.mergeSteps);
+  // The same merge docState does on approval, so the preview agrees with what it will find.
+  const m = mergeMemo.merge(base.text, head.text, p.text);
   return m.ok ? { kind: "merge", text: m.text } : { kind: "conflict", conflicts: m.conflicts, ...(m.tooLarge === undefined ? {} : { tooLarge: m.tooLarge }) };
 }

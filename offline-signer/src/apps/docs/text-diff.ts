@@ -133,8 +133,9 @@ export function lcsSteps(buffer1: readonly number[], buffer2: readonly number[],
 
 /**
  * Three-way merge of `proposed` into `accepted`, both made from `base`, by lines, when its LCS
- * steps are within `budget` (at most MERGE_MAX_STEPS); else not tried (`tooLarge`, no conflict
- * regions). `steps`: what the merge cost, for a caller that bounds several.
+ * steps are within `budget` (at most MERGE_MAX_STEPS, the bound every vault applies; a smaller
+ * one lets a test reach the refusal cheaply); else not tried (`tooLarge`, no conflict regions).
+ * `steps`: what the merge cost.
  */
 export function merge3(base: string, accepted: string, proposed: string, budget: number = MERGE_MAX_STEPS): Merged & { readonly steps: number } {
   const max = Math.min(budget, MERGE_MAX_STEPS);
