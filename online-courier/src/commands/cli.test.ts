@@ -20,8 +20,8 @@ const BIN = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "bin", "ai
 const dir = tempDir("courier-cli");
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function cli(args: string[], env: NodeJS.ProcessEnv = {}): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: "utf8", env: { ...process.env, ...env }, timeout: 60_000, stdio: ["ignore", "pipe", "pipe"] });
+function cli(args: string[], env: NodeJS.ProcessEnv = {}, cwd?: string): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: "utf8", env: { ...process.env, ...env }, timeout: 60_000, stdio: ["ignore", "pipe", "pipe"], ...(cwd === undefined ? {} : { cwd }) });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 const json = (r: { stdout: string }): Record<string, unknown> => JSON.parse(r.stdout) as Record<string, unknown>;
@@ -182,6 +182,37 @@ describe("airlock-courier, the CLI contract (docs/cli.md)", () => {
     expectReport(cli(["init", enrollment, "--mailbox", `dir:${missing}`, "--home", initHome]), 1, new RegExp(`the mailbox folder ${missing} does not exist`), /create the folder \(mkdir -p PATH\) or mount the stick or share it is on, then run init again/);
     expect(json(cli(["init", enrollment, "--mailbox", `dir:${missing}`, "--home", initHome, "--json"]))).toMatchObject({ ok: false, error: { code: "COURIER_NO_MAILBOX_FOLDER" } });
     expect(loadTeams(resolveHome(initHome))).toEqual([]);
+  });
+
+  it("init records a relative dir: mailbox as its full path, says so, and a sync from another folder uses that folder (R15)", () => {
+    const initHome = join(root, "relative-courier");
+    setupCourierHome(initHome, [], `dir:${join(root, "store")}`);
+    const key = loadCourierKey(resolveHome(initHome));
+    const enrollment = join(root, "relative.enrollment");
+    // The vault's suggestion is relative too: it is resolved the same way as --mailbox.
+    writeFileSync(enrollment, makeEnrollment(team, key.publicKey, "dir:suggested-store"));
+    key.secretKey.fill(0);
+    const work = join(root, "work");
+    mkdirSync(join(work, "relative-store"), { recursive: true });
+    mkdirSync(join(work, "suggested-store"));
+    const store = join(work, "relative-store");
+    const init = cli(["init", enrollment, "--mailbox", "dir:relative-store", "--home", initHome], {}, work);
+    expect(init.status, init.stderr).toBe(0);
+    expect(init.stdout).toContain(`the mailbox dir:relative-store is recorded as dir:${store}, its full path from this folder, so later runs use it from any folder\n`);
+    expect(loadTeams(resolveHome(initHome))[0]!.mailboxes).toEqual([`dir:${store}`]);
+    const suggested = cli(["init", enrollment, "--home", initHome, "--json"], {}, work);
+    expect(json(suggested)).toMatchObject({ ok: true, mailboxResolved: { given: "dir:suggested-store", recorded: `dir:${join(work, "suggested-store")}` } });
+    expect(loadTeams(resolveHome(initHome))[0]!.mailboxes).toEqual([`dir:${store}`, `dir:${join(work, "suggested-store")}`]);
+    // An absolute path is recorded as given, with nothing to say about it.
+    expect(json(cli(["init", enrollment, "--mailbox", `dir:${store}`, "--home", initHome, "--json"], {}, work))).not.toHaveProperty("mailboxResolved");
+
+    // A sync started in another folder (which has a relative-store of its own) puts into the recorded one.
+    const elsewhere = join(root, "elsewhere");
+    mkdirSync(join(elsewhere, "relative-store"), { recursive: true });
+    const sync = cli(["sync", "--home", initHome, "--json", "--retries", "0"], {}, elsewhere);
+    expect(sync.status, sync.stdout + sync.stderr).toBe(0);
+    expect(readdirSync(join(elsewhere, "relative-store"))).toEqual([]);
+    expect(readdirSync(store)).toEqual([team.tk.mailboxId(team.tk.epochAt(Date.now()))]);
   });
 
   it("help [COMMAND] and completion bash|zsh|fish", () => {

@@ -20,7 +20,7 @@ import { CourierCommand } from "./base.js";
 function requireMailboxFolder(path: string): void {
   let isFolder: boolean;
   try {
-    isFolder = statSync(resolve(path)).isDirectory();
+    isFolder = statSync(path).isDirectory();
   } catch (e) {
     const code = errnoCode(e);
     throw courierError("COURIER_NO_MAILBOX_FOLDER", code === "ENOENT" ? `the mailbox folder ${path} does not exist` : `cannot use the mailbox folder ${path} (${code ?? "error"})`, e);
@@ -34,7 +34,7 @@ export const ONION_AUTH_DIR = "onion-auth";
 export default class Init extends CourierCommand {
   static override summary = "Serve a team: open its courier enrollment and record its mailbox.";
   static override description =
-    "ENROLLMENT is the file the vault made with `airlock courier-enroll` for this courier's public key. Running init again for the same team updates it (a new mailbox URL is added beside the others); one courier can serve several teams.\n\nMailbox URLs: dir:PATH (a folder, USB or Syncthing), http://HOST:PORT (airlock-courier serve), https://HOST:PORT (serve behind a TLS front; the certificate is verified against the system's CAs, or only against the CA file AIRLOCK_MAILBOX_CA names), onion:ADDR.onion (the same over Tor), s3://BUCKET?endpoint=https://... (credentials from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY).";
+    "ENROLLMENT is the file the vault made with `airlock courier-enroll` for this courier's public key. Running init again for the same team updates it (a new mailbox URL is added beside the others); one courier can serve several teams.\n\nMailbox URLs: dir:PATH (a folder, USB or Syncthing; a relative PATH is recorded as its full path from the folder init runs in), http://HOST:PORT (airlock-courier serve), https://HOST:PORT (serve behind a TLS front; the certificate is verified against the system's CAs, or only against the CA file AIRLOCK_MAILBOX_CA names), onion:ADDR.onion (the same over Tor), s3://BUCKET?endpoint=https://... (credentials from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY).";
   static override examples = [
     "<%= config.bin %> init enrollment.airlock --mailbox dir:/srv/syncthing/airlock",
     "<%= config.bin %> init enrollment.airlock --mailbox http://10.0.0.5:8800 --send-per-round 8 --bucket-size 65536 --bucket-size 262144",
@@ -57,10 +57,13 @@ export default class Init extends CourierCommand {
     } finally {
       key.secretKey.fill(0);
     }
-    const mailbox = flags.mailbox ?? enrollment.mailbox;
-    if (mailbox === "") throw courierError("COURIER_NO_MAILBOX", "the enrollment suggests no mailbox and --mailbox was not given");
+    const given = flags.mailbox ?? enrollment.mailbox;
+    if (given === "") throw courierError("COURIER_NO_MAILBOX", "the enrollment suggests no mailbox and --mailbox was not given");
     // s3: URLs carry an endpoint and region worth checking now, not at the first sync.
-    if (mailboxKind(mailbox) === "s3") parseS3Url(mailbox);
+    if (mailboxKind(given) === "s3") parseS3Url(given);
+    // A dir: path is recorded absolute, resolved against this run's folder: kept as typed, a
+    // relative one would name another folder for every later run started somewhere else.
+    const mailbox = mailboxKind(given) === "dir" ? `dir:${resolve(given.slice("dir:".length))}` : given;
     if (mailboxKind(mailbox) === "dir") requireMailboxFolder(mailbox.slice("dir:".length));
     // A CA file named for https:// mailboxes (AIRLOCK_MAILBOX_CA) is checked now, not at the first sync.
     if (mailbox.startsWith("https:")) mailboxCa();
@@ -86,9 +89,10 @@ export default class Init extends CourierCommand {
     const shown = { id: team.id, name: team.name, mailboxes: team.mailboxes.map(redactUrl), sendPerRound: team.sendPerRound, bucketSizes: team.bucketSizes, epochSeconds: team.epochSeconds };
     this.emit(
       flags.json,
-      { home: home.root, added, replacedNewer, team: shown, ...(onionAuth === undefined ? {} : { onionAuth }) },
+      { home: home.root, added, replacedNewer, team: shown, ...(mailbox === given ? {} : { mailboxResolved: { given, recorded: mailbox } }), ...(onionAuth === undefined ? {} : { onionAuth }) },
       [
         safe`${added ? "now serving" : "updated"} team ${team.name} (${team.id.slice(0, 12)}…) via ${shown.mailboxes.join(", ")}`,
+        ...(mailbox === given ? [] : [safe`the mailbox ${given} is recorded as ${mailbox}, its full path from this folder, so later runs use it from any folder`]),
         ...(replacedNewer ? [safe`warning: this enrollment replaced a newer or an already replaced transport key the courier held; it now serves generation ${team.generation ?? 0} as this file gives it`] : []),
         ...(onionAuth === undefined ? [] : [safe`tor client authorization written to ${onionAuth}: set ClientOnionAuthDir ${join(home.root, ONION_AUTH_DIR)} in your tor's torrc and reload tor`]),
       ]
