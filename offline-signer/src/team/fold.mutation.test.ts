@@ -695,6 +695,27 @@ describe("order and concurrency (docs/team-model.md, the fold; I3, I4)", () => {
     expect(t.log.fold(pol, one).rejected.size).toBe(0);
   });
 
+  it("one concurrent threshold above 1 is enough: an earlier one, lowered since, does not excuse a critical change made alone beside it", () => {
+    const t = team();
+    t.log.add(t.alice, { type: "set-approvals", k: 2 }); // alone at k = 1: a threshold the removal below descends from
+    const down = t.log.add(t.dave, { type: "set-approvals", k: 1 });
+    t.log.approve(t.alice, down);
+    const q = t.log.tip;
+    const x = t.log.add(t.dave, removal(t.tom), { keep: false, parents: [q] });
+    // Known to the removal, the earlier threshold alone changes nothing: it took effect alone at k = 1.
+    const known = t.log.fold(x);
+    expect(known.approvalsSet).toBe(1);
+    expect(known.effective.get(x.hashHex)).toBe(x.hashHex);
+    expect(known.rejected.has(x.hashHex)).toBe(false);
+    // With a second threshold made concurrently, the removal is refused: one concurrent threshold is enough.
+    const k = t.log.add(t.alice, { type: "set-approvals", k: 2 }, { keep: false, parents: [q] });
+    const s = t.log.fold(x, k);
+    expect(s.order.indexOf(x.hashHex)).toBeLessThan(s.order.indexOf(k.hashHex));
+    expect(s.rejected.get(x.hashHex)).toBe("a critical change made alone, concurrent with a threshold that requires approvals; propose it again");
+    expect(s.users.get(t.tom.id)!.active).toBe(true);
+    expect(s.approvalsSet).toBe(2);
+  });
+
   it("removals and demotions go first among concurrent entries, whatever their hashes", () => {
     const t = team();
     const p = t.log.tip;

@@ -351,3 +351,83 @@ describe("the fold: organization rules at their edges", () => {
     expect(first).toBeLessThan(24);
   });
 });
+
+/** Acme (0): alice (owner), adam (admin); Birch (1): bea, seated by alice, and bob (editor); Cedar (2): carl, seated by alice with Birch's approval, cal and cy (editors). */
+function threeOrgs(): { log: Log; alice: Person; adam: Person; bea: Person; bob: Person; carl: Person; cal: Person; cy: Person } {
+  const [alice, adam, bea, bob, carl, cal, cy] = ["alice", "adam", "bea", "bob", "carl", "cal", "cy"].map((n) => person(n)) as [Person, Person, Person, Person, Person, Person, Person];
+  const log = new Log(alice, ["Acme", "Birch", "Cedar"]);
+  log.add(alice, notes);
+  log.admit(alice, adam, "admin", 0);
+  log.admit(alice, bea, "admin", 1);
+  log.approve(bea, log.admit(alice, carl, "admin", 2));
+  log.admit(bea, bob, "editor", 1);
+  log.admit(carl, cal, "editor", 2);
+  log.admit(carl, cy, "editor", 2);
+  expect(log.fold().rejected.size).toBe(0);
+  return { log, alice, adam, bea, bob, carl, cal, cy };
+}
+
+const cutoff = (device: Uint8Array, seq: number): { device: Uint8Array; seq: number } => ({ device, seq });
+
+describe("adding and removing organizations at their edges (docs/spaces.md, rule 6; I17)", () => {
+  it("a new organization's name may not be the first organization's, ignoring case", () => {
+    const { log, adam, bea } = space();
+    const again = log.add(adam, { type: "add-org", name: "aCME" });
+    log.approve(bea, again);
+    const s = log.fold();
+    expect(s.rejected.get(again.hashHex)).toBe(`organization "Acme" already exists`);
+    expect(s.orgs).toEqual(["Acme", "Birch"]);
+  });
+
+  it("remove-org cuts each device of the organization's members at the cutoff it names for that device, 0 for one it does not name; an earlier leaver keeps the cutoff it had", () => {
+    const { log, adam, bea, bob, carl, cal, cy } = threeOrgs();
+    // Carl has a second device; cy left Cedar earlier, cut at 3 (her changesets up to 3 stand).
+    const carl2 = ed25519KeyPair();
+    log.add(carl, { type: "add-device", user: carl.user, device: certifyDevice(carl.identity, carl2.publicKey, x25519KeyPair().publicKey), grants: [] });
+    const cyLeaves = log.add(carl, { type: "remove-member", user: cy.user, cutoffs: [cutoff(cy.device.publicKey, 3)], rekeys: [] });
+    // Carl's first device is cut at 5 and cal's at 2 (what Acme had seen of them); carl's second and cy's are not named.
+    const cutoffs = [cutoff(carl.device.publicKey, 5), cutoff(cal.device.publicKey, 2)].sort((a, b) => Buffer.compare(a.device, b.device));
+    const expel = log.add(adam, { type: "remove-org", org: 2, cutoffs, rekeys: [] });
+    const approved = log.approve(bea, expel);
+    const s = log.fold();
+    expect(s.effective.get(expel.hashHex)).toBe(approved.hashHex);
+    const device = (key: Uint8Array): unknown => s.devices.get(hx(key));
+    // A changeset of a cut device is accepted up to its cutoff and rejected after it (docs/team-model.md, cutoffs).
+    expect(device(carl.device.publicKey)).toMatchObject({ active: false, cutoff: 5, losses: [{ entry: expel.hashHex, seq: 5 }] });
+    expect(device(cal.device.publicKey)).toMatchObject({ active: false, cutoff: 2, losses: [{ entry: expel.hashHex, seq: 2 }] });
+    expect(device(carl2.publicKey)).toMatchObject({ active: false, cutoff: 0, losses: [{ entry: expel.hashHex, seq: 0 }] });
+    // Not a member of Cedar any more when it was removed: no new loss, and her cutoff is not lowered to 0.
+    expect(device(cy.device.publicKey)).toMatchObject({ active: false, cutoff: 3, losses: [{ entry: cyLeaves.hashHex, seq: 3 }] });
+    // The other organizations' devices lose nothing.
+    for (const p of [adam, bea, bob]) expect(device(p.device.publicKey), p.name).toMatchObject({ active: true, cutoff: undefined, losses: [] });
+  });
+
+  it("a removal goes first among concurrent entries, like the other removals: made without knowing of Cedar's seat it is judged before the seat, even when its hash sorts after", () => {
+    const [alice, adam, bea, carl] = [person("alice", 100), person("adam", 103), person("bea", 106), person("carl", 109)];
+    const log = new Log(alice, ["Acme", "Birch", "Cedar"]);
+    log.admit(alice, adam, "admin", 0);
+    log.admit(alice, bea, "admin", 1);
+    const seatCedar = log.admit(alice, carl, "admin", 2); // waits for Birch
+    const base = [log.tip];
+    const expel = log.add(adam, { type: "remove-org", org: 1, cutoffs: [], rekeys: [] }, base);
+    // Birch seats Cedar concurrently, with a hash that sorts before the removal's.
+    let seated: TeamEntry;
+    for (let time = 1000; ; time++) {
+      seated = log.add(bea, { type: "approve", proposal: seatCedar.hash }, base, time);
+      if (seated.hashHex < expel.hashHex) break;
+      log.entries.delete(seated.hashHex);
+    }
+    const carlApproves = log.add(carl, { type: "approve", proposal: expel.hash }, [expel.hash, seated.hash]);
+    const s = log.fold();
+    expect(s.order.indexOf(expel.hashHex)).toBeLessThan(s.order.indexOf(seated.hashHex));
+    expect(s.effective.get(seatCedar.hashHex)).toBe(seated.hashHex);
+    expect(s.rejected.get(expel.hashHex)).toBe(`removing organization "Birch" needs the approval of two other seated organizations and the space has 1 besides it: one organization never expels another`);
+    expect(s.rejected.get(carlApproves.hashHex)).toBe("approves a change that is not pending");
+    expect(s.users.get(bea.id)?.active).toBe(true);
+    expect(s.removedOrgs.size).toBe(0);
+    // Proposed again knowing the seat, Acme and Cedar remove Birch.
+    const again = log.add(adam, { type: "remove-org", org: 1, cutoffs: [], rekeys: [] }, [carlApproves.hash]);
+    log.add(carl, { type: "approve", proposal: again.hash }, [again.hash]);
+    expect(log.fold().removedOrgs.get(1)).toBe(again.hashHex);
+  });
+});
