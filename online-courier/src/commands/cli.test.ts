@@ -14,6 +14,7 @@ import { resolveHome } from "../home/paths.js";
 import { loadTeams } from "../home/teams.js";
 import { bashComplete, hasShell } from "../../../shared/test-support/bash-complete.js";
 import { onionClientAuthKeys } from "../tor/client-auth.js";
+import { ONION_REQUESTS_PER_MINUTE } from "./serve.js";
 import { findTor, launchTor } from "../tor/launch.js";
 
 const BIN = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "bin", "airlock-courier.js");
@@ -437,6 +438,57 @@ describe("airlock-courier serve", () => {
       }
       expect(addresses[1]).toBe(addresses[0]);
       expect(statSync(join(server, "onion-service.key")).mode & 0o777).toBe(0o600);
+    } finally {
+      await tor.stop();
+    }
+  });
+
+  /** Sequential GETs without a token (counted before authentication): how many were answered 429. */
+  async function rateLimited(url: string, requests: number): Promise<number> {
+    let limited = 0;
+    for (let i = 0; i < requests; i++) {
+      const res = await fetch(`${url}/v1/${"0".repeat(32)}`);
+      await res.arrayBuffer();
+      expect([401, 429]).toContain(res.status);
+      if (res.status === 429) limited++;
+    }
+    return limited;
+  }
+
+  it("serve --max-requests-per-address sets the per-address request limit (R12)", async () => {
+    const root = join(dir, "serve-rate");
+    const server = join(root, "server");
+    setupServerHome(server, [team]);
+    const serve = await startServe(["--home", server, "--listen", "127.0.0.1:0", "--max-requests-per-address", "3"]);
+    try {
+      // 7 requests: however a minute's edge falls among them, one window holds 4 or more.
+      expect(await rateLimited(serve.first, 7)).toBeGreaterThan(0);
+    } finally {
+      serve.child.kill("SIGTERM");
+    }
+    expect(await serve.exit, serve.stderr()).toBe(0);
+    const help = cli(["serve", "--help"]);
+    expect(help.stdout).toMatch(/--max-requests-per-address=<value>\s+requests one client address may make per minute/);
+    expect(help.stdout.replace(/\s+/g, " ")).toContain(`with --onion all clients share tor's address, so the default is then ${ONION_REQUESTS_PER_MINUTE}`);
+  });
+
+  it.skipIf(findTor() === undefined)("serve --onion raises the per-address request limit by default, since every onion client shares tor's address (R12)", async () => {
+    const root = join(dir, "serve-onion-rate");
+    const server = join(root, "server");
+    setupServerHome(server, [team]);
+    const tor = await launchTor({ dataDir: join(root, "tor"), torrc: ["DisableNetwork 1", "SocksPort 0"] });
+    try {
+      const control = "host" in tor.control ? `${tor.control.host}:${tor.control.port}` : "";
+      const serve = await startServe(["--home", server, "--listen", "127.0.0.1:0", "--onion", "--tor-control", control, "--tor-cookie", tor.cookieFile, "--json"]);
+      try {
+        const { url } = JSON.parse(serve.first) as { url: string };
+        // 2 x 600 + 1: with the plain default one minute's window would hold more than 600 of them.
+        expect(ONION_REQUESTS_PER_MINUTE).toBeGreaterThan(2 * 600 + 1);
+        expect(await rateLimited(url, 2 * 600 + 1)).toBe(0);
+      } finally {
+        serve.child.kill("SIGTERM");
+      }
+      expect(await serve.exit, serve.stderr()).toBe(0);
     } finally {
       await tor.stop();
     }

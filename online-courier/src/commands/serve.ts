@@ -25,10 +25,20 @@ import { CourierCommand } from "./base.js";
 /** The onion service's key (secret, 0600): reused on the next start so the address the team uses stays valid. */
 export const ONION_KEY_FILE = "onion-service.key";
 
+/**
+ * The per-address request limit of `serve --onion` when --max-requests-per-address is not given:
+ * every onion client arrives from tor's own address, so the limit is shared by every courier of
+ * every team. It is what the 64 / 8 connection defaults give eight addresses (4 800 a minute), as
+ * --max-connections-per-address goes from 8 to the total. Only tors holding a served team's client
+ * authorization key can reach the service at all; what they can store is bounded by the token
+ * check and the per-namespace and per-team quotas, which do not depend on the address.
+ */
+export const ONION_REQUESTS_PER_MINUTE = DEFAULT_SERVER_LIMITS.maxRequestsPerMinute * (DEFAULT_SERVER_LIMITS.maxConnections / DEFAULT_SERVER_LIMITS.maxConnectionsPerAddress);
+
 export default class Serve extends CourierCommand {
   static override summary = "Run the blind HTTP mailbox for the teams whose mailbox server keys this home holds (optionally as a Tor onion service).";
   static override description =
-    "Stores opaque bundles under each team's rotating namespace in the home (mailbox-store/), accepting only requests that carry the namespace's token of a team this home serves. The home holds mailbox server keys only (set up with `airlock-courier serve-init KEYFILE`, the file made by `airlock-courier mailbox-key` on a courier of the team); it never holds a transport key. Each namespace holds at most --quota-bytes bytes and --quota-bundles bundles (MAILBOX_QUOTA beyond). Prints the bound URL on stdout (--json: {url}); --listen 127.0.0.1:0 picks a free port. Runs until SIGINT/SIGTERM, then exits 0. Other couriers use it as --mailbox http://HOST:PORT, as https://HOST:PORT behind a TLS front (docs/http-mailbox.md, \"Behind TLS\"), or as onion:ADDR.";
+    "Stores opaque bundles under each team's rotating namespace in the home (mailbox-store/), accepting only requests that carry the namespace's token of a team this home serves. The home holds mailbox server keys only (set up with `airlock-courier serve-init KEYFILE`, the file made by `airlock-courier mailbox-key` on a courier of the team); it never holds a transport key. Each namespace holds at most --quota-bytes bytes and --quota-bundles bundles (MAILBOX_QUOTA beyond); each client address may hold --max-connections-per-address connections and make --max-requests-per-address requests a minute (MAILBOX_RATE_LIMITED beyond), both higher by default with --onion, where every client arrives from tor's address. Prints the bound URL on stdout (--json: {url}); --listen 127.0.0.1:0 picks a free port. Runs until SIGINT/SIGTERM, then exits 0. Other couriers use it as --mailbox http://HOST:PORT, as https://HOST:PORT behind a TLS front (docs/http-mailbox.md, \"Behind TLS\"), or as onion:ADDR.";
   static override examples = ["<%= config.bin %> serve-init mailbox-server.key && <%= config.bin %> serve --listen 127.0.0.1:8800", "<%= config.bin %> serve --listen 127.0.0.1:8800 --onion --tor-control 127.0.0.1:9051"];
   static override flags = {
     listen: Flags.string({ description: "HOST:PORT to listen on (port 0: any free port)", default: "127.0.0.1:8800" }),
@@ -38,6 +48,10 @@ export default class Serve extends CourierCommand {
     "quota-bytes": Flags.integer({ description: `bytes one namespace (a team's mailbox of one epoch) may hold (default ${DEFAULT_SERVER_LIMITS.maxNamespaceBytes})`, min: 1 }),
     "max-connections-per-address": Flags.integer({
       description: `open connections one client address may hold (default ${DEFAULT_SERVER_LIMITS.maxConnectionsPerAddress}; with --onion all clients share tor's address, so the default is then ${DEFAULT_SERVER_LIMITS.maxConnections}, the total)`,
+      min: 1,
+    }),
+    "max-requests-per-address": Flags.integer({
+      description: `requests one client address may make per minute, authenticated or not (default ${DEFAULT_SERVER_LIMITS.maxRequestsPerMinute}; with --onion all clients share tor's address, so the default is then ${ONION_REQUESTS_PER_MINUTE}, and the per-team quotas and token checks bound what they store)`,
       min: 1,
     }),
     "quota-bundles": Flags.integer({ description: `bundles one namespace may hold (default ${DEFAULT_SERVER_LIMITS.maxNamespaceBundles})`, min: 1 }),
@@ -68,6 +82,7 @@ export default class Serve extends CourierCommand {
         ...(flags["quota-bytes"] === undefined ? {} : { maxNamespaceBytes: flags["quota-bytes"] }),
         ...(flags["quota-bundles"] === undefined ? {} : { maxNamespaceBundles: flags["quota-bundles"] }),
         maxConnectionsPerAddress: flags["max-connections-per-address"] ?? (flags.onion ? DEFAULT_SERVER_LIMITS.maxConnections : DEFAULT_SERVER_LIMITS.maxConnectionsPerAddress),
+        maxRequestsPerMinute: flags["max-requests-per-address"] ?? (flags.onion ? ONION_REQUESTS_PER_MINUTE : DEFAULT_SERVER_LIMITS.maxRequestsPerMinute),
       };
       server = await startMailboxServer({ listen, storageDir, teams: () => teams, log, limits });
       if (control !== undefined) {
