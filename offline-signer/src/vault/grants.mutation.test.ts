@@ -10,7 +10,7 @@ import { ed25519KeyPair, randomBytes, sealBundle, x25519KeyPair, type KeyPair } 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { thrownAirlockError } from "../../test-support/errors.js";
 import { HostileMember } from "../../test-support/hostile.js";
-import { importInto, newVault, settle, team, tempRoot, tempRoots, TestClock, TEST_PASSPHRASE } from "../../test-support/vaults.js";
+import { importInto, newVault, settle, sync, team, tempRoot, tempRoots, TestClock, TEST_PASSPHRASE } from "../../test-support/vaults.js";
 import { keyRepairs } from "./heal-grants.js";
 import { passphraseBytes } from "../store/index.js";
 import { Vault } from "./vault.js";
@@ -93,6 +93,23 @@ describe("sealing and opening a grant", () => {
     it("an id of the wrong length", () => refused(forged(sender, "notes", [{ collection: "notes", id: keyIdOf(k1).slice(0, 15), key: k1 }], [keyIdOf(k1)], me), /keys\[0\]\.id must be 16 bytes/));
     it("an empty collection name", () => refused(forged(sender, "", [entry(k1, "")], [keyIdOf(k1)], me), /keys\[0\]\.collection must be text of 1\.\.64/));
     it("a collection name over 64 characters", () => refused(forged(sender, "n".repeat(65), [entry(k1, "n".repeat(65))], [keyIdOf(k1)], me), /keys\[0\]\.collection must be text of 1\.\.64/));
+    it("the sealed body is decoded within the grant's own limits (512 KiB, nesting 4, 4096 items) before its fields are read", () => {
+      const limit = (grant: KeyGrant): { code: unknown; message: string } => {
+        try {
+          openGrant(grant, me);
+        } catch (e) {
+          return { code: (e as { code?: unknown }).code, message: (e as Error).message };
+        }
+        throw new Error("the grant opened");
+      };
+      const one = [entry(k1)];
+      const claim = [keyIdOf(k1)];
+      // Each body would otherwise be refused for its content (an unknown field, too many keys), later and differently.
+      expect(limit(forged(sender, "notes", one, claim, me, { note: [[[[1]]]] }))).toEqual({ code: "BUNDLE_MALFORMED", message: expect.stringMatching(/nesting deeper than 4/) });
+      expect(limit(forged(sender, "notes", one, claim, me, { note: [[[1]]] }))).toEqual({ code: "KEY_GRANT_INVALID", message: 'key grant: grant has unknown field "note"' });
+      expect(limit(forged(sender, "notes", Array.from({ length: 4097 }, () => entry(k1)), claim, me))).toEqual({ code: "BUNDLE_MALFORMED", message: expect.stringMatching(/4097 entries, more than 4096/) });
+      expect(limit(forged(sender, "notes", one, claim, me, { note: new Uint8Array(512 * 1024) }))).toEqual({ code: "BUNDLE_TOO_LARGE", message: expect.stringMatching(/at most 524288 are accepted/) });
+    });
     it("a grant of 64-character collection name opens", () => {
       const name = "n".repeat(64);
       expect(openGrant(forged(sender, name, [entry(k1, name)], [keyIdOf(k1)], me), me).map((k) => k.collection)).toEqual([name]);
@@ -341,6 +358,30 @@ describe("with a team of four vaults", () => {
       t.close();
     });
 
+    it("a reader that may not repair (an editor) is not held up by a repair it cannot make: it still carries its writes forward after a compaction", async () => {
+      const t = await fresh();
+      t.a.compact("sources");
+      // Bob has not seen the compaction: he writes under the old key, after its frontier.
+      t.b.write("sources", [{ kind: "set", record: "s1", field: "title", value: "written offline" }]);
+      // Dora (a modified client) admits Mona as an editor without her keys: on Bob's vault, sources
+      // now has a reader who lacks its write key, which only an admin may repair.
+      const identity = ed25519KeyPair();
+      const mona = certifyDevice(identity, ed25519KeyPair().publicKey, x25519KeyPair().publicKey);
+      const dora = new HostileMember(t.d);
+      importInto(t.b, [dora.bundle({ entries: [dora.entry({ type: "add-member", user: identity.publicKey, userName: "mona", role: "editor", device: mona, grants: [] })] })]);
+      const ownSeq = (): number => t.b.storage.heads.seqOf(t.b.deviceKey.publicKey) ?? 0;
+      const seqBefore = ownSeq();
+      const entriesBefore = t.b.state().order.length;
+      sync(t.a, t.b); // the compaction and its key reach Bob
+      const state = t.b.state();
+      expect(keyRepairs(state, "sources", t.b.currentKeyId("sources")!).kind).toBe("share");
+      // Bob appends nothing (the repair is not his to make) but writes his change again under the
+      // compaction's key, so a member admitted later reads it.
+      expect(state.order.length).toBe(entriesBefore + 1);
+      expect(ownSeq()).toBe(seqBefore + 1);
+      t.close();
+    });
+
     it("a collection created without a key (a modified client) gets a fresh one from an admin that reads it, sealed to all its readers", async () => {
       const t = await fresh();
       const dora = new HostileMember(t.d);
@@ -350,6 +391,48 @@ describe("with a team of four vaults", () => {
       expect(repair.body.type).toBe("grant");
       expect(rekeysOf(repair)).toEqual({ empty: [{ to: devicesOf(t.a, t.b, t.d), keys: 1 }] });
       expect(t.a.currentKeyId("empty")).toBeDefined();
+      t.close();
+    });
+
+    it("an admin repairs only what it reads: a keyless collection only owners read is left to them, and does not cost the repair of one it reads", async () => {
+      const t = await fresh();
+      const alice = new HostileMember(t.a);
+      const ownersOnly = alice.entry({ type: "collection", id: "vault", name: "Vault", read: "owner", write: "owner", grants: [] });
+      const forEditors = alice.entry({ type: "collection", id: "empty", name: "Empty", read: "editor", write: "editor", grants: [] }, { parents: [ownersOnly.hash] });
+      const before = t.d.state().order.length;
+      importInto(t.d, [alice.bundle({ entries: [ownersOnly, forEditors] })]);
+      const order = t.d.state().order;
+      expect(order.length).toBe(before + 3);
+      const repair = t.d.entries().get(order.at(-1)!)!;
+      expect([repair.body.type, hx(repair.author)]).toEqual(["grant", t.d.deviceId]);
+      expect(rekeysOf(repair)).toEqual({ empty: [{ to: devicesOf(t.a, t.b, t.d), keys: 1 }] });
+      expect(t.d.currentKeyId("vault")).toBeUndefined();
+      t.close();
+    });
+  });
+
+  describe("a reader without a key, a level no active device reaches", () => {
+    it("an admin that lacks a collection's key (sealed to others only) admits a member with the keys it holds, and none for that collection", async () => {
+      const t = await fresh();
+      const alice = new HostileMember(t.a);
+      const aliceDevice = t.a.state().devices.get(t.a.deviceId)!;
+      importInto(t.d, [alice.bundle({ entries: [alice.entry({ type: "collection", id: "x", name: "X", read: "editor", write: "editor", grants: [sealGrant(t.a.deviceKey, "x", [randomBytes(32)], [aliceDevice])] })] })]);
+      expect(t.d.state().collections.get("x")!.keys.length).toBe(1);
+      expect(t.d.currentKeyId("x")).toBeUndefined();
+      const e = await newVault(roots(), "e", new TestClock());
+      const admission = t.d.addMember(e.joinRequest("erin").bytes, "editor");
+      expect(rekeysOf(admission.entry)).toEqual({ notes: [{ to: [e.deviceId], keys: 1 }], sources: [{ to: [e.deviceId], keys: 1 }] });
+      e.close();
+      t.close();
+    });
+
+    it("raising a read level above every active device (the owner's only device has left) seals no fresh key, to nobody", async () => {
+      const t = await fresh();
+      t.a.revokeSelf();
+      settle([t.a, t.d]);
+      const raised = t.d.setPolicy("board", "owner", "owner");
+      expect(rekeysOf(raised)).toEqual({});
+      expect(t.d.state().collections.get("board")!.read).toBe("owner");
       t.close();
     });
   });
