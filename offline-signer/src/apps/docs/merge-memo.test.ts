@@ -1,6 +1,6 @@
 /** Merges remembered by what they merged: the same answers as merge3, each triple computed once, within a bound of characters. */
 import { describe, expect, it } from "vitest";
-import { MergeMemo } from "./merge-memo.js";
+import { MERGE_MEMO_ENTRY_OVERHEAD, MergeMemo } from "./merge-memo.js";
 import { MERGE_MAX_LINES, merge3, type Merged } from "./text-diff.js";
 
 /** merge3's answer without its step count, which the memo does not keep. */
@@ -49,36 +49,65 @@ describe("MergeMemo", () => {
 
   it("keeps at most its bound of characters, dropping the least recently used first", () => {
     const text = (c: string): string => `${c}\n`.repeat(10); // 20 characters
-    const memo = new MergeMemo(50);
-    memo.merge("", text("a"), ""); // 20
-    memo.merge("", text("b"), ""); // 40
+    const entry = MERGE_MEMO_ENTRY_OVERHEAD + 20;
+    const memo = new MergeMemo(2 * entry + 10);
+    memo.merge("", text("a"), "");
+    memo.merge("", text("b"), "");
+    expect(memo.chars).toBe(2 * entry);
     memo.merge("", text("a"), ""); // found: now the most recent
     expect(memo.computed).toBe(2);
-    memo.merge("", text("c"), ""); // 60 > 50: b goes
-    expect(memo.chars).toBe(40);
+    memo.merge("", text("c"), ""); // over the bound: b goes
+    expect(memo.chars).toBe(2 * entry);
     expect(memo.size).toBe(2);
     memo.merge("", text("a"), "");
     expect(memo.computed).toBe(3);
     memo.merge("", text("b"), "");
     expect(memo.computed).toBe(4);
-    expect(memo.chars).toBeLessThanOrEqual(50);
+    expect(memo.chars).toBeLessThanOrEqual(2 * entry + 10);
+  });
+
+  it("keeps at most its number of entries, however small they are", () => {
+    const memo = new MergeMemo(1_000_000, 2);
+    // Merges not tried have no text: each still takes an entry.
+    for (const extra of ["x\n", "y\n", "z\n"]) memo.merge(MANY, extra + MANY, MANY);
+    expect(memo.size).toBe(2);
+    expect(memo.chars).toBe(2 * MERGE_MEMO_ENTRY_OVERHEAD);
+    memo.merge(MANY, "x\n" + MANY, MANY);
+    expect(memo.computed).toBe(4);
   });
 
   it("counts a conflict's regions against the bound", () => {
-    const memo = new MergeMemo(10);
+    const memo = new MergeMemo();
     const m = memo.merge(BASE, "one\nTWO\nthree\nfour\n", "one\n2\nthree\nfour\n");
     expect(m.ok).toBe(false);
-    // base "two\n" + accepted "TWO\n" + proposed "2\n": 10 characters, kept.
-    expect(memo.chars).toBe(10);
-    expect(memo.size).toBe(1);
+    // base "two\n" + accepted "TWO\n" + proposed "2\n": 10 characters.
+    expect(memo.chars).toBe(MERGE_MEMO_ENTRY_OVERHEAD + 10);
   });
 
   it("gives a result larger than the bound without keeping it", () => {
-    const memo = new MergeMemo(5);
+    const memo = new MergeMemo(MERGE_MEMO_ENTRY_OVERHEAD + 5);
     expect(memo.merge("", "abcdef\n", "")).toEqual({ ok: true, text: "abcdef\n" });
     expect(memo.size).toBe(0);
     expect(memo.chars).toBe(0);
     memo.merge("", "abcdef\n", "");
     expect(memo.computed).toBe(2);
+  });
+
+  it("hands out results no caller can change for the next walk", () => {
+    const memo = new MergeMemo();
+    const m = memo.merge(BASE, "one\nTWO\nthree\nfour\n", "one\n2\nthree\nfour\n");
+    if (m.ok) throw new Error("expected a conflict");
+    expect(() => (m.conflicts as Array<unknown>).push({})).toThrow(TypeError);
+    expect(() => Object.assign(m.conflicts[0]!, { base: "" })).toThrow(TypeError);
+    expect(memo.merge(BASE, "one\nTWO\nthree\nfour\n", "one\n2\nthree\nfour\n")).toEqual(expected(BASE, "one\nTWO\nthree\nfour\n", "one\n2\nthree\nfour\n"));
+  });
+
+  it("tells apart texts that differ only in a lone surrogate", () => {
+    const memo = new MergeMemo();
+    const a = memo.merge("", "a\uD800\n", "");
+    const b = memo.merge("", "a\uFFFD\n", "");
+    expect(memo.computed).toBe(2);
+    expect(a).toEqual({ ok: true, text: "a\uD800\n" });
+    expect(b).toEqual({ ok: true, text: "a\uFFFD\n" });
   });
 });
