@@ -5,7 +5,7 @@
  *
  *   airlock-courier-key:v1:<64 lowercase hex digits>\n
  */
-import { readFileSync, statSync, writeFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { fromHex, toHex, x25519KeyPair, type KeyPair } from "@airlock/bundle-format";
 import { courierError } from "../errors.js";
 import { writeFileAtomic } from "./atomic-write.js";
@@ -29,7 +29,9 @@ export function parsePublicKey(text: string): Uint8Array {
 export function generateCourierKey(home: CourierHome): KeyPair {
   const pair = x25519KeyPair();
   try {
-    writeFileSync(home.keyFile, `${SECRET_PREFIX}${toHex(pair.secretKey)}\n`, { mode: 0o600, flag: "wx" });
+    // Complete under its name or not there at all, and durable (file and folder fsynced) before
+    // its public key is printed and handed to a vault.
+    writeFileAtomic(home.keyFile, `${SECRET_PREFIX}${toHex(pair.secretKey)}\n`, 0o600, { replace: false });
   } catch (e) {
     if ((e as { code?: unknown }).code === "EEXIST") throw courierError("COURIER_KEY_EXISTS", `${home.keyFile} already exists`, e);
     throw e;

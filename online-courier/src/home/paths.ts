@@ -5,7 +5,8 @@
  */
 import { chmodSync, lstatSync, mkdirSync, statSync, type Stats } from "node:fs";
 import { homedir } from "node:os";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
+import { syncDirectorySync } from "@airlock/shared";
 import { courierError } from "../errors.js";
 
 export interface CourierHome {
@@ -23,8 +24,21 @@ export function resolveHome(flag?: string, env: NodeJS.ProcessEnv = process.env)
 
 /** Creates the home (0700) if it does not exist, and tightens one that does (restrictHome). */
 export function createHome(home: CourierHome): void {
-  mkdirSync(home.root, { recursive: true, mode: 0o700 });
+  mkdirDurable(home.root);
   restrictHome(home);
+}
+
+/**
+ * mkdir -p (0700) whose new folders survive a power cut: the parent of each folder it made is
+ * fsynced, so the files written into them next (durably, writeFileAtomic) keep their path.
+ */
+export function mkdirDurable(path: string): void {
+  const first = mkdirSync(path, { recursive: true, mode: 0o700 });
+  if (first === undefined) return;
+  for (let made = path; ; made = dirname(made)) {
+    syncDirectorySync(dirname(made));
+    if (made === first || dirname(made) === made) return;
+  }
 }
 
 /**

@@ -9,10 +9,12 @@
  * Keys are written as tor expects them: RFC 4648 base32, upper case, no padding (52 chars).
  */
 import { createPrivateKey, createPublicKey, hkdfSync } from "node:crypto";
-import { chmod, mkdir, writeFile } from "node:fs/promises";
+import { chmod } from "node:fs/promises";
 import { join } from "node:path";
 import { wipe } from "@airlock/bundle-format";
 import type { TransportKey } from "@airlock/shared";
+import { writeFileAtomic } from "../home/atomic-write.js";
+import { mkdirDurable } from "../home/paths.js";
 
 export const ONION_CLIENT_AUTH_LABEL = "airlock/v1/transport/onion-client-auth";
 // PKCS#8 wrapping of a raw X25519 private key (RFC 8410): node imports keys only in a container.
@@ -54,15 +56,16 @@ export function base32(bytes: Uint8Array): string {
 /**
  * Writes the file a client tor reads from its ClientOnionAuthDir (tor re-reads the folder on
  * start and on SIGHUP): `<address>.auth_private` holding `<address>:descriptor:x25519:<key>`.
- * The folder and file are private to this user: the key admits its holder to the mailbox.
+ * The folder and file are private to this user: the key admits its holder to the mailbox. Written
+ * whole and durably, like the home's other files (writeFileAtomic).
  */
 export async function writeClientAuthFile(dir: string, onionAddress: string, privateKeyBase32: string): Promise<string> {
   const address = onionAddress.replace(/\.onion$/, "");
   if (!/^[a-z2-7]{56}$/.test(address)) throw new TypeError(`${JSON.stringify(onionAddress.slice(0, 80))} is not a v3 onion address`);
   if (!/^[A-Z2-7]{52}$/.test(privateKeyBase32)) throw new TypeError("the client auth key is 52 base32 characters");
-  await mkdir(dir, { recursive: true, mode: 0o700 });
+  mkdirDurable(dir);
   await chmod(dir, 0o700);
   const path = join(dir, `${address}.auth_private`);
-  await writeFile(path, `${address}:descriptor:x25519:${privateKeyBase32}\n`, { mode: 0o600 });
+  writeFileAtomic(path, `${address}:descriptor:x25519:${privateKeyBase32}\n`, 0o600);
   return path;
 }

@@ -7,3 +7,5 @@ export { sealFile, MAX_FILE_HEAD, type SealFileOptions, type SealedFile } from "
 export { openFile, type OpenFileOptions, type OpenedFile } from "./open-file.js";
 export { FILE_ERROR_CODES, type FileErrorCode } from "./errors.js";
 export { AtomicFile } from "./atomic-file.js";
+// The async syncDirectory is exported with the USB writer (usb/index.ts).
+export { syncDirectorySync } from "./sync-directory.js";

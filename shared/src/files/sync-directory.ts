@@ -2,11 +2,17 @@
  * Making a rename (or removal) durable: fsync of the folder. Its own module, free of the
  * bundle format's codec, so the file-to-file path (atomic-file.ts) loads only what it runs.
  */
-import { constants } from "node:fs";
+import { closeSync, constants, fsyncSync, openSync } from "node:fs";
 import { open } from "node:fs/promises";
 import { errnoCode } from "../errors.js";
 
 const DIRECTORY_FLAGS = constants.O_RDONLY | (constants.O_DIRECTORY ?? 0) | (constants.O_NOFOLLOW ?? 0);
+
+/** The errors of a file system that cannot fsync a folder: the rename is then as durable as it makes it. */
+function cannotSyncFolders(e: unknown): boolean {
+  const code = errnoCode(e);
+  return code === "EINVAL" || code === "ENOTSUP" || code === "EOPNOTSUPP";
+}
 
 /**
  * Makes a rename (or removal) in `dir` durable. Some file systems cannot fsync a folder and
@@ -18,9 +24,21 @@ export async function syncDirectory(dir: string): Promise<void> {
   try {
     await handle.sync();
   } catch (e) {
-    const code = errnoCode(e);
-    if (code !== "EINVAL" && code !== "ENOTSUP" && code !== "EOPNOTSUPP") throw e;
+    if (!cannotSyncFolders(e)) throw e;
   } finally {
     await handle.close();
+  }
+}
+
+/** syncDirectory for synchronous callers (small state files written with the *Sync calls). */
+export function syncDirectorySync(dir: string): void {
+  if (process.platform === "win32") return;
+  const fd = openSync(dir, DIRECTORY_FLAGS);
+  try {
+    fsyncSync(fd);
+  } catch (e) {
+    if (!cannotSyncFolders(e)) throw e;
+  } finally {
+    closeSync(fd);
   }
 }
