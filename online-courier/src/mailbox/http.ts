@@ -10,7 +10,8 @@
  * become typed errors (MAILBOX_AUTH, MAILBOX_RATE_LIMITED, ...; see http-protocol.ts).
  *
  * Connections are kept alive and pooled; over SOCKS the pool keeps tor streams open too, which
- * spares a rendezvous per request. The bearer token is sent only in the Authorization header
+ * spares a rendezvous per request. Over SOCKS each mailbox (URL and namespace) gives tor SOCKS
+ * credentials of its own (socksIsolation), so tor keeps its streams on circuits of their own. The bearer token is sent only in the Authorization header
  * and never appears in an error message.
  *
  * Listing cursors are the client's own (docs/http-mailbox.md, "Listing"): every list() asks the
@@ -19,6 +20,7 @@
  * tracking cookie across rounds). The names "since" a cursor are worked out here, by a
  * SequenceIndex of what this client has listed, exactly like a `dir:` folder's.
  */
+import { createHmac, randomBytes } from "node:crypto";
 import { Agent as HttpAgent, request as httpRequest, type AgentOptions, type ClientRequest, type ClientRequestArgs, type IncomingMessage } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import type { Duplex } from "node:stream";
@@ -96,20 +98,40 @@ export function httpMailboxFromUrl(
   return new HttpMailbox({ ...options, baseUrl, ...httpMailboxCredentials(tk, epoch) });
 }
 
+/** The SOCKS user name of every isolation credential (tor isolates on the name and password together). */
+export const SOCKS_ISOLATION_USER = "airlock";
+/** Random per process: the isolation passwords of one run cannot be linked to another run's. */
+const SOCKS_ISOLATION_KEY = randomBytes(32);
+
+/**
+ * The SOCKS5 user name and password this process gives tor for one (mailbox host, namespace).
+ * Tor isolates streams by SOCKS credentials (IsolateSOCKSAuth, on by default; it picks
+ * username/password when the client offers it beside no-auth), so each namespace, and with it
+ * each team, gets circuits of its own rather than one circuit that ties them together. The
+ * password is a MAC of the host and namespace under a random per-process key: different for each
+ * pair, and it carries neither the namespace nor anything of the transport key or token.
+ */
+export function socksIsolation(host: string, namespace: string): { userId: string; password: string } {
+  const password = createHmac("sha256", SOCKS_ISOLATION_KEY).update(`airlock socks isolation\n${host}\n${namespace}`).digest("hex").slice(0, 32);
+  return { userId: SOCKS_ISOLATION_USER, password };
+}
+
 class SocksHttpAgent extends HttpAgent {
   readonly #proxy: { host: string; port: number };
   readonly #timeoutMs: number;
+  readonly #isolation: { userId: string; password: string };
 
-  constructor(proxy: { host: string; port: number }, timeoutMs: number, options: AgentOptions) {
+  constructor(proxy: { host: string; port: number }, timeoutMs: number, isolation: { userId: string; password: string }, options: AgentOptions) {
     super(options);
     this.#proxy = proxy;
     this.#timeoutMs = timeoutMs;
+    this.#isolation = isolation;
   }
 
   // The callback form of Agent#createConnection: node waits for the SOCKS handshake to finish.
   override createConnection(options: ClientRequestArgs, callback: (err: Error | null, socket?: Duplex) => void): undefined {
     SocksClient.createConnection({
-      proxy: { host: this.#proxy.host, port: this.#proxy.port, type: 5 },
+      proxy: { host: this.#proxy.host, port: this.#proxy.port, type: 5, ...this.#isolation },
       command: "connect",
       // The hostname goes to tor unresolved: a .onion cannot be resolved here, and a local DNS lookup would leak.
       destination: { host: String(options.hostname ?? options.host ?? ""), port: Number(options.port ?? 80) },
@@ -163,7 +185,8 @@ export class HttpMailbox implements MailboxBackend {
     if (o.ca !== undefined && base.protocol !== "https:") throw httpMailboxError("MAILBOX_BAD_URL", "a CA certificate applies to https:// mailboxes only");
     if (o.socksProxy !== undefined) {
       if (base.protocol !== "http:") throw httpMailboxError("MAILBOX_BAD_URL", "over SOCKS (tor) use http://: the onion service already encrypts end to end");
-      this.#agent = new SocksHttpAgent(o.socksProxy, timeoutMs, agentOptions);
+      // One HttpMailbox per (URL, namespace): its connections share circuits, no one else's do.
+      this.#agent = new SocksHttpAgent(o.socksProxy, timeoutMs, socksIsolation(base.host, o.namespace), agentOptions);
       this.#request = httpRequest;
     } else if (base.protocol === "https:") {
       // Verification stays on (rejectUnauthorized defaults to true and is never set here); `ca`

@@ -36,19 +36,36 @@ async function mailboxServer(team: TransportKey): Promise<MailboxServer> {
   return server;
 }
 
-/** A minimal SOCKS5 CONNECT relay (no auth) that sends every connection to `targetPort` and records the asked-for destinations. */
-async function socksRelay(targetPort: number): Promise<{ port: number; destinations: string[] }> {
+/**
+ * A minimal SOCKS5 CONNECT relay that sends every connection to `targetPort` and records the
+ * asked-for destinations. Like tor, it picks username/password (RFC 1929) when the client offers
+ * it beside no-auth, and records per connection the credentials it got (undefined: none).
+ */
+async function socksRelay(targetPort: number): Promise<{ port: number; destinations: string[]; auths: ({ user: string; pass: string } | undefined)[] }> {
   const destinations: string[] = [];
+  const auths: ({ user: string; pass: string } | undefined)[] = [];
   const server: Server = createServer((client: Socket) => {
     let buffer = Buffer.alloc(0);
-    let stage: "greeting" | "request" | "open" = "greeting";
+    let stage: "greeting" | "auth" | "request" | "open" = "greeting";
     client.on("error", () => client.destroy());
     client.on("data", function onData(chunk: Buffer) {
       buffer = Buffer.concat([buffer, chunk]);
       if (stage === "greeting") {
         if (buffer.length < 2 || buffer.length < 2 + buffer[1]!) return;
+        const userPass = buffer.subarray(2, 2 + buffer[1]!).includes(2);
         buffer = buffer.subarray(2 + buffer[1]!);
-        client.write(Buffer.from([5, 0]));
+        client.write(Buffer.from([5, userPass ? 2 : 0]));
+        if (!userPass) auths.push(undefined);
+        stage = userPass ? "auth" : "request";
+      }
+      if (stage === "auth") {
+        // VER=1 ULEN UNAME PLEN PASSWD
+        if (buffer.length < 2 || buffer.length < 3 + buffer[1]! || buffer.length < 3 + buffer[1]! + buffer[2 + buffer[1]!]!) return;
+        const ulen = buffer[1]!;
+        const plen = buffer[2 + ulen]!;
+        auths.push({ user: buffer.subarray(2, 2 + ulen).toString("latin1"), pass: buffer.subarray(3 + ulen, 3 + ulen + plen).toString("latin1") });
+        buffer = buffer.subarray(3 + ulen + plen);
+        client.write(Buffer.from([1, 0]));
         stage = "request";
       }
       if (stage === "request") {
@@ -70,7 +87,7 @@ async function socksRelay(targetPort: number): Promise<{ port: number; destinati
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   cleanup.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
-  return { port: (server.address() as AddressInfo).port, destinations };
+  return { port: (server.address() as AddressInfo).port, destinations, auths };
 }
 
 async function closedPort(): Promise<number> {
@@ -111,6 +128,51 @@ describe("openMailbox over the network", () => {
     expect(await box.get(b.name)).toEqual(b.bytes);
     expect(relay.destinations[0]).toBe(`${ONION}:80`);
     box.close?.();
+  });
+
+  it("onion: gives tor distinct SOCKS credentials per namespace, so tor isolates each namespace's streams (R16)", async () => {
+    const [a, b] = [TransportKey.generate(), TransportKey.generate()];
+    const storageDir = await mkdtemp(join(tmpdir(), "airlock-open-"));
+    const server = await startMailboxServer({ listen: { host: "127.0.0.1", port: 0 }, storageDir, teams: () => [a.mailboxServerKey(), b.mailboxServerKey()], now: () => TEST_NOW });
+    cleanup.push(async () => {
+      await server.close();
+      await rm(storageDir, { recursive: true, force: true });
+    });
+    const relay = await socksRelay(server.port);
+    const socksProxy = { host: "127.0.0.1", port: relay.port };
+    const epoch = a.epochAt(TEST_NOW);
+    // Two teams' namespaces, and the same team's namespace of the next epoch.
+    const credentials = [httpMailboxCredentials(a, epoch), httpMailboxCredentials(b, epoch), httpMailboxCredentials(a, epoch + 1)];
+    const boxes = credentials.map((ns) => openMailbox(`onion:${ONION}`, ns, { socksProxy }));
+    const seen: { user: string; pass: string }[] = [];
+    for (const box of boxes) {
+      const before = relay.auths.length;
+      const x = blob(1000);
+      await box.put(x.name, x.bytes);
+      expect((await box.list()).names).toEqual([x.name]);
+      const got = relay.auths.slice(before);
+      expect(got.length).toBeGreaterThan(0);
+      // Every connection of one mailbox presents the same credentials.
+      for (const auth of got) expect(auth).toEqual(got[0]);
+      seen.push(got[0]!);
+      box.close?.();
+    }
+    expect(new Set(seen.map((c) => `${c.user}\n${c.pass}`)).size).toBe(3);
+    // Derived, not secret-bearing: neither the namespace nor the token is in them.
+    for (const [i, c] of seen.entries()) {
+      expect(c.user).toBe("airlock");
+      expect(c.pass).toMatch(/^[0-9a-f]{32}$/);
+      for (const ns of credentials) {
+        expect(c.pass).not.toContain(ns.namespace.slice(0, 8));
+        expect(c.pass).not.toContain(ns.token.slice(0, 8));
+      }
+      // The same mailbox opened again in this run gets the same ones (its circuits stay its own).
+      const again = openMailbox(`onion:${ONION}`, credentials[i]!, { socksProxy });
+      const before = relay.auths.length;
+      await again.list();
+      expect(relay.auths.slice(before)[0]).toEqual(c);
+      again.close?.();
+    }
   });
 
   it("onion: with tor's SOCKS port closed is MAILBOX_UNREACHABLE; the port comes from AIRLOCK_TOR_SOCKS", async () => {
