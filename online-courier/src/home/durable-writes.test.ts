@@ -93,7 +93,8 @@ function traceCli(args: string[], env: NodeJS.ProcessEnv = {}): Traced {
     named: (path) => {
       const found = lines.flatMap((l, i) => {
         const m = /\b(?:link|linkat|rename|renameat|renameat2)\(.*?"([^"]+)".*?"([^"]+)"/.exec(l);
-        return m !== null && m[2] === path && / = 0$/.test(l) ? [{ at: i, from: m[1]! }] : [];
+        // A call another thread interrupted is split ("<unfinished ...>"); a failed one ends "= -1 E...".
+        return m !== null && m[2] === path && !/= -1 /.test(l) ? [{ at: i, from: m[1]! }] : [];
       });
       expect(found, `no link or rename to ${path} in the trace`).toHaveLength(1);
       return found[0]!;
