@@ -13,7 +13,7 @@ import { teamTemplate, verdict } from "../../test-support/team-template.js";
 import { importInto, newVault, reopen, tempRoots } from "../../test-support/vaults.js";
 import { decodeChangeset, sealChangeset } from "../sync/changeset.js";
 import { CUTOFF_REASON, exportBundles } from "./sync.js";
-import { NO_KEY_REASON, SNAPSHOT_PENDING_REASON } from "./judge.js";
+import { FUTURE_REASON, NO_KEY_REASON, SNAPSHOT_PENDING_REASON } from "./judge.js";
 import { unhex } from "./hex.js";
 import { Vault } from "./vault.js";
 
@@ -264,6 +264,29 @@ describe("judging a changeset at its causal position", () => {
     expect(t.v.state().rejected.has(demotion.hashHex)).toBe(true);
     expect([verdict(t.v, one)?.status, verdict(t.v, two)?.status]).toEqual(["rejected", "rejected"]);
     expect([title(t.v, "f1"), title(t.v, "f2")]).toEqual([undefined, undefined]);
+    t.close();
+  });
+
+  it("a stored row whose team heads are unknown, which no import writes, costs that row only: later imports go on", async () => {
+    // Every path that stores a row for judging again checks its heads first, so this state is
+    // forged in the store: it stands for a bug that broke that promise. drain() judges such rows
+    // in every import; a throw there would fail every import from then on.
+    const t = await fresh();
+    const forged = t.bob.changeset({ collection: "notes", ops: [{ record: "u", value: "names a team entry nobody has" }], heads: [new Uint8Array(32).fill(7)] });
+    const cs = decodeChangeset(forged, { verify: false });
+    t.a.tx(() => {
+      t.a.storage.changesets.insert(cs, "waiting", FUTURE_REASON, t.clock.now());
+      t.a.storage.heads.set(cs.device, cs.seq, cs.id);
+    });
+    const next = t.bob.changeset({ collection: "notes", ops: [{ record: "n", value: "its next one" }] });
+    const r = importInto(t.a, [t.bob.bundle({ changesets: [next] })]);
+    expect(r.issues).toEqual([]);
+    expect(verdict(t.a, forged)).toMatchObject({ status: "rejected", reason: "names team entries or a collection this vault does not have" });
+    expect(title(t.a, "u")).toBeUndefined();
+    // Judged like any other: its heads do not hold the forged row's.
+    expect(verdict(t.a, next)?.reason).toBe(BACKWARDS);
+    // And so does every import after it.
+    expect(importInto(t.a, exportBundles(t.v)).issues).toEqual([]);
     t.close();
   });
 });

@@ -102,11 +102,13 @@ function clockProblem(vault: VaultContext, cs: Changeset, batches: readonly { op
 
 export const BROKEN_CHAIN: Verdict = { status: "rejected", reason: "does not follow its device's previous changeset (broken hash chain)" };
 
-/** What every caller made sure of before it asked: its absence is a bug here (an invariant), not a verdict on the changeset. */
-function known<T>(value: T | undefined): T {
-  if (value === undefined) throw new Error("internal error: a changeset judged before the team entries or collection it names are known here");
-  return value;
-}
+/**
+ * For what every caller made sure of before it asked (the changeset's team heads, its
+ * collections): never seen so far. Were it seen, a bug broke that promise, and the verdict costs
+ * this one row, where a throw would fail every import (drain judges waiting rows in each one) or
+ * the vault's open (retryNewer).
+ */
+const UNKNOWN_REASON = "names team entries or a collection this vault does not have";
 
 /**
  * Whether this release can read what the batches hold, and whether it keeps to its app's schema
@@ -122,12 +124,14 @@ function appProblem(vault: VaultContext, cs: Changeset, batches: readonly Opened
       if (refused !== undefined) return refused;
     }
     // A batch is opened only under a key the fold lists for its collection (evaluate, recheckApplied),
-    // so the collection is the fold's; and only for a changeset whose team heads are known (authorize).
-    const type = known(vault.state().collections.get(collection)).app;
+    // so the collection is the fold's; and only for a changeset whose team heads are known (authorize,
+    // or an applied row's first judgement for recheckApplied).
+    const type = vault.state().collections.get(collection)?.app;
+    const state = vault.stateAt(cs.heads);
+    if (type === undefined || state === undefined) return { status: "rejected", reason: UNKNOWN_REASON };
     const app = appNamed(type, vault.apps);
     if (app === undefined) return { status: "locked", reason: `${NEWER_REASON} (collection type "${type}")` };
     if (content.version > app.schema.version) return { status: "locked", reason: `${NEWER_REASON} (${app.schema.app} schema version ${content.version})` };
-    const state = known(vault.stateAt(cs.heads));
     const why = batchProblem(app, content.version, content.ops, { state, author: hex(cs.device) }, { snapshot: content.snapshot !== undefined });
     if (why !== undefined) return { status: "rejected", reason: `${collection}: ${why}` };
   }
@@ -342,7 +346,8 @@ export function authorize(vault: VaultContext, cs: Changeset, options: { chain?:
   const heads = cs.heads.map(hex);
   // Every caller judges a changeset whose team heads are known: importSync and drain check stateAt
   // first, and a row judged again passed that when it was first judged (the log only grows).
-  const seen = known(vault.ancestorsOf(heads));
+  const seen = vault.ancestorsOf(heads);
+  if (seen === undefined) return UNKNOWN_REASON;
   // The chain rule is fixed once a changeset was first judged; re-judging after a log change skips it.
   const backwards = options.chain === false ? undefined : headsGoBack(vault, cs, heads, seen);
   if (backwards !== undefined) return backwards;
@@ -350,7 +355,8 @@ export function authorize(vault: VaultContext, cs: Changeset, options: { chain?:
   const unseen: string[] = [];
   if (current !== undefined) for (const loss of current.losses) if (cs.seq > loss.seq && !seen.has(loss.entry)) unseen.push(loss.entry);
   // The losses are entries of the log, so this position is known too.
-  const position = known(vault.stateAtHex([...heads, ...unseen]));
+  const position = vault.stateAtHex([...heads, ...unseen]);
+  if (position === undefined) return UNKNOWN_REASON;
   const device = position.devices.get(deviceHex);
   if (device === undefined) return "signed by a key that is not a device of this team";
   // Devices never leave the fold's state once admitted; one the whole log does not know had its
