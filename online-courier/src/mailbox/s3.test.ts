@@ -10,7 +10,7 @@ import { DeleteObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/c
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { blob, runMailboxAcceptanceTests } from "./acceptance.js";
 import { mailboxNameFor } from "./backend.js";
-import { S3_USER_AGENT, S3Mailbox, type S3MailboxOptions } from "./s3.js";
+import { MAX_S3_ANSWER_BYTES, MAX_S3_LISTING_BYTES, S3_USER_AGENT, S3Mailbox, type S3MailboxOptions } from "./s3.js";
 import { cephUnavailableReason, startCeph, type CephCluster } from "../../test-support/ceph.js";
 import { createBucket, randomNamespace, rawS3Client } from "../../test-support/s3-mailbox.js";
 import { codeOf } from "../../test-support/errors.js";
@@ -317,6 +317,77 @@ describe("s3 mailbox: transport failures (no Ceph needed)", () => {
       await closeServer();
     }
   });
+
+  // R9: the SDK buffers and parses a listing page (or an error document) whole. A hostile store
+  // streams one far past the bound; the courier must stop reading at the bound, not at the end.
+  it("stops reading a listing page, or an error answer, past its bound (MAILBOX_TOO_LARGE), then lists again", async () => {
+    const namespace = randomNamespace();
+    const total = 256 * 1024 * 1024; // what the store would send in all, far past the bound
+    const entry = `<Contents><Key>${namespace}/${"ab".repeat(32)}.airlock</Key><Size>1</Size></Contents>`;
+    const chunk = Buffer.from(entry.repeat(Math.ceil(65_536 / entry.length)));
+    let mode: "listing" | "announced" | "error" | "honest" = "listing";
+    let answered!: Promise<number>; // bytes the store wrote before the courier closed the connection
+    const endpoint = await startServer((req, res) => {
+      req.resume();
+      if (mode === "honest") {
+        res.writeHead(200, { "content-type": "application/xml" });
+        res.end(
+          `<?xml version="1.0" encoding="UTF-8"?><ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Name>airlock-test</Name><Prefix>${namespace}/</Prefix><KeyCount>0</KeyCount><MaxKeys>1000</MaxKeys><IsTruncated>false</IsTruncated></ListBucketResult>`,
+        );
+        return;
+      }
+      if (mode === "announced") {
+        // A Content-Length past the bound is refused before a byte of the body is read.
+        res.writeHead(200, { "content-type": "application/xml", "content-length": String(total) });
+        res.write(Buffer.alloc(1024, " "));
+        answered = new Promise((resolve) => res.on("close", () => resolve(0)));
+        return;
+      }
+      const [status, head] = mode === "error" ? [500, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>InternalError</Code><Message>`] : [200, `<?xml version="1.0" encoding="UTF-8"?><ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Name>airlock-test</Name><IsTruncated>false</IsTruncated>`];
+      res.writeHead(status, { "content-type": "application/xml" }); // chunked: no length to refuse early
+      let sent = 0;
+      answered = new Promise((resolve) => res.on("close", () => resolve(sent)));
+      res.write(head);
+      // Written as the courier reads (backpressure): the test never holds more than one chunk.
+      const write = (): void => {
+        while (!res.destroyed && sent < total && res.write(chunk)) sent += chunk.length;
+        if (res.destroyed) return;
+        if (sent >= total) res.end("</ListBucketResult>");
+        else res.once("drain", () => ((sent += chunk.length), write()));
+      };
+      write();
+    });
+    const m = new S3Mailbox({ endpoint, bucket: "airlock-test", credentials, namespace, maxAttempts: 1 });
+    try {
+      const e = (await errorOf(m.list())) as Error & { code?: string; hint?: string };
+      expect(e.code).toBe("MAILBOX_TOO_LARGE");
+      expect(e.message).toContain(`sent more than ${MAX_S3_LISTING_BYTES} bytes (8192 KiB) for a listing page`);
+      expect(e.message).toContain(`${new URL(endpoint).host} (bucket airlock-test)`);
+      expect(e.hint).toMatch(/hostile or broken/);
+      // The bound plus what the kernel's socket buffers held when the courier closed: not 256 MiB.
+      expect(await answered).toBeLessThan(MAX_S3_LISTING_BYTES + 24 * 1024 * 1024);
+
+      mode = "error"; // a 500 whose error document never ends: errors are bounded too, at 64 KiB
+      const err = (await errorOf(m.list())) as Error & { code?: string };
+      expect(err.code).toBe("MAILBOX_TOO_LARGE");
+      expect(err.message).toContain(`sent more than ${MAX_S3_ANSWER_BYTES} bytes (64 KiB) for an answer`);
+      expect(await answered).toBeLessThan(MAX_S3_ANSWER_BYTES + 24 * 1024 * 1024);
+      // A get's error answer (a 404 is parsed for NoSuchKey) is an answer like any other.
+      expect(await codeOf(m.get(blob().name))).toBe("MAILBOX_TOO_LARGE");
+      await answered;
+
+      mode = "announced";
+      expect(await codeOf(m.list())).toBe("MAILBOX_TOO_LARGE");
+      await answered;
+
+      // The failures were the store's answers, not the mailbox's state: an honest answer lists.
+      mode = "honest";
+      expect((await m.list()).names).toEqual([]);
+    } finally {
+      m.close();
+      await closeServer();
+    }
+  }, 60_000);
 
   it("checks its options at construction", () => {
     const base = { endpoint: "http://127.0.0.1:9", bucket: "airlock-test", credentials, namespace: randomNamespace() };

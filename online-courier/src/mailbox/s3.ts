@@ -15,6 +15,7 @@
  * never numbered twice while present); delete() drops the name so a later re-put relists it.
  */
 import { createHash } from "node:crypto";
+import { Readable, Transform, pipeline } from "node:stream";
 import {
   CreateBucketCommand,
   DeleteObjectCommand,
@@ -42,6 +43,23 @@ import {
 import { abortError, checkDeadlineMs, raceAbort, withDeadline } from "./deadline.js";
 import { checkCredentials, isBucketName, isRegion, normalizeEndpoint, DEFAULT_S3_REGION, type S3Credentials } from "./s3-url.js";
 
+/**
+ * The most bytes of a listing page (ListObjectsV2's XML) the SDK may read: 8 MiB. The SDK buffers
+ * and parses a page whole, so without a bound a hostile store decides how much memory one page
+ * takes (issue R9: 267 MiB took a courier from 76 to 448 MiB). An honest page holds at most
+ * 1 000 entries (MaxKeys counts keys and common prefixes together). Ours are 106-byte keys: a full
+ * page of them from radosgw measured 318 KB (318 bytes an entry), a 26th of the bound. Even 1 000
+ * foreign keys of S3's longest (1 024 bytes), every byte escaped as `&quot;` (6 bytes), with 1 KiB
+ * of metadata each, come to 7.0 MiB. docs/s3-mailbox.md, "Limits".
+ */
+export const MAX_S3_LISTING_BYTES = 8 * 1024 * 1024;
+/**
+ * The most bytes of any other answer the SDK parses: error documents (S3's are well under 1 KiB)
+ * and the bodies of put, delete and create-bucket answers (empty). A get's bundle is not
+ * counted here: #readBounded cuts it at maxBundleBytes.
+ */
+export const MAX_S3_ANSWER_BYTES = 64 * 1024;
+
 /** What every courier sends as its User-Agent to an S3 store: the same for all, naming no version. */
 export const S3_USER_AGENT = "airlock-courier";
 
@@ -53,6 +71,8 @@ export const S3_MAILBOX_HINTS = {
   MAILBOX_NO_BUCKET: "the bucket in the mailbox URL does not exist; create it, or check its name",
   MAILBOX_IO: "the S3 service answered with an error; it is retried on the next sync",
 } as const;
+const S3_ANSWER_TOO_LARGE_HINT =
+  "the S3 service sent an answer larger than any honest store sends, so the courier stopped reading it and used nothing of it; the store may be hostile or broken: check who runs it (docs/s3-mailbox.md, \"Limits\")";
 export type S3MailboxErrorCode = keyof typeof S3_MAILBOX_HINTS;
 
 function s3Error(code: S3MailboxErrorCode, message: string, cause?: unknown): AirlockError {
@@ -157,6 +177,26 @@ export class S3Mailbox implements MailboxBackend {
         return next(args);
       },
       { step: "build", priority: "low", name: "getUserAgentMiddleware", override: true },
+    );
+    // Every answer body the SDK parses is bounded before it buffers any of it (R9). The lowest
+    // priority of the last step puts this middleware next to the HTTP handler, inside the
+    // deserializer and S3's throw200Exceptions (which reads a 2xx body whole too).
+    const where = `${new URL(endpoint).host} (bucket ${o.bucket})`;
+    this.#client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const result = await next(args);
+        const response = result.response as { statusCode?: unknown; headers?: Record<string, string | undefined>; body?: unknown };
+        const ok = typeof response.statusCode === "number" && response.statusCode >= 200 && response.statusCode < 300;
+        if (ok && context.commandName === "GetObjectCommand") return result; // the bundle: #readBounded cuts it
+        const listing = ok && context.commandName === "ListObjectsV2Command";
+        response.body = boundedBody(response.body, response.headers?.["content-length"], {
+          limit: listing ? MAX_S3_LISTING_BYTES : MAX_S3_ANSWER_BYTES,
+          what: listing ? "a listing page" : "an answer",
+          where,
+        });
+        return result;
+      },
+      { step: "deserialize", priority: "low", name: "airlockBoundedBodyMiddleware" },
     );
   }
 
@@ -348,6 +388,49 @@ export class S3Mailbox implements MailboxBackend {
   }
 }
 
+/**
+ * An answer body past its bound. It carries an (empty) `$metadata`, so the SDK's deserializer
+ * passes it on as it is and its retry strategy does not see a transient failure: one page of a
+ * hostile store is read once, not once per attempt. classify() turns it into MAILBOX_TOO_LARGE.
+ */
+class AnswerTooLarge extends Error {
+  override readonly name = "AirlockAnswerTooLarge";
+  readonly $metadata = {};
+  constructor(readonly bound: { readonly limit: number; readonly what: string; readonly where: string }) {
+    super(`the S3 service sent more than ${bound.limit} bytes for ${bound.what}`);
+  }
+}
+
+/**
+ * `body` (the SDK's HTTP response stream) cut at `limit` bytes: a larger Content-Length fails at
+ * once, and a stream that goes past the limit fails as it does, which also destroys the response
+ * and its socket, so nothing more is downloaded. A body that is not a stream is left as it is.
+ */
+function boundedBody(body: unknown, declared: string | undefined, bound: AnswerTooLarge["bound"]): unknown {
+  if (!(body instanceof Readable)) return body;
+  if (declared !== undefined && /^[0-9]{1,15}$/.test(declared) && Number(declared) > bound.limit) {
+    body.destroy();
+    throw new AnswerTooLarge(bound);
+  }
+  let seen = 0;
+  const counted = new Transform({
+    transform(chunk: Buffer, _encoding, done): void {
+      seen += chunk.length;
+      if (seen > bound.limit) done(new AnswerTooLarge(bound));
+      else done(null, chunk);
+    },
+  });
+  pipeline(body, counted, () => undefined); // an error in either destroys both
+  return counted;
+}
+
+function findAnswerTooLarge(e: unknown): AnswerTooLarge | undefined {
+  for (let x = e, depth = 0; x !== null && typeof x === "object" && depth < 8; x = (x as { cause?: unknown }).cause, depth++) {
+    if (x instanceof AnswerTooLarge) return x;
+  }
+  return undefined;
+}
+
 function errorCode(e: unknown): string | undefined {
   const o = e as { Code?: unknown; name?: unknown } | null;
   if (typeof o?.Code === "string") return o.Code;
@@ -370,6 +453,15 @@ function excerpt(s: unknown): string {
 export function classify(e: unknown, what: string, signal?: AbortSignal): Error {
   if (e instanceof AirlockError) return e;
   if (signal?.aborted === true) return abortError(signal);
+  const tooLarge = findAnswerTooLarge(e);
+  if (tooLarge !== undefined) {
+    const { limit, what: part, where } = tooLarge.bound;
+    return new AirlockError(
+      "MAILBOX_TOO_LARGE",
+      `${what}: the S3 service at ${where} sent more than ${limit} bytes (${limit / 1024} KiB) for ${part}, the most this courier reads; it stopped reading there`,
+      { hint: S3_ANSWER_TOO_LARGE_HINT, cause: e },
+    );
+  }
   const code = errorCode(e);
   const status = httpStatus(e);
   const errno = errnoCode(e) ?? errnoCode((e as { cause?: unknown } | null)?.cause);
