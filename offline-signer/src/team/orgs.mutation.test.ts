@@ -430,4 +430,92 @@ describe("adding and removing organizations at their edges (docs/spaces.md, rule
     log.add(carl, { type: "approve", proposal: again.hash }, [again.hash]);
     expect(log.fold().removedOrgs.get(1)).toBe(again.hashHex);
   });
+
+  it("a removal's admin threshold counts the active admins of the other organizations only: not the removed organization's, not a removed admin, not an editor", () => {
+    // Acme's two admins and Birch's one: with k = 3, all three of them approve (two organizations are not enough).
+    {
+      const { log, alice, adam, bea, carl } = threeOrgs();
+      const k3 = log.add(alice, { type: "set-approvals", k: 3 });
+      log.approve(bea, k3);
+      log.approve(carl, k3);
+      expect(log.fold().approvalsSet).toBe(3);
+      const expel = log.add(adam, { type: "remove-org", org: 2, cutoffs: [], rekeys: [] });
+      log.approve(bea, expel);
+      let s = log.fold();
+      expect(s.proposals.has(expel.hashHex)).toBe(true);
+      expect(s.removedOrgs.size).toBe(0);
+      const third = log.approve(alice, expel);
+      s = log.fold();
+      expect(s.effective.get(expel.hashHex)).toBe(third.hashHex);
+      expect(s.removedOrgs.get(2)).toBe(expel.hashHex);
+    }
+    // Acme's admin removed, Cedar with two admins, editors in every organization: with k = 3 the
+    // others have two active admins (alice and bea), and those two remove Cedar.
+    {
+      const { log, alice, adam, bea, carl, cal } = threeOrgs();
+      log.add(alice, removal(adam));
+      log.add(carl, setRole(cal, "admin"));
+      const k3 = log.add(alice, { type: "set-approvals", k: 3 });
+      log.approve(bea, k3);
+      log.approve(carl, k3);
+      let s = log.fold();
+      expect(s.rejected.size).toBe(0);
+      expect(s.approvalsSet).toBe(3);
+      const expel = log.add(alice, { type: "remove-org", org: 2, cutoffs: [], rekeys: [] });
+      const second = log.approve(bea, expel);
+      s = log.fold();
+      expect(s.effective.get(expel.hashHex)).toBe(second.hashHex);
+      expect(s.removedOrgs.get(2)).toBe(expel.hashHex);
+      expect([carl, cal].map((p) => s.users.get(p.id)?.active)).toEqual([false, false]);
+    }
+  });
+
+  it("an approval given by an admin demoted since no longer counts: Acme's demoted proposer does not stand for Acme beside Birch's approval", () => {
+    const { log, alice, adam, bea } = space();
+    const policy = log.add(adam, { type: "set-policy", collection: "notes", read: "viewer", write: "admin", cutoffs: [], rekeys: [] });
+    log.add(alice, setRole(adam, "editor"));
+    const byBirch = log.approve(bea, policy);
+    const s = log.fold();
+    expect(s.rejected.has(byBirch.hashHex)).toBe(false);
+    // Only Birch approved among the admins: the change waits for Acme, it is not judged (and refused for adam's new role).
+    expect(s.proposals.get(policy.hashHex)?.approvers).toEqual(new Set([adam.id, bea.id]));
+    expect(s.rejected.has(policy.hashHex)).toBe(false);
+    expect(s.collections.get("notes")).toMatchObject({ read: "viewer", write: "editor" });
+  });
+
+  it("a removal naming the organization one past the last is refused as such, not left waiting", () => {
+    const { log, adam, bea, carl } = threeOrgs();
+    const past = log.add(adam, { type: "remove-org", org: 3, cutoffs: [], rekeys: [] });
+    log.approve(bea, past);
+    log.approve(carl, past);
+    const s = log.fold();
+    expect(s.rejected.get(past.hashHex)).toBe("removes organization 3, but the space has 3");
+    expect(s.proposals.size).toBe(0);
+    expect(s.removedOrgs.size).toBe(0);
+  });
+
+  it("a removal that took effect beside the concurrent seat of the organization it removes stands: that organization's approval is never needed", () => {
+    const [alice, bea, cy] = ["alice", "bea", "cy"].map((n) => person(n)) as [Person, Person, Person];
+    const log = new Log(alice, ["Acme", "Birch", "Cedar"]);
+    log.admit(alice, bea, "admin", 1);
+    const base = [log.tip];
+    // Acme proposes removing Cedar, not yet seated; concurrently it seats Cedar's first admin, and Birch approves both.
+    const expel = log.add(alice, { type: "remove-org", org: 2, cutoffs: [], rekeys: [] }, base);
+    const seat = log.add(alice, { type: "add-member", user: cy.user, userName: cy.name, role: "admin", device: cy.keys, grants: [], org: 2 }, base);
+    const seated = log.add(bea, { type: "approve", proposal: seat.hash }, [seat.hash]);
+    // The removal's approval sorts after both, so the seat takes effect first.
+    let removed: TeamEntry;
+    for (let time = 1000; ; time++) {
+      removed = log.add(bea, { type: "approve", proposal: expel.hash }, [expel.hash], time);
+      if (removed.hashHex > seat.hashHex && removed.hashHex > seated.hashHex) break;
+      log.entries.delete(removed.hashHex);
+    }
+    const s = log.fold();
+    expect(s.effective.get(seat.hashHex)).toBe(seated.hashHex);
+    expect(s.seats.get(2)).toBe(seated.hashHex);
+    expect(s.rejected.has(removed.hashHex)).toBe(false);
+    expect(s.effective.get(expel.hashHex)).toBe(removed.hashHex);
+    expect(s.removedOrgs.get(2)).toBe(expel.hashHex);
+    expect(s.users.get(cy.id)?.active).toBe(false);
+  });
 });
