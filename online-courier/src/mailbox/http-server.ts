@@ -7,10 +7,9 @@
  * hierarchy"). Spec: docs/http-mailbox.md.
  *
  * Every request is bounded before it costs anything: per-address request rate (fixed window
- * on the injected clock), concurrent connections per client address (so one client holding
- * sockets open with partial headers cannot take every slot: slowloris) and in all (a full server
- * closes its oldest idle or still-sending-headers connection for a new one, never one inside a
- * request, so many addresses holding partial headers cannot shut honest clients out either), header and request
+ * on the injected clock), concurrent connections (server.maxConnections) and concurrent
+ * connections per client address (so one client holding sockets open with partial headers
+ * cannot take every slot: slowloris), header and request
  * timeouts against slow clients, body size (Content-Length checked before reading; a
  * PUT without one is refused), per-namespace quotas of bytes and bundles, and per-team bounds:
  * new namespaces per team and epoch, bytes and bundles across a team's namespaces (MAILBOX_QUOTA,
@@ -63,17 +62,10 @@ export interface MailboxServerOptions {
   limits?: {
     maxBundleBytes?: number;
     maxRequestsPerMinute?: number;
-    /**
-     * Open connections in all (default 64). When all are taken, a new connection closes the oldest
-     * idle keep-alive connection, else the oldest one still waiting for its request's headers (a
-     * slowloris holder), else it is closed itself: a connection inside a request is never closed
-     * to make room.
-     */
     maxConnections?: number;
     /**
      * Open connections one client address may hold (default 8): past it, the address's oldest idle
-     * keep-alive connection is closed, else its oldest one still waiting for its request's
-     * headers, else the new one (none inside a request is ever closed). Behind
+     * keep-alive connection is closed, or the new one if none is idle. Behind
      * a tor onion service every client comes from tor's address, so `serve --onion` sets it to
      * maxConnections.
      */
@@ -202,18 +194,10 @@ interface Usage {
   bytes: number;
 }
 
-/**
- * An open client connection and where it is: "headers" from its opening until its first
- * request's headers are complete, "request" from then until the answer is sent (the request is
- * being handled: its token checked, a body arriving or an answer leaving), "idle" after, on a
- * kept-alive socket (also while a next request's headers arrive: node's parser reads the socket
- * itself, and listening for its bytes would move every upload through JavaScript). Only "idle"
- * and "headers" connections are ever closed to make room for a new one.
- */
+/** An open client connection; idle between requests on a kept-alive socket. */
 interface Connection {
   readonly socket: import("node:net").Socket;
-  readonly address: string;
-  state: "headers" | "request" | "idle";
+  idle: boolean;
 }
 
 class HttpFailure {
@@ -819,10 +803,7 @@ export async function startMailboxServer(o: MailboxServerOptions): Promise<Mailb
       handle(req, res).catch((e: unknown) => fail(req, res, e));
     },
   );
-  // The total is enforced below, where a slowloris holder can be told from a request under way;
-  // node's own cap (which closes the new connection, whoever holds the others) is only a backstop
-  // for sockets closed there and not yet gone.
-  server.maxConnections = 2 * maxConnections;
+  server.maxConnections = maxConnections;
   server.timeout = idleMs;
   server.on("timeout", (socket: import("node:net").Socket) => {
     counters.rejected++;
@@ -831,51 +812,31 @@ export async function startMailboxServer(o: MailboxServerOptions): Promise<Mailb
   server.on("drop", () => {
     counters.rejected++;
   });
-  // Runs after node's own connection listener; all connections, oldest first (a Set keeps
-  // insertion order), and per client address. A new connection past the address's share makes
-  // room among that address's connections, one past the total (R10: eight addresses with eight
-  // half-sent requests each took all 64 slots until the header timeout) among all: the oldest idle
-  // keep-alive connection is closed (an honest courier keeps one per namespace it listed), else
-  // the oldest one still waiting for its first request's headers. A slowloris holder is always
-  // older than the connection that replaces it, so holders are recycled first in, first out
-  // instead of shutting everyone out (over tor, where every client shares one address, too).
-  // Only if every one of them is inside a request (headers complete: its token checked, a body
-  // arriving or an answer leaving) is the new connection closed, before it sends a byte.
-  const all = new Set<Connection>();
+  // Runs after node's own connection listener. An address at its share first loses its oldest
+  // idle keep-alive connection (an honest courier keeps one per namespace it listed); only if all
+  // of its connections are inside a request (partial headers, a body arriving) is the new one
+  // closed, before it sends a byte.
   const perAddress = new Map<string, Set<Connection>>();
   const connections = new WeakMap<import("node:net").Socket, Connection>();
-  const evict = (victim: Connection): void => {
-    all.delete(victim);
-    perAddress.get(victim.address)?.delete(victim);
-    if (victim.state === "headers") counters.rejected++; // an idle keep-alive was served in full
-    victim.socket.destroy();
-  };
-  const oldest = (among: Iterable<Connection>, state: Connection["state"]): Connection | undefined => {
-    for (const c of among) if (c.state === state) return c;
-    return undefined;
-  };
   server.on("connection", (socket: import("node:net").Socket) => {
     const address = socket.remoteAddress ?? "unknown";
     const open = perAddress.get(address) ?? new Set<Connection>();
-    // Past the address's share, room is made among its own connections; else past the total, among all.
-    const among = open.size >= maxPerAddress ? open : all.size >= maxConnections ? all : undefined;
-    if (among !== undefined) {
-      const victim = oldest(among, "idle") ?? oldest(among, "headers");
-      if (victim === undefined) {
+    if (open.size >= maxPerAddress) {
+      const idle = [...open].find((c) => c.idle);
+      if (idle === undefined) {
         counters.rejected++;
         socket.destroy();
         return;
       }
-      evict(victim);
+      open.delete(idle);
+      idle.socket.destroy();
     }
-    // A new connection waits for its first request's headers.
-    const connection: Connection = { socket, address, state: "headers" };
+    // A new connection counts as busy: its first request is on its way.
+    const connection: Connection = { socket, idle: false };
     open.add(connection);
-    all.add(connection);
     perAddress.set(address, open);
     connections.set(socket, connection);
     socket.once("close", () => {
-      all.delete(connection);
       open.delete(connection);
       if (open.size === 0 && perAddress.get(address) === open) perAddress.delete(address);
     });
@@ -883,8 +844,8 @@ export async function startMailboxServer(o: MailboxServerOptions): Promise<Mailb
   server.on("request", (req: IncomingMessage, res: ServerResponse) => {
     const connection = connections.get(req.socket);
     if (connection === undefined) return;
-    connection.state = "request";
-    res.once("finish", () => (connection.state = "idle"));
+    connection.idle = false;
+    res.once("finish", () => (connection.idle = true));
   });
   server.on("clientError", (_err, socket) => {
     counters.rejected++;
