@@ -204,6 +204,12 @@ describe("airlock-courier, the CLI contract (docs/cli.md)", () => {
     const suggested = cli(["init", enrollment, "--home", initHome, "--json"], {}, work);
     expect(json(suggested)).toMatchObject({ ok: true, mailboxResolved: { given: "dir:suggested-store", recorded: `dir:${join(work, "suggested-store")}` } });
     expect(loadTeams(resolveHome(initHome))[0]!.mailboxes).toEqual([`dir:${store}`, `dir:${join(work, "suggested-store")}`]);
+    // ~ is the home folder (no shell expands it after "dir:"), not a folder named ~ here.
+    const fakeHome = join(root, "fake-home");
+    mkdirSync(join(fakeHome, "tilde-store"), { recursive: true });
+    const tilde = cli(["init", enrollment, "--mailbox", "dir:~/tilde-store", "--home", initHome, "--json"], { HOME: fakeHome }, work);
+    expect(json(tilde)).toMatchObject({ ok: true, mailboxResolved: { given: "dir:~/tilde-store", recorded: `dir:${join(fakeHome, "tilde-store")}` } });
+    expect(loadTeams(resolveHome(initHome))[0]!.mailboxes).toEqual([`dir:${store}`, `dir:${join(work, "suggested-store")}`, `dir:${join(fakeHome, "tilde-store")}`]);
     // An absolute path is recorded as given, with nothing to say about it.
     expect(json(cli(["init", enrollment, "--mailbox", `dir:${store}`, "--home", initHome, "--json"], {}, work))).not.toHaveProperty("mailboxResolved");
 

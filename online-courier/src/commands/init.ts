@@ -1,4 +1,5 @@
 import { statSync } from "node:fs";
+import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { Args, Flags } from "@oclif/core";
 import { errnoCode, safe } from "@airlock/shared";
@@ -63,7 +64,7 @@ export default class Init extends CourierCommand {
     if (mailboxKind(given) === "s3") parseS3Url(given);
     // A dir: path is recorded absolute, resolved against this run's folder: kept as typed, a
     // relative one would name another folder for every later run started somewhere else.
-    const mailbox = mailboxKind(given) === "dir" ? `dir:${resolve(given.slice("dir:".length))}` : given;
+    const mailbox = mailboxKind(given) === "dir" ? `dir:${absoluteFolder(given.slice("dir:".length))}` : given;
     if (mailboxKind(mailbox) === "dir") requireMailboxFolder(mailbox.slice("dir:".length));
     // A CA file named for https:// mailboxes (AIRLOCK_MAILBOX_CA) is checked now, not at the first sync.
     if (mailbox.startsWith("https:")) mailboxCa();
@@ -100,4 +101,12 @@ export default class Init extends CourierCommand {
         .join(""),
     );
   }
+}
+
+/**
+ * A folder as the user meant it: `~` and `~/…` from the home folder (no shell expands a `~`
+ * after `dir:`), anything else against the folder this command runs in.
+ */
+function absoluteFolder(path: string): string {
+  return path === "~" || path.startsWith("~/") ? join(homedir(), path.slice(1)) : resolve(path);
 }
