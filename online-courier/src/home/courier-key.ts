@@ -7,8 +7,9 @@
  */
 import { readFileSync, statSync } from "node:fs";
 import { fromHex, toHex, x25519KeyPair, type KeyPair } from "@airlock/bundle-format";
+import { errnoCode } from "@airlock/shared";
 import { courierError } from "../errors.js";
-import { writeFileAtomic } from "./atomic-write.js";
+import { writeFileAtomic, type LinkFunction } from "./atomic-write.js";
 import type { CourierHome } from "./paths.js";
 
 export const PUBLIC_KEY_PREFIX = "airlock-courier-key:v1:";
@@ -25,15 +26,18 @@ export function parsePublicKey(text: string): Uint8Array {
   return fromHex(m[1]!);
 }
 
-/** Makes the key pair and stores it in the home; refuses to replace an existing one. */
-export function generateCourierKey(home: CourierHome): KeyPair {
+/**
+ * Makes the key pair and stores it in the home; refuses to replace an existing one.
+ * `options.link` is for tests (a file system without hard links).
+ */
+export function generateCourierKey(home: CourierHome, options: { readonly link?: LinkFunction } = {}): KeyPair {
   const pair = x25519KeyPair();
   try {
     // Complete under its name or not there at all, and durable (file and folder fsynced) before
     // its public key is printed and handed to a vault.
-    writeFileAtomic(home.keyFile, `${SECRET_PREFIX}${toHex(pair.secretKey)}\n`, 0o600, { replace: false });
+    writeFileAtomic(home.keyFile, `${SECRET_PREFIX}${toHex(pair.secretKey)}\n`, 0o600, { replace: false, ...(options.link === undefined ? {} : { link: options.link }) });
   } catch (e) {
-    if ((e as { code?: unknown }).code === "EEXIST") throw courierError("COURIER_KEY_EXISTS", `${home.keyFile} already exists`, e);
+    if (errnoCode(e) === "EEXIST") throw courierError("COURIER_KEY_EXISTS", `${home.keyFile} already exists`, e);
     throw e;
   }
   return pair;

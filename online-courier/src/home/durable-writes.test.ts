@@ -16,7 +16,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { makeEnrollment, makeTeam } from "../../test-support/enrollment.js";
 import { tempDir } from "../../test-support/courier-home.js";
-import { ATOMIC_TEMP_PREFIX, writeFileAtomic } from "./atomic-write.js";
+import { ATOMIC_TEMP_PREFIX, writeFileAtomic, type LinkFunction } from "./atomic-write.js";
 import { generateCourierKey, parsePublicKey } from "./courier-key.js";
 import { createHome, resolveHome } from "./paths.js";
 
@@ -134,6 +134,48 @@ describe.skipIf(!canTrace)("the courier's home files, as the system calls show (
     expect(readFileSync(home.keyFile, "utf8")).toMatch(/^airlock-courier-secret:v1:[0-9a-f]{64}\n$/);
     expect(statSync(home.keyFile).mode & 0o777).toBe(0o600);
     expect(statSync(home.teamsFile).mode & 0o777).toBe(0o600);
+    expect(temps(home.root)).toEqual([]);
+  });
+});
+
+/** A file system without hard links, as FAT or exFAT answers a link. */
+const noHardLinks: LinkFunction = () => {
+  throw Object.assign(new Error("EPERM: operation not permitted, link"), { code: "EPERM" });
+};
+
+const keyOf = (file: string): string => readFileSync(file, "utf8").trim().split(":").at(-1)!;
+
+describe("courier.key where hard links are not supported", () => {
+  it("is made under its own name, complete and 0600, never over an existing key, with no temp file left", () => {
+    const home = resolveHome(join(root, "no-links"));
+    createHome(home);
+    const pair = generateCourierKey(home, { link: noHardLinks });
+    expect(keyOf(home.keyFile)).toBe(Buffer.from(pair.secretKey).toString("hex"));
+    expect(statSync(home.keyFile).mode & 0o777).toBe(0o600);
+    const written = readFileSync(home.keyFile, "utf8");
+    expect(() => generateCourierKey(home, { link: noHardLinks })).toThrow(expect.objectContaining({ code: "COURIER_KEY_EXISTS" }));
+    expect(readFileSync(home.keyFile, "utf8")).toBe(written);
+    expect(temps(home.root)).toEqual([]);
+  });
+});
+
+describe.skipIf(!canTrace)("courier.key where hard links are not supported, against a second keygen (strace)", () => {
+  it("a key that appears after any check is not replaced: the real keygen creates the file exclusively (O_EXCL)", () => {
+    // strace fails the link with EPERM (FAT) and makes every stat of courier.key answer ENOENT,
+    // which is what a check sees when a second keygen places its key just after it. A check
+    // followed by a rename would replace that key; an exclusive create refuses.
+    const homeRoot = join(root, "race", "home");
+    const home = resolveHome(homeRoot);
+    createHome(home);
+    writeFileSync(home.keyFile, `airlock-courier-secret:v1:${"ab".repeat(32)}\n`, { mode: 0o600 });
+    const r = spawnSync(
+      "strace",
+      ["-f", "-qq", "-o", "/dev/null", "-P", home.keyFile, "-e", "inject=link,linkat:error=EPERM", "-e", "inject=stat,lstat,newfstatat,fstatat64,statx:error=ENOENT", process.execPath, BIN, "keygen", "--home", homeRoot, "--out", join(root, "race.pub"), "--json"],
+      { encoding: "utf8", timeout: 120_000 },
+    );
+    expect(r.status, r.stdout + r.stderr).not.toBe(0);
+    expect(r.stdout + r.stderr).toContain("COURIER_KEY_EXISTS");
+    expect(readFileSync(home.keyFile, "utf8")).toBe(`airlock-courier-secret:v1:${"ab".repeat(32)}\n`);
     expect(temps(home.root)).toEqual([]);
   });
 });
