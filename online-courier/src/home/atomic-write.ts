@@ -3,13 +3,18 @@
  * folder. A crash leaves the old or the new one, and once this returns a power cut loses
  * neither the bytes (fsync of the file) nor the name (fsync of the folder, syncDirectorySync).
  */
-import { closeSync, fsyncSync, linkSync, openSync, renameSync, unlinkSync, writeSync, constants } from "node:fs";
+import { closeSync, fsyncSync, linkSync, lstatSync, openSync, readdirSync, renameSync, unlinkSync, writeSync, constants } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { dirname, join } from "node:path";
 import { errnoCode, syncDirectorySync } from "@airlock/shared";
 
-/** The temp files writeFileAtomic leaves only if the process dies between its open and its rename. */
+/**
+ * The temp files writeFileAtomic makes (the prefix and 16 hex digits). One is left only if the
+ * process dies before it is renamed, or between the hard link that names a new file and the
+ * removal of the temp name; removeStaleTemps clears them.
+ */
 export const ATOMIC_TEMP_PREFIX = ".tmp-";
+const TEMP_NAME = /^\.tmp-[0-9a-f]{16}$/;
 
 /** A hard link (fs.linkSync). Tests give one that fails as a file system without hard links does. */
 export type LinkFunction = (existing: string, newPath: string) => void;
@@ -39,11 +44,12 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 
       renameSync(temp, path);
       renamed = true;
     }
-  } catch (e) {
-    unlinkQuietly(temp);
-    throw e;
+  } finally {
+    // After a hard link (or a failure) the temp name is a second name for the bytes (a secret
+    // key), so it goes whatever happened; failing to remove it does not undo the write. If that
+    // fails or the process dies first, removeStaleTemps takes it when the home is next opened.
+    if (!renamed) unlinkQuietly(temp);
   }
-  if (!renamed) unlinkSync(temp);
   // No hard links here: the file is made under its own name, exclusively.
   if (options.replace === false && !linked) writeNew(path, bytes, mode);
   syncDirectorySync(folder);
@@ -87,7 +93,7 @@ function unlinkQuietly(path: string): void {
   try {
     unlinkSync(path);
   } catch {
-    // gone already
+    // gone already, or left for removeStaleTemps
   }
 }
 
@@ -97,4 +103,41 @@ function closeQuietly(fd: number): void {
   } catch {
     // already closed
   }
+}
+
+/**
+ * Removes the temp files writeFileAtomic left in `folder` (a crash, or a temp name that could
+ * not be removed): only regular files named as it names them (`.tmp-` and 16 hex digits) and
+ * last modified before this process started, so another process's write in progress is left
+ * alone; nothing else is touched. Best effort: a file that cannot be removed stays for the next
+ * time. Returns how many went.
+ */
+export function removeStaleTemps(folder: string, startedAt: number = Date.now() - process.uptime() * 1000): number {
+  let names: string[];
+  try {
+    names = readdirSync(folder);
+  } catch {
+    return 0;
+  }
+  let removed = 0;
+  for (const name of names) {
+    if (!TEMP_NAME.test(name)) continue;
+    const file = join(folder, name);
+    try {
+      const info = lstatSync(file);
+      if (!info.isFile() || info.mtimeMs >= startedAt) continue;
+      unlinkSync(file);
+      removed++;
+    } catch {
+      // gone already, or not ours to remove
+    }
+  }
+  if (removed > 0) {
+    try {
+      syncDirectorySync(folder);
+    } catch {
+      // the removal may not survive a power cut; the next sweep redoes it
+    }
+  }
+  return removed;
 }

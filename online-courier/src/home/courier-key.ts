@@ -9,7 +9,7 @@ import { readFileSync, statSync } from "node:fs";
 import { fromHex, toHex, x25519KeyPair, type KeyPair } from "@airlock/bundle-format";
 import { errnoCode } from "@airlock/shared";
 import { courierError } from "../errors.js";
-import { writeFileAtomic, type LinkFunction } from "./atomic-write.js";
+import { removeStaleTemps, writeFileAtomic, type LinkFunction } from "./atomic-write.js";
 import type { CourierHome } from "./paths.js";
 
 export const PUBLIC_KEY_PREFIX = "airlock-courier-key:v1:";
@@ -27,10 +27,12 @@ export function parsePublicKey(text: string): Uint8Array {
 }
 
 /**
- * Makes the key pair and stores it in the home; refuses to replace an existing one.
+ * Makes the key pair and stores it in the home; refuses to replace an existing one. Stale temp
+ * files of earlier writes (a crash could leave a second name for an old secret key) go first.
  * `options.link` is for tests (a file system without hard links).
  */
 export function generateCourierKey(home: CourierHome, options: { readonly link?: LinkFunction } = {}): KeyPair {
+  removeStaleTemps(home.root);
   const pair = x25519KeyPair();
   try {
     // Complete under its name or not there at all, and durable (file and folder fsynced) before

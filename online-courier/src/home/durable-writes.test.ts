@@ -10,7 +10,7 @@
  *   fsync; no test here can cut the power, so whether the disk honours it is not shown.
  */
 import { spawnSync } from "node:child_process";
-import { chmodSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, linkSync, lstatSync, lutimesSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
@@ -18,7 +18,7 @@ import { makeEnrollment, makeTeam } from "../../test-support/enrollment.js";
 import { tempDir } from "../../test-support/courier-home.js";
 import { ATOMIC_TEMP_PREFIX, writeFileAtomic, type LinkFunction } from "./atomic-write.js";
 import { generateCourierKey, parsePublicKey } from "./courier-key.js";
-import { createHome, resolveHome } from "./paths.js";
+import { createHome, requireHome, resolveHome } from "./paths.js";
 
 const BIN = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "bin", "airlock-courier.js");
 const root = realpathSync(tempDir("durable-writes"));
@@ -177,5 +177,69 @@ describe.skipIf(!canTrace)("courier.key where hard links are not supported, agai
     expect(r.stdout + r.stderr).toContain("COURIER_KEY_EXISTS");
     expect(readFileSync(home.keyFile, "utf8")).toBe(`airlock-courier-secret:v1:${"ab".repeat(32)}\n`);
     expect(temps(home.root)).toEqual([]);
+  });
+});
+
+describe("temp files an interrupted write left in the home", () => {
+  const plant = (folder: string): { stale: string; fresh: string; others: string[] } => {
+    const old = new Date(Date.now() - 3_600_000);
+    const stale = join(folder, `${ATOMIC_TEMP_PREFIX}0123456789abcdef`);
+    writeFileSync(stale, `airlock-courier-secret:v1:${"cd".repeat(32)}\n`, { mode: 0o600 });
+    utimesSync(stale, old, old);
+    // A write of another process under way (newer than this process): left alone.
+    const fresh = join(folder, `${ATOMIC_TEMP_PREFIX}fedcba9876543210`);
+    writeFileSync(fresh, "in progress");
+    // Not names this code makes, or not regular files: left alone.
+    const others = [".tmp-notours", ".tmp-0123456789abcdef0", "tmp-0123456789abcdef", ".tmp-0123456789ABCDEF", ".tmp-1111111111111111"].map((n) => join(folder, n));
+    for (const o of others.slice(0, 4)) {
+      writeFileSync(o, "x");
+      utimesSync(o, old, old);
+    }
+    mkdirSync(others[4]!);
+    utimesSync(others[4]!, old, old);
+    const linked = join(folder, `${ATOMIC_TEMP_PREFIX}2222222222222222`);
+    symlinkSync(join(root, "elsewhere"), linked);
+    lutimesSync(linked, old, old);
+    return { stale, fresh, others: [...others, linked] };
+  };
+
+  it("keygen removes the stale ones (only those this code names, older than the process) before it writes", () => {
+    const home = resolveHome(join(root, "stale-keygen"));
+    createHome(home);
+    const { stale, fresh, others } = plant(home.root);
+    generateCourierKey(home).secretKey.fill(0);
+    expect(existsSync(stale)).toBe(false);
+    for (const kept of [fresh, ...others]) expect(lstatSync(kept)).toBeTruthy();
+  });
+
+  it("opening the home (createHome, requireHome) removes them too", () => {
+    for (const open of [createHome, requireHome]) {
+      const home = resolveHome(join(root, `stale-${open.name}`));
+      mkdirSync(home.root);
+      const { stale, fresh, others } = plant(home.root);
+      open(home);
+      expect(existsSync(stale)).toBe(false);
+      for (const kept of [fresh, ...others]) expect(lstatSync(kept)).toBeTruthy();
+    }
+  });
+});
+
+describe("courier.key once it has its name", () => {
+  it("keygen succeeds when the temp name cannot be removed after the link", () => {
+    const home = resolveHome(join(root, "unremovable-temp"));
+    createHome(home);
+    let temp = "";
+    const pair = generateCourierKey(home, {
+      link: (existing, path) => {
+        linkSync(existing, path);
+        // Make the temp name one unlink cannot remove (a folder, not empty).
+        temp = existing;
+        rmSync(existing);
+        mkdirSync(existing);
+        writeFileSync(join(existing, "x"), "x");
+      },
+    });
+    expect(keyOf(home.keyFile)).toBe(Buffer.from(pair.secretKey).toString("hex"));
+    rmSync(temp, { recursive: true });
   });
 });

@@ -8,6 +8,7 @@ import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { syncDirectorySync } from "@airlock/shared";
 import { courierError } from "../errors.js";
+import { removeStaleTemps } from "./atomic-write.js";
 
 export interface CourierHome {
   readonly root: string;
@@ -44,7 +45,8 @@ export function mkdirDurable(path: string): void {
 /**
  * Makes an existing home 0700 and its key and teams files 0600, whatever an older courier, a
  * restore from backup or a umask left: they hold the courier key and the teams' transport keys.
- * (The spool's files are Spool.open's.) Links are left alone, never followed.
+ * (The spool's files are Spool.open's.) Links are left alone, never followed. Temp files an
+ * interrupted write left (removeStaleTemps: a copy of a key or of teams.json) are removed.
  */
 export function restrictHome(home: CourierHome): void {
   for (const [path, mode, isKind] of [
@@ -60,9 +62,10 @@ export function restrictHome(home: CourierHome): void {
     }
     if (isKind(info) && (info.mode & 0o777) !== mode) chmodSync(path, mode);
   }
+  removeStaleTemps(home.root);
 }
 
-/** Throws COURIER_NO_HOME unless the home folder exists. */
+/** Throws COURIER_NO_HOME unless the home folder exists; removes the temp files interrupted writes left in it. */
 export function requireHome(home: CourierHome): void {
   let isDir = false;
   try {
@@ -71,4 +74,5 @@ export function requireHome(home: CourierHome): void {
     isDir = false;
   }
   if (!isDir) throw courierError("COURIER_NO_HOME", `no courier home at ${home.root}`);
+  removeStaleTemps(home.root);
 }
