@@ -29,6 +29,19 @@ export interface WriteFileAtomicOptions {
   readonly link?: LinkFunction;
 }
 
+/**
+ * Thrown, with `placed: true`, when the file already has its name and its bytes are fsynced
+ * but the fsync of its folder failed: the file is there, though a power cut may still lose its
+ * name. A caller whose file must not be stranded (a new key) can go on; others report it.
+ */
+export interface PlacedButNotDurable extends Error {
+  readonly placed: true;
+}
+
+export function isPlacedButNotDurable(e: unknown): e is PlacedButNotDurable {
+  return e instanceof Error && (e as { placed?: unknown }).placed === true;
+}
+
 const CREATE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0);
 
 export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o600, options: WriteFileAtomicOptions = {}): void {
@@ -52,7 +65,12 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 
   }
   // No hard links here: the file is made under its own name, exclusively.
   if (options.replace === false && !linked) writeNew(path, bytes, mode);
-  syncDirectorySync(folder);
+  // The file has its name and its bytes are fsynced: from here on it is in place.
+  try {
+    syncDirectorySync(folder);
+  } catch (e) {
+    throw Object.assign(e instanceof Error ? e : new Error(String(e)), { placed: true as const });
+  }
 }
 
 /** Creates `path` (O_EXCL, never following a link), writes all of `bytes` and fsyncs; on failure nothing of it stays. */

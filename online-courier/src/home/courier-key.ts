@@ -7,9 +7,9 @@
  */
 import { readFileSync, statSync } from "node:fs";
 import { fromHex, toHex, x25519KeyPair, type KeyPair } from "@airlock/bundle-format";
-import { errnoCode } from "@airlock/shared";
+import { errnoCode, safe } from "@airlock/shared";
 import { courierError } from "../errors.js";
-import { removeStaleTemps, writeFileAtomic, type LinkFunction } from "./atomic-write.js";
+import { isPlacedButNotDurable, removeStaleTemps, writeFileAtomic, type LinkFunction } from "./atomic-write.js";
 import type { CourierHome } from "./paths.js";
 
 export const PUBLIC_KEY_PREFIX = "airlock-courier-key:v1:";
@@ -40,7 +40,11 @@ export function generateCourierKey(home: CourierHome, options: { readonly link?:
     writeFileAtomic(home.keyFile, `${SECRET_PREFIX}${toHex(pair.secretKey)}\n`, 0o600, { replace: false, ...(options.link === undefined ? {} : { link: options.link }) });
   } catch (e) {
     if (errnoCode(e) === "EEXIST") throw courierError("COURIER_KEY_EXISTS", `${home.keyFile} already exists`, e);
-    throw e;
+    // The key is in place (its bytes fsynced) and only the folder's fsync failed. Failing now
+    // would strand it: its public key never shown, and a second keygen refused
+    // (COURIER_KEY_EXISTS). So keygen succeeds and says what is at risk.
+    if (!isPlacedButNotDurable(e)) throw e;
+    process.stderr.write(safe`warning: ${home.keyFile} is in place but its folder could not be fsynced (${errnoCode(e) ?? e.message}): a power cut before the file system writes it out may lose the key; then run keygen again and re-enroll\n`);
   }
   return pair;
 }

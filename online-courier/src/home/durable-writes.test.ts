@@ -10,10 +10,10 @@
  *   fsync; no test here can cut the power, so whether the disk honours it is not shown.
  */
 import { spawnSync } from "node:child_process";
-import { chmodSync, existsSync, linkSync, lstatSync, lutimesSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, linkSync, lstatSync, lutimesSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it, vi } from "vitest";
 import { makeEnrollment, makeTeam } from "../../test-support/enrollment.js";
 import { tempDir } from "../../test-support/courier-home.js";
 import { ATOMIC_TEMP_PREFIX, writeFileAtomic, type LinkFunction } from "./atomic-write.js";
@@ -241,5 +241,25 @@ describe("courier.key once it has its name", () => {
     });
     expect(keyOf(home.keyFile)).toBe(Buffer.from(pair.secretKey).toString("hex"));
     rmSync(temp, { recursive: true });
+  });
+
+  it("keygen succeeds, with a warning, when the folder's fsync fails after the link", () => {
+    const home = resolveHome(join(root, "unsynced", "home"));
+    createHome(home);
+    const moved = join(root, "unsynced", "moved");
+    const stderr = vi.spyOn(process.stderr, "write").mockImplementation(() => true);
+    try {
+      const pair = generateCourierKey(home, {
+        link: (existing, path) => {
+          linkSync(existing, path);
+          // The folder goes away under it: the temp's removal and the folder's fsync both fail.
+          renameSync(home.root, moved);
+        },
+      });
+      expect(keyOf(join(moved, "courier.key"))).toBe(Buffer.from(pair.secretKey).toString("hex"));
+      expect(stderr).toHaveBeenCalledWith(expect.stringContaining("could not be fsynced"));
+    } finally {
+      stderr.mockRestore();
+    }
   });
 });
