@@ -7,9 +7,11 @@
  * hierarchy"). Spec: docs/http-mailbox.md.
  *
  * Every request is bounded before it costs anything: per-address request rate (fixed window
- * on the injected clock), concurrent connections (server.maxConnections) and concurrent
- * connections per client address (so one client holding sockets open with partial headers
- * cannot take every slot: slowloris), header and request
+ * on the injected clock), concurrent connections per client address (so one client holding
+ * sockets open with partial headers cannot take every slot: slowloris) and in all (a full server
+ * makes room by closing a connection idle past IDLE_GRACE_MS or one still in its first headers past
+ * the headers grace, never one inside a request or younger: docs/http-mailbox.md, "Making room";
+ * R10), header and request
  * timeouts against slow clients, body size (Content-Length checked before reading; a
  * PUT without one is refused), per-namespace quotas of bytes and bundles, and per-team bounds:
  * new namespaces per team and epoch, bytes and bundles across a team's namespaces (MAILBOX_QUOTA,
@@ -62,10 +64,16 @@ export interface MailboxServerOptions {
   limits?: {
     maxBundleBytes?: number;
     maxRequestsPerMinute?: number;
+    /**
+     * Open connections in all (default 64). When all are taken, a new connection closes one
+     * idle for IDLE_GRACE_MS, else the oldest one still waiting for its first request's headers
+     * for the headers grace, else it is closed itself (docs/http-mailbox.md, "Making room").
+     */
     maxConnections?: number;
     /**
-     * Open connections one client address may hold (default 8): past it, the address's oldest idle
-     * keep-alive connection is closed, or the new one if none is idle. Behind
+     * Open connections one client address may hold (default 8): past it, room is made among the
+     * address's own connections the same way, else (unless it equals maxConnections) the address's
+     * own longest idle connection is closed however young, else the new one is closed. Behind
      * a tor onion service every client comes from tor's address, so `serve --onion` sets it to
      * maxConnections.
      */
@@ -194,11 +202,34 @@ interface Usage {
   bytes: number;
 }
 
-/** An open client connection; idle between requests on a kept-alive socket. */
+/**
+ * An open client connection: "headers" from its opening until its first request's headers are
+ * complete, "request" from then until the answer is sent, "idle" after, on a kept-alive socket,
+ * until the next request's headers are complete. `since` is when it opened ("headers") or when
+ * its last answer was sent or a byte last seen arriving ("idle"); `bytesSeen` is socket.bytesRead
+ * then. Node's parser reads the socket itself (no 'data' events), so bytes of a next request
+ * arriving are noticed by comparing bytesRead when room is needed (makeRoom).
+ */
 interface Connection {
   readonly socket: import("node:net").Socket;
-  idle: boolean;
+  readonly address: string;
+  state: "headers" | "request" | "idle";
+  since: number;
+  bytesSeen: number;
 }
+
+/**
+ * How long a kept-alive connection must have been idle (no answer leaving, no byte arriving)
+ * before a full server may close it for a new one: a client sends its next request the moment it
+ * has read an answer, and over tor that request takes up to a round trip to arrive.
+ */
+export const IDLE_GRACE_MS = 2_000;
+/**
+ * How long a new connection may wait for its first request's headers before a full server may
+ * close it for a newer one (capped at half the header timeout, so a holder is closable for half
+ * its life): over tor an honest client's headers come a round trip after the connection.
+ */
+export const HEADERS_GRACE_MS = 10_000;
 
 class HttpFailure {
   constructor(
@@ -803,7 +834,10 @@ export async function startMailboxServer(o: MailboxServerOptions): Promise<Mailb
       handle(req, res).catch((e: unknown) => fail(req, res, e));
     },
   );
-  server.maxConnections = maxConnections;
+  // The total is enforced below, where a slowloris holder can be told from a request under way;
+  // node's own cap (which closes the new connection whoever holds the others) is a backstop for
+  // sockets closed there and not yet gone.
+  server.maxConnections = 2 * maxConnections;
   server.timeout = idleMs;
   server.on("timeout", (socket: import("node:net").Socket) => {
     counters.rejected++;
@@ -812,31 +846,73 @@ export async function startMailboxServer(o: MailboxServerOptions): Promise<Mailb
   server.on("drop", () => {
     counters.rejected++;
   });
-  // Runs after node's own connection listener. An address at its share first loses its oldest
-  // idle keep-alive connection (an honest courier keeps one per namespace it listed); only if all
-  // of its connections are inside a request (partial headers, a body arriving) is the new one
-  // closed, before it sends a byte.
+  // Runs after node's own connection listener; all connections, oldest first (a Set keeps
+  // insertion order), and per client address. A new connection past its address's share makes
+  // room among that address's connections, one past the total among all (R10: eight addresses
+  // with eight half-sent requests each took all 64 slots until the header timeout). Only a
+  // connection idle for IDLE_GRACE_MS (the longest idle first), else one still in its first
+  // headers for headersGraceMs (the oldest first) is closed; if there is none, the new connection
+  // is closed, before it sends a byte, as node's maxConnections did. A connection inside a
+  // request, one whose next request is arriving, or a young one is never closed for another: an
+  // eviction without these graces killed honest requests in flight (docs/threat-model.md, R10).
+  const headersGraceMs = Math.min(HEADERS_GRACE_MS, Math.floor(headersMs / 2));
+  const all = new Set<Connection>();
   const perAddress = new Map<string, Set<Connection>>();
   const connections = new WeakMap<import("node:net").Socket, Connection>();
+  const makeRoom = (among: Iterable<Connection>, ownAddress: boolean): boolean => {
+    const t = now();
+    let victim: Connection | undefined;
+    let longestIdle: Connection | undefined;
+    for (const c of among) {
+      if (c.state !== "idle") continue;
+      const read = c.socket.bytesRead;
+      if (read !== c.bytesSeen) {
+        // A next request is arriving (or arrived and is not yet parsed): active now.
+        c.bytesSeen = read;
+        c.since = t;
+      }
+      if (longestIdle === undefined || c.since < longestIdle.since) longestIdle = c;
+    }
+    if (longestIdle !== undefined && t - longestIdle.since >= IDLE_GRACE_MS) victim = longestIdle;
+    if (victim === undefined) {
+      for (const c of among) {
+        if (c.state === "headers" && t - c.since >= headersGraceMs) {
+          victim = c;
+          break;
+        }
+      }
+    }
+    // Past its own share an address may still close its own longest idle connection at once (as
+    // before R10's fix): a client with more pooled connections than its share (a courier listing
+    // several epochs' namespaces) would otherwise be refused by its own idle ones, and if its next
+    // request was on that connection, it sends it once more. No other address's connection is
+    // closed this way; nor when the share is the total (serve --onion: every client comes from
+    // tor's address, so "its own" would be everyone's, and 12 couriers closed each other's).
+    if (victim === undefined && ownAddress) victim = longestIdle;
+    if (victim === undefined) return false;
+    all.delete(victim);
+    perAddress.get(victim.address)?.delete(victim);
+    if (victim.state === "headers") counters.rejected++; // an idle one was served in full
+    victim.socket.destroy();
+    return true;
+  };
   server.on("connection", (socket: import("node:net").Socket) => {
     const address = socket.remoteAddress ?? "unknown";
     const open = perAddress.get(address) ?? new Set<Connection>();
-    if (open.size >= maxPerAddress) {
-      const idle = [...open].find((c) => c.idle);
-      if (idle === undefined) {
-        counters.rejected++;
-        socket.destroy();
-        return;
-      }
-      open.delete(idle);
-      idle.socket.destroy();
+    const pastShare = open.size >= maxPerAddress;
+    const among = pastShare ? open : all.size >= maxConnections ? all : undefined;
+    if (among !== undefined && !makeRoom(among, pastShare && maxPerAddress < maxConnections)) {
+      counters.rejected++;
+      socket.destroy();
+      return;
     }
-    // A new connection counts as busy: its first request is on its way.
-    const connection: Connection = { socket, idle: false };
+    const connection: Connection = { socket, address, state: "headers", since: now(), bytesSeen: 0 };
     open.add(connection);
+    all.add(connection);
     perAddress.set(address, open);
     connections.set(socket, connection);
     socket.once("close", () => {
+      all.delete(connection);
       open.delete(connection);
       if (open.size === 0 && perAddress.get(address) === open) perAddress.delete(address);
     });
@@ -844,8 +920,12 @@ export async function startMailboxServer(o: MailboxServerOptions): Promise<Mailb
   server.on("request", (req: IncomingMessage, res: ServerResponse) => {
     const connection = connections.get(req.socket);
     if (connection === undefined) return;
-    connection.idle = false;
-    res.once("finish", () => (connection.idle = true));
+    connection.state = "request";
+    res.once("finish", () => {
+      connection.state = "idle";
+      connection.since = now();
+      connection.bytesSeen = req.socket.bytesRead;
+    });
   });
   server.on("clientError", (_err, socket) => {
     counters.rejected++;

@@ -281,7 +281,7 @@ export class HttpMailbox implements MailboxBackend {
     };
     signal.addEventListener("abort", onAbort, { once: true });
     try {
-      const work = this.#send(method, url, body, (r) => (req = r)).then((r) => {
+      const work = this.#send(method, url, body, signal, (r) => (req = r)).then((r) => {
         res = r;
         return handle(r);
       });
@@ -293,7 +293,17 @@ export class HttpMailbox implements MailboxBackend {
     }
   }
 
-  #send(method: string, url: URL, body: Uint8Array | undefined, started: (req: ClientRequest) => void): Promise<IncomingMessage> {
+  /**
+   * Sends one request; resolves with its answer's head. A request on a kept-alive connection the
+   * server closed (its keep-alive timeout, or to make room when full: docs/http-mailbox.md,
+   * "Making room") fails with a reset or "socket hang up" before any byte of an answer; the
+   * server never saw it, or saw it and closed without answering. It is sent once more, on a new
+   * or another pooled connection: every mailbox request is safe to repeat (a PUT is of a
+   * content-addressed name, already stored is 204; a DELETE of a missing bundle is 204; GETs and
+   * listings change nothing). Only once, only on a reused socket (a fresh connection's reset is
+   * the server's answer) and never after the deadline fired.
+   */
+  #send(method: string, url: URL, body: Uint8Array | undefined, signal: AbortSignal, started: (req: ClientRequest) => void, retry = true): Promise<IncomingMessage> {
     return new Promise((resolve, reject) => {
       const headers: Record<string, string> = { Authorization: this.#authorization, Accept: "application/json, application/octet-stream" };
       if (body !== undefined) {
@@ -302,13 +312,17 @@ export class HttpMailbox implements MailboxBackend {
       }
       const req = this.#request(url, { method, headers, agent: this.#agent, timeout: this.#timeoutMs });
       started(req);
+      let answered = false;
       req.on("timeout", () => req.destroy(httpMailboxError("MAILBOX_TIMEOUT", `no answer from ${this.#where()} within ${this.#timeoutMs} ms`)));
       req.on("error", (e) => {
-        if (isAirlockError(e)) reject(e);
+        if (retry && !answered && req.reusedSocket && !signal.aborted && isStaleConnectionError(e)) {
+          resolve(this.#send(method, url, body, signal, started, false));
+        } else if (isAirlockError(e)) reject(e);
         else if (isTlsVerifyError(e)) reject(httpMailboxError("MAILBOX_TLS", `the TLS certificate of ${this.#where()} is not trusted: ${e.message}`, e));
         else reject(httpMailboxError("MAILBOX_UNREACHABLE", `cannot reach ${this.#where()}: ${e.message}`, e));
       });
       req.on("response", (res) => {
+        answered = true;
         // The socket's idle timeout keeps applying while the body streams; #exchange's deadline caps a trickle.
         res.on("error", () => undefined);
         resolve(res);
@@ -334,6 +348,16 @@ export class HttpMailbox implements MailboxBackend {
   #where(): string {
     return this.#base.host;
   }
+}
+
+/**
+ * A kept-alive connection closed under a request: node's "socket hang up" (code ECONNRESET too),
+ * a reset, or a write into the closed socket. Our own errors (a timeout, the deadline) are not.
+ */
+function isStaleConnectionError(e: Error): boolean {
+  if (isAirlockError(e)) return false;
+  const code = (e as NodeJS.ErrnoException).code;
+  return code === "ECONNRESET" || code === "EPIPE";
 }
 
 /**
