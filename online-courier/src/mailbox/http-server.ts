@@ -53,6 +53,7 @@ import { DEFAULT_TAG_WINDOW, epochAt, errnoCode, isAirlockError, MAILBOX_PRUNE_A
 import { checkMaxBytes, isMailboxName, mailboxError, MAILBOX_SUFFIX, type MailboxName } from "./backend.js";
 import { DirMailbox, TEMP_PREFIX } from "./dir.js";
 import { API_PREFIX, httpMailboxError, MAX_CURSOR_LENGTH, NAMESPACE_PATTERN, TOKEN_PURPOSE_PREFIX } from "./http-protocol.js";
+import { chooseVictim, type Slot } from "./make-room.js";
 import { VerifiedTokens, type TokenMatch } from "./verified-tokens.js";
 
 export interface MailboxServerOptions {
@@ -202,21 +203,7 @@ interface Usage {
   bytes: number;
 }
 
-/**
- * An open client connection: "headers" from its opening until its first request's headers are
- * complete, "request" from then until the answer is sent, "idle" after, on a kept-alive socket,
- * until the next request's headers are complete. `since` is when it opened ("headers") or when
- * its last answer was sent or a byte last seen arriving ("idle"); `bytesSeen` is socket.bytesRead
- * then. Node's parser reads the socket itself (no 'data' events), so bytes of a next request
- * arriving are noticed by comparing bytesRead when room is needed (makeRoom).
- */
-interface Connection {
-  readonly socket: import("node:net").Socket;
-  readonly address: string;
-  state: "headers" | "request" | "idle";
-  since: number;
-  bytesSeen: number;
-}
+type Connection = Slot & { readonly socket: import("node:net").Socket };
 
 /**
  * How long a kept-alive connection must have been idle (no answer leaving, no byte arriving)
@@ -853,42 +840,15 @@ export async function startMailboxServer(o: MailboxServerOptions): Promise<Mailb
   // connection idle for IDLE_GRACE_MS (the longest idle first), else one still in its first
   // headers for headersGraceMs (the oldest first) is closed; if there is none, the new connection
   // is closed, before it sends a byte, as node's maxConnections did. A connection inside a
-  // request, one whose next request is arriving, or a young one is never closed for another: an
+  // request, or a young one (idle, or in a request's headers, for less than its grace) is never
+  // closed for another (make-room.ts): an
   // eviction without these graces killed honest requests in flight (docs/threat-model.md, R10).
   const headersGraceMs = Math.min(HEADERS_GRACE_MS, Math.floor(headersMs / 2));
   const all = new Set<Connection>();
   const perAddress = new Map<string, Set<Connection>>();
   const connections = new WeakMap<import("node:net").Socket, Connection>();
   const makeRoom = (among: Iterable<Connection>, ownAddress: boolean): boolean => {
-    const t = now();
-    let victim: Connection | undefined;
-    let longestIdle: Connection | undefined;
-    for (const c of among) {
-      if (c.state !== "idle") continue;
-      const read = c.socket.bytesRead;
-      if (read !== c.bytesSeen) {
-        // A next request is arriving (or arrived and is not yet parsed): active now.
-        c.bytesSeen = read;
-        c.since = t;
-      }
-      if (longestIdle === undefined || c.since < longestIdle.since) longestIdle = c;
-    }
-    if (longestIdle !== undefined && t - longestIdle.since >= IDLE_GRACE_MS) victim = longestIdle;
-    if (victim === undefined) {
-      for (const c of among) {
-        if (c.state === "headers" && t - c.since >= headersGraceMs) {
-          victim = c;
-          break;
-        }
-      }
-    }
-    // Past its own share an address may still close its own longest idle connection at once (as
-    // before R10's fix): a client with more pooled connections than its share (a courier listing
-    // several epochs' namespaces) would otherwise be refused by its own idle ones, and if its next
-    // request was on that connection, it sends it once more. No other address's connection is
-    // closed this way; nor when the share is the total (serve --onion: every client comes from
-    // tor's address, so "its own" would be everyone's, and 12 couriers closed each other's).
-    if (victim === undefined && ownAddress) victim = longestIdle;
+    const victim = chooseVictim(among, now(), { idleMs: IDLE_GRACE_MS, headersMs: headersGraceMs }, ownAddress);
     if (victim === undefined) return false;
     all.delete(victim);
     perAddress.get(victim.address)?.delete(victim);
