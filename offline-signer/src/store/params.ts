@@ -10,7 +10,7 @@ import { randomBytes } from "node:crypto";
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
 import { argon2idAsync } from "@noble/hashes/argon2.js";
-import { AirlockError } from "@airlock/shared";
+import { AirlockError, syncDirectorySync } from "@airlock/shared";
 
 export const PARAMS_FORMAT = "airlock-vault-params";
 export const PARAMS_VERSION = 1;
@@ -174,10 +174,5 @@ export function writeParamsAtomic(path: string, params: VaultParams): void {
     }
     throw e;
   }
-  const dirFd = openSync(dirname(path), "r");
-  try {
-    fsyncSync(dirFd);
-  } finally {
-    closeSync(dirFd);
-  }
+  syncDirectorySync(dirname(path));
 }
