@@ -72,6 +72,17 @@ function answers(count: number): (text: string) => boolean {
   };
 }
 
+/**
+ * A server on `now`'s clock whose timeouts are far beyond the test, so only room the server makes
+ * can let a connection in; its port, its team's namespace and token, and a whole list request.
+ */
+async function patientServer(now: () => number, limits: { maxConnections: number; maxConnectionsPerAddress: number }): Promise<{ server: HttpMailboxFixture; port: number; namespace: string; token: string; list: string }> {
+  const server = await startHttpMailboxFixture({ now, limits, timeouts: { headersMs: 600_000, requestMs: 600_000, idleMs: 600_000 } });
+  fixture = server;
+  const { namespace, token } = httpMailboxCredentials(server.team, server.epoch);
+  return { server, port: server.server.port, namespace, token, list: `GET /v1/${namespace} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\n\r\n` };
+}
+
 describe("the mailbox server under slowloris", () => {
   it("caps one address's connections, so a client holding partial headers on every slot leaves room for an honest courier", async () => {
     const maxConnections = 8;
@@ -132,31 +143,25 @@ describe("the mailbox server under slowloris", () => {
 
   it("does not close a kept-alive connection for a new one until it has been idle for the idle grace", async () => {
     let t = TEST_NOW;
-    fixture = await startHttpMailboxFixture({
-      now: () => t,
-      limits: { maxConnections: 2, maxConnectionsPerAddress: 2 },
-      timeouts: { headersMs: 600_000, requestMs: 600_000, idleMs: 600_000 },
-    });
-    const { namespace, token } = httpMailboxCredentials(fixture.team, fixture.epoch);
-    const list = `GET /v1/${namespace} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\n\r\n`;
+    const { port, namespace, list } = await patientServer(() => t, { maxConnections: 2, maxConnectionsPerAddress: 2 });
     // An honest client on a kept-alive connection, just answered; a half-sent request fills the server.
-    const honest = await holder(fixture.server.port, "127.0.0.2", list);
+    const honest = await holder(port, "127.0.0.2", list);
     expect(await received(honest.socket, answers(1))).toMatch(/^HTTP\/1\.1 200 /);
-    const slow = await holder(fixture.server.port, "127.0.0.3", `GET /v1/${namespace} HTTP/1.1\r\nHost: x\r\nX-Slow: `);
+    const slow = await holder(port, "127.0.0.3", `GET /v1/${namespace} HTTP/1.1\r\nHost: x\r\nX-Slow: `);
     // Neither may be closed yet: a whole request on a new connection is closed unanswered.
     t += IDLE_GRACE_MS - 1;
-    const refused = await holder(fixture.server.port, "127.0.0.4", list);
+    const refused = await holder(port, "127.0.0.4", list);
     expect(await received(refused.socket, answers(1))).toBe("");
     // The honest connection is still there: its next request is answered on it. Its idle time starts again.
     const twice = received(honest.socket, answers(1));
     honest.socket.write(list);
     expect(await twice).toMatch(/^HTTP\/1\.1 200 /);
     t += IDLE_GRACE_MS - 1;
-    const again = await holder(fixture.server.port, "127.0.0.5", list);
+    const again = await holder(port, "127.0.0.5", list);
     expect(await received(again.socket, answers(1))).toBe("");
     // Idle for the grace: a new connection takes its slot (before the younger half-sent request's).
     t += 1;
-    const served = await holder(fixture.server.port, "127.0.0.6", list);
+    const served = await holder(port, "127.0.0.6", list);
     expect(await received(served.socket, answers(1))).toMatch(/^HTTP\/1\.1 200 /);
     await honest.closed;
     expect(slow.socket.destroyed).toBe(false);
@@ -164,25 +169,19 @@ describe("the mailbox server under slowloris", () => {
 
   it("past its own share an address closes its own longest idle connection at once, never another address's", async () => {
     const t = TEST_NOW;
-    fixture = await startHttpMailboxFixture({
-      now: () => t,
-      limits: { maxConnections: 3, maxConnectionsPerAddress: 2 },
-      timeouts: { headersMs: 600_000, requestMs: 600_000, idleMs: 600_000 },
-    });
-    const { namespace, token } = httpMailboxCredentials(fixture.team, fixture.epoch);
-    const list = `GET /v1/${namespace} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\n\r\n`;
+    const { port, list } = await patientServer(() => t, { maxConnections: 3, maxConnectionsPerAddress: 2 });
     // A client with two kept-alive connections just answered (a courier's pool), and another address's one.
     const own: Awaited<ReturnType<typeof holder>>[] = [];
     for (const address of ["127.0.0.2", "127.0.0.2", "127.0.0.3"]) {
-      const h = await holder(fixture.server.port, address, list);
+      const h = await holder(port, address, list);
       expect(await received(h.socket, answers(1))).toMatch(/^HTTP\/1\.1 200 /);
       own.push(h);
     }
     // The server is full and nobody is idle for the grace: another address is refused...
-    const other = await holder(fixture.server.port, "127.0.0.4", list);
+    const other = await holder(port, "127.0.0.4", list);
     expect(await received(other.socket, answers(1))).toBe("");
     // ...but the client at its share is not refused by its own idle connections: the oldest goes.
-    const third = await holder(fixture.server.port, "127.0.0.2", list);
+    const third = await holder(port, "127.0.0.2", list);
     expect(await received(third.socket, answers(1))).toMatch(/^HTTP\/1\.1 200 /);
     await own[0]!.closed;
     expect(own[1]!.socket.destroyed || own[2]!.socket.destroyed).toBe(false);
@@ -190,52 +189,41 @@ describe("the mailbox server under slowloris", () => {
 
   it("when the share is the total (serve --onion: every client is tor's address), a young idle connection is not closed for a new one", async () => {
     let t = TEST_NOW;
-    fixture = await startHttpMailboxFixture({
-      now: () => t,
-      limits: { maxConnections: 2, maxConnectionsPerAddress: 2 },
-      timeouts: { headersMs: 600_000, requestMs: 600_000, idleMs: 600_000 },
-    });
-    const { namespace, token } = httpMailboxCredentials(fixture.team, fixture.epoch);
-    const list = `GET /v1/${namespace} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\n\r\n`;
+    const { port, list } = await patientServer(() => t, { maxConnections: 2, maxConnectionsPerAddress: 2 });
     const idle: Awaited<ReturnType<typeof holder>>[] = [];
     for (let i = 0; i < 2; i++) {
-      const h = await holder(fixture.server.port, "127.0.0.2", list);
+      const h = await holder(port, "127.0.0.2", list);
       expect(await received(h.socket, answers(1))).toMatch(/^HTTP\/1\.1 200 /);
       idle.push(h);
     }
     // Two couriers behind tor, both just answered: a third one's connection is refused.
-    const refused = await holder(fixture.server.port, "127.0.0.2", list);
+    const refused = await holder(port, "127.0.0.2", list);
     expect(await received(refused.socket, answers(1))).toBe("");
     expect(idle.every((h) => !h.socket.destroyed)).toBe(true);
     // Idle for the grace, the longest idle one makes room.
     t += IDLE_GRACE_MS;
-    const served = await holder(fixture.server.port, "127.0.0.2", list);
+    const served = await holder(port, "127.0.0.2", list);
     expect(await received(served.socket, answers(1))).toMatch(/^HTTP\/1\.1 200 /);
     await idle[0]!.closed;
   });
 
   it("never closes a connection inside a request to make room, however old: the new connection is closed", async () => {
     let t = TEST_NOW;
-    fixture = await startHttpMailboxFixture({
-      now: () => t,
-      limits: { maxConnections: 2, maxConnectionsPerAddress: 2 },
-      timeouts: { headersMs: 600_000, requestMs: 600_000, idleMs: 600_000 },
-    });
-    const { namespace, token } = httpMailboxCredentials(fixture.team, fixture.epoch);
+    const { server, port, namespace, token } = await patientServer(() => t, { maxConnections: 2, maxConnectionsPerAddress: 2 });
     // "Expect: 100-continue": node answers 100 once the headers are complete and the request is handled.
     const putHead = (name: string, length: number): string =>
       `PUT /v1/${namespace}/${name} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/octet-stream\r\nContent-Length: ${length}\r\nExpect: 100-continue\r\n\r\n`;
     const bundles = [blob(5000), blob(5000)];
     const uploads = [];
     for (const [i, b] of bundles.entries()) {
-      const h = await holder(fixture.server.port, `127.0.0.${i + 2}`, putHead(b.name, b.bytes.length));
+      const h = await holder(port, `127.0.0.${i + 2}`, putHead(b.name, b.bytes.length));
       expect(await received(h.socket, answers(1))).toMatch(/^HTTP\/1\.1 100 /);
       const done = received(h.socket, answers(1));
       h.socket.write(b.bytes.subarray(0, 2500));
       uploads.push({ ...h, done });
     }
     t += 3_600_000;
-    const refused = await holder(fixture.server.port, "127.0.0.4", `GET /v1/${namespace} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\n\r\n`);
+    const refused = await holder(port, "127.0.0.4", `GET /v1/${namespace} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\n\r\n`);
     expect(await received(refused.socket, answers(1))).toBe("");
     // The uploads were not touched: they complete and are stored.
     for (const [i, u] of uploads.entries()) {
@@ -245,6 +233,6 @@ describe("the mailbox server under slowloris", () => {
     }
     // Answered, they are idle kept-alive connections: past the idle grace the courier takes a slot.
     t += IDLE_GRACE_MS;
-    expect([...(await fixture.backend.list()).names].sort()).toEqual(bundles.map((x) => x.name).sort());
+    expect([...(await server.backend.list()).names].sort()).toEqual(bundles.map((x) => x.name).sort());
   });
 });
